@@ -1,0 +1,1026 @@
+/*
+ * box.c - the link to Kannel's bearerbox: one TCP connection to its
+ * smsbox-port, spoken the way smsbox speaks it.
+ *
+ * The connection is a libevent bufferevent; libgw is used only for Msg
+ * (msg_pack/msg_unpack), Octstr and UUIDs, never for its threads or conn.
+ * A frame is a 4-byte big-endian length and the bytes of msg_pack().  What
+ * arrives is checked field by field before msg_unpack() sees it, because
+ * libgw panics on an unknown message type and trusts string lengths.
+ *
+ * Life of the link:
+ *
+ *	idle --(timer)--> connecting --(TCP up)--> up: identify sent,
+ *	    outbox link set, heartbeats running
+ *	up | connecting --(EOF, error, protocol error, admin shutdown or
+ *	    restart)--> idle, outbox link cleared, reconnect timer armed
+ *
+ * The reconnect delay doubles from 1 s up to reconnect-delay-max, and
+ * starts again at 1 s once a connection has proved itself (bearerbox sent
+ * it traffic, or it stayed up BOX_STABLE_SECONDS).  A state change is
+ * logged once; repeated failed attempts are logged at debug level.
+ *
+ * Acks: an MO is acked only when the inbox reports it durable (the inbox
+ * calls back after the group commit); a DLR is acked when outbox_dlr()
+ * returns.  An ack is only ever sent on the connection the message came
+ * in on: after a reconnect bearerbox offers unacked messages again, and
+ * the inbox deduplicates them.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netdb.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "gw.h"
+#include "gw/msg.h"
+
+#include "box.h"
+#include "conf.h"
+#include "gsm.h"
+#include "inbox.h"
+#include "mo.h"
+#include "outbox.h"
+
+#define BOX_LOG			"mb.box"
+#define BOX_HEADER		4		/* the frame's length prefix */
+#define BOX_HIGH_WATER		(1024 * 1024)	/* output bytes before MTs
+						   are refused for now */
+#define BOX_CONNECT_TIMEOUT	10		/* seconds for TCP connect */
+#define BOX_STABLE_SECONDS	10		/* up this long: backoff reset */
+
+enum box_state {
+	BOX_STOPPED,		/* not started, or being freed */
+	BOX_IDLE,		/* waiting for the reconnect timer */
+	BOX_CONNECTING,		/* TCP connect in progress */
+	BOX_UP			/* connected and identified */
+};
+
+/*
+ * An MO handed to the inbox whose ack waits for the commit.  Owned by the
+ * box's list until the inbox calls back; box_free() detaches the records
+ * (box = NULL) and the callback then frees them without acking.
+ */
+struct box_pending {
+	struct box		*box;		/* NULL once the box is gone */
+	unsigned long		 generation;	/* connection it came in on */
+	uuid_t			 id;
+	long			 time;		/* sms.time, echoed in the ack */
+	struct box_pending	*prev, *next;
+};
+
+struct box {
+	struct event_base	*base;
+	const struct conf	*conf;
+	struct inbox		*inbox;
+	struct outbox		*outbox;
+
+	char			*host;		/* copies: the conf may go */
+	int			 port;
+
+	enum box_state		 state;
+	struct bufferevent	*bev;
+	unsigned long		 generation;	/* bumped on every connect */
+	time_t			 up_since;
+	int			 proven;	/* bearerbox sent us traffic */
+	int			 backoff;	/* next reconnect delay, s */
+	int			 failing;	/* connect failure logged */
+
+	struct event		*retry_ev;
+	struct event		*heartbeat_ev;
+
+	struct outbox_link	 link;
+	struct box_pending	*pending;
+	struct box_stats	 stats;
+};
+
+static void	box_connect(struct box *);
+static void	box_drop(struct box *, const char *, int);
+
+/* ------------------------------------------------------------------------
+ * The frame codec.
+ */
+
+static long
+box_frame_decode32(const unsigned char *p)
+{
+	uint32_t	u;
+
+	u = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+	/* As libgw reads it: a signed 32-bit value. */
+	return u > INT32_MAX ? (long)u - 4294967296L : (long)u;
+}
+
+/* Take one 32-bit integer at *off; -1 if the bytes run out. */
+static int
+box_frame_check_int(const unsigned char *p, size_t len, size_t *off,
+    long *value)
+{
+	if (len - *off < 4)
+		return -1;
+	if (value != NULL)
+		*value = box_frame_decode32(p + *off);
+	*off += 4;
+	return 0;
+}
+
+/*
+ * Take one string at *off: -1 (NULL) or a length that fits in what is
+ * left.  want >= 0 demands that exact length (a UUID's text).
+ */
+static int
+box_frame_check_str(const unsigned char *p, size_t len, size_t *off,
+    long want)
+{
+	long	n;
+
+	if (box_frame_check_int(p, len, off, &n) == -1)
+		return -1;
+	if (want >= 0)
+		return n == want && (size_t)n <= len - *off ?
+		    (*off += (size_t)n, 0) : -1;
+	if (n == -1)
+		return 0;
+	if (n < 0 || (size_t)n > len - *off)
+		return -1;
+	*off += (size_t)n;
+	return 0;
+}
+
+/*
+ * Walk the packed bytes the way msg_unpack() will, with the same field
+ * list (gw/msg-decl.h), checking every length before libgw reads it.
+ * Trailing bytes are allowed, as msg_unpack() allows them.
+ */
+static int
+box_frame_check(const unsigned char *p, size_t len)
+{
+	size_t	off = 0;
+	long	kind;
+
+	if (box_frame_check_int(p, len, &off, &kind) == -1)
+		return -1;
+	switch (kind) {
+#define INTEGER(name) \
+		if (box_frame_check_int(p, len, &off, NULL) == -1) \
+			return -1;
+#define OCTSTR(name) \
+		if (box_frame_check_str(p, len, &off, -1) == -1) \
+			return -1;
+#define UUID(name) \
+		if (box_frame_check_str(p, len, &off, UUID_STR_LEN) == -1) \
+			return -1;
+#define VOID(name)
+#define MSG(type, fields) \
+	case type: \
+		fields \
+		break;
+#include "gw/msg-decl.h"
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+int
+box_frame_write(struct evbuffer *out, void *msg)
+{
+	Msg		*m = msg;
+	Octstr		*os;
+	unsigned char	 hdr[BOX_HEADER];
+	long		 n;
+	int		 rc = 0;
+
+	/* msg_pack() panics on a type it does not know. */
+	if (out == NULL || m == NULL || (int)m->type < 0 ||
+	    (int)m->type >= (int)msg_type_count)
+		return -1;
+	os = msg_pack(m);
+	n = octstr_len(os);
+	if (n <= 0 || n > INT32_MAX) {
+		octstr_destroy(os);
+		return -1;
+	}
+	hdr[0] = (unsigned char)(n >> 24);
+	hdr[1] = (unsigned char)(n >> 16);
+	hdr[2] = (unsigned char)(n >> 8);
+	hdr[3] = (unsigned char)n;
+	if (evbuffer_expand(out, BOX_HEADER + (size_t)n) == -1 ||
+	    evbuffer_add(out, hdr, sizeof(hdr)) == -1 ||
+	    evbuffer_add(out, octstr_get_cstr(os), (size_t)n) == -1)
+		rc = -1;
+	octstr_destroy(os);
+	return rc;
+}
+
+int
+box_frame_read(struct evbuffer *in, size_t max, void **msg)
+{
+	unsigned char	 hdr[BOX_HEADER], *p;
+	long		 n;
+	Octstr		*os;
+	Msg		*m;
+
+	*msg = NULL;
+	if (evbuffer_get_length(in) < BOX_HEADER)
+		return 0;
+	if (evbuffer_copyout(in, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
+		return -1;
+	n = box_frame_decode32(hdr);
+	/* The smallest message is a type and one integer. */
+	if (n < 8 || (size_t)n > max)
+		return -1;
+	if (evbuffer_get_length(in) < BOX_HEADER + (size_t)n)
+		return 0;
+	if ((p = evbuffer_pullup(in, BOX_HEADER + (ev_ssize_t)n)) == NULL)
+		return -1;
+	p += BOX_HEADER;
+	if (box_frame_check(p, (size_t)n) == -1)
+		return -1;
+	os = octstr_create_from_data((const char *)p, n);
+	m = msg_unpack(os);
+	octstr_destroy(os);
+	if (m == NULL)
+		return -1;
+	evbuffer_drain(in, BOX_HEADER + (size_t)n);
+	*msg = m;
+	return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Sending.
+ */
+
+/* Frame msg onto the connection; the caller still destroys msg. */
+static int
+box_send(struct box *box, Msg *m)
+{
+	if (box->bev == NULL)
+		return -1;
+	if (box_frame_write(bufferevent_get_output(box->bev), m) == -1) {
+		error(0, "box: cannot queue a message for bearerbox");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+box_send_ack(struct box *box, const uuid_t id, long time_, long nack)
+{
+	Msg	*m;
+
+	m = msg_create(ack);
+	m->ack.nack = nack;
+	m->ack.time = time_;
+	uuid_copy(m->ack.id, id);
+	if (box_send(box, m) == 0)
+		box->stats.acks_sent++;
+	msg_destroy(m);
+}
+
+static void
+box_send_identify(struct box *box)
+{
+	Msg	*m;
+
+	m = msg_create(admin);
+	m->admin.command = cmd_identify;
+	if (box->conf->smsbox_id != NULL)
+		m->admin.boxc_id = octstr_create(box->conf->smsbox_id);
+	box_send(box, m);
+	msg_destroy(m);
+}
+
+/*
+ * The outbox link: turn one MT into an sms message for bearerbox.
+ * Returns -1 (the outbox keeps the row queued) when the link is down or
+ * bearerbox is not reading what we already wrote.
+ */
+static int
+box_send_mt_cb(void *arg, const struct outbox_mt *mt)
+{
+	struct box	*box = arg;
+	Msg		*m;
+	uuid_t		 id;
+	unsigned char	*ucs2;
+	size_t		 ucs2_len;
+	int		 rc;
+
+	if (box->state != BOX_UP || box->bev == NULL)
+		return -1;
+	if (evbuffer_get_length(bufferevent_get_output(box->bev)) >
+	    BOX_HIGH_WATER) {
+		debug(BOX_LOG, 0, "box: output above %d bytes, MT deferred",
+		    BOX_HIGH_WATER);
+		return -1;
+	}
+	if (mt->kannel_id == NULL || mt->sender == NULL ||
+	    mt->receiver == NULL || mt->text == NULL ||
+	    uuid_parse(mt->kannel_id, id) == -1) {
+		error(0, "box: MT row %lld is incomplete or has a bad id; "
+		    "not sent", mt->row);
+		return -1;
+	}
+
+	m = msg_create(sms);
+	m->sms.sms_type = mt_push;
+	m->sms.sender = octstr_create(mt->sender);
+	m->sms.receiver = octstr_create(mt->receiver);
+	m->sms.coding = mt->coding;
+	if (mt->coding == GSM_CODING_UCS2) {
+		ucs2 = gsm_utf8_to_ucs2(mt->text, strlen(mt->text), &ucs2_len);
+		if (ucs2 == NULL) {
+			error(0, "box: out of memory encoding MT row %lld",
+			    mt->row);
+			msg_destroy(m);
+			return -1;
+		}
+		m->sms.msgdata = octstr_create_from_data((char *)ucs2,
+		    (long)ucs2_len);
+		m->sms.charset = octstr_create("UTF-16BE");
+		free(ucs2);
+	} else {
+		m->sms.msgdata = octstr_create(mt->text);
+		if (mt->coding == GSM_CODING_7BIT)
+			m->sms.charset = octstr_create("UTF-8");
+	}
+	if (mt->udh != NULL && mt->udh_len > 0)
+		m->sms.udhdata = octstr_create_from_data((const char *)mt->udh,
+		    (long)mt->udh_len);
+	uuid_copy(m->sms.id, id);
+	if (box->conf->smsbox_id != NULL)
+		m->sms.boxc_id = octstr_create(box->conf->smsbox_id);
+	if (mt->smsc_id != NULL && mt->smsc_id[0] != '\0')
+		m->sms.smsc_id = octstr_create(mt->smsc_id);
+	if (mt->meta_data != NULL && mt->meta_data[0] != '\0')
+		m->sms.meta_data = octstr_create(mt->meta_data);
+	m->sms.dlr_mask = mt->dlr_mask;
+	m->sms.dlr_url = octstr_format("%lld", mt->row);
+	m->sms.time = (long)time(NULL);
+
+	rc = box_send(box, m);
+	msg_destroy(m);
+	if (rc == 0) {
+		box->stats.mt++;
+		debug(BOX_LOG, 0, "box: MT row %lld sent as %s to %s",
+		    mt->row, mt->kannel_id, mt->receiver);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Receiving.
+ */
+
+static void
+box_pending_unlink(struct box *box, struct box_pending *p)
+{
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else
+		box->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	p->prev = p->next = NULL;
+}
+
+/*
+ * The inbox's answer for one MO, after the commit.  The ack goes out only
+ * on the connection the MO came in on; otherwise bearerbox has already
+ * taken the MO back and will offer it again.
+ */
+static void
+box_mo_done_cb(void *arg, enum inbox_status status, const char *reply)
+{
+	struct box_pending	*p = arg;
+	struct box		*box = p->box;
+	char			 idtext[UUID_STR_LEN + 1];
+
+	(void)reply;
+	if (box != NULL) {
+		box_pending_unlink(box, p);
+		if (box->state == BOX_UP && box->generation == p->generation)
+			box_send_ack(box, p->id, p->time,
+			    status == INBOX_FAILED ? ack_failed_tmp :
+			    ack_success);
+		else {
+			uuid_unparse(p->id, idtext);
+			debug(BOX_LOG, 0, "box: MO %s done after its "
+			    "connection ended; bearerbox will offer it again",
+			    idtext);
+		}
+	}
+	free(p);
+}
+
+/* A C string view of an Octstr field, or NULL when absent or empty. */
+static const char *
+box_field(Octstr *os)
+{
+	if (os == NULL || octstr_len(os) == 0)
+		return NULL;
+	return octstr_get_cstr(os);
+}
+
+static void
+box_handle_mo(struct box *box, Msg *m)
+{
+	struct mo		 incoming;
+	struct box_pending	*p;
+	char			 idtext[UUID_STR_LEN + 1], *text;
+	const unsigned char	*data = NULL;
+	size_t			 len = 0, replaced = 0;
+
+	box->stats.mo++;
+	uuid_unparse(m->sms.id, idtext);
+	if (box_field(m->sms.sender) == NULL) {
+		warning(0, "box: MO %s has no sender: refused", idtext);
+		box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
+		return;
+	}
+	if (m->sms.msgdata != NULL) {
+		data = (const unsigned char *)octstr_get_cstr(m->sms.msgdata);
+		len = (size_t)octstr_len(m->sms.msgdata);
+	}
+	text = gsm_to_utf8(data, len, (int)m->sms.coding, NULL, &replaced);
+	if (text == NULL) {
+		error(0, "box: out of memory reading MO %s", idtext);
+		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+		return;
+	}
+	if (replaced > 0)
+		warning(0, "box: MO %s from %s (coding %ld): %zu invalid "
+		    "byte sequence(s) replaced", idtext,
+		    octstr_get_cstr(m->sms.sender), m->sms.coding, replaced);
+
+	memset(&incoming, 0, sizeof(incoming));
+	incoming.id = idtext;
+	incoming.channel = "box";
+	incoming.sender = octstr_get_cstr(m->sms.sender);
+	incoming.receiver = box_field(m->sms.receiver) != NULL ?
+	    octstr_get_cstr(m->sms.receiver) : "";
+	incoming.text = text;
+	incoming.coding = m->sms.coding >= 0 && m->sms.coding <= 2 ?
+	    (int)m->sms.coding : 0;
+	incoming.smsc_id = box_field(m->sms.smsc_id);
+	incoming.meta_data = box_field(m->sms.meta_data);
+	incoming.time = m->sms.time > 0 ? m->sms.time : (long long)time(NULL);
+	incoming.reply_inline = 0;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		error(0, "box: out of memory taking MO %s", idtext);
+		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+		free(text);
+		return;
+	}
+	p->box = box;
+	p->generation = box->generation;
+	uuid_copy(p->id, m->sms.id);
+	p->time = m->sms.time;
+	p->next = box->pending;
+	if (box->pending != NULL)
+		box->pending->prev = p;
+	box->pending = p;
+
+	debug(BOX_LOG, 0, "box: MO %s from %s to %s", idtext, incoming.sender,
+	    incoming.receiver);
+	if (inbox_receive(box->inbox, &incoming, box_mo_done_cb, p) == -1) {
+		/* It can never be processed: drop it at bearerbox too. */
+		box_pending_unlink(box, p);
+		free(p);
+		warning(0, "box: MO %s from %s refused by the inbox: dropped",
+		    idtext, incoming.sender);
+		box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
+	}
+	free(text);
+}
+
+/*
+ * A delivery report.  outbox_dlr() runs its own unit of work inside the
+ * open group-commit transaction; the box has no hook on that commit (it
+ * must not touch the store), so the DLR is acked as soon as outbox_dlr()
+ * returns 0.  A crash in the same loop pass can then lose the dlr_state
+ * update of one row, never a message: a DLR only records an outcome.
+ * -1 (not stored) is acked ack_failed_tmp so bearerbox offers it again.
+ */
+static void
+box_handle_dlr(struct box *box, Msg *m)
+{
+	const char	*url, *foreign;
+	int		 rc;
+
+	box->stats.dlr++;
+	url = box_field(m->sms.dlr_url);
+	foreign = box_field(m->sms.foreign_id);
+	debug(BOX_LOG, 0, "box: DLR for %s, event %ld", url ? url : "(none)",
+	    m->sms.dlr_mask);
+	rc = outbox_dlr(box->outbox, url != NULL ? url : "",
+	    (int)m->sms.dlr_mask, foreign);
+	box_send_ack(box, m->sms.id, m->sms.time,
+	    rc == 0 ? ack_success : ack_failed_tmp);
+}
+
+static void
+box_handle_ack(struct box *box, Msg *m)
+{
+	char			 idtext[UUID_STR_LEN + 1];
+	enum outbox_ack		 a;
+
+	box->stats.acks_received++;
+	uuid_unparse(m->ack.id, idtext);
+	switch (m->ack.nack) {
+	case ack_success:
+		a = OUTBOX_ACK_SUCCESS;
+		break;
+	case ack_failed:
+		a = OUTBOX_ACK_FAILED;
+		break;
+	case ack_failed_tmp:
+		a = OUTBOX_ACK_FAILED_TMP;
+		break;
+	case ack_buffered:
+		a = OUTBOX_ACK_BUFFERED;
+		break;
+	default:
+		/* Unknown: retry it, within the outbox's retry limit. */
+		warning(0, "box: unknown ack value %ld for MT %s",
+		    m->ack.nack, idtext);
+		a = OUTBOX_ACK_FAILED_TMP;
+		break;
+	}
+	debug(BOX_LOG, 0, "box: ack %ld for MT %s", m->ack.nack, idtext);
+	outbox_ack(box->outbox, idtext, a);
+}
+
+static void
+box_handle_admin(struct box *box, Msg *m)
+{
+	switch (m->admin.command) {
+	case cmd_shutdown:
+		info(0, "box: bearerbox is shutting down; will reconnect");
+		box_drop(box, "bearerbox shutdown", 0);
+		break;
+	case cmd_restart:
+		info(0, "box: bearerbox is restarting; will reconnect");
+		box->backoff = 1;
+		box_drop(box, "bearerbox restart", 1);
+		break;
+	default:
+		debug(BOX_LOG, 0, "box: admin command %ld ignored",
+		    m->admin.command);
+		break;
+	}
+}
+
+/* One message from bearerbox.  It may drop the connection. */
+static void
+box_handle(struct box *box, Msg *m)
+{
+	char	idtext[UUID_STR_LEN + 1];
+
+	switch (m->type) {
+	case sms:
+		box->proven = 1;
+		if (m->sms.sms_type == mo)
+			box_handle_mo(box, m);
+		else if (m->sms.sms_type == report_mo)
+			box_handle_dlr(box, m);
+		else {
+			uuid_unparse(m->sms.id, idtext);
+			warning(0, "box: sms %s of type %ld from bearerbox "
+			    "dropped", idtext, m->sms.sms_type);
+		}
+		break;
+	case ack:
+		box->proven = 1;
+		box_handle_ack(box, m);
+		break;
+	case admin:
+		box_handle_admin(box, m);
+		break;
+	case heartbeat:
+		debug(BOX_LOG, 0, "box: heartbeat from bearerbox");
+		break;
+	default:
+		warning(0, "box: message of type %d from bearerbox dropped",
+		    (int)m->type);
+		break;
+	}
+}
+
+static void
+box_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct box	*box = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	void		*m;
+	int		 r;
+
+	/* Stop as soon as a message dropped the connection. */
+	while (box->bev == bev) {
+		if ((r = box_frame_read(in, box->conf->max_frame_size,
+		    &m)) == 0)
+			break;
+		if (r == -1) {
+			box->stats.protocol_errors++;
+			error(0, "box: bad frame from bearerbox at %s:%d "
+			    "(too large or not a message)", box->host,
+			    box->port);
+			box_drop(box, "protocol error", 0);
+			break;
+		}
+		box_handle(box, m);
+		msg_destroy(m);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The connection.
+ */
+
+static void
+box_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct box	*box = arg;
+	Msg		*m;
+
+	(void)fd;
+	(void)what;
+	if (box->state != BOX_UP)
+		return;
+	m = msg_create(heartbeat);
+	m->heartbeat.load = 0;
+	box_send(box, m);
+	msg_destroy(m);
+}
+
+static void
+box_heartbeat_arm(struct box *box)
+{
+	struct timeval	tv;
+
+	event_del(box->heartbeat_ev);
+	if (box->state != BOX_UP || box->conf->heartbeat_interval <= 0)
+		return;
+	tv.tv_sec = box->conf->heartbeat_interval;
+	tv.tv_usec = 0;
+	event_add(box->heartbeat_ev, &tv);
+}
+
+static void
+box_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	box_connect(arg);
+}
+
+static void
+box_retry_arm(struct box *box, int seconds)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = seconds;
+	tv.tv_usec = 0;
+	box->state = BOX_IDLE;
+	event_add(box->retry_ev, &tv);
+}
+
+/* The next reconnect delay, doubling up to reconnect-delay-max. */
+static int
+box_backoff_next(struct box *box)
+{
+	int	delay, max = box->conf->reconnect_delay_max;
+
+	if (max < 1)
+		max = 1;
+	if (box->backoff < 1)
+		box->backoff = 1;
+	delay = box->backoff > max ? max : box->backoff;
+	box->backoff = delay >= max ? max : delay * 2;
+	return delay;
+}
+
+/*
+ * Close the connection, if any.  The outbox hears the link is down before
+ * anything else happens.  Returns 1 if the link was up.
+ */
+static int
+box_close(struct box *box)
+{
+	int	was_up = box->state == BOX_UP;
+
+	if (was_up) {
+		outbox_set_link(box->outbox, NULL);
+		event_del(box->heartbeat_ev);
+		if (box->proven ||
+		    time(NULL) - box->up_since >= BOX_STABLE_SECONDS)
+			box->backoff = 1;
+	}
+	if (box->bev != NULL) {
+		bufferevent_free(box->bev);
+		box->bev = NULL;
+	}
+	box->state = BOX_IDLE;
+	return was_up;
+}
+
+/*
+ * Close the connection and arm the reconnect timer, logging why.  delay > 0
+ * forces that delay; 0 takes the backoff's.
+ */
+static void
+box_drop(struct box *box, const char *reason, int delay)
+{
+	int	was_up;
+
+	was_up = box_close(box);
+	if (delay <= 0)
+		delay = box_backoff_next(box);
+	if (was_up) {
+		warning(0, "box: lost connection to bearerbox at %s:%d: %s; "
+		    "reconnecting in %d s", box->host, box->port, reason, delay);
+		box->failing = 0;
+	} else if (!box->failing) {
+		warning(0, "box: cannot connect to bearerbox at %s:%d: %s; "
+		    "retrying in %d s", box->host, box->port, reason, delay);
+		box->failing = 1;
+	} else
+		debug(BOX_LOG, 0, "box: cannot connect to bearerbox at "
+		    "%s:%d: %s; retrying in %d s", box->host, box->port,
+		    reason, delay);
+	box_retry_arm(box, delay);
+}
+
+/* TCP is up: identify, then offer the link to the outbox. */
+static void
+box_up(struct box *box)
+{
+	evutil_socket_t	fd;
+	int		one = 1;
+
+	if ((fd = bufferevent_getfd(box->bev)) != -1)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	bufferevent_set_timeouts(box->bev, NULL, NULL);
+	box->state = BOX_UP;
+	box->generation++;
+	box->up_since = time(NULL);
+	box->proven = 0;
+	box->failing = 0;
+	box->stats.connects++;
+	box_send_identify(box);
+	info(0, "box: connected to bearerbox at %s:%d as %s", box->host,
+	    box->port, box->conf->smsbox_id ? box->conf->smsbox_id : "(none)");
+	box_heartbeat_arm(box);
+	outbox_set_link(box->outbox, &box->link);
+}
+
+static void
+box_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct box	*box = arg;
+	char		 reason[128];
+	int		 err;
+
+	if (box->bev != bev)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		box_up(box);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(reason, sizeof(reason), "connection closed");
+	else if (what & BEV_EVENT_TIMEOUT)
+		snprintf(reason, sizeof(reason), "timed out");
+	else {
+		err = EVUTIL_SOCKET_ERROR();
+		snprintf(reason, sizeof(reason), "%s",
+		    err ? evutil_socket_error_to_string(err) : "socket error");
+	}
+	box_drop(box, reason, 0);
+}
+
+/*
+ * Resolve host:port.  A numeric address never blocks; a name goes to the
+ * system resolver, which may (bearerbox-host is normally 127.0.0.1 or a
+ * name in /etc/hosts).
+ */
+static int
+box_resolve(struct box *box, struct sockaddr_storage *ss, int *sslen,
+    const char **reason)
+{
+	struct evutil_addrinfo	 hints, *res = NULL;
+	char			 port[16];
+	int			 rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
+	snprintf(port, sizeof(port), "%d", box->port);
+	rc = evutil_getaddrinfo(box->host, port, &hints, &res);
+	if (rc != 0) {
+		hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+		rc = evutil_getaddrinfo(box->host, port, &hints, &res);
+	}
+	if (rc != 0 || res == NULL) {
+		*reason = rc != 0 ? evutil_gai_strerror(rc) : "no address";
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return -1;
+	}
+	if (res->ai_addrlen > sizeof(*ss)) {
+		evutil_freeaddrinfo(res);
+		*reason = "address too long";
+		return -1;
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = (int)res->ai_addrlen;
+	evutil_freeaddrinfo(res);
+	return 0;
+}
+
+static void
+box_connect(struct box *box)
+{
+	struct sockaddr_storage	 ss;
+	struct timeval		 tv;
+	const char		*reason = NULL;
+	int			 sslen;
+
+	if (box->state == BOX_STOPPED || box->bev != NULL)
+		return;
+	debug(BOX_LOG, 0, "box: connecting to bearerbox at %s:%d",
+	    box->host, box->port);
+	if (box_resolve(box, &ss, &sslen, &reason) == -1) {
+		box_drop(box, reason, 0);
+		return;
+	}
+	box->bev = bufferevent_socket_new(box->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (box->bev == NULL) {
+		box_drop(box, "cannot create a socket buffer", 0);
+		return;
+	}
+	bufferevent_setcb(box->bev, box_read_cb, NULL, box_event_cb, box);
+	tv.tv_sec = BOX_CONNECT_TIMEOUT;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(box->bev, NULL, &tv);
+	box->state = BOX_CONNECTING;
+	if (bufferevent_socket_connect(box->bev, (struct sockaddr *)&ss,
+	    sslen) == -1) {
+		box_drop(box, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()), 0);
+		return;
+	}
+	bufferevent_enable(box->bev, EV_READ | EV_WRITE);
+}
+
+/* ------------------------------------------------------------------------
+ * The public face.
+ */
+
+struct box *
+box_new(struct event_base *base, const struct conf *conf,
+    struct inbox *inbox, struct outbox *outbox)
+{
+	struct box	*box;
+
+	if (base == NULL || conf == NULL || inbox == NULL || outbox == NULL ||
+	    conf->bearerbox_host == NULL || conf->bearerbox_port <= 0 ||
+	    conf->bearerbox_port > 65535) {
+		error(0, "box: no bearerbox-host and bearerbox-port to "
+		    "connect to");
+		return NULL;
+	}
+	if ((box = calloc(1, sizeof(*box))) == NULL ||
+	    (box->host = strdup(conf->bearerbox_host)) == NULL) {
+		error(0, "box: out of memory");
+		free(box);
+		return NULL;
+	}
+	box->base = base;
+	box->conf = conf;
+	box->inbox = inbox;
+	box->outbox = outbox;
+	box->port = conf->bearerbox_port;
+	box->state = BOX_STOPPED;
+	box->backoff = 1;
+	box->link.send = box_send_mt_cb;
+	box->link.arg = box;
+	box->retry_ev = evtimer_new(base, box_retry_cb, box);
+	box->heartbeat_ev = event_new(base, -1, EV_PERSIST, box_heartbeat_cb,
+	    box);
+	if (box->retry_ev == NULL || box->heartbeat_ev == NULL) {
+		error(0, "box: cannot create timers");
+		box_free(box);
+		return NULL;
+	}
+	return box;
+}
+
+void
+box_free(struct box *box)
+{
+	struct box_pending	*p, *next;
+
+	if (box == NULL)
+		return;
+	if (box->state == BOX_UP)
+		outbox_set_link(box->outbox, NULL);
+	box->state = BOX_STOPPED;
+	if (box->bev != NULL)
+		bufferevent_free(box->bev);
+	/* Callbacks still to come find box == NULL and only free. */
+	for (p = box->pending; p != NULL; p = next) {
+		next = p->next;
+		p->box = NULL;
+		p->prev = p->next = NULL;
+	}
+	if (box->retry_ev != NULL)
+		event_free(box->retry_ev);
+	if (box->heartbeat_ev != NULL)
+		event_free(box->heartbeat_ev);
+	free(box->host);
+	free(box);
+}
+
+int
+box_start(struct box *box)
+{
+	if (box->state != BOX_STOPPED)
+		return 0;
+	info(0, "box: connecting to bearerbox at %s:%d", box->host,
+	    box->port);
+	box->state = BOX_IDLE;
+	box_connect(box);
+	return 0;
+}
+
+int
+box_is_up(struct box *box)
+{
+	return box != NULL && box->state == BOX_UP;
+}
+
+void
+box_set_conf(struct box *box, const struct conf *conf)
+{
+	char	*host;
+
+	box->conf = conf;
+	if (box->backoff > conf->reconnect_delay_max)
+		box->backoff = conf->reconnect_delay_max;
+	if (conf->bearerbox_host == NULL) {
+		warning(0, "box: reload removed bearerbox-host; the link to "
+		    "%s:%d stays until a restart", box->host, box->port);
+		box_heartbeat_arm(box);
+		return;
+	}
+	if (strcmp(conf->bearerbox_host, box->host) == 0 &&
+	    conf->bearerbox_port == box->port) {
+		box_heartbeat_arm(box);
+		return;
+	}
+	if ((host = strdup(conf->bearerbox_host)) == NULL) {
+		error(0, "box: out of memory applying the new bearerbox "
+		    "address");
+		box_heartbeat_arm(box);
+		return;
+	}
+	info(0, "box: bearerbox address changed from %s:%d to %s:%d",
+	    box->host, box->port, host, conf->bearerbox_port);
+	free(box->host);
+	box->host = host;
+	box->port = conf->bearerbox_port;
+	if (box->state == BOX_STOPPED)
+		return;
+	box_close(box);
+	box->backoff = 1;
+	box->failing = 0;
+	/* Connect from the loop, not from inside the caller. */
+	event_del(box->retry_ev);
+	event_active(box->retry_ev, EV_TIMEOUT, 0);
+}
+
+void
+box_stats(struct box *box, struct box_stats *st)
+{
+	*st = box->stats;
+}

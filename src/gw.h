@@ -1,0 +1,40 @@
+/*
+ * gw.h - the one way marketbox includes Kannel's libgw.
+ *
+ * Include it after "config.h" and instead of "gwlib/gwlib.h".  Kannel's
+ * installed gw-config.h defines PACKAGE, VERSION and friends (with
+ * Kannel's values) and gwmem.h turns malloc, calloc, realloc, free and
+ * strdup into compile errors so that Kannel's own code uses gw_malloc.
+ * marketbox allocates with the C library (its memory is also handed to and
+ * from SQLite and libevent), so both are undone here, once.
+ */
+#ifndef MARKETBOX_GW_H
+#define MARKETBOX_GW_H
+
+#undef PACKAGE
+#undef PACKAGE_BUGREPORT
+#undef PACKAGE_NAME
+#undef PACKAGE_STRING
+#undef PACKAGE_TARNAME
+#undef PACKAGE_URL
+#undef PACKAGE_VERSION
+#undef VERSION
+
+#include "gwlib/gwlib.h"
+
+#undef PACKAGE
+#undef PACKAGE_BUGREPORT
+#undef PACKAGE_NAME
+#undef PACKAGE_STRING
+#undef PACKAGE_TARNAME
+#undef PACKAGE_URL
+#undef PACKAGE_VERSION
+#undef VERSION
+
+#undef malloc
+#undef calloc
+#undef realloc
+#undef free
+#undef strdup
+
+#endif

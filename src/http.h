@@ -1,0 +1,41 @@
+/*
+ * http.h - marketbox's HTTP server: /sms (as Kannel smsbox's get-url
+ * expects), and later USSD and admin pages; plus the sendsms client link
+ * used when notices leave through an smsbox instead of a bearerbox link.
+ */
+#ifndef MARKETBOX_HTTP_H
+#define MARKETBOX_HTTP_H
+
+struct conf;
+struct event_base;
+struct inbox;
+struct outbox;
+struct http;
+
+/*
+ * Start listening on http-interface:http-port (conf http-port must be
+ * non-zero).  Returns NULL (logged) if the port cannot be bound.
+ */
+struct http	*http_new(struct event_base *, const struct conf *,
+		    struct inbox *, struct outbox *);
+void		 http_free(struct http *);
+void		 http_set_conf(struct http *, const struct conf *);
+
+/*
+ * 1 if a peer at ip (numeric IPv4 or IPv6 text) may use the server:
+ * loopback (127.0.0.0/8, ::1), or matched by an http-allow-ip entry (an
+ * exact address, or an IPv4 pattern with '*' for any one octet, as
+ * Kannel's 192.168.*.*).  conf may be NULL (loopback only).
+ */
+int		 http_ip_allowed(const struct conf *, const char *ip);
+
+/*
+ * The sendsms link: an outbox link that hands each MT to smsbox's
+ * sendsms interface at conf sendsms-url.  NULL when no sendsms-url.
+ */
+struct http_sendsms;
+struct http_sendsms *http_sendsms_new(struct event_base *, const struct conf *,
+		    struct outbox *);
+void		 http_sendsms_free(struct http_sendsms *);
+
+#endif

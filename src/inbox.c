@@ -1,0 +1,272 @@
+/*
+ * inbox.c - the durable, deduplicated log of MOs, and the unit of work that
+ * records one MO together with all its effects.
+ *
+ * See inbox.h.  Deduplication is the UNIQUE constraint on inbox.kannel_id:
+ * bearerbox redelivers an MO it holds unacked with the same id, HTTP
+ * clients retry with the same id, and the second copy must change nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+
+#include "inbox.h"
+#include "mo.h"
+#include "outbox.h"
+#include "router.h"
+#include "store.h"
+
+struct inbox {
+	struct store		*store;
+	struct router		*router;
+	struct outbox		*outbox;
+	unsigned long long	 received, duplicates;
+};
+
+/* One MO waiting for its commit. */
+struct inbox_pending {
+	inbox_done_cb		*done;
+	void			*arg;
+	enum inbox_status	 status;
+	char			*reply;		/* inline reply, or NULL */
+};
+
+static const char inbox_sql_insert[] =
+    "INSERT INTO inbox(kannel_id, channel, sender, receiver, text, coding,"
+    " smsc_id, meta_data, received, state)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'done')"
+    " ON CONFLICT(kannel_id) DO NOTHING";
+static const char inbox_sql_find[] =
+    "SELECT id FROM inbox WHERE kannel_id = ?1";
+static const char inbox_sql_replies[] =
+    "SELECT text FROM outbox WHERE inbox_id = ?1 AND kind = 'reply'"
+    " AND part = 1 ORDER BY id";
+static const char inbox_sql_failed[] =
+    "UPDATE inbox SET state = 'failed', error = ?2 WHERE id = ?1";
+
+struct inbox *
+inbox_new(struct store *store, struct router *router, struct outbox *outbox)
+{
+	struct inbox	*in;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL) {
+		error(errno, "inbox: out of memory");
+		return NULL;
+	}
+	in->store = store;
+	in->router = router;
+	in->outbox = outbox;
+	return in;
+}
+
+void
+inbox_free(struct inbox *in)
+{
+	free(in);
+}
+
+void
+inbox_stats(struct inbox *in, unsigned long long *received,
+    unsigned long long *duplicates)
+{
+	*received = in->received;
+	*duplicates = in->duplicates;
+}
+
+static void
+inbox_commit_cb(void *arg, int ok)
+{
+	struct inbox_pending	*p = arg;
+
+	p->done(p->arg, ok ? p->status : INBOX_FAILED, ok ? p->reply : NULL);
+	free(p->reply);
+	free(p);
+}
+
+/*
+ * The inline reply stored the first time an MO was seen: a client that
+ * retries an HTTP request gets the same answer.  Only the first part of
+ * each reply is an inline row's text (inline replies are not split).
+ */
+static char *
+inbox_stored_reply(struct inbox *in, long long inbox_id)
+{
+	sqlite3_stmt	*st;
+	char		*out = NULL;
+	size_t		 len = 0;
+
+	if ((st = store_stmt(in->store, inbox_sql_replies)) == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, inbox_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char	*t = (const char *)sqlite3_column_text(st, 0);
+		size_t		 tl = t ? strlen(t) : 0;
+		char		*n;
+
+		if ((n = realloc(out, len + tl + 2)) == NULL)
+			break;
+		out = n;
+		if (len > 0)
+			out[len++] = '\n';
+		memcpy(out + len, t ? t : "", tl);
+		len += tl;
+		out[len] = '\0';
+	}
+	sqlite3_reset(st);
+	return out;
+}
+
+static long long
+inbox_find(struct inbox *in, const char *id)
+{
+	sqlite3_stmt	*st;
+	long long	 row = 0;
+
+	if ((st = store_stmt(in->store, inbox_sql_find)) == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		row = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return row;
+}
+
+/*
+ * Insert the MO; 1 if new (with *row set), 0 if its id was seen before,
+ * -1 on a store failure.
+ */
+static int
+inbox_insert(struct inbox *in, const struct mo *mo, long long *row)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(in->store, inbox_sql_insert)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, mo->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mo->channel ? mo->channel : "box", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, mo->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, mo->receiver ? mo->receiver : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, mo->text ? mo->text : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, mo->coding < 0 ? 0 : mo->coding);
+	if (mo->smsc_id != NULL)
+		sqlite3_bind_text(st, 7, mo->smsc_id, -1, SQLITE_STATIC);
+	if (mo->meta_data != NULL)
+		sqlite3_bind_text(st, 8, mo->meta_data, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, mo->time);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error(0, "inbox: cannot store MO %s from %s: %s", mo->id,
+		    mo->sender, sqlite3_errmsg(store_db(in->store)));
+		return -1;
+	}
+	if (sqlite3_changes(store_db(in->store)) == 0)
+		return 0;
+	*row = sqlite3_last_insert_rowid(store_db(in->store));
+	return 1;
+}
+
+/*
+ * A command that fails on the store is rolled back with its MO; the MO is
+ * then recorded alone as failed so it is not offered to the command again
+ * and again, and an operator can see it.
+ */
+static int
+inbox_record_failure(struct inbox *in, const struct mo *mo)
+{
+	sqlite3_stmt	*st;
+	long long	 row;
+	int		 rc;
+
+	if (store_work_begin(in->store) == -1)
+		return -1;
+	if (inbox_insert(in, mo, &row) != 1 ||
+	    (st = store_stmt(in->store, inbox_sql_failed)) == NULL) {
+		store_work_end(in->store, 0);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_text(st, 2, "the command failed on the database", -1,
+	    SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	/* Never silence: the sender hears that it did not work. */
+	if (rc != SQLITE_DONE || outbox_reply(in->outbox, mo, row,
+	    "Sorry, that could not be done just now. Please try again "
+	    "later.") == -1) {
+		store_work_end(in->store, 0);
+		return -1;
+	}
+	return store_work_end(in->store, 1);
+}
+
+int
+inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
+    void *arg)
+{
+	struct inbox_pending	*p;
+	long long		 row = 0;
+	int			 rc;
+
+	if (mo->id == NULL || mo->id[0] == '\0' || mo->sender == NULL ||
+	    mo->sender[0] == '\0') {
+		warning(0, "inbox: MO without %s dropped",
+		    mo->sender == NULL || mo->sender[0] == '\0' ? "sender" : "id");
+		return -1;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		error(errno, "inbox: out of memory");
+		return -1;
+	}
+	p->done = done;
+	p->arg = arg;
+	p->status = INBOX_FAILED;
+	in->received++;
+
+	if (store_work_begin(in->store) == -1)
+		goto queue;
+	rc = inbox_insert(in, mo, &row);
+	if (rc == 0) {
+		in->duplicates++;
+		debug("mb.inbox", 0, "inbox: MO %s seen before, no new effect",
+		    mo->id);
+		if (mo->reply_inline)
+			p->reply = inbox_stored_reply(in, inbox_find(in, mo->id));
+		p->status = INBOX_DUPLICATE;
+		store_work_end(in->store, 1);
+		goto queue;
+	}
+	if (rc == -1) {
+		store_work_end(in->store, 0);
+		goto queue;
+	}
+	if (router_handle(in->router, mo, row) == -1) {
+		free(outbox_take_inline(in->outbox));
+		store_work_end(in->store, 0);
+		error(0, "inbox: MO %s from %s rolled back", mo->id, mo->sender);
+		if (inbox_record_failure(in, mo) == 0)
+			p->status = INBOX_STORED;
+		goto queue;
+	}
+	if (store_work_end(in->store, 1) == -1) {
+		free(outbox_take_inline(in->outbox));
+		goto queue;
+	}
+	p->reply = outbox_take_inline(in->outbox);
+	p->status = INBOX_STORED;
+queue:
+	if (store_on_commit(in->store, inbox_commit_cb, p) == -1) {
+		/* Cannot wait for the commit: answer now that it failed. */
+		done(arg, INBOX_FAILED, NULL);
+		free(p->reply);
+		free(p);
+	}
+	return 0;
+}

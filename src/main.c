@@ -1,0 +1,326 @@
+/*
+ * main.c - marketbox: start-up, signals, reload and shutdown.
+ *
+ * The command line is the one Kannel's boxes have.  One event loop runs
+ * everything; signals arrive as libevent events, so handlers run as normal
+ * callbacks and nothing happens in signal context.  SIGHUP reads the conf
+ * afresh, validates it and swaps it in only if it is good; SIGUSR1 reopens
+ * the log; SIGTERM and SIGINT stop taking new work, commit what is open and
+ * close cleanly.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "gw.h"
+
+#include "box.h"
+#include "conf.h"
+#include "http.h"
+#include "inbox.h"
+#include "log.h"
+#include "outbox.h"
+#include "router.h"
+#include "store.h"
+
+struct daemon {
+	struct event_base	*base;
+	struct conf		*conf;
+	struct store		*store;
+	struct outbox		*outbox;
+	struct router		*router;
+	struct inbox		*inbox;
+	struct box		*box;
+	struct http		*http;
+	struct http_sendsms	*sendsms;
+	struct event		*sig_term, *sig_int, *sig_hup, *sig_usr1;
+	const char		*pid_file;
+	int			 stderr_level;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: marketbox [-v LEVEL] [-d|--daemonize] [-p|--pid-file FILE]\n"
+	    "                 [-n|--check] [-V|--version] [-h] marketbox.conf\n"
+	    "  -v LEVEL      log level on stderr: 0 debug, 1 info, 2 warning,\n"
+	    "                3 error, 4 panic (default 0)\n"
+	    "  -d            run in the background\n"
+	    "  -p FILE       write the process id to FILE\n"
+	    "  -n            check the configuration and exit\n"
+	    "  -V            print the version and exit\n");
+}
+
+static int
+daemon_write_pid(const char *path)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(path, "w")) == NULL) {
+		error(errno, "cannot write pid file %s", path);
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		error(errno, "cannot write pid file %s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+daemon_detach(void)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		return -1;
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		/* stderr stays: libgw logs there until the log file is open */
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+static void
+daemon_sigterm_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)what;
+	info(0, "signal %d: shutting down", (int)sig);
+	/* Pending callbacks run; then the loop ends and main() cleans up. */
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon	*d = arg;
+	struct conf	*fresh;
+
+	(void)sig;
+	(void)what;
+	info(0, "SIGHUP: reloading %s", d->conf->path);
+	if ((fresh = conf_load(d->conf->path)) == NULL) {
+		error(0, "reload failed: keeping the configuration in use");
+		return;
+	}
+	if (strcmp(fresh->database, d->conf->database) != 0)
+		warning(0, "reload: database changes need a restart; "
+		    "still using %s", d->conf->database);
+	log_set_log_level(fresh->log_level);
+	outbox_set_conf(d->outbox, fresh);
+	if (d->box != NULL)
+		box_set_conf(d->box, fresh);
+	if (d->http != NULL)
+		http_set_conf(d->http, fresh);
+	conf_free(d->conf);
+	d->conf = fresh;
+	info(0, "reload done");
+}
+
+static void
+daemon_sigusr1_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_reopen_files();
+}
+
+static int
+daemon_signals(struct daemon *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_term = evsignal_new(d->base, SIGTERM, daemon_sigterm_cb, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, daemon_sigterm_cb, d);
+	d->sig_hup = evsignal_new(d->base, SIGHUP, daemon_sighup_cb, d);
+	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, daemon_sigusr1_cb, d);
+	if (d->sig_term == NULL || d->sig_int == NULL || d->sig_hup == NULL ||
+	    d->sig_usr1 == NULL || evsignal_add(d->sig_term, NULL) == -1 ||
+	    evsignal_add(d->sig_int, NULL) == -1 ||
+	    evsignal_add(d->sig_hup, NULL) == -1 ||
+	    evsignal_add(d->sig_usr1, NULL) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+daemon_start(struct daemon *d)
+{
+	const struct conf	*c = d->conf;
+
+	if ((d->base = event_base_new()) == NULL) {
+		error(0, "cannot create the event loop");
+		return -1;
+	}
+	if (daemon_signals(d) == -1) {
+		error(0, "cannot install signal handlers");
+		return -1;
+	}
+	if ((d->store = store_open(c->database, d->base)) == NULL)
+		return -1;
+	if ((d->outbox = outbox_new(d->base, d->store, c)) == NULL)
+		return -1;
+	if ((d->router = router_new(c, d->store, d->outbox)) == NULL)
+		return -1;
+	if ((d->inbox = inbox_new(d->store, d->router, d->outbox)) == NULL)
+		return -1;
+	if (c->http_port != 0 &&
+	    (d->http = http_new(d->base, c, d->inbox, d->outbox)) == NULL)
+		return -1;
+	if (c->sendsms_url != NULL) {
+		if ((d->sendsms = http_sendsms_new(d->base, c, d->outbox)) == NULL)
+			return -1;
+	} else if (c->bearerbox_host != NULL) {
+		if ((d->box = box_new(d->base, c, d->inbox, d->outbox)) == NULL ||
+		    box_start(d->box) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+daemon_stop(struct daemon *d)
+{
+	/* Links first: nothing new arrives while the store closes. */
+	box_free(d->box);
+	http_sendsms_free(d->sendsms);
+	http_free(d->http);
+	if (d->store != NULL)
+		store_commit(d->store);
+	inbox_free(d->inbox);
+	router_free(d->router);
+	outbox_free(d->outbox);
+	store_free(d->store);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	if (d->sig_usr1)
+		event_free(d->sig_usr1);
+	if (d->base)
+		event_base_free(d->base);
+	conf_free(d->conf);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "daemonize",	no_argument,		NULL, 'd' },
+		{ "pid-file",	required_argument,	NULL, 'p' },
+		{ "check",	no_argument,		NULL, 'n' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct daemon	 d;
+	int		 ch, check = 0, detach = 0, rc = 1;
+	char		*end;
+
+	memset(&d, 0, sizeof(d));
+	while ((ch = getopt_long(argc, argv, "v:dp:nVh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'v':
+			d.stderr_level = strtol(optarg, &end, 10);
+			if (*end != '\0' || d.stderr_level < 0 ||
+			    d.stderr_level > 4) {
+				fprintf(stderr, "marketbox: -v takes 0 to 4\n");
+				return 2;
+			}
+			break;
+		case 'd':
+			detach = 1;
+			break;
+		case 'p':
+			d.pid_file = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("marketbox %s\n", MARKETBOX_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		usage(stderr);
+		return 2;
+	}
+
+	gwlib_init();
+	log_setup(d.stderr_level, NULL, 0);
+	if ((d.conf = conf_load(argv[optind])) == NULL) {
+		gwlib_shutdown();
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", argv[optind]);
+		conf_free(d.conf);
+		gwlib_shutdown();
+		return 0;
+	}
+	if (log_setup(d.stderr_level, d.conf->log_file, d.conf->log_level) == -1) {
+		error(errno, "cannot open log file %s", d.conf->log_file);
+		goto out;
+	}
+	if (detach && daemon_detach() == -1) {
+		error(errno, "cannot run in the background");
+		goto out;
+	}
+	if (d.pid_file == NULL)
+		d.pid_file = d.conf->pid_file;
+	if (d.pid_file != NULL && daemon_write_pid(d.pid_file) == -1)
+		goto out;
+	info(0, "marketbox %s starting with %s", MARKETBOX_VERSION,
+	    d.conf->path);
+	if (daemon_start(&d) == -1) {
+		error(0, "marketbox could not start");
+		goto out;
+	}
+	info(0, "marketbox running");
+	if (event_base_dispatch(d.base) == -1)
+		error(0, "event loop failed");
+	else
+		rc = 0;
+	info(0, "marketbox stopped");
+out:
+	daemon_stop(&d);
+	if (d.pid_file != NULL)
+		unlink(d.pid_file);
+	gwlib_shutdown();
+	return rc;
+}

@@ -1,0 +1,549 @@
+/*
+ * store.c - the SQLite database: pragmas, core schema migrations, the
+ * prepared statement cache, and group commit once per loop pass.
+ *
+ * See store.h for the contract.  The core schema is the list of migrations
+ * below; a database is upgraded step by step at open, each step in its own
+ * transaction with PRAGMA user_version set inside it, so a crash between
+ * steps leaves a database at a known version.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "gw.h"
+
+#include "store.h"
+
+/*
+ * The core schema.  Append only: a released step is never edited, a change
+ * is a new step.  Times are Unix seconds (UTC).
+ */
+static const struct store_migration store_core_migrations[] = {
+	{ 1,
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  msisdn TEXT NOT NULL UNIQUE,"		/* +2547..., international */
+	"  name TEXT,"
+	"  market TEXT,"				/* a market code */
+	"  language TEXT,"				/* a language code */
+	"  role TEXT NOT NULL DEFAULT 'user',"
+	"  opt_out INTEGER NOT NULL DEFAULT 0,"		/* STOP: no broadcasts */
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE TABLE inbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kannel_id TEXT NOT NULL UNIQUE,"		/* dedup key */
+	"  channel TEXT NOT NULL,"			/* box, http, ussd */
+	"  sender TEXT NOT NULL,"
+	"  receiver TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"				/* UTF-8, normalised */
+	"  coding INTEGER NOT NULL,"
+	"  smsc_id TEXT,"
+	"  meta_data TEXT,"
+	"  received INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"			/* done, failed */
+	"  error TEXT);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  inbox_id INTEGER REFERENCES inbox(id),"	/* the MO that caused it */
+	"  kind TEXT NOT NULL,"				/* reply, notice */
+	"  sender TEXT NOT NULL,"
+	"  receiver TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"				/* UTF-8, one part */
+	"  coding INTEGER NOT NULL,"
+	"  concat_ref INTEGER,"
+	"  part INTEGER NOT NULL DEFAULT 1,"
+	"  parts INTEGER NOT NULL DEFAULT 1,"
+	"  smsc_id TEXT,"
+	"  meta_data TEXT,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  kannel_id TEXT UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  sent INTEGER,"
+	"  accepted INTEGER,"
+	"  dlr_state TEXT,"
+	"  dlr_time INTEGER,"
+	"  foreign_id TEXT,"
+	"  error TEXT);"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+	"CREATE INDEX outbox_receiver ON outbox(receiver, created);"
+	"CREATE TABLE schema_versions ("
+	"  owner TEXT PRIMARY KEY,"
+	"  version INTEGER NOT NULL);"
+	},
+	{ 2,
+	/*
+	 * References: offers, wants and orders draw their numbers from this
+	 * one sequence so a number typed back is never ambiguous.
+	 */
+	"CREATE TABLE refs ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  kind TEXT NOT NULL,"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX inbox_sender ON inbox(sender, received);"
+	},
+};
+
+#define STORE_NMIGRATIONS \
+	(sizeof(store_core_migrations) / sizeof(store_core_migrations[0]))
+
+struct store_callback {
+	void	(*cb)(void *, int);
+	void	 *arg;
+};
+
+struct store_slot {
+	const char	*sql;
+	sqlite3_stmt	*stmt;
+};
+
+struct store {
+	sqlite3			*db;
+	char			*path;
+	struct event		*commit_ev;
+
+	struct store_slot	*slots;		/* open-addressed on sql's address */
+	size_t			 nslots, nstmts;
+
+	int			 in_txn;	/* BEGIN done, COMMIT pending */
+	int			 in_work;	/* inside a savepoint */
+	size_t			 units;		/* units in the open txn */
+	struct store_callback	*cbs;
+	size_t			 ncbs, cbcap;
+
+	unsigned long long	 commits, total_units;
+};
+
+int
+store_schema_version(void)
+{
+	return store_core_migrations[STORE_NMIGRATIONS - 1].version;
+}
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+int
+store_exec(struct store *s, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error(0, "store: %s: %s", s->path, msg ? msg :
+		    sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+store_slot_hash(const char *sql, size_t nslots)
+{
+	uintptr_t	 h = (uintptr_t)sql;
+
+	h ^= h >> 17;
+	h *= (uintptr_t)0x9E3779B97F4A7C15ULL;
+	return (size_t)(h >> 7) & (nslots - 1);
+}
+
+static int
+store_slots_grow(struct store *s)
+{
+	struct store_slot	*old = s->slots;
+	size_t			 oldn = s->nslots, i, j;
+	size_t			 n = oldn ? oldn * 2 : 64;
+
+	if ((s->slots = calloc(n, sizeof(*s->slots))) == NULL) {
+		s->slots = old;
+		return -1;
+	}
+	s->nslots = n;
+	for (i = 0; i < oldn; i++) {
+		if (old[i].sql == NULL)
+			continue;
+		j = store_slot_hash(old[i].sql, n);
+		while (s->slots[j].sql != NULL)
+			j = (j + 1) & (n - 1);
+		s->slots[j] = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	size_t		 i;
+	sqlite3_stmt	*st;
+
+	if (s->nslots == 0 || (s->nstmts + 1) * 2 > s->nslots)
+		if (store_slots_grow(s) == -1) {
+			error(0, "store: out of memory");
+			return NULL;
+		}
+	i = store_slot_hash(sql, s->nslots);
+	while (s->slots[i].sql != NULL) {
+		if (s->slots[i].sql == sql) {
+			st = s->slots[i].stmt;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+		i = (i + 1) & (s->nslots - 1);
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL) != SQLITE_OK) {
+		error(0, "store: cannot prepare statement: %s: %s",
+		    sqlite3_errmsg(s->db), sql);
+		return NULL;
+	}
+	s->slots[i].sql = sql;
+	s->slots[i].stmt = st;
+	s->nstmts++;
+	return st;
+}
+
+/* Read an integer from a one-row query with no parameters. */
+static int
+store_query_int(struct store *s, const char *sql, long long *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		error(0, "store: %s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		error(0, "store: %s: %s", s->path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Bring the core schema up to date, one step per transaction.  The version
+ * is PRAGMA user_version: cheap to read, and written inside the step's own
+ * transaction so a step is applied entirely or not at all.
+ */
+static int
+store_migrate_core(struct store *s)
+{
+	long long	 have;
+	size_t		 i;
+	char		 pragma[64];
+
+	if (store_query_int(s, "PRAGMA user_version", &have) == -1)
+		return -1;
+	if (have > store_schema_version()) {
+		error(0, "store: %s has schema version %lld, newer than the %d "
+		    "this marketbox knows; refusing to touch it (run a newer "
+		    "marketbox, or restore a backup)", s->path, have,
+		    store_schema_version());
+		return -1;
+	}
+	for (i = 0; i < STORE_NMIGRATIONS; i++) {
+		const struct store_migration *m = &store_core_migrations[i];
+
+		if (m->version <= have)
+			continue;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    m->version);
+		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+			return -1;
+		if (store_exec(s, m->sql) == -1 || store_exec(s, pragma) == -1) {
+			store_exec(s, "ROLLBACK");
+			error(0, "store: %s: migration to version %d failed",
+			    s->path, m->version);
+			return -1;
+		}
+		if (store_exec(s, "COMMIT") == -1)
+			return -1;
+		if (have > 0)
+			info(0, "store: %s upgraded to schema version %d",
+			    s->path, m->version);
+	}
+	return 0;
+}
+
+int
+store_migrate(struct store *s, const char *owner,
+    const struct store_migration *steps, size_t n)
+{
+	static const char *get =
+	    "SELECT version FROM schema_versions WHERE owner = ?1";
+	static const char *set =
+	    "INSERT INTO schema_versions(owner, version) VALUES (?1, ?2) "
+	    "ON CONFLICT(owner) DO UPDATE SET version = excluded.version";
+	sqlite3_stmt	*st;
+	long long	 have = 0;
+	size_t		 i;
+	int		 rc;
+
+	if (s->in_txn) {
+		error(0, "store: migrations for %s asked inside a transaction",
+		    owner);
+		return -1;
+	}
+	if ((st = store_stmt(s, get)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		have = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		error(0, "store: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (n > 0 && have > steps[n - 1].version) {
+		error(0, "store: %s: the tables of %s have schema version %lld, "
+		    "newer than the %d it knows; refusing them", s->path, owner,
+		    have, steps[n - 1].version);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (steps[i].version <= have)
+			continue;
+		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+			return -1;
+		if (store_exec(s, steps[i].sql) == -1 ||
+		    (st = store_stmt(s, set)) == NULL)
+			goto fail;
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, steps[i].version);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		if (store_exec(s, "COMMIT") == -1)
+			goto fail;
+		continue;
+fail:
+		store_exec(s, "ROLLBACK");
+		error(0, "store: %s: migration of %s to version %d failed",
+		    s->path, owner, steps[i].version);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+store_commit_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	store_commit(arg);
+}
+
+struct store *
+store_open(const char *path, struct event_base *base)
+{
+	struct store	*s;
+	char		*mode = NULL;
+	long long	 fk = 0;
+	sqlite3_stmt	*st;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(path)) == NULL) {
+		error(errno, "store: out of memory");
+		free(s);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		error(0, "store: cannot open %s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, 5000);
+	/* journal_mode answers with the mode in force: check it took. */
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			mode = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (mode == NULL || strcmp(mode, "wal") != 0) {
+		error(0, "store: %s: cannot use WAL mode (%s): %s", path,
+		    mode ? mode : "?", sqlite3_errmsg(s->db));
+		free(mode);
+		goto fail;
+	}
+	free(mode);
+	if (store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
+	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
+	    store_query_int(s, "PRAGMA foreign_keys", &fk) == -1 || fk != 1) {
+		error(0, "store: %s: cannot set the pragmas marketbox needs",
+		    path);
+		goto fail;
+	}
+	if (store_migrate_core(s) == -1)
+		goto fail;
+	if (base != NULL &&
+	    (s->commit_ev = event_new(base, -1, 0, store_commit_cb, s)) == NULL) {
+		error(0, "store: cannot create the commit event");
+		goto fail;
+	}
+	return s;
+fail:
+	store_free(s);
+	return NULL;
+}
+
+static void
+store_run_callbacks(struct store *s, int ok)
+{
+	struct store_callback	*cbs = s->cbs;
+	size_t			 n = s->ncbs, i;
+
+	/* Callbacks may register work for the next transaction. */
+	s->cbs = NULL;
+	s->ncbs = s->cbcap = 0;
+	for (i = 0; i < n; i++)
+		cbs[i].cb(cbs[i].arg, ok);
+	free(cbs);
+}
+
+void
+store_free(struct store *s)
+{
+	size_t	 i;
+
+	if (s == NULL)
+		return;
+	if (s->in_txn)
+		store_commit(s);
+	if (s->ncbs > 0)
+		store_run_callbacks(s, 1);
+	if (s->commit_ev != NULL)
+		event_free(s->commit_ev);
+	for (i = 0; i < s->nslots; i++)
+		if (s->slots[i].stmt != NULL)
+			sqlite3_finalize(s->slots[i].stmt);
+	free(s->slots);
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		error(0, "store: %s: close: %s", s->path, sqlite3_errmsg(s->db));
+	free(s->path);
+	free(s);
+}
+
+int
+store_work_begin(struct store *s)
+{
+	if (s->in_work) {
+		error(0, "store: nested unit of work");
+		return -1;
+	}
+	if (!s->in_txn) {
+		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+			return -1;
+		s->in_txn = 1;
+		if (s->commit_ev != NULL)
+			event_active(s->commit_ev, 0, 0);
+	}
+	if (store_exec(s, "SAVEPOINT work") == -1)
+		return -1;
+	s->in_work = 1;
+	return 0;
+}
+
+int
+store_work_end(struct store *s, int ok)
+{
+	int	 rc = 0;
+
+	if (!s->in_work)
+		return -1;
+	s->in_work = 0;
+	if (!ok) {
+		rc = store_exec(s, "ROLLBACK TO work");
+		if (store_exec(s, "RELEASE work") == -1)
+			rc = -1;
+		return rc == 0 ? 0 : -1;
+	}
+	s->units++;
+	return store_exec(s, "RELEASE work");
+}
+
+int
+store_on_commit(struct store *s, void (*cb)(void *, int), void *arg)
+{
+	if (s->ncbs == s->cbcap) {
+		size_t			 n = s->cbcap ? s->cbcap * 2 : 128;
+		struct store_callback	*c;
+
+		if ((c = realloc(s->cbs, n * sizeof(*c))) == NULL) {
+			error(errno, "store: out of memory");
+			return -1;
+		}
+		s->cbs = c;
+		s->cbcap = n;
+	}
+	s->cbs[s->ncbs].cb = cb;
+	s->cbs[s->ncbs].arg = arg;
+	s->ncbs++;
+	/* With nothing open, the callbacks still run at the end of the pass. */
+	if (!s->in_txn && s->commit_ev != NULL)
+		event_active(s->commit_ev, 0, 0);
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	int	 ok = 1;
+
+	if (s->in_work) {
+		/* A unit left open is a bug in its caller: it does not commit. */
+		error(0, "store: commit with a unit of work open; rolling it back");
+		store_work_end(s, 0);
+	}
+	if (s->in_txn) {
+		if (store_exec(s, "COMMIT") == -1) {
+			ok = 0;
+			if (!sqlite3_get_autocommit(s->db))
+				store_exec(s, "ROLLBACK");
+			error(0, "store: %s: commit of %zu units failed; they "
+			    "were rolled back", s->path, s->units);
+		} else {
+			s->commits++;
+			s->total_units += s->units;
+		}
+		s->in_txn = 0;
+		s->units = 0;
+	}
+	if (s->ncbs > 0)
+		store_run_callbacks(s, ok);
+	return ok ? 0 : -1;
+}
+
+size_t
+store_pending(struct store *s)
+{
+	return s->in_txn ? s->units : 0;
+}
+
+void
+store_stats(struct store *s, unsigned long long *commits,
+    unsigned long long *units)
+{
+	*commits = s->commits;
+	*units = s->total_units;
+}

@@ -1,0 +1,99 @@
+/*
+ * store.h - the SQLite database: opening, schema migrations, the cache of
+ * prepared statements, and group commit.
+ *
+ * One store per daemon, used from the event loop's thread only.  All work
+ * that arrives during one pass of the loop runs inside one transaction that
+ * is committed once, at the end of the pass (a zero-timeout event), so that
+ * durability costs one fsync per pass instead of one per message.  Each unit
+ * of work (one MO and all its effects) runs inside its own SAVEPOINT, so a
+ * failing unit is rolled back alone.  Whoever must not act before the work is
+ * durable (the bearerbox link, before it acks an MO) registers a callback
+ * that runs after the COMMIT, told whether it succeeded.
+ *
+ * The store knows nothing of SMS: modules keep their SQL beside their logic
+ * and run it through store_stmt(), with every value bound.
+ */
+#ifndef MARKETBOX_STORE_H
+#define MARKETBOX_STORE_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+struct event_base;
+struct store;
+
+/* One schema step: applied once, in one transaction, in order. */
+struct store_migration {
+	int		 version;	/* 1, 2, 3 ... with no gaps */
+	const char	*sql;		/* one or more statements */
+};
+
+/* The version the core schema has after all of store.c's migrations. */
+int		 store_schema_version(void);
+
+/*
+ * Open (creating if needed) the database at path, set WAL mode,
+ * synchronous=FULL, foreign keys and a busy timeout, and apply the core
+ * migrations.  base is the loop that runs group commits; it may be NULL, and
+ * then the caller commits with store_commit().  Returns NULL (with the cause
+ * logged) on failure, including a database whose schema is newer than this
+ * program knows.
+ */
+struct store	*store_open(const char *path, struct event_base *base);
+void		 store_free(struct store *);
+
+sqlite3		*store_db(struct store *);
+
+/*
+ * Apply an owner's own migrations (a plugin's tables) recorded in the
+ * schema_versions table under owner.  Each step runs in its own transaction.
+ * Must be called outside group-commit work.  Returns 0, or -1 with the
+ * cause logged (a newer schema than the steps know is refused).
+ */
+int		 store_migrate(struct store *, const char *owner,
+		    const struct store_migration *, size_t n);
+
+/*
+ * The prepared statement for sql, prepared on first use and cached for the
+ * life of the store.  sql must be a string that lives as long as the store
+ * (a literal): the cache is keyed on its address.  The statement returned
+ * is reset with bindings cleared.  NULL (logged) if sql does not prepare.
+ */
+sqlite3_stmt	*store_stmt(struct store *, const char *sql);
+
+/* Run statements with no parameters and no results.  0 or -1 (logged). */
+int		 store_exec(struct store *, const char *sql);
+
+/*
+ * Group commit.  store_work_begin() opens the pass's transaction if none is
+ * open and a savepoint for this unit of work; store_work_end() releases the
+ * savepoint (ok != 0) or rolls the unit back (ok == 0).  Returns 0 or -1.
+ * Units may not nest.
+ */
+int		 store_work_begin(struct store *);
+int		 store_work_end(struct store *, int ok);
+
+/*
+ * Call cb(arg, ok) once the transaction now open (or, if none is open, the
+ * next one) has committed (ok = 1) or failed and been rolled back (ok = 0).
+ * Callbacks run in the order they were registered.
+ */
+int		 store_on_commit(struct store *, void (*cb)(void *, int),
+		    void *arg);
+
+/*
+ * Commit the open transaction now and run the callbacks.  Returns 0 if it
+ * committed (or nothing was open), -1 if it failed and was rolled back.
+ * With a loop, this runs by itself once per pass.
+ */
+int		 store_commit(struct store *);
+
+/* Units of work in the open transaction (0 when none is open). */
+size_t		 store_pending(struct store *);
+
+/* Commits done, and the units they carried, since open. */
+void		 store_stats(struct store *, unsigned long long *commits,
+		    unsigned long long *units);
+
+#endif

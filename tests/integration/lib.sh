@@ -1,0 +1,683 @@
+# tests/integration/lib.sh - the harness for marketbox's integration tests
+# and for scripts/demo: a real Kannel bearerbox on loopback, marketbox
+# connected to it, and Kannel's own fakesmsc as the phone network.
+#
+# Sourced by bash scripts (it uses bash features: /dev/tcp, printf -v,
+# RANDOM).  The environment gives the programs, as `make check` exports them:
+#
+#	top_builddir	the build tree: $top_builddir/src/marketbox is run
+#	top_srcdir	the source tree
+#	BEARERBOX	Kannel's bearerbox (empty: the tests are skipped)
+#	FAKESMSC	Kannel's test/fakesmsc (empty: the tests are skipped)
+#	KEEP=1		keep the run's temporary directory (logs, databases)
+#
+# What a test gets:
+#
+#	integ_init NAME		private temp dir $T, free loopback ports, a
+#				teardown trap that stops every process started
+#				here and always runs (it is the EXIT trap)
+#	integ_require_kannel	prints the TAP "1..0 # SKIP" and exits 0 when
+#				bearerbox or fakesmsc is missing
+#	tap_plan, tap_ok, tap_is, tap_diag, tap_bail, tap_end	TAP output
+#	kannel_conf_write, bearerbox_start, bearerbox_stop, bearerbox_kill,
+#	bearerbox_status, bearerbox_received
+#	marketbox_conf_write, marketbox_start, marketbox_wait_connected,
+#	marketbox_stop, marketbox_kill, marketbox_sanitizer_report
+#	phone_send, phone_batch, phone_expect, phone_expect_count,
+#	phone_mts, phone_mt_count, phone_sent_count, phone_stop
+#	db			sqlite3 on marketbox's database
+#	wait_until SECONDS CMD...	poll CMD every 0.1 s, bounded
+#
+# Everything listens on 127.0.0.1 only.  Every wait is bounded.
+
+# --- TAP ------------------------------------------------------------------
+
+TAP_N=0
+TAP_FAILED=0
+TAP_PLANNED=
+
+# tap_plan N: print the plan (once, before the first test).
+tap_plan()
+{
+	TAP_PLANNED=$1
+	echo "1..$1"
+}
+
+# tap_ok DESC CMD...: one test, passing when CMD succeeds.
+tap_ok()
+{
+	local desc=$1
+	shift
+	if "$@"; then
+		tap_result 0 "$desc"
+	else
+		tap_result 1 "$desc"
+	fi
+}
+
+# tap_is GOT WANT DESC: one test, passing when the two strings are equal.
+tap_is()
+{
+	if [ "$1" = "$2" ]; then
+		tap_result 0 "$3"
+	else
+		tap_result 1 "$3"
+		tap_diag "got:  '$1'"
+		tap_diag "want: '$2'"
+	fi
+}
+
+# tap_result STATUS DESC: print ok/not ok for a status computed elsewhere.
+tap_result()
+{
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		TAP_FAILED=$((TAP_FAILED + 1))
+		echo "not ok $TAP_N - $2"
+	fi
+}
+
+# tap_skip DESC REASON: a test that cannot run here.
+tap_skip()
+{
+	TAP_N=$((TAP_N + 1))
+	echo "ok $TAP_N - $1 # SKIP $2"
+}
+
+tap_diag()
+{
+	local line
+
+	printf '%s\n' "$*" | while IFS= read -r line; do
+		echo "# $line"
+	done
+}
+
+# tap_bail REASON: the rest cannot run (set-up failed).  Exits.
+tap_bail()
+{
+	echo "Bail out! $*"
+	TAP_FAILED=$((TAP_FAILED + 1))
+	exit 1
+}
+
+# tap_end: exit with 0 when every planned test ran and passed.
+tap_end()
+{
+	if [ -n "$TAP_PLANNED" ] && [ "$TAP_N" -ne "$TAP_PLANNED" ]; then
+		tap_diag "planned $TAP_PLANNED tests, ran $TAP_N"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+	[ "$TAP_FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+# --- set-up and teardown ------------------------------------------------------
+
+INTEG_NAME=
+T=
+INTEG_PORTS=
+BB_PID=
+MB_PID=
+PHONE_PID=
+PHONE_SESSION=0
+MB_EXIT=
+MB_STARTS=0
+PORT_LOCKDIR=${TMPDIR:-/tmp}/marketbox-integ-ports
+
+# integ_require_kannel: skip the whole test (TAP) without bearerbox and
+# fakesmsc; they come with Debian's kannel and kannel-extras packages.
+integ_require_kannel()
+{
+	if [ -z "$BEARERBOX" ] || [ ! -x "$BEARERBOX" ]; then
+		echo "1..0 # SKIP bearerbox not found"
+		exit 0
+	fi
+	if [ -z "$FAKESMSC" ] || [ ! -x "$FAKESMSC" ]; then
+		echo "1..0 # SKIP fakesmsc not found"
+		exit 0
+	fi
+}
+
+# integ_init NAME: the run's directory $T, the marketbox program $MARKETBOX,
+# and the trap that stops everything at exit.
+integ_init()
+{
+	INTEG_NAME=$1
+	: "${top_builddir:=.}"
+	: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+	MARKETBOX=$top_builddir/src/marketbox
+	T=$(mktemp -d "${TMPDIR:-/tmp}/marketbox-$INTEG_NAME.XXXXXX") || {
+		echo "cannot make a temporary directory" >&2
+		exit 1
+	}
+	trap integ_teardown EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	# A sanitizer build reports into marketbox's stderr; tests fail on it.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+}
+
+# Runs at exit, whatever happened: stop the phone, marketbox, bearerbox (in
+# that order, each with a bounded wait), release the ports, show the logs'
+# ends when something failed, and remove $T unless KEEP=1.
+integ_teardown()
+{
+	local rc=$? f p
+
+	trap - EXIT INT TERM HUP
+	phone_stop
+	[ -n "$MB_PID" ] && proc_stop "$MB_PID" TERM 5
+	MB_PID=
+	[ -n "$BB_PID" ] && proc_stop "$BB_PID" TERM 10
+	BB_PID=
+	for p in $INTEG_PORTS; do
+		rm -rf "$PORT_LOCKDIR/$p"
+	done
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "$TAP_FAILED" -ne 0 ] || [ "$rc" -ne 0 ]; then
+			for f in "$T"/marketbox.stderr "$T"/marketbox.log \
+			    "$T"/bearerbox.log "$T"/bearerbox.out; do
+				[ -s "$f" ] || continue
+				tap_diag "--- last lines of $f"
+				tap_diag "$(tail -n 15 "$f")"
+			done
+		fi
+		if [ "${KEEP:-0}" = 1 ]; then
+			echo "# kept $T" >&2
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# proc_alive PID: the process exists and is not a zombie.
+proc_alive()
+{
+	local s
+
+	[ -r "/proc/$1/stat" ] || return 1
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	[ "${s%% *}" != Z ]
+}
+
+# proc_stop PID SIGNAL GRACE: send SIGNAL, wait up to GRACE seconds, then
+# SIGKILL.  PROC_STATUS is the exit status (128+n when killed by signal n).
+# Returns 0 if it stopped within GRACE, 1 if it had to be killed.  PID must
+# be a child of this shell (not called from a $(...) subshell).
+PROC_STATUS=
+proc_stop()
+{
+	local pid=$1 sig=$2 grace=$3 i rc=0
+
+	kill -"$sig" "$pid" 2>/dev/null
+	i=0
+	while proc_alive "$pid" && [ "$i" -lt $((grace * 10)) ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if proc_alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		rc=1
+	fi
+	wait "$pid" 2>/dev/null
+	PROC_STATUS=$?
+	return "$rc"
+}
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (0) or
+# SECONDS have passed (1).
+wait_until()
+{
+	local limit=$1 end
+	shift
+	end=$((SECONDS + limit))
+	while :; do
+		"$@" && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# --- ports ------------------------------------------------------------------
+
+# port_in_use PORT: any TCP socket (IPv4 or IPv6) has it as its local port.
+# Reads /proc/net/tcp*, so no ss or netstat is needed.
+port_in_use()
+{
+	local hex
+
+	hex=$(printf '%04X' "$1")
+	grep -qE "^ *[0-9]+: [0-9A-F]+:$hex " /proc/net/tcp /proc/net/tcp6 \
+	    2>/dev/null
+}
+
+# port_listening PORT: something listens on it.
+port_listening()
+{
+	local hex
+
+	hex=$(printf '%04X' "$1")
+	grep -qE "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:[0-9A-F]+ 0A " \
+	    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# port_pick VAR: a free port in 20000-60000, stored in VAR.  Parallel tests
+# reserve their ports with a lock directory (atomic mkdir), freed at exit;
+# a lock whose owner is gone is taken over.
+port_pick()
+{
+	local p i owner
+
+	mkdir -p "$PORT_LOCKDIR" 2>/dev/null
+	for i in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		port_in_use "$p" && continue
+		if ! mkdir "$PORT_LOCKDIR/$p" 2>/dev/null; then
+			owner=$(cat "$PORT_LOCKDIR/$p/pid" 2>/dev/null)
+			[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
+			rm -rf "$PORT_LOCKDIR/$p"
+			mkdir "$PORT_LOCKDIR/$p" 2>/dev/null || continue
+		fi
+		echo $$ > "$PORT_LOCKDIR/$p/pid"
+		INTEG_PORTS="$INTEG_PORTS $p"
+		printf -v "$1" '%s' "$p"
+		return 0
+	done
+	echo "no free port found" >&2
+	return 1
+}
+
+# --- HTTP -----------------------------------------------------------------------
+
+# http_get PORT PATH: the body of GET http://127.0.0.1:PORT/PATH on stdout,
+# with bash's /dev/tcp (no curl needed).  1 when nothing answered.  5 s max.
+http_get()
+{
+	timeout 5 bash -c '
+		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+		printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n" "$2" >&3
+		cat <&3' _ "$1" "$2" 2>/dev/null | sed '1,/^\r\{0,1\}$/d'
+	[ "${PIPESTATUS[0]}" -eq 0 ]
+}
+
+# --- bearerbox ----------------------------------------------------------------
+
+BB_PASSWORD=secret
+
+# kannel_conf_write: $T/kannel.conf for a bearerbox on fresh loopback
+# ports: BB_ADMIN_PORT, BB_SMSBOX_PORT, and BB_SMSC_PORT for the fake SMSC
+# that fakesmsc connects to.  The store keeps MOs across a SIGKILL; the
+# smsbox-route sends short code 777 to the box named marketbox.
+kannel_conf_write()
+{
+	[ -n "$BB_ADMIN_PORT" ] || port_pick BB_ADMIN_PORT || return 1
+	[ -n "$BB_SMSBOX_PORT" ] || port_pick BB_SMSBOX_PORT || return 1
+	[ -n "$BB_SMSC_PORT" ] || port_pick BB_SMSC_PORT || return 1
+	cat > "$T/kannel.conf" <<EOF
+# bearerbox for the $INTEG_NAME run, generated by tests/integration/lib.sh
+group = core
+admin-port = $BB_ADMIN_PORT
+admin-interface = 127.0.0.1
+admin-password = $BB_PASSWORD
+admin-allow-ip = 127.0.0.1
+smsbox-port = $BB_SMSBOX_PORT
+smsbox-interface = 127.0.0.1
+box-allow-ip = 127.0.0.1
+store-type = file
+store-location = $T/kannel.store
+log-file = $T/bearerbox.log
+log-level = 0
+access-log = $T/bearerbox-access.log
+# MTs the fake SMSC could not hand to a fakesmsc that went away are tried
+# again after this many seconds (default 60).
+sms-resend-freq = 1
+
+group = smsc
+smsc = fake
+smsc-id = FAKE
+port = $BB_SMSC_PORT
+our-host = 127.0.0.1
+connect-allow-ip = 127.0.0.1
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = $BB_SMSBOX_PORT
+
+group = smsbox-route
+smsbox-id = marketbox
+shortcode = 777
+EOF
+}
+
+# bearerbox_status: the admin status page (status.txt) on stdout.
+bearerbox_status()
+{
+	http_get "$BB_ADMIN_PORT" "/status.txt?password=$BB_PASSWORD"
+}
+
+bearerbox_ready()
+{
+	proc_alive "$BB_PID" && port_listening "$BB_SMSBOX_PORT" &&
+	    port_listening "$BB_SMSC_PORT" &&
+	    bearerbox_status | grep -q '^Status: running'
+}
+
+# bearerbox_start: run bearerbox on $T/kannel.conf (written if missing) and
+# wait, 10 s at most, until its ports listen and it says it is running.
+bearerbox_start()
+{
+	[ -f "$T/kannel.conf" ] || kannel_conf_write || return 1
+	"$BEARERBOX" -v 1 "$T/kannel.conf" >> "$T/bearerbox.out" 2>&1 &
+	BB_PID=$!
+	if ! wait_until 10 bearerbox_ready; then
+		echo "bearerbox did not come up" >&2
+		return 1
+	fi
+}
+
+# bearerbox_stop: SIGTERM, 10 s, then SIGKILL.  0 if it stopped by itself.
+bearerbox_stop()
+{
+	local rc=0
+
+	[ -n "$BB_PID" ] || return 0
+	proc_stop "$BB_PID" TERM 10 || rc=1
+	BB_PID=
+	return "$rc"
+}
+
+# bearerbox_kill: SIGKILL, as a crash would (the store file survives).
+bearerbox_kill()
+{
+	[ -n "$BB_PID" ] || return 0
+	proc_stop "$BB_PID" KILL 5
+	BB_PID=
+}
+
+# bearerbox_received: the MOs bearerbox took from the SMSC so far, by its
+# access log ("Receive SMS" is written after the message is in the store).
+bearerbox_received()
+{
+	grep -c 'Receive SMS' "$T/bearerbox-access.log" 2>/dev/null
+}
+
+# bearerbox_lists_marketbox: status.txt shows a box named marketbox.
+bearerbox_lists_marketbox()
+{
+	bearerbox_status | grep -q 'smsbox:marketbox'
+}
+
+# --- marketbox -------------------------------------------------------------------
+
+# marketbox_conf_write [FILE [EXTRA-LINE...]]: a marketbox conf (default
+# $T/marketbox.conf) for the bearerbox above; extra lines go into group =
+# marketbox.  Sets MB_CONF (when FILE is the default) and MB_DB.
+marketbox_conf_write()
+{
+	local file=${1:-$T/marketbox.conf} line
+	[ $# -gt 0 ] && shift
+
+	MB_DB=$T/marketbox.db
+	[ "$file" = "$T/marketbox.conf" ] && MB_CONF=$file
+	{
+		echo "# marketbox for the $INTEG_NAME run, generated by tests/integration/lib.sh"
+		echo "group = marketbox"
+		echo "smsbox-id = marketbox"
+		echo "bearerbox-host = 127.0.0.1"
+		echo "bearerbox-port = $BB_SMSBOX_PORT"
+		echo "global-sender = 777"
+		echo "database = $MB_DB"
+		echo "log-file = $T/marketbox.log"
+		echo "log-level = 0"
+		echo "reconnect-delay-max = 2"
+		echo "language-dir = $top_srcdir/conf/lang"
+		for line in "$@"; do
+			echo "$line"
+		done
+		cat <<'EOF'
+
+group = unit
+code = bag
+aliases = bags;gunia
+
+group = unit
+code = kg
+aliases = kilo;kilos
+
+group = commodity
+code = maize
+unit = bag
+aliases = mahindi
+
+group = market
+code = nakuru
+name = Nakuru
+region = Rift Valley
+EOF
+	} > "$file"
+}
+
+# marketbox_start [CONF]: run marketbox in the background (stderr appended
+# to $T/marketbox.stderr) and remember its pid.  Does not wait.
+marketbox_start()
+{
+	local conf=${1:-$MB_CONF}
+
+	[ -x "$MARKETBOX" ] || { echo "$MARKETBOX not built" >&2; return 1; }
+	MB_STARTS=$((MB_STARTS + 1))
+	echo "=== start $MB_STARTS" >> "$T/marketbox.stderr"
+	"$MARKETBOX" -v 1 "$conf" >> "$T/marketbox.stdout" \
+	    2>> "$T/marketbox.stderr" &
+	MB_PID=$!
+}
+
+marketbox_connected()
+{
+	proc_alive "$MB_PID" && bearerbox_lists_marketbox
+}
+
+# marketbox_wait_connected [SECONDS]: until bearerbox's status page lists
+# the box marketbox (default 10 s); 1 if it does not, or marketbox died.
+marketbox_wait_connected()
+{
+	wait_until "${1:-10}" marketbox_connected
+}
+
+# marketbox_stop: SIGTERM; MB_EXIT is its exit status.  0 when it exited
+# by itself within 5 s, 1 when it had to be killed.
+marketbox_stop()
+{
+	local rc=0
+
+	[ -n "$MB_PID" ] || return 0
+	proc_stop "$MB_PID" TERM 5 || rc=1
+	MB_EXIT=$PROC_STATUS
+	MB_PID=
+	return "$rc"
+}
+
+# marketbox_kill: SIGKILL, as a crash would; waits until bearerbox has seen
+# the box go (5 s at most), so a later marketbox_wait_connected means the new
+# process.
+marketbox_kill()
+{
+	[ -n "$MB_PID" ] || return 0
+	proc_stop "$MB_PID" KILL 5
+	MB_PID=
+	wait_until 5 eval '! bearerbox_lists_marketbox'
+}
+
+# marketbox_sanitizer_report: print what ASan/UBSan/LSan wrote into
+# marketbox's stderr; 0 (and output) when there is a report.
+marketbox_sanitizer_report()
+{
+	grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
+	    "$T/marketbox.stderr" 2>/dev/null
+}
+
+# db SQL: run SQL on marketbox's database (sqlite3 CLI, 5 s busy timeout).
+db()
+{
+	sqlite3 -batch -cmd '.timeout 5000' "$MB_DB" "$1"
+}
+
+# --- the phone network: fakesmsc ------------------------------------------------
+#
+# fakesmsc connects to bearerbox's fake SMSC, sends MOs, and logs each MT it
+# gets as "Got message N: <sender receiver type data>".  Bearerbox serves one
+# fakesmsc at a time (MTs wait in bearerbox while none is connected), so a
+# new phone session first stops the one before.  Every session logs into its
+# own $T/phone.N.log; the MT helpers read all of them.
+
+# phone_start ARGS...: a new session running fakesmsc with ARGS.
+phone_start()
+{
+	phone_stop
+	PHONE_SESSION=$((PHONE_SESSION + 1))
+	PHONE_LOG=$T/phone.$PHONE_SESSION.log
+	"$FAKESMSC" -H 127.0.0.1 -r "$BB_SMSC_PORT" "$@" > "$PHONE_LOG" 2>&1 &
+	PHONE_PID=$!
+}
+
+# phone_send FROM TO TEXT [TYPE]: one MO (TYPE text by default; ucs2 and
+# data take url-encoded TEXT).  fakesmsc stays connected to collect MTs.
+phone_send()
+{
+	phone_start -i 0 -m 1 "$1 $2 ${4:-text} $3"
+}
+
+# phone_batch N INTERVAL RANDOMIZE MSG...: N MOs, INTERVAL seconds apart,
+# chosen among MSG ("from to type text" lines); RANDOMIZE is fakesmsc's -z
+# bitmask (1: random digits after the sender, 4: random number after the
+# text).  fakesmsc stays connected to collect MTs.
+phone_batch()
+{
+	local n=$1 interval=$2 rnd=$3
+	shift 3
+	phone_start -i "$interval" -m "$n" -z "$rnd" "$@"
+}
+
+# phone_stop: SIGINT the running fakesmsc (it prints its totals and exits).
+phone_stop()
+{
+	[ -n "$PHONE_PID" ] || return 0
+	proc_stop "$PHONE_PID" INT 3
+	PHONE_PID=
+}
+
+# phone_sent_count: MOs the current session's fakesmsc has written to
+# bearerbox so far.
+phone_sent_count()
+{
+	sed -n 's/.*fakesmsc: sent message \([0-9]*\)$/\1/p' "$PHONE_LOG" |
+	    tail -n 1 | grep . || echo 0
+}
+
+# url_decode: stdin is not used; $1 url-encoded -> raw bytes on stdout.
+url_decode()
+{
+	local s=${1//+/ }
+
+	printf '%b' "${s//%/\\x}"
+}
+
+# phone_mt_raw: every MT line of every session, "sender receiver type ...".
+phone_mt_raw()
+{
+	cat "$T"/phone.*.log 2>/dev/null |
+	    sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p'
+}
+
+# phone_mts: every MT received, one per line, decoded to UTF-8:
+#	SENDER RECEIVER TYPE TEXT
+# TYPE is text, ucs-2, data, or udh (a part of a concatenated message: TEXT
+# is that part's text; UCS-2 parts are recognised by their NUL bytes).
+phone_mts()
+{
+	local from to type rest udh data
+
+	phone_mt_raw | while read -r from to type rest; do
+		case $type in
+		text)
+			printf '%s %s text %s\n' "$from" "$to" "$rest"
+			;;
+		ucs-2)
+			printf '%s %s ucs-2 %s\n' "$from" "$to" \
+			    "$(url_decode "$rest" | iconv -f UTF-16BE -t UTF-8)"
+			;;
+		udh)
+			udh=${rest%% *}
+			data=${rest#* data }
+			if [[ $data == *%00* ]]; then
+				data=$(url_decode "$data" |
+				    iconv -f UTF-16BE -t UTF-8)
+			else
+				data=$(url_decode "$data")
+			fi
+			printf '%s %s udh %s\n' "$from" "$to" "$data"
+			;;
+		*)
+			printf '%s %s %s %s\n' "$from" "$to" "$type" \
+			    "$(url_decode "$rest")"
+			;;
+		esac
+	done
+}
+
+# phone_mt_count [RECEIVER]: MTs received (by RECEIVER).
+phone_mt_count()
+{
+	if [ $# -eq 0 ]; then
+		phone_mt_raw | wc -l
+	else
+		phone_mt_raw | awk -v r="$1" '$2 == r' | wc -l
+	fi
+}
+
+# phone_texts RECEIVER: the decoded texts RECEIVER got, one per line.
+phone_texts()
+{
+	phone_mts | awk -v r="$1" '$2 == r { sub(/^[^ ]* [^ ]* [^ ]* /, ""); print }'
+}
+
+# phone_has RECEIVER REGEX: RECEIVER got a text matching REGEX (ERE).
+phone_has()
+{
+	phone_texts "$1" | grep -qE -- "$2"
+}
+
+# phone_has_text RECEIVER TEXT: RECEIVER got exactly TEXT.
+phone_has_text()
+{
+	phone_texts "$1" | grep -qxF -- "$2"
+}
+
+# phone_expect RECEIVER REGEX [SECONDS]: wait (default 10 s) until RECEIVER
+# has got an MT whose text matches REGEX.
+phone_expect()
+{
+	wait_until "${3:-10}" phone_has "$1" "$2"
+}
+
+# phone_expect_text RECEIVER TEXT [SECONDS]: the same for an exact text.
+phone_expect_text()
+{
+	wait_until "${3:-10}" phone_has_text "$1" "$2"
+}
+
+phone_mt_count_ge()
+{
+	[ "$(phone_mt_count)" -ge "$1" ]
+}
+
+# phone_expect_count N [SECONDS]: wait (default 20 s) until N MTs in all.
+phone_expect_count()
+{
+	wait_until "${2:-20}" phone_mt_count_ge "$1"
+}

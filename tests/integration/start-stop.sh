@@ -1,0 +1,87 @@
+#!/bin/bash
+# tests/integration/start-stop.sh - marketbox's life cycle beside a real
+# bearerbox: conf check (-n), connecting, SIGHUP reload (good and broken
+# conf), SIGUSR1 log reopening, SIGTERM shutdown, and a sound database after.
+
+. "$(dirname "$0")/lib.sh"
+
+integ_require_kannel
+integ_init start-stop
+tap_plan 17
+
+kannel_conf_write || tap_bail "cannot pick ports"
+marketbox_conf_write
+
+# --- conf check -------------------------------------------------------------
+
+"$MARKETBOX" -n "$MB_CONF" > "$T/check-good.out" 2>&1
+tap_is "$?" 0 "marketbox -n accepts a good conf"
+
+sed 's/^log-level = /log-levle = /' "$MB_CONF" > "$T/typo.conf"
+"$MARKETBOX" -n "$T/typo.conf" > "$T/check-typo.out" 2>&1
+rc=$?
+tap_ok "marketbox -n refuses a conf with a typo'd key (exit $rc)" \
+    test "$rc" -ne 0
+tap_ok "the complaint names the file and the line" \
+    eval "grep -qF '$T/typo.conf' '$T/check-typo.out' &&
+	grep -qi 'line' '$T/check-typo.out'"
+[ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/check-typo.out")"
+
+# --- start, connect ----------------------------------------------------------
+
+bearerbox_start || tap_bail "bearerbox does not start"
+marketbox_start || tap_bail "cannot run $MARKETBOX"
+tap_ok "marketbox connects: bearerbox lists the box marketbox" \
+    marketbox_wait_connected 15
+tap_ok "marketbox logs the identified link" \
+    grep -q 'connected to bearerbox' "$T/marketbox.log"
+
+# --- SIGHUP ------------------------------------------------------------------
+
+# A valid change: a different max-parts.
+marketbox_conf_write "$MB_CONF" "max-parts = 4"
+kill -HUP "$MB_PID"
+tap_ok "SIGHUP with a valid changed conf: the log says reload done" \
+    wait_until 5 grep -q 'reload done' "$T/marketbox.log"
+tap_ok "marketbox still runs after the reload" proc_alive "$MB_PID"
+
+# A broken one: the old conf stays in use.
+marketbox_conf_write "$MB_CONF" "max-parts = lots"
+kill -HUP "$MB_PID"
+tap_ok "SIGHUP with a broken conf: the log says it keeps the old one" \
+    wait_until 5 grep -q 'keeping' "$T/marketbox.log"
+sleep 0.5
+tap_ok "marketbox still runs and is still connected" marketbox_connected
+marketbox_conf_write "$MB_CONF"
+
+# --- SIGUSR1 -------------------------------------------------------------------
+
+mv "$T/marketbox.log" "$T/marketbox.log.1"
+kill -USR1 "$MB_PID"
+tap_ok "SIGUSR1: a new log file appears" \
+    wait_until 5 test -f "$T/marketbox.log"
+kill -HUP "$MB_PID"
+tap_ok "the new log file gets the lines that follow" \
+    wait_until 5 grep -q 'reload done' "$T/marketbox.log"
+tap_is "$(grep -c 'reload done' "$T/marketbox.log.1")" 1 \
+    "the renamed file gets no more lines"
+
+# --- SIGTERM -------------------------------------------------------------------
+
+start=$SECONDS
+marketbox_stop
+stopped=$?
+tap_ok "SIGTERM stops marketbox within 5 s ($((SECONDS - start)) s)" \
+    test "$stopped" -eq 0
+tap_is "$MB_EXIT" 0 "marketbox exits with status 0"
+report=$(marketbox_sanitizer_report)
+tap_is "$report" "" "no sanitizer report in marketbox's stderr"
+
+# --- the database afterwards --------------------------------------------------
+
+tap_is "$(db 'PRAGMA integrity_check')" ok "the database passes integrity_check"
+version=$(db 'PRAGMA user_version')
+tap_ok "the schema version is at least 1 (it is '$version')" \
+    test "${version:-0}" -ge 1
+
+tap_end

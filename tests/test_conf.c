@@ -1,0 +1,197 @@
+/*
+ * test_conf.c - conf.c: a good file read into the struct, and every kind of
+ * bad file refused with the file and line in the log.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "gw.h"
+#include "conf.h"
+
+static char	logpath[] = "/tmp/test_conf_log_XXXXXX";
+
+static void
+setup(void)
+{
+	int	 fd;
+
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	fd = mkstemp(logpath);
+	cr_assert(fd != -1);
+	close(fd);
+	cr_assert(log_open(logpath, GW_DEBUG, GW_NON_EXCL) != -1);
+	cr_assert(chdir(TEST_SRCDIR "/data") == 0);
+}
+
+static void
+teardown(void)
+{
+	gwlib_shutdown();
+	unlink(logpath);
+}
+
+/* Everything logged so far, as one string (caller frees). */
+static char *
+logged(void)
+{
+	FILE	*fp = fopen(logpath, "r");
+	char	*buf = calloc(1, 65536);
+	size_t	 n;
+
+	cr_assert(fp != NULL && buf != NULL);
+	n = fread(buf, 1, 65535, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+assert_refused(const char *file, const char *needle1, const char *needle2)
+{
+	struct conf	*c = conf_load(file);
+	char		*log;
+
+	cr_assert_null(c, "%s was accepted", file);
+	log = logged();
+	cr_assert(strstr(log, needle1) != NULL, "log lacks '%s':\n%s",
+	    needle1, log);
+	if (needle2 != NULL)
+		cr_assert(strstr(log, needle2) != NULL, "log lacks '%s':\n%s",
+		    needle2, log);
+	free(log);
+}
+
+TestSuite(conf, .init = setup, .fini = teardown);
+
+Test(conf, good_file_fills_the_struct)
+{
+	struct conf			*c = conf_load("good.conf");
+	const struct conf_commodity	*maize;
+	const struct conf_unit		*bag;
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->smsbox_id, "mbtest");
+	cr_assert_str_eq(c->bearerbox_host, "127.0.0.1");
+	cr_assert_eq(c->bearerbox_port, 14001);
+	cr_assert_str_eq(c->global_sender, "777");
+	cr_assert_str_eq(c->database, "/tmp/marketbox-test.db");
+	cr_assert_eq(c->log_level, 2);
+	cr_assert_eq(c->http_port, 13080);
+	cr_assert_str_eq(c->http_interface, "127.0.0.1");
+	cr_assert_eq(c->http_allow_ip.count, 2);
+	cr_assert_str_eq(c->http_allow_ip.names[0], "10.0.0.5");
+	cr_assert_str_eq(c->http_allow_ip.names[1], "192.168.1.*");
+	cr_assert_str_eq(c->country_code, "254");
+	cr_assert(c->throughput > 12.49 && c->throughput < 12.51);
+	cr_assert_eq(c->max_parts, 4);
+	cr_assert_eq(c->nunits, 2);
+	cr_assert_eq(c->ncommodities, 1);
+	cr_assert_eq(c->nmarkets, 1);
+	cr_assert_eq(c->nplugins, 1);
+	cr_assert_str_eq(c->plugins[0].module, "echo");
+
+	bag = conf_unit_find(c, "bag");
+	cr_assert_not_null(bag);
+	cr_assert_eq(bag->aliases.count, 4);
+	cr_assert_str_eq(bag->aliases.names[3], "袋");
+	maize = conf_commodity_find(c, "maize");
+	cr_assert_not_null(maize);
+	cr_assert_str_eq(maize->unit, "bag");
+	/* blanks trimmed, empty items dropped, UTF-8 kept */
+	cr_assert_eq(maize->aliases.count, 3);
+	cr_assert_str_eq(maize->aliases.names[1], "maïs");
+	cr_assert_str_eq(conf_market_find(c, "nakuru")->region, "rift-valley");
+	cr_assert_null(conf_market_find(c, "mombasa"));
+	conf_free(c);
+}
+
+Test(conf, defaults)
+{
+	struct conf	*c = conf_load("include.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->smsbox_id, "marketbox");
+	cr_assert_eq(c->bearerbox_port, 13001);
+	cr_assert_eq(c->http_port, 0);
+	cr_assert_str_eq(c->http_interface, "127.0.0.1");
+	cr_assert_str_eq(c->default_language, "en");
+	cr_assert_eq(c->dlr_mask, 31);
+	cr_assert_eq(c->max_parts, 3);
+	cr_assert(c->throughput == 0);
+	cr_assert_null(c->admin_password);
+	cr_assert_null(c->sendsms_url);
+	conf_free(c);
+}
+
+Test(conf, include_reads_the_other_file)
+{
+	struct conf	*c = conf_load("include.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->nunits, 1);
+	cr_assert_str_eq(c->units[0].code, "crate");
+	conf_free(c);
+}
+
+Test(conf, typo_in_key_names_file_and_line)
+{
+	assert_refused("typo.conf", "databse", "line 4 of file `typo.conf'");
+}
+
+Test(conf, bad_value_names_file_and_line)
+{
+	assert_refused("badvalue.conf", "badvalue.conf:3: bearerbox-port",
+	    "99999");
+}
+
+Test(conf, commodity_with_undeclared_unit)
+{
+	assert_refused("badunit.conf", "badunit.conf:9: unit", "sack");
+}
+
+Test(conf, duplicate_code)
+{
+	assert_refused("dupcode.conf", "declared twice", "dupcode.conf");
+}
+
+Test(conf, missing_global_sender)
+{
+	assert_refused("nosender.conf", "global-sender", "missing");
+}
+
+Test(conf, unknown_group)
+{
+	assert_refused("badgroup.conf", "nonsense", "line 5");
+}
+
+Test(conf, no_marketbox_group)
+{
+	assert_refused("nogroup.conf", "no 'group = marketbox'", NULL);
+}
+
+Test(conf, bad_code)
+{
+	assert_refused("badcode.conf", "badcode.conf:5: code", "Big Bag");
+}
+
+Test(conf, syntax_error)
+{
+	assert_refused("syntax.conf", "line 2", "syntax.conf");
+}
+
+Test(conf, missing_file)
+{
+	assert_refused("no-such-file.conf", "no-such-file.conf", NULL);
+}
+
+Test(conf, free_accepts_null)
+{
+	conf_free(NULL);
+}

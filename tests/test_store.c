@@ -1,0 +1,385 @@
+/*
+ * test_store.c - store.c: pragmas, migrations (fresh, upgrade, refusal of a
+ * newer schema, plugin steps), the statement cache, and group commit with
+ * its callbacks, isolation, rollback of one unit and durability.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+
+#include "gw.h"
+#include "store.h"
+
+static char	dir[] = "/tmp/test_store_XXXXXX";
+static char	path[256];
+
+static void
+setup(void)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mb.db", dir);
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	gwlib_shutdown();
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+/* A one-integer query on a separate connection: what another reader sees. */
+static long long
+peek(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return v;
+}
+
+static long long
+query(struct store *s, const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	cr_assert_eq(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(store_db(s)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void
+add_user(struct store *s, const char *msisdn)
+{
+	static const char sql[] =
+	    "INSERT INTO users(msisdn, created, updated) VALUES (?1, 1, 1)";
+	sqlite3_stmt	*st = store_stmt(s, sql);
+
+	cr_assert_not_null(st);
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_reset(st);
+}
+
+Test(store, fresh_database_has_schema_and_pragmas)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(query(s, "PRAGMA user_version"), store_schema_version());
+	cr_assert_eq(query(s, "PRAGMA foreign_keys"), 1);
+	cr_assert_eq(query(s, "PRAGMA synchronous"), 2);	/* FULL */
+	cr_assert_eq(query(s, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('users','inbox','outbox','schema_versions','refs')"), 5);
+	store_free(s);
+}
+
+Test(store, wal_mode_persists)
+{
+	struct store	*s = store_open(path, NULL);
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+
+	cr_assert_not_null(s);
+	store_free(s);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
+	    NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+Test(store, older_schema_is_upgraded_keeping_data)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	add_user(s, "+254700000001");
+	/* Make it the version-1 database an older marketbox left. */
+	cr_assert_eq(store_exec(s, "DROP TABLE refs; DROP INDEX inbox_sender;"
+	    "PRAGMA user_version = 1"), 0);
+	store_free(s);
+	cr_assert_eq(peek("PRAGMA user_version"), 1);
+
+	s = store_open(path, NULL);
+	cr_assert_not_null(s);
+	cr_assert_eq(query(s, "PRAGMA user_version"), 2);
+	cr_assert_eq(query(s, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('refs', 'inbox_sender')"), 2);
+	cr_assert_eq(query(s, "SELECT count(*) FROM users WHERE msisdn = "
+	    "'+254700000001'"), 1);
+	store_free(s);
+}
+
+Test(store, newer_schema_is_refused_untouched)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_exec(s, "PRAGMA user_version = 99"), 0);
+	store_free(s);
+	cr_assert_null(store_open(path, NULL));
+	cr_assert_eq(peek("PRAGMA user_version"), 99);
+}
+
+Test(store, unopenable_path_fails_cleanly)
+{
+	cr_assert_null(store_open("/nonexistent-dir/x/y.db", NULL));
+}
+
+static const struct store_migration plugin_steps[] = {
+	{ 1, "CREATE TABLE p_offers(id INTEGER PRIMARY KEY, qty INTEGER)" },
+	{ 2, "ALTER TABLE p_offers ADD COLUMN price INTEGER" },
+};
+
+Test(store, plugin_migrations_apply_once)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_migrate(s, "market", plugin_steps, 1), 0);
+	cr_assert_eq(query(s, "SELECT version FROM schema_versions WHERE "
+	    "owner = 'market'"), 1);
+	cr_assert_eq(store_migrate(s, "market", plugin_steps, 2), 0);
+	cr_assert_eq(store_migrate(s, "market", plugin_steps, 2), 0);
+	cr_assert_eq(query(s, "SELECT version FROM schema_versions WHERE "
+	    "owner = 'market'"), 2);
+	cr_assert_eq(store_exec(s, "INSERT INTO p_offers(qty, price) "
+	    "VALUES (1, 2)"), 0);
+	/* An older plugin meeting its newer tables refuses them. */
+	cr_assert_eq(store_migrate(s, "market", plugin_steps, 1), -1);
+	store_free(s);
+}
+
+Test(store, failing_plugin_step_is_rolled_back)
+{
+	static const struct store_migration bad[] = {
+		{ 1, "CREATE TABLE q(a); CREATE TABLE q(b)" },
+	};
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_migrate(s, "broken", bad, 1), -1);
+	cr_assert_eq(query(s, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'q'"), 0);
+	cr_assert_eq(query(s, "SELECT count(*) FROM schema_versions WHERE "
+	    "owner = 'broken'"), 0);
+	store_free(s);
+}
+
+Test(store, statement_cache)
+{
+	static const char sql[] = "SELECT ?1 + 1";
+	struct store	*s = store_open(path, NULL);
+	sqlite3_stmt	*a, *b;
+
+	cr_assert_not_null(s);
+	a = store_stmt(s, sql);
+	cr_assert_not_null(a);
+	sqlite3_bind_int(a, 1, 41);
+	cr_assert_eq(sqlite3_step(a), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(a, 0), 42);
+	b = store_stmt(s, sql);
+	cr_assert_eq(a, b);
+	/* reset with bindings cleared: NULL + 1 is NULL */
+	cr_assert_eq(sqlite3_step(b), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_type(b, 0), SQLITE_NULL);
+	cr_assert_null(store_stmt(s, "SELEKT nonsense"));
+	store_free(s);
+}
+
+Test(store, statement_cache_grows)
+{
+	static char	 sqls[200][32];
+	struct store	*s = store_open(path, NULL);
+	int		 i;
+
+	cr_assert_not_null(s);
+	for (i = 0; i < 200; i++) {
+		snprintf(sqls[i], sizeof(sqls[i]), "SELECT %d", i);
+		cr_assert_not_null(store_stmt(s, sqls[i]));
+	}
+	for (i = 0; i < 200; i++) {
+		sqlite3_stmt	*st = store_stmt(s, sqls[i]);
+
+		cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+		cr_assert_eq(sqlite3_column_int(st, 0), i);
+	}
+	store_free(s);
+}
+
+struct seen {
+	int	calls, ok, order[8];
+};
+
+static struct seen	seen;
+
+static void
+commit_cb(void *arg, int ok)
+{
+	seen.order[seen.calls++ % 8] = (int)(long)arg;
+	seen.ok += ok;
+}
+
+Test(store, group_commit_once_per_loop_pass)
+{
+	struct event_base	*base = event_base_new();
+	struct store		*s = store_open(path, base);
+	unsigned long long	 commits, units;
+
+	cr_assert_not_null(s);
+	memset(&seen, 0, sizeof(seen));
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+1");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, commit_cb, (void *)1L), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+2");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, commit_cb, (void *)2L), 0);
+	cr_assert_eq(store_pending(s), 2);
+
+	/* Not durable yet: nobody else sees it, nobody was told. */
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 0);
+	cr_assert_eq(seen.calls, 0);
+
+	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
+	cr_assert_eq(seen.calls, 2);
+	cr_assert_eq(seen.ok, 2);
+	cr_assert_eq(seen.order[0], 1);
+	cr_assert_eq(seen.order[1], 2);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 2);
+	store_stats(s, &commits, &units);
+	cr_assert_eq(commits, 1);
+	cr_assert_eq(units, 2);
+	cr_assert_eq(store_pending(s), 0);
+	store_free(s);
+	event_base_free(base);
+}
+
+Test(store, failed_unit_is_rolled_back_alone)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+1");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+2");
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+3");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 2);
+	cr_assert_eq(peek("SELECT count(*) FROM users WHERE msisdn = '+2'"), 0);
+	store_free(s);
+}
+
+Test(store, nested_unit_refused)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(store_work_begin(s), -1);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_work_end(s, 1), -1);
+	store_free(s);
+}
+
+Test(store, failed_commit_tells_every_waiter)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	memset(&seen, 0, sizeof(seen));
+	/* A deferred foreign key makes COMMIT itself fail. */
+	cr_assert_eq(store_exec(s, "CREATE TABLE parent(id INTEGER PRIMARY KEY);"
+	    "CREATE TABLE child(pid INTEGER REFERENCES parent(id) "
+	    "DEFERRABLE INITIALLY DEFERRED)"), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+1");
+	cr_assert_eq(store_exec(s, "INSERT INTO child VALUES (42)"), 0);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, commit_cb, (void *)7L), 0);
+	cr_assert_eq(store_commit(s), -1);
+	cr_assert_eq(seen.calls, 1);
+	cr_assert_eq(seen.ok, 0);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 0);
+	/* and the store goes on working */
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+2");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 1);
+	store_free(s);
+}
+
+Test(store, callback_with_nothing_open_still_runs)
+{
+	struct event_base	*base = event_base_new();
+	struct store		*s = store_open(path, base);
+
+	cr_assert_not_null(s);
+	memset(&seen, 0, sizeof(seen));
+	cr_assert_eq(store_on_commit(s, commit_cb, (void *)3L), 0);
+	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
+	cr_assert_eq(seen.calls, 1);
+	cr_assert_eq(seen.ok, 1);
+	store_free(s);
+	event_base_free(base);
+}
+
+Test(store, durable_across_reopen)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+254711000000");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	store_free(s);
+	s = store_open(path, NULL);
+	cr_assert_not_null(s);
+	cr_assert_eq(query(s, "SELECT count(*) FROM users WHERE msisdn = "
+	    "'+254711000000'"), 1);
+	cr_assert_eq(query(s, "SELECT count(*) FROM pragma_integrity_check "
+	    "WHERE integrity_check = 'ok'"), 1);
+	store_free(s);
+}
+
+Test(store, free_accepts_null)
+{
+	store_free(NULL);
+}
