@@ -11,11 +11,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw.h"
 
@@ -264,7 +266,10 @@ conf_names_split(const char *s, struct conf_names *out)
 			char	**n;
 
 			n = realloc(out->names, (out->count + 1) * sizeof(*n));
-			if (n == NULL || (item = strndup(a, b - a)) == NULL)
+			if (n == NULL)
+				panic(errno, "out of memory");
+			out->names = n;
+			if ((item = strndup(a, b - a)) == NULL)
 				panic(errno, "out of memory");
 			out->names = n;
 			out->names[out->count++] = item;
@@ -542,45 +547,150 @@ conf_read_plugins(struct conf *c, Cfg *cfg)
 	return bad;
 }
 
+/*
+ * libgw's parser panics (exits) on an include it cannot read, which must
+ * never happen on a SIGHUP reload.  So every include is looked at first:
+ * each file named must be readable, and nesting is bounded (a file that
+ * includes itself would otherwise never end).  Paths are as libgw resolves
+ * them: relative to the working directory, which conf_load() sets to the
+ * main file's directory.
+ */
+static int
+conf_check_includes(const char *file, int depth)
+{
+	FILE	*fp;
+	char	 line[4096];
+	long	 n = 0;
+	int	 bad = 0;
+
+	if (depth > 8) {
+		error(0, "%s: includes nest more than 8 deep (does a file "
+		    "include itself?)", file);
+		return -1;
+	}
+	if ((fp = fopen(file, "r")) == NULL)
+		return 0;	/* reported by the caller or by libgw */
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char	*p = line, *q;
+
+		n++;
+		p += strspn(p, " \t");
+		if (strncmp(p, "include", 7) != 0)
+			continue;
+		p += 7;
+		p += strspn(p, " \t");
+		if (*p++ != '=')
+			continue;
+		p += strspn(p, " \t");
+		if (*p == '"')
+			p++;
+		q = p + strcspn(p, "\"\r\n");
+		*q = '\0';
+		if (access(p, R_OK) == -1) {
+			error(errno, "%s:%ld: cannot read included file '%s'",
+			    file, n, p);
+			bad = -1;
+		} else if (conf_check_includes(p, depth + 1) == -1)
+			bad = -1;
+	}
+	fclose(fp);
+	return bad;
+}
+
+/*
+ * Read the file with libgw's parser, from the main file's directory so that
+ * included files are found beside it whatever the daemon's working
+ * directory.  Returns NULL (logged) on any error.  On success the working
+ * directory is left there (so errors found later can quote lines of
+ * included files) and *cwd is the directory to return to with fchdir.
+ */
+static Cfg *
+conf_parse(const char *path, int *cwd_out)
+{
+	char	*abs, *dir, *slash;
+	Cfg	*cfg = NULL;
+	Octstr	*name;
+	int	 cwd;
+
+	if ((abs = realpath(path, NULL)) == NULL) {
+		error(errno, "%s: cannot read the configuration", path);
+		return NULL;
+	}
+	if ((cwd = open(".", O_RDONLY | O_DIRECTORY)) == -1) {
+		error(errno, "cannot open the working directory");
+		free(abs);
+		return NULL;
+	}
+	dir = strdup(abs);
+	if (dir == NULL)
+		panic(errno, "out of memory");
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (chdir(dir) == -1) {
+		error(errno, "%s: cannot enter its directory", path);
+		goto out;
+	}
+	if (access(abs, R_OK) == -1) {
+		error(errno, "%s: cannot read the configuration", path);
+		goto back;
+	}
+	if (conf_check_includes(abs, 0) == -1) {
+		error(0, "%s: cannot use this configuration", path);
+		goto back;
+	}
+	name = octstr_create(abs);
+	cfg = cfg_create(name);		/* keeps a copy */
+	octstr_destroy(name);
+	if (cfg_read(cfg) == -1) {
+		error(0, "%s: cannot use this configuration", path);
+		cfg_destroy(cfg);
+		cfg = NULL;
+		goto back;
+	}
+	*cwd_out = cwd;
+	free(dir);
+	free(abs);
+	return cfg;
+back:
+	if (fchdir(cwd) == -1)
+		error(errno, "cannot return to the working directory");
+out:
+	close(cwd);
+	free(dir);
+	free(abs);
+	return cfg;
+}
+
 struct conf *
 conf_load(const char *path)
 {
 	struct conf	*c;
 	Cfg		*cfg;
 	CfgGroup	*grp;
-	FILE		*fp;
-	Octstr		*name;
-	int		 bad = 0;
+	int		 bad = 0, cwd = -1;
 
 	conf_register_hooks();
-	/* libgw panics on a main file it cannot read: check first. */
-	if ((fp = fopen(path, "r")) == NULL) {
-		error(errno, "%s: cannot read the configuration", path);
+	if ((cfg = conf_parse(path, &cwd)) == NULL)
 		return NULL;
-	}
-	fclose(fp);
-	name = octstr_create(path);
-	cfg = cfg_create(name);		/* keeps a copy */
-	octstr_destroy(name);
-	if (cfg_read(cfg) == -1) {
-		error(0, "%s: cannot use this configuration", path);
-		cfg_destroy(cfg);
-		return NULL;
-	}
-	if ((grp = cfg_get_single_group(cfg, octstr_imm("marketbox"))) == NULL) {
-		error(0, "%s: no 'group = marketbox'", path);
-		cfg_destroy(cfg);
-		return NULL;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		panic(errno, "out of memory");
 	c->path = conf_strdup(path);
-	bad |= conf_read_marketbox(c, grp);
-	bad |= conf_read_units(c, cfg);
-	bad |= conf_read_commodities(c, cfg);
-	bad |= conf_read_markets(c, cfg);
-	bad |= conf_read_plugins(c, cfg);
+	if ((grp = cfg_get_single_group(cfg, octstr_imm("marketbox"))) == NULL) {
+		error(0, "%s: no 'group = marketbox'", path);
+		bad = -1;
+	} else {
+		bad |= conf_read_marketbox(c, grp);
+		bad |= conf_read_units(c, cfg);
+		bad |= conf_read_commodities(c, cfg);
+		bad |= conf_read_markets(c, cfg);
+		bad |= conf_read_plugins(c, cfg);
+	}
 	cfg_destroy(cfg);
+	if (fchdir(cwd) == -1) {
+		error(errno, "cannot return to the working directory");
+		bad = -1;
+	}
+	close(cwd);
 	if (bad) {
 		error(0, "%s: cannot use this configuration", path);
 		conf_free(c);

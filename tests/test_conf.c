@@ -142,7 +142,7 @@ Test(conf, include_reads_the_other_file)
 
 Test(conf, typo_in_key_names_file_and_line)
 {
-	assert_refused("typo.conf", "databse", "line 4 of file `typo.conf'");
+	assert_refused("typo.conf", "databse", "line 4 of file `" TEST_SRCDIR "/data/typo.conf'");
 }
 
 Test(conf, bad_value_names_file_and_line)
@@ -194,4 +194,37 @@ Test(conf, missing_file)
 Test(conf, free_accepts_null)
 {
 	conf_free(NULL);
+}
+
+Test(conf, missing_include_is_refused_not_fatal)
+{
+	assert_refused("badinclude.conf", "badinclude.conf:4: cannot read "
+	    "included file 'no-such-catalogue.conf'", NULL);
+}
+
+Test(conf, include_loop_is_refused)
+{
+	assert_refused("loop.conf", "nest more than 8 deep", NULL);
+}
+
+Test(conf, includes_are_found_beside_the_main_file)
+{
+	struct conf	*c;
+
+	cr_assert_eq(chdir("/"), 0);
+	c = conf_load(TEST_SRCDIR "/data/include.conf");
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->units[0].code, "crate");
+	conf_free(c);
+}
+
+Test(conf, shipped_sample_is_valid)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+
+	cr_assert_not_null(c);
+	cr_assert(c->ncommodities >= 10);
+	cr_assert(c->nmarkets >= 5);
+	cr_assert_not_null(conf_commodity_find(c, "maize"));
+	conf_free(c);
 }

@@ -68,15 +68,23 @@ tap_is()
 }
 
 # tap_result STATUS DESC: print ok/not ok for a status computed elsewhere.
+# When TAP_TODO is set, the result is marked "# TODO $TAP_TODO" (a known
+# bug: its failure does not fail the run, its success shows as XPASS) and
+# TAP_TODO is cleared.
+TAP_TODO=
 tap_result()
 {
+	local todo=
+
 	TAP_N=$((TAP_N + 1))
+	[ -n "$TAP_TODO" ] && todo=" # TODO $TAP_TODO"
 	if [ "$1" -eq 0 ]; then
-		echo "ok $TAP_N - $2"
+		echo "ok $TAP_N - $2$todo"
 	else
-		TAP_FAILED=$((TAP_FAILED + 1))
-		echo "not ok $TAP_N - $2"
+		[ -n "$todo" ] || TAP_FAILED=$((TAP_FAILED + 1))
+		echo "not ok $TAP_N - $2$todo"
 	fi
+	TAP_TODO=
 }
 
 # tap_skip DESC REASON: a test that cannot run here.
@@ -154,6 +162,8 @@ integ_init()
 		exit 1
 	}
 	trap integ_teardown EXIT
+	# sort, comm, grep and awk compare bytes, whatever the user's locale.
+	export LC_ALL=C
 	trap 'exit 130' INT
 	trap 'exit 143' TERM HUP
 	# A sanitizer build reports into marketbox's stderr; tests fail on it.
@@ -331,6 +341,7 @@ smsbox-interface = 127.0.0.1
 box-allow-ip = 127.0.0.1
 store-type = file
 store-location = $T/kannel.store
+dlr-storage = internal
 log-file = $T/bearerbox.log
 log-level = 0
 access-log = $T/bearerbox-access.log
@@ -596,8 +607,9 @@ phone_mt_raw()
 
 # phone_mts: every MT received, one per line, decoded to UTF-8:
 #	SENDER RECEIVER TYPE TEXT
-# TYPE is text, ucs-2, data, or udh (a part of a concatenated message: TEXT
-# is that part's text; UCS-2 parts are recognised by their NUL bytes).
+# TYPE is text, ucs-2, data, or udh:UDH for a part of a concatenated message
+# (UDH url-encoded as bearerbox gave it, ending in the part's number; TEXT is
+# that part's text; UCS-2 parts are recognised by their NUL bytes).
 phone_mts()
 {
 	local from to type rest udh data
@@ -620,7 +632,7 @@ phone_mts()
 			else
 				data=$(url_decode "$data")
 			fi
-			printf '%s %s udh %s\n' "$from" "$to" "$data"
+			printf '%s %s udh:%s %s\n' "$from" "$to" "$udh" "$data"
 			;;
 		*)
 			printf '%s %s %s %s\n' "$from" "$to" "$type" \

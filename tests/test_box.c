@@ -1,0 +1,1508 @@
+/*
+ * test_box.c - box.c: the frame codec (every message kind round trip, the
+ * bytes on the wire, several frames, partial, truncated, oversized and
+ * garbage input, fuzz loops) and the link against a fake bearerbox on
+ * 127.0.0.1: identify, an MO acked only after its commit, the reply MT,
+ * bearerbox's acks for MTs, DLRs, duplicates, reconnects, protocol errors,
+ * admin commands, a reload that moves the link, and box_free with MOs
+ * still waiting for their commit.
+ *
+ * The fake bearerbox lives on the test's own event loop; a 20 ms ticker
+ * keeps every EVLOOP_ONCE pass short and every wait has a deadline.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <sqlite3.h>
+
+#include "gw.h"
+#include "gw/msg.h"
+
+#include "box.h"
+#include "conf.h"
+#include "inbox.h"
+#include "mo.h"
+#include "outbox.h"
+#include "router.h"
+#include "store.h"
+
+#define MAX_FRAME	(1 << 20)
+
+/* "Bei 3000 € 你好": UTF-8 with a GSM extension char and two CJK ones. */
+#define TEXT_UTF8	"Bei 3000 \xE2\x82\xAC \xE4\xBD\xA0\xE5\xA5\xBD"
+
+static void
+test_log_level(void)
+{
+	log_set_output_level(getenv("TEST_BOX_VERBOSE") ? GW_DEBUG : GW_PANIC);
+}
+
+/* Octstr holds exactly the len bytes at s (s NULL: the Octstr is NULL). */
+static void
+assert_octstr(Octstr *os, const char *s, long len)
+{
+	if (s == NULL) {
+		cr_assert_null(os);
+		return;
+	}
+	cr_assert_not_null(os);
+	cr_assert_eq(octstr_len(os), len, "length %ld, want %ld",
+	    octstr_len(os), len);
+	cr_assert_eq(memcmp(octstr_get_cstr(os), s, (size_t)len), 0);
+}
+
+static void
+assert_octstr_cstr(Octstr *os, const char *s)
+{
+	assert_octstr(os, s, s != NULL ? (long)strlen(s) : 0);
+}
+
+/* Write m as a frame, check the length prefix, read it back. */
+static Msg *
+round_trip(Msg *m)
+{
+	struct evbuffer	*b = evbuffer_new();
+	unsigned char	 hdr[4];
+	size_t		 total;
+	uint32_t	 n;
+	void		*out = NULL;
+
+	cr_assert_not_null(b);
+	cr_assert_eq(box_frame_write(b, m), 0);
+	total = evbuffer_get_length(b);
+	cr_assert_gt(total, 4);
+	cr_assert_eq(evbuffer_copyout(b, hdr, 4), 4);
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	cr_assert_eq(n, total - 4);
+	cr_assert_eq(box_frame_read(b, MAX_FRAME, &out), 1);
+	cr_assert_not_null(out);
+	cr_assert_eq(evbuffer_get_length(b), 0);
+	evbuffer_free(b);
+	return out;
+}
+
+/* Appenders for hand-built payloads, in msg_pack's layout. */
+static void
+put_int(struct evbuffer *b, long v)
+{
+	unsigned char	p[4];
+	uint32_t	u = (uint32_t)v;
+
+	p[0] = u >> 24;
+	p[1] = u >> 16;
+	p[2] = u >> 8;
+	p[3] = u;
+	evbuffer_add(b, p, 4);
+}
+
+static void
+put_str(struct evbuffer *b, const char *s, long len)
+{
+	put_int(b, len);
+	if (len > 0)
+		evbuffer_add(b, s, (size_t)len);
+}
+
+/* A frame around the payload in p (p is emptied). */
+static struct evbuffer *
+frame_of(struct evbuffer *p)
+{
+	struct evbuffer	*f = evbuffer_new();
+
+	put_int(f, (long)evbuffer_get_length(p));
+	evbuffer_add_buffer(f, p);
+	return f;
+}
+
+static int
+read_one(struct evbuffer *f, size_t max)
+{
+	void	*m = NULL;
+	int	 r;
+
+	r = box_frame_read(f, max, &m);
+	if (r == 1) {
+		cr_assert_not_null(m);
+		msg_destroy(m);
+	} else
+		cr_assert_null(m);
+	return r;
+}
+
+/* ------------------------------------------------------------------------
+ * The codec.
+ */
+
+static void
+codec_init(void)
+{
+	gwlib_init();
+	test_log_level();
+}
+
+static void
+codec_fini(void)
+{
+	gwlib_shutdown();
+}
+
+TestSuite(codec, .init = codec_init, .fini = codec_fini);
+
+Test(codec, heartbeat_round_trip)
+{
+	Msg	*m = msg_create(heartbeat), *r;
+
+	m->heartbeat.load = 42;
+	r = round_trip(m);
+	cr_assert_eq(r->type, heartbeat);
+	cr_assert_eq(r->heartbeat.load, 42);
+	msg_destroy(m);
+	msg_destroy(r);
+}
+
+Test(codec, admin_round_trip)
+{
+	Msg	*m = msg_create(admin), *r;
+
+	m->admin.command = cmd_identify;
+	m->admin.boxc_id = octstr_create("marketbox");
+	r = round_trip(m);
+	cr_assert_eq(r->type, admin);
+	cr_assert_eq(r->admin.command, 3);
+	assert_octstr_cstr(r->admin.boxc_id, "marketbox");
+	msg_destroy(m);
+
+	/* An anonymous box: boxc_id stays NULL. */
+	m = msg_create(admin);
+	m->admin.command = cmd_restart;
+	msg_destroy(r);
+	r = round_trip(m);
+	cr_assert_eq(r->admin.command, 4);
+	cr_assert_null(r->admin.boxc_id);
+	msg_destroy(m);
+	msg_destroy(r);
+}
+
+Test(codec, sms_round_trip_every_field)
+{
+	static const char udh[] = "\x05\x00\x03\x2a\x02\x01";
+	Msg	*m = msg_create(sms), *r;
+	char	 a[UUID_STR_LEN + 1], b[UUID_STR_LEN + 1];
+
+	m->sms.sender = octstr_create("+254700000001");
+	m->sms.receiver = octstr_create("777");
+	m->sms.udhdata = octstr_create_from_data(udh, 6);
+	m->sms.msgdata = octstr_create(TEXT_UTF8);
+	m->sms.time = 1700000000;
+	m->sms.smsc_id = octstr_create("FAKE");
+	m->sms.smsc_number = octstr_create("+254722000000");
+	m->sms.foreign_id = octstr_create("smsc-msg-9");
+	m->sms.service = octstr_create("market");
+	m->sms.account = octstr_create("acct");
+	m->sms.sms_type = mo;
+	m->sms.mclass = 1;
+	m->sms.mwi = -1;
+	m->sms.coding = 0;
+	m->sms.compress = 0;
+	m->sms.validity = 1440;
+	m->sms.deferred = 10;
+	m->sms.dlr_mask = 31;
+	m->sms.dlr_url = octstr_create("12345");
+	m->sms.pid = 0;
+	m->sms.alt_dcs = 0;
+	m->sms.rpi = 0;
+	m->sms.charset = octstr_create("UTF-8");
+	m->sms.boxc_id = octstr_create("marketbox");
+	m->sms.binfo = octstr_create("billing");
+	m->sms.msg_left = 2;
+	m->sms.priority = 1;
+	m->sms.resend_try = 3;
+	m->sms.resend_time = 1700000001;
+	m->sms.meta_data = octstr_create(
+	    "?smpp?ussd_service_op=%01&its_session_info=%12%00&");
+
+	r = round_trip(m);
+	cr_assert_eq(r->type, sms);
+	assert_octstr_cstr(r->sms.sender, "+254700000001");
+	assert_octstr_cstr(r->sms.receiver, "777");
+	assert_octstr(r->sms.udhdata, udh, 6);
+	assert_octstr_cstr(r->sms.msgdata, TEXT_UTF8);
+	cr_assert_eq(r->sms.time, 1700000000);
+	assert_octstr_cstr(r->sms.smsc_id, "FAKE");
+	assert_octstr_cstr(r->sms.smsc_number, "+254722000000");
+	assert_octstr_cstr(r->sms.foreign_id, "smsc-msg-9");
+	assert_octstr_cstr(r->sms.service, "market");
+	assert_octstr_cstr(r->sms.account, "acct");
+	uuid_unparse(m->sms.id, a);
+	uuid_unparse(r->sms.id, b);
+	cr_assert_str_eq(b, a);
+	cr_assert_eq(r->sms.sms_type, mo);
+	cr_assert_eq(r->sms.mclass, 1);
+	cr_assert_eq(r->sms.mwi, -1);
+	cr_assert_eq(r->sms.coding, 0);
+	cr_assert_eq(r->sms.compress, 0);
+	cr_assert_eq(r->sms.validity, 1440);
+	cr_assert_eq(r->sms.deferred, 10);
+	cr_assert_eq(r->sms.dlr_mask, 31);
+	assert_octstr_cstr(r->sms.dlr_url, "12345");
+	cr_assert_eq(r->sms.pid, 0);
+	cr_assert_eq(r->sms.alt_dcs, 0);
+	cr_assert_eq(r->sms.rpi, 0);
+	assert_octstr_cstr(r->sms.charset, "UTF-8");
+	assert_octstr_cstr(r->sms.boxc_id, "marketbox");
+	assert_octstr_cstr(r->sms.binfo, "billing");
+	cr_assert_eq(r->sms.msg_left, 2);
+	cr_assert_eq(r->sms.priority, 1);
+	cr_assert_eq(r->sms.resend_try, 3);
+	cr_assert_eq(r->sms.resend_time, 1700000001);
+	assert_octstr_cstr(r->sms.meta_data,
+	    "?smpp?ussd_service_op=%01&its_session_info=%12%00&");
+	msg_destroy(m);
+	msg_destroy(r);
+}
+
+Test(codec, sms_round_trip_absent_fields)
+{
+	Msg	*m = msg_create(sms), *r;
+
+	/* msg_create: every integer -1, every string NULL. */
+	r = round_trip(m);
+	cr_assert_null(r->sms.sender);
+	cr_assert_null(r->sms.msgdata);
+	cr_assert_null(r->sms.meta_data);
+	cr_assert_eq(r->sms.time, -1);
+	cr_assert_eq(r->sms.coding, -1);
+	cr_assert_eq(r->sms.dlr_mask, -1);
+	msg_destroy(m);
+	msg_destroy(r);
+}
+
+Test(codec, ack_round_trip)
+{
+	Msg	*m = msg_create(ack), *r;
+
+	m->ack.nack = ack_buffered;
+	m->ack.time = 1700000002;
+	r = round_trip(m);
+	cr_assert_eq(r->type, ack);
+	cr_assert_eq(r->ack.nack, 3);
+	cr_assert_eq(r->ack.time, 1700000002);
+	cr_assert_eq(memcmp(r->ack.id, m->ack.id, sizeof(uuid_t)), 0);
+	msg_destroy(m);
+	msg_destroy(r);
+}
+
+Test(codec, wdp_datagram_round_trip)
+{
+	Msg	*m = msg_create(wdp_datagram), *r;
+
+	m->wdp_datagram.source_address = octstr_create("10.0.0.1");
+	m->wdp_datagram.source_port = 9200;
+	m->wdp_datagram.destination_address = octstr_create("10.0.0.2");
+	m->wdp_datagram.destination_port = 2948;
+	m->wdp_datagram.user_data = octstr_create_from_data("\x01\x00\x02", 3);
+	r = round_trip(m);
+	cr_assert_eq(r->type, wdp_datagram);
+	assert_octstr_cstr(r->wdp_datagram.source_address, "10.0.0.1");
+	cr_assert_eq(r->wdp_datagram.source_port, 9200);
+	assert_octstr_cstr(r->wdp_datagram.destination_address, "10.0.0.2");
+	cr_assert_eq(r->wdp_datagram.destination_port, 2948);
+	assert_octstr(r->wdp_datagram.user_data, "\x01\x00\x02", 3);
+	msg_destroy(m);
+	msg_destroy(r);
+}
+
+Test(codec, bytes_on_the_wire)
+{
+	static const unsigned char want[] = {
+		0, 0, 0, 8,		/* length of what follows */
+		0, 0, 0, 0,		/* heartbeat */
+		0, 0, 0, 5		/* load */
+	};
+	static const unsigned char want_admin[] = {
+		0, 0, 0, 15,
+		0, 0, 0, 1,		/* admin */
+		0, 0, 0, 3,		/* cmd_identify */
+		0, 0, 0, 3, 'm', 'b', 'x'
+	};
+	struct evbuffer	*b = evbuffer_new();
+	unsigned char	 got[64];
+	Msg		*m = msg_create(heartbeat);
+
+	m->heartbeat.load = 5;
+	cr_assert_eq(box_frame_write(b, m), 0);
+	cr_assert_eq(evbuffer_get_length(b), sizeof(want));
+	evbuffer_remove(b, got, sizeof(want));
+	cr_assert_eq(memcmp(got, want, sizeof(want)), 0);
+	msg_destroy(m);
+
+	m = msg_create(admin);
+	m->admin.command = cmd_identify;
+	m->admin.boxc_id = octstr_create("mbx");
+	cr_assert_eq(box_frame_write(b, m), 0);
+	cr_assert_eq(evbuffer_get_length(b), sizeof(want_admin));
+	evbuffer_remove(b, got, sizeof(want_admin));
+	cr_assert_eq(memcmp(got, want_admin, sizeof(want_admin)), 0);
+	msg_destroy(m);
+	evbuffer_free(b);
+}
+
+Test(codec, several_frames_in_one_buffer)
+{
+	struct evbuffer	*b = evbuffer_new();
+	Msg		*h = msg_create(heartbeat), *a = msg_create(ack);
+	Msg		*s = msg_create(sms);
+	void		*out;
+
+	h->heartbeat.load = 1;
+	a->ack.nack = ack_failed_tmp;
+	s->sms.msgdata = octstr_create("third");
+	cr_assert_eq(box_frame_write(b, h), 0);
+	cr_assert_eq(box_frame_write(b, a), 0);
+	cr_assert_eq(box_frame_write(b, s), 0);
+
+	cr_assert_eq(box_frame_read(b, MAX_FRAME, &out), 1);
+	cr_assert_eq(((Msg *)out)->type, heartbeat);
+	cr_assert_eq(((Msg *)out)->heartbeat.load, 1);
+	msg_destroy(out);
+	cr_assert_eq(box_frame_read(b, MAX_FRAME, &out), 1);
+	cr_assert_eq(((Msg *)out)->type, ack);
+	cr_assert_eq(((Msg *)out)->ack.nack, 2);
+	msg_destroy(out);
+	cr_assert_eq(box_frame_read(b, MAX_FRAME, &out), 1);
+	cr_assert_eq(((Msg *)out)->type, sms);
+	assert_octstr_cstr(((Msg *)out)->sms.msgdata, "third");
+	msg_destroy(out);
+	cr_assert_eq(box_frame_read(b, MAX_FRAME, &out), 0);
+	cr_assert_null(out);
+	cr_assert_eq(evbuffer_get_length(b), 0);
+	msg_destroy(h);
+	msg_destroy(a);
+	msg_destroy(s);
+	evbuffer_free(b);
+}
+
+Test(codec, byte_by_byte)
+{
+	struct evbuffer	*src = evbuffer_new(), *in = evbuffer_new();
+	Msg		*m = msg_create(sms);
+	unsigned char	*bytes;
+	size_t		 n, i;
+	void		*out = NULL;
+
+	m->sms.sender = octstr_create("+254700000001");
+	m->sms.msgdata = octstr_create(TEXT_UTF8);
+	m->sms.sms_type = mo;
+	cr_assert_eq(box_frame_write(src, m), 0);
+	n = evbuffer_get_length(src);
+	bytes = evbuffer_pullup(src, -1);
+	for (i = 0; i + 1 < n; i++) {
+		evbuffer_add(in, bytes + i, 1);
+		cr_assert_eq(box_frame_read(in, MAX_FRAME, &out), 0,
+		    "complete after %zu of %zu bytes", i + 1, n);
+		cr_assert_null(out);
+		cr_assert_eq(evbuffer_get_length(in), i + 1);
+	}
+	evbuffer_add(in, bytes + n - 1, 1);
+	cr_assert_eq(box_frame_read(in, MAX_FRAME, &out), 1);
+	assert_octstr_cstr(((Msg *)out)->sms.msgdata, TEXT_UTF8);
+	cr_assert_eq(evbuffer_get_length(in), 0);
+	msg_destroy(out);
+	msg_destroy(m);
+	evbuffer_free(src);
+	evbuffer_free(in);
+}
+
+Test(codec, truncated_frame_waits)
+{
+	struct evbuffer	*b = evbuffer_new();
+	Msg		*m = msg_create(ack);
+	size_t		 n;
+
+	cr_assert_eq(box_frame_write(b, m), 0);
+	n = evbuffer_get_length(b);
+	/* Drop the last byte: the frame is incomplete, nothing consumed. */
+	evbuffer_free(b);
+	b = evbuffer_new();
+	cr_assert_eq(box_frame_write(b, m), 0);
+	{
+		struct evbuffer	*t = evbuffer_new();
+
+		evbuffer_remove_buffer(b, t, n - 1);
+		cr_assert_eq(read_one(t, MAX_FRAME), 0);
+		cr_assert_eq(evbuffer_get_length(t), n - 1);
+		/* Only the length prefix, or part of it. */
+		evbuffer_drain(t, evbuffer_get_length(t));
+		evbuffer_add(t, "\0\0", 2);
+		cr_assert_eq(read_one(t, MAX_FRAME), 0);
+		evbuffer_free(t);
+	}
+	msg_destroy(m);
+	evbuffer_free(b);
+}
+
+Test(codec, oversized_length_prefix)
+{
+	static const unsigned char huge[] = { 0x7f, 0xff, 0xff, 0xff };
+	static const unsigned char negative[] = { 0xff, 0xff, 0xff, 0xff };
+	struct evbuffer	*b = evbuffer_new();
+	Msg		*m = msg_create(sms);
+	size_t		 n;
+
+	/* Refused from the prefix alone, before any payload arrives. */
+	put_int(b, 1025);
+	cr_assert_eq(read_one(b, 1024), -1);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	evbuffer_add(b, huge, 4);
+	cr_assert_eq(read_one(b, MAX_FRAME), -1);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	evbuffer_add(b, negative, 4);
+	cr_assert_eq(read_one(b, MAX_FRAME), -1);
+	evbuffer_drain(b, evbuffer_get_length(b));
+
+	/* The limit is inclusive. */
+	m->sms.msgdata = octstr_create("x");
+	cr_assert_eq(box_frame_write(b, m), 0);
+	n = evbuffer_get_length(b) - 4;
+	cr_assert_eq(read_one(b, n - 1), -1);
+	cr_assert_eq(read_one(b, n), 1);
+	msg_destroy(m);
+	evbuffer_free(b);
+}
+
+Test(codec, zero_and_short_lengths)
+{
+	struct evbuffer	*b = evbuffer_new();
+	long		 len;
+
+	for (len = 0; len < 8; len++) {
+		evbuffer_drain(b, evbuffer_get_length(b));
+		put_int(b, len);
+		evbuffer_add(b, "\0\0\0\0\0\0\0\0", 8);
+		cr_assert_eq(read_one(b, MAX_FRAME), -1, "length %ld", len);
+	}
+	evbuffer_free(b);
+}
+
+Test(codec, garbage_payloads)
+{
+	static const char good_uuid[] = "2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e10";
+	struct evbuffer	*p = evbuffer_new(), *f;
+	int		 i;
+
+	/* Unknown message types: libgw would panic on them. */
+	put_int(p, 99);
+	put_int(p, 0);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), -1);
+	evbuffer_free(f);
+	put_int(p, -1);
+	put_int(p, 0);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), -1);
+	evbuffer_free(f);
+
+	/* An ack cut short. */
+	put_int(p, ack);
+	put_int(p, 0);
+	put_int(p, 1700000000);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), -1);
+	evbuffer_free(f);
+
+	/* An ack whose id is 36 bytes but not a UUID: msg_unpack says no. */
+	put_int(p, ack);
+	put_int(p, 0);
+	put_int(p, 1700000000);
+	put_str(p, "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", 36);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), -1);
+	evbuffer_free(f);
+
+	/* An id of the wrong length, and a NULL id. */
+	put_int(p, ack);
+	put_int(p, 0);
+	put_int(p, 1700000000);
+	put_str(p, good_uuid, 35);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), -1);
+	evbuffer_free(f);
+	put_int(p, ack);
+	put_int(p, 0);
+	put_int(p, 1700000000);
+	put_int(p, -1);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), -1);
+	evbuffer_free(f);
+
+	/* The same ack, well formed, is taken. */
+	put_int(p, ack);
+	put_int(p, 0);
+	put_int(p, 1700000000);
+	put_str(p, good_uuid, 36);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), 1);
+	evbuffer_free(f);
+
+	/* Admin with string lengths that lie: negative, past the end. */
+	for (i = 0; i < 3; i++) {
+		static const long lies[] = { -2, 1000, 0x7fffffff };
+
+		put_int(p, admin);
+		put_int(p, cmd_identify);
+		put_int(p, lies[i]);
+		evbuffer_add(p, "abc", 3);
+		f = frame_of(p);
+		cr_assert_eq(read_one(f, MAX_FRAME), -1, "length %ld",
+		    lies[i]);
+		evbuffer_free(f);
+	}
+
+	/* Trailing bytes after a whole message are ignored, as libgw does. */
+	put_int(p, heartbeat);
+	put_int(p, 7);
+	evbuffer_add(p, "tail", 4);
+	f = frame_of(p);
+	cr_assert_eq(read_one(f, MAX_FRAME), 1);
+	cr_assert_eq(evbuffer_get_length(f), 0);
+	evbuffer_free(f);
+	evbuffer_free(p);
+}
+
+Test(codec, write_refuses_what_libgw_would_panic_on)
+{
+	struct evbuffer	*b = evbuffer_new();
+	Msg		*m = msg_create(ack);
+
+	cr_assert_eq(box_frame_write(b, NULL), -1);
+	m->type = msg_type_count;
+	cr_assert_eq(box_frame_write(b, m), -1);
+	m->type = ack;
+	cr_assert_eq(evbuffer_get_length(b), 0);
+	msg_destroy(m);
+	evbuffer_free(b);
+}
+
+/* Random bytes behind a correct length prefix, and random prefixes. */
+Test(codec, fuzz_random_bytes)
+{
+	struct evbuffer	*b = evbuffer_new();
+	unsigned char	 buf[300];
+	unsigned int	 seed = 20240601;
+	int		 i, r, taken = 0;
+	size_t		 n, j;
+
+	for (i = 0; i < 2000; i++) {
+		n = (size_t)(rand_r(&seed) % sizeof(buf));
+		for (j = 0; j < n; j++)
+			buf[j] = (unsigned char)rand_r(&seed);
+		/* Half with a small valid message type up front. */
+		if (n >= 4 && (i & 1)) {
+			buf[0] = buf[1] = buf[2] = 0;
+			buf[3] = (unsigned char)(rand_r(&seed) % msg_type_count);
+		}
+		evbuffer_drain(b, evbuffer_get_length(b));
+		if (i % 4 == 3)
+			evbuffer_add(b, buf, n);	/* prefix is random too */
+		else {
+			put_int(b, (long)n);
+			evbuffer_add(b, buf, n);
+		}
+		for (j = 0; j < 10; j++) {
+			r = read_one(b, 4096);
+			cr_assert(r >= -1 && r <= 1);
+			if (r != 1)
+				break;
+			taken++;
+		}
+	}
+	evbuffer_free(b);
+	cr_log_info("fuzz_random_bytes: %d frames taken", taken);
+}
+
+/* Valid frames of every kind with a few bytes changed. */
+Test(codec, fuzz_mutated_frames)
+{
+	struct evbuffer	*b = evbuffer_new();
+	Msg		*kinds[4];
+	unsigned char	*seedbuf[4], *copy;
+	size_t		 seedlen[4], k, j;
+	unsigned int	 seed = 7;
+	int		 i, r, taken = 0, flips;
+
+	kinds[0] = msg_create(sms);
+	kinds[0]->sms.sender = octstr_create("+254700000001");
+	kinds[0]->sms.receiver = octstr_create("777");
+	kinds[0]->sms.msgdata = octstr_create(TEXT_UTF8);
+	kinds[0]->sms.meta_data = octstr_create("?smpp?ussd_service_op=%01&");
+	kinds[0]->sms.dlr_url = octstr_create("17");
+	kinds[1] = msg_create(ack);
+	kinds[2] = msg_create(admin);
+	kinds[2]->admin.boxc_id = octstr_create("marketbox");
+	kinds[3] = msg_create(heartbeat);
+	for (k = 0; k < 4; k++) {
+		cr_assert_eq(box_frame_write(b, kinds[k]), 0);
+		seedlen[k] = evbuffer_get_length(b);
+		seedbuf[k] = malloc(seedlen[k]);
+		evbuffer_remove(b, seedbuf[k], seedlen[k]);
+	}
+	for (i = 0; i < 2000; i++) {
+		k = (size_t)i % 4;
+		copy = malloc(seedlen[k]);
+		memcpy(copy, seedbuf[k], seedlen[k]);
+		for (flips = 1 + rand_r(&seed) % 4; flips > 0; flips--) {
+			j = (size_t)rand_r(&seed) % seedlen[k];
+			copy[j] ^= (unsigned char)(1 + rand_r(&seed) % 255);
+		}
+		evbuffer_drain(b, evbuffer_get_length(b));
+		evbuffer_add(b, copy, seedlen[k]);
+		r = read_one(b, 4096);
+		cr_assert(r >= -1 && r <= 1);
+		taken += r == 1;
+		free(copy);
+	}
+	for (k = 0; k < 4; k++) {
+		msg_destroy(kinds[k]);
+		free(seedbuf[k]);
+	}
+	evbuffer_free(b);
+	cr_log_info("fuzz_mutated_frames: %d frames taken", taken);
+}
+
+/* ------------------------------------------------------------------------
+ * The link, against a fake bearerbox.
+ */
+
+#define FAKE_QUEUE	64
+
+struct fake {
+	struct evconnlistener	*listener;
+	int			 port;
+	struct bufferevent	*bev;		/* the box's connection */
+	int			 accepts, closes, bad_frames;
+	Msg			*queue[FAKE_QUEUE];
+	size_t			 nqueue;
+};
+
+static char			 dir[] = "/tmp/test_box_XXXXXX";
+static char			 path[256];
+static struct event_base	*base;
+static struct event		*ticker;
+static struct conf		*conf, *conf2;
+static struct store		*store;
+static struct outbox		*outbox;
+static struct router		*router;
+static struct inbox		*inbox;
+static struct box		*box;
+static struct fake		 fake_a, fake_b;
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Run the loop until expr holds or secs pass; 1 if it held.  expr is
+ * evaluated once per pass (it may take something). */
+#define RUN_UNTIL(expr, secs) __extension__ ({				\
+	double	_deadline = now() + (secs);				\
+	int	_held;							\
+	while (!(_held = !!(expr)) && now() < _deadline)		\
+		event_base_loop(base, EVLOOP_ONCE);			\
+	_held;								\
+})
+
+static void
+run_for(double secs)
+{
+	double	deadline = now() + secs;
+
+	while (now() < deadline)
+		event_base_loop(base, EVLOOP_ONCE);
+}
+
+static void
+ticker_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+static void
+fake_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct fake	*f = arg;
+	void		*m;
+	int		 r;
+
+	while ((r = box_frame_read(bufferevent_get_input(bev), MAX_FRAME,
+	    &m)) == 1) {
+		if (f->nqueue < FAKE_QUEUE)
+			f->queue[f->nqueue++] = m;
+		else
+			msg_destroy(m);
+	}
+	if (r == -1) {
+		f->bad_frames++;
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+	}
+}
+
+static void
+fake_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct fake	*f = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (f->bev == bev)
+			f->bev = NULL;
+		bufferevent_free(bev);
+		f->closes++;
+	}
+}
+
+static void
+fake_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct fake	*f = arg;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (f->bev != NULL)
+		bufferevent_free(f->bev);
+	f->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	cr_assert_not_null(f->bev);
+	bufferevent_setcb(f->bev, fake_read_cb, NULL, fake_event_cb, f);
+	bufferevent_enable(f->bev, EV_READ | EV_WRITE);
+	f->accepts++;
+}
+
+static void
+fake_open(struct fake *f)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+
+	memset(f, 0, sizeof(*f));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = 0;
+	f->listener = evconnlistener_new_bind(base, fake_accept_cb, f,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
+	    (struct sockaddr *)&sin, sizeof(sin));
+	cr_assert_not_null(f->listener);
+	cr_assert_eq(getsockname(evconnlistener_get_fd(f->listener),
+	    (struct sockaddr *)&sin, &len), 0);
+	f->port = ntohs(sin.sin_port);
+}
+
+static void
+fake_close(struct fake *f)
+{
+	size_t	i;
+
+	if (f->bev != NULL)
+		bufferevent_free(f->bev);
+	if (f->listener != NULL)
+		evconnlistener_free(f->listener);
+	for (i = 0; i < f->nqueue; i++)
+		msg_destroy(f->queue[i]);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Take the first queued message of type t (sms: of sms_type st, or any
+ * when st < 0); NULL if none. */
+static Msg *
+fake_take(struct fake *f, enum msg_type t, long st)
+{
+	size_t	i;
+	Msg	*m;
+
+	for (i = 0; i < f->nqueue; i++) {
+		m = f->queue[i];
+		if (m->type != t || (t == sms && st >= 0 &&
+		    m->sms.sms_type != st))
+			continue;
+		memmove(f->queue + i, f->queue + i + 1,
+		    (f->nqueue - i - 1) * sizeof(*f->queue));
+		f->nqueue--;
+		return m;
+	}
+	return NULL;
+}
+
+/* Wait up to secs for a message of type t. */
+static Msg *
+fake_wait(struct fake *f, enum msg_type t, long st, double secs)
+{
+	Msg	*m = NULL;
+
+	RUN_UNTIL((m = fake_take(f, t, st)) != NULL, secs);
+	return m;
+}
+
+static void
+fake_send(struct fake *f, Msg *m)
+{
+	cr_assert_not_null(f->bev, "no connection to send on");
+	cr_assert_eq(box_frame_write(bufferevent_get_output(f->bev), m), 0);
+}
+
+static void
+fake_send_raw(struct fake *f, const void *p, size_t n)
+{
+	cr_assert_not_null(f->bev, "no connection to send on");
+	bufferevent_write(f->bev, p, n);
+}
+
+/* Close the box's connection from bearerbox's side. */
+static void
+fake_hang_up(struct fake *f)
+{
+	cr_assert_not_null(f->bev);
+	bufferevent_free(f->bev);
+	f->bev = NULL;
+}
+
+/* Wait for the box to connect and identify; checks the identify. */
+static void
+fake_expect_identify(struct fake *f, int accepts)
+{
+	Msg	*m;
+
+	cr_assert(RUN_UNTIL(f->accepts >= accepts, 5.0),
+	    "bearerbox connection %d not made", accepts);
+	m = fake_wait(f, admin, -1, 5.0);
+	cr_assert_not_null(m, "no identify");
+	cr_assert_eq(m->admin.command, cmd_identify);
+	assert_octstr_cstr(m->admin.boxc_id, "marketbox");
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL(box_is_up(box), 5.0));
+}
+
+static Msg *
+make_mo(const char *sender, const char *text, long coding)
+{
+	Msg	*m = msg_create(sms);
+
+	m->sms.sms_type = mo;
+	if (sender != NULL)
+		m->sms.sender = octstr_create(sender);
+	m->sms.receiver = octstr_create("777");
+	m->sms.msgdata = octstr_create(text);
+	m->sms.coding = coding;
+	m->sms.time = 1700000000;
+	m->sms.smsc_id = octstr_create("FAKE");
+	return m;
+}
+
+static long long
+db_count(const char *sql, const char *arg)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	/* A second connection sees committed data only. */
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static struct conf *
+make_conf(int port)
+{
+	struct conf	*c = calloc(1, sizeof(*c));
+
+	cr_assert_not_null(c);
+	c->smsbox_id = strdup("marketbox");
+	c->bearerbox_host = strdup("127.0.0.1");
+	c->bearerbox_port = port;
+	c->global_sender = strdup("777");
+	c->default_language = strdup("en");
+	c->currency = strdup("KES");
+	c->dlr_mask = 31;
+	c->max_parts = 3;
+	c->retry_limit = 3;
+	c->retry_delay = 1;
+	c->heartbeat_interval = 0;
+	c->reconnect_delay_max = 1;
+	c->max_frame_size = MAX_FRAME;
+	c->commit_batch = 100;
+	return c;
+}
+
+static void
+link_init(void)
+{
+	struct timeval	tv = { 0, 20000 };
+
+	gwlib_init();
+	test_log_level();
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mb.db", dir);
+	base = event_base_new();
+	cr_assert_not_null(base);
+	ticker = event_new(base, -1, EV_PERSIST, ticker_cb, NULL);
+	event_add(ticker, &tv);
+	fake_open(&fake_a);
+	conf = make_conf(fake_a.port);
+}
+
+/*
+ * The daemon's modules on the test's loop.  auto_commit 0 opens the store
+ * without the loop, so the test decides when the group commit happens.
+ */
+static void
+link_start(int auto_commit)
+{
+	store = store_open(path, auto_commit ? base : NULL);
+	cr_assert_not_null(store);
+	outbox = outbox_new(base, store, conf);
+	cr_assert_not_null(outbox);
+	router = router_new(conf, store, outbox);
+	cr_assert_not_null(router);
+	inbox = inbox_new(store, router, outbox);
+	cr_assert_not_null(inbox);
+	box = box_new(base, conf, inbox, outbox);
+	cr_assert_not_null(box);
+	cr_assert_eq(box_is_up(box), 0);
+	cr_assert_eq(box_start(box), 0);
+}
+
+static void
+link_fini(void)
+{
+	char	cmd[512];
+
+	/* As daemon_stop(): links first, then the last commit. */
+	box_free(box);
+	box = NULL;
+	if (store != NULL)
+		store_commit(store);
+	inbox_free(inbox);
+	router_free(router);
+	outbox_free(outbox);
+	store_free(store);
+	store = NULL;
+	fake_close(&fake_a);
+	fake_close(&fake_b);
+	conf_free(conf);
+	conf_free(conf2);
+	event_free(ticker);
+	event_base_free(base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	gwlib_shutdown();
+}
+
+TestSuite(link, .init = link_init, .fini = link_fini, .timeout = 30);
+
+Test(link, refuses_a_conf_without_bearerbox)
+{
+	store = store_open(path, base);
+	outbox = outbox_new(base, store, conf);
+	router = router_new(conf, store, outbox);
+	inbox = inbox_new(store, router, outbox);
+	free(conf->bearerbox_host);
+	conf->bearerbox_host = NULL;
+	cr_assert_null(box_new(base, conf, inbox, outbox));
+	box_free(NULL);
+}
+
+Test(link, identifies_on_connect)
+{
+	struct box_stats	st;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	box_stats(box, &st);
+	cr_assert_eq(st.connects, 1);
+	cr_assert_eq(st.protocol_errors, 0);
+	run_for(0.2);
+	cr_assert_eq(fake_a.nqueue, 0, "unexpected traffic after identify");
+	cr_assert_eq(fake_a.accepts, 1);
+}
+
+/* The whole path: MO, ack after commit, reply MT, MT ack, duplicate, DLR. */
+Test(link, mo_reply_ack_duplicate_dlr)
+{
+	Msg			*m, *got, *mt;
+	char			 id[UUID_STR_LEN + 1], gotid[UUID_STR_LEN + 1];
+	char			 mtid[UUID_STR_LEN + 1], url[32];
+	uuid_t			 mo_id, mt_uuid;
+	struct outbox_counts	 c;
+	struct box_stats	 st;
+	unsigned long long	 received, dups;
+	const char		*p;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+
+	m = make_mo("+254700000001", "hello", 0);
+	m->sms.meta_data = octstr_create("?smpp?x=1&");
+	uuid_copy(mo_id, m->sms.id);
+	uuid_unparse(mo_id, id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got, "MO not acked");
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, id);
+	cr_assert_eq(got->ack.nack, ack_success);
+	cr_assert_eq(got->ack.time, 1700000000);
+	msg_destroy(got);
+	/* Acked, so committed: a second connection sees it. */
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE kannel_id = ?1"
+	    " AND sender = '+254700000001' AND receiver = '777' AND"
+	    " text = 'hello' AND channel = 'box' AND smsc_id = 'FAKE' AND"
+	    " meta_data = '?smpp?x=1&' AND received = 1700000000", id), 1);
+
+	mt = fake_wait(&fake_a, sms, -1, 5.0);
+	cr_assert_not_null(mt, "no reply MT");
+	cr_assert_eq(mt->sms.sms_type, mt_push);
+	assert_octstr_cstr(mt->sms.sender, "777");
+	assert_octstr_cstr(mt->sms.receiver, "+254700000001");
+	assert_octstr_cstr(mt->sms.msgdata, "You said: hello");
+	cr_assert_eq(mt->sms.coding, 0);
+	assert_octstr_cstr(mt->sms.charset, "UTF-8");
+	assert_octstr_cstr(mt->sms.boxc_id, "marketbox");
+	assert_octstr_cstr(mt->sms.smsc_id, "FAKE");
+	cr_assert_eq(mt->sms.dlr_mask, 31);
+	cr_assert_null(mt->sms.udhdata);
+	cr_assert_not_null(mt->sms.dlr_url);
+	cr_assert_gt(octstr_len(mt->sms.dlr_url), 0);
+	for (p = octstr_get_cstr(mt->sms.dlr_url); *p != '\0'; p++)
+		cr_assert(*p >= '0' && *p <= '9', "dlr_url not a row id");
+	snprintf(url, sizeof(url), "%s", octstr_get_cstr(mt->sms.dlr_url));
+	cr_assert_gt(mt->sms.time, 0);
+	uuid_copy(mt_uuid, mt->sms.id);
+	uuid_unparse(mt_uuid, mtid);
+	msg_destroy(mt);
+	cr_assert_eq(db_count("SELECT count(*) FROM outbox WHERE"
+	    " kannel_id = ?1", mtid), 1);
+
+	/* bearerbox accepts the MT. */
+	m = msg_create(ack);
+	m->ack.nack = ack_success;
+	m->ack.time = 1700000001;
+	uuid_copy(m->ack.id, mt_uuid);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL(outbox_counts(outbox, &c) == 0 &&
+	    c.accepted == 1, 5.0), "MT not accepted");
+
+	/* bearerbox offers the same MO again: acked, no second reply. */
+	m = make_mo("+254700000001", "hello", 0);
+	uuid_copy(m->sms.id, mo_id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got, "duplicate not acked");
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, id);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+	run_for(0.3);
+	cr_assert_null(fake_take(&fake_a, sms, -1), "second reply sent");
+	inbox_stats(inbox, &received, &dups);
+	cr_assert_eq(received, 2);
+	cr_assert_eq(dups, 1);
+	cr_assert_eq(db_count("SELECT count(*) FROM outbox", NULL), 1);
+
+	/* The DLR: delivered. */
+	m = msg_create(sms);
+	m->sms.sms_type = report_mo;
+	m->sms.sender = octstr_create("777");
+	m->sms.receiver = octstr_create("+254700000001");
+	m->sms.dlr_mask = 1;
+	m->sms.dlr_url = octstr_create(url);
+	m->sms.foreign_id = octstr_create("smsc-1");
+	m->sms.time = 1700000005;
+	m->sms.boxc_id = octstr_create("marketbox");
+	uuid_unparse(m->sms.id, id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got, "DLR not acked");
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, id);
+	cr_assert_eq(got->ack.nack, ack_success);
+	cr_assert_eq(got->ack.time, 1700000005);
+	msg_destroy(got);
+	cr_assert(RUN_UNTIL(outbox_counts(outbox, &c) == 0 &&
+	    c.delivered == 1, 5.0), "DLR not recorded");
+	cr_assert_eq(db_count("SELECT count(*) FROM outbox WHERE"
+	    " foreign_id = 'smsc-1' AND dlr_state = 'delivered'", NULL), 1);
+
+	box_stats(box, &st);
+	cr_assert_eq(st.mo, 2);
+	cr_assert_eq(st.dlr, 1);
+	cr_assert_eq(st.mt, 1);
+	cr_assert_eq(st.acks_sent, 3);
+	cr_assert_eq(st.acks_received, 1);
+	cr_assert_eq(st.connects, 1);
+	cr_assert_eq(st.protocol_errors, 0);
+	cr_assert_eq(fake_a.bad_frames, 0);
+}
+
+/* With the commit held back, no ack leaves; after it, the ack does. */
+Test(link, ack_waits_for_the_commit)
+{
+	Msg			*m, *got;
+	char			 id[UUID_STR_LEN + 1], gotid[UUID_STR_LEN + 1];
+	struct box_stats	 st;
+
+	link_start(0);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000002", "price maize", 0);
+	uuid_unparse(m->sms.id, id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL((box_stats(box, &st), st.mo == 1), 5.0));
+	run_for(0.3);
+	cr_assert_null(fake_take(&fake_a, ack, -1), "acked before the commit");
+	cr_assert_eq(store_pending(store), 1);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 0);
+
+	cr_assert_eq(store_commit(store), 0);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got, "not acked after the commit");
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, id);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE"
+	    " kannel_id = ?1", id), 1);
+}
+
+/* UCS-2 in, UCS-2 out. */
+Test(link, ucs2_mo_and_reply)
+{
+	/* "你好" as UTF-16BE; the reply "You said: 你好" must be UCS-2. */
+	static const char in[] = "\x4f\x60\x59\x7d";
+	static const char want[] =
+	    "\0Y\0o\0u\0 \0s\0a\0i\0d\0:\0 \x4f\x60\x59\x7d";
+	Msg	*m, *mt, *got;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000003", "", 2);
+	octstr_destroy(m->sms.msgdata);
+	m->sms.msgdata = octstr_create_from_data(in, 4);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE text = ?1"
+	    " AND coding = 2", "\xE4\xBD\xA0\xE5\xA5\xBD"), 1);
+	mt = fake_wait(&fake_a, sms, -1, 5.0);
+	cr_assert_not_null(mt);
+	cr_assert_eq(mt->sms.coding, 2);
+	assert_octstr(mt->sms.msgdata, want, (long)sizeof(want) - 1);
+	assert_octstr_cstr(mt->sms.charset, "UTF-16BE");
+	assert_octstr_cstr(mt->sms.receiver, "+254700000003");
+	msg_destroy(mt);
+}
+
+/* Invalid UTF-8 is replaced, not refused. */
+Test(link, invalid_utf8_mo_is_repaired)
+{
+	Msg	*m, *got;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000004", "\xff\xfe hi", 0);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE text = ?1",
+	    "\xEF\xBF\xBD\xEF\xBF\xBD hi"), 1);
+}
+
+/* An MO that can never be processed is acked ack_failed (dropped). */
+Test(link, mo_without_sender_is_refused)
+{
+	Msg			*m, *got;
+	char			 id[UUID_STR_LEN + 1], gotid[UUID_STR_LEN + 1];
+	struct box_stats	 st;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo(NULL, "no sender", 0);
+	uuid_unparse(m->sms.id, id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got);
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, id);
+	cr_assert_eq(got->ack.nack, ack_failed);
+	msg_destroy(got);
+	box_stats(box, &st);
+	cr_assert_eq(st.mo, 1);
+	cr_assert_eq(st.acks_sent, 1);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 0);
+	cr_assert(box_is_up(box));
+}
+
+/* A DLR for a row that is not ours is still acked (and dropped). */
+Test(link, foreign_dlr_is_acked)
+{
+	Msg	*m, *got;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = msg_create(sms);
+	m->sms.sms_type = report_mo;
+	m->sms.dlr_mask = 8;
+	m->sms.dlr_url = octstr_create("http://elsewhere/");
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+}
+
+Test(link, reconnects_after_bearerbox_hangs_up)
+{
+	struct box_stats	st;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	fake_hang_up(&fake_a);
+	cr_assert(RUN_UNTIL(!box_is_up(box), 5.0), "loss not noticed");
+	fake_expect_identify(&fake_a, 2);
+	box_stats(box, &st);
+	cr_assert_eq(st.connects, 2);
+	cr_assert_eq(st.protocol_errors, 0);
+}
+
+/*
+ * An MO committed after its connection ended is not acked on the new one
+ * (bearerbox took it back); offered again, it is a duplicate and acked.
+ */
+Test(link, ack_of_a_lost_connection_is_dropped)
+{
+	Msg			*m, *got;
+	uuid_t			 mo_id;
+	char			 id[UUID_STR_LEN + 1], gotid[UUID_STR_LEN + 1];
+	struct box_stats	 st;
+	unsigned long long	 received, dups;
+
+	link_start(0);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000005", "sell beans", 0);
+	uuid_copy(mo_id, m->sms.id);
+	uuid_unparse(mo_id, id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL((box_stats(box, &st), st.mo == 1), 5.0));
+	fake_hang_up(&fake_a);
+	fake_expect_identify(&fake_a, 2);
+
+	cr_assert_eq(store_commit(store), 0);
+	run_for(0.3);
+	cr_assert_null(fake_take(&fake_a, ack, -1),
+	    "ack sent on a connection the MO did not come in on");
+
+	m = make_mo("+254700000005", "sell beans", 0);
+	uuid_copy(m->sms.id, mo_id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL((box_stats(box, &st), st.mo == 2), 5.0));
+	cr_assert_eq(store_commit(store), 0);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got);
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, id);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+	inbox_stats(inbox, &received, &dups);
+	cr_assert_eq(received, 2);
+	cr_assert_eq(dups, 1);
+}
+
+/* daemon_stop() order: box_free, then the commit runs the callbacks. */
+Test(link, free_with_pending_mo)
+{
+	Msg			*m;
+	char			 id[UUID_STR_LEN + 1];
+	struct box_stats	 st;
+
+	link_start(0);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000006", "buy rice", 0);
+	uuid_unparse(m->sms.id, id);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL((box_stats(box, &st), st.mo == 1), 5.0));
+	cr_assert_eq(store_pending(store), 1);
+	box_free(box);
+	box = NULL;
+	cr_assert_eq(store_commit(store), 0);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE"
+	    " kannel_id = ?1", id), 1);
+	cr_assert(RUN_UNTIL(fake_a.closes == 1, 5.0), "box did not hang up");
+	cr_assert_null(fake_take(&fake_a, ack, -1));
+}
+
+Test(link, protocol_errors_drop_and_reconnect)
+{
+	static const unsigned char bad_type[] = {
+		0, 0, 0, 8, 0, 0, 0, 99, 0, 0, 0, 0
+	};
+	static const unsigned char too_big[] = { 0x7f, 0xff, 0xff, 0xff };
+	struct box_stats	st;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	fake_send_raw(&fake_a, bad_type, sizeof(bad_type));
+	cr_assert(RUN_UNTIL(fake_a.closes == 1, 5.0), "not dropped");
+	box_stats(box, &st);
+	cr_assert_eq(st.protocol_errors, 1);
+	fake_expect_identify(&fake_a, 2);
+
+	fake_send_raw(&fake_a, too_big, sizeof(too_big));
+	cr_assert(RUN_UNTIL(fake_a.closes == 2, 5.0), "not dropped");
+	fake_expect_identify(&fake_a, 3);
+	box_stats(box, &st);
+	cr_assert_eq(st.protocol_errors, 2);
+	cr_assert_eq(st.connects, 3);
+}
+
+Test(link, admin_restart_and_shutdown_reconnect)
+{
+	Msg			*m;
+	struct box_stats	 st;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = msg_create(admin);
+	m->admin.command = cmd_restart;
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL(fake_a.closes == 1, 5.0), "restart ignored");
+	fake_expect_identify(&fake_a, 2);
+
+	m = msg_create(admin);
+	m->admin.command = cmd_shutdown;
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL(fake_a.closes == 2, 5.0), "shutdown ignored");
+	fake_expect_identify(&fake_a, 3);
+	box_stats(box, &st);
+	cr_assert_eq(st.connects, 3);
+	cr_assert_eq(st.protocol_errors, 0);
+}
+
+Test(link, heartbeats_while_up)
+{
+	Msg	*m;
+	double	 t0;
+
+	conf->heartbeat_interval = 1;
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	t0 = now();
+	m = fake_wait(&fake_a, heartbeat, -1, 3.0);
+	cr_assert_not_null(m, "no heartbeat");
+	cr_assert_eq(m->heartbeat.load, 0);
+	cr_assert_geq(now() - t0, 0.8);
+	msg_destroy(m);
+	m = fake_wait(&fake_a, heartbeat, -1, 3.0);
+	cr_assert_not_null(m, "no second heartbeat");
+	msg_destroy(m);
+}
+
+Test(link, retries_until_bearerbox_listens)
+{
+	/* Nobody listens: every connect is refused. */
+	fake_close(&fake_a);
+	link_start(1);
+	run_for(1.5);
+	cr_assert_eq(box_is_up(box), 0);
+	/* Listen on the same port: the box gets there by itself. */
+	{
+		struct sockaddr_in	sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin.sin_port = htons(conf->bearerbox_port);
+		fake_a.listener = evconnlistener_new_bind(base,
+		    fake_accept_cb, &fake_a,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 16,
+		    (struct sockaddr *)&sin, sizeof(sin));
+		cr_assert_not_null(fake_a.listener);
+		fake_a.port = conf->bearerbox_port;
+	}
+	fake_expect_identify(&fake_a, 1);
+}
+
+Test(link, reload_moves_the_link)
+{
+	struct box_stats	 st;
+	struct conf		*fleeting;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	fake_open(&fake_b);
+	fleeting = make_conf(fake_b.port);
+	box_set_conf(box, fleeting);
+	cr_assert(RUN_UNTIL(fake_a.closes == 1, 5.0), "old link kept");
+	fake_expect_identify(&fake_b, 1);
+	box_stats(box, &st);
+	cr_assert_eq(st.connects, 2);
+
+	/*
+	 * A reload with the same address changes nothing, and the conf it
+	 * replaces may be freed at once (ASan would see a later use).
+	 */
+	conf2 = make_conf(fake_b.port);
+	box_set_conf(box, conf2);
+	conf_free(fleeting);
+	run_for(0.3);
+	cr_assert_eq(fake_b.closes, 0);
+	cr_assert_eq(fake_b.accepts, 1);
+	cr_assert(box_is_up(box));
+}

@@ -1,0 +1,1155 @@
+/*
+ * test_http.c - http.c: the /sms and /health server on 127.0.0.1 in front
+ * of a real store, outbox, router and inbox; the http-allow-ip matcher;
+ * requests answered only after the commit and clients that leave before
+ * it; and the sendsms link against a fake smsbox on 127.0.0.1.
+ *
+ * Everything runs on one event_base in the test's own thread: the client
+ * is a non-blocking socket polled between non-blocking passes of the loop,
+ * and every wait is bounded by a deadline.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "gw.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "conf.h"
+#include "http.h"
+#include "inbox.h"
+#include "mo.h"
+#include "outbox.h"
+#include "router.h"
+#include "store.h"
+
+#define T_DEADLINE_MS	5000	/* the longest any one wait may take */
+#define CHECK		"\xE2\x9C\x93"	/* U+2713, not in GSM 03.38: UCS-2 */
+
+static char			 dir[] = "/tmp/test_http_XXXXXX";
+static char			 path[256];
+static struct event_base	*base;
+static struct conf		*conf;
+static struct store		*store;
+static struct outbox		*outbox;
+static struct router		*router;
+static struct inbox		*inbox;
+static struct http		*http;
+static struct http_sendsms	*sendsms;
+static int			 port;
+
+/* --- set-up --------------------------------------------------------------- */
+
+/* A port nothing listens on now: bind port 0, read it, close. */
+static int
+t_free_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd, p;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	p = ntohs(sin.sin_port);
+	close(fd);
+	return p;
+}
+
+static long long
+t_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The daemon's parts over a fresh database.  autocommit: the store commits
+ * once per loop pass as in the daemon; otherwise the test commits with
+ * store_commit() and so decides when the inbox calls back.
+ */
+static void
+t_start(int autocommit, const char *sendsms_url)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	signal(SIGPIPE, SIG_IGN);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mb.db", dir);
+	cr_assert_not_null(base = event_base_new());
+	cr_assert_not_null(conf = calloc(1, sizeof(*conf)));
+	conf->global_sender = strdup("777");
+	conf->smsbox_id = strdup("marketbox");
+	conf->http_interface = strdup("127.0.0.1");
+	conf->max_parts = 3;
+	conf->retry_limit = 3;
+	conf->retry_delay = 600;	/* no retry inside a test */
+	conf->dlr_mask = 31;
+	if (sendsms_url != NULL)
+		conf->sendsms_url = strdup(sendsms_url);
+	port = t_free_port();
+	conf->http_port = port;
+	cr_assert_not_null(store = store_open(path, autocommit ? base : NULL));
+	cr_assert_not_null(outbox = outbox_new(base, store, conf));
+	cr_assert_not_null(router = router_new(conf, store, outbox));
+	cr_assert_not_null(inbox = inbox_new(store, router, outbox));
+	cr_assert_not_null(http = http_new(base, conf, inbox, outbox));
+}
+
+static void
+t_stop(void)
+{
+	char	 cmd[512];
+
+	http_sendsms_free(sendsms);
+	http_free(http);
+	if (store != NULL)
+		store_commit(store);
+	inbox_free(inbox);
+	router_free(router);
+	outbox_free(outbox);
+	store_free(store);
+	conf_free(conf);
+	event_base_free(base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	gwlib_shutdown();
+}
+
+static void
+setup(void)
+{
+	t_start(1, NULL);
+}
+
+static void
+setup_manual(void)
+{
+	t_start(0, NULL);
+}
+
+static void
+teardown(void)
+{
+	t_stop();
+}
+
+/* One non-blocking pass of the loop, then a short sleep on fd (if any). */
+static void
+t_pass(int fd)
+{
+	struct pollfd	 pfd;
+
+	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
+	if (fd >= 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		poll(&pfd, 1, 2);
+	} else
+		usleep(1000);
+}
+
+static long long
+t_count(const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(store_db(store)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* --- a raw HTTP client ----------------------------------------------------- */
+
+struct t_resp {
+	int	 code;		/* 0: no status line came */
+	char	 raw[32768];
+	size_t	 len;
+	char	*body;		/* into raw, NUL-terminated */
+	int	 reset;		/* the connection was reset */
+};
+
+static int
+t_connect(void)
+{
+	struct sockaddr_in	 sin;
+	int			 fd;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* The listener is in this process: the kernel completes the
+	 * handshake from the backlog without it. */
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "connect: %s", strerror(errno));
+	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
+	return fd;
+}
+
+/* Write all of req to fd, running the loop meanwhile.  0, or -1 if the
+ * server closed first. */
+static int
+t_send(int fd, const char *req, size_t len)
+{
+	long long	 end = t_now_ms() + T_DEADLINE_MS;
+	size_t		 off = 0;
+	ssize_t		 n;
+
+	while (off < len) {
+		cr_assert_lt(t_now_ms(), end, "timed out sending");
+		n = send(fd, req + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return -1;
+		t_pass(-1);
+	}
+	return 0;
+}
+
+/* Read until the server closes, running the loop meanwhile. */
+static void
+t_receive(int fd, struct t_resp *r)
+{
+	long long	 end = t_now_ms() + T_DEADLINE_MS;
+	ssize_t		 n;
+	char		*sep;
+
+	for (;;) {
+		cr_assert_lt(t_now_ms(), end, "timed out waiting for the "
+		    "answer; got %zu bytes: %.*s", r->len, (int)r->len, r->raw);
+		n = recv(fd, r->raw + r->len, sizeof(r->raw) - 1 - r->len, 0);
+		if (n == 0)
+			break;
+		if (n > 0) {
+			r->len += (size_t)n;
+			cr_assert_lt(r->len, sizeof(r->raw) - 1, "answer too big");
+			continue;
+		}
+		if (errno == ECONNRESET) {
+			r->reset = 1;
+			break;
+		}
+		cr_assert(errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR, "recv: %s", strerror(errno));
+		t_pass(fd);
+	}
+	r->raw[r->len] = '\0';
+	if (sscanf(r->raw, "HTTP/1.%*d %d", &r->code) != 1)
+		r->code = 0;
+	if ((sep = strstr(r->raw, "\r\n\r\n")) != NULL)
+		r->body = sep + 4;
+	else
+		r->body = r->raw + r->len;
+}
+
+/* Send a whole raw request and read the whole answer. */
+static void
+t_raw(const char *req, size_t len, struct t_resp *r)
+{
+	int	 fd = t_connect();
+
+	memset(r, 0, sizeof(*r));
+	if (t_send(fd, req, len) == -1)
+		r->reset = 1;
+	t_receive(fd, r);
+	close(fd);
+}
+
+/* GET target, with Connection: close. */
+static void
+t_get(const char *target, struct t_resp *r)
+{
+	char	 req[16384];
+	int	 n;
+
+	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n", target);
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	t_raw(req, (size_t)n, r);
+}
+
+/* POST body to target as a form. */
+static void
+t_post(const char *target, const char *ctype, const char *body,
+    struct t_resp *r)
+{
+	char	 req[16384];
+	int	 n;
+
+	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	    "\r\n%s", target, ctype, strlen(body), body);
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	t_raw(req, (size_t)n, r);
+}
+
+/* The value of header name in r (case-sensitive), or NULL. */
+static const char *
+t_header(const struct t_resp *r, const char *name, char *buf, size_t size)
+{
+	char	 key[128];
+	char	*p, *e;
+
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	if ((p = strstr(r->raw, key)) == NULL || p > r->body)
+		return NULL;
+	p += strlen(key);
+	if ((e = strstr(p, "\r\n")) == NULL)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)(e - p), p);
+	return buf;
+}
+
+/* --- the server ------------------------------------------------------------ */
+
+TestSuite(http, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(http, get_sms_answers_with_the_reply_after_the_commit)
+{
+	struct t_resp	 r;
+	char		 ct[128];
+
+	t_get("/sms?from=%2B254700000001&to=777&text=hello", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_str_eq(r.body, "You said: hello");
+	cr_assert_not_null(t_header(&r, "Content-Type", ct, sizeof(ct)));
+	cr_assert_str_eq(ct, "text/plain; charset=utf-8");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE channel = 'http'"
+	    " AND sender = '+254700000001' AND receiver = '777' AND text = "
+	    "'hello' AND kannel_id LIKE 'http:%'"), 1);
+	/* Without an id each request is a new MO with a fresh id. */
+	t_get("/sms?from=%2B254700000001&to=777&text=hello", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_eq(t_count("SELECT count(DISTINCT kannel_id) FROM inbox"), 2);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE "
+	    "length(kannel_id) = 41"), 2, "http: and a 36-character UUID");
+}
+
+Test(http, the_same_id_twice_has_one_effect_and_the_same_answer)
+{
+	struct t_resp	 r1, r2;
+
+	t_get("/sms?from=%2B254700000001&to=777&text=maize+10&id=abc-1", &r1);
+	t_get("/sms?from=%2B254700000001&to=777&text=maize+10&id=abc-1", &r2);
+	cr_assert_eq(r1.code, 200);
+	cr_assert_eq(r2.code, 200);
+	cr_assert_str_eq(r1.body, "You said: maize 10");
+	cr_assert_str_eq(r2.body, "You said: maize 10");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 1);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
+	    "'http:abc-1'"), 1);
+	cr_assert_eq(t_count("SELECT count(*) FROM outbox"), 1);
+}
+
+Test(http, kannel_get_url_request_with_every_field)
+{
+	struct t_resp	 r;
+
+	/* As smsbox expands get-url "...?from=%p&to=%P&text=%a&id=%I". */
+	t_get("/sms?from=%2B254700000001&to=777&text=SELL%20maize%2010%20bags"
+	    "&id=6e2a1c52-9b2e-4a39-8d1e-0c5a8e3c4f11&smsc=FAKE&coding=0", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_str_eq(r.body, "You said: SELL maize 10 bags");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
+	    "'http:6e2a1c52-9b2e-4a39-8d1e-0c5a8e3c4f11' AND smsc_id = 'FAKE' "
+	    "AND coding = 0 AND text = 'SELL maize 10 bags'"), 1);
+}
+
+Test(http, to_defaults_to_the_global_sender)
+{
+	struct t_resp	 r;
+
+	t_get("/sms?from=254700000001&text=hi", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: hi");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE receiver = "
+	    "'777' AND sender = '254700000001'"), 1);
+}
+
+Test(http, utf8_text_is_kept_and_invalid_bytes_replaced)
+{
+	struct t_resp	 r;
+
+	t_get("/sms?from=%2B254700000001&text=bei%20%E2%82%AC", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: bei \xE2\x82\xAC");
+	t_get("/sms?from=%2B254700000001&text=a%FFb", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: a\xEF\xBF\xBD" "b");
+	t_get("/sms?from=%2B254700000001&text=a%00b", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: a b", "a NUL becomes a space");
+}
+
+Test(http, empty_text_is_a_message)
+{
+	struct t_resp	 r;
+
+	t_get("/sms?from=%2B254700000001&text=", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: ");
+}
+
+Test(http, post_form_body)
+{
+	struct t_resp	 r;
+
+	t_post("/sms", "application/x-www-form-urlencoded",
+	    "from=%2B254700000002&to=777&text=hi+there&id=p-1", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_str_eq(r.body, "You said: hi there");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
+	    "'http:p-1' AND sender = '+254700000002' AND text = 'hi there'"),
+	    1);
+	/* With a charset parameter too. */
+	t_post("/sms", "application/x-www-form-urlencoded; charset=UTF-8",
+	    "from=%2B254700000002&text=ok", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: ok");
+}
+
+Test(http, post_of_another_content_type_is_415)
+{
+	struct t_resp	 r;
+
+	t_post("/sms", "application/json", "{\"from\":\"+254700000002\"}", &r);
+	cr_assert_eq(r.code, 415);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+}
+
+Test(http, missing_fields_are_400)
+{
+	struct t_resp	 r;
+
+	t_get("/sms?to=777&text=hello", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_str_eq(r.body, "missing from");
+	t_get("/sms?from=&text=hello", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_str_eq(r.body, "missing from");
+	t_get("/sms?from=%2B254700000001&to=777", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_str_eq(r.body, "missing text");
+	t_post("/sms", "application/x-www-form-urlencoded", "text=x", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_str_eq(r.body, "missing from");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+}
+
+Test(http, bad_from_is_400)
+{
+	static const char *const bad[] = {
+		"/sms?from=abc&text=x",
+		"/sms?from=%2B25470000000a&text=x",
+		"/sms?from=12&text=x",				/* too short */
+		"/sms?from=%2B123456789012345678901&text=x",	/* 21 digits */
+		"/sms?from=%2B%2B254700000001&text=x",
+		"/sms?from=254%20700&text=x",
+		"/sms?from=%2B&text=x",
+		"/sms?from=1%27%20OR%201=1&text=x",
+	};
+	struct t_resp	 r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t_get(bad[i], &r);
+		cr_assert_eq(r.code, 400, "%s gave %d", bad[i], r.code);
+		cr_assert_eq(strncmp(r.body, "bad from", 8), 0, "%s: %s",
+		    bad[i], r.body);
+	}
+	/* The edges that are good: 3 and 20 digits, a raw '+' (decoded as
+	 * a space) taken as the '+' it was meant to be. */
+	t_get("/sms?from=123&text=x", &r);
+	cr_assert_eq(r.code, 200);
+	t_get("/sms?from=%2B12345678901234567890&text=x", &r);
+	cr_assert_eq(r.code, 200);
+	t_get("/sms?from=+254700000003&text=x", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE sender = "
+	    "'+254700000003'"), 1);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 3);
+}
+
+Test(http, other_bad_fields_are_400)
+{
+	struct t_resp	 r;
+
+	t_get("/sms?from=%2B254700000001&text=x&coding=3", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_str_eq(r.body, "bad coding: 0, 1 or 2");
+	t_get("/sms?from=%2B254700000001&text=x&id=a%20b", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_eq(strncmp(r.body, "bad id", 6), 0);
+	t_get("/sms?from=%2B254700000001&text=x&to=", &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_eq(strncmp(r.body, "bad to", 6), 0);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+}
+
+Test(http, overlong_text_is_400)
+{
+	char		 target[4096];
+	struct t_resp	 r;
+	int		 n;
+
+	n = snprintf(target, sizeof(target), "/sms?from=%%2B254700000001"
+	    "&text=%01601d", 0);
+	cr_assert(n > 0 && (size_t)n < sizeof(target));
+	t_get(target, &r);
+	cr_assert_eq(r.code, 400);
+	cr_assert_str_eq(r.body, "text too long: at most 1600 bytes");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+
+	/* 1600 bytes exactly is taken. */
+	n = snprintf(target, sizeof(target), "/sms?from=%%2B254700000001"
+	    "&text=%01600d", 0);
+	t_get(target, &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE "
+	    "length(text) = 1600"), 1);
+}
+
+Test(http, unknown_path_is_404_and_health_is_ok)
+{
+	struct t_resp	 r;
+
+	t_get("/nothing", &r);
+	cr_assert_eq(r.code, 404);
+	t_get("/", &r);
+	cr_assert_eq(r.code, 404);
+	t_get("/sms/extra?from=%2B254700000001&text=x", &r);
+	cr_assert_eq(r.code, 404);
+	t_get("/health", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "ok");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+}
+
+Test(http, other_methods_are_405)
+{
+	static const char put[] = "PUT /sms HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\nContent-Length: 0\r\n\r\n";
+	static const char del[] = "DELETE /health HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct t_resp	 r;
+	char		 allow[64];
+
+	t_raw(put, sizeof(put) - 1, &r);
+	cr_assert_eq(r.code, 405, "%s", r.raw);
+	cr_assert_not_null(t_header(&r, "Allow", allow, sizeof(allow)));
+	cr_assert_str_eq(allow, "GET, POST");
+	t_raw(del, sizeof(del) - 1, &r);
+	cr_assert_eq(r.code, 405);
+}
+
+Test(http, headers_too_large_are_refused_and_the_server_lives_on)
+{
+	struct t_resp	 r;
+	char		*req, *p;
+	size_t		 big = 9000, len;
+
+	cr_assert_not_null(req = malloc(big + 256));
+	p = req;
+	p += sprintf(p, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	memset(p, 'a', big);
+	p += big;
+	p += sprintf(p, "\r\nConnection: close\r\n\r\n");
+	len = (size_t)(p - req);
+	t_raw(req, len, &r);
+	free(req);
+	/* libevent 2.1 answers 400; any 4xx is a refusal. */
+	cr_assert(r.code >= 400 && r.code < 500, "answered %d: %s", r.code,
+	    r.raw);
+
+	t_get("/health", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "ok");
+}
+
+Test(http, body_too_large_is_refused)
+{
+	struct t_resp	 r;
+	char		 head[256];
+	char		*req;
+	size_t		 body = 70 * 1024, n;
+
+	n = (size_t)snprintf(head, sizeof(head), "POST /sms HTTP/1.1\r\n"
+	    "Host: x\r\nConnection: close\r\nContent-Type: "
+	    "application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n",
+	    body);
+	cr_assert_not_null(req = malloc(n + body));
+	memcpy(req, head, n);
+	memset(req + n, 'a', body);
+	t_raw(req, n + body, &r);
+	free(req);
+	cr_assert_eq(r.code, 413, "answered %d: %s", r.code, r.raw);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+	t_get("/health", &r);
+	cr_assert_eq(r.code, 200);
+}
+
+Test(http, keep_alive_serves_several_requests)
+{
+	static const char two[] =
+	    "GET /sms?from=%2B254700000001&text=one HTTP/1.1\r\nHost: x\r\n\r\n";
+	static const char last[] =
+	    "GET /sms?from=%2B254700000001&text=two HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n";
+	struct t_resp	 r;
+	int		 fd = t_connect();
+
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(t_send(fd, two, sizeof(two) - 1), 0);
+	cr_assert_eq(t_send(fd, last, sizeof(last) - 1), 0);
+	t_receive(fd, &r);
+	close(fd);
+	cr_assert_not_null(strstr(r.raw, "You said: one"), "%s", r.raw);
+	cr_assert_not_null(strstr(r.raw, "You said: two"), "%s", r.raw);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 2);
+}
+
+Test(http, set_conf_keeps_the_new_conf)
+{
+	struct conf	*fresh;
+	struct t_resp	 r;
+
+	cr_assert_not_null(fresh = calloc(1, sizeof(*fresh)));
+	fresh->global_sender = strdup("888");
+	fresh->http_interface = strdup("127.0.0.1");
+	fresh->http_port = port + 1;		/* logged: needs a restart */
+	http_set_conf(http, fresh);
+	t_get("/sms?from=%2B254700000001&text=x", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE receiver = "
+	    "'888'"), 1, "the new global-sender is used");
+	http_set_conf(http, conf);
+	conf_free(fresh);
+}
+
+Test(http, a_second_server_on_the_same_port_is_refused)
+{
+	cr_assert_null(http_new(base, conf, inbox, outbox));
+}
+
+/* --- answers that wait for a commit the test controls ---------------------- */
+
+TestSuite(http_commit, .init = setup_manual, .fini = teardown, .timeout = 30);
+
+/* Run the loop until the inbox has taken n MOs. */
+static void
+t_wait_received(unsigned long long n)
+{
+	long long		 end = t_now_ms() + T_DEADLINE_MS;
+	unsigned long long	 got = 0, dup;
+
+	for (;;) {
+		inbox_stats(inbox, &got, &dup);
+		if (got >= n)
+			break;
+		cr_assert_lt(t_now_ms(), end, "the MO never reached the inbox");
+		t_pass(-1);
+	}
+	cr_assert_eq(got, n);
+}
+
+static const char t_sms_req[] =
+    "GET /sms?from=%2B254700000001&to=777&text=wait&id=w-1 HTTP/1.1\r\n"
+    "Host: x\r\nConnection: close\r\n\r\n";
+
+Test(http_commit, no_answer_before_the_commit)
+{
+	struct t_resp	 r;
+	int		 fd = t_connect(), i;
+	ssize_t		 n;
+	char		 c;
+
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	t_wait_received(1);
+	for (i = 0; i < 20; i++)
+		t_pass(fd);
+	n = recv(fd, &c, 1, 0);
+	cr_assert(n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
+	    "answered before the commit");
+	cr_assert_eq(store_commit(store), 0);
+	t_receive(fd, &r);
+	close(fd);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: wait");
+}
+
+Test(http_commit, a_client_gone_before_the_commit_is_harmless)
+{
+	struct t_resp	 r;
+	int		 fd = t_connect(), i;
+
+	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	t_wait_received(1);
+	close(fd);
+	for (i = 0; i < 20; i++)
+		t_pass(-1);
+	/* The answer goes to a closed socket: libevent frees the request
+	 * and its connection; nothing of ours may touch them after. */
+	cr_assert_eq(store_commit(store), 0);
+	for (i = 0; i < 50; i++)
+		t_pass(-1);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
+	    "'http:w-1'"), 1, "the MO is kept");
+
+	/* A retry with the same id gets the stored reply. */
+	fd = t_connect();
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	t_wait_received(2);
+	cr_assert_eq(store_commit(store), 0);
+	t_receive(fd, &r);
+	close(fd);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: wait");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 1);
+}
+
+Test(http_commit, http_free_with_an_answer_pending)
+{
+	struct t_resp	 r;
+	int		 fd = t_connect();
+
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	t_wait_received(1);
+	/* As daemon_stop: the server goes before the last commit. */
+	http_free(http);
+	http = NULL;
+	cr_assert_eq(store_commit(store), 0);	/* calls back a detached one */
+	t_receive(fd, &r);
+	close(fd);
+	cr_assert_neq(r.code, 200, "no answer can claim success");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
+	    "'http:w-1'"), 1);
+}
+
+Test(http_commit, many_waiting_clients_some_gone)
+{
+	char		 req[256];
+	int		 fds[8], i, n;
+	struct t_resp	 r;
+
+	for (i = 0; i < 8; i++) {
+		fds[i] = t_connect();
+		n = snprintf(req, sizeof(req), "GET /sms?from=%%2B2547000000%02d"
+		    "&text=m%d&id=m-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
+		    "\r\n\r\n", i, i, i);
+		cr_assert_eq(t_send(fds[i], req, (size_t)n), 0);
+	}
+	t_wait_received(8);
+	for (i = 0; i < 8; i += 2)
+		close(fds[i]);
+	cr_assert_eq(store_commit(store), 0);
+	for (i = 1; i < 8; i += 2) {
+		memset(&r, 0, sizeof(r));
+		t_receive(fds[i], &r);
+		close(fds[i]);
+		cr_assert_eq(r.code, 200);
+		snprintf(req, sizeof(req), "You said: m%d", i);
+		cr_assert_str_eq(r.body, req);
+	}
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 8);
+}
+
+/* --- the allow-list matcher ----------------------------------------------- */
+
+static struct conf *
+t_allow(const char *const *names, size_t n)
+{
+	struct conf	*c;
+	size_t		 i;
+
+	cr_assert_not_null(c = calloc(1, sizeof(*c)));
+	cr_assert_not_null(c->http_allow_ip.names = calloc(n + 1,
+	    sizeof(char *)));
+	for (i = 0; i < n; i++)
+		c->http_allow_ip.names[i] = strdup(names[i]);
+	c->http_allow_ip.count = n;
+	return c;
+}
+
+Test(http_allow, loopback_is_always_allowed)
+{
+	struct conf	*c = t_allow(NULL, 0);
+
+	cr_assert_eq(http_ip_allowed(NULL, "127.0.0.1"), 1);
+	cr_assert_eq(http_ip_allowed(c, "127.0.0.1"), 1);
+	cr_assert_eq(http_ip_allowed(c, "127.8.9.10"), 1);
+	cr_assert_eq(http_ip_allowed(c, "::1"), 1);
+	cr_assert_eq(http_ip_allowed(c, "::ffff:127.0.0.1"), 1);
+	cr_assert_eq(http_ip_allowed(c, "128.0.0.1"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.3"), 0);
+	cr_assert_eq(http_ip_allowed(c, "::2"), 0);
+	cr_assert_eq(http_ip_allowed(c, ""), 0);
+	cr_assert_eq(http_ip_allowed(c, NULL), 0);
+	cr_assert_eq(http_ip_allowed(NULL, "10.1.2.3"), 0);
+	conf_free(c);
+}
+
+Test(http_allow, exact_addresses)
+{
+	static const char *const names[] = { "10.1.2.3", "2001:db8::1" };
+	struct conf	*c = t_allow(names, 2);
+
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.3"), 1);
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.30"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.4"), 0);
+	cr_assert_eq(http_ip_allowed(c, "110.1.2.3"), 0);
+	cr_assert_eq(http_ip_allowed(c, "2001:db8::1"), 1);
+	cr_assert_eq(http_ip_allowed(c, "2001:DB8:0:0::1"), 1);
+	cr_assert_eq(http_ip_allowed(c, "2001:db8::2"), 0);
+	conf_free(c);
+}
+
+Test(http_allow, kannel_star_patterns)
+{
+	static const char *const names[] = { "10.1.*.*", "192.168.5.*" };
+	struct conf	*c = t_allow(names, 2);
+
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.3"), 1);
+	cr_assert_eq(http_ip_allowed(c, "10.1.255.0"), 1);
+	cr_assert_eq(http_ip_allowed(c, "10.2.2.3"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.10.2.3"), 0);
+	cr_assert_eq(http_ip_allowed(c, "192.168.5.77"), 1);
+	cr_assert_eq(http_ip_allowed(c, "192.168.6.77"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.2"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.3.4"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.256"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.x.3"), 0);
+	conf_free(c);
+}
+
+Test(http_allow, malformed_patterns_match_nothing)
+{
+	static const char *const names[] = { "10.1.*", "10.1.**.3", "*",
+	    "10.1.2.3.*", "" };
+	struct conf	*c = t_allow(names, 5);
+
+	cr_assert_eq(http_ip_allowed(c, "10.1.2.3"), 0);
+	cr_assert_eq(http_ip_allowed(c, "10.1.22.3"), 0);
+	conf_free(c);
+
+	{
+		static const char *const all[] = { "*.*.*.*" };
+
+		c = t_allow(all, 1);
+		cr_assert_eq(http_ip_allowed(c, "203.0.113.9"), 1);
+		cr_assert_eq(http_ip_allowed(c, "2001:db8::1"), 0);
+		conf_free(c);
+	}
+}
+
+/* --- the sendsms link against a fake smsbox -------------------------------- */
+
+static struct {
+	struct evhttp		*evh;
+	int			 port;
+	int			 code;		/* what to answer */
+	const char		*body;
+	int			 hold;		/* keep requests unanswered */
+	struct evhttp_request	*held;
+	int			 requests;
+	char			 uri[4096];	/* the last one */
+} fake;
+
+static void
+fake_smsbox_cb(struct evhttp_request *req, void *arg)
+{
+	struct evbuffer	*b;
+
+	(void)arg;
+	fake.requests++;
+	snprintf(fake.uri, sizeof(fake.uri), "%s", evhttp_request_get_uri(req));
+	if (fake.hold && fake.held == NULL) {
+		fake.held = req;
+		return;
+	}
+	b = evbuffer_new();
+	evbuffer_add_printf(b, "%s", fake.body);
+	evhttp_send_reply(req, fake.code, "X", b);
+	evbuffer_free(b);
+}
+
+/* A fake smsbox answering code and body, and sendsms-url pointing to it. */
+static void
+fake_start(int code, const char *body, int listening)
+{
+	char	 url[256];
+
+	memset(&fake, 0, sizeof(fake));
+	fake.port = t_free_port();
+	fake.code = code;
+	fake.body = body;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/cgi-bin/sendsms?"
+	    "username=u&password=p%%26q", fake.port);
+	t_start(1, url);
+	if (listening) {
+		cr_assert_not_null(fake.evh = evhttp_new(base));
+		evhttp_set_gencb(fake.evh, fake_smsbox_cb, NULL);
+		cr_assert_not_null(evhttp_bind_socket_with_handle(fake.evh,
+		    "127.0.0.1", (ev_uint16_t)fake.port));
+	}
+	cr_assert_not_null(sendsms = http_sendsms_new(base, conf, outbox));
+}
+
+static void
+fake_stop(void)
+{
+	http_sendsms_free(sendsms);
+	sendsms = NULL;
+	if (fake.evh != NULL)
+		evhttp_free(fake.evh);
+	t_stop();
+}
+
+/* Queue a notice as a command would: in a unit of work. */
+static void
+t_notice(const char *to, const char *text)
+{
+	cr_assert_eq(store_work_begin(store), 0);
+	cr_assert_eq(outbox_notify(outbox, 0, to, text), 0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+}
+
+/* Run the loop until the outbox rows reach the wanted counts. */
+static void
+t_wait_counts(long long queued, long long sending, long long accepted,
+    long long buffered, long long failed)
+{
+	struct outbox_counts	 c;
+	long long		 end = t_now_ms() + T_DEADLINE_MS;
+
+	for (;;) {
+		cr_assert_eq(outbox_counts(outbox, &c), 0);
+		if (c.queued == queued && c.sending == sending &&
+		    c.accepted == accepted && c.buffered == buffered &&
+		    c.failed == failed)
+			return;
+		cr_assert_lt(t_now_ms(), end, "outbox stuck at queued %lld "
+		    "sending %lld accepted %lld buffered %lld failed %lld",
+		    c.queued, c.sending, c.accepted, c.buffered, c.failed);
+		t_pass(-1);
+	}
+}
+
+/* Run the loop until the count query sql gives n. */
+static void
+t_wait_sql(const char *sql, long long n)
+{
+	long long	 end = t_now_ms() + T_DEADLINE_MS, got;
+
+	while ((got = t_count(sql)) != n) {
+		cr_assert_lt(t_now_ms(), end, "%s: %lld, not %lld", sql, got, n);
+		t_pass(-1);
+	}
+}
+
+/* The decoded value of name in fake.uri's query. */
+static const char *
+fake_param(struct evkeyvalq *q, const char *name)
+{
+	const char	*v = evhttp_find_header(q, name);
+
+	cr_assert_not_null(v, "no %s in %s", name, fake.uri);
+	return v;
+}
+
+Test(http_sendsms, no_url_no_link)
+{
+	t_start(1, NULL);
+	cr_assert_null(http_sendsms_new(base, conf, outbox));
+	t_stop();
+}
+
+Test(http_sendsms, bad_urls_are_refused)
+{
+	t_start(1, "https://127.0.0.1/cgi-bin/sendsms");
+	cr_assert_null(http_sendsms_new(base, conf, outbox));
+	free(conf->sendsms_url);
+	conf->sendsms_url = strdup("not a url");
+	cr_assert_null(http_sendsms_new(base, conf, outbox));
+	t_stop();
+}
+
+Test(http_sendsms, accepted_202_with_every_parameter, .timeout = 30)
+{
+	struct evkeyvalq	 q;
+	const char		*qs;
+
+	fake_start(202, "0: Accepted for delivery", 1);
+	t_notice("+254700000009", "Maize: 3,000/= & more " CHECK);
+	t_wait_counts(0, 0, 1, 0, 0);
+	cr_assert_eq(fake.requests, 1);
+	cr_assert_eq(strncmp(fake.uri, "/cgi-bin/sendsms?", 17), 0, "%s",
+	    fake.uri);
+	qs = strchr(fake.uri, '?') + 1;
+	TAILQ_INIT(&q);
+	cr_assert_eq(evhttp_parse_query_str(qs, &q), 0);
+	cr_assert_str_eq(fake_param(&q, "username"), "u");
+	cr_assert_str_eq(fake_param(&q, "password"), "p&q");
+	cr_assert_str_eq(fake_param(&q, "from"), "777");
+	cr_assert_str_eq(fake_param(&q, "to"), "+254700000009");
+	cr_assert_str_eq(fake_param(&q, "text"), "Maize: 3,000/= & more "
+	    CHECK);
+	cr_assert_str_eq(fake_param(&q, "charset"), "UTF-8");
+	cr_assert_str_eq(fake_param(&q, "coding"), "2");
+	cr_assert_str_eq(fake_param(&q, "dlr-mask"), "31");
+	cr_assert_null(evhttp_find_header(&q, "udh"));
+	cr_assert_null(evhttp_find_header(&q, "smsc"));
+	evhttp_clear_headers(&q);
+	cr_assert_eq(t_count("SELECT count(*) FROM outbox WHERE state = "
+	    "'accepted' AND receiver = '+254700000009' AND attempts = 1"), 1);
+	fake_stop();
+}
+
+Test(http_sendsms, gsm_text_is_coding_0, .timeout = 30)
+{
+	struct evkeyvalq	 q;
+
+	fake_start(202, "Sent.", 1);
+	t_notice("+254700000009", "plain text");
+	t_wait_counts(0, 0, 1, 0, 0);
+	TAILQ_INIT(&q);
+	cr_assert_eq(evhttp_parse_query_str(strchr(fake.uri, '?') + 1, &q), 0);
+	cr_assert_str_eq(fake_param(&q, "coding"), "0");
+	cr_assert_str_eq(fake_param(&q, "text"), "plain text");
+	evhttp_clear_headers(&q);
+	fake_stop();
+}
+
+Test(http_sendsms, queued_for_later_is_buffered, .timeout = 30)
+{
+	fake_start(202, "3: Queued for later delivery", 1);
+	t_notice("+254700000009", "hello");
+	t_wait_counts(0, 0, 0, 1, 0);
+	fake_stop();
+}
+
+Test(http_sendsms, server_error_500_is_retried_later, .timeout = 30)
+{
+	fake_start(500, "Sending failed.", 1);
+	t_notice("+254700000009", "hello");
+	t_wait_sql("SELECT count(*) FROM outbox WHERE state = 'queued' AND "
+	    "attempts = 1", 1);
+	t_wait_counts(1, 0, 0, 0, 0);
+	cr_assert_eq(fake.requests, 1);
+	cr_assert_eq(t_count("SELECT count(*) FROM outbox WHERE state = "
+	    "'queued' AND attempts = 1 AND next_attempt > strftime('%s','now')"
+	    " + 60"), 1, "queued again, with the backoff");
+	fake_stop();
+}
+
+Test(http_sendsms, client_error_400_fails, .timeout = 30)
+{
+	fake_start(400, "Missing receiver number", 1);
+	t_notice("+254700000009", "hello");
+	t_wait_counts(0, 0, 0, 0, 1);
+	cr_assert_eq(fake.requests, 1);
+	fake_stop();
+}
+
+Test(http_sendsms, smsbox_down_is_retried_later, .timeout = 30)
+{
+	fake_start(202, "Sent.", 0);
+	t_notice("+254700000009", "hello");
+	t_wait_sql("SELECT count(*) FROM outbox WHERE state = 'queued' AND "
+	    "attempts = 1", 1);
+	t_wait_counts(1, 0, 0, 0, 0);
+	cr_assert_eq(t_count("SELECT count(*) FROM outbox WHERE error IS NULL"),
+	    1);
+	fake_stop();
+}
+
+Test(http_sendsms, at_most_ten_in_flight, .timeout = 30)
+{
+	long long	 end;
+	int		 i;
+	char		 to[32];
+
+	fake_start(202, "Sent.", 1);
+	fake.hold = 1;
+	for (i = 0; i < 15; i++) {
+		snprintf(to, sizeof(to), "+2547000001%02d", i);
+		t_notice(to, "bulletin");
+	}
+	t_wait_counts(5, 10, 0, 0, 0);
+	/* And it stays so while smsbox does not answer. */
+	end = t_now_ms() + 300;
+	while (t_now_ms() < end)
+		t_pass(-1);
+	t_wait_counts(5, 10, 0, 0, 0);
+	cr_assert_not_null(fake.held);
+	fake.hold = 0;
+	{
+		struct evbuffer	*b = evbuffer_new();
+
+		evbuffer_add_printf(b, "Sent.");
+		evhttp_send_reply(fake.held, 202, "Accepted", b);
+		evbuffer_free(b);
+		fake.held = NULL;
+	}
+	t_wait_counts(0, 0, 15, 0, 0);
+	cr_assert_eq(fake.requests, 15);
+	fake_stop();
+}
+
+Test(http_sendsms, free_with_requests_in_flight, .timeout = 30)
+{
+	int	 i;
+
+	fake_start(202, "Sent.", 1);
+	fake.hold = 1;
+	t_notice("+254700000009", "one");
+	t_notice("+254700000008", "two");
+	t_wait_counts(0, 2, 0, 0, 0);
+	cr_assert_not_null(fake.held);
+	/* The link goes: its rows are queued again, its requests dropped. */
+	http_sendsms_free(sendsms);
+	sendsms = NULL;
+	for (i = 0; i < 20; i++)
+		t_pass(-1);
+	t_wait_counts(2, 0, 0, 0, 0);
+	fake.held = NULL;	/* freed with the fake's connection */
+	fake_stop();
+}
