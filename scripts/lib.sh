@@ -28,6 +28,8 @@
 # Every function returns non-zero on failure rather than exiting, except
 # mb_die.
 
+# shellcheck shell=bash
+
 MB_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MB_BUILDDIR=${MB_BUILDDIR:-$MB_SRCDIR/_build}
 MB_PACKAGES="kannel kannel-dev kannel-extras libevent-dev libsqlite3-dev
@@ -108,7 +110,8 @@ mb_build()
 	    [ "$MB_SRCDIR/configure" -nt "$MB_BUILDDIR/config.status" ] ||
 	    [ "$(cat "$stamp" 2>/dev/null)" != "$args" ]; then
 		mb_say "configure $args (in $MB_BUILDDIR)"
-		(cd "$MB_BUILDDIR" && "$MB_SRCDIR/configure" "$@") || return 1
+		(cd "$MB_BUILDDIR" && "$MB_SRCDIR/configure" "$@" >&2) ||
+		    return 1
 		printf '%s' "$args" > "$stamp"
 	fi
 	jobs=$(nproc 2>/dev/null || echo 2)

@@ -44,7 +44,7 @@ static const char inbox_sql_find[] =
     "SELECT id FROM inbox WHERE kannel_id = ?1";
 static const char inbox_sql_replies[] =
     "SELECT text FROM outbox WHERE inbox_id = ?1 AND kind = 'reply'"
-    " AND part = 1 ORDER BY id";
+    " AND state = 'inline' ORDER BY id";
 static const char inbox_sql_failed[] =
     "UPDATE inbox SET state = 'failed', error = ?2 WHERE id = ?1";
 
@@ -89,8 +89,8 @@ inbox_commit_cb(void *arg, int ok)
 
 /*
  * The inline reply stored the first time an MO was seen: a client that
- * retries an HTTP request gets the same answer.  Only the first part of
- * each reply is an inline row's text (inline replies are not split).
+ * retries an HTTP request gets the same answer.  Inline replies are stored
+ * whole, one row each (outbox.c does not split them).
  */
 static char *
 inbox_stored_reply(struct inbox *in, long long inbox_id)

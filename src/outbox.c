@@ -15,7 +15,6 @@
 
 #include <sys/time.h>
 #include <errno.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,8 +92,8 @@ outbox_bucket_refill(struct outbox_bucket *b, double now)
 		b->last = now;
 	}
 	/* The epsilon keeps a token that is due now from reading 0.9999. */
-	whole = floor(b->tokens + 1e-9);
-	return whole > 0 ? (size_t)whole : 0;
+	whole = b->tokens + 1e-9;
+	return whole >= 1 ? (size_t)whole : 0;
 }
 
 void
@@ -421,7 +420,19 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	len = strlen(text);
 	max_parts = ob->conf->max_parts > 0 ? (size_t)ob->conf->max_parts : 1;
 	gsm_measure(text, len, &m);
-	if ((nparts = gsm_split(text, len, max_parts, &parts,
+	/*
+	 * An inline reply leaves in an HTTP answer, whole (the smsbox or
+	 * aggregator that asked splits it for the air): one row, not split.
+	 */
+	if (strcmp(state, "inline") == 0) {
+		if ((parts = calloc(1, sizeof(*parts))) == NULL ||
+		    (parts[0] = strdup(text)) == NULL) {
+			free(parts);
+			error(0, "outbox: out of memory");
+			return -1;
+		}
+		nparts = 1;
+	} else if ((nparts = gsm_split(text, len, max_parts, &parts,
 	    &truncated)) == 0) {
 		error(0, "outbox: out of memory splitting a text to %s",
 		    receiver);

@@ -11,7 +11,8 @@
  *	queued -> sending -> accepted | buffered -> delivered | failed
  *	sending -> queued (link lost, or ack_failed_tmp: retried with backoff)
  *	sending -> failed (ack_failed, or retry-limit attempts)
- *	inline: a reply returned in an HTTP response, never sent
+ *	inline: a reply returned in an HTTP response: never sent, and
+ *		stored whole, one row, not split into parts
  *
  * accepted means bearerbox handed it to an SMSC (ack_success), buffered that
  * bearerbox holds it for an SMSC that is down (ack_buffered); delivery is

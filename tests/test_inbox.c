@@ -228,3 +228,23 @@ Test(inbox, hostile_text_is_stored_verbatim)
 	cr_assert_eq(count("SELECT count(*) FROM inbox WHERE text = "
 	    "'''); DROP TABLE inbox; --'"), 1);
 }
+
+Test(inbox, long_inline_reply_is_kept_whole)
+{
+	char		text[400];
+	char		want[420];
+	struct mo	mo;
+
+	memset(text, 'a', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	snprintf(want, sizeof(want), "You said: %s", text);
+	mo = mo_make("http:long", text, 1);
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	pass();
+	cr_assert_str_eq(told.reply, want);
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	pass();
+	cr_assert_eq(told.status, INBOX_DUPLICATE);
+	cr_assert_str_eq(told.reply, want);
+	cr_assert_eq(count("SELECT count(*) FROM outbox"), 1);
+}

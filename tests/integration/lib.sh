@@ -30,6 +30,9 @@
 #
 # Everything listens on 127.0.0.1 only.  Every wait is bounded.
 
+# shellcheck shell=bash disable=SC2034
+# (variables set here are used by the scripts that source this file)
+
 # --- TAP ------------------------------------------------------------------
 
 TAP_N=0
@@ -136,7 +139,8 @@ MB_STARTS=0
 PORT_LOCKDIR=${TMPDIR:-/tmp}/marketbox-integ-ports
 
 # integ_require_kannel: skip the whole test (TAP) without bearerbox and
-# fakesmsc; they come with Debian's kannel and kannel-extras packages.
+# fakesmsc (Debian's kannel and kannel-extras packages), or without the
+# sqlite3 program the tests read marketbox's database with.
 integ_require_kannel()
 {
 	if [ -z "$BEARERBOX" ] || [ ! -x "$BEARERBOX" ]; then
@@ -145,6 +149,10 @@ integ_require_kannel()
 	fi
 	if [ -z "$FAKESMSC" ] || [ ! -x "$FAKESMSC" ]; then
 		echo "1..0 # SKIP fakesmsc not found"
+		exit 0
+	fi
+	if ! command -v sqlite3 >/dev/null 2>&1; then
+		echo "1..0 # SKIP sqlite3 not found"
 		exit 0
 	fi
 }
@@ -185,7 +193,7 @@ integ_teardown()
 	[ -n "$BB_PID" ] && proc_stop "$BB_PID" TERM 10
 	BB_PID=
 	for p in $INTEG_PORTS; do
-		rm -rf "$PORT_LOCKDIR/$p"
+		rm -rf "${PORT_LOCKDIR:?}/$p"
 	done
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ "$TAP_FAILED" -ne 0 ] || [ "$rc" -ne 0 ]; then
@@ -291,7 +299,7 @@ port_pick()
 		if ! mkdir "$PORT_LOCKDIR/$p" 2>/dev/null; then
 			owner=$(cat "$PORT_LOCKDIR/$p/pid" 2>/dev/null)
 			[ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && continue
-			rm -rf "$PORT_LOCKDIR/$p"
+			rm -rf "${PORT_LOCKDIR:?}/$p"
 			mkdir "$PORT_LOCKDIR/$p" 2>/dev/null || continue
 		fi
 		echo $$ > "$PORT_LOCKDIR/$p/pid"

@@ -2,9 +2,11 @@
 # tests/integration/restart.sh - nothing lost, nothing done twice, across
 # crashes in the middle of traffic:
 #
-# 1. bearerbox is SIGKILLed while MOs flow, and started again on the same
-#    store file.  marketbox reconnects by itself; every MO bearerbox took in
-#    ends up in the inbox exactly once, with exactly one reply decided.
+# 1. bearerbox is SIGKILLed while MOs flow (and while marketbox is frozen
+#    with SIGSTOP, so that bearerbox surely holds MOs it has not had acked),
+#    and started again on the same store file.  marketbox reconnects by
+#    itself; every MO bearerbox took in ends up in the inbox exactly once,
+#    with exactly one reply decided.
 #
 #    Accounting: fakesmsc counts an MO as sent once it is written to the
 #    socket; MOs still in the socket when bearerbox dies never reached it and
@@ -34,7 +36,7 @@ P2=+2547300		# senders of phase 2
 
 integ_require_kannel
 integ_init restart
-tap_plan 17
+tap_plan 19
 
 kannel_conf_write || tap_bail "cannot pick ports"
 marketbox_conf_write
@@ -72,15 +74,24 @@ replies_not_one()
 
 phone_batch "$BATCH" "$INTERVAL" 5 "$P1 777 text $MO_TEXT"
 wait_until 20 inbox_at_least "$P1" "$KILL_AT"
+# Freeze marketbox for a moment so that bearerbox surely holds MOs it has
+# not acked (in its store, and in marketbox's socket) when it dies: after
+# the restart they come again, some of them already stored by then.
+kill -STOP "$MB_PID"
+frozen_at=$(inbox_count "$P1")
+wait_until 5 eval '[ "$(bearerbox_received)" -ge $((frozen_at + 20)) ]'
 bearerbox_kill
 stored_at_kill=$(inbox_count "$P1")
 received_at_kill=$(bearerbox_received)
+kill -CONT "$MB_PID"
 wait_until 5 eval '! proc_alive "$PHONE_PID"'	# it sees the EOF and ends
 sent_before=$(phone_sent_count)
 phone_stop
 tap_diag "phase 1: fakesmsc sent $sent_before, bearerbox logged" \
     "$received_at_kill, the inbox had $stored_at_kill when bearerbox was killed"
 
+tap_ok "bearerbox held MOs not yet in the inbox when it was killed" \
+    test "$received_at_kill" -gt "$stored_at_kill"
 bearerbox_start || tap_bail "bearerbox does not start again"
 tap_ok "marketbox reconnects by itself to the restarted bearerbox" \
     marketbox_wait_connected 15
@@ -158,6 +169,8 @@ db "SELECT receiver || ' ' || text FROM outbox WHERE receiver LIKE '$P2%'" |
     sort > "$T/rows"
 missing=$(comm -23 "$T/rows" <(sort -u "$T/mts") | wc -l)
 tap_is "$missing" 0 "every reply row reached its phone"
+tap_is "$(comm -13 "$T/rows" <(sort -u "$T/mts") | wc -l)" 0 \
+    "no MT that is not an outbox row"
 uniq -d "$T/mts" > "$T/twice"
 tap_diag "phase 2: $(wc -l < "$T/mts") MTs for $(wc -l < "$T/rows")" \
     "reply rows; $(wc -l < "$T/twice") sent twice"
