@@ -32,8 +32,6 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <netdb.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,9 +148,8 @@ box_frame_check_str(const unsigned char *p, size_t len, size_t *off,
 
 	if (box_frame_check_int(p, len, off, &n) == -1)
 		return -1;
-	if (want >= 0)
-		return n == want && (size_t)n <= len - *off ?
-		    (*off += (size_t)n, 0) : -1;
+	if (want >= 0 && n != want)
+		return -1;
 	if (n == -1)
 		return 0;
 	if (n < 0 || (size_t)n > len - *off)
@@ -600,9 +597,15 @@ box_handle(struct box *box, Msg *m)
 		else if (m->sms.sms_type == report_mo)
 			box_handle_dlr(box, m);
 		else {
+			/*
+			 * bearerbox sends boxes only MOs and DLRs.  Anything
+			 * else is refused for good (ack_failed) so that it
+			 * does not sit among bearerbox's unacked messages.
+			 */
 			uuid_unparse(m->sms.id, idtext);
 			warning(0, "box: sms %s of type %ld from bearerbox "
 			    "dropped", idtext, m->sms.sms_type);
+			box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
 		}
 		break;
 	case ack:
@@ -622,6 +625,25 @@ box_handle(struct box *box, Msg *m)
 	}
 }
 
+/* Log what was wrong with the frame at the head of in, and drop. */
+static void
+box_protocol_error(struct box *box, struct evbuffer *in)
+{
+	unsigned char	hdr[BOX_HEADER];
+	long		n = 0;
+
+	if (evbuffer_copyout(in, hdr, sizeof(hdr)) == (ev_ssize_t)sizeof(hdr))
+		n = box_frame_decode32(hdr);
+	if (n < 0 || (size_t)n > box->conf->max_frame_size)
+		error(0, "box: frame of %ld bytes from bearerbox at %s:%d is "
+		    "over max-frame-size (%zu)", n, box->host, box->port,
+		    box->conf->max_frame_size);
+	else
+		error(0, "box: frame of %ld bytes from bearerbox at %s:%d is "
+		    "not a message", n, box->host, box->port);
+	box_drop(box, "protocol error", 0);
+}
+
 static void
 box_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -637,10 +659,7 @@ box_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		if (r == -1) {
 			box->stats.protocol_errors++;
-			error(0, "box: bad frame from bearerbox at %s:%d "
-			    "(too large or not a message)", box->host,
-			    box->port);
-			box_drop(box, "protocol error", 0);
+			box_protocol_error(box, in);
 			break;
 		}
 		box_handle(box, m);
@@ -818,13 +837,14 @@ box_event_cb(struct bufferevent *bev, short what, void *arg)
 /*
  * Resolve host:port.  A numeric address never blocks; a name goes to the
  * system resolver, which may (bearerbox-host is normally 127.0.0.1 or a
- * name in /etc/hosts).
+ * name in /etc/hosts).  IPv4 is preferred for a name: bearerbox listens
+ * on IPv4 only.
  */
 static int
 box_resolve(struct box *box, struct sockaddr_storage *ss, int *sslen,
     const char **reason)
 {
-	struct evutil_addrinfo	 hints, *res = NULL;
+	struct evutil_addrinfo	 hints, *res = NULL, *ai, *pick;
 	char			 port[16];
 	int			 rc;
 
@@ -836,7 +856,7 @@ box_resolve(struct box *box, struct sockaddr_storage *ss, int *sslen,
 	snprintf(port, sizeof(port), "%d", box->port);
 	rc = evutil_getaddrinfo(box->host, port, &hints, &res);
 	if (rc != 0) {
-		hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+		hints.ai_flags = EVUTIL_AI_NUMERICSERV;
 		rc = evutil_getaddrinfo(box->host, port, &hints, &res);
 	}
 	if (rc != 0 || res == NULL) {
@@ -845,13 +865,19 @@ box_resolve(struct box *box, struct sockaddr_storage *ss, int *sslen,
 			evutil_freeaddrinfo(res);
 		return -1;
 	}
-	if (res->ai_addrlen > sizeof(*ss)) {
+	pick = res;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET) {
+			pick = ai;
+			break;
+		}
+	if (pick->ai_addrlen > sizeof(*ss)) {
 		evutil_freeaddrinfo(res);
 		*reason = "address too long";
 		return -1;
 	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	*sslen = (int)res->ai_addrlen;
+	memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+	*sslen = (int)pick->ai_addrlen;
 	evutil_freeaddrinfo(res);
 	return 0;
 }
@@ -902,8 +928,11 @@ box_new(struct event_base *base, const struct conf *conf,
 {
 	struct box	*box;
 
-	if (base == NULL || conf == NULL || inbox == NULL || outbox == NULL ||
-	    conf->bearerbox_host == NULL || conf->bearerbox_port <= 0 ||
+	if (base == NULL || conf == NULL || inbox == NULL || outbox == NULL) {
+		error(0, "box: needs a loop, a conf, an inbox and an outbox");
+		return NULL;
+	}
+	if (conf->bearerbox_host == NULL || conf->bearerbox_port <= 0 ||
 	    conf->bearerbox_port > 65535) {
 		error(0, "box: no bearerbox-host and bearerbox-port to "
 		    "connect to");

@@ -8,12 +8,11 @@
  *  - Invalid UTF-8 is decoded as U+FFFD, one per maximal invalid subpart
  *    (the Unicode "best practice" of chapter 3), both when measuring and
  *    when normalising.
- *  - When a part is cut at a space, that one space is dropped: it ends
- *    neither the earlier part nor starts the later one.  A cut that falls
- *    just before a space is a cut at that space, so a non-final part is
- *    followed in the original text by a dropped space exactly when the
- *    next original byte is a space.  A single trailing space that would
- *    make a part of its own is dropped as well.
+ *  - Nothing is dropped at a cut: a handset joins the parts as they come,
+ *    so the parts joined must give back the text.  A part cut at a space
+ *    keeps that space at its end; a part that is full just before a space
+ *    leaves the space to start the next part.  Only blanks at the very end
+ *    of the text, which would make a part of their own, are dropped.
  *  - A truncated last part is cut (still preferring a space) so that it and
  *    "..." fit GSM_SEPTETS_PART / GSM_UCS2_PART, even when max_parts is 1.
  *  - *replaced counts U+FFFD insertions only; NUL -> space is not counted.
@@ -185,13 +184,14 @@ gsm_units(unsigned long cp, int ucs2)
 
 /*
  * Cut one part of at most limit units starting at byte start.  If the
- * rest does not fit, prefer to end the part at the last space that begins
- * within its final GSM_WORD_WINDOW units (or at a space right after it),
- * dropping that space.
+ * rest does not fit, prefer to end the part after the last space that
+ * begins within its final GSM_WORD_WINDOW units, or just before a space
+ * that follows it.  With ellipsis (the part is the last one allowed and
+ * "..." follows) the space itself is left out instead.
  */
 static void
 gsm_cut_part(const unsigned char *s, size_t len, size_t start, int ucs2,
-    size_t limit, struct gsm_cut *cut)
+    size_t limit, int ellipsis, struct gsm_cut *cut)
 {
 	size_t		i = start, next, u = 0, cu, sp = 0, usp = 0;
 	int		have_sp = 0;
@@ -226,15 +226,17 @@ gsm_cut_part(const unsigned char *s, size_t len, size_t start, int ucs2,
 		return;
 	}
 	if (s[i] == ' ') {
-		cut->end = i;
-		cut->next = i + 1;
+		cut->end = cut->next = i;
 	} else if (have_sp && usp + GSM_WORD_WINDOW >= u) {
-		cut->end = sp;
+		cut->end = ellipsis ? sp : sp + 1;
 		cut->next = sp + 1;
 	} else {
 		cut->end = cut->next = i;
 	}
-	cut->last = cut->next >= len;
+	/* Only blanks left: not worth another SMS. */
+	for (i = cut->next; i < len && s[i] == ' '; i++)
+		;
+	cut->last = i >= len;
 }
 
 static char *
@@ -270,11 +272,11 @@ gsm_walk(const unsigned char *s, size_t len, int ucs2, size_t max_parts,
 
 	*truncated = 0;
 	for (;;) {
-		gsm_cut_part(s, len, start, ucs2, limit, &cut);
+		gsm_cut_part(s, len, start, ucs2, limit, 0, &cut);
 		dots = 0;
 		if (max_parts != 0 && n + 1 == max_parts && !cut.last) {
 			gsm_cut_part(s, len, start, ucs2,
-			    limit - GSM_ELLIPSIS_LEN, &cut);
+			    limit - GSM_ELLIPSIS_LEN, 1, &cut);
 			dots = 1;
 			*truncated = 1;
 		}

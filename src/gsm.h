@@ -53,7 +53,10 @@ int	gsm_char_septets(unsigned long cp, int *septets);
  * (free with gsm_parts_free).  A text that fits one SMS is one part.
  * Parts are cut at character boundaries so that no part exceeds
  * GSM_SEPTETS_PART / GSM_UCS2_PART units, preferring the last space
- * within the final 20 units of a part so words are not cut.  When more
+ * within the final 20 units of a part so words are not cut.  Nothing is
+ * dropped at a cut (a cut space ends the earlier part): a handset joins
+ * the parts as they come, so joined they give back the text, less only
+ * blanks at its very end.  When more
  * than max_parts would be needed, the last allowed part ends in "..."
  * (the text is truncated) and *truncated is set to 1 (else 0).
  * The coding of every part is that of the whole text (m->coding).

@@ -1303,6 +1303,54 @@ Test(link, foreign_dlr_is_acked)
 	msg_destroy(got);
 }
 
+/* bearerbox sends boxes no MTs; one that comes anyway is refused. */
+Test(link, unexpected_sms_type_is_refused)
+{
+	Msg			*m, *got;
+	struct box_stats	 st;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000007", "odd", 0);
+	m->sms.sms_type = mt_reply;
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got);
+	cr_assert_eq(got->ack.nack, ack_failed);
+	msg_destroy(got);
+	box_stats(box, &st);
+	cr_assert_eq(st.mo, 0);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 0);
+	cr_assert(box_is_up(box));
+}
+
+/* A reply committed while the link is down leaves once it is back. */
+Test(link, mt_waits_for_the_link)
+{
+	Msg			*m, *mt;
+	struct box_stats	 st;
+
+	link_start(0);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000008", "later", 0);
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL((box_stats(box, &st), st.mo == 1), 5.0));
+	fake_hang_up(&fake_a);
+	cr_assert(RUN_UNTIL(!box_is_up(box), 5.0));
+	cr_assert_eq(store_commit(store), 0);
+	fake_expect_identify(&fake_a, 2);
+	mt = fake_wait(&fake_a, sms, -1, 5.0);
+	cr_assert_not_null(mt, "reply not sent after the reconnect");
+	assert_octstr_cstr(mt->sms.receiver, "+254700000008");
+	assert_octstr_cstr(mt->sms.msgdata, "You said: later");
+	msg_destroy(mt);
+	box_stats(box, &st);
+	cr_assert_eq(st.mt, 1);
+	cr_assert_eq(st.acks_sent, 0);
+}
+
 Test(link, reconnects_after_bearerbox_hangs_up)
 {
 	struct box_stats	st;

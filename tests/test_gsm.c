@@ -63,8 +63,8 @@ gsm_test_split(const char *text, size_t max, char ***parts, int *trunc)
 
 /*
  * Check the invariants of an untruncated split: every part fits the part
- * limit in the text's coding, and the parts, with the single space dropped
- * at a cut where the original has one, give back the text.
+ * limit in the text's coding, and the parts joined give back the text
+ * (less blanks at its very end), as a handset joins them.
  */
 static void
 gsm_test_check_parts(const char *text, char **parts, size_t n)
@@ -96,9 +96,9 @@ gsm_test_check_parts(const char *text, char **parts, size_t n)
 		cr_assert(memcmp(text + off, parts[i], pl) == 0,
 		    "part %zu differs from the text at %zu", i, off);
 		off += pl;
-		if (off < len && text[off] == ' ')
-			off++;		/* the space dropped at the cut */
 	}
+	while (off < len && text[off] == ' ')
+		off++;		/* trailing blanks make no part */
 	cr_assert_eq(off, len, "parts cover %zu of %zu bytes", off, len);
 }
 
@@ -401,8 +401,9 @@ Test(gsm, split_prefers_word_boundary)
 	s = gsm_test_repeat("abcdefghi ", 20);
 	n = gsm_test_split(s, 0, &p, &t);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(strlen(p[0]), 149);
+	cr_assert_eq(strlen(p[0]), 150);
 	cr_assert_eq(p[0][148], 'i');
+	cr_assert_eq(p[0][149], ' ');	/* the cut space stays */
 	cr_assert_eq(strncmp(p[1], "abcdefghi ", 10), 0);
 	cr_assert_eq(strlen(p[1]), 50);
 	gsm_test_check_parts(s, p, n);
@@ -440,7 +441,7 @@ Test(gsm, split_space_right_after_full_part)
 	n = gsm_test_split(s, 0, &p, &t);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(p[0], a);
-	cr_assert_str_eq(p[1], "bbbbbbbbbb");
+	cr_assert_str_eq(p[1], " bbbbbbbbbb");	/* the space leads */
 	gsm_test_check_parts(s, p, n);
 	gsm_parts_free(p, n);
 	free(a);
@@ -480,7 +481,7 @@ Test(gsm, split_ucs2_word_boundary)
 	s = gsm_test_repeat(NI HAO NI HAO " ", 20);
 	n = gsm_test_split(s, 0, &p, &t);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(strlen(p[0]), 12 * 13 + 12);	/* 64 units */
+	cr_assert_eq(strlen(p[0]), 13 * 13);	/* 65 units, space kept */
 	gsm_test_check_parts(s, p, n);
 	gsm_parts_free(p, n);
 	free(s);

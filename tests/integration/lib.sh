@@ -11,22 +11,26 @@
 #	FAKESMSC	Kannel's test/fakesmsc (empty: the tests are skipped)
 #	KEEP=1		keep the run's temporary directory (logs, databases)
 #
-# What a test gets:
+# What a test gets (each function has its contract above its body):
 #
-#	integ_init NAME		private temp dir $T, free loopback ports, a
-#				teardown trap that stops every process started
-#				here and always runs (it is the EXIT trap)
-#	integ_require_kannel	prints the TAP "1..0 # SKIP" and exits 0 when
-#				bearerbox or fakesmsc is missing
-#	tap_plan, tap_ok, tap_is, tap_diag, tap_bail, tap_end	TAP output
+#	integ_require_kannel	prints the TAP "1..0 # SKIP ..." and exits 0
+#				when bearerbox, fakesmsc or sqlite3 is missing
+#	integ_init NAME		private temp dir $T, $MARKETBOX, and the EXIT
+#				trap that stops every process started here
+#				(bounded waits), frees the ports, and shows
+#				the logs' ends when something failed
+#	tap_plan, tap_ok, tap_is, tap_skip, tap_diag, tap_bail, tap_end,
+#	TAP_TODO		TAP output (TAP_TODO marks a known bug)
+#	port_pick, http_get, proc_alive, proc_stop, wait_until SECONDS CMD...
 #	kannel_conf_write, bearerbox_start, bearerbox_stop, bearerbox_kill,
 #	bearerbox_status, bearerbox_received
 #	marketbox_conf_write, marketbox_start, marketbox_wait_connected,
-#	marketbox_stop, marketbox_kill, marketbox_sanitizer_report
-#	phone_send, phone_batch, phone_expect, phone_expect_count,
-#	phone_mts, phone_mt_count, phone_sent_count, phone_stop
-#	db			sqlite3 on marketbox's database
-#	wait_until SECONDS CMD...	poll CMD every 0.1 s, bounded
+#	marketbox_connected, marketbox_stop, marketbox_kill,
+#	marketbox_sanitizer_report
+#	db SQL			sqlite3 on marketbox's database
+#	phone_send, phone_batch, phone_stop, phone_sent_count,
+#	phone_expect, phone_expect_text, phone_expect_count,
+#	phone_mts, phone_mt_raw, phone_texts, phone_mt_count
 #
 # Everything listens on 127.0.0.1 only.  Every wait is bounded.
 
@@ -234,6 +238,7 @@ proc_stop()
 	local pid=$1 sig=$2 grace=$3 i rc=0
 
 	kill -"$sig" "$pid" 2>/dev/null
+	kill -CONT "$pid" 2>/dev/null	# in case a test froze it
 	i=0
 	while proc_alive "$pid" && [ "$i" -lt $((grace * 10)) ]; do
 		sleep 0.1
@@ -598,7 +603,7 @@ phone_sent_count()
 	    tail -n 1 | grep . || echo 0
 }
 
-# url_decode: stdin is not used; $1 url-encoded -> raw bytes on stdout.
+# url_decode STRING: the raw bytes of url-encoded STRING on stdout.
 url_decode()
 {
 	local s=${1//+/ }

@@ -181,6 +181,9 @@ tap_is "$(uniq -c "$T/mts" | awk '$1 > 2' | wc -l)" 0 \
 tap_is "$(db "SELECT count(*) FROM outbox WHERE receiver LIKE '$P2%' AND
     state = 'delivered'")" "$BATCH" "every reply row ends delivered"
 
+tap_diag "marketbox took $(grep -c 'seen before' "$T/marketbox.log")" \
+    "MOs again that it had already stored (no new effect)"
+
 phone_stop
 marketbox_stop
 tap_ok "marketbox stops cleanly (exit $MB_EXIT)" test "$MB_EXIT" = 0

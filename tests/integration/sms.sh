@@ -83,9 +83,6 @@ tap_is "$(phone_mts | awk -v r="$LONG_PHONE" '$2 == r { print $3 }' |
     "a ${#LONG_REPLY}-character reply arrives as $long_parts parts with a UDH"
 # Put the parts back together in the order their UDH numbers them, as a
 # handset does: nothing is added between parts.
-# Known bug: gsm_split() drops the space it cuts at, so the handset shows
-# "smallfee".  Remove TAP_TODO when it keeps the space in one of the parts.
-TAP_TODO="gsm.c drops the space at a part boundary"
 joined=$(phone_mts | awk -v r="$LONG_PHONE" '$2 == r' | sort -k3,3 |
     sed 's/^[^ ]* [^ ]* [^ ]* //' | tr -d '\n')
 tap_is "$joined" "$LONG_REPLY" "the parts joined are the whole reply"
