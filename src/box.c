@@ -119,8 +119,8 @@ box_frame_decode32(const unsigned char *p)
 
 	u = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
-	/* As libgw reads it: a signed 32-bit value. */
-	return u > INT32_MAX ? (long)u - 4294967296L : (long)u;
+	/* As libgw reads it: a signed 32-bit value (two's complement). */
+	return u > INT32_MAX ? -(long)(~u) - 1 : (long)u;
 }
 
 /* Take one 32-bit integer at *off; -1 if the bytes run out. */

@@ -51,11 +51,70 @@ static const struct conf_key conf_keys[] = {
  * in that group, 0 when the group is ours but the key is not, -1 when the
  * group is not ours; single(group) likewise for single groups.
  */
+/*
+ * Keys met in "group = plugin-NAME" groups while a file is parsed: libgw
+ * offers no way to list a group's keys afterwards, so the hook notes them
+ * as the parser asks about them.  Only one parse runs at a time (one
+ * thread), and conf_load() empties the list around each.
+ */
+struct conf_seen {
+	char	*group;
+	char	*key;
+};
+static struct conf_seen	*conf_seen;
+static size_t		 conf_nseen;
+
+static void
+conf_seen_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf_nseen; i++) {
+		free(conf_seen[i].group);
+		free(conf_seen[i].key);
+	}
+	free(conf_seen);
+	conf_seen = NULL;
+	conf_nseen = 0;
+}
+
+static void
+conf_seen_add(Octstr *group, Octstr *key)
+{
+	struct conf_seen	*n;
+	size_t			 i;
+
+	for (i = 0; i < conf_nseen; i++)
+		if (octstr_str_compare(group, conf_seen[i].group) == 0 &&
+		    octstr_str_compare(key, conf_seen[i].key) == 0)
+			return;
+	if ((n = realloc(conf_seen, (conf_nseen + 1) * sizeof(*n))) == NULL)
+		panic(errno, "out of memory");
+	conf_seen = n;
+	if ((n[conf_nseen].group = strdup(octstr_get_cstr(group))) == NULL ||
+	    (n[conf_nseen].key = strdup(octstr_get_cstr(key))) == NULL)
+		panic(errno, "out of memory");
+	conf_nseen++;
+}
+
+static int
+conf_is_plugin_group(Octstr *group)
+{
+	return octstr_len(group) > 7 &&
+	    octstr_ncompare(group, octstr_imm("plugin-"), 7) == 0;
+}
+
 static int
 conf_allowed_hook(Octstr *group, Octstr *key)
 {
 	size_t	 i;
 	int	 ours = 0;
+
+	if (conf_is_plugin_group(group)) {
+		if (octstr_str_compare(key, "group") != 0)
+			conf_seen_add(group, key);
+		return 1;
+	}
 
 	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
 		if (conf_keys[i].group != NULL) {
@@ -78,6 +137,9 @@ static int
 conf_single_hook(Octstr *group)
 {
 	size_t	 i;
+
+	if (conf_is_plugin_group(group))
+		return 1;
 
 	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
 		if (conf_keys[i].group != NULL &&
@@ -134,6 +196,16 @@ conf_key_line(Octstr *file, const char *key, Octstr *value)
 	}
 	fclose(fp);
 	return found ? found : first;
+}
+
+long
+conf_line_of(const char *file, const char *key)
+{
+	Octstr	*f = octstr_create(file);
+	long	 n = conf_key_line(f, key, NULL);
+
+	octstr_destroy(f);
+	return n;
 }
 
 static void conf_bad(CfgGroup *, const char *, Octstr *, const char *, ...)
@@ -661,6 +733,60 @@ out:
 	return cfg;
 }
 
+/* Collect the plugin-NAME groups the parser met, with their values. */
+static int
+conf_read_plugin_groups(struct conf *c, Cfg *cfg)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < conf_nseen; i++) {
+		struct conf_plugin_group *g = NULL;
+		const char		*name = conf_seen[i].group + 7;
+		CfgGroup		*grp;
+		Octstr			*v;
+		char			**k, **vals;
+
+		for (j = 0; j < c->nplugin_groups; j++)
+			if (strcmp(c->plugin_groups[j].plugin, name) == 0)
+				g = &c->plugin_groups[j];
+		if ((grp = cfg_get_single_group(cfg,
+		    octstr_imm(conf_seen[i].group))) == NULL)
+			continue;
+		if (g == NULL) {
+			struct conf_plugin_group *n;
+			Octstr	*file = cfg_get_configfile(grp);
+
+			n = realloc(c->plugin_groups,
+			    (c->nplugin_groups + 1) * sizeof(*n));
+			if (n == NULL)
+				panic(errno, "out of memory");
+			c->plugin_groups = n;
+			g = &n[c->nplugin_groups++];
+			memset(g, 0, sizeof(*g));
+			g->plugin = conf_strdup(name);
+			g->file = conf_strdup(file ? octstr_get_cstr(file) :
+			    c->path);
+			octstr_destroy(file);
+		}
+		if ((v = cfg_get(grp, octstr_imm(conf_seen[i].key))) == NULL)
+			continue;
+		octstr_strip_blanks(v);
+		k = realloc(g->keys, (g->n + 1) * sizeof(*k));
+		if (k == NULL)
+			panic(errno, "out of memory");
+		g->keys = k;
+		vals = realloc(g->values, (g->n + 1) * sizeof(*vals));
+		if (vals == NULL)
+			panic(errno, "out of memory");
+		g->values = vals;
+		g->keys[g->n] = conf_strdup(conf_seen[i].key);
+		g->values[g->n] = conf_strdup(octstr_get_cstr(v));
+		g->n++;
+		octstr_destroy(v);
+	}
+	return 0;
+}
+
 struct conf *
 conf_load(const char *path)
 {
@@ -670,8 +796,11 @@ conf_load(const char *path)
 	int		 bad = 0, cwd = -1;
 
 	conf_register_hooks();
-	if ((cfg = conf_parse(path, &cwd)) == NULL)
+	conf_seen_clear();
+	if ((cfg = conf_parse(path, &cwd)) == NULL) {
+		conf_seen_clear();
 		return NULL;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		panic(errno, "out of memory");
 	c->path = conf_strdup(path);
@@ -684,7 +813,9 @@ conf_load(const char *path)
 		bad |= conf_read_commodities(c, cfg);
 		bad |= conf_read_markets(c, cfg);
 		bad |= conf_read_plugins(c, cfg);
+		bad |= conf_read_plugin_groups(c, cfg);
 	}
+	conf_seen_clear();
 	cfg_destroy(cfg);
 	if (fchdir(cwd) == -1) {
 		error(errno, "cannot return to the working directory");
@@ -727,6 +858,19 @@ conf_free(struct conf *c)
 		free(c->plugins[i].module);
 	}
 	free(c->plugins);
+	for (i = 0; i < c->nplugin_groups; i++) {
+		size_t	 j;
+
+		for (j = 0; j < c->plugin_groups[i].n; j++) {
+			free(c->plugin_groups[i].keys[j]);
+			free(c->plugin_groups[i].values[j]);
+		}
+		free(c->plugin_groups[i].keys);
+		free(c->plugin_groups[i].values);
+		free(c->plugin_groups[i].plugin);
+		free(c->plugin_groups[i].file);
+	}
+	free(c->plugin_groups);
 	for (i = 0; i < c->nunits; i++) {
 		free(c->units[i].code);
 		conf_names_free(&c->units[i].aliases);
@@ -768,6 +912,17 @@ conf_commodity_find(const struct conf *c, const char *code)
 		if (c->commodities[i].code != NULL &&
 		    strcmp(c->commodities[i].code, code) == 0)
 			return &c->commodities[i];
+	return NULL;
+}
+
+const struct conf_plugin_group *
+conf_plugin_group_find(const struct conf *c, const char *plugin)
+{
+	size_t	 i;
+
+	for (i = 0; plugin != NULL && i < c->nplugin_groups; i++)
+		if (strcmp(c->plugin_groups[i].plugin, plugin) == 0)
+			return &c->plugin_groups[i];
 	return NULL;
 }
 

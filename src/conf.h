@@ -40,6 +40,19 @@ struct conf_plugin {
 	char		 *module;	/* file in plugin-dir, or a path */
 };
 
+/*
+ * A plugin's own settings: "group = plugin-NAME" with keys the plugin
+ * declares (plugin.c checks them against its descriptor once it is
+ * loaded; the parser lets any key through in such a group).
+ */
+struct conf_plugin_group {
+	char		 *plugin;	/* NAME, without "plugin-" */
+	char		 *file;		/* where the group was read */
+	char		**keys;
+	char		**values;
+	size_t		  n;
+};
+
 struct conf {
 	char		*path;		/* the file it was read from */
 
@@ -74,6 +87,8 @@ struct conf {
 
 	struct conf_plugin	*plugins;
 	size_t			 nplugins;
+	struct conf_plugin_group *plugin_groups;
+	size_t			 nplugin_groups;
 	struct conf_unit	*units;
 	size_t			 nunits;
 	struct conf_commodity	*commodities;
@@ -97,5 +112,10 @@ void		 conf_register_hooks(void);
 const struct conf_unit		*conf_unit_find(const struct conf *, const char *code);
 const struct conf_commodity	*conf_commodity_find(const struct conf *, const char *code);
 const struct conf_market	*conf_market_find(const struct conf *, const char *code);
+const struct conf_plugin_group	*conf_plugin_group_find(const struct conf *,
+				    const char *plugin);
+
+/* The line of "key = ..." in file (0 if not found), for error messages. */
+long				 conf_line_of(const char *file, const char *key);
 
 #endif

@@ -228,3 +228,22 @@ Test(conf, shipped_sample_is_valid)
 	cr_assert_not_null(conf_commodity_find(c, "maize"));
 	conf_free(c);
 }
+
+Test(conf, plugin_groups_take_any_key)
+{
+	struct conf			*c = conf_load("good.conf");
+	const struct conf_plugin_group	*g;
+
+	cr_assert_not_null(c);
+	g = conf_plugin_group_find(c, "echo");
+	cr_assert_not_null(g);
+	cr_assert_eq(g->n, 2);
+	cr_assert_str_eq(g->keys[0], "prefix");
+	cr_assert_str_eq(g->values[0], "Echo:");
+	cr_assert_str_eq(g->keys[1], "greeting");
+	cr_assert_str_eq(g->values[1], "Habari");
+	cr_assert(strstr(g->file, "good.conf") != NULL);
+	cr_assert_eq(conf_line_of(g->file, "greeting"), 38);
+	cr_assert_null(conf_plugin_group_find(c, "market"));
+	conf_free(c);
+}

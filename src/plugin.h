@@ -1,0 +1,73 @@
+/*
+ * plugin.h - loading command plugins and running their timers.
+ *
+ * plugin.c loads every plugin the conf names (or, with no plugin groups,
+ * every plugin in plugin-dir), checks each descriptor (ABI version, size,
+ * commands unique across plugins), applies each plugin's migrations, calls
+ * its init, and runs its timers on the event loop.  Any failure refuses
+ * the whole set: marketbox never runs with half its commands.
+ */
+#ifndef MARKETBOX_PLUGIN_INTERNAL_H
+#define MARKETBOX_PLUGIN_INTERNAL_H
+
+#include <stddef.h>
+
+struct conf;
+struct event_base;
+struct mb_command;
+struct mb_host;
+struct mb_plugin;
+struct mb_plugin_ctx;
+struct store;
+struct plugin_set;
+
+/*
+ * What the core gives plugin.c to run a plugin's functions: the host table
+ * and, for timers, a way to run them inside a unit of work with a context
+ * that has no sender.
+ */
+struct plugin_env {
+	const struct mb_host	*host;
+	/* run fn inside a unit of work; returns what fn returned */
+	int	(*run_timer)(void *arg, struct mb_plugin_ctx *,
+		    int (*fn)(struct mb_plugin_ctx *, const struct mb_host *));
+	void	 *arg;
+};
+
+/*
+ * Load and check the plugins (dlopen only: nothing of theirs runs).
+ * Returns NULL with every problem logged.  conf must outlive the set.
+ */
+struct plugin_set *plugin_load(const struct conf *);
+
+/*
+ * Migrate every plugin's tables, call every init, start the timers (base
+ * may be NULL: no timers, for -n and tests).  0, or -1 (logged) and the
+ * set must be freed.
+ */
+int		 plugin_start(struct plugin_set *, struct store *,
+		    struct event_base *, const struct plugin_env *);
+
+/* Call every fini (in reverse order), dlclose; accepts NULL. */
+void		 plugin_free(struct plugin_set *);
+
+/*
+ * The command with this id, its plugin's context (for state), or NULL.
+ */
+const struct mb_command *plugin_command(const struct plugin_set *,
+		    const char *id, struct mb_plugin_ctx **pctx);
+
+/* Every command id, for HELP and checks against the language files. */
+size_t		 plugin_commands(const struct plugin_set *,
+		    const struct mb_command ***cmds);
+
+/* Loaded plugins, for status pages: name and version of plugin i. */
+size_t		 plugin_count(const struct plugin_set *);
+const struct mb_plugin *plugin_at(const struct plugin_set *, size_t i);
+
+/* The plugin's own conf group's value (group = plugin-NAME), or NULL. */
+const char	*plugin_conf_value(struct mb_plugin_ctx *, const char *key);
+void		*plugin_state(struct mb_plugin_ctx *);
+void		 plugin_set_state(struct mb_plugin_ctx *, void *);
+
+#endif
