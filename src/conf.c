@@ -454,6 +454,18 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	c->max_frame_size = n;
 	bad |= conf_integer(grp, "commit-batch", 100, 1, 100000, &n);
 	c->commit_batch = n;
+	allow = conf_string(grp, "admins", NULL);
+	conf_names_split(allow, &c->admins);
+	free(allow);
+	bad |= conf_integer(grp, "flood-rate", 10, 1, 100000, &n);
+	c->flood_rate = n;
+	bad |= conf_integer(grp, "flood-burst", 5, 1, 100000, &n);
+	c->flood_burst = n;
+	bad |= conf_integer(grp, "repeat-window", 10, 0, 3600, &n);
+	c->repeat_window = n;
+	allow = conf_string(grp, "currency-aliases", "ksh;kshs;sh;shs;/=;/-");
+	conf_names_split(allow, &c->currency_aliases);
+	free(allow);
 	return bad ? -1 : 0;
 }
 
@@ -647,20 +659,25 @@ conf_check_includes(const char *file, int depth)
 
 		n++;
 		p += strspn(p, " \t");
-		if (strncmp(p, "include", 7) != 0)
+		/*
+		 * libgw takes ANY line holding "include" and an '=' for an
+		 * include (even "aliases = includes"), so look at the same.
+		 */
+		if (*p == '#' || strstr(p, "include") == NULL ||
+		    (p = strchr(p, '=')) == NULL)
 			continue;
-		p += 7;
-		p += strspn(p, " \t");
-		if (*p++ != '=')
-			continue;
+		p++;
 		p += strspn(p, " \t");
 		if (*p == '"')
 			p++;
 		q = p + strcspn(p, "\"\r\n");
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
 		*q = '\0';
 		if (access(p, R_OK) == -1) {
-			error(errno, "%s:%ld: cannot read included file '%s'",
-			    file, n, p);
+			error(errno, "%s:%ld: cannot read included file '%s' "
+			    "(a line with the word 'include' names a file to "
+			    "include)", file, n, p);
 			bad = -1;
 		} else if (conf_check_includes(p, depth + 1) == -1)
 			bad = -1;
@@ -846,6 +863,8 @@ conf_free(struct conf *c)
 	free(c->pid_file);
 	free(c->http_interface);
 	conf_names_free(&c->http_allow_ip);
+	conf_names_free(&c->admins);
+	conf_names_free(&c->currency_aliases);
 	free(c->admin_password);
 	free(c->sendsms_url);
 	free(c->plugin_dir);

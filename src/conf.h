@@ -84,6 +84,12 @@ struct conf {
 	int		 reconnect_delay_max;	/* seconds */
 	size_t		 max_frame_size;	/* bytes of one box frame */
 	int		 commit_batch;		/* MOs per group commit at most */
+	struct conf_names admins;		/* msisdns, international form */
+	int		 flood_rate;		/* messages a minute per sender */
+	int		 flood_burst;		/* more at once, before limiting */
+	int		 repeat_window;		/* seconds: the same text again
+						   from one phone has no effect */
+	struct conf_names currency_aliases;	/* words for the currency */
 
 	struct conf_plugin	*plugins;
 	size_t			 nplugins;

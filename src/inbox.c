@@ -47,6 +47,24 @@ static const char inbox_sql_replies[] =
     " AND state = 'inline' ORDER BY id";
 static const char inbox_sql_failed[] =
     "UPDATE inbox SET state = 'failed', error = ?2 WHERE id = ?1";
+static const char inbox_sql_state[] =
+    "UPDATE inbox SET state = ?2 WHERE id = ?1";
+
+/* Record what the router made of an MO it did not process. */
+static int
+inbox_set_state(struct inbox *in, long long row, const char *state)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(in->store, inbox_sql_state)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, row);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
 
 struct inbox *
 inbox_new(struct store *store, struct router *router, struct outbox *outbox)
@@ -212,6 +230,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
     void *arg)
 {
 	struct inbox_pending	*p;
+	enum router_outcome	 outcome;
 	long long		 row = 0;
 	int			 rc;
 
@@ -247,7 +266,9 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		store_work_end(in->store, 0);
 		goto queue;
 	}
-	if (router_handle(in->router, mo, row) == -1) {
+	if (router_handle(in->router, mo, row, &outcome) == -1 ||
+	    (outcome != ROUTER_DONE && inbox_set_state(in, row,
+	    outcome == ROUTER_THROTTLED ? "throttled" : "repeat") == -1)) {
 		free(outbox_take_inline(in->outbox));
 		store_work_end(in->store, 0);
 		error(0, "inbox: MO %s from %s rolled back", mo->id, mo->sender);

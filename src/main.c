@@ -26,16 +26,21 @@
 
 #include "box.h"
 #include "conf.h"
+#include "core.h"
 #include "http.h"
 #include "inbox.h"
+#include "lang.h"
 #include "log.h"
 #include "outbox.h"
+#include "plugin.h"
 #include "router.h"
 #include "store.h"
 
 struct daemon {
 	struct event_base	*base;
 	struct conf		*conf;
+	struct lang_set		*langs;		/* until the router owns them */
+	struct plugin_set	*plugins;
 	struct store		*store;
 	struct outbox		*outbox;
 	struct router		*router;
@@ -116,11 +121,29 @@ daemon_sigterm_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* 1 if two confs name the same plugins the same way. */
+static int
+daemon_same_plugins(const struct conf *a, const struct conf *b)
+{
+	size_t	 i;
+
+	if (a->nplugins != b->nplugins ||
+	    strcmp(a->plugin_dir, b->plugin_dir) != 0)
+		return 0;
+	for (i = 0; i < a->nplugins; i++)
+		if (strcmp(a->plugins[i].name, b->plugins[i].name) != 0 ||
+		    strcmp(a->plugins[i].module, b->plugins[i].module) != 0)
+			return 0;
+	return 1;
+}
+
 static void
 daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon	*d = arg;
 	struct conf	*fresh;
+
+	struct lang_set	*langs;
 
 	(void)sig;
 	(void)what;
@@ -129,10 +152,26 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		error(0, "reload failed: keeping the configuration in use");
 		return;
 	}
+	if ((langs = lang_load(fresh->language_dir,
+	    fresh->default_language)) == NULL) {
+		error(0, "reload failed: the languages in %s are not usable; "
+		    "keeping the configuration in use", fresh->language_dir);
+		conf_free(fresh);
+		return;
+	}
+	if (!daemon_same_plugins(d->conf, fresh))
+		warning(0, "reload: plugin changes need a restart; the plugins "
+		    "loaded stay");
 	if (strcmp(fresh->database, d->conf->database) != 0)
 		warning(0, "reload: database changes need a restart; "
 		    "still using %s", d->conf->database);
 	log_set_log_level(fresh->log_level);
+	if (router_set_conf(d->router, fresh, langs) == -1) {
+		error(0, "reload failed: out of memory; keeping the "
+		    "configuration in use");
+		conf_free(fresh);
+		return;
+	}
 	outbox_set_conf(d->outbox, fresh);
 	if (d->box != NULL)
 		box_set_conf(d->box, fresh);
@@ -173,6 +212,7 @@ static int
 daemon_start(struct daemon *d)
 {
 	const struct conf	*c = d->conf;
+	struct plugin_env	 env;
 
 	if ((d->base = event_base_new()) == NULL) {
 		error(0, "cannot create the event loop");
@@ -186,7 +226,15 @@ daemon_start(struct daemon *d)
 		return -1;
 	if ((d->outbox = outbox_new(d->base, d->store, c)) == NULL)
 		return -1;
-	if ((d->router = router_new(c, d->store, d->outbox)) == NULL)
+	d->router = router_new(c, d->store, d->outbox, d->langs, d->plugins);
+	d->langs = NULL;	/* the router's now, even on failure */
+	if (d->router == NULL)
+		return -1;
+	env.host = &host_table;
+	env.run_timer = router_run_timer;
+	env.arg = d->router;
+	if (d->plugins != NULL &&
+	    plugin_start(d->plugins, d->store, d->base, &env) == -1)
 		return -1;
 	if ((d->inbox = inbox_new(d->store, d->router, d->outbox)) == NULL)
 		return -1;
@@ -214,7 +262,9 @@ daemon_stop(struct daemon *d)
 	if (d->store != NULL)
 		store_commit(d->store);
 	inbox_free(d->inbox);
+	plugin_free(d->plugins);
 	router_free(d->router);
+	lang_free(d->langs);
 	outbox_free(d->outbox);
 	store_free(d->store);
 	if (d->sig_term)
@@ -242,7 +292,7 @@ main(int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct daemon	 d;
-	int		 ch, check = 0, detach = 0, rc = 1;
+	int		 ch, check = 0, detach = 0, rc = 1, pid_written = 0;
 	char		*end;
 
 	memset(&d, 0, sizeof(d));
@@ -287,11 +337,17 @@ main(int argc, char **argv)
 		gwlib_shutdown();
 		return 1;
 	}
+	/* Languages and plugins are part of the configuration: -n checks them. */
+	if ((d.langs = lang_load(d.conf->language_dir,
+	    d.conf->default_language)) == NULL ||
+	    (d.plugins = plugin_load(d.conf)) == NULL) {
+		error(0, "%s: cannot use this configuration", argv[optind]);
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration OK\n", argv[optind]);
-		conf_free(d.conf);
-		gwlib_shutdown();
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	if (log_setup(d.stderr_level, d.conf->log_file, d.conf->log_level) == -1) {
 		error(errno, "cannot open log file %s", d.conf->log_file);
@@ -303,8 +359,11 @@ main(int argc, char **argv)
 	}
 	if (d.pid_file == NULL)
 		d.pid_file = d.conf->pid_file;
-	if (d.pid_file != NULL && daemon_write_pid(d.pid_file) == -1)
-		goto out;
+	if (d.pid_file != NULL) {
+		if (daemon_write_pid(d.pid_file) == -1)
+			goto out;
+		pid_written = 1;
+	}
 	info(0, "marketbox %s starting with %s", MARKETBOX_VERSION,
 	    d.conf->path);
 	if (daemon_start(&d) == -1) {
@@ -319,7 +378,7 @@ main(int argc, char **argv)
 	info(0, "marketbox stopped");
 out:
 	daemon_stop(&d);
-	if (d.pid_file != NULL)
+	if (pid_written)
 		unlink(d.pid_file);
 	gwlib_shutdown();
 	return rc;

@@ -199,6 +199,15 @@ struct mb_host {
 	struct mb_ctx	*(*timer_ctx)(struct mb_plugin_ctx *);
 	/* the state from within a handler */
 	void		*(*plugin_state)(struct mb_ctx *);
+
+	/* --- other people ------------------------------------------------------------ */
+	/* a registered user's name, or NULL */
+	const char	*(*user_name)(struct mb_ctx *, const char *msisdn);
+	/* one more completed trade on a user's record */
+	int		 (*user_trade)(struct mb_ctx *, const char *msisdn);
+	/* a phone number as typed (0722..., +254..., 254...) in international
+	   form, or NULL if it is not a phone number */
+	const char	*(*msisdn)(struct mb_ctx *, const char *typed);
 };
 
 #endif

@@ -70,4 +70,12 @@ const char	*plugin_conf_value(struct mb_plugin_ctx *, const char *key);
 void		*plugin_state(struct mb_plugin_ctx *);
 void		 plugin_set_state(struct mb_plugin_ctx *, void *);
 
+/*
+ * The context of the timer running now for this plugin (NULL when none
+ * runs): the core sets it around each run (see struct plugin_env), so
+ * host->timer_ctx() can hand it to the plugin.
+ */
+struct mb_ctx	*plugin_timer_ctx(struct mb_plugin_ctx *);
+void		 plugin_set_timer_ctx(struct mb_plugin_ctx *, struct mb_ctx *);
+
 #endif

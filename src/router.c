@@ -1,63 +1,806 @@
 /*
- * router.c - from an MO's text to the command that handles it.
+ * router.c - from an MO's text to the command that handles it, and the
+ * core commands: REG, HELP, LANG, STOP, START and ME.
  *
- * For now the router answers every message with an echo of its text, so the
- * whole message path (link, inbox, group commit, outbox, DLRs) can be run
- * and measured end to end.  The command language of SPEC.md replaces the
- * echo; the contract in router.h stays.
+ * See router.h.  The order of the checks for one message:
+ *
+ *	flood limit (per sender, token bucket) -> repeat window
+ *	-> words (words.c) -> keyword in the sender's language, else any
+ *	-> core command, or a plugin's: registration, roles, handler
+ *	-> anything not understood gets a one-SMS hint, never silence.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gw.h"
 
 #include "conf.h"
+#include "core.h"
+#include "lang.h"
 #include "mo.h"
 #include "outbox.h"
+#include "plugin.h"
 #include "router.h"
+#include "store.h"
+#include "words.h"
 
-struct router {
-	const struct conf	*conf;
-	struct store		*store;
-	struct outbox		*outbox;
+#define ROUTER_FLOOD_SLOTS	65536	/* senders tracked for flood limits */
+#define ROUTER_FLOOD_PROBE	8
+#define ROUTER_NAME_MAX		40	/* bytes of a registered name */
+
+/* One sender's token bucket. */
+struct router_flood {
+	char		 msisdn[32];	/* as struct user's */
+	double		 tokens;
+	long long	 last;		/* time of the last refill */
+	long long	 warned;	/* time of the last slow-down notice */
 };
 
+struct router {
+	struct core		 core;
+	struct router_flood	*flood;
+	struct router_stats	 stats;
+};
+
+/* A core command. */
+struct router_command {
+	const char	*id;
+	int		(*run)(struct mb_ctx *);
+};
+
+static int	router_reg(struct mb_ctx *);
+static int	router_help(struct mb_ctx *);
+static int	router_lang(struct mb_ctx *);
+static int	router_stop(struct mb_ctx *);
+static int	router_start(struct mb_ctx *);
+static int	router_me(struct mb_ctx *);
+
+static const struct router_command router_commands[] = {
+	{ "REG",	router_reg },
+	{ "HELP",	router_help },
+	{ "LANG",	router_lang },
+	{ "STOP",	router_stop },
+	{ "START",	router_start },
+	{ "ME",		router_me },
+};
+
+static void
+router_currencies_free(struct core *core)
+{
+	size_t	 i;
+
+	for (i = 0; i < core->ncurrencies; i++)
+		free((char *)core->currencies[i]);
+	free(core->currencies);
+	core->currencies = NULL;
+	core->ncurrencies = 0;
+}
+
+/* The words that mean money after a number: the currency and aliases. */
+static int
+router_currencies(struct core *core, const struct conf *conf)
+{
+	size_t	 i, n = conf->currency_aliases.count + 1;
+
+	router_currencies_free(core);
+	if ((core->currencies = calloc(n, sizeof(*core->currencies))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const char	*w = i == 0 ? conf->currency :
+				    conf->currency_aliases.names[i - 1];
+		char		*l;
+		size_t		 j;
+
+		if ((l = strdup(w ? w : "")) == NULL)
+			return -1;
+		for (j = 0; l[j] != '\0'; j++)
+			l[j] = tolower((unsigned char)l[j]);
+		core->currencies[core->ncurrencies++] = l;
+	}
+	return 0;
+}
+
 struct router *
-router_new(const struct conf *conf, struct store *store, struct outbox *outbox)
+router_new(const struct conf *conf, struct store *store, struct outbox *outbox,
+    struct lang_set *langs, struct plugin_set *plugins)
 {
 	struct router	*r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->flood = calloc(ROUTER_FLOOD_SLOTS, sizeof(*r->flood))) == NULL) {
 		error(errno, "router: out of memory");
+		free(r);
+		lang_free(langs);
 		return NULL;
 	}
-	r->conf = conf;
-	r->store = store;
-	r->outbox = outbox;
+	r->core.conf = conf;
+	r->core.store = store;
+	r->core.outbox = outbox;
+	r->core.langs = langs;
+	r->core.plugins = plugins;
+	if ((r->core.catalogue = catalogue_new(conf)) == NULL ||
+	    router_currencies(&r->core, conf) == -1) {
+		error(0, "router: out of memory");
+		router_free(r);
+		return NULL;
+	}
 	return r;
 }
 
 void
 router_free(struct router *r)
 {
+	if (r == NULL)
+		return;
+	catalogue_free(r->core.catalogue);
+	router_currencies_free(&r->core);
+	lang_free(r->core.langs);
+	free(r->flood);
 	free(r);
 }
 
 int
-router_handle(struct router *r, const struct mo *mo, long long inbox_id)
+router_set_conf(struct router *r, const struct conf *conf,
+    struct lang_set *langs)
 {
-	char	*reply;
-	int	 rc;
+	struct catalogue	*cat;
 
-	if (asprintf(&reply, "You said: %s", mo->text) == -1) {
-		error(errno, "router: out of memory");
+	if ((cat = catalogue_new(conf)) == NULL) {
+		lang_free(langs);
 		return -1;
 	}
-	rc = outbox_reply(r->outbox, mo, inbox_id, reply);
-	free(reply);
+	catalogue_free(r->core.catalogue);
+	r->core.catalogue = cat;
+	lang_free(r->core.langs);
+	r->core.langs = langs;
+	r->core.conf = conf;
+	return router_currencies(&r->core, conf);
+}
+
+void
+router_stats(struct router *r, struct router_stats *st)
+{
+	*st = r->stats;
+}
+
+/* --- flood limits and repeats ---------------------------------------------- */
+
+static size_t
+router_flood_hash(const char *s)
+{
+	size_t	 h = 5381;
+
+	while (*s != '\0')
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/*
+ * The sender's bucket: found, or a free slot, or the slot idle longest
+ * among the probed ones (its sender has been quiet: forgetting them only
+ * gives them a full bucket again).
+ */
+static struct router_flood *
+router_flood_slot(struct router *r, const char *msisdn)
+{
+	size_t			 h = router_flood_hash(msisdn), i;
+	struct router_flood	*f, *oldest = NULL;
+
+	for (i = 0; i < ROUTER_FLOOD_PROBE; i++) {
+		f = &r->flood[(h + i) % ROUTER_FLOOD_SLOTS];
+		if (strcmp(f->msisdn, msisdn) == 0)
+			return f;
+		if (f->msisdn[0] == '\0' || oldest == NULL ||
+		    f->last < oldest->last) {
+			oldest = f;
+			if (f->msisdn[0] == '\0')
+				break;
+		}
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->msisdn, sizeof(oldest->msisdn), "%s", msisdn);
+	oldest->tokens = r->core.conf->flood_burst;
+	oldest->warned = -1000000;
+	return oldest;
+}
+
+/*
+ * 1 if the sender may be served now; 0 if over the limit (*warn set when
+ * they should be told, once a minute).
+ */
+static int
+router_flood_take(struct router *r, const char *msisdn, long long now,
+    int *warn)
+{
+	struct router_flood	*f = router_flood_slot(r, msisdn);
+	const struct conf	*c = r->core.conf;
+	double			 rate = c->flood_rate / 60.0;
+
+	*warn = 0;
+	if (now > f->last) {
+		f->tokens += (now - f->last) * rate;
+		if (f->tokens > c->flood_burst)
+			f->tokens = c->flood_burst;
+	}
+	f->last = now;
+	if (f->tokens >= 1) {
+		f->tokens -= 1;
+		return 1;
+	}
+	if (now - f->warned >= 60) {
+		f->warned = now;
+		*warn = 1;
+	}
+	return 0;
+}
+
+/* 1 if the same text came from the same phone within the repeat window. */
+static int
+router_is_repeat(struct router *r, const struct mo *mo, long long inbox_id)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM inbox WHERE sender = ?1 AND received >= ?2"
+	    " AND id <> ?3 AND text = ?4 AND state = 'done' LIMIT 1";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (r->core.conf->repeat_window == 0 ||
+	    (st = store_stmt(r->core.store, sql)) == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, mo->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, mo->time - r->core.conf->repeat_window);
+	sqlite3_bind_int64(st, 3, inbox_id);
+	sqlite3_bind_text(st, 4, mo->text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW;
+}
+
+/* --- helpers for replies ------------------------------------------------------ */
+
+/* The word for command in lang, uppercase, malloc'd ("SELL", "UZA"). */
+static char *
+router_command_word(struct mb_ctx *ctx, const char *command)
+{
+	const char	*w = lang_command_word(ctx->core->langs, ctx->lang,
+			    command);
+	char		*s;
+	size_t		 i;
+
+	if ((s = strdup(w ? w : command)) == NULL)
+		return NULL;
+	for (i = 0; s[i] != '\0'; i++)
+		s[i] = toupper((unsigned char)s[i]);
+	return s;
+}
+
+static int
+router_reply0(struct mb_ctx *ctx, const char *tmpl)
+{
+	return host_reply(ctx, tmpl, NULL, 0);
+}
+
+static int
+router_reply1(struct mb_ctx *ctx, const char *tmpl, const char *name,
+    const char *value)
+{
+	struct mb_arg	 a = { name, value ? value : "" };
+
+	return host_reply(ctx, tmpl, &a, 1);
+}
+
+/* The usage template of a command: "usage-SELL" for SELL. */
+static int
+router_usage(struct mb_ctx *ctx, const char *id, const char *usage)
+{
+	char	 name[64];
+
+	if (usage == NULL) {
+		snprintf(name, sizeof(name), "usage-%s", id);
+		usage = name;
+	}
+	return router_reply0(ctx, usage);
+}
+
+/* --- the user's record ---------------------------------------------------- */
+
+/* Remember the language a user writes in (they need not be registered). */
+static int
+router_remember_language(struct mb_ctx *ctx)
+{
+	struct user	*u = ctx->user;
+
+	if (u->language != NULL && strcmp(u->language, ctx->lang) == 0)
+		return 0;
+	free(u->language);
+	if ((u->language = strdup(ctx->lang)) == NULL)
+		return -1;
+	return user_save(ctx->core, u);
+}
+
+/* --- core commands ------------------------------------------------------------ */
+
+/*
+ * REG name [market]: the market is the last word, or the last two, when
+ * they name a known market; the rest, as typed, is the name.
+ */
+static int
+router_reg(struct mb_ctx *ctx)
+{
+	const struct words	*w = ctx->words;
+	struct user		*u = ctx->user;
+	const char		*market = NULL, *mname;
+	size_t			 nargs = w->n - ctx->first, name_end = w->n, k;
+	char			*name, joined[128];
+	int			 fresh = u->name == NULL;
+	struct mb_arg		 args[2];
+
+	if (nargs == 0)
+		return router_usage(ctx, "REG", NULL);
+	for (k = 2; k >= 1 && market == NULL; k--) {
+		int	 len;
+
+		if (nargs <= k)
+			continue;
+		if (k == 2)
+			len = snprintf(joined, sizeof(joined), "%s %s",
+			    w->word[w->n - 2], w->word[w->n - 1]);
+		else
+			len = snprintf(joined, sizeof(joined), "%s",
+			    w->word[w->n - 1]);
+		/* Words longer than any market name name no market. */
+		if (len < 0 || (size_t)len >= sizeof(joined))
+			continue;
+		if ((market = catalogue_market(ctx->core->catalogue,
+		    joined)) != NULL)
+			name_end = w->n - k;
+	}
+	/* The name: from the first argument to the market, as typed. */
+	name = strndup(words_rest(w, ctx->first), name_end < w->n ?
+	    (size_t)(w->text + w->offset[name_end] -
+	    words_rest(w, ctx->first)) : strlen(words_rest(w, ctx->first)));
+	if (name == NULL)
+		return -1;
+	for (k = strlen(name); k > 0 && isspace((unsigned char)name[k - 1]); k--)
+		name[k - 1] = '\0';
+	if (strlen(name) > ROUTER_NAME_MAX) {
+		/* Cut at a character boundary. */
+		k = ROUTER_NAME_MAX;
+		while (k > 0 && ((unsigned char)name[k] & 0xC0) == 0x80)
+			k--;
+		name[k] = '\0';
+	}
+	free(u->name);
+	u->name = name;
+	if (market != NULL) {
+		free(u->market);
+		if ((u->market = strdup(market)) == NULL)
+			return -1;
+	}
+	if (u->language == NULL && (u->language = strdup(ctx->lang)) == NULL)
+		return -1;
+	if (user_save(ctx->core, u) == -1)
+		return -1;
+	mname = "-";
+	if (u->market != NULL) {
+		const struct conf_market *m = conf_market_find(ctx->core->conf,
+		    u->market);
+
+		mname = m ? m->name : u->market;
+	}
+	args[0].name = "name";
+	args[0].value = u->name;
+	args[1].name = "market";
+	args[1].value = mname;
+	return host_reply(ctx, fresh ? "reg-ok" : "reg-updated", args, 2);
+}
+
+static int
+router_help(struct mb_ctx *ctx)
+{
+	const char	*id;
+	char		 name[64];
+
+	if (ctx->words->n > ctx->first &&
+	    (id = lang_keyword(ctx->core->langs, ctx->words->word[ctx->first],
+	    ctx->lang, NULL)) != NULL) {
+		snprintf(name, sizeof(name), "help-%s", id);
+		if (lang_template(ctx->core->langs, ctx->lang, name) != NULL)
+			return router_reply0(ctx, name);
+	}
+	return router_reply0(ctx, "help");
+}
+
+/* The codes of the loaded languages, "en, fr, sw, zh". */
+static char *
+router_lang_codes(struct mb_ctx *ctx)
+{
+	const char * const	*codes;
+	size_t			 n, i, len = 1;
+	char			*s;
+
+	codes = lang_codes(ctx->core->langs, &n);
+	for (i = 0; i < n; i++)
+		len += strlen(codes[i]) + 2;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(s, ", ");
+		strcat(s, codes[i]);
+	}
+	return s;
+}
+
+static int
+router_lang(struct mb_ctx *ctx)
+{
+	const char * const	*codes;
+	const char		*want, *code = NULL;
+	size_t			 n, i;
+	char			*list;
+	int			 rc;
+
+	if (ctx->words->n <= ctx->first)
+		return router_usage(ctx, "LANG", NULL);
+	want = ctx->words->word[ctx->first];
+	codes = lang_codes(ctx->core->langs, &n);
+	for (i = 0; i < n && code == NULL; i++) {
+		const char	*name = lang_name(ctx->core->langs, codes[i]);
+
+		if (strcmp(want, codes[i]) == 0 ||
+		    (name != NULL && strcasecmp(want, name) == 0))
+			code = codes[i];
+	}
+	if (code == NULL) {
+		struct mb_arg	 args[2];
+
+		if ((list = router_lang_codes(ctx)) == NULL)
+			return -1;
+		args[0].name = "code";
+		args[0].value = want;
+		args[1].name = "codes";
+		args[1].value = list;
+		rc = host_reply(ctx, "lang-unknown", args, 2);
+		free(list);
+		return rc;
+	}
+	ctx->lang = code;
+	if (router_remember_language(ctx) == -1)
+		return -1;
+	return router_reply1(ctx, "lang-ok", "language",
+	    lang_name(ctx->core->langs, code));
+}
+
+static int
+router_optout(struct mb_ctx *ctx, int out)
+{
+	ctx->user->opt_out = out;
+	if (user_save(ctx->core, ctx->user) == -1)
+		return -1;
+	return router_reply0(ctx, out ? "stop-ok" : "start-ok");
+}
+
+static int
+router_stop(struct mb_ctx *ctx)
+{
+	return router_optout(ctx, 1);
+}
+
+static int
+router_start(struct mb_ctx *ctx)
+{
+	return router_optout(ctx, 0);
+}
+
+/* The names of a user's roles in the reply's language. */
+static char *
+router_role_names(struct mb_ctx *ctx)
+{
+	static const struct {
+		unsigned	 bit;
+		const char	*tmpl;
+	} roles[] = {
+		{ MB_ROLE_FARMER, "role-farmer" },
+		{ MB_ROLE_BUYER, "role-buyer" },
+		{ MB_ROLE_TRANSPORTER, "role-transporter" },
+		{ MB_ROLE_AGENT, "role-agent" },
+		{ MB_ROLE_ADMIN, "role-admin" },
+	};
+	unsigned	 have = host_roles(ctx->core, ctx->user);
+	char		 buf[256] = "";
+	size_t		 i;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		const char	*t;
+
+		if (!(have & roles[i].bit) || (t = lang_template(
+		    ctx->core->langs, ctx->lang, roles[i].tmpl)) == NULL)
+			continue;
+		if (buf[0] != '\0')
+			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, t, sizeof(buf) - strlen(buf) - 1);
+	}
+	return strdup(buf);
+}
+
+static int
+router_me(struct mb_ctx *ctx)
+{
+	struct user		*u = ctx->user;
+	const struct conf_market *m;
+	struct mb_arg		 args[5];
+	char			 trades[24], *roles;
+	int			 rc;
+
+	if (u->name == NULL)
+		return router_reply0(ctx, "me-unregistered");
+	m = u->market ? conf_market_find(ctx->core->conf, u->market) : NULL;
+	snprintf(trades, sizeof(trades), "%lld", u->trades);
+	if ((roles = router_role_names(ctx)) == NULL)
+		return -1;
+	args[0] = (struct mb_arg){ "name", u->name };
+	args[1] = (struct mb_arg){ "market", m ? m->name : "-" };
+	args[2] = (struct mb_arg){ "language",
+	    lang_name(ctx->core->langs, ctx->lang) };
+	args[3] = (struct mb_arg){ "roles", roles };
+	args[4] = (struct mb_arg){ "trades", trades };
+	rc = host_reply(ctx, "me", args, 5);
+	free(roles);
+	return rc;
+}
+
+/* --- not understood --------------------------------------------------------- */
+
+struct router_near {
+	const char	*word;
+	const char	*best;		/* command id */
+	int		 bestd;
+};
+
+static int
+router_near_cb(void *arg, const char *word, const char *command)
+{
+	struct router_near	*n = arg;
+	int			 d = words_distance(n->word, word, n->bestd - 1);
+
+	if (d < n->bestd) {
+		n->bestd = d;
+		n->best = command;
+	}
+	return n->bestd == 0;
+}
+
+/*
+ * A hint for a word that is no command: a command within one typo (two
+ * for long words), or a commodity (then most likely a forgotten SELL or a
+ * PRICE question), else the list of the main commands.
+ */
+static int
+router_unknown(struct mb_ctx *ctx)
+{
+	const struct words	*w = ctx->words;
+	const char		*first = w->word[0], *commodity;
+	struct router_near	 near;
+	char			*cmd, *suggestion = NULL;
+	struct mb_arg		 args[2];
+	int			 rc;
+	size_t			 len = strlen(first);
+
+	near.word = first;
+	near.best = NULL;
+	near.bestd = (len >= 6 ? 2 : 1) + 1;
+	if (len >= 2)
+		lang_each_word(ctx->core->langs, ctx->lang, router_near_cb,
+		    &near);
+	commodity = catalogue_commodity(ctx->core->catalogue, first);
+	if (commodity == NULL && near.best == NULL)
+		commodity = catalogue_commodity_suggest(ctx->core->catalogue,
+		    first);
+
+	if (near.best != NULL) {
+		if ((cmd = router_command_word(ctx, near.best)) == NULL)
+			return -1;
+		suggestion = cmd;
+	} else if (commodity != NULL) {
+		const char	*rest = words_rest(w, 1);
+
+		if ((cmd = router_command_word(ctx, w->n > 1 ? "SELL" :
+		    "PRICE")) == NULL)
+			return -1;
+		if (asprintf(&suggestion, "%s %s%s%s", cmd, commodity,
+		    w->n > 1 ? " " : "", w->n > 1 ? rest : "") == -1)
+			suggestion = NULL;
+		free(cmd);
+		if (suggestion == NULL)
+			return -1;
+	}
+	if (suggestion == NULL)
+		return router_reply0(ctx, "unknown");
+	args[0] = (struct mb_arg){ "word", first };
+	args[1] = (struct mb_arg){ "suggestion", suggestion };
+	rc = host_reply(ctx, "unknown-suggest", args, 2);
+	free(suggestion);
+	return rc;
+}
+
+/* --- dispatch --------------------------------------------------------------------- */
+
+static const struct router_command *
+router_core_command(const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(router_commands) / sizeof(router_commands[0]);
+	    i++)
+		if (strcmp(router_commands[i].id, id) == 0)
+			return &router_commands[i];
+	return NULL;
+}
+
+/* The names of the roles in a bitmask, for not-allowed. */
+static int
+router_not_allowed(struct mb_ctx *ctx, const char *id, unsigned roles)
+{
+	struct user	 fake;
+	struct user	*real = ctx->user;
+	struct mb_arg	 args[2];
+	char		*names, *cmd;
+	int		 rc;
+
+	/* Reuse the role naming on a stand-in user with those roles. */
+	memset(&fake, 0, sizeof(fake));
+	fake.name = (char *)"";
+	fake.role = (char *)(roles & MB_ROLE_ADMIN ? "admin" :
+	    roles & MB_ROLE_TRANSPORTER ? "transporter" :
+	    roles & MB_ROLE_AGENT ? "agent" : "user");
+	ctx->user = &fake;
+	names = router_role_names(ctx);
+	ctx->user = real;
+	if (names == NULL || (cmd = router_command_word(ctx, id)) == NULL) {
+		free(names);
+		return -1;
+	}
+	args[0] = (struct mb_arg){ "command", cmd };
+	args[1] = (struct mb_arg){ "roles", names };
+	rc = host_reply(ctx, "not-allowed", args, 2);
+	free(names);
+	free(cmd);
+	return rc;
+}
+
+static int
+router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
+{
+	const struct router_command	*core;
+	const struct mb_command		*cmd;
+	struct mb_plugin_ctx		*pctx = NULL;
+	char				*word;
+	int				 rc;
+
+	if ((core = router_core_command(id)) != NULL)
+		return core->run(ctx);
+	cmd = r->core.plugins ? plugin_command(r->core.plugins, id, &pctx) :
+	    NULL;
+	if (cmd == NULL) {
+		if ((word = router_command_word(ctx, id)) == NULL)
+			return -1;
+		rc = router_reply1(ctx, "unavailable", "command", word);
+		free(word);
+		return rc;
+	}
+	if ((cmd->flags & MB_CMD_REGISTERED) && ctx->user->name == NULL)
+		return router_reply0(ctx, "need-reg");
+	if (cmd->roles != 0 && !(host_roles(&r->core, ctx->user) & cmd->roles))
+		return router_not_allowed(ctx, id, cmd->roles);
+	ctx->pctx = pctx;
+	rc = cmd->handler(ctx, &host_table);
+	ctx->pctx = NULL;
+	if (rc == MB_USAGE)
+		return router_usage(ctx, id, cmd->usage);
+	if (rc != MB_OK)
+		return -1;
+	/* Never silence: a handler that said nothing gets the usage. */
+	if (ctx->replied == 0)
+		return router_usage(ctx, id, cmd->usage);
+	return 0;
+}
+
+int
+router_handle(struct router *r, const struct mo *mo, long long inbox_id,
+    enum router_outcome *outcome)
+{
+	struct mb_ctx	 ctx;
+	struct user	 user;
+	struct words	 w;
+	char		 msisdn[32];
+	const char	*id, *found = NULL;
+	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
+	int		 warn, rc = -1;
+
+	*outcome = ROUTER_DONE;
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&w, 0, sizeof(w));
+	ctx.core = &r->core;
+	ctx.mo = mo;
+	ctx.inbox_id = inbox_id;
+
+	if (msisdn_normalise(r->core.conf->country_code, mo->sender, msisdn,
+	    sizeof(msisdn)) == -1)
+		snprintf(msisdn, sizeof(msisdn), "%s", mo->sender);
+	if (user_load(&r->core, msisdn, &user) == -1)
+		return -1;
+	ctx.user = &user;
+	ctx.lang = user.language && lang_exists(r->core.langs, user.language) ?
+	    user.language : lang_default(r->core.langs);
+
+	if (!router_flood_take(r, msisdn, now, &warn)) {
+		*outcome = ROUTER_THROTTLED;
+		r->stats.throttled++;
+		rc = warn ? router_reply0(&ctx, "slow-down") : 0;
+		goto out;
+	}
+	if (router_is_repeat(r, mo, inbox_id)) {
+		*outcome = ROUTER_REPEAT;
+		r->stats.repeats++;
+		rc = 0;
+		goto out;
+	}
+	r->stats.handled++;
+	if (words_split(mo->text, (const char * const *)r->core.currencies,
+	    r->core.ncurrencies, &w) == -1)
+		goto out;
+	ctx.words = &w;
+	if (w.n == 0) {
+		rc = router_reply0(&ctx, "empty");
+		goto out;
+	}
+	id = lang_keyword(r->core.langs, w.word[0], ctx.lang, &found);
+	if (id == NULL) {
+		r->stats.unknown++;
+		rc = router_unknown(&ctx);
+		goto out;
+	}
+	/* A keyword of another language: answer in it, and remember it. */
+	if (found != NULL && strcmp(found, ctx.lang) != 0)
+		ctx.lang = found;
+	if (router_remember_language(&ctx) == -1)
+		goto out;
+	ctx.first = 1;
+	rc = router_dispatch(r, &ctx, id);
+out:
+	host_ctx_clear(&ctx);
+	words_free(&w);
+	user_clear(&user);
+	return rc;
+}
+
+int
+router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
+    int (*fn)(struct mb_plugin_ctx *, const struct mb_host *))
+{
+	struct router	*r = arg;
+	struct mb_ctx	 ctx;
+	int		 rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &r->core;
+	ctx.lang = lang_default(r->core.langs);
+	ctx.pctx = pctx;
+	if (store_work_begin(r->core.store) == -1)
+		return MB_FAIL;
+	plugin_set_timer_ctx(pctx, &ctx);
+	rc = fn(pctx, &host_table);
+	plugin_set_timer_ctx(pctx, NULL);
+	host_ctx_clear(&ctx);
+	if (store_work_end(r->core.store, rc == MB_OK) == -1)
+		return MB_FAIL;
 	return rc;
 }

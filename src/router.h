@@ -1,29 +1,66 @@
 /*
  * router.h - from an MO's text to the command that handles it.
  *
- * The router runs inside the inbox's unit of work: whatever it writes
- * (replies and notices through the outbox, domain rows through plugins)
- * commits or rolls back with the MO itself.
+ * The router normalises the text (words.c), finds the keyword in the
+ * sender's language or any other (and then answers in that one and
+ * remembers it), applies the flood limits and the repeat window, checks
+ * registration and roles, and runs the command: a core command (REG, HELP,
+ * LANG, STOP, START, ME) or a plugin's.  It runs inside the inbox's unit
+ * of work: whatever it writes commits or rolls back with the MO itself.
  */
 #ifndef MARKETBOX_ROUTER_H
 #define MARKETBOX_ROUTER_H
 
 struct conf;
+struct lang_set;
+struct mb_host;
+struct mb_plugin_ctx;
 struct mo;
 struct outbox;
+struct plugin_set;
 struct store;
 struct router;
 
-struct router	*router_new(const struct conf *, struct store *,
-		    struct outbox *);
-void		 router_free(struct router *);
+/* What became of an MO. */
+enum router_outcome {
+	ROUTER_DONE,		/* handled (a reply was made) */
+	ROUTER_THROTTLED,	/* over the sender's flood limit: stored,
+				   not processed */
+	ROUTER_REPEAT		/* the same text from the same phone within
+				   the repeat window: no second effect */
+};
 
 /*
- * Handle one MO recorded as inbox row inbox_id.  Returns 0 when handled
- * (every outcome the sender should hear of is a reply), -1 on a failure of
- * the store, which rolls the MO back.
+ * The router takes ownership of langs (freed by router_free or replaced
+ * by router_set_conf); plugins may be NULL and stays the caller's.
+ * conf must outlive the router or the next router_set_conf.  Returns NULL
+ * (logged) on failure.
+ */
+struct router	*router_new(const struct conf *, struct store *,
+		    struct outbox *, struct lang_set *, struct plugin_set *);
+void		 router_free(struct router *);
+
+/* After a reload: the new conf and languages (owned from now on). */
+int		 router_set_conf(struct router *, const struct conf *,
+		    struct lang_set *);
+
+/*
+ * Handle one MO recorded as inbox row inbox_id.  Returns 0 with *outcome
+ * set, or -1 on a failure of the store, which rolls the MO back.
  */
 int		 router_handle(struct router *, const struct mo *,
-		    long long inbox_id);
+		    long long inbox_id, enum router_outcome *outcome);
+
+/*
+ * Run a plugin's timer function inside a unit of work, with a context
+ * that has no sender (for struct plugin_env).
+ */
+int		 router_run_timer(void *router, struct mb_plugin_ctx *,
+		    int (*fn)(struct mb_plugin_ctx *, const struct mb_host *));
+
+struct router_stats {
+	unsigned long long	 handled, throttled, repeats, unknown;
+};
+void		 router_stats(struct router *, struct router_stats *);
 
 #endif

@@ -47,7 +47,7 @@ static const struct store_migration store_core_migrations[] = {
 	"  smsc_id TEXT,"
 	"  meta_data TEXT,"
 	"  received INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"			/* done, failed */
+	"  state TEXT NOT NULL,"			/* done, failed, throttled, repeat */
 	"  error TEXT);"
 	"CREATE TABLE outbox ("
 	"  id INTEGER PRIMARY KEY,"
@@ -89,6 +89,10 @@ static const struct store_migration store_core_migrations[] = {
 	"  kind TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);"
 	"CREATE INDEX inbox_sender ON inbox(sender, received);"
+	},
+	{ 3,
+	/* A completed order adds one trade to both parties' record. */
+	"ALTER TABLE users ADD COLUMN trades INTEGER NOT NULL DEFAULT 0;"
 	},
 };
 

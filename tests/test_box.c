@@ -39,6 +39,7 @@
 #include "mo.h"
 #include "outbox.h"
 #include "router.h"
+#include "router_fixture.h"
 #include "store.h"
 
 #define MAX_FRAME	(1 << 20)
@@ -991,7 +992,7 @@ link_start(int auto_commit)
 	cr_assert_not_null(store);
 	outbox = outbox_new(base, store, conf);
 	cr_assert_not_null(outbox);
-	router = router_new(conf, store, outbox);
+	router = fixture_router_new(conf, store, outbox);
 	cr_assert_not_null(router);
 	inbox = inbox_new(store, router, outbox);
 	cr_assert_not_null(inbox);
@@ -1012,7 +1013,7 @@ link_fini(void)
 	if (store != NULL)
 		store_commit(store);
 	inbox_free(inbox);
-	router_free(router);
+	fixture_router_free(router);
 	outbox_free(outbox);
 	store_free(store);
 	store = NULL;
@@ -1034,7 +1035,7 @@ Test(link, refuses_a_conf_without_bearerbox)
 {
 	store = store_open(path, base);
 	outbox = outbox_new(base, store, conf);
-	router = router_new(conf, store, outbox);
+	router = fixture_router_new(conf, store, outbox);
 	inbox = inbox_new(store, router, outbox);
 	free(conf->bearerbox_host);
 	conf->bearerbox_host = NULL;
@@ -1071,7 +1072,7 @@ Test(link, mo_reply_ack_duplicate_dlr)
 	link_start(1);
 	fake_expect_identify(&fake_a, 1);
 
-	m = make_mo("+254700000001", "hello", 0);
+	m = make_mo("+254700000001", "echo hello", 0);
 	m->sms.meta_data = octstr_create("?smpp?x=1&");
 	uuid_copy(mo_id, m->sms.id);
 	uuid_unparse(mo_id, id);
@@ -1088,7 +1089,7 @@ Test(link, mo_reply_ack_duplicate_dlr)
 	/* Acked, so committed: a second connection sees it. */
 	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE kannel_id = ?1"
 	    " AND sender = '+254700000001' AND receiver = '777' AND"
-	    " text = 'hello' AND channel = 'box' AND smsc_id = 'FAKE' AND"
+	    " text = 'echo hello' AND channel = 'box' AND smsc_id = 'FAKE' AND"
 	    " meta_data = '?smpp?x=1&' AND received = 1700000000", id), 1);
 
 	mt = fake_wait(&fake_a, sms, -1, 5.0);
@@ -1126,7 +1127,7 @@ Test(link, mo_reply_ack_duplicate_dlr)
 	    c.accepted == 1, 5.0), "MT not accepted");
 
 	/* bearerbox offers the same MO again: acked, no second reply. */
-	m = make_mo("+254700000001", "hello", 0);
+	m = make_mo("+254700000001", "echo hello", 0);
 	uuid_copy(m->sms.id, mo_id);
 	fake_send(&fake_a, m);
 	msg_destroy(m);
@@ -1212,8 +1213,8 @@ Test(link, ack_waits_for_the_commit)
 /* UCS-2 in, UCS-2 out. */
 Test(link, ucs2_mo_and_reply)
 {
-	/* "你好" as UTF-16BE; the reply "You said: 你好" must be UCS-2. */
-	static const char in[] = "\x4f\x60\x59\x7d";
+	/* "echo 你好" as UTF-16BE; the reply "You said: 你好" must be UCS-2. */
+	static const char in[] = "\0e\0c\0h\0o\0 \x4f\x60\x59\x7d";
 	static const char want[] =
 	    "\0Y\0o\0u\0 \0s\0a\0i\0d\0:\0 \x4f\x60\x59\x7d";
 	Msg	*m, *mt, *got;
@@ -1222,7 +1223,7 @@ Test(link, ucs2_mo_and_reply)
 	fake_expect_identify(&fake_a, 1);
 	m = make_mo("+254700000003", "", 2);
 	octstr_destroy(m->sms.msgdata);
-	m->sms.msgdata = octstr_create_from_data(in, 4);
+	m->sms.msgdata = octstr_create_from_data(in, sizeof(in) - 1);
 	fake_send(&fake_a, m);
 	msg_destroy(m);
 	got = fake_wait(&fake_a, ack, -1, 5.0);
@@ -1230,7 +1231,7 @@ Test(link, ucs2_mo_and_reply)
 	cr_assert_eq(got->ack.nack, ack_success);
 	msg_destroy(got);
 	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE text = ?1"
-	    " AND coding = 2", "\xE4\xBD\xA0\xE5\xA5\xBD"), 1);
+	    " AND coding = 2", "echo \xE4\xBD\xA0\xE5\xA5\xBD"), 1);
 	mt = fake_wait(&fake_a, sms, -1, 5.0);
 	cr_assert_not_null(mt);
 	cr_assert_eq(mt->sms.coding, 2);
@@ -1333,7 +1334,7 @@ Test(link, mt_waits_for_the_link)
 
 	link_start(0);
 	fake_expect_identify(&fake_a, 1);
-	m = make_mo("+254700000008", "later", 0);
+	m = make_mo("+254700000008", "echo later", 0);
 	fake_send(&fake_a, m);
 	msg_destroy(m);
 	cr_assert(RUN_UNTIL((box_stats(box, &st), st.mo == 1), 5.0));

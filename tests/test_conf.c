@@ -247,3 +247,10 @@ Test(conf, plugin_groups_take_any_key)
 	cr_assert_null(conf_plugin_group_find(c, "market"));
 	conf_free(c);
 }
+
+Test(conf, a_value_with_include_is_refused_not_fatal)
+{
+	/* libgw would take this line for an include and exit. */
+	assert_refused("includeword.conf", "includeword.conf:6: cannot read "
+	    "included file 'includes'", NULL);
+}

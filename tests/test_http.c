@@ -40,6 +40,7 @@
 #include "mo.h"
 #include "outbox.h"
 #include "router.h"
+#include "router_fixture.h"
 #include "store.h"
 
 #define T_DEADLINE_MS	5000	/* the longest any one wait may take */
@@ -116,7 +117,7 @@ t_start(int autocommit, const char *sendsms_url)
 	conf->http_port = port;
 	cr_assert_not_null(store = store_open(path, autocommit ? base : NULL));
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
-	cr_assert_not_null(router = router_new(conf, store, outbox));
+	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
 	cr_assert_not_null(inbox = inbox_new(store, router, outbox));
 	cr_assert_not_null(http = http_new(base, conf, inbox, outbox));
 }
@@ -131,7 +132,7 @@ t_stop(void)
 	if (store != NULL)
 		store_commit(store);
 	inbox_free(inbox);
-	router_free(router);
+	fixture_router_free(router);
 	outbox_free(outbox);
 	store_free(store);
 	conf_free(conf);
@@ -345,16 +346,16 @@ Test(http, get_sms_answers_with_the_reply_after_the_commit)
 	struct t_resp	 r;
 	char		 ct[128];
 
-	t_get("/sms?from=%2B254700000001&to=777&text=hello", &r);
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+hello", &r);
 	cr_assert_eq(r.code, 200, "%s", r.raw);
 	cr_assert_str_eq(r.body, "You said: hello");
 	cr_assert_not_null(t_header(&r, "Content-Type", ct, sizeof(ct)));
 	cr_assert_str_eq(ct, "text/plain; charset=utf-8");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE channel = 'http'"
 	    " AND sender = '+254700000001' AND receiver = '777' AND text = "
-	    "'hello' AND kannel_id LIKE 'http:%'"), 1);
+	    "'echo hello' AND kannel_id LIKE 'http:%'"), 1);
 	/* Without an id each request is a new MO with a fresh id. */
-	t_get("/sms?from=%2B254700000001&to=777&text=hello", &r);
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+hello", &r);
 	cr_assert_eq(r.code, 200);
 	cr_assert_eq(t_count("SELECT count(DISTINCT kannel_id) FROM inbox"), 2);
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE "
@@ -365,8 +366,8 @@ Test(http, the_same_id_twice_has_one_effect_and_the_same_answer)
 {
 	struct t_resp	 r1, r2;
 
-	t_get("/sms?from=%2B254700000001&to=777&text=maize+10&id=abc-1", &r1);
-	t_get("/sms?from=%2B254700000001&to=777&text=maize+10&id=abc-1", &r2);
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+maize+10&id=abc-1", &r1);
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+maize+10&id=abc-1", &r2);
 	cr_assert_eq(r1.code, 200);
 	cr_assert_eq(r2.code, 200);
 	cr_assert_str_eq(r1.body, "You said: maize 10");
@@ -382,20 +383,20 @@ Test(http, kannel_get_url_request_with_every_field)
 	struct t_resp	 r;
 
 	/* As smsbox expands get-url "...?from=%p&to=%P&text=%a&id=%I". */
-	t_get("/sms?from=%2B254700000001&to=777&text=SELL%20maize%2010%20bags"
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+SELL%20maize%2010%20bags"
 	    "&id=6e2a1c52-9b2e-4a39-8d1e-0c5a8e3c4f11&smsc=FAKE&coding=0", &r);
 	cr_assert_eq(r.code, 200, "%s", r.raw);
 	cr_assert_str_eq(r.body, "You said: SELL maize 10 bags");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
 	    "'http:6e2a1c52-9b2e-4a39-8d1e-0c5a8e3c4f11' AND smsc_id = 'FAKE' "
-	    "AND coding = 0 AND text = 'SELL maize 10 bags'"), 1);
+	    "AND coding = 0 AND text = 'echo SELL maize 10 bags'"), 1);
 }
 
 Test(http, to_defaults_to_the_global_sender)
 {
 	struct t_resp	 r;
 
-	t_get("/sms?from=254700000001&text=hi", &r);
+	t_get("/sms?from=254700000001&text=echo+hi", &r);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: hi");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE receiver = "
@@ -406,13 +407,13 @@ Test(http, utf8_text_is_kept_and_invalid_bytes_replaced)
 {
 	struct t_resp	 r;
 
-	t_get("/sms?from=%2B254700000001&text=bei%20%E2%82%AC", &r);
+	t_get("/sms?from=%2B254700000001&text=echo+bei%20%E2%82%AC", &r);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: bei \xE2\x82\xAC");
-	t_get("/sms?from=%2B254700000001&text=a%FFb", &r);
+	t_get("/sms?from=%2B254700000001&text=echo+a%FFb", &r);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: a\xEF\xBF\xBD" "b");
-	t_get("/sms?from=%2B254700000001&text=a%00b", &r);
+	t_get("/sms?from=%2B254700000001&text=echo+a%00b", &r);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: a b", "a NUL becomes a space");
 }
@@ -423,7 +424,8 @@ Test(http, empty_text_is_a_message)
 
 	t_get("/sms?from=%2B254700000001&text=", &r);
 	cr_assert_eq(r.code, 200);
-	cr_assert_str_eq(r.body, "You said: ");
+	/* never silence: an empty message is answered with a pointer to HELP */
+	cr_assert_not_null(strstr(r.body, "HELP"), "%s", r.body);
 }
 
 Test(http, post_form_body)
@@ -431,15 +433,15 @@ Test(http, post_form_body)
 	struct t_resp	 r;
 
 	t_post("/sms", "application/x-www-form-urlencoded",
-	    "from=%2B254700000002&to=777&text=hi+there&id=p-1", &r);
+	    "from=%2B254700000002&to=777&text=echo+hi+there&id=p-1", &r);
 	cr_assert_eq(r.code, 200, "%s", r.raw);
 	cr_assert_str_eq(r.body, "You said: hi there");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'http:p-1' AND sender = '+254700000002' AND text = 'hi there'"),
+	    "'http:p-1' AND sender = '+254700000002' AND text = 'echo hi there'"),
 	    1);
 	/* With a charset parameter too. */
 	t_post("/sms", "application/x-www-form-urlencoded; charset=UTF-8",
-	    "from=%2B254700000002&text=ok", &r);
+	    "from=%2B254700000002&text=echo+ok", &r);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: ok");
 }
@@ -627,9 +629,9 @@ Test(http, body_too_large_is_refused)
 Test(http, keep_alive_serves_several_requests)
 {
 	static const char two[] =
-	    "GET /sms?from=%2B254700000001&text=one HTTP/1.1\r\nHost: x\r\n\r\n";
+	    "GET /sms?from=%2B254700000001&text=echo+one HTTP/1.1\r\nHost: x\r\n\r\n";
 	static const char last[] =
-	    "GET /sms?from=%2B254700000001&text=two HTTP/1.1\r\nHost: x\r\n"
+	    "GET /sms?from=%2B254700000001&text=echo+two HTTP/1.1\r\nHost: x\r\n"
 	    "Connection: close\r\n\r\n";
 	struct t_resp	 r;
 	int		 fd = t_connect();
@@ -689,7 +691,7 @@ t_wait_received(unsigned long long n)
 }
 
 static const char t_sms_req[] =
-    "GET /sms?from=%2B254700000001&to=777&text=wait&id=w-1 HTTP/1.1\r\n"
+    "GET /sms?from=%2B254700000001&to=777&text=echo+wait&id=w-1 HTTP/1.1\r\n"
     "Host: x\r\nConnection: close\r\n\r\n";
 
 Test(http_commit, no_answer_before_the_commit)
@@ -773,7 +775,7 @@ Test(http_commit, many_waiting_clients_some_gone)
 	for (i = 0; i < 8; i++) {
 		fds[i] = t_connect();
 		n = snprintf(req, sizeof(req), "GET /sms?from=%%2B2547000000%02d"
-		    "&text=m%d&id=m-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
+		    "&text=echo+m%d&id=m-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
 		    "\r\n\r\n", i, i, i);
 		cr_assert_eq(t_send(fds[i], req, (size_t)n), 0);
 	}

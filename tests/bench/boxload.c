@@ -2,11 +2,13 @@
  * boxload.c - a load generator that plays bearerbox toward one box, to
  * measure marketbox's own ceiling without Kannel in the way.
  *
- *	boxload -p PORT [-n N] [-w WINDOW] [-t SECONDS] [-D] [-s PREFIX]
- *	    [-r RECEIVER] [-T TEXT] [-v]
+ *	boxload -p PORT [-n N] [-w WINDOW] [-t SECONDS] [-S MS] [-D]
+ *	    [-s PREFIX] [-r RECEIVER] [-T TEXT] [-v]
  *
  * It listens on 127.0.0.1:PORT (the box connects to it as to bearerbox's
- * smsbox-port), accepts one connection, waits for the box's identify, then
+ * smsbox-port), accepts one connection, waits for the box's identify (and
+ * MS milliseconds more with -S, so that a script can read the box's CPU
+ * time before the traffic starts: -v says "identified" on stderr), then
  * sends N MOs the way bearerbox does (sms, sms_type mo, a fresh UUID each,
  * smsc_id FAKE, coding 0), never more than WINDOW unacked (bearerbox's
  * smsbox-max-pending, default 100).  It answers every MT with
@@ -69,6 +71,7 @@ struct boxload_opts {
 	long		 n;		/* MOs to send */
 	long		 window;	/* unacked MOs and DLRs at most */
 	double		 timeout;	/* seconds for the whole run */
+	long		 delay_ms;	/* after the identify, before MOs */
 	int		 dlr;		/* send a DLR for each MT */
 	const char	*prefix;	/* the phones' number prefix */
 	const char	*receiver;	/* the short code */
@@ -91,6 +94,7 @@ struct boxload {
 	struct evconnlistener	*listener;
 	struct bufferevent	*bev;
 	struct event		*timeout_ev, *sigint_ev, *sigterm_ev;
+	struct event		*start_ev;
 
 	struct boxload_mo	*mos;
 	long			 sent;		/* MOs sent */
@@ -104,7 +108,8 @@ struct boxload {
 	long			 inflight;	/* MOs and DLRs not yet acked */
 
 	double			 first_sent, last_acked, last_replied;
-	int			 identified;
+	int			 identified;	/* the box said who it is */
+	int			 started;	/* MOs may go */
 	char			 boxc_id[64];
 	const char		*stop_reason;	/* NULL: completed */
 	int			 stopped;
@@ -186,7 +191,7 @@ boxload_send_mo(struct boxload *bl, long i)
 static void
 boxload_fill(struct boxload *bl)
 {
-	while (!bl->stopped && bl->identified && bl->sent < bl->opt.n &&
+	while (!bl->stopped && bl->started && bl->sent < bl->opt.n &&
 	    bl->inflight < bl->opt.window)
 		if (boxload_send_mo(bl, bl->sent) == -1)
 			return;
@@ -325,20 +330,46 @@ boxload_handle_ack(struct boxload *bl, Msg *m)
 	}
 }
 
+/* The start delay is over: fill the window. */
+static void
+boxload_start_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct boxload	*bl = arg;
+
+	(void)fd;
+	(void)what;
+	bl->started = 1;
+	boxload_fill(bl);
+}
+
+/* The box identified itself: MOs start now, or after the delay. */
+static void
+boxload_identified(struct boxload *bl, Msg *m)
+{
+	struct timeval	 tv;
+
+	bl->identified = 1;
+	snprintf(bl->boxc_id, sizeof(bl->boxc_id), "%s",
+	    m->admin.boxc_id != NULL ? octstr_get_cstr(m->admin.boxc_id) :
+	    "(none)");
+	if (bl->opt.verbose)
+		fprintf(stderr, "boxload: box %s identified\n", bl->boxc_id);
+	if (bl->opt.delay_ms == 0) {
+		bl->started = 1;
+		return;		/* the read callback fills the window */
+	}
+	tv.tv_sec = bl->opt.delay_ms / 1000;
+	tv.tv_usec = (bl->opt.delay_ms % 1000) * 1000;
+	evtimer_add(bl->start_ev, &tv);
+}
+
 static void
 boxload_handle(struct boxload *bl, Msg *m)
 {
 	switch (m->type) {
 	case admin:
-		if (m->admin.command == cmd_identify && !bl->identified) {
-			bl->identified = 1;
-			snprintf(bl->boxc_id, sizeof(bl->boxc_id), "%s",
-			    m->admin.boxc_id != NULL ?
-			    octstr_get_cstr(m->admin.boxc_id) : "(none)");
-			if (bl->opt.verbose)
-				fprintf(stderr, "boxload: box %s identified\n",
-				    bl->boxc_id);
-		}
+		if (m->admin.command == cmd_identify && !bl->identified)
+			boxload_identified(bl, m);
 		break;
 	case ack:
 		boxload_handle_ack(bl, m);
@@ -476,7 +507,8 @@ struct boxload_pct {
 	double	 p50, p90, p99, max;
 };
 
-/* Latencies in ms from sent to the time at offset off of each record. */
+/* The percentiles, in ms, of MO sent -> its ack (replies 0) or -> its
+ * first MT (replies 1), over the MOs that got one.  -1 if out of memory. */
 static int
 boxload_latency(struct boxload *bl, int replies, struct boxload_pct *p)
 {
@@ -560,12 +592,13 @@ static void
 boxload_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: boxload -p PORT [-n N] [-w WINDOW] [-t SECONDS] [-D]\n"
-	    "               [-s PREFIX] [-r RECEIVER] [-T TEXT] [-v]\n"
+	    "usage: boxload -p PORT [-n N] [-w WINDOW] [-t SECONDS] [-S MS]\n"
+	    "               [-D] [-s PREFIX] [-r RECEIVER] [-T TEXT] [-v]\n"
 	    "  -p PORT     listen on 127.0.0.1:PORT for the box (required)\n"
 	    "  -n N        MOs to send (default 5000, at most %ld)\n"
 	    "  -w WINDOW   unacked MOs and DLRs at most (default 100)\n"
 	    "  -t SECONDS  give up after this long (default 60)\n"
+	    "  -S MS       wait MS milliseconds after the identify (default 0)\n"
 	    "  -D          send a delivery report for every MT that asks\n"
 	    "  -s PREFIX   the phones' number prefix (default +2547)\n"
 	    "  -r RECEIVER the short code (default 777)\n"
@@ -602,7 +635,7 @@ boxload_options(struct boxload_opts *o, int argc, char **argv)
 	o->prefix = "+2547";
 	o->receiver = "777";
 	o->text = "PRICE maize";
-	while ((ch = getopt(argc, argv, "p:n:w:t:Ds:r:T:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "p:n:w:t:S:Ds:r:T:vh")) != -1) {
 		switch (ch) {
 		case 'p':
 			o->port = (int)boxload_number(optarg, 1, 65535, &ok);
@@ -616,6 +649,9 @@ boxload_options(struct boxload_opts *o, int argc, char **argv)
 		case 't':
 			o->timeout = (double)boxload_number(optarg, 1, 3600,
 			    &ok);
+			break;
+		case 'S':
+			o->delay_ms = boxload_number(optarg, 0, 60000, &ok);
 			break;
 		case 'D':
 			o->dlr = 1;
@@ -678,6 +714,8 @@ boxload_free(struct boxload *bl)
 		event_free(bl->sigint_ev);
 	if (bl->sigterm_ev != NULL)
 		event_free(bl->sigterm_ev);
+	if (bl->start_ev != NULL)
+		event_free(bl->start_ev);
 	if (bl->base != NULL)
 		event_base_free(bl->base);
 	free(bl->mos);
@@ -711,7 +749,9 @@ main(int argc, char **argv)
 	bl.timeout_ev = evtimer_new(bl.base, boxload_timeout_cb, &bl);
 	bl.sigint_ev = evsignal_new(bl.base, SIGINT, boxload_signal_cb, &bl);
 	bl.sigterm_ev = evsignal_new(bl.base, SIGTERM, boxload_signal_cb, &bl);
+	bl.start_ev = evtimer_new(bl.base, boxload_start_cb, &bl);
 	if (bl.timeout_ev == NULL || bl.sigint_ev == NULL ||
+	    bl.start_ev == NULL ||
 	    bl.sigterm_ev == NULL || evsignal_add(bl.sigint_ev, NULL) == -1 ||
 	    evsignal_add(bl.sigterm_ev, NULL) == -1) {
 		fprintf(stderr, "boxload: cannot create events\n");

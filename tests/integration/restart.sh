@@ -29,7 +29,7 @@
 BATCH=300		# MOs in each phase
 INTERVAL=0.005		# seconds between MOs: the batch lasts about 1.5 s
 KILL_AT=100		# kill once this many MOs of the batch are stored
-MO_TEXT="PRICE maize"	# fakesmsc -z 5 appends digits to the sender and a
+MO_TEXT="echo PRICE maize"	# fakesmsc -z 5 appends digits to the sender and a
 			# random number to the text, so MOs are told apart
 P1=+2547200		# senders of phase 1
 P2=+2547300		# senders of phase 2

@@ -7,18 +7,19 @@
 . "$(dirname "$0")/lib.sh"
 
 # --- what marketbox answers ------------------------------------------------
-# The router is an echo until the command router lands: change the answers
-# here, in one place.
-SELL_TEXT="SELL maize"
+# These tests are about the message path, not the commands: they use the
+# echo plugin, which answers "ECHO text" with "You said: text".
+SELL_TEXT="echo SELL maize"
 SELL_REPLY="You said: SELL maize"
-UCS2_TEXT="你好"				# sent url-encoded as UTF-16BE
-UCS2_URLENC="%4F%60%59%7D"
+UCS2_TEXT="echo 你好"				# sent url-encoded as UTF-16BE
+UCS2_URLENC="%00e%00c%00h%00o%00%20%4F%60%59%7D"
 UCS2_REPLY="You said: 你好"
-LONG_TEXT="SELL maize 10 bags 3000 at Nakuru market, dry and clean, \
+LONG_BODY="SELL maize 10 bags 3000 at Nakuru market, dry and clean, \
 collected from the farm gate on Monday or delivered to the buyer by \
 lorry for a small fee, call after six in the evening please, thanks"
-LONG_REPLY="You said: $LONG_TEXT"
-BURST_TEXT="PRICE maize"
+LONG_TEXT="echo $LONG_BODY"
+LONG_REPLY="You said: $LONG_BODY"
+BURST_TEXT="echo PRICE maize"
 BURST_REPLY="You said: PRICE maize"
 BURST_N=200
 

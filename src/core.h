@@ -1,0 +1,102 @@
+/*
+ * core.h - what the router and the host side of the plugin interface
+ * share: the core's state, one user's record, and the context of one
+ * command.  Internal to router.c and host.c; plugins see none of it.
+ */
+#ifndef MARKETBOX_CORE_H
+#define MARKETBOX_CORE_H
+
+#include <stddef.h>
+
+#include "marketbox-plugin.h"
+#include "words.h"
+
+struct conf;
+struct lang_set;
+struct mo;
+struct outbox;
+struct plugin_set;
+struct store;
+struct catalogue;
+
+/* One person, as the users table has them. */
+struct user {
+	long long	 id;		/* 0: not in the table yet */
+	char		 msisdn[32];
+	char		*name;		/* NULL: not registered */
+	char		*market;	/* market code, or NULL */
+	char		*language;	/* language code, or NULL */
+	char		*role;		/* farmer, buyer, ... or "user" */
+	int		 opt_out;
+	long long	 trades;
+};
+
+/* The core's state, owned by the router. */
+struct core {
+	const struct conf	*conf;
+	struct store		*store;
+	struct outbox		*outbox;
+	struct lang_set		*langs;
+	struct plugin_set	*plugins;	/* may be NULL: no plugins */
+	struct catalogue	*catalogue;
+	const char		**currencies;	/* for words_split */
+	size_t			 ncurrencies;
+};
+
+/*
+ * One command being handled (or one timer running: mo and user are then
+ * NULL).  Strings handed to plugins that must live until the handler
+ * returns are kept in scratch.
+ */
+struct mb_ctx {
+	struct core		*core;
+	const struct mo		*mo;
+	long long		 inbox_id;
+	struct user		*user;
+	const struct words	*words;
+	size_t			 first;		/* the arguments start here */
+	const char		*lang;		/* replies in this language */
+	struct mb_plugin_ctx	*pctx;		/* the plugin being run */
+	int			 replied;	/* replies made so far */
+	char			*scratch[8];	/* strings lent to the plugin */
+	size_t			 nscratch;
+};
+
+extern const struct mb_host host_table;
+
+/* Lend a malloc'd string to the plugin until the context ends. */
+const char	*host_keep(struct mb_ctx *, char *);
+void		 host_ctx_clear(struct mb_ctx *);
+
+/* Reply or notify with a template, as the host functions do. */
+int		 host_reply(struct mb_ctx *, const char *tmpl,
+		    const struct mb_arg *, size_t nargs);
+int		 host_notify(struct mb_ctx *, const char *msisdn,
+		    const char *tmpl, const struct mb_arg *, size_t nargs);
+
+/* The roles bitmask (MB_ROLE_*) of a user. */
+unsigned	 host_roles(const struct core *, const struct user *);
+
+/* --- users (host.c) --- */
+int		 user_load(struct core *, const char *msisdn, struct user *);
+int		 user_save(struct core *, struct user *);
+void		 user_clear(struct user *);
+
+/*
+ * A phone number as typed, in international form (+254722000111) into
+ * out; -1 if it is not a phone number.
+ */
+int		 msisdn_normalise(const char *country_code, const char *typed,
+		    char *out, size_t outlen);
+
+/* --- the catalogue (host.c): words in any language to codes --- */
+struct catalogue *catalogue_new(const struct conf *);
+void		 catalogue_free(struct catalogue *);
+const char	*catalogue_commodity(const struct catalogue *, const char *word);
+const char	*catalogue_unit(const struct catalogue *, const char *word);
+const char	*catalogue_market(const struct catalogue *, const char *word);
+/* the commodity code closest to word (a typo), or NULL */
+const char	*catalogue_commodity_suggest(const struct catalogue *,
+		    const char *word);
+
+#endif

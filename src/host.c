@@ -1,0 +1,805 @@
+/*
+ * host.c - the core side of the plugin interface: the struct mb_host table
+ * plugins call, the users table, phone numbers, and the catalogue's words.
+ *
+ * Every function here runs inside the unit of work of the message (or
+ * timer) being handled, through the struct mb_ctx the router made for it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw.h"
+
+#include "conf.h"
+#include "core.h"
+#include "lang.h"
+#include "mo.h"
+#include "outbox.h"
+#include "plugin.h"
+#include "store.h"
+#include "words.h"
+
+/* --- the catalogue ------------------------------------------------------- */
+
+struct catalogue_entry {
+	char		*word;		/* normalised: words joined by ' ' */
+	const char	*code;		/* points into the conf */
+};
+
+struct catalogue_table {
+	struct catalogue_entry	*e;
+	size_t			 n;
+};
+
+struct catalogue {
+	struct catalogue_table	 commodities, units, markets;
+};
+
+/* The normalised form of a name: its words, joined by single spaces. */
+static char *
+catalogue_normal(const char *name)
+{
+	struct words	 w;
+	size_t		 i, len = 0;
+	char		*s;
+
+	if (words_split(name, NULL, 0, &w) == -1)
+		return NULL;
+	for (i = 0; i < w.n; i++)
+		len += strlen(w.word[i]) + 1;
+	if ((s = malloc(len + 1)) == NULL) {
+		words_free(&w);
+		return NULL;
+	}
+	s[0] = '\0';
+	for (i = 0; i < w.n; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, w.word[i]);
+	}
+	words_free(&w);
+	return s;
+}
+
+static int
+catalogue_add(struct catalogue_table *t, const char *name, const char *code)
+{
+	struct catalogue_entry	*e;
+	char			*word;
+
+	if ((word = catalogue_normal(name)) == NULL)
+		return -1;
+	if (word[0] == '\0') {
+		free(word);
+		return 0;
+	}
+	if ((e = realloc(t->e, (t->n + 1) * sizeof(*e))) == NULL) {
+		free(word);
+		return -1;
+	}
+	t->e = e;
+	e[t->n].word = word;
+	e[t->n].code = code;
+	t->n++;
+	return 0;
+}
+
+static int
+catalogue_add_all(struct catalogue_table *t, const char *code,
+    const struct conf_names *aliases, const char *name)
+{
+	size_t	 i;
+
+	if (catalogue_add(t, code, code) == -1 ||
+	    (name != NULL && catalogue_add(t, name, code) == -1))
+		return -1;
+	for (i = 0; i < aliases->count; i++)
+		if (catalogue_add(t, aliases->names[i], code) == -1)
+			return -1;
+	return 0;
+}
+
+struct catalogue *
+catalogue_new(const struct conf *c)
+{
+	struct catalogue	*cat;
+	size_t			 i;
+	int			 bad = 0;
+
+	if ((cat = calloc(1, sizeof(*cat))) == NULL)
+		return NULL;
+	for (i = 0; i < c->ncommodities; i++)
+		bad |= catalogue_add_all(&cat->commodities,
+		    c->commodities[i].code, &c->commodities[i].aliases, NULL);
+	for (i = 0; i < c->nunits; i++)
+		bad |= catalogue_add_all(&cat->units, c->units[i].code,
+		    &c->units[i].aliases, NULL);
+	for (i = 0; i < c->nmarkets; i++)
+		bad |= catalogue_add_all(&cat->markets, c->markets[i].code,
+		    &c->markets[i].aliases, c->markets[i].name);
+	if (bad) {
+		catalogue_free(cat);
+		return NULL;
+	}
+	return cat;
+}
+
+static void
+catalogue_table_free(struct catalogue_table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->e[i].word);
+	free(t->e);
+}
+
+void
+catalogue_free(struct catalogue *cat)
+{
+	if (cat == NULL)
+		return;
+	catalogue_table_free(&cat->commodities);
+	catalogue_table_free(&cat->units);
+	catalogue_table_free(&cat->markets);
+	free(cat);
+}
+
+static const char *
+catalogue_find(const struct catalogue_table *t, const char *word)
+{
+	char		*n;
+	const char	*code = NULL;
+	size_t		 i;
+
+	if (word == NULL || (n = catalogue_normal(word)) == NULL)
+		return NULL;
+	for (i = 0; i < t->n && code == NULL; i++)
+		if (strcmp(t->e[i].word, n) == 0)
+			code = t->e[i].code;
+	free(n);
+	return code;
+}
+
+const char *
+catalogue_commodity(const struct catalogue *cat, const char *word)
+{
+	return catalogue_find(&cat->commodities, word);
+}
+
+const char *
+catalogue_unit(const struct catalogue *cat, const char *word)
+{
+	return catalogue_find(&cat->units, word);
+}
+
+const char *
+catalogue_market(const struct catalogue *cat, const char *word)
+{
+	return catalogue_find(&cat->markets, word);
+}
+
+/*
+ * Typing on a keypad drops and swaps letters: a word within one edit of a
+ * name (two for names of six letters or more) suggests that commodity.
+ */
+const char *
+catalogue_commodity_suggest(const struct catalogue *cat, const char *word)
+{
+	const char	*best = NULL;
+	int		 bestd, d, max;
+	size_t		 i;
+
+	if (word == NULL || strlen(word) < 3)
+		return NULL;
+	max = strlen(word) >= 6 ? 2 : 1;
+	bestd = max + 1;
+	for (i = 0; i < cat->commodities.n; i++) {
+		d = words_distance(word, cat->commodities.e[i].word, max);
+		if (d < bestd) {
+			bestd = d;
+			best = cat->commodities.e[i].code;
+		}
+	}
+	return best;
+}
+
+/* --- phone numbers --------------------------------------------------------- */
+
+int
+msisdn_normalise(const char *country_code, const char *typed, char *out,
+    size_t outlen)
+{
+	char		 digits[24];
+	size_t		 n = 0;
+	int		 plus = 0;
+	const char	*p;
+
+	if (typed == NULL)
+		return -1;
+	for (p = typed; *p != '\0'; p++) {
+		if (*p == '+' && n == 0 && !plus)
+			plus = 1;
+		else if (isdigit((unsigned char)*p)) {
+			if (n + 1 >= sizeof(digits))
+				return -1;
+			digits[n++] = *p;
+		} else if (*p != ' ' && *p != '-' && *p != '.' && *p != '(' &&
+		    *p != ')')
+			return -1;
+	}
+	digits[n] = '\0';
+	if (!plus && n > 2 && digits[0] == '0' && digits[1] == '0') {
+		/* 00 international prefix */
+		memmove(digits, digits + 2, n - 1);
+		n -= 2;
+		plus = 1;
+	}
+	if (plus) {
+		if (n < 7 || n > 15)
+			return -1;
+		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
+	}
+	if (country_code != NULL && n >= 9 && digits[0] == '0' &&
+	    n - 1 + strlen(country_code) <= 15)
+		return snprintf(out, outlen, "+%s%s", country_code, digits + 1) <
+		    (int)outlen ? 0 : -1;
+	if (country_code != NULL && n > strlen(country_code) + 6 && n <= 15 &&
+	    strncmp(digits, country_code, strlen(country_code)) == 0)
+		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
+	if (country_code != NULL && n == 9 && digits[0] != '0')
+		return snprintf(out, outlen, "+%s%s", country_code, digits) <
+		    (int)outlen ? 0 : -1;
+	if (n >= 10 && n <= 15)
+		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
+	return -1;
+}
+
+/* --- users ---------------------------------------------------------------- */
+
+static const char user_sql_load[] =
+    "SELECT id, name, market, language, role, opt_out, trades"
+    " FROM users WHERE msisdn = ?1";
+static const char user_sql_insert[] =
+    "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
+    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+static const char user_sql_update[] =
+    "UPDATE users SET name = ?2, market = ?3, language = ?4, role = ?5,"
+    " opt_out = ?6, updated = ?7 WHERE id = ?1";
+static const char user_sql_trade[] =
+    "UPDATE users SET trades = trades + 1, updated = ?2 WHERE msisdn = ?1";
+static const char user_sql_name[] =
+    "SELECT name FROM users WHERE msisdn = ?1";
+static const char user_sql_language[] =
+    "SELECT language FROM users WHERE msisdn = ?1";
+
+static char *
+host_column_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char	*t = sqlite3_column_text(st, col);
+
+	return t != NULL ? strdup((const char *)t) : NULL;
+}
+
+void
+user_clear(struct user *u)
+{
+	free(u->name);
+	free(u->market);
+	free(u->language);
+	free(u->role);
+	memset(u, 0, sizeof(*u));
+}
+
+/* 1 found, 0 not in the table (u is a fresh record), -1 store failure. */
+int
+user_load(struct core *core, const char *msisdn, struct user *u)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->msisdn, sizeof(u->msisdn), "%s", msisdn);
+	if ((st = store_stmt(core->store, user_sql_load)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		u->id = sqlite3_column_int64(st, 0);
+		u->name = host_column_dup(st, 1);
+		u->market = host_column_dup(st, 2);
+		u->language = host_column_dup(st, 3);
+		u->role = host_column_dup(st, 4);
+		u->opt_out = sqlite3_column_int(st, 5);
+		u->trades = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		error(0, "users: %s", sqlite3_errmsg(store_db(core->store)));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+host_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s != NULL)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int
+user_save(struct core *core, struct user *u)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	st = store_stmt(core->store, u->id ? user_sql_update : user_sql_insert);
+	if (st == NULL)
+		return -1;
+	if (u->id)
+		sqlite3_bind_int64(st, 1, u->id);
+	else
+		sqlite3_bind_text(st, 1, u->msisdn, -1, SQLITE_STATIC);
+	host_bind_text(st, 2, u->name);
+	host_bind_text(st, 3, u->market);
+	host_bind_text(st, 4, u->language);
+	sqlite3_bind_text(st, 5, u->role ? u->role : "user", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, u->opt_out);
+	sqlite3_bind_int64(st, 7, (long long)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error(0, "users: cannot save %s: %s", u->msisdn,
+		    sqlite3_errmsg(store_db(core->store)));
+		return -1;
+	}
+	if (!u->id)
+		u->id = sqlite3_last_insert_rowid(store_db(core->store));
+	return 0;
+}
+
+unsigned
+host_roles(const struct core *core, const struct user *u)
+{
+	unsigned	 r = 0;
+	size_t		 i;
+
+	if (u == NULL)
+		return 0;
+	for (i = 0; i < core->conf->admins.count; i++)
+		if (strcmp(core->conf->admins.names[i], u->msisdn) == 0)
+			r |= MB_ROLE_ANY;
+	if (u->name == NULL)
+		return r;
+	r |= MB_ROLE_FARMER | MB_ROLE_BUYER;
+	if (u->role == NULL)
+		return r;
+	if (strcmp(u->role, "transporter") == 0)
+		r |= MB_ROLE_TRANSPORTER;
+	else if (strcmp(u->role, "agent") == 0)
+		r |= MB_ROLE_AGENT;
+	else if (strcmp(u->role, "admin") == 0)
+		r |= MB_ROLE_ANY;
+	return r;
+}
+
+/* --- contexts ------------------------------------------------------------- */
+
+const char *
+host_keep(struct mb_ctx *ctx, char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (ctx->nscratch == sizeof(ctx->scratch) / sizeof(ctx->scratch[0])) {
+		/* Full: the oldest goes; plugins copy what they keep. */
+		free(ctx->scratch[0]);
+		memmove(ctx->scratch, ctx->scratch + 1,
+		    (ctx->nscratch - 1) * sizeof(ctx->scratch[0]));
+		ctx->nscratch--;
+	}
+	ctx->scratch[ctx->nscratch++] = s;
+	return s;
+}
+
+void
+host_ctx_clear(struct mb_ctx *ctx)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->nscratch; i++)
+		free(ctx->scratch[i]);
+	ctx->nscratch = 0;
+}
+
+/* The template's text in lang, rendered; NULL (logged) if it is missing. */
+static char *
+host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	const char	*t = lang_template(ctx->core->langs, lang, tmpl);
+
+	if (t == NULL) {
+		error(0, "router: no template '%s' in any language", tmpl);
+		t = lang_template(ctx->core->langs, lang, "error");
+		if (t == NULL)
+			return NULL;
+	}
+	return lang_render(t, args, nargs);
+}
+
+int
+host_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	char	*text;
+	int	 rc;
+
+	if (ctx->mo == NULL) {
+		error(0, "router: a reply with no message to answer (%s)",
+		    tmpl);
+		return -1;
+	}
+	if ((text = host_render(ctx, ctx->lang, tmpl, args, nargs)) == NULL)
+		return -1;
+	rc = outbox_reply(ctx->core->outbox, ctx->mo, ctx->inbox_id, text);
+	free(text);
+	if (rc == 0)
+		ctx->replied++;
+	return rc;
+}
+
+int
+host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	sqlite3_stmt	*st;
+	char		*lang = NULL, *text;
+	int		 rc;
+
+	if (msisdn == NULL || msisdn[0] == '\0')
+		return -1;
+	if ((st = store_stmt(ctx->core->store, user_sql_language)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		lang = host_column_dup(st, 0);
+	sqlite3_reset(st);
+	text = host_render(ctx, lang ? lang : lang_default(ctx->core->langs),
+	    tmpl, args, nargs);
+	free(lang);
+	if (text == NULL)
+		return -1;
+	rc = outbox_notify(ctx->core->outbox, ctx->inbox_id, msisdn, text);
+	free(text);
+	return rc;
+}
+
+/* --- the table's functions ------------------------------------------------ */
+
+static const char *
+h_sender(struct mb_ctx *ctx)
+{
+	return ctx->user ? ctx->user->msisdn : NULL;
+}
+
+static const char *
+h_sender_name(struct mb_ctx *ctx)
+{
+	return ctx->user ? ctx->user->name : NULL;
+}
+
+static const char *
+h_sender_market(struct mb_ctx *ctx)
+{
+	return ctx->user ? ctx->user->market : NULL;
+}
+
+static const char *
+h_sender_language(struct mb_ctx *ctx)
+{
+	return ctx->lang;
+}
+
+static unsigned
+h_sender_roles(struct mb_ctx *ctx)
+{
+	return host_roles(ctx->core, ctx->user);
+}
+
+static int
+h_sender_registered(struct mb_ctx *ctx)
+{
+	return ctx->user != NULL && ctx->user->name != NULL;
+}
+
+static size_t
+h_argc(struct mb_ctx *ctx)
+{
+	return ctx->words && ctx->words->n > ctx->first ?
+	    ctx->words->n - ctx->first : 0;
+}
+
+static const char *
+h_arg(struct mb_ctx *ctx, size_t i)
+{
+	if (i >= h_argc(ctx))
+		return NULL;
+	return ctx->words->word[ctx->first + i];
+}
+
+static const char *
+h_rest(struct mb_ctx *ctx, size_t i)
+{
+	if (ctx->words == NULL)
+		return "";
+	return words_rest(ctx->words, ctx->first + i);
+}
+
+static int
+h_arg_number(struct mb_ctx *ctx, size_t i, long long min, long long max,
+    long long *out)
+{
+	const char	*a = h_arg(ctx, i);
+
+	return a != NULL && words_number(a, min, max, out);
+}
+
+static int
+h_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	return host_reply(ctx, tmpl, args, nargs);
+}
+
+static int
+h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return host_notify(ctx, msisdn, tmpl, args, nargs);
+}
+
+static sqlite3 *
+h_db(struct mb_ctx *ctx)
+{
+	return store_db(ctx->core->store);
+}
+
+static sqlite3_stmt *
+h_stmt(struct mb_ctx *ctx, const char *sql)
+{
+	return store_stmt(ctx->core->store, sql);
+}
+
+static long long
+h_ref_next(struct mb_ctx *ctx, const char *kind)
+{
+	static const char sql[] =
+	    "INSERT INTO refs(kind, created) VALUES (?1, ?2)";
+	sqlite3_stmt	*st = store_stmt(ctx->core->store, sql);
+	int		 rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind ? kind : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return sqlite3_last_insert_rowid(store_db(ctx->core->store));
+}
+
+static const char *
+h_commodity(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_commodity(ctx->core->catalogue, word);
+}
+
+static const char *
+h_commodity_unit(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_commodity *k = conf_commodity_find(ctx->core->conf,
+	    code);
+
+	return k ? k->unit : NULL;
+}
+
+static const char *
+h_unit(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_unit(ctx->core->catalogue, word);
+}
+
+static const char *
+h_market(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_market(ctx->core->catalogue, word);
+}
+
+static const char *
+h_market_name(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_market *m = conf_market_find(ctx->core->conf, code);
+
+	return m ? m->name : NULL;
+}
+
+static const char *
+h_market_region(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_market *m = conf_market_find(ctx->core->conf, code);
+
+	return m ? m->region : NULL;
+}
+
+static const char *
+h_commodity_suggest(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_commodity_suggest(ctx->core->catalogue, word);
+}
+
+static const char *
+h_currency(struct mb_ctx *ctx)
+{
+	return ctx->core->conf->currency;
+}
+
+static long long
+h_now(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return (long long)time(NULL);
+}
+
+static void h_log(struct mb_ctx *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+h_log(struct mb_ctx *ctx, int level, const char *fmt, ...)
+{
+	char	 buf[1024];
+	va_list	 ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	switch (level) {
+	case MB_LOG_DEBUG:
+		debug("mb.plugin", 0, "%s", buf);
+		break;
+	case MB_LOG_INFO:
+		info(0, "%s", buf);
+		break;
+	case MB_LOG_WARNING:
+		warning(0, "%s", buf);
+		break;
+	default:
+		error(0, "%s", buf);
+		break;
+	}
+}
+
+static const char *
+h_conf(struct mb_plugin_ctx *pctx, const char *key)
+{
+	return plugin_conf_value(pctx, key);
+}
+
+static void *
+h_state(struct mb_plugin_ctx *pctx)
+{
+	return plugin_state(pctx);
+}
+
+static void
+h_set_state(struct mb_plugin_ctx *pctx, void *state)
+{
+	plugin_set_state(pctx, state);
+}
+
+static struct mb_ctx *
+h_timer_ctx(struct mb_plugin_ctx *pctx)
+{
+	/* The context of the timer running now: see router_run_timer. */
+	return plugin_timer_ctx(pctx);
+}
+
+static void *
+h_plugin_state(struct mb_ctx *ctx)
+{
+	return ctx->pctx ? plugin_state(ctx->pctx) : NULL;
+}
+
+static const char *
+h_user_name(struct mb_ctx *ctx, const char *msisdn)
+{
+	sqlite3_stmt	*st;
+	char		*name = NULL;
+
+	if (msisdn == NULL ||
+	    (st = store_stmt(ctx->core->store, user_sql_name)) == NULL)
+		return NULL;
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		name = host_column_dup(st, 0);
+	sqlite3_reset(st);
+	return host_keep(ctx, name);
+}
+
+static int
+h_user_trade(struct mb_ctx *ctx, const char *msisdn)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (msisdn == NULL ||
+	    (st = store_stmt(ctx->core->store, user_sql_trade)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (long long)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *
+h_msisdn(struct mb_ctx *ctx, const char *typed)
+{
+	char	 buf[32];
+
+	if (msisdn_normalise(ctx->core->conf->country_code, typed, buf,
+	    sizeof(buf)) == -1)
+		return NULL;
+	return host_keep(ctx, strdup(buf));
+}
+
+const struct mb_host host_table = {
+	.abi = MB_PLUGIN_ABI,
+	.size = sizeof(struct mb_host),
+	.sender = h_sender,
+	.sender_name = h_sender_name,
+	.sender_market = h_sender_market,
+	.sender_language = h_sender_language,
+	.sender_roles = h_sender_roles,
+	.sender_registered = h_sender_registered,
+	.argc = h_argc,
+	.arg = h_arg,
+	.rest = h_rest,
+	.arg_number = h_arg_number,
+	.reply = h_reply,
+	.notify = h_notify,
+	.db = h_db,
+	.stmt = h_stmt,
+	.ref_next = h_ref_next,
+	.commodity = h_commodity,
+	.commodity_unit = h_commodity_unit,
+	.unit = h_unit,
+	.market = h_market,
+	.market_name = h_market_name,
+	.market_region = h_market_region,
+	.commodity_suggest = h_commodity_suggest,
+	.currency = h_currency,
+	.now = h_now,
+	.log = h_log,
+	.conf = h_conf,
+	.state = h_state,
+	.set_state = h_set_state,
+	.timer_ctx = h_timer_ctx,
+	.plugin_state = h_plugin_state,
+	.user_name = h_user_name,
+	.user_trade = h_user_trade,
+	.msisdn = h_msisdn,
+};

@@ -1,0 +1,886 @@
+/*
+ * plugin_mock.c - a marketbox host without the daemon, for plugin unit
+ * tests: the whole struct mb_host table over a fake context.  See
+ * plugin_mock.h for what it offers and how a test uses it.
+ *
+ * It behaves as the daemon's host does where a plugin can tell: words
+ * come from words.c, strings it returns live until the handler returns,
+ * reply() outside a message fails, timer_ctx() is NULL outside a timer,
+ * log() takes a NULL context (init, fini).  It differs where a test wants
+ * to look: replies and notices are captured, not rendered or queued.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "marketbox-plugin.h"
+#include "words.h"
+
+#include "plugin_mock.h"
+
+#define MOCK_MAX_CONF		32
+#define MOCK_MAX_SCRATCH	32
+
+struct mb_ctx {
+	struct mock		*m;
+};
+
+struct mb_plugin_ctx {
+	struct mock		*m;
+};
+
+struct mock_stmt {
+	const char		*sql;
+	sqlite3_stmt		*st;
+};
+
+struct mock {
+	const struct mb_plugin	*p;
+	struct mb_ctx		 ctx;
+	struct mb_plugin_ctx	 pctx;
+	sqlite3			*db;
+	struct mock_stmt	*stmts;
+	size_t			 nstmts;
+	char			*keys[MOCK_MAX_CONF];
+	char			*values[MOCK_MAX_CONF];
+	size_t			 nconf;
+	void			*state;
+	int			 inited;
+	/* the sender */
+	char			*msisdn, *name, *market, *language;
+	unsigned		 roles;
+	long long		 now;
+	long long		 ref;
+	/* the message being handled, or the timer running */
+	int			 in_handler, in_timer;
+	int			 fail_sends;	/* reply, notify fail */
+	int			 replies;	/* by the running handler */
+	struct words		 words;
+	size_t			 first;
+	char			*scratch[MOCK_MAX_SCRATCH];
+	size_t			 nscratch;
+	/* what the plugin did */
+	struct mock_msg		*sent;
+	size_t			 nsent;
+	char			**logs;
+	size_t			 nlogs;
+};
+
+/* The mock log() with a NULL context reaches (tests run one at a time). */
+static struct mock	*mock_current;
+
+/* --- the tiny catalogue ---------------------------------------------------- */
+
+struct mock_entry {
+	const char	*code;
+	const char	*words[4];	/* besides the code */
+	const char	*extra1;	/* commodity: unit; market: name */
+	const char	*extra2;	/* market: region */
+};
+
+static const struct mock_entry mock_commodities[] = {
+	{ "maize", { "mahindi", "mais", NULL }, "bag", NULL },
+	{ "beans", { "maharagwe", NULL }, "kg", NULL },
+};
+static const struct mock_entry mock_units[] = {
+	{ "bag", { "bags", "gunia", NULL }, NULL, NULL },
+	{ "kg", { "kilo", "kilos", NULL }, NULL, NULL },
+};
+static const struct mock_entry mock_markets[] = {
+	{ "nakuru", { "nakuru", NULL }, "Nakuru", "Rift Valley" },
+	{ "mombasa", { "mombasa", "msa", NULL }, "Mombasa", "Coast" },
+};
+static const struct {
+	const char	*msisdn, *name;
+} mock_users[] = {
+	{ "+254700000001", "Wanjiru" },
+	{ "+254700000002", "Otieno" },
+};
+static const char * const mock_currencies[] = { "kes", "ksh" };
+
+#define MOCK_N(a)	(sizeof(a) / sizeof((a)[0]))
+
+static char *
+mock_strdup(const char *s)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	d = strdup(s);
+	cr_assert_not_null(d, "mock: out of memory");
+	return d;
+}
+
+/* Lend s to the plugin until the handler (or timer) returns. */
+static const char *
+mock_keep(struct mock *m, char *s)
+{
+	if (s == NULL)
+		return NULL;
+	cr_assert_lt(m->nscratch, MOCK_MAX_SCRATCH,
+	    "mock: more than %d strings lent in one handler",
+	    MOCK_MAX_SCRATCH);
+	m->scratch[m->nscratch++] = s;
+	return s;
+}
+
+static void
+mock_scratch_clear(struct mock *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nscratch; i++)
+		free(m->scratch[i]);
+	m->nscratch = 0;
+}
+
+static const struct mock_entry *
+mock_lookup(const struct mock_entry *t, size_t n, const char *word,
+    int by_name)
+{
+	size_t	 i, j;
+
+	if (word == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(t[i].code, word) == 0 ||
+		    (by_name && t[i].extra1 && strcasecmp(t[i].extra1, word) == 0))
+			return &t[i];
+		for (j = 0; j < MOCK_N(t[i].words) && t[i].words[j]; j++)
+			if (strcasecmp(t[i].words[j], word) == 0)
+				return &t[i];
+	}
+	return NULL;
+}
+
+/* --- the host table ---------------------------------------------------------- */
+
+static const char *
+mock_h_sender(struct mb_ctx *ctx)
+{
+	return ctx->m->in_handler ? ctx->m->msisdn : NULL;
+}
+
+static const char *
+mock_h_sender_name(struct mb_ctx *ctx)
+{
+	return ctx->m->in_handler ? ctx->m->name : NULL;
+}
+
+static const char *
+mock_h_sender_market(struct mb_ctx *ctx)
+{
+	return ctx->m->in_handler ? ctx->m->market : NULL;
+}
+
+/* In a timer, the default language (en), as in the daemon. */
+static const char *
+mock_h_sender_language(struct mb_ctx *ctx)
+{
+	return ctx->m->in_handler ? ctx->m->language : "en";
+}
+
+static unsigned
+mock_h_sender_roles(struct mb_ctx *ctx)
+{
+	return ctx->m->in_handler ? ctx->m->roles : 0;
+}
+
+static int
+mock_h_sender_registered(struct mb_ctx *ctx)
+{
+	return ctx->m->in_handler && ctx->m->name != NULL;
+}
+
+static size_t
+mock_h_argc(struct mb_ctx *ctx)
+{
+	struct mock	*m = ctx->m;
+
+	return m->in_handler && m->words.n > m->first ?
+	    m->words.n - m->first : 0;
+}
+
+static const char *
+mock_h_arg(struct mb_ctx *ctx, size_t i)
+{
+	if (i >= mock_h_argc(ctx))
+		return NULL;
+	return ctx->m->words.word[ctx->m->first + i];
+}
+
+static const char *
+mock_h_rest(struct mb_ctx *ctx, size_t i)
+{
+	if (!ctx->m->in_handler)
+		return "";
+	return words_rest(&ctx->m->words, ctx->m->first + i);
+}
+
+static int
+mock_h_arg_number(struct mb_ctx *ctx, size_t i, long long min, long long max,
+    long long *out)
+{
+	const char	*a = mock_h_arg(ctx, i);
+
+	return a != NULL && words_number(a, min, max, out);
+}
+
+static void
+mock_capture(struct mock *m, const char *to, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	struct mock_msg	*msg;
+	size_t		 i;
+
+	cr_assert(tmpl != NULL && tmpl[0] != '\0',
+	    "plugin %s: a reply or notice without a template", m->p->name);
+	cr_assert(nargs == 0 || args != NULL,
+	    "plugin %s: %zu args but no array (template %s)", m->p->name,
+	    nargs, tmpl);
+	msg = realloc(m->sent, (m->nsent + 1) * sizeof(*msg));
+	cr_assert_not_null(msg, "mock: out of memory");
+	m->sent = msg;
+	msg = &m->sent[m->nsent++];
+	memset(msg, 0, sizeof(*msg));
+	msg->to = mock_strdup(to);
+	msg->tmpl = mock_strdup(tmpl);
+	msg->nargs = nargs;
+	msg->names = calloc(nargs + 1, sizeof(char *));
+	msg->values = calloc(nargs + 1, sizeof(char *));
+	cr_assert(msg->names != NULL && msg->values != NULL);
+	for (i = 0; i < nargs; i++) {
+		cr_assert(args[i].name != NULL && args[i].name[0] != '\0',
+		    "plugin %s: arg %zu of template %s has no name",
+		    m->p->name, i, tmpl);
+		msg->names[i] = mock_strdup(args[i].name);
+		msg->values[i] = mock_strdup(args[i].value ? args[i].value :
+		    "");
+	}
+}
+
+static int
+mock_h_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	/* As in the daemon: a timer has no one to reply to. */
+	if (!ctx->m->in_handler || ctx->m->fail_sends)
+		return -1;
+	mock_capture(ctx->m, NULL, tmpl, args, nargs);
+	ctx->m->replies++;
+	return 0;
+}
+
+static int
+mock_h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	if (msisdn == NULL || msisdn[0] == '\0' || ctx->m->fail_sends)
+		return -1;
+	mock_capture(ctx->m, msisdn, tmpl, args, nargs);
+	return 0;
+}
+
+static sqlite3 *
+mock_h_db(struct mb_ctx *ctx)
+{
+	return ctx->m->db;
+}
+
+static sqlite3_stmt *
+mock_h_stmt(struct mb_ctx *ctx, const char *sql)
+{
+	struct mock		*m = ctx->m;
+	struct mock_stmt	*n;
+	sqlite3_stmt		*st;
+	size_t			 i;
+
+	for (i = 0; i < m->nstmts; i++)
+		if (m->stmts[i].sql == sql) {
+			sqlite3_reset(m->stmts[i].st);
+			sqlite3_clear_bindings(m->stmts[i].st);
+			return m->stmts[i].st;
+		}
+	if (sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mock: plugin %s: cannot prepare %s: %s\n",
+		    m->p->name, sql, sqlite3_errmsg(m->db));
+		return NULL;
+	}
+	n = realloc(m->stmts, (m->nstmts + 1) * sizeof(*n));
+	cr_assert_not_null(n, "mock: out of memory");
+	m->stmts = n;
+	m->stmts[m->nstmts].sql = sql;
+	m->stmts[m->nstmts].st = st;
+	m->nstmts++;
+	return st;
+}
+
+static long long
+mock_h_ref_next(struct mb_ctx *ctx, const char *kind)
+{
+	(void)kind;
+	return ++ctx->m->ref;
+}
+
+static const char *
+mock_h_commodity(struct mb_ctx *ctx, const char *word)
+{
+	const struct mock_entry	*e = mock_lookup(mock_commodities,
+	    MOCK_N(mock_commodities), word, 0);
+
+	(void)ctx;
+	return e ? e->code : NULL;
+}
+
+static const char *
+mock_h_commodity_unit(struct mb_ctx *ctx, const char *code)
+{
+	size_t	 i;
+
+	(void)ctx;
+	for (i = 0; code != NULL && i < MOCK_N(mock_commodities); i++)
+		if (strcmp(mock_commodities[i].code, code) == 0)
+			return mock_commodities[i].extra1;
+	return NULL;
+}
+
+static const char *
+mock_h_unit(struct mb_ctx *ctx, const char *word)
+{
+	const struct mock_entry	*e = mock_lookup(mock_units,
+	    MOCK_N(mock_units), word, 0);
+
+	(void)ctx;
+	return e ? e->code : NULL;
+}
+
+static const char *
+mock_h_market(struct mb_ctx *ctx, const char *word)
+{
+	const struct mock_entry	*e = mock_lookup(mock_markets,
+	    MOCK_N(mock_markets), word, 1);
+
+	(void)ctx;
+	return e ? e->code : NULL;
+}
+
+static const struct mock_entry *
+mock_market_code(const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < MOCK_N(mock_markets); i++)
+		if (strcmp(mock_markets[i].code, code) == 0)
+			return &mock_markets[i];
+	return NULL;
+}
+
+static const char *
+mock_h_market_name(struct mb_ctx *ctx, const char *code)
+{
+	const struct mock_entry	*e = mock_market_code(code);
+
+	(void)ctx;
+	return e ? e->extra1 : NULL;
+}
+
+static const char *
+mock_h_market_region(struct mb_ctx *ctx, const char *code)
+{
+	const struct mock_entry	*e = mock_market_code(code);
+
+	(void)ctx;
+	return e ? e->extra2 : NULL;
+}
+
+/* As the daemon: one edit away (two for words of six letters or more). */
+static const char *
+mock_h_commodity_suggest(struct mb_ctx *ctx, const char *word)
+{
+	const char	*best = NULL;
+	int		 bestd, d, max;
+	size_t		 i, j;
+
+	(void)ctx;
+	if (word == NULL || strlen(word) < 3)
+		return NULL;
+	max = strlen(word) >= 6 ? 2 : 1;
+	bestd = max + 1;
+	for (i = 0; i < MOCK_N(mock_commodities); i++) {
+		const struct mock_entry *e = &mock_commodities[i];
+
+		d = words_distance(word, e->code, max);
+		for (j = 0; j < MOCK_N(e->words) && e->words[j]; j++) {
+			int	 dj = words_distance(word, e->words[j], max);
+
+			if (dj < d)
+				d = dj;
+		}
+		if (d < bestd) {
+			bestd = d;
+			best = e->code;
+		}
+	}
+	return best;
+}
+
+static const char *
+mock_h_currency(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return "KES";
+}
+
+static long long
+mock_h_now(struct mb_ctx *ctx)
+{
+	struct mock	*m = ctx != NULL ? ctx->m : mock_current;
+
+	cr_assert_not_null(m, "mock: now() with no context and no mock");
+	return m->now;
+}
+
+static void mock_h_log(struct mb_ctx *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+mock_h_log(struct mb_ctx *ctx, int level, const char *fmt, ...)
+{
+	struct mock	*m = ctx != NULL ? ctx->m : mock_current;
+	char		 buf[1024], **n;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf + 2, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	buf[0] = level >= MB_LOG_DEBUG && level <= MB_LOG_ERROR ?
+	    (char)('0' + level) : '?';
+	buf[1] = ' ';
+	cr_assert_not_null(m, "mock: log() with no context and no mock");
+	fprintf(stderr, "mock: plugin %s: %s\n", m->p->name, buf);
+	n = realloc(m->logs, (m->nlogs + 1) * sizeof(*n));
+	cr_assert_not_null(n, "mock: out of memory");
+	m->logs = n;
+	m->logs[m->nlogs++] = mock_strdup(buf);
+}
+
+static const char *
+mock_h_conf(struct mb_plugin_ctx *pctx, const char *key)
+{
+	struct mock	*m = pctx->m;
+	size_t		 i;
+
+	for (i = 0; key != NULL && i < m->nconf; i++)
+		if (strcmp(m->keys[i], key) == 0)
+			return m->values[i];
+	return NULL;
+}
+
+static void *
+mock_h_state(struct mb_plugin_ctx *pctx)
+{
+	return pctx->m->state;
+}
+
+static void
+mock_h_set_state(struct mb_plugin_ctx *pctx, void *state)
+{
+	pctx->m->state = state;
+}
+
+static struct mb_ctx *
+mock_h_timer_ctx(struct mb_plugin_ctx *pctx)
+{
+	return pctx->m->in_timer ? &pctx->m->ctx : NULL;
+}
+
+static void *
+mock_h_plugin_state(struct mb_ctx *ctx)
+{
+	return ctx->m->state;
+}
+
+static const char *
+mock_h_user_name(struct mb_ctx *ctx, const char *msisdn)
+{
+	size_t	 i;
+
+	(void)ctx;
+	for (i = 0; msisdn != NULL && i < MOCK_N(mock_users); i++)
+		if (strcmp(mock_users[i].msisdn, msisdn) == 0)
+			return mock_users[i].name;
+	return NULL;
+}
+
+static int
+mock_h_user_trade(struct mb_ctx *ctx, const char *msisdn)
+{
+	(void)ctx;
+	return msisdn != NULL ? 0 : -1;
+}
+
+/* Kenyan numbers, as the daemon with country-code = 254. */
+static const char *
+mock_h_msisdn(struct mb_ctx *ctx, const char *typed)
+{
+	char		 digits[24], out[32];
+	size_t		 n = 0;
+	int		 plus = 0;
+	const char	*p;
+
+	if (typed == NULL)
+		return NULL;
+	for (p = typed; *p != '\0'; p++) {
+		if (*p == '+' && n == 0 && !plus)
+			plus = 1;
+		else if (isdigit((unsigned char)*p) && n + 1 < sizeof(digits))
+			digits[n++] = *p;
+		else if (*p != ' ' && *p != '-')
+			return NULL;
+	}
+	digits[n] = '\0';
+	if (plus && n >= 7 && n <= 15)
+		snprintf(out, sizeof(out), "+%s", digits);
+	else if (!plus && n == 10 && digits[0] == '0')
+		snprintf(out, sizeof(out), "+254%s", digits + 1);
+	else if (!plus && n == 12 && strncmp(digits, "254", 3) == 0)
+		snprintf(out, sizeof(out), "+%s", digits);
+	else
+		return NULL;
+	return mock_keep(ctx->m, mock_strdup(out));
+}
+
+static const struct mb_host mock_table = {
+	.abi = MB_PLUGIN_ABI,
+	.size = sizeof(struct mb_host),
+	.sender = mock_h_sender,
+	.sender_name = mock_h_sender_name,
+	.sender_market = mock_h_sender_market,
+	.sender_language = mock_h_sender_language,
+	.sender_roles = mock_h_sender_roles,
+	.sender_registered = mock_h_sender_registered,
+	.argc = mock_h_argc,
+	.arg = mock_h_arg,
+	.rest = mock_h_rest,
+	.arg_number = mock_h_arg_number,
+	.reply = mock_h_reply,
+	.notify = mock_h_notify,
+	.db = mock_h_db,
+	.stmt = mock_h_stmt,
+	.ref_next = mock_h_ref_next,
+	.commodity = mock_h_commodity,
+	.commodity_unit = mock_h_commodity_unit,
+	.unit = mock_h_unit,
+	.market = mock_h_market,
+	.market_name = mock_h_market_name,
+	.market_region = mock_h_market_region,
+	.commodity_suggest = mock_h_commodity_suggest,
+	.currency = mock_h_currency,
+	.now = mock_h_now,
+	.log = mock_h_log,
+	.conf = mock_h_conf,
+	.state = mock_h_state,
+	.set_state = mock_h_set_state,
+	.timer_ctx = mock_h_timer_ctx,
+	.plugin_state = mock_h_plugin_state,
+	.user_name = mock_h_user_name,
+	.user_trade = mock_h_user_trade,
+	.msisdn = mock_h_msisdn,
+};
+
+const struct mb_host *
+mock_host(void)
+{
+	return &mock_table;
+}
+
+/* --- the mock's own functions ------------------------------------------------ */
+
+struct mock *
+mock_new(const struct mb_plugin *p)
+{
+	struct mock	*m;
+	char		*err = NULL;
+	size_t		 i;
+
+	cr_assert_not_null(p);
+	cr_assert_eq(p->abi, MB_PLUGIN_ABI, "plugin ABI %u, host %d", p->abi,
+	    MB_PLUGIN_ABI);
+	cr_assert_eq(p->size, sizeof(struct mb_plugin),
+	    "descriptor size %zu, host %zu", p->size, sizeof(struct mb_plugin));
+	cr_assert(p->name != NULL && p->name[0] != '\0', "plugin without name");
+	for (i = 0; i < p->ncommands; i++) {
+		cr_assert_not_null(p->commands[i].id);
+		cr_assert_not_null(p->commands[i].handler,
+		    "command %s has no handler", p->commands[i].id);
+		cr_assert(p->commands[i].usage == NULL ||
+		    p->commands[i].usage[0] != '\0',
+		    "command %s has an empty usage template name",
+		    p->commands[i].id);
+	}
+	m = calloc(1, sizeof(*m));
+	cr_assert_not_null(m);
+	m->p = p;
+	m->ctx.m = m;
+	m->pctx.m = m;
+	m->now = 1700000000;
+	mock_current = m;
+	mock_sender(m, "+254700000001", "Wanjiru", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	cr_assert_eq(sqlite3_open(":memory:", &m->db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(m->db, "PRAGMA foreign_keys = ON", NULL,
+	    NULL, NULL), SQLITE_OK);
+	for (i = 0; i < p->nmigrations; i++) {
+		cr_assert_eq(p->migrations[i].version, (int)i + 1,
+		    "migration %zu has version %d", i, p->migrations[i].version);
+		if (sqlite3_exec(m->db, p->migrations[i].sql, NULL, NULL,
+		    &err) != SQLITE_OK)
+			cr_assert_fail("plugin %s: migration %d: %s", p->name,
+			    p->migrations[i].version, err ? err : "?");
+	}
+	return m;
+}
+
+void
+mock_clear(struct mock *m)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < m->nsent; i++) {
+		for (j = 0; j < m->sent[i].nargs; j++) {
+			free(m->sent[i].names[j]);
+			free(m->sent[i].values[j]);
+		}
+		free(m->sent[i].names);
+		free(m->sent[i].values);
+		free(m->sent[i].to);
+		free(m->sent[i].tmpl);
+	}
+	free(m->sent);
+	m->sent = NULL;
+	m->nsent = 0;
+}
+
+void
+mock_free(struct mock *m)
+{
+	size_t	 i;
+
+	if (m == NULL)
+		return;
+	mock_current = m;
+	if (m->inited && m->p->fini != NULL)
+		m->p->fini(&m->pctx, &mock_table);
+	mock_clear(m);
+	for (i = 0; i < m->nlogs; i++)
+		free(m->logs[i]);
+	free(m->logs);
+	for (i = 0; i < m->nconf; i++) {
+		free(m->keys[i]);
+		free(m->values[i]);
+	}
+	for (i = 0; i < m->nstmts; i++)
+		sqlite3_finalize(m->stmts[i].st);
+	free(m->stmts);
+	sqlite3_close(m->db);
+	mock_scratch_clear(m);
+	words_free(&m->words);
+	free(m->msisdn);
+	free(m->name);
+	free(m->market);
+	free(m->language);
+	if (mock_current == m)
+		mock_current = NULL;
+	free(m);
+}
+
+void
+mock_conf(struct mock *m, const char *key, const char *value)
+{
+	size_t	 i;
+	int	 declared = 0;
+
+	for (i = 0; i < m->p->nconf_keys; i++)
+		declared |= strcmp(m->p->conf_keys[i], key) == 0;
+	cr_assert(declared, "plugin %s does not declare conf key '%s'",
+	    m->p->name, key);
+	cr_assert_lt(m->nconf, MOCK_MAX_CONF);
+	m->keys[m->nconf] = mock_strdup(key);
+	m->values[m->nconf] = mock_strdup(value);
+	m->nconf++;
+}
+
+int
+mock_init(struct mock *m)
+{
+	int	 rc = MB_OK;
+
+	mock_current = m;
+	if (m->p->init != NULL)
+		rc = m->p->init(&m->pctx, &mock_table);
+	m->inited = rc == MB_OK;
+	return rc;
+}
+
+void
+mock_sender(struct mock *m, const char *msisdn, const char *name,
+    const char *market, const char *language, unsigned roles)
+{
+	free(m->msisdn);
+	free(m->name);
+	free(m->market);
+	free(m->language);
+	m->msisdn = mock_strdup(msisdn);
+	m->name = mock_strdup(name);
+	m->market = mock_strdup(market);
+	m->language = mock_strdup(language ? language : "en");
+	m->roles = roles;
+}
+
+void
+mock_fail_sends(struct mock *m, int on)
+{
+	m->fail_sends = on;
+}
+
+void
+mock_set_now(struct mock *m, long long now)
+{
+	m->now = now;
+}
+
+int
+mock_command(struct mock *m, const char *text)
+{
+	const struct mb_command	*cmd = NULL;
+	char			 id[64];
+	size_t			 i;
+	int			 rc;
+
+	mock_current = m;
+	words_free(&m->words);
+	cr_assert_eq(words_split(text, mock_currencies,
+	    MOCK_N(mock_currencies), &m->words), 0);
+	if (m->words.n == 0)
+		return -100;
+	snprintf(id, sizeof(id), "%s", m->words.word[0]);
+	for (i = 0; id[i] != '\0'; i++)
+		id[i] = (char)toupper((unsigned char)id[i]);
+	for (i = 0; i < m->p->ncommands && cmd == NULL; i++)
+		if (strcmp(m->p->commands[i].id, id) == 0)
+			cmd = &m->p->commands[i];
+	if (cmd == NULL)
+		return -100;
+	/* The router's checks, before any handler runs. */
+	if ((cmd->flags & MB_CMD_REGISTERED) && m->name == NULL)
+		return -101;
+	if (cmd->roles != 0 && (cmd->roles & m->roles) == 0)
+		return -101;
+	m->first = 1;
+	m->in_handler = 1;
+	m->replies = 0;
+	rc = cmd->handler(&m->ctx, &mock_table);
+	m->in_handler = 0;
+	mock_scratch_clear(m);
+	/* as the daemon: never silence, a handler that said nothing gets
+	   the usage too */
+	if (rc == MB_USAGE || (rc == MB_OK && m->replies == 0)) {
+		/* as the daemon: the command's usage, or "usage-ID" */
+		if (cmd->usage != NULL)
+			snprintf(id, sizeof(id), "%s", cmd->usage);
+		else
+			snprintf(id, sizeof(id), "usage-%s", cmd->id);
+		mock_capture(m, NULL, id, NULL, 0);
+	}
+	cr_assert(rc == MB_OK || rc == MB_USAGE || rc == MB_FAIL,
+	    "plugin %s: command %s returned %d", m->p->name, cmd->id, rc);
+	return rc;
+}
+
+int
+mock_timer(struct mock *m, const char *name)
+{
+	const struct mb_timer	*t = NULL;
+	size_t			 i;
+	int			 rc;
+
+	mock_current = m;
+	for (i = 0; i < m->p->ntimers && t == NULL; i++)
+		if (strcmp(m->p->timers[i].name, name) == 0)
+			t = &m->p->timers[i];
+	cr_assert_not_null(t, "plugin %s has no timer %s", m->p->name, name);
+	m->in_timer = 1;
+	rc = t->run(&m->pctx, &mock_table);
+	m->in_timer = 0;
+	mock_scratch_clear(m);
+	return rc;
+}
+
+size_t
+mock_nsent(const struct mock *m)
+{
+	return m->nsent;
+}
+
+const struct mock_msg *
+mock_sent(const struct mock *m, size_t i)
+{
+	cr_assert_lt(i, m->nsent, "asked for message %zu of %zu", i, m->nsent);
+	return &m->sent[i];
+}
+
+const char *
+mock_arg(const struct mock_msg *msg, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < msg->nargs; i++)
+		if (strcmp(msg->names[i], name) == 0)
+			return msg->values[i];
+	return NULL;
+}
+
+size_t
+mock_nlogs(const struct mock *m)
+{
+	return m->nlogs;
+}
+
+const char *
+mock_log_at(const struct mock *m, size_t i)
+{
+	return i < m->nlogs ? m->logs[i] : NULL;
+}
+
+struct mb_ctx *
+mock_ctx(struct mock *m)
+{
+	return &m->ctx;
+}
+
+struct mb_plugin_ctx *
+mock_plugin_ctx(struct mock *m)
+{
+	return &m->pctx;
+}
+
+sqlite3 *
+mock_db(struct mock *m)
+{
+	return m->db;
+}
+
+void *
+mock_state(struct mock *m)
+{
+	return m->state;
+}

@@ -1,0 +1,118 @@
+/*
+ * plugin_mock.h - a marketbox host without the daemon, for plugin unit
+ * tests (as collectd's plugin_mock.c is for collectd's plugins).
+ *
+ * A struct mock stands for marketbox around one plugin: it implements the
+ * whole struct mb_host table over a fake context, with
+ *  - a sender and the message's words set by the test (words are split and
+ *    normalised by words.c, as the router does);
+ *  - every reply and notice captured (template name and arguments), not
+ *    rendered: tests check what the plugin asked for, not a language file;
+ *  - a real SQLite database in memory, the plugin's migrations applied to
+ *    it, db() and a statement cache keyed on the SQL's address for stmt();
+ *  - ref_next() counting 1, 2, 3 ... (all kinds share it, as in the core);
+ *  - a tiny catalogue: commodities maize (mahindi, mais; unit bag) and
+ *    beans (maharagwe; unit kg); units bag (bags, gunia) and kg (kilo,
+ *    kilos); markets nakuru (Nakuru, Rift Valley) and mombasa (Mombasa,
+ *    Coast); currency KES; users +254700000001 (Wanjiru) and
+ *    +254700000002 (Otieno);
+ *  - a clock the test sets, and the plugin's log lines kept.
+ *
+ * Typical use:
+ *
+ *	struct mock *m = mock_new(&marketbox_plugin);
+ *	mock_conf(m, "prefix", "Echo:");
+ *	cr_assert_eq(mock_init(m), MB_OK);
+ *	cr_assert_eq(mock_command(m, "echo hello"), MB_OK);
+ *	cr_assert_str_eq(mock_arg(mock_sent(m, 0), "text"), "Echo: hello");
+ *	mock_free(m);
+ *
+ * The mock checks what the daemon's loader checks (ABI, size, commands)
+ * and aborts the test (cr_assert) when a plugin breaks the contract:
+ * a reply with no template, an argument with no name.
+ */
+#ifndef MARKETBOX_PLUGIN_MOCK_H
+#define MARKETBOX_PLUGIN_MOCK_H
+
+#include <stddef.h>
+
+#include "marketbox-plugin.h"
+
+struct mock;
+
+/* One reply or notice the plugin made. */
+struct mock_msg {
+	char		 *to;		/* NULL for a reply to the sender */
+	char		 *tmpl;
+	char		**names;
+	char		**values;
+	size_t		  nargs;
+};
+
+/* The host table every mock hands to plugins. */
+const struct mb_host	*mock_host(void);
+
+/*
+ * A mock host around plugin: checks the descriptor and applies its
+ * migrations to a fresh in-memory database.  init is not called yet (set
+ * conf values first).  Aborts the test if the descriptor is refused.
+ */
+struct mock		*mock_new(const struct mb_plugin *);
+/* Calls fini if init succeeded; accepts NULL. */
+void			 mock_free(struct mock *);
+
+/* A value of the plugin's conf group; the key must be one it declares. */
+void			 mock_conf(struct mock *, const char *key,
+			    const char *value);
+/* Call the plugin's init (MB_OK when it has none). */
+int			 mock_init(struct mock *);
+
+/*
+ * The sender of the next commands.  Default: +254700000001, "Wanjiru",
+ * market nakuru, language en, roles farmer|buyer, registered.  name and
+ * market may be NULL; a NULL name also makes the sender unregistered.
+ */
+void			 mock_sender(struct mock *, const char *msisdn,
+			    const char *name, const char *market,
+			    const char *language, unsigned roles);
+/*
+ * With on, reply() and notify() fail (return -1) as they do in the daemon
+ * when the store fails: the plugin should then return MB_FAIL.
+ */
+void			 mock_fail_sends(struct mock *, int on);
+/* The clock now() reads (default 1700000000). */
+void			 mock_set_now(struct mock *, long long);
+
+/*
+ * Handle text as the router would: its first word is the keyword, the
+ * command whose id is that word in capitals (ECHO for "echo") runs with
+ * the rest as its words.  The role and registration checks the router
+ * makes are made here too.  Returns the handler's result; on MB_USAGE,
+ * or MB_OK with no reply made, the usage template (the command's, or
+ * "usage-ID") is captured as a reply, as the daemon sends it.
+ * Returns -100 when no command has that id, -101 when the sender may not
+ * run it (nothing captured in both cases).
+ */
+int			 mock_command(struct mock *, const char *text);
+
+/* Run the plugin's timer of that name (as the daemon would): its result. */
+int			 mock_timer(struct mock *, const char *name);
+
+/* Replies and notices captured so far, in order; mock_clear empties. */
+size_t			 mock_nsent(const struct mock *);
+const struct mock_msg	*mock_sent(const struct mock *, size_t i);
+/* The value of argument name of msg, or NULL (no such argument). */
+const char		*mock_arg(const struct mock_msg *, const char *name);
+void			 mock_clear(struct mock *);
+
+/* Log lines the plugin wrote, "LEVEL text" (LEVEL 0 debug .. 3 error). */
+size_t			 mock_nlogs(const struct mock *);
+const char		*mock_log_at(const struct mock *, size_t i);
+
+/* For direct calls and checks of the plugin's tables. */
+struct mb_ctx		*mock_ctx(struct mock *);
+struct mb_plugin_ctx	*mock_plugin_ctx(struct mock *);
+sqlite3			*mock_db(struct mock *);
+void			*mock_state(struct mock *);
+
+#endif
