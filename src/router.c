@@ -106,6 +106,36 @@ router_currencies(struct core *core, const struct conf *conf)
 	return 0;
 }
 
+static const struct router_command *router_core_command(const char *);
+
+/*
+ * A plugin command with a core command's id would never run: refuse it,
+ * and warn of commands no language has a word for (nobody can type them).
+ */
+static int
+router_check_plugins(struct router *r)
+{
+	const struct mb_command	**cmds;
+	size_t			 n, i;
+	int			 bad = 0;
+
+	if (r->core.plugins == NULL)
+		return 0;
+	n = plugin_commands(r->core.plugins, (const struct mb_command ***)&cmds);
+	for (i = 0; i < n; i++) {
+		if (router_core_command(cmds[i]->id) != NULL) {
+			error(0, "router: a plugin registers %s, a command of "
+			    "marketbox itself; refusing the plugins",
+			    cmds[i]->id);
+			bad = -1;
+		} else if (lang_command_word(r->core.langs,
+		    lang_default(r->core.langs), cmds[i]->id) == NULL)
+			warning(0, "router: command %s has no word in the "
+			    "language files: nobody can send it", cmds[i]->id);
+	}
+	return bad;
+}
+
 struct router *
 router_new(const struct conf *conf, struct store *store, struct outbox *outbox,
     struct lang_set *langs, struct plugin_set *plugins)
@@ -124,6 +154,10 @@ router_new(const struct conf *conf, struct store *store, struct outbox *outbox,
 	r->core.outbox = outbox;
 	r->core.langs = langs;
 	r->core.plugins = plugins;
+	if (router_check_plugins(r) == -1) {
+		router_free(r);
+		return NULL;
+	}
 	if ((r->core.catalogue = catalogue_new(conf)) == NULL ||
 	    router_currencies(&r->core, conf) == -1) {
 		error(0, "router: out of memory");
