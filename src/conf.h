@@ -53,6 +53,42 @@ struct conf_plugin_group {
 	size_t		  n;
 };
 
+/*
+ * USSD menus as the conf describes them (group = ussd-menu, ussd-item,
+ * ussd-smsc), checked by conf.c: ids unique, every reference resolves,
+ * each item is one of a submenu, an input step or an action.  ussd.c
+ * builds the running menus from them.  See marketbox.conf(5).
+ */
+struct conf_ussd_menu {
+	char		 *id;
+	char		 *title;	/* template name */
+	char		 *parent;	/* menu id, or NULL */
+	struct conf_names items;	/* item ids, in screen order */
+};
+
+struct conf_ussd_item {
+	char		*id;
+	char		*label;		/* template name of its menu line */
+	char		*menu;		/* a submenu id, or NULL */
+	char		*input;		/* "number", "text", "choice" or NULL */
+	char		*var;		/* the {name} the input fills: id */
+	char		*prompt;	/* template name of the input screen */
+	long long	 min, max;	/* validate = min:max (number: value,
+					   text: characters) */
+	int		 has_validate;
+	char		*choices;	/* commodities, markets, languages */
+	char		*default_;	/* "home-market" or NULL */
+	char		*next;		/* the next input item, or NULL */
+	char		*action;	/* command text with {var}s, or NULL */
+	int		 notify_sms;	/* the action's answer also by SMS */
+};
+
+/* The USSD values of one operator's SMSC link (ussd_service_op etc.). */
+struct conf_ussd_smsc {
+	char		*smsc_id;
+	int		 op_continue, op_end, end_bit;
+};
+
 struct conf {
 	char		*path;		/* the file it was read from */
 
@@ -69,6 +105,9 @@ struct conf {
 	char		*http_interface;
 	struct conf_names http_allow_ip;	/* besides loopback */
 	char		*admin_password;	/* NULL: admin pages off */
+	struct conf_names admin_allow_ip;	/* admin pages, besides loopback */
+	char		*user;			/* drop to this user; NULL: stay */
+	int		 run_as_root;		/* 1: may run as root without user */
 	char		*sendsms_url;		/* NULL: notices over the box link */
 	char		*plugin_dir;
 	char		*language_dir;
@@ -101,6 +140,22 @@ struct conf {
 	size_t			 ncommodities;
 	struct conf_market	*markets;
 	size_t			 nmarkets;
+
+	/* USSD (ussd-* keys of group = marketbox, and the ussd groups) */
+	char			*ussd_start;		/* the first menu's id */
+	int			 ussd_timeout;		/* seconds a session may idle */
+	int			 ussd_resume;		/* seconds a session left unfinished
+							   may be resumed; 0: never */
+	int			 ussd_screen_size;	/* characters of one screen */
+	int			 ussd_op_continue;	/* ussd_service_op: show and wait */
+	int			 ussd_op_end;		/* ussd_service_op: show and end */
+	int			 ussd_end_bit;		/* set its_session_info's end bit */
+	struct conf_ussd_menu	*ussd_menus;
+	size_t			 nussd_menus;
+	struct conf_ussd_item	*ussd_items;
+	size_t			 nussd_items;
+	struct conf_ussd_smsc	*ussd_smscs;
+	size_t			 nussd_smscs;
 };
 
 /*
@@ -120,6 +175,10 @@ const struct conf_commodity	*conf_commodity_find(const struct conf *, const char
 const struct conf_market	*conf_market_find(const struct conf *, const char *code);
 const struct conf_plugin_group	*conf_plugin_group_find(const struct conf *,
 				    const char *plugin);
+const struct conf_ussd_menu	*conf_ussd_menu_find(const struct conf *,
+				    const char *id);
+const struct conf_ussd_item	*conf_ussd_item_find(const struct conf *,
+				    const char *id);
 
 /* The line of "key = ..." in file (0 if not found), for error messages. */
 long				 conf_line_of(const char *file, const char *key);

@@ -26,6 +26,7 @@ struct user {
 	char		*name;		/* NULL: not registered */
 	char		*market;	/* market code, or NULL */
 	char		*language;	/* language code, or NULL */
+	int		 language_chosen; /* set with LANG: sticks */
 	char		*role;		/* farmer, buyer, ... or "user" */
 	int		 opt_out;
 	long long	 trades;

@@ -265,14 +265,15 @@ msisdn_normalise(const char *country_code, const char *typed, char *out,
 /* --- users ---------------------------------------------------------------- */
 
 static const char user_sql_load[] =
-    "SELECT id, name, market, language, role, opt_out, trades"
-    " FROM users WHERE msisdn = ?1";
+    "SELECT id, name, market, language, role, opt_out, trades,"
+    " language_chosen FROM users WHERE msisdn = ?1";
 static const char user_sql_insert[] =
     "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
-    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)";
+    " language_chosen, created, updated)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7, ?7)";
 static const char user_sql_update[] =
     "UPDATE users SET name = ?2, market = ?3, language = ?4, role = ?5,"
-    " opt_out = ?6, updated = ?7 WHERE id = ?1";
+    " opt_out = ?6, updated = ?7, language_chosen = ?8 WHERE id = ?1";
 static const char user_sql_trade[] =
     "UPDATE users SET trades = trades + 1, updated = ?2 WHERE msisdn = ?1";
 static const char user_sql_name[] =
@@ -319,6 +320,7 @@ user_load(struct core *core, const char *msisdn, struct user *u)
 		u->role = host_column_dup(st, 4);
 		u->opt_out = sqlite3_column_int(st, 5);
 		u->trades = sqlite3_column_int64(st, 6);
+		u->language_chosen = sqlite3_column_int(st, 7);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -358,6 +360,7 @@ user_save(struct core *core, struct user *u)
 	sqlite3_bind_text(st, 5, u->role ? u->role : "user", -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, u->opt_out);
 	sqlite3_bind_int64(st, 7, (long long)time(NULL));
+	sqlite3_bind_int(st, 8, u->language_chosen);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {

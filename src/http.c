@@ -64,6 +64,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "admin.h"
 #include "conf.h"
 #include "gsm.h"
 #include "http.h"
@@ -101,6 +102,7 @@ struct http {
 	char				*interface;	/* as bound */
 	int				 port;
 	TAILQ_HEAD(, http_pending)	 pending;
+	struct admin			*admin;		/* admin pages, or NULL */
 };
 
 /* The fields of an MO request, decoded.  NULL: not given. */
@@ -333,6 +335,12 @@ http_ip_match(const char *pattern, const char *ip)
 int
 http_ip_allowed(const struct conf *conf, const char *ip)
 {
+	return http_ip_listed(conf != NULL ? &conf->http_allow_ip : NULL, ip);
+}
+
+int
+http_ip_listed(const struct conf_names *list, const char *ip)
+{
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
 	size_t		 i;
@@ -348,11 +356,10 @@ http_ip_allowed(const struct conf *conf, const char *ip)
 		if (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127)
 			return 1;
 	}
-	if (conf == NULL)
+	if (list == NULL)
 		return 0;
-	for (i = 0; i < conf->http_allow_ip.count; i++)
-		if (conf->http_allow_ip.names[i] != NULL &&
-		    http_ip_match(conf->http_allow_ip.names[i], ip))
+	for (i = 0; i < list->count; i++)
+		if (list->names[i] != NULL && http_ip_match(list->names[i], ip))
 			return 1;
 	return 0;
 }
@@ -589,6 +596,12 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type	 method = evhttp_request_get_command(req);
 
 	http_peer_address(req, peer, sizeof(peer));
+	/* The admin pages have their own allow-list and password. */
+	if (h->admin != NULL && (uri = evhttp_request_get_evhttp_uri(req)) !=
+	    NULL && admin_path_is_ours(evhttp_uri_get_path(uri))) {
+		admin_handle(h->admin, req, peer);
+		return;
+	}
 	if (!http_ip_allowed(h->conf, peer)) {
 		warning(0, "http: request from %s refused: not loopback and "
 		    "not in http-allow-ip", peer[0] ? peer : "(unknown)");
@@ -696,6 +709,13 @@ http_free(struct http *h)
 		evhttp_free(h->evh);
 	free(h->interface);
 	free(h);
+}
+
+void
+http_set_admin(struct http *h, struct admin *admin)
+{
+	if (h != NULL)
+		h->admin = admin;
 }
 
 void

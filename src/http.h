@@ -6,7 +6,9 @@
 #ifndef MARKETBOX_HTTP_H
 #define MARKETBOX_HTTP_H
 
+struct admin;
 struct conf;
+struct conf_names;
 struct event_base;
 struct inbox;
 struct outbox;
@@ -28,6 +30,17 @@ void		 http_set_conf(struct http *, const struct conf *);
  * Kannel's 192.168.*.*).  conf may be NULL (loopback only).
  */
 int		 http_ip_allowed(const struct conf *, const char *ip);
+
+/* The same test against another list (NULL: loopback only), for the
+ * admin pages' admin-allow-ip. */
+int		 http_ip_listed(const struct conf_names *, const char *ip);
+
+/*
+ * Hand the admin pages' requests (admin_path_is_ours) to admin, before
+ * the server's own allow-list; NULL (the default) answers them 404.
+ * admin must outlive the server or be unset first.
+ */
+void		 http_set_admin(struct http *, struct admin *);
 
 /*
  * The sendsms link: an outbox link that hands each MT to smsbox's

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 
 #include "gw.h"
 
+#include "admin.h"
 #include "box.h"
 #include "conf.h"
 #include "core.h"
@@ -48,6 +51,7 @@ struct daemon {
 	struct box		*box;
 	struct http		*http;
 	struct http_sendsms	*sendsms;
+	struct admin		*admin;		/* the admin pages, with http */
 	struct event		*sig_term, *sig_int, *sig_hup, *sig_usr1;
 	const char		*pid_file;
 	int			 stderr_level;
@@ -177,6 +181,7 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		box_set_conf(d->box, fresh);
 	if (d->http != NULL)
 		http_set_conf(d->http, fresh);
+	admin_set_conf(d->admin, fresh);
 	conf_free(d->conf);
 	d->conf = fresh;
 	info(0, "reload done");
@@ -249,15 +254,125 @@ daemon_start(struct daemon *d)
 		    box_start(d->box) == -1)
 			return -1;
 	}
+	if (d->http != NULL) {
+		struct admin_sources	 src = {
+			.store = d->store, .outbox = d->outbox,
+			.inbox = d->inbox, .router = d->router,
+			.plugins = d->plugins, .box = d->box,
+			.link_mode = d->box != NULL ? "box" :
+			    d->sendsms != NULL ? "sendsms" : "none"
+		};
+
+		if ((d->admin = admin_new(d->base, c, &src)) == NULL)
+			return -1;
+		http_set_admin(d->http, d->admin);
+	}
+	return 0;
+}
+
+/*
+ * The user of conf key user, or NULL (logged) if there is none such.
+ */
+static struct passwd *
+daemon_user(const char *name)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		error(errno, "user = %s: no such user", name);
+		return NULL;
+	}
+	if (pw->pw_uid == 0) {
+		error(0, "user = %s: that is root; name an unprivileged user",
+		    name);
+		return NULL;
+	}
+	return pw;
+}
+
+/* Give path (if it exists) to the user, so it stays usable after the
+ * drop.  0 or -1 (logged). */
+static int
+daemon_give(const char *path, const char *suffix, const struct passwd *pw)
+{
+	char	 file[4096];
+
+	if (path == NULL)
+		return 0;
+	snprintf(file, sizeof(file), "%s%s", path, suffix);
+	if (chown(file, pw->pw_uid, pw->pw_gid) == -1 && errno != ENOENT) {
+		error(errno, "cannot give %s to user %s", file, pw->pw_name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After the sockets, the log and the database are open: become conf's
+ * user (supplementary groups, group, then user), and check that root
+ * cannot be had back.  The files opened as root are given to the user
+ * (the database with its -wal and -shm, the log, the pid file) so that
+ * they stay usable, and so does a restart as that user; the database's
+ * directory must be writable by the user (SQLite makes and removes the
+ * -wal and -shm files there), and the log's for SIGUSR1 after a rotation.
+ * 0, or -1 (logged): marketbox must not run on as root by mistake.
+ */
+static int
+daemon_drop_privileges(struct daemon *d)
+{
+	const struct conf	*c = d->conf;
+	struct passwd		*pw;
+	gid_t			 gid;
+
+	if (c->user == NULL)
+		return 0;
+	if ((pw = daemon_user(c->user)) == NULL)
+		return -1;
+	if (geteuid() != 0) {
+		if (geteuid() != pw->pw_uid)
+			warning(0, "user = %s: not started as root, so running "
+			    "on as uid %ld", c->user, (long)geteuid());
+		return 0;
+	}
+	gid = pw->pw_gid;
+	if (daemon_give(c->database, "", pw) == -1 ||
+	    daemon_give(c->database, "-wal", pw) == -1 ||
+	    daemon_give(c->database, "-shm", pw) == -1 ||
+	    daemon_give(c->log_file, "", pw) == -1 ||
+	    daemon_give(d->pid_file, "", pw) == -1)
+		return -1;
+	if (setgroups(1, &gid) == -1) {
+		error(errno, "cannot drop supplementary groups");
+		return -1;
+	}
+	if (setgid(gid) == -1) {
+		error(errno, "cannot change to group %ld", (long)gid);
+		return -1;
+	}
+	if (setuid(pw->pw_uid) == -1) {
+		error(errno, "cannot change to user %s", c->user);
+		return -1;
+	}
+	if (setuid(0) != -1 || geteuid() != pw->pw_uid ||
+	    getuid() != pw->pw_uid || getegid() != gid || getgid() != gid) {
+		error(0, "privileges were not dropped to user %s", c->user);
+		return -1;
+	}
+	info(0, "running as user %s (uid %ld, gid %ld)", c->user,
+	    (long)pw->pw_uid, (long)gid);
 	return 0;
 }
 
 static void
 daemon_stop(struct daemon *d)
 {
-	/* Links first: nothing new arrives while the store closes. */
+	/* Links first: nothing new arrives while the store closes.  The
+	 * admin answers what waits before the server goes. */
 	box_free(d->box);
 	http_sendsms_free(d->sendsms);
+	http_set_admin(d->http, NULL);
+	admin_free(d->admin);
 	http_free(d->http);
 	if (d->store != NULL)
 		store_commit(d->store);
@@ -344,9 +459,20 @@ main(int argc, char **argv)
 		error(0, "%s: cannot use this configuration", argv[optind]);
 		goto out;
 	}
+	if (d.conf->user != NULL && daemon_user(d.conf->user) == NULL) {
+		error(0, "%s: cannot use this configuration", argv[optind]);
+		goto out;
+	}
 	if (check) {
 		printf("%s: configuration OK\n", argv[optind]);
 		rc = 0;
+		goto out;
+	}
+	/* As root only when told: a box needs no privilege. */
+	if (geteuid() == 0 && d.conf->user == NULL && !d.conf->run_as_root) {
+		error(0, "%s: refusing to run as root: set 'user = NAME' (marketbox "
+		    "drops to that user once its files and sockets are open) or "
+		    "'run-as-root = yes'", argv[optind]);
 		goto out;
 	}
 	if (log_setup(d.stderr_level, d.conf->log_file, d.conf->log_level) == -1) {
@@ -366,7 +492,7 @@ main(int argc, char **argv)
 	}
 	info(0, "marketbox %s starting with %s", MARKETBOX_VERSION,
 	    d.conf->path);
-	if (daemon_start(&d) == -1) {
+	if (daemon_start(&d) == -1 || daemon_drop_privileges(&d) == -1) {
 		error(0, "marketbox could not start");
 		goto out;
 	}

@@ -423,8 +423,10 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	/*
 	 * An inline reply leaves in an HTTP answer, whole (the smsbox or
 	 * aggregator that asked splits it for the air): one row, not split.
+	 * So does a USSD screen (kind "ussd"): USSD carries up to 182
+	 * characters in one message, and parts would make no sense.
 	 */
-	if (strcmp(state, "inline") == 0) {
+	if (strcmp(state, "inline") == 0 || strcmp(kind, "ussd") == 0) {
 		if ((parts = calloc(1, sizeof(*parts))) == NULL ||
 		    (parts[0] = strdup(text)) == NULL) {
 			free(parts);

@@ -80,7 +80,8 @@ void		 outbox_set_link(struct outbox *, const struct outbox_link *);
 
 /*
  * Queue a text to receiver from sender, split into parts as gsm.c decides.
- * Must run inside a unit of work.  kind is "reply" or "notice".  inbox_id
+ * Must run inside a unit of work.  kind is "reply" or "notice", or "ussd"
+ * for a USSD screen (one row, never split: ussd.c keeps it short).  inbox_id
  * is the MO that caused it (0 for none).  Returns 0 or -1.
  */
 int		 outbox_queue(struct outbox *, long long inbox_id,

@@ -261,8 +261,8 @@ router_flood_take(struct router *r, const char *msisdn, long long now,
 		f->tokens += (now - f->last) * rate;
 		if (f->tokens > c->flood_burst)
 			f->tokens = c->flood_burst;
+		f->last = now;
 	}
-	f->last = now;
 	if (f->tokens >= 1) {
 		f->tokens -= 1;
 		return 1;
@@ -397,7 +397,7 @@ router_reg(struct mb_ctx *ctx)
 	}
 	/* The name: from the first argument to the market, as typed. */
 	name = strndup(words_rest(w, ctx->first), name_end < w->n ?
-	    (size_t)(w->text + w->offset[name_end] -
+	    (size_t)(words_rest(w, name_end) -
 	    words_rest(w, ctx->first)) : strlen(words_rest(w, ctx->first)));
 	if (name == NULL)
 		return -1;
@@ -507,7 +507,11 @@ router_lang(struct mb_ctx *ctx)
 		return rc;
 	}
 	ctx->lang = code;
-	if (router_remember_language(ctx) == -1)
+	free(ctx->user->language);
+	if ((ctx->user->language = strdup(code)) == NULL)
+		return -1;
+	ctx->user->language_chosen = 1;
+	if (user_save(ctx->core, ctx->user) == -1)
 		return -1;
 	return router_reply1(ctx, "lang-ok", "language",
 	    lang_name(ctx->core->langs, code));
@@ -623,15 +627,20 @@ router_unknown(struct mb_ctx *ctx)
 	const struct words	*w = ctx->words;
 	const char		*first = w->word[0], *commodity;
 	struct router_near	 near;
-	char			*cmd, *suggestion = NULL;
+	char			*cmd, *suggestion = NULL, *shown;
 	struct mb_arg		 args[2];
 	int			 rc;
-	size_t			 len = strlen(first);
+	size_t			 len = 0, i;
+
+	/* Letters, not bytes: 你好 is two, and two letters allow one typo. */
+	for (i = 0; first[i] != '\0'; i++)
+		if (((unsigned char)first[i] & 0xC0) != 0x80)
+			len++;
 
 	near.word = first;
 	near.best = NULL;
 	near.bestd = (len >= 6 ? 2 : 1) + 1;
-	if (len >= 2)
+	if (len >= 3)
 		lang_each_word(ctx->core->langs, ctx->lang, router_near_cb,
 		    &near);
 	commodity = catalogue_commodity(ctx->core->catalogue, first);
@@ -658,10 +667,18 @@ router_unknown(struct mb_ctx *ctx)
 	}
 	if (suggestion == NULL)
 		return router_reply0(ctx, "unknown");
-	args[0] = (struct mb_arg){ "word", first };
+	/* Shown as commands are, in capitals. */
+	if ((shown = strdup(first)) == NULL) {
+		free(suggestion);
+		return -1;
+	}
+	for (i = 0; shown[i] != '\0'; i++)
+		shown[i] = toupper((unsigned char)shown[i]);
+	args[0] = (struct mb_arg){ "word", shown };
 	args[1] = (struct mb_arg){ "suggestion", suggestion };
 	rc = host_reply(ctx, "unknown-suggest", args, 2);
 	free(suggestion);
+	free(shown);
 	return rc;
 }
 
@@ -802,8 +819,12 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		rc = router_unknown(&ctx);
 		goto out;
 	}
-	/* A keyword of another language: answer in it, and remember it. */
-	if (found != NULL && strcmp(found, ctx.lang) != 0)
+	/*
+	 * A keyword of another language: answer in it, and remember it --
+	 * unless the sender chose their language with LANG, which stays.
+	 */
+	if (found != NULL && strcmp(found, ctx.lang) != 0 &&
+	    !user.language_chosen)
 		ctx.lang = found;
 	if (router_remember_language(&ctx) == -1)
 		goto out;
@@ -837,4 +858,108 @@ router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 	if (store_work_end(r->core.store, rc == MB_OK) == -1)
 		return MB_FAIL;
 	return rc;
+}
+
+/* --- for the USSD menus (issue 7: ussd.c) ----------------------------------- */
+
+/*
+ * Run one command text for a USSD menu's action.  The text is in the
+ * canonical command words ("SELL maize 10 bag 3000"): its first word is
+ * taken as a command id when it is one (a core command or a plugin's),
+ * else looked up as a keyword of any language.  Replies are in lang and,
+ * unlike router_handle(), a keyword of another language neither switches
+ * the answer's language nor is remembered: the menu speaks the user's
+ * language whatever words the conf's actions use.  No flood limit nor
+ * repeat window applies (the menu's screens are the dialogue; the action
+ * runs once).  Runs inside the caller's unit of work.
+ */
+int
+router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
+    const char *lang, const char *text)
+{
+	struct mb_ctx	 ctx;
+	struct user	 user;
+	struct words	 w;
+	char		 msisdn[32], id[32];
+	const char	*cmd = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&w, 0, sizeof(w));
+	ctx.core = &r->core;
+	ctx.mo = mo;
+	ctx.inbox_id = inbox_id;
+	if (msisdn_normalise(r->core.conf->country_code, mo->sender, msisdn,
+	    sizeof(msisdn)) == -1)
+		snprintf(msisdn, sizeof(msisdn), "%s", mo->sender);
+	if (user_load(&r->core, msisdn, &user) == -1)
+		return -1;
+	ctx.user = &user;
+	ctx.lang = lang != NULL && lang_exists(r->core.langs, lang) ? lang :
+	    user.language && lang_exists(r->core.langs, user.language) ?
+	    user.language : lang_default(r->core.langs);
+	r->stats.handled++;
+	if (words_split(text, (const char * const *)r->core.currencies,
+	    r->core.ncurrencies, &w) == -1)
+		goto out;
+	ctx.words = &w;
+	if (w.n == 0) {
+		rc = router_reply0(&ctx, "empty");
+		goto out;
+	}
+	for (i = 0; w.word[0][i] != '\0' && i < sizeof(id) - 1; i++)
+		id[i] = toupper((unsigned char)w.word[0][i]);
+	id[i] = '\0';
+	if (router_core_command(id) != NULL || (r->core.plugins != NULL &&
+	    plugin_command(r->core.plugins, id, NULL) != NULL))
+		cmd = id;
+	else
+		cmd = lang_keyword(r->core.langs, w.word[0], ctx.lang, NULL);
+	if (cmd == NULL) {
+		r->stats.unknown++;
+		rc = router_unknown(&ctx);
+		goto out;
+	}
+	ctx.first = 1;
+	rc = router_dispatch(r, &ctx, cmd);
+out:
+	host_ctx_clear(&ctx);
+	words_free(&w);
+	user_clear(&user);
+	return rc;
+}
+
+const struct lang_set *
+router_langs(struct router *r)
+{
+	return r->core.langs;
+}
+
+int
+router_user_info(struct router *r, const char *sender, const char **lang,
+    char *market, size_t marketlen)
+{
+	struct user	 user;
+	char		 msisdn[32];
+
+	if (msisdn_normalise(r->core.conf->country_code, sender, msisdn,
+	    sizeof(msisdn)) == -1)
+		snprintf(msisdn, sizeof(msisdn), "%s", sender);
+	if (user_load(&r->core, msisdn, &user) == -1)
+		return -1;
+	*lang = lang_default(r->core.langs);
+	if (user.language != NULL && lang_exists(r->core.langs, user.language)) {
+		const char * const	*codes;
+		size_t			 n, i;
+
+		/* A pointer into the language set, not into the user. */
+		codes = lang_codes(r->core.langs, &n);
+		for (i = 0; i < n; i++)
+			if (strcmp(codes[i], user.language) == 0)
+				*lang = codes[i];
+	}
+	snprintf(market, marketlen, "%s", user.market ? user.market : "");
+	user_clear(&user);
+	return 0;
 }

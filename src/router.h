@@ -11,6 +11,8 @@
 #ifndef MARKETBOX_ROUTER_H
 #define MARKETBOX_ROUTER_H
 
+#include <stddef.h>
+
 struct conf;
 struct lang_set;
 struct mb_host;
@@ -62,5 +64,31 @@ struct router_stats {
 	unsigned long long	 handled, throttled, repeats, unknown;
 };
 void		 router_stats(struct router *, struct router_stats *);
+
+/* --- for the USSD menus (issue 7: ussd.c) --- */
+
+/*
+ * Run the command text of a USSD menu's action for mo's sender, recorded
+ * as inbox row inbox_id, answering in lang (a loaded language, else the
+ * sender's): the first word is a command id ("SELL") or a keyword of any
+ * language, and, unlike router_handle(), the answer's language is not
+ * switched to the keyword's nor remembered.  No flood limit or repeat
+ * window.  Replies go through outbox_reply(mo): give an mo with
+ * reply_inline set to capture them with outbox_take_inline().  Inside the
+ * caller's unit of work.  0, or -1 on a store failure.
+ */
+int		 router_run_command(struct router *, const struct mo *,
+		    long long inbox_id, const char *lang, const char *text);
+
+/* The languages in use (replaced on a reload: do not keep the pointer). */
+const struct lang_set *router_langs(struct router *);
+
+/*
+ * The language the router answers sender in (*lang points into the
+ * language set), and the sender's home market code into market ("" when
+ * none).  0, or -1 on a store failure.
+ */
+int		 router_user_info(struct router *, const char *sender,
+		    const char **lang, char *market, size_t marketlen);
 
 #endif

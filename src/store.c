@@ -91,8 +91,35 @@ static const struct store_migration store_core_migrations[] = {
 	"CREATE INDEX inbox_sender ON inbox(sender, received);"
 	},
 	{ 3,
-	/* A completed order adds one trade to both parties' record. */
+	/*
+	 * A completed order adds one trade to both parties' record; a
+	 * language chosen with LANG stays, whatever words come next.
+	 */
 	"ALTER TABLE users ADD COLUMN trades INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL"
+	" DEFAULT 0;"
+	},
+	{ 4,
+	/*
+	 * USSD sessions (ussd.c): where each dialogue is in the menus, so a
+	 * restart mid-session loses nothing and a session left unfinished
+	 * can be resumed on the next dial.  id is the session's key
+	 * ("smpp:<msisdn>:<session number>" or "http:<sessionId>").
+	 */
+	"CREATE TABLE ussd_sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  msisdn TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  stack TEXT NOT NULL,"			/* screens, as ussd.c writes them */
+	"  vars TEXT NOT NULL,"				/* inputs, urlencoded k=v&... */
+	"  inputs INTEGER NOT NULL DEFAULT 0,"		/* HTTP inputs consumed */
+	"  screen TEXT,"				/* the last screen shown */
+	"  ended INTEGER NOT NULL DEFAULT 0,"		/* it was an END screen */
+	"  mo_id TEXT,"					/* the MO it answered */
+	"  state TEXT NOT NULL,"			/* open, left, done */
+	"  started INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE INDEX ussd_sessions_msisdn ON ussd_sessions(msisdn, updated);"
 	},
 };
 

@@ -119,15 +119,26 @@ Test(store, wal_mode_persists)
 
 Test(store, older_schema_is_upgraded_keeping_data)
 {
-	struct store	*s = store_open(path, NULL);
+	struct store	*s;
+	sqlite3		*db;
+	char		*sql, *err = NULL;
+	FILE		*fp;
+	long		 len;
 
-	cr_assert_not_null(s);
-	add_user(s, "+254700000001");
-	/* Make it the version-1 database an older marketbox left. */
-	cr_assert_eq(store_exec(s, "DROP TABLE refs; DROP INDEX inbox_sender;"
-	    "ALTER TABLE users DROP COLUMN trades;"
-	    "PRAGMA user_version = 1"), 0);
-	store_free(s);
+	/* Make the version-1 database an older marketbox left. */
+	fp = fopen(TEST_SRCDIR "/data/schema-v1.sql", "r");
+	cr_assert_not_null(fp);
+	fseek(fp, 0, SEEK_END);
+	len = ftell(fp);
+	rewind(fp);
+	sql = calloc(1, len + 1);
+	cr_assert_eq(fread(sql, 1, len, fp), (size_t)len);
+	fclose(fp);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK,
+	    "%s", err ? err : "");
+	sqlite3_close(db);
+	free(sql);
 	cr_assert_eq(peek("PRAGMA user_version"), 1);
 
 	s = store_open(path, NULL);
@@ -136,7 +147,7 @@ Test(store, older_schema_is_upgraded_keeping_data)
 	cr_assert_eq(query(s, "SELECT count(*) FROM sqlite_master WHERE "
 	    "name IN ('refs', 'inbox_sender')"), 2);
 	cr_assert_eq(query(s, "SELECT count(*) FROM users WHERE msisdn = "
-	    "'+254700000001' AND trades = 0"), 1);
+	    "'+254700000001' AND name = 'Wanjiru' AND trades = 0"), 1);
 	store_free(s);
 }
 

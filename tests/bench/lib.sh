@@ -21,6 +21,11 @@
 #	RUN_BOX_US	CPU of the box (smsbox or marketbox) per message, us
 #	RUN_BB_US	CPU of bearerbox per message, us (kannel runs)
 #	RUN_RSS_MIB	peak RSS of the box, MiB (VmHWM)
+#	RUN_FAKESMSC_US	CPU of fakesmsc per message, us (kannel runs)
+#	RUN_BUSY_PCT	how busy all the machine's cores were while the
+#			clock ran (kannel runs; 100: all of them)
+#	RUN_OTHERS_PCT	the part of that not due to bearerbox, the box
+#			and fakesmsc: other programs on the machine
 #	RUN_LINE	boxload's RESULT line (direct runs)
 #
 # Every run happens in its own directory under the bench's $T, on ports of
@@ -145,6 +150,36 @@ bench_settle()
 	return 1
 }
 
+# bench_machine_ticks: "busy total" clock ticks of all CPUs so far, from
+# the first line of /proc/stat (busy: user nice system irq softirq steal;
+# total adds idle and iowait).
+bench_machine_ticks()
+{
+	awk '$1 == "cpu" {
+		busy = $2 + $3 + $4 + $7 + $8 + $9
+		print busy, busy + $5 + $6
+		exit
+	    }' /proc/stat
+}
+
+# bench_machine_load BEFORE AFTER OURS: RUN_BUSY_PCT, how busy the machine
+# was between two bench_machine_ticks (100: every core), and
+# RUN_OTHERS_PCT, the part of it not due to the OURS ticks of the
+# processes measured (other programs: a noisy neighbour).
+bench_machine_load()
+{
+	local b0 t0 b1 t1
+
+	read -r b0 t0 <<< "$1"
+	read -r b1 t1 <<< "$2"
+	if [ "$((t1 - t0))" -le 0 ]; then
+		RUN_BUSY_PCT=0 RUN_OTHERS_PCT=0
+		return
+	fi
+	RUN_BUSY_PCT=$(bench_calc "100 * ($b1 - $b0) / ($t1 - $t0)")
+	RUN_OTHERS_PCT=$(bench_calc "100 * ($b1 - $b0 - $3) / ($t1 - $t0)")
+}
+
 # bench_us_per_msg TICKS N: CPU microseconds per message.
 bench_us_per_msg()
 {
@@ -251,6 +286,9 @@ bench_marketbox_conf()
 {
 	marketbox_conf_write || return 1
 	sed -i "s/^log-level = .*/log-level = $BENCH_LOG_LEVEL/" "$MB_CONF"
+	# The bench runs as root (CI does): marketbox refuses that unless told.
+	grep -q '^run-as-root' "$MB_CONF" ||
+	    sed -i '/^group = marketbox$/a run-as-root = yes' "$MB_CONF"
 	if [ -n "$BENCH_DLR_MASK" ]; then
 		sed -i "/^log-level = /a dlr-mask = $BENCH_DLR_MASK" "$MB_CONF"
 	fi
@@ -267,21 +305,24 @@ bench_marketbox_start()
 
 # bench_wait_replies N SECONDS: wait until the phones (fakesmsc, run with
 # -v 1 so that only its Nth reply is logged, as "Got message N: <...>")
-# have N replies.  Reads the log as it grows through tail -f (inotify): no
-# polling, so the wait costs next to no CPU and ends within a few ms of
-# the Nth reply.  Sets BENCH_END (bench_now at the Nth reply); 0 when it
-# came.
+# have N replies.  Reads the log as it grows through tail -f (inotify),
+# through a FIFO so that tail's pid is known: no polling, so the wait costs
+# next to no CPU and ends within a few ms of the Nth reply.  Sets BENCH_END
+# (bench_now at the Nth reply); 0 when it came.
 bench_wait_replies()
 {
-	local n=$1 limit=$2 tail_pid rc
+	local n=$1 limit=$2 fifo=$T/replies.fifo tail_pid rc
 
-	timeout "$limit" grep -q -m 1 "Got message $n: " \
-	    < <(exec tail -n +1 -f "$PHONE_LOG" 2>/dev/null)
+	rm -f "$fifo"
+	mkfifo "$fifo" || return 1
+	tail -n +1 -f "$PHONE_LOG" > "$fifo" 2>/dev/null &
+	tail_pid=$!
+	timeout "$limit" grep -q -m 1 "Got message $n: " < "$fifo"
 	rc=$?
 	BENCH_END=$(bench_now)
-	tail_pid=$!
 	kill "$tail_pid" 2>/dev/null
 	wait "$tail_pid" 2>/dev/null
+	rm -f "$fifo"
 	return "$rc"
 }
 
@@ -292,9 +333,10 @@ bench_wait_replies()
 bench_kannel_run()
 {
 	local box=$1 n=$2 limit=$3 name=$4 pid bb0 bb1 box0 box1 start
+	local bbe boxe fk stat0 stat1
 
 	RUN_OK=0 RUN_RATE=0 RUN_SECONDS=0 RUN_BOX_US=0 RUN_BB_US=0
-	RUN_RSS_MIB=0
+	RUN_RSS_MIB=0 RUN_BUSY_PCT=0 RUN_OTHERS_PCT=0 RUN_FAKESMSC_US=0
 	bench_run_dir "$name" || return 1
 	bench_kannel_conf_write "$box"
 	bench_bearerbox_start || return 1
@@ -319,6 +361,7 @@ bench_kannel_run()
 
 	bb0=$(bench_cpu_ticks "$BB_PID")
 	box0=$(bench_cpu_ticks "$pid")
+	stat0=$(bench_machine_ticks)
 	start=$(bench_now)
 	# -v 1: fakesmsc logs only its Nth reply, not every message (its
 	# own logging would otherwise cost as much CPU as a box).
@@ -331,6 +374,15 @@ bench_kannel_run()
 	else
 		echo "$box: not $n replies in $limit s (see $T)" >&2
 	fi
+	# What else ran on the machine meanwhile: the figures are only worth
+	# something when RUN_OTHERS_PCT is small.
+	stat1=$(bench_machine_ticks)
+	bbe=$(bench_cpu_ticks "$BB_PID")
+	boxe=$(bench_cpu_ticks "$pid")
+	fk=$(bench_cpu_ticks "$PHONE_PID")
+	bench_machine_load "$stat0" "$stat1" \
+	    "$(( bbe - bb0 + boxe - box0 + ${fk:-0} ))"
+	RUN_FAKESMSC_US=$(bench_us_per_msg "${fk:-0}" "$n")
 	bench_settle "$BB_PID" "$pid"
 	bb1=$(bench_cpu_ticks "$BB_PID")
 	box1=$(bench_cpu_ticks "$pid")

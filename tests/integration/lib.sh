@@ -460,6 +460,9 @@ marketbox_conf_write()
 		echo "log-file = $T/marketbox.log"
 		echo "log-level = 0"
 		echo "reconnect-delay-max = 2"
+		# The tests (and CI) run as root; marketbox refuses that
+		# unless told (or given a user to drop to).
+		echo "run-as-root = yes"
 		echo "language-dir = $top_srcdir/conf/lang"
 		echo "plugin-dir = $top_builddir/plugins/echo/.libs"
 		# Tests send bursts from one phone: no flood limit unless asked.
@@ -621,8 +624,13 @@ url_decode()
 # phone_mt_raw: every MT line of every session, "sender receiver type ...".
 phone_mt_raw()
 {
-	cat "$T"/phone.*.log 2>/dev/null |
-	    sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p'
+	local f
+
+	# Sessions in the order they ran (phone.2.log before phone.10.log),
+	# so that the MTs come out in the order they arrived.
+	printf '%s\n' "$T"/phone.*.log | sort -V | while IFS= read -r f; do
+		cat "$f" 2>/dev/null
+	done | sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p'
 }
 
 # phone_mts: every MT received, one per line, decoded to UTF-8:

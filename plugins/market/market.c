@@ -1,0 +1,1633 @@
+/*
+ * market.c - the market plugin: farmers post what they sell, buyers what
+ * they want, both are told of matches, buyers order, sellers answer and
+ * dispatch, the buyer (or the transporter, with the buyer's code) confirms
+ * delivery, and everyone concerned gets an SMS at every step.
+ *
+ * Commands (ids; the words people type are in the language files), with
+ * an exchange each ("> " what a phone sends, "< " what it gets; replies
+ * are templates market-* of the sender's language):
+ *
+ *   SELL commodity qty [unit] price [market]
+ *	> SELL maize 10 bags 3000
+ *	< Offer #41: 10 bag maize at 3000 KES each, Nakuru. Buyers send
+ *	  BUY 41 qty.
+ *	The commodity is every word before the quantity (catalogue codes
+ *	and aliases, "sukuma wiki" too); a near miss gets a suggestion.
+ *	The unit may be omitted; the only unit allowed is the commodity's
+ *	catalogue unit.  The price is per unit, whole or with two decimals
+ *	("2.50"), 0.01 to 10^9.  The market is the poster's (REG) unless a
+ *	market is named last.
+ *
+ *   WANT commodity qty [unit] maxprice [market]
+ *	> WANT maize 5 bags 3200
+ *	< Want #42: 5 bag maize at up to 3200 KES each, Nakuru. Sellers
+ *	  will be told.
+ *
+ *	A new post is matched against the open posts of the other kind:
+ *	same commodity and unit, in scope (match-scope: the same market,
+ *	the same region, or anywhere; a post with no market matches every
+ *	market), offer price <= want price, another person.  At most
+ *	max-matches, the best price first (for a new offer the wants that
+ *	pay most, for a new want the cheapest offers), then the oldest.  The
+ *	poster gets them listed in a second reply (market-match-wants /
+ *	market-match-offers); each counterpart gets a notice with the
+ *	reference to act on (market-match-buyer: "send BUY 41 5";
+ *	market-match-seller).
+ *
+ *   BUY offer qty [unit]
+ *	> BUY 41 5
+ *	< Order #43: 5 bag maize from Wanjiru (offer #41), total 15000 KES.
+ *	  The seller is asked to accept.
+ *	The seller gets the buyer's name and number, the quantity, the total
+ *	and "ACCEPT 43 / REJECT 43".  The quantity is reserved at once, in
+ *	one conditional UPDATE: of two buyers for the last bags one gets
+ *	them, the other is told what is left.  An order also counts toward
+ *	the buyer's oldest open want of that commodity (a want fully ordered
+ *	is closed; the quantity comes back if the order does not go
+ *	through).  Refused: own offer, more than is left, a want or order
+ *	number, an unknown number, an offer no longer open, a total above
+ *	10^11.
+ *
+ *   ACCEPT order			(the seller; a pending order)
+ *	> ACCEPT 43
+ *	< Order #43 accepted. When the goods leave send SENT 43 and the
+ *	  transporter's phone.
+ *   REJECT order [reason]		(the seller; a pending order)
+ *	> REJECT 43 sold at the farm
+ *	< Order #43 rejected; 5 bag are back on offer #41.
+ *   SENT order [transporter-phone]	(the seller; an accepted order)
+ *	> SENT 43 0722000111
+ *	< Order #43 is on its way; transporter +254722000111 has the details.
+ *	The buyer gets a 4-digit delivery code; the transporter (local or
+ *	international number, registered or not) gets the pickup (seller,
+ *	number, market) and drop-off (buyer, number) and how to confirm.
+ *   DELIVERED order [code]		(the buyer; or the transporter with
+ *					 the code; a sent order)
+ *	> DELIVERED 43 4831
+ *	< Order #43 delivered. Thank you!
+ *	Both parties' records get one trade more (ME: "N trades
+ *	completed"); the seller is told, and the buyer when the transporter
+ *	confirmed.  A wrong code is counted; after code-tries wrong codes
+ *	the order's code is locked and only the buyer can confirm (the buyer
+ *	is told).  No registration needed: a transporter may not have one.
+ *   CANCEL ref
+ *	> CANCEL 41
+ *	< Offer #41 withdrawn. Orders already placed on it stand.
+ *	An own open offer or want; or an order not yet sent, by its buyer or
+ *	its seller (the reserved quantity returns, the other party is told).
+ *   MY
+ *	> MY
+ *	< Selling: #41 maize 5/10 bag @3000. Wanted: -
+ *	< Orders: #43 maize 5 bag 15000 accepted
+ *	Open offers and wants, then orders not final (as buyer or seller),
+ *	newest first, in at most two SMS, cut with "... +N".
+ *
+ * Everything else gets a refusal that says why and changes nothing:
+ * market-unknown-ref, market-ref-offer / -want / -order (the number is of
+ * another kind), market-not-yours (somebody else's), market-only-seller,
+ * market-only-buyer, market-wrong-state (naming the state).
+ *
+ * Orders: the state machine (see market_transitions, the one place an
+ * order changes state: market_order_move checks the from-state, writes
+ * the row and sends every notice of the step, in the transaction of the
+ * message or timer run):
+ *
+ *	pending  -> accepted | rejected | expired | cancelled
+ *	accepted -> sent | cancelled
+ *	sent     -> delivered
+ *
+ * rejected, expired and cancelled give the reserved quantity back to the
+ * offer (a sold-out offer reopens while it has not expired).
+ *
+ * Posts: open -> closed (an offer sold out, or a want fully ordered;
+ * back to open when an order returns its quantity) | cancelled | expired.
+ *
+ * Timers (one timer, "market-sweep", every 15 s; it works when
+ * sweep-interval has passed since its last sweep, at most 200 rows a run,
+ * the rest next run; due times are columns, so nothing is lost across a
+ * restart):
+ *  - open offers and wants past their lifetime expire; the owner is told;
+ *  - a pending order unanswered for order-remind: the seller is reminded,
+ *    once; unanswered for order-expire: it expires, the quantity returns,
+ *    both are told;
+ *  - a sent order not confirmed after delivery-remind: the buyer is
+ *    reminded, once.
+ *
+ * Configuration (group = plugin-market; durations take s, m, h or d):
+ *	offer-lifetime = 7d	match-scope = market | region | all
+ *	order-remind = 2h	max-matches = 3	(0: no match notices)
+ *	order-expire = 24h	code-tries = 3
+ *	delivery-remind = 48h	sweep-interval = 60s
+ *
+ * Money is in minor units (cents) in 64-bit integers, never in floating
+ * point: prices are read digit by digit, totals multiplied with an
+ * overflow check.
+ *
+ * The plugin includes only <marketbox/plugin.h>, libc and SQLite; its SQL
+ * is in market_store.c.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include <marketbox/plugin.h>
+
+#include "market.h"
+
+#define MARKET_TICK		15	/* seconds between timer runs */
+#define MARKET_SWEEP_MAX	200	/* rows one sweep handles */
+#define MARKET_MAX_ARGS		16	/* placeholders of one template */
+#define MARKET_FETCH_MAX	200	/* candidates read for matching */
+#define MARKET_MY_MAX		20	/* posts, orders read for MY */
+#define MARKET_LIST_NAME	12	/* bytes of a name in a list */
+
+/* --- money and durations -------------------------------------------------- */
+
+int
+market_money_parse(const char *s, long long *out)
+{
+	long long	 v = 0;
+	int		 frac = 0, digits = 0;
+
+	if (s == NULL)
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		/* more digits than the largest price has: refused early */
+		if (++digits > 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (digits == 0)
+		return -1;
+	v *= 100;
+	if (*s == '.' || *s == ',') {
+		s++;
+		if (*s < '0' || *s > '9')
+			return -1;
+		frac = (*s++ - '0') * 10;
+		if (*s >= '0' && *s <= '9')
+			frac += *s++ - '0';
+	}
+	if (*s != '\0')
+		return -1;
+	v += frac;
+	if (v < 1 || v > MARKET_PRICE_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+market_money_format(long long minor, char *buf, size_t len)
+{
+	if (minor % 100 == 0)
+		snprintf(buf, len, "%lld", minor / 100);
+	else
+		snprintf(buf, len, "%lld.%02lld", minor / 100, minor % 100);
+}
+
+int
+market_money_mul(long long qty, long long price, long long *out)
+{
+	if (qty < 0 || price < 0 ||
+	    __builtin_mul_overflow(qty, price, out))
+		return -1;
+	return 0;
+}
+
+int
+market_duration_parse(const char *s, long long *out)
+{
+	long long	 v = 0, unit = 1;
+	int		 digits = 0;
+
+	if (s == NULL)
+		return -1;
+	while (*s == ' ')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (++digits > 9)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (digits == 0)
+		return -1;
+	switch (tolower((unsigned char)*s)) {
+	case '\0':
+		break;
+	case 's':
+		s++;
+		break;
+	case 'm':
+		unit = 60;
+		s++;
+		break;
+	case 'h':
+		unit = 3600;
+		s++;
+		break;
+	case 'd':
+		unit = 86400;
+		s++;
+		break;
+	default:
+		return -1;
+	}
+	while (*s == ' ')
+		s++;
+	if (*s != '\0')
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
+/* --- small helpers -------------------------------------------------------- */
+
+/* Copy s into buf, cut at a UTF-8 character boundary to fit len. */
+static void
+market_copy(char *buf, size_t len, const char *s)
+{
+	size_t	 n;
+
+	if (len == 0)
+		return;
+	if (s == NULL)
+		s = "";
+	n = strlen(s);
+	if (n >= len) {
+		n = len - 1;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+/* Placeholder values for one template; numbers are kept inside. */
+struct market_args {
+	struct mb_arg	 a[MARKET_MAX_ARGS];
+	char		 num[MARKET_MAX_ARGS][32];
+	size_t		 n;
+};
+
+static void
+market_arg(struct market_args *a, const char *name, const char *value)
+{
+	if (a->n == MARKET_MAX_ARGS)
+		return;		/* a programming error; the mock shows it */
+	a->a[a->n].name = name;
+	a->a[a->n].value = value != NULL ? value : "";
+	a->n++;
+}
+
+static void
+market_arg_num(struct market_args *a, const char *name, long long v)
+{
+	if (a->n == MARKET_MAX_ARGS)
+		return;
+	snprintf(a->num[a->n], sizeof(a->num[a->n]), "%lld", v);
+	market_arg(a, name, a->num[a->n]);
+}
+
+static void
+market_arg_money(struct market_args *a, const char *name, long long minor)
+{
+	if (a->n == MARKET_MAX_ARGS)
+		return;
+	market_money_format(minor, a->num[a->n], sizeof(a->num[a->n]));
+	market_arg(a, name, a->num[a->n]);
+}
+
+static int
+market_reply(struct market_call *c, const char *tmpl,
+    const struct market_args *a)
+{
+	if (c->host->reply(c->ctx, tmpl, a ? a->a : NULL, a ? a->n : 0) ==
+	    -1) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: cannot reply %s",
+		    tmpl);
+		return MB_FAIL;
+	}
+	return MB_OK;
+}
+
+static int
+market_notify(struct market_call *c, const char *to, const char *tmpl,
+    const struct market_args *a)
+{
+	if (c->host->notify(c->ctx, to, tmpl, a ? a->a : NULL,
+	    a ? a->n : 0) == -1) {
+		c->host->log(c->ctx, MB_LOG_ERROR,
+		    "market: cannot notify %s with %s", to, tmpl);
+		return MB_FAIL;
+	}
+	return MB_OK;
+}
+
+/* A reply whose only placeholder is {ref}. */
+static int
+market_reply_ref(struct market_call *c, const char *tmpl, long long ref)
+{
+	struct market_args	 a = { .n = 0 };
+
+	market_arg_num(&a, "ref", ref);
+	return market_reply(c, tmpl, &a);
+}
+
+/*
+ * A person as shown to others: the registered name, else the number.
+ * Copied at once: the host lends the strings it returns only briefly.
+ */
+static void
+market_person(struct market_call *c, const char *msisdn, char *buf,
+    size_t len)
+{
+	const char	*name = c->host->user_name(c->ctx, msisdn);
+
+	market_copy(buf, len, name != NULL && name[0] != '\0' ? name : msisdn);
+}
+
+/* A market code as shown: its name, else the code, else "-". */
+static void
+market_market_name(struct market_call *c, const char *code, char *buf,
+    size_t len)
+{
+	const char	*name = NULL;
+
+	if (code != NULL && code[0] != '\0')
+		name = c->host->market_name(c->ctx, code);
+	market_copy(buf, len, name != NULL ? name :
+	    code != NULL && code[0] != '\0' ? code : "-");
+}
+
+/*
+ * Characters a list may take in one reply besides its template's words:
+ * about 100 in the GSM alphabet (160 a message), 40 in a language whose
+ * replies travel as UCS-2 (70 a message).  Lists are cut to fit, with
+ * "... +N" for what is left out.
+ */
+static size_t
+market_list_budget(struct market_call *c)
+{
+	const char	*lang = c->host->sender_language(c->ctx);
+
+	if (lang != NULL && (strcmp(lang, "zh") == 0 ||
+	    strcmp(lang, "ja") == 0 || strcmp(lang, "ko") == 0 ||
+	    strcmp(lang, "ar") == 0 || strcmp(lang, "am") == 0))
+		return 40;
+	return 100;
+}
+
+/* A list being built within a budget of bytes. */
+struct market_list {
+	char		 text[256];
+	size_t		 budget;
+	size_t		 shown, left;	/* items in text, items left out */
+};
+
+static void
+market_list_init(struct market_list *l, size_t budget)
+{
+	l->text[0] = '\0';
+	l->budget = budget < sizeof(l->text) ? budget : sizeof(l->text) - 1;
+	l->shown = l->left = 0;
+}
+
+/* Add item (joined by ", "), or count it as left out when it does not fit. */
+static void
+market_list_add(struct market_list *l, const char *item)
+{
+	size_t	 have = strlen(l->text), need = strlen(item) +
+		    (have > 0 ? 2 : 0);
+
+	if (l->left > 0 || have + need > l->budget) {
+		l->left++;
+		return;
+	}
+	if (have > 0)
+		strcat(l->text, ", ");
+	strcat(l->text, item);
+	l->shown++;
+}
+
+/* {more}: "" or "... +N". */
+static void
+market_list_more(size_t left, char *buf, size_t len)
+{
+	if (left == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, " ... +%zu", left);
+}
+
+/* A word that is meant as a number: "10", "2.50", "-5". */
+static int
+market_is_number(const char *s)
+{
+	if (s != NULL && (*s == '-' || *s == '+'))
+		s++;
+	return s != NULL && *s >= '0' && *s <= '9';
+}
+
+/* Start a call: the context, the conf, the clock, the sender. */
+static void
+market_call_init(struct market_call *c, struct mb_ctx *ctx,
+    const struct mb_host *host, const struct market_conf *conf)
+{
+	const char	*sender;
+
+	memset(c, 0, sizeof(*c));
+	c->ctx = ctx;
+	c->host = host;
+	c->conf = conf;
+	c->now = host->now(ctx);
+	sender = host->sender(ctx);
+	market_copy(c->actor, sizeof(c->actor), sender);
+}
+
+/* The conf from a handler (defaults if the state is missing). */
+static const struct market_conf market_defaults = {
+	.offer_lifetime = 7 * 86400,
+	.order_remind = 2 * 3600,
+	.order_expire = 24 * 3600,
+	.delivery_remind = 48 * 3600,
+	.sweep_interval = 60,
+	.scope = MARKET_SCOPE_MARKET,
+	.max_matches = 3,
+	.code_tries = 3,
+};
+
+static const struct market_conf *
+market_conf_of(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	const struct market_state	*st = host->plugin_state(ctx);
+
+	return st != NULL ? &st->conf : &market_defaults;
+}
+
+/* --- the order state machine ------------------------------------------------
+ *
+ * Every change of an order's state is a row of this table, and goes
+ * through market_order_move, which checks it, writes it and tells people:
+ *
+ *	pending  -> accepted | rejected | expired | cancelled
+ *	accepted -> sent | cancelled
+ *	sent     -> delivered
+ *
+ * rejected, expired, cancelled and delivered are final.
+ */
+static const struct market_transition {
+	const char	*from;
+	const char	*to;
+} market_transitions[] = {
+	{ "pending",	"accepted" },
+	{ "pending",	"rejected" },
+	{ "pending",	"expired" },
+	{ "pending",	"cancelled" },
+	{ "accepted",	"sent" },
+	{ "accepted",	"cancelled" },
+	{ "sent",	"delivered" },
+};
+
+static int
+market_order_can(const char *from, const char *to)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(market_transitions) /
+	    sizeof(market_transitions[0]); i++)
+		if (strcmp(market_transitions[i].from, from) == 0 &&
+		    strcmp(market_transitions[i].to, to) == 0)
+			return 1;
+	return 0;
+}
+
+/* The placeholders every order notice has. */
+static void
+market_order_args(struct market_call *c, const struct market_order *o,
+    struct market_args *a)
+{
+	market_arg_num(a, "ref", o->ref);
+	market_arg_num(a, "offer", o->offer);
+	market_arg_num(a, "qty", o->qty);
+	market_arg(a, "unit", o->unit);
+	market_arg(a, "commodity", o->commodity);
+	market_arg_money(a, "price", o->price);
+	market_arg_money(a, "total", o->total);
+	market_arg(a, "currency", c->host->currency(c->ctx));
+}
+
+/* A 4-digit delivery code from SQLite's random source. */
+static void
+market_order_code(char *buf, size_t len)
+{
+	unsigned int	 r;
+
+	sqlite3_randomness(sizeof(r), &r);
+	snprintf(buf, len, "%04u", r % 10000);
+}
+
+/* The notices of a step that has been written (o is the new row). */
+static int
+market_order_tell(struct market_call *c, const struct market_order *o)
+{
+	struct market_args	 a = { .n = 0 };
+	char			 seller[MARKET_NAME_LEN];
+	char			 buyer[MARKET_NAME_LEN];
+	char			 mname[MARKET_NAME_LEN];
+	const char		*other;
+	int			 by_transporter;
+
+	market_person(c, o->seller, seller, sizeof(seller));
+	market_person(c, o->buyer, buyer, sizeof(buyer));
+	market_order_args(c, o, &a);
+
+	if (strcmp(o->state, "accepted") == 0) {
+		market_arg(&a, "name", seller);
+		market_arg(&a, "phone", o->seller);
+		if (market_notify(c, o->buyer, "market-accepted", &a) != MB_OK)
+			return MB_FAIL;
+		return market_reply(c, "market-accept-ok", &a);
+	}
+	if (strcmp(o->state, "rejected") == 0) {
+		market_arg(&a, "name", seller);
+		market_arg(&a, "reason", o->reason);
+		if (market_notify(c, o->buyer, o->reason[0] != '\0' ?
+		    "market-rejected-reason" : "market-rejected", &a) != MB_OK)
+			return MB_FAIL;
+		return market_reply(c, "market-reject-ok", &a);
+	}
+	if (strcmp(o->state, "expired") == 0) {
+		struct market_args	 b = { .n = 0 };
+
+		market_arg(&a, "name", seller);
+		if (market_notify(c, o->buyer, "market-expired-order-buyer",
+		    &a) != MB_OK)
+			return MB_FAIL;
+		market_order_args(c, o, &b);
+		market_arg(&b, "name", buyer);
+		return market_notify(c, o->seller,
+		    "market-expired-order-seller", &b);
+	}
+	if (strcmp(o->state, "cancelled") == 0) {
+		int	 by_buyer = strcmp(c->actor, o->buyer) == 0;
+
+		other = by_buyer ? o->seller : o->buyer;
+		market_arg(&a, "name", by_buyer ? buyer : seller);
+		if (market_notify(c, other, "market-order-cancelled", &a) !=
+		    MB_OK)
+			return MB_FAIL;
+		return market_reply(c, "market-cancelled-order", &a);
+	}
+	if (strcmp(o->state, "sent") == 0) {
+		int	 carried = o->transporter[0] != '\0';
+
+		market_arg(&a, "code", o->code);
+		market_arg(&a, "phone", o->transporter);
+		if (market_notify(c, o->buyer, carried ?
+		    "market-sent-buyer-transporter" : "market-sent-buyer",
+		    &a) != MB_OK)
+			return MB_FAIL;
+		if (carried) {
+			struct market_args	 t = { .n = 0 };
+
+			market_market_name(c, o->market, mname,
+			    sizeof(mname));
+			market_arg_num(&t, "ref", o->ref);
+			market_arg_num(&t, "qty", o->qty);
+			market_arg(&t, "unit", o->unit);
+			market_arg(&t, "commodity", o->commodity);
+			market_arg(&t, "name", seller);
+			market_arg(&t, "phone", o->seller);
+			market_arg(&t, "market", mname);
+			market_arg(&t, "buyer", buyer);
+			market_arg(&t, "buyer_phone", o->buyer);
+			if (market_notify(c, o->transporter,
+			    "market-sent-transporter", &t) != MB_OK)
+				return MB_FAIL;
+		}
+		return market_reply(c, carried ?
+		    "market-sent-ok-transporter" : "market-sent-ok", &a);
+	}
+	if (strcmp(o->state, "delivered") == 0) {
+		by_transporter = strcmp(c->actor, o->buyer) != 0;
+		if (c->host->user_trade(c->ctx, o->buyer) == -1 ||
+		    c->host->user_trade(c->ctx, o->seller) == -1) {
+			c->host->log(c->ctx, MB_LOG_ERROR,
+			    "market: cannot count the trade of order %lld",
+			    o->ref);
+			return MB_FAIL;
+		}
+		market_arg(&a, "name", buyer);
+		if (market_notify(c, o->seller, "market-delivered-seller",
+		    &a) != MB_OK)
+			return MB_FAIL;
+		if (by_transporter) {
+			struct market_args	 b = { .n = 0 };
+
+			market_arg_num(&b, "ref", o->ref);
+			market_arg(&b, "phone", c->actor);
+			if (market_notify(c, o->buyer,
+			    "market-delivered-buyer", &b) != MB_OK)
+				return MB_FAIL;
+		}
+		return market_reply(c, "market-delivered-ok", &a);
+	}
+	return MB_OK;
+}
+
+/*
+ * Move order o to state to: the from-state checked against the table,
+ * the row written (only if it is still in the from-state), the quantity
+ * given back when the order does not go through, and every notice of the
+ * step sent.  transporter and reason are for sent and rejected (may be
+ * NULL).  MB_OK, or MB_FAIL (a broken rule is logged: callers check
+ * market_order_can first and refuse with a reply).
+ */
+static int
+market_order_move(struct market_call *c, struct market_order *o,
+    const char *to, const char *transporter, const char *reason)
+{
+	char	 from[sizeof(o->state)];
+	int	 rc;
+
+	if (!market_order_can(o->state, to)) {
+		c->host->log(c->ctx, MB_LOG_ERROR,
+		    "market: order %lld: no transition %s -> %s", o->ref,
+		    o->state, to);
+		return MB_FAIL;
+	}
+	market_copy(from, sizeof(from), o->state);
+	market_copy(o->state, sizeof(o->state), to);
+	o->updated = c->now;
+	if (strcmp(to, "sent") == 0) {
+		market_copy(o->transporter, sizeof(o->transporter),
+		    transporter);
+		market_order_code(o->code, sizeof(o->code));
+		o->code_tries = 0;
+		o->remind_at = c->now + c->conf->delivery_remind;
+		o->reminded = 0;
+		o->expires_at = 0;
+	} else {
+		/* no timer of a pending order runs for the others */
+		o->remind_at = 0;
+		o->expires_at = 0;
+		o->reminded = 0;
+	}
+	if (strcmp(to, "rejected") == 0)
+		market_copy(o->reason, sizeof(o->reason), reason);
+	if ((rc = market_store_order_update(c, o, from)) == -1)
+		return MB_FAIL;
+	if (rc == 0) {
+		c->host->log(c->ctx, MB_LOG_ERROR,
+		    "market: order %lld was not %s", o->ref, from);
+		return MB_FAIL;
+	}
+	if (strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
+	    strcmp(to, "cancelled") == 0) {
+		if (market_store_post_return(c, o->offer, o->qty) == -1)
+			return MB_FAIL;
+		if (o->want != 0 && o->want_qty > 0 &&
+		    market_store_post_return(c, o->want, o->want_qty) == -1)
+			return MB_FAIL;
+	}
+	c->host->log(c->ctx, MB_LOG_INFO, "market: order %lld %s -> %s",
+	    o->ref, from, to);
+	return market_order_tell(c, o);
+}
+
+/* --- finding what a number names ----------------------------------------------- */
+
+/*
+ * The order ref names, into o: 1.  Otherwise the sender is told what the
+ * number is (an offer, a want, nothing) and 0 is returned; -1 on failure.
+ */
+static int
+market_order_find(struct market_call *c, long long ref,
+    struct market_order *o)
+{
+	struct market_post	 p;
+	int			 rc;
+
+	if ((rc = market_store_order_get(c, ref, o)) != 0)
+		return rc;
+	if ((rc = market_store_post_get(c, ref, &p)) == -1)
+		return -1;
+	if (rc == 0)
+		rc = market_reply_ref(c, "market-unknown-ref", ref);
+	else
+		rc = market_reply_ref(c, strcmp(p.kind, "offer") == 0 ?
+		    "market-ref-offer" : "market-ref-want", ref);
+	return rc == MB_OK ? 0 : -1;
+}
+
+/* The reference in word i: 1 and *ref, else 0. */
+static int
+market_ref_arg(struct market_call *c, size_t i, long long *ref)
+{
+	return c->host->arg_number(c->ctx, i, 1, LLONG_MAX, ref);
+}
+
+/* Refuse, naming the state the thing is in. */
+static int
+market_wrong_state(struct market_call *c, long long ref, const char *state)
+{
+	struct market_args	 a = { .n = 0 };
+
+	market_arg_num(&a, "ref", ref);
+	market_arg(&a, "state", state);
+	return market_reply(c, "market-wrong-state", &a);
+}
+
+/* --- SELL and WANT ---------------------------------------------------------------- */
+
+/* Is candidate q within the conf's scope of post p? */
+static int
+market_in_scope(struct market_call *c, const struct market_post *p,
+    const char *p_region, const struct market_post *q)
+{
+	const char	*r;
+
+	if (c->conf->scope == MARKET_SCOPE_ALL || p->market[0] == '\0' ||
+	    q->market[0] == '\0' || strcmp(p->market, q->market) == 0)
+		return 1;
+	if (c->conf->scope == MARKET_SCOPE_MARKET || p_region[0] == '\0')
+		return 0;
+	r = c->host->market_region(c->ctx, q->market);
+	return r != NULL && strcmp(r, p_region) == 0;
+}
+
+/*
+ * Tell the counterparts of new post p (at most max-matches, best price
+ * first) and list them to the poster in a second reply.
+ */
+static int
+market_match(struct market_call *c, const struct market_post *p)
+{
+	struct market_post	*cand;
+	struct market_list	 list;
+	struct market_args	 a;
+	char			 region[MARKET_CODE_LEN] = "";
+	char			 me[MARKET_NAME_LEN], them[MARKET_NAME_LEN];
+	char			 mname[MARKET_NAME_LEN], item[256];
+	char			 price[32], more[32];
+	const char		*r;
+	size_t			 n, i, told = 0;
+	int			 offer = strcmp(p->kind, "offer") == 0;
+	int			 rc = MB_FAIL;
+
+	if (c->conf->max_matches <= 0)
+		return MB_OK;
+	if ((cand = calloc(MARKET_FETCH_MAX, sizeof(*cand))) == NULL) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: out of memory");
+		return MB_FAIL;
+	}
+	if (market_store_candidates(c, p, cand, MARKET_FETCH_MAX, &n) == -1)
+		goto out;
+	if (p->market[0] != '\0' &&
+	    (r = c->host->market_region(c->ctx, p->market)) != NULL)
+		market_copy(region, sizeof(region), r);
+	market_person(c, p->msisdn, me, sizeof(me));
+	market_market_name(c, p->market, mname, sizeof(mname));
+	market_list_init(&list, market_list_budget(c));
+	for (i = 0; i < n && told < (size_t)c->conf->max_matches; i++) {
+		const struct market_post *q = &cand[i];
+		const struct market_post *o = offer ? p : q;
+		const struct market_post *w = offer ? q : p;
+		char			  qname[MARKET_NAME_LEN];
+
+		if (!market_in_scope(c, p, region, q))
+			continue;
+		told++;
+		memset(&a, 0, sizeof(a));
+		market_arg_num(&a, "ref", o->ref);
+		market_arg_num(&a, "want", w->ref);
+		market_arg(&a, "unit", p->unit);
+		market_arg(&a, "commodity", p->commodity);
+		market_arg(&a, "currency", c->host->currency(c->ctx));
+		market_arg(&a, "name", me);
+		market_arg(&a, "phone", p->msisdn);
+		/* the new post's quantity, price and market; to a buyer
+		   also how much to send BUY for */
+		market_arg_num(&a, "qty", p->qty_left);
+		market_arg_money(&a, "price", p->price);
+		market_arg(&a, "market", mname);
+		if (offer)
+			market_arg_num(&a, "buy", q->qty_left < p->qty_left ?
+			    q->qty_left : p->qty_left);
+		if (market_notify(c, q->msisdn, offer ? "market-match-buyer" :
+		    "market-match-seller", &a) != MB_OK)
+			goto out;
+		market_money_format(q->price, price, sizeof(price));
+		if (offer) {
+			market_person(c, q->msisdn, them, sizeof(them));
+			market_copy(qname, MARKET_LIST_NAME + 1, them);
+			snprintf(item, sizeof(item), "%s %lld %s @%s", qname,
+			    q->qty_left, q->unit, price);
+		} else
+			snprintf(item, sizeof(item), "#%lld %lld %s @%s",
+			    q->ref, q->qty_left, q->unit, price);
+		market_list_add(&list, item);
+	}
+	rc = MB_OK;
+	if (told > 0) {
+		memset(&a, 0, sizeof(a));
+		market_arg_num(&a, "ref", p->ref);
+		market_arg(&a, "matches", list.text);
+		market_arg_num(&a, "count", (long long)told);
+		market_arg(&a, "commodity", p->commodity);
+		market_list_more(list.left, more, sizeof(more));
+		market_arg(&a, "more", more);
+		rc = market_reply(c, offer ? "market-match-wants" :
+		    "market-match-offers", &a);
+	}
+out:
+	free(cand);
+	return rc;
+}
+
+/*
+ * SELL / WANT commodity qty [unit] price [market]: the commodity is the
+ * words before the first number (the quantity).
+ */
+static int
+market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *kind)
+{
+	struct market_call	 c;
+	struct market_post	 p;
+	struct market_args	 a = { .n = 0 };
+	char			 word[128], mname[MARKET_NAME_LEN];
+	const char		*code, *w, *unit;
+	size_t			 argc = host->argc(ctx), k, i;
+	long long		 ref;
+	int			 offer = strcmp(kind, "offer") == 0;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	memset(&p, 0, sizeof(p));
+	for (k = 0; k < argc && !market_is_number(host->arg(ctx, k)); k++)
+		;
+	if (k == 0 || k + 1 >= argc)
+		return MB_USAGE;
+	/* the commodity: one word or several ("sukuma wiki") */
+	word[0] = '\0';
+	for (i = 0; i < k; i++) {
+		if (i > 0)
+			strncat(word, " ", sizeof(word) - strlen(word) - 1);
+		strncat(word, host->arg(ctx, i), sizeof(word) - strlen(word) -
+		    1);
+	}
+	if ((code = host->commodity(ctx, word)) == NULL) {
+		const char	*s = host->commodity_suggest(ctx, word);
+
+		market_arg(&a, "word", word);
+		market_arg(&a, "suggestion", s);
+		return market_reply(&c, s != NULL ?
+		    "market-commodity-suggest" : "market-unknown-commodity",
+		    &a);
+	}
+	market_copy(p.commodity, sizeof(p.commodity), code);
+	if (!host->arg_number(ctx, k, 1, MARKET_QTY_MAX, &p.qty)) {
+		market_arg(&a, "word", host->arg(ctx, k));
+		market_arg_num(&a, "max", MARKET_QTY_MAX);
+		return market_reply(&c, "market-bad-qty", &a);
+	}
+	/* the unit: only the commodity's own */
+	unit = host->commodity_unit(ctx, p.commodity);
+	market_copy(p.unit, sizeof(p.unit), unit != NULL ? unit : "");
+	k++;
+	w = host->arg(ctx, k);
+	if (!market_is_number(w)) {
+		unit = host->unit(ctx, w);
+		if (unit == NULL || strcmp(unit, p.unit) != 0) {
+			market_arg(&a, "word", w);
+			market_arg(&a, "commodity", p.commodity);
+			market_arg(&a, "unit", p.unit);
+			return market_reply(&c, "market-bad-unit", &a);
+		}
+		if (++k >= argc)
+			return MB_USAGE;
+	}
+	if (market_money_parse(host->arg(ctx, k), &p.price) == -1) {
+		market_arg(&a, "word", host->arg(ctx, k));
+		return market_reply(&c, "market-bad-price", &a);
+	}
+	/* the market: named last, else the poster's */
+	if (++k < argc) {
+		word[0] = '\0';
+		for (i = k; i < argc; i++) {
+			if (i > k)
+				strncat(word, " ", sizeof(word) -
+				    strlen(word) - 1);
+			strncat(word, host->arg(ctx, i), sizeof(word) -
+			    strlen(word) - 1);
+		}
+		if ((code = host->market(ctx, word)) == NULL) {
+			market_arg(&a, "word", word);
+			return market_reply(&c, "market-unknown-market", &a);
+		}
+	} else if ((code = host->sender_market(ctx)) == NULL)
+		return market_reply(&c, "market-need-market", NULL);
+	market_copy(p.market, sizeof(p.market), code);
+
+	if ((ref = host->ref_next(ctx, kind)) < 0) {
+		host->log(ctx, MB_LOG_ERROR, "market: no reference number");
+		return MB_FAIL;
+	}
+	p.ref = ref;
+	market_copy(p.kind, sizeof(p.kind), kind);
+	market_copy(p.msisdn, sizeof(p.msisdn), c.actor);
+	p.qty_left = p.qty;
+	market_copy(p.state, sizeof(p.state), "open");
+	p.created = c.now;
+	p.expires = c.now + c.conf->offer_lifetime;
+	if (market_store_post_insert(&c, &p) == -1)
+		return MB_FAIL;
+	host->log(ctx, MB_LOG_INFO, "market: %s %lld: %lld %s %s at %lld by %s",
+	    kind, p.ref, p.qty, p.unit, p.commodity, p.price, p.msisdn);
+
+	market_market_name(&c, p.market, mname, sizeof(mname));
+	market_arg_num(&a, "ref", p.ref);
+	market_arg_num(&a, "qty", p.qty);
+	market_arg(&a, "unit", p.unit);
+	market_arg(&a, "commodity", p.commodity);
+	market_arg_money(&a, "price", p.price);
+	market_arg(&a, "currency", host->currency(ctx));
+	market_arg(&a, "market", mname);
+	if (market_reply(&c, offer ? "market-offer-ok" : "market-want-ok",
+	    &a) != MB_OK)
+		return MB_FAIL;
+	return market_match(&c, &p);
+}
+
+static int
+market_sell(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return market_post_command(ctx, host, "offer");
+}
+
+static int
+market_want(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return market_post_command(ctx, host, "want");
+}
+
+/* --- BUY ------------------------------------------------------------------------------ */
+
+static int
+market_buy(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_post	 p;
+	struct market_order	 o;
+	struct market_args	 a = { .n = 0 };
+	char			 seller[MARKET_NAME_LEN];
+	char			 buyer[MARKET_NAME_LEN];
+	long long		 ref, qty, total, left;
+	int			 rc;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) < 2 || host->argc(ctx) > 3 ||
+	    !market_ref_arg(&c, 0, &ref))
+		return MB_USAGE;
+	if ((rc = market_store_post_get(&c, ref, &p)) == -1)
+		return MB_FAIL;
+	if (rc == 0) {
+		if ((rc = market_store_order_get(&c, ref, &o)) == -1)
+			return MB_FAIL;
+		return market_reply_ref(&c, rc ? "market-ref-order" :
+		    "market-unknown-ref", ref);
+	}
+	if (strcmp(p.kind, "offer") != 0)
+		return market_reply_ref(&c, "market-ref-want", ref);
+	if (!host->arg_number(ctx, 1, 1, MARKET_QTY_MAX, &qty)) {
+		market_arg(&a, "word", host->arg(ctx, 1));
+		market_arg_num(&a, "max", MARKET_QTY_MAX);
+		return market_reply(&c, "market-bad-qty", &a);
+	}
+	if (host->argc(ctx) == 3) {
+		const char	*unit = host->unit(ctx, host->arg(ctx, 2));
+
+		if (unit == NULL || strcmp(unit, p.unit) != 0) {
+			market_arg(&a, "word", host->arg(ctx, 2));
+			market_arg(&a, "commodity", p.commodity);
+			market_arg(&a, "unit", p.unit);
+			return market_reply(&c, "market-bad-unit", &a);
+		}
+	}
+	if (strcmp(p.msisdn, c.actor) == 0)
+		return market_reply_ref(&c, "market-own-offer", ref);
+	if (strcmp(p.state, "open") != 0 && strcmp(p.state, "closed") != 0)
+		return market_wrong_state(&c, ref, p.state);
+	if (p.expires <= c.now)
+		return market_wrong_state(&c, ref, "expired");
+	if (market_money_mul(qty, p.price, &total) == -1 ||
+	    total > MARKET_TOTAL_MAX) {
+		market_arg_num(&a, "qty", qty);
+		market_arg(&a, "unit", p.unit);
+		market_arg_money(&a, "price", p.price);
+		market_arg(&a, "currency", host->currency(ctx));
+		return market_reply(&c, "market-bad-total", &a);
+	}
+	/* the reservation: atomic, whatever else is ordered meanwhile */
+	if ((rc = market_store_reserve(&c, ref, qty)) == -1)
+		return MB_FAIL;
+	if (rc == 0) {
+		if (market_store_post_get(&c, ref, &p) != 1)
+			return MB_FAIL;
+		market_arg_num(&a, "ref", ref);
+		market_arg_num(&a, "left", strcmp(p.state, "open") == 0 ?
+		    p.qty_left : 0);
+		market_arg_num(&a, "qty", qty);
+		market_arg(&a, "unit", p.unit);
+		market_arg(&a, "commodity", p.commodity);
+		return market_reply(&c, "market-not-enough", &a);
+	}
+	left = p.qty_left - qty;
+
+	memset(&o, 0, sizeof(o));
+	if (market_store_want_take(&c, c.actor, p.commodity, p.unit, qty,
+	    &o.want, &o.want_qty) == -1)
+		return MB_FAIL;
+	if ((o.ref = host->ref_next(ctx, "order")) < 0) {
+		host->log(ctx, MB_LOG_ERROR, "market: no reference number");
+		return MB_FAIL;
+	}
+	o.offer = ref;
+	market_copy(o.buyer, sizeof(o.buyer), c.actor);
+	market_copy(o.seller, sizeof(o.seller), p.msisdn);
+	o.qty = qty;
+	o.price = p.price;
+	o.total = total;
+	market_copy(o.state, sizeof(o.state), "pending");
+	o.created = o.updated = c.now;
+	o.remind_at = c.now + c.conf->order_remind;
+	o.expires_at = c.now + c.conf->order_expire;
+	market_copy(o.commodity, sizeof(o.commodity), p.commodity);
+	market_copy(o.unit, sizeof(o.unit), p.unit);
+	market_copy(o.market, sizeof(o.market), p.market);
+	if (market_store_order_insert(&c, &o) == -1)
+		return MB_FAIL;
+	host->log(ctx, MB_LOG_INFO, "market: order %lld: %lld of offer %lld "
+	    "by %s", o.ref, qty, ref, o.buyer);
+
+	/* the seller is told who ordered; the buyer's reply names the
+	   seller */
+	market_person(&c, o.seller, seller, sizeof(seller));
+	market_person(&c, o.buyer, buyer, sizeof(buyer));
+	market_order_args(&c, &o, &a);
+	market_arg_num(&a, "left", left);
+	market_arg(&a, "name", buyer);
+	market_arg(&a, "phone", o.buyer);
+	if (market_notify(&c, o.seller, "market-order-seller", &a) != MB_OK)
+		return MB_FAIL;
+	memset(&a, 0, sizeof(a));
+	market_order_args(&c, &o, &a);
+	market_arg(&a, "name", seller);
+	market_arg(&a, "phone", o.seller);
+	return market_reply(&c, "market-order-ok", &a);
+}
+
+/* --- ACCEPT, REJECT, SENT, DELIVERED, CANCEL ------------------------------------------ */
+
+/*
+ * The common start of a seller's answer: the order, the sender its
+ * seller, the step allowed from its state.  1 with o filled, 0 refused
+ * (replied), -1 failure.
+ */
+static int
+market_seller_step(struct market_call *c, const char *to,
+    struct market_order *o)
+{
+	long long	 ref;
+	int		 rc;
+
+	if (!market_ref_arg(c, 0, &ref))
+		return 2;
+	if ((rc = market_order_find(c, ref, o)) != 1)
+		return rc;
+	if (strcmp(o->seller, c->actor) != 0) {
+		rc = market_reply_ref(c, strcmp(o->buyer, c->actor) == 0 ?
+		    "market-only-seller" : "market-not-yours", ref);
+		return rc == MB_OK ? 0 : -1;
+	}
+	if (!market_order_can(o->state, to))
+		return market_wrong_state(c, ref, o->state) == MB_OK ? 0 : -1;
+	return 1;
+}
+
+/* MB_* for a market_seller_step result other than 1. */
+static int
+market_step_result(int rc)
+{
+	return rc == 2 ? MB_USAGE : rc == 0 ? MB_OK : MB_FAIL;
+}
+
+static int
+market_accept(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_order	 o;
+	int			 rc;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) != 1)
+		return MB_USAGE;
+	if ((rc = market_seller_step(&c, "accepted", &o)) != 1)
+		return market_step_result(rc);
+	return market_order_move(&c, &o, "accepted", NULL, NULL);
+}
+
+static int
+market_reject(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_order	 o;
+	char			 reason[MARKET_REASON_LEN + 1];
+	int			 rc;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) < 1)
+		return MB_USAGE;
+	if ((rc = market_seller_step(&c, "rejected", &o)) != 1)
+		return market_step_result(rc);
+	market_copy(reason, sizeof(reason), host->rest(ctx, 1));
+	return market_order_move(&c, &o, "rejected", NULL, reason);
+}
+
+static int
+market_sent(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_order	 o;
+	struct market_args	 a = { .n = 0 };
+	char			 phone[MARKET_MSISDN_LEN] = "";
+	const char		*typed, *m;
+	int			 rc;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) < 1)
+		return MB_USAGE;
+	if ((rc = market_seller_step(&c, "sent", &o)) != 1)
+		return market_step_result(rc);
+	if (host->argc(ctx) > 1) {
+		/* the number as typed: "0722 000 111" is one number */
+		typed = host->rest(ctx, 1);
+		if ((m = host->msisdn(ctx, typed)) == NULL) {
+			market_arg(&a, "word", typed);
+			return market_reply(&c, "market-bad-phone", &a);
+		}
+		market_copy(phone, sizeof(phone), m);
+		/* the seller carrying it, or the buyer fetching it: nobody
+		   else to tell */
+		if (strcmp(phone, o.seller) == 0 ||
+		    strcmp(phone, o.buyer) == 0)
+			phone[0] = '\0';
+	}
+	return market_order_move(&c, &o, "sent", phone, NULL);
+}
+
+/*
+ * DELIVERED order [code]: the buyer confirms with or without the code;
+ * the order's transporter only with the right code.  Wrong codes are
+ * counted (and kept: the count commits with the refusal); at code-tries
+ * the code is locked and the buyer is told.
+ */
+static int
+market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_order	 o;
+	struct market_args	 a = { .n = 0 };
+	const char		*code;
+	long long		 ref;
+	int			 rc, tries;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) < 1 || host->argc(ctx) > 2 ||
+	    !market_ref_arg(&c, 0, &ref))
+		return MB_USAGE;
+	if ((rc = market_order_find(&c, ref, &o)) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	if (strcmp(o.buyer, c.actor) != 0 &&
+	    (o.transporter[0] == '\0' || strcmp(o.transporter, c.actor) != 0))
+		return market_reply_ref(&c, strcmp(o.seller, c.actor) == 0 ?
+		    "market-only-buyer" : "market-not-yours", ref);
+	if (!market_order_can(o.state, "delivered"))
+		return market_wrong_state(&c, ref, o.state);
+	if (strcmp(o.buyer, c.actor) == 0)
+		return market_order_move(&c, &o, "delivered", NULL, NULL);
+
+	/* the transporter */
+	if (o.code_tries >= c.conf->code_tries)
+		return market_reply_ref(&c, "market-code-locked", ref);
+	if ((code = host->arg(ctx, 1)) == NULL)
+		return market_reply_ref(&c, "market-code-needed", ref);
+	if (strcmp(code, o.code) == 0)
+		return market_order_move(&c, &o, "delivered", NULL, NULL);
+	if (market_store_order_code_try(&c, ref, &tries) == -1)
+		return MB_FAIL;
+	host->log(ctx, MB_LOG_WARNING, "market: order %lld: wrong code %d "
+	    "of %d from %s", ref, tries, c.conf->code_tries, c.actor);
+	market_arg_num(&a, "ref", ref);
+	if (tries >= c.conf->code_tries) {
+		if (market_notify(&c, o.buyer, "market-code-locked-buyer",
+		    &a) != MB_OK)
+			return MB_FAIL;
+		return market_reply(&c, "market-code-locked", &a);
+	}
+	market_arg_num(&a, "left", c.conf->code_tries - tries);
+	return market_reply(&c, "market-wrong-code", &a);
+}
+
+/*
+ * CANCEL ref: an own open offer or want (orders placed on an offer stand:
+ * the seller still answers them); or an order not yet sent, by its buyer
+ * or seller.
+ */
+static int
+market_cancel(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_post	 p;
+	struct market_order	 o;
+	long long		 ref;
+	int			 rc;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) != 1 || !market_ref_arg(&c, 0, &ref))
+		return MB_USAGE;
+	if ((rc = market_store_post_get(&c, ref, &p)) == -1)
+		return MB_FAIL;
+	if (rc == 1) {
+		if (strcmp(p.msisdn, c.actor) != 0)
+			return market_reply_ref(&c, "market-not-yours", ref);
+		if ((rc = market_store_post_end(&c, ref, "cancelled")) == -1)
+			return MB_FAIL;
+		if (rc == 0)
+			return market_wrong_state(&c, ref, p.state);
+		host->log(ctx, MB_LOG_INFO, "market: %s %lld cancelled",
+		    p.kind, ref);
+		return market_reply_ref(&c, strcmp(p.kind, "offer") == 0 ?
+		    "market-cancelled-offer" : "market-cancelled-want", ref);
+	}
+	if ((rc = market_store_order_get(&c, ref, &o)) == -1)
+		return MB_FAIL;
+	if (rc == 0)
+		return market_reply_ref(&c, "market-unknown-ref", ref);
+	if (strcmp(o.buyer, c.actor) != 0 && strcmp(o.seller, c.actor) != 0)
+		return market_reply_ref(&c, "market-not-yours", ref);
+	if (!market_order_can(o.state, "cancelled"))
+		return market_wrong_state(&c, ref, o.state);
+	return market_order_move(&c, &o, "cancelled", NULL, NULL);
+}
+
+/* --- MY ---------------------------------------------------------------------------------------- */
+
+static int
+market_my(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_post	*posts = NULL;
+	struct market_order	*orders = NULL;
+	struct market_list	 offers, wants, list;
+	struct market_args	 a;
+	size_t			 np, tp, no, to, i, budget;
+	char			 item[256], price[32], more[32];
+	int			 rc = MB_FAIL;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) != 0)
+		return MB_USAGE;
+	posts = calloc(MARKET_MY_MAX, sizeof(*posts));
+	orders = calloc(MARKET_MY_MAX, sizeof(*orders));
+	if (posts == NULL || orders == NULL) {
+		host->log(ctx, MB_LOG_ERROR, "market: out of memory");
+		goto out;
+	}
+	if (market_store_my_posts(&c, c.actor, posts, MARKET_MY_MAX, &np,
+	    &tp) == -1 ||
+	    market_store_my_orders(&c, c.actor, orders, MARKET_MY_MAX, &no,
+	    &to) == -1)
+		goto out;
+	if (tp == 0 && to == 0) {
+		rc = market_reply(&c, "market-my-empty", NULL);
+		goto out;
+	}
+	budget = market_list_budget(&c);
+	if (tp > 0) {
+		/* offers first, then wants, within one budget */
+		market_list_init(&offers, budget);
+		market_list_init(&wants, budget);
+		for (i = 0; i < np; i++) {
+			struct market_list	*l;
+			const struct market_post *p = &posts[i];
+
+			market_money_format(p->price, price, sizeof(price));
+			if (strcmp(p->kind, "offer") == 0) {
+				snprintf(item, sizeof(item),
+				    "#%lld %s %lld/%lld %s @%s", p->ref,
+				    p->commodity, p->qty_left, p->qty,
+				    p->unit, price);
+				l = &offers;
+			} else {
+				snprintf(item, sizeof(item),
+				    "#%lld %s %lld %s @%s", p->ref,
+				    p->commodity, p->qty_left, p->unit, price);
+				l = &wants;
+			}
+			/* one budget for both lists */
+			offers.budget = budget - strlen(wants.text);
+			wants.budget = budget - strlen(offers.text);
+			market_list_add(l, item);
+		}
+		memset(&a, 0, sizeof(a));
+		market_arg(&a, "offers", offers.text[0] ? offers.text : "-");
+		market_arg(&a, "wants", wants.text[0] ? wants.text : "-");
+		market_list_more(offers.left + wants.left + (tp - np), more,
+		    sizeof(more));
+		market_arg(&a, "more", more);
+		market_arg_num(&a, "count", (long long)tp);
+		if (market_reply(&c, "market-my-posts", &a) != MB_OK)
+			goto out;
+	}
+	if (to > 0) {
+		market_list_init(&list, budget);
+		for (i = 0; i < no; i++) {
+			const struct market_order *o = &orders[i];
+
+			market_money_format(o->total, price, sizeof(price));
+			snprintf(item, sizeof(item), "#%lld %s %lld %s %s %s",
+			    o->ref, o->commodity, o->qty, o->unit, price,
+			    o->state);
+			market_list_add(&list, item);
+		}
+		memset(&a, 0, sizeof(a));
+		market_arg(&a, "orders", list.text);
+		market_list_more(list.left + (to - no), more, sizeof(more));
+		market_arg(&a, "more", more);
+		market_arg_num(&a, "count", (long long)to);
+		if (market_reply(&c, "market-my-orders", &a) != MB_OK)
+			goto out;
+	}
+	rc = MB_OK;
+out:
+	free(posts);
+	free(orders);
+	return rc;
+}
+
+/* --- the timer ------------------------------------------------------------------------------------- */
+
+/* An open post past its lifetime: expired, the owner told. */
+static int
+market_sweep_post(struct market_call *c, long long ref)
+{
+	struct market_post	 p;
+	struct market_args	 a = { .n = 0 };
+	int			 rc;
+
+	if ((rc = market_store_post_get(c, ref, &p)) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	if ((rc = market_store_post_end(c, ref, "expired")) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	market_arg_num(&a, "ref", p.ref);
+	market_arg_num(&a, "qty", p.qty_left);
+	market_arg(&a, "unit", p.unit);
+	market_arg(&a, "commodity", p.commodity);
+	return market_notify(c, p.msisdn, strcmp(p.kind, "offer") == 0 ?
+	    "market-expired-offer" : "market-expired-want", &a);
+}
+
+/* A due order: expire it, or send its one reminder. */
+static int
+market_sweep_order(struct market_call *c, enum market_due due, long long ref)
+{
+	struct market_order	 o;
+	struct market_args	 a = { .n = 0 };
+	char			 name[MARKET_NAME_LEN];
+	int			 rc;
+
+	if ((rc = market_store_order_get(c, ref, &o)) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	if (due == MARKET_DUE_EXPIRE)
+		return market_order_move(c, &o, "expired", NULL, NULL);
+	market_order_args(c, &o, &a);
+	if (due == MARKET_DUE_REMIND) {
+		market_person(c, o.buyer, name, sizeof(name));
+		market_arg(&a, "name", name);
+		market_arg(&a, "phone", o.buyer);
+		rc = market_notify(c, o.seller, "market-reminder-seller", &a);
+	} else {
+		market_person(c, o.seller, name, sizeof(name));
+		market_arg(&a, "name", name);
+		market_arg(&a, "phone", o.seller);
+		rc = market_notify(c, o.buyer, "market-reminder-buyer", &a);
+	}
+	if (rc != MB_OK || market_store_order_reminded(c, ref) == -1)
+		return MB_FAIL;
+	return MB_OK;
+}
+
+/*
+ * The sweep: what is due now, oldest first, at most MARKET_SWEEP_MAX rows
+ * a run (the rest the next run, at once rather than after the interval).
+ * Expiry comes before reminders, so an order both unreminded and expired
+ * just expires.
+ */
+static int
+market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	static const enum market_due	 order[] = {
+		MARKET_DUE_POSTS, MARKET_DUE_EXPIRE, MARKET_DUE_REMIND,
+		MARKET_DUE_DELIVERY
+	};
+	struct market_state	*st = host->state(pctx);
+	struct market_call	 c;
+	struct mb_ctx		*ctx = host->timer_ctx(pctx);
+	long long		 refs[MARKET_SWEEP_MAX];
+	size_t			 budget = MARKET_SWEEP_MAX, n, i, j;
+
+	if (st == NULL || ctx == NULL)
+		return MB_FAIL;
+	market_call_init(&c, ctx, host, &st->conf);
+	c.actor[0] = '\0';
+	if (c.now < st->next_sweep)
+		return MB_OK;
+	for (j = 0; j < sizeof(order) / sizeof(order[0]) && budget > 0;
+	    j++) {
+		if (market_store_due(&c, order[j], refs, budget, &n) == -1)
+			return MB_FAIL;
+		for (i = 0; i < n; i++) {
+			int	 rc = order[j] == MARKET_DUE_POSTS ?
+				    market_sweep_post(&c, refs[i]) :
+				    market_sweep_order(&c, order[j], refs[i]);
+
+			if (rc != MB_OK)
+				return MB_FAIL;
+		}
+		budget -= n;
+	}
+	if (budget > 0)
+		st->next_sweep = c.now + st->conf.sweep_interval;
+	else
+		host->log(ctx, MB_LOG_INFO, "market: sweep: %d rows done, "
+		    "more next run", MARKET_SWEEP_MAX);
+	return MB_OK;
+}
+
+/* --- init, fini ---------------------------------------------------------------------------------------- */
+
+/* A duration key: *out set (default def), -1 when malformed or out of
+   [min, max] seconds. */
+static int
+market_conf_duration(struct mb_plugin_ctx *pctx, const struct mb_host *host,
+    const char *key, long long min, long long max, long long *out)
+{
+	const char	*v = host->conf(pctx, key);
+
+	if (v == NULL)
+		return 0;
+	if (market_duration_parse(v, out) == -1 || *out < min || *out > max) {
+		host->log(NULL, MB_LOG_ERROR, "market: %s = %s: not a duration "
+		    "between %llds and %lldd (e.g. 7d, 2h, 30m, 60s)", key, v,
+		    min, max / 86400);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+market_conf_int(struct mb_plugin_ctx *pctx, const struct mb_host *host,
+    const char *key, int min, int max, int *out)
+{
+	const char	*v = host->conf(pctx, key);
+	char		*end;
+	long		 n;
+
+	if (v == NULL)
+		return 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end != '\0' || n < min || n > max) {
+		host->log(NULL, MB_LOG_ERROR, "market: %s = %s: not a number "
+		    "from %d to %d", key, v, min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	struct market_state	*st;
+	struct market_conf	*cf;
+	const char		*scope;
+	long long		 year = 366LL * 86400;
+	int			 bad = 0;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return MB_FAIL;
+	cf = &st->conf;
+	*cf = market_defaults;
+	bad |= market_conf_duration(pctx, host, "offer-lifetime", 60, year,
+	    &cf->offer_lifetime);
+	bad |= market_conf_duration(pctx, host, "order-remind", 60, year,
+	    &cf->order_remind);
+	bad |= market_conf_duration(pctx, host, "order-expire", 60, year,
+	    &cf->order_expire);
+	bad |= market_conf_duration(pctx, host, "delivery-remind", 60, year,
+	    &cf->delivery_remind);
+	bad |= market_conf_duration(pctx, host, "sweep-interval", 1, 86400,
+	    &cf->sweep_interval);
+	bad |= market_conf_int(pctx, host, "max-matches", 0, 10,
+	    &cf->max_matches);
+	bad |= market_conf_int(pctx, host, "code-tries", 1, 10,
+	    &cf->code_tries);
+	if ((scope = host->conf(pctx, "match-scope")) != NULL) {
+		if (strcmp(scope, "market") == 0)
+			cf->scope = MARKET_SCOPE_MARKET;
+		else if (strcmp(scope, "region") == 0)
+			cf->scope = MARKET_SCOPE_REGION;
+		else if (strcmp(scope, "all") == 0)
+			cf->scope = MARKET_SCOPE_ALL;
+		else {
+			host->log(NULL, MB_LOG_ERROR, "market: match-scope = "
+			    "%s: not market, region or all", scope);
+			bad = 1;
+		}
+	}
+	if (!bad && cf->order_remind >= cf->order_expire) {
+		host->log(NULL, MB_LOG_ERROR, "market: order-remind must be "
+		    "shorter than order-expire, or no reminder would go out");
+		bad = 1;
+	}
+	if (bad) {
+		free(st);
+		return MB_FAIL;
+	}
+	host->set_state(pctx, st);
+	return MB_OK;
+}
+
+static void
+market_fini(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	free(host->state(pctx));
+	host->set_state(pctx, NULL);
+}
+
+/* --- the descriptor --------------------------------------------------------------------------------------- */
+
+static const struct mb_command market_commands[] = {
+	{ .id = "SELL", .handler = market_sell, .usage = "usage-SELL",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "WANT", .handler = market_want, .usage = "usage-WANT",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "BUY", .handler = market_buy, .usage = "usage-BUY",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "ACCEPT", .handler = market_accept, .usage = "usage-ACCEPT",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "REJECT", .handler = market_reject, .usage = "usage-REJECT",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "SENT", .handler = market_sent, .usage = "usage-SENT",
+	    .flags = MB_CMD_REGISTERED },
+	/* a transporter may have no registration: checked in the handler */
+	{ .id = "DELIVERED", .handler = market_delivered,
+	    .usage = "usage-DELIVERED", .flags = 0 },
+	{ .id = "CANCEL", .handler = market_cancel, .usage = "usage-CANCEL",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "MY", .handler = market_my, .usage = "usage-MY",
+	    .flags = MB_CMD_REGISTERED },
+};
+
+static const struct mb_timer market_timers[] = {
+	{ .name = "market-sweep", .interval = MARKET_TICK,
+	    .run = market_sweep_run },
+};
+
+static const char * const market_conf_keys[] = {
+	"offer-lifetime", "order-remind", "order-expire", "delivery-remind",
+	"sweep-interval", "match-scope", "max-matches", "code-tries",
+};
+
+const struct mb_plugin marketbox_plugin = {
+	MB_PLUGIN_HEADER,
+	.name = "market",
+	.version = "1.0",
+	.commands = market_commands,
+	.ncommands = sizeof(market_commands) / sizeof(market_commands[0]),
+	.migrations = market_migrations,
+	.nmigrations = MARKET_NMIGRATIONS,
+	.timers = market_timers,
+	.ntimers = sizeof(market_timers) / sizeof(market_timers[0]),
+	.conf_keys = market_conf_keys,
+	.nconf_keys = sizeof(market_conf_keys) / sizeof(market_conf_keys[0]),
+	.init = market_init,
+	.fini = market_fini,
+};

@@ -1,0 +1,1067 @@
+/*
+ * prices.c - the prices plugin of marketbox: the prices farmers report,
+ * the price board they ask for, and the alerts and daily bulletins they
+ * subscribe to.  What farmers ask for most, in one SMS.
+ *
+ *	REPORT commodity price [market]
+ *	PRICE commodity [market]
+ *	ALERT commodity [market] [>price | <price]
+ *	ALERT OFF [commodity]
+ *
+ * REPORT (registered users): a price seen at a market (the reporter's own
+ * by default), per the commodity's default unit.  An agent's report
+ * (MB_ROLE_AGENT) is marked and counts agent-weight times in the median.
+ * When the window already has 5 or more published reports for that
+ * commodity and market, a price outside [median / outlier-ratio, median
+ * x outlier-ratio] is stored as 'held' (not published; an admin reviews
+ * prices_reports) and the reporter is told so.  The reply thanks and
+ * gives the median with the new report.
+ *
+ * PRICE (anyone, registered or not): the board for the market named, or
+ * the asker's market, or all markets for someone without one:
+ *
+ *	Maize/bag Nakuru 7d: med 3050 (2900-3200, n=14, last 2h) +5%;
+ *	offers #41 3000, #52 3100
+ *
+ * the weighted median, low, high and count of the window's published
+ * reports, how old the newest is, the change of the median against the
+ * window before (in percent, rounded half away from zero, in integers),
+ * and the cheapest open offers of the market plugin in the same market or
+ * region, when its table exists.  Offers are dropped from the end until
+ * the board fits one SMS (PRICES_TEMPLATE_RESERVE).  A market word that
+ * names no market gets the markets with data in the asker's region (or
+ * anywhere); a market with no data gets the markets that have some, most
+ * reports first.
+ *
+ * ALERT (registered users): without a price, a daily bulletin (the board)
+ * at bulletin-hour local time (utc-offset); with >price or <price, one
+ * message when the median of that market crosses the price, and again
+ * only after it has crossed back.  Thresholds need a market.  STOP (the
+ * core's users.opt_out) silences both.  At most PRICES_ALERTS_MAX
+ * subscriptions a phone; the same commodity, market and kind again
+ * replaces the old one.  ALERT OFF ends all, ALERT OFF maize one.
+ *
+ * The timer (every PRICES_TIMER_INTERVAL seconds, its own transaction)
+ * does at most `batch` subscriptions a run: first threshold crossings of
+ * the pairs that had reports since its last run (prices_dirty), then the
+ * day's bulletin from its cursor (prices_bulletin), so a bulletin to 100k
+ * subscribers is queued 500 at a time without holding the event loop, and
+ * the outbox sends it at the link's throughput.  A restart continues from
+ * the last committed batch.
+ *
+ * Conf (group = plugin-prices): window (7d), agent-weight (2),
+ * outlier-ratio (3), bulletin-hour (7), utc-offset (0), batch (500),
+ * bulletin-now (no: yes makes today's bulletin due at once, whatever
+ * the hour, for tests and for an operator who wants it out now).
+ *
+ * Every user-visible text is a template of the language files (the
+ * "# --- prices plugin ---" blocks); the plugin passes values only:
+ * codes, names from the catalogue, numbers, and the board's compact
+ * language-neutral tokens ("7d", "2h", " +5%", "#41 3000").
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <marketbox/plugin.h>
+
+#include "prices.h"
+
+/* Does this host's table reach function fn?  (marketbox-plugin(3)) */
+#define PRICES_HOST_HAS(host, fn) \
+	((host)->size >= offsetof(struct mb_host, fn) + sizeof((host)->fn) && \
+	    (host)->fn != NULL)
+
+#define PRICES_ARGS_MAX		20
+#define PRICES_WORDS_MAX	128	/* bytes of words joined */
+#define PRICES_DIRTY_RUN	16	/* pairs looked at per timer run */
+#define PRICES_CACHE_MAX	64	/* boards kept through one run */
+
+/* Template arguments being gathered. */
+struct prices_args {
+	struct mb_arg	 a[PRICES_ARGS_MAX];
+	size_t		 n;
+};
+
+static void
+prices_arg(struct prices_args *args, const char *name, const char *value)
+{
+	if (args->n < PRICES_ARGS_MAX) {
+		args->a[args->n].name = name;
+		args->a[args->n].value = value != NULL ? value : "";
+		args->n++;
+	}
+}
+
+/* A reply (to NULL) or a notice (to msisdn): MB_OK or MB_FAIL. */
+static int
+prices_send(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
+    const char *tmpl, const struct prices_args *args)
+{
+	int	 rc;
+
+	if (to == NULL)
+		rc = host->reply(ctx, tmpl, args->a, args->n);
+	else
+		rc = host->notify(ctx, to, tmpl, args->a, args->n);
+	return rc == 0 ? MB_OK : MB_FAIL;
+}
+
+/* --- conf -------------------------------------------------------------- */
+
+static const char * const prices_conf_keys[] = {
+	"window", "agent-weight", "outlier-ratio", "bulletin-hour",
+	"utc-offset", "batch", "bulletin-now",
+};
+
+static int
+prices_conf_bad(const struct mb_host *host, const char *key, const char *v,
+    const char *want)
+{
+	host->log(NULL, MB_LOG_ERROR, "prices: group plugin-prices: %s = '%s'"
+	    " is not %s", key, v, want);
+	return -1;
+}
+
+/* A whole number in [min, max], or def when the key is absent. */
+static int
+prices_conf_int(struct mb_plugin_ctx *pctx, const struct mb_host *host,
+    const char *key, int def, int min, int max, int *out)
+{
+	const char	*v = host->conf(pctx, key);
+	long long	 n = 0;
+	size_t		 i;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && i < 9; i++)
+		n = n * 10 + (v[i] - '0');
+	if (i == 0 || v[i] != '\0' || n < min || n > max) {
+		char	 want[64];
+
+		snprintf(want, sizeof(want), "a whole number from %d to %d",
+		    min, max);
+		return prices_conf_bad(host, key, v, want);
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+prices_conf_read(struct mb_plugin_ctx *pctx, const struct mb_host *host,
+    struct prices_conf *c)
+{
+	const char	*v;
+	long long	 ratio;
+
+	c->window = 7 * 86400;
+	if ((v = host->conf(pctx, "window")) != NULL &&
+	    (c->window = prices_text_duration_parse(v)) < 60)
+		return prices_conf_bad(host, "window", v,
+		    "a duration from 1m to 366d (7d, 24h, 90m)");
+	if (prices_conf_int(pctx, host, "agent-weight", 2, 1, 10,
+	    &c->agent_weight) == -1 ||
+	    prices_conf_int(pctx, host, "bulletin-hour", 7, 0, 23,
+	    &c->bulletin_hour) == -1 ||
+	    prices_conf_int(pctx, host, "batch", 500, 1, 10000,
+	    &c->batch) == -1)
+		return -1;
+	c->ratio100 = 300;
+	if ((v = host->conf(pctx, "outlier-ratio")) != NULL) {
+		/* a price parser reads "2.5" as 250 hundredths */
+		if (prices_text_money_parse(v, &ratio) == -1 || ratio <= 100 ||
+		    ratio > 10000)
+			return prices_conf_bad(host, "outlier-ratio", v,
+			    "a ratio above 1 and up to 100 (3, 2.5)");
+		c->ratio100 = ratio;
+	}
+	c->utc_offset = 0;
+	if ((v = host->conf(pctx, "utc-offset")) != NULL &&
+	    prices_text_offset_parse(v, &c->utc_offset) == -1)
+		return prices_conf_bad(host, "utc-offset", v,
+		    "an offset from -12 to +14 hours (+3, -5, +5:30)");
+	c->bulletin_now = 0;
+	if ((v = host->conf(pctx, "bulletin-now")) != NULL) {
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "1") == 0)
+			c->bulletin_now = 1;
+		else if (strcmp(v, "no") != 0 && strcmp(v, "false") != 0 &&
+		    strcmp(v, "0") != 0)
+			return prices_conf_bad(host, "bulletin-now", v,
+			    "yes or no");
+	}
+	return 0;
+}
+
+static int
+prices_init_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	struct prices_state	*ps;
+
+	/* ABI 1 hosts have every function this plugin calls. */
+	if (!PRICES_HOST_HAS(host, msisdn))
+		return MB_FAIL;
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		host->log(NULL, MB_LOG_ERROR, "prices: out of memory");
+		return MB_FAIL;
+	}
+	if (prices_conf_read(pctx, host, &ps->conf) == -1) {
+		free(ps);
+		return MB_FAIL;
+	}
+	prices_text_duration(ps->conf.window, ps->window_label,
+	    sizeof(ps->window_label));
+	host->set_state(pctx, ps);
+	return MB_OK;
+}
+
+static void
+prices_fini_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	free(host->state(pctx));
+	host->set_state(pctx, NULL);
+}
+
+/* --- words ----------------------------------------------------------------- */
+
+/* Words [from, to) joined by single spaces into buf: 0, or -1 if none or
+   too long. */
+static int
+prices_words(struct mb_ctx *ctx, const struct mb_host *host, size_t from,
+    size_t to, char *buf, size_t len)
+{
+	const char	*w;
+	size_t		 i, used = 0, wl;
+
+	if (from >= to)
+		return -1;
+	buf[0] = '\0';
+	for (i = from; i < to; i++) {
+		if ((w = host->arg(ctx, i)) == NULL)
+			return -1;
+		wl = strlen(w);
+		if (used + (i > from) + wl + 1 > len)
+			return -1;
+		if (i > from)
+			buf[used++] = ' ';
+		memcpy(buf + used, w, wl + 1);
+		used += wl;
+	}
+	return 0;
+}
+
+/*
+ * The commodity the first words name: the longest run of up to three
+ * (and up to limit) words that is a commodity ("irish potato").  1 with
+ * its code copied and *used set, 0 if none.
+ */
+static int
+prices_commodity(struct mb_ctx *ctx, const struct mb_host *host,
+    size_t limit, char *code, size_t *used)
+{
+	char		 words[PRICES_WORDS_MAX];
+	const char	*c;
+	size_t		 k;
+
+	for (k = limit < 3 ? limit : 3; k > 0; k--) {
+		if (prices_words(ctx, host, 0, k, words, sizeof(words)) == -1)
+			continue;
+		if ((c = host->commodity(ctx, words)) != NULL &&
+		    strlen(c) < PRICES_CODE_MAX) {
+			snprintf(code, PRICES_CODE_MAX, "%s", c);
+			*used = k;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Words [from, to) as a market: 1 with its code copied; 0 when they name
+ * none, with the words (shortened) in word for the reply.
+ */
+static int
+prices_market(struct mb_ctx *ctx, const struct mb_host *host, size_t from,
+    size_t to, char *code, char *word, size_t wlen)
+{
+	char		 words[PRICES_WORDS_MAX];
+	const char	*c = NULL;
+
+	if (prices_words(ctx, host, from, to, words, sizeof(words)) == 0)
+		c = host->market(ctx, words);
+	if (c != NULL && strlen(c) < PRICES_CODE_MAX) {
+		snprintf(code, PRICES_CODE_MAX, "%s", c);
+		return 1;
+	}
+	snprintf(word, wlen, "%s", host->arg(ctx, from) != NULL ?
+	    (prices_words(ctx, host, from, to, words, sizeof(words)) == 0 ?
+	    words : host->arg(ctx, from)) : "");
+	return 0;
+}
+
+/* The sender's home market, copied (""  when none). */
+static void
+prices_home(struct mb_ctx *ctx, const struct mb_host *host, char *code)
+{
+	const char	*m = host->sender_market(ctx);
+
+	snprintf(code, PRICES_CODE_MAX, "%s", m != NULL &&
+	    strlen(m) < PRICES_CODE_MAX ? m : "");
+}
+
+static const char *
+prices_market_name(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *code)
+{
+	const char	*name = host->market_name(ctx, code);
+
+	return name != NULL ? name : code;
+}
+
+/* Market names "Nakuru, Eldoret" of n codes. */
+static void
+prices_market_list(struct mb_ctx *ctx, const struct mb_host *host,
+    char codes[][PRICES_CODE_MAX], size_t n, char *buf, size_t len)
+{
+	size_t	 i, used = 0;
+	int	 k;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++) {
+		k = snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "",
+		    prices_market_name(ctx, host, codes[i]));
+		if (k < 0 || (size_t)k >= len - used) {
+			buf[used] = '\0';
+			break;
+		}
+		used += (size_t)k;
+	}
+}
+
+/* A word that is no commodity: a suggestion if one is close. */
+static int
+prices_reply_commodity_unknown(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *word)
+{
+	struct prices_args	 args = { .n = 0 };
+	const char		*s = host->commodity_suggest(ctx, word);
+
+	prices_arg(&args, "word", word);
+	if (s == NULL)
+		return prices_send(ctx, host, NULL, "prices-commodity-unknown",
+		    &args);
+	prices_arg(&args, "suggestion", s);
+	return prices_send(ctx, host, NULL, "prices-commodity-suggest", &args);
+}
+
+/*
+ * Words that are no market: the markets with data for the commodity in
+ * the sender's region ("near you"), else anywhere, else a pointer to the
+ * board of all markets.
+ */
+static int
+prices_reply_market_unknown(struct mb_ctx *ctx, const struct mb_host *host,
+    const struct prices_state *ps, const char *commodity, const char *word)
+{
+	struct prices_args	 args = { .n = 0 };
+	char			 home[PRICES_CODE_MAX], title[PRICES_CODE_MAX];
+	char			 codes[PRICES_MARKETS][PRICES_CODE_MAX];
+	char			 list[256];
+	const char		*region = NULL;
+	long long		 now = host->now(ctx);
+	size_t			 n = 0;
+
+	prices_home(ctx, host, home);
+	if (home[0] != '\0')
+		region = host->market_region(ctx, home);
+	prices_text_title(commodity, title, sizeof(title));
+	prices_arg(&args, "word", word);
+	prices_arg(&args, "commodity", title);
+	if (region != NULL) {
+		if (prices_store_markets(ctx, host, commodity,
+		    now - ps->conf.window, now, region, codes, PRICES_MARKETS,
+		    &n) == -1)
+			return MB_FAIL;
+		if (n > 0) {
+			prices_market_list(ctx, host, codes, n, list,
+			    sizeof(list));
+			prices_arg(&args, "markets", list);
+			return prices_send(ctx, host, NULL,
+			    "prices-market-near", &args);
+		}
+	}
+	if (prices_store_markets(ctx, host, commodity, now - ps->conf.window,
+	    now, NULL, codes, PRICES_MARKETS, &n) == -1)
+		return MB_FAIL;
+	if (n > 0) {
+		prices_market_list(ctx, host, codes, n, list, sizeof(list));
+		prices_arg(&args, "markets", list);
+		return prices_send(ctx, host, NULL, "prices-market-list",
+		    &args);
+	}
+	return prices_send(ctx, host, NULL, "prices-market-unknown", &args);
+}
+
+/* --- the board -------------------------------------------------------------- */
+
+/*
+ * Everything the board of commodity at market ("" all markets) shows at
+ * now: this window and the one before, the best offers, and, with no
+ * data, the markets that have some.  0 or -1.
+ */
+static int
+prices_board_compute(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, const char *commodity, const char *market,
+    long long now, struct prices_board *b)
+{
+	const char	*m = market[0] != '\0' ? market : NULL;
+	long long	 w = ps->conf.window;
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->commodity, sizeof(b->commodity), "%s", commodity);
+	snprintf(b->market, sizeof(b->market), "%s", market);
+	b->now = now;
+	if (prices_store_stats(ctx, host, commodity, m, now - w, now,
+	    ps->conf.agent_weight, &b->cur) == -1)
+		return -1;
+	if (b->cur.n == 0) {
+		if (m == NULL)
+			return 0;
+		return prices_store_markets(ctx, host, commodity, now - w,
+		    now, NULL, b->markets, PRICES_MARKETS, &b->nmarkets);
+	}
+	if (prices_store_stats(ctx, host, commodity, m, now - 2 * w, now - w,
+	    ps->conf.agent_weight, &b->prev) == -1)
+		return -1;
+	return prices_store_offers(ctx, host, ps, commodity, m, b);
+}
+
+/*
+ * Send board b as a reply (to NULL) or a notice to msisdn to: the
+ * template for the case (data or not, one market or all, offers or not)
+ * and its values.  MB_OK or MB_FAIL.
+ */
+static int
+prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
+    const struct prices_state *ps, const struct prices_board *b,
+    const char *to)
+{
+	struct prices_args	 args = { .n = 0 };
+	char			 title[PRICES_CODE_MAX], median[24], low[24];
+	char			 high[24], n[24], age[16], trend[16], price[24];
+	char			 offers[PRICES_SMS_SEPTETS + 1], offer[48];
+	char			 one[48], list[256];
+	const char		*unit, *market = NULL, *tmpl;
+	size_t			 i, k, used, shown = 0;
+
+	prices_text_title(b->commodity, title, sizeof(title));
+	if ((unit = host->commodity_unit(ctx, b->commodity)) == NULL)
+		unit = "";
+	if (b->market[0] != '\0')
+		market = prices_market_name(ctx, host, b->market);
+	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "unit", unit);
+	if (market != NULL)
+		prices_arg(&args, "market", market);
+	prices_arg(&args, "window", ps->window_label);
+	prices_arg(&args, "currency", host->currency(ctx));
+
+	if (b->cur.n == 0) {
+		if (market == NULL)
+			tmpl = "prices-nodata-all";
+		else if (b->nmarkets == 0)
+			tmpl = "prices-nodata-none";
+		else {
+			prices_market_list(ctx, host,
+			    (char (*)[PRICES_CODE_MAX])b->markets, b->nmarkets,
+			    list, sizeof(list));
+			prices_arg(&args, "markets", list);
+			tmpl = "prices-nodata";
+		}
+		return prices_send(ctx, host, to, tmpl, &args);
+	}
+
+	prices_text_money(b->cur.median, median, sizeof(median));
+	prices_text_money(b->cur.low, low, sizeof(low));
+	prices_text_money(b->cur.high, high, sizeof(high));
+	snprintf(n, sizeof(n), "%lld", b->cur.n);
+	prices_text_age(b->now - b->cur.newest, age, sizeof(age));
+	trend[0] = '\0';
+	if (b->prev.n > 0)
+		prices_text_trend_label(prices_text_trend(b->prev.median,
+		    b->cur.median), trend, sizeof(trend));
+	prices_arg(&args, "median", median);
+	prices_arg(&args, "low", low);
+	prices_arg(&args, "high", high);
+	prices_arg(&args, "n", n);
+	prices_arg(&args, "age", age);
+	prices_arg(&args, "trend", trend);
+
+	/* What the values take of one SMS, besides the template's words. */
+	used = PRICES_TEMPLATE_RESERVE;
+	for (i = 0; i < args.n; i++)
+		if (strcmp(args.a[i].name, "currency") != 0)
+			used += prices_text_septets(args.a[i].value);
+	offers[0] = offer[0] = '\0';
+	for (i = 0, k = 0; i < b->noffers; i++) {
+		prices_text_money(b->offer_price[i], price, sizeof(price));
+		snprintf(one, sizeof(one), "%s#%lld %s", i > 0 ? ", " : "",
+		    b->offer_ref[i], price);
+		if (used + k + prices_text_septets(one) > PRICES_SMS_SEPTETS ||
+		    k + strlen(one) >= sizeof(offers))
+			break;
+		memcpy(offers + k, one, strlen(one) + 1);
+		k += strlen(one);
+		if (i == 0)
+			snprintf(offer, sizeof(offer), "%s", one);
+		shown++;
+	}
+	if (shown > 0) {
+		prices_arg(&args, "offers", offers);
+		prices_arg(&args, "offer", offer);
+		tmpl = market != NULL ? "prices-board-offers" :
+		    "prices-board-all-offers";
+	} else
+		tmpl = market != NULL ? "prices-board" : "prices-board-all";
+	return prices_send(ctx, host, to, tmpl, &args);
+}
+
+/* --- PRICE ------------------------------------------------------------------- */
+
+static int
+prices_price_cb(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct prices_state	*ps = host->plugin_state(ctx);
+	struct prices_board	 b;
+	char			 commodity[PRICES_CODE_MAX];
+	char			 market[PRICES_CODE_MAX], word[PRICES_WORDS_MAX];
+	size_t			 argc = host->argc(ctx), used;
+
+	if (ps == NULL || argc == 0)
+		return MB_USAGE;
+	if (!prices_commodity(ctx, host, argc, commodity, &used))
+		return prices_reply_commodity_unknown(ctx, host,
+		    host->arg(ctx, 0));
+	if (used < argc) {
+		if (!prices_market(ctx, host, used, argc, market, word,
+		    sizeof(word)))
+			return prices_reply_market_unknown(ctx, host, ps,
+			    commodity, word);
+	} else
+		prices_home(ctx, host, market);
+	if (prices_board_compute(ctx, host, ps, commodity, market,
+	    host->now(ctx), &b) == -1)
+		return MB_FAIL;
+	return prices_board_send(ctx, host, ps, &b, NULL);
+}
+
+/* --- REPORT --------------------------------------------------------------------- */
+
+/* Outside [median / ratio, median x ratio]?  (ratio in hundredths) */
+static int
+prices_outlier(long long price, long long median, long long ratio100)
+{
+	return price * ratio100 < median * 100 ||
+	    price * 100 > median * ratio100;
+}
+
+static int
+prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct prices_state	*ps = host->plugin_state(ctx);
+	struct prices_stats	 s;
+	struct prices_args	 args = { .n = 0 };
+	char			 words[PRICES_WORDS_MAX], word[PRICES_WORDS_MAX];
+	char			 commodity[PRICES_CODE_MAX];
+	char			 market[PRICES_CODE_MAX], title[PRICES_CODE_MAX];
+	char			 price[24], median[24], n[24];
+	const char		*c, *unit;
+	size_t			 argc = host->argc(ctx), p;
+	long long		 cents = 0, now;
+	int			 held, agent;
+
+	if (ps == NULL || argc < 2)
+		return MB_USAGE;
+	/* commodity words, the price, market words */
+	for (p = 1; p < argc; p++)
+		if (prices_text_money_parse(host->arg(ctx, p), &cents) == 0)
+			break;
+	if (p == argc || prices_words(ctx, host, 0, p, words,
+	    sizeof(words)) == -1)
+		return MB_USAGE;
+	if ((c = host->commodity(ctx, words)) == NULL ||
+	    strlen(c) >= PRICES_CODE_MAX)
+		return prices_reply_commodity_unknown(ctx, host, words);
+	snprintf(commodity, sizeof(commodity), "%s", c);
+	prices_text_title(commodity, title, sizeof(title));
+	prices_text_money(cents, price, sizeof(price));
+	if (p + 1 < argc) {
+		if (!prices_market(ctx, host, p + 1, argc, market, word,
+		    sizeof(word)))
+			return prices_reply_market_unknown(ctx, host, ps,
+			    commodity, word);
+	} else {
+		prices_home(ctx, host, market);
+		if (market[0] == '\0') {
+			prices_arg(&args, "commodity", title);
+			prices_arg(&args, "price", price);
+			return prices_send(ctx, host, NULL,
+			    "prices-report-market", &args);
+		}
+	}
+
+	now = host->now(ctx);
+	if (prices_store_stats(ctx, host, commodity, market,
+	    now - ps->conf.window, now, ps->conf.agent_weight, &s) == -1)
+		return MB_FAIL;
+	held = s.n >= 5 && prices_outlier(cents, s.median, ps->conf.ratio100);
+	agent = (host->sender_roles(ctx) & MB_ROLE_AGENT) != 0;
+	if (prices_store_report(ctx, host, commodity, market, cents,
+	    host->sender(ctx), agent, held ? "held" : "ok", now) == -1)
+		return MB_FAIL;
+	if (!held) {
+		if (prices_store_dirty(ctx, host, commodity, market) == -1 ||
+		    prices_store_stats(ctx, host, commodity, market,
+		    now - ps->conf.window, now, ps->conf.agent_weight,
+		    &s) == -1)
+			return MB_FAIL;
+	}
+	host->log(ctx, MB_LOG_DEBUG, "prices: %s reports %s %s at %s%s%s",
+	    host->sender(ctx), commodity, price, market,
+	    agent ? " (agent)" : "", held ? ": held" : "");
+
+	if ((unit = host->commodity_unit(ctx, commodity)) == NULL)
+		unit = "";
+	prices_text_money(s.median, median, sizeof(median));
+	snprintf(n, sizeof(n), "%lld", s.n);
+	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "unit", unit);
+	prices_arg(&args, "market", prices_market_name(ctx, host, market));
+	prices_arg(&args, "price", price);
+	prices_arg(&args, "median", median);
+	prices_arg(&args, "n", n);
+	prices_arg(&args, "window", ps->window_label);
+	prices_arg(&args, "currency", host->currency(ctx));
+	return prices_send(ctx, host, NULL, held ? "prices-report-held" :
+	    "prices-report-ok", &args);
+}
+
+/* --- ALERT ------------------------------------------------------------------------ */
+
+/* Does the median meet a threshold subscription's condition? */
+static int
+prices_condition(char op, long long median, long long threshold)
+{
+	return op == '>' ? median > threshold : median < threshold;
+}
+
+/* ALERT OFF: every subscription of the sender, or those of commodity. */
+static int
+prices_alert_off(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *commodity)
+{
+	struct prices_args	 args = { .n = 0 };
+	char			 n[24];
+	int			 gone;
+
+	if ((gone = prices_store_alert_off(ctx, host, host->sender(ctx),
+	    commodity)) == -1)
+		return MB_FAIL;
+	snprintf(n, sizeof(n), "%d", gone);
+	prices_arg(&args, "n", n);
+	return prices_send(ctx, host, NULL, gone > 0 ? "prices-alert-off" :
+	    "prices-alert-off-none", &args);
+}
+
+static int
+prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct prices_state	*ps = host->plugin_state(ctx);
+	struct prices_stats	 s;
+	struct prices_args	 args = { .n = 0 };
+	char			 commodity[PRICES_CODE_MAX], title[PRICES_CODE_MAX];
+	char			 market[PRICES_CODE_MAX], word[PRICES_WORDS_MAX];
+	char			 price[24], time[16], max[8];
+	const char		*w, *tw, *unit, *tmpl;
+	size_t			 argc = host->argc(ctx), used, mend, t;
+	long long		 threshold = 0, now;
+	char			 op = 0;
+	int			 fired = 0, rc, out;
+
+	if (ps == NULL || argc == 0)
+		return MB_USAGE;
+	if (strcmp(host->arg(ctx, 0), "off") == 0) {
+		/* ALERT OFF [commodity] */
+		if (argc == 1)
+			return prices_alert_off(ctx, host, NULL);
+		if (prices_words(ctx, host, 1, argc, word,
+		    sizeof(word)) == -1)
+			return MB_USAGE;
+		if ((w = host->commodity(ctx, word)) == NULL ||
+		    strlen(w) >= PRICES_CODE_MAX)
+			return prices_reply_commodity_unknown(ctx, host, word);
+		snprintf(commodity, sizeof(commodity), "%s", w);
+		return prices_alert_off(ctx, host, commodity);
+	}
+
+	/* the threshold word ends the commodity and market words */
+	for (mend = 1; mend < argc; mend++) {
+		w = host->arg(ctx, mend);
+		if (w[0] == '>' || w[0] == '<')
+			break;
+	}
+	if (!prices_commodity(ctx, host, mend, commodity, &used))
+		return prices_reply_commodity_unknown(ctx, host,
+		    host->arg(ctx, 0));
+	if (used + 1 == argc && strcmp(host->arg(ctx, used), "off") == 0)
+		return prices_alert_off(ctx, host, commodity);	/* maize OFF */
+	if (mend < argc) {
+		/* ">3000", ">=3000", "> 3000": the last words */
+		w = host->arg(ctx, mend);
+		op = w[0];
+		t = mend;
+		tw = w + 1;
+		if (tw[0] == '=')
+			tw++;
+		if (tw[0] == '\0')
+			tw = host->arg(ctx, ++t);
+		if (tw == NULL || t + 1 != argc ||
+		    prices_text_money_parse(tw, &threshold) == -1)
+			return MB_USAGE;
+	}
+	if (used < mend) {
+		if (!prices_market(ctx, host, used, mend, market, word,
+		    sizeof(word)))
+			return prices_reply_market_unknown(ctx, host, ps,
+			    commodity, word);
+	} else
+		prices_home(ctx, host, market);
+
+	prices_text_title(commodity, title, sizeof(title));
+	if (op != 0 && market[0] == '\0') {
+		prices_arg(&args, "commodity", title);
+		return prices_send(ctx, host, NULL, "prices-alert-need-market",
+		    &args);
+	}
+	now = host->now(ctx);
+	if (op != 0) {
+		/* start on the side the median is on: only a crossing from
+		   now on is told */
+		if (prices_store_stats(ctx, host, commodity, market,
+		    now - ps->conf.window, now, ps->conf.agent_weight,
+		    &s) == -1)
+			return MB_FAIL;
+		fired = s.n > 0 && prices_condition(op, s.median, threshold);
+	}
+	rc = prices_store_alert_set(ctx, host, host->sender(ctx), commodity,
+	    market, op, threshold, fired, now, PRICES_ALERTS_MAX);
+	if (rc == -1)
+		return MB_FAIL;
+	if (rc == 1) {
+		snprintf(max, sizeof(max), "%d", PRICES_ALERTS_MAX);
+		prices_arg(&args, "max", max);
+		return prices_send(ctx, host, NULL, "prices-alert-max", &args);
+	}
+	if ((out = prices_store_opt_out(ctx, host, host->sender(ctx))) == -1)
+		return MB_FAIL;
+
+	if ((unit = host->commodity_unit(ctx, commodity)) == NULL)
+		unit = "";
+	snprintf(time, sizeof(time), "%02d:00", ps->conf.bulletin_hour);
+	prices_text_money(threshold, price, sizeof(price));
+	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "unit", unit);
+	if (market[0] != '\0')
+		prices_arg(&args, "market", prices_market_name(ctx, host,
+		    market));
+	prices_arg(&args, "time", time);
+	prices_arg(&args, "price", price);
+	prices_arg(&args, "currency", host->currency(ctx));
+	if (out)
+		tmpl = "prices-alert-stopped";
+	else if (op == '>')
+		tmpl = "prices-alert-above";
+	else if (op == '<')
+		tmpl = "prices-alert-below";
+	else
+		tmpl = market[0] != '\0' ? "prices-alert-on" :
+		    "prices-alert-on-all";
+	return prices_send(ctx, host, NULL, tmpl, &args);
+}
+
+/* --- the timer: threshold crossings, then the day's bulletin ---------------------- */
+
+/* A threshold met: tell the subscriber.  MB_OK or MB_FAIL. */
+static int
+prices_cross_send(struct mb_ctx *ctx, const struct mb_host *host,
+    const struct prices_state *ps, const struct prices_sub *a,
+    const struct prices_stats *s)
+{
+	struct prices_args	 args = { .n = 0 };
+	char			 title[PRICES_CODE_MAX], median[24], price[24];
+	char			 n[24];
+	const char		*unit;
+
+	if ((unit = host->commodity_unit(ctx, a->commodity)) == NULL)
+		unit = "";
+	prices_text_title(a->commodity, title, sizeof(title));
+	prices_text_money(s->median, median, sizeof(median));
+	prices_text_money(a->threshold, price, sizeof(price));
+	snprintf(n, sizeof(n), "%lld", s->n);
+	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "unit", unit);
+	prices_arg(&args, "market", prices_market_name(ctx, host, a->market));
+	prices_arg(&args, "median", median);
+	prices_arg(&args, "price", price);
+	prices_arg(&args, "n", n);
+	prices_arg(&args, "window", ps->window_label);
+	prices_arg(&args, "currency", host->currency(ctx));
+	return prices_send(ctx, host, a->msisdn, a->op == '>' ?
+	    "prices-cross-above" : "prices-cross-below", &args);
+}
+
+/*
+ * Pairs with new reports: compare their median with the thresholds whose
+ * side changed, tell those now met (not those who sent STOP), and note the
+ * new side.  At most *budget subscriptions; *budget is decreased by what
+ * was done.  A pair with more than that stays for the next run.  0 or -1.
+ */
+static int
+prices_thresholds(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, long long now, size_t *budget)
+{
+	char			 commodity[PRICES_DIRTY_RUN][PRICES_CODE_MAX];
+	char			 market[PRICES_DIRTY_RUN][PRICES_CODE_MAX];
+	struct prices_stats	 s;
+	struct prices_sub	*subs = NULL;
+	size_t			 npairs, i, j, n;
+	int			 rc = -1;
+
+	if (prices_store_dirty_take(ctx, host, commodity, market,
+	    PRICES_DIRTY_RUN, &npairs) == -1)
+		return -1;
+	if (npairs == 0 || *budget == 0)
+		return 0;
+	if ((subs = calloc(*budget, sizeof(*subs))) == NULL) {
+		host->log(ctx, MB_LOG_ERROR, "prices: out of memory");
+		return -1;
+	}
+	for (i = 0; i < npairs && *budget > 0; i++) {
+		if (prices_store_stats(ctx, host, commodity[i], market[i],
+		    now - ps->conf.window, now, ps->conf.agent_weight,
+		    &s) == -1)
+			goto out;
+		n = 0;
+		if (s.n > 0 && prices_store_crossed(ctx, host, commodity[i],
+		    market[i], s.median, subs, *budget, &n) == -1)
+			goto out;
+		for (j = 0; j < n; j++) {
+			struct prices_sub	*a = &subs[j];
+			int			 met = prices_condition(a->op,
+						    s.median, a->threshold);
+
+			if (met && !a->opt_out && prices_cross_send(ctx, host,
+			    ps, a, &s) != MB_OK)
+				goto out;
+			if (prices_store_set_fired(ctx, host, a->id, met) == -1)
+				goto out;
+		}
+		*budget -= n;
+		if (*budget > 0 && prices_store_dirty_done(ctx, host,
+		    commodity[i], market[i]) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(subs);
+	return rc;
+}
+
+/*
+ * Boards computed during one timer run: subscribers of the same commodity
+ * and market share one.  A full cache replaces its entries in turn.
+ */
+struct prices_cache {
+	struct prices_board	*boards;
+	size_t			 n, cap, next;
+};
+
+static const struct prices_board *
+prices_cache_board(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, struct prices_cache *c, const char *commodity,
+    const char *market, long long now)
+{
+	struct prices_board	*b;
+	size_t			 i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->boards[i].commodity, commodity) == 0 &&
+		    strcmp(c->boards[i].market, market) == 0)
+			return &c->boards[i];
+	if (c->n < c->cap)
+		b = &c->boards[c->n++];
+	else {
+		b = &c->boards[c->next];
+		c->next = (c->next + 1) % c->cap;
+	}
+	if (prices_board_compute(ctx, host, ps, commodity, market, now,
+	    b) == -1) {
+		/* no half-made board stays in the cache */
+		b->commodity[0] = '\0';
+		return NULL;
+	}
+	return b;
+}
+
+/*
+ * The local day of now, and whether the bulletin hour has come in it.
+ * Days count from 1970-01-01 local time.
+ */
+static long long
+prices_local_day(const struct prices_conf *c, long long now, int *due)
+{
+	long long	 local = now + c->utc_offset, day, hour;
+
+	day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+	hour = (local - day * 86400) / 3600;
+	*due = c->bulletin_now || hour >= c->bulletin_hour;
+	return day;
+}
+
+/*
+ * The day's bulletin: from the cursor on, at most budget subscriptions
+ * (daily ones, by id); each gets the board of its commodity and market,
+ * unless they sent STOP.  The cursor moves in the same transaction as the
+ * notices, so a restart neither repeats nor skips anyone.  A new local
+ * day starts a new round once the bulletin hour has come.  0 or -1.
+ */
+static int
+prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, long long now, size_t budget)
+{
+	struct prices_cache	 cache = { .boards = NULL, .n = 0 };
+	struct prices_sub	*subs = NULL;
+	const struct prices_board *b;
+	long long		 day, today, cursor;
+	size_t			 n = 0, i, sent = 0;
+	int			 done, due, rc = -1;
+
+	if (prices_store_cursor(ctx, host, &day, &cursor, &done) == -1)
+		return -1;
+	today = prices_local_day(&ps->conf, now, &due);
+	if (day != today) {
+		if (!due)
+			return 0;
+		day = today;
+		cursor = 0;
+		done = 0;
+		host->log(ctx, MB_LOG_INFO, "prices: bulletin of local day "
+		    "%lld starts", day);
+	}
+	if (done)
+		return 0;
+	if (budget == 0)
+		return prices_store_cursor_set(ctx, host, day, cursor, done);
+	cache.cap = budget < PRICES_CACHE_MAX ? budget : PRICES_CACHE_MAX;
+	if ((subs = calloc(budget, sizeof(*subs))) == NULL ||
+	    (cache.boards = calloc(cache.cap, sizeof(*cache.boards))) ==
+	    NULL) {
+		host->log(ctx, MB_LOG_ERROR, "prices: out of memory");
+		goto out;
+	}
+	if (prices_store_bulletin_subs(ctx, host, cursor, subs, budget,
+	    &n) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		cursor = subs[i].id;
+		if (subs[i].opt_out)
+			continue;
+		if ((b = prices_cache_board(ctx, host, ps, &cache,
+		    subs[i].commodity, subs[i].market, now)) == NULL ||
+		    prices_board_send(ctx, host, ps, b, subs[i].msisdn) != MB_OK)
+			goto out;
+		sent++;
+	}
+	done = n < budget;
+	if (prices_store_cursor_set(ctx, host, day, cursor, done) == -1)
+		goto out;
+	host->log(ctx, done ? MB_LOG_INFO : MB_LOG_DEBUG, "prices: bulletin "
+	    "of day %lld: %zu sent in this batch, up to subscription %lld%s",
+	    day, sent, cursor, done ? ", done" : "");
+	rc = 0;
+out:
+	free(subs);
+	free(cache.boards);
+	return rc;
+}
+
+static int
+prices_timer_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	struct mb_ctx		*ctx = host->timer_ctx(pctx);
+	struct prices_state	*ps = host->state(pctx);
+	size_t			 budget;
+	long long		 now;
+
+	if (ctx == NULL || ps == NULL)
+		return MB_FAIL;
+	now = host->now(ctx);
+	budget = (size_t)ps->conf.batch;
+	if (prices_thresholds(ctx, host, ps, now, &budget) == -1 ||
+	    prices_bulletin(ctx, host, ps, now, budget) == -1)
+		return MB_FAIL;
+	return MB_OK;
+}
+
+/* --- the descriptor ------------------------------------------------------------------ */
+
+static const struct mb_command prices_commands[] = {
+	{
+		.id = "PRICE",
+		.handler = prices_price_cb,
+		.usage = "usage-PRICE",
+		.flags = 0,		/* anyone, registered or not */
+		.roles = 0,
+	},
+	{
+		.id = "REPORT",
+		.handler = prices_report_cb,
+		.usage = "usage-REPORT",
+		.flags = MB_CMD_REGISTERED,
+		.roles = 0,
+	},
+	{
+		.id = "ALERT",
+		.handler = prices_alert_cb,
+		.usage = "usage-ALERT",
+		.flags = MB_CMD_REGISTERED,
+		.roles = 0,
+	},
+};
+
+static const struct mb_timer prices_timers[] = {
+	{
+		.name = "prices",
+		.interval = PRICES_TIMER_INTERVAL,
+		.run = prices_timer_cb,
+	},
+};
+
+const struct mb_plugin marketbox_plugin = {
+	MB_PLUGIN_HEADER,
+	.name = "prices",
+	.version = "1.0",
+	.commands = prices_commands,
+	.ncommands = sizeof(prices_commands) / sizeof(prices_commands[0]),
+	.migrations = prices_store_migrations,
+	.nmigrations = PRICES_STORE_NMIGRATIONS,
+	.timers = prices_timers,
+	.ntimers = sizeof(prices_timers) / sizeof(prices_timers[0]),
+	.conf_keys = prices_conf_keys,
+	.nconf_keys = sizeof(prices_conf_keys) / sizeof(prices_conf_keys[0]),
+	.init = prices_init_cb,
+	.fini = prices_fini_cb,
+};

@@ -1,0 +1,255 @@
+/*
+ * prices.h - what the three files of the prices plugin share: its
+ * configuration, the price board, the text helpers (prices_text.c) and
+ * the store functions (prices_store.c, the only file with SQL).
+ *
+ * Internal to the plugin (and to its unit tests and benchmark, which
+ * compile the plugin's files into their programs): nothing here is part
+ * of marketbox's plugin interface, and the shared object exports only
+ * marketbox_plugin.
+ *
+ * Money is an integer number of minor units (cents): 3000 shillings is
+ * 300000.  No floating point touches a price.
+ */
+#ifndef MARKETBOX_PRICES_H
+#define MARKETBOX_PRICES_H
+
+#include <stddef.h>
+
+#include <marketbox/plugin.h>
+
+#define PRICES_CODE_MAX		64	/* bytes of a catalogue code, NUL too */
+#define PRICES_OFFERS		3	/* best open offers on a board */
+#define PRICES_MARKETS		3	/* markets named when there is no data */
+#define PRICES_ALERTS_MAX	5	/* subscriptions per phone */
+#define PRICES_MONEY_MAX	100000000000LL	/* 1e9 whole units */
+#define PRICES_TIMER_INTERVAL	10	/* seconds between timer runs */
+
+/*
+ * One SMS: 160 GSM septets.  The plugin does not see the templates'
+ * text, only the values it fills them with; PRICES_TEMPLATE_RESERVE is
+ * the budget of a board template's own words (prices-board-offers and
+ * prices-board-all-offers, without placeholders) that every language file
+ * keeps to.  The offers part is shortened, then dropped, so that the
+ * values plus this reserve fit one SMS.
+ */
+#define PRICES_SMS_SEPTETS	160
+#define PRICES_TEMPLATE_RESERVE	40
+
+/* The plugin's conf group, parsed and checked at init. */
+struct prices_conf {
+	long long	 window;	/* seconds: the board's window */
+	int		 agent_weight;	/* an agent's report counts this often */
+	long long	 ratio100;	/* outlier ratio x 100 (300 = 3) */
+	int		 bulletin_hour;	/* 0..23, local time */
+	long long	 utc_offset;	/* seconds east of UTC */
+	int		 batch;		/* subscribers per timer run */
+	int		 bulletin_now;	/* the day's bulletin is due at once */
+};
+
+/* The plugin's state, hung on its context at init. */
+struct prices_state {
+	struct prices_conf conf;
+	char		 window_label[16];	/* "7d" */
+	int		 has_posts;	/* the market plugin's table exists */
+};
+
+/*
+ * Reports of one commodity at one market (or all) in one window.  n is the
+ * number of published reports; weight counts agents' reports agent_weight
+ * times (n + agents * (agent_weight - 1)); median is the weighted median
+ * (see prices_store_stats); newest is the time of the latest report.  All
+ * zero when n is 0.
+ */
+struct prices_stats {
+	long long	 n, weight, agents;
+	long long	 low, high, median;
+	long long	 newest;
+};
+
+/*
+ * Everything a board message needs, computed once (a bulletin sends the
+ * same board to many subscribers).  market is "" for all markets.
+ */
+struct prices_board {
+	char		 commodity[PRICES_CODE_MAX];
+	char		 market[PRICES_CODE_MAX];
+	long long	 now;
+	struct prices_stats cur, prev;
+	size_t		 noffers;
+	long long	 offer_ref[PRICES_OFFERS];
+	long long	 offer_price[PRICES_OFFERS];
+	/* with no data: the markets that have some, most reports first */
+	size_t		 nmarkets;
+	char		 markets[PRICES_MARKETS][PRICES_CODE_MAX];
+};
+
+/* One row of prices_alerts taken by the timer. */
+struct prices_sub {
+	long long	 id;
+	char		 msisdn[32];
+	char		 commodity[PRICES_CODE_MAX];
+	char		 market[PRICES_CODE_MAX];
+	char		 op;		/* '>' or '<', 0 for a daily bulletin */
+	long long	 threshold;
+	int		 fired;
+	int		 opt_out;
+};
+
+/* --- prices_text.c: pure functions, no host ------------------------------ */
+
+/*
+ * A price as typed (after the host's normalisation: "3000", "2.50",
+ * "2,5"; thousands separators and a "/=" suffix are accepted too) in
+ * minor units.  0 and *out set when it is a price in (0, 1e9] with at
+ * most two decimals, -1 otherwise.
+ */
+int		 prices_text_money_parse(const char *, long long *out);
+/* minor units as shown: "3000" when whole, "2.50" otherwise */
+void		 prices_text_money(long long, char *, size_t);
+/* a duration "7d", "24h", "90m", "3600" (seconds) -> seconds, or -1 */
+long long	 prices_text_duration_parse(const char *);
+/* seconds as the shortest exact label: "7d", "12h", "90m", "45s" */
+void		 prices_text_duration(long long, char *, size_t);
+/* how old the newest report is: "5m" (at least 1), "3h" (under a
+   day), "2d" */
+void		 prices_text_age(long long seconds, char *, size_t);
+/* "+3", "-5", "+5:30", "0" -> seconds east of UTC in *out: 0, or -1
+   when it is no offset in [-12h, +14h] */
+int		 prices_text_offset_parse(const char *, long long *out);
+/*
+ * The change from prev to cur in percent, rounded half away from zero,
+ * in integer arithmetic; prev must be > 0.
+ */
+long long	 prices_text_trend(long long prev, long long cur);
+/* " +5%", " -3%", " 0%" (the leading space is the board's) */
+void		 prices_text_trend_label(long long pct, char *, size_t);
+/* The GSM 03.38 septets of UTF-8 text (extension characters count 2,
+   anything else 1). */
+size_t		 prices_text_septets(const char *);
+/* The code for display: the first letter in capitals ("Maize"). */
+void		 prices_text_title(const char *code, char *, size_t);
+
+/* --- prices_store.c: the plugin's SQL ---------------------------------------- */
+
+/*
+ * The board's queries, as macros of the table clause T so that the
+ * benchmark (tests/bench/prices-bench.c) times exactly the same SQL with
+ * "prices_reports AS r NOT INDEXED" as its baseline.  ?1 commodity,
+ * ?2 market, (?3, ?4] the window; the median takes LIMIT 2 OFFSET ?5 (the
+ * lower middle position) and, weighted, ?6 the agents' weight.
+ */
+#define PRICES_SQL_STATS(T) \
+	"SELECT count(*), min(r.price), max(r.price), max(r.created)," \
+	" coalesce(sum(r.agent), 0) FROM " T \
+	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
+	" AND r.created > ?3 AND r.created <= ?4"
+#define PRICES_SQL_MEDIAN(T) \
+	"SELECT r.price FROM " T \
+	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
+	" AND r.created > ?3 AND r.created <= ?4" \
+	" ORDER BY r.price LIMIT 2 OFFSET ?5"
+/* agents' reports repeated ?6 times by a join with 1..?6 */
+#define PRICES_SQL_MEDIAN_WEIGHTED(T) \
+	"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k" \
+	" WHERE n < ?6)" \
+	" SELECT r.price FROM " T ", k" \
+	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
+	" AND r.created > ?3 AND r.created <= ?4" \
+	" AND k.n <= CASE WHEN r.agent <> 0 THEN ?6 ELSE 1 END" \
+	" ORDER BY r.price LIMIT 2 OFFSET ?5"
+
+#define PRICES_STORE_NMIGRATIONS 1
+extern const struct mb_migration prices_store_migrations[PRICES_STORE_NMIGRATIONS];
+
+/*
+ * Stats of the published reports of commodity at market (NULL: every
+ * market) with created in (from, to].  The median is the weighted median
+ * (agents' reports counted weight times): with W the total weight, the
+ * value at 0-based position (W - 1) / 2 of the sorted list when W is odd,
+ * the mean of the two middle values rounded half up when W is even.
+ * Computed in SQL over the covering index, never by loading the rows.
+ * 0, or -1 on a store failure.
+ */
+int		 prices_store_stats(struct mb_ctx *, const struct mb_host *,
+		    const char *commodity, const char *market, long long from,
+		    long long to, int weight, struct prices_stats *);
+/*
+ * The markets with published reports of commodity in (from, to], most
+ * reports first (then by code), at most max of them after skipping those
+ * whose region is not region (NULL: any region).  Codes are copied into
+ * out; *n is set.  0 or -1.
+ */
+int		 prices_store_markets(struct mb_ctx *, const struct mb_host *,
+		    const char *commodity, long long from, long long to,
+		    const char *region, char out[][PRICES_CODE_MAX],
+		    size_t max, size_t *n);
+/*
+ * The cheapest open offers of the market plugin (its market_posts table,
+ * when it exists) for commodity in its default unit, at market or a
+ * market of the same region (market NULL: anywhere).  0 or -1.
+ */
+int		 prices_store_offers(struct mb_ctx *, const struct mb_host *,
+		    struct prices_state *, const char *commodity,
+		    const char *market, struct prices_board *);
+/* A report; status "ok" or "held".  0 or -1. */
+int		 prices_store_report(struct mb_ctx *, const struct mb_host *,
+		    const char *commodity, const char *market, long long price,
+		    const char *msisdn, int agent, const char *status,
+		    long long now);
+/* Threshold subscriptions of commodity at market need a look.  0 or -1. */
+int		 prices_store_dirty(struct mb_ctx *, const struct mb_host *,
+		    const char *commodity, const char *market);
+/*
+ * Up to max pairs that need a look, copied into commodity[] and market[];
+ * *n set.  0 or -1.
+ */
+int		 prices_store_dirty_take(struct mb_ctx *,
+		    const struct mb_host *, char commodity[][PRICES_CODE_MAX],
+		    char market[][PRICES_CODE_MAX], size_t max, size_t *n);
+int		 prices_store_dirty_done(struct mb_ctx *,
+		    const struct mb_host *, const char *commodity,
+		    const char *market);
+/*
+ * The threshold subscriptions of commodity at market whose fired flag
+ * differs from what median says now (at most max, by id).  0 or -1.
+ */
+int		 prices_store_crossed(struct mb_ctx *, const struct mb_host *,
+		    const char *commodity, const char *market, long long median,
+		    struct prices_sub *, size_t max, size_t *n);
+int		 prices_store_set_fired(struct mb_ctx *, const struct mb_host *,
+		    long long id, int fired);
+/*
+ * Subscribe msisdn to commodity at market ("" all markets): op 0 for the
+ * daily bulletin, else '>' or '<' with threshold and fired, the side the
+ * median is on now.  The same subscription again (same commodity,
+ * market and op) is updated: a new threshold replaces the old.  0 done,
+ * 1 refused (a new one, and the phone has max already), -1 on failure.
+ */
+int		 prices_store_alert_set(struct mb_ctx *, const struct mb_host *,
+		    const char *msisdn, const char *commodity,
+		    const char *market, char op, long long threshold,
+		    int fired, long long now, int max);
+/* Unsubscribe msisdn (from commodity only, when not NULL): -1 or how
+   many went. */
+int		 prices_store_alert_off(struct mb_ctx *, const struct mb_host *,
+		    const char *msisdn, const char *commodity);
+/*
+ * STOP: 1 if msisdn has opted out of broadcasts, else 0; -1 on failure.
+ * Reads the core's users table (see prices_store.c).
+ */
+int		 prices_store_opt_out(struct mb_ctx *, const struct mb_host *,
+		    const char *msisdn);
+/* The bulletin's cursor: the local day, the last subscription id done,
+   and whether the day's round is over.  0 or -1. */
+int		 prices_store_cursor(struct mb_ctx *, const struct mb_host *,
+		    long long *day, long long *cursor, int *done);
+int		 prices_store_cursor_set(struct mb_ctx *, const struct mb_host *,
+		    long long day, long long cursor, int done);
+/* Daily-bulletin subscriptions with id > after, by id, at most max.
+   0 or -1. */
+int		 prices_store_bulletin_subs(struct mb_ctx *,
+		    const struct mb_host *, long long after,
+		    struct prices_sub *, size_t max, size_t *n);
+
+#endif

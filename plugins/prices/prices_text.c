@@ -1,0 +1,240 @@
+/*
+ * prices_text.c - the prices plugin's small pure functions: money as typed
+ * and as shown, durations, the age of a report, the trend in percent, the
+ * length of a text in GSM septets.  No host, no store, no allocation:
+ * unit-tested directly (tests/test_prices.c).
+ *
+ * Money is integer minor units throughout (see prices.h): a price is
+ * parsed digit by digit, never through a double.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "prices.h"
+
+static int
+prices_text_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/*
+ * Digits, then groups of a separator (',' '.' or '\'') and exactly three
+ * digits (thousands, as the host joins them), then a '.' or ',' and one
+ * or two decimals, then an optional "/=" or "/-".  "2.505" is 2505, as
+ * the host reads it; "2.5050" is no price.
+ */
+int
+prices_text_money_parse(const char *s, long long *out)
+{
+	long long	 whole = 0, cents = 0;
+	size_t		 i = 0, digits = 0;
+
+	if (s == NULL || !prices_text_digit(s[0]))
+		return -1;
+	while (prices_text_digit(s[i])) {
+		if (++digits > 10)
+			return -1;
+		whole = whole * 10 + (s[i++] - '0');
+	}
+	while ((s[i] == ',' || s[i] == '.' || s[i] == '\'') &&
+	    prices_text_digit(s[i + 1]) && prices_text_digit(s[i + 2]) &&
+	    prices_text_digit(s[i + 3]) && !prices_text_digit(s[i + 4])) {
+		if ((digits += 3) > 10)
+			return -1;
+		whole = whole * 1000 + (s[i + 1] - '0') * 100 +
+		    (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
+		i += 4;
+	}
+	if ((s[i] == '.' || s[i] == ',') && prices_text_digit(s[i + 1])) {
+		cents = (s[i + 1] - '0') * 10;
+		i += 2;
+		if (prices_text_digit(s[i]))
+			cents += s[i++] - '0';
+		if (prices_text_digit(s[i]))
+			return -1;	/* more than two decimals */
+	}
+	if (s[i] == '/' && (s[i + 1] == '=' || s[i + 1] == '-'))
+		i += 2;
+	if (s[i] != '\0')
+		return -1;
+	whole = whole * 100 + cents;
+	if (whole <= 0 || whole > PRICES_MONEY_MAX)
+		return -1;
+	*out = whole;
+	return 0;
+}
+
+void
+prices_text_money(long long v, char *buf, size_t len)
+{
+	const char	*sign = "";
+
+	if (v < 0) {
+		sign = "-";
+		v = -v;
+	}
+	if (v % 100 == 0)
+		snprintf(buf, len, "%s%lld", sign, v / 100);
+	else
+		snprintf(buf, len, "%s%lld.%02lld", sign, v / 100, v % 100);
+}
+
+long long
+prices_text_duration_parse(const char *s)
+{
+	long long	 v = 0, unit = 1;
+	size_t		 i = 0;
+
+	if (s == NULL || !prices_text_digit(s[0]))
+		return -1;
+	while (prices_text_digit(s[i])) {
+		if (i >= 8)
+			return -1;
+		v = v * 10 + (s[i++] - '0');
+	}
+	switch (s[i]) {
+	case '\0':
+		break;
+	case 's':
+		i++;
+		break;
+	case 'm':
+		unit = 60;
+		i++;
+		break;
+	case 'h':
+		unit = 3600;
+		i++;
+		break;
+	case 'd':
+		unit = 86400;
+		i++;
+		break;
+	default:
+		return -1;
+	}
+	if (s[i] != '\0' || v <= 0 || v * unit > 366LL * 86400)
+		return -1;
+	return v * unit;
+}
+
+void
+prices_text_duration(long long s, char *buf, size_t len)
+{
+	if (s > 0 && s % 86400 == 0)
+		snprintf(buf, len, "%lldd", s / 86400);
+	else if (s > 0 && s % 3600 == 0)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else if (s > 0 && s % 60 == 0)
+		snprintf(buf, len, "%lldm", s / 60);
+	else
+		snprintf(buf, len, "%llds", s);
+}
+
+void
+prices_text_age(long long s, char *buf, size_t len)
+{
+	if (s < 3600)
+		snprintf(buf, len, "%lldm", s < 120 ? 1 : s / 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else
+		snprintf(buf, len, "%lldd", s / 86400);
+}
+
+int
+prices_text_offset_parse(const char *s, long long *out)
+{
+	long long	 h = 0, m = 0, sign = 1;
+	size_t		 i = 0, n;
+
+	if (s == NULL)
+		return -1;
+	if (s[0] == '+' || s[0] == '-') {
+		sign = s[0] == '-' ? -1 : 1;
+		i++;
+	}
+	for (n = 0; prices_text_digit(s[i]); n++)
+		h = h * 10 + (s[i++] - '0');
+	if (n == 0 || n > 2)
+		return -1;
+	if (s[i] == ':') {
+		if (!prices_text_digit(s[i + 1]) || !prices_text_digit(s[i + 2]))
+			return -1;
+		m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+		i += 3;
+		if (m >= 60)
+			return -1;
+	}
+	if (s[i] != '\0')
+		return -1;
+	h = sign * (h * 3600 + m * 60);
+	if (h < -12 * 3600 || h > 14 * 3600)
+		return -1;
+	*out = h;
+	return 0;
+}
+
+long long
+prices_text_trend(long long prev, long long cur)
+{
+	long long	 num = (cur - prev) * 100;
+
+	if (prev <= 0)
+		return 0;
+	if (num >= 0)
+		return (2 * num + prev) / (2 * prev);
+	return (2 * num - prev) / (2 * prev);
+}
+
+void
+prices_text_trend_label(long long pct, char *buf, size_t len)
+{
+	if (pct > 0)
+		snprintf(buf, len, " +%lld%%", pct);
+	else if (pct < 0)
+		snprintf(buf, len, " -%lld%%", -pct);
+	else
+		snprintf(buf, len, " 0%%");
+}
+
+/* The GSM 03.38 extension table: these take an escape and a septet. */
+static int
+prices_text_gsm_extension(unsigned long cp)
+{
+	return cp == '^' || cp == '{' || cp == '}' || cp == '\\' ||
+	    cp == '[' || cp == '~' || cp == ']' || cp == '|' ||
+	    cp == 0x20ac || cp == '\f';
+}
+
+size_t
+prices_text_septets(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n = 0;
+	unsigned long		 cp;
+
+	while (p != NULL && *p != '\0') {
+		cp = *p++;
+		if (cp >= 0xc0) {
+			int	 more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : 1;
+
+			cp &= 0x3f >> more;
+			while (more-- > 0 && (*p & 0xc0) == 0x80)
+				cp = (cp << 6) | (*p++ & 0x3f);
+		}
+		n += prices_text_gsm_extension(cp) ? 2 : 1;
+	}
+	return n;
+}
+
+void
+prices_text_title(const char *code, char *buf, size_t len)
+{
+	if (len == 0)
+		return;
+	snprintf(buf, len, "%s", code != NULL ? code : "");
+	if (buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+}

@@ -1,0 +1,141 @@
+/*
+ * admin.h - the operators' pages on the HTTP port: /status (HTML with
+ * price charts), /status.json, /metrics (Prometheus text format), and the
+ * actions marketctl asks for (POST /admin/broadcast, /admin/retry,
+ * /admin/user; GET /admin/broadcast for a broadcast's progress).
+ *
+ * http.c hands every request whose path admin_path_is_ours() claims to
+ * admin_handle(), before its own allow-list: the admin pages have their
+ * own, admin-allow-ip (loopback is always allowed), and need the conf's
+ * admin-password, given as Kannel's admin interface takes it
+ * (?password=...) or by HTTP Basic authentication (any user name).
+ * Without an admin-password the pages answer 403 "admin pages are off".
+ * A wrong password is logged, counted per address, and answered 401 only
+ * after a delay that doubles with each failure from that address (a timer:
+ * the loop never sleeps).
+ *
+ * The figures are read when a page is asked for: the in-memory counters
+ * of the box link, inbox, router and store, and read-only queries of the
+ * database (the plugin tables only if they exist).  Actions change the
+ * database in units of work like any message, and answer after the
+ * commit.
+ */
+#ifndef MARKETBOX_ADMIN_H
+#define MARKETBOX_ADMIN_H
+
+#include <stddef.h>
+
+struct box;
+struct conf;
+struct event_base;
+struct evbuffer;
+struct evhttp_request;
+struct inbox;
+struct outbox;
+struct plugin_set;
+struct router;
+struct store;
+struct admin;
+
+/*
+ * What the pages read.  Every member but store and outbox may be NULL
+ * (that part is then shown as absent or zero).  link_mode names the way
+ * MTs leave: "box", "sendsms" or "none".  The admin borrows them all: they
+ * must outlive it.
+ */
+struct admin_sources {
+	struct store		*store;
+	struct outbox		*outbox;
+	struct inbox		*inbox;
+	struct router		*router;
+	struct plugin_set	*plugins;
+	struct box		*box;
+	const char		*link_mode;
+};
+
+/*
+ * A new admin for the loop base.  conf must outlive it (or the next
+ * admin_set_conf).  Returns NULL (logged) on failure.  Free with
+ * admin_free(), before the HTTP server that hands it requests: requests
+ * still waiting (a delayed 401, an action's commit) are answered 503.
+ */
+struct admin	*admin_new(struct event_base *, const struct conf *,
+		    const struct admin_sources *);
+void		 admin_free(struct admin *);
+void		 admin_set_conf(struct admin *, const struct conf *);
+
+/* 1 if path (without the query) is one of the admin pages or actions. */
+int		 admin_path_is_ours(const char *path);
+
+/*
+ * Answer req (now or later, exactly once).  peer is the client's numeric
+ * address.
+ */
+void		 admin_handle(struct admin *, struct evhttp_request *,
+		    const char *peer);
+
+/* --- exposed for tests --------------------------------------------------- */
+
+/*
+ * 1 if the given bytes equal want, in a time that depends only on the
+ * lengths (not on where they differ).  A NULL want matches nothing.
+ */
+int		 admin_password_equal(const char *given, size_t given_len,
+		    const char *want);
+
+enum admin_auth {
+	ADMIN_AUTH_OK,		/* the right password */
+	ADMIN_AUTH_OFF,		/* no admin-password configured: 403 */
+	ADMIN_AUTH_MISSING,	/* no credentials given: 401 */
+	ADMIN_AUTH_WRONG	/* wrong credentials: logged, slowed, 401 */
+};
+
+/*
+ * Check the credentials of a request: query_password is the decoded
+ * ?password= value (NULL if absent), authorization the Authorization
+ * header (NULL if absent; "Basic base64(user:password)").  When both are
+ * given, both must be right.
+ */
+enum admin_auth	 admin_auth_check(const struct conf *,
+		    const char *query_password, const char *authorization);
+
+/* 1 if a peer at ip may see the admin pages (loopback or admin-allow-ip). */
+int		 admin_ip_allowed(const struct conf *, const char *ip);
+
+/* The seconds to wait before answering the n-th wrong password (n >= 1). */
+double		 admin_failure_delay(unsigned n);
+
+/* Append s with &, <, >, " and ' escaped for HTML and SVG text. */
+int		 admin_escape_html(struct evbuffer *, const char *s);
+
+/*
+ * The median of n values (n > 0), which are sorted in place; of an even
+ * count, the mean of the two middle values rounded down.
+ */
+long long	 admin_median(long long *v, size_t n);
+
+/* One day of a price chart: the day (Unix day number) and its median. */
+struct admin_point {
+	long long	 day;
+	long long	 price;
+};
+
+/*
+ * Append an inline SVG line chart of n points (n >= 1, days ascending)
+ * over the days first_day..last_day, titled title, prices labelled with
+ * unit (the currency code): axes, a polyline, the first and last day and
+ * the lowest and highest price as labels.  All text is escaped.
+ */
+int		 admin_svg_chart(struct evbuffer *, const char *title,
+		    const char *unit, const struct admin_point *, size_t n,
+		    long long first_day, long long last_day);
+
+/*
+ * The bodies of /status.json, /metrics and /status, appended to out.
+ * 0, or -1 (logged) if the database could not be read.
+ */
+int		 admin_status_json(struct admin *, struct evbuffer *out);
+int		 admin_metrics(struct admin *, struct evbuffer *out);
+int		 admin_status_html(struct admin *, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * router_cmds.c - a test plugin for tests/test_router.c: commands under
+ * keyword ids the shipped language files know, each showing one thing the
+ * router does around a plugin's handler.  Every reply uses the "echo"
+ * template ("You said: {text}"), so a test reads what the handler saw.
+ *
+ *	SELL	needs REG and the transporter role; replies "sold <rest>"
+ *	REPORT	anyone; replies its arguments as the host normalised them,
+ *		joined by '|' ("3,000/=" arrives as "3000")
+ *	MY	needs REG; replies sender|name|market|language|roles(hex)
+ *	WANT	replies nothing and returns MB_OK: the router must still answer
+ *	BUY	returns MB_USAGE, the command has no usage template name
+ *	CANCEL	writes nothing and returns MB_FAIL: the MO rolls back
+ *	ACCEPT	ACCEPT phone: a notice to phone, and a reply "notified"
+ *	REJECT	replies with a template no language has
+ *
+ * PRICE, ALERT, SENT and DELIVERED stay unregistered, so they are
+ * "unavailable" with this plugin loaded too.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <marketbox/plugin.h>
+
+static int
+router_cmds_say(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *text)
+{
+	struct mb_arg	 a = { "text", text };
+
+	return host->reply(ctx, "echo", &a, 1) == 0 ? MB_OK : MB_FAIL;
+}
+
+static int
+router_cmds_sell(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	char	 buf[256];
+
+	snprintf(buf, sizeof(buf), "sold %s", host->rest(ctx, 0));
+	return router_cmds_say(ctx, host, buf);
+}
+
+static int
+router_cmds_report(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	char	 buf[512] = "";
+	size_t	 i, n = host->argc(ctx);
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(buf, "|", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, host->arg(ctx, i), sizeof(buf) - strlen(buf) - 1);
+	}
+	return router_cmds_say(ctx, host, buf);
+}
+
+static int
+router_cmds_my(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	char		 buf[256];
+	const char	*name = host->sender_name(ctx);
+	const char	*market = host->sender_market(ctx);
+
+	snprintf(buf, sizeof(buf), "%s|%s|%s|%s|%x", host->sender(ctx),
+	    name ? name : "(null)", market ? market : "(null)",
+	    host->sender_language(ctx), host->sender_roles(ctx));
+	return router_cmds_say(ctx, host, buf);
+}
+
+static int
+router_cmds_want(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	(void)ctx;
+	(void)host;
+	return MB_OK;
+}
+
+static int
+router_cmds_buy(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	(void)ctx;
+	(void)host;
+	return MB_USAGE;
+}
+
+static int
+router_cmds_cancel(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	/* A reply made before the failure must roll back with the MO. */
+	router_cmds_say(ctx, host, "cancelled");
+	return MB_FAIL;
+}
+
+static int
+router_cmds_accept(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct mb_arg	 a = { "text", "notice" };
+	const char	*to;
+
+	if (host->argc(ctx) < 1 || (to = host->msisdn(ctx,
+	    host->arg(ctx, 0))) == NULL)
+		return MB_USAGE;
+	if (host->notify(ctx, to, "echo", &a, 1) != 0)
+		return MB_FAIL;
+	return router_cmds_say(ctx, host, "notified");
+}
+
+static int
+router_cmds_reject(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return host->reply(ctx, "no-such-template", NULL, 0) == 0 ? MB_OK :
+	    MB_FAIL;
+}
+
+static const struct mb_command router_cmds_commands[] = {
+	{ .id = "SELL", .handler = router_cmds_sell, .usage = "usage-SELL",
+	  .flags = MB_CMD_REGISTERED, .roles = MB_ROLE_TRANSPORTER },
+	{ .id = "REPORT", .handler = router_cmds_report,
+	  .usage = "usage-REPORT" },
+	{ .id = "MY", .handler = router_cmds_my, .usage = "usage-MY",
+	  .flags = MB_CMD_REGISTERED },
+	{ .id = "WANT", .handler = router_cmds_want, .usage = "usage-WANT" },
+	{ .id = "BUY", .handler = router_cmds_buy, .usage = NULL },
+	{ .id = "CANCEL", .handler = router_cmds_cancel,
+	  .usage = "usage-CANCEL" },
+	{ .id = "ACCEPT", .handler = router_cmds_accept,
+	  .usage = "usage-ACCEPT" },
+	{ .id = "REJECT", .handler = router_cmds_reject,
+	  .usage = "usage-REJECT" },
+};
+
+const struct mb_plugin marketbox_plugin = {
+	MB_PLUGIN_HEADER,
+	.name = "router_cmds",
+	.version = "1.0",
+	.commands = router_cmds_commands,
+	.ncommands = sizeof(router_cmds_commands) /
+	    sizeof(router_cmds_commands[0]),
+};
