@@ -1827,11 +1827,21 @@ admin_interest_tables(struct admin *a)
 	    (admin_table_has(a, "prices_alerts", cols) ? 2 : 0);
 }
 
+/*
+ * Run the next batch on a later pass of the loop: a zero timer, which
+ * libevent runs only after polling again (an event made active now would
+ * run in this very pass, and a big broadcast would hold the loop).
+ */
 static void
 admin_job_schedule(struct admin_job *j)
 {
-	if (j->next != NULL)
-		event_active(j->next, 0, 0);
+	static const struct timeval	 now = { 0, 0 };
+
+	if (j->next != NULL && evtimer_add(j->next, &now) == -1) {
+		error(0, "admin: broadcast %lld: cannot schedule; stopped",
+		    j->id);
+		j->failed = j->done = 1;
+	}
 }
 
 /* A batch is durable (or rolled back): move on, or stop. */
@@ -1879,7 +1889,7 @@ admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
 	sqlite3_stmt		*st;
 	char			(*to)[32] = NULL;
 	long long		 last_id = j->cursor, row = 0;
-	size_t			 n = 0, i;
+	size_t			 n = 0, seen = 0, i;
 	int			 rc, ok = 0;
 
 	(void)fd;
@@ -1899,9 +1909,10 @@ admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
 	sqlite3_bind_int64(st, 3, j->cursor);
 	sqlite3_bind_int(st, 4, ADMIN_BROADCAST_BATCH);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    n < ADMIN_BROADCAST_BATCH) {
+	    seen < ADMIN_BROADCAST_BATCH) {
 		const unsigned char	*m = sqlite3_column_text(st, 1);
 
+		seen++;
 		last_id = sqlite3_column_int64(st, 0);
 		if (m == NULL || strlen((const char *)m) >= sizeof(to[0]))
 			continue;
@@ -1913,7 +1924,8 @@ admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
 		    sqlite3_errmsg(store_db(store)));
 		goto end;
 	}
-	j->batch_final = rc == SQLITE_DONE;
+	/* A short batch is the last (LIMIT ends every batch with DONE). */
+	j->batch_final = seen < ADMIN_BROADCAST_BATCH;
 	for (i = 0; i < n; i++) {
 		if (outbox_queue(a->src.outbox, 0, "broadcast",
 		    a->conf->global_sender, to[i], j->text, NULL, NULL) == -1)

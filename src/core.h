@@ -22,7 +22,7 @@ struct catalogue;
 /* One person, as the users table has them. */
 struct user {
 	long long	 id;		/* 0: not in the table yet */
-	char		 msisdn[32];
+	char		 msisdn[64];
 	char		*name;		/* NULL: not registered */
 	char		*market;	/* market code, or NULL */
 	char		*language;	/* language code, or NULL */

@@ -195,11 +195,17 @@ catalogue_commodity_suggest(const struct catalogue *cat, const char *word)
 {
 	const char	*best = NULL;
 	int		 bestd, d, max;
-	size_t		 i;
+	size_t		 i, letters = 0;
 
-	if (word == NULL || strlen(word) < 3)
+	if (word == NULL)
 		return NULL;
-	max = strlen(word) >= 6 ? 2 : 1;
+	/* Letters, not bytes: 你好 is two letters, too short to guess at. */
+	for (i = 0; word[i] != '\0'; i++)
+		if (((unsigned char)word[i] & 0xC0) != 0x80)
+			letters++;
+	if (letters < 3)
+		return NULL;
+	max = letters >= 6 ? 2 : 1;
 	bestd = max + 1;
 	for (i = 0; i < cat->commodities.n; i++) {
 		d = words_distance(word, cat->commodities.e[i].word, max);

@@ -10,6 +10,9 @@
  *			through inbox_receive() like any other; the answer is
  *			sent only after the commit, with the inline reply as
  *			a text/plain body.
+ *	GET|POST /ussd	the aggregators' USSD callback (sessionId,
+ *			serviceCode, phoneNumber, networkCode, text), answered
+ *			"CON ..." or "END ..." by ussd.c after the commit.
  *	GET /health	"ok", for operators' liveness checks.
  *
  * Only loopback peers and those matched by http-allow-ip are served.
@@ -98,6 +101,7 @@ struct http {
 	const struct conf		*conf;
 	struct inbox			*inbox;
 	struct outbox			*outbox;
+	struct ussd			*ussd;		/* NULL: no /ussd */
 	struct evhttp			*evh;
 	char				*interface;	/* as bound */
 	int				 port;
@@ -585,6 +589,201 @@ out:
 	free(id);
 }
 
+/* --- /ussd: the aggregators' USSD callback (issue 7) ----------------------- */
+
+#define HTTP_USSD_FIELDS	5
+
+/* The callback's form fields, in the order of http_ussd_names. */
+enum { HTTP_USSD_SESSION, HTTP_USSD_SERVICE, HTTP_USSD_PHONE,
+	HTTP_USSD_NETWORK, HTTP_USSD_TEXT };
+static const char *const http_ussd_names[HTTP_USSD_FIELDS] = {
+	"sessionId", "serviceCode", "phoneNumber", "networkCode", "text"
+};
+
+/*
+ * Fill the fields of an urlencoded string of n bytes that are not set
+ * yet (the first value given wins).  0, or -1 if memory runs out.
+ */
+static int
+http_ussd_parse(char **value, size_t *len, const char *s, size_t n)
+{
+	const char	*p = s, *end = s + n, *amp, *eq;
+	char		*key;
+	size_t		 klen;
+	int		 i;
+
+	while (p < end) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL)
+			eq = amp;
+		if (eq > p) {
+			if ((key = http_form_decode(p, (size_t)(eq - p),
+			    &klen)) == NULL)
+				return -1;
+			for (i = 0; i < HTTP_USSD_FIELDS; i++)
+				if (strcmp(key, http_ussd_names[i]) == 0)
+					break;
+			free(key);
+			if (i < HTTP_USSD_FIELDS && value[i] == NULL &&
+			    (value[i] = eq < amp ? http_form_decode(eq + 1,
+			    (size_t)(amp - eq - 1), &len[i]) :
+			    http_form_decode("", 0, &len[i])) == NULL)
+				return -1;
+		}
+		p = amp < end ? amp + 1 : end;
+	}
+	return 0;
+}
+
+/* The engine's answer, after the commit: "CON ..." or "END ...". */
+static void
+http_ussd_done_cb(void *arg, enum inbox_status status, const char *reply)
+{
+	struct http_pending	*p = arg;
+
+	if (p->http == NULL) {
+		free(p);
+		return;
+	}
+	TAILQ_REMOVE(&p->http->pending, p, entry);
+	if (status == INBOX_FAILED)
+		http_reply_text(p->req, 503, "Service Unavailable",
+		    "END try again");
+	else
+		http_reply_text(p->req, 200, "OK", reply != NULL ? reply :
+		    "END Sorry, that could not be done just now.");
+	free(p);
+}
+
+/*
+ * POST (or GET) /ussd: sessionId, serviceCode, phoneNumber, networkCode
+ * and text (the inputs so far joined by '*').  The MO goes through the
+ * inbox like any other, with channel "ussd", id "ussd:<sessionId>:<text>"
+ * (a retried request is a duplicate and gets the same screen) and the
+ * session in its meta_data; ussd.c answers it.
+ */
+static void
+http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	struct http_pending	*p;
+	struct mo		 mo;
+	char			*value[HTTP_USSD_FIELDS] = { NULL };
+	size_t			 len[HTTP_USSD_FIELDS] = { 0 };
+	char			*body = NULL, *text = NULL, *id = NULL;
+	char			*meta = NULL, *enc[3] = { NULL };
+	const char		*query, *why = NULL;
+	size_t			 blen, tlen, replaced = 0;
+	int			 i;
+
+	if (h->ussd == NULL) {
+		http_reply_text(req, 404, "Not Found", "no USSD menus");
+		return;
+	}
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
+		if (!http_is_form(req)) {
+			http_reply_text(req, 415, NULL, "unsupported content "
+			    "type: use application/x-www-form-urlencoded");
+			return;
+		}
+		if ((body = http_body(req, &blen)) == NULL ||
+		    http_ussd_parse(value, len, body, blen) == -1)
+			goto oom;
+	}
+	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
+	if (query != NULL &&
+	    http_ussd_parse(value, len, query, strlen(query)) == -1)
+		goto oom;
+
+	if (value[HTTP_USSD_SESSION] == NULL ||
+	    !http_token_ok(value[HTTP_USSD_SESSION], len[HTTP_USSD_SESSION],
+	    HTTP_MAX_ID))
+		why = "bad sessionId: 1 to 128 printable characters";
+	else if (value[HTTP_USSD_PHONE] == NULL ||
+	    !http_from_ok(value[HTTP_USSD_PHONE], len[HTTP_USSD_PHONE]))
+		why = "bad phoneNumber: an optional + and 3 to 20 digits";
+	else if (value[HTTP_USSD_SERVICE] != NULL &&
+	    len[HTTP_USSD_SERVICE] > 0 && !http_token_ok(
+	    value[HTTP_USSD_SERVICE], len[HTTP_USSD_SERVICE], HTTP_MAX_ADDRESS))
+		why = "bad serviceCode: at most 32 printable characters";
+	else if (value[HTTP_USSD_NETWORK] != NULL &&
+	    len[HTTP_USSD_NETWORK] > 0 && !http_token_ok(
+	    value[HTTP_USSD_NETWORK], len[HTTP_USSD_NETWORK], HTTP_MAX_ADDRESS))
+		why = "bad networkCode: at most 32 printable characters";
+	else if (value[HTTP_USSD_TEXT] != NULL &&
+	    len[HTTP_USSD_TEXT] > HTTP_MAX_TEXT)
+		why = "text too long: at most 1600 bytes";
+	if (why != NULL) {
+		debug("mb.http", 0, "http: /ussd from %s: 400 %s", peer, why);
+		http_reply_text(req, 400, "Bad Request", why);
+		goto out;
+	}
+	if ((text = gsm_to_utf8((const unsigned char *)(value[HTTP_USSD_TEXT] ?
+	    value[HTTP_USSD_TEXT] : ""), len[HTTP_USSD_TEXT], 0, &tlen,
+	    &replaced)) == NULL)
+		goto oom;
+	for (i = 0; i < 3; i++) {
+		const char	*v = value[i == 0 ? HTTP_USSD_SESSION : i == 1 ?
+				    HTTP_USSD_SERVICE : HTTP_USSD_NETWORK];
+
+		if ((enc[i] = evhttp_uriencode(v ? v : "", -1, 0)) == NULL)
+			goto oom;
+	}
+	if (asprintf(&id, "ussd:%s:%s", value[HTTP_USSD_SESSION], text) == -1 ||
+	    asprintf(&meta, "?http?sessionId=%s&serviceCode=%s&networkCode=%s&",
+	    enc[0], enc[1], enc[2]) == -1) {
+		id = meta = NULL;
+		goto oom;
+	}
+
+	memset(&mo, 0, sizeof(mo));
+	mo.id = id;
+	mo.channel = "ussd";
+	mo.sender = value[HTTP_USSD_PHONE];
+	mo.receiver = value[HTTP_USSD_SERVICE] != NULL &&
+	    len[HTTP_USSD_SERVICE] > 0 ? value[HTTP_USSD_SERVICE] :
+	    h->conf->global_sender;
+	mo.text = text;
+	mo.coding = 0;
+	mo.meta_data = meta;
+	mo.time = (long long)time(NULL);
+	mo.reply_inline = 1;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		goto oom;
+	p->http = h;
+	p->req = req;
+	TAILQ_INSERT_TAIL(&h->pending, p, entry);
+	debug("mb.http", 0, "http: USSD %s from %s via %s", id, mo.sender,
+	    peer);
+	if (inbox_receive(h->inbox, &mo, http_ussd_done_cb, p) == -1) {
+		TAILQ_REMOVE(&h->pending, p, entry);
+		free(p);
+		http_reply_text(req, 400, "Bad Request", "message refused");
+	}
+	goto out;
+oom:
+	error(0, "http: out of memory taking a USSD request from %s", peer);
+	http_reply_text(req, 500, "Internal Server Error", "out of memory");
+out:
+	for (i = 0; i < HTTP_USSD_FIELDS; i++)
+		free(value[i]);
+	for (i = 0; i < 3; i++)
+		free(enc[i]);
+	free(body);
+	free(text);
+	free(id);
+	free(meta);
+}
+
+void
+http_set_ussd(struct http *h, struct ussd *ussd)
+{
+	if (h != NULL)
+		h->ussd = ussd;
+}
+
 /* Every request: access, method, then the path. */
 static void
 http_request_cb(struct evhttp_request *req, void *arg)
@@ -621,6 +820,8 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		path = "/";
 	if (strcmp(path, "/sms") == 0)
 		http_sms(h, req, peer);
+	else if (strcmp(path, "/ussd") == 0)
+		http_ussd(h, req, peer);
 	else if (strcmp(path, "/health") == 0)
 		http_reply_text(req, 200, "OK", "ok");
 	else {

@@ -23,6 +23,10 @@ struct http	*http_new(struct event_base *, const struct conf *,
 void		 http_free(struct http *);
 void		 http_set_conf(struct http *, const struct conf *);
 
+/* Serve POST /ussd with this USSD engine (NULL: /ussd answers 404). */
+struct ussd;
+void		 http_set_ussd(struct http *, struct ussd *);
+
 /*
  * 1 if a peer at ip (numeric IPv4 or IPv6 text) may use the server:
  * loopback (127.0.0.0/8, ::1), or matched by an http-allow-ip entry (an

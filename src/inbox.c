@@ -19,11 +19,13 @@
 #include "outbox.h"
 #include "router.h"
 #include "store.h"
+#include "ussd.h"
 
 struct inbox {
 	struct store		*store;
 	struct router		*router;
 	struct outbox		*outbox;
+	struct ussd		*ussd;		/* may be NULL */
 	unsigned long long	 received, duplicates;
 };
 
@@ -85,6 +87,12 @@ void
 inbox_free(struct inbox *in)
 {
 	free(in);
+}
+
+void
+inbox_set_ussd(struct inbox *in, struct ussd *ussd)
+{
+	in->ussd = ussd;
 }
 
 void
@@ -232,7 +240,8 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 	struct inbox_pending	*p;
 	enum router_outcome	 outcome;
 	long long		 row = 0;
-	int			 rc;
+	char			*answer = NULL;
+	int			 rc, is_ussd;
 
 	if (mo->id == NULL || mo->id[0] == '\0' || mo->sender == NULL ||
 	    mo->sender[0] == '\0') {
@@ -248,6 +257,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 	p->arg = arg;
 	p->status = INBOX_FAILED;
 	in->received++;
+	is_ussd = in->ussd != NULL && ussd_is_ussd(mo);
 
 	if (store_work_begin(in->store) == -1)
 		goto queue;
@@ -256,7 +266,10 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		in->duplicates++;
 		debug("mb.inbox", 0, "inbox: MO %s seen before, no new effect",
 		    mo->id);
-		if (mo->reply_inline)
+		if (is_ussd)
+			p->reply = mo->reply_inline ?
+			    ussd_replay(in->ussd, mo) : NULL;
+		else if (mo->reply_inline)
 			p->reply = inbox_stored_reply(in, inbox_find(in, mo->id));
 		p->status = INBOX_DUPLICATE;
 		store_work_end(in->store, 1);
@@ -266,14 +279,42 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		store_work_end(in->store, 0);
 		goto queue;
 	}
+	if (is_ussd) {
+		/* The menu engine answers, not the router. */
+		free(outbox_take_inline(in->outbox));
+		if (ussd_handle(in->ussd, mo, row, &answer) == -1) {
+			free(outbox_take_inline(in->outbox));
+			store_work_end(in->store, 0);
+			error(0, "inbox: USSD MO %s from %s rolled back",
+			    mo->id, mo->sender);
+			if (inbox_record_failure(in, mo) == 0)
+				p->status = INBOX_STORED;
+			free(outbox_take_inline(in->outbox));
+			goto queue;
+		}
+		/* Replies captured from its actions are in the answer. */
+		free(outbox_take_inline(in->outbox));
+		if (store_work_end(in->store, 1) == -1) {
+			free(answer);
+			goto queue;
+		}
+		p->reply = answer;
+		p->status = INBOX_STORED;
+		goto queue;
+	}
 	if (router_handle(in->router, mo, row, &outcome) == -1 ||
 	    (outcome != ROUTER_DONE && inbox_set_state(in, row,
-	    outcome == ROUTER_THROTTLED ? "throttled" : "repeat") == -1)) {
+	    outcome == ROUTER_THROTTLED ? "throttled" :
+	    outcome == ROUTER_REPEAT ? "repeat" : "refused") == -1)) {
 		free(outbox_take_inline(in->outbox));
 		store_work_end(in->store, 0);
 		error(0, "inbox: MO %s from %s rolled back", mo->id, mo->sender);
-		if (inbox_record_failure(in, mo) == 0)
+		if (inbox_record_failure(in, mo) == 0) {
 			p->status = INBOX_STORED;
+			/* the apology, for a caller that answers inline */
+			p->reply = outbox_take_inline(in->outbox);
+		} else
+			free(outbox_take_inline(in->outbox));
 		goto queue;
 	}
 	if (store_work_end(in->store, 1) == -1) {

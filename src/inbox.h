@@ -41,6 +41,15 @@ void		 inbox_free(struct inbox *);
 int		 inbox_receive(struct inbox *, const struct mo *,
 		    inbox_done_cb *done, void *arg);
 
+/*
+ * USSD MOs (ussd_is_ussd) go to ussd instead of the router: stored and
+ * deduplicated the same way, answered by the menu engine (the answer for
+ * HTTP is the done callback's reply; a duplicate gets its session's last
+ * screen again).  NULL (the default) routes them as SMS.
+ */
+struct ussd;
+void		 inbox_set_ussd(struct inbox *, struct ussd *);
+
 /* MOs taken, and duplicates among them, since start. */
 void		 inbox_stats(struct inbox *, unsigned long long *received,
 		    unsigned long long *duplicates);

@@ -38,6 +38,7 @@
 #include "plugin.h"
 #include "router.h"
 #include "store.h"
+#include "ussd.h"
 
 struct daemon {
 	struct event_base	*base;
@@ -48,6 +49,7 @@ struct daemon {
 	struct outbox		*outbox;
 	struct router		*router;
 	struct inbox		*inbox;
+	struct ussd		*ussd;		/* NULL: no USSD menus */
 	struct box		*box;
 	struct http		*http;
 	struct http_sendsms	*sendsms;
@@ -163,6 +165,15 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		conf_free(fresh);
 		return;
 	}
+	if (ussd_check(fresh, langs) == -1) {
+		error(0, "reload failed: the USSD menus name templates the "
+		    "languages lack; keeping the configuration in use");
+		lang_free(langs);
+		conf_free(fresh);
+		return;
+	}
+	if (d->ussd == NULL && fresh->nussd_menus > 0)
+		warning(0, "reload: USSD menus added; they need a restart");
 	if (!daemon_same_plugins(d->conf, fresh))
 		warning(0, "reload: plugin changes need a restart; the plugins "
 		    "loaded stay");
@@ -177,6 +188,7 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	outbox_set_conf(d->outbox, fresh);
+	ussd_set_conf(d->ussd, fresh);
 	if (d->box != NULL)
 		box_set_conf(d->box, fresh);
 	if (d->http != NULL)
@@ -243,9 +255,16 @@ daemon_start(struct daemon *d)
 		return -1;
 	if ((d->inbox = inbox_new(d->store, d->router, d->outbox)) == NULL)
 		return -1;
+	if (c->nussd_menus > 0) {
+		if ((d->ussd = ussd_new(d->base, c, d->store, d->outbox,
+		    d->router)) == NULL)
+			return -1;
+		inbox_set_ussd(d->inbox, d->ussd);
+	}
 	if (c->http_port != 0 &&
 	    (d->http = http_new(d->base, c, d->inbox, d->outbox)) == NULL)
 		return -1;
+	http_set_ussd(d->http, d->ussd);
 	if (c->sendsms_url != NULL) {
 		if ((d->sendsms = http_sendsms_new(d->base, c, d->outbox)) == NULL)
 			return -1;
@@ -377,6 +396,7 @@ daemon_stop(struct daemon *d)
 	if (d->store != NULL)
 		store_commit(d->store);
 	inbox_free(d->inbox);
+	ussd_free(d->ussd);
 	plugin_free(d->plugins);
 	router_free(d->router);
 	lang_free(d->langs);
@@ -455,6 +475,7 @@ main(int argc, char **argv)
 	/* Languages and plugins are part of the configuration: -n checks them. */
 	if ((d.langs = lang_load(d.conf->language_dir,
 	    d.conf->default_language)) == NULL ||
+	    ussd_check(d.conf, d.langs) == -1 ||
 	    (d.plugins = plugin_load(d.conf)) == NULL) {
 		error(0, "%s: cannot use this configuration", argv[optind]);
 		goto out;

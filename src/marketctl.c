@@ -1,0 +1,1597 @@
+/*
+ * marketctl.c - the operators' command line for marketbox.
+ *
+ * It reads marketbox's database directly, opened read-only (users,
+ * offers, orders, outbox, stats, export), and asks a running marketbox
+ * for every change through its admin HTTP interface (broadcast, retry,
+ * user set), so the daemon stays the only writer and its rules (STOP,
+ * throughput, units of work) apply.  The conf (-c) gives the database,
+ * http-interface, http-port and admin-password.
+ *
+ * Output: aligned tables for people; --csv (RFC 4180) and --json (an
+ * array of objects) for scripts.  Long operations (export, broadcast,
+ * retry) show their progress on standard error when it is a terminal.
+ * Exit status: 0 done, 1 failed (the reason on standard error), 2 usage.
+ * See marketctl(1).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <locale.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <sqlite3.h>
+
+#include "gw.h"
+
+#include "conf.h"
+
+#ifndef MARKETBOX_CONF_FILE
+#define MARKETBOX_CONF_FILE	"/usr/local/etc/marketbox/marketbox.conf"
+#endif
+
+#define CTL_TABLE_LIMIT		100	/* rows shown to people by default */
+#define CTL_CELL_MAX		40	/* characters of a table cell */
+#define CTL_CONNECT_MS		5000
+#define CTL_ANSWER_MS		30000
+#define CTL_ANSWER_MAX		(1 << 20)
+#define CTL_POLL_MS		500	/* between broadcast progress asks */
+#define CTL_PROGRESS_EVERY	10000	/* rows between export progress */
+
+enum ctl_format { CTL_TABLE, CTL_CSV, CTL_JSON };
+
+struct ctl {
+	const char	*conf_path;	/* -c, or the default */
+	int		 conf_given;
+	const char	*db_path;	/* -d */
+	struct conf	*conf;
+	sqlite3		*db;
+	enum ctl_format	 format;
+	long		 limit;		/* -1: the format's default */
+	int		 tty;		/* stderr is a terminal: progress */
+};
+
+/* --- messages ------------------------------------------------------------- */
+
+static void ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+ctl_err(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "marketctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+ctl_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: marketctl [-c conf] [-d db] [--csv|--json] command ...\n"
+	    "  users [--market M] [--role R] [--language L] [--opted-out]\n"
+	    "  offers [--kind offer|want] [--state S|all] [--commodity C]\n"
+	    "         [--market M]\n"
+	    "  orders [--state S]\n"
+	    "  outbox [--state S] [--kind K] [--to PHONE]\n"
+	    "  stats\n"
+	    "  export [trades|prices] [--since DATE] [--until DATE]\n"
+	    "         [--with-phones] [-o FILE|DIR]\n"
+	    "  broadcast (--market M | --commodity C | --all) [--wait] TEXT\n"
+	    "  retry [--kind K]\n"
+	    "  user set ROLE PHONE\n"
+	    "Lists take --limit N (0: all; tables show %d by default).\n"
+	    "See marketctl(1).\n", CTL_TABLE_LIMIT);
+}
+
+/* --- rows and their printing ---------------------------------------------------- */
+
+/* A value: text (NULL for SQL NULL), and whether it is a number. */
+struct ctl_cell {
+	char	*text;
+	int	 number;
+};
+
+struct ctl_rows {
+	char		**names;
+	size_t		  ncols;
+	struct ctl_cell	 *cells;	/* nrows * ncols */
+	size_t		  nrows, cap;
+};
+
+static void
+ctl_rows_free(struct ctl_rows *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->ncols; i++)
+		free(r->names[i]);
+	for (i = 0; i < r->nrows * r->ncols; i++)
+		free(r->cells[i].text);
+	free(r->names);
+	free(r->cells);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *
+ctl_strdup(const char *s)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL) {
+		ctl_err("out of memory");
+		exit(1);
+	}
+	return d;
+}
+
+static void
+ctl_rows_columns(struct ctl_rows *r, const char *const *names, size_t n)
+{
+	size_t	 i;
+
+	if ((r->names = calloc(n, sizeof(*r->names))) == NULL) {
+		ctl_err("out of memory");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		r->names[i] = ctl_strdup(names[i]);
+	r->ncols = n;
+}
+
+/* Append a row of ncols cells (copied). */
+static void
+ctl_rows_add(struct ctl_rows *r, const struct ctl_cell *cells)
+{
+	size_t	 i;
+
+	if (r->nrows == r->cap) {
+		size_t		 ncap = r->cap ? r->cap * 2 : 64;
+		struct ctl_cell	*n = realloc(r->cells,
+				    ncap * r->ncols * sizeof(*n));
+
+		if (n == NULL) {
+			ctl_err("out of memory");
+			exit(1);
+		}
+		r->cells = n;
+		r->cap = ncap;
+	}
+	for (i = 0; i < r->ncols; i++) {
+		r->cells[r->nrows * r->ncols + i].text =
+		    ctl_strdup(cells[i].text);
+		r->cells[r->nrows * r->ncols + i].number = cells[i].number;
+	}
+	r->nrows++;
+}
+
+/* Columns shown as money: JSON numbers although SQL gives text. */
+static int
+ctl_money_column(const char *name)
+{
+	return strcmp(name, "price") == 0 || strcmp(name, "total") == 0;
+}
+
+/* The display width of UTF-8 text (wide characters count 2). */
+static size_t
+ctl_width(const char *s, size_t max_chars, size_t *bytes)
+{
+	mbstate_t	 ps;
+	wchar_t		 wc;
+	size_t		 n, w = 0, chars = 0, off = 0, len = strlen(s);
+	int		 cw;
+
+	memset(&ps, 0, sizeof(ps));
+	while (off < len && chars < max_chars) {
+		n = mbrtowc(&wc, s + off, len - off, &ps);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			/* Not UTF-8 (or no UTF-8 locale): one per byte. */
+			memset(&ps, 0, sizeof(ps));
+			n = 1;
+			cw = 1;
+		} else {
+			if (n == 0)
+				n = 1;
+			cw = wcwidth(wc);
+			if (cw < 0)
+				cw = 1;
+		}
+		off += n;
+		w += (size_t)cw;
+		chars++;
+	}
+	if (bytes != NULL)
+		*bytes = off;
+	return w;
+}
+
+static void
+ctl_csv_value(FILE *fp, const char *s)
+{
+	const char	*p;
+
+	if (s == NULL)
+		return;
+	if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' &&
+	    (s[0] == '\0' || s[strlen(s) - 1] != ' ')) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			fputc('"', fp);
+		fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+ctl_json_value(FILE *fp, const char *s, int number)
+{
+	const unsigned char	*p;
+
+	if (s == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	if (number) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(fp, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", fp);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\u%04x", *p);
+		else
+			fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+/* 1 if s is a plain decimal number (as JSON takes it). */
+static int
+ctl_is_decimal(const char *s)
+{
+	const char	*p = s;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (*p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* The streaming printers: header, each row, footer. */
+struct ctl_out {
+	FILE		*fp;
+	enum ctl_format	 format;
+	char		**names;
+	size_t		 ncols;
+	unsigned long	 rows;
+};
+
+static void
+ctl_out_row(struct ctl_out *o, const struct ctl_cell *cells)
+{
+	size_t	 i;
+
+	if (o->format == CTL_CSV) {
+		for (i = 0; i < o->ncols; i++) {
+			if (i)
+				fputc(',', o->fp);
+			ctl_csv_value(o->fp, cells[i].text);
+		}
+		fputs("\r\n", o->fp);
+	} else {
+		fputs(o->rows ? ",\n  {" : "\n  {", o->fp);
+		for (i = 0; i < o->ncols; i++) {
+			fputs(i ? ", " : "", o->fp);
+			ctl_json_value(o->fp, o->names[i], 0);
+			fputs(": ", o->fp);
+			ctl_json_value(o->fp, cells[i].text, cells[i].number ||
+			    (ctl_money_column(o->names[i]) &&
+			    ctl_is_decimal(cells[i].text)));
+		}
+		fputc('}', o->fp);
+	}
+	o->rows++;
+}
+
+static void
+ctl_out_begin(struct ctl_out *o)
+{
+	size_t	 i;
+
+	o->rows = 0;
+	if (o->format == CTL_CSV) {
+		for (i = 0; i < o->ncols; i++) {
+			if (i)
+				fputc(',', o->fp);
+			ctl_csv_value(o->fp, o->names[i]);
+		}
+		fputs("\r\n", o->fp);
+	} else if (o->format == CTL_JSON)
+		fputc('[', o->fp);
+}
+
+static void
+ctl_out_end(struct ctl_out *o)
+{
+	if (o->format == CTL_JSON)
+		fputs(o->rows ? "\n]\n" : "]\n", o->fp);
+}
+
+/* Print rows as an aligned table (cells cut at CTL_CELL_MAX characters). */
+static void
+ctl_table(FILE *fp, const struct ctl_rows *r)
+{
+	size_t	*w, i, j, cw, bytes;
+
+	if ((w = calloc(r->ncols, sizeof(*w))) == NULL) {
+		ctl_err("out of memory");
+		exit(1);
+	}
+	for (j = 0; j < r->ncols; j++)
+		w[j] = ctl_width(r->names[j], CTL_CELL_MAX, NULL);
+	for (i = 0; i < r->nrows; i++)
+		for (j = 0; j < r->ncols; j++) {
+			const char	*t = r->cells[i * r->ncols + j].text;
+
+			cw = ctl_width(t != NULL ? t : "-", CTL_CELL_MAX, NULL);
+			if (cw > w[j])
+				w[j] = cw;
+		}
+	for (j = 0; j < r->ncols; j++)
+		fprintf(fp, "%s%-*s", j ? "  " : "",
+		    j + 1 < r->ncols ? (int)w[j] : 0, r->names[j]);
+	fputc('\n', fp);
+	for (i = 0; i < r->nrows; i++) {
+		for (j = 0; j < r->ncols; j++) {
+			const struct ctl_cell	*c = &r->cells[i * r->ncols + j];
+			const char		*t = c->text != NULL ? c->text :
+						    "-";
+			size_t			 pad;
+			int			 cut;
+
+			cw = ctl_width(t, CTL_CELL_MAX, &bytes);
+			cut = bytes < strlen(t);
+			pad = w[j] > cw ? w[j] - cw : 0;
+			if (j)
+				fputs("  ", fp);
+			if (c->number && c->text != NULL)
+				fprintf(fp, "%*s%s", (int)pad, "", t);
+			else {
+				fwrite(t, 1, bytes, fp);
+				if (cut)
+					fputs("\xE2\x80\xA6", fp);	/* ... */
+				if (j + 1 < r->ncols)
+					fprintf(fp, "%*s", (int)pad, "");
+			}
+		}
+		fputc('\n', fp);
+	}
+	free(w);
+}
+
+/* Print rows in the chosen format. */
+static void
+ctl_print_rows(struct ctl *c, FILE *fp, struct ctl_rows *r)
+{
+	struct ctl_out	 o;
+	size_t		 i;
+
+	if (c->format == CTL_TABLE) {
+		ctl_table(fp, r);
+		return;
+	}
+	o.fp = fp;
+	o.format = c->format;
+	o.names = r->names;
+	o.ncols = r->ncols;
+	ctl_out_begin(&o);
+	for (i = 0; i < r->nrows; i++)
+		ctl_out_row(&o, &r->cells[i * r->ncols]);
+	ctl_out_end(&o);
+}
+
+/* The cells of the current row of st. */
+static void
+ctl_stmt_cells(sqlite3_stmt *st, struct ctl_cell *cells, int n)
+{
+	int	 i, t;
+
+	for (i = 0; i < n; i++) {
+		t = sqlite3_column_type(st, i);
+		cells[i].text = t == SQLITE_NULL ? NULL :
+		    (char *)sqlite3_column_text(st, i);
+		cells[i].number = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+	}
+}
+
+/*
+ * Run st and print its rows: a table (at most limit rows, the count of
+ * the rest on stderr), or streamed as CSV or JSON.  Progress on a
+ * terminal when what (non-NULL) names a long operation.  0 or -1.
+ */
+static int
+ctl_print_stmt(struct ctl *c, FILE *fp, sqlite3_stmt *st, long limit,
+    const char *what)
+{
+	struct ctl_rows	 r;
+	struct ctl_out	 o;
+	struct ctl_cell	*cells;
+	const char	**names;
+	int		 n = sqlite3_column_count(st), i, rc;
+	unsigned long	 more = 0;
+
+	memset(&r, 0, sizeof(r));
+	if ((names = calloc((size_t)n, sizeof(*names))) == NULL ||
+	    (cells = calloc((size_t)n, sizeof(*cells))) == NULL) {
+		ctl_err("out of memory");
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(st, i);
+	ctl_rows_columns(&r, names, (size_t)n);
+	o.fp = fp;
+	o.format = c->format;
+	o.names = r.names;
+	o.ncols = r.ncols;
+	if (c->format != CTL_TABLE)
+		ctl_out_begin(&o);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ctl_stmt_cells(st, cells, n);
+		if (c->format != CTL_TABLE) {
+			ctl_out_row(&o, cells);
+			if (what != NULL && c->tty &&
+			    o.rows % CTL_PROGRESS_EVERY == 0)
+				fprintf(stderr, "\r%s: %lu rows", what, o.rows);
+		} else if (limit <= 0 || r.nrows < (size_t)limit)
+			ctl_rows_add(&r, cells);
+		else
+			more++;
+	}
+	if (c->format != CTL_TABLE) {
+		ctl_out_end(&o);
+		if (what != NULL && c->tty && o.rows >= CTL_PROGRESS_EVERY)
+			fprintf(stderr, "\r%s: %lu rows\n", what, o.rows);
+	} else {
+		ctl_table(fp, &r);
+		if (more > 0)
+			fprintf(stderr, "(%lu more; --limit 0 shows all)\n",
+			    more);
+	}
+	free(names);
+	free(cells);
+	ctl_rows_free(&r);
+	if (rc != SQLITE_DONE) {
+		ctl_err("%s", sqlite3_errmsg(c->db));
+		return -1;
+	}
+	if (fflush(fp) == EOF || ferror(fp)) {
+		ctl_err("cannot write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- the database ----------------------------------------------------------------- */
+
+static int
+ctl_db_open(struct ctl *c)
+{
+	const char	*path = c->db_path;
+
+	if (path == NULL && c->conf != NULL)
+		path = c->conf->database;
+	if (path == NULL) {
+		ctl_err("no database: give -d FILE or -c marketbox.conf");
+		return -1;
+	}
+	if (access(path, R_OK) == -1) {
+		ctl_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		ctl_err("%s: %s", path, c->db ? sqlite3_errmsg(c->db) :
+		    "cannot open");
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	return 0;
+}
+
+static sqlite3_stmt *
+ctl_prepare(struct ctl *c, const char *sql)
+{
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		ctl_err("%s", sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	return st;
+}
+
+static int
+ctl_has_table(struct ctl *c, const char *table)
+{
+	sqlite3_stmt	*st;
+	int		 found;
+
+	if ((st = ctl_prepare(c, "SELECT 1 FROM sqlite_master WHERE "
+	    "type = 'table' AND name = ?1")) == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+static void
+ctl_bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v != NULL)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* The limit for a list: --limit, else CTL_TABLE_LIMIT for tables and all
+ * for scripts. */
+static long
+ctl_limit(const struct ctl *c)
+{
+	if (c->limit >= 0)
+		return c->limit;
+	return c->format == CTL_TABLE ? CTL_TABLE_LIMIT : 0;
+}
+
+/* Money in minor units as the plugins show it: 3000, or 2.50. */
+#define CTL_MONEY(col) \
+	"CASE WHEN " col " % 100 = 0 THEN CAST(" col " / 100 AS TEXT) ELSE " \
+	"printf('%d.%02d', " col " / 100, abs(" col " % 100)) END"
+
+/* --- the commands that read ----------------------------------------------------------- */
+
+/*
+ * Options of the read commands, parsed by ctl_list_options: each command
+ * says which it takes.
+ */
+struct ctl_filters {
+	const char	*market, *role, *language, *kind, *state, *commodity,
+			*to, *since, *until, *output;
+	int		 opted_out, with_phones;
+};
+
+enum {
+	CTL_OPT_CSV = 256, CTL_OPT_JSON, CTL_OPT_LIMIT, CTL_OPT_MARKET,
+	CTL_OPT_ROLE, CTL_OPT_LANGUAGE, CTL_OPT_OPTED_OUT, CTL_OPT_KIND,
+	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
+	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
+	CTL_OPT_TIMEOUT
+};
+
+static const struct option ctl_longopts[] = {
+	{ "csv",	 no_argument,	    NULL, CTL_OPT_CSV },
+	{ "json",	 no_argument,	    NULL, CTL_OPT_JSON },
+	{ "limit",	 required_argument, NULL, CTL_OPT_LIMIT },
+	{ "market",	 required_argument, NULL, CTL_OPT_MARKET },
+	{ "role",	 required_argument, NULL, CTL_OPT_ROLE },
+	{ "language",	 required_argument, NULL, CTL_OPT_LANGUAGE },
+	{ "opted-out",	 no_argument,	    NULL, CTL_OPT_OPTED_OUT },
+	{ "kind",	 required_argument, NULL, CTL_OPT_KIND },
+	{ "state",	 required_argument, NULL, CTL_OPT_STATE },
+	{ "commodity",	 required_argument, NULL, CTL_OPT_COMMODITY },
+	{ "to",		 required_argument, NULL, CTL_OPT_TO },
+	{ "since",	 required_argument, NULL, CTL_OPT_SINCE },
+	{ "until",	 required_argument, NULL, CTL_OPT_UNTIL },
+	{ "with-phones", no_argument,	    NULL, CTL_OPT_WITH_PHONES },
+	{ "all",	 no_argument,	    NULL, CTL_OPT_ALL },
+	{ "wait",	 no_argument,	    NULL, CTL_OPT_WAIT },
+	{ "timeout",	 required_argument, NULL, CTL_OPT_TIMEOUT },
+	{ "help",	 no_argument,	    NULL, 'h' },
+	{ NULL,		 0,		    NULL, 0 }
+};
+
+struct ctl_args {
+	struct ctl_filters	 f;
+	int			 all, wait;
+	long			 timeout;
+	int			 argc;		/* what is left */
+	char			**argv;
+};
+
+/*
+ * Parse a command's options and leave its words in a->argc/argv.  Every
+ * command accepts every option; each uses those that mean something to
+ * it.  Options and words may come in any order ("--" ends the options).
+ * Returns 0, or 2 on a usage error.
+ */
+static int
+ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
+{
+	char	*end;
+	int	 ch;
+
+	memset(a, 0, sizeof(*a));
+	a->timeout = 600;
+	optind = 0;		/* glibc: start afresh; argv[0] is the command */
+	opterr = 1;
+	while ((ch = getopt_long(argc, argv, "o:h", ctl_longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case CTL_OPT_CSV:	c->format = CTL_CSV; break;
+		case CTL_OPT_JSON:	c->format = CTL_JSON; break;
+		case CTL_OPT_LIMIT:
+			c->limit = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || c->limit < 0) {
+				ctl_err("--limit takes a number (0: all)");
+				return 2;
+			}
+			break;
+		case CTL_OPT_MARKET:	a->f.market = optarg; break;
+		case CTL_OPT_ROLE:	a->f.role = optarg; break;
+		case CTL_OPT_LANGUAGE:	a->f.language = optarg; break;
+		case CTL_OPT_OPTED_OUT:	a->f.opted_out = 1; break;
+		case CTL_OPT_KIND:	a->f.kind = optarg; break;
+		case CTL_OPT_STATE:	a->f.state = optarg; break;
+		case CTL_OPT_COMMODITY:	a->f.commodity = optarg; break;
+		case CTL_OPT_TO:	a->f.to = optarg; break;
+		case CTL_OPT_SINCE:	a->f.since = optarg; break;
+		case CTL_OPT_UNTIL:	a->f.until = optarg; break;
+		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
+		case CTL_OPT_ALL:	a->all = 1; break;
+		case CTL_OPT_WAIT:	a->wait = 1; break;
+		case CTL_OPT_TIMEOUT:
+			a->timeout = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || a->timeout < 1) {
+				ctl_err("--timeout takes seconds");
+				return 2;
+			}
+			break;
+		case 'o':		a->f.output = optarg; break;
+		case 'h':
+			ctl_usage(stdout);
+			exit(0);
+		default:
+			ctl_usage(stderr);
+			return 2;
+		}
+	}
+	a->argc = argc - optind;
+	a->argv = argv + optind;
+	return 0;
+}
+
+static int
+ctl_users(struct ctl *c, const struct ctl_args *a)
+{
+	static const char sql[] =
+	    "SELECT msisdn AS phone, name, market, language, role, "
+	    "CASE opt_out WHEN 0 THEN 'no' ELSE 'yes' END AS stop, trades, "
+	    "date(created, 'unixepoch') AS since FROM users "
+	    "WHERE (?1 IS NULL OR market = ?1) AND (?2 IS NULL OR role = ?2) "
+	    "AND (?3 IS NULL OR COALESCE(language, '') = ?3) "
+	    "AND (?4 = 0 OR opt_out <> 0) ORDER BY id";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	ctl_bind_opt(st, 1, a->f.market);
+	ctl_bind_opt(st, 2, a->f.role);
+	ctl_bind_opt(st, 3, a->f.language);
+	sqlite3_bind_int(st, 4, a->f.opted_out);
+	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
+	sqlite3_finalize(st);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+ctl_need_market(struct ctl *c)
+{
+	if (ctl_has_table(c, "market_posts") &&
+	    ctl_has_table(c, "market_orders"))
+		return 0;
+	ctl_err("this database has no market tables (is the market plugin "
+	    "loaded?)");
+	return -1;
+}
+
+static int
+ctl_offers(struct ctl *c, const struct ctl_args *a)
+{
+	static const char sql[] =
+	    "SELECT ref, kind, msisdn AS phone, commodity, market, qty, "
+	    "qty_left AS left, unit, " CTL_MONEY("price") " AS price, state, "
+	    "datetime(created, 'unixepoch') AS posted, "
+	    "datetime(expires, 'unixepoch') AS expires FROM market_posts "
+	    "WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2) "
+	    "AND (?3 IS NULL OR commodity = ?3) AND (?4 IS NULL OR market = ?4) "
+	    "ORDER BY ref DESC";
+	sqlite3_stmt	*st;
+	const char	*state = a->f.state != NULL ? a->f.state : "open";
+	int		 rc;
+
+	if (ctl_need_market(c) == -1)
+		return 1;
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	ctl_bind_opt(st, 1, a->f.kind);
+	ctl_bind_opt(st, 2, strcmp(state, "all") == 0 ? NULL : state);
+	ctl_bind_opt(st, 3, a->f.commodity);
+	ctl_bind_opt(st, 4, a->f.market);
+	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
+	sqlite3_finalize(st);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+ctl_orders(struct ctl *c, const struct ctl_args *a)
+{
+	static const char sql[] =
+	    "SELECT o.ref, o.offer, p.commodity, p.market, o.qty, p.unit, "
+	    CTL_MONEY("o.price") " AS price, " CTL_MONEY("o.total")
+	    " AS total, o.seller, o.buyer, o.state, "
+	    "datetime(o.updated, 'unixepoch') AS updated FROM market_orders o "
+	    "LEFT JOIN market_posts p ON p.ref = o.offer "
+	    "WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.ref DESC";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (ctl_need_market(c) == -1)
+		return 1;
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	ctl_bind_opt(st, 1, a->f.state != NULL &&
+	    strcmp(a->f.state, "all") != 0 ? a->f.state : NULL);
+	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
+	sqlite3_finalize(st);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+ctl_outbox(struct ctl *c, const struct ctl_args *a)
+{
+	static const char sql[] =
+	    "SELECT id, kind, receiver AS phone, state, dlr_state AS dlr, "
+	    "attempts, part || '/' || parts AS part, "
+	    "datetime(created, 'unixepoch') AS created, text, error "
+	    "FROM outbox WHERE (?1 IS NULL OR state = ?1) "
+	    "AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR receiver = ?3) "
+	    "ORDER BY id DESC";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	ctl_bind_opt(st, 1, a->f.state);
+	ctl_bind_opt(st, 2, a->f.kind);
+	ctl_bind_opt(st, 3, a->f.to);
+	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
+	sqlite3_finalize(st);
+	return rc == 0 ? 0 : 1;
+}
+
+/* Add the (label, count) rows of sql as figures prefix.label. */
+static int
+ctl_stats_group(struct ctl *c, struct ctl_rows *r, const char *prefix,
+    const char *sql)
+{
+	sqlite3_stmt	*st;
+	struct ctl_cell	 cells[2];
+	char		 name[160];
+	int		 rc;
+
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char	*label = (const char *)sqlite3_column_text(st, 0);
+
+		snprintf(name, sizeof(name), "%s%s%s", prefix,
+		    label != NULL ? "." : "", label != NULL ? label : "");
+		cells[0].text = name;
+		cells[0].number = 0;
+		cells[1].text = (char *)sqlite3_column_text(st, 1);
+		cells[1].number = 1;
+		ctl_rows_add(r, cells);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+ctl_stats(struct ctl *c, const struct ctl_args *a)
+{
+	static const char *const names[] = { "figure", "value" };
+	struct ctl_rows	 r;
+	int		 bad = 0;
+
+	(void)a;
+	memset(&r, 0, sizeof(r));
+	ctl_rows_columns(&r, names, 2);
+	bad |= ctl_stats_group(c, &r, "users", "SELECT NULL, COUNT(*) FROM "
+	    "users");
+	bad |= ctl_stats_group(c, &r, "users.registered", "SELECT NULL, "
+	    "COUNT(name) FROM users");
+	bad |= ctl_stats_group(c, &r, "users.opted_out", "SELECT NULL, "
+	    "COUNT(*) FROM users WHERE opt_out <> 0");
+	bad |= ctl_stats_group(c, &r, "users.role", "SELECT role, COUNT(*) "
+	    "FROM users GROUP BY role ORDER BY role");
+	bad |= ctl_stats_group(c, &r, "users.language", "SELECT "
+	    "COALESCE(language, 'none'), COUNT(*) FROM users GROUP BY 1 "
+	    "ORDER BY 1");
+	bad |= ctl_stats_group(c, &r, "mo", "SELECT NULL, COUNT(*) FROM inbox");
+	bad |= ctl_stats_group(c, &r, "outbox", "SELECT state, COUNT(*) FROM "
+	    "outbox GROUP BY state ORDER BY state");
+	bad |= ctl_stats_group(c, &r, "dlr", "SELECT dlr_state, COUNT(*) FROM "
+	    "outbox WHERE dlr_state IS NOT NULL GROUP BY dlr_state "
+	    "ORDER BY dlr_state");
+	bad |= ctl_stats_group(c, &r, "failed", "SELECT kind, COUNT(*) FROM "
+	    "outbox WHERE state = 'failed' GROUP BY kind ORDER BY kind");
+	if (ctl_has_table(c, "market_posts"))
+		bad |= ctl_stats_group(c, &r, "posts", "SELECT kind || '.' || "
+		    "state, COUNT(*) FROM market_posts GROUP BY kind, state "
+		    "ORDER BY kind, state");
+	if (ctl_has_table(c, "market_orders"))
+		bad |= ctl_stats_group(c, &r, "orders", "SELECT state, COUNT(*) "
+		    "FROM market_orders GROUP BY state ORDER BY state");
+	if (ctl_has_table(c, "prices_reports"))
+		bad |= ctl_stats_group(c, &r, "prices", "SELECT status, "
+		    "COUNT(*) FROM prices_reports GROUP BY status ORDER BY "
+		    "status");
+	if (bad) {
+		ctl_err("%s", sqlite3_errmsg(c->db));
+		ctl_rows_free(&r);
+		return 1;
+	}
+	if (c->format == CTL_JSON) {
+		size_t	 i;
+
+		/* One object, figure: value, for scripts. */
+		printf("{");
+		for (i = 0; i < r.nrows; i++) {
+			printf("%s\n  ", i ? "," : "");
+			ctl_json_value(stdout, r.cells[i * 2].text, 0);
+			printf(": %s", r.cells[i * 2 + 1].text ?
+			    r.cells[i * 2 + 1].text : "null");
+		}
+		printf("\n}\n");
+	} else
+		ctl_print_rows(c, stdout, &r);
+	ctl_rows_free(&r);
+	return 0;
+}
+
+/* A YYYY-MM-DD date (UTC midnight) into *t.  0 or -1. */
+static int
+ctl_date(const char *s, long long *t)
+{
+	struct tm	 tm;
+	int		 y, m, d;
+	char		 extra;
+
+	if (s == NULL || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 ||
+	    y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = m - 1;
+	tm.tm_mday = d;
+	*t = (long long)timegm(&tm);
+	return 0;
+}
+
+/* Write one export (trades or prices) to fp. */
+static int
+ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
+    FILE *fp, long long since, long long until)
+{
+	static const char trades[] =
+	    "SELECT o.ref AS order_ref, date(o.updated, 'unixepoch') AS date, "
+	    "p.commodity, p.market, o.qty, p.unit, " CTL_MONEY("o.price")
+	    " AS price, " CTL_MONEY("o.total") " AS total, ?3 AS currency, "
+	    "CASE WHEN ?4 THEN o.seller END AS seller, "
+	    "CASE WHEN ?4 THEN o.buyer END AS buyer "
+	    "FROM market_orders o JOIN market_posts p ON p.ref = o.offer "
+	    "WHERE o.state = 'delivered' AND o.updated >= ?1 AND "
+	    "o.updated < ?2 ORDER BY o.updated, o.ref";
+	static const char prices[] =
+	    "SELECT id AS report, date(created, 'unixepoch') AS date, "
+	    "commodity, market, " CTL_MONEY("price") " AS price, ?3 AS currency, "
+	    "CASE WHEN agent THEN 'agent' ELSE 'user' END AS reporter, "
+	    "CASE WHEN ?4 THEN msisdn END AS phone FROM prices_reports "
+	    "WHERE status = 'ok' AND created >= ?1 AND created < ?2 "
+	    "ORDER BY created, id";
+	sqlite3_stmt	*st;
+	const char	*currency = c->conf != NULL && c->conf->currency != NULL ?
+			    c->conf->currency : "";
+	int		 is_trades = strcmp(what, "trades") == 0, rc;
+
+	if (is_trades ? ctl_need_market(c) == -1 :
+	    !ctl_has_table(c, "prices_reports")) {
+		if (!is_trades)
+			ctl_err("this database has no price reports (is the "
+			    "prices plugin loaded?)");
+		return -1;
+	}
+	if ((st = ctl_prepare(c, is_trades ? trades : prices)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	sqlite3_bind_int64(st, 2, until);
+	sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, a->f.with_phones);
+	rc = ctl_print_stmt(c, fp, st, 0, what);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+ctl_export(struct ctl *c, const struct ctl_args *a)
+{
+	static const char *const all[] = { "trades", "prices" };
+	const char	*what = a->argc > 0 ? a->argv[0] : NULL;
+	long long	 since = 0, until = (long long)1 << 62;
+	struct stat	 sb;
+	char		 file[4096];
+	FILE		*fp;
+	size_t		 i;
+	int		 bad = 0;
+
+	if (a->argc > 1 || (what != NULL && strcmp(what, "trades") != 0 &&
+	    strcmp(what, "prices") != 0)) {
+		ctl_err("export takes trades, prices, or nothing for both");
+		return 2;
+	}
+	if ((a->f.since != NULL && ctl_date(a->f.since, &since) == -1) ||
+	    (a->f.until != NULL && ctl_date(a->f.until, &until) == -1)) {
+		ctl_err("dates are YYYY-MM-DD");
+		return 2;
+	}
+	if (a->f.until != NULL)
+		until += 86400;		/* the day itself is included */
+	if (c->format == CTL_TABLE)
+		c->format = CTL_CSV;	/* an export is for a program */
+	if (what != NULL) {
+		if (a->f.output == NULL)
+			return ctl_export_one(c, a, what, stdout, since,
+			    until) == 0 ? 0 : 1;
+		if ((fp = fopen(a->f.output, "w")) == NULL) {
+			ctl_err("%s: %s", a->f.output, strerror(errno));
+			return 1;
+		}
+		bad = ctl_export_one(c, a, what, fp, since, until);
+		if (fclose(fp) == EOF)
+			bad = -1;
+		return bad == 0 ? 0 : 1;
+	}
+	/* Both, into a directory. */
+	if (a->f.output != NULL && (stat(a->f.output, &sb) == -1 ||
+	    !S_ISDIR(sb.st_mode))) {
+		ctl_err("%s: not a directory (export without trades or prices "
+		    "writes trades.csv and prices.csv there)", a->f.output);
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(file, sizeof(file), "%s/%s.%s", a->f.output != NULL ?
+		    a->f.output : ".", all[i], c->format == CTL_JSON ? "json" :
+		    "csv");
+		if ((fp = fopen(file, "w")) == NULL) {
+			ctl_err("%s: %s", file, strerror(errno));
+			return 1;
+		}
+		if (ctl_export_one(c, a, all[i], fp, since, until) == -1)
+			bad = 1;
+		if (fclose(fp) == EOF)
+			bad = 1;
+		if (!bad)
+			fprintf(stderr, "wrote %s\n", file);
+	}
+	return bad;
+}
+
+/* --- the admin HTTP interface --------------------------------------------------------- */
+
+struct ctl_answer {
+	int	 code;
+	char	*body;		/* NUL-terminated */
+};
+
+static void
+ctl_answer_free(struct ctl_answer *a)
+{
+	free(a->body);
+	a->body = NULL;
+}
+
+static const char ctl_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+ctl_base64(const char *s)
+{
+	size_t		 n = strlen(s), i, o = 0;
+	char		*out;
+	unsigned	 v;
+
+	if ((out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = ctl_b64[v >> 18 & 63];
+		out[o++] = ctl_b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? ctl_b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? ctl_b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Append name=value (urlencoded) to a form of size bytes.  0 or -1. */
+static int
+ctl_form_add(char *form, size_t size, const char *name, const char *value)
+{
+	size_t		 len = strlen(form);
+	const char	*p;
+	int		 n;
+
+	n = snprintf(form + len, size - len, "%s%s=", len ? "&" : "", name);
+	if (n < 0 || (size_t)n >= size - len)
+		return -1;
+	len += (size_t)n;
+	for (p = value; *p != '\0'; p++) {
+		unsigned char	 ch = (unsigned char)*p;
+
+		if (len + 4 >= size)
+			return -1;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '~')
+			form[len++] = (char)ch;
+		else
+			len += (size_t)snprintf(form + len, size - len, "%%%02X",
+			    ch);
+	}
+	form[len] = '\0';
+	return 0;
+}
+
+/* Wait for fd to be ready for events, until deadline (ms, monotonic). */
+static int
+ctl_wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts;
+	long long	 now;
+	int		 rc;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, (int)(deadline - now));
+		if (rc > 0)
+			return 0;
+		if (rc == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+static long long
+ctl_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One request to the running marketbox's admin interface: method, target
+ * (path and query), a form body or NULL.  Fills ans; 0, or -1 (said on
+ * stderr) when marketbox cannot be reached.
+ */
+static int
+ctl_http(struct ctl *c, const char *method, const char *target,
+    const char *form, struct ctl_answer *ans)
+{
+	const struct conf	*k = c->conf;
+	struct addrinfo		 hints, *ai = NULL;
+	const char		*host;
+	char			 port[16], *auth = NULL, *req = NULL, *cred = NULL;
+	char			*buf = NULL, *sep;
+	size_t			 len = 0, cap = 0;
+	ssize_t			 n;
+	long long		 deadline;
+	int			 fd = -1, rc = -1, err, gai;
+	socklen_t		 elen = sizeof(err);
+
+	memset(ans, 0, sizeof(*ans));
+	if (k == NULL) {
+		ctl_err("this needs marketbox's conf (-c): it says where the "
+		    "admin interface listens");
+		return -1;
+	}
+	if (k->http_port == 0) {
+		ctl_err("%s: http-port is 0: marketbox has no HTTP server, so "
+		    "no admin interface", k->path);
+		return -1;
+	}
+	if (k->admin_password == NULL) {
+		ctl_err("%s: no admin-password: the admin interface is off",
+		    k->path);
+		return -1;
+	}
+	host = k->http_interface;
+	if (host == NULL || *host == '\0' || strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "::1";
+	snprintf(port, sizeof(port), "%d", k->http_port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((gai = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		ctl_err("%s: %s", host, gai_strerror(gai));
+		return -1;
+	}
+	if (asprintf(&cred, "marketctl:%s", k->admin_password) == -1) {
+		cred = NULL;
+		goto oom;
+	}
+	if ((auth = ctl_base64(cred)) == NULL)
+		goto oom;
+	if (asprintf(&req, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n"
+	    "Authorization: Basic %s\r\nX-Marketbox-Admin: 1\r\n"
+	    "User-Agent: marketctl/%s\r\nConnection: close\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", method, target, host, port,
+	    auth, MARKETBOX_VERSION, form != NULL ? strlen(form) : (size_t)0,
+	    form != NULL ? form : "") == -1) {
+		req = NULL;
+		goto oom;
+	}
+	deadline = ctl_now_ms() + CTL_CONNECT_MS;
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+		goto neterr;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			goto neterr;
+		if (ctl_wait_fd(fd, POLLOUT, deadline) == -1)
+			goto neterr;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+			goto neterr;
+		if (err != 0) {
+			errno = err;
+			goto neterr;
+		}
+	}
+	deadline = ctl_now_ms() + CTL_ANSWER_MS;
+	for (len = 0; len < strlen(req); ) {
+		if (ctl_wait_fd(fd, POLLOUT, deadline) == -1)
+			goto neterr;
+		n = send(fd, req + len, strlen(req) - len, MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			goto neterr;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	for (len = 0;;) {
+		if (len + 4096 + 1 > cap) {
+			char	*nb;
+
+			if (cap >= CTL_ANSWER_MAX) {
+				ctl_err("the answer is too big");
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto oom;
+			buf = nb;
+		}
+		if (ctl_wait_fd(fd, POLLIN, deadline) == -1)
+			goto neterr;
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			goto neterr;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &ans->code) != 1 ||
+	    (sep = strstr(buf, "\r\n\r\n")) == NULL) {
+		ctl_err("marketbox at %s:%s answered something that is not "
+		    "HTTP", host, port);
+		goto out;
+	}
+	if ((ans->body = strdup(sep + 4)) == NULL)
+		goto oom;
+	rc = 0;
+	goto out;
+neterr:
+	ctl_err("cannot reach marketbox at %s:%s: %s (is it running, with "
+	    "http-port set?)", host, port, strerror(errno));
+	goto out;
+oom:
+	ctl_err("out of memory");
+out:
+	if (fd != -1)
+		close(fd);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	free(cred);
+	free(auth);
+	free(req);
+	free(buf);
+	return rc;
+}
+
+/* The number after "key": in a JSON text, or def. */
+static long long
+ctl_json_int(const char *json, const char *key, long long def)
+{
+	char		 pat[64];
+	const char	*p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	if (json == NULL || (p = strstr(json, pat)) == NULL)
+		return def;
+	return strtoll(p + strlen(pat), NULL, 10);
+}
+
+static int
+ctl_json_true(const char *json, const char *key)
+{
+	char	 pat[64];
+
+	snprintf(pat, sizeof(pat), "\"%s\": true", key);
+	return json != NULL && strstr(json, pat) != NULL;
+}
+
+/* An answer that is not the one hoped for: say why.  Returns 1. */
+static int
+ctl_refused(const struct ctl_answer *ans)
+{
+	const char	*p, *e;
+
+	if (ans->body != NULL && (p = strstr(ans->body, "\"error\": \"")) !=
+	    NULL && (e = strchr(p + 10, '"')) != NULL)
+		ctl_err("marketbox said %d: %.*s", ans->code,
+		    (int)(e - p - 10), p + 10);
+	else if (ans->code == 401)
+		ctl_err("marketbox refused the admin-password of the conf "
+		    "(401)");
+	else
+		ctl_err("marketbox answered %d: %s", ans->code,
+		    ans->body != NULL ? ans->body : "");
+	return 1;
+}
+
+static int
+ctl_broadcast(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[8192], target[64];
+	long long		 id, people, deadline, queued_rows, waiting;
+	int			 rc = 1, done = 0, shown = 0;
+
+	if (a->argc != 1 || a->argv[0][0] == '\0') {
+		ctl_err("broadcast takes one text (quote it)");
+		return 2;
+	}
+	if (a->f.market == NULL && a->f.commodity == NULL && !a->all) {
+		ctl_err("broadcast needs --market, --commodity or --all");
+		return 2;
+	}
+	form[0] = '\0';
+	if ((a->f.market != NULL && ctl_form_add(form, sizeof(form), "market",
+	    a->f.market) == -1) || (a->f.commodity != NULL &&
+	    ctl_form_add(form, sizeof(form), "commodity", a->f.commodity) ==
+	    -1) || (a->all && ctl_form_add(form, sizeof(form), "all", "1") ==
+	    -1) || ctl_form_add(form, sizeof(form), "text", a->argv[0]) == -1) {
+		ctl_err("the text is too long");
+		return 2;
+	}
+	if (ctl_http(c, "POST", "/admin/broadcast", form, &ans) == -1)
+		return 1;
+	if (ans.code != 202) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	id = ctl_json_int(ans.body, "id", 0);
+	people = ctl_json_int(ans.body, "recipients", 0);
+	ctl_answer_free(&ans);
+	snprintf(target, sizeof(target), "/admin/broadcast?id=%lld", id);
+	deadline = ctl_now_ms() + a->timeout * 1000;
+	/* Until every notice is queued (and with --wait, handed on). */
+	while (ctl_now_ms() < deadline) {
+		if (ctl_http(c, "GET", target, NULL, &ans) == -1)
+			return 1;
+		if (ans.code != 200) {
+			rc = ctl_refused(&ans);
+			ctl_answer_free(&ans);
+			return rc;
+		}
+		queued_rows = ctl_json_int(ans.body, "queued", 0);
+		waiting = queued_rows + ctl_json_int(ans.body, "sending", 0);
+		done = ctl_json_true(ans.body, "done");
+		if (c->tty) {
+			fprintf(stderr, "\rbroadcast %lld: %lld of %lld people "
+			    "queued, %lld SMS waiting to leave   ", id,
+			    ctl_json_int(ans.body, "notices", 0), people,
+			    waiting);
+			shown = 1;
+		}
+		if (ctl_json_true(ans.body, "failed")) {
+			if (shown)
+				fputc('\n', stderr);
+			ctl_err("broadcast %lld stopped: see marketbox's log", id);
+			ctl_answer_free(&ans);
+			return 1;
+		}
+		if (done && (!a->wait || waiting == 0)) {
+			if (shown)
+				fputc('\n', stderr);
+			if (c->format == CTL_JSON)
+				fputs(ans.body, stdout);
+			else
+				printf("broadcast %lld: %lld people matched, "
+				    "%lld notices queued\n", id, people,
+				    ctl_json_int(ans.body, "notices", 0));
+			ctl_answer_free(&ans);
+			return 0;
+		}
+		ctl_answer_free(&ans);
+		usleep(CTL_POLL_MS * 1000);
+	}
+	if (shown)
+		fputc('\n', stderr);
+	ctl_err("broadcast %lld: not %s after %ld s (it goes on in marketbox)",
+	    id, done ? "sent" : "queued", a->timeout);
+	return 1;
+}
+
+static int
+ctl_retry(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256];
+	long long		 total = 0, n, left = 0;
+	long			 rounds;
+	int			 rc;
+
+	form[0] = '\0';
+	if (a->f.kind != NULL && ctl_form_add(form, sizeof(form), "kind",
+	    a->f.kind) == -1)
+		return 2;
+	/* Each request requeues a batch; bounded, in case rows keep
+	 * failing as fast as they are requeued. */
+	for (rounds = 0; rounds < 100000; rounds++) {
+		if (ctl_http(c, "POST", "/admin/retry", form, &ans) == -1)
+			return 1;
+		if (ans.code != 200) {
+			rc = ctl_refused(&ans);
+			ctl_answer_free(&ans);
+			return rc;
+		}
+		n = ctl_json_int(ans.body, "requeued", 0);
+		left = ctl_json_int(ans.body, "failed_left", 0);
+		ctl_answer_free(&ans);
+		total += n;
+		if (c->tty && (left > 0 || rounds > 0))
+			fprintf(stderr, "\rretry: %lld queued again, %lld "
+			    "failed left   ", total, left);
+		if (n == 0 || left == 0)
+			break;
+	}
+	if (c->tty && rounds > 0)
+		fputc('\n', stderr);
+	if (c->format == CTL_JSON)
+		printf("{\"requeued\": %lld, \"failed_left\": %lld}\n", total,
+		    left);
+	else
+		printf("%lld failed message%s queued again\n", total,
+		    total == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+ctl_user(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256];
+	int			 rc;
+
+	if (a->argc != 3 || strcmp(a->argv[0], "set") != 0) {
+		ctl_err("usage: marketctl user set ROLE PHONE");
+		return 2;
+	}
+	form[0] = '\0';
+	if (ctl_form_add(form, sizeof(form), "role", a->argv[1]) == -1 ||
+	    ctl_form_add(form, sizeof(form), "msisdn", a->argv[2]) == -1)
+		return 2;
+	if (ctl_http(c, "POST", "/admin/user", form, &ans) == -1)
+		return 1;
+	if (ans.code != 200) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	if (c->format == CTL_JSON)
+		fputs(ans.body, stdout);
+	else {
+		const char	*m = strstr(ans.body, "\"msisdn\": \"");
+		const char	*e = m != NULL ? strchr(m + 11, '"') : NULL;
+
+		printf("%.*s is now %s%s\n", e != NULL ? (int)(e - m - 11) : 0,
+		    m != NULL ? m + 11 : "", a->argv[1],
+		    ctl_json_true(ans.body, "created") ? " (new)" : "");
+	}
+	ctl_answer_free(&ans);
+	return 0;
+}
+
+/* --- main ---------------------------------------------------------------------------- */
+
+struct ctl_command {
+	const char	*name;
+	int		 needs_db;
+	int		(*run)(struct ctl *, const struct ctl_args *);
+};
+
+static const struct ctl_command ctl_commands[] = {
+	{ .name = "users",	.needs_db = 1, .run = ctl_users },
+	{ .name = "offers",	.needs_db = 1, .run = ctl_offers },
+	{ .name = "orders",	.needs_db = 1, .run = ctl_orders },
+	{ .name = "outbox",	.needs_db = 1, .run = ctl_outbox },
+	{ .name = "stats",	.needs_db = 1, .run = ctl_stats },
+	{ .name = "export",	.needs_db = 1, .run = ctl_export },
+	{ .name = "broadcast",	.needs_db = 0, .run = ctl_broadcast },
+	{ .name = "retry",	.needs_db = 0, .run = ctl_retry },
+	{ .name = "user",	.needs_db = 0, .run = ctl_user },
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option globals[] = {
+		{ "csv",	no_argument,		NULL, CTL_OPT_CSV },
+		{ "json",	no_argument,		NULL, CTL_OPT_JSON },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	const struct ctl_command	*cmd = NULL;
+	struct ctl			 c;
+	struct ctl_args			 args;
+	size_t				 i;
+	int				 ch, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.conf_path = MARKETBOX_CONF_FILE;
+	c.limit = -1;
+	c.tty = isatty(STDERR_FILENO);
+	/* Widths of UTF-8 text in tables, whatever the user's locale. */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		setlocale(LC_CTYPE, "");
+	while ((ch = getopt_long(argc, argv, "+c:d:Vh", globals, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			c.conf_path = optarg;
+			c.conf_given = 1;
+			break;
+		case 'd':
+			c.db_path = optarg;
+			break;
+		case CTL_OPT_CSV:
+			c.format = CTL_CSV;
+			break;
+		case CTL_OPT_JSON:
+			c.format = CTL_JSON;
+			break;
+		case 'V':
+			printf("marketctl %s\n", MARKETBOX_VERSION);
+			return 0;
+		case 'h':
+			ctl_usage(stdout);
+			return 0;
+		default:
+			ctl_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		ctl_usage(stderr);
+		return 2;
+	}
+	for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+		if (strcmp(argv[optind], ctl_commands[i].name) == 0)
+			cmd = &ctl_commands[i];
+	if (cmd == NULL) {
+		ctl_err("unknown command '%s'", argv[optind]);
+		ctl_usage(stderr);
+		return 2;
+	}
+	if ((rc = ctl_parse(&c, argc - optind, argv + optind, &args)) != 0)
+		return rc;
+
+	gwlib_init();
+	/* libgw's parser reports conf problems; nothing chattier. */
+	log_set_output_level(GW_WARNING);
+	rc = 1;
+	if (c.conf_given || c.db_path == NULL || !cmd->needs_db) {
+		if (!c.conf_given && access(c.conf_path, R_OK) == -1 &&
+		    c.db_path != NULL && cmd->needs_db)
+			;	/* -d alone is enough to read */
+		else if ((c.conf = conf_load(c.conf_path)) == NULL) {
+			ctl_err("%s: cannot use this configuration",
+			    c.conf_path);
+			goto out;
+		}
+	}
+	if (cmd->needs_db && ctl_db_open(&c) == -1)
+		goto out;
+	rc = cmd->run(&c, &args);
+out:
+	if (c.db != NULL)
+		sqlite3_close(c.db);
+	conf_free(c.conf);
+	gwlib_shutdown();
+	return rc;
+}

@@ -36,7 +36,7 @@
 
 /* One sender's token bucket. */
 struct router_flood {
-	char		 msisdn[32];	/* as struct user's */
+	char		 msisdn[64];	/* as struct user's */
 	double		 tokens;
 	long long	 last;		/* time of the last refill */
 	long long	 warned;	/* time of the last slow-down notice */
@@ -538,9 +538,9 @@ router_start(struct mb_ctx *ctx)
 	return router_optout(ctx, 0);
 }
 
-/* The names of a user's roles in the reply's language. */
+/* The names of the roles in a MB_ROLE_* mask, in the reply's language. */
 static char *
-router_role_names(struct mb_ctx *ctx)
+router_role_names(struct mb_ctx *ctx, unsigned have)
 {
 	static const struct {
 		unsigned	 bit;
@@ -552,7 +552,6 @@ router_role_names(struct mb_ctx *ctx)
 		{ MB_ROLE_AGENT, "role-agent" },
 		{ MB_ROLE_ADMIN, "role-admin" },
 	};
-	unsigned	 have = host_roles(ctx->core, ctx->user);
 	char		 buf[256] = "";
 	size_t		 i;
 
@@ -582,7 +581,7 @@ router_me(struct mb_ctx *ctx)
 		return router_reply0(ctx, "me-unregistered");
 	m = u->market ? conf_market_find(ctx->core->conf, u->market) : NULL;
 	snprintf(trades, sizeof(trades), "%lld", u->trades);
-	if ((roles = router_role_names(ctx)) == NULL)
+	if ((roles = router_role_names(ctx, host_roles(ctx->core, u))) == NULL)
 		return -1;
 	args[0] = (struct mb_arg){ "name", u->name };
 	args[1] = (struct mb_arg){ "market", m ? m->name : "-" };
@@ -696,26 +695,16 @@ router_core_command(const char *id)
 	return NULL;
 }
 
-/* The names of the roles in a bitmask, for not-allowed. */
+/* A command the sender's roles do not allow: say whose it is. */
 static int
 router_not_allowed(struct mb_ctx *ctx, const char *id, unsigned roles)
 {
-	struct user	 fake;
-	struct user	*real = ctx->user;
 	struct mb_arg	 args[2];
-	char		*names, *cmd;
+	char		*names, *cmd = NULL;
 	int		 rc;
 
-	/* Reuse the role naming on a stand-in user with those roles. */
-	memset(&fake, 0, sizeof(fake));
-	fake.name = (char *)"";
-	fake.role = (char *)(roles & MB_ROLE_ADMIN ? "admin" :
-	    roles & MB_ROLE_TRANSPORTER ? "transporter" :
-	    roles & MB_ROLE_AGENT ? "agent" : "user");
-	ctx->user = &fake;
-	names = router_role_names(ctx);
-	ctx->user = real;
-	if (names == NULL || (cmd = router_command_word(ctx, id)) == NULL) {
+	if ((names = router_role_names(ctx, roles)) == NULL ||
+	    (cmd = router_command_word(ctx, id)) == NULL) {
 		free(names);
 		return -1;
 	}
@@ -764,6 +753,29 @@ router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 	return 0;
 }
 
+/*
+ * The users-table key of a sender: its international form, or the sender
+ * as given when it is no phone number (an alphanumeric sender id).  -1 for
+ * a sender too long to be either, logged: cutting it could make two
+ * senders one user.
+ */
+static int
+router_sender_key(struct router *r, const char *sender, char *out,
+    size_t len)
+{
+	if (msisdn_normalise(r->core.conf->country_code, sender, out,
+	    len) == 0)
+		return 0;
+	if (strlen(sender) >= len) {
+		warning(0, "router: a sender of %zu characters (%.16s...) is "
+		    "no phone number; its message is not served",
+		    strlen(sender), sender);
+		return -1;
+	}
+	memcpy(out, sender, strlen(sender) + 1);
+	return 0;
+}
+
 int
 router_handle(struct router *r, const struct mo *mo, long long inbox_id,
     enum router_outcome *outcome)
@@ -771,7 +783,7 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	struct mb_ctx	 ctx;
 	struct user	 user;
 	struct words	 w;
-	char		 msisdn[32];
+	char		 msisdn[64];
 	const char	*id, *found = NULL;
 	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
 	int		 warn, rc = -1;
@@ -783,9 +795,10 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.mo = mo;
 	ctx.inbox_id = inbox_id;
 
-	if (msisdn_normalise(r->core.conf->country_code, mo->sender, msisdn,
-	    sizeof(msisdn)) == -1)
-		snprintf(msisdn, sizeof(msisdn), "%s", mo->sender);
+	if (router_sender_key(r, mo->sender, msisdn, sizeof(msisdn)) == -1) {
+		*outcome = ROUTER_REFUSED;
+		return 0;
+	}
 	if (user_load(&r->core, msisdn, &user) == -1)
 		return -1;
 	ctx.user = &user;
@@ -880,7 +893,7 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	struct mb_ctx	 ctx;
 	struct user	 user;
 	struct words	 w;
-	char		 msisdn[32], id[32];
+	char		 msisdn[64], id[32];
 	const char	*cmd = NULL;
 	size_t		 i;
 	int		 rc = -1;
@@ -890,9 +903,8 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.core = &r->core;
 	ctx.mo = mo;
 	ctx.inbox_id = inbox_id;
-	if (msisdn_normalise(r->core.conf->country_code, mo->sender, msisdn,
-	    sizeof(msisdn)) == -1)
-		snprintf(msisdn, sizeof(msisdn), "%s", mo->sender);
+	if (router_sender_key(r, mo->sender, msisdn, sizeof(msisdn)) == -1)
+		return 0;
 	if (user_load(&r->core, msisdn, &user) == -1)
 		return -1;
 	ctx.user = &user;
@@ -941,12 +953,10 @@ router_user_info(struct router *r, const char *sender, const char **lang,
     char *market, size_t marketlen)
 {
 	struct user	 user;
-	char		 msisdn[32];
+	char		 msisdn[64];
 
-	if (msisdn_normalise(r->core.conf->country_code, sender, msisdn,
-	    sizeof(msisdn)) == -1)
-		snprintf(msisdn, sizeof(msisdn), "%s", sender);
-	if (user_load(&r->core, msisdn, &user) == -1)
+	if (router_sender_key(r, sender, msisdn, sizeof(msisdn)) == -1 ||
+	    user_load(&r->core, msisdn, &user) == -1)
 		return -1;
 	*lang = lang_default(r->core.langs);
 	if (user.language != NULL && lang_exists(r->core.langs, user.language)) {

@@ -28,8 +28,10 @@ enum router_outcome {
 	ROUTER_DONE,		/* handled (a reply was made) */
 	ROUTER_THROTTLED,	/* over the sender's flood limit: stored,
 				   not processed */
-	ROUTER_REPEAT		/* the same text from the same phone within
+	ROUTER_REPEAT,		/* the same text from the same phone within
 				   the repeat window: no second effect */
+	ROUTER_REFUSED		/* a sender that cannot be a user (too long
+				   for a phone number): not served */
 };
 
 /*

@@ -47,7 +47,8 @@ static const struct store_migration store_core_migrations[] = {
 	"  smsc_id TEXT,"
 	"  meta_data TEXT,"
 	"  received INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"			/* done, failed, throttled, repeat */
+	"  state TEXT NOT NULL,"			/* done, failed, throttled, repeat,
+						   refused */
 	"  error TEXT);"
 	"CREATE TABLE outbox ("
 	"  id INTEGER PRIMARY KEY,"

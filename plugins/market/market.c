@@ -550,17 +550,17 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 	if (strcmp(o->state, "accepted") == 0) {
 		market_arg(&a, "name", seller);
 		market_arg(&a, "phone", o->seller);
-		if (market_notify(c, o->buyer, "market-accepted", &a) != MB_OK)
+		if (market_reply(c, "market-accept-ok", &a) != MB_OK)
 			return MB_FAIL;
-		return market_reply(c, "market-accept-ok", &a);
+		return market_notify(c, o->buyer, "market-accepted", &a);
 	}
 	if (strcmp(o->state, "rejected") == 0) {
 		market_arg(&a, "name", seller);
 		market_arg(&a, "reason", o->reason);
-		if (market_notify(c, o->buyer, o->reason[0] != '\0' ?
-		    "market-rejected-reason" : "market-rejected", &a) != MB_OK)
+		if (market_reply(c, "market-reject-ok", &a) != MB_OK)
 			return MB_FAIL;
-		return market_reply(c, "market-reject-ok", &a);
+		return market_notify(c, o->buyer, o->reason[0] != '\0' ?
+		    "market-rejected-reason" : "market-rejected", &a);
 	}
 	if (strcmp(o->state, "expired") == 0) {
 		struct market_args	 b = { .n = 0 };
@@ -579,16 +579,18 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 
 		other = by_buyer ? o->seller : o->buyer;
 		market_arg(&a, "name", by_buyer ? buyer : seller);
-		if (market_notify(c, other, "market-order-cancelled", &a) !=
-		    MB_OK)
+		if (market_reply(c, "market-cancelled-order", &a) != MB_OK)
 			return MB_FAIL;
-		return market_reply(c, "market-cancelled-order", &a);
+		return market_notify(c, other, "market-order-cancelled", &a);
 	}
 	if (strcmp(o->state, "sent") == 0) {
 		int	 carried = o->transporter[0] != '\0';
 
 		market_arg(&a, "code", o->code);
 		market_arg(&a, "phone", o->transporter);
+		if (market_reply(c, carried ? "market-sent-ok-transporter" :
+		    "market-sent-ok", &a) != MB_OK)
+			return MB_FAIL;
 		if (market_notify(c, o->buyer, carried ?
 		    "market-sent-buyer-transporter" : "market-sent-buyer",
 		    &a) != MB_OK)
@@ -611,8 +613,7 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			    "market-sent-transporter", &t) != MB_OK)
 				return MB_FAIL;
 		}
-		return market_reply(c, carried ?
-		    "market-sent-ok-transporter" : "market-sent-ok", &a);
+		return MB_OK;
 	}
 	if (strcmp(o->state, "delivered") == 0) {
 		by_transporter = strcmp(c->actor, o->buyer) != 0;
@@ -624,7 +625,8 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			return MB_FAIL;
 		}
 		market_arg(&a, "name", buyer);
-		if (market_notify(c, o->seller, "market-delivered-seller",
+		if (market_reply(c, "market-delivered-ok", &a) != MB_OK ||
+		    market_notify(c, o->seller, "market-delivered-seller",
 		    &a) != MB_OK)
 			return MB_FAIL;
 		if (by_transporter) {
@@ -636,7 +638,7 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			    "market-delivered-buyer", &b) != MB_OK)
 				return MB_FAIL;
 		}
-		return market_reply(c, "market-delivered-ok", &a);
+		return MB_OK;
 	}
 	return MB_OK;
 }
@@ -799,7 +801,6 @@ market_match(struct market_call *c, const struct market_post *p)
 		const struct market_post *q = &cand[i];
 		const struct market_post *o = offer ? p : q;
 		const struct market_post *w = offer ? q : p;
-		char			  qname[MARKET_NAME_LEN];
 
 		if (!market_in_scope(c, p, region, q))
 			continue;
@@ -825,9 +826,15 @@ market_match(struct market_call *c, const struct market_post *p)
 			goto out;
 		market_money_format(q->price, price, sizeof(price));
 		if (offer) {
-			market_person(c, q->msisdn, them, sizeof(them));
-			market_copy(qname, MARKET_LIST_NAME + 1, them);
-			snprintf(item, sizeof(item), "%s %lld %s @%s", qname,
+			/* a name cut short, or the whole number */
+			const char *name = c->host->user_name(c->ctx,
+			    q->msisdn);
+
+			if (name != NULL && name[0] != '\0')
+				market_copy(them, MARKET_LIST_NAME + 1, name);
+			else
+				market_copy(them, sizeof(them), q->msisdn);
+			snprintf(item, sizeof(item), "%s %lld %s @%s", them,
 			    q->qty_left, q->unit, price);
 		} else
 			snprintf(item, sizeof(item), "#%lld %lld %s @%s",
@@ -1076,21 +1083,21 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	host->log(ctx, MB_LOG_INFO, "market: order %lld: %lld of offer %lld "
 	    "by %s", o.ref, qty, ref, o.buyer);
 
-	/* the seller is told who ordered; the buyer's reply names the
-	   seller */
+	/* the buyer's reply names the seller; the seller is told who
+	   ordered */
 	market_person(&c, o.seller, seller, sizeof(seller));
 	market_person(&c, o.buyer, buyer, sizeof(buyer));
+	market_order_args(&c, &o, &a);
+	market_arg(&a, "name", seller);
+	market_arg(&a, "phone", o.seller);
+	if (market_reply(&c, "market-order-ok", &a) != MB_OK)
+		return MB_FAIL;
+	memset(&a, 0, sizeof(a));
 	market_order_args(&c, &o, &a);
 	market_arg_num(&a, "left", left);
 	market_arg(&a, "name", buyer);
 	market_arg(&a, "phone", o.buyer);
-	if (market_notify(&c, o.seller, "market-order-seller", &a) != MB_OK)
-		return MB_FAIL;
-	memset(&a, 0, sizeof(a));
-	market_order_args(&c, &o, &a);
-	market_arg(&a, "name", seller);
-	market_arg(&a, "phone", o.seller);
-	return market_reply(&c, "market-order-ok", &a);
+	return market_notify(&c, o.seller, "market-order-seller", &a);
 }
 
 /* --- ACCEPT, REJECT, SENT, DELIVERED, CANCEL ------------------------------------------ */
@@ -1236,10 +1243,10 @@ market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 	    "of %d from %s", ref, tries, c.conf->code_tries, c.actor);
 	market_arg_num(&a, "ref", ref);
 	if (tries >= c.conf->code_tries) {
-		if (market_notify(&c, o.buyer, "market-code-locked-buyer",
-		    &a) != MB_OK)
+		if (market_reply(&c, "market-code-locked", &a) != MB_OK)
 			return MB_FAIL;
-		return market_reply(&c, "market-code-locked", &a);
+		return market_notify(&c, o.buyer, "market-code-locked-buyer",
+		    &a);
 	}
 	market_arg_num(&a, "left", c.conf->code_tries - tries);
 	return market_reply(&c, "market-wrong-code", &a);

@@ -149,11 +149,14 @@ void		 prices_text_title(const char *code, char *, size_t);
 	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
 	" AND r.created > ?3 AND r.created <= ?4" \
 	" ORDER BY r.price LIMIT 2 OFFSET ?5"
-/* agents' reports repeated ?6 times by a join with 1..?6 */
+/*
+ * agents' reports repeated ?6 times by a join with 1..?6; CROSS JOIN keeps
+ * the reports the outer loop (one scan of the index range, not ?6)
+ */
 #define PRICES_SQL_MEDIAN_WEIGHTED(T) \
 	"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k" \
 	" WHERE n < ?6)" \
-	" SELECT r.price FROM " T ", k" \
+	" SELECT r.price FROM " T " CROSS JOIN k" \
 	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
 	" AND r.created > ?3 AND r.created <= ?4" \
 	" AND k.n <= CASE WHEN r.agent <> 0 THEN ?6 ELSE 1 END" \

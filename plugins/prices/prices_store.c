@@ -107,7 +107,7 @@ static const char prices_store_sql_median_all[] =
 static const char prices_store_sql_median_all_weighted[] =
     "WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k"
     " WHERE n < ?6)"
-    " SELECT r.price FROM prices_reports AS r, k"
+    " SELECT r.price FROM prices_reports AS r CROSS JOIN k"
     " WHERE r.commodity = ?1 AND r.status = 'ok'"
     " AND r.created > ?3 AND r.created <= ?4"
     " AND k.n <= CASE WHEN r.agent <> 0 THEN ?6 ELSE 1 END"

@@ -18,7 +18,8 @@
  *
  * MO number i (0-based) comes from the phone PREFIX followed by i on eight
  * digits (+254700000042), so an MT is matched to its MO by its receiver
- * whatever the box answers; the text is "TEXT #i" for a reader of the logs.
+ * whatever the box answers; every MO has the same TEXT (default "REG Mary
+ * Wanjiku Nakuru": each phone registers, a write and a one-SMS reply).
  * The last four bytes of each UUID hold i, so an ack is matched in O(1) and
  * checked against the whole id sent.
  *
@@ -170,7 +171,7 @@ boxload_send_mo(struct boxload *bl, long i)
 	m->sms.sender = octstr_format("%s%0*ld", bl->opt.prefix,
 	    BOXLOAD_SEQ_DIGITS, i);
 	m->sms.receiver = octstr_create(bl->opt.receiver);
-	m->sms.msgdata = octstr_format("%s #%ld", bl->opt.text, i);
+	m->sms.msgdata = octstr_create(bl->opt.text);
 	m->sms.smsc_id = octstr_create("FAKE");
 	m->sms.coding = 0;		/* DC_7BIT: UTF-8 text inside Kannel */
 	m->sms.time = (long)time(NULL);
@@ -602,8 +603,7 @@ boxload_usage(FILE *fp)
 	    "  -D          send a delivery report for every MT that asks\n"
 	    "  -s PREFIX   the phones' number prefix (default +2547)\n"
 	    "  -r RECEIVER the short code (default 777)\n"
-	    "  -T TEXT     the MO text; \" #i\" is appended (default\n"
-	    "              \"PRICE maize\")\n"
+	    "  -T TEXT     the MO text (default \"REG Mary Wanjiku Nakuru\")\n"
 	    "  -v          say what happens on stderr\n", BOXLOAD_MAX_N);
 }
 
@@ -634,7 +634,7 @@ boxload_options(struct boxload_opts *o, int argc, char **argv)
 	o->timeout = 60;
 	o->prefix = "+2547";
 	o->receiver = "777";
-	o->text = "PRICE maize";
+	o->text = "REG Mary Wanjiku Nakuru";
 	while ((ch = getopt(argc, argv, "p:n:w:t:S:Ds:r:T:vh")) != -1) {
 		switch (ch) {
 		case 'p':

@@ -442,9 +442,14 @@ bearerbox_lists_marketbox()
 # marketbox_conf_write [FILE [EXTRA-LINE...]]: a marketbox conf (default
 # $T/marketbox.conf) for the bearerbox above; extra lines go into group =
 # marketbox.  Sets MB_CONF (when FILE is the default) and MB_DB.
+# MB_PLUGINS (e.g. "echo market"), when set, names the plugins of the build
+# tree to load (a "group = plugin" each, module
+# $top_builddir/plugins/NAME/.libs/NAME.so); unset, every plugin in
+# plugin-dir loads, which is the echo plugin's .libs.
+MB_PLUGINS=${MB_PLUGINS:-}
 marketbox_conf_write()
 {
-	local file=${1:-$T/marketbox.conf} line
+	local file=${1:-$T/marketbox.conf} line p
 	[ $# -gt 0 ] && shift
 
 	MB_DB=$T/marketbox.db
@@ -494,6 +499,10 @@ code = nakuru
 name = Nakuru
 region = Rift Valley
 EOF
+		for p in $MB_PLUGINS; do
+			printf '\ngroup = plugin\nname = %s\nmodule = %s\n' \
+			    "$p" "$top_builddir/plugins/$p/.libs/$p.so"
+		done
 	} > "$file"
 }
 

@@ -1,0 +1,1485 @@
+/*
+ * test_prices.c - the prices plugin (plugins/prices), run through the mock
+ * host (plugin_mock.c): its text helpers; the board's median, low, high,
+ * count, freshness and trend against hand-computed tables; windows, empty
+ * data, markets and aliases, unknown markets and commodities; REPORT with
+ * agents and outliers held; ALERT subscriptions; threshold crossings told
+ * once and re-armed; the daily bulletin in batches with its cursor, local
+ * time and STOP; the conf checked at init; the board's queries on their
+ * covering index; and the shipped templates complete and within one SMS.
+ *
+ * The clock is the mock's: NOW below, 2023-11-14 22:13:20 UTC.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "gw.h"
+#include "gsm.h"
+#include "lang.h"
+#include "marketbox-plugin.h"
+
+#include "plugin_mock.h"
+#include "../plugins/prices/prices.h"
+
+#define SHIPPED		TEST_SRCDIR "/../conf/lang"
+#define NOW		1700000000LL
+#define HOUR		3600LL
+#define DAY		86400LL
+
+#define WANJIRU		"+254700000001"		/* the mock's default sender */
+#define OTIENO		"+254700000002"
+
+/* plugins/prices, compiled into this program */
+extern const struct mb_plugin marketbox_plugin;
+
+static struct mock	*m;
+
+/* The core's users table, as store.c makes it: the plugin reads opt_out. */
+static const char users_sql[] =
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  msisdn TEXT NOT NULL UNIQUE,"
+    "  name TEXT, market TEXT, language TEXT,"
+    "  role TEXT NOT NULL DEFAULT 'user',"
+    "  opt_out INTEGER NOT NULL DEFAULT 0,"
+    "  created INTEGER NOT NULL DEFAULT 0,"
+    "  updated INTEGER NOT NULL DEFAULT 0)";
+
+/* The market plugin's table, as plugins/market keeps its posts. */
+static const char posts_sql[] =
+    "CREATE TABLE market_posts ("
+    "  ref INTEGER PRIMARY KEY, kind TEXT NOT NULL, msisdn TEXT NOT NULL,"
+    "  commodity TEXT NOT NULL, unit TEXT NOT NULL, market TEXT,"
+    "  qty INTEGER NOT NULL, qty_left INTEGER NOT NULL,"
+    "  price INTEGER NOT NULL, state TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, expires INTEGER)";
+
+static void
+sql(const char *s)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(mock_db(m), s, NULL, NULL, &err) != SQLITE_OK)
+		cr_assert_fail("%s: %s", s, err ? err : "?");
+}
+
+/* One integer (or -1 for no row) from a query. */
+static long long
+sql_int(const char *s)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	cr_assert_eq(sqlite3_prepare_v2(mock_db(m), s, -1, &st, NULL),
+	    SQLITE_OK, "%s: %s", s, sqlite3_errmsg(mock_db(m)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A report row as if REPORTed at time created (prices in cents). */
+static void
+report_row(const char *commodity, const char *market, long long cents,
+    int agent, const char *status, long long created)
+{
+	char	 q[512];
+
+	snprintf(q, sizeof(q), "INSERT INTO prices_reports (commodity, "
+	    "market, price, msisdn, agent, status, created) VALUES ('%s', "
+	    "'%s', %lld, '+254711000000', %d, '%s', %lld)", commodity, market,
+	    cents, agent, status, created);
+	sql(q);
+}
+
+static void
+user_row(const char *msisdn, const char *market, int opt_out)
+{
+	char	 q[256];
+
+	snprintf(q, sizeof(q), "INSERT OR REPLACE INTO users (msisdn, name, "
+	    "market, opt_out) VALUES ('%s', 'x', '%s', %d)", msisdn, market,
+	    opt_out);
+	sql(q);
+}
+
+static void
+setup(void)
+{
+	m = mock_new(&marketbox_plugin);
+	sql(users_sql);
+	mock_set_now(m, NOW);
+}
+
+static void
+teardown(void)
+{
+	mock_free(m);
+	m = NULL;
+}
+
+/* Run text; it must return rc and make exactly one reply; return it. */
+static const struct mock_msg *
+run(const char *text, int rc)
+{
+	const struct mock_msg	*r;
+
+	mock_clear(m);
+	cr_assert_eq(mock_command(m, text), rc, "%s", text);
+	cr_assert_eq(mock_nsent(m), 1, "%s: %zu messages", text,
+	    mock_nsent(m));
+	r = mock_sent(m, 0);
+	cr_assert_null(r->to, "%s: a reply, not a notice", text);
+	return r;
+}
+
+/* Assert argument name of msg is want (NULL: no such argument). */
+static void
+arg_is(const struct mock_msg *msg, const char *name, const char *want)
+{
+	const char	*got = mock_arg(msg, name);
+
+	if (want == NULL)
+		cr_assert_null(got, "%s: {%s} = '%s', want none", msg->tmpl,
+		    name, got);
+	else {
+		cr_assert_not_null(got, "%s: no {%s}", msg->tmpl, name);
+		cr_assert_str_eq(got, want, "%s: {%s} = '%s', want '%s'",
+		    msg->tmpl, name, got, want);
+	}
+}
+
+static void
+tmpl_is(const struct mock_msg *msg, const char *want)
+{
+	cr_assert_str_eq(msg->tmpl, want, "template %s, want %s", msg->tmpl,
+	    want);
+}
+
+/*
+ * The hand-computed table of the README's example: maize at Nakuru.
+ *
+ *	this window (NOW - 7d, NOW]:	2900 (2h ago), 3000, 3050, 3100, 3200
+ *	    sorted: 2900 3000 [3050] 3100 3200 -> median 3050, n 5
+ *	the window before:		2800, 3000 -> median (2800 + 3000) / 2
+ *					= 2900
+ *	trend: (3050 - 2900) * 100 / 2900 = 5.17 -> +5%
+ *
+ * and what must not count: a held report, another market, another
+ * commodity, a report older than two windows.
+ */
+static void
+nakuru_table(void)
+{
+	report_row("maize", "nakuru", 290000, 0, "ok", NOW - 2 * HOUR);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 3 * HOUR);
+	report_row("maize", "nakuru", 305000, 0, "ok", NOW - DAY);
+	report_row("maize", "nakuru", 310000, 0, "ok", NOW - 2 * DAY);
+	report_row("maize", "nakuru", 320000, 0, "ok", NOW - 6 * DAY);
+	report_row("maize", "nakuru", 280000, 0, "ok", NOW - 8 * DAY);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 13 * DAY);
+	report_row("maize", "nakuru", 999900, 0, "held", NOW - HOUR);
+	report_row("maize", "mombasa", 100000, 0, "ok", NOW - HOUR);
+	report_row("beans", "nakuru", 100000, 0, "ok", NOW - HOUR);
+	report_row("maize", "nakuru", 100, 0, "ok", NOW - 15 * DAY);
+}
+
+TestSuite(prices, .init = setup, .fini = teardown);
+
+/* --- the descriptor and the conf ------------------------------------------- */
+
+Test(prices, descriptor)
+{
+	const struct mb_plugin	*p = &marketbox_plugin;
+	static const char * const keys[] = { "window", "agent-weight",
+	    "outlier-ratio", "bulletin-hour", "utc-offset", "batch",
+	    "bulletin-now" };
+	size_t			 i;
+
+	cr_assert_str_eq(p->name, "prices");
+	cr_assert_eq(p->ncommands, 3);
+	cr_assert_str_eq(p->commands[0].id, "PRICE");
+	cr_assert_eq(p->commands[0].flags, 0, "PRICE is for anyone");
+	cr_assert_str_eq(p->commands[1].id, "REPORT");
+	cr_assert_eq(p->commands[1].flags, MB_CMD_REGISTERED);
+	cr_assert_str_eq(p->commands[2].id, "ALERT");
+	cr_assert_eq(p->commands[2].flags, MB_CMD_REGISTERED);
+	cr_assert_eq(p->ntimers, 1);
+	cr_assert_eq(p->timers[0].interval, 10);
+	cr_assert_eq(p->nmigrations, 1);
+	cr_assert_eq(p->nconf_keys, sizeof(keys) / sizeof(keys[0]));
+	for (i = 0; i < p->nconf_keys; i++)
+		cr_assert_str_eq(p->conf_keys[i], keys[i]);
+}
+
+Test(prices, conf_defaults)
+{
+	struct prices_state	*ps;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	ps = mock_state(m);
+	cr_assert_eq(ps->conf.window, 7 * DAY);
+	cr_assert_str_eq(ps->window_label, "7d");
+	cr_assert_eq(ps->conf.agent_weight, 2);
+	cr_assert_eq(ps->conf.ratio100, 300);
+	cr_assert_eq(ps->conf.bulletin_hour, 7);
+	cr_assert_eq(ps->conf.utc_offset, 0);
+	cr_assert_eq(ps->conf.batch, 500);
+	cr_assert_eq(ps->conf.bulletin_now, 0);
+}
+
+Test(prices, conf_values)
+{
+	struct prices_state	*ps;
+
+	mock_conf(m, "window", "24h");
+	mock_conf(m, "agent-weight", "3");
+	mock_conf(m, "outlier-ratio", "2.5");
+	mock_conf(m, "bulletin-hour", "18");
+	mock_conf(m, "utc-offset", "+5:30");
+	mock_conf(m, "batch", "2");
+	mock_conf(m, "bulletin-now", "yes");
+	cr_assert_eq(mock_init(m), MB_OK);
+	ps = mock_state(m);
+	cr_assert_eq(ps->conf.window, DAY);
+	cr_assert_str_eq(ps->window_label, "1d");
+	cr_assert_eq(ps->conf.agent_weight, 3);
+	cr_assert_eq(ps->conf.ratio100, 250);
+	cr_assert_eq(ps->conf.bulletin_hour, 18);
+	cr_assert_eq(ps->conf.utc_offset, 5 * HOUR + 1800);
+	cr_assert_eq(ps->conf.batch, 2);
+	cr_assert_eq(ps->conf.bulletin_now, 1);
+}
+
+/* Every bad value stops the plugin (and marketbox) at start, logged. */
+Test(prices, conf_refused)
+{
+	static const struct { const char *key, *value; } bad[] = {
+		{ "window", "7x" }, { "window", "0" }, { "window", "30s" },
+		{ "agent-weight", "0" }, { "agent-weight", "11" },
+		{ "agent-weight", "2.5" }, { "outlier-ratio", "1" },
+		{ "outlier-ratio", "-3" }, { "outlier-ratio", "x" },
+		{ "bulletin-hour", "24" }, { "bulletin-hour", "" },
+		{ "utc-offset", "+15" }, { "utc-offset", "3h" },
+		{ "utc-offset", "+3:75" }, { "batch", "0" },
+		{ "batch", "100000" }, { "bulletin-now", "maybe" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mock_free(m);
+		m = mock_new(&marketbox_plugin);
+		mock_conf(m, bad[i].key, bad[i].value);
+		cr_assert_eq(mock_init(m), MB_FAIL, "%s = %s", bad[i].key,
+		    bad[i].value);
+		cr_assert_null(mock_state(m));
+		cr_assert_eq(mock_nlogs(m), 1);
+		cr_assert(strstr(mock_log_at(m, 0), bad[i].key) != NULL,
+		    "%s", mock_log_at(m, 0));
+	}
+}
+
+/* --- the text helpers --------------------------------------------------------- */
+
+Test(prices, money_parse)
+{
+	static const struct { const char *in; long long want; } t[] = {
+		{ "3000", 300000 }, { "2.50", 250 }, { "2.5", 250 },
+		{ "2,5", 250 }, { "0.05", 5 }, { "3,000", 300000 },
+		{ "3,000.50", 300050 }, { "1.000.000", 100000000 },
+		{ "3000/=", 300000 }, { "80/-", 8000 }, { "2.505", 250500 },
+		{ "1000000000", 100000000000LL },
+		{ "2.505.1", 250510 }, { "0", -1 }, { "0.00", -1 }, { "2.5050", -1 },
+		{ "1000000001", -1 }, { "99999999999", -1 }, { "", -1 },
+		{ "abc", -1 }, { "-5", -1 }, { "3000kes", -1 }, { "2.", -1 },
+		{ ".5", -1 }, { "3 000", -1 },
+	};
+	long long	 v;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v = -1;
+		if (prices_text_money_parse(t[i].in, &v) == -1)
+			v = -1;
+		cr_assert_eq(v, t[i].want, "'%s': %lld, want %lld", t[i].in,
+		    v, t[i].want);
+	}
+	cr_assert_eq(prices_text_money_parse(NULL, &v), -1);
+}
+
+Test(prices, money_shown)
+{
+	static const struct { long long in; const char *want; } t[] = {
+		{ 300000, "3000" }, { 250, "2.50" }, { 5, "0.05" },
+		{ 305001, "3050.01" }, { 100, "1" }, { 0, "0" },
+		{ 100000000000LL, "1000000000" }, { -250, "-2.50" },
+	};
+	char	 buf[32];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		prices_text_money(t[i].in, buf, sizeof(buf));
+		cr_assert_str_eq(buf, t[i].want);
+	}
+}
+
+Test(prices, durations_ages_offsets)
+{
+	char		 buf[16];
+	long long	 off;
+
+	cr_assert_eq(prices_text_duration_parse("7d"), 7 * DAY);
+	cr_assert_eq(prices_text_duration_parse("24h"), DAY);
+	cr_assert_eq(prices_text_duration_parse("90m"), 5400);
+	cr_assert_eq(prices_text_duration_parse("3600"), HOUR);
+	cr_assert_eq(prices_text_duration_parse("45s"), 45);
+	cr_assert_eq(prices_text_duration_parse("367d"), -1);
+	cr_assert_eq(prices_text_duration_parse("7 d"), -1);
+	cr_assert_eq(prices_text_duration_parse("d"), -1);
+	prices_text_duration(7 * DAY, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "7d");
+	prices_text_duration(36 * HOUR, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "36h");
+	prices_text_duration(5400, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "90m");
+	prices_text_duration(61, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "61s");
+
+	/* freshness: minutes (at least 1) under an hour, hours under a
+	   day, then days */
+	prices_text_age(0, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1m");
+	prices_text_age(119, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1m");
+	prices_text_age(120, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "2m");
+	prices_text_age(HOUR - 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "59m");
+	prices_text_age(HOUR, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1h");
+	prices_text_age(DAY - 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "23h");
+	prices_text_age(DAY, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "1d");
+	prices_text_age(13 * DAY + 5, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "13d");
+
+	cr_assert_eq(prices_text_offset_parse("+3", &off), 0);
+	cr_assert_eq(off, 3 * HOUR);
+	cr_assert_eq(prices_text_offset_parse("-5", &off), 0);
+	cr_assert_eq(off, -5 * HOUR);
+	cr_assert_eq(prices_text_offset_parse("0", &off), 0);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(prices_text_offset_parse("+05:45", &off), 0);
+	cr_assert_eq(off, 5 * HOUR + 45 * 60);
+	cr_assert_eq(prices_text_offset_parse("+14", &off), 0);
+	cr_assert_eq(prices_text_offset_parse("-13", &off), -1);
+	cr_assert_eq(prices_text_offset_parse("+123", &off), -1);
+	cr_assert_eq(prices_text_offset_parse("+", &off), -1);
+	cr_assert_eq(prices_text_offset_parse("+3:5", &off), -1);
+}
+
+Test(prices, trend_in_integers)
+{
+	char	 buf[16];
+
+	cr_assert_eq(prices_text_trend(290000, 305000), 5);	/* 5.17 */
+	cr_assert_eq(prices_text_trend(200, 201), 1);		/* 0.5 up */
+	cr_assert_eq(prices_text_trend(200, 199), -1);	/* 0.5 down */
+	cr_assert_eq(prices_text_trend(300, 299), 0);		/* -0.33 */
+	cr_assert_eq(prices_text_trend(320000, 300000), -6);	/* -6.25 */
+	cr_assert_eq(prices_text_trend(100, 300), 200);
+	cr_assert_eq(prices_text_trend(100, 100), 0);
+	cr_assert_eq(prices_text_trend(0, 100), 0);
+	prices_text_trend_label(5, buf, sizeof(buf));
+	cr_assert_str_eq(buf, " +5%");
+	prices_text_trend_label(-6, buf, sizeof(buf));
+	cr_assert_str_eq(buf, " -6%");
+	prices_text_trend_label(0, buf, sizeof(buf));
+	cr_assert_str_eq(buf, " 0%");
+}
+
+Test(prices, septets_and_titles)
+{
+	char	 buf[16];
+
+	cr_assert_eq(prices_text_septets("Nakuru"), 6);
+	cr_assert_eq(prices_text_septets("a[b]"), 6);
+	cr_assert_eq(prices_text_septets("\xe2\x82\xac" "5"), 3);	/* €5 */
+	cr_assert_eq(prices_text_septets("march\xc3\xa9"), 6);	/* é */
+	cr_assert_eq(prices_text_septets(""), 0);
+	prices_text_title("maize", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Maize");
+	prices_text_title("9x", buf, sizeof(buf));
+	cr_assert_str_eq(buf, "9x");
+}
+
+/* --- PRICE: the board ------------------------------------------------------------ */
+
+Test(prices, board_hand_computed)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	r = run("PRICE maize Nakuru", MB_OK);
+	tmpl_is(r, "prices-board");
+	arg_is(r, "commodity", "Maize");
+	arg_is(r, "unit", "bag");
+	arg_is(r, "market", "Nakuru");
+	arg_is(r, "window", "7d");
+	arg_is(r, "median", "3050");
+	arg_is(r, "low", "2900");
+	arg_is(r, "high", "3200");
+	arg_is(r, "n", "5");
+	arg_is(r, "age", "2h");
+	arg_is(r, "trend", " +5%");
+	arg_is(r, "offers", NULL);
+	arg_is(r, "currency", "KES");
+	/* the asker's market by default, and for someone not registered */
+	r = run("price maize", MB_OK);
+	arg_is(r, "market", "Nakuru");
+	arg_is(r, "median", "3050");
+	mock_sender(m, "+254799000000", NULL, "nakuru", "en", 0);
+	r = run("PRICE MAIZE", MB_OK);
+	arg_is(r, "median", "3050");
+}
+
+/* An even count: the mean of the two middle reports, half a cent up. */
+Test(prices, median_of_an_even_count)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("beans", "nakuru", 290000, 0, "ok", NOW - 100);
+	report_row("beans", "nakuru", 310001, 0, "ok", NOW - 200);
+	report_row("beans", "nakuru", 300000, 0, "ok", NOW - 300);
+	report_row("beans", "nakuru", 320000, 0, "ok", NOW - 400);
+	r = run("PRICE beans", MB_OK);
+	/* 2900 3000 | 3100.01 3200: (300000 + 310001) / 2 = 305000.5 */
+	arg_is(r, "median", "3050.01");
+	arg_is(r, "low", "2900");
+	arg_is(r, "high", "3200");
+	arg_is(r, "n", "4");
+	arg_is(r, "age", "1m");
+	arg_is(r, "trend", "");
+	arg_is(r, "unit", "kg");
+}
+
+/* An agent's report counts agent-weight times in the median. */
+Test(prices, agents_weighted)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "nakuru", 100000, 1, "ok", NOW - 100);
+	report_row("maize", "nakuru", 200000, 0, "ok", NOW - 100);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 100);
+	/* 1000 1000 | 2000 3000 -> (1000 + 2000) / 2 */
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "median", "1500");
+	arg_is(r, "n", "3");
+	/* two agents at 1000, weight 2: 1000 x4, 2000, 3000 -> 1000 */
+	report_row("maize", "nakuru", 100000, 1, "ok", NOW - 100);
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "median", "1000");
+	arg_is(r, "n", "4");
+}
+
+Test(prices, agents_not_weighted_with_weight_1)
+{
+	const struct mock_msg	*r;
+
+	mock_conf(m, "agent-weight", "1");
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "nakuru", 100000, 1, "ok", NOW - 100);
+	report_row("maize", "nakuru", 200000, 0, "ok", NOW - 100);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 100);
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "median", "2000");
+}
+
+Test(prices, agent_weight_3)
+{
+	const struct mock_msg	*r;
+
+	mock_conf(m, "agent-weight", "3");
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "nakuru", 400000, 1, "ok", NOW - 100);
+	report_row("maize", "nakuru", 100000, 0, "ok", NOW - 100);
+	report_row("maize", "nakuru", 200000, 0, "ok", NOW - 100);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 100);
+	/* 1000 2000 3000 | 4000 4000 4000 -> (3000 + 4000) / 2 */
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "median", "3500");
+	arg_is(r, "n", "4");
+}
+
+/* The window is (now - window, now]: its first second is out. */
+Test(prices, window_edges)
+{
+	const struct mock_msg	*r;
+
+	mock_conf(m, "window", "1d");
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "nakuru", 100000, 0, "ok", NOW - DAY);
+	report_row("maize", "nakuru", 200000, 0, "ok", NOW - DAY + 1);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW);
+	report_row("maize", "nakuru", 900000, 0, "ok", NOW + 1);
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "window", "1d");
+	arg_is(r, "median", "2500");
+	arg_is(r, "low", "2000");
+	arg_is(r, "high", "3000");
+	arg_is(r, "n", "2");
+	/* the earlier window (now - 2d, now - 1d]: 1000 alone */
+	arg_is(r, "trend", " +150%");
+	/* a day later, this window is empty */
+	mock_set_now(m, NOW + 2 * DAY);
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-nodata-none");
+}
+
+Test(prices, trend_down_and_flat)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "nakuru", 320000, 0, "ok", NOW - 8 * DAY);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 1 * DAY);
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "trend", " -6%");
+	arg_is(r, "age", "1d");
+	report_row("beans", "nakuru", 300000, 0, "ok", NOW - 8 * DAY);
+	report_row("beans", "nakuru", 300000, 0, "ok", NOW - 50 * 60);
+	r = run("PRICE beans", MB_OK);
+	arg_is(r, "trend", " 0%");
+	arg_is(r, "age", "50m");
+}
+
+Test(prices, no_data)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	/* nothing anywhere */
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-nodata-none");
+	arg_is(r, "commodity", "Maize");
+	arg_is(r, "market", "Nakuru");
+	arg_is(r, "window", "7d");
+	/* data elsewhere, most reports first; old or held ones do not count */
+	report_row("maize", "mombasa", 100000, 0, "ok", NOW - HOUR);
+	report_row("maize", "eldoret", 100000, 0, "ok", NOW - HOUR);
+	report_row("maize", "eldoret", 100000, 0, "ok", NOW - HOUR);
+	report_row("maize", "kisumu", 100000, 0, "ok", NOW - 8 * DAY);
+	report_row("maize", "nakuru", 100000, 0, "held", NOW - HOUR);
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-nodata");
+	arg_is(r, "markets", "eldoret, Mombasa");
+	/* all markets (no home market): empty */
+	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
+	r = run("PRICE beans", MB_OK);
+	tmpl_is(r, "prices-nodata-all");
+	arg_is(r, "commodity", "Beans");
+	arg_is(r, "market", NULL);
+}
+
+/* Someone with no home market gets every market's reports. */
+Test(prices, all_markets)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-board-all");
+	arg_is(r, "market", NULL);
+	/* 1000 (Mombasa) 2900 3000 [3050] 3100 3200 -> (3000 + 3050) / 2 */
+	arg_is(r, "median", "3025");
+	arg_is(r, "low", "1000");
+	arg_is(r, "high", "3200");
+	arg_is(r, "n", "6");
+	arg_is(r, "age", "1h");
+}
+
+Test(prices, markets_and_aliases)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "mombasa", 250000, 0, "ok", NOW - HOUR);
+	report_row("maize", "mombasa", 270000, 0, "ok", NOW - HOUR);
+	/* the commodity in Swahili, the market by an alias */
+	r = run("price mahindi msa", MB_OK);
+	tmpl_is(r, "prices-board");
+	arg_is(r, "commodity", "Maize");
+	arg_is(r, "market", "Mombasa");
+	arg_is(r, "median", "2600");
+	r = run("PRICE Mais MOMBASA", MB_OK);
+	arg_is(r, "market", "Mombasa");
+	arg_is(r, "median", "2600");
+}
+
+Test(prices, unknown_market_nearby)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - HOUR);
+	report_row("maize", "mombasa", 300000, 0, "ok", NOW - HOUR);
+	report_row("maize", "mombasa", 300000, 0, "ok", NOW - HOUR);
+	report_row("maize", "eldoret", 300000, 0, "ok", NOW - HOUR);
+	/* the asker is at Nakuru (Rift Valley): markets of that region */
+	r = run("PRICE maize Kisumu", MB_OK);
+	tmpl_is(r, "prices-market-near");
+	arg_is(r, "word", "kisumu");
+	arg_is(r, "markets", "Nakuru");
+	/* two words that are no market */
+	r = run("PRICE maize kisumu town", MB_OK);
+	arg_is(r, "word", "kisumu town");
+	/* no home market: where there is data, most reports first */
+	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
+	r = run("PRICE maize Kisumu", MB_OK);
+	tmpl_is(r, "prices-market-list");
+	arg_is(r, "markets", "Mombasa, eldoret, Nakuru");
+	arg_is(r, "commodity", "Maize");
+	/* no data at all */
+	r = run("PRICE beans Kisumu", MB_OK);
+	tmpl_is(r, "prices-market-unknown");
+	arg_is(r, "commodity", "Beans");
+}
+
+Test(prices, unknown_commodity)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	r = run("PRICE maiz Nakuru", MB_OK);
+	tmpl_is(r, "prices-commodity-suggest");
+	arg_is(r, "word", "maiz");
+	arg_is(r, "suggestion", "maize");
+	r = run("PRICE gold", MB_OK);
+	tmpl_is(r, "prices-commodity-unknown");
+	arg_is(r, "word", "gold");
+	r = run("PRICE", MB_USAGE);
+	tmpl_is(r, "usage-PRICE");
+}
+
+/* --- offers from the market plugin ------------------------------------------------ */
+
+static void
+post(long long ref, const char *kind, const char *commodity, const char *unit,
+    const char *market, long long left, long long cents, const char *state,
+    const char *expires)
+{
+	char	 q[512];
+
+	snprintf(q, sizeof(q), "INSERT INTO market_posts VALUES (%lld, '%s', "
+	    "'+254700000009', '%s', '%s', '%s', 10, %lld, %lld, '%s', %lld, "
+	    "%s)", ref, kind, commodity, unit, market, left, cents, state,
+	    NOW - HOUR, expires);
+	sql(q);
+}
+
+/* The table appears after init (the market plugin may load later). */
+Test(prices, offers_cheapest_first)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-board");
+	sql(posts_sql);
+	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", "NULL");
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open",
+	    "NULL");
+	post(60, "offer", "maize", "bag", "nakuru", 3, 320050, "open",
+	    "1800000000");
+	post(61, "offer", "maize", "bag", "nakuru", 3, 330000, "open", "NULL");
+	/* none of these shows */
+	post(70, "want", "maize", "bag", "nakuru", 5, 100, "open", "NULL");
+	post(71, "offer", "maize", "kg", "nakuru", 5, 200, "open", "NULL");
+	post(72, "offer", "maize", "bag", "nakuru", 0, 300, "open", "NULL");
+	post(73, "offer", "maize", "bag", "nakuru", 5, 400, "closed", "NULL");
+	post(74, "offer", "maize", "bag", "nakuru", 5, 500, "open",
+	    "1699999999");
+	post(75, "offer", "maize", "bag", "mombasa", 5, 600, "open", "NULL");
+	post(76, "offer", "beans", "bag", "nakuru", 5, 700, "open", "NULL");
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-board-offers");
+	arg_is(r, "offers", "#41 3000, #52 3100, #60 3200.50");
+	arg_is(r, "offer", "#41 3000");
+	arg_is(r, "median", "3050");
+	/* for all markets, any market's */
+	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-board-all-offers");
+	arg_is(r, "offers", "#75 6, #41 3000, #52 3100");
+}
+
+/* Offers that would not fit one SMS are dropped from the end. */
+Test(prices, offers_fit_one_sms)
+{
+	const struct mock_msg	*r;
+	size_t			 i, septets = PRICES_TEMPLATE_RESERVE;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	report_row("maize", "nakuru", 99999999999LL, 0, "ok", NOW - HOUR);
+	report_row("maize", "nakuru", 99999999998LL, 0, "ok", NOW - HOUR);
+	post(12345671, "offer", "maize", "bag", "nakuru", 5, 99999999901LL,
+	    "open", "NULL");
+	post(12345672, "offer", "maize", "bag", "nakuru", 5, 99999999902LL,
+	    "open", "NULL");
+	post(12345673, "offer", "maize", "bag", "nakuru", 5, 99999999903LL,
+	    "open", "NULL");
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-board-offers");
+	arg_is(r, "offers", "#12345671 999999999.01, #12345672 999999999.02");
+	for (i = 0; i < r->nargs; i++)
+		if (strcmp(r->names[i], "currency") != 0 &&
+		    strcmp(r->names[i], "offer") != 0)
+			septets += strlen(r->values[i]);
+	cr_assert_leq(septets, 160, "%zu", septets);
+	cr_assert_gt(septets + strlen(", #12345673 999999999.03"), 160);
+}
+
+/* --- REPORT ---------------------------------------------------------------------------- */
+
+Test(prices, report_stored_and_thanked)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	r = run("REPORT maize 3,000/= Nakuru", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+	arg_is(r, "commodity", "Maize");
+	arg_is(r, "unit", "bag");
+	arg_is(r, "market", "Nakuru");
+	arg_is(r, "price", "3000");
+	arg_is(r, "median", "3000");
+	arg_is(r, "n", "1");
+	arg_is(r, "window", "7d");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports WHERE "
+	    "commodity = 'maize' AND market = 'nakuru' AND price = 300000 AND "
+	    "msisdn = '" WANJIRU "' AND agent = 0 AND status = 'ok' AND "
+	    "created = 1700000000"), 1);
+	/* decimals, the home market, an alias */
+	r = run("REPORT maharagwe 2.5", MB_OK);
+	arg_is(r, "price", "2.50");
+	arg_is(r, "commodity", "Beans");
+	arg_is(r, "unit", "kg");
+	cr_assert_eq(sql_int("SELECT price FROM prices_reports WHERE "
+	    "commodity = 'beans' AND market = 'nakuru'"), 250);
+	/* the median with the new report */
+	r = run("REPORT maize 3100 msa", MB_OK);
+	arg_is(r, "market", "Mombasa");
+	r = run("REPORT maize 3200", MB_OK);
+	arg_is(r, "median", "3100");
+	arg_is(r, "n", "2");
+	/* a new report marks its pair for the threshold check */
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 3);
+}
+
+Test(prices, report_needs_a_market)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_sender(m, "+254700000005", "Kamau", NULL, "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	r = run("REPORT maize 3000", MB_OK);
+	tmpl_is(r, "prices-report-market");
+	arg_is(r, "commodity", "Maize");
+	arg_is(r, "price", "3000");
+	r = run("REPORT maize 3000 Kisumu", MB_OK);
+	tmpl_is(r, "prices-market-unknown");
+	arg_is(r, "word", "kisumu");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports"), 0);
+}
+
+Test(prices, report_refuses_bad_words)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	run("REPORT", MB_USAGE);
+	r = run("REPORT maize", MB_USAGE);
+	tmpl_is(r, "usage-REPORT");
+	run("REPORT maize cheap", MB_USAGE);
+	run("REPORT maize 0", MB_USAGE);
+	run("REPORT maize -5", MB_USAGE);
+	run("REPORT 3000 maize", MB_USAGE);
+	r = run("REPORT gold 3000", MB_OK);
+	tmpl_is(r, "prices-commodity-unknown");
+	r = run("REPORT mayze 3000", MB_OK);
+	tmpl_is(r, "prices-commodity-suggest");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports"), 0);
+	/* only registered users report */
+	mock_sender(m, "+254799000000", NULL, "nakuru", "en", 0);
+	mock_clear(m);
+	cr_assert_eq(mock_command(m, "REPORT maize 3000"), -101);
+}
+
+Test(prices, report_by_an_agent)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_sender(m, "+254700000007", "Agent Njeri", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER | MB_ROLE_AGENT);
+	run("REPORT maize 3000", MB_OK);
+	cr_assert_eq(sql_int("SELECT agent FROM prices_reports"), 1);
+}
+
+/*
+ * With 5 or more reports in the window, a price outside [median / 3,
+ * median x 3] is held: stored, not published, the reporter told.
+ */
+Test(prices, outliers_held)
+{
+	const struct mock_msg	*r;
+	int			 i;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	for (i = 0; i < 4; i++)
+		report_row("maize", "nakuru", 300000, 0, "ok", NOW - HOUR);
+	/* only 4: anything goes */
+	r = run("REPORT maize 50000", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+	cr_assert_eq(sql_int("DELETE FROM prices_reports WHERE price = "
+	    "5000000 RETURNING 1"), 1);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - HOUR);
+	/* 5 at 3000: [1000, 9000] is published */
+	r = run("REPORT maize 9000", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+	r = run("REPORT maize 1000", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+	arg_is(r, "n", "7");
+	r = run("REPORT maize 9000.01", MB_OK);
+	tmpl_is(r, "prices-report-held");
+	arg_is(r, "price", "9000.01");
+	arg_is(r, "median", "3000");
+	r = run("REPORT maize 999.99", MB_OK);
+	tmpl_is(r, "prices-report-held");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports WHERE "
+	    "status = 'held'"), 2);
+	/* held reports are not on the board */
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "n", "7");
+	arg_is(r, "high", "9000");
+	arg_is(r, "low", "1000");
+}
+
+Test(prices, outlier_ratio_from_conf)
+{
+	const struct mock_msg	*r;
+	int			 i;
+
+	mock_conf(m, "outlier-ratio", "1.5");
+	cr_assert_eq(mock_init(m), MB_OK);
+	for (i = 0; i < 5; i++)
+		report_row("maize", "nakuru", 200000, 0, "ok", NOW - HOUR);
+	r = run("REPORT maize 3001", MB_OK);
+	tmpl_is(r, "prices-report-held");
+	r = run("REPORT maize 3000", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+}
+
+Test(prices, failed_send_is_a_failure)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_fail_sends(m, 1);
+	mock_clear(m);
+	cr_assert_eq(mock_command(m, "PRICE maize"), MB_FAIL);
+	cr_assert_eq(mock_command(m, "REPORT maize 3000"), MB_FAIL);
+	cr_assert_eq(mock_command(m, "ALERT maize"), MB_FAIL);
+	cr_assert_eq(mock_nsent(m), 0);
+}
+
+/* --- ALERT ------------------------------------------------------------------------------------ */
+
+Test(prices, alert_subscriptions)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	r = run("ALERT maize", MB_OK);
+	tmpl_is(r, "prices-alert-on");
+	arg_is(r, "market", "Nakuru");
+	arg_is(r, "time", "07:00");
+	arg_is(r, "commodity", "Maize");
+	r = run("ALERT maize Nakuru >3,000", MB_OK);
+	tmpl_is(r, "prices-alert-above");
+	arg_is(r, "price", "3000");
+	r = run("ALERT mahindi msa < 2500.50", MB_OK);
+	tmpl_is(r, "prices-alert-below");
+	arg_is(r, "market", "Mombasa");
+	arg_is(r, "price", "2500.50");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts WHERE "
+	    "msisdn = '" WANJIRU "'"), 3);
+	cr_assert_eq(sql_int("SELECT threshold FROM prices_alerts WHERE "
+	    "op = '<' AND market = 'mombasa'"), 250050);
+	/* the same again changes it, it does not add one */
+	run("ALERT maize >=3200", MB_OK);
+	cr_assert_eq(sql_int("SELECT threshold FROM prices_alerts WHERE "
+	    "op = '>'"), 320000);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 3);
+	/* ALERT maize OFF, ALERT OFF */
+	r = run("ALERT maize off", MB_OK);
+	tmpl_is(r, "prices-alert-off");
+	arg_is(r, "n", "3");
+	r = run("ALERT OFF", MB_OK);
+	tmpl_is(r, "prices-alert-off-none");
+	run("ALERT beans", MB_OK);
+	run("ALERT maize", MB_OK);
+	r = run("ALERT off beans", MB_OK);
+	arg_is(r, "n", "1");
+	r = run("ALERT OFF", MB_OK);
+	tmpl_is(r, "prices-alert-off");
+	arg_is(r, "n", "1");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 0);
+}
+
+Test(prices, alert_without_home_market)
+{
+	const struct mock_msg	*r;
+
+	mock_conf(m, "bulletin-hour", "6");
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_sender(m, "+254700000005", "Kamau", NULL, "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	r = run("ALERT maize", MB_OK);
+	tmpl_is(r, "prices-alert-on-all");
+	arg_is(r, "time", "06:00");
+	arg_is(r, "market", NULL);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts WHERE "
+	    "market = '' AND op = ''"), 1);
+	/* a threshold needs a market */
+	r = run("ALERT maize >3000", MB_OK);
+	tmpl_is(r, "prices-alert-need-market");
+	r = run("ALERT maize Nakuru >3000", MB_OK);
+	tmpl_is(r, "prices-alert-above");
+	r = run("ALERT maize Kisumu", MB_OK);
+	tmpl_is(r, "prices-market-unknown");
+}
+
+Test(prices, alert_bad_words)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	run("ALERT", MB_USAGE);
+	run("ALERT maize >", MB_USAGE);
+	run("ALERT maize >abc", MB_USAGE);
+	run("ALERT maize >3000 now", MB_USAGE);
+	run("ALERT maize > 3000 4000", MB_USAGE);
+	tmpl_is(run("ALERT gold", MB_OK), "prices-commodity-unknown");
+	tmpl_is(run("ALERT OFF gold", MB_OK), "prices-commodity-unknown");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 0);
+}
+
+Test(prices, alert_at_most_five)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	run("ALERT maize", MB_OK);
+	run("ALERT beans", MB_OK);
+	run("ALERT maize msa", MB_OK);
+	run("ALERT beans msa", MB_OK);
+	run("ALERT maize >3000", MB_OK);
+	r = run("ALERT maize <2000", MB_OK);
+	tmpl_is(r, "prices-alert-max");
+	arg_is(r, "max", "5");
+	/* changing one of the five is fine */
+	tmpl_is(run("ALERT maize >3500", MB_OK), "prices-alert-above");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 5);
+}
+
+Test(prices, alert_after_stop)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	user_row(WANJIRU, "nakuru", 1);
+	r = run("ALERT maize", MB_OK);
+	tmpl_is(r, "prices-alert-stopped");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 1);
+}
+
+/* --- thresholds ------------------------------------------------------------------------------- */
+
+/* The notices the timer made, to msisdn with template tmpl. */
+static size_t
+notices(const char *msisdn, const char *tmpl)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < mock_nsent(m); i++) {
+		const struct mock_msg	*s = mock_sent(m, i);
+
+		if (s->to != NULL && (msisdn == NULL ||
+		    strcmp(s->to, msisdn) == 0) && (tmpl == NULL ||
+		    strcmp(s->tmpl, tmpl) == 0))
+			n++;
+	}
+	return n;
+}
+
+static void
+timer_ok(void)
+{
+	mock_clear(m);
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+}
+
+/* A reporter other than the subscriber. */
+static void
+report_as_otieno(const char *text)
+{
+	mock_sender(m, OTIENO, "Otieno", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	run(text, MB_OK);
+	mock_sender(m, WANJIRU, "Wanjiru", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+}
+
+Test(prices, threshold_crossing_told_once_and_rearmed)
+{
+	const struct mock_msg	*s;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	user_row(WANJIRU, "nakuru", 0);
+	report_as_otieno("REPORT maize 2900");
+	run("ALERT maize >3000", MB_OK);
+	cr_assert_eq(sql_int("SELECT fired FROM prices_alerts"), 0);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "2900 is not above 3000");
+
+	/* 2900 3300 -> 3100: above */
+	report_as_otieno("REPORT maize 3300");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 1);
+	s = mock_sent(m, 0);
+	cr_assert_str_eq(s->to, WANJIRU);
+	tmpl_is(s, "prices-cross-above");
+	arg_is(s, "commodity", "Maize");
+	arg_is(s, "market", "Nakuru");
+	arg_is(s, "median", "3100");
+	arg_is(s, "price", "3000");
+	arg_is(s, "n", "2");
+	arg_is(s, "window", "7d");
+	cr_assert_eq(sql_int("SELECT fired FROM prices_alerts"), 1);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 0);
+
+	/* still above: not again */
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+	report_as_otieno("REPORT maize 3400");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "told once");
+
+	/* back down (2900 2900 2900 3300 3400 -> 2900): re-armed, silently */
+	report_as_otieno("REPORT maize 2900");
+	report_as_otieno("REPORT maize 2900");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+	cr_assert_eq(sql_int("SELECT fired FROM prices_alerts"), 0);
+
+	/* up again (2900 x3, 3300 | 3400, 3500 x3 -> 3350): told again */
+	report_as_otieno("REPORT maize 3500");
+	report_as_otieno("REPORT maize 3500");
+	report_as_otieno("REPORT maize 3500");
+	timer_ok();
+	cr_assert_eq(notices(WANJIRU, "prices-cross-above"), 1);
+	arg_is(mock_sent(m, 0), "median", "3350");
+}
+
+Test(prices, threshold_below)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_as_otieno("REPORT maize 3000");
+	run("ALERT maize <2500", MB_OK);
+	report_as_otieno("REPORT maize 2000");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "2500 is not below 2500");
+	report_as_otieno("REPORT maize 1000");
+	timer_ok();
+	cr_assert_eq(notices(WANJIRU, "prices-cross-below"), 1);
+	arg_is(mock_sent(m, 0), "median", "2000");
+}
+
+/* Subscribing when the median is already past the price is no crossing. */
+Test(prices, threshold_starts_on_the_current_side)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_as_otieno("REPORT maize 3500");
+	run("ALERT maize >3000", MB_OK);
+	cr_assert_eq(sql_int("SELECT fired FROM prices_alerts"), 1);
+	report_as_otieno("REPORT maize 3600");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+}
+
+Test(prices, threshold_respects_stop)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_as_otieno("REPORT maize 2000");
+	run("ALERT maize >3000", MB_OK);
+	user_row(WANJIRU, "nakuru", 1);
+	report_as_otieno("REPORT maize 5000");
+	report_as_otieno("REPORT maize 5000");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "STOP: no threshold alert");
+	cr_assert_eq(sql_int("SELECT fired FROM prices_alerts"), 1);
+}
+
+/* Many subscribers of one pair: batch at a time, the rest next run. */
+Test(prices, thresholds_in_batches)
+{
+	char	 q[256];
+	int	 i;
+
+	mock_conf(m, "batch", "3");
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_as_otieno("REPORT maize 2000");
+	for (i = 0; i < 7; i++) {
+		snprintf(q, sizeof(q), "INSERT INTO prices_alerts (msisdn, "
+		    "commodity, market, op, threshold, fired, created) VALUES "
+		    "('+2547100000%02d', 'maize', 'nakuru', '>', 300000, 0, 0)",
+		    i);
+		sql(q);
+	}
+	report_as_otieno("REPORT maize 5000");
+	report_as_otieno("REPORT maize 5000");
+	timer_ok();
+	cr_assert_eq(notices(NULL, "prices-cross-above"), 3);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 1);
+	timer_ok();
+	cr_assert_eq(notices(NULL, "prices-cross-above"), 3);
+	timer_ok();
+	cr_assert_eq(notices(NULL, "prices-cross-above"), 1);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts WHERE "
+	    "fired = 1"), 7);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+}
+
+/* --- the daily bulletin ---------------------------------------------------------------- */
+
+/* n daily subscribers to maize at Nakuru, +2547200000NN. */
+static void
+subscribers(int n)
+{
+	char	 q[256];
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(q, sizeof(q), "INSERT INTO prices_alerts (msisdn, "
+		    "commodity, market, op, created) VALUES ('+2547200000%02d', "
+		    "'maize', 'nakuru', '', 0)", i);
+		sql(q);
+	}
+}
+
+/* NOW is 22:13 UTC; the day starts at 1699920000 (00:00 UTC). */
+#define MIDNIGHT	1699920000LL
+
+Test(prices, bulletin_in_batches_with_a_cursor)
+{
+	const struct mock_msg	*s;
+	size_t			 i;
+
+	mock_conf(m, "batch", "2");
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	subscribers(5);
+	user_row("+254720000002", "nakuru", 1);		/* sent STOP */
+
+	/* 06:59: not yet */
+	mock_set_now(m, MIDNIGHT + 7 * HOUR - 1);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+	/* 07:00: ids 1 and 2 */
+	mock_set_now(m, MIDNIGHT + 7 * HOUR);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 2);
+	cr_assert_str_eq(mock_sent(m, 0)->to, "+254720000000");
+	cr_assert_str_eq(mock_sent(m, 1)->to, "+254720000001");
+	for (i = 0; i < 2; i++) {
+		s = mock_sent(m, i);
+		tmpl_is(s, "prices-board");
+		arg_is(s, "market", "Nakuru");
+	}
+	cr_assert_eq(sql_int("SELECT cursor FROM prices_bulletin"), 2);
+	cr_assert_eq(sql_int("SELECT done FROM prices_bulletin"), 0);
+	cr_assert_eq(sql_int("SELECT day FROM prices_bulletin"),
+	    MIDNIGHT / DAY);
+
+	/* a restart: the cursor is in the table, not in the plugin */
+	marketbox_plugin.fini(mock_plugin_ctx(m), mock_host());
+	cr_assert_eq(marketbox_plugin.init(mock_plugin_ctx(m), mock_host()),
+	    MB_OK);
+
+	/* ids 3 (STOP: skipped) and 4 */
+	mock_set_now(m, MIDNIGHT + 7 * HOUR + 10);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 1);
+	cr_assert_str_eq(mock_sent(m, 0)->to, "+254720000003");
+	cr_assert_eq(sql_int("SELECT cursor FROM prices_bulletin"), 4);
+	/* id 5: fewer than the batch, so the day is done */
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 1);
+	cr_assert_str_eq(mock_sent(m, 0)->to, "+254720000004");
+	cr_assert_eq(sql_int("SELECT done FROM prices_bulletin"), 1);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "once a day");
+	mock_set_now(m, MIDNIGHT + 23 * HOUR);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "once a day");
+	/* the next day at 07:00, again */
+	mock_set_now(m, MIDNIGHT + DAY + 7 * HOUR + 5);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 2);
+	cr_assert_eq(sql_int("SELECT day FROM prices_bulletin"),
+	    MIDNIGHT / DAY + 1);
+}
+
+Test(prices, bulletin_board_and_all_markets)
+{
+	const struct mock_msg	*s;
+
+	mock_conf(m, "bulletin-now", "yes");
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	sql("INSERT INTO prices_alerts (msisdn, commodity, market, op, created)"
+	    " VALUES ('+254720000001', 'maize', 'nakuru', '', 0),"
+	    " ('+254720000002', 'maize', '', '', 0),"
+	    " ('+254720000003', 'beans', 'mombasa', '', 0),"
+	    " ('+254720000004', 'maize', 'nakuru', '>', 0)");
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 3, "thresholds get no bulletin");
+	s = mock_sent(m, 0);
+	cr_assert_str_eq(s->to, "+254720000001");
+	tmpl_is(s, "prices-board");
+	arg_is(s, "median", "3050");
+	arg_is(s, "n", "5");
+	arg_is(s, "trend", " +5%");
+	s = mock_sent(m, 1);
+	tmpl_is(s, "prices-board-all");
+	arg_is(s, "median", "3025");
+	/* no beans at Mombasa; Nakuru has some */
+	s = mock_sent(m, 2);
+	tmpl_is(s, "prices-nodata");
+	arg_is(s, "market", "Mombasa");
+	arg_is(s, "commodity", "Beans");
+	arg_is(s, "markets", "Nakuru");
+}
+
+/* bulletin-hour is local time: utc-offset moves it. */
+Test(prices, bulletin_local_time)
+{
+	mock_conf(m, "utc-offset", "+3");
+	cr_assert_eq(mock_init(m), MB_OK);
+	subscribers(1);
+	/* 03:59 UTC is 06:59 in Nairobi */
+	mock_set_now(m, MIDNIGHT + 4 * HOUR - 1);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+	mock_set_now(m, MIDNIGHT + 4 * HOUR);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 1);
+	/* 21:00 UTC is 00:00 of the next local day: not yet */
+	mock_set_now(m, MIDNIGHT + 21 * HOUR);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0);
+	cr_assert_eq(sql_int("SELECT day FROM prices_bulletin"),
+	    MIDNIGHT / DAY);
+	/* its 07:00 */
+	mock_set_now(m, MIDNIGHT + DAY + 4 * HOUR);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 1);
+	cr_assert_eq(sql_int("SELECT day FROM prices_bulletin"),
+	    MIDNIGHT / DAY + 1);
+}
+
+Test(prices, bulletin_now_ignores_the_hour)
+{
+	mock_conf(m, "bulletin-now", "yes");
+	mock_conf(m, "bulletin-hour", "23");
+	cr_assert_eq(mock_init(m), MB_OK);
+	subscribers(2);
+	mock_set_now(m, MIDNIGHT + 60);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 2);
+	timer_ok();
+	cr_assert_eq(mock_nsent(m), 0, "still once a day");
+}
+
+/* Threshold crossings come first and share the batch with the bulletin. */
+Test(prices, one_batch_for_both)
+{
+	mock_conf(m, "batch", "3");
+	mock_conf(m, "bulletin-now", "yes");
+	cr_assert_eq(mock_init(m), MB_OK);
+	report_as_otieno("REPORT maize 2000");
+	run("ALERT maize >3000", MB_OK);
+	report_as_otieno("REPORT maize 5000");
+	report_as_otieno("REPORT maize 5000");
+	subscribers(4);
+	timer_ok();
+	cr_assert_eq(notices(NULL, "prices-cross-above"), 1);
+	cr_assert_eq(notices(NULL, "prices-board"), 2);
+	timer_ok();
+	cr_assert_eq(notices(NULL, "prices-board"), 2);
+	cr_assert_eq(sql_int("SELECT done FROM prices_bulletin"), 1);
+}
+
+/* --- the store: the board's queries stay on their covering index --------------- */
+
+static char *
+query_plan(const char *q)
+{
+	sqlite3_stmt	*st;
+	char		 buf[2048] = "", explain[2048];
+
+	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", q);
+	cr_assert_eq(sqlite3_prepare_v2(mock_db(m), explain, -1, &st, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(mock_db(m)));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		strncat(buf, (const char *)sqlite3_column_text(st, 3),
+		    sizeof(buf) - strlen(buf) - 2);
+		strcat(buf, "\n");
+	}
+	sqlite3_finalize(st);
+	return strdup(buf);
+}
+
+Test(prices, board_queries_use_the_covering_index)
+{
+	static const char *queries[] = {
+		PRICES_SQL_STATS("prices_reports AS r"),
+		PRICES_SQL_MEDIAN("prices_reports AS r"),
+		PRICES_SQL_MEDIAN_WEIGHTED("prices_reports AS r"),
+	};
+	size_t	 i;
+	char	*plan;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	sql("ANALYZE");
+	for (i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		plan = query_plan(queries[i]);
+		cr_assert(strstr(plan, "USING COVERING INDEX "
+		    "prices_reports_board (commodity=? AND market=? AND "
+		    "status=? AND created>? AND created<?)") != NULL,
+		    "query %zu:\n%s", i, plan);
+		cr_assert(strstr(plan, "SCAN r") == NULL, "%s", plan);
+		free(plan);
+	}
+	/* and the baseline of the benchmark is a full scan */
+	plan = query_plan(PRICES_SQL_STATS("prices_reports AS r NOT INDEXED"));
+	cr_assert(strstr(plan, "SCAN r") != NULL, "%s", plan);
+	free(plan);
+}
+
+/* --- the shipped templates ---------------------------------------------------------- */
+
+static const char * const prices_templates[] = {
+	"prices-board", "prices-board-offers", "prices-board-all",
+	"prices-board-all-offers", "prices-nodata", "prices-nodata-none",
+	"prices-nodata-all", "prices-market-near", "prices-market-list",
+	"prices-market-unknown", "prices-commodity-unknown",
+	"prices-commodity-suggest", "prices-report-ok", "prices-report-held",
+	"prices-report-market", "prices-alert-on", "prices-alert-on-all",
+	"prices-alert-above", "prices-alert-below",
+	"prices-alert-need-market", "prices-alert-stopped", "prices-alert-max",
+	"prices-alert-off", "prices-alert-off-none", "prices-cross-above",
+	"prices-cross-below", "help-PRICE", "help-REPORT", "help-ALERT",
+	"usage-PRICE", "usage-REPORT", "usage-ALERT",
+};
+
+/* Typical values, a long market name among them. */
+static const struct mb_arg typical[] = {
+	{ "commodity", "Maize" }, { "unit", "bag" }, { "market", "Nakuru" },
+	{ "window", "7d" }, { "median", "3050" }, { "low", "2900" },
+	{ "high", "3200" }, { "n", "14" }, { "age", "2h" },
+	{ "trend", " +5%" }, { "offers", "#41 3000, #52 3100" },
+	{ "offer", "#41 3000" }, { "currency", "KES" },
+	{ "markets", "Nakuru, Eldoret, Kitale" }, { "word", "mahindi" },
+	{ "suggestion", "maize" }, { "price", "3050.50" },
+	{ "time", "07:00" }, { "max", "5" },
+};
+
+static void
+lang_setup(void)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+}
+
+static void
+lang_teardown(void)
+{
+	gwlib_shutdown();
+}
+
+/*
+ * Every language has every template of the plugin (its own, not the
+ * default's), each fits one SMS with typical values, and the board
+ * templates keep their own words within PRICES_TEMPLATE_RESERVE.
+ */
+Test(prices_lang, templates_complete_and_within_one_sms,
+    .init = lang_setup, .fini = lang_teardown)
+{
+	static const char * const codes[] = { "en", "fr", "sw", "zh" };
+	struct lang_set		*set = lang_load(SHIPPED, "en");
+	struct gsm_measure	 g;
+	const char		*t, *en;
+	char			*s;
+	size_t			 l, i;
+
+	cr_assert_not_null(set);
+	for (l = 0; l < 4; l++)
+		for (i = 0; i < sizeof(prices_templates) /
+		    sizeof(prices_templates[0]); i++) {
+			t = lang_template(set, codes[l], prices_templates[i]);
+			en = lang_template(set, "en", prices_templates[i]);
+			cr_assert_not_null(t, "%s lacks %s", codes[l],
+			    prices_templates[i]);
+			if (l != 0)
+				cr_assert(t != en, "%s falls back for %s",
+				    codes[l], prices_templates[i]);
+			s = lang_render(t, typical,
+			    sizeof(typical) / sizeof(typical[0]));
+			cr_assert_not_null(s);
+			gsm_measure(s, strlen(s), &g);
+			if (strcmp(codes[l], "zh") == 0)
+				cr_assert_leq(g.units, 70, "zh %s: %zu: %s",
+				    prices_templates[i], g.units, s);
+			else {
+				cr_assert_eq(g.coding, GSM_CODING_7BIT,
+				    "%s %s: %s", codes[l],
+				    prices_templates[i], s);
+				cr_assert_leq(g.units, 160, "%s %s: %zu: %s",
+				    codes[l], prices_templates[i], g.units, s);
+			}
+			free(s);
+			if (strncmp(prices_templates[i], "prices-board", 12)
+			    == 0 && strcmp(codes[l], "zh") != 0) {
+				/* the template's own words */
+				s = lang_render(t, NULL, 0);
+				cr_assert_leq(prices_text_septets(s),
+				    PRICES_TEMPLATE_RESERVE, "%s %s: %s",
+				    codes[l], prices_templates[i], s);
+				free(s);
+			}
+		}
+	lang_free(set);
+}

@@ -1,0 +1,917 @@
+/*
+ * test_ussd.c - ussd.c: the menu engine over a conf-described menu
+ * (tests/data/ussd.conf), over the HTTP and the SMPP ways in: screens,
+ * paging with 0, validation errors, 00 back, actions through the router
+ * (the echo plugin) with the SMS copy, timeout, resume, a restart, each
+ * language with the shipped menu (every screen within 182 characters),
+ * Kannel's meta_data, the conf's checks, and the inbox's USSD branch.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+
+#include "gw.h"
+#include "conf.h"
+#include "inbox.h"
+#include "lang.h"
+#include "mo.h"
+#include "outbox.h"
+#include "router.h"
+#include "router_fixture.h"
+#include "store.h"
+#include "ussd.h"
+
+#define T0		1700000000LL
+#define FARMER		"+254700000001"
+#define SCREEN_MAX	182
+
+static char			 dir[] = "/tmp/test_ussd_XXXXXX";
+static char			 path[256];
+static struct event_base	*base;
+static struct conf		*conf;
+static struct store		*store;
+static struct outbox		*outbox;
+static struct router		*router;
+static struct ussd		*ussd;
+static char			 answer[2048];
+static unsigned			 mo_seq;
+
+static void
+setup_with(const char *conf_file)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mb.db", dir);
+	base = event_base_new();
+	conf = conf_load(conf_file);
+	cr_assert_not_null(conf, "%s does not load", conf_file);
+	store = store_open(path, base);
+	cr_assert_not_null(store);
+	outbox = outbox_new(base, store, conf);
+	cr_assert_not_null(outbox);
+	router = fixture_router_new(conf, store, outbox);
+	ussd = ussd_new(NULL, conf, store, outbox, router);
+	cr_assert_not_null(ussd);
+	mo_seq = 0;
+}
+
+static void
+setup(void)
+{
+	setup_with(TEST_SRCDIR "/data/ussd.conf");
+}
+
+static void
+setup_shipped(void)
+{
+	setup_with(TEST_SRCDIR "/data/ussd-shipped.conf");
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[512];
+
+	ussd_free(ussd);
+	fixture_router_free(router);
+	outbox_free(outbox);
+	store_free(store);
+	conf_free(conf);
+	event_base_free(base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	gwlib_shutdown();
+}
+
+TestSuite(ussd, .init = setup, .fini = teardown);
+TestSuite(ussd_shipped, .init = setup_shipped, .fini = teardown);
+
+/* --- helpers ----------------------------------------------------------------- */
+
+static long long
+count(const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s", sql);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The first column of the first row of sql, as text ("" if none). */
+static const char *
+value(const char *sql)
+{
+	static char	 buf[1024];
+	sqlite3_stmt	*st;
+
+	buf[0] = '\0';
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s", sql);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, sizeof(buf), "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return buf;
+}
+
+/* The screen of an answer fits: at most 182 characters after CON/END. */
+static void
+assert_fits(const char *a)
+{
+	const char	*screen = strncmp(a, "CON ", 4) == 0 ||
+			    strncmp(a, "END ", 4) == 0 ? a + 4 : a;
+
+	cr_assert_leq(ussd_screen_length(screen), SCREEN_MAX,
+	    "screen of %zu characters: %s", ussd_screen_length(screen), a);
+	cr_assert_gt(strlen(screen), 0, "an empty screen");
+}
+
+/* Run one MO through the engine in a unit of work, and commit. */
+static int
+run(const struct mo *mo, char **out)
+{
+	int	 rc;
+
+	cr_assert_eq(store_work_begin(store), 0);
+	rc = ussd_handle(ussd, mo, 0, out);
+	cr_assert_eq(store_work_end(store, rc == 0), 0);
+	cr_assert_eq(store_commit(store), 0);
+	return rc;
+}
+
+/* The aggregator's callback: session sid, inputs text, at time t. */
+static const char *
+http_at(const char *sid, const char *phone, const char *text, long long t)
+{
+	struct mo	 mo;
+	char		 id[512], meta[256], *out = NULL;
+
+	snprintf(id, sizeof(id), "ussd:%s:%s", sid, text);
+	snprintf(meta, sizeof(meta), "?http?sessionId=%s&serviceCode=%%2A384%%23&",
+	    sid);
+	memset(&mo, 0, sizeof(mo));
+	mo.id = id;
+	mo.channel = "ussd";
+	mo.sender = phone;
+	mo.receiver = "*384#";
+	mo.text = text;
+	mo.meta_data = meta;
+	mo.time = t;
+	mo.reply_inline = 1;
+	cr_assert_eq(run(&mo, &out), 0);
+	cr_assert_not_null(out, "no answer to '%s'", text);
+	snprintf(answer, sizeof(answer), "%s", out);
+	free(out);
+	assert_fits(answer);
+	return answer;
+}
+
+static const char *
+http(const char *sid, const char *text)
+{
+	return http_at(sid, FARMER, text, T0);
+}
+
+/*
+ * An SMPP MO (ussd_service_op op, its_session_info session/end bit) at
+ * time t; returns the text of the USSD MT it queued ("" if none) and its
+ * meta_data in meta.
+ */
+static const char *
+smpp_at(const char *smsc, int op, int session, int end, const char *text,
+    long long t, char *meta, size_t metasize)
+{
+	struct mo	 mo;
+	char		 id[64], md[128], *out = NULL;
+	long long	 before = count("SELECT count(*) FROM outbox WHERE "
+			    "kind = 'ussd'");
+
+	snprintf(id, sizeof(id), "00000000-0000-0000-0000-%012u", ++mo_seq);
+	snprintf(md, sizeof(md), "?smpp?ussd_service_op=%%%02X&"
+	    "its_session_info=%%%02X%%%02X&", op, session, end ? 1 : 0);
+	memset(&mo, 0, sizeof(mo));
+	mo.id = id;
+	mo.channel = "box";
+	mo.sender = FARMER;
+	mo.receiver = "384";
+	mo.text = text;
+	mo.smsc_id = smsc;
+	mo.meta_data = md;
+	mo.time = t;
+	cr_assert_eq(run(&mo, &out), 0);
+	cr_assert_null(out, "SMPP answers go through the outbox");
+	answer[0] = '\0';
+	if (meta != NULL)
+		meta[0] = '\0';
+	if (count("SELECT count(*) FROM outbox WHERE kind = 'ussd'") ==
+	    before)
+		return answer;
+	snprintf(answer, sizeof(answer), "%s", value("SELECT text FROM outbox "
+	    "WHERE kind = 'ussd' ORDER BY id DESC LIMIT 1"));
+	if (meta != NULL)
+		snprintf(meta, metasize, "%s", value("SELECT meta_data FROM "
+		    "outbox WHERE kind = 'ussd' ORDER BY id DESC LIMIT 1"));
+	assert_fits(answer);
+	return answer;
+}
+
+#define MAIN_EN	"Marketbox\n1 Sell\n2 Register\n3 My orders\n4 Language\n" \
+		"5 Check prices"
+#define COMMODITIES_EN	"Choose a commodity:\n1 maize\n2 beans\n00 Back"
+#define QTY_EN		"Quantity (bag):\n00 Back"
+
+/* --- Kannel's meta_data -------------------------------------------------------- */
+
+Test(ussd, meta_data_is_read_as_kannel_writes_it)
+{
+	unsigned char	 v[16];
+
+	cr_assert_eq(ussd_meta_get("?smpp?ussd_service_op=%01&"
+	    "its_session_info=%12%00&", "smpp", "ussd_service_op", v,
+	    sizeof(v)), 1);
+	cr_assert_eq(v[0], 0x01);
+	cr_assert_eq(ussd_meta_get("?smpp?ussd_service_op=%01&"
+	    "its_session_info=%12%00&", "smpp", "its_session_info", v,
+	    sizeof(v)), 2);
+	cr_assert(v[0] == 0x12 && v[1] == 0x00);
+	/* groups in any order and case; '+' is a space; the last '&' optional */
+	cr_assert_eq(ussd_meta_get("?other?a=1&?SMPP?x=a+b%21", "smpp", "x", v,
+	    sizeof(v)), 4);
+	cr_assert_str_eq((char *)v, "a b!");
+	cr_assert_eq(ussd_meta_get("?smpp?a=1&", "smpp", "b", v, sizeof(v)),
+	    -1);
+	cr_assert_eq(ussd_meta_get("?smpp?a=1&", "http", "a", v, sizeof(v)),
+	    -1);
+	cr_assert_eq(ussd_meta_get("", "smpp", "a", v, sizeof(v)), -1);
+	cr_assert_eq(ussd_meta_get(NULL, "smpp", "a", v, sizeof(v)), -1);
+	cr_assert_eq(ussd_meta_get("smpp?a=1", "smpp", "a", v, sizeof(v)), -2);
+	cr_assert_eq(ussd_meta_get("?smpp", "smpp", "a", v, sizeof(v)), -2);
+	/* too long for the buffer */
+	cr_assert_eq(ussd_meta_get("?smpp?a=123456", "smpp", "a", v, 3), -2);
+}
+
+Test(ussd, an_mo_is_ussd_by_channel_or_service_op)
+{
+	struct mo	 mo;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.channel = "box";
+	cr_assert_eq(ussd_is_ussd(&mo), 0);
+	mo.meta_data = "?smpp?its_session_info=%12%00&";
+	cr_assert_eq(ussd_is_ussd(&mo), 0);
+	mo.meta_data = "?smpp?ussd_service_op=%01&";
+	cr_assert_eq(ussd_is_ussd(&mo), 1);
+	mo.meta_data = NULL;
+	mo.channel = "ussd";
+	cr_assert_eq(ussd_is_ussd(&mo), 1);
+}
+
+/* --- the HTTP way: screens, actions -------------------------------------------- */
+
+Test(ussd, first_screen_is_the_start_menu)
+{
+	cr_assert_str_eq(http("s1", ""), "CON " MAIN_EN);
+	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions WHERE "
+	    "id = 'http:s1' AND msisdn = '" FARMER "' AND state = 'open' "
+	    "AND language = 'en'"), 1);
+}
+
+Test(ussd, inputs_lead_to_an_action_answered_as_end_and_by_sms)
+{
+	http("s1", "");
+	cr_assert_str_eq(http("s1", "1"), "CON " COMMODITIES_EN);
+	cr_assert_str_eq(http("s1", "1*1"), "CON " QTY_EN);
+	cr_assert_str_eq(http("s1", "1*1*10"), "END You said: maize 10 bag");
+	/* notify-sms: the same answer, written down */
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE kind = 'reply' "
+	    "AND state = 'queued' AND sender = '777' AND receiver = '" FARMER
+	    "' AND text = 'You said: maize 10 bag'"), 1);
+	cr_assert_str_eq(value("SELECT state || ' ' || ended FROM "
+	    "ussd_sessions WHERE id = 'http:s1'"), "done 1");
+}
+
+Test(ussd, a_commodity_may_be_typed_in_any_language)
+{
+	http("s1", "");
+	http("s1", "1");
+	cr_assert_str_eq(http("s1", "1*Maharage"), "CON Quantity (kg):\n00 Back");
+	cr_assert_str_eq(http("s1", "1*Maharage*3"), "END You said: beans 3 kg");
+}
+
+Test(ussd, an_action_without_input_runs_when_chosen)
+{
+	http("s1", "");
+	http("s1", "3");
+	cr_assert_str_eq(http("s1", "3*2"), "END You said: item 2");
+	/* no notify-sms: no SMS */
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE state = "
+	    "'queued'"), 0);
+}
+
+Test(ussd, actions_run_core_commands_in_the_users_language)
+{
+	http("s1", "");
+	http("s1", "2");
+	cr_assert_str_eq(http("s1", "2*Mary"), "END Welcome Mary! You are "
+	    "registered at -. Send HELP for the commands.");
+	cr_assert_str_eq(value("SELECT name FROM users WHERE msisdn = '"
+	    FARMER "'"), "Mary");
+}
+
+Test(ussd, an_english_action_does_not_switch_the_language)
+{
+	cr_assert_eq(sqlite3_exec(store_db(store), "INSERT INTO users(msisdn, "
+	    "language, created, updated) VALUES ('" FARMER "', 'sw', 0, 0)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	http("s1", "");
+	http("s1", "2");
+	cr_assert_str_eq(http("s1", "2*Juma"), "END Karibu Juma! Umesajiliwa "
+	    "katika soko la -. Tuma MSAADA kupata amri.");
+	cr_assert_str_eq(value("SELECT language FROM users WHERE msisdn = '"
+	    FARMER "'"), "sw");
+}
+
+Test(ussd, the_language_item_changes_the_language)
+{
+	const char	*a;
+
+	http("s1", "");
+	a = http("s1", "4");
+	cr_assert_str_eq(a, "CON Choose a language:\n1 English\n2 Francais\n"
+	    "3 Kiswahili\n4 中文\n00 Back");
+	cr_assert_str_eq(http("s1", "4*3"), "END Lugha sasa ni Kiswahili.");
+	cr_assert_str_eq(value("SELECT language FROM users WHERE msisdn = '"
+	    FARMER "'"), "sw");
+	/* the next dial speaks it */
+	cr_assert_eq(strncmp(http_at("s2", FARMER, "", T0 + 1000),
+	    "CON Soko la Marketbox\n1 Uza\n", 27), 0, "%s", answer);
+}
+
+Test(ussd, the_home_market_comes_first)
+{
+	cr_assert_eq(sqlite3_exec(store_db(store), "INSERT INTO users(msisdn, "
+	    "name, market, language, created, updated) VALUES ('" FARMER
+	    "', 'Mary', 'eldoret', 'en', 0, 0)", NULL, NULL, NULL), SQLITE_OK);
+	http("s1", "");
+	cr_assert_str_eq(http("s1", "5"), "CON Choose a market:\n"
+	    "1 Eldoret (yours)\n2 Nakuru\n00 Back");
+	cr_assert_str_eq(http("s1", "5*1"), "END You said: eldoret");
+}
+
+/* --- validation and back --------------------------------------------------------- */
+
+Test(ussd, a_number_out_of_range_repeats_the_screen_with_an_error)
+{
+	http("s1", "");
+	http("s1", "1");
+	http("s1", "1*1");
+	cr_assert_str_eq(http("s1", "1*1*51"), "CON Send a number from 1 to "
+	    "50.\n" QTY_EN);
+	cr_assert_str_eq(http("s1", "1*1*51*ten"), "CON Send a number from 1 "
+	    "to 50.\n" QTY_EN);
+	cr_assert_str_eq(http("s1", "1*1*51*ten*"), "CON Send a number from 1 "
+	    "to 50.\n" QTY_EN);
+	/* "3,000"-style numbers are read as in commands */
+	cr_assert_str_eq(http("s1", "1*1*51*ten**1,0"), "CON Send a number "
+	    "from 1 to 50.\n" QTY_EN);
+	cr_assert_str_eq(http("s1", "1*1*51*ten**1,0*5"),
+	    "END You said: maize 5 bag");
+}
+
+Test(ussd, a_choice_not_listed_repeats_the_screen_with_an_error)
+{
+	http("s1", "");
+	cr_assert_str_eq(http("s1", "9"), "CON Not a valid answer. Try again.\n"
+	    MAIN_EN);
+	cr_assert_str_eq(http("s1", "9*1"), "CON " COMMODITIES_EN);
+	cr_assert_str_eq(http("s1", "9*1*3"), "CON Not a valid answer. Try "
+	    "again.\n" COMMODITIES_EN);
+	cr_assert_str_eq(http("s1", "9*1*3*wheat"), "CON Not a valid answer. "
+	    "Try again.\n" COMMODITIES_EN);
+	/* "0" where there is no next page */
+	cr_assert_str_eq(http("s1", "9*1*3*wheat*0"), "CON Not a valid answer. "
+	    "Try again.\n" COMMODITIES_EN);
+}
+
+Test(ussd, a_text_too_short_or_long_repeats_the_screen)
+{
+	http("s1", "");
+	http("s1", "2");
+	cr_assert_str_eq(http("s1", "2*M"), "CON Not a valid answer. Try "
+	    "again.\nYour name:\n00 Back");
+	cr_assert_str_eq(http("s1", "2*M*Mary Wanjiku Njeri"), "CON Not a "
+	    "valid answer. Try again.\nYour name:\n00 Back");
+	cr_assert_str_eq(http("s1", "2*M*Mary Wanjiku Njeri*Mary W"),
+	    "END Welcome Mary W! You are registered at -. Send HELP for the "
+	    "commands.");
+}
+
+Test(ussd, double_zero_goes_back_one_screen)
+{
+	http("s1", "");
+	http("s1", "1");
+	http("s1", "1*2");
+	cr_assert_str_eq(http("s1", "1*2*00"), "CON " COMMODITIES_EN);
+	cr_assert_str_eq(http("s1", "1*2*00*00"), "CON " MAIN_EN);
+	/* at the start menu, 00 stays there */
+	cr_assert_str_eq(http("s1", "1*2*00*00*00"), "CON " MAIN_EN);
+	/* an answer given again replaces the first */
+	http("s1", "1*2*00*00*00*1");
+	http("s1", "1*2*00*00*00*1*1");
+	cr_assert_str_eq(http("s1", "1*2*00*00*00*1*1*7"),
+	    "END You said: maize 7 bag");
+}
+
+/* --- paging ------------------------------------------------------------------------- */
+
+/* The number of the first and last "N Accept an order" line of a page. */
+static int
+first_item(const char *page)
+{
+	const char	*l;
+	int		 n;
+
+	for (l = page; (l = strchr(l, '\n')) != NULL; l++)
+		if (sscanf(l + 1, "%d", &n) == 1 && strstr(l + 1, " Accept an "
+		    "order") == strchr(l + 1, ' '))
+			return n;
+	return -1;
+}
+
+static int
+last_item(const char *page)
+{
+	const char	*l;
+	int		 n, last = -1;
+
+	for (l = page; (l = strchr(l, '\n')) != NULL; l++)
+		if (sscanf(l + 1, "%d", &n) == 1 && strstr(l + 1, " Accept an "
+		    "order") == strchr(l + 1, ' '))
+			last = n;
+	return last;
+}
+
+Test(ussd, a_long_menu_is_paged_with_zero)
+{
+	const char	*a;
+	char		 p1[1024], p2[1024], p3[1024];
+
+	http("s1", "");
+	a = http("s1", "3");
+	snprintf(p1, sizeof(p1), "%s", a);
+	cr_assert_eq(strncmp(p1, "CON My orders\n1 Accept an order\n", 32), 0,
+	    "%s", p1);
+	cr_assert(strstr(p1, "\n0 More\n00 Back") != NULL, "%s", p1);
+	a = http("s1", "3*0");
+	snprintf(p2, sizeof(p2), "%s", a);
+	cr_assert(strstr(p2, "\n0 More\n00 Back") != NULL, "%s", p2);
+	cr_assert_str_neq(p1, p2);
+	a = http("s1", "3*0*0");
+	snprintf(p3, sizeof(p3), "%s", a);
+	/* the last page: 20, no More, and Back */
+	cr_assert(strstr(p3, "\n20 Accept an order\n00 Back") != NULL, "%s",
+	    p3);
+	cr_assert_null(strstr(p3, "0 More"));
+	/* numbers go on across pages: page 2 starts after page 1's last */
+	cr_assert_eq(first_item(p2), last_item(p1) + 1, "page 1 ends at %d, "
+	    "page 2 starts at %d", last_item(p1), first_item(p2));
+	cr_assert_eq(first_item(p3), last_item(p2) + 1);
+	/* past the last page: an error, the same page */
+	a = http("s1", "3*0*0*0");
+	cr_assert_eq(strncmp(a, "CON Not a valid answer. Try again.\n", 35), 0);
+	/* 00 turns the page back */
+	cr_assert_str_eq(http("s1", "3*0*0*0*00"), p2);
+	cr_assert_str_eq(http("s1", "3*0*0*0*00*00"), p1);
+	/* any listed number, whatever the page */
+	cr_assert_str_eq(http("s1", "3*0*0*0*00*00*17"), "END You said: item 17");
+}
+
+Test(ussd, the_first_page_goes_back_to_the_parent_menu)
+{
+	http("s1", "");
+	http("s1", "3");
+	cr_assert_str_eq(http("s1", "3*00"), "CON " MAIN_EN);
+}
+
+/* --- sessions: duplicates, replay, restart, timeout, resume -------------------------- */
+
+Test(ussd, without_its_session_the_inputs_are_replayed)
+{
+	cr_assert_str_eq(http("fresh", "1*1"), "CON " QTY_EN);
+	cr_assert_str_eq(http("fresh2", "1*1*5"), "END You said: maize 5 bag");
+}
+
+Test(ussd, a_request_asked_again_gets_the_same_screen)
+{
+	struct mo	 mo;
+	char		*b;
+
+	http("s1", "");
+	http("s1", "1");
+	/* the engine: the same inputs again move nothing */
+	cr_assert_str_eq(http("s1", "1"), "CON " COMMODITIES_EN);
+	/* the inbox's duplicate: the session's last screen */
+	memset(&mo, 0, sizeof(mo));
+	mo.id = "ussd:s1:1";
+	mo.channel = "ussd";
+	mo.sender = FARMER;
+	mo.meta_data = "?http?sessionId=s1&";
+	b = ussd_replay(ussd, &mo);
+	cr_assert_str_eq(b, "CON " COMMODITIES_EN);
+	free(b);
+	mo.meta_data = "?http?sessionId=unknown&";
+	cr_assert_null(ussd_replay(ussd, &mo));
+}
+
+Test(ussd, a_restart_mid_session_loses_nothing)
+{
+	http("s1", "");
+	http("s1", "1");
+	http("s1", "1*1");
+	/* a new engine: nothing in memory, all in the database */
+	ussd_free(ussd);
+	ussd = ussd_new(NULL, conf, store, outbox, router);
+	cr_assert_not_null(ussd);
+	cr_assert_str_eq(http("s1", "1*1*9"), "END You said: maize 9 bag");
+}
+
+Test(ussd, an_idle_session_times_out_and_is_offered_for_resuming)
+{
+	http_at("s1", FARMER, "", T0);
+	http_at("s1", FARMER, "1", T0 + 50);
+	/* within the timeout (100 s): goes on */
+	cr_assert_str_eq(http_at("s1", FARMER, "1*1", T0 + 140), "CON " QTY_EN);
+	/* 101 s idle: timed out; the next screen asks to resume */
+	cr_assert_str_eq(http_at("s1", FARMER, "1*1*5", T0 + 241),
+	    "CON Continue where you left?\n1 Yes\n2 No");
+	cr_assert_str_eq(http_at("s1", FARMER, "1*1*5*1", T0 + 245),
+	    "CON " QTY_EN);
+	cr_assert_str_eq(http_at("s1", FARMER, "1*1*5*1*6", T0 + 250),
+	    "END You said: maize 6 bag");
+	/* a finished session is not offered again */
+	cr_assert_str_eq(http_at("s2", FARMER, "", T0 + 260), "CON " MAIN_EN);
+}
+
+Test(ussd, a_session_left_can_be_resumed_on_the_next_dial)
+{
+	http_at("a", FARMER, "", T0);
+	http_at("a", FARMER, "1", T0 + 5);
+	http_at("a", FARMER, "1*2", T0 + 10);
+	cr_assert_str_eq(http_at("b", FARMER, "", T0 + 60),
+	    "CON Continue where you left?\n1 Yes\n2 No");
+	cr_assert_str_eq(http_at("b", FARMER, "7", T0 + 61),
+	    "CON Not a valid answer. Try again.\nContinue where you left?\n"
+	    "1 Yes\n2 No");
+	cr_assert_str_eq(http_at("b", FARMER, "7*1", T0 + 62),
+	    "CON Quantity (kg):\n00 Back");
+	cr_assert_str_eq(http_at("b", FARMER, "7*1*4", T0 + 63),
+	    "END You said: beans 4 kg");
+	cr_assert_str_eq(value("SELECT state FROM ussd_sessions WHERE "
+	    "id = 'http:a'"), "done");
+	/* another phone is not offered someone else's session */
+	http_at("c", "+254700000002", "", T0 + 70);
+	http_at("c", "+254700000002", "1", T0 + 71);
+	cr_assert_str_eq(http_at("d", FARMER, "", T0 + 72), "CON " MAIN_EN);
+}
+
+Test(ussd, a_resume_declined_starts_afresh)
+{
+	http_at("a", FARMER, "", T0);
+	http_at("a", FARMER, "1", T0 + 5);
+	http_at("b", FARMER, "", T0 + 20);
+	cr_assert_str_eq(http_at("b", FARMER, "2", T0 + 21), "CON " MAIN_EN);
+	/* declined: not offered again */
+	cr_assert_str_eq(http_at("c", FARMER, "", T0 + 30), "CON " MAIN_EN);
+}
+
+Test(ussd, resuming_is_only_within_ussd_resume)
+{
+	http_at("a", FARMER, "", T0);
+	http_at("a", FARMER, "1", T0 + 5);
+	/* ussd-resume = 200 s after its last screen */
+	cr_assert_str_eq(http_at("b", FARMER, "", T0 + 206), "CON " MAIN_EN);
+}
+
+Test(ussd, the_sweep_forgets_idle_sessions_and_old_rows)
+{
+	struct ussd_stats	 st;
+
+	http_at("a", FARMER, "", T0);
+	http_at("b", "+254700000002", "", T0 + 90);
+	ussd_stats(ussd, &st);
+	cr_assert_eq(st.cached, 2);
+	ussd_sweep(ussd, T0 + 150);
+	store_commit(store);
+	ussd_stats(ussd, &st);
+	cr_assert_eq(st.cached, 1);
+	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions"), 2);
+	/* the row is still there for resuming; a day later it is not */
+	ussd_sweep(ussd, T0 + 86400 + 100);
+	store_commit(store);
+	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions"), 0);
+	cr_assert_eq(st.sessions, 2);
+}
+
+/* --- the SMPP way ------------------------------------------------------------------------ */
+
+Test(ussd, smpp_answers_carry_the_op_and_the_session)
+{
+	char	 meta[256];
+
+	cr_assert_str_eq(smpp_at("USSD", 1, 0x12, 0, "*384#", T0, meta,
+	    sizeof(meta)), MAIN_EN);
+	cr_assert_str_eq(meta, "?smpp?ussd_service_op=%02&"
+	    "its_session_info=%12%00&");
+	cr_assert_str_eq(value("SELECT sender || ' ' || receiver || ' ' || "
+	    "smsc_id || ' ' || state || ' ' || parts FROM outbox WHERE "
+	    "kind = 'ussd'"), "384 " FARMER " USSD queued 1");
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x12, 0, "1", T0 + 5, meta,
+	    sizeof(meta)), COMMODITIES_EN);
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x12, 0, "1", T0 + 9, meta,
+	    sizeof(meta)), QTY_EN);
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x12, 0, "12", T0 + 12, meta,
+	    sizeof(meta)), "You said: maize 12 bag");
+	cr_assert_str_eq(meta, "?smpp?ussd_service_op=%11&"
+	    "its_session_info=%12%01&");
+	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions WHERE "
+	    "id = 'smpp:" FARMER ":18' AND state = 'done'"), 1);
+}
+
+Test(ussd, smpp_values_per_operator)
+{
+	char	 meta[256];
+
+	smpp_at("OTHER", 1, 0x05, 0, "*384#", T0, meta, sizeof(meta));
+	cr_assert_str_eq(meta, "?smpp?ussd_service_op=%03&"
+	    "its_session_info=%05%00&");
+	smpp_at("OTHER", 18, 0x05, 0, "3", T0 + 1, NULL, 0);
+	cr_assert_str_eq(smpp_at("OTHER", 18, 0x05, 0, "1", T0 + 2, meta,
+	    sizeof(meta)), "You said: item 1");
+	/* ussd-end-bit = no for this link */
+	cr_assert_str_eq(meta, "?smpp?ussd_service_op=%10&"
+	    "its_session_info=%05%00&");
+}
+
+Test(ussd, smpp_op_one_every_time_still_goes_on)
+{
+	smpp_at("USSD", 1, 0x07, 0, "*384#", T0, NULL, 0);
+	cr_assert_str_eq(smpp_at("USSD", 1, 0x07, 0, "1", T0 + 1, NULL, 0),
+	    COMMODITIES_EN);
+	/* a dial string starts again, and offers what was left */
+	cr_assert_str_eq(smpp_at("USSD", 1, 0x07, 0, "*384#", T0 + 2, NULL, 0),
+	    "Continue where you left?\n1 Yes\n2 No");
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x07, 0, "1", T0 + 3, NULL, 0),
+	    COMMODITIES_EN);
+}
+
+Test(ussd, smpp_release_ends_the_session_without_an_answer)
+{
+	smpp_at("USSD", 1, 0x20, 0, "*384#", T0, NULL, 0);
+	smpp_at("USSD", 18, 0x20, 0, "1", T0 + 1, NULL, 0);
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x20, 1, "", T0 + 2, NULL, 0), "");
+	cr_assert_str_eq(value("SELECT state FROM ussd_sessions WHERE "
+	    "id = 'smpp:" FARMER ":32'"), "left");
+	/* and it may be resumed */
+	cr_assert_str_eq(smpp_at("USSD", 1, 0x21, 0, "*384#", T0 + 30, NULL, 0),
+	    "Continue where you left?\n1 Yes\n2 No");
+}
+
+Test(ussd, smpp_timeout_takes_the_next_mo_as_a_dial)
+{
+	smpp_at("USSD", 1, 0x30, 0, "*384#", T0, NULL, 0);
+	smpp_at("USSD", 18, 0x30, 0, "1", T0 + 10, NULL, 0);
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x30, 0, "1", T0 + 111, NULL, 0),
+	    "Continue where you left?\n1 Yes\n2 No");
+	/* the session before it is kept under another key, and resumed */
+	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions WHERE "
+	    "id = 'smpp:" FARMER ":48#1700000000'"), 1);
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x30, 0, "1", T0 + 112, NULL, 0),
+	    COMMODITIES_EN);
+}
+
+/* --- each language: the shipped menu ------------------------------------------------- */
+
+static void
+set_language(const char *code)
+{
+	char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO users(msisdn, language, "
+	    "created, updated) VALUES ('" FARMER "', '%s', 0, 0) ON "
+	    "CONFLICT(msisdn) DO UPDATE SET language = excluded.language",
+	    code);
+	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
+/* Every screen of the shipped menu, page by page, errors included. */
+static void
+walk_shipped(const char *lang)
+{
+	static const char *const paths[] = {
+		"", "9", "1", "1*0", "1*0*0", "1*99", "1*1", "1*1*0", "1*1*99",
+		"1*1*1", "2", "2*3", "2*3*x", "2*3*5", "2*3*5*0", "2*3*5*100",
+		"3", "4", "4*x", "4*12", "5", "5*12", "5*12*x", "5*12*0481",
+		"6", "6*M", "6*Mary Wanjiku", "7", "7*9", "7*1",
+	};
+	char	 sid[64];
+	size_t	 i;
+
+	set_language(lang);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		const char	*p = paths[i], *a;
+		char		 prefix[256];
+		size_t		 k;
+
+		/* each path in its own session, step by step */
+		snprintf(sid, sizeof(sid), "%s-%zu", lang, i);
+		a = http_at(sid, FARMER, "", T0 + (long long)i * 1000);
+		for (k = 0; p[k] != '\0'; k++)
+			if (p[k + 1] == '*' || p[k + 1] == '\0') {
+				snprintf(prefix, sizeof(prefix), "%.*s",
+				    (int)(k + 1), p);
+				a = http_at(sid, FARMER, prefix,
+				    T0 + (long long)i * 1000);
+			}
+		cr_assert(strncmp(a, "CON ", 4) == 0 ||
+		    strncmp(a, "END ", 4) == 0, "%s: %s", p, a);
+		set_language(lang);	/* LANG in path 7 changed it */
+	}
+}
+
+Test(ussd_shipped, every_screen_fits_in_english)
+{
+	walk_shipped("en");
+}
+
+Test(ussd_shipped, every_screen_fits_in_swahili)
+{
+	walk_shipped("sw");
+}
+
+Test(ussd_shipped, every_screen_fits_in_french)
+{
+	walk_shipped("fr");
+}
+
+Test(ussd_shipped, every_screen_fits_in_chinese)
+{
+	walk_shipped("zh");
+}
+
+Test(ussd_shipped, the_main_menu_in_each_language)
+{
+	set_language("en");
+	cr_assert_str_eq(http_at("en", FARMER, "", T0), "CON Marketbox\n"
+	    "1 Check prices\n2 Sell\n3 My orders\n4 Accept an order\n"
+	    "5 Confirm delivery\n6 Register\n7 Language");
+	set_language("sw");
+	cr_assert_str_eq(http_at("sw", FARMER, "", T0 + 1000), "CON Soko la "
+	    "Marketbox\n1 Angalia bei\n2 Uza\n3 Oda zangu\n4 Kubali oda\n"
+	    "5 Thibitisha kupokea\n6 Jisajili\n7 Lugha");
+	set_language("fr");
+	cr_assert_str_eq(http_at("fr", FARMER, "", T0 + 2000), "CON Marketbox\n"
+	    "1 Voir les prix\n2 Vendre\n3 Mes commandes\n"
+	    "4 Accepter une commande\n5 Confirmer la livraison\n"
+	    "6 S'inscrire\n7 Langue");
+	set_language("zh");
+	cr_assert_str_eq(http_at("zh", FARMER, "", T0 + 3000), "CON Marketbox "
+	    "市场\n1 查价格\n2 出售\n3 我的订单\n4 接受订单\n5 确认收货\n"
+	    "6 注册\n7 语言");
+}
+
+Test(ussd_shipped, commodities_are_named_in_the_language_and_paged)
+{
+	const char	*a;
+
+	set_language("sw");
+	http("p", "");
+	a = http("p", "2");
+	cr_assert_eq(strncmp(a, "CON Chagua bidhaa:\n1 mahindi\n2 maharage\n", 41),
+	    0, "%s", a);
+	cr_assert(strstr(a, "\n0 Zaidi\n00 Rudi") != NULL, "%s", a);
+	a = http("p", "2*0");
+	cr_assert(strstr(a, "\n15 parachichi\n00 Rudi") != NULL, "%s", a);
+	cr_assert_str_eq(http("p", "2*0*mahindi"), "CON Idadi (bag):\n00 Rudi");
+}
+
+Test(ussd_shipped, until_the_plugins_are_there_actions_are_unavailable)
+{
+	http("p", "");
+	http("p", "1");
+	http("p", "1*1");
+	cr_assert_str_eq(http("p", "1*1*1"), "END PRICE is not available now. "
+	    "Please try again later.");
+}
+
+/* --- the conf's checks ----------------------------------------------------------------- */
+
+Test(ussd, bad_menus_are_refused_at_load)
+{
+	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badref.conf"));
+	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badinput.conf"));
+	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-nostart.conf"));
+}
+
+Test(ussd, menus_naming_missing_templates_are_refused)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/data/ussd-notemplate.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(ussd_check(c, router_langs(router)), -1);
+	cr_assert_eq(ussd_check(conf, router_langs(router)), 0);
+	conf_free(c);
+}
+
+Test(ussd, the_conf_defaults)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/data/ussd-notemplate.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->ussd_timeout, 180);
+	cr_assert_eq(c->ussd_resume, 300);
+	cr_assert_eq(c->ussd_screen_size, 182);
+	cr_assert_eq(c->ussd_op_continue, 2);
+	cr_assert_eq(c->ussd_op_end, 17);
+	cr_assert_eq(c->ussd_end_bit, 1);
+	cr_assert_str_eq(c->ussd_start, "main");
+	conf_free(c);
+	cr_assert_eq(conf->nussd_menus, 2);
+	cr_assert_eq(conf->nussd_items, 26);
+	cr_assert_eq(conf->ussd_smscs[0].op_continue, 3);
+	cr_assert_eq(conf->ussd_smscs[0].end_bit, 0);
+}
+
+/* --- through the inbox -------------------------------------------------------------------- */
+
+static struct {
+	int			 calls;
+	enum inbox_status	 status;
+	char			 reply[1024];
+} told;
+
+static void
+done_cb(void *arg, enum inbox_status status, const char *reply)
+{
+	(void)arg;
+	told.calls++;
+	told.status = status;
+	snprintf(told.reply, sizeof(told.reply), "%s", reply ? reply : "(null)");
+}
+
+Test(ussd, the_inbox_stores_dedups_and_hands_ussd_to_the_engine)
+{
+	struct inbox	*in = inbox_new(store, router, outbox);
+	struct mo	 mo;
+
+	cr_assert_not_null(in);
+	inbox_set_ussd(in, ussd);
+	memset(&mo, 0, sizeof(mo));
+	mo.id = "ussd:i1:";
+	mo.channel = "ussd";
+	mo.sender = FARMER;
+	mo.receiver = "*384#";
+	mo.text = "";
+	mo.meta_data = "?http?sessionId=i1&";
+	mo.time = T0;
+	mo.reply_inline = 1;
+	memset(&told, 0, sizeof(told));
+	cr_assert_eq(inbox_receive(in, &mo, done_cb, NULL), 0);
+	cr_assert_eq(told.calls, 0, "told before the commit");
+	store_commit(store);
+	cr_assert_eq(told.calls, 1);
+	cr_assert_eq(told.status, INBOX_STORED);
+	cr_assert_str_eq(told.reply, "CON " MAIN_EN);
+	/* the same request again: a duplicate, the same screen */
+	cr_assert_eq(inbox_receive(in, &mo, done_cb, NULL), 0);
+	store_commit(store);
+	cr_assert_eq(told.status, INBOX_DUPLICATE);
+	cr_assert_str_eq(told.reply, "CON " MAIN_EN);
+	cr_assert_eq(count("SELECT count(*) FROM inbox WHERE channel = 'ussd' "
+	    "AND kannel_id = 'ussd:i1:' AND state = 'done'"), 1);
+	/* an action: its captured reply is the END screen, one inline row */
+	mo.id = "ussd:i1:3";
+	mo.text = "3";
+	cr_assert_eq(inbox_receive(in, &mo, done_cb, NULL), 0);
+	store_commit(store);
+	mo.id = "ussd:i1:3*5";
+	mo.text = "3*5";
+	cr_assert_eq(inbox_receive(in, &mo, done_cb, NULL), 0);
+	store_commit(store);
+	cr_assert_str_eq(told.reply, "END You said: item 5");
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE state = 'inline' "
+	    "AND text = 'You said: item 5' AND inbox_id = (SELECT id FROM "
+	    "inbox WHERE kannel_id = 'ussd:i1:3*5')"), 1);
+	inbox_free(in);
+}
