@@ -1356,8 +1356,9 @@ admin_charts_read(struct admin *a, struct admin_chart **charts,
 					    "created", "status", NULL };
 	static const char sql[] =
 	    "SELECT commodity, market, created / 86400, price FROM "
-	    "prices_reports WHERE created >= ?1 AND status = 'ok' "
-	    "ORDER BY commodity, market, created / 86400 LIMIT ?2";
+	    "prices_reports WHERE created >= ?1 AND created < ?3 AND "
+	    "status = 'ok' ORDER BY commodity, market, created / 86400 "
+	    "LIMIT ?2";
 	struct admin_chart	*c = NULL, *cur = NULL;
 	sqlite3_stmt		*st;
 	long long		*day_prices = NULL, day = -1;
@@ -1379,6 +1380,7 @@ admin_charts_read(struct admin *a, struct admin_chart **charts,
 	}
 	sqlite3_bind_int64(st, 1, *first_day * 86400);
 	sqlite3_bind_int(st, 2, ADMIN_CHART_ROWS);
+	sqlite3_bind_int64(st, 3, (*last_day + 1) * 86400);
 	for (;;) {
 		const char	*com, *mkt;
 		long long	 d = 0, price = 0;
@@ -1467,7 +1469,7 @@ static const char admin_css[] =
     "table{border-collapse:collapse;margin:.3em 0}td,th{padding:.2em .8em;"
     "border:1px solid #dde;text-align:left}td.n{text-align:right;"
     "font-variant-numeric:tabular-nums}th{background:#f2f4f7}"
-    ".grid{display:flex;flex-wrap:wrap;gap:1.5em}.up{color:#0a6b2a;"
+    ".grid{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}.up{color:#0a6b2a;"
     "font-weight:bold}.down{color:#a61b1b;font-weight:bold}"
     ".muted{color:#667}.chart{border:1px solid #dde;background:#fcfcfd}"
     ".chart .t{font-size:13px;font-weight:bold;fill:#1d2125}"

@@ -122,9 +122,11 @@ struct admin_point {
 
 /*
  * Append an inline SVG line chart of n points (n >= 1, days ascending)
- * over the days first_day..last_day, titled title, prices labelled with
- * unit (the currency code): axes, a polyline, the first and last day and
- * the lowest and highest price as labels.  All text is escaped.
+ * over the days first_day..last_day, titled title: axes, a polyline, a
+ * dot per day, the first and last day and the lowest and highest price as
+ * labels.  Prices are minor units (hundredths), shown as the plugins show
+ * them ("3000", "2.50") followed by unit (the currency code).  All text is
+ * escaped.  0, or -1 when there is no point.
  */
 int		 admin_svg_chart(struct evbuffer *, const char *title,
 		    const char *unit, const struct admin_point *, size_t n,

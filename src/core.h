@@ -59,8 +59,8 @@ struct mb_ctx {
 	const char		*lang;		/* replies in this language */
 	struct mb_plugin_ctx	*pctx;		/* the plugin being run */
 	int			 replied;	/* replies made so far */
-	char			*scratch[8];	/* strings lent to the plugin */
-	size_t			 nscratch;
+	char			**scratch;	/* strings lent to the plugin */
+	size_t			 nscratch, scratchcap;
 };
 
 extern const struct mb_host host_table;

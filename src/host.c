@@ -409,14 +409,20 @@ host_roles(const struct core *core, const struct user *u)
 const char *
 host_keep(struct mb_ctx *ctx, char *s)
 {
+	char	**n;
+	size_t	  cap;
+
 	if (s == NULL)
 		return NULL;
-	if (ctx->nscratch == sizeof(ctx->scratch) / sizeof(ctx->scratch[0])) {
-		/* Full: the oldest goes; plugins copy what they keep. */
-		free(ctx->scratch[0]);
-		memmove(ctx->scratch, ctx->scratch + 1,
-		    (ctx->nscratch - 1) * sizeof(ctx->scratch[0]));
-		ctx->nscratch--;
+	if (ctx->nscratch == ctx->scratchcap) {
+		cap = ctx->scratchcap ? ctx->scratchcap * 2 : 8;
+		if ((n = realloc(ctx->scratch, cap * sizeof(*n))) == NULL) {
+			/* Out of memory: the plugin sees NULL, as if absent. */
+			free(s);
+			return NULL;
+		}
+		ctx->scratch = n;
+		ctx->scratchcap = cap;
 	}
 	ctx->scratch[ctx->nscratch++] = s;
 	return s;
@@ -429,7 +435,9 @@ host_ctx_clear(struct mb_ctx *ctx)
 
 	for (i = 0; i < ctx->nscratch; i++)
 		free(ctx->scratch[i]);
-	ctx->nscratch = 0;
+	free(ctx->scratch);
+	ctx->scratch = NULL;
+	ctx->nscratch = ctx->scratchcap = 0;
 }
 
 /* The template's text in lang, rendered; NULL (logged) if it is missing. */

@@ -1263,6 +1263,32 @@ ussd_check_frames(struct ussd *u, struct ussd_session *s)
 		ussd_restart(u, s);
 }
 
+/* Queue each line of text as an SMS to the user, from global-sender. */
+static int
+ussd_sms_copy(struct ussd_req *r, const char *text)
+{
+	const char	*p = text, *nl;
+	char		*line;
+	int		 rc;
+
+	while (*p != '\0') {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		if (nl > p) {
+			if ((line = strndup(p, (size_t)(nl - p))) == NULL)
+				return -1;
+			rc = outbox_queue(r->u->outbox, r->inbox_id, "reply",
+			    r->u->conf->global_sender, r->mo->sender, line,
+			    NULL, NULL);
+			free(line);
+			if (rc == -1)
+				return -1;
+		}
+		p = *nl == '\n' ? nl + 1 : nl;
+	}
+	return 0;
+}
+
 /*
  * Run an item's action: the command text filled with the answers, through
  * the router, its replies captured as the END screen.  0 or -1 (store).
@@ -1297,10 +1323,12 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 		free(reply);
 		return -1;
 	}
-	/* Written down: what changed something, and what the screen cut. */
-	if ((it->notify_sms || cut) && outbox_queue(u->outbox, r->inbox_id,
-	    "reply", u->conf->global_sender, r->mo->sender, reply, NULL,
-	    NULL) == -1) {
+	/*
+	 * Written down: what changed something, and what the screen cut; one
+	 * SMS per reply the command made (they are joined by newlines), as
+	 * the same command sent by SMS would have had them.
+	 */
+	if ((it->notify_sms || cut) && ussd_sms_copy(r, reply) == -1) {
 		free(reply);
 		free(screen);
 		return -1;
@@ -1928,8 +1956,21 @@ ussd_handle(struct ussd *u, const struct mo *mo, long long inbox_id,
 	}
 	if (u->conf->nussd_menus == 0 ||
 	    conf_ussd_menu_find(u->conf, u->conf->ussd_start) == NULL) {
+		/* A reload took the menus away: say so, and end. */
 		warning(0, "ussd: no USSD menu in the conf; MO %s from %s "
-		    "not answered", mo->id, mo->sender);
+		    "gets the error screen", mo->id, mo->sender);
+		if ((r.s = ussd_session_new(in.key, mo->sender,
+		    lang_default(r.langs), r.now)) == NULL ||
+		    (r.s->screen = ussd_text(&r, "ussd-error", NULL, 0)) ==
+		    NULL)
+			goto fail;
+		r.s->ended = 1;
+		rc = in.http ? ((*answer = ussd_body(r.s)) == NULL ? -1 : 0) :
+		    ussd_send_smpp(&r, in.its, in.has_its);
+		ussd_session_free(r.s);
+		r.s = NULL;
+		if (rc == -1)
+			goto fail;
 		return 0;
 	}
 	rc = in.http ? ussd_handle_http(&r, in.key) : ussd_handle_smpp(&r, &in);

@@ -32,7 +32,8 @@
  * (router_run_command: the same core and plugin commands) with its replies
  * captured: the answer is the final screen (END).  When the item says
  * notify-sms, or when the answer had to be cut to fit the screen, the
- * whole answer is also queued as an SMS from global-sender, so the farmer
+ * answer is also queued as SMS from global-sender (one per reply the
+ * command made, as the same command sent by SMS would get), so the farmer
  * has it written down.
  *
  * Screens.  Texts come from the "ussd-..." templates of the user's

@@ -114,7 +114,7 @@ t_count(const char *sql)
 	return v;
 }
 
-/* A conf market or commodity, for the broadcast's checks. */
+/* The conf's markets and commodities, for the broadcast's checks. */
 static void
 t_catalogue(void)
 {
@@ -195,8 +195,9 @@ t_fill(void)
 	    "('maize', 'nakuru', 330000, 'x', 'ok', %lld),"
 	    "('maize', 'nakuru', 9999900, 'x', 'held', %lld),"
 	    "('beans', '<b>x</b>', 7550, 'x', 'ok', %lld),"
-	    "('beans', 'nakuru', 100, 'x', 'ok', 1000)",
-	    d1, d1, d1, d2, d2, d2, d2);
+	    "('beans', 'nakuru', 100, 'x', 'ok', 1000),"
+	    "('maize', 'nakuru', 8888800, 'x', 'ok', %lld)",
+	    d1, d1, d1, d2, d2, d2, d2, (today + 3) * 86400);
 	t_exec(sql);
 	t_exec("CREATE TABLE prices_alerts (id INTEGER PRIMARY KEY, msisdn TEXT, "
 	    "commodity TEXT, market TEXT)");
@@ -663,7 +664,7 @@ Test(admin_pages, status_json_matches_the_database)
 	    "\"count\": 1}, {\"kind\": \"offer\", \"state\": \"open\", "
 	    "\"count\": 2}, {\"kind\": \"want\", \"state\": \"open\", "
 	    "\"count\": 1}], \"orders\": {\"delivered\": 2, \"pending\": 1}}");
-	assert_has(s, "\"prices\": {\"reports\": {\"held\": 1, \"ok\": 7}}");
+	assert_has(s, "\"prices\": {\"reports\": {\"held\": 1, \"ok\": 8}}");
 	assert_has(s, "\"plugins\": [{\"name\": \"echo\", \"version\": ");
 	assert_has(s, "\"commands\": {\"handled\": 0, ");
 	assert_has(s, "\"box\": null");
@@ -804,7 +805,8 @@ Test(admin_pages, status_html_shows_the_figures_and_charts)
 	assert_has(s, "aria-label=\"maize \xC2\xB7 nakuru\"");
 	assert_has(s, ">3200 KES</text>");
 	assert_has(s, ">3000 KES</text>");
-	assert_lacks(s, "99999");
+	assert_lacks(s, "99999");	/* held */
+	assert_lacks(s, "88888");	/* dated in the future */
 	assert_has(s, "aria-label=\"beans \xC2\xB7 &lt;b&gt;x&lt;/b&gt;\"");
 	assert_has(s, ">75.50 KES</text>");
 	assert_lacks(s, "<b>x");
@@ -1147,4 +1149,55 @@ Test(admin_off, without_a_password_the_pages_are_off)
 	cr_assert_eq(r->code, 403);
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE role = "
 	    "'admin'"), 0);
+}
+
+/* --- the conf keys ------------------------------------------------------------------ */
+
+/* Load a conf made of the marketbox group's lines plus extra. */
+static struct conf *
+t_conf_with(const char *extra)
+{
+	char		 file[] = "/tmp/test_admin_conf_XXXXXX";
+	struct conf	*c;
+	FILE		*fp;
+	int		 fd;
+
+	cr_assert_geq(fd = mkstemp(file), 0);
+	cr_assert_not_null(fp = fdopen(fd, "w"));
+	fprintf(fp, "group = marketbox\nglobal-sender = 777\n%s\n", extra);
+	fclose(fp);
+	c = conf_load(file);
+	unlink(file);
+	return c;
+}
+
+Test(admin_conf, admin_allow_ip_user_and_run_as_root)
+{
+	struct conf	*c;
+
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	c = t_conf_with("admin-allow-ip = 10.0.0.5; 192.168.*.*\n"
+	    "user = marketbox\nrun-as-root = yes");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->admin_allow_ip.count, 2);
+	cr_assert_str_eq(c->admin_allow_ip.names[1], "192.168.*.*");
+	cr_assert_str_eq(c->user, "marketbox");
+	cr_assert_eq(c->run_as_root, 1);
+	cr_assert_eq(admin_ip_allowed(c, "192.168.4.4"), 1);
+	cr_assert_eq(http_ip_allowed(c, "192.168.4.4"), 0);
+	conf_free(c);
+	c = t_conf_with("");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->admin_allow_ip.count, 0);
+	cr_assert_null(c->user);
+	cr_assert_eq(c->run_as_root, 0);
+	conf_free(c);
+	c = t_conf_with("run-as-root = off\nuser = \"\"");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->run_as_root, 0);
+	cr_assert_null(c->user);
+	conf_free(c);
+	cr_assert_null(t_conf_with("run-as-root = maybe"));
+	gwlib_shutdown();
 }

@@ -110,9 +110,11 @@ setup(void)
 	mock_set_now(m, T0);
 }
 
+/* A fresh mock, init not called (conf first); replaces the suite's. */
 static void
 setup_conf_only(void)
 {
+	mock_free(m);
 	m = mock_new(&marketbox_plugin);
 	mock_set_now(m, T0);
 }
@@ -639,7 +641,8 @@ Test(market, new_want_tells_the_cheapest_offers)
 	has(4, "matches", "#2 10 bag @2900, #4 10 bag @2900, #1 10 bag @3000");
 }
 
-Test(market, match_limits_and_scope, .init = setup_conf_only)
+Test(market, match_limits_and_scope, .init = setup_conf_only,
+    .fini = teardown)
 {
 	mock_conf(m, "max-matches", "1");
 	mock_conf(m, "match-scope", "all");
@@ -653,7 +656,8 @@ Test(market, match_limits_and_scope, .init = setup_conf_only)
 	is_reply(2, "market-match-wants");
 }
 
-Test(market, match_region_scope, .init = setup_conf_only)
+Test(market, match_region_scope, .init = setup_conf_only,
+    .fini = teardown)
 {
 	mock_conf(m, "match-scope", "region");
 	cr_assert_eq(mock_init(m), MB_OK);
@@ -667,7 +671,8 @@ Test(market, match_region_scope, .init = setup_conf_only)
 	is_notice(1, "+254711000002", "market-match-buyer");
 }
 
-Test(market, no_match_notices, .init = setup_conf_only)
+Test(market, no_match_notices, .init = setup_conf_only,
+    .fini = teardown)
 {
 	mock_conf(m, "max-matches", "0");
 	cr_assert_eq(mock_init(m), MB_OK);
@@ -1109,7 +1114,8 @@ Test(market, wrong_codes_lock_the_code)
 	cr_assert_str_eq(order_state(2), "delivered");
 }
 
-Test(market, code_tries_from_conf, .init = setup_conf_only)
+Test(market, code_tries_from_conf, .init = setup_conf_only,
+    .fini = teardown)
 {
 	mock_conf(m, "code-tries", "1");
 	cr_assert_eq(mock_init(m), MB_OK);
@@ -1307,7 +1313,8 @@ Test(market, buyer_reminded_of_a_delivery_once)
 	run_reply(BUYER, "delivered 2", "market-delivered-ok");
 }
 
-Test(market, sweep_interval, .init = setup_conf_only)
+Test(market, sweep_interval, .init = setup_conf_only,
+    .fini = teardown)
 {
 	mock_conf(m, "sweep-interval", "1h");
 	cr_assert_eq(mock_init(m), MB_OK);
@@ -1366,7 +1373,8 @@ Test(market, a_failed_notice_fails_the_message)
 
 /* --- conf -------------------------------------------------------------------------------------------- */
 
-Test(market, conf_values, .init = setup_conf_only)
+Test(market, conf_values, .init = setup_conf_only,
+    .fini = teardown)
 {
 	static const struct {
 		const char	*key, *value;
@@ -1381,7 +1389,6 @@ Test(market, conf_values, .init = setup_conf_only)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		mock_free(m);
 		setup_conf_only();
 		mock_conf(m, bad[i].key, bad[i].value);
 		cr_assert_eq(mock_init(m), MB_FAIL, "%s = %s", bad[i].key,
@@ -1389,7 +1396,6 @@ Test(market, conf_values, .init = setup_conf_only)
 		cr_assert_geq(mock_nlogs(m), 1);
 		cr_assert_eq(mock_log_at(m, mock_nlogs(m) - 1)[0], '3');
 	}
-	mock_free(m);
 	setup_conf_only();
 	mock_conf(m, "offer-lifetime", "1d");
 	mock_conf(m, "order-remind", "30m");

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,29 +84,49 @@ sql_int(const char *s)
 	return v;
 }
 
+/*
+ * Run q with ?1, ?2 ... bound to the values after types, one letter each:
+ * 't' a string, 'i' a long long.
+ */
+static void
+sql_bind(const char *q, const char *types, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 i;
+
+	cr_assert_eq(sqlite3_prepare_v2(mock_db(m), q, -1, &st, NULL),
+	    SQLITE_OK, "%s: %s", q, sqlite3_errmsg(mock_db(m)));
+	va_start(ap, types);
+	for (i = 0; types[i] != '\0'; i++)
+		if (types[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *),
+			    -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+	va_end(ap);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE, "%s: %s", q,
+	    sqlite3_errmsg(mock_db(m)));
+	sqlite3_finalize(st);
+}
+
 /* A report row as if REPORTed at time created (prices in cents). */
 static void
 report_row(const char *commodity, const char *market, long long cents,
     int agent, const char *status, long long created)
 {
-	char	 q[512];
-
-	snprintf(q, sizeof(q), "INSERT INTO prices_reports (commodity, "
-	    "market, price, msisdn, agent, status, created) VALUES ('%s', "
-	    "'%s', %lld, '+254711000000', %d, '%s', %lld)", commodity, market,
-	    cents, agent, status, created);
-	sql(q);
+	sql_bind("INSERT INTO prices_reports (commodity, market, price, "
+	    "msisdn, agent, status, created) VALUES (?1, ?2, ?3, "
+	    "'+254711000000', ?4, ?5, ?6)", "ttiiti", commodity, market, cents,
+	    (long long)agent, status, created);
 }
 
 static void
 user_row(const char *msisdn, const char *market, int opt_out)
 {
-	char	 q[256];
-
-	snprintf(q, sizeof(q), "INSERT OR REPLACE INTO users (msisdn, name, "
-	    "market, opt_out) VALUES ('%s', 'x', '%s', %d)", msisdn, market,
-	    opt_out);
-	sql(q);
+	sql_bind("INSERT OR REPLACE INTO users (msisdn, name, market, opt_out)"
+	    " VALUES (?1, 'x', ?2, ?3)", "tti", msisdn, market,
+	    (long long)opt_out);
 }
 
 static void
@@ -191,7 +212,7 @@ nakuru_table(void)
 
 TestSuite(prices, .init = setup, .fini = teardown);
 
-/* --- the descriptor and the conf ------------------------------------------- */
+/* --- the descriptor and the conf ---------------------------------------- */
 
 Test(prices, descriptor)
 {
@@ -284,7 +305,7 @@ Test(prices, conf_refused)
 	}
 }
 
-/* --- the text helpers --------------------------------------------------------- */
+/* --- the text helpers --------------------------------------------------- */
 
 Test(prices, money_parse)
 {
@@ -294,7 +315,8 @@ Test(prices, money_parse)
 		{ "3,000.50", 300050 }, { "1.000.000", 100000000 },
 		{ "3000/=", 300000 }, { "80/-", 8000 }, { "2.505", 250500 },
 		{ "1000000000", 100000000000LL },
-		{ "2.505.1", 250510 }, { "0", -1 }, { "0.00", -1 }, { "2.5050", -1 },
+		{ "2.505.1", 250510 }, { "0", -1 }, { "0.00", -1 },
+		{ "2.5050", -1 },
 		{ "1000000001", -1 }, { "99999999999", -1 }, { "", -1 },
 		{ "abc", -1 }, { "-5", -1 }, { "3000kes", -1 }, { "2.", -1 },
 		{ ".5", -1 }, { "3 000", -1 },
@@ -410,7 +432,8 @@ Test(prices, septets_and_titles)
 
 	cr_assert_eq(prices_text_septets("Nakuru"), 6);
 	cr_assert_eq(prices_text_septets("a[b]"), 6);
-	cr_assert_eq(prices_text_septets("\xe2\x82\xac" "5"), 3);	/* €5 */
+	/* the euro sign is an extension character */
+	cr_assert_eq(prices_text_septets("\xe2\x82\xac" "5"), 3);
 	cr_assert_eq(prices_text_septets("march\xc3\xa9"), 6);	/* é */
 	cr_assert_eq(prices_text_septets(""), 0);
 	prices_text_title("maize", buf, sizeof(buf));
@@ -419,7 +442,7 @@ Test(prices, septets_and_titles)
 	cr_assert_str_eq(buf, "9x");
 }
 
-/* --- PRICE: the board ------------------------------------------------------------ */
+/* --- PRICE: the board --------------------------------------------------- */
 
 Test(prices, board_hand_computed)
 {
@@ -672,20 +695,17 @@ Test(prices, unknown_commodity)
 	tmpl_is(r, "usage-PRICE");
 }
 
-/* --- offers from the market plugin ------------------------------------------------ */
+/* --- offers from the market plugin -------------------------------------- */
 
 static void
 post(long long ref, const char *kind, const char *commodity, const char *unit,
     const char *market, long long left, long long cents, const char *state,
-    const char *expires)
+    long long expires)
 {
-	char	 q[512];
-
-	snprintf(q, sizeof(q), "INSERT INTO market_posts VALUES (%lld, '%s', "
-	    "'+254700000009', '%s', '%s', '%s', 10, %lld, %lld, '%s', %lld, "
-	    "%s)", ref, kind, commodity, unit, market, left, cents, state,
-	    NOW - HOUR, expires);
-	sql(q);
+	sql_bind("INSERT INTO market_posts VALUES (?1, ?2, '+254700000009', "
+	    "?3, ?4, ?5, 10, ?6, ?7, ?8, ?9, nullif(?10, 0))", "ittttiitii",
+	    ref, kind, commodity, unit, market, left, cents, state, NOW - HOUR,
+	    expires);
 }
 
 /* The table appears after init (the market plugin may load later). */
@@ -698,21 +718,20 @@ Test(prices, offers_cheapest_first)
 	r = run("PRICE maize", MB_OK);
 	tmpl_is(r, "prices-board");
 	sql(posts_sql);
-	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", "NULL");
-	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open",
-	    "NULL");
+	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", 0LL);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
 	post(60, "offer", "maize", "bag", "nakuru", 3, 320050, "open",
-	    "1800000000");
-	post(61, "offer", "maize", "bag", "nakuru", 3, 330000, "open", "NULL");
+	    1800000000LL);
+	post(61, "offer", "maize", "bag", "nakuru", 3, 330000, "open", 0LL);
 	/* none of these shows */
-	post(70, "want", "maize", "bag", "nakuru", 5, 100, "open", "NULL");
-	post(71, "offer", "maize", "kg", "nakuru", 5, 200, "open", "NULL");
-	post(72, "offer", "maize", "bag", "nakuru", 0, 300, "open", "NULL");
-	post(73, "offer", "maize", "bag", "nakuru", 5, 400, "closed", "NULL");
+	post(70, "want", "maize", "bag", "nakuru", 5, 100, "open", 0LL);
+	post(71, "offer", "maize", "kg", "nakuru", 5, 200, "open", 0LL);
+	post(72, "offer", "maize", "bag", "nakuru", 0, 300, "open", 0LL);
+	post(73, "offer", "maize", "bag", "nakuru", 5, 400, "closed", 0LL);
 	post(74, "offer", "maize", "bag", "nakuru", 5, 500, "open",
-	    "1699999999");
-	post(75, "offer", "maize", "bag", "mombasa", 5, 600, "open", "NULL");
-	post(76, "offer", "beans", "bag", "nakuru", 5, 700, "open", "NULL");
+	    1699999999LL);
+	post(75, "offer", "maize", "bag", "mombasa", 5, 600, "open", 0LL);
+	post(76, "offer", "beans", "bag", "nakuru", 5, 700, "open", 0LL);
 	r = run("PRICE maize", MB_OK);
 	tmpl_is(r, "prices-board-offers");
 	arg_is(r, "offers", "#41 3000, #52 3100, #60 3200.50");
@@ -736,11 +755,11 @@ Test(prices, offers_fit_one_sms)
 	report_row("maize", "nakuru", 99999999999LL, 0, "ok", NOW - HOUR);
 	report_row("maize", "nakuru", 99999999998LL, 0, "ok", NOW - HOUR);
 	post(12345671, "offer", "maize", "bag", "nakuru", 5, 99999999901LL,
-	    "open", "NULL");
+	    "open", 0LL);
 	post(12345672, "offer", "maize", "bag", "nakuru", 5, 99999999902LL,
-	    "open", "NULL");
+	    "open", 0LL);
 	post(12345673, "offer", "maize", "bag", "nakuru", 5, 99999999903LL,
-	    "open", "NULL");
+	    "open", 0LL);
 	r = run("PRICE maize", MB_OK);
 	tmpl_is(r, "prices-board-offers");
 	arg_is(r, "offers", "#12345671 999999999.01, #12345672 999999999.02");
@@ -752,7 +771,7 @@ Test(prices, offers_fit_one_sms)
 	cr_assert_gt(septets + strlen(", #12345673 999999999.03"), 160);
 }
 
-/* --- REPORT ---------------------------------------------------------------------------- */
+/* --- REPORT ------------------------------------------------------------- */
 
 Test(prices, report_stored_and_thanked)
 {
@@ -903,7 +922,7 @@ Test(prices, failed_send_is_a_failure)
 	cr_assert_eq(mock_nsent(m), 0);
 }
 
-/* --- ALERT ------------------------------------------------------------------------------------ */
+/* --- ALERT -------------------------------------------------------------- */
 
 Test(prices, alert_subscriptions)
 {
@@ -1012,7 +1031,7 @@ Test(prices, alert_after_stop)
 	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 1);
 }
 
-/* --- thresholds ------------------------------------------------------------------------------- */
+/* --- thresholds --------------------------------------------------------- */
 
 /* The notices the timer made, to msisdn with template tmpl. */
 static size_t
@@ -1142,19 +1161,16 @@ Test(prices, threshold_respects_stop)
 /* Many subscribers of one pair: batch at a time, the rest next run. */
 Test(prices, thresholds_in_batches)
 {
-	char	 q[256];
 	int	 i;
 
 	mock_conf(m, "batch", "3");
 	cr_assert_eq(mock_init(m), MB_OK);
 	report_as_otieno("REPORT maize 2000");
-	for (i = 0; i < 7; i++) {
-		snprintf(q, sizeof(q), "INSERT INTO prices_alerts (msisdn, "
-		    "commodity, market, op, threshold, fired, created) VALUES "
-		    "('+2547100000%02d', 'maize', 'nakuru', '>', 300000, 0, 0)",
-		    i);
-		sql(q);
-	}
+	for (i = 0; i < 7; i++)
+		sql_bind("INSERT INTO prices_alerts (msisdn, commodity, market,"
+		    " op, threshold, fired, created) VALUES (printf("
+		    "'+2547100000%02d', ?1), 'maize', 'nakuru', '>', 300000, 0,"
+		    " 0)", "i", (long long)i);
 	report_as_otieno("REPORT maize 5000");
 	report_as_otieno("REPORT maize 5000");
 	timer_ok();
@@ -1171,21 +1187,18 @@ Test(prices, thresholds_in_batches)
 	cr_assert_eq(mock_nsent(m), 0);
 }
 
-/* --- the daily bulletin ---------------------------------------------------------------- */
+/* --- the daily bulletin ------------------------------------------------- */
 
 /* n daily subscribers to maize at Nakuru, +2547200000NN. */
 static void
 subscribers(int n)
 {
-	char	 q[256];
 	int	 i;
 
-	for (i = 0; i < n; i++) {
-		snprintf(q, sizeof(q), "INSERT INTO prices_alerts (msisdn, "
-		    "commodity, market, op, created) VALUES ('+2547200000%02d', "
-		    "'maize', 'nakuru', '', 0)", i);
-		sql(q);
-	}
+	for (i = 0; i < n; i++)
+		sql_bind("INSERT INTO prices_alerts (msisdn, commodity, market,"
+		    " op, created) VALUES (printf('+2547200000%02d', ?1),"
+		    " 'maize', 'nakuru', '', 0)", "i", (long long)i);
 }
 
 /* NOW is 22:13 UTC; the day starts at 1699920000 (00:00 UTC). */
@@ -1341,7 +1354,7 @@ Test(prices, one_batch_for_both)
 	cr_assert_eq(sql_int("SELECT done FROM prices_bulletin"), 1);
 }
 
-/* --- the store: the board's queries stay on their covering index --------------- */
+/* --- the store: the board's queries stay on their covering index -------- */
 
 static char *
 query_plan(const char *q)
@@ -1389,7 +1402,7 @@ Test(prices, board_queries_use_the_covering_index)
 	free(plan);
 }
 
-/* --- the shipped templates ---------------------------------------------------------- */
+/* --- the shipped templates ---------------------------------------------- */
 
 static const char * const prices_templates[] = {
 	"prices-board", "prices-board-offers", "prices-board-all",

@@ -78,8 +78,8 @@
  *	its seller (the reserved quantity returns, the other party is told).
  *   MY
  *	> MY
- *	< Selling: #41 maize 5/10 bag @3000. Wanted: -
- *	< Orders: #43 maize 5 bag 15000 accepted
+ *	< Selling: #41 maize 5/10 bag @3000. Wanted: -.
+ *	< Orders: #43 maize 5 bag 15000 accepted.
  *	Open offers and wants, then orders not final (as buyer or seller),
  *	newest first, in at most two SMS, cut with "... +N".
  *

@@ -63,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <marketbox/plugin.h>
 
@@ -75,8 +76,11 @@
 
 #define PRICES_ARGS_MAX		20
 #define PRICES_WORDS_MAX	128	/* bytes of words joined */
+#define PRICES_WORD_SHOWN	24	/* bytes of an unknown word replied */
 #define PRICES_DIRTY_RUN	16	/* pairs looked at per timer run */
-#define PRICES_CACHE_MAX	64	/* boards kept through one run */
+#define PRICES_CACHE_SLOTS	4096	/* bulletin boards kept, a power of 2 */
+#define PRICES_CACHE_TTL	900	/* seconds a bulletin board is reused */
+#define PRICES_RUN_MS		50	/* a timer run stops its batch after */
 
 /* Template arguments being gathered. */
 struct prices_args {
@@ -221,11 +225,15 @@ prices_init_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 static void
 prices_fini_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
-	free(host->state(pctx));
+	struct prices_state	*ps = host->state(pctx);
+
+	if (ps != NULL)
+		free(ps->boards);
+	free(ps);
 	host->set_state(pctx, NULL);
 }
 
-/* --- words ----------------------------------------------------------------- */
+/* --- words -------------------------------------------------------------- */
 
 /* Words [from, to) joined by single spaces into buf: 0, or -1 if none or
    too long. */
@@ -281,24 +289,34 @@ prices_commodity(struct mb_ctx *ctx, const struct mb_host *host,
 
 /*
  * Words [from, to) as a market: 1 with its code copied; 0 when they name
- * none, with the words (shortened) in word for the reply.
+ * none, with the words in word for the reply, cut at PRICES_WORD_SHOWN
+ * bytes (on a character boundary) so that the reply stays one SMS.
  */
 static int
 prices_market(struct mb_ctx *ctx, const struct mb_host *host, size_t from,
     size_t to, char *code, char *word, size_t wlen)
 {
 	char		 words[PRICES_WORDS_MAX];
-	const char	*c = NULL;
+	const char	*c = NULL, *shown;
+	size_t		 k;
 
 	if (prices_words(ctx, host, from, to, words, sizeof(words)) == 0)
 		c = host->market(ctx, words);
+	else
+		snprintf(words, sizeof(words), "%s", host->arg(ctx, from) ?
+		    host->arg(ctx, from) : "");
 	if (c != NULL && strlen(c) < PRICES_CODE_MAX) {
 		snprintf(code, PRICES_CODE_MAX, "%s", c);
 		return 1;
 	}
-	snprintf(word, wlen, "%s", host->arg(ctx, from) != NULL ?
-	    (prices_words(ctx, host, from, to, words, sizeof(words)) == 0 ?
-	    words : host->arg(ctx, from)) : "");
+	shown = words;
+	snprintf(word, wlen, "%s", shown);
+	if ((k = strlen(word)) > PRICES_WORD_SHOWN) {
+		k = PRICES_WORD_SHOWN;
+		while (k > 0 && ((unsigned char)word[k] & 0xc0) == 0x80)
+			k--;
+		word[k] = '\0';
+	}
 	return 0;
 }
 
@@ -359,8 +377,8 @@ prices_reply_commodity_unknown(struct mb_ctx *ctx, const struct mb_host *host,
 
 /*
  * Words that are no market: the markets with data for the commodity in
- * the sender's region ("near you"), else anywhere, else a pointer to the
- * board of all markets.
+ * the sender's region ("near you"), else anywhere (most reports first),
+ * else that no market has any.
  */
 static int
 prices_reply_market_unknown(struct mb_ctx *ctx, const struct mb_host *host,
@@ -405,7 +423,7 @@ prices_reply_market_unknown(struct mb_ctx *ctx, const struct mb_host *host,
 	return prices_send(ctx, host, NULL, "prices-market-unknown", &args);
 }
 
-/* --- the board -------------------------------------------------------------- */
+/* --- the board ---------------------------------------------------------- */
 
 /*
  * Everything the board of commodity at market ("" all markets) shows at
@@ -510,7 +528,8 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 		prices_text_money(b->offer_price[i], price, sizeof(price));
 		snprintf(one, sizeof(one), "%s#%lld %s", i > 0 ? ", " : "",
 		    b->offer_ref[i], price);
-		if (used + k + prices_text_septets(one) > PRICES_SMS_SEPTETS ||
+		if (used + prices_text_septets(offers) +
+		    prices_text_septets(one) > PRICES_SMS_SEPTETS ||
 		    k + strlen(one) >= sizeof(offers))
 			break;
 		memcpy(offers + k, one, strlen(one) + 1);
@@ -529,7 +548,7 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 	return prices_send(ctx, host, to, tmpl, &args);
 }
 
-/* --- PRICE ------------------------------------------------------------------- */
+/* --- PRICE -------------------------------------------------------------- */
 
 static int
 prices_price_cb(struct mb_ctx *ctx, const struct mb_host *host)
@@ -537,7 +556,8 @@ prices_price_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	struct prices_state	*ps = host->plugin_state(ctx);
 	struct prices_board	 b;
 	char			 commodity[PRICES_CODE_MAX];
-	char			 market[PRICES_CODE_MAX], word[PRICES_WORDS_MAX];
+	char			 market[PRICES_CODE_MAX];
+	char			 word[PRICES_WORDS_MAX];
 	size_t			 argc = host->argc(ctx), used;
 
 	if (ps == NULL || argc == 0)
@@ -558,7 +578,7 @@ prices_price_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	return prices_board_send(ctx, host, ps, &b, NULL);
 }
 
-/* --- REPORT --------------------------------------------------------------------- */
+/* --- REPORT ------------------------------------------------------------- */
 
 /* Outside [median / ratio, median x ratio]?  (ratio in hundredths) */
 static int
@@ -574,9 +594,11 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	struct prices_state	*ps = host->plugin_state(ctx);
 	struct prices_stats	 s;
 	struct prices_args	 args = { .n = 0 };
-	char			 words[PRICES_WORDS_MAX], word[PRICES_WORDS_MAX];
+	char			 words[PRICES_WORDS_MAX];
+	char			 word[PRICES_WORDS_MAX];
 	char			 commodity[PRICES_CODE_MAX];
-	char			 market[PRICES_CODE_MAX], title[PRICES_CODE_MAX];
+	char			 market[PRICES_CODE_MAX];
+	char			 title[PRICES_CODE_MAX];
 	char			 price[24], median[24], n[24];
 	const char		*c, *unit;
 	size_t			 argc = host->argc(ctx), p;
@@ -649,7 +671,7 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	    "prices-report-ok", &args);
 }
 
-/* --- ALERT ------------------------------------------------------------------------ */
+/* --- ALERT -------------------------------------------------------------- */
 
 /* Does the median meet a threshold subscription's condition? */
 static int
@@ -682,9 +704,11 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	struct prices_state	*ps = host->plugin_state(ctx);
 	struct prices_stats	 s;
 	struct prices_args	 args = { .n = 0 };
-	char			 commodity[PRICES_CODE_MAX], title[PRICES_CODE_MAX];
-	char			 market[PRICES_CODE_MAX], word[PRICES_WORDS_MAX];
-	char			 price[24], time[16], max[8];
+	char			 commodity[PRICES_CODE_MAX];
+	char			 title[PRICES_CODE_MAX];
+	char			 market[PRICES_CODE_MAX];
+	char			 word[PRICES_WORDS_MAX];
+	char			 price[24], hour[16], max[8];
 	const char		*w, *tw, *unit, *tmpl;
 	size_t			 argc = host->argc(ctx), used, mend, t;
 	long long		 threshold = 0, now;
@@ -770,14 +794,14 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 
 	if ((unit = host->commodity_unit(ctx, commodity)) == NULL)
 		unit = "";
-	snprintf(time, sizeof(time), "%02d:00", ps->conf.bulletin_hour);
+	snprintf(hour, sizeof(hour), "%02d:00", ps->conf.bulletin_hour);
 	prices_text_money(threshold, price, sizeof(price));
 	prices_arg(&args, "commodity", title);
 	prices_arg(&args, "unit", unit);
 	if (market[0] != '\0')
 		prices_arg(&args, "market", prices_market_name(ctx, host,
 		    market));
-	prices_arg(&args, "time", time);
+	prices_arg(&args, "time", hour);
 	prices_arg(&args, "price", price);
 	prices_arg(&args, "currency", host->currency(ctx));
 	if (out)
@@ -792,7 +816,22 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	return prices_send(ctx, host, NULL, tmpl, &args);
 }
 
-/* --- the timer: threshold crossings, then the day's bulletin ---------------------- */
+/* --- the timer: threshold crossings, then the day's bulletin ------------ */
+
+/*
+ * Milliseconds since started.  A timer run holds the event loop: past
+ * PRICES_RUN_MS (boards of a cold cache over millions of reports), it
+ * leaves the rest of its batch to the next run.
+ */
+static long long
+prices_elapsed_ms(const struct timespec *started)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - started->tv_sec) * 1000LL +
+	    (now.tv_nsec - started->tv_nsec) / 1000000;
+}
 
 /* A threshold met: tell the subscriber.  MB_OK or MB_FAIL. */
 static int
@@ -831,7 +870,8 @@ prices_cross_send(struct mb_ctx *ctx, const struct mb_host *host,
  */
 static int
 prices_thresholds(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps, long long now, size_t *budget)
+    struct prices_state *ps, long long now, size_t *budget,
+    const struct timespec *started)
 {
 	char			 commodity[PRICES_DIRTY_RUN][PRICES_CODE_MAX];
 	char			 market[PRICES_DIRTY_RUN][PRICES_CODE_MAX];
@@ -850,6 +890,10 @@ prices_thresholds(struct mb_ctx *ctx, const struct mb_host *host,
 		return -1;
 	}
 	for (i = 0; i < npairs && *budget > 0; i++) {
+		if (i > 0 && prices_elapsed_ms(started) > PRICES_RUN_MS) {
+			*budget = 0;	/* the bulletin waits too */
+			break;
+		}
 		if (prices_store_stats(ctx, host, commodity[i], market[i],
 		    now - ps->conf.window, now, ps->conf.agent_weight,
 		    &s) == -1)
@@ -881,39 +925,73 @@ out:
 }
 
 /*
- * Boards computed during one timer run: subscribers of the same commodity
- * and market share one.  A full cache replaces its entries in turn.
+ * The board of commodity at market for the bulletin.  A round sends the
+ * same board to every subscriber of a pair, so it is computed once and
+ * kept in the state for PRICES_CACHE_TTL seconds: a hash table of
+ * PRICES_CACHE_SLOTS boards (open addressing, emptied when a round
+ * starts), allocated at the first bulletin.  Past three quarters full, or
+ * without memory, a board is computed into scratch for one subscriber.
+ * NULL on a store failure.
  */
-struct prices_cache {
-	struct prices_board	*boards;
-	size_t			 n, cap, next;
-};
-
 static const struct prices_board *
 prices_cache_board(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps, struct prices_cache *c, const char *commodity,
-    const char *market, long long now)
+    struct prices_state *ps, const char *commodity, const char *market,
+    long long now, struct prices_board *scratch)
 {
 	struct prices_board	*b;
-	size_t			 i;
+	const char		*p;
+	size_t			 h = 2166136261u, i;
 
-	for (i = 0; i < c->n; i++)
-		if (strcmp(c->boards[i].commodity, commodity) == 0 &&
-		    strcmp(c->boards[i].market, market) == 0)
-			return &c->boards[i];
-	if (c->n < c->cap)
-		b = &c->boards[c->n++];
-	else {
-		b = &c->boards[c->next];
-		c->next = (c->next + 1) % c->cap;
+	if (ps->boards == NULL)
+		ps->boards = calloc(PRICES_CACHE_SLOTS, sizeof(*ps->boards));
+	if (ps->boards == NULL)
+		goto scratch;
+	/* FNV-1a of "commodity/market" */
+	for (p = commodity; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (p = market; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (i = 0; i < PRICES_CACHE_SLOTS; i++) {
+		b = &ps->boards[(h + i) & (PRICES_CACHE_SLOTS - 1)];
+		if (b->commodity[0] == '\0') {
+			if (ps->nboards * 4 >= PRICES_CACHE_SLOTS * 3)
+				break;
+			if (prices_board_compute(ctx, host, ps, commodity,
+			    market, now, b) == -1) {
+				b->commodity[0] = '\0';	/* still free */
+				return NULL;
+			}
+			ps->nboards++;
+			return b;
+		}
+		if (strcmp(b->commodity, commodity) != 0 ||
+		    strcmp(b->market, market) != 0)
+			continue;
+		if (b->now >= 0 && now >= b->now &&
+		    now - b->now <= PRICES_CACHE_TTL)
+			return b;
+		if (prices_board_compute(ctx, host, ps, commodity, market, now,
+		    b) == -1) {
+			b->now = -1;		/* made again next time */
+			return NULL;
+		}
+		return b;
 	}
+scratch:
 	if (prices_board_compute(ctx, host, ps, commodity, market, now,
-	    b) == -1) {
-		/* no half-made board stays in the cache */
-		b->commodity[0] = '\0';
+	    scratch) == -1)
 		return NULL;
-	}
-	return b;
+	return scratch;
+}
+
+/* A new round: every board is made again. */
+static void
+prices_cache_clear(struct prices_state *ps)
+{
+	if (ps->boards != NULL)
+		memset(ps->boards, 0, PRICES_CACHE_SLOTS * sizeof(*ps->boards));
+	ps->nboards = 0;
 }
 
 /*
@@ -940,9 +1018,10 @@ prices_local_day(const struct prices_conf *c, long long now, int *due)
  */
 static int
 prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps, long long now, size_t budget)
+    struct prices_state *ps, long long now, size_t budget,
+    const struct timespec *started)
 {
-	struct prices_cache	 cache = { .boards = NULL, .n = 0 };
+	struct prices_board	 scratch;
 	struct prices_sub	*subs = NULL;
 	const struct prices_board *b;
 	long long		 day, today, cursor;
@@ -958,6 +1037,7 @@ prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
 		day = today;
 		cursor = 0;
 		done = 0;
+		prices_cache_clear(ps);
 		host->log(ctx, MB_LOG_INFO, "prices: bulletin of local day "
 		    "%lld starts", day);
 	}
@@ -965,10 +1045,7 @@ prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
 		return 0;
 	if (budget == 0)
 		return prices_store_cursor_set(ctx, host, day, cursor, done);
-	cache.cap = budget < PRICES_CACHE_MAX ? budget : PRICES_CACHE_MAX;
-	if ((subs = calloc(budget, sizeof(*subs))) == NULL ||
-	    (cache.boards = calloc(cache.cap, sizeof(*cache.boards))) ==
-	    NULL) {
+	if ((subs = calloc(budget, sizeof(*subs))) == NULL) {
 		host->log(ctx, MB_LOG_ERROR, "prices: out of memory");
 		goto out;
 	}
@@ -976,16 +1053,21 @@ prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
 	    &n) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
+		/* a run that has taken its time ends here: the rest of the
+		   batch is the next run's */
+		if (i > 0 && prices_elapsed_ms(started) > PRICES_RUN_MS)
+			break;
 		cursor = subs[i].id;
 		if (subs[i].opt_out)
 			continue;
-		if ((b = prices_cache_board(ctx, host, ps, &cache,
-		    subs[i].commodity, subs[i].market, now)) == NULL ||
-		    prices_board_send(ctx, host, ps, b, subs[i].msisdn) != MB_OK)
+		if ((b = prices_cache_board(ctx, host, ps, subs[i].commodity,
+		    subs[i].market, now, &scratch)) == NULL ||
+		    prices_board_send(ctx, host, ps, b, subs[i].msisdn) !=
+		    MB_OK)
 			goto out;
 		sent++;
 	}
-	done = n < budget;
+	done = i == n && n < budget;
 	if (prices_store_cursor_set(ctx, host, day, cursor, done) == -1)
 		goto out;
 	host->log(ctx, done ? MB_LOG_INFO : MB_LOG_DEBUG, "prices: bulletin "
@@ -994,7 +1076,6 @@ prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
 	rc = 0;
 out:
 	free(subs);
-	free(cache.boards);
 	return rc;
 }
 
@@ -1003,20 +1084,22 @@ prices_timer_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	struct mb_ctx		*ctx = host->timer_ctx(pctx);
 	struct prices_state	*ps = host->state(pctx);
+	struct timespec		 started;
 	size_t			 budget;
 	long long		 now;
 
 	if (ctx == NULL || ps == NULL)
 		return MB_FAIL;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	now = host->now(ctx);
 	budget = (size_t)ps->conf.batch;
-	if (prices_thresholds(ctx, host, ps, now, &budget) == -1 ||
-	    prices_bulletin(ctx, host, ps, now, budget) == -1)
+	if (prices_thresholds(ctx, host, ps, now, &budget, &started) == -1 ||
+	    prices_bulletin(ctx, host, ps, now, budget, &started) == -1)
 		return MB_FAIL;
 	return MB_OK;
 }
 
-/* --- the descriptor ------------------------------------------------------------------ */
+/* --- the descriptor ----------------------------------------------------- */
 
 static const struct mb_command prices_commands[] = {
 	{

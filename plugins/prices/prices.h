@@ -20,7 +20,7 @@
 
 #define PRICES_CODE_MAX		64	/* bytes of a catalogue code, NUL too */
 #define PRICES_OFFERS		3	/* best open offers on a board */
-#define PRICES_MARKETS		3	/* markets named when there is no data */
+#define PRICES_MARKETS		3	/* markets named for no data */
 #define PRICES_ALERTS_MAX	5	/* subscriptions per phone */
 #define PRICES_MONEY_MAX	100000000000LL	/* 1e9 whole units */
 #define PRICES_TIMER_INTERVAL	10	/* seconds between timer runs */
@@ -39,7 +39,7 @@
 /* The plugin's conf group, parsed and checked at init. */
 struct prices_conf {
 	long long	 window;	/* seconds: the board's window */
-	int		 agent_weight;	/* an agent's report counts this often */
+	int		 agent_weight;	/* an agent's report counts so often */
 	long long	 ratio100;	/* outlier ratio x 100 (300 = 3) */
 	int		 bulletin_hour;	/* 0..23, local time */
 	long long	 utc_offset;	/* seconds east of UTC */
@@ -47,11 +47,16 @@ struct prices_conf {
 	int		 bulletin_now;	/* the day's bulletin is due at once */
 };
 
+struct prices_board;
+
 /* The plugin's state, hung on its context at init. */
 struct prices_state {
 	struct prices_conf conf;
 	char		 window_label[16];	/* "7d" */
 	int		 has_posts;	/* the market plugin's table exists */
+	/* the bulletin's boards, one per commodity and market (prices.c) */
+	struct prices_board *boards;
+	size_t		 nboards;
 };
 
 /*
@@ -96,7 +101,7 @@ struct prices_sub {
 	int		 opt_out;
 };
 
-/* --- prices_text.c: pure functions, no host ------------------------------ */
+/* --- prices_text.c: pure functions, no host ----------------------------- */
 
 /*
  * A price as typed (after the host's normalisation: "3000", "2.50",
@@ -130,7 +135,7 @@ size_t		 prices_text_septets(const char *);
 /* The code for display: the first letter in capitals ("Maize"). */
 void		 prices_text_title(const char *code, char *, size_t);
 
-/* --- prices_store.c: the plugin's SQL ---------------------------------------- */
+/* --- prices_store.c: the plugin's SQL ----------------------------------- */
 
 /*
  * The board's queries, as macros of the table clause T so that the
@@ -163,7 +168,8 @@ void		 prices_text_title(const char *code, char *, size_t);
 	" ORDER BY r.price LIMIT 2 OFFSET ?5"
 
 #define PRICES_STORE_NMIGRATIONS 1
-extern const struct mb_migration prices_store_migrations[PRICES_STORE_NMIGRATIONS];
+extern const struct mb_migration
+		 prices_store_migrations[PRICES_STORE_NMIGRATIONS];
 
 /*
  * Stats of the published reports of commodity at market (NULL: every
@@ -247,8 +253,9 @@ int		 prices_store_opt_out(struct mb_ctx *, const struct mb_host *,
    and whether the day's round is over.  0 or -1. */
 int		 prices_store_cursor(struct mb_ctx *, const struct mb_host *,
 		    long long *day, long long *cursor, int *done);
-int		 prices_store_cursor_set(struct mb_ctx *, const struct mb_host *,
-		    long long day, long long cursor, int done);
+int		 prices_store_cursor_set(struct mb_ctx *,
+		    const struct mb_host *, long long day, long long cursor,
+		    int done);
 /* Daily-bulletin subscriptions with id > after, by id, at most max.
    0 or -1. */
 int		 prices_store_bulletin_subs(struct mb_ctx *,

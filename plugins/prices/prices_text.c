@@ -136,7 +136,7 @@ void
 prices_text_age(long long s, char *buf, size_t len)
 {
 	if (s < 3600)
-		snprintf(buf, len, "%lldm", s < 120 ? 1 : s / 60);
+		snprintf(buf, len, "%lldm", s / 60 < 1 ? 1 : s / 60);
 	else if (s < 86400)
 		snprintf(buf, len, "%lldh", s / 3600);
 	else
@@ -160,7 +160,8 @@ prices_text_offset_parse(const char *s, long long *out)
 	if (n == 0 || n > 2)
 		return -1;
 	if (s[i] == ':') {
-		if (!prices_text_digit(s[i + 1]) || !prices_text_digit(s[i + 2]))
+		if (!prices_text_digit(s[i + 1]) ||
+		    !prices_text_digit(s[i + 2]))
 			return -1;
 		m = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
 		i += 3;

@@ -42,6 +42,8 @@ BENCH_TEXT="REG Mary Wanjiku Nakuru"
 BENCH_SENDER=+2547		# fakesmsc -z 1 appends a random number
 SB_PID=
 BL_PID=
+BENCH_TAIL_PID=
+BENCH_GREP_PID=
 : "${BENCH_LOG_LEVEL:=1}"
 : "${BENCH_DLR_MASK:=}"
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
@@ -59,6 +61,7 @@ bench_teardown()
 {
 	local rc=$?
 
+	bench_wait_stop
 	[ -n "$BL_PID" ] && proc_stop "$BL_PID" TERM 3
 	BL_PID=
 	[ -n "$SB_PID" ] && proc_stop "$SB_PID" TERM 5
@@ -73,7 +76,7 @@ bench_run_dir()
 {
 	T=$BENCH_T/$1
 	mkdir -p "$T" || return 1
-	BB_ADMIN_PORT= BB_SMSBOX_PORT= BB_SMSC_PORT= SENDSMS_PORT=
+	BB_ADMIN_PORT='' BB_SMSBOX_PORT='' BB_SMSC_PORT='' SENDSMS_PORT=''
 	port_pick BB_ADMIN_PORT && port_pick BB_SMSBOX_PORT &&
 	    port_pick BB_SMSC_PORT && port_pick SENDSMS_PORT
 }
@@ -313,19 +316,40 @@ bench_marketbox_start()
 # (bench_now at the Nth reply); 0 when it came.
 bench_wait_replies()
 {
-	local n=$1 limit=$2 fifo=$T/replies.fifo tail_pid rc
+	local n=$1 limit=$2 fifo=$T/replies.fifo rc
 
 	rm -f "$fifo"
 	mkfifo "$fifo" || return 1
-	tail -n +1 -f "$PHONE_LOG" > "$fifo" 2>/dev/null &
-	tail_pid=$!
-	timeout "$limit" grep -q -m 1 "Got message $n: " < "$fifo"
+	# -F: the log may not exist yet (fakesmsc's redirection is done in
+	# its own process); tail waits for it rather than giving up.
+	tail -n +1 -F "$PHONE_LOG" > "$fifo" 2>/dev/null &
+	BENCH_TAIL_PID=$!
+	# In the background, so that a signal to the script is acted on at
+	# once (bash runs traps only between foreground commands).
+	timeout "$limit" grep -q -m 1 "Got message $n: " < "$fifo" &
+	BENCH_GREP_PID=$!
+	wait "$BENCH_GREP_PID"
 	rc=$?
 	BENCH_END=$(bench_now)
-	kill "$tail_pid" 2>/dev/null
-	wait "$tail_pid" 2>/dev/null
+	BENCH_GREP_PID=
+	bench_wait_stop
 	rm -f "$fifo"
 	return "$rc"
+}
+
+# bench_wait_stop: stop what bench_wait_replies left running.
+bench_wait_stop()
+{
+	if [ -n "$BENCH_GREP_PID" ]; then
+		kill "$BENCH_GREP_PID" 2>/dev/null
+		wait "$BENCH_GREP_PID" 2>/dev/null
+		BENCH_GREP_PID=
+	fi
+	if [ -n "$BENCH_TAIL_PID" ]; then
+		kill "$BENCH_TAIL_PID" 2>/dev/null
+		wait "$BENCH_TAIL_PID" 2>/dev/null
+		BENCH_TAIL_PID=
+	fi
 }
 
 # bench_kannel_run BOX N TIMEOUT NAME: one measured run through bearerbox

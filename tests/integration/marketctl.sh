@@ -1,2 +1,211 @@
 #!/bin/bash
-echo "1..0 # SKIP not written yet"
+# tests/integration/marketctl.sh - marketctl against a marketbox connected
+# to a real bearerbox, after a scripted conversation: its tables, --csv and
+# --json against the database (sqlite3), the database opened read-only,
+# then the actions through the admin interface: user set changes a role,
+# a broadcast reaches every phone of a market but the one that sent STOP,
+# retry sends failed notices again; and its refusals.
+
+. "$(dirname "$0")/lib.sh"
+
+ADMIN_PW=ctl-secret
+FARMER=+254700000001
+BUYER=+254700000002
+QUIET=+254700000003			# sends STOP
+FAR=+254700000005			# registered at another market
+VISITOR=+254700000004			# never registers
+BROADCAST="Maize prices are up at Nakuru: sell before Friday"
+
+integ_require_kannel
+command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
+integ_init marketctl
+tap_plan 33
+
+MARKETCTL=$top_builddir/src/marketctl
+[ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
+MB_PLUGINS=echo
+HAVE_MARKET=0
+HAVE_PRICES=0
+if [ -f "$top_builddir/plugins/market/.libs/market.so" ]; then
+	MB_PLUGINS="$MB_PLUGINS market"
+	HAVE_MARKET=1
+fi
+if [ -f "$top_builddir/plugins/prices/.libs/prices.so" ]; then
+	MB_PLUGINS="$MB_PLUGINS prices"
+	HAVE_PRICES=1
+fi
+kannel_conf_write || tap_bail "cannot pick ports"
+port_pick HTTP_PORT || tap_bail "cannot pick a port"
+marketbox_conf_write "$T/marketbox.conf" "country-code = 254" \
+    "http-port = $HTTP_PORT" "admin-password = $ADMIN_PW"
+cat >> "$T/marketbox.conf" <<'EOF'
+
+group = market
+code = eldoret
+name = Eldoret
+EOF
+bearerbox_start || tap_bail "bearerbox does not start"
+marketbox_start || tap_bail "cannot run $MARKETBOX"
+marketbox_wait_connected 15 || tap_bail "marketbox does not connect"
+
+ctl() { "$MARKETCTL" -c "$MB_CONF" "$@"; }
+
+say()
+{
+	local before
+
+	before=$(phone_mt_count "$1")
+	phone_send "$1" 777 "$2"
+	wait_until 10 eval "[ \$(phone_mt_count '$1') -gt $before ]" ||
+	    tap_diag "no answer to '$2' from $1"
+}
+
+say "$FARMER" "REG Mary Wanjiku Nakuru"
+say "$BUYER" "REG John, Otieno Nakuru"	# a comma for the CSV
+say "$QUIET" "REG Ann Njeri Nakuru"
+say "$QUIET" "STOP"
+say "$FAR" "REG Peter Kip Eldoret"
+say "$VISITOR" "HELP"
+say "$FARMER" "ECHO hello"
+if [ "$HAVE_MARKET" = 1 ]; then
+	say "$FARMER" "SELL maize 10 bags 3000"
+	say "$FAR" "SELL maize 4 bags 2999.50 Eldoret"
+	say "$BUYER" "BUY 1 2"
+fi
+if [ "$HAVE_PRICES" = 1 ]; then
+	say "$FARMER" "REPORT maize 3000 Nakuru"
+	say "$BUYER" "REPORT maize 3100 Nakuru"
+fi
+settled()
+{
+	[ "$(db "SELECT COUNT(*) FROM outbox WHERE state IN ('queued',
+	    'sending') OR (state IN ('accepted', 'buffered') AND dlr_state IS
+	    NULL)")" = 0 ]
+}
+wait_until 20 settled || tap_diag "the outbox did not settle"
+
+# --- reading --------------------------------------------------------------------------
+
+ctl users > "$T/users.txt" 2> "$T/users.err"
+tap_is "$(head -n 1 "$T/users.txt" | tr -s ' ')" \
+    "phone name market language role stop trades since" \
+    "users: a table with a header"
+tap_is "$(($(wc -l < "$T/users.txt") - 1))" "$(db "SELECT COUNT(*) FROM users")" \
+    "users: one line per person"
+# Every role (all "user" for now) starts under the header "role".
+tap_is "$(awk 'NR == 1 { p = index($0, " role ") + 1; next }
+    { print substr($0, p, 5) }' "$T/users.txt" | sort -u)" "user " \
+    "users: columns are aligned"
+ctl --csv users > "$T/users.csv"
+tap_is "$(sed -n 1p "$T/users.csv" | tr -d '\r')" \
+    "phone,name,market,language,role,stop,trades,since" "users --csv: header"
+tap_is "$(grep -c . "$T/users.csv")" "$(($(db "SELECT COUNT(*) FROM users") + 1))" \
+    "users --csv: a line per person"
+tap_ok "users --csv quotes a field with a comma" \
+    grep -qF "$BUYER,\"John, Otieno\",nakuru," "$T/users.csv"
+ctl users --json > "$T/users.json"
+tap_is "$(jq length "$T/users.json")" "$(db "SELECT COUNT(*) FROM users")" \
+    "users --json parses, one object per person"
+tap_is "$(jq -r '.[] | select(.stop == "yes") | .phone' "$T/users.json")" \
+    "$QUIET" "users --json: who sent STOP"
+tap_is "$(jq -r '[.[] | .trades] | map(type) | unique | join(" ")' \
+    "$T/users.json")" "number" "users --json: numbers are numbers"
+tap_is "$(ctl --json users --market eldoret | jq -r '.[].phone')" "$FAR" \
+    "users --market filters"
+tap_is "$("$MARKETCTL" -d "$MB_DB" --csv users --opted-out | tail -n +2 |
+    cut -d, -f1)" "$QUIET" "-d opens the database alone; --opted-out filters"
+tap_is "$(ctl --json outbox --limit 0 | jq length)" \
+    "$(db "SELECT COUNT(*) FROM outbox")" "outbox --json --limit 0: every row"
+tap_is "$(ctl --csv outbox --to "$VISITOR" | tail -n +2 | cut -d, -f3 |
+    sort -u)" "$VISITOR" "outbox --to filters"
+ctl --json stats > "$T/stats.json"
+tap_is "$(jq -r '[.users, .["users.registered"], .["users.opted_out"], .mo,
+    .["outbox.delivered"]] | map(tostring) | join(" ")' "$T/stats.json")" \
+    "$(db "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(name) FROM
+    users), (SELECT COUNT(*) FROM users WHERE opt_out <> 0), (SELECT
+    COUNT(*) FROM inbox), (SELECT COUNT(*) FROM outbox WHERE state =
+    'delivered')" | tr '|' ' ')" "stats --json matches the database"
+json=$(http_get "$HTTP_PORT" "/status.json?password=$ADMIN_PW")
+tap_is "$(jq -r '.["outbox.delivered"]' "$T/stats.json")" \
+    "$(printf '%s' "$json" | jq -r .outbox.delivered)" \
+    "stats agrees with /status.json"
+tap_ok "stats: a table for people" \
+    eval "ctl stats | grep -qE '^users\\.opted_out +1\$'"
+
+if [ "$HAVE_MARKET" = 1 ]; then
+	ctl --json offers > "$T/offers.json"
+	tap_is "$(jq -r 'map("\(.ref) \(.market) \(.price)") | join(",")' \
+	    "$T/offers.json")" "$(db "SELECT group_concat(ref || ' ' ||
+	    market || ' ' || (price / 100.0), ',') FROM (SELECT * FROM
+	    market_posts WHERE state = 'open' ORDER BY ref DESC)" |
+	    sed 's/\.0\b//g')" \
+	    "offers --json: open offers, newest first, prices as numbers"
+	tap_is "$(ctl --csv orders | tail -n +2 | cut -d, -f1,3,5,7,8,11 |
+	    tr -d '\r')" "$(db "SELECT ref FROM market_orders"),maize,2,3000,6000,pending" \
+	    "orders --csv: the order with its offer's commodity"
+	# A delivered order, as the market plugin leaves one.
+	db "UPDATE market_orders SET state = 'delivered'"
+	tap_is "$(ctl export trades | tail -n +2 | cut -d, -f3-9 | tr -d '\r')" \
+	    "maize,nakuru,2,bag,3000,6000,KES" \
+	    "export trades: the delivered order, without phone numbers"
+else
+	for d in offers orders "export trades"; do
+		tap_skip "$d" "the market plugin is not built"
+	done
+fi
+if [ "$HAVE_PRICES" = 1 ]; then
+	mkdir "$T/export"
+	ctl export -o "$T/export" 2> "$T/export.err"
+	tap_is "$(tail -n +2 "$T/export/prices.csv" | cut -d, -f3-6 |
+	    tr -d '\r' | sort | xargs)" \
+	    "maize,nakuru,3000,KES maize,nakuru,3100,KES" \
+	    "export: prices.csv beside trades.csv"
+else
+	tap_skip "export: prices.csv" "the prices plugin is not built"
+fi
+
+# --- actions through the admin interface ---------------------------------------------------
+
+tap_is "$(ctl user set agent 0700000005)" "+254700000005 is now agent" \
+    "user set: says what it did"
+tap_is "$(db "SELECT role FROM users WHERE msisdn = '$FAR'")" agent \
+    "user set: the role is changed"
+
+before_f=$(phone_mt_count "$FARMER")
+before_b=$(phone_mt_count "$BUYER")
+before_q=$(phone_mt_count "$QUIET")
+out=$(ctl broadcast --market nakuru --wait "$BROADCAST")
+tap_is "$out" "broadcast 1: 2 people matched, 2 notices queued" \
+    "broadcast --market: two people match"
+tap_ok "the broadcast reaches the farmer" \
+    phone_expect_text "$FARMER" "$BROADCAST" 10
+tap_ok "the broadcast reaches the buyer" \
+    phone_expect_text "$BUYER" "$BROADCAST" 10
+sleep 1
+tap_is "$(phone_texts "$QUIET" | grep -cxF "$BROADCAST")" 0 \
+    "the phone that sent STOP gets nothing"
+tap_is "$(db "SELECT COUNT(*) FROM outbox WHERE kind = 'broadcast'")" 2 \
+    "two broadcast rows in the outbox"
+
+# Two notices fail (as an SMSC refusing them would leave them); retry.
+wait_until 10 eval "[ \"\$(db \"SELECT COUNT(*) FROM outbox WHERE kind =
+    'broadcast' AND state = 'delivered'\")\" = 2 ]"
+db "UPDATE outbox SET state = 'failed', error = 'test' WHERE kind =
+    'broadcast'"
+tap_is "$(ctl retry --kind broadcast)" "2 failed messages queued again" \
+    "retry: says how many"
+tap_ok "retried notices leave again" eval "wait_until 10 eval \"[ \\\$(phone_texts '$FARMER' | grep -cxF '$BROADCAST') -eq 2 ]\""
+tap_is "$(db "SELECT COUNT(*) FROM outbox WHERE state = 'failed'")" 0 \
+    "no failed row is left"
+
+# --- refusals ------------------------------------------------------------------------------
+
+"$MARKETCTL" -c "$MB_CONF" broadcast "no one named" > /dev/null 2>&1
+tap_is "$?" 2 "broadcast without --market, --commodity or --all: usage (2)"
+sed "s/^admin-password = .*/admin-password = wrong/" "$MB_CONF" > "$T/bad.conf"
+"$MARKETCTL" -c "$T/bad.conf" retry > "$T/bad.out" 2>&1
+rc=$?
+tap_ok "a wrong password is refused, and said so (exit $rc)" \
+    eval "[ $rc -eq 1 ] && grep -q 'refused the admin-password' '$T/bad.out'"
+tap_ok "no sanitizer report" eval "! marketbox_sanitizer_report"
+tap_end

@@ -45,13 +45,16 @@ tap_ok "the header is installed as <marketbox/plugin.h>, unchanged" \
     cmp -s "$header" "$top_srcdir/src/marketbox-plugin.h"
 tap_ok "marketbox.pc is installed" test -n "$pc"
 
-# The .pc names the configured prefix; point it into DESTDIR.
+# The .pc names the configured prefix; point it into DESTDIR.  It is
+# found first; the system's directories still give sqlite3, which it
+# requires (the header includes <sqlite3.h>).
 pkgconf()
 {
-	PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_LIBDIR= \
+	PKG_CONFIG_PATH=$(dirname "$pc") \
 	    pkg-config --define-variable=prefix="$ROOT$prefix" "$@" marketbox
 }
 cflags=$(pkgconf --cflags)
+cflags=${cflags%% }
 plugindir=$(pkgconf --variable=plugindir)
 incdir=${cflags#-I}
 incdir=${incdir%% *}
