@@ -258,6 +258,26 @@ conf_string(CfgGroup *grp, const char *key, const char *def)
 	return s;
 }
 
+/*
+ * A file or directory named in the conf.  A relative one is taken from the
+ * main conf file's directory, which is the working directory while the conf
+ * is read (conf_parse), so a conf and its files move together.
+ */
+static char *
+conf_path(CfgGroup *grp, const char *key, const char *def)
+{
+	char	*v = conf_string(grp, key, def), *abs;
+	char	 cwd[4096];
+
+	if (v == NULL || v[0] == '/' || v[0] == '\0' ||
+	    getcwd(cwd, sizeof(cwd)) == NULL)
+		return v;
+	if (asprintf(&abs, "%s/%s", cwd, v) == -1)
+		panic(errno, "out of memory");
+	free(v);
+	return abs;
+}
+
 /* An integer in [min, max]; def when absent.  Returns -1 on a bad value. */
 static int
 conf_integer(CfgGroup *grp, const char *key, long def, long min, long max,
@@ -433,12 +453,12 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 		    "missing: the short code notices are sent from");
 		bad = -1;
 	}
-	c->database = conf_string(grp, "database", LOCALSTATEDIR
+	c->database = conf_path(grp, "database", LOCALSTATEDIR
 	    "/lib/marketbox/marketbox.db");
-	c->log_file = conf_string(grp, "log-file", NULL);
+	c->log_file = conf_path(grp, "log-file", NULL);
 	bad |= conf_integer(grp, "log-level", 1, 0, 4, &n);
 	c->log_level = n;
-	c->pid_file = conf_string(grp, "pid-file", NULL);
+	c->pid_file = conf_path(grp, "pid-file", NULL);
 	bad |= conf_integer(grp, "http-port", 0, 0, 65535, &n);
 	c->http_port = n;
 	c->http_interface = conf_string(grp, "http-interface", "127.0.0.1");
@@ -456,8 +476,8 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	}
 	bad |= conf_bool(grp, "run-as-root", 0, &c->run_as_root);
 	c->sendsms_url = conf_string(grp, "sendsms-url", NULL);
-	c->plugin_dir = conf_string(grp, "plugin-dir", MARKETBOX_PLUGIN_DIR);
-	c->language_dir = conf_string(grp, "language-dir",
+	c->plugin_dir = conf_path(grp, "plugin-dir", MARKETBOX_PLUGIN_DIR);
+	c->language_dir = conf_path(grp, "language-dir",
 	    MARKETBOX_LANGUAGE_DIR);
 	c->default_language = conf_string(grp, "default-language", "en");
 	c->country_code = conf_string(grp, "country-code", NULL);
@@ -509,6 +529,41 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	return bad ? -1 : 0;
 }
 
+/* "names = en:maize;sw:mahindi": every entry a language code and a name. */
+static int
+conf_read_names(CfgGroup *grp, struct conf_names *names)
+{
+	char	*raw = conf_string(grp, "names", NULL);
+	size_t	 i;
+	int	 bad = 0;
+
+	conf_names_split(raw, names);
+	for (i = 0; i < names->count; i++) {
+		const char	*colon = strchr(names->names[i], ':');
+
+		if (colon == NULL || colon == names->names[i] ||
+		    colon[1] == '\0' || colon - names->names[i] > 8) {
+			conf_bad(grp, "names", NULL, "'%s' is not language:name "
+			    "(such as sw:mahindi)", names->names[i]);
+			bad = -1;
+		}
+	}
+	free(raw);
+	return bad;
+}
+
+const char *
+conf_name_for(const struct conf_names *names, const char *lang)
+{
+	size_t	 i, n = lang ? strlen(lang) : 0;
+
+	for (i = 0; n > 0 && i < names->count; i++)
+		if (strncmp(names->names[i], lang, n) == 0 &&
+		    names->names[i][n] == ':')
+			return names->names[i] + n + 1;
+	return NULL;
+}
+
 static int
 conf_read_units(struct conf *c, Cfg *cfg)
 {
@@ -529,6 +584,7 @@ conf_read_units(struct conf *c, Cfg *cfg)
 		aliases = conf_string(grp, "aliases", NULL);
 		conf_names_split(aliases, &u->aliases);
 		free(aliases);
+		bad |= conf_read_names(grp, &u->names);
 		if (!conf_code_ok(u->code)) {
 			conf_bad(grp, "code", NULL, "unit code '%s' must be 1-32 "
 			    "lowercase letters, digits, '-' or '_'",
@@ -566,6 +622,7 @@ conf_read_commodities(struct conf *c, Cfg *cfg)
 		aliases = conf_string(grp, "aliases", NULL);
 		conf_names_split(aliases, &k->aliases);
 		free(aliases);
+		bad |= conf_read_names(grp, &k->names);
 		if (!conf_code_ok(k->code)) {
 			conf_bad(grp, "code", NULL, "commodity code '%s' must be "
 			    "1-32 lowercase letters, digits, '-' or '_'",
@@ -1294,12 +1351,14 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nunits; i++) {
 		free(c->units[i].code);
 		conf_names_free(&c->units[i].aliases);
+		conf_names_free(&c->units[i].names);
 	}
 	free(c->units);
 	for (i = 0; i < c->ncommodities; i++) {
 		free(c->commodities[i].code);
 		free(c->commodities[i].unit);
 		conf_names_free(&c->commodities[i].aliases);
+		conf_names_free(&c->commodities[i].names);
 	}
 	free(c->commodities);
 	for (i = 0; i < c->nmarkets; i++) {

@@ -17,15 +17,21 @@ struct conf_names {
 	size_t		  count;
 };
 
+/*
+ * names: the name shown in replies, per language, as "sw:mahindi" entries
+ * (language code, ':', name); each name is also an alias.
+ */
 struct conf_unit {
 	char		 *code;
 	struct conf_names aliases;
+	struct conf_names names;
 };
 
 struct conf_commodity {
 	char		 *code;
 	char		 *unit;		/* default unit: a declared unit code */
 	struct conf_names aliases;
+	struct conf_names names;
 };
 
 struct conf_market {
@@ -175,6 +181,10 @@ const struct conf_commodity	*conf_commodity_find(const struct conf *, const char
 const struct conf_market	*conf_market_find(const struct conf *, const char *code);
 const struct conf_plugin_group	*conf_plugin_group_find(const struct conf *,
 				    const char *plugin);
+
+/* The name for language lang among "lang:name" entries, or NULL. */
+const char			*conf_name_for(const struct conf_names *,
+				    const char *lang);
 const struct conf_ussd_menu	*conf_ussd_menu_find(const struct conf *,
 				    const char *id);
 const struct conf_ussd_item	*conf_ussd_item_find(const struct conf *,

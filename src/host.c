@@ -91,17 +91,24 @@ catalogue_add(struct catalogue_table *t, const char *name, const char *code)
 	return 0;
 }
 
+/* A code, its aliases, its display name, and its names per language. */
 static int
 catalogue_add_all(struct catalogue_table *t, const char *code,
-    const struct conf_names *aliases, const char *name)
+    const struct conf_names *aliases, const char *name,
+    const struct conf_names *names)
 {
-	size_t	 i;
+	size_t		 i;
+	const char	*colon;
 
 	if (catalogue_add(t, code, code) == -1 ||
 	    (name != NULL && catalogue_add(t, name, code) == -1))
 		return -1;
 	for (i = 0; i < aliases->count; i++)
 		if (catalogue_add(t, aliases->names[i], code) == -1)
+			return -1;
+	for (i = 0; names != NULL && i < names->count; i++)
+		if ((colon = strchr(names->names[i], ':')) != NULL &&
+		    catalogue_add(t, colon + 1, code) == -1)
 			return -1;
 	return 0;
 }
@@ -117,13 +124,14 @@ catalogue_new(const struct conf *c)
 		return NULL;
 	for (i = 0; i < c->ncommodities; i++)
 		bad |= catalogue_add_all(&cat->commodities,
-		    c->commodities[i].code, &c->commodities[i].aliases, NULL);
+		    c->commodities[i].code, &c->commodities[i].aliases, NULL,
+		    &c->commodities[i].names);
 	for (i = 0; i < c->nunits; i++)
 		bad |= catalogue_add_all(&cat->units, c->units[i].code,
-		    &c->units[i].aliases, NULL);
+		    &c->units[i].aliases, NULL, &c->units[i].names);
 	for (i = 0; i < c->nmarkets; i++)
 		bad |= catalogue_add_all(&cat->markets, c->markets[i].code,
-		    &c->markets[i].aliases, c->markets[i].name);
+		    &c->markets[i].aliases, c->markets[i].name, NULL);
 	if (bad) {
 		catalogue_free(cat);
 		return NULL;
@@ -440,12 +448,38 @@ host_ctx_clear(struct mb_ctx *ctx)
 	ctx->nscratch = ctx->scratchcap = 0;
 }
 
+/*
+ * A catalogue code given as {commodity} or {unit} is shown by its name in
+ * the reply's language (catalogue.conf's "names = sw:mahindi;..."), so
+ * plugins pass codes and every reader sees their own word.
+ */
+static const char *
+host_localise(struct mb_ctx *ctx, const char *lang, const struct mb_arg *a)
+{
+	const struct conf		*c = ctx->core->conf;
+	const struct conf_commodity	*k;
+	const struct conf_unit		*u;
+	const char			*n = NULL;
+
+	if (a->name == NULL || a->value == NULL)
+		return a->value;
+	if (strcmp(a->name, "commodity") == 0 &&
+	    (k = conf_commodity_find(c, a->value)) != NULL)
+		n = conf_name_for(&k->names, lang);
+	else if (strcmp(a->name, "unit") == 0 &&
+	    (u = conf_unit_find(c, a->value)) != NULL)
+		n = conf_name_for(&u->names, lang);
+	return n != NULL ? n : a->value;
+}
+
 /* The template's text in lang, rendered; NULL (logged) if it is missing. */
 static char *
 host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
 	const char	*t = lang_template(ctx->core->langs, lang, tmpl);
+	struct mb_arg	 local[16];
+	size_t		 i;
 
 	if (t == NULL) {
 		error(0, "router: no template '%s' in any language", tmpl);
@@ -453,7 +487,13 @@ host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
 		if (t == NULL)
 			return NULL;
 	}
-	return lang_render(t, args, nargs);
+	if (nargs > sizeof(local) / sizeof(local[0]))
+		return lang_render(t, args, nargs);
+	for (i = 0; i < nargs; i++) {
+		local[i].name = args[i].name;
+		local[i].value = host_localise(ctx, lang, &args[i]);
+	}
+	return lang_render(t, local, nargs);
 }
 
 int

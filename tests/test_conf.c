@@ -243,7 +243,7 @@ Test(conf, plugin_groups_take_any_key)
 	cr_assert_str_eq(g->keys[1], "greeting");
 	cr_assert_str_eq(g->values[1], "Habari");
 	cr_assert(strstr(g->file, "good.conf") != NULL);
-	cr_assert_eq(conf_line_of(g->file, "greeting"), 38);
+	cr_assert_eq(conf_line_of(g->file, "greeting"), 40);
 	cr_assert_null(conf_plugin_group_find(c, "market"));
 	conf_free(c);
 }
@@ -253,4 +253,35 @@ Test(conf, a_value_with_include_is_refused_not_fatal)
 	/* libgw would take this line for an include and exit. */
 	assert_refused("includeword.conf", "includeword.conf:6: cannot read "
 	    "included file 'includes'", NULL);
+}
+
+Test(conf, relative_paths_are_taken_from_the_conf_directory)
+{
+	struct conf	*c;
+
+	cr_assert_eq(chdir("/"), 0);
+	c = conf_load(TEST_SRCDIR "/data/good.conf");
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->database, "/tmp/marketbox-test.db");
+	cr_assert_str_eq(c->log_file, TEST_SRCDIR "/data/logs/marketbox.log");
+	conf_free(c);
+}
+
+Test(conf, names_per_language)
+{
+	struct conf			*c = conf_load("good.conf");
+	const struct conf_commodity	*k;
+
+	cr_assert_not_null(c);
+	k = conf_commodity_find(c, "maize");
+	cr_assert_str_eq(conf_name_for(&k->names, "sw"), "mahindi");
+	cr_assert_str_eq(conf_name_for(&k->names, "zh"), "玉米");
+	cr_assert_null(conf_name_for(&k->names, "fr"));
+	cr_assert_null(conf_name_for(&k->names, "s"));
+	conf_free(c);
+}
+
+Test(conf, bad_names_entry)
+{
+	assert_refused("badnames.conf", "badnames.conf:9: names", "mahindi");
 }
