@@ -19,9 +19,9 @@
  *  - The row of a session that a new dial replaces under the same key
  *    (SMPP session numbers come round again) is renamed
  *    "<key>#<started>" first, so it can still be resumed.
- *  - The memory copy is a cache of the rows: a session that fails is
- *    dropped from it, and a commit that fails empties it, so memory never
- *    runs ahead of the database.
+ *  - The memory copy is a cache of the rows: an MO that fails, or a
+ *    commit that fails, empties it, so memory never runs ahead of the
+ *    database.
  */
 #include "config.h"
 
@@ -158,7 +158,7 @@ static const char ussd_sql_resumable[] =
 static const char ussd_sql_sweep[] =
     "DELETE FROM ussd_sessions WHERE updated < ?1";
 
-/* --- small helpers --------------------------------------------------------- */
+/* --- small helpers ------------------------------------------------------- */
 
 size_t
 ussd_screen_length(const char *text)
@@ -373,7 +373,7 @@ ussd_fit(const char *text, size_t size, int *cut)
 	return out;
 }
 
-/* --- sessions: vars, frames, text forms --------------------------------------- */
+/* --- sessions: vars, frames, text forms ---------------------------------- */
 
 static void
 ussd_session_free(struct ussd_session *s)
@@ -610,7 +610,7 @@ ussd_vars_parse(struct ussd_session *s, const char *text)
 	return 0;
 }
 
-/* --- the session cache -------------------------------------------------------- */
+/* --- the session cache --------------------------------------------------- */
 
 static size_t
 ussd_hash(const char *key)
@@ -680,7 +680,7 @@ ussd_cache_clear(struct ussd *u)
 	u->ncached = 0;
 }
 
-/* --- sessions in the database ------------------------------------------------- */
+/* --- sessions in the database -------------------------------------------- */
 
 static char *
 ussd_column_dup(sqlite3_stmt *st, int i)
@@ -859,31 +859,67 @@ ussd_resumable(struct ussd *u, const char *msisdn, const char *key,
 	return rc == SQLITE_ROW;
 }
 
-/* --- templates and screens ------------------------------------------------------ */
+/* --- templates and screens ----------------------------------------------- */
 
 /*
- * A template of the session's language rendered with the session's
- * answers, {currency}, and extra args.  A missing template (ussd_check
- * reports them at start) renders as its name.  Malloc'd or NULL.
+ * The name of a catalogue code in the session's language (catalogue.conf's
+ * names), for {commodity} and {unit} on a screen, as host.c shows them in
+ * replies; else the value itself.
+ */
+static const char *
+ussd_name(struct ussd_req *r, const char *var, const char *value)
+{
+	const struct conf_commodity	*k;
+	const struct conf_unit		*un;
+	const char			*n = NULL;
+
+	if (strcmp(var, "commodity") == 0 &&
+	    (k = conf_commodity_find(r->u->conf, value)) != NULL)
+		n = conf_name_for(&k->names, r->s->lang);
+	else if (strcmp(var, "unit") == 0 &&
+	    (un = conf_unit_find(r->u->conf, value)) != NULL)
+		n = conf_name_for(&un->names, r->s->lang);
+	return n != NULL ? n : value;
+}
+
+/*
+ * tmpl rendered with the session's answers, {currency}, and extra args;
+ * on a screen (localise) catalogue codes show as names, in an action
+ * they stay codes.
  */
 static char *
-ussd_text(struct ussd_req *r, const char *tmpl, const struct mb_arg *extra,
-    size_t nextra)
+ussd_fill(struct ussd_req *r, const char *tmpl, const struct mb_arg *extra,
+    size_t nextra, int localise)
 {
 	struct mb_arg	 args[USSD_VARS + 8];
-	const char	*t = lang_template(r->langs, r->s->lang, tmpl);
 	size_t		 n = 0, i;
 
 	for (i = 0; i < r->s->nvars; i++)
 		if (r->s->vars[i].name[0] != '_') {
 			args[n].name = r->s->vars[i].name;
-			args[n++].value = r->s->vars[i].value;
+			args[n++].value = localise ? ussd_name(r,
+			    r->s->vars[i].name, r->s->vars[i].value) :
+			    r->s->vars[i].value;
 		}
 	for (i = 0; i < nextra && n < sizeof(args) / sizeof(args[0]) - 1; i++)
 		args[n++] = extra[i];
 	args[n].name = "currency";
 	args[n++].value = r->u->conf->currency ? r->u->conf->currency : "";
-	return lang_render(t != NULL ? t : tmpl, args, n);
+	return lang_render(tmpl, args, n);
+}
+
+/*
+ * A template of the session's language rendered for a screen (ussd_fill).
+ * A missing template (ussd_check reports them at start) renders as its
+ * name.  Malloc'd or NULL.
+ */
+static char *
+ussd_text(struct ussd_req *r, const char *tmpl, const struct mb_arg *extra,
+    size_t nextra)
+{
+	const char	*t = lang_template(r->langs, r->s->lang, tmpl);
+
+	return ussd_fill(r, t != NULL ? t : tmpl, extra, nextra, 1);
 }
 
 /* "N label" */
@@ -1051,7 +1087,6 @@ ussd_choices(struct ussd_req *r, const struct conf_ussd_item *it,
 	const struct conf	*c = r->u->conf;
 	struct ussd_choice	*list;
 	size_t			 n = 0, cap, i;
-	char			 name[USSD_ID_MAX + 32];
 
 	*out = NULL;
 	if (strcmp(it->choices, "commodities") == 0)
@@ -1066,14 +1101,9 @@ ussd_choices(struct ussd_req *r, const struct conf_ussd_item *it,
 		return -1;
 	if (strcmp(it->choices, "commodities") == 0) {
 		for (i = 0; i < cap; i++) {
-			const char	*t;
-
-			snprintf(name, sizeof(name), "ussd-commodity-%s",
-			    c->commodities[i].code);
-			t = lang_template(r->langs, r->s->lang, name);
 			list[n].value = c->commodities[i].code;
-			if ((list[n++].label = strdup(t ? t :
-			    c->commodities[i].code)) == NULL)
+			if ((list[n++].label = strdup(ussd_name(r, "commodity",
+			    c->commodities[i].code))) == NULL)
 				goto oom;
 		}
 	} else if (strcmp(it->choices, "markets") == 0) {
@@ -1235,7 +1265,7 @@ out:
 	return screen;
 }
 
-/* --- answers -------------------------------------------------------------------- */
+/* --- answers ------------------------------------------------------------- */
 
 /*
  * Check that every frame of the session names what the conf has (after a
@@ -1302,7 +1332,8 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 	char			*text, *reply, *screen;
 	int			 cut;
 
-	if ((text = ussd_text(r, it->action, NULL, 0)) == NULL)
+	/* Codes, not names: the command reads them in any language. */
+	if ((text = ussd_fill(r, it->action, NULL, 0, 0)) == NULL)
 		return -1;
 	/* Nothing gathered before belongs to this answer. */
 	free(outbox_take_inline(u->outbox));
@@ -1442,7 +1473,8 @@ ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
 		goto out;
 	}
 	for (i = 0; i < n && value == NULL && want[0] != '\0'; i++) {
-		const struct conf_names	*aliases = NULL;
+		const struct conf_names	*aliases = NULL, *names = NULL;
+		const char		*colon;
 
 		if ((cand = ussd_normal(list[i].label)) == NULL) {
 			*failed = 1;
@@ -1452,10 +1484,24 @@ ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
 		    strcasecmp(list[i].value, want) == 0)
 			value = list[i].value;
 		free(cand);
-		if (strcmp(it->choices, "commodities") == 0)
+		if (strcmp(it->choices, "commodities") == 0) {
 			aliases = &conf_commodity_find(c, list[i].value)->aliases;
-		else if (strcmp(it->choices, "markets") == 0)
+			names = &conf_commodity_find(c, list[i].value)->names;
+		} else if (strcmp(it->choices, "markets") == 0)
 			aliases = &conf_market_find(c, list[i].value)->aliases;
+		/* Its names in every language ("sw:mahindi") are taken too. */
+		for (j = 0; names != NULL && value == NULL && j < names->count;
+		    j++) {
+			colon = strchr(names->names[j], ':');
+			if ((cand = ussd_normal(colon ? colon + 1 :
+			    names->names[j])) == NULL) {
+				*failed = 1;
+				break;
+			}
+			if (strcmp(cand, want) == 0)
+				value = list[i].value;
+			free(cand);
+		}
 		for (j = 0; aliases != NULL && value == NULL &&
 		    j < aliases->count; j++) {
 			if ((cand = ussd_normal(aliases->names[j])) == NULL) {
@@ -1635,7 +1681,7 @@ out:
 	return rc;
 }
 
-/* --- sessions begin and end ------------------------------------------------------- */
+/* --- sessions begin and end ---------------------------------------------- */
 
 /*
  * A new dial under key: the session there before (if any) is kept under
@@ -2005,10 +2051,13 @@ ussd_handle(struct ussd *u, const struct mo *mo, long long inbox_id,
 fail:
 	error(0, "ussd: MO %s from %s could not be handled", mo->id,
 	    mo->sender);
-	/* Memory must not run ahead of the rolled-back database. */
+	/*
+	 * Memory must not run ahead of the rolled-back database: this MO
+	 * may have changed other sessions too (one resumed, one renamed).
+	 */
 	if (r.s != NULL && !r.s->cached)
 		ussd_session_free(r.s);
-	ussd_cache_drop(u, in.key);
+	ussd_cache_clear(u);
 	free(*answer);
 	*answer = NULL;
 	return -1;
@@ -2031,7 +2080,7 @@ ussd_replay(struct ussd *u, const struct mo *mo)
 	return b;
 }
 
-/* --- life ------------------------------------------------------------------------ */
+/* --- life ---------------------------------------------------------------- */
 
 int
 ussd_check(const struct conf *c, const struct lang_set *langs)

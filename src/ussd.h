@@ -28,7 +28,9 @@
  *
  * An action is a command text in the canonical command words, filled from
  * the session's answers ({unit} is also the chosen commodity's default
- * unit and {currency} the conf's), run through the same router as an SMS
+ * unit and {currency} the conf's; catalogue codes stay codes there, while
+ * on screens {commodity} and {unit} show by their names in the user's
+ * language, as replies do), run through the same router as an SMS
  * (router_run_command: the same core and plugin commands) with its replies
  * captured: the answer is the final screen (END).  When the item says
  * notify-sms, or when the answer had to be cut to fit the screen, the

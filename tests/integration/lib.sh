@@ -446,7 +446,10 @@ bearerbox_lists_marketbox()
 # tree to load (a "group = plugin" each, module
 # $top_builddir/plugins/NAME/.libs/NAME.so); unset, every plugin in
 # plugin-dir loads, which is the echo plugin's .libs.
+# MB_CATALOGUE, when set, is a catalogue file to include instead of the
+# small one written here (the demo uses the shipped conf/catalogue.conf).
 MB_PLUGINS=${MB_PLUGINS:-}
+MB_CATALOGUE=${MB_CATALOGUE:-}
 marketbox_conf_write()
 {
 	local file=${1:-$T/marketbox.conf} line p
@@ -479,7 +482,10 @@ marketbox_conf_write()
 		for line in "$@"; do
 			echo "$line"
 		done
-		cat <<'EOF'
+		if [ -n "$MB_CATALOGUE" ]; then
+			printf 'include = "%s"\n' "$MB_CATALOGUE"
+		else
+			cat <<'EOF'
 
 group = unit
 code = bag
@@ -499,6 +505,7 @@ code = nakuru
 name = Nakuru
 region = Rift Valley
 EOF
+		fi
 		for p in $MB_PLUGINS; do
 			printf '\ngroup = plugin\nname = %s\nmodule = %s\n' \
 			    "$p" "$top_builddir/plugins/$p/.libs/$p.so"
