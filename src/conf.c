@@ -514,6 +514,8 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	c->max_frame_size = n;
 	bad |= conf_integer(grp, "commit-batch", 100, 1, 100000, &n);
 	c->commit_batch = n;
+	bad |= conf_integer(grp, "commit-delay", 2, 0, 1000, &n);
+	c->commit_delay = n;
 	allow = conf_string(grp, "admins", NULL);
 	conf_names_split(allow, &c->admins);
 	free(allow);

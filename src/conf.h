@@ -129,6 +129,7 @@ struct conf {
 	int		 reconnect_delay_max;	/* seconds */
 	size_t		 max_frame_size;	/* bytes of one box frame */
 	int		 commit_batch;		/* MOs per group commit at most */
+	int		 commit_delay;		/* ms a commit waits for more */
 	struct conf_names admins;		/* msisdns, international form */
 	int		 flood_rate;		/* messages a minute per sender */
 	int		 flood_burst;		/* more at once, before limiting */

@@ -188,6 +188,8 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	outbox_set_conf(d->outbox, fresh);
+	store_set_commit_policy(d->store, fresh->commit_delay,
+	    fresh->commit_batch);
 	ussd_set_conf(d->ussd, fresh);
 	if (d->box != NULL)
 		box_set_conf(d->box, fresh);
@@ -241,6 +243,7 @@ daemon_start(struct daemon *d)
 	}
 	if ((d->store = store_open(c->database, d->base)) == NULL)
 		return -1;
+	store_set_commit_policy(d->store, c->commit_delay, c->commit_batch);
 	if ((d->outbox = outbox_new(d->base, d->store, c)) == NULL)
 		return -1;
 	d->router = router_new(c, d->store, d->outbox, d->langs, d->plugins);

@@ -152,6 +152,8 @@ struct store {
 	size_t			 ncbs, cbcap;
 
 	unsigned long long	 commits, total_units;
+	int			 delay_ms;	/* commit-delay */
+	int			 batch;		/* commit-batch; 0: no limit */
 };
 
 int
@@ -165,6 +167,20 @@ store_db(struct store *s)
 {
 	return s->db;
 }
+
+/*
+ * The statements of group commit run for every unit of work: prepared
+ * once (through the cache, keyed on these arrays' addresses), not parsed
+ * again by sqlite3_exec each time.
+ */
+static const char store_sql_begin[] = "BEGIN IMMEDIATE";
+static const char store_sql_savepoint[] = "SAVEPOINT work";
+static const char store_sql_release[] = "RELEASE work";
+static const char store_sql_rollback_to[] = "ROLLBACK TO work";
+static const char store_sql_commit[] = "COMMIT";
+
+static int	store_tx(struct store *, const char *);
+static void	store_schedule_commit(struct store *);
 
 int
 store_exec(struct store *s, const char *sql)
@@ -375,6 +391,53 @@ fail:
 	return 0;
 }
 
+/* Run one cached transaction-control statement.  0 or -1 (logged). */
+static int
+store_tx(struct store *s, const char *sql)
+{
+	sqlite3_stmt	*st = store_stmt(s, sql);
+	int		 rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		error(0, "store: %s: %s: %s", s->path, sql,
+		    sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The first unit of a transaction schedules its commit: at the end of this
+ * loop pass, or commit-delay milliseconds later so that more units share
+ * one fsync (a full batch commits at once: store_work_end).
+ */
+static void
+store_schedule_commit(struct store *s)
+{
+	struct timeval	 tv;
+
+	if (s->commit_ev == NULL)
+		return;
+	if (s->delay_ms <= 0) {
+		event_active(s->commit_ev, 0, 0);
+		return;
+	}
+	tv.tv_sec = s->delay_ms / 1000;
+	tv.tv_usec = (s->delay_ms % 1000) * 1000;
+	event_add(s->commit_ev, &tv);
+}
+
+void
+store_set_commit_policy(struct store *s, int delay_ms, int batch)
+{
+	s->delay_ms = delay_ms;
+	s->batch = batch;
+}
+
 static void
 store_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -420,6 +483,7 @@ store_open(const char *path, struct event_base *base)
 	}
 	free(mode);
 	if (store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
+	    store_exec(s, "PRAGMA temp_store = MEMORY") == -1 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
 	    store_query_int(s, "PRAGMA foreign_keys", &fk) == -1 || fk != 1) {
 		error(0, "store: %s: cannot set the pragmas marketbox needs",
@@ -484,13 +548,12 @@ store_work_begin(struct store *s)
 		return -1;
 	}
 	if (!s->in_txn) {
-		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+		if (store_tx(s, store_sql_begin) == -1)
 			return -1;
 		s->in_txn = 1;
-		if (s->commit_ev != NULL)
-			event_active(s->commit_ev, 0, 0);
+		store_schedule_commit(s);
 	}
-	if (store_exec(s, "SAVEPOINT work") == -1)
+	if (store_tx(s, store_sql_savepoint) == -1)
 		return -1;
 	s->in_work = 1;
 	return 0;
@@ -505,13 +568,17 @@ store_work_end(struct store *s, int ok)
 		return -1;
 	s->in_work = 0;
 	if (!ok) {
-		rc = store_exec(s, "ROLLBACK TO work");
-		if (store_exec(s, "RELEASE work") == -1)
+		rc = store_tx(s, store_sql_rollback_to);
+		if (store_tx(s, store_sql_release) == -1)
 			rc = -1;
 		return rc == 0 ? 0 : -1;
 	}
 	s->units++;
-	return store_exec(s, "RELEASE work");
+	/* A full batch commits at the end of this pass, delay or not. */
+	if (s->batch > 0 && s->units >= (size_t)s->batch &&
+	    s->commit_ev != NULL)
+		event_active(s->commit_ev, 0, 0);
+	return store_tx(s, store_sql_release);
 }
 
 int
@@ -547,8 +614,10 @@ store_commit(struct store *s)
 		error(0, "store: commit with a unit of work open; rolling it back");
 		store_work_end(s, 0);
 	}
+	if (s->commit_ev != NULL)
+		event_del(s->commit_ev);
 	if (s->in_txn) {
-		if (store_exec(s, "COMMIT") == -1) {
+		if (store_tx(s, store_sql_commit) == -1) {
 			ok = 0;
 			if (!sqlite3_get_autocommit(s->db))
 				store_exec(s, "ROLLBACK");

@@ -89,6 +89,14 @@ int		 store_on_commit(struct store *, void (*cb)(void *, int),
  */
 int		 store_commit(struct store *);
 
+/*
+ * When the open transaction commits: delay_ms after its first unit (0: at
+ * the end of the loop pass it began in), or as soon as it holds batch
+ * units (0: no limit).  Default 0, 0.
+ */
+void		 store_set_commit_policy(struct store *, int delay_ms,
+		    int batch);
+
 /* Units of work in the open transaction (0 when none is open). */
 size_t		 store_pending(struct store *);
 

@@ -20,7 +20,9 @@
  *					its_session_info = SESSION, END (the end
  *					bit); TEXT (may be empty) as
  *					short_message.  Waits for its
- *					deliver_sm_resp, which must be OK.
+ *					deliver_sm_resp, which must be OK
+ *					(offered again after a temporary
+ *					error, within the step's time).
  *	expect OP ITS TEXT		the next submit_sm carrying
  *					ussd_service_op must have that op (two
  *					hex digits), its_session_info ITS (four
@@ -550,6 +552,7 @@ step_mo(char *args)
 	unsigned char	 body[512];
 	const char	*text;
 	size_t		 n = 0, tl;
+	double		 until = now() + step_timeout;
 
 	if (sscanf(args, "%31s %31s %x %x %u %n", from, to, &op, &session,
 	    &end, &used) < 5 || op > 255 || session > 255 || end > 1) {
@@ -597,24 +600,36 @@ step_mo(char *args)
 	body[n++] = 2;
 	body[n++] = (unsigned char)session;
 	body[n++] = (unsigned char)end;
-	resp_seq = next_seq++;
-	resp_status = -1;
-	say("deliver_sm seq=%u from=%s to=%s op=%02X its=%02X%02X text=%s",
-	    resp_seq, from, to, op, session, end, escape(text, esc,
-	    sizeof(esc)));
-	if (send_pdu(DELIVER_SM, 0, resp_seq, body, n) == -1) {
-		say("FAIL mo: cannot send");
-		return -1;
+	/*
+	 * Offered again, as an SMSC does, while the answer is a temporary
+	 * error (bearerbox starting up answers ESME_RX_T_APPN).
+	 */
+	for (;;) {
+		resp_seq = next_seq++;
+		resp_status = -1;
+		say("deliver_sm seq=%u from=%s to=%s op=%02X its=%02X%02X "
+		    "text=%s", resp_seq, from, to, op, session, end,
+		    escape(text, esc, sizeof(esc)));
+		if (send_pdu(DELIVER_SM, 0, resp_seq, body, n) == -1) {
+			say("FAIL mo: cannot send");
+			return -1;
+		}
+		if (!pump(until, got_resp, NULL)) {
+			say("FAIL mo: no deliver_sm_resp within %g s",
+			    step_timeout);
+			return -1;
+		}
+		if (resp_status == 0)
+			return 0;
+		if ((resp_status != 0x64 && resp_status != 0x58 &&
+		    resp_status != 0x14 && resp_status != 0x08) ||
+		    now() + 0.5 >= until) {
+			say("FAIL mo: deliver_sm_resp status 0x%08lX",
+			    resp_status);
+			return -1;
+		}
+		pump(now() + 0.5, NULL, NULL);
 	}
-	if (!pump(now() + step_timeout, got_resp, NULL)) {
-		say("FAIL mo: no deliver_sm_resp within %g s", step_timeout);
-		return -1;
-	}
-	if (resp_status != 0) {
-		say("FAIL mo: deliver_sm_resp status 0x%08lX", resp_status);
-		return -1;
-	}
-	return 0;
 }
 
 /* expect OP ITS TEXT */

@@ -395,3 +395,46 @@ Test(store, free_accepts_null)
 {
 	store_free(NULL);
 }
+
+Test(store, commit_delay_gathers_units_and_a_full_batch_commits_at_once)
+{
+	struct event_base	*base = event_base_new();
+	struct store		*s = store_open(path, base);
+	unsigned long long	 commits, units;
+
+	cr_assert_not_null(s);
+	memset(&seen, 0, sizeof(seen));
+	store_set_commit_policy(s, 50, 3);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+1");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, commit_cb, (void *)1L), 0);
+	/* The pass ends, the delay has not: nothing is committed yet. */
+	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
+	cr_assert_eq(seen.calls, 0);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 0);
+	/* A second unit joins the same transaction. */
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+2");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
+	cr_assert_eq(seen.calls, 0);
+	/* The third fills the batch: committed at the end of this pass. */
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+3");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
+	cr_assert_eq(seen.calls, 1);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 3);
+	store_stats(s, &commits, &units);
+	cr_assert_eq(commits, 1);
+	cr_assert_eq(units, 3);
+	/* A lone unit commits once the delay is over. */
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+4");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_neq(event_base_loop(base, EVLOOP_ONCE), -1);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 4);
+	store_free(s);
+	event_base_free(base);
+}

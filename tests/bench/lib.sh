@@ -297,6 +297,10 @@ bench_marketbox_conf()
 	if [ -n "$BENCH_DLR_MASK" ]; then
 		sed -i "/^log-level = /a dlr-mask = $BENCH_DLR_MASK" "$MB_CONF"
 	fi
+	if [ -n "${BENCH_COMMIT_DELAY:-}" ]; then
+		sed -i "/^log-level = /a commit-delay = $BENCH_COMMIT_DELAY" \
+		    "$MB_CONF"
+	fi
 }
 
 # bench_marketbox_start: marketbox on $MB_CONF; stderr at warning level.
