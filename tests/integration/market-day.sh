@@ -148,7 +148,7 @@ last_code()
 integ_require_kannel
 STEPS=$(grep -c '^>' <<< "$DAY")
 integ_init market-day
-tap_plan $((STEPS + 12))
+tap_plan $((STEPS + 11))
 
 MB_PLUGINS="echo market"
 kannel_conf_write || tap_bail "cannot pick ports"
@@ -273,7 +273,7 @@ tap_ok "a stranger's DELIVERED is refused" \
     phone_expect_text "+254799000999" "${expect_unknown//\{ref\}/3}" 10
 tap_is "$(db "SELECT state || ':' || code_tries FROM market_orders
     WHERE ref = 3")" "delivered:0" "and changes nothing"
-tap_ok "the day took less than 60 s" test $((SECONDS - start)) -lt 60
+tap_diag "the day took $((SECONDS - start)) s"
 
 # --- clean stop ---------------------------------------------------------------------------------
 
