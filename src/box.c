@@ -21,8 +21,8 @@
  * logged once; repeated failed attempts are logged at debug level.
  *
  * Acks: an MO is acked only when the inbox reports it durable (the inbox
- * calls back after the group commit); a DLR is acked when outbox_dlr()
- * returns.  An ack is only ever sent on the connection the message came
+ * calls back after the group commit); a DLR likewise once the update of
+ * its outbox row has committed.  An ack is only ever sent on the connection the message came
  * in on: after a reconnect bearerbox offers unacked messages again, and
  * the inbox deduplicates them.
  */
@@ -396,32 +396,66 @@ box_pending_unlink(struct box *box, struct box_pending *p)
 }
 
 /*
- * The inbox's answer for one MO, after the commit.  The ack goes out only
- * on the connection the MO came in on; otherwise bearerbox has already
- * taken the MO back and will offer it again.
+ * The ack of an MO or a DLR, once its unit has committed (ok) or not.  It
+ * goes out only on the connection the message came in on; otherwise
+ * bearerbox has already taken it back and will offer it again.
  */
 static void
-box_mo_done_cb(void *arg, enum inbox_status status, const char *reply)
+box_pending_done(struct box_pending *p, int ok, const char *what)
 {
-	struct box_pending	*p = arg;
-	struct box		*box = p->box;
-	char			 idtext[UUID_STR_LEN + 1];
+	struct box	*box = p->box;
+	char		 idtext[UUID_STR_LEN + 1];
 
-	(void)reply;
 	if (box != NULL) {
 		box_pending_unlink(box, p);
 		if (box->state == BOX_UP && box->generation == p->generation)
 			box_send_ack(box, p->id, p->time,
-			    status == INBOX_FAILED ? ack_failed_tmp :
-			    ack_success);
+			    ok ? ack_success : ack_failed_tmp);
 		else {
 			uuid_unparse(p->id, idtext);
-			debug(BOX_LOG, 0, "box: MO %s done after its "
+			debug(BOX_LOG, 0, "box: %s %s done after its "
 			    "connection ended; bearerbox will offer it again",
-			    idtext);
+			    what, idtext);
 		}
 	}
 	free(p);
+}
+
+/* The inbox's answer for one MO, after the commit. */
+static void
+box_mo_done_cb(void *arg, enum inbox_status status, const char *reply)
+{
+	(void)reply;
+	box_pending_done(arg, status != INBOX_FAILED, "MO");
+}
+
+/* A DLR's row update, after the commit. */
+static void
+box_dlr_done_cb(void *arg, int ok)
+{
+	box_pending_done(arg, ok, "DLR");
+}
+
+/*
+ * A record for a message whose ack waits for the commit, on the box's
+ * list; NULL if memory runs out.
+ */
+static struct box_pending *
+box_pending_new(struct box *box, Msg *m)
+{
+	struct box_pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->box = box;
+	p->generation = box->generation;
+	uuid_copy(p->id, m->sms.id);
+	p->time = m->sms.time;
+	p->next = box->pending;
+	if (box->pending != NULL)
+		box->pending->prev = p;
+	box->pending = p;
+	return p;
 }
 
 /* A C string view of an Octstr field, or NULL when absent or empty. */
@@ -478,20 +512,12 @@ box_handle_mo(struct box *box, Msg *m)
 	incoming.time = m->sms.time > 0 ? m->sms.time : (long long)time(NULL);
 	incoming.reply_inline = 0;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
+	if ((p = box_pending_new(box, m)) == NULL) {
 		error(0, "box: out of memory taking MO %s", idtext);
 		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
 		free(text);
 		return;
 	}
-	p->box = box;
-	p->generation = box->generation;
-	uuid_copy(p->id, m->sms.id);
-	p->time = m->sms.time;
-	p->next = box->pending;
-	if (box->pending != NULL)
-		box->pending->prev = p;
-	box->pending = p;
 
 	debug(BOX_LOG, 0, "box: MO %s from %s to %s", idtext, incoming.sender,
 	    incoming.receiver);
@@ -507,28 +533,34 @@ box_handle_mo(struct box *box, Msg *m)
 }
 
 /*
- * A delivery report.  outbox_dlr() runs its own unit of work inside the
- * open group-commit transaction; the box has no hook on that commit (it
- * must not touch the store), so the DLR is acked as soon as outbox_dlr()
- * returns 0.  A crash in the same loop pass can then lose the dlr_state
- * update of one row, never a message: a DLR only records an outcome.
- * -1 (not stored) is acked ack_failed_tmp so bearerbox offers it again.
+ * A delivery report.  outbox_dlr() records it in a unit of the open group
+ * commit; the DLR is acked once that commits, as an MO is (a DLR acked
+ * before its row is durable would be lost by a crash: the row would never
+ * learn its outcome).  Not stored: ack_failed_tmp, bearerbox offers it
+ * again.
  */
 static void
 box_handle_dlr(struct box *box, Msg *m)
 {
-	const char	*url, *foreign;
-	int		 rc;
+	const char		*url, *foreign;
+	struct box_pending	*p;
 
 	box->stats.dlr++;
 	url = box_field(m->sms.dlr_url);
 	foreign = box_field(m->sms.foreign_id);
 	debug(BOX_LOG, 0, "box: DLR for %s, event %ld", url ? url : "(none)",
 	    m->sms.dlr_mask);
-	rc = outbox_dlr(box->outbox, url != NULL ? url : "",
-	    (int)m->sms.dlr_mask, foreign);
-	box_send_ack(box, m->sms.id, m->sms.time,
-	    rc == 0 ? ack_success : ack_failed_tmp);
+	if (outbox_dlr(box->outbox, url != NULL ? url : "",
+	    (int)m->sms.dlr_mask, foreign) == -1 ||
+	    (p = box_pending_new(box, m)) == NULL) {
+		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+		return;
+	}
+	if (outbox_on_commit(box->outbox, box_dlr_done_cb, p) == -1) {
+		box_pending_unlink(box, p);
+		free(p);
+		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+	}
 }
 
 static void

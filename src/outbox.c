@@ -1028,6 +1028,12 @@ out:
 /* --- counts ------------------------------------------------------------- */
 
 int
+outbox_on_commit(struct outbox *ob, void (*cb)(void *, int), void *arg)
+{
+	return store_on_commit(ob->store, cb, arg);
+}
+
+int
 outbox_counts(struct outbox *ob, struct outbox_counts *c)
 {
 	static const char sql[] =

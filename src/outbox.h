@@ -118,6 +118,14 @@ void		 outbox_ack(struct outbox *, const char *kannel_id,
 int		 outbox_dlr(struct outbox *, const char *dlr_url, int event,
 		    const char *foreign_id);
 
+/*
+ * Call cb(arg, ok) once what outbox_dlr() (or any other unit) wrote is
+ * committed (ok = 1) or rolled back (ok = 0): the link acks a DLR to
+ * bearerbox only then, as it does an MO.  Returns 0 or -1.
+ */
+int		 outbox_on_commit(struct outbox *, void (*cb)(void *, int),
+		    void *arg);
+
 /* Wake the sender: rows may have been committed. */
 void		 outbox_kick(struct outbox *);
 

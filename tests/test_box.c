@@ -1210,6 +1210,31 @@ Test(link, ack_waits_for_the_commit)
 	    " kannel_id = ?1", id), 1);
 }
 
+/* A DLR is acked once its row's update is durable, as an MO is. */
+Test(link, dlr_ack_waits_for_the_commit)
+{
+	Msg			*m, *got;
+	struct box_stats	 st;
+
+	link_start(0);
+	fake_expect_identify(&fake_a, 1);
+	m = msg_create(sms);
+	m->sms.sms_type = report_mo;
+	m->sms.dlr_mask = 1;
+	m->sms.dlr_url = octstr_create("1");
+	fake_send(&fake_a, m);
+	msg_destroy(m);
+	cr_assert(RUN_UNTIL((box_stats(box, &st), st.dlr == 1), 5.0));
+	run_for(0.3);
+	cr_assert_null(fake_take(&fake_a, ack, -1), "DLR acked before the "
+	    "commit");
+	cr_assert_eq(store_commit(store), 0);
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got, "DLR not acked after the commit");
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+}
+
 /* UCS-2 in, UCS-2 out. */
 Test(link, ucs2_mo_and_reply)
 {
