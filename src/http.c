@@ -71,6 +71,7 @@
 #include "conf.h"
 #include "gsm.h"
 #include "http.h"
+#include "urlcode.h"
 #include "inbox.h"
 #include "mo.h"
 #include "outbox.h"
@@ -129,18 +130,6 @@ struct http_form {
 	size_t	 len[HTTP_NFIELDS];	/* decoded bytes (may hold NULs) */
 };
 
-static int
-http_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decode n bytes of application/x-www-form-urlencoded text: '+' is a
  * space, %XX a byte; a '%' not followed by two hex digits is kept as it
@@ -150,25 +139,14 @@ http_hexval(int c)
 static char *
 http_form_decode(const char *s, size_t n, size_t *outlen)
 {
-	char	*out, *p;
-	size_t	 i;
-	int	 hi, lo;
+	char	*out;
+	long	 len;
 
 	if ((out = malloc(n + 1)) == NULL)
 		return NULL;
-	for (i = 0, p = out; i < n; i++) {
-		if (s[i] == '+')
-			*p++ = ' ';
-		else if (s[i] == '%' && i + 2 < n &&
-		    (hi = http_hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = http_hexval((unsigned char)s[i + 2])) >= 0) {
-			*p++ = (char)(hi << 4 | lo);
-			i += 2;
-		} else
-			*p++ = s[i];
-	}
-	*p = '\0';
-	*outlen = (size_t)(p - out);
+	/* Decoding never lengthens: n + 1 bytes always hold it and its NUL. */
+	len = urlcode_decode(s, n, out, n + 1);
+	*outlen = len < 0 ? 0 : (size_t)len;
 	return out;
 }
 

@@ -46,6 +46,7 @@
 #include "router.h"
 #include "store.h"
 #include "ussd.h"
+#include "urlcode.h"
 #include "words.h"
 
 #define USSD_LOG		"mb.ussd"
@@ -169,45 +170,11 @@ ussd_screen_length(const char *text)
 	return m.units;
 }
 
-static int
-ussd_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * URL-decode n bytes of s into out ('+' is a space, %XX a byte).  Returns
- * the decoded length, or -1 when it needs more than outsize bytes.  Adds a
- * NUL when room is left.
- */
+/* URL-decode into bytes: urlcode_decode, for unsigned buffers. */
 static long
 ussd_url_decode(const char *s, size_t n, unsigned char *out, size_t outsize)
 {
-	size_t	 i, o = 0;
-	int	 hi, lo;
-
-	for (i = 0; i < n; i++) {
-		if (o >= outsize)
-			return -1;
-		if (s[i] == '+')
-			out[o++] = ' ';
-		else if (s[i] == '%' && i + 2 < n &&
-		    (hi = ussd_hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = ussd_hexval((unsigned char)s[i + 2])) >= 0) {
-			out[o++] = (unsigned char)(hi << 4 | lo);
-			i += 2;
-		} else
-			out[o++] = (unsigned char)s[i];
-	}
-	if (o < outsize)
-		out[o] = '\0';
-	return (long)o;
+	return urlcode_decode(s, n, (char *)out, outsize);
 }
 
 long

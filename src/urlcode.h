@@ -1,0 +1,18 @@
+/*
+ * urlcode.h - URL (form) decoding, as HTTP forms and Kannel's meta-data
+ * carry text: '+' is a space, %XX one byte.
+ */
+#ifndef MARKETBOX_URLCODE_H
+#define MARKETBOX_URLCODE_H
+
+#include <stddef.h>
+
+/*
+ * Decode n bytes of s into out.  A '%' not followed by two hex digits is
+ * kept as it is.  Returns the decoded length (which counts decoded NUL
+ * bytes), or -1 when it needs more than outsize bytes; adds a NUL when
+ * room is left.
+ */
+long	urlcode_decode(const char *s, size_t n, char *out, size_t outsize);
+
+#endif
