@@ -3,9 +3,10 @@
  * prepared statements, and group commit.
  *
  * One store per daemon, used from the event loop's thread only.  All work
- * that arrives during one pass of the loop runs inside one transaction that
- * is committed once, at the end of the pass (a zero-timeout event), so that
- * durability costs one fsync per pass instead of one per message.  Each unit
+ * that arrives while a transaction is open runs inside it, and it is
+ * committed once: at the end of the loop pass, or after a short delay or a
+ * full batch (store_set_commit_policy), so that durability costs one fsync
+ * per batch instead of one per message.  Each unit
  * of work (one MO and all its effects) runs inside its own SAVEPOINT, so a
  * failing unit is rolled back alone.  Whoever must not act before the work is
  * durable (the bearerbox link, before it acks an MO) registers a callback
@@ -85,7 +86,7 @@ int		 store_on_commit(struct store *, void (*cb)(void *, int),
 /*
  * Commit the open transaction now and run the callbacks.  Returns 0 if it
  * committed (or nothing was open), -1 if it failed and was rolled back.
- * With a loop, this runs by itself once per pass.
+ * With a loop, this runs by itself (see store_set_commit_policy).
  */
 int		 store_commit(struct store *);
 
