@@ -292,6 +292,8 @@ static const char user_sql_trade[] =
     "UPDATE users SET trades = trades + 1, updated = ?2 WHERE msisdn = ?1";
 static const char user_sql_name[] =
     "SELECT name FROM users WHERE msisdn = ?1";
+static const char user_sql_opt_out[] =
+    "SELECT opt_out FROM users WHERE msisdn = ?1";
 static const char user_sql_language[] =
     "SELECT language FROM users WHERE msisdn = ?1";
 
@@ -823,6 +825,22 @@ h_msisdn(struct mb_ctx *ctx, const char *typed)
 	return host_keep(ctx, strdup(buf));
 }
 
+static int
+h_user_opt_out(struct mb_ctx *ctx, const char *msisdn)
+{
+	sqlite3_stmt	*st;
+	int		 rc, out = 0;
+
+	if (msisdn == NULL ||
+	    (st = store_stmt(ctx->core->store, user_sql_opt_out)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		out = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? out : -1;
+}
+
 const struct mb_host host_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -859,4 +877,5 @@ const struct mb_host host_table = {
 	.user_name = h_user_name,
 	.user_trade = h_user_trade,
 	.msisdn = h_msisdn,
+	.user_opt_out = h_user_opt_out,
 };

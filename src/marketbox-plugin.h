@@ -208,6 +208,9 @@ struct mb_host {
 	/* a phone number as typed (0722..., +254..., 254...) in international
 	   form, or NULL if it is not a phone number */
 	const char	*(*msisdn)(struct mb_ctx *, const char *typed);
+	/* 1 if the user sent STOP (no broadcasts or bulletins), 0 if not or
+	   unknown, -1 on a store failure */
+	int		 (*user_opt_out)(struct mb_ctx *, const char *msisdn);
 };
 
 #endif

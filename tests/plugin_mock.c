@@ -559,6 +559,28 @@ mock_h_msisdn(struct mb_ctx *ctx, const char *typed)
 	return mock_keep(ctx->m, mock_strdup(out));
 }
 
+/*
+ * STOP, as the core keeps it: opt_out of the users table, when a test has
+ * made one in the mock's database (0 when it has not).
+ */
+static int
+mock_h_user_opt_out(struct mb_ctx *ctx, const char *msisdn)
+{
+	sqlite3_stmt	*st;
+	int		 out = 0;
+
+	if (msisdn == NULL)
+		return -1;
+	if (sqlite3_prepare_v2(ctx->m->db, "SELECT opt_out FROM users WHERE "
+	    "msisdn = ?1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
+	return out;
+}
+
 static const struct mb_host mock_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -595,6 +617,7 @@ static const struct mb_host mock_table = {
 	.user_name = mock_h_user_name,
 	.user_trade = mock_h_user_trade,
 	.msisdn = mock_h_msisdn,
+	.user_opt_out = mock_h_user_opt_out,
 };
 
 const struct mb_host *

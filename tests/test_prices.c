@@ -40,7 +40,7 @@ extern const struct mb_plugin marketbox_plugin;
 
 static struct mock	*m;
 
-/* The core's users table, as store.c makes it: the plugin reads opt_out. */
+/* The core's users table, as store.c makes it: the host reads opt_out. */
 static const char users_sql[] =
     "CREATE TABLE users ("
     "  id INTEGER PRIMARY KEY,"

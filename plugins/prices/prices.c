@@ -37,7 +37,7 @@
  * at bulletin-hour local time (utc-offset); with >price or <price, one
  * message when the median of that market crosses the price, and again
  * only after it has crossed back.  Thresholds need a market.  STOP (the
- * core's users.opt_out) silences both.  At most PRICES_ALERTS_MAX
+ * host's user_opt_out) silences both.  At most PRICES_ALERTS_MAX
  * subscriptions a phone; the same commodity, market and kind again
  * replaces the old one.  ALERT OFF ends all, ALERT OFF maize one.
  *

@@ -39,6 +39,7 @@
  *	subscribers, who are walked by id (the primary key).
  */
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -421,21 +422,32 @@ prices_store_dirty_done(struct mb_ctx *ctx, const struct mb_host *host,
 }
 
 /*
- * users is the core's table, not this plugin's.  The host offers no way
- * to ask whether someone sent STOP, so the plugin reads users.opt_out
- * directly, read-only, and nothing else of it (a candidate for a host
- * function: then this join and prices_store_opt_out go).
+ * Whether each subscriber sent STOP: the host knows (users are the
+ * core's); asked after the query, once per subscriber.
  */
+static int
+prices_store_fill_opt_out(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_sub *subs, size_t n)
+{
+	size_t	 i;
+	int	 out;
+
+	for (i = 0; i < n; i++) {
+		if ((out = prices_store_opt_out(ctx, host, subs[i].msisdn)) == -1)
+			return -1;
+		subs[i].opt_out = out;
+	}
+	return 0;
+}
+
 int
 prices_store_crossed(struct mb_ctx *ctx, const struct mb_host *host,
     const char *commodity, const char *market, long long median,
     struct prices_sub *subs, size_t max, size_t *n)
 {
 	static const char sql[] =
-	    "SELECT a.id, a.msisdn, a.op, a.threshold, a.fired,"
-	    " coalesce(u.opt_out, 0)"
-	    " FROM prices_alerts AS a LEFT JOIN users AS u"
-	    " ON u.msisdn = a.msisdn"
+	    "SELECT a.id, a.msisdn, a.op, a.threshold, a.fired"
+	    " FROM prices_alerts AS a"
 	    " WHERE a.commodity = ?1 AND a.market = ?2 AND a.op <> ''"
 	    " AND a.fired <> (CASE a.op WHEN '>' THEN ?3 > a.threshold"
 	    " ELSE ?3 < a.threshold END)"
@@ -463,14 +475,13 @@ prices_store_crossed(struct mb_ctx *ctx, const struct mb_host *host,
 		s->op = op != NULL ? op[0] : 0;
 		s->threshold = sqlite3_column_int64(st, 3);
 		s->fired = sqlite3_column_int(st, 4);
-		s->opt_out = sqlite3_column_int(st, 5);
 	}
 	sqlite3_reset(st);
 	if (*n < max && rc != SQLITE_DONE) {
 		prices_store_error(ctx, host, "thresholds");
 		return -1;
 	}
-	return 0;
+	return prices_store_fill_opt_out(ctx, host, subs, *n);
 }
 
 int
@@ -598,26 +609,19 @@ prices_store_alert_off(struct mb_ctx *ctx, const struct mb_host *host,
 	return sqlite3_changes(host->db(ctx));
 }
 
-/* users.opt_out, read-only: see prices_store_crossed. */
+/* Whether msisdn sent STOP, from the host: 1, 0, or -1 (logged). */
 int
 prices_store_opt_out(struct mb_ctx *ctx, const struct mb_host *host,
     const char *msisdn)
 {
-	static const char sql[] =
-	    "SELECT opt_out FROM users WHERE msisdn = ?1";
-	sqlite3_stmt	*st;
-	int		 rc, out = 0;
+	int	 out;
 
-	if ((st = host->stmt(ctx, sql)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		out = sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	/* A host older than this field has no opt-out to tell. */
+	if (host->size < offsetof(struct mb_host, user_opt_out) +
+	    sizeof(host->user_opt_out) || host->user_opt_out == NULL)
+		return 0;
+	if ((out = host->user_opt_out(ctx, msisdn)) == -1)
 		prices_store_error(ctx, host, "users");
-		return -1;
-	}
 	return out;
 }
 
@@ -669,16 +673,14 @@ prices_store_cursor_set(struct mb_ctx *ctx, const struct mb_host *host,
 	return 0;
 }
 
-/* The bulletin's subscribers, with users.opt_out (see above). */
+/* The bulletin's subscribers, with whether each sent STOP. */
 int
 prices_store_bulletin_subs(struct mb_ctx *ctx, const struct mb_host *host,
     long long after, struct prices_sub *subs, size_t max, size_t *n)
 {
 	static const char sql[] =
-	    "SELECT a.id, a.msisdn, a.commodity, a.market,"
-	    " coalesce(u.opt_out, 0)"
-	    " FROM prices_alerts AS a LEFT JOIN users AS u"
-	    " ON u.msisdn = a.msisdn"
+	    "SELECT a.id, a.msisdn, a.commodity, a.market"
+	    " FROM prices_alerts AS a"
 	    " WHERE a.id > ?1 AND a.op = ''"
 	    " ORDER BY a.id LIMIT ?2";
 	sqlite3_stmt	*st;
@@ -697,12 +699,11 @@ prices_store_bulletin_subs(struct mb_ctx *ctx, const struct mb_host *host,
 		prices_store_text(st, 1, s->msisdn, sizeof(s->msisdn));
 		prices_store_text(st, 2, s->commodity, sizeof(s->commodity));
 		prices_store_text(st, 3, s->market, sizeof(s->market));
-		s->opt_out = sqlite3_column_int(st, 4);
 	}
 	sqlite3_reset(st);
 	if (*n < max && rc != SQLITE_DONE) {
 		prices_store_error(ctx, host, "bulletin");
 		return -1;
 	}
-	return 0;
+	return prices_store_fill_opt_out(ctx, host, subs, *n);
 }
