@@ -1690,6 +1690,27 @@ Test(plugin, other_commands_still_unavailable)
 	cr_assert_str_eq(say(ALICE, "HELP SELL"), R("en", "help-SELL", NULL));
 }
 
+/* Catalogue codes in a reply are shown by their name in its language. */
+Test(plugin, catalogue_names_in_the_readers_language)
+{
+	const char	*all[] = { "ref", "1", "qty", "5", "price", "3000",
+			    "currency", "KES", "market", "Nakuru" };
+
+	names_set(&conf->commodities[0].names, "sw:mahindi;zh:玉米");
+	names_set(&conf->units[0].names, "sw:gunia");
+	cr_assert_str_eq(conf->commodities[0].code, "maize");
+	cr_assert_str_eq(conf->units[0].code, "bag");
+	/* Swahili: both names; English has none: the codes. */
+	cr_assert_str_eq(say(ALICE, "imefika maize bag"),
+	    R("sw", "market-offer-ok", all[0], all[1], "commodity", "mahindi",
+	    all[2], all[3], "unit", "gunia", all[4], all[5], all[6], all[7],
+	    all[8], all[9], NULL));
+	cr_assert_str_eq(say(BOB, "delivered maize bag"),
+	    R("en", "market-offer-ok", all[0], all[1], "commodity", "maize",
+	    all[2], all[3], "unit", "bag", all[4], all[5], all[6], all[7],
+	    all[8], all[9], NULL));
+}
+
 /* After a reload: the new conf's catalogue, currency and languages. */
 Test(plugin, set_conf_with_fresh_languages)
 {

@@ -13,9 +13,12 @@
  *	CANCEL	writes nothing and returns MB_FAIL: the MO rolls back
  *	ACCEPT	ACCEPT phone: a notice to phone, and a reply "notified"
  *	REJECT	replies with a template no language has
+ *	DELIVERED commodity unit: replies market-offer-ok with those codes
+ *		as {commodity} and {unit}, which the host shows by their
+ *		names in the reader's language
  *
- * PRICE, ALERT, SENT and DELIVERED stay unregistered, so they are
- * "unavailable" with this plugin loaded too.
+ * PRICE, ALERT and SENT stay unregistered, so they are "unavailable" with
+ * this plugin loaded too.
  */
 #include <stdio.h>
 #include <string.h>
@@ -112,6 +115,22 @@ router_cmds_reject(struct mb_ctx *ctx, const struct mb_host *host)
 	    MB_FAIL;
 }
 
+static int
+router_cmds_delivered(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct mb_arg	 a[7] = {
+		{ "ref", "1" }, { "commodity", NULL }, { "qty", "5" },
+		{ "unit", NULL }, { "price", "3000" }, { "currency", "KES" },
+		{ "market", "Nakuru" },
+	};
+
+	if (host->argc(ctx) < 2)
+		return MB_USAGE;
+	a[1].value = host->arg(ctx, 0);
+	a[3].value = host->arg(ctx, 1);
+	return host->reply(ctx, "market-offer-ok", a, 7) == 0 ? MB_OK : MB_FAIL;
+}
+
 static const struct mb_command router_cmds_commands[] = {
 	{ .id = "SELL", .handler = router_cmds_sell, .usage = "usage-SELL",
 	  .flags = MB_CMD_REGISTERED, .roles = MB_ROLE_TRANSPORTER },
@@ -127,6 +146,8 @@ static const struct mb_command router_cmds_commands[] = {
 	  .usage = "usage-ACCEPT" },
 	{ .id = "REJECT", .handler = router_cmds_reject,
 	  .usage = "usage-REJECT" },
+	{ .id = "DELIVERED", .handler = router_cmds_delivered,
+	  .usage = "usage-DELIVERED" },
 };
 
 const struct mb_plugin marketbox_plugin = {
