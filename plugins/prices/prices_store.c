@@ -122,6 +122,21 @@ prices_store_error(struct mb_ctx *ctx, const struct mb_host *host,
 	    sqlite3_errmsg(host->db(ctx)));
 }
 
+/* Run a statement that returns no rows, then reset it: 0, or -1 logged. */
+static int
+prices_store_done(struct mb_ctx *ctx, const struct mb_host *host,
+    sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		prices_store_error(ctx, host, what);
+		return -1;
+	}
+	return 0;
+}
+
 /* Copy column col (text) into buf; "" for NULL. */
 static void
 prices_store_text(sqlite3_stmt *st, int col, char *buf, size_t len)
@@ -332,7 +347,6 @@ prices_store_report(struct mb_ctx *ctx, const struct mb_host *host,
 	    "INSERT INTO prices_reports (commodity, market, price, msisdn,"
 	    " agent, status, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = host->stmt(ctx, sql)) == NULL)
 		return -1;
@@ -343,13 +357,7 @@ prices_store_report(struct mb_ctx *ctx, const struct mb_host *host,
 	sqlite3_bind_int(st, 5, agent != 0);
 	sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		prices_store_error(ctx, host, "report");
-		return -1;
-	}
-	return 0;
+	return prices_store_done(ctx, host, st, "report");
 }
 
 /* Run a statement that returns no row, with two texts bound. */
@@ -358,19 +366,12 @@ prices_store_exec2(struct mb_ctx *ctx, const struct mb_host *host,
     const char *sql, const char *a, const char *b, const char *what)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = host->stmt(ctx, sql)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		prices_store_error(ctx, host, what);
-		return -1;
-	}
-	return 0;
+	return prices_store_done(ctx, host, st, what);
 }
 
 int
@@ -491,19 +492,12 @@ prices_store_set_fired(struct mb_ctx *ctx, const struct mb_host *host,
 	static const char sql[] =
 	    "UPDATE prices_alerts SET fired = ?2 WHERE id = ?1";
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = host->stmt(ctx, sql)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, fired != 0);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		prices_store_error(ctx, host, "fired");
-		return -1;
-	}
-	return 0;
+	return prices_store_done(ctx, host, st, "fired");
 }
 
 int
@@ -574,13 +568,7 @@ prices_store_alert_set(struct mb_ctx *ctx, const struct mb_host *host,
 		sqlite3_bind_null(st, id != 0 ? 2 : 5);
 		sqlite3_bind_int(st, id != 0 ? 3 : 6, 0);
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		prices_store_error(ctx, host, "alert");
-		return -1;
-	}
-	return 0;
+	return prices_store_done(ctx, host, st, "alert");
 }
 
 int
@@ -657,20 +645,13 @@ prices_store_cursor_set(struct mb_ctx *ctx, const struct mb_host *host,
 	    "UPDATE prices_bulletin SET day = ?1, cursor = ?2, done = ?3"
 	    " WHERE id = 1";
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = host->stmt(ctx, sql)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, day);
 	sqlite3_bind_int64(st, 2, cursor);
 	sqlite3_bind_int(st, 3, done != 0);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		prices_store_error(ctx, host, "bulletin cursor");
-		return -1;
-	}
-	return 0;
+	return prices_store_done(ctx, host, st, "bulletin cursor");
 }
 
 /* The bulletin's subscribers, with whether each sent STOP. */
