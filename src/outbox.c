@@ -5,11 +5,19 @@
  * reports that move a row through its states.
  *
  * See outbox.h for the contract and the row states.  The database is the
- * queue: nothing is held in memory but the in-flight count the database
- * itself answers, so a restart or a lost link loses nothing.  The sender
- * never loops without bound in one callback: it hands over at most a batch
- * per pass, then sleeps until the next token, the next due row, an ack, a
- * commit that queued rows, or a link coming up.
+ * queue; memory holds only the MTs handed over and not yet acked (at most
+ * a window of them), which a lost link or a restart puts back to queued,
+ * so nothing is lost.  The sender never loops without bound in one
+ * callback: it reads at most a batch of due rows with one query, hands
+ * them over, marks them sending in one unit of work, then sleeps until
+ * the next token, the next due row, an ack, a commit that queued rows, or
+ * a link coming up.
+ *
+ * The Kannel id of an MT names its row, so an ack finds its row without
+ * an index: 4 random bytes drawn when the link comes up, 4 bytes of a
+ * counter of sends, and the row id in the last 8 bytes, as a UUID.  A
+ * retry or a new link gives the same row a new id; an ack for an id of an
+ * earlier link, or of an earlier send, matches nothing in flight.
  */
 #include "config.h"
 
@@ -47,8 +55,17 @@ struct outbox {
 
 	struct outbox_link	 link;		/* a copy; valid if has_link */
 	int			 has_link;
-	int			 in_send;	/* inside link.send */
-	int			 requeue_after;	/* link lost inside link.send */
+	unsigned		 link_gen;	/* counts links lost */
+
+	/* MTs handed over and not yet acked; ids made by outbox_mt_id. */
+	struct outbox_flight {
+		long long	 row;
+		uint32_t	 seq;
+		int		 attempts;	/* counting this one */
+	}			 flight[OUTBOX_WINDOW];
+	size_t			 nflight;
+	uint32_t		 id_prefix;	/* drawn when the link comes up */
+	uint32_t		 id_seq;	/* the next send's number */
 
 	int			 commit_waiting; /* store_on_commit registered */
 	unsigned		 concat_ref;	/* next reference, 0..255 */
@@ -63,7 +80,7 @@ struct outbox {
 struct outbox_row {
 	long long	 id;
 	char		*sender, *receiver, *text, *smsc_id, *meta_data;
-	int		 coding, concat_ref, part, parts;
+	int		 coding, concat_ref, part, parts, attempts;
 };
 
 /* --- the token bucket ----------------------------------------------------- */
@@ -341,12 +358,28 @@ outbox_set_conf(struct outbox *ob, const struct conf *conf)
 	outbox_kick(ob);
 }
 
+/* Forget what is in flight and put those rows back to queued. */
+static void
+outbox_link_lost(struct outbox *ob)
+{
+	ob->nflight = 0;
+	ob->link_gen++;
+	if (outbox_requeue_unit(ob) == -1)
+		error(0, "outbox: link down: cannot queue again the rows in "
+		    "sending; they will be at the next start");
+}
+
 void
 outbox_set_link(struct outbox *ob, const struct outbox_link *link)
 {
+	uuid_t	 uu;
+
 	if (link != NULL && link->send != NULL) {
 		ob->link = *link;
 		ob->has_link = 1;
+		/* A fresh prefix: no id of this link repeats an earlier one. */
+		uuid_generate(uu);
+		memcpy(&ob->id_prefix, uu, sizeof(ob->id_prefix));
 		debug("mb.outbox", 0, "outbox: link up");
 		outbox_kick(ob);
 		return;
@@ -355,18 +388,9 @@ outbox_set_link(struct outbox *ob, const struct outbox_link *link)
 	memset(&ob->link, 0, sizeof(ob->link));
 	evtimer_del(ob->timer);
 	debug("mb.outbox", 0, "outbox: link down");
-	/*
-	 * A link that finds itself down inside its send is inside the
-	 * sender's unit of work: units do not nest, so the rows go back to
-	 * queued when that unit has ended.
-	 */
-	if (ob->in_send) {
-		ob->requeue_after = 1;
-		return;
-	}
-	if (outbox_requeue_unit(ob) == -1)
-		error(0, "outbox: link down: cannot queue again the rows in "
-		    "sending; they will be at the next start");
+	/* The sender holds no unit of work open while it hands rows over,
+	 * so this may run inside link.send too. */
+	outbox_link_lost(ob);
 }
 
 /* --- queueing ----------------------------------------------------------- */
@@ -546,72 +570,125 @@ outbox_row_clear(struct outbox_row *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* The first due row: 1 and *r filled, 0 if none is due, -1 on error. */
-static int
-outbox_fetch_due(struct outbox *ob, long long now, struct outbox_row *r)
+/* --- ids and the MTs in flight ----------------------------------------- */
+
+/* The Kannel id of one send of a row (see the top of this file). */
+static void
+outbox_mt_id(uint32_t prefix, uint32_t seq, long long row,
+    char out[UUID_STR_LEN + 1])
+{
+	uuid_t		 uu;
+	uint64_t	 r = (uint64_t)row;
+	int		 i;
+
+	memcpy(uu, &prefix, 4);
+	for (i = 0; i < 4; i++)
+		uu[4 + i] = (unsigned char)(seq >> (24 - 8 * i));
+	for (i = 0; i < 8; i++)
+		uu[8 + i] = (unsigned char)(r >> (56 - 8 * i));
+	uuid_unparse(uu, out);
+}
+
+/* The in-flight entry for row, or NULL. */
+static struct outbox_flight *
+outbox_flight_find(struct outbox *ob, long long row)
+{
+	size_t	 i;
+
+	for (i = 0; i < ob->nflight; i++)
+		if (ob->flight[i].row == row)
+			return &ob->flight[i];
+	return NULL;
+}
+
+/* The in-flight entry an ack's id names, or NULL: an id of another link,
+ * of an earlier send, or not of ours at all. */
+static struct outbox_flight *
+outbox_flight_by_id(struct outbox *ob, const char *kannel_id)
+{
+	struct outbox_flight	*f;
+	uuid_t			 uu;
+	uint64_t		 row = 0;
+	uint32_t		 seq = 0;
+	int			 i;
+
+	if (strlen(kannel_id) != UUID_STR_LEN ||
+	    uuid_parse(kannel_id, uu) == -1 ||
+	    memcmp(uu, &ob->id_prefix, 4) != 0)
+		return NULL;
+	for (i = 0; i < 4; i++)
+		seq = seq << 8 | uu[4 + i];
+	for (i = 0; i < 8; i++)
+		row = row << 8 | uu[8 + i];
+	if ((f = outbox_flight_find(ob, (long long)row)) == NULL ||
+	    f->seq != seq)
+		return NULL;
+	return f;
+}
+
+/* Take f out of flight (the last entry takes its place). */
+static void
+outbox_flight_remove(struct outbox *ob, struct outbox_flight *f)
+{
+	*f = ob->flight[--ob->nflight];
+}
+
+/*
+ * Up to max due rows, oldest first, into r[]; rows already in flight are
+ * left out (they are, unless marking them sending failed).  Returns how
+ * many, or -1 on error.
+ */
+static ssize_t
+outbox_fetch_due(struct outbox *ob, long long now, struct outbox_row *r,
+    size_t max)
 {
 	static const char sql[] =
 	    "SELECT id, sender, receiver, text, coding, concat_ref, part, "
-	    "parts, smsc_id, meta_data FROM outbox "
+	    "parts, smsc_id, meta_data, attempts FROM outbox "
 	    "WHERE state = 'queued' AND next_attempt <= ?1 "
-	    "ORDER BY next_attempt, id LIMIT 1";
+	    "ORDER BY next_attempt, id LIMIT ?2";
 	sqlite3_stmt	*st;
-	int		 rc, ret = 1;
+	size_t		 n = 0;
+	int		 rc = SQLITE_DONE;
 
-	memset(r, 0, sizeof(*r));
 	if ((st = store_stmt(ob->store, sql)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return 0;
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(max + ob->nflight));
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_row *p = &r[n];
+
+		memset(p, 0, sizeof(*p));
+		p->id = sqlite3_column_int64(st, 0);
+		if (outbox_flight_find(ob, p->id) != NULL)
+			continue;
+		p->coding = sqlite3_column_int(st, 4);
+		p->concat_ref = sqlite3_column_type(st, 5) == SQLITE_NULL ?
+		    -1 : sqlite3_column_int(st, 5);
+		p->part = sqlite3_column_int(st, 6);
+		p->parts = sqlite3_column_int(st, 7);
+		p->attempts = sqlite3_column_int(st, 10);
+		if (outbox_column_dup(st, 1, &p->sender) == -1 ||
+		    outbox_column_dup(st, 2, &p->receiver) == -1 ||
+		    outbox_column_dup(st, 3, &p->text) == -1 ||
+		    outbox_column_dup(st, 8, &p->smsc_id) == -1 ||
+		    outbox_column_dup(st, 9, &p->meta_data) == -1) {
+			error(errno, "outbox: out of memory");
+			outbox_row_clear(p);
+			break;
+		}
+		n++;
 	}
-	if (rc != SQLITE_ROW) {
+	if (n < max && rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		error(0, "outbox: reading due rows: %s",
 		    sqlite3_errmsg(store_db(ob->store)));
 		sqlite3_reset(st);
+		while (n > 0)
+			outbox_row_clear(&r[--n]);
 		return -1;
-	}
-	r->id = sqlite3_column_int64(st, 0);
-	r->coding = sqlite3_column_int(st, 4);
-	r->concat_ref = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int(st, 5);
-	r->part = sqlite3_column_int(st, 6);
-	r->parts = sqlite3_column_int(st, 7);
-	if (outbox_column_dup(st, 1, &r->sender) == -1 ||
-	    outbox_column_dup(st, 2, &r->receiver) == -1 ||
-	    outbox_column_dup(st, 3, &r->text) == -1 ||
-	    outbox_column_dup(st, 8, &r->smsc_id) == -1 ||
-	    outbox_column_dup(st, 9, &r->meta_data) == -1) {
-		error(errno, "outbox: out of memory");
-		outbox_row_clear(r);
-		ret = -1;
 	}
 	sqlite3_reset(st);
-	return ret;
-}
-
-/* Rows handed over and not yet acked. */
-static int
-outbox_inflight(struct outbox *ob, long long *n)
-{
-	static const char sql[] =
-	    "SELECT COUNT(*) FROM outbox WHERE state = 'sending'";
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = store_stmt(ob->store, sql)) == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
-		return -1;
-	}
-	return 0;
+	return (ssize_t)n;
 }
 
 /* Seconds until the earliest queued row is due (0 if one is), or the idle
@@ -638,99 +715,95 @@ outbox_next_due(struct outbox *ob)
 	return wait > 0 ? wait : 0;
 }
 
-enum outbox_sent {
-	OUTBOX_SENT,		/* handed to the link */
-	OUTBOX_NONE_DUE,	/* nothing to send now */
-	OUTBOX_REFUSED,		/* the link said not now */
-	OUTBOX_ERROR		/* the store failed */
-};
-
-/*
- * Hand the first due row to the link, in a unit of work that marks it
- * sending under a fresh kannel_id.  If the link refuses it, the unit is
- * rolled back: the row is queued as it was, its attempts unchanged.
- */
-static enum outbox_sent
-outbox_send_one(struct outbox *ob)
+/* Hand one row to the link as a new send of it: 0 taken, -1 refused. */
+static int
+outbox_hand_over(struct outbox *ob, const struct outbox_row *r,
+    char id[UUID_STR_LEN + 1])
 {
-	static const char sql[] =
-	    "UPDATE outbox SET state = 'sending', kannel_id = ?2, "
-	    "attempts = attempts + 1, sent = ?3 "
-	    "WHERE id = ?1 AND state = 'queued'";
-	struct outbox_row	 r;
 	struct outbox_mt	 mt;
-	sqlite3_stmt		*st;
+	struct outbox_flight	*f;
 	unsigned char		 udh[OUTBOX_UDH_LEN];
-	uuid_t			 uu;
-	char			 id[UUID_STR_LEN + 1];
-	long long		 now = (long long)time(NULL);
-	int			 rc, changed = 0;
-	enum outbox_sent	 ret = OUTBOX_ERROR;
+	uint32_t		 seq = ob->id_seq;
 
-	if ((rc = outbox_fetch_due(ob, now, &r)) <= 0)
-		return rc == 0 ? OUTBOX_NONE_DUE : OUTBOX_ERROR;
-	uuid_generate(uu);
-	uuid_unparse(uu, id);
-	if (store_work_begin(ob->store) == -1)
-		goto out;
-	if ((st = store_stmt(ob->store, sql)) == NULL)
-		goto rollback;
-	sqlite3_bind_int64(st, 1, r.id);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, now);
-	if (outbox_step_done(ob, st, "marking a row sending", &changed) == -1 ||
-	    changed != 1)
-		goto rollback;
-
+	outbox_mt_id(ob->id_prefix, seq, r->id, id);
 	memset(&mt, 0, sizeof(mt));
-	mt.row = r.id;
+	mt.row = r->id;
 	mt.kannel_id = id;
-	mt.sender = r.sender;
-	mt.receiver = r.receiver;
-	mt.text = r.text;
-	mt.coding = r.coding;
-	mt.smsc_id = r.smsc_id;
-	mt.meta_data = r.meta_data;
+	mt.sender = r->sender;
+	mt.receiver = r->receiver;
+	mt.text = r->text;
+	mt.coding = r->coding;
+	mt.smsc_id = r->smsc_id;
+	mt.meta_data = r->meta_data;
 	mt.dlr_mask = ob->conf->dlr_mask;
-	if (r.parts > 1 && r.concat_ref >= 0) {
+	if (r->parts > 1 && r->concat_ref >= 0) {
 		udh[0] = 5;			/* UDH length */
 		udh[1] = 0;			/* IEI: concatenation, 8-bit ref */
 		udh[2] = 3;			/* IE length */
-		udh[3] = (unsigned char)r.concat_ref;
-		udh[4] = (unsigned char)r.parts;
-		udh[5] = (unsigned char)r.part;
+		udh[3] = (unsigned char)r->concat_ref;
+		udh[4] = (unsigned char)r->parts;
+		udh[5] = (unsigned char)r->part;
 		mt.udh = udh;
 		mt.udh_len = sizeof(udh);
 	}
-	ob->in_send = 1;
-	rc = ob->link.send(ob->link.arg, &mt);
-	ob->in_send = 0;
-	if (rc == -1) {
-		debug("mb.outbox", 0, "outbox: link refused row %lld; later",
-		    r.id);
-		if (store_work_end(ob->store, 0) == -1)
-			error(0, "outbox: cannot roll back row %lld", r.id);
-		ret = OUTBOX_REFUSED;
-		goto out;
+	if (ob->link.send(ob->link.arg, &mt) == -1)
+		return -1;
+	ob->id_seq++;
+	/* The link may have gone down inside send: then nothing is in
+	 * flight, and this row is queued again with the others. */
+	if (!ob->has_link)
+		return 0;
+	f = &ob->flight[ob->nflight++];
+	f->row = r->id;
+	f->seq = seq;
+	f->attempts = r->attempts + 1;
+	return 0;
+}
+
+/*
+ * Record, in one unit of work, the send of the rows of r[0..n) the link
+ * took: state (sending; queued again if the link was lost meanwhile),
+ * their id, one more attempt.  A failure leaves them queued in the
+ * database but in flight here: the next batches skip them and their acks
+ * still find them.
+ */
+static void
+outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
+    char (*ids)[UUID_STR_LEN + 1], size_t n, const char *state)
+{
+	static const char sql[] =
+	    "UPDATE outbox SET state = ?4, kannel_id = ?2, "
+	    "attempts = attempts + 1, sent = ?3 "
+	    "WHERE id = ?1 AND state = 'queued'";
+	sqlite3_stmt	*st;
+	long long	 now = (long long)time(NULL);
+	size_t		 i;
+	int		 ok = 1;
+
+	if (n == 0)
+		return;
+	if (store_work_begin(ob->store) == -1) {
+		error(0, "outbox: %zu row(s) sent could not be marked so", n);
+		return;
 	}
-	if (store_work_end(ob->store, 1) == -1)
-		error(0, "outbox: row %lld was sent as %s but could not be "
-		    "marked so", r.id, id);
-	debug("mb.outbox", 0, "outbox: row %lld to %s sent as %s", r.id,
-	    r.receiver, id);
-	ret = OUTBOX_SENT;
-	goto out;
-rollback:
-	store_work_end(ob->store, 0);
-out:
-	if (ob->requeue_after) {
-		ob->requeue_after = 0;
-		if (outbox_requeue_unit(ob) == -1)
-			error(0, "outbox: link down: cannot queue again the "
-			    "rows in sending; they will be at the next start");
+	for (i = 0; i < n && ok; i++) {
+		if ((st = store_stmt(ob->store, sql)) == NULL) {
+			ok = 0;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, r[i].id);
+		sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+		if (outbox_step_done(ob, st, "marking a row sending",
+		    NULL) == -1)
+			ok = 0;
+		else
+			debug("mb.outbox", 0, "outbox: row %lld to %s sent as "
+			    "%s", r[i].id, r[i].receiver, ids[i]);
 	}
-	outbox_row_clear(&r);
-	return ret;
+	if (store_work_end(ob->store, ok) == -1 || !ok)
+		error(0, "outbox: %zu row(s) sent could not be marked so", n);
 }
 
 /*
@@ -741,84 +814,121 @@ static void
 outbox_send_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct outbox		*ob = arg;
-	long long		 inflight;
-	size_t			 room, tokens, n, i;
-	enum outbox_sent	 rc = OUTBOX_SENT;
+	struct outbox_row	 rows[OUTBOX_BATCH];
+	char			 ids[OUTBOX_BATCH][UUID_STR_LEN + 1];
+	size_t			 room, tokens, want, i, sent = 0;
+	ssize_t			 n;
+	unsigned		 gen = ob->link_gen;
+	int			 refused = 0;
 	double			 wake;
 
 	(void)fd;
 	(void)what;
 	if (!ob->has_link)
 		return;		/* outbox_set_link wakes it */
-	if (outbox_inflight(ob, &inflight) == -1) {
-		outbox_schedule(ob, OUTBOX_ERROR_WAKE);
-		return;
-	}
-	if (inflight >= OUTBOX_WINDOW) {
+	if (ob->nflight >= OUTBOX_WINDOW) {
 		/* Acks wake it; the idle wake-up is only a safety net. */
 		outbox_schedule(ob, OUTBOX_IDLE_WAKE);
 		return;
 	}
-	room = (size_t)(OUTBOX_WINDOW - inflight);
+	room = OUTBOX_WINDOW - ob->nflight;
 	if (room > OUTBOX_BATCH)
 		room = OUTBOX_BATCH;
 	tokens = outbox_bucket_refill(&ob->bucket, outbox_monotonic());
-	n = room < tokens ? room : tokens;
-	for (i = 0; i < n; i++) {
-		if ((rc = outbox_send_one(ob)) != OUTBOX_SENT)
-			break;
-		outbox_bucket_spend(&ob->bucket, 1);
-		/* The link may have gone down (and been cleared) in send. */
-		if (!ob->has_link)
-			return;
+	want = room < tokens ? room : tokens;
+	if (want == 0) {
+		outbox_schedule(ob, outbox_bucket_wait(&ob->bucket));
+		return;
 	}
-	switch (rc) {
-	case OUTBOX_REFUSED:
+	if ((n = outbox_fetch_due(ob, (long long)time(NULL), rows,
+	    want)) == -1) {
+		outbox_schedule(ob, OUTBOX_ERROR_WAKE);
+		return;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		if (outbox_hand_over(ob, &rows[i], ids[i]) == -1) {
+			debug("mb.outbox", 0, "outbox: link refused row %lld; "
+			    "later", rows[i].id);
+			refused = 1;
+			break;
+		}
+		sent++;
+		outbox_bucket_spend(&ob->bucket, 1);
+		if (!ob->has_link || ob->link_gen != gen)
+			break;
+	}
+	/* A link lost meanwhile: they were attempts, and they wait in queued
+	 * for the next link. */
+	outbox_mark_sent(ob, rows, ids, sent,
+	    ob->link_gen == gen ? "sending" : "queued");
+	for (i = 0; i < (size_t)n; i++)
+		outbox_row_clear(&rows[i]);
+	if (!ob->has_link)
+		return;
+	if (refused)
 		wake = OUTBOX_REFUSED_WAKE;
-		break;
-	case OUTBOX_ERROR:
-		wake = OUTBOX_ERROR_WAKE;
-		break;
-	case OUTBOX_NONE_DUE:
+	else if ((size_t)n < want) {
+		/* Nothing more is due now. */
 		wake = outbox_next_due(ob);
 		if (wake < outbox_bucket_wait(&ob->bucket))
 			wake = outbox_bucket_wait(&ob->bucket);
-		break;
-	default:
-		/* Every allowed row went: what stopped it decides. */
-		if ((size_t)inflight + n >= OUTBOX_WINDOW)
-			wake = OUTBOX_IDLE_WAKE;
-		else if (n < room)
-			wake = outbox_bucket_wait(&ob->bucket);
-		else
-			wake = 0;	/* a full batch: more next pass */
-		break;
-	}
+	} else if (ob->nflight >= OUTBOX_WINDOW)
+		wake = OUTBOX_IDLE_WAKE;
+	else if (want < room)
+		wake = outbox_bucket_wait(&ob->bucket);
+	else
+		wake = 0;	/* a full batch: more next pass */
 	outbox_schedule(ob, wake);
 }
 
 /* --- acks and delivery reports -------------------------------------------- */
 
+/* The attempts column of row id, into *attempts if the row exists. */
+static int
+outbox_attempts(struct outbox *ob, long long id, long long *attempts)
+{
+	static const char sql[] =
+	    "SELECT attempts FROM outbox WHERE id = ?1";
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_stmt(ob->store, sql)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*attempts = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
+		return -1;
+	}
+	return 0;
+}
+
 void
 outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 {
-	static const char find[] =
-	    "SELECT id, state, attempts FROM outbox WHERE kannel_id = ?1";
+	/*
+	 * queued too: a row whose marking as sending failed is in flight
+	 * all the same.  Any other state (a DLR came first) is kept.
+	 */
 	static const char accepted[] =
 	    "UPDATE outbox SET state = 'accepted', accepted = ?2 "
-	    "WHERE id = ?1 AND state = 'sending'";
+	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
 	static const char buffered[] =
 	    "UPDATE outbox SET state = 'buffered' "
-	    "WHERE id = ?1 AND state = 'sending'";
+	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
 	static const char failed[] =
 	    "UPDATE outbox SET state = 'failed', error = ?2 "
-	    "WHERE id = ?1 AND state = 'sending'";
+	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
 	static const char retry[] =
 	    "UPDATE outbox SET state = 'queued', next_attempt = ?2 "
-	    "WHERE id = ?1 AND state = 'sending'";
-	sqlite3_stmt	*st = NULL;
-	long long	 id, attempts, delay, now = (long long)time(NULL);
-	int		 rc, is_sending, ok = 0, i;
+	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
+	struct outbox_flight	*f;
+	sqlite3_stmt		*st = NULL;
+	long long		 id, attempts, delay, now = (long long)time(NULL);
+	int			 ok = 0, i;
 
 	if (kannel_id == NULL || *kannel_id == '\0') {
 		debug("mb.outbox", 0, "outbox: ack without an id; dropped");
@@ -830,37 +940,23 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 		    "dropped", (int)ack, kannel_id);
 		return;
 	}
-	if (store_work_begin(ob->store) == -1) {
-		error(0, "outbox: ack for %s not recorded", kannel_id);
+	if ((f = outbox_flight_by_id(ob, kannel_id)) == NULL) {
+		debug("mb.outbox", 0, "outbox: ack for %s, not in flight; "
+		    "ignored", kannel_id);
 		return;
 	}
-	if ((st = store_stmt(ob->store, find)) == NULL)
-		goto out;
-	sqlite3_bind_text(st, 1, kannel_id, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
-			goto out;
-		}
-		debug("mb.outbox", 0, "outbox: ack for unknown MT %s; ignored",
-		    kannel_id);
-		ok = 1;
-		goto out;
+	id = f->row;
+	attempts = f->attempts;
+	outbox_flight_remove(ob, f);
+	if (store_work_begin(ob->store) == -1) {
+		error(0, "outbox: ack for row %lld not recorded", id);
+		outbox_kick(ob);
+		return;
 	}
-	id = sqlite3_column_int64(st, 0);
-	is_sending = strcmp((const char *)sqlite3_column_text(st, 1),
-	    "sending") == 0;
-	attempts = sqlite3_column_int64(st, 2);
-	sqlite3_reset(st);
-	if (!is_sending) {
-		debug("mb.outbox", 0, "outbox: ack for row %lld that is not "
-		    "being sent; ignored", id);
-		ok = 1;
+	/* The stored count decides a retry (an admin may have changed it). */
+	if (ack == OUTBOX_ACK_FAILED_TMP &&
+	    outbox_attempts(ob, id, &attempts) == -1)
 		goto out;
-	}
-
 	switch (ack) {
 	case OUTBOX_ACK_SUCCESS:
 		if ((st = store_stmt(ob->store, accepted)) == NULL)
@@ -908,7 +1004,7 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 	ok = 1;
 out:
 	if (store_work_end(ob->store, ok) == -1 || !ok)
-		error(0, "outbox: ack for %s not recorded", kannel_id);
+		error(0, "outbox: ack for row %lld not recorded", id);
 	/* The window has room again, or the next due time moved. */
 	outbox_kick(ob);
 }
@@ -935,18 +1031,19 @@ int
 outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
     const char *foreign_id)
 {
-	static const char find[] =
-	    "SELECT state FROM outbox WHERE id = ?1";
+	/* One statement: the report, and the row settled by a final one;
+	 * a row already settled keeps its state. */
 	static const char report[] =
 	    "UPDATE outbox SET dlr_state = ?2, dlr_time = ?3, "
-	    "foreign_id = ?4 WHERE id = ?1";
-	static const char settle[] =
-	    "UPDATE outbox SET state = ?2, error = ?3 WHERE id = ?1";
+	    "foreign_id = ?4, state = COALESCE(?5, state), "
+	    "error = CASE WHEN ?5 IS NULL THEN error ELSE ?6 END "
+	    "WHERE id = ?1 AND state NOT IN ('delivered', 'failed')";
+	static const char find[] =
+	    "SELECT state FROM outbox WHERE id = ?1";
 	sqlite3_stmt	*st;
-	const char	*p, *dlr_state;
-	char		*state = NULL;
+	const char	*p, *dlr_state, *settle = NULL, *err = NULL;
 	long long	 id = 0;
-	int		 rc, ok = 0;
+	int		 rc, ok = 0, changed = 0;
 
 	/* The URL is the row id we sent: digits only, and not too many. */
 	if (dlr_url == NULL || *dlr_url == '\0' || strlen(dlr_url) > 18) {
@@ -966,60 +1063,48 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 		    "dropped", id, event);
 		return 0;
 	}
+	if (strcmp(dlr_state, "delivered") == 0)
+		settle = "delivered";
+	else if (strcmp(dlr_state, "failed") == 0 ||
+	    strcmp(dlr_state, "smsc-nack") == 0) {
+		settle = "failed";
+		err = "not delivered (DLR)";
+	}
 	if (store_work_begin(ob->store) == -1)
 		return -1;
-	if ((st = store_stmt(ob->store, find)) == NULL)
-		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW &&
-	    (state = strdup((const char *)sqlite3_column_text(st, 0))) == NULL)
-		rc = SQLITE_NOMEM;
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
-		info(0, "outbox: DLR for unknown row %lld; dropped", id);
-		ok = 1;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
-		goto out;
-	}
-	if (strcmp(state, "delivered") == 0 || strcmp(state, "failed") == 0) {
-		debug("mb.outbox", 0, "outbox: DLR %s for row %lld, already "
-		    "%s; kept", dlr_state, id, state);
-		ok = 1;
-		goto out;
-	}
 	if ((st = store_stmt(ob->store, report)) == NULL)
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, dlr_state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 	outbox_bind_text(st, 4, foreign_id);
-	if (outbox_step_done(ob, st, "DLR", NULL) == -1)
+	outbox_bind_text(st, 5, settle);
+	outbox_bind_text(st, 6, err);
+	if (outbox_step_done(ob, st, "DLR", &changed) == -1)
 		goto out;
-	if (strcmp(dlr_state, "delivered") == 0 ||
-	    strcmp(dlr_state, "failed") == 0 ||
-	    strcmp(dlr_state, "smsc-nack") == 0) {
-		if ((st = store_stmt(ob->store, settle)) == NULL)
+	if (changed == 0) {
+		/* Only to say why: no such row, or one already settled. */
+		if ((st = store_stmt(ob->store, find)) == NULL)
 			goto out;
 		sqlite3_bind_int64(st, 1, id);
-		if (strcmp(dlr_state, "delivered") == 0) {
-			sqlite3_bind_text(st, 2, "delivered", -1, SQLITE_STATIC);
-			sqlite3_bind_null(st, 3);
-		} else {
-			sqlite3_bind_text(st, 2, "failed", -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, "not delivered (DLR)", -1,
-			    SQLITE_STATIC);
-		}
-		if (outbox_step_done(ob, st, "DLR", NULL) == -1)
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			debug("mb.outbox", 0, "outbox: DLR %s for row %lld, "
+			    "already %s; kept", dlr_state, id,
+			    (const char *)sqlite3_column_text(st, 0));
+		else if (rc == SQLITE_DONE)
+			info(0, "outbox: DLR for unknown row %lld; dropped", id);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+			error(0, "outbox: %s",
+			    sqlite3_errmsg(store_db(ob->store)));
 			goto out;
-	}
-	debug("mb.outbox", 0, "outbox: row %lld: DLR %s", id, dlr_state);
+		}
+	} else
+		debug("mb.outbox", 0, "outbox: row %lld: DLR %s", id,
+		    dlr_state);
 	ok = 1;
 out:
-	free(state);
 	if (store_work_end(ob->store, ok) == -1)
 		ok = 0;
 	return ok ? 0 : -1;

@@ -122,6 +122,52 @@ static const struct store_migration store_core_migrations[] = {
 	"  updated INTEGER NOT NULL);"
 	"CREATE INDEX ussd_sessions_msisdn ON ussd_sessions(msisdn, updated);"
 	},
+	{ 5,
+	/*
+	 * The outbox without an index on kannel_id.  An MT's Kannel id now
+	 * names its row (outbox.c): acks are matched in memory, DLRs come
+	 * back with the row id as their URL, and nothing looks a row up by
+	 * that id.  The UNIQUE index cost every MT a write to a random page
+	 * of a large index.  SQLite cannot drop a column's UNIQUE, so the
+	 * table is rebuilt (same columns, same order, same ids).
+	 */
+	"CREATE TABLE outbox_v5 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  inbox_id INTEGER REFERENCES inbox(id),"
+	"  kind TEXT NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  receiver TEXT NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  coding INTEGER NOT NULL,"
+	"  concat_ref INTEGER,"
+	"  part INTEGER NOT NULL DEFAULT 1,"
+	"  parts INTEGER NOT NULL DEFAULT 1,"
+	"  smsc_id TEXT,"
+	"  meta_data TEXT,"
+	"  state TEXT NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  kannel_id TEXT,"				/* the id of the last send */
+	"  created INTEGER NOT NULL,"
+	"  sent INTEGER,"
+	"  accepted INTEGER,"
+	"  dlr_state TEXT,"
+	"  dlr_time INTEGER,"
+	"  foreign_id TEXT,"
+	"  error TEXT);"
+	"INSERT INTO outbox_v5 (id, inbox_id, kind, sender, receiver, text,"
+	"  coding, concat_ref, part, parts, smsc_id, meta_data, state,"
+	"  attempts, next_attempt, kannel_id, created, sent, accepted,"
+	"  dlr_state, dlr_time, foreign_id, error)"
+	" SELECT id, inbox_id, kind, sender, receiver, text,"
+	"  coding, concat_ref, part, parts, smsc_id, meta_data, state,"
+	"  attempts, next_attempt, kannel_id, created, sent, accepted,"
+	"  dlr_state, dlr_time, foreign_id, error FROM outbox;"
+	"DROP TABLE outbox;"
+	"ALTER TABLE outbox_v5 RENAME TO outbox;"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+	"CREATE INDEX outbox_receiver ON outbox(receiver, created);"
+	},
 };
 
 #define STORE_NMIGRATIONS \

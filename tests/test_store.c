@@ -148,6 +148,19 @@ Test(store, older_schema_is_upgraded_keeping_data)
 	    "name IN ('refs', 'inbox_sender')"), 2);
 	cr_assert_eq(query(s, "SELECT count(*) FROM users WHERE msisdn = "
 	    "'+254700000001' AND name = 'Wanjiru' AND trades = 0"), 1);
+	/* Version 5 rebuilt the outbox: the row is whole, under its id,
+	 * still tied to its MO; kannel_id is no longer indexed. */
+	cr_assert_eq(query(s, "SELECT count(*) FROM outbox WHERE id = 41 AND "
+	    "inbox_id = 7 AND kannel_id = "
+	    "'a0b1c2d3-e4f5-4617-8899-aabbccddeeff' AND state = 'delivered' "
+	    "AND dlr_state = 'delivered' AND sent = 1700000001 AND "
+	    "text = 'Welcome, Wanjiru'"), 1);
+	cr_assert_eq(query(s, "SELECT count(*) FROM pragma_index_list("
+	    "'outbox') WHERE origin = 'u'"), 0);
+	cr_assert_eq(query(s, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name IN ('outbox_due', 'outbox_receiver', 'outbox_v5')"), 2);
+	cr_assert_eq(query(s, "SELECT count(*) FROM pragma_foreign_key_check"),
+	    0);
 	store_free(s);
 }
 

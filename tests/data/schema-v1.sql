@@ -10,3 +10,13 @@ CREATE TABLE schema_versions (  owner TEXT PRIMARY KEY,  version INTEGER NOT NUL
 INSERT INTO users(msisdn, name, created, updated)
     VALUES ('+254700000001', 'Wanjiru', 1, 1);
 PRAGMA user_version = 1;
+INSERT INTO inbox(id, kannel_id, channel, sender, receiver, text, coding,
+    received, state)
+    VALUES (7, '3f1c2a9e-0b6d-4c11-9a57-1d2e3f405162', 'box',
+    '+254700000001', '777', 'REG Wanjiru', 0, 1700000000, 'done');
+INSERT INTO outbox(id, inbox_id, kind, sender, receiver, text, coding,
+    state, attempts, next_attempt, kannel_id, created, sent, accepted,
+    dlr_state)
+    VALUES (41, 7, 'reply', '777', '+254700000001', 'Welcome, Wanjiru', 0,
+    'delivered', 1, 1700000000, 'a0b1c2d3-e4f5-4617-8899-aabbccddeeff',
+    1700000000, 1700000001, 1700000001, 'delivered');
