@@ -572,21 +572,65 @@ outbox_row_clear(struct outbox_row *r)
 
 /* --- ids and the MTs in flight ----------------------------------------- */
 
-/* The Kannel id of one send of a row (see the top of this file). */
+/* A hex digit's value, or -1. */
+static int
+outbox_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The Kannel id of one send of a row (see the top of this file), in
+ * UUID text form: 8-4-4-4-12 lower-case hex digits. */
 static void
 outbox_mt_id(uint32_t prefix, uint32_t seq, long long row,
     char out[UUID_STR_LEN + 1])
 {
-	uuid_t		 uu;
-	uint64_t	 r = (uint64_t)row;
-	int		 i;
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 b[16];
+	uint64_t		 r = (uint64_t)row;
+	char			*p = out;
+	int			 i;
 
-	memcpy(uu, &prefix, 4);
+	memcpy(b, &prefix, 4);
 	for (i = 0; i < 4; i++)
-		uu[4 + i] = (unsigned char)(seq >> (24 - 8 * i));
+		b[4 + i] = (unsigned char)(seq >> (24 - 8 * i));
 	for (i = 0; i < 8; i++)
-		uu[8 + i] = (unsigned char)(r >> (56 - 8 * i));
-	uuid_unparse(uu, out);
+		b[8 + i] = (unsigned char)(r >> (56 - 8 * i));
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		*p++ = hex[b[i] >> 4];
+		*p++ = hex[b[i] & 0xf];
+	}
+	*p = '\0';
+}
+
+/* The 16 bytes of a UUID in text form; -1 if it is not one. */
+static int
+outbox_mt_id_parse(const char *s, unsigned char b[16])
+{
+	int	 i, hi, lo;
+
+	if (strlen(s) != UUID_STR_LEN)
+		return -1;
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10) {
+			if (*s++ != '-')
+				return -1;
+		}
+		if ((hi = outbox_hexval(s[0])) == -1 ||
+		    (lo = outbox_hexval(s[1])) == -1)
+			return -1;
+		b[i] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+	}
+	return 0;
 }
 
 /* The in-flight entry for row, or NULL. */
@@ -607,13 +651,12 @@ static struct outbox_flight *
 outbox_flight_by_id(struct outbox *ob, const char *kannel_id)
 {
 	struct outbox_flight	*f;
-	uuid_t			 uu;
+	unsigned char		 uu[16];
 	uint64_t		 row = 0;
 	uint32_t		 seq = 0;
 	int			 i;
 
-	if (strlen(kannel_id) != UUID_STR_LEN ||
-	    uuid_parse(kannel_id, uu) == -1 ||
+	if (outbox_mt_id_parse(kannel_id, uu) == -1 ||
 	    memcmp(uu, &ob->id_prefix, 4) != 0)
 		return NULL;
 	for (i = 0; i < 4; i++)

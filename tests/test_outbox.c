@@ -594,6 +594,53 @@ Test(outbox, ack_for_unknown_or_stale_id_is_ignored)
 	cr_assert_str_eq(col_text("state", row), "accepted");
 }
 
+/*
+ * An MT's id names its row in its last 16 hex digits, after the link's
+ * prefix and the send's number: an id that differs from it in any of
+ * those, or that is not a UUID at all, matches nothing in flight.
+ */
+Test(outbox, ack_id_names_its_row_and_its_send)
+{
+	long long	 row = one_sent();
+	char		 forged[64], tail[17];
+	size_t		 i;
+	static const char *bad[] = {
+	    "not-a-uuid", "0123456789abcdef0123456789abcdef0123",
+	    "01234567-89ab-cdef-0123-456789abcdeg",
+	};
+
+	cr_assert_eq(strlen(sent[0].kannel_id), 36);
+	snprintf(tail, sizeof(tail), "%016llx", (unsigned long long)row);
+	cr_assert_eq(strncmp(sent[0].kannel_id + 19, tail, 4), 0,
+	    "%s does not end in row %lld", sent[0].kannel_id, row);
+	cr_assert_str_eq(sent[0].kannel_id + 24, tail + 4);
+
+	/* Another send number (digit 9 of the id): not this send. */
+	snprintf(forged, sizeof(forged), "%s", sent[0].kannel_id);
+	forged[9] = forged[9] == '0' ? '1' : '0';
+	outbox_ack(ob, forged, OUTBOX_ACK_FAILED);
+	/* Another prefix (digit 0): another link. */
+	snprintf(forged, sizeof(forged), "%s", sent[0].kannel_id);
+	forged[0] = forged[0] == '0' ? '1' : '0';
+	outbox_ack(ob, forged, OUTBOX_ACK_FAILED);
+	/* Another row (the last digit). */
+	snprintf(forged, sizeof(forged), "%s", sent[0].kannel_id);
+	forged[35] = forged[35] == '0' ? '1' : '0';
+	outbox_ack(ob, forged, OUTBOX_ACK_FAILED);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		outbox_ack(ob, bad[i], OUTBOX_ACK_FAILED);
+	cr_assert_str_eq(col_text("state", row), "sending");
+	cr_assert_str_eq(col_text("kannel_id", row), sent[0].kannel_id);
+
+	/* Upper-case hex is the same id. */
+	snprintf(forged, sizeof(forged), "%s", sent[0].kannel_id);
+	for (i = 0; forged[i] != '\0'; i++)
+		if (forged[i] >= 'a' && forged[i] <= 'f')
+			forged[i] = (char)(forged[i] - 'a' + 'A');
+	outbox_ack(ob, forged, OUTBOX_ACK_SUCCESS);
+	cr_assert_str_eq(col_text("state", row), "accepted");
+}
+
 /* --- a lost link and a restart ---------------------------------------------- */
 
 Test(outbox, link_down_requeues_and_link_up_resends_with_new_ids)
