@@ -7,6 +7,10 @@
  * A frame is a 4-byte big-endian length and the bytes of msg_pack().  What
  * arrives is checked field by field before msg_unpack() sees it, because
  * libgw panics on an unknown message type and trusts string lengths.
+ * The hot frames (the acks we send for MOs and DLRs, the sms of every
+ * MT, bearerbox's acks for MTs) are packed and unpacked here without a
+ * Msg: msg_create(), which msg_unpack() calls too, reads /dev/urandom for
+ * every UUID field of every message kind.
  *
  * Life of the link:
  *
@@ -55,6 +59,9 @@
 
 #define BOX_LOG			"mb.box"
 #define BOX_HEADER		4		/* the frame's length prefix */
+#define BOX_ACK_BODY		(4 * 4 + UUID_STR_LEN)	/* an ack: type,
+						   nack, time, id length,
+						   id */
 #define BOX_HIGH_WATER		(1024 * 1024)	/* output bytes before MTs
 						   are refused for now */
 #define BOX_CONNECT_TIMEOUT	10		/* seconds for TCP connect */
@@ -224,15 +231,19 @@ box_frame_write(struct evbuffer *out, void *msg)
 	return rc;
 }
 
-int
-box_frame_read(struct evbuffer *in, size_t max, void **msg)
+/*
+ * The frame at the head of in, its length checked against max and its
+ * fields walked by box_frame_check(): 1 with *body and *len set (the
+ * bytes stay in in, pulled up, until the caller drains BOX_HEADER + *len),
+ * 0 when more bytes are needed, -1 when the frame is bad.
+ */
+static int
+box_frame_peek(struct evbuffer *in, size_t max, const unsigned char **body,
+    size_t *len)
 {
 	unsigned char	 hdr[BOX_HEADER], *p;
 	long		 n;
-	Octstr		*os;
-	Msg		*m;
 
-	*msg = NULL;
 	if (evbuffer_get_length(in) < BOX_HEADER)
 		return 0;
 	if (evbuffer_copyout(in, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
@@ -248,14 +259,281 @@ box_frame_read(struct evbuffer *in, size_t max, void **msg)
 	p += BOX_HEADER;
 	if (box_frame_check(p, (size_t)n) == -1)
 		return -1;
-	os = octstr_create_from_data((const char *)p, n);
+	*body = p;
+	*len = (size_t)n;
+	return 1;
+}
+
+/* msg_unpack() the checked frame body; drains the frame on success. */
+static int
+box_frame_unpack(struct evbuffer *in, const unsigned char *p, size_t n,
+    void **msg)
+{
+	Octstr	*os;
+	Msg	*m;
+
+	os = octstr_create_from_data((const char *)p, (long)n);
 	m = msg_unpack(os);
 	octstr_destroy(os);
 	if (m == NULL)
 		return -1;
-	evbuffer_drain(in, BOX_HEADER + (size_t)n);
+	evbuffer_drain(in, BOX_HEADER + n);
 	*msg = m;
 	return 1;
+}
+
+int
+box_frame_read(struct evbuffer *in, size_t max, void **msg)
+{
+	const unsigned char	*p;
+	size_t			 n;
+	int			 r;
+
+	*msg = NULL;
+	if ((r = box_frame_peek(in, max, &p, &n)) != 1)
+		return r;
+	return box_frame_unpack(in, p, n, msg);
+}
+
+/*
+ * An ack's fields from its checked body (type, nack, time, then the id as
+ * a 36-byte string: box_frame_check has seen to the lengths).  The id text
+ * goes through libgw's uuid_parse(), as in msg_unpack(), so that both
+ * refuse the same frames.
+ */
+static int
+box_frame_decode_ack(const unsigned char *p, size_t n, struct box_ack *a)
+{
+	char	idtext[UUID_STR_LEN + 1];
+
+	if (n < BOX_ACK_BODY || box_frame_decode32(p) != ack ||
+	    box_frame_decode32(p + 12) != UUID_STR_LEN)
+		return -1;
+	memcpy(idtext, p + 16, UUID_STR_LEN);
+	idtext[UUID_STR_LEN] = '\0';
+	if (uuid_parse(idtext, a->id) == -1)
+		return -1;
+	a->nack = box_frame_decode32(p + 4);
+	a->time = box_frame_decode32(p + 8);
+	return 0;
+}
+
+int
+box_frame_next(struct evbuffer *in, size_t max, void **msg,
+    struct box_ack *a)
+{
+	const unsigned char	*p;
+	size_t			 n;
+	int			 r;
+
+	*msg = NULL;
+	if ((r = box_frame_peek(in, max, &p, &n)) != 1)
+		return r;
+	if (box_frame_decode32(p) != ack)
+		return box_frame_unpack(in, p, n, msg);
+	if (box_frame_decode_ack(p, n, a) == -1)
+		return -1;
+	evbuffer_drain(in, BOX_HEADER + n);
+	return 2;
+}
+
+/*
+ * marketbox's own packing of the frames it sends most: an ack for every
+ * MO and DLR, an sms for every MT.  msg_create() gives every UUID of every
+ * message kind a fresh uuid_generate() (a read(2) of /dev/urandom each),
+ * which cost more than the rest of the frame; these build the same bytes
+ * as msg_pack() straight into the output buffer.
+ *
+ * The field lists come from gw/msg-decl.h, as box_frame_check's do: one
+ * struct per message kind (box_wire_<kind>), a function that sets its
+ * fields to what msg_create() sets (integers MSG_PARAM_UNDEFINED, strings
+ * absent), one that sizes it and one that appends it as a frame.  The
+ * functions are static inline so that the kinds not packed here do not
+ * count as unused.  tests/test_box.c compares every byte with msg_pack().
+ */
+
+/* An OCTSTR field: data NULL is absent (packed as length -1). */
+struct box_str {
+	const void	*data;
+	size_t		 len;
+};
+
+#define INTEGER(name)		long name;
+#define OCTSTR(name)		struct box_str name;
+#define UUID(name)		char name[UUID_STR_LEN + 1];
+#define VOID(name)
+#define MSG(type, fields)	struct box_wire_##type fields;
+#include "gw/msg-decl.h"
+
+/*
+ * Where msg_create() draws a fresh UUID, the nil UUID stands in: the
+ * caller sets every id it sends.
+ */
+#define BOX_UUID_NIL		"00000000-0000-0000-0000-000000000000"
+#define INTEGER(name)		w->name = MSG_PARAM_UNDEFINED;
+#define OCTSTR(name)		w->name.data = NULL; w->name.len = 0;
+#define UUID(name)		memcpy(w->name, BOX_UUID_NIL, \
+				    sizeof(BOX_UUID_NIL));
+#define VOID(name)
+#define MSG(type, fields)						\
+static inline void							\
+box_wire_init_##type(struct box_wire_##type *w)				\
+{									\
+	fields								\
+}
+#include "gw/msg-decl.h"
+
+/* Bytes of the packed message, without the frame's length prefix. */
+#define INTEGER(name)		n += 4;
+#define OCTSTR(name)		n += 4 + (w->name.data != NULL ? \
+				    w->name.len : 0);
+#define UUID(name)		n += 4 + UUID_STR_LEN;
+#define VOID(name)
+#define MSG(type, fields)						\
+static inline size_t							\
+box_wire_size_##type(const struct box_wire_##type *w)			\
+{									\
+	size_t	n = 4;		/* the type */				\
+									\
+	(void)w;		/* kinds without strings */		\
+	fields								\
+	return n;							\
+}
+#include "gw/msg-decl.h"
+
+/* As libgw's encode_network_long(): the low 32 bits, big-endian. */
+static unsigned char *
+box_wire_put_int(unsigned char *p, long value)
+{
+	uint32_t	u = (uint32_t)value;
+
+	p[0] = (unsigned char)(u >> 24);
+	p[1] = (unsigned char)(u >> 16);
+	p[2] = (unsigned char)(u >> 8);
+	p[3] = (unsigned char)u;
+	return p + 4;
+}
+
+static unsigned char *
+box_wire_put_str(unsigned char *p, const void *data, size_t len)
+{
+	if (data == NULL)
+		return box_wire_put_int(p, -1);
+	p = box_wire_put_int(p, (long)len);
+	if (len > 0)
+		memcpy(p, data, len);
+	return p + len;
+}
+
+/*
+ * Append w as one frame (length prefix, type, fields) to out, in one
+ * contiguous piece of its buffer.  0, or -1 with out unchanged.
+ */
+#define INTEGER(name)		p = box_wire_put_int(p, w->name);
+#define OCTSTR(name)		p = box_wire_put_str(p, w->name.data, \
+				    w->name.len);
+#define UUID(name)		p = box_wire_put_str(p, w->name, UUID_STR_LEN);
+#define VOID(name)
+#define MSG(type, fields)						\
+static inline int							\
+box_wire_add_##type(struct evbuffer *out,				\
+    const struct box_wire_##type *w)					\
+{									\
+	struct evbuffer_iovec	 v;					\
+	unsigned char		*p;					\
+	size_t			 n;					\
+									\
+	n = box_wire_size_##type(w);					\
+	if (n > INT32_MAX || evbuffer_reserve_space(out,		\
+	    (ev_ssize_t)(BOX_HEADER + n), &v, 1) != 1)			\
+		return -1;						\
+	p = v.iov_base;							\
+	p = box_wire_put_int(p, (long)n);				\
+	p = box_wire_put_int(p, type);					\
+	fields								\
+	v.iov_len = BOX_HEADER + n;					\
+	return evbuffer_commit_space(out, &v, 1);			\
+}
+#include "gw/msg-decl.h"
+
+int
+box_frame_write_ack(struct evbuffer *out, long nack, long time_,
+    const unsigned char id[16])
+{
+	struct box_wire_ack	w;
+
+	if (out == NULL || id == NULL)
+		return -1;
+	box_wire_init_ack(&w);
+	w.nack = nack;
+	w.time = time_;
+	uuid_unparse(id, w.id);
+	return box_wire_add_ack(out, &w);
+}
+
+/* A NUL-terminated string as an OCTSTR field; NULL stays absent. */
+static struct box_str
+box_wire_cstr(const char *s)
+{
+	struct box_str	str;
+
+	str.data = s;
+	str.len = s != NULL ? strlen(s) : 0;
+	return str;
+}
+
+int
+box_frame_write_mt(struct evbuffer *out, const struct outbox_mt *mt,
+    const char *boxc_id, long time_)
+{
+	struct box_wire_sms	 w;
+	uuid_t			 id;
+	unsigned char		*ucs2 = NULL;
+	size_t			 ucs2_len;
+	char			 url[32];
+	int			 rc;
+
+	if (out == NULL || mt == NULL || mt->kannel_id == NULL ||
+	    mt->sender == NULL || mt->receiver == NULL || mt->text == NULL ||
+	    uuid_parse(mt->kannel_id, id) == -1)
+		return -1;
+
+	box_wire_init_sms(&w);
+	w.sms_type = mt_push;
+	w.sender = box_wire_cstr(mt->sender);
+	w.receiver = box_wire_cstr(mt->receiver);
+	w.coding = mt->coding;
+	if (mt->coding == GSM_CODING_UCS2) {
+		ucs2 = gsm_utf8_to_ucs2(mt->text, strlen(mt->text), &ucs2_len);
+		if (ucs2 == NULL)
+			return -1;
+		w.msgdata.data = ucs2;
+		w.msgdata.len = ucs2_len;
+		w.charset = box_wire_cstr("UTF-16BE");
+	} else {
+		w.msgdata = box_wire_cstr(mt->text);
+		if (mt->coding == GSM_CODING_7BIT)
+			w.charset = box_wire_cstr("UTF-8");
+	}
+	if (mt->udh != NULL && mt->udh_len > 0) {
+		w.udhdata.data = mt->udh;
+		w.udhdata.len = mt->udh_len;
+	}
+	/* The id as libgw writes it back, whatever case it came in. */
+	uuid_unparse(id, w.id);
+	w.boxc_id = box_wire_cstr(boxc_id);
+	if (mt->smsc_id != NULL && mt->smsc_id[0] != '\0')
+		w.smsc_id = box_wire_cstr(mt->smsc_id);
+	if (mt->meta_data != NULL && mt->meta_data[0] != '\0')
+		w.meta_data = box_wire_cstr(mt->meta_data);
+	w.dlr_mask = mt->dlr_mask;
+	snprintf(url, sizeof(url), "%lld", mt->row);
+	w.dlr_url = box_wire_cstr(url);
+	w.time = time_;
+
+	rc = box_wire_add_sms(out, &w);
+	free(ucs2);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -275,18 +553,18 @@ box_send(struct box *box, Msg *m)
 	return 0;
 }
 
+/* The ack of an MO or a DLR, packed without a Msg. */
 static void
 box_send_ack(struct box *box, const uuid_t id, long time_, long nack)
 {
-	Msg	*m;
-
-	m = msg_create(ack);
-	m->ack.nack = nack;
-	m->ack.time = time_;
-	uuid_copy(m->ack.id, id);
-	if (box_send(box, m) == 0)
-		box->stats.acks_sent++;
-	msg_destroy(m);
+	if (box->bev == NULL)
+		return;
+	if (box_frame_write_ack(bufferevent_get_output(box->bev), nack, time_,
+	    id) == -1) {
+		error(0, "box: cannot queue a message for bearerbox");
+		return;
+	}
+	box->stats.acks_sent++;
 }
 
 static void
@@ -311,11 +589,7 @@ static int
 box_send_mt_cb(void *arg, const struct outbox_mt *mt)
 {
 	struct box	*box = arg;
-	Msg		*m;
 	uuid_t		 id;
-	unsigned char	*ucs2;
-	size_t		 ucs2_len;
-	int		 rc;
 
 	if (box->state != BOX_UP || box->bev == NULL)
 		return -1;
@@ -332,51 +606,16 @@ box_send_mt_cb(void *arg, const struct outbox_mt *mt)
 		    "not sent", mt->row);
 		return -1;
 	}
-
-	m = msg_create(sms);
-	m->sms.sms_type = mt_push;
-	m->sms.sender = octstr_create(mt->sender);
-	m->sms.receiver = octstr_create(mt->receiver);
-	m->sms.coding = mt->coding;
-	if (mt->coding == GSM_CODING_UCS2) {
-		ucs2 = gsm_utf8_to_ucs2(mt->text, strlen(mt->text), &ucs2_len);
-		if (ucs2 == NULL) {
-			error(0, "box: out of memory encoding MT row %lld",
-			    mt->row);
-			msg_destroy(m);
-			return -1;
-		}
-		m->sms.msgdata = octstr_create_from_data((char *)ucs2,
-		    (long)ucs2_len);
-		m->sms.charset = octstr_create("UTF-16BE");
-		free(ucs2);
-	} else {
-		m->sms.msgdata = octstr_create(mt->text);
-		if (mt->coding == GSM_CODING_7BIT)
-			m->sms.charset = octstr_create("UTF-8");
+	/* The MT is complete: the only failure left is memory. */
+	if (box_frame_write_mt(bufferevent_get_output(box->bev), mt,
+	    box->conf->smsbox_id, (long)time(NULL)) == -1) {
+		error(0, "box: out of memory encoding MT row %lld", mt->row);
+		return -1;
 	}
-	if (mt->udh != NULL && mt->udh_len > 0)
-		m->sms.udhdata = octstr_create_from_data((const char *)mt->udh,
-		    (long)mt->udh_len);
-	uuid_copy(m->sms.id, id);
-	if (box->conf->smsbox_id != NULL)
-		m->sms.boxc_id = octstr_create(box->conf->smsbox_id);
-	if (mt->smsc_id != NULL && mt->smsc_id[0] != '\0')
-		m->sms.smsc_id = octstr_create(mt->smsc_id);
-	if (mt->meta_data != NULL && mt->meta_data[0] != '\0')
-		m->sms.meta_data = octstr_create(mt->meta_data);
-	m->sms.dlr_mask = mt->dlr_mask;
-	m->sms.dlr_url = octstr_format("%lld", mt->row);
-	m->sms.time = (long)time(NULL);
-
-	rc = box_send(box, m);
-	msg_destroy(m);
-	if (rc == 0) {
-		box->stats.mt++;
-		debug(BOX_LOG, 0, "box: MT row %lld sent as %s to %s",
-		    mt->row, mt->kannel_id, mt->receiver);
-	}
-	return rc;
+	box->stats.mt++;
+	debug(BOX_LOG, 0, "box: MT row %lld sent as %s to %s", mt->row,
+	    mt->kannel_id, mt->receiver);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -563,36 +802,38 @@ box_handle_dlr(struct box *box, Msg *m)
 	}
 }
 
+/* bearerbox's answer to one of our MTs, decoded by box_frame_next(). */
 static void
-box_handle_ack(struct box *box, Msg *m)
+box_handle_ack(struct box *box, const struct box_ack *a)
 {
 	char			 idtext[UUID_STR_LEN + 1];
-	enum outbox_ack		 a;
+	enum outbox_ack		 status;
 
+	box->proven = 1;
 	box->stats.acks_received++;
-	uuid_unparse(m->ack.id, idtext);
-	switch (m->ack.nack) {
+	uuid_unparse(a->id, idtext);
+	switch (a->nack) {
 	case ack_success:
-		a = OUTBOX_ACK_SUCCESS;
+		status = OUTBOX_ACK_SUCCESS;
 		break;
 	case ack_failed:
-		a = OUTBOX_ACK_FAILED;
+		status = OUTBOX_ACK_FAILED;
 		break;
 	case ack_failed_tmp:
-		a = OUTBOX_ACK_FAILED_TMP;
+		status = OUTBOX_ACK_FAILED_TMP;
 		break;
 	case ack_buffered:
-		a = OUTBOX_ACK_BUFFERED;
+		status = OUTBOX_ACK_BUFFERED;
 		break;
 	default:
 		/* Unknown: retry it, within the outbox's retry limit. */
 		warning(0, "box: unknown ack value %ld for MT %s",
-		    m->ack.nack, idtext);
-		a = OUTBOX_ACK_FAILED_TMP;
+		    a->nack, idtext);
+		status = OUTBOX_ACK_FAILED_TMP;
 		break;
 	}
-	debug(BOX_LOG, 0, "box: ack %ld for MT %s", m->ack.nack, idtext);
-	outbox_ack(box->outbox, idtext, a);
+	debug(BOX_LOG, 0, "box: ack %ld for MT %s", a->nack, idtext);
+	outbox_ack(box->outbox, idtext, status);
 }
 
 static void
@@ -615,7 +856,10 @@ box_handle_admin(struct box *box, Msg *m)
 	}
 }
 
-/* One message from bearerbox.  It may drop the connection. */
+/*
+ * One message from bearerbox.  It may drop the connection.  Acks never
+ * come here: box_frame_next() decodes them without a Msg.
+ */
 static void
 box_handle(struct box *box, Msg *m)
 {
@@ -639,10 +883,6 @@ box_handle(struct box *box, Msg *m)
 			    "dropped", idtext, m->sms.sms_type);
 			box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
 		}
-		break;
-	case ack:
-		box->proven = 1;
-		box_handle_ack(box, m);
 		break;
 	case admin:
 		box_handle_admin(box, m);
@@ -681,18 +921,23 @@ box_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct box	*box = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct box_ack	 a;
 	void		*m;
 	int		 r;
 
 	/* Stop as soon as a message dropped the connection. */
 	while (box->bev == bev) {
-		if ((r = box_frame_read(in, box->conf->max_frame_size,
-		    &m)) == 0)
+		if ((r = box_frame_next(in, box->conf->max_frame_size,
+		    &m, &a)) == 0)
 			break;
 		if (r == -1) {
 			box->stats.protocol_errors++;
 			box_protocol_error(box, in);
 			break;
+		}
+		if (r == 2) {
+			box_handle_ack(box, &a);
+			continue;
 		}
 		box_handle(box, m);
 		msg_destroy(m);

@@ -20,6 +20,7 @@ struct event_base;
 struct evbuffer;
 struct inbox;
 struct outbox;
+struct outbox_mt;
 struct box;
 
 /* libgw's Msg, without pulling its headers into every file. */
@@ -47,6 +48,43 @@ void		 box_set_conf(struct box *, const struct conf *);
  */
 int		 box_frame_write(struct evbuffer *out, void *msg);
 int		 box_frame_read(struct evbuffer *in, size_t max, void **msg);
+
+/*
+ * The hot frames without a libgw Msg (msg_create() costs a read of
+ * /dev/urandom per UUID); each appends exactly the frame box_frame_write
+ * would for the Msg that box.c used to build, or nothing and -1.
+ *
+ * box_frame_write_ack: ack{nack, time, id}, id the 16 bytes of a uuid_t.
+ * box_frame_write_mt: the sms of an MT: sms_type mt_push, sender,
+ * receiver, text (UTF-16BE with charset "UTF-16BE" for coding 2, else the
+ * UTF-8 bytes, with charset "UTF-8" for coding 0), coding, udhdata when
+ * udh_len > 0, id = kannel_id (written in libgw's form), smsc_id and
+ * meta_data when not empty, dlr_mask, dlr_url = row in decimal, boxc_id
+ * (NULL: absent), time; every other field as msg_create() leaves it.  -1
+ * when kannel_id, sender, receiver or text is NULL, kannel_id is not a
+ * UUID, or memory runs out.
+ */
+int		 box_frame_write_ack(struct evbuffer *out, long nack,
+		    long time_, const unsigned char id[16]);
+int		 box_frame_write_mt(struct evbuffer *out,
+		    const struct outbox_mt *mt, const char *boxc_id,
+		    long time_);
+
+/*
+ * box_frame_next takes one frame from in as box_frame_read does, except
+ * that an ack is decoded into *ack without msg_unpack: 2 then (*msg
+ * NULL).  Every other kind: 1 and *msg set.  0: more bytes needed; -1: a
+ * frame over max, one that does not unpack, or an ack whose id is not a
+ * UUID (msg_unpack would refuse it).  Bytes after an ack's fields are
+ * ignored, as msg_unpack ignores them.
+ */
+struct box_ack {
+	long		 nack;		/* ack_success, ack_failed, ... */
+	long		 time;
+	unsigned char	 id[16];	/* a uuid_t */
+};
+int		 box_frame_next(struct evbuffer *in, size_t max, void **msg,
+		    struct box_ack *ack);
 
 struct box_stats {
 	unsigned long long	 mo, dlr, mt, acks_sent, acks_received,
