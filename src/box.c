@@ -8,9 +8,10 @@
  * arrives is checked field by field before msg_unpack() sees it, because
  * libgw panics on an unknown message type and trusts string lengths.
  * The hot frames (the acks we send for MOs and DLRs, the sms of every
- * MT, bearerbox's acks for MTs) are packed and unpacked here without a
- * Msg: msg_create(), which msg_unpack() calls too, reads /dev/urandom for
- * every UUID field of every message kind.
+ * MT, bearerbox's acks for MTs and its sms, MOs and DLRs) are packed and
+ * unpacked here without a Msg: msg_create(), which msg_unpack() calls
+ * too, reads /dev/urandom for every UUID field of every message kind.
+ * Only the rare kinds (admin, heartbeat, wdp) still go through a Msg.
  *
  * Life of the link:
  *
@@ -62,6 +63,8 @@
 #define BOX_ACK_BODY		(4 * 4 + UUID_STR_LEN)	/* an ack: type,
 						   nack, time, id length,
 						   id */
+#define BOX_SMS_BUF_MIN		512		/* first size of a box_sms's
+						   buffer */
 #define BOX_HIGH_WATER		(1024 * 1024)	/* output bytes before MTs
 						   are refused for now */
 #define BOX_CONNECT_TIMEOUT	10		/* seconds for TCP connect */
@@ -109,6 +112,7 @@ struct box {
 
 	struct outbox_link	 link;
 	struct box_pending	*pending;
+	struct box_sms		 sms;		/* the sms being handled */
 	struct box_stats	 stats;
 };
 
@@ -143,13 +147,20 @@ box_frame_check_int(const unsigned char *p, size_t len, size_t *off,
 	return 0;
 }
 
+/* An OCTSTR field: data NULL is absent (packed as length -1). */
+struct box_str {
+	const void	*data;
+	size_t		 len;
+};
+
 /*
  * Take one string at *off: -1 (NULL) or a length that fits in what is
- * left.  want >= 0 demands that exact length (a UUID's text).
+ * left.  want >= 0 demands that exact length (a UUID's text).  With str
+ * not NULL, *str is set to the string's bytes in p (data NULL: absent).
  */
 static int
 box_frame_check_str(const unsigned char *p, size_t len, size_t *off,
-    long want)
+    long want, struct box_str *str)
 {
 	long	n;
 
@@ -157,10 +168,19 @@ box_frame_check_str(const unsigned char *p, size_t len, size_t *off,
 		return -1;
 	if (want >= 0 && n != want)
 		return -1;
-	if (n == -1)
+	if (n == -1) {
+		if (str != NULL) {
+			str->data = NULL;
+			str->len = 0;
+		}
 		return 0;
+	}
 	if (n < 0 || (size_t)n > len - *off)
 		return -1;
+	if (str != NULL) {
+		str->data = p + *off;
+		str->len = (size_t)n;
+	}
 	*off += (size_t)n;
 	return 0;
 }
@@ -183,10 +203,11 @@ box_frame_check(const unsigned char *p, size_t len)
 		if (box_frame_check_int(p, len, &off, NULL) == -1) \
 			return -1;
 #define OCTSTR(name) \
-		if (box_frame_check_str(p, len, &off, -1) == -1) \
+		if (box_frame_check_str(p, len, &off, -1, NULL) == -1) \
 			return -1;
 #define UUID(name) \
-		if (box_frame_check_str(p, len, &off, UUID_STR_LEN) == -1) \
+		if (box_frame_check_str(p, len, &off, UUID_STR_LEN, \
+		    NULL) == -1) \
 			return -1;
 #define VOID(name)
 #define MSG(type, fields) \
@@ -296,48 +317,6 @@ box_frame_read(struct evbuffer *in, size_t max, void **msg)
 }
 
 /*
- * An ack's fields from its checked body (type, nack, time, then the id as
- * a 36-byte string: box_frame_check has seen to the lengths).  The id text
- * goes through libgw's uuid_parse(), as in msg_unpack(), so that both
- * refuse the same frames.
- */
-static int
-box_frame_decode_ack(const unsigned char *p, size_t n, struct box_ack *a)
-{
-	char	idtext[UUID_STR_LEN + 1];
-
-	if (n < BOX_ACK_BODY || box_frame_decode32(p) != ack ||
-	    box_frame_decode32(p + 12) != UUID_STR_LEN)
-		return -1;
-	memcpy(idtext, p + 16, UUID_STR_LEN);
-	idtext[UUID_STR_LEN] = '\0';
-	if (uuid_parse(idtext, a->id) == -1)
-		return -1;
-	a->nack = box_frame_decode32(p + 4);
-	a->time = box_frame_decode32(p + 8);
-	return 0;
-}
-
-int
-box_frame_next(struct evbuffer *in, size_t max, void **msg,
-    struct box_ack *a)
-{
-	const unsigned char	*p;
-	size_t			 n;
-	int			 r;
-
-	*msg = NULL;
-	if ((r = box_frame_peek(in, max, &p, &n)) != 1)
-		return r;
-	if (box_frame_decode32(p) != ack)
-		return box_frame_unpack(in, p, n, msg);
-	if (box_frame_decode_ack(p, n, a) == -1)
-		return -1;
-	evbuffer_drain(in, BOX_HEADER + n);
-	return 2;
-}
-
-/*
  * marketbox's own packing of the frames it sends most: an ack for every
  * MO and DLR, an sms for every MT.  msg_create() gives every UUID of every
  * message kind a fresh uuid_generate() (a read(2) of /dev/urandom each),
@@ -347,16 +326,13 @@ box_frame_next(struct evbuffer *in, size_t max, void **msg,
  * The field lists come from gw/msg-decl.h, as box_frame_check's do: one
  * struct per message kind (box_wire_<kind>), a function that sets its
  * fields to what msg_create() sets (integers MSG_PARAM_UNDEFINED, strings
- * absent), one that sizes it and one that appends it as a frame.  The
- * functions are static inline so that the kinds not packed here do not
- * count as unused.  tests/test_box.c compares every byte with msg_pack().
+ * absent), one that sizes it, one that appends it as a frame and one that
+ * reads it back from a frame's body (box_wire_get_<kind>, for the sms
+ * frames bearerbox sends).  The functions are static inline so that the
+ * kinds not packed here do not count as unused.  tests/test_box.c
+ * compares every byte with msg_pack(), and every field read with
+ * msg_unpack().
  */
-
-/* An OCTSTR field: data NULL is absent (packed as length -1). */
-struct box_str {
-	const void	*data;
-	size_t		 len;
-};
 
 #define INTEGER(name)		long name;
 #define OCTSTR(name)		struct box_str name;
@@ -456,6 +432,44 @@ box_wire_add_##type(struct evbuffer *out,				\
 }
 #include "gw/msg-decl.h"
 
+/*
+ * Read w from a message's packed bytes p (n of them, from the type on) as
+ * msg_unpack() reads them: integers as libgw decodes them, strings as
+ * views into p (data NULL: absent), a UUID as its 36 characters of text,
+ * NUL-terminated but not parsed (the caller does that).  0, or -1 when p
+ * is not of this kind or a field runs past n.  Bytes after the last field
+ * are ignored, as msg_unpack() ignores them.
+ */
+#define INTEGER(name)							\
+	if (box_frame_check_int(p, n, &off, &w->name) == -1)		\
+		return -1;
+#define OCTSTR(name)							\
+	if (box_frame_check_str(p, n, &off, -1, &w->name) == -1)	\
+		return -1;
+#define UUID(name)							\
+	if (box_frame_check_str(p, n, &off, UUID_STR_LEN, &uuid) == -1)	\
+		return -1;						\
+	memcpy(w->name, uuid.data, UUID_STR_LEN);			\
+	w->name[UUID_STR_LEN] = '\0';
+#define VOID(name)
+#define MSG(type, fields)						\
+static inline int							\
+box_wire_get_##type(const unsigned char *p, size_t n,			\
+    struct box_wire_##type *w)						\
+{									\
+	struct box_str	uuid;						\
+	size_t		off = 0;					\
+	long		kind;						\
+									\
+	(void)uuid;		/* kinds without a UUID */		\
+	if (box_frame_check_int(p, n, &off, &kind) == -1 ||		\
+	    kind != type)						\
+		return -1;						\
+	fields								\
+	return 0;							\
+}
+#include "gw/msg-decl.h"
+
 int
 box_frame_write_ack(struct evbuffer *out, long nack, long time_,
     const unsigned char id[16])
@@ -534,6 +548,146 @@ box_frame_write_mt(struct evbuffer *out, const struct outbox_mt *mt,
 	rc = box_wire_add_sms(out, &w);
 	free(ucs2);
 	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Unpacking without a Msg: bearerbox's acks and sms.
+ */
+
+/*
+ * An ack's fields from its checked body (type, nack, time, then the id as
+ * a 36-byte string: box_frame_check has seen to the lengths).  The id text
+ * goes through libgw's uuid_parse(), as in msg_unpack(), so that both
+ * refuse the same frames.
+ */
+static int
+box_frame_decode_ack(const unsigned char *p, size_t n, struct box_ack *a)
+{
+	char	idtext[UUID_STR_LEN + 1];
+
+	if (n < BOX_ACK_BODY || box_frame_decode32(p) != ack ||
+	    box_frame_decode32(p + 12) != UUID_STR_LEN)
+		return -1;
+	memcpy(idtext, p + 16, UUID_STR_LEN);
+	idtext[UUID_STR_LEN] = '\0';
+	if (uuid_parse(idtext, a->id) == -1)
+		return -1;
+	a->nack = box_frame_decode32(p + 4);
+	a->time = box_frame_decode32(p + 8);
+	return 0;
+}
+
+/*
+ * The strings of w (views into a frame) copied into s's own buffer, each
+ * followed by a NUL, so that they outlive the frame and read as C
+ * strings: see struct box_sms.  -1 if memory runs out.
+ */
+static int
+box_sms_copy_strings(struct box_sms *s, const struct box_wire_sms *w)
+{
+	const struct {
+		const struct box_str	*from;
+		struct box_sms_str	*to;
+	}		 str[] = {
+		{ &w->sender, &s->sender },
+		{ &w->receiver, &s->receiver },
+		{ &w->msgdata, &s->msgdata },
+		{ &w->smsc_id, &s->smsc_id },
+		{ &w->foreign_id, &s->foreign_id },
+		{ &w->dlr_url, &s->dlr_url },
+		{ &w->meta_data, &s->meta_data }
+	};
+	size_t		 i, need = 0;
+	char		*buf;
+
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		if (str[i].from->data != NULL)
+			need += str[i].from->len + 1;
+	if (need > s->bufsize) {
+		/* Kept for the next sms: it grows to the biggest seen. */
+		if (need < BOX_SMS_BUF_MIN)
+			need = BOX_SMS_BUF_MIN;
+		if ((buf = realloc(s->buf, need)) == NULL)
+			return -1;
+		s->buf = buf;
+		s->bufsize = need;
+	}
+	buf = s->buf;
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++) {
+		if (str[i].from->data == NULL) {
+			str[i].to->data = NULL;
+			str[i].to->len = 0;
+			continue;
+		}
+		if (str[i].from->len > 0)
+			memcpy(buf, str[i].from->data, str[i].from->len);
+		buf[str[i].from->len] = '\0';
+		str[i].to->data = buf;
+		str[i].to->len = str[i].from->len;
+		buf += str[i].from->len + 1;
+	}
+	return 0;
+}
+
+/*
+ * The id is parsed by libgw's uuid_parse(), as msg_unpack() parses it, so
+ * that both refuse the same frames.
+ */
+int
+box_frame_decode_sms(const unsigned char *p, size_t n, struct box_sms *s)
+{
+	struct box_wire_sms	w;
+
+	if (p == NULL || s == NULL || box_wire_get_sms(p, n, &w) == -1 ||
+	    uuid_parse(w.id, s->id) == -1)
+		return -1;
+	if (box_sms_copy_strings(s, &w) == -1) {
+		error(0, "box: out of memory reading an sms of %zu bytes", n);
+		return -1;
+	}
+	s->sms_type = w.sms_type;
+	s->coding = w.coding;
+	s->dlr_mask = w.dlr_mask;
+	s->time = w.time;
+	return 0;
+}
+
+void
+box_sms_clear(struct box_sms *s)
+{
+	if (s == NULL)
+		return;
+	free(s->buf);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+box_frame_next(struct evbuffer *in, size_t max, void **msg,
+    struct box_ack *a, struct box_sms *s)
+{
+	const unsigned char	*p;
+	size_t			 n;
+	int			 r;
+
+	*msg = NULL;
+	if ((r = box_frame_peek(in, max, &p, &n)) != 1)
+		return r;
+	switch (box_frame_decode32(p)) {
+	case ack:
+		if (box_frame_decode_ack(p, n, a) == -1)
+			return -1;
+		r = 2;
+		break;
+	case sms:
+		if (box_frame_decode_sms(p, n, s) == -1)
+			return -1;
+		r = 3;
+		break;
+	default:
+		return box_frame_unpack(in, p, n, msg);
+	}
+	evbuffer_drain(in, BOX_HEADER + n);
+	return r;
 }
 
 /* ------------------------------------------------------------------------
@@ -680,7 +834,7 @@ box_dlr_done_cb(void *arg, int ok)
  * list; NULL if memory runs out.
  */
 static struct box_pending *
-box_pending_new(struct box *box, Msg *m)
+box_pending_new(struct box *box, const struct box_sms *s)
 {
 	struct box_pending	*p;
 
@@ -688,8 +842,8 @@ box_pending_new(struct box *box, Msg *m)
 		return NULL;
 	p->box = box;
 	p->generation = box->generation;
-	uuid_copy(p->id, m->sms.id);
-	p->time = m->sms.time;
+	uuid_copy(p->id, s->id);
+	p->time = s->time;
 	p->next = box->pending;
 	if (box->pending != NULL)
 		box->pending->prev = p;
@@ -697,17 +851,17 @@ box_pending_new(struct box *box, Msg *m)
 	return p;
 }
 
-/* A C string view of an Octstr field, or NULL when absent or empty. */
+/* A string field as a C string, or NULL when absent or empty. */
 static const char *
-box_field(Octstr *os)
+box_field(const struct box_sms_str *str)
 {
-	if (os == NULL || octstr_len(os) == 0)
+	if (str->data == NULL || str->len == 0)
 		return NULL;
-	return octstr_get_cstr(os);
+	return str->data;
 }
 
 static void
-box_handle_mo(struct box *box, Msg *m)
+box_handle_mo(struct box *box, const struct box_sms *s)
 {
 	struct mo		 incoming;
 	struct box_pending	*p;
@@ -716,44 +870,46 @@ box_handle_mo(struct box *box, Msg *m)
 	size_t			 len = 0, replaced = 0;
 
 	box->stats.mo++;
-	uuid_unparse(m->sms.id, idtext);
-	if (box_field(m->sms.sender) == NULL) {
+	uuid_unparse(s->id, idtext);
+	if (box_field(&s->sender) == NULL) {
 		warning(0, "box: MO %s has no sender: refused", idtext);
-		box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
+		box_send_ack(box, s->id, s->time, ack_failed);
 		return;
 	}
-	if (m->sms.msgdata != NULL) {
-		data = (const unsigned char *)octstr_get_cstr(m->sms.msgdata);
-		len = (size_t)octstr_len(m->sms.msgdata);
+	if (s->msgdata.data != NULL) {
+		data = (const unsigned char *)s->msgdata.data;
+		len = s->msgdata.len;
 	}
-	text = gsm_to_utf8(data, len, (int)m->sms.coding, NULL, &replaced);
+	text = gsm_to_utf8(data, len, (int)s->coding, NULL, &replaced);
 	if (text == NULL) {
 		error(0, "box: out of memory reading MO %s", idtext);
-		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+		box_send_ack(box, s->id, s->time, ack_failed_tmp);
 		return;
 	}
 	if (replaced > 0)
 		warning(0, "box: MO %s from %s (coding %ld): %zu invalid "
-		    "byte sequence(s) replaced", idtext,
-		    octstr_get_cstr(m->sms.sender), m->sms.coding, replaced);
+		    "byte sequence(s) replaced", idtext, s->sender.data,
+		    s->coding, replaced);
 
 	memset(&incoming, 0, sizeof(incoming));
 	incoming.id = idtext;
 	incoming.channel = "box";
-	incoming.sender = octstr_get_cstr(m->sms.sender);
-	incoming.receiver = box_field(m->sms.receiver) != NULL ?
-	    octstr_get_cstr(m->sms.receiver) : "";
+	incoming.sender = s->sender.data;
+	incoming.receiver = box_field(&s->receiver) != NULL ?
+	    s->receiver.data : "";
 	incoming.text = text;
-	incoming.coding = m->sms.coding >= 0 && m->sms.coding <= 2 ?
-	    (int)m->sms.coding : 0;
-	incoming.smsc_id = box_field(m->sms.smsc_id);
-	incoming.meta_data = box_field(m->sms.meta_data);
-	incoming.time = m->sms.time > 0 ? m->sms.time : (long long)time(NULL);
+	incoming.coding = s->coding >= 0 && s->coding <= 2 ?
+	    (int)s->coding : 0;
+	incoming.smsc_id = box_field(&s->smsc_id);
+	incoming.meta_data = box_field(&s->meta_data);
+	incoming.time = s->time > 0 ? s->time : (long long)time(NULL);
+	/* bearerbox gives an MO again with its own time unchanged. */
+	incoming.id_time = s->time;
 	incoming.reply_inline = 0;
 
-	if ((p = box_pending_new(box, m)) == NULL) {
+	if ((p = box_pending_new(box, s)) == NULL) {
 		error(0, "box: out of memory taking MO %s", idtext);
-		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+		box_send_ack(box, s->id, s->time, ack_failed_tmp);
 		free(text);
 		return;
 	}
@@ -766,7 +922,7 @@ box_handle_mo(struct box *box, Msg *m)
 		free(p);
 		warning(0, "box: MO %s from %s refused by the inbox: dropped",
 		    idtext, incoming.sender);
-		box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
+		box_send_ack(box, s->id, s->time, ack_failed);
 	}
 	free(text);
 }
@@ -779,26 +935,26 @@ box_handle_mo(struct box *box, Msg *m)
  * again.
  */
 static void
-box_handle_dlr(struct box *box, Msg *m)
+box_handle_dlr(struct box *box, const struct box_sms *s)
 {
 	const char		*url, *foreign;
 	struct box_pending	*p;
 
 	box->stats.dlr++;
-	url = box_field(m->sms.dlr_url);
-	foreign = box_field(m->sms.foreign_id);
+	url = box_field(&s->dlr_url);
+	foreign = box_field(&s->foreign_id);
 	debug(BOX_LOG, 0, "box: DLR for %s, event %ld", url ? url : "(none)",
-	    m->sms.dlr_mask);
+	    s->dlr_mask);
 	if (outbox_dlr(box->outbox, url != NULL ? url : "",
-	    (int)m->sms.dlr_mask, foreign) == -1 ||
-	    (p = box_pending_new(box, m)) == NULL) {
-		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+	    (int)s->dlr_mask, foreign) == -1 ||
+	    (p = box_pending_new(box, s)) == NULL) {
+		box_send_ack(box, s->id, s->time, ack_failed_tmp);
 		return;
 	}
 	if (outbox_on_commit(box->outbox, box_dlr_done_cb, p) == -1) {
 		box_pending_unlink(box, p);
 		free(p);
-		box_send_ack(box, m->sms.id, m->sms.time, ack_failed_tmp);
+		box_send_ack(box, s->id, s->time, ack_failed_tmp);
 	}
 }
 
@@ -856,34 +1012,38 @@ box_handle_admin(struct box *box, Msg *m)
 	}
 }
 
+/* An sms from bearerbox, decoded by box_frame_next(). */
+static void
+box_handle_sms(struct box *box, const struct box_sms *s)
+{
+	char	idtext[UUID_STR_LEN + 1];
+
+	box->proven = 1;
+	if (s->sms_type == mo)
+		box_handle_mo(box, s);
+	else if (s->sms_type == report_mo)
+		box_handle_dlr(box, s);
+	else {
+		/*
+		 * bearerbox sends boxes only MOs and DLRs.  Anything else is
+		 * refused for good (ack_failed) so that it does not sit among
+		 * bearerbox's unacked messages.
+		 */
+		uuid_unparse(s->id, idtext);
+		warning(0, "box: sms %s of type %ld from bearerbox dropped",
+		    idtext, s->sms_type);
+		box_send_ack(box, s->id, s->time, ack_failed);
+	}
+}
+
 /*
- * One message from bearerbox.  It may drop the connection.  Acks never
- * come here: box_frame_next() decodes them without a Msg.
+ * One message from bearerbox.  It may drop the connection.  Acks and sms
+ * never come here: box_frame_next() decodes them without a Msg.
  */
 static void
 box_handle(struct box *box, Msg *m)
 {
-	char	idtext[UUID_STR_LEN + 1];
-
 	switch (m->type) {
-	case sms:
-		box->proven = 1;
-		if (m->sms.sms_type == mo)
-			box_handle_mo(box, m);
-		else if (m->sms.sms_type == report_mo)
-			box_handle_dlr(box, m);
-		else {
-			/*
-			 * bearerbox sends boxes only MOs and DLRs.  Anything
-			 * else is refused for good (ack_failed) so that it
-			 * does not sit among bearerbox's unacked messages.
-			 */
-			uuid_unparse(m->sms.id, idtext);
-			warning(0, "box: sms %s of type %ld from bearerbox "
-			    "dropped", idtext, m->sms.sms_type);
-			box_send_ack(box, m->sms.id, m->sms.time, ack_failed);
-		}
-		break;
 	case admin:
 		box_handle_admin(box, m);
 		break;
@@ -928,19 +1088,24 @@ box_read_cb(struct bufferevent *bev, void *arg)
 	/* Stop as soon as a message dropped the connection. */
 	while (box->bev == bev) {
 		if ((r = box_frame_next(in, box->conf->max_frame_size,
-		    &m, &a)) == 0)
+		    &m, &a, &box->sms)) == 0)
 			break;
-		if (r == -1) {
+		switch (r) {
+		case -1:
 			box->stats.protocol_errors++;
 			box_protocol_error(box, in);
+			return;
+		case 2:
+			box_handle_ack(box, &a);
+			break;
+		case 3:
+			box_handle_sms(box, &box->sms);
+			break;
+		default:
+			box_handle(box, m);
+			msg_destroy(m);
 			break;
 		}
-		if (r == 2) {
-			box_handle_ack(box, &a);
-			continue;
-		}
-		box_handle(box, m);
-		msg_destroy(m);
 	}
 }
 
@@ -1263,6 +1428,7 @@ box_free(struct box *box)
 		event_free(box->retry_ev);
 	if (box->heartbeat_ev != NULL)
 		event_free(box->heartbeat_ev);
+	box_sms_clear(&box->sms);
 	free(box->host);
 	free(box);
 }

@@ -71,12 +71,54 @@ int		 box_frame_write_mt(struct evbuffer *out,
 		    long time_);
 
 /*
+ * An sms from bearerbox (an MO, a DLR, or any other sms_type), decoded
+ * without a Msg: the fields box.c reads, each with the value msg_unpack()
+ * gives.  A string's data is NULL when the field is absent (msg_unpack's
+ * NULL Octstr); otherwise it is the field's len bytes, embedded NULs and
+ * all, followed by a NUL that len does not count (so that it reads as a C
+ * string, as octstr_get_cstr() does).  The bytes are in the struct's own
+ * buffer, not in the frame: they stay valid until the struct is decoded
+ * into again or cleared.  Zero the struct before its first use;
+ * box_sms_clear() frees its buffer (the buffer otherwise stays, sized for
+ * the biggest sms so far).  The fields not here (udhdata, charset,
+ * boxc_id, service, ...) are walked over and checked but not kept.
+ */
+struct box_sms_str {
+	const char	*data;
+	size_t		 len;
+};
+struct box_sms {
+	long			 sms_type;	/* mo, report_mo, ... */
+	long			 coding;
+	long			 dlr_mask;	/* a DLR's event */
+	long			 time;
+	unsigned char		 id[16];	/* a uuid_t */
+	struct box_sms_str	 sender, receiver, msgdata, smsc_id,
+				 foreign_id, dlr_url, meta_data;
+
+	char			*buf;		/* owned: the strings */
+	size_t			 bufsize;
+};
+void		 box_sms_clear(struct box_sms *);
+
+/*
+ * box_frame_decode_sms: the body p (n bytes: a frame without its length
+ * prefix) of an sms into *sms, replacing what it held.  0, or -1 when p
+ * is not an sms, a field runs past n, the id is not a UUID in libgw's
+ * text form (msg_unpack refuses those too), or memory runs out (logged).
+ * Bytes after the last field are ignored, as msg_unpack ignores them.
+ */
+int		 box_frame_decode_sms(const unsigned char *p, size_t n,
+		    struct box_sms *sms);
+
+/*
  * box_frame_next takes one frame from in as box_frame_read does, except
- * that an ack is decoded into *ack without msg_unpack: 2 then (*msg
- * NULL).  Every other kind: 1 and *msg set.  0: more bytes needed; -1: a
- * frame over max, one that does not unpack, or an ack whose id is not a
- * UUID (msg_unpack would refuse it).  Bytes after an ack's fields are
- * ignored, as msg_unpack ignores them.
+ * that an ack is decoded into *ack and an sms into *sms without
+ * msg_unpack: 2 for an ack, 3 for an sms (*msg NULL then).  Every other
+ * kind: 1 and *msg set.  0: more bytes needed; -1: a frame over max, one
+ * that does not unpack, an ack or sms whose id is not a UUID (msg_unpack
+ * would refuse it), or no memory for an sms's strings.  Bytes after an
+ * ack's or sms's fields are ignored, as msg_unpack ignores them.
  */
 struct box_ack {
 	long		 nack;		/* ack_success, ack_failed, ... */
@@ -84,7 +126,7 @@ struct box_ack {
 	unsigned char	 id[16];	/* a uuid_t */
 };
 int		 box_frame_next(struct evbuffer *in, size_t max, void **msg,
-		    struct box_ack *ack);
+		    struct box_ack *ack, struct box_sms *sms);
 
 struct box_stats {
 	unsigned long long	 mo, dlr, mt, acks_sent, acks_received,

@@ -1044,10 +1044,58 @@ Test(codec, ack_frame_matches_msg_pack)
 }
 
 /*
+ * A string of a decoded sms holds what msg_unpack() gave: NULL for NULL,
+ * else the same bytes, and a NUL after them.
+ */
+static void
+assert_sms_str(const struct box_sms_str *got, Octstr *want,
+    const char *field, const char *what)
+{
+	if (want == NULL) {
+		cr_assert_null(got->data, "%s: %s set, msg_unpack has NULL",
+		    what, field);
+		cr_assert_eq(got->len, 0, "%s: %s", what, field);
+		return;
+	}
+	cr_assert_not_null(got->data, "%s: %s NULL, msg_unpack has %ld "
+	    "bytes", what, field, octstr_len(want));
+	cr_assert_eq(got->len, (size_t)octstr_len(want), "%s: %s has %zu "
+	    "bytes, msg_unpack %ld", what, field, got->len, octstr_len(want));
+	cr_assert_eq(memcmp(got->data, octstr_get_cstr(want), got->len), 0,
+	    "%s: %s differs", what, field);
+	cr_assert_eq(got->data[got->len], '\0', "%s: %s not terminated",
+	    what, field);
+}
+
+/* Every field of s is the one msg_unpack() gave m. */
+static void
+assert_sms_fields(const struct box_sms *s, const Msg *m, const char *what)
+{
+	cr_assert_eq(m->type, sms, "%s", what);
+	cr_assert_eq(s->sms_type, m->sms.sms_type, "%s: sms_type %ld, "
+	    "msg_unpack %ld", what, s->sms_type, m->sms.sms_type);
+	cr_assert_eq(s->coding, m->sms.coding, "%s: coding %ld, msg_unpack "
+	    "%ld", what, s->coding, m->sms.coding);
+	cr_assert_eq(s->dlr_mask, m->sms.dlr_mask, "%s: dlr_mask %ld, "
+	    "msg_unpack %ld", what, s->dlr_mask, m->sms.dlr_mask);
+	cr_assert_eq(s->time, m->sms.time, "%s: time %ld, msg_unpack %ld",
+	    what, s->time, m->sms.time);
+	cr_assert_eq(memcmp(s->id, m->sms.id, 16), 0, "%s: id", what);
+	assert_sms_str(&s->sender, m->sms.sender, "sender", what);
+	assert_sms_str(&s->receiver, m->sms.receiver, "receiver", what);
+	assert_sms_str(&s->msgdata, m->sms.msgdata, "msgdata", what);
+	assert_sms_str(&s->smsc_id, m->sms.smsc_id, "smsc_id", what);
+	assert_sms_str(&s->foreign_id, m->sms.foreign_id, "foreign_id",
+	    what);
+	assert_sms_str(&s->dlr_url, m->sms.dlr_url, "dlr_url", what);
+	assert_sms_str(&s->meta_data, m->sms.meta_data, "meta_data", what);
+}
+
+/*
  * Read the frame at the head of a copy of f both ways: box_frame_read
- * (msg_unpack) and box_frame_next (the ack decoder).  They must agree on
- * the outcome, on what is left in the buffer and, for an ack, on every
- * field.  Returns box_frame_next's result.
+ * (msg_unpack) and box_frame_next (the ack and sms decoders).  They must
+ * agree on the outcome, on what is left in the buffer and, for an ack or
+ * an sms, on every field.  Returns box_frame_next's result.
  */
 static int
 assert_reads_agree(struct evbuffer *f, size_t max, const char *what)
@@ -1056,15 +1104,17 @@ assert_reads_agree(struct evbuffer *f, size_t max, const char *what)
 	unsigned char	*bytes;
 	size_t		 n = evbuffer_get_length(f);
 	struct box_ack	 ack_;
+	struct box_sms	 sms_;
 	void		*m = NULL, *m2 = NULL;
 	Msg		*r;
 	int		 ra, rb;
 
+	memset(&sms_, 0, sizeof(sms_));
 	bytes = n > 0 ? evbuffer_pullup(f, -1) : NULL;
 	evbuffer_add(a, bytes, n);
 	evbuffer_add(b, bytes, n);
 	ra = box_frame_read(a, max, &m);
-	rb = box_frame_next(b, max, &m2, &ack_);
+	rb = box_frame_next(b, max, &m2, &ack_, &sms_);
 	r = m;
 	if (ra == 1 && r->type == ack) {
 		cr_assert_eq(rb, 2, "%s: an ack msg_unpack takes is refused "
@@ -1073,6 +1123,11 @@ assert_reads_agree(struct evbuffer *f, size_t max, const char *what)
 		cr_assert_eq(ack_.nack, r->ack.nack, "%s", what);
 		cr_assert_eq(ack_.time, r->ack.time, "%s", what);
 		cr_assert_eq(memcmp(ack_.id, r->ack.id, 16), 0, "%s", what);
+	} else if (ra == 1 && r->type == sms) {
+		cr_assert_eq(rb, 3, "%s: an sms msg_unpack takes is refused "
+		    "(%d)", what, rb);
+		cr_assert_null(m2);
+		assert_sms_fields(&sms_, r, what);
 	} else if (ra == 1) {
 		cr_assert_eq(rb, 1, "%s", what);
 		cr_assert_not_null(m2);
@@ -1086,6 +1141,7 @@ assert_reads_agree(struct evbuffer *f, size_t max, const char *what)
 	    what);
 	msg_destroy(m);
 	msg_destroy(m2);
+	box_sms_clear(&sms_);
 	evbuffer_free(a);
 	evbuffer_free(b);
 	return rb;
@@ -1098,6 +1154,7 @@ Test(codec, ack_decode_round_trip)
 	    -2147483647 - 1 };
 	struct evbuffer	*b = evbuffer_new();
 	struct box_ack	 got;
+	struct box_sms	 sms_got = { 0 };
 	size_t		 in, it;
 	void		*m;
 	Msg		*a;
@@ -1111,7 +1168,8 @@ Test(codec, ack_decode_round_trip)
 		cr_assert_eq(assert_reads_agree(b, MAX_FRAME, "round trip"),
 		    2);
 		memset(&got, 0x5a, sizeof(got));
-		cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 2);
+		cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got,
+		    &sms_got), 2);
 		cr_assert_null(m);
 		cr_assert_eq(evbuffer_get_length(b), 0);
 		cr_assert_eq(got.nack, nacks[in]);
@@ -1122,12 +1180,13 @@ Test(codec, ack_decode_round_trip)
 	evbuffer_free(b);
 }
 
-/* Acks between other kinds: each kind goes its way, in order. */
+/* Acks and an sms between other kinds: each kind goes its way, in order. */
 Test(codec, ack_decode_among_other_frames)
 {
 	struct evbuffer	*b = evbuffer_new();
 	Msg		*h = msg_create(heartbeat), *s = msg_create(sms);
 	struct box_ack	 got;
+	struct box_sms	 sms_got = { 0 };
 	uuid_t		 id1, id2;
 	void		*m;
 
@@ -1141,25 +1200,27 @@ Test(codec, ack_decode_among_other_frames)
 	cr_assert_eq(box_frame_write_ack(b, ack_failed, 12, id2), 0);
 	cr_assert_eq(box_frame_write(b, s), 0);
 
-	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 2);
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got, &sms_got), 2);
 	cr_assert_eq(got.nack, ack_buffered);
 	cr_assert_eq(got.time, 11);
 	cr_assert_eq(memcmp(got.id, id1, 16), 0);
-	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 1);
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got, &sms_got), 1);
 	cr_assert_eq(((Msg *)m)->type, heartbeat);
 	cr_assert_eq(((Msg *)m)->heartbeat.load, 3);
 	msg_destroy(m);
-	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 2);
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got, &sms_got), 2);
 	cr_assert_eq(got.nack, ack_failed);
 	cr_assert_eq(memcmp(got.id, id2, 16), 0);
-	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 1);
-	cr_assert_eq(((Msg *)m)->type, sms);
-	assert_octstr_cstr(((Msg *)m)->sms.sender, "+254700000001");
-	msg_destroy(m);
-	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 0);
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got, &sms_got), 3);
+	cr_assert_null(m);
+	cr_assert_eq(sms_got.sms_type, mo);
+	cr_assert_str_eq(sms_got.sender.data, "+254700000001");
+	cr_assert_eq(memcmp(sms_got.id, s->sms.id, 16), 0);
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got, &sms_got), 0);
 	cr_assert_null(m);
 	msg_destroy(h);
 	msg_destroy(s);
+	box_sms_clear(&sms_got);
 	evbuffer_free(b);
 }
 
@@ -1170,6 +1231,7 @@ Test(codec, ack_decode_truncated)
 	struct evbuffer	*p;
 	unsigned char	*bytes;
 	struct box_ack	 got;
+	struct box_sms	 sms_got = { 0 };
 	uuid_t		 id;
 	size_t		 n, k;
 	void		*m;
@@ -1181,8 +1243,8 @@ Test(codec, ack_decode_truncated)
 	for (k = 0; k < n; k++) {
 		evbuffer_drain(b, evbuffer_get_length(b));
 		evbuffer_add(b, bytes, k);
-		cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got), 0,
-		    "complete after %zu of %zu bytes", k, n);
+		cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &got,
+		    &sms_got), 0, "complete after %zu of %zu bytes", k, n);
 		cr_assert_null(m);
 		cr_assert_eq(evbuffer_get_length(b), k);
 	}
@@ -1213,6 +1275,7 @@ Test(codec, ack_decode_refuses_bad_frames)
 	static const long bad_lens[] = { -1, 0, 35, 37, 2147483647 };
 	struct evbuffer	*p = evbuffer_new(), *f;
 	struct box_ack	 got;
+	struct box_sms	 sms_got = { 0 };
 	size_t		 i, n;
 	void		*m;
 	uuid_t		 id;
@@ -1222,12 +1285,12 @@ Test(codec, ack_decode_refuses_bad_frames)
 	f = evbuffer_new();
 	cr_assert_eq(box_frame_write_ack(f, 0, 1, id), 0);
 	n = evbuffer_get_length(f) - 4;
-	cr_assert_eq(box_frame_next(f, n - 1, &m, &got), -1);
+	cr_assert_eq(box_frame_next(f, n - 1, &m, &got, &sms_got), -1);
 	cr_assert_null(m);
 	/* A prefix one byte over MAX_FRAME. */
 	evbuffer_drain(f, 4);
 	evbuffer_prepend(f, "\x00\x10\x00\x01", 4);
-	cr_assert_eq(box_frame_next(f, MAX_FRAME, &m, &got), -1);
+	cr_assert_eq(box_frame_next(f, MAX_FRAME, &m, &got, &sms_got), -1);
 	cr_assert_null(m);
 	evbuffer_free(f);
 
@@ -1259,7 +1322,7 @@ Test(codec, ack_decode_refuses_bad_frames)
 	evbuffer_add(p, "tail", 4);
 	f = frame_of(p);
 	cr_assert_eq(assert_reads_agree(f, MAX_FRAME, "upper case"), 2);
-	cr_assert_eq(box_frame_next(f, MAX_FRAME, &m, &got), 2);
+	cr_assert_eq(box_frame_next(f, MAX_FRAME, &m, &got, &sms_got), 2);
 	cr_assert_eq(evbuffer_get_length(f), 0);
 	cr_assert_eq(got.nack, 3);
 	cr_assert_eq(uuid_parse("2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e10", id),
@@ -1305,6 +1368,637 @@ Test(codec, ack_decode_fuzz_agrees_with_msg_unpack)
 	}
 	evbuffer_free(b);
 	cr_log_info("ack_decode_fuzz_agrees_with_msg_unpack: %d acks", acks);
+}
+
+/*
+ * Incoming sms frames (MOs, DLRs) decoded without a Msg.  Every frame is
+ * made by msg_pack() from a Msg, and box_frame_next's struct box_sms is
+ * compared field by field with what msg_unpack() gives for the same bytes.
+ */
+
+#define SMS_NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static Msg	*make_mo(const char *, const char *, long);
+
+/* The values a generated sms's integers take. */
+static const long sms_ints[] = {
+	-1, 0, 1, 2, 3, 4, 8, 31, 255, 65535, 65536, 1700000000,
+	2147483647, -2147483647 - 1, -2
+};
+
+static const long sms_types[] = {
+	mo, mt_reply, mt_push, report_mo, report_mt, -1, 99
+};
+
+/* The values its strings take: data NULL is a NULL Octstr. */
+struct sms_bytes {
+	const char	*data;
+	long		 len;
+};
+#define SMS_BYTES(s)	{ s, (long)sizeof(s) - 1 }
+static const struct sms_bytes sms_strs[] = {
+	{ NULL, 0 },
+	SMS_BYTES(""),
+	SMS_BYTES("+254700000001"),
+	SMS_BYTES("777"),
+	SMS_BYTES("FAKE"),
+	SMS_BYTES(TEXT_UTF8),
+	SMS_BYTES("\0e\0c\0h\0o\0 \x4f\x60\x59\x7d"),	/* UCS-2 */
+	SMS_BYTES("a\0b"),
+	SMS_BYTES("\0"),
+	SMS_BYTES("?smpp?ussd_service_op=%01&its_session_info=%12%00&"),
+	SMS_BYTES("\x05\x00\x03\x2a\x02\x01"),	/* a concatenation UDH */
+	SMS_BYTES("UTF-16BE"),
+	SMS_BYTES("12345")
+};
+
+static Octstr *
+sms_octstr(const struct sms_bytes *b)
+{
+	return b->data != NULL ? octstr_create_from_data(b->data, b->len) :
+	    NULL;
+}
+
+/* Bytes 0..255 over and over: n of them. */
+static Octstr *
+sms_binary(long n)
+{
+	Octstr	*os = octstr_create("");
+	long	 i;
+
+	for (i = 0; i < n; i++)
+		octstr_append_char(os, (int)(i & 0xff));
+	return os;
+}
+
+/*
+ * Every field of an sms (from gw/msg-decl.h, so that none is missed) set
+ * to a value picked by *seed; the id stays msg_create's fresh one.
+ */
+#define INTEGER(name)	p->name = sms_ints[rand_r(seed) % SMS_NELEM(sms_ints)];
+#define OCTSTR(name)	p->name = sms_octstr(&sms_strs[rand_r(seed) %	\
+			    SMS_NELEM(sms_strs)]);
+#define UUID(name)
+#define VOID(name)
+#define MSG(type, fields)						\
+static inline void							\
+sms_fill_##type(struct type *p, unsigned int *seed)			\
+{									\
+	(void)p;							\
+	(void)seed;							\
+	fields								\
+}
+#include "gw/msg-decl.h"
+
+static Msg *
+sms_random(unsigned int *seed)
+{
+	Msg	*m = msg_create(sms);
+
+	sms_fill_sms(&m->sms, seed);
+	if (rand_r(seed) % 2)
+		m->sms.sms_type = sms_types[rand_r(seed) %
+		    SMS_NELEM(sms_types)];
+	switch (rand_r(seed) % 8) {
+	case 0:		/* binary, sometimes past 64 KiB */
+		octstr_destroy(m->sms.msgdata);
+		m->sms.msgdata = sms_binary(rand_r(seed) % 4 == 0 ? 70000 :
+		    rand_r(seed) % 600);
+		break;
+	case 1:
+		m->sms.coding = rand_r(seed) % 3;
+		break;
+	}
+	return m;
+}
+
+/*
+ * Read every frame of frames both ways: box_frame_read (msg_unpack) and
+ * box_frame_next into one struct box_sms, reused from frame to frame as
+ * box.c reuses it.  Every frame must be an sms both take, with the same
+ * fields.  Returns the number of frames.
+ */
+static int
+assert_sms_stream_agrees(struct evbuffer *frames, const char *what)
+{
+	struct evbuffer	*a = evbuffer_new(), *b = evbuffer_new();
+	struct box_sms	 s;
+	struct box_ack	 ack_;
+	void		*m, *m2;
+	int		 ra, rb, count = 0;
+
+	memset(&s, 0, sizeof(s));
+	evbuffer_add_buffer(a, frames);
+	evbuffer_add(b, evbuffer_pullup(a, -1), evbuffer_get_length(a));
+	for (;;) {
+		ra = box_frame_read(a, MAX_FRAME, &m);
+		rb = box_frame_next(b, MAX_FRAME, &m2, &ack_, &s);
+		if (ra == 0) {
+			cr_assert_eq(rb, 0, "%s: frame %d", what, count);
+			break;
+		}
+		cr_assert_eq(ra, 1, "%s: frame %d: msg_unpack refuses it",
+		    what, count);
+		cr_assert_eq(rb, 3, "%s: frame %d: %d", what, count, rb);
+		cr_assert_null(m2);
+		assert_sms_fields(&s, m, what);
+		cr_assert_eq(evbuffer_get_length(b), evbuffer_get_length(a));
+		msg_destroy(m);
+		count++;
+	}
+	box_sms_clear(&s);
+	cr_assert_null(s.buf);
+	cr_assert_eq(s.bufsize, 0);
+	evbuffer_free(a);
+	evbuffer_free(b);
+	return count;
+}
+
+/*
+ * Every sms_type, with each kind of text (GSM, UCS-2, binary with a UDH,
+ * none, empty), every other string absent or set, the integers at their
+ * extremes: the decoder gives what msg_unpack gives.
+ */
+Test(codec, sms_decode_matches_msg_unpack)
+{
+	static const struct {
+		long		coding;
+		struct sms_bytes text, udh;
+	} texts[] = {
+		{ 0, SMS_BYTES(TEXT_UTF8), { NULL, 0 } },
+		{ 0, SMS_BYTES("SELL maize 10 bags 3000"), { NULL, 0 } },
+		{ 2, SMS_BYTES("\0e\0c\0h\0o\0 \x4f\x60\x59\x7d"),
+		    { NULL, 0 } },
+		{ 1, SMS_BYTES("\x00\x01\xfe\xff\x80"),
+		    SMS_BYTES("\x05\x00\x03\x2a\x02\x01") },
+		{ -1, { NULL, 0 }, { NULL, 0 } },
+		{ 0, SMS_BYTES(""), SMS_BYTES("") }
+	};
+	static const long extremes[][4] = {	/* time, dlr_mask, others */
+		{ 1700000000, 31, 0 },
+		{ -1, -1, -1 },
+		{ 2147483647, 2147483647, -2147483647 - 1 },
+		{ -2147483647 - 1, 0, 2147483647 }
+	};
+	struct evbuffer	*b = evbuffer_new();
+	size_t		 it, ix, ie, strings;
+	int		 frames = 0;
+	char		 what[64];
+	Msg		*m;
+
+	for (it = 0; it < SMS_NELEM(sms_types); it++)
+	for (ix = 0; ix < SMS_NELEM(texts); ix++)
+	for (ie = 0; ie < SMS_NELEM(extremes); ie++)
+	for (strings = 0; strings < 2; strings++) {
+		m = msg_create(sms);
+		m->sms.sms_type = sms_types[it];
+		m->sms.coding = texts[ix].coding;
+		m->sms.msgdata = sms_octstr(&texts[ix].text);
+		m->sms.udhdata = sms_octstr(&texts[ix].udh);
+		m->sms.time = extremes[ie][0];
+		m->sms.dlr_mask = extremes[ie][1];
+		m->sms.mclass = m->sms.validity = m->sms.priority =
+		    m->sms.resend_time = extremes[ie][2];
+		if (strings) {
+			m->sms.sender = octstr_create("+254700000001");
+			m->sms.receiver = octstr_create("777");
+			m->sms.smsc_id = octstr_create("FAKE");
+			m->sms.smsc_number = octstr_create("+254722000000");
+			m->sms.foreign_id = octstr_create("smsc-4711");
+			m->sms.service = octstr_create("market");
+			m->sms.account = octstr_create("coop");
+			m->sms.dlr_url = octstr_create("123456789");
+			m->sms.charset = octstr_create(texts[ix].coding == 2 ?
+			    "UTF-16BE" : "UTF-8");
+			m->sms.boxc_id = octstr_create("marketbox");
+			m->sms.binfo = octstr_create("");
+			m->sms.meta_data = octstr_create("?smpp?ussd_service_"
+			    "op=%01&its_session_info=%12%00&");
+		}
+		snprintf(what, sizeof(what), "type %ld text %zu ints %zu "
+		    "strings %zu", sms_types[it], ix, ie, strings);
+		cr_assert_eq(box_frame_write(b, m), 0);
+		cr_assert_eq(assert_reads_agree(b, MAX_FRAME, what), 3, "%s",
+		    what);
+		msg_destroy(m);
+		frames++;
+	}
+	/* And all of them again in one stream, read with one struct. */
+	cr_assert_eq(assert_sms_stream_agrees(b, "stream"), frames);
+	evbuffer_free(b);
+	cr_log_info("sms_decode_matches_msg_unpack: %d frames", frames);
+}
+
+/*
+ * Thousands of sms with every field picked at random, read as one stream
+ * (one struct box_sms for all, as box.c keeps one): the same fields as
+ * msg_unpack, frame after frame, whatever the previous one held.
+ */
+Test(codec, sms_decode_random_fields_match_msg_unpack)
+{
+	struct evbuffer	*b = evbuffer_new();
+	unsigned int	 seed = 4711;
+	int		 i, frames = 0;
+	Msg		*m;
+
+	for (i = 0; i < 3000; i++) {
+		m = sms_random(&seed);
+		cr_assert_eq(box_frame_write(b, m), 0);
+		msg_destroy(m);
+		if (i % 50 == 49)
+			frames += assert_sms_stream_agrees(b, "random");
+	}
+	frames += assert_sms_stream_agrees(b, "random");
+	cr_assert_eq(frames, 3000);
+	evbuffer_free(b);
+}
+
+/* A decoded sms's values, checked against the Msg it was packed from. */
+Test(codec, sms_decode_values)
+{
+	static const char ucs2[] = "\0e\0c\0h\0o\0 \x4f\x60\x59\x7d";
+	struct evbuffer	*b = evbuffer_new();
+	struct box_sms	 s;
+	struct box_ack	 a;
+	char		 idtext[UUID_STR_LEN + 1];
+	void		*m;
+	Msg		*mo_, *dlr;
+
+	memset(&s, 0, sizeof(s));
+	mo_ = make_mo("+254700000001", "", 2);
+	octstr_destroy(mo_->sms.msgdata);
+	mo_->sms.msgdata = octstr_create_from_data(ucs2, sizeof(ucs2) - 1);
+	mo_->sms.meta_data = octstr_create("?smpp?x=1&");
+	mo_->sms.udhdata = octstr_create("\x05\x00\x03\x2a\x02\x01");
+	dlr = msg_create(sms);
+	dlr->sms.sms_type = report_mo;
+	dlr->sms.dlr_mask = 8;
+	dlr->sms.dlr_url = octstr_create("42");
+	dlr->sms.foreign_id = octstr_create("smsc-1");
+	dlr->sms.time = -2147483647 - 1;
+	cr_assert_eq(box_frame_write(b, mo_), 0);
+	cr_assert_eq(box_frame_write(b, dlr), 0);
+
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &a, &s), 3);
+	cr_assert_eq(s.sms_type, mo);
+	cr_assert_eq(s.coding, 2);
+	cr_assert_eq(s.time, 1700000000);
+	cr_assert_eq(s.dlr_mask, -1);
+	cr_assert_eq(memcmp(s.id, mo_->sms.id, 16), 0);
+	cr_assert_str_eq(s.sender.data, "+254700000001");
+	cr_assert_eq(s.sender.len, 13);
+	cr_assert_str_eq(s.receiver.data, "777");
+	cr_assert_eq(s.msgdata.len, sizeof(ucs2) - 1);
+	cr_assert_eq(memcmp(s.msgdata.data, ucs2, sizeof(ucs2) - 1), 0);
+	cr_assert_str_eq(s.smsc_id.data, "FAKE");
+	cr_assert_str_eq(s.meta_data.data, "?smpp?x=1&");
+	cr_assert_null(s.foreign_id.data);
+	cr_assert_null(s.dlr_url.data);
+
+	cr_assert_eq(box_frame_next(b, MAX_FRAME, &m, &a, &s), 3);
+	cr_assert_eq(s.sms_type, report_mo);
+	cr_assert_eq(s.dlr_mask, 8);
+	cr_assert_eq(s.time, -2147483647 - 1);
+	cr_assert_eq(s.coding, -1);
+	uuid_unparse(s.id, idtext);
+	cr_assert_eq(memcmp(s.id, dlr->sms.id, 16), 0, "%s", idtext);
+	cr_assert_str_eq(s.dlr_url.data, "42");
+	cr_assert_eq(s.dlr_url.len, 2);
+	cr_assert_str_eq(s.foreign_id.data, "smsc-1");
+	cr_assert_null(s.sender.data);
+	cr_assert_null(s.receiver.data);
+	cr_assert_null(s.msgdata.data);
+	cr_assert_null(s.smsc_id.data);
+	cr_assert_null(s.meta_data.data);
+	cr_assert_eq(evbuffer_get_length(b), 0);
+
+	box_sms_clear(&s);
+	box_sms_clear(NULL);
+	msg_destroy(mo_);
+	msg_destroy(dlr);
+	evbuffer_free(b);
+}
+
+/* An sms with every string set and a long text: its frame body. */
+static struct evbuffer *
+sms_rich_body(Msg **mp)
+{
+	struct evbuffer	*b = evbuffer_new();
+	Msg		*m = make_mo("+254700000001", TEXT_UTF8, 0);
+
+	m->sms.udhdata = octstr_create("\x05\x00\x03\x2a\x02\x01");
+	m->sms.smsc_number = octstr_create("+254722000000");
+	m->sms.foreign_id = octstr_create("smsc-4711");
+	m->sms.service = octstr_create("market");
+	m->sms.account = octstr_create("coop");
+	m->sms.dlr_url = octstr_create("123456789");
+	m->sms.charset = octstr_create("UTF-8");
+	m->sms.boxc_id = octstr_create("marketbox");
+	m->sms.binfo = octstr_create("b");
+	m->sms.meta_data = octstr_create("?smpp?ussd_service_op=%01&");
+	/* A fixed id: the fuzz test's mutations are the same every run. */
+	cr_assert_eq(uuid_parse("0b7c35e2-8d4f-4f0a-9a61-5e2d4c3b2a19",
+	    m->sms.id), 0);
+	cr_assert_eq(box_frame_write(b, m), 0);
+	evbuffer_drain(b, 4);
+	if (mp != NULL)
+		*mp = m;
+	else
+		msg_destroy(m);
+	return b;
+}
+
+/*
+ * A frame cut anywhere: wait while the prefix promises more; refused when
+ * the prefix says the body is shorter than its fields.  The decoder on
+ * its own, without box_frame_check before it, refuses every cut too.
+ */
+Test(codec, sms_decode_truncated)
+{
+	struct evbuffer	*body = sms_rich_body(NULL), *f, *p;
+	struct box_sms	 s;
+	struct box_ack	 a;
+	unsigned char	*bytes;
+	size_t		 n, k;
+	void		*m;
+
+	memset(&s, 0, sizeof(s));
+	n = evbuffer_get_length(body);
+	bytes = evbuffer_pullup(body, -1);
+	f = evbuffer_new();
+	for (k = 0; k < n; k++) {
+		evbuffer_drain(f, evbuffer_get_length(f));
+		put_int(f, (long)n);
+		evbuffer_add(f, bytes, k);
+		cr_assert_eq(box_frame_next(f, MAX_FRAME, &m, &a, &s), 0,
+		    "complete after %zu of %zu bytes", k + 4, n + 4);
+		cr_assert_eq(evbuffer_get_length(f), 4 + k);
+	}
+	for (k = 0; k < n; k++) {
+		p = evbuffer_new();
+		evbuffer_add(p, bytes, k);
+		evbuffer_free(f);
+		f = frame_of(p);
+		evbuffer_free(p);
+		cr_assert_eq(assert_reads_agree(f, MAX_FRAME, "short body"),
+		    -1, "a body of %zu of %zu bytes", k, n);
+		cr_assert_eq(box_frame_decode_sms(bytes, k, &s), -1,
+		    "decoded from %zu of %zu bytes", k, n);
+	}
+	cr_assert_eq(box_frame_decode_sms(bytes, n, &s), 0);
+	cr_assert_str_eq(s.meta_data.data, "?smpp?ussd_service_op=%01&");
+	cr_assert_eq(box_frame_decode_sms(NULL, n, &s), -1);
+	cr_assert_eq(box_frame_decode_sms(bytes, n, NULL), -1);
+	box_sms_clear(&s);
+	evbuffer_free(f);
+	evbuffer_free(body);
+}
+
+/* Where each field of a packed sms starts, found with gw/msg-decl.h. */
+struct sms_field {
+	const char	*field;
+	int		 kind;		/* 'i', 's' or 'u' */
+	size_t		 off;		/* of its integer or length */
+};
+
+static long
+sms_get32(const unsigned char *p)
+{
+	uint32_t	u = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			    (uint32_t)p[2] << 8 | p[3];
+
+	return (long)(int32_t)u;
+}
+
+#define INTEGER(name)							\
+	f[nf].field = #name; f[nf].kind = 'i'; f[nf++].off = off;	\
+	off += 4;
+#define OCTSTR(name)							\
+	f[nf].field = #name; f[nf].kind = 's'; f[nf++].off = off;	\
+	len = sms_get32(body + off);					\
+	off += 4 + (len > 0 ? (size_t)len : 0);
+#define UUID(name)							\
+	f[nf].field = #name; f[nf].kind = 'u'; f[nf++].off = off;	\
+	off += 4 + UUID_STR_LEN;
+#define VOID(name)
+#define MSG(type, fields)						\
+static inline size_t							\
+sms_fields_##type(const unsigned char *body, struct sms_field *f)	\
+{									\
+	size_t	off = 4, nf = 0;					\
+	long	len;							\
+									\
+	(void)body;							\
+	(void)len;							\
+	fields								\
+	return nf;							\
+}
+#include "gw/msg-decl.h"
+
+/* A copy of body with the 32-bit value at off replaced. */
+static struct evbuffer *
+sms_patched(const unsigned char *body, size_t n, size_t off, long v)
+{
+	struct evbuffer	*p = evbuffer_new(), *f;
+	unsigned char	 be[4];
+	uint32_t	 u = (uint32_t)v;
+
+	be[0] = u >> 24;
+	be[1] = u >> 16;
+	be[2] = u >> 8;
+	be[3] = u;
+	evbuffer_add(p, body, off);
+	evbuffer_add(p, be, 4);
+	evbuffer_add(p, body + off + 4, n - off - 4);
+	f = frame_of(p);
+	evbuffer_free(p);
+	return f;
+}
+
+/*
+ * Every string's length made too big (by one byte, or by far), negative
+ * other than -1, and the id's length anything but 36: refused by both
+ * readers, and by the decoder without box_frame_check.
+ */
+Test(codec, sms_decode_refuses_bad_lengths)
+{
+	struct evbuffer		*body = sms_rich_body(NULL), *f;
+	struct sms_field	 fields[64];
+	struct box_sms		 s;
+	unsigned char		*bytes, *fb;
+	size_t			 n, nf, i, j, left, tried = 0;
+	long			 bad[6];
+	char			 what[64];
+
+	memset(&s, 0, sizeof(s));
+	n = evbuffer_get_length(body);
+	bytes = evbuffer_pullup(body, -1);
+	nf = sms_fields_sms(bytes, fields);
+	cr_assert_eq(nf, 31);
+	cr_assert_eq(fields[nf - 1].kind, 's');
+	cr_assert_str_eq(fields[nf - 1].field, "meta_data");
+	for (i = 0; i < nf; i++) {
+		if (fields[i].kind == 'i')
+			continue;
+		left = n - fields[i].off - 4;
+		if (fields[i].kind == 's') {
+			bad[0] = (long)left + 1;
+			bad[1] = (long)left + 1000;
+			bad[2] = 2147483647;
+			bad[3] = -2;
+			bad[4] = -2147483647 - 1;
+			bad[5] = (long)left + 65536;
+		} else {
+			bad[0] = -1;
+			bad[1] = 0;
+			bad[2] = UUID_STR_LEN - 1;
+			bad[3] = UUID_STR_LEN + 1;
+			bad[4] = 2147483647;
+			bad[5] = (long)left + 1;
+		}
+		for (j = 0; j < SMS_NELEM(bad); j++) {
+			snprintf(what, sizeof(what), "%s length %ld",
+			    fields[i].field, bad[j]);
+			f = sms_patched(bytes, n, fields[i].off, bad[j]);
+			cr_assert_eq(assert_reads_agree(f, MAX_FRAME, what),
+			    -1, "%s", what);
+			fb = evbuffer_pullup(f, -1);
+			cr_assert_eq(box_frame_decode_sms(fb + 4, n, &s), -1,
+			    "%s", what);
+			evbuffer_free(f);
+			tried++;
+		}
+	}
+	/* The last string may run to the end of the frame, and no further. */
+	f = sms_patched(bytes, n, fields[nf - 1].off,
+	    (long)(n - fields[nf - 1].off - 4));
+	cr_assert_eq(assert_reads_agree(f, MAX_FRAME, "to the end"), 3);
+	evbuffer_free(f);
+	box_sms_clear(&s);
+	evbuffer_free(body);
+	cr_log_info("sms_decode_refuses_bad_lengths: %zu frames", tried);
+}
+
+/*
+ * An id libgw does not take is refused, as msg_unpack refuses it; one in
+ * upper case is taken (as libgw takes it); bytes after the last field are
+ * ignored; a frame of another kind is not an sms.
+ */
+Test(codec, sms_decode_ids_and_trailing_bytes)
+{
+	static const char *bad_ids[] = {
+		"2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e1g",	/* not hex */
+		"2f2a8d6e_6f1c-4a55-9d3e-3b1c0f7a9e10",	/* no hyphen */
+		"2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e\0000",	/* a NUL */
+		"2f2a8d6e-6f1c-4a55-9d3e3-b1c0f7a9e10",	/* hyphen moved */
+		"                                    ",
+		"{2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e}"
+	};
+	struct evbuffer		*body = sms_rich_body(NULL), *f, *p;
+	struct sms_field	 fields[64];
+	struct box_sms		 s;
+	struct box_ack		 a;
+	unsigned char		*bytes, *copy;
+	uuid_t			 want;
+	size_t			 n, nf, i, id_at = 0;
+	void			*m;
+
+	memset(&s, 0, sizeof(s));
+	n = evbuffer_get_length(body);
+	bytes = evbuffer_pullup(body, -1);
+	nf = sms_fields_sms(bytes, fields);
+	for (i = 0; i < nf; i++)
+		if (fields[i].kind == 'u')
+			id_at = fields[i].off + 4;
+	cr_assert_gt(id_at, 0);
+	copy = malloc(n);
+	cr_assert_not_null(copy);
+	for (i = 0; i < SMS_NELEM(bad_ids); i++) {
+		memcpy(copy, bytes, n);
+		memcpy(copy + id_at, bad_ids[i], UUID_STR_LEN);
+		p = evbuffer_new();
+		evbuffer_add(p, copy, n);
+		f = frame_of(p);
+		cr_assert_eq(assert_reads_agree(f, MAX_FRAME, bad_ids[i]), -1,
+		    "%s", bad_ids[i]);
+		cr_assert_eq(box_frame_decode_sms(copy, n, &s), -1);
+		evbuffer_free(f);
+		evbuffer_free(p);
+	}
+
+	memcpy(copy, bytes, n);
+	memcpy(copy + id_at, "2F2A8D6E-6F1C-4A55-9D3E-3B1C0F7A9E10",
+	    UUID_STR_LEN);
+	p = evbuffer_new();
+	evbuffer_add(p, copy, n);
+	evbuffer_add(p, "tail", 4);
+	f = frame_of(p);
+	cr_assert_eq(assert_reads_agree(f, MAX_FRAME, "upper case, tail"), 3);
+	cr_assert_eq(box_frame_next(f, MAX_FRAME, &m, &a, &s), 3);
+	cr_assert_eq(evbuffer_get_length(f), 0);
+	cr_assert_eq(uuid_parse("2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e10", want),
+	    0);
+	cr_assert_eq(memcmp(s.id, want, 16), 0);
+	cr_assert_str_eq(s.sender.data, "+254700000001");
+	cr_assert_str_eq(s.meta_data.data, "?smpp?ussd_service_op=%01&");
+	evbuffer_free(f);
+	evbuffer_free(p);
+
+	/* An ack's body is not an sms. */
+	f = evbuffer_new();
+	cr_assert_eq(box_frame_write_ack(f, 0, 1, want), 0);
+	cr_assert_eq(box_frame_decode_sms(evbuffer_pullup(f, -1) + 4,
+	    evbuffer_get_length(f) - 4, &s), -1);
+	evbuffer_free(f);
+	free(copy);
+	box_sms_clear(&s);
+	evbuffer_free(body);
+}
+
+/* sms frames with bytes changed: both readers always agree. */
+Test(codec, sms_decode_fuzz_agrees_with_msg_unpack)
+{
+	struct evbuffer	*body = sms_rich_body(NULL), *b = evbuffer_new();
+	struct sms_field fields[64];
+	unsigned char	*seed_body, *copy;
+	unsigned int	 seed = 2718;
+	size_t		 n, nf, j, len;
+	int		 i, r, flips, taken = 0;
+
+	n = evbuffer_get_length(body);
+	seed_body = evbuffer_pullup(body, -1);
+	nf = sms_fields_sms(seed_body, fields);
+	copy = malloc(n);
+	cr_assert_not_null(copy);
+	for (i = 0; i < 5000; i++) {
+		memcpy(copy, seed_body, n);
+		for (flips = 1 + rand_r(&seed) % 3; flips > 0; flips--) {
+			/* Half the time a length or the id, else anywhere. */
+			if (i & 2)
+				j = fields[rand_r(&seed) % nf].off +
+				    (size_t)rand_r(&seed) % 4;
+			else
+				j = (size_t)rand_r(&seed) % n;
+			if (i & 1)
+				copy[j] = (unsigned char)rand_r(&seed);
+			else
+				copy[j] ^= (unsigned char)(1 << rand_r(&seed) %
+				    8);
+		}
+		/* Sometimes cut short, the prefix telling the truth. */
+		len = i % 7 == 0 ? (size_t)rand_r(&seed) % n : n;
+		evbuffer_drain(b, evbuffer_get_length(b));
+		put_int(b, (long)len);
+		evbuffer_add(b, copy, len);
+		r = assert_reads_agree(b, 4096, "mutated sms");
+		cr_assert(r >= -1 && r <= 3);
+		taken += r == 3;
+	}
+	free(copy);
+	evbuffer_free(b);
+	evbuffer_free(body);
+	cr_log_info("sms_decode_fuzz_agrees_with_msg_unpack: %d sms taken",
+	    taken);
 }
 
 /* ------------------------------------------------------------------------
@@ -1711,7 +2405,8 @@ Test(link, mo_reply_ack_duplicate_dlr)
 	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE kannel_id = ?1"
 	    " AND sender = '+254700000001' AND receiver = '777' AND"
 	    " text = 'echo hello' AND channel = 'box' AND smsc_id = 'FAKE' AND"
-	    " meta_data = '?smpp?x=1&' AND received = 1700000000", id), 1);
+	    " meta_data = '?smpp?x=1&' AND received = 1700000000 AND"
+	    " id_time = 1700000000", id), 1);
 
 	mt = fake_wait(&fake_a, sms, -1, 5.0);
 	cr_assert_not_null(mt, "no reply MT");
@@ -1970,6 +2665,129 @@ Test(link, unexpected_sms_type_is_refused)
 	cr_assert_eq(st.mo, 0);
 	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 0);
 	cr_assert(box_is_up(box));
+}
+
+/*
+ * An MO whose id comes in upper case (libgw takes it): acked with the
+ * same id, stored under the id as libgw writes it (lower case), as when
+ * msg_unpack read it.
+ */
+Test(link, mo_id_in_upper_case)
+{
+	static const char upper[] = "2F2A8D6E-6F1C-4A55-9D3E-3B1C0F7A9E10";
+	static const char lower[] = "2f2a8d6e-6f1c-4a55-9d3e-3b1c0f7a9e10";
+	struct evbuffer	*b = evbuffer_new();
+	unsigned char	*bytes;
+	char		 id[UUID_STR_LEN + 1], gotid[UUID_STR_LEN + 1];
+	size_t		 n, i;
+	Msg		*m, *got;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	m = make_mo("+254700000009", "price beans", 0);
+	uuid_unparse(m->sms.id, id);
+	cr_assert_eq(box_frame_write(b, m), 0);
+	msg_destroy(m);
+	n = evbuffer_get_length(b);
+	bytes = evbuffer_pullup(b, -1);
+	for (i = 0; i + UUID_STR_LEN <= n; i++)
+		if (memcmp(bytes + i, id, UUID_STR_LEN) == 0)
+			break;
+	cr_assert_leq(i + UUID_STR_LEN, n, "id not in the frame");
+	memcpy(bytes + i, upper, UUID_STR_LEN);
+	fake_send_raw(&fake_a, bytes, n);
+
+	got = fake_wait(&fake_a, ack, -1, 5.0);
+	cr_assert_not_null(got, "MO not acked");
+	uuid_unparse(got->ack.id, gotid);
+	cr_assert_str_eq(gotid, lower);
+	cr_assert_eq(got->ack.nack, ack_success);
+	msg_destroy(got);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE kannel_id = ?1"
+	    " AND sender = '+254700000009' AND text = 'price beans'", lower),
+	    1);
+	evbuffer_free(b);
+}
+
+/*
+ * MOs of very different sizes and a DLR, sent in one piece: the box reads
+ * them in one go, one decoded sms after the other in the same buffer, and
+ * each is stored with its own fields (nothing left over from a longer one
+ * before it) and acked with its own id and time.
+ */
+Test(link, mos_and_a_dlr_in_one_read)
+{
+	struct evbuffer		*b = evbuffer_new();
+	char			 ids[5][UUID_STR_LEN + 1], gotid[UUID_STR_LEN + 1];
+	char			 text[3][700], sql[512];
+	int			 seen[5] = { 0 }, i, j;
+	struct box_stats	 st;
+	Msg			*m, *got;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	memset(text[0], 'a', 600);
+	text[0][600] = '\0';
+	memcpy(text[0], "echo ", 5);
+	snprintf(text[1], sizeof(text[1]), "echo b");
+	snprintf(text[2], sizeof(text[2]), "%s", "");
+	for (i = 0; i < 3; i++) {
+		m = make_mo(NULL, text[i], 0);
+		m->sms.sender = octstr_format("+25470000010%d", i);
+		m->sms.time = 1700000100 + i;
+		if (i == 0)
+			m->sms.meta_data = octstr_create("?smpp?long=1&");
+		uuid_unparse(m->sms.id, ids[i]);
+		cr_assert_eq(box_frame_write(b, m), 0);
+		msg_destroy(m);
+	}
+	m = msg_create(sms);
+	m->sms.sms_type = report_mo;
+	m->sms.dlr_mask = 1;
+	m->sms.dlr_url = octstr_create("999999");
+	m->sms.foreign_id = octstr_create("smsc-9");
+	m->sms.time = 1700000200;
+	uuid_unparse(m->sms.id, ids[3]);
+	cr_assert_eq(box_frame_write(b, m), 0);
+	msg_destroy(m);
+	/* The MO without a sender: refused, after the others. */
+	m = make_mo(NULL, "no sender", 0);
+	m->sms.time = 1700000300;
+	uuid_unparse(m->sms.id, ids[4]);
+	cr_assert_eq(box_frame_write(b, m), 0);
+	msg_destroy(m);
+	fake_send_raw(&fake_a, evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b));
+
+	for (j = 0; j < 5; j++) {
+		got = fake_wait(&fake_a, ack, -1, 5.0);
+		cr_assert_not_null(got, "%d acks of 5", j);
+		uuid_unparse(got->ack.id, gotid);
+		for (i = 0; i < 5 && strcmp(gotid, ids[i]) != 0; i++)
+			;
+		cr_assert_lt(i, 5, "ack for an unknown id %s", gotid);
+		cr_assert_eq(seen[i]++, 0, "two acks for %s", gotid);
+		cr_assert_eq(got->ack.nack, i == 4 ? ack_failed : ack_success,
+		    "message %d", i);
+		cr_assert_eq(got->ack.time, i < 3 ? 1700000100 + i :
+		    i == 3 ? 1700000200 : 1700000300, "message %d", i);
+		msg_destroy(got);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM inbox WHERE "
+		    "text = ?1 AND kannel_id = '%s' AND sender = "
+		    "'+25470000010%d' AND receiver = '777' AND smsc_id = "
+		    "'FAKE' AND received = %d AND meta_data IS %s", ids[i], i,
+		    1700000100 + i, i == 0 ? "'?smpp?long=1&'" : "NULL");
+		cr_assert_eq(db_count(sql, text[i]), 1, "%s", sql);
+	}
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 3);
+	box_stats(box, &st);
+	cr_assert_eq(st.mo, 4);
+	cr_assert_eq(st.dlr, 1);
+	cr_assert_eq(st.acks_sent, 5);
+	cr_assert_eq(st.protocol_errors, 0);
+	evbuffer_free(b);
 }
 
 /* A reply committed while the link is down leaves once it is back. */
