@@ -2,12 +2,9 @@
  * inbox.c - the durable, deduplicated log of MOs, and the unit of work that
  * records one MO together with all its effects.
  *
- * See inbox.h.  Deduplication is the UNIQUE index on (id_time,
- * kannel_id): bearerbox redelivers an MO it holds unacked with the same
- * id and the same time of its own, HTTP clients retry with the same id
- * (id_time 0), and the second copy must change nothing.  The time leads
- * the key so that MOs, whose Kannel ids are random, are added at the end
- * of the index rather than all over it (see store.c, schema version 6).
+ * See inbox.h.  Deduplication is the UNIQUE constraint on inbox.kannel_id:
+ * bearerbox redelivers an MO it holds unacked with the same id, HTTP
+ * clients retry with the same id, and the second copy must change nothing.
  */
 #include "config.h"
 
@@ -42,11 +39,11 @@ struct inbox_pending {
 
 static const char inbox_sql_insert[] =
     "INSERT INTO inbox(kannel_id, channel, sender, receiver, text, coding,"
-    " smsc_id, meta_data, received, state, id_time)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'done', ?10)"
-    " ON CONFLICT(id_time, kannel_id) DO NOTHING";
+    " smsc_id, meta_data, received, state)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'done')"
+    " ON CONFLICT(kannel_id) DO NOTHING";
 static const char inbox_sql_find[] =
-    "SELECT id FROM inbox WHERE id_time = ?2 AND kannel_id = ?1";
+    "SELECT id FROM inbox WHERE kannel_id = ?1";
 static const char inbox_sql_replies[] =
     "SELECT text FROM outbox WHERE inbox_id = ?1 AND kind = 'reply'"
     " AND state = 'inline' ORDER BY id";
@@ -150,15 +147,14 @@ inbox_stored_reply(struct inbox *in, long long inbox_id)
 }
 
 static long long
-inbox_find(struct inbox *in, const struct mo *mo)
+inbox_find(struct inbox *in, const char *id)
 {
 	sqlite3_stmt	*st;
 	long long	 row = 0;
 
 	if ((st = store_stmt(in->store, inbox_sql_find)) == NULL)
 		return 0;
-	sqlite3_bind_text(st, 1, mo->id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, mo->id_time);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		row = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -190,7 +186,6 @@ inbox_insert(struct inbox *in, const struct mo *mo, long long *row)
 	if (mo->meta_data != NULL)
 		sqlite3_bind_text(st, 8, mo->meta_data, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, mo->time);
-	sqlite3_bind_int64(st, 10, mo->id_time);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -275,7 +270,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 			p->reply = mo->reply_inline ?
 			    ussd_replay(in->ussd, mo) : NULL;
 		else if (mo->reply_inline)
-			p->reply = inbox_stored_reply(in, inbox_find(in, mo));
+			p->reply = inbox_stored_reply(in, inbox_find(in, mo->id));
 		p->status = INBOX_DUPLICATE;
 		store_work_end(in->store, 1);
 		goto queue;

@@ -19,11 +19,6 @@ struct mo {
 	const char	*smsc_id;	/* may be NULL */
 	const char	*meta_data;	/* may be NULL */
 	long long	 time;		/* Unix seconds, when received */
-	long long	 id_time;	/* part of the id (with id, the
-					   inbox's key): Kannel's own time of
-					   the message, the same each time
-					   bearerbox delivers it; 0 where the
-					   id alone names it (HTTP, USSD) */
 	int		 reply_inline;	/* the transport returns the reply
 					   itself (HTTP); it is not sent */
 };

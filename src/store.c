@@ -168,43 +168,6 @@ static const struct store_migration store_core_migrations[] = {
 	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
 	"CREATE INDEX outbox_receiver ON outbox(receiver, created);"
 	},
-	{ 6,
-	/*
-	 * The inbox's key: (id_time, kannel_id), not kannel_id alone.
-	 * Kannel's ids are random, so a UNIQUE index on them took every MO's
-	 * write to a random page of a large index: most of what a commit
-	 * wrote.  id_time is the time that is part of a message's identity
-	 * (inbox.c): Kannel's own time of the message, which comes back the
-	 * same when bearerbox delivers it again, so keys arrive in time
-	 * order and the index grows at its end.  Rows of the box channel
-	 * took received from that time; older rows keep that as id_time.
-	 * The table is rebuilt (the new column comes last) because SQLite
-	 * cannot drop a column's UNIQUE.
-	 */
-	"CREATE TABLE inbox_v6 ("
-	"  id INTEGER PRIMARY KEY,"
-	"  kannel_id TEXT NOT NULL,"
-	"  channel TEXT NOT NULL,"
-	"  sender TEXT NOT NULL,"
-	"  receiver TEXT NOT NULL,"
-	"  text TEXT NOT NULL,"
-	"  coding INTEGER NOT NULL,"
-	"  smsc_id TEXT,"
-	"  meta_data TEXT,"
-	"  received INTEGER NOT NULL,"
-	"  state TEXT NOT NULL,"
-	"  error TEXT,"
-	"  id_time INTEGER NOT NULL DEFAULT 0);"
-	"INSERT INTO inbox_v6 (id, kannel_id, channel, sender, receiver, text,"
-	"  coding, smsc_id, meta_data, received, state, error, id_time)"
-	" SELECT id, kannel_id, channel, sender, receiver, text,"
-	"  coding, smsc_id, meta_data, received, state, error,"
-	"  CASE WHEN channel = 'box' THEN received ELSE 0 END FROM inbox;"
-	"DROP TABLE inbox;"
-	"ALTER TABLE inbox_v6 RENAME TO inbox;"
-	"CREATE UNIQUE INDEX inbox_key ON inbox(id_time, kannel_id);"
-	"CREATE INDEX inbox_sender ON inbox(sender, received);"
-	},
 };
 
 #define STORE_NMIGRATIONS \
@@ -369,33 +332,6 @@ store_query_int(struct store *s, const char *sql, long long *out)
 }
 
 /*
- * The core migrations run with foreign keys off, as SQLite asks of a step
- * that rebuilds a table others refer to; this checks, before a step
- * commits, that it left every reference whole.
- */
-static int
-store_fk_check(struct store *s)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st,
-	    NULL) != SQLITE_OK) {
-		error(0, "store: %s: %s", s->path, sqlite3_errmsg(s->db));
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		error(0, "store: %s: a row of %s refers to a missing row of "
-		    "%s", s->path, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 2));
-	else if (rc != SQLITE_DONE)
-		error(0, "store: %s: %s", s->path, sqlite3_errmsg(s->db));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/*
  * Bring the core schema up to date, one step per transaction.  The version
  * is PRAGMA user_version: cheap to read, and written inside the step's own
  * transaction so a step is applied entirely or not at all.
@@ -425,8 +361,7 @@ store_migrate_core(struct store *s)
 		    m->version);
 		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
 			return -1;
-		if (store_exec(s, m->sql) == -1 || store_exec(s, pragma) == -1 ||
-		    store_fk_check(s) == -1) {
+		if (store_exec(s, m->sql) == -1 || store_exec(s, pragma) == -1) {
 			store_exec(s, "ROLLBACK");
 			error(0, "store: %s: migration to version %d failed",
 			    s->path, m->version);
@@ -595,19 +530,14 @@ store_open(const char *path, struct event_base *base)
 	free(mode);
 	if (store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
 	    store_exec(s, "PRAGMA temp_store = MEMORY") == -1 ||
-	    store_exec(s, "PRAGMA foreign_keys = OFF") == -1) {
+	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
+	    store_query_int(s, "PRAGMA foreign_keys", &fk) == -1 || fk != 1) {
 		error(0, "store: %s: cannot set the pragmas marketbox needs",
 		    path);
 		goto fail;
 	}
-	/* Foreign keys are off for the migrations (see store_fk_check). */
 	if (store_migrate_core(s) == -1)
 		goto fail;
-	if (store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
-	    store_query_int(s, "PRAGMA foreign_keys", &fk) == -1 || fk != 1) {
-		error(0, "store: %s: cannot turn foreign keys on", path);
-		goto fail;
-	}
 	if (base != NULL &&
 	    (s->commit_ev = event_new(base, -1, 0, store_commit_cb, s)) == NULL) {
 		error(0, "store: cannot create the commit event");

@@ -115,7 +115,6 @@ mo_make(const char *id, const char *text, int inline_reply)
 	mo.receiver = "777";
 	mo.text = text;
 	mo.time = 1700000000;
-	mo.id_time = inline_reply ? 0 : 1700000000;
 	mo.reply_inline = inline_reply;
 	return mo;
 }
@@ -160,45 +159,6 @@ Test(inbox, duplicate_has_no_new_effect)
 	inbox_stats(inbox, &received, &dups);
 	cr_assert_eq(received, 2);
 	cr_assert_eq(dups, 1);
-}
-
-/*
- * The key is (id_time, id): bearerbox gives an MO again with its own time
- * unchanged, whenever it comes and whatever marketbox's clock says; the
- * stored row and the effects are the first copy's, and the inline reply
- * is found again through the same key.
- */
-Test(inbox, duplicate_is_known_by_its_id_and_id_time)
-{
-	struct mo	mo = mo_make("44444444-4444-4444-4444-444444444444",
-			    "echo keyed", 0);
-	struct mo	later = mo;
-	struct mo	http = mo_make("http:client-7", "echo inline", 1);
-	struct mo	http_again = http;
-
-	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
-	pass();
-	later.time = mo.time + 3600;	/* delivered again an hour on */
-	cr_assert_eq(inbox_receive(inbox, &later, done_cb, NULL), 0);
-	pass();
-	cr_assert_eq(told.status, INBOX_DUPLICATE);
-	cr_assert_eq(count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'44444444-4444-4444-4444-444444444444' AND id_time = 1700000000 "
-	    "AND received = 1700000000"), 1);
-	cr_assert_eq(count("SELECT count(*) FROM outbox"), 1);
-
-	/* HTTP: id_time 0, the client's id alone; the retry gets the same
-	 * inline answer back. */
-	cr_assert_eq(inbox_receive(inbox, &http, done_cb, NULL), 0);
-	pass();
-	cr_assert_str_eq(told.reply, "You said: inline");
-	http_again.time = http.time + 60;
-	cr_assert_eq(inbox_receive(inbox, &http_again, done_cb, NULL), 0);
-	pass();
-	cr_assert_eq(told.status, INBOX_DUPLICATE);
-	cr_assert_str_eq(told.reply, "You said: inline");
-	cr_assert_eq(count("SELECT count(*) FROM inbox"), 2);
-	cr_assert_eq(count("SELECT count(*) FROM inbox WHERE id_time = 0"), 1);
 }
 
 Test(inbox, duplicate_in_the_same_pass)
