@@ -65,6 +65,8 @@
 						   id */
 #define BOX_SMS_BUF_MIN		512		/* first size of a box_sms's
 						   buffer */
+#define BOX_MAX_SINGLE_IO	(256 * 1024)	/* bytes read or written in
+						   one loop pass, at most */
 #define BOX_HIGH_WATER		(1024 * 1024)	/* output bytes before MTs
 						   are refused for now */
 #define BOX_CONNECT_TIMEOUT	10		/* seconds for TCP connect */
@@ -903,8 +905,6 @@ box_handle_mo(struct box *box, const struct box_sms *s)
 	incoming.smsc_id = box_field(&s->smsc_id);
 	incoming.meta_data = box_field(&s->meta_data);
 	incoming.time = s->time > 0 ? s->time : (long long)time(NULL);
-	/* bearerbox gives an MO again with its own time unchanged. */
-	incoming.id_time = s->time;
 	incoming.reply_inline = 0;
 
 	if ((p = box_pending_new(box, s)) == NULL) {
@@ -1347,6 +1347,15 @@ box_connect(struct box *box)
 		return;
 	}
 	bufferevent_setcb(box->bev, box_read_cb, NULL, box_event_cb, box);
+	/*
+	 * libevent reads and writes at most 4 and 16 KiB per pass by
+	 * default: a few frames.  Under load that made a loop pass (and a
+	 * read, a write and a smaller group commit) for every few messages.
+	 */
+	if (bufferevent_set_max_single_read(box->bev, BOX_MAX_SINGLE_IO) ==
+	    -1 || bufferevent_set_max_single_write(box->bev,
+	    BOX_MAX_SINGLE_IO) == -1)
+		warning(0, "box: cannot raise the read and write sizes");
 	tv.tv_sec = BOX_CONNECT_TIMEOUT;
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(box->bev, NULL, &tv);
