@@ -4,7 +4,8 @@
  *
  * See router.h.  The order of the checks for one message:
  *
- *	flood limit (per sender, token bucket) -> repeat window
+ *	flood limit (per sender, token bucket) -> repeat window (both in
+ *	memory, per sender)
  *	-> words (words.c) -> keyword in the sender's language, else any
  *	-> core command, or a plugin's: registration, roles, handler
  *	-> anything not understood gets a one-SMS hint, never silence.
@@ -13,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +36,38 @@
 #define ROUTER_FLOOD_PROBE	8
 #define ROUTER_NAME_MAX		40	/* bytes of a registered name */
 
-/* One sender's token bucket. */
+/* One sender's token bucket, and the last text handled for them. */
 struct router_flood {
 	char		 msisdn[64];	/* as struct user's */
 	double		 tokens;
 	long long	 last;		/* time of the last refill */
 	long long	 warned;	/* time of the last slow-down notice */
+	uint64_t	 rep_hash;	/* the last text handled, hashed */
+	long long	 rep_time;	/* when */
+	int		 rep_state;	/* ROUTER_REP_* */
+};
+
+/*
+ * The repeat window is kept here, not read from the inbox: an index of
+ * the inbox by sender cost every MO a write to a random page of it.  A
+ * text counts once its unit of work is in the transaction: pending until
+ * the commit, which keeps it (done) or drops it (rolled back, so the
+ * phone's resend is handled).  A restart forgets the window's last
+ * seconds.
+ */
+enum {
+	ROUTER_REP_NONE,
+	ROUTER_REP_PENDING,
+	ROUTER_REP_DONE
 };
 
 struct router {
 	struct core		 core;
 	struct router_flood	*flood;
 	struct router_stats	 stats;
+	size_t			*rep_pending;	/* flood slots, this commit's */
+	size_t			 nrep_pending, rep_cap;
+	int			 rep_waiting;	/* store_on_commit registered */
 };
 
 /* A core command. */
@@ -172,9 +194,13 @@ router_free(struct router *r)
 {
 	if (r == NULL)
 		return;
+	/* The store holds a commit callback for this router: run it now. */
+	if (r->rep_waiting)
+		store_commit(r->core.store);
 	catalogue_free(r->core.catalogue);
 	router_currencies_free(&r->core);
 	lang_free(r->core.langs);
+	free(r->rep_pending);
 	free(r->flood);
 	free(r);
 }
@@ -249,10 +275,9 @@ router_flood_slot(struct router *r, const char *msisdn)
  * they should be told, once a minute).
  */
 static int
-router_flood_take(struct router *r, const char *msisdn, long long now,
+router_flood_take(struct router *r, struct router_flood *f, long long now,
     int *warn)
 {
-	struct router_flood	*f = router_flood_slot(r, msisdn);
 	const struct conf	*c = r->core.conf;
 	double			 rate = c->flood_rate / 60.0;
 
@@ -274,26 +299,76 @@ router_flood_take(struct router *r, const char *msisdn, long long now,
 	return 0;
 }
 
-/* 1 if the same text came from the same phone within the repeat window. */
-static int
-router_is_repeat(struct router *r, const struct mo *mo, long long inbox_id)
+/* 64-bit FNV-1a of a text. */
+static uint64_t
+router_text_hash(const char *s)
 {
-	static const char sql[] =
-	    "SELECT 1 FROM inbox WHERE sender = ?1 AND received >= ?2"
-	    " AND id <> ?3 AND text = ?4 AND state = 'done' LIMIT 1";
-	sqlite3_stmt	*st;
-	int		 rc;
+	uint64_t	 h = 14695981039346656037ULL;
 
-	if (r->core.conf->repeat_window == 0 ||
-	    (st = store_stmt(r->core.store, sql)) == NULL)
+	while (*s != '\0') {
+		h ^= (unsigned char)*s++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The commit of the texts handled since the last one: keep or drop them. */
+static void
+router_repeat_commit_cb(void *arg, int ok)
+{
+	struct router		*r = arg;
+	struct router_flood	*f;
+	size_t			 i;
+
+	for (i = 0; i < r->nrep_pending; i++) {
+		f = &r->flood[r->rep_pending[i]];
+		/* A slot taken by another phone meanwhile starts empty. */
+		if (f->rep_state == ROUTER_REP_PENDING)
+			f->rep_state = ok ? ROUTER_REP_DONE : ROUTER_REP_NONE;
+	}
+	r->nrep_pending = 0;
+	r->rep_waiting = 0;
+}
+
+/*
+ * 1 if f's phone sent the same text within the repeat window (its first
+ * copy handled, or about to be committed); else 0, and the text is noted
+ * as pending.  -1 if it cannot be noted (out of memory).
+ */
+static int
+router_is_repeat(struct router *r, struct router_flood *f, const char *text,
+    long long now)
+{
+	long long	 window = r->core.conf->repeat_window;
+	uint64_t	 h;
+	size_t		*p, n;
+
+	if (window == 0)
 		return 0;
-	sqlite3_bind_text(st, 1, mo->sender, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, mo->time - r->core.conf->repeat_window);
-	sqlite3_bind_int64(st, 3, inbox_id);
-	sqlite3_bind_text(st, 4, mo->text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW;
+	h = router_text_hash(text);
+	if (f->rep_state != ROUTER_REP_NONE && f->rep_hash == h &&
+	    now >= f->rep_time && now - f->rep_time <= window)
+		return 1;
+	if (r->nrep_pending == r->rep_cap) {
+		n = r->rep_cap ? r->rep_cap * 2 : 256;
+		if ((p = realloc(r->rep_pending, n * sizeof(*p))) == NULL) {
+			error(errno, "router: out of memory");
+			return -1;
+		}
+		r->rep_pending = p;
+		r->rep_cap = n;
+	}
+	if (!r->rep_waiting) {
+		if (store_on_commit(r->core.store, router_repeat_commit_cb,
+		    r) == -1)
+			return -1;
+		r->rep_waiting = 1;
+	}
+	r->rep_pending[r->nrep_pending++] = (size_t)(f - r->flood);
+	f->rep_hash = h;
+	f->rep_time = now;
+	f->rep_state = ROUTER_REP_PENDING;
+	return 0;
 }
 
 /* --- helpers for replies ------------------------------------------------------ */
@@ -786,7 +861,8 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	char		 msisdn[64];
 	const char	*id, *found = NULL;
 	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
-	int		 warn, rc = -1;
+	struct router_flood *f, *noted = NULL;
+	int		 warn, repeat, rc = -1;
 
 	*outcome = ROUTER_DONE;
 	memset(&ctx, 0, sizeof(ctx));
@@ -805,18 +881,23 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.lang = user.language && lang_exists(r->core.langs, user.language) ?
 	    user.language : lang_default(r->core.langs);
 
-	if (!router_flood_take(r, msisdn, now, &warn)) {
+	f = router_flood_slot(r, msisdn);
+	if (!router_flood_take(r, f, now, &warn)) {
 		*outcome = ROUTER_THROTTLED;
 		r->stats.throttled++;
 		rc = warn ? router_reply0(&ctx, "slow-down") : 0;
 		goto out;
 	}
-	if (router_is_repeat(r, mo, inbox_id)) {
+	if ((repeat = router_is_repeat(r, f, mo->text ? mo->text : "",
+	    now)) != 0) {
+		if (repeat == -1)
+			goto out;
 		*outcome = ROUTER_REPEAT;
 		r->stats.repeats++;
 		rc = 0;
 		goto out;
 	}
+	noted = f->rep_state == ROUTER_REP_PENDING ? f : NULL;
 	r->stats.handled++;
 	if (words_split(mo->text, (const char * const *)r->core.currencies,
 	    r->core.ncurrencies, &w) == -1)
@@ -844,6 +925,9 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.first = 1;
 	rc = router_dispatch(r, &ctx, id);
 out:
+	/* Rolled back with its unit: the phone's resend must be handled. */
+	if (rc == -1 && noted != NULL)
+		noted->rep_state = ROUTER_REP_NONE;
 	host_ctx_clear(&ctx);
 	words_free(&w);
 	user_clear(&user);

@@ -1502,6 +1502,69 @@ Test(repeat, same_text_within_the_window_has_no_effect)
 	cr_assert_eq(st.repeats, 2);
 }
 
+/* Two copies in one transaction: the second is a repeat of a text about to
+ * be committed. */
+Test(repeat, two_copies_in_one_commit)
+{
+	struct mo	 mo;
+	char		 id1[32];
+
+	memset(&mo, 0, sizeof(mo));
+	mo.channel = "http";
+	mo.sender = ALICE;
+	mo.receiver = "777";
+	mo.text = "ECHO twice";
+	mo.time = T0;
+	mo.reply_inline = 1;
+	snprintf(id1, sizeof(id1), "mo-%d", ++nextid);
+	mo.id = id1;
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	snprintf(told.id, sizeof(told.id), "mo-%d", ++nextid);
+	mo.id = told.id;
+	mo.time = T0 + 1;
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	cr_assert_eq(store_commit(store), 0);
+	cr_assert_str_eq(last_state(), "repeat");
+	cr_assert_str_eq(q_text("SELECT state FROM inbox WHERE kannel_id = ?1",
+	    id1), "done");
+	cr_assert_eq(q_int("SELECT count(*) FROM outbox", NULL), 1);
+}
+
+/*
+ * A text whose transaction did not commit never happened: the phone's
+ * resend, seconds later, is handled.  (A deferred foreign key makes the
+ * COMMIT itself fail.)
+ */
+Test(repeat, text_of_a_failed_commit_is_forgotten)
+{
+	struct mo	 mo;
+
+	cr_assert_eq(store_exec(store, "CREATE TABLE parent(id INTEGER "
+	    "PRIMARY KEY); CREATE TABLE child(pid INTEGER REFERENCES "
+	    "parent(id) DEFERRABLE INITIALLY DEFERRED)"), 0);
+	memset(&mo, 0, sizeof(mo));
+	snprintf(told.id, sizeof(told.id), "mo-%d", ++nextid);
+	mo.id = told.id;
+	mo.channel = "http";
+	mo.sender = ALICE;
+	mo.receiver = "777";
+	mo.text = "ECHO lost";
+	mo.time = T0;
+	mo.reply_inline = 1;
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	cr_assert_eq(store_exec(store, "INSERT INTO child VALUES (42)"), 0);
+	cr_assert_eq(store_commit(store), -1);
+	cr_assert_eq(told.status, INBOX_FAILED);
+	cr_assert_eq(q_int("SELECT count(*) FROM inbox", NULL), 0);
+
+	cr_assert_str_eq(say_at(ALICE, "ECHO lost", T0 + 2),
+	    R("en", "echo", "text", "lost", NULL));
+	cr_assert_str_eq(last_state(), "done");
+	/* ... and that one counts: a third copy is a repeat. */
+	say_at(ALICE, "ECHO lost", T0 + 3);
+	cr_assert_str_eq(last_state(), "repeat");
+}
+
 Test(repeat, different_text_or_sender_is_handled)
 {
 	say_at(ALICE, "ECHO hi", T0);
