@@ -16,9 +16,12 @@
  * it, and with -D also sends the MT's delivery report (report_mo, event 1,
  * the MT's dlr_url), which the box must ack like an MO.
  *
- * MO number i (0-based) comes from the phone PREFIX followed by i on eight
- * digits (+254700000042), so an MT is matched to its MO by its receiver
- * whatever the box answers; every MO has the same TEXT (default "REG Mary
+ * MO number i (0-based) comes from the phone PREFIX followed by eight
+ * digits that i maps to one to one, spread over all 10^8 numbers as
+ * different farmers' phones are (i * BOXLOAD_SPREAD mod 10^8): an MT is
+ * matched to its MO by its receiver whatever the box answers, and the box's
+ * indexes of phones see keys in no order, as in production; every MO has
+ * the same TEXT (default "REG Mary
  * Wanjiku Nakuru": each phone registers, a write and a one-SMS reply).
  * The last four bytes of each UUID hold i, so an ack is matched in O(1) and
  * checked against the whole id sent.
@@ -64,6 +67,10 @@
 #define BOXLOAD_MAX_FRAME	(1 << 20)
 #define BOXLOAD_MAX_N		99999999L	/* eight digits of sender */
 #define BOXLOAD_SEQ_DIGITS	8
+#define BOXLOAD_SEQ_MOD		100000000LL	/* 10^BOXLOAD_SEQ_DIGITS */
+/* Prime to 10^8 (neither even nor a multiple of 5), so that i -> i * it
+ * mod 10^8 is one to one; BOXLOAD_UNSPREAD is its inverse mod 10^8. */
+#define BOXLOAD_SPREAD		48271LL
 #define BOXLOAD_DLR_FLAG	0x80000000u	/* in a DLR's id, not an MO's */
 
 struct boxload_opts {
@@ -155,6 +162,38 @@ boxload_send(struct boxload *bl, Msg *m)
 	return 0;
 }
 
+/* The inverse of BOXLOAD_SPREAD mod 10^8 (Euclid, extended). */
+static long long
+boxload_unspread_factor(void)
+{
+	long long	 r0 = BOXLOAD_SEQ_MOD, r1 = BOXLOAD_SPREAD, t0 = 0, t1 = 1;
+	long long	 q, t;
+
+	while (r1 != 0) {
+		q = r0 / r1;
+		t = r0 - q * r1, r0 = r1, r1 = t;
+		t = t0 - q * t1, t0 = t1, t1 = t;
+	}
+	return t0 < 0 ? t0 + BOXLOAD_SEQ_MOD : t0;
+}
+
+/* The eight digits of MO i's phone, and back. */
+static long long
+boxload_spread(long i)
+{
+	return (long long)i * BOXLOAD_SPREAD % BOXLOAD_SEQ_MOD;
+}
+
+static long
+boxload_unspread(long long digits)
+{
+	static long long	 inv;
+
+	if (inv == 0)
+		inv = boxload_unspread_factor();
+	return (long)(digits % BOXLOAD_SEQ_MOD * inv % BOXLOAD_SEQ_MOD);
+}
+
 /* MO number i, as bearerbox hands an MO from the fake SMSC to a box. */
 static int
 boxload_send_mo(struct boxload *bl, long i)
@@ -167,8 +206,8 @@ boxload_send_mo(struct boxload *bl, long i)
 	boxload_id_tag(mo_rec->id, (uint32_t)i);
 	m = msg_create(sms);
 	m->sms.sms_type = mo;
-	m->sms.sender = octstr_format("%s%0*ld", bl->opt.prefix,
-	    BOXLOAD_SEQ_DIGITS, i);
+	m->sms.sender = octstr_format("%s%0*lld", bl->opt.prefix,
+	    BOXLOAD_SEQ_DIGITS, boxload_spread(i));
 	m->sms.receiver = octstr_create(bl->opt.receiver);
 	m->sms.msgdata = octstr_create(bl->opt.text);
 	m->sms.smsc_id = octstr_create("FAKE");
@@ -212,7 +251,8 @@ boxload_match_receiver(struct boxload *bl, Octstr *receiver)
 {
 	const char	*s, *p;
 	size_t		 plen = strlen(bl->opt.prefix);
-	long		 i = 0;
+	long long	 digits = 0;
+	long		 i;
 
 	if (receiver == NULL)
 		return -1;
@@ -223,8 +263,9 @@ boxload_match_receiver(struct boxload *bl, Octstr *receiver)
 	for (p = s + plen; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
-		i = i * 10 + (*p - '0');
+		digits = digits * 10 + (*p - '0');
 	}
+	i = boxload_unspread(digits);
 	return i < bl->sent ? i : -1;
 }
 
