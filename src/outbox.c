@@ -38,6 +38,7 @@
 #include "mo.h"
 #include "outbox.h"
 #include "store.h"
+#include "urlcode.h"
 
 #define OUTBOX_WINDOW		100	/* MTs handed over and not yet acked */
 #define OUTBOX_BATCH		100	/* MTs handed over in one pass */
@@ -572,19 +573,6 @@ outbox_row_clear(struct outbox_row *r)
 
 /* --- ids and the MTs in flight ----------------------------------------- */
 
-/* A hex digit's value, or -1. */
-static int
-outbox_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The Kannel id of one send of a row (see the top of this file), in
  * UUID text form: 8-4-4-4-12 lower-case hex digits. */
 static void
@@ -624,8 +612,8 @@ outbox_mt_id_parse(const char *s, unsigned char b[16])
 			if (*s++ != '-')
 				return -1;
 		}
-		if ((hi = outbox_hexval(s[0])) == -1 ||
-		    (lo = outbox_hexval(s[1])) == -1)
+		if ((hi = urlcode_hexval((unsigned char)s[0])) == -1 ||
+		    (lo = urlcode_hexval((unsigned char)s[1])) == -1)
 			return -1;
 		b[i] = (unsigned char)(hi << 4 | lo);
 		s += 2;

@@ -5,7 +5,7 @@
 
 #include "urlcode.h"
 
-static int
+int
 urlcode_hexval(int c)
 {
 	if (c >= '0' && c <= '9')

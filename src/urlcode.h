@@ -15,4 +15,7 @@
  */
 long	urlcode_decode(const char *s, size_t n, char *out, size_t outsize);
 
+/* The value of a hex digit (either case), or -1. */
+int	urlcode_hexval(int c);
+
 #endif

@@ -1502,20 +1502,29 @@ Test(repeat, same_text_within_the_window_has_no_effect)
 	cr_assert_eq(st.repeats, 2);
 }
 
+/* An MO over HTTP (inline reply) from sender at t; the caller sets its id. */
+static struct mo
+mo_inline(const char *sender, const char *text, long long t)
+{
+	struct mo	 mo;
+
+	memset(&mo, 0, sizeof(mo));
+	mo.channel = "http";
+	mo.sender = sender;
+	mo.receiver = "777";
+	mo.text = text;
+	mo.time = t;
+	mo.reply_inline = 1;
+	return mo;
+}
+
 /* Two copies in one transaction: the second is a repeat of a text about to
  * be committed. */
 Test(repeat, two_copies_in_one_commit)
 {
-	struct mo	 mo;
+	struct mo	 mo = mo_inline(ALICE, "ECHO twice", T0);
 	char		 id1[32];
 
-	memset(&mo, 0, sizeof(mo));
-	mo.channel = "http";
-	mo.sender = ALICE;
-	mo.receiver = "777";
-	mo.text = "ECHO twice";
-	mo.time = T0;
-	mo.reply_inline = 1;
 	snprintf(id1, sizeof(id1), "mo-%d", ++nextid);
 	mo.id = id1;
 	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
@@ -1537,20 +1546,13 @@ Test(repeat, two_copies_in_one_commit)
  */
 Test(repeat, text_of_a_failed_commit_is_forgotten)
 {
-	struct mo	 mo;
+	struct mo	 mo = mo_inline(ALICE, "ECHO lost", T0);
 
 	cr_assert_eq(store_exec(store, "CREATE TABLE parent(id INTEGER "
 	    "PRIMARY KEY); CREATE TABLE child(pid INTEGER REFERENCES "
 	    "parent(id) DEFERRABLE INITIALLY DEFERRED)"), 0);
-	memset(&mo, 0, sizeof(mo));
 	snprintf(told.id, sizeof(told.id), "mo-%d", ++nextid);
 	mo.id = told.id;
-	mo.channel = "http";
-	mo.sender = ALICE;
-	mo.receiver = "777";
-	mo.text = "ECHO lost";
-	mo.time = T0;
-	mo.reply_inline = 1;
 	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
 	cr_assert_eq(store_exec(store, "INSERT INTO child VALUES (42)"), 0);
 	cr_assert_eq(store_commit(store), -1);
