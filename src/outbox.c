@@ -40,7 +40,9 @@
 #include "store.h"
 #include "urlcode.h"
 
-#define OUTBOX_WINDOW		100	/* MTs handed over and not yet acked */
+#define OUTBOX_WINDOW		1000	/* MTs handed over and not yet acked */
+#define OUTBOX_LOW_WATER	(OUTBOX_WINDOW / 2) /* acks wake the sender
+						   at or below this */
 #define OUTBOX_BATCH		100	/* MTs handed over in one pass */
 #define OUTBOX_IDLE_WAKE	60.0	/* seconds: the longest sleep */
 #define OUTBOX_REFUSED_WAKE	0.1	/* seconds: the link said not now */
@@ -58,7 +60,8 @@ struct outbox {
 	int			 has_link;
 	unsigned		 link_gen;	/* counts links lost */
 
-	/* MTs handed over and not yet acked; ids made by outbox_mt_id. */
+	/* MTs handed over and not yet acked; ids made by outbox_mt_id.
+	 * An ack looks its row up here by a scan: a thousand integers. */
 	struct outbox_flight {
 		long long	 row;
 		uint32_t	 seq;
@@ -1036,8 +1039,13 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 out:
 	if (store_work_end(ob->store, ok) == -1 || !ok)
 		error(0, "outbox: ack for row %lld not recorded", id);
-	/* The window has room again, or the next due time moved. */
-	outbox_kick(ob);
+	/*
+	 * The next due time moved, or the window is half empty: hand over
+	 * the next batch.  Not at every ack: under load that sent MTs one
+	 * at a time, a query, a unit and a write each.
+	 */
+	if (ack == OUTBOX_ACK_FAILED_TMP || ob->nflight <= OUTBOX_LOW_WATER)
+		outbox_kick(ob);
 }
 
 /* The dlr_state for Kannel's event bits, the most final one when several

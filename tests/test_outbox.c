@@ -24,7 +24,7 @@
 #include "outbox.h"
 #include "store.h"
 
-#define MAX_SENT	256
+#define MAX_SENT	1200
 
 /* What the fake link was handed, copied. */
 struct sent {
@@ -457,27 +457,40 @@ Test(outbox, no_link_no_send_until_one_comes)
 	cr_assert_eq(nsent, 1);
 }
 
-Test(outbox, window_of_unacked_mts_is_100)
+/*
+ * At most 1000 MTs unacked, handed over in batches.  Acks do
+ * not refill the window one by one (that sent MTs one at a time under
+ * load): the sender is woken again when half the window is free.
+ */
+Test(outbox, window_of_unacked_mts_is_1000_refilled_at_half)
 {
 	int	 i;
 
 	outbox_set_link(ob, &fake_link);
 	cr_assert_eq(store_work_begin(store), 0);
-	for (i = 0; i < 150; i++)
+	for (i = 0; i < 1100; i++)
 		cr_assert_eq(outbox_notify(ob, 0, "+254700000006", "x"), 0);
 	cr_assert_eq(store_work_end(store, 1), 0);
 	cr_assert_eq(store_commit(store), 0);
-	pump(10);
-	cr_assert_eq(nsent, 100);
-	cr_assert_eq(counts().sending, 100);
-	cr_assert_eq(counts().queued, 50);
-	/* Each ack makes room for one more. */
-	outbox_ack(ob, sent[0].kannel_id, OUTBOX_ACK_SUCCESS);
-	outbox_ack(ob, sent[1].kannel_id, OUTBOX_ACK_SUCCESS);
+	pump(20);
+	cr_assert_eq(nsent, 1000);
+	cr_assert_eq(counts().sending, 1000);
+	cr_assert_eq(counts().queued, 100);
+
+	/* Acks above half the window: recorded, nothing more is sent. */
+	for (i = 0; i < 499; i++)
+		outbox_ack(ob, sent[i].kannel_id, OUTBOX_ACK_SUCCESS);
 	pump(5);
-	cr_assert_eq(nsent, 102);
-	cr_assert_eq(counts().sending, 100);
-	cr_assert_eq(counts().accepted, 2);
+	cr_assert_eq(nsent, 1000);
+	cr_assert_eq(counts().accepted, 499);
+	cr_assert_eq(counts().sending, 501);
+
+	/* The ack that leaves half the window free wakes the sender. */
+	outbox_ack(ob, sent[499].kannel_id, OUTBOX_ACK_SUCCESS);
+	pump(5);
+	cr_assert_eq(nsent, 1100);
+	cr_assert_eq(counts().sending, 600);
+	cr_assert_eq(counts().queued, 0);
 }
 
 /* --- acks ---------------------------------------------------------------- */
