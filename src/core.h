@@ -30,6 +30,7 @@ struct user {
 	char		*role;		/* farmer, buyer, ... or "user" */
 	int		 opt_out;
 	long long	 trades;
+	int		 dirty;		/* changed here, not yet saved */
 };
 
 /* The core's state, owned by the router. */

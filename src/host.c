@@ -386,6 +386,7 @@ user_save(struct core *core, struct user *u)
 	}
 	if (!u->id)
 		u->id = sqlite3_last_insert_rowid(store_db(core->store));
+	u->dirty = 0;
 	return 0;
 }
 

@@ -419,7 +419,11 @@ router_usage(struct mb_ctx *ctx, const char *id, const char *usage)
 
 /* --- the user's record ---------------------------------------------------- */
 
-/* Remember the language a user writes in (they need not be registered). */
+/*
+ * Remember the language a user writes in (they need not be registered).
+ * The record is saved once the command is done, unless the command saved
+ * it: a phone's first REG writes its row once, not twice.
+ */
 static int
 router_remember_language(struct mb_ctx *ctx)
 {
@@ -430,7 +434,8 @@ router_remember_language(struct mb_ctx *ctx)
 	free(u->language);
 	if ((u->language = strdup(ctx->lang)) == NULL)
 		return -1;
-	return user_save(ctx->core, u);
+	u->dirty = 1;
+	return 0;
 }
 
 /* --- core commands ------------------------------------------------------------ */
@@ -924,6 +929,8 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		goto out;
 	ctx.first = 1;
 	rc = router_dispatch(r, &ctx, id);
+	if (rc == 0 && user.dirty && user_save(&r->core, &user) == -1)
+		rc = -1;
 out:
 	/* Rolled back with its unit: the phone's resend must be handled. */
 	if (rc == -1 && noted != NULL)
