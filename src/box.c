@@ -1085,11 +1085,20 @@ box_read_cb(struct bufferevent *bev, void *arg)
 	void		*m;
 	int		 r;
 
-	/* Stop as soon as a message dropped the connection. */
+	/*
+	 * Stop as soon as a message dropped the connection.  The acks and
+	 * DLRs of a run of frames are recorded in one unit of work; the run
+	 * ends before anything else (an MO opens a unit of its own) and
+	 * before returning to the loop.
+	 */
 	while (box->bev == bev) {
 		if ((r = box_frame_next(in, box->conf->max_frame_size,
 		    &m, &a, &box->sms)) == 0)
 			break;
+		if (r == 2 || (r == 3 && box->sms.sms_type == report_mo))
+			outbox_batch_begin(box->outbox);
+		else
+			outbox_batch_end(box->outbox);
 		switch (r) {
 		case -1:
 			box->stats.protocol_errors++;
@@ -1107,6 +1116,7 @@ box_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		}
 	}
+	outbox_batch_end(box->outbox);
 }
 
 /* ------------------------------------------------------------------------

@@ -71,6 +71,10 @@ struct outbox {
 	uint32_t		 id_prefix;	/* drawn when the link comes up */
 	uint32_t		 id_seq;	/* the next send's number */
 
+	int			 batch;		/* outbox_batch_begin: acks and
+						   DLRs share one unit */
+	int			 batch_unit;	/* that unit is open */
+
 	int			 commit_waiting; /* store_on_commit registered */
 	unsigned		 concat_ref;	/* next reference, 0..255 */
 	struct outbox_bucket	 bucket;
@@ -366,6 +370,13 @@ outbox_set_conf(struct outbox *ob, const struct conf *conf)
 static void
 outbox_link_lost(struct outbox *ob)
 {
+	/* Units do not nest: end the batch's before the requeue's. */
+	if (ob->batch_unit) {
+		ob->batch_unit = 0;
+		if (store_work_end(ob->store, 1) == -1)
+			error(0, "outbox: acks and delivery reports not "
+			    "recorded");
+	}
 	ob->nflight = 0;
 	ob->link_gen++;
 	if (outbox_requeue_unit(ob) == -1)
@@ -915,6 +926,55 @@ outbox_send_cb(evutil_socket_t fd, short what, void *arg)
 	outbox_schedule(ob, wake);
 }
 
+/* --- units of work for acks and DLRs ------------------------------------ */
+
+/*
+ * The unit an ack or a DLR is recorded in: its own, or, between
+ * outbox_batch_begin() and outbox_batch_end(), one shared by all of them
+ * (a unit of work is a SAVEPOINT and a RELEASE: per frame, under load,
+ * they cost about as much as the update itself).  In a shared unit a
+ * statement that fails changes nothing (SQLite undoes a failed statement)
+ * and the others stand.
+ */
+static int
+outbox_unit_begin(struct outbox *ob)
+{
+	if (!ob->batch)
+		return store_work_begin(ob->store);
+	if (!ob->batch_unit) {
+		if (store_work_begin(ob->store) == -1)
+			return -1;
+		ob->batch_unit = 1;
+	}
+	return 0;
+}
+
+static int
+outbox_unit_end(struct outbox *ob, int ok)
+{
+	if (!ob->batch)
+		return store_work_end(ob->store, ok);
+	return ok ? 0 : -1;
+}
+
+void
+outbox_batch_begin(struct outbox *ob)
+{
+	ob->batch = 1;
+}
+
+void
+outbox_batch_end(struct outbox *ob)
+{
+	ob->batch = 0;
+	if (ob->batch_unit) {
+		ob->batch_unit = 0;
+		if (store_work_end(ob->store, 1) == -1)
+			error(0, "outbox: acks and delivery reports not "
+			    "recorded");
+	}
+}
+
 /* --- acks and delivery reports -------------------------------------------- */
 
 /* The attempts column of row id, into *attempts if the row exists. */
@@ -982,7 +1042,7 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 	id = f->row;
 	attempts = f->attempts;
 	outbox_flight_remove(ob, f);
-	if (store_work_begin(ob->store) == -1) {
+	if (outbox_unit_begin(ob) == -1) {
 		error(0, "outbox: ack for row %lld not recorded", id);
 		outbox_kick(ob);
 		return;
@@ -1037,7 +1097,7 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 		goto out;
 	ok = 1;
 out:
-	if (store_work_end(ob->store, ok) == -1 || !ok)
+	if (outbox_unit_end(ob, ok) == -1 || !ok)
 		error(0, "outbox: ack for row %lld not recorded", id);
 	/*
 	 * The next due time moved, or the window is half empty: hand over
@@ -1109,7 +1169,7 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 		settle = "failed";
 		err = "not delivered (DLR)";
 	}
-	if (store_work_begin(ob->store) == -1)
+	if (outbox_unit_begin(ob) == -1)
 		return -1;
 	if ((st = store_stmt(ob->store, report)) == NULL)
 		goto out;
@@ -1144,7 +1204,7 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 		    dlr_state);
 	ok = 1;
 out:
-	if (store_work_end(ob->store, ok) == -1)
+	if (outbox_unit_end(ob, ok) == -1)
 		ok = 0;
 	return ok ? 0 : -1;
 }

@@ -106,6 +106,15 @@ int		 outbox_notify(struct outbox *, long long inbox_id,
  */
 char		*outbox_take_inline(struct outbox *);
 
+/*
+ * Between these, outbox_ack() and outbox_dlr() record into one shared
+ * unit of work rather than one each; the caller must end the batch before
+ * anything else opens a unit (units do not nest), and before returning to
+ * the loop.  A link lost meanwhile ends the shared unit itself.
+ */
+void		 outbox_batch_begin(struct outbox *);
+void		 outbox_batch_end(struct outbox *);
+
 /* bearerbox's answer for the MT it was sent as kannel_id. */
 void		 outbox_ack(struct outbox *, const char *kannel_id,
 		    enum outbox_ack);

@@ -654,6 +654,58 @@ Test(outbox, ack_id_names_its_row_and_its_send)
 	cr_assert_str_eq(col_text("state", row), "accepted");
 }
 
+/*
+ * Between outbox_batch_begin() and outbox_batch_end(), acks and DLRs are
+ * recorded in one unit of work; a link lost in the middle ends that unit
+ * before it queues the rows in flight again (units do not nest).
+ */
+Test(outbox, acks_and_dlrs_of_a_batch_share_one_unit)
+{
+	unsigned long long	 c0, u0, c1, u1;
+	char			 url[32];
+	int			 i;
+
+	outbox_set_link(ob, &fake_link);
+	cr_assert_eq(store_work_begin(store), 0);
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(outbox_notify(ob, 0, "+254700000009", "b"), 0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	cr_assert_eq(store_commit(store), 0);
+	pump(5);
+	cr_assert_eq(nsent, 5);
+	cr_assert_eq(store_commit(store), 0);
+	store_stats(store, &c0, &u0);
+
+	outbox_batch_begin(ob);
+	outbox_ack(ob, sent[0].kannel_id, OUTBOX_ACK_SUCCESS);
+	outbox_ack(ob, sent[1].kannel_id, OUTBOX_ACK_FAILED);
+	outbox_ack(ob, sent[2].kannel_id, OUTBOX_ACK_SUCCESS);
+	snprintf(url, sizeof(url), "%lld", sent[0].row);
+	cr_assert_eq(outbox_dlr(ob, url, 1, "f-0"), 0);
+	snprintf(url, sizeof(url), "%lld", sent[2].row);
+	cr_assert_eq(outbox_dlr(ob, url, 8, "f-2"), 0);
+	outbox_batch_end(ob);
+	cr_assert_eq(store_commit(store), 0);
+	store_stats(store, &c1, &u1);
+	cr_assert_eq(u1 - u0, 1, "%llu units for one batch", u1 - u0);
+	cr_assert_str_eq(col_text("state", sent[0].row), "delivered");
+	cr_assert_str_eq(col_text("state", sent[1].row), "failed");
+	cr_assert_str_eq(col_text("state", sent[2].row), "accepted");
+	cr_assert_str_eq(col_text("dlr_state", sent[2].row), "smsc-ack");
+	cr_assert_eq(counts().sending, 2);
+
+	/* The link goes down in the middle of a batch. */
+	outbox_batch_begin(ob);
+	outbox_ack(ob, sent[3].kannel_id, OUTBOX_ACK_SUCCESS);
+	outbox_set_link(ob, NULL);
+	outbox_ack(ob, sent[4].kannel_id, OUTBOX_ACK_SUCCESS);
+	outbox_batch_end(ob);
+	cr_assert_eq(store_commit(store), 0);
+	cr_assert_str_eq(col_text("state", sent[3].row), "accepted");
+	cr_assert_str_eq(col_text("state", sent[4].row), "queued");
+	cr_assert_eq(counts().sending, 0);
+}
+
 /* --- a lost link and a restart ---------------------------------------------- */
 
 Test(outbox, link_down_requeues_and_link_up_resends_with_new_ids)
