@@ -18,7 +18,9 @@
  *
  *	requests N event1 N1 event8 N8 other NO
  *
- * (other: requests without a known event).  Exit status: 0 when stopped by
+ * (other: requests without a known event).  GET /count answers
+ * "requests N" (the count so far) and is not counted itself: the bench
+ * polls it to see when smsbox has fetched them all.  Exit status: 0 when stopped by
  * a signal, 1 when the time ran out, 2 on a usage or set-up error.
  *
  * Single-threaded, one libevent loop; no libgw.
@@ -90,8 +92,16 @@ static void
 dlrsink_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct dlrsink	*ds = arg;
+	const char	*uri = evhttp_request_get_uri(req);
 	int		 event;
 
+	/* The bench asks how many so far; that is not a fetch. */
+	if (uri != NULL && strncmp(uri, "/count", 6) == 0) {
+		evbuffer_add_printf(ds->body, "requests %llu\n",
+		    (unsigned long long)ds->requests);
+		evhttp_send_reply(req, HTTP_OK, "OK", ds->body);
+		return;
+	}
 	ds->requests++;
 	if ((event = dlrsink_event(req)) == -1)
 		ds->other++;

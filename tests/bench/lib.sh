@@ -48,6 +48,10 @@
 #			("event1 N event8 N"), or marketbox's MTs by
 #			dlr_state ("delivered N")
 #	RUN_SINK_US	CPU of dlrsink per message, us (smsbox with DLRs)
+#	RUN_DONE_SECONDS, RUN_DONE_RATE	with DLRs: the time until the
+#			round trips were complete (every DLR handled by the
+#			box; for smsbox, its dlr-url fetched) and the rate
+#			that gives; 0 without DLRs
 #
 # Every run happens in its own directory under the bench's $T, on ports of
 # its own, and stops what it started before returning.  Every wait is
@@ -294,6 +298,94 @@ bench_dlr_per_mt()
 	echo $(( (BENCH_DLR_MASK & 8 ? 1 : 0) + (BENCH_DLR_MASK & 1 ? 1 : 0) ))
 }
 
+# bench_get PORT PATH: GET http://127.0.0.1:PORT/PATH with bash's own
+# /dev/tcp, its lines in BENCH_LINES.  Polled every few milliseconds while
+# the boxes work: it must start no process.
+bench_get()
+{
+	local fd line
+
+	BENCH_LINES=()
+	exec {fd}<>"/dev/tcp/127.0.0.1/$1" 2>/dev/null || return 1
+	printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&"$fd"
+	while IFS= read -r -t 2 -u "$fd" line; do
+		BENCH_LINES+=("${line%$'\r'}")
+	done
+	exec {fd}>&-
+	[ "${#BENCH_LINES[@]}" -gt 0 ]
+}
+
+# bench_bb_counts: BB_STORE, what bearerbox still holds in its store (MOs
+# and DLRs a box has not acked, MTs an SMSC has not taken), and BB_DLR_IN,
+# the DLRs it has received, from its status page.
+bench_bb_counts()
+{
+	local line
+
+	BB_STORE='' BB_DLR_IN=''
+	bench_get "$BB_ADMIN_PORT" "/status.txt?password=$BB_PASSWORD" ||
+	    return 1
+	for line in "${BENCH_LINES[@]}"; do
+		case $line in
+		"SMS: received "*"store size "*)
+			BB_STORE=${line##*store size }
+			BB_STORE=${BB_STORE%%[!0-9]*} ;;
+		"DLR: received "*)
+			BB_DLR_IN=${line#DLR: received }
+			BB_DLR_IN=${BB_DLR_IN%%[!0-9]*} ;;
+		esac
+	done
+	[ -n "$BB_STORE" ] && [ -n "$BB_DLR_IN" ]
+}
+
+# bench_sink_count: SINK_COUNT, the fetches dlrsink has answered so far.
+bench_sink_count()
+{
+	local line
+
+	SINK_COUNT=
+	bench_get "$BENCH_SINK_PORT" /count || return 1
+	for line in "${BENCH_LINES[@]}"; do
+		case $line in
+		"requests "*) SINK_COUNT=${line#requests } ;;
+		esac
+	done
+	[ -n "$SINK_COUNT" ]
+}
+
+# bench_wait_complete DLRS FETCHES SECONDS: after the last reply, wait
+# until the work of the round trips is done: bearerbox has received the
+# DLRS delivery reports the MTs asked for, and its store is empty (the box
+# acked every MO and every DLR, and marketbox acks only what it has
+# committed); for smsbox (FETCHES not empty), dlrsink has also answered
+# that many fetches of smsbox's dlr-url.  Polled every 10 ms, at most
+# SECONDS.  BENCH_DONE: when it was seen.
+bench_wait_complete()
+{
+	local dlrs=$1 fetches=$2 limit=$3 fifo=$T/tick.fifo tick i
+
+	BENCH_DONE=
+	rm -f "$fifo"
+	mkfifo "$fifo" || return 1
+	# A FIFO open for reading and writing that nobody writes: read -t
+	# on it sleeps without starting a process.
+	exec {tick}<>"$fifo"
+	for ((i = 0; i < limit * 100; i++)); do
+		if bench_bb_counts && [ "$BB_STORE" -eq 0 ] &&
+		    [ "$BB_DLR_IN" -ge "$dlrs" ] &&
+		    { [ -z "$fetches" ] ||
+		    { bench_sink_count && [ "$SINK_COUNT" -ge "$fetches" ]; }; }
+		then
+			BENCH_DONE=$EPOCHREALTIME
+			break
+		fi
+		read -r -t 0.01 -u "$tick" _
+	done
+	exec {tick}>&-
+	rm -f "$fifo"
+	[ -n "$BENCH_DONE" ]
+}
+
 # bench_sink_start SECONDS: dlrsink on BENCH_SINK_PORT, which stops by
 # itself after SECONDS; 0 once it listens (5 s).
 bench_sink_start()
@@ -463,6 +555,7 @@ bench_kannel_run()
 	RUN_OK=0 RUN_RATE=0 RUN_SECONDS=0 RUN_BOX_US=0 RUN_BB_US=0
 	RUN_RSS_MIB=0 RUN_BUSY_PCT=0 RUN_OTHERS_PCT=0 RUN_FAKESMSC_US=0
 	RUN_DLRS='' RUN_DLR_EXPECT='' RUN_DLR_DETAIL='' RUN_SINK_US=0
+	RUN_DONE_SECONDS=0 RUN_DONE_RATE=0
 	bench_run_dir "$name" || return 1
 	BENCH_SINK_PORT=
 	if [ "$BENCH_DLR_MASK" != 0 ]; then
@@ -514,6 +607,22 @@ bench_kannel_run()
 		RUN_OK=1
 		RUN_SECONDS=$(bench_calc "$BENCH_END - $start")
 		RUN_RATE=$(bench_calc "$n / $RUN_SECONDS")
+		# With DLRs, the round trips are complete once their DLRs
+		# are handled too (smsbox acks a DLR at once and fetches its
+		# URL later; marketbox acks it once it is on disk).
+		if [ -n "$RUN_DLR_EXPECT" ]; then
+			per=$(bench_dlr_per_mt)
+			if bench_wait_complete "$((n * per))" \
+			    "$([ "$box" = smsbox ] && echo "$((n * per))")" \
+			    "$limit"; then
+				RUN_DONE_SECONDS=$(bench_calc "$BENCH_DONE - $start")
+				RUN_DONE_RATE=$(bench_calc "$n / $RUN_DONE_SECONDS")
+			else
+				echo "$box: the DLRs were not all handled in" \
+				    "$limit s (see $T)" >&2
+				KEEP=1
+			fi
+		fi
 	fi
 	# What else ran on the machine meanwhile: the figures are only worth
 	# something when RUN_OTHERS_PCT is small.
