@@ -41,6 +41,7 @@
 #include "urlcode.h"
 
 #define OUTBOX_WINDOW		1000	/* MTs handed over and not yet acked */
+#define OUTBOX_FLIGHT_SLOTS	2048	/* a power of two, twice the window */
 #define OUTBOX_LOW_WATER	(OUTBOX_WINDOW / 2) /* acks wake the sender
 						   at or below this */
 #define OUTBOX_BATCH		100	/* MTs handed over in one pass */
@@ -60,13 +61,14 @@ struct outbox {
 	int			 has_link;
 	unsigned		 link_gen;	/* counts links lost */
 
-	/* MTs handed over and not yet acked; ids made by outbox_mt_id.
-	 * An ack looks its row up here by a scan: a thousand integers. */
+	/* MTs handed over and not yet acked, by row (open addressing,
+	 * linear probing); ids made by outbox_mt_id. */
 	struct outbox_flight {
 		long long	 row;
 		uint32_t	 seq;
 		int		 attempts;	/* counting this one */
-	}			 flight[OUTBOX_WINDOW];
+		int		 used;
+	}			 flight[OUTBOX_FLIGHT_SLOTS];
 	size_t			 nflight;
 	uint32_t		 id_prefix;	/* drawn when the link comes up */
 	uint32_t		 id_seq;	/* the next send's number */
@@ -377,6 +379,7 @@ outbox_link_lost(struct outbox *ob)
 			error(0, "outbox: acks and delivery reports not "
 			    "recorded");
 	}
+	memset(ob->flight, 0, sizeof(ob->flight));
 	ob->nflight = 0;
 	ob->link_gen++;
 	if (outbox_requeue_unit(ob) == -1)
@@ -635,16 +638,41 @@ outbox_mt_id_parse(const char *s, unsigned char b[16])
 	return 0;
 }
 
+/* The home slot of row in the in-flight table. */
+static size_t
+outbox_flight_home(long long row)
+{
+	return (size_t)(((uint64_t)row * 0x9E3779B97F4A7C15ULL) >> 32) &
+	    (OUTBOX_FLIGHT_SLOTS - 1);
+}
+
 /* The in-flight entry for row, or NULL. */
 static struct outbox_flight *
 outbox_flight_find(struct outbox *ob, long long row)
 {
-	size_t	 i;
+	size_t	 i = outbox_flight_home(row);
 
-	for (i = 0; i < ob->nflight; i++)
+	while (ob->flight[i].used) {
 		if (ob->flight[i].row == row)
 			return &ob->flight[i];
+		i = (i + 1) & (OUTBOX_FLIGHT_SLOTS - 1);
+	}
 	return NULL;
+}
+
+/* A new in-flight entry for row (the table is never more than half
+ * full). */
+static struct outbox_flight *
+outbox_flight_add(struct outbox *ob, long long row)
+{
+	size_t	 i = outbox_flight_home(row);
+
+	while (ob->flight[i].used)
+		i = (i + 1) & (OUTBOX_FLIGHT_SLOTS - 1);
+	ob->flight[i].used = 1;
+	ob->flight[i].row = row;
+	ob->nflight++;
+	return &ob->flight[i];
 }
 
 /* The in-flight entry an ack's id names, or NULL: an id of another link,
@@ -671,11 +699,34 @@ outbox_flight_by_id(struct outbox *ob, const char *kannel_id)
 	return f;
 }
 
-/* Take f out of flight (the last entry takes its place). */
+/*
+ * Take f out of flight.  The entries after it in its run move back into
+ * the hole when their home slot allows, so that every entry stays
+ * reachable from its home slot without tombstones.
+ */
 static void
 outbox_flight_remove(struct outbox *ob, struct outbox_flight *f)
 {
-	*f = ob->flight[--ob->nflight];
+	size_t	 mask = OUTBOX_FLIGHT_SLOTS - 1;
+	size_t	 hole = (size_t)(f - ob->flight), j = hole, home;
+
+	ob->nflight--;
+	for (;;) {
+		ob->flight[hole].used = 0;
+		for (;;) {
+			j = (j + 1) & mask;
+			if (!ob->flight[j].used)
+				return;
+			home = outbox_flight_home(ob->flight[j].row);
+			/* Stays if its home lies cyclically in (hole, j]. */
+			if (hole <= j ? (hole < home && home <= j) :
+			    (hole < home || home <= j))
+				continue;
+			break;
+		}
+		ob->flight[hole] = ob->flight[j];
+		hole = j;
+	}
 }
 
 /*
@@ -798,8 +849,7 @@ outbox_hand_over(struct outbox *ob, const struct outbox_row *r,
 	 * flight, and this row is queued again with the others. */
 	if (!ob->has_link)
 		return 0;
-	f = &ob->flight[ob->nflight++];
-	f->row = r->id;
+	f = outbox_flight_add(ob, r->id);
 	f->seq = seq;
 	f->attempts = r->attempts + 1;
 	return 0;

@@ -493,6 +493,45 @@ Test(outbox, window_of_unacked_mts_is_1000_refilled_at_half)
 	cr_assert_eq(counts().queued, 0);
 }
 
+/*
+ * Acks in any order find their rows among a full window in flight, rows
+ * of ids in no order (so that they collide in the in-flight table).
+ */
+Test(outbox, acks_in_any_order_find_their_rows)
+{
+	sqlite3_stmt	*st;
+	int		 order[1000], i, j, t;
+	unsigned	 x = 12345;
+	long long	 id = 0;
+
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), "INSERT INTO outbox "
+	    "(id, kind, sender, receiver, text, coding, state, next_attempt, "
+	    "created) VALUES (?1, 'notice', 'MARKET', '+254700000007', 'y', 0, "
+	    "'queued', 0, 0)", -1, &st, NULL), SQLITE_OK);
+	for (i = 0; i < 1000; i++) {
+		x = x * 1103515245u + 12345u;
+		id += 1 + (long long)(x >> 8);	/* increasing, gaps in no order */
+		sqlite3_bind_int64(st, 1, id);
+		cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	outbox_set_link(ob, &fake_link);
+	pump(20);
+	cr_assert_eq(nsent, 1000);
+	for (i = 0; i < 1000; i++)
+		order[i] = i;
+	for (i = 999; i > 0; i--) {	/* a fixed shuffle */
+		x = x * 1103515245u + 12345u;
+		j = (int)((x >> 16) % (unsigned)(i + 1));
+		t = order[i], order[i] = order[j], order[j] = t;
+	}
+	for (i = 0; i < 1000; i++)
+		outbox_ack(ob, sent[order[i]].kannel_id, OUTBOX_ACK_SUCCESS);
+	cr_assert_eq(counts().accepted, 1000);
+	cr_assert_eq(counts().sending, 0);
+}
+
 /* --- acks ---------------------------------------------------------------- */
 
 Test(outbox, ack_success_accepts)
