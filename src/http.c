@@ -164,15 +164,17 @@ http_form_clear(struct http_form *f)
 
 /*
  * Add the fields of an urlencoded string (a query or a form body) of n
- * bytes to f.  A field already set keeps its value (the first one given
- * wins); unknown fields are ignored.  0, or -1 if memory runs out.
+ * bytes to value[]/len[], the fields named by names[0..nnames).  A field
+ * already set keeps its value (the first one given wins); unknown fields
+ * are ignored.  0, or -1 if memory runs out.
  */
 static int
-http_form_parse(struct http_form *f, const char *s, size_t n)
+http_fields_parse(const char *const *names, int nnames, char **value,
+    size_t *len, const char *s, size_t n)
 {
 	const char	*p = s, *end = s + n, *amp, *eq;
-	char		*key, *value;
-	size_t		 klen, vlen;
+	char		*key;
+	size_t		 klen;
 	int		 i;
 
 	while (p < end) {
@@ -184,25 +186,27 @@ http_form_parse(struct http_form *f, const char *s, size_t n)
 			if ((key = http_form_decode(p, (size_t)(eq - p),
 			    &klen)) == NULL)
 				return -1;
-			for (i = 0; i < HTTP_NFIELDS; i++)
-				if (strcmp(key, http_field_names[i]) == 0)
+			for (i = 0; i < nnames; i++)
+				if (strcmp(key, names[i]) == 0)
 					break;
 			free(key);
-			if (i < HTTP_NFIELDS && f->value[i] == NULL) {
-				if (eq < amp)
-					value = http_form_decode(eq + 1,
-					    (size_t)(amp - eq - 1), &vlen);
-				else
-					value = http_form_decode("", 0, &vlen);
-				if (value == NULL)
-					return -1;
-				f->value[i] = value;
-				f->len[i] = vlen;
-			}
+			if (i < nnames && value[i] == NULL &&
+			    (value[i] = eq < amp ? http_form_decode(eq + 1,
+			    (size_t)(amp - eq - 1), &len[i]) :
+			    http_form_decode("", 0, &len[i])) == NULL)
+				return -1;
 		}
 		p = amp < end ? amp + 1 : end;
 	}
 	return 0;
+}
+
+/* http_fields_parse for the fields of /sms. */
+static int
+http_form_parse(struct http_form *f, const char *s, size_t n)
+{
+	return http_fields_parse(http_field_names, HTTP_NFIELDS, f->value,
+	    f->len, s, n);
 }
 
 /* 1 if the n bytes of s are printable ASCII (no blanks, no controls). */
@@ -567,7 +571,7 @@ out:
 	free(id);
 }
 
-/* --- /ussd: the aggregators' USSD callback (issue 7) ----------------------- */
+/* --- /ussd: the aggregators' USSD callback ---------------------------------- */
 
 #define HTTP_USSD_FIELDS	5
 
@@ -577,42 +581,6 @@ enum { HTTP_USSD_SESSION, HTTP_USSD_SERVICE, HTTP_USSD_PHONE,
 static const char *const http_ussd_names[HTTP_USSD_FIELDS] = {
 	"sessionId", "serviceCode", "phoneNumber", "networkCode", "text"
 };
-
-/*
- * Fill the fields of an urlencoded string of n bytes that are not set
- * yet (the first value given wins).  0, or -1 if memory runs out.
- */
-static int
-http_ussd_parse(char **value, size_t *len, const char *s, size_t n)
-{
-	const char	*p = s, *end = s + n, *amp, *eq;
-	char		*key;
-	size_t		 klen;
-	int		 i;
-
-	while (p < end) {
-		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
-			amp = end;
-		if ((eq = memchr(p, '=', (size_t)(amp - p))) == NULL)
-			eq = amp;
-		if (eq > p) {
-			if ((key = http_form_decode(p, (size_t)(eq - p),
-			    &klen)) == NULL)
-				return -1;
-			for (i = 0; i < HTTP_USSD_FIELDS; i++)
-				if (strcmp(key, http_ussd_names[i]) == 0)
-					break;
-			free(key);
-			if (i < HTTP_USSD_FIELDS && value[i] == NULL &&
-			    (value[i] = eq < amp ? http_form_decode(eq + 1,
-			    (size_t)(amp - eq - 1), &len[i]) :
-			    http_form_decode("", 0, &len[i])) == NULL)
-				return -1;
-		}
-		p = amp < end ? amp + 1 : end;
-	}
-	return 0;
-}
 
 /* The engine's answer, after the commit: "CON ..." or "END ...". */
 static void
@@ -666,12 +634,14 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 			return;
 		}
 		if ((body = http_body(req, &blen)) == NULL ||
-		    http_ussd_parse(value, len, body, blen) == -1)
+		    http_fields_parse(http_ussd_names,
+		    HTTP_USSD_FIELDS, value, len, body, blen) == -1)
 			goto oom;
 	}
 	query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (query != NULL &&
-	    http_ussd_parse(value, len, query, strlen(query)) == -1)
+	    http_fields_parse(http_ussd_names,
+	    HTTP_USSD_FIELDS, value, len, query, strlen(query)) == -1)
 		goto oom;
 
 	if (value[HTTP_USSD_SESSION] == NULL ||

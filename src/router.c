@@ -964,7 +964,7 @@ router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 	return rc;
 }
 
-/* --- for the USSD menus (issue 7: ussd.c) ----------------------------------- */
+/* --- for the USSD menus (ussd.c) -------------------------------------------- */
 
 /*
  * Run one command text for a USSD menu's action.  The text is in the

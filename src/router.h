@@ -67,7 +67,7 @@ struct router_stats {
 };
 void		 router_stats(struct router *, struct router_stats *);
 
-/* --- for the USSD menus (issue 7: ussd.c) --- */
+/* --- for the USSD menus (ussd.c) --- */
 
 /*
  * Run the command text of a USSD menu's action for mo's sender, recorded

@@ -165,23 +165,28 @@ words_fold(const char *src, size_t len, char *dst)
 	return o;
 }
 
+/* Quotation marks of more than one byte trimmed like ASCII punctuation:
+ * curly single and double quotes, and guillemets. */
+static const char *const words_punct_multi[] = {
+	"\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D",
+	"\xC2\xAB", "\xC2\xBB"
+};
+#define WORDS_NPUNCT_MULTI \
+	(sizeof(words_punct_multi) / sizeof(words_punct_multi[0]))
+
 /* Length of the trimmed punctuation at the start of s[0..len), or 0. */
 static size_t
 words_punct_head(const char *s, size_t len)
 {
-	static const char	*const multi[] = {
-		"\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D",
-		"\xC2\xAB", "\xC2\xBB"
-	};
 	size_t			 i, ml;
 
 	if (len == 0)
 		return 0;
 	if (strchr(".,;:!?\"'()", s[0]) != NULL && s[0] != '\0')
 		return 1;
-	for (i = 0; i < sizeof(multi) / sizeof(multi[0]); i++) {
-		ml = strlen(multi[i]);
-		if (len >= ml && memcmp(s, multi[i], ml) == 0)
+	for (i = 0; i < WORDS_NPUNCT_MULTI; i++) {
+		ml = strlen(words_punct_multi[i]);
+		if (len >= ml && memcmp(s, words_punct_multi[i], ml) == 0)
 			return ml;
 	}
 	return 0;
@@ -191,19 +196,16 @@ words_punct_head(const char *s, size_t len)
 static size_t
 words_punct_tail(const char *s, size_t len)
 {
-	static const char	*const multi[] = {
-		"\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D",
-		"\xC2\xAB", "\xC2\xBB"
-	};
 	size_t			 i, ml;
 
 	if (len == 0)
 		return 0;
 	if (strchr(".,;:!?\"'()", s[len - 1]) != NULL && s[len - 1] != '\0')
 		return 1;
-	for (i = 0; i < sizeof(multi) / sizeof(multi[0]); i++) {
-		ml = strlen(multi[i]);
-		if (len >= ml && memcmp(s + len - ml, multi[i], ml) == 0)
+	for (i = 0; i < WORDS_NPUNCT_MULTI; i++) {
+		ml = strlen(words_punct_multi[i]);
+		if (len >= ml &&
+		    memcmp(s + len - ml, words_punct_multi[i], ml) == 0)
 			return ml;
 	}
 	return 0;

@@ -41,6 +41,7 @@
 #include "outbox.h"
 #include "plugin.h"
 #include "router.h"
+#include "http_client.h"
 #include "router_fixture.h"
 #include "store.h"
 
@@ -59,6 +60,7 @@ static struct plugin_set	*plugins;
 static struct http		*http;
 static struct admin		*admin;
 static int			 port;
+static struct hc		 hc;		/* the raw client */
 static long long		 today;
 
 /* --- set-up --------------------------------------------------------------- */
@@ -80,15 +82,6 @@ t_free_port(void)
 	p = ntohs(sin.sin_port);
 	close(fd);
 	return p;
-}
-
-static long long
-t_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -231,6 +224,9 @@ t_start(const char *password)
 	t_catalogue();
 	port = t_free_port();
 	conf->http_port = port;
+	hc.base = base;
+	hc.port = port;
+	hc.deadline_ms = T_DEADLINE_MS;
 	cr_assert_not_null(store = store_open(path, base));
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
@@ -292,105 +288,15 @@ teardown(void)
 
 /* --- a raw HTTP client ----------------------------------------------------- */
 
-static void
-t_pass(int fd)
-{
-	struct pollfd	 pfd;
-
-	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
-	if (fd >= 0) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		poll(&pfd, 1, 2);
-	} else
-		usleep(1000);
-}
-
-struct t_resp {
-	int	 code;
-	char	 raw[262144];
-	size_t	 len;
-	char	*body;
-	long long ms;		/* how long the answer took */
-};
-
-static int
-t_connect(void)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
-	    "connect: %s", strerror(errno));
-	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
-	return fd;
-}
-
-static void
-t_send(int fd, const char *req, size_t len)
-{
-	long long	 end = t_now_ms() + T_DEADLINE_MS;
-	size_t		 off = 0;
-	ssize_t		 n;
-
-	while (off < len) {
-		cr_assert_lt(t_now_ms(), end, "timed out sending");
-		n = send(fd, req + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			off += (size_t)n;
-		else
-			cr_assert(n == -1 && (errno == EAGAIN ||
-			    errno == EWOULDBLOCK || errno == EINTR),
-			    "send: %s", strerror(errno));
-		t_pass(-1);
-	}
-}
-
-static void
-t_receive(int fd, struct t_resp *r)
-{
-	long long	 end = t_now_ms() + T_DEADLINE_MS;
-	ssize_t		 n;
-	char		*sep;
-
-	for (;;) {
-		cr_assert_lt(t_now_ms(), end, "timed out waiting for the "
-		    "answer; got %zu bytes", r->len);
-		n = recv(fd, r->raw + r->len, sizeof(r->raw) - 1 - r->len, 0);
-		if (n == 0)
-			break;
-		if (n > 0) {
-			r->len += (size_t)n;
-			cr_assert_lt(r->len, sizeof(r->raw) - 1, "answer too big");
-			continue;
-		}
-		cr_assert(errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR, "recv: %s", strerror(errno));
-		t_pass(fd);
-	}
-	r->raw[r->len] = '\0';
-	if (sscanf(r->raw, "HTTP/1.%*d %d", &r->code) != 1)
-		r->code = 0;
-	r->body = (sep = strstr(r->raw, "\r\n\r\n")) != NULL ? sep + 4 :
-	    r->raw + r->len;
-}
-
 /* A request: method, target, extra header lines (each ending \r\n),
  * a form body or NULL. */
-static struct t_resp *
+static struct hc_resp *
 t_request(const char *method, const char *target, const char *headers,
     const char *body)
 {
-	static struct t_resp	 r;
+	static struct hc_resp	 r;
 	char			 req[16384];
-	long long		 start = t_now_ms();
+	long long		 start = hc_now_ms();
 	int			 n, fd;
 
 	memset(&r, 0, sizeof(r));
@@ -404,22 +310,23 @@ t_request(const char *method, const char *target, const char *headers,
 	n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s",
 	    body ? body : "");
 	cr_assert(n > 0 && (size_t)n < sizeof(req));
-	fd = t_connect();
-	t_send(fd, req, (size_t)n);
-	t_receive(fd, &r);
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0, "send: %s",
+	    strerror(errno));
+	hc_receive(&hc, fd, &r);
 	close(fd);
-	r.ms = t_now_ms() - start;
+	r.ms = hc_now_ms() - start;
 	return &r;
 }
 
-static struct t_resp *
+static struct hc_resp *
 t_get(const char *target)
 {
 	return t_request("GET", target, NULL, NULL);
 }
 
 /* POST an action as marketctl does: Basic auth and the admin header. */
-static struct t_resp *
+static struct hc_resp *
 t_action(const char *target, const char *body)
 {
 	/* base64("marketctl:s3cret") */
@@ -821,7 +728,7 @@ Test(admin_pages, status_html_shows_the_figures_and_charts)
 
 Test(admin_pages, no_password_is_401_with_a_basic_challenge)
 {
-	struct t_resp	*r = t_get("/status.json");
+	struct hc_resp	*r = t_get("/status.json");
 
 	cr_assert_eq(r->code, 401, "%s", r->raw);
 	assert_has(r->raw, "\r\nWWW-Authenticate: Basic realm=\"marketbox "
@@ -831,7 +738,7 @@ Test(admin_pages, no_password_is_401_with_a_basic_challenge)
 
 Test(admin_pages, query_password_and_basic_are_accepted)
 {
-	struct t_resp	*r = t_get("/status.json?password=" T_PASSWORD);
+	struct hc_resp	*r = t_get("/status.json?password=" T_PASSWORD);
 
 	cr_assert_eq(r->code, 200, "%s", r->raw);
 	assert_has(r->raw, "\r\nContent-Type: application/json\r\n");
@@ -855,7 +762,7 @@ Test(admin_pages, query_password_and_basic_are_accepted)
 
 Test(admin_pages, a_wrong_password_is_slowed_down_logged_and_counted)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 	long long	 first;
 
 	r = t_get("/status.json?password=wrong");
@@ -878,7 +785,7 @@ Test(admin_pages, a_wrong_password_is_slowed_down_logged_and_counted)
 
 Test(admin_pages, other_methods_and_paths)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_request("DELETE", "/status?password=" T_PASSWORD, NULL, NULL);
 	cr_assert_eq(r->code, 405);
@@ -896,26 +803,26 @@ Test(admin_pages, an_admin_freed_with_a_delayed_answer_pending_answers_it)
 {
 	const char	 req[] = "GET /status?password=bad HTTP/1.1\r\n"
 			    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
-	struct t_resp	 r;
-	long long	 end = t_now_ms() + T_DEADLINE_MS;
-	int		 fd = t_connect();
+	struct hc_resp	 r;
+	long long	 end = hc_now_ms() + T_DEADLINE_MS;
+	int		 fd = hc_connect(&hc);
 
-	t_send(fd, req, sizeof(req) - 1);
+	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
 	/* Until the request has reached the admin (and waits). */
-	while (t_now_ms() < end) {
+	while (hc_now_ms() < end) {
 		char	*s = t_render(admin_status_json);
 		int	 waiting = strstr(s, "\"auth_failures\": 1") != NULL;
 
 		free(s);
 		if (waiting)
 			break;
-		t_pass(fd);
+		hc_pass(&hc, fd);
 	}
 	http_set_admin(http, NULL);
 	admin_free(admin);
 	admin = NULL;
 	memset(&r, 0, sizeof(r));
-	t_receive(fd, &r);
+	hc_receive(&hc, fd, &r);
 	close(fd);
 	cr_assert_eq(r.code, 401);
 }
@@ -924,7 +831,7 @@ Test(admin_pages, an_admin_freed_with_a_delayed_answer_pending_answers_it)
 
 Test(admin_pages, actions_need_the_admin_header_and_the_password)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_request("POST", "/admin/user?password=" T_PASSWORD, NULL,
 	    "msisdn=%2B254700000004&role=agent");
@@ -939,7 +846,7 @@ Test(admin_pages, actions_need_the_admin_header_and_the_password)
 
 Test(admin_pages, user_set_changes_a_role_after_the_commit)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_action("/admin/user", "msisdn=0700000004&role=transporter");
 	cr_assert_eq(r->code, 200, "%s", r->raw);
@@ -962,7 +869,7 @@ Test(admin_pages, user_set_changes_a_role_after_the_commit)
 
 Test(admin_pages, retry_queues_failed_rows_again)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_action("/admin/retry", "kind=notice");
 	cr_assert_eq(r->code, 200, "%s", r->raw);
@@ -981,9 +888,9 @@ Test(admin_pages, retry_queues_failed_rows_again)
 static void
 t_broadcast_wait(int id)
 {
-	long long	 end = t_now_ms() + T_DEADLINE_MS;
+	long long	 end = hc_now_ms() + T_DEADLINE_MS;
 	char		 target[128];
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	snprintf(target, sizeof(target), "/admin/broadcast?password="
 	    T_PASSWORD "&id=%d", id);
@@ -992,14 +899,14 @@ t_broadcast_wait(int id)
 		cr_assert_eq(r->code, 200, "%s", r->raw);
 		if (strstr(r->body, "\"done\": true") != NULL)
 			break;
-		cr_assert_lt(t_now_ms(), end, "the broadcast never ended");
-		t_pass(-1);
+		cr_assert_lt(hc_now_ms(), end, "the broadcast never ended");
+		hc_pass(&hc, -1);
 	}
 }
 
 Test(admin_pages, broadcast_to_a_market_skips_who_sent_stop)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_action("/admin/broadcast", "market=nakuru&text=Maize+prices+"
 	    "are+up+at+Nakuru");
@@ -1021,7 +928,7 @@ Test(admin_pages, broadcast_to_a_market_skips_who_sent_stop)
 
 Test(admin_pages, broadcast_by_commodity_reaches_who_posted_or_asked)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_action("/admin/broadcast", "commodity=maize&text=Dry+your+maize");
 	cr_assert_eq(r->code, 202, "%s", r->raw);
@@ -1043,7 +950,7 @@ Test(admin_pages, broadcast_by_commodity_reaches_who_posted_or_asked)
 
 Test(admin_pages, broadcast_refusals)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 	char		 body[4096];
 
 	r = t_action("/admin/broadcast", "text=hello");
@@ -1078,7 +985,7 @@ static int
 t_send_now(const char *body)
 {
 	char	 req[1024];
-	int	 n, fd = t_connect();
+	int	 n, fd = hc_connect(&hc);
 
 	n = snprintf(req, sizeof(req), "POST /admin/broadcast HTTP/1.1\r\n"
 	    "Host: 127.0.0.1\r\nConnection: close\r\nAuthorization: Basic "
@@ -1091,7 +998,7 @@ t_send_now(const char *body)
 
 Test(admin_pages, broadcast_to_all_in_batches_and_one_at_a_time)
 {
-	struct t_resp	 r1, r2, *r;
+	struct hc_resp	 r1, r2, *r;
 	char		 body[64];
 	int		 i, fd1, fd2;
 
@@ -1105,8 +1012,8 @@ Test(admin_pages, broadcast_to_all_in_batches_and_one_at_a_time)
 	fd2 = t_send_now("all=1&text=again");
 	memset(&r1, 0, sizeof(r1));
 	memset(&r2, 0, sizeof(r2));
-	t_receive(fd1, &r1);
-	t_receive(fd2, &r2);
+	hc_receive(&hc, fd1, &r1);
+	hc_receive(&hc, fd2, &r2);
 	close(fd1);
 	close(fd2);
 	cr_assert_eq(r1.code, 202, "%s", r1.raw);
@@ -1138,7 +1045,7 @@ TestSuite(admin_off, .init = setup_off, .fini = teardown, .timeout = 30);
 
 Test(admin_off, without_a_password_the_pages_are_off)
 {
-	struct t_resp	*r;
+	struct hc_resp	*r;
 
 	r = t_get("/status?password=");
 	cr_assert_eq(r->code, 403);

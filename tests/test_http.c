@@ -40,6 +40,7 @@
 #include "mo.h"
 #include "outbox.h"
 #include "router.h"
+#include "http_client.h"
 #include "router_fixture.h"
 #include "store.h"
 
@@ -57,6 +58,7 @@ static struct inbox		*inbox;
 static struct http		*http;
 static struct http_sendsms	*sendsms;
 static int			 port;
+static struct hc		 hc;		/* the raw client */
 
 /* --- set-up --------------------------------------------------------------- */
 
@@ -78,15 +80,6 @@ t_free_port(void)
 	p = ntohs(sin.sin_port);
 	close(fd);
 	return p;
-}
-
-static long long
-t_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -115,6 +108,9 @@ t_start(int autocommit, const char *sendsms_url)
 		conf->sendsms_url = strdup(sendsms_url);
 	port = t_free_port();
 	conf->http_port = port;
+	hc.base = base;
+	hc.port = port;
+	hc.deadline_ms = T_DEADLINE_MS;
 	cr_assert_not_null(store = store_open(path, autocommit ? base : NULL));
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
@@ -161,22 +157,6 @@ teardown(void)
 	t_stop();
 }
 
-/* One non-blocking pass of the loop, then a short sleep on fd (if any). */
-static void
-t_pass(int fd)
-{
-	struct pollfd	 pfd;
-
-	cr_assert_neq(event_base_loop(base, EVLOOP_NONBLOCK), -1);
-	if (fd >= 0) {
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		poll(&pfd, 1, 2);
-	} else
-		usleep(1000);
-}
-
 static long long
 t_count(const char *sql)
 {
@@ -193,108 +173,22 @@ t_count(const char *sql)
 
 /* --- a raw HTTP client ----------------------------------------------------- */
 
-struct t_resp {
-	int	 code;		/* 0: no status line came */
-	char	 raw[32768];
-	size_t	 len;
-	char	*body;		/* into raw, NUL-terminated */
-	int	 reset;		/* the connection was reset */
-};
-
-static int
-t_connect(void)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	/* The listener is in this process: the kernel completes the
-	 * handshake from the backlog without it. */
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
-	    "connect: %s", strerror(errno));
-	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
-	return fd;
-}
-
-/* Write all of req to fd, running the loop meanwhile.  0, or -1 if the
- * server closed first. */
-static int
-t_send(int fd, const char *req, size_t len)
-{
-	long long	 end = t_now_ms() + T_DEADLINE_MS;
-	size_t		 off = 0;
-	ssize_t		 n;
-
-	while (off < len) {
-		cr_assert_lt(t_now_ms(), end, "timed out sending");
-		n = send(fd, req + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n > 0)
-			off += (size_t)n;
-		else if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR)
-			return -1;
-		t_pass(-1);
-	}
-	return 0;
-}
-
-/* Read until the server closes, running the loop meanwhile. */
-static void
-t_receive(int fd, struct t_resp *r)
-{
-	long long	 end = t_now_ms() + T_DEADLINE_MS;
-	ssize_t		 n;
-	char		*sep;
-
-	for (;;) {
-		cr_assert_lt(t_now_ms(), end, "timed out waiting for the "
-		    "answer; got %zu bytes: %.*s", r->len, (int)r->len, r->raw);
-		n = recv(fd, r->raw + r->len, sizeof(r->raw) - 1 - r->len, 0);
-		if (n == 0)
-			break;
-		if (n > 0) {
-			r->len += (size_t)n;
-			cr_assert_lt(r->len, sizeof(r->raw) - 1, "answer too big");
-			continue;
-		}
-		if (errno == ECONNRESET) {
-			r->reset = 1;
-			break;
-		}
-		cr_assert(errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR, "recv: %s", strerror(errno));
-		t_pass(fd);
-	}
-	r->raw[r->len] = '\0';
-	if (sscanf(r->raw, "HTTP/1.%*d %d", &r->code) != 1)
-		r->code = 0;
-	if ((sep = strstr(r->raw, "\r\n\r\n")) != NULL)
-		r->body = sep + 4;
-	else
-		r->body = r->raw + r->len;
-}
-
 /* Send a whole raw request and read the whole answer. */
 static void
-t_raw(const char *req, size_t len, struct t_resp *r)
+t_raw(const char *req, size_t len, struct hc_resp *r)
 {
-	int	 fd = t_connect();
+	int	 fd = hc_connect(&hc);
 
 	memset(r, 0, sizeof(*r));
-	if (t_send(fd, req, len) == -1)
+	if (hc_send(&hc, fd, req, len) == -1)
 		r->reset = 1;
-	t_receive(fd, r);
+	hc_receive(&hc, fd, r);
 	close(fd);
 }
 
 /* GET target, with Connection: close. */
 static void
-t_get(const char *target, struct t_resp *r)
+t_get(const char *target, struct hc_resp *r)
 {
 	char	 req[16384];
 	int	 n;
@@ -308,7 +202,7 @@ t_get(const char *target, struct t_resp *r)
 /* POST body to target as a form. */
 static void
 t_post(const char *target, const char *ctype, const char *body,
-    struct t_resp *r)
+    struct hc_resp *r)
 {
 	char	 req[16384];
 	int	 n;
@@ -322,7 +216,7 @@ t_post(const char *target, const char *ctype, const char *body,
 
 /* The value of header name in r (case-sensitive), or NULL. */
 static const char *
-t_header(const struct t_resp *r, const char *name, char *buf, size_t size)
+t_header(const struct hc_resp *r, const char *name, char *buf, size_t size)
 {
 	char	 key[128];
 	char	*p, *e;
@@ -343,7 +237,7 @@ TestSuite(http, .init = setup, .fini = teardown, .timeout = 30);
 
 Test(http, get_sms_answers_with_the_reply_after_the_commit)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 	char		 ct[128];
 
 	t_get("/sms?from=%2B254700000001&to=777&text=echo+hello", &r);
@@ -364,7 +258,7 @@ Test(http, get_sms_answers_with_the_reply_after_the_commit)
 
 Test(http, the_same_id_twice_has_one_effect_and_the_same_answer)
 {
-	struct t_resp	 r1, r2;
+	struct hc_resp	 r1, r2;
 
 	t_get("/sms?from=%2B254700000001&to=777&text=echo+maize+10&id=abc-1", &r1);
 	t_get("/sms?from=%2B254700000001&to=777&text=echo+maize+10&id=abc-1", &r2);
@@ -380,7 +274,7 @@ Test(http, the_same_id_twice_has_one_effect_and_the_same_answer)
 
 Test(http, kannel_get_url_request_with_every_field)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	/* As smsbox expands get-url "...?from=%p&to=%P&text=%a&id=%I". */
 	t_get("/sms?from=%2B254700000001&to=777&text=echo+SELL%20maize%2010%20bags"
@@ -394,7 +288,7 @@ Test(http, kannel_get_url_request_with_every_field)
 
 Test(http, to_defaults_to_the_global_sender)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_get("/sms?from=254700000001&text=echo+hi", &r);
 	cr_assert_eq(r.code, 200);
@@ -405,7 +299,7 @@ Test(http, to_defaults_to_the_global_sender)
 
 Test(http, utf8_text_is_kept_and_invalid_bytes_replaced)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_get("/sms?from=%2B254700000001&text=echo+bei%20%E2%82%AC", &r);
 	cr_assert_eq(r.code, 200);
@@ -420,7 +314,7 @@ Test(http, utf8_text_is_kept_and_invalid_bytes_replaced)
 
 Test(http, empty_text_is_a_message)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_get("/sms?from=%2B254700000001&text=", &r);
 	cr_assert_eq(r.code, 200);
@@ -430,7 +324,7 @@ Test(http, empty_text_is_a_message)
 
 Test(http, post_form_body)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_post("/sms", "application/x-www-form-urlencoded",
 	    "from=%2B254700000002&to=777&text=echo+hi+there&id=p-1", &r);
@@ -448,7 +342,7 @@ Test(http, post_form_body)
 
 Test(http, post_of_another_content_type_is_415)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_post("/sms", "application/json", "{\"from\":\"+254700000002\"}", &r);
 	cr_assert_eq(r.code, 415);
@@ -457,7 +351,7 @@ Test(http, post_of_another_content_type_is_415)
 
 Test(http, missing_fields_are_400)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_get("/sms?to=777&text=hello", &r);
 	cr_assert_eq(r.code, 400);
@@ -486,7 +380,7 @@ Test(http, bad_from_is_400)
 		"/sms?from=%2B&text=x",
 		"/sms?from=1%27%20OR%201=1&text=x",
 	};
-	struct t_resp	 r;
+	struct hc_resp	 r;
 	size_t		 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -510,7 +404,7 @@ Test(http, bad_from_is_400)
 
 Test(http, other_bad_fields_are_400)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_get("/sms?from=%2B254700000001&text=x&coding=3", &r);
 	cr_assert_eq(r.code, 400);
@@ -527,7 +421,7 @@ Test(http, other_bad_fields_are_400)
 Test(http, overlong_text_is_400)
 {
 	char		 target[4096];
-	struct t_resp	 r;
+	struct hc_resp	 r;
 	int		 n;
 
 	n = snprintf(target, sizeof(target), "/sms?from=%%2B254700000001"
@@ -549,7 +443,7 @@ Test(http, overlong_text_is_400)
 
 Test(http, unknown_path_is_404_and_health_is_ok)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	t_get("/nothing", &r);
 	cr_assert_eq(r.code, 404);
@@ -569,7 +463,7 @@ Test(http, other_methods_are_405)
 	    "Connection: close\r\nContent-Length: 0\r\n\r\n";
 	static const char del[] = "DELETE /health HTTP/1.1\r\nHost: x\r\n"
 	    "Connection: close\r\n\r\n";
-	struct t_resp	 r;
+	struct hc_resp	 r;
 	char		 allow[64];
 
 	t_raw(put, sizeof(put) - 1, &r);
@@ -582,7 +476,7 @@ Test(http, other_methods_are_405)
 
 Test(http, headers_too_large_are_refused_and_the_server_lives_on)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 	char		*req, *p;
 	size_t		 big = 9000, len;
 
@@ -606,7 +500,7 @@ Test(http, headers_too_large_are_refused_and_the_server_lives_on)
 
 Test(http, body_too_large_is_refused)
 {
-	struct t_resp	 r;
+	struct hc_resp	 r;
 	char		 head[256];
 	char		*req;
 	size_t		 body = 70 * 1024, n;
@@ -633,13 +527,13 @@ Test(http, keep_alive_serves_several_requests)
 	static const char last[] =
 	    "GET /sms?from=%2B254700000001&text=echo+two HTTP/1.1\r\nHost: x\r\n"
 	    "Connection: close\r\n\r\n";
-	struct t_resp	 r;
-	int		 fd = t_connect();
+	struct hc_resp	 r;
+	int		 fd = hc_connect(&hc);
 
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(t_send(fd, two, sizeof(two) - 1), 0);
-	cr_assert_eq(t_send(fd, last, sizeof(last) - 1), 0);
-	t_receive(fd, &r);
+	cr_assert_eq(hc_send(&hc, fd, two, sizeof(two) - 1), 0);
+	cr_assert_eq(hc_send(&hc, fd, last, sizeof(last) - 1), 0);
+	hc_receive(&hc, fd, &r);
 	close(fd);
 	cr_assert_not_null(strstr(r.raw, "You said: one"), "%s", r.raw);
 	cr_assert_not_null(strstr(r.raw, "You said: two"), "%s", r.raw);
@@ -649,7 +543,7 @@ Test(http, keep_alive_serves_several_requests)
 Test(http, set_conf_keeps_the_new_conf)
 {
 	struct conf	*fresh;
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	cr_assert_not_null(fresh = calloc(1, sizeof(*fresh)));
 	fresh->global_sender = strdup("888");
@@ -677,15 +571,15 @@ TestSuite(http_commit, .init = setup_manual, .fini = teardown, .timeout = 30);
 static void
 t_wait_received(unsigned long long n)
 {
-	long long		 end = t_now_ms() + T_DEADLINE_MS;
+	long long		 end = hc_now_ms() + T_DEADLINE_MS;
 	unsigned long long	 got = 0, dup;
 
 	for (;;) {
 		inbox_stats(inbox, &got, &dup);
 		if (got >= n)
 			break;
-		cr_assert_lt(t_now_ms(), end, "the MO never reached the inbox");
-		t_pass(-1);
+		cr_assert_lt(hc_now_ms(), end, "the MO never reached the inbox");
+		hc_pass(&hc, -1);
 	}
 	cr_assert_eq(got, n);
 }
@@ -696,21 +590,21 @@ static const char t_sms_req[] =
 
 Test(http_commit, no_answer_before_the_commit)
 {
-	struct t_resp	 r;
-	int		 fd = t_connect(), i;
+	struct hc_resp	 r;
+	int		 fd = hc_connect(&hc), i;
 	ssize_t		 n;
 	char		 c;
 
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	cr_assert_eq(hc_send(&hc, fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
 	t_wait_received(1);
 	for (i = 0; i < 20; i++)
-		t_pass(fd);
+		hc_pass(&hc, fd);
 	n = recv(fd, &c, 1, 0);
 	cr_assert(n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
 	    "answered before the commit");
 	cr_assert_eq(store_commit(store), 0);
-	t_receive(fd, &r);
+	hc_receive(&hc, fd, &r);
 	close(fd);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: wait");
@@ -718,29 +612,29 @@ Test(http_commit, no_answer_before_the_commit)
 
 Test(http_commit, a_client_gone_before_the_commit_is_harmless)
 {
-	struct t_resp	 r;
-	int		 fd = t_connect(), i;
+	struct hc_resp	 r;
+	int		 fd = hc_connect(&hc), i;
 
-	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	cr_assert_eq(hc_send(&hc, fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
 	t_wait_received(1);
 	close(fd);
 	for (i = 0; i < 20; i++)
-		t_pass(-1);
+		hc_pass(&hc, -1);
 	/* The answer goes to a closed socket: libevent frees the request
 	 * and its connection; nothing of ours may touch them after. */
 	cr_assert_eq(store_commit(store), 0);
 	for (i = 0; i < 50; i++)
-		t_pass(-1);
+		hc_pass(&hc, -1);
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
 	    "'http:w-1'"), 1, "the MO is kept");
 
 	/* A retry with the same id gets the stored reply. */
-	fd = t_connect();
+	fd = hc_connect(&hc);
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	cr_assert_eq(hc_send(&hc, fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
 	t_wait_received(2);
 	cr_assert_eq(store_commit(store), 0);
-	t_receive(fd, &r);
+	hc_receive(&hc, fd, &r);
 	close(fd);
 	cr_assert_eq(r.code, 200);
 	cr_assert_str_eq(r.body, "You said: wait");
@@ -749,17 +643,17 @@ Test(http_commit, a_client_gone_before_the_commit_is_harmless)
 
 Test(http_commit, http_free_with_an_answer_pending)
 {
-	struct t_resp	 r;
-	int		 fd = t_connect();
+	struct hc_resp	 r;
+	int		 fd = hc_connect(&hc);
 
 	memset(&r, 0, sizeof(r));
-	cr_assert_eq(t_send(fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	cr_assert_eq(hc_send(&hc, fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
 	t_wait_received(1);
 	/* As daemon_stop: the server goes before the last commit. */
 	http_free(http);
 	http = NULL;
 	cr_assert_eq(store_commit(store), 0);	/* calls back a detached one */
-	t_receive(fd, &r);
+	hc_receive(&hc, fd, &r);
 	close(fd);
 	cr_assert_neq(r.code, 200, "no answer can claim success");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
@@ -770,14 +664,14 @@ Test(http_commit, many_waiting_clients_some_gone)
 {
 	char		 req[256];
 	int		 fds[8], i, n;
-	struct t_resp	 r;
+	struct hc_resp	 r;
 
 	for (i = 0; i < 8; i++) {
-		fds[i] = t_connect();
+		fds[i] = hc_connect(&hc);
 		n = snprintf(req, sizeof(req), "GET /sms?from=%%2B2547000000%02d"
 		    "&text=echo+m%d&id=m-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
 		    "\r\n\r\n", i, i, i);
-		cr_assert_eq(t_send(fds[i], req, (size_t)n), 0);
+		cr_assert_eq(hc_send(&hc, fds[i], req, (size_t)n), 0);
 	}
 	t_wait_received(8);
 	for (i = 0; i < 8; i += 2)
@@ -785,7 +679,7 @@ Test(http_commit, many_waiting_clients_some_gone)
 	cr_assert_eq(store_commit(store), 0);
 	for (i = 1; i < 8; i += 2) {
 		memset(&r, 0, sizeof(r));
-		t_receive(fds[i], &r);
+		hc_receive(&hc, fds[i], &r);
 		close(fds[i]);
 		cr_assert_eq(r.code, 200);
 		snprintf(req, sizeof(req), "You said: m%d", i);
@@ -960,7 +854,7 @@ t_wait_counts(long long queued, long long sending, long long accepted,
     long long buffered, long long failed)
 {
 	struct outbox_counts	 c;
-	long long		 end = t_now_ms() + T_DEADLINE_MS;
+	long long		 end = hc_now_ms() + T_DEADLINE_MS;
 
 	for (;;) {
 		cr_assert_eq(outbox_counts(outbox, &c), 0);
@@ -968,10 +862,10 @@ t_wait_counts(long long queued, long long sending, long long accepted,
 		    c.accepted == accepted && c.buffered == buffered &&
 		    c.failed == failed)
 			return;
-		cr_assert_lt(t_now_ms(), end, "outbox stuck at queued %lld "
+		cr_assert_lt(hc_now_ms(), end, "outbox stuck at queued %lld "
 		    "sending %lld accepted %lld buffered %lld failed %lld",
 		    c.queued, c.sending, c.accepted, c.buffered, c.failed);
-		t_pass(-1);
+		hc_pass(&hc, -1);
 	}
 }
 
@@ -979,11 +873,11 @@ t_wait_counts(long long queued, long long sending, long long accepted,
 static void
 t_wait_sql(const char *sql, long long n)
 {
-	long long	 end = t_now_ms() + T_DEADLINE_MS, got;
+	long long	 end = hc_now_ms() + T_DEADLINE_MS, got;
 
 	while ((got = t_count(sql)) != n) {
-		cr_assert_lt(t_now_ms(), end, "%s: %lld, not %lld", sql, got, n);
-		t_pass(-1);
+		cr_assert_lt(hc_now_ms(), end, "%s: %lld, not %lld", sql, got, n);
+		hc_pass(&hc, -1);
 	}
 }
 
@@ -1117,9 +1011,9 @@ Test(http_sendsms, at_most_ten_in_flight, .timeout = 30)
 	}
 	t_wait_counts(5, 10, 0, 0, 0);
 	/* And it stays so while smsbox does not answer. */
-	end = t_now_ms() + 300;
-	while (t_now_ms() < end)
-		t_pass(-1);
+	end = hc_now_ms() + 300;
+	while (hc_now_ms() < end)
+		hc_pass(&hc, -1);
 	t_wait_counts(5, 10, 0, 0, 0);
 	cr_assert_not_null(fake.held);
 	fake.hold = 0;
@@ -1150,7 +1044,7 @@ Test(http_sendsms, free_with_requests_in_flight, .timeout = 30)
 	http_sendsms_free(sendsms);
 	sendsms = NULL;
 	for (i = 0; i < 20; i++)
-		t_pass(-1);
+		hc_pass(&hc, -1);
 	t_wait_counts(2, 0, 0, 0, 0);
 	fake.held = NULL;	/* freed with the fake's connection */
 	fake_stop();

@@ -63,6 +63,7 @@
 #include "gw/msg.h"
 
 #include "box.h"
+#include "number.h"
 
 #define BOXLOAD_MAX_FRAME	(1 << 20)
 #define BOXLOAD_MAX_N		99999999L	/* eight digits of sender */
@@ -647,22 +648,6 @@ boxload_usage(FILE *fp)
 	    "  -v          say what happens on stderr\n", BOXLOAD_MAX_N);
 }
 
-/* A whole decimal number in [min, max], or -1 in *ok. */
-static long
-boxload_number(const char *s, long min, long max, int *ok)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		*ok = 0;
-		return min;
-	}
-	return v;
-}
-
 static int
 boxload_options(struct boxload_opts *o, int argc, char **argv)
 {
@@ -678,20 +663,20 @@ boxload_options(struct boxload_opts *o, int argc, char **argv)
 	while ((ch = getopt(argc, argv, "p:n:w:t:S:Ds:r:T:vh")) != -1) {
 		switch (ch) {
 		case 'p':
-			o->port = (int)boxload_number(optarg, 1, 65535, &ok);
+			o->port = (int)bench_number(optarg, 1, 65535, &ok);
 			break;
 		case 'n':
-			o->n = boxload_number(optarg, 1, BOXLOAD_MAX_N, &ok);
+			o->n = bench_number(optarg, 1, BOXLOAD_MAX_N, &ok);
 			break;
 		case 'w':
-			o->window = boxload_number(optarg, 1, 100000, &ok);
+			o->window = bench_number(optarg, 1, 100000, &ok);
 			break;
 		case 't':
-			o->timeout = (double)boxload_number(optarg, 1, 3600,
+			o->timeout = (double)bench_number(optarg, 1, 3600,
 			    &ok);
 			break;
 		case 'S':
-			o->delay_ms = boxload_number(optarg, 0, 60000, &ok);
+			o->delay_ms = bench_number(optarg, 0, 60000, &ok);
 			break;
 		case 'D':
 			o->dlr = 1;

@@ -39,6 +39,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "number.h"
+
 #define DLRSINK_EVENTS	32	/* Kannel's DLR events are bits 1 to 16 */
 
 struct dlrsink_opts {
@@ -159,22 +161,6 @@ dlrsink_usage(FILE *fp)
 	    "  -v          log every request on stderr\n");
 }
 
-/* A whole decimal number in [min, max], or 0 in *ok. */
-static long
-dlrsink_number(const char *s, long min, long max, int *ok)
-{
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		*ok = 0;
-		return min;
-	}
-	return v;
-}
-
 static int
 dlrsink_options(struct dlrsink_opts *o, int argc, char **argv)
 {
@@ -185,10 +171,10 @@ dlrsink_options(struct dlrsink_opts *o, int argc, char **argv)
 	while ((ch = getopt(argc, argv, "p:t:vh")) != -1) {
 		switch (ch) {
 		case 'p':
-			o->port = (int)dlrsink_number(optarg, 1, 65535, &ok);
+			o->port = (int)bench_number(optarg, 1, 65535, &ok);
 			break;
 		case 't':
-			o->timeout = dlrsink_number(optarg, 1, 86400, &ok);
+			o->timeout = bench_number(optarg, 1, 86400, &ok);
 			break;
 		case 'v':
 			o->verbose = 1;
