@@ -17,6 +17,11 @@ tap_plan 18
 [ -x "$MARKETBOX" ] || tap_bail "$MARKETBOX not built"
 port_pick HTTP_PORT || tap_bail "cannot pick a port"
 ADMIN_PW=svc-secret
+# The languages are read again on SIGHUP, by then as the dropped user: a
+# copy in the test's own directory, as the source tree may be closed to
+# others (a clone in a 0700 directory).
+cp -R "$top_srcdir/conf/lang" "$T/lang" || tap_bail "cannot copy the languages"
+chmod -R a+rX "$T/lang"
 
 # conf FILE DIR LINES...: an HTTP-only conf with its files under DIR.
 conf()
@@ -32,7 +37,7 @@ conf()
 		echo "log-level = 0"
 		echo "http-port = $HTTP_PORT"
 		echo "admin-password = $ADMIN_PW"
-		echo "language-dir = $top_srcdir/conf/lang"
+		echo "language-dir = $T/lang"
 		echo "plugin-dir = $top_builddir/plugins/echo/.libs"
 		printf '%s\n' "$@"
 	} > "$file"
