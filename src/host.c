@@ -842,6 +842,53 @@ h_user_opt_out(struct mb_ctx *ctx, const char *msisdn)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? out : -1;
 }
 
+static const char *
+h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	sqlite3_stmt	*st;
+	char		*lang = NULL, *text;
+
+	if (tmpl == NULL)
+		return NULL;
+	if (msisdn != NULL) {
+		if ((st = store_stmt(ctx->core->store, user_sql_language)) ==
+		    NULL)
+			return NULL;
+		sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			lang = host_column_dup(st, 0);
+		sqlite3_reset(st);
+	}
+	text = host_render(ctx, lang != NULL ? lang : ctx->lang != NULL ?
+	    ctx->lang : lang_default(ctx->core->langs), tmpl, args, nargs);
+	free(lang);
+	return host_keep(ctx, text);
+}
+
+static int
+h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs, const char *command, int ttl)
+{
+	(void)ctx; (void)msisdn; (void)tmpl; (void)args; (void)nargs;
+	(void)command; (void)ttl;
+	return -1;
+}
+
+static int
+h_confirmed(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static const char *
+h_arg_other(struct mb_ctx *ctx, size_t i)
+{
+	(void)ctx; (void)i;
+	return NULL;
+}
+
 const struct mb_host host_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -879,4 +926,8 @@ const struct mb_host host_table = {
 	.user_trade = h_user_trade,
 	.msisdn = h_msisdn,
 	.user_opt_out = h_user_opt_out,
+	.render = h_render,
+	.ask = h_ask,
+	.confirmed = h_confirmed,
+	.arg_other = h_arg_other,
 };

@@ -211,6 +211,38 @@ struct mb_host {
 	/* 1 if the user sent STOP (no broadcasts or bulletins), 0 if not or
 	   unknown, -1 on a store failure */
 	int		 (*user_opt_out)(struct mb_ctx *, const char *msisdn);
+
+	/* --- appended: lists, questions, numbers read two ways --------------- */
+	/*
+	 * A template rendered in the language of msisdn (NULL: the reply's
+	 * language), without sending it: for the items of a list a plugin
+	 * joins into one reply ("#18 2 bags at 3,500, waiting for the
+	 * seller").  Valid until the handler returns; NULL on failure.
+	 */
+	const char	*(*render)(struct mb_ctx *, const char *msisdn,
+			    const char *tmpl, const struct mb_arg *,
+			    size_t nargs);
+	/*
+	 * Ask msisdn (NULL: the sender) a YES/NO question: tmpl is sent now,
+	 * in that phone's language, and counts as the handler's reply when
+	 * it goes to the sender.  When that phone answers YES within ttl
+	 * seconds (0: the conf's question lifetime), command (words as a
+	 * user types them, a command id first: "SELL maize 10 bag 305000")
+	 * runs as that phone with confirmed() = 1.  NO, a new question to the
+	 * same phone, or the lifetime passing, drop it: nothing runs.
+	 * 0, or -1 on a store failure.
+	 */
+	int		 (*ask)(struct mb_ctx *, const char *msisdn,
+			    const char *tmpl, const struct mb_arg *,
+			    size_t nargs, const char *command, int ttl);
+	/* 1 when the command runs because its phone answered YES to ask() */
+	int		 (*confirmed)(struct mb_ctx *);
+	/*
+	 * When word i is a number that people could mean two ways ("3.500":
+	 * 3500 with a thousands dot, or 3.5), the reading arg() does not
+	 * give, normalised as arg() is; else NULL.
+	 */
+	const char	*(*arg_other)(struct mb_ctx *, size_t i);
 };
 
 #endif

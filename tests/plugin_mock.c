@@ -27,7 +27,7 @@
 #include "plugin_mock.h"
 
 #define MOCK_MAX_CONF		32
-#define MOCK_MAX_SCRATCH	32
+#define MOCK_MAX_SCRATCH	256
 
 struct mb_ctx {
 	struct mock		*m;
@@ -62,6 +62,7 @@ struct mock {
 	/* the message being handled, or the timer running */
 	int			 in_handler, in_timer;
 	int			 fail_sends;	/* reply, notify fail */
+	int			 confirmed;	/* confirmed() answers */
 	int			 replies;	/* by the running handler */
 	struct words		 words;
 	size_t			 first;
@@ -581,6 +582,66 @@ mock_h_user_opt_out(struct mb_ctx *ctx, const char *msisdn)
 	return out;
 }
 
+/*
+ * render() as "tmpl(name=value,name=value)": what the plugin asked for,
+ * readable in a test's assertion, not a language file's text.
+ */
+static const char *
+mock_h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	char	*out;
+	size_t	 i, len;
+	FILE	*f;
+
+	(void)msisdn;
+	cr_assert(tmpl != NULL && tmpl[0] != '\0',
+	    "plugin %s: render() without a template", ctx->m->p->name);
+	if (ctx->m->fail_sends)
+		return NULL;
+	f = open_memstream(&out, &len);
+	cr_assert_not_null(f);
+	fprintf(f, "%s(", tmpl);
+	for (i = 0; i < nargs; i++)
+		fprintf(f, "%s%s=%s", i ? "," : "", args[i].name,
+		    args[i].value ? args[i].value : "");
+	fputc(')', f);
+	fclose(f);
+	return mock_keep(ctx->m, out);
+}
+
+static int
+mock_h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs, const char *command, int ttl)
+{
+	struct mock	*m = ctx->m;
+
+	cr_assert(command != NULL && command[0] != '\0',
+	    "plugin %s: ask() without a command", m->p->name);
+	cr_assert(ttl >= 0, "plugin %s: ask() with ttl %d", m->p->name, ttl);
+	if (m->fail_sends)
+		return -1;
+	mock_capture(m, msisdn, tmpl, args, nargs);
+	m->sent[m->nsent - 1].command = mock_strdup(command);
+	if (msisdn == NULL)
+		m->replies++;
+	return 0;
+}
+
+static int
+mock_h_confirmed(struct mb_ctx *ctx)
+{
+	return ctx->m->confirmed;
+}
+
+static const char *
+mock_h_arg_other(struct mb_ctx *ctx, size_t i)
+{
+	(void)ctx;
+	(void)i;
+	return NULL;
+}
+
 static const struct mb_host mock_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -618,6 +679,10 @@ static const struct mb_host mock_table = {
 	.user_trade = mock_h_user_trade,
 	.msisdn = mock_h_msisdn,
 	.user_opt_out = mock_h_user_opt_out,
+	.render = mock_h_render,
+	.ask = mock_h_ask,
+	.confirmed = mock_h_confirmed,
+	.arg_other = mock_h_arg_other,
 };
 
 const struct mb_host *
@@ -687,6 +752,7 @@ mock_clear(struct mock *m)
 		free(m->sent[i].values);
 		free(m->sent[i].to);
 		free(m->sent[i].tmpl);
+		free(m->sent[i].command);
 	}
 	free(m->sent);
 	m->sent = NULL;
@@ -827,6 +893,12 @@ mock_command(struct mock *m, const char *text)
 	cr_assert(rc == MB_OK || rc == MB_USAGE || rc == MB_FAIL,
 	    "plugin %s: command %s returned %d", m->p->name, cmd->id, rc);
 	return rc;
+}
+
+void
+mock_confirmed(struct mock *m, int on)
+{
+	m->confirmed = on;
 }
 
 int

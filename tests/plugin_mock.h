@@ -47,6 +47,7 @@ struct mock_msg {
 	char		**names;
 	char		**values;
 	size_t		  nargs;
+	char		 *command;	/* what YES runs, for an ask() */
 };
 
 /* The host table every mock hands to plugins. */
@@ -94,6 +95,9 @@ void			 mock_set_now(struct mock *, long long);
  * run it (nothing captured in both cases).
  */
 int			 mock_command(struct mock *, const char *text);
+
+/* What confirmed() answers for the next commands (default 0). */
+void			 mock_confirmed(struct mock *, int on);
 
 /* Run the plugin's timer of that name (as the daemon would): its result. */
 int			 mock_timer(struct mock *, const char *name);
