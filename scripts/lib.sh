@@ -33,7 +33,7 @@
 MB_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MB_BUILDDIR=${MB_BUILDDIR:-$MB_SRCDIR/_build}
 MB_PACKAGES="kannel kannel-dev kannel-extras libevent-dev libsqlite3-dev
-	libcriterion-dev autoconf automake libtool pkg-config make gcc sqlite3
+	libicu-dev libcriterion-dev autoconf automake libtool pkg-config make gcc sqlite3
 	chromium jq"
 
 mb_say()

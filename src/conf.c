@@ -554,6 +554,79 @@ conf_read_names(CfgGroup *grp, struct conf_names *names)
 	return bad;
 }
 
+/*
+ * "forms = en:other=bags;fr:other=sacs": every entry a language code, a
+ * CLDR plural category and a word.
+ */
+static int
+conf_read_forms(CfgGroup *grp, struct conf_names *forms)
+{
+	static const char * const categories[] = {
+		"zero", "one", "two", "few", "many", "other"
+	};
+	char		*raw = conf_string(grp, "forms", NULL);
+	const char	*colon, *eq;
+	size_t		 i, k, n;
+	int		 bad = 0, ok;
+
+	conf_names_split(raw, forms);
+	for (i = 0; i < forms->count; i++) {
+		colon = strchr(forms->names[i], ':');
+		eq = colon ? strchr(colon, '=') : NULL;
+		ok = colon != NULL && colon != forms->names[i] &&
+		    colon - forms->names[i] <= 8 && eq != NULL &&
+		    eq[1] != '\0';
+		for (k = 0, n = ok ? (size_t)(eq - colon - 1) : 0; ok &&
+		    k < sizeof(categories) / sizeof(categories[0]); k++)
+			if (strlen(categories[k]) == n &&
+			    strncmp(colon + 1, categories[k], n) == 0)
+				break;
+		if (!ok || k == sizeof(categories) / sizeof(categories[0])) {
+			conf_bad(grp, "forms", NULL, "'%s' is not "
+			    "language:category=word (such as en:other=bags; "
+			    "categories: zero, one, two, few, many, other)",
+			    forms->names[i]);
+			bad = -1;
+		}
+	}
+	free(raw);
+	return bad;
+}
+
+/* The word of lang:category=word among forms, or NULL. */
+static const char *
+conf_form_find(const struct conf_names *forms, const char *lang,
+    const char *category)
+{
+	size_t	 i, n = strlen(lang), c = strlen(category);
+
+	for (i = 0; i < forms->count; i++)
+		if (strncmp(forms->names[i], lang, n) == 0 &&
+		    forms->names[i][n] == ':' &&
+		    strncmp(forms->names[i] + n + 1, category, c) == 0 &&
+		    forms->names[i][n + 1 + c] == '=')
+			return forms->names[i] + n + 2 + c;
+	return NULL;
+}
+
+const char *
+conf_form_for(const struct conf_names *names, const struct conf_names *forms,
+    const char *lang, const char *category)
+{
+	const char	*w;
+
+	if (lang == NULL)
+		return NULL;
+	if (category != NULL && forms != NULL) {
+		if ((w = conf_form_find(forms, lang, category)) != NULL)
+			return w;
+		if (strcmp(category, "one") != 0 &&
+		    (w = conf_form_find(forms, lang, "other")) != NULL)
+			return w;
+	}
+	return conf_name_for(names, lang);
+}
+
 const char *
 conf_name_for(const struct conf_names *names, const char *lang)
 {
@@ -587,6 +660,7 @@ conf_read_units(struct conf *c, Cfg *cfg)
 		conf_names_split(aliases, &u->aliases);
 		free(aliases);
 		bad |= conf_read_names(grp, &u->names);
+		bad |= conf_read_forms(grp, &u->forms);
 		if (!conf_code_ok(u->code)) {
 			conf_bad(grp, "code", NULL, "unit code '%s' must be 1-32 "
 			    "lowercase letters, digits, '-' or '_'",
@@ -625,6 +699,7 @@ conf_read_commodities(struct conf *c, Cfg *cfg)
 		conf_names_split(aliases, &k->aliases);
 		free(aliases);
 		bad |= conf_read_names(grp, &k->names);
+		bad |= conf_read_forms(grp, &k->forms);
 		if (!conf_code_ok(k->code)) {
 			conf_bad(grp, "code", NULL, "commodity code '%s' must be "
 			    "1-32 lowercase letters, digits, '-' or '_'",
@@ -1354,6 +1429,7 @@ conf_free(struct conf *c)
 		free(c->units[i].code);
 		conf_names_free(&c->units[i].aliases);
 		conf_names_free(&c->units[i].names);
+		conf_names_free(&c->units[i].forms);
 	}
 	free(c->units);
 	for (i = 0; i < c->ncommodities; i++) {
@@ -1361,6 +1437,7 @@ conf_free(struct conf *c)
 		free(c->commodities[i].unit);
 		conf_names_free(&c->commodities[i].aliases);
 		conf_names_free(&c->commodities[i].names);
+		conf_names_free(&c->commodities[i].forms);
 	}
 	free(c->commodities);
 	for (i = 0; i < c->nmarkets; i++) {

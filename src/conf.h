@@ -20,11 +20,15 @@ struct conf_names {
 /*
  * names: the name shown in replies, per language, as "sw:mahindi" entries
  * (language code, ':', name); each name is also an alias.
+ * forms: the word for a plural category where it is not the name, as
+ * "en:other=bags" entries (language, ':', CLDR category, '=', word); each
+ * is also an alias.
  */
 struct conf_unit {
 	char		 *code;
 	struct conf_names aliases;
 	struct conf_names names;
+	struct conf_names forms;
 };
 
 struct conf_commodity {
@@ -32,6 +36,7 @@ struct conf_commodity {
 	char		 *unit;		/* default unit: a declared unit code */
 	struct conf_names aliases;
 	struct conf_names names;
+	struct conf_names forms;
 };
 
 struct conf_market {
@@ -186,6 +191,14 @@ const struct conf_plugin_group	*conf_plugin_group_find(const struct conf *,
 /* The name for language lang among "lang:name" entries, or NULL. */
 const char			*conf_name_for(const struct conf_names *,
 				    const char *lang);
+/*
+ * The word for the plural category (NULL: the name) in lang: its form
+ * for that category, else (but for "one") its "other" form, else its
+ * name; NULL when lang has no name.
+ */
+const char			*conf_form_for(const struct conf_names *names,
+				    const struct conf_names *forms,
+				    const char *lang, const char *category);
 const struct conf_ussd_menu	*conf_ussd_menu_find(const struct conf *,
 				    const char *id);
 const struct conf_ussd_item	*conf_ussd_item_find(const struct conf *,

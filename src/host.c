@@ -23,6 +23,7 @@
 #include "mo.h"
 #include "outbox.h"
 #include "plugin.h"
+#include "render.h"
 #include "store.h"
 #include "words.h"
 
@@ -95,7 +96,7 @@ catalogue_add(struct catalogue_table *t, const char *name, const char *code)
 static int
 catalogue_add_all(struct catalogue_table *t, const char *code,
     const struct conf_names *aliases, const char *name,
-    const struct conf_names *names)
+    const struct conf_names *names, const struct conf_names *forms)
 {
 	size_t		 i;
 	const char	*colon;
@@ -108,6 +109,10 @@ catalogue_add_all(struct catalogue_table *t, const char *code,
 			return -1;
 	for (i = 0; names != NULL && i < names->count; i++)
 		if ((colon = strchr(names->names[i], ':')) != NULL &&
+		    catalogue_add(t, colon + 1, code) == -1)
+			return -1;
+	for (i = 0; forms != NULL && i < forms->count; i++)
+		if ((colon = strchr(forms->names[i], '=')) != NULL &&
 		    catalogue_add(t, colon + 1, code) == -1)
 			return -1;
 	return 0;
@@ -125,13 +130,14 @@ catalogue_new(const struct conf *c)
 	for (i = 0; i < c->ncommodities; i++)
 		bad |= catalogue_add_all(&cat->commodities,
 		    c->commodities[i].code, &c->commodities[i].aliases, NULL,
-		    &c->commodities[i].names);
+		    &c->commodities[i].names, &c->commodities[i].forms);
 	for (i = 0; i < c->nunits; i++)
 		bad |= catalogue_add_all(&cat->units, c->units[i].code,
-		    &c->units[i].aliases, NULL, &c->units[i].names);
+		    &c->units[i].aliases, NULL, &c->units[i].names,
+		    &c->units[i].forms);
 	for (i = 0; i < c->nmarkets; i++)
 		bad |= catalogue_add_all(&cat->markets, c->markets[i].code,
-		    &c->markets[i].aliases, c->markets[i].name, NULL);
+		    &c->markets[i].aliases, c->markets[i].name, NULL, NULL);
 	if (bad) {
 		catalogue_free(cat);
 		return NULL;
@@ -453,26 +459,27 @@ host_ctx_clear(struct mb_ctx *ctx)
 
 /*
  * A catalogue code given as {commodity} or {unit} is shown by its name in
- * the reply's language (catalogue.conf's "names = sw:mahindi;..."), so
+ * the reply's language (catalogue.conf's "names = sw:mahindi;..."), in
+ * the form a number asks for with {unit, count, qty} ("forms ="), so
  * plugins pass codes and every reader sees their own word.
  */
 static const char *
-host_localise(struct mb_ctx *ctx, const char *lang, const struct mb_arg *a)
+host_catalogue_word(void *arg, const char *lang, const char *name,
+    const char *value, const char *category)
 {
-	const struct conf		*c = ctx->core->conf;
+	const struct conf		*c = arg;
 	const struct conf_commodity	*k;
 	const struct conf_unit		*u;
-	const char			*n = NULL;
 
-	if (a->name == NULL || a->value == NULL)
-		return a->value;
-	if (strcmp(a->name, "commodity") == 0 &&
-	    (k = conf_commodity_find(c, a->value)) != NULL)
-		n = conf_name_for(&k->names, lang);
-	else if (strcmp(a->name, "unit") == 0 &&
-	    (u = conf_unit_find(c, a->value)) != NULL)
-		n = conf_name_for(&u->names, lang);
-	return n != NULL ? n : a->value;
+	if (value == NULL)
+		return NULL;
+	if (strcmp(name, "commodity") == 0 &&
+	    (k = conf_commodity_find(c, value)) != NULL)
+		return conf_form_for(&k->names, &k->forms, lang, category);
+	if (strcmp(name, "unit") == 0 &&
+	    (u = conf_unit_find(c, value)) != NULL)
+		return conf_form_for(&u->names, &u->forms, lang, category);
+	return NULL;
 }
 
 /* The template's text in lang, rendered; NULL (logged) if it is missing. */
@@ -480,9 +487,8 @@ static char *
 host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
-	const char	*t = lang_template(ctx->core->langs, lang, tmpl);
-	struct mb_arg	 local[16];
-	size_t		 i;
+	const char		*t = lang_template(ctx->core->langs, lang, tmpl);
+	struct render_env	 env;
 
 	if (t == NULL) {
 		error(0, "router: no template '%s' in any language", tmpl);
@@ -490,13 +496,12 @@ host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
 		if (t == NULL)
 			return NULL;
 	}
-	if (nargs > sizeof(local) / sizeof(local[0]))
-		return lang_render(t, args, nargs);
-	for (i = 0; i < nargs; i++) {
-		local[i].name = args[i].name;
-		local[i].value = host_localise(ctx, lang, &args[i]);
-	}
-	return lang_render(t, local, nargs);
+	memset(&env, 0, sizeof(env));
+	env.langs = ctx->core->langs;
+	env.lang = lang;
+	env.word = host_catalogue_word;
+	env.word_arg = (void *)ctx->core->conf;
+	return render(&env, t, args, nargs);
 }
 
 int

@@ -43,11 +43,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include <unicode/upluralrules.h>
+
 #include "gw.h"
 
 #include "conf.h"
 #include "lang.h"
 #include "marketbox-plugin.h"
+#include "render.h"
 #include "words.h"
 
 #define LANG_FILE_MAX	(4 * 1024 * 1024)	/* bytes of one language file */
@@ -76,6 +79,10 @@ struct lang_template {
 struct lang {
 	char			*code;
 	char			*name;
+	char			*locale;	/* ICU/CLDR: "sw", "zh-Hans" */
+	char			*digit_group;	/* "," between thousands */
+	char			*decimal_mark;	/* "." */
+	UPluralRules		*plural;	/* CLDR plural rules, or NULL */
 	char			*file;		/* path, for messages */
 	long			 line;		/* of "code" */
 	struct lang_command	*commands;	/* sorted by id */
@@ -450,6 +457,11 @@ lang_clear(struct lang *l)
 	free(l->code);
 	free(l->name);
 	free(l->file);
+	free(l->locale);
+	free(l->digit_group);
+	free(l->decimal_mark);
+	if (l->plural != NULL)
+		uplrules_close(l->plural);
 	for (i = 0; i < l->ncommands; i++) {
 		free(l->commands[i].id);
 		for (j = 0; j < l->commands[i].nwords; j++)
@@ -505,6 +517,48 @@ lang_template_sort_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/*
+ * How the language writes numbers, from its group = language: locale (the
+ * CLDR locale of its plural rules, default the code), digit-group and
+ * decimal-mark (default "," and ".").  The marks are what replies show,
+ * so a plain space, not CLDR's narrow no-break space, keeps a French
+ * reply in the GSM alphabet.
+ */
+static int
+lang_read_numbers(struct lang *l, CfgGroup *grp, const struct lang_scan *sc)
+{
+	UErrorCode	 status = U_ZERO_ERROR;
+
+	l->locale = lang_get(grp, "locale");
+	if (l->locale == NULL || l->locale[0] == '\0') {
+		free(l->locale);
+		l->locale = lang_strdup(l->code);
+	}
+	if ((l->digit_group = lang_get(grp, "digit-group")) == NULL)
+		l->digit_group = lang_strdup(",");
+	if ((l->decimal_mark = lang_get(grp, "decimal-mark")) == NULL ||
+	    l->decimal_mark[0] == '\0') {
+		free(l->decimal_mark);
+		l->decimal_mark = lang_strdup(".");
+	}
+	if (!lang_utf8_ok(l->digit_group) || !lang_utf8_ok(l->decimal_mark) ||
+	    strlen(l->digit_group) > 4 || strlen(l->decimal_mark) > 4) {
+		error(0, "%s:%ld: digit-group and decimal-mark are at most one "
+		    "character each", l->file, lang_scan_find(sc, "language",
+		    0, "code"));
+		return -1;
+	}
+	l->plural = uplrules_open(l->locale, &status);
+	if (U_FAILURE(status) || l->plural == NULL) {
+		error(0, "%s:%ld: no plural rules for locale '%s': %s",
+		    l->file, lang_scan_find(sc, "language", 0, "code"),
+		    l->locale, u_errorName(status));
+		l->plural = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int
 lang_read_language(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 {
@@ -539,7 +593,7 @@ lang_read_language(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 		    lang_scan_find(sc, "language", 0, "name"));
 		return -1;
 	}
-	return 0;
+	return lang_read_numbers(l, grp, sc);
 }
 
 /* Add the ';'-separated words of one keyword group to c. */
@@ -686,10 +740,11 @@ lang_read_keywords(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 static int
 lang_read_templates(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 {
-	List	*list = cfg_get_multi_group(cfg, octstr_imm("template"));
-	long	 i;
-	size_t	 j;
-	int	 bad = 0;
+	List		*list = cfg_get_multi_group(cfg, octstr_imm("template"));
+	const char	*why;
+	long		 i;
+	size_t		 j, off;
+	int		 bad = 0;
 
 	l->ntemplates = 0;
 	l->templates = lang_alloc((list ? gwlist_len(list) : 0) *
@@ -723,6 +778,11 @@ lang_read_templates(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 			error(0, "%s:%ld: template %s: text is not valid UTF-8",
 			    l->file, lang_scan_find(sc, "template", i, "text"),
 			    t->name);
+			bad = -1;
+		} else if (render_check(t->text, &why, &off) == -1) {
+			error(0, "%s:%ld: template %s: %s, at \"%.20s\"",
+			    l->file, lang_scan_find(sc, "template", i, "text"),
+			    t->name, why, t->text + off);
 			bad = -1;
 		}
 	}
@@ -1119,95 +1179,63 @@ lang_template(const struct lang_set *set, const char *lang, const char *name)
 	return t->text;
 }
 
-/* --- rendering ------------------------------------------------------------- */
+/* --- numbers and rendering ------------------------------------------------- */
 
-/*
- * If p starts a placeholder, its name length (the name is p + 1) and
- * *total the bytes of the whole "{name}"; else 0.
- */
-static size_t
-lang_placeholder(const char *p, size_t *total)
+const char *
+lang_plural(const struct lang_set *set, const char *code, double number)
 {
-	size_t	 n;
+	static const char * const categories[] = {
+		"zero", "one", "two", "few", "many", "other"
+	};
+	const struct lang	*l;
+	UErrorCode		 status = U_ZERO_ERROR;
+	UChar			 kw[16];
+	char			 ascii[16];
+	int32_t			 n, i;
+	size_t			 k;
 
-	if (p[0] != '{')
-		return 0;
-	n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789_-");
-	if (n == 0 || p[1 + n] != '}')
-		return 0;
-	*total = n + 2;
-	return n;
+	l = set != NULL ? lang_find(set, code) : NULL;
+	if (l == NULL && set != NULL)
+		l = set->def;
+	if (l == NULL || l->plural == NULL)
+		return number == 1 ? "one" : "other";
+	n = uplrules_select(l->plural, number, kw, 15, &status);
+	if (U_FAILURE(status) || n <= 0 || n >= 15)
+		return "other";
+	for (i = 0; i < n; i++)
+		ascii[i] = kw[i] < 0x80 ? (char)kw[i] : '?';
+	ascii[n] = '\0';
+	for (k = 0; k < sizeof(categories) / sizeof(categories[0]); k++)
+		if (strcmp(ascii, categories[k]) == 0)
+			return categories[k];
+	return "other";
 }
 
-/* The value of the arg named name[0..len), or NULL if there is none. */
-static const char *
-lang_arg(const struct mb_arg *args, size_t nargs, const char *name,
-    size_t len)
+const char *
+lang_digit_group(const struct lang_set *set, const char *code)
 {
-	size_t	 i;
+	const struct lang	*l = set ? lang_find(set, code) : NULL;
 
-	for (i = 0; args != NULL && i < nargs; i++)
-		if (args[i].name != NULL &&
-		    strncmp(args[i].name, name, len) == 0 &&
-		    args[i].name[len] == '\0')
-			return args[i].value ? args[i].value : "";
-	return NULL;
+	if (l == NULL && set != NULL)
+		l = set->def;
+	return l != NULL ? l->digit_group : ",";
 }
 
-/*
- * Render tmpl into out, or only measure it when out is NULL; returns the
- * length.  Missing values are logged when filling only.
- */
-static size_t
-lang_render_into(char *out, const char *tmpl, const struct mb_arg *args,
-    size_t nargs)
+const char *
+lang_decimal_mark(const struct lang_set *set, const char *code)
 {
-	const char	*p = tmpl, *v;
-	size_t		 len = 0, name, total, vlen;
+	const struct lang	*l = set ? lang_find(set, code) : NULL;
 
-	while (*p != '\0') {
-		if (p[0] == '{' && p[1] == '{') {
-			if (out != NULL)
-				out[len] = '{';
-			len++;
-			p += 2;
-		} else if ((name = lang_placeholder(p, &total)) > 0) {
-			if ((v = lang_arg(args, nargs, p + 1, name)) == NULL) {
-				if (out != NULL)
-					debug("mb.lang", 0, "template "
-					    "placeholder {%.*s} has no value",
-					    (int)name, p + 1);
-				v = "";
-			}
-			vlen = strlen(v);
-			if (out != NULL)
-				memcpy(out + len, v, vlen);
-			len += vlen;
-			p += total;
-		} else {
-			if (out != NULL)
-				out[len] = *p;
-			len++;
-			p++;
-		}
-	}
-	if (out != NULL)
-		out[len] = '\0';
-	return len;
+	if (l == NULL && set != NULL)
+		l = set->def;
+	return l != NULL ? l->decimal_mark : ".";
 }
 
 char *
 lang_render(const char *tmpl, const struct mb_arg *args, size_t nargs)
 {
-	char	*out;
-	size_t	 len;
+	struct render_env	 env;
 
-	if (tmpl == NULL)
-		return NULL;
-	len = lang_render_into(NULL, tmpl, args, nargs);
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	lang_render_into(out, tmpl, args, nargs);
-	return out;
+	memset(&env, 0, sizeof(env));
+	return render(&env, tmpl, args, nargs);
 }

@@ -7,6 +7,9 @@
  *	group = language
  *	code = sw
  *	name = Kiswahili
+ *	locale = sw		(CLDR plural rules; default: the code)
+ *	digit-group = ","	(between thousands in {n, number})
+ *	decimal-mark = "."
  *
  *	group = keyword
  *	command = SELL
@@ -71,9 +74,20 @@ const char	*lang_template(const struct lang_set *, const char *lang,
 		    const char *name);
 
 /*
- * Fill a template: each {name} is replaced by the value of the arg of that
- * name; a placeholder with no arg is left empty (and logged at debug).
- * "{{" gives "{".  Returns a malloc'd string, NULL if memory runs out.
+ * The CLDR plural category ("zero", "one", "two", "few", "many" or
+ * "other", a static string) of number in language code (the default
+ * language's rules for an unknown code; English's without a set).
+ */
+const char	*lang_plural(const struct lang_set *, const char *code,
+		    double number);
+/* The marks the language writes numbers with ("," and "." by default). */
+const char	*lang_digit_group(const struct lang_set *, const char *code);
+const char	*lang_decimal_mark(const struct lang_set *, const char *code);
+
+/*
+ * Fill a template (render.h has the syntax) with no language: English
+ * plural rules and marks, values as they are; a placeholder with no value
+ * is left empty.  Returns a malloc'd string, NULL if memory runs out.
  */
 char		*lang_render(const char *tmpl, const struct mb_arg *,
 		    size_t nargs);

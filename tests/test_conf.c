@@ -244,7 +244,7 @@ Test(conf, plugin_groups_take_any_key)
 	cr_assert_str_eq(g->keys[1], "greeting");
 	cr_assert_str_eq(g->values[1], "Habari");
 	cr_assert(strstr(g->file, "good.conf") != NULL);
-	cr_assert_eq(conf_line_of(g->file, "greeting"), 40);
+	cr_assert_eq(conf_line_of(g->file, "greeting"), 42);
 	cr_assert_null(conf_plugin_group_find(c, "market"));
 	conf_free(c);
 }
@@ -287,6 +287,36 @@ Test(conf, names_per_language)
 	cr_assert_null(conf_name_for(&k->names, "fr"));
 	cr_assert_null(conf_name_for(&k->names, "s"));
 	conf_free(c);
+}
+
+Test(conf, forms_per_language_and_category)
+{
+	struct conf		*c = conf_load("good.conf");
+	const struct conf_unit	*u;
+
+	cr_assert_not_null(c);
+	u = conf_unit_find(c, "bag");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", NULL),
+	    "bag");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", "one"),
+	    "bag");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", "other"),
+	    "bags");
+	/* a category without a form of its own: "other", then the name */
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", "many"),
+	    "bags");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "sw", "other"),
+	    "magunia");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "zh", "other"),
+	    "袋");
+	cr_assert_null(conf_form_for(&u->names, &u->forms, "de", "other"));
+	conf_free(c);
+}
+
+Test(conf, bad_forms_entry)
+{
+	assert_refused("badforms.conf", "badforms.conf:7: forms",
+	    "en:plural=bags");
 }
 
 Test(conf, bad_names_entry)

@@ -558,6 +558,8 @@ Test(lang, bad_values_name_file_and_line)
 		":17: template notext has no text",
 		":21: SELL has no words",
 		":28: template ECHO is defined already (line 24)",
+		":33: template broken: a plural needs an 'other' branch, at "
+		    "\"{n, plural, one {# b\"",
 	};
 	size_t		 i;
 
