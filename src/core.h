@@ -70,6 +70,17 @@ extern const struct mb_host host_table;
 const char	*host_keep(struct mb_ctx *, char *);
 void		 host_ctx_clear(struct mb_ctx *);
 
+/*
+ * Template tmpl of language lang (else the default language's) filled
+ * with args as every reply is: catalogue codes named in the reader's
+ * language, numbers and plural forms as it writes them.  *missing (if
+ * not NULL) counts placeholders that had no value.  A malloc'd string;
+ * NULL (logged) when no language has tmpl nor "error".
+ */
+char		*host_text(const struct conf *, const struct lang_set *,
+		    const char *lang, const char *tmpl,
+		    const struct mb_arg *, size_t nargs, size_t *missing);
+
 /* Reply or notify with a template, as the host functions do. */
 int		 host_reply(struct mb_ctx *, const char *tmpl,
 		    const struct mb_arg *, size_t nargs);

@@ -482,26 +482,38 @@ host_catalogue_word(void *arg, const char *lang, const char *name,
 	return NULL;
 }
 
+char *
+host_text(const struct conf *conf, const struct lang_set *langs,
+    const char *lang, const char *tmpl, const struct mb_arg *args,
+    size_t nargs, size_t *missing)
+{
+	const char		*t = lang_template(langs, lang, tmpl);
+	struct render_env	 env;
+	char			*s;
+
+	if (t == NULL) {
+		error(0, "router: no template '%s' in any language", tmpl);
+		if ((t = lang_template(langs, lang, "error")) == NULL)
+			return NULL;
+	}
+	memset(&env, 0, sizeof(env));
+	env.langs = langs;
+	env.lang = lang;
+	env.word = host_catalogue_word;
+	env.word_arg = (void *)conf;
+	s = render(&env, t, args, nargs);
+	if (missing != NULL)
+		*missing = env.missing;
+	return s;
+}
+
 /* The template's text in lang, rendered; NULL (logged) if it is missing. */
 static char *
 host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
-	const char		*t = lang_template(ctx->core->langs, lang, tmpl);
-	struct render_env	 env;
-
-	if (t == NULL) {
-		error(0, "router: no template '%s' in any language", tmpl);
-		t = lang_template(ctx->core->langs, lang, "error");
-		if (t == NULL)
-			return NULL;
-	}
-	memset(&env, 0, sizeof(env));
-	env.langs = ctx->core->langs;
-	env.lang = lang;
-	env.word = host_catalogue_word;
-	env.word_arg = (void *)ctx->core->conf;
-	return render(&env, t, args, nargs);
+	return host_text(ctx->core->conf, ctx->core->langs, lang, tmpl, args,
+	    nargs, NULL);
 }
 
 int

@@ -40,6 +40,8 @@
 #include "gw.h"
 
 #include "conf.h"
+#include "core.h"
+#include "lang.h"
 
 #ifndef MARKETBOX_CONF_FILE
 #define MARKETBOX_CONF_FILE	"/usr/local/etc/marketbox/marketbox.conf"
@@ -98,6 +100,7 @@ ctl_usage(FILE *fp)
 	    "  broadcast (--market M | --commodity C | --all) [--wait] TEXT\n"
 	    "  retry [--kind K]\n"
 	    "  user set ROLE PHONE\n"
+	    "  template LANG NAME [name=value ...]\n"
 	    "Lists take --limit N (0: all; tables show %d by default).\n"
 	    "See marketctl(1).\n", CTL_TABLE_LIMIT);
 }
@@ -1487,6 +1490,71 @@ ctl_user(struct ctl *c, const struct ctl_args *a)
 	return 0;
 }
 
+/*
+ * template LANG NAME [name=value ...]: the template NAME of language LANG
+ * filled as marketbox fills it (catalogue words, numbers, plural forms),
+ * for admins editing a language file and for the tests' expected texts.
+ * Fails (1) when the language has no such template of its own or of the
+ * default language, or a placeholder gets no value.
+ */
+static int
+ctl_template(struct ctl *c, const struct ctl_args *a)
+{
+	struct lang_set	*langs;
+	struct mb_arg	*args;
+	char		*text, *eq;
+	size_t		 n, i, missing = 0;
+	int		 rc = 1;
+
+	if (a->argc < 2) {
+		ctl_err("usage: marketctl template LANG NAME [name=value ...]");
+		return 2;
+	}
+	n = (size_t)a->argc - 2;
+	if ((args = calloc(n + 1, sizeof(*args))) == NULL) {
+		ctl_err("out of memory");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if ((eq = strchr(a->argv[2 + i], '=')) == NULL) {
+			ctl_err("'%s' is not name=value", a->argv[2 + i]);
+			free(args);
+			return 2;
+		}
+		*eq = '\0';
+		args[i].name = a->argv[2 + i];
+		args[i].value = eq + 1;
+	}
+	if ((langs = lang_load(c->conf->language_dir,
+	    c->conf->default_language)) == NULL) {
+		ctl_err("%s: cannot use these language files",
+		    c->conf->language_dir);
+		free(args);
+		return 1;
+	}
+	if (!lang_exists(langs, a->argv[0]))
+		ctl_err("no language '%s' in %s", a->argv[0],
+		    c->conf->language_dir);
+	else if (lang_template(langs, a->argv[0], a->argv[1]) == NULL)
+		ctl_err("no template '%s'", a->argv[1]);
+	else if ((text = host_text(c->conf, langs, a->argv[0], a->argv[1],
+	    args, n, &missing)) == NULL)
+		ctl_err("cannot render '%s'", a->argv[1]);
+	else {
+		if (missing > 0)
+			ctl_err("%s: %zu placeholder(s) without a value",
+			    a->argv[1], missing);
+		else {
+			printf("%s\n", text);
+			rc = 0;
+		}
+		free(text);
+	}
+	lang_free(langs);
+	free(args);
+	return rc;
+}
+
 /* --- main ---------------------------------------------------------------------------- */
 
 struct ctl_command {
@@ -1505,6 +1573,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "broadcast",	.needs_db = 0, .run = ctl_broadcast },
 	{ .name = "retry",	.needs_db = 0, .run = ctl_retry },
 	{ .name = "user",	.needs_db = 0, .run = ctl_user },
+	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 };
 
 int
