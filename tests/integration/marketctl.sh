@@ -19,7 +19,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 33
+tap_plan 36
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -207,5 +207,16 @@ sed "s/^admin-password = .*/admin-password = wrong/" "$MB_CONF" > "$T/bad.conf"
 rc=$?
 tap_ok "a wrong password is refused, and said so (exit $rc)" \
     eval "[ $rc -eq 1 ] && grep -q 'refused the admin-password' '$T/bad.out'"
+
+# --- template: a reply as marketbox fills it -------------------------------------------
+
+tap_is "$(ctl template sw echo text=habari)" \
+    "$(sed -n '/^name = echo$/{n;s/^text = "\(.*\)"$/\1/p}' \
+    "$top_srcdir/conf/lang/sw.conf" | sed 's/{text}/habari/')" \
+    "template fills a language's own text"
+ctl template en echo > /dev/null 2>&1
+tap_is "$?" 1 "template: a placeholder without a value fails"
+ctl template en no-such-template text=x > /dev/null 2>&1
+tap_is "$?" 1 "template: an unknown template fails"
 tap_ok "no sanitizer report" eval "! marketbox_sanitizer_report"
 tap_end
