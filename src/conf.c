@@ -1049,6 +1049,7 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 	it->next = conf_string(grp, "next", NULL);
 	it->action = conf_string(grp, "action", NULL);
 	bad |= conf_bool(grp, "notify-sms", 0, &it->notify_sms);
+	bad |= conf_bool(grp, "optional", 0, &it->optional);
 	validate = conf_string(grp, "validate", NULL);
 
 	if (!conf_code_ok(it->id)) {
@@ -1118,6 +1119,12 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 			    "need input = choice");
 			bad = -1;
 		}
+		/* In a list "0" turns the page: it cannot mean "none". */
+		if (it->optional && strcmp(it->input, "choice") == 0) {
+			conf_ussd_bad(grp, "optional", "yes", "ussd-item '%s': "
+			    "optional is for input = number or text", it->id);
+			bad = -1;
+		}
 		if (it->default_ != NULL && (strcmp(it->default_,
 		    "home-market") != 0 || it->choices == NULL ||
 		    strcmp(it->choices, "markets") != 0)) {
@@ -1130,9 +1137,10 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 		    "input or action", it->id);
 		bad = -1;
 	} else if (it->next != NULL || it->prompt != NULL ||
-	    it->choices != NULL || validate != NULL) {
+	    it->choices != NULL || validate != NULL || it->optional) {
 		conf_ussd_bad(grp, "id", it->id, "ussd-item '%s' asks for no "
-		    "input: next, prompt, choices and validate need input",
+		    "input: next, prompt, choices, validate and optional need "
+		    "input",
 		    it->id);
 		bad = -1;
 	}
@@ -1191,7 +1199,7 @@ conf_read_ussd(struct conf *c, Cfg *cfg)
 	c->ussd_timeout = n;
 	bad |= conf_integer(mb, "ussd-resume", 300, 0, 86400, &n);
 	c->ussd_resume = n;
-	bad |= conf_integer(mb, "ussd-screen-size", 182, 60, 1000, &n);
+	bad |= conf_integer(mb, "ussd-screen-size", 160, 60, 1000, &n);
 	c->ussd_screen_size = n;
 	bad |= conf_integer(mb, "ussd-op-continue", 2, 0, 255, &n);
 	c->ussd_op_continue = n;

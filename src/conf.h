@@ -92,6 +92,7 @@ struct conf_ussd_item {
 	char		*next;		/* the next input item, or NULL */
 	char		*action;	/* command text with {var}s, or NULL */
 	int		 notify_sms;	/* the action's answer also by SMS */
+	int		 optional;	/* "0" answers: {var} left empty */
 };
 
 /* The USSD values of one operator's SMSC link (ussd_service_op etc.). */
@@ -158,7 +159,7 @@ struct conf {
 	int			 ussd_timeout;		/* seconds a session may idle */
 	int			 ussd_resume;		/* seconds a session left unfinished
 							   may be resumed; 0: never */
-	int			 ussd_screen_size;	/* characters of one screen */
+	int			 ussd_screen_size;	/* octets of one screen */
 	int			 ussd_op_continue;	/* ussd_service_op: show and wait */
 	int			 ussd_op_end;		/* ussd_service_op: show and end */
 	int			 ussd_end_bit;		/* set its_session_info's end bit */

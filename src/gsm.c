@@ -329,6 +329,17 @@ gsm_measure(const char *utf8, size_t len, struct gsm_measure *m)
 }
 
 size_t
+gsm_octets(const char *utf8, size_t len)
+{
+	struct gsm_measure	 m;
+
+	gsm_measure(utf8, len, &m);
+	if (m.coding == GSM_CODING_7BIT)
+		return (m.units * 7 + 7) / 8;
+	return m.units * 2;
+}
+
+size_t
 gsm_split(const char *utf8, size_t len, size_t max_parts, char ***parts,
     int *truncated)
 {

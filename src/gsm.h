@@ -42,6 +42,14 @@ struct gsm_measure {
  */
 void	gsm_measure(const char *utf8, size_t len, struct gsm_measure *m);
 
+/*
+ * Octets valid UTF-8 text takes on the air in its coding, as a USSD screen
+ * counts them: 7-bit septets packed (ceil(septets * 7 / 8): 182 septets
+ * are 160 octets) or 2 per UTF-16 code unit (80 units are 160 octets).
+ * Invalid sequences count as U+FFFD.  Never fails.
+ */
+size_t	gsm_octets(const char *utf8, size_t len);
+
 /* 1 if the Unicode code point is in the GSM 03.38 default alphabet or its
  * extension table, with *septets set to 1 or 2; 0 otherwise. */
 int	gsm_char_septets(unsigned long cp, int *septets);

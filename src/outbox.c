@@ -465,8 +465,9 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	/*
 	 * An inline reply leaves in an HTTP answer, whole (the smsbox or
 	 * aggregator that asked splits it for the air): one row, not split.
-	 * So does a USSD screen (kind "ussd"): USSD carries up to 182
-	 * characters in one message, and parts would make no sense.
+	 * So does a USSD screen (kind "ussd"): USSD carries up to 160
+	 * octets in one message (ussd.c fits it), and parts would make no
+	 * sense.
 	 */
 	if (strcmp(state, "inline") == 0 || strcmp(kind, "ussd") == 0) {
 		if ((parts = calloc(1, sizeof(*parts))) == NULL ||

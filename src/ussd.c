@@ -63,6 +63,8 @@
 #define USSD_KEEP		86400	/* seconds an idle row is kept */
 #define USSD_NUMBER_MAX		999999999LL
 #define USSD_TEXT_MAX		60	/* characters, without validate */
+#define USSD_SCREEN_OCTETS	160	/* a screen, without ussd-screen-size */
+#define USSD_ELLIPSIS		"\xE2\x80\xA6"	/* U+2026, ends a cut screen */
 
 /* One screen of a session: a menu, an input item, the resume question. */
 struct ussd_frame {
@@ -162,12 +164,17 @@ static const char ussd_sql_sweep[] =
 /* --- small helpers ------------------------------------------------------- */
 
 size_t
-ussd_screen_length(const char *text)
+ussd_screen_octets(const char *text)
 {
-	struct gsm_measure	 m;
+	return gsm_octets(text, strlen(text));
+}
 
-	gsm_measure(text, strlen(text), &m);
-	return m.units;
+/* The octets of one screen. */
+static size_t
+ussd_size(const struct conf *c)
+{
+	return c->ussd_screen_size > 0 ? (size_t)c->ussd_screen_size :
+	    USSD_SCREEN_OCTETS;
 }
 
 /* URL-decode into bytes: urlcode_decode, for unsigned buffers. */
@@ -305,38 +312,52 @@ ussd_chars(const char *s)
 }
 
 /*
- * text cut to at most size characters: as it is when it fits, else cut at
- * a character boundary and ending in "...".  *cut (if not NULL) says
- * which.  Malloc'd; NULL if memory runs out.
+ * Decisions ussd.h leaves open: the ellipsis is outside GSM 03.38, so a
+ * cut screen is UCS-2 whatever the text was: it keeps at most size / 2 - 1
+ * UTF-16 units of the text.  The cut is at the last blank of what fits
+ * when that keeps at least half of it, else at a character boundary
+ * (Chinese has no blanks); blanks before the ellipsis are dropped.
  */
-static char *
-ussd_fit(const char *text, size_t size, int *cut)
+char *
+ussd_screen_fit(const char *text, size_t size, int *cut)
 {
-	size_t	 len = strlen(text);
-	char	*out;
+	const unsigned char	*t = (const unsigned char *)text;
+	size_t			 len = strlen(text), i = 0, units = 0, room;
+	size_t			 keep = 0, blank = 0;
+	char			*out;
 
 	if (cut != NULL)
 		*cut = 0;
-	if (ussd_screen_length(text) <= size)
+	if (ussd_screen_octets(text) <= size)
 		return strdup(text);
 	if (cut != NULL)
 		*cut = 1;
-	if ((out = malloc(len + 4)) == NULL)
-		return NULL;
-	while (len > 0) {
-		/* Back to the previous character boundary. */
-		do
-			len--;
-		while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80);
-		memcpy(out, text, len);
-		/* No blank before the dots. */
-		while (len > 0 && (out[len - 1] == ' ' || out[len - 1] == '\n'))
-			len--;
-		memcpy(out + len, "...", 4);
-		if (ussd_screen_length(out) <= size)
-			return out;
+	room = size / 2 > 1 ? size / 2 - 1 : 0;
+	while (i < len) {
+		size_t	 next = i + 1, w = 1;
+
+		while (next < len && (t[next] & 0xC0) == 0x80)
+			next++;
+		if (t[i] >= 0xF0)
+			w = 2;		/* outside the BMP: a surrogate pair */
+		if (units + w > room)
+			break;
+		units += w;
+		if (t[i] == ' ' || t[i] == '\n' || t[i] == '\t')
+			blank = i;
+		i = keep = next;
 	}
-	memcpy(out, "...", 4);
+	/* At a word, unless that loses more than half of what fits. */
+	if (i < len && blank > 0 && blank >= keep / 2 && t[i] != ' ' &&
+	    t[i] != '\n' && t[i] != '\t')
+		keep = blank;
+	while (keep > 0 && (t[keep - 1] == ' ' || t[keep - 1] == '\n' ||
+	    t[keep - 1] == '\t'))
+		keep--;
+	if ((out = malloc(keep + sizeof(USSD_ELLIPSIS))) == NULL)
+		return NULL;
+	memcpy(out, text, keep);
+	memcpy(out + keep, USSD_ELLIPSIS, sizeof(USSD_ELLIPSIS));
 	return out;
 }
 
@@ -934,26 +955,32 @@ ussd_join(const char *header, char **lines, size_t from, size_t k,
 }
 
 /*
- * How many lines from `from` fit one screen with the header, "0 More"
- * when lines are left after them, and "00 Back" when back.  At least one.
- * -1 if memory runs out.
+ * How many lines from `from` fit one screen of size octets under each of
+ * the headers (header2 may be NULL), with "0 More" when lines are left
+ * after them, and "00 Back" when back.  At least one.  -1 if memory runs
+ * out.
  */
 static long
-ussd_page_fit(const char *header, char **lines, size_t n, size_t from,
-    const char *more, const char *back, size_t size)
+ussd_page_fit(const char *header, const char *header2, char **lines,
+    size_t n, size_t from, const char *more, const char *back, size_t size)
 {
-	size_t	 k;
-	char	*s;
+	const char	*headers[2] = { header, header2 };
+	size_t		 k, h;
+	char		*s;
 
 	for (k = 0; from + k < n; k++) {
-		int	 fits;
+		int	 fits = 1;
 
-		s = ussd_join(header, lines, from, k + 1,
-		    from + k + 1 < n ? more : NULL, back);
-		if (s == NULL)
-			return -1;
-		fits = ussd_screen_length(s) <= size;
-		free(s);
+		for (h = 0; h < 2 && fits; h++) {
+			if (headers[h] == NULL)
+				continue;
+			s = ussd_join(headers[h], lines, from, k + 1,
+			    from + k + 1 < n ? more : NULL, back);
+			if (s == NULL)
+				return -1;
+			fits = ussd_screen_octets(s) <= size;
+			free(s);
+		}
 		if (!fits)
 			break;
 	}
@@ -962,18 +989,20 @@ ussd_page_fit(const char *header, char **lines, size_t n, size_t from,
 
 /*
  * The screen for page *page of header and lines (page clamped to the last
- * page), with *npages set.  The pages are cut as if the header were
- * layout: the same whether an error line is shown or not, so a page
+ * page), with *npages set.  The pages are cut so that each fits under
+ * either layout (layout2 may be NULL) whatever its coding, not only under
+ * header: the same whether an error line is shown or not, so a page
  * number always shows the same lines.  Malloc'd or NULL.
  */
 static char *
-ussd_paginate(struct ussd_req *r, const char *layout, const char *header,
-    char **lines, size_t n, int *page, int *npages, int back)
+ussd_paginate(struct ussd_req *r, const char *layout, const char *layout2,
+    const char *header, char **lines, size_t n, int *page, int *npages,
+    int back)
 {
 	char	*moretxt = ussd_text(r, "ussd-more", NULL, 0);
 	char	*backtxt = ussd_text(r, "ussd-back", NULL, 0);
 	char	*more = NULL, *bk = NULL, *screen = NULL;
-	size_t	 size = (size_t)r->u->conf->ussd_screen_size, from = 0;
+	size_t	 size = ussd_size(r->u->conf), from = 0;
 	size_t	 starts[USSD_LINES_MAX + 1];
 	long	 k;
 	int	 p = 0, want = *page;
@@ -984,15 +1013,13 @@ ussd_paginate(struct ussd_req *r, const char *layout, const char *header,
 		more = bk = NULL;
 		goto out;
 	}
-	if (size == 0)
-		size = 182;
 	/* Where each page starts. */
 	starts[0] = 0;
 	while (from < n && p < USSD_LINES_MAX) {
 		const char	*pb = back || p > 0 ? bk : NULL;
 
-		if ((k = ussd_page_fit(layout, lines, n, from, more, pb,
-		    size)) < 0)
+		if ((k = ussd_page_fit(layout, layout2, lines, n, from, more,
+		    pb, size)) < 0)
 			goto out;
 		from += (size_t)k;
 		starts[++p] = from;
@@ -1132,8 +1159,7 @@ ussd_render(struct ussd_req *r, int *npages)
 	char				*lines[USSD_LINES_MAX];
 	char				*err = NULL, *body = NULL, *header = NULL;
 	char				*screen = NULL, *label, *room = NULL;
-	char				*layout = NULL;
-	size_t				 n = 0, i;
+	size_t				 n = 0, i, size = ussd_size(c);
 	long				 nc = 0;
 	int				 back, pages = 1;
 
@@ -1202,17 +1228,25 @@ ussd_render(struct ussd_req *r, int *npages)
 		header = NULL;
 		goto out;
 	}
-	/* Lists keep room for the error line: their pages never move. */
-	if (n > 0 && ((room = ussd_text(r, "ussd-invalid", NULL, 0)) == NULL ||
-	    asprintf(&layout, "%s\n%s", room, body) == -1)) {
-		layout = NULL;
+	/*
+	 * A list is paged so that each page fits under its title and under
+	 * the error line alone: its pages never move.  The error line goes
+	 * above the title when the page has room for both, else in its place
+	 * (a list of languages with 中文 is UCS-2: 80 units for it all).
+	 */
+	if (n > 0 && (room = ussd_text(r, "ussd-invalid", NULL, 0)) == NULL)
 		goto out;
+	screen = ussd_paginate(r, n > 0 ? body : header, room, header, lines,
+	    n, &f->page, &pages, back);
+	if (screen != NULL && err != NULL && n > 0 &&
+	    ussd_screen_octets(screen) > size) {
+		free(screen);
+		screen = ussd_paginate(r, body, room, err, lines, n, &f->page,
+		    &pages, back);
 	}
-	if ((screen = ussd_paginate(r, layout ? layout : header, header, lines,
-	    n, &f->page, &pages, back)) != NULL) {
+	if (screen != NULL) {
 		/* A header or a line too long for any screen is cut. */
-		char	*fit = ussd_fit(screen, (size_t)c->ussd_screen_size,
-			    NULL);
+		char	*fit = ussd_screen_fit(screen, size, NULL);
 
 		free(screen);
 		screen = fit;
@@ -1228,7 +1262,6 @@ out:
 	free(body);
 	free(header);
 	free(room);
-	free(layout);
 	return screen;
 }
 
@@ -1316,8 +1349,8 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 	if ((reply = outbox_take_inline(u->outbox)) == NULL &&
 	    (reply = ussd_text(r, "ussd-done", NULL, 0)) == NULL)
 		return -1;
-	if ((screen = ussd_fit(reply, (size_t)u->conf->ussd_screen_size,
-	    &cut)) == NULL) {
+	if ((screen = ussd_screen_fit(reply, ussd_size(u->conf), &cut)) ==
+	    NULL) {
 		free(reply);
 		return -1;
 	}
@@ -1498,7 +1531,9 @@ ussd_answer(struct ussd_req *r, const struct conf_ussd_item *it,
 	long long		 v, min, max;
 	int			 failed = 0;
 
-	if (strcmp(it->input, "number") == 0) {
+	if (it->optional && strcmp(in, "0") == 0)
+		value = "";	/* none: {var} fills as nothing */
+	else if (strcmp(it->input, "number") == 0) {
 		min = it->has_validate ? it->min : 0;
 		max = it->has_validate ? it->max : USSD_NUMBER_MAX;
 		if (!ussd_number(in, min, max, &v, num, sizeof(num))) {

@@ -15,7 +15,10 @@
  *				- input = number|text|choice, prompt (a
  *				  template), var (the {name} the answer fills;
  *				  default the id), validate = min:max (value of
- *				  a number, characters of a text), choices =
+ *				  a number, characters of a text), optional =
+ *				  yes (number or text: the answer 0 leaves
+ *				  {var} empty, for an optional word of the
+ *				  command), choices =
  *				  commodities|markets|languages (a numbered
  *				  list; a name typed in any language is taken
  *				  too), default = home-market (the user's own
@@ -40,14 +43,18 @@
  *
  * Screens.  Texts come from the "ussd-..." templates of the user's
  * language (the language the router answers them in).  A screen is at
- * most ussd-screen-size characters (182 by default; GSM septets, or UTF-16
- * units for a text that needs UCS-2).  A menu or list too long for one
- * screen is paged: "0 More" (ussd-more) shows the next page; "00 Back"
- * (ussd-back) the page or screen before.  Items keep their numbers across
- * pages.  An answer that does not fit (not a listed number, a number out of
- * range, an empty or too long text) shows the same screen again under a
- * short error line (ussd-invalid, ussd-invalid-number).  A screen still too
- * long is cut, ending in "...".
+ * most ussd-screen-size octets on the air (160 by default), in the coding
+ * it travels in (gsm_octets): 182 characters of GSM 03.38 (an extension
+ * character counts two), but only 80 UTF-16 units when any character
+ * needs UCS-2 (a character outside the BMP counts two).  A menu or list
+ * too long for one screen is paged: "0 More" (ussd-more) shows the next
+ * page; "00 Back" (ussd-back) the page or screen before; each page is cut
+ * to fit its own coding.  Items keep their numbers across pages.  An
+ * answer that does not fit (not a listed number, a number out of range,
+ * an empty or too long text) shows the same screen again under a short
+ * error line (ussd-invalid, ussd-invalid-number).  A screen still too
+ * long (a final screen, a prompt) is cut at a word and ends in "…"
+ * (U+2026: the cut screen is UCS-2, so it keeps at most 79 units).
  *
  * Sessions.  Keyed "smpp:<msisdn>:<session number>" (its_session_info's
  * first byte) or "http:<sessionId>".  Kept in memory and, in the same
@@ -165,7 +172,15 @@ void		 ussd_stats(struct ussd *, struct ussd_stats *);
 long		 ussd_meta_get(const char *meta, const char *group,
 		    const char *key, unsigned char *out, size_t outsize);
 
-/* The length of a screen, as ussd-screen-size counts it. */
-size_t		 ussd_screen_length(const char *text);
+/* The octets of a screen, as ussd-screen-size counts them (gsm_octets). */
+size_t		 ussd_screen_octets(const char *text);
+
+/*
+ * text within size octets: a copy as it is when it fits, else cut at a
+ * word and ending in "…" (U+2026, so the cut screen is UCS-2 and counted
+ * so).  *cut (if not NULL) says whether it was cut.  Malloc'd; NULL if
+ * memory runs out.
+ */
+char		*ussd_screen_fit(const char *text, size_t size, int *cut);
 
 #endif

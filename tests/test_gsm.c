@@ -261,6 +261,36 @@ Test(gsm, measure_null_empty)
 	cr_assert_eq(m.parts, 1);
 }
 
+Test(gsm, octets_by_coding)
+{
+	static const struct {
+		const char	*unit;
+		size_t		 n, octets;
+	} cases[] = {
+		{ "a", 0, 0 }, { "a", 1, 1 }, { "a", 8, 7 }, { "a", 9, 8 },
+		{ "a", 160, 140 }, { "a", 182, 160 }, { "a", 183, 161 },
+		/* an extension character is two septets */
+		{ EURO, 91, 160 }, { EURO, 92, 161 },
+		/* one character outside GSM makes the whole text UCS-2 */
+		{ NI, 1, 2 }, { NI, 80, 160 }, { NI, 81, 162 },
+		/* outside the BMP: a surrogate pair, 4 octets */
+		{ GRIN, 40, 160 }, { GRIN, 41, 164 },
+	};
+	size_t	 i;
+	char	*s;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = gsm_test_repeat(cases[i].unit, cases[i].n);
+		cr_expect_eq(gsm_octets(s, strlen(s)), cases[i].octets,
+		    "case %zu: %zu octets, not %zu", i, gsm_octets(s,
+		    strlen(s)), cases[i].octets);
+		free(s);
+	}
+	/* "(le vôtre)": 10 characters, but 20 octets with the ô */
+	cr_expect_eq(gsm_octets("(le votre)", 10), 9);
+	cr_expect_eq(gsm_octets("(le v\xC3\xB4tre)", 11), 20);
+}
+
 /* gsm_split */
 
 Test(gsm, split_empty)

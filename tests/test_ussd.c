@@ -2,15 +2,19 @@
  * test_ussd.c - ussd.c: the menu engine over a conf-described menu
  * (tests/data/ussd.conf), over the HTTP and the SMPP ways in: screens,
  * paging with 0, validation errors, 00 back, actions through the router
- * (the echo plugin) with the SMS copy, timeout, resume, a restart, each
- * language with the shipped menu (every screen within 182 characters),
- * Kannel's meta_data, the conf's checks, and the inbox's USSD branch.
+ * (the echo plugin) with the SMS copy, timeout, resume, a restart, the
+ * screen budget in octets per coding and the cut of a final screen, each
+ * language with the shipped menu and catalogue and the market and prices
+ * plugins (every screen of every path within 160 octets; every command of
+ * the menu run through it), Kannel's meta_data, the conf's checks, and
+ * the inbox's USSD branch.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -28,7 +32,7 @@
 
 #define T0		1700000000LL
 #define FARMER		"+254700000001"
-#define SCREEN_MAX	182
+#define SCREEN_MAX	160
 
 static char			 dir[] = "/tmp/test_ussd_XXXXXX";
 static char			 path[256];
@@ -73,6 +77,39 @@ setup_shipped(void)
 	setup_with(TEST_SRCDIR "/data/ussd-shipped.conf");
 }
 
+/*
+ * The shipped menu, catalogue and languages with the market and prices
+ * plugins of the build tree: the menu's commands answer as in production.
+ * The conf is written where the build tree is known: here.
+ */
+static void
+setup_market(void)
+{
+	char	 tmp[] = "/tmp/test_ussd_conf_XXXXXX", file[256];
+	FILE	*f;
+
+	cr_assert_not_null(mkdtemp(tmp));
+	snprintf(file, sizeof(file), "%s/marketbox.conf", tmp);
+	cr_assert_not_null(f = fopen(file, "w"));
+	fprintf(f, "group = marketbox\nglobal-sender = 777\n"
+	    "database = /nonexistent/not-used.db\ncountry-code = +254\n"
+	    "currency = KES\n"
+	    "include = \"%s/../conf/catalogue.conf\"\n"
+	    "include = \"%s/../conf/ussd.conf\"\n\n"
+	    "group = plugin\nname = market\n"
+	    "module = \"%s/plugins/market/.libs/market.so\"\n\n"
+	    "group = plugin\nname = prices\n"
+	    "module = \"%s/plugins/prices/.libs/prices.so\"\n",
+	    TEST_SRCDIR, TEST_SRCDIR, TEST_BUILDDIR, TEST_BUILDDIR);
+	cr_assert_eq(fclose(f), 0);
+	setup_with(file);
+	/* thousands of screens: no need to wait for the disk in a test */
+	cr_assert_eq(sqlite3_exec(store_db(store), "PRAGMA synchronous = OFF",
+	    NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_eq(unlink(file), 0);
+	cr_assert_eq(rmdir(tmp), 0);
+}
+
 static void
 teardown(void)
 {
@@ -92,6 +129,7 @@ teardown(void)
 
 TestSuite(ussd, .init = setup, .fini = teardown);
 TestSuite(ussd_shipped, .init = setup_shipped, .fini = teardown);
+TestSuite(ussd_market, .init = setup_market, .fini = teardown);
 
 /* --- helpers ----------------------------------------------------------------- */
 
@@ -132,15 +170,15 @@ starts(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* The screen of an answer fits: at most 182 characters after CON/END. */
+/* The screen of an answer fits: at most 160 octets after CON/END. */
 static void
 assert_fits(const char *a)
 {
 	const char	*screen = strncmp(a, "CON ", 4) == 0 ||
 			    strncmp(a, "END ", 4) == 0 ? a + 4 : a;
 
-	cr_assert_leq(ussd_screen_length(screen), SCREEN_MAX,
-	    "screen of %zu characters: %s", ussd_screen_length(screen), a);
+	cr_assert_leq(ussd_screen_octets(screen), SCREEN_MAX,
+	    "screen of %zu octets: %s", ussd_screen_octets(screen), a);
 	cr_assert_gt(strlen(screen), 0, "an empty screen");
 }
 
@@ -234,7 +272,7 @@ smpp_at(const char *smsc, int op, int session, int end, const char *text,
 }
 
 #define MAIN_EN	"Marketbox\n1 Sell\n2 Register\n3 My orders\n4 Language\n" \
-		"5 Check prices"
+		"5 Check prices\n6 See all"
 #define COMMODITIES_EN	"Choose a commodity:\n1 maize\n2 beans\n00 Back"
 #define QTY_EN		"Quantity (bag):\n00 Back"
 
@@ -374,6 +412,121 @@ Test(ussd, the_home_market_comes_first)
 	cr_assert_str_eq(http("s1", "5"), "CON Choose a market:\n"
 	    "1 Eldoret (yours)\n2 Nakuru\n00 Back");
 	cr_assert_str_eq(http("s1", "5*1"), "END You said: eldoret");
+}
+
+/* --- the screen budget: octets in the screen's coding ----------------------------- */
+
+#define ELLIPSIS	"\xE2\x80\xA6"	/* U+2026 */
+
+/* A malloc'd string of n copies of unit. */
+static char *
+repeat(const char *unit, size_t n)
+{
+	size_t	 ul = strlen(unit), i;
+	char	*s = malloc(ul * n + 1);
+
+	cr_assert_not_null(s);
+	for (i = 0; i < n; i++)
+		memcpy(s + i * ul, unit, ul);
+	s[ul * n] = '\0';
+	return s;
+}
+
+Test(ussd, a_screen_is_160_octets_in_its_coding)
+{
+	char	*s;
+
+	/* 182 GSM characters: 160 octets; 183: 161 */
+	s = repeat("a", 182);
+	cr_assert_eq(ussd_screen_octets(s), 160);
+	free(s);
+	s = repeat("a", 183);
+	cr_assert_eq(ussd_screen_octets(s), 161);
+	free(s);
+	/* one character outside GSM: 2 octets each, all of them */
+	cr_assert_eq(ussd_screen_octets("Nakuru (le v\xC3\xB4tre)"), 34);
+	cr_assert_eq(ussd_screen_octets("Nakuru (votre march\xC3\xA9)"), 19);
+	s = repeat("\xE4\xBD\xA0", 80);
+	cr_assert_eq(ussd_screen_octets(s), 160);
+	free(s);
+}
+
+Test(ussd, a_screen_that_fits_is_not_cut)
+{
+	char	*s = repeat("a", 182), *f;
+	int	 cut = -1;
+
+	f = ussd_screen_fit(s, 160, &cut);
+	cr_assert_str_eq(f, s);
+	cr_assert_eq(cut, 0);
+	free(f);
+	free(s);
+}
+
+Test(ussd, a_screen_too_long_is_cut_at_a_word_with_an_ellipsis)
+{
+	char	*s, *f;
+	int	 cut = 0;
+
+	/* 20 words of 10 letters and a space: 220 GSM characters */
+	s = repeat("abcdefghij ", 20);
+	f = ussd_screen_fit(s, 160, &cut);
+	cr_assert_eq(cut, 1);
+	/*
+	 * The ellipsis is UCS-2: 79 units of text at most, 7 words and
+	 * "ab"; cut after the 7th word, without its blank.
+	 */
+	cr_assert_eq(strlen(f), 76 + strlen(ELLIPSIS), "%s", f);
+	cr_assert(strncmp(f, s, 76) == 0 && strcmp(f + 76, ELLIPSIS) == 0,
+	    "%s", f);
+	cr_assert_leq(ussd_screen_octets(f), 160);
+	free(f);
+	free(s);
+	/* Chinese has no blanks: cut at a character, 79 of them */
+	s = repeat("\xE4\xBD\xA0", 81);
+	f = ussd_screen_fit(s, 160, &cut);
+	cr_assert_eq(cut, 1);
+	cr_assert_eq(strlen(f), 79 * 3 + strlen(ELLIPSIS));
+	cr_assert_eq(ussd_screen_octets(f), 160);
+	free(f);
+	free(s);
+	/* a word longer than half the screen is cut inside */
+	s = repeat("x", 200);
+	f = ussd_screen_fit(s, 160, &cut);
+	cr_assert_eq(strlen(f), 79 + strlen(ELLIPSIS));
+	free(f);
+	free(s);
+	/* a character outside the BMP is two units: never split */
+	s = repeat("\xF0\x9F\x98\x80", 41);
+	f = ussd_screen_fit(s, 160, &cut);
+	cr_assert_eq(strlen(f), 39 * 4 + strlen(ELLIPSIS));
+	cr_assert_eq(ussd_screen_octets(f), 158);
+	free(f);
+	free(s);
+}
+
+Test(ussd, a_final_screen_too_long_is_cut_and_sent_whole_by_sms)
+{
+	http("s1", "");
+	cr_assert_str_eq(http("s1", "6"), "CON Your name:\n00 Back");
+	/* "You said: " and the words three times: 103 GSM characters fit */
+	cr_assert_str_eq(http("s1", "6*Maize beans rice sorghum millet"),
+	    "END You said: Maize beans rice sorghum millet Maize beans rice "
+	    "sorghum millet Maize beans rice sorghum millet");
+	/*
+	 * With one character outside GSM, 96 characters do not: 80 units,
+	 * 79 with the ellipsis, which ends the last whole word.
+	 */
+	http("s2", "");
+	cr_assert_str_eq(http("s2", "6*Ma\xC3\xAFs haricots riz sorgho mil"),
+	    "END You said: Ma\xC3\xAFs haricots riz sorgho mil Ma\xC3\xAFs "
+	    "haricots riz sorgho mil Ma\xC3\xAFs" ELLIPSIS);
+	/* the SMS has it whole (in its parts), though no notify-sms */
+	cr_assert_str_eq(value("SELECT group_concat(text, '') FROM (SELECT "
+	    "text FROM outbox WHERE kind = 'reply' AND state = 'queued' ORDER "
+	    "BY id)"), "You said: Ma\xC3\xAFs haricots riz sorgho mil "
+	    "Ma\xC3\xAFs haricots riz sorgho mil Ma\xC3\xAFs haricots riz "
+	    "sorgho mil");
 }
 
 /* --- validation and back --------------------------------------------------------- */
@@ -722,80 +875,66 @@ set_language(const char *code)
 	    SQLITE_OK);
 }
 
-/* Every screen of the shipped menu, page by page, errors included. */
+/* Register phone as name at market, reading lang. */
 static void
-walk_shipped(const char *lang)
+set_user(const char *phone, const char *name, const char *market,
+    const char *lang)
 {
-	static const char *const paths[] = {
-		"", "9", "1", "1*0", "1*0*0", "1*99", "1*1", "1*1*0", "1*1*99",
-		"1*1*1", "2", "2*3", "2*3*x", "2*3*5", "2*3*5*0", "2*3*5*100",
-		"3", "4", "4*x", "4*12", "5", "5*12", "5*12*x", "5*12*0481",
-		"6", "6*M", "6*Mary Wanjiku", "7", "7*9", "7*1",
-	};
-	char	 sid[64];
-	size_t	 i;
+	char	 sql[512];
 
-	set_language(lang);
-	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		const char	*p = paths[i], *a;
-		char		 prefix[256];
-		size_t		 k;
-
-		/* each path in its own session, step by step */
-		snprintf(sid, sizeof(sid), "%s-%zu", lang, i);
-		a = http_at(sid, FARMER, "", T0 + (long long)i * 1000);
-		for (k = 0; p[k] != '\0'; k++)
-			if (p[k + 1] == '*' || p[k + 1] == '\0') {
-				snprintf(prefix, sizeof(prefix), "%.*s",
-				    (int)(k + 1), p);
-				a = http_at(sid, FARMER, prefix,
-				    T0 + (long long)i * 1000);
-			}
-		cr_assert(strncmp(a, "CON ", 4) == 0 ||
-		    strncmp(a, "END ", 4) == 0, "%s: %s", p, a);
-		set_language(lang);	/* LANG in path 7 changed it */
-	}
-}
-
-Test(ussd_shipped, every_screen_fits_in_english)
-{
-	walk_shipped("en");
-}
-
-Test(ussd_shipped, every_screen_fits_in_swahili)
-{
-	walk_shipped("sw");
-}
-
-Test(ussd_shipped, every_screen_fits_in_french)
-{
-	walk_shipped("fr");
-}
-
-Test(ussd_shipped, every_screen_fits_in_chinese)
-{
-	walk_shipped("zh");
+	snprintf(sql, sizeof(sql), "INSERT INTO users(msisdn, name, market, "
+	    "language, created, updated) VALUES ('%s', '%s', '%s', '%s', 0, 0)"
+	    " ON CONFLICT(msisdn) DO UPDATE SET name = excluded.name, "
+	    "market = excluded.market, language = excluded.language", phone,
+	    name, market, lang);
+	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, NULL),
+	    SQLITE_OK);
 }
 
 Test(ussd_shipped, the_main_menu_in_each_language)
 {
 	set_language("en");
 	cr_assert_str_eq(http_at("en", FARMER, "", T0), "CON Marketbox\n"
-	    "1 Check prices\n2 Sell\n3 My orders\n4 Accept an order\n"
-	    "5 Confirm delivery\n6 Register\n7 Language");
+	    "1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n"
+	    "5 My orders\n6 Price alerts\n7 Register\n8 Language");
 	set_language("sw");
 	cr_assert_str_eq(http_at("sw", FARMER, "", T0 + 1000), "CON Soko la "
-	    "Marketbox\n1 Angalia bei\n2 Uza\n3 Oda zangu\n4 Kubali oda\n"
-	    "5 Thibitisha kupokea\n6 Jisajili\n7 Lugha");
+	    "Marketbox\n1 Angalia bei\n2 Uza\n3 Nunua kutoka ofa\n"
+	    "4 Omba kununua\n5 Oda zangu\n6 Taarifa za bei\n7 Jisajili\n"
+	    "8 Lugha");
 	set_language("fr");
 	cr_assert_str_eq(http_at("fr", FARMER, "", T0 + 2000), "CON Marketbox\n"
-	    "1 Voir les prix\n2 Vendre\n3 Mes commandes\n"
-	    "4 Accepter une commande\n5 Confirmer la livraison\n"
-	    "6 S'inscrire\n7 Langue");
+	    "1 Voir les prix\n2 Vendre\n3 Acheter une offre\n"
+	    "4 Demander à acheter\n5 Mes commandes\n6 Alertes de prix\n"
+	    "7 S'inscrire\n8 Langue");
 	set_language("zh");
 	cr_assert_str_eq(http_at("zh", FARMER, "", T0 + 3000), "CON Marketbox "
-	    "市场\n1 查价格\n2 出售\n3 我的订单\n4 接受订单\n5 确认收货\n"
-	    "6 注册\n7 语言");
+	    "市场\n1 查价格\n2 出售\n3 购买\n4 求购\n5 我的订单\n6 价格提醒\n"
+	    "7 注册\n8 语言");
+}
+
+Test(ussd_shipped, the_orders_menu_in_each_language)
+{
+	set_language("en");
+	cr_assert_str_eq(http_at("en", FARMER, "5", T0), "CON My orders\n"
+	    "1 See all\n2 Accept an order\n3 Reject an order\n4 Order sent\n"
+	    "5 Confirm delivery\n6 Cancel\n00 Back");
+	set_language("sw");
+	cr_assert_str_eq(http_at("sw", FARMER, "5", T0), "CON Oda zangu\n"
+	    "1 Ona zote\n2 Kubali oda\n3 Kataa oda\n4 Oda imetumwa\n"
+	    "5 Thibitisha kupokea\n6 Futa\n00 Rudi");
+	set_language("fr");
+	cr_assert_str_eq(http_at("fr", FARMER, "5", T0), "CON Mes commandes\n"
+	    "1 Voir tout\n2 Accepter une commande\n3 Refuser une commande\n"
+	    "4 Commande envoyée\n5 Confirmer la livraison\n6 Annuler\n"
+	    "00 Retour");
+	set_language("zh");
+	cr_assert_str_eq(http_at("zh", FARMER, "5", T0), "CON 我的订单\n"
+	    "1 查看全部\n2 接受订单\n3 拒绝订单\n4 订单已发货\n5 确认收货\n"
+	    "6 取消\n00 返回");
+	/* 00 from it is the main menu */
+	cr_assert(starts(http_at("zh", FARMER, "5*00", T0), "CON Marketbox "
+	    "市场\n1 查价格\n"), "%s", answer);
 }
 
 Test(ussd_shipped, commodities_are_named_in_the_language_and_paged)
@@ -814,20 +953,49 @@ Test(ussd_shipped, commodities_are_named_in_the_language_and_paged)
 	cr_assert_str_eq(http("p", "2*0*Maize"), "CON Idadi (gunia):\n00 Rudi");
 }
 
-#define LIST1_EN "Choose a commodity:\n1 maize\n2 beans\n3 rice\n4 sorghum\n" \
-		"5 millet\n6 tomatoes\n7 potatoes\n8 onions\n9 cabbage\n" \
-		"10 kale\n11 cassava\n12 bananas\n0 More\n00 Back"
+/* A French market list: the marker is GSM, the whole list one screen. */
+Test(ussd_shipped, the_own_market_marker_keeps_french_in_gsm)
+{
+	const char	*a;
 
+	set_user(FARMER, "Awa", "kongowea", "fr");
+	a = http("p", "1*1");
+	cr_assert(starts(a, "CON Choisissez un marché :\n"
+	    "1 Kongowea (Mombasa) (votre marché)\n2 Nakuru\n"), "%s", a);
+	cr_assert(strstr(a, "\n8 Meru\n00 Retour") != NULL, "%s", a);
+	cr_assert_leq(ussd_screen_octets(a + 4), 160);
+}
+
+#define LINES1_ZH "1 玉米\n2 豆子\n3 大米\n4 高粱\n5 小米\n6 西红柿\n" \
+		"7 土豆\n8 洋葱\n9 卷心菜\n10 羽衣甘蓝\n0 更多\n00 返回"
+#define LIST1_ZH "选择商品：\n" LINES1_ZH
+
+/*
+ * Chinese is UCS-2: 80 units a screen, so the 15 commodities take two
+ * pages, which stay the same under an error line; one that has no room
+ * for the error line and the title shows the error in the title's place.
+ */
 Test(ussd_shipped, pages_stay_put_under_an_error_line)
 {
-	set_language("en");
+	set_language("zh");
 	http("p", "");
-	cr_assert_str_eq(http("p", "1"), "CON " LIST1_EN);
-	cr_assert_str_eq(http("p", "1*x"), "CON Not a valid answer. Try "
-	    "again.\n" LIST1_EN);
-	cr_assert_str_eq(http("p", "1*x*0"), "CON Choose a commodity:\n"
-	    "13 milk\n14 eggs\n15 avocados\n00 Back");
-	cr_assert_str_eq(http("p", "1*x*0*00"), "CON " LIST1_EN);
+	cr_assert_str_eq(http("p", "1"), "CON " LIST1_ZH);
+	cr_assert_str_eq(http("p", "1*x"), "CON 输入无效，请重试。\n"
+	    LINES1_ZH);
+	cr_assert_str_eq(http("p", "1*x*0"), "CON 选择商品：\n"
+	    "11 木薯\n12 香蕉\n13 牛奶\n14 鸡蛋\n15 牛油果\n00 返回");
+	cr_assert_str_eq(http("p", "1*x*0*00"), "CON " LIST1_ZH);
+	/* English: all 15 fit; with the error line too, not with both */
+	set_language("en");
+	http("q", "");
+	cr_assert_str_eq(http("q", "1"), "CON Choose a commodity:\n1 maize\n"
+	    "2 beans\n3 rice\n4 sorghum\n5 millet\n6 tomatoes\n7 potatoes\n"
+	    "8 onions\n9 cabbage\n10 kale\n11 cassava\n12 bananas\n13 milk\n"
+	    "14 eggs\n15 avocados\n00 Back");
+	cr_assert_str_eq(http("q", "1*99"), "CON Not a valid answer. Try "
+	    "again.\n1 maize\n2 beans\n3 rice\n4 sorghum\n5 millet\n"
+	    "6 tomatoes\n7 potatoes\n8 onions\n9 cabbage\n10 kale\n"
+	    "11 cassava\n12 bananas\n13 milk\n14 eggs\n15 avocados\n00 Back");
 }
 
 Test(ussd_shipped, until_the_plugins_are_there_actions_are_unavailable)
@@ -839,6 +1007,301 @@ Test(ussd_shipped, until_the_plugins_are_there_actions_are_unavailable)
 	    "Please try again later.");
 }
 
+/* --- every screen of the shipped menu, with the plugins ------------------------------ */
+
+#define WALK_DEPTH	8
+#define WALK_SEEN	8192
+
+static struct {
+	char		*seen[WALK_SEEN];
+	size_t		 nseen, screens, ends, cut;
+	unsigned	 sid;
+	const char	*lang;
+} walk;
+
+/* 1 the first time key is seen. */
+static int
+walk_new(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < walk.nseen; i++)
+		if (strcmp(walk.seen[i], key) == 0)
+			return 0;
+	cr_assert_lt(walk.nseen, WALK_SEEN);
+	cr_assert_not_null(walk.seen[walk.nseen++] = strdup(key));
+	return 1;
+}
+
+/*
+ * The screen inputs lead to (a new session replays them from
+ * the first screen; http_at checks it fits 160 octets), then on from it
+ * with every listed number, "0" on a page with more, and a wrong answer;
+ * on a question with no list, also a number, a phone, a name and "0".
+ * A screen is gone on from once under each first two inputs of a path
+ * (the menu item and the submenu item, or the commodity): questions that
+ * several items share ("Order number:") are walked under each, and each
+ * commodity's unit shows in its questions.
+ */
+static void
+walk_from(const char *inputs, int depth)
+{
+	static const char *const answers[] = {
+		"x", "0", "12", "0722000111", "Mary Wanjiku",
+	};
+	char		 sid[32], screen[2048], key[2400], head[64], next[256];
+	const char	*a, *l, *star;
+	size_t		 i;
+	int		 n, listed = 0;
+
+	snprintf(sid, sizeof(sid), "w-%s-%u", walk.lang, ++walk.sid);
+	a = http_at(sid, FARMER, inputs, T0);
+	walk.screens++;
+	if (starts(a, "END ")) {
+		walk.ends++;
+		if (strstr(a, "\xE2\x80\xA6") != NULL)
+			walk.cut++;
+		/* LANG and REG change the user: back as the walk began */
+		set_user(FARMER, "Mary", "kongowea", walk.lang);
+		return;
+	}
+	cr_assert(strstr(a, "\xE2\x80\xA6") == NULL, "'%s' in %s is cut: %s",
+	    inputs, walk.lang, a);
+	snprintf(screen, sizeof(screen), "%s", a);
+	star = strchr(inputs, '*');
+	star = star != NULL ? strchr(star + 1, '*') : NULL;
+	snprintf(head, sizeof(head), "%.*s", star != NULL ?
+	    (int)(star - inputs) : (int)strlen(inputs), inputs);
+	snprintf(key, sizeof(key), "%s|%s", head, screen);
+	if (depth == WALK_DEPTH || !walk_new(key))
+		return;
+	for (l = screen; l != NULL; l = strchr(l + 1, '\n')) {
+		if (*l == '\n')
+			l++;
+		if (l[0] != '0' && sscanf(l, "%d ", &n) == 1) {
+			listed = 1;
+			snprintf(next, sizeof(next), "%s%s%d", inputs,
+			    *inputs ? "*" : "", n);
+		} else if (starts(l, "0 "))
+			snprintf(next, sizeof(next), "%s%s0", inputs,
+			    *inputs ? "*" : "");
+		else
+			continue;
+		walk_from(next, depth + 1);
+	}
+	for (i = 0; i < (listed ? 1 : sizeof(answers) / sizeof(answers[0]));
+	    i++) {
+		snprintf(next, sizeof(next), "%s%s%s", inputs, *inputs ? "*" : "",
+		    answers[i]);
+		walk_from(next, depth + 1);
+	}
+}
+
+/*
+ * Every screen of the shipped menu in lang, for a user whose own market
+ * has the longest name (its marker on the lists), with an offer and an
+ * order of hers there to act on: menus, lists page by page, questions,
+ * error lines, the resume question and the commands' own final screens.
+ */
+static void
+walk_shipped(const char *lang)
+{
+	size_t	 i;
+
+	memset(&walk, 0, sizeof(walk));
+	walk.lang = lang;
+	set_user(FARMER, "Mary", "kongowea", lang);
+	set_user("+254700000002", "John", "nakuru", "en");
+	/* offer 1 hers, order 2 on it; offer 3 another's */
+	http_at("o1", FARMER, "2*1*50*3000", T0);
+	http_at("o2", "+254700000002", "3*1*2", T0);
+	http_at("o3", "+254700000002", "2*2*9*7000", T0);
+	walk_from("", 0);
+	/* a session left half way is offered on the next dial */
+	cr_assert(starts(http_at("w-resume", FARMER, "", T0 + 1), "CON "),
+	    "%s", answer);
+	cr_assert_gt(walk.ends, 100, "%zu final screens", walk.ends);
+	cr_log_info("%s: %zu screens, %zu final, %zu cut", lang, walk.screens,
+	    walk.ends, walk.cut);
+	for (i = 0; i < walk.nseen; i++)
+		free(walk.seen[i]);
+}
+
+Test(ussd_market, every_screen_fits_in_english, .timeout = 120)
+{
+	walk_shipped("en");
+}
+
+Test(ussd_market, every_screen_fits_in_swahili, .timeout = 120)
+{
+	walk_shipped("sw");
+}
+
+Test(ussd_market, every_screen_fits_in_french, .timeout = 120)
+{
+	walk_shipped("fr");
+}
+
+Test(ussd_market, every_screen_fits_in_chinese, .timeout = 120)
+{
+	walk_shipped("zh");
+}
+
+/* --- the menu's commands, run through the plugins -------------------------------------- */
+
+#define BUYER	"+254700000002"
+
+/* The END screen of inputs in a session of its own, from phone. */
+static const char *
+final(const char *phone, const char *inputs)
+{
+	static unsigned	 n;
+	char		 sid[32];
+	const char	*a;
+
+	snprintf(sid, sizeof(sid), "f%u", ++n);
+	a = http_at(sid, phone, inputs, T0 + n);
+	cr_assert(starts(a, "END "), "'%s' ends at %s", inputs, a);
+	return a;
+}
+
+/* The number in the first row of sql (-1 if none). */
+static long long
+number(const char *sql)
+{
+	return count(sql);
+}
+
+/* A screen names #ref. */
+static void
+assert_names(const char *screen, long long ref)
+{
+	char	 hash[32];
+
+	snprintf(hash, sizeof(hash), "#%lld", ref);
+	cr_assert(strstr(screen, hash) != NULL, "no %s in %s", hash, screen);
+}
+
+/* Mary sells 10 bags of maize at 3000 at Nakuru; John is a buyer. */
+static long long
+market_day(void)
+{
+	set_user(FARMER, "Mary", "nakuru", "en");
+	set_user(BUYER, "John", "eldoret", "en");
+	final(FARMER, "2*1*10*3000");
+	return number("SELECT max(ref) FROM market_posts WHERE kind = "
+	    "'offer' AND msisdn = '" FARMER "' AND qty = 10");
+}
+
+Test(ussd_market, buy_from_an_offer)
+{
+	long long	 offer = market_day(), order;
+	char		 in[64];
+
+	cr_assert_gt(offer, 0);
+	cr_assert_str_eq(http_at("b", BUYER, "3", T0), "CON Offer number:\n"
+	    "00 Back");
+	snprintf(in, sizeof(in), "3*%lld", offer);
+	cr_assert_str_eq(http_at("b", BUYER, in, T0), "CON How many to buy?\n"
+	    "00 Back");
+	snprintf(in, sizeof(in), "3*%lld*4", offer);
+	assert_names(http_at("b", BUYER, in, T0), offer);
+	order = number("SELECT ref FROM market_orders WHERE buyer = '" BUYER
+	    "' AND qty = 4 AND state = 'pending'");
+	cr_assert_gt(order, 0);
+	assert_names(answer, order);
+	/* written down too (notify-sms) */
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE kind = 'reply' "
+	    "AND state = 'queued' AND receiver = '" BUYER "'"), 1);
+}
+
+Test(ussd_market, ask_to_buy_posts_a_want)
+{
+	set_user(BUYER, "John", "eldoret", "en");
+	cr_assert(starts(http_at("w", BUYER, "4", T0), "CON Choose a "
+	    "commodity:\n1 maize\n2 beans\n"), "%s", answer);
+	cr_assert_str_eq(http_at("w", BUYER, "4*2", T0), "CON Quantity (bag):"
+	    "\n00 Back");
+	cr_assert_str_eq(http_at("w", BUYER, "4*2*5", T0), "CON Highest price "
+	    "per bag in KES:\n00 Back");
+	http_at("w", BUYER, "4*2*5*6000", T0);
+	cr_assert(starts(answer, "END "), "%s", answer);
+	cr_assert_eq(count("SELECT count(*) FROM market_posts WHERE kind = "
+	    "'want' AND msisdn = '" BUYER "' AND commodity = 'beans' AND "
+	    "qty = 5 AND unit = 'bag' AND state = 'open'"), 1);
+}
+
+Test(ussd_market, accept_send_reject_and_cancel_in_my_orders)
+{
+	long long	 offer = market_day(), o1, o2, o3;
+	char		 in[64];
+
+	snprintf(in, sizeof(in), "3*%lld*1", offer);
+	final(BUYER, in);
+	o1 = number("SELECT max(ref) FROM market_orders");
+	final(BUYER, in);
+	o2 = number("SELECT max(ref) FROM market_orders");
+	final(BUYER, in);
+	o3 = number("SELECT max(ref) FROM market_orders");
+	cr_assert(o1 > 0 && o2 > o1 && o3 > o2);
+
+	/* See all: MY */
+	assert_names(final(FARMER, "5*1"), offer);
+	/* Accept o1, then sent without a transporter (0) */
+	snprintf(in, sizeof(in), "5*2*%lld", o1);
+	assert_names(final(FARMER, in), o1);
+	snprintf(in, sizeof(in), "5*4*%lld", o1);
+	cr_assert_str_eq(http_at("s1", FARMER, in, T0), "CON Transporter's "
+	    "phone (0 if none):\n00 Back");
+	snprintf(in, sizeof(in), "5*4*%lld*x", o1);
+	cr_assert_str_eq(http_at("s1", FARMER, in, T0), "CON Not a valid "
+	    "answer. Try again.\nTransporter's phone (0 if none):\n00 Back");
+	snprintf(in, sizeof(in), "5*4*%lld*x*0", o1);
+	assert_names(http_at("s1", FARMER, in, T0), o1);
+	cr_assert(starts(answer, "END "), "%s", answer);
+	cr_assert_str_eq(value("SELECT state || '|' || coalesce(transporter, "
+	    "'') FROM market_orders WHERE ref = (SELECT min(ref) FROM "
+	    "market_orders)"), "sent|");
+	/* Accept o2, sent with a transporter */
+	snprintf(in, sizeof(in), "5*2*%lld", o2);
+	final(FARMER, in);
+	snprintf(in, sizeof(in), "5*4*%lld*0722000111", o2);
+	assert_names(final(FARMER, in), o2);
+	cr_assert(strstr(answer, "+254722000111") != NULL, "%s", answer);
+	cr_assert_eq(count("SELECT count(*) FROM market_orders WHERE state = "
+	    "'sent' AND transporter = '+254722000111'"), 1);
+	/* Reject o3 */
+	snprintf(in, sizeof(in), "5*3*%lld", o3);
+	assert_names(final(FARMER, in), o3);
+	cr_assert_eq(count("SELECT count(*) FROM market_orders WHERE state = "
+	    "'rejected'"), 1);
+	/* The buyer confirms o1 (0: no code) */
+	snprintf(in, sizeof(in), "5*5*%lld*0", o1);
+	assert_names(final(BUYER, in), o1);
+	cr_assert_eq(count("SELECT count(*) FROM market_orders WHERE state = "
+	    "'delivered'"), 1);
+	/* Cancel the offer */
+	cr_assert_str_eq(http_at("c", FARMER, "5*6", T0), "CON Number to "
+	    "cancel (offer, want or order):\n00 Back");
+	snprintf(in, sizeof(in), "5*6*%lld", offer);
+	assert_names(final(FARMER, in), offer);
+	cr_assert_eq(count("SELECT count(*) FROM market_posts WHERE state = "
+	    "'cancelled'"), 1);
+}
+
+Test(ussd_market, price_alerts_for_a_commodity_and_market)
+{
+	set_user(FARMER, "Mary", "nakuru", "sw");
+	cr_assert(starts(http_at("a", FARMER, "6", T0), "CON Chagua bidhaa:\n"
+	    "1 mahindi\n"), "%s", answer);
+	cr_assert(starts(http_at("a", FARMER, "6*1", T0), "CON Chagua soko:\n"
+	    "1 Nakuru (lako)\n2 Eldoret\n"), "%s", answer);
+	http_at("a", FARMER, "6*1*1", T0);
+	cr_assert(starts(answer, "END "), "%s", answer);
+	cr_assert_eq(count("SELECT count(*) FROM prices_alerts WHERE msisdn = '"
+	    FARMER "' AND commodity = 'maize' AND market = 'nakuru'"), 1);
+}
+
 /* --- the conf's checks ----------------------------------------------------------------- */
 
 Test(ussd, bad_menus_are_refused_at_load)
@@ -846,6 +1309,8 @@ Test(ussd, bad_menus_are_refused_at_load)
 	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badref.conf"));
 	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badinput.conf"));
 	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-nostart.conf"));
+	/* in a list, 0 turns the page: it cannot also mean none */
+	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badoptional.conf"));
 }
 
 Test(ussd, menus_naming_missing_templates_are_refused)
@@ -865,14 +1330,14 @@ Test(ussd, the_conf_defaults)
 	cr_assert_not_null(c);
 	cr_assert_eq(c->ussd_timeout, 180);
 	cr_assert_eq(c->ussd_resume, 300);
-	cr_assert_eq(c->ussd_screen_size, 182);
+	cr_assert_eq(c->ussd_screen_size, 160);
 	cr_assert_eq(c->ussd_op_continue, 2);
 	cr_assert_eq(c->ussd_op_end, 17);
 	cr_assert_eq(c->ussd_end_bit, 1);
 	cr_assert_str_eq(c->ussd_start, "main");
 	conf_free(c);
 	cr_assert_eq(conf->nussd_menus, 2);
-	cr_assert_eq(conf->nussd_items, 26);
+	cr_assert_eq(conf->nussd_items, 27);
 	cr_assert_eq(conf->ussd_smscs[0].op_continue, 3);
 	cr_assert_eq(conf->ussd_smscs[0].end_bit, 0);
 }

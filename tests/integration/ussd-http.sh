@@ -17,7 +17,7 @@ integ_init ussd-http
 
 MARKET_SO=$top_builddir/plugins/market/.libs/market.so
 PRICES_SO=$top_builddir/plugins/prices/.libs/prices.so
-tap_plan 34
+tap_plan 41
 
 kannel_conf_write || tap_bail "cannot pick ports"
 port_pick MB_HTTP_PORT || tap_bail "cannot pick ports"
@@ -67,33 +67,39 @@ ussd()
 	ANSWER=$(printf '%s\n' "$out" | sed '1,/^$/d')
 }
 
-# screen_fits: the answer's screen (after CON/END) is 1 to 182 characters.
+# screen_fits: the answer's screen (after CON/END) is 1 to 160 octets on
+# the air: 182 GSM characters (ASCII here), or UTF-16 units times 2.
 screen_fits()
 {
 	local s=${ANSWER#??? } n
 
-	n=$(printf '%s' "$s" | iconv -f UTF-8 -t UTF-32LE | wc -c)
-	[ "$n" -gt 0 ] && [ "$((n / 4))" -le 182 ]
+	if printf '%s' "$s" | LC_ALL=C grep -q '[^ -~]'; then
+		n=$(printf '%s' "$s" | iconv -f UTF-8 -t UTF-16LE | wc -c)
+	else
+		n=$(( ($(printf '%s' "$s" | wc -c) * 7 + 7) / 8 ))
+	fi
+	[ "$n" -gt 0 ] && [ "$n" -le 160 ]
 }
 
 MAIN="Marketbox
 1 Check prices
 2 Sell
-3 My orders
-4 Accept an order
-5 Confirm delivery
-6 Register
-7 Language"
+3 Buy from an offer
+4 Ask to buy
+5 My orders
+6 Price alerts
+7 Register
+8 Language"
 
 # --- the first screen, and registering --------------------------------------
 
 ussd reg "$SELLER" ""
 tap_is "$STATUS" 200 "POST /ussd answers 200"
 tap_is "$ANSWER" "CON $MAIN" "the first screen is the main menu"
-ussd reg "$SELLER" "6"
+ussd reg "$SELLER" "7"
 tap_is "$ANSWER" "CON Your name:
 00 Back" "Register asks for the name"
-ussd reg "$SELLER" "6*Mary Wanjiku Nakuru"
+ussd reg "$SELLER" "7*Mary Wanjiku Nakuru"
 tap_is "$ANSWER" "END Welcome Mary Wanjiku! You are registered at Nakuru. \
 Send HELP for the commands." "the name registers her, at her market"
 tap_is "$(db "SELECT name || '|' || market FROM users
@@ -183,30 +189,47 @@ else
 	tap_skip "it gets the board too" "no plugins"
 fi
 
-# --- another phone orders by SMS; the seller accepts in the menu ---------------------
+# --- another phone buys in the menu; the seller accepts and sends in hers -------------
 
+ussd buy "$BUYER" "3"
+tap_is "$ANSWER" "CON Offer number:
+00 Back" "Buy from an offer asks the offer number"
+ussd buy "$BUYER" "3*${offer:-1}"
+tap_is "$ANSWER" "CON How many to buy?
+00 Back" "then how many"
+ussd buy "$BUYER" "3*${offer:-1}*4"
+buy_end=$ANSWER
 if [ "$have_plugins" = 1 ]; then
-	phone_send "$BUYER" 777 "BUY $offer 4"
-	tap_ok "the buyer orders by SMS" phone_expect "$BUYER" "Order #" 10
-	order=$(phone_texts "$BUYER" | sed -n 's/^Order #\([0-9]*\).*/\1/p' |
-	    head -n 1)
+	tap_ok "the order is the last screen ($buy_end)" \
+	    eval '[[ $buy_end == "END Order #"* ]] && screen_fits'
+	order=$(printf '%s' "$buy_end" | sed -n 's/^END Order #\([0-9]*\).*/\1/p')
 	tap_ok "the seller is told of order #$order by SMS" \
 	    phone_expect "$SELLER" "#$order" 10
 	phone_start -i 0 -m 0 "+254799999999 777 text listen"
 else
 	order=1
-	tap_skip "the buyer orders by SMS" "no market plugin"
+	tap_is "$buy_end" "END BUY is not available now. Please try again \
+later." "without the market plugin, BUY is unavailable"
 	tap_skip "the seller is told by SMS" "no market plugin"
 fi
 ussd accept "$SELLER" ""
-ussd accept "$SELLER" "4"
+ussd accept "$SELLER" "5"
+tap_is "$ANSWER" "CON My orders
+1 See all
+2 Accept an order
+3 Reject an order
+4 Order sent
+5 Confirm delivery
+6 Cancel
+00 Back" "My orders is a menu of what is done with orders"
+ussd accept "$SELLER" "5*2"
 tap_is "$ANSWER" "CON Order number:
 00 Back" "Accept an order asks the order number"
-ussd accept "$SELLER" "4*0"
+ussd accept "$SELLER" "5*2*0"
 tap_is "$ANSWER" "CON Send a number from 1 to 999999999.
 Order number:
 00 Back" "0 is no order number"
-ussd accept "$SELLER" "4*0*$order"
+ussd accept "$SELLER" "5*2*0*$order"
 accept_end=$ANSWER
 if [ "$have_plugins" = 1 ]; then
 	tap_ok "the order is accepted ($accept_end)" \
@@ -220,6 +243,27 @@ else
 again later." "without the market plugin, ACCEPT is unavailable"
 	tap_skip "the buyer is told by SMS" "no market plugin"
 	tap_skip "the seller gets it by SMS" "no market plugin"
+fi
+[ "$have_plugins" = 1 ] &&
+    phone_start -i 0 -m 0 "+254799999999 777 text listen"
+ussd sent "$SELLER" "5*4*$order"
+tap_is "$ANSWER" "CON Transporter's phone (0 if none):
+00 Back" "Order sent asks for the transporter's phone"
+ussd sent "$SELLER" "5*4*$order*0"
+sent_end=$ANSWER
+if [ "$have_plugins" = 1 ]; then
+	tap_ok "0: sent without a transporter ($sent_end)" \
+	    eval '[[ $sent_end == "END "*"#$order"* ]]'
+	tap_is "$(db "SELECT state || '|' || coalesce(transporter, '')
+	    FROM market_orders WHERE ref = $order")" "sent|" \
+	    "the order is sent, with no transporter"
+	tap_ok "the buyer gets the delivery code by SMS" \
+	    phone_expect "$BUYER" "#$order" 10
+else
+	tap_is "$sent_end" "END SENT is not available now. Please try again \
+later." "without the market plugin, SENT is unavailable"
+	tap_skip "the order is sent" "no market plugin"
+	tap_skip "the buyer gets the code" "no market plugin"
 fi
 
 # --- sessions: a restart mid-session, a request asked again, resume ------------------

@@ -73,7 +73,7 @@ printf '\ninclude = "%s"\n' "$top_srcdir/conf/ussd.conf" >> "$MB_CONF"
 cat > "$T/sim.script" <<'EOF'
 wait-bind 30
 mo +254700000001 384 01 12 0 *384#
-expect 02 1200 Marketbox\n1 Check prices\n2 Sell\n3 My orders\n4 Accept an order\n5 Confirm delivery\n6 Register\n7 Language
+expect 02 1200 Marketbox\n1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n5 My orders\n6 Price alerts\n7 Register\n8 Language
 mo +254700000001 384 12 12 0 2
 expect 02 1200 Choose a commodity:\n1 maize\n00 Back
 mo +254700000001 384 12 12 0 1
@@ -83,15 +83,15 @@ expect 02 1200 Send a number from 1 to 1000000.\nQuantity (bag):\n00 Back
 mo +254700000001 384 12 12 0 00
 expect 02 1200 Choose a commodity:\n1 maize\n00 Back
 mo +254700000001 384 12 12 0 00
-expect 02 1200 Marketbox\n1 Check prices\n2 Sell\n3 My orders\n4 Accept an order\n5 Confirm delivery\n6 Register\n7 Language
-mo +254700000001 384 12 12 0 6
+expect 02 1200 Marketbox\n1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n5 My orders\n6 Price alerts\n7 Register\n8 Language
+mo +254700000001 384 12 12 0 7
 expect 02 1200 Your name:\n00 Back
 mo +254700000001 384 12 12 0 Mary Nakuru
 expect 11 1201 Welcome Mary! You are registered at Nakuru. Send HELP for the commands.
 # a second session that the network releases half way
 mo +254700000002 384 01 20 0 *384#
-expect 02 2000 Marketbox\n1 Check prices\n2 Sell\n3 My orders\n4 Accept an order\n5 Confirm delivery\n6 Register\n7 Language
-mo +254700000002 384 12 20 0 7
+expect 02 2000 Marketbox\n1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n5 My orders\n6 Price alerts\n7 Register\n8 Language
+mo +254700000002 384 12 20 0 8
 expect 02 2000 Choose a language:\n1 English\n2 Francais\n3 Kiswahili\n4 中文\n00 Back
 mo +254700000002 384 12 20 1
 quiet 2
