@@ -328,6 +328,79 @@ gsm_measure(const char *utf8, size_t len, struct gsm_measure *m)
 		m->parts = gsm_walk(s, len, !gsm, 0, NULL, &trunc);
 }
 
+/*
+ * The nearest GSM 03.38 text of a character outside the alphabet: Latin
+ * letters with accents GSM lacks, and the typographic marks that arrive
+ * in templates; NULL when there is none (a Chinese character).
+ */
+static const char *
+gsm_fold_char(unsigned long cp)
+{
+	static const struct {
+		unsigned long	 cp;
+		const char	*to;
+	} fold[] = {
+		{ 0xC0, "A" }, { 0xC1, "A" }, { 0xC2, "A" }, { 0xC3, "A" },
+		{ 0xC8, "E" }, { 0xCA, "E" }, { 0xCB, "E" }, { 0xCC, "I" },
+		{ 0xCD, "I" }, { 0xCE, "I" }, { 0xCF, "I" }, { 0xD2, "O" },
+		{ 0xD3, "O" }, { 0xD4, "O" }, { 0xD5, "O" }, { 0xD9, "U" },
+		{ 0xDA, "U" }, { 0xDB, "U" }, { 0xDD, "Y" }, { 0xE1, "a" },
+		{ 0xE2, "a" }, { 0xE3, "a" }, { 0xE7, "c" }, { 0xEA, "e" },
+		{ 0xEB, "e" }, { 0xED, "i" }, { 0xEE, "i" }, { 0xEF, "i" },
+		{ 0xF3, "o" }, { 0xF4, "o" }, { 0xF5, "o" }, { 0xFA, "u" },
+		{ 0xFB, "u" }, { 0xFD, "y" }, { 0xFF, "y" }, { 0x152, "OE" },
+		{ 0x153, "oe" }, { 0xA0, " " }, { 0x2013, "-" }, { 0x2014, "-" },
+		{ 0x2018, "'" }, { 0x2019, "'" }, { 0x201C, "\"" },
+		{ 0x201D, "\"" }, { 0x2026, "..." }, { 0x202F, " " },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(fold) / sizeof(fold[0]); i++)
+		if (fold[i].cp == cp)
+			return fold[i].to;
+	return NULL;
+}
+
+char *
+gsm_fold(const char *utf8, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)utf8;
+	struct gsm_measure	 before, after;
+	const char		*to;
+	char			*out;
+	size_t			 i = 0, start, n = 0;
+	unsigned long		 cp;
+	int			 septets;
+
+	gsm_measure(utf8, len, &before);
+	if (before.coding != GSM_CODING_UCS2 || before.parts < 2)
+		return NULL;
+	/* "OE" for one character: at most three bytes for each byte */
+	if ((out = malloc(len * 3 + 1)) == NULL)
+		return NULL;
+	while (i < len) {
+		start = i;
+		gsm_utf8_next(s, len, &i, &cp);
+		if (gsm_char_septets(cp, &septets)) {
+			memcpy(out + n, utf8 + start, i - start);
+			n += i - start;
+		} else if ((to = gsm_fold_char(cp)) != NULL) {
+			memcpy(out + n, to, strlen(to));
+			n += strlen(to);
+		} else {
+			free(out);
+			return NULL;
+		}
+	}
+	out[n] = '\0';
+	gsm_measure(out, n, &after);
+	if (after.parts >= before.parts) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 size_t
 gsm_octets(const char *utf8, size_t len)
 {

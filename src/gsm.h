@@ -55,6 +55,17 @@ size_t	gsm_octets(const char *utf8, size_t len);
 int	gsm_char_septets(unsigned long cp, int *septets);
 
 /*
+ * A text that needs UCS-2 only for accents GSM 03.38 lacks (French "maïs",
+ * "prêt") and typographic marks (…, ’), folded to their nearest GSM
+ * letters ("mais", "pret", "...", "'") when that makes it fewer SMS: a
+ * reader gets one message with "mais" rather than two with "maïs".
+ * Returns the folded text (malloc'd), or NULL when the text is best sent
+ * as it is: it is GSM already, fits one UCS-2 SMS, has a character with
+ * no GSM letter (Chinese), folding saves no part, or memory ran out.
+ */
+char	*gsm_fold(const char *utf8, size_t len);
+
+/*
  * Split UTF-8 text into the parts of a concatenated SMS.  Returns the
  * number of parts (>= 1; an empty text is one empty part) and sets
  * *parts to a malloc'd array of malloc'd NUL-terminated UTF-8 strings

@@ -449,6 +449,7 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	sqlite3_stmt		*st;
 	char			**parts = NULL;
 	size_t			 nparts, i, max_parts, len;
+	char			*folded = NULL;
 	int			 truncated = 0, rc = -1;
 	unsigned		 ref = 0;
 	long long		 now = (long long)time(NULL);
@@ -462,6 +463,14 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	len = strlen(text);
 	max_parts = ob->conf->max_parts > 0 ? (size_t)ob->conf->max_parts : 1;
 	gsm_measure(text, len, &m);
+	/* accents GSM lacks cost a second SMS: fold them (gsm.h) */
+	if (m.coding == GSM_CODING_UCS2 && m.parts > 1 &&
+	    strcmp(kind, "ussd") != 0 &&
+	    (folded = gsm_fold(text, len)) != NULL) {
+		text = folded;
+		len = strlen(text);
+		gsm_measure(text, len, &m);
+	}
 	/*
 	 * An inline reply leaves in an HTTP answer, whole (the smsbox or
 	 * aggregator that asked splits it for the air): one row, not split.
@@ -473,6 +482,7 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 		if ((parts = calloc(1, sizeof(*parts))) == NULL ||
 		    (parts[0] = strdup(text)) == NULL) {
 			free(parts);
+			free(folded);
 			error(0, "outbox: out of memory");
 			return -1;
 		}
@@ -481,6 +491,7 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	    &truncated)) == 0) {
 		error(0, "outbox: out of memory splitting a text to %s",
 		    receiver);
+		free(folded);
 		return -1;
 	}
 	if (truncated)
@@ -526,6 +537,7 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	rc = 0;
 out:
 	gsm_parts_free(parts, nparts);
+	free(folded);
 	return rc;
 }
 

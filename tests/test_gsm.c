@@ -800,3 +800,65 @@ Test(gsm, ucs2_round_trip)
 		free(u);
 	}
 }
+
+/* --- folding accents GSM lacks, when that saves an SMS -------------------- */
+
+Test(gsm, fold_saves_a_part)
+{
+	/* 80 characters: two UCS-2 parts with the accent, one SMS without */
+	const char	*t = "Offre #41: 10 sacs de maïs à 3 000 F le sac, "
+			    "Nakuru. Acheteurs: ACHETER 41 qté…";
+	struct gsm_measure	 m;
+	char			*f;
+
+	gsm_measure(t, strlen(t), &m);
+	cr_assert_eq(m.coding, GSM_CODING_UCS2);
+	cr_assert_eq(m.parts, 2);
+	f = gsm_fold(t, strlen(t));
+	cr_assert_not_null(f);
+	cr_assert_str_eq(f, "Offre #41: 10 sacs de mais à 3 000 F le sac, "
+	    "Nakuru. Acheteurs: ACHETER 41 qté...");
+	gsm_measure(f, strlen(f), &m);
+	cr_assert_eq(m.coding, GSM_CODING_7BIT);
+	cr_assert_eq(m.parts, 1);
+	free(f);
+}
+
+Test(gsm, fold_keeps_what_fits_or_cannot_fold)
+{
+	char	*long_zh = NULL;
+	size_t	 i;
+
+	/* GSM already; one UCS-2 SMS keeps its accents */
+	cr_assert_null(gsm_fold("plain text", 10));
+	cr_assert_null(gsm_fold("maïs", strlen("maïs")));
+	/* Chinese has no GSM letters: never folded */
+	long_zh = malloc(3 * 80 + 8);
+	cr_assert_not_null(long_zh);
+	strcpy(long_zh, "maïs ");
+	for (i = 0; i < 80; i++)
+		strcat(long_zh, "玉");
+	cr_assert_null(gsm_fold(long_zh, strlen(long_zh)));
+	free(long_zh);
+	cr_assert_null(gsm_fold(NULL, 0));
+}
+
+Test(gsm, fold_capitals_ligatures_and_marks)
+{
+	char	 t[1024];
+	char	*f;
+	size_t	 i;
+
+	t[0] = '\0';
+	for (i = 0; i < 20; i++)
+		strcat(t, "Œuvre ÎLE – «prêt» ’ ");
+	f = gsm_fold(t, strlen(t));
+	cr_assert_null(f, "« and » have no GSM letter here: left as it is");
+	t[0] = '\0';
+	for (i = 0; i < 20; i++)
+		strcat(t, "Œuvre ÎLE – prêt’ ");
+	f = gsm_fold(t, strlen(t));
+	cr_assert_not_null(f);
+	cr_assert(strncmp(f, "OEuvre ILE - pret' OEuvre", 25) == 0, "%s", f);
+	free(f);
+}

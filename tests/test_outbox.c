@@ -423,6 +423,27 @@ Test(outbox, multipart_has_udh_and_one_reference)
 	free(text);
 }
 
+/* An accent GSM lacks would make two UCS-2 parts: one GSM SMS instead. */
+Test(outbox, accents_folded_when_that_saves_a_part)
+{
+	const char	*fr = "Commande #12 acceptée par Wanjiru: 10 sacs de "
+			    "maïs, total 30 000 F. Vous aurez un code à l'envoi.";
+	const char	*zh = "订单#12已接受";
+
+	notify("+254700000002", fr);
+	cr_assert_eq(query("SELECT COUNT(*) FROM outbox"), 1);
+	cr_assert_eq(query("SELECT coding FROM outbox"), 0);
+	cr_assert_eq(query("SELECT COUNT(*) FROM outbox WHERE text LIKE "
+	    "'%de mais, total%'"), 1);
+	/* short: one UCS-2 SMS keeps its accents and its script */
+	notify("+254700000003", "Maïs: prêt");
+	cr_assert_eq(query("SELECT coding FROM outbox WHERE receiver = "
+	    "'+254700000003'"), 2);
+	notify("+254700000004", zh);
+	cr_assert_eq(query("SELECT coding FROM outbox WHERE receiver = "
+	    "'+254700000004'"), 2);
+}
+
 Test(outbox, too_long_text_is_cut_to_max_parts)
 {
 	char	*text = repeat('b', 1000);
