@@ -114,11 +114,18 @@
  *  - a sent order not confirmed after delivery-remind: the buyer is
  *    reminded, once.
  *
+ * Questions: a SELL, WANT or BUY whose price is confirm-ratio times
+ * above or below the usual one, or whose price reads two ways, asks the
+ * sender (host->ask) and is done when they answer YES; see "questions"
+ * below.
+ *
  * Configuration (group = plugin-market; durations take s, m, h or d):
  *	offer-lifetime = 7d	match-scope = market | region | all
  *	order-remind = 2h	max-matches = 3	(0: no match notices)
  *	order-expire = 24h	code-tries = 3
  *	delivery-remind = 48h	sweep-interval = 60s
+ *	confirm-ratio = 10 (0: never ask)	confirm-posts = 5
+ *	confirm-window = 30d
  *
  * Money is in minor units (cents) in 64-bit integers, never in floating
  * point: prices are read digit by digit, totals multiplied with an
