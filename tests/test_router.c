@@ -1884,8 +1884,20 @@ Test(questions, yes_runs_the_command_once)
 	/* a second YES finds no question, and says what to do */
 	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 120),
 	    R("en", "question-none", NULL));
-	/* without confirmed(), ALERT asks again: it did not run so */
+	/* the confirmed run asked nothing again */
 	cr_assert_eq(questions_of(ALICE), 0);
+}
+
+/* HELP knows YES and NO, in every language. */
+Test(questions, help_on_yes_and_no)
+{
+	cr_assert_str_eq(say(ALICE, "HELP YES"), R("en", "help-YES", NULL));
+	cr_assert_str_eq(say(ALICE, "help no"), R("en", "help-NO", NULL));
+	cr_assert_str_eq(say(BOB, "msaada ndio"), R("sw", "help-YES", NULL));
+	cr_assert_str_eq(say("+254744000555", "aide non"),
+	    R("fr", "help-NO", NULL));
+	cr_assert_str_eq(say("+254744000666", "帮助 是"),
+	    R("zh", "help-YES", NULL));
 }
 
 Test(questions, no_drops_the_question)
