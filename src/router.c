@@ -710,8 +710,8 @@ router_question(struct mb_ctx *ctx, struct question *q)
  * again: they may have changed since the question), with confirmed() 1.
  * Its first word is a command id, else a keyword of any language.  The
  * answer is in the question's language, which the sender keeps (unless
- * they chose theirs with LANG): "ok" is a word of several languages, the
- * question's was the conversation's.
+ * they chose theirs with LANG): people answer "ok" or "yes" whatever
+ * their language, and the question's was the conversation's.
  */
 static int
 router_question_run(struct mb_ctx *ctx, const struct question *q)
