@@ -525,6 +525,9 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	c->flood_burst = n;
 	bad |= conf_integer(grp, "repeat-window", 10, 0, 3600, &n);
 	c->repeat_window = n;
+	bad |= conf_integer(grp, "question-lifetime", 900, 60, 7 * 86400,
+	    &n);
+	c->question_lifetime = n;
 	allow = conf_string(grp, "currency-aliases", "ksh;kshs;sh;shs;/=;/-");
 	conf_names_split(allow, &c->currency_aliases);
 	free(allow);

@@ -141,6 +141,8 @@ struct conf {
 	int		 flood_burst;		/* more at once, before limiting */
 	int		 repeat_window;		/* seconds: the same text again
 						   from one phone has no effect */
+	int		 question_lifetime;	/* seconds a YES/NO question
+						   waits for its answer */
 	struct conf_names currency_aliases;	/* words for the currency */
 
 	struct conf_plugin	*plugins;

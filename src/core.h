@@ -60,6 +60,8 @@ struct mb_ctx {
 	const char		*lang;		/* replies in this language */
 	struct mb_plugin_ctx	*pctx;		/* the plugin being run */
 	int			 replied;	/* replies made so far */
+	int			 confirmed;	/* running because its phone
+						   answered YES (confirmed()) */
 	char			**scratch;	/* strings lent to the plugin */
 	size_t			 nscratch, scratchcap;
 };
@@ -86,6 +88,12 @@ int		 host_reply(struct mb_ctx *, const char *tmpl,
 		    const struct mb_arg *, size_t nargs);
 int		 host_notify(struct mb_ctx *, const char *msisdn,
 		    const char *tmpl, const struct mb_arg *, size_t nargs);
+
+/*
+ * The time of the message being handled (when it was received), else the
+ * clock: questions are asked and answered on the same one.
+ */
+long long	 host_time(const struct mb_ctx *);
 
 /* The roles bitmask (MB_ROLE_*) of a user. */
 unsigned	 host_roles(const struct core *, const struct user *);

@@ -23,9 +23,13 @@
 #include "mo.h"
 #include "outbox.h"
 #include "plugin.h"
+#include "question.h"
 #include "render.h"
 #include "store.h"
 #include "words.h"
+
+#define HOST_COMMAND_MAX	480	/* bytes of a command a question keeps */
+#define HOST_QUESTION_LIFETIME	900	/* seconds, when the conf has none */
 
 /* --- the catalogue ------------------------------------------------------- */
 
@@ -883,20 +887,88 @@ h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	return host_keep(ctx, text);
 }
 
+long long
+host_time(const struct mb_ctx *ctx)
+{
+	if (ctx->mo != NULL && ctx->mo->time > 0)
+		return ctx->mo->time;
+	return (long long)time(NULL);
+}
+
+/*
+ * ask(): keep the question (question.c), replacing the phone's open one,
+ * then send it: a reply when it is the sender's (it counts as the
+ * handler's answer), else a notice in that phone's language, which is
+ * also the language its YES is answered in.  The command is kept as
+ * given; the router runs it on YES as a typed command, with every check.
+ */
 static int
 h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs, const char *command, int ttl)
 {
-	(void)ctx; (void)msisdn; (void)tmpl; (void)args; (void)nargs;
-	(void)command; (void)ttl;
-	return -1;
+	const struct conf	*c = ctx->core->conf;
+	sqlite3_stmt		*st;
+	const char		*to, *lang;
+	char			*known = NULL, *text;
+	long long		 now = host_time(ctx), life;
+	int			 self, rc;
+
+	if (tmpl == NULL || command == NULL || command[0] == '\0' ||
+	    strlen(command) > HOST_COMMAND_MAX) {
+		error(0, "router: ask() without a template or a command, or "
+		    "with a command over %d bytes", HOST_COMMAND_MAX);
+		return -1;
+	}
+	to = msisdn != NULL ? msisdn : ctx->user != NULL ?
+	    ctx->user->msisdn : NULL;
+	if (to == NULL || to[0] == '\0') {
+		error(0, "router: ask() with nobody to ask (%s)", tmpl);
+		return -1;
+	}
+	self = ctx->user != NULL && strcmp(to, ctx->user->msisdn) == 0;
+	if (self && ctx->mo == NULL) {
+		error(0, "router: ask() of the sender with no message (%s)",
+		    tmpl);
+		return -1;
+	}
+	if (self)
+		lang = ctx->lang;
+	else {
+		if ((st = store_stmt(ctx->core->store, user_sql_language)) ==
+		    NULL)
+			return -1;
+		sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			known = host_column_dup(st, 0);
+		sqlite3_reset(st);
+		lang = known != NULL && lang_exists(ctx->core->langs, known) ?
+		    known : lang_default(ctx->core->langs);
+	}
+	/* A conf built by hand (tests) may leave the lifetime at 0. */
+	life = ttl > 0 ? ttl : c->question_lifetime > 0 ?
+	    c->question_lifetime : HOST_QUESTION_LIFETIME;
+	rc = question_put(ctx->core->store, to, command, lang,
+	    ctx->user != NULL ? ctx->user->msisdn : NULL, ctx->inbox_id, now,
+	    now + life);
+	if (rc == 0 && self)
+		rc = host_reply(ctx, tmpl, args, nargs);
+	else if (rc == 0) {
+		if ((text = host_render(ctx, lang, tmpl, args, nargs)) == NULL)
+			rc = -1;
+		else {
+			rc = outbox_notify(ctx->core->outbox, ctx->inbox_id, to,
+			    text);
+			free(text);
+		}
+	}
+	free(known);
+	return rc;
 }
 
 static int
 h_confirmed(struct mb_ctx *ctx)
 {
-	(void)ctx;
-	return 0;
+	return ctx->confirmed;
 }
 
 static const char *

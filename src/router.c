@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "mo.h"
 #include "outbox.h"
 #include "plugin.h"
+#include "question.h"
 #include "router.h"
 #include "store.h"
 #include "words.h"
@@ -82,6 +84,8 @@ static int	router_lang(struct mb_ctx *);
 static int	router_stop(struct mb_ctx *);
 static int	router_start(struct mb_ctx *);
 static int	router_me(struct mb_ctx *);
+static int	router_yes(struct mb_ctx *);
+static int	router_no(struct mb_ctx *);
 
 static const struct router_command router_commands[] = {
 	{ "REG",	router_reg },
@@ -90,6 +94,8 @@ static const struct router_command router_commands[] = {
 	{ "STOP",	router_stop },
 	{ "START",	router_start },
 	{ "ME",		router_me },
+	{ "YES",	router_yes },
+	{ "NO",		router_no },
 };
 
 static void
@@ -674,6 +680,123 @@ router_me(struct mb_ctx *ctx)
 	return rc;
 }
 
+/* --- questions: YES and NO ------------------------------------------------- */
+
+static int	router_dispatch(struct router *, struct mb_ctx *, const char *);
+static struct router *router_of(struct mb_ctx *);
+
+/*
+ * Take the sender's open question.  1 with q filled when there is one that
+ * has not expired; 0 when there is none or it expired (it is gone, and the
+ * sender was told, with what to send instead); -1 on a store failure.
+ */
+static int
+router_question(struct mb_ctx *ctx, struct question *q)
+{
+	int	 rc;
+
+	if ((rc = question_take(ctx->core->store, ctx->user->msisdn, q)) != 1)
+		return rc == 0 ? router_reply0(ctx, "question-none") : -1;
+	if (q->expires <= host_time(ctx)) {
+		question_clear(q);
+		return router_reply0(ctx, "question-expired") == -1 ? -1 : 0;
+	}
+	return 1;
+}
+
+/*
+ * The command of an answered question, run as the sender through the
+ * same dispatch as a typed command (registration and roles are checked
+ * again: they may have changed since the question), with confirmed() 1.
+ * Its first word is a command id, else a keyword of any language.  The
+ * answer is in the question's language, which the sender keeps (unless
+ * they chose theirs with LANG): people answer "ok" or "yes" whatever
+ * their language, and the question's was the conversation's.
+ */
+static int
+router_question_run(struct mb_ctx *ctx, const struct question *q)
+{
+	struct core		*core = ctx->core;
+	const struct words	*words = ctx->words;
+	const char * const	*codes;
+	const char		*id = NULL;
+	size_t			 first = ctx->first, n, i;
+	struct words		 w;
+	char			 upper[32];
+	int			 rc;
+
+	codes = lang_codes(core->langs, &n);
+	for (i = 0; i < n; i++)
+		if (strcmp(codes[i], q->language) == 0 &&
+		    (!ctx->user->language_chosen || ctx->user->language ==
+		    NULL || strcmp(ctx->user->language, codes[i]) == 0))
+			ctx->lang = codes[i];
+	if (router_remember_language(ctx) == -1)
+		return -1;
+	if (words_split(q->command, (const char * const *)core->currencies,
+	    core->ncurrencies, &w) == -1)
+		return -1;
+	if (w.n > 0) {
+		for (i = 0; w.word[0][i] != '\0' && i < sizeof(upper) - 1; i++)
+			upper[i] = toupper((unsigned char)w.word[0][i]);
+		upper[i] = '\0';
+		if (router_core_command(upper) != NULL ||
+		    (core->plugins != NULL &&
+		    plugin_command(core->plugins, upper, NULL) != NULL))
+			id = upper;
+		else
+			id = lang_keyword(core->langs, w.word[0], ctx->lang,
+			    NULL);
+	}
+	if (id == NULL) {
+		/* Nothing a plugin would ask: logged, and the sender told. */
+		error(0, "router: the question of %s runs '%s', no command",
+		    ctx->user->msisdn, q->command);
+		words_free(&w);
+		return router_reply0(ctx, "error");
+	}
+	ctx->words = &w;
+	ctx->first = 1;
+	ctx->confirmed = 1;
+	rc = router_dispatch(router_of(ctx), ctx, id);
+	ctx->confirmed = 0;
+	ctx->words = words;
+	ctx->first = first;
+	words_free(&w);
+	return rc;
+}
+
+/*
+ * YES: the open question's command runs, once: the question is deleted
+ * in the same unit of work, so a second YES finds none (and a failure
+ * rolls both back: the phone may answer again).
+ */
+static int
+router_yes(struct mb_ctx *ctx)
+{
+	struct question	 q;
+	int		 rc;
+
+	if ((rc = router_question(ctx, &q)) != 1)
+		return rc;
+	rc = router_question_run(ctx, &q);
+	question_clear(&q);
+	return rc;
+}
+
+/* NO: the open question is dropped; nothing runs. */
+static int
+router_no(struct mb_ctx *ctx)
+{
+	struct question	 q;
+	int		 rc;
+
+	if ((rc = router_question(ctx, &q)) != 1)
+		return rc;
+	question_clear(&q);
+	return router_reply0(ctx, "question-no");
+}
+
 /* --- not understood --------------------------------------------------------- */
 
 struct router_near {
@@ -762,6 +885,14 @@ router_unknown(struct mb_ctx *ctx)
 }
 
 /* --- dispatch --------------------------------------------------------------------- */
+
+/* The router whose core ctx runs in (the core is the router's). */
+static struct router *
+router_of(struct mb_ctx *ctx)
+{
+	return (struct router *)(void *)((char *)ctx->core -
+	    offsetof(struct router, core));
+}
 
 static const struct router_command *
 router_core_command(const char *id)

@@ -180,6 +180,24 @@ static const struct store_migration store_core_migrations[] = {
 	"DROP INDEX inbox_sender;"
 	"DROP INDEX outbox_receiver;"
 	},
+	{ 7,
+	/*
+	 * Open YES/NO questions (question.c): at most one per phone, a new
+	 * one replacing the old.  command is what YES runs as that phone
+	 * (words as typed, a command id first), language the one it was
+	 * asked in (YES answers in it), asker the phone whose message asked
+	 * (NULL for a timer), inbox_id that message.  A row past expires is
+	 * dead: answering it says so and deletes it.
+	 */
+	"CREATE TABLE questions ("
+	"  msisdn TEXT PRIMARY KEY,"			/* the phone asked */
+	"  command TEXT NOT NULL,"
+	"  language TEXT NOT NULL,"
+	"  asker TEXT,"
+	"  inbox_id INTEGER,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	},
 };
 
 #define STORE_NMIGRATIONS \

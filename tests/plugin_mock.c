@@ -28,6 +28,7 @@
 
 #define MOCK_MAX_CONF		32
 #define MOCK_MAX_SCRATCH	256
+#define MOCK_MAX_OTHER		16	/* words arg_other can be set for */
 
 struct mb_ctx {
 	struct mock		*m;
@@ -63,6 +64,7 @@ struct mock {
 	int			 in_handler, in_timer;
 	int			 fail_sends;	/* reply, notify fail */
 	int			 confirmed;	/* confirmed() answers */
+	char			*other[MOCK_MAX_OTHER];	/* arg_other(i) */
 	int			 replies;	/* by the running handler */
 	struct words		 words;
 	size_t			 first;
@@ -637,9 +639,7 @@ mock_h_confirmed(struct mb_ctx *ctx)
 static const char *
 mock_h_arg_other(struct mb_ctx *ctx, size_t i)
 {
-	(void)ctx;
-	(void)i;
-	return NULL;
+	return i < MOCK_MAX_OTHER ? ctx->m->other[i] : NULL;
 }
 
 static const struct mb_host mock_table = {
@@ -787,6 +787,8 @@ mock_free(struct mock *m)
 	free(m->name);
 	free(m->market);
 	free(m->language);
+	for (i = 0; i < MOCK_MAX_OTHER; i++)
+		free(m->other[i]);
 	if (mock_current == m)
 		mock_current = NULL;
 	free(m);
@@ -899,6 +901,15 @@ void
 mock_confirmed(struct mock *m, int on)
 {
 	m->confirmed = on;
+}
+
+void
+mock_arg_other(struct mock *m, size_t i, const char *reading)
+{
+	cr_assert_lt(i, MOCK_MAX_OTHER, "mock: arg_other(%zu) cannot be set",
+	    i);
+	free(m->other[i]);
+	m->other[i] = mock_strdup(reading);
 }
 
 int

@@ -98,6 +98,12 @@ int			 mock_command(struct mock *, const char *text);
 
 /* What confirmed() answers for the next commands (default 0). */
 void			 mock_confirmed(struct mock *, int on);
+/*
+ * What arg_other(i) answers for the next commands: the second reading of
+ * word i (after the keyword, as arg() counts), or NULL (the default).
+ */
+void			 mock_arg_other(struct mock *, size_t i,
+			    const char *reading);
 
 /* Run the plugin's timer of that name (as the daemon would): its result. */
 int			 mock_timer(struct mock *, const char *name);

@@ -127,6 +127,7 @@ Test(conf, defaults)
 	cr_assert(c->throughput == 0);
 	cr_assert_null(c->admin_password);
 	cr_assert_null(c->sendsms_url);
+	cr_assert_eq(c->question_lifetime, 900);
 	conf_free(c);
 }
 
@@ -150,6 +151,18 @@ Test(conf, bad_value_names_file_and_line)
 {
 	assert_refused("badvalue.conf", "badvalue.conf:3: bearerbox-port",
 	    "99999");
+}
+
+/* A question must wait at least a minute: a phone needs time to answer. */
+Test(conf, question_lifetime)
+{
+	struct conf	*c = conf_load("question.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->question_lifetime, 600);
+	conf_free(c);
+	assert_refused("badquestion.conf",
+	    "badquestion.conf:3: question-lifetime", "30");
 }
 
 Test(conf, commodity_with_undeclared_unit)

@@ -342,11 +342,11 @@ Test(market, descriptor)
 		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
 		    "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 1);
+	cr_assert_eq(p->nmigrations, 2);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 8);
+	cr_assert_eq(p->nconf_keys, 11);
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -1371,6 +1371,206 @@ Test(market, a_failed_notice_fails_the_message)
 	mock_fail_sends(m, 0);
 }
 
+/* --- questions: a price far off the usual one, a number read two ways ------------------
+ *
+ * Far off: confirm-ratio (10) times above or below the median of the
+ * recent posts (at least confirm-posts, 5) of the commodity at the
+ * market.  A question is a reply whose command YES runs; the mock's
+ * confirmed() stands for that YES.
+ */
+
+static long long
+posts(void)
+{
+	return db_int("SELECT count(*) FROM market_posts", 0);
+}
+
+/* Five posts of maize at Nakuru, offers and wants: the usual price 3050. */
+static void
+usual_3050(void)
+{
+	run_reply(FARMER, "sell maize 10 bags 2900", "market-offer-ok");
+	run_reply(TRADER, "sell maize 5 bags 3100", "market-offer-ok");
+	run_reply(BUYER, "want maize 5 bags 3000", "market-want-ok");
+	run_reply(STRANGER, "want maize 2 bags 3050", "market-want-ok");
+	run_reply(TRADER, "sell maize 1 bag 3200", "market-offer-ok");
+	cr_assert_eq(posts(), 5);
+}
+
+/* The one reply was a question: its template and what YES runs. */
+static void
+is_question(const char *tmpl, const char *command)
+{
+	cr_assert_eq(mock_nsent(m), 1, "%zu sent", mock_nsent(m));
+	is_reply(0, tmpl);
+	cr_assert_not_null(sent(0)->command, "%s is no question", tmpl);
+	cr_assert_str_eq(sent(0)->command, command);
+}
+
+Test(market, far_above_the_usual_price_is_asked, .init = setup,
+    .fini = teardown)
+{
+	usual_3050();
+	cr_assert_eq(run(FARMER, "sell maize 10 bags 305000"), MB_OK);
+	is_question("market-confirm-high", "SELL maize 10 bag 305000 nakuru");
+	has(0, "times", "100");
+	has(0, "usual", "3050");
+	has(0, "price", "305000");
+	has(0, "commodity", "maize");
+	has(0, "market", "Nakuru");
+	has(0, "currency", "KES");
+	cr_assert_eq(posts(), 5, "posted before YES");
+	/* YES: the command runs again, confirmed, and posts as typed */
+	mock_confirmed(m, 1);
+	run_reply(FARMER, "SELL maize 10 bag 305000 nakuru", "market-offer-ok");
+	has(0, "price", "305000");
+	cr_assert_eq(posts(), 6);
+	cr_assert_eq(db_int("SELECT price FROM market_posts WHERE ref = ?1",
+	    6), 30500000);
+}
+
+Test(market, far_below_the_usual_price_is_asked, .init = setup,
+    .fini = teardown)
+{
+	usual_3050();
+	cr_assert_eq(run(BUYER, "want maize 5 bags 30"), MB_OK);
+	is_question("market-confirm-low", "WANT maize 5 bag 30 nakuru");
+	cr_assert_null(mock_arg(sent(0), "times"));
+	has(0, "usual", "3050");
+	has(0, "price", "30");
+	cr_assert_eq(posts(), 5);
+	/* prices with cents are written back as they read */
+	cr_assert_eq(run(BUYER, "want maize 5 bags 2.50 mombasa"), MB_OK);
+	cr_assert_str_eq(sent(0)->tmpl, "market-want-ok", "no data at "
+	    "Mombasa: nothing to compare with");
+	cr_assert_eq(run(BUYER, "want maize 5 bags 2.50"), MB_OK);
+	is_question("market-confirm-low", "WANT maize 5 bag 2.50 nakuru");
+	mock_confirmed(m, 1);
+	run_reply(BUYER, "WANT maize 5 bag 2.50 nakuru", "market-want-ok");
+	has(0, "price", "2.50");
+}
+
+/* Within the ratio, or with too few posts to know, it posts at once. */
+Test(market, near_the_usual_price_or_without_one_is_posted, .init = setup,
+    .fini = teardown)
+{
+	run_reply(FARMER, "sell maize 10 bags 2900", "market-offer-ok");
+	run_reply(TRADER, "sell maize 5 bags 3100", "market-offer-ok");
+	run_reply(BUYER, "want maize 5 bags 3000", "market-want-ok");
+	run_reply(STRANGER, "want maize 2 bags 3050", "market-want-ok");
+	/* four posts: too few for a usual price */
+	run_reply(FARMER, "sell maize 10 bags 305000", "market-offer-ok");
+	/* cancelled posts do not count */
+	run_reply(FARMER, "cancel 5", "market-cancelled-offer");
+	run_reply(FARMER, "sell maize 10 bags 305000", "market-offer-ok");
+	run_reply(FARMER, "cancel 6", "market-cancelled-offer");
+	/* five: 3050; the ratio's edges */
+	run_reply(TRADER, "sell maize 1 bag 3200", "market-offer-ok");
+	run_reply(FARMER, "sell maize 1 bag 30499", "market-offer-ok");
+	run(FARMER, "sell maize 1 bag 30500");
+	is_question("market-confirm-high", "SELL maize 1 bag 30500 nakuru");
+	has(0, "times", "10");
+	run_reply(FARMER, "sell maize 1 bag 306", "market-offer-ok");
+	run(FARMER, "sell maize 1 bag 305");
+	is_question("market-confirm-low", "SELL maize 1 bag 305 nakuru");
+	/* another commodity has no usual price yet */
+	run_reply(FARMER, "sell beans 1 kg 999999", "market-offer-ok");
+}
+
+/* Posts older than confirm-window are not the usual price any more. */
+Test(market, the_usual_price_is_recent, .init = setup_conf_only,
+    .fini = teardown)
+{
+	mock_conf(m, "confirm-window", "2d");
+	mock_conf(m, "confirm-posts", "3");
+	mock_conf(m, "confirm-ratio", "4");
+	cr_assert_eq(mock_init(m), MB_OK);
+	run_reply(FARMER, "sell maize 10 bags 3000", "market-offer-ok");
+	run_reply(TRADER, "sell maize 5 bags 3000", "market-offer-ok");
+	run_reply(BUYER, "want maize 5 bags 3000", "market-want-ok");
+	run(FARMER, "sell maize 10 bags 12000");
+	is_question("market-confirm-high", "SELL maize 10 bag 12000 nakuru");
+	has(0, "times", "4");
+	mock_set_now(m, T0 + 3 * DAY);
+	run_reply(FARMER, "sell maize 10 bags 12000", "market-offer-ok");
+}
+
+Test(market, confirm_ratio_0_never_asks, .init = setup_conf_only,
+    .fini = teardown)
+{
+	mock_conf(m, "confirm-ratio", "0");
+	cr_assert_eq(mock_init(m), MB_OK);
+	usual_3050();
+	run_reply(FARMER, "sell maize 10 bags 305000", "market-offer-ok");
+}
+
+/* A BUY from an offer priced far off is asked; YES orders. */
+Test(market, buy_far_off_is_asked, .init = setup, .fini = teardown)
+{
+	usual_3050();
+	mock_confirmed(m, 1);
+	run_reply(FARMER, "sell maize 10 bags 305000", "market-offer-ok");
+	mock_confirmed(m, 0);
+	/* the median leaves the offer itself out */
+	cr_assert_eq(run(BUYER, "buy 6 2"), MB_OK);
+	is_question("market-confirm-buy-high", "BUY 6 2");
+	has(0, "ref", "6");
+	has(0, "times", "100");
+	has(0, "usual", "3050");
+	has(0, "qty", "2");
+	has(0, "unit", "bag");
+	has(0, "total", "610000");
+	has(0, "market", "Nakuru");
+	cr_assert_eq(left_of(6), 10, "reserved before YES");
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders", 0), 0);
+	mock_confirmed(m, 1);
+	run_reply(FARMER, "sell maize 10 bags 30", "market-offer-ok");
+	mock_confirmed(m, 0);
+	run(BUYER, "buy 7 3");
+	has(0, "usual", "3050");
+	is_question("market-confirm-buy-low", "BUY 7 3");
+	has(0, "total", "90");
+	cr_assert_null(mock_arg(sent(0), "times"));
+	/* the usual offer: ordered at once */
+	run_reply(BUYER, "buy 1 1", "market-order-ok");
+	mock_confirmed(m, 1);
+	run_reply(BUYER, "BUY 6 2", "market-order-ok");
+	cr_assert_eq(left_of(6), 8);
+}
+
+/*
+ * A price word that reads two ways is asked whatever the usual price;
+ * YES posts the reading arg() gives.  A second reading of another word
+ * is not the plugin's question.
+ */
+Test(market, a_price_read_two_ways_is_asked, .init = setup,
+    .fini = teardown)
+{
+	mock_arg_other(m, 3, "2.5");
+	cr_assert_eq(run(FARMER, "sell maize 10 bags 2500"), MB_OK);
+	is_question("market-confirm-reading", "SELL maize 10 bag 2500 nakuru");
+	has(0, "price", "2500");
+	has(0, "other", "2.5");
+	has(0, "unit", "bag");
+	has(0, "currency", "KES");
+	cr_assert_eq(posts(), 0);
+	/* without the unit the price is word 2 */
+	mock_arg_other(m, 3, NULL);
+	mock_arg_other(m, 2, "2.5");
+	run(BUYER, "want maize 5 2500 mombasa");
+	is_question("market-confirm-reading", "WANT maize 5 bag 2500 mombasa");
+	mock_arg_other(m, 2, NULL);
+	mock_arg_other(m, 1, "1.5");
+	run_reply(FARMER, "sell maize 1500 bags 3000", "market-offer-ok");
+	mock_arg_other(m, 1, NULL);
+	/* YES */
+	mock_arg_other(m, 3, "2.5");
+	mock_confirmed(m, 1);
+	run_reply(FARMER, "SELL maize 10 bag 2500 nakuru", "market-offer-ok");
+	cr_assert_eq(db_int("SELECT price FROM market_posts WHERE ref = ?1",
+	    2), 250000);
+}
+
 /* --- conf -------------------------------------------------------------------------------------------- */
 
 Test(market, conf_values, .init = setup_conf_only,
@@ -1385,6 +1585,8 @@ Test(market, conf_values, .init = setup_conf_only,
 		{ "match-scope", "world" }, { "max-matches", "11" },
 		{ "max-matches", "-1" }, { "code-tries", "0" },
 		{ "code-tries", "3x" }, { "order-remind", "2d" },
+		{ "confirm-ratio", "1" }, { "confirm-ratio", "1001" },
+		{ "confirm-posts", "0" }, { "confirm-window", "10m" },
 	};
 	size_t	 i;
 
@@ -1502,6 +1704,21 @@ tour(void)
 	run(FARMER, "sell maize 1 3000");			/* 13 */
 	run(BUYER, "buy 13 1");					/* 14 */
 	timer(T0 + 11 * DAY);
+	/* questions: a price read two ways; far off the usual price */
+	mock_arg_other(m, 3, "2.5");
+	run(FARMER, "sell maize 10 bags 2500");
+	mock_arg_other(m, 3, NULL);
+	run(TRADER, "sell maize 5 bags 3000");			/* 15 */
+	run(TRADER, "sell maize 5 bags 3100");			/* 16 */
+	run(TRADER, "sell maize 5 bags 2900");			/* 17 */
+	run(FARMER, "sell maize 1000 bags 1000000000");
+	run(FARMER, "sell maize 1000 bags 0.01");
+	mock_confirmed(m, 1);
+	run(FARMER, "sell maize 1000000 bags 1000000000");	/* 18 */
+	run(FARMER, "sell maize 1000000 bags 0.01");		/* 19 */
+	mock_confirmed(m, 0);
+	run(BUYER, "buy 18 100");
+	run(BUYER, "buy 19 1000000");
 	collecting = 0;
 }
 

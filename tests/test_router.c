@@ -232,6 +232,7 @@ TestSuite(junk, .init = setup_plain, .fini = teardown);
 TestSuite(flood, .init = setup_flood, .fini = teardown);
 TestSuite(repeat, .init = setup_repeat, .fini = teardown);
 TestSuite(plugin, .init = setup_plugin, .fini = teardown);
+TestSuite(questions, .init = setup_plugin, .fini = teardown);
 
 /* --- sending and looking ------------------------------------------------------ */
 
@@ -479,6 +480,11 @@ static struct kw kw_table[] = {
 	{ "en", "start", "START", "en" },
 	{ "en", "stop", "STOP", "en" },
 	{ "en", "want", "WANT", "en" },
+	{ "en", "yes", "YES", "en" },
+	{ "en", "y", "YES", "en" },
+	{ "en", "ok", "YES", "en" },
+	{ "en", "no", "NO", "en" },
+	{ "en", "n", "NO", "en" },
 	{ "fr", "accepter", "ACCEPT", "fr" },
 	{ "fr", "alerte", "ALERT", "fr" },
 	{ "fr", "acheter", "BUY", "fr" },
@@ -503,6 +509,8 @@ static struct kw kw_table[] = {
 	{ "fr", "arrêt", "STOP", "fr" },
 	{ "fr", "cherche", "WANT", "fr" },
 	{ "fr", "chercher", "WANT", "fr" },
+	{ "fr", "oui", "YES", "fr" },
+	{ "fr", "non", "NO", "fr" },
 	{ "sw", "kubali", "ACCEPT", "sw" },
 	{ "sw", "tahadhari", "ALERT", "sw" },
 	{ "sw", "nunua", "BUY", "sw" },
@@ -529,6 +537,11 @@ static struct kw kw_table[] = {
 	{ "sw", "simama", "STOP", "sw" },
 	{ "sw", "taka", "WANT", "sw" },
 	{ "sw", "nataka", "WANT", "sw" },
+	{ "sw", "ndio", "YES", "sw" },
+	{ "sw", "ndiyo", "YES", "sw" },
+	{ "sw", "sawa", "YES", "sw" },
+	{ "sw", "hapana", "NO", "sw" },
+	{ "sw", "la", "NO", "sw" },
 	{ "zh", "接受", "ACCEPT", "zh" },
 	{ "zh", "提醒", "ALERT", "zh" },
 	{ "zh", "买", "BUY", "zh" },
@@ -548,6 +561,13 @@ static struct kw kw_table[] = {
 	{ "zh", "开始", "START", "zh" },
 	{ "zh", "停止", "STOP", "zh" },
 	{ "zh", "求购", "WANT", "zh" },
+	{ "zh", "是", "YES", "zh" },
+	{ "zh", "是的", "YES", "zh" },
+	{ "zh", "好", "YES", "zh" },
+	{ "zh", "确认", "YES", "zh" },
+	{ "zh", "不", "NO", "zh" },
+	{ "zh", "否", "NO", "zh" },
+	{ "zh", "不是", "NO", "zh" },
 };
 #define KW_N	(sizeof(kw_table) / sizeof(kw_table[0]))
 
@@ -622,6 +642,8 @@ kw_expect_alone(const struct kw *k)
 		return R(l, "me-unregistered", NULL);
 	if (strcmp(c, "ECHO") == 0)
 		return R(l, "usage-ECHO", NULL);
+	if (strcmp(c, "YES") == 0 || strcmp(c, "NO") == 0)
+		return R(l, "question-none", NULL);
 	return R(l, "unavailable", "command", cmdword(l, c), NULL);
 }
 
@@ -650,7 +672,8 @@ kw_with_args(const struct kw *k, char *text, size_t len)
 	}
 	snprintf(text, len, "%s maize 10 bags 3,000/=", k->word);
 	if (strcmp(c, "STOP") == 0 || strcmp(c, "START") == 0 ||
-	    strcmp(c, "ME") == 0)
+	    strcmp(c, "ME") == 0 || strcmp(c, "YES") == 0 ||
+	    strcmp(c, "NO") == 0)
 		return kw_expect_alone(k);
 	return R(l, "unavailable", "command", cmdword(l, c), NULL);
 }
@@ -1813,4 +1836,256 @@ Test(plugin, set_conf_with_fresh_languages)
 	    R("en", "echo", "text", "3000|kes", NULL));
 	/* and a known user keeps theirs */
 	cr_assert_str_eq(say(ALICE, "xyzzy"), R("en", "unknown", NULL));
+}
+
+/* --- questions: ask(), YES and NO --------------------------------------------------
+ *
+ * router_cmds' ALERT asks: "ALERT ALERT words" asks the sender
+ * "question ALERT words", and YES runs "ALERT words" with confirmed() 1,
+ * which answers "confirmed words".
+ */
+
+#define CARL		"+254755000333"
+
+/* The open question of a phone: a column of its row, "(none)" if none. */
+static const char *
+question_field(const char *field, const char *msisdn)
+{
+	static char	 sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM questions WHERE "
+	    "msisdn = ?1", field);
+	return q_text(sql, msisdn);
+}
+
+static long long
+questions_of(const char *msisdn)
+{
+	return q_int("SELECT count(*) FROM questions WHERE msisdn = ?1",
+	    msisdn);
+}
+
+/* YES runs the command once, as the sender, confirmed; the row is gone. */
+Test(questions, yes_runs_the_command_once)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	cr_assert_str_eq(say(ALICE, "ALERT ALERT hello"),
+	    R("en", "echo", "text", "question ALERT hello", NULL));
+	cr_assert_eq(questions_of(ALICE), 1);
+	cr_assert_str_eq(question_field("command", ALICE), "ALERT hello");
+	cr_assert_str_eq(question_field("language", ALICE), "en");
+	cr_assert_str_eq(question_field("asker", ALICE), ALICE);
+	cr_assert_eq(q_int("SELECT expires - created FROM questions", NULL),
+	    900);
+	cr_assert_str_eq(say_at(ALICE, "YES", T0 + 60),
+	    R("en", "echo", "text", "confirmed hello", NULL));
+	cr_assert_str_eq(last_state(), "done");
+	cr_assert_eq(questions_of(ALICE), 0);
+	/* a second YES finds no question, and says what to do */
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 120),
+	    R("en", "question-none", NULL));
+	/* the confirmed run asked nothing again */
+	cr_assert_eq(questions_of(ALICE), 0);
+}
+
+/* HELP knows YES and NO, in every language. */
+Test(questions, help_on_yes_and_no)
+{
+	cr_assert_str_eq(say(ALICE, "HELP YES"), R("en", "help-YES", NULL));
+	cr_assert_str_eq(say(ALICE, "help no"), R("en", "help-NO", NULL));
+	cr_assert_str_eq(say(BOB, "msaada ndio"), R("sw", "help-YES", NULL));
+	cr_assert_str_eq(say("+254744000555", "aide non"),
+	    R("fr", "help-NO", NULL));
+	cr_assert_str_eq(say("+254744000666", "帮助 是"),
+	    R("zh", "help-YES", NULL));
+}
+
+Test(questions, no_drops_the_question)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	cr_assert_str_eq(say(ALICE, "NO"), R("en", "question-none", NULL));
+	say(ALICE, "ALERT ALERT hello");
+	cr_assert_str_eq(say_at(ALICE, "no", T0 + 5),
+	    R("en", "question-no", NULL));
+	cr_assert_eq(questions_of(ALICE), 0);
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 10),
+	    R("en", "question-none", NULL));
+}
+
+/* A question lives question-lifetime seconds, or the asker's ttl. */
+Test(questions, an_expired_question_runs_nothing)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	conf->question_lifetime = 300;
+	say(ALICE, "ALERT ALERT one");
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 299),
+	    R("en", "echo", "text", "confirmed one", NULL));
+	say_at(ALICE, "ALERT ALERT two", T0 + 1000);
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 1300),
+	    R("en", "question-expired", NULL));
+	cr_assert_eq(questions_of(ALICE), 0);
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 1301),
+	    R("en", "question-none", NULL));
+	/* NO to an expired question says so too */
+	say_at(ALICE, "ALERT ttl 60 ALERT three", T0 + 2000);
+	cr_assert_eq(q_int("SELECT expires - created FROM questions", NULL),
+	    60);
+	cr_assert_str_eq(say_at(ALICE, "no", T0 + 2060),
+	    R("en", "question-expired", NULL));
+	say_at(ALICE, "ALERT ttl 60 ALERT four", T0 + 3000);
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 3059),
+	    R("en", "echo", "text", "confirmed four", NULL));
+}
+
+/* One question per phone: a new one replaces the old. */
+Test(questions, a_new_question_replaces_the_old)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	say(ALICE, "ALERT ALERT one");
+	say_at(ALICE, "ALERT ALERT two", T0 + 1);
+	cr_assert_eq(questions_of(ALICE), 1);
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 2),
+	    R("en", "echo", "text", "confirmed two", NULL));
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 3),
+	    R("en", "question-none", NULL));
+}
+
+/*
+ * A question to another phone is a notice in that phone's language; its
+ * YES runs the command as that phone, in that language; the asker's own
+ * YES finds nothing.
+ */
+Test(questions, a_question_to_another_phone)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	user_put(BOB, "Otieno", "nakuru", "sw", NULL, 0);
+	cr_assert_str_eq(say(ALICE, "ALERT to 0733000222 ALERT hi"),
+	    R("en", "echo", "text", "asked " BOB, NULL));
+	cr_assert_eq(last_outbox_rows(), 2);
+	cr_assert_str_eq(q_text("SELECT text FROM outbox WHERE receiver = ?1",
+	    BOB), R("sw", "echo", "text", "question ALERT hi", NULL));
+	cr_assert_str_eq(question_field("language", BOB), "sw");
+	cr_assert_str_eq(question_field("asker", BOB), ALICE);
+	cr_assert_eq(questions_of(ALICE), 0);
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 1),
+	    R("en", "question-none", NULL));
+	cr_assert_str_eq(say_at(BOB, "ndio", T0 + 2),
+	    R("sw", "echo", "text", "confirmed hi", NULL));
+	cr_assert_eq(questions_of(BOB), 0);
+}
+
+/*
+ * YES runs the command as a typed one: registration and roles are
+ * checked for the phone that answers (SELL needs REG and the
+ * transporter role here).
+ */
+Test(questions, yes_checks_registration_and_roles)
+{
+	char	 typed[512];
+
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	user_put(BOB, "Otieno", "nakuru", "en", NULL, 0);
+	say(ALICE, "ALERT to 0755000333 SELL maize");
+	cr_assert_str_eq(question_field("language", CARL), "en");
+	cr_assert_str_eq(say_at(CARL, "yes", T0 + 1), R("en", "need-reg",
+	    NULL));
+	say_at(ALICE, "ALERT to 0733000222 SELL maize", T0 + 2);
+	snprintf(typed, sizeof(typed), "%s", say_at(BOB, "SELL maize",
+	    T0 + 3));
+	cr_assert(strstr(typed, "SELL") != NULL, "%s", typed);
+	cr_assert_str_eq(say_at(BOB, "yes", T0 + 4), typed);
+	cr_assert_eq(sqlite3_exec(store_db(store), "UPDATE users SET name = "
+	    "'Carl', role = 'transporter' WHERE msisdn = '" CARL "'", NULL, NULL,
+	    NULL), SQLITE_OK);
+	say_at(ALICE, "ALERT to 0755000333 SELL maize", T0 + 5);
+	cr_assert_str_eq(say_at(CARL, "yes", T0 + 6),
+	    R("en", "echo", "text", "sold maize", NULL));
+}
+
+/* Every YES and NO word of every language answers in its language. */
+Test(questions, yes_and_no_in_every_language)
+{
+	static const struct {
+		const char	*lang, *word, *command;
+	} words[] = {
+		{ "en", "yes", "YES" }, { "en", "y", "YES" },
+		{ "en", "OK", "YES" }, { "en", "No", "NO" },
+		{ "en", "n", "NO" },
+		{ "sw", "ndio", "YES" }, { "sw", "Ndiyo", "YES" },
+		{ "sw", "sawa", "YES" }, { "sw", "hapana", "NO" },
+		{ "sw", "la", "NO" },
+		{ "fr", "oui", "YES" }, { "fr", "OUI", "YES" },
+		{ "fr", "non", "NO" },
+		{ "zh", "是", "YES" }, { "zh", "是的", "YES" },
+		{ "zh", "好", "YES" }, { "zh", "确认", "YES" },
+		{ "zh", "不", "NO" }, { "zh", "否", "NO" },
+		{ "zh", "不是", "NO" },
+	};
+	char		 phone[32], text[64], want[64];
+	size_t		 i;
+	long long	 t = T0;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		const char	*l = words[i].lang;
+
+		snprintf(phone, sizeof(phone), "+2547110000%02zu", i);
+		user_put(phone, "Someone", "nakuru", l, NULL, 0);
+		/* asked with the language's own word for ALERT */
+		snprintf(text, sizeof(text), "%s ALERT w%zu",
+		    lang_command_word(langs, l, "ALERT"), i);
+		snprintf(want, sizeof(want), "question ALERT w%zu", i);
+		cr_assert_str_eq(say_at(phone, text, t++),
+		    R(l, "echo", "text", want, NULL), "%s", text);
+		if (strcmp(words[i].command, "YES") == 0) {
+			snprintf(want, sizeof(want), "confirmed w%zu", i);
+			cr_assert_str_eq(say_at(phone, words[i].word, t++),
+			    R(l, "echo", "text", want, NULL), "%s '%s'", l,
+			    words[i].word);
+		} else
+			cr_assert_str_eq(say_at(phone, words[i].word, t++),
+			    R(l, "question-no", NULL), "%s '%s'", l,
+			    words[i].word);
+		cr_assert_eq(questions_of(phone), 0, "%s", words[i].word);
+		cr_assert_str_eq(user_field("language", phone), l);
+	}
+}
+
+/*
+ * The answer is in the question's language, and stays the sender's:
+ * "yes" is English, but the conversation was in Swahili.
+ */
+Test(questions, the_answer_is_in_the_questions_language)
+{
+	user_put(ALICE, "Mary", "nakuru", "sw", NULL, 0);
+	cr_assert_str_eq(say(ALICE, "tahadhari ALERT x"),
+	    R("sw", "echo", "text", "question ALERT x", NULL));
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 1),
+	    R("sw", "echo", "text", "confirmed x", NULL));
+	cr_assert_str_eq(user_field("language", ALICE), "sw");
+	/* with no question, "yes" is English as any keyword is */
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 2),
+	    R("en", "question-none", NULL));
+}
+
+/*
+ * A command that fails on YES rolls back with the answer: the question
+ * is still open, and the phone may answer again.
+ */
+Test(questions, a_failed_yes_keeps_the_question)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	say(ALICE, "ALERT CANCEL 41");
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 1), FAILED_TEXT);
+	cr_assert_str_eq(last_state(), "failed");
+	cr_assert_eq(questions_of(ALICE), 1);
+	cr_assert_str_eq(question_field("command", ALICE), "CANCEL 41");
+}
+
+/* A question's command may be in any language's words. */
+Test(questions, the_command_may_be_a_keyword)
+{
+	user_put(ALICE, "Mary", "nakuru", "en", NULL, 0);
+	say(ALICE, "ALERT ripoti 3,000");
+	cr_assert_str_eq(say_at(ALICE, "yes", T0 + 1),
+	    R("en", "echo", "text", "3000", NULL));
 }

@@ -165,6 +165,49 @@ Test(store, older_schema_is_upgraded_keeping_data)
 	    "type = 'index' AND tbl_name IN ('inbox', 'outbox')"), 2);
 	cr_assert_eq(query(s, "SELECT count(*) FROM pragma_foreign_key_check"),
 	    0);
+	/* Version 7: the open questions, none yet. */
+	cr_assert_eq(query(s, "SELECT count(*) FROM questions"), 0);
+	store_free(s);
+}
+
+/*
+ * The questions step on a database an earlier marketbox left at version
+ * 6, with people in it: they stay, and the table takes one question per
+ * phone, a second for the same phone being a conflict the caller replaces.
+ */
+Test(store, questions_step_upgrades_a_version_6_database)
+{
+	static const char put[] =
+	    "INSERT INTO questions(msisdn, command, language, asker, inbox_id,"
+	    " created, expires) VALUES (?1, ?2, 'en', NULL, NULL, 1, 2)";
+	struct store	*s = store_open(path, NULL);
+	sqlite3_stmt	*st;
+
+	cr_assert_not_null(s);
+	add_user(s, "+254700000001");
+	cr_assert_eq(store_exec(s, "DROP TABLE questions;"
+	    "PRAGMA user_version = 6"), 0);
+	store_free(s);
+	cr_assert_eq(peek("PRAGMA user_version"), 6);
+	cr_assert_eq(peek("SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'questions'"), 0);
+
+	s = store_open(path, NULL);
+	cr_assert_not_null(s);
+	cr_assert_eq(query(s, "PRAGMA user_version"), store_schema_version());
+	cr_assert_eq(query(s, "SELECT count(*) FROM users WHERE msisdn = "
+	    "'+254700000001'"), 1);
+	st = store_stmt(s, put);
+	cr_assert_not_null(st);
+	sqlite3_bind_text(st, 1, "+254700000001", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "SELL maize 10 bag 3000", -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+	st = store_stmt(s, put);
+	sqlite3_bind_text(st, 1, "+254700000001", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, "SELL maize 10 bag 2500", -1, SQLITE_STATIC);
+	cr_assert_eq(sqlite3_step(st) & 0xff, SQLITE_CONSTRAINT);
+	sqlite3_reset(st);
+	cr_assert_eq(query(s, "SELECT count(*) FROM questions"), 1);
 	store_free(s);
 }
 

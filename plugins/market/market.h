@@ -48,6 +48,11 @@ struct market_conf {
 	enum market_scope scope;
 	int		 max_matches;		/* per new post; 0: none */
 	int		 code_tries;		/* wrong codes before the lock */
+	/* a price this many times above or below the usual one is asked
+	   about before it is posted or ordered (0: never) */
+	int		 confirm_ratio;
+	int		 confirm_posts;		/* posts the usual price needs */
+	long long	 confirm_window;	/* seconds back they are read */
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */
@@ -132,7 +137,7 @@ int		 market_duration_parse(const char *, long long *out);
  * MB_FAIL so that everything rolls back.
  */
 
-#define MARKET_NMIGRATIONS	1
+#define MARKET_NMIGRATIONS	2
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,
@@ -171,6 +176,16 @@ int	market_store_want_take(struct market_call *, const char *buyer,
 int	market_store_candidates(struct market_call *,
 	    const struct market_post *p, struct market_post *out, size_t max,
 	    size_t *n);
+
+/*
+ * The prices (minor units) of the newest posts, offers and wants, of
+ * commodity and unit at market created at or after since, but the post
+ * exclude (0: none); cancelled ones do not count.  At most max into
+ * prices, *n set.
+ */
+int	market_store_usual(struct market_call *, const char *commodity,
+	    const char *unit, const char *market, long long since,
+	    long long exclude, long long *prices, size_t max, size_t *n);
 
 int	market_store_order_insert(struct market_call *,
 	    const struct market_order *);

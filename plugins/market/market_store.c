@@ -79,8 +79,17 @@ static const char market_schema_1[] =
     "CREATE INDEX market_orders_seller ON market_orders(seller);"
     "CREATE INDEX market_orders_offer ON market_orders(offer);";
 
+/*
+ * The usual price of a commodity at a market (market_store_usual) reads
+ * the recent posts of one commodity and market, newest first.
+ */
+static const char market_schema_2[] =
+    "CREATE INDEX market_posts_usual"
+    " ON market_posts(commodity, market, created);";
+
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1 },
+	{ .version = 2, .sql = market_schema_2 },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
@@ -371,6 +380,37 @@ market_store_candidates(struct market_call *c, const struct market_post *p,
 		market_store_post_read(st, &out[(*n)++]);
 	if (*n < max && rc != SQLITE_DONE)
 		return market_store_fail(c, st, "cannot match");
+	sqlite3_reset(st);
+	return 0;
+}
+
+static const char market_sql_usual[] =
+    "SELECT price FROM market_posts WHERE commodity = ?1 AND market = ?2"
+    " AND unit = ?3 AND created >= ?4 AND ref != ?5"
+    " AND state IN ('open', 'closed', 'expired')"
+    " ORDER BY created DESC, ref DESC LIMIT ?6";
+
+int
+market_store_usual(struct market_call *c, const char *commodity,
+    const char *unit, const char *market, long long since, long long exclude,
+    long long *prices, size_t max, size_t *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*n = 0;
+	if ((st = market_store_stmt(c, market_sql_usual)) == NULL)
+		return -1;
+	market_store_bind_text(st, 1, commodity);
+	market_store_bind_text(st, 2, market);
+	market_store_bind_text(st, 3, unit);
+	sqlite3_bind_int64(st, 4, since);
+	sqlite3_bind_int64(st, 5, exclude);
+	sqlite3_bind_int64(st, 6, (long long)max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		prices[(*n)++] = sqlite3_column_int64(st, 0);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return market_store_fail(c, st, "cannot read recent prices");
 	sqlite3_reset(st);
 	return 0;
 }

@@ -16,9 +16,15 @@
  *	DELIVERED commodity unit: replies market-offer-ok with those codes
  *		as {commodity} and {unit}, which the host shows by their
  *		names in the reader's language
+ *	ALERT [to PHONE] [ttl N] command words: asks PHONE (else the
+ *		sender) "question <command words>" (the echo template),
+ *		YES running the command words, within N seconds (else the
+ *		conf's question lifetime); a question to another phone is
+ *		answered "asked PHONE".  Run with confirmed() (a YES to
+ *		"ALERT ALERT words"), it replies "confirmed <words>".
  *
- * PRICE, ALERT and SENT stay unregistered, so they are "unavailable" with
- * this plugin loaded too.
+ * PRICE and SENT stay unregistered, so they are "unavailable" with this
+ * plugin loaded too.
  */
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +137,41 @@ router_cmds_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 	return host->reply(ctx, "market-offer-ok", a, 7) == 0 ? MB_OK : MB_FAIL;
 }
 
+static int
+router_cmds_alert(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	char		 text[300];
+	const char	*to = NULL;
+	size_t		 i = 0, n = host->argc(ctx);
+	long long	 ttl = 0;
+	struct mb_arg	 a = { "text", text };
+
+	if (host->confirmed(ctx)) {
+		snprintf(text, sizeof(text), "confirmed %s", host->rest(ctx, 0));
+		return router_cmds_say(ctx, host, text);
+	}
+	if (i + 1 < n && strcmp(host->arg(ctx, i), "to") == 0) {
+		if ((to = host->msisdn(ctx, host->arg(ctx, i + 1))) == NULL)
+			return MB_USAGE;
+		i += 2;
+	}
+	if (i + 1 < n && strcmp(host->arg(ctx, i), "ttl") == 0) {
+		if (!host->arg_number(ctx, i + 1, 1, 86400, &ttl))
+			return MB_USAGE;
+		i += 2;
+	}
+	if (i >= n)
+		return MB_USAGE;
+	snprintf(text, sizeof(text), "question %s", host->rest(ctx, i));
+	if (host->ask(ctx, to, "echo", &a, 1, host->rest(ctx, i),
+	    (int)ttl) != 0)
+		return MB_FAIL;
+	if (to == NULL)
+		return MB_OK;
+	snprintf(text, sizeof(text), "asked %s", to);
+	return router_cmds_say(ctx, host, text);
+}
+
 static const struct mb_command router_cmds_commands[] = {
 	{ .id = "SELL", .handler = router_cmds_sell, .usage = "usage-SELL",
 	  .flags = MB_CMD_REGISTERED, .roles = MB_ROLE_TRANSPORTER },
@@ -148,6 +189,8 @@ static const struct mb_command router_cmds_commands[] = {
 	  .usage = "usage-REJECT" },
 	{ .id = "DELIVERED", .handler = router_cmds_delivered,
 	  .usage = "usage-DELIVERED" },
+	{ .id = "ALERT", .handler = router_cmds_alert, .usage = "usage-ALERT",
+	  .flags = MB_CMD_REGISTERED },
 };
 
 const struct mb_plugin marketbox_plugin = {
