@@ -1033,6 +1033,63 @@ conf_range(const char *s, long long *min, long long *max)
 	return 0;
 }
 
+/*
+ * The line of "key = ...value..." in file or, when it is not there, in the
+ * files it includes (as conf_check_includes() finds them); *where gets a
+ * malloc'd copy of the file's name (file itself when not found), for
+ * messages.  0 when not found.
+ */
+static long
+conf_find_key(const char *file, const char *key, const char *value,
+    int depth, char **where)
+{
+	long	 n = 0, at = 0;
+	FILE	*fp;
+	char	 line[4096];
+	size_t	 klen = strlen(key);
+
+	if (depth > 8 || (fp = fopen(file, "r")) == NULL) {
+		if (depth == 0)
+			*where = conf_strdup(file);
+		return 0;
+	}
+	while (n == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		char	*p = line + strspn(line, " \t");
+
+		at++;
+		if (strncmp(p, key, klen) == 0 &&
+		    p[klen + strspn(p + klen, " \t")] == '=' &&
+		    strstr(p, value) != NULL)
+			n = at;
+	}
+	if (n > 0) {
+		fclose(fp);
+		*where = conf_strdup(file);
+		return n;
+	}
+	rewind(fp);
+	while (n == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		char	*p = line + strspn(line, " \t"), *q;
+
+		if (*p == '#' || strstr(p, "include") == NULL ||
+		    (p = strchr(p, '=')) == NULL)
+			continue;
+		p++;
+		p += strspn(p, " \t");
+		if (*p == '"')
+			p++;
+		q = p + strcspn(p, "\"\r\n");
+		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+			q--;
+		*q = '\0';
+		n = conf_find_key(p, key, value, depth + 1, where);
+	}
+	fclose(fp);
+	if (n == 0 && depth == 0)
+		*where = conf_strdup(file);
+	return n;
+}
+
 static int
 conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 {
@@ -1051,6 +1108,15 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 	it->default_ = conf_string(grp, "default", NULL);
 	it->next = conf_string(grp, "next", NULL);
 	it->action = conf_string(grp, "action", NULL);
+	if (it->action != NULL) {
+		Octstr	*file = cfg_get_configfile(grp);
+
+		/* libgw names the main file even for an included group. */
+		if (file != NULL)
+			it->line = conf_find_key(octstr_get_cstr(file), "action",
+			    it->action, 0, &it->file);
+		octstr_destroy(file);
+	}
 	bad |= conf_bool(grp, "notify-sms", 0, &it->notify_sms);
 	bad |= conf_bool(grp, "optional", 0, &it->optional);
 	validate = conf_string(grp, "validate", NULL);
@@ -1479,6 +1545,7 @@ conf_free(struct conf *c)
 		free(it->default_);
 		free(it->next);
 		free(it->action);
+		free(it->file);
 	}
 	free(c->ussd_items);
 	for (i = 0; i < c->nussd_smscs; i++)

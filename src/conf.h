@@ -91,6 +91,8 @@ struct conf_ussd_item {
 	char		*default_;	/* "home-market" or NULL */
 	char		*next;		/* the next input item, or NULL */
 	char		*action;	/* command text with {var}s, or NULL */
+	char		*file;		/* where the action was read, and */
+	long		 line;		/* its line (0: not found), or NULL */
 	int		 notify_sms;	/* the action's answer also by SMS */
 	int		 optional;	/* "0" answers: {var} left empty */
 };

@@ -119,5 +119,8 @@ const char	*catalogue_market(const struct catalogue *, const char *word);
 /* the commodity code closest to word (a typo), or NULL */
 const char	*catalogue_commodity_suggest(const struct catalogue *,
 		    const char *word);
+/* the market code closest to word (a typo: "Nakru"), or NULL */
+const char	*catalogue_market_suggest(const struct catalogue *,
+		    const char *word);
 
 #endif

@@ -208,8 +208,9 @@ catalogue_market(const struct catalogue *cat, const char *word)
  * Typing on a keypad drops and swaps letters: a word within one edit of a
  * name (two for names of six letters or more) suggests that commodity.
  */
-const char *
-catalogue_commodity_suggest(const struct catalogue *cat, const char *word)
+/* The code of the word of t closest to word, within a typo or two. */
+static const char *
+catalogue_suggest(const struct catalogue_table *t, const char *word)
 {
 	const char	*best = NULL;
 	int		 bestd, d, max;
@@ -225,14 +226,26 @@ catalogue_commodity_suggest(const struct catalogue *cat, const char *word)
 		return NULL;
 	max = letters >= 6 ? 2 : 1;
 	bestd = max + 1;
-	for (i = 0; i < cat->commodities.n; i++) {
-		d = words_distance(word, cat->commodities.e[i].word, max);
+	for (i = 0; i < t->n; i++) {
+		d = words_distance(word, t->e[i].word, max);
 		if (d < bestd) {
 			bestd = d;
-			best = cat->commodities.e[i].code;
+			best = t->e[i].code;
 		}
 	}
 	return best;
+}
+
+const char *
+catalogue_commodity_suggest(const struct catalogue *cat, const char *word)
+{
+	return catalogue_suggest(&cat->commodities, word);
+}
+
+const char *
+catalogue_market_suggest(const struct catalogue *cat, const char *word)
+{
+	return catalogue_suggest(&cat->markets, word);
 }
 
 /* --- phone numbers --------------------------------------------------------- */

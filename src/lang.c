@@ -9,7 +9,9 @@
  *  - Files are the *.conf entries of the directory not starting with '.',
  *    read in strcmp order; a directory with none is refused.
  *  - Each file has exactly one "group = language" (code: 2 to 8 lowercase
- *    ASCII letters, digits or '-'; name: optional, defaults to the code).
+ *    ASCII letters, digits or '-'; name: optional, defaults to the code;
+ *    names: optional, ';'-separated, the language's names in any
+ *    language, each normalised as a message is, for LANG).
  *  - A file may not include another: libgw takes any line containing the
  *    word "include" for an include directive and exits when the file it
  *    names is missing, so such a line is refused (with file and line)
@@ -83,6 +85,8 @@ struct lang {
 	char			*digit_group;	/* "," between thousands */
 	char			*decimal_mark;	/* "." */
 	UPluralRules		*plural;	/* CLDR plural rules, or NULL */
+	char			**names;	/* normalised, any language's */
+	size_t			 nnames;
 	char			*file;		/* path, for messages */
 	long			 line;		/* of "code" */
 	struct lang_command	*commands;	/* sorted by id */
@@ -456,6 +460,9 @@ lang_clear(struct lang *l)
 
 	free(l->code);
 	free(l->name);
+	for (i = 0; i < l->nnames; i++)
+		free(l->names[i]);
+	free(l->names);
 	free(l->file);
 	free(l->locale);
 	free(l->digit_group);
@@ -559,6 +566,72 @@ lang_read_numbers(struct lang *l, CfgGroup *grp, const struct lang_scan *sc)
 	return 0;
 }
 
+/*
+ * A name of a language as people type it, normalised the way their
+ * messages are (words.c, words joined by one space): "Français" ->
+ * "français".  NULL for a name of no word.
+ */
+static char *
+lang_name_normal(const char *typed)
+{
+	struct words	 w;
+	size_t		 i, len = 1;
+	char		*s;
+
+	if (words_split(typed, NULL, 0, &w) == -1)
+		panic(ENOMEM, "out of memory");
+	if (w.n == 0) {
+		words_free(&w);
+		return NULL;
+	}
+	for (i = 0; i < w.n; i++)
+		len += strlen(w.word[i]) + 1;
+	s = lang_alloc(len);
+	for (i = 0; i < w.n; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, w.word[i]);
+	}
+	words_free(&w);
+	return s;
+}
+
+/*
+ * The names a language is known by, in any language ("names =
+ * francais;français;french;kifaransa;法语"), with its code and own name:
+ * what LANG accepts.  0, or -1 (logged with the line).
+ */
+static int
+lang_read_names(struct lang *l, CfgGroup *grp, long line)
+{
+	char		*list = lang_get(grp, "names");
+	const char	*p;
+	int		 bad = 0;
+
+	l->names = lang_alloc(2 * sizeof(*l->names));
+	l->names[l->nnames++] = lang_name_normal(l->code);
+	if ((l->names[l->nnames] = lang_name_normal(l->name)) != NULL)
+		l->nnames++;
+	for (p = list; p != NULL && *p != '\0'; ) {
+		const char	*end = p + strcspn(p, ";");
+		char		*item = lang_strndup(p, end - p), *n;
+
+		p = *end ? end + 1 : end;
+		if (!lang_utf8_ok(item)) {
+			error(0, "%s:%ld: names: '%s' is not valid UTF-8",
+			    l->file, line, item);
+			bad = -1;
+		} else if ((n = lang_name_normal(item)) != NULL) {
+			l->names = lang_grow(l->names, l->nnames + 1,
+			    sizeof(*l->names));
+			l->names[l->nnames++] = n;
+		}
+		free(item);
+	}
+	free(list);
+	return bad;
+}
+
 static int
 lang_read_language(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 {
@@ -593,7 +666,10 @@ lang_read_language(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 		    lang_scan_find(sc, "language", 0, "name"));
 		return -1;
 	}
-	return lang_read_numbers(l, grp, sc);
+	if (lang_read_numbers(l, grp, sc) == -1)
+		return -1;
+	return lang_read_names(l, grp, lang_scan_find(sc, "language", 0,
+	    "names"));
 }
 
 /* Add the ';'-separated words of one keyword group to c. */
@@ -1094,6 +1170,39 @@ lang_name(const struct lang_set *set, const char *code)
 	const struct lang	*l = lang_find(set, code);
 
 	return l ? l->name : NULL;
+}
+
+const char *
+lang_by_name(const struct lang_set *set, const char *name)
+{
+	size_t	 i, j;
+
+	if (set == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < set->nlangs; i++)
+		for (j = 0; j < set->langs[i].nnames; j++)
+			if (strcmp(set->langs[i].names[j], name) == 0)
+				return set->langs[i].code;
+	return NULL;
+}
+
+void
+lang_each_template(const struct lang_set *set,
+    void (*fn)(void *, const char *code, const char *file, long line,
+    const char *name, const char *text), void *arg)
+{
+	size_t	 i, j;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->nlangs; i++)
+		for (j = 0; j < set->langs[i].ntemplates; j++) {
+			const struct lang_template *t =
+			    &set->langs[i].templates[j];
+
+			fn(arg, set->langs[i].code, set->langs[i].file,
+			    t->line, t->name, t->text);
+		}
 }
 
 const char * const *

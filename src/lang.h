@@ -10,6 +10,7 @@
  *	locale = sw		(CLDR plural rules; default: the code)
  *	digit-group = ","	(between thousands in {n, number})
  *	decimal-mark = "."
+ *	names = swahili;kiswahili;souahili;斯瓦希里语
  *
  *	group = keyword
  *	command = SELL
@@ -46,6 +47,14 @@ const char	*lang_default(const struct lang_set *);
 int		 lang_exists(const struct lang_set *, const char *code);
 /* the language's own name ("Kiswahili"), or NULL */
 const char	*lang_name(const struct lang_set *, const char *code);
+/*
+ * The code of the language known by name: its code, its own name or one
+ * of the "names" of its file, compared after words.c's normalisation
+ * (give name normalised, words joined by one space: "français",
+ * "kiswahili", "中文").  The first language in code order wins.  NULL if
+ * none.
+ */
+const char	*lang_by_name(const struct lang_set *, const char *name);
 /* the codes of the loaded languages, sorted; n in *n */
 const char * const *lang_codes(const struct lang_set *, size_t *n);
 
@@ -67,6 +76,15 @@ const char	*lang_command_word(const struct lang_set *, const char *lang,
  */
 void		 lang_each_word(const struct lang_set *, const char *lang,
 		    int (*fn)(void *, const char *word, const char *command),
+		    void *arg);
+
+/*
+ * Every template of every language, for checks: calls fn with the
+ * language's code, its file and the line of the template's name.
+ */
+void		 lang_each_template(const struct lang_set *,
+		    void (*fn)(void *, const char *code, const char *file,
+		    long line, const char *name, const char *text),
 		    void *arg);
 
 /* The template name in lang, else in the default language, else NULL. */

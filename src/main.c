@@ -172,6 +172,14 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		conf_free(fresh);
 		return;
 	}
+	/* The plugins loaded stay: the new menus and HELP must fit them. */
+	if (router_check_commands(fresh, langs, d->plugins) == -1) {
+		error(0, "reload failed: the USSD menus or HELP name commands "
+		    "no plugin runs; keeping the configuration in use");
+		lang_free(langs);
+		conf_free(fresh);
+		return;
+	}
 	if (d->ussd == NULL && fresh->nussd_menus > 0)
 		warning(0, "reload: USSD menus added; they need a restart");
 	if (!daemon_same_plugins(d->conf, fresh))
@@ -479,7 +487,8 @@ main(int argc, char **argv)
 	if ((d.langs = lang_load(d.conf->language_dir,
 	    d.conf->default_language)) == NULL ||
 	    ussd_check(d.conf, d.langs) == -1 ||
-	    (d.plugins = plugin_load(d.conf)) == NULL) {
+	    (d.plugins = plugin_load(d.conf)) == NULL ||
+	    router_check_commands(d.conf, d.langs, d.plugins) == -1) {
 		error(0, "%s: cannot use this configuration", argv[optind]);
 		goto out;
 	}

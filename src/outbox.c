@@ -578,6 +578,78 @@ outbox_notify(struct outbox *ob, long long inbox_id, const char *msisdn,
 	    msisdn, text, NULL, NULL, "queued");
 }
 
+void
+outbox_texts_free(char **texts, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+}
+
+int
+outbox_replies_of(struct outbox *ob, long long inbox_id, const char *receiver,
+    long long since, size_t max, char ***texts, size_t *n)
+{
+	/* The receiver's index narrows it to the phone's last minutes. */
+	static const char sql[] =
+	    "SELECT text, part FROM outbox WHERE receiver = ?1 AND "
+	    "created >= ?2 AND inbox_id = ?3 AND kind = 'reply' ORDER BY id";
+	sqlite3_stmt	*st;
+	char		**t = NULL, **grown, *p;
+	size_t		  cnt = 0;
+	int		  rc;
+
+	*texts = NULL;
+	*n = 0;
+	if ((st = store_stmt(ob->store, sql)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, inbox_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char	*text = (const char *)sqlite3_column_text(st, 0);
+		long long	 part = sqlite3_column_int64(st, 1);
+
+		if (text == NULL)
+			continue;
+		if (part > 1 && cnt > 0) {
+			/* The next part of the same text: join them again. */
+			if (asprintf(&p, "%s%s", t[cnt - 1], text) == -1)
+				goto oom;
+			free(t[cnt - 1]);
+			t[cnt - 1] = p;
+			continue;
+		}
+		if (cnt == max)
+			break;
+		if ((p = strdup(text)) == NULL)
+			goto oom;
+		if ((grown = realloc(t, (cnt + 1) * sizeof(*t))) == NULL) {
+			free(p);
+			goto oom;
+		}
+		t = grown;
+		t[cnt++] = p;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		error(0, "outbox: the replies of MO %lld: %s", inbox_id,
+		    sqlite3_errmsg(store_db(ob->store)));
+		outbox_texts_free(t, cnt);
+		return -1;
+	}
+	*texts = t;
+	*n = cnt;
+	return 0;
+oom:
+	sqlite3_reset(st);
+	error(errno, "outbox: out of memory");
+	outbox_texts_free(t, cnt);
+	return -1;
+}
+
 char *
 outbox_take_inline(struct outbox *ob)
 {

@@ -101,6 +101,18 @@ int		 outbox_notify(struct outbox *, long long inbox_id,
 		    const char *msisdn, const char *text);
 
 /*
+ * The texts of the replies queued to receiver for inbox row inbox_id
+ * (rows created at or after since), each whole again when it was split
+ * into parts, in the order they were made; at most max.  *texts is
+ * malloc'd (free with outbox_texts_free), NULL when *n is 0.  For a
+ * repeated MO, whose reply is sent again.  0, or -1 (logged).
+ */
+int		 outbox_replies_of(struct outbox *, long long inbox_id,
+		    const char *receiver, long long since, size_t max,
+		    char ***texts, size_t *n);
+void		 outbox_texts_free(char **, size_t);
+
+/*
  * The inline reply text gathered since the last call (several replies are
  * joined by a newline), or NULL if none.  The caller frees it.
  */

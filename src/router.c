@@ -45,7 +45,9 @@ struct router_flood {
 	long long	 last;		/* time of the last refill */
 	long long	 warned;	/* time of the last slow-down notice */
 	uint64_t	 rep_hash;	/* the last text handled, hashed */
-	long long	 rep_time;	/* when */
+	long long	 rep_time;	/* when (the MO's time) */
+	long long	 rep_inbox;	/* its inbox row */
+	long long	 rep_noted;	/* when noted (the clock's time) */
 	int		 rep_state;	/* ROUTER_REP_* */
 };
 
@@ -339,11 +341,12 @@ router_repeat_commit_cb(void *arg, int ok)
 /*
  * 1 if f's phone sent the same text within the repeat window (its first
  * copy handled, or about to be committed); else 0, and the text is noted
- * as pending.  -1 if it cannot be noted (out of memory).
+ * as pending, as inbox row inbox_id.  -1 if it cannot be noted (out of
+ * memory).
  */
 static int
 router_is_repeat(struct router *r, struct router_flood *f, const char *text,
-    long long now)
+    long long now, long long inbox_id)
 {
 	long long	 window = r->core.conf->repeat_window;
 	uint64_t	 h;
@@ -373,8 +376,39 @@ router_is_repeat(struct router *r, struct router_flood *f, const char *text,
 	r->rep_pending[r->nrep_pending++] = (size_t)(f - r->flood);
 	f->rep_hash = h;
 	f->rep_time = now;
+	f->rep_inbox = inbox_id;
+	f->rep_noted = (long long)time(NULL);
 	f->rep_state = ROUTER_REP_PENDING;
 	return 0;
+}
+
+#define ROUTER_REPEAT_REPLIES	4	/* replies of one text sent again */
+
+/*
+ * A repeat: the phone most likely never got the answer.  Send the replies
+ * the first copy got (f's inbox row) again, as new messages tied to this
+ * MO; when they cannot be found (not stored to this sender form, or the
+ * first copy made none), a short note that the text was received and how
+ * to see where things stand.  The command does not run again.
+ */
+static int
+router_repeat_reply(struct router *r, struct mb_ctx *ctx,
+    const struct router_flood *f)
+{
+	char	**texts;
+	size_t	  n, i;
+	int	  rc = 0;
+
+	if (outbox_replies_of(r->core.outbox, f->rep_inbox, ctx->mo->sender,
+	    f->rep_noted - 1, ROUTER_REPEAT_REPLIES, &texts, &n) == -1)
+		return -1;
+	if (n == 0)
+		return host_reply(ctx, "repeat", NULL, 0);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = outbox_reply(r->core.outbox, ctx->mo, ctx->inbox_id,
+		    texts[i]);
+	outbox_texts_free(texts, n);
+	return rc;
 }
 
 /* --- helpers for replies ------------------------------------------------------ */
@@ -446,26 +480,101 @@ router_remember_language(struct mb_ctx *ctx)
 
 /* --- core commands ------------------------------------------------------------ */
 
+/* A market's name for replies: its conf name, else its code. */
+static const char *
+router_market_name(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_market	*m = conf_market_find(ctx->core->conf,
+					    code);
+
+	return m != NULL && m->name != NULL ? m->name : code;
+}
+
 /*
- * REG name [market]: the market is the last word, or the last two, when
- * they name a known market; the rest, as typed, is the name.
+ * 1 if a REG name can be a person's: it has a letter (any non-ASCII
+ * character counts: 王芳 is a name) and fewer than 7 digits (more look
+ * like a phone number: "REG 0722000111", "REG John 0722 000 111").
  */
 static int
-router_reg(struct mb_ctx *ctx)
+router_name_ok(const char *name)
+{
+	size_t	 digits = 0, letters = 0;
+
+	for (; *name != '\0'; name++) {
+		if (isdigit((unsigned char)*name))
+			digits++;
+		else if (isalpha((unsigned char)*name) ||
+		    (unsigned char)*name >= 0x80)
+			letters++;
+	}
+	return letters > 0 && digits < 7;
+}
+
+/*
+ * Cut a name longer than ROUTER_NAME_MAX bytes at the last word that
+ * fits; a first word longer than that is cut at a character boundary.
+ */
+static void
+router_name_cut(char *name)
+{
+	size_t	 k;
+
+	if (strlen(name) <= ROUTER_NAME_MAX)
+		return;
+	for (k = ROUTER_NAME_MAX; k > 0; k--)
+		if (isspace((unsigned char)name[k]))
+			break;
+	if (k == 0) {
+		k = ROUTER_NAME_MAX;
+		while (k > 0 && ((unsigned char)name[k] & 0xC0) == 0x80)
+			k--;
+	}
+	while (k > 0 && isspace((unsigned char)name[k - 1]))
+		k--;
+	name[k] = '\0';
+}
+
+/*
+ * A few market names for a reply that asks for one: the first markets of
+ * the conf, at most three and about 40 bytes, malloc'd ("" for none).
+ */
+static char *
+router_market_examples(struct mb_ctx *ctx)
+{
+	const struct conf	*c = ctx->core->conf;
+	char			 buf[128] = "";
+	size_t			 i, shown = 0;
+
+	for (i = 0; i < c->nmarkets && shown < 3; i++) {
+		const char	*n = c->markets[i].name ? c->markets[i].name :
+				    c->markets[i].code;
+
+		if (shown > 0 && strlen(buf) + strlen(n) + 2 > 40)
+			break;
+		if (shown > 0)
+			strncat(buf, ", ", sizeof(buf) - strlen(buf) - 1);
+		strncat(buf, n, sizeof(buf) - strlen(buf) - 1);
+		shown++;
+	}
+	return strdup(buf);
+}
+
+/*
+ * The market named by the last word of REG, or the last two: the index
+ * of its first word into *at and its code, or NULL.  A lone word is the
+ * name, never a market.  With typo set, a word within a typo of a market
+ * also counts ("Nakru"), for a suggestion.
+ */
+static const char *
+router_reg_market(struct mb_ctx *ctx, int typo, size_t *at)
 {
 	const struct words	*w = ctx->words;
-	struct user		*u = ctx->user;
-	const char		*market = NULL, *mname;
-	size_t			 nargs = w->n - ctx->first, name_end = w->n, k;
-	char			*name, joined[128];
-	int			 fresh = u->name == NULL;
-	struct mb_arg		 args[2];
+	size_t			 nargs = w->n - ctx->first, k;
+	const char		*market = NULL;
+	char			 joined[128];
+	int			 len;
 
-	if (nargs == 0)
-		return router_usage(ctx, "REG", NULL);
 	for (k = 2; k >= 1 && market == NULL; k--) {
-		int	 len;
-
 		if (nargs <= k)
 			continue;
 		if (k == 2)
@@ -477,10 +586,39 @@ router_reg(struct mb_ctx *ctx)
 		/* Words longer than any market name name no market. */
 		if (len < 0 || (size_t)len >= sizeof(joined))
 			continue;
-		if ((market = catalogue_market(ctx->core->catalogue,
-		    joined)) != NULL)
-			name_end = w->n - k;
+		market = typo ? catalogue_market_suggest(ctx->core->catalogue,
+		    joined) : catalogue_market(ctx->core->catalogue, joined);
+		if (market != NULL)
+			*at = w->n - k;
 	}
+	return market;
+}
+
+/*
+ * REG name [market]: the market is the last word, or the last two, when
+ * they name a known market; the rest, as typed, is the name.  Nothing is
+ * saved, and the reply says what to send instead, when the last words
+ * are a market misspelt (the name would swallow it), when the name is a
+ * number or a phone number, or when no market is given and none is known
+ * for the sender.  A market alone ("REG Nakuru") gets the usage.  A name
+ * is kept to ROUTER_NAME_MAX bytes, cut at a word.
+ */
+static int
+router_reg(struct mb_ctx *ctx)
+{
+	const struct words	*w = ctx->words;
+	struct user		*u = ctx->user;
+	const char		*market, *near, *mname;
+	size_t			 nargs = w->n - ctx->first, name_end = w->n, k;
+	char			*name, *list;
+	int			 fresh = u->name == NULL, rc;
+	struct mb_arg		 args[3];
+
+	if (nargs == 0 || (nargs == 1 && catalogue_market(ctx->core->catalogue,
+	    w->word[ctx->first]) != NULL))
+		return router_usage(ctx, "REG", NULL);
+	market = router_reg_market(ctx, 0, &name_end);
+	near = market == NULL ? router_reg_market(ctx, 1, &name_end) : NULL;
 	/* The name: from the first argument to the market, as typed. */
 	name = strndup(words_rest(w, ctx->first), name_end < w->n ?
 	    (size_t)(words_rest(w, name_end) -
@@ -489,12 +627,28 @@ router_reg(struct mb_ctx *ctx)
 		return -1;
 	for (k = strlen(name); k > 0 && isspace((unsigned char)name[k - 1]); k--)
 		name[k - 1] = '\0';
-	if (strlen(name) > ROUTER_NAME_MAX) {
-		/* Cut at a character boundary. */
-		k = ROUTER_NAME_MAX;
-		while (k > 0 && ((unsigned char)name[k] & 0xC0) == 0x80)
-			k--;
-		name[k] = '\0';
+	if (!router_name_ok(name)) {
+		free(name);
+		return router_reply0(ctx, "reg-bad-name");
+	}
+	router_name_cut(name);
+	if (near != NULL || (market == NULL && u->market == NULL)) {
+		/* Ask, and save nothing: the next REG says it all. */
+		if ((list = router_market_examples(ctx)) == NULL) {
+			free(name);
+			return -1;
+		}
+		args[0] = (struct mb_arg){ "name", name };
+		args[1] = (struct mb_arg){ "market", near ?
+		    router_market_name(ctx, near) : ctx->core->conf->nmarkets ?
+		    router_market_name(ctx, ctx->core->conf->markets[0].code) :
+		    "" };
+		args[2] = (struct mb_arg){ "markets", list };
+		rc = host_reply(ctx, near ? "reg-suggest" : "reg-need-market",
+		    args, 3);
+		free(list);
+		free(name);
+		return rc;
 	}
 	free(u->name);
 	u->name = name;
@@ -507,13 +661,7 @@ router_reg(struct mb_ctx *ctx)
 		return -1;
 	if (user_save(ctx->core, u) == -1)
 		return -1;
-	mname = "-";
-	if (u->market != NULL) {
-		const struct conf_market *m = conf_market_find(ctx->core->conf,
-		    u->market);
-
-		mname = m ? m->name : u->market;
-	}
+	mname = router_market_name(ctx, u->market);
 	args[0].name = "name";
 	args[0].value = u->name;
 	args[1].name = "market";
@@ -559,33 +707,44 @@ router_lang_codes(struct mb_ctx *ctx)
 	return s;
 }
 
+/*
+ * LANG language: a code ("fr"), or a language's name in any language
+ * ("français", "francais", "kiswahili", "中文"), as the language files'
+ * names list them; the whole rest of the text first ("chinois
+ * simplifie" could be one name), then its first word.
+ */
 static int
 router_lang(struct mb_ctx *ctx)
 {
-	const char * const	*codes;
-	const char		*want, *code = NULL;
-	size_t			 n, i;
-	char			*list;
+	const struct words	*w = ctx->words;
+	const char		*code = NULL;
+	char			*want, *list;
+	size_t			 i, len = 1;
 	int			 rc;
 
-	if (ctx->words->n <= ctx->first)
+	if (w->n <= ctx->first)
 		return router_usage(ctx, "LANG", NULL);
-	want = ctx->words->word[ctx->first];
-	codes = lang_codes(ctx->core->langs, &n);
-	for (i = 0; i < n && code == NULL; i++) {
-		const char	*name = lang_name(ctx->core->langs, codes[i]);
-
-		if (strcmp(want, codes[i]) == 0 ||
-		    (name != NULL && strcasecmp(want, name) == 0))
-			code = codes[i];
+	for (i = ctx->first; i < w->n; i++)
+		len += strlen(w->word[i]) + 1;
+	if ((want = malloc(len)) == NULL)
+		return -1;
+	want[0] = '\0';
+	for (i = ctx->first; i < w->n; i++) {
+		if (i > ctx->first)
+			strcat(want, " ");
+		strcat(want, w->word[i]);
 	}
+	code = lang_by_name(ctx->core->langs, want);
+	free(want);
+	if (code == NULL)
+		code = lang_by_name(ctx->core->langs, w->word[ctx->first]);
 	if (code == NULL) {
 		struct mb_arg	 args[2];
 
 		if ((list = router_lang_codes(ctx)) == NULL)
 			return -1;
 		args[0].name = "code";
-		args[0].value = want;
+		args[0].value = w->word[ctx->first];
 		args[1].name = "codes";
 		args[1].value = list;
 		rc = host_reply(ctx, "lang-unknown", args, 2);
@@ -906,13 +1065,20 @@ router_core_command(const char *id)
 	return NULL;
 }
 
-/* A command the sender's roles do not allow: say whose it is. */
+/*
+ * A command the sender's roles do not allow: say whose it is and whom to
+ * ask.  A role that registering gives (farmer, buyer) is REG away.
+ */
 static int
 router_not_allowed(struct mb_ctx *ctx, const char *id, unsigned roles)
 {
 	struct mb_arg	 args[2];
 	char		*names, *cmd = NULL;
 	int		 rc;
+
+	if (ctx->user->name == NULL &&
+	    (roles & (MB_ROLE_FARMER | MB_ROLE_BUYER)) != 0)
+		return router_reply0(ctx, "need-reg");
 
 	if ((names = router_role_names(ctx, roles)) == NULL ||
 	    (cmd = router_command_word(ctx, id)) == NULL) {
@@ -1025,12 +1191,12 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		goto out;
 	}
 	if ((repeat = router_is_repeat(r, f, mo->text ? mo->text : "",
-	    now)) != 0) {
+	    now, inbox_id)) != 0) {
 		if (repeat == -1)
 			goto out;
 		*outcome = ROUTER_REPEAT;
 		r->stats.repeats++;
-		rc = 0;
+		rc = router_repeat_reply(r, &ctx, f);
 		goto out;
 	}
 	noted = f->rep_state == ROUTER_REP_PENDING ? f : NULL;
@@ -1093,6 +1259,196 @@ router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 	if (store_work_end(r->core.store, rc == MB_OK) == -1)
 		return MB_FAIL;
 	return rc;
+}
+
+/* --- the commands users are told of ------------------------------------------ */
+
+/* 1 if a core command or a plugin's runs command id. */
+static int
+router_runs(const struct plugin_set *plugins, const char *id)
+{
+	return router_core_command(id) != NULL || (plugins != NULL &&
+	    plugin_command(plugins, id, NULL) != NULL);
+}
+
+struct router_check {
+	const struct lang_set	*langs;
+	const struct plugin_set	*plugins;
+	const char		*why;	/* for the messages */
+	int			 bad;
+};
+
+/* The code point at *p (advanced past it); invalid bytes are themselves. */
+static unsigned long
+router_utf8_next(const unsigned char **p)
+{
+	const unsigned char	*s = *p;
+	unsigned long		 cp;
+	size_t			 n, i;
+
+	if (s[0] < 0x80) {
+		*p = s + 1;
+		return s[0];
+	}
+	if ((s[0] & 0xE0) == 0xC0) {
+		n = 2;
+		cp = s[0] & 0x1F;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		n = 3;
+		cp = s[0] & 0x0F;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		*p = s + 1;
+		return s[0];
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*p = s + 1;
+			return s[0];
+		}
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	*p = s + n;
+	return cp;
+}
+
+/* 1 if cp separates words in a template: space and punctuation, CJK's too. */
+static int
+router_separator(unsigned long cp)
+{
+	if (cp < 0x80)
+		return !isalnum((int)cp) && cp != '-' && cp != '_';
+	return (cp >= 0xA0 && cp <= 0xBF) || (cp >= 0x2000 && cp <= 0x206F) ||
+	    (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFF00 && cp <= 0xFF0F) ||
+	    (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF3B && cp <= 0xFF40) ||
+	    (cp >= 0xFF5B && cp <= 0xFF65);
+}
+
+/*
+ * The commands a HELP template names and nobody runs, into missing (", "
+ * separated).  In "help" (the list) every word written without small
+ * letters that is a keyword counts ("SELL", "UZA", "卖"); in "help-X",
+ * X and the words in capitals ("START turns them on"), since a caseless
+ * script's words there are the example's, not commands.
+ */
+static void
+router_check_help(struct router_check *c, const char *name, const char *text,
+    char *missing, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)text, *start;
+	int			 list = strcasecmp(name, "help") == 0;
+
+	if (!list && !router_runs(c->plugins, name + 5))
+		snprintf(missing, len, "%s", name + 5);
+	while (*p != '\0') {
+		const unsigned char	*q;
+		unsigned long		 cp;
+		int			 upper = 0, lower = 0;
+		char			*token;
+		struct words		 w;
+		const char		*id;
+
+		while (*p != '\0') {
+			q = p;
+			if (!router_separator(router_utf8_next(&q)))
+				break;
+			p = q;
+		}
+		for (start = p; *p != '\0'; p = q) {
+			q = p;
+			cp = router_utf8_next(&q);
+			if (router_separator(cp))
+				break;
+			if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE))
+				upper = 1;
+			else if ((cp >= 'a' && cp <= 'z') ||
+			    (cp >= 0xDF && cp <= 0xFF))
+				lower = 1;
+		}
+		if (p == start || lower || (!list && !upper))
+			continue;
+		if ((token = strndup((const char *)start,
+		    (size_t)(p - start))) == NULL)
+			continue;
+		memset(&w, 0, sizeof(w));
+		if (words_split(token, NULL, 0, &w) == 0 && w.n == 1 &&
+		    (id = lang_keyword(c->langs, w.word[0], NULL, NULL)) != NULL &&
+		    !router_runs(c->plugins, id) && strstr(missing, id) == NULL)
+			snprintf(missing + strlen(missing), len - strlen(missing),
+			    "%s%s", missing[0] != '\0' ? ", " : "", id);
+		words_free(&w);
+		free(token);
+	}
+}
+
+static void
+router_check_template_cb(void *arg, const char *code, const char *file,
+    long line, const char *name, const char *text)
+{
+	struct router_check	*c = arg;
+	char			 missing[512] = "";
+
+	(void)code;
+	if (strcasecmp(name, "help") != 0 && strncasecmp(name, "help-", 5) != 0)
+		return;
+	router_check_help(c, name, text, missing, sizeof(missing));
+	if (missing[0] == '\0')
+		return;
+	error(0, "%s:%ld: template %s names %s, which nothing runs%s", file,
+	    line, name, missing, c->why);
+	c->bad = -1;
+}
+
+int
+router_check_commands(const struct conf *conf, const struct lang_set *langs,
+    const struct plugin_set *plugins)
+{
+	struct router_check	 c;
+	const struct mb_command	**cmds;
+	size_t			 i, j;
+
+	c.langs = langs;
+	c.plugins = plugins;
+	c.bad = 0;
+	c.why = plugins == NULL || plugin_commands(plugins,
+	    (const struct mb_command ***)&cmds) == 0 ? " (no plugin is "
+	    "loaded: check plugin-dir and the plugin groups)" : " (no plugin "
+	    "loaded has it)";
+	for (i = 0; i < conf->nussd_items; i++) {
+		const struct conf_ussd_item	*it = &conf->ussd_items[i];
+		struct words			 w;
+		char				 id[32];
+		const char			*cmd = NULL;
+
+		memset(&w, 0, sizeof(w));
+		if (it->action == NULL || words_split(it->action, NULL, 0,
+		    &w) == -1 || w.n == 0 || w.word[0][0] == '{') {
+			words_free(&w);
+			continue;
+		}
+		for (j = 0; w.word[0][j] != '\0' && j < sizeof(id) - 1; j++)
+			id[j] = toupper((unsigned char)w.word[0][j]);
+		id[j] = '\0';
+		/* As router_run_command() reads it: an id, else a keyword. */
+		if (!router_runs(plugins, id) && ((cmd = lang_keyword(langs,
+		    w.word[0], lang_default(langs), NULL)) == NULL ||
+		    !router_runs(plugins, cmd))) {
+			if (it->line > 0)
+				error(0, "%s:%ld: ussd-item %s: the action runs "
+				    "%s, which nothing runs%s", it->file,
+				    it->line, it->id, cmd ? cmd : id, c.why);
+			else
+				error(0, "%s: ussd-item %s: the action runs %s, "
+				    "which nothing runs%s", it->file ? it->file :
+				    conf->path, it->id, cmd ? cmd : id, c.why);
+			c.bad = -1;
+		}
+		words_free(&w);
+	}
+	lang_each_template(langs, router_check_template_cb, &c);
+	return c.bad;
 }
 
 /* --- for the USSD menus (ussd.c) -------------------------------------------- */

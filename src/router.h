@@ -67,6 +67,17 @@ struct router_stats {
 };
 void		 router_stats(struct router *, struct router_stats *);
 
+/*
+ * Check that every command users are told of has something to run it: the
+ * first word of each USSD action (conf) and the commands the HELP
+ * templates of every language name ("help" and "help-*") must each be a
+ * core command or a command of plugins (NULL: none loaded).  Every miss
+ * is logged with its file and line.  For -n, start-up and reload.  0, or
+ * -1.
+ */
+int		 router_check_commands(const struct conf *,
+		    const struct lang_set *, const struct plugin_set *);
+
 /* --- for the USSD menus (ussd.c) --- */
 
 /*

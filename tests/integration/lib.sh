@@ -442,13 +442,13 @@ bearerbox_lists_marketbox()
 # marketbox_conf_write [FILE [EXTRA-LINE...]]: a marketbox conf (default
 # $T/marketbox.conf) for the bearerbox above; extra lines go into group =
 # marketbox.  Sets MB_CONF (when FILE is the default) and MB_DB.
-# MB_PLUGINS (e.g. "echo market"), when set, names the plugins of the build
-# tree to load (a "group = plugin" each, module
-# $top_builddir/plugins/NAME/.libs/NAME.so); unset, every plugin in
-# plugin-dir loads, which is the echo plugin's .libs.
+# MB_PLUGINS names the plugins of the build tree to load (a "group =
+# plugin" each, module $top_builddir/plugins/NAME/.libs/NAME.so); unset,
+# all of them: the shipped HELP and USSD menus name their commands, and
+# marketbox refuses to run when a command they name has no plugin.
 # MB_CATALOGUE, when set, is a catalogue file to include instead of the
 # small one written here (the demo uses the shipped conf/catalogue.conf).
-MB_PLUGINS=${MB_PLUGINS:-}
+MB_PLUGINS=${MB_PLUGINS:-echo market prices}
 MB_CATALOGUE=${MB_CATALOGUE:-}
 marketbox_conf_write()
 {

@@ -150,7 +150,7 @@ STEPS=$(grep -c '^>' <<< "$DAY")
 integ_init market-day
 tap_plan $((STEPS + 11))
 
-MB_PLUGINS="echo market"
+MB_PLUGINS="echo market prices"
 kannel_conf_write || tap_bail "cannot pick ports"
 marketbox_conf_write "$T/marketbox.conf" "country-code = 254"
 [ -f "$top_builddir/plugins/market/.libs/market.so" ] ||

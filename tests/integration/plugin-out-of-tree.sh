@@ -96,6 +96,13 @@ conf_write()
 		echo "plugin-dir = $plugindir"
 		printf '%s\n' "$@"
 	} > "$file"
+	# The shipped HELP names the market and prices commands too: with
+	# plugin groups, those two come from the install beside echo.
+	if grep -q '^group = plugin$' "$file"; then
+		printf '\ngroup = plugin\nname = %s\nmodule = %s\n' \
+		    market "$plugindir/market.so" prices "$plugindir/prices.so" \
+		    >> "$file"
+	fi
 }
 
 conf_write "$T/out-of-tree.conf" "" \

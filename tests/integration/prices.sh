@@ -13,6 +13,8 @@
 # commands.sh does: the figures are what is tested, not the wording.
 
 . "$(dirname "$0")/lib.sh"
+# prices_conf adds the prices and market plugins to the echo one.
+MB_PLUGINS=echo
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 LANG_DIR=$top_srcdir/conf/lang
 

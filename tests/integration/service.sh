@@ -40,6 +40,11 @@ conf()
 		echo "language-dir = $T/lang"
 		echo "plugin-dir = $top_builddir/plugins/echo/.libs"
 		printf '%s\n' "$@"
+		# HELP names the commands of all three: all must load.
+		for p in echo market prices; do
+			printf '\ngroup = plugin\nname = %s\nmodule = %s\n' "$p" \
+			    "$top_builddir/plugins/$p/.libs/$p.so"
+		done
 	} > "$file"
 }
 

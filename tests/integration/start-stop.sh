@@ -1,13 +1,15 @@
 #!/bin/bash
 # tests/integration/start-stop.sh - marketbox's life cycle beside a real
-# bearerbox: conf check (-n), connecting, SIGHUP reload (good and broken
-# conf), SIGUSR1 log reopening, SIGTERM shutdown, and a sound database after.
+# bearerbox: conf check (-n, including commands HELP names that no plugin
+# runs), connecting, SIGHUP reload (good and broken conf, and HELP naming a
+# command nothing runs), SIGUSR1 log reopening, SIGTERM shutdown, and a
+# sound database after.
 
 . "$(dirname "$0")/lib.sh"
 
 integ_require_kannel
 integ_init start-stop
-tap_plan 17
+tap_plan 21
 
 kannel_conf_write || tap_bail "cannot pick ports"
 marketbox_conf_write
@@ -26,6 +28,22 @@ tap_ok "the complaint names the file and the line" \
     eval "grep -qF '$T/typo.conf' '$T/check-typo.out' &&
 	grep -qi 'line' '$T/check-typo.out'"
 [ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/check-typo.out")"
+
+# No plugins (an empty plugin-dir, no plugin groups): HELP and the USSD
+# menus name commands nothing runs, so the conf is refused.
+mkdir -p "$T/noplugins"
+sed -e '/^group = plugin$/,$d' \
+    -e "s|^plugin-dir = .*|plugin-dir = $T/noplugins|" "$MB_CONF" \
+    > "$T/noplugins.conf"
+"$MARKETBOX" -n "$T/noplugins.conf" > "$T/check-noplugins.out" 2>&1
+rc=$?
+tap_ok "marketbox -n refuses a conf with no plugins (exit $rc)" \
+    eval "[ $rc -ne 0 ] && ! grep -q 'configuration OK' \
+	'$T/check-noplugins.out'"
+tap_ok "the complaint names the language file, the line and the command" \
+    grep -qE "conf/lang/en.conf:[0-9]+: template help names SELL" \
+	"$T/check-noplugins.out"
+[ "$rc" -ne 0 ] || tap_diag "$(cat "$T/check-noplugins.out")"
 
 # --- start, connect ----------------------------------------------------------
 
@@ -53,6 +71,23 @@ tap_ok "SIGHUP with a broken conf: the log says it keeps the old one" \
 sleep 0.5
 tap_ok "marketbox still runs and is still connected" marketbox_connected
 marketbox_conf_write "$MB_CONF"
+
+# Languages whose HELP names a command nothing runs: the reload is refused.
+cp -r "$top_srcdir/conf/lang" "$T/lang-pay"
+printf '\ngroup = template\nname = help-PAY\ntext = "PAY order"\n' \
+    >> "$T/lang-pay/en.conf"
+sed "s|^language-dir = .*|language-dir = $T/lang-pay|" "$MB_CONF" \
+    > "$T/pay.conf"
+cp "$MB_CONF" "$T/good.conf"
+cp "$T/pay.conf" "$MB_CONF"
+kill -HUP "$MB_PID"
+tap_ok "SIGHUP with HELP naming a command nothing runs: refused, named" \
+    wait_until 5 grep -q "lang-pay/en.conf:[0-9]*: template help-PAY names PAY" \
+	"$T/marketbox.log"
+tap_ok "... and the old configuration stays" \
+    wait_until 5 grep -q 'reload failed: the USSD menus or HELP' \
+	"$T/marketbox.log"
+cp "$T/good.conf" "$MB_CONF"
 
 # --- SIGUSR1 -------------------------------------------------------------------
 
