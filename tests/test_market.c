@@ -223,6 +223,24 @@ has(size_t i, const char *name, const char *value)
 	    sent(i)->tmpl, name, v);
 }
 
+/* The text the mock renders for message i: "tmpl(name=value,...)". */
+static char *
+mock_text(size_t i)
+{
+	char	*s;
+	size_t	 len, k;
+	FILE	*f = open_memstream(&s, &len);
+
+	cr_assert_not_null(f);
+	fprintf(f, "%s(", sent(i)->tmpl);
+	for (k = 0; k < sent(i)->nargs; k++)
+		fprintf(f, "%s%s=%s", k ? "," : "", sent(i)->names[k],
+		    sent(i)->values[k]);
+	fputc(')', f);
+	fclose(f);
+	return s;
+}
+
 /* An integer from the plugin's tables: sql with ?1 bound to a. */
 static long long
 db_int(const char *sql, long long a)
@@ -1028,6 +1046,60 @@ Test(market, accept_and_reject_tell_the_buyer)
 	is_notice(1, BUYER, "market-rejected");
 }
 
+/*
+ * A long REJECT reason is cut at a word, with an ellipsis, so that the
+ * buyer's notice is one SMS (here as the mock renders it); nothing else
+ * in the notice is cut.  Without blanks (Chinese) the cut is between
+ * characters, and a text that is UCS-2 anyway gets "…".
+ */
+Test(market, a_long_reason_is_cut_at_a_word_to_fit)
+{
+	static const char	 reason[] = "the maize got wet in the rain "
+	    "last night so I cannot sell it to you now, sorry";
+	const char		*got;
+	struct gsm_measure	 gm;
+	char			*s;
+	size_t			 n;
+
+	order_in("pending");
+	run_reply(FARMER, "reject 2 the maize got wet in the rain last night "
+	    "so I cannot sell it to you now, sorry", "market-reject-ok");
+	is_notice(1, BUYER, "market-rejected-reason");
+	got = mock_arg(sent(1), "reason");
+	n = strlen(got);
+	cr_assert_gt(n, 3 + 3);
+	cr_assert_str_eq(got + n - 3, "...", "%s", got);
+	cr_assert_lt(n - 3, strlen(reason) - 10, "%s", got);
+	cr_assert(strncmp(got, reason, n - 3) == 0, "%s", got);
+	cr_assert_eq(reason[n - 3], ' ', "cut inside a word: %s", got);
+	s = mock_text(1);
+	gsm_measure(s, strlen(s), &gm);
+	cr_assert_eq(gm.parts, 1, "%s", s);
+	free(s);
+	has(1, "name", "Wanjiru");
+	has(1, "ref", "2");
+	has(1, "total", "12000");
+	/* the whole reason is kept on the order */
+	cr_assert_str_eq(db_text("SELECT reason FROM market_orders", 0),
+	    "the maize got wet in the rain last night so I cannot sell it to "
+	    "you now, sorry");
+
+	mock_free(m);
+	setup();
+	order_in("pending");
+	run_reply(FARMER, "reject 2 玉米昨晚被雨淋湿了所以现在不能卖给你",
+	    "market-reject-ok");
+	got = mock_arg(sent(1), "reason");
+	n = strlen(got);
+	cr_assert_str_eq(got + n - 3, "\xe2\x80\xa6", "%s", got);
+	cr_assert_geq(n, 3 + 3, "%s", got);
+	cr_assert(strncmp(got, "玉米昨晚被雨淋湿了所以现在不能卖给你",
+	    n - 3) == 0, "%s", got);
+	/* (the mock's text, mostly its names, cannot fit 70: the first
+	   character is kept) */
+	has(1, "name", "Wanjiru");
+}
+
 Test(market, sent_without_transporter)
 {
 	const char	*code;
@@ -1216,24 +1288,6 @@ Test(market, seller_cancels_an_order)
 }
 
 /* --- MY -------------------------------------------------------------------------------------- */
-
-/* The text the mock renders for message i: "tmpl(name=value,...)". */
-static char *
-mock_text(size_t i)
-{
-	char	*s;
-	size_t	 len, k;
-	FILE	*f = open_memstream(&s, &len);
-
-	cr_assert_not_null(f);
-	fprintf(f, "%s(", sent(i)->tmpl);
-	for (k = 0; k < sent(i)->nargs; k++)
-		fprintf(f, "%s%s=%s", k ? "," : "", sent(i)->names[k],
-		    sent(i)->values[k]);
-	fputc(')', f);
-	fclose(f);
-	return s;
-}
 
 /*
  * who's MY, page after page, into items (each page's items, "|" between
