@@ -10,8 +10,8 @@
  *
  *   SELL commodity qty [unit] price [market]
  *	> SELL maize 10 bags 3000
- *	< Offer #41: 10 bag maize at 3000 KES each, Nakuru. Buyers send
- *	  BUY 41 qty.
+ *	< Offer #41: 10 bags of maize at 3,000 KES a bag, Nakuru. Buyers
+ *	  order with BUY 41 and how many.
  *	The commodity is every word before the quantity (catalogue codes
  *	and aliases, "sukuma wiki" too); a near miss gets a suggestion.
  *	The unit may be omitted; the only unit allowed is the commodity's
@@ -21,8 +21,8 @@
  *
  *   WANT commodity qty [unit] maxprice [market]
  *	> WANT maize 5 bags 3200
- *	< Want #42: 5 bag maize at up to 3200 KES each, Nakuru. Sellers
- *	  will be told.
+ *	< Want #42: 5 bags of maize at up to 3,200 KES a bag, Nakuru.
+ *	  Sellers will be told.
  *
  *	A new post is matched against the open posts of the other kind:
  *	same commodity and unit, in scope (match-scope: the same market,
@@ -37,8 +37,8 @@
  *
  *   BUY offer qty [unit]
  *	> BUY 41 5
- *	< Order #43: 5 bag maize from Wanjiru (offer #41), total 15000 KES.
- *	  The seller is asked to accept.
+ *	< Order #43: 5 bags of maize from Wanjiru (offer #41), total
+ *	  15,000 KES. The seller is asked to accept.
  *	The seller gets the buyer's name and number, the quantity, the total
  *	and "ACCEPT 43 / REJECT 43".  The quantity is reserved at once, in
  *	one conditional UPDATE: of two buyers for the last bags one gets
@@ -51,11 +51,11 @@
  *
  *   ACCEPT order			(the seller; a pending order)
  *	> ACCEPT 43
- *	< Order #43 accepted. When the goods leave send SENT 43 and the
+ *	< Order #43 accepted. When the goods leave, send SENT 43 and the
  *	  transporter's phone.
  *   REJECT order [reason]		(the seller; a pending order)
  *	> REJECT 43 sold at the farm
- *	< Order #43 rejected; 5 bag are back on offer #41.
+ *	< Order #43 rejected. 5 bags are back on offer #41.
  *   SENT order [transporter-phone]	(the seller; an accepted order)
  *	> SENT 43 0722000111
  *	< Order #43 is on its way; transporter +254722000111 has the details.
@@ -76,17 +76,25 @@
  *	< Offer #41 withdrawn. Orders already placed on it stand.
  *	An own open offer or want; or an order not yet sent, by its buyer or
  *	its seller (the reserved quantity returns, the other party is told).
- *   MY
+ *   MY [page]
  *	> MY
- *	< Selling: #41 maize 5/10 bag @3000. Wanted: -.
- *	< Orders: #43 maize 5 bag 15000 accepted.
- *	Open offers and wants, then orders not final (as buyer or seller),
- *	newest first, in at most two SMS, cut with "... +N".
+ *	< #41 selling 5 bags of maize at 3,000; #43 you sell 5 bags of
+ *	  maize, 15,000: accepted, not yet sent. 2 more: send MY 2
+ *	Open offers, open wants, then orders not final (as buyer or
+ *	seller), newest first, in pages of one SMS (see "MY" below).
  *
- * Everything else gets a refusal that says why and changes nothing:
- * market-unknown-ref, market-ref-offer / -want / -order (the number is of
- * another kind), market-not-yours (somebody else's), market-only-seller,
- * market-only-buyer, market-wrong-state (naming the state).
+ * Every word is the language files': replies are templates, and so are
+ * the items of lists and an order's state, rendered by the host
+ * (host->render) and joined by market-list-sep.  Free text people typed
+ * (a REJECT reason, names) is cut at a word to keep a message one SMS.
+ *
+ * Everything else gets a refusal that changes nothing and names the next
+ * step, who must act and the exact command: market-unknown-ref; a number
+ * of another kind (market_post_refuse: market-ref-offer, -own-offer,
+ * -want, -own-want, market-sold-out, market-offer-ended, market-ref-order);
+ * market-not-yours; an order's step out of turn or state
+ * (market_order_refuse: market-order-wait-*, -is-accepted, -on-way,
+ * -ended-*); a post already withdrawn or expired (market-post-*).
  *
  * Orders: the state machine (see market_transitions, the one place an
  * order changes state: market_order_move checks the from-state, writes
