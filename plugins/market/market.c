@@ -10,8 +10,8 @@
  *
  *   SELL commodity qty [unit] price [market]
  *	> SELL maize 10 bags 3000
- *	< Offer #41: 10 bag maize at 3000 KES each, Nakuru. Buyers send
- *	  BUY 41 qty.
+ *	< Offer #41: 10 bags of maize at 3,000 KES a bag, Nakuru. Buyers
+ *	  order with BUY 41 and how many.
  *	The commodity is every word before the quantity (catalogue codes
  *	and aliases, "sukuma wiki" too); a near miss gets a suggestion.
  *	The unit may be omitted; the only unit allowed is the commodity's
@@ -21,8 +21,8 @@
  *
  *   WANT commodity qty [unit] maxprice [market]
  *	> WANT maize 5 bags 3200
- *	< Want #42: 5 bag maize at up to 3200 KES each, Nakuru. Sellers
- *	  will be told.
+ *	< Want #42: 5 bags of maize at up to 3,200 KES a bag, Nakuru.
+ *	  Sellers will be told.
  *
  *	A new post is matched against the open posts of the other kind:
  *	same commodity and unit, in scope (match-scope: the same market,
@@ -37,8 +37,8 @@
  *
  *   BUY offer qty [unit]
  *	> BUY 41 5
- *	< Order #43: 5 bag maize from Wanjiru (offer #41), total 15000 KES.
- *	  The seller is asked to accept.
+ *	< Order #43: 5 bags of maize from Wanjiru (offer #41), total
+ *	  15,000 KES. The seller is asked to accept.
  *	The seller gets the buyer's name and number, the quantity, the total
  *	and "ACCEPT 43 / REJECT 43".  The quantity is reserved at once, in
  *	one conditional UPDATE: of two buyers for the last bags one gets
@@ -51,11 +51,11 @@
  *
  *   ACCEPT order			(the seller; a pending order)
  *	> ACCEPT 43
- *	< Order #43 accepted. When the goods leave send SENT 43 and the
+ *	< Order #43 accepted. When the goods leave, send SENT 43 and the
  *	  transporter's phone.
  *   REJECT order [reason]		(the seller; a pending order)
  *	> REJECT 43 sold at the farm
- *	< Order #43 rejected; 5 bag are back on offer #41.
+ *	< Order #43 rejected. 5 bags are back on offer #41.
  *   SENT order [transporter-phone]	(the seller; an accepted order)
  *	> SENT 43 0722000111
  *	< Order #43 is on its way; transporter +254722000111 has the details.
@@ -76,17 +76,25 @@
  *	< Offer #41 withdrawn. Orders already placed on it stand.
  *	An own open offer or want; or an order not yet sent, by its buyer or
  *	its seller (the reserved quantity returns, the other party is told).
- *   MY
+ *   MY [page]
  *	> MY
- *	< Selling: #41 maize 5/10 bag @3000. Wanted: -.
- *	< Orders: #43 maize 5 bag 15000 accepted.
- *	Open offers and wants, then orders not final (as buyer or seller),
- *	newest first, in at most two SMS, cut with "... +N".
+ *	< #41 selling 5 bags of maize at 3,000; #43 you sell 5 bags of
+ *	  maize, 15,000: accepted, not yet sent. 2 more: send MY 2
+ *	Open offers, open wants, then orders not final (as buyer or
+ *	seller), newest first, in pages of one SMS (see "MY" below).
  *
- * Everything else gets a refusal that says why and changes nothing:
- * market-unknown-ref, market-ref-offer / -want / -order (the number is of
- * another kind), market-not-yours (somebody else's), market-only-seller,
- * market-only-buyer, market-wrong-state (naming the state).
+ * Every word is the language files': replies are templates, and so are
+ * the items of lists and an order's state, rendered by the host
+ * (host->render) and joined by market-list-sep.  Free text people typed
+ * (a REJECT reason, names) is cut at a word to keep a message one SMS.
+ *
+ * Everything else gets a refusal that changes nothing and names the next
+ * step, who must act and the exact command: market-unknown-ref; a number
+ * of another kind (market_post_refuse: market-ref-offer, -own-offer,
+ * -want, -own-want, market-sold-out, market-offer-ended, market-ref-order);
+ * market-not-yours; an order's step out of turn or state
+ * (market_order_refuse: market-order-wait-*, -is-accepted, -on-way,
+ * -ended-*); a post already withdrawn or expired (market-post-*).
  *
  * Orders: the state machine (see market_transitions, the one place an
  * order changes state: market_order_move checks the from-state, writes
@@ -151,8 +159,8 @@
 #define MARKET_SWEEP_MAX	200	/* rows one sweep handles */
 #define MARKET_MAX_ARGS		16	/* placeholders of one template */
 #define MARKET_FETCH_MAX	200	/* candidates read for matching */
-#define MARKET_MY_MAX		20	/* posts, orders read for MY */
-#define MARKET_LIST_NAME	12	/* bytes of a name in a list */
+#define MARKET_MY_MAX		100	/* posts, and orders, read for MY */
+#define MARKET_LIST_NAME	16	/* bytes of a name in a list */
 
 /* --- money and durations -------------------------------------------------- */
 
@@ -311,10 +319,26 @@ market_arg_money(struct market_args *a, const char *name, long long minor)
 	market_arg(a, name, a->num[a->n]);
 }
 
+static int	market_fit(struct market_call *, const char *, const char *,
+		    struct market_args *, char [][MARKET_REASON_LEN + 8]);
+
+/*
+ * The reply tmpl with a; free text in a (names, a reason) is cut to keep
+ * it one SMS (market_fit).  MB_OK or MB_FAIL (logged).
+ */
 static int
 market_reply(struct market_call *c, const char *tmpl,
     const struct market_args *a)
 {
+	struct market_args	 f;
+	char			 cut[3][MARKET_REASON_LEN + 8];
+
+	if (a != NULL) {
+		f = *a;
+		if (market_fit(c, NULL, tmpl, &f, cut) == -1)
+			return MB_FAIL;
+		a = &f;
+	}
 	if (c->host->reply(c->ctx, tmpl, a ? a->a : NULL, a ? a->n : 0) ==
 	    -1) {
 		c->host->log(c->ctx, MB_LOG_ERROR, "market: cannot reply %s",
@@ -324,10 +348,20 @@ market_reply(struct market_call *c, const char *tmpl,
 	return MB_OK;
 }
 
+/* The notice tmpl with a to phone to, as market_reply. */
 static int
 market_notify(struct market_call *c, const char *to, const char *tmpl,
     const struct market_args *a)
 {
+	struct market_args	 f;
+	char			 cut[3][MARKET_REASON_LEN + 8];
+
+	if (a != NULL) {
+		f = *a;
+		if (market_fit(c, to, tmpl, &f, cut) == -1)
+			return MB_FAIL;
+		a = &f;
+	}
 	if (c->host->notify(c->ctx, to, tmpl, a ? a->a : NULL,
 	    a ? a->n : 0) == -1) {
 		c->host->log(c->ctx, MB_LOG_ERROR,
@@ -373,64 +407,318 @@ market_market_name(struct market_call *c, const char *code, char *buf,
 	    code != NULL && code[0] != '\0' ? code : "-");
 }
 
-/*
- * Characters a list may take in one reply besides its template's words:
- * about 100 in the GSM alphabet (160 a message), 40 in a language whose
- * replies travel as UCS-2 (70 a message).  Lists are cut to fit, with
- * "... +N" for what is left out.
+/* --- one SMS: measuring, lists, free text cut to fit ------------------------
+ *
+ * Replies and notices are rendered by the host in the reader's language;
+ * the plugin renders them first (host->render) where their length depends
+ * on what it puts in: lists of items and free text (names, reasons).  A
+ * text fits when it is one SMS: 160 septets of the GSM 03.38 alphabet
+ * (the extension characters take two), or 70 UTF-16 units when any
+ * character is outside it.
  */
-static size_t
-market_list_budget(struct market_call *c)
-{
-	const char	*lang = c->host->sender_language(c->ctx);
 
-	if (lang != NULL && (strcmp(lang, "zh") == 0 ||
-	    strcmp(lang, "ja") == 0 || strcmp(lang, "ko") == 0 ||
-	    strcmp(lang, "ar") == 0 || strcmp(lang, "am") == 0))
-		return 40;
-	return 100;
-}
+#define MARKET_SMS_SEPTETS	160
+#define MARKET_SMS_UCS2		70
 
-/* A list being built within a budget of bytes. */
-struct market_list {
-	char		 text[256];
-	size_t		 budget;
-	size_t		 shown, left;	/* items in text, items left out */
+/* GSM 03.38 basic-table characters outside ASCII. */
+static const unsigned short market_gsm_latin[] = {
+	0x00A3, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC, 0x00F2, 0x00C7,
+	0x00D8, 0x00F8, 0x00C5, 0x00E5, 0x0394, 0x03A6, 0x0393, 0x039B,
+	0x03A9, 0x03A0, 0x03A8, 0x03A3, 0x0398, 0x039E, 0x00C6, 0x00E6,
+	0x00DF, 0x00C9, 0x00A4, 0x00A1, 0x00C4, 0x00D6, 0x00D1, 0x00DC,
+	0x00A7, 0x00BF, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0
 };
 
-static void
-market_list_init(struct market_list *l, size_t budget)
+/* Septets of code point cp in GSM 03.38 (1 or 2), 0 when it has none. */
+static int
+market_gsm_septets(unsigned long cp)
 {
-	l->text[0] = '\0';
-	l->budget = budget < sizeof(l->text) ? budget : sizeof(l->text) - 1;
-	l->shown = l->left = 0;
-}
+	size_t	 i;
 
-/* Add item (joined by ", "), or count it as left out when it does not fit. */
-static void
-market_list_add(struct market_list *l, const char *item)
-{
-	size_t	 have = strlen(l->text), need = strlen(item) +
-		    (have > 0 ? 2 : 0);
-
-	if (l->left > 0 || have + need > l->budget) {
-		l->left++;
-		return;
+	if (cp < 0x80) {
+		if (isalnum((int)cp) || strchr(" !\"#$%&'()*+,-./:;<=>?@_\n\r",
+		    (int)cp) != NULL)
+			return cp != 0;
+		return strchr("\f^{}\\[~]|", (int)cp) != NULL && cp != 0 ?
+		    2 : 0;
 	}
-	if (have > 0)
-		strcat(l->text, ", ");
-	strcat(l->text, item);
-	l->shown++;
+	if (cp == 0x20AC)			/* the euro sign */
+		return 2;
+	for (i = 0; i < sizeof(market_gsm_latin) /
+	    sizeof(market_gsm_latin[0]); i++)
+		if (market_gsm_latin[i] == cp)
+			return 1;
+	return 0;
 }
 
-/* {more}: "" or "... +N". */
-static void
-market_list_more(size_t left, char *buf, size_t len)
+/* The next code point of s at *i (a broken byte counts as itself). */
+static unsigned long
+market_utf8_next(const unsigned char *s, size_t *i)
 {
-	if (left == 0)
-		buf[0] = '\0';
-	else
-		snprintf(buf, len, " ... +%zu", left);
+	unsigned long	 cp = s[*i];
+	int		 more = 0;
+
+	if (cp >= 0xF0 && cp < 0xF8) {
+		cp &= 0x07;
+		more = 3;
+	} else if (cp >= 0xE0) {
+		cp &= 0x0F;
+		more = 2;
+	} else if (cp >= 0xC0) {
+		cp &= 0x1F;
+		more = 1;
+	}
+	(*i)++;
+	for (; more > 0 && (s[*i] & 0xC0) == 0x80; more--)
+		cp = (cp << 6) | (s[(*i)++] & 0x3F);
+	return cp;
+}
+
+/* 1 if text needs UCS-2 (some character is outside GSM 03.38). */
+static int
+market_sms_ucs2(const char *text)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	size_t			 i = 0;
+
+	while (s[i] != '\0')
+		if (market_gsm_septets(market_utf8_next(s, &i)) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if text is one SMS. */
+static int
+market_sms_fits(const char *text)
+{
+	const unsigned char	*s = (const unsigned char *)text;
+	size_t			 i = 0, septets = 0, units = 0;
+	unsigned long		 cp;
+	int			 ucs2 = 0, n;
+
+	while (s[i] != '\0') {
+		cp = market_utf8_next(s, &i);
+		if ((n = market_gsm_septets(cp)) == 0)
+			ucs2 = 1;
+		septets += n;
+		units += cp > 0xFFFF ? 2 : 1;
+	}
+	return ucs2 ? units <= MARKET_SMS_UCS2 : septets <= MARKET_SMS_SEPTETS;
+}
+
+/*
+ * tmpl rendered for to (NULL: the sender), or NULL (logged).  The text is
+ * the host's, valid until the handler returns.
+ */
+static const char *
+market_render(struct market_call *c, const char *to, const char *tmpl,
+    const struct market_args *a)
+{
+	const char	*text;
+
+	text = c->host->render(c->ctx, to != NULL && to[0] != '\0' ? to : NULL,
+	    tmpl, a ? a->a : NULL, a ? a->n : 0);
+	if (text == NULL)
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: cannot render %s",
+		    tmpl);
+	return text;
+}
+
+/*
+ * Free text in notices: what people typed (a REJECT reason) and names.
+ * They are cut, the reason first, a word at a time, never below their
+ * first word, until the message fits one SMS.  Phone numbers and every
+ * other value are never cut.
+ */
+static const char * const market_free_args[] = { "reason", "name", "buyer" };
+#define MARKET_NFREE	(sizeof(market_free_args) / sizeof(market_free_args[0]))
+
+/*
+ * Drop the last word of s (a buffer of len bytes; any ellipsis it ends
+ * with first) and end it with ellipsis: 1, or 0 when s is one word (or
+ * one character of a script without blanks) and stays as it is.
+ */
+static int
+market_cut_word(char *s, size_t len, const char *ellipsis)
+{
+	size_t	 n = strlen(s), e, cut;
+
+	if (n >= 3 && strcmp(s + n - 3, "...") == 0)
+		n -= 3;
+	else if (n >= 3 && strcmp(s + n - 3, "\xe2\x80\xa6") == 0)
+		n -= 3;
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	/* the last blank, else (Chinese) the last character */
+	for (cut = n; cut > 0 && s[cut - 1] != ' '; cut--)
+		;
+	if (cut == 0) {
+		/* one word of a script with blanks stays whole */
+		if (n == 0 || (unsigned char)s[0] < 0xE0)
+			return 0;
+		/* else its last character goes */
+		cut = n;
+		do
+			cut--;
+		while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80);
+	}
+	while (cut > 0 && s[cut - 1] == ' ')
+		cut--;
+	if (cut == 0)
+		return 0;
+	e = strlen(ellipsis);
+	if (cut + e + 1 > len)
+		return 0;
+	memcpy(s + cut, ellipsis, e + 1);
+	return 1;
+}
+
+/*
+ * a's free text cut so that tmpl, rendered for to, fits one SMS: the
+ * values are copied into cut (MARKET_NFREE buffers) and a points at
+ * them.  0, or -1 when rendering fails.  The ellipsis is "…" in a text
+ * that goes as UCS-2 anyway, else "..." (the GSM alphabet has no "…").
+ */
+static int
+market_fit(struct market_call *c, const char *to, const char *tmpl,
+    struct market_args *a, char cut[][MARKET_REASON_LEN + 8])
+{
+	const char	*text;
+	size_t		 i, k, longest;
+	int		 slot[MARKET_NFREE], any = 0, done[MARKET_NFREE] = { 0 };
+
+	for (k = 0; k < MARKET_NFREE; k++) {
+		slot[k] = -1;
+		for (i = 0; i < a->n; i++)
+			if (strcmp(a->a[i].name, market_free_args[k]) == 0 &&
+			    a->a[i].value[0] != '\0') {
+				slot[k] = (int)i;
+				any = 1;
+			}
+	}
+	if (!any)
+		return 0;
+	for (;;) {
+		if ((text = market_render(c, to, tmpl, a)) == NULL)
+			return -1;
+		if (market_sms_fits(text))
+			return 0;
+		/* the reason first, then the longest name */
+		k = MARKET_NFREE;
+		if (slot[0] != -1 && !done[0])
+			k = 0;
+		else
+			for (i = 1, longest = 0; i < MARKET_NFREE; i++)
+				if (slot[i] != -1 && !done[i] &&
+				    strlen(a->a[slot[i]].value) >= longest) {
+					longest = strlen(a->a[slot[i]].value);
+					k = i;
+				}
+		if (k == MARKET_NFREE)
+			return 0;	/* nothing left to cut: as it is */
+		if (a->a[slot[k]].value != cut[k]) {
+			market_copy(cut[k], MARKET_REASON_LEN + 8,
+			    a->a[slot[k]].value);
+			a->a[slot[k]].value = cut[k];
+		}
+		if (!market_cut_word(cut[k], MARKET_REASON_LEN + 8,
+		    market_sms_ucs2(text) ? "\xe2\x80\xa6" : "..."))
+			done[k] = 1;
+	}
+}
+
+/*
+ * A list of items rendered from item templates in the reader's language,
+ * joined by the language's separator (market-list-sep).  The strings are
+ * the host's (valid until the handler returns).
+ */
+struct market_items {
+	const char	**item;
+	size_t		  n, cap;
+};
+
+/* Render tmpl with a for to and add it: MB_OK or MB_FAIL. */
+static int
+market_items_add(struct market_call *c, struct market_items *l,
+    const char *to, const char *tmpl, const struct market_args *a)
+{
+	const char	**p, *text;
+
+	if ((text = market_render(c, to, tmpl, a)) == NULL)
+		return MB_FAIL;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		if ((p = realloc(l->item, l->cap * sizeof(*p))) == NULL) {
+			c->host->log(c->ctx, MB_LOG_ERROR,
+			    "market: out of memory");
+			return MB_FAIL;
+		}
+		l->item = p;
+	}
+	l->item[l->n++] = text;
+	return MB_OK;
+}
+
+static void
+market_items_free(struct market_items *l)
+{
+	free(l->item);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Items [from, to) joined by sep, malloc'd; NULL if memory runs out. */
+static char *
+market_items_join(const struct market_items *l, size_t from, size_t to,
+    const char *sep)
+{
+	size_t	 i, len = 1;
+	char	*s;
+
+	for (i = from; i < to; i++)
+		len += strlen(l->item[i]) + strlen(sep);
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (i = from; i < to; i++) {
+		if (i > from)
+			strcat(s, sep);
+		strcat(s, l->item[i]);
+	}
+	return s;
+}
+
+/*
+ * How many of the items from first fit one SMS with tmpl, which gets
+ * them joined as {list} beside the values of a and, as {more}, how many
+ * items are left after them: the largest count that fits, at least 1
+ * (an item that does not fit alone goes alone).  -1 on failure.
+ */
+static long
+market_items_fit(struct market_call *c, const struct market_items *l,
+    size_t first, const char *sep, const char *tmpl, const char *list,
+    const struct market_args *a)
+{
+	struct market_args	 b;
+	const char		*text;
+	char			*joined;
+	size_t			 k, fit = 1;
+
+	for (k = 1; first + k <= l->n; k++) {
+		if ((joined = market_items_join(l, first, first + k, sep)) ==
+		    NULL)
+			return -1;
+		b = *a;
+		market_arg(&b, list, joined);
+		market_arg_num(&b, "more", (long long)(l->n - first - k));
+		text = market_render(c, NULL, tmpl, &b);
+		free(joined);
+		if (text == NULL)
+			return -1;
+		if (!market_sms_fits(text))
+			break;
+		fit = k;
+	}
+	return (long)fit;
 }
 
 /* A word that is meant as a number: "10", "2.50", "-5". */
@@ -714,7 +1002,60 @@ market_order_move(struct market_call *c, struct market_order *o,
 	return market_order_tell(c, o);
 }
 
-/* --- finding what a number names ----------------------------------------------- */
+/* --- finding what a number names, and refusing with the next step ------------
+ *
+ * A refusal says what the thing is now and who must act next, with the
+ * exact command: an order's state and the sender's part in it choose the
+ * template (market_order_refuse), an offer or want that is not what the
+ * command needs says what can be done with it (market_post_refuse).
+ */
+
+/* The reference in word i: 1 and *ref, else 0. */
+static int
+market_ref_arg(struct market_call *c, size_t i, long long *ref)
+{
+	return c->host->arg_number(c->ctx, i, 1, LLONG_MAX, ref);
+}
+
+/* An offer that can be ordered from now: open, in time, something left. */
+static int
+market_offer_open(struct market_call *c, const struct market_post *p)
+{
+	return strcmp(p->kind, "offer") == 0 && strcmp(p->state, "open") == 0 &&
+	    p->expires > c->now && p->qty_left > 0;
+}
+
+/*
+ * Post p is not what the command needs (an order, or for CANCEL a live
+ * post): say what it is and what can be done.  For an offer: the
+ * sender's own (MY shows the orders on it), sold out or ended (PRICE
+ * shows others), or open (BUY it).  For a want: the sender's own or
+ * another's.  MB_OK or MB_FAIL.
+ */
+static int
+market_post_refuse(struct market_call *c, const struct market_post *p)
+{
+	struct market_args	 a = { .n = 0 };
+	const char		*tmpl;
+	int			 own = strcmp(p->msisdn, c->actor) == 0;
+
+	market_arg_num(&a, "ref", p->ref);
+	market_arg(&a, "commodity", p->commodity);
+	market_arg(&a, "unit", p->unit);
+	market_arg_num(&a, "left", p->qty_left);
+	if (strcmp(p->kind, "want") == 0)
+		tmpl = own ? "market-ref-own-want" : "market-ref-want";
+	else if (own)
+		tmpl = "market-ref-own-offer";
+	else if (market_offer_open(c, p))
+		tmpl = "market-ref-offer";
+	else if (strcmp(p->state, "closed") == 0 ||
+	    (strcmp(p->state, "open") == 0 && p->qty_left == 0))
+		tmpl = "market-sold-out";
+	else
+		tmpl = "market-offer-ended";
+	return market_reply(c, tmpl, &a);
+}
 
 /*
  * The order ref names, into o: 1.  Otherwise the sender is told what the
@@ -734,27 +1075,45 @@ market_order_find(struct market_call *c, long long ref,
 	if (rc == 0)
 		rc = market_reply_ref(c, "market-unknown-ref", ref);
 	else
-		rc = market_reply_ref(c, strcmp(p.kind, "offer") == 0 ?
-		    "market-ref-offer" : "market-ref-want", ref);
+		rc = market_post_refuse(c, &p);
 	return rc == MB_OK ? 0 : -1;
 }
 
-/* The reference in word i: 1 and *ref, else 0. */
+/*
+ * Order o cannot take the sender's command in its state: say where it
+ * stands and who must act next.  The sender is its buyer, its seller or
+ * its transporter.
+ *
+ *	state		buyer			seller
+ *	pending		wait-seller		wait-accept
+ *	accepted	wait-sent		is-accepted
+ *	sent		on-way			wait-delivered
+ *	final		ended-<state>		ended-<state>
+ */
 static int
-market_ref_arg(struct market_call *c, size_t i, long long *ref)
-{
-	return c->host->arg_number(c->ctx, i, 1, LLONG_MAX, ref);
-}
-
-/* Refuse, naming the state the thing is in. */
-static int
-market_wrong_state(struct market_call *c, long long ref, const char *state)
+market_order_refuse(struct market_call *c, const struct market_order *o)
 {
 	struct market_args	 a = { .n = 0 };
+	char			 tmpl[64];
+	int			 seller = strcmp(o->seller, c->actor) == 0;
+	int			 buyer = strcmp(o->buyer, c->actor) == 0;
 
-	market_arg_num(&a, "ref", ref);
-	market_arg(&a, "state", state);
-	return market_reply(c, "market-wrong-state", &a);
+	if (strcmp(o->state, "pending") == 0)
+		snprintf(tmpl, sizeof(tmpl), "%s", seller ?
+		    "market-order-wait-accept" : "market-order-wait-seller");
+	else if (strcmp(o->state, "accepted") == 0)
+		snprintf(tmpl, sizeof(tmpl), "%s", seller ?
+		    "market-order-is-accepted" : "market-order-wait-sent");
+	else if (strcmp(o->state, "sent") == 0)
+		snprintf(tmpl, sizeof(tmpl), "%s", buyer ?
+		    "market-order-on-way" : "market-order-wait-delivered");
+	else
+		snprintf(tmpl, sizeof(tmpl), "market-order-ended-%s",
+		    o->state);
+	market_arg_num(&a, "ref", o->ref);
+	market_arg_num(&a, "offer", o->offer);
+	market_arg(&a, "commodity", o->commodity);
+	return market_reply(c, tmpl, &a);
 }
 
 /* --- SELL and WANT ---------------------------------------------------------------- */
@@ -777,20 +1136,25 @@ market_in_scope(struct market_call *c, const struct market_post *p,
 
 /*
  * Tell the counterparts of new post p (at most max-matches, best price
- * first) and list them to the poster in a second reply.
+ * first) and list them to the poster in a second reply: the items
+ * (market-item-buyer, market-item-offer-match) that fit one SMS, and how
+ * many more were told.
  */
 static int
 market_match(struct market_call *c, const struct market_post *p)
 {
 	struct market_post	*cand;
-	struct market_list	 list;
+	struct market_items	 list = { NULL, 0, 0 };
 	struct market_args	 a;
 	char			 region[MARKET_CODE_LEN] = "";
-	char			 me[MARKET_NAME_LEN], them[MARKET_NAME_LEN];
-	char			 mname[MARKET_NAME_LEN], item[256];
-	char			 price[32], more[32];
+	char			 me[MARKET_NAME_LEN];
+	char			 them[MARKET_REASON_LEN + 8];
+	char			 mname[MARKET_NAME_LEN], sep[16];
 	const char		*r;
+	char			*joined = NULL;
 	size_t			 n, i, told = 0;
+	long			 fit;
+	long long		 first = 0, buy = 0;
 	int			 offer = strcmp(p->kind, "offer") == 0;
 	int			 rc = MB_FAIL;
 
@@ -807,7 +1171,6 @@ market_match(struct market_call *c, const struct market_post *p)
 		market_copy(region, sizeof(region), r);
 	market_person(c, p->msisdn, me, sizeof(me));
 	market_market_name(c, p->market, mname, sizeof(mname));
-	market_list_init(&list, market_list_budget(c));
 	for (i = 0; i < n && told < (size_t)c->conf->max_matches; i++) {
 		const struct market_post *q = &cand[i];
 		const struct market_post *o = offer ? p : q;
@@ -835,36 +1198,59 @@ market_match(struct market_call *c, const struct market_post *p)
 		if (market_notify(c, q->msisdn, offer ? "market-match-buyer" :
 		    "market-match-seller", &a) != MB_OK)
 			goto out;
-		market_money_format(q->price, price, sizeof(price));
+		/* the poster's list: who wants it, or which offers */
+		memset(&a, 0, sizeof(a));
+		market_arg_num(&a, "ref", q->ref);
+		market_arg_num(&a, "qty", q->qty_left);
+		market_arg(&a, "unit", q->unit);
+		market_arg_money(&a, "price", q->price);
 		if (offer) {
-			/* a name cut short, or the whole number */
-			const char *name = c->host->user_name(c->ctx,
-			    q->msisdn);
-
-			if (name != NULL && name[0] != '\0')
-				market_copy(them, MARKET_LIST_NAME + 1, name);
-			else
-				market_copy(them, sizeof(them), q->msisdn);
-			snprintf(item, sizeof(item), "%s %lld %s @%s", them,
-			    q->qty_left, q->unit, price);
-		} else
-			snprintf(item, sizeof(item), "#%lld %lld %s @%s",
-			    q->ref, q->qty_left, q->unit, price);
-		market_list_add(&list, item);
+			/* a long name loses its last words, not the item */
+			market_person(c, q->msisdn, them, MARKET_NAME_LEN);
+			while (strlen(them) > MARKET_LIST_NAME &&
+			    market_cut_word(them, sizeof(them),
+			    market_sms_ucs2(them) ? "\xe2\x80\xa6" : "..."))
+				;
+			market_arg(&a, "name", them);
+		} else if (first == 0) {
+			/* the example BUY of the reply: the best offer */
+			first = q->ref;
+			buy = q->qty_left < p->qty_left ? q->qty_left :
+			    p->qty_left;
+		}
+		if (market_items_add(c, &list, NULL, offer ?
+		    "market-item-buyer" : "market-item-offer-match", &a) !=
+		    MB_OK)
+			goto out;
 	}
 	rc = MB_OK;
-	if (told > 0) {
-		memset(&a, 0, sizeof(a));
-		market_arg_num(&a, "ref", p->ref);
-		market_arg(&a, "matches", list.text);
-		market_arg_num(&a, "count", (long long)told);
-		market_arg(&a, "commodity", p->commodity);
-		market_list_more(list.left, more, sizeof(more));
-		market_arg(&a, "more", more);
-		rc = market_reply(c, offer ? "market-match-wants" :
-		    "market-match-offers", &a);
+	if (told == 0)
+		goto out;
+	rc = MB_FAIL;
+	market_copy(sep, sizeof(sep), market_render(c, NULL,
+	    "market-list-sep", NULL));
+	memset(&a, 0, sizeof(a));
+	market_arg_num(&a, "ref", p->ref);
+	market_arg_num(&a, "count", (long long)told);
+	market_arg(&a, "commodity", p->commodity);
+	market_arg(&a, "unit", p->unit);
+	if (!offer) {
+		market_arg_num(&a, "first", first);
+		market_arg_num(&a, "buy", buy);
 	}
+	if ((fit = market_items_fit(c, &list, 0, sep, offer ?
+	    "market-match-wants" : "market-match-offers", "matches", &a)) ==
+	    -1)
+		goto out;
+	if ((joined = market_items_join(&list, 0, (size_t)fit, sep)) == NULL)
+		goto out;
+	market_arg(&a, "matches", joined);
+	market_arg_num(&a, "more", (long long)(list.n - (size_t)fit));
+	rc = market_reply(c, offer ? "market-match-wants" :
+	    "market-match-offers", &a);
 out:
+	free(joined);
+	market_items_free(&list);
 	free(cand);
 	return rc;
 }
@@ -1097,6 +1483,7 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 
 		market_arg(&a, "word", word);
 		market_arg(&a, "suggestion", s);
+		market_arg(&a, "commodity", s);
 		return market_reply(&c, s != NULL ?
 		    "market-commodity-suggest" : "market-unknown-commodity",
 		    &a);
@@ -1218,7 +1605,7 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 		    "market-unknown-ref", ref);
 	}
 	if (strcmp(p.kind, "offer") != 0)
-		return market_reply_ref(&c, "market-ref-want", ref);
+		return market_post_refuse(&c, &p);
 	if (!host->arg_number(ctx, 1, 1, MARKET_QTY_MAX, &qty)) {
 		market_arg(&a, "word", host->arg(ctx, 1));
 		market_arg_num(&a, "max", MARKET_QTY_MAX);
@@ -1236,10 +1623,10 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	}
 	if (strcmp(p.msisdn, c.actor) == 0)
 		return market_reply_ref(&c, "market-own-offer", ref);
-	if (strcmp(p.state, "open") != 0 && strcmp(p.state, "closed") != 0)
-		return market_wrong_state(&c, ref, p.state);
-	if (p.expires <= c.now)
-		return market_wrong_state(&c, ref, "expired");
+	/* withdrawn or expired: other offers, not this one */
+	if ((strcmp(p.state, "open") != 0 && strcmp(p.state, "closed") != 0) ||
+	    p.expires <= c.now)
+		return market_post_refuse(&c, &p);
 	if (market_money_mul(qty, p.price, &total) == -1 ||
 	    total > MARKET_TOTAL_MAX) {
 		market_arg_num(&a, "qty", qty);
@@ -1256,9 +1643,11 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	if (rc == 0) {
 		if (market_store_post_get(&c, ref, &p) != 1)
 			return MB_FAIL;
+		/* nothing left: other offers; some: how to take them */
+		if (!market_offer_open(&c, &p))
+			return market_post_refuse(&c, &p);
 		market_arg_num(&a, "ref", ref);
-		market_arg_num(&a, "left", strcmp(p.state, "open") == 0 ?
-		    p.qty_left : 0);
+		market_arg_num(&a, "left", p.qty_left);
 		market_arg_num(&a, "qty", qty);
 		market_arg(&a, "unit", p.unit);
 		market_arg(&a, "commodity", p.commodity);
@@ -1327,13 +1716,12 @@ market_seller_step(struct market_call *c, const char *to,
 		return 2;
 	if ((rc = market_order_find(c, ref, o)) != 1)
 		return rc;
-	if (strcmp(o->seller, c->actor) != 0) {
-		rc = market_reply_ref(c, strcmp(o->buyer, c->actor) == 0 ?
-		    "market-only-seller" : "market-not-yours", ref);
-		return rc == MB_OK ? 0 : -1;
-	}
-	if (!market_order_can(o->state, to))
-		return market_wrong_state(c, ref, o->state) == MB_OK ? 0 : -1;
+	if (strcmp(o->seller, c->actor) != 0 && strcmp(o->buyer, c->actor) != 0)
+		return market_reply_ref(c, "market-not-yours", ref) == MB_OK ?
+		    0 : -1;
+	/* the buyer, or the wrong state: who must act, and how */
+	if (strcmp(o->seller, c->actor) != 0 || !market_order_can(o->state, to))
+		return market_order_refuse(c, o) == MB_OK ? 0 : -1;
 	return 1;
 }
 
@@ -1430,12 +1818,13 @@ market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 		return MB_USAGE;
 	if ((rc = market_order_find(&c, ref, &o)) != 1)
 		return rc == 0 ? MB_OK : MB_FAIL;
-	if (strcmp(o.buyer, c.actor) != 0 &&
+	if (strcmp(o.buyer, c.actor) != 0 && strcmp(o.seller, c.actor) != 0 &&
 	    (o.transporter[0] == '\0' || strcmp(o.transporter, c.actor) != 0))
-		return market_reply_ref(&c, strcmp(o.seller, c.actor) == 0 ?
-		    "market-only-buyer" : "market-not-yours", ref);
-	if (!market_order_can(o.state, "delivered"))
-		return market_wrong_state(&c, ref, o.state);
+		return market_reply_ref(&c, "market-not-yours", ref);
+	/* the seller, or the wrong state: who must act, and how */
+	if (strcmp(o.seller, c.actor) == 0 ||
+	    !market_order_can(o.state, "delivered"))
+		return market_order_refuse(&c, &o);
 	if (strcmp(o.buyer, c.actor) == 0)
 		return market_order_move(&c, &o, "delivered", NULL, NULL);
 
@@ -1486,7 +1875,9 @@ market_cancel(struct mb_ctx *ctx, const struct mb_host *host)
 		if ((rc = market_store_post_end(&c, ref, "cancelled")) == -1)
 			return MB_FAIL;
 		if (rc == 0)
-			return market_wrong_state(&c, ref, p.state);
+			return market_reply_ref(&c, strcmp(p.state,
+			    "expired") == 0 ? "market-post-expired" :
+			    "market-post-cancelled", ref);
 		host->log(ctx, MB_LOG_INFO, "market: %s %lld cancelled",
 		    p.kind, ref);
 		return market_reply_ref(&c, strcmp(p.kind, "offer") == 0 ?
@@ -1499,102 +1890,141 @@ market_cancel(struct mb_ctx *ctx, const struct mb_host *host)
 	if (strcmp(o.buyer, c.actor) != 0 && strcmp(o.seller, c.actor) != 0)
 		return market_reply_ref(&c, "market-not-yours", ref);
 	if (!market_order_can(o.state, "cancelled"))
-		return market_wrong_state(&c, ref, o.state);
+		return market_order_refuse(&c, &o);
 	return market_order_move(&c, &o, "cancelled", NULL, NULL);
 }
 
-/* --- MY ---------------------------------------------------------------------------------------- */
+/* --- MY -------------------------------------------------------------------------------------------
+ *
+ * MY [page]: the sender's open offers, then open wants, then orders not
+ * final (as buyer or seller), newest first, as items of the language
+ * files (market-item-*, an order's state from market-state-*) joined by
+ * market-list-sep, in pages of one SMS each.  A page holds as many items
+ * as fit with its words (market-my-page) and says how many come after it
+ * and the command for the next page ("... 5 more: send MY 2").  Pages are
+ * counted from the first each time, so MY 2 shows what MY left out.
+ */
 
+/* Every item of the sender's MY, into l: MB_OK or MB_FAIL. */
 static int
-market_my(struct mb_ctx *ctx, const struct mb_host *host)
+market_my_items(struct market_call *c, struct market_items *l)
 {
-	struct market_call	 c;
 	struct market_post	*posts = NULL;
 	struct market_order	*orders = NULL;
-	struct market_list	 offers, wants, list;
 	struct market_args	 a;
-	size_t			 np, tp, no, to, i, budget;
-	char			 item[256], price[32], more[32];
-	int			 rc = MB_FAIL;
+	const char		*state;
+	size_t			 np, tp, no, to, i;
+	int			 kind, rc = MB_FAIL;
 
-	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
-	if (host->argc(ctx) != 0)
-		return MB_USAGE;
 	posts = calloc(MARKET_MY_MAX, sizeof(*posts));
 	orders = calloc(MARKET_MY_MAX, sizeof(*orders));
 	if (posts == NULL || orders == NULL) {
-		host->log(ctx, MB_LOG_ERROR, "market: out of memory");
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: out of memory");
 		goto out;
 	}
-	if (market_store_my_posts(&c, c.actor, posts, MARKET_MY_MAX, &np,
+	if (market_store_my_posts(c, c->actor, posts, MARKET_MY_MAX, &np,
 	    &tp) == -1 ||
-	    market_store_my_orders(&c, c.actor, orders, MARKET_MY_MAX, &no,
+	    market_store_my_orders(c, c->actor, orders, MARKET_MY_MAX, &no,
 	    &to) == -1)
 		goto out;
-	if (tp == 0 && to == 0) {
-		rc = market_reply(&c, "market-my-empty", NULL);
-		goto out;
-	}
-	budget = market_list_budget(&c);
-	if (tp > 0) {
-		/* offers first, then wants, within one budget */
-		market_list_init(&offers, budget);
-		market_list_init(&wants, budget);
+	/* offers, then wants */
+	for (kind = 0; kind < 2; kind++)
 		for (i = 0; i < np; i++) {
-			struct market_list	*l;
 			const struct market_post *p = &posts[i];
 
-			market_money_format(p->price, price, sizeof(price));
-			if (strcmp(p->kind, "offer") == 0) {
-				snprintf(item, sizeof(item),
-				    "#%lld %s %lld/%lld %s @%s", p->ref,
-				    p->commodity, p->qty_left, p->qty,
-				    p->unit, price);
-				l = &offers;
-			} else {
-				snprintf(item, sizeof(item),
-				    "#%lld %s %lld %s @%s", p->ref,
-				    p->commodity, p->qty_left, p->unit, price);
-				l = &wants;
-			}
-			/* one budget for both lists */
-			offers.budget = budget - strlen(wants.text);
-			wants.budget = budget - strlen(offers.text);
-			market_list_add(l, item);
+			if ((strcmp(p->kind, "offer") == 0) != (kind == 0))
+				continue;
+			memset(&a, 0, sizeof(a));
+			market_arg_num(&a, "ref", p->ref);
+			market_arg_num(&a, "qty", p->qty_left);
+			market_arg_num(&a, "posted", p->qty);
+			market_arg(&a, "unit", p->unit);
+			market_arg(&a, "commodity", p->commodity);
+			market_arg_money(&a, "price", p->price);
+			if (market_items_add(c, l, NULL, kind == 0 ?
+			    "market-item-offer" : "market-item-want", &a) !=
+			    MB_OK)
+				goto out;
 		}
-		memset(&a, 0, sizeof(a));
-		market_arg(&a, "offers", offers.text[0] ? offers.text : "-");
-		market_arg(&a, "wants", wants.text[0] ? wants.text : "-");
-		market_list_more(offers.left + wants.left + (tp - np), more,
-		    sizeof(more));
-		market_arg(&a, "more", more);
-		market_arg_num(&a, "count", (long long)tp);
-		if (market_reply(&c, "market-my-posts", &a) != MB_OK)
-			goto out;
-	}
-	if (to > 0) {
-		market_list_init(&list, budget);
-		for (i = 0; i < no; i++) {
-			const struct market_order *o = &orders[i];
+	for (i = 0; i < no; i++) {
+		const struct market_order *o = &orders[i];
+		char	 tmpl[32];
 
-			market_money_format(o->total, price, sizeof(price));
-			snprintf(item, sizeof(item), "#%lld %s %lld %s %s %s",
-			    o->ref, o->commodity, o->qty, o->unit, price,
-			    o->state);
-			market_list_add(&list, item);
-		}
 		memset(&a, 0, sizeof(a));
-		market_arg(&a, "orders", list.text);
-		market_list_more(list.left + (to - no), more, sizeof(more));
-		market_arg(&a, "more", more);
-		market_arg_num(&a, "count", (long long)to);
-		if (market_reply(&c, "market-my-orders", &a) != MB_OK)
+		market_arg_num(&a, "ref", o->ref);
+		snprintf(tmpl, sizeof(tmpl), "market-state-%s", o->state);
+		if ((state = market_render(c, NULL, tmpl, &a)) == NULL)
+			goto out;
+		market_arg_num(&a, "offer", o->offer);
+		market_arg_num(&a, "qty", o->qty);
+		market_arg(&a, "unit", o->unit);
+		market_arg(&a, "commodity", o->commodity);
+		market_arg_money(&a, "total", o->total);
+		market_arg(&a, "state", state);
+		if (market_items_add(c, l, NULL, strcmp(o->buyer, c->actor) ==
+		    0 ? "market-item-order-buy" : "market-item-order-sell",
+		    &a) != MB_OK)
 			goto out;
 	}
 	rc = MB_OK;
 out:
 	free(posts);
 	free(orders);
+	return rc;
+}
+
+static int
+market_my(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	struct market_call	 c;
+	struct market_items	 list = { NULL, 0, 0 };
+	struct market_args	 a;
+	char			 sep[16], *joined = NULL;
+	long long		 page = 1, p;
+	size_t			 first = 0;
+	long			 fit = 0;
+	int			 rc = MB_FAIL;
+
+	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
+	if (host->argc(ctx) > 1 || (host->argc(ctx) == 1 &&
+	    !host->arg_number(ctx, 0, 1, 1000, &page)))
+		return MB_USAGE;
+	if (market_my_items(&c, &list) != MB_OK)
+		goto out;
+	if (list.n == 0) {
+		rc = market_reply(&c, "market-my-empty", NULL);
+		goto out;
+	}
+	market_copy(sep, sizeof(sep), market_render(&c, NULL,
+	    "market-list-sep", NULL));
+	memset(&a, 0, sizeof(a));
+	/* the pages before this one, counted as MY shows them */
+	for (p = 1; ; p++) {
+		memset(&a, 0, sizeof(a));
+		market_arg_num(&a, "next", p + 1);
+		if ((fit = market_items_fit(&c, &list, first, sep,
+		    "market-my-page", "items", &a)) == -1)
+			goto out;
+		if (p == page)
+			break;
+		first += (size_t)fit;
+		if (first >= list.n) {
+			memset(&a, 0, sizeof(a));
+			market_arg_num(&a, "page", page);
+			market_arg_num(&a, "pages", p);
+			rc = market_reply(&c, "market-my-no-page", &a);
+			goto out;
+		}
+	}
+	if ((joined = market_items_join(&list, first, first + (size_t)fit,
+	    sep)) == NULL)
+		goto out;
+	market_arg(&a, "items", joined);
+	market_arg_num(&a, "more", (long long)(list.n - first - (size_t)fit));
+	rc = market_reply(&c, "market-my-page", &a);
+out:
+	free(joined);
+	market_items_free(&list);
 	return rc;
 }
 
@@ -1747,6 +2177,13 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	long long		 year = 366LL * 86400;
 	int			 bad = 0;
 
+	/* lists and notices that must fit are rendered first */
+	if (host->size < offsetof(struct mb_host, render) +
+	    sizeof(host->render) || host->render == NULL) {
+		host->log(NULL, MB_LOG_ERROR, "market: this marketbox cannot "
+		    "render templates for the plugin (render): too old");
+		return MB_FAIL;
+	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return MB_FAIL;
 	cf = &st->conf;

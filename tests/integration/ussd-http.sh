@@ -156,7 +156,7 @@ ussd sell "$SELLER" "2*1*lots*10*3,000"
 sell_end=$ANSWER
 if [ "$have_plugins" = 1 ]; then
 	tap_ok "the offer is the last screen ($sell_end)" \
-	    eval '[[ $sell_end == "END Offer #"*"10 bag maize"*3000* ]]'
+	    eval '[[ $sell_end == "END Offer #"*"10 bag"*"maize"*"3,000"* ]]'
 	offer=$(db "SELECT ref FROM market_offers WHERE seller = '$SELLER'" \
 	    2>/dev/null)
 	[ -n "$offer" ] || offer=$(printf '%s' "$sell_end" |
