@@ -2131,15 +2131,16 @@ real_text(const char *lang, const char *value, size_t *missing)
 /*
  * One message as a phone in lang reads it: one SMS (7-bit GSM in
  * English and Kiswahili, which need no other characters; in French a
- * commodity's name may make it UCS-2, then 70 characters), and every
- * placeholder filled.
+ * commodity's name may make it UCS-2, then 70 characters, or folded to
+ * GSM as the outbox does when that saves an SMS), and every placeholder
+ * filled.
  */
 static void
 assert_reads(const char *lang, const char *tmpl, const struct seen *s,
     const char *number_name, const char *number)
 {
 	struct mb_arg		 args[MARKET_MAX_ARGS_TEST];
-	char			*vals[MARKET_MAX_ARGS_TEST], *r;
+	char			*vals[MARKET_MAX_ARGS_TEST], *r, *folded;
 	struct gsm_measure	 gm;
 	size_t			 k, missing = 0;
 
@@ -2154,6 +2155,11 @@ assert_reads(const char *lang, const char *tmpl, const struct seen *s,
 	r = real_render(lang, tmpl, args, s->nargs, &missing);
 	cr_assert_eq(missing, 0, "%s %s: a placeholder without a value: %s",
 	    lang, tmpl, r);
+	/* as it leaves: accents GSM lacks folded when that saves an SMS */
+	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
+		free(r);
+		r = folded;
+	}
 	gsm_measure(r, strlen(r), &gm);
 	if (strcmp(lang, "en") == 0 || strcmp(lang, "sw") == 0)
 		cr_assert_eq(gm.coding, GSM_CODING_7BIT, "%s %s not GSM: %s",
