@@ -525,7 +525,8 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	c->flood_burst = n;
 	bad |= conf_integer(grp, "repeat-window", 10, 0, 3600, &n);
 	c->repeat_window = n;
-	allow = conf_string(grp, "currency-aliases", "ksh;kshs;sh;shs;/=;/-");
+	allow = conf_string(grp, "currency-aliases",
+	    "ksh;kshs;sh;shs;/=;/-;f;fcfa;cfa;元;块;¥;at;@;kwa;à");
 	conf_names_split(allow, &c->currency_aliases);
 	free(allow);
 	return bad ? -1 : 0;

@@ -18,6 +18,7 @@ struct outbox;
 struct plugin_set;
 struct store;
 struct catalogue;
+struct words_dict;
 
 /* One person, as the users table has them. */
 struct user {
@@ -43,6 +44,7 @@ struct core {
 	struct catalogue	*catalogue;
 	const char		**currencies;	/* for words_split */
 	size_t			 ncurrencies;
+	struct words_dict	*dict;		/* for words_split_dict */
 };
 
 /*
@@ -100,5 +102,10 @@ const char	*catalogue_market(const struct catalogue *, const char *word);
 /* the commodity code closest to word (a typo), or NULL */
 const char	*catalogue_commodity_suggest(const struct catalogue *,
 		    const char *word);
+/* Every word of the catalogue (commodities, units, markets; normalised),
+ * for the dictionary words.c cuts texts with; stops when fn returns
+ * non-zero. */
+void		 catalogue_each_word(const struct catalogue *,
+		    int (*fn)(void *, const char *word), void *arg);
 
 #endif

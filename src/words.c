@@ -27,9 +27,10 @@
  *    start with 0; then, optionally, a '.' or ',' and digits kept as a
  *    fraction ("2.5", "1,5", "3,000.50" -> "3000.50", "3000.505" and
  *    "0.050" as they are).  Whatever follows in the word is kept, as a
- *    word of its own when it starts with a letter ("10kg" -> "10", "kg";
- *    "10%" stays), unless it is "/=", "/-" or a currency, which is
- *    dropped.
+ *    word of its own when it is a dictionary word starting with a letter
+ *    ("10kg" -> "10", "kg"; "12abc", "3OOO" and "10%" stay whole: a typo
+ *    must not become a number and a word), unless it is "/=", "/-" or a
+ *    currency, which is dropped.
  *  - Read two ways: only one '.' group, because the dot is the decimal
  *    point in English, Swahili and Chinese texts and the thousands dot in
  *    French ones.  A ',' group is thousands only: nobody writes a decimal
@@ -539,6 +540,18 @@ words_dict_add(struct words_dict *d, const char *word)
 	return 0;
 }
 
+/* 1 if the folded s[0..len) is a word of d (NULL: none is). */
+static int
+words_dict_has(const struct words_dict *d, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; d != NULL && i < d->n; i++)
+		if (strlen(d->word[i]) == len && memcmp(d->word[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* 1 if cp is of a script written without spaces (Chinese, Japanese). */
 static int
 words_is_cjk(unsigned long cp)
@@ -676,6 +689,7 @@ words_fold_map(const char *src, size_t len, char *dst, size_t *map,
 /* The state of one words_split_dict() call. */
 struct words_state {
 	const struct words_currencies	*cur;
+	const struct words_dict		*dict;	/* or NULL */
 	char		*fold;		/* the token being split, folded */
 	size_t		*map;		/* fold byte -> text offset */
 	char		*arena, *ap;	/* the words, one after another */
@@ -726,8 +740,8 @@ words_other(struct words_state *st, const char *w, size_t dot)
 
 /*
  * Tidy the piece fold[start..end) of the current token and add what is
- * left of it: one word, or two when letters are glued to a number
- * ("10kg" -> "10", "kg").  0, or -1.
+ * left of it: one word, or two when a dictionary word is glued to a
+ * number ("10kg" -> "10", "kg").  0, or -1.
  */
 static int
 words_piece(void *arg, size_t start, size_t end)
@@ -741,7 +755,8 @@ words_piece(void *arg, size_t start, size_t end)
 	if (t.len == 0)
 		return 0;
 	if (t.num > 0 && t.num < t.len &&
-	    words_is_letter_byte((unsigned char)w[t.num])) {
+	    words_is_letter_byte((unsigned char)w[t.num]) &&
+	    words_dict_has(st->dict, w + t.num, t.len - t.num)) {
 		/* the letters are the piece's last bytes, as typed */
 		rest = t.len - t.num;
 		if (words_emit(st, w, t.num, st->map[start]) == -1)
@@ -841,6 +856,7 @@ words_split_dict(const char *text, const char * const *currencies,
 	if (words_currencies_fold(currencies, ncurrencies, &cur) == -1)
 		return -1;
 	st.cur = &cur;
+	st.dict = dict;
 	if ((block = malloc(7 * (len + 1))) == NULL)
 		goto fail;
 	memcpy(block, text, len + 1);

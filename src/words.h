@@ -39,8 +39,6 @@ struct words {
  *    reading as the word ("2500") and the decimal one in other[i]
  *    ("2.5", trailing zeros dropped); other[i] is NULL for every other
  *    word;
- *  - letters glued to a number are a word of their own ("10kg" -> "10",
- *    "kg"), unless they are a currency;
  *  - after a number, a "/=" or "/-" suffix, or a currency word from
  *    currencies[] (case-insensitive, attached: "3000kes", or as the next
  *    word: "3000 KES") is dropped; before a number too ("ksh3000",
@@ -76,7 +74,8 @@ void	words_dict_free(struct words_dict *);
  * or Japanese characters is first cut at the longest dictionary word at
  * each place and wherever digits begin or end ("10袋" -> "10", "袋"); the
  * pieces are then normalised as words_split() says.  Tokens in other
- * scripts are not cut.
+ * scripts are only cut after a number glued to a dictionary word
+ * ("10kg", "10bags" -> "10", "kg"; "12abc" stays whole).
  */
 int	words_split_dict(const char *text, const char * const *currencies,
 	    size_t ncurrencies, const struct words_dict *,

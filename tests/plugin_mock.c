@@ -105,7 +105,11 @@ static const struct {
 	{ "+254700000001", "Wanjiru" },
 	{ "+254700000002", "Otieno" },
 };
-static const char * const mock_currencies[] = { "kes", "ksh" };
+/* The shipped conf's currency and currency-aliases. */
+static const char * const mock_currencies[] = {
+	"kes", "ksh", "kshs", "sh", "shs", "/=", "/-", "f", "fcfa", "cfa",
+	"元", "块", "¥", "at", "@"
+};
 
 #define MOCK_N(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -634,12 +638,13 @@ mock_h_confirmed(struct mb_ctx *ctx)
 	return ctx->m->confirmed;
 }
 
+/* As the daemon: the reading words.c kept besides arg()'s, or NULL. */
 static const char *
 mock_h_arg_other(struct mb_ctx *ctx, size_t i)
 {
-	(void)ctx;
-	(void)i;
-	return NULL;
+	if (i >= mock_h_argc(ctx) || ctx->m->words.other == NULL)
+		return NULL;
+	return ctx->m->words.other[ctx->m->first + i];
 }
 
 static const struct mb_host mock_table = {
