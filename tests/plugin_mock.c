@@ -852,9 +852,37 @@ mock_set_now(struct mock *m, long long now)
 	m->now = now;
 }
 
+/* The words the daemon's router cuts texts at: here, the catalogue's. */
+static struct words_dict *
+mock_dict(void)
+{
+	static const struct {
+		const struct mock_entry	*t;
+		size_t			 n;
+	} tables[] = {
+		{ mock_commodities, MOCK_N(mock_commodities) },
+		{ mock_units, MOCK_N(mock_units) },
+		{ mock_markets, MOCK_N(mock_markets) },
+	};
+	struct words_dict	*d = words_dict_new();
+	size_t			 i, j, k;
+
+	cr_assert_not_null(d);
+	for (i = 0; i < MOCK_N(tables); i++)
+		for (j = 0; j < tables[i].n; j++) {
+			cr_assert_eq(words_dict_add(d, tables[i].t[j].code), 0);
+			for (k = 0; k < MOCK_N(tables[i].t[j].words) &&
+			    tables[i].t[j].words[k]; k++)
+				cr_assert_eq(words_dict_add(d,
+				    tables[i].t[j].words[k]), 0);
+		}
+	return d;
+}
+
 int
 mock_command(struct mock *m, const char *text)
 {
+	struct words_dict	*dict;
 	const struct mb_command	*cmd = NULL;
 	char			 id[64];
 	size_t			 i;
@@ -862,8 +890,10 @@ mock_command(struct mock *m, const char *text)
 
 	mock_current = m;
 	words_free(&m->words);
-	cr_assert_eq(words_split(text, mock_currencies,
-	    MOCK_N(mock_currencies), &m->words), 0);
+	dict = mock_dict();
+	cr_assert_eq(words_split_dict(text, mock_currencies,
+	    MOCK_N(mock_currencies), dict, &m->words), 0);
+	words_dict_free(dict);
 	if (m->words.n == 0)
 		return -100;
 	snprintf(id, sizeof(id), "%s", m->words.word[0]);
