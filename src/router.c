@@ -128,39 +128,55 @@ router_currencies(struct core *core, const struct conf *conf)
 	return 0;
 }
 
+/* A dictionary being filled, and whether memory ran out. */
+struct router_dict_fill {
+	struct words_dict	*dict;
+	int			 failed;
+};
+
 static int
 router_dict_add(void *arg, const char *word)
 {
-	return words_dict_add(arg, word);
+	struct router_dict_fill	*f = arg;
+
+	if (words_dict_add(f->dict, word) == -1)
+		f->failed = 1;
+	return f->failed;
 }
 
 static int
 router_dict_add_keyword(void *arg, const char *word, const char *command)
 {
 	(void)command;
-	return words_dict_add(arg, word);
+	return router_dict_add(arg, word);
 }
 
 /*
  * The words a text typed without spaces is cut at ("卖玉米10袋3000"):
  * every language's keywords and the catalogue's names and aliases.
+ * 0, or -1 if memory runs out.
  */
 static int
 router_dict(struct core *core)
 {
-	struct words_dict	*d;
+	struct router_dict_fill	 f = { NULL, 0 };
 	const char * const	*codes;
 	size_t			 n, i;
 
-	if ((d = words_dict_new()) == NULL)
+	if ((f.dict = words_dict_new()) == NULL)
 		return -1;
 	codes = lang_codes(core->langs, &n);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && !f.failed; i++)
 		lang_each_word(core->langs, codes[i],
-		    router_dict_add_keyword, d);
-	catalogue_each_word(core->catalogue, router_dict_add, d);
+		    router_dict_add_keyword, &f);
+	if (!f.failed)
+		catalogue_each_word(core->catalogue, router_dict_add, &f);
+	if (f.failed) {
+		words_dict_free(f.dict);
+		return -1;
+	}
 	words_dict_free(core->dict);
-	core->dict = d;
+	core->dict = f.dict;
 	return 0;
 }
 
