@@ -528,7 +528,8 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	bad |= conf_integer(grp, "question-lifetime", 900, 60, 7 * 86400,
 	    &n);
 	c->question_lifetime = n;
-	allow = conf_string(grp, "currency-aliases", "ksh;kshs;sh;shs;/=;/-");
+	allow = conf_string(grp, "currency-aliases",
+	    "ksh;kshs;sh;shs;/=;/-;f;fcfa;cfa;元;块;¥;at;@;kwa;à");
 	conf_names_split(allow, &c->currency_aliases);
 	free(allow);
 	return bad ? -1 : 0;

@@ -18,6 +18,7 @@ struct outbox;
 struct plugin_set;
 struct store;
 struct catalogue;
+struct words_dict;
 
 /* One person, as the users table has them. */
 struct user {
@@ -43,6 +44,7 @@ struct core {
 	struct catalogue	*catalogue;
 	const char		**currencies;	/* for words_split */
 	size_t			 ncurrencies;
+	struct words_dict	*dict;		/* for words_split_dict */
 };
 
 /*
@@ -122,5 +124,10 @@ const char	*catalogue_commodity_suggest(const struct catalogue *,
 /* the market code closest to word (a typo: "Nakru"), or NULL */
 const char	*catalogue_market_suggest(const struct catalogue *,
 		    const char *word);
+/* Every word of the catalogue (commodities, units, markets; normalised),
+ * for the dictionary words.c cuts texts with; stops when fn returns
+ * non-zero. */
+void		 catalogue_each_word(const struct catalogue *,
+		    int (*fn)(void *, const char *word), void *arg);
 
 #endif

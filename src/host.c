@@ -248,6 +248,24 @@ catalogue_market_suggest(const struct catalogue *cat, const char *word)
 	return catalogue_suggest(&cat->markets, word);
 }
 
+void
+catalogue_each_word(const struct catalogue *cat,
+    int (*fn)(void *, const char *), void *arg)
+{
+	const struct catalogue_table	*t[3];
+	size_t				 i, j;
+
+	if (cat == NULL)
+		return;
+	t[0] = &cat->commodities;
+	t[1] = &cat->units;
+	t[2] = &cat->markets;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < t[i]->n; j++)
+			if (fn(arg, t[i]->e[j].word) != 0)
+				return;
+}
+
 /* --- phone numbers --------------------------------------------------------- */
 
 int
@@ -984,11 +1002,13 @@ h_confirmed(struct mb_ctx *ctx)
 	return ctx->confirmed;
 }
 
+/* The reading of word i that arg() does not give (see words.h), or NULL. */
 static const char *
 h_arg_other(struct mb_ctx *ctx, size_t i)
 {
-	(void)ctx; (void)i;
-	return NULL;
+	if (i >= h_argc(ctx) || ctx->words->other == NULL)
+		return NULL;
+	return ctx->words->other[ctx->first + i];
 }
 
 const struct mb_host host_table = {

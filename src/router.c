@@ -136,6 +136,58 @@ router_currencies(struct core *core, const struct conf *conf)
 	return 0;
 }
 
+/* A dictionary being filled, and whether memory ran out. */
+struct router_dict_fill {
+	struct words_dict	*dict;
+	int			 failed;
+};
+
+static int
+router_dict_add(void *arg, const char *word)
+{
+	struct router_dict_fill	*f = arg;
+
+	if (words_dict_add(f->dict, word) == -1)
+		f->failed = 1;
+	return f->failed;
+}
+
+static int
+router_dict_add_keyword(void *arg, const char *word, const char *command)
+{
+	(void)command;
+	return router_dict_add(arg, word);
+}
+
+/*
+ * The words a text typed without spaces is cut at ("卖玉米10袋3000"):
+ * every language's keywords and the catalogue's names and aliases.
+ * 0, or -1 if memory runs out.
+ */
+static int
+router_dict(struct core *core)
+{
+	struct router_dict_fill	 f = { NULL, 0 };
+	const char * const	*codes;
+	size_t			 n, i;
+
+	if ((f.dict = words_dict_new()) == NULL)
+		return -1;
+	codes = lang_codes(core->langs, &n);
+	for (i = 0; i < n && !f.failed; i++)
+		lang_each_word(core->langs, codes[i],
+		    router_dict_add_keyword, &f);
+	if (!f.failed)
+		catalogue_each_word(core->catalogue, router_dict_add, &f);
+	if (f.failed) {
+		words_dict_free(f.dict);
+		return -1;
+	}
+	words_dict_free(core->dict);
+	core->dict = f.dict;
+	return 0;
+}
+
 static const struct router_command *router_core_command(const char *);
 
 /*
@@ -189,7 +241,8 @@ router_new(const struct conf *conf, struct store *store, struct outbox *outbox,
 		return NULL;
 	}
 	if ((r->core.catalogue = catalogue_new(conf)) == NULL ||
-	    router_currencies(&r->core, conf) == -1) {
+	    router_currencies(&r->core, conf) == -1 ||
+	    router_dict(&r->core) == -1) {
 		error(0, "router: out of memory");
 		router_free(r);
 		return NULL;
@@ -207,6 +260,7 @@ router_free(struct router *r)
 		store_commit(r->core.store);
 	catalogue_free(r->core.catalogue);
 	router_currencies_free(&r->core);
+	words_dict_free(r->core.dict);
 	lang_free(r->core.langs);
 	free(r->rep_pending);
 	free(r->flood);
@@ -228,6 +282,8 @@ router_set_conf(struct router *r, const struct conf *conf,
 	lang_free(r->core.langs);
 	r->core.langs = langs;
 	r->core.conf = conf;
+	if (router_dict(&r->core) == -1)
+		return -1;
 	return router_currencies(&r->core, conf);
 }
 
@@ -1201,8 +1257,8 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	}
 	noted = f->rep_state == ROUTER_REP_PENDING ? f : NULL;
 	r->stats.handled++;
-	if (words_split(mo->text, (const char * const *)r->core.currencies,
-	    r->core.ncurrencies, &w) == -1)
+	if (words_split_dict(mo->text, (const char * const *)
+	    r->core.currencies, r->core.ncurrencies, r->core.dict, &w) == -1)
 		goto out;
 	ctx.words = &w;
 	if (w.n == 0) {
@@ -1490,8 +1546,8 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	    user.language && lang_exists(r->core.langs, user.language) ?
 	    user.language : lang_default(r->core.langs);
 	r->stats.handled++;
-	if (words_split(text, (const char * const *)r->core.currencies,
-	    r->core.ncurrencies, &w) == -1)
+	if (words_split_dict(text, (const char * const *)r->core.currencies,
+	    r->core.ncurrencies, r->core.dict, &w) == -1)
 		goto out;
 	ctx.words = &w;
 	if (w.n == 0) {

@@ -18,27 +18,55 @@
  *    "character" of its own, kept as it is.
  *  - Besides the ASCII punctuation the header lists, typographic quotes
  *    (U+2018, U+2019, U+201C, U+201D) and guillemets (U+00AB, U+00BB) are
- *    trimmed from the ends of a word: smartphones type them for ' and ".
+ *    trimmed from the ends of a word: smartphones type them for ' and ";
+ *    so are the ideographic full stop and comma (U+3002, U+3001).
  *  - A word that is a lone '#' is dropped too ("# 41" -> "41").
  *  - A number is digits, then any number of groups of a separator (',' '.'
- *    or '\'') and exactly 3 digits, which are joined ("3,000" -> "3000");
- *    then, optionally, a '.' or ',' and digits kept as a fraction ("2.5",
- *    "1,5", "3,000.50" -> "3000.50").  Whatever follows in the word is kept
- *    ("10kg"), unless it is "/=", "/-" or a currency, which is dropped.
+ *    or '\'') and exactly 3 digits, which are joined ("3,000" -> "3000"),
+ *    when the digits before the first separator are 1 to 3 and do not
+ *    start with 0; then, optionally, a '.' or ',' and digits kept as a
+ *    fraction ("2.5", "1,5", "3,000.50" -> "3000.50", "3000.505" and
+ *    "0.050" as they are).  Whatever follows in the word is kept, as a
+ *    word of its own when it is a dictionary word starting with a letter
+ *    ("10kg" -> "10", "kg"; "12abc", "3OOO" and "10%" stay whole: a typo
+ *    must not become a number and a word), unless it is "/=", "/-" or a
+ *    currency, which is dropped.
+ *  - Read two ways: only one '.' group, because the dot is the decimal
+ *    point in English, Swahili and Chinese texts and the thousands dot in
+ *    French ones.  A ',' group is thousands only: nobody writes a decimal
+ *    comma with exactly three decimals in a price or a quantity, while
+ *    "3,500" for 3500 is everyday.  "3.000" is thousands only too: 3.000
+ *    for 3 is not how anyone writes 3.  arg() gives the thousands
+ *    reading: it is the one a French thousands dot means, and a command
+ *    that sees the other reading asks before acting on either.
  *  - A currency also goes when it stands before a number, attached
  *    ("ksh3000", "Ksh.3,000" -> "3000") or as the word before ("KSh 3000"
  *    -> "3000").  "/=" and "/-" standing alone after a number go as well.
  *    Currencies are compared after the same folding as words; NULL and
  *    empty entries are ignored.
+ *  - Space-grouped thousands ("6 000"): a word of 1 to 3 digits not
+ *    starting with 0, then words of exactly 3 digits, joined when the
+ *    word right before or right after them is a currency that is dropped.
+ *  - Text without spaces: only a token holding a code point of
+ *    U+2E80..U+9FFF, U+F900..U+FAFF or U+20000..U+2FFFF is cut; at each
+ *    place the longest dictionary word wins, digits (with ',' '.' '\''
+ *    between digits) make a piece, and anything else runs on until one of
+ *    those starts.  A dictionary word that starts or ends with a Latin
+ *    letter must not continue a Latin word of the token.  The dictionary
+ *    is searched one word after another: it holds a few hundred words and
+ *    only such tokens are searched.
  *  - words_rest(): "the text as typed" starts where word i's source token
- *    starts (leading punctuation included: REG "Mary" -> "\"Mary\"") and
- *    ends after the last non-separator of the text.  So that it can point
- *    into w->text while w->text stays the text as given, w->text is one
- *    block: the text, NUL; the same text cut after its last
- *    non-separator, NUL; then the words themselves (each word is never
- *    longer than its source token, so word i lives at its token's offset).
- *    words_free() releases the block through w->text; the words are not
- *    separately allocated.
+ *    starts (leading punctuation included: REG "Mary" -> "\"Mary\""), or,
+ *    for a word cut from a token ("bags" of "10bags", "玉米" of
+ *    "卖玉米"), where its first character is; it ends after the last
+ *    non-separator of the text.  So that it can point into w->text while
+ *    w->text stays the text as given, w->text is one block: the text,
+ *    NUL; the same text cut after its last non-separator, NUL; then the
+ *    words one after another, each with its NUL (3 bytes of room per byte
+ *    of text: a word is never longer than its piece of text, and a piece
+ *    gives at most two words); then the other readings likewise (2 bytes
+ *    per byte).  words_free() releases the block through w->text; the
+ *    words are not separately allocated.
  *  - words_distance() compares code points as given (no folding); an
  *    invalid byte counts as one code point unequal to every valid one.  To
  *    bound work and stack, strings of more than WORDS_DISTANCE_MAX code
@@ -165,11 +193,12 @@ words_fold(const char *src, size_t len, char *dst)
 	return o;
 }
 
-/* Quotation marks of more than one byte trimmed like ASCII punctuation:
- * curly single and double quotes, and guillemets. */
+/* Marks of more than one byte trimmed like ASCII punctuation: curly
+ * single and double quotes, guillemets, and the ideographic full stop and
+ * comma. */
 static const char *const words_punct_multi[] = {
 	"\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D",
-	"\xC2\xAB", "\xC2\xBB"
+	"\xC2\xAB", "\xC2\xBB", "\xE3\x80\x82", "\xE3\x80\x81"
 };
 #define WORDS_NPUNCT_MULTI \
 	(sizeof(words_punct_multi) / sizeof(words_punct_multi[0]))
@@ -290,22 +319,47 @@ words_is_dash_suffix(const char *s, size_t len)
 }
 
 /*
+ * What words_tidy() made of one piece: the word's new length (0 drops
+ * it), the length of the number it starts with (0: none), where the
+ * piece's folded text ends once its trailing punctuation is cut, and, for
+ * a number read two ways, the number of digits before its dot (0: one
+ * reading only).
+ */
+struct words_tidied {
+	size_t	len;
+	size_t	num;
+	size_t	end;
+	size_t	dot;
+};
+
+/*
  * Rewrite the number at the start of w[0..len) (w[0] is a digit) in
  * place: thousands separators dropped, a fraction kept, a "/=", "/-" or
- * currency suffix dropped.  Returns the new length.
+ * currency suffix dropped.  Sets t->len, t->num and t->dot.
  */
-static size_t
-words_number_tidy(char *w, size_t len, const struct words_currencies *c)
+static void
+words_number_tidy(char *w, size_t len, const struct words_currencies *c,
+    struct words_tidied *t)
 {
-	size_t	i = 0, o = 0, k;
+	size_t	i = 0, o = 0, k, intlen, groups = 0;
+	char	sep = '\0';
+	int	frac = 0;
 
 	while (i < len && words_is_digit(w[i]))
 		w[o++] = w[i++];
-	/* groups of exactly three digits after a separator */
-	while (i + 3 < len && (w[i] == ',' || w[i] == '.' || w[i] == '\'') &&
+	intlen = i;
+	/*
+	 * Groups of exactly three digits after a separator, only after an
+	 * integer part of 1 to 3 digits that is not a lone or leading 0:
+	 * "3000.505" and "0.050" are decimals.
+	 */
+	while (intlen <= 3 && w[0] != '0' && i + 3 < len &&
+	    (w[i] == ',' || w[i] == '.' || w[i] == '\'') &&
 	    words_is_digit(w[i + 1]) && words_is_digit(w[i + 2]) &&
 	    words_is_digit(w[i + 3]) &&
 	    (i + 4 == len || !words_is_digit(w[i + 4]))) {
+		if (groups++ == 0)
+			sep = w[i];
 		w[o++] = w[i + 1];
 		w[o++] = w[i + 2];
 		w[o++] = w[i + 3];
@@ -314,41 +368,54 @@ words_number_tidy(char *w, size_t len, const struct words_currencies *c)
 	/* a fraction */
 	if (i + 1 < len && (w[i] == '.' || w[i] == ',') &&
 	    words_is_digit(w[i + 1])) {
+		frac = 1;
 		w[o++] = w[i++];
 		while (i < len && words_is_digit(w[i]))
 			w[o++] = w[i++];
 	}
+	t->num = o;
+	/*
+	 * One dot and three digits, not "000", is also a decimal where the
+	 * dot is the decimal point: "2.500" is 2500 or 2.5.
+	 */
+	t->dot = groups == 1 && sep == '.' && !frac &&
+	    memcmp(w + intlen, "000", 3) != 0 ? intlen : 0;
 	/* what follows the number */
 	if (words_is_dash_suffix(w + i, len - i) ||
-	    words_is_currency(c, w + i, len - i))
-		return o;
+	    words_is_currency(c, w + i, len - i)) {
+		t->len = o;
+		return;
+	}
 	for (k = i; k < len; k++)
 		w[o++] = w[k];
-	return o;
+	t->len = o;
 }
 
 /*
- * Normalise the folded word w[0..len) in place (see the top of the file)
- * and return its new length; 0 drops it.
+ * Normalise the folded piece w[0..len) in place (see the top of the file)
+ * and say what came of it in *t.
  */
-static size_t
-words_tidy(char *w, size_t len, const struct words_currencies *c)
+static void
+words_tidy(char *w, size_t len, const struct words_currencies *c,
+    struct words_tidied *t)
 {
 	size_t	k, i, cl;
 
+	memset(t, 0, sizeof(*t));
 	/* punctuation at both ends (one move: "((((...." must stay linear) */
 	for (i = 0; (k = words_punct_head(w + i, len - i)) > 0; i += k)
 		;
+	while (len > i && (k = words_punct_tail(w + i, len - i)) > 0)
+		len -= k;
+	t->end = len;
 	if (i > 0) {
 		memmove(w, w + i, len - i);
 		len -= i;
 	}
-	while ((k = words_punct_tail(w, len)) > 0)
-		len -= k;
 
 	/* "#41" -> "41"; a lone '#' goes */
 	if (len == 1 && w[0] == '#')
-		return 0;
+		return;
 	if (len >= 2 && w[0] == '#' && words_is_digit(w[1])) {
 		memmove(w, w + 1, len - 1);
 		len--;
@@ -371,9 +438,9 @@ words_tidy(char *w, size_t len, const struct words_currencies *c)
 		}
 	}
 
+	t->len = len;
 	if (len > 0 && words_is_digit(w[0]))
-		len = words_number_tidy(w, len, c);
-	return len;
+		words_number_tidy(w, len, c, t);
 }
 
 /* 1 if w is a number after words_tidy(): digits, maybe a fraction. */
@@ -394,45 +461,420 @@ words_is_amount(const char *w)
 	return w[i] == '\0';
 }
 
+/* 1 if w is 1 to 3 digits (first of a space-grouped number), not "0..." */
+static int
+words_is_group_head(const char *w)
+{
+	size_t	n = strlen(w);
+
+	return n >= 1 && n <= 3 && w[0] != '0' && words_is_digit(w[0]) &&
+	    (n < 2 || words_is_digit(w[1])) && (n < 3 || words_is_digit(w[2]));
+}
+
+/* 1 if w is exactly 3 digits (a thousands group standing alone). */
+static int
+words_is_group(const char *w)
+{
+	return strlen(w) == 3 && words_is_digit(w[0]) &&
+	    words_is_digit(w[1]) && words_is_digit(w[2]);
+}
+
+/* 1 if the code point starts a letter a number is glued to ("10kg"). */
+static int
+words_is_letter_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || c >= 0xC0;
+}
+
+/* --- the dictionary that cuts text typed without spaces ----------------- */
+
+struct words_dict {
+	char	**word;		/* folded */
+	size_t	  n, cap;
+};
+
+struct words_dict *
+words_dict_new(void)
+{
+	return calloc(1, sizeof(struct words_dict));
+}
+
+void
+words_dict_free(struct words_dict *d)
+{
+	size_t	i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->n; i++)
+		free(d->word[i]);
+	free(d->word);
+	free(d);
+}
+
 int
-words_split(const char *text, const char * const *currencies,
-    size_t ncurrencies, struct words *out)
+words_dict_add(struct words_dict *d, const char *word)
+{
+	char	**p, *s;
+	size_t	  len, n;
+
+	if (d == NULL || word == NULL || word[0] == '\0')
+		return 0;
+	len = strlen(word);
+	/* Words of several words ("sukuma wiki") never stand glued. */
+	if (strpbrk(word, " \t") != NULL)
+		return 0;
+	if (d->n == d->cap) {
+		n = d->cap ? d->cap * 2 : 64;
+		if (n > SIZE_MAX / sizeof(*p) ||
+		    (p = realloc(d->word, n * sizeof(*p))) == NULL)
+			return -1;
+		d->word = p;
+		d->cap = n;
+	}
+	if ((s = malloc(len + 1)) == NULL)
+		return -1;
+	len = words_fold(word, len, s);
+	s[len] = '\0';
+	d->word[d->n++] = s;
+	return 0;
+}
+
+/* 1 if the folded s[0..len) is a word of d (NULL: none is). */
+static int
+words_dict_has(const struct words_dict *d, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; d != NULL && i < d->n; i++)
+		if (strlen(d->word[i]) == len && memcmp(d->word[i], s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 if cp is of a script written without spaces (Chinese, Japanese). */
+static int
+words_is_cjk(unsigned long cp)
+{
+	return (cp >= 0x2E80 && cp <= 0x9FFF) ||
+	    (cp >= 0xF900 && cp <= 0xFAFF) ||
+	    (cp >= 0x20000 && cp <= 0x2FFFF);
+}
+
+/* 1 if the folded f[0..len) holds a code point of such a script. */
+static int
+words_has_cjk(const char *f, size_t len)
+{
+	const unsigned char	*s = (const unsigned char *)f;
+	unsigned long		 cp;
+	size_t			 i = 0;
+
+	while (i < len) {
+		i += words_decode(s + i, len - i, &cp);
+		if (words_is_cjk(cp))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+words_is_ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/*
+ * The length of the longest dictionary word at f[p..len), or 0.  A word
+ * that starts or ends with a Latin letter must not be part of a longer
+ * Latin word there ("me" is not found in "mengo").
+ */
+static size_t
+words_dict_match(const struct words_dict *d, const char *f, size_t p,
+    size_t len)
+{
+	size_t	i, l, best = 0;
+
+	for (i = 0; i < d->n; i++) {
+		l = strlen(d->word[i]);
+		if (l <= best || l > len - p || memcmp(f + p, d->word[i], l) != 0)
+			continue;
+		if (words_is_ascii_letter(f[p]) && p > 0 &&
+		    words_is_ascii_letter(f[p - 1]))
+			continue;
+		if (words_is_ascii_letter(f[p + l - 1]) && p + l < len &&
+		    words_is_ascii_letter(f[p + l]))
+			continue;
+		best = l;
+	}
+	return best;
+}
+
+/*
+ * Cut the folded token f[0..len) at the dictionary's words and where
+ * digits begin and end: calls piece(arg, start, end) for each piece in
+ * order.  A number keeps its separators ("3,000").  Returns what the
+ * last piece() call returned, or 0; stops at the first non-zero.
+ */
+static int
+words_segment(const struct words_dict *d, const char *f, size_t len,
+    int (*piece)(void *, size_t, size_t), void *arg)
+{
+	const unsigned char	*s = (const unsigned char *)f;
+	unsigned long		 cp;
+	size_t			 p = 0, q, m, run = SIZE_MAX;
+	int			 rc;
+
+#define WORDS_FLUSH_RUN do {						\
+	if (run != SIZE_MAX && (rc = piece(arg, run, p)) != 0)		\
+		return rc;						\
+	run = SIZE_MAX;							\
+} while (0)
+
+	while (p < len) {
+		if (words_is_digit(f[p])) {
+			WORDS_FLUSH_RUN;
+			q = p;
+			while (q < len && (words_is_digit(f[q]) ||
+			    ((f[q] == '.' || f[q] == ',' || f[q] == '\'') &&
+			    q + 1 < len && words_is_digit(f[q + 1]))))
+				q++;
+			if ((rc = piece(arg, p, q)) != 0)
+				return rc;
+			p = q;
+			continue;
+		}
+		if ((m = words_dict_match(d, f, p, len)) > 0) {
+			WORDS_FLUSH_RUN;
+			if ((rc = piece(arg, p, p + m)) != 0)
+				return rc;
+			p += m;
+			continue;
+		}
+		if (run == SIZE_MAX)
+			run = p;
+		p += words_decode(s + p, len - p, &cp);
+	}
+	WORDS_FLUSH_RUN;
+	return 0;
+#undef WORDS_FLUSH_RUN
+}
+
+/* --- splitting ---------------------------------------------------------- */
+
+/*
+ * Fold src[0..len) into dst as words_fold() does, and note in map[] the
+ * offset (base + index in src) each byte of dst comes from; map[result]
+ * is base + len.
+ */
+static size_t
+words_fold_map(const char *src, size_t len, char *dst, size_t *map,
+    size_t base)
+{
+	const unsigned char	*s = (const unsigned char *)src;
+	unsigned long		 cp;
+	size_t			 i = 0, o = 0, n, fl, k;
+
+	while (i < len) {
+		n = words_decode(s + i, len - i, &cp);
+		fl = words_fold(src + i, n, dst + o);
+		for (k = 0; k < fl; k++)
+			map[o + k] = base + i;
+		o += fl;
+		i += n;
+	}
+	map[o] = base + len;
+	return o;
+}
+
+/* The state of one words_split_dict() call. */
+struct words_state {
+	const struct words_currencies	*cur;
+	const struct words_dict		*dict;	/* or NULL */
+	char		*fold;		/* the token being split, folded */
+	size_t		*map;		/* fold byte -> text offset */
+	char		*arena, *ap;	/* the words, one after another */
+	char		*op;		/* the other readings, likewise */
+	char		**word;
+	char		**other;
+	size_t		*offset;
+	size_t		 n, cap;
+};
+
+/* Add the word s[0..len) from text offset off; 0 or -1 (no room). */
+static int
+words_emit(struct words_state *st, const char *s, size_t len, size_t off)
+{
+	if (st->n == st->cap)
+		return -1;	/* cannot happen: one word per byte at most */
+	memmove(st->ap, s, len);
+	st->ap[len] = '\0';
+	st->word[st->n] = st->ap;
+	st->other[st->n] = NULL;
+	st->offset[st->n] = off;
+	st->ap += len + 1;
+	st->n++;
+	return 0;
+}
+
+/*
+ * The other reading of the number the word w starts with, whose dot
+ * followed its dot-th digit: "2500" with dot 1 was "2.500", 2.5.
+ */
+static void
+words_other(struct words_state *st, const char *w, size_t dot)
+{
+	size_t	g = 3;
+
+	while (g > 0 && w[dot + g - 1] == '0')
+		g--;
+	st->other[st->n - 1] = st->op;
+	memcpy(st->op, w, dot);
+	st->op += dot;
+	if (g > 0) {
+		*st->op++ = '.';
+		memcpy(st->op, w + dot, g);
+		st->op += g;
+	}
+	*st->op++ = '\0';
+}
+
+/*
+ * Tidy the piece fold[start..end) of the current token and add what is
+ * left of it: one word, or two when a dictionary word is glued to a
+ * number ("10kg" -> "10", "kg").  0, or -1.
+ */
+static int
+words_piece(void *arg, size_t start, size_t end)
+{
+	struct words_state	*st = arg;
+	struct words_tidied	 t;
+	char			*w = st->fold + start;
+	size_t			 rest;
+
+	words_tidy(w, end - start, st->cur, &t);
+	if (t.len == 0)
+		return 0;
+	if (t.num > 0 && t.num < t.len &&
+	    words_is_letter_byte((unsigned char)w[t.num]) &&
+	    words_dict_has(st->dict, w + t.num, t.len - t.num)) {
+		/* the letters are the piece's last bytes, as typed */
+		rest = t.len - t.num;
+		if (words_emit(st, w, t.num, st->map[start]) == -1)
+			return -1;
+		if (t.dot > 0)
+			words_other(st, st->word[st->n - 1], t.dot);
+		return words_emit(st, w + t.num, rest,
+		    st->map[start + t.end - rest]);
+	}
+	if (words_emit(st, w, t.len, st->map[start]) == -1)
+		return -1;
+	if (t.dot > 0 && t.num == t.len)
+		words_other(st, st->word[st->n - 1], t.dot);
+	return 0;
+}
+
+/*
+ * After the words are made: currencies next to a number go, and a number
+ * in space-separated groups next to a currency ("6 000 F", "KSh 6 000")
+ * is joined.  Keeps the words that stay in place, in order.
+ */
+static int
+words_amounts(struct words_state *st)
+{
+	unsigned char	*drop;
+	size_t		 k, j, last, kept, wl, n = st->n;
+	char		*end;
+
+	if (n == 0)
+		return 0;
+	if ((drop = calloc(n, 1)) == NULL)
+		return -1;
+	for (k = 0; k < n; k++) {
+		wl = strlen(st->word[k]);
+		if (k > 0 && !drop[k - 1] && words_is_amount(st->word[k - 1]) &&
+		    (words_is_dash_suffix(st->word[k], wl) ||
+		    words_is_currency(st->cur, st->word[k], wl)))
+			drop[k] = 1;
+		else if (k + 1 < n && words_is_amount(st->word[k + 1]) &&
+		    words_is_currency(st->cur, st->word[k], wl))
+			drop[k] = 1;
+	}
+	for (k = 0; k < n; k++) {
+		if (drop[k] || !words_is_group_head(st->word[k]))
+			continue;
+		for (last = k; last + 1 < n && !drop[last + 1] &&
+		    words_is_group(st->word[last + 1]); last++)
+			;
+		if (last == k || !((k > 0 && drop[k - 1]) ||
+		    (last + 1 < n && drop[last + 1])))
+			continue;
+		/* the groups follow the head in the arena: move them up */
+		end = st->word[k] + strlen(st->word[k]);
+		for (j = k + 1; j <= last; j++) {
+			memmove(end, st->word[j], 4);
+			end += 3;
+			drop[j] = 1;
+		}
+		st->other[k] = NULL;
+		k = last;
+	}
+	for (k = 0, kept = 0; k < n; k++) {
+		if (drop[k])
+			continue;
+		st->word[kept] = st->word[k];
+		st->other[kept] = st->other[k];
+		st->offset[kept] = st->offset[k];
+		kept++;
+	}
+	st->n = kept;
+	free(drop);
+	return 0;
+}
+
+int
+words_split_dict(const char *text, const char * const *currencies,
+    size_t ncurrencies, const struct words_dict *dict, struct words *out)
 {
 	struct words_currencies	 cur;
+	struct words_state	 st;
 	const unsigned char	*s;
 	unsigned long		 cp;
-	size_t			 len, i, n, start, end, wl, cap, k, kept;
-	char			*block, *trimmed, *arena, *w;
-	char			**word = NULL;
-	size_t			*offset = NULL;
-	unsigned char		*drop = NULL;
+	size_t			 len, i, start, end, k, fl;
+	char			*block = NULL, *trimmed;
 
 	if (out == NULL)
 		return -1;
 	memset(out, 0, sizeof(*out));
+	memset(&st, 0, sizeof(st));
 	if (text == NULL)
 		text = "";
 	len = strlen(text);
-	if (len > (SIZE_MAX - 3) / 3)
+	/* text, cut text, words (3 len), other readings (2 len) */
+	if (len > (SIZE_MAX - 7) / 7 ||
+	    len + 1 > SIZE_MAX / sizeof(*st.map))
 		return -1;
 	if (words_currencies_fold(currencies, ncurrencies, &cur) == -1)
 		return -1;
-	if ((block = malloc(3 * (len + 1))) == NULL)
+	st.cur = &cur;
+	st.dict = dict;
+	if ((block = malloc(7 * (len + 1))) == NULL)
 		goto fail;
 	memcpy(block, text, len + 1);
 	trimmed = block + len + 1;
-	arena = trimmed + len + 1;
+	st.arena = st.ap = trimmed + len + 1;
+	st.op = st.arena + 3 * (len + 1);
 	memcpy(trimmed, text, len + 1);
 
-	/* at most one word per two bytes, plus one */
-	cap = len / 2 + 1;
-	if ((word = calloc(cap, sizeof(*word))) == NULL ||
-	    (offset = calloc(cap, sizeof(*offset))) == NULL ||
-	    (drop = calloc(cap, 1)) == NULL)
+	/* at most one word per byte, plus one */
+	st.cap = len + 1;
+	if ((st.word = calloc(st.cap, sizeof(*st.word))) == NULL ||
+	    (st.other = calloc(st.cap, sizeof(*st.other))) == NULL ||
+	    (st.offset = calloc(st.cap, sizeof(*st.offset))) == NULL ||
+	    (st.fold = malloc(len + 1)) == NULL ||
+	    (st.map = calloc(len + 1, sizeof(*st.map))) == NULL)
 		goto fail;
 
 	s = (const unsigned char *)text;
-	n = 0;
 	end = 0;
 	i = 0;
 	while (i < len) {
@@ -449,55 +891,45 @@ words_split(const char *text, const char * const *currencies,
 			i += k;
 		}
 		end = i;
-		/* word at its token's offset: never longer than the token */
-		w = arena + start;
-		wl = words_fold(text + start, end - start, w);
-		wl = words_tidy(w, wl, &cur);
-		w[wl] = '\0';
-		if (wl == 0)
-			continue;
-		if (n == cap)	/* cannot happen: a token and a separator */
+		fl = words_fold_map(text + start, end - start, st.fold, st.map,
+		    start);
+		if (dict != NULL && dict->n > 0 && words_has_cjk(st.fold, fl)) {
+			if (words_segment(dict, st.fold, fl, words_piece,
+			    &st) == -1)
+				goto fail;
+		} else if (words_piece(&st, 0, fl) == -1)
 			goto fail;
-		word[n] = w;
-		offset[n] = start;
-		n++;
 	}
 	trimmed[end] = '\0';
+	if (words_amounts(&st) == -1)
+		goto fail;
 
-	/* currencies as words of their own, next to a number */
-	for (k = 0; k < n; k++) {
-		wl = strlen(word[k]);
-		if (k > 0 && !drop[k - 1] && words_is_amount(word[k - 1]) &&
-		    (words_is_dash_suffix(word[k], wl) ||
-		    words_is_currency(&cur, word[k], wl)))
-			drop[k] = 1;
-		else if (k + 1 < n && words_is_amount(word[k + 1]) &&
-		    words_is_currency(&cur, word[k], wl))
-			drop[k] = 1;
-	}
-	for (k = 0, kept = 0; k < n; k++) {
-		if (drop[k])
-			continue;
-		word[kept] = word[k];
-		offset[kept] = offset[k];
-		kept++;
-	}
-
-	free(drop);
+	free(st.fold);
+	free(st.map);
 	words_currencies_free(&cur);
-	out->n = kept;
-	out->word = word;
-	out->offset = offset;
+	out->n = st.n;
+	out->word = st.word;
+	out->other = st.other;
+	out->offset = st.offset;
 	out->text = block;
 	return 0;
 
 fail:
-	free(drop);
-	free(offset);
-	free(word);
+	free(st.fold);
+	free(st.map);
+	free(st.word);
+	free(st.other);
+	free(st.offset);
 	free(block);
 	words_currencies_free(&cur);
 	return -1;
+}
+
+int
+words_split(const char *text, const char * const *currencies,
+    size_t ncurrencies, struct words *out)
+{
+	return words_split_dict(text, currencies, ncurrencies, NULL, out);
 }
 
 void
@@ -507,6 +939,7 @@ words_free(struct words *w)
 		return;
 	/* the words live in w->text's block */
 	free(w->word);
+	free(w->other);
 	free(w->offset);
 	free(w->text);
 	memset(w, 0, sizeof(*w));

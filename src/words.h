@@ -17,6 +17,8 @@ struct words {
 	char		**word;		/* normalised words (see words_split) */
 	size_t		 *offset;	/* byte offset of word i in text */
 	char		 *text;		/* the text as given, a copy */
+	char		**other;	/* per word: the number's other
+					   reading (see below), or NULL */
 };
 
 /*
@@ -28,11 +30,24 @@ struct words {
  *  - leading and trailing punctuation . , ; : ! ? " ' ( ) removed;
  *  - a leading '#' removed when digits follow ("#41" -> "41");
  *  - in a number, thousands separators removed ("3,000" and "3.000.000"
- *    and "3'000" -> "3000"; a single '.' followed by other than 3 digits is
- *    kept: "2.5");
+ *    and "3'000" -> "3000"), but only after an integer part of 1 to 3
+ *    digits that does not start with 0: "3000.505" and "0.050" stay
+ *    decimals; a '.' or ',' followed by other than 3 digits is a decimal
+ *    point: "2.5";
+ *  - a number read two ways, one '.' then three digits other than "000"
+ *    ("2.500": 2500 with a thousands dot, or 2.5), gives the thousands
+ *    reading as the word ("2500") and the decimal one in other[i]
+ *    ("2.5", trailing zeros dropped); other[i] is NULL for every other
+ *    word;
  *  - after a number, a "/=" or "/-" suffix, or a currency word from
  *    currencies[] (case-insensitive, attached: "3000kes", or as the next
- *    word: "3000 KES") is dropped;
+ *    word: "3000 KES") is dropped; before a number too ("ksh3000",
+ *    "KSh 3000");
+ *  - a number typed in groups of three digits separated by spaces is
+ *    joined when a currency stands right before or after it ("6 000 F",
+ *    "KSh 6 000" -> "6000"); elsewhere "6 000" stays two words (BUY 41
+ *    500 is an offer and a quantity), and a command that expects an
+ *    amount joins them itself;
  *  - words left empty are dropped.
  * Invalid UTF-8 is taken byte by byte (such bytes are kept in words as
  * they are).  Returns 0, or -1 if memory runs out (*out is then empty).
@@ -41,6 +56,30 @@ struct words {
  */
 int	words_split(const char *text, const char * const *currencies,
 	    size_t ncurrencies, struct words *out);
+
+/*
+ * Words a text typed without spaces is cut at: Chinese "卖玉米10袋3000"
+ * is "卖", "玉米", "10", "袋", "3000" once the dictionary knows 卖, 玉米
+ * and 袋.  The caller fills it with the words it knows (keywords of every
+ * language, catalogue names); words of several words are ignored.
+ * words_dict_add() returns 0, or -1 if memory runs out.
+ */
+struct words_dict;
+struct words_dict *words_dict_new(void);
+int	words_dict_add(struct words_dict *, const char *word);
+void	words_dict_free(struct words_dict *);
+
+/*
+ * words_split() with a dictionary (NULL: none): a token holding Chinese
+ * or Japanese characters is first cut at the longest dictionary word at
+ * each place and wherever digits begin or end ("10袋" -> "10", "袋"); the
+ * pieces are then normalised as words_split() says.  Tokens in other
+ * scripts are only cut after a number glued to a dictionary word
+ * ("10kg", "10bags" -> "10", "kg"; "12abc" stays whole).
+ */
+int	words_split_dict(const char *text, const char * const *currencies,
+	    size_t ncurrencies, const struct words_dict *,
+	    struct words *out);
 void	words_free(struct words *);
 
 /*

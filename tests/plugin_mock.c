@@ -107,7 +107,11 @@ static const struct {
 	{ "+254700000001", "Wanjiru" },
 	{ "+254700000002", "Otieno" },
 };
-static const char * const mock_currencies[] = { "kes", "ksh" };
+/* The shipped conf's currency and currency-aliases. */
+static const char * const mock_currencies[] = {
+	"kes", "ksh", "kshs", "sh", "shs", "/=", "/-", "f", "fcfa", "cfa",
+	"元", "块", "¥", "at", "@"
+};
 
 #define MOCK_N(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -636,10 +640,16 @@ mock_h_confirmed(struct mb_ctx *ctx)
 	return ctx->m->confirmed;
 }
 
+/* As the daemon: the reading words.c kept besides arg()'s, or NULL. */
 static const char *
 mock_h_arg_other(struct mb_ctx *ctx, size_t i)
 {
-	return i < MOCK_MAX_OTHER ? ctx->m->other[i] : NULL;
+	/* a reading the test set wins over the words' own */
+	if (i < MOCK_MAX_OTHER && ctx->m->other[i] != NULL)
+		return ctx->m->other[i];
+	if (i >= mock_h_argc(ctx) || ctx->m->words.other == NULL)
+		return NULL;
+	return ctx->m->words.other[ctx->m->first + i];
 }
 
 static const struct mb_host mock_table = {
@@ -849,9 +859,37 @@ mock_set_now(struct mock *m, long long now)
 	m->now = now;
 }
 
+/* The words the daemon's router cuts texts at: here, the catalogue's. */
+static struct words_dict *
+mock_dict(void)
+{
+	static const struct {
+		const struct mock_entry	*t;
+		size_t			 n;
+	} tables[] = {
+		{ mock_commodities, MOCK_N(mock_commodities) },
+		{ mock_units, MOCK_N(mock_units) },
+		{ mock_markets, MOCK_N(mock_markets) },
+	};
+	struct words_dict	*d = words_dict_new();
+	size_t			 i, j, k;
+
+	cr_assert_not_null(d);
+	for (i = 0; i < MOCK_N(tables); i++)
+		for (j = 0; j < tables[i].n; j++) {
+			cr_assert_eq(words_dict_add(d, tables[i].t[j].code), 0);
+			for (k = 0; k < MOCK_N(tables[i].t[j].words) &&
+			    tables[i].t[j].words[k]; k++)
+				cr_assert_eq(words_dict_add(d,
+				    tables[i].t[j].words[k]), 0);
+		}
+	return d;
+}
+
 int
 mock_command(struct mock *m, const char *text)
 {
+	struct words_dict	*dict;
 	const struct mb_command	*cmd = NULL;
 	char			 id[64];
 	size_t			 i;
@@ -859,8 +897,10 @@ mock_command(struct mock *m, const char *text)
 
 	mock_current = m;
 	words_free(&m->words);
-	cr_assert_eq(words_split(text, mock_currencies,
-	    MOCK_N(mock_currencies), &m->words), 0);
+	dict = mock_dict();
+	cr_assert_eq(words_split_dict(text, mock_currencies,
+	    MOCK_N(mock_currencies), dict, &m->words), 0);
+	words_dict_free(dict);
 	if (m->words.n == 0)
 		return -100;
 	snprintf(id, sizeof(id), "%s", m->words.word[0]);

@@ -5,7 +5,8 @@
  * A struct mock stands for marketbox around one plugin: it implements the
  * whole struct mb_host table over a fake context, with
  *  - a sender and the message's words set by the test (words are split and
- *    normalised by words.c, as the router does);
+ *    normalised by words.c, as the router does, with the shipped conf's
+ *    currency words and the catalogue's words as the dictionary);
  *  - every reply and notice captured (template name and arguments), not
  *    rendered: tests check what the plugin asked for, not a language file;
  *  - a real SQLite database in memory, the plugin's migrations applied to

@@ -510,6 +510,88 @@ Test(market, sell_forms)
 	has(0, "price", "0.01");
 }
 
+/*
+ * Numbers and words as people type them (issue 12): every form posts the
+ * offer "sell maize 10 bags 3000" posts.
+ */
+Test(market, sell_as_people_type_it)
+{
+	static const char *const forms[] = {
+		"SELL maize 10bags 3000",
+		"SELL maize 10BAGS 3000",
+		"SELL maize 10 bags @ 3,000",
+		"SELL maize 10 bags @3,000",
+		"SELL maize 10 bags at 3000",
+		"SELL 10 bags maize @ 3,000",
+		"SELL 10bags maize 3000",
+		"SELL 10 maize 3000",
+		"SELL 10 bags mahindi 3000",
+		"SELL maize 10 bags 3 000",
+		"SELL maize 10 3 000",
+		"SELL 10 bags maize 3 000",
+		"SELL maize 10 bags 3 000 F",
+		"SELL maize 10 bags 3000 F",
+		"SELL maize 10 bags 3 000 FCFA",
+		"SELL maize 10 bags Ksh3000",
+		"SELL maize 10 bags Ksh 3 000",
+		"SELL maize 10 bags KES 3000",
+		"SELL maize 10 bags 3000/=",
+		"SELL maize 10 bags 3000元",
+		"SELL maize 10 bags ¥3000",
+		"SELL maize 10 bags 3.000",
+	};
+	size_t	 i;
+	char	 ref[16];
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		run_reply(FARMER, forms[i], "market-offer-ok");
+		snprintf(ref, sizeof(ref), "%zu", i + 1);
+		has(0, "ref", ref);
+		cr_assert_str_eq(db_text("SELECT commodity || '|' || unit ||"
+		    " '|' || qty || '|' || price || '|' || market FROM"
+		    " market_posts WHERE ref = ?1", (long long)i + 1),
+		    "maize|bag|10|300000|nakuru", "%s", forms[i]);
+	}
+	/* a market after a grouped price; a want in the same order */
+	run_reply(FARMER, "SELL maize 10 bags 6 000 msa", "market-offer-ok");
+	has(0, "market", "Mombasa");
+	has(0, "price", "6000");
+	run_reply(BUYER, "WANT 5 bags maize @ 3,200", "market-want-ok");
+	has(0, "qty", "5");
+	has(0, "price", "3200");
+	cr_assert_str_eq(db_text("SELECT kind || '|' || commodity || '|' ||"
+	    " qty || '|' || price FROM market_posts ORDER BY ref DESC LIMIT 1",
+	    0), "want|maize|5|320000");
+	/* the unit first is the commodity's own, or refused */
+	run_reply(FARMER, "SELL 10 kg maize 3000", "market-bad-unit");
+	has(0, "unit", "bag");
+	cr_assert_eq(run(FARMER, "SELL 10 bags 3000"), MB_USAGE);
+	cr_assert_eq(run(FARMER, "SELL 10 bags maize"), MB_USAGE);
+}
+
+/* The wrong readings issue 12 names: never a thousands group there. */
+Test(market, decimals_are_never_thousands)
+{
+	run_reply(FARMER, "SELL maize 2 bags 3000.505", "market-bad-price");
+	has(0, "word", "3000.505");
+	run_reply(FARMER, "SELL maize 1 0.050", "market-bad-price");
+	has(0, "word", "0.050");
+	run_reply(FARMER, "SELL maize 2 bags 3000.50", "market-offer-ok");
+	has(0, "price", "3000.50");
+	cr_assert_eq(db_int("SELECT count(*) FROM market_posts WHERE"
+	    " price = 300050500 OR price = 5000", 0), 0);
+}
+
+/* "BUY 41 500": an offer and a quantity, never one number. */
+Test(market, buy_keeps_two_numbers)
+{
+	run_reply(FARMER, "sell maize 1000 bags 3000", "market-offer-ok");
+	run_reply(BUYER, "buy 1 500", "market-order-ok");
+	has(0, "offer", "1");
+	has(0, "qty", "500");
+	cr_assert_eq(left_of(1), 500);
+}
+
 Test(market, want)
 {
 	run_reply(BUYER, "want maize 5 3200", "market-want-ok");
@@ -1209,6 +1291,30 @@ Test(market, delivered_by_the_transporter)
 	is_notice(2, BUYER, "market-delivered-buyer");
 	has(2, "phone", CARRIER);
 	cr_assert_str_eq(order_state(2), "delivered");
+}
+
+/* "DELIVERED 2 code 4831": the word before the code, in any language. */
+Test(market, delivered_code_after_its_name)
+{
+	static const char *const names[] = { "code", "msimbo", "码", "CODE:" };
+	char	 code[8], text[48];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (i > 0) {
+			mock_free(m);
+			setup();
+		}
+		order_in("accepted");
+		run_reply(FARMER, "sent 2 0722000111",
+		    "market-sent-ok-transporter");
+		snprintf(code, sizeof(code), "%s", mock_arg(sent(1), "code"));
+		snprintf(text, sizeof(text), "delivered 2 %s %s", names[i],
+		    code);
+		run_reply(CARRIER, text, "market-delivered-ok");
+		cr_assert_str_eq(order_state(2), "delivered", "%s", text);
+	}
+	cr_assert_eq(run(CARRIER, "delivered 2 code 1234 5678"), MB_USAGE);
 }
 
 Test(market, wrong_codes_lock_the_code)

@@ -320,6 +320,9 @@ Test(prices, money_parse)
 		{ "1000000001", -1 }, { "99999999999", -1 }, { "", -1 },
 		{ "abc", -1 }, { "-5", -1 }, { "3000kes", -1 }, { "2.", -1 },
 		{ ".5", -1 }, { "3 000", -1 },
+		/* issue 12: real decimals are never thousands */
+		{ "3000.505", -1 }, { "0.050", -1 }, { "0,500", -1 },
+		{ "1234,567", -1 }, { "3000.50", 300050 }, { "0.50", 50 },
 	};
 	long long	 v;
 	size_t		 i;
@@ -806,6 +809,36 @@ Test(prices, report_stored_and_thanked)
 	arg_is(r, "n", "2");
 	/* a new report marks its pair for the threshold check */
 	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 3);
+}
+
+/* Numbers as people type them (issue 12). */
+Test(prices, report_number_forms)
+{
+	const struct mock_msg	*r;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	r = run("REPORT maize 6 000", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+	arg_is(r, "price", "6000");
+	arg_is(r, "market", "Nakuru");
+	r = run("REPORT maize 1 500 000 msa", MB_OK);
+	arg_is(r, "price", "1500000");
+	arg_is(r, "market", "Mombasa");
+	r = run("REPORT maize @ 3,000", MB_OK);
+	arg_is(r, "price", "3000");
+	r = run("REPORT maize 3000 F", MB_OK);
+	arg_is(r, "price", "3000");
+	r = run("REPORT maize Ksh3000", MB_OK);
+	arg_is(r, "price", "3000");
+	/* too large once joined: the groups stay words of their own */
+	r = run("REPORT maize 999 999 999 999", MB_OK);
+	cr_assert_str_neq(r->tmpl, "prices-report-ok");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports WHERE "
+	    "price IN (600000, 150000000, 300000)"), 5);
+	/* the wrong readings: no price at all, nothing stored */
+	run("REPORT maize 3000.505", MB_USAGE);
+	run("REPORT maize 0.050", MB_USAGE);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports"), 5);
 }
 
 Test(prices, report_needs_a_market)

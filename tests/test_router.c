@@ -2004,7 +2004,29 @@ ParameterizedTestParameters(plugin, number_formats)
 		{ "REPORT #41", "41" },
 		{ "REPORT # 41", "41" },
 		{ "REPORT \xef\xbc\x93\xef\xbc\x90\xef\xbc\x90\xef\xbc\x90", "3000" },
-		{ "REPORT 10kg", "10kg" },
+		{ "REPORT 10kg", "10|kg" },
+		/* issue 12: decimals are never thousands */
+		{ "REPORT maize 2 bags 3000.505", "maize|2|bags|3000.505" },
+		{ "REPORT maize 1 0.050", "maize|1|0.050" },
+		/* read two ways: arg() thousands, arg_other() the decimal */
+		{ "REPORT 2.500", "2500/2.5" },
+		{ "REPORT 3.500 3,500 3.000", "3500/3.5|3500|3000" },
+		/* glued units read as spaced ones */
+		{ "REPORT maize 10bags 3000", "maize|10|bags|3000" },
+		{ "REPORT maize 10 bags 3000", "maize|10|bags|3000" },
+		{ "REPORT maize 10BAGS 3000", "maize|10|bags|3000" },
+		{ "REPORT 12abc", "12abc" },
+		/* space groups joined next to a currency only */
+		{ "REPORT 6 000 KES", "6000" },
+		{ "REPORT KSh 6 000", "6000" },
+		{ "REPORT maize 10 bags 6 000 bob", "maize|10|bags|6000" },
+		{ "REPORT 6 000", "6|000" },
+		{ "REPORT 41 500", "41|500" },
+		/* Chinese without spaces, cut at keywords and catalogue words */
+		{ "报价玉米3000", "玉米|3000" },
+		{ "报价 玉米 3000", "玉米|3000" },
+		{ "报价玉米10袋3000", "玉米|10|袋|3000" },
+		{ "报价玉米，3000。", "玉米|3000" },
 		{ "  report   Maize  10   BAGS   3,000/=  ", "maize|10|bags|3000" },
 		{ "ripoti nyanya 80 Wakulima", "nyanya|80|wakulima" },
 		{ "REPORT\xe3\x80\x80tomato\xc2\xa0" "80", "tomato|80" },
@@ -2016,7 +2038,8 @@ ParameterizedTestParameters(plugin, number_formats)
 
 ParameterizedTest(struct numfmt *n, plugin, number_formats)
 {
-	const char	*lang = strncmp(n->text, "ripoti", 6) == 0 ? "sw" : "en";
+	const char	*lang = strncmp(n->text, "ripoti", 6) == 0 ? "sw" :
+			    strncmp(n->text, "报价", 6) == 0 ? "zh" : "en";
 
 	cr_assert_str_eq(say(ALICE, n->text),
 	    R(lang, "echo", "text", n->args, NULL), "'%s'", n->text);

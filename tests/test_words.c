@@ -28,6 +28,13 @@ static const char * const words_test_currencies[] = {
 #define WORDS_TEST_NCURRENCIES \
 	(sizeof(words_test_currencies) / sizeof(words_test_currencies[0]))
 
+/* As the shipped conf gives them, for the Chinese texts. */
+static const char * const words_test_currencies_zh[] = {
+	"KES", "元", "¥", "/="
+};
+#define WORDS_TEST_NCURRENCIES_ZH (sizeof(words_test_currencies_zh) / \
+	sizeof(words_test_currencies_zh[0]))
+
 /*
  * The words of w joined with '|' into a malloc'd string ("" for none),
  * after checking the invariants every split must keep.
@@ -142,8 +149,35 @@ ParameterizedTestParameters(words, split)
 		{ "12.05.2024", "12.05.2024" },
 		{ "3 000", "3|000" },
 		{ "-5", "-5" },
-		{ "10kg", "10kg" },
+		{ "10kg", "10kg" },		/* no dictionary: not cut */
 		{ "1,000kg", "1000kg" },
+		/* real decimals are never thousands (issue 12) */
+		{ "3000.505", "3000.505" },
+		{ "0.050", "0.050" },
+		{ "0,500", "0,500" },
+		{ "05.000", "05.000" },
+		{ "1234,567", "1234,567" },
+		{ "SELL maize 2 bags 3000.505",
+		    "sell|maize|2|bags|3000.505" },
+		{ "SELL maize 1 0.050", "sell|maize|1|0.050" },
+		/* read two ways: the word is the thousands reading */
+		{ "2.500", "2500" },
+		{ "3.500", "3500" },
+		{ "12.500", "12500" },
+		/* space-grouped thousands: joined next to a currency only */
+		{ "6 000 KES", "6000" },
+		{ "KSh 6 000", "6000" },
+		{ "KSh 1 500 000", "1500000" },
+		{ "SELL maize 10 bags 6 000 ksh", "sell|maize|10|bags|6000" },
+		{ "6 000", "6|000" },
+		{ "BUY 41 500", "buy|41|500" },
+		{ "BUY 41 500 please", "buy|41|500|please" },
+		{ "0 500 KES", "0|500" },
+		{ "6 00 KES", "6|00" },
+		{ "1000 500 KES", "1000|500" },
+		{ "6 000 NBSP", "6|000|nbsp" },
+		{ "6" NBSP "000 KES", "6000" },
+		{ "6\xE2\x80\xAF" "000 KES", "6000" },	/* U+202F */
 		/* currencies after a number */
 		{ "3000kes", "3000" },
 		{ "3000KES", "3000" },
@@ -230,6 +264,201 @@ Test(words, no_currencies)
 	cr_assert_str_eq(s, "3000|kes|3000|3000ksh");
 	free(s);
 	words_free(&w);
+}
+
+/* --- numbers read two ways ------------------------------------------------ */
+
+struct words_other_case {
+	char		text[48];
+	size_t		i;
+	char		word[24];
+	char		other[24];	/* "" for none */
+};
+
+ParameterizedTestParameters(words, other)
+{
+	static struct words_other_case cases[] = {
+		{ "2.500", 0, "2500", "2.5" },
+		{ "3.500", 0, "3500", "3.5" },
+		{ "1.050", 0, "1050", "1.05" },
+		{ "12.345", 0, "12345", "12.345" },
+		{ "999.001", 0, "999001", "999.001" },
+		{ "SELL maize 10 bags 3.500", 4, "3500", "3.5" },
+		{ "ksh2.500", 0, "2500", "2.5" },
+		{ "2.500kes", 0, "2500", "2.5" },
+		/* one reading only */
+		{ "3.000", 0, "3000", "" },
+		{ "3,500", 0, "3500", "" },
+		{ "3'500", 0, "3500", "" },
+		{ "3.500.000", 0, "3500000", "" },
+		{ "3.500,50", 0, "3500,50", "" },
+		{ "3000.505", 0, "3000.505", "" },
+		{ "0.500", 0, "0.500", "" },
+		{ "2.5", 0, "2.5", "" },
+		{ "2500", 0, "2500", "" },
+		{ "KSh 6 000", 0, "6000", "" },
+		{ "maize", 0, "maize", "" },
+	};
+
+	return cr_make_param_array(struct words_other_case, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct words_other_case *c, words, other)
+{
+	struct words	 w;
+
+	cr_assert_eq(words_split(c->text, words_test_currencies,
+	    WORDS_TEST_NCURRENCIES, &w), 0);
+	cr_assert_gt(w.n, c->i);
+	cr_assert_not_null(w.other);
+	cr_assert_str_eq(w.word[c->i], c->word, "\"%s\" word %zu: got \"%s\"",
+	    c->text, c->i, w.word[c->i]);
+	if (c->other[0] == '\0')
+		cr_assert_null(w.other[c->i], "\"%s\" word %zu: other \"%s\"",
+		    c->text, c->i, w.other[c->i]);
+	else {
+		cr_assert_not_null(w.other[c->i], "\"%s\": no other reading",
+		    c->text);
+		cr_assert_str_eq(w.other[c->i], c->other);
+	}
+	words_free(&w);
+}
+
+/* --- text typed without spaces ------------------------------------------- */
+
+/* The words the router would give: a few keywords and catalogue names. */
+static struct words_dict *
+words_test_dict(void)
+{
+	static const char *const known[] = {
+		"卖", "买", "求购", "我", "我的", "价格", "报价", "已送达",
+		"玉米", "豆", "袋", "公斤", "箱", "纳库鲁", "sell", "maize",
+		"bag", "bags", "kg", "me", "sukuma wiki", "MAÏS"
+	};
+	struct words_dict	*d = words_dict_new();
+	size_t			 i;
+
+	cr_assert_not_null(d);
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		cr_assert_eq(words_dict_add(d, known[i]), 0);
+	cr_assert_eq(words_dict_add(d, ""), 0);
+	cr_assert_eq(words_dict_add(d, NULL), 0);
+	return d;
+}
+
+ParameterizedTestParameters(words, segment)
+{
+	static struct words_split_case cases[] = {
+		{ "卖玉米10袋3000", "卖|玉米|10|袋|3000" },
+		{ "卖 玉米 10 袋 3000", "卖|玉米|10|袋|3000" },
+		{ "卖玉米 10袋 3000", "卖|玉米|10|袋|3000" },
+		{ "卖玉米10袋3,000", "卖|玉米|10|袋|3000" },
+		{ "卖玉米10袋3000元", "卖|玉米|10|袋|3000" },
+		{ "卖玉米10袋¥3000", "卖|玉米|10|袋|3000" },
+		{ "卖玉米１０袋３０００", "卖|玉米|10|袋|3000" },
+		{ "卖玉米10袋3000纳库鲁", "卖|玉米|10|袋|3000|纳库鲁" },
+		{ "卖玉米，10袋，3000。", "卖|玉米|10|袋|3000" },
+		{ "我的", "我的" },
+		{ "我", "我" },
+		{ "价格玉米", "价格|玉米" },
+		{ "已送达10码6835", "已送达|10|码|6835" },
+		{ "已送达10验证码6835", "已送达|10|验证码|6835" },
+		{ "买#41 5", "买|41|5" },
+		/* unknown words stay together between known ones */
+		{ "卖西红柿10箱500", "卖|西红柿|10|箱|500" },
+		{ "你好", "你好" },
+		/* Latin words in a Chinese token, at their own boundaries */
+		{ "卖maize10bags3000", "卖|maize|10|bags|3000" },
+		{ "卖mengo", "卖|mengo" },
+		/* Latin tokens are not cut, but for a known word after a number */
+		{ "sellmaize", "sellmaize" },
+		{ "sell maize 10bags 3000", "sell|maize|10|bags|3000" },
+		{ "10袋", "10|袋" },
+		/* glued units (issue 12): "10bags", "10kg" as "10 bags" */
+		{ "10bags", "10|bags" },
+		{ "10 bags", "10|bags" },
+		{ "10kg", "10|kg" },
+		{ "10BAGS", "10|bags" },
+		{ "2.5kg", "2.5|kg" },
+		{ "1,000kg", "1000|kg" },
+		{ "(10bags)", "10|bags" },
+		{ "10kg.", "10|kg" },
+		{ "10MAÏS", "10|maïs" },
+		{ "10bag3000", "10bag3000" },
+		{ "12abc", "12abc" },
+		{ "3OOO", "3ooo" },
+		{ "10%", "10%" },
+		{ "10kgs", "10kgs" },
+		{ "2024-05-01", "2024-05-01" },
+		{ "3000元", "3000" },
+	};
+
+	return cr_make_param_array(struct words_split_case, cases,
+	    sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct words_split_case *c, words, segment)
+{
+	struct words_dict	*d = words_test_dict();
+	struct words		 w;
+	char			*got;
+
+	cr_assert_eq(words_split_dict(c->text, words_test_currencies_zh,
+	    WORDS_TEST_NCURRENCIES_ZH, d, &w), 0);
+	cr_assert_str_eq(w.text, c->text);
+	got = words_test_join(&w);
+	cr_assert_str_eq(got, c->expect, "segment \"%s\": got \"%s\", "
+	    "want \"%s\"", c->text, got, c->expect);
+	free(got);
+	words_free(&w);
+	words_dict_free(d);
+}
+
+/* The glued and the spaced forms give the same words, offsets in order. */
+Test(words, segment_rest)
+{
+	struct words_dict	*d = words_test_dict();
+	struct words		 w;
+
+	cr_assert_eq(words_split_dict("卖玉米10袋3000 纳库鲁", NULL, 0, d,
+	    &w), 0);
+	cr_assert_eq(w.n, 6);
+	cr_assert_str_eq(words_rest(&w, 1), "玉米10袋3000 纳库鲁");
+	cr_assert_str_eq(words_rest(&w, 2), "10袋3000 纳库鲁");
+	cr_assert_str_eq(words_rest(&w, 3), "袋3000 纳库鲁");
+	cr_assert_str_eq(words_rest(&w, 4), "3000 纳库鲁");
+	cr_assert_str_eq(words_rest(&w, 5), "纳库鲁");
+	words_free(&w);
+	/* a unit cut from its number starts where it was typed */
+	cr_assert_eq(words_split_dict("SELL maize (10bags) 3000", NULL, 0, d,
+	    &w), 0);
+	cr_assert_eq(w.n, 5);
+	cr_assert_str_eq(words_rest(&w, 2), "(10bags) 3000");
+	cr_assert_str_eq(words_rest(&w, 3), "bags) 3000");
+	words_free(&w);
+	cr_assert_eq(words_split_dict("SELL ＃１０bags ksh2.500kg",
+	    words_test_currencies, WORDS_TEST_NCURRENCIES, d, &w), 0);
+	cr_assert_eq(w.n, 5);
+	cr_assert_str_eq(w.word[1], "10");
+	cr_assert_str_eq(words_rest(&w, 2), "bags ksh2.500kg");
+	cr_assert_str_eq(w.word[3], "2500");
+	cr_assert_str_eq(w.other[3], "2.5");
+	cr_assert_null(w.other[4]);
+	cr_assert_str_eq(words_rest(&w, 4), "kg");
+	words_free(&w);
+	/* without a dictionary, or an empty one, nothing is cut */
+	cr_assert_eq(words_split_dict("卖玉米10袋3000", NULL, 0, NULL, &w),
+	    0);
+	cr_assert_eq(w.n, 1);
+	words_free(&w);
+	words_dict_free(d);
+	d = words_dict_new();
+	cr_assert_eq(words_split_dict("卖玉米10袋3000", NULL, 0, d, &w), 0);
+	cr_assert_eq(w.n, 1);
+	words_free(&w);
+	words_dict_free(d);
+	words_dict_free(NULL);
 }
 
 Test(words, null_text)
@@ -410,6 +639,8 @@ ParameterizedTestParameters(words, rest)
 		{ "KSh 3000 ok", 1, "ok" },
 		{ "3000 KES ok", 1, "ok" },
 		{ "REJECT 41 MAÏS mbaya sana!", 2, "MAÏS mbaya sana!" },
+		{ "SELL KSh 6 000 ok", 1, "6 000 ok" },
+		{ "SELL KSh 6 000 ok", 2, "ok" },
 		{ "", 0, "" },
 		{ "   ", 0, "" },
 	};

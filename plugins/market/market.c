@@ -9,15 +9,18 @@
  * are templates market-* of the sender's language):
  *
  *   SELL commodity qty [unit] price [market]
+ *   SELL qty [unit] commodity price [market]
  *	> SELL maize 10 bags 3000
  *	< Offer #41: 10 bags of maize at 3,000 KES a bag, Nakuru. Buyers
  *	  order with BUY 41 and how many.
- *	The commodity is every word before the quantity (catalogue codes
- *	and aliases, "sukuma wiki" too); a near miss gets a suggestion.
- *	The unit may be omitted; the only unit allowed is the commodity's
- *	catalogue unit.  The price is per unit, whole or with two decimals
- *	("2.50"), 0.01 to 10^9.  The market is the poster's (REG) unless a
- *	market is named last.
+ *	The commodity is every word before the quantity, or after the
+ *	quantity and its unit ("SELL 10 bags maize @ 3,000"; catalogue
+ *	codes and aliases, "sukuma wiki" too); a near miss gets a
+ *	suggestion.  The unit may be omitted; the only unit allowed is the
+ *	commodity's catalogue unit.  The price is per unit, whole or with
+ *	two decimals ("2.50"), 0.01 to 10^9; typed in groups of three
+ *	digits ("6 000") it is one number.  The market is the poster's (REG)
+ *	unless a market is named last.
  *
  *   WANT commodity qty [unit] maxprice [market]
  *	> WANT maize 5 bags 3200
@@ -62,9 +65,11 @@
  *	The buyer gets a 4-digit delivery code; the transporter (local or
  *	international number, registered or not) gets the pickup (seller,
  *	number, market) and drop-off (buyer, number) and how to confirm.
- *   DELIVERED order [code]		(the buyer; or the transporter with
+ *   DELIVERED order [[word] code]	(the buyer; or the transporter with
  *					 the code; a sent order)
  *	> DELIVERED 43 4831
+ *	> DELIVERED 43 code 4831	(a word before the code is skipped:
+ *					 code, msimbo, 码, any language's)
  *	< Order #43 delivered. Thank you!
  *	Both parties' records get one trade more (ME: "N trades
  *	completed"); the seller is told, and the buyer when the transporter
@@ -145,6 +150,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1447,9 +1453,50 @@ market_buy_ask(struct market_call *c, const struct market_post *p,
 	return 1;
 }
 
+/* 1 if s is n digits only. */
+static int
+market_is_digits(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (s == NULL || strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
 /*
- * SELL / WANT commodity qty [unit] price [market]: the commodity is the
- * words before the first number (the quantity).
+ * The price at word k, as typed in groups of three digits separated by
+ * spaces ("6 000", "1 500 000") joined into buf: a word of 1 to 3 digits
+ * not starting with 0, then words of exactly 3 digits.  Where a price is
+ * expected, a word of three digits after it can be nothing else (a
+ * market is no number).  Returns the index of the price's last word.
+ */
+static size_t
+market_price_words(struct mb_ctx *ctx, const struct mb_host *host, size_t k,
+    char *buf, size_t len)
+{
+	const char	*w = host->arg(ctx, k);
+	size_t		 argc = host->argc(ctx), n;
+
+	market_copy(buf, len, w);
+	n = w != NULL ? strlen(w) : 0;
+	if (n < 1 || n > 3 || w[0] == '0' || !market_is_digits(w, n))
+		return k;
+	while (k + 1 < argc && market_is_digits(host->arg(ctx, k + 1), 3) &&
+	    strlen(buf) + 3 < len) {
+		strncat(buf, host->arg(ctx, ++k), len - strlen(buf) - 1);
+	}
+	return k;
+}
+
+/*
+ * SELL / WANT commodity qty [unit] price [market], or, as people also
+ * say it, SELL / WANT qty [unit] commodity price [market] ("SELL 10 bags
+ * maize 3000"): the commodity is the words before the first number, or
+ * after the quantity (and its unit) up to the price.
  */
 static int
 market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
@@ -1458,22 +1505,49 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	struct market_call	 c;
 	struct market_post	 p;
 	struct market_args	 a = { .n = 0 };
-	char			 word[128], mname[MARKET_NAME_LEN];
+	char			 word[128], mname[MARKET_NAME_LEN], price[64];
 	const char		*code, *w, *unit;
-	size_t			 argc = host->argc(ctx), k, i, price_word;
+	size_t			 argc = host->argc(ctx), k, i, first, last;
+	size_t			 qk, uk = SIZE_MAX, price_word;
 	long long		 ref;
 	int			 offer = strcmp(kind, "offer") == 0, rc;
 
 	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
 	memset(&p, 0, sizeof(p));
-	for (k = 0; k < argc && !market_is_number(host->arg(ctx, k)); k++)
-		;
-	if (k == 0 || k + 1 >= argc)
-		return MB_USAGE;
+	if (argc > 0 && market_is_number(host->arg(ctx, 0))) {
+		/* the quantity, maybe its unit, then the commodity */
+		qk = 0;
+		k = 1;
+		w = host->arg(ctx, k);
+		if (k < argc && !market_is_number(w) &&
+		    host->unit(ctx, w) != NULL &&
+		    host->commodity(ctx, w) == NULL)
+			uk = k++;
+		for (first = k; k < argc && !market_is_number(host->arg(ctx,
+		    k)); k++)
+			;
+		last = k;
+		if (first == last || k >= argc)
+			return MB_USAGE;
+	} else {
+		for (k = 0; k < argc && !market_is_number(host->arg(ctx, k));
+		    k++)
+			;
+		if (k == 0 || k + 1 >= argc)
+			return MB_USAGE;
+		first = 0;
+		last = k;
+		qk = k++;
+		if (!market_is_number(host->arg(ctx, k))) {
+			uk = k;
+			if (++k >= argc)
+				return MB_USAGE;
+		}
+	}
 	/* the commodity: one word or several ("sukuma wiki") */
 	word[0] = '\0';
-	for (i = 0; i < k; i++) {
-		if (i > 0)
+	for (i = first; i < last; i++) {
+		if (i > first)
 			strncat(word, " ", sizeof(word) - strlen(word) - 1);
 		strncat(word, host->arg(ctx, i), sizeof(word) - strlen(word) -
 		    1);
@@ -1489,17 +1563,16 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 		    &a);
 	}
 	market_copy(p.commodity, sizeof(p.commodity), code);
-	if (!host->arg_number(ctx, k, 1, MARKET_QTY_MAX, &p.qty)) {
-		market_arg(&a, "word", host->arg(ctx, k));
+	if (!host->arg_number(ctx, qk, 1, MARKET_QTY_MAX, &p.qty)) {
+		market_arg(&a, "word", host->arg(ctx, qk));
 		market_arg_num(&a, "max", MARKET_QTY_MAX);
 		return market_reply(&c, "market-bad-qty", &a);
 	}
 	/* the unit: only the commodity's own */
 	unit = host->commodity_unit(ctx, p.commodity);
 	market_copy(p.unit, sizeof(p.unit), unit != NULL ? unit : "");
-	k++;
-	w = host->arg(ctx, k);
-	if (!market_is_number(w)) {
+	if (uk != SIZE_MAX) {
+		w = host->arg(ctx, uk);
 		unit = host->unit(ctx, w);
 		if (unit == NULL || strcmp(unit, p.unit) != 0) {
 			market_arg(&a, "word", w);
@@ -1507,11 +1580,10 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 			market_arg(&a, "unit", p.unit);
 			return market_reply(&c, "market-bad-unit", &a);
 		}
-		if (++k >= argc)
-			return MB_USAGE;
 	}
-	if (market_money_parse(host->arg(ctx, k), &p.price) == -1) {
-		market_arg(&a, "word", host->arg(ctx, k));
+	k = market_price_words(ctx, host, k, price, sizeof(price));
+	if (market_money_parse(price, &p.price) == -1) {
+		market_arg(&a, "word", price);
 		return market_reply(&c, "market-bad-price", &a);
 	}
 	price_word = k;
@@ -1810,10 +1882,14 @@ market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_args	 a = { .n = 0 };
 	const char		*code;
 	long long		 ref;
+	size_t			 codek;
 	int			 rc, tries;
 
 	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
-	if (host->argc(ctx) < 1 || host->argc(ctx) > 2 ||
+	/* "DELIVERED 43 code 4831": the word naming the code goes */
+	codek = host->argc(ctx) == 3 && !market_is_number(host->arg(ctx, 1)) &&
+	    market_is_number(host->arg(ctx, 2)) ? 2 : 1;
+	if (host->argc(ctx) < 1 || host->argc(ctx) > codek + 1 ||
 	    !market_ref_arg(&c, 0, &ref))
 		return MB_USAGE;
 	if ((rc = market_order_find(&c, ref, &o)) != 1)
@@ -1831,7 +1907,7 @@ market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 	/* the transporter */
 	if (o.code_tries >= c.conf->code_tries)
 		return market_reply_ref(&c, "market-code-locked", ref);
-	if ((code = host->arg(ctx, 1)) == NULL)
+	if ((code = host->arg(ctx, codek)) == NULL)
 		return market_reply_ref(&c, "market-code-needed", ref);
 	if (strcmp(code, o.code) == 0)
 		return market_order_move(&c, &o, "delivered", NULL, NULL);

@@ -588,6 +588,53 @@ prices_outlier(long long price, long long median, long long ratio100)
 	    price * 100 > median * ratio100;
 }
 
+/* 1 if s is exactly n digits. */
+static int
+prices_is_digits(const char *s, size_t n)
+{
+	size_t	 i;
+
+	if (s == NULL || strlen(s) != n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
+ * The price at word p typed in groups of three digits separated by
+ * spaces ("6 000"): when word p is 1 to 3 digits not starting with 0,
+ * the words of exactly 3 digits after it are its groups (where a price is
+ * expected, a market is no number), and *cents becomes the whole price
+ * unless it would be too large.  Returns the index of the price's last
+ * word.
+ */
+static size_t
+prices_price_groups(struct mb_ctx *ctx, const struct mb_host *host, size_t p,
+    long long *cents)
+{
+	const char	*w = host->arg(ctx, p), *g;
+	size_t		 argc = host->argc(ctx), n = strlen(w), last = p;
+	long long	 v, nv;
+
+	if (n < 1 || n > 3 || w[0] == '0' || !prices_is_digits(w, n))
+		return p;
+	v = strtoll(w, NULL, 10);
+	while (last + 1 < argc &&
+	    prices_is_digits(g = host->arg(ctx, last + 1), 3)) {
+		/* v <= 10^9 here: no overflow */
+		if ((nv = v * 1000 + strtoll(g, NULL, 10)) >
+		    PRICES_MONEY_MAX / 100)
+			break;
+		v = nv;
+		last++;
+	}
+	if (last > p)
+		*cents = v * 100;
+	return last;
+}
+
 static int
 prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 {
@@ -601,7 +648,7 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	char			 title[PRICES_CODE_MAX];
 	char			 price[24], median[24], n[24];
 	const char		*c, *unit;
-	size_t			 argc = host->argc(ctx), p;
+	size_t			 argc = host->argc(ctx), p, last;
 	long long		 cents = 0, now;
 	int			 held, agent;
 
@@ -614,14 +661,15 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	if (p == argc || prices_words(ctx, host, 0, p, words,
 	    sizeof(words)) == -1)
 		return MB_USAGE;
+	last = prices_price_groups(ctx, host, p, &cents);
 	if ((c = host->commodity(ctx, words)) == NULL ||
 	    strlen(c) >= PRICES_CODE_MAX)
 		return prices_reply_commodity_unknown(ctx, host, words);
 	snprintf(commodity, sizeof(commodity), "%s", c);
 	prices_text_title(commodity, title, sizeof(title));
 	prices_text_money(cents, price, sizeof(price));
-	if (p + 1 < argc) {
-		if (!prices_market(ctx, host, p + 1, argc, market, word,
+	if (last + 1 < argc) {
+		if (!prices_market(ctx, host, last + 1, argc, market, word,
 		    sizeof(word)))
 			return prices_reply_market_unknown(ctx, host, ps,
 			    commodity, word);

@@ -20,15 +20,16 @@ prices_text_digit(char c)
 
 /*
  * Digits, then groups of a separator (',' '.' or '\'') and exactly three
- * digits (thousands, as the host joins them), then a '.' or ',' and one
- * or two decimals, then an optional "/=" or "/-".  "2.505" is 2505, as
- * the host reads it; "2.5050" is no price.
+ * digits (thousands, as the host joins them) when the digits before them
+ * are 1 to 3 and do not start with 0, then a '.' or ',' and one or two
+ * decimals, then an optional "/=" or "/-".  "2.505" is 2505, as the host
+ * reads it; "2.5050", "3000.505" and "0.050" are no price.
  */
 int
 prices_text_money_parse(const char *s, long long *out)
 {
 	long long	 whole = 0, cents = 0;
-	size_t		 i = 0, digits = 0;
+	size_t		 i = 0, digits = 0, intlen;
 
 	if (s == NULL || !prices_text_digit(s[0]))
 		return -1;
@@ -37,7 +38,11 @@ prices_text_money_parse(const char *s, long long *out)
 			return -1;
 		whole = whole * 10 + (s[i++] - '0');
 	}
-	while ((s[i] == ',' || s[i] == '.' || s[i] == '\'') &&
+	/* thousands groups only after 1 to 3 digits, not a leading 0:
+	   "3000.505" and "0.050" are decimals (too many of them here) */
+	intlen = digits;
+	while (intlen <= 3 && s[0] != '0' &&
+	    (s[i] == ',' || s[i] == '.' || s[i] == '\'') &&
 	    prices_text_digit(s[i + 1]) && prices_text_digit(s[i + 2]) &&
 	    prices_text_digit(s[i + 3]) && !prices_text_digit(s[i + 4])) {
 		if ((digits += 3) > 10)

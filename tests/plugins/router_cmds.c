@@ -6,7 +6,8 @@
  *
  *	SELL	needs REG and the transporter role; replies "sold <rest>"
  *	REPORT	anyone; replies its arguments as the host normalised them,
- *		joined by '|' ("3,000/=" arrives as "3000")
+ *		joined by '|' ("3,000/=" arrives as "3000"), a number read
+ *		two ways followed by '/' and its other reading ("2500/2.5")
  *	MY	needs REG; replies sender|name|market|language|roles(hex)
  *	WANT	replies nothing and returns MB_OK: the router must still answer
  *	BUY	returns MB_USAGE, the command has no usage template name
@@ -55,11 +56,19 @@ router_cmds_report(struct mb_ctx *ctx, const struct mb_host *host)
 	char	 buf[512] = "";
 	size_t	 i, n = host->argc(ctx);
 
+	const char	*other;
+
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			strncat(buf, "|", sizeof(buf) - strlen(buf) - 1);
 		strncat(buf, host->arg(ctx, i), sizeof(buf) - strlen(buf) - 1);
+		if ((other = host->arg_other(ctx, i)) != NULL) {
+			strncat(buf, "/", sizeof(buf) - strlen(buf) - 1);
+			strncat(buf, other, sizeof(buf) - strlen(buf) - 1);
+		}
 	}
+	if (host->arg_other(ctx, n) != NULL)
+		return MB_FAIL;
 	return router_cmds_say(ctx, host, buf);
 }
 
