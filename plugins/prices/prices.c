@@ -21,8 +21,8 @@
  * the asker's market, or all markets for someone without one:
  *
  *	Maize, bag, Nakuru, last 7 days: middle price 3,050 KES, lowest
- *	2,900, highest 3,200, from 8 reports, newest 1 hour ago. For sale:
- *	#41 3,000 (10 bags), #52 3,100 (5 bags)
+ *	2,900, highest 3,200, 8 reports, newest 1 hour ago. For sale: #41
+ *	3,000 (10 bags)
  *
  * the weighted median, low, high and count of the window's published
  * reports, how old the newest is, the change of the median against the
