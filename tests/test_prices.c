@@ -6,7 +6,11 @@
  * agents and outliers held; ALERT subscriptions; threshold crossings told
  * once and re-armed; the daily bulletin in batches with its cursor, local
  * time and STOP; the conf checked at init; the board's queries on their
- * covering index; and the shipped templates complete and within one SMS.
+ * covering index.  Then the texts people read (a host that renders the
+ * shipped language files and catalogue): the board in plain words in four
+ * languages, fitted into one SMS, the offers without prices, the bulletin
+ * and alerts saying how to stop them; and every shipped template complete
+ * and within one SMS.
  *
  * The clock is the mock's: NOW below, 2023-11-14 22:13:20 UTC.
  */
@@ -20,9 +24,11 @@
 #include <criterion/criterion.h>
 
 #include "gw.h"
+#include "conf.h"
 #include "gsm.h"
 #include "lang.h"
 #include "marketbox-plugin.h"
+#include "render.h"
 
 #include "plugin_mock.h"
 #include "../plugins/prices/prices.h"
@@ -182,6 +188,17 @@ tmpl_is(const struct mock_msg *msg, const char *want)
 	    want);
 }
 
+/* A bulletin's {board} (as the mock renders it) contains want. */
+static void
+board_is(const struct mock_msg *msg, const char *want)
+{
+	const char	*board = mock_arg(msg, "board");
+
+	cr_assert_not_null(board, "%s: no {board}", msg->tmpl);
+	cr_assert(strstr(board, want) != NULL, "{board} '%s' lacks '%s'",
+	    board, want);
+}
+
 /*
  * The hand-computed table of the README's example: maize at Nakuru.
  *
@@ -245,7 +262,6 @@ Test(prices, conf_defaults)
 	cr_assert_eq(mock_init(m), MB_OK);
 	ps = mock_state(m);
 	cr_assert_eq(ps->conf.window, 7 * DAY);
-	cr_assert_str_eq(ps->window_label, "7d");
 	cr_assert_eq(ps->conf.agent_weight, 2);
 	cr_assert_eq(ps->conf.ratio100, 300);
 	cr_assert_eq(ps->conf.bulletin_hour, 7);
@@ -268,7 +284,6 @@ Test(prices, conf_values)
 	cr_assert_eq(mock_init(m), MB_OK);
 	ps = mock_state(m);
 	cr_assert_eq(ps->conf.window, DAY);
-	cr_assert_str_eq(ps->window_label, "1d");
 	cr_assert_eq(ps->conf.agent_weight, 3);
 	cr_assert_eq(ps->conf.ratio100, 250);
 	cr_assert_eq(ps->conf.bulletin_hour, 18);
@@ -355,8 +370,13 @@ Test(prices, money_shown)
 
 Test(prices, durations_ages_offsets)
 {
-	char		 buf[16];
-	long long	 off;
+	static const struct { long long s; char unit; long long n; } age[] = {
+		{ 0, 'm', 1 }, { 119, 'm', 1 }, { 120, 'm', 2 },
+		{ HOUR - 1, 'm', 59 }, { HOUR, 'h', 1 }, { DAY - 1, 'h', 23 },
+		{ DAY, 'd', 1 }, { 13 * DAY + 5, 'd', 13 },
+	};
+	long long	 off, n;
+	size_t		 i;
 
 	cr_assert_eq(prices_text_duration_parse("7d"), 7 * DAY);
 	cr_assert_eq(prices_text_duration_parse("24h"), DAY);
@@ -366,33 +386,25 @@ Test(prices, durations_ages_offsets)
 	cr_assert_eq(prices_text_duration_parse("367d"), -1);
 	cr_assert_eq(prices_text_duration_parse("7 d"), -1);
 	cr_assert_eq(prices_text_duration_parse("d"), -1);
-	prices_text_duration(7 * DAY, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "7d");
-	prices_text_duration(36 * HOUR, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "36h");
-	prices_text_duration(5400, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "90m");
-	prices_text_duration(61, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "61s");
+	/* a window: the largest unit that divides it */
+	cr_assert_eq(prices_text_span(7 * DAY, 1, &n), 'd');
+	cr_assert_eq(n, 7);
+	cr_assert_eq(prices_text_span(36 * HOUR, 1, &n), 'h');
+	cr_assert_eq(n, 36);
+	cr_assert_eq(prices_text_span(5400, 1, &n), 'm');
+	cr_assert_eq(n, 90);
+	cr_assert_eq(prices_text_span(DAY + 60, 1, &n), 'm');
+	cr_assert_eq(n, 1441);
+	cr_assert_eq(prices_text_span(61, 1, &n), 'm');
+	cr_assert_eq(n, 1);
 
-	/* freshness: minutes (at least 1) under an hour, hours under a
-	   day, then days */
-	prices_text_age(0, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "1m");
-	prices_text_age(119, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "1m");
-	prices_text_age(120, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "2m");
-	prices_text_age(HOUR - 1, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "59m");
-	prices_text_age(HOUR, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "1h");
-	prices_text_age(DAY - 1, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "23h");
-	prices_text_age(DAY, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "1d");
-	prices_text_age(13 * DAY + 5, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "13d");
+	/* an age: minutes (at least 1) under an hour, hours under a day,
+	   then days, rounded down */
+	for (i = 0; i < sizeof(age) / sizeof(age[0]); i++) {
+		cr_assert_eq(prices_text_span(age[i].s, 0, &n), age[i].unit,
+		    "%lld s", age[i].s);
+		cr_assert_eq(n, age[i].n, "%lld s: %lld", age[i].s, n);
+	}
 
 	cr_assert_eq(prices_text_offset_parse("+3", &off), 0);
 	cr_assert_eq(off, 3 * HOUR);
@@ -411,8 +423,6 @@ Test(prices, durations_ages_offsets)
 
 Test(prices, trend_in_integers)
 {
-	char	 buf[16];
-
 	cr_assert_eq(prices_text_trend(290000, 305000), 5);	/* 5.17 */
 	cr_assert_eq(prices_text_trend(200, 201), 1);		/* 0.5 up */
 	cr_assert_eq(prices_text_trend(200, 199), -1);	/* 0.5 down */
@@ -421,28 +431,47 @@ Test(prices, trend_in_integers)
 	cr_assert_eq(prices_text_trend(100, 300), 200);
 	cr_assert_eq(prices_text_trend(100, 100), 0);
 	cr_assert_eq(prices_text_trend(0, 100), 0);
-	prices_text_trend_label(5, buf, sizeof(buf));
-	cr_assert_str_eq(buf, " +5%");
-	prices_text_trend_label(-6, buf, sizeof(buf));
-	cr_assert_str_eq(buf, " -6%");
-	prices_text_trend_label(0, buf, sizeof(buf));
-	cr_assert_str_eq(buf, " 0%");
 }
 
-Test(prices, septets_and_titles)
+/* n copies of the UTF-8 character c, after prefix */
+static char *
+repeat(const char *prefix, const char *c, size_t n)
 {
-	char	 buf[16];
+	size_t	 lp = strlen(prefix), lc = strlen(c), i;
+	char	*s = malloc(lp + lc * n + 1);
 
-	cr_assert_eq(prices_text_septets("Nakuru"), 6);
-	cr_assert_eq(prices_text_septets("a[b]"), 6);
-	/* the euro sign is an extension character */
-	cr_assert_eq(prices_text_septets("\xe2\x82\xac" "5"), 3);
-	cr_assert_eq(prices_text_septets("march\xc3\xa9"), 6);	/* é */
-	cr_assert_eq(prices_text_septets(""), 0);
-	prices_text_title("maize", buf, sizeof(buf));
-	cr_assert_str_eq(buf, "Maize");
-	prices_text_title("9x", buf, sizeof(buf));
-	cr_assert_str_eq(buf, "9x");
+	cr_assert_not_null(s);
+	memcpy(s, prefix, lp);
+	for (i = 0; i < n; i++)
+		memcpy(s + lp + i * lc, c, lc);
+	s[lp + lc * n] = '\0';
+	return s;
+}
+
+/* One SMS: 160 GSM septets, or 70 UCS-2 units when one character needs it. */
+Test(prices, fits_one_sms)
+{
+	static const struct { const char *prefix, *c; size_t n; int fits; }
+	    t[] = {
+		{ "", "a", 160, 1 }, { "", "a", 161, 0 },
+		/* extension characters take two septets */
+		{ "", "[", 80, 1 }, { "", "[", 81, 0 },
+		{ "", "\xc3\xa9", 160, 1 },		/* é is GSM */
+		{ "", "\xe7\x8e\x89", 70, 1 },		/* 玉 */
+		{ "", "\xe7\x8e\x89", 71, 0 },
+		/* ï is not GSM: the whole text is UCS-2 */
+		{ "ma\xc3\xafs ", "a", 65, 1 }, { "ma\xc3\xafs ", "a", 66, 0 },
+		{ "", "a", 0, 1 },
+	};
+	size_t	 i;
+	char	*s;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		s = repeat(t[i].prefix, t[i].c, t[i].n);
+		cr_assert_eq(prices_text_fits(s), t[i].fits, "%zu: %s", i, s);
+		free(s);
+	}
+	cr_assert_eq(prices_text_fits(NULL), 0);
 }
 
 /* --- PRICE: the board --------------------------------------------------- */
@@ -455,16 +484,17 @@ Test(prices, board_hand_computed)
 	nakuru_table();
 	r = run("PRICE maize Nakuru", MB_OK);
 	tmpl_is(r, "prices-board");
-	arg_is(r, "commodity", "Maize");
+	/* codes: each reader sees the catalogue's word in their language */
+	arg_is(r, "commodity", "maize");
 	arg_is(r, "unit", "bag");
 	arg_is(r, "market", "Nakuru");
-	arg_is(r, "window", "7d");
+	/* durations are phrases of the language files, in words */
+	arg_is(r, "window", "prices-last-days(n=7)");
 	arg_is(r, "median", "3050");
 	arg_is(r, "low", "2900");
 	arg_is(r, "high", "3200");
 	arg_is(r, "n", "5");
-	arg_is(r, "age", "2h");
-	arg_is(r, "trend", " +5%");
+	arg_is(r, "age", "prices-ago-hours(n=2)");
 	arg_is(r, "offers", NULL);
 	arg_is(r, "currency", "KES");
 	/* the asker's market by default, and for someone not registered */
@@ -492,7 +522,7 @@ Test(prices, median_of_an_even_count)
 	arg_is(r, "low", "2900");
 	arg_is(r, "high", "3200");
 	arg_is(r, "n", "4");
-	arg_is(r, "age", "1m");
+	arg_is(r, "age", "prices-ago-minutes(n=1)");
 	arg_is(r, "trend", "");
 	arg_is(r, "unit", "kg");
 }
@@ -558,34 +588,48 @@ Test(prices, window_edges)
 	report_row("maize", "nakuru", 300000, 0, "ok", NOW);
 	report_row("maize", "nakuru", 900000, 0, "ok", NOW + 1);
 	r = run("PRICE maize", MB_OK);
-	arg_is(r, "window", "1d");
+	arg_is(r, "window", "prices-last-days(n=1)");
 	arg_is(r, "median", "2500");
 	arg_is(r, "low", "2000");
 	arg_is(r, "high", "3000");
 	arg_is(r, "n", "2");
-	/* the earlier window (now - 2d, now - 1d]: 1000 alone */
-	arg_is(r, "trend", " +150%");
 	/* a day later, this window is empty */
 	mock_set_now(m, NOW + 2 * DAY);
 	r = run("PRICE maize", MB_OK);
 	tmpl_is(r, "prices-nodata-none");
 }
 
-Test(prices, trend_down_and_flat)
+/* How old the newest report is, in days, hours or minutes. */
+Test(prices, ages)
 {
 	const struct mock_msg	*r;
 
 	cr_assert_eq(mock_init(m), MB_OK);
-	report_row("maize", "nakuru", 320000, 0, "ok", NOW - 8 * DAY);
-	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 1 * DAY);
+	report_row("maize", "nakuru", 300000, 0, "ok", NOW - 1 * DAY - 5);
 	r = run("PRICE maize", MB_OK);
-	arg_is(r, "trend", " -6%");
-	arg_is(r, "age", "1d");
-	report_row("beans", "nakuru", 300000, 0, "ok", NOW - 8 * DAY);
+	arg_is(r, "age", "prices-ago-days(n=1)");
 	report_row("beans", "nakuru", 300000, 0, "ok", NOW - 50 * 60);
 	r = run("PRICE beans", MB_OK);
-	arg_is(r, "trend", " 0%");
-	arg_is(r, "age", "50m");
+	arg_is(r, "age", "prices-ago-minutes(n=50)");
+}
+
+/* A window of hours or minutes is said in hours or minutes. */
+Test(prices, window_in_hours)
+{
+	const struct mock_msg	*r;
+
+	mock_conf(m, "window", "36h");
+	cr_assert_eq(mock_init(m), MB_OK);
+	r = run("PRICE maize", MB_OK);
+	arg_is(r, "window", "prices-last-hours(n=36)");
+	mock_free(m);
+	m = mock_new(&marketbox_plugin);
+	sql(users_sql);
+	mock_set_now(m, NOW);
+	mock_conf(m, "window", "90m");
+	cr_assert_eq(mock_init(m), MB_OK);
+	r = run("REPORT maize 3000", MB_OK);
+	arg_is(r, "window", "prices-last-minutes(n=90)");
 }
 
 Test(prices, no_data)
@@ -596,9 +640,9 @@ Test(prices, no_data)
 	/* nothing anywhere */
 	r = run("PRICE maize", MB_OK);
 	tmpl_is(r, "prices-nodata-none");
-	arg_is(r, "commodity", "Maize");
+	arg_is(r, "commodity", "maize");
 	arg_is(r, "market", "Nakuru");
-	arg_is(r, "window", "7d");
+	arg_is(r, "window", "prices-last-days(n=7)");
 	/* data elsewhere, most reports first; old or held ones do not count */
 	report_row("maize", "mombasa", 100000, 0, "ok", NOW - HOUR);
 	report_row("maize", "eldoret", 100000, 0, "ok", NOW - HOUR);
@@ -612,7 +656,7 @@ Test(prices, no_data)
 	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
 	r = run("PRICE beans", MB_OK);
 	tmpl_is(r, "prices-nodata-all");
-	arg_is(r, "commodity", "Beans");
+	arg_is(r, "commodity", "beans");
 	arg_is(r, "market", NULL);
 }
 
@@ -632,7 +676,7 @@ Test(prices, all_markets)
 	arg_is(r, "low", "1000");
 	arg_is(r, "high", "3200");
 	arg_is(r, "n", "6");
-	arg_is(r, "age", "1h");
+	arg_is(r, "age", "prices-ago-hours(n=1)");
 }
 
 Test(prices, markets_and_aliases)
@@ -645,7 +689,7 @@ Test(prices, markets_and_aliases)
 	/* the commodity in Swahili, the market by an alias */
 	r = run("price mahindi msa", MB_OK);
 	tmpl_is(r, "prices-board");
-	arg_is(r, "commodity", "Maize");
+	arg_is(r, "commodity", "maize");
 	arg_is(r, "market", "Mombasa");
 	arg_is(r, "median", "2600");
 	r = run("PRICE Mais MOMBASA", MB_OK);
@@ -675,11 +719,11 @@ Test(prices, unknown_market_nearby)
 	r = run("PRICE maize Kisumu", MB_OK);
 	tmpl_is(r, "prices-market-list");
 	arg_is(r, "markets", "Mombasa, eldoret, Nakuru");
-	arg_is(r, "commodity", "Maize");
+	arg_is(r, "commodity", "maize");
 	/* no data at all */
 	r = run("PRICE beans Kisumu", MB_OK);
 	tmpl_is(r, "prices-market-unknown");
-	arg_is(r, "commodity", "Beans");
+	arg_is(r, "commodity", "beans");
 }
 
 Test(prices, unknown_commodity)
@@ -690,7 +734,8 @@ Test(prices, unknown_commodity)
 	r = run("PRICE maiz Nakuru", MB_OK);
 	tmpl_is(r, "prices-commodity-suggest");
 	arg_is(r, "word", "maiz");
-	arg_is(r, "suggestion", "maize");
+	/* a code, shown as the reader's word */
+	arg_is(r, "commodity", "maize");
 	r = run("PRICE gold", MB_OK);
 	tmpl_is(r, "prices-commodity-unknown");
 	arg_is(r, "word", "gold");
@@ -711,15 +756,25 @@ post(long long ref, const char *kind, const char *commodity, const char *unit,
 	    expires);
 }
 
-/* The table appears after init (the market plugin may load later). */
+/*
+ * The offers the board asks to be rendered, in the mock's "tmpl(...)"
+ * form: the cheapest open offers in the commodity's unit, with what they
+ * have left.  (Whether they fit one SMS is for the texts below: the mock's
+ * renderings are not the language's.)
+ */
 Test(prices, offers_cheapest_first)
 {
-	const struct mock_msg	*r;
+	const struct prices_board *b;
+	struct prices_board	 board;
+	struct prices_state	*ps;
 
 	cr_assert_eq(mock_init(m), MB_OK);
+	ps = mock_state(m);
 	nakuru_table();
-	r = run("PRICE maize", MB_OK);
-	tmpl_is(r, "prices-board");
+	/* the table appears after init (the market plugin may load later) */
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "maize",
+	    "nakuru", &board), 0);
+	cr_assert_eq(board.noffers, 0);
 	sql(posts_sql);
 	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", 0LL);
 	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
@@ -735,43 +790,454 @@ Test(prices, offers_cheapest_first)
 	    1699999999LL);
 	post(75, "offer", "maize", "bag", "mombasa", 5, 600, "open", 0LL);
 	post(76, "offer", "beans", "bag", "nakuru", 5, 700, "open", 0LL);
-	r = run("PRICE maize", MB_OK);
-	tmpl_is(r, "prices-board-offers");
-	arg_is(r, "offers", "#41 3000, #52 3100, #60 3200.50");
-	arg_is(r, "offer", "#41 3000");
-	arg_is(r, "median", "3050");
+	board.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "maize",
+	    "nakuru", &board), 0);
+	b = &board;
+	cr_assert_eq(b->noffers, 3);
+	cr_assert_eq(b->offer_ref[0], 41);
+	cr_assert_eq(b->offer_price[0], 300000);
+	cr_assert_eq(b->offer_qty[0], 10);
+	cr_assert_eq(b->offer_ref[1], 52);
+	cr_assert_eq(b->offer_qty[1], 5);
+	cr_assert_eq(b->offer_ref[2], 60);
+	cr_assert_eq(b->offer_price[2], 320050);
 	/* for all markets, any market's */
-	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
-	r = run("PRICE maize", MB_OK);
-	tmpl_is(r, "prices-board-all-offers");
-	arg_is(r, "offers", "#75 6, #41 3000, #52 3100");
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "maize",
+	    NULL, &board), 0);
+	cr_assert_eq(b->noffers, 3);
+	cr_assert_eq(b->offer_ref[0], 75);
+	cr_assert_eq(b->offer_ref[1], 41);
+	cr_assert_eq(b->offer_ref[2], 52);
 }
 
-/* Offers that would not fit one SMS are dropped from the end. */
-Test(prices, offers_fit_one_sms)
+/*
+ * An offer as an item of the list, with what it has left; with no price
+ * reported the offers show all the same.  (One offer: the mock's
+ * "tmpl(...)" text of two would not fit one SMS; the lists are tested on
+ * the real texts below.)
+ */
+Test(prices, offers_rendered_as_items)
 {
 	const struct mock_msg	*r;
-	size_t			 i, septets = PRICES_TEMPLATE_RESERVE;
 
 	cr_assert_eq(mock_init(m), MB_OK);
 	sql(posts_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300050, "open", 0LL);
+	r = run("PRICE maize", MB_OK);
+	tmpl_is(r, "prices-nodata-offers");
+	arg_is(r, "commodity", "maize");
+	arg_is(r, "window", "prices-last-days(n=7)");
+	arg_is(r, "offers", "prices-offer(ref=41,price=3000.50,qty=10,unit=bag)");
+}
+
+/* --- the texts people read: the shipped languages ------------------------- */
+/*
+ * The plugin run with a host whose render(), reply() and notify() render
+ * the shipped language files (conf/lang) with the shipped catalogue's
+ * words (conf/catalogue.conf), as the daemon does: the board's words, its
+ * fitting into one SMS and its languages are tested on the real text.
+ * The rest of the host is the mock's: a trampoline plugin (text_plugin,
+ * marketbox_plugin with its handlers and timer wrapped) hands the plugin
+ * the mock's table with those three functions replaced.
+ */
+
+#define TEXT_MAX	64
+
+static struct lang_set	*text_langs;
+static struct conf	*text_conf;
+static struct mb_host	 text_host;
+static struct mb_plugin	 text_plugin;
+static struct mb_command text_commands[3];
+static struct mb_timer	 text_timers[1];
+/* what was sent: to (NULL: the sender) and the text */
+static char		*text_to[TEXT_MAX], *text_sent[TEXT_MAX];
+static size_t		 text_n;
+/* render()'s results, kept until the test ends */
+static char		*text_kept[4096];
+static size_t		 text_nkept;
+/* phones and the language each reads (others: en) */
+static struct { const char *msisdn, *lang; } text_readers[8];
+static size_t		 text_nreaders;
+
+static const char *
+text_lang_of(const char *msisdn)
+{
+	size_t	 i;
+
+	for (i = 0; i < text_nreaders && msisdn != NULL; i++)
+		if (strcmp(text_readers[i].msisdn, msisdn) == 0)
+			return text_readers[i].lang;
+	return "en";
+}
+
+static void
+text_reads(const char *msisdn, const char *lang)
+{
+	cr_assert_lt(text_nreaders, 8);
+	text_readers[text_nreaders].msisdn = msisdn;
+	text_readers[text_nreaders++].lang = lang;
+}
+
+/* The catalogue's word for a code, as the daemon's host gives it. */
+static const char *
+text_word(void *arg, const char *lang, const char *name, const char *value,
+    const char *category)
+{
+	const struct conf_commodity	*k;
+	const struct conf_unit		*u;
+
+	(void)arg;
+	if (strcmp(name, "commodity") == 0 &&
+	    (k = conf_commodity_find(text_conf, value)) != NULL)
+		return conf_form_for(&k->names, &k->forms, lang, category);
+	if (strcmp(name, "unit") == 0 &&
+	    (u = conf_unit_find(text_conf, value)) != NULL)
+		return conf_form_for(&u->names, &u->forms, lang, category);
+	return NULL;
+}
+
+/* Template tmpl of lang filled; every placeholder must have its value. */
+static char *
+text_render(const char *lang, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	struct render_env	 env;
+	const char		*t = lang_template(text_langs, lang, tmpl);
+	char			*s;
+
+	cr_assert_not_null(t, "%s lacks %s", lang, tmpl);
+	memset(&env, 0, sizeof(env));
+	env.langs = text_langs;
+	env.lang = lang;
+	env.word = text_word;
+	s = render(&env, t, args, nargs);
+	cr_assert_not_null(s);
+	cr_assert_eq(env.missing, 0, "%s %s: a placeholder without a value: "
+	    "%s", lang, tmpl, s);
+	return s;
+}
+
+static const char *
+text_h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	const char	*lang = msisdn != NULL ? text_lang_of(msisdn) :
+			    mock_host()->sender_language(ctx);
+
+	cr_assert_lt(text_nkept, sizeof(text_kept) / sizeof(text_kept[0]));
+	return text_kept[text_nkept++] = text_render(lang, tmpl, args, nargs);
+}
+
+static void
+text_keep(const char *to, char *text)
+{
+	cr_assert_lt(text_n, TEXT_MAX);
+	text_to[text_n] = to != NULL ? strdup(to) : NULL;
+	text_sent[text_n++] = text;
+}
+
+/* As the daemon: rendered in the reader's language (and the mock's
+   capture, which counts the replies) */
+static int
+text_h_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	text_keep(NULL, text_render(mock_host()->sender_language(ctx), tmpl,
+	    args, nargs));
+	return mock_host()->reply(ctx, tmpl, args, nargs);
+}
+
+static int
+text_h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	text_keep(msisdn, text_render(text_lang_of(msisdn), tmpl, args,
+	    nargs));
+	return mock_host()->notify(ctx, msisdn, tmpl, args, nargs);
+}
+
+static const struct mb_host *
+text_host_of(const struct mb_host *mock)
+{
+	text_host = *mock;
+	text_host.render = text_h_render;
+	text_host.reply = text_h_reply;
+	text_host.notify = text_h_notify;
+	return &text_host;
+}
+
+static int
+text_command(size_t i, struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return marketbox_plugin.commands[i].handler(ctx, text_host_of(host));
+}
+
+static int
+text_command0(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return text_command(0, ctx, host);
+}
+
+static int
+text_command1(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return text_command(1, ctx, host);
+}
+
+static int
+text_command2(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	return text_command(2, ctx, host);
+}
+
+static int
+text_timer(struct mb_plugin_ctx *pctx, const struct mb_host *host)
+{
+	return marketbox_plugin.timers[0].run(pctx, text_host_of(host));
+}
+
+static void
+text_setup(void)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	text_langs = lang_load(SHIPPED, "en");
+	cr_assert_not_null(text_langs);
+	text_conf = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+	cr_assert_not_null(text_conf);
+	cr_assert_eq(marketbox_plugin.ncommands, 3);
+	text_plugin = marketbox_plugin;
+	memcpy(text_commands, marketbox_plugin.commands,
+	    sizeof(text_commands));
+	text_commands[0].handler = text_command0;
+	text_commands[1].handler = text_command1;
+	text_commands[2].handler = text_command2;
+	text_plugin.commands = text_commands;
+	text_timers[0] = marketbox_plugin.timers[0];
+	text_timers[0].run = text_timer;
+	text_plugin.timers = text_timers;
+	m = mock_new(&text_plugin);
+	sql(users_sql);
+	mock_set_now(m, NOW);
+	text_n = text_nkept = text_nreaders = 0;
+}
+
+static void
+text_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < text_n; i++) {
+		free(text_to[i]);
+		free(text_sent[i]);
+	}
+	text_n = 0;
+}
+
+static void
+text_teardown(void)
+{
+	size_t	 i;
+
+	mock_free(m);
+	m = NULL;
+	text_clear();
+	for (i = 0; i < text_nkept; i++)
+		free(text_kept[i]);
+	text_nkept = 0;
+	conf_free(text_conf);
+	lang_free(text_langs);
+	gwlib_shutdown();
+}
+
+/* The sender's language for the next commands (a registered farmer). */
+static void
+text_sender(const char *lang)
+{
+	mock_sender(m, WANJIRU, "Wanjiru", "nakuru", lang,
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+}
+
+/* Run text; it must make exactly one reply: its text. */
+static const char *
+said(const char *text)
+{
+	text_clear();
+	mock_clear(m);
+	cr_assert_eq(mock_command(m, text), MB_OK, "%s", text);
+	cr_assert_eq(text_n, 1, "%s: %zu messages", text, text_n);
+	cr_assert_null(text_to[0]);
+	return text_sent[0];
+}
+
+static void
+text_is(const char *got, const char *want)
+{
+	cr_assert_str_eq(got, want, "\n got: %s\nwant: %s", got, want);
+	cr_assert(prices_text_fits(got), "more than one SMS: %s", got);
+}
+
+TestSuite(prices_text, .init = text_setup, .fini = text_teardown);
+
+/* The board in plain words, the trend in words, in one SMS. */
+Test(prices_text, board_in_plain_words)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	text_is(said("PRICE maize Nakuru"), "Maize, bag, Nakuru, last 7 days: "
+	    "middle price 3,050 KES, lowest 2,900, highest 3,200, 5 reports, "
+	    "newest 2 hours ago, 5% higher than the 7 days before.");
+	/* one report, a day old, lower than the week before */
+	report_row("beans", "mombasa", 300000, 0, "ok", NOW - 8 * DAY);
+	report_row("beans", "mombasa", 280000, 0, "ok", NOW - DAY - 60);
+	text_is(said("PRICE beans Mombasa"), "Beans, kg, Mombasa, last 7 days: middle "
+	    "price 2,800 KES, lowest 2,800, highest 2,800, 1 report, newest 1 "
+	    "day ago, 7% lower than the 7 days before.");
+}
+
+/*
+ * Offers are dropped from the end until the board fits one SMS, the trend
+ * before an offer; a board with no room for any goes without.
+ */
+Test(prices_text, offers_fit_one_sms)
+{
+	const char	*t;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	report_row("beans", "nakuru", 12000, 0, "ok", NOW - 8 * DAY);
+	report_row("beans", "nakuru", 12000, 0, "ok", NOW - HOUR);
+	post(41, "offer", "beans", "kg", "nakuru", 50, 11000, "open", 0LL);
+	post(52, "offer", "beans", "kg", "nakuru", 20, 11500, "open", 0LL);
+	post(60, "offer", "beans", "kg", "nakuru", 5, 11800, "open", 0LL);
+	/* the trend and the third offer do not fit beside two offers */
+	t = said("PRICE beans");
+	text_is(t, "Beans, kg, Nakuru, last 7 days: middle price 120 KES, "
+	    "lowest 120, highest 120, 1 report, newest 1 hour ago. For sale: "
+	    "#41 110 (50 kg), #52 115 (20 kg)");
+	/* prices of a billion: no room for an offer */
 	report_row("maize", "nakuru", 99999999999LL, 0, "ok", NOW - HOUR);
-	report_row("maize", "nakuru", 99999999998LL, 0, "ok", NOW - HOUR);
 	post(12345671, "offer", "maize", "bag", "nakuru", 5, 99999999901LL,
 	    "open", 0LL);
 	post(12345672, "offer", "maize", "bag", "nakuru", 5, 99999999902LL,
 	    "open", 0LL);
-	post(12345673, "offer", "maize", "bag", "nakuru", 5, 99999999903LL,
-	    "open", 0LL);
-	r = run("PRICE maize", MB_OK);
-	tmpl_is(r, "prices-board-offers");
-	arg_is(r, "offers", "#12345671 999999999.01, #12345672 999999999.02");
-	for (i = 0; i < r->nargs; i++)
-		if (strcmp(r->names[i], "currency") != 0 &&
-		    strcmp(r->names[i], "offer") != 0)
-			septets += strlen(r->values[i]);
-	cr_assert_leq(septets, 160, "%zu", septets);
-	cr_assert_gt(septets + strlen(", #12345673 999999999.03"), 160);
+	t = said("PRICE maize");
+	text_is(t, "Maize, bag, Nakuru, last 7 days: middle price 999,999,999.99"
+	    " KES, lowest 999,999,999.99, highest 999,999,999.99, 1 report, "
+	    "newest 1 hour ago.");
+}
+
+/* PRICE with no price reported shows the open offers a buyer looks for. */
+Test(prices_text, offers_without_prices)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	post(52, "offer", "maize", "bag", "nakuru", 1, 310000, "open", 0LL);
+	text_is(said("PRICE maize"), "No prices reported for maize at Nakuru "
+	    "in the last 7 days. For sale: #41 3,000 (10 bags), #52 3,100 "
+	    "(1 bag)");
+	mock_sender(m, "+254799000000", NULL, NULL, "en", 0);
+	text_is(said("PRICE maize"), "No prices reported for maize in the "
+	    "last 7 days. For sale: #41 3,000 (10 bags), #52 3,100 (1 bag)");
+	/* no offers either: where there are prices, or how to report one */
+	text_is(said("PRICE beans"), "No prices reported for beans in the "
+	    "last 7 days. Seen a price? Send REPORT beans price market");
+}
+
+/* The commodity and the unit in the reader's language, not the code. */
+Test(prices_text, board_in_every_language)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	sql(posts_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	report_row("beans", "nakuru", 300000, 0, "ok", NOW - HOUR);
+	report_row("beans", "nakuru", 310000, 0, "ok", NOW - 3 * DAY);
+	text_sender("sw");
+	text_is(said("PRICE mahindi"), "Mahindi, gunia, Nakuru, siku 7 "
+	    "zilizopita: bei ya kati 3,050 KES (2,900 hadi 3,200), ripoti 5, "
+	    "ya mwisho saa 2 zilizopita. Ofa: #41 3,000 (magunia 10)");
+	text_sender("fr");
+	text_is(said("PRICE beans"), "Haricots, kg, Nakuru, depuis 7 jours: "
+	    "prix courant 3 000 KES, de 1 000 à 3 100, 3 prix, dernier il y a "
+	    "1 heure.");
+	text_sender("zh");
+	text_is(said("PRICE maize"), "Nakuru玉米每袋近7天：中间价3,050KES"
+	    "（2,900至3,200），5条报价，最新2小时前。在售：#41 3,000（10袋）");
+	/* with no data, the commodity in the sentence, in the reader's words */
+	text_sender("fr");
+	text_is(said("PRICE beans Mombasa"), "Haricots: aucun prix signalé à "
+	    "Mombasa depuis 7 jours. Il y a des prix à: Nakuru");
+	text_sender("en");
+	text_is(said("PRICE beans Mombasa"), "No prices reported for beans at "
+	    "Mombasa in the last 7 days. There are prices at: Nakuru");
+}
+
+/* The daily bulletin says what it is and how to stop it. */
+Test(prices_text, bulletin_says_what_it_is)
+{
+	mock_conf(m, "bulletin-now", "yes");
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	sql("INSERT INTO prices_alerts (msisdn, commodity, market, op, created)"
+	    " VALUES ('+254720000001', 'maize', 'nakuru', '', 0),"
+	    " ('+254720000002', 'maize', 'nakuru', '', 0)");
+	text_reads("+254720000002", "sw");
+	text_clear();
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	cr_assert_eq(text_n, 2);
+	cr_assert_str_eq(text_to[0], "+254720000001");
+	text_is(text_sent[0], "Daily prices (ALERT OFF stops): Maize, bag, "
+	    "Nakuru, last 7 days: middle price 3,050 KES, lowest 2,900, "
+	    "highest 3,200, 5 reports, newest 2 hours ago.");
+	text_is(text_sent[1], "Bei za leo (TAHADHARI OFF kuacha): Mahindi, "
+	    "gunia, Nakuru, siku 7 zilizopita: bei ya kati 3,050 KES (2,900 "
+	    "hadi 3,200), ripoti 5, ya mwisho saa 2 zilizopita.");
+}
+
+/* A threshold alert in the same plain words, and how to stop it. */
+Test(prices_text, threshold_alert_says_how_to_stop)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	text_sender("sw");
+	text_reads(WANJIRU, "sw");
+	text_is(said("ALERT maize >3000"), "Tutakutumia ujumbe bei ya kati ya "
+	    "mahindi Nakuru ikipanda juu ya 3,000 KES kwa gunia. TAHADHARI OFF "
+	    "kuacha.");
+	mock_sender(m, OTIENO, "Otieno", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	text_is(said("REPORT maize 3300"), "Thank you! Maize at 3,300 KES per "
+	    "bag at Nakuru noted. Middle price now 3,300 (1 report, last 7 "
+	    "days).");
+	text_clear();
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	cr_assert_eq(text_n, 1);
+	cr_assert_str_eq(text_to[0], WANJIRU);
+	text_is(text_sent[0], "Tahadhari: bei ya kati ya mahindi Nakuru sasa "
+	    "3,300 KES kwa gunia, juu ya 3,000 (ripoti 1, siku 7 zilizopita). "
+	    "TAHADHARI OFF kuacha.");
+}
+
+/* Counts agree with their number; a suggestion names the reader's word. */
+Test(prices_text, plural_forms_and_suggestions)
+{
+	cr_assert_eq(mock_init(m), MB_OK);
+	text_sender("en");
+	said("ALERT maize");
+	text_is(said("ALERT OFF"), "Your price alert is stopped.");
+	said("ALERT maize");
+	said("ALERT beans");
+	text_is(said("ALERT OFF"), "Your 2 price alerts are stopped.");
+	text_is(said("ALERT OFF"), "You have no price alerts. To get one, "
+	    "send ALERT and a commodity, e.g. ALERT maize");
+	text_sender("sw");
+	text_is(said("PRICE maiz"), "'maiz' si bidhaa tunayoijua. Ulimaanisha "
+	    "mahindi? Tuma tena na mahindi.");
+	text_sender("fr");
+	text_is(said("PRICE beens"), "'beens' n'est pas un produit connu. "
+	    "Vouliez-vous dire haricots? Renvoyez avec haricots.");
 }
 
 /* --- REPORT ------------------------------------------------------------- */
@@ -783,13 +1249,13 @@ Test(prices, report_stored_and_thanked)
 	cr_assert_eq(mock_init(m), MB_OK);
 	r = run("REPORT maize 3,000/= Nakuru", MB_OK);
 	tmpl_is(r, "prices-report-ok");
-	arg_is(r, "commodity", "Maize");
+	arg_is(r, "commodity", "maize");
 	arg_is(r, "unit", "bag");
 	arg_is(r, "market", "Nakuru");
 	arg_is(r, "price", "3000");
 	arg_is(r, "median", "3000");
 	arg_is(r, "n", "1");
-	arg_is(r, "window", "7d");
+	arg_is(r, "window", "prices-last-days(n=7)");
 	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports WHERE "
 	    "commodity = 'maize' AND market = 'nakuru' AND price = 300000 AND "
 	    "msisdn = '" WANJIRU "' AND agent = 0 AND status = 'ok' AND "
@@ -797,7 +1263,7 @@ Test(prices, report_stored_and_thanked)
 	/* decimals, the home market, an alias */
 	r = run("REPORT maharagwe 2.5", MB_OK);
 	arg_is(r, "price", "2.50");
-	arg_is(r, "commodity", "Beans");
+	arg_is(r, "commodity", "beans");
 	arg_is(r, "unit", "kg");
 	cr_assert_eq(sql_int("SELECT price FROM prices_reports WHERE "
 	    "commodity = 'beans' AND market = 'nakuru'"), 250);
@@ -850,7 +1316,7 @@ Test(prices, report_needs_a_market)
 	    MB_ROLE_FARMER | MB_ROLE_BUYER);
 	r = run("REPORT maize 3000", MB_OK);
 	tmpl_is(r, "prices-report-market");
-	arg_is(r, "commodity", "Maize");
+	arg_is(r, "commodity", "maize");
 	arg_is(r, "price", "3000");
 	r = run("REPORT maize 3000 Kisumu", MB_OK);
 	tmpl_is(r, "prices-market-unknown");
@@ -966,7 +1432,8 @@ Test(prices, alert_subscriptions)
 	tmpl_is(r, "prices-alert-on");
 	arg_is(r, "market", "Nakuru");
 	arg_is(r, "time", "07:00");
-	arg_is(r, "commodity", "Maize");
+	arg_is(r, "commodity", "maize");
+	arg_is(r, "unit", "bag");
 	r = run("ALERT maize Nakuru >3,000", MB_OK);
 	tmpl_is(r, "prices-alert-above");
 	arg_is(r, "price", "3000");
@@ -1120,12 +1587,13 @@ Test(prices, threshold_crossing_told_once_and_rearmed)
 	s = mock_sent(m, 0);
 	cr_assert_str_eq(s->to, WANJIRU);
 	tmpl_is(s, "prices-cross-above");
-	arg_is(s, "commodity", "Maize");
+	arg_is(s, "commodity", "maize");
+	arg_is(s, "unit", "bag");
 	arg_is(s, "market", "Nakuru");
 	arg_is(s, "median", "3100");
 	arg_is(s, "price", "3000");
 	arg_is(s, "n", "2");
-	arg_is(s, "window", "7d");
+	arg_is(s, "window", "prices-last-days(n=7)");
 	cr_assert_eq(sql_int("SELECT fired FROM prices_alerts"), 1);
 	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 0);
 
@@ -1260,8 +1728,9 @@ Test(prices, bulletin_in_batches_with_a_cursor)
 	cr_assert_str_eq(mock_sent(m, 1)->to, "+254720000001");
 	for (i = 0; i < 2; i++) {
 		s = mock_sent(m, i);
-		tmpl_is(s, "prices-board");
-		arg_is(s, "market", "Nakuru");
+		tmpl_is(s, "prices-bulletin");
+		board_is(s, "prices-board(commodity=maize,");
+		board_is(s, ",market=Nakuru,");
 	}
 	cr_assert_eq(sql_int("SELECT cursor FROM prices_bulletin"), 2);
 	cr_assert_eq(sql_int("SELECT done FROM prices_bulletin"), 0);
@@ -1311,21 +1780,23 @@ Test(prices, bulletin_board_and_all_markets)
 	    " ('+254720000004', 'maize', 'nakuru', '>', 0)");
 	timer_ok();
 	cr_assert_eq(mock_nsent(m), 3, "thresholds get no bulletin");
+	/* the board, inside the bulletin's words, in the reader's language */
 	s = mock_sent(m, 0);
 	cr_assert_str_eq(s->to, "+254720000001");
-	tmpl_is(s, "prices-board");
-	arg_is(s, "median", "3050");
-	arg_is(s, "n", "5");
-	arg_is(s, "trend", " +5%");
+	tmpl_is(s, "prices-bulletin");
+	board_is(s, "prices-board(commodity=maize,");
+	board_is(s, ",median=3050,");
+	board_is(s, ",n=5,");
 	s = mock_sent(m, 1);
-	tmpl_is(s, "prices-board-all");
-	arg_is(s, "median", "3025");
+	tmpl_is(s, "prices-bulletin");
+	board_is(s, "prices-board-all(commodity=maize,");
+	board_is(s, ",median=3025,");
 	/* no beans at Mombasa; Nakuru has some */
 	s = mock_sent(m, 2);
-	tmpl_is(s, "prices-nodata");
-	arg_is(s, "market", "Mombasa");
-	arg_is(s, "commodity", "Beans");
-	arg_is(s, "markets", "Nakuru");
+	tmpl_is(s, "prices-bulletin");
+	board_is(s, "prices-nodata(commodity=beans,");
+	board_is(s, ",market=Mombasa,");
+	board_is(s, ",markets=Nakuru");
 }
 
 /* bulletin-hour is local time: utc-offset moves it. */
@@ -1381,9 +1852,9 @@ Test(prices, one_batch_for_both)
 	subscribers(4);
 	timer_ok();
 	cr_assert_eq(notices(NULL, "prices-cross-above"), 1);
-	cr_assert_eq(notices(NULL, "prices-board"), 2);
+	cr_assert_eq(notices(NULL, "prices-bulletin"), 2);
 	timer_ok();
-	cr_assert_eq(notices(NULL, "prices-board"), 2);
+	cr_assert_eq(notices(NULL, "prices-bulletin"), 2);
 	cr_assert_eq(sql_int("SELECT done FROM prices_bulletin"), 1);
 }
 
@@ -1439,93 +1910,126 @@ Test(prices, board_queries_use_the_covering_index)
 
 static const char * const prices_templates[] = {
 	"prices-board", "prices-board-offers", "prices-board-all",
-	"prices-board-all-offers", "prices-nodata", "prices-nodata-none",
-	"prices-nodata-all", "prices-market-near", "prices-market-list",
-	"prices-market-unknown", "prices-commodity-unknown",
-	"prices-commodity-suggest", "prices-report-ok", "prices-report-held",
-	"prices-report-market", "prices-alert-on", "prices-alert-on-all",
-	"prices-alert-above", "prices-alert-below",
-	"prices-alert-need-market", "prices-alert-stopped", "prices-alert-max",
-	"prices-alert-off", "prices-alert-off-none", "prices-cross-above",
-	"prices-cross-below", "help-PRICE", "help-REPORT", "help-ALERT",
-	"usage-PRICE", "usage-REPORT", "usage-ALERT",
+	"prices-board-all-offers", "prices-offer", "prices-offer-more",
+	"prices-last-days", "prices-last-hours", "prices-last-minutes",
+	"prices-ago-days", "prices-ago-hours", "prices-ago-minutes",
+	"prices-before-days", "prices-before-hours", "prices-before-minutes",
+	"prices-trend-up", "prices-trend-down", "prices-trend-same",
+	"prices-nodata", "prices-nodata-none", "prices-nodata-all",
+	"prices-nodata-offers", "prices-nodata-all-offers", "prices-bulletin",
+	"prices-market-near", "prices-market-list", "prices-market-unknown",
+	"prices-commodity-unknown", "prices-commodity-suggest",
+	"prices-report-ok", "prices-report-held", "prices-report-market",
+	"prices-alert-on", "prices-alert-on-all", "prices-alert-above",
+	"prices-alert-below", "prices-alert-need-market",
+	"prices-alert-stopped", "prices-alert-max", "prices-alert-off",
+	"prices-alert-off-none", "prices-cross-above", "prices-cross-below",
+	"help-PRICE", "help-REPORT", "help-ALERT", "usage-PRICE",
+	"usage-REPORT", "usage-ALERT",
 };
-
-/* Typical values, a long market name among them. */
-static const struct mb_arg typical[] = {
-	{ "commodity", "Maize" }, { "unit", "bag" }, { "market", "Nakuru" },
-	{ "window", "7d" }, { "median", "3050" }, { "low", "2900" },
-	{ "high", "3200" }, { "n", "14" }, { "age", "2h" },
-	{ "trend", " +5%" }, { "offers", "#41 3000, #52 3100" },
-	{ "offer", "#41 3000" }, { "currency", "KES" },
-	{ "markets", "Nakuru, Eldoret, Kitale" }, { "word", "mahindi" },
-	{ "suggestion", "maize" }, { "price", "3050.50" },
-	{ "time", "07:00" }, { "max", "5" },
-};
-
-static void
-lang_setup(void)
-{
-	gwlib_init();
-	log_set_output_level(GW_PANIC);
-}
-
-static void
-lang_teardown(void)
-{
-	gwlib_shutdown();
-}
+#define NTEMPLATES	(sizeof(prices_templates) / sizeof(prices_templates[0]))
 
 /*
  * Every language has every template of the plugin (its own, not the
- * default's), each fits one SMS with typical values, and the board
- * templates keep their own words within PRICES_TEMPLATE_RESERVE.
+ * default's), and each, filled in that language with the numbers 0, 1, 2,
+ * 5, 21 and 1000 (counts, quantities), prices with five digits or
+ * decimals, the oldest age of a report and a long market name, has a
+ * value for each placeholder and fits one SMS.  The boards are measured
+ * with one offer (the issue's "#41 3,000 (10 bags)") and no trend at a
+ * market of the usual length, up to 5 reports (the plugin drops the
+ * trend, then offers, until a board fits).  The commodity
+ * of each language is one whose name keeps its replies in the GSM
+ * alphabet (French "maïs" does not: its texts need UCS-2).
  */
-Test(prices_lang, templates_complete_and_within_one_sms,
-    .init = lang_setup, .fini = lang_teardown)
+Test(prices_text, every_template_fits_one_sms)
 {
-	static const char * const codes[] = { "en", "fr", "sw", "zh" };
-	struct lang_set		*set = lang_load(SHIPPED, "en");
-	struct gsm_measure	 g;
-	const char		*t, *en;
-	char			*s;
-	size_t			 l, i;
+	static const struct { const char *lang, *commodity, *unit; } l[] = {
+		{ "en", "tomato", "crate" }, { "sw", "maize", "bag" },
+		{ "fr", "beans", "bag" }, { "zh", "potato", "bag" },
+	};
+	static const char * const counts[] = { "0", "1", "2", "5", "21",
+	    "1000" };
+	struct mb_arg	 args[32];
+	const char	*t, *en;
+	char		*window, *age, *before, *offer, *s;
+	size_t		 i, j, k, n, mk, pk, rk, hk;
+	int		 board;
 
-	cr_assert_not_null(set);
-	for (l = 0; l < 4; l++)
-		for (i = 0; i < sizeof(prices_templates) /
-		    sizeof(prices_templates[0]); i++) {
-			t = lang_template(set, codes[l], prices_templates[i]);
-			en = lang_template(set, "en", prices_templates[i]);
-			cr_assert_not_null(t, "%s lacks %s", codes[l],
-			    prices_templates[i]);
-			if (l != 0)
-				cr_assert(t != en, "%s falls back for %s",
-				    codes[l], prices_templates[i]);
-			s = lang_render(t, typical,
-			    sizeof(typical) / sizeof(typical[0]));
-			cr_assert_not_null(s);
-			gsm_measure(s, strlen(s), &g);
-			if (strcmp(codes[l], "zh") == 0)
-				cr_assert_leq(g.units, 70, "zh %s: %zu: %s",
-				    prices_templates[i], g.units, s);
-			else {
-				cr_assert_eq(g.coding, GSM_CODING_7BIT,
-				    "%s %s: %s", codes[l],
-				    prices_templates[i], s);
-				cr_assert_leq(g.units, 160, "%s %s: %zu: %s",
-				    codes[l], prices_templates[i], g.units, s);
-			}
-			free(s);
-			if (strncmp(prices_templates[i], "prices-board", 12)
-			    == 0 && strcmp(codes[l], "zh") != 0) {
-				/* the template's own words */
-				s = lang_render(t, NULL, 0);
-				cr_assert_leq(prices_text_septets(s),
-				    PRICES_TEMPLATE_RESERVE, "%s %s: %s",
-				    codes[l], prices_templates[i], s);
+	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++)
+		for (j = 0; j < sizeof(counts) / sizeof(counts[0]); j++) {
+			const char	*c = counts[j];
+			struct mb_arg	 w = { "n", "7" }, a = { "n", "23" };
+
+			window = text_render(l[i].lang, "prices-last-days",
+			    &w, 1);
+			before = text_render(l[i].lang, "prices-before-days",
+			    &w, 1);
+			age = text_render(l[i].lang, "prices-ago-hours", &a, 1);
+			n = 0;
+			rk = n;
+			args[n++] = (struct mb_arg){ "ref", "41" };
+			pk = n;
+			args[n++] = (struct mb_arg){ "price", "3000" };
+			args[n++] = (struct mb_arg){ "qty", c };
+			args[n++] = (struct mb_arg){ "unit", l[i].unit };
+			offer = text_render(l[i].lang, "prices-offer", args, n);
+			args[n++] = (struct mb_arg){ "commodity",
+			    l[i].commodity };
+			mk = n;
+			args[n++] = (struct mb_arg){ "market", NULL };
+			args[n++] = (struct mb_arg){ "window", window };
+			args[n++] = (struct mb_arg){ "median", "3050" };
+			args[n++] = (struct mb_arg){ "low", "2900" };
+			hk = n;
+			args[n++] = (struct mb_arg){ "high", NULL };
+			args[n++] = (struct mb_arg){ "n", c };
+			args[n++] = (struct mb_arg){ "age", age };
+			args[n++] = (struct mb_arg){ "trend", "" };
+			args[n++] = (struct mb_arg){ "offers", offer };
+			args[n++] = (struct mb_arg){ "currency", "KES" };
+			args[n++] = (struct mb_arg){ "markets",
+			    "Nakuru, Eldoret, Kitale" };
+			args[n++] = (struct mb_arg){ "word", "mahindi" };
+			args[n++] = (struct mb_arg){ "time", "07:00" };
+			args[n++] = (struct mb_arg){ "max", c };
+			args[n++] = (struct mb_arg){ "pct", c };
+			args[n++] = (struct mb_arg){ "before", before };
+			args[n++] = (struct mb_arg){ "board",
+			    "Sorghum, bag, Nakuru: 3,050 KES" };
+			for (k = 0; k < NTEMPLATES; k++) {
+				t = lang_template(text_langs, l[i].lang,
+				    prices_templates[k]);
+				en = lang_template(text_langs, "en",
+				    prices_templates[k]);
+				cr_assert_not_null(t, "%s lacks %s", l[i].lang,
+				    prices_templates[k]);
+				if (i != 0)
+					cr_assert(t != en, "%s falls back for "
+					    "%s", l[i].lang,
+					    prices_templates[k]);
+				/* the boards at a market of the usual length,
+				   with an offer up to 5 reports */
+				board = strncmp(prices_templates[k],
+				    "prices-board", 12) == 0;
+				if (board && strstr(prices_templates[k],
+				    "offers") != NULL && j + 2 >=
+				    sizeof(counts) / sizeof(counts[0]))
+					continue;
+				args[mk].value = board ? "Nakuru" :
+				    "Wakulima (Nairobi)";
+				args[hk].value = board ? "3200" : "32000";
+				args[pk].value = board ? "3000" : "3050.50";
+				args[rk].value = board ? "41" : "12345";
+				s = text_render(l[i].lang, prices_templates[k],
+				    args, n);
+				cr_expect(prices_text_fits(s), "%s %s (%s): "
+				    "more than one SMS: %s", l[i].lang,
+				    prices_templates[k], c, s);
 				free(s);
 			}
+			free(window);
+			free(before);
+			free(age);
+			free(offer);
 		}
-	lang_free(set);
 }

@@ -20,18 +20,21 @@
  * PRICE (anyone, registered or not): the board for the market named, or
  * the asker's market, or all markets for someone without one:
  *
- *	Maize/bag Nakuru 7d: med 3050 (2900-3200, n=14, last 2h) +5%;
- *	offers #41 3000, #52 3100
+ *	Maize, bag, Nakuru, last 7 days: middle price 3,050 KES, lowest
+ *	2,900, highest 3,200, 8 reports, newest 1 hour ago. For sale: #41
+ *	3,000 (10 bags)
  *
  * the weighted median, low, high and count of the window's published
  * reports, how old the newest is, the change of the median against the
  * window before (in percent, rounded half away from zero, in integers),
  * and the cheapest open offers of the market plugin in the same market or
- * region, when its table exists.  Offers are dropped from the end until
- * the board fits one SMS (PRICES_TEMPLATE_RESERVE).  A market word that
- * names no market gets the markets with data in the asker's region (or
- * anywhere); a market with no data gets the markets that have some, most
- * reports first.
+ * region, when its table exists, with what each has left.  The board is
+ * the fullest that fits one SMS, measured on the text rendered in the
+ * reader's language: offers are dropped from the end (the trend first)
+ * until it fits.  With no reports the open offers still show.  A market
+ * word that names no market gets the markets with data in the asker's
+ * region (or anywhere); a market with no data gets the markets that have
+ * some, most reports first.
  *
  * ALERT (registered users): without a price, a daily bulletin (the board)
  * at bulletin-hour local time (utc-offset); with >price or <price, one
@@ -56,8 +59,13 @@
  *
  * Every user-visible text is a template of the language files (the
  * "# --- prices plugin ---" blocks); the plugin passes values only:
- * codes, names from the catalogue, numbers, and the board's compact
- * language-neutral tokens ("7d", "2h", " +5%", "#41 3000").
+ * catalogue codes as {commodity} and {unit} (each reader sees the
+ * catalogue's word in their language), market names, plain numbers
+ * ("3050", "2.50") for {x, number}, and phrases it renders with
+ * host->render() from the same files: durations ("last 7 days", "1 hour
+ * ago"), the trend, the offers ("#41 3,000 (10 bags)").  The daily
+ * bulletin is the board inside prices-bulletin, which says what it is
+ * and how to stop it.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -81,6 +89,7 @@
 #define PRICES_CACHE_SLOTS	4096	/* bulletin boards kept, a power of 2 */
 #define PRICES_CACHE_TTL	900	/* seconds a bulletin board is reused */
 #define PRICES_RUN_MS		50	/* a timer run stops its batch after */
+#define PRICES_LIST_MAX		512	/* bytes of the offers shown, joined */
 
 /* Template arguments being gathered. */
 struct prices_args {
@@ -110,6 +119,36 @@ prices_send(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
 	else
 		rc = host->notify(ctx, to, tmpl, args->a, args->n);
 	return rc == 0 ? MB_OK : MB_FAIL;
+}
+
+/* tmpl rendered for to (NULL: the sender) without sending it, or NULL */
+static const char *
+prices_render(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
+    const char *tmpl, const struct prices_args *args)
+{
+	return host->render(ctx, to, tmpl, args->a, args->n);
+}
+
+/*
+ * A duration in to's words, from the templates prices-KIND-days, -hours
+ * or -minutes with {n}: KIND "last" for a window ("last 7 days"), "before"
+ * for the window before it ("the 7 days before"), exact; "ago" for an age
+ * ("1 hour ago"), rounded down.  NULL if it cannot be rendered.
+ */
+static const char *
+prices_span(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
+    const char *kind, long long seconds, int exact)
+{
+	struct prices_args	 args = { .n = 0 };
+	char			 tmpl[32], n[24];
+	long long		 count;
+	char			 unit = prices_text_span(seconds, exact, &count);
+
+	snprintf(tmpl, sizeof(tmpl), "prices-%s-%s", kind, unit == 'd' ?
+	    "days" : unit == 'h' ? "hours" : "minutes");
+	snprintf(n, sizeof(n), "%lld", count);
+	prices_arg(&args, "n", n);
+	return prices_render(ctx, host, to, tmpl, &args);
 }
 
 /* --- conf -------------------------------------------------------------- */
@@ -205,9 +244,12 @@ prices_init_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	struct prices_state	*ps;
 
-	/* ABI 1 hosts have every function this plugin calls. */
-	if (!PRICES_HOST_HAS(host, msisdn))
+	/* render() (for the board's words) is the last function it calls */
+	if (!PRICES_HOST_HAS(host, render)) {
+		host->log(NULL, MB_LOG_ERROR, "prices: this marketbox has no "
+		    "render(): the plugin needs a newer one");
 		return MB_FAIL;
+	}
 	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
 		host->log(NULL, MB_LOG_ERROR, "prices: out of memory");
 		return MB_FAIL;
@@ -216,8 +258,6 @@ prices_init_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 		free(ps);
 		return MB_FAIL;
 	}
-	prices_text_duration(ps->conf.window, ps->window_label,
-	    sizeof(ps->window_label));
 	host->set_state(pctx, ps);
 	return MB_OK;
 }
@@ -371,7 +411,7 @@ prices_reply_commodity_unknown(struct mb_ctx *ctx, const struct mb_host *host,
 	if (s == NULL)
 		return prices_send(ctx, host, NULL, "prices-commodity-unknown",
 		    &args);
-	prices_arg(&args, "suggestion", s);
+	prices_arg(&args, "commodity", s);
 	return prices_send(ctx, host, NULL, "prices-commodity-suggest", &args);
 }
 
@@ -385,7 +425,7 @@ prices_reply_market_unknown(struct mb_ctx *ctx, const struct mb_host *host,
     const struct prices_state *ps, const char *commodity, const char *word)
 {
 	struct prices_args	 args = { .n = 0 };
-	char			 home[PRICES_CODE_MAX], title[PRICES_CODE_MAX];
+	char			 home[PRICES_CODE_MAX];
 	char			 codes[PRICES_MARKETS][PRICES_CODE_MAX];
 	char			 list[256];
 	const char		*region = NULL;
@@ -395,9 +435,8 @@ prices_reply_market_unknown(struct mb_ctx *ctx, const struct mb_host *host,
 	prices_home(ctx, host, home);
 	if (home[0] != '\0')
 		region = host->market_region(ctx, home);
-	prices_text_title(commodity, title, sizeof(title));
 	prices_arg(&args, "word", word);
-	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "commodity", commodity);
 	if (region != NULL) {
 		if (prices_store_markets(ctx, host, commodity,
 		    now - ps->conf.window, now, region, codes, PRICES_MARKETS,
@@ -427,7 +466,7 @@ prices_reply_market_unknown(struct mb_ctx *ctx, const struct mb_host *host,
 
 /*
  * Everything the board of commodity at market ("" all markets) shows at
- * now: this window and the one before, the best offers, and, with no
+ * now: this window and the one before, the best open offers, and, with no
  * data, the markets that have some.  0 or -1.
  */
 static int
@@ -446,105 +485,188 @@ prices_board_compute(struct mb_ctx *ctx, const struct mb_host *host,
 	    ps->conf.agent_weight, &b->cur) == -1)
 		return -1;
 	if (b->cur.n == 0) {
-		if (m == NULL)
-			return 0;
-		return prices_store_markets(ctx, host, commodity, now - w,
-		    now, NULL, b->markets, PRICES_MARKETS, &b->nmarkets);
-	}
-	if (prices_store_stats(ctx, host, commodity, m, now - 2 * w, now - w,
-	    ps->conf.agent_weight, &b->prev) == -1)
+		if (m != NULL && prices_store_markets(ctx, host, commodity,
+		    now - w, now, NULL, b->markets, PRICES_MARKETS,
+		    &b->nmarkets) == -1)
+			return -1;
+	} else if (prices_store_stats(ctx, host, commodity, m, now - 2 * w,
+	    now - w, ps->conf.agent_weight, &b->prev) == -1)
 		return -1;
+	/* the offers show with or without prices: a buyer wants them most */
 	return prices_store_offers(ctx, host, ps, commodity, m, b);
 }
 
+/* The board's template: prices or none, one market or all, offers or not. */
+static const char *
+prices_board_tmpl(const struct prices_board *b, int offers)
+{
+	int	 all = b->market[0] == '\0';
+
+	if (b->cur.n > 0) {
+		if (all)
+			return offers ? "prices-board-all-offers" :
+			    "prices-board-all";
+		return offers ? "prices-board-offers" : "prices-board";
+	}
+	if (offers)
+		return all ? "prices-nodata-all-offers" : "prices-nodata-offers";
+	if (all)
+		return "prices-nodata-all";
+	return b->nmarkets > 0 ? "prices-nodata" : "prices-nodata-none";
+}
+
 /*
- * Send board b as a reply (to NULL) or a notice to msisdn to: the
- * template for the case (data or not, one market or all, offers or not)
- * and its values.  MB_OK or MB_FAIL.
+ * The trend of board b in to's words: prices-trend-up, -down or -same with
+ * {pct} (whole percent, no sign) and {before} ("the 7 days before");
+ * "" when there were no reports in the window before.  NULL if it cannot
+ * be rendered.
  */
-static int
-prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
+static const char *
+prices_board_trend(struct mb_ctx *ctx, const struct mb_host *host,
     const struct prices_state *ps, const struct prices_board *b,
     const char *to)
 {
 	struct prices_args	 args = { .n = 0 };
-	char			 title[PRICES_CODE_MAX], median[24], low[24];
-	char			 high[24], n[24], age[16], trend[16], price[24];
-	char			 offers[PRICES_SMS_SEPTETS + 1], offer[48];
-	char			 one[48], list[256];
-	const char		*unit, *market = NULL, *tmpl;
-	size_t			 i, k, used, shown = 0;
+	const char		*before;
+	char			 pct[24];
+	long long		 t;
 
-	prices_text_title(b->commodity, title, sizeof(title));
+	if (b->prev.n == 0 || b->cur.n == 0)
+		return "";
+	if ((before = prices_span(ctx, host, to, "before", ps->conf.window,
+	    1)) == NULL)
+		return NULL;
+	t = prices_text_trend(b->prev.median, b->cur.median);
+	snprintf(pct, sizeof(pct), "%lld", t < 0 ? -t : t);
+	prices_arg(&args, "pct", pct);
+	prices_arg(&args, "before", before);
+	return prices_render(ctx, host, to, t > 0 ? "prices-trend-up" : t < 0 ?
+	    "prices-trend-down" : "prices-trend-same", &args);
+}
+
+/*
+ * The first k offers of b as one list in to's words, into lists[k] for
+ * each k from 1: the first from prices-offer, the others from
+ * prices-offer-more (which begins with the language's separator), each
+ * with {ref}, {price}, {qty} and {unit}.  Returns how many lists were
+ * made (an offer that does not fit the buffer ends them), or -1 if one
+ * cannot be rendered.
+ */
+static int
+prices_board_offers(struct mb_ctx *ctx, const struct mb_host *host,
+    const struct prices_board *b, const char *unit, const char *to,
+    char lists[][PRICES_LIST_MAX])
+{
+	struct prices_args	 args;
+	const char		*item;
+	char			 ref[24], price[24], qty[24];
+	size_t			 i, used = 0, len;
+
+	lists[0][0] = '\0';
+	for (i = 0; i < b->noffers; i++) {
+		args.n = 0;
+		snprintf(ref, sizeof(ref), "%lld", b->offer_ref[i]);
+		prices_text_money(b->offer_price[i], price, sizeof(price));
+		snprintf(qty, sizeof(qty), "%lld", b->offer_qty[i]);
+		prices_arg(&args, "ref", ref);
+		prices_arg(&args, "price", price);
+		prices_arg(&args, "qty", qty);
+		prices_arg(&args, "unit", unit);
+		if ((item = prices_render(ctx, host, to, i == 0 ?
+		    "prices-offer" : "prices-offer-more", &args)) == NULL)
+			return -1;
+		if (used + (len = strlen(item)) >= PRICES_LIST_MAX)
+			break;
+		memcpy(lists[i + 1], lists[i], used);
+		memcpy(lists[i + 1] + used, item, len + 1);
+		used += len;
+	}
+	return (int)i;
+}
+
+/*
+ * Send board b as a reply (to NULL) or a notice to msisdn to, inside the
+ * template wrap when not NULL (wrap's {board} is the board's text: the
+ * bulletin).  The board is the fullest that fits one SMS in the reader's
+ * language, measured on its rendered text: all the offers and the trend,
+ * then offers dropped from the end (the trend goes before an offer
+ * does), down to the board alone.  When even that needs more than one
+ * SMS (a long market name, a script that needs UCS-2), it is sent as it
+ * is.  MB_OK or MB_FAIL.
+ */
+static int
+prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
+    const struct prices_state *ps, const struct prices_board *b,
+    const char *to, const char *wrap)
+{
+	struct prices_args	 base = { .n = 0 }, args, boxed = { .n = 0 };
+	char			 median[24], low[24], high[24], n[24];
+	char			 lists[PRICES_OFFERS + 1][PRICES_LIST_MAX];
+	char			 markets[256];
+	const char		*unit, *window, *age, *trend = "", *tmpl;
+	const char		*text = NULL;
+	int			 noffers, k, t;
+
 	if ((unit = host->commodity_unit(ctx, b->commodity)) == NULL)
 		unit = "";
+	if ((window = prices_span(ctx, host, to, "last", ps->conf.window,
+	    1)) == NULL)
+		return MB_FAIL;
+	prices_arg(&base, "commodity", b->commodity);
+	prices_arg(&base, "unit", unit);
 	if (b->market[0] != '\0')
-		market = prices_market_name(ctx, host, b->market);
-	prices_arg(&args, "commodity", title);
-	prices_arg(&args, "unit", unit);
-	if (market != NULL)
-		prices_arg(&args, "market", market);
-	prices_arg(&args, "window", ps->window_label);
-	prices_arg(&args, "currency", host->currency(ctx));
+		prices_arg(&base, "market", prices_market_name(ctx, host,
+		    b->market));
+	prices_arg(&base, "window", window);
+	prices_arg(&base, "currency", host->currency(ctx));
+	if (b->cur.n > 0) {
+		prices_text_money(b->cur.median, median, sizeof(median));
+		prices_text_money(b->cur.low, low, sizeof(low));
+		prices_text_money(b->cur.high, high, sizeof(high));
+		snprintf(n, sizeof(n), "%lld", b->cur.n);
+		if ((age = prices_span(ctx, host, to, "ago",
+		    b->now - b->cur.newest, 0)) == NULL ||
+		    (trend = prices_board_trend(ctx, host, ps, b, to)) == NULL)
+			return MB_FAIL;
+		prices_arg(&base, "median", median);
+		prices_arg(&base, "low", low);
+		prices_arg(&base, "high", high);
+		prices_arg(&base, "n", n);
+		prices_arg(&base, "age", age);
+	} else if (b->nmarkets > 0) {
+		prices_market_list(ctx, host,
+		    (char (*)[PRICES_CODE_MAX])b->markets, b->nmarkets,
+		    markets, sizeof(markets));
+		prices_arg(&base, "markets", markets);
+	}
+	if ((noffers = prices_board_offers(ctx, host, b, unit, to,
+	    lists)) == -1)
+		return MB_FAIL;
 
-	if (b->cur.n == 0) {
-		if (market == NULL)
-			tmpl = "prices-nodata-all";
-		else if (b->nmarkets == 0)
-			tmpl = "prices-nodata-none";
-		else {
-			prices_market_list(ctx, host,
-			    (char (*)[PRICES_CODE_MAX])b->markets, b->nmarkets,
-			    list, sizeof(list));
-			prices_arg(&args, "markets", list);
-			tmpl = "prices-nodata";
+	/* the fullest that fits: k offers, with the trend t, then without */
+	for (k = noffers; k >= 0; k--)
+		for (t = trend[0] != '\0'; t >= 0; t--) {
+			args = base;
+			if (b->cur.n > 0)
+				prices_arg(&args, "trend", t ? trend : "");
+			if (k > 0)
+				prices_arg(&args, "offers", lists[k]);
+			tmpl = prices_board_tmpl(b, k > 0);
+			if ((text = prices_render(ctx, host, to, tmpl,
+			    &args)) == NULL)
+				return MB_FAIL;
+			boxed.n = 0;
+			prices_arg(&boxed, "board", text);
+			if (wrap != NULL && (text = prices_render(ctx, host, to,
+			    wrap, &boxed)) == NULL)
+				return MB_FAIL;
+			if (prices_text_fits(text))
+				goto send;
 		}
-		return prices_send(ctx, host, to, tmpl, &args);
-	}
-
-	prices_text_money(b->cur.median, median, sizeof(median));
-	prices_text_money(b->cur.low, low, sizeof(low));
-	prices_text_money(b->cur.high, high, sizeof(high));
-	snprintf(n, sizeof(n), "%lld", b->cur.n);
-	prices_text_age(b->now - b->cur.newest, age, sizeof(age));
-	trend[0] = '\0';
-	if (b->prev.n > 0)
-		prices_text_trend_label(prices_text_trend(b->prev.median,
-		    b->cur.median), trend, sizeof(trend));
-	prices_arg(&args, "median", median);
-	prices_arg(&args, "low", low);
-	prices_arg(&args, "high", high);
-	prices_arg(&args, "n", n);
-	prices_arg(&args, "age", age);
-	prices_arg(&args, "trend", trend);
-
-	/* What the values take of one SMS, besides the template's words. */
-	used = PRICES_TEMPLATE_RESERVE;
-	for (i = 0; i < args.n; i++)
-		if (strcmp(args.a[i].name, "currency") != 0)
-			used += prices_text_septets(args.a[i].value);
-	offers[0] = offer[0] = '\0';
-	for (i = 0, k = 0; i < b->noffers; i++) {
-		prices_text_money(b->offer_price[i], price, sizeof(price));
-		snprintf(one, sizeof(one), "%s#%lld %s", i > 0 ? ", " : "",
-		    b->offer_ref[i], price);
-		if (used + prices_text_septets(offers) +
-		    prices_text_septets(one) > PRICES_SMS_SEPTETS ||
-		    k + strlen(one) >= sizeof(offers))
-			break;
-		memcpy(offers + k, one, strlen(one) + 1);
-		k += strlen(one);
-		if (i == 0)
-			snprintf(offer, sizeof(offer), "%s", one);
-		shown++;
-	}
-	if (shown > 0) {
-		prices_arg(&args, "offers", offers);
-		prices_arg(&args, "offer", offer);
-		tmpl = market != NULL ? "prices-board-offers" :
-		    "prices-board-all-offers";
-	} else
-		tmpl = market != NULL ? "prices-board" : "prices-board-all";
+	/* nothing fits: the last, the board alone */
+send:
+	if (wrap != NULL)
+		return prices_send(ctx, host, to, wrap, &boxed);
 	return prices_send(ctx, host, to, tmpl, &args);
 }
 
@@ -575,7 +697,7 @@ prices_price_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	if (prices_board_compute(ctx, host, ps, commodity, market,
 	    host->now(ctx), &b) == -1)
 		return MB_FAIL;
-	return prices_board_send(ctx, host, ps, &b, NULL);
+	return prices_board_send(ctx, host, ps, &b, NULL, NULL);
 }
 
 /* --- REPORT ------------------------------------------------------------- */
@@ -645,9 +767,8 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	char			 word[PRICES_WORDS_MAX];
 	char			 commodity[PRICES_CODE_MAX];
 	char			 market[PRICES_CODE_MAX];
-	char			 title[PRICES_CODE_MAX];
 	char			 price[24], median[24], n[24];
-	const char		*c, *unit;
+	const char		*c, *unit, *window;
 	size_t			 argc = host->argc(ctx), p, last;
 	long long		 cents = 0, now;
 	int			 held, agent;
@@ -666,7 +787,6 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	    strlen(c) >= PRICES_CODE_MAX)
 		return prices_reply_commodity_unknown(ctx, host, words);
 	snprintf(commodity, sizeof(commodity), "%s", c);
-	prices_text_title(commodity, title, sizeof(title));
 	prices_text_money(cents, price, sizeof(price));
 	if (last + 1 < argc) {
 		if (!prices_market(ctx, host, last + 1, argc, market, word,
@@ -676,7 +796,7 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	} else {
 		prices_home(ctx, host, market);
 		if (market[0] == '\0') {
-			prices_arg(&args, "commodity", title);
+			prices_arg(&args, "commodity", commodity);
 			prices_arg(&args, "price", price);
 			return prices_send(ctx, host, NULL,
 			    "prices-report-market", &args);
@@ -705,15 +825,18 @@ prices_report_cb(struct mb_ctx *ctx, const struct mb_host *host)
 
 	if ((unit = host->commodity_unit(ctx, commodity)) == NULL)
 		unit = "";
+	if ((window = prices_span(ctx, host, NULL, "last", ps->conf.window,
+	    1)) == NULL)
+		return MB_FAIL;
 	prices_text_money(s.median, median, sizeof(median));
 	snprintf(n, sizeof(n), "%lld", s.n);
-	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "commodity", commodity);
 	prices_arg(&args, "unit", unit);
 	prices_arg(&args, "market", prices_market_name(ctx, host, market));
 	prices_arg(&args, "price", price);
 	prices_arg(&args, "median", median);
 	prices_arg(&args, "n", n);
-	prices_arg(&args, "window", ps->window_label);
+	prices_arg(&args, "window", window);
 	prices_arg(&args, "currency", host->currency(ctx));
 	return prices_send(ctx, host, NULL, held ? "prices-report-held" :
 	    "prices-report-ok", &args);
@@ -753,7 +876,6 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	struct prices_stats	 s;
 	struct prices_args	 args = { .n = 0 };
 	char			 commodity[PRICES_CODE_MAX];
-	char			 title[PRICES_CODE_MAX];
 	char			 market[PRICES_CODE_MAX];
 	char			 word[PRICES_WORDS_MAX];
 	char			 price[24], hour[16], max[8];
@@ -812,9 +934,8 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 	} else
 		prices_home(ctx, host, market);
 
-	prices_text_title(commodity, title, sizeof(title));
 	if (op != 0 && market[0] == '\0') {
-		prices_arg(&args, "commodity", title);
+		prices_arg(&args, "commodity", commodity);
 		return prices_send(ctx, host, NULL, "prices-alert-need-market",
 		    &args);
 	}
@@ -844,7 +965,7 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 		unit = "";
 	snprintf(hour, sizeof(hour), "%02d:00", ps->conf.bulletin_hour);
 	prices_text_money(threshold, price, sizeof(price));
-	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "commodity", commodity);
 	prices_arg(&args, "unit", unit);
 	if (market[0] != '\0')
 		prices_arg(&args, "market", prices_market_name(ctx, host,
@@ -888,23 +1009,24 @@ prices_cross_send(struct mb_ctx *ctx, const struct mb_host *host,
     const struct prices_stats *s)
 {
 	struct prices_args	 args = { .n = 0 };
-	char			 title[PRICES_CODE_MAX], median[24], price[24];
-	char			 n[24];
-	const char		*unit;
+	char			 median[24], price[24], n[24];
+	const char		*unit, *window;
 
 	if ((unit = host->commodity_unit(ctx, a->commodity)) == NULL)
 		unit = "";
-	prices_text_title(a->commodity, title, sizeof(title));
+	if ((window = prices_span(ctx, host, a->msisdn, "last",
+	    ps->conf.window, 1)) == NULL)
+		return MB_FAIL;
 	prices_text_money(s->median, median, sizeof(median));
 	prices_text_money(a->threshold, price, sizeof(price));
 	snprintf(n, sizeof(n), "%lld", s->n);
-	prices_arg(&args, "commodity", title);
+	prices_arg(&args, "commodity", a->commodity);
 	prices_arg(&args, "unit", unit);
 	prices_arg(&args, "market", prices_market_name(ctx, host, a->market));
 	prices_arg(&args, "median", median);
 	prices_arg(&args, "price", price);
 	prices_arg(&args, "n", n);
-	prices_arg(&args, "window", ps->window_label);
+	prices_arg(&args, "window", window);
 	prices_arg(&args, "currency", host->currency(ctx));
 	return prices_send(ctx, host, a->msisdn, a->op == '>' ?
 	    "prices-cross-above" : "prices-cross-below", &args);
@@ -1110,8 +1232,8 @@ prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
 			continue;
 		if ((b = prices_cache_board(ctx, host, ps, subs[i].commodity,
 		    subs[i].market, now, &scratch)) == NULL ||
-		    prices_board_send(ctx, host, ps, b, subs[i].msisdn) !=
-		    MB_OK)
+		    prices_board_send(ctx, host, ps, b, subs[i].msisdn,
+		    "prices-bulletin") != MB_OK)
 			goto out;
 		sent++;
 	}

@@ -25,17 +25,6 @@
 #define PRICES_MONEY_MAX	100000000000LL	/* 1e9 whole units */
 #define PRICES_TIMER_INTERVAL	10	/* seconds between timer runs */
 
-/*
- * One SMS: 160 GSM septets.  The plugin does not see the templates'
- * text, only the values it fills them with; PRICES_TEMPLATE_RESERVE is
- * the budget of a board template's own words (prices-board-offers and
- * prices-board-all-offers, without placeholders) that every language file
- * keeps to.  The offers part is shortened, then dropped, so that the
- * values plus this reserve fit one SMS.
- */
-#define PRICES_SMS_SEPTETS	160
-#define PRICES_TEMPLATE_RESERVE	40
-
 /* The plugin's conf group, parsed and checked at init. */
 struct prices_conf {
 	long long	 window;	/* seconds: the board's window */
@@ -52,7 +41,6 @@ struct prices_board;
 /* The plugin's state, hung on its context at init. */
 struct prices_state {
 	struct prices_conf conf;
-	char		 window_label[16];	/* "7d" */
 	int		 has_posts;	/* the market plugin's table exists */
 	/* the bulletin's boards, one per commodity and market (prices.c) */
 	struct prices_board *boards;
@@ -84,6 +72,7 @@ struct prices_board {
 	size_t		 noffers;
 	long long	 offer_ref[PRICES_OFFERS];
 	long long	 offer_price[PRICES_OFFERS];
+	long long	 offer_qty[PRICES_OFFERS];	/* what is left */
 	/* with no data: the markets that have some, most reports first */
 	size_t		 nmarkets;
 	char		 markets[PRICES_MARKETS][PRICES_CODE_MAX];
@@ -114,11 +103,14 @@ int		 prices_text_money_parse(const char *, long long *out);
 void		 prices_text_money(long long, char *, size_t);
 /* a duration "7d", "24h", "90m", "3600" (seconds) -> seconds, or -1 */
 long long	 prices_text_duration_parse(const char *);
-/* seconds as the shortest exact label: "7d", "12h", "90m", "45s" */
-void		 prices_text_duration(long long, char *, size_t);
-/* how old the newest report is: "5m" (at least 1), "3h" (under a
-   day), "2d" */
-void		 prices_text_age(long long seconds, char *, size_t);
+/*
+ * Seconds s as a number of days, hours or minutes, the unit returned ('d',
+ * 'h' or 'm') and the number in *n.  exact (a window): the largest unit
+ * that divides s: 7 days, 36 hours, 90 minutes (seconds beyond whole
+ * minutes are dropped).  Else (an age): the largest unit s holds once,
+ * rounded down: 59 minutes, 3 hours, 2 days; under a minute is 1 minute.
+ */
+char		 prices_text_span(long long s, int exact, long long *n);
 /* "+3", "-5", "+5:30", "0" -> seconds east of UTC in *out: 0, or -1
    when it is no offset in [-12h, +14h] */
 int		 prices_text_offset_parse(const char *, long long *out);
@@ -127,13 +119,13 @@ int		 prices_text_offset_parse(const char *, long long *out);
  * in integer arithmetic; prev must be > 0.
  */
 long long	 prices_text_trend(long long prev, long long cur);
-/* " +5%", " -3%", " 0%" (the leading space is the board's) */
-void		 prices_text_trend_label(long long pct, char *, size_t);
-/* The GSM 03.38 septets of UTF-8 text (extension characters count 2,
-   anything else 1). */
-size_t		 prices_text_septets(const char *);
-/* The code for display: the first letter in capitals ("Maize"). */
-void		 prices_text_title(const char *code, char *, size_t);
+/*
+ * 1 if UTF-8 text travels as one SMS: 160 GSM 03.38 septets (extension
+ * characters count 2), or 70 UCS-2 units when any character is outside
+ * that alphabet (src/gsm.c, compiled into the plugin, measures it as the
+ * outbox does).
+ */
+int		 prices_text_fits(const char *);
 
 /* --- prices_store.c: the plugin's SQL ----------------------------------- */
 
@@ -194,9 +186,12 @@ int		 prices_store_markets(struct mb_ctx *, const struct mb_host *,
 		    const char *region, char out[][PRICES_CODE_MAX],
 		    size_t max, size_t *n);
 /*
- * The cheapest open offers of the market plugin (its market_posts table,
- * when it exists) for commodity in its default unit, at market or a
- * market of the same region (market NULL: anywhere).  0 or -1.
+ * The cheapest open offers of the market plugin for commodity in its
+ * default unit, at market or a market of the same region (market NULL:
+ * anywhere): their reference, price and quantity left.  The market
+ * plugin's contract is its table market_posts, read here and nowhere
+ * else, when it exists (market_store.c keeps its columns for this); no
+ * other table of that plugin is read.  0 or -1.
  */
 int		 prices_store_offers(struct mb_ctx *, const struct mb_host *,
 		    struct prices_state *, const char *commodity,

@@ -294,7 +294,7 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 {
 	/* the cheapest first; a few more than shown, for the region filter */
 	static const char sql[] =
-	    "SELECT ref, price, market FROM market_posts"
+	    "SELECT ref, price, market, qty_left FROM market_posts"
 	    " WHERE kind = 'offer' AND state = 'open' AND qty_left > 0"
 	    " AND commodity = ?1 AND unit = ?2"
 	    " AND (expires IS NULL OR expires > ?3)"
@@ -329,6 +329,7 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 			continue;
 		b->offer_ref[b->noffers] = sqlite3_column_int64(st, 0);
 		b->offer_price[b->noffers] = sqlite3_column_int64(st, 1);
+		b->offer_qty[b->noffers] = sqlite3_column_int64(st, 3);
 		if (b->offer_price[b->noffers] > 0)
 			b->noffers++;
 	}

@@ -1,8 +1,8 @@
 /*
  * prices_text.c - the prices plugin's small pure functions: money as typed
- * and as shown, durations, the age of a report, the trend in percent, the
- * length of a text in GSM septets.  No host, no store, no allocation:
- * unit-tested directly (tests/test_prices.c).
+ * and as shown, durations as a number of days, hours or minutes, the trend
+ * in percent, whether a text fits one SMS.  No host, no store, no
+ * allocation: unit-tested directly (tests/test_prices.c).
  *
  * Money is integer minor units throughout (see prices.h): a price is
  * parsed digit by digit, never through a double.
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gsm.h"
 #include "prices.h"
 
 static int
@@ -124,28 +125,30 @@ prices_text_duration_parse(const char *s)
 	return v * unit;
 }
 
-void
-prices_text_duration(long long s, char *buf, size_t len)
+char
+prices_text_span(long long s, int exact, long long *n)
 {
-	if (s > 0 && s % 86400 == 0)
-		snprintf(buf, len, "%lldd", s / 86400);
-	else if (s > 0 && s % 3600 == 0)
-		snprintf(buf, len, "%lldh", s / 3600);
-	else if (s > 0 && s % 60 == 0)
-		snprintf(buf, len, "%lldm", s / 60);
-	else
-		snprintf(buf, len, "%llds", s);
-}
-
-void
-prices_text_age(long long s, char *buf, size_t len)
-{
-	if (s < 3600)
-		snprintf(buf, len, "%lldm", s / 60 < 1 ? 1 : s / 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lldh", s / 3600);
-	else
-		snprintf(buf, len, "%lldd", s / 86400);
+	if (exact) {
+		if (s > 0 && s % 86400 == 0) {
+			*n = s / 86400;
+			return 'd';
+		}
+		if (s > 0 && s % 3600 == 0) {
+			*n = s / 3600;
+			return 'h';
+		}
+	} else {
+		if (s >= 86400) {
+			*n = s / 86400;
+			return 'd';
+		}
+		if (s >= 3600) {
+			*n = s / 3600;
+			return 'h';
+		}
+	}
+	*n = s / 60 < 1 ? 1 : s / 60;
+	return 'm';
 }
 
 int
@@ -194,53 +197,13 @@ prices_text_trend(long long prev, long long cur)
 	return (2 * num - prev) / (2 * prev);
 }
 
-void
-prices_text_trend_label(long long pct, char *buf, size_t len)
+int
+prices_text_fits(const char *text)
 {
-	if (pct > 0)
-		snprintf(buf, len, " +%lld%%", pct);
-	else if (pct < 0)
-		snprintf(buf, len, " -%lld%%", -pct);
-	else
-		snprintf(buf, len, " 0%%");
-}
+	struct gsm_measure	 m;
 
-/* The GSM 03.38 extension table: these take an escape and a septet. */
-static int
-prices_text_gsm_extension(unsigned long cp)
-{
-	return cp == '^' || cp == '{' || cp == '}' || cp == '\\' ||
-	    cp == '[' || cp == '~' || cp == ']' || cp == '|' ||
-	    cp == 0x20ac || cp == '\f';
-}
-
-size_t
-prices_text_septets(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n = 0;
-	unsigned long		 cp;
-
-	while (p != NULL && *p != '\0') {
-		cp = *p++;
-		if (cp >= 0xc0) {
-			int	 more = cp >= 0xf0 ? 3 : cp >= 0xe0 ? 2 : 1;
-
-			cp &= 0x3f >> more;
-			while (more-- > 0 && (*p & 0xc0) == 0x80)
-				cp = (cp << 6) | (*p++ & 0x3f);
-		}
-		n += prices_text_gsm_extension(cp) ? 2 : 1;
-	}
-	return n;
-}
-
-void
-prices_text_title(const char *code, char *buf, size_t len)
-{
-	if (len == 0)
-		return;
-	snprintf(buf, len, "%s", code != NULL ? code : "");
-	if (buf[0] >= 'a' && buf[0] <= 'z')
-		buf[0] = (char)(buf[0] - 'a' + 'A');
+	if (text == NULL)
+		return 0;
+	gsm_measure(text, strlen(text), &m);
+	return m.parts == 1;
 }
