@@ -27,7 +27,9 @@
  * Every line that does not do what it says is reported with its file and
  * line, the text, the expected and the actual action and the reply; then
  * one line "corpus: N texts, N as expected", and the test fails if any
- * line failed.
+ * line failed.  A second test runs tests/data/corpus-check/en.txt, lines
+ * whose expectations are right and lines wrong in each way a line can be,
+ * and checks that the judge tells which is which.
  */
 #include "config.h"
 
@@ -54,7 +56,8 @@
 #include "router_fixture.h"
 #include "store.h"
 
-#define CORPUS_DIR	TEST_SRCDIR "/data/corpus"
+#define CORPUS_DIR	"data/corpus"		/* under TEST_SRCDIR */
+#define CHECK_DIR	"data/corpus-check"
 #define SHIPPED_CONF	TEST_SRCDIR "/../conf/marketbox.conf"
 #define PLUGINS		TEST_BUILDDIR "/plugins"
 #define STEP		60	/* seconds between two texts */
@@ -314,15 +317,15 @@ parse_line(struct corpus *c, int lineno, char *buf)
 }
 
 static void
-corpus_read(const char *name, struct corpus *c)
+corpus_read(const char *sub, const char *name, struct corpus *c)
 {
 	FILE	*fp;
 	char	 buf[TEXT_MAX * 2], file[512];
 	int	 lineno = 0;
 
 	memset(c, 0, sizeof(*c));
-	snprintf(c->path, sizeof(c->path), "tests/data/corpus/%s.txt", name);
-	snprintf(file, sizeof(file), "%s/%s.txt", CORPUS_DIR, name);
+	snprintf(c->path, sizeof(c->path), "tests/%s/%s.txt", sub, name);
+	snprintf(file, sizeof(file), "%s/%s/%s.txt", TEST_SRCDIR, sub, name);
 	c->line = calloc(MAX_LINES, sizeof(*c->line));
 	cr_assert_not_null(c->line);
 	fp = fopen(file, "r");
@@ -1137,10 +1140,13 @@ bind_vars(const struct line *l, const struct outcome *o, int counts[3])
 
 struct tally {
 	size_t	 texts, ok;
+	int	*verdict;	/* if not NULL: 1 for each line as expected */
+	size_t	 nverdicts;
 };
 
+/* Run the corpus file sub/name.txt on a fresh store; counts into tally. */
 static void
-run_file(const char *name, struct tally *tally)
+run_file(const char *sub, const char *name, struct tally *tally)
 {
 	struct corpus	 c;
 	struct snapshot	 before;
@@ -1152,7 +1158,7 @@ run_file(const char *name, struct tally *tally)
 	size_t		 i, j, k, ok = 0;
 
 	cr_assert_not_null(o);
-	corpus_read(name, &c);
+	corpus_read(sub, name, &c);
 	replies = calloc(c.nlines, sizeof(*replies));
 	cr_assert_not_null(replies);
 	run_setup();
@@ -1175,6 +1181,8 @@ run_file(const char *name, struct tally *tally)
 			    l->text, l->expect, err);
 			bind_vars(l, &(struct outcome){ .new_post_ref = { -1,
 			    -1 }, .new_order_ref = -1 }, counts);
+			if (tally->verdict != NULL && i < tally->nverdicts)
+				tally->verdict[i] = 0;
 			continue;
 		}
 		snapshot_take(&before);
@@ -1198,6 +1206,8 @@ run_file(const char *name, struct tally *tally)
 		extra[0] = '\0';
 		judge_sms(o, text, extra, sizeof(extra));
 		bind_vars(l, o, counts);
+		if (tally->verdict != NULL && i < tally->nverdicts)
+			tally->verdict[i] = good && extra[0] == '\0';
 		if (good && extra[0] == '\0') {
 			ok++;
 			continue;
@@ -1217,7 +1227,7 @@ run_file(const char *name, struct tally *tally)
 			    extra);
 	}
 	run_teardown();
-	fprintf(stderr, "corpus %s: %zu texts, %zu as expected\n", name,
+	fprintf(stderr, "%s: %zu texts, %zu as expected\n", c.path,
 	    c.nlines, ok);
 	tally->texts += c.nlines;
 	tally->ok += ok;
@@ -1230,15 +1240,16 @@ run_file(const char *name, struct tally *tally)
 
 Test(corpus, every_text_does_what_it_says, .timeout = 120)
 {
-	struct tally	 all = { 0, 0 }, one;
+	struct tally	 all, one;
 	char		 per[256] = "";
 	size_t		 i;
 
+	memset(&all, 0, sizeof(all));
 	gwlib_init();
 	log_set_output_level(GW_PANIC);
 	for (i = 0; i < NFILES; i++) {
 		memset(&one, 0, sizeof(one));
-		run_file(files[i], &one);
+		run_file(CORPUS_DIR, files[i], &one);
 		snprintf(per + strlen(per), sizeof(per) - strlen(per),
 		    "%s%s %zu/%zu", i ? ", " : "", files[i], one.ok,
 		    one.texts);
@@ -1255,4 +1266,51 @@ Test(corpus, every_text_does_what_it_says, .timeout = 120)
 	cr_assert_eq(all.ok, all.texts, "corpus: %zu texts, %zu as expected "
 	    "(%s); each other one is in tests/test_corpus.stderr", all.texts,
 	    all.ok, per);
+}
+
+/*
+ * The judge itself: tests/data/corpus-check/en.txt holds lines whose
+ * expectations are right and lines whose expectations are wrong (each a
+ * way a line can be wrong), on what marketbox has done since its first
+ * release; each must be judged so.
+ */
+Test(corpus, the_judge_tells_right_from_wrong)
+{
+	static const int want[] = {
+		1,	/* reg Mary Wanjiku nakuru */
+		0,	/* reg Peter nakuru: another name */
+		1,	/* offer maize 10 bag 3000 nakuru */
+		0,	/* offer maize 10 bag 3001: another price */
+		0,	/* offer beans ...: another commodity */
+		0,	/* want ...: another kind */
+		0,	/* hint: something was done */
+		0,	/* offer ... eldoret: another market */
+		1,	/* hint: a usage reply */
+		0,	/* offer: nothing was done */
+		1,	/* my ~#$offer4 */
+		0,	/* my !~#$offer4 */
+		0,	/* my ~#9999 */
+		1,	/* order $offer1 2 */
+		0,	/* order $offer1 3: another quantity */
+		0,	/* cancel $offer9: never bound */
+		1,	/* hint or offer: either will do */
+		0,	/* price maize: the reply does not name it */
+	};
+	int		 verdict[sizeof(want) / sizeof(want[0])];
+	struct tally	 t;
+	size_t		 i;
+
+	memset(&t, 0, sizeof(t));
+	memset(verdict, -1, sizeof(verdict));
+	t.verdict = verdict;
+	t.nverdicts = sizeof(want) / sizeof(want[0]);
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	run_file(CHECK_DIR, "en", &t);
+	gwlib_shutdown();
+	cr_assert_eq(t.texts, t.nverdicts);
+	for (i = 0; i < t.nverdicts; i++)
+		cr_expect_eq(verdict[i], want[i], "line %zu of "
+		    "tests/" CHECK_DIR "/en.txt judged %s", i + 1,
+		    verdict[i] ? "as expected" : "not as expected");
 }
