@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -722,4 +723,50 @@ reply_contains(const char *hay, const char *needle)
 	free(h);
 	free(n);
 	return found;
+}
+
+/* --- reports ------------------------------------------------------------------------------ */
+
+static char	*rc_report;
+static size_t	 rc_report_len, rc_report_cap;
+
+void
+reply_report(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (rc_report_len + (size_t)n + 2 > rc_report_cap) {
+		rc_report_cap = (rc_report_len + (size_t)n + 2) * 2;
+		if ((p = realloc(rc_report, rc_report_cap)) == NULL)
+			abort();
+		rc_report = p;
+	}
+	va_start(ap, fmt);
+	vsnprintf(rc_report + rc_report_len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", rc_report + rc_report_len);
+	rc_report_len += (size_t)n;
+	rc_report[rc_report_len++] = '\n';
+	rc_report[rc_report_len] = '\0';
+}
+
+const char *
+reply_report_text(void)
+{
+	return rc_report != NULL ? rc_report : "";
+}
+
+void
+reply_report_clear(void)
+{
+	free(rc_report);
+	rc_report = NULL;
+	rc_report_len = rc_report_cap = 0;
 }

@@ -79,4 +79,16 @@ void			 reply_template_walk(const char *tmpl,
  */
 int			 reply_contains(const char *hay, const char *needle);
 
+/*
+ * A test's report: each line (printf-style, its newline added) is written
+ * to stderr and kept, so that the failing assertion can carry the whole
+ * report into the test's log (criterion --quiet, as make check runs the
+ * tests, drops their stderr).
+ */
+void			 reply_report(const char *fmt, ...)
+			    __attribute__((format(printf, 1, 2)));
+/* Everything reported since the last clear ("" if nothing). */
+const char		*reply_report_text(void);
+void			 reply_report_clear(void);
+
 #endif

@@ -1176,8 +1176,8 @@ run_file(const char *sub, const char *name, struct tally *tally)
 		t += same ? REPEAT_STEP : STEP;
 		if (substitute(l->text, text, sizeof(text), err,
 		    sizeof(err)) == -1) {
-			fprintf(stderr, "%s:%d: %s '%s': expected %s; not "
-			    "sent: %s\n", c.path, l->lineno, l->phone,
+			reply_report("%s:%d: %s '%s': expected %s; not "
+			    "sent: %s", c.path, l->lineno, l->phone,
 			    l->text, l->expect, err);
 			bind_vars(l, &(struct outcome){ .new_post_ref = { -1,
 			    -1 }, .new_order_ref = -1 }, counts);
@@ -1217,17 +1217,17 @@ run_file(const char *sub, const char *name, struct tally *tally)
 			snprintf(actual + strlen(actual), sizeof(actual) -
 			    strlen(actual), "%s%s", k ? " + " : "",
 			    o->effect[k]);
-		fprintf(stderr, "%s:%d: %s '%s': expected %s; got %s%s%s; "
-		    "reply (%s): '%s'\n", c.path, l->lineno, l->phone, text,
+		reply_report("%s:%d: %s '%s': expected %s; got %s%s%s; "
+		    "reply (%s): '%s'", c.path, l->lineno, l->phone, text,
 		    l->expect, actual[0] ? actual : "nothing done",
 		    good ? "" : " -- ", good ? "" : why[0], o->reader,
 		    o->reply);
 		if (extra[0] != '\0')
-			fprintf(stderr, "%s:%d:   and %s\n", c.path, l->lineno,
+			reply_report("%s:%d:   and %s", c.path, l->lineno,
 			    extra);
 	}
 	run_teardown();
-	fprintf(stderr, "%s: %zu texts, %zu as expected\n", c.path,
+	reply_report("%s: %zu texts, %zu as expected", c.path,
 	    c.nlines, ok);
 	tally->texts += c.nlines;
 	tally->ok += ok;
@@ -1257,15 +1257,11 @@ Test(corpus, every_text_does_what_it_says, .timeout = 120)
 		all.ok += one.ok;
 	}
 	gwlib_shutdown();
-	fprintf(stderr, "corpus: %zu texts, %zu as expected (%s)\n",
-	    all.texts, all.ok, per);
-	printf("# corpus: %zu texts, %zu as expected (%s)\n", all.texts,
+	reply_report("corpus: %zu texts, %zu as expected (%s)", all.texts,
 	    all.ok, per);
-	fflush(stdout);
 	cr_assert_geq(all.texts, 300, "the corpus has fewer than 300 texts");
-	cr_assert_eq(all.ok, all.texts, "corpus: %zu texts, %zu as expected "
-	    "(%s); each other one is in tests/test_corpus.stderr", all.texts,
-	    all.ok, per);
+	cr_assert_eq(all.ok, all.texts, "%s", reply_report_text());
+	reply_report_clear();
 }
 
 /*
@@ -1308,6 +1304,7 @@ Test(corpus, the_judge_tells_right_from_wrong)
 	log_set_output_level(GW_PANIC);
 	run_file(CHECK_DIR, "en", &t);
 	gwlib_shutdown();
+	reply_report_clear();
 	cr_assert_eq(t.texts, t.nverdicts);
 	for (i = 0; i < t.nverdicts; i++)
 		cr_expect_eq(verdict[i], want[i], "line %zu of "
