@@ -1021,6 +1021,7 @@ static void
 run_setup(void)
 {
 	char	 path[128];
+	size_t	 i;
 
 	snprintf(dir, sizeof(dir), "/tmp/test_corpus_XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
@@ -1030,6 +1031,11 @@ run_setup(void)
 	conf = conf_load(SHIPPED_CONF);
 	cr_assert_not_null(conf, "the shipped conf does not load");
 	/* the three plugins of the build tree; no flood limit */
+	for (i = 0; i < conf->nplugins; i++) {
+		free(conf->plugins[i].name);
+		free(conf->plugins[i].module);
+	}
+	free(conf->plugins);
 	conf->nplugins = 3;
 	conf->plugins = calloc(3, sizeof(*conf->plugins));
 	cr_assert_not_null(conf->plugins);
