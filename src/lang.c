@@ -1275,6 +1275,20 @@ lang_each_word(const struct lang_set *set, const char *lang,
 				return;
 }
 
+void
+lang_each_own_template(const struct lang_set *set, const char *lang,
+    int (*fn)(void *, const char *, const char *), void *arg)
+{
+	const struct lang	*l = lang_find(set, lang);
+	size_t			 i;
+
+	if (l == NULL || fn == NULL)
+		return;
+	for (i = 0; i < l->ntemplates; i++)
+		if (fn(arg, l->templates[i].name, l->templates[i].text) != 0)
+			return;
+}
+
 const char *
 lang_template(const struct lang_set *set, const char *lang, const char *name)
 {

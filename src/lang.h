@@ -87,6 +87,15 @@ void		 lang_each_template(const struct lang_set *,
 		    long line, const char *name, const char *text),
 		    void *arg);
 
+/*
+ * Every template of lang's own file (not the default language's it falls
+ * back to), as (name, text), in name order: calls fn for each; stops early
+ * when fn returns non-zero.  Nothing for an unknown language.
+ */
+void		 lang_each_own_template(const struct lang_set *, const char *lang,
+		    int (*fn)(void *, const char *name, const char *text),
+		    void *arg);
+
 /* The template name in lang, else in the default language, else NULL. */
 const char	*lang_template(const struct lang_set *, const char *lang,
 		    const char *name);

@@ -352,6 +352,72 @@ Test(lang, each_word)
 	lang_free(set);
 }
 
+struct each_tmpl {
+	const struct lang_set	*set;
+	const char		*lang;
+	size_t			 n;
+	size_t			 stop;		/* stop after this many; 0: never */
+	char			 names[8][32];
+	int			 texts_match;	/* each text is lang_template's */
+};
+
+static int
+each_tmpl_cb(void *arg, const char *name, const char *text)
+{
+	struct each_tmpl	*e = arg;
+
+	if (e->n < 8)
+		snprintf(e->names[e->n], sizeof(e->names[0]), "%s", name);
+	if (lang_template(e->set, e->lang, name) != text)
+		e->texts_match = 0;
+	e->n++;
+	return e->stop != 0 && e->n == e->stop;
+}
+
+Test(lang, each_template_is_the_language_s_own)
+{
+	struct lang_set		*set = lang_load(DATA "/lang-fallback", "en");
+	struct each_tmpl	 e;
+
+	cr_assert_not_null(set);
+	memset(&e, 0, sizeof(e));
+	e.set = set;
+	e.lang = "yy";
+	e.texts_match = 1;
+	lang_each_own_template(set, "yy", each_tmpl_cb, &e);
+	cr_assert_eq(e.n, 4);
+	/* in name order, without regard to case */
+	cr_assert_str_eq(e.names[0], "echo");
+	cr_assert_str_eq(e.names[1], "error");
+	cr_assert_str_eq(e.names[2], "HELP");
+	cr_assert_str_eq(e.names[3], "yonly");
+	cr_assert(e.texts_match);
+	/* xx falls back for error and help: those are not xx's */
+	memset(&e, 0, sizeof(e));
+	e.set = set;
+	e.lang = "xx";
+	e.texts_match = 1;
+	lang_each_own_template(set, "xx", each_tmpl_cb, &e);
+	cr_assert_eq(e.n, 1);
+	cr_assert_str_eq(e.names[0], "echo");
+	cr_assert(e.texts_match);
+	/* fn returning non-zero stops the walk */
+	memset(&e, 0, sizeof(e));
+	e.set = set;
+	e.lang = "yy";
+	e.stop = 2;
+	lang_each_own_template(set, "yy", each_tmpl_cb, &e);
+	cr_assert_eq(e.n, 2);
+	/* an unknown language, no set, no function: nothing */
+	memset(&e, 0, sizeof(e));
+	lang_each_own_template(set, "de", each_tmpl_cb, &e);
+	lang_each_own_template(NULL, "en", each_tmpl_cb, &e);
+	lang_each_own_template(set, NULL, each_tmpl_cb, &e);
+	lang_each_own_template(set, "en", NULL, &e);
+	cr_assert_eq(e.n, 0);
+	lang_free(set);
+}
+
 Test(lang, template_lookup)
 {
 	struct lang_set	*set = lang_load(SHIPPED, "en");
