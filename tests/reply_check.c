@@ -620,12 +620,19 @@ reply_foreign(const struct reply_vocab *v, const char *lang, const char *text,
 
 /* --- length, placeholders, searching ------------------------------------------------------ */
 
+/* One SMS as it leaves: the outbox folds accents GSM lacks when that saves
+   a part (gsm_fold), so a French "maïs" over 70 characters is one GSM SMS. */
 int
 reply_fits_sms(const char *text, char *why, size_t len)
 {
 	struct gsm_measure	 m;
+	char			*folded = gsm_fold(text, strlen(text));
 
-	gsm_measure(text, strlen(text), &m);
+	if (folded != NULL) {
+		gsm_measure(folded, strlen(folded), &m);
+		free(folded);
+	} else
+		gsm_measure(text, strlen(text), &m);
 	if (m.coding == GSM_CODING_7BIT && m.units <= GSM_SEPTETS_SINGLE)
 		return 0;
 	if (m.coding != GSM_CODING_7BIT && m.units <= GSM_UCS2_SINGLE)
