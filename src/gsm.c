@@ -402,6 +402,20 @@ gsm_fold(const char *utf8, size_t len)
 }
 
 size_t
+gsm_sent_parts(const char *utf8, size_t len)
+{
+	struct gsm_measure	 m;
+	char			*folded;
+
+	if ((folded = gsm_fold(utf8, len)) != NULL) {
+		gsm_measure(folded, strlen(folded), &m);
+		free(folded);
+	} else
+		gsm_measure(utf8, len, &m);
+	return m.parts;
+}
+
+size_t
 gsm_octets(const char *utf8, size_t len)
 {
 	struct gsm_measure	 m;

@@ -64,6 +64,8 @@ int	gsm_char_septets(unsigned long cp, int *septets);
  * no GSM letter (Chinese), folding saves no part, or memory ran out.
  */
 char	*gsm_fold(const char *utf8, size_t len);
+/* The SMS text takes as the outbox sends it: folded when that saves one. */
+size_t	 gsm_sent_parts(const char *utf8, size_t len);
 
 /*
  * Split UTF-8 text into the parts of a concatenated SMS.  Returns the

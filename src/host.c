@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "core.h"
+#include "gsm.h"
 #include "lang.h"
 #include "mo.h"
 #include "outbox.h"
@@ -208,6 +209,29 @@ catalogue_market(const struct catalogue *cat, const char *word)
  * Typing on a keypad drops and swaps letters: a word within one edit of a
  * name (two for names of six letters or more) suggests that commodity.
  */
+/*
+ * A word of a script without blanks cut short ("玉" for 玉米): the code
+ * of the words of t that begin with it, when they all name one thing;
+ * else NULL (too short to guess at in a script with blanks).
+ */
+static const char *
+catalogue_suggest_prefix(const struct catalogue_table *t, const char *word)
+{
+	const char	*code = NULL;
+	size_t		 i, n = strlen(word);
+
+	if (n == 0 || (unsigned char)word[0] < 0xE3)
+		return NULL;
+	for (i = 0; i < t->n; i++)
+		if (strncmp(t->e[i].word, word, n) == 0 &&
+		    t->e[i].word[n] != '\0') {
+			if (code != NULL && strcmp(code, t->e[i].code) != 0)
+				return NULL;
+			code = t->e[i].code;
+		}
+	return code;
+}
+
 /* The code of the word of t closest to word, within a typo or two. */
 static const char *
 catalogue_suggest(const struct catalogue_table *t, const char *word)
@@ -223,7 +247,7 @@ catalogue_suggest(const struct catalogue_table *t, const char *word)
 		if (((unsigned char)word[i] & 0xC0) != 0x80)
 			letters++;
 	if (letters < 3)
-		return NULL;
+		return catalogue_suggest_prefix(t, word);
 	max = letters >= 6 ? 2 : 1;
 	bestd = max + 1;
 	for (i = 0; i < t->n; i++) {
@@ -1011,6 +1035,19 @@ h_arg_other(struct mb_ctx *ctx, size_t i)
 	return ctx->words->other[ctx->first + i];
 }
 
+static size_t
+h_sms_parts(struct mb_ctx *ctx, const char *text)
+{
+	(void)ctx;
+	return text != NULL ? gsm_sent_parts(text, strlen(text)) : 0;
+}
+
+static const char *
+h_market_suggest(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_market_suggest(ctx->core->catalogue, word);
+}
+
 const struct mb_host host_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -1052,4 +1089,6 @@ const struct mb_host host_table = {
 	.ask = h_ask,
 	.confirmed = h_confirmed,
 	.arg_other = h_arg_other,
+	.sms_parts = h_sms_parts,
+	.market_suggest = h_market_suggest,
 };

@@ -243,6 +243,14 @@ struct mb_host {
 	 * give, normalised as arg() is; else NULL.
 	 */
 	const char	*(*arg_other)(struct mb_ctx *, size_t i);
+	/*
+	 * The SMS text takes as marketbox sends it (GSM 03.38, else UCS-2;
+	 * accents GSM lacks folded when that saves a part): for a plugin
+	 * fitting a list or free text into one SMS.
+	 */
+	size_t		 (*sms_parts)(struct mb_ctx *, const char *text);
+	/* closest market code to a misspelt word, or NULL */
+	const char	*(*market_suggest)(struct mb_ctx *, const char *word);
 };
 
 #endif

@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 
+#include "gsm.h"
 #include "marketbox-plugin.h"
 #include "words.h"
 
@@ -410,20 +411,20 @@ mock_h_market_region(struct mb_ctx *ctx, const char *code)
 }
 
 /* As the daemon: one edit away (two for words of six letters or more). */
+/* The entry of t closest to a misspelt word, as the core's catalogue. */
 static const char *
-mock_h_commodity_suggest(struct mb_ctx *ctx, const char *word)
+mock_suggest(const struct mock_entry *t, size_t n, const char *word)
 {
 	const char	*best = NULL;
 	int		 bestd, d, max;
 	size_t		 i, j;
 
-	(void)ctx;
 	if (word == NULL || strlen(word) < 3)
 		return NULL;
 	max = strlen(word) >= 6 ? 2 : 1;
 	bestd = max + 1;
-	for (i = 0; i < MOCK_N(mock_commodities); i++) {
-		const struct mock_entry *e = &mock_commodities[i];
+	for (i = 0; i < n; i++) {
+		const struct mock_entry *e = &t[i];
 
 		d = words_distance(word, e->code, max);
 		for (j = 0; j < MOCK_N(e->words) && e->words[j]; j++) {
@@ -438,6 +439,28 @@ mock_h_commodity_suggest(struct mb_ctx *ctx, const char *word)
 		}
 	}
 	return best;
+}
+
+static const char *
+mock_h_commodity_suggest(struct mb_ctx *ctx, const char *word)
+{
+	(void)ctx;
+	return mock_suggest(mock_commodities, MOCK_N(mock_commodities), word);
+}
+
+static const char *
+mock_h_market_suggest(struct mb_ctx *ctx, const char *word)
+{
+	(void)ctx;
+	return mock_suggest(mock_markets, MOCK_N(mock_markets), word);
+}
+
+/* As the host: the outbox's measure, accents folded when that saves one. */
+static size_t
+mock_h_sms_parts(struct mb_ctx *ctx, const char *text)
+{
+	(void)ctx;
+	return text != NULL ? gsm_sent_parts(text, strlen(text)) : 0;
 }
 
 static const char *
@@ -693,6 +716,8 @@ static const struct mb_host mock_table = {
 	.ask = mock_h_ask,
 	.confirmed = mock_h_confirmed,
 	.arg_other = mock_h_arg_other,
+	.sms_parts = mock_h_sms_parts,
+	.market_suggest = mock_h_market_suggest,
 };
 
 const struct mb_host *

@@ -660,7 +660,26 @@ reply_has_placeholder(const char *text)
 	return 0;
 }
 
-/* text lowercased as rc_fold does, malloc'd */
+/*
+ * A Latin-1 letter without its accent: the outbox may send "maïs" as
+ * "mais" (gsm_fold), so a reply names a word with or without them.
+ */
+static unsigned long
+rc_bare(unsigned long c)
+{
+	static const char	 bare[] =
+	    "aaaaaaaceeeeiiii" "dnooooo" "ouuuuy" "y";	/* U+E0..U+FF */
+
+	if (c >= 0xe0 && c <= 0xf6)
+		return (unsigned char)bare[c - 0xe0];
+	if (c >= 0xf8 && c <= 0xfd)
+		return (unsigned char)bare[c - 0xe1];
+	if (c == 0xff)
+		return 'y';
+	return c;
+}
+
+/* text lowercased as rc_fold does, accents dropped, malloc'd */
 static char *
 rc_folded(const char *s)
 {
@@ -670,7 +689,7 @@ rc_folded(const char *s)
 	if (out == NULL)
 		abort();
 	while (*s != '\0') {
-		o += rc_encode(rc_fold(rc_decode(s, &cl)), o);
+		o += rc_encode(rc_bare(rc_fold(rc_decode(s, &cl))), o);
 		s += cl;
 	}
 	*o = '\0';

@@ -433,47 +433,6 @@ Test(prices, trend_in_integers)
 	cr_assert_eq(prices_text_trend(0, 100), 0);
 }
 
-/* n copies of the UTF-8 character c, after prefix */
-static char *
-repeat(const char *prefix, const char *c, size_t n)
-{
-	size_t	 lp = strlen(prefix), lc = strlen(c), i;
-	char	*s = malloc(lp + lc * n + 1);
-
-	cr_assert_not_null(s);
-	memcpy(s, prefix, lp);
-	for (i = 0; i < n; i++)
-		memcpy(s + lp + i * lc, c, lc);
-	s[lp + lc * n] = '\0';
-	return s;
-}
-
-/* One SMS: 160 GSM septets, or 70 UCS-2 units when one character needs it. */
-Test(prices, fits_one_sms)
-{
-	static const struct { const char *prefix, *c; size_t n; int fits; }
-	    t[] = {
-		{ "", "a", 160, 1 }, { "", "a", 161, 0 },
-		/* extension characters take two septets */
-		{ "", "[", 80, 1 }, { "", "[", 81, 0 },
-		{ "", "\xc3\xa9", 160, 1 },		/* é is GSM */
-		{ "", "\xe7\x8e\x89", 70, 1 },		/* 玉 */
-		{ "", "\xe7\x8e\x89", 71, 0 },
-		/* ï is not GSM: the whole text is UCS-2 */
-		{ "ma\xc3\xafs ", "a", 65, 1 }, { "ma\xc3\xafs ", "a", 66, 0 },
-		{ "", "a", 0, 1 },
-	};
-	size_t	 i;
-	char	*s;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		s = repeat(t[i].prefix, t[i].c, t[i].n);
-		cr_assert_eq(prices_text_fits(s), t[i].fits, "%zu: %s", i, s);
-		free(s);
-	}
-	cr_assert_eq(prices_text_fits(NULL), 0);
-}
-
 /* --- PRICE: the board --------------------------------------------------- */
 
 Test(prices, board_hand_computed)
@@ -1075,7 +1034,7 @@ static void
 text_is(const char *got, const char *want)
 {
 	cr_assert_str_eq(got, want, "\n got: %s\nwant: %s", got, want);
-	cr_assert(prices_text_fits(got), "more than one SMS: %s", got);
+	cr_assert((gsm_sent_parts(got, strlen(got)) == 1), "more than one SMS: %s", got);
 }
 
 TestSuite(prices_text, .init = text_setup, .fini = text_teardown);
@@ -2022,7 +1981,7 @@ Test(prices_text, every_template_fits_one_sms)
 				args[rk].value = board ? "41" : "12345";
 				s = text_render(l[i].lang, prices_templates[k],
 				    args, n);
-				cr_expect(prices_text_fits(s), "%s %s (%s): "
+				cr_expect(gsm_sent_parts(s, strlen(s)) == 1, "%s %s (%s): "
 				    "more than one SMS: %s", l[i].lang,
 				    prices_templates[k], c, s);
 				free(s);

@@ -418,98 +418,23 @@ market_market_name(struct market_call *c, const char *code, char *buf,
  * Replies and notices are rendered by the host in the reader's language;
  * the plugin renders them first (host->render) where their length depends
  * on what it puts in: lists of items and free text (names, reasons).  A
- * text fits when it is one SMS: 160 septets of the GSM 03.38 alphabet
- * (the extension characters take two), or 70 UTF-16 units when any
- * character is outside it.
+ * text fits when the host sends it as one SMS (host->sms_parts: 160 GSM
+ * septets, or 70 UCS-2 units, accents GSM lacks folded when that saves
+ * an SMS).
  */
 
-#define MARKET_SMS_SEPTETS	160
-#define MARKET_SMS_UCS2		70
+/*
+ * A cut ends in "…": where the rest of a text is GSM and the mark would
+ * cost a second SMS, the host sends it as "..." (host->sms_parts measures
+ * it so).
+ */
+#define MARKET_ELLIPSIS		"\xe2\x80\xa6"
 
-/* GSM 03.38 basic-table characters outside ASCII. */
-static const unsigned short market_gsm_latin[] = {
-	0x00A3, 0x00A5, 0x00E8, 0x00E9, 0x00F9, 0x00EC, 0x00F2, 0x00C7,
-	0x00D8, 0x00F8, 0x00C5, 0x00E5, 0x0394, 0x03A6, 0x0393, 0x039B,
-	0x03A9, 0x03A0, 0x03A8, 0x03A3, 0x0398, 0x039E, 0x00C6, 0x00E6,
-	0x00DF, 0x00C9, 0x00A4, 0x00A1, 0x00C4, 0x00D6, 0x00D1, 0x00DC,
-	0x00A7, 0x00BF, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0
-};
-
-/* Septets of code point cp in GSM 03.38 (1 or 2), 0 when it has none. */
+/* 1 if text is one SMS as the host sends it. */
 static int
-market_gsm_septets(unsigned long cp)
+market_sms_fits(struct market_call *c, const char *text)
 {
-	size_t	 i;
-
-	if (cp < 0x80) {
-		if (isalnum((int)cp) || strchr(" !\"#$%&'()*+,-./:;<=>?@_\n\r",
-		    (int)cp) != NULL)
-			return cp != 0;
-		return strchr("\f^{}\\[~]|", (int)cp) != NULL && cp != 0 ?
-		    2 : 0;
-	}
-	if (cp == 0x20AC)			/* the euro sign */
-		return 2;
-	for (i = 0; i < sizeof(market_gsm_latin) /
-	    sizeof(market_gsm_latin[0]); i++)
-		if (market_gsm_latin[i] == cp)
-			return 1;
-	return 0;
-}
-
-/* The next code point of s at *i (a broken byte counts as itself). */
-static unsigned long
-market_utf8_next(const unsigned char *s, size_t *i)
-{
-	unsigned long	 cp = s[*i];
-	int		 more = 0;
-
-	if (cp >= 0xF0 && cp < 0xF8) {
-		cp &= 0x07;
-		more = 3;
-	} else if (cp >= 0xE0) {
-		cp &= 0x0F;
-		more = 2;
-	} else if (cp >= 0xC0) {
-		cp &= 0x1F;
-		more = 1;
-	}
-	(*i)++;
-	for (; more > 0 && (s[*i] & 0xC0) == 0x80; more--)
-		cp = (cp << 6) | (s[(*i)++] & 0x3F);
-	return cp;
-}
-
-/* 1 if text needs UCS-2 (some character is outside GSM 03.38). */
-static int
-market_sms_ucs2(const char *text)
-{
-	const unsigned char	*s = (const unsigned char *)text;
-	size_t			 i = 0;
-
-	while (s[i] != '\0')
-		if (market_gsm_septets(market_utf8_next(s, &i)) == 0)
-			return 1;
-	return 0;
-}
-
-/* 1 if text is one SMS. */
-static int
-market_sms_fits(const char *text)
-{
-	const unsigned char	*s = (const unsigned char *)text;
-	size_t			 i = 0, septets = 0, units = 0;
-	unsigned long		 cp;
-	int			 ucs2 = 0, n;
-
-	while (s[i] != '\0') {
-		cp = market_utf8_next(s, &i);
-		if ((n = market_gsm_septets(cp)) == 0)
-			ucs2 = 1;
-		septets += n;
-		units += cp > 0xFFFF ? 2 : 1;
-	}
-	return ucs2 ? units <= MARKET_SMS_UCS2 : septets <= MARKET_SMS_SEPTETS;
+	return c->host->sms_parts(c->ctx, text) == 1;
 }
 
 /*
@@ -582,8 +507,7 @@ market_cut_word(char *s, size_t len, const char *ellipsis)
 /*
  * a's free text cut so that tmpl, rendered for to, fits one SMS: the
  * values are copied into cut (MARKET_NFREE buffers) and a points at
- * them.  0, or -1 when rendering fails.  The ellipsis is "…" in a text
- * that goes as UCS-2 anyway, else "..." (the GSM alphabet has no "…").
+ * them.  0, or -1 when rendering fails.
  */
 static int
 market_fit(struct market_call *c, const char *to, const char *tmpl,
@@ -607,7 +531,7 @@ market_fit(struct market_call *c, const char *to, const char *tmpl,
 	for (;;) {
 		if ((text = market_render(c, to, tmpl, a)) == NULL)
 			return -1;
-		if (market_sms_fits(text))
+		if (market_sms_fits(c, text))
 			return 0;
 		/* the reason first, then the longest name */
 		k = MARKET_NFREE;
@@ -628,7 +552,7 @@ market_fit(struct market_call *c, const char *to, const char *tmpl,
 			a->a[slot[k]].value = cut[k];
 		}
 		if (!market_cut_word(cut[k], MARKET_REASON_LEN + 8,
-		    market_sms_ucs2(text) ? "\xe2\x80\xa6" : "..."))
+		    MARKET_ELLIPSIS))
 			done[k] = 1;
 	}
 }
@@ -720,7 +644,7 @@ market_items_fit(struct market_call *c, const struct market_items *l,
 		free(joined);
 		if (text == NULL)
 			return -1;
-		if (!market_sms_fits(text))
+		if (!market_sms_fits(c, text))
 			break;
 		fit = k;
 	}
@@ -1215,7 +1139,7 @@ market_match(struct market_call *c, const struct market_post *p)
 			market_person(c, q->msisdn, them, MARKET_NAME_LEN);
 			while (strlen(them) > MARKET_LIST_NAME &&
 			    market_cut_word(them, sizeof(them),
-			    market_sms_ucs2(them) ? "\xe2\x80\xa6" : "..."))
+			    MARKET_ELLIPSIS))
 				;
 			market_arg(&a, "name", them);
 		} else if (first == 0) {
@@ -1598,8 +1522,15 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 			    strlen(word) - 1);
 		}
 		if ((code = host->market(ctx, word)) == NULL) {
+			const char	*near = host->market_suggest(ctx, word);
+
 			market_arg(&a, "word", word);
-			return market_reply(&c, "market-unknown-market", &a);
+			if (near == NULL)
+				return market_reply(&c,
+				    "market-unknown-market", &a);
+			market_market_name(&c, near, mname, sizeof(mname));
+			market_arg(&a, "suggestion", mname);
+			return market_reply(&c, "market-market-suggest", &a);
 		}
 	} else if ((code = host->sender_market(ctx)) == NULL)
 		return market_reply(&c, "market-need-market", NULL);
@@ -2254,10 +2185,10 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	int			 bad = 0;
 
 	/* lists and notices that must fit are rendered first */
-	if (host->size < offsetof(struct mb_host, render) +
-	    sizeof(host->render) || host->render == NULL) {
+	if (host->size < offsetof(struct mb_host, market_suggest) +
+	    sizeof(host->market_suggest) || host->render == NULL) {
 		host->log(NULL, MB_LOG_ERROR, "market: this marketbox cannot "
-		    "render templates for the plugin (render): too old");
+		    "render templates or measure SMS for the plugin: too old");
 		return MB_FAIL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)

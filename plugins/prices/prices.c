@@ -245,7 +245,7 @@ prices_init_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	struct prices_state	*ps;
 
 	/* render() (for the board's words) is the last function it calls */
-	if (!PRICES_HOST_HAS(host, render)) {
+	if (!PRICES_HOST_HAS(host, render) || !PRICES_HOST_HAS(host, sms_parts)) {
 		host->log(NULL, MB_LOG_ERROR, "prices: this marketbox has no "
 		    "render(): the plugin needs a newer one");
 		return MB_FAIL;
@@ -660,7 +660,7 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 			if (wrap != NULL && (text = prices_render(ctx, host, to,
 			    wrap, &boxed)) == NULL)
 				return MB_FAIL;
-			if (prices_text_fits(text))
+			if (host->sms_parts(ctx, text) == 1)
 				goto send;
 		}
 	/* nothing fits: the last, the board alone */

@@ -119,13 +119,6 @@ int		 prices_text_offset_parse(const char *, long long *out);
  * in integer arithmetic; prev must be > 0.
  */
 long long	 prices_text_trend(long long prev, long long cur);
-/*
- * 1 if UTF-8 text travels as one SMS: 160 GSM 03.38 septets (extension
- * characters count 2), or 70 UCS-2 units when any character is outside
- * that alphabet (src/gsm.c, compiled into the plugin, measures it as the
- * outbox does).
- */
-int		 prices_text_fits(const char *);
 
 /* --- prices_store.c: the plugin's SQL ----------------------------------- */
 

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gsm.h"
 #include "prices.h"
 
 static int
@@ -195,15 +194,4 @@ prices_text_trend(long long prev, long long cur)
 	if (num >= 0)
 		return (2 * num + prev) / (2 * prev);
 	return (2 * num - prev) / (2 * prev);
-}
-
-int
-prices_text_fits(const char *text)
-{
-	struct gsm_measure	 m;
-
-	if (text == NULL)
-		return 0;
-	gsm_measure(text, strlen(text), &m);
-	return m.parts == 1;
 }
