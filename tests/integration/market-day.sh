@@ -17,7 +17,6 @@
 
 . "$(dirname "$0")/lib.sh"
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
-LANG_DIR=$top_srcdir/conf/lang
 
 # --- the phones ---------------------------------------------------------------
 FARMER=+254700000001		# Mary Wanjiku, English
@@ -125,39 +124,20 @@ SETTLE=0.5		# then, for an SMS too many
 
 # --- rendering the expected texts ----------------------------------------------------
 
-# lang_template CODE NAME: the text of template NAME in LANG_DIR/CODE.conf,
-# without its quotes; nothing when there is no such template.
-lang_template()
-{
-	awk -v want="$2" '
-		/^group[ \t]*=/ { tmpl = ($0 ~ /=[ \t]*template[ \t]*$/); named = 0; next }
-		/^[ \t]*$/ { tmpl = 0; named = 0; next }
-		tmpl && /^name[ \t]*=/ {
-			sub(/^name[ \t]*=[ \t]*/, ""); named = ($0 == want); next
-		}
-		tmpl && named && /^text[ \t]*=/ {
-			sub(/^text[ \t]*=[ \t]*"?/, ""); sub(/"[ \t]*$/, "")
-			print; exit
-		}' "$LANG_DIR/$1.conf"
-}
-
 # render VAR CODE NAME ARGS: VAR is template NAME of language CODE with its
-# placeholders filled from ARGS ("name=value|name=value").  Bails out when
-# the template is missing or a placeholder is left unfilled, so that no
-# expectation is ever empty or half-rendered.
+# placeholders filled from ARGS ("name=value|name=value"), as marketbox
+# fills it (`marketctl template`: catalogue words, numbers, plural forms).
+# Bails out when the template is missing or a placeholder is left unfilled,
+# so that no expectation is ever empty or half-rendered.
 render()
 {
-	local var=$1 code=$2 name=$3 args=$4 text kv key
+	local var=$1 code=$2 name=$3 args=$4 text
 	local -a kvs
 
-	text=$(lang_template "$code" "$name")
-	[ -n "$text" ] || tap_bail "no template $name in $LANG_DIR/$code.conf"
 	IFS='|' read -r -a kvs <<< "$args"
-	for kv in "${kvs[@]}"; do
-		key="{${kv%%=*}}"
-		text=${text//"$key"/"${kv#*=}"}
-	done
-	[[ $text == *\{*\}* ]] && tap_bail "$code $name: unfilled in '$text'"
+	text=$("$top_builddir/src/marketctl" -c "$T/marketbox.conf" template \
+	    "$code" "$name" -- "${kvs[@]}") ||
+	    tap_bail "$code $name: marketctl template cannot fill it"
 	printf -v "$var" '%s' "$text"
 }
 
