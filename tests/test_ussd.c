@@ -1215,6 +1215,19 @@ Test(ussd_market, buy_from_an_offer)
 	    "AND state = 'queued' AND receiver = '" BUYER "'"), 1);
 }
 
+/* A new phone registers through the menu: its name, then its market. */
+Test(ussd_market, register_asks_the_name_then_the_market)
+{
+	cr_assert_str_eq(http_at("r", BUYER, "7", T0), "CON Your name:\n"
+	    "00 Back");
+	cr_assert(starts(http_at("r", BUYER, "7*Amina Njeri", T0), "CON Choose "
+	    "a market:\n1 Nakuru\n2 Eldoret\n"), "%s", answer);
+	http_at("r", BUYER, "7*Amina Njeri*2", T0);
+	cr_assert(starts(answer, "END Welcome Amina Njeri!"), "%s", answer);
+	cr_assert_eq(count("SELECT count(*) FROM users WHERE msisdn = '"
+	    BUYER "' AND name = 'Amina Njeri' AND market = 'eldoret'"), 1);
+}
+
 Test(ussd_market, ask_to_buy_posts_a_want)
 {
 	set_user(BUYER, "John", "eldoret", "en");

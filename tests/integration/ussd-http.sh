@@ -17,7 +17,7 @@ integ_init ussd-http
 
 MARKET_SO=$top_builddir/plugins/market/.libs/market.so
 PRICES_SO=$top_builddir/plugins/prices/.libs/prices.so
-tap_plan 41
+tap_plan 42
 
 kannel_conf_write || tap_bail "cannot pick ports"
 port_pick MB_HTTP_PORT || tap_bail "cannot pick ports"
@@ -99,9 +99,13 @@ tap_is "$ANSWER" "CON $MAIN" "the first screen is the main menu"
 ussd reg "$SELLER" "7"
 tap_is "$ANSWER" "CON Your name:
 00 Back" "Register asks for the name"
-ussd reg "$SELLER" "7*Mary Wanjiku Nakuru"
+ussd reg "$SELLER" "7*Mary Wanjiku"
+tap_is "$ANSWER" "CON Choose a market:
+1 Nakuru
+00 Back" "then it asks for her market"
+ussd reg "$SELLER" "7*Mary Wanjiku*1"
 tap_is "$ANSWER" "END Welcome Mary Wanjiku! You are registered at Nakuru. \
-Send HELP for the commands." "the name registers her, at her market"
+Send HELP for the commands." "the name and market register her"
 tap_is "$(db "SELECT name || '|' || market FROM users
     WHERE msisdn = '$SELLER'")" "Mary Wanjiku|nakuru" "she is in the users table"
 

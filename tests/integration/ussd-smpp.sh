@@ -86,7 +86,9 @@ mo +254700000001 384 12 12 0 00
 expect 02 1200 Marketbox\n1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n5 My orders\n6 Price alerts\n7 Register\n8 Language
 mo +254700000001 384 12 12 0 7
 expect 02 1200 Your name:\n00 Back
-mo +254700000001 384 12 12 0 Mary Nakuru
+mo +254700000001 384 12 12 0 Mary
+expect 02 1200 Choose a market:\n1 Nakuru\n00 Back
+mo +254700000001 384 12 12 0 1
 expect 11 1201 Welcome Mary! You are registered at Nakuru. Send HELP for the commands.
 # a second session that the network releases half way
 mo +254700000002 384 01 20 0 *384#
@@ -125,18 +127,18 @@ tap_is "$(grep -c '^bind id=0x00000009 system_id=marketbox status=0x00000000' \
     "$T/smppsim.out")" 1 "bearerbox bound as a transceiver"
 
 tap_is "$(db "SELECT count(*) FROM inbox WHERE channel = 'box'
-    AND smsc_id = 'USSD' AND meta_data LIKE '%ussd_service_op=%'")" 14 \
+    AND smsc_id = 'USSD' AND meta_data LIKE '%ussd_service_op=%'")" 15 \
     "every MO is in the inbox with Kannel's meta_data"
 tap_is "$(db "SELECT meta_data LIKE '%ussd_service_op=%01%'
     AND meta_data LIKE '%its_session_info=%12%00%' FROM inbox
     ORDER BY id LIMIT 1")" 1 "the dial's meta_data carries op 1 and the session"
 tap_is "$(db "SELECT count(*), min(parts), max(parts) FROM outbox
-    WHERE kind = 'ussd' AND smsc_id = 'USSD'")" "13|1|1" \
-    "13 answers, each one MT on the MO's link"
+    WHERE kind = 'ussd' AND smsc_id = 'USSD'")" "14|1|1" \
+    "14 answers, each one MT on the MO's link"
 accepted()
 {
 	[ "$(db "SELECT count(*) FROM outbox WHERE kind = 'ussd'
-	    AND state IN ('accepted', 'delivered')")" = 13 ]
+	    AND state IN ('accepted', 'delivered')")" = 14 ]
 }
 tap_ok "bearerbox accepted every answer" wait_until 10 accepted
 tap_is "$(db "SELECT state FROM ussd_sessions
