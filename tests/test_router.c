@@ -1021,15 +1021,15 @@ check_plugins(struct conf *c, const char *list)
 	c->plugin_dir = xstrdup(TEST_BUILDDIR "/plugins/echo/.libs");
 	for (p = strtok_r(copy, " ", &save); p != NULL;
 	    p = strtok_r(NULL, " ", &save)) {
-		char	 path[512];
+		char	 module[512];
 
 		c->plugins = realloc(c->plugins, (c->nplugins + 1) *
 		    sizeof(*c->plugins));
 		cr_assert_not_null(c->plugins);
-		snprintf(path, sizeof(path), "%s/plugins/%s/.libs/%s.so",
+		snprintf(module, sizeof(module), "%s/plugins/%s/.libs/%s.so",
 		    TEST_BUILDDIR, p, p);
 		c->plugins[c->nplugins].name = xstrdup(p);
-		c->plugins[c->nplugins].module = xstrdup(path);
+		c->plugins[c->nplugins].module = xstrdup(module);
 		c->nplugins++;
 	}
 	return plugin_load(c);
@@ -1725,7 +1725,7 @@ Test(repeat, same_text_within_the_window_gets_the_same_reply)
 /* A reply split into parts comes back whole, and sent again in parts. */
 Test(repeat, long_reply_is_sent_again_whole)
 {
-	char	 text[400], want[400];
+	char	 text[410], want[400];
 
 	memset(want, 'x', 300);
 	want[300] = '\0';

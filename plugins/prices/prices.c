@@ -644,6 +644,7 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 		return MB_FAIL;
 
 	/* the fullest that fits: k offers, with the trend t, then without */
+	tmpl = prices_board_tmpl(b, 0);
 	for (k = noffers; k >= 0; k--)
 		for (t = trend[0] != '\0'; t >= 0; t--) {
 			args = base;
