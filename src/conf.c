@@ -810,6 +810,30 @@ conf_read_plugins(struct conf *c, Cfg *cfg)
 }
 
 /*
+ * The file an include line names, cut out of line in place; NULL for any
+ * other line.  libgw takes ANY line holding "include" and an '=' for an
+ * include (even "aliases = includes"), so this looks at the same.
+ */
+static char *
+conf_include_target(char *line)
+{
+	char	*p = line + strspn(line, " \t"), *q;
+
+	if (*p == '#' || strstr(p, "include") == NULL ||
+	    (p = strchr(p, '=')) == NULL)
+		return NULL;
+	p++;
+	p += strspn(p, " \t");
+	if (*p == '"')
+		p++;
+	q = p + strcspn(p, "\"\r\n");
+	while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	*q = '\0';
+	return p;
+}
+
+/*
  * libgw's parser panics (exits) on an include it cannot read, which must
  * never happen on a SIGHUP reload.  So every include is looked at first:
  * each file named must be readable, and nesting is bounded (a file that
@@ -833,25 +857,11 @@ conf_check_includes(const char *file, int depth)
 	if ((fp = fopen(file, "r")) == NULL)
 		return 0;	/* reported by the caller or by libgw */
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		char	*p = line, *q;
+		char	*p;
 
 		n++;
-		p += strspn(p, " \t");
-		/*
-		 * libgw takes ANY line holding "include" and an '=' for an
-		 * include (even "aliases = includes"), so look at the same.
-		 */
-		if (*p == '#' || strstr(p, "include") == NULL ||
-		    (p = strchr(p, '=')) == NULL)
+		if ((p = conf_include_target(line)) == NULL)
 			continue;
-		p++;
-		p += strspn(p, " \t");
-		if (*p == '"')
-			p++;
-		q = p + strcspn(p, "\"\r\n");
-		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
-			q--;
-		*q = '\0';
 		if (access(p, R_OK) == -1) {
 			error(errno, "%s:%ld: cannot read included file '%s' "
 			    "(a line with the word 'include' names a file to "
@@ -1070,20 +1080,10 @@ conf_find_key(const char *file, const char *key, const char *value,
 	}
 	rewind(fp);
 	while (n == 0 && fgets(line, sizeof(line), fp) != NULL) {
-		char	*p = line + strspn(line, " \t"), *q;
+		char	*p;
 
-		if (*p == '#' || strstr(p, "include") == NULL ||
-		    (p = strchr(p, '=')) == NULL)
-			continue;
-		p++;
-		p += strspn(p, " \t");
-		if (*p == '"')
-			p++;
-		q = p + strcspn(p, "\"\r\n");
-		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
-			q--;
-		*q = '\0';
-		n = conf_find_key(p, key, value, depth + 1, where);
+		if ((p = conf_include_target(line)) != NULL)
+			n = conf_find_key(p, key, value, depth + 1, where);
 	}
 	fclose(fp);
 	if (n == 0 && depth == 0)

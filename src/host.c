@@ -48,39 +48,13 @@ struct catalogue {
 	struct catalogue_table	 commodities, units, markets;
 };
 
-/* The normalised form of a name: its words, joined by single spaces. */
-static char *
-catalogue_normal(const char *name)
-{
-	struct words	 w;
-	size_t		 i, len = 0;
-	char		*s;
-
-	if (words_split(name, NULL, 0, &w) == -1)
-		return NULL;
-	for (i = 0; i < w.n; i++)
-		len += strlen(w.word[i]) + 1;
-	if ((s = malloc(len + 1)) == NULL) {
-		words_free(&w);
-		return NULL;
-	}
-	s[0] = '\0';
-	for (i = 0; i < w.n; i++) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, w.word[i]);
-	}
-	words_free(&w);
-	return s;
-}
-
 static int
 catalogue_add(struct catalogue_table *t, const char *name, const char *code)
 {
 	struct catalogue_entry	*e;
 	char			*word;
 
-	if ((word = catalogue_normal(name)) == NULL)
+	if ((word = words_normal(name)) == NULL)
 		return -1;
 	if (word[0] == '\0') {
 		free(word);
@@ -178,7 +152,7 @@ catalogue_find(const struct catalogue_table *t, const char *word)
 	const char	*code = NULL;
 	size_t		 i;
 
-	if (word == NULL || (n = catalogue_normal(word)) == NULL)
+	if (word == NULL || (n = words_normal(word)) == NULL)
 		return NULL;
 	for (i = 0; i < t->n && code == NULL; i++)
 		if (strcmp(t->e[i].word, n) == 0)

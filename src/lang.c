@@ -574,25 +574,14 @@ lang_read_numbers(struct lang *l, CfgGroup *grp, const struct lang_scan *sc)
 static char *
 lang_name_normal(const char *typed)
 {
-	struct words	 w;
-	size_t		 i, len = 1;
-	char		*s;
+	char	*s;
 
-	if (words_split(typed, NULL, 0, &w) == -1)
+	if ((s = words_normal(typed)) == NULL)
 		panic(ENOMEM, "out of memory");
-	if (w.n == 0) {
-		words_free(&w);
+	if (s[0] == '\0') {
+		free(s);
 		return NULL;
 	}
-	for (i = 0; i < w.n; i++)
-		len += strlen(w.word[i]) + 1;
-	s = lang_alloc(len);
-	for (i = 0; i < w.n; i++) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, w.word[i]);
-	}
-	words_free(&w);
 	return s;
 }
 

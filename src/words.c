@@ -945,6 +945,31 @@ words_free(struct words *w)
 	memset(w, 0, sizeof(*w));
 }
 
+char *
+words_normal(const char *text)
+{
+	struct words	 w;
+	size_t		 i, len = 1;
+	char		*s;
+
+	if (words_split(text, NULL, 0, &w) == -1)
+		return NULL;
+	for (i = 0; i < w.n; i++)
+		len += strlen(w.word[i]) + 1;
+	if ((s = malloc(len)) == NULL) {
+		words_free(&w);
+		return NULL;
+	}
+	s[0] = '\0';
+	for (i = 0; i < w.n; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, w.word[i]);
+	}
+	words_free(&w);
+	return s;
+}
+
 const char *
 words_rest(const struct words *w, size_t i)
 {

@@ -81,6 +81,12 @@ int	words_split_dict(const char *text, const char * const *currencies,
 	    size_t ncurrencies, const struct words_dict *,
 	    struct words *out);
 void	words_free(struct words *);
+/*
+ * text normalised as a message's words are, joined by single spaces
+ * ("  Sukuma  WIKI " -> "sukuma wiki"; "" when it has no word): how names
+ * are compared.  malloc'd; NULL if memory runs out.
+ */
+char	*words_normal(const char *text);
 
 /*
  * The text from word i to the end, as typed (after the normalised words'
