@@ -9,7 +9,10 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -833,21 +836,102 @@ conf_include_target(char *line)
 	return p;
 }
 
+static int	conf_check_includes(const char *, int);
+
+/* At most this many entries are looked at in an included directory. */
+#define CONF_INCLUDE_DIR_MAX	1024
+
+/*
+ * One file an include names (directly, or as an entry of an included
+ * directory): it must be a readable regular file once links are followed;
+ * libgw would block on a FIFO and panic on anything it cannot read.  Then
+ * its own includes are checked.  where is "file:line" of the include line.
+ */
+static int
+conf_check_include_file(const char *where, const char *path, int depth)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
+		error(errno, "%s: cannot read included file '%s' (a line with "
+		    "the word 'include' names a file to include)", where, path);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		error(0, "%s: included '%s' is a symbolic link to a directory; "
+		    "Kannel's parser cannot read it: name the directory itself",
+		    where, path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error(0, "%s: included '%s' is not a regular file", where, path);
+		return -1;
+	}
+	return conf_check_includes(path, depth + 1);
+}
+
+/*
+ * An include of a directory: libgw reads every entry of it that is not
+ * itself a directory (lstat, so a link to a directory counts as a file),
+ * whatever its name, paths joined as "dir/name".  Each must pass as a file.
+ */
+static int
+conf_check_include_dir(const char *where, const char *dir, int depth)
+{
+	DIR		*dh;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	int		 bad = 0, n = 0;
+
+	if ((dh = opendir(dir)) == NULL) {
+		error(errno, "%s: cannot read included directory '%s'", where,
+		    dir);
+		return -1;
+	}
+	while ((de = readdir(dh)) != NULL) {
+		if (++n > CONF_INCLUDE_DIR_MAX) {
+			error(0, "%s: included directory '%s' has more than %d "
+			    "entries", where, dir, CONF_INCLUDE_DIR_MAX);
+			bad = -1;
+			break;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path)) {
+			error(0, "%s: a name in included directory '%s' is too "
+			    "long", where, dir);
+			bad = -1;
+			continue;
+		}
+		if (lstat(path, &st) == -1) {
+			error(errno, "%s: cannot read '%s' in included "
+			    "directory '%s'", where, path, dir);
+			bad = -1;
+		} else if (!S_ISDIR(st.st_mode) &&
+		    conf_check_include_file(where, path, depth) == -1)
+			bad = -1;
+	}
+	closedir(dh);
+	return bad;
+}
+
 /*
  * libgw's parser panics (exits) on an include it cannot read, which must
  * never happen on a SIGHUP reload.  So every include is looked at first:
- * each file named must be readable, and nesting is bounded (a file that
- * includes itself would otherwise never end).  Paths are as libgw resolves
- * them: relative to the working directory, which conf_load() sets to the
- * main file's directory.
+ * each file named must be readable, a directory named is looked at entry
+ * by entry as libgw reads it, and nesting is bounded (a file that includes
+ * itself would otherwise never end).  Paths are as libgw resolves them:
+ * relative to the working directory, which conf_load() sets to the main
+ * file's directory, also inside included directories.
  */
 static int
 conf_check_includes(const char *file, int depth)
 {
-	FILE	*fp;
-	char	 line[4096];
-	long	 n = 0;
-	int	 bad = 0;
+	FILE		*fp;
+	struct stat	 st;
+	char		 line[4096], where[PATH_MAX + 32];
+	long		 n = 0;
+	int		 bad = 0;
 
 	if (depth > 8) {
 		error(0, "%s: includes nest more than 8 deep (does a file "
@@ -862,12 +946,11 @@ conf_check_includes(const char *file, int depth)
 		n++;
 		if ((p = conf_include_target(line)) == NULL)
 			continue;
-		if (access(p, R_OK) == -1) {
-			error(errno, "%s:%ld: cannot read included file '%s' "
-			    "(a line with the word 'include' names a file to "
-			    "include)", file, n, p);
-			bad = -1;
-		} else if (conf_check_includes(p, depth + 1) == -1)
+		snprintf(where, sizeof(where), "%s:%ld", file, n);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (conf_check_include_dir(where, p, depth + 1) == -1)
+				bad = -1;
+		} else if (conf_check_include_file(where, p, depth) == -1)
 			bad = -1;
 	}
 	fclose(fp);

@@ -216,6 +216,22 @@ Test(conf, missing_include_is_refused_not_fatal)
 	    "included file 'no-such-catalogue.conf'", NULL);
 }
 
+Test(conf, include_of_a_directory_reads_its_files)
+{
+	struct conf	*c = conf_load("incdir.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->units[0].code, "crate");
+	conf_free(c);
+}
+
+/* libgw panics on the missing file inside the directory: refused first. */
+Test(conf, a_bad_include_inside_an_included_directory_is_refused_not_fatal)
+{
+	assert_refused("badincdir.conf", "badincdir/units.conf:4: cannot read "
+	    "included file 'no-such-units.conf'", NULL);
+}
+
 Test(conf, include_loop_is_refused)
 {
 	assert_refused("loop.conf", "nest more than 8 deep", NULL);

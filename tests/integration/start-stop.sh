@@ -9,7 +9,7 @@
 
 integ_require_kannel
 integ_init start-stop
-tap_plan 21
+tap_plan 24
 
 kannel_conf_write || tap_bail "cannot pick ports"
 marketbox_conf_write
@@ -71,6 +71,24 @@ tap_ok "SIGHUP with a broken conf: the log says it keeps the old one" \
 sleep 0.5
 tap_ok "marketbox still runs and is still connected" marketbox_connected
 marketbox_conf_write "$MB_CONF"
+
+# A directory include whose file includes a missing one: libgw would
+# panic on it, so both -n and the reload refuse it, naming file and line.
+mkdir -p "$T/conf.d"
+printf 'include = "no-such-file.conf"\n' > "$T/conf.d/extra.conf"
+cp "$MB_CONF" "$T/good.conf"
+marketbox_conf_write "$MB_CONF" "include = \"$T/conf.d\""
+"$MARKETBOX" -n "$MB_CONF" > "$T/incdir.out" 2>&1
+rc=$?
+tap_ok "-n refuses a directory include whose file includes a missing one" \
+    eval "[ $rc -eq 1 ] && grep -q 'conf.d/extra.conf:1: cannot read included file' '$T/incdir.out'"
+kill -HUP "$MB_PID"
+tap_ok "SIGHUP with that conf: the old one stays, named file and line" \
+    wait_until 5 grep -q 'conf.d/extra.conf:1: cannot read included' \
+	"$T/marketbox.log"
+sleep 0.5
+tap_ok "marketbox still runs and is still connected" marketbox_connected
+cp "$T/good.conf" "$MB_CONF"
 
 # Languages whose HELP names a command nothing runs: the reload is refused.
 cp -r "$top_srcdir/conf/lang" "$T/lang-pay"
