@@ -1098,28 +1098,31 @@ http_sendsms_parse(struct http_sendsms *s, const char *url, char *addr,
 	struct evhttp_uri	*u;
 	struct addrinfo		 hints, *ai = NULL;
 	const char		*scheme, *host, *path, *query;
+	char			 shown[1024];
 	int			 rc = -1, gai;
 
+	/* Logged only with its password masked. */
+	urlcode_mask(url, shown, sizeof(shown));
 	if ((u = evhttp_uri_parse_with_flags(url, 0)) == NULL) {
-		error(0, "sendsms: sendsms-url '%s' is not a URL", url);
+		error(0, "sendsms: sendsms-url '%s' is not a URL", shown);
 		return -1;
 	}
 	scheme = evhttp_uri_get_scheme(u);
 	host = evhttp_uri_get_host(u);
 	if (scheme == NULL || strcasecmp(scheme, "http") != 0) {
 		error(0, "sendsms: sendsms-url '%s': only http:// is supported",
-		    url);
+		    shown);
 		goto out;
 	}
 	if (host == NULL || *host == '\0') {
-		error(0, "sendsms: sendsms-url '%s' has no host", url);
+		error(0, "sendsms: sendsms-url '%s' has no host", shown);
 		goto out;
 	}
 	*port = evhttp_uri_get_port(u);
 	if (*port == -1)
 		*port = 80;
 	if (*port <= 0 || *port > 65535) {
-		error(0, "sendsms: sendsms-url '%s': bad port", url);
+		error(0, "sendsms: sendsms-url '%s': bad port", shown);
 		goto out;
 	}
 	memset(&hints, 0, sizeof(hints));
@@ -1166,7 +1169,7 @@ http_sendsms_new(struct event_base *base, const struct conf *conf,
     struct outbox *outbox)
 {
 	struct http_sendsms	*s;
-	char			 addr[NI_MAXHOST];
+	char			 addr[NI_MAXHOST], shown[1024];
 	int			 port = 0;
 
 	if (base == NULL || conf == NULL || outbox == NULL ||
@@ -1195,7 +1198,8 @@ http_sendsms_new(struct event_base *base, const struct conf *conf,
 	s->link.send = http_sendsms_send_cb;
 	s->link.arg = s;
 	outbox_set_link(outbox, &s->link);
-	info(0, "sendsms: notices leave through %s%s", s->host, s->target);
+	info(0, "sendsms: notices leave through %s%s", s->host,
+	    urlcode_mask(s->target, shown, sizeof(shown)));
 	return s;
 fail:
 	http_sendsms_free(s);

@@ -57,7 +57,15 @@ struct daemon {
 	struct event		*sig_term, *sig_int, *sig_hup, *sig_usr1;
 	const char		*pid_file;
 	int			 stderr_level;
+	/* Started as root with user = NAME: that user, whose ids are the
+	 * effective ones from before the first file is opened. */
+	int			 as_user;
+	uid_t			 uid;
+	gid_t			 gid;
 };
+
+static int	daemon_act_as_user(struct daemon *);
+static int	daemon_act_as_root(struct daemon *);
 
 static void
 usage(FILE *fp)
@@ -73,20 +81,91 @@ usage(FILE *fp)
 	    "  -V            print the version and exit\n");
 }
 
+/*
+ * Open a file marketbox writes (the log, the pid file) without following a
+ * symbolic link, and check that it is a regular file with one link, owned
+ * by the user marketbox runs as; a mode wider than mode is narrowed.  This
+ * runs as that user already (see daemon_act_as_user), so the checks are a
+ * second line: a planted link or hard link is refused with its name rather
+ * than written through.  The descriptor (close-on-exec), or -1 (logged).
+ */
+static int
+daemon_open_file(const char *path, const char *what, int flags, mode_t mode)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = open(path, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK, mode)) == -1) {
+		if (errno == ELOOP)
+			error(0, "%s %s is a symbolic link: refusing to "
+			    "write through it", what, path);
+		else
+			error(errno, "cannot open %s %s", what, path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		error(errno, "cannot stat %s %s", what, path);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error(0, "%s %s is not a regular file: refusing it", what, path);
+		goto fail;
+	}
+	if (st.st_nlink != 1) {
+		error(0, "%s %s has %ld links (a hard link to another file?): "
+		    "refusing it", what, path, (long)st.st_nlink);
+		goto fail;
+	}
+	if (st.st_uid != geteuid()) {
+		error(0, "%s %s belongs to uid %ld, not to uid %ld that "
+		    "marketbox runs as: refusing it", what, path,
+		    (long)st.st_uid, (long)geteuid());
+		goto fail;
+	}
+	if ((st.st_mode & 07777 & ~mode) != 0 && fchmod(fd, mode) == -1) {
+		error(errno, "cannot narrow the mode of %s %s", what, path);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 static int
 daemon_write_pid(const char *path)
 {
-	FILE	*fp;
+	char	 buf[32];
+	int	 fd, len;
 
-	if ((fp = fopen(path, "w")) == NULL) {
+	if ((fd = daemon_open_file(path, "pid file", O_WRONLY, 0644)) == -1)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, len) != len) {
+		error(errno, "cannot write pid file %s", path);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1) {
 		error(errno, "cannot write pid file %s", path);
 		return -1;
 	}
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0) {
-		error(errno, "cannot write pid file %s", path);
+	return 0;
+}
+
+/* The log file checked (and made, 0640) before libgw appends to it. */
+static int
+daemon_check_log(const char *path)
+{
+	int	 fd;
+
+	if (path == NULL)
+		return 0;
+	if ((fd = daemon_open_file(path, "log file", O_WRONLY | O_APPEND,
+	    0640)) == -1)
 		return -1;
-	}
+	close(fd);
 	return 0;
 }
 
@@ -272,9 +351,15 @@ daemon_start(struct daemon *d)
 			return -1;
 		inbox_set_ussd(d->inbox, d->ussd);
 	}
-	if (c->http_port != 0 &&
-	    (d->http = http_new(d->base, c, d->inbox, d->outbox)) == NULL)
-		return -1;
+	/* The one thing root's rights are taken back for: a port below
+	 * 1024.  Nothing is opened by name meanwhile. */
+	if (c->http_port != 0) {
+		if (daemon_act_as_root(d) == -1)
+			return -1;
+		d->http = http_new(d->base, c, d->inbox, d->outbox);
+		if (daemon_act_as_user(d) == -1 || d->http == NULL)
+			return -1;
+	}
 	http_set_ussd(d->http, d->ussd);
 	if (c->sendsms_url != NULL) {
 		if ((d->sendsms = http_sendsms_new(d->base, c, d->outbox)) == NULL)
@@ -321,39 +406,53 @@ daemon_user(const char *name)
 	return pw;
 }
 
-/* Give path (if it exists) to the user, so it stays usable after the
- * drop.  0 or -1 (logged). */
+/*
+ * Privileges.  Started as root with user = NAME, marketbox takes that
+ * user's ids as its effective ids, and that user's group as its only one,
+ * before it opens its first file: the log, the pid file, the database and
+ * its -wal, -shm and -journal are opened and made by the user, so a link
+ * or a file the user planted there leads only where the user may go
+ * anyway.  Nothing is chown()ed.  Root's rights come back only to bind the
+ * HTTP port, then are given up for good (daemon_drop_privileges), with
+ * the real and saved ids; the process, whose real uid stays root until
+ * then, cannot be signalled or traced by the user meanwhile.  The files'
+ * directories must be the user's (a package's postinst, or systemd's
+ * StateDirectory, LogsDirectory, RuntimeDirectory make them so).
+ */
 static int
-daemon_give(const char *path, const char *suffix, const struct passwd *pw)
+daemon_act_as_user(struct daemon *d)
 {
-	char	 file[4096];
-
-	if (path == NULL)
+	if (!d->as_user)
 		return 0;
-	snprintf(file, sizeof(file), "%s%s", path, suffix);
-	if (chown(file, pw->pw_uid, pw->pw_gid) == -1 && errno != ENOENT) {
-		error(errno, "cannot give %s to user %s", file, pw->pw_name);
+	if (setgroups(1, &d->gid) == -1 || setegid(d->gid) == -1 ||
+	    seteuid(d->uid) == -1) {
+		error(errno, "cannot act as user %s", d->conf->user);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+daemon_act_as_root(struct daemon *d)
+{
+	if (!d->as_user)
+		return 0;
+	if (seteuid(0) == -1 || setegid(0) == -1) {
+		error(errno, "cannot take back root's rights");
 		return -1;
 	}
 	return 0;
 }
 
 /*
- * After the sockets, the log and the database are open: become conf's
- * user (supplementary groups, group, then user), and check that root
- * cannot be had back.  The files opened as root are given to the user
- * (the database with its -wal and -shm, the log, the pid file) so that
- * they stay usable, and so does a restart as that user; the database's
- * directory must be writable by the user (SQLite makes and removes the
- * -wal and -shm files there), and the log's for SIGUSR1 after a rotation.
- * 0, or -1 (logged): marketbox must not run on as root by mistake.
+ * Called first, before any file is opened: when started as root with a
+ * user, act as that user from now on.  0, or -1 (logged).
  */
 static int
-daemon_drop_privileges(struct daemon *d)
+daemon_become_user(struct daemon *d)
 {
 	const struct conf	*c = d->conf;
 	struct passwd		*pw;
-	gid_t			 gid;
 
 	if (c->user == NULL)
 		return 0;
@@ -365,32 +464,46 @@ daemon_drop_privileges(struct daemon *d)
 			    "on as uid %ld", c->user, (long)geteuid());
 		return 0;
 	}
-	gid = pw->pw_gid;
-	if (daemon_give(c->database, "", pw) == -1 ||
-	    daemon_give(c->database, "-wal", pw) == -1 ||
-	    daemon_give(c->database, "-shm", pw) == -1 ||
-	    daemon_give(c->log_file, "", pw) == -1 ||
-	    daemon_give(d->pid_file, "", pw) == -1)
+	d->as_user = 1;
+	d->uid = pw->pw_uid;
+	d->gid = pw->pw_gid;
+	return daemon_act_as_user(d);
+}
+
+/*
+ * After the sockets are bound: become conf's user for good (supplementary
+ * groups, group, then user, real and saved ids too), and check that root
+ * cannot be had back.  0, or -1 (logged): marketbox must not run on as
+ * root by mistake.
+ */
+static int
+daemon_drop_privileges(struct daemon *d)
+{
+	const struct conf	*c = d->conf;
+
+	if (!d->as_user)
+		return 0;
+	if (daemon_act_as_root(d) == -1)
 		return -1;
-	if (setgroups(1, &gid) == -1) {
+	if (setgroups(1, &d->gid) == -1) {
 		error(errno, "cannot drop supplementary groups");
 		return -1;
 	}
-	if (setgid(gid) == -1) {
-		error(errno, "cannot change to group %ld", (long)gid);
+	if (setgid(d->gid) == -1) {
+		error(errno, "cannot change to group %ld", (long)d->gid);
 		return -1;
 	}
-	if (setuid(pw->pw_uid) == -1) {
+	if (setuid(d->uid) == -1) {
 		error(errno, "cannot change to user %s", c->user);
 		return -1;
 	}
-	if (setuid(0) != -1 || geteuid() != pw->pw_uid ||
-	    getuid() != pw->pw_uid || getegid() != gid || getgid() != gid) {
+	if (setuid(0) != -1 || geteuid() != d->uid || getuid() != d->uid ||
+	    getegid() != d->gid || getgid() != d->gid) {
 		error(0, "privileges were not dropped to user %s", c->user);
 		return -1;
 	}
 	info(0, "running as user %s (uid %ld, gid %ld)", c->user,
-	    (long)pw->pw_uid, (long)gid);
+	    (long)d->uid, (long)d->gid);
 	return 0;
 }
 
@@ -441,6 +554,10 @@ main(int argc, char **argv)
 	int		 ch, check = 0, detach = 0, rc = 1, pid_written = 0;
 	char		*end;
 
+	/* Nothing marketbox makes is for others: the database and its
+	 * journals hold every phone, name and message (see also store.c's
+	 * 0600 and the log's 0640). */
+	umask(027);
 	memset(&d, 0, sizeof(d));
 	while ((ch = getopt_long(argc, argv, "v:dp:nVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -508,7 +625,12 @@ main(int argc, char **argv)
 		    "'run-as-root = yes'", argv[optind]);
 		goto out;
 	}
-	if (log_setup(d.stderr_level, d.conf->log_file, d.conf->log_level) == -1) {
+	if (daemon_become_user(&d) == -1) {
+		error(0, "%s: cannot become user %s", argv[optind], d.conf->user);
+		goto out;
+	}
+	if (daemon_check_log(d.conf->log_file) == -1 ||
+	    log_setup(d.stderr_level, d.conf->log_file, d.conf->log_level) == -1) {
 		error(errno, "cannot open log file %s", d.conf->log_file);
 		goto out;
 	}

@@ -9,10 +9,15 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -522,6 +527,70 @@ store_commit_cb(evutil_socket_t fd, short what, void *arg)
 	store_commit(arg);
 }
 
+/*
+ * The database and the files SQLite keeps beside it (-wal, -shm, and
+ * -journal should WAL ever be off) hold every phone, name and message: each
+ * is opened here first without following a link, must be a regular file
+ * with one link owned by the user marketbox runs as, and is narrowed to
+ * 0600.  The database is made 0600 here when new, and SQLite gives its
+ * -wal and -shm the database's mode.  SQLite then opens them itself (with
+ * SQLITE_OPEN_NOFOLLOW for the database); main.c has marketbox act as its
+ * user by then, so a file swapped in between leads nowhere root could.
+ * 0, or -1 (logged).
+ */
+static int
+store_check_files(const char *path)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char		 file[4096];
+	struct stat	 st;
+	size_t		 i;
+	int		 fd, bad;
+
+	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(file, sizeof(file), "%s%s", path,
+		    suffix[i]) >= sizeof(file)) {
+			error(0, "store: %s: name too long", path);
+			return -1;
+		}
+		fd = open(file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+		    (i == 0 ? O_CREAT : 0), 0600);
+		if (fd == -1 && errno == ENOENT && i > 0)
+			continue;
+		if (fd == -1) {
+			if (errno == ELOOP)
+				error(0, "store: %s is a symbolic link: "
+				    "refusing it", file);
+			else
+				error(errno, "store: cannot open %s", file);
+			return -1;
+		}
+		bad = 1;
+		if (fstat(fd, &st) == -1)
+			error(errno, "store: cannot stat %s", file);
+		else if (!S_ISREG(st.st_mode))
+			error(0, "store: %s is not a regular file: refusing "
+			    "it", file);
+		else if (st.st_nlink != 1)
+			error(0, "store: %s has %ld links (a hard link to "
+			    "another file?): refusing it", file,
+			    (long)st.st_nlink);
+		else if (st.st_uid != geteuid())
+			error(0, "store: %s belongs to uid %ld, not to uid %ld "
+			    "that marketbox runs as: refusing it", file,
+			    (long)st.st_uid, (long)geteuid());
+		else if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) == -1)
+			error(errno, "store: cannot narrow the mode of %s",
+			    file);
+		else
+			bad = 0;
+		close(fd);
+		if (bad)
+			return -1;
+	}
+	return 0;
+}
+
 struct store *
 store_open(const char *path, struct event_base *base)
 {
@@ -536,8 +605,12 @@ store_open(const char *path, struct event_base *base)
 		free(s);
 		return NULL;
 	}
+	if (path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
+	    strncmp(path, "file:", 5) != 0 && store_check_files(path) == -1)
+		goto fail;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+	    NULL) != SQLITE_OK) {
 		error(0, "store: cannot open %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;

@@ -18,4 +18,12 @@ long	urlcode_decode(const char *s, size_t n, char *out, size_t outsize);
 /* The value of a hex digit (either case), or -1. */
 int	urlcode_hexval(int c);
 
+/*
+ * A copy of url fit for a log line: a password in "user:password@" and the
+ * value of every query parameter whose name holds "pass", "pwd", "secret",
+ * "token" or "key" (any case) become "***".  out is always NUL-terminated
+ * (cut short when outsize is too small).  Returns out.
+ */
+char	*urlcode_mask(const char *url, char *out, size_t outsize);
+
 #endif

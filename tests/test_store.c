@@ -5,6 +5,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +228,86 @@ Test(store, newer_schema_is_refused_untouched)
 Test(store, unopenable_path_fails_cleanly)
 {
 	cr_assert_null(store_open("/nonexistent-dir/x/y.db", NULL));
+}
+
+/* The mode of file, or -1. */
+static int
+mode_of(const char *file)
+{
+	struct stat	 st;
+
+	return stat(file, &st) == -1 ? -1 : (int)(st.st_mode & 07777);
+}
+
+Test(store, database_and_its_wal_are_0600_whatever_the_umask)
+{
+	char		 wal[300];
+	mode_t		 old = umask(022);
+	struct store	*s = store_open(path, NULL);
+
+	umask(old);
+	cr_assert_not_null(s);
+	cr_assert_eq(store_exec(s, "CREATE TABLE t(x)"), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	cr_assert_eq(mode_of(path), 0600, "database mode %o", mode_of(path));
+	cr_assert_eq(mode_of(wal), 0600, "-wal mode %o", mode_of(wal));
+	store_free(s);
+}
+
+Test(store, an_existing_open_database_is_narrowed_to_0600)
+{
+	int	 fd = open(path, O_CREAT | O_WRONLY, 0644);
+
+	cr_assert(fd != -1);
+	close(fd);
+	cr_assert_eq(chmod(path, 0644), 0);
+	store_free(store_open(path, NULL));
+	cr_assert_eq(mode_of(path), 0600, "mode %o", mode_of(path));
+}
+
+/* A link planted where the database or its -wal go is refused, and the
+ * file it points at is left as it was. */
+static void
+assert_link_refused(const char *suffix)
+{
+	char	 target[300], link[300], buf[16] = "";
+	FILE	*fp;
+
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	snprintf(link, sizeof(link), "%s%s", path, suffix);
+	cr_assert_not_null(fp = fopen(target, "w"));
+	fputs("precious\n", fp);
+	fclose(fp);
+	cr_assert_eq(chmod(target, 0644), 0);
+	cr_assert_eq(symlink(target, link), 0);
+	cr_assert_null(store_open(path, NULL), "a link at %s was used", link);
+	cr_assert_not_null(fp = fopen(target, "r"));
+	cr_assert_not_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	cr_assert_str_eq(buf, "precious\n");
+	cr_assert_eq(mode_of(target), 0644);
+}
+
+Test(store, a_link_as_the_database_is_refused)
+{
+	assert_link_refused("");
+}
+
+Test(store, a_link_as_the_wal_is_refused)
+{
+	assert_link_refused("-wal");
+}
+
+Test(store, a_hard_link_as_the_database_is_refused)
+{
+	char	 target[300];
+	FILE	*fp;
+
+	snprintf(target, sizeof(target), "%s/other", dir);
+	cr_assert_not_null(fp = fopen(target, "w"));
+	fclose(fp);
+	cr_assert_eq(link(target, path), 0);
+	cr_assert_null(store_open(path, NULL));
 }
 
 static const struct store_migration plugin_steps[] = {

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 integ_init service
-tap_plan 18
+tap_plan 31
 
 [ -x "$MARKETBOX" ] || tap_bail "$MARKETBOX not built"
 port_pick HTTP_PORT || tap_bail "cannot pick a port"
@@ -60,7 +60,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	    "the database files are nobody's" "the admin pages read the database" \
 	    "the log file is nobody's" "SIGUSR1 reopens a rotated log" \
 	    "SIGHUP reloads" "SIGTERM stops it, exit 0" \
-	    "the pid file is removed"; do
+	    "the pid file is removed" "the database files are 0600, the log 0640" \
+	    "a link planted as the log is refused" "root's file the log link names is untouched" \
+	    "a link planted as the pid file is refused" "root's file the pid file link names is untouched" \
+	    "a link planted as the database is refused" "root's file the database link names is untouched" \
+	    "a link planted as the -wal is refused" "root's file the -wal link names is untouched"; do
 		tap_skip "$d" "not root"
 	done
 else
@@ -115,12 +119,71 @@ else
 	tap_ok "SIGHUP reloads the conf" \
 	    eval "wait_until 5 grep -q 'reload done' '$T/b/log/marketbox.log' &&
 		health"
+	tap_is "$(stat -c %a "$T/b/state/marketbox.db" \
+	    "$T/b/state/marketbox.db-wal" "$T/b/log/marketbox.log" | xargs)" \
+	    "600 600 640" "the database and its WAL are 0600, the log 0640"
 	proc_stop "$MB_PID" TERM 5
 	rc=$PROC_STATUS
 	MB_PID=
 	tap_is "$rc" 0 "SIGTERM stops it, exit 0"
 	tap_ok "the pid file is removed" test ! -e "$T/b/run/marketbox.pid"
+
+	# The service user owns these directories: a link it plants where
+	# the log, the pid file, the database or its -wal go must not lead
+	# root to write, truncate or hand over a file of root's.  marketbox
+	# opens them as the user, without following links, and refuses.
+	for what in log pid database wal; do
+		P=$T/plant-$what
+		mkdir -p "$P/state" "$P/log" "$P/run"
+		chown nobody "$P/state" "$P/log" "$P/run"
+		chmod 755 "$P"
+		printf "root's own file\n" > "$P/precious"
+		chmod 644 "$P/precious"
+		case $what in
+		log)		link=$P/log/marketbox.log ;;
+		pid)		link=$P/run/marketbox.pid ;;
+		database)	link=$P/state/marketbox.db ;;
+		wal)		link=$P/state/marketbox.db-wal ;;
+		esac
+		ln -s "$P/precious" "$link"
+		chown -h nobody "$link"
+		conf "$P.conf" "$P" "user = nobody"
+		timeout 10 "$MARKETBOX" -v 1 -p "$P/run/marketbox.pid" \
+		    "$P.conf" > "$P.out" 2>&1
+		rc=$?
+		tap_ok "a link planted as the $what is refused (exit $rc), named" \
+		    eval "[ $rc -eq 1 ] && grep -q '$link is a symbolic link' '$P.out'"
+		tap_is "$(stat -c '%U %a' "$P/precious") $(cat "$P/precious")" \
+		    "root 644 root's own file" \
+		    "root's file the $what link names keeps owner, mode and content"
+	done
 fi
+
+# --- file modes and secrets in the log -----------------------------------------
+
+# Whoever runs it: what marketbox makes is not for others, and no
+# password reaches its log (the sendsms-url's is masked).
+mkdir -p "$T/m/state" "$T/m/log"
+SMS_PW=sms-pw-never-logged
+rootline="# (not root)"
+[ "$(id -u)" -eq 0 ] && rootline="run-as-root = yes"
+conf "$T/modes.conf" "$T/m" "$rootline" \
+    "sendsms-url = http://127.0.0.1:9/cgi-bin/sendsms?username=mb&password=$SMS_PW"
+"$MARKETBOX" -v 1 "$T/modes.conf" >> "$T/marketbox.stdout" \
+    2>> "$T/marketbox.stderr" &
+MB_PID=$!
+tap_ok "starts in sendsms mode" wait_until 10 health
+tap_is "$(stat -c %a "$T/m/state/marketbox.db" "$T/m/state/marketbox.db-wal" \
+    "$T/m/log/marketbox.log" | xargs)" "600 600 640" \
+    "the database and its WAL are 0600, the log 0640"
+http_get "$HTTP_PORT" "/status.json?password=$ADMIN_PW" > /dev/null
+proc_stop "$MB_PID" TERM 5
+MB_PID=
+tap_ok "the log names the sendsms URL with its password masked" \
+    grep -q 'sendsms?username=mb&password=\*\*\*' "$T/m/log/marketbox.log"
+tap_ok "the log holds neither the sendsms nor the admin password" \
+    eval "! grep -e '$SMS_PW' -e '$ADMIN_PW' '$T/m/log/marketbox.log' \
+	'$T/marketbox.stderr'"
 
 # --- the service files this build made --------------------------------------------------
 
