@@ -228,25 +228,89 @@ ctl_width(const char *s, size_t max_chars, size_t *bytes)
 	return w;
 }
 
+/*
+ * 1 if a spreadsheet could take cell s for a formula: it starts with = + -
+ * @, a tab or a CR (OWASP's list), and it is not a plain number or a phone
+ * number in international form ("+2547...", "-12.50"), which are harmless
+ * as they are and which programs reading the CSV expect unchanged.
+ */
+static int
+ctl_csv_formula(const char *s)
+{
+	const char	*p = s;
+
+	if (strchr("=+-@\t\r", s[0]) == NULL || s[0] == '\0')
+		return 0;
+	if (*p == '+' || *p == '-')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 1;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.' && p[1] >= '0' && p[1] <= '9')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	return *p != '\0';
+}
+
+/*
+ * One CSV cell (RFC 4180).  A cell a spreadsheet would run as a formula
+ * (=HYPERLINK(...), =cmd|'/C calc'!A0, @SUM(...)) gets a leading ' as
+ * OWASP advises, so it is shown as text; the ' is part of the cell.
+ */
 static void
 ctl_csv_value(FILE *fp, const char *s)
 {
 	const char	*p;
+	int		 formula;
 
 	if (s == NULL)
 		return;
-	if (strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' &&
+	formula = ctl_csv_formula(s);
+	if (!formula && strpbrk(s, ",\"\r\n") == NULL && s[0] != ' ' &&
 	    (s[0] == '\0' || s[strlen(s) - 1] != ' ')) {
 		fputs(s, fp);
 		return;
 	}
 	fputc('"', fp);
+	if (formula)
+		fputc('\'', fp);
 	for (p = s; *p != '\0'; p++) {
 		if (*p == '"')
 			fputc('"', fp);
 		fputc(*p, fp);
 	}
 	fputc('"', fp);
+}
+
+/*
+ * s with every control character made visible (ESC as \x1b, C1 controls
+ * as \u0085...), so text from phones (names, senders, messages) cannot
+ * move the cursor, clear the screen or retitle the operator's terminal.
+ * A malloc'd copy, or NULL for NULL.
+ */
+static char *
+ctl_visible(const char *s)
+{
+	const unsigned char	*p;
+	char			*out, *o;
+
+	if (s == NULL)
+		return NULL;
+	if ((out = malloc(strlen(s) * 6 + 1)) == NULL) {
+		ctl_err("out of memory");
+		exit(1);
+	}
+	for (p = (const unsigned char *)s, o = out; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\x%02x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			o += sprintf(o, "\\u%04x", *++p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
 }
 
 static void
@@ -371,6 +435,13 @@ ctl_table(FILE *fp, const struct ctl_rows *r)
 	if ((w = calloc(r->ncols, sizeof(*w))) == NULL) {
 		ctl_err("out of memory");
 		exit(1);
+	}
+	/* What a terminal shows: control characters as escapes. */
+	for (i = 0; i < r->nrows * r->ncols; i++) {
+		char	*v = ctl_visible(r->cells[i].text);
+
+		free(r->cells[i].text);
+		r->cells[i].text = v;
 	}
 	for (j = 0; j < r->ncols; j++)
 		w[j] = ctl_width(r->names[j], CTL_CELL_MAX, NULL);
@@ -1592,6 +1663,8 @@ main(int argc, char **argv)
 	size_t				 i;
 	int				 ch, rc;
 
+	/* Exports hold phones and names: not for others (0640 at most). */
+	umask(027);
 	memset(&c, 0, sizeof(c));
 	c.conf_path = MARKETBOX_CONF_FILE;
 	c.limit = -1;

@@ -19,7 +19,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 36
+tap_plan 38
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -103,6 +103,26 @@ tap_is "$(grep -c . "$T/users.csv")" "$(($(db "SELECT COUNT(*) FROM users") + 1)
     "users --csv: a line per person"
 tap_ok "users --csv quotes a field with a comma" \
     grep -qF "$BUYER,\"John, Otieno\",nakuru," "$T/users.csv"
+# Names an older version let in, written into a copy: formulas must reach
+# a spreadsheet as text, control characters the terminal as escapes.
+db ".backup '$T/hostile.db'"
+sqlite3 "$T/hostile.db" "INSERT INTO users(msisdn, name, created, updated)
+    VALUES ('+254799000001', '=HYPERLINK(\"http://x.test\",\"y\")', 1, 1),
+    ('+254799000002', '=cmd|''/C calc''!A0', 1, 1),
+    ('+254799000003', '@SUM(A1)', 1, 1),
+    ('+254799000004', char(27) || ']0;pwned' || char(7) || 'Ann', 1, 1)"
+"$MARKETCTL" -d "$T/hostile.db" --csv users > "$T/hostile.csv"
+formulas_quoted()
+{
+	grep -qF "+254799000001,\"'=HYPERLINK(\"\"http://x.test\"\",\"\"y\"\")\"," "$T/hostile.csv" &&
+	grep -qF "+254799000002,\"'=cmd|'/C calc'!A0\"," "$T/hostile.csv" &&
+	grep -qF "+254799000003,\"'@SUM(A1)\"," "$T/hostile.csv"
+}
+tap_ok "users --csv: formulas start with ', phones do not" formulas_quoted
+"$MARKETCTL" -d "$T/hostile.db" users > "$T/hostile.txt"
+tap_ok "users: control characters are shown as escapes, never sent raw" \
+    eval "grep -qF '\\x1b]0;pwned\\x07Ann' '$T/hostile.txt' &&
+	! grep -q \"\$(printf '\\033')\" '$T/hostile.txt'"
 ctl users --json > "$T/users.json"
 tap_is "$(jq length "$T/users.json")" "$(db "SELECT COUNT(*) FROM users")" \
     "users --json parses, one object per person"
