@@ -567,6 +567,27 @@ router_name_ok(const char *name)
 }
 
 /*
+ * A name is shown to other people and on operators' screens: a line
+ * break or a tab typed between its words becomes a space; any other
+ * control character (ESC, BEL, C1 controls U+0080-U+009F) makes it
+ * refused, as it could drive a terminal.  1 when refused.
+ */
+static int
+router_name_controls(char *name)
+{
+	unsigned char	*p;
+
+	for (p = (unsigned char *)name; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+		else if (*p < 0x20 || *p == 0x7f ||
+		    (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Cut a name longer than ROUTER_NAME_MAX bytes at the last word that
  * fits; a first word longer than that is cut at a character boundary.
  */
@@ -683,6 +704,10 @@ router_reg(struct mb_ctx *ctx)
 		return -1;
 	for (k = strlen(name); k > 0 && isspace((unsigned char)name[k - 1]); k--)
 		name[k - 1] = '\0';
+	if (router_name_controls(name)) {
+		free(name);
+		return router_reply0(ctx, "reg-bad-control");
+	}
 	if (!router_name_ok(name)) {
 		free(name);
 		return router_reply0(ctx, "reg-bad-name");

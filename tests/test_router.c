@@ -856,6 +856,28 @@ Test(router, reg_refuses_numbers_for_names)
 	    R("en", "reg-ok", "name", "Mary 2", "market", "Nakuru", NULL));
 }
 
+/* Control characters could drive an operator's terminal: refused in
+ * every language; a line break between words is a space. */
+Test(router, reg_refuses_control_characters_in_names)
+{
+	cr_assert_str_eq(say(ALICE, "REG Mary\x1b]0;pwned\x07 Nakuru"),
+	    R("en", "reg-bad-control", NULL));
+	cr_assert_str_eq(user_field("name", ALICE), "(null)");
+	cr_assert_str_eq(say(ALICE, "REG Mary\x1b[2J Nakuru"),
+	    R("en", "reg-bad-control", NULL));
+	cr_assert_str_eq(say(ALICE, "REG Mary\xc2\x9b" "2J Nakuru"),
+	    R("en", "reg-bad-control", NULL));
+	cr_assert_str_eq(say(ALICE, "SAJILI Amina\x07 Nakuru"),
+	    R("sw", "reg-bad-control", NULL));
+	cr_assert_str_eq(say(ALICE, "INSCRIRE Marie\x1b Nakuru"),
+	    R("fr", "reg-bad-control", NULL));
+	cr_assert_str_eq(user_field("name", ALICE), "(null)");
+	cr_assert_str_eq(say(BOB, "REG Mary\nWanjiku Nakuru"),
+	    R("en", "reg-ok", "name", "Mary Wanjiku", "market", "Nakuru",
+	    NULL));
+	cr_assert_str_eq(user_field("name", BOB), "Mary Wanjiku");
+}
+
 /* A long name is cut at a word, within 40 bytes. */
 Test(router, reg_long_name_is_cut_at_a_word)
 {
