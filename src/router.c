@@ -1213,17 +1213,43 @@ router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 
 /*
  * The users-table key of a sender: its international form, or the sender
- * as given when it is no phone number (an alphanumeric sender id).  -1 for
- * a sender too long to be either, logged: cutting it could make two
- * senders one user.
+ * as given when it is a number of another form (a short code).  -1, logged,
+ * for a sender that is no number: an alphanumeric sender id ("MPESA", or
+ * "=HYPERLINK(...)" from an aggregator that passes any text) cannot be
+ * answered by SMS, and as a user it would put text of its own choosing in
+ * other people's notices and in operators' tables.  Its MO stays in the
+ * inbox as "refused" (marketctl and the admin pages show it): not served,
+ * not silently lost.  Also -1 for a sender too long to be a number:
+ * cutting it could make two senders one user.
  */
 static int
 router_sender_key(struct router *r, const char *sender, char *out,
     size_t len)
 {
+	const unsigned char	*p = (const unsigned char *)sender;
+	char			 shown[64];
+	size_t			 i;
+
 	if (msisdn_normalise(r->core.conf->country_code, sender, out,
 	    len) == 0)
 		return 0;
+	if (*p == '+')
+		p++;
+	for (i = 0; isdigit(*p); i++)
+		p++;
+	if (*p != '\0' || i == 0) {
+		/* The sender as a log line may show it: printable, cut. */
+		for (i = 0, p = (const unsigned char *)sender;
+		    *p != '\0' && i + 5 < sizeof(shown); p++)
+			i += (size_t)snprintf(shown + i, sizeof(shown) - i,
+			    *p >= 0x20 && *p < 0x7f && *p != '\\' ? "%c" :
+			    "\\x%02x", *p);
+		shown[i] = '\0';
+		info(0, "router: MO from '%s%s', which is no phone number: "
+		    "stored as refused, not answered", shown,
+		    *p != '\0' ? "..." : "");
+		return -1;
+	}
 	if (strlen(sender) >= len) {
 		warning(0, "router: a sender of %zu characters (%.16s...) is "
 		    "no phone number; its message is not served",

@@ -1279,10 +1279,34 @@ Test(router, sender_forms_are_one_user)
 	cr_assert_str_eq(user_field("language", ALICE), "sw");
 	cr_assert_eq(q_int("SELECT opt_out FROM users WHERE msisdn = ?1",
 	    ALICE), 1);
-	/* a sender that is no phone number is served as it is */
-	cr_assert_str_eq(say("MPESA", "ECHO hi"),
+	/* a short code is served as it is */
+	cr_assert_str_eq(say("12345", "ECHO hi"),
 	    R("en", "echo", "text", "hi", NULL));
-	cr_assert_str_eq(user_field("language", "MPESA"), "en");
+	cr_assert_str_eq(user_field("language", "12345"), "en");
+}
+
+/*
+ * A sender that is no number (an alphanumeric sender id) cannot be
+ * answered by SMS and must not become a user whose "number" is text of
+ * its choosing: its MO is stored as refused, with no reply and no effect.
+ */
+Test(router, alphanumeric_senders_are_stored_as_refused)
+{
+	static const char	*senders[] = {
+		"MPESA", "=HYPERLINK(\"http://x.test\",\"y\")",
+		"=cmd|'/C calc'!A0", "+2547x", "+", "\x1b]0;t\x07",
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
+		cr_assert_str_eq(say(senders[i], "REG Mary Nakuru"), "(null)",
+		    "%s", senders[i]);
+		cr_assert_eq(q_int("SELECT count(*) FROM inbox WHERE sender = "
+		    "?1 AND state = 'refused'", senders[i]), 1, "%s",
+		    senders[i]);
+	}
+	cr_assert_eq(q_int("SELECT count(*) FROM users", NULL), 0);
+	cr_assert_eq(q_int("SELECT count(*) FROM outbox", NULL), 0);
 }
 
 /*
@@ -1293,7 +1317,7 @@ Test(router, long_senders_are_not_merged)
 {
 	char	 a[64], b[64];
 
-	memset(a, 'a', 40);
+	memset(a, '7', 40);
 	a[40] = '1';
 	a[41] = '\0';
 	memcpy(b, a, sizeof(a));
