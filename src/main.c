@@ -58,7 +58,8 @@ struct daemon {
 	const char		*pid_file;
 	int			 stderr_level;
 	/* Started as root with user = NAME: that user, whose ids are the
-	 * effective ones from before the first file is opened. */
+	 * effective ones from before the first file is opened, until they
+	 * are dropped for good (then 0). */
 	int			 as_user;
 	uid_t			 uid;
 	gid_t			 gid;
@@ -477,12 +478,10 @@ daemon_become_user(struct daemon *d)
  * root by mistake.
  */
 static int
-daemon_drop_privileges(struct daemon *d)
+daemon_drop_ids(struct daemon *d)
 {
 	const struct conf	*c = d->conf;
 
-	if (!d->as_user)
-		return 0;
 	if (daemon_act_as_root(d) == -1)
 		return -1;
 	if (setgroups(1, &d->gid) == -1) {
@@ -502,7 +501,18 @@ daemon_drop_privileges(struct daemon *d)
 		error(0, "privileges were not dropped to user %s", c->user);
 		return -1;
 	}
-	info(0, "running as user %s (uid %ld, gid %ld)", c->user,
+	d->as_user = 0;		/* for good: nothing to switch back */
+	return 0;
+}
+
+static int
+daemon_drop_privileges(struct daemon *d)
+{
+	if (!d->as_user)
+		return 0;
+	if (daemon_drop_ids(d) == -1)
+		return -1;
+	info(0, "running as user %s (uid %ld, gid %ld)", d->conf->user,
 	    (long)d->uid, (long)d->gid);
 	return 0;
 }
@@ -658,6 +668,10 @@ main(int argc, char **argv)
 		rc = 0;
 	info(0, "marketbox stopped");
 out:
+	/* A start that failed while acting as the user ends as the user,
+	 * with root's rights given up, as a running one would. */
+	if (d.as_user && daemon_drop_ids(&d) == -1)
+		_exit(1);
 	daemon_stop(&d);
 	if (pid_written)
 		unlink(d.pid_file);
