@@ -459,9 +459,9 @@ Test(http, unknown_path_is_404_and_health_is_ok)
 
 Test(http, other_methods_are_405)
 {
-	static const char put[] = "PUT /sms HTTP/1.1\r\nHost: x\r\n"
+	static const char put[] = "PUT /sms HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\nContent-Length: 0\r\n\r\n";
-	static const char del[] = "DELETE /health HTTP/1.1\r\nHost: x\r\n"
+	static const char del[] = "DELETE /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\n\r\n";
 	struct hc_resp	 r;
 	char		 allow[64];
@@ -482,7 +482,7 @@ Test(http, headers_too_large_are_refused_and_the_server_lives_on)
 
 	cr_assert_not_null(req = malloc(big + 256));
 	p = req;
-	p += sprintf(p, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	p += sprintf(p, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ");
 	memset(p, 'a', big);
 	p += big;
 	p += sprintf(p, "\r\nConnection: close\r\n\r\n");
@@ -506,7 +506,7 @@ Test(http, body_too_large_is_refused)
 	size_t		 body = 70 * 1024, n;
 
 	n = (size_t)snprintf(head, sizeof(head), "POST /sms HTTP/1.1\r\n"
-	    "Host: x\r\nConnection: close\r\nContent-Type: "
+	    "Host: 127.0.0.1\r\nConnection: close\r\nContent-Type: "
 	    "application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n",
 	    body);
 	cr_assert_not_null(req = malloc(n + body));
@@ -523,9 +523,9 @@ Test(http, body_too_large_is_refused)
 Test(http, keep_alive_serves_several_requests)
 {
 	static const char two[] =
-	    "GET /sms?from=%2B254700000001&text=echo+one HTTP/1.1\r\nHost: x\r\n\r\n";
+	    "GET /sms?from=%2B254700000001&text=echo+one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	static const char last[] =
-	    "GET /sms?from=%2B254700000001&text=echo+two HTTP/1.1\r\nHost: x\r\n"
+	    "GET /sms?from=%2B254700000001&text=echo+two HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\n\r\n";
 	struct hc_resp	 r;
 	int		 fd = hc_connect(&hc);
@@ -586,7 +586,7 @@ t_wait_received(unsigned long long n)
 
 static const char t_sms_req[] =
     "GET /sms?from=%2B254700000001&to=777&text=echo+wait&id=w-1 HTTP/1.1\r\n"
-    "Host: x\r\nConnection: close\r\n\r\n";
+    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
 Test(http_commit, no_answer_before_the_commit)
 {
@@ -669,7 +669,7 @@ Test(http_commit, many_waiting_clients_some_gone)
 	for (i = 0; i < 8; i++) {
 		fds[i] = hc_connect(&hc);
 		n = snprintf(req, sizeof(req), "GET /sms?from=%%2B2547000000%02d"
-		    "&text=echo+m%d&id=m-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
+		    "&text=echo+m%d&id=m-%d HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close"
 		    "\r\n\r\n", i, i, i);
 		cr_assert_eq(hc_send(&hc, fds[i], req, (size_t)n), 0);
 	}
