@@ -1096,10 +1096,6 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 	size_t			 blen, tlen, replaced = 0;
 	int			 i;
 
-	if (h->ussd == NULL) {
-		http_reply_text(req, 404, "Not Found", "no USSD menus");
-		return;
-	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
 		if (!http_is_form(req)) {
 			http_reply_text(req, 415, NULL, "unsupported content "
@@ -1123,6 +1119,10 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 		    "ussd-secret", peer);
 		http_reply_text(req, 403, "Forbidden", "END forbidden: this "
 		    "way in needs its secret (ussd-secret)");
+		goto out;
+	}
+	if (h->ussd == NULL) {
+		http_reply_text(req, 404, "Not Found", "no USSD menus");
 		goto out;
 	}
 	if (value[HTTP_USSD_SESSION] == NULL ||
