@@ -7,12 +7,21 @@
  *	1. the peer must be loopback or match admin-allow-ip (else 403);
  *	2. an admin-password must be configured (else 403 "admin pages are
  *	   off");
- *	3. the password, from ?password= or HTTP Basic, is compared in
- *	   constant time; a wrong one is logged, counted for that address,
- *	   and answered 401 from a timer after admin_failure_delay(count)
- *	   seconds (at most ADMIN_MAX_WAITING such answers wait at once; more
- *	   are answered 503 at once, so a flood cannot pile up memory);
- *	4. then the page or the action.
+ *	3. a POST must not come from a browser for another site or host
+ *	   (http_request_foreign: Origin, Sec-Fetch-Site, Host), else 403;
+ *	4. an address that gave a wrong password is locked out for
+ *	   admin_failure_delay(count) seconds (0.5 s doubling up to 8 s):
+ *	   until then each of its requests is answered 429 with Retry-After
+ *	   at once, BEFORE the password is looked at, so a guess made then
+ *	   teaches nothing and costs nothing; other addresses are not
+ *	   touched, so the right password from elsewhere still gets in;
+ *	5. the password, from ?password= or HTTP Basic, is compared in
+ *	   constant time (an empty one never matches); a wrong one is
+ *	   logged, counted for that address and answered 401 at once, and
+ *	   starts its lock-out;
+ *	6. then the page or the action.  Only actions wait (for their
+ *	   commit), at most ADMIN_MAX_WAITING at once: wrong passwords never
+ *	   take a place among them.
  *
  * Pages take a snapshot (struct admin_snapshot) of the in-memory counters
  * and of read-only queries, and render it as HTML, JSON or Prometheus
@@ -100,20 +109,20 @@
 
 /* --- state --------------------------------------------------------------- */
 
-/* A request waiting: for its delayed 401, or for a commit. */
+/* An action waiting for its commit. */
 struct admin_waiting {
 	TAILQ_ENTRY(admin_waiting) entry;
 	struct admin		*admin;		/* NULL once detached */
 	struct evhttp_request	*req;		/* NULL once answered */
-	struct event		*timer;		/* delayed 401; else NULL */
 	char			*body;		/* JSON answered after commit */
 };
 
-/* Wrong passwords counted for one address. */
+/* Wrong passwords counted for one address, and its lock-out. */
 struct admin_failures {
 	char		 ip[64];
 	unsigned	 count;
 	time_t		 last;
+	double		 until;		/* monotonic: locked out until */
 };
 
 /* One broadcast: who it goes to, and how far it got. */
@@ -539,8 +548,6 @@ admin_waiting_free(struct admin_waiting *w)
 {
 	if (w == NULL)
 		return;
-	if (w->timer != NULL)
-		event_free(w->timer);
 	free(w->body);
 	free(w);
 }
@@ -555,16 +562,17 @@ admin_waiting_remove(struct admin_waiting *w)
 	}
 }
 
+/* An address locked out for wait more seconds: come back later. */
 static void
-admin_delay_cb(evutil_socket_t fd, short what, void *arg)
+admin_reply_429(struct evhttp_request *req, double wait)
 {
-	struct admin_waiting	*w = arg;
+	char	 secs[16];
 
-	(void)fd;
-	(void)what;
-	admin_waiting_remove(w);
-	admin_reply_401(w->req);
-	admin_waiting_free(w);
+	snprintf(secs, sizeof(secs), "%d", (int)wait + (wait > (int)wait));
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", secs);
+	admin_reply_text(req, 429, "Too Many Requests", "too many wrong "
+	    "passwords from this address; try again later");
 }
 
 /* An action's commit: answer with the body prepared, or 500. */
@@ -669,14 +677,13 @@ admin_failures_find(struct admin *a, const char *ip, int create)
 	return slot;
 }
 
-/* A wrong password from peer: log, count, answer 401 after the delay. */
+/* A wrong password from peer: log, count, lock the address out for a
+ * while, answer 401. */
 static void
 admin_wrong_password(struct admin *a, struct evhttp_request *req,
     const char *peer, const char *path)
 {
 	struct admin_failures	*f;
-	struct admin_waiting	*w;
-	struct timeval		 tv;
 	double			 delay;
 
 	a->auth_failures++;
@@ -684,19 +691,23 @@ admin_wrong_password(struct admin *a, struct evhttp_request *req,
 	f->count++;
 	f->last = time(NULL);
 	delay = admin_failure_delay(f->count);
+	f->until = admin_monotonic() + delay;
 	warning(0, "admin: wrong password from %s for %s (%u in a row); "
-	    "answering in %.1f s", peer, path, f->count, delay);
-	if ((w = admin_wait(a, req)) == NULL)
-		return;
-	tv.tv_sec = (time_t)delay;
-	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
-	if ((w->timer = evtimer_new(a->base, admin_delay_cb, w)) == NULL ||
-	    evtimer_add(w->timer, &tv) == -1) {
-		error(0, "admin: cannot set a timer; answering now");
-		admin_waiting_remove(w);
-		admin_waiting_free(w);
-		admin_reply_401(req);
-	}
+	    "the address is refused for %.1f s", peer, path, f->count, delay);
+	admin_reply_401(req);
+}
+
+/* The seconds peer is still locked out for, or 0. */
+static double
+admin_locked_out(struct admin *a, const char *peer)
+{
+	struct admin_failures	*f;
+	double			 left;
+
+	if ((f = admin_failures_find(a, peer, 0)) == NULL)
+		return 0;
+	left = f->until - admin_monotonic();
+	return left > 0 ? left : 0;
 }
 
 /* --- the snapshot -------------------------------------------------------- */
@@ -2369,9 +2380,10 @@ admin_handle(struct admin *a, struct evhttp_request *req, const char *peer)
 				    NULL;
 	const char		*qs = uri != NULL ? evhttp_uri_get_query(uri) :
 				    NULL;
-	const char		*auth;
+	const char		*auth, *why;
 	enum evhttp_cmd_type	 method = evhttp_request_get_command(req);
 	int			 post = method == EVHTTP_REQ_POST;
+	double			 wait;
 
 	TAILQ_INIT(&query);
 	TAILQ_INIT(&form);
@@ -2397,6 +2409,19 @@ admin_handle(struct admin *a, struct evhttp_request *req, const char *peer)
 		admin_reply_text(req, 400, "Bad Request",
 		    "the query does not parse");
 		return;
+	}
+	if (post && (why = http_request_foreign(a->conf, req)) != NULL) {
+		warning(0, "admin: %s from %s refused: %s", path, peer, why);
+		admin_reply_error(req, 403, "Forbidden", why);
+		goto out;
+	}
+	/* Before the password is judged: a guess from a locked-out address
+	 * is not even looked at. */
+	if ((wait = admin_locked_out(a, peer)) > 0) {
+		debug("mb.admin", 0, "admin: %s from %s: 429 (locked out for "
+		    "%.1f s)", path, peer, wait);
+		admin_reply_429(req, wait);
+		goto out;
 	}
 	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Authorization");
@@ -2518,18 +2543,12 @@ admin_free(struct admin *a)
 	/* Answer every waiting request: the HTTP server is freed next. */
 	while ((w = TAILQ_FIRST(&a->waiting)) != NULL) {
 		struct evhttp_request	*req = w->req;
-		int			 delayed = w->timer != NULL;
 
+		/* Its commit callback frees it. */
 		admin_waiting_remove(w);
-		if (delayed) {
-			admin_reply_401(req);
-			admin_waiting_free(w);
-		} else {
-			/* Its commit callback frees it. */
-			admin_reply_text(req, 503, "Service Unavailable",
-			    "shutting down");
-			w->req = NULL;
-		}
+		admin_reply_text(req, 503, "Service Unavailable",
+		    "shutting down");
+		w->req = NULL;
 	}
 	for (i = 0; i < a->njobs; i++) {
 		if (a->jobs[i]->commit_pending) {

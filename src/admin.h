@@ -10,9 +10,11 @@
  * admin-password, given as Kannel's admin interface takes it
  * (?password=...) or by HTTP Basic authentication (any user name).
  * Without an admin-password the pages answer 403 "admin pages are off".
- * A wrong password is logged, counted per address, and answered 401 only
- * after a delay that doubles with each failure from that address (a timer:
- * the loop never sleeps).
+ * A wrong password is logged, counted per address and answered 401; the
+ * address is then refused 429 (Retry-After) for a time that doubles with
+ * each failure, before any password it sends is looked at, while other
+ * addresses go on as before.  POST actions made by a browser for another
+ * site or host are refused 403 (http_request_foreign).
  *
  * The figures are read when a page is asked for: the in-memory counters
  * of the box link, inbox, router and store, and read-only queries of the
@@ -56,8 +58,8 @@ struct admin_sources {
 /*
  * A new admin for the loop base.  conf must outlive it (or the next
  * admin_set_conf).  Returns NULL (logged) on failure.  Free with
- * admin_free(), before the HTTP server that hands it requests: requests
- * still waiting (a delayed 401, an action's commit) are answered 503.
+ * admin_free(), before the HTTP server that hands it requests: actions
+ * still waiting for their commit are answered 503.
  */
 struct admin	*admin_new(struct event_base *, const struct conf *,
 		    const struct admin_sources *);
@@ -102,7 +104,8 @@ enum admin_auth	 admin_auth_check(const struct conf *,
 /* 1 if a peer at ip may see the admin pages (loopback or admin-allow-ip). */
 int		 admin_ip_allowed(const struct conf *, const char *ip);
 
-/* The seconds to wait before answering the n-th wrong password (n >= 1). */
+/* The seconds an address is refused (429) after its n-th wrong password
+ * in a row (n >= 1). */
 double		 admin_failure_delay(unsigned n);
 
 /* Append s with &, <, >, " and ' escaped for HTML and SVG text. */

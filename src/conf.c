@@ -468,6 +468,23 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	allow = conf_string(grp, "http-allow-ip", NULL);
 	conf_names_split(allow, &c->http_allow_ip);
 	free(allow);
+	bad |= conf_integer(grp, "http-max-connections", 128, 4, 100000, &n);
+	c->http_max_connections = n;
+	bad |= conf_integer(grp, "http-request-timeout", 10, 1, 3600, &n);
+	c->http_request_timeout = n;
+	allow = conf_string(grp, "http-host-names", NULL);
+	conf_names_split(allow, &c->http_host_names);
+	free(allow);
+	c->sms_secret = conf_string(grp, "sms-secret", NULL);
+	c->ussd_secret = conf_string(grp, "ussd-secret", NULL);
+	if (c->sms_secret != NULL && c->sms_secret[0] == '\0') {
+		free(c->sms_secret);
+		c->sms_secret = NULL;
+	}
+	if (c->ussd_secret != NULL && c->ussd_secret[0] == '\0') {
+		free(c->ussd_secret);
+		c->ussd_secret = NULL;
+	}
 	c->admin_password = conf_string(grp, "admin-password", NULL);
 	allow = conf_string(grp, "admin-allow-ip", NULL);
 	conf_names_split(allow, &c->admin_allow_ip);
@@ -1557,6 +1574,9 @@ conf_free(struct conf *c)
 	free(c->pid_file);
 	free(c->http_interface);
 	conf_names_free(&c->http_allow_ip);
+	conf_names_free(&c->http_host_names);
+	free(c->sms_secret);
+	free(c->ussd_secret);
 	conf_names_free(&c->admin_allow_ip);
 	free(c->user);
 	conf_names_free(&c->admins);

@@ -118,6 +118,11 @@ struct conf {
 	int		 http_port;		/* 0: no HTTP server */
 	char		*http_interface;
 	struct conf_names http_allow_ip;	/* besides loopback */
+	int		 http_max_connections;	/* open at once */
+	int		 http_request_timeout;	/* seconds for a request */
+	struct conf_names http_host_names;	/* Host names besides ours */
+	char		*sms_secret;		/* NULL: /sms takes none */
+	char		*ussd_secret;		/* NULL: /ussd takes none */
 	char		*admin_password;	/* NULL: admin pages off */
 	struct conf_names admin_allow_ip;	/* admin pages, besides loopback */
 	char		*user;			/* drop to this user; NULL: stay */

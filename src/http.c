@@ -15,8 +15,39 @@
  *			"CON ..." or "END ..." by ussd.c after the commit.
  *	GET /health	"ok", for operators' liveness checks.
  *
- * Only loopback peers and those matched by http-allow-ip are served.
- * Requests are bounded (headers, body, a read/write timeout) by evhttp.
+ * Only loopback peers and those matched by http-allow-ip (or, when the
+ * admin pages are on, admin-allow-ip) are served.  Requests are bounded
+ * (headers, body, a read/write timeout) by evhttp.
+ *
+ * Connections are held to account from the moment they are accepted (a
+ * flood of idle or trickling clients must not use up the descriptors):
+ *
+ *	- a peer not allowed is closed before a byte of it is read;
+ *	- at most http-max-connections are open; one more closes the oldest
+ *	  that has not yet sent a whole request (else it is itself closed),
+ *	  so a newcomer with a quick request is served under a flood;
+ *	- a request's head and body must arrive within http-request-timeout
+ *	  seconds of the connection (or of the last answer on a kept-alive
+ *	  one): a client that trickles a header line now and then is cut,
+ *	  whatever evhttp's idle timeout would say.  A request in our hands
+ *	  (waiting for its commit) is not cut;
+ *	- when accept() fails for want of descriptors (EMFILE, ENFILE),
+ *	  accepting pauses for HTTP_PAUSE seconds or until a connection
+ *	  closes, instead of spinning on a listener that stays readable; a
+ *	  spare descriptor, kept open for the purpose, is given up for an
+ *	  instant to accept the waiting client and close it at once.
+ *
+ * evhttp hands out no accepted socket before it starts reading, so the
+ * check runs in a zero-timeout event activated from evhttp's bufferevent
+ * constructor (evhttp_set_bevcb): it runs after the accept and before the
+ * loop next polls, so before anything is read.
+ *
+ * /sms and /ussd are ways in for the network only: with sms-secret or
+ * ussd-secret set, a request must carry it (parameter "secret", or the
+ * header X-Marketbox-Secret); and a request a browser made for another
+ * site (an Origin that is not this server, a Sec-Fetch-Site other than
+ * same-origin or none) or for a foreign Host (DNS rebinding) is refused
+ * 403.  The admin pages' POST actions pass the same browser check.
  *
  * Lifetime of a request waiting for its commit: libevent 2.1 keeps an
  * incoming request until it is answered.  While it waits, evhttp has
@@ -50,6 +81,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -57,15 +89,18 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw.h"
 
 /* After libgw: its gwlib/http.h has an enum that event2/http.h's macros
  * (HTTP_OK ...) would otherwise break. */
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "admin.h"
 #include "conf.h"
@@ -87,6 +122,10 @@
 #define HTTP_FROM_MAX		20
 #define HTTP_SENDSMS_INFLIGHT	10		/* requests queued or sent */
 #define HTTP_SENDSMS_TIMEOUT	30		/* seconds */
+#define HTTP_MAX_CONNECTIONS	128		/* conf default */
+#define HTTP_REQUEST_TIMEOUT	10		/* conf default, seconds */
+#define HTTP_PAUSE		1		/* seconds without accept() */
+#define HTTP_SECRET_HEADER	"X-Marketbox-Secret"
 
 /* --- the server -------------------------------------------------------- */
 
@@ -97,7 +136,27 @@ struct http_pending {
 	struct evhttp_request	*req;	/* NULL once detached */
 };
 
+/*
+ * One accepted connection, from its check to its close.  Fresh ones wait
+ * in http.fresh for the check, holding a reference on their bufferevent
+ * (so that one freed meanwhile can be told); checked ones are in
+ * http.conns, oldest first, until evhttp closes them (its close callback
+ * frees this).
+ */
+struct http_conn {
+	TAILQ_ENTRY(http_conn)		 entry;
+	struct http			*http;
+	struct bufferevent		*bev;		/* fresh only */
+	struct evhttp_connection	*evcon;		/* checked only */
+	struct event			*deadline;
+	int				 busy;		/* a request is ours */
+	char				 peer[INET6_ADDRSTRLEN + 8];
+};
+
+TAILQ_HEAD(http_conns, http_conn);
+
 struct http {
+	TAILQ_ENTRY(http)		 all;
 	struct event_base		*base;
 	const struct conf		*conf;
 	struct inbox			*inbox;
@@ -108,7 +167,23 @@ struct http {
 	int				 port;
 	TAILQ_HEAD(, http_pending)	 pending;
 	struct admin			*admin;		/* admin pages, or NULL */
+	struct evconnlistener		*listener;
+	struct http_conns		 fresh;		/* accepted, unchecked */
+	struct http_conns		 conns;		/* checked, open */
+	size_t				 nconns;
+	struct event			*check_ev;	/* checks the fresh */
+	struct event			*resume_ev;	/* accepting again */
+	int				 paused;	/* not accepting */
+	int				 spare_fd;	/* given up at EMFILE */
+	int				 loopback_trusted;
+	int				 freeing;
 };
+
+/*
+ * Every server, to find one from its listener: libevent calls a
+ * listener's error callback with evhttp's argument, not ours.
+ */
+static TAILQ_HEAD(, http) http_servers = TAILQ_HEAD_INITIALIZER(http_servers);
 
 /* The fields of an MO request, decoded.  NULL: not given. */
 enum http_field {
@@ -118,11 +193,12 @@ enum http_field {
 	HTTP_FIELD_ID,
 	HTTP_FIELD_SMSC,
 	HTTP_FIELD_CODING,
+	HTTP_FIELD_SECRET,
 	HTTP_NFIELDS
 };
 
 static const char *const http_field_names[HTTP_NFIELDS] = {
-	"from", "to", "text", "id", "smsc", "coding"
+	"from", "to", "text", "id", "smsc", "coding", "secret"
 };
 
 struct http_form {
@@ -245,17 +321,17 @@ http_from_ok(char *from, size_t len)
 	return 1;
 }
 
-/* The peer's address as text, an IPv4-mapped IPv6 address as IPv4. */
+/* A connection's peer address as text, an IPv4-mapped IPv6 address as
+ * IPv4. */
 static void
-http_peer_address(struct evhttp_request *req, char *buf, size_t size)
+http_evcon_address(struct evhttp_connection *evcon, char *buf, size_t size)
 {
-	struct evhttp_connection	*evcon;
 	char				*address = NULL;
 	ev_uint16_t			 port = 0;
 	struct in_addr			 in4;
 
 	buf[0] = '\0';
-	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+	if (evcon == NULL)
 		return;
 	evhttp_connection_get_peer(evcon, &address, &port);
 	if (address == NULL)
@@ -264,6 +340,13 @@ http_peer_address(struct evhttp_request *req, char *buf, size_t size)
 	    inet_pton(AF_INET, address + 7, &in4) == 1)
 		address += 7;
 	snprintf(buf, size, "%s", address);
+}
+
+/* The peer's address of a request. */
+static void
+http_peer_address(struct evhttp_request *req, char *buf, size_t size)
+{
+	http_evcon_address(evhttp_request_get_connection(req), buf, size);
 }
 
 /* Parse "a.b.c.d" into four numbers 0..255; '*' parts (when star) are
@@ -324,12 +407,26 @@ http_ip_allowed(const struct conf *conf, const char *ip)
 	return http_ip_listed(conf != NULL ? &conf->http_allow_ip : NULL, ip);
 }
 
+/* 1 if an entry of list (NULL: none) matches ip; loopback is not
+ * special here. */
+static int
+http_list_has(const struct conf_names *list, const char *ip)
+{
+	size_t	 i;
+
+	if (list == NULL)
+		return 0;
+	for (i = 0; i < list->count; i++)
+		if (list->names[i] != NULL && http_ip_match(list->names[i], ip))
+			return 1;
+	return 0;
+}
+
 int
 http_ip_listed(const struct conf_names *list, const char *ip)
 {
 	struct in_addr	 a4;
 	struct in6_addr	 a6;
-	size_t		 i;
 
 	if (ip == NULL || *ip == '\0')
 		return 0;
@@ -342,12 +439,14 @@ http_ip_listed(const struct conf_names *list, const char *ip)
 		if (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127)
 			return 1;
 	}
-	if (list == NULL)
-		return 0;
-	for (i = 0; i < list->count; i++)
-		if (list->names[i] != NULL && http_ip_match(list->names[i], ip))
-			return 1;
-	return 0;
+	return http_list_has(list, ip);
+}
+
+/* 1 if ip is a loopback address. */
+static int
+http_ip_loopback(const char *ip)
+{
+	return http_ip_listed(NULL, ip);
 }
 
 /* Answer req with code and a text/plain body.  req is gone after this. */
@@ -369,6 +468,371 @@ http_reply_text(struct evhttp_request *req, int code, const char *reason,
 	    "Content-Type", "text/plain; charset=utf-8");
 	evhttp_send_reply(req, code, reason, buf);
 	evbuffer_free(buf);
+}
+
+/* --- connections: checked at accept, capped, and given a deadline -------- */
+
+static int
+http_max_connections(const struct http *h)
+{
+	return h->conf->http_max_connections > 0 ?
+	    h->conf->http_max_connections : HTTP_MAX_CONNECTIONS;
+}
+
+static int
+http_request_timeout(const struct http *h)
+{
+	return h->conf->http_request_timeout > 0 ?
+	    h->conf->http_request_timeout : HTTP_REQUEST_TIMEOUT;
+}
+
+/*
+ * 1 if a peer at ip may open a connection at all: http-allow-ip, or the
+ * admin pages' admin-allow-ip when they are on (each request is judged
+ * again by its own list).
+ */
+static int
+http_peer_admitted(const struct http *h, const char *ip)
+{
+	if (ip == NULL || *ip == '\0')
+		return 0;
+	if (http_ip_loopback(ip))
+		return h->loopback_trusted ||
+		    http_list_has(&h->conf->http_allow_ip, ip);
+	return http_ip_allowed(h->conf, ip) || (h->admin != NULL &&
+	    http_ip_listed(&h->conf->admin_allow_ip, ip));
+}
+
+/* Accept again, if paused. */
+static void
+http_resume(struct http *h)
+{
+	if (!h->paused || h->freeing)
+		return;
+	evtimer_del(h->resume_ev);
+	h->paused = 0;
+	if (h->listener != NULL && evconnlistener_enable(h->listener) == -1)
+		error(0, "http: cannot accept connections again");
+	else
+		info(0, "http: accepting connections again (%zu open)",
+		    h->nconns);
+}
+
+static void
+http_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	http_resume(arg);
+}
+
+/* The deadline of the next request on c, from now. */
+static void
+http_conn_arm(struct http_conn *c)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = http_request_timeout(c->http);
+	tv.tv_usec = 0;
+	if (evtimer_add(c->deadline, &tv) == -1)
+		error(0, "http: cannot time the request of %s", c->peer);
+}
+
+/* evhttp closes c's connection (whoever asked): forget it. */
+static void
+http_conn_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_conn	*c = arg;
+	struct http		*h = c->http;
+
+	(void)evcon;
+	TAILQ_REMOVE(&h->conns, c, entry);
+	h->nconns--;
+	event_free(c->deadline);
+	free(c);
+	/* A descriptor came free: worth another accept(). */
+	http_resume(h);
+}
+
+/* No whole request in time: cut the connection, unless its request is
+ * already ours. */
+static void
+http_conn_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->busy)
+		return;
+	warning(0, "http: %s sent no whole request in %d s; connection "
+	    "closed", c->peer, http_request_timeout(c->http));
+	evhttp_connection_free(c->evcon);	/* frees c */
+}
+
+/* A request of c was answered and written: time the next one. */
+static void
+http_conn_complete_cb(struct evhttp_request *req, void *arg)
+{
+	struct http_conn	*c = arg;
+
+	(void)req;
+	c->busy = 0;
+	http_conn_arm(c);
+}
+
+/* The checks of a connection just accepted, before anything is read. */
+static void
+http_conn_admit(struct http *h, struct http_conn *c)
+{
+	struct http_conn	*old;
+
+	http_evcon_address(c->evcon, c->peer, sizeof(c->peer));
+	if (!http_peer_admitted(h, c->peer)) {
+		warning(0, "http: connection from %s refused: not in "
+		    "http-allow-ip%s", c->peer[0] ? c->peer : "(unknown)",
+		    h->admin != NULL ? " or admin-allow-ip" : "");
+		goto refuse;
+	}
+	if (h->nconns >= (size_t)http_max_connections(h)) {
+		TAILQ_FOREACH(old, &h->conns, entry)
+			if (!old->busy)
+				break;
+		if (old == NULL) {
+			warning(0, "http: %zu connections open, every one "
+			    "waiting for its answer: connection from %s "
+			    "refused (http-max-connections)", h->nconns,
+			    c->peer);
+			goto refuse;
+		}
+		warning(0, "http: %zu connections open: the oldest without a "
+		    "whole request, from %s, closed for a new one "
+		    "(http-max-connections)", h->nconns, old->peer);
+		evhttp_connection_free(old->evcon);	/* frees old */
+	}
+	if ((c->deadline = evtimer_new(h->base, http_conn_deadline_cb, c)) ==
+	    NULL) {
+		error(0, "http: out of memory: connection from %s closed",
+		    c->peer);
+		goto refuse;
+	}
+	c->http = h;
+	TAILQ_INSERT_TAIL(&h->conns, c, entry);
+	h->nconns++;
+	evhttp_connection_set_closecb(c->evcon, http_conn_closed_cb, c);
+	http_conn_arm(c);
+	return;
+refuse:
+	evhttp_connection_free(c->evcon);
+	free(c);
+}
+
+/* The connections accepted in this loop pass, checked. */
+static void
+http_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*c;
+	void			*evcon;
+
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&h->fresh)) != NULL) {
+		TAILQ_REMOVE(&h->fresh, c, entry);
+		/* evhttp's callbacks point at the connection; a freed
+		 * bufferevent has none. */
+		evcon = NULL;
+		bufferevent_getcb(c->bev, NULL, NULL, NULL, &evcon);
+		bufferevent_decref(c->bev);
+		c->bev = NULL;
+		if (evcon == NULL) {
+			free(c);
+			continue;
+		}
+		c->evcon = evcon;
+		http_conn_admit(h, c);
+	}
+}
+
+/*
+ * evhttp's bufferevent for a connection it has just accepted: noted, to
+ * be checked in http_check_cb before the loop polls again.
+ */
+static struct bufferevent *
+http_bev_cb(struct event_base *base, void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*c;
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		/* Closed at once by evhttp (no bufferevent), not served
+		 * unchecked. */
+		error(errno, "http: out of memory accepting a connection");
+		bufferevent_free(bev);
+		return NULL;
+	}
+	bufferevent_incref(bev);
+	c->http = h;
+	c->bev = bev;
+	TAILQ_INSERT_TAIL(&h->fresh, c, entry);
+	event_active(h->check_ev, EV_TIMEOUT, 0);
+	return bev;
+}
+
+/*
+ * accept() failed with something other than "try again".  Out of
+ * descriptors, the listener would stay readable and libevent would call
+ * accept() again at once, for ever: stop accepting for a while instead.
+ */
+static void
+http_accept_error_cb(struct evconnlistener *listener, void *arg)
+{
+	struct http	*h;
+	struct timeval	 tv;
+	int		 err = EVUTIL_SOCKET_ERROR(), fd;
+
+	(void)arg;	/* evhttp's own */
+	TAILQ_FOREACH(h, &http_servers, all)
+		if (h->listener == listener)
+			break;
+	if (h == NULL)
+		return;
+	evconnlistener_disable(listener);
+	h->paused = 1;
+	if ((err == EMFILE || err == ENFILE) && h->spare_fd != -1) {
+		/* The client waiting is told at once (closed), not left
+		 * hanging in the queue. */
+		close(h->spare_fd);
+		if ((fd = accept(evconnlistener_get_fd(listener), NULL,
+		    NULL)) != -1)
+			close(fd);
+		h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+	warning(err, "http: cannot accept a connection (%zu open); not "
+	    "accepting for %d s or until one closes", h->nconns, HTTP_PAUSE);
+	tv.tv_sec = HTTP_PAUSE;
+	tv.tv_usec = 0;
+	if (evtimer_add(h->resume_ev, &tv) == -1)
+		error(0, "http: cannot time the pause of accept()");
+}
+
+/* The connection c a request came on, or NULL. */
+static struct http_conn *
+http_conn_of(struct http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct http_conn		*c;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+		return NULL;
+	TAILQ_FOREACH(c, &h->conns, entry)
+		if (c->evcon == evcon)
+			return c;
+	return NULL;
+}
+
+/* --- the ways in: secrets, and requests that browsers made -------------- */
+
+/* The host part of a Host value (or an Origin's authority), without an
+ * IPv6 literal's brackets and without the port.  0 or -1. */
+static int
+http_host_name(const char *v, char *buf, size_t size)
+{
+	const char	*end;
+	size_t		 n;
+
+	if (*v == '[') {
+		if ((end = strchr(v, ']')) == NULL ||
+		    (end[1] != '\0' && end[1] != ':'))
+			return -1;
+		v++;
+		n = (size_t)(end - v);
+	} else {
+		end = strchr(v, ':');
+		n = end != NULL ? (size_t)(end - v) : strlen(v);
+	}
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* 1 if name (a Host without its port) names this server. */
+static int
+http_host_ours(const struct conf *conf, const char *name)
+{
+	const char	*iface = conf != NULL && conf->http_interface != NULL ?
+			    conf->http_interface : "127.0.0.1";
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	int		 literal;
+	size_t		 i;
+
+	if (strcasecmp(name, "localhost") == 0 || strcasecmp(name, iface) == 0)
+		return 1;
+	literal = inet_pton(AF_INET, name, &a4) == 1 ||
+	    inet_pton(AF_INET6, name, &a6) == 1;
+	if (literal && http_ip_loopback(name))
+		return 1;
+	/* Listening on every address, any address of the machine is ours:
+	 * a browser sends an address only for a page of that address. */
+	if (literal && (*iface == '\0' || strcmp(iface, "0.0.0.0") == 0 ||
+	    strcmp(iface, "::") == 0))
+		return 1;
+	for (i = 0; conf != NULL && i < conf->http_host_names.count; i++)
+		if (strcasecmp(name, conf->http_host_names.names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+http_request_foreign(const struct conf *conf, struct evhttp_request *req)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	const char		*host, *origin, *site, *p;
+	char			 name[256];
+
+	host = evhttp_find_header(in, "Host");
+	origin = evhttp_find_header(in, "Origin");
+	site = evhttp_find_header(in, "Sec-Fetch-Site");
+	if (site != NULL && strcasecmp(site, "same-origin") != 0 &&
+	    strcasecmp(site, "none") != 0)
+		return "a request made by another site is refused "
+		    "(Sec-Fetch-Site)";
+	if (host != NULL && (http_host_name(host, name, sizeof(name)) == -1 ||
+	    !http_host_ours(conf, name)))
+		return "a request for another host is refused (Host; see "
+		    "http-host-names)";
+	/* "scheme://host[:port]"; "null" from a sandboxed frame, a file or
+	 * a data: URL, which are no site of ours either. */
+	if (origin != NULL && (host == NULL ||
+	    (p = strstr(origin, "://")) == NULL || strcasecmp(p + 3, host) != 0))
+		return "a request made by another site is refused (Origin)";
+	return NULL;
+}
+
+/*
+ * 1 if the request carries the secret want (or want is NULL: none is
+ * asked), in the header or as the parameter given (len bytes).
+ */
+static int
+http_secret_ok(struct evhttp_request *req, const char *want,
+    const char *given, size_t len)
+{
+	const char	*hdr;
+
+	if (want == NULL)
+		return 1;
+	hdr = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    HTTP_SECRET_HEADER);
+	if (hdr != NULL && admin_password_equal(hdr, strlen(hdr), want))
+		return 1;
+	return given != NULL && admin_password_equal(given, len, want);
 }
 
 /*
@@ -508,6 +972,14 @@ http_sms(struct http *h, struct evhttp_request *req, const char *peer)
 	if (query != NULL && http_form_parse(&f, query, strlen(query)) == -1)
 		goto oom;
 
+	if (!http_secret_ok(req, h->conf->sms_secret,
+	    f.value[HTTP_FIELD_SECRET], f.len[HTTP_FIELD_SECRET])) {
+		warning(0, "http: /sms from %s refused: no or wrong "
+		    "sms-secret", peer);
+		http_reply_text(req, 403, "Forbidden", "forbidden: this way "
+		    "in needs its secret (sms-secret)");
+		goto out;
+	}
 	if ((why = http_sms_check(&f, &coding)) != NULL) {
 		debug("mb.http", 0, "http: /sms from %s: 400 %s", peer, why);
 		http_reply_text(req, 400, "Bad Request", why);
@@ -573,13 +1045,14 @@ out:
 
 /* --- /ussd: the aggregators' USSD callback ---------------------------------- */
 
-#define HTTP_USSD_FIELDS	5
+#define HTTP_USSD_FIELDS	6
 
 /* The callback's form fields, in the order of http_ussd_names. */
 enum { HTTP_USSD_SESSION, HTTP_USSD_SERVICE, HTTP_USSD_PHONE,
-	HTTP_USSD_NETWORK, HTTP_USSD_TEXT };
+	HTTP_USSD_NETWORK, HTTP_USSD_TEXT, HTTP_USSD_SECRET };
 static const char *const http_ussd_names[HTTP_USSD_FIELDS] = {
-	"sessionId", "serviceCode", "phoneNumber", "networkCode", "text"
+	"sessionId", "serviceCode", "phoneNumber", "networkCode", "text",
+	"secret"
 };
 
 /* The engine's answer, after the commit: "CON ..." or "END ...". */
@@ -623,10 +1096,6 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 	size_t			 blen, tlen, replaced = 0;
 	int			 i;
 
-	if (h->ussd == NULL) {
-		http_reply_text(req, 404, "Not Found", "no USSD menus");
-		return;
-	}
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
 		if (!http_is_form(req)) {
 			http_reply_text(req, 415, NULL, "unsupported content "
@@ -644,6 +1113,18 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 	    HTTP_USSD_FIELDS, value, len, query, strlen(query)) == -1)
 		goto oom;
 
+	if (!http_secret_ok(req, h->conf->ussd_secret,
+	    value[HTTP_USSD_SECRET], len[HTTP_USSD_SECRET])) {
+		warning(0, "http: /ussd from %s refused: no or wrong "
+		    "ussd-secret", peer);
+		http_reply_text(req, 403, "Forbidden", "END forbidden: this "
+		    "way in needs its secret (ussd-secret)");
+		goto out;
+	}
+	if (h->ussd == NULL) {
+		http_reply_text(req, 404, "Not Found", "no USSD menus");
+		goto out;
+	}
 	if (value[HTTP_USSD_SESSION] == NULL ||
 	    !http_token_ok(value[HTTP_USSD_SESSION], len[HTTP_USSD_SESSION],
 	    HTTP_MAX_ID))
@@ -728,8 +1209,20 @@ out:
 void
 http_set_ussd(struct http *h, struct ussd *ussd)
 {
+	if (h == NULL)
+		return;
+	h->ussd = ussd;
+	if (ussd != NULL && h->conf->http_allow_ip.count > 0 &&
+	    h->conf->ussd_secret == NULL)
+		warning(0, "http: /ussd takes sessions from every "
+		    "http-allow-ip host without a secret: set ussd-secret");
+}
+
+void
+http_set_loopback_trusted(struct http *h, int trusted)
+{
 	if (h != NULL)
-		h->ussd = ussd;
+		h->loopback_trusted = trusted;
 }
 
 /* Every request: access, method, then the path. */
@@ -737,11 +1230,20 @@ static void
 http_request_cb(struct evhttp_request *req, void *arg)
 {
 	struct http		*h = arg;
+	struct http_conn	*c;
 	const struct evhttp_uri	*uri;
-	const char		*path = NULL;
+	const char		*path = NULL, *why;
 	char			 peer[INET6_ADDRSTRLEN + 8];
 	enum evhttp_cmd_type	 method = evhttp_request_get_command(req);
 
+	/* The request is whole and ours: no deadline until it is answered
+	 * (a commit may take its time). */
+	if ((c = http_conn_of(h, req)) != NULL) {
+		c->busy = 1;
+		evtimer_del(c->deadline);
+		evhttp_request_set_on_complete_cb(req, http_conn_complete_cb,
+		    c);
+	}
 	http_peer_address(req, peer, sizeof(peer));
 	/* The admin pages have their own allow-list and password. */
 	if (h->admin != NULL && (uri = evhttp_request_get_evhttp_uri(req)) !=
@@ -749,7 +1251,9 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		admin_handle(h->admin, req, peer);
 		return;
 	}
-	if (!http_ip_allowed(h->conf, peer)) {
+	if (!http_ip_allowed(h->conf, peer) ||
+	    (!h->loopback_trusted && http_ip_loopback(peer) &&
+	    !http_list_has(&h->conf->http_allow_ip, peer))) {
 		warning(0, "http: request from %s refused: not loopback and "
 		    "not in http-allow-ip", peer[0] ? peer : "(unknown)");
 		http_reply_text(req, 403, "Forbidden", "forbidden");
@@ -766,6 +1270,12 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		path = evhttp_uri_get_path(uri);
 	if (path == NULL || *path == '\0')
 		path = "/";
+	if ((strcmp(path, "/sms") == 0 || strcmp(path, "/ussd") == 0) &&
+	    (why = http_request_foreign(h->conf, req)) != NULL) {
+		warning(0, "http: %s from %s refused: %s", path, peer, why);
+		http_reply_text(req, 403, "Forbidden", why);
+		return;
+	}
 	if (strcmp(path, "/sms") == 0)
 		http_sms(h, req, peer);
 	else if (strcmp(path, "/ussd") == 0)
@@ -778,12 +1288,35 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	}
 }
 
+/*
+ * Say once, at start and reload, when a way in is open to others than
+ * this machine without a secret: any host allowed could then post as any
+ * phone.
+ */
+static void
+http_warn_open(const struct http *h)
+{
+	const struct conf	*conf = h->conf;
+	int			 wide;
+
+	wide = conf->http_allow_ip.count > 0;
+	if (!wide)
+		return;
+	if (conf->sms_secret == NULL)
+		warning(0, "http: /sms takes MOs from every http-allow-ip "
+		    "host without a secret: set sms-secret");
+	if (h->ussd != NULL && conf->ussd_secret == NULL)
+		warning(0, "http: /ussd takes sessions from every "
+		    "http-allow-ip host without a secret: set ussd-secret");
+}
+
 struct http *
 http_new(struct event_base *base, const struct conf *conf,
     struct inbox *inbox, struct outbox *outbox)
 {
-	struct http	*h;
-	const char	*iface;
+	struct http			*h;
+	struct evhttp_bound_socket	*bound;
+	const char			*iface;
 
 	if (base == NULL || conf == NULL || inbox == NULL) {
 		error(0, "http: needs a loop, a conf and an inbox");
@@ -806,7 +1339,19 @@ http_new(struct event_base *base, const struct conf *conf,
 	h->inbox = inbox;
 	h->outbox = outbox;
 	h->port = conf->http_port;
+	h->loopback_trusted = 1;
 	TAILQ_INIT(&h->pending);
+	TAILQ_INIT(&h->fresh);
+	TAILQ_INIT(&h->conns);
+	TAILQ_INSERT_TAIL(&http_servers, h, all);
+	/* Kept for the instant descriptors run out (http_accept_error_cb). */
+	if ((h->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+		warning(errno, "http: cannot keep a spare descriptor");
+	if ((h->check_ev = event_new(base, -1, 0, http_check_cb, h)) == NULL ||
+	    (h->resume_ev = evtimer_new(base, http_resume_cb, h)) == NULL) {
+		error(0, "http: out of memory");
+		goto fail;
+	}
 	if ((h->evh = evhttp_new(base)) == NULL) {
 		error(0, "http: cannot create the HTTP server");
 		goto fail;
@@ -820,13 +1365,19 @@ http_new(struct event_base *base, const struct conf *conf,
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(h->evh, http_request_cb, h);
-	if (evhttp_bind_socket_with_handle(h->evh, h->interface,
-	    (ev_uint16_t)h->port) == NULL) {
+	evhttp_set_bevcb(h->evh, http_bev_cb, h);
+	if ((bound = evhttp_bind_socket_with_handle(h->evh, h->interface,
+	    (ev_uint16_t)h->port)) == NULL) {
 		error(errno, "http: cannot listen on %s:%d", h->interface,
 		    h->port);
 		goto fail;
 	}
-	info(0, "http: listening on %s:%d", h->interface, h->port);
+	h->listener = evhttp_bound_socket_get_listener(bound);
+	evconnlistener_set_error_cb(h->listener, http_accept_error_cb);
+	info(0, "http: listening on %s:%d (at most %d connections, %d s for "
+	    "a request)", h->interface, h->port, http_max_connections(h),
+	    http_request_timeout(h));
+	http_warn_open(h);
 	return h;
 fail:
 	http_free(h);
@@ -837,6 +1388,7 @@ void
 http_free(struct http *h)
 {
 	struct http_pending	*p;
+	struct http_conn	*c;
 
 	if (h == NULL)
 		return;
@@ -854,8 +1406,23 @@ http_free(struct http *h)
 		p->req = NULL;
 		p->http = NULL;
 	}
+	/* Connections accepted but not yet checked: evhttp frees them
+	 * below; their bufferevents are ours to let go. */
+	h->freeing = 1;
+	while ((c = TAILQ_FIRST(&h->fresh)) != NULL) {
+		TAILQ_REMOVE(&h->fresh, c, entry);
+		bufferevent_decref(c->bev);
+		free(c);
+	}
 	if (h->evh != NULL)
-		evhttp_free(h->evh);
+		evhttp_free(h->evh);	/* closes h->conns, one by one */
+	if (h->check_ev != NULL)
+		event_free(h->check_ev);
+	if (h->resume_ev != NULL)
+		event_free(h->resume_ev);
+	if (h->spare_fd != -1)
+		close(h->spare_fd);
+	TAILQ_REMOVE(&http_servers, h, all);
 	free(h->interface);
 	free(h);
 }
@@ -881,6 +1448,7 @@ http_set_conf(struct http *h, const struct conf *conf)
 		    "changes need a restart; still listening on %s:%d",
 		    h->interface, h->port);
 	h->conf = conf;
+	http_warn_open(h);
 }
 
 /* --- the sendsms link --------------------------------------------------- */

@@ -47,6 +47,26 @@ int		 http_ip_listed(const struct conf_names *, const char *ip);
 void		 http_set_admin(struct http *, struct admin *);
 
 /*
+ * NULL if req may have been made by whom it claims, else the reason to
+ * refuse it (403): its Host is not this server's (http-interface,
+ * localhost, a loopback or (listening on every address) any address
+ * literal, or an http-host-names entry), or a browser made it for another
+ * site (an Origin whose host and port are not the Host's, or a
+ * Sec-Fetch-Site other than same-origin or none).  Used for /sms, /ussd
+ * and the admin pages' POST actions.
+ */
+struct evhttp_request;
+const char	*http_request_foreign(const struct conf *,
+		    struct evhttp_request *);
+
+/*
+ * For tests: 0 makes loopback peers count as any other address (allowed
+ * only if http-allow-ip lists them), so a test on 127.0.0.1 can see an
+ * address refused.  1 (the default): loopback is always allowed.
+ */
+void		 http_set_loopback_trusted(struct http *, int);
+
+/*
  * The sendsms link: an outbox link that hands each MT to smsbox's
  * sendsms interface at conf sendsms-url.  NULL when no sendsms-url.
  */

@@ -1,6 +1,6 @@
 /*
  * test_admin.c - admin.c: the password (constant-time compare, ?password=,
- * HTTP Basic, none, wrong and slowed down, pages off), the allow-list,
+ * HTTP Basic, none, wrong and locked out, empty, pages off), the allow-list,
  * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
  * /metrics and /status against a database state built here, then the
  * actions (user role, retry, broadcast with STOP respected) through a
@@ -398,6 +398,13 @@ Test(admin_helpers, auth_by_query_basic_none_and_off)
 	cr_assert_eq(admin_auth_check(&c, "s3cret", NULL), ADMIN_AUTH_OK);
 	cr_assert_eq(admin_auth_check(&c, "s3cre", NULL), ADMIN_AUTH_WRONG);
 	cr_assert_eq(admin_auth_check(&c, "", NULL), ADMIN_AUTH_WRONG);
+	/* base64("admin:") and base64(":"): an empty password */
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46"),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic Og=="),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, "", "Basic YWRtaW46"),
+	    ADMIN_AUTH_WRONG);
 	/* base64("admin:s3cret"), any user name */
 	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46czNjcmV0"),
 	    ADMIN_AUTH_OK);
@@ -760,27 +767,211 @@ Test(admin_pages, query_password_and_basic_are_accepted)
 	cr_assert_str_eq(r->body, "ok");
 }
 
-Test(admin_pages, a_wrong_password_is_slowed_down_logged_and_counted)
+/* Run the loop for ms milliseconds. */
+static void
+t_run(long long ms)
+{
+	long long	 end = hc_now_ms() + ms;
+
+	while (hc_now_ms() < end)
+		hc_pass(&hc, -1);
+}
+
+/* The value of header name in r, or NULL. */
+static const char *
+t_header(const struct hc_resp *r, const char *name, char *buf, size_t size)
+{
+	char	 key[128];
+	char	*p, *e;
+
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	if ((p = strstr(r->raw, key)) == NULL || p > r->body)
+		return NULL;
+	p += strlen(key);
+	if ((e = strstr(p, "\r\n")) == NULL)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)(e - p), p);
+	return buf;
+}
+
+Test(admin_pages, a_wrong_password_locks_the_address_out_before_any_guess_is_judged)
 {
 	struct hc_resp	*r;
-	long long	 first;
+	char		 v[32];
 
 	r = t_get("/status.json?password=wrong");
 	cr_assert_eq(r->code, 401, "%s", r->raw);
-	first = r->ms;
-	cr_assert_geq(first, 450, "answered after %lld ms", first);
+	cr_assert_lt(r->ms, 400, "a wrong password is answered at once");
+	/* Locked out: even the right password is not looked at. */
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 429, "%s", r->raw);
+	cr_assert_str_eq(t_header(r, "Retry-After", v, sizeof(v)), "1");
+	assert_lacks(r->body, "\"outbox\"");
 	r = t_request("GET", "/metrics", "Authorization: Basic "
 	    "YWRtaW46d3Jvbmc=\r\n", NULL);
+	cr_assert_eq(r->code, 429);
+	r = t_action("/admin/user", "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 429);
+
+	/* After the lock-out a second failure locks it out for longer. */
+	t_run(600);
+	r = t_get("/status.json?password=wrong");
 	cr_assert_eq(r->code, 401);
-	cr_assert_geq(r->ms, 950, "the second waits longer: %lld ms", r->ms);
-	/* The right password answers at once, and resets the count. */
+	t_run(600);
 	r = t_get("/status.json?password=" T_PASSWORD);
-	cr_assert_eq(r->code, 200);
-	cr_assert_lt(r->ms, 450);
+	cr_assert_eq(r->code, 429, "the second lock-out is 1 s");
+	t_run(500);
+	/* The right password gets in and resets the count; the guesses
+	 * refused 429 were never counted as failures. */
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
 	assert_has(r->body, "\"admin\": {\"auth_failures\": 2}");
 	r = t_get("/status.json?password=wrong");
 	cr_assert_eq(r->code, 401);
-	cr_assert_lt(r->ms, 950, "the count starts again: %lld ms", r->ms);
+	t_run(600);
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 200, "the count started again: 0.5 s");
+}
+
+/* A whole request sent from the local address src, without running the
+ * loop; the socket, to read the answer from later. */
+static int
+t_send_from(const char *src, const char *req)
+{
+	struct sockaddr_in	 sin;
+	int			 fd;
+	size_t			 n = strlen(req);
+
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "bind %s: %s", src, strerror(errno));
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
+	cr_assert_eq(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
+	return fd;
+}
+
+Test(admin_pages, the_right_password_gets_in_while_another_address_hammers)
+{
+	static const char guess[] = "POST /admin/user HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nConnection: close\r\n"
+	    "Authorization: Basic YWRtaW46Z3Vlc3M=\r\n"	/* admin:guess */
+	    "X-Marketbox-Admin: 1\r\nContent-Type: "
+	    "application/x-www-form-urlencoded\r\nContent-Length: 33\r\n\r\n"
+	    "msisdn=%2B254700000009&role=admin";
+	struct hc_resp	 r, *ok;
+	int		 fds[100], i, round, n401 = 0, n429 = 0, other = 0;
+
+	for (round = 0; round < 3; round++) {
+		/* A hundred guesses at once from 127.0.0.2 ... */
+		for (i = 0; i < 100; i++)
+			fds[i] = t_send_from("127.0.0.2", guess);
+		/* ... and, behind them, an action with the right password
+		 * from this address. */
+		ok = t_action("/admin/user", round == 1 ?
+		    "msisdn=%2B254700000004&role=agent" :
+		    "msisdn=%2B254700000004&role=user");
+		cr_assert_eq(ok->code, 200, "round %d: %s", round, ok->raw);
+		cr_assert_lt(ok->ms, 2000);
+		for (i = 0; i < 100; i++) {
+			memset(&r, 0, sizeof(r));
+			hc_receive(&hc, fds[i], &r);
+			close(fds[i]);
+			if (r.code == 401)
+				n401++;
+			else if (r.code == 429)
+				n429++;
+			else
+				other++;
+		}
+	}
+	/* One guess judged per lock-out (0.5 s, then 1 s, ...): at most a
+	 * few in all, however many were sent. */
+	cr_assert_eq(other, 0, "%d answers neither 401 nor 429", other);
+	cr_assert_leq(n401, 3, "%d guesses were judged", n401);
+	cr_assert_geq(n429, 297);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000009'"), 0);
+}
+
+Test(admin_pages, basic_with_an_empty_password_is_refused)
+{
+	struct hc_resp	*r;
+
+	/* base64("admin:"): a user name and nothing after the colon. */
+	r = t_request("GET", "/status.json", "Authorization: Basic "
+	    "YWRtaW46\r\n", NULL);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	assert_lacks(r->body, "\"outbox\"");
+	t_run(600);
+	r = t_request("POST", "/admin/user", "Authorization: Basic YWRtaW46\r\n"
+	    "X-Marketbox-Admin: 1\r\n", "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	t_run(1100);
+	/* base64(":"): no user name either. */
+	r = t_request("GET", "/metrics", "Authorization: Basic Og==\r\n",
+	    NULL);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	t_run(2100);
+	r = t_request("POST", "/admin/retry?password=", "X-Marketbox-Admin: "
+	    "1\r\n", "");
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE role = "
+	    "'agent'"), 1, "the role was not changed");
+}
+
+Test(admin_pages, actions_a_browser_made_for_another_site_are_refused)
+{
+	static const char *const refused[] = {
+		"Origin: http://evil.example\r\n",
+		"Origin: null\r\n",
+		"Sec-Fetch-Site: cross-site\r\n",
+		"Sec-Fetch-Site: same-site\r\n",
+	};
+	char		 hdr[512], req[1024];
+	struct hc_resp	*r, raw;
+	size_t		 i;
+	int		 fd, n;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(hdr, sizeof(hdr), "Authorization: Basic "
+		    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n%s",
+		    refused[i]);
+		r = t_request("POST", "/admin/user", hdr,
+		    "msisdn=%2B254700000004&role=agent");
+		cr_assert_eq(r->code, 403, "%s: %s", refused[i], r->raw);
+	}
+	/* A foreign Host (DNS rebinding). */
+	n = snprintf(req, sizeof(req), "POST /admin/user HTTP/1.1\r\n"
+	    "Host: rebind.example:%d\r\nConnection: close\r\n"
+	    "Authorization: Basic bWFya2V0Y3RsOnMzY3JldA==\r\n"
+	    "X-Marketbox-Admin: 1\r\nContent-Type: "
+	    "application/x-www-form-urlencoded\r\nContent-Length: 33\r\n\r\n"
+	    "msisdn=%%2B254700000004&role=agent", port);
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0);
+	memset(&raw, 0, sizeof(raw));
+	hc_receive(&hc, fd, &raw);
+	close(fd);
+	cr_assert_eq(raw.code, 403, "%s", raw.raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000004' AND role = 'agent'"), 0);
+
+	/* The same origin passes; pages (GET) are not actions. */
+	snprintf(hdr, sizeof(hdr), "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n"
+	    "Origin: http://127.0.0.1\r\nSec-Fetch-Site: same-origin\r\n");
+	r = t_request("POST", "/admin/user", hdr,
+	    "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	r = t_request("GET", "/status.json?password=" T_PASSWORD,
+	    "Sec-Fetch-Site: cross-site\r\n", NULL);
+	cr_assert_eq(r->code, 200);
 }
 
 Test(admin_pages, other_methods_and_paths)
@@ -797,34 +988,6 @@ Test(admin_pages, other_methods_and_paths)
 	cr_assert_eq(r->code, 404);
 	r = t_get("/status.json?password=" T_PASSWORD "&x");
 	cr_assert(r->code == 200 || r->code == 400);
-}
-
-Test(admin_pages, an_admin_freed_with_a_delayed_answer_pending_answers_it)
-{
-	const char	 req[] = "GET /status?password=bad HTTP/1.1\r\n"
-			    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
-	struct hc_resp	 r;
-	long long	 end = hc_now_ms() + T_DEADLINE_MS;
-	int		 fd = hc_connect(&hc);
-
-	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
-	/* Until the request has reached the admin (and waits). */
-	while (hc_now_ms() < end) {
-		char	*s = t_render(admin_status_json);
-		int	 waiting = strstr(s, "\"auth_failures\": 1") != NULL;
-
-		free(s);
-		if (waiting)
-			break;
-		hc_pass(&hc, fd);
-	}
-	http_set_admin(http, NULL);
-	admin_free(admin);
-	admin = NULL;
-	memset(&r, 0, sizeof(r));
-	hc_receive(&hc, fd, &r);
-	close(fd);
-	cr_assert_eq(r.code, 401);
 }
 
 /* --- actions ------------------------------------------------------------------------ */

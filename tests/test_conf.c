@@ -127,7 +127,26 @@ Test(conf, defaults)
 	cr_assert(c->throughput == 0);
 	cr_assert_null(c->admin_password);
 	cr_assert_null(c->sendsms_url);
+	cr_assert_eq(c->http_max_connections, 128);
+	cr_assert_eq(c->http_request_timeout, 10);
+	cr_assert_eq(c->http_host_names.count, 0);
+	cr_assert_null(c->sms_secret);
+	cr_assert_null(c->ussd_secret);
 	cr_assert_eq(c->question_lifetime, 900);
+	conf_free(c);
+}
+
+Test(conf, http_limits_names_and_secrets)
+{
+	struct conf	*c = conf_load("http-keys.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->http_max_connections, 64);
+	cr_assert_eq(c->http_request_timeout, 5);
+	cr_assert_eq(c->http_host_names.count, 2);
+	cr_assert_str_eq(c->http_host_names.names[1], "gw.example.org");
+	cr_assert_str_eq(c->sms_secret, "s-secret");
+	cr_assert_null(c->ussd_secret, "an empty secret is none");
 	conf_free(c);
 }
 

@@ -12,7 +12,10 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -459,9 +462,9 @@ Test(http, unknown_path_is_404_and_health_is_ok)
 
 Test(http, other_methods_are_405)
 {
-	static const char put[] = "PUT /sms HTTP/1.1\r\nHost: x\r\n"
+	static const char put[] = "PUT /sms HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\nContent-Length: 0\r\n\r\n";
-	static const char del[] = "DELETE /health HTTP/1.1\r\nHost: x\r\n"
+	static const char del[] = "DELETE /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\n\r\n";
 	struct hc_resp	 r;
 	char		 allow[64];
@@ -482,7 +485,7 @@ Test(http, headers_too_large_are_refused_and_the_server_lives_on)
 
 	cr_assert_not_null(req = malloc(big + 256));
 	p = req;
-	p += sprintf(p, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ");
+	p += sprintf(p, "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ");
 	memset(p, 'a', big);
 	p += big;
 	p += sprintf(p, "\r\nConnection: close\r\n\r\n");
@@ -506,7 +509,7 @@ Test(http, body_too_large_is_refused)
 	size_t		 body = 70 * 1024, n;
 
 	n = (size_t)snprintf(head, sizeof(head), "POST /sms HTTP/1.1\r\n"
-	    "Host: x\r\nConnection: close\r\nContent-Type: "
+	    "Host: 127.0.0.1\r\nConnection: close\r\nContent-Type: "
 	    "application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n",
 	    body);
 	cr_assert_not_null(req = malloc(n + body));
@@ -523,9 +526,9 @@ Test(http, body_too_large_is_refused)
 Test(http, keep_alive_serves_several_requests)
 {
 	static const char two[] =
-	    "GET /sms?from=%2B254700000001&text=echo+one HTTP/1.1\r\nHost: x\r\n\r\n";
+	    "GET /sms?from=%2B254700000001&text=echo+one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 	static const char last[] =
-	    "GET /sms?from=%2B254700000001&text=echo+two HTTP/1.1\r\nHost: x\r\n"
+	    "GET /sms?from=%2B254700000001&text=echo+two HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Connection: close\r\n\r\n";
 	struct hc_resp	 r;
 	int		 fd = hc_connect(&hc);
@@ -565,6 +568,471 @@ Test(http, a_second_server_on_the_same_port_is_refused)
 
 /* --- answers that wait for a commit the test controls ---------------------- */
 
+/* --- connections: checked at accept, capped, timed ------------------------ */
+
+/* Run the loop for ms milliseconds. */
+static void
+t_run(long long ms)
+{
+	long long	 end = hc_now_ms() + ms;
+
+	while (hc_now_ms() < end)
+		hc_pass(&hc, -1);
+}
+
+/* 1 if the server closed fd (end of file or reset), 0 if it is open.
+ * Whatever the server sent is read and dropped. */
+static int
+t_closed(int fd)
+{
+	char	 buf[1024];
+	ssize_t	 n;
+	int	 i;
+
+	for (i = 0; i < 1000; i++) {
+		if ((n = recv(fd, buf, sizeof(buf), 0)) == 0)
+			return 1;
+		if (n < 0)
+			return errno == ECONNRESET;
+	}
+	return 0;
+}
+
+/* A non-blocking socket to the server from the local address src. */
+static int
+t_connect_from(const char *src)
+{
+	struct sockaddr_in	 sin;
+	int			 fd;
+
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	cr_assert_eq(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "bind %s: %s", src, strerror(errno));
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
+	return fd;
+}
+
+static const char t_slow_head[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+
+Test(http, more_idle_clients_than_the_cap_and_health_still_answers)
+{
+	struct hc_resp	 r;
+	int		 fd[12], i, open = 0;
+
+	conf->http_max_connections = 4;
+	for (i = 0; i < 12; i++) {
+		fd[i] = hc_connect(&hc);
+		cr_assert_eq(hc_send(&hc, fd[i], t_slow_head,
+		    sizeof(t_slow_head) - 1), 0);
+		t_run(20);
+	}
+	t_run(100);
+	for (i = 0; i < 12; i++)
+		open += !t_closed(fd[i]);
+	cr_assert_eq(open, 4, "%d connections left open, the cap is 4", open);
+	/* The oldest were closed for the newest. */
+	for (i = 8; i < 12; i++)
+		cr_assert(!t_closed(fd[i]), "connection %d was closed", i);
+
+	/* A newcomer with a whole request is served at once. */
+	t_get("/health", &r);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "ok");
+	for (i = 0; i < 12; i++)
+		close(fd[i]);
+}
+
+Test(http, a_client_trickling_its_header_is_cut_at_the_deadline)
+{
+	static const char line[] = "X-Slow: 1\r\n";
+	long long	 start, next, elapsed = -1;
+	int		 fd;
+
+	conf->http_request_timeout = 1;
+	fd = hc_connect(&hc);
+	start = hc_now_ms();
+	cr_assert_eq(hc_send(&hc, fd, t_slow_head, sizeof(t_slow_head) - 1),
+	    0);
+	/* A header line every 200 ms: never idle, never done. */
+	for (next = start + 200; hc_now_ms() < start + 4000; ) {
+		hc_pass(&hc, fd);
+		if (t_closed(fd)) {
+			elapsed = hc_now_ms() - start;
+			break;
+		}
+		if (hc_now_ms() >= next) {
+			(void)send(fd, line, sizeof(line) - 1, MSG_NOSIGNAL);
+			next += 200;
+		}
+	}
+	close(fd);
+	cr_assert_neq(elapsed, -1, "a trickling client was never cut");
+	cr_assert_geq(elapsed, 900, "cut after %lld ms", elapsed);
+	cr_assert_lt(elapsed, 2500, "cut after %lld ms", elapsed);
+}
+
+Test(http, a_kept_alive_connection_has_a_deadline_for_its_next_request)
+{
+	static const char req[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "\r\n";
+	char		 buf[1024];
+	size_t		 got = 0;
+	ssize_t		 n;
+	long long	 start, end;
+	int		 fd;
+
+	conf->http_request_timeout = 1;
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
+	/* The answer, on a connection kept open. */
+	for (end = hc_now_ms() + T_DEADLINE_MS; ; ) {
+		cr_assert_lt(hc_now_ms(), end, "no answer");
+		hc_pass(&hc, fd);
+		n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n > 0)
+			got += (size_t)n;
+		buf[got] = '\0';
+		if (strstr(buf, "\r\n\r\nok") != NULL)
+			break;
+		cr_assert(n != 0, "closed after one answer: %s", buf);
+	}
+	start = hc_now_ms();
+	while (!t_closed(fd) && hc_now_ms() < start + 4000)
+		hc_pass(&hc, fd);
+	cr_assert_lt(hc_now_ms() - start, 2500, "an idle kept-alive "
+	    "connection was not cut");
+	cr_assert_geq(hc_now_ms() - start, 900);
+	close(fd);
+}
+
+Test(http, an_address_not_allowed_is_closed_before_it_sends_anything)
+{
+	static const char req[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n";
+	struct hc_resp	 r;
+	int		 fd, i;
+
+	cr_assert_not_null(conf->http_allow_ip.names = calloc(2,
+	    sizeof(char *)));
+	cr_assert_not_null(conf->http_allow_ip.names[0] = strdup("127.0.0.2"));
+	conf->http_allow_ip.count = 1;
+	http_set_loopback_trusted(http, 0);
+
+	/* 127.0.0.1 is now like any address not listed: closed at once,
+	 * with no request read and no answer. */
+	fd = hc_connect(&hc);
+	for (i = 0; i < 50 && !t_closed(fd); i++)
+		hc_pass(&hc, fd);
+	cr_assert_lt(i, 50, "a peer not allowed was kept open");
+	close(fd);
+
+	/* The listed one is served. */
+	fd = t_connect_from("127.0.0.2");
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "ok");
+}
+
+/* utime + stime of pid, in clock ticks. */
+static unsigned long
+t_cpu_ticks(pid_t pid)
+{
+	char		 name[64], buf[1024], *p;
+	unsigned long	 ut = 0, st = 0;
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(name, sizeof(name), "/proc/%d/stat", (int)pid);
+	cr_assert_not_null(f = fopen(name, "r"));
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	cr_assert_not_null(p = strrchr(buf, ')'));
+	cr_assert_eq(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+	    "%*u %lu %lu", &ut, &st), 2);
+	return ut + st;
+}
+
+/* The parent closed the control pipe: stop the child's loop. */
+static void
+t_child_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* A blocking GET /health: 1 if answered 200 "ok". */
+static int
+t_health_blocking(void)
+{
+	static const char req[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n";
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { 3, 0 };
+	char			 buf[2048];
+	size_t			 got = 0;
+	ssize_t			 n;
+	int			 fd, ok;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) !=
+	    (ssize_t)(sizeof(req) - 1)) {
+		close(fd);
+		return 0;
+	}
+	while (got < sizeof(buf) - 1 &&
+	    (n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	ok = strncmp(buf, "HTTP/1.1 200", 12) == 0 &&
+	    strstr(buf, "\r\n\r\nok") != NULL;
+	return ok;
+}
+
+/*
+ * The server runs in a child whose descriptor limit is lowered to a few
+ * above what it has open; the test opens many more idle connections than
+ * that.  The child must neither spin (the listener stays readable while
+ * accept() fails) nor flood its log, and must serve again once the
+ * clients go.
+ */
+Test(http, out_of_descriptors_it_neither_spins_nor_floods_and_recovers,
+    .timeout = 60)
+{
+	char		 logf[] = "/tmp/test_http_log_XXXXXX";
+	char		 line[4096];
+	struct rlimit	 rl;
+	FILE		*f;
+	pid_t		 pid;
+	unsigned long	 t0, t1, hz = (unsigned long)sysconf(_SC_CLK_TCK);
+	int		 ctl[2], fds[40], i, probe, status, lines = 0, ok = 0;
+	int		 paused = 0;
+
+	cr_assert_geq(probe = mkstemp(logf), 0);
+	close(probe);
+	cr_assert_eq(pipe(ctl), 0);
+	fflush(NULL);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		struct event	*stop;
+		struct timeval	 most = { 30, 0 };
+
+		close(ctl[1]);
+		log_setup(GW_PANIC, logf, GW_WARNING);
+		/* The loop breaks when the parent closes its end. */
+		if ((stop = event_new(base, ctl[0], EV_READ, t_child_stop,
+		    base)) == NULL || event_add(stop, NULL) == -1)
+			_exit(3);
+		probe = dup(0);
+		close(probe);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = (rlim_t)probe + 6;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			_exit(2);
+		event_base_loopexit(base, &most);
+		event_base_dispatch(base);
+		_exit(0);
+	}
+	close(ctl[0]);
+	for (i = 0; i < 40; i++) {
+		struct sockaddr_in	 sin;
+
+		cr_assert_geq(fds[i] = socket(AF_INET, SOCK_STREAM, 0), 0);
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((unsigned short)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cr_assert_eq(connect(fds[i], (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+	}
+	usleep(300 * 1000);
+	t0 = t_cpu_ticks(pid);
+	usleep(2000 * 1000);
+	t1 = t_cpu_ticks(pid);
+	for (i = 0; i < 40; i++)
+		close(fds[i]);
+	/* Served again once the clients are gone. */
+	for (i = 0; i < 10 && !(ok = t_health_blocking()); i++)
+		usleep(300 * 1000);
+	close(ctl[1]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the server's child ended with %d", status);
+
+	cr_assert_not_null(f = fopen(logf, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lines++;
+		if (strstr(line, "cannot accept") != NULL)
+			paused = 1;
+	}
+	fclose(f);
+	unlink(logf);
+	cr_assert_lt(t1 - t0, hz / 2, "the server used %lu ticks of CPU in 2 s "
+	    "(%lu a second): it spins", t1 - t0, hz);
+	cr_assert_lt(lines, 60, "%d log lines in a few seconds", lines);
+	cr_assert(paused, "accept() never ran out: the test proves nothing");
+	cr_assert(ok, "the server did not serve again");
+}
+
+/* --- the ways in: secrets, browsers, hosts -------------------------------- */
+
+/* A request with extra header lines (each ending "\r\n") and a body. */
+static void
+t_req(const char *method, const char *target, const char *headers,
+    const char *body, struct hc_resp *r)
+{
+	char	 req[16384];
+	int	 n;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\n%sConnection: close"
+	    "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", method, target, headers,
+	    strlen(body), body);
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	t_raw(req, (size_t)n, r);
+}
+
+#define T_HOST	"Host: 127.0.0.1\r\n"
+#define T_MO	"/sms?from=%2B254700000001&text=echo+hi"
+
+Test(http, sms_secret_is_needed_once_set)
+{
+	struct hc_resp	 r;
+
+	conf->sms_secret = strdup("s3cret");
+	t_get(T_MO, &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	t_get(T_MO "&secret=wrong", &r);
+	cr_assert_eq(r.code, 403);
+	t_get(T_MO "&secret=s3cre", &r);
+	cr_assert_eq(r.code, 403, "a prefix is not the secret");
+	t_get(T_MO "&secret=", &r);
+	cr_assert_eq(r.code, 403, "an empty secret is not the secret");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+
+	t_get(T_MO "&secret=s3cret&id=a", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_str_eq(r.body, "You said: hi");
+	t_req("GET", T_MO "&id=b", T_HOST "X-Marketbox-Secret: s3cret\r\n", "",
+	    &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_req("POST", "/sms", T_HOST, "from=%2B254700000001&text=echo+c&"
+	    "secret=s3cret", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_req("GET", T_MO "&id=d", T_HOST "X-Marketbox-Secret: nope\r\n", "",
+	    &r);
+	cr_assert_eq(r.code, 403);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 3);
+}
+
+Test(http, without_a_secret_set_none_is_asked)
+{
+	struct hc_resp	 r;
+
+	t_get(T_MO, &r);
+	cr_assert_eq(r.code, 200);
+	t_get(T_MO "&secret=anything&id=x", &r);
+	cr_assert_eq(r.code, 200);
+}
+
+Test(http, ussd_secret_is_needed_once_set)
+{
+	struct hc_resp	 r;
+
+	conf->ussd_secret = strdup("u-secret");
+	t_req("POST", "/ussd", T_HOST, "sessionId=s1&phoneNumber=%2B254700000001"
+	    "&serviceCode=%2A384%23&text=", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	cr_assert_str_eq(r.body, "END forbidden: this way in needs its secret "
+	    "(ussd-secret)");
+	/* With it, the request goes on (no menus in this server: 404). */
+	t_req("POST", "/ussd", T_HOST, "sessionId=s1&phoneNumber=%2B254700000001"
+	    "&serviceCode=%2A384%23&text=&secret=u-secret", &r);
+	cr_assert_eq(r.code, 404, "%s", r.raw);
+	t_req("POST", "/ussd", T_HOST "X-Marketbox-Secret: u-secret\r\n",
+	    "sessionId=s1&phoneNumber=%2B254700000001", &r);
+	cr_assert_eq(r.code, 404, "%s", r.raw);
+	/* The sms-secret is not the USSD one. */
+	conf->sms_secret = strdup("s-secret");
+	t_req("POST", "/ussd", T_HOST "X-Marketbox-Secret: s-secret\r\n",
+	    "sessionId=s1&phoneNumber=%2B254700000001", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+}
+
+Test(http, requests_browsers_made_for_another_site_are_refused)
+{
+	char		 hdr[512];
+	struct hc_resp	 r;
+	static const char *const refused[] = {
+		T_HOST "Origin: http://evil.example\r\n",
+		T_HOST "Origin: null\r\n",
+		T_HOST "Origin: http://127.0.0.1:1\r\n",
+		T_HOST "Sec-Fetch-Site: cross-site\r\n",
+		T_HOST "Sec-Fetch-Site: same-site\r\n",
+		"Host: evil.example\r\n",
+		"Host: 127.0.0.1.evil.example\r\n",
+		"Host: [::1\r\n",
+		"Origin: http://127.0.0.1\r\n",		/* no Host */
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		t_req("POST", "/sms", refused[i], "from=%2B254700000001&"
+		    "text=echo+csrf", &r);
+		cr_assert_eq(r.code, 403, "%s: %s", refused[i], r.raw);
+		t_req("POST", "/ussd", refused[i], "sessionId=s&"
+		    "phoneNumber=%2B254700000001", &r);
+		cr_assert_eq(r.code, 403, "%s: %s", refused[i], r.raw);
+	}
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+
+	/* The same origin, a name of ours, and no browser at all pass. */
+	snprintf(hdr, sizeof(hdr), "Host: 127.0.0.1:%d\r\nOrigin: "
+	    "http://127.0.0.1:%d\r\nSec-Fetch-Site: same-origin\r\n", port,
+	    port);
+	t_req("POST", "/sms", hdr, "from=%2B254700000001&text=echo+a", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_req("POST", "/sms", "Host: localhost\r\nSec-Fetch-Site: none\r\n",
+	    "from=%2B254700000001&text=echo+b", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_raw("GET " T_MO "&id=c HTTP/1.0\r\n\r\n",
+	    strlen("GET " T_MO "&id=c HTTP/1.0\r\n\r\n"), &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_req("POST", "/sms", "Host: sms.example.org\r\n",
+	    "from=%2B254700000001&text=echo+d", &r);
+	cr_assert_eq(r.code, 403);
+	cr_assert_not_null(conf->http_host_names.names = calloc(2,
+	    sizeof(char *)));
+	conf->http_host_names.names[0] = strdup("sms.example.org");
+	conf->http_host_names.count = 1;
+	t_req("POST", "/sms", "Host: SMS.example.org:8080\r\n",
+	    "from=%2B254700000001&text=echo+d", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 4);
+
+	/* /health is no way in. */
+	t_req("GET", "/health", "Host: evil.example\r\n", "", &r);
+	cr_assert_eq(r.code, 200);
+}
+
 TestSuite(http_commit, .init = setup_manual, .fini = teardown, .timeout = 30);
 
 /* Run the loop until the inbox has taken n MOs. */
@@ -586,7 +1054,7 @@ t_wait_received(unsigned long long n)
 
 static const char t_sms_req[] =
     "GET /sms?from=%2B254700000001&to=777&text=echo+wait&id=w-1 HTTP/1.1\r\n"
-    "Host: x\r\nConnection: close\r\n\r\n";
+    "Host: 127.0.0.1\r\nConnection: close\r\n\r\n";
 
 Test(http_commit, no_answer_before_the_commit)
 {
@@ -603,6 +1071,23 @@ Test(http_commit, no_answer_before_the_commit)
 	n = recv(fd, &c, 1, 0);
 	cr_assert(n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK),
 	    "answered before the commit");
+	cr_assert_eq(store_commit(store), 0);
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	cr_assert_eq(r.code, 200);
+	cr_assert_str_eq(r.body, "You said: wait");
+}
+
+Test(http_commit, a_request_waiting_for_its_commit_is_not_cut)
+{
+	struct hc_resp	 r;
+	int		 fd = hc_connect(&hc);
+
+	conf->http_request_timeout = 1;
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(hc_send(&hc, fd, t_sms_req, sizeof(t_sms_req) - 1), 0);
+	t_wait_received(1);
+	t_run(1800);
 	cr_assert_eq(store_commit(store), 0);
 	hc_receive(&hc, fd, &r);
 	close(fd);
@@ -669,7 +1154,7 @@ Test(http_commit, many_waiting_clients_some_gone)
 	for (i = 0; i < 8; i++) {
 		fds[i] = hc_connect(&hc);
 		n = snprintf(req, sizeof(req), "GET /sms?from=%%2B2547000000%02d"
-		    "&text=echo+m%d&id=m-%d HTTP/1.1\r\nHost: x\r\nConnection: close"
+		    "&text=echo+m%d&id=m-%d HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close"
 		    "\r\n\r\n", i, i, i);
 		cr_assert_eq(hc_send(&hc, fds[i], req, (size_t)n), 0);
 	}

@@ -17,14 +17,17 @@ integ_init ussd-http
 
 MARKET_SO=$top_builddir/plugins/market/.libs/market.so
 PRICES_SO=$top_builddir/plugins/prices/.libs/prices.so
-tap_plan 42
+tap_plan 44
 
 kannel_conf_write || tap_bail "cannot pick ports"
 port_pick MB_HTTP_PORT || tap_bail "cannot pick ports"
 # The plugins of the actions, from the build tree.
 [ -f "$MARKET_SO" ] && [ -f "$PRICES_SO" ] && MB_PLUGINS="echo market prices"
+# The aggregator is given the secret of the way in (ussd-secret), as a
+# parameter of its callback URL would carry it.
+USSD_SECRET=integ-ussd-secret
 marketbox_conf_write "$T/marketbox.conf" "http-port = $MB_HTTP_PORT" \
-    "ussd-timeout = 120"
+    "ussd-timeout = 120" "ussd-secret = $USSD_SECRET"
 printf '\ninclude = "%s"\n' "$top_srcdir/conf/ussd.conf" >> "$MB_CONF"
 bearerbox_start || tap_bail "bearerbox does not start"
 marketbox_start || tap_bail "cannot run $MARKETBOX"
@@ -47,8 +50,9 @@ urlenc()
 	printf '%s' "$out"
 }
 
-# ussd SESSION PHONE TEXT: POST /ussd as an aggregator does; the answer
-# (status line dropped) in $ANSWER, its HTTP status in $STATUS.
+# ussd SESSION PHONE TEXT [SECRET]: POST /ussd as an aggregator does,
+# with the secret (default $USSD_SECRET); the answer (status line
+# dropped) in $ANSWER, its HTTP status in $STATUS.
 ANSWER=
 STATUS=
 ussd()
@@ -57,6 +61,7 @@ ussd()
 
 	body="sessionId=$(urlenc "$1")&serviceCode=%2A384%2A1%23"
 	body+="&phoneNumber=$(urlenc "$2")&networkCode=63902&text=$(urlenc "$3")"
+	body+="&secret=$(urlenc "${4-$USSD_SECRET}")"
 	out=$(timeout 10 bash -c '
 		exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
 		printf "POST /ussd HTTP/1.0\r\nHost: 127.0.0.1\r\n%s\r\n%s\r\n\r\n%s" \
@@ -90,6 +95,13 @@ MAIN="Marketbox
 6 Price alerts
 7 Register
 8 Language"
+
+# --- the way in's secret ----------------------------------------------------
+
+ussd nosecret "$SELLER" "" ""
+tap_is "$STATUS" 403 "POST /ussd without the ussd-secret is refused 403"
+ussd nosecret "$SELLER" "" "not-the-secret"
+tap_is "$STATUS" 403 "POST /ussd with a wrong secret is refused 403"
 
 # --- the first screen, and registering --------------------------------------
 
