@@ -675,6 +675,7 @@ out:
 	daemon_stop(&d);
 	if (pid_written)
 		unlink(d.pid_file);
+	log_flush_repeats();	/* a summary still owed is written, not lost */
 	gwlib_shutdown();
 	return rc;
 }
