@@ -86,6 +86,8 @@
 #define HTTP_FROM_MIN		3		/* digits of from */
 #define HTTP_FROM_MAX		20
 #define HTTP_SENDSMS_INFLIGHT	10		/* requests queued or sent */
+#define HTTP_RETRY_AFTER	"5"		/* seconds, when the store
+						   cannot take an MO */
 #define HTTP_SENDSMS_TIMEOUT	30		/* seconds */
 
 /* --- the server -------------------------------------------------------- */
@@ -392,6 +394,9 @@ http_sms_done_cb(void *arg, enum inbox_status status, const char *reply)
 		break;
 	case INBOX_FAILED:
 	default:
+		/* Nothing of it was kept: the client sends it again. */
+		evhttp_add_header(evhttp_request_get_output_headers(p->req),
+		    "Retry-After", HTTP_RETRY_AFTER);
 		http_reply_text(p->req, 503, "Service Unavailable",
 		    "try again");
 		break;
@@ -599,10 +604,12 @@ http_ussd_done_cb(void *arg, enum inbox_status status, const char *reply)
 		return;
 	}
 	TAILQ_REMOVE(&p->http->pending, p, entry);
-	if (status == INBOX_FAILED)
+	if (status == INBOX_FAILED) {
+		evhttp_add_header(evhttp_request_get_output_headers(p->req),
+		    "Retry-After", HTTP_RETRY_AFTER);
 		http_reply_text(p->req, 503, "Service Unavailable",
 		    "END try again");
-	else
+	} else
 		http_reply_text(p->req, 200, "OK", reply != NULL ? reply :
 		    "END Sorry, that could not be done just now.");
 	free(p);

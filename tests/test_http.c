@@ -290,6 +290,25 @@ Test(http, the_same_id_from_another_phone_is_another_message)
 	cr_assert_eq(t_count("SELECT count(*) FROM outbox"), 2);
 }
 
+/*
+ * A store that cannot take the MO (here its reply cannot be written):
+ * 503 with Retry-After, and nothing of the MO kept, for /sms as for
+ * /ussd.
+ */
+Test(http, a_store_failure_is_503_with_retry_after_and_nothing_kept)
+{
+	struct hc_resp	 r;
+	char		 ra[32];
+
+	cr_assert_eq(store_exec(store, "DROP TABLE outbox"), 0);
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+x&id=full-1", &r);
+	cr_assert_eq(r.code, 503, "%s", r.raw);
+	cr_assert_not_null(t_header(&r, "Retry-After", ra, sizeof(ra)),
+	    "%s", r.raw);
+	cr_assert_gt(atoi(ra), 0);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
+}
+
 Test(http, kannel_get_url_request_with_every_field)
 {
 	struct hc_resp	 r;
