@@ -25,6 +25,18 @@
  * it traffic, or it stayed up BOX_STABLE_SECONDS).  A state change is
  * logged once; repeated failed attempts are logged at debug level.
  *
+ * A store that cannot commit (a full disk, an I/O error): every MO of the
+ * failed commit is answered ack_failed_tmp and bearerbox, which keeps it,
+ * offers it again at once.  Rather than spin on it, the link stops reading
+ * (the read side only: heartbeats and MTs still go out) for a delay that
+ * doubles from BOX_STALL_MIN_MS up to BOX_STALL_MAX_MS; then one MO is
+ * let through as a probe of the store.  It is stored: reading resumes;
+ * it fails: the link waits again, longer.  The pause and the recovery
+ * are logged once each.
+ *
+ *	reading --(a commit fails)--> paused --(timer)--> probe: one MO
+ *	    read --(stored)--> reading | --(fails)--> paused, delay doubled
+ *
  * Acks: an MO is acked only when the inbox reports it durable (the inbox
  * calls back after the group commit); a DLR likewise once the update of
  * its outbox row has committed.  An ack is only ever sent on the connection the message came
@@ -71,12 +83,23 @@
 						   are refused for now */
 #define BOX_CONNECT_TIMEOUT	10		/* seconds for TCP connect */
 #define BOX_STABLE_SECONDS	10		/* up this long: backoff reset */
+#define BOX_STALL_MIN_MS	250		/* first pause of the reads
+						   while the store fails */
+#define BOX_STALL_MAX_MS	8000		/* longest pause */
 
 enum box_state {
 	BOX_STOPPED,		/* not started, or being freed */
 	BOX_IDLE,		/* waiting for the reconnect timer */
 	BOX_CONNECTING,		/* TCP connect in progress */
 	BOX_UP			/* connected and identified */
+};
+
+/* Whether the link reads, as the store commits or not (see the top). */
+enum box_store {
+	BOX_STORE_OK,		/* reading */
+	BOX_STORE_PAUSED,	/* not reading; the stall timer is armed */
+	BOX_STORE_PROBE,	/* reading until one MO has been read */
+	BOX_STORE_PROBING	/* not reading; that MO's commit is awaited */
 };
 
 /*
@@ -111,6 +134,13 @@ struct box {
 
 	struct event		*retry_ev;
 	struct event		*heartbeat_ev;
+
+	enum box_store		 store;
+	int			 mo_taken;	/* the last sms went to the
+						   inbox, which will call back */
+	int			 stall_ms;	/* the next pause */
+	time_t			 stalled_since;
+	struct event		*stall_ev;
 
 	struct outbox_link	 link;
 	struct box_pending	*pending;
@@ -816,19 +846,94 @@ box_pending_done(struct box_pending *p, int ok, const char *what)
 	free(p);
 }
 
+/*
+ * A commit failed: stop reading (or, after a failed probe, wait longer)
+ * unless already waiting.  The first failure of an outage is logged.
+ */
+static void
+box_store_failed(struct box *box)
+{
+	struct timeval	 tv;
+	int		 delay;
+
+	if (box->store == BOX_STORE_PAUSED)
+		return;
+	if (box->store == BOX_STORE_OK) {
+		box->stalled_since = time(NULL);
+		box->stats.stalls++;
+		warning(0, "box: the database cannot store messages; not "
+		    "reading from bearerbox (it keeps them) until it can, "
+		    "trying again from %d ms to every %d s",
+		    box->stall_ms, BOX_STALL_MAX_MS / 1000);
+	} else
+		debug(BOX_LOG, 0, "box: the database still cannot store "
+		    "messages; next try in %d ms", box->stall_ms);
+	box->store = BOX_STORE_PAUSED;
+	if (box->bev != NULL)
+		bufferevent_disable(box->bev, EV_READ);
+	delay = box->stall_ms;
+	box->stall_ms = delay * 2 > BOX_STALL_MAX_MS ? BOX_STALL_MAX_MS :
+	    delay * 2;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	event_add(box->stall_ev, &tv);
+}
+
+/* A commit succeeded: if the link was waiting, it reads again. */
+static void
+box_store_ok(struct box *box, int stored)
+{
+	if (box->store == BOX_STORE_OK)
+		return;
+	if (!stored) {
+		/* A duplicate proves nothing (no write): another probe. */
+		if (box->store == BOX_STORE_PROBING) {
+			box->store = BOX_STORE_PROBE;
+			event_active(box->stall_ev, EV_TIMEOUT, 0);
+		}
+		return;
+	}
+	info(0, "box: the database stores messages again; reading from "
+	    "bearerbox after %lld s", (long long)(time(NULL) -
+	    box->stalled_since));
+	box->store = BOX_STORE_OK;
+	box->stall_ms = BOX_STALL_MIN_MS;
+	event_del(box->stall_ev);
+	if (box->bev != NULL)
+		bufferevent_enable(box->bev, EV_READ);
+	/* What waits in the input buffer: from the loop, not from here. */
+	event_active(box->stall_ev, EV_TIMEOUT, 0);
+}
+
 /* The inbox's answer for one MO, after the commit. */
 static void
 box_mo_done_cb(void *arg, enum inbox_status status, const char *reply)
 {
+	struct box_pending	*p = arg;
+
 	(void)reply;
-	box_pending_done(arg, status != INBOX_FAILED, "MO");
+	if (p->box != NULL) {
+		if (status == INBOX_FAILED)
+			box_store_failed(p->box);
+		else
+			box_store_ok(p->box, status == INBOX_STORED);
+	}
+	box_pending_done(p, status != INBOX_FAILED, "MO");
 }
 
 /* A DLR's row update, after the commit. */
 static void
 box_dlr_done_cb(void *arg, int ok)
 {
-	box_pending_done(arg, ok, "DLR");
+	struct box_pending	*p = arg;
+
+	if (p->box != NULL) {
+		if (!ok)
+			box_store_failed(p->box);
+		else
+			box_store_ok(p->box, 1);
+	}
+	box_pending_done(p, ok, "DLR");
 }
 
 /*
@@ -916,7 +1021,9 @@ box_handle_mo(struct box *box, const struct box_sms *s)
 
 	debug(BOX_LOG, 0, "box: MO %s from %s to %s", idtext, incoming.sender,
 	    incoming.receiver);
+	box->mo_taken = 1;
 	if (inbox_receive(box->inbox, &incoming, box_mo_done_cb, p) == -1) {
+		box->mo_taken = 0;
 		/* It can never be processed: drop it at bearerbox too. */
 		box_pending_unlink(box, p);
 		free(p);
@@ -1091,7 +1198,8 @@ box_read_cb(struct bufferevent *bev, void *arg)
 	 * ends before anything else (an MO opens a unit of its own) and
 	 * before returning to the loop.
 	 */
-	while (box->bev == bev) {
+	while (box->bev == bev && (box->store == BOX_STORE_OK ||
+	    box->store == BOX_STORE_PROBE)) {
 		if ((r = box_frame_next(in, box->conf->max_frame_size,
 		    &m, &a, &box->sms)) == 0)
 			break;
@@ -1108,7 +1216,14 @@ box_read_cb(struct bufferevent *bev, void *arg)
 			box_handle_ack(box, &a);
 			break;
 		case 3:
+			box->mo_taken = 0;
 			box_handle_sms(box, &box->sms);
+			/* A probe of the store: one MO, then its commit. */
+			if (box->store == BOX_STORE_PROBE && box->bev == bev &&
+			    box->mo_taken) {
+				box->store = BOX_STORE_PROBING;
+				bufferevent_disable(bev, EV_READ);
+			}
 			break;
 		default:
 			box_handle(box, m);
@@ -1150,6 +1265,28 @@ box_heartbeat_arm(struct box *box)
 	tv.tv_sec = box->conf->heartbeat_interval;
 	tv.tv_usec = 0;
 	event_add(box->heartbeat_ev, &tv);
+}
+
+/*
+ * The pause is over (let one MO through as a probe), or reading resumed:
+ * handle what already waits in the input buffer, which no read event
+ * would announce.
+ */
+static void
+box_stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct box	*box = arg;
+
+	(void)fd;
+	(void)what;
+	if (box->state != BOX_UP || box->bev == NULL)
+		return;
+	if (box->store == BOX_STORE_PAUSED)
+		box->store = BOX_STORE_PROBE;
+	if (box->store == BOX_STORE_PROBING)
+		return;
+	bufferevent_enable(box->bev, EV_READ);
+	box_read_cb(box->bev, box);
 }
 
 static void
@@ -1205,6 +1342,14 @@ box_close(struct box *box)
 	if (box->bev != NULL) {
 		bufferevent_free(box->bev);
 		box->bev = NULL;
+	}
+	/*
+	 * A new connection reads; if the store still fails, its first
+	 * commit pauses it again, the delay going on from where it was.
+	 */
+	if (box->store != BOX_STORE_OK) {
+		event_del(box->stall_ev);
+		box->store = BOX_STORE_PROBE;
 	}
 	box->state = BOX_IDLE;
 	return was_up;
@@ -1417,7 +1562,11 @@ box_new(struct event_base *base, const struct conf *conf,
 	box->retry_ev = evtimer_new(base, box_retry_cb, box);
 	box->heartbeat_ev = event_new(base, -1, EV_PERSIST, box_heartbeat_cb,
 	    box);
-	if (box->retry_ev == NULL || box->heartbeat_ev == NULL) {
+	box->stall_ev = evtimer_new(base, box_stall_cb, box);
+	box->store = BOX_STORE_OK;
+	box->stall_ms = BOX_STALL_MIN_MS;
+	if (box->retry_ev == NULL || box->heartbeat_ev == NULL ||
+	    box->stall_ev == NULL) {
 		error(0, "box: cannot create timers");
 		box_free(box);
 		return NULL;
@@ -1447,6 +1596,8 @@ box_free(struct box *box)
 		event_free(box->retry_ev);
 	if (box->heartbeat_ev != NULL)
 		event_free(box->heartbeat_ev);
+	if (box->stall_ev != NULL)
+		event_free(box->stall_ev);
 	box_sms_clear(&box->sms);
 	free(box->host);
 	free(box);

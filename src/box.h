@@ -131,6 +131,8 @@ int		 box_frame_next(struct evbuffer *in, size_t max, void **msg,
 struct box_stats {
 	unsigned long long	 mo, dlr, mt, acks_sent, acks_received,
 				 connects, protocol_errors;
+	unsigned long long	 stalls;	/* reads paused: the store
+						   could not commit */
 };
 void		 box_stats(struct box *, struct box_stats *);
 

@@ -1022,6 +1022,19 @@ h_market_suggest(struct mb_ctx *ctx, const char *word)
 	return catalogue_market_suggest(ctx->core->catalogue, word);
 }
 
+/* "+" and the conf's country code (kept there without its '+'). */
+static const char *
+h_country_code(struct mb_ctx *ctx)
+{
+	char	*cc;
+
+	if (ctx->core->conf->country_code == NULL ||
+	    ctx->core->conf->country_code[0] == '\0' ||
+	    asprintf(&cc, "+%s", ctx->core->conf->country_code) == -1)
+		return NULL;
+	return host_keep(ctx, cc);
+}
+
 const struct mb_host host_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -1065,4 +1078,5 @@ const struct mb_host host_table = {
 	.arg_other = h_arg_other,
 	.sms_parts = h_sms_parts,
 	.market_suggest = h_market_suggest,
+	.country_code = h_country_code,
 };

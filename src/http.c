@@ -121,6 +121,8 @@
 #define HTTP_FROM_MIN		3		/* digits of from */
 #define HTTP_FROM_MAX		20
 #define HTTP_SENDSMS_INFLIGHT	10		/* requests queued or sent */
+#define HTTP_RETRY_AFTER	"5"		/* seconds, when the store
+						   cannot take an MO */
 #define HTTP_SENDSMS_TIMEOUT	30		/* seconds */
 #define HTTP_MAX_CONNECTIONS	128		/* conf default */
 #define HTTP_REQUEST_TIMEOUT	10		/* conf default, seconds */
@@ -856,6 +858,9 @@ http_sms_done_cb(void *arg, enum inbox_status status, const char *reply)
 		break;
 	case INBOX_FAILED:
 	default:
+		/* Nothing of it was kept: the client sends it again. */
+		evhttp_add_header(evhttp_request_get_output_headers(p->req),
+		    "Retry-After", HTTP_RETRY_AFTER);
 		http_reply_text(p->req, 503, "Service Unavailable",
 		    "try again");
 		break;
@@ -992,7 +997,13 @@ http_sms(struct http *h, struct evhttp_request *req, const char *peer)
 		debug("mb.http", 0, "http: MO from %s: %zu invalid byte(s) in "
 		    "the text replaced", f.value[HTTP_FIELD_FROM], replaced);
 	if (f.value[HTTP_FIELD_ID] != NULL) {
-		if (asprintf(&id, "http:%s", f.value[HTTP_FIELD_ID]) == -1) {
+		/*
+		 * The client's id is unique per phone, not across phones:
+		 * another phone's message with the same id is no duplicate
+		 * (and must not get this one's stored reply).
+		 */
+		if (asprintf(&id, "http:%s:%s", f.value[HTTP_FIELD_FROM],
+		    f.value[HTTP_FIELD_ID]) == -1) {
 			id = NULL;
 			goto oom;
 		}
@@ -1066,10 +1077,12 @@ http_ussd_done_cb(void *arg, enum inbox_status status, const char *reply)
 		return;
 	}
 	TAILQ_REMOVE(&p->http->pending, p, entry);
-	if (status == INBOX_FAILED)
+	if (status == INBOX_FAILED) {
+		evhttp_add_header(evhttp_request_get_output_headers(p->req),
+		    "Retry-After", HTTP_RETRY_AFTER);
 		http_reply_text(p->req, 503, "Service Unavailable",
 		    "END try again");
-	else
+	} else
 		http_reply_text(p->req, 200, "OK", reply != NULL ? reply :
 		    "END Sorry, that could not be done just now.");
 	free(p);
@@ -1078,7 +1091,8 @@ http_ussd_done_cb(void *arg, enum inbox_status status, const char *reply)
 /*
  * POST (or GET) /ussd: sessionId, serviceCode, phoneNumber, networkCode
  * and text (the inputs so far joined by '*').  The MO goes through the
- * inbox like any other, with channel "ussd", id "ussd:<sessionId>:<text>"
+ * inbox like any other, with channel "ussd", id
+ * "ussd:<phoneNumber>:<sessionId>:<text>"
  * (a retried request is a duplicate and gets the same screen) and the
  * session in its meta_data; ussd.c answers it.
  */
@@ -1159,7 +1173,9 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 		if ((enc[i] = evhttp_uriencode(v ? v : "", -1, 0)) == NULL)
 			goto oom;
 	}
-	if (asprintf(&id, "ussd:%s:%s", value[HTTP_USSD_SESSION], text) == -1 ||
+	/* Per phone, as the session is (ussd.c): see http_sms. */
+	if (asprintf(&id, "ussd:%s:%s:%s", value[HTTP_USSD_PHONE],
+	    value[HTTP_USSD_SESSION], text) == -1 ||
 	    asprintf(&meta, "?http?sessionId=%s&serviceCode=%s&networkCode=%s&",
 	    enc[0], enc[1], enc[2]) == -1) {
 		id = meta = NULL;

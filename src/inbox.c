@@ -261,6 +261,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 
 	if (store_work_begin(in->store) == -1)
 		goto queue;
+	router_unit_begin(in->router);
 	rc = inbox_insert(in, mo, &row);
 	if (rc == 0) {
 		in->duplicates++;
@@ -285,6 +286,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		if (ussd_handle(in->ussd, mo, row, &answer) == -1) {
 			free(outbox_take_inline(in->outbox));
 			store_work_end(in->store, 0);
+			router_unit_undo(in->router);
 			error(0, "inbox: USSD MO %s from %s rolled back",
 			    mo->id, mo->sender);
 			if (inbox_record_failure(in, mo) == 0)
@@ -295,6 +297,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		/* Replies captured from its actions are in the answer. */
 		free(outbox_take_inline(in->outbox));
 		if (store_work_end(in->store, 1) == -1) {
+			router_unit_undo(in->router);
 			free(answer);
 			goto queue;
 		}
@@ -308,6 +311,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 	    outcome == ROUTER_REPEAT ? "repeat" : "refused") == -1)) {
 		free(outbox_take_inline(in->outbox));
 		store_work_end(in->store, 0);
+		router_unit_undo(in->router);
 		error(0, "inbox: MO %s from %s rolled back", mo->id, mo->sender);
 		if (inbox_record_failure(in, mo) == 0) {
 			p->status = INBOX_STORED;
@@ -318,6 +322,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		goto queue;
 	}
 	if (store_work_end(in->store, 1) == -1) {
+		router_unit_undo(in->router);
 		free(outbox_take_inline(in->outbox));
 		goto queue;
 	}

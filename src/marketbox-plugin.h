@@ -251,6 +251,10 @@ struct mb_host {
 	size_t		 (*sms_parts)(struct mb_ctx *, const char *text);
 	/* closest market code to a misspelt word, or NULL */
 	const char	*(*market_suggest)(struct mb_ctx *, const char *word);
+
+	/* --- appended: the home country --------------------------------------- */
+	/* the conf's country code with its '+' ("+254"), or NULL if none */
+	const char	*(*country_code)(struct mb_ctx *);
 };
 
 #endif

@@ -5,7 +5,7 @@
  * See router.h.  The order of the checks for one message:
  *
  *	flood limit (per sender, token bucket) -> repeat window (both in
- *	memory, per sender)
+ *	memory, per sender, given back when the unit does not commit)
  *	-> words (words.c) -> keyword in the sender's language, else any
  *	-> core command, or a plugin's: registration, roles, handler
  *	-> anything not understood gets a one-SMS hint, never silence.
@@ -41,6 +41,8 @@
 /* One sender's token bucket, and the last text handled for them. */
 struct router_flood {
 	char		 msisdn[64];	/* as struct user's */
+	unsigned	 gen;		/* bumped when another phone takes
+					   the slot over */
 	double		 tokens;
 	long long	 last;		/* time of the last refill */
 	long long	 warned;	/* time of the last slow-down notice */
@@ -58,6 +60,14 @@ struct router_flood {
  * the commit, which keeps it (done) or drops it (rolled back, so the
  * phone's resend is handled).  A restart forgets the window's last
  * seconds.
+ *
+ * The flood buckets are charged the same way: what a unit of work took
+ * (a token, the time of a slow-down notice, a text in the repeat window)
+ * is written down in a charge, and a unit rolled back
+ * (router_unit_undo) or a commit that fails gives it all back.  A store
+ * that cannot commit (a full disk) makes bearerbox offer the same MO
+ * again and again: without this, each copy spent the phone's tokens
+ * and the MO, once the store came back, was throttled for nothing.
  */
 enum {
 	ROUTER_REP_NONE,
@@ -65,13 +75,24 @@ enum {
 	ROUTER_REP_DONE
 };
 
+/* What one unit of work took from a flood slot, until the commit. */
+struct router_charge {
+	size_t		 slot;		/* index in flood */
+	unsigned	 gen;		/* the slot's gen when charged */
+	double		 tokens;	/* taken (0 or 1) */
+	long long	 warned;	/* the slot's warned before, or -1 if
+					   unchanged */
+	int		 rep;		/* a text was noted as pending */
+};
+
 struct router {
 	struct core		 core;
 	struct router_flood	*flood;
 	struct router_stats	 stats;
-	size_t			*rep_pending;	/* flood slots, this commit's */
-	size_t			 nrep_pending, rep_cap;
-	int			 rep_waiting;	/* store_on_commit registered */
+	struct router_charge	*charges;	/* this transaction's */
+	size_t			 ncharges, charge_cap;
+	size_t			 unit_mark;	/* first charge of the unit */
+	int			 charge_waiting; /* store_on_commit registered */
 };
 
 /* A core command. */
@@ -256,13 +277,13 @@ router_free(struct router *r)
 	if (r == NULL)
 		return;
 	/* The store holds a commit callback for this router: run it now. */
-	if (r->rep_waiting)
+	if (r->charge_waiting)
 		store_commit(r->core.store);
 	catalogue_free(r->core.catalogue);
 	router_currencies_free(&r->core);
 	words_dict_free(r->core.dict);
 	lang_free(r->core.langs);
-	free(r->rep_pending);
+	free(r->charges);
 	free(r->flood);
 	free(r);
 }
@@ -327,16 +348,114 @@ router_flood_slot(struct router *r, const char *msisdn)
 				break;
 		}
 	}
+	i = oldest->gen + 1;
 	memset(oldest, 0, sizeof(*oldest));
+	oldest->gen = (unsigned)i;
 	snprintf(oldest->msisdn, sizeof(oldest->msisdn), "%s", msisdn);
 	oldest->tokens = r->core.conf->flood_burst;
 	oldest->warned = -1000000;
 	return oldest;
 }
 
+static void	router_charge_commit_cb(void *, int);
+
 /*
- * 1 if the sender may be served now; 0 if over the limit (*warn set when
- * they should be told, once a minute).
+ * A new charge on f for the unit of work now open, registered for the
+ * commit; NULL if memory runs out.  The pointer is good until the next
+ * charge.
+ */
+static struct router_charge *
+router_charge_new(struct router *r, struct router_flood *f)
+{
+	struct router_charge	*c;
+	size_t			 n;
+
+	if (r->ncharges == r->charge_cap) {
+		n = r->charge_cap ? r->charge_cap * 2 : 256;
+		if ((c = realloc(r->charges, n * sizeof(*c))) == NULL) {
+			error(errno, "router: out of memory");
+			return NULL;
+		}
+		r->charges = c;
+		r->charge_cap = n;
+	}
+	if (!r->charge_waiting) {
+		if (store_on_commit(r->core.store, router_charge_commit_cb,
+		    r) == -1)
+			return NULL;
+		r->charge_waiting = 1;
+	}
+	c = &r->charges[r->ncharges++];
+	memset(c, 0, sizeof(*c));
+	c->slot = (size_t)(f - r->flood);
+	c->gen = f->gen;
+	c->warned = -1;
+	return c;
+}
+
+/* Give back what the charges from index from on took, newest first. */
+static void
+router_charges_undo(struct router *r, size_t from)
+{
+	const struct conf	*conf = r->core.conf;
+	struct router_charge	*c;
+	struct router_flood	*f;
+
+	while (r->ncharges > from) {
+		c = &r->charges[--r->ncharges];
+		f = &r->flood[c->slot];
+		/* A slot taken by another phone meanwhile starts afresh. */
+		if (f->gen != c->gen)
+			continue;
+		f->tokens += c->tokens;
+		if (f->tokens > conf->flood_burst)
+			f->tokens = conf->flood_burst;
+		if (c->warned != -1)
+			f->warned = c->warned;
+		if (c->rep && f->rep_state == ROUTER_REP_PENDING)
+			f->rep_state = ROUTER_REP_NONE;
+	}
+}
+
+/* The commit of the units charged since the last one: keep or give back. */
+static void
+router_charge_commit_cb(void *arg, int ok)
+{
+	struct router		*r = arg;
+	struct router_charge	*c;
+	struct router_flood	*f;
+	size_t			 i;
+
+	if (!ok)
+		router_charges_undo(r, 0);
+	for (i = 0; i < r->ncharges; i++) {
+		c = &r->charges[i];
+		f = &r->flood[c->slot];
+		if (f->gen == c->gen && c->rep &&
+		    f->rep_state == ROUTER_REP_PENDING)
+			f->rep_state = ROUTER_REP_DONE;
+	}
+	r->ncharges = r->unit_mark = 0;
+	r->charge_waiting = 0;
+}
+
+void
+router_unit_begin(struct router *r)
+{
+	r->unit_mark = r->ncharges;
+}
+
+void
+router_unit_undo(struct router *r)
+{
+	if (r->unit_mark <= r->ncharges)
+		router_charges_undo(r, r->unit_mark);
+}
+
+/*
+ * 1 if the sender may be served now (a token taken); 0 if over the limit
+ * (*warn set when they should be told, once a minute); -1 if the charge
+ * cannot be written down (out of memory).
  */
 static int
 router_flood_take(struct router *r, struct router_flood *f, long long now,
@@ -344,6 +463,7 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
 {
 	const struct conf	*c = r->core.conf;
 	double			 rate = c->flood_rate / 60.0;
+	struct router_charge	*ch;
 
 	*warn = 0;
 	if (now > f->last) {
@@ -353,10 +473,16 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
 		f->last = now;
 	}
 	if (f->tokens >= 1) {
+		if ((ch = router_charge_new(r, f)) == NULL)
+			return -1;
+		ch->tokens = 1;
 		f->tokens -= 1;
 		return 1;
 	}
 	if (now - f->warned >= 60) {
+		if ((ch = router_charge_new(r, f)) == NULL)
+			return -1;
+		ch->warned = f->warned;
 		f->warned = now;
 		*warn = 1;
 	}
@@ -376,24 +502,6 @@ router_text_hash(const char *s)
 	return h;
 }
 
-/* The commit of the texts handled since the last one: keep or drop them. */
-static void
-router_repeat_commit_cb(void *arg, int ok)
-{
-	struct router		*r = arg;
-	struct router_flood	*f;
-	size_t			 i;
-
-	for (i = 0; i < r->nrep_pending; i++) {
-		f = &r->flood[r->rep_pending[i]];
-		/* A slot taken by another phone meanwhile starts empty. */
-		if (f->rep_state == ROUTER_REP_PENDING)
-			f->rep_state = ok ? ROUTER_REP_DONE : ROUTER_REP_NONE;
-	}
-	r->nrep_pending = 0;
-	r->rep_waiting = 0;
-}
-
 /*
  * 1 if f's phone sent the same text within the repeat window (its first
  * copy handled, or about to be committed); else 0, and the text is noted
@@ -404,9 +512,9 @@ static int
 router_is_repeat(struct router *r, struct router_flood *f, const char *text,
     long long now, long long inbox_id)
 {
-	long long	 window = r->core.conf->repeat_window;
-	uint64_t	 h;
-	size_t		*p, n;
+	long long		 window = r->core.conf->repeat_window;
+	uint64_t		 h;
+	struct router_charge	*ch;
 
 	if (window == 0)
 		return 0;
@@ -414,22 +522,9 @@ router_is_repeat(struct router *r, struct router_flood *f, const char *text,
 	if (f->rep_state != ROUTER_REP_NONE && f->rep_hash == h &&
 	    now >= f->rep_time && now - f->rep_time <= window)
 		return 1;
-	if (r->nrep_pending == r->rep_cap) {
-		n = r->rep_cap ? r->rep_cap * 2 : 256;
-		if ((p = realloc(r->rep_pending, n * sizeof(*p))) == NULL) {
-			error(errno, "router: out of memory");
-			return -1;
-		}
-		r->rep_pending = p;
-		r->rep_cap = n;
-	}
-	if (!r->rep_waiting) {
-		if (store_on_commit(r->core.store, router_repeat_commit_cb,
-		    r) == -1)
-			return -1;
-		r->rep_waiting = 1;
-	}
-	r->rep_pending[r->nrep_pending++] = (size_t)(f - r->flood);
+	if ((ch = router_charge_new(r, f)) == NULL)
+		return -1;
+	ch->rep = 1;
 	f->rep_hash = h;
 	f->rep_time = now;
 	f->rep_inbox = inbox_id;
@@ -1270,8 +1365,8 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	char		 msisdn[64];
 	const char	*id, *found = NULL;
 	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
-	struct router_flood *f, *noted = NULL;
-	int		 warn, repeat, rc = -1;
+	struct router_flood *f;
+	int		 warn, repeat, taken, rc = -1;
 
 	*outcome = ROUTER_DONE;
 	memset(&ctx, 0, sizeof(ctx));
@@ -1291,7 +1386,9 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	    user.language : lang_default(r->core.langs);
 
 	f = router_flood_slot(r, msisdn);
-	if (!router_flood_take(r, f, now, &warn)) {
+	if ((taken = router_flood_take(r, f, now, &warn)) != 1) {
+		if (taken == -1)
+			goto out;
 		*outcome = ROUTER_THROTTLED;
 		r->stats.throttled++;
 		rc = warn ? router_reply0(&ctx, "slow-down") : 0;
@@ -1306,7 +1403,6 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		rc = router_repeat_reply(r, &ctx, f);
 		goto out;
 	}
-	noted = f->rep_state == ROUTER_REP_PENDING ? f : NULL;
 	r->stats.handled++;
 	if (words_split_dict(mo->text, (const char * const *)
 	    r->core.currencies, r->core.ncurrencies, r->core.dict, &w) == -1)
@@ -1336,9 +1432,7 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	if (rc == 0 && user.dirty && user_save(&r->core, &user) == -1)
 		rc = -1;
 out:
-	/* Rolled back with its unit: the phone's resend must be handled. */
-	if (rc == -1 && noted != NULL)
-		noted->rep_state = ROUTER_REP_NONE;
+	/* On -1 the caller rolls the unit back and gives its charges back. */
 	host_ctx_clear(&ctx);
 	words_free(&w);
 	user_clear(&user);
@@ -1567,9 +1661,11 @@ router_check_commands(const struct conf *conf, const struct lang_set *langs,
  * else looked up as a keyword of any language.  Replies are in lang and,
  * unlike router_handle(), a keyword of another language neither switches
  * the answer's language nor is remembered: the menu speaks the user's
- * language whatever words the conf's actions use.  No flood limit nor
- * repeat window applies (the menu's screens are the dialogue; the action
- * runs once).  Runs inside the caller's unit of work.
+ * language whatever words the conf's actions use.  The action is charged
+ * to the phone's flood bucket, as an SMS command is (the menu's screens
+ * are not: only the command a screen finally runs); the repeat window
+ * does not apply (the action runs once).  Runs inside the caller's unit
+ * of work.
  */
 int
 router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
@@ -1580,8 +1676,9 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	struct words	 w;
 	char		 msisdn[64], id[32];
 	const char	*cmd = NULL;
+	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
 	size_t		 i;
-	int		 rc = -1;
+	int		 warn, taken, rc = -1;
 
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&w, 0, sizeof(w));
@@ -1596,6 +1693,15 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.lang = lang != NULL && lang_exists(r->core.langs, lang) ? lang :
 	    user.language && lang_exists(r->core.langs, user.language) ?
 	    user.language : lang_default(r->core.langs);
+	/* The same bucket as the phone's SMS: a menu is no way round it. */
+	if ((taken = router_flood_take(r, router_flood_slot(r, msisdn), now,
+	    &warn)) != 1) {
+		if (taken == 0) {
+			r->stats.throttled++;
+			rc = 1;
+		}
+		goto out;
+	}
 	r->stats.handled++;
 	if (words_split_dict(text, (const char * const *)r->core.currencies,
 	    r->core.ncurrencies, r->core.dict, &w) == -1)

@@ -56,6 +56,17 @@ int		 router_handle(struct router *, const struct mo *,
 		    long long inbox_id, enum router_outcome *outcome);
 
 /*
+ * The flood limit and the repeat window are in memory, and what a unit of
+ * work takes from them (a token, a slow-down notice, a text noted) is
+ * given back when it does not commit: by itself when the transaction's
+ * COMMIT fails; router_unit_undo() when the caller rolls the unit back.
+ * Call router_unit_begin() when a unit that may reach the router
+ * (router_handle, router_run_command) starts.
+ */
+void		 router_unit_begin(struct router *);
+void		 router_unit_undo(struct router *);
+
+/*
  * Run a plugin's timer function inside a unit of work, with a context
  * that has no sender (for struct plugin_env).
  */
@@ -85,10 +96,12 @@ int		 router_check_commands(const struct conf *,
  * as inbox row inbox_id, answering in lang (a loaded language, else the
  * sender's): the first word is a command id ("SELL") or a keyword of any
  * language, and, unlike router_handle(), the answer's language is not
- * switched to the keyword's nor remembered.  No flood limit or repeat
- * window.  Replies go through outbox_reply(mo): give an mo with
- * reply_inline set to capture them with outbox_take_inline().  Inside the
- * caller's unit of work.  0, or -1 on a store failure.
+ * switched to the keyword's nor remembered.  Charged to the sender's
+ * flood bucket (no repeat window).  Replies go through outbox_reply(mo):
+ * give an mo with reply_inline set to capture them with
+ * outbox_take_inline().  Inside the caller's unit of work.  0; 1 when the
+ * sender is over the flood limit (nothing ran, no reply: the caller
+ * says so); -1 on a store failure.
  */
 int		 router_run_command(struct router *, const struct mo *,
 		    long long inbox_id, const char *lang, const char *text);

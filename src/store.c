@@ -203,6 +203,17 @@ static const struct store_migration store_core_migrations[] = {
 	"  created INTEGER NOT NULL,"
 	"  expires INTEGER NOT NULL);"
 	},
+	{ 8,
+	/*
+	 * An HTTP USSD session is keyed by its phone and the aggregator's
+	 * sessionId ("http:<msisdn>:<sessionId>"), not the id alone: a
+	 * phone that named another's id took over that session.  Keys of
+	 * sessions stored before (and of the rows renamed "<key>#<started>")
+	 * get their phone, so a session open across the upgrade goes on.
+	 */
+	"UPDATE ussd_sessions SET id = 'http:' || msisdn || ':' ||"
+	" substr(id, 6) WHERE id LIKE 'http:%';"
+	},
 };
 
 #define STORE_NMIGRATIONS \

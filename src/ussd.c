@@ -134,7 +134,7 @@ struct ussd_choice {
 static const char *const ussd_templates[] = {
 	"ussd-more", "ussd-back", "ussd-invalid", "ussd-invalid-number",
 	"ussd-resume", "ussd-yes", "ussd-no", "ussd-your-market", "ussd-done",
-	"ussd-error",
+	"ussd-error", "ussd-slow-down",
 };
 
 static const char ussd_sql_load[] =
@@ -1320,6 +1320,31 @@ ussd_sms_copy(struct ussd_req *r, const char *text)
 }
 
 /*
+ * The phone is over its flood limit (the same bucket as its SMS): the
+ * action did not run, and the screen says so.  The session is left, not
+ * done, so that the next dial offers to resume it with its answers.
+ */
+static int
+ussd_action_throttled(struct ussd_req *r)
+{
+	struct ussd_session	*s = r->s;
+	char			*text, *screen;
+	int			 cut;
+
+	if ((text = ussd_text(r, "ussd-slow-down", NULL, 0)) == NULL)
+		return -1;
+	screen = ussd_screen_fit(text, ussd_size(r->u->conf), &cut);
+	free(text);
+	if (screen == NULL)
+		return -1;
+	free(s->screen);
+	s->screen = screen;
+	s->ended = 1;
+	snprintf(s->state, sizeof(s->state), "left");
+	return 0;
+}
+
+/*
  * Run an item's action: the command text filled with the answers, through
  * the router, its replies captured as the END screen.  0 or -1 (store).
  */
@@ -1330,7 +1355,7 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 	struct ussd_session	*s = r->s;
 	struct mo		 mo = *r->mo;
 	char			*text, *reply, *screen;
-	int			 cut;
+	int			 cut, rc;
 
 	/* Codes, not names: the command reads them in any language. */
 	if ((text = ussd_fill(r, it->action, NULL, 0, 0)) == NULL)
@@ -1339,13 +1364,15 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 	free(outbox_take_inline(u->outbox));
 	mo.reply_inline = 1;
 	debug(USSD_LOG, 0, "ussd: %s runs '%s'", s->key, text);
-	if (router_run_command(u->router, &mo, r->inbox_id, s->lang,
-	    text) == -1) {
+	if ((rc = router_run_command(u->router, &mo, r->inbox_id, s->lang,
+	    text)) == -1) {
 		free(text);
 		free(outbox_take_inline(u->outbox));
 		return -1;
 	}
 	free(text);
+	if (rc == 1)
+		return ussd_action_throttled(r);
 	if ((reply = outbox_take_inline(u->outbox)) == NULL &&
 	    (reply = ussd_text(r, "ussd-done", NULL, 0)) == NULL)
 		return -1;
@@ -1852,7 +1879,13 @@ ussd_in_parse(const struct mo *mo, struct ussd_in *in)
 		if (n <= 0)
 			return -1;
 		buf[n] = '\0';
-		snprintf(in->key, sizeof(in->key), "http:%s", (char *)buf);
+		/*
+		 * The aggregator's session id with the phone: another phone
+		 * that sends the same id (guessed or replayed) gets a
+		 * session of its own, never this one's screens or answers.
+		 */
+		snprintf(in->key, sizeof(in->key), "http:%s:%s", mo->sender,
+		    (char *)buf);
 		return 0;
 	}
 	if ((n = ussd_meta_get(mo->meta_data, "smpp", "ussd_service_op", buf,

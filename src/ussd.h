@@ -57,9 +57,10 @@
  * (U+2026: the cut screen is UCS-2, so it keeps at most 79 units).
  *
  * Sessions.  Keyed "smpp:<msisdn>:<session number>" (its_session_info's
- * first byte) or "http:<sessionId>".  Kept in memory and, in the same
- * unit of work as the MO, in the ussd_sessions table, so a restart of
- * marketbox mid-session loses nothing.  A session idle longer than
+ * first byte) or "http:<msisdn>:<sessionId>" (the phone as sent: another
+ * phone naming the same id has a session of its own).  Kept in memory
+ * and, in the same unit of work as the MO, in the ussd_sessions table, so
+ * a restart of marketbox mid-session loses nothing.  A session idle longer than
  * ussd-timeout has timed out: the next MO for it is taken as a new dial.
  * A session left unfinished (timed out, released by the network, or
  * abandoned for a new dial) with some progress can be resumed by a new dial
@@ -83,8 +84,9 @@
  *    ussd-smsc gives other values for one smsc-id.
  *  - HTTP: POST /ussd (http.c) with sessionId, serviceCode, phoneNumber,
  *    networkCode and text, every input so far joined by '*'; http.c makes
- *    an MO with channel "ussd", id "ussd:<sessionId>:<text>" (a retried
- *    request is a duplicate: ussd_replay() answers it again), text the
+ *    an MO with channel "ussd", id "ussd:<phoneNumber>:<sessionId>:<text>"
+ *    (a retried request is a duplicate: ussd_replay() answers it again),
+ *    text the
  *    text, meta_data "?http?sessionId=...&serviceCode=...&networkCode=...&".
  *    The engine takes the inputs its stored session has not consumed yet;
  *    with no stored session it replays them all from the first screen.

@@ -107,6 +107,8 @@ static const struct {
 } mock_users[] = {
 	{ "+254700000001", "Wanjiru" },
 	{ "+254700000002", "Otieno" },
+	{ "+254711000333", "Kamau" },		/* registered transporters */
+	{ "+256772000999", "Okello" },
 };
 /* The shipped conf's currency and currency-aliases. */
 static const char * const mock_currencies[] = {
@@ -455,6 +457,14 @@ mock_h_market_suggest(struct mb_ctx *ctx, const char *word)
 	return mock_suggest(mock_markets, MOCK_N(mock_markets), word);
 }
 
+/* Kenya, as mock_h_msisdn. */
+static const char *
+mock_h_country_code(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return "+254";
+}
+
 /* As the host: the outbox's measure, accents folded when that saves one. */
 static size_t
 mock_h_sms_parts(struct mb_ctx *ctx, const char *text)
@@ -718,6 +728,7 @@ static const struct mb_host mock_table = {
 	.arg_other = mock_h_arg_other,
 	.sms_parts = mock_h_sms_parts,
 	.market_suggest = mock_h_market_suggest,
+	.country_code = mock_h_country_code,
 };
 
 const struct mb_host *

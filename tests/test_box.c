@@ -2171,6 +2171,18 @@ fake_take(struct fake *f, enum msg_type t, long st)
 	return NULL;
 }
 
+/* 1 if a message of type t is queued. */
+static int
+fake_queued(struct fake *f, enum msg_type t)
+{
+	size_t	i;
+
+	for (i = 0; i < f->nqueue; i++)
+		if (f->queue[i]->type == t)
+			return 1;
+	return 0;
+}
+
 /* Wait up to secs for a message of type t. */
 static Msg *
 fake_wait(struct fake *f, enum msg_type t, long st, double secs)
@@ -2523,6 +2535,134 @@ Test(link, ack_waits_for_the_commit)
 	msg_destroy(got);
 	cr_assert_eq(db_count("SELECT count(*) FROM inbox WHERE"
 	    " kannel_id = ?1", id), 1);
+}
+
+/*
+ * Make every commit fail, as a full disk does, until store_heals(): each
+ * MO's row also writes one that breaks a deferred foreign key, which only
+ * the COMMIT checks.
+ */
+static void
+store_breaks(void)
+{
+	cr_assert_eq(store_exec(store, "CREATE TABLE IF NOT EXISTS "
+	    "fail_parent(id INTEGER PRIMARY KEY); CREATE TABLE IF NOT EXISTS "
+	    "fail_child(pid INTEGER REFERENCES fail_parent(id) DEFERRABLE "
+	    "INITIALLY DEFERRED); CREATE TEMP TRIGGER full AFTER INSERT ON "
+	    "main.inbox BEGIN INSERT INTO fail_child VALUES (42); END"), 0);
+}
+
+static void
+store_heals(void)
+{
+	cr_assert_eq(store_exec(store, "DROP TRIGGER temp.full"), 0);
+}
+
+/* Acks that came, each counted as success or not, over secs. */
+static void
+count_acks(double secs, int *ok, int *failed)
+{
+	Msg	*got;
+
+	run_for(secs);
+	while ((got = fake_take(&fake_a, ack, -1)) != NULL) {
+		if (got->ack.nack == ack_success)
+			(*ok)++;
+		else {
+			cr_assert_eq(got->ack.nack, ack_failed_tmp);
+			(*failed)++;
+		}
+		msg_destroy(got);
+	}
+}
+
+/*
+ * While the store cannot commit the link stops reading: the copies that
+ * bearerbox offers again at once are not read (and failed) in a tight
+ * loop, and once the store is back every one of them is handled.
+ */
+Test(link, a_failing_store_pauses_the_reads_then_resumes)
+{
+	Msg			*m;
+	struct box_stats	 st;
+	int			 ok = 0, failed = 0, i;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	store_breaks();
+	m = make_mo("+254700000002", "echo full", 0);
+	fake_send(&fake_a, m);
+	cr_assert(RUN_UNTIL(fake_queued(&fake_a, ack), 5.0));
+	count_acks(0, &ok, &failed);
+	cr_assert_eq(failed, 1, "the failed MO not answered ack_failed_tmp");
+	/* bearerbox offers it again, again and again */
+	for (i = 0; i < 5; i++)
+		fake_send(&fake_a, m);
+	msg_destroy(m);
+	count_acks(0.15, &ok, &failed);
+	cr_assert_eq(failed, 1, "%d copies read while the store fails",
+	    failed - 1);
+	box_stats(box, &st);
+	cr_assert_eq(st.mo, 1);
+	cr_assert_eq(st.stalls, 1);
+
+	/* the store is back: the probe is stored, the rest are duplicates */
+	store_heals();
+	for (i = 0; i < 40 && ok < 5; i++)
+		count_acks(0.1, &ok, &failed);
+	cr_assert_eq(ok, 5, "%d of 5 copies acked after the store healed", ok);
+	cr_assert_eq(failed, 1);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 1);
+	cr_assert_eq(db_count("SELECT count(*) FROM outbox WHERE text = "
+	    "'You said: full'", NULL), 1);
+	box_stats(box, &st);
+	cr_assert_eq(st.stalls, 1);
+}
+
+/*
+ * As bearerbox does, offer a copy again as soon as it is refused: over a
+ * second of a failing store the link tries a few times (the pause
+ * doubles from 250 ms), not hundreds; once the store is back the MO is
+ * handled once.
+ */
+Test(link, a_failing_store_is_retried_with_a_growing_pause)
+{
+	Msg		*m, *got;
+	struct timeval	 start, now;
+	int		 failed = 0, stored = 0, healed = 0;
+	double		 t;
+
+	link_start(1);
+	fake_expect_identify(&fake_a, 1);
+	store_breaks();
+	m = make_mo("+254700000002", "echo again", 0);
+	fake_send(&fake_a, m);
+	gettimeofday(&start, NULL);
+	do {
+		if ((got = fake_wait(&fake_a, ack, -1, 0.05)) != NULL) {
+			if (got->ack.nack == ack_success)
+				stored = 1;
+			else {
+				failed++;
+				fake_send(&fake_a, m);
+			}
+			msg_destroy(got);
+		}
+		gettimeofday(&now, NULL);
+		t = (double)(now.tv_sec - start.tv_sec) +
+		    (now.tv_usec - start.tv_usec) / 1e6;
+		if (t >= 1.2 && !healed) {
+			store_heals();
+			healed = 1;
+		}
+	} while (!stored && t < 10);
+	msg_destroy(m);
+	cr_assert(stored, "not stored once the store healed");
+	/* 0, 0.25, 0.75 and maybe 1.75 s: a few tries, not a spin */
+	cr_assert(failed >= 2 && failed <= 4, "%d tries", failed);
+	cr_assert_eq(db_count("SELECT count(*) FROM inbox", NULL), 1);
+	cr_assert_eq(db_count("SELECT count(*) FROM outbox WHERE text = "
+	    "'You said: again'", NULL), 1);
 }
 
 /* A DLR is acked once its row's update is durable, as an MO is. */

@@ -271,8 +271,45 @@ Test(http, the_same_id_twice_has_one_effect_and_the_same_answer)
 	cr_assert_str_eq(r2.body, "You said: maize 10");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 1);
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'http:abc-1'"), 1);
+	    "'http:+254700000001:abc-1'"), 1);
 	cr_assert_eq(t_count("SELECT count(*) FROM outbox"), 1);
+}
+
+/*
+ * An id is the client's, per phone: another phone's message with the same
+ * id is handled as its own, not answered with the first one's reply.
+ */
+Test(http, the_same_id_from_another_phone_is_another_message)
+{
+	struct hc_resp	 r1, r2;
+
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+mine&id=same", &r1);
+	t_get("/sms?from=%2B254700000002&to=777&text=echo+yours&id=same", &r2);
+	cr_assert_eq(r1.code, 200);
+	cr_assert_eq(r2.code, 200);
+	cr_assert_str_eq(r1.body, "You said: mine");
+	cr_assert_str_eq(r2.body, "You said: yours");
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 2);
+	cr_assert_eq(t_count("SELECT count(*) FROM outbox"), 2);
+}
+
+/*
+ * A store that cannot take the MO (here its reply cannot be written):
+ * 503 with Retry-After, and nothing of the MO kept, for /sms as for
+ * /ussd.
+ */
+Test(http, a_store_failure_is_503_with_retry_after_and_nothing_kept)
+{
+	struct hc_resp	 r;
+	char		 ra[32];
+
+	cr_assert_eq(store_exec(store, "DROP TABLE outbox"), 0);
+	t_get("/sms?from=%2B254700000001&to=777&text=echo+x&id=full-1", &r);
+	cr_assert_eq(r.code, 503, "%s", r.raw);
+	cr_assert_not_null(t_header(&r, "Retry-After", ra, sizeof(ra)),
+	    "%s", r.raw);
+	cr_assert_gt(atoi(ra), 0);
+	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
 }
 
 Test(http, kannel_get_url_request_with_every_field)
@@ -285,7 +322,7 @@ Test(http, kannel_get_url_request_with_every_field)
 	cr_assert_eq(r.code, 200, "%s", r.raw);
 	cr_assert_str_eq(r.body, "You said: SELL maize 10 bags");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'http:6e2a1c52-9b2e-4a39-8d1e-0c5a8e3c4f11' AND smsc_id = 'FAKE' "
+	    "'http:+254700000001:6e2a1c52-9b2e-4a39-8d1e-0c5a8e3c4f11' AND smsc_id = 'FAKE' "
 	    "AND coding = 0 AND text = 'echo SELL maize 10 bags'"), 1);
 }
 
@@ -334,7 +371,7 @@ Test(http, post_form_body)
 	cr_assert_eq(r.code, 200, "%s", r.raw);
 	cr_assert_str_eq(r.body, "You said: hi there");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'http:p-1' AND sender = '+254700000002' AND text = 'echo hi there'"),
+	    "'http:+254700000002:p-1' AND sender = '+254700000002' AND text = 'echo hi there'"),
 	    1);
 	/* With a charset parameter too. */
 	t_post("/sms", "application/x-www-form-urlencoded; charset=UTF-8",
@@ -1111,7 +1148,7 @@ Test(http_commit, a_client_gone_before_the_commit_is_harmless)
 	for (i = 0; i < 50; i++)
 		hc_pass(&hc, -1);
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'http:w-1'"), 1, "the MO is kept");
+	    "'http:+254700000001:w-1'"), 1, "the MO is kept");
 
 	/* A retry with the same id gets the stored reply. */
 	fd = hc_connect(&hc);
@@ -1142,7 +1179,7 @@ Test(http_commit, http_free_with_an_answer_pending)
 	close(fd);
 	cr_assert_neq(r.code, 200, "no answer can claim success");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE kannel_id = "
-	    "'http:w-1'"), 1);
+	    "'http:+254700000001:w-1'"), 1);
 }
 
 Test(http_commit, many_waiting_clients_some_gone)

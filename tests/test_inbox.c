@@ -249,3 +249,76 @@ Test(inbox, long_inline_reply_is_kept_whole)
 	cr_assert_str_eq(told.reply, want);
 	cr_assert_eq(count("SELECT count(*) FROM outbox"), 1);
 }
+
+/* PRAGMA page_count of the database. */
+static long long
+pages(void)
+{
+	return count("PRAGMA page_count");
+}
+
+/*
+ * A full disk, as SQLite meets one: the database may not grow
+ * (SQLITE_FULL on the MO's own row), then a write of its reply fails
+ * after the router took the phone's token.  An MO offered again and
+ * again while it lasts is not stored and costs its phone nothing; once
+ * there is room it is handled as if it came for the first time -- not
+ * throttled by the copies that failed.
+ */
+Test(inbox, a_full_disk_loses_nothing_and_costs_no_tokens)
+{
+	char		 sql[64], *big;
+	struct mo	 mo;
+	int		 i;
+
+	conf->flood_rate = 10;
+	conf->flood_burst = 3;
+	mo = mo_make("full-0", "echo first", 0);
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	pass();
+	cr_assert_eq(told.status, INBOX_STORED);
+
+	/*
+	 * An MO of more pages than the database has free (the migrations
+	 * left some), and a database that may not grow.
+	 */
+	cr_assert_lt(count("PRAGMA freelist_count"), 40);
+	cr_assert_not_null(big = calloc(1, 200 * 1024));
+	memcpy(big, "echo ", 5);
+	memset(big + 5, 'x', 200 * 1024 - 6);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", pages());
+	cr_assert_eq(store_exec(store, sql), 0);
+	mo = mo_make("full-1", big, 0);
+	for (i = 0; i < 5; i++) {
+		told.calls = 0;
+		cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+		pass();
+		cr_assert_eq(told.calls, 1);
+		cr_assert_eq(told.status, INBOX_FAILED, "try %d stored", i);
+	}
+	cr_assert_eq(store_exec(store, "PRAGMA max_page_count = 1000000"), 0);
+	free(big);
+
+	/* the row fits, its reply cannot be written */
+	cr_assert_eq(store_exec(store, "CREATE TEMP TRIGGER full BEFORE "
+	    "INSERT ON main.outbox BEGIN SELECT RAISE(FAIL, 'database or "
+	    "disk is full'); END"), 0);
+	mo = mo_make("full-2", "echo second", 0);
+	for (i = 0; i < 5; i++) {
+		cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+		pass();
+		cr_assert_eq(told.status, INBOX_FAILED, "try %d stored", i);
+	}
+	cr_assert_eq(count("SELECT count(*) FROM inbox"), 1);
+
+	/* room again: handled, with its reply */
+	cr_assert_eq(store_exec(store, "DROP TRIGGER temp.full"), 0);
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	pass();
+	cr_assert_eq(told.status, INBOX_STORED);
+	cr_assert_eq(count("SELECT count(*) FROM inbox WHERE kannel_id = "
+	    "'full-2' AND state = 'done'"), 1);
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE inbox_id = "
+	    "(SELECT id FROM inbox WHERE kannel_id = 'full-2') AND text = "
+	    "'You said: second'"), 1);
+}

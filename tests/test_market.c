@@ -42,6 +42,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define BUYER		"+254700000002"		/* Otieno, Nakuru */
 #define TRADER		"+254700000003"		/* registered, no mock name */
 #define CARRIER		"+254722000111"		/* not registered */
+#define HAULIER		"+254711000333"		/* registered (mock: Kamau) */
 #define STRANGER	"+254700000009"		/* registered, unrelated */
 #define T0		1700000000LL
 #define HOUR		3600LL
@@ -368,7 +369,7 @@ Test(market, descriptor)
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 11);
+	cr_assert_eq(p->nconf_keys, 12);
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -1200,6 +1201,10 @@ Test(market, sent_without_transporter)
 	    "none|1700172800|0");
 }
 
+/*
+ * A home-country number that is no registered user may carry the order,
+ * but is told it without anybody's name.
+ */
 Test(market, sent_with_transporter)
 {
 	order_in("accepted");
@@ -1209,20 +1214,76 @@ Test(market, sent_with_transporter)
 	is_notice(1, BUYER, "market-sent-buyer-transporter");
 	has(1, "phone", CARRIER);
 	cr_assert_not_null(mock_arg(sent(1), "code"));
-	is_notice(2, CARRIER, "market-sent-transporter");
+	is_notice(2, CARRIER, "market-sent-transporter-unnamed");
 	has(2, "ref", "2");
 	has(2, "qty", "4");
 	has(2, "unit", "bag");
 	has(2, "commodity", "maize");
-	has(2, "name", "Wanjiru");
 	has(2, "phone", FARMER);
 	has(2, "market", "Nakuru");
-	has(2, "buyer", "Otieno");
 	has(2, "buyer_phone", BUYER);
+	cr_assert_null(mock_arg(sent(2), "name"), "a name to a non-user");
+	cr_assert_null(mock_arg(sent(2), "buyer"), "a name to a non-user");
 	cr_assert_null(mock_arg(sent(2), "code"),
 	    "the transporter never gets the code");
 	cr_assert_str_eq(db_text("SELECT transporter FROM market_orders", 0),
 	    CARRIER);
+}
+
+/* A registered transporter, of any country, is told the names. */
+Test(market, sent_with_a_registered_transporter)
+{
+	order_in("accepted");
+	run_reply(FARMER, "sent 2 0711000333", "market-sent-ok-transporter");
+	is_notice(2, "+254711000333", "market-sent-transporter");
+	has(2, "name", "Wanjiru");
+	has(2, "buyer", "Otieno");
+	has(2, "buyer_phone", BUYER);
+
+	mock_free(m);
+	setup();
+	order_in("accepted");
+	run_reply(FARMER, "sent 2 +256772000999", "market-sent-ok-transporter");
+	is_notice(2, "+256772000999", "market-sent-transporter");
+	has(2, "name", "Wanjiru");
+}
+
+/*
+ * A number abroad that is no user is refused, and nothing is sent to it:
+ * SENT must not let a seller text any number in the world.
+ */
+Test(market, sent_to_a_foreign_non_user_is_refused)
+{
+	order_in("accepted");
+	run_reply(FARMER, "sent 2 +1900555000111", "market-transporter-refused");
+	has(0, "phone", "+1900555000111");
+	has(0, "ref", "2");
+	cr_assert_eq(mock_nsent(m), 1, "only the refusal");
+	cr_assert_str_eq(order_state(2), "accepted");
+	run_reply(FARMER, "sent 2 +256772000111", "market-transporter-refused");
+	cr_assert_str_eq(order_state(2), "accepted");
+}
+
+/* transporter-prefixes: the countries a non-user transporter may be in. */
+Test(market, transporter_prefixes)
+{
+	setup_conf_only();
+	mock_conf(m, "transporter-prefixes", "+256;+255");
+	cr_assert_eq(mock_init(m), MB_OK);
+	order_in("accepted");
+	run_reply(FARMER, "sent 2 +256772000111", "market-sent-ok-transporter");
+	is_notice(2, "+256772000111", "market-sent-transporter-unnamed");
+
+	setup_conf_only();
+	mock_conf(m, "transporter-prefixes", "+256;+255");
+	cr_assert_eq(mock_init(m), MB_OK);
+	order_in("accepted");
+	/* the listed countries only: the home one is not added */
+	run_reply(FARMER, "sent 2 0722000111", "market-transporter-refused");
+
+	setup_conf_only();
+	mock_conf(m, "transporter-prefixes", "256");
+	cr_assert_neq(mock_init(m), MB_OK, "a prefix without its +");
 }
 
 Test(market, sent_forms)
@@ -1231,9 +1292,10 @@ Test(market, sent_forms)
 	run_reply(FARMER, "sent 2 not-a-phone", "market-bad-phone");
 	has(0, "word", "not-a-phone");
 	cr_assert_str_eq(order_state(2), "accepted");
-	/* international numbers, and the seller carrying it alone */
-	run_reply(FARMER, "sent 2 +256772000111", "market-sent-ok-transporter");
-	is_notice(2, "+256772000111", "market-sent-transporter");
+	/* international numbers of the home country, and the seller
+	   carrying it alone */
+	run_reply(FARMER, "sent 2 +254733000111", "market-sent-ok-transporter");
+	is_notice(2, "+254733000111", "market-sent-transporter-unnamed");
 
 	mock_free(m);
 	setup();
@@ -1952,6 +2014,7 @@ tour(void)
 	run(FARMER, "accept 4");
 	run(FARMER, "sent 4 xyz");
 	run(FARMER, "delivered 4");
+	run(FARMER, "sent 4 +1900555000111");
 	run(FARMER, "sent 4 0722000111");
 	snprintf(code, sizeof(code), "%s", mock_arg(sent(1), "code"));
 	run(CARRIER, "delivered 4");
@@ -1978,13 +2041,13 @@ tour(void)
 	run(FARMER, "sent 9");
 	run(BUYER, "buy 2 1");					/* 10 */
 	run(FARMER, "accept 10");
-	run(FARMER, "sent 10 0722000111");
+	run(FARMER, "sent 10 0711000333");
 	snprintf(code, sizeof(code), "%s", mock_arg(sent(1), "code"));
 	snprintf(text, sizeof(text), "delivered 10 %04d",
 	    (atoi(code) + 1) % 10000);
-	run(CARRIER, text);
-	run(CARRIER, text);
-	run(CARRIER, text);
+	run(HAULIER, text);
+	run(HAULIER, text);
+	run(HAULIER, text);
 	run(BUYER, "delivered 10");
 	run(BUYER, "buy 2 1");					/* 11 */
 	run(BUYER, "my");

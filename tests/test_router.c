@@ -54,7 +54,8 @@ enum variant {
 	V_FLOOD,	/* flood-rate 10 a minute, burst 3 */
 	V_REPEAT,	/* repeat-window 30 s */
 	V_PLUGIN,	/* echo and tests/plugins/router_cmds */
-	V_MARKET	/* echo and the market plugin, repeat-window 30 s */
+	V_MARKET,	/* echo and the market plugin, repeat-window 30 s */
+	V_DURABLE	/* V_MARKET with V_FLOOD's limits */
 };
 
 static char			 dir[64];
@@ -174,13 +175,13 @@ setup_with(enum variant v)
 	base = event_base_new();
 	cr_assert_not_null(base);
 	conf = conf_make();
-	if (v == V_FLOOD) {
+	if (v == V_FLOOD || v == V_DURABLE) {
 		conf->flood_rate = 10;
 		conf->flood_burst = 3;
 	}
-	if (v == V_REPEAT || v == V_MARKET)
+	if (v == V_REPEAT || v == V_MARKET || v == V_DURABLE)
 		conf->repeat_window = 30;
-	if (v == V_MARKET) {
+	if (v == V_MARKET || v == V_DURABLE) {
 		conf->nplugins = 2;
 		conf->plugins = calloc(2, sizeof(*conf->plugins));
 		cr_assert_not_null(conf->plugins);
@@ -236,6 +237,7 @@ static void setup_flood(void) { setup_with(V_FLOOD); }
 static void setup_repeat(void) { setup_with(V_REPEAT); }
 static void setup_plugin(void) { setup_with(V_PLUGIN); }
 static void setup_market(void) { setup_with(V_MARKET); }
+static void setup_durable(void) { setup_with(V_DURABLE); }
 
 TestSuite(router, .init = setup_plain, .fini = teardown);
 TestSuite(keywords, .init = setup_plain, .fini = teardown);
@@ -246,6 +248,7 @@ TestSuite(repeat, .init = setup_repeat, .fini = teardown);
 TestSuite(plugin, .init = setup_plugin, .fini = teardown);
 TestSuite(questions, .init = setup_plugin, .fini = teardown);
 TestSuite(repeat_market, .init = setup_market, .fini = teardown);
+TestSuite(durable, .init = setup_durable, .fini = teardown);
 
 /* --- sending and looking ------------------------------------------------------ */
 
@@ -1897,6 +1900,158 @@ Test(repeat_market, sell_twice_posts_one_offer)
 	cr_assert_eq(q_int("SELECT count(*) FROM market_posts", NULL), 1);
 	cr_assert_eq(q_int("SELECT count(*) FROM outbox WHERE text = ?1",
 	    first), 2);
+}
+
+/* --- a store that cannot commit ------------------------------------------------ */
+
+/*
+ * Make the open transaction's COMMIT fail, as a full disk does: a row
+ * that breaks a deferred foreign key is checked only at the COMMIT.
+ */
+static void
+commit_will_fail(void)
+{
+	cr_assert_eq(store_exec(store, "CREATE TABLE IF NOT EXISTS "
+	    "fail_parent(id INTEGER PRIMARY KEY); CREATE TABLE IF NOT EXISTS "
+	    "fail_child(pid INTEGER REFERENCES fail_parent(id) DEFERRABLE "
+	    "INITIALLY DEFERRED)"), 0);
+	cr_assert_eq(store_exec(store, "INSERT INTO fail_child VALUES (42)"),
+	    0);
+}
+
+/* Offer MO id (text from sender at t) in a transaction that fails. */
+static void
+send_failing(const char *id, const char *sender, const char *text,
+    long long t)
+{
+	struct mo	 mo = mo_inline(sender, text, t);
+	int		 calls = told.calls;
+
+	snprintf(told.id, sizeof(told.id), "%s", id);
+	mo.id = told.id;
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	commit_will_fail();
+	cr_assert_eq(store_commit(store), -1);
+	cr_assert_eq(told.calls, calls + 1);
+	cr_assert_eq(told.status, INBOX_FAILED);
+}
+
+/* Offer MO id again, the store working: it must be stored. */
+static const char *
+send_again(const char *id, const char *sender, const char *text, long long t)
+{
+	struct mo	 mo = mo_inline(sender, text, t);
+
+	snprintf(told.id, sizeof(told.id), "%s", id);
+	mo.id = told.id;
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	cr_assert_eq(store_commit(store), 0);
+	cr_assert_eq(told.status, INBOX_STORED, "MO %s not stored", id);
+	return told.reply;
+}
+
+/*
+ * Tokens taken by units whose commit failed come back: the three MOs of
+ * a failed transaction leave the burst whole.
+ */
+Test(flood, tokens_of_a_failed_commit_are_given_back)
+{
+	struct mo	 mo = mo_inline(ALICE, "ECHO x", T0);
+	char		 ids[3][16];
+	int		 i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "lost-%d", i);
+		mo.id = ids[i];
+		cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	}
+	commit_will_fail();
+	cr_assert_eq(store_commit(store), -1);
+	cr_assert_eq(q_int("SELECT count(*) FROM inbox", NULL), 0);
+	for (i = 0; i < 3; i++)
+		cr_assert_str_eq(say_at(ALICE, "ECHO y", T0),
+		    R("en", "echo", "text", "y", NULL), "MO %d", i);
+	cr_assert_str_eq(say_at(ALICE, "ECHO z", T0),
+	    R("en", "slow-down", NULL));
+}
+
+/* The same MO offered again and again while the store fails costs nothing. */
+Test(flood, retries_of_a_failing_mo_are_free)
+{
+	int	 i;
+
+	for (i = 0; i < 20; i++)
+		send_failing("retried", ALICE, "ECHO hello", T0 + i / 10);
+	cr_assert_str_eq(send_again("retried", ALICE, "ECHO hello", T0 + 2),
+	    R("en", "echo", "text", "hello", NULL));
+	cr_assert_str_eq(last_state(), "done");
+}
+
+/* A slow-down notice that was rolled back is sent with the next MO. */
+Test(flood, notice_of_a_failed_commit_is_sent_again)
+{
+	int	 i;
+
+	for (i = 0; i < 3; i++)
+		say_at(ALICE, "ECHO x", T0);
+	send_failing("notice", ALICE, "ECHO y", T0);
+	cr_assert_str_eq(send_again("notice", ALICE, "ECHO y", T0),
+	    R("en", "slow-down", NULL));
+	cr_assert_str_eq(last_state(), "throttled");
+	/* ... and only once a minute */
+	say_at(ALICE, "ECHO z", T0 + 1);
+	cr_assert_eq(told.null, 1, "a second notice: %s", told.reply);
+}
+
+/*
+ * The review's outage: SELLs sent while the disk was full, offered again
+ * and again by bearerbox, are each handled once the store is back (an
+ * offer and its reply), not stored as throttled.
+ */
+Test(durable, sells_of_an_outage_are_handled_when_the_store_is_back)
+{
+	char	 reply[512];
+	int	 i;
+
+	say_at(ALICE, "REG Mary Nakuru", T0);
+	for (i = 0; i < 10; i++) {
+		send_failing("sell-1", ALICE, "SELL maize 10 bags 3000", T0 + 1);
+		send_failing("sell-2", ALICE, "SELL beans 5 bags 4000", T0 + 1);
+	}
+	snprintf(reply, sizeof(reply), "%s", send_again("sell-1", ALICE,
+	    "SELL maize 10 bags 3000", T0 + 2));
+	cr_assert_str_eq(last_state(), "done", "reply: %s", reply);
+	cr_assert_eq(last_outbox_rows(), 1);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts", NULL), 1);
+	send_again("sell-2", ALICE, "SELL beans 5 bags 4000", T0 + 2);
+	cr_assert_str_eq(last_state(), "done", "reply: %s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts", NULL), 2);
+	/* the repeat window forgot the failed copies too: not repeats */
+	cr_assert_eq(q_int("SELECT count(*) FROM inbox WHERE state <> 'done'",
+	    NULL), 0);
+}
+
+/* A unit rolled back by the inbox gives its charges back too. */
+Test(durable, a_unit_rolled_back_gives_its_token_back)
+{
+	int	 i;
+
+	say_at(ALICE, "REG Mary Nakuru", T0);
+	/* the market's table gone: SELL fails on the store, is rolled back
+	   and recorded as failed with an apology */
+	cr_assert_eq(store_exec(store, "ALTER TABLE market_posts RENAME TO "
+	    "market_posts_away"), 0);
+	say_at(ALICE, "SELL maize 10 bags 3000", T0);
+	cr_assert_str_eq(last_state(), "failed");
+	cr_assert_eq(store_exec(store, "ALTER TABLE market_posts_away RENAME "
+	    "TO market_posts"), 0);
+	/* REG took one token, the failed SELL none: two left */
+	for (i = 0; i < 2; i++) {
+		say_at(ALICE, i == 0 ? "ECHO a" : "ECHO b", T0);
+		cr_assert_str_eq(last_state(), "done", "MO %d", i);
+	}
+	cr_assert_str_eq(say_at(ALICE, "ECHO c", T0),
+	    R("en", "slow-down", NULL));
 }
 
 /* --- plugin commands: registration, roles, handlers ---------------------------------- */

@@ -214,6 +214,34 @@ Test(store, questions_step_upgrades_a_version_6_database)
 	store_free(s);
 }
 
+/*
+ * Step 8 on a database an earlier marketbox left at version 7: HTTP USSD
+ * sessions, keyed by the aggregator's id alone, get their phone in the
+ * key (a renamed old row too); SMPP sessions keep theirs.
+ */
+Test(store, session_keys_step_upgrades_a_version_7_database)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_exec(s, "INSERT INTO ussd_sessions(id, msisdn, "
+	    "language, stack, vars, state, started, updated) VALUES "
+	    "('http:abc', '+254700000001', 'en', 'm:main:0', '', 'open', 1, 1),"
+	    "('http:abc#5', '+254700000002', 'en', 'm:main:0', '', 'left', 1, 1),"
+	    "('smpp:+254700000003:18', '+254700000003', 'en', 'm:main:0', '',"
+	    " 'open', 1, 1);"
+	    "PRAGMA user_version = 7"), 0);
+	store_free(s);
+
+	s = store_open(path, NULL);
+	cr_assert_not_null(s);
+	cr_assert_eq(query(s, "PRAGMA user_version"), store_schema_version());
+	cr_assert_eq(query(s, "SELECT count(*) FROM ussd_sessions WHERE id IN "
+	    "('http:+254700000001:abc', 'http:+254700000002:abc#5', "
+	    "'smpp:+254700000003:18')"), 3);
+	store_free(s);
+}
+
 Test(store, newer_schema_is_refused_untouched)
 {
 	struct store	*s = store_open(path, NULL);

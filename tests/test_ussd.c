@@ -94,6 +94,8 @@ setup_market(void)
 	fprintf(f, "group = marketbox\nglobal-sender = 777\n"
 	    "database = /nonexistent/not-used.db\ncountry-code = +254\n"
 	    "currency = KES\n"
+	    /* every action at T0: the flood limit is not under test here */
+	    "flood-rate = 100000\nflood-burst = 100000\n"
 	    "include = \"%s/../conf/catalogue.conf\"\n"
 	    "include = \"%s/../conf/ussd.conf\"\n\n"
 	    "group = plugin\nname = market\n"
@@ -202,7 +204,7 @@ http_at(const char *sid, const char *phone, const char *text, long long t)
 	struct mo	 mo;
 	char		 id[512], meta[256], *out = NULL;
 
-	snprintf(id, sizeof(id), "ussd:%s:%s", sid, text);
+	snprintf(id, sizeof(id), "ussd:%s:%s:%s", phone, sid, text);
 	snprintf(meta, sizeof(meta), "?http?sessionId=%s&serviceCode=%%2A384%%23&",
 	    sid);
 	memset(&mo, 0, sizeof(mo));
@@ -328,8 +330,8 @@ Test(ussd, first_screen_is_the_start_menu)
 {
 	cr_assert_str_eq(http("s1", ""), "CON " MAIN_EN);
 	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions WHERE "
-	    "id = 'http:s1' AND msisdn = '" FARMER "' AND state = 'open' "
-	    "AND language = 'en'"), 1);
+	    "id = 'http:" FARMER ":s1' AND msisdn = '" FARMER "' AND "
+	    "state = 'open' AND language = 'en'"), 1);
 }
 
 Test(ussd, inputs_lead_to_an_action_answered_as_end_and_by_sms)
@@ -343,7 +345,7 @@ Test(ussd, inputs_lead_to_an_action_answered_as_end_and_by_sms)
 	    "AND state = 'queued' AND sender = '777' AND receiver = '" FARMER
 	    "' AND text = 'You said: maize 10 bag'"), 1);
 	cr_assert_str_eq(value("SELECT state || ' ' || ended FROM "
-	    "ussd_sessions WHERE id = 'http:s1'"), "done 1");
+	    "ussd_sessions WHERE id = 'http:" FARMER ":s1'"), "done 1");
 }
 
 Test(ussd, a_commodity_may_be_typed_in_any_language)
@@ -527,6 +529,126 @@ Test(ussd, a_final_screen_too_long_is_cut_and_sent_whole_by_sms)
 	    "text FROM outbox WHERE kind = 'reply' AND state = 'queued' ORDER "
 	    "BY id)"), "You said: Mais haricots riz sorgho mil "
 	    "Mais haricots riz sorgho mil Mais haricots riz sorgho mil");
+}
+
+/* --- sessions are the phone's ---------------------------------------------------- */
+
+/*
+ * A sessionId is the aggregator's, per phone: another phone that names
+ * it (guessed or replayed) gets a session of its own and never moves the
+ * first phone's on.
+ */
+Test(ussd, another_phone_naming_a_session_id_has_its_own_session)
+{
+	const char	*other = "+254700000002";
+
+	http("s1", "");
+	http("s1", "1");
+	cr_assert_str_eq(http("s1", "1*1"), "CON " QTY_EN);
+	/* the other phone's inputs start from its own first screen */
+	cr_assert_str_eq(http_at("s1", other, "1*1*9", T0 + 1),
+	    "END You said: maize 9 bag");
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE receiver = '"
+	    FARMER "'"), 0, "the farmer was sent the other phone's answer");
+	cr_assert_str_eq(value("SELECT state FROM ussd_sessions WHERE id = "
+	    "'http:" FARMER ":s1'"), "open");
+	/* the farmer's session goes on where the farmer left it */
+	cr_assert_str_eq(http("s1", "1*1*5"), "END You said: maize 5 bag");
+	cr_assert_eq(count("SELECT count(*) FROM ussd_sessions WHERE "
+	    "state = 'done'"), 2);
+}
+
+/* The inbox's duplicate replay, too, is only the phone's own session. */
+Test(ussd, a_replay_is_only_of_the_phones_own_session)
+{
+	struct mo	 mo;
+
+	http("s1", "");
+	http("s1", "3");
+	memset(&mo, 0, sizeof(mo));
+	mo.channel = "ussd";
+	mo.sender = "+254700000002";
+	mo.meta_data = "?http?sessionId=s1&";
+	cr_assert_null(ussd_replay(ussd, &mo));
+}
+
+/* --- the flood limit ------------------------------------------------------------ */
+
+/*
+ * Each action a screen runs is charged to the phone's flood bucket, the
+ * one its SMS use (burst 5 by default); the menus' screens are not.  Over
+ * the limit, the screen says so and nothing is done.
+ */
+Test(ussd, actions_are_charged_to_the_phones_flood_bucket)
+{
+	struct mo		 mo;
+	enum router_outcome	 outcome;
+	char			 sid[16];
+	int			 i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(sid, sizeof(sid), "f%d", i);
+		http(sid, "");
+		http(sid, "1");
+		cr_assert_str_eq(http(sid, "1*1*10"),
+		    "END You said: maize 10 bag", "action %d", i);
+	}
+	/* the screens still come, the action does not run */
+	cr_assert_str_eq(http("f5", ""), "CON " MAIN_EN);
+	cr_assert_str_eq(http("f5", "1*1"), "CON " QTY_EN);
+	cr_assert_str_eq(http("f5", "1*1*10"), "END Too many requests just "
+	    "now: nothing was done. Wait a minute, then dial again to "
+	    "continue.");
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE kind = 'reply' "
+	    "AND state = 'queued' AND text = 'You said: maize 10 bag'"), 5);
+	/* ... and it can be resumed once the limit allows */
+	cr_assert_str_eq(value("SELECT state FROM ussd_sessions WHERE id = "
+	    "'http:" FARMER ":f5'"), "left");
+	/* the same bucket as SMS: an SMS now is throttled */
+	memset(&mo, 0, sizeof(mo));
+	mo.id = "sms-1";
+	mo.channel = "box";
+	mo.sender = FARMER;
+	mo.receiver = "777";
+	mo.text = "ECHO hi";
+	mo.time = T0;
+	cr_assert_eq(store_work_begin(store), 0);
+	router_unit_begin(router);
+	cr_assert_eq(router_handle(router, &mo, 0, &outcome), 0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	cr_assert_eq(store_commit(store), 0);
+	cr_assert_eq(outcome, ROUTER_THROTTLED);
+}
+
+/* --- an answer longer than the screen --------------------------------------------- */
+
+/*
+ * Over SMPP as over HTTP: a final answer longer than the screen is cut
+ * to fit (the MT's text) and sent whole by SMS.
+ */
+Test(ussd, smpp_answer_too_long_is_cut_and_sent_whole_by_sms)
+{
+	const char	*said = "You said: Ma\xC3\xAFs haricots riz sorgho mil "
+			    "Ma\xC3\xAFs haricots riz sorgho mil Ma\xC3\xAFs "
+			    "haricots riz sorgho mil";
+	const char	*a;
+
+	smpp_at("USSD", 1, 0x21, 0, "*384#", T0, NULL, 0);
+	cr_assert_str_eq(smpp_at("USSD", 18, 0x21, 0, "6", T0 + 1, NULL, 0),
+	    "Your name:\n00 Back");
+	a = smpp_at("USSD", 18, 0x21, 0, "Ma\xC3\xAFs haricots riz sorgho mil",
+	    T0 + 2, NULL, 0);
+	cr_assert_lt(strlen(a), strlen(said), "not cut: %s", a);
+	cr_assert_leq(ussd_screen_octets(a), SCREEN_MAX);
+	cr_assert(strncmp(a, said, strlen(a) - strlen(ELLIPSIS)) == 0 &&
+	    strcmp(a + strlen(a) - strlen(ELLIPSIS), ELLIPSIS) == 0, "%s", a);
+	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE kind = 'reply' "
+	    "AND state = 'queued' AND receiver = '" FARMER "'"), 1,
+	    "no SMS copy");
+	cr_assert_str_eq(value("SELECT text FROM outbox WHERE kind = 'reply' "
+	    "AND state = 'queued'"),
+	    "You said: Mais haricots riz sorgho mil Mais haricots riz sorgho "
+	    "mil Mais haricots riz sorgho mil");
 }
 
 /* --- validation and back --------------------------------------------------------- */
@@ -738,7 +860,7 @@ Test(ussd, a_session_left_can_be_resumed_on_the_next_dial)
 	cr_assert_str_eq(http_at("b", FARMER, "7*1*4", T0 + 63),
 	    "END You said: beans 4 kg");
 	cr_assert_str_eq(value("SELECT state FROM ussd_sessions WHERE "
-	    "id = 'http:a'"), "done");
+	    "id = 'http:" FARMER ":a'"), "done");
 	/* another phone is not offered someone else's session */
 	http_at("c", "+254700000002", "", T0 + 70);
 	http_at("c", "+254700000002", "1", T0 + 71);

@@ -62,6 +62,13 @@
  *   SENT order [transporter-phone]	(the seller; an accepted order)
  *	> SENT 43 0722000111
  *	< Order #43 is on its way; transporter +254722000111 has the details.
+ *	The transporter is a registered user (any country), or a number
+ *	that starts with one of transporter-prefixes (by default the home
+ *	country's code): any other number is refused (market-transporter-
+ *	refused), so that SENT cannot text anyone abroad.  A transporter
+ *	who is not a registered user is told the order without the seller's
+ *	or the buyer's name (market-sent-transporter-unnamed): names go to
+ *	users only.
  *	The buyer gets a 4-digit delivery code; the transporter (local or
  *	international number, registered or not) gets the pickup (seller,
  *	number, market) and drop-off (buyer, number) and how to confirm.
@@ -139,6 +146,7 @@
  *	delivery-remind = 48h	sweep-interval = 60s
  *	confirm-ratio = 10 (0: never ask)	confirm-posts = 5
  *	confirm-window = 30d
+ *	transporter-prefixes = +254;+256 (default: the home country)
  *
  * Money is in minor units (cents) in 64-bit integers, never in floating
  * point: prices are read digit by digit, totals multiplied with an
@@ -827,19 +835,26 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 		if (carried) {
 			struct market_args	 t = { .n = 0 };
 
+			/* names go to registered users only */
+			int	 named = c->host->user_name(c->ctx,
+				    o->transporter) != NULL;
+
 			market_market_name(c, o->market, mname,
 			    sizeof(mname));
 			market_arg_num(&t, "ref", o->ref);
 			market_arg_num(&t, "qty", o->qty);
 			market_arg(&t, "unit", o->unit);
 			market_arg(&t, "commodity", o->commodity);
-			market_arg(&t, "name", seller);
+			if (named)
+				market_arg(&t, "name", seller);
 			market_arg(&t, "phone", o->seller);
 			market_arg(&t, "market", mname);
-			market_arg(&t, "buyer", buyer);
+			if (named)
+				market_arg(&t, "buyer", buyer);
 			market_arg(&t, "buyer_phone", o->buyer);
-			if (market_notify(c, o->transporter,
-			    "market-sent-transporter", &t) != MB_OK)
+			if (market_notify(c, o->transporter, named ?
+			    "market-sent-transporter" :
+			    "market-sent-transporter-unnamed", &t) != MB_OK)
 				return MB_FAIL;
 		}
 		return MB_OK;
@@ -1767,6 +1782,45 @@ market_reject(struct mb_ctx *ctx, const struct mb_host *host)
 	return market_order_move(&c, &o, "rejected", NULL, reason);
 }
 
+/* 1 if prefix list (';'-separated) has one that phone starts with. */
+static int
+market_prefix_match(const char *list, const char *phone)
+{
+	const char	*p = list, *e;
+	size_t		 n;
+
+	while (*p != '\0') {
+		if ((e = strchr(p, ';')) == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		if (n > 1 && strncmp(phone, p, n) == 0)
+			return 1;
+		p = *e == ';' ? e + 1 : e;
+	}
+	return 0;
+}
+
+/*
+ * A transporter SENT may name: a registered user, or a number of the
+ * countries of transporter-prefixes (by default the home country; with
+ * neither, registered users only).  Anything else would let a seller
+ * have marketbox text any number in the world.
+ */
+static int
+market_transporter_ok(struct market_call *c, const char *phone)
+{
+	const char	*home = NULL;
+
+	if (c->host->user_name(c->ctx, phone) != NULL)
+		return 1;
+	if (c->conf->transporter_prefixes[0] != '\0')
+		return market_prefix_match(c->conf->transporter_prefixes, phone);
+	if (c->host->size >= offsetof(struct mb_host, country_code) +
+	    sizeof(c->host->country_code) && c->host->country_code != NULL)
+		home = c->host->country_code(c->ctx);
+	return home != NULL && market_prefix_match(home, phone);
+}
+
 static int
 market_sent(struct mb_ctx *ctx, const struct mb_host *host)
 {
@@ -1795,6 +1849,12 @@ market_sent(struct mb_ctx *ctx, const struct mb_host *host)
 		if (strcmp(phone, o.seller) == 0 ||
 		    strcmp(phone, o.buyer) == 0)
 			phone[0] = '\0';
+		else if (!market_transporter_ok(&c, phone)) {
+			market_arg(&a, "phone", phone);
+			market_arg_num(&a, "ref", o.ref);
+			return market_reply(&c, "market-transporter-refused",
+			    &a);
+		}
 	}
 	return market_order_move(&c, &o, "sent", phone, NULL);
 }
@@ -2155,6 +2215,39 @@ market_conf_duration(struct mb_plugin_ctx *pctx, const struct mb_host *host,
 	return 0;
 }
 
+/*
+ * transporter-prefixes: ';'-separated "+<1 to 6 digits>", copied to out.
+ * 0, or -1 (logged).
+ */
+static int
+market_conf_prefixes(const struct mb_host *host, const char *value,
+    char *out, size_t len)
+{
+	const char	*p = value, *e;
+	size_t		 n;
+
+	if (strlen(value) >= len) {
+		host->log(NULL, MB_LOG_ERROR, "market: transporter-prefixes "
+		    "is too long (at most %zu characters)", len - 1);
+		return -1;
+	}
+	while (*p != '\0') {
+		if ((e = strchr(p, ';')) == NULL)
+			e = p + strlen(p);
+		n = (size_t)(e - p);
+		if (n < 2 || n > 7 || p[0] != '+' ||
+		    strspn(p + 1, "0123456789") < n - 1) {
+			host->log(NULL, MB_LOG_ERROR, "market: "
+			    "transporter-prefixes = %s: each one a '+' and "
+			    "1 to 6 digits, like +254;+256", value);
+			return -1;
+		}
+		p = *e == ';' ? e + 1 : e;
+	}
+	memcpy(out, value, strlen(value) + 1);
+	return 0;
+}
+
 static int
 market_conf_int(struct mb_plugin_ctx *pctx, const struct mb_host *host,
     const char *key, int min, int max, int *out)
@@ -2180,7 +2273,7 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	struct market_state	*st;
 	struct market_conf	*cf;
-	const char		*scope;
+	const char		*scope, *prefixes;
 	long long		 year = 366LL * 86400;
 	int			 bad = 0;
 
@@ -2220,6 +2313,10 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 		    "ask about every price: use 2 or more, or 0 for never");
 		bad = 1;
 	}
+	if ((prefixes = host->conf(pctx, "transporter-prefixes")) != NULL &&
+	    market_conf_prefixes(host, prefixes, cf->transporter_prefixes,
+	    sizeof(cf->transporter_prefixes)) == -1)
+		bad = 1;
 	if ((scope = host->conf(pctx, "match-scope")) != NULL) {
 		if (strcmp(scope, "market") == 0)
 			cf->scope = MARKET_SCOPE_MARKET;
@@ -2286,6 +2383,7 @@ static const char * const market_conf_keys[] = {
 	"offer-lifetime", "order-remind", "order-expire", "delivery-remind",
 	"sweep-interval", "match-scope", "max-matches", "code-tries",
 	"confirm-ratio", "confirm-posts", "confirm-window",
+	"transporter-prefixes",
 };
 
 const struct mb_plugin marketbox_plugin = {

@@ -53,6 +53,9 @@ struct market_conf {
 	int		 confirm_ratio;
 	int		 confirm_posts;		/* posts the usual price needs */
 	long long	 confirm_window;	/* seconds back they are read */
+	/* transporter-prefixes: ';'-separated "+<digits>" a transporter who
+	   is not a registered user must start with ("": the home country) */
+	char		 transporter_prefixes[128];
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */

@@ -4,7 +4,7 @@
 # offers maize, a buyer registers and posts what she wants (both are told
 # of the match), orders, the farmer accepts and sends the goods with a
 # transporter, the transporter (never registered) gets the pickup and
-# drop-off details and confirms with the buyer's delivery code, the farmer
+# drop-off details (phones, not names: names go to users only) and confirms with the buyer's delivery code, the farmer
 # is told, and ME shows one completed trade for both; a buyer's step out of
 # turn and an order beyond what is left are refused with the next step.
 # Then the same day in Swahili, with Swahili keywords and a transporter who
@@ -61,7 +61,7 @@ DAY='
 > FARMER SENT 3 0722000111
 < FARMER = Order #3 is on its way; transporter +254722000111 has the details.
 < BUYER = Order #3 is on its way with +254722000111: 5 bags of maize. Your delivery code is %CODE%: give it to the transporter on arrival.
-< CARRIER = Order #3: collect 5 bags of maize, Mary Wanjiku +254700000001, Nakuru; to John Otieno +254700000002. Then DELIVERED 3 code
+< CARRIER = Order #3: collect 5 bags of maize from +254700000001, Nakuru; deliver to +254700000002. Then DELIVERED 3 code
 > CARRIER DELIVERED 3 %CODE%
 < CARRIER = Order #3 delivered. Thank you!
 < FARMER = Order #3 delivered to John Otieno: 5 bags of maize, total 15,000 KES. Trade completed.
@@ -94,7 +94,7 @@ DAY='
 > FARMER_SW TUMA 6 0733 000 222
 < FARMER_SW = Oda #6 iko njiani; msafirishaji +254733000222 ana maelezo.
 < BUYER_SW = Oda #6 iko njiani na +254733000222: magunia 4 ya mahindi. Msimbo wako ni %CODE%: mpe msafirishaji ikifika.
-< CARRIER_SW = #6: chukua magunia 4 ya mahindi, Wanjiru Kamau +254700000011, Nakuru; kwa Halima Said +254700000012. Tuma IMEFIKA 6 msimbo
+< CARRIER_SW = #6: chukua magunia 4 ya mahindi kwa +254700000011, Nakuru; peleka kwa +254700000012. Tuma IMEFIKA 6 msimbo
 > CARRIER_SW IMEFIKA 6 %CODE%
 < CARRIER_SW = Oda #6 imefika. Asante!
 < FARMER_SW = Oda #6 imemfikia Halima Said: magunia 4 ya mahindi, jumla 11,600 KES. Biashara imekamilika.

@@ -186,7 +186,7 @@ later." "without the market plugin, SELL is unavailable"
 	    phone_expect_text "$SELLER" "${sell_end#END }" 10
 fi
 tap_is "$(db "SELECT count(*) FROM inbox WHERE channel = 'ussd'
-    AND sender = '$SELLER' AND kannel_id LIKE 'ussd:sell:%'")" 6 \
+    AND sender = '$SELLER' AND kannel_id LIKE 'ussd:$SELLER:sell:%'")" 6 \
     "every request of the session is in the inbox once"
 
 # Another phone, with no market of its own, checks the price too.
@@ -296,7 +296,7 @@ tap_is "$ANSWER" "CON Quantity (bag):
 ussd again "$OTHER" "2*1"
 tap_is "$ANSWER" "CON Quantity (bag):
 00 Back" "the same request again gets the same screen"
-tap_is "$(db "SELECT count(*) FROM inbox WHERE kannel_id = 'ussd:again:2*1'")" \
+tap_is "$(db "SELECT count(*) FROM inbox WHERE kannel_id = 'ussd:$OTHER:again:2*1'")" \
     1 "and is stored once"
 ussd again2 "$OTHER" ""
 tap_is "$ANSWER" "CON Continue where you left?
