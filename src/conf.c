@@ -839,10 +839,14 @@ conf_include_target(char *line)
  * each file named must be readable, and nesting is bounded (a file that
  * includes itself would otherwise never end).  Paths are as libgw resolves
  * them: relative to the working directory, which conf_load() sets to the
- * main file's directory.
+ * main file's directory.  *files counts the files looked at in all: a
+ * file that includes itself k times would otherwise be read k^8 times
+ * before the depth stops it (the daemon hung on reload).
  */
+#define CONF_MAX_INCLUDES	64
+
 static int
-conf_check_includes(const char *file, int depth)
+conf_check_includes(const char *file, int depth, int *files)
 {
 	FILE	*fp;
 	char	 line[4096];
@@ -852,6 +856,11 @@ conf_check_includes(const char *file, int depth)
 	if (depth > 8) {
 		error(0, "%s: includes nest more than 8 deep (does a file "
 		    "include itself?)", file);
+		return -1;
+	}
+	if (++*files > CONF_MAX_INCLUDES) {
+		error(0, "%s: more than %d includes in all (does a file "
+		    "include itself?)", file, CONF_MAX_INCLUDES);
 		return -1;
 	}
 	if ((fp = fopen(file, "r")) == NULL)
@@ -867,8 +876,11 @@ conf_check_includes(const char *file, int depth)
 			    "(a line with the word 'include' names a file to "
 			    "include)", file, n, p);
 			bad = -1;
-		} else if (conf_check_includes(p, depth + 1) == -1)
+		} else if (conf_check_includes(p, depth + 1, files) == -1) {
 			bad = -1;
+			if (*files > CONF_MAX_INCLUDES)
+				break;
+		}
 	}
 	fclose(fp);
 	return bad;
@@ -887,7 +899,7 @@ conf_parse(const char *path, int *cwd_out)
 	char	*abs, *dir, *slash;
 	Cfg	*cfg = NULL;
 	Octstr	*name;
-	int	 cwd;
+	int	 cwd, files = 0;
 
 	if ((abs = realpath(path, NULL)) == NULL) {
 		error(errno, "%s: cannot read the configuration", path);
@@ -911,7 +923,7 @@ conf_parse(const char *path, int *cwd_out)
 		error(errno, "%s: cannot read the configuration", path);
 		goto back;
 	}
-	if (conf_check_includes(abs, 0) == -1) {
+	if (conf_check_includes(abs, 0, &files) == -1) {
 		error(0, "%s: cannot use this configuration", path);
 		goto back;
 	}

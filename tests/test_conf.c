@@ -221,6 +221,13 @@ Test(conf, include_loop_is_refused)
 	assert_refused("loop.conf", "nest more than 8 deep", NULL);
 }
 
+/* Found by tests/fuzz/fuzz_conf: each level read the file once per
+ * include line, 8^8 reads, and a reload hung. */
+Test(conf, include_loop_wide_is_refused_at_once, .timeout = 10)
+{
+	assert_refused("loopwide.conf", "more than 64 includes in all", NULL);
+}
+
 Test(conf, includes_are_found_beside_the_main_file)
 {
 	struct conf	*c;
