@@ -120,7 +120,7 @@ fuzz_conf_line(FILE *f, const struct fuzz_conf_group **g,
 	unsigned char			 b0 = n > 0 ? p[0] : 0;
 	unsigned char			 b1 = n > 1 ? p[1] : 0;
 	const char			*key;
-	long long			 v = 0;
+	unsigned long long		 v = 0;
 	size_t				 i;
 
 	p += n > 2 ? 2 : n;

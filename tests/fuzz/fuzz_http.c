@@ -37,6 +37,7 @@ int	LLVMFuzzerInitialize(int *, char ***);
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct fuzz_stack	 fuzz_http_stack;
+static uint32_t			 fuzz_http_n;	/* inputs so far */
 
 struct fuzz_http_client {
 	int		 fd;
@@ -130,6 +131,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.data = data;
 	c.size = size;
 	fuzz_http_check((c.fd = socket(AF_INET, SOCK_STREAM, 0)) != -1);
+	/*
+	 * From a new loopback address each time (127.0.0.0/8 is all
+	 * loopback, all allowed): the sockets that closed in the last
+	 * minute wait in TIME_WAIT, and from one address they would use up
+	 * its ports after some 28,000 inputs.
+	 */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(0x7f010000U | (fuzz_http_n++ & 0xffff));
+	fuzz_http_check(bind(c.fd, (struct sockaddr *)&sin, sizeof(sin)) ==
+	    0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
