@@ -849,7 +849,9 @@ static int
 conf_check_includes(const char *file, int depth, int *files)
 {
 	FILE	*fp;
-	char	 line[4096];
+	char	*line = NULL;
+	size_t	 size = 0;
+	ssize_t	 len;
 	long	 n = 0;
 	int	 bad = 0;
 
@@ -865,10 +867,17 @@ conf_check_includes(const char *file, int depth, int *files)
 	}
 	if ((fp = fopen(file, "r")) == NULL)
 		return 0;	/* reported by the caller or by libgw */
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	/* Whole lines, however long: libgw reads them whole, NULs and all. */
+	while ((len = getline(&line, &size, fp)) != -1) {
 		char	*p;
 
 		n++;
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			error(0, "%s:%ld: a NUL byte (is this a text file?)",
+			    file, n);
+			bad = -1;
+			continue;
+		}
 		if ((p = conf_include_target(line)) == NULL)
 			continue;
 		if (access(p, R_OK) == -1) {
@@ -882,6 +891,7 @@ conf_check_includes(const char *file, int depth, int *files)
 				break;
 		}
 	}
+	free(line);
 	fclose(fp);
 	return bad;
 }

@@ -134,8 +134,9 @@ fuzz_conf_line(FILE *f, const struct fuzz_conf_group **g,
 	case 1:
 		for (i = 0; i < n && i < 8; i++)
 			v = v << 8 | p[i];
-		fprintf(f, "%s = %lld\n", key, b0 & 0x80 ? -(v % 100000) :
-		    (b0 & 0x40 ? v : v % 1000));
+		fprintf(f, "%s = %lld\n", key, b0 & 0x80 ?
+		    -(long long)(v % 100000) : (long long)(b0 & 0x40 ?
+		    v >> 1 : v % 1000));
 		return;
 	case 2:
 		fprintf(f, "%s = \"", key);
