@@ -839,31 +839,47 @@ conf_include_target(char *line)
  * each file named must be readable, and nesting is bounded (a file that
  * includes itself would otherwise never end).  Paths are as libgw resolves
  * them: relative to the working directory, which conf_load() sets to the
- * main file's directory.  *files counts the files looked at in all: a
- * file that includes itself k times would otherwise be read k^8 times
+ * main file's directory.  Each included file is looked at once: libgw
+ * PANICs on a file included a second time (it takes that for a loop), and
+ * a file that includes itself k times would otherwise be read k^8 times
  * before the depth stops it (the daemon hung on reload).
  */
 #define CONF_MAX_INCLUDES	64
 
+struct conf_includes {
+	int	 n;
+	char	*seen[CONF_MAX_INCLUDES];	/* real paths, malloc'd */
+};
+
 static int
-conf_check_includes(const char *file, int depth, int *files)
+conf_check_includes(const char *file, int depth, struct conf_includes *inc)
 {
 	FILE	*fp;
-	char	*line = NULL;
+	char	*line = NULL, *real;
 	size_t	 size = 0;
 	ssize_t	 len;
 	long	 n = 0;
-	int	 bad = 0;
+	int	 bad = 0, i;
 
 	if (depth > 8) {
-		error(0, "%s: includes nest more than 8 deep (does a file "
-		    "include itself?)", file);
+		error(0, "%s: includes nest more than 8 deep", file);
 		return -1;
 	}
-	if (++*files > CONF_MAX_INCLUDES) {
-		error(0, "%s: more than %d includes in all (does a file "
-		    "include itself?)", file, CONF_MAX_INCLUDES);
-		return -1;
+	if (depth > 0 && (real = realpath(file, NULL)) != NULL) {
+		for (i = 0; i < inc->n; i++)
+			if (strcmp(inc->seen[i], real) == 0) {
+				error(0, "%s: included more than once (does "
+				    "a file include itself?)", file);
+				free(real);
+				return -1;
+			}
+		if (inc->n == CONF_MAX_INCLUDES) {
+			error(0, "%s: more than %d files included",
+			    file, CONF_MAX_INCLUDES);
+			free(real);
+			return -1;
+		}
+		inc->seen[inc->n++] = real;
 	}
 	if ((fp = fopen(file, "r")) == NULL)
 		return 0;	/* reported by the caller or by libgw */
@@ -885,11 +901,8 @@ conf_check_includes(const char *file, int depth, int *files)
 			    "(a line with the word 'include' names a file to "
 			    "include)", file, n, p);
 			bad = -1;
-		} else if (conf_check_includes(p, depth + 1, files) == -1) {
+		} else if (conf_check_includes(p, depth + 1, inc) == -1)
 			bad = -1;
-			if (*files > CONF_MAX_INCLUDES)
-				break;
-		}
 	}
 	free(line);
 	fclose(fp);
@@ -909,7 +922,8 @@ conf_parse(const char *path, int *cwd_out)
 	char	*abs, *dir, *slash;
 	Cfg	*cfg = NULL;
 	Octstr	*name;
-	int	 cwd, files = 0;
+	struct conf_includes inc = { 0, { NULL } };
+	int	 cwd, bad;
 
 	if ((abs = realpath(path, NULL)) == NULL) {
 		error(errno, "%s: cannot read the configuration", path);
@@ -933,7 +947,10 @@ conf_parse(const char *path, int *cwd_out)
 		error(errno, "%s: cannot read the configuration", path);
 		goto back;
 	}
-	if (conf_check_includes(abs, 0, &files) == -1) {
+	bad = conf_check_includes(abs, 0, &inc);
+	while (inc.n > 0)
+		free(inc.seen[--inc.n]);
+	if (bad == -1) {
 		error(0, "%s: cannot use this configuration", path);
 		goto back;
 	}

@@ -11,6 +11,9 @@
  * loop passes; whatever it answers starts as a status line (evhttp
  * answers in the request's version, "HTTP/0.1" included) and is never a
  * 500 (memory does not run out here).
+ *
+ * With FUZZ_HTTP_DEBUG in the environment, each answer is printed (to see
+ * what a crash file got back).
  */
 #include "config.h"
 

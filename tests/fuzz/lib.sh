@@ -83,14 +83,15 @@ fuzz_newer()
 }
 
 # fuzz_cc_obj OUT.o SRC CFLAGS...: compile one file when it is out of date
-# (against its source and every header of src/), in the background, at
-# most two at a time.
+# (against its source, the headers of src/ and tests/fuzz, and conf.def),
+# in the background, at most two at a time.
 fuzz_cc_obj()
 {
 	fuzz_o=$1
 	fuzz_c=$2
 	shift 2
-	fuzz_newer "$fuzz_o" "$fuzz_c" "$fuzz_srcdir"/src/*.h || return 0
+	fuzz_newer "$fuzz_o" "$fuzz_c" "$fuzz_srcdir"/src/*.h \
+	    "$fuzz_srcdir"/src/conf.def "$fuzz_srcdir"/tests/fuzz/*.h || return 0
 	while [ "$(jobs -p | wc -l)" -ge 2 ]; do
 		sleep 0.1
 	done
