@@ -11,13 +11,13 @@
 # Arguments: the targets to run (default: all of FUZZ_TARGETS).
 # Environment: top_srcdir and top_builddir (set by make check; default:
 # this script's tree and the current directory), CC_FUZZ (default clang),
-# FUZZ_SECONDS (default 10 per target: six targets and the build stay
+# FUZZ_SECONDS (default 8 per target: six targets and the build stay
 # under about 90 s).  scripts/fuzz runs one target for longer.
 
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-.}
 builddir=$(cd "$builddir" && pwd)
-seconds=${FUZZ_SECONDS:-10}
+seconds=${FUZZ_SECONDS:-8}
 
 # shellcheck source=tests/fuzz/lib.sh
 . "$srcdir/tests/fuzz/lib.sh"
