@@ -853,7 +853,9 @@ conf_include_target(char *line)
 	return p;
 }
 
-static int	conf_check_includes(const char *, int);
+struct conf_includes;
+static int	conf_check_includes(const char *, int,
+		    struct conf_includes *);
 
 /* At most this many entries are looked at in an included directory. */
 #define CONF_INCLUDE_DIR_MAX	1024
@@ -865,7 +867,8 @@ static int	conf_check_includes(const char *, int);
  * its own includes are checked.  where is "file:line" of the include line.
  */
 static int
-conf_check_include_file(const char *where, const char *path, int depth)
+conf_check_include_file(const char *where, const char *path, int depth,
+    struct conf_includes *inc)
 {
 	struct stat	 st;
 
@@ -884,7 +887,7 @@ conf_check_include_file(const char *where, const char *path, int depth)
 		error(0, "%s: included '%s' is not a regular file", where, path);
 		return -1;
 	}
-	return conf_check_includes(path, depth + 1);
+	return conf_check_includes(path, depth + 1, inc);
 }
 
 /*
@@ -893,7 +896,8 @@ conf_check_include_file(const char *where, const char *path, int depth)
  * whatever its name, paths joined as "dir/name".  Each must pass as a file.
  */
 static int
-conf_check_include_dir(const char *where, const char *dir, int depth)
+conf_check_include_dir(const char *where, const char *dir, int depth,
+    struct conf_includes *inc)
 {
 	DIR		*dh;
 	struct dirent	*de;
@@ -925,7 +929,7 @@ conf_check_include_dir(const char *where, const char *dir, int depth)
 			    "directory '%s'", where, path, dir);
 			bad = -1;
 		} else if (!S_ISDIR(st.st_mode) &&
-		    conf_check_include_file(where, path, depth) == -1)
+		    conf_check_include_file(where, path, depth, inc) == -1)
 			bad = -1;
 	}
 	closedir(dh);
@@ -939,37 +943,74 @@ conf_check_include_dir(const char *where, const char *dir, int depth)
  * by entry as libgw reads it, and nesting is bounded (a file that includes
  * itself would otherwise never end).  Paths are as libgw resolves them:
  * relative to the working directory, which conf_load() sets to the main
- * file's directory, also inside included directories.
+ * file's directory, also inside included directories.  Each included file
+ * is looked at once: libgw PANICs on a file included a second time (it
+ * takes that for a loop), and a file that includes itself k times would
+ * otherwise be read k^8 times before the depth stops it (the daemon hung
+ * on reload).
  */
+#define CONF_MAX_INCLUDES	64
+
+struct conf_includes {
+	int	 n;
+	char	*seen[CONF_MAX_INCLUDES];	/* real paths, malloc'd */
+};
+
 static int
-conf_check_includes(const char *file, int depth)
+conf_check_includes(const char *file, int depth, struct conf_includes *inc)
 {
 	FILE		*fp;
 	struct stat	 st;
-	char		 line[4096], where[PATH_MAX + 32];
+	char		*line = NULL, *real, where[PATH_MAX + 32];
+	size_t		 size = 0;
+	ssize_t		 len;
 	long		 n = 0;
-	int		 bad = 0;
+	int		 bad = 0, i;
 
 	if (depth > 8) {
-		error(0, "%s: includes nest more than 8 deep (does a file "
-		    "include itself?)", file);
+		error(0, "%s: includes nest more than 8 deep", file);
 		return -1;
+	}
+	if (depth > 0 && (real = realpath(file, NULL)) != NULL) {
+		for (i = 0; i < inc->n; i++)
+			if (strcmp(inc->seen[i], real) == 0) {
+				error(0, "%s: included more than once (does "
+				    "a file include itself?)", file);
+				free(real);
+				return -1;
+			}
+		if (inc->n == CONF_MAX_INCLUDES) {
+			error(0, "%s: more than %d files included",
+			    file, CONF_MAX_INCLUDES);
+			free(real);
+			return -1;
+		}
+		inc->seen[inc->n++] = real;
 	}
 	if ((fp = fopen(file, "r")) == NULL)
 		return 0;	/* reported by the caller or by libgw */
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	/* Whole lines, however long: libgw reads them whole, NULs and all. */
+	while ((len = getline(&line, &size, fp)) != -1) {
 		char	*p;
 
 		n++;
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			error(0, "%s:%ld: a NUL byte (is this a text file?)",
+			    file, n);
+			bad = -1;
+			continue;
+		}
 		if ((p = conf_include_target(line)) == NULL)
 			continue;
 		snprintf(where, sizeof(where), "%s:%ld", file, n);
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (conf_check_include_dir(where, p, depth + 1) == -1)
+			if (conf_check_include_dir(where, p, depth + 1,
+			    inc) == -1)
 				bad = -1;
-		} else if (conf_check_include_file(where, p, depth) == -1)
+		} else if (conf_check_include_file(where, p, depth, inc) == -1)
 			bad = -1;
 	}
+	free(line);
 	fclose(fp);
 	return bad;
 }
@@ -987,7 +1028,8 @@ conf_parse(const char *path, int *cwd_out)
 	char	*abs, *dir, *slash;
 	Cfg	*cfg = NULL;
 	Octstr	*name;
-	int	 cwd;
+	struct conf_includes inc = { 0, { NULL } };
+	int	 cwd, bad;
 
 	if ((abs = realpath(path, NULL)) == NULL) {
 		error(errno, "%s: cannot read the configuration", path);
@@ -1011,7 +1053,10 @@ conf_parse(const char *path, int *cwd_out)
 		error(errno, "%s: cannot read the configuration", path);
 		goto back;
 	}
-	if (conf_check_includes(abs, 0) == -1) {
+	bad = conf_check_includes(abs, 0, &inc);
+	while (inc.n > 0)
+		free(inc.seen[--inc.n]);
+	if (bad == -1) {
 		error(0, "%s: cannot use this configuration", path);
 		goto back;
 	}

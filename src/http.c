@@ -240,13 +240,8 @@ http_form_clear(struct http_form *f)
 	}
 }
 
-/*
- * Add the fields of an urlencoded string (a query or a form body) of n
- * bytes to value[]/len[], the fields named by names[0..nnames).  A field
- * already set keeps its value (the first one given wins); unknown fields
- * are ignored.  0, or -1 if memory runs out.
- */
-static int
+/* See http.h. */
+int
 http_fields_parse(const char *const *names, int nnames, char **value,
     size_t *len, const char *s, size_t n)
 {

@@ -6,6 +6,8 @@
 #ifndef MARKETBOX_HTTP_H
 #define MARKETBOX_HTTP_H
 
+#include <stddef.h>
+
 struct admin;
 struct conf;
 struct conf_names;
@@ -65,6 +67,18 @@ const char	*http_request_foreign(const struct conf *,
  * address refused.  1 (the default): loopback is always allowed.
  */
 void		 http_set_loopback_trusted(struct http *, int);
+
+/*
+ * The form parser of /sms and /ussd, exposed for tests and fuzzing: add
+ * the fields of an urlencoded string (a query or a form body) of n bytes
+ * to value[]/len[], the fields named by names[0..nnames).  Each value is
+ * malloc'd, decoded ('+' a space, %XX a byte) and NUL-terminated, its
+ * length in len[] (which counts decoded NULs).  A field already set keeps
+ * its value (the first one given wins); unknown fields are ignored.  0,
+ * or -1 if memory runs out.
+ */
+int		 http_fields_parse(const char *const *names, int nnames,
+		    char **value, size_t *len, const char *s, size_t n);
 
 /*
  * The sendsms link: an outbox link that hands each MT to smsbox's

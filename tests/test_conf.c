@@ -253,7 +253,76 @@ Test(conf, a_bad_include_inside_an_included_directory_is_refused_not_fatal)
 
 Test(conf, include_loop_is_refused)
 {
-	assert_refused("loop.conf", "nest more than 8 deep", NULL);
+	assert_refused("loop.conf", "loop.conf: included more than once",
+	    NULL);
+}
+
+/* Found by tests/fuzz/fuzz_conf: each level read the file once per
+ * include line, 8^8 reads, and a reload hung. */
+Test(conf, include_loop_wide_is_refused_at_once, .timeout = 10)
+{
+	assert_refused("loopwide.conf", "included more than once", NULL);
+}
+
+/* Found by tests/fuzz/fuzz_conf: libgw PANICs on a file included twice. */
+Test(conf, a_file_included_twice_is_refused_not_fatal)
+{
+	assert_refused("twice.conf", "included.conf: included more than once",
+	    NULL);
+}
+
+/* A conf file of len bytes in a temporary directory; its path, static. */
+static const char *
+conf_file_of(const char *text, size_t len)
+{
+	static char	 path[64];
+	FILE		*fp;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_conf_XXXXXX");
+	cr_assert((fd = mkstemp(path)) != -1);
+	cr_assert_not_null(fp = fdopen(fd, "w"));
+	cr_assert_eq(fwrite(text, 1, len, fp), len);
+	cr_assert_eq(fclose(fp), 0);
+	return path;
+}
+
+/* Found by tests/fuzz/fuzz_conf: the check read lines as C strings and
+ * missed an include after a NUL byte, which libgw reads, and PANICs on. */
+Test(conf, include_after_a_nul_is_refused_not_fatal)
+{
+	static const char	 text[] = "group = marketbox\n"
+				    "global-sender = 777\n"
+				    "currency = K\0S include = nowhere\n";
+	const char		*path = conf_file_of(text, sizeof(text) - 1);
+
+	assert_refused(path, ":3: a NUL byte", NULL);
+	unlink(path);
+}
+
+/* And a line longer than its buffer was read in pieces: "include" cut in
+ * two was missed. */
+Test(conf, include_in_a_long_line_is_refused_not_fatal)
+{
+	char		*text;
+	const char	*path;
+	size_t		 len;
+
+	size_t		 line;
+
+	cr_assert_not_null(text = malloc(8192));
+	line = (size_t)snprintf(text, 8192, "group = marketbox\n"
+	    "global-sender = 777\n");
+	len = line + (size_t)snprintf(text + line, 8192 - line,
+	    "currency-aliases = ");
+	/* "incl" ends the line's first 4095 bytes, "udes" starts the next */
+	memset(text + len, 'x', line + 4091 - len);
+	len = line + 4091;
+	len += (size_t)snprintf(text + len, 8192 - len, "includes\n");
+	path = conf_file_of(text, len);
+	assert_refused(path, "cannot read included file", NULL);
+	unlink(path);
+	free(text);
 }
 
 Test(conf, includes_are_found_beside_the_main_file)
