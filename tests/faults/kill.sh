@@ -32,7 +32,7 @@ started=$SECONDS
 bb_kills=0
 mb_kills=0
 for k in $(seq 1 "$KILLS"); do
-	if [ $((k % 4)) = 0 ]; then
+	if [ $((k % 10)) = 0 ]; then
 		# under traffic: once the link is up
 		wait_until 15 marketbox_connected
 		sleep "0.$((RANDOM % 20))"
