@@ -1,2 +1,83 @@
 #!/bin/bash
-echo "1..0 # SKIP not yet"
+# tests/faults/clock.sh - the wall clock jumps forwards and backwards while
+# marketbox runs (faultshim.so moves time(), gettimeofday() and
+# CLOCK_REALTIME by an offset read from a file; CLOCK_MONOTONIC stays, as
+# with a real jump).  Pending orders exist; the market plugin sweeps every
+# second.
+#  - 3 hours forwards: each pending order's seller is reminded once (no
+#    storm of reminders, none twice);
+#  - 2 days backwards: nothing fires, MOs are still handled, heartbeats go
+#    on (the link stays up), the flood limit still throttles a burst;
+#  - back to 25 hours forwards: each pending order expires once.
+
+. "$(dirname "$0")/lib.sh"
+
+fault_init clock
+fault_need_shim
+tap_plan $((FAULT_CHECKS + 8))
+fault_start "heartbeat-interval = 1" "flood-burst = 100" "flood-rate = 600"
+printf '\ngroup = plugin-market\nsweep-interval = 1\n' >> "$MB_CONF"
+echo 0 > "$T/clock"
+fault_restart FAULT_CLOCK="$T/clock" || tap_bail "marketbox does not start with the shim"
+
+jump()
+{
+	printf '%s\n' "$1" > "$T/clock.new" && mv "$T/clock.new" "$T/clock"
+}
+notices()
+{
+	db "SELECT count(*) FROM outbox WHERE kind = 'notice'"
+}
+
+fault_traffic 60 0.02
+fault_traffic_end 20
+fault_drain 20
+pending=$(db "SELECT count(*) FROM market_orders WHERE state = 'pending'")
+n0=$(notices)
+
+reminded()
+{
+	db "SELECT count(*) FROM market_orders WHERE reminded != 0"
+}
+jump 10800
+wait_until 20 eval '[ "$(reminded)" -ge "$pending" ]'
+reminded=$(reminded)
+n1=$(notices)
+sleep 2
+n2=$(notices)
+tap_diag "3 h forwards: $pending pending orders, $reminded reminded;" \
+    "notices $n0 -> $n1 -> $n2"
+tap_is "$reminded" "$pending" "every pending order reminded after the jump"
+tap_ok "no reminder storm: at most one notice per order ($((n1 - n0)))" \
+    test $((n1 - n0)) -le "$pending" -a $((n1 - n0)) -gt 0
+tap_is "$n2" "$n1" "nothing fires again once reminded"
+
+jump -172800
+r3=$(reminded)
+e3=$(db "SELECT count(*) FROM market_orders WHERE state = 'expired'")
+fault_traffic 30 0.02
+fault_traffic_end 20
+tap_ok "MOs handled with the clock 2 days back" fault_drain 20
+tap_is "$(reminded) $(db "SELECT count(*) FROM market_orders
+    WHERE state = 'expired'")" "$r3 $e3" \
+    "nothing fires with the clock back (reminders, expiries)"
+# a burst from one phone, beyond flood-burst
+phone_batch 150 0 0 "+254729000001 777 text echo flood"
+wait_until 20 eval '[ "$(phone_sent_count)" -ge 150 ]'
+phone_stop
+FAULT_OTHER=150
+wait_until 20 eval '[ "$(db "SELECT count(*) FROM inbox WHERE sender = '"'+254729000001'"'")" -ge 150 ]'
+throttled=$(db "SELECT count(*) FROM inbox WHERE sender = '+254729000001' AND state = 'throttled'")
+tap_diag "burst of 150 with the clock back: $throttled throttled"
+tap_ok "the flood limit still throttles with the clock back ($throttled of 150)" \
+    test "$throttled" -gt 0 -a "$throttled" -lt 150
+tap_ok "the link stayed up (heartbeats every second)" bearerbox_lists_marketbox
+
+jump 90000
+wait_until 10 eval '[ "$(db "SELECT count(*) FROM market_orders WHERE state = '"'pending'"'")" = 0 ]'
+expired=$(db "SELECT count(*) FROM market_orders WHERE state = 'expired'")
+tap_diag "25 h forwards: $expired orders expired"
+tap_ok "the pending orders expired ($expired)" test "$expired" -ge "$pending"
+jump 0
+fault_check "clock jumps"
+tap_end
