@@ -269,3 +269,9 @@ fault_restart()
 	fi
 	marketbox_wait_connected 15
 }
+
+# bearerbox_heartbeats: the heartbeats bearerbox has logged from boxes.
+bearerbox_heartbeats()
+{
+	grep -c 'heartbeat with load value' "$T/bearerbox.log" 2>/dev/null
+}
