@@ -31,7 +31,7 @@ fi
 # Unmounted before integ_teardown removes $T (and keeps the exit status).
 trap 'rc=$?; umount "$DISK" 2>/dev/null || umount -l "$DISK"; (exit $rc); integ_teardown' EXIT
 
-tap_plan $((FAULT_CHECKS + 6))
+tap_plan $((FAULT_CHECKS + 7))
 port_pick MB_HTTP_PORT || tap_bail "cannot pick a port"
 FAULT_DB=$DISK/marketbox.db
 # A flood limit the traffic stays well under (about 35 MOs a phone): only
@@ -88,6 +88,8 @@ tap_ok "the outage is logged, but not flooded (1 to $FAULT_LOG_MAX lines, got $e
 fault_traffic_end 60
 # the /sms MO above, if it was taken
 FAULT_SENT=$((FAULT_SENT + 1))
+tap_ok "everything bearerbox queued is handled once space is back" \
+    fault_drain 30
 fault_check "disk full for ${OUTAGE} s"
 tap_is "$(marketbox_sanitizer_report)" "" \
     "no sanitizer report in marketbox's stderr"
