@@ -66,11 +66,13 @@ tap_is "$n2" "$n1" "nothing fires again once reminded"
 FLOODER=+254729000002
 burst()
 {
-	phone_batch "$2" 0 0 "$FLOODER 777 text echo $1"
-	wait_until 20 eval '[ "$(phone_sent_count)" -ge "$2" ]'
+	BURST_TEXT=$1 BURST_N=$2
+	phone_batch "$BURST_N" 0 0 "$FLOODER 777 text echo $BURST_TEXT"
+	wait_until 20 eval '[ "$(phone_sent_count)" -ge "$BURST_N" ]'
 	phone_stop
 	wait_until 20 eval '[ "$(db "SELECT count(*) FROM inbox
-	    WHERE sender = '"'$FLOODER'"' AND text LIKE '"'echo $1%'"'")" -ge "$2" ]'
+	    WHERE sender = '"'$FLOODER'"' AND text LIKE
+	    '"'echo $BURST_TEXT%'"'")" -ge "$BURST_N" ]'
 }
 flood_done()
 {

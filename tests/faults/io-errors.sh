@@ -11,7 +11,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-MOS=150
+MOS=100
 EVERY="write:37 sync:5 read:2"
 if [ "${FAULT_SOAK:-0}" = 1 ]; then
 	MOS=1500
