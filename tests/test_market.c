@@ -1686,6 +1686,27 @@ Test(market, sweep_interval, .init = setup_conf_only,
 	is_notice(0, FARMER, "market-reminder-seller");
 }
 
+/*
+ * The wall clock set back two days after a sweep: the next sweep is not
+ * two days away; an order made meanwhile is reminded when due on the clock
+ * as it now is.
+ */
+Test(market, sweep_after_the_clock_went_back, .init = setup_conf_only,
+    .fini = teardown)
+{
+	mock_conf(m, "sweep-interval", "1h");
+	cr_assert_eq(mock_init(m), MB_OK);
+	cr_assert_eq(timer(T0 + 3 * 3600), MB_OK);
+	mock_set_now(m, T0 - 2 * DAY);
+	order_in("pending");
+	cr_assert_eq(timer(T0 - 2 * DAY + 121 * 60), MB_OK);
+	cr_assert_eq(mock_nsent(m), 1, "reminded on the clock as it is now");
+	is_notice(0, FARMER, "market-reminder-seller");
+	/* and the interval holds again from there */
+	cr_assert_eq(timer(T0 - 2 * DAY + 122 * 60), MB_OK);
+	cr_assert_eq(mock_nsent(m), 0);
+}
+
 /* At most 200 rows a run; the rest the next run, without waiting. */
 Test(market, sweep_is_bounded)
 {

@@ -124,7 +124,8 @@
  * back to open when an order returns its quantity) | cancelled | expired.
  *
  * Timers (one timer, "market-sweep", every 15 s; it works when
- * sweep-interval has passed since its last sweep, at most 200 rows a run,
+ * sweep-interval has passed since its last sweep, or at once when the
+ * wall clock went back, at most 200 rows a run,
  * the rest next run; due times are columns, so nothing is lost across a
  * restart):
  *  - open offers and wants past their lifetime expire; the owner is told;
@@ -2170,7 +2171,11 @@ market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 		return MB_FAIL;
 	market_call_init(&c, ctx, host, &st->conf);
 	c.actor[0] = '\0';
-	if (c.now < st->next_sweep)
+	/* A next sweep further away than one interval means the wall clock
+	   went back: sweep now rather than wait for it to catch up (days
+	   without reminders or expiries). */
+	if (c.now < st->next_sweep &&
+	    st->next_sweep - c.now <= st->conf.sweep_interval)
 		return MB_OK;
 	for (j = 0; j < sizeof(order) / sizeof(order[0]) && budget > 0;
 	    j++) {
