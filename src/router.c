@@ -462,10 +462,24 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
     int *warn)
 {
 	const struct conf	*c = r->core.conf;
-	double			 rate = c->flood_rate / 60.0;
+	double			 rate = c->flood_rate / 60.0, full;
 	struct router_charge	*ch;
 
 	*warn = 0;
+	/*
+	 * A time older than the last one by less than a full refill is a
+	 * message that came out of order: no time has passed, nothing is
+	 * earned.  Older by more, the clock went back (a refill can earn at
+	 * most one full bucket anyway): the bucket refills from now on, and a
+	 * notice dated in the future does not keep the sender untold.
+	 */
+	full = rate > 0 ? c->flood_burst / rate : 0;
+	if (full < 60)
+		full = 60;
+	if (now < f->last - (long long)full)
+		f->last = now;
+	if (now < f->warned - (long long)full)
+		f->warned = now - 60;
 	if (now > f->last) {
 		f->tokens += (now - f->last) * rate;
 		if (f->tokens > c->flood_burst)

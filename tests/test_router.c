@@ -1720,6 +1720,27 @@ Test(flood, out_of_order_time_earns_nothing)
 	cr_assert_str_eq(last_state(), "throttled", "reply: %s", told.reply);
 }
 
+/*
+ * The clock went back by more than a full refill (burst 3 at 10 a minute:
+ * 18 s): the bucket refills from the new time instead of waiting days
+ * for the clock to catch up, and the sender is told again.
+ */
+Test(flood, refills_after_the_clock_went_back)
+{
+	int	 i;
+
+	for (i = 0; i < 3; i++)
+		say_at(ALICE, "ECHO x", T0);
+	cr_assert_str_eq(say_at(ALICE, "ECHO x", T0),
+	    R("en", "slow-down", NULL));
+	/* two days back: still throttled at that instant, and told */
+	cr_assert_str_eq(say_at(ALICE, "ECHO y", T0 - 172800),
+	    R("en", "slow-down", NULL));
+	/* six seconds later on the new clock: one token */
+	cr_assert_str_eq(say_at(ALICE, "ECHO z", T0 - 172800 + 6),
+	    R("en", "echo", "text", "z", NULL));
+}
+
 /* Many senders at once are each served (no bucket is shared). */
 Test(flood, many_senders_served)
 {
