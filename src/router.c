@@ -45,6 +45,7 @@ struct router_flood {
 					   the slot over */
 	double		 tokens;
 	long long	 last;		/* time of the last refill */
+	double		 mono;		/* the same on CLOCK_MONOTONIC, s */
 	long long	 warned;	/* time of the last slow-down notice */
 	uint64_t	 rep_hash;	/* the last text handled, hashed */
 	long long	 rep_time;	/* when (the MO's time) */
@@ -462,29 +463,41 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
     int *warn)
 {
 	const struct conf	*c = r->core.conf;
-	double			 rate = c->flood_rate / 60.0, full;
+	double			 rate = c->flood_rate / 60.0, full, mono;
 	struct router_charge	*ch;
+	struct timespec		 ts;
 
 	*warn = 0;
 	/*
 	 * A time older than the last one by less than a full refill is a
 	 * message that came out of order: no time has passed, nothing is
 	 * earned.  Older by more, the clock went back (a refill can earn at
-	 * most one full bucket anyway): the bucket refills from now on, and a
+	 * most one full bucket anyway): the bucket earns what the monotonic
+	 * clock says really passed and refills from the new time on, and a
 	 * notice dated in the future does not keep the sender untold.
 	 */
 	full = rate > 0 ? c->flood_burst / rate : 0;
 	if (full < 60)
 		full = 60;
-	if (now < f->last - (long long)full)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mono = ts.tv_sec + ts.tv_nsec / 1e9;
+	if (now < f->last - (long long)full) {
+		/* What really passed since, the monotonic clock says. */
+		if (mono > f->mono)
+			f->tokens += (mono - f->mono) * rate;
+		if (f->tokens > c->flood_burst)
+			f->tokens = c->flood_burst;
 		f->last = now;
-	if (now < f->warned - (long long)full)
-		f->warned = now - 60;
+		f->mono = mono;
+		if (now < f->warned - (long long)full)
+			f->warned = now - 60;
+	}
 	if (now > f->last) {
 		f->tokens += (now - f->last) * rate;
 		if (f->tokens > c->flood_burst)
 			f->tokens = c->flood_burst;
 		f->last = now;
+		f->mono = mono;
 	}
 	if (f->tokens >= 1) {
 		if ((ch = router_charge_new(r, f)) == NULL)

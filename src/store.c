@@ -244,6 +244,7 @@ struct store {
 	size_t			 ncbs, cbcap;
 
 	unsigned long long	 commits, total_units;
+	unsigned long		 failing;	/* commits failed in a row */
 	int			 delay_ms;	/* commit-delay */
 	int			 batch;		/* commit-batch; 0: no limit */
 };
@@ -484,17 +485,24 @@ fail:
 }
 
 /* Run one cached transaction-control statement.  0 or -1 (logged). */
+/* SQLITE_DONE, or SQLite's error (the statement not prepared: SQLITE_ERROR). */
 static int
-store_tx(struct store *s, const char *sql)
+store_tx_step(struct store *s, const char *sql)
 {
 	sqlite3_stmt	*st = store_stmt(s, sql);
 	int		 rc;
 
 	if (st == NULL)
-		return -1;
+		return SQLITE_ERROR;
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	return rc;
+}
+
+static int
+store_tx(struct store *s, const char *sql)
+{
+	if (store_tx_step(s, sql) != SQLITE_DONE) {
 		error(0, "store: %s: %s: %s", s->path, sql,
 		    sqlite3_errmsg(s->db));
 		return -1;
@@ -777,13 +785,31 @@ store_commit(struct store *s)
 	if (s->commit_ev != NULL)
 		event_del(s->commit_ev);
 	if (s->in_txn) {
-		if (store_tx(s, store_sql_commit) == -1) {
+		if (store_tx_step(s, store_sql_commit) != SQLITE_DONE) {
 			ok = 0;
+			/*
+			 * One line when commits start failing (a full disk
+			 * fails every probe the link makes), one when they
+			 * succeed again; the failures between at debug level.
+			 */
+			if (s->failing++ == 0)
+				error(0, "store: %s: COMMIT: %s: %zu units rolled "
+				    "back (further failures are logged at debug "
+				    "level until a commit succeeds)", s->path,
+				    sqlite3_errmsg(s->db), s->units);
+			else
+				debug("mb.store", 0, "store: %s: COMMIT: %s: "
+				    "%zu units rolled back (%lu failures in a "
+				    "row)", s->path, sqlite3_errmsg(s->db),
+				    s->units, s->failing);
 			if (!sqlite3_get_autocommit(s->db))
 				store_exec(s, "ROLLBACK");
-			error(0, "store: %s: commit of %zu units failed; they "
-			    "were rolled back", s->path, s->units);
 		} else {
+			if (s->failing > 0) {
+				info(0, "store: %s: commits succeed again, after "
+				    "%lu failed", s->path, s->failing);
+				s->failing = 0;
+			}
 			s->commits++;
 			s->total_units += s->units;
 		}
