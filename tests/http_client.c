@@ -118,3 +118,19 @@ hc_receive(const struct hc *c, int fd, struct hc_resp *r)
 	else
 		r->body = r->raw + r->len;
 }
+
+const char *
+hc_header(const struct hc_resp *r, const char *name, char *buf, size_t size)
+{
+	char	 key[128];
+	char	*p, *e;
+
+	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	if ((p = strstr(r->raw, key)) == NULL || p > r->body)
+		return NULL;
+	p += strlen(key);
+	if ((e = strstr(p, "\r\n")) == NULL)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)(e - p), p);
+	return buf;
+}

@@ -45,4 +45,8 @@ int		hc_send(const struct hc *, int fd, const char *req, size_t len);
  * meanwhile; r->code and r->body from the answer. */
 void		hc_receive(const struct hc *, int fd, struct hc_resp *r);
 
+/* The value of header name in r's head (case-sensitive) in buf, or NULL. */
+const char	*hc_header(const struct hc_resp *r, const char *name, char *buf,
+		    size_t size);
+
 #endif

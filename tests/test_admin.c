@@ -777,23 +777,6 @@ t_run(long long ms)
 		hc_pass(&hc, -1);
 }
 
-/* The value of header name in r, or NULL. */
-static const char *
-t_header(const struct hc_resp *r, const char *name, char *buf, size_t size)
-{
-	char	 key[128];
-	char	*p, *e;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	if ((p = strstr(r->raw, key)) == NULL || p > r->body)
-		return NULL;
-	p += strlen(key);
-	if ((e = strstr(p, "\r\n")) == NULL)
-		return NULL;
-	snprintf(buf, size, "%.*s", (int)(e - p), p);
-	return buf;
-}
-
 Test(admin_pages, a_wrong_password_locks_the_address_out_before_any_guess_is_judged)
 {
 	struct hc_resp	*r;
@@ -805,7 +788,7 @@ Test(admin_pages, a_wrong_password_locks_the_address_out_before_any_guess_is_jud
 	/* Locked out: even the right password is not looked at. */
 	r = t_get("/status.json?password=" T_PASSWORD);
 	cr_assert_eq(r->code, 429, "%s", r->raw);
-	cr_assert_str_eq(t_header(r, "Retry-After", v, sizeof(v)), "1");
+	cr_assert_str_eq(hc_header(r, "Retry-After", v, sizeof(v)), "1");
 	assert_lacks(r->body, "\"outbox\"");
 	r = t_request("GET", "/metrics", "Authorization: Basic "
 	    "YWRtaW46d3Jvbmc=\r\n", NULL);

@@ -217,23 +217,6 @@ t_post(const char *target, const char *ctype, const char *body,
 	t_raw(req, (size_t)n, r);
 }
 
-/* The value of header name in r (case-sensitive), or NULL. */
-static const char *
-t_header(const struct hc_resp *r, const char *name, char *buf, size_t size)
-{
-	char	 key[128];
-	char	*p, *e;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	if ((p = strstr(r->raw, key)) == NULL || p > r->body)
-		return NULL;
-	p += strlen(key);
-	if ((e = strstr(p, "\r\n")) == NULL)
-		return NULL;
-	snprintf(buf, size, "%.*s", (int)(e - p), p);
-	return buf;
-}
-
 /* --- the server ------------------------------------------------------------ */
 
 TestSuite(http, .init = setup, .fini = teardown, .timeout = 30);
@@ -246,7 +229,7 @@ Test(http, get_sms_answers_with_the_reply_after_the_commit)
 	t_get("/sms?from=%2B254700000001&to=777&text=echo+hello", &r);
 	cr_assert_eq(r.code, 200, "%s", r.raw);
 	cr_assert_str_eq(r.body, "You said: hello");
-	cr_assert_not_null(t_header(&r, "Content-Type", ct, sizeof(ct)));
+	cr_assert_not_null(hc_header(&r, "Content-Type", ct, sizeof(ct)));
 	cr_assert_str_eq(ct, "text/plain; charset=utf-8");
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox WHERE channel = 'http'"
 	    " AND sender = '+254700000001' AND receiver = '777' AND text = "
@@ -306,7 +289,7 @@ Test(http, a_store_failure_is_503_with_retry_after_and_nothing_kept)
 	cr_assert_eq(store_exec(store, "DROP TABLE outbox"), 0);
 	t_get("/sms?from=%2B254700000001&to=777&text=echo+x&id=full-1", &r);
 	cr_assert_eq(r.code, 503, "%s", r.raw);
-	cr_assert_not_null(t_header(&r, "Retry-After", ra, sizeof(ra)),
+	cr_assert_not_null(hc_header(&r, "Retry-After", ra, sizeof(ra)),
 	    "%s", r.raw);
 	cr_assert_gt(atoi(ra), 0);
 	cr_assert_eq(t_count("SELECT count(*) FROM inbox"), 0);
@@ -508,7 +491,7 @@ Test(http, other_methods_are_405)
 
 	t_raw(put, sizeof(put) - 1, &r);
 	cr_assert_eq(r.code, 405, "%s", r.raw);
-	cr_assert_not_null(t_header(&r, "Allow", allow, sizeof(allow)));
+	cr_assert_not_null(hc_header(&r, "Allow", allow, sizeof(allow)));
 	cr_assert_str_eq(allow, "GET, POST");
 	t_raw(del, sizeof(del) - 1, &r);
 	cr_assert_eq(r.code, 405);
