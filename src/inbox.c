@@ -15,6 +15,7 @@
 #include "gw.h"
 
 #include "inbox.h"
+#include "lang.h"
 #include "mo.h"
 #include "outbox.h"
 #include "router.h"
@@ -204,6 +205,23 @@ inbox_insert(struct inbox *in, const struct mo *mo, long long *row)
  * then recorded alone as failed so it is not offered to the command again
  * and again, and an operator can see it.
  */
+/* The "error" template in the sender's language (else the default's). */
+static const char *
+inbox_failure_text(struct inbox *in, const char *sender)
+{
+	const struct lang_set	*ls = router_langs(in->router);
+	const char		*lang = NULL, *text = NULL;
+	char			 market[64];
+
+	if (router_user_info(in->router, sender, &lang, market,
+	    sizeof(market)) == -1 || lang == NULL)
+		lang = ls != NULL ? lang_default(ls) : NULL;
+	if (ls != NULL && lang != NULL)
+		text = lang_template(ls, lang, "error");
+	return text != NULL ? text :
+	    "Sorry, something went wrong. Please try again later.";
+}
+
 static int
 inbox_record_failure(struct inbox *in, const struct mo *mo)
 {
@@ -223,10 +241,10 @@ inbox_record_failure(struct inbox *in, const struct mo *mo)
 	    SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	/* Never silence: the sender hears that it did not work. */
+	/* Never silence: the sender hears that it did not work, in the
+	 * sender's language when the store can still say which. */
 	if (rc != SQLITE_DONE || outbox_reply(in->outbox, mo, row,
-	    "Sorry, that could not be done just now. Please try again "
-	    "later.") == -1) {
+	    inbox_failure_text(in, mo->sender)) == -1) {
 		store_work_end(in->store, 0);
 		return -1;
 	}

@@ -45,8 +45,7 @@
 #define ALICE		"+254722000111"
 #define BOB		"+254733000222"
 #define ADMIN		"+254700000009"
-#define FAILED_TEXT	"Sorry, that could not be done just now. " \
-			"Please try again later."
+#define FAILED_TEXT	R("en", "error", NULL)
 
 /* Which conf a suite runs with. */
 enum variant {
@@ -2152,6 +2151,14 @@ Test(plugin, handler_failure_rolls_back)
 	    "'%cancelled%'", NULL), 0);
 	/* the user row made for the keyword's language rolled back too */
 	cr_assert_str_eq(user_field("language", ALICE), "(none)");
+}
+
+/* The apology is in the sender's language. */
+Test(plugin, handler_failure_told_in_the_senders_language)
+{
+	user_put(ALICE, NULL, NULL, "sw", NULL, 0);
+	cr_assert_str_eq(say(ALICE, "CANCEL 41"), R("sw", "error", NULL));
+	cr_assert_str_eq(last_state(), "failed");
 }
 
 /* ... and an inline caller (HTTP) gets that text as the reply. */
