@@ -483,6 +483,19 @@ http_request_timeout(const struct http *h)
 	    h->conf->http_request_timeout : HTTP_REQUEST_TIMEOUT;
 }
 
+/* 1 if a peer at ip may use /sms, /ussd and /health: http-allow-ip, or
+ * loopback (unless a test made loopback an ordinary address). */
+static int
+http_peer_allowed(const struct http *h, const char *ip)
+{
+	if (ip == NULL || *ip == '\0')
+		return 0;
+	if (http_ip_loopback(ip))
+		return h->loopback_trusted ||
+		    http_list_has(&h->conf->http_allow_ip, ip);
+	return http_ip_allowed(h->conf, ip);
+}
+
 /*
  * 1 if a peer at ip may open a connection at all: http-allow-ip, or the
  * admin pages' admin-allow-ip when they are on (each request is judged
@@ -491,12 +504,7 @@ http_request_timeout(const struct http *h)
 static int
 http_peer_admitted(const struct http *h, const char *ip)
 {
-	if (ip == NULL || *ip == '\0')
-		return 0;
-	if (http_ip_loopback(ip))
-		return h->loopback_trusted ||
-		    http_list_has(&h->conf->http_allow_ip, ip);
-	return http_ip_allowed(h->conf, ip) || (h->admin != NULL &&
+	return http_peer_allowed(h, ip) || (h->admin != NULL &&
 	    http_ip_listed(&h->conf->admin_allow_ip, ip));
 }
 
@@ -1217,16 +1225,35 @@ out:
 	free(meta);
 }
 
+/*
+ * Say once, at start (when the USSD engine is known) and on a reload, when a way in is open to others than
+ * this machine without a secret: any host allowed could then post as any
+ * phone.
+ */
+static void
+http_warn_open(const struct http *h)
+{
+	const struct conf	*conf = h->conf;
+	int			 wide;
+
+	wide = conf->http_allow_ip.count > 0;
+	if (!wide)
+		return;
+	if (conf->sms_secret == NULL)
+		warning(0, "http: /sms takes MOs from every http-allow-ip "
+		    "host without a secret: set sms-secret");
+	if (h->ussd != NULL && conf->ussd_secret == NULL)
+		warning(0, "http: /ussd takes sessions from every "
+		    "http-allow-ip host without a secret: set ussd-secret");
+}
+
 void
 http_set_ussd(struct http *h, struct ussd *ussd)
 {
 	if (h == NULL)
 		return;
 	h->ussd = ussd;
-	if (ussd != NULL && h->conf->http_allow_ip.count > 0 &&
-	    h->conf->ussd_secret == NULL)
-		warning(0, "http: /ussd takes sessions from every "
-		    "http-allow-ip host without a secret: set ussd-secret");
+	http_warn_open(h);
 }
 
 void
@@ -1262,9 +1289,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		admin_handle(h->admin, req, peer);
 		return;
 	}
-	if (!http_ip_allowed(h->conf, peer) ||
-	    (!h->loopback_trusted && http_ip_loopback(peer) &&
-	    !http_list_has(&h->conf->http_allow_ip, peer))) {
+	if (!http_peer_allowed(h, peer)) {
 		warning(0, "http: request from %s refused: not loopback and "
 		    "not in http-allow-ip", peer[0] ? peer : "(unknown)");
 		http_reply_text(req, 403, "Forbidden", "forbidden");
@@ -1297,28 +1322,6 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		debug("mb.http", 0, "http: %s asked for %s: 404", peer, path);
 		http_reply_text(req, 404, "Not Found", "not found");
 	}
-}
-
-/*
- * Say once, at start and reload, when a way in is open to others than
- * this machine without a secret: any host allowed could then post as any
- * phone.
- */
-static void
-http_warn_open(const struct http *h)
-{
-	const struct conf	*conf = h->conf;
-	int			 wide;
-
-	wide = conf->http_allow_ip.count > 0;
-	if (!wide)
-		return;
-	if (conf->sms_secret == NULL)
-		warning(0, "http: /sms takes MOs from every http-allow-ip "
-		    "host without a secret: set sms-secret");
-	if (h->ussd != NULL && conf->ussd_secret == NULL)
-		warning(0, "http: /ussd takes sessions from every "
-		    "http-allow-ip host without a secret: set ussd-secret");
 }
 
 struct http *
@@ -1388,7 +1391,6 @@ http_new(struct event_base *base, const struct conf *conf,
 	info(0, "http: listening on %s:%d (at most %d connections, %d s for "
 	    "a request)", h->interface, h->port, http_max_connections(h),
 	    http_request_timeout(h));
-	http_warn_open(h);
 	return h;
 fail:
 	http_free(h);

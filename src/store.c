@@ -484,8 +484,8 @@ fail:
 	return 0;
 }
 
-/* Run one cached transaction-control statement.  0 or -1 (logged). */
-/* SQLITE_DONE, or SQLite's error (the statement not prepared: SQLITE_ERROR). */
+/* One cached transaction-control statement: SQLITE_DONE, or SQLite's
+ * error (SQLITE_ERROR when it cannot be prepared). */
 static int
 store_tx_step(struct store *s, const char *sql)
 {
@@ -499,6 +499,7 @@ store_tx_step(struct store *s, const char *sql)
 	return rc;
 }
 
+/* Run one cached transaction-control statement.  0 or -1 (logged). */
 static int
 store_tx(struct store *s, const char *sql)
 {

@@ -47,6 +47,12 @@ hc_pass(const struct hc *c, int fd)
 int
 hc_connect(const struct hc *c)
 {
+	return hc_connect_from(c, NULL);
+}
+
+int
+hc_connect_from(const struct hc *c, const char *src)
+{
 	struct sockaddr_in	 sin;
 	int			 fd;
 
@@ -54,6 +60,11 @@ hc_connect(const struct hc *c)
 	cr_assert_geq(fd, 0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
+	if (src != NULL) {
+		cr_assert_eq(inet_pton(AF_INET, src, &sin.sin_addr), 1);
+		cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+		    "bind %s: %s", src, strerror(errno));
+	}
 	sin.sin_port = htons((unsigned short)c->port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* The listener is in this process: the kernel completes the

@@ -37,6 +37,10 @@ void		hc_pass(const struct hc *, int fd);
 /* A non-blocking socket connected to the server. */
 int		hc_connect(const struct hc *);
 
+/* The same from the local loopback address src (127.0.0.2, say; NULL:
+ * the kernel's choice), for the server's checks of peers. */
+int		hc_connect_from(const struct hc *, const char *src);
+
 /* Write all of req to fd, running the loop meanwhile.  0, or -1 if the
  * server closed first. */
 int		hc_send(const struct hc *, int fd, const char *req, size_t len);

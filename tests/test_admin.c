@@ -821,20 +821,9 @@ Test(admin_pages, a_wrong_password_locks_the_address_out_before_any_guess_is_jud
 static int
 t_send_from(const char *src, const char *req)
 {
-	struct sockaddr_in	 sin;
-	int			 fd;
-	size_t			 n = strlen(req);
+	int	 fd = hc_connect_from(&hc, src);
+	size_t	 n = strlen(req);
 
-	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	cr_assert_eq(inet_pton(AF_INET, src, &sin.sin_addr), 1);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
-	    "bind %s: %s", src, strerror(errno));
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
 	cr_assert_eq(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
 	return fd;
 }

@@ -618,26 +618,6 @@ t_closed(int fd)
 	return 0;
 }
 
-/* A non-blocking socket to the server from the local address src. */
-static int
-t_connect_from(const char *src)
-{
-	struct sockaddr_in	 sin;
-	int			 fd;
-
-	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	cr_assert_eq(inet_pton(AF_INET, src, &sin.sin_addr), 1);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
-	    "bind %s: %s", src, strerror(errno));
-	sin.sin_port = htons((unsigned short)port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_neq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), -1);
-	return fd;
-}
-
 static const char t_slow_head[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n";
 
 Test(http, more_idle_clients_than_the_cap_and_health_still_answers)
@@ -753,7 +733,7 @@ Test(http, an_address_not_allowed_is_closed_before_it_sends_anything)
 	close(fd);
 
 	/* The listed one is served. */
-	fd = t_connect_from("127.0.0.2");
+	fd = hc_connect_from(&hc, "127.0.0.2");
 	memset(&r, 0, sizeof(r));
 	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
 	hc_receive(&hc, fd, &r);
