@@ -30,6 +30,7 @@
 #include "box.h"
 #include "conf.h"
 #include "core.h"
+#include "file.h"
 #include "http.h"
 #include "inbox.h"
 #include "lang.h"
@@ -82,65 +83,14 @@ usage(FILE *fp)
 	    "  -V            print the version and exit\n");
 }
 
-/*
- * Open a file marketbox writes (the log, the pid file) without following a
- * symbolic link, and check that it is a regular file with one link, owned
- * by the user marketbox runs as; a mode wider than mode is narrowed.  This
- * runs as that user already (see daemon_act_as_user), so the checks are a
- * second line: a planted link or hard link is refused with its name rather
- * than written through.  The descriptor (close-on-exec), or -1 (logged).
- */
-static int
-daemon_open_file(const char *path, const char *what, int flags, mode_t mode)
-{
-	struct stat	 st;
-	int		 fd;
-
-	if ((fd = open(path, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK, mode)) == -1) {
-		if (errno == ELOOP)
-			error(0, "%s %s is a symbolic link: refusing to "
-			    "write through it", what, path);
-		else
-			error(errno, "cannot open %s %s", what, path);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		error(errno, "cannot stat %s %s", what, path);
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		error(0, "%s %s is not a regular file: refusing it", what, path);
-		goto fail;
-	}
-	if (st.st_nlink != 1) {
-		error(0, "%s %s has %ld links (a hard link to another file?): "
-		    "refusing it", what, path, (long)st.st_nlink);
-		goto fail;
-	}
-	if (st.st_uid != geteuid()) {
-		error(0, "%s %s belongs to uid %ld, not to uid %ld that "
-		    "marketbox runs as: refusing it", what, path,
-		    (long)st.st_uid, (long)geteuid());
-		goto fail;
-	}
-	if ((st.st_mode & 07777 & ~mode) != 0 && fchmod(fd, mode) == -1) {
-		error(errno, "cannot narrow the mode of %s %s", what, path);
-		goto fail;
-	}
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
 static int
 daemon_write_pid(const char *path)
 {
 	char	 buf[32];
 	int	 fd, len;
 
-	if ((fd = daemon_open_file(path, "pid file", O_WRONLY, 0644)) == -1)
+	if ((fd = file_open_private(path, "pid file", O_WRONLY | O_CREAT,
+	    0644)) == -1)
 		return -1;
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) == -1 || write(fd, buf, len) != len) {
@@ -163,8 +113,8 @@ daemon_check_log(const char *path)
 
 	if (path == NULL)
 		return 0;
-	if ((fd = daemon_open_file(path, "log file", O_WRONLY | O_APPEND,
-	    0640)) == -1)
+	if ((fd = file_open_private(path, "log file",
+	    O_WRONLY | O_APPEND | O_CREAT, 0640)) == -1)
 		return -1;
 	close(fd);
 	return 0;

@@ -23,6 +23,8 @@
 
 #include "gw.h"
 
+#include "file.h"
+
 #include "store.h"
 
 /*
@@ -563,9 +565,8 @@ store_check_files(const char *path)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
 	char		 file[4096];
-	struct stat	 st;
 	size_t		 i;
-	int		 fd, bad;
+	int		 fd;
 
 	for (i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
 		if ((size_t)snprintf(file, sizeof(file), "%s%s", path,
@@ -573,40 +574,14 @@ store_check_files(const char *path)
 			error(0, "store: %s: name too long", path);
 			return -1;
 		}
-		fd = open(file, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-		    (i == 0 ? O_CREAT : 0), 0600);
+		/* The database is made here; the others may not be there. */
+		fd = file_open_private(file, "store: database file",
+		    O_RDWR | (i == 0 ? O_CREAT : 0), 0600);
 		if (fd == -1 && errno == ENOENT && i > 0)
 			continue;
-		if (fd == -1) {
-			if (errno == ELOOP)
-				error(0, "store: %s is a symbolic link: "
-				    "refusing it", file);
-			else
-				error(errno, "store: cannot open %s", file);
+		if (fd == -1)
 			return -1;
-		}
-		bad = 1;
-		if (fstat(fd, &st) == -1)
-			error(errno, "store: cannot stat %s", file);
-		else if (!S_ISREG(st.st_mode))
-			error(0, "store: %s is not a regular file: refusing "
-			    "it", file);
-		else if (st.st_nlink != 1)
-			error(0, "store: %s has %ld links (a hard link to "
-			    "another file?): refusing it", file,
-			    (long)st.st_nlink);
-		else if (st.st_uid != geteuid())
-			error(0, "store: %s belongs to uid %ld, not to uid %ld "
-			    "that marketbox runs as: refusing it", file,
-			    (long)st.st_uid, (long)geteuid());
-		else if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) == -1)
-			error(errno, "store: cannot narrow the mode of %s",
-			    file);
-		else
-			bad = 0;
 		close(fd);
-		if (bad)
-			return -1;
 	}
 	return 0;
 }
