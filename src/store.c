@@ -226,9 +226,16 @@ struct store_callback {
 	void	 *arg;
 };
 
+/* A statement of the cache. */
+struct store_stmt {
+	struct store	*s;
+	const char	*sql;		/* as the caller wrote it */
+	sqlite3_stmt	*lite;
+};
+
 struct store_slot {
-	const char	*sql;
-	sqlite3_stmt	*stmt;
+	const char		*sql;
+	struct store_stmt	*stmt;
 };
 
 struct store {
@@ -325,11 +332,74 @@ store_slots_grow(struct store *s)
 	return 0;
 }
 
-sqlite3_stmt *
-store_stmt(struct store *s, const char *sql)
+/*
+ * SQL as written for both engines ($1, $2 ...) as SQLite reads it: ?1, ?2
+ * ... ($1 is a named parameter to SQLite, numbered by first appearance,
+ * which "$2 ... $1" would get wrong).  Quoted text is left alone.  A copy
+ * to free, or NULL.
+ */
+static char *
+store_sql_lite(const char *sql)
 {
-	size_t		 i;
-	sqlite3_stmt	*st;
+	char	*out, *p, quote = 0;
+
+	if ((out = strdup(sql)) == NULL)
+		return NULL;
+	for (p = out; *p != '\0'; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+			*p = '?';
+	}
+	return out;
+}
+
+static struct store_stmt *
+store_prepare(struct store *s, const char *sql, size_t i)
+{
+	struct store_stmt	*st;
+	char			*lite;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (lite = store_sql_lite(sql)) == NULL) {
+		free(st);
+		error(0, "store: out of memory");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(s->db, lite, -1, SQLITE_PREPARE_PERSISTENT,
+	    &st->lite, NULL) != SQLITE_OK) {
+		error(0, "store: cannot prepare statement: %s: %s",
+		    sqlite3_errmsg(s->db), sql);
+		free(lite);
+		free(st);
+		return NULL;
+	}
+	free(lite);
+	st->s = s;
+	st->sql = sql;
+	s->slots[i].sql = sql;
+	s->slots[i].stmt = st;
+	s->nstmts++;
+	return st;
+}
+
+static void
+store_stmt_free(struct store_stmt *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->lite);
+	free(st);
+}
+
+struct store_stmt *
+store_query(struct store *s, const char *sql)
+{
+	size_t			 i;
+	struct store_stmt	*st;
 
 	if (s->nslots == 0 || (s->nstmts + 1) * 2 > s->nslots)
 		if (store_slots_grow(s) == -1) {
@@ -340,22 +410,132 @@ store_stmt(struct store *s, const char *sql)
 	while (s->slots[i].sql != NULL) {
 		if (s->slots[i].sql == sql) {
 			st = s->slots[i].stmt;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
+			sqlite3_reset(st->lite);
+			sqlite3_clear_bindings(st->lite);
 			return st;
 		}
 		i = (i + 1) & (s->nslots - 1);
 	}
-	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-	    NULL) != SQLITE_OK) {
-		error(0, "store: cannot prepare statement: %s: %s",
-		    sqlite3_errmsg(s->db), sql);
-		return NULL;
-	}
-	s->slots[i].sql = sql;
-	s->slots[i].stmt = st;
-	s->nstmts++;
-	return st;
+	return store_prepare(s, sql, i);
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	struct store_stmt	*st = store_query(s, sql);
+
+	return st != NULL ? st->lite : NULL;
+}
+
+/* A bind that failed: logged with the statement. */
+static int
+store_bind_rc(struct store_stmt *st, int rc, int i)
+{
+	if (rc == SQLITE_OK)
+		return 0;
+	error(0, "store: cannot bind parameter %d: %s: %s", i,
+	    sqlite3_errmsg(st->s->db), st->sql);
+	return -1;
+}
+
+int
+store_bind_int(struct store_stmt *st, int i, long long v)
+{
+	return store_bind_rc(st, sqlite3_bind_int64(st->lite, i, v), i);
+}
+
+int
+store_bind_text(struct store_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return store_bind_null(st, i);
+	return store_bind_rc(st, sqlite3_bind_text(st->lite, i, v, -1,
+	    SQLITE_STATIC), i);
+}
+
+int
+store_bind_text_copy(struct store_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return store_bind_null(st, i);
+	return store_bind_rc(st, sqlite3_bind_text(st->lite, i, v, -1,
+	    SQLITE_TRANSIENT), i);
+}
+
+int
+store_bind_null(struct store_stmt *st, int i)
+{
+	return store_bind_rc(st, sqlite3_bind_null(st->lite, i), i);
+}
+
+int
+store_step(struct store_stmt *st)
+{
+	int	 rc = sqlite3_step(st->lite);
+
+	if (rc == SQLITE_ROW)
+		return STORE_ROW;
+	if (rc == SQLITE_DONE)
+		return STORE_DONE;
+	error(0, "store: %s: %s", sqlite3_errmsg(st->s->db), st->sql);
+	sqlite3_reset(st->lite);
+	return STORE_ERROR;
+}
+
+long long
+store_int(struct store_stmt *st, int i)
+{
+	return sqlite3_column_int64(st->lite, i);
+}
+
+const char *
+store_text(struct store_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st->lite, i);
+}
+
+int
+store_is_null(struct store_stmt *st, int i)
+{
+	return sqlite3_column_type(st->lite, i) == SQLITE_NULL;
+}
+
+int
+store_columns(struct store_stmt *st)
+{
+	return sqlite3_column_count(st->lite);
+}
+
+const char *
+store_column_name(struct store_stmt *st, int i)
+{
+	return sqlite3_column_name(st->lite, i);
+}
+
+void
+store_done(struct store_stmt *st)
+{
+	if (st != NULL)
+		sqlite3_reset(st->lite);
+}
+
+long long
+store_changes(struct store *s)
+{
+	return sqlite3_changes64(s->db);
+}
+
+const char *
+store_error(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+const char *
+store_engine(struct store *s)
+{
+	(void)s;
+	return "sqlite";
 }
 
 /* Read an integer from a one-row query with no parameters. */
@@ -675,8 +855,7 @@ store_free(struct store *s)
 	if (s->commit_ev != NULL)
 		event_free(s->commit_ev);
 	for (i = 0; i < s->nslots; i++)
-		if (s->slots[i].stmt != NULL)
-			sqlite3_finalize(s->slots[i].stmt);
+		store_stmt_free(s->slots[i].stmt);
 	free(s->slots);
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
 		error(0, "store: %s: close: %s", s->path, sqlite3_errmsg(s->db));

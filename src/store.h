@@ -44,6 +44,7 @@ int		 store_schema_version(void);
 struct store	*store_open(const char *path, struct event_base *base);
 void		 store_free(struct store *);
 
+/* The SQLite handle, for SQLite's own tools (marketctl's copy, tests). */
 sqlite3		*store_db(struct store *);
 
 /*
@@ -62,6 +63,62 @@ int		 store_migrate(struct store *, const char *owner,
  * is reset with bindings cleared.  NULL (logged) if sql does not prepare.
  */
 sqlite3_stmt	*store_stmt(struct store *, const char *sql);
+
+/*
+ * Statements, whichever engine holds the data.  SQL is written once for
+ * both: parameters are $1, $2 ... (the same number may appear twice), times
+ * are integers, conflicts are ON CONFLICT, new ids come back with RETURNING.
+ *
+ *	st = store_query(s, "SELECT name FROM users WHERE msisdn = $1");
+ *	store_bind_text(st, 1, msisdn);
+ *	while ((rc = store_step(st)) == STORE_ROW)
+ *		use(store_text(st, 0));
+ *	store_done(st);
+ *	if (rc != STORE_DONE)
+ *		return -1;	(the cause is logged)
+ *
+ * store_query() returns the statement for sql, prepared on first use and
+ * cached for the life of the store: sql must live as long as the store (a
+ * literal), the cache is keyed on its address.  It comes back reset, with
+ * its bindings cleared; NULL (logged) when sql does not prepare.
+ */
+struct store_stmt;
+
+#define STORE_ROW	1	/* a row is there to read */
+#define STORE_DONE	0	/* no (more) rows; the statement ran */
+#define STORE_ERROR	(-1)	/* failed: logged, with the statement */
+
+struct store_stmt *store_query(struct store *, const char *sql);
+/*
+ * Bind parameter i (1, 2 ...).  store_bind_text() keeps the pointer: the
+ * string must stay as it is until the statement is stepped; NULL binds NULL.
+ * store_bind_text_copy() copies it.  0, or -1 (logged).
+ */
+int		 store_bind_int(struct store_stmt *, int i, long long v);
+int		 store_bind_text(struct store_stmt *, int i, const char *v);
+int		 store_bind_text_copy(struct store_stmt *, int i,
+		    const char *v);
+int		 store_bind_null(struct store_stmt *, int i);
+/* The next row: STORE_ROW, STORE_DONE, or STORE_ERROR (logged). */
+int		 store_step(struct store_stmt *);
+/*
+ * Column i (0, 1 ...) of the row stepped to: an integer (0 for NULL), text
+ * (NULL for NULL; valid until the next step or store_done()), whether it is
+ * NULL.  store_columns() and store_column_name() describe a result.
+ */
+long long	 store_int(struct store_stmt *, int i);
+const char	*store_text(struct store_stmt *, int i);
+int		 store_is_null(struct store_stmt *, int i);
+int		 store_columns(struct store_stmt *);
+const char	*store_column_name(struct store_stmt *, int i);
+/* Finished with the rows: locks and results are let go. */
+void		 store_done(struct store_stmt *);
+/* Rows the last INSERT, UPDATE or DELETE changed. */
+long long	 store_changes(struct store *);
+/* The engine's last error message, for a caller's own log line. */
+const char	*store_error(struct store *);
+/* The engine's name, "sqlite" or "postgresql". */
+const char	*store_engine(struct store *);
 
 /* Run statements with no parameters and no results.  0 or -1 (logged). */
 int		 store_exec(struct store *, const char *sql);
