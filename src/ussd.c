@@ -139,27 +139,32 @@ static const char *const ussd_templates[] = {
 
 static const char ussd_sql_load[] =
     "SELECT msisdn, language, stack, vars, inputs, screen, ended, mo_id,"
-    " state, started, updated FROM ussd_sessions WHERE id = ?1";
+    " state, started, updated FROM ussd_sessions WHERE id = $1";
 static const char ussd_sql_save[] =
     "INSERT INTO ussd_sessions (id, msisdn, language, stack, vars, inputs,"
     " screen, ended, mo_id, state, started, updated)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-    " ON CONFLICT(id) DO UPDATE SET msisdn = excluded.msisdn,"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    " ON CONFLICT (id) DO UPDATE SET msisdn = excluded.msisdn,"
     " language = excluded.language, stack = excluded.stack,"
     " vars = excluded.vars, inputs = excluded.inputs,"
     " screen = excluded.screen, ended = excluded.ended,"
     " mo_id = excluded.mo_id, state = excluded.state,"
     " started = excluded.started, updated = excluded.updated";
 static const char ussd_sql_unkey[] =
-    "DELETE FROM ussd_sessions WHERE id = ?1";
+    "DELETE FROM ussd_sessions WHERE id = $1";
 static const char ussd_sql_rename[] =
-    "UPDATE ussd_sessions SET id = ?2 WHERE id = ?1";
+    "UPDATE ussd_sessions SET id = $2 WHERE id = $1";
+/*
+ * Some progress: the stack holds more than the start menu, i.e. has a '/'.
+ * LIKE (not SQLite's instr(), which PostgreSQL lacks) is exact here in both
+ * engines, as the pattern has no letters to fold.
+ */
 static const char ussd_sql_resumable[] =
-    "SELECT id FROM ussd_sessions WHERE msisdn = ?1 AND id <> ?2"
-    " AND state IN ('open', 'left') AND updated >= ?3"
-    " AND instr(stack, '/') > 0 ORDER BY updated DESC, started DESC LIMIT 1";
+    "SELECT id FROM ussd_sessions WHERE msisdn = $1 AND id <> $2"
+    " AND state IN ('open', 'left') AND updated >= $3"
+    " AND stack LIKE '%/%' ORDER BY updated DESC, started DESC LIMIT 1";
 static const char ussd_sql_sweep[] =
-    "DELETE FROM ussd_sessions WHERE updated < ?1";
+    "DELETE FROM ussd_sessions WHERE updated < $1";
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -671,11 +676,11 @@ ussd_cache_clear(struct ussd *u)
 /* --- sessions in the database -------------------------------------------- */
 
 static char *
-ussd_column_dup(sqlite3_stmt *st, int i)
+ussd_column_dup(struct store_stmt *st, int i)
 {
-	const unsigned char	*t = sqlite3_column_text(st, i);
+	const char	*t = store_text(st, i);
 
-	return t != NULL ? strdup((const char *)t) : NULL;
+	return t != NULL ? strdup(t) : NULL;
 }
 
 /*
@@ -687,48 +692,46 @@ static struct ussd_session *
 ussd_load(struct ussd *u, const char *key, int *failed)
 {
 	struct ussd_session	*s;
-	sqlite3_stmt		*st;
-	const char		*stack, *vars, *state;
+	struct store_stmt	*st;
+	const char		*msisdn, *lang, *stack, *vars, *state;
 	int			 rc;
 
 	*failed = 0;
 	if ((s = ussd_cache_get(u, key)) != NULL)
 		return s;
-	if ((st = store_stmt(u->store, ussd_sql_load)) == NULL) {
+	if ((st = store_query(u->store, ussd_sql_load)) == NULL ||
+	    store_bind_text(st, 1, key) == -1) {
+		store_done(st);
 		*failed = 1;
 		return NULL;
 	}
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			error(0, "ussd: reading session %s: %s", key,
-			    sqlite3_errmsg(store_db(u->store)));
+	if ((rc = store_step(st)) != STORE_ROW) {
+		store_done(st);
+		if (rc != STORE_DONE) {
+			error(0, "ussd: cannot read session %s", key);
 			*failed = 1;
 		}
 		return NULL;
 	}
-	s = ussd_session_new(key, (const char *)sqlite3_column_text(st, 0) ?
-	    (const char *)sqlite3_column_text(st, 0) : "",
-	    (const char *)sqlite3_column_text(st, 1) ?
-	    (const char *)sqlite3_column_text(st, 1) : "",
-	    sqlite3_column_int64(st, 9));
+	msisdn = store_text(st, 0);
+	lang = store_text(st, 1);
+	s = ussd_session_new(key, msisdn ? msisdn : "", lang ? lang : "",
+	    store_int(st, 9));
 	if (s == NULL) {
-		sqlite3_reset(st);
+		store_done(st);
 		error(errno, "ussd: out of memory");
 		*failed = 1;
 		return NULL;
 	}
-	stack = (const char *)sqlite3_column_text(st, 2);
-	vars = (const char *)sqlite3_column_text(st, 3);
-	state = (const char *)sqlite3_column_text(st, 8);
-	s->inputs = sqlite3_column_int64(st, 4);
+	stack = store_text(st, 2);
+	vars = store_text(st, 3);
+	state = store_text(st, 8);
+	s->inputs = store_int(st, 4);
 	s->screen = ussd_column_dup(st, 5);
-	s->ended = sqlite3_column_int(st, 6);
+	s->ended = (int)store_int(st, 6);
 	s->mo_id = ussd_column_dup(st, 7);
 	snprintf(s->state, sizeof(s->state), "%s", state ? state : "left");
-	s->updated = sqlite3_column_int64(st, 10);
+	s->updated = store_int(st, 10);
 	if (stack == NULL || ussd_stack_parse(s, stack) == -1) {
 		warning(0, "ussd: session %s has a bad stack; it starts over",
 		    key);
@@ -737,7 +740,7 @@ ussd_load(struct ussd *u, const char *key, int *failed)
 	if (vars != NULL && ussd_vars_parse(s, vars) == -1)
 		warning(0, "ussd: session %s has bad answers; some are lost",
 		    key);
-	sqlite3_reset(st);
+	store_done(st);
 	ussd_cache_put(u, s);
 	return s;
 }
@@ -753,37 +756,40 @@ ussd_commit_cb(void *arg, int ok)
 		ussd_cache_clear(u);
 }
 
-/* Write the session's row (inside the caller's unit).  0 or -1. */
+/*
+ * Write the session's row (inside the caller's unit).  0 or -1.  The text
+ * is bound in place: s, stack and vars outlive the step.
+ */
 static int
 ussd_save(struct ussd *u, struct ussd_session *s)
 {
-	sqlite3_stmt	*st;
-	char		*stack = ussd_stack_text(s), *vars = ussd_vars_text(s);
-	int		 rc = -1;
+	struct store_stmt	*st = NULL;
+	char			*stack = ussd_stack_text(s);
+	char			*vars = ussd_vars_text(s);
+	int			 rc = -1;
 
-	if (stack == NULL || vars == NULL ||
-	    (st = store_stmt(u->store, ussd_sql_save)) == NULL)
+	if (stack == NULL || vars == NULL) {
+		error(errno, "ussd: out of memory");
 		goto out;
-	sqlite3_bind_text(st, 1, s->key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, s->msisdn, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, s->lang, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, stack, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, vars, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, s->inputs);
-	if (s->screen != NULL)
-		sqlite3_bind_text(st, 7, s->screen, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 8, s->ended);
-	if (s->mo_id != NULL)
-		sqlite3_bind_text(st, 9, s->mo_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 10, s->state, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 11, s->started);
-	sqlite3_bind_int64(st, 12, s->updated);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		error(0, "ussd: saving session %s: %s", s->key,
-		    sqlite3_errmsg(store_db(u->store)));
+	}
+	if ((st = store_query(u->store, ussd_sql_save)) == NULL ||
+	    store_bind_text(st, 1, s->key) == -1 ||
+	    store_bind_text(st, 2, s->msisdn) == -1 ||
+	    store_bind_text(st, 3, s->lang) == -1 ||
+	    store_bind_text(st, 4, stack) == -1 ||
+	    store_bind_text(st, 5, vars) == -1 ||
+	    store_bind_int(st, 6, s->inputs) == -1 ||
+	    store_bind_text(st, 7, s->screen) == -1 ||
+	    store_bind_int(st, 8, s->ended) == -1 ||
+	    store_bind_text(st, 9, s->mo_id) == -1 ||
+	    store_bind_text(st, 10, s->state) == -1 ||
+	    store_bind_int(st, 11, s->started) == -1 ||
+	    store_bind_int(st, 12, s->updated) == -1)
+		goto out;
+	if (store_step(st) != STORE_DONE)
+		error(0, "ussd: cannot save session %s", s->key);
 	else
 		rc = 0;
-	sqlite3_reset(st);
 	if (rc == 0 && !u->commit_waiting) {
 		if (store_on_commit(u->store, ussd_commit_cb, u) == -1)
 			rc = -1;
@@ -791,60 +797,55 @@ ussd_save(struct ussd *u, struct ussd_session *s)
 			u->commit_waiting = 1;
 	}
 out:
+	store_done(st);
 	free(stack);
 	free(vars);
 	return rc;
 }
 
-/* Step a statement with one or two text parameters.  0 or -1. */
+/* Step a statement with one or two text parameters.  0 or -1 (logged). */
 static int
 ussd_exec2(struct ussd *u, const char *sql, const char *a, const char *b)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc = STORE_ERROR;
 
-	if ((st = store_stmt(u->store, sql)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_TRANSIENT);
-	if (b != NULL)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		error(0, "ussd: %s", sqlite3_errmsg(store_db(u->store)));
-		return -1;
-	}
-	return 0;
+	if ((st = store_query(u->store, sql)) != NULL &&
+	    store_bind_text(st, 1, a) == 0 &&
+	    (b == NULL || store_bind_text(st, 2, b) == 0))
+		rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 /*
  * The most recent session of msisdn, other than key, left unfinished with
  * some progress within ussd-resume seconds; its key into out.  1 found, 0
- * none, -1 store failure.
+ * none, -1 store failure (logged).
  */
 static int
 ussd_resumable(struct ussd *u, const char *msisdn, const char *key,
     long long now, char *out, size_t outsize)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	const char		*id;
+	int			 rc = STORE_ERROR;
 
 	if (u->conf->ussd_resume <= 0)
 		return 0;
-	if ((st = store_stmt(u->store, ussd_sql_resumable)) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, now - u->conf->ussd_resume);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		snprintf(out, outsize, "%s", sqlite3_column_text(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error(0, "ussd: %s", sqlite3_errmsg(store_db(u->store)));
-		return -1;
+	if ((st = store_query(u->store, ussd_sql_resumable)) != NULL &&
+	    store_bind_text(st, 1, msisdn) == 0 &&
+	    store_bind_text(st, 2, key) == 0 &&
+	    store_bind_int(st, 3, now - u->conf->ussd_resume) == 0)
+		rc = store_step(st);
+	if (rc == STORE_ROW) {
+		id = store_text(st, 0);
+		snprintf(out, outsize, "%s", id != NULL ? id : "");
 	}
-	return rc == SQLITE_ROW;
+	store_done(st);
+	if (rc == STORE_ERROR)
+		return -1;
+	return rc == STORE_ROW;
 }
 
 /* --- templates and screens ----------------------------------------------- */
@@ -2163,7 +2164,7 @@ void
 ussd_sweep(struct ussd *u, long long now)
 {
 	struct ussd_session	**pp, *s;
-	sqlite3_stmt		*st;
+	struct store_stmt	*st;
 	size_t			 i;
 	int			 ok = 0;
 
@@ -2178,11 +2179,10 @@ ussd_sweep(struct ussd *u, long long now)
 		}
 	if (store_work_begin(u->store) == -1)
 		return;
-	if ((st = store_stmt(u->store, ussd_sql_sweep)) != NULL) {
-		sqlite3_bind_int64(st, 1, now - USSD_KEEP);
-		ok = sqlite3_step(st) == SQLITE_DONE;
-		sqlite3_reset(st);
-	}
+	if ((st = store_query(u->store, ussd_sql_sweep)) != NULL &&
+	    store_bind_int(st, 1, now - USSD_KEEP) == 0)
+		ok = store_step(st) == STORE_DONE;
+	store_done(st);
 	store_work_end(u->store, ok);
 }
 
