@@ -877,6 +877,19 @@ Test(ussd, a_resume_declined_starts_afresh)
 	cr_assert_str_eq(http_at("c", FARMER, "", T0 + 30), "CON " MAIN_EN);
 }
 
+/* Only a session that went past the start menu is worth resuming. */
+Test(ussd, a_session_left_at_the_start_menu_is_not_offered)
+{
+	http_at("a", FARMER, "", T0);
+	cr_assert_str_eq(value("SELECT stack FROM ussd_sessions WHERE "
+	    "id = 'http:" FARMER ":a'"), "m:main:0");
+	cr_assert_str_eq(http_at("b", FARMER, "", T0 + 20), "CON " MAIN_EN);
+	/* one screen further, it is */
+	http_at("b", FARMER, "1", T0 + 25);
+	cr_assert_str_eq(http_at("c", FARMER, "", T0 + 30),
+	    "CON Continue where you left?\n1 Yes\n2 No");
+}
+
 Test(ussd, resuming_is_only_within_ussd_resume)
 {
 	http_at("a", FARMER, "", T0);
