@@ -333,6 +333,17 @@ daemon_start(struct daemon *d)
 			return -1;
 		http_set_admin(d->http, d->admin);
 	}
+	/*
+	 * A database server is waited for on the task thread, not by the
+	 * loop.  MB_STORE_THREAD=1 runs SQLite that way too: the tests use
+	 * it to prove that every path to the store is a task.
+	 */
+	if ((strcmp(store_engine(d->store), "sqlite") != 0 ||
+	    (getenv("MB_STORE_THREAD") != NULL &&
+	    strcmp(getenv("MB_STORE_THREAD"), "1") == 0)) &&
+	    store_use_tasks(d->store, d->base) == -1)
+		return -1;
+	store_serving(d->store);
 	return 0;
 }
 

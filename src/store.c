@@ -24,6 +24,7 @@
 #include "gw.h"
 
 #include "file.h"
+#include "task.h"
 
 #include "store.h"
 
@@ -256,6 +257,8 @@ struct store {
 	unsigned long		 failing;	/* commits failed in a row */
 	int			 delay_ms;	/* commit-delay */
 	int			 batch;		/* commit-batch; 0: no limit */
+	struct tasks		*tasks;		/* NULL: work runs inline */
+	int			 serving;	/* past start-up */
 };
 
 int
@@ -395,11 +398,36 @@ store_stmt_free(struct store_stmt *st)
 	free(st);
 }
 
+/*
+ * With a task thread, statements run in tasks.  One run by the loop's
+ * thread while a task holds the connection would interleave with it:
+ * refused.  One run by the loop's thread once marketbox serves is a path
+ * not made a task (it would stop the loop while it waits): said, so that
+ * tests find it.
+ */
+static int
+store_outside_task(struct store *s, const char *sql)
+{
+	if (tasks_on_thread(s->tasks))
+		return 0;
+	if (tasks_busy(s->tasks)) {
+		error(0, "store: statement outside a task while a task runs; "
+		    "refused: %s", sql);
+		return 1;
+	}
+	if (s->serving)
+		error(0, "store: statement outside a task: %s", sql);
+	return 0;
+}
+
 struct store_stmt *
 store_query(struct store *s, const char *sql)
 {
 	size_t			 i;
 	struct store_stmt	*st;
+
+	if (s->tasks != NULL && store_outside_task(s, sql))
+		return NULL;
 
 	if (s->nslots == 0 || (s->nstmts + 1) * 2 > s->nslots)
 		if (store_slots_grow(s) == -1) {
@@ -471,7 +499,16 @@ store_bind_null(struct store_stmt *st, int i)
 int
 store_step(struct store_stmt *st)
 {
-	int	 rc = sqlite3_step(st->lite);
+	int	 rc;
+
+	if (st->s->tasks == NULL)
+		rc = sqlite3_step(st->lite);
+	else {
+		/* SQLite's step stands for a server's round trip here */
+		tasks_wait_begin(st->s->tasks);
+		rc = sqlite3_step(st->lite);
+		tasks_wait_end(st->s->tasks);
+	}
 
 	if (rc == SQLITE_ROW)
 		return STORE_ROW;
@@ -722,11 +759,49 @@ store_set_commit_policy(struct store *s, int delay_ms, int batch)
 }
 
 static void
+store_commit_task(void *arg)
+{
+	store_commit(arg);
+}
+
+static void
 store_commit_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	store_commit(arg);
+	store_task(arg, store_commit_task, arg);
+}
+
+int
+store_task(struct store *s, void (*fn)(void *), void *arg)
+{
+	if (s->tasks == NULL) {
+		fn(arg);
+		return 0;
+	}
+	return tasks_add(s->tasks, fn, arg);
+}
+
+int
+store_use_tasks(struct store *s, struct event_base *base)
+{
+	if (s->tasks != NULL)
+		return 0;
+	if ((s->tasks = tasks_new(base)) == NULL)
+		return -1;
+	return 0;
+}
+
+int
+store_tasks_on(struct store *s)
+{
+	return s->tasks != NULL;
+}
+
+void
+store_serving(struct store *s)
+{
+	s->serving = 1;
 }
 
 /*
@@ -848,6 +923,9 @@ store_free(struct store *s)
 
 	if (s == NULL)
 		return;
+	/* what is queued runs to its end first; statements after run inline */
+	tasks_free(s->tasks);
+	s->tasks = NULL;
 	if (s->in_txn)
 		store_commit(s);
 	if (s->ncbs > 0)

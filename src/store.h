@@ -155,6 +155,27 @@ int		 store_commit(struct store *);
 void		 store_set_commit_policy(struct store *, int delay_ms,
 		    int batch);
 
+/*
+ * Store work from the loop.  With a database server the store runs its
+ * statements on a task thread (task.h) so that the loop goes on while one
+ * waits for its answer; then everything that runs statements once
+ * marketbox serves must be a task: store_task() runs fn(arg) as one.
+ * Without the thread (SQLite, unless store_use_tasks() was called: tests
+ * run SQLite that way to prove every path is a task) fn runs at once.
+ * Either way fn may run after store_task() returns: a caller continues in
+ * fn, not after the call.  0, or -1 (logged; fn has not run).
+ */
+int		 store_task(struct store *, void (*fn)(void *), void *arg);
+/* Start the task thread (see above).  0 or -1 (logged). */
+int		 store_use_tasks(struct store *, struct event_base *);
+/* 1 when the store runs its work on a task thread. */
+int		 store_tasks_on(struct store *);
+/*
+ * Start-up is over: from now on a statement run by the loop's thread
+ * rather than a task is an error in marketbox, logged with its SQL.
+ */
+void		 store_serving(struct store *);
+
 /* Units of work in the open transaction (0 when none is open). */
 size_t		 store_pending(struct store *);
 
