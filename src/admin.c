@@ -712,42 +712,57 @@ admin_locked_out(struct admin *a, const char *peer)
 
 /* --- the snapshot -------------------------------------------------------- */
 
-/* 1 if table exists with every column named in cols (NULL-terminated). */
+/*
+ * 1 if table exists with every column named in cols (NULL-terminated).
+ * Each engine describes its tables its own way: SQLite in sqlite_master
+ * and pragma_table_info, PostgreSQL in information_schema (the schema
+ * marketbox's tables are in: the first of the search path).
+ */
 static int
 admin_table_has(struct admin *a, const char *table, const char *const *cols)
 {
-	static const char sql_table[] =
-	    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1";
-	static const char sql_column[] =
-	    "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2";
-	sqlite3_stmt	*st;
-	int		 rc;
+	static const char lite_table[] =
+	    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1";
+	static const char lite_column[] =
+	    "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
+	static const char pg_table[] =
+	    "SELECT 1 FROM information_schema.tables WHERE "
+	    "table_schema = current_schema() AND table_name = $1";
+	static const char pg_column[] =
+	    "SELECT 1 FROM information_schema.columns WHERE "
+	    "table_schema = current_schema() AND table_name = $1 AND "
+	    "column_name = $2";
+	struct store_stmt	*st;
+	int			 lite, rc;
 
-	if ((st = store_stmt(a->src.store, sql_table)) == NULL)
+	lite = strcmp(store_engine(a->src.store), "sqlite") == 0;
+	if ((st = store_query(a->src.store, lite ? lite_table : pg_table)) ==
+	    NULL)
 		return 0;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	store_bind_text(st, 1, table);
+	rc = store_step(st);
+	store_done(st);
+	if (rc != STORE_ROW)
 		return 0;
 	for (; cols != NULL && *cols != NULL; cols++) {
-		if ((st = store_stmt(a->src.store, sql_column)) == NULL)
+		if ((st = store_query(a->src.store, lite ? lite_column :
+		    pg_column)) == NULL)
 			return 0;
-		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, *cols, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW)
+		store_bind_text(st, 1, table);
+		store_bind_text(st, 2, *cols);
+		rc = store_step(st);
+		store_done(st);
+		if (rc != STORE_ROW)
 			return 0;
 	}
 	return 1;
 }
 
 static void
-admin_label(char *dst, const unsigned char *src, const char *none)
+admin_label(char *dst, const char *src, const char *none)
 {
 	snprintf(dst, ADMIN_LABEL, "%s",
-	    src != NULL && src[0] != '\0' ? (const char *)src : none);
+	    src != NULL && src[0] != '\0' ? src : none);
 }
 
 /*
@@ -758,45 +773,42 @@ static int
 admin_group_read(struct admin *a, const char *sql, int labels,
     struct admin_group *g)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
 	g->n = 0;
-	if ((st = store_stmt(a->src.store, sql)) == NULL)
+	if ((st = store_query(a->src.store, sql)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	while ((rc = store_step(st)) == STORE_ROW &&
 	    g->n < ADMIN_MAX_GROUPS) {
 		struct admin_count	*c = &g->row[g->n++];
 
-		admin_label(c->a, sqlite3_column_text(st, 0), "none");
+		admin_label(c->a, store_text(st, 0), "none");
 		if (labels == 2)
-			admin_label(c->b, sqlite3_column_text(st, 1), "none");
+			admin_label(c->b, store_text(st, 1), "none");
 		else
 			c->b[0] = '\0';
-		c->n = sqlite3_column_int64(st, labels);
+		c->n = store_int(st, labels);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error(0, "admin: %s", sqlite3_errmsg(store_db(a->src.store)));
-		return -1;
-	}
-	return 0;
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
 }
 
 /* One integer from sql (a literal, no parameters); -1 on error. */
 static long long
 admin_count(struct admin *a, const char *sql)
 {
-	sqlite3_stmt	*st;
-	long long	 n = -1;
+	struct store_stmt	*st;
+	long long		 n = -1;
+	int			 rc;
 
-	if ((st = store_stmt(a->src.store, sql)) == NULL)
+	if ((st = store_query(a->src.store, sql)) == NULL)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	else
-		error(0, "admin: %s", sqlite3_errmsg(store_db(a->src.store)));
-	sqlite3_reset(st);
+	if ((rc = store_step(st)) == STORE_ROW)
+		n = store_int(st, 0);
+	else if (rc == STORE_DONE)
+		error(0, "admin: no row from %s", sql);
+	store_done(st);
 	return n;
 }
 
@@ -852,9 +864,9 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	static const char *const posts_cols[] = { "kind", "state", NULL };
 	static const char *const orders_cols[] = { "state", NULL };
 	static const char *const prices_cols[] = { "status", NULL };
-	sqlite3_stmt	*st;
-	size_t		 i;
-	int		 bad = 0;
+	struct store_stmt	*st;
+	size_t			 i;
+	int			 bad = 0;
 
 	memset(s, 0, sizeof(*s));
 	s->now = time(NULL);
@@ -890,15 +902,16 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	bad |= admin_group_read(a, "SELECT language, role, COUNT(*) FROM users "
 	    "GROUP BY language, role ORDER BY language, role LIMIT 64", 2,
 	    &s->users);
-	if ((st = store_stmt(a->src.store, "SELECT COUNT(*), COUNT(name), "
-	    "COALESCE(SUM(opt_out <> 0), 0) FROM users")) != NULL) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			s->users_total = sqlite3_column_int64(st, 0);
-			s->users_registered = sqlite3_column_int64(st, 1);
-			s->users_opted_out = sqlite3_column_int64(st, 2);
+	if ((st = store_query(a->src.store, "SELECT COUNT(*), COUNT(name), "
+	    "COALESCE(SUM(CASE WHEN opt_out <> 0 THEN 1 ELSE 0 END), 0) "
+	    "FROM users")) != NULL) {
+		if (store_step(st) == STORE_ROW) {
+			s->users_total = store_int(st, 0);
+			s->users_registered = store_int(st, 1);
+			s->users_opted_out = store_int(st, 2);
 		} else
 			bad = -1;
-		sqlite3_reset(st);
+		store_done(st);
 	} else
 		bad = -1;
 
@@ -1367,15 +1380,15 @@ admin_charts_read(struct admin *a, struct admin_chart **charts,
 					    "created", "status", NULL };
 	static const char sql[] =
 	    "SELECT commodity, market, created / 86400, price FROM "
-	    "prices_reports WHERE created >= ?1 AND created < ?3 AND "
+	    "prices_reports WHERE created >= $1 AND created < $3 AND "
 	    "status = 'ok' ORDER BY commodity, market, created / 86400 "
-	    "LIMIT ?2";
+	    "LIMIT $2";
 	struct admin_chart	*c = NULL, *cur = NULL;
-	sqlite3_stmt		*st;
+	struct store_stmt	*st;
 	long long		*day_prices = NULL, day = -1;
 	size_t			 nday = 0, capday = 0;
 	long			 nc = 0;
-	int			 rc;
+	int			 rc, oom = 0;
 	time_t			 now = time(NULL);
 
 	*charts = NULL;
@@ -1383,27 +1396,27 @@ admin_charts_read(struct admin *a, struct admin_chart **charts,
 	*first_day = *last_day - ADMIN_CHART_DAYS + 1;
 	if (!admin_table_has(a, "prices_reports", need))
 		return 0;
-	if ((st = store_stmt(a->src.store, sql)) == NULL)
+	if ((st = store_query(a->src.store, sql)) == NULL)
 		return -1;
 	if ((c = calloc(ADMIN_MAX_CHARTS, sizeof(*c))) == NULL) {
-		sqlite3_reset(st);
+		store_done(st);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, *first_day * 86400);
-	sqlite3_bind_int(st, 2, ADMIN_CHART_ROWS);
-	sqlite3_bind_int64(st, 3, (*last_day + 1) * 86400);
+	store_bind_int(st, 1, *first_day * 86400);
+	store_bind_int(st, 2, ADMIN_CHART_ROWS);
+	store_bind_int(st, 3, (*last_day + 1) * 86400);
 	for (;;) {
 		const char	*com, *mkt;
 		long long	 d = 0, price = 0;
 		int		 row, same;
 
-		rc = sqlite3_step(st);
-		row = rc == SQLITE_ROW;
-		com = row ? (const char *)sqlite3_column_text(st, 0) : NULL;
-		mkt = row ? (const char *)sqlite3_column_text(st, 1) : NULL;
+		rc = store_step(st);
+		row = rc == STORE_ROW;
+		com = row ? store_text(st, 0) : NULL;
+		mkt = row ? store_text(st, 1) : NULL;
 		if (row) {
-			d = sqlite3_column_int64(st, 2);
-			price = sqlite3_column_int64(st, 3);
+			d = store_int(st, 2);
+			price = store_int(st, 3);
 			if (com == NULL)
 				com = "";
 			if (mkt == NULL)
@@ -1441,7 +1454,7 @@ admin_charts_read(struct admin *a, struct admin_chart **charts,
 					    ncap * sizeof(*np));
 
 			if (np == NULL) {
-				rc = SQLITE_NOMEM;
+				oom = 1;
 				break;
 			}
 			day_prices = np;
@@ -1449,11 +1462,11 @@ admin_charts_read(struct admin *a, struct admin_chart **charts,
 		}
 		day_prices[nday++] = price;
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	free(day_prices);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		error(0, "admin: price charts: %s",
-		    sqlite3_errmsg(store_db(a->src.store)));
+	if (rc == STORE_ERROR || oom) {
+		if (oom)
+			error(0, "admin: price charts: out of memory");
 		free(c);
 		return -1;
 	}
@@ -1783,51 +1796,48 @@ admin_job_free(struct admin_job *j)
 	free(j);
 }
 
-/* Bind the job's filters to the recipients query. */
+/* Bind the job's filters (NULL: any) to the recipients query. */
 static void
-admin_job_bind(sqlite3_stmt *st, const struct admin_job *j)
+admin_job_bind(struct store_stmt *st, const struct admin_job *j)
 {
-	if (j->market != NULL)
-		sqlite3_bind_text(st, 1, j->market, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 1);
-	if (j->commodity != NULL)
-		sqlite3_bind_text(st, 2, j->commodity, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 2);
+	store_bind_text(st, 1, j->market);
+	store_bind_text(st, 2, j->commodity);
 }
 
 /*
  * The recipients of a broadcast: registered, not opted out, of the market
- * (?1, NULL: any), and, for a commodity (?2), who showed an interest in
+ * ($1, NULL: any), and, for a commodity ($2), who showed an interest in
  * it: posted an offer or a want of it (the market plugin's table) or
  * asked for its price alerts (the prices plugin's).  Ordered by users.id,
- * taken a batch at a time after ?3.  One statement per set of plugin
+ * taken a batch at a time after $3.  One statement per set of plugin
  * tables present (index: 1 market_posts, 2 prices_alerts).
  */
 #define ADMIN_WHO \
 	"FROM users WHERE name IS NOT NULL AND opt_out = 0 " \
-	"AND (?1 IS NULL OR market = ?1) AND "
+	"AND (CAST($1 AS TEXT) IS NULL OR market = $1) AND "
 #define ADMIN_POSTS \
-	"msisdn IN (SELECT msisdn FROM market_posts WHERE commodity = ?2)"
+	"msisdn IN (SELECT msisdn FROM market_posts WHERE commodity = $2)"
 #define ADMIN_ALERTS \
-	"msisdn IN (SELECT msisdn FROM prices_alerts WHERE commodity = ?2)"
-#define ADMIN_BATCH	" AND id > ?3 ORDER BY id LIMIT ?4"
+	"msisdn IN (SELECT msisdn FROM prices_alerts WHERE commodity = $2)"
+#define ADMIN_BATCH	" AND id > $3 ORDER BY id LIMIT $4"
+/* $2 is typed where nothing else says what it is (PostgreSQL asks). */
 static const char *const admin_sql_count[4] = {
-	"SELECT COUNT(*) " ADMIN_WHO "?2 IS NULL",
-	"SELECT COUNT(*) " ADMIN_WHO "(?2 IS NULL OR " ADMIN_POSTS ")",
-	"SELECT COUNT(*) " ADMIN_WHO "(?2 IS NULL OR " ADMIN_ALERTS ")",
-	"SELECT COUNT(*) " ADMIN_WHO "(?2 IS NULL OR " ADMIN_POSTS " OR "
-	    ADMIN_ALERTS ")"
+	"SELECT COUNT(*) " ADMIN_WHO "CAST($2 AS TEXT) IS NULL",
+	"SELECT COUNT(*) " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
+	    ADMIN_POSTS ")",
+	"SELECT COUNT(*) " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
+	    ADMIN_ALERTS ")",
+	"SELECT COUNT(*) " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
+	    ADMIN_POSTS " OR " ADMIN_ALERTS ")"
 };
 static const char *const admin_sql_batch[4] = {
-	"SELECT id, msisdn " ADMIN_WHO "?2 IS NULL" ADMIN_BATCH,
-	"SELECT id, msisdn " ADMIN_WHO "(?2 IS NULL OR " ADMIN_POSTS ")"
-	    ADMIN_BATCH,
-	"SELECT id, msisdn " ADMIN_WHO "(?2 IS NULL OR " ADMIN_ALERTS ")"
-	    ADMIN_BATCH,
-	"SELECT id, msisdn " ADMIN_WHO "(?2 IS NULL OR " ADMIN_POSTS " OR "
-	    ADMIN_ALERTS ")" ADMIN_BATCH
+	"SELECT id, msisdn " ADMIN_WHO "CAST($2 AS TEXT) IS NULL" ADMIN_BATCH,
+	"SELECT id, msisdn " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
+	    ADMIN_POSTS ")" ADMIN_BATCH,
+	"SELECT id, msisdn " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
+	    ADMIN_ALERTS ")" ADMIN_BATCH,
+	"SELECT id, msisdn " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
+	    ADMIN_POSTS " OR " ADMIN_ALERTS ")" ADMIN_BATCH
 };
 
 /* Which interest tables exist: 1 market_posts, 2 prices_alerts. */
@@ -1899,7 +1909,7 @@ admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
 	struct admin_job	*j = arg;
 	struct admin		*a = j->admin;
 	struct store		*store = a->src.store;
-	sqlite3_stmt		*st;
+	struct store_stmt	*st;
 	char			(*to)[32] = NULL;
 	long long		 last_id = j->cursor, row = 0;
 	size_t			 n = 0, seen = 0, i;
@@ -1916,35 +1926,41 @@ admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (store_work_begin(store) == -1)
 		goto out;
-	if ((st = store_stmt(store, admin_sql_batch[j->tables])) == NULL)
+	if ((st = store_query(store, admin_sql_batch[j->tables])) == NULL)
 		goto end;
 	admin_job_bind(st, j);
-	sqlite3_bind_int64(st, 3, j->cursor);
-	sqlite3_bind_int(st, 4, ADMIN_BROADCAST_BATCH);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	store_bind_int(st, 3, j->cursor);
+	store_bind_int(st, 4, ADMIN_BROADCAST_BATCH);
+	while ((rc = store_step(st)) == STORE_ROW &&
 	    seen < ADMIN_BROADCAST_BATCH) {
-		const unsigned char	*m = sqlite3_column_text(st, 1);
+		const char	*m = store_text(st, 1);
 
 		seen++;
-		last_id = sqlite3_column_int64(st, 0);
-		if (m == NULL || strlen((const char *)m) >= sizeof(to[0]))
+		last_id = store_int(st, 0);
+		if (m == NULL || strlen(m) >= sizeof(to[0]))
 			continue;
-		snprintf(to[n++], sizeof(to[0]), "%s", (const char *)m);
+		snprintf(to[n++], sizeof(to[0]), "%s", m);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		error(0, "admin: broadcast %lld: %s", j->id,
-		    sqlite3_errmsg(store_db(store)));
+	store_done(st);
+	if (rc == STORE_ERROR) {
+		error(0, "admin: broadcast %lld: cannot read its recipients",
+		    j->id);
 		goto end;
 	}
 	/* A short batch is the last (LIMIT ends every batch with DONE). */
 	j->batch_final = seen < ADMIN_BROADCAST_BATCH;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		if (outbox_queue(a->src.outbox, 0, "broadcast",
 		    a->conf->global_sender, to[i], j->text, NULL, NULL) == -1)
 			goto end;
-		row = (long long)sqlite3_last_insert_rowid(store_db(store));
-	}
+	/*
+	 * The highest outbox row now, inside this unit of work: the last
+	 * notice queued (the progress counts rows up to it).  One query a
+	 * batch, whichever engine numbers the rows.
+	 */
+	if (n > 0 && (row = admin_count(a,
+	    "SELECT COALESCE(MAX(id), 0) FROM outbox")) < 0)
+		goto end;
 	ok = 1;
 end:
 	if (store_work_end(store, ok) == -1)
@@ -1974,9 +1990,9 @@ admin_job_json(struct admin *a, const struct admin_job *j,
 {
 	static const char sql[] =
 	    "SELECT state, COUNT(*) FROM outbox WHERE kind = 'broadcast' AND "
-	    "id > ?1 AND id <= ?2 GROUP BY state ORDER BY state";
-	sqlite3_stmt	*st;
-	int		 first = 1;
+	    "id > $1 AND id <= $2 GROUP BY state ORDER BY state";
+	struct store_stmt	*st;
+	int			 first = 1;
 
 	evbuffer_add_printf(b, "{\"id\": %lld, \"market\": ", j->id);
 	admin_json_string(b, j->market);
@@ -1987,18 +2003,16 @@ admin_job_json(struct admin *a, const struct admin_job *j,
 	    (long long)j->started, j->recipients, j->notices,
 	    j->done ? "true" : "false", j->failed ? "true" : "false");
 	if (j->last_row > j->row_floor &&
-	    (st = store_stmt(a->src.store, sql)) != NULL) {
-		sqlite3_bind_int64(st, 1, j->row_floor);
-		sqlite3_bind_int64(st, 2, j->last_row);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+	    (st = store_query(a->src.store, sql)) != NULL) {
+		store_bind_int(st, 1, j->row_floor);
+		store_bind_int(st, 2, j->last_row);
+		while (store_step(st) == STORE_ROW) {
 			evbuffer_add_printf(b, "%s", first ? "" : ", ");
-			admin_json_string(b, (const char *)
-			    sqlite3_column_text(st, 0));
-			evbuffer_add_printf(b, ": %lld",
-			    (long long)sqlite3_column_int64(st, 1));
+			admin_json_string(b, store_text(st, 0));
+			evbuffer_add_printf(b, ": %lld", store_int(st, 1));
 			first = 0;
 		}
-		sqlite3_reset(st);
+		store_done(st);
 	}
 	evbuffer_add_printf(b, "}}\n");
 }
@@ -2057,7 +2071,7 @@ admin_broadcast_start(struct admin *a, struct evhttp_request *req,
 	struct admin_job	*j = NULL;
 	struct gsm_measure	 m;
 	struct evbuffer		*b = NULL;
-	sqlite3_stmt		*st;
+	struct store_stmt	*st;
 	char			 why[160];
 
 	if (market != NULL && *market == '\0')
@@ -2117,16 +2131,16 @@ admin_broadcast_start(struct admin *a, struct evhttp_request *req,
 	if (commodity != NULL && j->tables == 0) {
 		j->done = 1;
 	} else {
-		if ((st = store_stmt(a->src.store,
+		if ((st = store_query(a->src.store,
 		    admin_sql_count[j->tables])) == NULL)
 			goto dberr;
 		admin_job_bind(st, j);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_reset(st);
+		if (store_step(st) != STORE_ROW) {
+			store_done(st);
 			goto dberr;
 		}
-		j->recipients = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
+		j->recipients = store_int(st, 0);
+		store_done(st);
 		j->row_floor = admin_count(a,
 		    "SELECT COALESCE(MAX(id), 0) FROM outbox");
 		if (j->row_floor < 0)
@@ -2180,19 +2194,19 @@ admin_retry(struct admin *a, struct evhttp_request *req,
 {
 	static const char sql[] =
 	    "UPDATE outbox SET state = 'queued', attempts = 0, "
-	    "next_attempt = ?1, error = NULL, dlr_state = NULL, "
+	    "next_attempt = $1, error = NULL, dlr_state = NULL, "
 	    "dlr_time = NULL WHERE id IN (SELECT id FROM outbox "
-	    "WHERE state = 'failed' AND (?2 IS NULL OR kind = ?2) "
-	    "ORDER BY id LIMIT ?3)";
+	    "WHERE state = 'failed' AND (CAST($2 AS TEXT) IS NULL OR "
+	    "kind = $2) ORDER BY id LIMIT $3)";
 	static const char left_sql[] =
 	    "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND "
-	    "(?1 IS NULL OR kind = ?1)";
-	const char	*kind = admin_param(q, "kind");
-	struct store	*store = a->src.store;
-	struct evbuffer	*b;
-	sqlite3_stmt	*st;
-	long long	 n = 0, left = 0;
-	int		 ok = 0;
+	    "(CAST($1 AS TEXT) IS NULL OR kind = $1)";
+	const char		*kind = admin_param(q, "kind");
+	struct store		*store = a->src.store;
+	struct evbuffer		*b;
+	struct store_stmt	*st;
+	long long		 n = 0, left = 0;
+	int			 ok = 0;
 
 	if (kind != NULL && *kind == '\0')
 		kind = NULL;
@@ -2205,27 +2219,23 @@ admin_retry(struct admin *a, struct evhttp_request *req,
 		    "the database is not available");
 		return;
 	}
-	if ((st = store_stmt(store, sql)) != NULL) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-		if (kind != NULL)
-			sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, ADMIN_RETRY_BATCH);
-		if (sqlite3_step(st) == SQLITE_DONE) {
-			n = sqlite3_changes(store_db(store));
+	if ((st = store_query(store, sql)) != NULL) {
+		store_bind_int(st, 1, (long long)time(NULL));
+		store_bind_text(st, 2, kind);
+		store_bind_int(st, 3, ADMIN_RETRY_BATCH);
+		if (store_step(st) == STORE_DONE) {
+			n = store_changes(store);
 			ok = 1;
-		} else
-			error(0, "admin: retry: %s",
-			    sqlite3_errmsg(store_db(store)));
-		sqlite3_reset(st);
+		}
+		store_done(st);
 	}
-	if (ok && (st = store_stmt(store, left_sql)) != NULL) {
-		if (kind != NULL)
-			sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			left = sqlite3_column_int64(st, 0);
+	if (ok && (st = store_query(store, left_sql)) != NULL) {
+		store_bind_text(st, 1, kind);
+		if (store_step(st) == STORE_ROW)
+			left = store_int(st, 0);
 		else
 			ok = 0;
-		sqlite3_reset(st);
+		store_done(st);
 	}
 	if (store_work_end(store, ok) == -1 || !ok) {
 		admin_reply_error(req, 500, "Internal Server Error",
@@ -2254,19 +2264,19 @@ admin_user(struct admin *a, struct evhttp_request *req,
 {
 	static const char *const roles[] = { "user", "farmer", "buyer",
 	    "transporter", "agent", "admin" };
-	static const char find[] = "SELECT role FROM users WHERE msisdn = ?1";
+	static const char find[] = "SELECT role FROM users WHERE msisdn = $1";
 	static const char upsert[] =
 	    "INSERT INTO users (msisdn, role, created, updated) "
-	    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(msisdn) DO UPDATE SET "
+	    "VALUES ($1, $2, $3, $3) ON CONFLICT (msisdn) DO UPDATE SET "
 	    "role = excluded.role, updated = excluded.updated";
-	const char	*typed = admin_param(q, "msisdn");
-	const char	*role = admin_param(q, "role");
-	struct store	*store = a->src.store;
-	struct evbuffer	*b;
-	sqlite3_stmt	*st;
-	char		 msisdn[32], before[ADMIN_LABEL] = "";
-	size_t		 i;
-	int		 ok = 0, rc, known = 0;
+	const char		*typed = admin_param(q, "msisdn");
+	const char		*role = admin_param(q, "role");
+	struct store		*store = a->src.store;
+	struct evbuffer		*b;
+	struct store_stmt	*st;
+	char			 msisdn[32], before[ADMIN_LABEL] = "";
+	size_t			 i;
+	int			 ok = 0, rc, known = 0;
 
 	for (i = 0; role != NULL && i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (strcmp(role, roles[i]) == 0)
@@ -2287,27 +2297,27 @@ admin_user(struct admin *a, struct evhttp_request *req,
 		    "the database is not available");
 		return;
 	}
-	if ((st = store_stmt(store, find)) == NULL)
+	if ((st = store_query(store, find)) == NULL)
 		goto end;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	store_bind_text(st, 1, msisdn);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
 		known = 1;
-		admin_label(before, sqlite3_column_text(st, 0), "");
+		admin_label(before, store_text(st, 0), "");
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	store_done(st);
+	if (rc == STORE_ERROR)
 		goto end;
-	if ((st = store_stmt(store, upsert)) == NULL)
+	if ((st = store_query(store, upsert)) == NULL)
 		goto end;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-	ok = sqlite3_step(st) == SQLITE_DONE;
-	sqlite3_reset(st);
+	store_bind_text(st, 1, msisdn);
+	store_bind_text(st, 2, role);
+	store_bind_int(st, 3, (long long)time(NULL));
+	ok = store_step(st) == STORE_DONE;
+	store_done(st);
 end:
 	if (!ok)
-		error(0, "admin: user: %s", sqlite3_errmsg(store_db(store)));
+		error(0, "admin: user: %s could not be made %s", msisdn, role);
 	if (store_work_end(store, ok) == -1 || !ok) {
 		admin_reply_error(req, 500, "Internal Server Error",
 		    "the database could not change the user");

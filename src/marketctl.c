@@ -35,13 +35,12 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include <sqlite3.h>
-
 #include "gw.h"
 
 #include "conf.h"
 #include "core.h"
 #include "lang.h"
+#include "store.h"
 
 #ifndef MARKETBOX_CONF_FILE
 #define MARKETBOX_CONF_FILE	"/usr/local/etc/marketbox/marketbox.conf"
@@ -62,7 +61,7 @@ struct ctl {
 	int		 conf_given;
 	const char	*db_path;	/* -d */
 	struct conf	*conf;
-	sqlite3		*db;
+	struct store	*store;		/* opened read-only */
 	enum ctl_format	 format;
 	long		 limit;		/* -1: the format's default */
 	int		 tty;		/* stderr is a terminal: progress */
@@ -506,44 +505,115 @@ ctl_print_rows(struct ctl *c, FILE *fp, struct ctl_rows *r)
 	ctl_out_end(&o);
 }
 
-/* The cells of the current row of st. */
+/*
+ * What a column holds, one letter a column of a query (a column past the
+ * string is text):
+ *	t	text
+ *	n	a number, as the database writes it
+ *	d	a day, from Unix seconds: 2026-03-01
+ *	D	a moment, from Unix seconds: 2026-03-01 14:05:09 (UTC)
+ *	m	money in minor units, as the plugins show it: 3000, or 2.50
+ * The database gives integers; what people read is made here, the same
+ * whichever engine holds the data.
+ */
+#define CTL_CELL_BUF	48
+
+/* Unix seconds t as a day (with_time 0) or a moment, into buf. */
 static void
-ctl_stmt_cells(sqlite3_stmt *st, struct ctl_cell *cells, int n)
+ctl_time(char *buf, size_t size, long long t, int with_time)
 {
-	int	 i, t;
+	time_t		 tt = (time_t)t;
+	struct tm	 tm;
+
+	if (gmtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, size, "%lld", t);
+		return;
+	}
+	if (with_time)
+		snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+	else
+		snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* Minor units v as 3000 (whole) or 2.50, into buf. */
+static void
+ctl_money(char *buf, size_t size, long long v)
+{
+	long long	 a = v < 0 ? -v : v;
+
+	if (a % 100 == 0)
+		snprintf(buf, size, "%lld", v / 100);
+	else
+		snprintf(buf, size, "%s%lld.%02lld", v < 0 ? "-" : "",
+		    a / 100, a % 100);
+}
+
+/* The cells of the current row of st; bufs holds the ones made here. */
+static void
+ctl_stmt_cells(struct store_stmt *st, const char *kinds,
+    struct ctl_cell *cells, char (*bufs)[CTL_CELL_BUF], int n)
+{
+	size_t	 nk = kinds != NULL ? strlen(kinds) : 0;
+	int	 i;
+	char	 k;
 
 	for (i = 0; i < n; i++) {
-		t = sqlite3_column_type(st, i);
-		cells[i].text = t == SQLITE_NULL ? NULL :
-		    (char *)sqlite3_column_text(st, i);
-		cells[i].number = t == SQLITE_INTEGER || t == SQLITE_FLOAT;
+		k = (size_t)i < nk ? kinds[i] : 't';
+		cells[i].number = 0;
+		if (store_is_null(st, i)) {
+			cells[i].text = NULL;
+			continue;
+		}
+		switch (k) {
+		case 'd':
+		case 'D':
+			ctl_time(bufs[i], CTL_CELL_BUF, store_int(st, i),
+			    k == 'D');
+			cells[i].text = bufs[i];
+			break;
+		case 'm':
+			ctl_money(bufs[i], CTL_CELL_BUF, store_int(st, i));
+			cells[i].text = bufs[i];
+			break;
+		default:
+			cells[i].text = (char *)store_text(st, i);
+			cells[i].number = k == 'n';
+			break;
+		}
 	}
 }
 
 /*
  * Run st and print its rows: a table (at most limit rows, the count of
- * the rest on stderr), or streamed as CSV or JSON.  Progress on a
- * terminal when what (non-NULL) names a long operation.  0 or -1.
+ * the rest on stderr), or streamed as CSV or JSON.  kinds says what each
+ * column holds (above).  Progress on a terminal when what (non-NULL)
+ * names a long operation.  The statement is done with on return.  0 or
+ * -1.
  */
 static int
-ctl_print_stmt(struct ctl *c, FILE *fp, sqlite3_stmt *st, long limit,
-    const char *what)
+ctl_print_stmt(struct ctl *c, FILE *fp, struct store_stmt *st,
+    const char *kinds, long limit, const char *what)
 {
 	struct ctl_rows	 r;
 	struct ctl_out	 o;
 	struct ctl_cell	*cells;
+	char		(*bufs)[CTL_CELL_BUF];
 	const char	**names;
-	int		 n = sqlite3_column_count(st), i, rc;
+	int		 n = store_columns(st), i, rc;
 	unsigned long	 more = 0;
 
 	memset(&r, 0, sizeof(r));
 	if ((names = calloc((size_t)n, sizeof(*names))) == NULL ||
-	    (cells = calloc((size_t)n, sizeof(*cells))) == NULL) {
+	    (cells = calloc((size_t)n, sizeof(*cells))) == NULL ||
+	    (bufs = calloc((size_t)n, sizeof(*bufs))) == NULL) {
 		ctl_err("out of memory");
 		exit(1);
 	}
 	for (i = 0; i < n; i++)
-		names[i] = sqlite3_column_name(st, i);
+		names[i] = store_column_name(st, i);
 	ctl_rows_columns(&r, names, (size_t)n);
 	o.fp = fp;
 	o.format = c->format;
@@ -551,8 +621,8 @@ ctl_print_stmt(struct ctl *c, FILE *fp, sqlite3_stmt *st, long limit,
 	o.ncols = r.ncols;
 	if (c->format != CTL_TABLE)
 		ctl_out_begin(&o);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ctl_stmt_cells(st, cells, n);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		ctl_stmt_cells(st, kinds, cells, bufs, n);
 		if (c->format != CTL_TABLE) {
 			ctl_out_row(&o, cells);
 			if (what != NULL && c->tty &&
@@ -573,11 +643,13 @@ ctl_print_stmt(struct ctl *c, FILE *fp, sqlite3_stmt *st, long limit,
 			fprintf(stderr, "(%lu more; --limit 0 shows all)\n",
 			    more);
 	}
+	store_done(st);
 	free(names);
 	free(cells);
+	free(bufs);
 	ctl_rows_free(&r);
-	if (rc != SQLITE_DONE) {
-		ctl_err("%s", sqlite3_errmsg(c->db));
+	if (rc != STORE_DONE) {
+		ctl_err("the database could not be read");
 		return -1;
 	}
 	if (fflush(fp) == EOF || ferror(fp)) {
@@ -600,54 +672,51 @@ ctl_db_open(struct ctl *c)
 		ctl_err("no database: give -d FILE or -c marketbox.conf");
 		return -1;
 	}
-	if (access(path, R_OK) == -1) {
+	/* A file must be there: a reader creates nothing (a connection
+	 * string names no file). */
+	if (strstr(path, "://") == NULL && strchr(path, '=') == NULL &&
+	    access(path, R_OK) == -1) {
 		ctl_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY, NULL) !=
-	    SQLITE_OK) {
-		ctl_err("%s: %s", path, c->db ? sqlite3_errmsg(c->db) :
-		    "cannot open");
+	/* Read as it is: the daemon alone migrates and writes. */
+	if ((c->store = store_open_flags(path, NULL, STORE_READONLY |
+	    STORE_NO_MIGRATE)) == NULL) {
+		ctl_err("%s: cannot open the database", path);
 		return -1;
 	}
-	sqlite3_busy_timeout(c->db, 5000);
 	return 0;
 }
 
-static sqlite3_stmt *
+/* The statement for sql (a literal), or NULL (the cause said). */
+static struct store_stmt *
 ctl_prepare(struct ctl *c, const char *sql)
 {
-	sqlite3_stmt	*st = NULL;
+	struct store_stmt	*st;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		ctl_err("%s", sqlite3_errmsg(c->db));
-		return NULL;
-	}
+	if ((st = store_query(c->store, sql)) == NULL)
+		ctl_err("%s", store_error(c->store));
 	return st;
 }
 
+/* 1 if the database has table (each engine lists its tables its way). */
 static int
 ctl_has_table(struct ctl *c, const char *table)
 {
-	sqlite3_stmt	*st;
-	int		 found;
+	static const char lite[] = "SELECT 1 FROM sqlite_master WHERE "
+	    "type = 'table' AND name = $1";
+	static const char pg[] = "SELECT 1 FROM information_schema.tables "
+	    "WHERE table_schema = current_schema() AND table_name = $1";
+	struct store_stmt	*st;
+	int			 found;
 
-	if ((st = ctl_prepare(c, "SELECT 1 FROM sqlite_master WHERE "
-	    "type = 'table' AND name = ?1")) == NULL)
+	if ((st = ctl_prepare(c, strcmp(store_engine(c->store), "sqlite") ==
+	    0 ? lite : pg)) == NULL)
 		return 0;
-	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-	found = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	store_bind_text(st, 1, table);
+	found = store_step(st) == STORE_ROW;
+	store_done(st);
 	return found;
-}
-
-static void
-ctl_bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v != NULL)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
 }
 
 /* The limit for a list: --limit, else CTL_TABLE_LIMIT for tables and all
@@ -659,11 +728,6 @@ ctl_limit(const struct ctl *c)
 		return c->limit;
 	return c->format == CTL_TABLE ? CTL_TABLE_LIMIT : 0;
 }
-
-/* Money in minor units as the plugins show it: 3000, or 2.50. */
-#define CTL_MONEY(col) \
-	"CASE WHEN " col " % 100 = 0 THEN CAST(" col " / 100 AS TEXT) ELSE " \
-	"printf('%d.%02d', " col " / 100, abs(" col " % 100)) END"
 
 /* --- the commands that read ----------------------------------------------------------- */
 
@@ -783,22 +847,21 @@ ctl_users(struct ctl *c, const struct ctl_args *a)
 	static const char sql[] =
 	    "SELECT msisdn AS phone, name, market, language, role, "
 	    "CASE opt_out WHEN 0 THEN 'no' ELSE 'yes' END AS stop, trades, "
-	    "date(created, 'unixepoch') AS since FROM users "
-	    "WHERE (?1 IS NULL OR market = ?1) AND (?2 IS NULL OR role = ?2) "
-	    "AND (?3 IS NULL OR COALESCE(language, '') = ?3) "
-	    "AND (?4 = 0 OR opt_out <> 0) ORDER BY id";
-	sqlite3_stmt	*st;
-	int		 rc;
+	    "created AS since FROM users "
+	    "WHERE (CAST($1 AS TEXT) IS NULL OR market = $1) "
+	    "AND (CAST($2 AS TEXT) IS NULL OR role = $2) "
+	    "AND (CAST($3 AS TEXT) IS NULL OR COALESCE(language, '') = $3) "
+	    "AND ($4 = 0 OR opt_out <> 0) ORDER BY id";
+	struct store_stmt	*st;
 
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
-	ctl_bind_opt(st, 1, a->f.market);
-	ctl_bind_opt(st, 2, a->f.role);
-	ctl_bind_opt(st, 3, a->f.language);
-	sqlite3_bind_int(st, 4, a->f.opted_out);
-	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
-	sqlite3_finalize(st);
-	return rc == 0 ? 0 : 1;
+	store_bind_text(st, 1, a->f.market);
+	store_bind_text(st, 2, a->f.role);
+	store_bind_text(st, 3, a->f.language);
+	store_bind_int(st, 4, a->f.opted_out);
+	return ctl_print_stmt(c, stdout, st, "ttttttnd", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
 }
 
 static int
@@ -817,27 +880,27 @@ ctl_offers(struct ctl *c, const struct ctl_args *a)
 {
 	static const char sql[] =
 	    "SELECT ref, kind, msisdn AS phone, commodity, market, qty, "
-	    "qty_left AS left, unit, " CTL_MONEY("price") " AS price, state, "
-	    "datetime(created, 'unixepoch') AS posted, "
-	    "datetime(expires, 'unixepoch') AS expires FROM market_posts "
-	    "WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR state = ?2) "
-	    "AND (?3 IS NULL OR commodity = ?3) AND (?4 IS NULL OR market = ?4) "
+	    "qty_left AS left, unit, price, state, created AS posted, "
+	    "expires FROM market_posts "
+	    "WHERE (CAST($1 AS TEXT) IS NULL OR kind = $1) "
+	    "AND (CAST($2 AS TEXT) IS NULL OR state = $2) "
+	    "AND (CAST($3 AS TEXT) IS NULL OR commodity = $3) "
+	    "AND (CAST($4 AS TEXT) IS NULL OR market = $4) "
 	    "ORDER BY ref DESC";
-	sqlite3_stmt	*st;
-	const char	*state = a->f.state != NULL ? a->f.state : "open";
-	int		 rc;
+	struct store_stmt	*st;
+	const char		*state = a->f.state != NULL ? a->f.state :
+				    "open";
 
 	if (ctl_need_market(c) == -1)
 		return 1;
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
-	ctl_bind_opt(st, 1, a->f.kind);
-	ctl_bind_opt(st, 2, strcmp(state, "all") == 0 ? NULL : state);
-	ctl_bind_opt(st, 3, a->f.commodity);
-	ctl_bind_opt(st, 4, a->f.market);
-	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
-	sqlite3_finalize(st);
-	return rc == 0 ? 0 : 1;
+	store_bind_text(st, 1, a->f.kind);
+	store_bind_text(st, 2, strcmp(state, "all") == 0 ? NULL : state);
+	store_bind_text(st, 3, a->f.commodity);
+	store_bind_text(st, 4, a->f.market);
+	return ctl_print_stmt(c, stdout, st, "nttttnntmtDD", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
 }
 
 static int
@@ -845,23 +908,21 @@ ctl_orders(struct ctl *c, const struct ctl_args *a)
 {
 	static const char sql[] =
 	    "SELECT o.ref, o.offer, p.commodity, p.market, o.qty, p.unit, "
-	    CTL_MONEY("o.price") " AS price, " CTL_MONEY("o.total")
-	    " AS total, o.seller, o.buyer, o.state, "
-	    "datetime(o.updated, 'unixepoch') AS updated FROM market_orders o "
+	    "o.price AS price, o.total AS total, o.seller, o.buyer, o.state, "
+	    "o.updated AS updated FROM market_orders o "
 	    "LEFT JOIN market_posts p ON p.ref = o.offer "
-	    "WHERE (?1 IS NULL OR o.state = ?1) ORDER BY o.ref DESC";
-	sqlite3_stmt	*st;
-	int		 rc;
+	    "WHERE (CAST($1 AS TEXT) IS NULL OR o.state = $1) "
+	    "ORDER BY o.ref DESC";
+	struct store_stmt	*st;
 
 	if (ctl_need_market(c) == -1)
 		return 1;
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
-	ctl_bind_opt(st, 1, a->f.state != NULL &&
+	store_bind_text(st, 1, a->f.state != NULL &&
 	    strcmp(a->f.state, "all") != 0 ? a->f.state : NULL);
-	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
-	sqlite3_finalize(st);
-	return rc == 0 ? 0 : 1;
+	return ctl_print_stmt(c, stdout, st, "nnttntmmtttD", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
 }
 
 static int
@@ -869,22 +930,21 @@ ctl_outbox(struct ctl *c, const struct ctl_args *a)
 {
 	static const char sql[] =
 	    "SELECT id, kind, receiver AS phone, state, dlr_state AS dlr, "
-	    "attempts, part || '/' || parts AS part, "
-	    "datetime(created, 'unixepoch') AS created, text, error "
-	    "FROM outbox WHERE (?1 IS NULL OR state = ?1) "
-	    "AND (?2 IS NULL OR kind = ?2) AND (?3 IS NULL OR receiver = ?3) "
+	    "attempts, CAST(part AS TEXT) || '/' || CAST(parts AS TEXT) "
+	    "AS part, created, text, error "
+	    "FROM outbox WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) "
+	    "AND (CAST($2 AS TEXT) IS NULL OR kind = $2) "
+	    "AND (CAST($3 AS TEXT) IS NULL OR receiver = $3) "
 	    "ORDER BY id DESC";
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
 
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
-	ctl_bind_opt(st, 1, a->f.state);
-	ctl_bind_opt(st, 2, a->f.kind);
-	ctl_bind_opt(st, 3, a->f.to);
-	rc = ctl_print_stmt(c, stdout, st, ctl_limit(c), NULL);
-	sqlite3_finalize(st);
-	return rc == 0 ? 0 : 1;
+	store_bind_text(st, 1, a->f.state);
+	store_bind_text(st, 2, a->f.kind);
+	store_bind_text(st, 3, a->f.to);
+	return ctl_print_stmt(c, stdout, st, "nttttntDtt", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
 }
 
 /* Add the (label, count) rows of sql as figures prefix.label. */
@@ -892,26 +952,26 @@ static int
 ctl_stats_group(struct ctl *c, struct ctl_rows *r, const char *prefix,
     const char *sql)
 {
-	sqlite3_stmt	*st;
-	struct ctl_cell	 cells[2];
-	char		 name[160];
-	int		 rc;
+	struct store_stmt	*st;
+	struct ctl_cell		 cells[2];
+	char			 name[160];
+	int			 rc;
 
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char	*label = (const char *)sqlite3_column_text(st, 0);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		const char	*label = store_text(st, 0);
 
 		snprintf(name, sizeof(name), "%s%s%s", prefix,
 		    label != NULL ? "." : "", label != NULL ? label : "");
 		cells[0].text = name;
 		cells[0].number = 0;
-		cells[1].text = (char *)sqlite3_column_text(st, 1);
+		cells[1].text = (char *)store_text(st, 1);
 		cells[1].number = 1;
 		ctl_rows_add(r, cells);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 static int
@@ -955,7 +1015,7 @@ ctl_stats(struct ctl *c, const struct ctl_args *a)
 		    "COUNT(*) FROM prices_reports GROUP BY status ORDER BY "
 		    "status");
 	if (bad) {
-		ctl_err("%s", sqlite3_errmsg(c->db));
+		ctl_err("the database could not be read");
 		ctl_rows_free(&r);
 		return 1;
 	}
@@ -1002,25 +1062,26 @@ ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
     FILE *fp, long long since, long long until)
 {
 	static const char trades[] =
-	    "SELECT o.ref AS order_ref, date(o.updated, 'unixepoch') AS date, "
-	    "p.commodity, p.market, o.qty, p.unit, " CTL_MONEY("o.price")
-	    " AS price, " CTL_MONEY("o.total") " AS total, ?3 AS currency, "
-	    "CASE WHEN ?4 THEN o.seller END AS seller, "
-	    "CASE WHEN ?4 THEN o.buyer END AS buyer "
+	    "SELECT o.ref AS order_ref, o.updated AS date, "
+	    "p.commodity, p.market, o.qty, p.unit, o.price AS price, "
+	    "o.total AS total, CAST($3 AS TEXT) AS currency, "
+	    "CASE WHEN $4 = 1 THEN o.seller END AS seller, "
+	    "CASE WHEN $4 = 1 THEN o.buyer END AS buyer "
 	    "FROM market_orders o JOIN market_posts p ON p.ref = o.offer "
-	    "WHERE o.state = 'delivered' AND o.updated >= ?1 AND "
-	    "o.updated < ?2 ORDER BY o.updated, o.ref";
+	    "WHERE o.state = 'delivered' AND o.updated >= $1 AND "
+	    "o.updated < $2 ORDER BY o.updated, o.ref";
 	static const char prices[] =
-	    "SELECT id AS report, date(created, 'unixepoch') AS date, "
-	    "commodity, market, " CTL_MONEY("price") " AS price, ?3 AS currency, "
-	    "CASE WHEN agent THEN 'agent' ELSE 'user' END AS reporter, "
-	    "CASE WHEN ?4 THEN msisdn END AS phone FROM prices_reports "
-	    "WHERE status = 'ok' AND created >= ?1 AND created < ?2 "
+	    "SELECT id AS report, created AS date, commodity, market, "
+	    "price, CAST($3 AS TEXT) AS currency, "
+	    "CASE WHEN agent <> 0 THEN 'agent' ELSE 'user' END AS reporter, "
+	    "CASE WHEN $4 = 1 THEN msisdn END AS phone FROM prices_reports "
+	    "WHERE status = 'ok' AND created >= $1 AND created < $2 "
 	    "ORDER BY created, id";
-	sqlite3_stmt	*st;
-	const char	*currency = c->conf != NULL && c->conf->currency != NULL ?
-			    c->conf->currency : "";
-	int		 is_trades = strcmp(what, "trades") == 0, rc;
+	struct store_stmt	*st;
+	const char		*currency = c->conf != NULL &&
+				    c->conf->currency != NULL ?
+				    c->conf->currency : "";
+	int			 is_trades = strcmp(what, "trades") == 0;
 
 	if (is_trades ? ctl_need_market(c) == -1 :
 	    !ctl_has_table(c, "prices_reports")) {
@@ -1031,13 +1092,12 @@ ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
 	}
 	if ((st = ctl_prepare(c, is_trades ? trades : prices)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	sqlite3_bind_int64(st, 2, until);
-	sqlite3_bind_text(st, 3, currency, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, a->f.with_phones);
-	rc = ctl_print_stmt(c, fp, st, 0, what);
-	sqlite3_finalize(st);
-	return rc;
+	store_bind_int(st, 1, since);
+	store_bind_int(st, 2, until);
+	store_bind_text(st, 3, currency);
+	store_bind_int(st, 4, a->f.with_phones ? 1 : 0);
+	return ctl_print_stmt(c, fp, st, is_trades ? "ndttntmmttt" :
+	    "ndttmttt", 0, what);
 }
 
 static int
@@ -1731,8 +1791,7 @@ main(int argc, char **argv)
 		goto out;
 	rc = cmd->run(&c, &args);
 out:
-	if (c.db != NULL)
-		sqlite3_close(c.db);
+	store_free(c.store);
 	conf_free(c.conf);
 	gwlib_shutdown();
 	return rc;

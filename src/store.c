@@ -844,6 +844,12 @@ store_check_files(const char *path)
 struct store *
 store_open(const char *path, struct event_base *base)
 {
+	return store_open_flags(path, base, 0);
+}
+
+struct store *
+store_open_flags(const char *path, struct event_base *base, int flags)
+{
 	struct store	*s;
 	char		*mode = NULL;
 	long long	 fk = 0;
@@ -854,6 +860,18 @@ store_open(const char *path, struct event_base *base)
 		error(errno, "store: out of memory");
 		free(s);
 		return NULL;
+	}
+	if (flags & STORE_READONLY) {
+		/* A reader takes the database as the daemon keeps it. */
+		if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+			error(0, "store: cannot open %s: %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : "out of memory");
+			goto fail;
+		}
+		sqlite3_extended_result_codes(s->db, 1);
+		sqlite3_busy_timeout(s->db, 5000);
+		goto opened;
 	}
 	if (path[0] != '\0' && strcmp(path, ":memory:") != 0 &&
 	    strncmp(path, "file:", 5) != 0 && store_check_files(path) == -1)
@@ -889,8 +907,9 @@ store_open(const char *path, struct event_base *base)
 		    path);
 		goto fail;
 	}
-	if (store_migrate_core(s) == -1)
+	if (!(flags & STORE_NO_MIGRATE) && store_migrate_core(s) == -1)
 		goto fail;
+opened:
 	if (base != NULL &&
 	    (s->commit_ev = event_new(base, -1, 0, store_commit_cb, s)) == NULL) {
 		error(0, "store: cannot create the commit event");

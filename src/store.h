@@ -42,6 +42,18 @@ int		 store_schema_version(void);
  * program knows.
  */
 struct store	*store_open(const char *path, struct event_base *base);
+
+/*
+ * store_open() with flags.  STORE_READONLY opens the database as it is,
+ * for reading only (marketctl): nothing is created, no file is narrowed
+ * or checked for its owner, no pragma is set, no migration runs.
+ * STORE_NO_MIGRATE leaves the schema at the version it has.  0 is
+ * store_open().
+ */
+#define STORE_READONLY		0x01
+#define STORE_NO_MIGRATE	0x02
+struct store	*store_open_flags(const char *path, struct event_base *base,
+		    int flags);
 void		 store_free(struct store *);
 
 /* The SQLite handle, for SQLite's own tools (marketctl's copy, tests). */

@@ -19,7 +19,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 38
+tap_plan 39
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -123,6 +123,16 @@ tap_ok "users --csv: formulas start with ', phones do not" formulas_quoted
 tap_ok "users: control characters are shown as escapes, never sent raw" \
     eval "grep -qF '\\x1b]0;pwned\\x07Ann' '$T/hostile.txt' &&
 	! grep -q \"\$(printf '\\033')\" '$T/hostile.txt'"
+# A reader takes the database as it is: an older schema is not migrated,
+# the file's mode is not narrowed.
+db ".backup '$T/older.db'"
+sqlite3 "$T/older.db" "PRAGMA user_version = 7"
+chmod 0644 "$T/older.db"
+"$MARKETCTL" -d "$T/older.db" --csv users > "$T/older.csv"
+rc=$?
+tap_is "$rc $(sqlite3 "$T/older.db" "PRAGMA user_version") $(stat -c %a \
+    "$T/older.db")" "0 7 644" \
+    "users: the database read as it is (not migrated, mode kept)"
 ctl users --json > "$T/users.json"
 tap_is "$(jq length "$T/users.json")" "$(db "SELECT COUNT(*) FROM users")" \
     "users --json parses, one object per person"
