@@ -1035,6 +1035,82 @@ h_country_code(struct mb_ctx *ctx)
 	return host_keep(ctx, cc);
 }
 
+/* A plugin's statement is the store's; its steps say the same. */
+_Static_assert(MB_ROW == STORE_ROW && MB_DONE == STORE_DONE &&
+    MB_ERROR == STORE_ERROR, "plugin and store step results differ");
+
+static struct mb_stmt *
+h_query(struct mb_ctx *ctx, const char *sql)
+{
+	return (struct mb_stmt *)store_query(ctx->core->store, sql);
+}
+
+static int
+h_bind_int(struct mb_stmt *st, int i, long long v)
+{
+	return store_bind_int((struct store_stmt *)st, i, v);
+}
+
+static int
+h_bind_text(struct mb_stmt *st, int i, const char *v)
+{
+	return store_bind_text((struct store_stmt *)st, i, v);
+}
+
+static int
+h_bind_null(struct mb_stmt *st, int i)
+{
+	return store_bind_null((struct store_stmt *)st, i);
+}
+
+static int
+h_step(struct mb_stmt *st)
+{
+	return store_step((struct store_stmt *)st);
+}
+
+static long long
+h_column_int(struct mb_stmt *st, int i)
+{
+	return store_int((struct store_stmt *)st, i);
+}
+
+static const char *
+h_column_text(struct mb_stmt *st, int i)
+{
+	return store_text((struct store_stmt *)st, i);
+}
+
+static int
+h_column_null(struct mb_stmt *st, int i)
+{
+	return store_is_null((struct store_stmt *)st, i);
+}
+
+static void
+h_done(struct mb_stmt *st)
+{
+	store_done((struct store_stmt *)st);
+}
+
+static long long
+h_changes(struct mb_ctx *ctx)
+{
+	return store_changes(ctx->core->store);
+}
+
+static long long
+h_last_id(struct mb_ctx *ctx)
+{
+	return store_last_id(ctx->core->store);
+}
+
+static const char *
+h_engine(struct mb_ctx *ctx)
+{
+	return store_engine(ctx->core->store);
+}
+
 const struct mb_host host_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -1079,4 +1155,16 @@ const struct mb_host host_table = {
 	.sms_parts = h_sms_parts,
 	.market_suggest = h_market_suggest,
 	.country_code = h_country_code,
+	.query = h_query,
+	.bind_int = h_bind_int,
+	.bind_text = h_bind_text,
+	.bind_null = h_bind_null,
+	.step = h_step,
+	.column_int = h_column_int,
+	.column_text = h_column_text,
+	.column_null = h_column_null,
+	.done = h_done,
+	.changes = h_changes,
+	.last_id = h_last_id,
+	.engine = h_engine,
 };

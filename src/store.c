@@ -525,6 +525,12 @@ store_changes(struct store *s)
 	return sqlite3_changes64(s->db);
 }
 
+long long
+store_last_id(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
 const char *
 store_error(struct store *s)
 {

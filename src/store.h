@@ -115,6 +115,8 @@ const char	*store_column_name(struct store_stmt *, int i);
 void		 store_done(struct store_stmt *);
 /* Rows the last INSERT, UPDATE or DELETE changed. */
 long long	 store_changes(struct store *);
+/* The id the last INSERT gave its row (its identity column's value). */
+long long	 store_last_id(struct store *);
 /* The engine's last error message, for a caller's own log line. */
 const char	*store_error(struct store *);
 /* The engine's name, "sqlite" or "postgresql". */

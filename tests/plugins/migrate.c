@@ -15,10 +15,10 @@ struct migrate_state {
 };
 
 static const struct mb_migration migrate_steps[] = {
-	{ 1, "CREATE TABLE migrate_items ("
+	{ .version = 1, .sql = "CREATE TABLE migrate_items ("
 	     "  id INTEGER PRIMARY KEY,"
 	     "  what TEXT NOT NULL)" },
-	{ 2, "INSERT INTO migrate_items(what) VALUES ('seed')" },
+	{ .version = 2, .sql = "INSERT INTO migrate_items(what) VALUES ('seed')" },
 };
 
 static int
