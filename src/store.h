@@ -24,10 +24,14 @@
 struct event_base;
 struct store;
 
-/* One schema step: applied once, in one transaction, in order. */
+/*
+ * One schema step: applied once, in one transaction, in order.  sql runs
+ * on SQLite, and on PostgreSQL too unless sql_pg is set (DDL that differs).
+ */
 struct store_migration {
 	int		 version;	/* 1, 2, 3 ... with no gaps */
 	const char	*sql;		/* one or more statements */
+	const char	*sql_pg;	/* NULL: sql on both engines */
 };
 
 /* The version the core schema has after all of store.c's migrations. */
