@@ -68,7 +68,10 @@ struct mb_ctx {
 	size_t			 nscratch, scratchcap;
 };
 
+/* The host tables: for plugins of this ABI, and for ABI 1 plugins (with
+   the SQLite slots).  plugin_host() says which a plugin gets. */
 extern const struct mb_host host_table;
+extern const struct mb_host host_table_abi1;
 
 /* Lend a malloc'd string to the plugin until the context ends. */
 const char	*host_keep(struct mb_ctx *, char *);

@@ -680,13 +680,19 @@ h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	return host_notify(ctx, msisdn, tmpl, args, nargs);
 }
 
-static sqlite3 *
+/*
+ * ABI 1's store slots, in host_table_abi1 only: SQLite's own handle and
+ * cached statements, for ABI 1 plugins, which the loader lets run on a
+ * SQLite store only.  Their return types are the slots' own (SQLite's now;
+ * void * once the installed header no longer includes <sqlite3.h>).
+ */
+static __typeof__(((const struct mb_host *)0)->db(NULL))
 h_db(struct mb_ctx *ctx)
 {
 	return store_db(ctx->core->store);
 }
 
-static sqlite3_stmt *
+static __typeof__(((const struct mb_host *)0)->stmt(NULL, NULL))
 h_stmt(struct mb_ctx *ctx, const char *sql)
 {
 	return store_stmt(ctx->core->store, sql);
@@ -1035,48 +1041,148 @@ h_country_code(struct mb_ctx *ctx)
 	return host_keep(ctx, cc);
 }
 
+/* A plugin's statement is the store's; its steps say the same. */
+_Static_assert(MB_ROW == STORE_ROW && MB_DONE == STORE_DONE &&
+    MB_ERROR == STORE_ERROR, "plugin and store step results differ");
+
+static struct mb_stmt *
+h_query(struct mb_ctx *ctx, const char *sql)
+{
+	return (struct mb_stmt *)store_query(ctx->core->store, sql);
+}
+
+static int
+h_bind_int(struct mb_stmt *st, int i, long long v)
+{
+	return store_bind_int((struct store_stmt *)st, i, v);
+}
+
+static int
+h_bind_text(struct mb_stmt *st, int i, const char *v)
+{
+	return store_bind_text((struct store_stmt *)st, i, v);
+}
+
+static int
+h_bind_null(struct mb_stmt *st, int i)
+{
+	return store_bind_null((struct store_stmt *)st, i);
+}
+
+static int
+h_step(struct mb_stmt *st)
+{
+	return store_step((struct store_stmt *)st);
+}
+
+static long long
+h_column_int(struct mb_stmt *st, int i)
+{
+	return store_int((struct store_stmt *)st, i);
+}
+
+static const char *
+h_column_text(struct mb_stmt *st, int i)
+{
+	return store_text((struct store_stmt *)st, i);
+}
+
+static int
+h_column_null(struct mb_stmt *st, int i)
+{
+	return store_is_null((struct store_stmt *)st, i);
+}
+
+static void
+h_done(struct mb_stmt *st)
+{
+	store_done((struct store_stmt *)st);
+}
+
+static long long
+h_changes(struct mb_ctx *ctx)
+{
+	return store_changes(ctx->core->store);
+}
+
+static long long
+h_last_id(struct mb_ctx *ctx)
+{
+	return store_last_id(ctx->core->store);
+}
+
+static const char *
+h_engine(struct mb_ctx *ctx)
+{
+	return store_engine(ctx->core->store);
+}
+
+/*
+ * The table plugins of this ABI get, and the one ABI 1 plugins get: the
+ * same functions at the same places, with ABI 1's SQLite slots filled in
+ * the second only (see plugin_host()).
+ */
+#define HOST_TABLE_FUNCTIONS \
+	.abi = MB_PLUGIN_ABI, \
+	.size = sizeof(struct mb_host), \
+	.sender = h_sender, \
+	.sender_name = h_sender_name, \
+	.sender_market = h_sender_market, \
+	.sender_language = h_sender_language, \
+	.sender_roles = h_sender_roles, \
+	.sender_registered = h_sender_registered, \
+	.argc = h_argc, \
+	.arg = h_arg, \
+	.rest = h_rest, \
+	.arg_number = h_arg_number, \
+	.reply = h_reply, \
+	.notify = h_notify, \
+	.ref_next = h_ref_next, \
+	.commodity = h_commodity, \
+	.commodity_unit = h_commodity_unit, \
+	.unit = h_unit, \
+	.market = h_market, \
+	.market_name = h_market_name, \
+	.market_region = h_market_region, \
+	.commodity_suggest = h_commodity_suggest, \
+	.currency = h_currency, \
+	.now = h_now, \
+	.log = h_log, \
+	.conf = h_conf, \
+	.state = h_state, \
+	.set_state = h_set_state, \
+	.timer_ctx = h_timer_ctx, \
+	.plugin_state = h_plugin_state, \
+	.user_name = h_user_name, \
+	.user_trade = h_user_trade, \
+	.msisdn = h_msisdn, \
+	.user_opt_out = h_user_opt_out, \
+	.render = h_render, \
+	.ask = h_ask, \
+	.confirmed = h_confirmed, \
+	.arg_other = h_arg_other, \
+	.sms_parts = h_sms_parts, \
+	.market_suggest = h_market_suggest, \
+	.country_code = h_country_code, \
+	.query = h_query, \
+	.bind_int = h_bind_int, \
+	.bind_text = h_bind_text, \
+	.bind_null = h_bind_null, \
+	.step = h_step, \
+	.column_int = h_column_int, \
+	.column_text = h_column_text, \
+	.column_null = h_column_null, \
+	.done = h_done, \
+	.changes = h_changes, \
+	.last_id = h_last_id, \
+	.engine = h_engine
+
 const struct mb_host host_table = {
-	.abi = MB_PLUGIN_ABI,
-	.size = sizeof(struct mb_host),
-	.sender = h_sender,
-	.sender_name = h_sender_name,
-	.sender_market = h_sender_market,
-	.sender_language = h_sender_language,
-	.sender_roles = h_sender_roles,
-	.sender_registered = h_sender_registered,
-	.argc = h_argc,
-	.arg = h_arg,
-	.rest = h_rest,
-	.arg_number = h_arg_number,
-	.reply = h_reply,
-	.notify = h_notify,
+	HOST_TABLE_FUNCTIONS
+};
+
+const struct mb_host host_table_abi1 = {
+	HOST_TABLE_FUNCTIONS,
 	.db = h_db,
 	.stmt = h_stmt,
-	.ref_next = h_ref_next,
-	.commodity = h_commodity,
-	.commodity_unit = h_commodity_unit,
-	.unit = h_unit,
-	.market = h_market,
-	.market_name = h_market_name,
-	.market_region = h_market_region,
-	.commodity_suggest = h_commodity_suggest,
-	.currency = h_currency,
-	.now = h_now,
-	.log = h_log,
-	.conf = h_conf,
-	.state = h_state,
-	.set_state = h_set_state,
-	.timer_ctx = h_timer_ctx,
-	.plugin_state = h_plugin_state,
-	.user_name = h_user_name,
-	.user_trade = h_user_trade,
-	.msisdn = h_msisdn,
-	.user_opt_out = h_user_opt_out,
-	.render = h_render,
-	.ask = h_ask,
-	.confirmed = h_confirmed,
-	.arg_other = h_arg_other,
-	.sms_parts = h_sms_parts,
-	.market_suggest = h_market_suggest,
-	.country_code = h_country_code,
 };

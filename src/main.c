@@ -289,6 +289,7 @@ daemon_start(struct daemon *d)
 	if (d->router == NULL)
 		return -1;
 	env.host = &host_table;
+	env.host_abi1 = &host_table_abi1;
 	env.run_timer = router_run_timer;
 	env.arg = d->router;
 	if (d->plugins != NULL &&

@@ -16,8 +16,13 @@
  *    the two must not disagree.
  *  - A module given as a path with a '/' that is not absolute is taken
  *    relative to the conf file's directory, as conf includes are.
- *  - Descriptor size: ABI 1 requires exactly sizeof(struct mb_plugin).  A
- *    future ABI that appends fields may accept larger descriptors.
+ *  - ABIs 1 and 2 load.  Each requires exactly its own descriptor size (a
+ *    future ABI that appends fields may accept larger descriptors).  ABI 1
+ *    plugins are handed the table with the SQLite slots (db, stmt) filled,
+ *    ABI 2 plugins the one without, and ABI 1 plugins are refused when the
+ *    store is not SQLite: their SQL and handles are SQLite's.
+ *  - ABI 1's migration steps have no sql_pg: their array is read through a
+ *    struct of ABI 1's layout (it has another stride), never as ABI 2's.
  *  - Command ids are [A-Z_]+ (and a digit after the first character),
  *    at most PLUGIN_ID_MAX bytes; plugin names [A-Za-z0-9_-]+, at most
  *    PLUGIN_NAME_MAX bytes (they are conf group names and table owners).
@@ -34,6 +39,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +56,51 @@
 
 #define PLUGIN_NAME_MAX	64
 #define PLUGIN_ID_MAX	32
+
+/*
+ * ABI 1, frozen.  A migration step had no sql_pg, so an ABI 1 plugin's
+ * array of steps has a stride of this struct, not of struct mb_migration.
+ * The descriptor itself kept its layout (only the type its migrations
+ * point to changed), so an ABI 1 descriptor is read as a struct mb_plugin
+ * whose migrations are taken as these.
+ */
+struct plugin_migration_abi1 {
+	int		 version;
+	const char	*sql;
+};
+
+struct plugin_desc_abi1 {
+	unsigned	 abi;
+	size_t		 size;
+	const char	*name, *version;
+	const void	*commands;
+	size_t		 ncommands;
+	const struct plugin_migration_abi1 *migrations;
+	size_t		 nmigrations;
+	const void	*timers;
+	size_t		 ntimers;
+	const char * const *conf_keys;
+	size_t		 nconf_keys;
+	void		(*init)(void);
+	void		(*fini)(void);
+};
+
+_Static_assert(sizeof(struct plugin_desc_abi1) == sizeof(struct mb_plugin) &&
+    offsetof(struct plugin_desc_abi1, migrations) ==
+    offsetof(struct mb_plugin, migrations) &&
+    offsetof(struct plugin_desc_abi1, fini) == offsetof(struct mb_plugin, fini),
+    "ABI 1 descriptors are no longer read as struct mb_plugin");
+
+/* The ABIs this marketbox loads, and the descriptor size each requires. */
+static const struct {
+	unsigned	 abi;
+	size_t		 size;
+} plugin_abis[] = {
+	{ 1, sizeof(struct plugin_desc_abi1) },
+	{ MB_PLUGIN_ABI, sizeof(struct mb_plugin) },
+};
+
+#define PLUGIN_NABIS	(sizeof(plugin_abis) / sizeof(plugin_abis[0]))
 
 struct plugin_timer {
 	struct mb_plugin_ctx	*pctx;
@@ -132,7 +183,7 @@ plugin_free(struct plugin_set *set)
 
 		if (p->started && p->desc->fini != NULL) {
 			debug("mb.plugin", 0, "plugin %s: fini", p->desc->name);
-			p->desc->fini(p, set->env.host);
+			p->desc->fini(p, plugin_host(p));
 		}
 		p->started = 0;
 	}
@@ -145,6 +196,27 @@ plugin_free(struct plugin_set *set)
 }
 
 /* --- checking a descriptor ------------------------------------------------ */
+
+/* Step i of d's migrations, whichever ABI laid them out. */
+static struct store_migration
+plugin_step(const struct mb_plugin *d, size_t i)
+{
+	const struct plugin_migration_abi1	*old;
+	struct store_migration			 m;
+
+	if (d->abi == 1) {
+		old = ((const struct plugin_desc_abi1 *)(const void *)d)->
+		    migrations;
+		m.version = old[i].version;
+		m.sql = old[i].sql;
+		m.sql_pg = NULL;
+	} else {
+		m.version = d->migrations[i].version;
+		m.sql = d->migrations[i].sql;
+		m.sql_pg = d->migrations[i].sql_pg;
+	}
+	return m;
+}
 
 static int
 plugin_name_ok(const char *s)
@@ -242,16 +314,24 @@ plugin_check(const char *path, const struct mb_plugin *d)
 		return -1;
 	}
 	for (i = 0; i < d->nmigrations; i++) {
-		if (d->migrations[i].version != (int)i + 1) {
+		struct store_migration	 m = plugin_step(d, i);
+
+		if (m.version != (int)i + 1) {
 			error(0, "plugin: %s: migration %zu has version %d; "
 			    "versions must be 1, 2, 3 ... in order", path, i,
-			    d->migrations[i].version);
+			    m.version);
 			bad = -1;
 		}
-		if (d->migrations[i].sql == NULL ||
-		    d->migrations[i].sql[0] == '\0') {
+		if (m.sql == NULL || m.sql[0] == '\0') {
 			error(0, "plugin: %s: migration %d has no SQL", path,
-			    d->migrations[i].version);
+			    m.version);
+			bad = -1;
+		}
+		/* NULL is the way to say "sql on both engines" */
+		if (m.sql_pg != NULL && m.sql_pg[0] == '\0') {
+			error(0, "plugin: %s: migration %d has an empty sql_pg "
+			    "(NULL runs sql on PostgreSQL too)", path,
+			    m.version);
 			bad = -1;
 		}
 	}
@@ -366,6 +446,7 @@ plugin_open(struct plugin_set *set, const char *path, const char *name)
 	struct mb_plugin_ctx	*p, **all;
 	const struct mb_plugin	*d;
 	const char		*why;
+	size_t			 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->path = strdup(path)) == NULL) {
@@ -388,18 +469,20 @@ plugin_open(struct plugin_set *set, const char *path, const char *name)
 		goto fail;
 	}
 	/* Nothing else of the descriptor is read before these two match. */
-	if (d->abi != MB_PLUGIN_ABI) {
+	for (i = 0; i < PLUGIN_NABIS && plugin_abis[i].abi != d->abi; i++)
+		continue;
+	if (i == PLUGIN_NABIS) {
 		error(0, "plugin: %s: plugin ABI version %u, but this marketbox "
-		    "speaks version %d: rebuild the plugin against this "
+		    "speaks versions 1 to %d: rebuild the plugin against this "
 		    "marketbox's <marketbox/plugin.h>", path, d->abi,
 		    MB_PLUGIN_ABI);
 		goto fail;
 	}
-	if (d->size != sizeof(struct mb_plugin)) {
-		error(0, "plugin: %s: descriptor size %zu, but ABI version %d "
+	if (d->size != plugin_abis[i].size) {
+		error(0, "plugin: %s: descriptor size %zu, but ABI version %u "
 		    "has %zu: was it built against another "
-		    "<marketbox/plugin.h>?", path, d->size, MB_PLUGIN_ABI,
-		    sizeof(struct mb_plugin));
+		    "<marketbox/plugin.h>?", path, d->size, d->abi,
+		    plugin_abis[i].size);
 		goto fail;
 	}
 	p->desc = d;
@@ -433,6 +516,10 @@ plugin_open(struct plugin_set *set, const char *path, const char *name)
 	set->plugins[set->n++] = p;
 	info(0, "plugin %s %s loaded from %s (%zu command%s)", d->name,
 	    d->version, path, d->ncommands, d->ncommands == 1 ? "" : "s");
+	if (d->abi == 1)
+		warning(0, "plugin %s: built for plugin ABI 1, which runs on a "
+		    "SQLite store only: rebuild it for ABI %d (see "
+		    "marketbox-plugin(3))", d->name, MB_PLUGIN_ABI);
 	return 0;
 fail:
 	plugin_ctx_free(p);
@@ -681,10 +768,8 @@ plugin_migrate(struct mb_plugin_ctx *p, struct store *store)
 		error(errno, "plugin: out of memory");
 		return -1;
 	}
-	for (i = 0; i < d->nmigrations; i++) {
-		steps[i].version = d->migrations[i].version;
-		steps[i].sql = d->migrations[i].sql;
-	}
+	for (i = 0; i < d->nmigrations; i++)
+		steps[i] = plugin_step(d, i);
 	rc = store_migrate(store, d->name, steps, d->nmigrations);
 	free(steps);
 	if (rc == -1)
@@ -744,12 +829,24 @@ plugin_start(struct plugin_set *set, struct store *store,
 	}
 	set->env = *env;
 	set->started = 1;
+	if (store != NULL &&
+	    plugin_check_engine(set, store_engine(store)) == -1)
+		return -1;
+	for (i = 0; i < set->n; i++) {
+		p = set->plugins[i];
+		if (plugin_host(p) == NULL) {
+			error(0, "plugin %s (%s): this marketbox has no host "
+			    "table for plugin ABI %u", p->desc->name, p->path,
+			    p->desc->abi);
+			return -1;
+		}
+	}
 	for (i = 0; i < set->n; i++) {
 		p = set->plugins[i];
 		if (plugin_migrate(p, store) == -1)
 			return -1;
 		if (p->desc->init != NULL &&
-		    (rc = p->desc->init(p, env->host)) != MB_OK) {
+		    (rc = p->desc->init(p, plugin_host(p))) != MB_OK) {
 			error(0, "plugin %s (%s): init failed (it returned %d): "
 			    "marketbox does not start", p->desc->name, p->path,
 			    rc);
@@ -768,6 +865,41 @@ plugin_start(struct plugin_set *set, struct store *store,
 		if (plugin_start_timers(set->plugins[i], base) == -1)
 			return -1;
 	return 0;
+}
+
+int
+plugin_check_engine(const struct plugin_set *set, const char *engine)
+{
+	const struct mb_plugin_ctx	*p;
+	size_t				 i;
+	int				 bad = 0;
+
+	if (set == NULL || engine == NULL || strcmp(engine, "sqlite") == 0)
+		return 0;
+	for (i = 0; i < set->n; i++) {
+		p = set->plugins[i];
+		if (p->desc->abi != 1)
+			continue;
+		error(0, "plugin %s (%s): built for plugin ABI 1, which hands "
+		    "plugins SQLite's own handle and statements, so it cannot "
+		    "run on a %s store: rebuild it for ABI %d (the store "
+		    "functions of <marketbox/plugin.h>, see "
+		    "marketbox-plugin(3)), or keep the store on SQLite",
+		    p->desc->name, p->path, engine, MB_PLUGIN_ABI);
+		bad = -1;
+	}
+	if (bad)
+		error(0, "plugin: the plugin set is refused: marketbox does not "
+		    "run with some of its plugins missing");
+	return bad;
+}
+
+const struct mb_host *
+plugin_host(const struct mb_plugin_ctx *p)
+{
+	if (p == NULL || p->set == NULL || !p->set->started)
+		return NULL;
+	return p->desc->abi == 1 ? p->set->env.host_abi1 : p->set->env.host;
 }
 
 /* --- lookups -------------------------------------------------------------- */

@@ -22,12 +22,15 @@ struct store;
 struct plugin_set;
 
 /*
- * What the core gives plugin.c to run a plugin's functions: the host table
+ * What the core gives plugin.c to run a plugin's functions: the host tables
  * and, for timers, a way to run them inside a unit of work with a context
- * that has no sender.
+ * that has no sender.  host is handed to plugins of this ABI; host_abi1,
+ * the same table with ABI 1's SQLite slots (db, stmt) working, to ABI 1
+ * plugins (NULL: they are refused at start).
  */
 struct plugin_env {
 	const struct mb_host	*host;
+	const struct mb_host	*host_abi1;
 	/* run fn inside a unit of work; returns what fn returned */
 	int	(*run_timer)(void *arg, struct mb_plugin_ctx *,
 		    int (*fn)(struct mb_plugin_ctx *, const struct mb_host *));
@@ -42,11 +45,26 @@ struct plugin_set *plugin_load(const struct conf *);
 
 /*
  * Migrate every plugin's tables, call every init, start the timers (base
- * may be NULL: no timers, for -n and tests).  0, or -1 (logged) and the
- * set must be freed.
+ * may be NULL: no timers, for -n and tests).  An ABI 1 plugin is refused
+ * when the store is not SQLite (see plugin_check_engine).  0, or -1
+ * (logged) and the set must be freed.
  */
 int		 plugin_start(struct plugin_set *, struct store *,
 		    struct event_base *, const struct plugin_env *);
+
+/*
+ * Refuse the set if a plugin cannot run on a store of this engine
+ * ("sqlite", "postgresql"): ABI 1 plugins hold SQLite's own handle and
+ * statements, so they run on SQLite only.  0, or -1 (logged).
+ */
+int		 plugin_check_engine(const struct plugin_set *,
+		    const char *engine);
+
+/*
+ * The host table plugin pctx's functions are given (by its ABI), once the
+ * set is started; NULL before.
+ */
+const struct mb_host *plugin_host(const struct mb_plugin_ctx *);
 
 /* Call every fini (in reverse order), dlclose; accepts NULL. */
 void		 plugin_free(struct plugin_set *);

@@ -1301,6 +1301,7 @@ router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 {
 	const struct router_command	*core;
 	const struct mb_command		*cmd;
+	const struct mb_host		*host;
 	struct mb_plugin_ctx		*pctx = NULL;
 	char				*word;
 	int				 rc;
@@ -1320,8 +1321,12 @@ router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 		return router_reply0(ctx, "need-reg");
 	if (cmd->roles != 0 && !(host_roles(&r->core, ctx->user) & cmd->roles))
 		return router_not_allowed(ctx, id, cmd->roles);
+	if ((host = plugin_host(pctx)) == NULL) {
+		error(0, "router: command %s: its plugin is not started", id);
+		return -1;
+	}
 	ctx->pctx = pctx;
-	rc = cmd->handler(ctx, &host_table);
+	rc = cmd->handler(ctx, host);
 	ctx->pctx = NULL;
 	if (rc == MB_USAGE)
 		return router_usage(ctx, id, cmd->usage);
@@ -1470,10 +1475,13 @@ int
 router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
     int (*fn)(struct mb_plugin_ctx *, const struct mb_host *))
 {
-	struct router	*r = arg;
-	struct mb_ctx	 ctx;
-	int		 rc;
+	struct router		*r = arg;
+	const struct mb_host	*host = plugin_host(pctx);
+	struct mb_ctx		 ctx;
+	int			 rc;
 
+	if (host == NULL)
+		return MB_FAIL;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.core = &r->core;
 	ctx.lang = lang_default(r->core.langs);
@@ -1481,7 +1489,7 @@ router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 	if (store_work_begin(r->core.store) == -1)
 		return MB_FAIL;
 	plugin_set_timer_ctx(pctx, &ctx);
-	rc = fn(pctx, &host_table);
+	rc = fn(pctx, host);
 	plugin_set_timer_ctx(pctx, NULL);
 	host_ctx_clear(&ctx);
 	if (store_work_end(r->core.store, rc == MB_OK) == -1)

@@ -86,7 +86,8 @@ static const struct store_migration store_core_migrations[] = {
 	"CREATE INDEX outbox_receiver ON outbox(receiver, created);"
 	"CREATE TABLE schema_versions ("
 	"  owner TEXT PRIMARY KEY,"
-	"  version INTEGER NOT NULL);"
+	"  version INTEGER NOT NULL);",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 2,
 	/*
@@ -97,7 +98,8 @@ static const struct store_migration store_core_migrations[] = {
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	"  kind TEXT NOT NULL,"
 	"  created INTEGER NOT NULL);"
-	"CREATE INDEX inbox_sender ON inbox(sender, received);"
+	"CREATE INDEX inbox_sender ON inbox(sender, received);",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 3,
 	/*
@@ -106,7 +108,8 @@ static const struct store_migration store_core_migrations[] = {
 	 */
 	"ALTER TABLE users ADD COLUMN trades INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE users ADD COLUMN language_chosen INTEGER NOT NULL"
-	" DEFAULT 0;"
+	" DEFAULT 0;",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 4,
 	/*
@@ -128,7 +131,8 @@ static const struct store_migration store_core_migrations[] = {
 	"  state TEXT NOT NULL,"			/* open, left, done */
 	"  started INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL);"
-	"CREATE INDEX ussd_sessions_msisdn ON ussd_sessions(msisdn, updated);"
+	"CREATE INDEX ussd_sessions_msisdn ON ussd_sessions(msisdn, updated);",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 5,
 	/*
@@ -174,7 +178,8 @@ static const struct store_migration store_core_migrations[] = {
 	"DROP TABLE outbox;"
 	"ALTER TABLE outbox_v5 RENAME TO outbox;"
 	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
-	"CREATE INDEX outbox_receiver ON outbox(receiver, created);"
+	"CREATE INDEX outbox_receiver ON outbox(receiver, created);",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 6,
 	/*
@@ -186,7 +191,8 @@ static const struct store_migration store_core_migrations[] = {
 	 * reads the table.
 	 */
 	"DROP INDEX inbox_sender;"
-	"DROP INDEX outbox_receiver;"
+	"DROP INDEX outbox_receiver;",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 7,
 	/*
@@ -204,7 +210,8 @@ static const struct store_migration store_core_migrations[] = {
 	"  asker TEXT,"
 	"  inbox_id INTEGER,"
 	"  created INTEGER NOT NULL,"
-	"  expires INTEGER NOT NULL);"
+	"  expires INTEGER NOT NULL);",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 	{ 8,
 	/*
@@ -215,7 +222,8 @@ static const struct store_migration store_core_migrations[] = {
 	 * get their phone, so a session open across the upgrade goes on.
 	 */
 	"UPDATE ussd_sessions SET id = 'http:' || msisdn || ':' ||"
-	" substr(id, 6) WHERE id LIKE 'http:%';"
+	" substr(id, 6) WHERE id LIKE 'http:%';",
+	NULL				/* sql_pg: for the PostgreSQL store */
 	},
 };
 
@@ -560,6 +568,12 @@ long long
 store_changes(struct store *s)
 {
 	return sqlite3_changes64(s->db);
+}
+
+long long
+store_last_id(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
 }
 
 const char *

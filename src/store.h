@@ -24,10 +24,14 @@
 struct event_base;
 struct store;
 
-/* One schema step: applied once, in one transaction, in order. */
+/*
+ * One schema step: applied once, in one transaction, in order.  sql runs
+ * on SQLite, and on PostgreSQL too unless sql_pg is set (DDL that differs).
+ */
 struct store_migration {
 	int		 version;	/* 1, 2, 3 ... with no gaps */
 	const char	*sql;		/* one or more statements */
+	const char	*sql_pg;	/* NULL: sql on both engines */
 };
 
 /* The version the core schema has after all of store.c's migrations. */
@@ -127,6 +131,8 @@ const char	*store_column_name(struct store_stmt *, int i);
 void		 store_done(struct store_stmt *);
 /* Rows the last INSERT, UPDATE or DELETE changed. */
 long long	 store_changes(struct store *);
+/* The id the last INSERT gave its row (its identity column's value). */
+long long	 store_last_id(struct store *);
 /* The engine's last error message, for a caller's own log line. */
 const char	*store_error(struct store *);
 /* The engine's name, "sqlite" or "postgresql". */

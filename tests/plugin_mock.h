@@ -9,8 +9,12 @@
  *    currency words and the catalogue's words as the dictionary);
  *  - every reply and notice captured (template name and arguments), not
  *    rendered: tests check what the plugin asked for, not a language file;
- *  - a real SQLite database in memory, the plugin's migrations applied to
- *    it, db() and a statement cache keyed on the SQL's address for stmt();
+ *  - the daemon's store (store.c) on a fresh SQLite file in /tmp, with the
+ *    core schema (users, ...) and the plugin's migrations applied as the
+ *    daemon applies them; query(), bind_*(), step(), column_*(), done(),
+ *    changes(), last_id() and engine() over it (and, until every plugin
+ *    has moved to them, ABI 1's db() and stmt()); each command and timer
+ *    run one unit of work, rolled back when it returns MB_FAIL;
  *  - ref_next() counting 1, 2, 3 ... (all kinds share it, as in the core);
  *  - a tiny catalogue: commodities maize (mahindi, mais; unit bag) and
  *    beans (maharagwe; unit kg); units bag (bags, gunia) and kg (kilo,
@@ -37,9 +41,12 @@
 
 #include <stddef.h>
 
+#include <sqlite3.h>
+
 #include "marketbox-plugin.h"
 
 struct mock;
+struct store;
 
 /* One reply or notice the plugin made. */
 struct mock_msg {
@@ -56,7 +63,7 @@ const struct mb_host	*mock_host(void);
 
 /*
  * A mock host around plugin: checks the descriptor and applies its
- * migrations to a fresh in-memory database.  init is not called yet (set
+ * migrations to a fresh database.  init is not called yet (set
  * conf values first).  Aborts the test if the descriptor is refused.
  */
 struct mock		*mock_new(const struct mb_plugin *);
@@ -123,6 +130,9 @@ const char		*mock_log_at(const struct mock *, size_t i);
 /* For direct calls and checks of the plugin's tables. */
 struct mb_ctx		*mock_ctx(struct mock *);
 struct mb_plugin_ctx	*mock_plugin_ctx(struct mock *);
+/* The mock's store: a test's own SQL (store_query, as the plugin's). */
+struct store		*mock_store(struct mock *);
+/* Its SQLite handle, for a test that reads SQLite's own views. */
 sqlite3			*mock_db(struct mock *);
 void			*mock_state(struct mock *);
 

@@ -50,6 +50,7 @@ fixture_router_new(struct conf *conf, struct store *store,
 	r = router_new(conf, store, outbox, langs, fixture_plugins);
 	cr_assert_not_null(r);
 	env.host = &host_table;
+	env.host_abi1 = &host_table_abi1;
 	env.run_timer = router_run_timer;
 	env.arg = r;
 	cr_assert_eq(plugin_start(fixture_plugins, store, NULL, &env), 0);

@@ -168,3 +168,61 @@ Test(echo, fini_releases_the_state)
 	    MB_OK);
 	cr_assert_not_null(mock_state(m));
 }
+
+/*
+ * The mock's store functions, which plugins with tables are tested on:
+ * the daemon's store under them, with its core schema and $N parameters.
+ */
+Test(echo, mock_store_functions)
+{
+	static const char	 add[] = "INSERT INTO users(msisdn, name, "
+	    "created, updated) VALUES ($1, $2, $3, $3) RETURNING id";
+	static const char	 get[] = "SELECT name, opt_out, created "
+	    "FROM users WHERE msisdn = $1";
+	static const char	 stop[] = "UPDATE users SET opt_out = 1 "
+	    "WHERE msisdn = $1";
+	static const char	 bad[] = "SELECT nothing FROM nowhere";
+	const struct mb_host	*h = mock_host();
+	struct mb_ctx		*ctx = mock_ctx(m);
+	struct mb_stmt		*st;
+	long long		 id;
+
+	cr_assert_str_eq(h->engine(ctx), "sqlite");
+	cr_assert_not_null(st = h->query(ctx, add));
+	cr_assert_eq(h->bind_text(st, 1, "+254700000009"), 0);
+	cr_assert_eq(h->bind_text(st, 2, NULL), 0);
+	cr_assert_eq(h->bind_int(st, 3, 1700000000), 0);
+	cr_assert_eq(h->step(st), MB_ROW);
+	id = h->column_int(st, 0);
+	cr_assert_gt(id, 0);
+	cr_assert_eq(h->step(st), MB_DONE);
+	h->done(st);
+	cr_assert_eq(h->last_id(ctx), id);
+	cr_assert_eq(h->changes(ctx), 1);
+
+	cr_assert_not_null(st = h->query(ctx, get));
+	cr_assert_eq(h->bind_text(st, 1, "+254700000009"), 0);
+	cr_assert_eq(h->step(st), MB_ROW);
+	cr_assert(h->column_null(st, 0));
+	cr_assert_null(h->column_text(st, 0));
+	cr_assert_eq(h->column_int(st, 1), 0);
+	cr_assert_eq(h->column_int(st, 2), 1700000000);
+	cr_assert_str_eq(h->column_text(st, 2), "1700000000");
+	cr_assert_eq(h->step(st), MB_DONE);
+	h->done(st);
+	cr_assert_eq(h->user_opt_out(ctx, "+254700000009"), 0);
+
+	cr_assert_not_null(st = h->query(ctx, stop));
+	cr_assert_eq(h->bind_null(st, 1), 0);
+	cr_assert_eq(h->step(st), MB_DONE);
+	h->done(st);
+	cr_assert_eq(h->changes(ctx), 0, "NULL matches no phone");
+	cr_assert_not_null(st = h->query(ctx, stop));
+	cr_assert_eq(h->bind_text(st, 1, "+254700000009"), 0);
+	cr_assert_eq(h->step(st), MB_DONE);
+	h->done(st);
+	cr_assert_eq(h->changes(ctx), 1);
+	cr_assert_eq(h->user_opt_out(ctx, "+254700000009"), 1);
+
+	cr_assert_null(h->query(ctx, bad), "SQL that does not prepare");
+}

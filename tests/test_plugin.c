@@ -3,7 +3,9 @@
  * (built as libtool modules by `make check`) loaded, refused with the right
  * message (wrong ABI, wrong size, no symbol, a duplicate command, a bad id,
  * a gap in migrations, an unknown conf key, a failing init), migrated,
- * started, timed and unloaded in order.
+ * started, timed and unloaded in order; an ABI 1 plugin (built against the
+ * frozen ABI 1 header) loaded, migrated and run on SQLite with the host
+ * table that has ABI 1's SQLite slots, and refused on another engine.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include "gw.h"
 
 #include "conf.h"
+#include "core.h"
 #include "marketbox-plugin.h"
 #include "plugin.h"
 #include "store.h"
@@ -304,6 +307,7 @@ test_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 
 static const struct plugin_env test_env = {
 	.host = &test_host,
+	.host_abi1 = &test_host,
 	.run_timer = test_run_timer,
 	.arg = &timer_runs,
 };
@@ -368,8 +372,9 @@ Test(plugin, loads_a_good_plugin)
 
 Test(plugin, wrong_abi_version_is_refused)
 {
-	assert_refused("plugin: " PLUGIN("bad_abi") ": plugin ABI version 2, "
-	    "but this marketbox speaks version 1",
+	/* bad_abi is MB_PLUGIN_ABI + 1: ABI 3, which no marketbox speaks yet */
+	assert_refused("plugin: " PLUGIN("bad_abi") ": plugin ABI version 3, "
+	    "but this marketbox speaks versions 1 to 2",
 	    "bad-abi", PLUGIN("bad_abi"), NULL);
 }
 
@@ -378,9 +383,39 @@ Test(plugin, wrong_descriptor_size_is_refused)
 	char	 want[256];
 
 	snprintf(want, sizeof(want), "plugin: %s: descriptor size %zu, but ABI "
-	    "version 1 has %zu", PLUGIN("bad_size"),
+	    "version 2 has %zu", PLUGIN("bad_size"),
 	    sizeof(struct mb_plugin) - sizeof(void *), sizeof(struct mb_plugin));
 	assert_refused(want, "bad-size", PLUGIN("bad_size"), NULL);
+}
+
+Test(plugin, abi1_descriptor_of_another_size_is_refused)
+{
+	char	 want[256];
+
+	/* ABI 1's descriptor had the layout and size ABI 2's has */
+	snprintf(want, sizeof(want), "plugin: %s: descriptor size %zu, but ABI "
+	    "version 1 has %zu", PLUGIN("abi1_bad_size"),
+	    sizeof(struct mb_plugin) + sizeof(void *), sizeof(struct mb_plugin));
+	assert_refused(want, "abi1-bad-size", PLUGIN("abi1_bad_size"), NULL);
+}
+
+Test(plugin, abi1_plugin_loads)
+{
+	struct conf		*c;
+	struct plugin_set	*set;
+
+	set = load(&c, "abi1", PLUGIN("abi1"), "migrate", PLUGIN("migrate"),
+	    NULL);
+	cr_assert_not_null(set);
+	cr_assert_eq(plugin_count(set), 2);
+	cr_assert_eq(plugin_at(set, 0)->abi, 1);
+	cr_assert_eq(plugin_at(set, 1)->abi, MB_PLUGIN_ABI);
+	cr_assert_not_null(plugin_command(set, "NOTE", NULL));
+	assert_logged("plugin abi1 1.0 loaded from " PLUGIN("abi1"));
+	assert_logged("plugin abi1: built for plugin ABI 1, which runs on a "
+	    "SQLite store only");
+	plugin_free(set);
+	conf_drop(c);
 }
 
 Test(plugin, missing_symbol_is_refused)
@@ -433,7 +468,7 @@ Test(plugin, same_plugin_twice_is_refused)
 
 Test(plugin, one_bad_plugin_refuses_the_set)
 {
-	assert_refused("plugin ABI version 2",
+	assert_refused("plugin ABI version 3",
 	    "migrate", PLUGIN("migrate"), "dup-a", PLUGIN("dup_a"),
 	    "bad-abi", PLUGIN("bad_abi"), NULL);
 	/* the good ones were loaded first, then dropped */
@@ -442,7 +477,7 @@ Test(plugin, one_bad_plugin_refuses_the_set)
 
 Test(plugin, every_problem_is_reported)
 {
-	assert_refused("plugin ABI version 2",
+	assert_refused("plugin ABI version 3",
 	    "bad-abi", PLUGIN("bad_abi"), "no-symbol", PLUGIN("no_symbol"),
 	    NULL);
 	assert_logged("no symbol marketbox_plugin");
@@ -626,6 +661,132 @@ Test(plugin, migrations_once)
 		plugin_free(set);
 		conf_drop(c);
 	}
+	store_free(s);
+}
+
+Test(plugin, pg_variant_of_a_migration_is_not_run_on_sqlite)
+{
+	struct conf		*c;
+	struct plugin_set	*set;
+	struct store		*s = open_store();
+	sqlite3_stmt		*st;
+	char			*sql;
+
+	/* migrate's step 1 has an sql_pg that SQLite cannot parse */
+	set = load(&c, "migrate", "migrate", NULL);
+	cr_assert_not_null(set);
+	cr_assert_eq(plugin_start(set, s, NULL, &test_env), 0);
+	cr_assert_eq(sqlite3_prepare_v2(store_db(s), "SELECT sql FROM "
+	    "sqlite_master WHERE name = 'migrate_items'", -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	sql = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	cr_assert(strstr(sql, "id INTEGER PRIMARY KEY") != NULL, "%s", sql);
+	cr_assert(strstr(sql, "IDENTITY") == NULL, "%s", sql);
+	free(sql);
+	plugin_free(set);
+	conf_drop(c);
+	store_free(s);
+}
+
+/*
+ * The ABI 1 plugin through the daemon's own host tables: its migrations
+ * read in ABI 1's layout, and its command run with SQLite's handle and
+ * statements, while an ABI 2 plugin beside it gets the table without them.
+ */
+Test(plugin, abi1_plugin_migrates_and_runs_on_sqlite)
+{
+	struct conf		*c;
+	struct plugin_set	*set;
+	struct store		*s = open_store();
+	struct plugin_env	 env = {
+		.host = &host_table, .host_abi1 = &host_table_abi1 };
+	const struct mb_command	*cmd;
+	struct mb_plugin_ctx	*pctx, *pctx2;
+	struct core		 core;
+	struct mb_ctx		 ctx;
+
+	set = load(&c, "abi1", PLUGIN("abi1"), "migrate", PLUGIN("migrate"),
+	    NULL);
+	cr_assert_not_null(set);
+	cr_assert_eq(plugin_start(set, s, NULL, &env), 0);
+	assert_logged("abi1: init");
+	cr_assert_eq(query(s, "SELECT version FROM schema_versions "
+	    "WHERE owner = 'abi1'"), 2);
+	cr_assert_eq(query(s, "SELECT count(*) FROM abi1_notes"), 1);
+
+	cmd = plugin_command(set, "NOTE", &pctx);
+	cr_assert_not_null(cmd);
+	cr_assert_eq(plugin_host(pctx), &host_table_abi1);
+	cr_assert_not_null(plugin_host(pctx)->db);
+	cr_assert_not_null(plugin_host(pctx)->stmt);
+	cr_assert_not_null(plugin_command(set, "ITEMS", &pctx2));
+	cr_assert_eq(plugin_host(pctx2), &host_table);
+	cr_assert_null(host_table.db, "ABI 2 plugins get no SQLite handle");
+	cr_assert_null(host_table.stmt);
+	/* the tables differ in nothing else */
+	cr_assert_eq(host_table.size, host_table_abi1.size);
+	cr_assert_eq(host_table.query, host_table_abi1.query);
+	cr_assert_eq(host_table.country_code, host_table_abi1.country_code);
+
+	memset(&core, 0, sizeof(core));
+	core.store = s;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	ctx.pctx = pctx;
+	cr_assert_eq(cmd->handler(&ctx, plugin_host(pctx)), MB_OK);
+	host_ctx_clear(&ctx);
+	assert_logged("abi1: note 2 of 2");
+	cr_assert_eq(query(s, "SELECT count(*) FROM abi1_notes WHERE "
+	    "text = 'hello'"), 1);
+	cr_assert_eq(plugin_check_engine(set, "sqlite"), 0);
+	plugin_free(set);
+	conf_drop(c);
+	store_free(s);
+}
+
+Test(plugin, abi1_plugin_is_refused_on_postgresql)
+{
+	struct conf		*c;
+	struct plugin_set	*set;
+
+	set = load(&c, "migrate", "migrate", NULL);
+	cr_assert_not_null(set);
+	cr_assert_eq(plugin_check_engine(set, "postgresql"), 0,
+	    "ABI 2 plugins run on either engine");
+	plugin_free(set);
+	conf_drop(c);
+
+	set = load(&c, "migrate", "migrate", "abi1", PLUGIN("abi1"), NULL);
+	cr_assert_not_null(set);
+	cr_assert_eq(plugin_check_engine(set, "postgresql"), -1);
+	assert_logged("plugin abi1 (" PLUGIN("abi1") "): built for plugin ABI "
+	    "1, which hands plugins SQLite's own handle and statements, so it "
+	    "cannot run on a postgresql store: rebuild it for ABI 2");
+	assert_logged("the plugin set is refused");
+	plugin_free(set);
+	conf_drop(c);
+}
+
+Test(plugin, abi1_plugin_needs_its_host_table)
+{
+	struct conf		*c;
+	struct plugin_set	*set;
+	struct store		*s = open_store();
+	struct plugin_env	 env = { .host = &test_host };
+
+	set = load(&c, "abi1", PLUGIN("abi1"), NULL);
+	cr_assert_not_null(set);
+	cr_assert_null(plugin_host(NULL));
+	cr_assert_eq(plugin_start(set, s, NULL, &env), -1);
+	assert_logged("plugin abi1 (" PLUGIN("abi1") "): this marketbox has no "
+	    "host table for plugin ABI 1");
+	/* refused before its migrations ran */
+	cr_assert_eq(query(s, "SELECT count(*) FROM schema_versions "
+	    "WHERE owner = 'abi1'"), 0);
+	plugin_free(set);
+	conf_drop(c);
 	store_free(s);
 }
 

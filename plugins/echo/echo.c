@@ -20,9 +20,12 @@
  *	    -o echo.so echo.c
  *	cp echo.so $(pkg-config --variable=plugindir marketbox)/
  *
- * (a plugin that calls sqlite3_* functions itself adds
- * $(pkg-config --libs sqlite3)).  In marketbox's tree, Makefile.am builds
- * it as a libtool module with -export-symbols-regex '^marketbox_plugin$'.
+ * It is built for plugin ABI 2 (MB_PLUGIN_HEADER says so) and needs no
+ * library: a plugin with tables of its own works them through the host's
+ * store functions (query, bind_*, step, column_*, done), which run on
+ * SQLite and PostgreSQL alike, never through a database library of its
+ * own.  In marketbox's tree, Makefile.am builds it as a libtool module
+ * with -export-symbols-regex '^marketbox_plugin$'.
  *
  * Enabling it: with no "group = plugin" in marketbox.conf, every *.so in
  * plugin-dir is loaded; otherwise only those named:
@@ -106,7 +109,7 @@ echo_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	const char		*prefix;
 
 	if (!ECHO_HOST_HAS(host, plugin_state)) {
-		/* not possible with ABI 1: every host has it */
+		/* not possible: every host since ABI 1 has it */
 		return MB_FAIL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)

@@ -5,8 +5,8 @@
 #include <marketbox/plugin.h>
 
 static const struct mb_migration bad_migration_steps[] = {
-	{ 1, "CREATE TABLE bad_migration_a (id INTEGER PRIMARY KEY)" },
-	{ 3, "CREATE TABLE bad_migration_b (id INTEGER PRIMARY KEY)" },
+	{ .version = 1, .sql = "CREATE TABLE bad_migration_a (id INTEGER PRIMARY KEY)" },
+	{ .version = 3, .sql = "CREATE TABLE bad_migration_b (id INTEGER PRIMARY KEY)" },
 };
 
 const struct mb_plugin marketbox_plugin = {
