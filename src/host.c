@@ -319,29 +319,52 @@ msisdn_normalise(const char *country_code, const char *typed, char *out,
 
 static const char user_sql_load[] =
     "SELECT id, name, market, language, role, opt_out, trades,"
-    " language_chosen FROM users WHERE msisdn = ?1";
+    " language_chosen FROM users WHERE msisdn = $1";
 static const char user_sql_insert[] =
     "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
     " language_chosen, created, updated)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7, ?7)";
+    " VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING id";
 static const char user_sql_update[] =
-    "UPDATE users SET name = ?2, market = ?3, language = ?4, role = ?5,"
-    " opt_out = ?6, updated = ?7, language_chosen = ?8 WHERE id = ?1";
+    "UPDATE users SET name = $2, market = $3, language = $4, role = $5,"
+    " opt_out = $6, updated = $7, language_chosen = $8 WHERE id = $1";
 static const char user_sql_trade[] =
-    "UPDATE users SET trades = trades + 1, updated = ?2 WHERE msisdn = ?1";
+    "UPDATE users SET trades = trades + 1, updated = $2 WHERE msisdn = $1";
 static const char user_sql_name[] =
-    "SELECT name FROM users WHERE msisdn = ?1";
+    "SELECT name FROM users WHERE msisdn = $1";
 static const char user_sql_opt_out[] =
-    "SELECT opt_out FROM users WHERE msisdn = ?1";
+    "SELECT opt_out FROM users WHERE msisdn = $1";
 static const char user_sql_language[] =
-    "SELECT language FROM users WHERE msisdn = ?1";
+    "SELECT language FROM users WHERE msisdn = $1";
 
 static char *
-host_column_dup(sqlite3_stmt *st, int col)
+host_column_dup(struct store_stmt *st, int col)
 {
-	const unsigned char	*t = sqlite3_column_text(st, col);
+	const char	*t = store_text(st, col);
 
-	return t != NULL ? strdup((const char *)t) : NULL;
+	return t != NULL ? strdup(t) : NULL;
+}
+
+/*
+ * The language msisdn chose or was given (a copy to free), NULL when it
+ * has none or is not known; -1 in *rc on a store failure.
+ */
+static char *
+host_user_language(struct core *core, const char *msisdn, int *rc)
+{
+	struct store_stmt	*st;
+	char			*lang = NULL;
+	int			 r;
+
+	if ((st = store_query(core->store, user_sql_language)) == NULL) {
+		*rc = -1;
+		return NULL;
+	}
+	store_bind_text(st, 1, msisdn);
+	if ((r = store_step(st)) == STORE_ROW)
+		lang = host_column_dup(st, 0);
+	store_done(st);
+	*rc = r == STORE_ERROR ? -1 : 0;
+	return lang;
 }
 
 void
@@ -358,73 +381,60 @@ user_clear(struct user *u)
 int
 user_load(struct core *core, const char *msisdn, struct user *u)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
 	memset(u, 0, sizeof(*u));
 	snprintf(u->msisdn, sizeof(u->msisdn), "%s", msisdn);
-	if ((st = store_stmt(core->store, user_sql_load)) == NULL)
+	if ((st = store_query(core->store, user_sql_load)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		u->id = sqlite3_column_int64(st, 0);
+	store_bind_text(st, 1, msisdn);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		u->id = store_int(st, 0);
 		u->name = host_column_dup(st, 1);
 		u->market = host_column_dup(st, 2);
 		u->language = host_column_dup(st, 3);
 		u->role = host_column_dup(st, 4);
-		u->opt_out = sqlite3_column_int(st, 5);
-		u->trades = sqlite3_column_int64(st, 6);
-		u->language_chosen = sqlite3_column_int(st, 7);
+		u->opt_out = (int)store_int(st, 5);
+		u->trades = store_int(st, 6);
+		u->language_chosen = (int)store_int(st, 7);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	store_done(st);
+	if (rc == STORE_ROW)
 		return 1;
-	if (rc != SQLITE_DONE) {
-		error(0, "users: %s", sqlite3_errmsg(store_db(core->store)));
-		return -1;
-	}
-	return 0;
-}
-
-static void
-host_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s != NULL)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 int
 user_save(struct core *core, struct user *u)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
-	st = store_stmt(core->store, u->id ? user_sql_update : user_sql_insert);
+	st = store_query(core->store, u->id ? user_sql_update : user_sql_insert);
 	if (st == NULL)
 		return -1;
 	if (u->id)
-		sqlite3_bind_int64(st, 1, u->id);
+		store_bind_int(st, 1, u->id);
 	else
-		sqlite3_bind_text(st, 1, u->msisdn, -1, SQLITE_STATIC);
-	host_bind_text(st, 2, u->name);
-	host_bind_text(st, 3, u->market);
-	host_bind_text(st, 4, u->language);
-	sqlite3_bind_text(st, 5, u->role ? u->role : "user", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, u->opt_out);
-	sqlite3_bind_int64(st, 7, (long long)time(NULL));
-	sqlite3_bind_int(st, 8, u->language_chosen);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		error(0, "users: cannot save %s: %s", u->msisdn,
-		    sqlite3_errmsg(store_db(core->store)));
+		store_bind_text(st, 1, u->msisdn);
+	store_bind_text(st, 2, u->name);
+	store_bind_text(st, 3, u->market);
+	store_bind_text(st, 4, u->language);
+	store_bind_text(st, 5, u->role ? u->role : "user");
+	store_bind_int(st, 6, u->opt_out);
+	store_bind_int(st, 7, (long long)time(NULL));
+	store_bind_int(st, 8, u->language_chosen);
+	rc = store_step(st);
+	/* an insert says its id */
+	if (rc == STORE_ROW && !u->id)
+		u->id = store_int(st, 0);
+	store_done(st);
+	if (rc == STORE_ERROR) {
+		error(0, "users: cannot save %s", u->msisdn);
 		return -1;
 	}
-	if (!u->id)
-		u->id = sqlite3_last_insert_rowid(store_db(core->store));
 	u->dirty = 0;
 	return 0;
 }
@@ -574,18 +584,14 @@ int
 host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
-	sqlite3_stmt	*st;
-	char		*lang = NULL, *text;
+	char		*lang, *text;
 	int		 rc;
 
 	if (msisdn == NULL || msisdn[0] == '\0')
 		return -1;
-	if ((st = store_stmt(ctx->core->store, user_sql_language)) == NULL)
+	lang = host_user_language(ctx->core, msisdn, &rc);
+	if (rc == -1)
 		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		lang = host_column_dup(st, 0);
-	sqlite3_reset(st);
 	text = host_render(ctx, lang ? lang : lang_default(ctx->core->langs),
 	    tmpl, args, nargs);
 	free(lang);
@@ -702,19 +708,18 @@ static long long
 h_ref_next(struct mb_ctx *ctx, const char *kind)
 {
 	static const char sql[] =
-	    "INSERT INTO refs(kind, created) VALUES (?1, ?2)";
-	sqlite3_stmt	*st = store_stmt(ctx->core->store, sql);
-	int		 rc;
+	    "INSERT INTO refs(kind, created) VALUES ($1, $2) RETURNING id";
+	struct store_stmt	*st = store_query(ctx->core->store, sql);
+	long long		 ref = -1;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, kind ? kind : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return -1;
-	return sqlite3_last_insert_rowid(store_db(ctx->core->store));
+	store_bind_text(st, 1, kind ? kind : "");
+	store_bind_int(st, 2, (long long)time(NULL));
+	if (store_step(st) == STORE_ROW)
+		ref = store_int(st, 0);
+	store_done(st);
+	return ref;
 }
 
 static const char *
@@ -842,33 +847,33 @@ h_plugin_state(struct mb_ctx *ctx)
 static const char *
 h_user_name(struct mb_ctx *ctx, const char *msisdn)
 {
-	sqlite3_stmt	*st;
-	char		*name = NULL;
+	struct store_stmt	*st;
+	char			*name = NULL;
 
 	if (msisdn == NULL ||
-	    (st = store_stmt(ctx->core->store, user_sql_name)) == NULL)
+	    (st = store_query(ctx->core->store, user_sql_name)) == NULL)
 		return NULL;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
+	store_bind_text(st, 1, msisdn);
+	if (store_step(st) == STORE_ROW)
 		name = host_column_dup(st, 0);
-	sqlite3_reset(st);
+	store_done(st);
 	return host_keep(ctx, name);
 }
 
 static int
 h_user_trade(struct mb_ctx *ctx, const char *msisdn)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
 	if (msisdn == NULL ||
-	    (st = store_stmt(ctx->core->store, user_sql_trade)) == NULL)
+	    (st = store_query(ctx->core->store, user_sql_trade)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	store_bind_text(st, 1, msisdn);
+	store_bind_int(st, 2, (long long)time(NULL));
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 static const char *
@@ -885,36 +890,32 @@ h_msisdn(struct mb_ctx *ctx, const char *typed)
 static int
 h_user_opt_out(struct mb_ctx *ctx, const char *msisdn)
 {
-	sqlite3_stmt	*st;
-	int		 rc, out = 0;
+	struct store_stmt	*st;
+	int			 rc, out = 0;
 
 	if (msisdn == NULL ||
-	    (st = store_stmt(ctx->core->store, user_sql_opt_out)) == NULL)
+	    (st = store_query(ctx->core->store, user_sql_opt_out)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		out = sqlite3_column_int(st, 0) != 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? out : -1;
+	store_bind_text(st, 1, msisdn);
+	if ((rc = store_step(st)) == STORE_ROW)
+		out = store_int(st, 0) != 0;
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : out;
 }
 
 static const char *
 h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
-	sqlite3_stmt	*st;
 	char		*lang = NULL, *text;
+	int		 rc;
 
 	if (tmpl == NULL)
 		return NULL;
 	if (msisdn != NULL) {
-		if ((st = store_stmt(ctx->core->store, user_sql_language)) ==
-		    NULL)
+		lang = host_user_language(ctx->core, msisdn, &rc);
+		if (rc == -1)
 			return NULL;
-		sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			lang = host_column_dup(st, 0);
-		sqlite3_reset(st);
 	}
 	text = host_render(ctx, lang != NULL ? lang : ctx->lang != NULL ?
 	    ctx->lang : lang_default(ctx->core->langs), tmpl, args, nargs);
@@ -942,7 +943,6 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs, const char *command, int ttl)
 {
 	const struct conf	*c = ctx->core->conf;
-	sqlite3_stmt		*st;
 	const char		*to, *lang;
 	char			*known = NULL, *text;
 	long long		 now = host_time(ctx), life;
@@ -969,13 +969,9 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	if (self)
 		lang = ctx->lang;
 	else {
-		if ((st = store_stmt(ctx->core->store, user_sql_language)) ==
-		    NULL)
+		known = host_user_language(ctx->core, to, &rc);
+		if (rc == -1)
 			return -1;
-		sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			known = host_column_dup(st, 0);
-		sqlite3_reset(st);
 		lang = known != NULL && lang_exists(ctx->core->langs, known) ?
 		    known : lang_default(ctx->core->langs);
 	}
