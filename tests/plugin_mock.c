@@ -44,6 +44,13 @@ struct mock_stmt {
 	sqlite3_stmt		*st;
 };
 
+/* A statement of ABI 2's query(): $N parameters over the mock's SQLite. */
+struct mb_stmt {
+	struct mock		*m;
+	const char		*sql;
+	sqlite3_stmt		*st;
+};
+
 struct mock {
 	const struct mb_plugin	*p;
 	struct mb_ctx		 ctx;
@@ -51,6 +58,8 @@ struct mock {
 	sqlite3			*db;
 	struct mock_stmt	*stmts;
 	size_t			 nstmts;
+	struct mb_stmt		**queries;	/* query()'s cache */
+	size_t			 nqueries;
 	char			*keys[MOCK_MAX_CONF];
 	char			*values[MOCK_MAX_CONF];
 	size_t			 nconf;
@@ -332,6 +341,145 @@ mock_h_stmt(struct mb_ctx *ctx, const char *sql)
 	m->stmts[m->nstmts].st = st;
 	m->nstmts++;
 	return st;
+}
+
+/*
+ * ABI 2's store functions, as the core's store gives them on SQLite: a
+ * cache keyed on the SQL's address, $N parameters, texts bound without a
+ * copy, errors logged with the SQL.  $N is a named parameter to SQLite;
+ * bind looks its index up by name, so "$2 ... $1" binds as the store's
+ * rewriting to ?N does.
+ */
+static struct mb_stmt *
+mock_h_query(struct mb_ctx *ctx, const char *sql)
+{
+	struct mock	*m = ctx->m;
+	struct mb_stmt	*q, **n;
+	size_t		 i;
+
+	for (i = 0; i < m->nqueries; i++)
+		if (m->queries[i]->sql == sql) {
+			sqlite3_reset(m->queries[i]->st);
+			sqlite3_clear_bindings(m->queries[i]->st);
+			return m->queries[i];
+		}
+	cr_assert(strchr(sql, '?') == NULL,
+	    "mock: plugin %s: a ? parameter (ABI 2 takes $N): %s",
+	    m->p->name, sql);
+	q = calloc(1, sizeof(*q));
+	n = realloc(m->queries, (m->nqueries + 1) * sizeof(*n));
+	cr_assert(q != NULL && n != NULL, "mock: out of memory");
+	m->queries = n;
+	if (sqlite3_prepare_v2(m->db, sql, -1, &q->st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "mock: plugin %s: cannot prepare %s: %s\n",
+		    m->p->name, sql, sqlite3_errmsg(m->db));
+		free(q);
+		return NULL;
+	}
+	q->m = m;
+	q->sql = sql;
+	m->queries[m->nqueries++] = q;
+	return q;
+}
+
+/* Parameter $i's index in the statement, or 0 (logged). */
+static int
+mock_param(struct mb_stmt *q, int i)
+{
+	char	 name[16];
+	int	 at;
+
+	snprintf(name, sizeof(name), "$%d", i);
+	if ((at = sqlite3_bind_parameter_index(q->st, name)) == 0)
+		fprintf(stderr, "mock: no parameter %s in %s\n", name, q->sql);
+	return at;
+}
+
+static int
+mock_h_bind_int(struct mb_stmt *q, int i, long long v)
+{
+	int	 at = mock_param(q, i);
+
+	return at != 0 && sqlite3_bind_int64(q->st, at, v) == SQLITE_OK ?
+	    0 : -1;
+}
+
+static int
+mock_h_bind_null(struct mb_stmt *q, int i)
+{
+	int	 at = mock_param(q, i);
+
+	return at != 0 && sqlite3_bind_null(q->st, at) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+mock_h_bind_text(struct mb_stmt *q, int i, const char *v)
+{
+	int	 at;
+
+	if (v == NULL)
+		return mock_h_bind_null(q, i);
+	at = mock_param(q, i);
+	return at != 0 && sqlite3_bind_text(q->st, at, v, -1, SQLITE_STATIC) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+static int
+mock_h_step(struct mb_stmt *q)
+{
+	switch (sqlite3_step(q->st)) {
+	case SQLITE_ROW:
+		return MB_ROW;
+	case SQLITE_DONE:
+		return MB_DONE;
+	default:
+		fprintf(stderr, "mock: %s: %s\n", sqlite3_errmsg(q->m->db),
+		    q->sql);
+		return MB_ERROR;
+	}
+}
+
+static long long
+mock_h_column_int(struct mb_stmt *q, int i)
+{
+	return sqlite3_column_int64(q->st, i);
+}
+
+static const char *
+mock_h_column_text(struct mb_stmt *q, int i)
+{
+	return (const char *)sqlite3_column_text(q->st, i);
+}
+
+static int
+mock_h_column_null(struct mb_stmt *q, int i)
+{
+	return sqlite3_column_type(q->st, i) == SQLITE_NULL;
+}
+
+static void
+mock_h_done(struct mb_stmt *q)
+{
+	sqlite3_reset(q->st);
+}
+
+static long long
+mock_h_changes(struct mb_ctx *ctx)
+{
+	return sqlite3_changes(ctx->m->db);
+}
+
+static long long
+mock_h_last_id(struct mb_ctx *ctx)
+{
+	return sqlite3_last_insert_rowid(ctx->m->db);
+}
+
+static const char *
+mock_h_engine(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return "sqlite";
 }
 
 static long long
@@ -729,6 +877,18 @@ static const struct mb_host mock_table = {
 	.sms_parts = mock_h_sms_parts,
 	.market_suggest = mock_h_market_suggest,
 	.country_code = mock_h_country_code,
+	.query = mock_h_query,
+	.bind_int = mock_h_bind_int,
+	.bind_text = mock_h_bind_text,
+	.bind_null = mock_h_bind_null,
+	.step = mock_h_step,
+	.column_int = mock_h_column_int,
+	.column_text = mock_h_column_text,
+	.column_null = mock_h_column_null,
+	.done = mock_h_done,
+	.changes = mock_h_changes,
+	.last_id = mock_h_last_id,
+	.engine = mock_h_engine,
 };
 
 const struct mb_host *
@@ -826,6 +986,11 @@ mock_free(struct mock *m)
 	for (i = 0; i < m->nstmts; i++)
 		sqlite3_finalize(m->stmts[i].st);
 	free(m->stmts);
+	for (i = 0; i < m->nqueries; i++) {
+		sqlite3_finalize(m->queries[i]->st);
+		free(m->queries[i]);
+	}
+	free(m->queries);
 	sqlite3_close(m->db);
 	mock_scratch_clear(m);
 	words_free(&m->words);
