@@ -153,8 +153,8 @@
  * point: prices are read digit by digit, totals multiplied with an
  * overflow check.
  *
- * The plugin includes only <marketbox/plugin.h>, libc and SQLite; its SQL
- * is in market_store.c.
+ * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
+ * both engines of the store run, is in market_store.c.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -163,8 +163,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
+#include <unistd.h>
 
 #include <marketbox/plugin.h>
 
@@ -760,14 +759,23 @@ market_order_args(struct market_call *c, const struct market_order *o,
 	market_arg(a, "currency", c->host->currency(c->ctx));
 }
 
-/* A 4-digit delivery code from SQLite's random source. */
-static void
-market_order_code(char *buf, size_t len)
+/*
+ * A 4-digit delivery code from the kernel's random source (getentropy:
+ * a guess must not be easier than 1 in 10,000).  0, or -1 when there is
+ * no randomness to have: the step is refused, not sent with a weak code.
+ */
+static int
+market_order_code(struct market_call *c, char *buf, size_t len)
 {
 	unsigned int	 r;
 
-	sqlite3_randomness(sizeof(r), &r);
+	if (getentropy(&r, sizeof(r)) == -1) {
+		c->host->log(c->ctx, MB_LOG_ERROR,
+		    "market: no random delivery code: getentropy failed");
+		return -1;
+	}
 	snprintf(buf, len, "%04u", r % 10000);
+	return 0;
 }
 
 /* The notices of a step that has been written (o is the new row). */
@@ -915,7 +923,8 @@ market_order_move(struct market_call *c, struct market_order *o,
 	if (strcmp(to, "sent") == 0) {
 		market_copy(o->transporter, sizeof(o->transporter),
 		    transporter);
-		market_order_code(o->code, sizeof(o->code));
+		if (market_order_code(c, o->code, sizeof(o->code)) == -1)
+			return MB_FAIL;
 		o->code_tries = 0;
 		o->remind_at = c->now + c->conf->delivery_remind;
 		o->reminded = 0;
@@ -2287,6 +2296,12 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    sizeof(host->market_suggest) || host->render == NULL) {
 		host->log(NULL, MB_LOG_ERROR, "market: this marketbox cannot "
 		    "render templates or measure SMS for the plugin: too old");
+		return MB_FAIL;
+	}
+	/* every statement goes through the store functions of ABI 2 */
+	if (!MARKET_HOST_HAS(host, engine) || host->query == NULL) {
+		host->log(NULL, MB_LOG_ERROR, "market: this marketbox has no "
+		    "store functions for the plugin: too old");
 		return MB_FAIL;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)

@@ -136,8 +136,8 @@ int		 market_duration_parse(const char *, long long *out);
 
 /* --- the store (market_store.c) -------------------------------------------------
  * Every function runs in the transaction of the call's message or timer
- * run and returns -1 (logged) when SQLite fails; the plugin then returns
- * MB_FAIL so that everything rolls back.
+ * run and returns -1 (logged) when the store fails; the plugin then
+ * returns MB_FAIL so that everything rolls back.
  */
 
 #define MARKET_NMIGRATIONS	2

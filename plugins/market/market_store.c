@@ -1,8 +1,13 @@
 /*
  * market_store.c - the SQL of the market plugin: its schema (migrations
  * of owner "market") and every statement it runs, each with its values
- * bound, through the host's statement cache (host->stmt, keyed on the
+ * bound, through the host's statement cache (host->query, keyed on the
  * address of these static strings).
+ *
+ * The statements run on both engines, SQLite and PostgreSQL: parameters
+ * are $1, $2 ..., times are integers bound from C, refs come from
+ * host->ref_next and never from the engine.  Only the schema's types
+ * differ: a step whose DDL does has its PostgreSQL variant.
  *
  * Nothing here decides anything: market.c says what changes, this file
  * says how.  The one exception is atomicity that only SQL can give: the
@@ -10,8 +15,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include <marketbox/plugin.h>
 
@@ -80,6 +83,58 @@ static const char market_schema_1[] =
     "CREATE INDEX market_orders_offer ON market_orders(offer);";
 
 /*
+ * The same tables on PostgreSQL: refs, money, quantities and times are
+ * BIGINT (SQLite's INTEGER is 64 bits already).  A ref is a plain BIGINT
+ * key, not an identity: every row is given its ref from host->ref_next,
+ * as on SQLite, where the key is never left to the engine either.
+ */
+static const char market_schema_1_pg[] =
+    "CREATE TABLE market_posts ("
+    " ref BIGINT PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind IN ('offer', 'want')),"
+    " msisdn TEXT NOT NULL,"
+    " commodity TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " market TEXT,"
+    " qty BIGINT NOT NULL CHECK (qty > 0),"
+    " qty_left BIGINT NOT NULL CHECK (qty_left >= 0 AND qty_left <= qty),"
+    " price BIGINT NOT NULL CHECK (price > 0),"
+    " state TEXT NOT NULL"
+    "  CHECK (state IN ('open', 'closed', 'cancelled', 'expired')),"
+    " created BIGINT NOT NULL,"
+    " expires BIGINT NOT NULL);"
+    "CREATE INDEX market_posts_open"
+    " ON market_posts(kind, commodity, state, price);"
+    "CREATE INDEX market_posts_owner ON market_posts(msisdn, state);"
+    "CREATE INDEX market_posts_expires ON market_posts(state, expires);"
+    "CREATE TABLE market_orders ("
+    " ref BIGINT PRIMARY KEY,"
+    " offer BIGINT NOT NULL REFERENCES market_posts(ref),"
+    " buyer TEXT NOT NULL,"
+    " seller TEXT NOT NULL,"
+    " qty BIGINT NOT NULL CHECK (qty > 0),"
+    " price BIGINT NOT NULL,"
+    " total BIGINT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('pending', 'accepted',"
+    "  'rejected', 'expired', 'cancelled', 'sent', 'delivered')),"
+    " transporter TEXT,"
+    " code TEXT,"
+    " code_tries INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT,"
+    " created BIGINT NOT NULL,"
+    " updated BIGINT NOT NULL,"
+    " remind_at BIGINT,"
+    " expires_at BIGINT,"
+    " reminded INTEGER NOT NULL DEFAULT 0,"
+    " want BIGINT REFERENCES market_posts(ref),"
+    " want_qty BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX market_orders_remind ON market_orders(state, remind_at);"
+    "CREATE INDEX market_orders_expires ON market_orders(state, expires_at);"
+    "CREATE INDEX market_orders_buyer ON market_orders(buyer);"
+    "CREATE INDEX market_orders_seller ON market_orders(seller);"
+    "CREATE INDEX market_orders_offer ON market_orders(offer);";
+
+/*
  * The usual price of a commodity at a market (market_store_usual) reads
  * the recent posts of one commodity and market, newest first.
  */
@@ -87,71 +142,71 @@ static const char market_schema_2[] =
     "CREATE INDEX market_posts_usual"
     " ON market_posts(commodity, market, created);";
 
+/* Step 2 is the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
-	{ .version = 1, .sql = market_schema_1 },
+	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
 	{ .version = 2, .sql = market_schema_2 },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
 
-static sqlite3_stmt *
-market_store_stmt(struct market_call *c, const char *sql)
-{
-	sqlite3_stmt	*st = c->host->stmt(c->ctx, sql);
-
-	if (st == NULL)
-		c->host->log(c->ctx, MB_LOG_ERROR,
-		    "market: cannot prepare a statement: %s",
-		    sqlite3_errmsg(c->host->db(c->ctx)));
-	return st;
-}
-
-/* Log a failed step, reset the statement, return -1. */
+/*
+ * A failed statement (or bind): the host has logged it with its SQL, so
+ * only what the plugin was doing is said here.  The statement is done
+ * with; -1 for the caller to pass on.
+ */
 static int
-market_store_fail(struct market_call *c, sqlite3_stmt *st, const char *what)
+market_store_fail(struct market_call *c, struct mb_stmt *st, const char *what)
 {
-	c->host->log(c->ctx, MB_LOG_ERROR, "market: %s: %s", what,
-	    sqlite3_errmsg(c->host->db(c->ctx)));
-	sqlite3_reset(st);
+	c->host->done(st);
+	c->host->log(c->ctx, MB_LOG_ERROR, "market: %s", what);
 	return -1;
 }
 
-/* Run a statement that returns no row: 0, or -1. */
+/* Run a statement that returns no row (binds == 0 when they all took). */
 static int
-market_store_done(struct market_call *c, sqlite3_stmt *st, const char *what)
+market_store_run(struct market_call *c, struct mb_stmt *st, int binds,
+    const char *what)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
+	int	 rc;
+
+	if (binds != 0)
 		return market_store_fail(c, st, what);
-	sqlite3_reset(st);
+	rc = c->host->step(st);
+	c->host->done(st);
+	if (rc != MB_DONE) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: %s", what);
+		return -1;
+	}
 	return 0;
 }
 
-static void
-market_store_bind_text(sqlite3_stmt *st, int i, const char *s)
+/* Text, or NULL for "" (market, transporter, code and reason may be). */
+static int
+market_store_bind_text(struct market_call *c, struct mb_stmt *st, int i,
+    const char *s)
 {
-	if (s != NULL && s[0] != '\0')
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
+	return c->host->bind_text(st, i, s != NULL && s[0] != '\0' ? s : NULL);
 }
 
 /* A time column: NULL for 0. */
-static void
-market_store_bind_time(sqlite3_stmt *st, int i, long long t)
+static int
+market_store_bind_time(struct market_call *c, struct mb_stmt *st, int i,
+    long long t)
 {
 	if (t != 0)
-		sqlite3_bind_int64(st, i, t);
-	else
-		sqlite3_bind_null(st, i);
+		return c->host->bind_int(st, i, t);
+	return c->host->bind_null(st, i);
 }
 
 /* Column col into buf, "" for NULL, cut to the buffer. */
 static void
-market_store_column(sqlite3_stmt *st, int col, char *buf, size_t len)
+market_store_column(struct market_call *c, struct mb_stmt *st, int col,
+    char *buf, size_t len)
 {
-	const unsigned char	*t = sqlite3_column_text(st, col);
+	const char	*t = c->host->column_text(st, col);
 
-	snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
+	snprintf(buf, len, "%s", t != NULL ? t : "");
 }
 
 /* --- posts ----------------------------------------------------------------------- */
@@ -161,69 +216,76 @@ market_store_column(sqlite3_stmt *st, int col, char *buf, size_t len)
     " state, created, expires"
 
 static void
-market_store_post_read(sqlite3_stmt *st, struct market_post *p)
+market_store_post_read(struct market_call *c, struct mb_stmt *st,
+    struct market_post *p)
 {
+	const struct mb_host	*h = c->host;
+
 	memset(p, 0, sizeof(*p));
-	p->ref = sqlite3_column_int64(st, 0);
-	market_store_column(st, 1, p->kind, sizeof(p->kind));
-	market_store_column(st, 2, p->msisdn, sizeof(p->msisdn));
-	market_store_column(st, 3, p->commodity, sizeof(p->commodity));
-	market_store_column(st, 4, p->unit, sizeof(p->unit));
-	market_store_column(st, 5, p->market, sizeof(p->market));
-	p->qty = sqlite3_column_int64(st, 6);
-	p->qty_left = sqlite3_column_int64(st, 7);
-	p->price = sqlite3_column_int64(st, 8);
-	market_store_column(st, 9, p->state, sizeof(p->state));
-	p->created = sqlite3_column_int64(st, 10);
-	p->expires = sqlite3_column_int64(st, 11);
+	p->ref = h->column_int(st, 0);
+	market_store_column(c, st, 1, p->kind, sizeof(p->kind));
+	market_store_column(c, st, 2, p->msisdn, sizeof(p->msisdn));
+	market_store_column(c, st, 3, p->commodity, sizeof(p->commodity));
+	market_store_column(c, st, 4, p->unit, sizeof(p->unit));
+	market_store_column(c, st, 5, p->market, sizeof(p->market));
+	p->qty = h->column_int(st, 6);
+	p->qty_left = h->column_int(st, 7);
+	p->price = h->column_int(st, 8);
+	market_store_column(c, st, 9, p->state, sizeof(p->state));
+	p->created = h->column_int(st, 10);
+	p->expires = h->column_int(st, 11);
 }
 
 static const char market_sql_post_insert[] =
     "INSERT INTO market_posts(" MARKET_POST_COLUMNS ")"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
 int
 market_store_post_insert(struct market_call *c, const struct market_post *p)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_post_insert)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_post_insert)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, p->ref);
-	market_store_bind_text(st, 2, p->kind);
-	market_store_bind_text(st, 3, p->msisdn);
-	market_store_bind_text(st, 4, p->commodity);
-	market_store_bind_text(st, 5, p->unit);
-	market_store_bind_text(st, 6, p->market);
-	sqlite3_bind_int64(st, 7, p->qty);
-	sqlite3_bind_int64(st, 8, p->qty_left);
-	sqlite3_bind_int64(st, 9, p->price);
-	market_store_bind_text(st, 10, p->state);
-	sqlite3_bind_int64(st, 11, p->created);
-	sqlite3_bind_int64(st, 12, p->expires);
-	return market_store_done(c, st, "cannot insert a post");
+	b = h->bind_int(st, 1, p->ref);
+	b |= market_store_bind_text(c, st, 2, p->kind);
+	b |= market_store_bind_text(c, st, 3, p->msisdn);
+	b |= market_store_bind_text(c, st, 4, p->commodity);
+	b |= market_store_bind_text(c, st, 5, p->unit);
+	b |= market_store_bind_text(c, st, 6, p->market);
+	b |= h->bind_int(st, 7, p->qty);
+	b |= h->bind_int(st, 8, p->qty_left);
+	b |= h->bind_int(st, 9, p->price);
+	b |= market_store_bind_text(c, st, 10, p->state);
+	b |= h->bind_int(st, 11, p->created);
+	b |= h->bind_int(st, 12, p->expires);
+	return market_store_run(c, st, b, "cannot insert a post");
 }
 
 static const char market_sql_post_get[] =
-    "SELECT " MARKET_POST_COLUMNS " FROM market_posts WHERE ref = ?1";
+    "SELECT " MARKET_POST_COLUMNS " FROM market_posts WHERE ref = $1";
 
 int
 market_store_post_get(struct market_call *c, long long ref,
     struct market_post *p)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 rc;
 
-	if ((st = market_store_stmt(c, market_sql_post_get)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_post_get)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		market_store_post_read(st, p);
-	else if (rc != SQLITE_DONE)
+	if (h->bind_int(st, 1, ref) != 0)
 		return market_store_fail(c, st, "cannot read a post");
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW;
+	rc = h->step(st);
+	if (rc == MB_ROW)
+		market_store_post_read(c, st, p);
+	else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read a post");
+	h->done(st);
+	return rc == MB_ROW;
 }
 
 /*
@@ -231,113 +293,124 @@ market_store_post_get(struct market_call *c, long long ref,
  * cannot both have them whatever runs between their messages.
  */
 static const char market_sql_reserve[] =
-    "UPDATE market_posts SET qty_left = qty_left - ?2"
-    " WHERE ref = ?1 AND kind = 'offer' AND state = 'open'"
-    " AND qty_left >= ?2 AND expires > ?3";
+    "UPDATE market_posts SET qty_left = qty_left - $2"
+    " WHERE ref = $1 AND kind = 'offer' AND state = 'open'"
+    " AND qty_left >= $2 AND expires > $3";
 static const char market_sql_sold_out[] =
     "UPDATE market_posts SET state = 'closed'"
-    " WHERE ref = ?1 AND state = 'open' AND qty_left = 0";
+    " WHERE ref = $1 AND state = 'open' AND qty_left = 0";
 
 int
 market_store_reserve(struct market_call *c, long long offer, long long qty)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_reserve)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_reserve)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, offer);
-	sqlite3_bind_int64(st, 2, qty);
-	sqlite3_bind_int64(st, 3, c->now);
-	if (market_store_done(c, st, "cannot reserve") == -1)
+	b = h->bind_int(st, 1, offer);
+	b |= h->bind_int(st, 2, qty);
+	b |= h->bind_int(st, 3, c->now);
+	if (market_store_run(c, st, b, "cannot reserve") == -1)
 		return -1;
-	if (sqlite3_changes(c->host->db(c->ctx)) != 1)
+	if (h->changes(c->ctx) != 1)
 		return 0;
-	if ((st = market_store_stmt(c, market_sql_sold_out)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_sold_out)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, offer);
-	if (market_store_done(c, st, "cannot close a sold-out offer") == -1)
+	b = h->bind_int(st, 1, offer);
+	if (market_store_run(c, st, b, "cannot close a sold-out offer") == -1)
 		return -1;
 	return 1;
 }
 
+/* qty_left + $2, but never above qty (the smaller of two, as CASE). */
 static const char market_sql_post_return[] =
-    "UPDATE market_posts SET qty_left = min(qty, qty_left + ?2),"
+    "UPDATE market_posts SET qty_left = CASE WHEN qty_left + $2 > qty"
+    "  THEN qty ELSE qty_left + $2 END,"
     " state = CASE WHEN state <> 'closed' THEN state"
-    "  WHEN expires > ?3 THEN 'open' ELSE 'expired' END"
-    " WHERE ref = ?1";
+    "  WHEN expires > $3 THEN 'open' ELSE 'expired' END"
+    " WHERE ref = $1";
 
 int
 market_store_post_return(struct market_call *c, long long ref, long long qty)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_post_return)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_post_return)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, qty);
-	sqlite3_bind_int64(st, 3, c->now);
-	return market_store_done(c, st, "cannot give a quantity back");
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, qty);
+	b |= h->bind_int(st, 3, c->now);
+	return market_store_run(c, st, b, "cannot give a quantity back");
 }
 
 static const char market_sql_post_end[] =
-    "UPDATE market_posts SET state = ?2"
-    " WHERE ref = ?1 AND state IN ('open', 'closed')";
+    "UPDATE market_posts SET state = $2"
+    " WHERE ref = $1 AND state IN ('open', 'closed')";
 
 int
 market_store_post_end(struct market_call *c, long long ref, const char *state)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_post_end)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_post_end)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	market_store_bind_text(st, 2, state);
-	if (market_store_done(c, st, "cannot end a post") == -1)
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_text(c, st, 2, state);
+	if (market_store_run(c, st, b, "cannot end a post") == -1)
 		return -1;
-	return sqlite3_changes(c->host->db(c->ctx)) == 1;
+	return h->changes(c->ctx) == 1;
 }
 
 static const char market_sql_want_find[] =
     "SELECT ref, qty_left FROM market_posts"
-    " WHERE msisdn = ?1 AND state = 'open' AND kind = 'want'"
-    " AND commodity = ?2 AND unit = ?3 AND qty_left > 0 AND expires > ?4"
+    " WHERE msisdn = $1 AND state = 'open' AND kind = 'want'"
+    " AND commodity = $2 AND unit = $3 AND qty_left > 0 AND expires > $4"
     " ORDER BY ref LIMIT 1";
 static const char market_sql_want_take[] =
-    "UPDATE market_posts SET qty_left = qty_left - ?2,"
-    " state = CASE WHEN qty_left - ?2 = 0 THEN 'closed' ELSE state END"
-    " WHERE ref = ?1 AND qty_left >= ?2";
+    "UPDATE market_posts SET qty_left = qty_left - $2,"
+    " state = CASE WHEN qty_left - $2 = 0 THEN 'closed' ELSE state END"
+    " WHERE ref = $1 AND qty_left >= $2";
 
 int
 market_store_want_take(struct market_call *c, const char *buyer,
     const char *commodity, const char *unit, long long qty, long long *want,
     long long *taken)
 {
-	sqlite3_stmt	*st;
-	long long	 left = 0;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	long long		 left = 0;
+	int			 b, rc;
 
 	*want = *taken = 0;
-	if ((st = market_store_stmt(c, market_sql_want_find)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_want_find)) == NULL)
 		return -1;
-	market_store_bind_text(st, 1, buyer);
-	market_store_bind_text(st, 2, commodity);
-	market_store_bind_text(st, 3, unit);
-	sqlite3_bind_int64(st, 4, c->now);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*want = sqlite3_column_int64(st, 0);
-		left = sqlite3_column_int64(st, 1);
-	} else if (rc != SQLITE_DONE)
+	b = market_store_bind_text(c, st, 1, buyer);
+	b |= market_store_bind_text(c, st, 2, commodity);
+	b |= market_store_bind_text(c, st, 3, unit);
+	b |= h->bind_int(st, 4, c->now);
+	if (b != 0)
 		return market_store_fail(c, st, "cannot find a want");
-	sqlite3_reset(st);
+	rc = h->step(st);
+	if (rc == MB_ROW) {
+		*want = h->column_int(st, 0);
+		left = h->column_int(st, 1);
+	} else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot find a want");
+	h->done(st);
 	if (*want == 0)
 		return 0;
 	*taken = qty < left ? qty : left;
-	if ((st = market_store_stmt(c, market_sql_want_take)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_want_take)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, *want);
-	sqlite3_bind_int64(st, 2, *taken);
-	return market_store_done(c, st, "cannot count an order to a want");
+	b = h->bind_int(st, 1, *want);
+	b |= h->bind_int(st, 2, *taken);
+	return market_store_run(c, st, b, "cannot count an order to a want");
 }
 
 /*
@@ -349,69 +422,75 @@ market_store_want_take(struct market_call *c, const char *buyer,
 #define MARKET_CANDIDATES_MAX	200
 static const char market_sql_wants_for[] =
     "SELECT " MARKET_POST_COLUMNS " FROM market_posts"
-    " WHERE kind = 'want' AND commodity = ?1 AND state = 'open'"
-    " AND price >= ?3 AND unit = ?2 AND msisdn <> ?4 AND qty_left > 0"
-    " AND expires > ?5 ORDER BY price DESC, ref LIMIT ?6";
+    " WHERE kind = 'want' AND commodity = $1 AND state = 'open'"
+    " AND price >= $3 AND unit = $2 AND msisdn <> $4 AND qty_left > 0"
+    " AND expires > $5 ORDER BY price DESC, ref LIMIT $6";
 static const char market_sql_offers_for[] =
     "SELECT " MARKET_POST_COLUMNS " FROM market_posts"
-    " WHERE kind = 'offer' AND commodity = ?1 AND state = 'open'"
-    " AND price <= ?3 AND unit = ?2 AND msisdn <> ?4 AND qty_left > 0"
-    " AND expires > ?5 ORDER BY price, ref LIMIT ?6";
+    " WHERE kind = 'offer' AND commodity = $1 AND state = 'open'"
+    " AND price <= $3 AND unit = $2 AND msisdn <> $4 AND qty_left > 0"
+    " AND expires > $5 ORDER BY price, ref LIMIT $6";
 
 int
 market_store_candidates(struct market_call *c, const struct market_post *p,
     struct market_post *out, size_t max, size_t *n)
 {
-	sqlite3_stmt	*st;
-	int		 rc = SQLITE_DONE;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc = MB_DONE;
 
 	*n = 0;
-	st = market_store_stmt(c, strcmp(p->kind, "offer") == 0 ?
+	st = h->query(c->ctx, strcmp(p->kind, "offer") == 0 ?
 	    market_sql_wants_for : market_sql_offers_for);
 	if (st == NULL)
 		return -1;
-	market_store_bind_text(st, 1, p->commodity);
-	market_store_bind_text(st, 2, p->unit);
-	sqlite3_bind_int64(st, 3, p->price);
-	market_store_bind_text(st, 4, p->msisdn);
-	sqlite3_bind_int64(st, 5, c->now);
-	sqlite3_bind_int64(st, 6, MARKET_CANDIDATES_MAX);
-	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		market_store_post_read(st, &out[(*n)++]);
-	if (*n < max && rc != SQLITE_DONE)
+	b = market_store_bind_text(c, st, 1, p->commodity);
+	b |= market_store_bind_text(c, st, 2, p->unit);
+	b |= h->bind_int(st, 3, p->price);
+	b |= market_store_bind_text(c, st, 4, p->msisdn);
+	b |= h->bind_int(st, 5, c->now);
+	b |= h->bind_int(st, 6, MARKET_CANDIDATES_MAX);
+	if (b != 0)
 		return market_store_fail(c, st, "cannot match");
-	sqlite3_reset(st);
+	while (*n < max && (rc = h->step(st)) == MB_ROW)
+		market_store_post_read(c, st, &out[(*n)++]);
+	if (*n < max && rc != MB_DONE)
+		return market_store_fail(c, st, "cannot match");
+	h->done(st);
 	return 0;
 }
 
 static const char market_sql_usual[] =
-    "SELECT price FROM market_posts WHERE commodity = ?1 AND market = ?2"
-    " AND unit = ?3 AND created >= ?4 AND ref != ?5"
+    "SELECT price FROM market_posts WHERE commodity = $1 AND market = $2"
+    " AND unit = $3 AND created >= $4 AND ref <> $5"
     " AND state IN ('open', 'closed', 'expired')"
-    " ORDER BY created DESC, ref DESC LIMIT ?6";
+    " ORDER BY created DESC, ref DESC LIMIT $6";
 
 int
 market_store_usual(struct market_call *c, const char *commodity,
     const char *unit, const char *market, long long since, long long exclude,
     long long *prices, size_t max, size_t *n)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
 
 	*n = 0;
-	if ((st = market_store_stmt(c, market_sql_usual)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_usual)) == NULL)
 		return -1;
-	market_store_bind_text(st, 1, commodity);
-	market_store_bind_text(st, 2, market);
-	market_store_bind_text(st, 3, unit);
-	sqlite3_bind_int64(st, 4, since);
-	sqlite3_bind_int64(st, 5, exclude);
-	sqlite3_bind_int64(st, 6, (long long)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		prices[(*n)++] = sqlite3_column_int64(st, 0);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	b = market_store_bind_text(c, st, 1, commodity);
+	b |= market_store_bind_text(c, st, 2, market);
+	b |= market_store_bind_text(c, st, 3, unit);
+	b |= h->bind_int(st, 4, since);
+	b |= h->bind_int(st, 5, exclude);
+	b |= h->bind_int(st, 6, (long long)max);
+	if (b != 0)
 		return market_store_fail(c, st, "cannot read recent prices");
-	sqlite3_reset(st);
+	while ((rc = h->step(st)) == MB_ROW && *n < max)
+		prices[(*n)++] = h->column_int(st, 0);
+	if (rc != MB_ROW && rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read recent prices");
+	h->done(st);
 	return 0;
 }
 
@@ -421,32 +500,34 @@ static const char market_sql_order_insert[] =
     "INSERT INTO market_orders(ref, offer, buyer, seller, qty, price, total,"
     " state, created, updated, remind_at, expires_at, reminded, want,"
     " want_qty)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, 0, ?12, ?13)";
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, 0, $12, $13)";
 
 int
 market_store_order_insert(struct market_call *c, const struct market_order *o)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_order_insert)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_order_insert)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, o->ref);
-	sqlite3_bind_int64(st, 2, o->offer);
-	market_store_bind_text(st, 3, o->buyer);
-	market_store_bind_text(st, 4, o->seller);
-	sqlite3_bind_int64(st, 5, o->qty);
-	sqlite3_bind_int64(st, 6, o->price);
-	sqlite3_bind_int64(st, 7, o->total);
-	market_store_bind_text(st, 8, o->state);
-	sqlite3_bind_int64(st, 9, o->created);
-	market_store_bind_time(st, 10, o->remind_at);
-	market_store_bind_time(st, 11, o->expires_at);
+	b = h->bind_int(st, 1, o->ref);
+	b |= h->bind_int(st, 2, o->offer);
+	b |= market_store_bind_text(c, st, 3, o->buyer);
+	b |= market_store_bind_text(c, st, 4, o->seller);
+	b |= h->bind_int(st, 5, o->qty);
+	b |= h->bind_int(st, 6, o->price);
+	b |= h->bind_int(st, 7, o->total);
+	b |= market_store_bind_text(c, st, 8, o->state);
+	b |= h->bind_int(st, 9, o->created);
+	b |= market_store_bind_time(c, st, 10, o->remind_at);
+	b |= market_store_bind_time(c, st, 11, o->expires_at);
 	if (o->want != 0)
-		sqlite3_bind_int64(st, 12, o->want);
+		b |= h->bind_int(st, 12, o->want);
 	else
-		sqlite3_bind_null(st, 12);
-	sqlite3_bind_int64(st, 13, o->want_qty);
-	return market_store_done(c, st, "cannot insert an order");
+		b |= h->bind_null(st, 12);
+	b |= h->bind_int(st, 13, o->want_qty);
+	return market_store_run(c, st, b, "cannot insert an order");
 }
 
 #define MARKET_ORDER_COLUMNS \
@@ -456,209 +537,225 @@ market_store_order_insert(struct market_call *c, const struct market_order *o)
     " p.commodity, p.unit, p.market"
 
 static void
-market_store_order_read(sqlite3_stmt *st, struct market_order *o)
+market_store_order_read(struct market_call *c, struct mb_stmt *st,
+    struct market_order *o)
 {
+	const struct mb_host	*h = c->host;
+
 	memset(o, 0, sizeof(*o));
-	o->ref = sqlite3_column_int64(st, 0);
-	o->offer = sqlite3_column_int64(st, 1);
-	market_store_column(st, 2, o->buyer, sizeof(o->buyer));
-	market_store_column(st, 3, o->seller, sizeof(o->seller));
-	o->qty = sqlite3_column_int64(st, 4);
-	o->price = sqlite3_column_int64(st, 5);
-	o->total = sqlite3_column_int64(st, 6);
-	market_store_column(st, 7, o->state, sizeof(o->state));
-	market_store_column(st, 8, o->transporter, sizeof(o->transporter));
-	market_store_column(st, 9, o->code, sizeof(o->code));
-	o->code_tries = sqlite3_column_int(st, 10);
-	market_store_column(st, 11, o->reason, sizeof(o->reason));
-	o->created = sqlite3_column_int64(st, 12);
-	o->updated = sqlite3_column_int64(st, 13);
-	o->remind_at = sqlite3_column_int64(st, 14);
-	o->expires_at = sqlite3_column_int64(st, 15);
-	o->reminded = sqlite3_column_int(st, 16);
-	o->want = sqlite3_column_int64(st, 17);
-	o->want_qty = sqlite3_column_int64(st, 18);
-	market_store_column(st, 19, o->commodity, sizeof(o->commodity));
-	market_store_column(st, 20, o->unit, sizeof(o->unit));
-	market_store_column(st, 21, o->market, sizeof(o->market));
+	o->ref = h->column_int(st, 0);
+	o->offer = h->column_int(st, 1);
+	market_store_column(c, st, 2, o->buyer, sizeof(o->buyer));
+	market_store_column(c, st, 3, o->seller, sizeof(o->seller));
+	o->qty = h->column_int(st, 4);
+	o->price = h->column_int(st, 5);
+	o->total = h->column_int(st, 6);
+	market_store_column(c, st, 7, o->state, sizeof(o->state));
+	market_store_column(c, st, 8, o->transporter, sizeof(o->transporter));
+	market_store_column(c, st, 9, o->code, sizeof(o->code));
+	o->code_tries = (int)h->column_int(st, 10);
+	market_store_column(c, st, 11, o->reason, sizeof(o->reason));
+	o->created = h->column_int(st, 12);
+	o->updated = h->column_int(st, 13);
+	o->remind_at = h->column_int(st, 14);
+	o->expires_at = h->column_int(st, 15);
+	o->reminded = (int)h->column_int(st, 16);
+	o->want = h->column_int(st, 17);
+	o->want_qty = h->column_int(st, 18);
+	market_store_column(c, st, 19, o->commodity, sizeof(o->commodity));
+	market_store_column(c, st, 20, o->unit, sizeof(o->unit));
+	market_store_column(c, st, 21, o->market, sizeof(o->market));
 }
 
 static const char market_sql_order_get[] =
     "SELECT " MARKET_ORDER_COLUMNS " FROM market_orders o"
-    " JOIN market_posts p ON p.ref = o.offer WHERE o.ref = ?1";
+    " JOIN market_posts p ON p.ref = o.offer WHERE o.ref = $1";
 
 int
 market_store_order_get(struct market_call *c, long long ref,
     struct market_order *o)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 rc;
 
-	if ((st = market_store_stmt(c, market_sql_order_get)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_order_get)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		market_store_order_read(st, o);
-	else if (rc != SQLITE_DONE)
+	if (h->bind_int(st, 1, ref) != 0)
 		return market_store_fail(c, st, "cannot read an order");
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW;
+	rc = h->step(st);
+	if (rc == MB_ROW)
+		market_store_order_read(c, st, o);
+	else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read an order");
+	h->done(st);
+	return rc == MB_ROW;
 }
 
 static const char market_sql_order_update[] =
-    "UPDATE market_orders SET state = ?3, updated = ?4, transporter = ?5,"
-    " code = ?6, reason = ?7, remind_at = ?8, expires_at = ?9,"
-    " reminded = ?10 WHERE ref = ?1 AND state = ?2";
+    "UPDATE market_orders SET state = $3, updated = $4, transporter = $5,"
+    " code = $6, reason = $7, remind_at = $8, expires_at = $9,"
+    " reminded = $10 WHERE ref = $1 AND state = $2";
 
 int
 market_store_order_update(struct market_call *c, const struct market_order *o,
     const char *from)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_order_update)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_order_update)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, o->ref);
-	market_store_bind_text(st, 2, from);
-	market_store_bind_text(st, 3, o->state);
-	sqlite3_bind_int64(st, 4, o->updated);
-	market_store_bind_text(st, 5, o->transporter);
-	market_store_bind_text(st, 6, o->code);
-	market_store_bind_text(st, 7, o->reason);
-	market_store_bind_time(st, 8, o->remind_at);
-	market_store_bind_time(st, 9, o->expires_at);
-	sqlite3_bind_int(st, 10, o->reminded);
-	if (market_store_done(c, st, "cannot update an order") == -1)
+	b = h->bind_int(st, 1, o->ref);
+	b |= market_store_bind_text(c, st, 2, from);
+	b |= market_store_bind_text(c, st, 3, o->state);
+	b |= h->bind_int(st, 4, o->updated);
+	b |= market_store_bind_text(c, st, 5, o->transporter);
+	b |= market_store_bind_text(c, st, 6, o->code);
+	b |= market_store_bind_text(c, st, 7, o->reason);
+	b |= market_store_bind_time(c, st, 8, o->remind_at);
+	b |= market_store_bind_time(c, st, 9, o->expires_at);
+	b |= h->bind_int(st, 10, o->reminded);
+	if (market_store_run(c, st, b, "cannot update an order") == -1)
 		return -1;
-	return sqlite3_changes(c->host->db(c->ctx)) == 1;
+	return h->changes(c->ctx) == 1;
 }
 
 static const char market_sql_code_try[] =
-    "UPDATE market_orders SET code_tries = code_tries + 1, updated = ?2"
-    " WHERE ref = ?1";
+    "UPDATE market_orders SET code_tries = code_tries + 1, updated = $2"
+    " WHERE ref = $1";
 static const char market_sql_code_tries[] =
-    "SELECT code_tries FROM market_orders WHERE ref = ?1";
+    "SELECT code_tries FROM market_orders WHERE ref = $1";
 
 int
 market_store_order_code_try(struct market_call *c, long long ref, int *tries)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
 
 	*tries = 0;
-	if ((st = market_store_stmt(c, market_sql_code_try)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_code_try)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, c->now);
-	if (market_store_done(c, st, "cannot count a wrong code") == -1)
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, c->now);
+	if (market_store_run(c, st, b, "cannot count a wrong code") == -1)
 		return -1;
-	if ((st = market_store_stmt(c, market_sql_code_tries)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_code_tries)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*tries = sqlite3_column_int(st, 0);
-	else if (rc != SQLITE_DONE)
+	if (h->bind_int(st, 1, ref) != 0)
 		return market_store_fail(c, st, "cannot read the wrong codes");
-	sqlite3_reset(st);
+	rc = h->step(st);
+	if (rc == MB_ROW)
+		*tries = (int)h->column_int(st, 0);
+	else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read the wrong codes");
+	h->done(st);
 	return 0;
 }
 
 static const char market_sql_reminded[] =
-    "UPDATE market_orders SET reminded = 1, remind_at = NULL, updated = ?2"
-    " WHERE ref = ?1";
+    "UPDATE market_orders SET reminded = 1, remind_at = NULL, updated = $2"
+    " WHERE ref = $1";
 
 int
 market_store_order_reminded(struct market_call *c, long long ref)
 {
-	sqlite3_stmt	*st;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
 
-	if ((st = market_store_stmt(c, market_sql_reminded)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_reminded)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ref);
-	sqlite3_bind_int64(st, 2, c->now);
-	return market_store_done(c, st, "cannot mark a reminder");
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, c->now);
+	return market_store_run(c, st, b, "cannot mark a reminder");
 }
 
 /* --- MY ---------------------------------------------------------------------------------- */
 
 static const char market_sql_my_posts[] =
     "SELECT " MARKET_POST_COLUMNS " FROM market_posts"
-    " WHERE msisdn = ?1 AND state = 'open' ORDER BY ref DESC";
+    " WHERE msisdn = $1 AND state = 'open' ORDER BY ref DESC";
 
 int
 market_store_my_posts(struct market_call *c, const char *msisdn,
     struct market_post *out, size_t max, size_t *n, size_t *total)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 rc;
 
 	*n = *total = 0;
-	if ((st = market_store_stmt(c, market_sql_my_posts)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_my_posts)) == NULL)
 		return -1;
-	market_store_bind_text(st, 1, msisdn);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (market_store_bind_text(c, st, 1, msisdn) != 0)
+		return market_store_fail(c, st, "cannot list posts");
+	while ((rc = h->step(st)) == MB_ROW) {
 		if (*n < max)
-			market_store_post_read(st, &out[(*n)++]);
+			market_store_post_read(c, st, &out[(*n)++]);
 		(*total)++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != MB_DONE)
 		return market_store_fail(c, st, "cannot list posts");
-	sqlite3_reset(st);
+	h->done(st);
 	return 0;
 }
 
 static const char market_sql_my_orders[] =
     "SELECT " MARKET_ORDER_COLUMNS " FROM market_orders o"
     " JOIN market_posts p ON p.ref = o.offer"
-    " WHERE (o.buyer = ?1 OR o.seller = ?1)"
+    " WHERE (o.buyer = $1 OR o.seller = $1)"
     " AND o.state IN ('pending', 'accepted', 'sent') ORDER BY o.ref DESC";
 
 int
 market_store_my_orders(struct market_call *c, const char *msisdn,
     struct market_order *out, size_t max, size_t *n, size_t *total)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 rc;
 
 	*n = *total = 0;
-	if ((st = market_store_stmt(c, market_sql_my_orders)) == NULL)
+	if ((st = h->query(c->ctx, market_sql_my_orders)) == NULL)
 		return -1;
-	market_store_bind_text(st, 1, msisdn);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (market_store_bind_text(c, st, 1, msisdn) != 0)
+		return market_store_fail(c, st, "cannot list orders");
+	while ((rc = h->step(st)) == MB_ROW) {
 		if (*n < max)
-			market_store_order_read(st, &out[(*n)++]);
+			market_store_order_read(c, st, &out[(*n)++]);
 		(*total)++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != MB_DONE)
 		return market_store_fail(c, st, "cannot list orders");
-	sqlite3_reset(st);
+	h->done(st);
 	return 0;
 }
 
 /* --- the timers ---------------------------------------------------------------------------- */
 
 static const char market_sql_due_posts[] =
-    "SELECT ref FROM market_posts WHERE state = 'open' AND expires <= ?1"
-    " ORDER BY expires, ref LIMIT ?2";
+    "SELECT ref FROM market_posts WHERE state = 'open' AND expires <= $1"
+    " ORDER BY expires, ref LIMIT $2";
 static const char market_sql_due_expire[] =
     "SELECT ref FROM market_orders WHERE state = 'pending'"
-    " AND expires_at <= ?1 ORDER BY expires_at, ref LIMIT ?2";
+    " AND expires_at <= $1 ORDER BY expires_at, ref LIMIT $2";
 static const char market_sql_due_remind[] =
     "SELECT ref FROM market_orders WHERE state = 'pending'"
-    " AND remind_at <= ?1 AND reminded = 0 ORDER BY remind_at, ref LIMIT ?2";
+    " AND remind_at <= $1 AND reminded = 0 ORDER BY remind_at, ref LIMIT $2";
 static const char market_sql_due_delivery[] =
     "SELECT ref FROM market_orders WHERE state = 'sent'"
-    " AND remind_at <= ?1 AND reminded = 0 ORDER BY remind_at, ref LIMIT ?2";
+    " AND remind_at <= $1 AND reminded = 0 ORDER BY remind_at, ref LIMIT $2";
 
 int
 market_store_due(struct market_call *c, enum market_due due, long long *refs,
     size_t max, size_t *n)
 {
-	const char	*sql;
-	sqlite3_stmt	*st;
-	int		 rc;
+	const struct mb_host	*h = c->host;
+	const char		*sql;
+	struct mb_stmt		*st;
+	int			 b, rc;
 
 	*n = 0;
 	switch (due) {
@@ -675,14 +772,16 @@ market_store_due(struct market_call *c, enum market_due due, long long *refs,
 		sql = market_sql_due_delivery;
 		break;
 	}
-	if ((st = market_store_stmt(c, sql)) == NULL)
+	if ((st = h->query(c->ctx, sql)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, c->now);
-	sqlite3_bind_int64(st, 2, (long long)max);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		refs[(*n)++] = sqlite3_column_int64(st, 0);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	b = h->bind_int(st, 1, c->now);
+	b |= h->bind_int(st, 2, (long long)max);
+	if (b != 0)
 		return market_store_fail(c, st, "cannot find what is due");
-	sqlite3_reset(st);
+	while ((rc = h->step(st)) == MB_ROW && *n < max)
+		refs[(*n)++] = h->column_int(st, 0);
+	if (rc != MB_DONE && rc != MB_ROW)
+		return market_store_fail(c, st, "cannot find what is due");
+	h->done(st);
 	return 0;
 }
