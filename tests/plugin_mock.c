@@ -59,7 +59,6 @@ struct mock {
 	size_t			 nconf;
 	void			*state;
 	int			 inited;
-	int			 gwlib;		/* gwlib started here */
 	/* the sender */
 	char			*msisdn, *name, *market, *language;
 	unsigned		 roles;
@@ -843,11 +842,11 @@ mock_new(const struct mb_plugin *p)
 	mock_sender(m, "+254700000001", "Wanjiru", "nakuru", "en",
 	    MB_ROLE_FARMER | MB_ROLE_BUYER);
 	/* The store logs through gwlib: a test that has not started it
-	   gets it for the mock's life, quiet below warnings. */
+	   gets it for the rest of the test's process (gwlib does not start
+	   twice), quiet below warnings. */
 	if (!gwlib_initialized()) {
 		gwlib_init();
 		log_set_output_level(GW_WARNING);
-		m->gwlib = 1;
 	}
 	/* a file of its own: the store wants WAL, which memory has not */
 	snprintf(m->dir, sizeof(m->dir), "%s", "/tmp/plugin_mock_XXXXXX");
@@ -929,8 +928,6 @@ mock_free(struct mock *m)
 	}
 	store_free(m->store);
 	mock_rmdir(m->dir);
-	if (m->gwlib)
-		gwlib_shutdown();
 	mock_scratch_clear(m);
 	words_free(&m->words);
 	free(m->msisdn);
