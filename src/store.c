@@ -609,31 +609,29 @@ int
 store_migrate(struct store *s, const char *owner,
     const struct store_migration *steps, size_t n)
 {
-	static const char *get =
-	    "SELECT version FROM schema_versions WHERE owner = ?1";
-	static const char *set =
-	    "INSERT INTO schema_versions(owner, version) VALUES (?1, ?2) "
+	static const char get[] =
+	    "SELECT version FROM schema_versions WHERE owner = $1";
+	static const char set[] =
+	    "INSERT INTO schema_versions(owner, version) VALUES ($1, $2) "
 	    "ON CONFLICT(owner) DO UPDATE SET version = excluded.version";
-	sqlite3_stmt	*st;
-	long long	 have = 0;
-	size_t		 i;
-	int		 rc;
+	struct store_stmt	*st;
+	long long		 have = 0;
+	size_t			 i;
+	int			 rc;
 
 	if (s->in_txn) {
 		error(0, "store: migrations for %s asked inside a transaction",
 		    owner);
 		return -1;
 	}
-	if ((st = store_stmt(s, get)) == NULL)
+	if ((st = store_query(s, get)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		have = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error(0, "store: %s", sqlite3_errmsg(s->db));
+	store_bind_text(st, 1, owner);
+	if ((rc = store_step(st)) == STORE_ROW)
+		have = store_int(st, 0);
+	store_done(st);
+	if (rc == STORE_ERROR)
 		return -1;
-	}
 	if (n > 0 && have > steps[n - 1].version) {
 		error(0, "store: %s: the tables of %s have schema version %lld, "
 		    "newer than the %d it knows; refusing them", s->path, owner,
@@ -646,13 +644,13 @@ store_migrate(struct store *s, const char *owner,
 		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
 			return -1;
 		if (store_exec(s, steps[i].sql) == -1 ||
-		    (st = store_stmt(s, set)) == NULL)
+		    (st = store_query(s, set)) == NULL)
 			goto fail;
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, steps[i].version);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		store_bind_text(st, 1, owner);
+		store_bind_int(st, 2, steps[i].version);
+		rc = store_step(st);
+		store_done(st);
+		if (rc != STORE_DONE)
 			goto fail;
 		if (store_exec(s, "COMMIT") == -1)
 			goto fail;
@@ -666,18 +664,22 @@ fail:
 	return 0;
 }
 
-/* One cached transaction-control statement: SQLITE_DONE, or SQLite's
- * error (SQLITE_ERROR when it cannot be prepared). */
+/*
+ * One cached transaction-control statement: SQLITE_DONE, or SQLite's
+ * error (SQLITE_ERROR when it cannot be prepared).  Stepped here rather
+ * than with store_step(), which would log every failure: the callers say
+ * what failed, and a COMMIT failing again and again is logged once.
+ */
 static int
 store_tx_step(struct store *s, const char *sql)
 {
-	sqlite3_stmt	*st = store_stmt(s, sql);
-	int		 rc;
+	struct store_stmt	*st = store_query(s, sql);
+	int			 rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	rc = sqlite3_step(st->lite);
+	sqlite3_reset(st->lite);
 	return rc;
 }
 
