@@ -540,6 +540,114 @@ Test(store, statement_interface)
 	store_free(s);
 }
 
+/*
+ * RETURNING id, which SQLite's side reads from the rowid when it can
+ * (one row inserted, an id that is the rowid), and otherwise runs as
+ * written: each form gives the ids a query would.
+ */
+/* Whether SQLite holds a statement prepared from SQL starting with
+ * head that has a RETURNING clause; -1 if none starts so. */
+static int
+prepared_returning(struct store *s, const char *head)
+{
+	sqlite3_stmt	*p = NULL;
+
+	while ((p = sqlite3_next_stmt(store_db(s), p)) != NULL)
+		if (strncmp(sqlite3_sql(p), head, strlen(head)) == 0)
+			return strstr(sqlite3_sql(p), "RETURNING") != NULL;
+	return -1;
+}
+
+Test(store, returning_id_in_every_form)
+{
+	static const char insert[] =
+	    "INSERT INTO t(k) VALUES ($1) ON CONFLICT(k) DO NOTHING"
+	    " RETURNING id";
+	static const char upsert[] =
+	    "INSERT INTO t(k) VALUES ($1) ON CONFLICT(k) DO UPDATE"
+	    " SET k = excluded.k RETURNING id";
+	static const char two[] =
+	    "INSERT INTO t(k) VALUES ($1), ($2) RETURNING id";
+	static const char named[] =
+	    "INSERT INTO u(id, n) VALUES ($1, $2) RETURNING id";
+	static const char keyed[] =
+	    "INSERT INTO w(id, n) VALUES ($1, $2) RETURNING id";
+	struct store		*s = store_open(path, NULL);
+	struct store_stmt	*st;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY,"
+	    " k TEXT NOT NULL UNIQUE);"
+	    "CREATE TABLE u (id TEXT PRIMARY KEY, n INTEGER);"
+	    "CREATE TABLE w (id INTEGER, n INTEGER, PRIMARY KEY (id, n))"
+	    " WITHOUT ROWID;"
+	    "INSERT INTO t(id, k) VALUES (10, 'ten')"), 0);
+
+	/* One row: its id, as an integer and as text; then no more. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "eleven");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_columns(st), 1);
+	cr_assert_str_eq(store_column_name(st, 0), "id");
+	cr_assert_eq(store_int(st, 0), 11);
+	cr_assert_str_eq(store_text(st, 0), "11");
+	cr_assert_not(store_is_null(st, 0));
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	/* A conflict with DO NOTHING inserts nothing: no row, no id. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "ten");
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	/* An upsert that updates gives the updated row's id. */
+	cr_assert_not_null(st = store_query(s, upsert));
+	store_bind_text(st, 1, "ten");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 10);
+	store_done(st);
+	/* Two rows, two ids. */
+	cr_assert_not_null(st = store_query(s, two));
+	store_bind_text(st, 1, "twelve");
+	store_bind_text(st, 2, "thirteen");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 12);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 13);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	/* An id that is not the rowid comes back as stored. */
+	cr_assert_not_null(st = store_query(s, named));
+	store_bind_text(st, 1, "x7");
+	store_bind_int(st, 2, 1);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_str_eq(store_text(st, 0), "x7");
+	store_done(st);
+	cr_assert_not_null(st = store_query(s, keyed));
+	store_bind_int(st, 1, 99);
+	store_bind_int(st, 2, 1);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 99);
+	store_done(st);
+	/* SQLite runs the one-row inserts into a rowid table without
+	 * RETURNING (it would build a temporary table at every run), and
+	 * the others as written. */
+	cr_assert_eq(prepared_returning(s, "INSERT INTO t(k) VALUES (?1) ON "
+	    "CONFLICT(k) DO NOTHING"), 0);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO t(k) VALUES (?1) ON "
+	    "CONFLICT(k) DO UPDATE"), 1);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO t(k) VALUES (?1), "),
+	    1);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO u("), 1);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO w("), 1);
+	/* The same statement again, after store_query's reset. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "fourteen");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 14);
+	store_done(st);
+	store_free(s);
+}
+
 struct seen {
 	int	calls, ok, order[8];
 };
