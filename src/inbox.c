@@ -38,35 +38,36 @@ struct inbox_pending {
 	char			*reply;		/* inline reply, or NULL */
 };
 
+/* A new MO comes back with its id; one seen before, with no row. */
 static const char inbox_sql_insert[] =
     "INSERT INTO inbox(kannel_id, channel, sender, receiver, text, coding,"
     " smsc_id, meta_data, received, state)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'done')"
-    " ON CONFLICT(kannel_id) DO NOTHING";
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'done')"
+    " ON CONFLICT(kannel_id) DO NOTHING RETURNING id";
 static const char inbox_sql_find[] =
-    "SELECT id FROM inbox WHERE kannel_id = ?1";
+    "SELECT id FROM inbox WHERE kannel_id = $1";
 static const char inbox_sql_replies[] =
-    "SELECT text FROM outbox WHERE inbox_id = ?1 AND kind = 'reply'"
+    "SELECT text FROM outbox WHERE inbox_id = $1 AND kind = 'reply'"
     " AND state = 'inline' ORDER BY id";
 static const char inbox_sql_failed[] =
-    "UPDATE inbox SET state = 'failed', error = ?2 WHERE id = ?1";
+    "UPDATE inbox SET state = 'failed', error = $2 WHERE id = $1";
 static const char inbox_sql_state[] =
-    "UPDATE inbox SET state = ?2 WHERE id = ?1";
+    "UPDATE inbox SET state = $2 WHERE id = $1";
 
 /* Record what the router made of an MO it did not process. */
 static int
 inbox_set_state(struct inbox *in, long long row, const char *state)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
-	if ((st = store_stmt(in->store, inbox_sql_state)) == NULL)
+	if ((st = store_query(in->store, inbox_sql_state)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, row);
-	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	store_bind_int(st, 1, row);
+	store_bind_text(st, 2, state);
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
 }
 
 struct inbox *
@@ -122,15 +123,15 @@ inbox_commit_cb(void *arg, int ok)
 static char *
 inbox_stored_reply(struct inbox *in, long long inbox_id)
 {
-	sqlite3_stmt	*st;
-	char		*out = NULL;
-	size_t		 len = 0;
+	struct store_stmt	*st;
+	char			*out = NULL;
+	size_t			 len = 0;
 
-	if ((st = store_stmt(in->store, inbox_sql_replies)) == NULL)
+	if ((st = store_query(in->store, inbox_sql_replies)) == NULL)
 		return NULL;
-	sqlite3_bind_int64(st, 1, inbox_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char	*t = (const char *)sqlite3_column_text(st, 0);
+	store_bind_int(st, 1, inbox_id);
+	while (store_step(st) == STORE_ROW) {
+		const char	*t = store_text(st, 0);
 		size_t		 tl = t ? strlen(t) : 0;
 		char		*n;
 
@@ -143,22 +144,22 @@ inbox_stored_reply(struct inbox *in, long long inbox_id)
 		len += tl;
 		out[len] = '\0';
 	}
-	sqlite3_reset(st);
+	store_done(st);
 	return out;
 }
 
 static long long
 inbox_find(struct inbox *in, const char *id)
 {
-	sqlite3_stmt	*st;
-	long long	 row = 0;
+	struct store_stmt	*st;
+	long long		 row = 0;
 
-	if ((st = store_stmt(in->store, inbox_sql_find)) == NULL)
+	if ((st = store_query(in->store, inbox_sql_find)) == NULL)
 		return 0;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		row = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	store_bind_text(st, 1, id);
+	if (store_step(st) == STORE_ROW)
+		row = store_int(st, 0);
+	store_done(st);
 	return row;
 }
 
@@ -169,35 +170,29 @@ inbox_find(struct inbox *in, const char *id)
 static int
 inbox_insert(struct inbox *in, const struct mo *mo, long long *row)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
-	if ((st = store_stmt(in->store, inbox_sql_insert)) == NULL)
+	if ((st = store_query(in->store, inbox_sql_insert)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, mo->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, mo->channel ? mo->channel : "box", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, mo->sender, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, mo->receiver ? mo->receiver : "", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, mo->text ? mo->text : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, mo->coding < 0 ? 0 : mo->coding);
-	if (mo->smsc_id != NULL)
-		sqlite3_bind_text(st, 7, mo->smsc_id, -1, SQLITE_STATIC);
-	if (mo->meta_data != NULL)
-		sqlite3_bind_text(st, 8, mo->meta_data, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 9, mo->time);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		error(0, "inbox: cannot store MO %s from %s: %s", mo->id,
-		    mo->sender, sqlite3_errmsg(store_db(in->store)));
+	store_bind_text(st, 1, mo->id);
+	store_bind_text(st, 2, mo->channel ? mo->channel : "box");
+	store_bind_text(st, 3, mo->sender);
+	store_bind_text(st, 4, mo->receiver ? mo->receiver : "");
+	store_bind_text(st, 5, mo->text ? mo->text : "");
+	store_bind_int(st, 6, mo->coding < 0 ? 0 : mo->coding);
+	store_bind_text(st, 7, mo->smsc_id);		/* NULL binds NULL */
+	store_bind_text(st, 8, mo->meta_data);
+	store_bind_int(st, 9, mo->time);
+	if ((rc = store_step(st)) == STORE_ROW)
+		*row = store_int(st, 0);
+	store_done(st);
+	if (rc == STORE_ERROR) {
+		error(0, "inbox: cannot store MO %s from %s", mo->id,
+		    mo->sender);
 		return -1;
 	}
-	if (sqlite3_changes(store_db(in->store)) == 0)
-		return 0;
-	*row = sqlite3_last_insert_rowid(store_db(in->store));
-	return 1;
+	return rc == STORE_ROW ? 1 : 0;
 }
 
 /*
@@ -225,25 +220,24 @@ inbox_failure_text(struct inbox *in, const char *sender)
 static int
 inbox_record_failure(struct inbox *in, const struct mo *mo)
 {
-	sqlite3_stmt	*st;
-	long long	 row;
-	int		 rc;
+	struct store_stmt	*st;
+	long long		 row;
+	int			 rc;
 
 	if (store_work_begin(in->store) == -1)
 		return -1;
 	if (inbox_insert(in, mo, &row) != 1 ||
-	    (st = store_stmt(in->store, inbox_sql_failed)) == NULL) {
+	    (st = store_query(in->store, inbox_sql_failed)) == NULL) {
 		store_work_end(in->store, 0);
 		return -1;
 	}
-	sqlite3_bind_int64(st, 1, row);
-	sqlite3_bind_text(st, 2, "the command failed on the database", -1,
-	    SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	store_bind_int(st, 1, row);
+	store_bind_text(st, 2, "the command failed on the database");
+	rc = store_step(st);
+	store_done(st);
 	/* Never silence: the sender hears that it did not work, in the
 	 * sender's language when the store can still say which. */
-	if (rc != SQLITE_DONE || outbox_reply(in->outbox, mo, row,
+	if (rc != STORE_DONE || outbox_reply(in->outbox, mo, row,
 	    inbox_failure_text(in, mo->sender)) == -1) {
 		store_work_end(in->store, 0);
 		return -1;

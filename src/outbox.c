@@ -197,46 +197,33 @@ outbox_commit_cb(void *arg, int ok)
 
 /* --- small SQL helpers ---------------------------------------------------- */
 
-/* Step a statement that returns no rows; 0 or -1 (logged).  *changes, if
- * not NULL, gets the rows it changed. */
+/* Step a statement that returns no rows; 0 or -1 (logged by the store,
+ * with the statement).  *changes, if not NULL, gets the rows it changed. */
 static int
-outbox_step_done(struct outbox *ob, sqlite3_stmt *st, const char *what,
-    int *changes)
+outbox_step_done(struct outbox *ob, struct store_stmt *st,
+    long long *changes)
 {
 	int	 rc;
 
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		error(0, "outbox: %s: %s", what,
-		    sqlite3_errmsg(store_db(ob->store)));
+	rc = store_step(st);
+	store_done(st);
+	if (rc != STORE_DONE)
 		return -1;
-	}
 	if (changes != NULL)
-		*changes = sqlite3_changes(store_db(ob->store));
+		*changes = store_changes(ob->store);
 	return 0;
-}
-
-/* Bind text, or NULL for a NULL pointer. */
-static void
-outbox_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
 /* A malloc'd copy of a text column, NULL for NULL.  -1 if out of memory. */
 static int
-outbox_column_dup(sqlite3_stmt *st, int i, char **out)
+outbox_column_dup(struct store_stmt *st, int i, char **out)
 {
-	const unsigned char	*s = sqlite3_column_text(st, i);
+	const char	*s = store_text(st, i);
 
 	*out = NULL;
 	if (s == NULL)
 		return 0;
-	if ((*out = strdup((const char *)s)) == NULL)
+	if ((*out = strdup(s)) == NULL)
 		return -1;
 	return 0;
 }
@@ -246,18 +233,19 @@ static int
 outbox_requeue_sending(struct outbox *ob)
 {
 	static const char sql[] =
-	    "UPDATE outbox SET state = 'queued', next_attempt = ?1 "
+	    "UPDATE outbox SET state = 'queued', next_attempt = $1 "
 	    "WHERE state = 'sending'";
-	sqlite3_stmt	*st;
-	int		 n = 0;
+	struct store_stmt	*st;
+	long long		 n = 0;
 
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
-	if (outbox_step_done(ob, st, "requeue", &n) == -1)
+	store_bind_int(st, 1, (long long)time(NULL));
+	if (outbox_step_done(ob, st, &n) == -1)
 		return -1;
 	if (n > 0)
-		info(0, "outbox: %d message(s) not acked are queued again", n);
+		info(0, "outbox: %lld message(s) not acked are queued again",
+		    n);
 	return 0;
 }
 
@@ -283,20 +271,16 @@ outbox_load_concat_ref(struct outbox *ob)
 	static const char sql[] =
 	    "SELECT concat_ref FROM outbox WHERE concat_ref IS NOT NULL "
 	    "ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct store_stmt	*st;
+	int			 rc;
 
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		ob->concat_ref = ((unsigned)sqlite3_column_int(st, 0) + 1) & 0xff;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
-		return -1;
-	}
-	return 0;
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		ob->concat_ref = ((unsigned)store_int(st, 0) + 1) & 0xff;
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
 }
 
 /* --- life ------------------------------------------------------------------ */
@@ -443,10 +427,10 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 	    "INSERT INTO outbox (inbox_id, kind, sender, receiver, text, "
 	    "coding, concat_ref, part, parts, smsc_id, meta_data, state, "
 	    "attempts, next_attempt, created) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, "
-	    "?13, ?13)";
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, "
+	    "$13, $13)";
 	struct gsm_measure	 m;
-	sqlite3_stmt		*st;
+	struct store_stmt	*st;
 	char			**parts = NULL;
 	size_t			 nparts, i, max_parts, len;
 	char			*folded = NULL;
@@ -502,28 +486,28 @@ outbox_insert(struct outbox *ob, long long inbox_id, const char *kind,
 		ob->concat_ref = (ob->concat_ref + 1) & 0xff;
 	}
 	for (i = 0; i < nparts; i++) {
-		if ((st = store_stmt(ob->store, sql)) == NULL)
+		if ((st = store_query(ob->store, sql)) == NULL)
 			goto out;
 		if (inbox_id > 0)
-			sqlite3_bind_int64(st, 1, inbox_id);
+			store_bind_int(st, 1, inbox_id);
 		else
-			sqlite3_bind_null(st, 1);
-		sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 3, sender, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 4, receiver, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 5, parts[i], -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 6, m.coding == GSM_CODING_UCS2 ? 2 : 0);
+			store_bind_null(st, 1);
+		store_bind_text_copy(st, 2, kind);
+		store_bind_text_copy(st, 3, sender);
+		store_bind_text_copy(st, 4, receiver);
+		store_bind_text_copy(st, 5, parts[i]);
+		store_bind_int(st, 6, m.coding == GSM_CODING_UCS2 ? 2 : 0);
 		if (nparts > 1)
-			sqlite3_bind_int(st, 7, (int)ref);
+			store_bind_int(st, 7, (long long)ref);
 		else
-			sqlite3_bind_null(st, 7);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)(i + 1));
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)nparts);
-		outbox_bind_text(st, 10, smsc_id);
-		outbox_bind_text(st, 11, meta_data);
-		sqlite3_bind_text(st, 12, state, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 13, now);
-		if (outbox_step_done(ob, st, "insert", NULL) == -1)
+			store_bind_null(st, 7);
+		store_bind_int(st, 8, (long long)(i + 1));
+		store_bind_int(st, 9, (long long)nparts);
+		store_bind_text_copy(st, 10, smsc_id);
+		store_bind_text_copy(st, 11, meta_data);
+		store_bind_text(st, 12, state);
+		store_bind_int(st, 13, now);
+		if (outbox_step_done(ob, st, NULL) == -1)
 			goto out;
 	}
 	debug("mb.outbox", 0, "outbox: %s to %s queued as %zu part(s), %s",
@@ -594,23 +578,23 @@ outbox_replies_of(struct outbox *ob, long long inbox_id, const char *receiver,
 {
 	/* The receiver's index narrows it to the phone's last minutes. */
 	static const char sql[] =
-	    "SELECT text, part FROM outbox WHERE receiver = ?1 AND "
-	    "created >= ?2 AND inbox_id = ?3 AND kind = 'reply' ORDER BY id";
-	sqlite3_stmt	*st;
-	char		**t = NULL, **grown, *p;
-	size_t		  cnt = 0;
-	int		  rc;
+	    "SELECT text, part FROM outbox WHERE receiver = $1 AND "
+	    "created >= $2 AND inbox_id = $3 AND kind = 'reply' ORDER BY id";
+	struct store_stmt	 *st;
+	char			**t = NULL, **grown, *p;
+	size_t			  cnt = 0;
+	int			  rc;
 
 	*texts = NULL;
 	*n = 0;
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, receiver, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, inbox_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char	*text = (const char *)sqlite3_column_text(st, 0);
-		long long	 part = sqlite3_column_int64(st, 1);
+	store_bind_text_copy(st, 1, receiver);
+	store_bind_int(st, 2, since);
+	store_bind_int(st, 3, inbox_id);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		const char	*text = store_text(st, 0);
+		long long	 part = store_int(st, 1);
 
 		if (text == NULL)
 			continue;
@@ -633,10 +617,10 @@ outbox_replies_of(struct outbox *ob, long long inbox_id, const char *receiver,
 		t = grown;
 		t[cnt++] = p;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		error(0, "outbox: the replies of MO %lld: %s", inbox_id,
-		    sqlite3_errmsg(store_db(ob->store)));
+	store_done(st);
+	if (rc == STORE_ERROR) {
+		error(0, "outbox: cannot read the replies of MO %lld",
+		    inbox_id);
 		outbox_texts_free(t, cnt);
 		return -1;
 	}
@@ -644,7 +628,7 @@ outbox_replies_of(struct outbox *ob, long long inbox_id, const char *receiver,
 	*n = cnt;
 	return 0;
 oom:
-	sqlite3_reset(st);
+	store_done(st);
 	error(errno, "outbox: out of memory");
 	outbox_texts_free(t, cnt);
 	return -1;
@@ -826,29 +810,29 @@ outbox_fetch_due(struct outbox *ob, long long now, struct outbox_row *r,
 	static const char sql[] =
 	    "SELECT id, sender, receiver, text, coding, concat_ref, part, "
 	    "parts, smsc_id, meta_data, attempts FROM outbox "
-	    "WHERE state = 'queued' AND next_attempt <= ?1 "
-	    "ORDER BY next_attempt, id LIMIT ?2";
-	sqlite3_stmt	*st;
-	size_t		 n = 0;
-	int		 rc = SQLITE_DONE;
+	    "WHERE state = 'queued' AND next_attempt <= $1 "
+	    "ORDER BY next_attempt, id LIMIT $2";
+	struct store_stmt	*st;
+	size_t			 n = 0;
+	int			 rc = STORE_DONE;
 
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(max + ob->nflight));
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	store_bind_int(st, 1, now);
+	store_bind_int(st, 2, (long long)(max + ob->nflight));
+	while (n < max && (rc = store_step(st)) == STORE_ROW) {
 		struct outbox_row *p = &r[n];
 
 		memset(p, 0, sizeof(*p));
-		p->id = sqlite3_column_int64(st, 0);
+		p->id = store_int(st, 0);
 		if (outbox_flight_find(ob, p->id) != NULL)
 			continue;
-		p->coding = sqlite3_column_int(st, 4);
-		p->concat_ref = sqlite3_column_type(st, 5) == SQLITE_NULL ?
-		    -1 : sqlite3_column_int(st, 5);
-		p->part = sqlite3_column_int(st, 6);
-		p->parts = sqlite3_column_int(st, 7);
-		p->attempts = sqlite3_column_int(st, 10);
+		p->coding = (int)store_int(st, 4);
+		p->concat_ref = store_is_null(st, 5) ? -1 :
+		    (int)store_int(st, 5);
+		p->part = (int)store_int(st, 6);
+		p->parts = (int)store_int(st, 7);
+		p->attempts = (int)store_int(st, 10);
 		if (outbox_column_dup(st, 1, &p->sender) == -1 ||
 		    outbox_column_dup(st, 2, &p->receiver) == -1 ||
 		    outbox_column_dup(st, 3, &p->text) == -1 ||
@@ -860,15 +844,13 @@ outbox_fetch_due(struct outbox *ob, long long now, struct outbox_row *r,
 		}
 		n++;
 	}
-	if (n < max && rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		error(0, "outbox: reading due rows: %s",
-		    sqlite3_errmsg(store_db(ob->store)));
-		sqlite3_reset(st);
+	store_done(st);
+	if (n < max && rc == STORE_ERROR) {
+		error(0, "outbox: cannot read the due rows");
 		while (n > 0)
 			outbox_row_clear(&r[--n]);
 		return -1;
 	}
-	sqlite3_reset(st);
 	return (ssize_t)n;
 }
 
@@ -879,20 +861,18 @@ outbox_next_due(struct outbox *ob)
 {
 	static const char sql[] =
 	    "SELECT MIN(next_attempt) FROM outbox WHERE state = 'queued'";
-	sqlite3_stmt	*st;
-	double		 wait = OUTBOX_IDLE_WAKE;
-	int		 rc;
+	struct store_stmt	*st;
+	double			 wait = OUTBOX_IDLE_WAKE;
+	int			 rc;
 
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return OUTBOX_ERROR_WAKE;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		wait = (double)sqlite3_column_int64(st, 0) - outbox_wallclock();
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
-		error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
+	rc = store_step(st);
+	if (rc == STORE_ROW && !store_is_null(st, 0))
+		wait = (double)store_int(st, 0) - outbox_wallclock();
+	store_done(st);
+	if (rc != STORE_ROW)
 		return OUTBOX_ERROR_WAKE;
-	}
 	return wait > 0 ? wait : 0;
 }
 
@@ -952,13 +932,13 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
     char (*ids)[UUID_STR_LEN + 1], size_t n, const char *state)
 {
 	static const char sql[] =
-	    "UPDATE outbox SET state = ?4, kannel_id = ?2, "
-	    "attempts = attempts + 1, sent = ?3 "
-	    "WHERE id = ?1 AND state = 'queued'";
-	sqlite3_stmt	*st;
-	long long	 now = (long long)time(NULL);
-	size_t		 i;
-	int		 ok = 1;
+	    "UPDATE outbox SET state = $4, kannel_id = $2, "
+	    "attempts = attempts + 1, sent = $3 "
+	    "WHERE id = $1 AND state = 'queued'";
+	struct store_stmt	*st;
+	long long		 now = (long long)time(NULL);
+	size_t			 i;
+	int			 ok = 1;
 
 	if (n == 0)
 		return;
@@ -967,16 +947,15 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
 		return;
 	}
 	for (i = 0; i < n && ok; i++) {
-		if ((st = store_stmt(ob->store, sql)) == NULL) {
+		if ((st = store_query(ob->store, sql)) == NULL) {
 			ok = 0;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, r[i].id);
-		sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-		if (outbox_step_done(ob, st, "marking a row sending",
-		    NULL) == -1)
+		store_bind_int(st, 1, r[i].id);
+		store_bind_text(st, 2, ids[i]);
+		store_bind_int(st, 3, now);
+		store_bind_text(st, 4, state);
+		if (outbox_step_done(ob, st, NULL) == -1)
 			ok = 0;
 		else
 			debug("mb.outbox", 0, "outbox: row %lld to %s sent as "
@@ -1117,22 +1096,18 @@ static int
 outbox_attempts(struct outbox *ob, long long id, long long *attempts)
 {
 	static const char sql[] =
-	    "SELECT attempts FROM outbox WHERE id = ?1";
-	sqlite3_stmt	*st;
-	int		 rc;
+	    "SELECT attempts FROM outbox WHERE id = $1";
+	struct store_stmt	*st;
+	int			 rc;
 
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*attempts = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error(0, "outbox: %s", sqlite3_errmsg(store_db(ob->store)));
-		return -1;
-	}
-	return 0;
+	store_bind_int(st, 1, id);
+	rc = store_step(st);
+	if (rc == STORE_ROW)
+		*attempts = store_int(st, 0);
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
 }
 
 void
@@ -1143,19 +1118,19 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 	 * all the same.  Any other state (a DLR came first) is kept.
 	 */
 	static const char accepted[] =
-	    "UPDATE outbox SET state = 'accepted', accepted = ?2 "
-	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
+	    "UPDATE outbox SET state = 'accepted', accepted = $2 "
+	    "WHERE id = $1 AND state IN ('sending', 'queued')";
 	static const char buffered[] =
 	    "UPDATE outbox SET state = 'buffered' "
-	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
+	    "WHERE id = $1 AND state IN ('sending', 'queued')";
 	static const char failed[] =
-	    "UPDATE outbox SET state = 'failed', error = ?2 "
-	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
+	    "UPDATE outbox SET state = 'failed', error = $2 "
+	    "WHERE id = $1 AND state IN ('sending', 'queued')";
 	static const char retry[] =
-	    "UPDATE outbox SET state = 'queued', next_attempt = ?2 "
-	    "WHERE id = ?1 AND state IN ('sending', 'queued')";
+	    "UPDATE outbox SET state = 'queued', next_attempt = $2 "
+	    "WHERE id = $1 AND state IN ('sending', 'queued')";
 	struct outbox_flight	*f;
-	sqlite3_stmt		*st = NULL;
+	struct store_stmt	*st = NULL;
 	long long		 id, attempts, delay, now = (long long)time(NULL);
 	int			 ok = 0, i;
 
@@ -1188,28 +1163,26 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 		goto out;
 	switch (ack) {
 	case OUTBOX_ACK_SUCCESS:
-		if ((st = store_stmt(ob->store, accepted)) == NULL)
+		if ((st = store_query(ob->store, accepted)) == NULL)
 			goto out;
-		sqlite3_bind_int64(st, 2, now);
+		store_bind_int(st, 2, now);
 		break;
 	case OUTBOX_ACK_BUFFERED:
-		if ((st = store_stmt(ob->store, buffered)) == NULL)
+		if ((st = store_query(ob->store, buffered)) == NULL)
 			goto out;
 		break;
 	case OUTBOX_ACK_FAILED:
-		if ((st = store_stmt(ob->store, failed)) == NULL)
+		if ((st = store_query(ob->store, failed)) == NULL)
 			goto out;
-		sqlite3_bind_text(st, 2, "refused by bearerbox", -1,
-		    SQLITE_STATIC);
+		store_bind_text(st, 2, "refused by bearerbox");
 		warning(0, "outbox: row %lld refused by bearerbox", id);
 		break;
 	case OUTBOX_ACK_FAILED_TMP:
 		if (attempts >= ob->conf->retry_limit) {
-			if ((st = store_stmt(ob->store, failed)) == NULL)
+			if ((st = store_query(ob->store, failed)) == NULL)
 				goto out;
-			sqlite3_bind_text(st, 2, "temporarily refused by "
-			    "bearerbox; retry limit reached", -1,
-			    SQLITE_STATIC);
+			store_bind_text(st, 2, "temporarily refused by "
+			    "bearerbox; retry limit reached");
 			warning(0, "outbox: row %lld failed after %lld "
 			    "attempts", id, attempts);
 			break;
@@ -1220,15 +1193,15 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 			delay *= 2;
 		if (delay > OUTBOX_BACKOFF_MAX)
 			delay = OUTBOX_BACKOFF_MAX;
-		if ((st = store_stmt(ob->store, retry)) == NULL)
+		if ((st = store_query(ob->store, retry)) == NULL)
 			goto out;
-		sqlite3_bind_int64(st, 2, now + delay);
+		store_bind_int(st, 2, now + delay);
 		debug("mb.outbox", 0, "outbox: row %lld temporarily refused; "
 		    "retry in %lld s", id, delay);
 		break;
 	}
-	sqlite3_bind_int64(st, 1, id);
-	if (outbox_step_done(ob, st, "ack", NULL) == -1)
+	store_bind_int(st, 1, id);
+	if (outbox_step_done(ob, st, NULL) == -1)
 		goto out;
 	ok = 1;
 out:
@@ -1268,16 +1241,16 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 	/* One statement: the report, and the row settled by a final one;
 	 * a row already settled keeps its state. */
 	static const char report[] =
-	    "UPDATE outbox SET dlr_state = ?2, dlr_time = ?3, "
-	    "foreign_id = ?4, state = COALESCE(?5, state), "
-	    "error = CASE WHEN ?5 IS NULL THEN error ELSE ?6 END "
-	    "WHERE id = ?1 AND state NOT IN ('delivered', 'failed')";
+	    "UPDATE outbox SET dlr_state = $2, dlr_time = $3, "
+	    "foreign_id = $4, state = COALESCE($5, state), "
+	    "error = CASE WHEN $5 IS NULL THEN error ELSE $6 END "
+	    "WHERE id = $1 AND state NOT IN ('delivered', 'failed')";
 	static const char find[] =
-	    "SELECT state FROM outbox WHERE id = ?1";
-	sqlite3_stmt	*st;
-	const char	*p, *dlr_state, *settle = NULL, *err = NULL;
-	long long	 id = 0;
-	int		 rc, ok = 0, changed = 0;
+	    "SELECT state FROM outbox WHERE id = $1";
+	struct store_stmt	*st;
+	const char		*p, *dlr_state, *settle = NULL, *err = NULL;
+	long long		 id = 0, changed = 0;
+	int			 rc, ok = 0;
 
 	/* The URL is the row id we sent: digits only, and not too many. */
 	if (dlr_url == NULL || *dlr_url == '\0' || strlen(dlr_url) > 18) {
@@ -1306,34 +1279,31 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 	}
 	if (outbox_unit_begin(ob) == -1)
 		return -1;
-	if ((st = store_stmt(ob->store, report)) == NULL)
+	if ((st = store_query(ob->store, report)) == NULL)
 		goto out;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, dlr_state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
-	outbox_bind_text(st, 4, foreign_id);
-	outbox_bind_text(st, 5, settle);
-	outbox_bind_text(st, 6, err);
-	if (outbox_step_done(ob, st, "DLR", &changed) == -1)
+	store_bind_int(st, 1, id);
+	store_bind_text(st, 2, dlr_state);
+	store_bind_int(st, 3, (long long)time(NULL));
+	store_bind_text_copy(st, 4, foreign_id);
+	store_bind_text_copy(st, 5, settle);
+	store_bind_text_copy(st, 6, err);
+	if (outbox_step_done(ob, st, &changed) == -1)
 		goto out;
 	if (changed == 0) {
 		/* Only to say why: no such row, or one already settled. */
-		if ((st = store_stmt(ob->store, find)) == NULL)
+		if ((st = store_query(ob->store, find)) == NULL)
 			goto out;
-		sqlite3_bind_int64(st, 1, id);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
+		store_bind_int(st, 1, id);
+		rc = store_step(st);
+		if (rc == STORE_ROW)
 			debug("mb.outbox", 0, "outbox: DLR %s for row %lld, "
 			    "already %s; kept", dlr_state, id,
-			    (const char *)sqlite3_column_text(st, 0));
-		else if (rc == SQLITE_DONE)
+			    store_text(st, 0));
+		else if (rc == STORE_DONE)
 			info(0, "outbox: DLR for unknown row %lld; dropped", id);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			error(0, "outbox: %s",
-			    sqlite3_errmsg(store_db(ob->store)));
+		store_done(st);
+		if (rc == STORE_ERROR)
 			goto out;
-		}
 	} else
 		debug("mb.outbox", 0, "outbox: row %lld: DLR %s", id,
 		    dlr_state);
@@ -1357,17 +1327,17 @@ outbox_counts(struct outbox *ob, struct outbox_counts *c)
 {
 	static const char sql[] =
 	    "SELECT state, COUNT(*) FROM outbox GROUP BY state";
-	sqlite3_stmt	*st;
-	const char	*state;
-	long long	 n;
-	int		 rc;
+	struct store_stmt	*st;
+	const char		*state;
+	long long		 n;
+	int			 rc;
 
 	memset(c, 0, sizeof(*c));
-	if ((st = store_stmt(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, sql)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		state = (const char *)sqlite3_column_text(st, 0);
-		n = sqlite3_column_int64(st, 1);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		state = store_text(st, 0);
+		n = store_int(st, 1);
 		if (state == NULL)
 			continue;
 		if (strcmp(state, "queued") == 0)
@@ -1385,11 +1355,6 @@ outbox_counts(struct outbox *ob, struct outbox_counts *c)
 		else if (strcmp(state, "inline") == 0)
 			c->inline_ = n;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		error(0, "outbox: counts: %s",
-		    sqlite3_errmsg(store_db(ob->store)));
-		return -1;
-	}
-	return 0;
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
 }

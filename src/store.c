@@ -235,11 +235,22 @@ struct store_callback {
 	void	 *arg;
 };
 
-/* A statement of the cache. */
+/*
+ * A statement of the cache.  A one-row INSERT ... RETURNING id into a
+ * table whose id is its rowid runs without its RETURNING, and its row is
+ * made here from sqlite3_last_insert_rowid(): SQLite runs RETURNING
+ * through a temporary table it builds and drops at every run, which
+ * doubled the cost of storing an MO (store_sql_rowid).
+ */
 struct store_stmt {
 	struct store	*s;
 	const char	*sql;		/* as the caller wrote it */
 	sqlite3_stmt	*lite;
+	int		 rowid;		/* RETURNING id made from the rowid */
+	int		 at;		/* rowid: 0 not run, 1 on the row,
+					   2 past it */
+	long long	 id;		/* rowid: the row's id */
+	char		 idtext[24];	/* rowid: the id as text */
 };
 
 struct store_slot {
@@ -368,6 +379,85 @@ store_sql_lite(const char *sql)
 	return out;
 }
 
+/*
+ * Whether the id of the table named at p (its name ends at the first
+ * character that cannot be in one) is its rowid: declared INTEGER, the
+ * primary key, and no index made for a primary key (a WITHOUT ROWID table,
+ * a key of several columns, or INTEGER PRIMARY KEY DESC has one).
+ */
+static int
+store_id_is_rowid(struct store *s, const char *p)
+{
+	static const char sql[] =
+	    "SELECT (SELECT upper(type) = 'INTEGER' AND pk = 1"
+	    " FROM pragma_table_info(?1) WHERE name = 'id')"
+	    " AND NOT EXISTS (SELECT 1 FROM pragma_index_list(?1)"
+	    " WHERE origin = 'pk')";
+	sqlite3_stmt	*st;
+	size_t		 n = 0;
+	int		 yes = 0;
+
+	while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+	    (p[n] >= '0' && p[n] <= '9') || p[n] == '_')
+		n++;
+	if (n == 0 || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		yes = sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/*
+ * If lite (SQL as SQLite reads it) is "INSERT INTO t ... VALUES (...)
+ * ... RETURNING id" with one row of values, no SELECT and no DO UPDATE
+ * (whose row would not be the last inserted), into a table whose id is
+ * its rowid: cut the RETURNING off and say so.  Anything else keeps its
+ * RETURNING, which is right, only slower.
+ */
+static int
+store_sql_rowid(struct store *s, char *lite)
+{
+	static const char	 into[] = "INSERT INTO ";
+	static const char	 tail[] = " RETURNING id";
+	size_t			 n = strlen(lite), k = sizeof(tail) - 1;
+	char			*p, quote = 0;
+	int			 depth = 0;
+
+	if (strncmp(lite, into, sizeof(into) - 1) != 0 || n <= k ||
+	    strcmp(lite + n - k, tail) != 0 ||
+	    strcasestr(lite, "SELECT") != NULL ||
+	    strcasestr(lite, "DO UPDATE") != NULL ||
+	    (p = strstr(lite, " VALUES")) == NULL)
+		return 0;
+	for (p += 7; *p == ' '; p++)
+		;
+	if (*p != '(')
+		return 0;
+	/* The end of the first row of values: another may not follow. */
+	for (; *p != '\0'; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			break;
+	}
+	if (*p == '\0')
+		return 0;
+	for (p++; *p == ' '; p++)
+		;
+	if (*p == ',' || !store_id_is_rowid(s, lite + sizeof(into) - 1))
+		return 0;
+	lite[n - k] = '\0';
+	return 1;
+}
+
 static struct store_stmt *
 store_prepare(struct store *s, const char *sql, size_t i)
 {
@@ -380,6 +470,7 @@ store_prepare(struct store *s, const char *sql, size_t i)
 		error(0, "store: out of memory");
 		return NULL;
 	}
+	st->rowid = store_sql_rowid(s, lite);
 	if (sqlite3_prepare_v3(s->db, lite, -1, SQLITE_PREPARE_PERSISTENT,
 	    &st->lite, NULL) != SQLITE_OK) {
 		error(0, "store: cannot prepare statement: %s: %s",
@@ -448,6 +539,7 @@ store_query(struct store *s, const char *sql)
 			st = s->slots[i].stmt;
 			sqlite3_reset(st->lite);
 			sqlite3_clear_bindings(st->lite);
+			st->at = 0;
 			return st;
 		}
 		i = (i + 1) & (s->nslots - 1);
@@ -509,6 +601,10 @@ store_step(struct store_stmt *st)
 {
 	int	 rc;
 
+	if (st->rowid && st->at > 0) {
+		st->at = 2;
+		return STORE_DONE;
+	}
 	if (st->s->tasks == NULL)
 		rc = sqlite3_step(st->lite);
 	else {
@@ -517,51 +613,81 @@ store_step(struct store_stmt *st)
 		rc = sqlite3_step(st->lite);
 		tasks_wait_end(st->s->tasks);
 	}
-
 	if (rc == SQLITE_ROW)
 		return STORE_ROW;
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		/* No row inserted (ON CONFLICT DO NOTHING): no id. */
+		if (st->rowid && sqlite3_changes64(st->s->db) > 0) {
+			st->at = 1;
+			st->id = sqlite3_last_insert_rowid(st->s->db);
+			return STORE_ROW;
+		}
+		st->at = 2;
 		return STORE_DONE;
+	}
 	error(0, "store: %s: %s", sqlite3_errmsg(st->s->db), st->sql);
 	sqlite3_reset(st->lite);
 	return STORE_ERROR;
 }
 
+/* Column i of a row made from the rowid: the id, or nothing. */
+static int
+store_rowid_col(struct store_stmt *st, int i)
+{
+	return st->at == 1 && i == 0;
+}
+
 long long
 store_int(struct store_stmt *st, int i)
 {
+	if (st->rowid)
+		return store_rowid_col(st, i) ? st->id : 0;
 	return sqlite3_column_int64(st->lite, i);
 }
 
 const char *
 store_text(struct store_stmt *st, int i)
 {
+	if (st->rowid) {
+		if (!store_rowid_col(st, i))
+			return NULL;
+		snprintf(st->idtext, sizeof(st->idtext), "%lld", st->id);
+		return st->idtext;
+	}
 	return (const char *)sqlite3_column_text(st->lite, i);
 }
 
 int
 store_is_null(struct store_stmt *st, int i)
 {
+	if (st->rowid)
+		return !store_rowid_col(st, i);
 	return sqlite3_column_type(st->lite, i) == SQLITE_NULL;
 }
 
 int
 store_columns(struct store_stmt *st)
 {
+	if (st->rowid)
+		return 1;
 	return sqlite3_column_count(st->lite);
 }
 
 const char *
 store_column_name(struct store_stmt *st, int i)
 {
+	if (st->rowid)
+		return i == 0 ? "id" : NULL;
 	return sqlite3_column_name(st->lite, i);
 }
 
 void
 store_done(struct store_stmt *st)
 {
-	if (st != NULL)
-		sqlite3_reset(st->lite);
+	if (st == NULL)
+		return;
+	sqlite3_reset(st->lite);
+	st->at = 0;
 }
 
 long long
@@ -660,31 +786,29 @@ int
 store_migrate(struct store *s, const char *owner,
     const struct store_migration *steps, size_t n)
 {
-	static const char *get =
-	    "SELECT version FROM schema_versions WHERE owner = ?1";
-	static const char *set =
-	    "INSERT INTO schema_versions(owner, version) VALUES (?1, ?2) "
+	static const char get[] =
+	    "SELECT version FROM schema_versions WHERE owner = $1";
+	static const char set[] =
+	    "INSERT INTO schema_versions(owner, version) VALUES ($1, $2) "
 	    "ON CONFLICT(owner) DO UPDATE SET version = excluded.version";
-	sqlite3_stmt	*st;
-	long long	 have = 0;
-	size_t		 i;
-	int		 rc;
+	struct store_stmt	*st;
+	long long		 have = 0;
+	size_t			 i;
+	int			 rc;
 
 	if (s->in_txn) {
 		error(0, "store: migrations for %s asked inside a transaction",
 		    owner);
 		return -1;
 	}
-	if ((st = store_stmt(s, get)) == NULL)
+	if ((st = store_query(s, get)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		have = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		error(0, "store: %s", sqlite3_errmsg(s->db));
+	store_bind_text(st, 1, owner);
+	if ((rc = store_step(st)) == STORE_ROW)
+		have = store_int(st, 0);
+	store_done(st);
+	if (rc == STORE_ERROR)
 		return -1;
-	}
 	if (n > 0 && have > steps[n - 1].version) {
 		error(0, "store: %s: the tables of %s have schema version %lld, "
 		    "newer than the %d it knows; refusing them", s->path, owner,
@@ -697,13 +821,13 @@ store_migrate(struct store *s, const char *owner,
 		if (store_exec(s, "BEGIN IMMEDIATE") == -1)
 			return -1;
 		if (store_exec(s, steps[i].sql) == -1 ||
-		    (st = store_stmt(s, set)) == NULL)
+		    (st = store_query(s, set)) == NULL)
 			goto fail;
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 2, steps[i].version);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		store_bind_text(st, 1, owner);
+		store_bind_int(st, 2, steps[i].version);
+		rc = store_step(st);
+		store_done(st);
+		if (rc != STORE_DONE)
 			goto fail;
 		if (store_exec(s, "COMMIT") == -1)
 			goto fail;
@@ -717,18 +841,22 @@ fail:
 	return 0;
 }
 
-/* One cached transaction-control statement: SQLITE_DONE, or SQLite's
- * error (SQLITE_ERROR when it cannot be prepared). */
+/*
+ * One cached transaction-control statement: SQLITE_DONE, or SQLite's
+ * error (SQLITE_ERROR when it cannot be prepared).  Stepped here rather
+ * than with store_step(), which would log every failure: the callers say
+ * what failed, and a COMMIT failing again and again is logged once.
+ */
 static int
 store_tx_step(struct store *s, const char *sql)
 {
-	sqlite3_stmt	*st = store_stmt(s, sql);
-	int		 rc;
+	struct store_stmt	*st = store_query(s, sql);
+	int			 rc;
 
 	if (st == NULL)
 		return SQLITE_ERROR;
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	rc = sqlite3_step(st->lite);
+	sqlite3_reset(st->lite);
 	return rc;
 }
 

@@ -420,6 +420,235 @@ Test(store, statement_cache_grows)
 	store_free(s);
 }
 
+/* Everything in the log file at lp, as one string (caller frees). */
+static char *
+read_log(const char *lp)
+{
+	FILE	*fp = fopen(lp, "r");
+	char	*buf = calloc(1, 65536);
+	size_t	 n;
+
+	cr_assert(fp != NULL && buf != NULL);
+	n = fread(buf, 1, 65535, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+/*
+ * The statement interface both engines share: $N read by number whatever
+ * the order they appear in, NULL text both ways, changes, RETURNING, an
+ * error logged with its statement, and a copied binding.
+ */
+Test(store, statement_interface)
+{
+	static const char swapped[] = "SELECT $2 || '-' || $1, $2 - $1";
+	static const char twice[] = "SELECT $1 + $1 AS twice, $2 AS other";
+	static const char insert[] =
+	    "INSERT INTO t(k, v) VALUES ($1, $2) RETURNING id";
+	static const char get[] = "SELECT v FROM t WHERE id = $1";
+	static const char update[] = "UPDATE t SET v = $1 WHERE id >= $2";
+	char			 logpath[300], buf[16], *log;
+	struct store		*s = store_open(path, NULL);
+	struct store_stmt	*st;
+
+	cr_assert_not_null(s);
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	cr_assert(log_open(logpath, GW_DEBUG, GW_NON_EXCL) != -1);
+	cr_assert_str_eq(store_engine(s), "sqlite");
+	cr_assert_eq(store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY,"
+	    " k TEXT NOT NULL UNIQUE, v TEXT)"), 0);
+
+	/* $2 before $1: bound by number, not by order of appearance. */
+	cr_assert_not_null(st = store_query(s, swapped));
+	cr_assert_eq(store_bind_int(st, 1, 10), 0);
+	cr_assert_eq(store_bind_int(st, 2, 3), 0);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_str_eq(store_text(st, 0), "3-10");
+	cr_assert_eq(store_int(st, 1), -7);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+
+	/* The same $1 twice is one value. */
+	cr_assert_not_null(st = store_query(s, twice));
+	store_bind_int(st, 1, 21);
+	store_bind_text(st, 2, "x");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_columns(st), 2);
+	cr_assert_str_eq(store_column_name(st, 0), "twice");
+	cr_assert_eq(store_int(st, 0), 42);
+	cr_assert_str_eq(store_text(st, 1), "x");
+	store_done(st);
+
+	/* New ids come back with RETURNING; NULL text is stored NULL. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "a");
+	store_bind_text(st, 2, NULL);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 1);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "b");
+	store_bind_null(st, 2);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 2);
+	store_done(st);
+	cr_assert_not_null(st = store_query(s, get));
+	store_bind_int(st, 1, 1);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert(store_is_null(st, 0));
+	cr_assert_null(store_text(st, 0));
+	cr_assert_eq(store_int(st, 0), 0);
+	store_done(st);
+
+	/* Rows changed; a copied binding does not see its buffer change. */
+	snprintf(buf, sizeof(buf), "kept");
+	cr_assert_not_null(st = store_query(s, update));
+	cr_assert_eq(store_bind_text_copy(st, 1, buf), 0);
+	store_bind_int(st, 2, 1);
+	snprintf(buf, sizeof(buf), "overwritten");
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	cr_assert_eq(store_changes(s), 2);
+	cr_assert_not_null(st = store_query(s, get));
+	store_bind_int(st, 1, 2);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_str_eq(store_text(st, 0), "kept");
+	store_done(st);
+
+	/* A constraint violated: -1, logged with the statement; the
+	 * statement serves again. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "a");
+	store_bind_text(st, 2, "again");
+	cr_assert_eq(store_step(st), STORE_ERROR);
+	cr_assert_eq(STORE_ERROR, -1);
+	store_done(st);
+	cr_assert(strstr(store_error(s), "UNIQUE") != NULL, "%s",
+	    store_error(s));
+	log = read_log(logpath);
+	cr_assert(strstr(log, "UNIQUE constraint failed") != NULL &&
+	    strstr(log, insert) != NULL, "log lacks the error:\n%s", log);
+	free(log);
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "c");
+	store_bind_text(st, 2, "v");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 3);
+	store_done(st);
+	cr_assert_eq(query(s, "SELECT count(*) FROM t"), 3);
+	store_free(s);
+}
+
+/*
+ * RETURNING id, which SQLite's side reads from the rowid when it can
+ * (one row inserted, an id that is the rowid), and otherwise runs as
+ * written: each form gives the ids a query would.
+ */
+/* Whether SQLite holds a statement prepared from SQL starting with
+ * head that has a RETURNING clause; -1 if none starts so. */
+static int
+prepared_returning(struct store *s, const char *head)
+{
+	sqlite3_stmt	*p = NULL;
+
+	while ((p = sqlite3_next_stmt(store_db(s), p)) != NULL)
+		if (strncmp(sqlite3_sql(p), head, strlen(head)) == 0)
+			return strstr(sqlite3_sql(p), "RETURNING") != NULL;
+	return -1;
+}
+
+Test(store, returning_id_in_every_form)
+{
+	static const char insert[] =
+	    "INSERT INTO t(k) VALUES ($1) ON CONFLICT(k) DO NOTHING"
+	    " RETURNING id";
+	static const char upsert[] =
+	    "INSERT INTO t(k) VALUES ($1) ON CONFLICT(k) DO UPDATE"
+	    " SET k = excluded.k RETURNING id";
+	static const char two[] =
+	    "INSERT INTO t(k) VALUES ($1), ($2) RETURNING id";
+	static const char named[] =
+	    "INSERT INTO u(id, n) VALUES ($1, $2) RETURNING id";
+	static const char keyed[] =
+	    "INSERT INTO w(id, n) VALUES ($1, $2) RETURNING id";
+	struct store		*s = store_open(path, NULL);
+	struct store_stmt	*st;
+
+	cr_assert_not_null(s);
+	cr_assert_eq(store_exec(s, "CREATE TABLE t (id INTEGER PRIMARY KEY,"
+	    " k TEXT NOT NULL UNIQUE);"
+	    "CREATE TABLE u (id TEXT PRIMARY KEY, n INTEGER);"
+	    "CREATE TABLE w (id INTEGER, n INTEGER, PRIMARY KEY (id, n))"
+	    " WITHOUT ROWID;"
+	    "INSERT INTO t(id, k) VALUES (10, 'ten')"), 0);
+
+	/* One row: its id, as an integer and as text; then no more. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "eleven");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_columns(st), 1);
+	cr_assert_str_eq(store_column_name(st, 0), "id");
+	cr_assert_eq(store_int(st, 0), 11);
+	cr_assert_str_eq(store_text(st, 0), "11");
+	cr_assert_not(store_is_null(st, 0));
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	/* A conflict with DO NOTHING inserts nothing: no row, no id. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "ten");
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	/* An upsert that updates gives the updated row's id. */
+	cr_assert_not_null(st = store_query(s, upsert));
+	store_bind_text(st, 1, "ten");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 10);
+	store_done(st);
+	/* Two rows, two ids. */
+	cr_assert_not_null(st = store_query(s, two));
+	store_bind_text(st, 1, "twelve");
+	store_bind_text(st, 2, "thirteen");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 12);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 13);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	/* An id that is not the rowid comes back as stored. */
+	cr_assert_not_null(st = store_query(s, named));
+	store_bind_text(st, 1, "x7");
+	store_bind_int(st, 2, 1);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_str_eq(store_text(st, 0), "x7");
+	store_done(st);
+	cr_assert_not_null(st = store_query(s, keyed));
+	store_bind_int(st, 1, 99);
+	store_bind_int(st, 2, 1);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 99);
+	store_done(st);
+	/* SQLite runs the one-row inserts into a rowid table without
+	 * RETURNING (it would build a temporary table at every run), and
+	 * the others as written. */
+	cr_assert_eq(prepared_returning(s, "INSERT INTO t(k) VALUES (?1) ON "
+	    "CONFLICT(k) DO NOTHING"), 0);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO t(k) VALUES (?1) ON "
+	    "CONFLICT(k) DO UPDATE"), 1);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO t(k) VALUES (?1), "),
+	    1);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO u("), 1);
+	cr_assert_eq(prepared_returning(s, "INSERT INTO w("), 1);
+	/* The same statement again, after store_query's reset. */
+	cr_assert_not_null(st = store_query(s, insert));
+	store_bind_text(st, 1, "fourteen");
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), 14);
+	store_done(st);
+	store_free(s);
+}
+
 struct seen {
 	int	calls, ok, order[8];
 };
