@@ -339,8 +339,8 @@ Test(store, a_hard_link_as_the_database_is_refused)
 }
 
 static const struct store_migration plugin_steps[] = {
-	{ 1, "CREATE TABLE p_offers(id INTEGER PRIMARY KEY, qty INTEGER)" },
-	{ 2, "ALTER TABLE p_offers ADD COLUMN price INTEGER" },
+	{ 1, "CREATE TABLE p_offers(id INTEGER PRIMARY KEY, qty INTEGER)", NULL },
+	{ 2, "ALTER TABLE p_offers ADD COLUMN price INTEGER", NULL },
 };
 
 Test(store, plugin_migrations_apply_once)
@@ -365,7 +365,7 @@ Test(store, plugin_migrations_apply_once)
 Test(store, failing_plugin_step_is_rolled_back)
 {
 	static const struct store_migration bad[] = {
-		{ 1, "CREATE TABLE q(a); CREATE TABLE q(b)" },
+		{ 1, "CREATE TABLE q(a); CREATE TABLE q(b)", NULL },
 	};
 	struct store	*s = store_open(path, NULL);
 
