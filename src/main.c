@@ -574,6 +574,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (check) {
+		/* A PostgreSQL database: reachable, and its schema one we know. */
+		if (store_check(d.conf->database) == -1) {
+			error(0, "%s: cannot use this configuration", argv[optind]);
+			goto out;
+		}
 		printf("%s: configuration OK\n", argv[optind]);
 		rc = 0;
 		goto out;

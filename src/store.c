@@ -1004,6 +1004,27 @@ fail:
 	return NULL;
 }
 
+int
+store_is_postgresql(const char *path)
+{
+	return store_pg_conninfo(path);
+}
+
+int
+store_check(const char *path)
+{
+	if (!store_pg_conninfo(path))
+		return 0;
+#ifdef HAVE_POSTGRESQL
+	return store_pg_check(path, store_schema_version());
+#else
+	error(0, "store: the database is a PostgreSQL one, and this "
+	    "marketbox was built without PostgreSQL (configure found "
+	    "no libpq; on Debian: apt-get install libpq-dev)");
+	return -1;
+#endif
+}
+
 static void
 store_run_callbacks(struct store *s, int ok)
 {

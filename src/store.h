@@ -57,6 +57,17 @@ int		 store_schema_version(void);
 struct store	*store_open(const char *path, struct event_base *base);
 void		 store_free(struct store *);
 
+/*
+ * marketbox -n: for a PostgreSQL database, that it can be reached and
+ * that its core schema is not newer than this program knows (an older one
+ * is upgraded at start: logged).  Nothing is changed.  A SQLite
+ * file is not opened (0).  0, or -1 with the cause logged.
+ */
+int		 store_check(const char *path);
+
+/* Whether a database string names a PostgreSQL database (see store_open). */
+int		 store_is_postgresql(const char *path);
+
 /* The SQLite handle, for SQLite's own tools (marketctl's copy, tests);
  * NULL on PostgreSQL. */
 sqlite3		*store_db(struct store *);

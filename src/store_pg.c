@@ -18,6 +18,9 @@
  */
 #include "config.h"
 
+/* Built without libpq (a build that compiles every file of src/): empty. */
+#ifdef HAVE_POSTGRESQL
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -723,9 +726,9 @@ store_pg_make_name(PGconn *conn)
 	return name;
 }
 
-struct store_pg *
-store_pg_open(const char *conninfo, const struct store_migration *steps,
-    size_t n)
+/* Connected, or NULL (logged). */
+static struct store_pg *
+store_pg_connect(const char *conninfo)
 {
 	static const char *const keys[] = { "fallback_application_name",
 	    "dbname", NULL };
@@ -752,11 +755,55 @@ store_pg_open(const char *conninfo, const struct store_migration *steps,
 		return NULL;
 	}
 	PQsetNoticeProcessor(pg->conn, store_pg_notice, NULL);
+	return pg;
+}
+
+struct store_pg *
+store_pg_open(const char *conninfo, const struct store_migration *steps,
+    size_t n)
+{
+	struct store_pg	*pg;
+
+	if ((pg = store_pg_connect(conninfo)) == NULL)
+		return NULL;
 	if (store_pg_migrate(pg, "core", steps, n) == -1) {
 		store_pg_free(pg);
 		return NULL;
 	}
 	return pg;
+}
+
+int
+store_pg_check(const char *conninfo, int want)
+{
+	static const char exists[] =
+	    "SELECT to_regclass('schema_versions') IS NOT NULL";
+	static const char get[] =
+	    "SELECT version FROM schema_versions WHERE owner = 'core'";
+	struct store_pg	*pg;
+	long long	 there, have = 0;
+	int		 rc = -1;
+
+	if ((pg = store_pg_connect(conninfo)) == NULL)
+		return -1;
+	if (store_pg_value_of(pg, exists, NULL, &there) == -1 ||
+	    (there && store_pg_value_of(pg, get, NULL, &have) == -1))
+		goto out;
+	if (have > want) {
+		error(0, "store: %s has schema version %lld, newer than the %d "
+		    "this marketbox knows (run a newer marketbox, or restore a "
+		    "backup)", pg->name, have, want);
+		goto out;
+	}
+	if (have < want)
+		info(0, "store: %s: schema version %lld, upgraded to %d at "
+		    "start", pg->name, have, want);
+	else
+		info(0, "store: %s: schema version %d", pg->name, want);
+	rc = 0;
+out:
+	store_pg_free(pg);
+	return rc;
 }
 
 const char *
@@ -774,3 +821,5 @@ store_pg_free(struct store_pg *pg)
 	free(pg->name);
 	free(pg);
 }
+
+#endif /* HAVE_POSTGRESQL */

@@ -48,6 +48,8 @@ struct store_pg_stmt;
 struct store_pg	*store_pg_open(const char *conninfo,
 		    const struct store_migration *steps, size_t n);
 void		 store_pg_free(struct store_pg *);
+/* store_check(): reachable, and the core's version not above want. */
+int		 store_pg_check(const char *conninfo, int want);
 /* The database as logs name it: no password. */
 const char	*store_pg_name(struct store_pg *);
 

@@ -425,3 +425,27 @@ Test(store_pg, a_killed_connection_is_made_again)
 	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 2);
 	store_free(s);
 }
+
+/* marketbox -n: reachable, and a schema this program knows. */
+Test(store_pg, check_connects_and_reads_the_version)
+{
+	struct store	*s;
+	char		 bad[1100];
+
+	cr_assert_eq(store_check(db), 0);		/* empty: made at start */
+	cr_assert_not_null(s = store_open(db, NULL));
+	cr_assert_eq(store_check(db), 0);
+	cr_assert_eq(store_exec(s, "UPDATE schema_versions SET version = "
+	    "version + 1 WHERE owner = 'core'"), 0);
+	store_free(s);
+	cr_assert_eq(store_check(db), -1);
+	snprintf(bad, sizeof(bad), "%s dbname=mb_no_such_database", db);
+	cr_assert_eq(store_check(bad), -1);
+	/* A SQLite file is not opened by the check. */
+	cr_assert_eq(store_check("/nonexistent/dir/marketbox.db"), 0);
+	cr_assert(store_is_postgresql("postgresql://u@h/db"));
+	cr_assert(store_is_postgresql("host=/tmp port=5432"));
+	cr_assert_not(store_is_postgresql("/var/lib/marketbox/x=y.db"));
+	cr_assert_not(store_is_postgresql("file:x.db?mode=memory"));
+	cr_assert_not(store_is_postgresql(":memory:"));
+}
