@@ -36,7 +36,7 @@
 #ifdef HAVE_POSTGRESQL
 #define STORE_PG(x)	__builtin_expect((x) != NULL, 0)
 #else
-#define STORE_PG(x)	0
+#define STORE_PG(x)	((void)(x), 0)
 #endif
 
 /*
@@ -949,8 +949,9 @@ store_open(const char *path, struct event_base *base)
 #else
 		/* The string is not logged: it may hold a password. */
 		error(0, "store: the database is a PostgreSQL one, and this "
-		    "marketbox was built without PostgreSQL (configure found "
-		    "no libpq; on Debian: apt-get install libpq-dev)");
+		    "marketbox was built without PostgreSQL (build it with "
+		    "libpq: on Debian, apt-get install libpq-dev, then "
+		    "configure again)");
 		goto fail;
 #endif
 	}
@@ -1019,8 +1020,8 @@ store_check(const char *path)
 	return store_pg_check(path, store_schema_version());
 #else
 	error(0, "store: the database is a PostgreSQL one, and this "
-	    "marketbox was built without PostgreSQL (configure found "
-	    "no libpq; on Debian: apt-get install libpq-dev)");
+	    "marketbox was built without PostgreSQL (build it with libpq: on "
+	    "Debian, apt-get install libpq-dev, then configure again)");
 	return -1;
 #endif
 }

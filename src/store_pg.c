@@ -165,23 +165,26 @@ store_pg_ready(struct store_pg *pg)
 static int
 store_pg_failed(struct store_pg *pg, PGresult *res, const char *sql)
 {
-	const char	*state = res ? PQresultErrorField(res,
-			    PG_DIAG_SQLSTATE) : NULL;
 	const char	*msg = res ? PQresultErrorField(res,
 			    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char	*code = res ? PQresultErrorField(res,
+			    PG_DIAG_SQLSTATE) : NULL;
+	char		 state[32] = "";
 	PGresult	*r;
 
 	if (res != NULL && PQresultStatus(res) != PGRES_FATAL_ERROR &&
 	    PQresultStatus(res) != PGRES_NONFATAL_ERROR)
 		msg = "unexpected result";
 	store_pg_set_error(pg, msg ? msg : PQerrorMessage(pg->conn));
+	if (code != NULL)
+		snprintf(state, sizeof(state), "SQLSTATE %s: ", code);
 	PQclear(res);
 	if (pg->down)
 		debug("mb.store", 0, "store: %s: %s: %s", pg->name, pg->errmsg,
 		    sql);
 	else
-		error(0, "store: %s: %s%s%s: %s", pg->name,
-		    state ? "SQLSTATE " : "", state ? state : "", pg->errmsg, sql);
+		error(0, "store: %s: %s%s: %s", pg->name, state, pg->errmsg,
+		    sql);
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		store_pg_lost(pg);
 		return -1;
@@ -471,7 +474,8 @@ store_pg_exec(struct store_pg *pg, const char *sql)
 	PGresult	*res;
 
 	if (store_pg_ready(pg) == -1) {
-		error(0, "store: %s: %s: %s", pg->name, pg->errmsg, sql);
+		debug("mb.store", 0, "store: %s: %s: %s", pg->name, pg->errmsg,
+		    sql);
 		return -1;
 	}
 	res = PQexec(pg->conn, sql);
@@ -550,8 +554,10 @@ store_pg_tx(struct store_pg *pg, const char *sql)
 			store_pg_lost(pg);
 		return store_pg_commit(pg);
 	case 'B':					/* BEGIN */
+		/* While the connection is down: logged when lost, not here. */
 		if (store_pg_ready(pg) == -1) {
-			error(0, "store: %s: BEGIN: %s", pg->name, pg->errmsg);
+			debug("mb.store", 0, "store: %s: BEGIN: %s", pg->name,
+			    pg->errmsg);
 			return -1;
 		}
 		if (store_pg_run(pg, "BEGIN") == -1)
@@ -730,9 +736,13 @@ store_pg_make_name(PGconn *conn)
 static struct store_pg *
 store_pg_connect(const char *conninfo)
 {
+	/*
+	 * Defaults the database string may override (it is expanded last):
+	 * a connect that cannot succeed gives up in 5 s, not TCP's minutes.
+	 */
 	static const char *const keys[] = { "fallback_application_name",
-	    "dbname", NULL };
-	const char	*values[] = { "marketbox", conninfo, NULL };
+	    "connect_timeout", "dbname", NULL };
+	const char	*values[] = { "marketbox", "5", conninfo, NULL };
 	struct store_pg	*pg;
 
 	if ((pg = calloc(1, sizeof(*pg))) == NULL) {
