@@ -41,7 +41,7 @@ pg_fixture_quiet(void *arg, const char *msg)
 
 /* Run sql on the server's own database (not ours): 0 or -1. */
 static int
-pg_fixture_admin(const char *sql)
+pg_fixture_run(const char *sql)
 {
 	PGconn		*c = PQconnectdb(pg_fixture_server());
 	PGresult	*r;
@@ -50,7 +50,8 @@ pg_fixture_admin(const char *sql)
 	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
 	PQsetNoticeProcessor(c, pg_fixture_quiet, NULL);
 	r = PQexec(c, sql);
-	ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	    PQresultStatus(r) == PGRES_TUPLES_OK;
 	if (!ok)
 		fprintf(stderr, "pg_fixture: %s: %s", sql,
 		    PQresultErrorMessage(r));
@@ -68,9 +69,9 @@ pg_fixture_create(const char *name)
 	snprintf(pg_db, sizeof(pg_db), "mb_%s_%ld", name, (long)getpid());
 	/* A database left by a test that crashed in a process of this pid. */
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s", pg_db);
-	pg_fixture_admin(sql);
+	pg_fixture_run(sql);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
-	cr_assert_eq(pg_fixture_admin(sql), 0);
+	cr_assert_eq(pg_fixture_run(sql), 0);
 	/* In a keyword string the last dbname wins. */
 	cr_assert_null(strstr(server, "://"), "MB_TEST_PG must be a keyword "
 	    "conninfo (host=... port=...), as tests/pg/server.sh prints");
@@ -89,7 +90,7 @@ pg_fixture_drop(void)
 	/* WITH (FORCE): a store the test left open does not keep it. */
 	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
 	    pg_db);
-	pg_fixture_admin(sql);
+	pg_fixture_run(sql);
 	pg_db[0] = '\0';
 }
 
@@ -112,4 +113,13 @@ pg_fixture_query(const char *sql)
 	PQclear(r);
 	PQfinish(c);
 	return v;
+}
+
+int
+pg_fixture_admin(const char *fmt)
+{
+	char	 sql[512];
+
+	snprintf(sql, sizeof(sql), fmt, pg_db);
+	return pg_fixture_run(sql);
 }

@@ -17,5 +17,8 @@ void		 pg_fixture_drop(void);
 /* Run sql on the server through a connection of the test's own (not the
  * store's): the first value of the first row as an integer, -1 if none. */
 long long	 pg_fixture_query(const char *sql);
+/* Run sql through the server's own database ("%s": the test's database
+ * name), as the superuser the server was made with.  0 or -1. */
+int		 pg_fixture_admin(const char *fmt);
 
 #endif

@@ -449,3 +449,49 @@ Test(store_pg, check_connects_and_reads_the_version)
 	cr_assert_not(store_is_postgresql("file:x.db?mode=memory"));
 	cr_assert_not(store_is_postgresql(":memory:"));
 }
+
+/*
+ * The server refuses the store for a while (the database closed to new
+ * connections, the store's own ended): units fail, without a reconnect on
+ * each (backoff), and once the database is open again the store comes
+ * back by itself within the backoff.
+ */
+Test(store_pg, reconnects_with_backoff_once_the_server_is_back)
+{
+	struct store	*s = store_open(db, NULL);
+	long long	 backend;
+	int		 i, failed = 0;
+
+	cr_assert_not_null(s);
+	backend = one(s, "SELECT pg_backend_pid()");
+	cr_assert_eq(pg_fixture_admin("ALTER DATABASE %s ALLOW_CONNECTIONS "
+	    "false"), 0);
+	cr_assert_eq(pg_fixture_admin("SELECT pg_terminate_backend(pid) "
+	    "FROM pg_stat_activity WHERE datname = '%s'"), 0);
+	usleep(100000);
+	for (i = 0; i < 20; i++) {
+		if (store_work_begin(s) == 0) {
+			store_work_end(s, 1);
+			break;
+		}
+		failed++;
+		usleep(20000);
+	}
+	cr_assert_eq(failed, 20);
+	cr_assert_eq(store_commit(s), 0);	/* nothing was open */
+	cr_assert_eq(pg_fixture_admin("ALTER DATABASE %s ALLOW_CONNECTIONS "
+	    "true"), 0);
+	/* Backoff: 250 ms after the first failed try, then 500, 1000 ... */
+	for (i = 0; i < 100; i++) {
+		if (store_work_begin(s) == 0)
+			break;
+		usleep(50000);
+	}
+	cr_assert_lt(i, 100, "the store did not come back in 5 s");
+	cr_assert_eq(add(s, "+5"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_neq(one(s, "SELECT pg_backend_pid()"), backend);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
+	store_free(s);
+}
