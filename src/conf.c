@@ -25,6 +25,7 @@
 #include "gw.h"
 
 #include "conf.h"
+#include "store.h"
 
 #ifndef MARKETBOX_PLUGIN_DIR
 #define MARKETBOX_PLUGIN_DIR	"/usr/local/lib/marketbox/plugins"
@@ -456,8 +457,13 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 		    "missing: the short code notices are sent from");
 		bad = -1;
 	}
-	c->database = conf_path(grp, "database", LOCALSTATEDIR
-	    "/lib/marketbox/marketbox.db");
+	/* A PostgreSQL database string is not a path to make absolute. */
+	c->database = conf_string(grp, "database", NULL);
+	if (c->database == NULL || !store_is_postgresql(c->database)) {
+		free(c->database);
+		c->database = conf_path(grp, "database", LOCALSTATEDIR
+		    "/lib/marketbox/marketbox.db");
+	}
 	c->log_file = conf_path(grp, "log-file", NULL);
 	bad |= conf_integer(grp, "log-level", 1, 0, 4, &n);
 	c->log_level = n;

@@ -215,9 +215,11 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 	if (!daemon_same_plugins(d->conf, fresh))
 		warning(0, "reload: plugin changes need a restart; the plugins "
 		    "loaded stay");
+	/* A PostgreSQL database string may hold a password: not logged. */
 	if (strcmp(fresh->database, d->conf->database) != 0)
 		warning(0, "reload: database changes need a restart; "
-		    "still using %s", d->conf->database);
+		    "still using %s", store_is_postgresql(d->conf->database) ?
+		    "the database it started with" : d->conf->database);
 	log_set_log_level(fresh->log_level);
 	if (router_set_conf(d->router, fresh, langs) == -1) {
 		error(0, "reload failed: out of memory; keeping the "
@@ -586,6 +588,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (check) {
+		/* A PostgreSQL database: reachable, and its schema one we know. */
+		if (store_check(d.conf->database) == -1) {
+			error(0, "%s: cannot use this configuration", argv[optind]);
+			goto out;
+		}
 		printf("%s: configuration OK\n", argv[optind]);
 		rc = 0;
 		goto out;

@@ -25,25 +25,34 @@ struct event_base;
 struct store;
 
 /*
- * One schema step: applied once, in one transaction, in order.  sql runs
- * on SQLite, and on PostgreSQL too unless sql_pg is set (DDL that differs).
+ * One schema step: applied once, in one transaction, in order.  On
+ * PostgreSQL, sql_pg runs instead of sql when the DDL must differ
+ * (identity columns, BIGINT times); NULL: sql runs on both.
  */
 struct store_migration {
 	int		 version;	/* 1, 2, 3 ... with no gaps */
 	const char	*sql;		/* one or more statements */
-	const char	*sql_pg;	/* NULL: sql on both engines */
+	const char	*sql_pg;	/* PostgreSQL's, or NULL */
 };
 
 /* The version the core schema has after all of store.c's migrations. */
 int		 store_schema_version(void);
 
 /*
- * Open (creating if needed) the database at path, set WAL mode,
+ * Open the database path names: a PostgreSQL database for a libpq URI
+ * ("postgresql://...", "postgres://...") or keyword string ("host=...
+ * dbname=..."), else a SQLite file.
+ *
+ * SQLite: open (creating if needed) the database at path, set WAL mode,
  * synchronous=FULL, foreign keys and a busy timeout, and apply the core
  * migrations.  base is the loop that runs group commits; it may be NULL, and
  * then the caller commits with store_commit().  Returns NULL (with the cause
  * logged) on failure, including a database whose schema is newer than this
- * program knows.
+ * program knows.  PostgreSQL: connect, and apply the core migrations
+ * under an advisory lock (several instances starting at once migrate
+ * once); the core's version is schema_versions' row "core".  A lost
+ * connection fails statements (STORE_ERROR) and is made again on a later
+ * use, with backoff.
  */
 struct store	*store_open(const char *path, struct event_base *base);
 
@@ -60,7 +69,19 @@ struct store	*store_open_flags(const char *path, struct event_base *base,
 		    int flags);
 void		 store_free(struct store *);
 
-/* The SQLite handle, for SQLite's own tools (marketctl's copy, tests). */
+/*
+ * marketbox -n: for a PostgreSQL database, that it can be reached and
+ * that its core schema is not newer than this program knows (an older one
+ * is upgraded at start: logged).  Nothing is changed.  A SQLite
+ * file is not opened (0).  0, or -1 with the cause logged.
+ */
+int		 store_check(const char *path);
+
+/* Whether a database string names a PostgreSQL database (see store_open). */
+int		 store_is_postgresql(const char *path);
+
+/* The SQLite handle, for SQLite's own tools (marketctl's copy, tests);
+ * NULL on PostgreSQL. */
 sqlite3		*store_db(struct store *);
 
 /*

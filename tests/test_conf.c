@@ -184,6 +184,17 @@ Test(conf, question_lifetime)
 	    "badquestion.conf:3: question-lifetime", "30");
 }
 
+/* A PostgreSQL database string is kept as written, not made a path. */
+Test(conf, postgresql_database_is_not_a_path)
+{
+	struct conf	*c = conf_load("postgresql.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->database,
+	    "host=/run/postgresql port=5432 dbname=marketbox");
+	conf_free(c);
+}
+
 Test(conf, commodity_with_undeclared_unit)
 {
 	assert_refused("badunit.conf", "badunit.conf:9: unit", "sack");

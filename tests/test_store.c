@@ -339,8 +339,7 @@ Test(store, a_hard_link_as_the_database_is_refused)
 }
 
 static const struct store_migration plugin_steps[] = {
-	{ 1, "CREATE TABLE p_offers(id INTEGER PRIMARY KEY, qty INTEGER)",
-	    NULL },
+	{ 1, "CREATE TABLE p_offers(id INTEGER PRIMARY KEY, qty INTEGER)", NULL },
 	{ 2, "ALTER TABLE p_offers ADD COLUMN price INTEGER", NULL },
 };
 

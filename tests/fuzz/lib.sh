@@ -48,11 +48,13 @@ fuzz_setup()
 	    $(fuzz_var "$fuzz_builddir" GW_CFLAGS)
 	    $(fuzz_var "$fuzz_builddir" LIBEVENT_CFLAGS)
 	    $(fuzz_var "$fuzz_builddir" SQLITE_CFLAGS)
-	    $(fuzz_var "$fuzz_builddir" ICU_CFLAGS)"
+	    $(fuzz_var "$fuzz_builddir" ICU_CFLAGS)
+	    $(fuzz_var "$fuzz_builddir" PQ_CFLAGS)"
 	fuzz_libs="$(fuzz_var "$fuzz_builddir" GW_LIBS)
 	    $(fuzz_var "$fuzz_builddir" LIBEVENT_LIBS)
 	    $(fuzz_var "$fuzz_builddir" SQLITE_LIBS)
-	    $(fuzz_var "$fuzz_builddir" ICU_LIBS) -luuid"
+	    $(fuzz_var "$fuzz_builddir" ICU_LIBS)
+	    $(fuzz_var "$fuzz_builddir" PQ_LIBS) -luuid"
 	[ -f "$fuzz_builddir/config.h" ] || return 1
 	command -v "$fuzz_cc" >/dev/null 2>&1 || return 1
 	fuzz_probe=$(mktemp -d "${TMPDIR:-/tmp}/fuzz_probe.XXXXXX") ||

@@ -1,0 +1,902 @@
+/*
+ * store_pg.c - the store on PostgreSQL, through libpq: statements prepared
+ * once per connection, parameters and rows as text, group commit's
+ * transactions and savepoints, migrations under an advisory lock, and a
+ * lost connection made again with backoff.
+ *
+ * See store_pg.h.  The calls block: this step runs them on the loop's
+ * thread, as the SQLite side does.
+ *
+ * Transactions.  A statement that fails inside a transaction aborts it in
+ * PostgreSQL until ROLLBACK TO the savepoint.  Inside a unit of work,
+ * store_work_end(ok = 0) does that.  Outside a unit, the transaction is
+ * rolled back at once, and it is remembered as lost: the units it held are
+ * gone, so its COMMIT fails (their callbacks are told), and units that
+ * come before that COMMIT run in a new transaction that the failing COMMIT
+ * rolls back too.  A connection lost inside a transaction loses it the
+ * same way.
+ */
+#include "config.h"
+
+/* Built without libpq (a build that compiles every file of src/): empty. */
+#ifdef HAVE_POSTGRESQL
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "gw.h"
+
+#include "store_pg.h"
+#include "task.h"
+
+/*
+ * The key of the session advisory lock migrations run under, so that
+ * instances starting at once migrate once ("mbox" in ASCII).
+ */
+#define STORE_PG_MIGRATION_LOCK	"1835167608"
+
+#define STORE_PG_BACKOFF_MIN	250	/* ms, first wait between tries */
+#define STORE_PG_BACKOFF_MAX	8000	/* ms */
+
+struct store_pg {
+	PGconn		*conn;
+	char		*name;		/* for logs: no password */
+	unsigned	 gen;		/* connections made: 1, 2 ... */
+	unsigned	 nstmts;	/* statement names given */
+	int		 down;		/* the connection is lost */
+	long long	 next_try;	/* ms, monotonic: reconnect not before */
+	int		 backoff;	/* ms */
+	int		 in_txn;	/* BEGIN done, COMMIT pending */
+	int		 in_unit;	/* SAVEPOINT done, not released */
+	int		 txn_lost;	/* the open transaction's work is gone */
+	long long	 changes;
+	char		 errmsg[256];
+	struct tasks	*tasks;		/* the loop runs while we wait */
+};
+
+struct store_pg_stmt {
+	struct store_pg	*pg;
+	const char	*sql;		/* as the caller wrote it */
+	char		 name[16];	/* mb<N> */
+	unsigned	 gen;		/* the connection it is prepared on */
+	int		 nparams;
+	const char	**values;	/* nparams: NULL binds NULL */
+	char		**copies;	/* store_bind_text_copy's, kept */
+	size_t		*copycap;
+	char		(*ints)[24];	/* integers, formatted */
+	PGresult	*desc;		/* the columns, from the first prepare */
+	PGresult	*res;		/* the rows of the step in progress */
+	int		 row, nrows;
+};
+
+/*
+ * Every round trip to the server: the loop runs meanwhile when the store
+ * works on its task thread (task.h); the task goes on with the answer.
+ */
+static PGresult *
+store_pg_rt_exec(struct store_pg *pg, const char *sql)
+{
+	PGresult	*res;
+
+	tasks_wait_begin(pg->tasks);
+	res = PQexec(pg->conn, sql);
+	tasks_wait_end(pg->tasks);
+	return res;
+}
+
+static PGresult *
+store_pg_rt_params(struct store_pg *pg, const char *sql, int n,
+    const char *const *values)
+{
+	PGresult	*res;
+
+	tasks_wait_begin(pg->tasks);
+	res = PQexecParams(pg->conn, sql, n, NULL, values, NULL, NULL, 0);
+	tasks_wait_end(pg->tasks);
+	return res;
+}
+
+static PGresult *
+store_pg_rt_prepare(struct store_pg *pg, const char *name, const char *sql,
+    int n)
+{
+	PGresult	*res;
+
+	tasks_wait_begin(pg->tasks);
+	res = PQprepare(pg->conn, name, sql, n, NULL);
+	tasks_wait_end(pg->tasks);
+	return res;
+}
+
+static PGresult *
+store_pg_rt_prepared(struct store_pg *pg, const char *name, int n,
+    const char *const *values)
+{
+	PGresult	*res;
+
+	tasks_wait_begin(pg->tasks);
+	res = PQexecPrepared(pg->conn, name, n, values, NULL, NULL, 0);
+	tasks_wait_end(pg->tasks);
+	return res;
+}
+
+static void
+store_pg_rt_reset(struct store_pg *pg)
+{
+	tasks_wait_begin(pg->tasks);
+	PQreset(pg->conn);
+	tasks_wait_end(pg->tasks);
+}
+
+void
+store_pg_set_tasks(struct store_pg *pg, struct tasks *tasks)
+{
+	pg->tasks = tasks;
+}
+
+static long long
+store_pg_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* PostgreSQL's NOTICEs ("already exists, skipping") are for debugging. */
+static void
+store_pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	debug("mb.store", 0, "store: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+/* Keep the first line of an error message for store_error(). */
+static void
+store_pg_set_error(struct store_pg *pg, const char *msg)
+{
+	if (msg == NULL || *msg == '\0')
+		msg = "unknown error";
+	snprintf(pg->errmsg, sizeof(pg->errmsg), "%.*s",
+	    (int)strcspn(msg, "\n"), msg);
+}
+
+/*
+ * The connection is gone: logged once, the open transaction's work lost,
+ * and the next use tries again at once (then with backoff).
+ */
+static void
+store_pg_lost(struct store_pg *pg)
+{
+	if (pg->down)
+		return;
+	error(0, "store: %s: the connection to the database is lost (%s); "
+	    "reconnecting", pg->name, pg->errmsg);
+	pg->down = 1;
+	pg->backoff = STORE_PG_BACKOFF_MIN;
+	pg->next_try = 0;
+	if (pg->in_txn)
+		pg->txn_lost = 1;
+	pg->in_txn = 0;
+	pg->in_unit = 0;
+}
+
+/*
+ * A usable connection, made again when it was lost and the backoff allows.
+ * 0, or -1 (the error set; the loss and the return logged once).
+ */
+static int
+store_pg_ready(struct store_pg *pg)
+{
+	long long	 now;
+
+	if (!pg->down) {
+		if (PQstatus(pg->conn) == CONNECTION_OK)
+			return 0;
+		store_pg_set_error(pg, PQerrorMessage(pg->conn));
+		store_pg_lost(pg);
+	}
+	now = store_pg_now();
+	if (now < pg->next_try) {
+		store_pg_set_error(pg, "no connection to the database");
+		return -1;
+	}
+	store_pg_rt_reset(pg);
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		store_pg_set_error(pg, PQerrorMessage(pg->conn));
+		debug("mb.store", 0, "store: %s: reconnect failed: %s; next try "
+		    "in %d ms", pg->name, pg->errmsg, pg->backoff);
+		pg->next_try = now + pg->backoff;
+		pg->backoff = pg->backoff * 2 > STORE_PG_BACKOFF_MAX ?
+		    STORE_PG_BACKOFF_MAX : pg->backoff * 2;
+		return -1;
+	}
+	pg->down = 0;
+	pg->gen++;
+	info(0, "store: %s: connected to the database again", pg->name);
+	return 0;
+}
+
+/*
+ * A result that is not what was wanted: the error kept and logged with its
+ * SQLSTATE and the statement (quietly while the connection is down), the
+ * loss of the connection noticed, and a transaction a failure outside a
+ * unit aborted rolled back.  res is cleared.  Always -1.
+ */
+static int
+store_pg_failed(struct store_pg *pg, PGresult *res, const char *sql)
+{
+	const char	*msg = res ? PQresultErrorField(res,
+			    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char	*code = res ? PQresultErrorField(res,
+			    PG_DIAG_SQLSTATE) : NULL;
+	char		 state[32] = "";
+	PGresult	*r;
+
+	if (res != NULL && PQresultStatus(res) != PGRES_FATAL_ERROR &&
+	    PQresultStatus(res) != PGRES_NONFATAL_ERROR)
+		msg = "unexpected result";
+	store_pg_set_error(pg, msg ? msg : PQerrorMessage(pg->conn));
+	if (code != NULL)
+		snprintf(state, sizeof(state), "SQLSTATE %s: ", code);
+	PQclear(res);
+	if (pg->down)
+		debug("mb.store", 0, "store: %s: %s: %s", pg->name, pg->errmsg,
+		    sql);
+	else
+		error(0, "store: %s: %s%s: %s", pg->name, state, pg->errmsg,
+		    sql);
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		store_pg_lost(pg);
+		return -1;
+	}
+	if (pg->in_txn && !pg->in_unit &&
+	    PQtransactionStatus(pg->conn) == PQTRANS_INERROR) {
+		r = store_pg_rt_exec(pg, "ROLLBACK");
+		PQclear(r);
+		pg->in_txn = 0;
+		pg->txn_lost = 1;
+	}
+	return -1;
+}
+
+/* Count the parameters: the highest $N outside quotes. */
+static int
+store_pg_nparams(const char *sql)
+{
+	const char	*p;
+	char		 quote = 0;
+	long		 n, max = 0;
+	char		*end;
+
+	for (p = sql; *p != '\0'; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '$' && p[1] >= '0' && p[1] <= '9') {
+			n = strtol(p + 1, &end, 10);
+			if (n > max && n < 10000)
+				max = n;
+			p = end - 1;
+		}
+	}
+	return (int)max;
+}
+
+/* Prepare st on the connection now open (and learn its columns once). */
+static int
+store_pg_do_prepare(struct store_pg_stmt *st)
+{
+	struct store_pg	*pg = st->pg;
+	PGresult	*res;
+
+	res = store_pg_rt_prepare(pg, st->name, st->sql, st->nparams);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return store_pg_failed(pg, res, st->sql);
+	PQclear(res);
+	if (st->desc == NULL) {
+		res = PQdescribePrepared(pg->conn, st->name);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK)
+			return store_pg_failed(pg, res, st->sql);
+		st->desc = res;
+	}
+	st->gen = pg->gen;
+	return 0;
+}
+
+struct store_pg_stmt *
+store_pg_prepare(struct store_pg *pg, const char *sql)
+{
+	struct store_pg_stmt	*st;
+	int			 n = store_pg_nparams(sql);
+
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (n > 0 && ((st->values = calloc(n, sizeof(*st->values))) == NULL ||
+	    (st->copies = calloc(n, sizeof(*st->copies))) == NULL ||
+	    (st->copycap = calloc(n, sizeof(*st->copycap))) == NULL ||
+	    (st->ints = calloc(n, sizeof(*st->ints))) == NULL))) {
+		error(0, "store: out of memory");
+		store_pg_stmt_free(st);
+		return NULL;
+	}
+	st->pg = pg;
+	st->sql = sql;
+	st->nparams = n;
+	snprintf(st->name, sizeof(st->name), "mb%u", ++pg->nstmts);
+	/*
+	 * Prepared now when connected, so SQL that does not prepare is
+	 * refused here; with no connection, at the first step.
+	 */
+	if (store_pg_ready(pg) == 0 && store_pg_do_prepare(st) == -1 &&
+	    !pg->down) {
+		store_pg_stmt_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_pg_stmt_free(struct store_pg_stmt *st)
+{
+	int	 i;
+
+	if (st == NULL)
+		return;
+	PQclear(st->res);
+	PQclear(st->desc);
+	for (i = 0; st->copies != NULL && i < st->nparams; i++)
+		free(st->copies[i]);
+	free(st->copies);
+	free(st->copycap);
+	free(st->values);
+	free(st->ints);
+	free(st);
+}
+
+void
+store_pg_reset(struct store_pg_stmt *st, int clear)
+{
+	if (st->res != NULL) {
+		PQclear(st->res);
+		st->res = NULL;
+	}
+	if (clear && st->nparams > 0)
+		memset(st->values, 0, st->nparams * sizeof(*st->values));
+}
+
+static int
+store_pg_param(struct store_pg_stmt *st, int i)
+{
+	if (i >= 1 && i <= st->nparams)
+		return 0;
+	store_pg_set_error(st->pg, "no such parameter");
+	error(0, "store: cannot bind parameter %d: the statement has %d: %s",
+	    i, st->nparams, st->sql);
+	return -1;
+}
+
+int
+store_pg_bind_int(struct store_pg_stmt *st, int i, long long v)
+{
+	if (store_pg_param(st, i) == -1)
+		return -1;
+	snprintf(st->ints[i - 1], sizeof(st->ints[i - 1]), "%lld", v);
+	st->values[i - 1] = st->ints[i - 1];
+	return 0;
+}
+
+int
+store_pg_bind_text(struct store_pg_stmt *st, int i, const char *v,
+    int copy)
+{
+	size_t	 len;
+	char	*p;
+
+	if (store_pg_param(st, i) == -1)
+		return -1;
+	if (v == NULL || !copy) {
+		st->values[i - 1] = v;
+		return 0;
+	}
+	/* The copy's buffer is kept for the next bind: no allocation then. */
+	len = strlen(v) + 1;
+	if (len > st->copycap[i - 1]) {
+		if ((p = realloc(st->copies[i - 1], len)) == NULL) {
+			error(errno, "store: out of memory");
+			return -1;
+		}
+		st->copies[i - 1] = p;
+		st->copycap[i - 1] = len;
+	}
+	memcpy(st->copies[i - 1], v, len);
+	st->values[i - 1] = st->copies[i - 1];
+	return 0;
+}
+
+/* A command that changes rows sets store_changes(); a SELECT does not. */
+static void
+store_pg_count(struct store_pg *pg, PGresult *res)
+{
+	const char	*cmd = PQcmdStatus(res);
+
+	if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 ||
+	    strncmp(cmd, "DELETE", 6) == 0 || strncmp(cmd, "MERGE", 5) == 0)
+		pg->changes = strtoll(PQcmdTuples(res), NULL, 10);
+}
+
+int
+store_pg_step(struct store_pg_stmt *st)
+{
+	struct store_pg	*pg = st->pg;
+	PGresult	*res;
+
+	if (st->res == NULL) {
+		if (store_pg_ready(pg) == -1) {
+			debug("mb.store", 0, "store: %s: %s: %s", pg->name,
+			    pg->errmsg, st->sql);
+			return STORE_ERROR;
+		}
+		if (st->gen != pg->gen && store_pg_do_prepare(st) == -1)
+			return STORE_ERROR;
+		res = store_pg_rt_prepared(pg, st->name, st->nparams,
+		    st->values);
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+		case PGRES_COMMAND_OK:
+			break;
+		default:
+			store_pg_failed(pg, res, st->sql);
+			return STORE_ERROR;
+		}
+		store_pg_count(pg, res);
+		st->res = res;
+		st->nrows = PQntuples(res);
+		st->row = -1;
+	}
+	if (++st->row < st->nrows)
+		return STORE_ROW;
+	/* As SQLite: a step after the last runs the statement again. */
+	PQclear(st->res);
+	st->res = NULL;
+	return STORE_DONE;
+}
+
+static const char *
+store_pg_value(struct store_pg_stmt *st, int i)
+{
+	if (st->res == NULL || st->row < 0 || st->row >= st->nrows ||
+	    i < 0 || i >= PQnfields(st->res) ||
+	    PQgetisnull(st->res, st->row, i))
+		return NULL;
+	return PQgetvalue(st->res, st->row, i);
+}
+
+long long
+store_pg_int(struct store_pg_stmt *st, int i)
+{
+	const char	*v = store_pg_value(st, i);
+
+	if (v == NULL)
+		return 0;
+	/* A comparison is a boolean in PostgreSQL, 0 or 1 in SQLite. */
+	if (v[0] == 't')
+		return 1;
+	if (v[0] == 'f')
+		return 0;
+	return strtoll(v, NULL, 10);
+}
+
+const char *
+store_pg_text(struct store_pg_stmt *st, int i)
+{
+	return store_pg_value(st, i);
+}
+
+int
+store_pg_is_null(struct store_pg_stmt *st, int i)
+{
+	return store_pg_value(st, i) == NULL;
+}
+
+int
+store_pg_columns(struct store_pg_stmt *st)
+{
+	const PGresult	*r = st->res ? st->res : st->desc;
+
+	return r ? PQnfields(r) : 0;
+}
+
+const char *
+store_pg_column_name(struct store_pg_stmt *st, int i)
+{
+	const PGresult	*r = st->res ? st->res : st->desc;
+
+	return r && i >= 0 && i < PQnfields(r) ? PQfname(r, i) : NULL;
+}
+
+long long
+store_pg_changes(struct store_pg *pg)
+{
+	return pg->changes;
+}
+
+const char *
+store_pg_error(struct store_pg *pg)
+{
+	return pg->errmsg[0] ? pg->errmsg : "not an error";
+}
+
+/* Run sql (one or more statements, no parameters): 0 or -1 (logged). */
+int
+store_pg_exec(struct store_pg *pg, const char *sql)
+{
+	PGresult	*res;
+
+	if (store_pg_ready(pg) == -1) {
+		debug("mb.store", 0, "store: %s: %s: %s", pg->name, pg->errmsg,
+		    sql);
+		return -1;
+	}
+	res = store_pg_rt_exec(pg, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		return store_pg_failed(pg, res, sql);
+	store_pg_count(pg, res);
+	PQclear(res);
+	return 0;
+}
+
+/* One group-commit statement on the server; 0 or -1 (logged). */
+static int
+store_pg_run(struct store_pg *pg, const char *sql)
+{
+	PGresult	*res = store_pg_rt_exec(pg, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		return store_pg_failed(pg, res, sql);
+	PQclear(res);
+	return 0;
+}
+
+/* The end of a transaction whose work was lost: rolled back, -1. */
+static int
+store_pg_commit_lost(struct store_pg *pg)
+{
+	PGresult	*res;
+
+	if (!pg->down && PQstatus(pg->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(pg->conn) != PQTRANS_IDLE) {
+		res = store_pg_rt_exec(pg, "ROLLBACK");
+		PQclear(res);
+	}
+	pg->in_txn = pg->in_unit = pg->txn_lost = 0;
+	store_pg_set_error(pg, "the transaction was lost (a statement outside "
+	    "a unit failed, or the connection was lost) and rolled back");
+	return -1;
+}
+
+static int
+store_pg_commit(struct store_pg *pg)
+{
+	PGresult	*res;
+	int		 ok;
+
+	if (pg->txn_lost || pg->down)
+		return store_pg_commit_lost(pg);
+	res = store_pg_rt_exec(pg, "COMMIT");
+	/* COMMIT of an aborted transaction "succeeds" as ROLLBACK. */
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
+	if (!ok) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			PQclear(res);
+			store_pg_set_error(pg, "the transaction was aborted");
+		} else {
+			store_pg_set_error(pg, PQresultErrorMessage(res));
+			PQclear(res);
+			if (PQstatus(pg->conn) != CONNECTION_OK)
+				store_pg_lost(pg);
+		}
+		return store_pg_commit_lost(pg);
+	}
+	PQclear(res);
+	pg->in_txn = pg->in_unit = 0;
+	return 0;
+}
+
+int
+store_pg_tx(struct store_pg *pg, const char *sql)
+{
+	switch (sql[0]) {
+	case 'C':					/* COMMIT */
+		if (!pg->down && PQstatus(pg->conn) != CONNECTION_OK)
+			store_pg_lost(pg);
+		return store_pg_commit(pg);
+	case 'B':					/* BEGIN */
+		/* While the connection is down: logged when lost, not here. */
+		if (store_pg_ready(pg) == -1) {
+			debug("mb.store", 0, "store: %s: BEGIN: %s", pg->name,
+			    pg->errmsg);
+			return -1;
+		}
+		if (store_pg_run(pg, "BEGIN") == -1)
+			return -1;
+		pg->in_txn = 1;
+		return 0;
+	case 'S':					/* SAVEPOINT work */
+		if (store_pg_ready(pg) == -1) {
+			debug("mb.store", 0, "store: %s: %s: %s", pg->name,
+			    pg->errmsg, sql);
+			return -1;
+		}
+		/* The transaction was lost: later units go on in a new one. */
+		if (pg->txn_lost && !pg->in_txn) {
+			if (store_pg_run(pg, "BEGIN") == -1)
+				return -1;
+			pg->in_txn = 1;
+		}
+		if (store_pg_run(pg, sql) == -1)
+			return -1;
+		pg->in_unit = 1;
+		return 0;
+	default:
+		break;
+	}
+	if (strcmp(sql, "RELEASE work") == 0) {
+		if (!pg->in_unit)		/* after ROLLBACK TO, or lost */
+			return pg->txn_lost || pg->down ? 0 :
+			    store_pg_run(pg, sql);
+		pg->in_unit = 0;
+		return store_pg_run(pg, sql);
+	}
+	/* ROLLBACK TO work: nothing to undo when the transaction is gone. */
+	if (!pg->in_unit || pg->down)
+		return pg->txn_lost || pg->down ? 0 : store_pg_run(pg, sql);
+	pg->in_unit = 0;
+	return store_pg_run(pg, sql);
+}
+
+/* A one-integer query with at most one text parameter: 0 (absent) or
+ * the value in *out (a boolean as 0 or 1); -1, logged. */
+static int
+store_pg_value_of(struct store_pg *pg, const char *sql, const char *param,
+    long long *out)
+{
+	PGresult	*res;
+
+	res = store_pg_rt_params(pg, sql, param ? 1 : 0,
+	    param ? &param : NULL);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		return store_pg_failed(pg, res, sql);
+	*out = 0;
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		*out = PQgetvalue(res, 0, 0)[0] == 't' ? 1 :
+		    strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+/* Apply the steps after have, each in its own transaction.  0 or -1. */
+static int
+store_pg_apply(struct store_pg *pg, const char *owner,
+    const struct store_migration *steps, size_t n, long long have)
+{
+	static const char set[] =
+	    "INSERT INTO schema_versions(owner, version) VALUES ($1, $2) "
+	    "ON CONFLICT(owner) DO UPDATE SET version = excluded.version";
+	const char	*params[2];
+	char		 version[24];
+	PGresult	*res;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (steps[i].version <= have)
+			continue;
+		if (store_pg_run(pg, "BEGIN") == -1)
+			return -1;
+		if (store_pg_exec(pg, steps[i].sql_pg ? steps[i].sql_pg :
+		    steps[i].sql) == -1)
+			goto fail;
+		snprintf(version, sizeof(version), "%d", steps[i].version);
+		params[0] = owner;
+		params[1] = version;
+		res = store_pg_rt_params(pg, set, 2, params);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			store_pg_failed(pg, res, set);
+			goto fail;
+		}
+		PQclear(res);
+		if (store_pg_run(pg, "COMMIT") == -1)
+			goto fail;
+		if (have > 0 || strcmp(owner, "core") != 0)
+			info(0, "store: %s: the tables of %s upgraded to schema "
+			    "version %d", pg->name, owner, steps[i].version);
+		continue;
+fail:
+		res = store_pg_rt_exec(pg, "ROLLBACK");
+		PQclear(res);
+		error(0, "store: %s: migration of %s to version %d failed",
+		    pg->name, owner, steps[i].version);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An owner's migrations ("core" for store.c's), under the session advisory
+ * lock: the version is read once the lock is held, so a second instance
+ * that waited finds the steps done.  0 or -1 (logged).
+ */
+int
+store_pg_migrate(struct store_pg *pg, const char *owner,
+    const struct store_migration *steps, size_t n)
+{
+	static const char lock[] =
+	    "SELECT pg_advisory_lock(" STORE_PG_MIGRATION_LOCK ")";
+	static const char unlock[] =
+	    "SELECT pg_advisory_unlock(" STORE_PG_MIGRATION_LOCK ")";
+	static const char exists[] =
+	    "SELECT to_regclass('schema_versions') IS NOT NULL";
+	static const char get[] =
+	    "SELECT version FROM schema_versions WHERE owner = $1";
+	long long	 have = 0, there;
+	int		 rc = -1;
+
+	if (pg->in_txn) {
+		error(0, "store: migrations for %s asked inside a transaction",
+		    owner);
+		return -1;
+	}
+	if (store_pg_ready(pg) == -1) {
+		error(0, "store: %s: migrations of %s: %s", pg->name, owner,
+		    pg->errmsg);
+		return -1;
+	}
+	if (store_pg_exec(pg, lock) == -1)
+		return -1;
+	if (store_pg_value_of(pg, exists, NULL, &there) == -1 ||
+	    (there && store_pg_value_of(pg, get, owner, &have) == -1))
+		goto out;
+	if (n > 0 && have > steps[n - 1].version) {
+		error(0, "store: %s: the tables of %s have schema version %lld, "
+		    "newer than the %d this marketbox knows; refusing to touch "
+		    "them (run a newer marketbox, or restore a backup)",
+		    pg->name, owner, have, steps[n - 1].version);
+		goto out;
+	}
+	rc = store_pg_apply(pg, owner, steps, n, have);
+out:
+	if (store_pg_exec(pg, unlock) == -1)
+		rc = -1;
+	return rc;
+}
+
+/* user@host:port/dbname, the password left out. */
+static char *
+store_pg_make_name(PGconn *conn)
+{
+	const char	*host = PQhost(conn), *port = PQport(conn);
+	const char	*user = PQuser(conn), *db = PQdb(conn);
+	char		*name;
+	size_t		 len;
+
+	host = host && *host ? host : "localhost";
+	len = strlen(host) + (port ? strlen(port) : 0) +
+	    (user ? strlen(user) : 0) + (db ? strlen(db) : 0) + 32;
+	if ((name = malloc(len)) == NULL)
+		return NULL;
+	snprintf(name, len, "postgresql://%s%s%s%s%s/%s", user ? user : "",
+	    user && *user ? "@" : "", host, port && *port ? ":" : "",
+	    port ? port : "", db ? db : "");
+	return name;
+}
+
+/* Connected, or NULL (logged). */
+static struct store_pg *
+store_pg_connect(const char *conninfo)
+{
+	/*
+	 * Defaults the database string may override (it is expanded last):
+	 * a connect that cannot succeed gives up in 5 s, not TCP's minutes.
+	 */
+	static const char *const keys[] = { "fallback_application_name",
+	    "connect_timeout", "dbname", NULL };
+	const char	*values[] = { "marketbox", "5", conninfo, NULL };
+	struct store_pg	*pg;
+
+	if ((pg = calloc(1, sizeof(*pg))) == NULL) {
+		error(errno, "store: out of memory");
+		return NULL;
+	}
+	pg->gen = 1;
+	pg->conn = PQconnectdbParams(keys, values, 1);
+	if (pg->conn == NULL || (pg->name = store_pg_make_name(pg->conn)) ==
+	    NULL) {
+		error(0, "store: out of memory");
+		store_pg_free(pg);
+		return NULL;
+	}
+	if (PQstatus(pg->conn) != CONNECTION_OK) {
+		error(0, "store: cannot connect to the database %s: %.*s",
+		    pg->name, (int)strcspn(PQerrorMessage(pg->conn), "\n"),
+		    PQerrorMessage(pg->conn));
+		store_pg_free(pg);
+		return NULL;
+	}
+	PQsetNoticeProcessor(pg->conn, store_pg_notice, NULL);
+	return pg;
+}
+
+struct store_pg *
+store_pg_open(const char *conninfo, const struct store_migration *steps,
+    size_t n)
+{
+	struct store_pg	*pg;
+
+	if ((pg = store_pg_connect(conninfo)) == NULL)
+		return NULL;
+	if (store_pg_migrate(pg, "core", steps, n) == -1) {
+		store_pg_free(pg);
+		return NULL;
+	}
+	return pg;
+}
+
+int
+store_pg_check(const char *conninfo, int want)
+{
+	static const char exists[] =
+	    "SELECT to_regclass('schema_versions') IS NOT NULL";
+	static const char get[] =
+	    "SELECT version FROM schema_versions WHERE owner = 'core'";
+	struct store_pg	*pg;
+	long long	 there, have = 0;
+	int		 rc = -1;
+
+	if ((pg = store_pg_connect(conninfo)) == NULL)
+		return -1;
+	if (store_pg_value_of(pg, exists, NULL, &there) == -1 ||
+	    (there && store_pg_value_of(pg, get, NULL, &have) == -1))
+		goto out;
+	if (have > want) {
+		error(0, "store: %s has schema version %lld, newer than the %d "
+		    "this marketbox knows (run a newer marketbox, or restore a "
+		    "backup)", pg->name, have, want);
+		goto out;
+	}
+	if (have < want)
+		info(0, "store: %s: schema version %lld, upgraded to %d at "
+		    "start", pg->name, have, want);
+	else
+		info(0, "store: %s: schema version %d", pg->name, want);
+	rc = 0;
+out:
+	store_pg_free(pg);
+	return rc;
+}
+
+const char *
+store_pg_name(struct store_pg *pg)
+{
+	return pg->name;
+}
+
+void
+store_pg_free(struct store_pg *pg)
+{
+	if (pg == NULL)
+		return;
+	PQfinish(pg->conn);
+	free(pg->name);
+	free(pg);
+}
+
+#endif /* HAVE_POSTGRESQL */
