@@ -163,6 +163,24 @@ words_is_separator(unsigned long cp)
 }
 
 /*
+ * The character at s[i] (i < len): sets *n to its length in bytes and
+ * returns 1 if it separates words.  Printable ASCII, most of a text,
+ * without decoding.
+ */
+static int
+words_next(const unsigned char *s, size_t i, size_t len, size_t *n)
+{
+	unsigned long	cp;
+
+	if (s[i] > 0x20 && s[i] < 0x7F) {
+		*n = 1;
+		return 0;
+	}
+	*n = words_decode(s + i, len - i, &cp);
+	return words_is_separator(cp);
+}
+
+/*
  * Fold src[0..len) into dst, which may be src itself: full-width ASCII
  * forms to ASCII, then ASCII and Latin-1 capitals to small letters; every
  * other byte copied.  Returns the length written, never more than len.
@@ -890,7 +908,6 @@ words_split_with(const char *text, const struct words_currencies *cur,
 	char			 stack_fold[WORDS_STACK_TEXT + 1];
 	unsigned char		 stack_drop[WORDS_STACK_TEXT + 1];
 	const unsigned char	*s;
-	unsigned long		 cp;
 	size_t			 len, i, start, end, k, fl, arrays;
 	char			*block = NULL, *trimmed, *scratch = NULL;
 
@@ -945,18 +962,13 @@ words_split_with(const char *text, const struct words_currencies *cur,
 	end = 0;
 	i = 0;
 	while (i < len) {
-		k = words_decode(s + i, len - i, &cp);
-		if (words_is_separator(cp)) {
+		if (words_next(s, i, len, &k)) {
 			i += k;
 			continue;
 		}
 		start = i;
-		while (i < len) {
-			k = words_decode(s + i, len - i, &cp);
-			if (words_is_separator(cp))
-				break;
+		while (i < len && !words_next(s, i, len, &k))
 			i += k;
-		}
 		end = i;
 		fl = words_fold_map(text + start, end - start, st.fold, st.map,
 		    start);
