@@ -689,16 +689,16 @@ h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 /*
  * ABI 1's store slots, in host_table_abi1 only: SQLite's own handle and
  * cached statements, for ABI 1 plugins, which the loader lets run on a
- * SQLite store only.  Their return types are the slots' own (SQLite's now;
- * void * once the installed header no longer includes <sqlite3.h>).
+ * SQLite store only.  The slots say void *: the plugin's ABI 1 header
+ * said sqlite3 * and sqlite3_stmt *, the same pointers.
  */
-static __typeof__(((const struct mb_host *)0)->db(NULL))
+static __typeof__(((const struct mb_host *)0)->abi1_db(NULL))
 h_db(struct mb_ctx *ctx)
 {
 	return store_db(ctx->core->store);
 }
 
-static __typeof__(((const struct mb_host *)0)->stmt(NULL, NULL))
+static __typeof__(((const struct mb_host *)0)->abi1_stmt(NULL, NULL))
 h_stmt(struct mb_ctx *ctx, const char *sql)
 {
 	return store_stmt(ctx->core->store, sql);
@@ -1179,6 +1179,6 @@ const struct mb_host host_table = {
 
 const struct mb_host host_table_abi1 = {
 	HOST_TABLE_FUNCTIONS,
-	.db = h_db,
-	.stmt = h_stmt,
+	.abi1_db = h_db,
+	.abi1_stmt = h_stmt,
 };

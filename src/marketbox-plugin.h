@@ -29,7 +29,6 @@
 #define MARKETBOX_PLUGIN_H
 
 #include <stddef.h>
-#include <sqlite3.h>
 
 #define MB_PLUGIN_ABI		2
 #define MB_PLUGIN_SYMBOL	"marketbox_plugin"
@@ -178,10 +177,13 @@ struct mb_host {
 	int		 (*notify)(struct mb_ctx *, const char *msisdn,
 			    const char *tmpl, const struct mb_arg *, size_t nargs);
 
-	/* --- the store: the current transaction -------------------------------- */
-	sqlite3		*(*db)(struct mb_ctx *);
-	/* a cached statement for sql (a string literal: keyed on its address) */
-	sqlite3_stmt	*(*stmt)(struct mb_ctx *, const char *sql);
+	/*
+	 * --- ABI 1's store: SQLite's own handles (sqlite3 *, sqlite3_stmt *),
+	 * kept in place for ABI 1 plugins on SQLite; NULL for ABI 2 plugins,
+	 * which use the store functions at the end of this table.
+	 */
+	void		*(*abi1_db)(struct mb_ctx *);
+	void		*(*abi1_stmt)(struct mb_ctx *, const char *sql);
 	/* the next reference number (offers, wants, orders share it) */
 	long long	 (*ref_next)(struct mb_ctx *, const char *kind);
 

@@ -307,13 +307,13 @@ mock_h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
  * ABI 1's SQLite slots, for plugins not yet moved to the store functions:
  * typed as the slots are (void * once the header drops <sqlite3.h>).
  */
-static __typeof__(((const struct mb_host *)0)->db(NULL))
+static __typeof__(((const struct mb_host *)0)->abi1_db(NULL))
 mock_h_db(struct mb_ctx *ctx)
 {
 	return store_db(ctx->m->store);
 }
 
-static __typeof__(((const struct mb_host *)0)->stmt(NULL, NULL))
+static __typeof__(((const struct mb_host *)0)->abi1_stmt(NULL, NULL))
 mock_h_stmt(struct mb_ctx *ctx, const char *sql)
 {
 	return store_stmt(ctx->m->store, sql);
@@ -758,8 +758,8 @@ static const struct mb_host mock_table = {
 	.arg_number = mock_h_arg_number,
 	.reply = mock_h_reply,
 	.notify = mock_h_notify,
-	.db = mock_h_db,
-	.stmt = mock_h_stmt,
+	.abi1_db = mock_h_db,
+	.abi1_stmt = mock_h_stmt,
 	.ref_next = mock_h_ref_next,
 	.commodity = mock_h_commodity,
 	.commodity_unit = mock_h_commodity_unit,

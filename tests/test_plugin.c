@@ -719,12 +719,12 @@ Test(plugin, abi1_plugin_migrates_and_runs_on_sqlite)
 	cmd = plugin_command(set, "NOTE", &pctx);
 	cr_assert_not_null(cmd);
 	cr_assert_eq(plugin_host(pctx), &host_table_abi1);
-	cr_assert_not_null(plugin_host(pctx)->db);
-	cr_assert_not_null(plugin_host(pctx)->stmt);
+	cr_assert_not_null(plugin_host(pctx)->abi1_db);
+	cr_assert_not_null(plugin_host(pctx)->abi1_stmt);
 	cr_assert_not_null(plugin_command(set, "ITEMS", &pctx2));
 	cr_assert_eq(plugin_host(pctx2), &host_table);
-	cr_assert_null(host_table.db, "ABI 2 plugins get no SQLite handle");
-	cr_assert_null(host_table.stmt);
+	cr_assert_null(host_table.abi1_db, "ABI 2 plugins get no SQLite handle");
+	cr_assert_null(host_table.abi1_stmt);
 	/* the tables differ in nothing else */
 	cr_assert_eq(host_table.size, host_table_abi1.size);
 	cr_assert_eq(host_table.query, host_table_abi1.query);

@@ -1846,8 +1846,8 @@ Test(prices, store_without_sqlite_slots)
 	size_t			 n;
 	int			 done;
 
-	h.db = NULL;
-	h.stmt = NULL;
+	h.abi1_db = NULL;
+	h.abi1_stmt = NULL;
 	cr_assert_eq(marketbox_plugin.init(mock_plugin_ctx(m), &h), MB_OK);
 	ps = mock_state(m);
 	ctx = mock_ctx(m);

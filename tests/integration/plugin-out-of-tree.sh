@@ -49,9 +49,8 @@ tap_ok "the header is installed as <marketbox/plugin.h>, unchanged" \
     cmp -s "$header" "$top_srcdir/src/marketbox-plugin.h"
 tap_ok "marketbox.pc is installed" test -n "$pc"
 
-# The .pc names the configured prefix; point it into DESTDIR.  It is
-# found first; the system's directories still give sqlite3, which it
-# requires (the header includes <sqlite3.h>).
+# The .pc names the configured prefix; point it into DESTDIR.  It
+# requires nothing: the header includes no database's header.
 pkgconf()
 {
 	PKG_CONFIG_PATH=$(dirname "$pc") \
