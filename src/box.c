@@ -69,6 +69,7 @@
 #include "inbox.h"
 #include "mo.h"
 #include "outbox.h"
+#include "urlcode.h"
 
 #define BOX_LOG			"mb.box"
 #define BOX_HEADER		4		/* the frame's length prefix */
@@ -526,19 +527,6 @@ box_uuid_unparse(const unsigned char id[16], char *out)
 	out[UUID_STR_LEN] = '\0';
 }
 
-/* The value of the hex digit c, or -1. */
-static int
-box_uuid_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 box_uuid_parse(const char *text, unsigned char id[16])
 {
@@ -555,8 +543,8 @@ box_uuid_parse(const char *text, unsigned char id[16])
 			continue;
 		}
 		/* a NUL is no digit: a short text stops here */
-		if ((hi = box_uuid_digit(text[i])) == -1 ||
-		    (lo = box_uuid_digit(text[i + 1])) == -1)
+		if ((hi = urlcode_hexval((unsigned char)text[i])) == -1 ||
+		    (lo = urlcode_hexval((unsigned char)text[i + 1])) == -1)
 			return -1;
 		out[b++] = (unsigned char)(hi << 4 | lo);
 		i++;
