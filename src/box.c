@@ -507,6 +507,71 @@ box_wire_get_##type(const unsigned char *p, size_t n,			\
 }
 #include "gw/msg-decl.h"
 
+/* Where a uuid's text has its dashes (libgw's form: 8-4-4-4-12). */
+static int
+box_uuid_dash(size_t i)
+{
+	return i == 8 || i == 13 || i == 18 || i == 23;
+}
+
+void
+box_uuid_unparse(const unsigned char id[16], char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i, b = 0;
+
+	for (i = 0; i < UUID_STR_LEN; i++) {
+		if (box_uuid_dash(i)) {
+			out[i] = '-';
+			continue;
+		}
+		out[i++] = hex[id[b] >> 4];
+		out[i] = hex[id[b++] & 0x0F];
+	}
+	out[UUID_STR_LEN] = '\0';
+}
+
+/* The value of the hex digit c, or -1. */
+static int
+box_uuid_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+box_uuid_parse(const char *text, unsigned char id[16])
+{
+	unsigned char	out[16];
+	size_t		i, b = 0;
+	int		hi, lo;
+
+	if (text == NULL)
+		return -1;
+	for (i = 0; i < UUID_STR_LEN; i++) {
+		if (box_uuid_dash(i)) {
+			if (text[i] != '-')
+				return -1;
+			continue;
+		}
+		/* a NUL is no digit: a short text stops here */
+		if ((hi = box_uuid_digit(text[i])) == -1 ||
+		    (lo = box_uuid_digit(text[i + 1])) == -1)
+			return -1;
+		out[b++] = (unsigned char)(hi << 4 | lo);
+		i++;
+	}
+	if (text[UUID_STR_LEN] != '\0')
+		return -1;
+	memcpy(id, out, sizeof(out));
+	return 0;
+}
+
 int
 box_frame_write_ack(struct evbuffer *out, long nack, long time_,
     const unsigned char id[16])
@@ -518,7 +583,7 @@ box_frame_write_ack(struct evbuffer *out, long nack, long time_,
 	box_wire_init_ack(&w);
 	w.nack = nack;
 	w.time = time_;
-	uuid_unparse(id, w.id);
+	box_uuid_unparse(id, w.id);
 	return box_wire_add_ack(out, &w);
 }
 
@@ -546,7 +611,7 @@ box_frame_write_mt(struct evbuffer *out, const struct outbox_mt *mt,
 
 	if (out == NULL || mt == NULL || mt->kannel_id == NULL ||
 	    mt->sender == NULL || mt->receiver == NULL || mt->text == NULL ||
-	    uuid_parse(mt->kannel_id, id) == -1)
+	    box_uuid_parse(mt->kannel_id, id) == -1)
 		return -1;
 
 	box_wire_init_sms(&w);
@@ -571,7 +636,7 @@ box_frame_write_mt(struct evbuffer *out, const struct outbox_mt *mt,
 		w.udhdata.len = mt->udh_len;
 	}
 	/* The id as libgw writes it back, whatever case it came in. */
-	uuid_unparse(id, w.id);
+	box_uuid_unparse(id, w.id);
 	w.boxc_id = box_wire_cstr(boxc_id);
 	if (mt->smsc_id != NULL && mt->smsc_id[0] != '\0')
 		w.smsc_id = box_wire_cstr(mt->smsc_id);
@@ -594,8 +659,8 @@ box_frame_write_mt(struct evbuffer *out, const struct outbox_mt *mt,
 /*
  * An ack's fields from its checked body (type, nack, time, then the id as
  * a 36-byte string: box_frame_check has seen to the lengths).  The id text
- * goes through libgw's uuid_parse(), as in msg_unpack(), so that both
- * refuse the same frames.
+ * is read as libgw's uuid_parse() in msg_unpack() reads it (see
+ * box_uuid_parse), so that both refuse the same frames.
  */
 static int
 box_frame_decode_ack(const unsigned char *p, size_t n, struct box_ack *a)
@@ -607,7 +672,7 @@ box_frame_decode_ack(const unsigned char *p, size_t n, struct box_ack *a)
 		return -1;
 	memcpy(idtext, p + 16, UUID_STR_LEN);
 	idtext[UUID_STR_LEN] = '\0';
-	if (uuid_parse(idtext, a->id) == -1)
+	if (box_uuid_parse(idtext, a->id) == -1)
 		return -1;
 	a->nack = box_frame_decode32(p + 4);
 	a->time = box_frame_decode32(p + 8);
@@ -667,8 +732,8 @@ box_sms_copy_strings(struct box_sms *s, const struct box_wire_sms *w)
 }
 
 /*
- * The id is parsed by libgw's uuid_parse(), as msg_unpack() parses it, so
- * that both refuse the same frames.
+ * The id is read as libgw's uuid_parse() in msg_unpack() reads it (see
+ * box_uuid_parse), so that both refuse the same frames.
  */
 int
 box_frame_decode_sms(const unsigned char *p, size_t n, struct box_sms *s)
@@ -676,7 +741,7 @@ box_frame_decode_sms(const unsigned char *p, size_t n, struct box_sms *s)
 	struct box_wire_sms	w;
 
 	if (p == NULL || s == NULL || box_wire_get_sms(p, n, &w) == -1 ||
-	    uuid_parse(w.id, s->id) == -1)
+	    box_uuid_parse(w.id, s->id) == -1)
 		return -1;
 	if (box_sms_copy_strings(s, &w) == -1) {
 		error(0, "box: out of memory reading an sms of %zu bytes", n);
@@ -792,7 +857,7 @@ box_send_mt_cb(void *arg, const struct outbox_mt *mt)
 	}
 	if (mt->kannel_id == NULL || mt->sender == NULL ||
 	    mt->receiver == NULL || mt->text == NULL ||
-	    uuid_parse(mt->kannel_id, id) == -1) {
+	    box_uuid_parse(mt->kannel_id, id) == -1) {
 		error(0, "box: MT row %lld is incomplete or has a bad id; "
 		    "not sent", mt->row);
 		return -1;
@@ -842,7 +907,7 @@ box_pending_done(struct box_pending *p, int ok, const char *what)
 			box_send_ack(box, p->id, p->time,
 			    ok ? ack_success : ack_failed_tmp);
 		else {
-			uuid_unparse(p->id, idtext);
+			box_uuid_unparse(p->id, idtext);
 			debug(BOX_LOG, 0, "box: %s %s done after its "
 			    "connection ended; bearerbox will offer it again",
 			    what, idtext);
@@ -982,7 +1047,7 @@ box_handle_mo(struct box *box, const struct box_sms *s)
 	size_t			 len = 0, replaced = 0;
 
 	box->stats.mo++;
-	uuid_unparse(s->id, idtext);
+	box_uuid_unparse(s->id, idtext);
 	if (box_field(&s->sender) == NULL) {
 		warning(0, "box: MO %s has no sender: refused", idtext);
 		box_send_ack(box, s->id, s->time, ack_failed);
@@ -1086,7 +1151,7 @@ box_handle_ack(struct box *box, const struct box_ack *a)
 
 	box->proven = 1;
 	box->stats.acks_received++;
-	uuid_unparse(a->id, idtext);
+	box_uuid_unparse(a->id, idtext);
 	switch (a->nack) {
 	case ack_success:
 		status = OUTBOX_ACK_SUCCESS;
@@ -1148,7 +1213,7 @@ box_handle_sms(struct box *box, const struct box_sms *s)
 		 * refused for good (ack_failed) so that it does not sit among
 		 * bearerbox's unacked messages.
 		 */
-		uuid_unparse(s->id, idtext);
+		box_uuid_unparse(s->id, idtext);
 		warning(0, "box: sms %s of type %ld from bearerbox dropped",
 		    idtext, s->sms_type);
 		box_send_ack(box, s->id, s->time, ack_failed);

@@ -64,6 +64,17 @@ int		 box_frame_read(struct evbuffer *in, size_t max, void **msg);
  * when kannel_id, sender, receiver or text is NULL, kannel_id is not a
  * UUID, or memory runs out.
  */
+/*
+ * A uuid's 16 bytes and its text, as libgw's uuid_unparse() and
+ * uuid_parse() do them (libgw's go through sprintf and strtoul, which
+ * cost more than the rest of an ack's frame).  box_uuid_unparse writes 36
+ * lowercase hex digits with dashes after the 4th, 6th, 8th and 10th byte,
+ * and a NUL.  box_uuid_parse reads exactly that form, digits in either
+ * case: 0, or -1 (id untouched) for anything else.
+ */
+void		 box_uuid_unparse(const unsigned char id[16], char *out);
+int		 box_uuid_parse(const char *text, unsigned char id[16]);
+
 int		 box_frame_write_ack(struct evbuffer *out, long nack,
 		    long time_, const unsigned char id[16]);
 int		 box_frame_write_mt(struct evbuffer *out,

@@ -44,6 +44,8 @@ struct core {
 	struct catalogue	*catalogue;
 	const char		**currencies;	/* for words_split */
 	size_t			 ncurrencies;
+	struct words_currencies	*money;		/* the same, folded once:
+						   for words_split_with */
 	struct words_dict	*dict;		/* for words_split_dict */
 };
 

@@ -307,6 +307,18 @@ gsm_measure(const char *utf8, size_t len, struct gsm_measure *m)
 	if (s == NULL)
 		len = 0;
 	while (i < len) {
+		/*
+		 * Letters, digits and spaces, most of a reply: one septet
+		 * (or one unit of UCS-2) each, without the tables.
+		 */
+		if ((s[i] >= 'a' && s[i] <= 'z') || s[i] == ' ' ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9')) {
+			septets++;
+			units++;
+			i++;
+			continue;
+		}
 		gsm_utf8_next(s, len, &i, &cp);
 		if (gsm && gsm_char_septets(cp, &n))
 			septets += (size_t)n;

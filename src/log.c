@@ -155,17 +155,34 @@ log_repeat_check(int level, const char *place, int err, const char *text)
 void
 log_limited(int level, const char *place, int err, const char *fmt, ...)
 {
-	char	 line[LOG_LINE_MAX];
-	va_list	 ap;
+	char		 line[LOG_LINE_MAX];
+	const char	*text;
+	va_list		 ap;
 
 	/* Debug lines nobody prints are not even formatted. */
 	if (level < log_min_level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	if (fmt[0] == '%' && fmt[1] == 's' && fmt[2] == '\0') {
+		/*
+		 * A line formatted already (a plugin's, through the host):
+		 * used as it is, cut where vsnprintf would cut it, rather
+		 * than formatted once more before libgw formats it again.
+		 */
+		if ((text = va_arg(ap, const char *)) == NULL)
+			text = "(null)";
+		if (strnlen(text, sizeof(line)) == sizeof(line)) {
+			memcpy(line, text, sizeof(line) - 1);
+			line[sizeof(line) - 1] = '\0';
+			text = line;
+		}
+	} else {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		text = line;
+	}
 	va_end(ap);
-	if (log_repeat_check(level, place, err, line))
-		log_emit(level, place, err, line);
+	if (log_repeat_check(level, place, err, text))
+		log_emit(level, place, err, text);
 }
 
 void

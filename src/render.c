@@ -527,6 +527,7 @@ render_text(struct render_run *r, const char *p, int in_branch,
 {
 	struct render_ph	 ph;
 	const char		*q, *start = p;
+	size_t			 n;
 
 	while (*p != '\0') {
 		if (in_branch && *p == '}')
@@ -552,9 +553,12 @@ render_text(struct render_run *r, const char *p, int in_branch,
 				render_put_number(r, hash);
 			p++;
 		} else {
+			/* plain text up to the next mark, in one piece */
+			if ((n = strcspn(p, in_branch ? "{}#" : "{")) == 0)
+				n = 1;		/* a '#' before a '{' */
 			if (!r->checking)
-				render_put(&r->out, p, 1);
-			p++;
+				render_put(&r->out, p, n);
+			p += n;
 		}
 	}
 	if (in_branch)

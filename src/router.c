@@ -132,6 +132,8 @@ router_currencies_free(struct core *core)
 	free(core->currencies);
 	core->currencies = NULL;
 	core->ncurrencies = 0;
+	words_currencies_free(core->money);
+	core->money = NULL;
 }
 
 /* The words that mean money after a number: the currency and aliases. */
@@ -155,6 +157,10 @@ router_currencies(struct core *core, const struct conf *conf)
 			l[j] = tolower((unsigned char)l[j]);
 		core->currencies[core->ncurrencies++] = l;
 	}
+	/* folded once here rather than for every text */
+	if ((core->money = words_currencies_new(core->currencies,
+	    core->ncurrencies)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -1095,8 +1101,7 @@ router_question_run(struct mb_ctx *ctx, const struct question *q)
 			ctx->lang = codes[i];
 	if (router_remember_language(ctx) == -1)
 		return -1;
-	if (words_split(q->command, (const char * const *)core->currencies,
-	    core->ncurrencies, &w) == -1)
+	if (words_split_with(q->command, core->money, NULL, &w) == -1)
 		return -1;
 	if (w.n > 0) {
 		for (i = 0; w.word[0][i] != '\0' && i < sizeof(upper) - 1; i++)
@@ -1436,8 +1441,7 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		goto out;
 	}
 	r->stats.handled++;
-	if (words_split_dict(mo->text, (const char * const *)
-	    r->core.currencies, r->core.ncurrencies, r->core.dict, &w) == -1)
+	if (words_split_with(mo->text, r->core.money, r->core.dict, &w) == -1)
 		goto out;
 	ctx.words = &w;
 	if (w.n == 0) {
@@ -1738,8 +1742,7 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 		goto out;
 	}
 	r->stats.handled++;
-	if (words_split_dict(text, (const char * const *)r->core.currencies,
-	    r->core.ncurrencies, r->core.dict, &w) == -1)
+	if (words_split_with(text, r->core.money, r->core.dict, &w) == -1)
 		goto out;
 	ctx.words = &w;
 	if (w.n == 0) {

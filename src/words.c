@@ -60,13 +60,17 @@
  *    for a word cut from a token ("bags" of "10bags", "玉米" of
  *    "卖玉米"), where its first character is; it ends after the last
  *    non-separator of the text.  So that it can point into w->text while
- *    w->text stays the text as given, w->text is one block: the text,
+ *    w->text stays the text as given, w->text is one area: the text,
  *    NUL; the same text cut after its last non-separator, NUL; then the
  *    words one after another, each with its NUL (3 bytes of room per byte
  *    of text: a word is never longer than its piece of text, and a piece
  *    gives at most two words); then the other readings likewise (2 bytes
- *    per byte).  words_free() releases the block through w->text; the
- *    words are not separately allocated.
+ *    per byte).  That area follows the word, other and offset arrays in
+ *    one allocated block, which words_free() releases through w->word:
+ *    one malloc per text, for the profile's sake.
+ *  - Currencies are folded once, by words_currencies_new(); words_split()
+ *    and words_split_dict() fold theirs per call (tests, tools), the
+ *    router keeps a folded set.
  *  - words_distance() compares code points as given (no folding); an
  *    invalid byte counts as one code point unequal to every valid one.  To
  *    bound work and stack, strings of more than WORDS_DISTANCE_MAX code
@@ -159,6 +163,24 @@ words_is_separator(unsigned long cp)
 }
 
 /*
+ * The character at s[i] (i < len): sets *n to its length in bytes and
+ * returns 1 if it separates words.  Printable ASCII, most of a text,
+ * without decoding.
+ */
+static int
+words_next(const unsigned char *s, size_t i, size_t len, size_t *n)
+{
+	unsigned long	cp;
+
+	if (s[i] > 0x20 && s[i] < 0x7F) {
+		*n = 1;
+		return 0;
+	}
+	*n = words_decode(s + i, len - i, &cp);
+	return words_is_separator(cp);
+}
+
+/*
  * Fold src[0..len) into dst, which may be src itself: full-width ASCII
  * forms to ASCII, then ASCII and Latin-1 capitals to small letters; every
  * other byte copied.  Returns the length written, never more than len.
@@ -200,21 +222,42 @@ static const char *const words_punct_multi[] = {
 	"\xE2\x80\x98", "\xE2\x80\x99", "\xE2\x80\x9C", "\xE2\x80\x9D",
 	"\xC2\xAB", "\xC2\xBB", "\xE3\x80\x82", "\xE3\x80\x81"
 };
+static const size_t words_punct_multi_len[] = { 3, 3, 3, 3, 2, 2, 3, 3 };
 #define WORDS_NPUNCT_MULTI \
 	(sizeof(words_punct_multi) / sizeof(words_punct_multi[0]))
 
-/* Length of the trimmed punctuation at the start of s[0..len), or 0. */
+/* 1 if c is one of the ASCII marks trimmed from the ends of a word. */
+static int
+words_is_punct_ascii(unsigned char c)
+{
+	switch (c) {
+	case '.': case ',': case ';': case ':': case '!': case '?':
+	case '"': case '\'': case '(': case ')':
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Length of the trimmed punctuation at the start of s[0..len), or 0.  The
+ * marks of more than one byte start with 0xC2, 0xE2 or 0xE3 and end with
+ * a byte of 0x80 or more: other bytes need no look at the table.
+ */
 static size_t
 words_punct_head(const char *s, size_t len)
 {
+	unsigned char		 c;
 	size_t			 i, ml;
 
 	if (len == 0)
 		return 0;
-	if (strchr(".,;:!?\"'()", s[0]) != NULL && s[0] != '\0')
-		return 1;
+	c = (unsigned char)s[0];
+	if (c < 0x80)
+		return words_is_punct_ascii(c);
+	if (c != 0xC2 && c != 0xE2 && c != 0xE3)
+		return 0;
 	for (i = 0; i < WORDS_NPUNCT_MULTI; i++) {
-		ml = strlen(words_punct_multi[i]);
+		ml = words_punct_multi_len[i];
 		if (len >= ml && memcmp(s, words_punct_multi[i], ml) == 0)
 			return ml;
 	}
@@ -225,14 +268,16 @@ words_punct_head(const char *s, size_t len)
 static size_t
 words_punct_tail(const char *s, size_t len)
 {
+	unsigned char		 c;
 	size_t			 i, ml;
 
 	if (len == 0)
 		return 0;
-	if (strchr(".,;:!?\"'()", s[len - 1]) != NULL && s[len - 1] != '\0')
-		return 1;
+	c = (unsigned char)s[len - 1];
+	if (c < 0x80)
+		return words_is_punct_ascii(c);
 	for (i = 0; i < WORDS_NPUNCT_MULTI; i++) {
-		ml = strlen(words_punct_multi[i]);
+		ml = words_punct_multi_len[i];
 		if (len >= ml &&
 		    memcmp(s + len - ml, words_punct_multi[i], ml) == 0)
 			return ml;
@@ -247,66 +292,71 @@ words_is_digit(char c)
 }
 
 /*
- * The folded currencies, for one words_split() call: NULL and empty
- * entries left out.
+ * The folded currencies (see words_currencies_new): NULL and empty
+ * entries left out, each name with its length.
  */
 struct words_currencies {
 	size_t	  n;
 	char	**name;
+	size_t	 *len;
 };
 
-static void
+void
 words_currencies_free(struct words_currencies *c)
 {
 	size_t	i;
 
+	if (c == NULL)
+		return;
 	for (i = 0; i < c->n; i++)
 		free(c->name[i]);
 	free(c->name);
-	c->n = 0;
-	c->name = NULL;
+	free(c->len);
+	free(c);
 }
 
-static int
-words_currencies_fold(const char * const *currencies, size_t ncurrencies,
-    struct words_currencies *c)
+struct words_currencies *
+words_currencies_new(const char * const *currencies, size_t ncurrencies)
 {
-	size_t	i, len;
-	char	*s;
+	struct words_currencies	*c;
+	size_t			 i, len;
+	char			*s;
 
-	c->n = 0;
-	c->name = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
 	if (currencies == NULL || ncurrencies == 0)
-		return 0;
-	if (ncurrencies > SIZE_MAX / sizeof(*c->name))
-		return -1;
-	if ((c->name = malloc(ncurrencies * sizeof(*c->name))) == NULL)
-		return -1;
+		return c;
+	if (ncurrencies > SIZE_MAX / sizeof(*c->name) ||
+	    (c->name = malloc(ncurrencies * sizeof(*c->name))) == NULL ||
+	    (c->len = malloc(ncurrencies * sizeof(*c->len))) == NULL) {
+		words_currencies_free(c);
+		return NULL;
+	}
 	for (i = 0; i < ncurrencies; i++) {
 		if (currencies[i] == NULL || currencies[i][0] == '\0')
 			continue;
 		len = strlen(currencies[i]);
 		if ((s = malloc(len + 1)) == NULL) {
 			words_currencies_free(c);
-			return -1;
+			return NULL;
 		}
 		len = words_fold(currencies[i], len, s);
 		s[len] = '\0';
-		c->name[c->n++] = s;
+		c->name[c->n] = s;
+		c->len[c->n++] = len;
 	}
-	return 0;
+	return c;
 }
 
-/* 1 if the folded s[0..len) is a currency of c. */
+/* 1 if the folded s[0..len) is a currency of c (NULL: none is). */
 static int
 words_is_currency(const struct words_currencies *c, const char *s,
     size_t len)
 {
 	size_t	i;
 
-	for (i = 0; i < c->n; i++)
-		if (strlen(c->name[i]) == len &&
-		    memcmp(c->name[i], s, len) == 0)
+	for (i = 0; c != NULL && i < c->n; i++)
+		if (c->len[i] == len && memcmp(c->name[i], s, len) == 0)
 			return 1;
 	return 0;
 }
@@ -422,9 +472,9 @@ words_tidy(char *w, size_t len, const struct words_currencies *c,
 	}
 
 	/* a currency attached before a number: "ksh3000", "ksh.3000" */
-	if (len > 0 && !words_is_digit(w[0])) {
+	if (len > 0 && !words_is_digit(w[0]) && c != NULL) {
 		for (i = 0; i < c->n; i++) {
-			cl = strlen(c->name[i]);
+			cl = c->len[i];
 			if (cl >= len || memcmp(w, c->name[i], cl) != 0)
 				continue;
 			k = cl;
@@ -490,6 +540,7 @@ words_is_letter_byte(unsigned char c)
 
 struct words_dict {
 	char	**word;		/* folded */
+	size_t	 *len;		/* of each word */
 	size_t	  n, cap;
 };
 
@@ -509,6 +560,7 @@ words_dict_free(struct words_dict *d)
 	for (i = 0; i < d->n; i++)
 		free(d->word[i]);
 	free(d->word);
+	free(d->len);
 	free(d);
 }
 
@@ -516,7 +568,7 @@ int
 words_dict_add(struct words_dict *d, const char *word)
 {
 	char	**p, *s;
-	size_t	  len, n;
+	size_t	 *l, len, n;
 
 	if (d == NULL || word == NULL || word[0] == '\0')
 		return 0;
@@ -530,13 +582,17 @@ words_dict_add(struct words_dict *d, const char *word)
 		    (p = realloc(d->word, n * sizeof(*p))) == NULL)
 			return -1;
 		d->word = p;
+		if ((l = realloc(d->len, n * sizeof(*l))) == NULL)
+			return -1;
+		d->len = l;
 		d->cap = n;
 	}
 	if ((s = malloc(len + 1)) == NULL)
 		return -1;
 	len = words_fold(word, len, s);
 	s[len] = '\0';
-	d->word[d->n++] = s;
+	d->word[d->n] = s;
+	d->len[d->n++] = len;
 	return 0;
 }
 
@@ -547,7 +603,7 @@ words_dict_has(const struct words_dict *d, const char *s, size_t len)
 	size_t	i;
 
 	for (i = 0; d != NULL && i < d->n; i++)
-		if (strlen(d->word[i]) == len && memcmp(d->word[i], s, len) == 0)
+		if (d->len[i] == len && memcmp(d->word[i], s, len) == 0)
 			return 1;
 	return 0;
 }
@@ -595,7 +651,7 @@ words_dict_match(const struct words_dict *d, const char *f, size_t p,
 	size_t	i, l, best = 0;
 
 	for (i = 0; i < d->n; i++) {
-		l = strlen(d->word[i]);
+		l = d->len[i];
 		if (l <= best || l > len - p || memcmp(f + p, d->word[i], l) != 0)
 			continue;
 		if (words_is_ascii_letter(f[p]) && p > 0 &&
@@ -675,6 +731,13 @@ words_fold_map(const char *src, size_t len, char *dst, size_t *map,
 	size_t			 i = 0, o = 0, n, fl, k;
 
 	while (i < len) {
+		if (s[i] < 0x80) {
+			/* ASCII, most of what phones send: as words_fold() */
+			dst[o] = (char)(s[i] >= 'A' && s[i] <= 'Z' ?
+			    s[i] + ('a' - 'A') : s[i]);
+			map[o++] = base + i++;
+			continue;
+		}
 		n = words_decode(s + i, len - i, &cp);
 		fl = words_fold(src + i, n, dst + o);
 		for (k = 0; k < fl; k++)
@@ -688,10 +751,11 @@ words_fold_map(const char *src, size_t len, char *dst, size_t *map,
 
 /* The state of one words_split_dict() call. */
 struct words_state {
-	const struct words_currencies	*cur;
+	const struct words_currencies	*cur;	/* or NULL */
 	const struct words_dict		*dict;	/* or NULL */
 	char		*fold;		/* the token being split, folded */
 	size_t		*map;		/* fold byte -> text offset */
+	unsigned char	*drop;		/* per word, for words_amounts() */
 	char		*arena, *ap;	/* the words, one after another */
 	char		*op;		/* the other readings, likewise */
 	char		**word;
@@ -778,17 +842,16 @@ words_piece(void *arg, size_t start, size_t end)
  * in space-separated groups next to a currency ("6 000 F", "KSh 6 000")
  * is joined.  Keeps the words that stay in place, in order.
  */
-static int
+static void
 words_amounts(struct words_state *st)
 {
-	unsigned char	*drop;
+	unsigned char	*drop = st->drop;
 	size_t		 k, j, last, kept, wl, n = st->n;
 	char		*end;
 
 	if (n == 0)
-		return 0;
-	if ((drop = calloc(n, 1)) == NULL)
-		return -1;
+		return;
+	memset(drop, 0, n);
 	for (k = 0; k < n; k++) {
 		wl = strlen(st->word[k]);
 		if (k > 0 && !drop[k - 1] && words_is_amount(st->word[k - 1]) &&
@@ -827,20 +890,26 @@ words_amounts(struct words_state *st)
 		kept++;
 	}
 	st->n = kept;
-	free(drop);
-	return 0;
 }
 
+/*
+ * Texts up to this many bytes are split with scratch space (the folded
+ * token, its map, the words' drop marks) on the stack: an SMS is at most
+ * a few hundred bytes, and a malloc per text showed in profiles.
+ */
+#define WORDS_STACK_TEXT	640
+
 int
-words_split_dict(const char *text, const char * const *currencies,
-    size_t ncurrencies, const struct words_dict *dict, struct words *out)
+words_split_with(const char *text, const struct words_currencies *cur,
+    const struct words_dict *dict, struct words *out)
 {
-	struct words_currencies	 cur;
 	struct words_state	 st;
+	size_t			 stack_map[WORDS_STACK_TEXT + 1];
+	char			 stack_fold[WORDS_STACK_TEXT + 1];
+	unsigned char		 stack_drop[WORDS_STACK_TEXT + 1];
 	const unsigned char	*s;
-	unsigned long		 cp;
-	size_t			 len, i, start, end, k, fl;
-	char			*block = NULL, *trimmed;
+	size_t			 len, i, start, end, k, fl, arrays;
+	char			*block = NULL, *trimmed, *scratch = NULL;
 
 	if (out == NULL)
 		return -1;
@@ -849,47 +918,57 @@ words_split_dict(const char *text, const char * const *currencies,
 	if (text == NULL)
 		text = "";
 	len = strlen(text);
-	/* text, cut text, words (3 len), other readings (2 len) */
+	/*
+	 * One block: the word, other and offset arrays (at most one word
+	 * per byte, plus one), then the text, the cut text, the words (3
+	 * len) and the other readings (2 len).
+	 */
 	if (len > (SIZE_MAX - 7) / 7 ||
-	    len + 1 > SIZE_MAX / sizeof(*st.map))
+	    len + 1 > SIZE_MAX / sizeof(*st.map) / 4)
 		return -1;
-	if (words_currencies_fold(currencies, ncurrencies, &cur) == -1)
+	st.cap = len + 1;
+	arrays = st.cap * (sizeof(*st.word) + sizeof(*st.other) +
+	    sizeof(*st.offset));
+	if (arrays > SIZE_MAX - 7 * (len + 1) ||
+	    (block = malloc(arrays + 7 * (len + 1))) == NULL)
 		return -1;
-	st.cur = &cur;
-	st.dict = dict;
-	if ((block = malloc(7 * (len + 1))) == NULL)
-		goto fail;
-	memcpy(block, text, len + 1);
-	trimmed = block + len + 1;
+	st.word = (char **)(void *)block;
+	st.other = (char **)(void *)(block + st.cap * sizeof(*st.word));
+	st.offset = (size_t *)(void *)(block + st.cap * (sizeof(*st.word) +
+	    sizeof(*st.other)));
+	out->text = block + arrays;
+	memcpy(out->text, text, len + 1);
+	trimmed = out->text + len + 1;
 	st.arena = st.ap = trimmed + len + 1;
 	st.op = st.arena + 3 * (len + 1);
 	memcpy(trimmed, text, len + 1);
 
-	/* at most one word per byte, plus one */
-	st.cap = len + 1;
-	if ((st.word = calloc(st.cap, sizeof(*st.word))) == NULL ||
-	    (st.other = calloc(st.cap, sizeof(*st.other))) == NULL ||
-	    (st.offset = calloc(st.cap, sizeof(*st.offset))) == NULL ||
-	    (st.fold = malloc(len + 1)) == NULL ||
-	    (st.map = calloc(len + 1, sizeof(*st.map))) == NULL)
-		goto fail;
+	if (len <= WORDS_STACK_TEXT) {
+		st.map = stack_map;
+		st.fold = stack_fold;
+		st.drop = stack_drop;
+	} else {
+		if ((scratch = malloc((len + 1) * (sizeof(*st.map) + 2))) ==
+		    NULL)
+			goto fail;
+		st.map = (size_t *)(void *)scratch;
+		st.fold = scratch + (len + 1) * sizeof(*st.map);
+		st.drop = (unsigned char *)st.fold + len + 1;
+	}
+	st.cur = cur;
+	st.dict = dict;
 
 	s = (const unsigned char *)text;
 	end = 0;
 	i = 0;
 	while (i < len) {
-		k = words_decode(s + i, len - i, &cp);
-		if (words_is_separator(cp)) {
+		if (words_next(s, i, len, &k)) {
 			i += k;
 			continue;
 		}
 		start = i;
-		while (i < len) {
-			k = words_decode(s + i, len - i, &cp);
-			if (words_is_separator(cp))
-				break;
+		while (i < len && !words_next(s, i, len, &k))
 			i += k;
-		}
 		end = i;
 		fl = words_fold_map(text + start, end - start, st.fold, st.map,
 		    start);
@@ -901,28 +980,37 @@ words_split_dict(const char *text, const char * const *currencies,
 			goto fail;
 	}
 	trimmed[end] = '\0';
-	if (words_amounts(&st) == -1)
-		goto fail;
+	words_amounts(&st);
 
-	free(st.fold);
-	free(st.map);
-	words_currencies_free(&cur);
+	free(scratch);
 	out->n = st.n;
 	out->word = st.word;
 	out->other = st.other;
 	out->offset = st.offset;
-	out->text = block;
 	return 0;
 
 fail:
-	free(st.fold);
-	free(st.map);
-	free(st.word);
-	free(st.other);
-	free(st.offset);
+	free(scratch);
 	free(block);
-	words_currencies_free(&cur);
+	memset(out, 0, sizeof(*out));
 	return -1;
+}
+
+int
+words_split_dict(const char *text, const char * const *currencies,
+    size_t ncurrencies, const struct words_dict *dict, struct words *out)
+{
+	struct words_currencies	*cur = NULL;
+	int			 rc;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if (currencies != NULL && ncurrencies > 0 &&
+	    (cur = words_currencies_new(currencies, ncurrencies)) == NULL)
+		return -1;
+	rc = words_split_with(text, cur, dict, out);
+	words_currencies_free(cur);
+	return rc;
 }
 
 int
@@ -937,11 +1025,8 @@ words_free(struct words *w)
 {
 	if (w == NULL)
 		return;
-	/* the words live in w->text's block */
+	/* one block: the arrays, then the text and the words */
 	free(w->word);
-	free(w->other);
-	free(w->offset);
-	free(w->text);
 	memset(w, 0, sizeof(*w));
 }
 

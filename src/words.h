@@ -80,6 +80,20 @@ void	words_dict_free(struct words_dict *);
 int	words_split_dict(const char *text, const char * const *currencies,
 	    size_t ncurrencies, const struct words_dict *,
 	    struct words *out);
+/*
+ * Currencies folded once, for the many texts split with them:
+ * words_currencies_new() copies and folds currencies[] (NULL and empty
+ * entries ignored; NULL or 0: none) and returns NULL if memory runs out;
+ * words_currencies_free() accepts NULL.  words_split_with() is
+ * words_split_dict() with such a set (NULL: no currency) instead of the
+ * list it would fold on every call.
+ */
+struct words_currencies;
+struct words_currencies *words_currencies_new(const char * const *currencies,
+	    size_t ncurrencies);
+void	words_currencies_free(struct words_currencies *);
+int	words_split_with(const char *text, const struct words_currencies *,
+	    const struct words_dict *, struct words *out);
 void	words_free(struct words *);
 /*
  * text normalised as a message's words are, joined by single spaces

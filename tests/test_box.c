@@ -1147,6 +1147,70 @@ assert_reads_agree(struct evbuffer *f, size_t max, const char *what)
 	return rb;
 }
 
+/*
+ * box_uuid_unparse and box_uuid_parse against libgw's uuid_unparse and
+ * uuid_parse: random ids, ids whose text is mangled one byte at a time
+ * (a non-digit, a dash moved, upper case, cut short, one byte longer), and
+ * random texts of 36 characters drawn from what a uuid holds.
+ */
+Test(codec, uuid_text_agrees_with_libgw)
+{
+	static const char	 alphabet[] = "0123456789abcdefABCDEFgG-x\t ";
+	uuid_t			 id, ours, theirs;
+	char			 a[UUID_STR_LEN + 2], b[UUID_STR_LEN + 2];
+	unsigned int		 seed = 14;
+	int			 i, k, rc1, rc2;
+
+	for (i = 0; i < 2000; i++) {
+		for (k = 0; k < 16; k++)
+			id[k] = (unsigned char)(i < 256 ? (k == i % 16 ?
+			    i : 0) : rand_r(&seed));
+		box_uuid_unparse(id, a);
+		uuid_unparse(id, b);
+		cr_assert_str_eq(a, b);
+		cr_assert_eq(box_uuid_parse(a, ours), 0);
+		cr_assert_eq(memcmp(ours, id, 16), 0);
+
+		/* one byte changed, or the text cut or made longer */
+		k = rand_r(&seed) % (UUID_STR_LEN + 1);
+		switch (rand_r(&seed) % 4) {
+		case 0:
+			a[k] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+			break;
+		case 1:
+			a[k] = '\0';
+			break;
+		case 2:
+			a[UUID_STR_LEN] = alphabet[rand_r(&seed) % 16];
+			a[UUID_STR_LEN + 1] = '\0';
+			break;
+		default:
+			if (a[k] >= 'a' && a[k] <= 'f')
+				a[k] = (char)(a[k] - 'a' + 'A');
+			break;
+		}
+		memset(ours, 0x55, 16);
+		memset(theirs, 0x55, 16);
+		rc1 = box_uuid_parse(a, ours);
+		rc2 = uuid_parse(a, theirs);
+		cr_assert_eq(rc1, rc2, "\"%s\": %d, libgw %d", a, rc1, rc2);
+		if (rc1 == 0)
+			cr_assert_eq(memcmp(ours, theirs, 16), 0, "%s", a);
+
+		/* anything of the right length */
+		for (k = 0; k < UUID_STR_LEN; k++)
+			a[k] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+		a[UUID_STR_LEN] = '\0';
+		if (i % 2 == 0)
+			a[8] = a[13] = a[18] = a[23] = '-';
+		rc1 = box_uuid_parse(a, ours);
+		rc2 = uuid_parse(a, theirs);
+		cr_assert_eq(rc1, rc2, "\"%s\": %d, libgw %d", a, rc1, rc2);
+		if (rc1 == 0)
+			cr_assert_eq(memcmp(ours, theirs, 16), 0, "%s", a);
+	}
+}
+
 Test(codec, ack_decode_round_trip)
 {
 	static const long nacks[] = { 0, 1, 2, 3, -1, 2147483647 };

@@ -171,3 +171,29 @@ Test(log, a_long_line_is_printed_whole_and_limited)
 		warning(0, "long %s end", big);
 	cr_assert_eq(t_lines("x end"), LOG_REPEAT_BURST);
 }
+
+/*
+ * A line handed over formatted ("%s", as the host passes a plugin's) is
+ * printed and limited as any other, and cut where a formatted one is:
+ * after LOG_LINE_MAX - 1 bytes (4095).
+ */
+Test(log, a_preformatted_line_is_limited_and_cut_alike)
+{
+	static char	 huge[5000];
+	int		 i;
+
+	for (i = 0; i < 10; i++)
+		info(0, "%s", "plugin: order 41 made");
+	cr_assert_eq(t_lines("plugin: order 41 made"), LOG_REPEAT_BURST);
+	now += LOG_REPEAT_WINDOW;
+	info(0, "another line");
+	cr_assert_eq(t_repeated("plugin: order 41 made"), 10 - LOG_REPEAT_BURST);
+
+	/* bytes 4093 and 4094 are the last printed */
+	memset(huge, 'y', sizeof(huge) - 1);
+	memcpy(huge + 4093, "ABCD", 4);
+	info(0, "%s", huge);
+	info(0, "%.4999s", huge);
+	cr_assert_eq(t_lines("yAB\n"), 2);
+	cr_assert_eq(t_lines("ABC"), 0);
+}

@@ -46,17 +46,6 @@ extern const struct mb_plugin marketbox_plugin;
 
 static struct mock	*m;
 
-/* The core's users table, as store.c makes it: the host reads opt_out. */
-static const char users_sql[] =
-    "CREATE TABLE users ("
-    "  id INTEGER PRIMARY KEY,"
-    "  msisdn TEXT NOT NULL UNIQUE,"
-    "  name TEXT, market TEXT, language TEXT,"
-    "  role TEXT NOT NULL DEFAULT 'user',"
-    "  opt_out INTEGER NOT NULL DEFAULT 0,"
-    "  created INTEGER NOT NULL DEFAULT 0,"
-    "  updated INTEGER NOT NULL DEFAULT 0)";
-
 /* The market plugin's table, as plugins/market keeps its posts. */
 static const char posts_sql[] =
     "CREATE TABLE market_posts ("
@@ -130,16 +119,17 @@ report_row(const char *commodity, const char *market, long long cents,
 static void
 user_row(const char *msisdn, const char *market, int opt_out)
 {
-	sql_bind("INSERT OR REPLACE INTO users (msisdn, name, market, opt_out)"
-	    " VALUES (?1, 'x', ?2, ?3)", "tti", msisdn, market,
-	    (long long)opt_out);
+	/* the core's users table, under the mock's store: the host reads
+	   opt_out */
+	sql_bind("INSERT OR REPLACE INTO users (msisdn, name, market, opt_out,"
+	    " created, updated) VALUES (?1, 'x', ?2, ?3, 0, 0)", "tti", msisdn,
+	    market, (long long)opt_out);
 }
 
 static void
 setup(void)
 {
 	m = mock_new(&marketbox_plugin);
-	sql(users_sql);
 	mock_set_now(m, NOW);
 }
 
@@ -583,7 +573,6 @@ Test(prices, window_in_hours)
 	arg_is(r, "window", "prices-last-hours(n=36)");
 	mock_free(m);
 	m = mock_new(&marketbox_plugin);
-	sql(users_sql);
 	mock_set_now(m, NOW);
 	mock_conf(m, "window", "90m");
 	cr_assert_eq(mock_init(m), MB_OK);
@@ -977,7 +966,6 @@ text_setup(void)
 	text_timers[0].run = text_timer;
 	text_plugin.timers = text_timers;
 	m = mock_new(&text_plugin);
-	sql(users_sql);
 	mock_set_now(m, NOW);
 	text_n = text_nkept = text_nreaders = 0;
 }
@@ -1835,6 +1823,138 @@ query_plan(const char *q)
 	}
 	sqlite3_finalize(st);
 	return strdup(buf);
+}
+
+/*
+ * ABI 2: the plugin's store is the host's statements only.  Every store
+ * function runs on a host whose sqlite3 slots (db, stmt) are NULL, as
+ * they are for an ABI 2 plugin (and on PostgreSQL): a call to either
+ * would crash the test.  The board over every market binds its own
+ * parameter numbers ($1 .. $5, no gap), checked by its result.
+ */
+Test(prices, store_without_sqlite_slots)
+{
+	struct mb_host		 h = *mock_host();
+	struct mb_ctx		*ctx;
+	struct prices_state	*ps;
+	struct prices_stats	 st;
+	struct prices_board	 board;
+	struct prices_sub	 subs[4];
+	char			 codes[3][PRICES_CODE_MAX];
+	char			 pairs[2][4][PRICES_CODE_MAX];
+	long long		 day, cursor;
+	size_t			 n;
+	int			 done;
+
+	h.db = NULL;
+	h.stmt = NULL;
+	cr_assert_eq(marketbox_plugin.init(mock_plugin_ctx(m), &h), MB_OK);
+	ps = mock_state(m);
+	ctx = mock_ctx(m);
+	nakuru_table();
+	report_row("maize", "nakuru", 400000, 1, "ok", NOW - HOUR);
+	/* one market, weighted: 290 300 305 310 320 400 400 -> 310 */
+	cr_assert_eq(prices_store_stats(ctx, &h, "maize", "nakuru",
+	    NOW - 7 * DAY, NOW, 2, &st), 0);
+	cr_assert_eq(st.n, 6);
+	cr_assert_eq(st.weight, 7);
+	cr_assert_eq(st.median, 310000);
+	cr_assert_eq(st.low, 290000);
+	cr_assert_eq(st.high, 400000);
+	/* all markets, weighted: 100 (mombasa) joins -> 305 310 -> 307.5 */
+	cr_assert_eq(prices_store_stats(ctx, &h, "maize", NULL,
+	    NOW - 7 * DAY, NOW, 2, &st), 0);
+	cr_assert_eq(st.n, 7);
+	cr_assert_eq(st.weight, 8);
+	cr_assert_eq(st.median, 307500);
+	cr_assert_eq(st.low, 100000);
+	/* all markets, not weighted: 100 290 300 305 310 320 400 -> 305 */
+	cr_assert_eq(prices_store_stats(ctx, &h, "maize", NULL,
+	    NOW - 7 * DAY, NOW, 1, &st), 0);
+	cr_assert_eq(st.median, 305000);
+	cr_assert_eq(st.newest, NOW - HOUR);
+	cr_assert_eq(prices_store_markets(ctx, &h, "maize", NOW - 7 * DAY,
+	    NOW, NULL, codes, 3, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(codes[0], "nakuru");
+	cr_assert_str_eq(codes[1], "mombasa");
+
+	cr_assert_eq(prices_store_report(ctx, &h, "beans", "mombasa", 12345,
+	    WANJIRU, 0, "ok", NOW), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports WHERE "
+	    "commodity = 'beans' AND market = 'mombasa' AND price = 12345"), 1);
+	cr_assert_eq(prices_store_dirty(ctx, &h, "beans", "mombasa"), 0);
+	cr_assert_eq(prices_store_dirty(ctx, &h, "beans", "mombasa"), 0);
+	cr_assert_eq(prices_store_dirty_take(ctx, &h, pairs[0], pairs[1], 4,
+	    &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(pairs[0][0], "beans");
+	cr_assert_eq(prices_store_dirty_done(ctx, &h, "beans", "mombasa"), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_dirty"), 0);
+
+	sql(posts_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	memset(&board, 0, sizeof(board));
+	board.now = NOW;
+	cr_assert_eq(prices_store_offers(ctx, &h, ps, "maize", "nakuru",
+	    &board), 0);
+	cr_assert_eq(board.noffers, 1);
+	cr_assert_eq(board.offer_ref[0], 41);
+
+	/* a new one, the same again (updated), a bulletin, one too many */
+	cr_assert_eq(prices_store_alert_set(ctx, &h, WANJIRU, "maize",
+	    "nakuru", '>', 300000, 1, NOW, 2), 0);
+	cr_assert_eq(prices_store_alert_set(ctx, &h, WANJIRU, "maize",
+	    "nakuru", '>', 350000, 0, NOW, 2), 0);
+	cr_assert_eq(sql_int("SELECT threshold FROM prices_alerts WHERE "
+	    "op = '>'"), 350000);
+	cr_assert_eq(prices_store_alert_set(ctx, &h, WANJIRU, "maize", "",
+	    0, 0, 0, NOW, 2), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts WHERE "
+	    "op = '' AND threshold IS NULL"), 1);
+	cr_assert_eq(prices_store_alert_set(ctx, &h, WANJIRU, "beans", "",
+	    0, 0, 0, NOW, 2), 1);
+	/* the median 360000 is above 350000: fired 0 differs */
+	cr_assert_eq(prices_store_crossed(ctx, &h, "maize", "nakuru", 360000,
+	    subs, 4, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(subs[0].op, '>');
+	cr_assert_eq(subs[0].threshold, 350000);
+	cr_assert_eq(prices_store_set_fired(ctx, &h, subs[0].id, 1), 0);
+	cr_assert_eq(prices_store_crossed(ctx, &h, "maize", "nakuru", 360000,
+	    subs, 4, &n), 0);
+	cr_assert_eq(n, 0);
+	/* and below it again: fired 1 differs */
+	cr_assert_eq(prices_store_crossed(ctx, &h, "maize", "nakuru", 340000,
+	    subs, 4, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(prices_store_bulletin_subs(ctx, &h, 0, subs, 4, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(subs[0].msisdn, WANJIRU);
+	cr_assert_str_eq(subs[0].market, "");
+
+	cr_assert_eq(prices_store_cursor_set(ctx, &h, 19000, 7, 0), 0);
+	cr_assert_eq(prices_store_cursor(ctx, &h, &day, &cursor, &done), 0);
+	cr_assert_eq(day, 19000);
+	cr_assert_eq(cursor, 7);
+	cr_assert_eq(done, 0);
+
+	cr_assert_eq(prices_store_alert_off(ctx, &h, WANJIRU, "beans"), 0);
+	cr_assert_eq(prices_store_alert_off(ctx, &h, WANJIRU, NULL), 2);
+	marketbox_plugin.fini(mock_plugin_ctx(m), &h);
+}
+
+/* A host without the store of ABI 2 is refused at init, logged. */
+Test(prices, host_without_store_refused)
+{
+	struct mb_host	 h = *mock_host();
+
+	h.query = NULL;
+	cr_assert_eq(marketbox_plugin.init(mock_plugin_ctx(m), &h), MB_FAIL);
+	cr_assert_null(mock_state(m));
+	cr_assert_eq(mock_nlogs(m), 1);
+	cr_assert(strstr(mock_log_at(m, 0), "ABI 2") != NULL, "%s",
+	    mock_log_at(m, 0));
 }
 
 Test(prices, board_queries_use_the_covering_index)

@@ -882,3 +882,77 @@ Test(words, distance_reference)
 		    "want %d", a, b, max, got, want);
 	}
 }
+
+/*
+ * words_split_with() and a set folded once by words_currencies_new() give
+ * what words_split_dict() gives folding its list per call: words, offsets,
+ * other readings and rest, for texts short enough for the stack scratch
+ * and longer ones, with and without a dictionary.
+ */
+Test(words, currencies_folded_once_split_alike)
+{
+	static const char *const texts[] = {
+		"sell maize 10 bags 3,000/=", "KSh 6 000 F", "#41 2.500 Kes",
+		"\xE5\x8D\x96\xE7\x8E\x89\xE7\xB1\xB3" "10\xE8\xA2\x8B" "3000\xE5\x85\x83",
+		"10kg 12abc ksh.3,000 \"Mary\" (2.5)", "", "   ",
+		"\xEF\xBC\xB3\xEF\xBC\xA5\xEF\xBC\xAC\xEF\xBC\xAC 3.000.000 FCFA",
+	};
+	struct words_currencies	*cur;
+	struct words_dict	*dict;
+	struct words		 a, b;
+	char			*big, *ja, *jb;
+	size_t			 i, k, t, len = 3000;
+	uint32_t		 x = 7;
+
+	cr_assert_not_null(cur = words_currencies_new(words_test_currencies,
+	    WORDS_TEST_NCURRENCIES));
+	cr_assert_not_null(dict = words_dict_new());
+	cr_assert_eq(words_dict_add(dict, "\xE5\x8D\x96"), 0);
+	cr_assert_eq(words_dict_add(dict, "\xE7\x8E\x89\xE7\xB1\xB3"), 0);
+	cr_assert_eq(words_dict_add(dict, "\xE8\xA2\x8B"), 0);
+	cr_assert_eq(words_dict_add(dict, "kg"), 0);
+	cr_assert_not_null(big = malloc(len + 1));
+	words_test_soup(big, len, x);
+	for (t = 0; t <= sizeof(texts) / sizeof(texts[0]); t++) {
+		const char *text = t < sizeof(texts) / sizeof(texts[0]) ?
+		    texts[t] : big;
+
+		for (k = 0; k < 2; k++) {
+			cr_assert_eq(words_split_dict(text,
+			    words_test_currencies, WORDS_TEST_NCURRENCIES,
+			    k ? dict : NULL, &a), 0);
+			cr_assert_eq(words_split_with(text, cur,
+			    k ? dict : NULL, &b), 0);
+			ja = words_test_join(&a);
+			jb = words_test_join(&b);
+			cr_assert_str_eq(ja, jb, "%s", text);
+			for (i = 0; i < a.n; i++) {
+				cr_assert_eq(a.offset[i], b.offset[i]);
+				cr_assert_str_eq(words_rest(&a, i),
+				    words_rest(&b, i));
+				cr_assert_eq(a.other[i] == NULL,
+				    b.other[i] == NULL);
+				if (a.other[i] != NULL)
+					cr_assert_str_eq(a.other[i],
+					    b.other[i]);
+			}
+			free(ja);
+			free(jb);
+			words_free(&a);
+			words_free(&b);
+		}
+	}
+	/* no currencies at all: NULL and an empty set alike */
+	words_currencies_free(cur);
+	cr_assert_not_null(cur = words_currencies_new(NULL, 0));
+	cr_assert_eq(words_split_with("3000 kes", cur, NULL, &a), 0);
+	cr_assert_eq(words_split_with("3000 kes", NULL, NULL, &b), 0);
+	cr_assert_eq(a.n, 2);
+	cr_assert_eq(b.n, 2);
+	words_free(&a);
+	words_free(&b);
+	words_currencies_free(cur);
+	words_currencies_free(NULL);
+	words_dict_free(dict);
+	free(big);
+}

@@ -250,6 +250,12 @@ prices_init_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 		    "render(): the plugin needs a newer one");
 		return MB_FAIL;
 	}
+	/* the store of ABI 2; engine() is the last of its functions */
+	if (!PRICES_HOST_HAS(host, query) || !PRICES_HOST_HAS(host, engine)) {
+		host->log(NULL, MB_LOG_ERROR, "prices: this marketbox has no "
+		    "store functions (ABI 2): the plugin needs a newer one");
+		return MB_FAIL;
+	}
 	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
 		host->log(NULL, MB_LOG_ERROR, "prices: out of memory");
 		return MB_FAIL;

@@ -125,32 +125,33 @@ long long	 prices_text_trend(long long prev, long long cur);
 /*
  * The board's queries, as macros of the table clause T so that the
  * benchmark (tests/bench/prices-bench.c) times exactly the same SQL with
- * "prices_reports AS r NOT INDEXED" as its baseline.  ?1 commodity,
- * ?2 market, (?3, ?4] the window; the median takes LIMIT 2 OFFSET ?5 (the
- * lower middle position) and, weighted, ?6 the agents' weight.
+ * "prices_reports AS r NOT INDEXED" as its baseline.  $1 commodity,
+ * $2 market, ($3, $4] the window; the median takes LIMIT 2 OFFSET $5 (the
+ * lower middle position) and, weighted, $6 the agents' weight.  SQL both
+ * engines run (SQLite and PostgreSQL), with the same results.
  */
 #define PRICES_SQL_STATS(T) \
 	"SELECT count(*), min(r.price), max(r.price), max(r.created)," \
 	" coalesce(sum(r.agent), 0) FROM " T \
-	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
-	" AND r.created > ?3 AND r.created <= ?4"
+	" WHERE r.commodity = $1 AND r.market = $2 AND r.status = 'ok'" \
+	" AND r.created > $3 AND r.created <= $4"
 #define PRICES_SQL_MEDIAN(T) \
 	"SELECT r.price FROM " T \
-	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
-	" AND r.created > ?3 AND r.created <= ?4" \
-	" ORDER BY r.price LIMIT 2 OFFSET ?5"
+	" WHERE r.commodity = $1 AND r.market = $2 AND r.status = 'ok'" \
+	" AND r.created > $3 AND r.created <= $4" \
+	" ORDER BY r.price LIMIT 2 OFFSET $5"
 /*
- * agents' reports repeated ?6 times by a join with 1..?6; CROSS JOIN keeps
- * the reports the outer loop (one scan of the index range, not ?6)
+ * agents' reports repeated $6 times by a join with 1..$6; CROSS JOIN keeps
+ * the reports the outer loop (one scan of the index range, not $6)
  */
 #define PRICES_SQL_MEDIAN_WEIGHTED(T) \
 	"WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k" \
-	" WHERE n < ?6)" \
+	" WHERE n < $6)" \
 	" SELECT r.price FROM " T " CROSS JOIN k" \
-	" WHERE r.commodity = ?1 AND r.market = ?2 AND r.status = 'ok'" \
-	" AND r.created > ?3 AND r.created <= ?4" \
-	" AND k.n <= CASE WHEN r.agent <> 0 THEN ?6 ELSE 1 END" \
-	" ORDER BY r.price LIMIT 2 OFFSET ?5"
+	" WHERE r.commodity = $1 AND r.market = $2 AND r.status = 'ok'" \
+	" AND r.created > $3 AND r.created <= $4" \
+	" AND k.n <= CASE WHEN r.agent <> 0 THEN $6 ELSE 1 END" \
+	" ORDER BY r.price LIMIT 2 OFFSET $5"
 
 #define PRICES_STORE_NMIGRATIONS 1
 extern const struct mb_migration

@@ -20,8 +20,9 @@
  * It runs the plugin's own code: prices.c, prices_store.c and
  * prices_text.c are compiled into this program, and a small host below
  * (the struct mb_host table over one SQLite connection, as the daemon's
- * host.c, with notices inserted into an outbox table as the daemon does)
- * calls its PRICE and REPORT handlers and its timer.
+ * host.c: the store's statements of ABI 2, $1 read as ?1, cached on the
+ * SQL's address; notices inserted into an outbox table as the daemon
+ * does) calls its PRICE and REPORT handlers and its timer.
  *
  * The data (one transaction of INSERT ... WITH RECURSIVE, then the
  * plugin's indexes built on the full table): 20 commodities, 50 markets
@@ -173,6 +174,7 @@ bench_arg_number(struct mb_ctx *ctx, size_t i, long long min, long long max,
 }
 
 static sqlite3_stmt	*bench_stmt(struct mb_ctx *, const char *);
+static void		 bench_die(const char *);
 
 /* The text the daemon would render: the values, joined (a stand-in). */
 static void
@@ -231,11 +233,27 @@ bench_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	return 0;
 }
 
-static sqlite3 *
-bench_h_db(struct mb_ctx *ctx)
+/*
+ * SQL as the plugin writes it for both engines ($1, $2 ...) as SQLite
+ * reads it (?1, ?2 ...), as store.c does: a copy to free.
+ */
+static char *
+bench_sql_lite(const char *sql)
 {
-	(void)ctx;
-	return bench_db;
+	char	*out, *p, quote = 0;
+
+	if ((out = strdup(sql)) == NULL)
+		bench_die("strdup");
+	for (p = out; *p != '\0'; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+			*p = '?';
+	}
+	return out;
 }
 
 static sqlite3_stmt *
@@ -243,6 +261,8 @@ bench_stmt(struct mb_ctx *ctx, const char *sql)
 {
 	sqlite3_stmt	*st;
 	size_t		 i;
+	char		*lite;
+	int		 rc;
 
 	(void)ctx;
 	for (i = 0; i < bench_nstmts; i++)
@@ -251,13 +271,111 @@ bench_stmt(struct mb_ctx *ctx, const char *sql)
 			sqlite3_clear_bindings(bench_stmts[i].st);
 			return bench_stmts[i].st;
 		}
-	if (bench_nstmts == BENCH_STMTS ||
-	    sqlite3_prepare_v2(bench_db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (bench_nstmts == BENCH_STMTS)
 		return NULL;
+	lite = bench_sql_lite(sql);
+	rc = sqlite3_prepare_v2(bench_db, lite, -1, &st, NULL);
+	free(lite);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "prices-bench: %s: %s\n",
+		    sqlite3_errmsg(bench_db), sql);
+		return NULL;
+	}
 	bench_stmts[bench_nstmts].sql = sql;
 	bench_stmts[bench_nstmts].st = st;
 	bench_nstmts++;
 	return st;
+}
+
+/* ABI 2's store functions, as host.c over store.c (an mb_stmt is the
+   sqlite3_stmt here) */
+static struct mb_stmt *
+bench_query(struct mb_ctx *ctx, const char *sql)
+{
+	return (struct mb_stmt *)bench_stmt(ctx, sql);
+}
+
+static int
+bench_bind_int(struct mb_stmt *st, int i, long long v)
+{
+	return sqlite3_bind_int64((sqlite3_stmt *)st, i, v) == SQLITE_OK ?
+	    0 : -1;
+}
+
+static int
+bench_bind_text(struct mb_stmt *st, int i, const char *v)
+{
+	return (v == NULL ? sqlite3_bind_null((sqlite3_stmt *)st, i) :
+	    sqlite3_bind_text((sqlite3_stmt *)st, i, v, -1, SQLITE_STATIC)) ==
+	    SQLITE_OK ? 0 : -1;
+}
+
+static int
+bench_bind_null(struct mb_stmt *st, int i)
+{
+	return sqlite3_bind_null((sqlite3_stmt *)st, i) == SQLITE_OK ? 0 : -1;
+}
+
+static int
+bench_step(struct mb_stmt *st)
+{
+	sqlite3_stmt	*lite = (sqlite3_stmt *)st;
+	int		 rc = sqlite3_step(lite);
+
+	if (rc == SQLITE_ROW)
+		return MB_ROW;
+	if (rc == SQLITE_DONE)
+		return MB_DONE;
+	fprintf(stderr, "prices-bench: %s: %s\n", sqlite3_errmsg(bench_db),
+	    sqlite3_sql(lite));
+	sqlite3_reset(lite);
+	return MB_ERROR;
+}
+
+static long long
+bench_column_int(struct mb_stmt *st, int i)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)st, i);
+}
+
+static const char *
+bench_column_text(struct mb_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text((sqlite3_stmt *)st, i);
+}
+
+static int
+bench_column_null(struct mb_stmt *st, int i)
+{
+	return sqlite3_column_type((sqlite3_stmt *)st, i) == SQLITE_NULL;
+}
+
+static void
+bench_done(struct mb_stmt *st)
+{
+	if (st != NULL)
+		sqlite3_reset((sqlite3_stmt *)st);
+}
+
+static long long
+bench_changes(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return sqlite3_changes64(bench_db);
+}
+
+static long long
+bench_last_id(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return sqlite3_last_insert_rowid(bench_db);
+}
+
+static const char *
+bench_engine(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return "sqlite";
 }
 
 static long long
@@ -484,8 +602,6 @@ static const struct mb_host bench_host = {
 	.arg_number = bench_arg_number,
 	.reply = bench_reply,
 	.notify = bench_notify,
-	.db = bench_h_db,
-	.stmt = bench_stmt,
 	.ref_next = bench_ref_next,
 	.commodity = bench_commodity,
 	.commodity_unit = bench_commodity_unit,
@@ -507,6 +623,18 @@ static const struct mb_host bench_host = {
 	.msisdn = bench_msisdn,
 	.render = bench_render,
 	.sms_parts = bench_sms_parts,
+	.query = bench_query,
+	.bind_int = bench_bind_int,
+	.bind_text = bench_bind_text,
+	.bind_null = bench_bind_null,
+	.step = bench_step,
+	.column_int = bench_column_int,
+	.column_text = bench_column_text,
+	.column_null = bench_column_null,
+	.done = bench_done,
+	.changes = bench_changes,
+	.last_id = bench_last_id,
+	.engine = bench_engine,
 };
 
 /* --- helpers ------------------------------------------------------------ */
@@ -548,6 +676,19 @@ bench_run(const char *sql, long long a1, long long a2, long long a3,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		bench_die(sql);
 	sqlite3_finalize(st);
+}
+
+/* The plugin's SQL ($1 ...) prepared outside the cache, or exit. */
+static sqlite3_stmt *
+bench_prepare(const char *sql)
+{
+	sqlite3_stmt	*st;
+	char		*lite = bench_sql_lite(sql);
+
+	if (sqlite3_prepare_v2(bench_db, lite, -1, &st, NULL) != SQLITE_OK)
+		bench_die(sql);
+	free(lite);
+	return st;
 }
 
 static long long
@@ -868,17 +1009,13 @@ main(int argc, char **argv)
 
 	/* --- the board's queries, with and without the index --- */
 	printf("the board's queries (stats + median of one window):\n");
-	if (sqlite3_prepare_v2(bench_db, sql_stats, -1, &idx, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(bench_db, sql_stats_full, -1,
-	    &full, NULL) != SQLITE_OK)
-		bench_die("prepare");
+	idx = bench_prepare(sql_stats);
+	full = bench_prepare(sql_stats_full);
 	for (c = 0; c < 2; c++) {
 		sqlite3_stmt	*st = c == 0 ? idx : full, *med;
 		size_t		 q = c == 0 ? queries : baseline;
 
-		if (sqlite3_prepare_v2(bench_db, c == 0 ? sql_median :
-		    sql_median_full, -1, &med, NULL) != SQLITE_OK)
-			bench_die("prepare");
+		med = bench_prepare(c == 0 ? sql_median : sql_median_full);
 		for (i = 0; i < q; i++) {
 			const char	*cm = bench_codes[bench_rand(
 					    BENCH_COMMODITIES)];

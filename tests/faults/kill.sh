@@ -53,8 +53,9 @@ for k in $(seq 1 "$KILLS"); do
 		# it is counted and started again with the rest.
 		bearerbox_kill
 		bb_kills=$((bb_kills + 1))
-		FAULT_SENT=$((FAULT_SENT + $(phone_sent_count)))
+		# (counted once it has stopped: its last lines are out then)
 		phone_stop
+		FAULT_SENT=$((FAULT_SENT + $(phone_sent_count)))
 		bearerbox_start || tap_bail "bearerbox does not start again"
 		fault_traffic $(((KILLS - k) * 3 + 200)) 0.02
 	fi
@@ -79,8 +80,8 @@ if [ "$up" != 0 ]; then
 	tap_diag "$(tail -n 15 "$T/marketbox.stderr")"
 	tap_diag "$(bearerbox_status | grep -i -E 'box|status')"
 fi
-FAULT_SENT=$((FAULT_SENT + $(phone_sent_count)))
 phone_stop
+FAULT_SENT=$((FAULT_SENT + $(phone_sent_count)))
 fault_check "after $mb_kills kills"
 tap_is "$(marketbox_sanitizer_report)" "" \
     "no sanitizer report in marketbox's stderr"

@@ -146,8 +146,8 @@ fault_traffic_sent()
 fault_traffic_end()
 {
 	wait_until "${1:-60}" fault_traffic_sent
+	phone_stop	# first: its last "sent" lines are written by then
 	FAULT_SENT=$((FAULT_SENT + $(phone_sent_count)))
-	phone_stop
 }
 
 fault_inbox_count()
