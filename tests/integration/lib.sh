@@ -26,7 +26,10 @@
 #	bearerbox_status, bearerbox_received
 #	marketbox_conf_write, marketbox_start, marketbox_wait_connected,
 #	marketbox_connected, marketbox_stop, marketbox_kill,
-#	marketbox_sanitizer_report
+#	marketbox_sanitizer_report, marketbox_outside_task
+#	MB_STORE_THREAD=1	marketbox runs its store's work on the task
+#				thread (SQLite too); a statement outside a
+#				task in its log fails the test
 #	db SQL			sqlite3 on marketbox's database
 #	phone_send, phone_batch, phone_stop, phone_sent_count,
 #	phone_expect, phone_expect_text, phone_expect_count,
