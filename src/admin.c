@@ -141,6 +141,8 @@ struct admin_job {
 	int		 batch_final;
 	int		 tables;	/* admin_sql_batch[] index */
 	int		 done, failed, commit_pending;
+	int		 running;	/* its batch task is queued or
+					   under way */
 	time_t		 started;
 	struct event	*next;		/* the next batch */
 };
@@ -1904,9 +1906,8 @@ admin_job_commit_cb(void *arg, int ok)
  * the notice through the outbox.  The next batch runs after the commit.
  */
 static void
-admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
+admin_job_batch(struct admin_job *j)
 {
-	struct admin_job	*j = arg;
 	struct admin		*a = j->admin;
 	struct store		*store = a->src.store;
 	struct store_stmt	*st;
@@ -1915,8 +1916,6 @@ admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
 	size_t			 n = 0, seen = 0, i;
 	int			 rc, ok = 0;
 
-	(void)fd;
-	(void)what;
 	if (j->done || j->commit_pending)
 		return;
 	if ((to = calloc(ADMIN_BROADCAST_BATCH, sizeof(*to))) == NULL) {
@@ -1981,6 +1980,33 @@ out:
 		return;
 	}
 	j->commit_pending = 1;
+}
+
+/* A batch as a store task (store.h): one at a time. */
+static void
+admin_job_batch_task(void *arg)
+{
+	struct admin_job	*j = arg;
+
+	admin_job_batch(j);
+	j->running = 0;
+}
+
+static void
+admin_job_batch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct admin_job	*j = arg;
+
+	(void)fd;
+	(void)what;
+	if (j->running || j->admin == NULL)
+		return;
+	j->running = 1;
+	if (store_task(j->admin->src.store, admin_job_batch_task, j) == -1) {
+		j->running = 0;
+		error(0, "admin: broadcast %lld: cannot run; stopped", j->id);
+		j->failed = j->done = 1;
+	}
 }
 
 /* The JSON of a broadcast's progress. */

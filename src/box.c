@@ -69,6 +69,7 @@
 #include "inbox.h"
 #include "mo.h"
 #include "outbox.h"
+#include "store.h"
 #include "urlcode.h"
 
 #define BOX_LOG			"mb.box"
@@ -147,6 +148,10 @@ struct box {
 	struct box_pending	*pending;
 	struct box_sms		 sms;		/* the sms being handled */
 	struct box_stats	 stats;
+
+	struct store		*db;		/* runs the read task */
+	int			 reading;	/* the read task is queued or
+						   under way */
 };
 
 static void	box_connect(struct box *);
@@ -1079,10 +1084,12 @@ box_handle_mo(struct box *box, const struct box_sms *s)
 		box->mo_taken = 0;
 		/* It can never be processed: drop it at bearerbox too. */
 		box_pending_unlink(box, p);
-		free(p);
 		warning(0, "box: MO %s from %s refused by the inbox: dropped",
 		    idtext, incoming.sender);
-		box_send_ack(box, s->id, s->time, ack_failed);
+		/* on its own connection only (a task may have waited) */
+		if (p->generation == box->generation)
+			box_send_ack(box, s->id, s->time, ack_failed);
+		free(p);
 	}
 	free(text);
 }
@@ -1099,18 +1106,23 @@ box_handle_dlr(struct box *box, const struct box_sms *s)
 {
 	const char		*url, *foreign;
 	struct box_pending	*p;
+	unsigned long		 gen;
 
 	box->stats.dlr++;
 	url = box_field(&s->dlr_url);
 	foreign = box_field(&s->foreign_id);
 	debug(BOX_LOG, 0, "box: DLR for %s, event %ld", url ? url : "(none)",
 	    s->dlr_mask);
+	gen = box->generation;
 	if (outbox_dlr(box->outbox, url != NULL ? url : "",
 	    (int)s->dlr_mask, foreign) == -1 ||
 	    (p = box_pending_new(box, s)) == NULL) {
-		box_send_ack(box, s->id, s->time, ack_failed_tmp);
+		/* on its own connection only (a task may have waited) */
+		if (gen == box->generation)
+			box_send_ack(box, s->id, s->time, ack_failed_tmp);
 		return;
 	}
+	p->generation = gen;
 	if (outbox_on_commit(box->outbox, box_dlr_done_cb, p) == -1) {
 		box_pending_unlink(box, p);
 		free(p);
@@ -1236,11 +1248,17 @@ box_protocol_error(struct box *box, struct evbuffer *in)
 	box_drop(box, "protocol error", 0);
 }
 
+/*
+ * The frames in the input buffer, read as a store task (store.h): one at
+ * a time.  While it waits for the database the loop runs on, and the
+ * connection may be lost or replaced: so every pass reads box->bev as it
+ * is then, and a read event meanwhile (box_read_cb) leaves the frames it
+ * announced to this task, which reads until no whole frame is left.
+ */
 static void
-box_read_cb(struct bufferevent *bev, void *arg)
+box_read_task(void *arg)
 {
 	struct box	*box = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
 	struct box_ack	 a;
 	void		*m;
 	int		 r;
@@ -1249,12 +1267,12 @@ box_read_cb(struct bufferevent *bev, void *arg)
 	 * Stop as soon as a message dropped the connection.  The acks and
 	 * DLRs of a run of frames are recorded in one unit of work; the run
 	 * ends before anything else (an MO opens a unit of its own) and
-	 * before returning to the loop.
+	 * before the task ends.
 	 */
-	while (box->bev == bev && (box->store == BOX_STORE_OK ||
+	while (box->bev != NULL && (box->store == BOX_STORE_OK ||
 	    box->store == BOX_STORE_PROBE)) {
-		if ((r = box_frame_next(in, box->conf->max_frame_size,
-		    &m, &a, &box->sms)) == 0)
+		if ((r = box_frame_next(bufferevent_get_input(box->bev),
+		    box->conf->max_frame_size, &m, &a, &box->sms)) == 0)
 			break;
 		if (r == 2 || (r == 3 && box->sms.sms_type == report_mo))
 			outbox_batch_begin(box->outbox);
@@ -1263,8 +1281,8 @@ box_read_cb(struct bufferevent *bev, void *arg)
 		switch (r) {
 		case -1:
 			box->stats.protocol_errors++;
-			box_protocol_error(box, in);
-			return;
+			box_protocol_error(box, bufferevent_get_input(box->bev));
+			break;
 		case 2:
 			box_handle_ack(box, &a);
 			break;
@@ -1272,10 +1290,10 @@ box_read_cb(struct bufferevent *bev, void *arg)
 			box->mo_taken = 0;
 			box_handle_sms(box, &box->sms);
 			/* A probe of the store: one MO, then its commit. */
-			if (box->store == BOX_STORE_PROBE && box->bev == bev &&
+			if (box->store == BOX_STORE_PROBE && box->bev != NULL &&
 			    box->mo_taken) {
 				box->store = BOX_STORE_PROBING;
-				bufferevent_disable(bev, EV_READ);
+				bufferevent_disable(box->bev, EV_READ);
 			}
 			break;
 		default:
@@ -1285,6 +1303,19 @@ box_read_cb(struct bufferevent *bev, void *arg)
 		}
 	}
 	outbox_batch_end(box->outbox);
+	box->reading = 0;
+}
+
+static void
+box_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct box	*box = arg;
+
+	if (box->bev != bev || box->reading)
+		return;
+	box->reading = 1;
+	if (store_task(box->db, box_read_task, box) == -1)
+		box->reading = 0;	/* the next read event tries again */
 }
 
 /* ------------------------------------------------------------------------
@@ -1607,6 +1638,7 @@ box_new(struct event_base *base, const struct conf *conf,
 	box->conf = conf;
 	box->inbox = inbox;
 	box->outbox = outbox;
+	box->db = outbox_store(outbox);
 	box->port = conf->bearerbox_port;
 	box->state = BOX_STOPPED;
 	box->backoff = 1;

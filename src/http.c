@@ -110,6 +110,7 @@
 #include "inbox.h"
 #include "mo.h"
 #include "outbox.h"
+#include "store.h"
 
 #define HTTP_MAX_HEADERS	(8 * 1024)	/* request line and headers */
 #define HTTP_MAX_BODY		(64 * 1024)
@@ -131,11 +132,20 @@
 
 /* --- the server -------------------------------------------------------- */
 
-/* One /sms request waiting for the inbox's commit. */
+/*
+ * A request whose answer is to come: one waiting for its store task
+ * (http_task), then, for /sms and /ussd, for the inbox's commit.
+ */
 struct http_pending {
 	TAILQ_ENTRY(http_pending) entry;
 	struct http		*http;	/* NULL once http_free detached it */
 	struct evhttp_request	*req;	/* NULL once detached */
+	enum http_route {
+		HTTP_ROUTE_SMS,
+		HTTP_ROUTE_USSD,
+		HTTP_ROUTE_ADMIN
+	}			 route;
+	char			 peer[INET6_ADDRSTRLEN + 8];
 };
 
 /*
@@ -163,6 +173,7 @@ struct http {
 	const struct conf		*conf;
 	struct inbox			*inbox;
 	struct outbox			*outbox;
+	struct store			*store;		/* runs the tasks */
 	struct ussd			*ussd;		/* NULL: no /ussd */
 	struct evhttp			*evh;
 	char				*interface;	/* as bound */
@@ -948,13 +959,13 @@ http_sms_check(struct http_form *f, int *coding)
 	return NULL;
 }
 
-/* GET or POST /sms: an MO.  Answered now (400, 415, 500) or after the
- * commit (http_sms_done_cb). */
-static void
-http_sms(struct http *h, struct evhttp_request *req, const char *peer)
+/* GET or POST /sms: an MO.  Answered now (400, 415, 500: 0 returned)
+ * or after the commit (http_sms_done_cb, which frees p: 1). */
+static int
+http_sms(struct http *h, struct evhttp_request *req, const char *peer,
+    struct http_pending *p)
 {
 	struct http_form	 f;
-	struct http_pending	*p = NULL;
 	struct mo		 mo;
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const char		*query, *why;
@@ -962,14 +973,14 @@ http_sms(struct http *h, struct evhttp_request *req, const char *peer)
 	char			 uuid[UUID_STR_LEN + 1];
 	uuid_t			 uu;
 	size_t			 blen, tlen, replaced = 0;
-	int			 coding;
+	int			 coding, taken = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
 		if (!http_is_form(req)) {
 			http_reply_text(req, 415, NULL, "unsupported content "
 			    "type: use application/x-www-form-urlencoded");
-			return;
+			return 0;
 		}
 		if ((body = http_body(req, &blen)) == NULL ||
 		    http_form_parse(&f, body, blen) == -1)
@@ -1033,19 +1044,13 @@ http_sms(struct http *h, struct evhttp_request *req, const char *peer)
 	mo.time = (long long)time(NULL);
 	mo.reply_inline = 1;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		goto oom;
-	p->http = h;
-	p->req = req;
-	/* In the list first: the inbox may call back before it returns. */
-	TAILQ_INSERT_TAIL(&h->pending, p, entry);
+	/* p is in the list: the inbox may call back before it returns. */
 	debug("mb.http", 0, "http: MO %s from %s to %s via %s", id, mo.sender,
 	    mo.receiver, peer);
-	if (inbox_receive(h->inbox, &mo, http_sms_done_cb, p) == -1) {
-		TAILQ_REMOVE(&h->pending, p, entry);
-		free(p);
+	if (inbox_receive(h->inbox, &mo, http_sms_done_cb, p) == -1)
 		http_reply_text(req, 400, "Bad Request", "message refused");
-	}
+	else
+		taken = 1;
 	goto out;
 oom:
 	error(0, "http: out of memory taking an MO from %s", peer);
@@ -1055,6 +1060,7 @@ out:
 	free(body);
 	free(text);
 	free(id);
+	return taken;
 }
 
 /* --- /ussd: the aggregators' USSD callback ---------------------------------- */
@@ -1099,11 +1105,11 @@ http_ussd_done_cb(void *arg, enum inbox_status status, const char *reply)
  * (a retried request is a duplicate and gets the same screen) and the
  * session in its meta_data; ussd.c answers it.
  */
-static void
-http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
+static int
+http_ussd(struct http *h, struct evhttp_request *req, const char *peer,
+    struct http_pending *p)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	struct http_pending	*p;
 	struct mo		 mo;
 	char			*value[HTTP_USSD_FIELDS] = { NULL };
 	size_t			 len[HTTP_USSD_FIELDS] = { 0 };
@@ -1111,13 +1117,13 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 	char			*meta = NULL, *enc[3] = { NULL };
 	const char		*query, *why = NULL;
 	size_t			 blen, tlen, replaced = 0;
-	int			 i;
+	int			 i, taken = 0;
 
 	if (evhttp_request_get_command(req) == EVHTTP_REQ_POST) {
 		if (!http_is_form(req)) {
 			http_reply_text(req, 415, NULL, "unsupported content "
 			    "type: use application/x-www-form-urlencoded");
-			return;
+			return 0;
 		}
 		if ((body = http_body(req, &blen)) == NULL ||
 		    http_fields_parse(http_ussd_names,
@@ -1198,18 +1204,12 @@ http_ussd(struct http *h, struct evhttp_request *req, const char *peer)
 	mo.time = (long long)time(NULL);
 	mo.reply_inline = 1;
 
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		goto oom;
-	p->http = h;
-	p->req = req;
-	TAILQ_INSERT_TAIL(&h->pending, p, entry);
 	debug("mb.http", 0, "http: USSD %s from %s via %s", id, mo.sender,
 	    peer);
-	if (inbox_receive(h->inbox, &mo, http_ussd_done_cb, p) == -1) {
-		TAILQ_REMOVE(&h->pending, p, entry);
-		free(p);
+	if (inbox_receive(h->inbox, &mo, http_ussd_done_cb, p) == -1)
 		http_reply_text(req, 400, "Bad Request", "message refused");
-	}
+	else
+		taken = 1;
 	goto out;
 oom:
 	error(0, "http: out of memory taking a USSD request from %s", peer);
@@ -1223,6 +1223,7 @@ out:
 	free(text);
 	free(id);
 	free(meta);
+	return taken;
 }
 
 /*
@@ -1263,6 +1264,71 @@ http_set_loopback_trusted(struct http *h, int trusted)
 		h->loopback_trusted = trusted;
 }
 
+/*
+ * What reaches the store, as a store task (store.h).  The request waits
+ * in h->pending meanwhile, as one waiting for a commit does: a client
+ * that goes leaves it to us (libevent frees it when it is answered), and
+ * http_free() answers it and detaches p, which is then only freed here.
+ */
+static void
+http_task(void *arg)
+{
+	struct http_pending	*p = arg;
+	struct http		*h = p->http;
+
+	if (h == NULL) {
+		free(p);
+		return;
+	}
+	switch (p->route) {
+	case HTTP_ROUTE_SMS:
+		if (http_sms(h, p->req, p->peer, p))
+			return;		/* the inbox's now */
+		break;
+	case HTTP_ROUTE_USSD:
+		if (http_ussd(h, p->req, p->peer, p))
+			return;
+		break;
+	case HTTP_ROUTE_ADMIN:
+		if (h->admin != NULL)
+			admin_handle(h->admin, p->req, p->peer);
+		else
+			http_reply_text(p->req, 503, "Service Unavailable",
+			    "shutting down");
+		break;
+	}
+	TAILQ_REMOVE(&h->pending, p, entry);
+	free(p);
+}
+
+/* Answer req from a store task (http_task). */
+static void
+http_defer(struct http *h, struct evhttp_request *req, const char *peer,
+    enum http_route route)
+{
+	struct http_pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		error(0, "http: out of memory taking a request from %s", peer);
+		http_reply_text(req, 500, "Internal Server Error",
+		    "out of memory");
+		return;
+	}
+	p->http = h;
+	p->req = req;
+	p->route = route;
+	snprintf(p->peer, sizeof(p->peer), "%s", peer);
+	TAILQ_INSERT_TAIL(&h->pending, p, entry);
+	if (h->store == NULL)
+		http_task(p);
+	else if (store_task(h->store, http_task, p) == -1) {
+		TAILQ_REMOVE(&h->pending, p, entry);
+		free(p);
+		http_reply_text(req, 500, "Internal Server Error",
+		    "out of memory");
+	}
+}
+
 /* Every request: access, method, then the path. */
 static void
 http_request_cb(struct evhttp_request *req, void *arg)
@@ -1286,7 +1352,7 @@ http_request_cb(struct evhttp_request *req, void *arg)
 	/* The admin pages have their own allow-list and password. */
 	if (h->admin != NULL && (uri = evhttp_request_get_evhttp_uri(req)) !=
 	    NULL && admin_path_is_ours(evhttp_uri_get_path(uri))) {
-		admin_handle(h->admin, req, peer);
+		http_defer(h, req, peer, HTTP_ROUTE_ADMIN);
 		return;
 	}
 	if (!http_peer_allowed(h, peer)) {
@@ -1313,9 +1379,9 @@ http_request_cb(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (strcmp(path, "/sms") == 0)
-		http_sms(h, req, peer);
+		http_defer(h, req, peer, HTTP_ROUTE_SMS);
 	else if (strcmp(path, "/ussd") == 0)
-		http_ussd(h, req, peer);
+		http_defer(h, req, peer, HTTP_ROUTE_USSD);
 	else if (strcmp(path, "/health") == 0)
 		http_reply_text(req, 200, "OK", "ok");
 	else {
@@ -1352,6 +1418,7 @@ http_new(struct event_base *base, const struct conf *conf,
 	h->conf = conf;
 	h->inbox = inbox;
 	h->outbox = outbox;
+	h->store = outbox != NULL ? outbox_store(outbox) : NULL;
 	h->port = conf->http_port;
 	h->loopback_trusted = 1;
 	TAILQ_INIT(&h->pending);
@@ -1489,6 +1556,8 @@ struct http_sendsms {
 	struct http_sendsms_list	 inflight;	/* sent, unanswered */
 	struct http_sendsms_list	 answered;	/* acks to pass on */
 	size_t				 ninflight;
+	int				 acking;	/* the ack task is
+							   queued or under way */
 };
 
 static void
@@ -1503,18 +1572,33 @@ http_sendsms_req_free(struct http_sendsms_req *r)
 /* The acks of answered requests go to the outbox, outside evhttp's and
  * the outbox's own call stacks. */
 static void
-http_sendsms_ack_cb(evutil_socket_t fd, short what, void *arg)
+http_sendsms_ack_task(void *arg)
 {
 	struct http_sendsms	*s = arg;
 	struct http_sendsms_req	*r;
 
-	(void)fd;
-	(void)what;
+	/* Answers that come while an ack waits for the database join in. */
 	while ((r = TAILQ_FIRST(&s->answered)) != NULL) {
 		TAILQ_REMOVE(&s->answered, r, entry);
 		outbox_ack(s->outbox, r->kannel_id, r->ack);
 		http_sendsms_req_free(r);
 	}
+	s->acking = 0;
+}
+
+static void
+http_sendsms_ack_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_sendsms	*s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->acking)
+		return;
+	s->acking = 1;
+	if (store_task(outbox_store(s->outbox), http_sendsms_ack_task,
+	    s) == -1)
+		s->acking = 0;	/* the next answer tries again */
 }
 
 /* smsbox's answer (req NULL or code 0: no answer at all). */

@@ -484,6 +484,9 @@ daemon_drop_privileges(struct daemon *d)
 static void
 daemon_stop(struct daemon *d)
 {
+	/* The tasks still queued or waiting use the links, the admin and
+	 * the HTTP server: they end first. */
+	store_tasks_end(d->store);
 	/* Links first: nothing new arrives while the store closes.  The
 	 * admin answers what waits before the server goes. */
 	box_free(d->box);

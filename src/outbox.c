@@ -78,6 +78,11 @@ struct outbox {
 	int			 batch_unit;	/* that unit is open */
 
 	int			 commit_waiting; /* store_on_commit registered */
+	int			 sending;	/* the send task is queued or
+						   under way */
+	int			 send_again;	/* woken meanwhile */
+	unsigned		 requeues;	/* requeue tasks to come: no
+						   send before them */
 	unsigned		 concat_ref;	/* next reference, 0..255 */
 	struct outbox_bucket	 bucket;
 
@@ -342,6 +347,12 @@ outbox_free(struct outbox *ob)
 	free(ob);
 }
 
+struct store *
+outbox_store(struct outbox *ob)
+{
+	return ob->store;
+}
+
 void
 outbox_set_conf(struct outbox *ob, const struct conf *conf)
 {
@@ -352,10 +363,16 @@ outbox_set_conf(struct outbox *ob, const struct conf *conf)
 	outbox_kick(ob);
 }
 
-/* Forget what is in flight and put those rows back to queued. */
+/*
+ * The rows in sending back to queued, after a link was lost: a store
+ * task (store.h).  A send task queued before this one skips its turn
+ * (ob->requeues): it would send rows this one then queues again.
+ */
 static void
-outbox_link_lost(struct outbox *ob)
+outbox_requeue_task(void *arg)
 {
+	struct outbox	*ob = arg;
+
 	/* Units do not nest: end the batch's before the requeue's. */
 	if (ob->batch_unit) {
 		ob->batch_unit = 0;
@@ -363,12 +380,26 @@ outbox_link_lost(struct outbox *ob)
 			error(0, "outbox: acks and delivery reports not "
 			    "recorded");
 	}
-	memset(ob->flight, 0, sizeof(ob->flight));
-	ob->nflight = 0;
-	ob->link_gen++;
 	if (outbox_requeue_unit(ob) == -1)
 		error(0, "outbox: link down: cannot queue again the rows in "
 		    "sending; they will be at the next start");
+	if (--ob->requeues == 0 && ob->has_link)
+		outbox_kick(ob);
+}
+
+/* Forget what is in flight and put those rows back to queued. */
+static void
+outbox_link_lost(struct outbox *ob)
+{
+	memset(ob->flight, 0, sizeof(ob->flight));
+	ob->nflight = 0;
+	ob->link_gen++;
+	ob->requeues++;
+	if (store_task(ob->store, outbox_requeue_task, ob) == -1) {
+		ob->requeues--;
+		error(0, "outbox: link down: cannot queue again the rows in "
+		    "sending; they will be at the next start");
+	}
 }
 
 void
@@ -970,9 +1001,8 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
  * of unacked MTs and the bucket allow; then sleep until there may be more.
  */
 static void
-outbox_send_cb(evutil_socket_t fd, short what, void *arg)
+outbox_send(struct outbox *ob)
 {
-	struct outbox		*ob = arg;
 	struct outbox_row	 rows[OUTBOX_BATCH];
 	char			 ids[OUTBOX_BATCH][UUID_STR_LEN + 1];
 	size_t			 room, tokens, want, i, sent = 0;
@@ -981,10 +1011,8 @@ outbox_send_cb(evutil_socket_t fd, short what, void *arg)
 	int			 refused = 0;
 	double			 wake;
 
-	(void)fd;
-	(void)what;
-	if (!ob->has_link)
-		return;		/* outbox_set_link wakes it */
+	if (!ob->has_link || ob->requeues > 0)
+		return;		/* outbox_set_link, the requeue wake it */
 	if (ob->nflight >= OUTBOX_WINDOW) {
 		/* Acks wake it; the idle wake-up is only a safety net. */
 		outbox_schedule(ob, OUTBOX_IDLE_WAKE);
@@ -1002,6 +1030,13 @@ outbox_send_cb(evutil_socket_t fd, short what, void *arg)
 	if ((n = outbox_fetch_due(ob, (long long)time(NULL), rows,
 	    want)) == -1) {
 		outbox_schedule(ob, OUTBOX_ERROR_WAKE);
+		return;
+	}
+	/* The link went (and maybe came back) while the task waited: the
+	 * rows wait for the requeue's wake-up. */
+	if (ob->link_gen != gen || !ob->has_link) {
+		for (i = 0; i < (size_t)n; i++)
+			outbox_row_clear(&rows[i]);
 		return;
 	}
 	for (i = 0; i < (size_t)n; i++) {
@@ -1038,6 +1073,40 @@ outbox_send_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		wake = 0;	/* a full batch: more next pass */
 	outbox_schedule(ob, wake);
+}
+
+/* The send, as a store task: one at a time (a wake-up meanwhile runs
+ * the sender again when it ends). */
+static void
+outbox_send_task(void *arg)
+{
+	struct outbox	*ob = arg;
+
+	outbox_send(ob);
+	ob->sending = 0;
+	if (ob->send_again) {
+		ob->send_again = 0;
+		if (ob->has_link)
+			outbox_kick(ob);
+	}
+}
+
+static void
+outbox_send_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct outbox	*ob = arg;
+
+	(void)fd;
+	(void)what;
+	if (ob->sending) {
+		ob->send_again = 1;
+		return;
+	}
+	ob->sending = 1;
+	if (store_task(ob->store, outbox_send_task, ob) == -1) {
+		ob->sending = 0;
+		outbox_schedule(ob, OUTBOX_ERROR_WAKE);
+	}
 }
 
 /* --- units of work for acks and DLRs ------------------------------------ */

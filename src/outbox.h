@@ -68,6 +68,9 @@ struct outbox	*outbox_new(struct event_base *, struct store *,
 		    const struct conf *);
 void		 outbox_free(struct outbox *);
 
+/* The store it was made with (the link runs its store tasks on it). */
+struct store	*outbox_store(struct outbox *);
+
 /* Re-read the settings it uses (throughput, retry, parts) after a reload.
  * The conf must outlive the outbox or the next call. */
 void		 outbox_set_conf(struct outbox *, const struct conf *);

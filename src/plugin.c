@@ -106,6 +106,8 @@ struct plugin_timer {
 	struct mb_plugin_ctx	*pctx;
 	const struct mb_timer	*timer;
 	struct event		*ev;
+	int			 running;	/* its task is queued or
+						   under way */
 };
 
 /* One loaded plugin: what plugin.h and the host table call a context. */
@@ -133,6 +135,7 @@ struct plugin_set {
 	struct mb_plugin_ctx	**owners;
 	size_t			  ncmds;
 	struct plugin_env	  env;
+	struct store		 *store;	/* runs the timers' tasks */
 	int			  started;
 };
 
@@ -729,16 +732,15 @@ plugin_load(const struct conf *c)
 
 /* --- starting ------------------------------------------------------------- */
 
+/* A plugin's timer, as a store task (store.h). */
 static void
-plugin_timer_cb(evutil_socket_t fd, short what, void *arg)
+plugin_timer_task(void *arg)
 {
 	struct plugin_timer	*t = arg;
 	struct mb_plugin_ctx	*p = t->pctx;
 	const struct plugin_env	*env = &p->set->env;
 	int			 rc;
 
-	(void)fd;
-	(void)what;
 	debug("mb.plugin", 0, "plugin %s: timer %s", p->desc->name,
 	    t->timer->name);
 	rc = env->run_timer(env->arg, p, t->timer->run);
@@ -746,6 +748,25 @@ plugin_timer_cb(evutil_socket_t fd, short what, void *arg)
 		warning(0, "plugin %s: timer %s failed (%d); it runs again in "
 		    "%d s", p->desc->name, t->timer->name, rc,
 		    t->timer->interval);
+	t->running = 0;
+}
+
+static void
+plugin_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct plugin_timer	*t = arg;
+	struct plugin_set	*set = t->pctx->set;
+
+	(void)fd;
+	(void)what;
+	/* A run still waiting for the database: this tick is skipped. */
+	if (t->running)
+		return;
+	t->running = 1;
+	if (set->store == NULL)
+		plugin_timer_task(t);
+	else if (store_task(set->store, plugin_timer_task, t) == -1)
+		t->running = 0;
 }
 
 /* Apply p's own migrations, owner = its name. */
@@ -828,6 +849,7 @@ plugin_start(struct plugin_set *set, struct store *store,
 		return -1;
 	}
 	set->env = *env;
+	set->store = store;
 	set->started = 1;
 	if (store != NULL &&
 	    plugin_check_engine(set, store_engine(store)) == -1)

@@ -1083,6 +1083,20 @@ store_use_tasks(struct store *s, struct event_base *base)
 	return 0;
 }
 
+void
+store_tasks_end(struct store *s)
+{
+	if (s == NULL || s->tasks == NULL)
+		return;
+	/* what is queued runs to its end first; statements after run inline */
+	tasks_free(s->tasks);
+	s->tasks = NULL;
+#ifdef HAVE_POSTGRESQL
+	if (STORE_PG(s->pg))
+		store_pg_set_tasks(s->pg, NULL);
+#endif
+}
+
 int
 store_tasks_on(struct store *s)
 {
@@ -1275,13 +1289,7 @@ store_free(struct store *s)
 
 	if (s == NULL)
 		return;
-	/* what is queued runs to its end first; statements after run inline */
-	tasks_free(s->tasks);
-	s->tasks = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (STORE_PG(s->pg))
-		store_pg_set_tasks(s->pg, NULL);
-#endif
+	store_tasks_end(s);
 	if (s->in_txn)
 		store_commit(s);
 	if (s->ncbs > 0)

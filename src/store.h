@@ -207,6 +207,12 @@ void		 store_set_commit_policy(struct store *, int delay_ms,
 int		 store_task(struct store *, void (*fn)(void *), void *arg);
 /* Start the task thread (see above).  0 or -1 (logged). */
 int		 store_use_tasks(struct store *, struct event_base *);
+/*
+ * Run the queued tasks to their end (their waits included, the loop not
+ * running) and stop the task thread: from then on store_task() runs fn at
+ * once.  Before the objects that tasks use are freed, at shutdown.
+ */
+void		 store_tasks_end(struct store *);
 /* 1 when the store runs its work on a task thread. */
 int		 store_tasks_on(struct store *);
 /*

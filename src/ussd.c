@@ -103,6 +103,8 @@ struct ussd {
 	struct outbox		*outbox;
 	struct router		*router;
 	struct event		*sweep_ev;
+	int			 sweeping;	/* its task is queued or
+						   under way */
 	struct ussd_session	**buckets;
 	size_t			 ncached;
 	int			 commit_waiting;
@@ -2150,6 +2152,16 @@ ussd_check(const struct conf *c, const struct lang_set *langs)
 	return bad;
 }
 
+/* The sweep, as a store task (store.h). */
+static void
+ussd_sweep_task(void *arg)
+{
+	struct ussd	*u = arg;
+
+	ussd_sweep(u, (long long)time(NULL));
+	u->sweeping = 0;
+}
+
 static void
 ussd_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -2157,7 +2169,12 @@ ussd_sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	ussd_sweep(u, (long long)time(NULL));
+	/* One still waiting for the database: this tick is skipped. */
+	if (u->sweeping)
+		return;
+	u->sweeping = 1;
+	if (store_task(u->store, ussd_sweep_task, u) == -1)
+		u->sweeping = 0;
 }
 
 void

@@ -838,3 +838,59 @@ Test(store, commit_delay_gathers_units_and_a_full_batch_commits_at_once)
 	store_free(s);
 	event_base_free(base);
 }
+
+/* --- tasks ------------------------------------------------------------------ */
+
+struct task_probe {
+	struct store	*s;
+	int		 ran;
+	long long	 n;
+};
+
+/* A task that runs a statement: with the thread, its step is a wait. */
+static void
+task_count(void *arg)
+{
+	struct task_probe	*p = arg;
+	struct store_stmt	*st;
+
+	cr_assert_not_null(st = store_query(p->s, "SELECT COUNT(*) FROM users"));
+	cr_assert_eq(store_step(st), STORE_ROW);
+	p->n = store_int(st, 0);
+	store_done(st);
+	p->ran++;
+}
+
+/*
+ * Without the thread store_task runs fn at once.  With it, fn may still be
+ * under way when store_task returns; store_tasks_end (shutdown) runs it to
+ * its end, and from then on store_task runs fn at once again.
+ */
+Test(store, tasks_end_runs_what_is_queued_then_tasks_run_inline)
+{
+	struct event_base	*base = event_base_new();
+	struct store		*s;
+	struct task_probe	 p = { 0 };
+
+	cr_assert_not_null(base);
+	cr_assert_not_null(s = store_open(path, base));
+	p.s = s;
+	cr_assert_eq(store_task(s, task_count, &p), 0);
+	cr_assert_eq(p.ran, 1, "no thread: the task ran inline");
+
+	cr_assert_eq(store_use_tasks(s, base), 0);
+	cr_assert(store_tasks_on(s));
+	store_serving(s);
+	cr_assert_eq(store_task(s, task_count, &p), 0);
+	cr_assert_eq(store_task(s, task_count, &p), 0);
+	/* the first waits in its step: the second is queued behind it */
+	cr_assert_lt(p.ran, 3);
+	store_tasks_end(s);
+	cr_assert_eq(p.ran, 3, "store_tasks_end ran both to their end");
+	cr_assert_not(store_tasks_on(s));
+	cr_assert_eq(store_task(s, task_count, &p), 0);
+	cr_assert_eq(p.ran, 4, "after the end: inline again");
+	cr_assert_eq(p.n, 0);
+	store_free(s);
+	event_base_free(base);
+}

@@ -26,7 +26,10 @@
 #	bearerbox_status, bearerbox_received
 #	marketbox_conf_write, marketbox_start, marketbox_wait_connected,
 #	marketbox_connected, marketbox_stop, marketbox_kill,
-#	marketbox_sanitizer_report
+#	marketbox_sanitizer_report, marketbox_outside_task
+#	MB_STORE_THREAD=1	marketbox runs its store's work on the task
+#				thread (SQLite too); a statement outside a
+#				task in its log fails the test
 #	db SQL			sqlite3 on marketbox's database
 #	phone_send, phone_batch, phone_stop, phone_sent_count,
 #	phone_expect, phone_expect_text, phone_expect_count,
@@ -199,6 +202,13 @@ integ_teardown()
 	for p in $INTEG_PORTS; do
 		rm -rf "${PORT_LOCKDIR:?}/$p"
 	done
+	# A path to the store that is not a task fails the test, whichever.
+	if [ -n "$T" ] && [ -d "$T" ] && marketbox_outside_task >/dev/null
+	then
+		tap_diag "marketbox ran statements outside a task:"
+		tap_diag "$(marketbox_outside_task | head -n 5)"
+		[ "$rc" -ne 0 ] || rc=1
+	fi
 	if [ -n "$T" ] && [ -d "$T" ]; then
 		if [ "$TAP_FAILED" -ne 0 ] || [ "$rc" -ne 0 ]; then
 			for f in "$T"/marketbox.stderr "$T"/marketbox.log \
@@ -564,11 +574,24 @@ marketbox_kill()
 }
 
 # marketbox_sanitizer_report: print what ASan/UBSan/LSan wrote into
-# marketbox's stderr; 0 (and output) when there is a report.
+# marketbox's stderr; 0 (and output) when there is a report.  With
+# MB_STORE_THREAD=1, a statement the store ran outside a task (a path to
+# the store not made a task, see store.h) is reported too.
 marketbox_sanitizer_report()
 {
 	grep -E 'ERROR: AddressSanitizer|runtime error:|LeakSanitizer' \
 	    "$T/marketbox.stderr" 2>/dev/null
+	marketbox_outside_task
+}
+
+# marketbox_outside_task: with MB_STORE_THREAD=1, print the lines of
+# marketbox's log and stderr that say a statement ran outside a task; 0
+# (and output) when there is one.  1 otherwise, or without the variable.
+marketbox_outside_task()
+{
+	[ "${MB_STORE_THREAD:-}" = 1 ] || return 1
+	grep -h 'outside a task' "$T/marketbox.log" "$T/marketbox.stderr" \
+	    2>/dev/null
 }
 
 # db SQL: run SQL on marketbox's database (sqlite3 CLI, 5 s busy timeout).
