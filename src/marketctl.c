@@ -5,7 +5,8 @@
  * offers, orders, outbox, stats, export), and asks a running marketbox
  * for every change through its admin HTTP interface (broadcast, retry,
  * user set), so the daemon stays the only writer and its rules (STOP,
- * throughput, units of work) apply.  The conf (-c) gives the database,
+ * throughput, units of work) apply.  The one exception, store copy,
+ * writes a database no marketbox has open (it checks).  The conf (-c) gives the database,
  * http-interface, http-port and admin-password.
  *
  * Output: aligned tables for people; --csv (RFC 4180) and --json (an
