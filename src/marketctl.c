@@ -1692,6 +1692,37 @@ ctl_template(struct ctl *c, const struct ctl_args *a)
 	return rc;
 }
 
+/*
+ * A database string as messages show it: a password (user:PASSWORD@ in a
+ * URI, password=... as a keyword or a URI parameter) left out.  Freed by
+ * the caller; NULL when out of memory.
+ */
+static char *
+ctl_db_shown(const char *db)
+{
+	char	*s, *p, *at, *end;
+
+	if ((s = strdup(db)) == NULL)
+		return NULL;
+	if (!store_is_postgresql(db))
+		return s;
+	if ((p = strstr(s, "://")) != NULL) {
+		p += 3;
+		at = strchr(p, '@');
+		end = p + strcspn(p, "/?");
+		if (at != NULL && at < end && (p = memchr(p, ':', at - p)) !=
+		    NULL)
+			memmove(p, at, strlen(at) + 1);
+	}
+	/* Bounded: each pass removes one password=. */
+	while ((p = strstr(s, "password=")) != NULL) {
+		end = p + 9 + strcspn(p + 9, " &");
+		memmove(p, end + (*end == '&'), strlen(end + (*end == '&')) +
+		    1);
+	}
+	return s;
+}
+
 /* --- store copy ---------------------------------------------------------------------- */
 
 /*
@@ -1714,7 +1745,8 @@ ctl_template(struct ctl *c, const struct ctl_args *a)
 
 struct ctl_copy {
 	struct store	*from, *to;
-	const char	*from_path, *to_path;
+	const char	*from_path, *to_path;	/* as given */
+	char		*from_name, *to_name;	/* as shown: no password */
 	char		*tables[CTL_COPY_TABLES];
 	size_t		 ntables;
 	char		*sql[CTL_COPY_SQL];
@@ -1888,7 +1920,7 @@ ctl_copy_tables(struct ctl_copy *cc)
 			continue;
 		if (!ctl_name_ok(store_text(st, 0))) {
 			ctl_err("%s: a table named '%s': not copied by name",
-			    cc->from_path, store_text(st, 0));
+			    cc->from_name, store_text(st, 0));
 			rc = STORE_ERROR;
 			break;
 		}
@@ -1897,7 +1929,7 @@ ctl_copy_tables(struct ctl_copy *cc)
 	}
 	store_done(st);
 	if (rc == STORE_ROW)
-		ctl_err("%s: more than %d tables", cc->from_path,
+		ctl_err("%s: more than %d tables", cc->from_name,
 		    CTL_COPY_TABLES);
 	if (rc != STORE_DONE)
 		goto fail;
@@ -1933,7 +1965,7 @@ ctl_copy_tables(struct ctl_copy *cc)
 	}
 	if (cc->ntables < n) {
 		ctl_err("%s: the foreign keys of its tables go round in a "
-		    "circle: no order to copy them in", cc->from_path);
+		    "circle: no order to copy them in", cc->from_name);
 		goto fail;
 	}
 	return 0;
@@ -2122,7 +2154,7 @@ ctl_copy_table(struct ctl_copy *cc, const char *table)
 			;
 		if (!ctl_name_ok(cols[i]) || j == tn) {
 			ctl_err("%s: table %s has no column %s (the schemas "
-			    "differ)", cc->to_path, table, cols[i]);
+			    "differ)", cc->to_name, table, cols[i]);
 			goto out;
 		}
 	}
@@ -2174,7 +2206,7 @@ out:
 	ctl_columns_free(tcols, tn);
 	ctl_columns_free(cols, n);
 	if (rc == -1)
-		ctl_err("%s: table %s could not be copied", cc->to_path, table);
+		ctl_err("%s: table %s could not be copied", cc->to_name, table);
 	return rc;
 }
 
@@ -2273,7 +2305,7 @@ ctl_copy_counts(struct ctl_copy *cc, struct ctl *c)
 		nt = ctl_count(cc, cc->to, cc->tables[t]);
 		if (nf < 0 || nt < 0 || nf != nt) {
 			ctl_err("table %s: %lld rows in %s, %lld in %s",
-			    cc->tables[t], nf, cc->from_path, nt, cc->to_path);
+			    cc->tables[t], nf, cc->from_name, nt, cc->to_name);
 			rc = -1;
 		}
 		snprintf(a, sizeof(a), "%lld", nf);
@@ -2327,11 +2359,11 @@ ctl_copy_open_to(struct ctl *c, struct ctl_copy *cc)
 		return -1;
 	if (live) {
 		ctl_err("%s is in use by a running marketbox: stop it first",
-		    cc->to_path);
+		    cc->to_name);
 		return -1;
 	}
 	if ((cc->to = store_open_flags(cc->to_path, NULL, 0)) == NULL) {
-		ctl_err("%s: cannot open the database", cc->to_path);
+		ctl_err("%s: cannot open the database", cc->to_name);
 		return -1;
 	}
 	/* The plugins' own tables, by their own migrations. */
@@ -2363,24 +2395,30 @@ ctl_store(struct ctl *c, const struct ctl_args *a)
 	cc.from_path = a->argv[1];
 	cc.to_path = a->argv[2];
 	cc.force = a->force;
+	if ((cc.from_name = ctl_db_shown(cc.from_path)) == NULL ||
+	    (cc.to_name = ctl_db_shown(cc.to_path)) == NULL) {
+		ctl_err("out of memory");
+		goto out;
+	}
 	if (strcmp(cc.from_path, cc.to_path) == 0) {
 		ctl_err("FROM and TO are the same database");
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if (c->conf == NULL) {
 		ctl_err("store copy needs the conf (-c): its plugins make "
 		    "their tables");
-		return 1;
+		goto out;
 	}
 	if (!store_is_postgresql(cc.from_path) &&
 	    access(cc.from_path, R_OK) == -1) {
-		ctl_err("%s: %s", cc.from_path, strerror(errno));
+		ctl_err("%s: %s", cc.from_name, strerror(errno));
 		return 1;
 	}
 	/* Read as it is: never migrated or written. */
 	if ((cc.from = store_open_flags(cc.from_path, NULL, STORE_READONLY |
 	    STORE_NO_MIGRATE)) == NULL) {
-		ctl_err("%s: cannot open the database", cc.from_path);
+		ctl_err("%s: cannot open the database", cc.from_name);
 		goto out;
 	}
 	if (ctl_copy_open_to(c, &cc) == -1)
@@ -2391,8 +2429,8 @@ ctl_store(struct ctl *c, const struct ctl_args *a)
 	if (strcmp(vf, vt) != 0) {
 		ctl_err("the schemas differ: %s has %s, %s has %s (start this "
 		    "marketbox once on %s to bring it up to date, and give "
-		    "the conf that loads its plugins)", cc.from_path, vf,
-		    cc.to_path, vt, cc.from_path);
+		    "the conf that loads its plugins)", cc.from_name, vf,
+		    cc.to_name, vt, cc.from_name);
 		goto out;
 	}
 	if (ctl_copy_tables(&cc) == -1)
@@ -2409,12 +2447,12 @@ ctl_store(struct ctl *c, const struct ctl_args *a)
 	}
 	if (data && !cc.force) {
 		ctl_err("%s already holds data: refusing to copy over it "
-		    "(--force replaces it)", cc.to_path);
+		    "(--force replaces it)", cc.to_name);
 		goto out;
 	}
 	if (data)
 		fprintf(stderr, "marketctl: %s: its data is replaced by %s's\n",
-		    cc.to_path, cc.from_path);
+		    cc.to_name, cc.from_name);
 	/* One transaction: TO has all of FROM or nothing of it. */
 	if (store_work_begin(cc.to) == -1)
 		goto out;
@@ -2435,7 +2473,7 @@ ctl_store(struct ctl *c, const struct ctl_args *a)
 		goto out;
 	}
 	if (store_work_end(cc.to, 1) == -1 || store_commit(cc.to) == -1) {
-		ctl_err("%s: the copy could not be committed", cc.to_path);
+		ctl_err("%s: the copy could not be committed", cc.to_name);
 		goto out;
 	}
 	rc = ctl_copy_counts(&cc, c) == 0 ? 0 : 1;
@@ -2446,6 +2484,8 @@ out:
 		free(cc.tables[t]);
 	for (t = 0; t < cc.nsql; t++)
 		free(cc.sql[t]);
+	free(cc.from_name);
+	free(cc.to_name);
 	return rc;
 }
 
