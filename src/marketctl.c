@@ -2433,6 +2433,13 @@ ctl_store(struct ctl *c, const struct ctl_args *a)
 		    cc.to_name, vt, cc.from_name);
 		goto out;
 	}
+	/*
+	 * One snapshot of FROM for every read, whoever writes it meanwhile
+	 * (per engine: SQLite's BEGIN is already one read snapshot).
+	 */
+	if (store_exec(cc.from, ctl_is_lite(cc.from) ? "BEGIN" :
+	    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") == -1)
+		goto out;
 	if (ctl_copy_tables(&cc) == -1)
 		goto out;
 	/*
