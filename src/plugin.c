@@ -890,6 +890,19 @@ plugin_start(struct plugin_set *set, struct store *store,
 }
 
 int
+plugin_migrate_all(struct plugin_set *set, struct store *store)
+{
+	size_t	 i;
+
+	if (plugin_check_engine(set, store_engine(store)) == -1)
+		return -1;
+	for (i = 0; i < set->n; i++)
+		if (plugin_migrate(set->plugins[i], store) == -1)
+			return -1;
+	return 0;
+}
+
+int
 plugin_check_engine(const struct plugin_set *set, const char *engine)
 {
 	const struct mb_plugin_ctx	*p;

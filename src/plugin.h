@@ -53,6 +53,13 @@ int		 plugin_start(struct plugin_set *, struct store *,
 		    struct event_base *, const struct plugin_env *);
 
 /*
+ * Only migrate every plugin's tables on store (nothing of theirs runs:
+ * no init, no timers): marketctl's store copy makes a database's tables.
+ * 0, or -1 (logged).
+ */
+int		 plugin_migrate_all(struct plugin_set *, struct store *);
+
+/*
  * Refuse the set if a plugin cannot run on a store of this engine
  * ("sqlite", "postgresql"): ABI 1 plugins hold SQLite's own handle and
  * statements, so they run on SQLite only.  0, or -1 (logged).

@@ -1170,9 +1170,14 @@ store_open_flags(const char *path, struct event_base *base, int flags)
 #ifdef HAVE_POSTGRESQL
 		free(s->path);
 		s->path = NULL;
+		/* A reader (marketctl) takes the schema as it is. */
 		if ((s->pg = store_pg_open(path, store_core_migrations,
+		    flags & (STORE_READONLY | STORE_NO_MIGRATE) ? 0 :
 		    STORE_NMIGRATIONS)) == NULL ||
 		    (s->path = strdup(store_pg_name(s->pg))) == NULL)
+			goto fail;
+		if ((flags & STORE_READONLY) && store_exec(s,
+		    "SET default_transaction_read_only = on") == -1)
 			goto fail;
 		goto loop;
 #else

@@ -59,7 +59,8 @@ struct store	*store_open(const char *path, struct event_base *base);
 /*
  * store_open() with flags.  STORE_READONLY opens the database as it is,
  * for reading only (marketctl): nothing is created, no file is narrowed
- * or checked for its owner, no pragma is set, no migration runs.
+ * or checked for its owner, no pragma is set, no migration runs (on
+ * PostgreSQL the session's transactions are read-only).
  * STORE_NO_MIGRATE leaves the schema at the version it has.  0 is
  * store_open().
  */
