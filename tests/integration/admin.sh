@@ -110,7 +110,8 @@ tap_is "$(j '.dlr | to_entries | map("\(.key)=\(.value)") | join(" ")')" \
     "DLR outcomes match"
 tap_is "$(j '[.users.total, .users.registered, .users.opted_out] |
     map(tostring) | join(" ")')" \
-    "$(db "SELECT COUNT(*), COUNT(name), SUM(opt_out <> 0) FROM users" |
+    "$(db "SELECT COUNT(*), COUNT(name),
+    SUM(CASE WHEN opt_out <> 0 THEN 1 ELSE 0 END) FROM users" |
     tr '|' ' ')" "users: known, registered, opted out"
 tap_is "$(j '.users.by_language_role | map("\(.language)/\(.role)=\(.count)")
     | join(" ")')" \
@@ -123,8 +124,9 @@ tap_is "$(j '.plugins | map(.name) | join(" ")')" "$MB_PLUGINS" \
 if [ "$HAVE_MARKET" = 1 ]; then
 	tap_is "$(j '[.market.open_offers, .market.open_wants] |
 	    map(tostring) | join(" ")')" \
-	    "$(db "SELECT SUM(kind = 'offer' AND state = 'open'),
-	    SUM(kind = 'want' AND state = 'open') FROM market_posts" |
+	    "$(db "SELECT SUM(CASE WHEN kind = 'offer' AND state = 'open'
+	    THEN 1 ELSE 0 END), SUM(CASE WHEN kind = 'want' AND
+	    state = 'open' THEN 1 ELSE 0 END) FROM market_posts" |
 	    tr '|' ' ')" "open offers and wants match"
 	tap_is "$(j '.market.orders | to_entries |
 	    map("\(.key)=\(.value)") | join(" ")')" \
