@@ -713,7 +713,7 @@ db()
 # db_join SEP SQL: the rows of SQL joined by SEP (group_concat's work).
 db_join()
 {
-	local sep=$1 row out= n=0
+	local sep=$1 row out='' n=0
 
 	while IFS= read -r row; do
 		[ "$n" -gt 0 ] && out=$out$sep
