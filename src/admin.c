@@ -901,9 +901,11 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	bad |= admin_group_read(a, "SELECT kind, COUNT(*) FROM outbox "
 	    "WHERE state = 'failed' GROUP BY kind ORDER BY kind LIMIT 64",
 	    1, &s->failed);
+	/* No language ("none") first: SQLite sorts NULL first, PostgreSQL
+	 * last, unless told. */
 	bad |= admin_group_read(a, "SELECT language, role, COUNT(*) FROM users "
-	    "GROUP BY language, role ORDER BY language, role LIMIT 64", 2,
-	    &s->users);
+	    "GROUP BY language, role ORDER BY CASE WHEN language IS NULL "
+	    "THEN 0 ELSE 1 END, language, role LIMIT 64", 2, &s->users);
 	if ((st = store_query(a->src.store, "SELECT COUNT(*), COUNT(name), "
 	    "COALESCE(SUM(CASE WHEN opt_out <> 0 THEN 1 ELSE 0 END), 0) "
 	    "FROM users")) != NULL) {

@@ -19,6 +19,8 @@ if [ "${FAULT_SOAK:-0}" = 1 ]; then
 fi
 
 fault_init io-errors
+integ_skip_on_pg "the I/O faults are injected into SQLite's VFS" \
+    "(faultshim.so), which a PostgreSQL store does not use"
 fault_need_shim
 tap_plan $((FAULT_CHECKS + 3 + 1))
 fault_start

@@ -10,7 +10,7 @@
 #				cannot be preloaded
 #	fault_start [CONF-LINE...]	bearerbox, then marketbox, then the
 #				phones registered (users rows written through
-#				sqlite3) and the seed offer BUYs order from
+#				db) and the seed offer BUYs order from
 #	fault_traffic N INTERVAL	N MOs from the registered phones, chosen
 #				at random among SELL and BUY lines; returns at
 #				once (fakesmsc sends them in the background)
@@ -185,7 +185,7 @@ fault_drain()
 fault_check()
 {
 	local label=$1 received inbox handled lost doubled notone seed
-	local orders qty_left held ic notdone
+	local orders qty_left held notdone
 
 	fault_drain 30
 	sleep 1			# late redeliveries would show now
@@ -240,17 +240,16 @@ fault_check()
 	    WHERE i.sender LIKE '$FAULT_PREFIX%' AND (SELECT count(*)
 	    FROM outbox o WHERE o.inbox_id = i.id AND o.kind = 'reply') != 1")
 	tap_diag "$label: fakesmsc sent $FAULT_SENT, bearerbox received" \
-	    "$received, inbox $inbox ($(db "SELECT group_concat(state || ' '
-	    || n, ', ') FROM (SELECT state, count(*) n FROM inbox
-	    WHERE sender LIKE '$FAULT_PREFIX%' GROUP BY 1)")), offers" \
+	    "$received, inbox $inbox ($(db_join ', ' "SELECT state || ' ' || count(*)
+	    FROM inbox WHERE sender LIKE '$FAULT_PREFIX%' GROUP BY state
+	    ORDER BY state")), offers" \
 	    "$(awk -F'|' '{ s += $3 } END { print s + 0 }' "$T/offers"), orders" \
 	    "$orders; lost effects $lost, doubled effects $doubled"
 	tap_is "lost $lost, doubled $doubled, seed $((qty_left + held))" \
 	    "lost 0, doubled 0, seed $FAULT_SEED_QTY" \
 	    "$label: no effect lost or doubled (the seed offer's quantity left plus held by orders is its quantity)"
 	tap_is "$notone" 0 "$label: every MO has exactly one reply row"
-	ic=$(db "PRAGMA integrity_check")
-	tap_is "$ic" ok "$label: the database passes integrity_check"
+	db_integrity "$label: the database passes integrity_check"
 }
 
 # fault_restart [VAR=VALUE...]: marketbox stopped and started again with

@@ -20,6 +20,8 @@ EVERY=${FAULT_OOM_EVERY:-1500}
 [ "${FAULT_SOAK:-0}" = 1 ] && { MOS=1500; EVERY=${FAULT_OOM_EVERY:-300}; }
 
 fault_init oom
+integ_skip_on_pg "the failing allocator is SQLite's (SQLITE_CONFIG_MALLOC)," \
+    "which a PostgreSQL store does not use"
 fault_need_shim
 tap_plan $((FAULT_CHECKS + 2))
 fault_start

@@ -16,6 +16,8 @@
 . "$(dirname "$0")/lib.sh"
 
 fault_init slow-disk
+integ_skip_on_pg "the slow and hung fsync are SQLite's VFS's (faultshim.so); a" \
+    "PostgreSQL server's fsync is its own"
 fault_need_shim
 tap_plan $((FAULT_CHECKS + 5))
 port_pick MB_HTTP_PORT || tap_bail "cannot pick a port"

@@ -219,8 +219,9 @@ flood_answered()
 wait_until 15 flood_stored
 wait_until 10 flood_answered
 sleep 2			# a late extra reply or notice would show now
-tap_is "$(db "SELECT count(*), sum(state = 'throttled'), sum(state = 'done')
-    FROM inbox WHERE sender = '$FLOODER'")" \
+tap_is "$(db "SELECT count(*),
+    sum(CASE WHEN state = 'throttled' THEN 1 ELSE 0 END),
+    sum(CASE WHEN state = 'done' THEN 1 ELSE 0 END) FROM inbox WHERE sender = '$FLOODER'")" \
     "$FLOOD_N|$((FLOOD_N - FLOOD_BURST))|$FLOOD_BURST" \
     "all $FLOOD_N messages are stored, $((FLOOD_N - FLOOD_BURST)) throttled"
 tap_is "$(phone_texts "$FLOODER" | grep -cE \

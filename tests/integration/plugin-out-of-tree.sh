@@ -14,6 +14,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
+integ_pg && integ_require_pg
 integ_init plugin-out-of-tree
 
 for tool in make cc pkg-config; do
@@ -276,14 +277,16 @@ mo()
 }
 a1=$(mo 'echo+hello' t1)
 a2=$(mo 'echo+again+please' t2)
-tap_is "$a1" "You said: #1 (1 of yours, sqlite): hello" \
+engine=sqlite
+integ_pg && engine=postgresql
+tap_is "$a1" "You said: #1 (1 of yours, $engine): hello" \
     "its command runs: INSERT ... RETURNING id, bound values"
-tap_is "$a2" "You said: #2 (2 of yours, sqlite): again please" \
+tap_is "$a2" "You said: #2 (2 of yours, $engine): again please" \
     "a second text: its statements again (cached), rows read with step"
-if command -v sqlite3 >/dev/null 2>&1; then
+if integ_pg || command -v sqlite3 >/dev/null 2>&1; then
 	tap_is "$(db "SELECT version FROM schema_versions WHERE owner = 'tally'")" 1 \
 	    "its migration is recorded under its name"
-	tap_is "$(db "SELECT group_concat(text, '|') FROM tally_texts")" \
+	tap_is "$(db_join '|' "SELECT text FROM tally_texts ORDER BY id")" \
 	    "hello|again please" "its rows are in the store, committed"
 else
 	tap_skip "its migration is recorded under its name" "sqlite3 not found"

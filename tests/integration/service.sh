@@ -11,6 +11,8 @@
 
 . "$(dirname "$0")/lib.sh"
 
+integ_skip_on_pg "the service's files are a SQLite database's (its" \
+    "owner, its mode, its -wal beside it)"
 integ_init service
 tap_plan 31
 

@@ -54,8 +54,9 @@ reply_delivered()
 	    kind = 'reply'")" = delivered ]
 }
 wait_until 10 reply_delivered
-tap_is "$(db "SELECT count(*), state, dlr_state, foreign_id IS NOT NULL
-    FROM outbox WHERE receiver = '$FARMER' AND kind = 'reply'")" \
+tap_is "$(db "SELECT count(*), state, dlr_state, CAST(foreign_id IS NOT NULL
+    AS INTEGER) FROM outbox WHERE receiver = '$FARMER' AND kind = 'reply'
+    GROUP BY 2, 3, 4")" \
     "1|delivered|delivered|1" \
     "the reply's outbox row reaches delivered by its DLR"
 

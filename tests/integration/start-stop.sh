@@ -132,8 +132,8 @@ tap_is "$report" "" "no sanitizer report in marketbox's stderr"
 
 # --- the database afterwards --------------------------------------------------
 
-tap_is "$(db 'PRAGMA integrity_check')" ok "the database passes integrity_check"
-version=$(db 'PRAGMA user_version')
+db_integrity "the database passes integrity_check"
+version=$(db_schema_version)
 tap_ok "the schema version is at least 1 (it is '$version')" \
     test "${version:-0}" -ge 1
 

@@ -173,7 +173,8 @@ sell_end=$ANSWER
 if [ "$have_plugins" = 1 ]; then
 	tap_ok "the offer is the last screen ($sell_end)" \
 	    eval '[[ $sell_end == "END Offer #"*"10 bag"*"maize"*"3,000"* ]]'
-	offer=$(db "SELECT ref FROM market_offers WHERE seller = '$SELLER'" \
+	offer=$(db "SELECT ref FROM market_posts WHERE msisdn = '$SELLER'
+	    AND kind = 'offer'" \
 	    2>/dev/null)
 	[ -n "$offer" ] || offer=$(printf '%s' "$sell_end" |
 	    sed -n 's/^END Offer #\([0-9]*\).*/\1/p')

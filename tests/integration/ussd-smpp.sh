@@ -129,8 +129,8 @@ tap_is "$(grep -c '^bind id=0x00000009 system_id=marketbox status=0x00000000' \
 tap_is "$(db "SELECT count(*) FROM inbox WHERE channel = 'box'
     AND smsc_id = 'USSD' AND meta_data LIKE '%ussd_service_op=%'")" 15 \
     "every MO is in the inbox with Kannel's meta_data"
-tap_is "$(db "SELECT meta_data LIKE '%ussd_service_op=%01%'
-    AND meta_data LIKE '%its_session_info=%12%00%' FROM inbox
+tap_is "$(db "SELECT CAST(meta_data LIKE '%ussd_service_op=%01%'
+    AND meta_data LIKE '%its_session_info=%12%00%' AS INTEGER) FROM inbox
     ORDER BY id LIMIT 1")" 1 "the dial's meta_data carries op 1 and the session"
 tap_is "$(db "SELECT count(*), min(parts), max(parts) FROM outbox
     WHERE kind = 'ussd' AND smsc_id = 'USSD'")" "14|1|1" \
