@@ -401,6 +401,7 @@ static const char store_sql_rollback_to[] = "ROLLBACK TO work";
 static const char store_sql_commit[] = "COMMIT";
 
 static int	store_tx(struct store *, const char *);
+static int	store_outside_task(struct store *, const char *);
 static void	store_schedule_commit(struct store *);
 
 int
@@ -408,6 +409,8 @@ store_exec(struct store *s, const char *sql)
 {
 	char	*msg = NULL;
 
+	if (s->tasks != NULL && store_outside_task(s, sql))
+		return -1;
 	if (STORE_PG(s->pg))
 		return store_pg_exec(s->pg, sql);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -994,6 +997,9 @@ store_tx_step(struct store *s, const char *sql)
 	struct store_stmt	*st;
 	int			 rc;
 
+	/* transaction control too: on PostgreSQL it bypasses store_query */
+	if (s->tasks != NULL && store_outside_task(s, sql))
+		return SQLITE_ERROR;
 	if (STORE_PG(s->pg))
 		return store_pg_tx(s->pg, sql) == 0 ? SQLITE_DONE : SQLITE_ERROR;
 	if ((st = store_query(s, sql)) == NULL)
@@ -1315,6 +1321,8 @@ store_free(struct store *s)
 int
 store_work_begin(struct store *s)
 {
+	if (s->tasks != NULL && store_outside_task(s, "(a unit of work)"))
+		return -1;
 	if (s->in_work) {
 		error(0, "store: nested unit of work");
 		return -1;
@@ -1337,6 +1345,8 @@ store_work_end(struct store *s, int ok)
 	int	 rc = 0;
 
 	if (!s->in_work)
+		return -1;
+	if (s->tasks != NULL && store_outside_task(s, "(a unit's end)"))
 		return -1;
 	s->in_work = 0;
 	if (!ok) {
@@ -1380,6 +1390,10 @@ int
 store_commit(struct store *s)
 {
 	int	 ok = 1;
+
+	/* a task's transaction is the task's to end */
+	if (s->tasks != NULL && store_outside_task(s, "(a commit)"))
+		return -1;
 
 	if (s->in_work) {
 		/* A unit left open is a bug in its caller: it does not commit. */

@@ -19,6 +19,8 @@
 #include "gw.h"
 #include "store.h"
 
+#include <event2/event.h>
+
 #include "pg_fixture.h"
 
 static const char	*db;
@@ -494,4 +496,68 @@ Test(store_pg, reconnects_with_backoff_once_the_server_is_back)
 	cr_assert_neq(one(s, "SELECT pg_backend_pid()"), backend);
 	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
 	store_free(s);
+}
+
+/*
+ * With the task thread, the loop's thread may not use the connection
+ * while a task waits on it: a unit begun or a commit asked by the loop
+ * then is refused (transaction control goes to the server without
+ * store_query, and was once let through), and the task's own work is
+ * untouched.
+ */
+static struct store	*task_store;
+static int		 task_done;
+
+static void
+task_waits_in_a_unit(void *arg)
+{
+	struct store_stmt	*st;
+
+	(void)arg;
+	/* (expects, not asserts: this runs on the task thread) */
+	cr_expect_eq(store_work_begin(task_store), 0);
+	st = store_query(task_store, "SELECT pg_sleep(0.3)");
+	cr_expect_not_null(st);
+	if (st != NULL) {
+		cr_expect_eq(store_step(st), STORE_ROW);
+		store_done(st);
+	}
+	cr_expect_eq(store_work_end(task_store, 1), 0);
+	cr_expect_eq(store_commit(task_store), 0);
+	task_done = 1;
+}
+
+static void
+stop_when_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	if (task_done)
+		event_base_loopbreak(arg);
+}
+
+Test(store_pg, the_loop_cannot_use_the_connection_while_a_task_waits)
+{
+	struct event_base	*base = event_base_new();
+	struct timeval		 tv = { 0, 10 * 1000 }, limit = { 10, 0 };
+	struct event		*poll;
+
+	cr_assert_not_null(base);
+	cr_assert_not_null(task_store = store_open(db, NULL));
+	cr_assert_eq(store_use_tasks(task_store, base), 0);
+	task_done = 0;
+	cr_assert_eq(store_task(task_store, task_waits_in_a_unit, NULL), 0);
+	/* the task waits for pg_sleep: the loop's turn */
+	cr_assert_not(task_done);
+	cr_expect_eq(store_work_begin(task_store), -1);
+	cr_expect_eq(store_commit(task_store), -1);
+	cr_expect_eq(store_exec(task_store, "SELECT 1"), -1);
+	poll = event_new(base, -1, EV_PERSIST, stop_when_done_cb, base);
+	event_add(poll, &tv);
+	event_base_loopexit(base, &limit);
+	event_base_dispatch(base);
+	cr_expect(task_done, "the task ran to its end, its commit made");
+	event_free(poll);
+	store_free(task_store);
+	event_base_free(base);
 }
