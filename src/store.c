@@ -997,11 +997,12 @@ store_tx_step(struct store *s, const char *sql)
 	struct store_stmt	*st;
 	int			 rc;
 
-	/* transaction control too: on PostgreSQL it bypasses store_query */
-	if (s->tasks != NULL && store_outside_task(s, sql))
-		return SQLITE_ERROR;
-	if (STORE_PG(s->pg))
+	if (STORE_PG(s->pg)) {
+		/* store_query's check, which this path does not pass */
+		if (s->tasks != NULL && store_outside_task(s, sql))
+			return SQLITE_ERROR;
 		return store_pg_tx(s->pg, sql) == 0 ? SQLITE_DONE : SQLITE_ERROR;
+	}
 	if ((st = store_query(s, sql)) == NULL)
 		return SQLITE_ERROR;
 	rc = sqlite3_step(st->lite);
