@@ -1887,8 +1887,7 @@ ctl_columns_free(char **cols, int n)
 
 /*
  * FROM's tables in cc->tables, parents before the tables whose foreign
- * keys name them.  schema_versions is left out: each side's migrations
- * wrote its own.  0 or -1.
+ * keys name them.  schema_versions and instances are left out.  0 or -1.
  */
 static int
 ctl_copy_tables(struct ctl_copy *cc)
@@ -1916,7 +1915,10 @@ ctl_copy_tables(struct ctl_copy *cc)
 	if ((st = store_query(s, ctl_is_lite(s) ? lite : pg)) == NULL)
 		return -1;
 	while ((rc = store_step(st)) == STORE_ROW && n < CTL_COPY_TABLES) {
-		if (strcmp(store_text(st, 0), "schema_versions") == 0)
+		/* Each side's migrations wrote its own schema_versions; the
+		 * instances that ran on FROM do not run on TO. */
+		if (strcmp(store_text(st, 0), "schema_versions") == 0 ||
+		    strcmp(store_text(st, 0), "instances") == 0)
 			continue;
 		if (!ctl_name_ok(store_text(st, 0))) {
 			ctl_err("%s: a table named '%s': not copied by name",

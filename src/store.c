@@ -320,6 +320,51 @@ static const struct store_migration store_core_migrations[] = {
 	" substr(id, 6) WHERE id LIKE 'http:%';",
 	.sql_pg = NULL					/* the same on both */
 	},
+	{ 9,
+	/*
+	 * Several instances on one database.  instances: one row per
+	 * running marketbox, its heartbeat written every few seconds (an
+	 * instance whose heartbeat is older than outbox-lease is dead).
+	 * outbox.owner: the instance that marked a row sending; a dead
+	 * owner's rows are queued again by a live one.  timer_runs: when
+	 * each timer last ran, and where, so a timer runs once across the
+	 * instances.  repeat_window: the last text of each phone (a hash),
+	 * so a repeat is known whichever instance gets it.
+	 */
+	"CREATE TABLE instances ("
+	"  name TEXT PRIMARY KEY,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  heartbeat INTEGER NOT NULL);"
+	"ALTER TABLE outbox ADD COLUMN owner TEXT;"
+	"CREATE TABLE timer_runs ("
+	"  name TEXT PRIMARY KEY,"
+	"  last_run INTEGER NOT NULL,"
+	"  owner TEXT);"
+	"CREATE TABLE repeat_window ("
+	"  msisdn TEXT PRIMARY KEY,"
+	"  hash INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  inbox_id INTEGER);",
+	.sql_pg =
+	"CREATE TABLE instances ("
+	"  name TEXT PRIMARY KEY,"
+	"  host TEXT NOT NULL,"
+	"  pid INTEGER NOT NULL,"
+	"  started BIGINT NOT NULL,"
+	"  heartbeat BIGINT NOT NULL);"
+	"ALTER TABLE outbox ADD COLUMN owner TEXT;"
+	"CREATE TABLE timer_runs ("
+	"  name TEXT PRIMARY KEY,"
+	"  last_run BIGINT NOT NULL,"
+	"  owner TEXT);"
+	"CREATE TABLE repeat_window ("
+	"  msisdn TEXT PRIMARY KEY,"
+	"  hash BIGINT NOT NULL,"
+	"  at BIGINT NOT NULL,"
+	"  inbox_id BIGINT);"
+	},
 };
 
 #define STORE_NMIGRATIONS \
@@ -855,6 +900,12 @@ const char *
 store_engine(struct store *s)
 {
 	return STORE_PG(s->pg) ? "postgresql" : "sqlite";
+}
+
+int
+store_shared(struct store *s)
+{
+	return STORE_PG(s->pg);
 }
 
 /* Read an integer from a one-row query with no parameters. */

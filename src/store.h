@@ -159,6 +159,13 @@ long long	 store_last_id(struct store *);
 const char	*store_error(struct store *);
 /* The engine's name, "sqlite" or "postgresql". */
 const char	*store_engine(struct store *);
+/*
+ * Whether other marketbox instances may use the same database at once
+ * (PostgreSQL).  Then the outbox claims its rows, timers claim their
+ * runs, the USSD cache is checked against the rows and the repeat window
+ * is kept in the database.  A SQLite file has one marketbox.
+ */
+int		 store_shared(struct store *);
 
 /* Run statements with no parameters and no results.  0 or -1 (logged). */
 int		 store_exec(struct store *, const char *sql);
