@@ -197,7 +197,16 @@ bench_pg_counts()
 
 bench_pg_stop()
 {
+	local dir
+
 	[ -n "$BENCH_PG" ] || return 0
+	# KEEP=1 keeps the server's log (every statement, with
+	# BENCH_PG_STATEMENTS=1) with the runs' directories.
+	if [ "${KEEP:-0}" = 1 ]; then
+		dir=$(printf '%s\n' "$BENCH_PG" | tr ' ' '\n' |
+		    sed -n 's/^host=//p')
+		cp "$dir/server.log" "$BENCH_T/postgresql.log" 2>/dev/null
+	fi
 	sh "$top_srcdir/tests/pg/server.sh" stop "$BENCH_PG"
 	BENCH_PG=
 }
