@@ -140,7 +140,7 @@ bench_teardown()
 # bench_teardown stops it.
 bench_pg_start()
 {
-	BENCH_PG=$(sh "$top_srcdir/tests/pg/server.sh" start) || {
+	BENCH_PG=$(sh "${top_srcdir:?}/tests/pg/server.sh" start) || {
 		BENCH_PG=
 		return 1
 	}
@@ -174,7 +174,7 @@ bench_pg_counts()
 {
 	local n=$1 log0=$2 dir c i
 
-	RUN_PG_XACTS= RUN_PG_STMTS=
+	RUN_PG_XACTS='' RUN_PG_STMTS=''
 	[ -n "$BENCH_PG" ] && [ -n "$INTEG_PG_DB" ] || return 0
 	# The statistics reach pg_stat_database a moment after a backend
 	# exits: read twice, 0.2 s apart, at most 10 times, until equal.
@@ -226,7 +226,7 @@ bench_pg_ticks()
 	# Fields after "pid (comm) ": ppid 2nd, utime 12th ... cstime 15th.
 	# /proc/*/stat: a bounded glob, the processes there are.
 	for f in /proc/[0-9]*/stat; do
-		read -r s < "$f" 2>/dev/null || continue
+		{ read -r s < "$f"; } 2>/dev/null || continue
 		s=${s##*) }
 		printf '%s %s\n' "${f//[!0-9]/}" "$s"
 	done | awk -v pm="$pm" '
@@ -775,7 +775,7 @@ bench_kannel_run()
 	local bbe boxe fk stat0 stat1 ds0=0 dse=0 ds1=0 per pg0 pge pg1 log0
 
 	RUN_OK=0 RUN_RATE=0 RUN_SECONDS=0 RUN_BOX_US=0 RUN_BB_US=0
-	RUN_PG_US=0 RUN_MTS= RUN_PG_XACTS= RUN_PG_STMTS=
+	RUN_PG_US=0 RUN_MTS='' RUN_PG_XACTS='' RUN_PG_STMTS=''
 	RUN_RSS_MIB=0 RUN_BUSY_PCT=0 RUN_OTHERS_PCT=0 RUN_FAKESMSC_US=0
 	RUN_DLRS='' RUN_DLR_EXPECT='' RUN_DLR_DETAIL='' RUN_SINK_US=0
 	RUN_DONE_SECONDS=0 RUN_DONE_RATE=0
@@ -938,8 +938,8 @@ bench_direct_run()
 	local n=$1 window=$2 limit=$3 name=$4 box0 box1 pg0 pg1 log0
 	shift 4
 
-	RUN_OK=0 RUN_RATE=0 RUN_BOX_US=0 RUN_RSS_MIB=0 RUN_LINE= RUN_PG_US=0
-	RUN_MTS= RUN_PG_XACTS= RUN_PG_STMTS=
+	RUN_OK=0 RUN_RATE=0 RUN_BOX_US=0 RUN_RSS_MIB=0 RUN_LINE='' RUN_PG_US=0
+	RUN_MTS='' RUN_PG_XACTS='' RUN_PG_STMTS=''
 	bench_run_dir "$name" || return 1
 	log0=$(bench_pg_log_lines)
 	# -S: half a second between the identify and the first MO, to read
