@@ -1,17 +1,20 @@
 /*
- * boxload.c - a load generator that plays bearerbox toward one box, to
- * measure marketbox's own ceiling without Kannel in the way.
+ * boxload.c - a load generator that plays bearerbox toward one box (or a
+ * few with the same smsbox-id), to measure marketbox's own ceiling without
+ * Kannel in the way.
  *
- *	boxload -p PORT [-n N] [-w WINDOW] [-t SECONDS] [-S MS] [-D]
+ *	boxload -p PORT [-b BOXES] [-n N] [-w WINDOW] [-t SECONDS] [-S MS] [-D]
  *	    [-s PREFIX] [-r RECEIVER] [-T TEXT] [-v]
  *
  * It listens on 127.0.0.1:PORT (the box connects to it as to bearerbox's
- * smsbox-port), accepts one connection, waits for the box's identify (and
- * MS milliseconds more with -S, so that a script can read the box's CPU
- * time before the traffic starts: -v says "identified" on stderr), then
- * sends N MOs the way bearerbox does (sms, sms_type mo, a fresh UUID each,
- * smsc_id FAKE, coding 0), never more than WINDOW unacked (bearerbox's
- * smsbox-max-pending, default 100).  It answers every MT with
+ * smsbox-port), accepts BOXES connections (default 1), waits for every
+ * box's identify (and MS milliseconds more with -S, so that a script can
+ * read the boxes' CPU time before the traffic starts: -v says "identified"
+ * on stderr for each), then sends N MOs the way bearerbox does (sms,
+ * sms_type mo, a fresh UUID each, smsc_id FAKE, coding 0), each to the box
+ * with the fewest unacked, never more than WINDOW unacked per box
+ * (bearerbox's smsbox-max-pending, default 100, which bearerbox also
+ * counts per box).  It answers every MT, on the connection it came by, with
  * ack{ack_success, id = the MT's id}, as bearerbox does when an SMSC took
  * it, and with -D also sends the MT's delivery report (report_mo, event 1,
  * the MT's dlr_url), which the box must ack like an MO.
@@ -73,11 +76,13 @@
  * mod 10^8 is one to one; BOXLOAD_UNSPREAD is its inverse mod 10^8. */
 #define BOXLOAD_SPREAD		48271LL
 #define BOXLOAD_DLR_FLAG	0x80000000u	/* in a DLR's id, not an MO's */
+#define BOXLOAD_MAX_BOXES	16
 
 struct boxload_opts {
 	int		 port;
 	long		 n;		/* MOs to send */
-	long		 window;	/* unacked MOs and DLRs at most */
+	long		 boxes;		/* connections to wait for */
+	long		 window;	/* unacked MOs and DLRs per box */
 	double		 timeout;	/* seconds for the whole run */
 	long		 delay_ms;	/* after the identify, before MOs */
 	int		 dlr;		/* send a DLR for each MT */
@@ -93,14 +98,29 @@ struct boxload_mo {
 	uuid_t		 id;
 	uuid_t		 dlr_id;
 	double		 sent, acked, replied;
+	unsigned char	 box, dlr_box;	/* the connections they went by */
 	unsigned	 dlr_sent:1, dlr_acked:1;
+};
+
+struct boxload;
+
+/* One box's connection. */
+struct boxload_conn {
+	struct boxload		*bl;
+	struct bufferevent	*bev;
+	long			 inflight;	/* its MOs and DLRs unacked */
+	long			 mos;		/* MOs sent to it */
+	int			 identified;
+	char			 boxc_id[64];
 };
 
 struct boxload {
 	struct boxload_opts	 opt;
 	struct event_base	*base;
 	struct evconnlistener	*listener;
-	struct bufferevent	*bev;
+	struct boxload_conn	 conns[BOXLOAD_MAX_BOXES];
+	long			 nconns, nidentified;
+	long			 next_box;	/* where ties start */
 	struct event		*timeout_ev, *sigint_ev, *sigterm_ev;
 	struct event		*start_ev;
 
@@ -116,9 +136,7 @@ struct boxload {
 	long			 inflight;	/* MOs and DLRs not yet acked */
 
 	double			 first_sent, last_acked, last_replied;
-	int			 identified;	/* the box said who it is */
 	int			 started;	/* MOs may go */
-	char			 boxc_id[64];
 	const char		*stop_reason;	/* NULL: completed */
 	int			 stopped;
 };
@@ -151,12 +169,12 @@ boxload_id_seq(const uuid_t id)
 	    (uint32_t)id[14] << 8 | (uint32_t)id[15];
 }
 
-/* Frame m onto the connection; the caller still destroys m. */
+/* Frame m onto connection c; the caller still destroys m. */
 static int
-boxload_send(struct boxload *bl, Msg *m)
+boxload_send(struct boxload *bl, struct boxload_conn *c, Msg *m)
 {
-	if (bl->bev == NULL ||
-	    box_frame_write(bufferevent_get_output(bl->bev), m) == -1) {
+	if (c->bev == NULL ||
+	    box_frame_write(bufferevent_get_output(c->bev), m) == -1) {
 		boxload_stop(bl, "cannot queue a message for the box");
 		return -1;
 	}
@@ -195,10 +213,12 @@ boxload_unspread(long long digits)
 	return (long)(digits % BOXLOAD_SEQ_MOD * inv % BOXLOAD_SEQ_MOD);
 }
 
-/* MO number i, as bearerbox hands an MO from the fake SMSC to a box. */
+/* MO number i to box k, as bearerbox hands an MO from the fake SMSC to a
+ * box. */
 static int
-boxload_send_mo(struct boxload *bl, long i)
+boxload_send_mo(struct boxload *bl, long k, long i)
 {
+	struct boxload_conn	*c = &bl->conns[k];
 	struct boxload_mo	*mo_rec = &bl->mos[i];
 	Msg			*m;
 	int			 rc;
@@ -216,24 +236,50 @@ boxload_send_mo(struct boxload *bl, long i)
 	m->sms.time = (long)time(NULL);
 	uuid_copy(m->sms.id, mo_rec->id);
 	mo_rec->sent = boxload_now();
-	rc = boxload_send(bl, m);
+	mo_rec->box = (unsigned char)k;
+	rc = boxload_send(bl, c, m);
 	msg_destroy(m);
 	if (rc == 0) {
 		if (bl->sent == 0)
 			bl->first_sent = mo_rec->sent;
 		bl->sent++;
 		bl->inflight++;
+		c->inflight++;
+		c->mos++;
 	}
 	return rc;
 }
 
-/* Keep the window full of MOs. */
+/* The box with the fewest unacked and room in its window, ties taken in
+ * turn; -1 when every window is full. */
+static long
+boxload_pick(struct boxload *bl)
+{
+	long	 j, k, best = -1;
+
+	for (j = 0; j < bl->nconns; j++) {
+		k = (bl->next_box + j) % bl->nconns;
+		if (bl->conns[k].bev == NULL ||
+		    bl->conns[k].inflight >= bl->opt.window)
+			continue;
+		if (best == -1 ||
+		    bl->conns[k].inflight < bl->conns[best].inflight)
+			best = k;
+	}
+	if (best != -1)
+		bl->next_box = (best + 1) % bl->nconns;
+	return best;
+}
+
+/* Keep the windows full of MOs (at most N sends: the loop is bounded). */
 static void
 boxload_fill(struct boxload *bl)
 {
+	long	 k;
+
 	while (!bl->stopped && bl->started && bl->sent < bl->opt.n &&
-	    bl->inflight < bl->opt.window)
-		if (boxload_send_mo(bl, bl->sent) == -1)
+	    (k = boxload_pick(bl)) != -1)
+		if (boxload_send_mo(bl, k, bl->sent) == -1)
 			return;
 }
 
@@ -270,9 +316,10 @@ boxload_match_receiver(struct boxload *bl, Octstr *receiver)
 	return i < bl->sent ? i : -1;
 }
 
-/* A delivery report for the MT m, as bearerbox makes one from an SMSC's. */
+/* A delivery report for the MT m that came by box k, as bearerbox makes
+ * one from an SMSC's (to the box that sent the MT). */
 static void
-boxload_send_dlr(struct boxload *bl, long i, Msg *mt)
+boxload_send_dlr(struct boxload *bl, long k, long i, Msg *mt)
 {
 	struct boxload_mo	*mo_rec = &bl->mos[i];
 	Msg			*m;
@@ -295,17 +342,19 @@ boxload_send_dlr(struct boxload *bl, long i, Msg *mt)
 		m->sms.boxc_id = octstr_duplicate(mt->sms.boxc_id);
 	m->sms.time = (long)time(NULL);
 	uuid_copy(m->sms.id, mo_rec->dlr_id);
-	if (boxload_send(bl, m) == 0) {
+	if (boxload_send(bl, &bl->conns[k], m) == 0) {
 		mo_rec->dlr_sent = 1;
+		mo_rec->dlr_box = (unsigned char)k;
 		bl->dlr_sent++;
 		bl->inflight++;
+		bl->conns[k].inflight++;
 	}
 	msg_destroy(m);
 }
 
-/* An MT from the box: ack it as accepted, match it to its MO. */
+/* An MT from box k: ack it as accepted, match it to its MO. */
 static void
-boxload_handle_mt(struct boxload *bl, Msg *m)
+boxload_handle_mt(struct boxload *bl, long k, Msg *m)
 {
 	Msg	*a;
 	long	 i;
@@ -315,7 +364,7 @@ boxload_handle_mt(struct boxload *bl, Msg *m)
 	a->ack.nack = ack_success;
 	a->ack.time = m->sms.time;
 	uuid_copy(a->ack.id, m->sms.id);
-	boxload_send(bl, a);
+	boxload_send(bl, &bl->conns[k], a);
 	msg_destroy(a);
 
 	if ((i = boxload_match_receiver(bl, m->sms.receiver)) == -1) {
@@ -328,7 +377,7 @@ boxload_handle_mt(struct boxload *bl, Msg *m)
 		bl->replied++;
 	}
 	if (bl->opt.dlr)
-		boxload_send_dlr(bl, i, m);
+		boxload_send_dlr(bl, k, i, m);
 }
 
 /* The box's ack for one of our MOs or DLRs. */
@@ -353,6 +402,7 @@ boxload_handle_ack(struct boxload *bl, Msg *m)
 		mo_rec->dlr_acked = 1;
 		bl->dlr_acked++;
 		bl->inflight--;
+		bl->conns[mo_rec->dlr_box].inflight--;
 		return;
 	}
 	if (mo_rec->acked != 0 || uuid_compare(mo_rec->id, m->ack.id) != 0) {
@@ -362,6 +412,7 @@ boxload_handle_ack(struct boxload *bl, Msg *m)
 	mo_rec->acked = boxload_now();
 	bl->last_acked = mo_rec->acked;
 	bl->inflight--;
+	bl->conns[mo_rec->box].inflight--;
 	if (m->ack.nack == ack_success)
 		bl->acked++;
 	else {
@@ -384,18 +435,23 @@ boxload_start_cb(evutil_socket_t fd, short what, void *arg)
 	boxload_fill(bl);
 }
 
-/* The box identified itself: MOs start now, or after the delay. */
+/* Box c identified itself: once all have, MOs start now, or after the
+ * delay. */
 static void
-boxload_identified(struct boxload *bl, Msg *m)
+boxload_identified(struct boxload *bl, struct boxload_conn *c, Msg *m)
 {
 	struct timeval	 tv;
 
-	bl->identified = 1;
-	snprintf(bl->boxc_id, sizeof(bl->boxc_id), "%s",
+	c->identified = 1;
+	bl->nidentified++;
+	snprintf(c->boxc_id, sizeof(c->boxc_id), "%s",
 	    m->admin.boxc_id != NULL ? octstr_get_cstr(m->admin.boxc_id) :
 	    "(none)");
 	if (bl->opt.verbose)
-		fprintf(stderr, "boxload: box %s identified\n", bl->boxc_id);
+		fprintf(stderr, "boxload: box %s identified (%ld of %ld)\n",
+		    c->boxc_id, bl->nidentified, bl->opt.boxes);
+	if (bl->nidentified < bl->opt.boxes)
+		return;
 	if (bl->opt.delay_ms == 0) {
 		bl->started = 1;
 		return;		/* the read callback fills the window */
@@ -406,19 +462,21 @@ boxload_identified(struct boxload *bl, Msg *m)
 }
 
 static void
-boxload_handle(struct boxload *bl, Msg *m)
+boxload_handle(struct boxload_conn *c, Msg *m)
 {
+	struct boxload	*bl = c->bl;
+
 	switch (m->type) {
 	case admin:
-		if (m->admin.command == cmd_identify && !bl->identified)
-			boxload_identified(bl, m);
+		if (m->admin.command == cmd_identify && !c->identified)
+			boxload_identified(bl, c, m);
 		break;
 	case ack:
 		boxload_handle_ack(bl, m);
 		break;
 	case sms:
 		if (m->sms.sms_type == mt_reply || m->sms.sms_type == mt_push)
-			boxload_handle_mt(bl, m);
+			boxload_handle_mt(bl, c - bl->conns, m);
 		else if (bl->opt.verbose)
 			fprintf(stderr, "boxload: sms of type %ld ignored\n",
 			    m->sms.sms_type);
@@ -432,7 +490,8 @@ boxload_handle(struct boxload *bl, Msg *m)
 static void
 boxload_read_cb(struct bufferevent *bev, void *arg)
 {
-	struct boxload	*bl = arg;
+	struct boxload_conn	*c = arg;
+	struct boxload		*bl = c->bl;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 	void		*m;
 	int		 r;
@@ -444,7 +503,7 @@ boxload_read_cb(struct bufferevent *bev, void *arg)
 			boxload_stop(bl, "protocol error from the box");
 			return;
 		}
-		boxload_handle(bl, m);
+		boxload_handle(c, m);
 		msg_destroy(m);
 	}
 	if (bl->stopped)
@@ -456,37 +515,41 @@ boxload_read_cb(struct bufferevent *bev, void *arg)
 static void
 boxload_event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	struct boxload	*bl = arg;
+	struct boxload_conn	*c = arg;
 
 	(void)bev;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		boxload_stop(bl, "the box closed the connection");
+		boxload_stop(c->bl, "a box closed the connection");
 }
 
 static void
 boxload_accept_cb(struct evconnlistener *listener, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct boxload	*bl = arg;
-	int		 one = 1;
+	struct boxload		*bl = arg;
+	struct boxload_conn	*c;
+	int			 one = 1;
 
 	(void)listener;
 	(void)sa;
 	(void)salen;
-	if (bl->bev != NULL || bl->stopped) {
-		/* One box per run. */
+	if (bl->nconns >= bl->opt.boxes || bl->stopped) {
+		/* BOXES boxes per run, the same for the whole run. */
 		evutil_closesocket(fd);
 		return;
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bl->bev = bufferevent_socket_new(bl->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bl->bev == NULL) {
+	c = &bl->conns[bl->nconns];
+	c->bl = bl;
+	c->bev = bufferevent_socket_new(bl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
 		evutil_closesocket(fd);
 		boxload_stop(bl, "cannot create a socket buffer");
 		return;
 	}
-	bufferevent_setcb(bl->bev, boxload_read_cb, NULL, boxload_event_cb, bl);
-	bufferevent_enable(bl->bev, EV_READ | EV_WRITE);
+	bl->nconns++;
+	bufferevent_setcb(c->bev, boxload_read_cb, NULL, boxload_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	if (bl->opt.verbose)
 		fprintf(stderr, "boxload: a box connected\n");
 }
@@ -589,6 +652,7 @@ boxload_report(struct boxload *bl)
 {
 	struct boxload_pct	 ack_p, mt_p;
 	double			 ack_rate, mt_rate, elapsed;
+	long			 k;
 
 	if (boxload_latency(bl, 0, &ack_p) == -1 ||
 	    boxload_latency(bl, 1, &mt_p) == -1) {
@@ -603,9 +667,13 @@ boxload_report(struct boxload *bl)
 	if (elapsed < 0)
 		elapsed = 0;
 
-	printf("boxload: %s; box %s\n", bl->stop_reason != NULL ?
-	    bl->stop_reason : "completed",
-	    bl->identified ? bl->boxc_id : "(never identified)");
+	printf("boxload: %s; %ld of %ld boxes identified\n",
+	    bl->stop_reason != NULL ? bl->stop_reason : "completed",
+	    bl->nidentified, bl->opt.boxes);
+	for (k = 0; k < bl->nconns; k++)
+		printf("boxload: box %ld %s: %ld MOs\n", k,
+		    bl->conns[k].identified ? bl->conns[k].boxc_id :
+		    "(never identified)", bl->conns[k].mos);
 	printf("boxload: MOs sent %ld, acked %ld, refused %ld; MOs answered "
 	    "%ld; MTs %ld (unmatched %ld); DLRs sent %ld, acked %ld; stray "
 	    "acks %ld\n", bl->sent, bl->acked, bl->refused, bl->replied,
@@ -617,11 +685,11 @@ boxload_report(struct boxload *bl)
 	    "(%zu)\n", ack_p.p50, ack_p.p90, ack_p.p99, ack_p.max, ack_p.n);
 	printf("boxload: MO->MT  ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f "
 	    "(%zu)\n", mt_p.p50, mt_p.p90, mt_p.p99, mt_p.max, mt_p.n);
-	printf("RESULT completed=%d n=%ld sent=%ld acked=%ld refused=%ld "
+	printf("RESULT completed=%d boxes=%ld n=%ld sent=%ld acked=%ld refused=%ld "
 	    "replied=%ld mts=%ld dlrs=%ld elapsed=%.4f ack_rate=%.1f "
 	    "mt_rate=%.1f ack_p50=%.3f ack_p90=%.3f ack_p99=%.3f "
 	    "ack_max=%.3f mt_p50=%.3f mt_p90=%.3f mt_p99=%.3f mt_max=%.3f\n",
-	    bl->stop_reason == NULL, bl->opt.n, bl->sent, bl->acked,
+	    bl->stop_reason == NULL, bl->nconns, bl->opt.n, bl->sent, bl->acked,
 	    bl->refused, bl->replied, bl->mts, bl->dlr_acked, elapsed,
 	    ack_rate, mt_rate, ack_p.p50, ack_p.p90, ack_p.p99, ack_p.max,
 	    mt_p.p50, mt_p.p90, mt_p.p99, mt_p.max);
@@ -634,18 +702,21 @@ static void
 boxload_usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: boxload -p PORT [-n N] [-w WINDOW] [-t SECONDS] [-S MS]\n"
-	    "               [-D] [-s PREFIX] [-r RECEIVER] [-T TEXT] [-v]\n"
+	    "usage: boxload -p PORT [-b BOXES] [-n N] [-w WINDOW] [-t SECONDS]\n"
+	    "               [-S MS] [-D] [-s PREFIX] [-r RECEIVER] [-T TEXT] [-v]\n"
 	    "  -p PORT     listen on 127.0.0.1:PORT for the box (required)\n"
+	    "  -b BOXES    boxes to wait for, MOs spread over them (default 1,\n"
+	    "              at most %d)\n"
 	    "  -n N        MOs to send (default 5000, at most %ld)\n"
-	    "  -w WINDOW   unacked MOs and DLRs at most (default 100)\n"
+	    "  -w WINDOW   unacked MOs and DLRs per box at most (default 100)\n"
 	    "  -t SECONDS  give up after this long (default 60)\n"
 	    "  -S MS       wait MS milliseconds after the identify (default 0)\n"
 	    "  -D          send a delivery report for every MT that asks\n"
 	    "  -s PREFIX   the phones' number prefix (default +2547)\n"
 	    "  -r RECEIVER the short code (default 777)\n"
 	    "  -T TEXT     the MO text (default \"REG Mary Wanjiku Nakuru\")\n"
-	    "  -v          say what happens on stderr\n", BOXLOAD_MAX_N);
+	    "  -v          say what happens on stderr\n", BOXLOAD_MAX_BOXES,
+	    BOXLOAD_MAX_N);
 }
 
 static int
@@ -655,15 +726,20 @@ boxload_options(struct boxload_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	o->n = 5000;
+	o->boxes = 1;
 	o->window = 100;
 	o->timeout = 60;
 	o->prefix = "+2547";
 	o->receiver = "777";
 	o->text = "REG Mary Wanjiku Nakuru";
-	while ((ch = getopt(argc, argv, "p:n:w:t:S:Ds:r:T:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "p:b:n:w:t:S:Ds:r:T:vh")) != -1) {
 		switch (ch) {
 		case 'p':
 			o->port = (int)bench_number(optarg, 1, 65535, &ok);
+			break;
+		case 'b':
+			o->boxes = bench_number(optarg, 1, BOXLOAD_MAX_BOXES,
+			    &ok);
 			break;
 		case 'n':
 			o->n = bench_number(optarg, 1, BOXLOAD_MAX_N, &ok);
@@ -729,8 +805,11 @@ boxload_listen(struct boxload *bl)
 static void
 boxload_free(struct boxload *bl)
 {
-	if (bl->bev != NULL)
-		bufferevent_free(bl->bev);
+	long	 k;
+
+	for (k = 0; k < bl->nconns; k++)
+		if (bl->conns[k].bev != NULL)
+			bufferevent_free(bl->conns[k].bev);
 	if (bl->listener != NULL)
 		evconnlistener_free(bl->listener);
 	if (bl->timeout_ev != NULL)

@@ -19,6 +19,15 @@
 #				boxes (default 1000, as conf/kannel.conf
 #				ships: a box that acks after its commit
 #				needs more than Kannel's 100 in flight)
+#	BENCH_STORE		the store of marketbox's next runs: sqlite
+#				(default) or postgresql, on a database made
+#				for each run on the server BENCH_PG names
+#				(bench_pg_start starts a private one)
+#	BENCH_INSTANCES		marketbox instances per run (default 1):
+#				the same conf and smsbox-id, one database,
+#				behind one bearerbox (or one boxload -b);
+#				each has its own log file, and its own
+#				"instance" name when the binary knows the key
 #
 # Both boxes ask bearerbox for the same delivery reports: marketbox through
 # its dlr-mask, smsbox through its sms-service's dlr-mask and dlr-url.
@@ -30,7 +39,15 @@
 #	RUN_OK		1 if every MO was answered in time
 #	RUN_RATE	round trips per second (MO in -> MT out)
 #	RUN_SECONDS	the measured time
-#	RUN_BOX_US	CPU of the box (smsbox or marketbox) per message, us
+#	RUN_BOX_US	CPU of the box (smsbox or marketbox) per message, us;
+#			for marketbox, all its instances added up
+#	RUN_PG_US	CPU of the PostgreSQL server per message, us (all
+#			its processes; 0 on SQLite)
+#	RUN_PG_XACTS	PostgreSQL: transactions committed per MO
+#	RUN_PG_STMTS	PostgreSQL with BENCH_PG_STATEMENTS=1: statements
+#			the server ran per MO (from its log)
+#	RUN_MTS		MTs the phones got (fakesmsc's count, or boxload's):
+#			more than N means some MO was answered twice
 #	RUN_BB_US	CPU of bearerbox per message, us (kannel runs)
 #	RUN_RSS_MIB	peak RSS of the box, MiB (VmHWM)
 #	RUN_FAKESMSC_US	CPU of fakesmsc per message, us (kannel runs)
@@ -73,6 +90,11 @@ BENCH_SINK_PORT=
 BENCH_DLR_MASK_DEFAULT=31
 BENCH_TAIL_PID=
 BENCH_GREP_PID=
+: "${BENCH_STORE:=sqlite}"
+: "${BENCH_INSTANCES:=1}"
+BENCH_PG=
+BENCH_INSTANCE_KEY=
+MB_PIDS=()
 : "${BENCH_LOG_LEVEL:=1}"
 : "${BENCH_DLR_MASK:=}"
 : "${BENCH_MAX_PENDING:=1000}"
@@ -95,15 +117,122 @@ bench_teardown()
 	local rc=$?
 
 	bench_wait_stop
+	bench_marketbox_stop
 	[ -n "$BL_PID" ] && proc_stop "$BL_PID" TERM 3
 	BL_PID=
 	[ -n "$SB_PID" ] && proc_stop "$SB_PID" TERM 5
 	SB_PID=
 	[ -n "$DS_PID" ] && proc_stop "$DS_PID" TERM 3
 	DS_PID=
+	# The server goes with its databases: nothing left to drop.
+	bench_pg_stop
+	INTEG_PG_DB=
 	T=$BENCH_T
 	(exit "$rc")
 	integ_teardown
+}
+
+# --- PostgreSQL -------------------------------------------------------------
+
+# bench_pg_start: a private PostgreSQL server for the bench's runs
+# (tests/pg/server.sh: initdb in a temporary directory, loopback and a
+# socket only), never one that was running before; BENCH_PG, its conninfo.
+# bench_teardown stops it.
+bench_pg_start()
+{
+	BENCH_PG=$(sh "${top_srcdir:?}/tests/pg/server.sh" start) || {
+		BENCH_PG=
+		return 1
+	}
+	MB_TEST_PG=$BENCH_PG
+}
+
+# bench_pg_statements_on: the server logs every statement it runs
+# (log_statement = all), for bench_pg_counts; it costs the server time.
+bench_pg_statements_on()
+{
+	psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_PG" \
+	    -c "ALTER SYSTEM SET log_statement = 'all'" \
+	    -c "SELECT pg_reload_conf()" >/dev/null
+}
+
+# bench_pg_log_lines: the lines of the server's log so far.
+bench_pg_log_lines()
+{
+	local dir
+
+	dir=$(printf '%s\n' "$BENCH_PG" | tr ' ' '\n' | sed -n 's/^host=//p')
+	wc -l < "$dir/server.log" 2>/dev/null || echo 0
+}
+
+# bench_pg_counts N LOG0: once the run's instances have stopped (their
+# backends have flushed their statistics), RUN_PG_XACTS, the transactions
+# committed in the run's database per MO (start-up and migrations
+# included), and with the statements logged, RUN_PG_STMTS, the statements
+# the server ran per MO since its log had LOG0 lines.
+bench_pg_counts()
+{
+	local n=$1 log0=$2 dir c i
+
+	RUN_PG_XACTS='' RUN_PG_STMTS=''
+	[ -n "$BENCH_PG" ] && [ -n "$INTEG_PG_DB" ] || return 0
+	# The statistics reach pg_stat_database a moment after a backend
+	# exits: read twice, 0.2 s apart, at most 10 times, until equal.
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		c=$(psql -X -q -A -t -d "$BENCH_PG" -c "SELECT xact_commit
+		    FROM pg_stat_database WHERE datname = '$INTEG_PG_DB'")
+		[ -n "$c" ] && [ "$c" = "${RUN_PG_XACTS:-}" ] && break
+		RUN_PG_XACTS=$c
+		sleep 0.2
+	done
+	RUN_PG_XACTS=$(bench_calc "${c:-0} / $n")
+	if [ "${BENCH_PG_STATEMENTS:-0}" = 1 ]; then
+		dir=$(printf '%s\n' "$BENCH_PG" | tr ' ' '\n' |
+		    sed -n 's/^host=//p')
+		c=$(tail -n +"$((log0 + 1))" "$dir/server.log" |
+		    grep -c -E 'LOG: +(statement|execute [^ ]*):')
+		RUN_PG_STMTS=$(bench_calc "$c / $n")
+	fi
+}
+
+bench_pg_stop()
+{
+	local dir
+
+	[ -n "$BENCH_PG" ] || return 0
+	# KEEP=1 keeps the server's log (every statement, with
+	# BENCH_PG_STATEMENTS=1) with the runs' directories.
+	if [ "${KEEP:-0}" = 1 ]; then
+		dir=$(printf '%s\n' "$BENCH_PG" | tr ' ' '\n' |
+		    sed -n 's/^host=//p')
+		cp "$dir/server.log" "$BENCH_T/postgresql.log" 2>/dev/null
+	fi
+	sh "$top_srcdir/tests/pg/server.sh" stop "$BENCH_PG"
+	BENCH_PG=
+}
+
+# bench_pg_ticks: CPU of the whole server so far, in clock ticks: the
+# postmaster and its live children (backends, writers, autovacuum), and,
+# through the postmaster's cutime and cstime, the children that are gone.
+# 0 without a server.
+bench_pg_ticks()
+{
+	local dir pm f s
+
+	[ -n "$BENCH_PG" ] || { echo 0; return 0; }
+	dir=$(printf '%s\n' "$BENCH_PG" | tr ' ' '\n' | sed -n 's/^host=//p')
+	pm=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null)
+	[ -n "$pm" ] || { echo 0; return 0; }
+	# Fields after "pid (comm) ": ppid 2nd, utime 12th ... cstime 15th.
+	# /proc/*/stat: a bounded glob, the processes there are.
+	for f in /proc/[0-9]*/stat; do
+		{ read -r s < "$f"; } 2>/dev/null || continue
+		s=${s##*) }
+		printf '%s %s\n' "${f//[!0-9]/}" "$s"
+	done | awk -v pm="$pm" '
+	    $1 == pm { t += $13 + $14 + $15 + $16 }
+	    $3 == pm { t += $13 + $14 + $15 + $16 }
+	    END { print t + 0 }'
 }
 
 # bench_run_dir NAME: a fresh directory and fresh ports for one run.
@@ -445,9 +574,17 @@ bench_smsbox_connected()
 	proc_alive "$SB_PID" && bench_box_listed smsbox
 }
 
+# bench_marketbox_connected: every instance is alive, and bearerbox lists
+# as many boxes named marketbox.
 bench_marketbox_connected()
 {
-	proc_alive "$MB_PID" && bench_box_listed marketbox
+	local pid
+
+	for pid in "${MB_PIDS[@]}"; do
+		proc_alive "$pid" || return 1
+	done
+	[ "$(bearerbox_status | grep -c 'smsbox:marketbox')" -ge \
+	    "${#MB_PIDS[@]}" ]
 }
 
 # bench_smsbox_start: Kannel's smsbox on $T/kannel.conf, connected (15 s).
@@ -470,6 +607,13 @@ bench_smsbox_stop()
 # database in this run's $T.
 bench_marketbox_conf()
 {
+	local k
+
+	# A fresh database for each run on PostgreSQL, named after it; the
+	# last run's goes (kept with KEEP=1, until the server stops).
+	pg_db_drop
+	MB_TEST_STORE=$BENCH_STORE
+	integ_pg && INTEG_NAME=bench_${T##*/}
 	marketbox_conf_write || return 1
 	sed -i "s/^log-level = .*/log-level = $BENCH_LOG_LEVEL/" "$MB_CONF"
 	# The bench runs as root (CI does): marketbox refuses that unless told.
@@ -487,15 +631,93 @@ bench_marketbox_conf()
 		sed -i "/^log-level = /a commit-delay = $BENCH_COMMIT_DELAY" \
 		    "$MB_CONF"
 	fi
+	[ -n "$BENCH_INSTANCE_KEY" ] || bench_probe_instance_key
+	# Instance k: the same conf, its own log file and instance name.
+	for k in $(seq 1 "$BENCH_INSTANCES"); do
+		sed "s|^log-file = .*|log-file = $T/marketbox-$k.log|" \
+		    "$MB_CONF" > "$T/marketbox-$k.conf" || return 1
+		[ "$BENCH_INSTANCE_KEY" = yes ] &&
+		    sed -i "/^group = marketbox\$/a instance = bench-$k" \
+		    "$T/marketbox-$k.conf"
+	done
+	return 0
 }
 
-# bench_marketbox_start: marketbox on $MB_CONF; stderr at warning level.
-# MB_BOXLOAD_PORT set: it connects to boxload there instead of bearerbox.
+# bench_probe_instance_key: BENCH_INSTANCE_KEY, yes when this marketbox
+# takes the conf key "instance" (marketbox -n on a copy of MB_CONF with
+# the key, on a SQLite file, which -n does not open), no otherwise: the
+# bench runs several instances either way, named only when it can.
+bench_probe_instance_key()
+{
+	local probe=$BENCH_T/instance-probe.conf
+
+	sed -e "s|^database = .*|database = \"$BENCH_T/probe.db\"|" \
+	    -e "/^group = marketbox\$/a instance = bench-probe" \
+	    "$MB_CONF" > "$probe" || return 1
+	if "$MARKETBOX" -n "$probe" > "$BENCH_T/instance-probe.out" 2>&1; then
+		BENCH_INSTANCE_KEY=yes
+	else
+		BENCH_INSTANCE_KEY=no
+	fi
+}
+
+# bench_marketbox_start: BENCH_INSTANCES marketbox processes, instance k
+# on $T/marketbox-k.conf, stderr at warning level (marketbox-k.stderr);
+# MB_PIDS their pids, MB_PID the first's.
 bench_marketbox_start()
 {
-	"$MARKETBOX" -v 2 "$MB_CONF" >> "$T/marketbox.stdout" \
-	    2>> "$T/marketbox.stderr" &
-	MB_PID=$!
+	local k
+
+	MB_PIDS=()
+	for k in $(seq 1 "$BENCH_INSTANCES"); do
+		"$MARKETBOX" -v 2 "$T/marketbox-$k.conf" \
+		    >> "$T/marketbox-$k.stdout" 2>> "$T/marketbox-$k.stderr" &
+		MB_PIDS+=("$!")
+	done
+	MB_PID=${MB_PIDS[0]}
+}
+
+# bench_marketbox_stop: stop every instance (SIGTERM, 5 s each).
+bench_marketbox_stop()
+{
+	local pid
+
+	for pid in "${MB_PIDS[@]}"; do
+		proc_stop "$pid" TERM 5
+	done
+	MB_PIDS=() MB_PID=
+}
+
+# bench_marketbox_ticks: CPU ticks of all the instances so far.
+bench_marketbox_ticks()
+{
+	local pid t=0 v
+
+	for pid in "${MB_PIDS[@]}"; do
+		v=$(bench_cpu_ticks "$pid") && t=$((t + v))
+	done
+	echo "$t"
+}
+
+# bench_marketbox_hwm_kib: the largest peak RSS of the instances.
+bench_marketbox_hwm_kib()
+{
+	local pid
+
+	for pid in "${MB_PIDS[@]}"; do
+		bench_hwm_kib "$pid"
+	done | sort -n | tail -n 1
+}
+
+# bench_marketbox_outside_task: print the instances' log lines that say a
+# statement ran outside a task (on PostgreSQL a bug, see store.h).
+bench_marketbox_outside_task()
+{
+	local lines
+
+	lines=$(grep -h 'outside a task' "$T"/marketbox-*.log \
+	    "$T"/marketbox-*.stderr 2>/dev/null | head -n 3)
+	[ -n "$lines" ] && printf '%s\n' "$lines"
 }
 
 # bench_wait_replies N SECONDS: wait until the phones (fakesmsc, run with
@@ -550,9 +772,10 @@ bench_wait_stop()
 bench_kannel_run()
 {
 	local box=$1 n=$2 limit=$3 name=$4 pid bb0 bb1 box0 box1 start
-	local bbe boxe fk stat0 stat1 ds0=0 dse=0 ds1=0 per
+	local bbe boxe fk stat0 stat1 ds0=0 dse=0 ds1=0 per pg0 pge pg1 log0
 
 	RUN_OK=0 RUN_RATE=0 RUN_SECONDS=0 RUN_BOX_US=0 RUN_BB_US=0
+	RUN_PG_US=0 RUN_MTS='' RUN_PG_XACTS='' RUN_PG_STMTS=''
 	RUN_RSS_MIB=0 RUN_BUSY_PCT=0 RUN_OTHERS_PCT=0 RUN_FAKESMSC_US=0
 	RUN_DLRS='' RUN_DLR_EXPECT='' RUN_DLR_DETAIL='' RUN_SINK_US=0
 	RUN_DONE_SECONDS=0 RUN_DONE_RATE=0
@@ -574,6 +797,7 @@ bench_kannel_run()
 		fi
 	fi
 	bench_kannel_conf_write "$box"
+	log0=$(bench_pg_log_lines)
 	bench_bearerbox_start || return 1
 	if [ "$box" = smsbox ]; then
 		bench_smsbox_start || {
@@ -588,14 +812,15 @@ bench_kannel_run()
 			echo "marketbox does not connect (see $T)" >&2
 			return 1
 		}
-		pid=$MB_PID
+		pid=
 	fi
 	# bearerbox waits a second after a box connects before it serves it;
 	# let that pass so the clock measures traffic only.
 	sleep 1.5
 
 	bb0=$(bench_cpu_ticks "$BB_PID")
-	box0=$(bench_cpu_ticks "$pid")
+	box0=$(bench_box_ticks "$pid")
+	pg0=$(bench_pg_ticks)
 	[ -n "$DS_PID" ] && ds0=$(bench_cpu_ticks "$DS_PID")
 	stat0=$(bench_machine_ticks)
 	start=$(bench_now)
@@ -628,24 +853,38 @@ bench_kannel_run()
 	# something when RUN_OTHERS_PCT is small.
 	stat1=$(bench_machine_ticks)
 	bbe=$(bench_cpu_ticks "$BB_PID")
-	boxe=$(bench_cpu_ticks "$pid")
+	boxe=$(bench_box_ticks "$pid")
+	pge=$(bench_pg_ticks)
 	fk=$(bench_cpu_ticks "$PHONE_PID")
 	[ -n "$DS_PID" ] && dse=$(bench_cpu_ticks "$DS_PID")
-	# dlrsink plays smsbox's application: not another program's load.
+	# dlrsink plays smsbox's application, the PostgreSQL server is
+	# marketbox's store: neither is another program's load.
 	bench_machine_load "$stat0" "$stat1" \
-	    "$(( bbe - bb0 + boxe - box0 + ${fk:-0} + ${dse:-0} - ds0 ))"
+	    "$(( bbe - bb0 + boxe - box0 + ${fk:-0} + ${dse:-0} - ds0 + pge - pg0 ))"
 	RUN_FAKESMSC_US=$(bench_us_per_msg "${fk:-0}" "$n")
 	# DLRs still come after the last reply: wait for smsbox's fetches too.
-	bench_settle "$limit" "$BB_PID" "$pid" ${DS_PID:+"$DS_PID"}
+	if [ "$box" = smsbox ]; then
+		bench_settle "$limit" "$BB_PID" "$pid" ${DS_PID:+"$DS_PID"}
+	else
+		bench_settle "$limit" "$BB_PID" "${MB_PIDS[@]}"
+	fi
 	bb1=$(bench_cpu_ticks "$BB_PID")
-	box1=$(bench_cpu_ticks "$pid")
+	box1=$(bench_box_ticks "$pid")
+	pg1=$(bench_pg_ticks)
 	[ -n "$DS_PID" ] && ds1=$(bench_cpu_ticks "$DS_PID")
 	RUN_BB_US=$(bench_us_per_msg "$((bb1 - bb0))" "$n")
 	RUN_BOX_US=$(bench_us_per_msg "$((box1 - box0))" "$n")
+	RUN_PG_US=$(bench_us_per_msg "$((pg1 - pg0))" "$n")
 	RUN_SINK_US=$(bench_us_per_msg "$((${ds1:-0} - ds0))" "$n")
-	RUN_RSS_MIB=$(bench_calc "$(bench_hwm_kib "$pid") / 1024")
+	if [ "$box" = smsbox ]; then
+		RUN_RSS_MIB=$(bench_calc "$(bench_hwm_kib "$pid") / 1024")
+	else
+		RUN_RSS_MIB=$(bench_calc "$(bench_marketbox_hwm_kib) / 1024")
+	fi
 
 	phone_stop
+	RUN_MTS=$(sed -n 's/.*fakesmsc: [0-9]* messages sent and \([0-9]*\) received.*/\1/p' \
+	    "$PHONE_LOG" | tail -n 1)
 	if [ "$RUN_OK" != 1 ]; then
 		# fakesmsc's own count, printed when it stops.
 		echo "$box: not $n replies in $limit s:" \
@@ -657,11 +896,24 @@ bench_kannel_run()
 		bench_smsbox_stop
 		bench_sink_stop
 	else
-		marketbox_stop
+		bench_marketbox_stop
 		[ "$BENCH_DLR_MASK" != 0 ] && bench_marketbox_dlrs
+		bench_marketbox_outside_task >&2 && KEEP=1
+		integ_pg && bench_pg_counts "$n" "$log0"
 	fi
 	bearerbox_stop
 	[ "$RUN_OK" = 1 ]
+}
+
+# bench_box_ticks PID: CPU ticks of the box PID, or with PID empty, of all
+# the marketbox instances.
+bench_box_ticks()
+{
+	if [ -n "$1" ]; then
+		bench_cpu_ticks "$1"
+	else
+		bench_marketbox_ticks
+	fi
 }
 
 # bench_dlrs_ok: the run's box handled the delivery reports it asked for
@@ -677,19 +929,23 @@ bench_dlrs_ok()
 
 # --- direct: boxload plays bearerbox ----------------------------------------
 
-# bench_direct_run N WINDOW TIMEOUT NAME [BOXLOAD-ARGS...]: marketbox
-# connected to boxload, which sends N MOs with at most WINDOW unacked.
-# RUN_LINE is boxload's RESULT line; RUN_RATE its MO/s acked.
+# bench_direct_run N WINDOW TIMEOUT NAME [BOXLOAD-ARGS...]: BENCH_INSTANCES
+# marketbox instances connected to boxload, which sends N MOs over them,
+# with at most WINDOW unacked per instance.  RUN_LINE is boxload's RESULT
+# line; RUN_RATE its MO/s acked.
 bench_direct_run()
 {
-	local n=$1 window=$2 limit=$3 name=$4 box0 box1
+	local n=$1 window=$2 limit=$3 name=$4 box0 box1 pg0 pg1 log0
 	shift 4
 
-	RUN_OK=0 RUN_RATE=0 RUN_BOX_US=0 RUN_RSS_MIB=0 RUN_LINE=
+	RUN_OK=0 RUN_RATE=0 RUN_BOX_US=0 RUN_RSS_MIB=0 RUN_LINE='' RUN_PG_US=0
+	RUN_MTS='' RUN_PG_XACTS='' RUN_PG_STMTS=''
 	bench_run_dir "$name" || return 1
+	log0=$(bench_pg_log_lines)
 	# -S: half a second between the identify and the first MO, to read
 	# marketbox's CPU time once its start-up is done.
-	"$BOXLOAD" -p "$BB_SMSBOX_PORT" -n "$n" -w "$window" -t "$limit" \
+	"$BOXLOAD" -p "$BB_SMSBOX_PORT" -b "$BENCH_INSTANCES" -n "$n" \
+	    -w "$window" -t "$limit" \
 	    -S 500 -v -T "$BENCH_TEXT" "$@" > "$T/boxload.out" \
 	    2> "$T/boxload.err" &
 	BL_PID=$!
@@ -700,25 +956,38 @@ bench_direct_run()
 	# marketbox's conf points at boxload as at a bearerbox.
 	bench_marketbox_conf || return 1
 	bench_marketbox_start
-	if ! wait_until 10 grep -q identified "$T/boxload.err"; then
+	if ! wait_until 15 bench_boxload_identified; then
 		echo "marketbox does not connect to boxload (see $T)" >&2
 		return 1
 	fi
-	box0=$(bench_cpu_ticks "$MB_PID")
+	box0=$(bench_marketbox_ticks)
+	pg0=$(bench_pg_ticks)
 	wait "$BL_PID"
 	RUN_OK=$(( $? == 0 ))
 	BL_PID=
-	box1=$(bench_cpu_ticks "$MB_PID")
+	box1=$(bench_marketbox_ticks)
+	pg1=$(bench_pg_ticks)
 	RUN_BOX_US=$(bench_us_per_msg "$((${box1:-0} - box0))" "$n")
-	RUN_RSS_MIB=$(bench_calc "$(bench_hwm_kib "$MB_PID") / 1024")
-	marketbox_stop
+	RUN_PG_US=$(bench_us_per_msg "$((pg1 - pg0))" "$n")
+	RUN_RSS_MIB=$(bench_calc "$(bench_marketbox_hwm_kib) / 1024")
+	bench_marketbox_stop
+	bench_marketbox_outside_task >&2 && KEEP=1
+	integ_pg && bench_pg_counts "$n" "$log0"
 	RUN_LINE=$(grep '^RESULT ' "$T/boxload.out")
 	RUN_RATE=$(bench_result ack_rate)
+	RUN_MTS=$(bench_result mts)
 	if [ "$RUN_OK" != 1 ]; then
 		echo "$(head -n 2 "$T/boxload.out") (see $T)" >&2
 		KEEP=1
 	fi
 	[ "$RUN_OK" = 1 ]
+}
+
+# bench_boxload_identified: every instance has identified itself to
+# boxload (one "identified" line each).
+bench_boxload_identified()
+{
+	[ "$(grep -c identified "$T/boxload.err")" -ge "$BENCH_INSTANCES" ]
 }
 
 # bench_result KEY: a value of RUN_LINE.
