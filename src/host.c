@@ -324,6 +324,19 @@ static const char user_sql_insert[] =
     "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
     " language_chosen, created, updated)"
     " VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING id";
+/*
+ * On a shared store another instance may insert the same phone between
+ * this one's load and its insert (the phone's first two messages handled
+ * at once): then the row it made is taken, its fields kept, rather than
+ * the message failing on the unique msisdn.  SQLite has one instance,
+ * and its plain insert keeps RETURNING id served from the rowid.
+ */
+static const char user_sql_insert_shared[] =
+    "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
+    " language_chosen, created, updated)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)"
+    " ON CONFLICT (msisdn) DO UPDATE SET updated = excluded.updated"
+    " RETURNING id";
 static const char user_sql_update[] =
     "UPDATE users SET name = $2, market = $3, language = $4, role = $5,"
     " opt_out = $6, updated = $7, language_chosen = $8 WHERE id = $1";
@@ -412,7 +425,9 @@ user_save(struct core *core, struct user *u)
 	struct store_stmt	*st;
 	int			 rc;
 
-	st = store_query(core->store, u->id ? user_sql_update : user_sql_insert);
+	st = store_query(core->store, u->id ? user_sql_update :
+	    store_shared(core->store) ? user_sql_insert_shared :
+	    user_sql_insert);
 	if (st == NULL)
 		return -1;
 	if (u->id)
