@@ -615,6 +615,21 @@ bench_work_end(int ok)
 		bench_die("commit");
 }
 
+/* A board query (PRICES_SQL_*) on the last week of commodity at market. */
+static struct store_stmt *
+bench_window(const char *sql, const char *commodity, const char *market)
+{
+	struct store_stmt	*st;
+
+	if ((st = store_query(bench_store, sql)) == NULL)
+		bench_die(sql);
+	store_bind_text(st, 1, commodity);
+	store_bind_text(st, 2, market);
+	store_bind_int(st, 3, BENCH_NOW - 7 * 86400);
+	store_bind_int(st, 4, BENCH_NOW);
+	return st;
+}
+
 /* Run a PRICE or REPORT handler on words w, as one unit of work. */
 static int
 bench_command(int cmd, const char **w, size_t n)
@@ -900,24 +915,14 @@ main(int argc, char **argv)
 			long long	 cnt;
 
 			t0 = bench_clock();
-			if ((st = store_query(bench_store, c == 0 ? sql_stats :
-			    sql_stats_full)) == NULL)
-				bench_die("stats");
-			store_bind_text(st, 1, cm);
-			store_bind_text(st, 2, mk);
-			store_bind_int(st, 3, BENCH_NOW - 7 * 86400);
-			store_bind_int(st, 4, BENCH_NOW);
+			st = bench_window(c == 0 ? sql_stats : sql_stats_full,
+			    cm, mk);
 			if (store_step(st) != STORE_ROW)
 				bench_die("stats");
 			cnt = store_int(st, 0);
 			store_done(st);
-			if ((med = store_query(bench_store, c == 0 ? sql_median :
-			    sql_median_full)) == NULL)
-				bench_die("median");
-			store_bind_text(med, 1, cm);
-			store_bind_text(med, 2, mk);
-			store_bind_int(med, 3, BENCH_NOW - 7 * 86400);
-			store_bind_int(med, 4, BENCH_NOW);
+			med = bench_window(c == 0 ? sql_median :
+			    sql_median_full, cm, mk);
 			store_bind_int(med, 5, cnt > 0 ? (cnt - 1) / 2 : 0);
 			while ((rc = store_step(med)) == STORE_ROW)
 				;
