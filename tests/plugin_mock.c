@@ -34,6 +34,7 @@
 #include "store.h"
 #include "words.h"
 
+#include "host_store.h"
 #include "plugin_mock.h"
 
 #define MOCK_MAX_CONF		32
@@ -319,77 +320,11 @@ mock_h_stmt(struct mb_ctx *ctx, const char *sql)
 	return store_stmt(ctx->m->store, sql);
 }
 
-/* The store's statements, as the daemon's host hands them out. */
-static struct mb_stmt *
-mock_h_query(struct mb_ctx *ctx, const char *sql)
+/* The store's statements (host_store.c) run on the mock's store. */
+struct store *
+host_store_of(struct mb_ctx *ctx)
 {
-	return (struct mb_stmt *)store_query(ctx->m->store, sql);
-}
-
-static int
-mock_h_bind_int(struct mb_stmt *st, int i, long long v)
-{
-	return store_bind_int((struct store_stmt *)st, i, v);
-}
-
-static int
-mock_h_bind_text(struct mb_stmt *st, int i, const char *v)
-{
-	return store_bind_text((struct store_stmt *)st, i, v);
-}
-
-static int
-mock_h_bind_null(struct mb_stmt *st, int i)
-{
-	return store_bind_null((struct store_stmt *)st, i);
-}
-
-static int
-mock_h_step(struct mb_stmt *st)
-{
-	return store_step((struct store_stmt *)st);
-}
-
-static long long
-mock_h_column_int(struct mb_stmt *st, int i)
-{
-	return store_int((struct store_stmt *)st, i);
-}
-
-static const char *
-mock_h_column_text(struct mb_stmt *st, int i)
-{
-	return store_text((struct store_stmt *)st, i);
-}
-
-static int
-mock_h_column_null(struct mb_stmt *st, int i)
-{
-	return store_is_null((struct store_stmt *)st, i);
-}
-
-static void
-mock_h_done(struct mb_stmt *st)
-{
-	store_done((struct store_stmt *)st);
-}
-
-static long long
-mock_h_changes(struct mb_ctx *ctx)
-{
-	return store_changes(ctx->m->store);
-}
-
-static long long
-mock_h_last_id(struct mb_ctx *ctx)
-{
-	return store_last_id(ctx->m->store);
-}
-
-static const char *
-mock_h_engine(struct mb_ctx *ctx)
-{
-	return store_engine(ctx->m->store);
+	return ctx->m->store;
 }
 
 static long long
@@ -787,18 +722,7 @@ static const struct mb_host mock_table = {
 	.sms_parts = mock_h_sms_parts,
 	.market_suggest = mock_h_market_suggest,
 	.country_code = mock_h_country_code,
-	.query = mock_h_query,
-	.bind_int = mock_h_bind_int,
-	.bind_text = mock_h_bind_text,
-	.bind_null = mock_h_bind_null,
-	.step = mock_h_step,
-	.column_int = mock_h_column_int,
-	.column_text = mock_h_column_text,
-	.column_null = mock_h_column_null,
-	.done = mock_h_done,
-	.changes = mock_h_changes,
-	.last_id = mock_h_last_id,
-	.engine = mock_h_engine,
+	HOST_STORE_FUNCTIONS
 };
 
 const struct mb_host *

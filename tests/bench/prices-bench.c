@@ -19,13 +19,19 @@
  *
  * It runs the plugin's own code: prices.c, prices_store.c and
  * prices_text.c are compiled into this program, and a small host below
- * (the struct mb_host table over one SQLite connection, as the daemon's
- * host.c: the store's statements of ABI 2, $1 read as ?1, cached on the
- * SQL's address; notices inserted into an outbox table as the daemon
- * does) calls its PRICE and REPORT handlers and its timer.
+ * (the struct mb_host table; its statements are the daemon's store,
+ * store.c, through host_store.c as in the plugin mock: the core's schema
+ * and the plugin's migrations applied as the daemon applies them, each
+ * command and timer run a unit of work committed at once; notices
+ * inserted into an outbox table as the daemon does) calls its PRICE and
+ * REPORT handlers and its timer.  While it times, the file is in WAL
+ * with synchronous NORMAL (the store's is FULL): the figures are of the
+ * queries, not of the disk's fsync.
  *
- * The data (one transaction of INSERT ... WITH RECURSIVE, then the
- * plugin's indexes built on the full table): 20 commodities, 50 markets
+ * The data (one transaction of INSERT ... WITH RECURSIVE on the store's
+ * SQLite connection, then the plugin's indexes built on the full table;
+ * SQLite's SQL, as the NOT INDEXED baseline: the bench runs on SQLite
+ * only): 20 commodities, 50 markets
  * in 10 regions, reports spread over the last 365 days (about 190 a week
  * for each commodity and market at 10M), prices around a commodity's base,
  * one report in 10 by an agent, one in 100 held.
@@ -57,13 +63,16 @@
 
 #include <marketbox/plugin.h>
 
+#include "gw.h"
+#include "store.h"
+
 #include "../../plugins/prices/prices.h"
+#include "../host_store.h"
 
 #define BENCH_NOW		1700000000LL
 #define BENCH_COMMODITIES	20
 #define BENCH_MARKETS		50
 #define BENCH_REGIONS		10
-#define BENCH_STMTS		64
 #define BENCH_WORDS		4
 
 extern const struct mb_plugin marketbox_plugin;
@@ -78,12 +87,8 @@ struct mb_plugin_ctx {
 	void		*state;
 };
 
-static sqlite3		*bench_db;
-static struct {
-	const char	*sql;
-	sqlite3_stmt	*st;
-} bench_stmts[BENCH_STMTS];
-static size_t		 bench_nstmts;
+static struct store	*bench_store;
+static sqlite3		*bench_db;	/* the store's, for the load */
 static struct mb_ctx	 bench_ctx;
 static struct mb_plugin_ctx bench_pctx;
 static const char	*bench_words[BENCH_WORDS];
@@ -173,7 +178,6 @@ bench_arg_number(struct mb_ctx *ctx, size_t i, long long min, long long max,
 	return 1;
 }
 
-static sqlite3_stmt	*bench_stmt(struct mb_ctx *, const char *);
 static void		 bench_die(const char *);
 
 /* The text the daemon would render: the values, joined (a stand-in). */
@@ -209,173 +213,37 @@ static int
 bench_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
-	static const char sql[] =
+	static const char	 sql[] =
 	    "INSERT INTO bench_outbox (receiver, template, text, state,"
-	    " created) VALUES (?1, ?2, ?3, 'queued', ?4)";
-	sqlite3_stmt	*st;
-	char		 text[512];
-	int		 rc;
+	    " created) VALUES ($1, $2, $3, 'queued', $4)";
+	struct store_stmt	*st;
+	char			 text[512];
+	int			 rc;
 
+	(void)ctx;
 	if (msisdn == NULL || tmpl == NULL)
 		return -1;
 	bench_text(args, nargs, text, sizeof(text));
-	if ((st = bench_stmt(ctx, sql)) == NULL)
+	if ((st = store_query(bench_store, sql)) == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, msisdn, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, tmpl, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, bench_now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	store_bind_text(st, 1, msisdn);
+	store_bind_text(st, 2, tmpl);
+	store_bind_text(st, 3, text);
+	store_bind_int(st, 4, bench_now);
+	rc = store_step(st);
+	store_done(st);
+	if (rc != STORE_DONE)
 		return -1;
 	bench_notices++;
 	return 0;
 }
 
-/*
- * SQL as the plugin writes it for both engines ($1, $2 ...) as SQLite
- * reads it (?1, ?2 ...), as store.c does: a copy to free.
- */
-static char *
-bench_sql_lite(const char *sql)
-{
-	char	*out, *p, quote = 0;
-
-	if ((out = strdup(sql)) == NULL)
-		bench_die("strdup");
-	for (p = out; *p != '\0'; p++) {
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-		} else if (*p == '\'' || *p == '"')
-			quote = *p;
-		else if (*p == '$' && p[1] >= '0' && p[1] <= '9')
-			*p = '?';
-	}
-	return out;
-}
-
-static sqlite3_stmt *
-bench_stmt(struct mb_ctx *ctx, const char *sql)
-{
-	sqlite3_stmt	*st;
-	size_t		 i;
-	char		*lite;
-	int		 rc;
-
-	(void)ctx;
-	for (i = 0; i < bench_nstmts; i++)
-		if (bench_stmts[i].sql == sql) {
-			sqlite3_reset(bench_stmts[i].st);
-			sqlite3_clear_bindings(bench_stmts[i].st);
-			return bench_stmts[i].st;
-		}
-	if (bench_nstmts == BENCH_STMTS)
-		return NULL;
-	lite = bench_sql_lite(sql);
-	rc = sqlite3_prepare_v2(bench_db, lite, -1, &st, NULL);
-	free(lite);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "prices-bench: %s: %s\n",
-		    sqlite3_errmsg(bench_db), sql);
-		return NULL;
-	}
-	bench_stmts[bench_nstmts].sql = sql;
-	bench_stmts[bench_nstmts].st = st;
-	bench_nstmts++;
-	return st;
-}
-
-/* ABI 2's store functions, as host.c over store.c (an mb_stmt is the
-   sqlite3_stmt here) */
-static struct mb_stmt *
-bench_query(struct mb_ctx *ctx, const char *sql)
-{
-	return (struct mb_stmt *)bench_stmt(ctx, sql);
-}
-
-static int
-bench_bind_int(struct mb_stmt *st, int i, long long v)
-{
-	return sqlite3_bind_int64((sqlite3_stmt *)st, i, v) == SQLITE_OK ?
-	    0 : -1;
-}
-
-static int
-bench_bind_text(struct mb_stmt *st, int i, const char *v)
-{
-	return (v == NULL ? sqlite3_bind_null((sqlite3_stmt *)st, i) :
-	    sqlite3_bind_text((sqlite3_stmt *)st, i, v, -1, SQLITE_STATIC)) ==
-	    SQLITE_OK ? 0 : -1;
-}
-
-static int
-bench_bind_null(struct mb_stmt *st, int i)
-{
-	return sqlite3_bind_null((sqlite3_stmt *)st, i) == SQLITE_OK ? 0 : -1;
-}
-
-static int
-bench_step(struct mb_stmt *st)
-{
-	sqlite3_stmt	*lite = (sqlite3_stmt *)st;
-	int		 rc = sqlite3_step(lite);
-
-	if (rc == SQLITE_ROW)
-		return MB_ROW;
-	if (rc == SQLITE_DONE)
-		return MB_DONE;
-	fprintf(stderr, "prices-bench: %s: %s\n", sqlite3_errmsg(bench_db),
-	    sqlite3_sql(lite));
-	sqlite3_reset(lite);
-	return MB_ERROR;
-}
-
-static long long
-bench_column_int(struct mb_stmt *st, int i)
-{
-	return sqlite3_column_int64((sqlite3_stmt *)st, i);
-}
-
-static const char *
-bench_column_text(struct mb_stmt *st, int i)
-{
-	return (const char *)sqlite3_column_text((sqlite3_stmt *)st, i);
-}
-
-static int
-bench_column_null(struct mb_stmt *st, int i)
-{
-	return sqlite3_column_type((sqlite3_stmt *)st, i) == SQLITE_NULL;
-}
-
-static void
-bench_done(struct mb_stmt *st)
-{
-	if (st != NULL)
-		sqlite3_reset((sqlite3_stmt *)st);
-}
-
-static long long
-bench_changes(struct mb_ctx *ctx)
+/* The plugin's statements (host_store.c) run on the daemon's store. */
+struct store *
+host_store_of(struct mb_ctx *ctx)
 {
 	(void)ctx;
-	return sqlite3_changes64(bench_db);
-}
-
-static long long
-bench_last_id(struct mb_ctx *ctx)
-{
-	(void)ctx;
-	return sqlite3_last_insert_rowid(bench_db);
-}
-
-static const char *
-bench_engine(struct mb_ctx *ctx)
-{
-	(void)ctx;
-	return "sqlite";
+	return bench_store;
 }
 
 static long long
@@ -623,18 +491,7 @@ static const struct mb_host bench_host = {
 	.msisdn = bench_msisdn,
 	.render = bench_render,
 	.sms_parts = bench_sms_parts,
-	.query = bench_query,
-	.bind_int = bench_bind_int,
-	.bind_text = bench_bind_text,
-	.bind_null = bench_bind_null,
-	.step = bench_step,
-	.column_int = bench_column_int,
-	.column_text = bench_column_text,
-	.column_null = bench_column_null,
-	.done = bench_done,
-	.changes = bench_changes,
-	.last_id = bench_last_id,
-	.engine = bench_engine,
+	HOST_STORE_FUNCTIONS
 };
 
 /* --- helpers ------------------------------------------------------------ */
@@ -676,19 +533,6 @@ bench_run(const char *sql, long long a1, long long a2, long long a3,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		bench_die(sql);
 	sqlite3_finalize(st);
-}
-
-/* The plugin's SQL ($1 ...) prepared outside the cache, or exit. */
-static sqlite3_stmt *
-bench_prepare(const char *sql)
-{
-	sqlite3_stmt	*st;
-	char		*lite = bench_sql_lite(sql);
-
-	if (sqlite3_prepare_v2(bench_db, lite, -1, &st, NULL) != SQLITE_OK)
-		bench_die(sql);
-	free(lite);
-	return st;
 }
 
 static long long
@@ -751,6 +595,41 @@ bench_rand(unsigned n)
 	return (unsigned)((bench_seed >> 33) % n);
 }
 
+/*
+ * A unit of work of the store's group commit, as the daemon runs every
+ * message and timer run: rolled back when the plugin failed.  Committed
+ * at once (the daemon would gather several in one commit).
+ */
+static void
+bench_work_begin(void)
+{
+	if (store_work_begin(bench_store) == -1)
+		bench_die("store_work_begin");
+}
+
+static void
+bench_work_end(int ok)
+{
+	if (store_work_end(bench_store, ok) == -1 ||
+	    store_commit(bench_store) == -1)
+		bench_die("commit");
+}
+
+/* A board query (PRICES_SQL_*) on the last week of commodity at market. */
+static struct store_stmt *
+bench_window(const char *sql, const char *commodity, const char *market)
+{
+	struct store_stmt	*st;
+
+	if ((st = store_query(bench_store, sql)) == NULL)
+		bench_die(sql);
+	store_bind_text(st, 1, commodity);
+	store_bind_text(st, 2, market);
+	store_bind_int(st, 3, BENCH_NOW - 7 * 86400);
+	store_bind_int(st, 4, BENCH_NOW);
+	return st;
+}
+
 /* Run a PRICE or REPORT handler on words w, as one unit of work. */
 static int
 bench_command(int cmd, const char **w, size_t n)
@@ -759,16 +638,17 @@ bench_command(int cmd, const char **w, size_t n)
 
 	bench_nwords = n;
 	memcpy(bench_words, w, n * sizeof(*w));
-	bench_exec("BEGIN");
+	bench_work_begin();
 	rc = marketbox_plugin.commands[cmd].handler(&bench_ctx, &bench_host);
-	bench_exec(rc == MB_OK ? "COMMIT" : "ROLLBACK");
+	bench_work_end(rc != MB_FAIL);
 	return rc;
 }
 
 /* --- the data ----------------------------------------------------------- */
 
 /*
- * The plugin's schema (its migration), and the load: the report indexes
+ * The load, on the store's SQLite connection (the core's schema and the
+ * plugin's are there: store_open, store_migrate): the report indexes
  * are dropped during the insert and made again from their own DDL after
  * it, which builds them by sorting instead of 10M random inserts.
  */
@@ -782,15 +662,9 @@ bench_load(long long reports, long long users)
 
 	t0 = bench_clock();
 	bench_exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF");
-	bench_exec(prices_store_migrations[0].sql);
-	/* the core's users table (store.c), and the market plugin's posts
-	   with its index (plugins/market/market_store.c) */
-	bench_exec("CREATE TABLE users (id INTEGER PRIMARY KEY,"
-	    " msisdn TEXT NOT NULL UNIQUE, name TEXT, market TEXT,"
-	    " language TEXT, role TEXT NOT NULL DEFAULT 'user',"
-	    " opt_out INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
-	    " updated INTEGER NOT NULL);"
-	    "CREATE TABLE market_posts (ref INTEGER PRIMARY KEY,"
+	/* the market plugin's posts with its index
+	   (plugins/market/market_store.c), and the notices' table */
+	bench_exec("CREATE TABLE market_posts (ref INTEGER PRIMARY KEY,"
 	    " kind TEXT NOT NULL, msisdn TEXT NOT NULL,"
 	    " commodity TEXT NOT NULL,"
 	    " unit TEXT NOT NULL, market TEXT, qty INTEGER NOT NULL,"
@@ -897,7 +771,8 @@ main(int argc, char **argv)
 	double		 p50_board = 0, p50_base = 0;
 	double		 commits = 0, longest_commit = 0;
 	double		 p50_price;
-	sqlite3_stmt	*idx, *full;
+	struct store_migration	 steps[PRICES_STORE_NMIGRATIONS];
+	struct store_stmt	*st, *med;
 	int		 c, rc, keep = 0, fd;
 	static const char sql_stats[] = PRICES_SQL_STATS("prices_reports AS r");
 	static const char sql_median[] =
@@ -957,12 +832,30 @@ main(int argc, char **argv)
 
 	printf("prices-bench: %lld reports, %lld users, %s\n", reports, users,
 	    path);
-	if (sqlite3_open(path, &bench_db) != SQLITE_OK)
+	/* the daemon's store: the core's schema, then the plugin's, as the
+	   daemon applies them */
+	gwlib_init();
+	log_set_output_level(GW_WARNING);
+	if (store_is_postgresql(path)) {
+		fprintf(stderr, "prices-bench: %s: the load is "
+		    "SQLite's, not PostgreSQL's\n", path);
+		return 2;
+	}
+	if ((bench_store = store_open(path, NULL)) == NULL)
 		bench_die(path);
+	bench_db = store_db(bench_store);
+	for (i = 0; i < PRICES_STORE_NMIGRATIONS; i++) {
+		steps[i].version = marketbox_plugin.migrations[i].version;
+		steps[i].sql = marketbox_plugin.migrations[i].sql;
+		steps[i].sql_pg = marketbox_plugin.migrations[i].sql_pg;
+	}
+	if (store_migrate(bench_store, marketbox_plugin.name, steps,
+	    PRICES_STORE_NMIGRATIONS) == -1)
+		bench_die("the plugin's migrations");
 	have = bench_int("SELECT count(*) FROM prices_reports"
 	    " WHERE msisdn <> '+254799999999'");
 	if (have != reports) {
-		if (have >= 0) {
+		if (have != 0) {
 			fprintf(stderr, "prices-bench: %s has %lld reports, "
 			    "not %lld\n", path, have, reports);
 			return 2;
@@ -970,7 +863,9 @@ main(int argc, char **argv)
 		bench_load(reports, users);
 	} else
 		printf("  reusing the %lld reports of %s\n", have, path);
-	/* the daemon's pragmas (store.c) for what is timed */
+	/* for what is timed: the store's WAL, and commits that wait for no
+	   fsync (the store's is synchronous FULL): the figures are of the
+	   queries, not of the disk */
 	bench_exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 	    " PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY");
 	/* a run after a run: the same starting point */
@@ -1009,13 +904,9 @@ main(int argc, char **argv)
 
 	/* --- the board's queries, with and without the index --- */
 	printf("the board's queries (stats + median of one window):\n");
-	idx = bench_prepare(sql_stats);
-	full = bench_prepare(sql_stats_full);
 	for (c = 0; c < 2; c++) {
-		sqlite3_stmt	*st = c == 0 ? idx : full, *med;
 		size_t		 q = c == 0 ? queries : baseline;
 
-		med = bench_prepare(c == 0 ? sql_median : sql_median_full);
 		for (i = 0; i < q; i++) {
 			const char	*cm = bench_codes[bench_rand(
 					    BENCH_COMMODITIES)];
@@ -1024,35 +915,28 @@ main(int argc, char **argv)
 			long long	 cnt;
 
 			t0 = bench_clock();
-			sqlite3_bind_text(st, 1, cm, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, mk, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 3, BENCH_NOW - 7 * 86400);
-			sqlite3_bind_int64(st, 4, BENCH_NOW);
-			if (sqlite3_step(st) != SQLITE_ROW)
+			st = bench_window(c == 0 ? sql_stats : sql_stats_full,
+			    cm, mk);
+			if (store_step(st) != STORE_ROW)
 				bench_die("stats");
-			cnt = sqlite3_column_int64(st, 0);
-			sqlite3_reset(st);
-			sqlite3_bind_text(med, 1, cm, -1, SQLITE_STATIC);
-			sqlite3_bind_text(med, 2, mk, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(med, 3, BENCH_NOW - 7 * 86400);
-			sqlite3_bind_int64(med, 4, BENCH_NOW);
-			sqlite3_bind_int64(med, 5, cnt > 0 ? (cnt - 1) / 2 : 0);
-			while ((rc = sqlite3_step(med)) == SQLITE_ROW)
+			cnt = store_int(st, 0);
+			store_done(st);
+			med = bench_window(c == 0 ? sql_median :
+			    sql_median_full, cm, mk);
+			store_bind_int(med, 5, cnt > 0 ? (cnt - 1) / 2 : 0);
+			while ((rc = store_step(med)) == STORE_ROW)
 				;
-			if (rc != SQLITE_DONE)
+			store_done(med);
+			if (rc != STORE_DONE)
 				bench_die("median");
-			sqlite3_reset(med);
 			t[i] = bench_clock() - t0;
 		}
-		sqlite3_finalize(med);
 		if (c == 0)
 			p50_board = bench_report("with prices_reports_board", t,
 			    q);
 		else
 			p50_base = bench_report("baseline: NOT INDEXED", t, q);
 	}
-	sqlite3_finalize(idx);
-	sqlite3_finalize(full);
 	printf("  ratio baseline / indexed (p50): %.0fx\n",
 	    p50_board > 0 ? p50_base / p50_board : 0);
 
@@ -1084,12 +968,12 @@ main(int argc, char **argv)
 		long long	 before = bench_notices;
 		int		 done;
 
-		bench_exec("BEGIN");
+		bench_work_begin();
 		t0 = bench_clock();
 		rc = marketbox_plugin.timers[0].run(&bench_pctx, &bench_host);
 		t0 = bench_clock() - t0;
 		t1 = bench_clock();
-		bench_exec(rc == MB_OK ? "COMMIT" : "ROLLBACK");
+		bench_work_end(rc == MB_OK);
 		t1 = bench_clock() - t1;
 		if (rc != MB_OK)
 			bench_die("timer");
@@ -1126,9 +1010,7 @@ main(int argc, char **argv)
 	    longest_commit * 1e3);
 
 	marketbox_plugin.fini(&bench_pctx, &bench_host);
-	for (i = 0; i < bench_nstmts; i++)
-		sqlite3_finalize(bench_stmts[i].st);
-	sqlite3_close(bench_db);
+	store_free(bench_store);
 	if (!keep) {
 		char	 side[300];
 
@@ -1139,5 +1021,6 @@ main(int argc, char **argv)
 		unlink(side);
 	}
 	free(t);
+	gwlib_shutdown();
 	return 0;
 }
