@@ -5,7 +5,8 @@
  * See router.h.  The order of the checks for one message:
  *
  *	flood limit (per sender, token bucket) -> repeat window (both in
- *	memory, per sender, given back when the unit does not commit)
+ *	memory, per sender, given back when the unit does not commit; on a
+ *	shared store the repeat window is in the database instead)
  *	-> words (words.c) -> keyword in the sender's language, else any
  *	-> core command, or a plugin's: registration, roles, handler
  *	-> anything not understood gets a one-SMS hint, never silence.
@@ -1490,6 +1491,13 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.lang = user.language && lang_exists(r->core.langs, user.language) ?
 	    user.language : lang_default(r->core.langs);
 
+	/*
+	 * The flood bucket is this instance's: with N instances on a shared
+	 * store, bearerbox spreading a phone's MOs over them, the phone can
+	 * be served up to N times flood-burst at once and N times
+	 * flood-rate a minute (marketbox.conf(5) says so).  The repeat window
+	 * below holds across them there: it is in the database.
+	 */
 	f = router_flood_slot(r, msisdn);
 	if ((taken = router_flood_take(r, f, now, &warn)) != 1) {
 		if (taken == -1)

@@ -2216,7 +2216,12 @@ ussd_check(const struct conf *c, const struct lang_set *langs)
 	return bad;
 }
 
-/* The sweep, as a store task (store.h). */
+/*
+ * The sweep, as a store task (store.h).  Each instance on a shared store
+ * sweeps too: deleting rows idle for a day is the same work done twice at
+ * most, the second finding nothing, so it needs no claim (and rows that
+ * old are not locked by anyone's open transaction).
+ */
 static void
 ussd_sweep_task(void *arg)
 {
