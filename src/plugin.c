@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -108,6 +109,15 @@ struct plugin_timer {
 	struct event		*ev;
 	int			 running;	/* its task is queued or
 						   under way */
+	long long		 now;		/* the time of this run */
+	int			 outcome;	/* PLUGIN_TIMER_* of the last */
+};
+
+/* What a tick of a timer did. */
+enum {
+	PLUGIN_TIMER_RAN,
+	PLUGIN_TIMER_ELSEWHERE,		/* another instance has the run */
+	PLUGIN_TIMER_FAILED
 };
 
 /* One loaded plugin: what plugin.h and the host table call a context. */
@@ -124,6 +134,7 @@ struct mb_plugin_ctx {
 	struct plugin_timer	*timers;
 	size_t			 ntimers;
 	struct mb_ctx		*timer_ctx;	/* set by the core around a run */
+	struct plugin_timer	*current;	/* the timer running now */
 	int			 started;	/* init done: fini is due */
 };
 
@@ -136,6 +147,7 @@ struct plugin_set {
 	size_t			  ncmds;
 	struct plugin_env	  env;
 	struct store		 *store;	/* runs the timers' tasks */
+	char			 *instance;	/* timer_runs.owner, or NULL */
 	int			  started;
 };
 
@@ -195,7 +207,22 @@ plugin_free(struct plugin_set *set)
 	free(set->plugins);
 	free(set->cmds);
 	free(set->owners);
+	free(set->instance);
 	free(set);
+}
+
+void
+plugin_set_instance(struct plugin_set *set, const char *name)
+{
+	char	*copy = NULL;
+
+	if (set == NULL)
+		return;
+	if (name != NULL && (copy = strdup(name)) == NULL)
+		error(errno, "plugin: out of memory: timer runs are written "
+		    "with no instance name");
+	free(set->instance);
+	set->instance = copy;
 }
 
 /* --- checking a descriptor ------------------------------------------------ */
@@ -732,6 +759,113 @@ plugin_load(const struct conf *c)
 
 /* --- starting ------------------------------------------------------------- */
 
+/*
+ * Timers across instances.  Every instance on a shared database ticks
+ * each timer; a run is claimed in timer_runs (key "<plugin>/<timer>"),
+ * in the unit of work of the run itself, so a run that fails gives its
+ * claim back with the rest and the next tick, here or elsewhere, tries
+ * again.  A run is due when the last one is at least the interval old,
+ * less a slack (ticks of two instances, or a run that waited for the task
+ * thread, fall a little before the interval), or is more than an
+ * interval in the future (the clock went back).
+ *
+ * On PostgreSQL the claim must not wait for another instance: group
+ * commit keeps its transaction, and so its lock on the row, open for a
+ * while, and a unit waiting on it could close a cycle with that
+ * instance's own units.  A transaction-scoped advisory lock on the key,
+ * tried and not waited for, is taken first: whoever holds it holds the
+ * run until its transaction ends, and everyone else skips the tick.  The
+ * row, written only under that lock, is then never locked by another.
+ *
+ * A SQLite file has one marketbox: no claim, and no statement, there.
+ */
+#define PLUGIN_TIMER_LOCK_CLASS	"1835168877"	/* "mbtm" in ASCII */
+
+static const char plugin_sql_timer_lock[] =
+    "SELECT CASE WHEN pg_try_advisory_xact_lock(" PLUGIN_TIMER_LOCK_CLASS
+    ", hashtext($1)) THEN 1 ELSE 0 END";
+static const char plugin_sql_timer_claim[] =
+    "INSERT INTO timer_runs (name, last_run, owner) VALUES ($1, $2, $3)"
+    " ON CONFLICT (name) DO UPDATE SET last_run = excluded.last_run,"
+    " owner = excluded.owner"
+    " WHERE timer_runs.last_run <= excluded.last_run - $4"
+    " OR timer_runs.last_run > excluded.last_run + $5";
+
+/* Seconds a run may fall short of the interval and still be due. */
+static int
+plugin_timer_slack(int interval)
+{
+	int	 slack = interval / 10;
+
+	if (slack < 1 && interval > 1)
+		slack = 1;
+	return slack;
+}
+
+/*
+ * Claim t's run at t->now inside the unit of work open now: 1 claimed, 0
+ * another instance ran it lately or is running it, -1 a store failure
+ * (logged; the unit is rolled back).
+ */
+static int
+plugin_timer_claim(struct plugin_set *set, struct plugin_timer *t)
+{
+	struct store		*s = set->store;
+	struct store_stmt	*st;
+	char			 key[200];
+	int			 interval = t->timer->interval, rc;
+	long long		 got;
+
+	snprintf(key, sizeof(key), "%s/%s", t->pctx->desc->name,
+	    t->timer->name);
+	if ((st = store_query(s, plugin_sql_timer_lock)) == NULL ||
+	    store_bind_text(st, 1, key) == -1 ||
+	    (rc = store_step(st)) != STORE_ROW) {
+		store_done(st);
+		return -1;
+	}
+	got = store_int(st, 0);
+	store_done(st);
+	if (got != 1)
+		return 0;
+	if ((st = store_query(s, plugin_sql_timer_claim)) == NULL ||
+	    store_bind_text(st, 1, key) == -1 ||
+	    store_bind_int(st, 2, t->now) == -1 ||
+	    store_bind_text(st, 3, set->instance) == -1 ||
+	    store_bind_int(st, 4,
+	    interval - plugin_timer_slack(interval)) == -1 ||
+	    store_bind_int(st, 5, interval) == -1 ||
+	    (rc = store_step(st)) != STORE_DONE) {
+		store_done(st);
+		return -1;
+	}
+	store_done(st);
+	return store_changes(s) == 1;
+}
+
+/* What the core runs in the unit of work: the claim, then the timer. */
+static int
+plugin_timer_run(struct mb_plugin_ctx *p, const struct mb_host *host)
+{
+	struct plugin_timer	*t = p->current;
+	struct plugin_set	*set = p->set;
+	int			 rc;
+
+	if (set->store != NULL && store_shared(set->store)) {
+		if ((rc = plugin_timer_claim(set, t)) == -1) {
+			error(0, "plugin %s: timer %s: its run cannot be "
+			    "claimed", p->desc->name, t->timer->name);
+			return MB_FAIL;
+		}
+		if (rc == 0) {
+			t->outcome = PLUGIN_TIMER_ELSEWHERE;
+			return MB_OK;
+		}
+	}
+	t->outcome = PLUGIN_TIMER_RAN;
+	return t->timer->run(p, host);
+}
+
 /* A plugin's timer, as a store task (store.h). */
 static void
 plugin_timer_task(void *arg)
@@ -741,14 +875,53 @@ plugin_timer_task(void *arg)
 	const struct plugin_env	*env = &p->set->env;
 	int			 rc;
 
-	debug("mb.plugin", 0, "plugin %s: timer %s", p->desc->name,
-	    t->timer->name);
-	rc = env->run_timer(env->arg, p, t->timer->run);
-	if (rc != MB_OK)
+	if (t->now == 0)
+		t->now = (long long)time(NULL);
+	t->outcome = PLUGIN_TIMER_FAILED;
+	p->current = t;
+	rc = env->run_timer(env->arg, p, plugin_timer_run);
+	p->current = NULL;
+	t->now = 0;
+	if (rc != MB_OK) {
+		t->outcome = PLUGIN_TIMER_FAILED;
 		warning(0, "plugin %s: timer %s failed (%d); it runs again in "
 		    "%d s", p->desc->name, t->timer->name, rc,
 		    t->timer->interval);
+	} else if (t->outcome == PLUGIN_TIMER_ELSEWHERE)
+		debug("mb.plugin", 0, "plugin %s: timer %s: run by another "
+		    "instance", p->desc->name, t->timer->name);
+	else
+		debug("mb.plugin", 0, "plugin %s: timer %s", p->desc->name,
+		    t->timer->name);
 	t->running = 0;
+}
+
+int
+plugin_run_timer(struct plugin_set *set, const char *plugin,
+    const char *timer, long long now)
+{
+	struct mb_plugin_ctx	*p;
+	struct plugin_timer	*t;
+	size_t			 i, j;
+
+	for (i = 0; set != NULL && i < set->n; i++) {
+		p = set->plugins[i];
+		if (strcmp(p->desc->name, plugin) != 0)
+			continue;
+		for (j = 0; j < p->ntimers; j++) {
+			t = &p->timers[j];
+			if (strcmp(t->timer->name, timer) != 0 ||
+			    t->running)
+				continue;
+			t->running = 1;
+			t->now = now;
+			plugin_timer_task(t);
+			return t->outcome == PLUGIN_TIMER_RAN ? 1 :
+			    t->outcome == PLUGIN_TIMER_ELSEWHERE ? 0 : -1;
+		}
+	}
+	error(0, "plugin: no timer %s/%s to run", plugin, timer);
+	return -1;
 }
 
 static void

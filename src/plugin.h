@@ -53,6 +53,22 @@ int		 plugin_start(struct plugin_set *, struct store *,
 		    struct event_base *, const struct plugin_env *);
 
 /*
+ * This instance's name among those sharing the database, written as the
+ * owner of the timer runs it claims (timer_runs); NULL (the default):
+ * none.  The name is copied.
+ */
+void		 plugin_set_instance(struct plugin_set *, const char *);
+
+/*
+ * Run plugin's timer now as a tick does, at time now (0: the clock's),
+ * claim included on a shared store; for tests and tools, on the thread
+ * that may run statements.  1 it ran, 0 another instance had the run, -1
+ * it failed or there is no such timer started (logged).
+ */
+int		 plugin_run_timer(struct plugin_set *, const char *plugin,
+		    const char *timer, long long now);
+
+/*
  * Only migrate every plugin's tables on store (nothing of theirs runs:
  * no init, no timers): marketctl's store copy makes a database's tables.
  * 0, or -1 (logged).

@@ -5,7 +5,8 @@
  * See router.h.  The order of the checks for one message:
  *
  *	flood limit (per sender, token bucket) -> repeat window (both in
- *	memory, per sender, given back when the unit does not commit)
+ *	memory, per sender, given back when the unit does not commit; on a
+ *	shared store the repeat window is in the database instead)
  *	-> words (words.c) -> keyword in the sender's language, else any
  *	-> core command, or a plugin's: registration, roles, handler
  *	-> anything not understood gets a one-SMS hint, never silence.
@@ -566,25 +567,92 @@ router_is_repeat(struct router *r, struct router_flood *f, const char *text,
 	return 0;
 }
 
+/*
+ * The repeat window on a shared store (store_shared): several instances
+ * get one phone's MOs (bearerbox spreads them over the boxes), so the
+ * last text of each phone is kept in repeat_window, one statement per MO
+ * in the MO's own unit of work (a unit rolled back forgets it, as the
+ * memory path's pending text is given back).  The row is replaced unless
+ * it holds the same text within the window: a change means a new text, no
+ * change a repeat.  The flood buckets stay per instance (see
+ * router_flood_take's caller and marketbox.conf(5)).  On SQLite (one
+ * marketbox per file) the memory path above is used, with no statement.
+ */
+static const char router_sql_repeat[] =
+    "INSERT INTO repeat_window (msisdn, hash, at, inbox_id)"
+    " VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (msisdn) DO UPDATE SET hash = excluded.hash,"
+    " at = excluded.at, inbox_id = excluded.inbox_id"
+    " WHERE repeat_window.hash <> excluded.hash"
+    " OR repeat_window.at < excluded.at - $5"
+    " OR repeat_window.at > excluded.at";
+static const char router_sql_repeat_of[] =
+    "SELECT inbox_id, at FROM repeat_window WHERE msisdn = $1";
+
+/*
+ * router_is_repeat() on a shared store: 1 a repeat (the first copy's inbox
+ * row in *inbox, and in *since a time its replies were made after: the
+ * MO's time, not the clock's, so a minute earlier for an SMSC's clock
+ * ahead of ours; the inbox row picks the replies), 0 not (the text is
+ * now the phone's last), -1 a store failure (logged).
+ */
+static int
+router_is_repeat_shared(struct router *r, const char *msisdn,
+    const char *text, long long now, long long inbox_id, long long *inbox,
+    long long *since)
+{
+	struct store		*s = r->core.store;
+	long long		 window = r->core.conf->repeat_window;
+	struct store_stmt	*st;
+
+	if (window == 0)
+		return 0;
+	/* the 64-bit hash, as the memory path's, stored as a signed one */
+	if ((st = store_query(s, router_sql_repeat)) == NULL ||
+	    store_bind_text(st, 1, msisdn) == -1 ||
+	    store_bind_int(st, 2, (long long)router_text_hash(text)) == -1 ||
+	    store_bind_int(st, 3, now) == -1 ||
+	    store_bind_int(st, 4, inbox_id) == -1 ||
+	    store_bind_int(st, 5, window) == -1 ||
+	    store_step(st) != STORE_DONE) {
+		store_done(st);
+		return -1;
+	}
+	store_done(st);
+	if (store_changes(s) == 1)
+		return 0;
+	if ((st = store_query(s, router_sql_repeat_of)) == NULL ||
+	    store_bind_text(st, 1, msisdn) == -1 ||
+	    store_step(st) != STORE_ROW) {
+		store_done(st);
+		return -1;
+	}
+	*inbox = store_int(st, 0);
+	*since = store_int(st, 1) - 60;
+	store_done(st);
+	return 1;
+}
+
 #define ROUTER_REPEAT_REPLIES	4	/* replies of one text sent again */
 
 /*
  * A repeat: the phone most likely never got the answer.  Send the replies
- * the first copy got (f's inbox row) again, as new messages tied to this
- * MO; when they cannot be found (not stored to this sender form, or the
- * first copy made none), a short note that the text was received and how
- * to see where things stand.  The command does not run again.
+ * the first copy got (inbox row inbox, noted at since or later) again, as
+ * new messages tied to this MO; when they cannot be found (not stored to
+ * this sender form, or the first copy made none), a short note that the
+ * text was received and how to see where things stand.  The command does
+ * not run again.
  */
 static int
-router_repeat_reply(struct router *r, struct mb_ctx *ctx,
-    const struct router_flood *f)
+router_repeat_reply(struct router *r, struct mb_ctx *ctx, long long inbox,
+    long long since)
 {
 	char	**texts;
 	size_t	  n, i;
 	int	  rc = 0;
 
-	if (outbox_replies_of(r->core.outbox, f->rep_inbox, ctx->mo->sender,
-	    f->rep_noted - 1, ROUTER_REPEAT_REPLIES, &texts, &n) == -1)
+	if (outbox_replies_of(r->core.outbox, inbox, ctx->mo->sender,
+	    since, ROUTER_REPEAT_REPLIES, &texts, &n) == -1)
 		return -1;
 	if (n == 0)
 		return host_reply(ctx, "repeat", NULL, 0);
@@ -1403,6 +1471,7 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	const char	*id, *found = NULL;
 	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
 	struct router_flood *f;
+	long long	 rep_inbox = 0, rep_since = 0;
 	int		 warn, repeat, taken, rc = -1;
 
 	*outcome = ROUTER_DONE;
@@ -1422,6 +1491,13 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.lang = user.language && lang_exists(r->core.langs, user.language) ?
 	    user.language : lang_default(r->core.langs);
 
+	/*
+	 * The flood bucket is this instance's: with N instances on a shared
+	 * store, bearerbox spreading a phone's MOs over them, the phone can
+	 * be served up to N times flood-burst at once and N times
+	 * flood-rate a minute (marketbox.conf(5) says so).  The repeat window
+	 * below holds across them there: it is in the database.
+	 */
 	f = router_flood_slot(r, msisdn);
 	if ((taken = router_flood_take(r, f, now, &warn)) != 1) {
 		if (taken == -1)
@@ -1431,13 +1507,21 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		rc = warn ? router_reply0(&ctx, "slow-down") : 0;
 		goto out;
 	}
-	if ((repeat = router_is_repeat(r, f, mo->text ? mo->text : "",
-	    now, inbox_id)) != 0) {
+	if (store_shared(r->core.store))
+		repeat = router_is_repeat_shared(r, msisdn,
+		    mo->text ? mo->text : "", now, inbox_id, &rep_inbox,
+		    &rep_since);
+	else if ((repeat = router_is_repeat(r, f, mo->text ? mo->text : "",
+	    now, inbox_id)) == 1) {
+		rep_inbox = f->rep_inbox;
+		rep_since = f->rep_noted - 1;
+	}
+	if (repeat != 0) {
 		if (repeat == -1)
 			goto out;
 		*outcome = ROUTER_REPEAT;
 		r->stats.repeats++;
-		rc = router_repeat_reply(r, &ctx, f);
+		rc = router_repeat_reply(r, &ctx, rep_inbox, rep_since);
 		goto out;
 	}
 	r->stats.handled++;

@@ -22,6 +22,15 @@
  *  - The memory copy is a cache of the rows: an MO that fails, or a
  *    commit that fails, empties it, so memory never runs ahead of the
  *    database.
+ *  - On a shared store (store_shared: several instances, and the next
+ *    screen of a session may reach any of them) there is no cache: each
+ *    MO reads its session's row, one indexed read, as cheap as checking
+ *    a version and never stale.  A row is written back only if it is
+ *    still the one read: its mo_id (the MO that wrote it last) is the
+ *    version.  A row moved on meanwhile by another instance fails the
+ *    MO, logged (its unit rolled back, not acked; bearerbox offers it
+ *    again and it is then handled on the row as it is now) rather than
+ *    overwriting the other instance's screen.
  */
 #include "config.h"
 
@@ -94,6 +103,9 @@ struct ussd_session {
 	char			*mo_id;		/* the MO it answered */
 	char			 state[8];	/* open, left, done */
 	long long		 started, updated;
+	char			*row_mo;	/* shared store: the mo_id of
+						   its row as read or written
+						   (NULL: no row yet) */
 };
 
 struct ussd {
@@ -152,6 +164,18 @@ static const char ussd_sql_save[] =
     " screen = excluded.screen, ended = excluded.ended,"
     " mo_id = excluded.mo_id, state = excluded.state,"
     " started = excluded.started, updated = excluded.updated";
+/* The same on a shared store: only over the row as it was read. */
+static const char ussd_sql_save_shared[] =
+    "INSERT INTO ussd_sessions (id, msisdn, language, stack, vars, inputs,"
+    " screen, ended, mo_id, state, started, updated)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    " ON CONFLICT (id) DO UPDATE SET msisdn = excluded.msisdn,"
+    " language = excluded.language, stack = excluded.stack,"
+    " vars = excluded.vars, inputs = excluded.inputs,"
+    " screen = excluded.screen, ended = excluded.ended,"
+    " mo_id = excluded.mo_id, state = excluded.state,"
+    " started = excluded.started, updated = excluded.updated"
+    " WHERE COALESCE(ussd_sessions.mo_id, '') = COALESCE($13, '')";
 static const char ussd_sql_unkey[] =
     "DELETE FROM ussd_sessions WHERE id = $1";
 static const char ussd_sql_rename[] =
@@ -382,6 +406,7 @@ ussd_session_free(struct ussd_session *s)
 	free(s->key);
 	free(s->screen);
 	free(s->mo_id);
+	free(s->row_mo);
 	free(s);
 }
 
@@ -622,6 +647,9 @@ ussd_cache_get(struct ussd *u, const char *key)
 {
 	struct ussd_session	*s;
 
+	/* Another instance may have moved the session on: the row only. */
+	if (store_shared(u->store))
+		return NULL;
 	for (s = u->buckets[ussd_hash(key)]; s != NULL; s = s->next)
 		if (strcmp(s->key, key) == 0)
 			return s;
@@ -634,7 +662,8 @@ ussd_cache_put(struct ussd *u, struct ussd_session *s)
 {
 	size_t	 h;
 
-	if (s->cached || u->ncached >= USSD_CACHE_MAX)
+	if (s->cached || u->ncached >= USSD_CACHE_MAX ||
+	    store_shared(u->store))
 		return;
 	h = ussd_hash(s->key);
 	s->next = u->buckets[h];
@@ -732,6 +761,14 @@ ussd_load(struct ussd *u, const char *key, int *failed)
 	s->screen = ussd_column_dup(st, 5);
 	s->ended = (int)store_int(st, 6);
 	s->mo_id = ussd_column_dup(st, 7);
+	if (s->mo_id != NULL && store_shared(u->store) &&
+	    (s->row_mo = strdup(s->mo_id)) == NULL) {
+		store_done(st);
+		ussd_session_free(s);
+		error(errno, "ussd: out of memory");
+		*failed = 1;
+		return NULL;
+	}
 	snprintf(s->state, sizeof(s->state), "%s", state ? state : "left");
 	s->updated = store_int(st, 10);
 	if (stack == NULL || ussd_stack_parse(s, stack) == -1) {
@@ -768,13 +805,21 @@ ussd_save(struct ussd *u, struct ussd_session *s)
 	struct store_stmt	*st = NULL;
 	char			*stack = ussd_stack_text(s);
 	char			*vars = ussd_vars_text(s);
-	int			 rc = -1;
+	char			*row_mo = NULL;
+	int			 shared = store_shared(u->store), rc = -1;
 
 	if (stack == NULL || vars == NULL) {
 		error(errno, "ussd: out of memory");
 		goto out;
 	}
-	if ((st = store_query(u->store, ussd_sql_save)) == NULL ||
+	if (shared && s->mo_id != NULL &&
+	    (row_mo = strdup(s->mo_id)) == NULL) {
+		error(errno, "ussd: out of memory");
+		goto out;
+	}
+	if ((st = store_query(u->store, shared ? ussd_sql_save_shared :
+	    ussd_sql_save)) == NULL ||
+	    (shared && store_bind_text(st, 13, s->row_mo) == -1) ||
 	    store_bind_text(st, 1, s->key) == -1 ||
 	    store_bind_text(st, 2, s->msisdn) == -1 ||
 	    store_bind_text(st, 3, s->lang) == -1 ||
@@ -790,8 +835,18 @@ ussd_save(struct ussd *u, struct ussd_session *s)
 		goto out;
 	if (store_step(st) != STORE_DONE)
 		error(0, "ussd: cannot save session %s", s->key);
-	else
+	else if (shared && store_changes(u->store) != 1)
+		warning(0, "ussd: session %s was moved on by another instance "
+		    "since it was read: this MO fails rather than overwrite it",
+		    s->key);
+	else {
 		rc = 0;
+		if (shared) {
+			free(s->row_mo);
+			s->row_mo = row_mo;
+			row_mo = NULL;
+		}
+	}
 	if (rc == 0 && !u->commit_waiting) {
 		if (store_on_commit(u->store, ussd_commit_cb, u) == -1)
 			rc = -1;
@@ -802,6 +857,7 @@ out:
 	store_done(st);
 	free(stack);
 	free(vars);
+	free(row_mo);
 	return rc;
 }
 
@@ -1729,6 +1785,7 @@ ussd_dial(struct ussd_req *r, const char *key, struct ussd_session *old,
 	struct ussd_session	*s;
 	const char		*lang;
 	char			 market[USSD_ID_MAX], other[USSD_KEY_MAX + 32];
+	char			*row_mo = NULL;	/* of the row left under key */
 	int			 rc;
 
 	*failed = 0;
@@ -1739,6 +1796,10 @@ ussd_dial(struct ussd_req *r, const char *key, struct ussd_session *old,
 			if (ussd_exec2(u, ussd_sql_unkey, other, NULL) == -1 ||
 			    ussd_exec2(u, ussd_sql_rename, key, other) == -1)
 				goto fail;
+		} else {
+			/* the new session writes over this row */
+			row_mo = old->row_mo;
+			old->row_mo = NULL;
 		}
 		if (old->cached)
 			ussd_cache_drop(u, key);
@@ -1754,6 +1815,8 @@ ussd_dial(struct ussd_req *r, const char *key, struct ussd_session *old,
 		error(errno, "ussd: out of memory");
 		goto fail;
 	}
+	s->row_mo = row_mo;
+	row_mo = NULL;
 	r->s = s;
 	u->stats.sessions++;
 	rc = may_resume ? ussd_resumable(u, r->mo->sender, key, r->now, other,
@@ -1770,6 +1833,7 @@ ussd_dial(struct ussd_req *r, const char *key, struct ussd_session *old,
 	ussd_cache_put(u, s);
 	return s;
 fail:
+	free(row_mo);
 	*failed = 1;
 	return NULL;
 }
@@ -2152,7 +2216,12 @@ ussd_check(const struct conf *c, const struct lang_set *langs)
 	return bad;
 }
 
-/* The sweep, as a store task (store.h). */
+/*
+ * The sweep, as a store task (store.h).  Each instance on a shared store
+ * sweeps too: deleting rows idle for a day is the same work done twice at
+ * most, the second finding nothing, so it needs no claim (and rows that
+ * old are not locked by anyone's open transaction).
+ */
 static void
 ussd_sweep_task(void *arg)
 {
