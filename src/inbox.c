@@ -22,6 +22,8 @@
 #include "store.h"
 #include "ussd.h"
 
+#define INBOX_TRIES	3	/* runs of a unit that met another instance */
+
 struct inbox {
 	struct store		*store;
 	struct router		*router;
@@ -245,6 +247,27 @@ inbox_record_failure(struct inbox *in, const struct mo *mo)
 	return store_work_end(in->store, 1);
 }
 
+/*
+ * A unit that failed because another instance held what it needed
+ * (store_retry_wanted: a deadlock between two instances' transactions, a
+ * row moved on meanwhile) runs again, at most INBOX_TRIES times in all,
+ * before its MO counts as failed.  What this transaction holds is
+ * committed first: the other side may be waiting for it, and the units
+ * before this one keep their effect.  1: run it again.
+ */
+static int
+inbox_retry(struct inbox *in, const struct mo *mo, int *tries)
+{
+	if (!store_retry_wanted(in->store) || ++*tries >= INBOX_TRIES)
+		return 0;
+	info(0, "inbox: MO %s from %s met another instance's work; "
+	    "handled again", mo->id, mo->sender);
+	if (store_commit(in->store) == -1)
+		warning(0, "inbox: the commit before handling MO %s again "
+		    "failed", mo->id);
+	return 1;
+}
+
 int
 inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
     void *arg)
@@ -253,7 +276,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 	enum router_outcome	 outcome;
 	long long		 row = 0;
 	char			*answer = NULL;
-	int			 rc, is_ussd;
+	int			 rc, is_ussd, tries = 0;
 
 	if (mo->id == NULL || mo->id[0] == '\0' || mo->sender == NULL ||
 	    mo->sender[0] == '\0') {
@@ -271,6 +294,7 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 	in->received++;
 	is_ussd = in->ussd != NULL && ussd_is_ussd(mo);
 
+again:
 	if (store_work_begin(in->store) == -1)
 		goto queue;
 	router_unit_begin(in->router);
@@ -299,6 +323,8 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 			free(outbox_take_inline(in->outbox));
 			store_work_end(in->store, 0);
 			router_unit_undo(in->router);
+			if (inbox_retry(in, mo, &tries))
+				goto again;
 			error(0, "inbox: USSD MO %s from %s rolled back",
 			    mo->id, mo->sender);
 			if (inbox_record_failure(in, mo) == 0)
@@ -324,6 +350,8 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 		free(outbox_take_inline(in->outbox));
 		store_work_end(in->store, 0);
 		router_unit_undo(in->router);
+		if (inbox_retry(in, mo, &tries))
+			goto again;
 		error(0, "inbox: MO %s from %s rolled back", mo->id, mo->sender);
 		if (inbox_record_failure(in, mo) == 0) {
 			p->status = INBOX_STORED;

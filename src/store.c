@@ -420,6 +420,8 @@ struct store {
 	int			 batch;		/* commit-batch; 0: no limit */
 	struct tasks		*tasks;		/* NULL: work runs inline */
 	int			 serving;	/* past start-up */
+	int			 retry;		/* store_want_retry() since the
+						   unit began */
 };
 
 int
@@ -902,6 +904,24 @@ store_engine(struct store *s)
 	return STORE_PG(s->pg) ? "postgresql" : "sqlite";
 }
 
+void
+store_want_retry(struct store *s)
+{
+	s->retry = 1;
+}
+
+int
+store_retry_wanted(struct store *s)
+{
+	if (s->retry)
+		return 1;
+#ifdef HAVE_POSTGRESQL
+	if (STORE_PG(s->pg))
+		return store_pg_conflict(s->pg, 0);
+#endif
+	return 0;
+}
+
 int
 store_shared(struct store *s)
 {
@@ -1379,6 +1399,11 @@ store_work_begin(struct store *s)
 		error(0, "store: nested unit of work");
 		return -1;
 	}
+	s->retry = 0;
+#ifdef HAVE_POSTGRESQL
+	if (STORE_PG(s->pg))
+		store_pg_conflict(s->pg, 1);
+#endif
 	if (!s->in_txn) {
 		if (store_tx(s, store_sql_begin) == -1)
 			return -1;

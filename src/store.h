@@ -167,6 +167,16 @@ const char	*store_engine(struct store *);
  */
 int		 store_shared(struct store *);
 
+/*
+ * Whether the unit of work that failed may succeed if it runs again at
+ * once: another instance held what it needed (on PostgreSQL a deadlock,
+ * a serialization or a lock failure), or a module said so with
+ * store_want_retry() (a row another instance moved on since it was
+ * read).  Both are forgotten when the next unit begins.
+ */
+int		 store_retry_wanted(struct store *);
+void		 store_want_retry(struct store *);
+
 /* Run statements with no parameters and no results.  0 or -1 (logged). */
 int		 store_exec(struct store *, const char *sql);
 

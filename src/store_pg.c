@@ -56,6 +56,8 @@ struct store_pg {
 	int		 in_unit;	/* SAVEPOINT done, not released */
 	int		 txn_lost;	/* the open transaction's work is gone */
 	long long	 changes;
+	int		 conflict;	/* the last failure: another session
+					   held what it needed */
 	char		 errmsg[256];
 	struct tasks	*tasks;		/* the loop runs while we wait */
 };
@@ -245,6 +247,10 @@ store_pg_failed(struct store_pg *pg, PGresult *res, const char *sql)
 	store_pg_set_error(pg, msg ? msg : PQerrorMessage(pg->conn));
 	if (code != NULL)
 		snprintf(state, sizeof(state), "SQLSTATE %s: ", code);
+	/* Serialization failure, deadlock, lock not available: the work
+	 * may succeed if done again (store_retry_wanted). */
+	pg->conflict = code != NULL && (strcmp(code, "40001") == 0 ||
+	    strcmp(code, "40P01") == 0 || strcmp(code, "55P03") == 0);
 	PQclear(res);
 	if (pg->down)
 		debug("mb.store", 0, "store: %s: %s: %s", pg->name, pg->errmsg,
@@ -526,6 +532,16 @@ long long
 store_pg_changes(struct store_pg *pg)
 {
 	return pg->changes;
+}
+
+int
+store_pg_conflict(struct store_pg *pg, int clear)
+{
+	int	 c = pg->conflict;
+
+	if (clear)
+		pg->conflict = 0;
+	return c;
 }
 
 const char *

@@ -72,6 +72,9 @@ const char	*store_pg_column_name(struct store_pg_stmt *, int i);
 
 long long	 store_pg_changes(struct store_pg *);
 const char	*store_pg_error(struct store_pg *);
+/* Whether the last failure was a conflict with another session (a
+ * deadlock, a serialization or lock failure); clear forgets it. */
+int		 store_pg_conflict(struct store_pg *, int clear);
 int		 store_pg_exec(struct store_pg *, const char *sql);
 int		 store_pg_migrate(struct store_pg *, const char *owner,
 		    const struct store_migration *, size_t n);

@@ -28,9 +28,9 @@
  *    a version and never stale.  A row is written back only if it is
  *    still the one read: its mo_id (the MO that wrote it last) is the
  *    version.  A row moved on meanwhile by another instance fails the
- *    MO, logged (its unit rolled back, not acked; bearerbox offers it
- *    again and it is then handled on the row as it is now) rather than
- *    overwriting the other instance's screen.
+ *    MO's unit, logged, rather than overwrite the other instance's
+ *    screen; the inbox runs the unit again (store_retry_wanted), on the
+ *    row as it is now.
  */
 #include "config.h"
 
@@ -835,10 +835,12 @@ ussd_save(struct ussd *u, struct ussd_session *s)
 		goto out;
 	if (store_step(st) != STORE_DONE)
 		error(0, "ussd: cannot save session %s", s->key);
-	else if (shared && store_changes(u->store) != 1)
+	else if (shared && store_changes(u->store) != 1) {
 		warning(0, "ussd: session %s was moved on by another instance "
-		    "since it was read: this MO fails rather than overwrite it",
+		    "since it was read: this MO runs again on the row as it is",
 		    s->key);
+		store_want_retry(u->store);
+	}
 	else {
 		rc = 0;
 		if (shared) {

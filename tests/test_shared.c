@@ -13,12 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <libpq-fe.h>
 
 #include "gw.h"
 #include "conf.h"
 #include "core.h"
+#include "inbox.h"
 #include "lang.h"
 #include "marketbox-plugin.h"
 #include "mo.h"
@@ -439,5 +444,155 @@ Test(shared, the_repeat_window_holds_across_instances)
 	cr_assert_eq(say_at(&a, "echo bye", T0 + 32), ROUTER_DONE);
 	cr_assert_eq(say_at(&b, "echo bye", T0 + 33), ROUTER_REPEAT);
 	inst_free(&b);
+	inst_free(&a);
+}
+
+/* --- users ----------------------------------------------------------------- */
+
+/*
+ * A phone's first two messages at once: b loaded no user, a inserted the
+ * phone meanwhile; b's insert takes a's row (its id, a's fields kept)
+ * rather than failing on the unique msisdn.
+ */
+Test(shared, a_phone_another_instance_inserted_meanwhile_is_taken)
+{
+	struct core	 ca, cb;
+	struct user	 ua, ub;
+
+	memset(&ca, 0, sizeof(ca));
+	memset(&cb, 0, sizeof(cb));
+	cr_assert_not_null(ca.store = store_open(db, NULL));
+	cr_assert_not_null(cb.store = store_open(db, NULL));
+	cr_assert_eq(user_load(&cb, FARMER, &ub), 0);
+	cr_assert_eq(user_load(&ca, FARMER, &ua), 0);
+	cr_assert_not_null(ua.name = strdup("Mary Wanjiku"));
+	cr_assert_eq(store_work_begin(ca.store), 0);
+	cr_assert_eq(user_save(&ca, &ua), 0);
+	cr_assert_eq(store_work_end(ca.store, 1), 0);
+	cr_assert_eq(store_commit(ca.store), 0);
+
+	cr_assert_eq(store_work_begin(cb.store), 0);
+	cr_assert_eq(user_save(&cb, &ub), 0);
+	cr_assert_eq(store_work_end(cb.store, 1), 0);
+	cr_assert_eq(store_commit(cb.store), 0);
+	cr_assert_eq(ub.id, ua.id);
+	cr_assert_eq(one(ca.store, "SELECT count(*) FROM users"), 1);
+	cr_assert_str_eq(text(ca.store, "SELECT name FROM users"),
+	    "Mary Wanjiku");
+	user_clear(&ua);
+	user_clear(&ub);
+	store_free(cb.store);
+	store_free(ca.store);
+}
+
+/* --- a unit that meets another instance's transaction ---------------------- */
+
+static enum inbox_status	 got_status;
+static int			 got;
+
+static void
+inbox_done(void *arg, enum inbox_status status, const char *reply)
+{
+	(void)arg;
+	(void)reply;
+	got_status = status;
+	got++;
+}
+
+/* Another instance's open transaction, holding FARMER's repeat row. */
+static PGconn *
+hold_phone(void)
+{
+	PGconn		*c = PQconnectdb(db);
+	PGresult	*r;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, "BEGIN; INSERT INTO repeat_window (msisdn, hash, at) "
+	    "VALUES ('" FARMER "', 1, 0) ON CONFLICT (msisdn) DO UPDATE "
+	    "SET at = 0");
+	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(r));
+	PQclear(r);
+	return c;
+}
+
+static void *
+commit_later(void *arg)
+{
+	PGresult	*r;
+
+	usleep(250 * 1000);
+	r = PQexec(arg, "COMMIT");
+	PQclear(r);
+	return NULL;
+}
+
+/* HELP from FARMER through instance a's inbox, committed. */
+static void
+help_through_inbox(struct inst *a)
+{
+	struct inbox	*ib;
+	struct mo	 mo;
+	char		 id[32];
+
+	snprintf(id, sizeof(id), "mo-%u", ++mo_seq);
+	memset(&mo, 0, sizeof(mo));
+	mo.id = id;
+	mo.channel = "box";
+	mo.sender = FARMER;
+	mo.receiver = "777";
+	mo.text = "HELP";
+	mo.time = T0;
+	cr_assert_not_null(ib = inbox_new(a->s, a->r, a->ob));
+	got = 0;
+	cr_assert_eq(inbox_receive(ib, &mo, inbox_done, NULL), 0);
+	cr_assert_eq(store_commit(a->s), 0);
+	cr_assert_eq(got, 1);
+	inbox_free(ib);
+}
+
+/*
+ * The phone's row is held by another instance's transaction longer than
+ * a's lock_timeout: the unit fails on the conflict and runs again; once
+ * the other commits, the MO is handled, not failed.
+ */
+Test(shared, a_unit_that_meets_another_instance_runs_again, .timeout = 30)
+{
+	struct inst	 a;
+	PGconn		*other;
+	pthread_t	 t;
+
+	inst_new(&a);
+	cr_assert_eq(store_exec(a.s, "SET lock_timeout = 200"), 0);
+	other = hold_phone();
+	cr_assert_eq(pthread_create(&t, NULL, commit_later, other), 0);
+	help_through_inbox(&a);
+	pthread_join(t, NULL);
+	PQfinish(other);
+	cr_assert_eq(got_status, INBOX_STORED);
+	cr_assert_eq(one(a.s, "SELECT count(*) FROM inbox WHERE state = "
+	    "'failed'"), 0);
+	cr_assert_eq(one(a.s, "SELECT count(*) FROM inbox WHERE state = "
+	    "'done'"), 1);
+	inst_free(&a);
+}
+
+/* Held for good: after its tries the MO is failed and the sender told. */
+Test(shared, a_unit_that_never_gets_its_rows_fails_after_its_tries,
+    .timeout = 30)
+{
+	struct inst	 a;
+	PGconn		*other;
+
+	inst_new(&a);
+	cr_assert_eq(store_exec(a.s, "SET lock_timeout = 100"), 0);
+	other = hold_phone();
+	help_through_inbox(&a);
+	PQfinish(other);
+	cr_assert_eq(got_status, INBOX_STORED);
+	cr_assert_eq(one(a.s, "SELECT count(*) FROM inbox WHERE state = "
+	    "'failed'"), 1);
+	cr_assert_eq(one(a.s, "SELECT count(*) FROM outbox WHERE kind = "
+	    "'reply'"), 1);
 	inst_free(&a);
 }
