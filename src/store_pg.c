@@ -73,6 +73,7 @@ struct store_pg {
 	int		 p_begin;	/* BEGIN */
 	int		 p_savepoint;	/* this unit's SAVEPOINT */
 	int		 skip_release;	/* the unit rolled back reached no server */
+	unsigned	 tc_gen;	/* the connection store_pg_tc is prepared on */
 	long long	 changes;
 	char		 errmsg[256];
 	struct tasks	*tasks;		/* the loop runs while we wait */
@@ -198,6 +199,34 @@ store_pg_await(struct store_pg *pg, int *handed)
 #define STORE_PG_PIPE_MAX	4	/* 3 pending items, 1 statement */
 
 /*
+ * The transaction control store_pg_pending sends, prepared once per
+ * connection under these names: the server does not parse them again
+ * for every unit.
+ */
+static const char *const store_pg_tc[][2] = {
+	{ "RELEASE work",	"mb_release" },
+	{ "BEGIN",		"mb_begin" },
+	{ "SAVEPOINT work",	"mb_savepoint" },
+};
+#define STORE_PG_TC_RELEASE	0
+#define STORE_PG_TC_BEGIN	1
+#define STORE_PG_TC_SAVEPOINT	2
+
+/* The name sql is prepared under on this connection, or NULL. */
+static const char *
+store_pg_tc_name(const struct store_pg *pg, const char *sql)
+{
+	size_t	 i;
+
+	if (pg->tc_gen != pg->gen)
+		return NULL;
+	for (i = 0; i < sizeof(store_pg_tc) / sizeof(store_pg_tc[0]); i++)
+		if (sql == store_pg_tc[i][0])
+			return store_pg_tc[i][1];
+	return NULL;
+}
+
+/*
  * One round trip in pipeline mode: the texts q[0..nq-1] (no parameters),
  * then st prepared, if any.  Their results in res[], in order, NULL where
  * none came (the connection failed); returns how many there are.  Only
@@ -210,17 +239,25 @@ store_pg_pipeline(struct store_pg *pg, const char *const *q, int nq,
 {
 	PGconn		*c = pg->conn;
 	PGresult	*r;
+	const char	*name;
 	int		 n = nq + (st != NULL), i, k, sent, handed = 0;
 
 	for (i = 0; i < n; i++)
 		res[i] = NULL;
 	if (!PQenterPipelineMode(c))
 		return n;
-	for (sent = 0; sent < n; sent++)
-		if (!(sent < nq ? PQsendQueryParams(c, q[sent], 0, NULL, NULL,
-		    NULL, NULL, 0) : PQsendQueryPrepared(c, st->name,
-		    st->nparams, st->values, NULL, NULL, 0)))
+	for (sent = 0; sent < n; sent++) {
+		if (sent >= nq)
+			i = PQsendQueryPrepared(c, st->name, st->nparams,
+			    st->values, NULL, NULL, 0);
+		else if ((name = store_pg_tc_name(pg, q[sent])) != NULL)
+			i = PQsendQueryPrepared(c, name, 0, NULL, NULL, NULL, 0);
+		else
+			i = PQsendQueryParams(c, q[sent], 0, NULL, NULL, NULL,
+			    NULL, 0);
+		if (!i)
 			break;
+	}
 	if (sent > 0)
 		PQpipelineSync(c);
 	/*
@@ -263,11 +300,11 @@ store_pg_pending(struct store_pg *pg, const char **q)
 	int	 n = 0;
 
 	if (pg->p_release)
-		q[n++] = "RELEASE work";
+		q[n++] = store_pg_tc[STORE_PG_TC_RELEASE][0];
 	if (pg->p_begin)
-		q[n++] = "BEGIN";
+		q[n++] = store_pg_tc[STORE_PG_TC_BEGIN][0];
 	if (pg->p_savepoint)
-		q[n++] = "SAVEPOINT work";
+		q[n++] = store_pg_tc[STORE_PG_TC_SAVEPOINT][0];
 	return n;
 }
 
@@ -333,6 +370,31 @@ store_pg_lost(struct store_pg *pg)
 }
 
 /*
+ * Prepare store_pg_tc on a new connection.  When the server refuses, they
+ * go as text: slower, as right.
+ */
+static void
+store_pg_prepare_tc(struct store_pg *pg)
+{
+	PGresult	*res;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(store_pg_tc) / sizeof(store_pg_tc[0]); i++) {
+		res = store_pg_rt_prepare(pg, store_pg_tc[i][1],
+		    store_pg_tc[i][0], 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			debug("mb.store", 0, "store: %s: %s not prepared: %s",
+			    pg->name, store_pg_tc[i][0],
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			return;
+		}
+		PQclear(res);
+	}
+	pg->tc_gen = pg->gen;
+}
+
+/*
  * A usable connection, made again when it was lost and the backoff allows.
  * 0, or -1 (the error set; the loss and the return logged once).
  */
@@ -366,6 +428,7 @@ store_pg_ready(struct store_pg *pg)
 	pg->gen++;
 	/* PQreset() turned it off */
 	PQsetnonblocking(pg->conn, 1);
+	store_pg_prepare_tc(pg);
 	info(0, "store: %s: connected to the database again", pg->name);
 	return 0;
 }
@@ -614,13 +677,32 @@ store_pg_param(struct store_pg_stmt *st, int i)
 	return -1;
 }
 
+/*
+ * v in decimal at the end of buf (24 bytes: a sign, 19 digits, the NUL),
+ * without snprintf's parsing of a format for each of a MO's integers.
+ */
+static const char *
+store_pg_format_int(char *buf, long long v)
+{
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+	char			*p = buf + 23;
+
+	*p = '\0';
+	do
+		*--p = '0' + u % 10;
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 int
 store_pg_bind_int(struct store_pg_stmt *st, int i, long long v)
 {
 	if (store_pg_param(st, i) == -1)
 		return -1;
-	snprintf(st->ints[i - 1], sizeof(st->ints[i - 1]), "%lld", v);
-	st->values[i - 1] = st->ints[i - 1];
+	st->values[i - 1] = store_pg_format_int(st->ints[i - 1], v);
 	return 0;
 }
 
@@ -1111,6 +1193,7 @@ store_pg_connect(const char *conninfo)
 	 * the task thread never holds the turn on a full socket buffer.
 	 */
 	PQsetnonblocking(pg->conn, 1);
+	store_pg_prepare_tc(pg);
 	return pg;
 }
 

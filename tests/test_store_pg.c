@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,32 @@ Test(store_pg, parameters_in_any_order_and_twice)
 	store_done(st);
 	cr_assert_eq(store_bind_int(st, 3, 1), -1);
 	cr_assert_null(store_query(s, "SELEKT nonsense"));
+	store_free(s);
+}
+
+/* Integers bound in decimal, the extremes and zero included. */
+Test(store_pg, integers_round_trip)
+{
+	static const long long v[] = { 0, 7, -1, 10, -4096, 1234567890123LL,
+	    LLONG_MAX, LLONG_MIN };
+	struct store		*s = store_open(db, NULL);
+	struct store_stmt	*st;
+	size_t			 i;
+
+	cr_assert_not_null(s);
+	cr_assert_not_null(st = store_query(s, "SELECT $1::bigint, "
+	    "$1::text"));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char	 want[32];
+
+		cr_assert_eq(store_bind_int(st, 1, v[i]), 0);
+		cr_assert_eq(store_step(st), STORE_ROW);
+		cr_assert_eq(store_int(st, 0), v[i]);
+		snprintf(want, sizeof(want), "%lld", v[i]);
+		cr_assert_str_eq(store_text(st, 1), want);
+		cr_assert_eq(store_step(st), STORE_DONE);
+	}
+	store_done(st);
 	store_free(s);
 }
 
