@@ -152,8 +152,11 @@ store_pg_rt_reset(struct store_pg *pg)
  * and only then gives the turn to the loop and blocks.  The loop never
  * waits longer than this for the server: a MO read or a heartbeat is at
  * most this late, far below the milliseconds of a commit's fsync.  The
- * figure: most of the store's statements answer within it on this
- * machine (scripts/bench, README's Performance section).
+ * figure, measured with scripts/bench direct on this 2-core machine
+ * (4,000 MOs, perf stat on marketbox): with 200 us, 1.3% of the round
+ * trips hand the turn over, 0.6 futex calls and 160 us of CPU per MO;
+ * with 50 us, 8%, 3.4 futex calls and 200 us; handing it over always
+ * (as before), 59 futex calls and 560 us.
  */
 #ifndef STORE_PG_QUICK_US
 #define STORE_PG_QUICK_US	200
