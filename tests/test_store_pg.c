@@ -8,6 +8,7 @@
 
 #include <sys/wait.h>
 
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,32 @@ Test(store_pg, parameters_in_any_order_and_twice)
 	store_done(st);
 	cr_assert_eq(store_bind_int(st, 3, 1), -1);
 	cr_assert_null(store_query(s, "SELEKT nonsense"));
+	store_free(s);
+}
+
+/* Integers bound in decimal, the extremes and zero included. */
+Test(store_pg, integers_round_trip)
+{
+	static const long long v[] = { 0, 7, -1, 10, -4096, 1234567890123LL,
+	    LLONG_MAX, LLONG_MIN };
+	struct store		*s = store_open(db, NULL);
+	struct store_stmt	*st;
+	size_t			 i;
+
+	cr_assert_not_null(s);
+	cr_assert_not_null(st = store_query(s, "SELECT $1::bigint, "
+	    "$1::text"));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char	 want[32];
+
+		cr_assert_eq(store_bind_int(st, 1, v[i]), 0);
+		cr_assert_eq(store_step(st), STORE_ROW);
+		cr_assert_eq(store_int(st, 0), v[i]);
+		snprintf(want, sizeof(want), "%lld", v[i]);
+		cr_assert_str_eq(store_text(st, 1), want);
+		cr_assert_eq(store_step(st), STORE_DONE);
+	}
+	store_done(st);
 	store_free(s);
 }
 
@@ -248,6 +275,215 @@ Test(store_pg, a_failure_outside_a_unit_fails_the_commit)
 	/* The next transaction works. */
 	cr_assert_eq(store_work_begin(s), 0);
 	cr_assert_eq(add(s, "+3"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
+	store_free(s);
+}
+
+/*
+ * BEGIN and a unit's SAVEPOINT go to the server with the unit's first
+ * statement, in one round trip: when that statement fails, the unit is
+ * rolled back to its savepoint, alone; a unit that sent nothing needs
+ * no round trip to begin, end or roll back.
+ */
+Test(store_pg, a_failure_in_the_statement_that_carried_the_savepoint)
+{
+	struct store	*s = store_open(db, NULL);
+
+	cr_assert_not_null(s);
+	ntold = 0;
+	cr_assert_eq(add(s, "+1"), STORE_DONE);		/* no transaction */
+	cr_assert_eq(store_work_begin(s), 0);		/* nothing sent */
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	/* BEGIN, SAVEPOINT and this INSERT in one pipeline: it fails */
+	cr_assert_eq(add(s, "+1"), STORE_ERROR);
+	cr_assert_not_null(strstr(store_error(s), "duplicate"), "%s",
+	    store_error(s));
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+2"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(ntold, 1);
+	cr_assert(told[0]);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 2);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users WHERE "
+	    "msisdn = '+2'"), 1);
+	store_free(s);
+}
+
+/*
+ * A unit's RELEASE goes with the next unit's SAVEPOINT and first
+ * statement: that statement failing rolls back its own unit, not the one
+ * released before it.
+ */
+Test(store_pg, a_failure_right_after_a_deferred_release)
+{
+	struct store	*s = store_open(db, NULL);
+
+	cr_assert_not_null(s);
+	ntold = 0;
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);		/* RELEASE owed */
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_ERROR);	/* RELEASE, SAVEPOINT, it */
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+3"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(ntold, 2);
+	cr_assert(told[0] && told[1]);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users WHERE "
+	    "msisdn IN ('+1', '+3')"), 2);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 2);
+	store_free(s);
+}
+
+/*
+ * A deferred RELEASE that fails (its unit's statement failed, and its
+ * caller ended it as a success all the same) fails the statement it was
+ * sent with and loses the transaction, as a failure outside a unit does;
+ * the COMMIT, which needs no RELEASE before it, fails likewise when the
+ * last unit is such a one.
+ */
+Test(store_pg, a_failed_deferred_release_loses_the_transaction)
+{
+	struct store	*s = store_open(db, NULL);
+
+	cr_assert_not_null(s);
+	ntold = 0;
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_ERROR);
+	cr_assert_eq(store_work_end(s, 1), 0);		/* wrongly: ok */
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+3"), STORE_ERROR);	/* its RELEASE failed */
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_commit(s), -1);
+	cr_assert_eq(ntold, 1);
+	cr_assert_eq(told[0], 0);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 0);
+
+	/* The same unit last: the COMMIT itself fails. */
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_ERROR);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), -1);
+	cr_assert_eq(ntold, 2);
+	cr_assert_eq(told[1], 0);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 0);
+
+	/* And the next transaction works. */
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+4"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
+	store_free(s);
+}
+
+/*
+ * The COMMIT after a unit carries its RELEASE: none is sent, the unit is
+ * committed, and the transaction's savepoint does not outlive it.
+ */
+Test(store_pg, a_commit_that_carries_the_release)
+{
+	struct store	*s = store_open(db, NULL);
+
+	cr_assert_not_null(s);
+	ntold = 0;
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(ntold, 1);
+	cr_assert(told[0]);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
+	/* Outside a transaction now: a statement that fails aborts nothing. */
+	cr_assert_eq(add(s, "+1"), STORE_ERROR);
+	cr_assert_eq(add(s, "+2"), STORE_DONE);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 2);
+	store_free(s);
+}
+
+/*
+ * The connection dies between a unit's begin and its first statement,
+ * which goes in one pipeline with the last unit's RELEASE, BEGIN's
+ * SAVEPOINT: the statement fails, the transaction is lost and its
+ * callbacks told, and the next unit reconnects.
+ */
+Test(store_pg, a_connection_lost_mid_pipeline)
+{
+	struct store	*s = store_open(db, NULL);
+	long long	 backend;
+	char		 sql[128];
+
+	cr_assert_not_null(s);
+	ntold = 0;
+	backend = one(s, "SELECT pg_backend_pid()");
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)",
+	    backend);
+	cr_assert_eq(pg_fixture_query(sql), 1);
+	usleep(100000);
+	cr_assert_eq(add(s, "+2"), STORE_ERROR);
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_commit(s), -1);
+	cr_assert_eq(ntold, 1);
+	cr_assert_eq(told[0], 0);
+
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+3"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_neq(one(s, "SELECT pg_backend_pid()"), backend);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users WHERE "
+	    "msisdn = '+3'"), 1);
+	store_free(s);
+}
+
+/*
+ * A connection the server ended while idle is noticed when a unit
+ * begins (BEGIN makes no round trip of its own any more): the unit is
+ * refused, and the next one reconnects.
+ */
+Test(store_pg, a_connection_ended_while_idle_refuses_the_next_unit)
+{
+	struct store	*s = store_open(db, NULL);
+	long long	 backend;
+	char		 sql[128];
+
+	cr_assert_not_null(s);
+	backend = one(s, "SELECT pg_backend_pid()");
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)",
+	    backend);
+	cr_assert_eq(pg_fixture_query(sql), 1);
+	usleep(100000);
+	cr_assert_eq(store_work_begin(s), -1);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
 	cr_assert_eq(store_work_end(s, 1), 0);
 	cr_assert_eq(store_commit(s), 0);
 	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 1);
