@@ -98,8 +98,6 @@ instance_stale(struct instance *in, const char *host, long long pid)
 {
 	if (host == NULL || strcmp(host, in->host) != 0)
 		return 0;
-	if (pid == (long long)getpid())
-		return 1;
 	return pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }
 

@@ -1218,6 +1218,13 @@ outbox_send(struct outbox *ob)
 		wake = outbox_next_due(ob);
 		if (wake < outbox_bucket_wait(&ob->bucket))
 			wake = outbox_bucket_wait(&ob->bucket);
+		/*
+		 * On a shared store the rows still due are others' claims,
+		 * not committed yet: theirs to send.  Look again shortly,
+		 * not at once, or this would spin until they commit.
+		 */
+		if (ob->shared && wake < OUTBOX_REFUSED_WAKE)
+			wake = OUTBOX_REFUSED_WAKE;
 	} else if (ob->nflight >= OUTBOX_WINDOW)
 		wake = OUTBOX_IDLE_WAKE;
 	else if (want < room)
