@@ -157,6 +157,58 @@ instance_claim(struct instance *in)
 	return 0;
 }
 
+/*
+ * The rows of other instances of this host whose process is gone (killed,
+ * then started again under a new default name): deleted, so that the
+ * takeover queues their messages again at once rather than after the
+ * lease.  Host names must differ between hosts.  Inside a unit.
+ */
+static int
+instance_reap(struct instance *in)
+{
+	static const char find[] =
+	    "SELECT name, pid FROM instances WHERE host = $1 AND name <> $2 "
+	    "ORDER BY name LIMIT 64";
+	static const char del[] =
+	    "DELETE FROM instances WHERE name = $1 AND host = $2 AND pid = $3";
+	struct store_stmt	*st;
+	char			*gone[64];
+	long long		 pid[64];
+	size_t			 n = 0, i;
+	int			 rc, bad = 0;
+
+	if ((st = store_query(in->store, find)) == NULL)
+		return -1;
+	store_bind_text(st, 1, in->host);
+	store_bind_text(st, 2, in->name);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if (n == 64 || store_text(st, 0) == NULL ||
+		    !instance_stale(in, in->host, store_int(st, 1)))
+			continue;
+		if ((gone[n] = strdup(store_text(st, 0))) == NULL)
+			continue;
+		pid[n++] = store_int(st, 1);
+	}
+	store_done(st);
+	if (rc == STORE_ERROR)
+		bad = 1;
+	for (i = 0; i < n; i++) {
+		if (!bad && (st = store_query(in->store, del)) != NULL) {
+			store_bind_text(st, 1, gone[i]);
+			store_bind_text(st, 2, in->host);
+			store_bind_int(st, 3, pid[i]);
+			if (instance_step_done(st) == -1)
+				bad = 1;
+			else
+				info(0, "instance: %s (pid %lld on this host) "
+				    "is gone", gone[i], pid[i]);
+		} else
+			bad = 1;
+		free(gone[i]);
+	}
+	return bad ? -1 : 0;
+}
+
 /* This instance's heartbeat: its row, now.  Inside a unit. */
 static int
 instance_write_beat(struct instance *in)
@@ -243,6 +295,8 @@ instance_new(struct event_base *base, struct store *store,
 		return NULL;
 	}
 	ok = instance_claim(in);
+	if (ok == 1 && instance_reap(in) == -1)
+		ok = -1;
 	if (store_work_end(store, ok == 1) == -1 || store_commit(store) == -1)
 		ok = -1;
 	if (ok != 1) {
@@ -273,8 +327,14 @@ instance_new(struct event_base *base, struct store *store,
 void
 instance_set_outbox(struct instance *in, struct outbox *ob)
 {
-	if (in != NULL)
-		in->outbox = ob;
+	if (in == NULL)
+		return;
+	in->outbox = ob;
+	/* What dead instances left: at once, not at the first heartbeat.
+	 * Before the loop runs, so it commits by itself. */
+	if (ob != NULL && store_shared(in->store) &&
+	    outbox_takeover(ob, in->lease) == 0)
+		store_commit(in->store);
 }
 
 void

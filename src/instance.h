@@ -34,13 +34,15 @@ int		 instance_heartbeat_interval(int lease);
 /*
  * Write this instance's row and start its heartbeat.  Refused (NULL, with
  * the cause logged) when another live instance already has the name.
+ * Rows of other instances of this host whose process is gone are deleted
+ * (their MTs are then taken over at once).
  * Before the loop runs: it commits by itself.
  */
 struct instance	*instance_new(struct event_base *, struct store *,
 		    const struct conf *);
 
-/* Take over the MTs of dead instances with each heartbeat (shared store
- * only). */
+/* Take over the MTs of dead instances now (before the loop: it commits)
+ * and with each heartbeat (shared store only). */
 void		 instance_set_outbox(struct instance *, struct outbox *);
 
 /* Run one heartbeat now (tests): the row, then the takeover. */

@@ -427,3 +427,33 @@ Test(outbox_pg, batch_acks_with_one_failing_statement_keep_the_others)
 	    "state = 'sending' AND id = 2", NULL), 1);
 	node_stop(&a);
 }
+
+Test(outbox_pg, a_gone_process_of_this_host_is_taken_over_at_start)
+{
+	static struct node	 a, b;
+	char			 na[] = "a", nb[] = "b";
+	char			 host[72];
+
+	node_conf(&a, na);
+	node_conf(&b, nb);
+	node_start(&b);
+	queue_notices(&b, 6);
+	/* Killed a moment ago under another name (a default hostname-pid). */
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	put_instance(b.store, "old", host, dead_pid(), (long long)time(NULL));
+	cr_assert_eq(store_exec(b.store, "UPDATE outbox SET state = "
+	    "'sending', owner = 'old' WHERE id <= 4"), 0);
+	cr_assert_eq(store_commit(b.store), 0);
+	/* b was started before: only a new start looks for gone pids. */
+	instance_beat(b.instance);
+	cr_assert_eq(store_commit(b.store), 0);
+	cr_assert_eq(one(b.store, count_owned, "old"), 4);
+
+	node_start(&a);
+	cr_assert_eq(one(a.store, count_owned, "old"), 0);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM instances WHERE "
+	    "name = $1", "old"), 0);
+	node_stop(&a);
+	node_stop(&b);
+}
