@@ -1617,7 +1617,8 @@ int
 outbox_takeover(struct outbox *ob, int lease)
 {
 	char		*dead[OUTBOX_DEAD_MAX], since[64];
-	long long	 beat[OUTBOX_DEAD_MAX], now = (long long)time(NULL), n;
+	long long	 beat[OUTBOX_DEAD_MAX], now = (long long)time(NULL);
+	long long	 n = 0, taken = 0;
 	size_t		 ndead = 0, i;
 	struct tm	 tm;
 	time_t		 t;
@@ -1634,6 +1635,7 @@ outbox_takeover(struct outbox *ob, int lease)
 		if (ok && outbox_take_rows(ob, dead[i], now, &n) == -1)
 			ok = 0;
 		else if (ok && n > 0) {
+			taken += n;
 			t = (time_t)beat[i];
 			/* libgw forbids strftime */
 			if (beat[i] > 0 && gmtime_r(&t, &tm) != NULL &&
@@ -1653,16 +1655,18 @@ outbox_takeover(struct outbox *ob, int lease)
 	}
 	if (ok && outbox_take_rows(ob, NULL, now, &n) == -1)
 		ok = 0;
-	else if (ok && n > 0)
+	else if (ok && n > 0) {
+		taken += n;
 		info(0, "outbox: %lld message(s) of no instance, sent more "
 		    "than %d s ago, queued again", n, ob->lease);
+	}
 	if (store_work_end(ob->store, ok) == -1 || !ok) {
 		error(0, "outbox: cannot take over the messages of dead "
 		    "instances; next heartbeat");
 		return -1;
 	}
 	/* Taken rows are due now: wake the sender once they are durable. */
-	if (!ob->commit_waiting &&
+	if (taken > 0 && !ob->commit_waiting &&
 	    store_on_commit(ob->store, outbox_commit_cb, ob) == 0)
 		ob->commit_waiting = 1;
 	return 0;
