@@ -81,6 +81,7 @@
 #include "gsm.h"
 #include "http.h"
 #include "inbox.h"
+#include "instance.h"
 #include "marketbox-plugin.h"
 #include "outbox.h"
 #include "plugin.h"
@@ -88,6 +89,7 @@
 #include "store.h"
 
 #define ADMIN_MAX_WAITING	64	/* delayed 401s and commits at once */
+#define ADMIN_INSTANCES		16	/* instances listed on /status */
 #define ADMIN_FAIL_SLOTS	64	/* addresses whose failures are counted */
 #define ADMIN_FAIL_FORGET	900	/* seconds: a quiet address is forgotten */
 #define ADMIN_DELAY_FIRST	0.5	/* seconds before the first 401 */
@@ -208,6 +210,9 @@ struct admin_snapshot {
 	struct admin_group	 prices;	/* status */
 	long long		 open_offers, open_wants;
 	unsigned long long	 auth_failures;
+	/* The instances sharing the database (one on SQLite). */
+	struct instance_info	 instances[ADMIN_INSTANCES];
+	size_t			 ninstances, instances_live;
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -945,6 +950,9 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 		    "prices_reports GROUP BY status ORDER BY status LIMIT 64", 1,
 		    &s->prices);
 	}
+	if (instance_list(a->src.store, instance_lease(a->conf), s->instances,
+	    ADMIN_INSTANCES, &s->ninstances, &s->instances_live) == -1)
+		bad = -1;
 	admin_rates(a, s);
 	return bad ? -1 : 0;
 }
@@ -1040,6 +1048,20 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 		evbuffer_add_printf(b, ",\n  \"box\": null");
 	evbuffer_add_printf(b, ",\n  \"store\": {\"commits\": %llu, \"units\": "
 	    "%llu}", s->commits, s->units);
+	evbuffer_add_printf(b, ",\n  \"instances\": {\"live\": %zu, \"list\": [",
+	    s->instances_live);
+	for (i = 0; i < s->ninstances; i++) {
+		evbuffer_add_printf(b, "%s{\"name\": ", i ? ", " : "");
+		admin_json_string(b, s->instances[i].name);
+		evbuffer_add_printf(b, ", \"host\": ");
+		admin_json_string(b, s->instances[i].host);
+		evbuffer_add_printf(b, ", \"pid\": %lld, \"started\": %lld, "
+		    "\"heartbeat_age_seconds\": %lld, \"live\": %s}",
+		    s->instances[i].pid, s->instances[i].started,
+		    (long long)s->now - s->instances[i].heartbeat,
+		    s->instances[i].live ? "true" : "false");
+	}
+	evbuffer_add_printf(b, "]}");
 	evbuffer_add_printf(b, ",\n  \"users\": {\"total\": %lld, "
 	    "\"registered\": %lld, \"opted_out\": %lld, \"by_language_role\": ",
 	    s->users_total, s->users_registered, s->users_opted_out);
@@ -1208,6 +1230,9 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 		    "Delivery reports taken from bearerbox since start.",
 		    (long long)s->box.dlr);
 	}
+	admin_prom_one(b, "marketbox_instances", "gauge",
+	    "marketbox instances on this database with a heartbeat within the "
+	    "lease (outbox-lease).", (long long)s->instances_live);
 	admin_prom_one(b, "marketbox_store_commits_total", "counter",
 	    "Database transactions committed since start.",
 	    (long long)s->commits);
@@ -1709,6 +1734,21 @@ admin_status_html(struct admin *a, struct evbuffer *b)
 	}
 	free(charts);
 
+	evbuffer_add_printf(b, "<h2>Instances</h2>\n<table><tr><th>name</th>"
+	    "<th>host</th><th>pid</th><th>heartbeat</th></tr>\n");
+	for (k = 0; k < s->ninstances; k++) {
+		evbuffer_add_printf(b, "<tr><td data-k=\"instance\">");
+		admin_escape_html(b, s->instances[k].name);
+		evbuffer_add_printf(b, "</td><td>");
+		admin_escape_html(b, s->instances[k].host);
+		evbuffer_add_printf(b, "</td><td>%lld</td><td>%lld s ago%s</td>"
+		    "</tr>\n", s->instances[k].pid,
+		    (long long)s->now - s->instances[k].heartbeat,
+		    s->instances[k].live ? "" : " (dead)");
+	}
+	evbuffer_add_printf(b, "<tr><td colspan=\"4\" class=\"muted\">"
+	    "live: <span data-k=\"instances_live\">%zu</span></td></tr>\n"
+	    "</table>\n", s->instances_live);
 	evbuffer_add_printf(b, "<h2>Plugins</h2>\n<table><tr><th>plugin</th>"
 	    "<th>version</th></tr>\n");
 	n = a->src.plugins != NULL ? plugin_count(a->src.plugins) : 0;

@@ -542,6 +542,21 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	c->commit_batch = n;
 	bad |= conf_integer(grp, "commit-delay", 2, 0, 1000, &n);
 	c->commit_delay = n;
+	c->instance = conf_string(grp, "instance", NULL);
+	if (c->instance != NULL && c->instance[0] == '\0') {
+		free(c->instance);
+		c->instance = NULL;
+	}
+	if (c->instance != NULL && (strlen(c->instance) > 64 ||
+	    strspn(c->instance, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+	    strlen(c->instance))) {
+		conf_bad(grp, "instance", NULL, "'%s' is not a name of at most "
+		    "64 letters, digits, '.', '-' and '_'", c->instance);
+		bad = -1;
+	}
+	bad |= conf_integer(grp, "outbox-lease", 60, 5, 3600, &n);
+	c->outbox_lease = n;
 	allow = conf_string(grp, "admins", NULL);
 	conf_names_split(allow, &c->admins);
 	free(allow);
@@ -1621,6 +1636,7 @@ conf_free(struct conf *c)
 	free(c->bearerbox_host);
 	free(c->global_sender);
 	free(c->database);
+	free(c->instance);
 	free(c->log_file);
 	free(c->pid_file);
 	free(c->http_interface);

@@ -143,6 +143,10 @@ struct conf {
 	size_t		 max_frame_size;	/* bytes of one box frame */
 	int		 commit_batch;		/* MOs per group commit at most */
 	int		 commit_delay;		/* ms a commit waits for more */
+	char		*instance;		/* name among the instances of one
+						   database; NULL: host-pid */
+	int		 outbox_lease;		/* seconds: a heartbeat older is
+						   a dead instance */
 	struct conf_names admins;		/* msisdns, international form */
 	int		 flood_rate;		/* messages a minute per sender */
 	int		 flood_burst;		/* more at once, before limiting */

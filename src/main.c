@@ -33,6 +33,7 @@
 #include "file.h"
 #include "http.h"
 #include "inbox.h"
+#include "instance.h"
 #include "lang.h"
 #include "log.h"
 #include "outbox.h"
@@ -47,6 +48,8 @@ struct daemon {
 	struct lang_set		*langs;		/* until the router owns them */
 	struct plugin_set	*plugins;
 	struct store		*store;
+	struct instance		*instance;	/* its row among those of the
+						   database */
 	struct outbox		*outbox;
 	struct router		*router;
 	struct inbox		*inbox;
@@ -216,6 +219,10 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		warning(0, "reload: plugin changes need a restart; the plugins "
 		    "loaded stay");
 	/* A PostgreSQL database string may hold a password: not logged. */
+	if (strcmp(instance_name(fresh), instance_name(d->conf)) != 0 ||
+	    instance_lease(fresh) != instance_lease(d->conf))
+		warning(0, "reload: instance and outbox-lease changes need a "
+		    "restart");
 	if (strcmp(fresh->database, d->conf->database) != 0)
 		warning(0, "reload: database changes need a restart; "
 		    "still using %s", store_is_postgresql(d->conf->database) ?
@@ -284,8 +291,13 @@ daemon_start(struct daemon *d)
 	if ((d->store = store_open(c->database, d->base)) == NULL)
 		return -1;
 	store_set_commit_policy(d->store, c->commit_delay, c->commit_batch);
+	/* Before the outbox: it takes back the rows of this instance's
+	 * name, and those of none only when no other instance is live. */
+	if ((d->instance = instance_new(d->base, d->store, c)) == NULL)
+		return -1;
 	if ((d->outbox = outbox_new(d->base, d->store, c)) == NULL)
 		return -1;
+	instance_set_outbox(d->instance, d->outbox);
 	d->router = router_new(c, d->store, d->outbox, d->langs, d->plugins);
 	d->langs = NULL;	/* the router's now, even on failure */
 	if (d->router == NULL)
@@ -496,6 +508,8 @@ daemon_stop(struct daemon *d)
 	http_free(d->http);
 	if (d->store != NULL)
 		store_commit(d->store);
+	/* A clean stop: no other instance waits a lease for its rows. */
+	instance_free(d->instance);
 	inbox_free(d->inbox);
 	ussd_free(d->ussd);
 	plugin_free(d->plugins);

@@ -11,7 +11,10 @@
  * callback: it reads at most a batch of due rows with one query, hands
  * them over, marks them sending in one unit of work, then sleeps until
  * the next token, the next due row, an ack, a commit that queued rows, or
- * a link coming up.
+ * a link coming up.  On a shared store (several instances on one
+ * PostgreSQL database) the query claims the rows instead, marking them
+ * sending and this instance's in one statement; the rows it could not
+ * hand over go back to queued in the marking's unit.
  *
  * The Kannel id of an MT names its row, so an ack finds its row without
  * an index: 4 random bytes drawn when the link comes up, 4 bytes of a
@@ -35,6 +38,7 @@
 
 #include "conf.h"
 #include "gsm.h"
+#include "instance.h"
 #include "mo.h"
 #include "outbox.h"
 #include "store.h"
@@ -50,12 +54,16 @@
 #define OUTBOX_ERROR_WAKE	1.0	/* seconds: the store failed */
 #define OUTBOX_BACKOFF_MAX	3600	/* seconds: the longest retry delay */
 #define OUTBOX_UDH_LEN		6	/* 05 00 03 ref parts part */
+#define OUTBOX_DEAD_MAX		16	/* dead instances taken over a beat */
 
 struct outbox {
 	struct event_base	*base;
 	struct store		*store;
 	const struct conf	*conf;
 	struct event		*timer;		/* the sender */
+	char			*owner;		/* this instance's name */
+	int			 lease;		/* seconds (instance.h) */
+	int			 shared;	/* store_shared(): claim rows */
 
 	struct outbox_link	 link;		/* a copy; valid if has_link */
 	int			 has_link;
@@ -233,19 +241,34 @@ outbox_column_dup(struct store_stmt *st, int i, char **out)
 	return 0;
 }
 
-/* Put every row in sending back to queued, due now.  Inside a unit. */
+/*
+ * Put the rows in sending back to queued, due now.  Inside a unit.  One
+ * marketbox per SQLite file: every one.  On a shared store only this
+ * instance's (the others' are theirs, or the takeover's), and at start
+ * (at_start) those of no instance too when no other instance is live.
+ */
 static int
-outbox_requeue_sending(struct outbox *ob)
+outbox_requeue_sending(struct outbox *ob, int at_start)
 {
 	static const char sql[] =
 	    "UPDATE outbox SET state = 'queued', next_attempt = $1 "
 	    "WHERE state = 'sending'";
+	static const char own[] =
+	    "UPDATE outbox SET state = 'queued', next_attempt = $1, "
+	    "owner = NULL WHERE state = 'sending' AND (owner = $2 OR "
+	    "($4 = 1 AND owner IS NULL AND NOT EXISTS (SELECT 1 FROM "
+	    "instances WHERE name <> $2 AND heartbeat >= $3)))";
 	struct store_stmt	*st;
-	long long		 n = 0;
+	long long		 n = 0, now = (long long)time(NULL);
 
-	if ((st = store_query(ob->store, sql)) == NULL)
+	if ((st = store_query(ob->store, ob->shared ? own : sql)) == NULL)
 		return -1;
-	store_bind_int(st, 1, (long long)time(NULL));
+	store_bind_int(st, 1, now);
+	if (ob->shared) {
+		store_bind_text(st, 2, ob->owner);
+		store_bind_int(st, 3, now - ob->lease);
+		store_bind_int(st, 4, at_start ? 1 : 0);
+	}
 	if (outbox_step_done(ob, st, &n) == -1)
 		return -1;
 	if (n > 0)
@@ -256,13 +279,13 @@ outbox_requeue_sending(struct outbox *ob)
 
 /* Run outbox_requeue_sending in a unit of its own. */
 static int
-outbox_requeue_unit(struct outbox *ob)
+outbox_requeue_unit(struct outbox *ob, int at_start)
 {
 	int	 ok;
 
 	if (store_work_begin(ob->store) == -1)
 		return -1;
-	ok = outbox_requeue_sending(ob) == 0;
+	ok = outbox_requeue_sending(ob, at_start) == 0;
 	if (store_work_end(ob->store, ok) == -1)
 		ok = 0;
 	return ok ? 0 : -1;
@@ -309,6 +332,13 @@ outbox_new(struct event_base *base, struct store *store,
 	ob->base = base;
 	ob->store = store;
 	ob->conf = conf;
+	/* Kept from the start: a reload does not rename a running instance. */
+	if ((ob->owner = strdup(instance_name(conf))) == NULL) {
+		error(errno, "outbox: out of memory");
+		goto fail;
+	}
+	ob->lease = instance_lease(conf);
+	ob->shared = store_shared(store);
 	outbox_bucket_init(&ob->bucket, conf->throughput, outbox_monotonic());
 	if ((ob->timer = evtimer_new(base, outbox_send_cb, ob)) == NULL) {
 		error(0, "outbox: cannot create the sender's timer");
@@ -316,9 +346,11 @@ outbox_new(struct event_base *base, struct store *store,
 	}
 	/*
 	 * Rows left in sending by a stop or a crash were never acked: send
-	 * them again.  This runs before the loop, so it commits by itself.
+	 * them again (on a shared store, this instance's: a restart under
+	 * the same name takes its own back at once).  This runs before the
+	 * loop, so it commits by itself.
 	 */
-	if (outbox_requeue_unit(ob) == -1 || store_commit(store) == -1) {
+	if (outbox_requeue_unit(ob, 1) == -1 || store_commit(store) == -1) {
 		error(0, "outbox: cannot queue again the rows left in sending");
 		goto fail;
 	}
@@ -344,6 +376,7 @@ outbox_free(struct outbox *ob)
 	if (ob->timer != NULL)
 		event_free(ob->timer);
 	free(ob->inline_text);
+	free(ob->owner);
 	free(ob);
 }
 
@@ -380,7 +413,7 @@ outbox_requeue_task(void *arg)
 			error(0, "outbox: acks and delivery reports not "
 			    "recorded");
 	}
-	if (outbox_requeue_unit(ob) == -1)
+	if (outbox_requeue_unit(ob, 0) == -1)
 		error(0, "outbox: link down: cannot queue again the rows in "
 		    "sending; they will be at the next start");
 	if (--ob->requeues == 0 && ob->has_link)
@@ -885,6 +918,94 @@ outbox_fetch_due(struct outbox *ob, long long now, struct outbox_row *r,
 	return (ssize_t)n;
 }
 
+/* Ids ascending: the parts of a text are handed over in order. */
+static int
+outbox_row_cmp(const void *a, const void *b)
+{
+	const struct outbox_row	*x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * On a shared store: claim up to max due rows, oldest first, into r[],
+ * in one statement that marks them sending with this instance as owner,
+ * in a unit of its own.  Rows another instance is claiming at the same
+ * moment are locked: skipped, never waited for, never taken twice.  A
+ * row claimed that is in flight here already (its marking failed in a
+ * transaction that was rolled back) is left out: it stays sending, ours,
+ * and its ack finds it.  Returns how many, or -1 on error.
+ */
+static ssize_t
+outbox_claim_due(struct outbox *ob, long long now, struct outbox_row *r,
+    size_t max)
+{
+	static const char sql[] =
+	    "UPDATE outbox SET state = 'sending', owner = $3 "
+	    "WHERE id IN (SELECT id FROM outbox "
+	    "WHERE state = 'queued' AND next_attempt <= $1 "
+	    "ORDER BY next_attempt, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
+	    "RETURNING id, sender, receiver, text, coding, concat_ref, part, "
+	    "parts, smsc_id, meta_data, attempts";
+	struct store_stmt	*st;
+	size_t			 n = 0;
+	int			 rc = STORE_DONE, ok = 1;
+
+	if (store_work_begin(ob->store) == -1)
+		return -1;
+	if ((st = store_query(ob->store, sql)) == NULL) {
+		store_work_end(ob->store, 0);
+		return -1;
+	}
+	store_bind_int(st, 1, now);
+	store_bind_int(st, 2, (long long)max);
+	store_bind_text(st, 3, ob->owner);
+	/* LIMIT max: every row returned is read. */
+	while ((rc = store_step(st)) == STORE_ROW) {
+		struct outbox_row *p = &r[n];
+
+		if (n == max || !ok)
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->id = store_int(st, 0);
+		if (outbox_flight_find(ob, p->id) != NULL)
+			continue;
+		p->coding = (int)store_int(st, 4);
+		p->concat_ref = store_is_null(st, 5) ? -1 :
+		    (int)store_int(st, 5);
+		p->part = (int)store_int(st, 6);
+		p->parts = (int)store_int(st, 7);
+		p->attempts = (int)store_int(st, 10);
+		if (outbox_column_dup(st, 1, &p->sender) == -1 ||
+		    outbox_column_dup(st, 2, &p->receiver) == -1 ||
+		    outbox_column_dup(st, 3, &p->text) == -1 ||
+		    outbox_column_dup(st, 8, &p->smsc_id) == -1 ||
+		    outbox_column_dup(st, 9, &p->meta_data) == -1) {
+			error(errno, "outbox: out of memory");
+			outbox_row_clear(p);
+			ok = 0;
+			continue;
+		}
+		n++;
+	}
+	store_done(st);
+	if (rc == STORE_ERROR || !ok) {
+		/* Rolled back: the rows are queued again for anyone. */
+		error(0, "outbox: cannot claim the due rows");
+		while (n > 0)
+			outbox_row_clear(&r[--n]);
+		store_work_end(ob->store, 0);
+		return -1;
+	}
+	if (store_work_end(ob->store, 1) == -1) {
+		while (n > 0)
+			outbox_row_clear(&r[--n]);
+		return -1;
+	}
+	qsort(r, n, sizeof(*r), outbox_row_cmp);
+	return (ssize_t)n;
+}
+
 /* Seconds until the earliest queued row is due (0 if one is), or the idle
  * wake-up when none is queued. */
 static double
@@ -953,32 +1074,47 @@ outbox_hand_over(struct outbox *ob, const struct outbox_row *r,
 
 /*
  * Record, in one unit of work, the send of the rows of r[0..n) the link
- * took: state (sending; queued again if the link was lost meanwhile),
- * their id, one more attempt.  A failure leaves them queued in the
- * database but in flight here: the next batches skip them and their acks
- * still find them.
+ * took: state (sending, with this instance as owner; queued again if the
+ * link was lost meanwhile), their id, one more attempt.  On a shared
+ * store the rows r[n..claimed) were claimed but not handed over (the link
+ * refused one, or went): they go back to queued in the same unit.  A
+ * failure leaves the rows sent queued in the database (sending and ours
+ * on a shared store) but in flight here: the next batches skip them and
+ * their acks still find them.
  */
 static void
 outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
-    char (*ids)[UUID_STR_LEN + 1], size_t n, const char *state)
+    char (*ids)[UUID_STR_LEN + 1], size_t n, size_t claimed,
+    const char *state)
 {
 	static const char sql[] =
 	    "UPDATE outbox SET state = $4, kannel_id = $2, "
-	    "attempts = attempts + 1, sent = $3 "
+	    "attempts = attempts + 1, sent = $3, owner = $5 "
 	    "WHERE id = $1 AND state = 'queued'";
+	/* The claim made them sending and ours. */
+	static const char claimed_sql[] =
+	    "UPDATE outbox SET state = $4, kannel_id = $2, "
+	    "attempts = attempts + 1, sent = $3, owner = $5 "
+	    "WHERE id = $1 AND state = 'sending' AND owner = $6";
+	static const char unclaim[] =
+	    "UPDATE outbox SET state = 'queued', owner = NULL "
+	    "WHERE id = $1 AND state = 'sending' AND owner = $2";
 	struct store_stmt	*st;
 	long long		 now = (long long)time(NULL);
 	size_t			 i;
-	int			 ok = 1;
+	int			 ok = 1, mine = strcmp(state, "sending") == 0;
 
-	if (n == 0)
+	if (claimed < n)
+		claimed = n;
+	if (claimed == 0)
 		return;
 	if (store_work_begin(ob->store) == -1) {
 		error(0, "outbox: %zu row(s) sent could not be marked so", n);
 		return;
 	}
 	for (i = 0; i < n && ok; i++) {
-		if ((st = store_query(ob->store, sql)) == NULL) {
+		if ((st = store_query(ob->store, ob->shared ? claimed_sql :
+		    sql)) == NULL) {
 			ok = 0;
 			break;
 		}
@@ -986,11 +1122,24 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
 		store_bind_text(st, 2, ids[i]);
 		store_bind_int(st, 3, now);
 		store_bind_text(st, 4, state);
+		store_bind_text(st, 5, mine ? ob->owner : NULL);
+		if (ob->shared)
+			store_bind_text(st, 6, ob->owner);
 		if (outbox_step_done(ob, st, NULL) == -1)
 			ok = 0;
 		else
 			debug("mb.outbox", 0, "outbox: row %lld to %s sent as "
 			    "%s", r[i].id, r[i].receiver, ids[i]);
+	}
+	for (i = n; i < claimed && ok; i++) {
+		if ((st = store_query(ob->store, unclaim)) == NULL) {
+			ok = 0;
+			break;
+		}
+		store_bind_int(st, 1, r[i].id);
+		store_bind_text(st, 2, ob->owner);
+		if (outbox_step_done(ob, st, NULL) == -1)
+			ok = 0;
 	}
 	if (store_work_end(ob->store, ok) == -1 || !ok)
 		error(0, "outbox: %zu row(s) sent could not be marked so", n);
@@ -1027,13 +1176,16 @@ outbox_send(struct outbox *ob)
 		outbox_schedule(ob, outbox_bucket_wait(&ob->bucket));
 		return;
 	}
-	if ((n = outbox_fetch_due(ob, (long long)time(NULL), rows,
-	    want)) == -1) {
+	/* One marketbox per SQLite file reads; a shared store claims. */
+	n = ob->shared ? outbox_claim_due(ob, (long long)time(NULL), rows,
+	    want) : outbox_fetch_due(ob, (long long)time(NULL), rows, want);
+	if (n == -1) {
 		outbox_schedule(ob, OUTBOX_ERROR_WAKE);
 		return;
 	}
 	/* The link went (and maybe came back) while the task waited: the
-	 * rows wait for the requeue's wake-up. */
+	 * rows wait for the requeue's wake-up (rows claimed are this
+	 * instance's: that requeue, queued behind this task, takes them). */
 	if (ob->link_gen != gen || !ob->has_link) {
 		for (i = 0; i < (size_t)n; i++)
 			outbox_row_clear(&rows[i]);
@@ -1052,8 +1204,8 @@ outbox_send(struct outbox *ob)
 			break;
 	}
 	/* A link lost meanwhile: they were attempts, and they wait in queued
-	 * for the next link. */
-	outbox_mark_sent(ob, rows, ids, sent,
+	 * for the next link.  Rows claimed and not handed over go back. */
+	outbox_mark_sent(ob, rows, ids, sent, ob->shared ? (size_t)n : 0,
 	    ob->link_gen == gen ? "sending" : "queued");
 	for (i = 0; i < (size_t)n; i++)
 		outbox_row_clear(&rows[i]);
@@ -1066,6 +1218,13 @@ outbox_send(struct outbox *ob)
 		wake = outbox_next_due(ob);
 		if (wake < outbox_bucket_wait(&ob->bucket))
 			wake = outbox_bucket_wait(&ob->bucket);
+		/*
+		 * On a shared store the rows still due are others' claims,
+		 * not committed yet: theirs to send.  Look again shortly,
+		 * not at once, or this would spin until they commit.
+		 */
+		if (ob->shared && wake < OUTBOX_REFUSED_WAKE)
+			wake = OUTBOX_REFUSED_WAKE;
 	} else if (ob->nflight >= OUTBOX_WINDOW)
 		wake = OUTBOX_IDLE_WAKE;
 	else if (want < room)
@@ -1117,7 +1276,9 @@ outbox_send_cb(evutil_socket_t fd, short what, void *arg)
  * (a unit of work is a SAVEPOINT and a RELEASE: per frame, under load,
  * they cost about as much as the update itself).  In a shared unit a
  * statement that fails changes nothing (SQLite undoes a failed statement)
- * and the others stand.
+ * and the others stand.  Not on PostgreSQL (store_shared), where a failed
+ * statement aborts the transaction up to the unit's savepoint, and would
+ * take the batch's other acks with it: there each has its own unit.
  */
 static int
 outbox_unit_begin(struct outbox *ob)
@@ -1143,7 +1304,8 @@ outbox_unit_end(struct outbox *ob, int ok)
 void
 outbox_batch_begin(struct outbox *ob)
 {
-	ob->batch = 1;
+	if (!ob->shared)
+		ob->batch = 1;
 }
 
 void
@@ -1381,6 +1543,133 @@ out:
 	if (outbox_unit_end(ob, ok) == -1)
 		ok = 0;
 	return ok ? 0 : -1;
+}
+
+/* --- dead instances -------------------------------------------------------- */
+
+/* Queue again the rows in sending of owner, unless it is live now. */
+static int
+outbox_take_rows(struct outbox *ob, const char *owner, long long now,
+    long long *n)
+{
+	static const char sql[] =
+	    "UPDATE outbox SET state = 'queued', next_attempt = $1, "
+	    "owner = NULL WHERE state = 'sending' AND owner = $2 AND NOT "
+	    "EXISTS (SELECT 1 FROM instances WHERE name = $2 AND "
+	    "heartbeat >= $3)";
+	/* Of no instance (a store copied from an older marketbox): sent
+	 * longer ago than the lease. */
+	static const char orphans[] =
+	    "UPDATE outbox SET state = 'queued', next_attempt = $1 "
+	    "WHERE state = 'sending' AND owner IS NULL AND "
+	    "COALESCE(sent, 0) < $2";
+	struct store_stmt	*st;
+
+	if ((st = store_query(ob->store, owner != NULL ? sql : orphans)) ==
+	    NULL)
+		return -1;
+	store_bind_int(st, 1, now);
+	if (owner != NULL) {
+		store_bind_text(st, 2, owner);
+		store_bind_int(st, 3, now - ob->lease);
+	} else
+		store_bind_int(st, 2, now - ob->lease);
+	return outbox_step_done(ob, st, n);
+}
+
+/* The owners of rows in sending whose instance is dead: names into
+ * dead[] (malloc'd), their last heartbeat (0: no row) into beat[]. */
+static int
+outbox_dead_owners(struct outbox *ob, long long now,
+    char *dead[OUTBOX_DEAD_MAX], long long beat[OUTBOX_DEAD_MAX],
+    size_t *n)
+{
+	static const char sql[] =
+	    "SELECT o.owner, MAX(i.heartbeat) FROM outbox o "
+	    "LEFT JOIN instances i ON i.name = o.owner "
+	    "WHERE o.state = 'sending' AND o.owner IS NOT NULL "
+	    "AND o.owner <> $1 AND (i.heartbeat IS NULL OR "
+	    "i.heartbeat < $2) GROUP BY o.owner ORDER BY o.owner LIMIT $3";
+	struct store_stmt	*st;
+	int			 rc;
+
+	*n = 0;
+	if ((st = store_query(ob->store, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, ob->owner);
+	store_bind_int(st, 2, now - ob->lease);
+	store_bind_int(st, 3, OUTBOX_DEAD_MAX);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if (*n == OUTBOX_DEAD_MAX || store_text(st, 0) == NULL)
+			continue;
+		if ((dead[*n] = strdup(store_text(st, 0))) == NULL) {
+			error(errno, "outbox: out of memory");
+			continue;
+		}
+		beat[*n] = store_int(st, 1);
+		(*n)++;
+	}
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+int
+outbox_takeover(struct outbox *ob, int lease)
+{
+	char		*dead[OUTBOX_DEAD_MAX], since[64];
+	long long	 beat[OUTBOX_DEAD_MAX], now = (long long)time(NULL);
+	long long	 n = 0, taken = 0;
+	size_t		 ndead = 0, i;
+	struct tm	 tm;
+	time_t		 t;
+	int		 ok;
+
+	if (!ob->shared)
+		return 0;
+	if (lease > 0)
+		ob->lease = lease;
+	if (store_work_begin(ob->store) == -1)
+		return -1;
+	ok = outbox_dead_owners(ob, now, dead, beat, &ndead) == 0;
+	for (i = 0; i < ndead; i++) {
+		if (ok && outbox_take_rows(ob, dead[i], now, &n) == -1)
+			ok = 0;
+		else if (ok && n > 0) {
+			taken += n;
+			t = (time_t)beat[i];
+			/* libgw forbids strftime */
+			if (beat[i] > 0 && gmtime_r(&t, &tm) != NULL &&
+			    snprintf(since, sizeof(since), "%04d-%02d-%02d "
+			    "%02d:%02d:%02d UTC", tm.tm_year + 1900,
+			    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			    tm.tm_sec) > 0)
+				info(0, "outbox: %lld message(s) of instance "
+				    "%s, dead since %s, queued again", n,
+				    dead[i], since);
+			else
+				info(0, "outbox: %lld message(s) of instance "
+				    "%s, which has no row (stopped or gone), "
+				    "queued again", n, dead[i]);
+		}
+		free(dead[i]);
+	}
+	if (ok && outbox_take_rows(ob, NULL, now, &n) == -1)
+		ok = 0;
+	else if (ok && n > 0) {
+		taken += n;
+		info(0, "outbox: %lld message(s) of no instance, sent more "
+		    "than %d s ago, queued again", n, ob->lease);
+	}
+	if (store_work_end(ob->store, ok) == -1 || !ok) {
+		error(0, "outbox: cannot take over the messages of dead "
+		    "instances; next heartbeat");
+		return -1;
+	}
+	/* Taken rows are due now: wake the sender once they are durable. */
+	if (taken > 0 && !ob->commit_waiting &&
+	    store_on_commit(ob->store, outbox_commit_cb, ob) == 0)
+		ob->commit_waiting = 1;
+	return 0;
 }
 
 /* --- counts ------------------------------------------------------------- */

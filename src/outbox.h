@@ -19,6 +19,13 @@
  * only known from the DLR, which sets dlr_state and, for final outcomes,
  * the state.  At start, rows left in sending are queued again: what was not
  * accepted is sent again.
+ *
+ * Several instances may share a PostgreSQL database (store_shared): then
+ * the sender claims due rows (marks them sending with its instance as
+ * owner, in one statement that skips rows another is claiming), so each
+ * row is handed over by one instance; a start or a lost link queues again
+ * only the instance's own rows, and the rows of an instance that died are
+ * queued again by a live one after a lease (outbox_takeover).
  */
 #ifndef MARKETBOX_OUTBOX_H
 #define MARKETBOX_OUTBOX_H
@@ -77,7 +84,8 @@ void		 outbox_set_conf(struct outbox *, const struct conf *);
 
 /*
  * The link is up (link != NULL) or down (NULL).  Going down puts every row
- * in sending back to queued, to be sent again.
+ * in sending back to queued (on a shared store, this instance's), to be
+ * sent again.
  */
 void		 outbox_set_link(struct outbox *, const struct outbox_link *);
 
@@ -125,7 +133,10 @@ char		*outbox_take_inline(struct outbox *);
  * Between these, outbox_ack() and outbox_dlr() record into one shared
  * unit of work rather than one each; the caller must end the batch before
  * anything else opens a unit (units do not nest), and before returning to
- * the loop.  A link lost meanwhile ends the shared unit itself.
+ * the loop.  A link lost meanwhile ends the shared unit itself.  On a
+ * shared store (PostgreSQL) each keeps its own unit: a failed statement
+ * there aborts the transaction up to the savepoint, and would undo the
+ * others of a shared unit.
  */
 void		 outbox_batch_begin(struct outbox *);
 void		 outbox_batch_end(struct outbox *);
@@ -149,6 +160,15 @@ int		 outbox_dlr(struct outbox *, const char *dlr_url, int event,
  */
 int		 outbox_on_commit(struct outbox *, void (*cb)(void *, int),
 		    void *arg);
+
+/*
+ * On a shared store (store_shared): queue again, due now, the rows in
+ * sending of instances whose heartbeat is older than lease seconds (or
+ * that have no row), logged by instance; a live instance's are never
+ * touched.  Runs its own unit of work (a store task: instance.c's
+ * heartbeat).  On SQLite nothing.  0, or -1 (logged).
+ */
+int		 outbox_takeover(struct outbox *, int lease);
 
 /* Wake the sender: rows may have been committed. */
 void		 outbox_kick(struct outbox *);

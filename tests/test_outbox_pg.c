@@ -1,0 +1,461 @@
+/*
+ * test_outbox_pg.c - the outbox of several instances on one PostgreSQL
+ * database (MB_TEST_PG; a database per test): two outboxes on two
+ * connections never hand over the same row; the rows a dead instance left
+ * in sending are queued again by the takeover only after the lease, a live
+ * one's never; a restart under the same name takes its own back at once;
+ * a name a live instance holds is refused; acks of a batch where one
+ * statement fails keep the others.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+
+#include "gw.h"
+#include "conf.h"
+#include "instance.h"
+#include "outbox.h"
+#include "store.h"
+
+#include "pg_fixture.h"
+
+#define NROWS		500
+#define MAX_SENT	2000
+
+/* One instance: its conf, connection, row and outbox. */
+struct node {
+	struct conf		 conf;
+	struct store		*store;
+	struct instance		*instance;
+	struct outbox		*outbox;
+	int			 sent;		/* MTs its link took */
+	char			 ids[MAX_SENT][64];
+	long long		 rows[MAX_SENT];
+};
+
+static const char		*db;
+static struct event_base	*base;
+static char			 global_sender[] = "MARKET";
+static int			 handed[NROWS + 16]; /* by row id, all nodes */
+
+static int
+fake_send(void *arg, const struct outbox_mt *mt)
+{
+	struct node	*n = arg;
+
+	cr_assert_lt(n->sent, MAX_SENT);
+	cr_assert_lt(mt->row, NROWS + 16);
+	handed[mt->row]++;
+	n->rows[n->sent] = mt->row;
+	snprintf(n->ids[n->sent], sizeof(n->ids[0]), "%s", mt->kannel_id);
+	n->sent++;
+	return 0;
+}
+
+static void
+node_conf(struct node *n, char *name)
+{
+	memset(n, 0, sizeof(*n));
+	n->conf.global_sender = global_sender;
+	n->conf.max_parts = 3;
+	n->conf.retry_limit = 3;
+	n->conf.retry_delay = 5;
+	n->conf.dlr_mask = 31;
+	n->conf.instance = name;
+	n->conf.outbox_lease = 60;
+}
+
+/* Start n as instance name on a connection of its own. */
+static void
+node_start(struct node *n)
+{
+	struct outbox_link	 link = { fake_send, n };
+
+	cr_assert_not_null(n->store = store_open(db, NULL));
+	cr_assert(store_shared(n->store));
+	cr_assert_not_null(n->instance = instance_new(NULL, n->store,
+	    &n->conf));
+	cr_assert_not_null(n->outbox = outbox_new(base, n->store, &n->conf));
+	instance_set_outbox(n->instance, n->outbox);
+	outbox_set_link(n->outbox, &link);
+	cr_assert_eq(store_commit(n->store), 0);
+}
+
+static void put_instance(struct store *, const char *, const char *,
+    long long, long long);
+
+/* Stop n as a crash would: its row left, nothing acked. */
+static void
+node_crash(struct node *n)
+{
+	store_commit(n->store);
+	outbox_free(n->outbox);
+	/* A clean stop deletes the row: put it back as a crash leaves it. */
+	instance_free(n->instance);
+	put_instance(n->store, n->conf.instance, "elsewhere", 1,
+	    (long long)time(NULL));
+	store_free(n->store);
+	n->outbox = NULL;
+	n->instance = NULL;
+	n->store = NULL;
+}
+
+static void
+node_stop(struct node *n)
+{
+	if (n->store == NULL)
+		return;
+	store_commit(n->store);
+	instance_free(n->instance);
+	outbox_free(n->outbox);
+	store_free(n->store);
+	n->store = NULL;
+}
+
+/* One send pass of n, its transaction left open. */
+static void
+node_pass(struct node *n)
+{
+	outbox_kick(n->outbox);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* One integer through s. */
+static long long
+one(struct store *s, const char *sql, const char *arg)
+{
+	struct store_stmt	*st = store_query(s, sql);
+	long long		 v = -1;
+
+	cr_assert_not_null(st, "%s", sql);
+	if (arg != NULL)
+		store_bind_text(st, 1, arg);
+	if (store_step(st) == STORE_ROW)
+		v = store_int(st, 0);
+	store_done(st);
+	return v;
+}
+
+static void
+queue_notices(struct node *n, int count)
+{
+	char	 to[32];
+	int	 i;
+
+	cr_assert_eq(store_work_begin(n->store), 0);
+	for (i = 0; i < count; i++) {
+		snprintf(to, sizeof(to), "2547%08d", i);
+		cr_assert_eq(outbox_notify(n->outbox, 0, to, "hello"), 0);
+	}
+	cr_assert_eq(store_work_end(n->store, 1), 0);
+	cr_assert_eq(store_commit(n->store), 0);
+}
+
+static void
+setup(void)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	db = pg_fixture_create("outbox_pg");
+	cr_assert_not_null(base = event_base_new());
+	memset(handed, 0, sizeof(handed));
+}
+
+static void
+teardown(void)
+{
+	if (base != NULL)
+		event_base_free(base);
+	pg_fixture_drop();
+	gwlib_shutdown();
+}
+
+TestSuite(outbox_pg, .init = setup, .fini = teardown);
+
+static const char count_owned[] =
+    "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND owner = $1";
+static const char count_queued[] =
+    "SELECT COUNT(*) FROM outbox WHERE state = 'queued' AND "
+    "owner IS NULL";
+
+/* A plain read of the due rows would hand them over twice, or wait on
+ * the other's row locks for ever: the timeout makes that a failure. */
+Test(outbox_pg, two_instances_never_hand_over_the_same_row, .timeout = 60)
+{
+	static struct node	 a, b;
+	char			 na[] = "a", nb[] = "b";
+	long long		 id;
+	int			 i, total;
+
+	node_conf(&a, na);
+	node_conf(&b, nb);
+	node_start(&a);
+	node_start(&b);
+	queue_notices(&a, NROWS);
+	/*
+	 * Passes alternate with both transactions open: rows one has
+	 * claimed and not committed are there for the other to read.
+	 */
+	for (i = 0; i < 20 && a.sent + b.sent < NROWS; i++) {
+		node_pass(&a);
+		node_pass(&b);
+		if (i % 2 == 1) {
+			cr_assert_eq(store_commit(a.store), 0);
+			cr_assert_eq(store_commit(b.store), 0);
+		}
+	}
+	store_commit(a.store);
+	store_commit(b.store);
+	total = a.sent + b.sent;
+	cr_assert_eq(total, NROWS, "%d handed over", total);
+	cr_assert_gt(a.sent, 0);
+	cr_assert_gt(b.sent, 0);
+	for (id = 1; id <= NROWS; id++)
+		cr_assert_eq(handed[id], 1, "row %lld handed over %d times",
+		    id, handed[id]);
+	cr_assert_eq(one(a.store, count_owned, "a"), a.sent);
+	cr_assert_eq(one(a.store, count_owned, "b"), b.sent);
+	node_stop(&a);
+	node_stop(&b);
+}
+
+Test(outbox_pg, dead_instance_rows_are_taken_over_after_the_lease_only)
+{
+	static struct node	 a, b;
+	char			 na[] = "a", nb[] = "b";
+	struct store_stmt	*st;
+	int			 i;
+
+	node_conf(&a, na);
+	node_conf(&b, nb);
+	node_start(&a);
+	node_start(&b);
+	outbox_set_link(b.outbox, NULL);
+	queue_notices(&a, 10);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(a.sent, 10);
+	cr_assert_eq(one(b.store, count_owned, "a"), 10);
+
+	/* a is live: b's heartbeat and its lost link leave a's rows. */
+	instance_beat(b.instance);
+	{
+		struct outbox_link	 link = { fake_send, &b };
+
+		outbox_set_link(b.outbox, &link);
+	}
+	node_pass(&b);
+	outbox_set_link(b.outbox, NULL);
+	cr_assert_eq(b.sent, 0);
+	cr_assert_eq(store_commit(b.store), 0);
+	cr_assert_eq(one(b.store, count_owned, "a"), 10);
+
+	/* a stops beating: within the lease nothing moves. */
+	node_crash(&a);
+	cr_assert_not_null(st = store_query(b.store,
+	    "UPDATE instances SET heartbeat = $1 WHERE name = 'a'"));
+	store_bind_int(st, 1, (long long)time(NULL) - 50);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	cr_assert_eq(store_commit(b.store), 0);
+	instance_beat(b.instance);
+	cr_assert_eq(store_commit(b.store), 0);
+	cr_assert_eq(one(b.store, count_owned, "a"), 10);
+	cr_assert_eq(one(b.store, count_queued, NULL), 0);
+
+	/* Past the lease: the takeover queues them again, due now. */
+	cr_assert_not_null(st = store_query(b.store,
+	    "UPDATE instances SET heartbeat = $1 WHERE name = 'a'"));
+	store_bind_int(st, 1, (long long)time(NULL) - 61);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	cr_assert_eq(store_commit(b.store), 0);
+	instance_beat(b.instance);
+	cr_assert_eq(store_commit(b.store), 0);
+	cr_assert_eq(one(b.store, count_owned, "a"), 0);
+	cr_assert_eq(one(b.store, count_queued, NULL), 10);
+
+	/* b, its link back, sends them. */
+	{
+		struct outbox_link	 link = { fake_send, &b };
+
+		outbox_set_link(b.outbox, &link);
+	}
+	for (i = 0; i < 3 && b.sent < 10; i++)
+		node_pass(&b);
+	cr_assert_eq(store_commit(b.store), 0);
+	cr_assert_eq(b.sent, 10);
+	cr_assert_eq(one(b.store, count_owned, "b"), 10);
+	node_stop(&b);
+}
+
+/* The pid of a process that has ended. */
+static long long
+dead_pid(void)
+{
+	pid_t	 p = fork();
+
+	cr_assert_neq(p, -1);
+	if (p == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(p, NULL, 0), p);
+	return (long long)p;
+}
+
+/* A row of the instances table as another process would have left it. */
+static void
+put_instance(struct store *s, const char *name, const char *host,
+    long long pid, long long beat)
+{
+	struct store_stmt	*st;
+
+	cr_assert_not_null(st = store_query(s, "INSERT INTO instances "
+	    "(name, host, pid, started, heartbeat) VALUES ($1, $2, $3, $4, "
+	    "$4)"));
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, host);
+	store_bind_int(st, 3, pid);
+	store_bind_int(st, 4, beat);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+	cr_assert_eq(store_commit(s), 0);
+}
+
+Test(outbox_pg, restart_under_the_same_name_takes_its_own_rows_at_once)
+{
+	static struct node	 a, b;
+	char			 na[] = "a", nb[] = "b";
+	char			 host[72];
+
+	node_conf(&a, na);
+	node_conf(&b, nb);
+	node_start(&b);
+	queue_notices(&b, 9);
+	/* a crashed a moment ago, on this host, with rows in sending. */
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	put_instance(b.store, "a", host, dead_pid(), (long long)time(NULL));
+	cr_assert_eq(store_exec(b.store, "UPDATE outbox SET state = "
+	    "'sending', owner = 'a' WHERE id <= 4"), 0);
+	cr_assert_eq(store_exec(b.store, "UPDATE outbox SET state = "
+	    "'sending', owner = 'b' WHERE id BETWEEN 5 AND 7"), 0);
+	cr_assert_eq(store_exec(b.store, "UPDATE outbox SET state = "
+	    "'sending', owner = NULL WHERE id = 8"), 0);
+	cr_assert_eq(store_commit(b.store), 0);
+
+	/* Its restart: its own at once; b's and the ownerless one (b is
+	 * live) stay. */
+	cr_assert_not_null(a.store = store_open(db, NULL));
+	cr_assert_not_null(a.instance = instance_new(NULL, a.store, &a.conf));
+	cr_assert_not_null(a.outbox = outbox_new(base, a.store, &a.conf));
+	cr_assert_eq(one(a.store, count_owned, "a"), 0);
+	cr_assert_eq(one(a.store, count_owned, "b"), 3);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+	    "state = 'sending' AND owner IS NULL", NULL), 1);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+	    "state = 'queued'", NULL), 5);
+	node_stop(&a);
+	/* A clean stop deleted a's row. */
+	cr_assert_eq(one(b.store, "SELECT COUNT(*) FROM instances WHERE "
+	    "name = $1", "a"), 0);
+	node_stop(&b);
+}
+
+Test(outbox_pg, a_name_a_live_instance_holds_is_refused)
+{
+	static struct node	 b;
+	struct store		*s;
+	char			 nc[] = "c", nd[] = "d", nb[] = "b";
+	struct conf		 c;
+	struct instance		*in;
+
+	node_conf(&b, nb);
+	node_start(&b);
+	put_instance(b.store, "c", "elsewhere", 1, (long long)time(NULL));
+	put_instance(b.store, "d", "elsewhere", 1,
+	    (long long)time(NULL) - 100);
+	cr_assert_not_null(s = store_open(db, NULL));
+	memset(&c, 0, sizeof(c));
+	c.outbox_lease = 60;
+	c.instance = nc;
+	cr_assert_null(instance_new(NULL, s, &c));
+	/* d's heartbeat is older than the lease: its name is free. */
+	c.instance = nd;
+	cr_assert_not_null(in = instance_new(NULL, s, &c));
+	instance_free(in);
+	/* b's own name, from another process: refused too. */
+	c.instance = nb;
+	cr_assert_null(instance_new(NULL, s, &c));
+	store_free(s);
+	node_stop(&b);
+}
+
+Test(outbox_pg, batch_acks_with_one_failing_statement_keep_the_others)
+{
+	static struct node	 a;
+	char			 na[] = "a";
+	int			 i;
+
+	node_conf(&a, na);
+	node_start(&a);
+	queue_notices(&a, 3);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(a.sent, 3);
+	/* The ack of row 2 fails (as a full disk or a lock timeout would). */
+	cr_assert_eq(store_exec(a.store,
+	    "CREATE FUNCTION mb_refuse() RETURNS trigger AS $$ BEGIN "
+	    "IF NEW.id = 2 AND NEW.state = 'accepted' THEN "
+	    "RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ "
+	    "LANGUAGE plpgsql; CREATE TRIGGER mb_refuse BEFORE UPDATE ON "
+	    "outbox FOR EACH ROW EXECUTE FUNCTION mb_refuse()"), 0);
+	outbox_batch_begin(a.outbox);
+	for (i = 0; i < a.sent; i++)
+		outbox_ack(a.outbox, a.ids[i], OUTBOX_ACK_SUCCESS);
+	outbox_batch_end(a.outbox);
+	store_commit(a.store);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+	    "state = 'accepted' AND id IN (1, 3)", NULL), 2);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+	    "state = 'sending' AND id = 2", NULL), 1);
+	node_stop(&a);
+}
+
+Test(outbox_pg, a_gone_process_of_this_host_is_taken_over_at_start)
+{
+	static struct node	 a, b;
+	char			 na[] = "a", nb[] = "b";
+	char			 host[72];
+
+	node_conf(&a, na);
+	node_conf(&b, nb);
+	node_start(&b);
+	queue_notices(&b, 6);
+	/* Killed a moment ago under another name (a default hostname-pid). */
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	host[sizeof(host) - 1] = '\0';
+	put_instance(b.store, "old", host, dead_pid(), (long long)time(NULL));
+	cr_assert_eq(store_exec(b.store, "UPDATE outbox SET state = "
+	    "'sending', owner = 'old' WHERE id <= 4"), 0);
+	cr_assert_eq(store_commit(b.store), 0);
+	/* b was started before: only a new start looks for gone pids. */
+	instance_beat(b.instance);
+	cr_assert_eq(store_commit(b.store), 0);
+	cr_assert_eq(one(b.store, count_owned, "old"), 4);
+
+	node_start(&a);
+	cr_assert_eq(one(a.store, count_owned, "old"), 0);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM instances WHERE "
+	    "name = $1", "old"), 0);
+	node_stop(&a);
+	node_stop(&b);
+}
