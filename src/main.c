@@ -306,6 +306,9 @@ daemon_start(struct daemon *d)
 	env.host_abi1 = &host_table_abi1;
 	env.run_timer = router_run_timer;
 	env.arg = d->router;
+	/* Timer runs are claimed under this name (timer_runs.owner). */
+	if (d->plugins != NULL)
+		plugin_set_instance(d->plugins, instance_name(c));
 	if (d->plugins != NULL &&
 	    plugin_start(d->plugins, d->store, d->base, &env) == -1)
 		return -1;

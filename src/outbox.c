@@ -951,6 +951,15 @@ outbox_claim_due(struct outbox *ob, long long now, struct outbox_row *r,
 	size_t			 n = 0;
 	int			 rc = STORE_DONE, ok = 1;
 
+	/*
+	 * Only committed rows are handed over.  A delivery report goes to
+	 * any instance under the smsbox-id: one that reached another before
+	 * the transaction that queued its row was committed would find no
+	 * row.  The open transaction is at most commit-delay old: ending it
+	 * here costs little.
+	 */
+	if (store_commit(ob->store) == -1)
+		warning(0, "outbox: the commit before a send failed");
 	if (store_work_begin(ob->store) == -1)
 		return -1;
 	if ((st = store_query(ob->store, sql)) == NULL) {

@@ -459,3 +459,46 @@ Test(outbox_pg, a_gone_process_of_this_host_is_taken_over_at_start)
 	node_stop(&a);
 	node_stop(&b);
 }
+
+/* A link that checks, on a connection of its own, that the row it is
+ * handed is committed: what another instance (a DLR's) would see. */
+static int	seen_committed, seen_uncommitted;
+
+static int
+committed_send(void *arg, const struct outbox_mt *mt)
+{
+	char	 sql[96];
+
+	(void)arg;
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM outbox WHERE "
+	    "id = %lld", mt->row);
+	if (pg_fixture_query(sql) == 1)
+		seen_committed++;
+	else
+		seen_uncommitted++;
+	return 0;
+}
+
+/*
+ * A row queued in the open transaction is handed over only once that
+ * transaction is committed: its delivery report may reach another
+ * instance at once, which must find the row.
+ */
+Test(outbox_pg, a_row_is_handed_over_only_once_committed)
+{
+	static struct node	 a;
+	struct outbox_link	 link = { committed_send, &a };
+	char			 na[] = "a";
+
+	node_conf(&a, na);
+	node_start(&a);
+	outbox_set_link(a.outbox, &link);
+	cr_assert_eq(store_work_begin(a.store), 0);
+	cr_assert_eq(outbox_notify(a.outbox, 0, "254700000001", "hello"), 0);
+	cr_assert_eq(store_work_end(a.store, 1), 0);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(seen_committed, 1);
+	cr_assert_eq(seen_uncommitted, 0);
+	node_stop(&a);
+}
