@@ -3,6 +3,7 @@
 #
 #	tests/pg/server.sh start	prints the conninfo of a new server
 #	tests/pg/server.sh stop CONNINFO
+#	tests/pg/server.sh restart CONNINFO
 #
 # start: initdb in a new temporary directory, fsync off, listening on a unix
 # socket in that directory and on 127.0.0.1 at a free port, with a superuser
@@ -14,6 +15,8 @@
 # stop: pg_ctl stop -m fast, then the directory goes.  A server of
 # someone else is never touched: stop only acts on a directory this script
 # made (it holds our mark file).
+# restart: pg_ctl restart -m fast on the same port and socket (the failover
+# test: every connection is cut, the server is back a moment later).
 #
 # The binaries are PostgreSQL's own, from /usr/lib/postgresql/*/bin
 # (Debian puts only wrappers on PATH).
@@ -108,6 +111,31 @@ stop_dir()
 	rm -rf "$dir"
 }
 
+# server_dir CONNINFO: the directory of a server this script made.
+server_dir()
+{
+	local dir
+
+	dir=$(printf '%s\n' "$1" | tr ' ' '\n' | sed -n 's/^host=//p')
+	[ -n "$dir" ] || dir="$1"
+	[ -d "$dir" ] || die "$dir: no such server directory"
+	[ -f "$dir/.mb-test-server" ] ||
+	    die "$dir: not a directory this script made"
+	echo "$dir"
+}
+
+restart()
+{
+	local dir bin
+
+	dir=$(server_dir "$1") || exit 1
+	bin=$(pg_bindir) || die "no PostgreSQL binaries"
+	# (the options of the first start, from postmaster.opts)
+	(cd "$dir" && as_owner "$bin/pg_ctl" -D "$dir/data" -l \
+	    "$dir/server.log" -m fast -w -t 60 restart >/dev/null) ||
+	    die "pg_ctl restart failed"
+}
+
 stop()
 {
 	local dir bin
@@ -122,5 +150,7 @@ stop()
 case "${1:-}" in
 start)	start ;;
 stop)	[ $# -eq 2 ] || die "usage: server.sh stop CONNINFO"; stop "$2" ;;
-*)	die "usage: server.sh start | stop CONNINFO" ;;
+restart) [ $# -eq 2 ] || die "usage: server.sh restart CONNINFO"
+	restart "$2" ;;
+*)	die "usage: server.sh start | stop CONNINFO | restart CONNINFO" ;;
 esac
