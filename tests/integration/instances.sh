@@ -204,6 +204,20 @@ proc_stop "$A_PID" KILL 5
 A_PID=
 killed_at=$SECONDS
 db "$(inflight_sql "id || '|' || receiver || '|' || text")" > "$T/inflight"
+# In flight too: rows a handed to bearerbox (its log says so) and saw no
+# ack for, though the claim that marked them sending was not committed
+# when a died (the row is queued again, not sending).
+grep -h 'box: MT row [0-9]* sent as' "$T/a.log" |
+    sed 's/.*MT row \([0-9]*\) sent as \([^ ]*\) .*/\1 \2/' > "$T/a-sent"
+grep -h 'box: ack [0-9-]* for MT' "$T/a.log" |
+    sed 's/.* for MT \([^ ]*\).*/\1/' | sort -u > "$T/a-acked"
+unacked=$(awk 'NR == FNR { acked[$1] = 1; next } !($2 in acked) { print $1 }' \
+    "$T/a-acked" "$T/a-sent" | sort -u | paste -sd, -)
+if [ -n "$unacked" ]; then
+	db "SELECT id || '|' || receiver || '|' || text FROM outbox
+	    WHERE id IN ($unacked)" >> "$T/inflight"
+	sort -u -o "$T/inflight" "$T/inflight"
+fi
 n_inflight=$(wc -l < "$T/inflight")
 tap_diag "a SIGKILLed $((killed_at - traffic_start)) s into the traffic" \
     "with $n_inflight MTs in flight"
