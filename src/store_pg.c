@@ -53,6 +53,7 @@
  */
 #define STORE_PG_MIGRATION_LOCK	"1835167608"
 
+#define STORE_PG_LOCK_TIMEOUT	"200ms"	/* see store_pg_connect */
 #define STORE_PG_BACKOFF_MIN	250	/* ms, first wait between tries */
 #define STORE_PG_BACKOFF_MAX	8000	/* ms */
 
@@ -1135,7 +1136,10 @@ store_pg_migrate(struct store_pg *pg, const char *owner,
 		    pg->errmsg);
 		return -1;
 	}
-	if (store_pg_exec(pg, lock) == -1)
+	/* Another instance's migrations may take longer than lock_timeout:
+	 * wait for them as long as they take. */
+	if (store_pg_exec(pg, "SET lock_timeout = 0") == -1 ||
+	    store_pg_exec(pg, lock) == -1)
 		return -1;
 	if (store_pg_value_of(pg, exists, NULL, &there) == -1 ||
 	    (there && store_pg_value_of(pg, get, owner, &have) == -1))
@@ -1149,7 +1153,8 @@ store_pg_migrate(struct store_pg *pg, const char *owner,
 	}
 	rc = store_pg_apply(pg, owner, steps, n, have);
 out:
-	if (store_pg_exec(pg, unlock) == -1)
+	if (store_pg_exec(pg, unlock) == -1 ||
+	    store_pg_exec(pg, "RESET lock_timeout") == -1)
 		rc = -1;
 	return rc;
 }
@@ -1180,11 +1185,18 @@ store_pg_connect(const char *conninfo)
 {
 	/*
 	 * Defaults the database string may override (it is expanded last):
-	 * a connect that cannot succeed gives up in 5 s, not TCP's minutes.
+	 * a connect that cannot succeed gives up in 5 s, not TCP's minutes;
+	 * a statement waits at most STORE_PG_LOCK_TIMEOUT for rows another
+	 * instance's transaction holds, then fails as a conflict and its
+	 * unit runs again (store_retry_wanted).  Two instances' group
+	 * commits can lock rows in opposite orders: without it, such a
+	 * deadlock holds both for deadlock_timeout (1 s) before the server
+	 * breaks it.
 	 */
 	static const char *const keys[] = { "fallback_application_name",
-	    "connect_timeout", "dbname", NULL };
-	const char	*values[] = { "marketbox", "5", conninfo, NULL };
+	    "connect_timeout", "options", "dbname", NULL };
+	const char	*values[] = { "marketbox", "5",
+	    "-c lock_timeout=" STORE_PG_LOCK_TIMEOUT, conninfo, NULL };
 	struct store_pg	*pg;
 
 	if ((pg = calloc(1, sizeof(*pg))) == NULL) {
