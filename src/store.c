@@ -1285,8 +1285,15 @@ store_open_flags(const char *path, struct event_base *base, int flags)
 		goto fail;
 	}
 	free(mode);
+	/*
+	 * temp_store FILE, not MEMORY: each unit's SAVEPOINT copies every
+	 * page it changes into a sub-journal, which SQLite keeps in memory
+	 * either way up to 64 KiB (a unit of one MO writes about six
+	 * pages), but in MEMORY mode in 1 KiB chunks, allocated and freed
+	 * again for every unit: about 13% of the instructions per MO.
+	 */
 	if (store_exec(s, "PRAGMA synchronous = FULL") == -1 ||
-	    store_exec(s, "PRAGMA temp_store = MEMORY") == -1 ||
+	    store_exec(s, "PRAGMA temp_store = FILE") == -1 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
 	    store_query_int(s, "PRAGMA foreign_keys", &fk) == -1 || fk != 1) {
 		error(0, "store: %s: cannot set the pragmas marketbox needs",
