@@ -469,6 +469,11 @@ store_pg_failed(struct store_pg *pg, PGresult *res, const char *sql)
 	if (pg->down)
 		debug("mb.store", 0, "store: %s: %s: %s", pg->name, pg->errmsg,
 		    sql);
+	else if (pg->conflict)
+		/* Expected now and then with several instances: the work is
+		 * done again (store_retry_wanted), not lost. */
+		warning(0, "store: %s: %s%s (rows another transaction "
+		    "holds): %s", pg->name, state, pg->errmsg, sql);
 	else
 		error(0, "store: %s: %s%s: %s", pg->name, state, pg->errmsg,
 		    sql);
