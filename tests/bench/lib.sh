@@ -162,7 +162,11 @@ bench_pg_log_lines()
 	local dir
 
 	dir=$(printf '%s\n' "$BENCH_PG" | tr ' ' '\n' | sed -n 's/^host=//p')
-	wc -l < "$dir/server.log" 2>/dev/null || echo 0
+	if [ -n "$dir" ] && [ -r "$dir/server.log" ]; then
+		wc -l < "$dir/server.log"
+	else
+		echo 0
+	fi
 }
 
 # bench_pg_counts N LOG0: once the run's instances have stopped (their
