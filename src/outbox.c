@@ -1728,13 +1728,13 @@ outbox_acks_flush(struct outbox *ob)
 		return;
 	if (store_work_begin(ob->store) == -1)
 		ok = 0;
-	for (i = 0; ok && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (outbox_acks_kind(ob, kinds[i]) == -1)
+	else {
+		for (i = 0; ok && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (outbox_acks_kind(ob, kinds[i]) == -1)
+				ok = 0;
+		if (store_work_end(ob->store, ok) == -1)
 			ok = 0;
-	if (ok && store_work_end(ob->store, 1) == -1)
-		ok = 0;
-	else if (!ok)
-		store_work_end(ob->store, 0);
+	}
 	if (!ok) {
 		warning(0, "outbox: %zu acks could not be recorded together; "
 		    "one by one", ob->nheld);
