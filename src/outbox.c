@@ -13,8 +13,12 @@
  * the next token, the next due row, an ack, a commit that queued rows, or
  * a link coming up.  On a shared store (several instances on one
  * PostgreSQL database) the query claims the rows instead, marking them
- * sending and this instance's in one statement; the rows it could not
- * hand over go back to queued in the marking's unit.
+ * sending and this instance's in one statement; the marking is one
+ * statement for the batch too (the rows as arrays), and the rows it
+ * could not hand over go back to queued in the marking's unit.  There
+ * the acks of one read of the link are held and recorded with one
+ * statement per kind (outbox_acks_flush) rather than a round trip per
+ * row.
  *
  * The Kannel id of an MT names its row, so an ack finds its row without
  * an index: 4 random bytes drawn when the link comes up, 4 bytes of a

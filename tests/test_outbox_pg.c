@@ -5,7 +5,8 @@
  * in sending are queued again by the takeover only after the lease, a live
  * one's never; a restart under the same name takes its own back at once;
  * a name a live instance holds is refused; acks of a batch where one
- * statement fails keep the others.
+ * statement fails keep the others; a batch sent is marked in one
+ * statement, and the acks of a batch with one statement per kind.
  */
 #include "config.h"
 
