@@ -13,8 +13,12 @@
  * the next token, the next due row, an ack, a commit that queued rows, or
  * a link coming up.  On a shared store (several instances on one
  * PostgreSQL database) the query claims the rows instead, marking them
- * sending and this instance's in one statement; the rows it could not
- * hand over go back to queued in the marking's unit.
+ * sending and this instance's in one statement; the marking is one
+ * statement for the batch too (the rows as arrays), and the rows it
+ * could not hand over go back to queued in the marking's unit.  There
+ * the acks of one read of the link are held and recorded with one
+ * statement per kind (outbox_acks_flush) rather than a round trip per
+ * row.
  *
  * The Kannel id of an MT names its row, so an ack finds its row without
  * an index: 4 random bytes drawn when the link comes up, 4 bytes of a
@@ -55,6 +59,7 @@
 #define OUTBOX_BACKOFF_MAX	3600	/* seconds: the longest retry delay */
 #define OUTBOX_UDH_LEN		6	/* 05 00 03 ref parts part */
 #define OUTBOX_DEAD_MAX		16	/* dead instances taken over a beat */
+#define OUTBOX_ACKS_HELD	128	/* acks held for one statement */
 
 struct outbox {
 	struct event_base	*base;
@@ -84,6 +89,17 @@ struct outbox {
 	int			 batch;		/* outbox_batch_begin: acks and
 						   DLRs share one unit */
 	int			 batch_unit;	/* that unit is open */
+
+	/* On a shared store, between outbox_batch_begin() and
+	 * outbox_batch_end(): the acks held, for a statement per kind. */
+	int			 hold_acks;
+	struct outbox_held {
+		long long	 row;
+		long long	 at;		/* when it came */
+		int		 attempts;	/* as in flight */
+		enum outbox_ack	 ack;
+	}			 held[OUTBOX_ACKS_HELD];
+	size_t			 nheld;
 
 	int			 commit_waiting; /* store_on_commit registered */
 	int			 sending;	/* the send task is queued or
@@ -314,6 +330,7 @@ outbox_load_concat_ref(struct outbox *ob)
 /* --- life ------------------------------------------------------------------ */
 
 static void outbox_send_cb(evutil_socket_t, short, void *);
+static void outbox_acks_flush(struct outbox *);
 
 struct outbox *
 outbox_new(struct event_base *base, struct store *store,
@@ -371,6 +388,8 @@ outbox_free(struct outbox *ob)
 	 * The store holds a commit callback with this outbox as its argument:
 	 * run it now rather than leave it pointing at freed memory.
 	 */
+	if (ob->nheld > 0)
+		outbox_acks_flush(ob);
 	if (ob->commit_waiting)
 		store_commit(ob->store);
 	if (ob->timer != NULL)
@@ -406,7 +425,10 @@ outbox_requeue_task(void *arg)
 {
 	struct outbox	*ob = arg;
 
-	/* Units do not nest: end the batch's before the requeue's. */
+	/* Units do not nest: end the batch's before the requeue's; the
+	 * acks held are recorded before it too, as they came first. */
+	if (ob->nheld > 0)
+		outbox_acks_flush(ob);
 	if (ob->batch_unit) {
 		ob->batch_unit = 0;
 		if (store_work_end(ob->store, 1) == -1)
@@ -1081,6 +1103,159 @@ outbox_hand_over(struct outbox *ob, const struct outbox_row *r,
 	return 0;
 }
 
+/* --- PostgreSQL arrays ---------------------------------------------------- */
+
+/*
+ * A PostgreSQL array literal built into a caller's buffer, bound as one
+ * text parameter and cast in the SQL ($1::bigint[]): a batch of rows in
+ * one statement.  Integers are formatted here; text elements are quoted,
+ * with " and \ escaped, so no element can end the literal early.  A
+ * literal that would not fit fails (ok = 0) rather than being cut.
+ */
+struct outbox_array {
+	char	*buf;
+	size_t	 size, len;
+	int	 ok;
+};
+
+static void
+outbox_array_init(struct outbox_array *a, char *buf, size_t size)
+{
+	a->buf = buf;
+	a->size = size;
+	a->len = 0;
+	a->ok = size >= 3;
+	if (a->ok)
+		a->buf[a->len++] = '{';
+}
+
+/* One character, leaving room for the closing brace and the NUL. */
+static void
+outbox_array_put(struct outbox_array *a, char c)
+{
+	if (!a->ok || a->len + 2 >= a->size) {
+		a->ok = 0;
+		return;
+	}
+	a->buf[a->len++] = c;
+}
+
+static void
+outbox_array_int(struct outbox_array *a, long long v)
+{
+	char	 t[24];
+	int	 i, k;
+
+	if (a->len > 1)
+		outbox_array_put(a, ',');
+	k = snprintf(t, sizeof(t), "%lld", v);
+	for (i = 0; i < k && i < (int)sizeof(t); i++)
+		outbox_array_put(a, t[i]);
+}
+
+static void
+outbox_array_text(struct outbox_array *a, const char *s)
+{
+	if (a->len > 1)
+		outbox_array_put(a, ',');
+	outbox_array_put(a, '"');
+	for (; *s != '\0' && a->ok; s++) {
+		if (*s == '"' || *s == '\\')
+			outbox_array_put(a, '\\');
+		outbox_array_put(a, *s);
+	}
+	outbox_array_put(a, '"');
+}
+
+/* The literal, or NULL if it did not fit. */
+static const char *
+outbox_array_end(struct outbox_array *a)
+{
+	if (!a->ok)
+		return NULL;
+	a->buf[a->len++] = '}';
+	a->buf[a->len] = '\0';
+	return a->buf;
+}
+
+/* Room for the literal of n integers, and of n Kannel ids quoted with
+ * every character escaped at worst. */
+#define OUTBOX_ARRAY_INTS(n)	((n) * 21 + 3)
+#define OUTBOX_ARRAY_IDS(n)	((n) * (2 * UUID_STR_LEN + 3) + 3)
+
+/*
+ * outbox_mark_sent on a shared store, inside its unit: the rows the claim
+ * made sending and ours, in one statement for the batch (one per row cost
+ * a round trip each), and those claimed and not handed over back to
+ * queued, in one more.
+ */
+static int
+outbox_mark_claimed(struct outbox *ob, const struct outbox_row *r,
+    char (*ids)[UUID_STR_LEN + 1], size_t n, size_t claimed,
+    const char *state, long long now)
+{
+	static const char sql[] =
+	    "UPDATE outbox SET state = $3, kannel_id = v.k, "
+	    "attempts = outbox.attempts + 1, sent = $4, owner = $5 "
+	    "FROM unnest($1::bigint[], $2::text[]) AS v(id, k) "
+	    "WHERE outbox.id = v.id AND outbox.state = 'sending' "
+	    "AND outbox.owner = $6";
+	static const char unclaim[] =
+	    "UPDATE outbox SET state = 'queued', owner = NULL "
+	    "WHERE id = ANY($1::bigint[]) AND state = 'sending' AND "
+	    "owner = $2";
+	char			 rowbuf[OUTBOX_ARRAY_INTS(OUTBOX_BATCH)];
+	char			 idbuf[OUTBOX_ARRAY_IDS(OUTBOX_BATCH)];
+	struct outbox_array	 rows, kids;
+	struct store_stmt	*st;
+	const char		*rowlit, *idlit;
+	size_t			 i;
+
+	if (n > 0) {
+		outbox_array_init(&rows, rowbuf, sizeof(rowbuf));
+		outbox_array_init(&kids, idbuf, sizeof(idbuf));
+		for (i = 0; i < n; i++) {
+			outbox_array_int(&rows, r[i].id);
+			outbox_array_text(&kids, ids[i]);
+		}
+		if ((rowlit = outbox_array_end(&rows)) == NULL ||
+		    (idlit = outbox_array_end(&kids)) == NULL) {
+			error(0, "outbox: %zu row(s) are too many for one "
+			    "statement", n);
+			return -1;
+		}
+		if ((st = store_query(ob->store, sql)) == NULL)
+			return -1;
+		store_bind_text(st, 1, rowlit);
+		store_bind_text(st, 2, idlit);
+		store_bind_text(st, 3, state);
+		store_bind_int(st, 4, now);
+		store_bind_text(st, 5, strcmp(state, "sending") == 0 ?
+		    ob->owner : NULL);
+		store_bind_text(st, 6, ob->owner);
+		if (outbox_step_done(ob, st, NULL) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			debug("mb.outbox", 0, "outbox: row %lld to %s sent as "
+			    "%s", r[i].id, r[i].receiver, ids[i]);
+	}
+	if (claimed <= n)
+		return 0;
+	outbox_array_init(&rows, rowbuf, sizeof(rowbuf));
+	for (i = n; i < claimed; i++)
+		outbox_array_int(&rows, r[i].id);
+	if ((rowlit = outbox_array_end(&rows)) == NULL) {
+		error(0, "outbox: %zu row(s) are too many for one statement",
+		    claimed - n);
+		return -1;
+	}
+	if ((st = store_query(ob->store, unclaim)) == NULL)
+		return -1;
+	store_bind_text(st, 1, rowlit);
+	store_bind_text(st, 2, ob->owner);
+	return outbox_step_done(ob, st, NULL);
+}
+
 /*
  * Record, in one unit of work, the send of the rows of r[0..n) the link
  * took: state (sending, with this instance as owner; queued again if the
@@ -1100,17 +1275,9 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
 	    "UPDATE outbox SET state = $4, kannel_id = $2, "
 	    "attempts = attempts + 1, sent = $3, owner = $5 "
 	    "WHERE id = $1 AND state = 'queued'";
-	/* The claim made them sending and ours. */
-	static const char claimed_sql[] =
-	    "UPDATE outbox SET state = $4, kannel_id = $2, "
-	    "attempts = attempts + 1, sent = $3, owner = $5 "
-	    "WHERE id = $1 AND state = 'sending' AND owner = $6";
-	static const char unclaim[] =
-	    "UPDATE outbox SET state = 'queued', owner = NULL "
-	    "WHERE id = $1 AND state = 'sending' AND owner = $2";
 	struct store_stmt	*st;
 	long long		 now = (long long)time(NULL);
-	size_t			 i;
+	size_t			 i, each = n;
 	int			 ok = 1, mine = strcmp(state, "sending") == 0;
 
 	if (claimed < n)
@@ -1121,9 +1288,13 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
 		error(0, "outbox: %zu row(s) sent could not be marked so", n);
 		return;
 	}
-	for (i = 0; i < n && ok; i++) {
-		if ((st = store_query(ob->store, ob->shared ? claimed_sql :
-		    sql)) == NULL) {
+	if (ob->shared) {
+		ok = outbox_mark_claimed(ob, r, ids, n, claimed, state,
+		    now) == 0;
+		each = 0;	/* the loop below is SQLite's */
+	}
+	for (i = 0; i < each && ok; i++) {
+		if ((st = store_query(ob->store, sql)) == NULL) {
 			ok = 0;
 			break;
 		}
@@ -1132,23 +1303,11 @@ outbox_mark_sent(struct outbox *ob, const struct outbox_row *r,
 		store_bind_int(st, 3, now);
 		store_bind_text(st, 4, state);
 		store_bind_text(st, 5, mine ? ob->owner : NULL);
-		if (ob->shared)
-			store_bind_text(st, 6, ob->owner);
 		if (outbox_step_done(ob, st, NULL) == -1)
 			ok = 0;
 		else
 			debug("mb.outbox", 0, "outbox: row %lld to %s sent as "
 			    "%s", r[i].id, r[i].receiver, ids[i]);
-	}
-	for (i = n; i < claimed && ok; i++) {
-		if ((st = store_query(ob->store, unclaim)) == NULL) {
-			ok = 0;
-			break;
-		}
-		store_bind_int(st, 1, r[i].id);
-		store_bind_text(st, 2, ob->owner);
-		if (outbox_step_done(ob, st, NULL) == -1)
-			ok = 0;
 	}
 	if (store_work_end(ob->store, ok) == -1 || !ok)
 		error(0, "outbox: %zu row(s) sent could not be marked so", n);
@@ -1287,7 +1446,8 @@ outbox_send_cb(evutil_socket_t fd, short what, void *arg)
  * statement that fails changes nothing (SQLite undoes a failed statement)
  * and the others stand.  Not on PostgreSQL (store_shared), where a failed
  * statement aborts the transaction up to the unit's savepoint, and would
- * take the batch's other acks with it: there each has its own unit.
+ * take the batch's other acks with it: there a DLR has its own unit, and
+ * the acks are held until outbox_batch_end() (outbox_acks_flush).
  */
 static int
 outbox_unit_begin(struct outbox *ob)
@@ -1315,12 +1475,17 @@ outbox_batch_begin(struct outbox *ob)
 {
 	if (!ob->shared)
 		ob->batch = 1;
+	else
+		ob->hold_acks = 1;
 }
 
 void
 outbox_batch_end(struct outbox *ob)
 {
 	ob->batch = 0;
+	if (ob->nheld > 0)
+		outbox_acks_flush(ob);
+	ob->hold_acks = 0;
 	if (ob->batch_unit) {
 		ob->batch_unit = 0;
 		if (store_work_end(ob->store, 1) == -1)
@@ -1350,8 +1515,14 @@ outbox_attempts(struct outbox *ob, long long id, long long *attempts)
 	return rc == STORE_ERROR ? -1 : 0;
 }
 
-void
-outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
+/*
+ * Record one ack of row id, whose send was its attempts-th, that came at
+ * now: in its own unit, or in the batch's on SQLite.  0, or -1 (logged;
+ * a unit that could not begin wakes the sender).
+ */
+static int
+outbox_ack_record(struct outbox *ob, long long id, long long attempts,
+    enum outbox_ack ack, long long now)
 {
 	/*
 	 * queued too: a row whose marking as sending failed is in flight
@@ -1369,33 +1540,14 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 	static const char retry[] =
 	    "UPDATE outbox SET state = 'queued', next_attempt = $2 "
 	    "WHERE id = $1 AND state IN ('sending', 'queued')";
-	struct outbox_flight	*f;
 	struct store_stmt	*st = NULL;
-	long long		 id, attempts, delay, now = (long long)time(NULL);
+	long long		 delay;
 	int			 ok = 0, i;
 
-	if (kannel_id == NULL || *kannel_id == '\0') {
-		debug("mb.outbox", 0, "outbox: ack without an id; dropped");
-		return;
-	}
-	if (ack != OUTBOX_ACK_SUCCESS && ack != OUTBOX_ACK_FAILED &&
-	    ack != OUTBOX_ACK_FAILED_TMP && ack != OUTBOX_ACK_BUFFERED) {
-		warning(0, "outbox: ack %d for %s is not one Kannel sends; "
-		    "dropped", (int)ack, kannel_id);
-		return;
-	}
-	if ((f = outbox_flight_by_id(ob, kannel_id)) == NULL) {
-		debug("mb.outbox", 0, "outbox: ack for %s, not in flight; "
-		    "ignored", kannel_id);
-		return;
-	}
-	id = f->row;
-	attempts = f->attempts;
-	outbox_flight_remove(ob, f);
 	if (outbox_unit_begin(ob) == -1) {
 		error(0, "outbox: ack for row %lld not recorded", id);
 		outbox_kick(ob);
-		return;
+		return -1;
 	}
 	/* The stored count decides a retry (an admin may have changed it). */
 	if (ack == OUTBOX_ACK_FAILED_TMP &&
@@ -1445,8 +1597,198 @@ outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
 		goto out;
 	ok = 1;
 out:
-	if (outbox_unit_end(ob, ok) == -1 || !ok)
+	if (outbox_unit_end(ob, ok) == -1 || !ok) {
 		error(0, "outbox: ack for row %lld not recorded", id);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The held acks of one kind (a list of row ids, and for accepted and
+ * retried rows their times) as one statement each.  A retry's fate is
+ * decided by the stored count of attempts, as outbox_ack_record does, in
+ * the statement: failed at the retry limit, else queued again after
+ * retry_delay * 2^(attempts - 1) seconds, capped.
+ */
+static int
+outbox_acks_kind(struct outbox *ob, enum outbox_ack ack)
+{
+	static const char accepted[] =
+	    "UPDATE outbox SET state = 'accepted', accepted = v.at "
+	    "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, at) "
+	    "WHERE outbox.id = v.id AND "
+	    "outbox.state IN ('sending', 'queued')";
+	static const char buffered[] =
+	    "UPDATE outbox SET state = 'buffered' "
+	    "WHERE id = ANY($1::bigint[]) AND state IN ('sending', 'queued')";
+	static const char failed[] =
+	    "UPDATE outbox SET state = 'failed', error = $2 "
+	    "WHERE id = ANY($1::bigint[]) AND state IN ('sending', 'queued') "
+	    "RETURNING id";
+	static const char retry[] =
+	    "UPDATE outbox SET "
+	    "state = CASE WHEN outbox.attempts >= $3 THEN 'failed' "
+	    "ELSE 'queued' END, "
+	    "error = CASE WHEN outbox.attempts >= $3 THEN $4 "
+	    "ELSE outbox.error END, "
+	    "next_attempt = CASE WHEN outbox.attempts >= $3 "
+	    "THEN outbox.next_attempt ELSE v.at + LEAST(LEAST($5::bigint, "
+	    "$6::bigint) << LEAST(GREATEST(outbox.attempts - 1, 0), 12)::int, "
+	    "$6::bigint) END "
+	    "FROM unnest($1::bigint[], $2::bigint[]) AS v(id, at) "
+	    "WHERE outbox.id = v.id AND "
+	    "outbox.state IN ('sending', 'queued') "
+	    "RETURNING outbox.id, outbox.attempts, outbox.state, "
+	    "outbox.next_attempt - v.at";
+	char			 rowbuf[OUTBOX_ARRAY_INTS(OUTBOX_ACKS_HELD)];
+	char			 atbuf[OUTBOX_ARRAY_INTS(OUTBOX_ACKS_HELD)];
+	struct outbox_array	 rows, ats;
+	struct store_stmt	*st;
+	const char		*rowlit, *atlit, *sql, *state;
+	size_t			 i, n = 0;
+	int			 rc;
+
+	outbox_array_init(&rows, rowbuf, sizeof(rowbuf));
+	outbox_array_init(&ats, atbuf, sizeof(atbuf));
+	for (i = 0; i < ob->nheld; i++) {
+		if (ob->held[i].ack != ack)
+			continue;
+		outbox_array_int(&rows, ob->held[i].row);
+		outbox_array_int(&ats, ob->held[i].at);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if ((rowlit = outbox_array_end(&rows)) == NULL ||
+	    (atlit = outbox_array_end(&ats)) == NULL)
+		return -1;
+	switch (ack) {
+	case OUTBOX_ACK_SUCCESS:
+		sql = accepted;
+		break;
+	case OUTBOX_ACK_BUFFERED:
+		sql = buffered;
+		break;
+	case OUTBOX_ACK_FAILED:
+		sql = failed;
+		break;
+	default:
+		sql = retry;
+		break;
+	}
+	if ((st = store_query(ob->store, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, rowlit);
+	if (ack == OUTBOX_ACK_SUCCESS || ack == OUTBOX_ACK_FAILED_TMP)
+		store_bind_text(st, 2, atlit);
+	if (ack == OUTBOX_ACK_FAILED)
+		store_bind_text(st, 2, "refused by bearerbox");
+	if (ack == OUTBOX_ACK_FAILED_TMP) {
+		store_bind_int(st, 3, ob->conf->retry_limit);
+		store_bind_text(st, 4, "temporarily refused by bearerbox; "
+		    "retry limit reached");
+		store_bind_int(st, 5, ob->conf->retry_delay > 0 ?
+		    ob->conf->retry_delay : 1);
+		store_bind_int(st, 6, OUTBOX_BACKOFF_MAX);
+	}
+	if (ack != OUTBOX_ACK_FAILED && ack != OUTBOX_ACK_FAILED_TMP)
+		return outbox_step_done(ob, st, NULL);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		if (ack == OUTBOX_ACK_FAILED) {
+			warning(0, "outbox: row %lld refused by bearerbox",
+			    store_int(st, 0));
+			continue;
+		}
+		state = store_text(st, 2);
+		if (state != NULL && strcmp(state, "failed") == 0)
+			warning(0, "outbox: row %lld failed after %lld "
+			    "attempts", store_int(st, 0), store_int(st, 1));
+		else
+			debug("mb.outbox", 0, "outbox: row %lld temporarily "
+			    "refused; retry in %lld s", store_int(st, 0),
+			    store_int(st, 3));
+	}
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+/*
+ * Record the acks held on a shared store: one statement per kind, in one
+ * unit (one round trip per kind rather than per ack).  If that unit
+ * fails, one bad row must not lose the others' acks: each is recorded
+ * again alone, in its own unit.
+ */
+static void
+outbox_acks_flush(struct outbox *ob)
+{
+	static const enum outbox_ack kinds[] = { OUTBOX_ACK_SUCCESS,
+	    OUTBOX_ACK_BUFFERED, OUTBOX_ACK_FAILED, OUTBOX_ACK_FAILED_TMP };
+	struct outbox_held	*h;
+	size_t			 i;
+	int			 ok = 1, batch = ob->batch;
+
+	if (ob->nheld == 0)
+		return;
+	if (store_work_begin(ob->store) == -1)
+		ok = 0;
+	else {
+		for (i = 0; ok && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (outbox_acks_kind(ob, kinds[i]) == -1)
+				ok = 0;
+		if (store_work_end(ob->store, ok) == -1)
+			ok = 0;
+	}
+	if (!ok) {
+		warning(0, "outbox: %zu acks could not be recorded together; "
+		    "one by one", ob->nheld);
+		ob->batch = 0;
+		for (i = 0; i < ob->nheld; i++) {
+			h = &ob->held[i];
+			outbox_ack_record(ob, h->row, h->attempts, h->ack,
+			    h->at);
+		}
+		ob->batch = batch;
+	}
+	ob->nheld = 0;
+}
+
+void
+outbox_ack(struct outbox *ob, const char *kannel_id, enum outbox_ack ack)
+{
+	struct outbox_flight	*f;
+	struct outbox_held	*h;
+	long long		 id, attempts, now = (long long)time(NULL);
+
+	if (kannel_id == NULL || *kannel_id == '\0') {
+		debug("mb.outbox", 0, "outbox: ack without an id; dropped");
+		return;
+	}
+	if (ack != OUTBOX_ACK_SUCCESS && ack != OUTBOX_ACK_FAILED &&
+	    ack != OUTBOX_ACK_FAILED_TMP && ack != OUTBOX_ACK_BUFFERED) {
+		warning(0, "outbox: ack %d for %s is not one Kannel sends; "
+		    "dropped", (int)ack, kannel_id);
+		return;
+	}
+	if ((f = outbox_flight_by_id(ob, kannel_id)) == NULL) {
+		debug("mb.outbox", 0, "outbox: ack for %s, not in flight; "
+		    "ignored", kannel_id);
+		return;
+	}
+	id = f->row;
+	attempts = f->attempts;
+	outbox_flight_remove(ob, f);
+	if (ob->hold_acks) {
+		/* Recorded at outbox_batch_end(), or now if full. */
+		h = &ob->held[ob->nheld++];
+		h->row = id;
+		h->at = now;
+		h->attempts = (int)attempts;
+		h->ack = ack;
+		if (ob->nheld == OUTBOX_ACKS_HELD)
+			outbox_acks_flush(ob);
+	} else
+		outbox_ack_record(ob, id, attempts, ack, now);
 	/*
 	 * The next due time moved, or the window is half empty: hand over
 	 * the next batch.  Not at every ack: under load that sent MTs one
@@ -1490,6 +1832,7 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 	struct store_stmt	*st;
 	const char		*p, *dlr_state, *settle = NULL, *err = NULL;
 	long long		 id = 0, changed = 0;
+	size_t			 i;
 	int			 rc, ok = 0;
 
 	/* The URL is the row id we sent: digits only, and not too many. */
@@ -1517,6 +1860,12 @@ outbox_dlr(struct outbox *ob, const char *dlr_url, int event,
 		settle = "failed";
 		err = "not delivered (DLR)";
 	}
+	/* An ack held for this row came first: it is recorded first. */
+	for (i = 0; i < ob->nheld; i++)
+		if (ob->held[i].row == id) {
+			outbox_acks_flush(ob);
+			break;
+		}
 	if (outbox_unit_begin(ob) == -1)
 		return -1;
 	if ((st = store_query(ob->store, report)) == NULL)

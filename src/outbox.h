@@ -134,9 +134,13 @@ char		*outbox_take_inline(struct outbox *);
  * unit of work rather than one each; the caller must end the batch before
  * anything else opens a unit (units do not nest), and before returning to
  * the loop.  A link lost meanwhile ends the shared unit itself.  On a
- * shared store (PostgreSQL) each keeps its own unit: a failed statement
- * there aborts the transaction up to the savepoint, and would undo the
- * others of a shared unit.
+ * shared store (PostgreSQL) a failed statement aborts the transaction up
+ * to the savepoint, and would undo the others of a shared unit: there a
+ * DLR keeps its own unit, and the acks are held (at most a fixed number;
+ * past it they are recorded at once) and recorded at outbox_batch_end()
+ * with one statement per kind of ack, in one unit, or each in its own
+ * unit if that fails.  A DLR for a row whose ack is held records the
+ * held acks first.
  */
 void		 outbox_batch_begin(struct outbox *);
 void		 outbox_batch_end(struct outbox *);

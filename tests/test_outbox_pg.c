@@ -5,7 +5,8 @@
  * in sending are queued again by the takeover only after the lease, a live
  * one's never; a restart under the same name takes its own back at once;
  * a name a live instance holds is refused; acks of a batch where one
- * statement fails keep the others.
+ * statement fails keep the others; a batch sent is marked in one
+ * statement, and the acks of a batch with one statement per kind.
  */
 #include "config.h"
 
@@ -500,5 +501,191 @@ Test(outbox_pg, a_row_is_handed_over_only_once_committed)
 	cr_assert_eq(store_commit(a.store), 0);
 	cr_assert_eq(seen_committed, 1);
 	cr_assert_eq(seen_uncommitted, 0);
+	node_stop(&a);
+}
+
+/* Count the UPDATE statements on outbox that change a row from now on
+ * (a statement trigger), read with updates_counted(). */
+static void
+count_updates(struct store *s)
+{
+	cr_assert_eq(store_exec(s,
+	    "CREATE TABLE mb_updates (n INTEGER); "
+	    "INSERT INTO mb_updates VALUES (0); "
+	    "CREATE FUNCTION mb_count() RETURNS trigger AS $$ BEGIN "
+	    "IF EXISTS (SELECT 1 FROM changed) THEN "
+	    "UPDATE mb_updates SET n = n + 1; END IF; RETURN NULL; END $$ "
+	    "LANGUAGE plpgsql; CREATE TRIGGER mb_count AFTER UPDATE ON "
+	    "outbox REFERENCING NEW TABLE AS changed FOR EACH STATEMENT "
+	    "EXECUTE FUNCTION mb_count()"), 0);
+	cr_assert_eq(store_commit(s), 0);
+}
+
+static long long
+updates_counted(struct store *s)
+{
+	return one(s, "SELECT n FROM mb_updates", NULL);
+}
+
+/* The rows of a batch handed over are marked sent in one statement,
+ * each with its own Kannel id: one per row cost a round trip each. */
+Test(outbox_pg, a_batch_sent_is_marked_in_one_statement)
+{
+	static struct node	 a;
+	struct store_stmt	*st;
+	char			 na[] = "a";
+	int			 i;
+
+	node_conf(&a, na);
+	node_start(&a);
+	queue_notices(&a, 100);
+	count_updates(a.store);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(a.sent, 100);
+	/* The claim and the marking. */
+	cr_assert_eq(updates_counted(a.store), 2, "%lld statements",
+	    updates_counted(a.store));
+	for (i = 0; i < a.sent; i++) {
+		cr_assert_not_null(st = store_query(a.store, "SELECT "
+		    "COUNT(*) FROM outbox WHERE id = $1 AND kannel_id = $2 "
+		    "AND attempts = 1 AND state = 'sending' AND owner = 'a' "
+		    "AND sent IS NOT NULL"));
+		store_bind_int(st, 1, a.rows[i]);
+		store_bind_text(st, 2, a.ids[i]);
+		cr_assert_eq(store_step(st), STORE_ROW);
+		cr_assert_eq(store_int(st, 0), 1, "row %lld as %s",
+		    a.rows[i], a.ids[i]);
+		store_done(st);
+	}
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+	    "state = 'sending'", NULL), 100);
+	node_stop(&a);
+}
+
+/*
+ * Eight rows sent, their acks of every kind in one batch: accepted 1-3,
+ * buffered 4, refused 5, temporarily refused 6 (first attempt: again in
+ * retry-delay), 7 (at the retry limit: failed) and 8 (second attempt:
+ * again in twice retry-delay).  fail_row, if not 0, is a row whose
+ * update fails.
+ */
+static void
+acks_of_every_kind(int fail_row)
+{
+	static const enum outbox_ack kinds[8] = { OUTBOX_ACK_SUCCESS,
+	    OUTBOX_ACK_SUCCESS, OUTBOX_ACK_SUCCESS, OUTBOX_ACK_BUFFERED,
+	    OUTBOX_ACK_FAILED, OUTBOX_ACK_FAILED_TMP, OUTBOX_ACK_FAILED_TMP,
+	    OUTBOX_ACK_FAILED_TMP };
+	static struct node	 a;
+	struct store_stmt	*st;
+	char			 na[] = "a", sql[512];
+	long long		 t0, t1;
+	int			 i;
+
+	node_conf(&a, na);
+	node_start(&a);
+	queue_notices(&a, 8);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(a.sent, 8);
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(a.rows[i], i + 1);
+	/* Row 7 was tried twice before, row 8 once: the stored count
+	 * decides. */
+	cr_assert_eq(store_exec(a.store, "UPDATE outbox SET attempts = 3 "
+	    "WHERE id = 7; UPDATE outbox SET attempts = 2 WHERE id = 8"), 0);
+	cr_assert_eq(store_commit(a.store), 0);
+	count_updates(a.store);
+	if (fail_row != 0) {
+		snprintf(sql, sizeof(sql), "CREATE FUNCTION mb_refuse() "
+		    "RETURNS trigger AS $$ BEGIN IF NEW.id = %d AND "
+		    "NEW.state <> 'sending' THEN RAISE EXCEPTION 'refused'; "
+		    "END IF; RETURN NEW; END $$ LANGUAGE plpgsql; "
+		    "CREATE TRIGGER mb_refuse BEFORE UPDATE ON outbox FOR "
+		    "EACH ROW EXECUTE FUNCTION mb_refuse()", fail_row);
+		cr_assert_eq(store_exec(a.store, sql), 0);
+		cr_assert_eq(store_commit(a.store), 0);
+	}
+	t0 = (long long)time(NULL);
+	outbox_batch_begin(a.outbox);
+	for (i = 0; i < 8; i++)
+		outbox_ack(a.outbox, a.ids[i], kinds[i]);
+	/* Not in flight (acked already): ignored. */
+	outbox_ack(a.outbox, a.ids[0], OUTBOX_ACK_FAILED);
+	outbox_batch_end(a.outbox);
+	t1 = (long long)time(NULL);
+	cr_assert_eq(store_commit(a.store), 0);
+	if (fail_row == 0)
+		cr_assert_eq(updates_counted(a.store), 4, "%lld statements",
+		    updates_counted(a.store));
+	if (fail_row != 1 && fail_row != 2 && fail_row != 3)
+		cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+		    "state = 'accepted' AND accepted IS NOT NULL AND "
+		    "id <= 3", NULL), 3);
+	if (fail_row != 4)
+		cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+		    "state = 'buffered' AND id = 4", NULL), 1);
+	if (fail_row != 5)
+		cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+		    "state = 'failed' AND id = 5 AND "
+		    "error = 'refused by bearerbox'", NULL), 1);
+	cr_assert_not_null(st = store_query(a.store, "SELECT COUNT(*) FROM "
+	    "outbox WHERE (id = 6 AND state = 'queued' AND owner = 'a' AND "
+	    "next_attempt BETWEEN $1 + 5 AND $2 + 5) OR (id = 7 AND "
+	    "state = 'failed' AND error LIKE '%retry limit%') OR "
+	    "(id = 8 AND state = 'queued' AND next_attempt BETWEEN "
+	    "$1 + 10 AND $2 + 10)"));
+	store_bind_int(st, 1, t0);
+	store_bind_int(st, 2, t1);
+	cr_assert_eq(store_step(st), STORE_ROW);
+	cr_assert_eq(store_int(st, 0), fail_row >= 6 ? 2 : 3);
+	store_done(st);
+	if (fail_row != 0)
+		cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+		    "state = 'sending'", NULL), 1);
+	node_stop(&a);
+}
+
+Test(outbox_pg, acks_of_every_kind_in_one_batch_are_one_statement_each)
+{
+	acks_of_every_kind(0);
+}
+
+/* One row's update fails: the batch's statement fails, and every other
+ * ack is recorded all the same, one by one. */
+Test(outbox_pg, a_failing_row_in_a_batch_of_every_kind_keeps_the_others)
+{
+	acks_of_every_kind(4);
+}
+
+Test(outbox_pg, a_failing_retry_in_a_batch_keeps_the_others)
+{
+	acks_of_every_kind(6);
+}
+
+/* A delivery report that comes after its row's ack in one read finds
+ * the ack recorded: the row keeps the time it was accepted. */
+Test(outbox_pg, a_report_after_a_held_ack_of_its_row_comes_second)
+{
+	static struct node	 a;
+	char			 na[] = "a";
+
+	node_conf(&a, na);
+	node_start(&a);
+	queue_notices(&a, 2);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(a.sent, 2);
+	outbox_batch_begin(a.outbox);
+	outbox_ack(a.outbox, a.ids[0], OUTBOX_ACK_SUCCESS);
+	outbox_ack(a.outbox, a.ids[1], OUTBOX_ACK_SUCCESS);
+	cr_assert_eq(outbox_dlr(a.outbox, "1", 1, "f1"), 0);
+	outbox_batch_end(a.outbox);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE id = 1 "
+	    "AND state = 'delivered' AND accepted IS NOT NULL", NULL), 1);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE id = 2 "
+	    "AND state = 'accepted'", NULL), 1);
 	node_stop(&a);
 }
