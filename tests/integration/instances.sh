@@ -204,18 +204,16 @@ proc_stop "$A_PID" KILL 5
 A_PID=
 killed_at=$SECONDS
 db "$(inflight_sql "id || '|' || receiver || '|' || text")" > "$T/inflight"
-# In flight too: rows a handed to bearerbox (its log says so) and saw no
-# ack for, though the claim that marked them sending was not committed
-# when a died (the row is queued again, not sending).
-grep -h 'box: MT row [0-9]* sent as' "$T/a.log" |
-    sed 's/.*MT row \([0-9]*\) sent as \([^ ]*\) .*/\1 \2/' > "$T/a-sent"
-grep -h 'box: ack [0-9-]* for MT' "$T/a.log" |
-    sed 's/.* for MT \([^ ]*\).*/\1/' | sort -u > "$T/a-acked"
-unacked=$(awk 'NR == FNR { acked[$1] = 1; next } !($2 in acked) { print $1 }' \
-    "$T/a-acked" "$T/a-sent" | sort -u | paste -sd, -)
-if [ -n "$unacked" ]; then
+# In flight too: rows a handed to bearerbox (its log says so) that the
+# database, after the kill, does not hold as sent: the transaction that
+# claimed them, or that recorded bearerbox's ack, died uncommitted with a
+# (the row is queued again), as at a restart.
+sent_ids=$(grep -h 'box: MT row [0-9]* sent as' "$T/a.log" |
+    sed 's/.*MT row \([0-9]*\) sent as .*/\1/' | sort -u | paste -sd, -)
+if [ -n "$sent_ids" ]; then
 	db "SELECT id || '|' || receiver || '|' || text FROM outbox
-	    WHERE id IN ($unacked)" >> "$T/inflight"
+	    WHERE id IN ($sent_ids) AND state IN ('queued', 'sending')" \
+	    >> "$T/inflight"
 	sort -u -o "$T/inflight" "$T/inflight"
 fi
 n_inflight=$(wc -l < "$T/inflight")
