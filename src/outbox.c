@@ -58,6 +58,8 @@
 #define OUTBOX_ERROR_WAKE	1.0	/* seconds: the store failed */
 #define OUTBOX_BACKOFF_MAX	3600	/* seconds: the longest retry delay */
 #define OUTBOX_UDH_LEN		6	/* 05 00 03 ref parts part */
+#define OUTBOX_TRIES		3	/* of an ack that met another
+					   instance's transaction */
 #define OUTBOX_DEAD_MAX		16	/* dead instances taken over a beat */
 #define OUTBOX_ACKS_HELD	128	/* acks held for one statement */
 
@@ -1517,11 +1519,11 @@ outbox_attempts(struct outbox *ob, long long id, long long *attempts)
 
 /*
  * Record one ack of row id, whose send was its attempts-th, that came at
- * now: in its own unit, or in the batch's on SQLite.  0, or -1 (logged;
- * a unit that could not begin wakes the sender).
+ * now: in its own unit, or in the batch's on SQLite.  0, or -1 (a unit
+ * that could not begin is logged and wakes the sender).
  */
 static int
-outbox_ack_record(struct outbox *ob, long long id, long long attempts,
+outbox_ack_try(struct outbox *ob, long long id, long long attempts,
     enum outbox_ack ack, long long now)
 {
 	/*
@@ -1545,7 +1547,6 @@ outbox_ack_record(struct outbox *ob, long long id, long long attempts,
 	int			 ok = 0, i;
 
 	if (outbox_unit_begin(ob) == -1) {
-		error(0, "outbox: ack for row %lld not recorded", id);
 		outbox_kick(ob);
 		return -1;
 	}
@@ -1597,9 +1598,33 @@ outbox_ack_record(struct outbox *ob, long long id, long long attempts,
 		goto out;
 	ok = 1;
 out:
-	if (outbox_unit_end(ob, ok) == -1 || !ok) {
-		error(0, "outbox: ack for row %lld not recorded", id);
+	if (outbox_unit_end(ob, ok) == -1 || !ok)
 		return -1;
+	return 0;
+}
+
+/*
+ * outbox_ack_try; in a unit of its own, one that met another instance's
+ * transaction (store_retry_wanted) is tried again, after what this
+ * transaction holds is committed, OUTBOX_TRIES times in all.  0, or -1
+ * (logged).
+ */
+static int
+outbox_ack_record(struct outbox *ob, long long id, long long attempts,
+    enum outbox_ack ack, long long now)
+{
+	int	 tries;
+
+	for (tries = 1; outbox_ack_try(ob, id, attempts, ack, now) == -1;
+	    tries++) {
+		if (ob->batch || tries >= OUTBOX_TRIES ||
+		    !store_retry_wanted(ob->store)) {
+			error(0, "outbox: ack for row %lld not recorded", id);
+			return -1;
+		}
+		if (store_commit(ob->store) == -1)
+			warning(0, "outbox: the commit before recording the "
+			    "ack of row %lld again failed", id);
 	}
 	return 0;
 }

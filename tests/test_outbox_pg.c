@@ -18,8 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <libpq-fe.h>
 
 #include "gw.h"
 #include "conf.h"
@@ -687,5 +690,55 @@ Test(outbox_pg, a_report_after_a_held_ack_of_its_row_comes_second)
 	    "AND state = 'delivered' AND accepted IS NOT NULL", NULL), 1);
 	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE id = 2 "
 	    "AND state = 'accepted'", NULL), 1);
+	node_stop(&a);
+}
+
+/* Another instance's transaction holding outbox row 1, let go later. */
+static void *
+outbox_release_later(void *arg)
+{
+	PGresult	*r;
+
+	usleep(250 * 1000);
+	r = PQexec(arg, "COMMIT");
+	PQclear(r);
+	return NULL;
+}
+
+/*
+ * An ack whose row another instance's transaction holds longer than the
+ * lock_timeout: recorded once that one commits, not lost.
+ */
+Test(outbox_pg, an_ack_that_meets_another_instance_is_recorded_again,
+    .timeout = 30)
+{
+	static struct node	 a;
+	char			 na[] = "a";
+	PGconn			*other;
+	PGresult		*r;
+	pthread_t		 t;
+
+	node_conf(&a, na);
+	node_start(&a);
+	queue_notices(&a, 1);
+	node_pass(&a);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(a.sent, 1);
+	cr_assert_eq(store_exec(a.store, "SET lock_timeout = 200"), 0);
+	other = PQconnectdb(db);
+	cr_assert_eq(PQstatus(other), CONNECTION_OK);
+	r = PQexec(other, "BEGIN; SELECT id FROM outbox WHERE id = 1 "
+	    "FOR UPDATE");
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s",
+	    PQresultErrorMessage(r));
+	PQclear(r);
+	cr_assert_eq(pthread_create(&t, NULL, outbox_release_later, other),
+	    0);
+	outbox_ack(a.outbox, a.ids[0], OUTBOX_ACK_SUCCESS);
+	pthread_join(t, NULL);
+	PQfinish(other);
+	cr_assert_eq(store_commit(a.store), 0);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
+	    "state = 'accepted'", NULL), 1);
 	node_stop(&a);
 }
