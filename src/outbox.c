@@ -887,6 +887,33 @@ outbox_flight_remove(struct outbox *ob, struct outbox_flight *f)
 }
 
 /*
+ * The due row st is on (id, sender, receiver, text, coding, concat_ref,
+ * part, parts, smsc_id, meta_data, attempts, in that order) into p.  0,
+ * or -1 out of memory (logged; p is left clear).
+ */
+static int
+outbox_row_read(struct store_stmt *st, struct outbox_row *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = store_int(st, 0);
+	p->coding = (int)store_int(st, 4);
+	p->concat_ref = store_is_null(st, 5) ? -1 : (int)store_int(st, 5);
+	p->part = (int)store_int(st, 6);
+	p->parts = (int)store_int(st, 7);
+	p->attempts = (int)store_int(st, 10);
+	if (outbox_column_dup(st, 1, &p->sender) == -1 ||
+	    outbox_column_dup(st, 2, &p->receiver) == -1 ||
+	    outbox_column_dup(st, 3, &p->text) == -1 ||
+	    outbox_column_dup(st, 8, &p->smsc_id) == -1 ||
+	    outbox_column_dup(st, 9, &p->meta_data) == -1) {
+		error(errno, "outbox: out of memory");
+		outbox_row_clear(p);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Up to max due rows, oldest first, into r[]; rows already in flight are
  * left out (they are, unless marking them sending failed).  Returns how
  * many, or -1 on error.
@@ -909,27 +936,10 @@ outbox_fetch_due(struct outbox *ob, long long now, struct outbox_row *r,
 	store_bind_int(st, 1, now);
 	store_bind_int(st, 2, (long long)(max + ob->nflight));
 	while (n < max && (rc = store_step(st)) == STORE_ROW) {
-		struct outbox_row *p = &r[n];
-
-		memset(p, 0, sizeof(*p));
-		p->id = store_int(st, 0);
-		if (outbox_flight_find(ob, p->id) != NULL)
+		if (outbox_flight_find(ob, store_int(st, 0)) != NULL)
 			continue;
-		p->coding = (int)store_int(st, 4);
-		p->concat_ref = store_is_null(st, 5) ? -1 :
-		    (int)store_int(st, 5);
-		p->part = (int)store_int(st, 6);
-		p->parts = (int)store_int(st, 7);
-		p->attempts = (int)store_int(st, 10);
-		if (outbox_column_dup(st, 1, &p->sender) == -1 ||
-		    outbox_column_dup(st, 2, &p->receiver) == -1 ||
-		    outbox_column_dup(st, 3, &p->text) == -1 ||
-		    outbox_column_dup(st, 8, &p->smsc_id) == -1 ||
-		    outbox_column_dup(st, 9, &p->meta_data) == -1) {
-			error(errno, "outbox: out of memory");
-			outbox_row_clear(p);
+		if (outbox_row_read(st, &r[n]) == -1)
 			break;
-		}
 		n++;
 	}
 	store_done(st);
@@ -995,27 +1005,10 @@ outbox_claim_due(struct outbox *ob, long long now, struct outbox_row *r,
 	store_bind_text(st, 3, ob->owner);
 	/* LIMIT max: every row returned is read. */
 	while ((rc = store_step(st)) == STORE_ROW) {
-		struct outbox_row *p = &r[n];
-
-		if (n == max || !ok)
+		if (n == max || !ok ||
+		    outbox_flight_find(ob, store_int(st, 0)) != NULL)
 			continue;
-		memset(p, 0, sizeof(*p));
-		p->id = store_int(st, 0);
-		if (outbox_flight_find(ob, p->id) != NULL)
-			continue;
-		p->coding = (int)store_int(st, 4);
-		p->concat_ref = store_is_null(st, 5) ? -1 :
-		    (int)store_int(st, 5);
-		p->part = (int)store_int(st, 6);
-		p->parts = (int)store_int(st, 7);
-		p->attempts = (int)store_int(st, 10);
-		if (outbox_column_dup(st, 1, &p->sender) == -1 ||
-		    outbox_column_dup(st, 2, &p->receiver) == -1 ||
-		    outbox_column_dup(st, 3, &p->text) == -1 ||
-		    outbox_column_dup(st, 8, &p->smsc_id) == -1 ||
-		    outbox_column_dup(st, 9, &p->meta_data) == -1) {
-			error(errno, "outbox: out of memory");
-			outbox_row_clear(p);
+		if (outbox_row_read(st, &r[n]) == -1) {
 			ok = 0;
 			continue;
 		}

@@ -154,27 +154,19 @@ static const char *const ussd_templates[] = {
 static const char ussd_sql_load[] =
     "SELECT msisdn, language, stack, vars, inputs, screen, ended, mo_id,"
     " state, started, updated FROM ussd_sessions WHERE id = $1";
-static const char ussd_sql_save[] =
-    "INSERT INTO ussd_sessions (id, msisdn, language, stack, vars, inputs,"
-    " screen, ended, mo_id, state, started, updated)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    " ON CONFLICT (id) DO UPDATE SET msisdn = excluded.msisdn,"
-    " language = excluded.language, stack = excluded.stack,"
-    " vars = excluded.vars, inputs = excluded.inputs,"
-    " screen = excluded.screen, ended = excluded.ended,"
-    " mo_id = excluded.mo_id, state = excluded.state,"
-    " started = excluded.started, updated = excluded.updated";
-/* The same on a shared store: only over the row as it was read. */
-static const char ussd_sql_save_shared[] =
-    "INSERT INTO ussd_sessions (id, msisdn, language, stack, vars, inputs,"
-    " screen, ended, mo_id, state, started, updated)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    " ON CONFLICT (id) DO UPDATE SET msisdn = excluded.msisdn,"
-    " language = excluded.language, stack = excluded.stack,"
-    " vars = excluded.vars, inputs = excluded.inputs,"
-    " screen = excluded.screen, ended = excluded.ended,"
-    " mo_id = excluded.mo_id, state = excluded.state,"
+#define USSD_SQL_SAVE \
+    "INSERT INTO ussd_sessions (id, msisdn, language, stack, vars, inputs," \
+    " screen, ended, mo_id, state, started, updated)" \
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" \
+    " ON CONFLICT (id) DO UPDATE SET msisdn = excluded.msisdn," \
+    " language = excluded.language, stack = excluded.stack," \
+    " vars = excluded.vars, inputs = excluded.inputs," \
+    " screen = excluded.screen, ended = excluded.ended," \
+    " mo_id = excluded.mo_id, state = excluded.state," \
     " started = excluded.started, updated = excluded.updated"
+static const char ussd_sql_save[] = USSD_SQL_SAVE;
+/* The same on a shared store: only over the row as it was read. */
+static const char ussd_sql_save_shared[] = USSD_SQL_SAVE
     " WHERE COALESCE(ussd_sessions.mo_id, '') = COALESCE($13, '')";
 static const char ussd_sql_unkey[] =
     "DELETE FROM ussd_sessions WHERE id = $1";
