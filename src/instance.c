@@ -98,6 +98,10 @@ instance_stale(struct instance *in, const char *host, long long pid)
 {
 	if (host == NULL || strcmp(host, in->host) != 0)
 		return 0;
+	/* This pid is this process now (a container's pid 1 started
+	 * again): the process that wrote the row is gone. */
+	if (pid == (long long)getpid())
+		return 1;
 	return pid > 0 && kill((pid_t)pid, 0) == -1 && errno == ESRCH;
 }
 
@@ -166,9 +170,14 @@ instance_claim(struct instance *in)
 static int
 instance_reap(struct instance *in)
 {
+	/*
+	 * Only rows whose heartbeat is late: processes in another pid
+	 * namespace (containers sharing a host name) are not seen by
+	 * kill(), but they beat.
+	 */
 	static const char find[] =
 	    "SELECT name, pid FROM instances WHERE host = $1 AND name <> $2 "
-	    "ORDER BY name LIMIT 64";
+	    "AND heartbeat < $3 ORDER BY name LIMIT 64";
 	static const char del[] =
 	    "DELETE FROM instances WHERE name = $1 AND host = $2 AND pid = $3";
 	struct store_stmt	*st;
@@ -181,6 +190,8 @@ instance_reap(struct instance *in)
 		return -1;
 	store_bind_text(st, 1, in->host);
 	store_bind_text(st, 2, in->name);
+	store_bind_int(st, 3, (long long)time(NULL) -
+	    2 * instance_heartbeat_interval(in->lease));
 	while ((rc = store_step(st)) == STORE_ROW) {
 		if (n == 64 || store_text(st, 0) == NULL ||
 		    !instance_stale(in, in->host, store_int(st, 1)))

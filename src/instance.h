@@ -54,7 +54,7 @@ void		 instance_free(struct instance *);
 
 /* One row of the instances table, for the status pages. */
 struct instance_info {
-	char		 name[72];
+	char		 name[128];
 	char		 host[72];
 	long long	 pid, started, heartbeat;
 	int		 live;		/* heartbeat within the lease */

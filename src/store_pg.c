@@ -264,8 +264,10 @@ store_pg_pipeline(struct store_pg *pg, const char *const *q, int nq,
 		if (!i)
 			break;
 	}
-	if (sent > 0)
-		PQpipelineSync(c);
+	/* A sync that cannot be sent: the connection failed, and no result
+	 * will come (the NULLs say so). */
+	if (sent > 0 && !PQpipelineSync(c))
+		sent = 0;
 	/*
 	 * Each statement gives its result and a NULL, then the sync its
 	 * own; a connection that fails gives an error and NULLs.
@@ -607,6 +609,14 @@ store_pg_do_prepare(struct store_pg_stmt *st)
 	struct store_pg	*pg = st->pg;
 	PGresult	*res;
 
+	/*
+	 * What is pending goes first: a prepare that fails aborts the
+	 * server's transaction, and the unit's ROLLBACK TO needs its
+	 * SAVEPOINT there (a first use on the connection: rare).
+	 */
+	if ((pg->p_release || pg->p_begin || pg->p_savepoint) &&
+	    store_pg_roundtrip(pg, NULL, NULL, NULL) == -1)
+		return -1;
 	res = store_pg_rt_prepare(pg, st->name, st->sql, st->nparams);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		return store_pg_failed(pg, res, st->sql);
@@ -1143,9 +1153,12 @@ store_pg_migrate(struct store_pg *pg, const char *owner,
 	}
 	/* Another instance's migrations may take longer than lock_timeout:
 	 * wait for them as long as they take. */
-	if (store_pg_exec(pg, "SET lock_timeout = 0") == -1 ||
-	    store_pg_exec(pg, lock) == -1)
+	if (store_pg_exec(pg, "SET lock_timeout = 0") == -1)
 		return -1;
+	if (store_pg_exec(pg, lock) == -1) {
+		store_pg_exec(pg, "RESET lock_timeout");
+		return -1;
+	}
 	if (store_pg_value_of(pg, exists, NULL, &there) == -1 ||
 	    (there && store_pg_value_of(pg, get, owner, &have) == -1))
 		goto out;
@@ -1158,8 +1171,9 @@ store_pg_migrate(struct store_pg *pg, const char *owner,
 	}
 	rc = store_pg_apply(pg, owner, steps, n, have);
 out:
-	if (store_pg_exec(pg, unlock) == -1 ||
-	    store_pg_exec(pg, "RESET lock_timeout") == -1)
+	if (store_pg_exec(pg, unlock) == -1)
+		rc = -1;
+	if (store_pg_exec(pg, "RESET lock_timeout") == -1)
 		rc = -1;
 	return rc;
 }

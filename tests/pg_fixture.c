@@ -123,3 +123,30 @@ pg_fixture_admin(const char *fmt)
 	snprintf(sql, sizeof(sql), fmt, pg_db);
 	return pg_fixture_run(sql);
 }
+
+void *
+pg_fixture_commit_under_wait(void *arg)
+{
+	struct pg_fixture_hold	*h = arg;
+	PGconn			*c = PQconnectdb(pg_conninfo);
+	PGresult		*r;
+	int			 i;
+
+	h->seen = 0;
+	for (i = 0; i < 1000 && PQstatus(c) == CONNECTION_OK && !h->seen;
+	    i++) {
+		r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE "
+		    "datname = current_database() AND wait_event_type = "
+		    "'Lock'");
+		h->seen = PQresultStatus(r) == PGRES_TUPLES_OK &&
+		    PQntuples(r) == 1 && atoi(PQgetvalue(r, 0, 0)) > 0;
+		PQclear(r);
+		if (!h->seen)
+			usleep(10 * 1000);
+	}
+	PQfinish(c);
+	usleep((useconds_t)h->ms * 1000);
+	r = PQexec(h->holder, "COMMIT");
+	PQclear(r);
+	return NULL;
+}

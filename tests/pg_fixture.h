@@ -21,4 +21,18 @@ long long	 pg_fixture_query(const char *sql);
  * name), as the superuser the server was made with.  0 or -1. */
 int		 pg_fixture_admin(const char *fmt);
 
+/*
+ * Another instance's transaction, open on holder, let go under a waiter:
+ * a thread's function (arg: struct pg_fixture_hold).  It waits, 10 s at
+ * most, until a session of the test's database waits on a lock, then lets
+ * it wait ms more and commits holder; seen says whether a wait was seen
+ * (a test asserts it: the conflict it is about did happen).
+ */
+struct pg_fixture_hold {
+	void	*holder;	/* PGconn * */
+	int	 ms;
+	int	 seen;
+};
+void		*pg_fixture_commit_under_wait(void *arg);
+
 #endif

@@ -396,7 +396,18 @@ Test(outbox_pg, a_name_a_live_instance_holds_is_refused)
 	c.instance = nd;
 	cr_assert_not_null(in = instance_new(NULL, s, &c));
 	instance_free(in);
-	/* b's own name, from another process: refused too. */
+	/* b's own name, from another live process of this host: refused
+	 * too (the row of this very pid would be a gone process's). */
+	{
+		struct store_stmt	*st = store_query(b.store,
+		    "UPDATE instances SET pid = $1 WHERE name = 'b'");
+
+		cr_assert_not_null(st);
+		store_bind_int(st, 1, (long long)getppid());
+		cr_assert_eq(store_step(st), STORE_DONE);
+		store_done(st);
+		cr_assert_eq(store_commit(b.store), 0);
+	}
 	c.instance = nb;
 	cr_assert_null(instance_new(NULL, s, &c));
 	store_free(s);
@@ -444,10 +455,17 @@ Test(outbox_pg, a_gone_process_of_this_host_is_taken_over_at_start)
 	node_conf(&b, nb);
 	node_start(&b);
 	queue_notices(&b, 6);
-	/* Killed a moment ago under another name (a default hostname-pid). */
+	/*
+	 * Killed under another name (a default hostname-pid), its heartbeat
+	 * two beats late (a live process of another pid namespace would
+	 * beat), and a's own row, a moment old but of this very pid: gone.
+	 */
 	cr_assert_eq(gethostname(host, sizeof(host)), 0);
 	host[sizeof(host) - 1] = '\0';
-	put_instance(b.store, "old", host, dead_pid(), (long long)time(NULL));
+	put_instance(b.store, "old", host, dead_pid(),
+	    (long long)time(NULL) - 2 * instance_heartbeat_interval(60) - 1);
+	put_instance(b.store, "a", host, (long long)getpid(),
+	    (long long)time(NULL));
 	cr_assert_eq(store_exec(b.store, "UPDATE outbox SET state = "
 	    "'sending', owner = 'old' WHERE id <= 4"), 0);
 	cr_assert_eq(store_commit(b.store), 0);
@@ -456,8 +474,14 @@ Test(outbox_pg, a_gone_process_of_this_host_is_taken_over_at_start)
 	cr_assert_eq(store_commit(b.store), 0);
 	cr_assert_eq(one(b.store, count_owned, "old"), 4);
 
+	/* A heartbeat on time is no proof the process is gone: kept. */
+	put_instance(b.store, "fresh", host, dead_pid(), (long long)time(NULL));
+	cr_assert_eq(store_commit(b.store), 0);
+
 	node_start(&a);
 	cr_assert_eq(one(a.store, count_owned, "old"), 0);
+	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM instances WHERE "
+	    "name = $1", "fresh"), 1);
 	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM instances WHERE "
 	    "name = $1", "old"), 0);
 	node_stop(&a);
@@ -693,17 +717,6 @@ Test(outbox_pg, a_report_after_a_held_ack_of_its_row_comes_second)
 	node_stop(&a);
 }
 
-/* Another instance's transaction holding outbox row 1, let go later. */
-static void *
-outbox_release_later(void *arg)
-{
-	PGresult	*r;
-
-	usleep(250 * 1000);
-	r = PQexec(arg, "COMMIT");
-	PQclear(r);
-	return NULL;
-}
 
 /*
  * An ack whose row another instance's transaction holds longer than the
@@ -714,6 +727,7 @@ Test(outbox_pg, an_ack_that_meets_another_instance_is_recorded_again,
 {
 	static struct node	 a;
 	char			 na[] = "a";
+	struct pg_fixture_hold	 hold;
 	PGconn			*other;
 	PGresult		*r;
 	pthread_t		 t;
@@ -732,11 +746,14 @@ Test(outbox_pg, an_ack_that_meets_another_instance_is_recorded_again,
 	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s",
 	    PQresultErrorMessage(r));
 	PQclear(r);
-	cr_assert_eq(pthread_create(&t, NULL, outbox_release_later, other),
-	    0);
+	hold.holder = other;
+	hold.ms = 300;		/* past the first try's 200 ms */
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
 	outbox_ack(a.outbox, a.ids[0], OUTBOX_ACK_SUCCESS);
 	pthread_join(t, NULL);
 	PQfinish(other);
+	cr_assert(hold.seen, "the ack never waited for the other's row");
 	cr_assert_eq(store_commit(a.store), 0);
 	cr_assert_eq(one(a.store, "SELECT COUNT(*) FROM outbox WHERE "
 	    "state = 'accepted'", NULL), 1);

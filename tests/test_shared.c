@@ -516,16 +516,6 @@ hold_phone(void)
 	return c;
 }
 
-static void *
-commit_later(void *arg)
-{
-	PGresult	*r;
-
-	usleep(250 * 1000);
-	r = PQexec(arg, "COMMIT");
-	PQclear(r);
-	return NULL;
-}
 
 /* HELP from FARMER through instance a's inbox, committed. */
 static void
@@ -558,17 +548,22 @@ help_through_inbox(struct inst *a)
  */
 Test(shared, a_unit_that_meets_another_instance_runs_again, .timeout = 30)
 {
-	struct inst	 a;
-	PGconn		*other;
-	pthread_t	 t;
+	struct inst		 a;
+	struct pg_fixture_hold	 hold;
+	PGconn			*other;
+	pthread_t		 t;
 
 	inst_new(&a);
 	cr_assert_eq(store_exec(a.s, "SET lock_timeout = 200"), 0);
 	other = hold_phone();
-	cr_assert_eq(pthread_create(&t, NULL, commit_later, other), 0);
+	hold.holder = other;
+	hold.ms = 300;		/* past the first try's 200 ms */
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
 	help_through_inbox(&a);
 	pthread_join(t, NULL);
 	PQfinish(other);
+	cr_assert(hold.seen, "the unit never waited for the other's rows");
 	cr_assert_eq(got_status, INBOX_STORED);
 	cr_assert_eq(one(a.s, "SELECT count(*) FROM inbox WHERE state = "
 	    "'failed'"), 0);

@@ -318,6 +318,41 @@ Test(store_pg, a_failure_in_the_statement_that_carried_the_savepoint)
 }
 
 /*
+ * A statement that does not prepare (a plugin's SQL PostgreSQL refuses),
+ * met in a unit whose SAVEPOINT is still to be sent: a failed prepare
+ * aborts the server's transaction, so the savepoint must be there first;
+ * the unit is rolled back alone and the units before it commit.
+ */
+Test(store_pg, a_statement_that_does_not_prepare_fails_its_unit_alone)
+{
+	static const char bad[] = "SELEC 1";
+	struct store		*s = store_open(db, NULL);
+	struct store_stmt	*st;
+
+	cr_assert_not_null(s);
+	ntold = 0;
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+1"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, tell, NULL), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	st = store_query(s, bad);
+	if (st != NULL) {
+		cr_assert_eq(store_step(st), STORE_ERROR);
+		store_done(st);
+	}
+	cr_assert_eq(store_work_end(s, 0), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(add(s, "+2"), STORE_DONE);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(ntold, 1);
+	cr_assert(told[0]);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM users"), 2);
+	store_free(s);
+}
+
+/*
  * A unit's RELEASE goes with the next unit's SAVEPOINT and first
  * statement: that statement failing rolls back its own unit, not the one
  * released before it.
