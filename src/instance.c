@@ -33,8 +33,14 @@ struct instance {
 	char			*name;
 	char			 host[72];
 	int			 lease;
+	int			 shared;	/* store_shared(): the row, the
+						   heartbeat, the takeover */
+	long long		 started;
 	int			 beating;	/* the task is queued or runs */
 };
+
+/* This process's instance, for instance_list on SQLite (no table rows). */
+static const struct instance	*instance_self;
 
 /* This host's name, cut to fit (never empty). */
 static void
@@ -245,6 +251,8 @@ instance_beat(struct instance *in)
 {
 	int	 ok;
 
+	if (!in->shared)
+		return;
 	if (store_work_begin(in->store) == -1) {
 		error(0, "instance: heartbeat not written");
 		return;
@@ -299,7 +307,17 @@ instance_new(struct event_base *base, struct store *store,
 	in->base = base;
 	in->store = store;
 	in->lease = instance_lease(conf);
+	in->shared = store_shared(store);
+	in->started = (long long)time(NULL);
 	instance_host(in->host, sizeof(in->host));
+	/*
+	 * A SQLite file has one marketbox: no row, no heartbeat (nor the
+	 * fsync of their commits: a start writes nothing).
+	 */
+	if (!in->shared) {
+		instance_self = in;
+		return in;
+	}
 	if (store_work_begin(store) == -1) {
 		free(in->name);
 		free(in);
@@ -332,6 +350,7 @@ instance_new(struct event_base *base, struct store *store,
 	info(0, "instance %s on %s, pid %ld (%s store, lease %d s)",
 	    in->name, in->host, (long)getpid(), store_engine(store),
 	    in->lease);
+	instance_self = in;
 	return in;
 }
 
@@ -358,8 +377,15 @@ instance_free(struct instance *in)
 
 	if (in == NULL)
 		return;
+	if (instance_self == in)
+		instance_self = NULL;
 	if (in->timer != NULL)
 		event_free(in->timer);
+	if (!in->shared) {
+		free(in->name);
+		free(in);
+		return;
+	}
 	if (store_work_begin(in->store) == 0) {
 		if ((st = store_query(in->store, sql)) != NULL) {
 			store_bind_text(st, 1, in->name);
@@ -389,6 +415,21 @@ instance_list(struct store *s, int lease, struct instance_info *info,
 	int			 rc = STORE_DONE;
 
 	*n = *live = 0;
+	if (!store_shared(s)) {
+		/* SQLite: this process alone, from memory. */
+		if (instance_self == NULL || max == 0)
+			return 0;
+		snprintf(info[0].name, sizeof(info[0].name), "%s",
+		    instance_self->name);
+		snprintf(info[0].host, sizeof(info[0].host), "%s",
+		    instance_self->host);
+		info[0].pid = (long long)getpid();
+		info[0].started = instance_self->started;
+		info[0].heartbeat = now;
+		info[0].live = 1;
+		*n = *live = 1;
+		return 0;
+	}
 	if ((st = store_query(s, sql)) == NULL)
 		return -1;
 	store_bind_int(st, 1, (long long)max);

@@ -8,8 +8,8 @@
  * older than the lease (conf key outbox-lease) is dead: on a shared store
  * (store_shared) the same timer has the outbox queue again the MTs a dead
  * instance left in sending (outbox_takeover).  A SQLite file has one
- * marketbox: its row is written all the same (one write a heartbeat), and
- * nothing is taken over.
+ * marketbox: nothing is written (a start does not commit), and
+ * instance_list() gives this process alone.
  */
 #ifndef MARKETBOX_INSTANCE_H
 #define MARKETBOX_INSTANCE_H
