@@ -22,7 +22,7 @@
 #include "store.h"
 #include "ussd.h"
 
-#define INBOX_TRIES	3	/* runs of a unit that met another instance */
+#define INBOX_TRIES	5	/* runs of a unit that met another instance */
 
 struct inbox {
 	struct store		*store;

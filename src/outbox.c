@@ -58,7 +58,7 @@
 #define OUTBOX_ERROR_WAKE	1.0	/* seconds: the store failed */
 #define OUTBOX_BACKOFF_MAX	3600	/* seconds: the longest retry delay */
 #define OUTBOX_UDH_LEN		6	/* 05 00 03 ref parts part */
-#define OUTBOX_TRIES		3	/* of an ack that met another
+#define OUTBOX_TRIES		5	/* of an ack that met another
 					   instance's transaction */
 #define OUTBOX_DEAD_MAX		16	/* dead instances taken over a beat */
 #define OUTBOX_ACKS_HELD	128	/* acks held for one statement */
