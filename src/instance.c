@@ -261,7 +261,7 @@ instance_beat(struct instance *in)
 	if (store_work_end(in->store, ok) == -1 || !ok)
 		error(0, "instance: heartbeat not written");
 	/* Its own unit: the row stands whatever the takeover meets. */
-	if (in->outbox != NULL && store_shared(in->store))
+	if (in->outbox != NULL)
 		outbox_takeover(in->outbox, in->lease);
 }
 
@@ -362,7 +362,7 @@ instance_set_outbox(struct instance *in, struct outbox *ob)
 	in->outbox = ob;
 	/* What dead instances left: at once, not at the first heartbeat.
 	 * Before the loop runs, so it commits by itself. */
-	if (ob != NULL && store_shared(in->store) &&
+	if (ob != NULL && in->shared &&
 	    outbox_takeover(ob, in->lease) == 0)
 		store_commit(in->store);
 }
