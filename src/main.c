@@ -24,23 +24,23 @@
 
 #include <event2/event.h>
 
-#include "gw.h"
+#include "base/gw.h"
 
-#include "admin.h"
-#include "box.h"
-#include "conf.h"
-#include "core.h"
-#include "file.h"
-#include "http.h"
-#include "inbox.h"
-#include "instance.h"
-#include "lang.h"
-#include "log.h"
-#include "outbox.h"
-#include "plugin.h"
-#include "router.h"
-#include "store.h"
-#include "ussd.h"
+#include "admin/admin.h"
+#include "link/box.h"
+#include "base/conf.h"
+#include "engine/core.h"
+#include "base/file.h"
+#include "http/http.h"
+#include "queue/inbox.h"
+#include "store/instance.h"
+#include "text/lang.h"
+#include "base/log.h"
+#include "queue/outbox.h"
+#include "plugin/plugin.h"
+#include "engine/router.h"
+#include "store/store.h"
+#include "engine/ussd.h"
 
 struct daemon {
 	struct event_base	*base;

@@ -2,7 +2,7 @@
  * prices_text.c - the prices plugin's small pure functions: money as typed
  * and as shown, durations as a number of days, hours or minutes, the trend
  * in percent, whether a text fits one SMS.  No host, no store, no
- * allocation: unit-tested directly (tests/test_prices.c).
+ * allocation: unit-tested directly (tests/unit/plugins/test_prices.c).
  *
  * Money is integer minor units throughout (see prices.h): a price is
  * parsed digit by digit, never through a double.

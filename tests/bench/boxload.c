@@ -62,10 +62,10 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "gw.h"
+#include "base/gw.h"
 #include "gw/msg.h"
 
-#include "box.h"
+#include "link/box.h"
 #include "number.h"
 
 #define BOXLOAD_MAX_FRAME	(1 << 20)

@@ -86,7 +86,7 @@ SB_PID=
 BL_PID=
 DS_PID=
 BENCH_SINK_PORT=
-# marketbox's own dlr-mask when its conf sets none (src/conf.c).
+# marketbox's own dlr-mask when its conf sets none (src/base/conf.c).
 BENCH_DLR_MASK_DEFAULT=31
 BENCH_TAIL_PID=
 BENCH_GREP_PID=

@@ -63,11 +63,11 @@
 
 #include <marketbox/plugin.h>
 
-#include "gw.h"
-#include "store.h"
+#include "base/gw.h"
+#include "store/store.h"
 
-#include "../../plugins/prices/prices.h"
-#include "../host_store.h"
+#include "plugins/prices/prices.h"
+#include "host_store.h"
 
 #define BENCH_NOW		1700000000LL
 #define BENCH_COMMODITIES	20

@@ -21,10 +21,10 @@
 
 #include <event2/buffer.h>
 
-#include "gw.h"
+#include "base/gw.h"
 #include "gw/msg.h"
 
-#include "box.h"
+#include "link/box.h"
 
 #define FUZZ_BOX_MAX	(64 * 1024)	/* the link's frame limit */
 

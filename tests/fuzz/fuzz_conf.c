@@ -36,9 +36,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gw.h"
-#include "conf.h"
-#include "lang.h"
+#include "base/gw.h"
+#include "base/conf.h"
+#include "text/lang.h"
 
 #define FUZZ_CONF_LINES	64		/* lines taken from one input */
 
@@ -55,7 +55,7 @@ static struct fuzz_conf_group	 fuzz_conf_groups[] = {
 #define GROUP(name, single)	{ #name, {
 #define KEY(name)		#name,
 #define END_GROUP		NULL }, 0 },
-#include "conf.def"
+#include "base/conf.def"
 #undef GROUP
 #undef KEY
 #undef END_GROUP

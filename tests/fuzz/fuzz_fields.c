@@ -22,9 +22,9 @@
 
 #include <event2/http.h>
 
-#include "gsm.h"
-#include "http.h"
-#include "ussd.h"
+#include "text/gsm.h"
+#include "http/http.h"
+#include "engine/ussd.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gw.h"
-#include "gsm.h"
-#include "inbox.h"
-#include "mo.h"
-#include "store.h"
+#include "base/gw.h"
+#include "text/gsm.h"
+#include "queue/inbox.h"
+#include "queue/mo.h"
+#include "store/store.h"
 #include "fuzz_stack.h"
 
 #define FUZZ_ROUTER_MOS		32	/* lines taken from one input */

@@ -17,17 +17,17 @@
 #include <event2/event.h>
 #include <sqlite3.h>
 
-#include "gw.h"
-#include "conf.h"
-#include "core.h"
-#include "http.h"
-#include "inbox.h"
-#include "lang.h"
-#include "outbox.h"
-#include "plugin.h"
-#include "router.h"
-#include "store.h"
-#include "ussd.h"
+#include "base/gw.h"
+#include "base/conf.h"
+#include "engine/core.h"
+#include "http/http.h"
+#include "queue/inbox.h"
+#include "text/lang.h"
+#include "queue/outbox.h"
+#include "plugin/plugin.h"
+#include "engine/router.h"
+#include "store/store.h"
+#include "engine/ussd.h"
 #include "fuzz_stack.h"
 
 static char		 fuzz_stack_dir[64];

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "words.h"
+#include "text/words.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

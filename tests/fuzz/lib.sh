@@ -93,7 +93,8 @@ fuzz_cc_obj()
 	fuzz_c=$2
 	shift 2
 	fuzz_newer "$fuzz_o" "$fuzz_c" "$fuzz_srcdir"/src/*.h \
-	    "$fuzz_srcdir"/src/conf.def "$fuzz_srcdir"/tests/fuzz/*.h || return 0
+	    "$fuzz_srcdir"/src/*/*.h "$fuzz_srcdir"/src/base/conf.def \
+	    "$fuzz_srcdir"/tests/fuzz/*.h || return 0
 	while [ "$(jobs -p | wc -l)" -ge 2 ]; do
 		sleep 0.1
 	done
@@ -112,10 +113,10 @@ fuzz_build()
 	    -DMARKETBOX_LANGUAGE_DIR=\"$fuzz_srcdir/conf/lang\"
 	    -DLOCALSTATEDIR=\"$fuzz_out\""
 	fuzz_objs=
-	for fuzz_src in "$fuzz_srcdir"/src/*.c; do
+	for fuzz_src in "$fuzz_srcdir"/src/*/*.c; do
 		fuzz_name=${fuzz_src##*/}
-		case $fuzz_name in
-		main.c|marketctl.c) continue ;;
+		case $fuzz_src in
+		*/src/ctl/*) continue ;;
 		esac
 		fuzz_cc_obj "$fuzz_out/obj/${fuzz_name%.c}.o" "$fuzz_src" \
 		    -fsanitize=fuzzer-no-link $fuzz_flags $fuzz_cppflags \

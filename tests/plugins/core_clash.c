@@ -1,7 +1,7 @@
 /*
  * core_clash.c - a test plugin registering HELP, a command of marketbox
  * itself: its handler could never run, so router_new() must refuse the
- * plugin set (tests/test_router.c).
+ * plugin set (tests/unit/engine/test_router.c).
  */
 #include <marketbox/plugin.h>
 

@@ -1,5 +1,5 @@
 /*
- * router_cmds.c - a test plugin for tests/test_router.c: commands under
+ * router_cmds.c - a test plugin for tests/unit/engine/test_router.c: commands under
  * keyword ids the shipped language files know, each showing one thing the
  * router does around a plugin's handler.  Every reply uses the "echo"
  * template ("You said: {text}"), so a test reads what the handler saw.

@@ -1,0 +1,1792 @@
+/*
+ * conf.c - read marketbox's conf with libgw's cfg parser and validate it
+ * into a plain struct conf.
+ *
+ * The groups and keys come from conf.def.  libgw reports syntax errors and
+ * undeclared keys itself, with file and line; conf.c reports bad values,
+ * and finds the line of the offending key in the file so the admin can go
+ * straight to it.  Defaults live here and nowhere else.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/gw.h"
+
+#include "base/conf.h"
+#include "store/store.h"
+
+#ifndef MARKETBOX_PLUGIN_DIR
+#define MARKETBOX_PLUGIN_DIR	"/usr/local/lib/marketbox/plugins"
+#endif
+#ifndef MARKETBOX_LANGUAGE_DIR
+#define MARKETBOX_LANGUAGE_DIR	"/usr/local/etc/marketbox/lang"
+#endif
+
+struct conf_key {
+	const char	*group;
+	int		 single;
+	const char	*key;
+};
+
+static const struct conf_key conf_keys[] = {
+#define GROUP(name, single)	{ #name, single, "group" },
+#define KEY(name)		{ NULL, 0, #name },
+#define END_GROUP
+#include "base/conf.def"
+#undef GROUP
+#undef KEY
+#undef END_GROUP
+};
+
+/*
+ * Hooks for libgw's cfg: allowed(group, key) is 1 when the key is declared
+ * in that group, 0 when the group is ours but the key is not, -1 when the
+ * group is not ours; single(group) likewise for single groups.
+ */
+/*
+ * Keys met in "group = plugin-NAME" groups while a file is parsed: libgw
+ * offers no way to list a group's keys afterwards, so the hook notes them
+ * as the parser asks about them.  Only one parse runs at a time (one
+ * thread), and conf_load() empties the list around each.
+ */
+struct conf_seen {
+	char	*group;
+	char	*key;
+};
+static struct conf_seen	*conf_seen;
+static size_t		 conf_nseen;
+
+static void
+conf_seen_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf_nseen; i++) {
+		free(conf_seen[i].group);
+		free(conf_seen[i].key);
+	}
+	free(conf_seen);
+	conf_seen = NULL;
+	conf_nseen = 0;
+}
+
+static void
+conf_seen_add(Octstr *group, Octstr *key)
+{
+	struct conf_seen	*n;
+	size_t			 i;
+
+	for (i = 0; i < conf_nseen; i++)
+		if (octstr_str_compare(group, conf_seen[i].group) == 0 &&
+		    octstr_str_compare(key, conf_seen[i].key) == 0)
+			return;
+	if ((n = realloc(conf_seen, (conf_nseen + 1) * sizeof(*n))) == NULL)
+		panic(errno, "out of memory");
+	conf_seen = n;
+	if ((n[conf_nseen].group = strdup(octstr_get_cstr(group))) == NULL ||
+	    (n[conf_nseen].key = strdup(octstr_get_cstr(key))) == NULL)
+		panic(errno, "out of memory");
+	conf_nseen++;
+}
+
+static int
+conf_is_plugin_group(Octstr *group)
+{
+	return octstr_len(group) > 7 &&
+	    octstr_ncompare(group, octstr_imm("plugin-"), 7) == 0;
+}
+
+static int
+conf_allowed_hook(Octstr *group, Octstr *key)
+{
+	size_t	 i;
+	int	 ours = 0;
+
+	if (conf_is_plugin_group(group)) {
+		if (octstr_str_compare(key, "group") != 0)
+			conf_seen_add(group, key);
+		return 1;
+	}
+
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+		if (conf_keys[i].group != NULL) {
+			ours = octstr_str_compare(group, conf_keys[i].group) == 0;
+			if (ours && octstr_str_compare(key, "group") == 0)
+				return 1;
+			continue;
+		}
+		if (ours && octstr_str_compare(key, conf_keys[i].key) == 0)
+			return 1;
+	}
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+		if (conf_keys[i].group != NULL &&
+		    octstr_str_compare(group, conf_keys[i].group) == 0)
+			return 0;
+	return -1;
+}
+
+static int
+conf_single_hook(Octstr *group)
+{
+	size_t	 i;
+
+	if (conf_is_plugin_group(group))
+		return 1;
+
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+		if (conf_keys[i].group != NULL &&
+		    octstr_str_compare(group, conf_keys[i].group) == 0)
+			return conf_keys[i].single;
+	return -1;
+}
+
+void
+conf_register_hooks(void)
+{
+	static int	 registered;
+
+	/* libgw keeps the hooks for the life of the process. */
+	if (registered)
+		return;
+	cfg_add_hooks((void *)conf_allowed_hook, (void *)conf_single_hook);
+	registered = 1;
+}
+
+/*
+ * Find the line of "key = ..." in file, for error messages.  Returns 0 when
+ * it cannot be found (the key came from a default, or the file is gone).
+ */
+static long
+conf_key_line(Octstr *file, const char *key, Octstr *value)
+{
+	FILE	*fp;
+	char	 line[4096];
+	long	 n = 0, found = 0, first = 0;
+	size_t	 klen = strlen(key);
+
+	if (file == NULL || (fp = fopen(octstr_get_cstr(file), "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char	*p = line;
+
+		n++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncmp(p, key, klen) != 0)
+			continue;
+		p += klen;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=')
+			continue;
+		if (first == 0)
+			first = n;
+		if (value != NULL && strstr(p, octstr_get_cstr(value)) != NULL) {
+			found = n;
+			break;
+		}
+	}
+	fclose(fp);
+	return found ? found : first;
+}
+
+long
+conf_line_of(const char *file, const char *key)
+{
+	Octstr	*f = octstr_create(file);
+	long	 n = conf_key_line(f, key, NULL);
+
+	octstr_destroy(f);
+	return n;
+}
+
+static void conf_bad(CfgGroup *, const char *, Octstr *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+conf_bad(CfgGroup *grp, const char *key, Octstr *value, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[512];
+	Octstr	*file = grp ? cfg_get_configfile(grp) : NULL;
+	long	 line = conf_key_line(file, key, value);
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (file != NULL && line > 0)
+		error(0, "%s:%ld: %s: %s", octstr_get_cstr(file), line, key, why);
+	else if (file != NULL)
+		error(0, "%s: %s: %s", octstr_get_cstr(file), key, why);
+	else
+		error(0, "%s: %s", key, why);
+	octstr_destroy(file);
+}
+
+static char *
+conf_strdup(const char *s)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		panic(errno, "out of memory");
+	return d;
+}
+
+/* The string value of key, or a copy of def (which may be NULL). */
+static char *
+conf_string(CfgGroup *grp, const char *key, const char *def)
+{
+	Octstr	*v = cfg_get(grp, octstr_imm(key));
+	char	*s;
+
+	if (v == NULL)
+		return conf_strdup(def);
+	octstr_strip_blanks(v);
+	s = conf_strdup(octstr_get_cstr(v));
+	octstr_destroy(v);
+	return s;
+}
+
+/*
+ * A file or directory named in the conf.  A relative one is taken from the
+ * main conf file's directory, which is the working directory while the conf
+ * is read (conf_parse), so a conf and its files move together.
+ */
+static char *
+conf_path(CfgGroup *grp, const char *key, const char *def)
+{
+	char	*v = conf_string(grp, key, def), *abs;
+	char	 cwd[4096];
+
+	if (v == NULL || v[0] == '/' || v[0] == '\0' ||
+	    getcwd(cwd, sizeof(cwd)) == NULL)
+		return v;
+	if (asprintf(&abs, "%s/%s", cwd, v) == -1)
+		panic(errno, "out of memory");
+	free(v);
+	return abs;
+}
+
+/* An integer in [min, max]; def when absent.  Returns -1 on a bad value. */
+static int
+conf_integer(CfgGroup *grp, const char *key, long def, long min, long max,
+    long *out)
+{
+	Octstr	*v = cfg_get(grp, octstr_imm(key));
+	char	*end;
+	long	 n;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	octstr_strip_blanks(v);
+	errno = 0;
+	n = strtol(octstr_get_cstr(v), &end, 10);
+	if (octstr_len(v) == 0 || *end != '\0' || errno != 0 ||
+	    n < min || n > max) {
+		conf_bad(grp, key, v, "'%s' is not a whole number from %ld to %ld",
+		    octstr_get_cstr(v), min, max);
+		octstr_destroy(v);
+		return -1;
+	}
+	octstr_destroy(v);
+	*out = n;
+	return 0;
+}
+
+static int
+conf_number(CfgGroup *grp, const char *key, double def, double min,
+    double max, double *out)
+{
+	Octstr	*v = cfg_get(grp, octstr_imm(key));
+	char	*end;
+	double	 d;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	octstr_strip_blanks(v);
+	errno = 0;
+	d = strtod(octstr_get_cstr(v), &end);
+	if (octstr_len(v) == 0 || *end != '\0' || errno != 0 ||
+	    !(d >= min && d <= max)) {
+		conf_bad(grp, key, v, "'%s' is not a number from %g to %g",
+		    octstr_get_cstr(v), min, max);
+		octstr_destroy(v);
+		return -1;
+	}
+	octstr_destroy(v);
+	*out = d;
+	return 0;
+}
+
+/* A yes/no value (yes, no, true, false, on, off, 1, 0); def when absent.
+ * Returns -1 on a bad value. */
+static int
+conf_bool(CfgGroup *grp, const char *key, int def, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	Octstr	*v = cfg_get(grp, octstr_imm(key));
+	size_t	 i;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	octstr_strip_blanks(v);
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (octstr_case_compare(v, octstr_imm(yes[i])) == 0) {
+			*out = 1;
+			octstr_destroy(v);
+			return 0;
+		}
+		if (octstr_case_compare(v, octstr_imm(no[i])) == 0) {
+			*out = 0;
+			octstr_destroy(v);
+			return 0;
+		}
+	}
+	conf_bad(grp, key, v, "'%s' is not yes or no", octstr_get_cstr(v));
+	octstr_destroy(v);
+	return -1;
+}
+
+/* Split a ';'-separated list, trimming blanks, dropping empty items. */
+static void
+conf_names_split(const char *s, struct conf_names *out)
+{
+	const char	*p = s, *end;
+
+	out->names = NULL;
+	out->count = 0;
+	if (s == NULL)
+		return;
+	while (*p != '\0') {
+		const char	*a, *b;
+		char		*item;
+
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		a = p;
+		b = end;
+		while (a < b && isspace((unsigned char)*a))
+			a++;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		if (b > a) {
+			char	**n;
+
+			n = realloc(out->names, (out->count + 1) * sizeof(*n));
+			if (n == NULL)
+				panic(errno, "out of memory");
+			out->names = n;
+			if ((item = strndup(a, b - a)) == NULL)
+				panic(errno, "out of memory");
+			out->names = n;
+			out->names[out->count++] = item;
+		}
+		p = *end ? end + 1 : end;
+	}
+}
+
+static void
+conf_names_free(struct conf_names *n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n->count; i++)
+		free(n->names[i]);
+	free(n->names);
+	n->names = NULL;
+	n->count = 0;
+}
+
+/*
+ * A code names a thing in commands and in the database: lowercase ASCII
+ * letters, digits, '-' and '_', 1 to 32 characters.
+ */
+static int
+conf_code_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++, n++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
+		    *s == '-' || *s == '_'))
+			return 0;
+	return n > 0 && n <= 32;
+}
+
+static int
+conf_read_marketbox(struct conf *c, CfgGroup *grp)
+{
+	long	 n;
+	double	 d;
+	int	 bad = 0;
+	char	*allow;
+
+	c->smsbox_id = conf_string(grp, "smsbox-id", "marketbox");
+	c->bearerbox_host = conf_string(grp, "bearerbox-host", "127.0.0.1");
+	if (c->bearerbox_host[0] == '\0') {
+		free(c->bearerbox_host);
+		c->bearerbox_host = NULL;
+	}
+	bad |= conf_integer(grp, "bearerbox-port", 13001, 1, 65535, &n);
+	c->bearerbox_port = n;
+	c->global_sender = conf_string(grp, "global-sender", NULL);
+	if (c->global_sender == NULL || c->global_sender[0] == '\0') {
+		conf_bad(grp, "global-sender", NULL,
+		    "missing: the short code notices are sent from");
+		bad = -1;
+	}
+	/* A PostgreSQL database string is not a path to make absolute. */
+	c->database = conf_string(grp, "database", NULL);
+	if (c->database == NULL || !store_is_postgresql(c->database)) {
+		free(c->database);
+		c->database = conf_path(grp, "database", LOCALSTATEDIR
+		    "/lib/marketbox/marketbox.db");
+	}
+	c->log_file = conf_path(grp, "log-file", NULL);
+	bad |= conf_integer(grp, "log-level", 1, 0, 4, &n);
+	c->log_level = n;
+	c->pid_file = conf_path(grp, "pid-file", NULL);
+	bad |= conf_integer(grp, "http-port", 0, 0, 65535, &n);
+	c->http_port = n;
+	c->http_interface = conf_string(grp, "http-interface", "127.0.0.1");
+	allow = conf_string(grp, "http-allow-ip", NULL);
+	conf_names_split(allow, &c->http_allow_ip);
+	free(allow);
+	bad |= conf_integer(grp, "http-max-connections", 128, 4, 100000, &n);
+	c->http_max_connections = n;
+	bad |= conf_integer(grp, "http-request-timeout", 10, 1, 3600, &n);
+	c->http_request_timeout = n;
+	allow = conf_string(grp, "http-host-names", NULL);
+	conf_names_split(allow, &c->http_host_names);
+	free(allow);
+	c->sms_secret = conf_string(grp, "sms-secret", NULL);
+	c->ussd_secret = conf_string(grp, "ussd-secret", NULL);
+	if (c->sms_secret != NULL && c->sms_secret[0] == '\0') {
+		free(c->sms_secret);
+		c->sms_secret = NULL;
+	}
+	if (c->ussd_secret != NULL && c->ussd_secret[0] == '\0') {
+		free(c->ussd_secret);
+		c->ussd_secret = NULL;
+	}
+	c->admin_password = conf_string(grp, "admin-password", NULL);
+	allow = conf_string(grp, "admin-allow-ip", NULL);
+	conf_names_split(allow, &c->admin_allow_ip);
+	free(allow);
+	c->user = conf_string(grp, "user", NULL);
+	if (c->user != NULL && c->user[0] == '\0') {
+		free(c->user);
+		c->user = NULL;
+	}
+	bad |= conf_bool(grp, "run-as-root", 0, &c->run_as_root);
+	c->sendsms_url = conf_string(grp, "sendsms-url", NULL);
+	c->plugin_dir = conf_path(grp, "plugin-dir", MARKETBOX_PLUGIN_DIR);
+	c->language_dir = conf_path(grp, "language-dir",
+	    MARKETBOX_LANGUAGE_DIR);
+	c->default_language = conf_string(grp, "default-language", "en");
+	c->country_code = conf_string(grp, "country-code", NULL);
+	if (c->country_code != NULL) {
+		const char	*p = c->country_code;
+
+		if (*p == '+')
+			p++;
+		if (*p == '\0' || strspn(p, "0123456789") != strlen(p) ||
+		    strlen(p) > 4) {
+			conf_bad(grp, "country-code", NULL,
+			    "'%s' is not a country calling code like 254",
+			    c->country_code);
+			bad = -1;
+		} else
+			memmove(c->country_code, p, strlen(p) + 1);
+	}
+	c->currency = conf_string(grp, "currency", "KES");
+	bad |= conf_number(grp, "throughput", 0, 0, 100000, &d);
+	c->throughput = d;
+	bad |= conf_integer(grp, "dlr-mask", 31, 0, 31, &n);
+	c->dlr_mask = n;
+	bad |= conf_integer(grp, "max-parts", 3, 1, 10, &n);
+	c->max_parts = n;
+	bad |= conf_integer(grp, "retry-limit", 8, 1, 1000, &n);
+	c->retry_limit = n;
+	bad |= conf_integer(grp, "retry-delay", 5, 1, 86400, &n);
+	c->retry_delay = n;
+	bad |= conf_integer(grp, "heartbeat-interval", 30, 0, 3600, &n);
+	c->heartbeat_interval = n;
+	bad |= conf_integer(grp, "reconnect-delay-max", 30, 1, 3600, &n);
+	c->reconnect_delay_max = n;
+	bad |= conf_integer(grp, "max-frame-size", 1 << 20, 1024, 64 << 20, &n);
+	c->max_frame_size = n;
+	bad |= conf_integer(grp, "commit-batch", 100, 1, 100000, &n);
+	c->commit_batch = n;
+	bad |= conf_integer(grp, "commit-delay", 2, 0, 1000, &n);
+	c->commit_delay = n;
+	c->instance = conf_string(grp, "instance", NULL);
+	if (c->instance != NULL && c->instance[0] == '\0') {
+		free(c->instance);
+		c->instance = NULL;
+	}
+	if (c->instance != NULL && (strlen(c->instance) > 64 ||
+	    strspn(c->instance, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
+	    strlen(c->instance))) {
+		conf_bad(grp, "instance", NULL, "'%s' is not a name of at most "
+		    "64 letters, digits, '.', '-' and '_'", c->instance);
+		bad = -1;
+	}
+	bad |= conf_integer(grp, "outbox-lease", 60, 5, 3600, &n);
+	c->outbox_lease = n;
+	allow = conf_string(grp, "admins", NULL);
+	conf_names_split(allow, &c->admins);
+	free(allow);
+	bad |= conf_integer(grp, "flood-rate", 10, 1, 100000, &n);
+	c->flood_rate = n;
+	bad |= conf_integer(grp, "flood-burst", 5, 1, 100000, &n);
+	c->flood_burst = n;
+	bad |= conf_integer(grp, "repeat-window", 10, 0, 3600, &n);
+	c->repeat_window = n;
+	bad |= conf_integer(grp, "question-lifetime", 900, 60, 7 * 86400,
+	    &n);
+	c->question_lifetime = n;
+	allow = conf_string(grp, "currency-aliases",
+	    "ksh;kshs;sh;shs;/=;/-;f;fcfa;cfa;元;块;¥;at;@;kwa;à");
+	conf_names_split(allow, &c->currency_aliases);
+	free(allow);
+	return bad ? -1 : 0;
+}
+
+/* "names = en:maize;sw:mahindi": every entry a language code and a name. */
+static int
+conf_read_names(CfgGroup *grp, struct conf_names *names)
+{
+	char	*raw = conf_string(grp, "names", NULL);
+	size_t	 i;
+	int	 bad = 0;
+
+	conf_names_split(raw, names);
+	for (i = 0; i < names->count; i++) {
+		const char	*colon = strchr(names->names[i], ':');
+
+		if (colon == NULL || colon == names->names[i] ||
+		    colon[1] == '\0' || colon - names->names[i] > 8) {
+			conf_bad(grp, "names", NULL, "'%s' is not language:name "
+			    "(such as sw:mahindi)", names->names[i]);
+			bad = -1;
+		}
+	}
+	free(raw);
+	return bad;
+}
+
+/*
+ * "forms = en:other=bags;fr:other=sacs": every entry a language code, a
+ * CLDR plural category and a word.
+ */
+static int
+conf_read_forms(CfgGroup *grp, struct conf_names *forms)
+{
+	static const char * const categories[] = {
+		"zero", "one", "two", "few", "many", "other"
+	};
+	char		*raw = conf_string(grp, "forms", NULL);
+	const char	*colon, *eq;
+	size_t		 i, k, n;
+	int		 bad = 0, ok;
+
+	conf_names_split(raw, forms);
+	for (i = 0; i < forms->count; i++) {
+		colon = strchr(forms->names[i], ':');
+		eq = colon ? strchr(colon, '=') : NULL;
+		ok = colon != NULL && colon != forms->names[i] &&
+		    colon - forms->names[i] <= 8 && eq != NULL &&
+		    eq[1] != '\0';
+		for (k = 0, n = ok ? (size_t)(eq - colon - 1) : 0; ok &&
+		    k < sizeof(categories) / sizeof(categories[0]); k++)
+			if (strlen(categories[k]) == n &&
+			    strncmp(colon + 1, categories[k], n) == 0)
+				break;
+		if (!ok || k == sizeof(categories) / sizeof(categories[0])) {
+			conf_bad(grp, "forms", NULL, "'%s' is not "
+			    "language:category=word (such as en:other=bags; "
+			    "categories: zero, one, two, few, many, other)",
+			    forms->names[i]);
+			bad = -1;
+		}
+	}
+	free(raw);
+	return bad;
+}
+
+/* The word of lang:category=word among forms, or NULL. */
+static const char *
+conf_form_find(const struct conf_names *forms, const char *lang,
+    const char *category)
+{
+	size_t	 i, n = strlen(lang), c = strlen(category);
+
+	for (i = 0; i < forms->count; i++)
+		if (strncmp(forms->names[i], lang, n) == 0 &&
+		    forms->names[i][n] == ':' &&
+		    strncmp(forms->names[i] + n + 1, category, c) == 0 &&
+		    forms->names[i][n + 1 + c] == '=')
+			return forms->names[i] + n + 2 + c;
+	return NULL;
+}
+
+const char *
+conf_form_for(const struct conf_names *names, const struct conf_names *forms,
+    const char *lang, const char *category)
+{
+	const char	*w;
+
+	if (lang == NULL)
+		return NULL;
+	if (category != NULL && forms != NULL) {
+		if ((w = conf_form_find(forms, lang, category)) != NULL)
+			return w;
+		if (strcmp(category, "one") != 0 &&
+		    (w = conf_form_find(forms, lang, "other")) != NULL)
+			return w;
+	}
+	return conf_name_for(names, lang);
+}
+
+const char *
+conf_name_for(const struct conf_names *names, const char *lang)
+{
+	size_t	 i, n = lang ? strlen(lang) : 0;
+
+	for (i = 0; n > 0 && i < names->count; i++)
+		if (strncmp(names->names[i], lang, n) == 0 &&
+		    names->names[i][n] == ':')
+			return names->names[i] + n + 1;
+	return NULL;
+}
+
+static int
+conf_read_units(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("unit"));
+	long	 i;
+	int	 bad = 0;
+
+	c->nunits = l ? gwlist_len(l) : 0;
+	c->units = calloc(c->nunits ? c->nunits : 1, sizeof(*c->units));
+	if (c->units == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup	*grp = gwlist_get(l, i);
+		struct conf_unit *u = &c->units[i];
+		char		*aliases;
+
+		u->code = conf_string(grp, "code", NULL);
+		aliases = conf_string(grp, "aliases", NULL);
+		conf_names_split(aliases, &u->aliases);
+		free(aliases);
+		bad |= conf_read_names(grp, &u->names);
+		bad |= conf_read_forms(grp, &u->forms);
+		if (!conf_code_ok(u->code)) {
+			conf_bad(grp, "code", NULL, "unit code '%s' must be 1-32 "
+			    "lowercase letters, digits, '-' or '_'",
+			    u->code ? u->code : "");
+			bad = -1;
+		} else if (i > 0 && conf_unit_find(c, u->code) != u) {
+			conf_bad(grp, "code", NULL, "unit '%s' declared twice",
+			    u->code);
+			bad = -1;
+		}
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+static int
+conf_read_commodities(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("commodity"));
+	long	 i;
+	int	 bad = 0;
+
+	c->ncommodities = l ? gwlist_len(l) : 0;
+	c->commodities = calloc(c->ncommodities ? c->ncommodities : 1,
+	    sizeof(*c->commodities));
+	if (c->commodities == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup		*grp = gwlist_get(l, i);
+		struct conf_commodity	*k = &c->commodities[i];
+		char			*aliases;
+
+		k->code = conf_string(grp, "code", NULL);
+		k->unit = conf_string(grp, "unit", NULL);
+		aliases = conf_string(grp, "aliases", NULL);
+		conf_names_split(aliases, &k->aliases);
+		free(aliases);
+		bad |= conf_read_names(grp, &k->names);
+		bad |= conf_read_forms(grp, &k->forms);
+		if (!conf_code_ok(k->code)) {
+			conf_bad(grp, "code", NULL, "commodity code '%s' must be "
+			    "1-32 lowercase letters, digits, '-' or '_'",
+			    k->code ? k->code : "");
+			bad = -1;
+			continue;
+		}
+		if (i > 0 && conf_commodity_find(c, k->code) != k) {
+			conf_bad(grp, "code", NULL,
+			    "commodity '%s' declared twice", k->code);
+			bad = -1;
+		}
+		if (k->unit == NULL) {
+			conf_bad(grp, "code", NULL, "commodity '%s' has no "
+			    "default unit", k->code);
+			bad = -1;
+		} else if (conf_unit_find(c, k->unit) == NULL) {
+			conf_bad(grp, "unit", NULL, "commodity '%s': unit '%s' "
+			    "is not declared in a 'group = unit'", k->code,
+			    k->unit);
+			bad = -1;
+		}
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+static int
+conf_read_markets(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("market"));
+	long	 i;
+	int	 bad = 0;
+
+	c->nmarkets = l ? gwlist_len(l) : 0;
+	c->markets = calloc(c->nmarkets ? c->nmarkets : 1, sizeof(*c->markets));
+	if (c->markets == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup		*grp = gwlist_get(l, i);
+		struct conf_market	*m = &c->markets[i];
+		char			*aliases;
+
+		m->code = conf_string(grp, "code", NULL);
+		m->name = conf_string(grp, "name", NULL);
+		m->region = conf_string(grp, "region", NULL);
+		aliases = conf_string(grp, "aliases", NULL);
+		conf_names_split(aliases, &m->aliases);
+		free(aliases);
+		if (!conf_code_ok(m->code)) {
+			conf_bad(grp, "code", NULL, "market code '%s' must be "
+			    "1-32 lowercase letters, digits, '-' or '_'",
+			    m->code ? m->code : "");
+			bad = -1;
+			continue;
+		}
+		if (i > 0 && conf_market_find(c, m->code) != m) {
+			conf_bad(grp, "code", NULL, "market '%s' declared twice",
+			    m->code);
+			bad = -1;
+		}
+		if (m->name == NULL)
+			m->name = conf_strdup(m->code);
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+static int
+conf_read_plugins(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("plugin"));
+	long	 i;
+	size_t	 j;
+	int	 bad = 0;
+
+	c->nplugins = l ? gwlist_len(l) : 0;
+	c->plugins = calloc(c->nplugins ? c->nplugins : 1, sizeof(*c->plugins));
+	if (c->plugins == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup		*grp = gwlist_get(l, i);
+		struct conf_plugin	*p = &c->plugins[i];
+
+		p->name = conf_string(grp, "name", NULL);
+		p->module = conf_string(grp, "module", NULL);
+		if (p->name == NULL || p->name[0] == '\0') {
+			conf_bad(grp, "name", NULL, "a plugin group needs a name");
+			bad = -1;
+			continue;
+		}
+		if (p->module == NULL)
+			p->module = conf_strdup(p->name);
+		for (j = 0; j < (size_t)i; j++)
+			if (c->plugins[j].name != NULL &&
+			    strcmp(c->plugins[j].name, p->name) == 0) {
+				conf_bad(grp, "name", NULL,
+				    "plugin '%s' configured twice", p->name);
+				bad = -1;
+			}
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+/*
+ * The file an include line names, cut out of line in place; NULL for any
+ * other line.  libgw takes ANY line holding "include" and an '=' for an
+ * include (even "aliases = includes"), so this looks at the same.
+ */
+static char *
+conf_include_target(char *line)
+{
+	char	*p = line + strspn(line, " \t"), *q;
+
+	if (*p == '#' || strstr(p, "include") == NULL ||
+	    (p = strchr(p, '=')) == NULL)
+		return NULL;
+	p++;
+	p += strspn(p, " \t");
+	if (*p == '"')
+		p++;
+	q = p + strcspn(p, "\"\r\n");
+	while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	*q = '\0';
+	return p;
+}
+
+struct conf_includes;
+static int	conf_check_includes(const char *, int,
+		    struct conf_includes *);
+
+/* At most this many entries are looked at in an included directory. */
+#define CONF_INCLUDE_DIR_MAX	1024
+
+/*
+ * One file an include names (directly, or as an entry of an included
+ * directory): it must be a readable regular file once links are followed;
+ * libgw would block on a FIFO and panic on anything it cannot read.  Then
+ * its own includes are checked.  where is "file:line" of the include line.
+ */
+static int
+conf_check_include_file(const char *where, const char *path, int depth,
+    struct conf_includes *inc)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1 || access(path, R_OK) == -1) {
+		error(errno, "%s: cannot read included file '%s' (a line with "
+		    "the word 'include' names a file to include)", where, path);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		error(0, "%s: included '%s' is a symbolic link to a directory; "
+		    "Kannel's parser cannot read it: name the directory itself",
+		    where, path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error(0, "%s: included '%s' is not a regular file", where, path);
+		return -1;
+	}
+	return conf_check_includes(path, depth + 1, inc);
+}
+
+/*
+ * An include of a directory: libgw reads every entry of it that is not
+ * itself a directory (lstat, so a link to a directory counts as a file),
+ * whatever its name, paths joined as "dir/name".  Each must pass as a file.
+ */
+static int
+conf_check_include_dir(const char *where, const char *dir, int depth,
+    struct conf_includes *inc)
+{
+	DIR		*dh;
+	struct dirent	*de;
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	int		 bad = 0, n = 0;
+
+	if ((dh = opendir(dir)) == NULL) {
+		error(errno, "%s: cannot read included directory '%s'", where,
+		    dir);
+		return -1;
+	}
+	while ((de = readdir(dh)) != NULL) {
+		if (++n > CONF_INCLUDE_DIR_MAX) {
+			error(0, "%s: included directory '%s' has more than %d "
+			    "entries", where, dir, CONF_INCLUDE_DIR_MAX);
+			bad = -1;
+			break;
+		}
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path)) {
+			error(0, "%s: a name in included directory '%s' is too "
+			    "long", where, dir);
+			bad = -1;
+			continue;
+		}
+		if (lstat(path, &st) == -1) {
+			error(errno, "%s: cannot read '%s' in included "
+			    "directory '%s'", where, path, dir);
+			bad = -1;
+		} else if (!S_ISDIR(st.st_mode) &&
+		    conf_check_include_file(where, path, depth, inc) == -1)
+			bad = -1;
+	}
+	closedir(dh);
+	return bad;
+}
+
+/*
+ * libgw's parser panics (exits) on an include it cannot read, which must
+ * never happen on a SIGHUP reload.  So every include is looked at first:
+ * each file named must be readable, a directory named is looked at entry
+ * by entry as libgw reads it, and nesting is bounded (a file that includes
+ * itself would otherwise never end).  Paths are as libgw resolves them:
+ * relative to the working directory, which conf_load() sets to the main
+ * file's directory, also inside included directories.  Each included file
+ * is looked at once: libgw PANICs on a file included a second time (it
+ * takes that for a loop), and a file that includes itself k times would
+ * otherwise be read k^8 times before the depth stops it (the daemon hung
+ * on reload).
+ */
+#define CONF_MAX_INCLUDES	64
+
+struct conf_includes {
+	int	 n;
+	char	*seen[CONF_MAX_INCLUDES];	/* real paths, malloc'd */
+};
+
+static int
+conf_check_includes(const char *file, int depth, struct conf_includes *inc)
+{
+	FILE		*fp;
+	struct stat	 st;
+	char		*line = NULL, *real, where[PATH_MAX + 32];
+	size_t		 size = 0;
+	ssize_t		 len;
+	long		 n = 0;
+	int		 bad = 0, i;
+
+	if (depth > 8) {
+		error(0, "%s: includes nest more than 8 deep", file);
+		return -1;
+	}
+	if (depth > 0 && (real = realpath(file, NULL)) != NULL) {
+		for (i = 0; i < inc->n; i++)
+			if (strcmp(inc->seen[i], real) == 0) {
+				error(0, "%s: included more than once (does "
+				    "a file include itself?)", file);
+				free(real);
+				return -1;
+			}
+		if (inc->n == CONF_MAX_INCLUDES) {
+			error(0, "%s: more than %d files included",
+			    file, CONF_MAX_INCLUDES);
+			free(real);
+			return -1;
+		}
+		inc->seen[inc->n++] = real;
+	}
+	if ((fp = fopen(file, "r")) == NULL)
+		return 0;	/* reported by the caller or by libgw */
+	/* Whole lines, however long: libgw reads them whole, NULs and all. */
+	while ((len = getline(&line, &size, fp)) != -1) {
+		char	*p;
+
+		n++;
+		if (memchr(line, '\0', (size_t)len) != NULL) {
+			error(0, "%s:%ld: a NUL byte (is this a text file?)",
+			    file, n);
+			bad = -1;
+			continue;
+		}
+		if ((p = conf_include_target(line)) == NULL)
+			continue;
+		snprintf(where, sizeof(where), "%s:%ld", file, n);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (conf_check_include_dir(where, p, depth + 1,
+			    inc) == -1)
+				bad = -1;
+		} else if (conf_check_include_file(where, p, depth, inc) == -1)
+			bad = -1;
+	}
+	free(line);
+	fclose(fp);
+	return bad;
+}
+
+/*
+ * Read the file with libgw's parser, from the main file's directory so that
+ * included files are found beside it whatever the daemon's working
+ * directory.  Returns NULL (logged) on any error.  On success the working
+ * directory is left there (so errors found later can quote lines of
+ * included files) and *cwd is the directory to return to with fchdir.
+ */
+static Cfg *
+conf_parse(const char *path, int *cwd_out)
+{
+	char	*abs, *dir, *slash;
+	Cfg	*cfg = NULL;
+	Octstr	*name;
+	struct conf_includes inc = { 0, { NULL } };
+	int	 cwd, bad;
+
+	if ((abs = realpath(path, NULL)) == NULL) {
+		error(errno, "%s: cannot read the configuration", path);
+		return NULL;
+	}
+	if ((cwd = open(".", O_RDONLY | O_DIRECTORY)) == -1) {
+		error(errno, "cannot open the working directory");
+		free(abs);
+		return NULL;
+	}
+	dir = strdup(abs);
+	if (dir == NULL)
+		panic(errno, "out of memory");
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (chdir(dir) == -1) {
+		error(errno, "%s: cannot enter its directory", path);
+		goto out;
+	}
+	if (access(abs, R_OK) == -1) {
+		error(errno, "%s: cannot read the configuration", path);
+		goto back;
+	}
+	bad = conf_check_includes(abs, 0, &inc);
+	while (inc.n > 0)
+		free(inc.seen[--inc.n]);
+	if (bad == -1) {
+		error(0, "%s: cannot use this configuration", path);
+		goto back;
+	}
+	name = octstr_create(abs);
+	cfg = cfg_create(name);		/* keeps a copy */
+	octstr_destroy(name);
+	if (cfg_read(cfg) == -1) {
+		error(0, "%s: cannot use this configuration", path);
+		cfg_destroy(cfg);
+		cfg = NULL;
+		goto back;
+	}
+	*cwd_out = cwd;
+	free(dir);
+	free(abs);
+	return cfg;
+back:
+	if (fchdir(cwd) == -1)
+		error(errno, "cannot return to the working directory");
+out:
+	close(cwd);
+	free(dir);
+	free(abs);
+	return cfg;
+}
+
+/* Collect the plugin-NAME groups the parser met, with their values. */
+static int
+conf_read_plugin_groups(struct conf *c, Cfg *cfg)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < conf_nseen; i++) {
+		struct conf_plugin_group *g = NULL;
+		const char		*name = conf_seen[i].group + 7;
+		CfgGroup		*grp;
+		Octstr			*v;
+		char			**k, **vals;
+
+		for (j = 0; j < c->nplugin_groups; j++)
+			if (strcmp(c->plugin_groups[j].plugin, name) == 0)
+				g = &c->plugin_groups[j];
+		if ((grp = cfg_get_single_group(cfg,
+		    octstr_imm(conf_seen[i].group))) == NULL)
+			continue;
+		if (g == NULL) {
+			struct conf_plugin_group *n;
+			Octstr	*file = cfg_get_configfile(grp);
+
+			n = realloc(c->plugin_groups,
+			    (c->nplugin_groups + 1) * sizeof(*n));
+			if (n == NULL)
+				panic(errno, "out of memory");
+			c->plugin_groups = n;
+			g = &n[c->nplugin_groups++];
+			memset(g, 0, sizeof(*g));
+			g->plugin = conf_strdup(name);
+			g->file = conf_strdup(file ? octstr_get_cstr(file) :
+			    c->path);
+			octstr_destroy(file);
+		}
+		if ((v = cfg_get(grp, octstr_imm(conf_seen[i].key))) == NULL)
+			continue;
+		octstr_strip_blanks(v);
+		k = realloc(g->keys, (g->n + 1) * sizeof(*k));
+		if (k == NULL)
+			panic(errno, "out of memory");
+		g->keys = k;
+		vals = realloc(g->values, (g->n + 1) * sizeof(*vals));
+		if (vals == NULL)
+			panic(errno, "out of memory");
+		g->values = vals;
+		g->keys[g->n] = conf_strdup(conf_seen[i].key);
+		g->values[g->n] = conf_strdup(octstr_get_cstr(v));
+		g->n++;
+		octstr_destroy(v);
+	}
+	return 0;
+}
+
+/* --- USSD menus ------------------------------------------------------------ */
+
+/* conf_bad() with a C string value (found in the file for the line). */
+static void conf_ussd_bad(CfgGroup *, const char *, const char *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+conf_ussd_bad(CfgGroup *grp, const char *key, const char *value,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[512];
+	Octstr	*v = value != NULL ? octstr_create(value) : NULL;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	conf_bad(grp, key, v, "%s", why);
+	octstr_destroy(v);
+}
+
+/* A template name, as lang.c takes them: ASCII letters, digits, '-', '_'. */
+static int
+conf_template_name_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++, n++)
+		if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_'))
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+/* "min:max", two whole numbers with min <= max.  0 or -1. */
+static int
+conf_range(const char *s, long long *min, long long *max)
+{
+	char	*end;
+
+	errno = 0;
+	*min = strtoll(s, &end, 10);
+	if (end == s || *end != ':' || errno != 0)
+		return -1;
+	s = end + 1;
+	*max = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || *min > *max)
+		return -1;
+	return 0;
+}
+
+/*
+ * The line of "key = ...value..." in file or, when it is not there, in the
+ * files it includes (as conf_check_includes() finds them); *where gets a
+ * malloc'd copy of the file's name (file itself when not found), for
+ * messages.  0 when not found.
+ */
+static long
+conf_find_key(const char *file, const char *key, const char *value,
+    int depth, char **where)
+{
+	long	 n = 0, at = 0;
+	FILE	*fp;
+	char	 line[4096];
+	size_t	 klen = strlen(key);
+
+	if (depth > 8 || (fp = fopen(file, "r")) == NULL) {
+		if (depth == 0)
+			*where = conf_strdup(file);
+		return 0;
+	}
+	while (n == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		char	*p = line + strspn(line, " \t");
+
+		at++;
+		if (strncmp(p, key, klen) == 0 &&
+		    p[klen + strspn(p + klen, " \t")] == '=' &&
+		    strstr(p, value) != NULL)
+			n = at;
+	}
+	if (n > 0) {
+		fclose(fp);
+		*where = conf_strdup(file);
+		return n;
+	}
+	rewind(fp);
+	while (n == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		char	*p;
+
+		if ((p = conf_include_target(line)) != NULL)
+			n = conf_find_key(p, key, value, depth + 1, where);
+	}
+	fclose(fp);
+	if (n == 0 && depth == 0)
+		*where = conf_strdup(file);
+	return n;
+}
+
+static int
+conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
+{
+	struct conf_ussd_item	*it = &c->ussd_items[i];
+	char			*validate;
+	size_t			 j;
+	int			 bad = 0;
+
+	it->id = conf_string(grp, "id", NULL);
+	it->label = conf_string(grp, "label", NULL);
+	it->menu = conf_string(grp, "menu", NULL);
+	it->input = conf_string(grp, "input", NULL);
+	it->var = conf_string(grp, "var", it->id);
+	it->prompt = conf_string(grp, "prompt", NULL);
+	it->choices = conf_string(grp, "choices", NULL);
+	it->default_ = conf_string(grp, "default", NULL);
+	it->next = conf_string(grp, "next", NULL);
+	it->action = conf_string(grp, "action", NULL);
+	if (it->action != NULL) {
+		Octstr	*file = cfg_get_configfile(grp);
+
+		/* libgw names the main file even for an included group. */
+		if (file != NULL)
+			it->line = conf_find_key(octstr_get_cstr(file), "action",
+			    it->action, 0, &it->file);
+		octstr_destroy(file);
+	}
+	bad |= conf_bool(grp, "notify-sms", 0, &it->notify_sms);
+	bad |= conf_bool(grp, "optional", 0, &it->optional);
+	validate = conf_string(grp, "validate", NULL);
+
+	if (!conf_code_ok(it->id)) {
+		conf_ussd_bad(grp, "id", it->id, "ussd-item id '%s' must be "
+		    "1-32 lowercase letters, digits, '-' or '_'",
+		    it->id ? it->id : "");
+		free(validate);
+		return -1;
+	}
+	for (j = 0; j < i; j++)
+		if (strcmp(c->ussd_items[j].id, it->id) == 0) {
+			conf_ussd_bad(grp, "id", it->id, "ussd-item '%s' "
+			    "declared twice", it->id);
+			bad = -1;
+		}
+	if (!conf_code_ok(it->var)) {
+		conf_ussd_bad(grp, "var", it->var, "'%s' must be 1-32 "
+		    "lowercase letters, digits, '-' or '_'", it->var);
+		bad = -1;
+	}
+	if (it->label != NULL && !conf_template_name_ok(it->label)) {
+		conf_ussd_bad(grp, "label", it->label, "'%s' is not a template "
+		    "name", it->label);
+		bad = -1;
+	}
+	if (it->menu != NULL) {
+		if (it->input != NULL || it->action != NULL ||
+		    it->next != NULL || it->prompt != NULL) {
+			conf_ussd_bad(grp, "menu", it->menu, "ussd-item '%s' "
+			    "opens a menu: it has no input, prompt, next or "
+			    "action", it->id);
+			bad = -1;
+		}
+	} else if (it->input != NULL) {
+		if (strcmp(it->input, "number") != 0 &&
+		    strcmp(it->input, "text") != 0 &&
+		    strcmp(it->input, "choice") != 0) {
+			conf_ussd_bad(grp, "input", it->input, "'%s' is not "
+			    "number, text or choice", it->input);
+			bad = -1;
+		}
+		if (!conf_template_name_ok(it->prompt)) {
+			conf_ussd_bad(grp, "prompt", it->prompt, "ussd-item "
+			    "'%s' asks for input: it needs a prompt template",
+			    it->id);
+			bad = -1;
+		}
+		if ((it->next == NULL) == (it->action == NULL)) {
+			conf_ussd_bad(grp, "id", it->id, "ussd-item '%s' needs "
+			    "either next (another input) or action, not both",
+			    it->id);
+			bad = -1;
+		}
+		if (strcmp(it->input, "choice") == 0) {
+			if (it->choices == NULL ||
+			    (strcmp(it->choices, "commodities") != 0 &&
+			    strcmp(it->choices, "markets") != 0 &&
+			    strcmp(it->choices, "languages") != 0)) {
+				conf_ussd_bad(grp, "choices", it->choices,
+				    "ussd-item '%s': choices must be "
+				    "commodities, markets or languages",
+				    it->id);
+				bad = -1;
+			}
+		} else if (it->choices != NULL) {
+			conf_ussd_bad(grp, "choices", it->choices, "choices "
+			    "need input = choice");
+			bad = -1;
+		}
+		/* In a list "0" turns the page: it cannot mean "none". */
+		if (it->optional && strcmp(it->input, "choice") == 0) {
+			conf_ussd_bad(grp, "optional", "yes", "ussd-item '%s': "
+			    "optional is for input = number or text", it->id);
+			bad = -1;
+		}
+		if (it->default_ != NULL && (strcmp(it->default_,
+		    "home-market") != 0 || it->choices == NULL ||
+		    strcmp(it->choices, "markets") != 0)) {
+			conf_ussd_bad(grp, "default", it->default_, "the only "
+			    "default is home-market, for choices = markets");
+			bad = -1;
+		}
+	} else if (it->action == NULL) {
+		conf_ussd_bad(grp, "id", it->id, "ussd-item '%s' needs menu, "
+		    "input or action", it->id);
+		bad = -1;
+	} else if (it->next != NULL || it->prompt != NULL ||
+	    it->choices != NULL || validate != NULL || it->optional) {
+		conf_ussd_bad(grp, "id", it->id, "ussd-item '%s' asks for no "
+		    "input: next, prompt, choices, validate and optional need "
+		    "input",
+		    it->id);
+		bad = -1;
+	}
+	if (validate != NULL) {
+		if (conf_range(validate, &it->min, &it->max) == -1 ||
+		    it->input == NULL || strcmp(it->input, "choice") == 0) {
+			conf_ussd_bad(grp, "validate", validate, "'%s' must be "
+			    "min:max for input = number or text", validate);
+			bad = -1;
+		} else
+			it->has_validate = 1;
+	}
+	if (it->action != NULL && (it->action[0] == '\0' ||
+	    strlen(it->action) > 160)) {
+		conf_ussd_bad(grp, "action", it->action, "an action is a "
+		    "command text of 1 to 160 bytes");
+		bad = -1;
+	}
+	free(validate);
+	return bad;
+}
+
+/* The index of the item with this id, or -1. */
+static long
+conf_ussd_item_index(const struct conf *c, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; id != NULL && i < c->nussd_items; i++)
+		if (c->ussd_items[i].id != NULL &&
+		    strcmp(c->ussd_items[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * The ussd-* keys of group = marketbox, the ussd-menu, ussd-item and
+ * ussd-smsc groups, and their references: every menu item, submenu and
+ * next names something declared, next chains end (no loop), the start
+ * menu exists when there are menus.  Templates are checked against the
+ * language files by ussd.c, which has them.
+ */
+static int
+conf_read_ussd(struct conf *c, Cfg *cfg)
+{
+	CfgGroup	*mb = cfg_get_single_group(cfg, octstr_imm("marketbox"));
+	List		*menus = cfg_get_multi_group(cfg, octstr_imm("ussd-menu"));
+	List		*items = cfg_get_multi_group(cfg, octstr_imm("ussd-item"));
+	List		*smscs = cfg_get_multi_group(cfg, octstr_imm("ussd-smsc"));
+	long		 n, k;
+	size_t		 i, j;
+	int		 bad = 0;
+
+	c->ussd_start = conf_string(mb, "ussd-start", "main");
+	bad |= conf_integer(mb, "ussd-timeout", 180, 10, 3600, &n);
+	c->ussd_timeout = n;
+	bad |= conf_integer(mb, "ussd-resume", 300, 0, 86400, &n);
+	c->ussd_resume = n;
+	bad |= conf_integer(mb, "ussd-screen-size", 160, 60, 1000, &n);
+	c->ussd_screen_size = n;
+	bad |= conf_integer(mb, "ussd-op-continue", 2, 0, 255, &n);
+	c->ussd_op_continue = n;
+	bad |= conf_integer(mb, "ussd-op-end", 17, 0, 255, &n);
+	c->ussd_op_end = n;
+	bad |= conf_bool(mb, "ussd-end-bit", 1, &c->ussd_end_bit);
+
+	c->nussd_items = items ? gwlist_len(items) : 0;
+	c->ussd_items = calloc(c->nussd_items ? c->nussd_items : 1,
+	    sizeof(*c->ussd_items));
+	c->nussd_menus = menus ? gwlist_len(menus) : 0;
+	c->ussd_menus = calloc(c->nussd_menus ? c->nussd_menus : 1,
+	    sizeof(*c->ussd_menus));
+	c->nussd_smscs = smscs ? gwlist_len(smscs) : 0;
+	c->ussd_smscs = calloc(c->nussd_smscs ? c->nussd_smscs : 1,
+	    sizeof(*c->ussd_smscs));
+	if (c->ussd_items == NULL || c->ussd_menus == NULL ||
+	    c->ussd_smscs == NULL)
+		panic(errno, "out of memory");
+
+	for (i = 0; i < c->nussd_items; i++)
+		bad |= conf_ussd_read_item(c, i, gwlist_get(items, (long)i));
+
+	for (i = 0; i < c->nussd_menus; i++) {
+		CfgGroup		*grp = gwlist_get(menus, (long)i);
+		struct conf_ussd_menu	*m = &c->ussd_menus[i];
+		char			*list;
+
+		m->id = conf_string(grp, "id", NULL);
+		m->title = conf_string(grp, "title", NULL);
+		m->parent = conf_string(grp, "parent", NULL);
+		list = conf_string(grp, "items", NULL);
+		conf_names_split(list, &m->items);
+		free(list);
+		if (!conf_code_ok(m->id)) {
+			conf_ussd_bad(grp, "id", m->id, "ussd-menu id '%s' "
+			    "must be 1-32 lowercase letters, digits, '-' or "
+			    "'_'", m->id ? m->id : "");
+			bad = -1;
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (c->ussd_menus[j].id != NULL &&
+			    strcmp(c->ussd_menus[j].id, m->id) == 0) {
+				conf_ussd_bad(grp, "id", m->id, "ussd-menu "
+				    "'%s' declared twice", m->id);
+				bad = -1;
+			}
+		if (!conf_template_name_ok(m->title)) {
+			conf_ussd_bad(grp, "title", m->title, "ussd-menu '%s' "
+			    "needs a title template", m->id);
+			bad = -1;
+		}
+		if (m->items.count == 0) {
+			conf_ussd_bad(grp, "id", m->id, "ussd-menu '%s' has no "
+			    "items", m->id);
+			bad = -1;
+		}
+		for (j = 0; j < m->items.count; j++) {
+			k = conf_ussd_item_index(c, m->items.names[j]);
+			if (k < 0) {
+				conf_ussd_bad(grp, "items", NULL, "ussd-menu "
+				    "'%s': no ussd-item '%s'", m->id,
+				    m->items.names[j]);
+				bad = -1;
+			} else if (c->ussd_items[k].label == NULL) {
+				conf_ussd_bad(gwlist_get(items, k), "id",
+				    c->ussd_items[k].id, "ussd-item '%s' is in "
+				    "menu '%s': it needs a label template",
+				    c->ussd_items[k].id, m->id);
+				bad = -1;
+			}
+		}
+	}
+	for (i = 0; i < c->nussd_menus; i++)
+		if (c->ussd_menus[i].parent != NULL &&
+		    conf_ussd_menu_find(c, c->ussd_menus[i].parent) == NULL) {
+			conf_ussd_bad(gwlist_get(menus, (long)i), "parent",
+			    c->ussd_menus[i].parent, "no ussd-menu '%s'",
+			    c->ussd_menus[i].parent);
+			bad = -1;
+		}
+	for (i = 0; i < c->nussd_items; i++) {
+		struct conf_ussd_item	*it = &c->ussd_items[i];
+		CfgGroup		*grp = gwlist_get(items, (long)i);
+		size_t			 steps;
+
+		if (it->id == NULL)
+			continue;
+		if (it->menu != NULL && conf_ussd_menu_find(c, it->menu) == NULL) {
+			conf_ussd_bad(grp, "menu", it->menu, "no ussd-menu '%s'",
+			    it->menu);
+			bad = -1;
+		}
+		if (it->next == NULL)
+			continue;
+		if ((k = conf_ussd_item_index(c, it->next)) < 0 ||
+		    c->ussd_items[k].input == NULL) {
+			conf_ussd_bad(grp, "next", it->next, "next must name a "
+			    "ussd-item with an input; '%s' is none", it->next);
+			bad = -1;
+			continue;
+		}
+		/* A chain of inputs must end in an action. */
+		for (steps = 0, k = (long)i; k >= 0 && steps <= c->nussd_items;
+		    steps++)
+			k = conf_ussd_item_index(c, c->ussd_items[k].next);
+		if (steps > c->nussd_items) {
+			conf_ussd_bad(grp, "next", it->next, "the inputs after "
+			    "'%s' loop and never reach an action", it->id);
+			bad = -1;
+		}
+	}
+	if (c->nussd_menus > 0 && conf_ussd_menu_find(c, c->ussd_start) == NULL) {
+		conf_ussd_bad(mb, "ussd-start", c->ussd_start, "no ussd-menu "
+		    "'%s' to start USSD sessions with", c->ussd_start);
+		bad = -1;
+	}
+
+	for (i = 0; i < c->nussd_smscs; i++) {
+		CfgGroup		*grp = gwlist_get(smscs, (long)i);
+		struct conf_ussd_smsc	*s = &c->ussd_smscs[i];
+
+		s->smsc_id = conf_string(grp, "smsc-id", NULL);
+		if (s->smsc_id == NULL || s->smsc_id[0] == '\0') {
+			conf_ussd_bad(grp, "smsc-id", NULL, "a ussd-smsc group "
+			    "needs the smsc-id of the link it is for");
+			bad = -1;
+		}
+		bad |= conf_integer(grp, "ussd-op-continue",
+		    c->ussd_op_continue, 0, 255, &n);
+		s->op_continue = n;
+		bad |= conf_integer(grp, "ussd-op-end", c->ussd_op_end, 0, 255,
+		    &n);
+		s->op_end = n;
+		bad |= conf_bool(grp, "ussd-end-bit", c->ussd_end_bit,
+		    &s->end_bit);
+	}
+	gwlist_destroy(menus, NULL);
+	gwlist_destroy(items, NULL);
+	gwlist_destroy(smscs, NULL);
+	return bad ? -1 : 0;
+}
+
+struct conf *
+conf_load(const char *path)
+{
+	struct conf	*c;
+	Cfg		*cfg;
+	CfgGroup	*grp;
+	int		 bad = 0, cwd = -1;
+
+	conf_register_hooks();
+	conf_seen_clear();
+	if ((cfg = conf_parse(path, &cwd)) == NULL) {
+		conf_seen_clear();
+		return NULL;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		panic(errno, "out of memory");
+	c->path = conf_strdup(path);
+	if ((grp = cfg_get_single_group(cfg, octstr_imm("marketbox"))) == NULL) {
+		error(0, "%s: no 'group = marketbox'", path);
+		bad = -1;
+	} else {
+		bad |= conf_read_marketbox(c, grp);
+		bad |= conf_read_units(c, cfg);
+		bad |= conf_read_commodities(c, cfg);
+		bad |= conf_read_markets(c, cfg);
+		bad |= conf_read_plugins(c, cfg);
+		bad |= conf_read_plugin_groups(c, cfg);
+		bad |= conf_read_ussd(c, cfg);
+	}
+	conf_seen_clear();
+	cfg_destroy(cfg);
+	if (fchdir(cwd) == -1) {
+		error(errno, "cannot return to the working directory");
+		bad = -1;
+	}
+	close(cwd);
+	if (bad) {
+		error(0, "%s: cannot use this configuration", path);
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t	 i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	free(c->smsbox_id);
+	free(c->bearerbox_host);
+	free(c->global_sender);
+	free(c->database);
+	free(c->instance);
+	free(c->log_file);
+	free(c->pid_file);
+	free(c->http_interface);
+	conf_names_free(&c->http_allow_ip);
+	conf_names_free(&c->http_host_names);
+	free(c->sms_secret);
+	free(c->ussd_secret);
+	conf_names_free(&c->admin_allow_ip);
+	free(c->user);
+	conf_names_free(&c->admins);
+	conf_names_free(&c->currency_aliases);
+	free(c->admin_password);
+	free(c->sendsms_url);
+	free(c->plugin_dir);
+	free(c->language_dir);
+	free(c->default_language);
+	free(c->country_code);
+	free(c->currency);
+	for (i = 0; i < c->nplugins; i++) {
+		free(c->plugins[i].name);
+		free(c->plugins[i].module);
+	}
+	free(c->plugins);
+	for (i = 0; i < c->nplugin_groups; i++) {
+		size_t	 j;
+
+		for (j = 0; j < c->plugin_groups[i].n; j++) {
+			free(c->plugin_groups[i].keys[j]);
+			free(c->plugin_groups[i].values[j]);
+		}
+		free(c->plugin_groups[i].keys);
+		free(c->plugin_groups[i].values);
+		free(c->plugin_groups[i].plugin);
+		free(c->plugin_groups[i].file);
+	}
+	free(c->plugin_groups);
+	for (i = 0; i < c->nunits; i++) {
+		free(c->units[i].code);
+		conf_names_free(&c->units[i].aliases);
+		conf_names_free(&c->units[i].names);
+		conf_names_free(&c->units[i].forms);
+	}
+	free(c->units);
+	for (i = 0; i < c->ncommodities; i++) {
+		free(c->commodities[i].code);
+		free(c->commodities[i].unit);
+		conf_names_free(&c->commodities[i].aliases);
+		conf_names_free(&c->commodities[i].names);
+		conf_names_free(&c->commodities[i].forms);
+	}
+	free(c->commodities);
+	for (i = 0; i < c->nmarkets; i++) {
+		free(c->markets[i].code);
+		free(c->markets[i].name);
+		free(c->markets[i].region);
+		conf_names_free(&c->markets[i].aliases);
+	}
+	free(c->markets);
+	free(c->ussd_start);
+	for (i = 0; i < c->nussd_menus; i++) {
+		free(c->ussd_menus[i].id);
+		free(c->ussd_menus[i].title);
+		free(c->ussd_menus[i].parent);
+		conf_names_free(&c->ussd_menus[i].items);
+	}
+	free(c->ussd_menus);
+	for (i = 0; i < c->nussd_items; i++) {
+		struct conf_ussd_item	*it = &c->ussd_items[i];
+
+		free(it->id);
+		free(it->label);
+		free(it->menu);
+		free(it->input);
+		free(it->var);
+		free(it->prompt);
+		free(it->choices);
+		free(it->default_);
+		free(it->next);
+		free(it->action);
+		free(it->file);
+	}
+	free(c->ussd_items);
+	for (i = 0; i < c->nussd_smscs; i++)
+		free(c->ussd_smscs[i].smsc_id);
+	free(c->ussd_smscs);
+	free(c);
+}
+
+const struct conf_unit *
+conf_unit_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nunits; i++)
+		if (c->units[i].code != NULL && strcmp(c->units[i].code, code) == 0)
+			return &c->units[i];
+	return NULL;
+}
+
+const struct conf_commodity *
+conf_commodity_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->ncommodities; i++)
+		if (c->commodities[i].code != NULL &&
+		    strcmp(c->commodities[i].code, code) == 0)
+			return &c->commodities[i];
+	return NULL;
+}
+
+const struct conf_plugin_group *
+conf_plugin_group_find(const struct conf *c, const char *plugin)
+{
+	size_t	 i;
+
+	for (i = 0; plugin != NULL && i < c->nplugin_groups; i++)
+		if (strcmp(c->plugin_groups[i].plugin, plugin) == 0)
+			return &c->plugin_groups[i];
+	return NULL;
+}
+
+const struct conf_market *
+conf_market_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nmarkets; i++)
+		if (c->markets[i].code != NULL &&
+		    strcmp(c->markets[i].code, code) == 0)
+			return &c->markets[i];
+	return NULL;
+}
+
+const struct conf_ussd_menu *
+conf_ussd_menu_find(const struct conf *c, const char *id)
+{
+	size_t	 i;
+
+	for (i = 0; id != NULL && i < c->nussd_menus; i++)
+		if (c->ussd_menus[i].id != NULL &&
+		    strcmp(c->ussd_menus[i].id, id) == 0)
+			return &c->ussd_menus[i];
+	return NULL;
+}
+
+const struct conf_ussd_item *
+conf_ussd_item_find(const struct conf *c, const char *id)
+{
+	long	 i = conf_ussd_item_index(c, id);
+
+	return i < 0 ? NULL : &c->ussd_items[i];
+}

@@ -1,0 +1,1199 @@
+/*
+ * host.c - the core side of the plugin interface: the struct mb_host table
+ * plugins call, the users table, phone numbers, and the catalogue's words.
+ *
+ * Every function here runs inside the unit of work of the message (or
+ * timer) being handled, through the struct mb_ctx the router made for it.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/gw.h"
+
+#include "base/conf.h"
+#include "engine/core.h"
+#include "text/gsm.h"
+#include "text/lang.h"
+#include "queue/mo.h"
+#include "queue/outbox.h"
+#include "plugin/plugin.h"
+#include "engine/question.h"
+#include "text/render.h"
+#include "store/store.h"
+#include "text/words.h"
+
+#define HOST_COMMAND_MAX	480	/* bytes of a command a question keeps */
+#define HOST_QUESTION_LIFETIME	900	/* seconds, when the conf has none */
+
+/* --- the catalogue ------------------------------------------------------- */
+
+struct catalogue_entry {
+	char		*word;		/* normalised: words joined by ' ' */
+	const char	*code;		/* points into the conf */
+};
+
+struct catalogue_table {
+	struct catalogue_entry	*e;
+	size_t			 n;
+};
+
+struct catalogue {
+	struct catalogue_table	 commodities, units, markets;
+};
+
+static int
+catalogue_add(struct catalogue_table *t, const char *name, const char *code)
+{
+	struct catalogue_entry	*e;
+	char			*word;
+
+	if ((word = words_normal(name)) == NULL)
+		return -1;
+	if (word[0] == '\0') {
+		free(word);
+		return 0;
+	}
+	if ((e = realloc(t->e, (t->n + 1) * sizeof(*e))) == NULL) {
+		free(word);
+		return -1;
+	}
+	t->e = e;
+	e[t->n].word = word;
+	e[t->n].code = code;
+	t->n++;
+	return 0;
+}
+
+/* A code, its aliases, its display name, and its names per language. */
+static int
+catalogue_add_all(struct catalogue_table *t, const char *code,
+    const struct conf_names *aliases, const char *name,
+    const struct conf_names *names, const struct conf_names *forms)
+{
+	size_t		 i;
+	const char	*colon;
+
+	if (catalogue_add(t, code, code) == -1 ||
+	    (name != NULL && catalogue_add(t, name, code) == -1))
+		return -1;
+	for (i = 0; i < aliases->count; i++)
+		if (catalogue_add(t, aliases->names[i], code) == -1)
+			return -1;
+	for (i = 0; names != NULL && i < names->count; i++)
+		if ((colon = strchr(names->names[i], ':')) != NULL &&
+		    catalogue_add(t, colon + 1, code) == -1)
+			return -1;
+	for (i = 0; forms != NULL && i < forms->count; i++)
+		if ((colon = strchr(forms->names[i], '=')) != NULL &&
+		    catalogue_add(t, colon + 1, code) == -1)
+			return -1;
+	return 0;
+}
+
+struct catalogue *
+catalogue_new(const struct conf *c)
+{
+	struct catalogue	*cat;
+	size_t			 i;
+	int			 bad = 0;
+
+	if ((cat = calloc(1, sizeof(*cat))) == NULL)
+		return NULL;
+	for (i = 0; i < c->ncommodities; i++)
+		bad |= catalogue_add_all(&cat->commodities,
+		    c->commodities[i].code, &c->commodities[i].aliases, NULL,
+		    &c->commodities[i].names, &c->commodities[i].forms);
+	for (i = 0; i < c->nunits; i++)
+		bad |= catalogue_add_all(&cat->units, c->units[i].code,
+		    &c->units[i].aliases, NULL, &c->units[i].names,
+		    &c->units[i].forms);
+	for (i = 0; i < c->nmarkets; i++)
+		bad |= catalogue_add_all(&cat->markets, c->markets[i].code,
+		    &c->markets[i].aliases, c->markets[i].name, NULL, NULL);
+	if (bad) {
+		catalogue_free(cat);
+		return NULL;
+	}
+	return cat;
+}
+
+static void
+catalogue_table_free(struct catalogue_table *t)
+{
+	size_t	 i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->e[i].word);
+	free(t->e);
+}
+
+void
+catalogue_free(struct catalogue *cat)
+{
+	if (cat == NULL)
+		return;
+	catalogue_table_free(&cat->commodities);
+	catalogue_table_free(&cat->units);
+	catalogue_table_free(&cat->markets);
+	free(cat);
+}
+
+static const char *
+catalogue_find(const struct catalogue_table *t, const char *word)
+{
+	char		*n;
+	const char	*code = NULL;
+	size_t		 i;
+
+	if (word == NULL || (n = words_normal(word)) == NULL)
+		return NULL;
+	for (i = 0; i < t->n && code == NULL; i++)
+		if (strcmp(t->e[i].word, n) == 0)
+			code = t->e[i].code;
+	free(n);
+	return code;
+}
+
+const char *
+catalogue_commodity(const struct catalogue *cat, const char *word)
+{
+	return catalogue_find(&cat->commodities, word);
+}
+
+const char *
+catalogue_unit(const struct catalogue *cat, const char *word)
+{
+	return catalogue_find(&cat->units, word);
+}
+
+const char *
+catalogue_market(const struct catalogue *cat, const char *word)
+{
+	return catalogue_find(&cat->markets, word);
+}
+
+/*
+ * Typing on a keypad drops and swaps letters: a word within one edit of a
+ * name (two for names of six letters or more) suggests that commodity.
+ */
+/*
+ * A word of a script without blanks cut short ("玉" for 玉米): the code
+ * of the words of t that begin with it, when they all name one thing;
+ * else NULL (too short to guess at in a script with blanks).
+ */
+static const char *
+catalogue_suggest_prefix(const struct catalogue_table *t, const char *word)
+{
+	const char	*code = NULL;
+	size_t		 i, n = strlen(word);
+
+	if (n == 0 || (unsigned char)word[0] < 0xE3)
+		return NULL;
+	for (i = 0; i < t->n; i++)
+		if (strncmp(t->e[i].word, word, n) == 0 &&
+		    t->e[i].word[n] != '\0') {
+			if (code != NULL && strcmp(code, t->e[i].code) != 0)
+				return NULL;
+			code = t->e[i].code;
+		}
+	return code;
+}
+
+/* The code of the word of t closest to word, within a typo or two. */
+static const char *
+catalogue_suggest(const struct catalogue_table *t, const char *word)
+{
+	const char	*best = NULL;
+	int		 bestd, d, max;
+	size_t		 i, letters = 0;
+
+	if (word == NULL)
+		return NULL;
+	/* Letters, not bytes: 你好 is two letters, too short to guess at. */
+	for (i = 0; word[i] != '\0'; i++)
+		if (((unsigned char)word[i] & 0xC0) != 0x80)
+			letters++;
+	if (letters < 3)
+		return catalogue_suggest_prefix(t, word);
+	max = letters >= 6 ? 2 : 1;
+	bestd = max + 1;
+	for (i = 0; i < t->n; i++) {
+		d = words_distance(word, t->e[i].word, max);
+		if (d < bestd) {
+			bestd = d;
+			best = t->e[i].code;
+		}
+	}
+	return best;
+}
+
+const char *
+catalogue_commodity_suggest(const struct catalogue *cat, const char *word)
+{
+	return catalogue_suggest(&cat->commodities, word);
+}
+
+const char *
+catalogue_market_suggest(const struct catalogue *cat, const char *word)
+{
+	return catalogue_suggest(&cat->markets, word);
+}
+
+void
+catalogue_each_word(const struct catalogue *cat,
+    int (*fn)(void *, const char *), void *arg)
+{
+	const struct catalogue_table	*t[3];
+	size_t				 i, j;
+
+	if (cat == NULL)
+		return;
+	t[0] = &cat->commodities;
+	t[1] = &cat->units;
+	t[2] = &cat->markets;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < t[i]->n; j++)
+			if (fn(arg, t[i]->e[j].word) != 0)
+				return;
+}
+
+/* --- phone numbers --------------------------------------------------------- */
+
+int
+msisdn_normalise(const char *country_code, const char *typed, char *out,
+    size_t outlen)
+{
+	char		 digits[24];
+	size_t		 n = 0;
+	int		 plus = 0;
+	const char	*p;
+
+	if (typed == NULL)
+		return -1;
+	for (p = typed; *p != '\0'; p++) {
+		if (*p == '+' && n == 0 && !plus)
+			plus = 1;
+		else if (isdigit((unsigned char)*p)) {
+			if (n + 1 >= sizeof(digits))
+				return -1;
+			digits[n++] = *p;
+		} else if (*p != ' ' && *p != '-' && *p != '.' && *p != '(' &&
+		    *p != ')')
+			return -1;
+	}
+	digits[n] = '\0';
+	if (!plus && n > 2 && digits[0] == '0' && digits[1] == '0') {
+		/* 00 international prefix */
+		memmove(digits, digits + 2, n - 1);
+		n -= 2;
+		plus = 1;
+	}
+	if (plus) {
+		if (n < 7 || n > 15)
+			return -1;
+		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
+	}
+	if (country_code != NULL && n >= 9 && digits[0] == '0' &&
+	    n - 1 + strlen(country_code) <= 15)
+		return snprintf(out, outlen, "+%s%s", country_code, digits + 1) <
+		    (int)outlen ? 0 : -1;
+	if (country_code != NULL && n > strlen(country_code) + 6 && n <= 15 &&
+	    strncmp(digits, country_code, strlen(country_code)) == 0)
+		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
+	if (country_code != NULL && n == 9 && digits[0] != '0')
+		return snprintf(out, outlen, "+%s%s", country_code, digits) <
+		    (int)outlen ? 0 : -1;
+	if (n >= 10 && n <= 15)
+		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
+	return -1;
+}
+
+/* --- users ---------------------------------------------------------------- */
+
+static const char user_sql_load[] =
+    "SELECT id, name, market, language, role, opt_out, trades,"
+    " language_chosen FROM users WHERE msisdn = $1";
+static const char user_sql_insert[] =
+    "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
+    " language_chosen, created, updated)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7) RETURNING id";
+/*
+ * On a shared store another instance may insert the same phone between
+ * this one's load and its insert (the phone's first two messages handled
+ * at once): then the row it made is taken, its fields kept, rather than
+ * the message failing on the unique msisdn.  SQLite has one instance,
+ * and its plain insert keeps RETURNING id served from the rowid.
+ */
+static const char user_sql_insert_shared[] =
+    "INSERT INTO users(msisdn, name, market, language, role, opt_out,"
+    " language_chosen, created, updated)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $8, $7, $7)"
+    " ON CONFLICT (msisdn) DO UPDATE SET updated = excluded.updated"
+    " RETURNING id";
+static const char user_sql_update[] =
+    "UPDATE users SET name = $2, market = $3, language = $4, role = $5,"
+    " opt_out = $6, updated = $7, language_chosen = $8 WHERE id = $1";
+static const char user_sql_trade[] =
+    "UPDATE users SET trades = trades + 1, updated = $2 WHERE msisdn = $1";
+static const char user_sql_name[] =
+    "SELECT name FROM users WHERE msisdn = $1";
+static const char user_sql_opt_out[] =
+    "SELECT opt_out FROM users WHERE msisdn = $1";
+static const char user_sql_language[] =
+    "SELECT language FROM users WHERE msisdn = $1";
+
+static char *
+host_column_dup(struct store_stmt *st, int col)
+{
+	const char	*t = store_text(st, col);
+
+	return t != NULL ? strdup(t) : NULL;
+}
+
+/*
+ * The language msisdn chose or was given (a copy to free), NULL when it
+ * has none or is not known; -1 in *rc on a store failure.
+ */
+static char *
+host_user_language(struct core *core, const char *msisdn, int *rc)
+{
+	struct store_stmt	*st;
+	char			*lang = NULL;
+	int			 r;
+
+	if ((st = store_query(core->store, user_sql_language)) == NULL) {
+		*rc = -1;
+		return NULL;
+	}
+	store_bind_text(st, 1, msisdn);
+	if ((r = store_step(st)) == STORE_ROW)
+		lang = host_column_dup(st, 0);
+	store_done(st);
+	*rc = r == STORE_ERROR ? -1 : 0;
+	return lang;
+}
+
+void
+user_clear(struct user *u)
+{
+	free(u->name);
+	free(u->market);
+	free(u->language);
+	free(u->role);
+	memset(u, 0, sizeof(*u));
+}
+
+/* 1 found, 0 not in the table (u is a fresh record), -1 store failure. */
+int
+user_load(struct core *core, const char *msisdn, struct user *u)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->msisdn, sizeof(u->msisdn), "%s", msisdn);
+	if ((st = store_query(core->store, user_sql_load)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	rc = store_step(st);
+	if (rc == STORE_ROW) {
+		u->id = store_int(st, 0);
+		u->name = host_column_dup(st, 1);
+		u->market = host_column_dup(st, 2);
+		u->language = host_column_dup(st, 3);
+		u->role = host_column_dup(st, 4);
+		u->opt_out = (int)store_int(st, 5);
+		u->trades = store_int(st, 6);
+		u->language_chosen = (int)store_int(st, 7);
+	}
+	store_done(st);
+	if (rc == STORE_ROW)
+		return 1;
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+int
+user_save(struct core *core, struct user *u)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	st = store_query(core->store, u->id ? user_sql_update :
+	    store_shared(core->store) ? user_sql_insert_shared :
+	    user_sql_insert);
+	if (st == NULL)
+		return -1;
+	if (u->id)
+		store_bind_int(st, 1, u->id);
+	else
+		store_bind_text(st, 1, u->msisdn);
+	store_bind_text(st, 2, u->name);
+	store_bind_text(st, 3, u->market);
+	store_bind_text(st, 4, u->language);
+	store_bind_text(st, 5, u->role ? u->role : "user");
+	store_bind_int(st, 6, u->opt_out);
+	store_bind_int(st, 7, (long long)time(NULL));
+	store_bind_int(st, 8, u->language_chosen);
+	rc = store_step(st);
+	/* an insert says its id */
+	if (rc == STORE_ROW && !u->id)
+		u->id = store_int(st, 0);
+	store_done(st);
+	if (rc == STORE_ERROR) {
+		error(0, "users: cannot save %s", u->msisdn);
+		return -1;
+	}
+	u->dirty = 0;
+	return 0;
+}
+
+unsigned
+host_roles(const struct core *core, const struct user *u)
+{
+	unsigned	 r = 0;
+	size_t		 i;
+
+	if (u == NULL)
+		return 0;
+	for (i = 0; i < core->conf->admins.count; i++)
+		if (strcmp(core->conf->admins.names[i], u->msisdn) == 0)
+			r |= MB_ROLE_ANY;
+	if (u->name == NULL)
+		return r;
+	r |= MB_ROLE_FARMER | MB_ROLE_BUYER;
+	if (u->role == NULL)
+		return r;
+	if (strcmp(u->role, "transporter") == 0)
+		r |= MB_ROLE_TRANSPORTER;
+	else if (strcmp(u->role, "agent") == 0)
+		r |= MB_ROLE_AGENT;
+	else if (strcmp(u->role, "admin") == 0)
+		r |= MB_ROLE_ANY;
+	return r;
+}
+
+/* --- contexts ------------------------------------------------------------- */
+
+const char *
+host_keep(struct mb_ctx *ctx, char *s)
+{
+	char	**n;
+	size_t	  cap;
+
+	if (s == NULL)
+		return NULL;
+	if (ctx->nscratch == ctx->scratchcap) {
+		cap = ctx->scratchcap ? ctx->scratchcap * 2 : 8;
+		if ((n = realloc(ctx->scratch, cap * sizeof(*n))) == NULL) {
+			/* Out of memory: the plugin sees NULL, as if absent. */
+			free(s);
+			return NULL;
+		}
+		ctx->scratch = n;
+		ctx->scratchcap = cap;
+	}
+	ctx->scratch[ctx->nscratch++] = s;
+	return s;
+}
+
+void
+host_ctx_clear(struct mb_ctx *ctx)
+{
+	size_t	 i;
+
+	for (i = 0; i < ctx->nscratch; i++)
+		free(ctx->scratch[i]);
+	free(ctx->scratch);
+	ctx->scratch = NULL;
+	ctx->nscratch = ctx->scratchcap = 0;
+}
+
+/*
+ * A catalogue code given as {commodity} or {unit} is shown by its name in
+ * the reply's language (catalogue.conf's "names = sw:mahindi;..."), in
+ * the form a number asks for with {unit, count, qty} ("forms ="), so
+ * plugins pass codes and every reader sees their own word.
+ */
+static const char *
+host_catalogue_word(void *arg, const char *lang, const char *name,
+    const char *value, const char *category)
+{
+	const struct conf		*c = arg;
+	const struct conf_commodity	*k;
+	const struct conf_unit		*u;
+
+	if (value == NULL)
+		return NULL;
+	if (strcmp(name, "commodity") == 0 &&
+	    (k = conf_commodity_find(c, value)) != NULL)
+		return conf_form_for(&k->names, &k->forms, lang, category);
+	if (strcmp(name, "unit") == 0 &&
+	    (u = conf_unit_find(c, value)) != NULL)
+		return conf_form_for(&u->names, &u->forms, lang, category);
+	return NULL;
+}
+
+char *
+host_text(const struct conf *conf, const struct lang_set *langs,
+    const char *lang, const char *tmpl, const struct mb_arg *args,
+    size_t nargs, size_t *missing)
+{
+	const char		*t = lang_template(langs, lang, tmpl);
+	struct render_env	 env;
+	char			*s;
+
+	if (t == NULL) {
+		error(0, "router: no template '%s' in any language", tmpl);
+		if ((t = lang_template(langs, lang, "error")) == NULL)
+			return NULL;
+	}
+	memset(&env, 0, sizeof(env));
+	env.langs = langs;
+	env.lang = lang;
+	env.word = host_catalogue_word;
+	env.word_arg = (void *)conf;
+	s = render(&env, t, args, nargs);
+	if (missing != NULL)
+		*missing = env.missing;
+	return s;
+}
+
+/* The template's text in lang, rendered; NULL (logged) if it is missing. */
+static char *
+host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return host_text(ctx->core->conf, ctx->core->langs, lang, tmpl, args,
+	    nargs, NULL);
+}
+
+int
+host_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	char	*text;
+	int	 rc;
+
+	if (ctx->mo == NULL) {
+		error(0, "router: a reply with no message to answer (%s)",
+		    tmpl);
+		return -1;
+	}
+	if ((text = host_render(ctx, ctx->lang, tmpl, args, nargs)) == NULL)
+		return -1;
+	rc = outbox_reply(ctx->core->outbox, ctx->mo, ctx->inbox_id, text);
+	free(text);
+	if (rc == 0)
+		ctx->replied++;
+	return rc;
+}
+
+int
+host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	char		*lang, *text;
+	int		 rc;
+
+	if (msisdn == NULL || msisdn[0] == '\0')
+		return -1;
+	lang = host_user_language(ctx->core, msisdn, &rc);
+	if (rc == -1)
+		return -1;
+	text = host_render(ctx, lang ? lang : lang_default(ctx->core->langs),
+	    tmpl, args, nargs);
+	free(lang);
+	if (text == NULL)
+		return -1;
+	rc = outbox_notify(ctx->core->outbox, ctx->inbox_id, msisdn, text);
+	free(text);
+	return rc;
+}
+
+/* --- the table's functions ------------------------------------------------ */
+
+static const char *
+h_sender(struct mb_ctx *ctx)
+{
+	return ctx->user ? ctx->user->msisdn : NULL;
+}
+
+static const char *
+h_sender_name(struct mb_ctx *ctx)
+{
+	return ctx->user ? ctx->user->name : NULL;
+}
+
+static const char *
+h_sender_market(struct mb_ctx *ctx)
+{
+	return ctx->user ? ctx->user->market : NULL;
+}
+
+static const char *
+h_sender_language(struct mb_ctx *ctx)
+{
+	return ctx->lang;
+}
+
+static unsigned
+h_sender_roles(struct mb_ctx *ctx)
+{
+	return host_roles(ctx->core, ctx->user);
+}
+
+static int
+h_sender_registered(struct mb_ctx *ctx)
+{
+	return ctx->user != NULL && ctx->user->name != NULL;
+}
+
+static size_t
+h_argc(struct mb_ctx *ctx)
+{
+	return ctx->words && ctx->words->n > ctx->first ?
+	    ctx->words->n - ctx->first : 0;
+}
+
+static const char *
+h_arg(struct mb_ctx *ctx, size_t i)
+{
+	if (i >= h_argc(ctx))
+		return NULL;
+	return ctx->words->word[ctx->first + i];
+}
+
+static const char *
+h_rest(struct mb_ctx *ctx, size_t i)
+{
+	if (ctx->words == NULL)
+		return "";
+	return words_rest(ctx->words, ctx->first + i);
+}
+
+static int
+h_arg_number(struct mb_ctx *ctx, size_t i, long long min, long long max,
+    long long *out)
+{
+	const char	*a = h_arg(ctx, i);
+
+	return a != NULL && words_number(a, min, max, out);
+}
+
+static int
+h_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
+{
+	return host_reply(ctx, tmpl, args, nargs);
+}
+
+static int
+h_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return host_notify(ctx, msisdn, tmpl, args, nargs);
+}
+
+/*
+ * ABI 1's store slots, in host_table_abi1 only: SQLite's own handle and
+ * cached statements, for ABI 1 plugins, which the loader lets run on a
+ * SQLite store only.  The slots say void *: the plugin's ABI 1 header
+ * said sqlite3 * and sqlite3_stmt *, the same pointers.
+ */
+static __typeof__(((const struct mb_host *)0)->abi1_db(NULL))
+h_db(struct mb_ctx *ctx)
+{
+	return store_db(ctx->core->store);
+}
+
+static __typeof__(((const struct mb_host *)0)->abi1_stmt(NULL, NULL))
+h_stmt(struct mb_ctx *ctx, const char *sql)
+{
+	return store_stmt(ctx->core->store, sql);
+}
+
+static long long
+h_ref_next(struct mb_ctx *ctx, const char *kind)
+{
+	static const char sql[] =
+	    "INSERT INTO refs(kind, created) VALUES ($1, $2) RETURNING id";
+	struct store_stmt	*st = store_query(ctx->core->store, sql);
+	long long		 ref = -1;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, kind ? kind : "");
+	store_bind_int(st, 2, (long long)time(NULL));
+	if (store_step(st) == STORE_ROW)
+		ref = store_int(st, 0);
+	store_done(st);
+	return ref;
+}
+
+static const char *
+h_commodity(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_commodity(ctx->core->catalogue, word);
+}
+
+static const char *
+h_commodity_unit(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_commodity *k = conf_commodity_find(ctx->core->conf,
+	    code);
+
+	return k ? k->unit : NULL;
+}
+
+static const char *
+h_unit(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_unit(ctx->core->catalogue, word);
+}
+
+static const char *
+h_market(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_market(ctx->core->catalogue, word);
+}
+
+static const char *
+h_market_name(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_market *m = conf_market_find(ctx->core->conf, code);
+
+	return m ? m->name : NULL;
+}
+
+static const char *
+h_market_region(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_market *m = conf_market_find(ctx->core->conf, code);
+
+	return m ? m->region : NULL;
+}
+
+static const char *
+h_commodity_suggest(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_commodity_suggest(ctx->core->catalogue, word);
+}
+
+static const char *
+h_currency(struct mb_ctx *ctx)
+{
+	return ctx->core->conf->currency;
+}
+
+static long long
+h_now(struct mb_ctx *ctx)
+{
+	(void)ctx;
+	return (long long)time(NULL);
+}
+
+static void h_log(struct mb_ctx *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+h_log(struct mb_ctx *ctx, int level, const char *fmt, ...)
+{
+	char	 buf[1024];
+	va_list	 ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	switch (level) {
+	case MB_LOG_DEBUG:
+		debug("mb.plugin", 0, "%s", buf);
+		break;
+	case MB_LOG_INFO:
+		info(0, "%s", buf);
+		break;
+	case MB_LOG_WARNING:
+		warning(0, "%s", buf);
+		break;
+	default:
+		error(0, "%s", buf);
+		break;
+	}
+}
+
+static const char *
+h_conf(struct mb_plugin_ctx *pctx, const char *key)
+{
+	return plugin_conf_value(pctx, key);
+}
+
+static void *
+h_state(struct mb_plugin_ctx *pctx)
+{
+	return plugin_state(pctx);
+}
+
+static void
+h_set_state(struct mb_plugin_ctx *pctx, void *state)
+{
+	plugin_set_state(pctx, state);
+}
+
+static struct mb_ctx *
+h_timer_ctx(struct mb_plugin_ctx *pctx)
+{
+	/* The context of the timer running now: see router_run_timer. */
+	return plugin_timer_ctx(pctx);
+}
+
+static void *
+h_plugin_state(struct mb_ctx *ctx)
+{
+	return ctx->pctx ? plugin_state(ctx->pctx) : NULL;
+}
+
+static const char *
+h_user_name(struct mb_ctx *ctx, const char *msisdn)
+{
+	struct store_stmt	*st;
+	char			*name = NULL;
+
+	if (msisdn == NULL ||
+	    (st = store_query(ctx->core->store, user_sql_name)) == NULL)
+		return NULL;
+	store_bind_text(st, 1, msisdn);
+	if (store_step(st) == STORE_ROW)
+		name = host_column_dup(st, 0);
+	store_done(st);
+	return host_keep(ctx, name);
+}
+
+static int
+h_user_trade(struct mb_ctx *ctx, const char *msisdn)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	if (msisdn == NULL ||
+	    (st = store_query(ctx->core->store, user_sql_trade)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	store_bind_int(st, 2, (long long)time(NULL));
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+static const char *
+h_msisdn(struct mb_ctx *ctx, const char *typed)
+{
+	char	 buf[32];
+
+	if (msisdn_normalise(ctx->core->conf->country_code, typed, buf,
+	    sizeof(buf)) == -1)
+		return NULL;
+	return host_keep(ctx, strdup(buf));
+}
+
+static int
+h_user_opt_out(struct mb_ctx *ctx, const char *msisdn)
+{
+	struct store_stmt	*st;
+	int			 rc, out = 0;
+
+	if (msisdn == NULL ||
+	    (st = store_query(ctx->core->store, user_sql_opt_out)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	if ((rc = store_step(st)) == STORE_ROW)
+		out = store_int(st, 0) != 0;
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : out;
+}
+
+static const char *
+h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	char		*lang = NULL, *text;
+	int		 rc;
+
+	if (tmpl == NULL)
+		return NULL;
+	if (msisdn != NULL) {
+		lang = host_user_language(ctx->core, msisdn, &rc);
+		if (rc == -1)
+			return NULL;
+	}
+	text = host_render(ctx, lang != NULL ? lang : ctx->lang != NULL ?
+	    ctx->lang : lang_default(ctx->core->langs), tmpl, args, nargs);
+	free(lang);
+	return host_keep(ctx, text);
+}
+
+long long
+host_time(const struct mb_ctx *ctx)
+{
+	if (ctx->mo != NULL && ctx->mo->time > 0)
+		return ctx->mo->time;
+	return (long long)time(NULL);
+}
+
+/*
+ * ask(): keep the question (question.c), replacing the phone's open one,
+ * then send it: a reply when it is the sender's (it counts as the
+ * handler's answer), else a notice in that phone's language, which is
+ * also the language its YES is answered in.  The command is kept as
+ * given; the router runs it on YES as a typed command, with every check.
+ */
+static int
+h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs, const char *command, int ttl)
+{
+	const struct conf	*c = ctx->core->conf;
+	const char		*to, *lang;
+	char			*known = NULL, *text;
+	long long		 now = host_time(ctx), life;
+	int			 self, rc;
+
+	if (tmpl == NULL || command == NULL || command[0] == '\0' ||
+	    strlen(command) > HOST_COMMAND_MAX) {
+		error(0, "router: ask() without a template or a command, or "
+		    "with a command over %d bytes", HOST_COMMAND_MAX);
+		return -1;
+	}
+	to = msisdn != NULL ? msisdn : ctx->user != NULL ?
+	    ctx->user->msisdn : NULL;
+	if (to == NULL || to[0] == '\0') {
+		error(0, "router: ask() with nobody to ask (%s)", tmpl);
+		return -1;
+	}
+	self = ctx->user != NULL && strcmp(to, ctx->user->msisdn) == 0;
+	if (self && ctx->mo == NULL) {
+		error(0, "router: ask() of the sender with no message (%s)",
+		    tmpl);
+		return -1;
+	}
+	if (self)
+		lang = ctx->lang;
+	else {
+		known = host_user_language(ctx->core, to, &rc);
+		if (rc == -1)
+			return -1;
+		lang = known != NULL && lang_exists(ctx->core->langs, known) ?
+		    known : lang_default(ctx->core->langs);
+	}
+	/* A conf built by hand (tests) may leave the lifetime at 0. */
+	life = ttl > 0 ? ttl : c->question_lifetime > 0 ?
+	    c->question_lifetime : HOST_QUESTION_LIFETIME;
+	rc = question_put(ctx->core->store, to, command, lang,
+	    ctx->user != NULL ? ctx->user->msisdn : NULL, ctx->inbox_id, now,
+	    now + life);
+	if (rc == 0 && self)
+		rc = host_reply(ctx, tmpl, args, nargs);
+	else if (rc == 0) {
+		if ((text = host_render(ctx, lang, tmpl, args, nargs)) == NULL)
+			rc = -1;
+		else {
+			rc = outbox_notify(ctx->core->outbox, ctx->inbox_id, to,
+			    text);
+			free(text);
+		}
+	}
+	free(known);
+	return rc;
+}
+
+static int
+h_confirmed(struct mb_ctx *ctx)
+{
+	return ctx->confirmed;
+}
+
+/* The reading of word i that arg() does not give (see words.h), or NULL. */
+static const char *
+h_arg_other(struct mb_ctx *ctx, size_t i)
+{
+	if (i >= h_argc(ctx) || ctx->words->other == NULL)
+		return NULL;
+	return ctx->words->other[ctx->first + i];
+}
+
+static size_t
+h_sms_parts(struct mb_ctx *ctx, const char *text)
+{
+	(void)ctx;
+	return text != NULL ? gsm_sent_parts(text, strlen(text)) : 0;
+}
+
+static const char *
+h_market_suggest(struct mb_ctx *ctx, const char *word)
+{
+	return catalogue_market_suggest(ctx->core->catalogue, word);
+}
+
+/* "+" and the conf's country code (kept there without its '+'). */
+static const char *
+h_country_code(struct mb_ctx *ctx)
+{
+	char	*cc;
+
+	if (ctx->core->conf->country_code == NULL ||
+	    ctx->core->conf->country_code[0] == '\0' ||
+	    asprintf(&cc, "+%s", ctx->core->conf->country_code) == -1)
+		return NULL;
+	return host_keep(ctx, cc);
+}
+
+/* A plugin's statement is the store's; its steps say the same. */
+_Static_assert(MB_ROW == STORE_ROW && MB_DONE == STORE_DONE &&
+    MB_ERROR == STORE_ERROR, "plugin and store step results differ");
+
+static struct mb_stmt *
+h_query(struct mb_ctx *ctx, const char *sql)
+{
+	return (struct mb_stmt *)store_query(ctx->core->store, sql);
+}
+
+static int
+h_bind_int(struct mb_stmt *st, int i, long long v)
+{
+	return store_bind_int((struct store_stmt *)st, i, v);
+}
+
+static int
+h_bind_text(struct mb_stmt *st, int i, const char *v)
+{
+	return store_bind_text((struct store_stmt *)st, i, v);
+}
+
+static int
+h_bind_null(struct mb_stmt *st, int i)
+{
+	return store_bind_null((struct store_stmt *)st, i);
+}
+
+static int
+h_step(struct mb_stmt *st)
+{
+	return store_step((struct store_stmt *)st);
+}
+
+static long long
+h_column_int(struct mb_stmt *st, int i)
+{
+	return store_int((struct store_stmt *)st, i);
+}
+
+static const char *
+h_column_text(struct mb_stmt *st, int i)
+{
+	return store_text((struct store_stmt *)st, i);
+}
+
+static int
+h_column_null(struct mb_stmt *st, int i)
+{
+	return store_is_null((struct store_stmt *)st, i);
+}
+
+static void
+h_done(struct mb_stmt *st)
+{
+	store_done((struct store_stmt *)st);
+}
+
+static long long
+h_changes(struct mb_ctx *ctx)
+{
+	return store_changes(ctx->core->store);
+}
+
+static long long
+h_last_id(struct mb_ctx *ctx)
+{
+	return store_last_id(ctx->core->store);
+}
+
+static const char *
+h_engine(struct mb_ctx *ctx)
+{
+	return store_engine(ctx->core->store);
+}
+
+/*
+ * The table plugins of this ABI get, and the one ABI 1 plugins get: the
+ * same functions at the same places, with ABI 1's SQLite slots filled in
+ * the second only (see plugin_host()).
+ */
+#define HOST_TABLE_FUNCTIONS \
+	.abi = MB_PLUGIN_ABI, \
+	.size = sizeof(struct mb_host), \
+	.sender = h_sender, \
+	.sender_name = h_sender_name, \
+	.sender_market = h_sender_market, \
+	.sender_language = h_sender_language, \
+	.sender_roles = h_sender_roles, \
+	.sender_registered = h_sender_registered, \
+	.argc = h_argc, \
+	.arg = h_arg, \
+	.rest = h_rest, \
+	.arg_number = h_arg_number, \
+	.reply = h_reply, \
+	.notify = h_notify, \
+	.ref_next = h_ref_next, \
+	.commodity = h_commodity, \
+	.commodity_unit = h_commodity_unit, \
+	.unit = h_unit, \
+	.market = h_market, \
+	.market_name = h_market_name, \
+	.market_region = h_market_region, \
+	.commodity_suggest = h_commodity_suggest, \
+	.currency = h_currency, \
+	.now = h_now, \
+	.log = h_log, \
+	.conf = h_conf, \
+	.state = h_state, \
+	.set_state = h_set_state, \
+	.timer_ctx = h_timer_ctx, \
+	.plugin_state = h_plugin_state, \
+	.user_name = h_user_name, \
+	.user_trade = h_user_trade, \
+	.msisdn = h_msisdn, \
+	.user_opt_out = h_user_opt_out, \
+	.render = h_render, \
+	.ask = h_ask, \
+	.confirmed = h_confirmed, \
+	.arg_other = h_arg_other, \
+	.sms_parts = h_sms_parts, \
+	.market_suggest = h_market_suggest, \
+	.country_code = h_country_code, \
+	.query = h_query, \
+	.bind_int = h_bind_int, \
+	.bind_text = h_bind_text, \
+	.bind_null = h_bind_null, \
+	.step = h_step, \
+	.column_int = h_column_int, \
+	.column_text = h_column_text, \
+	.column_null = h_column_null, \
+	.done = h_done, \
+	.changes = h_changes, \
+	.last_id = h_last_id, \
+	.engine = h_engine
+
+const struct mb_host host_table = {
+	HOST_TABLE_FUNCTIONS
+};
+
+const struct mb_host host_table_abi1 = {
+	HOST_TABLE_FUNCTIONS,
+	.abi1_db = h_db,
+	.abi1_stmt = h_stmt,
+};

@@ -1,0 +1,1245 @@
+/*
+ * test_admin.c - admin.c: the password (constant-time compare, ?password=,
+ * HTTP Basic, none, wrong and locked out, empty, pages off), the allow-list,
+ * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
+ * /metrics and /status against a database state built here, then the
+ * actions (user role, retry, broadcast with STOP respected) through a
+ * real HTTP server on 127.0.0.1.
+ *
+ * Everything runs on one event_base in the test's own thread: the client
+ * is a non-blocking socket polled between non-blocking passes of the
+ * loop, and every wait is bounded by a deadline.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "base/gw.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "admin/admin.h"
+#include "base/conf.h"
+#include "http/http.h"
+#include "queue/inbox.h"
+#include "queue/outbox.h"
+#include "plugin/plugin.h"
+#include "engine/router.h"
+#include "http_client.h"
+#include "router_fixture.h"
+#include "store/store.h"
+
+#define T_DEADLINE_MS	12000	/* the longest any one wait may take */
+#define T_PASSWORD	"s3cret"
+
+static char			 dir[] = "/tmp/test_admin_XXXXXX";
+static char			 path[256];
+static struct event_base	*base;
+static struct conf		*conf;
+static struct store		*store;
+static struct outbox		*outbox;
+static struct router		*router;
+static struct inbox		*inbox;
+static struct plugin_set	*plugins;
+static struct http		*http;
+static struct admin		*admin;
+static int			 port;
+static struct hc		 hc;		/* the raw client */
+static long long		 today;
+
+/* --- set-up --------------------------------------------------------------- */
+
+static int
+t_free_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd, p;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	p = ntohs(sin.sin_port);
+	close(fd);
+	return p;
+}
+
+static void
+t_exec(const char *sql)
+{
+	char	*err = NULL;
+
+	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, &err),
+	    SQLITE_OK, "%s: %s", sql, err ? err : "");
+}
+
+static long long
+t_count(const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(store_db(store)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The conf's markets and commodities, for the broadcast's checks. */
+static void
+t_catalogue(void)
+{
+	cr_assert_not_null(conf->markets = calloc(2, sizeof(*conf->markets)));
+	conf->markets[0].code = strdup("nakuru");
+	conf->markets[0].name = strdup("Nakuru");
+	conf->markets[1].code = strdup("eldoret");
+	conf->markets[1].name = strdup("Eldoret");
+	conf->nmarkets = 2;
+	cr_assert_not_null(conf->commodities =
+	    calloc(2, sizeof(*conf->commodities)));
+	conf->commodities[0].code = strdup("maize");
+	conf->commodities[1].code = strdup("beans");
+	conf->ncommodities = 2;
+}
+
+/*
+ * The state the pages are checked against: five people, three MOs, an
+ * outbox with every state, and the market and prices plugins' tables
+ * (their schemas' columns that admin.c reads).
+ */
+static void
+t_fill(void)
+{
+	char	 sql[2048];
+	long long d1 = (today - 2) * 86400 + 3600, d2 = (today - 1) * 86400 +
+		    3600;
+
+	t_exec("INSERT INTO users (msisdn, name, market, language, role, "
+	    "opt_out, created, updated) VALUES "
+	    "('+254700000001', 'Mary', 'nakuru', 'en', 'farmer', 0, 1, 1),"
+	    "('+254700000002', 'John', 'nakuru', 'sw', 'buyer', 0, 1, 1),"
+	    "('+254700000003', 'Ann', 'nakuru', 'en', 'farmer', 1, 1, 1),"
+	    "('+254700000004', NULL, NULL, NULL, 'user', 0, 1, 1),"
+	    "('+254700000005', 'Peter', 'eldoret', 'en', 'agent', 0, 1, 1)");
+	t_exec("INSERT INTO inbox (kannel_id, channel, sender, receiver, text, "
+	    "coding, received, state) VALUES "
+	    "('a', 'box', '+254700000001', '777', 'x', 0, 1, 'done'),"
+	    "('b', 'box', '+254700000002', '777', 'x', 0, 1, 'done'),"
+	    "('c', 'http', '+254700000004', '777', 'x', 0, 1, 'done')");
+	t_exec("INSERT INTO outbox (kind, sender, receiver, text, coding, "
+	    "state, next_attempt, created, dlr_state) VALUES "
+	    "('notice', '777', '+254700000001', 't', 0, 'queued', 1, 1, NULL),"
+	    "('notice', '777', '+254700000002', 't', 0, 'queued', 1, 1, NULL),"
+	    "('reply', '777', '+254700000001', 't', 0, 'accepted', 1, 1, NULL),"
+	    "('reply', '777', '+254700000001', 't', 0, 'delivered', 1, 1, "
+	    "'delivered'),"
+	    "('reply', '777', '+254700000002', 't', 0, 'delivered', 1, 1, "
+	    "'delivered'),"
+	    "('notice', '777', '+254700000005', 't', 0, 'failed', 1, 1, NULL),"
+	    "('notice', '777', '+254700000002', 't', 0, 'failed', 1, 1, "
+	    "'failed'),"
+	    "('reply', '777', '+254700000003', 't', 0, 'failed', 1, 1, NULL),"
+	    "('reply', '777', '+254700000004', 't', 0, 'inline', 1, 1, NULL)");
+	t_exec("CREATE TABLE market_posts (ref INTEGER PRIMARY KEY, kind TEXT, "
+	    "msisdn TEXT, commodity TEXT, unit TEXT, market TEXT, qty INTEGER, "
+	    "qty_left INTEGER, price INTEGER, state TEXT, created INTEGER, "
+	    "expires INTEGER)");
+	t_exec("INSERT INTO market_posts (kind, msisdn, commodity, market, "
+	    "state) VALUES ('offer', '+254700000001', 'maize', 'nakuru', 'open'),"
+	    "('offer', '+254700000003', 'maize', 'nakuru', 'open'),"
+	    "('offer', '+254700000005', 'beans', 'eldoret', 'closed'),"
+	    "('want', '+254700000005', 'beans', 'eldoret', 'open')");
+	t_exec("CREATE TABLE market_orders (ref INTEGER PRIMARY KEY, offer "
+	    "INTEGER, buyer TEXT, seller TEXT, qty INTEGER, price INTEGER, "
+	    "total INTEGER, state TEXT, created INTEGER, updated INTEGER)");
+	t_exec("INSERT INTO market_orders (state) VALUES ('pending'), "
+	    "('delivered'), ('delivered')");
+	t_exec("CREATE TABLE prices_reports (id INTEGER PRIMARY KEY, "
+	    "commodity TEXT, market TEXT, price INTEGER, msisdn TEXT, agent "
+	    "INTEGER DEFAULT 0, status TEXT, created INTEGER)");
+	snprintf(sql, sizeof(sql), "INSERT INTO prices_reports (commodity, "
+	    "market, price, msisdn, status, created) VALUES "
+	    "('maize', 'nakuru', 300000, 'x', 'ok', %lld),"
+	    "('maize', 'nakuru', 320000, 'x', 'ok', %lld),"
+	    "('maize', 'nakuru', 290000, 'x', 'ok', %lld),"
+	    "('maize', 'nakuru', 310000, 'x', 'ok', %lld),"
+	    "('maize', 'nakuru', 330000, 'x', 'ok', %lld),"
+	    "('maize', 'nakuru', 9999900, 'x', 'held', %lld),"
+	    "('beans', '<b>x</b>', 7550, 'x', 'ok', %lld),"
+	    "('beans', 'nakuru', 100, 'x', 'ok', 1000),"
+	    "('maize', 'nakuru', 8888800, 'x', 'ok', %lld)",
+	    d1, d1, d1, d2, d2, d2, d2, (today + 3) * 86400);
+	t_exec(sql);
+	t_exec("CREATE TABLE prices_alerts (id INTEGER PRIMARY KEY, msisdn TEXT, "
+	    "commodity TEXT, market TEXT)");
+	t_exec("INSERT INTO prices_alerts (msisdn, commodity, market) VALUES "
+	    "('+254700000002', 'maize', '')");
+}
+
+static void
+t_start(const char *password)
+{
+	struct admin_sources	 src;
+
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	signal(SIGPIPE, SIG_IGN);
+	today = (long long)time(NULL) / 86400;
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mb.db", dir);
+	cr_assert_not_null(base = event_base_new());
+	cr_assert_not_null(conf = calloc(1, sizeof(*conf)));
+	conf->global_sender = strdup("777");
+	conf->smsbox_id = strdup("marketbox");
+	conf->http_interface = strdup("127.0.0.1");
+	conf->country_code = strdup("254");
+	conf->max_parts = 3;
+	conf->retry_limit = 3;
+	conf->retry_delay = 600;
+	conf->dlr_mask = 31;
+	if (password != NULL)
+		conf->admin_password = strdup(password);
+	t_catalogue();
+	port = t_free_port();
+	conf->http_port = port;
+	hc.base = base;
+	hc.port = port;
+	hc.deadline_ms = T_DEADLINE_MS;
+	cr_assert_not_null(store = store_open(path, base));
+	cr_assert_not_null(outbox = outbox_new(base, store, conf));
+	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
+	cr_assert_not_null(plugins = plugin_load(conf));
+	cr_assert_not_null(inbox = inbox_new(store, router, outbox));
+	cr_assert_not_null(http = http_new(base, conf, inbox, outbox));
+	t_fill();
+	memset(&src, 0, sizeof(src));
+	src.store = store;
+	src.outbox = outbox;
+	src.inbox = inbox;
+	src.router = router;
+	src.plugins = plugins;
+	src.link_mode = "none";
+	cr_assert_not_null(admin = admin_new(base, conf, &src));
+	http_set_admin(http, admin);
+}
+
+static void
+t_stop(void)
+{
+	char	 cmd[512];
+
+	http_set_admin(http, NULL);
+	admin_free(admin);
+	http_free(http);
+	if (store != NULL)
+		store_commit(store);
+	inbox_free(inbox);
+	plugin_free(plugins);
+	fixture_router_free(router);
+	outbox_free(outbox);
+	store_free(store);
+	conf_free(conf);
+	event_base_free(base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	gwlib_shutdown();
+}
+
+static void
+setup(void)
+{
+	t_start(T_PASSWORD);
+}
+
+static void
+setup_off(void)
+{
+	t_start(NULL);
+}
+
+static void
+teardown(void)
+{
+	t_stop();
+}
+
+/* --- a raw HTTP client ----------------------------------------------------- */
+
+/* A request: method, target, extra header lines (each ending \r\n),
+ * a form body or NULL. */
+static struct hc_resp *
+t_request(const char *method, const char *target, const char *headers,
+    const char *body)
+{
+	static struct hc_resp	 r;
+	char			 req[16384];
+	long long		 start = hc_now_ms();
+	int			 n, fd;
+
+	memset(&r, 0, sizeof(r));
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%s", method, target, headers ? headers : "");
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	if (body != NULL)
+		n += snprintf(req + n, sizeof(req) - (size_t)n, "Content-Type: "
+		    "application/x-www-form-urlencoded\r\nContent-Length: %zu"
+		    "\r\n", strlen(body));
+	n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n%s",
+	    body ? body : "");
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0, "send: %s",
+	    strerror(errno));
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	r.ms = hc_now_ms() - start;
+	return &r;
+}
+
+static struct hc_resp *
+t_get(const char *target)
+{
+	return t_request("GET", target, NULL, NULL);
+}
+
+/* POST an action as marketctl does: Basic auth and the admin header. */
+static struct hc_resp *
+t_action(const char *target, const char *body)
+{
+	/* base64("marketctl:s3cret") */
+	return t_request("POST", target, "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n", body);
+}
+
+/* The body of a page rendered straight into a buffer. */
+static char *
+t_render(int (*fn)(struct admin *, struct evbuffer *))
+{
+	struct evbuffer	*b = evbuffer_new();
+	size_t		 len;
+	char		*s;
+
+	cr_assert_not_null(b);
+	cr_assert_eq(fn(admin, b), 0);
+	len = evbuffer_get_length(b);
+	cr_assert_not_null(s = malloc(len + 1));
+	evbuffer_copyout(b, s, len);
+	s[len] = '\0';
+	evbuffer_free(b);
+	return s;
+}
+
+#define assert_has(hay, needle) \
+	cr_assert_not_null(strstr((hay), (needle)), "missing: %s\nin:\n%s", \
+	    (needle), (hay))
+#define assert_lacks(hay, needle) \
+	cr_assert_null(strstr((hay), (needle)), "unexpected: %s", (needle))
+
+/* --- pure helpers -------------------------------------------------------------- */
+
+Test(admin_helpers, password_compare_is_exact)
+{
+	cr_assert_eq(admin_password_equal("s3cret", 6, "s3cret"), 1);
+	cr_assert_eq(admin_password_equal("s3creT", 6, "s3cret"), 0);
+	cr_assert_eq(admin_password_equal("s3cre", 5, "s3cret"), 0);
+	cr_assert_eq(admin_password_equal("s3crets", 7, "s3cret"), 0);
+	cr_assert_eq(admin_password_equal("", 0, "s3cret"), 0);
+	cr_assert_eq(admin_password_equal("", 0, ""), 1);
+	cr_assert_eq(admin_password_equal("x", 1, ""), 0);
+	cr_assert_eq(admin_password_equal("s3cret", 6, NULL), 0);
+	/* The length given counts, not a NUL inside. */
+	cr_assert_eq(admin_password_equal("s3cret\0x", 8, "s3cret"), 0);
+	/* The same bytes repeated (the compare cycles over want) differ. */
+	cr_assert_eq(admin_password_equal("abab", 4, "ab"), 0);
+}
+
+Test(admin_helpers, failure_delays_double_up_to_eight_seconds)
+{
+	cr_assert_float_eq(admin_failure_delay(1), 0.5, 1e-9);
+	cr_assert_float_eq(admin_failure_delay(2), 1.0, 1e-9);
+	cr_assert_float_eq(admin_failure_delay(3), 2.0, 1e-9);
+	cr_assert_float_eq(admin_failure_delay(4), 4.0, 1e-9);
+	cr_assert_float_eq(admin_failure_delay(5), 8.0, 1e-9);
+	cr_assert_float_eq(admin_failure_delay(6), 8.0, 1e-9);
+	cr_assert_float_eq(admin_failure_delay(1000000), 8.0, 1e-9);
+}
+
+Test(admin_helpers, auth_by_query_basic_none_and_off)
+{
+	struct conf	 c;
+
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(admin_auth_check(&c, "x", NULL), ADMIN_AUTH_OFF);
+	c.admin_password = (char *)"s3cret";
+	cr_assert_eq(admin_auth_check(&c, NULL, NULL), ADMIN_AUTH_MISSING);
+	cr_assert_eq(admin_auth_check(&c, "s3cret", NULL), ADMIN_AUTH_OK);
+	cr_assert_eq(admin_auth_check(&c, "s3cre", NULL), ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, "", NULL), ADMIN_AUTH_WRONG);
+	/* base64("admin:") and base64(":"): an empty password */
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46"),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic Og=="),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, "", "Basic YWRtaW46"),
+	    ADMIN_AUTH_WRONG);
+	/* base64("admin:s3cret"), any user name */
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46czNjcmV0"),
+	    ADMIN_AUTH_OK);
+	cr_assert_eq(admin_auth_check(&c, NULL, "basic  YWRtaW46czNjcmV0"),
+	    ADMIN_AUTH_OK);
+	/* base64(":s3cret") */
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic OnMzY3JldA=="),
+	    ADMIN_AUTH_OK);
+	/* base64("admin:wrong") */
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46d3Jvbmc="),
+	    ADMIN_AUTH_WRONG);
+	/* base64("s3cret"): no colon */
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic czNjcmV0"),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic !!!"), ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, NULL, "Bearer s3cret"),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, NULL, "Basic"), ADMIN_AUTH_WRONG);
+	/* Both given: both must be right. */
+	cr_assert_eq(admin_auth_check(&c, "s3cret", "Basic YWRtaW46d3Jvbmc="),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, "nope", "Basic YWRtaW46czNjcmV0"),
+	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(admin_auth_check(&c, "s3cret", "Basic YWRtaW46czNjcmV0"),
+	    ADMIN_AUTH_OK);
+}
+
+Test(admin_helpers, loopback_unless_admin_allow_ip)
+{
+	struct conf	 c;
+	char		*names[] = { (char *)"10.0.0.*", (char *)"192.168.1.5" };
+
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(admin_ip_allowed(&c, "127.0.0.1"), 1);
+	cr_assert_eq(admin_ip_allowed(&c, "::1"), 1);
+	cr_assert_eq(admin_ip_allowed(&c, "10.0.0.7"), 0);
+	cr_assert_eq(admin_ip_allowed(&c, ""), 0);
+	cr_assert_eq(admin_ip_allowed(NULL, "127.0.0.1"), 1);
+	/* http-allow-ip is not admin-allow-ip */
+	c.http_allow_ip.names = names;
+	c.http_allow_ip.count = 2;
+	cr_assert_eq(admin_ip_allowed(&c, "10.0.0.7"), 0);
+	c.admin_allow_ip.names = names;
+	c.admin_allow_ip.count = 2;
+	cr_assert_eq(admin_ip_allowed(&c, "10.0.0.7"), 1);
+	cr_assert_eq(admin_ip_allowed(&c, "192.168.1.5"), 1);
+	cr_assert_eq(admin_ip_allowed(&c, "192.168.1.6"), 0);
+}
+
+Test(admin_helpers, admin_paths)
+{
+	cr_assert_eq(admin_path_is_ours("/status"), 1);
+	cr_assert_eq(admin_path_is_ours("/status.json"), 1);
+	cr_assert_eq(admin_path_is_ours("/metrics"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/broadcast"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/retry"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/user"), 1);
+	cr_assert_eq(admin_path_is_ours("/sms"), 0);
+	cr_assert_eq(admin_path_is_ours("/status/"), 0);
+	cr_assert_eq(admin_path_is_ours("/admin"), 0);
+	cr_assert_eq(admin_path_is_ours(NULL), 0);
+}
+
+static char *
+t_escaped(const char *s)
+{
+	struct evbuffer	*b = evbuffer_new();
+	size_t		 len;
+	char		*out;
+
+	cr_assert_eq(admin_escape_html(b, s), 0);
+	len = evbuffer_get_length(b);
+	out = malloc(len + 1);
+	evbuffer_copyout(b, out, len);
+	out[len] = '\0';
+	evbuffer_free(b);
+	return out;
+}
+
+Test(admin_helpers, html_escaping)
+{
+	char	*s;
+
+	s = t_escaped("<script>alert(\"x\" & 'y')</script>");
+	cr_assert_str_eq(s, "&lt;script&gt;alert(&quot;x&quot; &amp; "
+	    "&#39;y&#39;)&lt;/script&gt;");
+	free(s);
+	s = t_escaped("ma\xC3\xAFs 3000/=");
+	cr_assert_str_eq(s, "ma\xC3\xAFs 3000/=");
+	free(s);
+	s = t_escaped("");
+	cr_assert_str_eq(s, "");
+	free(s);
+	s = t_escaped("&&");
+	cr_assert_str_eq(s, "&amp;&amp;");
+	free(s);
+}
+
+Test(admin_helpers, medians)
+{
+	long long	 a[] = { 5 }, b[] = { 9, 1, 5 }, c[] = { 4, 1, 3, 2 },
+			 d[] = { 300000, 320000 }, e[] = { 7, 8 };
+
+	cr_assert_eq(admin_median(a, 1), 5);
+	cr_assert_eq(admin_median(b, 3), 5);
+	cr_assert_eq(admin_median(c, 4), 2);	/* (2 + 3) / 2 rounded down */
+	cr_assert_eq(admin_median(d, 2), 310000);
+	cr_assert_eq(admin_median(e, 2), 7);
+}
+
+Test(admin_helpers, svg_chart_is_escaped_and_drawn_to_scale)
+{
+	struct admin_point	 p[] = { { 100, 300000 }, { 101, 320000 },
+				    { 103, 310000 } };
+	struct evbuffer		*b = evbuffer_new();
+	size_t			 len;
+	char			*s;
+
+	cr_assert_eq(admin_svg_chart(b, "maize <b>&</b>", "K<ES", p, 3, 100,
+	    104), 0);
+	cr_assert_eq(admin_svg_chart(b, "x", "KES", p, 0, 100, 104), -1);
+	len = evbuffer_get_length(b);
+	s = malloc(len + 1);
+	evbuffer_copyout(b, s, len);
+	s[len] = '\0';
+	evbuffer_free(b);
+	assert_has(s, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+	assert_has(s, "<title>maize &lt;b&gt;&amp;&lt;/b&gt;: median price per "
+	    "day</title>");
+	assert_lacks(s, "<b>");
+	assert_lacks(s, "K<ES");
+	/* 360x170, plot from x 64 to 346 over 4 days, y 26 (3200) to 140
+	 * (3000): points at days 0, 1 and 3. */
+	assert_has(s, "<polyline class=\"line\" points=\"64.0,140.0 "
+	    "134.5,26.0 275.5,83.0\"/>");
+	assert_has(s, ">3200 K&lt;ES</text>");
+	assert_has(s, ">3000 K&lt;ES</text>");
+	assert_has(s, ">1970-04-11</text>");	/* day 100 */
+	assert_has(s, ">1970-04-15</text>");	/* day 104 */
+	assert_has(s, "<title>3100</title>");
+	assert_has(s, "</svg>");
+	free(s);
+}
+
+/* --- the bodies against the database ---------------------------------------- */
+
+TestSuite(admin_pages, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(admin_pages, status_json_matches_the_database)
+{
+	char	*s = t_render(admin_status_json);
+
+	assert_has(s, "\"version\": \"" MARKETBOX_VERSION "\"");
+	assert_has(s, "\"link\": {\"mode\": \"none\", \"up\": null}");
+	assert_has(s, "\"mo\": {\"total\": 3, \"received\": 0, "
+	    "\"duplicates\": 0, \"per_minute\": 0.00}");
+	assert_has(s, "\"mt\": {\"total\": 8, \"handed_to_link\": 6, ");
+	assert_has(s, "\"outbox\": {\"queued\": 2, \"sending\": 0, "
+	    "\"accepted\": 1, \"buffered\": 0, \"delivered\": 2, \"failed\": 3, "
+	    "\"inline\": 1}");
+	assert_has(s, "\"dlr\": {\"delivered\": 2, \"failed\": 1}");
+	assert_has(s, "\"failed\": {\"notice\": 2, \"reply\": 1}");
+	assert_has(s, "\"users\": {\"total\": 5, \"registered\": 4, "
+	    "\"opted_out\": 1, \"by_language_role\": ["
+	    "{\"language\": \"none\", \"role\": \"user\", \"count\": 1}, "
+	    "{\"language\": \"en\", \"role\": \"agent\", \"count\": 1}, "
+	    "{\"language\": \"en\", \"role\": \"farmer\", \"count\": 2}, "
+	    "{\"language\": \"sw\", \"role\": \"buyer\", \"count\": 1}]}");
+	assert_has(s, "\"market\": {\"open_offers\": 2, \"open_wants\": 1, "
+	    "\"posts\": [{\"kind\": \"offer\", \"state\": \"closed\", "
+	    "\"count\": 1}, {\"kind\": \"offer\", \"state\": \"open\", "
+	    "\"count\": 2}, {\"kind\": \"want\", \"state\": \"open\", "
+	    "\"count\": 1}], \"orders\": {\"delivered\": 2, \"pending\": 1}}");
+	assert_has(s, "\"prices\": {\"reports\": {\"held\": 1, \"ok\": 8}}");
+	assert_has(s, "\"plugins\": [{\"name\": \"echo\", \"version\": ");
+	assert_has(s, "\"commands\": {\"handled\": 0, ");
+	assert_has(s, "\"box\": null");
+	assert_has(s, "\"admin\": {\"auth_failures\": 0}");
+	free(s);
+}
+
+Test(admin_pages, status_json_without_plugin_tables)
+{
+	char	*s;
+
+	t_exec("DROP TABLE market_orders");
+	t_exec("DROP TABLE market_posts");
+	t_exec("DROP TABLE prices_reports");
+	s = t_render(admin_status_json);
+	assert_has(s, "\"market\": null");
+	assert_has(s, "\"prices\": null");
+	free(s);
+	s = t_render(admin_metrics);
+	assert_lacks(s, "marketbox_market_posts");
+	assert_lacks(s, "marketbox_price_reports");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "The market plugin has no tables in this database.");
+	assert_has(s, "No prices reported in the last 56 days.");
+	free(s);
+}
+
+/* Every line of a Prometheus body: a comment or "name{labels} value". */
+static void
+t_check_exposition(const char *s)
+{
+	const char	*line = s, *nl, *p;
+	char		 seen_type[128][64];
+	size_t		 ntype = 0, i;
+
+	while (*line != '\0') {
+		nl = strchr(line, '\n');
+		cr_assert_not_null(nl, "the body must end in a newline");
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			char	 name[64];
+
+			cr_assert_eq(sscanf(line + 7, "%63s", name), 1);
+			for (i = 0; i < ntype; i++)
+				cr_assert_str_neq(seen_type[i], name,
+				    "TYPE %s twice", name);
+			cr_assert_lt(ntype, 128);
+			snprintf(seen_type[ntype++], 64, "%s", name);
+			cr_assert(strstr(line, " counter\n") == nl - 8 ||
+			    strstr(line, " gauge\n") == nl - 6,
+			    "bad TYPE line %.*s", (int)(nl - line), line);
+		} else if (line[0] != '#') {
+			cr_assert_eq(strncmp(line, "marketbox_", 10), 0,
+			    "%.*s", (int)(nl - line), line);
+			for (p = line; p < nl && *p != ' ' && *p != '{'; p++)
+				cr_assert((*p >= 'a' && *p <= 'z') || *p == '_',
+				    "bad name in %.*s", (int)(nl - line), line);
+			p = memchr(line, ' ', (size_t)(nl - line));
+			if (memchr(line, '}', (size_t)(nl - line)) != NULL)
+				p = (const char *)memchr(line, '}',
+				    (size_t)(nl - line)) + 1;
+			cr_assert(p != NULL && *p == ' ', "%.*s",
+			    (int)(nl - line), line);
+			for (p++; p < nl; p++)
+				cr_assert((*p >= '0' && *p <= '9') || *p == '.',
+				    "bad value in %.*s", (int)(nl - line), line);
+		}
+		line = nl + 1;
+	}
+	cr_assert_gt(ntype, 20);
+}
+
+Test(admin_pages, metrics_match_the_database)
+{
+	char	*s = t_render(admin_metrics);
+
+	t_check_exposition(s);
+	assert_has(s, "# TYPE marketbox_mo_total counter\nmarketbox_mo_total 3\n");
+	assert_has(s, "\nmarketbox_mt_total 8\n");
+	assert_has(s, "\nmarketbox_outbox_messages{state=\"queued\"} 2\n");
+	assert_has(s, "\nmarketbox_outbox_messages{state=\"failed\"} 3\n");
+	assert_has(s, "\nmarketbox_outbox_messages{state=\"inline\"} 1\n");
+	assert_has(s, "\nmarketbox_dlr_total{outcome=\"delivered\"} 2\n");
+	assert_has(s, "\nmarketbox_failed_messages{kind=\"notice\"} 2\n");
+	assert_has(s, "\nmarketbox_users{language=\"en\",role=\"farmer\"} 2\n");
+	assert_has(s, "\nmarketbox_users{language=\"none\",role=\"user\"} 1\n");
+	assert_has(s, "\nmarketbox_users_opted_out 1\n");
+	assert_has(s, "\nmarketbox_market_posts{kind=\"offer\",state=\"open\"} "
+	    "2\n");
+	assert_has(s, "\nmarketbox_open_offers 2\n");
+	assert_has(s, "\nmarketbox_open_wants 1\n");
+	assert_has(s, "\nmarketbox_market_orders{state=\"delivered\"} 2\n");
+	assert_has(s, "\nmarketbox_price_reports{status=\"held\"} 1\n");
+	assert_has(s, "\nmarketbox_plugins_loaded 1\n");
+	assert_has(s, "\nmarketbox_plugin_info{name=\"echo\",version=\"");
+	assert_has(s, "\nmarketbox_bearerbox_up{mode=\"none\"} 0\n");
+	assert_has(s, "\nmarketbox_info{version=\"" MARKETBOX_VERSION "\"} 1\n");
+	free(s);
+}
+
+Test(admin_pages, metrics_escape_label_values)
+{
+	char	*s;
+
+	t_exec("UPDATE users SET role = 'a\"b\\c' WHERE id = 5");
+	s = t_render(admin_metrics);
+	assert_has(s, "\nmarketbox_users{language=\"en\",role=\"a\\\"b\\\\c\"} "
+	    "1\n");
+	free(s);
+	s = t_render(admin_status_json);
+	assert_has(s, "\"role\": \"a\\\"b\\\\c\"");
+	free(s);
+}
+
+Test(admin_pages, status_html_shows_the_figures_and_charts)
+{
+	char	*s = t_render(admin_status_html);
+	char	 want[256];
+
+	assert_has(s, "<!DOCTYPE html>");
+	assert_has(s, "<style>");
+	assert_lacks(s, "<script");
+	assert_lacks(s, "<link");
+	assert_lacks(s, "src=");
+	assert_has(s, "data-k=\"mo_total\">3<");
+	assert_has(s, "data-k=\"mt_total\">8<");
+	assert_has(s, "data-k=\"outbox.failed\">3<");
+	assert_has(s, "data-k=\"dlr.delivered\">2<");
+	assert_has(s, "data-k=\"failed.notice\">2<");
+	assert_has(s, "data-k=\"open_offers\">2<");
+	assert_has(s, "data-k=\"orders.pending\">1<");
+	assert_has(s, "data-k=\"users.en.farmer\">2<");
+	assert_has(s, "data-k=\"users.registered\">4<");
+	assert_has(s, "data-k=\"plugin\">echo<");
+	/* Two charts: maize at nakuru (two days: medians 3000 and 3200;
+	 * the held report left out) and beans at a market named in HTML. */
+	assert_has(s, "(2 charts)");
+	assert_has(s, "aria-label=\"maize \xC2\xB7 nakuru\"");
+	assert_has(s, ">3200 KES</text>");
+	assert_has(s, ">3000 KES</text>");
+	assert_lacks(s, "99999");	/* held */
+	assert_lacks(s, "88888");	/* dated in the future */
+	assert_has(s, "aria-label=\"beans \xC2\xB7 &lt;b&gt;x&lt;/b&gt;\"");
+	assert_has(s, ">75.50 KES</text>");
+	assert_lacks(s, "<b>x");
+	/* The old beans report at nakuru (1970) is outside the window. */
+	assert_lacks(s, "beans \xC2\xB7 nakuru");
+	snprintf(want, sizeof(want), "<polyline class=\"line\" points=\"");
+	assert_has(s, want);
+	free(s);
+}
+
+/* --- over HTTP -------------------------------------------------------------------- */
+
+Test(admin_pages, no_password_is_401_with_a_basic_challenge)
+{
+	struct hc_resp	*r = t_get("/status.json");
+
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	assert_has(r->raw, "\r\nWWW-Authenticate: Basic realm=\"marketbox "
+	    "admin\"");
+	assert_lacks(r->body, "\"mo\"");
+}
+
+Test(admin_pages, query_password_and_basic_are_accepted)
+{
+	struct hc_resp	*r = t_get("/status.json?password=" T_PASSWORD);
+
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->raw, "\r\nContent-Type: application/json\r\n");
+	assert_has(r->raw, "\r\nCache-Control: no-store\r\n");
+	assert_has(r->body, "\"outbox\": {\"queued\": 2,");
+	r = t_request("GET", "/metrics", "Authorization: Basic "
+	    "YWRtaW46czNjcmV0\r\n", NULL);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->raw, "\r\nContent-Type: text/plain; version=0.0.4");
+	assert_has(r->body, "marketbox_mo_total 3\n");
+	r = t_get("/status?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->raw, "\r\nContent-Type: text/html; charset=utf-8\r\n");
+	assert_has(r->raw, "\r\nContent-Security-Policy: default-src 'none'");
+	assert_has(r->body, "data-k=\"mo_total\">3<");
+	/* /sms and /health are still http.c's */
+	r = t_get("/health");
+	cr_assert_eq(r->code, 200);
+	cr_assert_str_eq(r->body, "ok");
+}
+
+/* Run the loop for ms milliseconds. */
+static void
+t_run(long long ms)
+{
+	long long	 end = hc_now_ms() + ms;
+
+	while (hc_now_ms() < end)
+		hc_pass(&hc, -1);
+}
+
+Test(admin_pages, a_wrong_password_locks_the_address_out_before_any_guess_is_judged)
+{
+	struct hc_resp	*r;
+	char		 v[32];
+
+	r = t_get("/status.json?password=wrong");
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	cr_assert_lt(r->ms, 400, "a wrong password is answered at once");
+	/* Locked out: even the right password is not looked at. */
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 429, "%s", r->raw);
+	cr_assert_str_eq(hc_header(r, "Retry-After", v, sizeof(v)), "1");
+	assert_lacks(r->body, "\"outbox\"");
+	r = t_request("GET", "/metrics", "Authorization: Basic "
+	    "YWRtaW46d3Jvbmc=\r\n", NULL);
+	cr_assert_eq(r->code, 429);
+	r = t_action("/admin/user", "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 429);
+
+	/* After the lock-out a second failure locks it out for longer. */
+	t_run(600);
+	r = t_get("/status.json?password=wrong");
+	cr_assert_eq(r->code, 401);
+	t_run(600);
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 429, "the second lock-out is 1 s");
+	t_run(500);
+	/* The right password gets in and resets the count; the guesses
+	 * refused 429 were never counted as failures. */
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"admin\": {\"auth_failures\": 2}");
+	r = t_get("/status.json?password=wrong");
+	cr_assert_eq(r->code, 401);
+	t_run(600);
+	r = t_get("/status.json?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 200, "the count started again: 0.5 s");
+}
+
+/* A whole request sent from the local address src, without running the
+ * loop; the socket, to read the answer from later. */
+static int
+t_send_from(const char *src, const char *req)
+{
+	int	 fd = hc_connect_from(&hc, src);
+	size_t	 n = strlen(req);
+
+	cr_assert_eq(send(fd, req, n, MSG_NOSIGNAL), (ssize_t)n);
+	return fd;
+}
+
+Test(admin_pages, the_right_password_gets_in_while_another_address_hammers)
+{
+	static const char guess[] = "POST /admin/user HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nConnection: close\r\n"
+	    "Authorization: Basic YWRtaW46Z3Vlc3M=\r\n"	/* admin:guess */
+	    "X-Marketbox-Admin: 1\r\nContent-Type: "
+	    "application/x-www-form-urlencoded\r\nContent-Length: 33\r\n\r\n"
+	    "msisdn=%2B254700000009&role=admin";
+	struct hc_resp	 r, *ok;
+	int		 fds[100], i, round, n401 = 0, n429 = 0, other = 0;
+
+	for (round = 0; round < 3; round++) {
+		/* A hundred guesses at once from 127.0.0.2 ... */
+		for (i = 0; i < 100; i++)
+			fds[i] = t_send_from("127.0.0.2", guess);
+		/* ... and, behind them, an action with the right password
+		 * from this address. */
+		ok = t_action("/admin/user", round == 1 ?
+		    "msisdn=%2B254700000004&role=agent" :
+		    "msisdn=%2B254700000004&role=user");
+		cr_assert_eq(ok->code, 200, "round %d: %s", round, ok->raw);
+		cr_assert_lt(ok->ms, 2000);
+		for (i = 0; i < 100; i++) {
+			memset(&r, 0, sizeof(r));
+			hc_receive(&hc, fds[i], &r);
+			close(fds[i]);
+			if (r.code == 401)
+				n401++;
+			else if (r.code == 429)
+				n429++;
+			else
+				other++;
+		}
+	}
+	/* One guess judged per lock-out (0.5 s, then 1 s, ...): at most a
+	 * few in all, however many were sent. */
+	cr_assert_eq(other, 0, "%d answers neither 401 nor 429", other);
+	cr_assert_leq(n401, 3, "%d guesses were judged", n401);
+	cr_assert_geq(n429, 297);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000009'"), 0);
+}
+
+Test(admin_pages, basic_with_an_empty_password_is_refused)
+{
+	struct hc_resp	*r;
+
+	/* base64("admin:"): a user name and nothing after the colon. */
+	r = t_request("GET", "/status.json", "Authorization: Basic "
+	    "YWRtaW46\r\n", NULL);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	assert_lacks(r->body, "\"outbox\"");
+	t_run(600);
+	r = t_request("POST", "/admin/user", "Authorization: Basic YWRtaW46\r\n"
+	    "X-Marketbox-Admin: 1\r\n", "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	t_run(1100);
+	/* base64(":"): no user name either. */
+	r = t_request("GET", "/metrics", "Authorization: Basic Og==\r\n",
+	    NULL);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	t_run(2100);
+	r = t_request("POST", "/admin/retry?password=", "X-Marketbox-Admin: "
+	    "1\r\n", "");
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE role = "
+	    "'agent'"), 1, "the role was not changed");
+}
+
+Test(admin_pages, actions_a_browser_made_for_another_site_are_refused)
+{
+	static const char *const refused[] = {
+		"Origin: http://evil.example\r\n",
+		"Origin: null\r\n",
+		"Sec-Fetch-Site: cross-site\r\n",
+		"Sec-Fetch-Site: same-site\r\n",
+	};
+	char		 hdr[512], req[1024];
+	struct hc_resp	*r, raw;
+	size_t		 i;
+	int		 fd, n;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		snprintf(hdr, sizeof(hdr), "Authorization: Basic "
+		    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n%s",
+		    refused[i]);
+		r = t_request("POST", "/admin/user", hdr,
+		    "msisdn=%2B254700000004&role=agent");
+		cr_assert_eq(r->code, 403, "%s: %s", refused[i], r->raw);
+	}
+	/* A foreign Host (DNS rebinding). */
+	n = snprintf(req, sizeof(req), "POST /admin/user HTTP/1.1\r\n"
+	    "Host: rebind.example:%d\r\nConnection: close\r\n"
+	    "Authorization: Basic bWFya2V0Y3RsOnMzY3JldA==\r\n"
+	    "X-Marketbox-Admin: 1\r\nContent-Type: "
+	    "application/x-www-form-urlencoded\r\nContent-Length: 33\r\n\r\n"
+	    "msisdn=%%2B254700000004&role=agent", port);
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0);
+	memset(&raw, 0, sizeof(raw));
+	hc_receive(&hc, fd, &raw);
+	close(fd);
+	cr_assert_eq(raw.code, 403, "%s", raw.raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000004' AND role = 'agent'"), 0);
+
+	/* The same origin passes; pages (GET) are not actions. */
+	snprintf(hdr, sizeof(hdr), "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n"
+	    "Origin: http://127.0.0.1\r\nSec-Fetch-Site: same-origin\r\n");
+	r = t_request("POST", "/admin/user", hdr,
+	    "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	r = t_request("GET", "/status.json?password=" T_PASSWORD,
+	    "Sec-Fetch-Site: cross-site\r\n", NULL);
+	cr_assert_eq(r->code, 200);
+}
+
+Test(admin_pages, other_methods_and_paths)
+{
+	struct hc_resp	*r;
+
+	r = t_request("DELETE", "/status?password=" T_PASSWORD, NULL, NULL);
+	cr_assert_eq(r->code, 405);
+	r = t_request("POST", "/status?password=" T_PASSWORD, NULL, "a=b");
+	cr_assert_eq(r->code, 405);
+	r = t_get("/admin/retry?password=" T_PASSWORD);
+	cr_assert_eq(r->code, 405);
+	r = t_get("/admin/broadcast?password=" T_PASSWORD "&id=99");
+	cr_assert_eq(r->code, 404);
+	r = t_get("/status.json?password=" T_PASSWORD "&x");
+	cr_assert(r->code == 200 || r->code == 400);
+}
+
+/* --- actions ------------------------------------------------------------------------ */
+
+Test(admin_pages, actions_need_the_admin_header_and_the_password)
+{
+	struct hc_resp	*r;
+
+	r = t_request("POST", "/admin/user?password=" T_PASSWORD, NULL,
+	    "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	assert_has(r->body, "X-Marketbox-Admin");
+	r = t_request("POST", "/admin/user", "X-Marketbox-Admin: 1\r\n",
+	    "msisdn=%2B254700000004&role=agent");
+	cr_assert_eq(r->code, 401);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE role = "
+	    "'agent'"), 1);
+}
+
+Test(admin_pages, user_set_changes_a_role_after_the_commit)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/user", "msisdn=0700000004&role=transporter");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"msisdn\": \"+254700000004\", \"role\": "
+	    "\"transporter\", \"before\": \"user\", \"created\": false}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000004' AND role = 'transporter'"), 1);
+	r = t_action("/admin/user", "msisdn=%2B255711000222&role=agent");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"created\": true");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+255711000222' AND role = 'agent' AND name IS NULL"), 1);
+	r = t_action("/admin/user", "msisdn=%2B255711000222&role=king");
+	cr_assert_eq(r->code, 400);
+	r = t_action("/admin/user", "msisdn=abc&role=agent");
+	cr_assert_eq(r->code, 400);
+	r = t_action("/admin/user", "role=agent");
+	cr_assert_eq(r->code, 400);
+}
+
+Test(admin_pages, retry_queues_failed_rows_again)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/retry", "kind=notice");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"requeued\": 2, \"failed_left\": 0}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'notice' AND state = 'queued' AND attempts = 0 AND dlr_state IS "
+	    "NULL"), 4);
+	r = t_action("/admin/retry", "");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"requeued\": 1, \"failed_left\": 0}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE state = "
+	    "'failed'"), 0);
+}
+
+/* Run the loop until the broadcast id is done (bounded). */
+static void
+t_broadcast_wait(int id)
+{
+	long long	 end = hc_now_ms() + T_DEADLINE_MS;
+	char		 target[128];
+	struct hc_resp	*r;
+
+	snprintf(target, sizeof(target), "/admin/broadcast?password="
+	    T_PASSWORD "&id=%d", id);
+	for (;;) {
+		r = t_get(target);
+		cr_assert_eq(r->code, 200, "%s", r->raw);
+		if (strstr(r->body, "\"done\": true") != NULL)
+			break;
+		cr_assert_lt(hc_now_ms(), end, "the broadcast never ended");
+		hc_pass(&hc, -1);
+	}
+}
+
+Test(admin_pages, broadcast_to_a_market_skips_who_sent_stop)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/broadcast", "market=nakuru&text=Maize+prices+"
+	    "are+up+at+Nakuru");
+	cr_assert_eq(r->code, 202, "%s", r->raw);
+	assert_has(r->body, "{\"id\": 1, \"market\": \"nakuru\", "
+	    "\"commodity\": null, ");
+	assert_has(r->body, "\"recipients\": 2, ");
+	t_broadcast_wait(1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND state = 'queued' AND text = 'Maize prices are up "
+	    "at Nakuru' AND sender = '777'"), 2);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND receiver IN ('+254700000001', '+254700000002')"),
+	    2);
+	r = t_get("/admin/broadcast?password=" T_PASSWORD "&id=1");
+	assert_has(r->body, "\"notices\": 2, \"done\": true, \"failed\": "
+	    "false, \"rows\": {\"queued\": 2}}");
+}
+
+Test(admin_pages, broadcast_by_commodity_reaches_who_posted_or_asked)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/broadcast", "commodity=maize&text=Dry+your+maize");
+	cr_assert_eq(r->code, 202, "%s", r->raw);
+	assert_has(r->body, "\"recipients\": 2, ");
+	t_broadcast_wait(1);
+	/* Mary posted maize, John asked for maize alerts; Ann (maize) sent
+	 * STOP; Peter posted beans. */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND receiver IN ('+254700000001', '+254700000002')"),
+	    2);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 2);
+	r = t_action("/admin/broadcast", "commodity=maize&market=eldoret&"
+	    "text=x");
+	cr_assert_eq(r->code, 202, "%s", r->raw);
+	assert_has(r->body, "\"recipients\": 0, ");
+	t_broadcast_wait(2);
+}
+
+Test(admin_pages, broadcast_refusals)
+{
+	struct hc_resp	*r;
+	char		 body[4096];
+
+	r = t_action("/admin/broadcast", "text=hello");
+	cr_assert_eq(r->code, 400);
+	assert_has(r->body, "all=1");
+	r = t_action("/admin/broadcast", "market=mombasa&text=hello");
+	cr_assert_eq(r->code, 400);
+	r = t_action("/admin/broadcast", "market=nakuru");
+	cr_assert_eq(r->code, 400);
+	r = t_action("/admin/broadcast", "market=nakuru&text=a%01b");
+	cr_assert_eq(r->code, 400);
+	r = t_action("/admin/broadcast", "market=nakuru&text=%FF");
+	cr_assert_eq(r->code, 400);
+	/* 4 parts of GSM text, max-parts 3 */
+	memset(body, 0, sizeof(body));
+	strcpy(body, "market=nakuru&text=");
+	memset(body + strlen(body), 'a', 153 * 3 + 1);
+	r = t_action("/admin/broadcast", body);
+	cr_assert_eq(r->code, 400);
+	assert_has(r->body, "needs 4 SMS parts");
+	r = t_request("POST", "/admin/broadcast", "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello",
+	    NULL);
+	cr_assert(r->code == 415 || r->code == 400, "%d", r->code);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 0);
+}
+
+/* Send a whole request on a new connection without running the loop. */
+static int
+t_send_now(const char *body)
+{
+	char	 req[1024];
+	int	 n, fd = hc_connect(&hc);
+
+	n = snprintf(req, sizeof(req), "POST /admin/broadcast HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nConnection: close\r\nAuthorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\nX-Marketbox-Admin: 1\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
+	cr_assert_eq(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+	return fd;
+}
+
+Test(admin_pages, broadcast_to_all_in_batches_and_one_at_a_time)
+{
+	struct hc_resp	 r1, r2, *r;
+	char		 body[64];
+	int		 i, fd1, fd2;
+
+	/* Many more people than one batch, the last batch smaller. */
+	t_exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	    "WHERE i < 5200) INSERT INTO users (msisdn, name, market, role, "
+	    "created, updated) SELECT '+2547990' || printf('%05d', i), 'P', "
+	    "'eldoret', 'user', 1, 1 FROM n");
+	/* Two at once: the second is refused while the first is queued. */
+	fd1 = t_send_now("all=1&text=Hello+everyone");
+	fd2 = t_send_now("all=1&text=again");
+	memset(&r1, 0, sizeof(r1));
+	memset(&r2, 0, sizeof(r2));
+	hc_receive(&hc, fd1, &r1);
+	hc_receive(&hc, fd2, &r2);
+	close(fd1);
+	close(fd2);
+	cr_assert_eq(r1.code, 202, "%s", r1.raw);
+	assert_has(r1.body, "\"recipients\": 5203, ");
+	cr_assert_eq(r2.code, 409, "%s", r2.raw);
+	t_broadcast_wait(1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 5203);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND receiver = '+254700000003'"), 0);
+	for (i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), "market=eldoret&text=n%d", i);
+		r = t_action("/admin/broadcast", body);
+		cr_assert_eq(r->code, 202, "%s", r->raw);
+		t_broadcast_wait(2 + i);
+	}
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND text = 'n1'"), 5201);
+	/* The status of the last, without an id: only its own rows. */
+	r = t_get("/admin/broadcast?password=" T_PASSWORD);
+	assert_has(r->body, "{\"id\": 3, ");
+	assert_has(r->body, "\"notices\": 5201, \"done\": true, "
+	    "\"failed\": false, \"rows\": {\"queued\": 5201}}");
+}
+
+/* --- admin pages off ----------------------------------------------------------------- */
+
+TestSuite(admin_off, .init = setup_off, .fini = teardown, .timeout = 30);
+
+Test(admin_off, without_a_password_the_pages_are_off)
+{
+	struct hc_resp	*r;
+
+	r = t_get("/status?password=");
+	cr_assert_eq(r->code, 403);
+	assert_has(r->body, "admin pages are off");
+	r = t_get("/metrics");
+	cr_assert_eq(r->code, 403);
+	r = t_action("/admin/user", "msisdn=0700000004&role=admin");
+	cr_assert_eq(r->code, 403);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE role = "
+	    "'admin'"), 0);
+}
+
+/* --- the conf keys ------------------------------------------------------------------ */
+
+/* Load a conf made of the marketbox group's lines plus extra. */
+static struct conf *
+t_conf_with(const char *extra)
+{
+	char		 file[] = "/tmp/test_admin_conf_XXXXXX";
+	struct conf	*c;
+	FILE		*fp;
+	int		 fd;
+
+	cr_assert_geq(fd = mkstemp(file), 0);
+	cr_assert_not_null(fp = fdopen(fd, "w"));
+	fprintf(fp, "group = marketbox\nglobal-sender = 777\n%s\n", extra);
+	fclose(fp);
+	c = conf_load(file);
+	unlink(file);
+	return c;
+}
+
+Test(admin_conf, admin_allow_ip_user_and_run_as_root)
+{
+	struct conf	*c;
+
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	c = t_conf_with("admin-allow-ip = 10.0.0.5; 192.168.*.*\n"
+	    "user = marketbox\nrun-as-root = yes");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->admin_allow_ip.count, 2);
+	cr_assert_str_eq(c->admin_allow_ip.names[1], "192.168.*.*");
+	cr_assert_str_eq(c->user, "marketbox");
+	cr_assert_eq(c->run_as_root, 1);
+	cr_assert_eq(admin_ip_allowed(c, "192.168.4.4"), 1);
+	cr_assert_eq(http_ip_allowed(c, "192.168.4.4"), 0);
+	conf_free(c);
+	c = t_conf_with("");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->admin_allow_ip.count, 0);
+	cr_assert_null(c->user);
+	cr_assert_eq(c->run_as_root, 0);
+	conf_free(c);
+	c = t_conf_with("run-as-root = off\nuser = \"\"");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->run_as_root, 0);
+	cr_assert_null(c->user);
+	conf_free(c);
+	cr_assert_null(t_conf_with("run-as-root = maybe"));
+	gwlib_shutdown();
+}

@@ -1,0 +1,453 @@
+/*
+ * test_conf.c - conf.c: a good file read into the struct, and every kind of
+ * bad file refused with the file and line in the log.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "base/gw.h"
+#include "base/conf.h"
+
+static char	logpath[] = "/tmp/test_conf_log_XXXXXX";
+
+static void
+setup(void)
+{
+	int	 fd;
+
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	fd = mkstemp(logpath);
+	cr_assert(fd != -1);
+	close(fd);
+	cr_assert(log_open(logpath, GW_DEBUG, GW_NON_EXCL) != -1);
+	cr_assert(chdir(TEST_SRCDIR "/data") == 0);
+}
+
+static void
+teardown(void)
+{
+	gwlib_shutdown();
+	unlink(logpath);
+}
+
+/* Everything logged so far, as one string (caller frees). */
+static char *
+logged(void)
+{
+	FILE	*fp = fopen(logpath, "r");
+	char	*buf = calloc(1, 65536);
+	size_t	 n;
+
+	cr_assert(fp != NULL && buf != NULL);
+	n = fread(buf, 1, 65535, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+assert_refused(const char *file, const char *needle1, const char *needle2)
+{
+	struct conf	*c = conf_load(file);
+	char		*log;
+
+	cr_assert_null(c, "%s was accepted", file);
+	log = logged();
+	cr_assert(strstr(log, needle1) != NULL, "log lacks '%s':\n%s",
+	    needle1, log);
+	if (needle2 != NULL)
+		cr_assert(strstr(log, needle2) != NULL, "log lacks '%s':\n%s",
+		    needle2, log);
+	free(log);
+}
+
+TestSuite(conf, .init = setup, .fini = teardown);
+
+Test(conf, good_file_fills_the_struct)
+{
+	struct conf			*c = conf_load("good.conf");
+	const struct conf_commodity	*maize;
+	const struct conf_unit		*bag;
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->smsbox_id, "mbtest");
+	cr_assert_str_eq(c->bearerbox_host, "127.0.0.1");
+	cr_assert_eq(c->bearerbox_port, 14001);
+	cr_assert_str_eq(c->global_sender, "777");
+	cr_assert_str_eq(c->database, "/tmp/marketbox-test.db");
+	cr_assert_eq(c->log_level, 2);
+	cr_assert_eq(c->http_port, 13080);
+	cr_assert_str_eq(c->http_interface, "127.0.0.1");
+	cr_assert_eq(c->http_allow_ip.count, 2);
+	cr_assert_str_eq(c->http_allow_ip.names[0], "10.0.0.5");
+	cr_assert_str_eq(c->http_allow_ip.names[1], "192.168.1.*");
+	cr_assert_str_eq(c->country_code, "254");
+	cr_assert(c->throughput > 12.49 && c->throughput < 12.51);
+	cr_assert_eq(c->max_parts, 4);
+	cr_assert_eq(c->nunits, 2);
+	cr_assert_eq(c->ncommodities, 1);
+	cr_assert_eq(c->nmarkets, 1);
+	cr_assert_eq(c->nplugins, 1);
+	cr_assert_str_eq(c->plugins[0].module, "echo");
+
+	bag = conf_unit_find(c, "bag");
+	cr_assert_not_null(bag);
+	cr_assert_eq(bag->aliases.count, 4);
+	cr_assert_str_eq(bag->aliases.names[3], "袋");
+	maize = conf_commodity_find(c, "maize");
+	cr_assert_not_null(maize);
+	cr_assert_str_eq(maize->unit, "bag");
+	/* blanks trimmed, empty items dropped, UTF-8 kept */
+	cr_assert_eq(maize->aliases.count, 3);
+	cr_assert_str_eq(maize->aliases.names[1], "maïs");
+	cr_assert_str_eq(conf_market_find(c, "nakuru")->region, "rift-valley");
+	cr_assert_null(conf_market_find(c, "mombasa"));
+	conf_free(c);
+}
+
+Test(conf, defaults)
+{
+	struct conf	*c = conf_load("include.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->smsbox_id, "marketbox");
+	cr_assert_eq(c->bearerbox_port, 13001);
+	cr_assert_eq(c->http_port, 0);
+	cr_assert_str_eq(c->http_interface, "127.0.0.1");
+	cr_assert_str_eq(c->default_language, "en");
+	cr_assert_eq(c->dlr_mask, 31);
+	cr_assert_eq(c->max_parts, 3);
+	cr_assert(c->throughput == 0);
+	cr_assert_null(c->admin_password);
+	cr_assert_null(c->sendsms_url);
+	cr_assert_eq(c->http_max_connections, 128);
+	cr_assert_eq(c->http_request_timeout, 10);
+	cr_assert_eq(c->http_host_names.count, 0);
+	cr_assert_null(c->sms_secret);
+	cr_assert_null(c->ussd_secret);
+	cr_assert_eq(c->question_lifetime, 900);
+	conf_free(c);
+}
+
+Test(conf, http_limits_names_and_secrets)
+{
+	struct conf	*c = conf_load("http-keys.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->http_max_connections, 64);
+	cr_assert_eq(c->http_request_timeout, 5);
+	cr_assert_eq(c->http_host_names.count, 2);
+	cr_assert_str_eq(c->http_host_names.names[1], "gw.example.org");
+	cr_assert_str_eq(c->sms_secret, "s-secret");
+	cr_assert_null(c->ussd_secret, "an empty secret is none");
+	conf_free(c);
+}
+
+Test(conf, include_reads_the_other_file)
+{
+	struct conf	*c = conf_load("include.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->nunits, 1);
+	cr_assert_str_eq(c->units[0].code, "crate");
+	conf_free(c);
+}
+
+Test(conf, typo_in_key_names_file_and_line)
+{
+	assert_refused("typo.conf", "databse", "line 4 of file `");
+	assert_refused("typo.conf", "/data/typo.conf'", NULL);
+}
+
+Test(conf, bad_value_names_file_and_line)
+{
+	assert_refused("badvalue.conf", "badvalue.conf:3: bearerbox-port",
+	    "99999");
+}
+
+/* A question must wait at least a minute: a phone needs time to answer. */
+Test(conf, question_lifetime)
+{
+	struct conf	*c = conf_load("question.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->question_lifetime, 600);
+	conf_free(c);
+	assert_refused("badquestion.conf",
+	    "badquestion.conf:3: question-lifetime", "30");
+}
+
+/* A PostgreSQL database string is kept as written, not made a path. */
+Test(conf, postgresql_database_is_not_a_path)
+{
+	struct conf	*c = conf_load("postgresql.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->database,
+	    "host=/run/postgresql port=5432 dbname=marketbox");
+	conf_free(c);
+}
+
+Test(conf, commodity_with_undeclared_unit)
+{
+	assert_refused("badunit.conf", "badunit.conf:9: unit", "sack");
+}
+
+Test(conf, duplicate_code)
+{
+	assert_refused("dupcode.conf", "declared twice", "dupcode.conf");
+}
+
+Test(conf, missing_global_sender)
+{
+	assert_refused("nosender.conf", "global-sender", "missing");
+}
+
+Test(conf, unknown_group)
+{
+	assert_refused("badgroup.conf", "nonsense", "line 5");
+}
+
+Test(conf, no_marketbox_group)
+{
+	assert_refused("nogroup.conf", "no 'group = marketbox'", NULL);
+}
+
+Test(conf, bad_code)
+{
+	assert_refused("badcode.conf", "badcode.conf:5: code", "Big Bag");
+}
+
+Test(conf, syntax_error)
+{
+	assert_refused("syntax.conf", "line 2", "syntax.conf");
+}
+
+Test(conf, missing_file)
+{
+	assert_refused("no-such-file.conf", "no-such-file.conf", NULL);
+}
+
+Test(conf, free_accepts_null)
+{
+	conf_free(NULL);
+}
+
+Test(conf, missing_include_is_refused_not_fatal)
+{
+	assert_refused("badinclude.conf", "badinclude.conf:4: cannot read "
+	    "included file 'no-such-catalogue.conf'", NULL);
+}
+
+Test(conf, include_of_a_directory_reads_its_files)
+{
+	struct conf	*c = conf_load("incdir.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->units[0].code, "crate");
+	conf_free(c);
+}
+
+/* libgw panics on the missing file inside the directory: refused first. */
+Test(conf, a_bad_include_inside_an_included_directory_is_refused_not_fatal)
+{
+	assert_refused("badincdir.conf", "badincdir/units.conf:4: cannot read "
+	    "included file 'no-such-units.conf'", NULL);
+}
+
+Test(conf, include_loop_is_refused)
+{
+	assert_refused("loop.conf", "loop.conf: included more than once",
+	    NULL);
+}
+
+/* Found by tests/fuzz/fuzz_conf: each level read the file once per
+ * include line, 8^8 reads, and a reload hung. */
+Test(conf, include_loop_wide_is_refused_at_once, .timeout = 10)
+{
+	assert_refused("loopwide.conf", "included more than once", NULL);
+}
+
+/* Found by tests/fuzz/fuzz_conf: libgw PANICs on a file included twice. */
+Test(conf, a_file_included_twice_is_refused_not_fatal)
+{
+	assert_refused("twice.conf", "included.conf: included more than once",
+	    NULL);
+}
+
+/* A conf file of len bytes in a temporary directory; its path, static. */
+static const char *
+conf_file_of(const char *text, size_t len)
+{
+	static char	 path[64];
+	FILE		*fp;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_conf_XXXXXX");
+	cr_assert((fd = mkstemp(path)) != -1);
+	cr_assert_not_null(fp = fdopen(fd, "w"));
+	cr_assert_eq(fwrite(text, 1, len, fp), len);
+	cr_assert_eq(fclose(fp), 0);
+	return path;
+}
+
+/* Found by tests/fuzz/fuzz_conf: the check read lines as C strings and
+ * missed an include after a NUL byte, which libgw reads, and PANICs on. */
+Test(conf, include_after_a_nul_is_refused_not_fatal)
+{
+	static const char	 text[] = "group = marketbox\n"
+				    "global-sender = 777\n"
+				    "currency = K\0S include = nowhere\n";
+	const char		*path = conf_file_of(text, sizeof(text) - 1);
+
+	assert_refused(path, ":3: a NUL byte", NULL);
+	unlink(path);
+}
+
+/* And a line longer than its buffer was read in pieces: "include" cut in
+ * two was missed. */
+Test(conf, include_in_a_long_line_is_refused_not_fatal)
+{
+	char		*text;
+	const char	*path;
+	size_t		 len;
+
+	size_t		 line;
+
+	cr_assert_not_null(text = malloc(8192));
+	line = (size_t)snprintf(text, 8192, "group = marketbox\n"
+	    "global-sender = 777\n");
+	len = line + (size_t)snprintf(text + line, 8192 - line,
+	    "currency-aliases = ");
+	/* "incl" ends the line's first 4095 bytes, "udes" starts the next */
+	memset(text + len, 'x', line + 4091 - len);
+	len = line + 4091;
+	len += (size_t)snprintf(text + len, 8192 - len, "includes\n");
+	path = conf_file_of(text, len);
+	assert_refused(path, "cannot read included file", NULL);
+	unlink(path);
+	free(text);
+}
+
+Test(conf, includes_are_found_beside_the_main_file)
+{
+	struct conf	*c;
+
+	cr_assert_eq(chdir("/"), 0);
+	c = conf_load(TEST_SRCDIR "/data/include.conf");
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->units[0].code, "crate");
+	conf_free(c);
+}
+
+Test(conf, shipped_sample_is_valid)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+
+	cr_assert_not_null(c);
+	cr_assert(c->ncommodities >= 10);
+	cr_assert(c->nmarkets >= 5);
+	cr_assert_not_null(conf_commodity_find(c, "maize"));
+	conf_free(c);
+}
+
+Test(conf, plugin_groups_take_any_key)
+{
+	struct conf			*c = conf_load("good.conf");
+	const struct conf_plugin_group	*g;
+
+	cr_assert_not_null(c);
+	g = conf_plugin_group_find(c, "echo");
+	cr_assert_not_null(g);
+	cr_assert_eq(g->n, 2);
+	cr_assert_str_eq(g->keys[0], "prefix");
+	cr_assert_str_eq(g->values[0], "Echo:");
+	cr_assert_str_eq(g->keys[1], "greeting");
+	cr_assert_str_eq(g->values[1], "Habari");
+	cr_assert(strstr(g->file, "good.conf") != NULL);
+	cr_assert_eq(conf_line_of(g->file, "greeting"), 42);
+	cr_assert_null(conf_plugin_group_find(c, "market"));
+	conf_free(c);
+}
+
+Test(conf, a_value_with_include_is_refused_not_fatal)
+{
+	/* libgw would take this line for an include and exit. */
+	assert_refused("includeword.conf", "includeword.conf:6: cannot read "
+	    "included file 'includes'", NULL);
+}
+
+Test(conf, relative_paths_are_taken_from_the_conf_directory)
+{
+	struct conf	*c;
+	char		 want[4096], *dir;
+
+	cr_assert_eq(chdir("/"), 0);
+	c = conf_load(TEST_SRCDIR "/data/good.conf");
+	cr_assert_not_null(c);
+
+	cr_assert_str_eq(c->database, "/tmp/marketbox-test.db");
+	/* The conf's directory, as the file system names it (no "..") */
+	dir = realpath(TEST_SRCDIR "/data", NULL);
+	cr_assert_not_null(dir);
+	snprintf(want, sizeof(want), "%s/logs/marketbox.log", dir);
+	free(dir);
+	cr_assert_str_eq(c->log_file, want);
+	conf_free(c);
+}
+
+Test(conf, names_per_language)
+{
+	struct conf			*c = conf_load("good.conf");
+	const struct conf_commodity	*k;
+
+	cr_assert_not_null(c);
+	k = conf_commodity_find(c, "maize");
+	cr_assert_str_eq(conf_name_for(&k->names, "sw"), "mahindi");
+	cr_assert_str_eq(conf_name_for(&k->names, "zh"), "玉米");
+	cr_assert_null(conf_name_for(&k->names, "fr"));
+	cr_assert_null(conf_name_for(&k->names, "s"));
+	conf_free(c);
+}
+
+Test(conf, forms_per_language_and_category)
+{
+	struct conf		*c = conf_load("good.conf");
+	const struct conf_unit	*u;
+
+	cr_assert_not_null(c);
+	u = conf_unit_find(c, "bag");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", NULL),
+	    "bag");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", "one"),
+	    "bag");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", "other"),
+	    "bags");
+	/* a category without a form of its own: "other", then the name */
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "en", "many"),
+	    "bags");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "sw", "other"),
+	    "magunia");
+	cr_assert_str_eq(conf_form_for(&u->names, &u->forms, "zh", "other"),
+	    "袋");
+	cr_assert_null(conf_form_for(&u->names, &u->forms, "de", "other"));
+	conf_free(c);
+}
+
+Test(conf, bad_forms_entry)
+{
+	assert_refused("badforms.conf", "badforms.conf:7: forms",
+	    "en:plural=bags");
+}
+
+Test(conf, bad_names_entry)
+{
+	assert_refused("badnames.conf", "badnames.conf:9: names", "mahindi");
+}
