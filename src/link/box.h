@@ -40,11 +40,11 @@ int		 box_is_up(struct box *);
 void		 box_set_conf(struct box *, const struct conf *);
 
 /*
- * The frame codec, exposed for tests.  box_frame_write appends one frame
- * holding msg (a libgw Msg *) to out; returns 0 or -1.  box_frame_read takes
- * one frame from in: 1 and *msg set (caller destroys it), 0 when more bytes
- * are needed, -1 on a frame larger than max or that does not unpack (the
- * connection must then be dropped).
+ * The frame codec (box_frame.c), exposed for tests.  box_frame_write
+ * appends one frame holding msg (a libgw Msg *) to out; returns 0 or -1.
+ * box_frame_read takes one frame from in: 1 and *msg set (caller destroys
+ * it), 0 when more bytes are needed, -1 on a frame larger than max or that
+ * does not unpack (the connection must then be dropped).
  */
 int		 box_frame_write(struct evbuffer *out, void *msg);
 int		 box_frame_read(struct evbuffer *in, size_t max, void **msg);

@@ -35,7 +35,7 @@ struct store_migration {
 	const char	*sql_pg;	/* PostgreSQL's, or NULL */
 };
 
-/* The version the core schema has after all of store.c's migrations. */
+/* The version the core schema has after all of schema.c's migrations. */
 int		 store_schema_version(void);
 
 /*

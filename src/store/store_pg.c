@@ -1122,7 +1122,7 @@ fail:
 }
 
 /*
- * An owner's migrations ("core" for store.c's), under the session advisory
+ * An owner's migrations ("core" for schema.c's), under the session advisory
  * lock: the version is read once the lock is held, so a second instance
  * that waited finds the steps done.  0 or -1 (logged).
  */
