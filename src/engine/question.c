@@ -1,6 +1,6 @@
 /*
  * question.c - the open YES/NO questions of the core, in the questions
- * table (store.c, schema step 7).  See question.h.
+ * table (schema.c, step 7).  See question.h.
  */
 #include "config.h"
 
