@@ -35,7 +35,7 @@ struct ctl {
 /* "marketctl: " and the message on stderr (marketctl.c). */
 void	ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 
-/* --- rows and their printing (rows.c) ------------------------------------------ */
+/* --- rows and their printing (rows.c) ------------------------------------- */
 
 /* A value: text (NULL for SQL NULL), and whether it is a number. */
 struct ctl_cell {
@@ -59,7 +59,7 @@ void		 ctl_print_rows(struct ctl *, FILE *, struct ctl_rows *);
 int		 ctl_print_stmt(struct ctl *, FILE *, struct store_stmt *,
 		    const char *, long, const char *);
 
-/* --- the database, read-only (rows.c) ------------------------------------------- */
+/* --- the database, read-only (rows.c) ------------------------------------- */
 
 int		 ctl_db_open(struct ctl *);
 struct store_stmt *ctl_prepare(struct ctl *, const char *);
@@ -67,7 +67,7 @@ int		 ctl_has_table(struct ctl *, const char *);
 int		 ctl_need_market(struct ctl *);
 long		 ctl_limit(const struct ctl *);
 
-/* --- a command's options (marketctl.c) ------------------------------------------- */
+/* --- a command's options (marketctl.c) ------------------------------------ */
 
 /*
  * Options of the read commands, parsed by ctl_parse: each command
@@ -87,7 +87,7 @@ struct ctl_args {
 	char			**argv;
 };
 
-/* --- the commands ------------------------------------------------------------------ */
+/* --- the commands --------------------------------------------------------- */
 
 /* lists.c */
 int	ctl_users(struct ctl *, const struct ctl_args *);

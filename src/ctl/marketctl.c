@@ -87,7 +87,7 @@ ctl_usage(FILE *fp)
 	    "See marketctl(1).\n", CTL_TABLE_LIMIT);
 }
 
-/* --- a command's options ---------------------------------------------------------- */
+/* --- a command's options -------------------------------------------------- */
 
 enum {
 	CTL_OPT_CSV = 256, CTL_OPT_JSON, CTL_OPT_LIMIT, CTL_OPT_MARKET,
@@ -183,7 +183,7 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 	return 0;
 }
 
-/* --- main ---------------------------------------------------------------------------- */
+/* --- main ----------------------------------------------------------------- */
 
 struct ctl_command {
 	const char	*name;

@@ -635,6 +635,7 @@ ctl_limit(const struct ctl *c)
 	return c->format == CTL_TABLE ? CTL_TABLE_LIMIT : 0;
 }
 
+/* 0 if the market plugin's tables are there, else -1 (said). */
 int
 ctl_need_market(struct ctl *c)
 {

@@ -25,6 +25,35 @@
 #include "ctl/ctl.h"
 
 /*
+ * marketctl store copy FROM TO: every table of FROM, as it is, into TO,
+ * made (or brought) to the same schema versions by the same migrations
+ * marketbox runs: the core's and those of the plugins the conf loads.
+ * Tables go parents first, columns by name, in one transaction on TO,
+ * CTL_COPY_BATCH rows a read and CTL_COPY_ROWS rows an INSERT; then
+ * PostgreSQL's identity sequences are set past the ids copied, and the
+ * rows of each table counted on both sides.
+ *
+ * The store caches statements on their SQL's address: the SQL made here
+ * for each table is kept (cc->sql) until both stores are freed.
+ */
+#define CTL_COPY_TABLES		256	/* tables at most */
+#define CTL_COPY_COLUMNS	200	/* columns of a table at most */
+#define CTL_COPY_BATCH		5000	/* rows read at a time */
+#define CTL_COPY_ROWS		50	/* rows one INSERT carries */
+#define CTL_COPY_SQL		1024	/* SQL strings made at most */
+
+struct ctl_copy {
+	struct store	*from, *to;
+	const char	*from_path, *to_path;	/* as given */
+	char		*from_name, *to_name;	/* as shown: no password */
+	char		*tables[CTL_COPY_TABLES];
+	size_t		 ntables;
+	char		*sql[CTL_COPY_SQL];
+	size_t		 nsql;
+	int		 force;
+};
+
+/*
  * A database string as messages show it: a password (user:PASSWORD@ in a
  * URI, password=... as a keyword or a URI parameter) left out.  Freed by
  * the caller; NULL when out of memory.
@@ -54,35 +83,6 @@ ctl_db_shown(const char *db)
 	}
 	return s;
 }
-
-/*
- * marketctl store copy FROM TO: every table of FROM, as it is, into TO,
- * made (or brought) to the same schema versions by the same migrations
- * marketbox runs: the core's and those of the plugins the conf loads.
- * Tables go parents first, columns by name, in one transaction on TO,
- * CTL_COPY_BATCH rows a read and CTL_COPY_ROWS rows an INSERT; then
- * PostgreSQL's identity sequences are set past the ids copied, and the
- * rows of each table counted on both sides.
- *
- * The store caches statements on their SQL's address: the SQL made here
- * for each table is kept (cc->sql) until both stores are freed.
- */
-#define CTL_COPY_TABLES		256	/* tables at most */
-#define CTL_COPY_COLUMNS	200	/* columns of a table at most */
-#define CTL_COPY_BATCH		5000	/* rows read at a time */
-#define CTL_COPY_ROWS		50	/* rows one INSERT carries */
-#define CTL_COPY_SQL		1024	/* SQL strings made at most */
-
-struct ctl_copy {
-	struct store	*from, *to;
-	const char	*from_path, *to_path;	/* as given */
-	char		*from_name, *to_name;	/* as shown: no password */
-	char		*tables[CTL_COPY_TABLES];
-	size_t		 ntables;
-	char		*sql[CTL_COPY_SQL];
-	size_t		 nsql;
-	int		 force;
-};
 
 static int
 ctl_is_lite(struct store *s)
