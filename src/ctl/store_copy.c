@@ -745,7 +745,7 @@ ctl_store(struct ctl *c, const struct ctl_args *a)
 	if (!store_is_postgresql(cc.from_path) &&
 	    access(cc.from_path, R_OK) == -1) {
 		ctl_err("%s: %s", cc.from_name, strerror(errno));
-		return 1;
+		goto out;
 	}
 	/* Read as it is: never migrated or written. */
 	if ((cc.from = store_open_flags(cc.from_path, NULL, STORE_READONLY |
