@@ -1,0 +1,486 @@
+/*
+ * actions.c - what marketctl changes, asked of the running marketbox
+ * through its admin interface over HTTP (so the daemon stays the only
+ * writer and its rules apply): broadcast (and its progress), retry, user
+ * set.  A small blocking HTTP/1.1 client with Basic authentication and
+ * deadlines, to the conf's http-interface and http-port; the answers are
+ * the admin pages' JSON (src/admin), read for the few keys used here.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/conf.h"
+#include "ctl/ctl.h"
+
+#define CTL_CONNECT_MS		5000
+#define CTL_ANSWER_MS		30000
+#define CTL_ANSWER_MAX		(1 << 20)
+#define CTL_POLL_MS		500	/* between broadcast progress asks */
+
+struct ctl_answer {
+	int	 code;
+	char	*body;		/* NUL-terminated */
+};
+
+static void
+ctl_answer_free(struct ctl_answer *a)
+{
+	free(a->body);
+	a->body = NULL;
+}
+
+static const char ctl_b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *
+ctl_base64(const char *s)
+{
+	size_t		 n = strlen(s), i, o = 0;
+	char		*out;
+	unsigned	 v;
+
+	if ((out = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[o++] = ctl_b64[v >> 18 & 63];
+		out[o++] = ctl_b64[v >> 12 & 63];
+		out[o++] = i + 1 < n ? ctl_b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? ctl_b64[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Append name=value (urlencoded) to a form of size bytes.  0 or -1. */
+static int
+ctl_form_add(char *form, size_t size, const char *name, const char *value)
+{
+	size_t		 len = strlen(form);
+	const char	*p;
+	int		 n;
+
+	n = snprintf(form + len, size - len, "%s%s=", len ? "&" : "", name);
+	if (n < 0 || (size_t)n >= size - len)
+		return -1;
+	len += (size_t)n;
+	for (p = value; *p != '\0'; p++) {
+		unsigned char	 ch = (unsigned char)*p;
+
+		if (len + 4 >= size)
+			return -1;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+		    ch == '.' || ch == '~')
+			form[len++] = (char)ch;
+		else
+			len += (size_t)snprintf(form + len, size - len, "%%%02X",
+			    ch);
+	}
+	form[len] = '\0';
+	return 0;
+}
+
+/* Wait for fd to be ready for events, until deadline (ms, monotonic). */
+static int
+ctl_wait_fd(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	struct timespec	 ts;
+	long long	 now;
+	int		 rc;
+
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, (int)(deadline - now));
+		if (rc > 0)
+			return 0;
+		if (rc == -1 && errno != EINTR)
+			return -1;
+	}
+}
+
+static long long
+ctl_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * One request to the running marketbox's admin interface: method, target
+ * (path and query), a form body or NULL.  Fills ans; 0, or -1 (said on
+ * stderr) when marketbox cannot be reached.
+ */
+static int
+ctl_http(struct ctl *c, const char *method, const char *target,
+    const char *form, struct ctl_answer *ans)
+{
+	const struct conf	*k = c->conf;
+	struct addrinfo		 hints, *ai = NULL;
+	const char		*host;
+	char			 port[16], *auth = NULL, *req = NULL, *cred = NULL;
+	char			*buf = NULL, *sep;
+	size_t			 len = 0, cap = 0;
+	ssize_t			 n;
+	long long		 deadline;
+	int			 fd = -1, rc = -1, err, gai;
+	socklen_t		 elen = sizeof(err);
+
+	memset(ans, 0, sizeof(*ans));
+	if (k == NULL) {
+		ctl_err("this needs marketbox's conf (-c): it says where the "
+		    "admin interface listens");
+		return -1;
+	}
+	if (k->http_port == 0) {
+		ctl_err("%s: http-port is 0: marketbox has no HTTP server, so "
+		    "no admin interface", k->path);
+		return -1;
+	}
+	if (k->admin_password == NULL) {
+		ctl_err("%s: no admin-password: the admin interface is off",
+		    k->path);
+		return -1;
+	}
+	host = k->http_interface;
+	if (host == NULL || *host == '\0' || strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "::1";
+	snprintf(port, sizeof(port), "%d", k->http_port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((gai = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		ctl_err("%s: %s", host, gai_strerror(gai));
+		return -1;
+	}
+	if (asprintf(&cred, "marketctl:%s", k->admin_password) == -1) {
+		cred = NULL;
+		goto oom;
+	}
+	if ((auth = ctl_base64(cred)) == NULL)
+		goto oom;
+	if (asprintf(&req, "%s %s HTTP/1.1\r\nHost: %s:%s\r\n"
+	    "Authorization: Basic %s\r\nX-Marketbox-Admin: 1\r\n"
+	    "User-Agent: marketctl/%s\r\nConnection: close\r\n"
+	    "Content-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", method, target, host, port,
+	    auth, MARKETBOX_VERSION, form != NULL ? strlen(form) : (size_t)0,
+	    form != NULL ? form : "") == -1) {
+		req = NULL;
+		goto oom;
+	}
+	deadline = ctl_now_ms() + CTL_CONNECT_MS;
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) == -1 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
+		goto neterr;
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS)
+			goto neterr;
+		if (ctl_wait_fd(fd, POLLOUT, deadline) == -1)
+			goto neterr;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+			goto neterr;
+		if (err != 0) {
+			errno = err;
+			goto neterr;
+		}
+	}
+	deadline = ctl_now_ms() + CTL_ANSWER_MS;
+	for (len = 0; len < strlen(req); ) {
+		if (ctl_wait_fd(fd, POLLOUT, deadline) == -1)
+			goto neterr;
+		n = send(fd, req + len, strlen(req) - len, MSG_NOSIGNAL);
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			goto neterr;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	for (len = 0;;) {
+		if (len + 4096 + 1 > cap) {
+			char	*nb;
+
+			if (cap >= CTL_ANSWER_MAX) {
+				ctl_err("the answer is too big");
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap)) == NULL)
+				goto oom;
+			buf = nb;
+		}
+		if (ctl_wait_fd(fd, POLLIN, deadline) == -1)
+			goto neterr;
+		n = recv(fd, buf + len, cap - len - 1, 0);
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			goto neterr;
+		}
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (sscanf(buf, "HTTP/1.%*d %d", &ans->code) != 1 ||
+	    (sep = strstr(buf, "\r\n\r\n")) == NULL) {
+		ctl_err("marketbox at %s:%s answered something that is not "
+		    "HTTP", host, port);
+		goto out;
+	}
+	if ((ans->body = strdup(sep + 4)) == NULL)
+		goto oom;
+	rc = 0;
+	goto out;
+neterr:
+	ctl_err("cannot reach marketbox at %s:%s: %s (is it running, with "
+	    "http-port set?)", host, port, strerror(errno));
+	goto out;
+oom:
+	ctl_err("out of memory");
+out:
+	if (fd != -1)
+		close(fd);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	free(cred);
+	free(auth);
+	free(req);
+	free(buf);
+	return rc;
+}
+
+/* The number after "key": in a JSON text, or def. */
+static long long
+ctl_json_int(const char *json, const char *key, long long def)
+{
+	char		 pat[64];
+	const char	*p;
+
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	if (json == NULL || (p = strstr(json, pat)) == NULL)
+		return def;
+	return strtoll(p + strlen(pat), NULL, 10);
+}
+
+static int
+ctl_json_true(const char *json, const char *key)
+{
+	char	 pat[64];
+
+	snprintf(pat, sizeof(pat), "\"%s\": true", key);
+	return json != NULL && strstr(json, pat) != NULL;
+}
+
+/* An answer that is not the one hoped for: say why.  Returns 1. */
+static int
+ctl_refused(const struct ctl_answer *ans)
+{
+	const char	*p, *e;
+
+	if (ans->body != NULL && (p = strstr(ans->body, "\"error\": \"")) !=
+	    NULL && (e = strchr(p + 10, '"')) != NULL)
+		ctl_err("marketbox said %d: %.*s", ans->code,
+		    (int)(e - p - 10), p + 10);
+	else if (ans->code == 401)
+		ctl_err("marketbox refused the admin-password of the conf "
+		    "(401)");
+	else
+		ctl_err("marketbox answered %d: %s", ans->code,
+		    ans->body != NULL ? ans->body : "");
+	return 1;
+}
+
+int
+ctl_broadcast(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[8192], target[64];
+	long long		 id, people, deadline, queued_rows, waiting;
+	int			 rc = 1, done = 0, shown = 0;
+
+	if (a->argc != 1 || a->argv[0][0] == '\0') {
+		ctl_err("broadcast takes one text (quote it)");
+		return 2;
+	}
+	if (a->f.market == NULL && a->f.commodity == NULL && !a->all) {
+		ctl_err("broadcast needs --market, --commodity or --all");
+		return 2;
+	}
+	form[0] = '\0';
+	if ((a->f.market != NULL && ctl_form_add(form, sizeof(form), "market",
+	    a->f.market) == -1) || (a->f.commodity != NULL &&
+	    ctl_form_add(form, sizeof(form), "commodity", a->f.commodity) ==
+	    -1) || (a->all && ctl_form_add(form, sizeof(form), "all", "1") ==
+	    -1) || ctl_form_add(form, sizeof(form), "text", a->argv[0]) == -1) {
+		ctl_err("the text is too long");
+		return 2;
+	}
+	if (ctl_http(c, "POST", "/admin/broadcast", form, &ans) == -1)
+		return 1;
+	if (ans.code != 202) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	id = ctl_json_int(ans.body, "id", 0);
+	people = ctl_json_int(ans.body, "recipients", 0);
+	ctl_answer_free(&ans);
+	snprintf(target, sizeof(target), "/admin/broadcast?id=%lld", id);
+	deadline = ctl_now_ms() + a->timeout * 1000;
+	/* Until every notice is queued (and with --wait, handed on). */
+	while (ctl_now_ms() < deadline) {
+		if (ctl_http(c, "GET", target, NULL, &ans) == -1)
+			return 1;
+		if (ans.code != 200) {
+			rc = ctl_refused(&ans);
+			ctl_answer_free(&ans);
+			return rc;
+		}
+		queued_rows = ctl_json_int(ans.body, "queued", 0);
+		waiting = queued_rows + ctl_json_int(ans.body, "sending", 0);
+		done = ctl_json_true(ans.body, "done");
+		if (c->tty) {
+			fprintf(stderr, "\rbroadcast %lld: %lld of %lld people "
+			    "queued, %lld SMS waiting to leave   ", id,
+			    ctl_json_int(ans.body, "notices", 0), people,
+			    waiting);
+			shown = 1;
+		}
+		if (ctl_json_true(ans.body, "failed")) {
+			if (shown)
+				fputc('\n', stderr);
+			ctl_err("broadcast %lld stopped: see marketbox's log", id);
+			ctl_answer_free(&ans);
+			return 1;
+		}
+		if (done && (!a->wait || waiting == 0)) {
+			if (shown)
+				fputc('\n', stderr);
+			if (c->format == CTL_JSON)
+				fputs(ans.body, stdout);
+			else
+				printf("broadcast %lld: %lld people matched, "
+				    "%lld notices queued\n", id, people,
+				    ctl_json_int(ans.body, "notices", 0));
+			ctl_answer_free(&ans);
+			return 0;
+		}
+		ctl_answer_free(&ans);
+		usleep(CTL_POLL_MS * 1000);
+	}
+	if (shown)
+		fputc('\n', stderr);
+	ctl_err("broadcast %lld: not %s after %ld s (it goes on in marketbox)",
+	    id, done ? "sent" : "queued", a->timeout);
+	return 1;
+}
+
+int
+ctl_retry(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256];
+	long long		 total = 0, n, left = 0;
+	long			 rounds;
+	int			 rc;
+
+	form[0] = '\0';
+	if (a->f.kind != NULL && ctl_form_add(form, sizeof(form), "kind",
+	    a->f.kind) == -1)
+		return 2;
+	/* Each request requeues a batch; bounded, in case rows keep
+	 * failing as fast as they are requeued. */
+	for (rounds = 0; rounds < 100000; rounds++) {
+		if (ctl_http(c, "POST", "/admin/retry", form, &ans) == -1)
+			return 1;
+		if (ans.code != 200) {
+			rc = ctl_refused(&ans);
+			ctl_answer_free(&ans);
+			return rc;
+		}
+		n = ctl_json_int(ans.body, "requeued", 0);
+		left = ctl_json_int(ans.body, "failed_left", 0);
+		ctl_answer_free(&ans);
+		total += n;
+		if (c->tty && (left > 0 || rounds > 0))
+			fprintf(stderr, "\rretry: %lld queued again, %lld "
+			    "failed left   ", total, left);
+		if (n == 0 || left == 0)
+			break;
+	}
+	if (c->tty && rounds > 0)
+		fputc('\n', stderr);
+	if (c->format == CTL_JSON)
+		printf("{\"requeued\": %lld, \"failed_left\": %lld}\n", total,
+		    left);
+	else
+		printf("%lld failed message%s queued again\n", total,
+		    total == 1 ? "" : "s");
+	return 0;
+}
+
+int
+ctl_user(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256];
+	int			 rc;
+
+	if (a->argc != 3 || strcmp(a->argv[0], "set") != 0) {
+		ctl_err("usage: marketctl user set ROLE PHONE");
+		return 2;
+	}
+	form[0] = '\0';
+	if (ctl_form_add(form, sizeof(form), "role", a->argv[1]) == -1 ||
+	    ctl_form_add(form, sizeof(form), "msisdn", a->argv[2]) == -1)
+		return 2;
+	if (ctl_http(c, "POST", "/admin/user", form, &ans) == -1)
+		return 1;
+	if (ans.code != 200) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	if (c->format == CTL_JSON)
+		fputs(ans.body, stdout);
+	else {
+		const char	*m = strstr(ans.body, "\"msisdn\": \"");
+		const char	*e = m != NULL ? strchr(m + 11, '"') : NULL;
+
+		printf("%.*s is now %s%s\n", e != NULL ? (int)(e - m - 11) : 0,
+		    m != NULL ? m + 11 : "", a->argv[1],
+		    ctl_json_true(ans.body, "created") ? " (new)" : "");
+	}
+	ctl_answer_free(&ans);
+	return 0;
+}

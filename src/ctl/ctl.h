@@ -1,0 +1,110 @@
+/*
+ * ctl.h - what marketctl's files share: the run's state (struct ctl), the
+ * options a command was given (struct ctl_args), rows to print, and the
+ * functions one file offers the others.  Internal to marketctl; nothing
+ * outside src/ctl includes it.
+ *
+ * Each command is a function int ctl_NAME(struct ctl *, const struct
+ * ctl_args *), listed in marketctl.c's command table, that returns the
+ * exit status: 0 done, 1 failed (said on stderr), 2 usage.
+ */
+#ifndef MARKETBOX_CTL_H
+#define MARKETBOX_CTL_H
+
+#include <stdio.h>
+
+struct conf;
+struct store;
+struct store_stmt;
+
+#define CTL_TABLE_LIMIT		100	/* rows shown to people by default */
+
+enum ctl_format { CTL_TABLE, CTL_CSV, CTL_JSON };
+
+struct ctl {
+	const char	*conf_path;	/* -c, or the default */
+	int		 conf_given;
+	const char	*db_path;	/* -d */
+	struct conf	*conf;
+	struct store	*store;		/* opened read-only */
+	enum ctl_format	 format;
+	long		 limit;		/* -1: the format's default */
+	int		 tty;		/* stderr is a terminal: progress */
+};
+
+/* "marketctl: " and the message on stderr (marketctl.c). */
+void	ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- rows and their printing (rows.c) ------------------------------------- */
+
+/* A value: text (NULL for SQL NULL), and whether it is a number. */
+struct ctl_cell {
+	char	*text;
+	int	 number;
+};
+
+struct ctl_rows {
+	char		**names;
+	size_t		  ncols;
+	struct ctl_cell	 *cells;	/* nrows * ncols */
+	size_t		  nrows, cap;
+};
+
+void		 ctl_rows_free(struct ctl_rows *);
+void		 ctl_rows_columns(struct ctl_rows *, const char *const *,
+		    size_t);
+void		 ctl_rows_add(struct ctl_rows *, const struct ctl_cell *);
+void		 ctl_json_value(FILE *, const char *, int);
+void		 ctl_print_rows(struct ctl *, FILE *, struct ctl_rows *);
+int		 ctl_print_stmt(struct ctl *, FILE *, struct store_stmt *,
+		    const char *, long, const char *);
+
+/* --- the database, read-only (rows.c) ------------------------------------- */
+
+int		 ctl_db_open(struct ctl *);
+struct store_stmt *ctl_prepare(struct ctl *, const char *);
+int		 ctl_has_table(struct ctl *, const char *);
+int		 ctl_need_market(struct ctl *);
+long		 ctl_limit(const struct ctl *);
+
+/* --- a command's options (marketctl.c) ------------------------------------ */
+
+/*
+ * Options of the read commands, parsed by ctl_parse: each command
+ * says which it takes.
+ */
+struct ctl_filters {
+	const char	*market, *role, *language, *kind, *state, *commodity,
+			*to, *since, *until, *output;
+	int		 opted_out, with_phones;
+};
+
+struct ctl_args {
+	struct ctl_filters	 f;
+	int			 all, wait, force;
+	long			 timeout;
+	int			 argc;		/* what is left */
+	char			**argv;
+};
+
+/* --- the commands --------------------------------------------------------- */
+
+/* lists.c */
+int	ctl_users(struct ctl *, const struct ctl_args *);
+int	ctl_offers(struct ctl *, const struct ctl_args *);
+int	ctl_orders(struct ctl *, const struct ctl_args *);
+int	ctl_outbox(struct ctl *, const struct ctl_args *);
+/* stats.c */
+int	ctl_stats(struct ctl *, const struct ctl_args *);
+/* export.c */
+int	ctl_export(struct ctl *, const struct ctl_args *);
+/* actions.c */
+int	ctl_broadcast(struct ctl *, const struct ctl_args *);
+int	ctl_retry(struct ctl *, const struct ctl_args *);
+int	ctl_user(struct ctl *, const struct ctl_args *);
+/* template.c */
+int	ctl_template(struct ctl *, const struct ctl_args *);
+/* store_copy.c */
+int	ctl_store(struct ctl *, const struct ctl_args *);
+
+#endif
