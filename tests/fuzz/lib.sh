@@ -4,8 +4,8 @@
 #	fuzz_setup SRCDIR BUILDDIR	compiler, flags and libraries (read
 #					from BUILDDIR's Makefile); 1 when
 #					clang cannot build a libFuzzer program
-#	fuzz_build OUT TARGET...	the sources of src/ (but main.c and
-#					marketctl.c) and the plugins echo,
+#	fuzz_build OUT TARGET...	the sources of src/*/ (but marketctl's,
+#					src/ctl) and the plugins echo,
 #					market and prices built with ASan,
 #					UBSan and coverage into OUT (objects
 #					kept, rebuilt when a source is newer),
