@@ -1,11 +1,12 @@
 /*
- * market.h - what the two files of the market plugin share: the records
- * of an offer, a want and an order as the plugin handles them, the call
- * context every function takes, money in minor units, and the SQL of
- * market_store.c.  Internal to plugins/market: nothing here is exported
- * from market.so (only marketbox_plugin is).
+ * market.h - what the files of the market plugin share: the records of
+ * an offer, a want and an order as the plugin handles them, the call
+ * context every function takes, money in minor units, the replies and
+ * lists of market_text.c, the steps of an order, the handlers the command
+ * table names, and the SQL of market_store.c.  Internal to plugins/market:
+ * nothing here is exported from market.so (only marketbox_plugin is).
  *
- * See market.c for the commands, the order state machine and the timers.
+ * See market.c for which file does what, the conf and the timers.
  */
 #ifndef MARKETBOX_MARKET_H
 #define MARKETBOX_MARKET_H
@@ -13,6 +14,10 @@
 #include <stddef.h>
 
 #include <marketbox/plugin.h>
+
+/* 1 if the host's table has the function f (an older host may not). */
+#define MARKET_HOST_HAS(host, f) \
+	((host)->size >= offsetof(struct mb_host, f) + sizeof((host)->f))
 
 /* --- limits ------------------------------------------------------------- */
 
@@ -118,7 +123,7 @@ struct market_order {
 	char		 market[MARKET_CODE_LEN];
 };
 
-/* --- money (market.c) ---------------------------------------------------------- */
+/* --- money (market_money.c) ------------------------------------------------------ */
 
 /*
  * A price as typed ("3000", "2.50", "2,5") in minor units (x100) into
@@ -133,6 +138,142 @@ int		 market_money_mul(long long qty, long long price,
 		    long long *out);
 /* "7d", "2h", "30m", "45s", "90" in seconds: 0, or -1 when malformed */
 int		 market_duration_parse(const char *, long long *out);
+
+/* --- the call (market.c) ------------------------------------------------------- */
+
+/* Start a call: the context, the conf, the clock, the sender. */
+void		 market_call_init(struct market_call *, struct mb_ctx *,
+		    const struct mb_host *, const struct market_conf *);
+/* The conf from a handler (defaults if the state is missing). */
+const struct market_conf *market_conf_of(struct mb_ctx *,
+		    const struct mb_host *);
+
+/* --- what the plugin says (market_text.c) -------------------------------------- */
+
+#define MARKET_MAX_ARGS		16	/* placeholders of one template */
+
+/* Placeholder values for one template; numbers are kept inside. */
+struct market_args {
+	struct mb_arg	 a[MARKET_MAX_ARGS];
+	char		 num[MARKET_MAX_ARGS][32];
+	size_t		 n;
+};
+
+/*
+ * A cut ends in "…": where the rest of a text is GSM and the mark would
+ * cost a second SMS, the host sends it as "..." (host->sms_parts measures
+ * it so).
+ */
+#define MARKET_ELLIPSIS		"\xe2\x80\xa6"
+
+/*
+ * A list of items rendered from item templates in the reader's language,
+ * joined by the language's separator (market-list-sep).  The strings are
+ * the host's (valid until the handler returns).
+ */
+struct market_items {
+	const char	**item;
+	size_t		  n, cap;
+};
+
+/* Copy s into buf, cut at a UTF-8 character boundary to fit len. */
+void		 market_copy(char *buf, size_t len, const char *s);
+void		 market_arg(struct market_args *, const char *name,
+		    const char *value);
+void		 market_arg_num(struct market_args *, const char *name,
+		    long long v);
+void		 market_arg_money(struct market_args *, const char *name,
+		    long long minor);
+/* The reply tmpl with a, free text cut to one SMS: MB_OK or MB_FAIL. */
+int		 market_reply(struct market_call *, const char *tmpl,
+		    const struct market_args *a);
+/* The notice tmpl with a to phone to, as market_reply. */
+int		 market_notify(struct market_call *, const char *to,
+		    const char *tmpl, const struct market_args *a);
+/* A reply whose only placeholder is {ref}. */
+int		 market_reply_ref(struct market_call *, const char *tmpl,
+		    long long ref);
+/* A person as shown to others: the registered name, else the number. */
+void		 market_person(struct market_call *, const char *msisdn,
+		    char *buf, size_t len);
+/* A market code as shown: its name, else the code, else "-". */
+void		 market_market_name(struct market_call *, const char *code,
+		    char *buf, size_t len);
+/* tmpl rendered for to (NULL: the sender), the host's text; NULL logged */
+const char	*market_render(struct market_call *, const char *to,
+		    const char *tmpl, const struct market_args *a);
+/* Drop the last word of s and end it with ellipsis: 1, or 0 (one word) */
+int		 market_cut_word(char *s, size_t len, const char *ellipsis);
+/* Render tmpl with a for to and add it to the list: MB_OK or MB_FAIL. */
+int		 market_items_add(struct market_call *, struct market_items *,
+		    const char *to, const char *tmpl,
+		    const struct market_args *a);
+void		 market_items_free(struct market_items *);
+/* Items [from, to) joined by sep, malloc'd; NULL if memory runs out. */
+char		*market_items_join(const struct market_items *, size_t from,
+		    size_t to, const char *sep);
+/* How many items from first fit one SMS with tmpl as {list}; -1 failed */
+long		 market_items_fit(struct market_call *,
+		    const struct market_items *, size_t first, const char *sep,
+		    const char *tmpl, const char *list,
+		    const struct market_args *a);
+/* A word that is meant as a number: "10", "2.50", "-5". */
+int		 market_is_number(const char *);
+
+/* --- questions before a post or an order (market_ask.c) ------------------------ */
+
+/*
+ * 1 when the sender was asked instead (or a failure: *rc set, MB_FAIL),
+ * 0 to go on: before post p (complete but for its reference; price_word
+ * the index of its price among the arguments), and before an order of
+ * qty from offer p, total in all.
+ */
+int		 market_post_ask(struct market_call *,
+		    const struct market_post *p, size_t price_word, int *rc);
+int		 market_buy_ask(struct market_call *,
+		    const struct market_post *p, long long qty, long long total,
+		    int *rc);
+
+/* --- orders (market_order.c) --------------------------------------------------- */
+
+/* 1 if the state machine has the step from -> to */
+int		 market_order_can(const char *from, const char *to);
+/* The placeholders every order notice has. */
+void		 market_order_args(struct market_call *,
+		    const struct market_order *, struct market_args *);
+/*
+ * Move order o to state to: checked, written, the quantity given back
+ * when the order does not go through, every notice sent.  transporter and
+ * reason are for sent and rejected (may be NULL).  MB_OK or MB_FAIL.
+ */
+int		 market_order_move(struct market_call *, struct market_order *o,
+		    const char *to, const char *transporter,
+		    const char *reason);
+/* The reference in word i: 1 and *ref, else 0. */
+int		 market_ref_arg(struct market_call *, size_t i, long long *ref);
+/* The order ref names into o: 1; else the sender told what it is, 0; -1 */
+int		 market_order_find(struct market_call *, long long ref,
+		    struct market_order *o);
+/* Order o cannot take the sender's command: where it stands, who acts. */
+int		 market_order_refuse(struct market_call *,
+		    const struct market_order *o);
+/* A seller's step on the order of word 0: 1 (o filled), 0 refused, -1,
+   2 usage; market_step_result turns the others into MB_* */
+int		 market_seller_step(struct market_call *, const char *to,
+		    struct market_order *o);
+int		 market_step_result(int rc);
+
+/* --- the handlers of the command table (market.c) ------------------------------ */
+
+int	market_sell(struct mb_ctx *, const struct mb_host *);	/* post.c */
+int	market_want(struct mb_ctx *, const struct mb_host *);	/* post.c */
+int	market_my(struct mb_ctx *, const struct mb_host *);	/* post.c */
+int	market_buy(struct mb_ctx *, const struct mb_host *);	/* order.c */
+int	market_accept(struct mb_ctx *, const struct mb_host *);	/* order.c */
+int	market_reject(struct mb_ctx *, const struct mb_host *);	/* order.c */
+int	market_cancel(struct mb_ctx *, const struct mb_host *);	/* order.c */
+int	market_sent(struct mb_ctx *, const struct mb_host *);	/* delivery.c */
+int	market_delivered(struct mb_ctx *, const struct mb_host *); /* delivery.c */
 
 /* --- the store (market_store.c) -------------------------------------------------
  * Every function runs in the transaction of the call's message or timer

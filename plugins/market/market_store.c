@@ -9,9 +9,11 @@
  * host->ref_next and never from the engine.  Only the schema's types
  * differ: a step whose DDL does has its PostgreSQL variant.
  *
- * Nothing here decides anything: market.c says what changes, this file
- * says how.  The one exception is atomicity that only SQL can give: the
- * reservation of an offer's quantity is a single conditional UPDATE.
+ * Nothing here decides anything: the commands (market_post.c,
+ * market_order.c, market_delivery.c) and the timer (market.c) say what
+ * changes, this file says how.  The one exception is atomicity that only
+ * SQL can give: the reservation of an offer's quantity is a single
+ * conditional UPDATE.
  */
 #include <stdio.h>
 #include <string.h>
