@@ -33,7 +33,7 @@
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
 
-#define MARKET_MAX_ARGS_TEST	16	/* market.c's MARKET_MAX_ARGS */
+#define MARKET_MAX_ARGS_TEST	16	/* market.h's MARKET_MAX_ARGS */
 
 /* plugins/market/market.c, compiled into this program */
 extern const struct mb_plugin marketbox_plugin;
