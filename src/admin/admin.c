@@ -23,12 +23,14 @@
  *	   commit), at most ADMIN_MAX_WAITING at once: wrong passwords never
  *	   take a place among them.
  *
- * Pages take a snapshot (struct admin_snapshot) of the in-memory counters
- * and of read-only queries, and render it as HTML, JSON or Prometheus
- * text, so the three always show the same figures.  Queries of plugin
- * tables (market_posts, market_orders, prices_reports) run only when the
- * table and the columns they use exist.  Every GROUP BY is bounded by
- * ADMIN_MAX_GROUPS rows and the price charts by ADMIN_CHART_ROWS reports.
+ * This file keeps the admin's life (admin_new, admin_free), the
+ * answers pages and actions send (headers, errors, an answer after
+ * the commit), the passwords and lock-outs, and the routing above.
+ *
+ * The rest is one file per reason to change, sharing admin_int.h:
+ *
+ *	snapshot.c	the one snapshot of figures every page reads
+ *	format.c	text escaped for HTML and JSON
  *
  * Actions change the database in units of work, like a message, and
  * answer once the pass's transaction has committed:
@@ -58,7 +60,6 @@
 #include <sys/types.h>
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,35 +76,24 @@
 #include <event2/keyvalq_struct.h>
 
 #include "admin/admin.h"
-#include "link/box.h"
+#include "admin/admin_int.h"
 #include "base/conf.h"
 #include "engine/core.h"
 #include "text/gsm.h"
 #include "http/http.h"
 #include "queue/inbox.h"
-#include "store/instance.h"
 #include "marketbox-plugin.h"
 #include "queue/outbox.h"
 #include "plugin/plugin.h"
-#include "engine/router.h"
 #include "store/store.h"
 
 #define ADMIN_MAX_WAITING	64	/* delayed 401s and commits at once */
-#define ADMIN_INSTANCES		16	/* instances listed on /status */
-#define ADMIN_FAIL_SLOTS	64	/* addresses whose failures are counted */
 #define ADMIN_FAIL_FORGET	900	/* seconds: a quiet address is forgotten */
 #define ADMIN_DELAY_FIRST	0.5	/* seconds before the first 401 */
 #define ADMIN_DELAY_MAX		8.0	/* seconds: the longest delay */
-#define ADMIN_SAMPLES		32	/* counter samples for the rates */
-#define ADMIN_SAMPLE_EVERY	5.0	/* seconds between kept samples */
-#define ADMIN_RATE_WINDOW	300.0	/* seconds: rates are over this */
-#define ADMIN_MAX_GROUPS	64	/* rows of one GROUP BY shown */
-#define ADMIN_LABEL		48	/* bytes of one label, with the NUL */
-#define ADMIN_CHART_DAYS	56	/* days of price history charted */
 #define ADMIN_MAX_CHARTS	24	/* commodity and market pairs charted */
 #define ADMIN_CHART_ROWS	200000	/* reports read for the charts */
 #define ADMIN_BROADCAST_BATCH	500	/* notices queued per loop pass */
-#define ADMIN_MAX_JOBS		16	/* broadcasts remembered */
 #define ADMIN_RETRY_BATCH	10000	/* rows requeued per request */
 #define ADMIN_MAX_TEXT		1600	/* bytes of a broadcast text */
 #define ADMIN_MAX_PASSWORD	256	/* bytes of a password given */
@@ -119,105 +109,9 @@ struct admin_waiting {
 	char			*body;		/* JSON answered after commit */
 };
 
-/* Wrong passwords counted for one address, and its lock-out. */
-struct admin_failures {
-	char		 ip[64];
-	unsigned	 count;
-	time_t		 last;
-	double		 until;		/* monotonic: locked out until */
-};
-
-/* One broadcast: who it goes to, and how far it got. */
-struct admin_job {
-	struct admin	*admin;		/* NULL once admin_free detached it */
-	long long	 id;
-	char		*market;	/* NULL: any */
-	char		*commodity;	/* NULL: any */
-	char		*text;
-	long long	 recipients;	/* matching when it started */
-	long long	 cursor;	/* users.id done up to */
-	long long	 notices;	/* queued and committed */
-	long long	 row_floor;	/* outbox ids above this ... */
-	long long	 last_row;	/* ... up to this, of kind broadcast */
-	long long	 batch_cursor, batch_notices, batch_last_row;
-	int		 batch_final;
-	int		 tables;	/* admin_sql_batch[] index */
-	int		 done, failed, commit_pending;
-	int		 running;	/* its batch task is queued or
-					   under way */
-	time_t		 started;
-	struct event	*next;		/* the next batch */
-};
-
-struct admin_sample {
-	double			 t;	/* monotonic seconds */
-	unsigned long long	 mo;	/* MOs taken since start */
-	long long		 mt;	/* outbox rows handed to the link */
-};
-
-struct admin {
-	struct event_base	*base;
-	const struct conf	*conf;
-	struct admin_sources	 src;
-	time_t			 started;
-	TAILQ_HEAD(, admin_waiting) waiting;
-	size_t			 nwaiting;
-	struct admin_failures	 failures[ADMIN_FAIL_SLOTS];
-	unsigned long long	 auth_failures;
-	struct admin_sample	 samples[ADMIN_SAMPLES];
-	size_t			 nsamples, sample_next;
-	struct admin_sample	 baseline;
-	struct admin_job	*jobs[ADMIN_MAX_JOBS];	/* oldest first */
-	size_t			 njobs;
-	long long		 next_job;
-};
-
-/* One row of a GROUP BY: up to two labels and a count. */
-struct admin_count {
-	char		 a[ADMIN_LABEL], b[ADMIN_LABEL];
-	long long	 n;
-};
-
-struct admin_group {
-	struct admin_count	 row[ADMIN_MAX_GROUPS];
-	size_t			 n;
-};
-
-/* Everything a page shows, read at one moment. */
-struct admin_snapshot {
-	time_t			 now;
-	long long		 uptime;
-	const char		*link_mode;
-	int			 has_box, link_up;
-	struct box_stats	 box;
-	int			 has_inbox;
-	unsigned long long	 mo_received, mo_duplicates;
-	int			 has_router;
-	struct router_stats	 router;
-	unsigned long long	 commits, units;
-	long long		 mo_total;
-	double			 mo_per_minute, mt_per_minute, rate_window;
-	struct outbox_counts	 outbox;
-	long long		 mt_total;
-	struct admin_group	 dlr;		/* dlr_state */
-	struct admin_group	 failed;	/* kind */
-	struct admin_group	 users;		/* language, role */
-	long long		 users_total, users_registered,
-				 users_opted_out;
-	int			 has_posts, has_orders, has_prices;
-	struct admin_group	 posts;		/* kind, state */
-	struct admin_group	 orders;	/* state */
-	struct admin_group	 prices;	/* status */
-	long long		 open_offers, open_wants;
-	unsigned long long	 auth_failures;
-	/* The instances sharing the database (one on SQLite). */
-	struct instance_info	 instances[ADMIN_INSTANCES];
-	size_t			 ninstances, instances_live;
-};
-
 /* --- small helpers ------------------------------------------------------- */
 
-static double
+double
 admin_monotonic(void)
 {
 	struct timespec	 ts;
@@ -346,73 +240,6 @@ admin_failure_delay(unsigned n)
 		n--;
 	}
 	return d < ADMIN_DELAY_MAX ? d : ADMIN_DELAY_MAX;
-}
-
-int
-admin_escape_html(struct evbuffer *b, const char *s)
-{
-	const char	*p, *run;
-	const char	*rep;
-
-	if (s == NULL)
-		return 0;
-	for (p = run = s; *p != '\0'; p++) {
-		switch (*p) {
-		case '&':	rep = "&amp;"; break;
-		case '<':	rep = "&lt;"; break;
-		case '>':	rep = "&gt;"; break;
-		case '"':	rep = "&quot;"; break;
-		case '\'':	rep = "&#39;"; break;
-		default:	continue;
-		}
-		if ((p > run && evbuffer_add(b, run, (size_t)(p - run)) == -1) ||
-		    evbuffer_add(b, rep, strlen(rep)) == -1)
-			return -1;
-		run = p + 1;
-	}
-	if (p > run && evbuffer_add(b, run, (size_t)(p - run)) == -1)
-		return -1;
-	return 0;
-}
-
-/* Append s as a JSON string, quotes included. */
-static void
-admin_json_string(struct evbuffer *b, const char *s)
-{
-	const unsigned char	*p;
-
-	if (s == NULL) {
-		evbuffer_add(b, "null", 4);
-		return;
-	}
-	evbuffer_add(b, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			evbuffer_add_printf(b, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			evbuffer_add_printf(b, "\\u%04x", *p);
-		else
-			evbuffer_add(b, p, 1);
-	}
-	evbuffer_add(b, "\"", 1);
-}
-
-/* Append s as a Prometheus label value, quotes included. */
-static void
-admin_prom_label(struct evbuffer *b, const char *s)
-{
-	const char	*p;
-
-	evbuffer_add(b, "\"", 1);
-	for (p = s != NULL ? s : ""; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			evbuffer_add_printf(b, "\\%c", *p);
-		else if (*p == '\n')
-			evbuffer_add(b, "\\n", 2);
-		else
-			evbuffer_add(b, p, 1);
-	}
-	evbuffer_add(b, "\"", 1);
 }
 
 static int
@@ -717,246 +544,6 @@ admin_locked_out(struct admin *a, const char *peer)
 	return left > 0 ? left : 0;
 }
 
-/* --- the snapshot -------------------------------------------------------- */
-
-/*
- * 1 if table exists with every column named in cols (NULL-terminated).
- * Each engine describes its tables its own way: SQLite in sqlite_master
- * and pragma_table_info, PostgreSQL in information_schema (the schema
- * marketbox's tables are in: the first of the search path).
- */
-static int
-admin_table_has(struct admin *a, const char *table, const char *const *cols)
-{
-	static const char lite_table[] =
-	    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1";
-	static const char lite_column[] =
-	    "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
-	static const char pg_table[] =
-	    "SELECT 1 FROM information_schema.tables WHERE "
-	    "table_schema = current_schema() AND table_name = $1";
-	static const char pg_column[] =
-	    "SELECT 1 FROM information_schema.columns WHERE "
-	    "table_schema = current_schema() AND table_name = $1 AND "
-	    "column_name = $2";
-	struct store_stmt	*st;
-	int			 lite, rc;
-
-	lite = strcmp(store_engine(a->src.store), "sqlite") == 0;
-	if ((st = store_query(a->src.store, lite ? lite_table : pg_table)) ==
-	    NULL)
-		return 0;
-	store_bind_text(st, 1, table);
-	rc = store_step(st);
-	store_done(st);
-	if (rc != STORE_ROW)
-		return 0;
-	for (; cols != NULL && *cols != NULL; cols++) {
-		if ((st = store_query(a->src.store, lite ? lite_column :
-		    pg_column)) == NULL)
-			return 0;
-		store_bind_text(st, 1, table);
-		store_bind_text(st, 2, *cols);
-		rc = store_step(st);
-		store_done(st);
-		if (rc != STORE_ROW)
-			return 0;
-	}
-	return 1;
-}
-
-static void
-admin_label(char *dst, const char *src, const char *none)
-{
-	snprintf(dst, ADMIN_LABEL, "%s",
-	    src != NULL && src[0] != '\0' ? src : none);
-}
-
-/*
- * Run sql (a literal; no parameters) whose rows are (label, count) or
- * (label, label, count), into g.  0 or -1 (logged).
- */
-static int
-admin_group_read(struct admin *a, const char *sql, int labels,
-    struct admin_group *g)
-{
-	struct store_stmt	*st;
-	int			 rc;
-
-	g->n = 0;
-	if ((st = store_query(a->src.store, sql)) == NULL)
-		return -1;
-	while ((rc = store_step(st)) == STORE_ROW &&
-	    g->n < ADMIN_MAX_GROUPS) {
-		struct admin_count	*c = &g->row[g->n++];
-
-		admin_label(c->a, store_text(st, 0), "none");
-		if (labels == 2)
-			admin_label(c->b, store_text(st, 1), "none");
-		else
-			c->b[0] = '\0';
-		c->n = store_int(st, labels);
-	}
-	store_done(st);
-	return rc == STORE_ERROR ? -1 : 0;
-}
-
-/* One integer from sql (a literal, no parameters); -1 on error. */
-static long long
-admin_count(struct admin *a, const char *sql)
-{
-	struct store_stmt	*st;
-	long long		 n = -1;
-	int			 rc;
-
-	if ((st = store_query(a->src.store, sql)) == NULL)
-		return -1;
-	if ((rc = store_step(st)) == STORE_ROW)
-		n = store_int(st, 0);
-	else if (rc == STORE_DONE)
-		error(0, "admin: no row from %s", sql);
-	store_done(st);
-	return n;
-}
-
-/* Outbox rows handed to the link so far (every state but queued and
- * inline). */
-static long long
-admin_mt_handled(const struct outbox_counts *c)
-{
-	return c->sending + c->accepted + c->buffered + c->delivered +
-	    c->failed;
-}
-
-/* Keep a sample of the counters, and set the rates per minute over the
- * oldest sample inside the window (or the one taken at start). */
-static void
-admin_rates(struct admin *a, struct admin_snapshot *s)
-{
-	const struct admin_sample	*base = &a->baseline, *p;
-	struct admin_sample		 now;
-	size_t				 i;
-	double				 dt;
-
-	now.t = admin_monotonic();
-	now.mo = s->mo_received - s->mo_duplicates;
-	now.mt = admin_mt_handled(&s->outbox);
-	for (i = 0; i < a->nsamples; i++) {
-		p = &a->samples[i];
-		if (now.t - p->t <= ADMIN_RATE_WINDOW &&
-		    (base == &a->baseline || p->t < base->t))
-			base = p;
-	}
-	/* The baseline is older than any sample: use it only if nothing in
-	 * the window is. */
-	dt = now.t - base->t;
-	s->rate_window = dt;
-	if (dt >= 1) {
-		s->mo_per_minute = (double)(now.mo - base->mo) * 60 / dt;
-		s->mt_per_minute = now.mt >= base->mt ?
-		    (double)(now.mt - base->mt) * 60 / dt : 0;
-	}
-	if (a->nsamples == 0 || now.t - a->samples[(a->sample_next +
-	    ADMIN_SAMPLES - 1) % ADMIN_SAMPLES].t >= ADMIN_SAMPLE_EVERY) {
-		a->samples[a->sample_next] = now;
-		a->sample_next = (a->sample_next + 1) % ADMIN_SAMPLES;
-		if (a->nsamples < ADMIN_SAMPLES)
-			a->nsamples++;
-	}
-}
-
-static int
-admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
-{
-	static const char *const posts_cols[] = { "kind", "state", NULL };
-	static const char *const orders_cols[] = { "state", NULL };
-	static const char *const prices_cols[] = { "status", NULL };
-	struct store_stmt	*st;
-	size_t			 i;
-	int			 bad = 0;
-
-	memset(s, 0, sizeof(*s));
-	s->now = time(NULL);
-	s->uptime = (long long)(s->now - a->started);
-	s->link_mode = a->src.link_mode != NULL ? a->src.link_mode : "none";
-	if (a->src.box != NULL) {
-		s->has_box = 1;
-		s->link_up = box_is_up(a->src.box);
-		box_stats(a->src.box, &s->box);
-	}
-	if (a->src.inbox != NULL) {
-		s->has_inbox = 1;
-		inbox_stats(a->src.inbox, &s->mo_received, &s->mo_duplicates);
-	}
-	if (a->src.router != NULL) {
-		s->has_router = 1;
-		router_stats(a->src.router, &s->router);
-	}
-	store_stats(a->src.store, &s->commits, &s->units);
-	s->auth_failures = a->auth_failures;
-
-	if ((s->mo_total = admin_count(a, "SELECT COUNT(*) FROM inbox")) < 0)
-		bad = -1;
-	if (outbox_counts(a->src.outbox, &s->outbox) == -1)
-		bad = -1;
-	s->mt_total = s->outbox.queued + admin_mt_handled(&s->outbox);
-	bad |= admin_group_read(a, "SELECT dlr_state, COUNT(*) FROM outbox "
-	    "WHERE dlr_state IS NOT NULL GROUP BY dlr_state ORDER BY dlr_state "
-	    "LIMIT 64", 1, &s->dlr);
-	bad |= admin_group_read(a, "SELECT kind, COUNT(*) FROM outbox "
-	    "WHERE state = 'failed' GROUP BY kind ORDER BY kind LIMIT 64",
-	    1, &s->failed);
-	/* No language ("none") first: SQLite sorts NULL first, PostgreSQL
-	 * last, unless told. */
-	bad |= admin_group_read(a, "SELECT language, role, COUNT(*) FROM users "
-	    "GROUP BY language, role ORDER BY CASE WHEN language IS NULL "
-	    "THEN 0 ELSE 1 END, language, role LIMIT 64", 2, &s->users);
-	if ((st = store_query(a->src.store, "SELECT COUNT(*), COUNT(name), "
-	    "COALESCE(SUM(CASE WHEN opt_out <> 0 THEN 1 ELSE 0 END), 0) "
-	    "FROM users")) != NULL) {
-		if (store_step(st) == STORE_ROW) {
-			s->users_total = store_int(st, 0);
-			s->users_registered = store_int(st, 1);
-			s->users_opted_out = store_int(st, 2);
-		} else
-			bad = -1;
-		store_done(st);
-	} else
-		bad = -1;
-
-	if (admin_table_has(a, "market_posts", posts_cols)) {
-		s->has_posts = 1;
-		bad |= admin_group_read(a, "SELECT kind, state, COUNT(*) FROM "
-		    "market_posts GROUP BY kind, state ORDER BY kind, state "
-		    "LIMIT 64", 2, &s->posts);
-		for (i = 0; i < s->posts.n; i++) {
-			if (strcmp(s->posts.row[i].b, "open") != 0)
-				continue;
-			if (strcmp(s->posts.row[i].a, "offer") == 0)
-				s->open_offers += s->posts.row[i].n;
-			else if (strcmp(s->posts.row[i].a, "want") == 0)
-				s->open_wants += s->posts.row[i].n;
-		}
-	}
-	if (admin_table_has(a, "market_orders", orders_cols)) {
-		s->has_orders = 1;
-		bad |= admin_group_read(a, "SELECT state, COUNT(*) FROM "
-		    "market_orders GROUP BY state ORDER BY state LIMIT 64", 1,
-		    &s->orders);
-	}
-	if (admin_table_has(a, "prices_reports", prices_cols)) {
-		s->has_prices = 1;
-		bad |= admin_group_read(a, "SELECT status, COUNT(*) FROM "
-		    "prices_reports GROUP BY status ORDER BY status LIMIT 64", 1,
-		    &s->prices);
-	}
-	if (instance_list(a->src.store, instance_lease(a->conf), s->instances,
-	    ADMIN_INSTANCES, &s->ninstances, &s->instances_live) == -1)
-		bad = -1;
-	admin_rates(a, s);
-	return bad ? -1 : 0;
-}
-
 /* --- /status.json -------------------------------------------------------- */
 
 static void
@@ -1100,6 +687,24 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 }
 
 /* --- /metrics ------------------------------------------------------------ */
+
+/* Append s as a Prometheus label value, quotes included. */
+static void
+admin_prom_label(struct evbuffer *b, const char *s)
+{
+	const char	*p;
+
+	evbuffer_add(b, "\"", 1);
+	for (p = s != NULL ? s : ""; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			evbuffer_add_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, p, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
 
 static void
 admin_prom_head(struct evbuffer *b, const char *name, const char *type,
