@@ -147,6 +147,13 @@ struct admin_snapshot {
 	size_t			 ninstances, instances_live;
 };
 
+/* One commodity and market's daily medians. */
+struct admin_chart {
+	char			 commodity[ADMIN_LABEL], market[ADMIN_LABEL];
+	struct admin_point	 pts[ADMIN_CHART_DAYS + 1];
+	size_t			 n;
+};
+
 /* --- admin.c ------------------------------------------------------------ */
 
 /* Seconds on the monotonic clock. */
@@ -166,6 +173,13 @@ long long	 admin_count(struct admin *, const char *sql);
 void		 admin_label(char *dst, const char *src, const char *none);
 /* Outbox rows handed to the link so far. */
 long long	 admin_mt_handled(const struct outbox_counts *);
+
+/* --- chart.c ------------------------------------------------------------ */
+
+/* The charts of the last ADMIN_CHART_DAYS days into *charts (malloc'd):
+ * their count, 0 if none, or -1. */
+long		 admin_charts_read(struct admin *, struct admin_chart **charts,
+		    long long *first_day, long long *last_day);
 
 /* --- format.c ----------------------------------------------------------- */
 
