@@ -159,6 +159,16 @@ struct admin_chart {
 /* Seconds on the monotonic clock. */
 double		 admin_monotonic(void);
 
+/* Answer req: the headers every admin answer carries, then body. */
+void		 admin_reply(struct evhttp_request *, int code,
+		    const char *reason, const char *type, struct evbuffer *);
+/* An error for marketctl: {"error": text}, with code. */
+void		 admin_reply_error(struct evhttp_request *, int code,
+		    const char *reason, const char *text);
+/* Answer req with body once the open transaction commits (or 500). */
+void		 admin_answer_after_commit(struct admin *,
+		    struct evhttp_request *, struct evbuffer *body);
+
 /* --- snapshot.c --------------------------------------------------------- */
 
 /* Fill s: the counters now and the read-only queries.  0, or -1 if the
@@ -180,6 +190,26 @@ long long	 admin_mt_handled(const struct outbox_counts *);
  * their count, 0 if none, or -1. */
 long		 admin_charts_read(struct admin *, struct admin_chart **charts,
 		    long long *first_day, long long *last_day);
+
+/* --- actions.c ---------------------------------------------------------- */
+
+/* The value of key in a decoded query or form, or NULL. */
+const char	*admin_param(struct evkeyvalq *, const char *key);
+/* Parse a POST form body into q.  0, or -1 (answered 400 / 415). */
+int		 admin_form(struct evhttp_request *, struct evkeyvalq *q);
+/* Free a broadcast's job (NULL is fine). */
+void		 admin_job_free(struct admin_job *);
+/* GET /admin/broadcast?id=: a broadcast's progress (the last if no id). */
+void		 admin_broadcast_status(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *query);
+/* POST /admin/broadcast, /admin/retry, /admin/user: the form is parsed,
+ * peer is who asked (logged). */
+void		 admin_broadcast_start(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+void		 admin_retry(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+void		 admin_user(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
 
 /* --- format.c ----------------------------------------------------------- */
 
