@@ -1,0 +1,219 @@
+/*
+ * metrics.c - GET /metrics: the snapshot of figures (snapshot.c) in
+ * Prometheus's text format (version 0.0.4), a # HELP and a # TYPE line
+ * before each metric, label values escaped by admin_prom_label.  It
+ * shows the figures of /status and /status.json, since all three render
+ * one struct admin_snapshot.  The password, the headers (the format's
+ * Content-Type) and the answer are admin.c's.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "base/gw.h"
+
+#include <event2/buffer.h>
+
+#include "admin/admin.h"
+#include "admin/admin_int.h"
+#include "marketbox-plugin.h"
+#include "plugin/plugin.h"
+
+/* Append s as a Prometheus label value, quotes included. */
+static void
+admin_prom_label(struct evbuffer *b, const char *s)
+{
+	const char	*p;
+
+	evbuffer_add(b, "\"", 1);
+	for (p = s != NULL ? s : ""; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			evbuffer_add_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, p, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+static void
+admin_prom_head(struct evbuffer *b, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+static void
+admin_prom_one(struct evbuffer *b, const char *name, const char *type,
+    const char *help, long long v)
+{
+	admin_prom_head(b, name, type, help);
+	evbuffer_add_printf(b, "%s %lld\n", name, v);
+}
+
+static void
+admin_prom_group(struct evbuffer *b, const char *name, const char *type,
+    const char *help, const char *la, const char *lb,
+    const struct admin_group *g)
+{
+	size_t	 i;
+
+	admin_prom_head(b, name, type, help);
+	for (i = 0; i < g->n; i++) {
+		evbuffer_add_printf(b, "%s{%s=", name, la);
+		admin_prom_label(b, g->row[i].a);
+		if (lb != NULL) {
+			evbuffer_add_printf(b, ",%s=", lb);
+			admin_prom_label(b, g->row[i].b);
+		}
+		evbuffer_add_printf(b, "} %lld\n", g->row[i].n);
+	}
+}
+
+int
+admin_metrics(struct admin *a, struct evbuffer *b)
+{
+	struct admin_snapshot	*s;
+	const struct mb_plugin	*p;
+	size_t			 i, n;
+	int			 rc;
+	static const char	*const states[] = { "queued", "sending",
+				    "accepted", "buffered", "delivered",
+				    "failed", "inline" };
+	long long		 counts[7];
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		error(errno, "admin: out of memory");
+		return -1;
+	}
+	rc = admin_snapshot_take(a, s);
+	admin_prom_head(b, "marketbox_info", "gauge",
+	    "The version of marketbox running.");
+	evbuffer_add_printf(b, "marketbox_info{version=");
+	admin_prom_label(b, MARKETBOX_VERSION);
+	evbuffer_add_printf(b, "} 1\n");
+	admin_prom_one(b, "marketbox_start_time_seconds", "gauge",
+	    "When marketbox started, Unix seconds.", (long long)a->started);
+	admin_prom_one(b, "marketbox_uptime_seconds", "gauge",
+	    "Seconds since marketbox started.", s->uptime);
+	admin_prom_head(b, "marketbox_bearerbox_up", "gauge",
+	    "1 while the bearerbox link is connected and identified.");
+	evbuffer_add_printf(b, "marketbox_bearerbox_up{mode=");
+	admin_prom_label(b, s->link_mode);
+	evbuffer_add_printf(b, "} %d\n", s->link_up);
+	admin_prom_one(b, "marketbox_mo_total", "counter",
+	    "Messages from phones in the inbox, all time.", s->mo_total);
+	admin_prom_one(b, "marketbox_mo_received_total", "counter",
+	    "Messages from phones taken since start, duplicates included.",
+	    (long long)s->mo_received);
+	admin_prom_one(b, "marketbox_mo_duplicates_total", "counter",
+	    "Messages from phones taken again since start (no new effect).",
+	    (long long)s->mo_duplicates);
+	admin_prom_head(b, "marketbox_mo_per_minute", "gauge",
+	    "New messages from phones per minute, over the last minutes.");
+	evbuffer_add_printf(b, "marketbox_mo_per_minute %.2f\n",
+	    s->mo_per_minute);
+	admin_prom_one(b, "marketbox_mt_total", "counter",
+	    "Messages to phones in the outbox (inline replies aside), all time.",
+	    s->mt_total);
+	admin_prom_head(b, "marketbox_mt_per_minute", "gauge",
+	    "Messages to phones handed to the link per minute, over the last "
+	    "minutes.");
+	evbuffer_add_printf(b, "marketbox_mt_per_minute %.2f\n",
+	    s->mt_per_minute);
+	admin_prom_head(b, "marketbox_outbox_messages", "gauge",
+	    "Outbox rows (SMS parts) by state.");
+	counts[0] = s->outbox.queued;
+	counts[1] = s->outbox.sending;
+	counts[2] = s->outbox.accepted;
+	counts[3] = s->outbox.buffered;
+	counts[4] = s->outbox.delivered;
+	counts[5] = s->outbox.failed;
+	counts[6] = s->outbox.inline_;
+	for (i = 0; i < 7; i++)
+		evbuffer_add_printf(b, "marketbox_outbox_messages{state=\"%s\"} "
+		    "%lld\n", states[i], counts[i]);
+	admin_prom_group(b, "marketbox_dlr_total", "counter",
+	    "Delivery reports recorded, by their last outcome.", "outcome",
+	    NULL, &s->dlr);
+	admin_prom_group(b, "marketbox_failed_messages", "gauge",
+	    "Outbox rows that failed, by kind (reply, notice, broadcast).",
+	    "kind", NULL, &s->failed);
+	if (s->has_router) {
+		admin_prom_head(b, "marketbox_commands_total", "counter",
+		    "Messages routed since start, by outcome.");
+		evbuffer_add_printf(b,
+		    "marketbox_commands_total{outcome=\"handled\"} %llu\n"
+		    "marketbox_commands_total{outcome=\"throttled\"} %llu\n"
+		    "marketbox_commands_total{outcome=\"repeat\"} %llu\n"
+		    "marketbox_commands_total{outcome=\"unknown\"} %llu\n",
+		    s->router.handled, s->router.throttled, s->router.repeats,
+		    s->router.unknown);
+	}
+	if (s->has_box) {
+		admin_prom_one(b, "marketbox_box_connects_total", "counter",
+		    "Connections made to bearerbox since start.",
+		    (long long)s->box.connects);
+		admin_prom_one(b, "marketbox_box_protocol_errors_total",
+		    "counter", "Box protocol errors since start.",
+		    (long long)s->box.protocol_errors);
+		admin_prom_one(b, "marketbox_box_mt_total", "counter",
+		    "Messages to phones written to bearerbox since start.",
+		    (long long)s->box.mt);
+		admin_prom_one(b, "marketbox_box_dlr_total", "counter",
+		    "Delivery reports taken from bearerbox since start.",
+		    (long long)s->box.dlr);
+	}
+	admin_prom_one(b, "marketbox_instances", "gauge",
+	    "marketbox instances on this database with a heartbeat within the "
+	    "lease (outbox-lease).", (long long)s->instances_live);
+	admin_prom_one(b, "marketbox_store_commits_total", "counter",
+	    "Database transactions committed since start.",
+	    (long long)s->commits);
+	admin_prom_one(b, "marketbox_store_units_total", "counter",
+	    "Units of work (a message and its effects) committed since start.",
+	    (long long)s->units);
+	admin_prom_group(b, "marketbox_users", "gauge",
+	    "People known, by language and role (language \"none\": the "
+	    "default).", "language", "role", &s->users);
+	admin_prom_one(b, "marketbox_users_registered", "gauge",
+	    "People registered with REG.", s->users_registered);
+	admin_prom_one(b, "marketbox_users_opted_out", "gauge",
+	    "People who sent STOP.", s->users_opted_out);
+	if (s->has_posts) {
+		admin_prom_group(b, "marketbox_market_posts", "gauge",
+		    "Offers and wants, by kind and state.", "kind", "state",
+		    &s->posts);
+		admin_prom_one(b, "marketbox_open_offers", "gauge",
+		    "Offers open now.", s->open_offers);
+		admin_prom_one(b, "marketbox_open_wants", "gauge",
+		    "Wants open now.", s->open_wants);
+	}
+	if (s->has_orders)
+		admin_prom_group(b, "marketbox_market_orders", "gauge",
+		    "Orders, by state.", "state", NULL, &s->orders);
+	if (s->has_prices)
+		admin_prom_group(b, "marketbox_price_reports", "gauge",
+		    "Price reports, by status.", "status", NULL, &s->prices);
+	n = a->src.plugins != NULL ? plugin_count(a->src.plugins) : 0;
+	admin_prom_one(b, "marketbox_plugins_loaded", "gauge",
+	    "Plugins loaded.", (long long)n);
+	admin_prom_head(b, "marketbox_plugin_info", "gauge",
+	    "A plugin loaded, with its version.");
+	for (i = 0; i < n; i++) {
+		p = plugin_at(a->src.plugins, i);
+		evbuffer_add_printf(b, "marketbox_plugin_info{name=");
+		admin_prom_label(b, p->name);
+		evbuffer_add_printf(b, ",version=");
+		admin_prom_label(b, p->version);
+		evbuffer_add_printf(b, "} 1\n");
+	}
+	admin_prom_one(b, "marketbox_admin_auth_failures_total", "counter",
+	    "Wrong admin passwords since start.", (long long)s->auth_failures);
+	free(s);
+	return rc;
+}
