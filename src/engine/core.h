@@ -1,7 +1,8 @@
 /*
  * core.h - what the router and the host side of the plugin interface
  * share: the core's state, one user's record, and the context of one
- * command.  Internal to router.c and host.c; plugins see none of it.
+ * command.  Internal to the router (router.c, limits.c, core_cmds.c) and
+ * host.c; plugins see none of it.
  */
 #ifndef MARKETBOX_CORE_H
 #define MARKETBOX_CORE_H

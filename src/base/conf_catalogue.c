@@ -1,0 +1,294 @@
+/*
+ * conf_catalogue.c - the catalogue groups of the conf: unit, commodity and
+ * market (codes, names per language, plural forms, aliases), their checks
+ * (a code well formed and declared once, a commodity's unit declared), and
+ * the look-ups by code the rest of marketbox uses.
+ *
+ * conf.c reads the file and calls conf_read_units, conf_read_commodities
+ * and conf_read_markets in that order (a commodity names a unit); it
+ * frees the groups with the rest of struct conf.  The value readers are
+ * conf.c's, shared through conf_int.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/gw.h"
+
+#include "base/conf.h"
+#include "base/conf_int.h"
+
+
+/* "names = en:maize;sw:mahindi": every entry a language code and a name. */
+static int
+conf_read_names(CfgGroup *grp, struct conf_names *names)
+{
+	char	*raw = conf_string(grp, "names", NULL);
+	size_t	 i;
+	int	 bad = 0;
+
+	conf_names_split(raw, names);
+	for (i = 0; i < names->count; i++) {
+		const char	*colon = strchr(names->names[i], ':');
+
+		if (colon == NULL || colon == names->names[i] ||
+		    colon[1] == '\0' || colon - names->names[i] > 8) {
+			conf_bad(grp, "names", NULL, "'%s' is not language:name "
+			    "(such as sw:mahindi)", names->names[i]);
+			bad = -1;
+		}
+	}
+	free(raw);
+	return bad;
+}
+
+/*
+ * "forms = en:other=bags;fr:other=sacs": every entry a language code, a
+ * CLDR plural category and a word.
+ */
+static int
+conf_read_forms(CfgGroup *grp, struct conf_names *forms)
+{
+	static const char * const categories[] = {
+		"zero", "one", "two", "few", "many", "other"
+	};
+	char		*raw = conf_string(grp, "forms", NULL);
+	const char	*colon, *eq;
+	size_t		 i, k, n;
+	int		 bad = 0, ok;
+
+	conf_names_split(raw, forms);
+	for (i = 0; i < forms->count; i++) {
+		colon = strchr(forms->names[i], ':');
+		eq = colon ? strchr(colon, '=') : NULL;
+		ok = colon != NULL && colon != forms->names[i] &&
+		    colon - forms->names[i] <= 8 && eq != NULL &&
+		    eq[1] != '\0';
+		for (k = 0, n = ok ? (size_t)(eq - colon - 1) : 0; ok &&
+		    k < sizeof(categories) / sizeof(categories[0]); k++)
+			if (strlen(categories[k]) == n &&
+			    strncmp(colon + 1, categories[k], n) == 0)
+				break;
+		if (!ok || k == sizeof(categories) / sizeof(categories[0])) {
+			conf_bad(grp, "forms", NULL, "'%s' is not "
+			    "language:category=word (such as en:other=bags; "
+			    "categories: zero, one, two, few, many, other)",
+			    forms->names[i]);
+			bad = -1;
+		}
+	}
+	free(raw);
+	return bad;
+}
+
+/* The word of lang:category=word among forms, or NULL. */
+static const char *
+conf_form_find(const struct conf_names *forms, const char *lang,
+    const char *category)
+{
+	size_t	 i, n = strlen(lang), c = strlen(category);
+
+	for (i = 0; i < forms->count; i++)
+		if (strncmp(forms->names[i], lang, n) == 0 &&
+		    forms->names[i][n] == ':' &&
+		    strncmp(forms->names[i] + n + 1, category, c) == 0 &&
+		    forms->names[i][n + 1 + c] == '=')
+			return forms->names[i] + n + 2 + c;
+	return NULL;
+}
+
+const char *
+conf_form_for(const struct conf_names *names, const struct conf_names *forms,
+    const char *lang, const char *category)
+{
+	const char	*w;
+
+	if (lang == NULL)
+		return NULL;
+	if (category != NULL && forms != NULL) {
+		if ((w = conf_form_find(forms, lang, category)) != NULL)
+			return w;
+		if (strcmp(category, "one") != 0 &&
+		    (w = conf_form_find(forms, lang, "other")) != NULL)
+			return w;
+	}
+	return conf_name_for(names, lang);
+}
+
+const char *
+conf_name_for(const struct conf_names *names, const char *lang)
+{
+	size_t	 i, n = lang ? strlen(lang) : 0;
+
+	for (i = 0; n > 0 && i < names->count; i++)
+		if (strncmp(names->names[i], lang, n) == 0 &&
+		    names->names[i][n] == ':')
+			return names->names[i] + n + 1;
+	return NULL;
+}
+
+int
+conf_read_units(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("unit"));
+	long	 i;
+	int	 bad = 0;
+
+	c->nunits = l ? gwlist_len(l) : 0;
+	c->units = calloc(c->nunits ? c->nunits : 1, sizeof(*c->units));
+	if (c->units == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup	*grp = gwlist_get(l, i);
+		struct conf_unit *u = &c->units[i];
+		char		*aliases;
+
+		u->code = conf_string(grp, "code", NULL);
+		aliases = conf_string(grp, "aliases", NULL);
+		conf_names_split(aliases, &u->aliases);
+		free(aliases);
+		bad |= conf_read_names(grp, &u->names);
+		bad |= conf_read_forms(grp, &u->forms);
+		if (!conf_code_ok(u->code)) {
+			conf_bad(grp, "code", NULL, "unit code '%s' must be 1-32 "
+			    "lowercase letters, digits, '-' or '_'",
+			    u->code ? u->code : "");
+			bad = -1;
+		} else if (i > 0 && conf_unit_find(c, u->code) != u) {
+			conf_bad(grp, "code", NULL, "unit '%s' declared twice",
+			    u->code);
+			bad = -1;
+		}
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+int
+conf_read_commodities(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("commodity"));
+	long	 i;
+	int	 bad = 0;
+
+	c->ncommodities = l ? gwlist_len(l) : 0;
+	c->commodities = calloc(c->ncommodities ? c->ncommodities : 1,
+	    sizeof(*c->commodities));
+	if (c->commodities == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup		*grp = gwlist_get(l, i);
+		struct conf_commodity	*k = &c->commodities[i];
+		char			*aliases;
+
+		k->code = conf_string(grp, "code", NULL);
+		k->unit = conf_string(grp, "unit", NULL);
+		aliases = conf_string(grp, "aliases", NULL);
+		conf_names_split(aliases, &k->aliases);
+		free(aliases);
+		bad |= conf_read_names(grp, &k->names);
+		bad |= conf_read_forms(grp, &k->forms);
+		if (!conf_code_ok(k->code)) {
+			conf_bad(grp, "code", NULL, "commodity code '%s' must be "
+			    "1-32 lowercase letters, digits, '-' or '_'",
+			    k->code ? k->code : "");
+			bad = -1;
+			continue;
+		}
+		if (i > 0 && conf_commodity_find(c, k->code) != k) {
+			conf_bad(grp, "code", NULL,
+			    "commodity '%s' declared twice", k->code);
+			bad = -1;
+		}
+		if (k->unit == NULL) {
+			conf_bad(grp, "code", NULL, "commodity '%s' has no "
+			    "default unit", k->code);
+			bad = -1;
+		} else if (conf_unit_find(c, k->unit) == NULL) {
+			conf_bad(grp, "unit", NULL, "commodity '%s': unit '%s' "
+			    "is not declared in a 'group = unit'", k->code,
+			    k->unit);
+			bad = -1;
+		}
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+int
+conf_read_markets(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("market"));
+	long	 i;
+	int	 bad = 0;
+
+	c->nmarkets = l ? gwlist_len(l) : 0;
+	c->markets = calloc(c->nmarkets ? c->nmarkets : 1, sizeof(*c->markets));
+	if (c->markets == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup		*grp = gwlist_get(l, i);
+		struct conf_market	*m = &c->markets[i];
+		char			*aliases;
+
+		m->code = conf_string(grp, "code", NULL);
+		m->name = conf_string(grp, "name", NULL);
+		m->region = conf_string(grp, "region", NULL);
+		aliases = conf_string(grp, "aliases", NULL);
+		conf_names_split(aliases, &m->aliases);
+		free(aliases);
+		if (!conf_code_ok(m->code)) {
+			conf_bad(grp, "code", NULL, "market code '%s' must be "
+			    "1-32 lowercase letters, digits, '-' or '_'",
+			    m->code ? m->code : "");
+			bad = -1;
+			continue;
+		}
+		if (i > 0 && conf_market_find(c, m->code) != m) {
+			conf_bad(grp, "code", NULL, "market '%s' declared twice",
+			    m->code);
+			bad = -1;
+		}
+		if (m->name == NULL)
+			m->name = conf_strdup(m->code);
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+const struct conf_unit *
+conf_unit_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nunits; i++)
+		if (c->units[i].code != NULL && strcmp(c->units[i].code, code) == 0)
+			return &c->units[i];
+	return NULL;
+}
+
+const struct conf_commodity *
+conf_commodity_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->ncommodities; i++)
+		if (c->commodities[i].code != NULL &&
+		    strcmp(c->commodities[i].code, code) == 0)
+			return &c->commodities[i];
+	return NULL;
+}
+
+const struct conf_market *
+conf_market_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nmarkets; i++)
+		if (c->markets[i].code != NULL &&
+		    strcmp(c->markets[i].code, code) == 0)
+			return &c->markets[i];
+	return NULL;
+}
