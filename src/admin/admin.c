@@ -291,8 +291,6 @@ admin_median(long long *v, size_t n)
 
 /* 1 if the n bytes at s are valid UTF-8 with no control characters but
  * newline. */
-/* 1 if the n bytes at s are valid UTF-8 with no control characters but
- * newline. */
 static int
 admin_text_ok(const char *s, size_t n)
 {

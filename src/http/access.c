@@ -280,7 +280,6 @@ http_request_foreign(const struct conf *conf, struct evhttp_request *req)
 
 /* --- passwords and secrets ------------------------------------------------ */
 
-
 static double
 http_monotonic(void)
 {

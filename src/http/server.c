@@ -3,8 +3,8 @@
  * and the calls it hands them.
  *
  * The server (libevent's evhttp) knows no path of its own: it serves the
- * entries registered at start-up with http_handle() (http.h): the ways in
- * (waysin.c: /sms, /ussd, /health) and the admin pages register theirs.
+ * entries registered at start-up with http_handle() (http.h), by the ways
+ * in (waysin.c) and the operators' pages (src/admin).
  * A request goes:
  *
  *	1. its entry is found by its path (exact, else the longest prefix);
@@ -173,14 +173,14 @@ http_request_timeout(const struct http *h)
 }
 
 
-/* 1 if an ADMIN entry is registered. */
+/* 1 if an entry of this access is registered. */
 static int
-http_has_admin(const struct http *h)
+http_has_access(const struct http *h, enum http_access access)
 {
 	size_t	 i;
 
 	for (i = 0; i < h->nentries; i++)
-		if (h->entries[i].h.access == HTTP_ACCESS_ADMIN)
+		if (h->entries[i].h.access == access)
 			return 1;
 	return 0;
 }
@@ -292,7 +292,8 @@ http_conn_admit(struct http *h, struct http_conn *c)
 	if (!http_peer_admitted(h, c->peer)) {
 		warning(0, "http: connection from %s refused: not in "
 		    "http-allow-ip%s", c->peer[0] ? c->peer : "(unknown)",
-		    http_has_admin(h) ? " or admin-allow-ip" : "");
+		    http_has_access(h, HTTP_ACCESS_ADMIN) ?
+		    " or admin-allow-ip" : "");
 		goto refuse;
 	}
 	if (h->nconns >= (size_t)http_max_connections(h)) {
