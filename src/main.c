@@ -325,11 +325,11 @@ daemon_start(struct daemon *d)
 	if (c->http_port != 0) {
 		if (daemon_act_as_root(d) == -1)
 			return -1;
-		d->http = http_new(d->base, c, d->inbox, d->outbox);
-		if (daemon_act_as_user(d) == -1 || d->http == NULL)
+		d->http = http_new(d->base, c, d->store);
+		if (daemon_act_as_user(d) == -1 || d->http == NULL ||
+		    http_waysin_register(d->http, d->inbox, d->ussd) == -1)
 			return -1;
 	}
-	http_set_ussd(d->http, d->ussd);
 	if (c->sendsms_url != NULL) {
 		if ((d->sendsms = http_sendsms_new(d->base, c, d->outbox)) == NULL)
 			return -1;
@@ -347,9 +347,9 @@ daemon_start(struct daemon *d)
 			    d->sendsms != NULL ? "sendsms" : "none"
 		};
 
-		if ((d->admin = admin_new(d->base, c, &src)) == NULL)
+		if ((d->admin = admin_new(d->base, c, &src)) == NULL ||
+		    admin_register(d->admin, d->http) == -1)
 			return -1;
-		http_set_admin(d->http, d->admin);
 	}
 	/*
 	 * A database server is waited for on the task thread, not by the
@@ -506,7 +506,6 @@ daemon_stop(struct daemon *d)
 	 * admin answers what waits before the server goes. */
 	box_free(d->box);
 	http_sendsms_free(d->sendsms);
-	http_set_admin(d->http, NULL);
 	admin_free(d->admin);
 	http_free(d->http);
 	if (d->store != NULL)

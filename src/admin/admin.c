@@ -2,31 +2,19 @@
  * admin.c - the operators' pages and actions on the HTTP port: /status,
  * /status.json, /metrics, and the POST /admin/... actions of marketctl.
  *
- * See admin.h for the contract.  How a request goes:
+ * See admin.h for the contract.  admin_register() puts the pages and
+ * actions in the HTTP server's table as HTTP_ACCESS_ADMIN entries: the
+ * server (src/http/access.c) applies their rules before any of them runs
+ * (admin-allow-ip, admin-password with its wrong-password lock-out, a
+ * POST a browser made for another site, the entry's methods, the header
+ * X-Marketbox-Admin on POSTs), so what runs here has passed them.  Only
+ * actions wait (for their commit), at most ADMIN_MAX_WAITING at once:
+ * wrong passwords never take a place among them.
  *
- *	1. the peer must be loopback or match admin-allow-ip (else 403);
- *	2. an admin-password must be configured (else 403 "admin pages are
- *	   off");
- *	3. a POST must not come from a browser for another site or host
- *	   (http_request_foreign: Origin, Sec-Fetch-Site, Host), else 403;
- *	4. an address that gave a wrong password is locked out for
- *	   admin_failure_delay(count) seconds (0.5 s doubling up to 8 s):
- *	   until then each of its requests is answered 429 with Retry-After
- *	   at once, BEFORE the password is looked at, so a guess made then
- *	   teaches nothing and costs nothing; other addresses are not
- *	   touched, so the right password from elsewhere still gets in;
- *	5. the password, from ?password= or HTTP Basic, is compared in
- *	   constant time (an empty one never matches); a wrong one is
- *	   logged, counted for that address and answered 401 at once, and
- *	   starts its lock-out;
- *	6. then the page or the action.  Only actions wait (for their
- *	   commit), at most ADMIN_MAX_WAITING at once: wrong passwords never
- *	   take a place among them.
- *
- * This file keeps that way in (allow-list, password, lock-out, the
- * routing to a page or an action), the admin's life (admin_new,
- * admin_free) and the answers pages and actions send (headers,
- * errors, an answer after the commit).
+ * This file keeps the table of entries and the handlers that lead from
+ * one to its page or action, the admin's life (admin_new, admin_free) and
+ * the answers pages and actions send (headers, errors, an answer after
+ * the commit).
  *
  * The rest is one file per reason to change, sharing admin_int.h:
  *
@@ -75,10 +63,6 @@
 #include "store/store.h"
 
 #define ADMIN_MAX_WAITING	64	/* delayed 401s and commits at once */
-#define ADMIN_FAIL_FORGET	900	/* seconds: a quiet address is forgotten */
-#define ADMIN_DELAY_FIRST	0.5	/* seconds before the first 401 */
-#define ADMIN_DELAY_MAX		8.0	/* seconds: the longest delay */
-#define ADMIN_MAX_PASSWORD	256	/* bytes of a password given */
 
 /* --- state --------------------------------------------------------------- */
 
@@ -101,128 +85,6 @@ admin_monotonic(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int
-admin_password_equal(const char *given, size_t given_len, const char *want)
-{
-	size_t			 want_len, i;
-	volatile unsigned char	 diff;
-
-	if (want == NULL || given == NULL)
-		return 0;
-	want_len = strlen(want);
-	/*
-	 * Every byte of the given password is compared with a byte of the
-	 * wanted one (cycling over it), so the time depends on the lengths
-	 * only; a length that differs makes diff non-zero too.
-	 */
-	diff = (unsigned char)(given_len != want_len);
-	for (i = 0; i < given_len; i++)
-		diff |= (unsigned char)given[i] ^
-		    (unsigned char)(want_len > 0 ? want[i % want_len] : 0);
-	return diff == 0;
-}
-
-/* Decode base64 (RFC 4648, padding optional) into out (size bytes).
- * Returns the decoded length, or -1 if it is not base64 or too long. */
-static long
-admin_base64_decode(const char *in, char *out, size_t size)
-{
-	unsigned	 acc = 0;
-	int		 bits = 0, v;
-	size_t		 n = 0;
-	const char	*p;
-
-	for (p = in; *p != '\0' && *p != '='; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			v = *p - 'A';
-		else if (*p >= 'a' && *p <= 'z')
-			v = *p - 'a' + 26;
-		else if (*p >= '0' && *p <= '9')
-			v = *p - '0' + 52;
-		else if (*p == '+')
-			v = 62;
-		else if (*p == '/')
-			v = 63;
-		else
-			return -1;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n + 1 >= size)
-				return -1;
-			out[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	while (*p == '=')
-		p++;
-	if (*p != '\0')
-		return -1;
-	out[n] = '\0';
-	return (long)n;
-}
-
-enum admin_auth
-admin_auth_check(const struct conf *conf, const char *query_password,
-    const char *authorization)
-{
-	char		 decoded[ADMIN_MAX_PASSWORD * 2];
-	const char	*p, *colon;
-	long		 n;
-	int		 ok = 1;
-
-	if (conf == NULL || conf->admin_password == NULL ||
-	    conf->admin_password[0] == '\0')
-		return ADMIN_AUTH_OFF;
-	if (query_password == NULL && authorization == NULL)
-		return ADMIN_AUTH_MISSING;
-	if (query_password != NULL) {
-		n = (long)strlen(query_password);
-		if (n > ADMIN_MAX_PASSWORD)
-			ok = 0;
-		else if (!admin_password_equal(query_password, (size_t)n,
-		    conf->admin_password))
-			ok = 0;
-	}
-	if (authorization != NULL) {
-		p = authorization;
-		while (*p == ' ')
-			p++;
-		if (strncasecmp(p, "Basic", 5) != 0 || (p[5] != ' ' &&
-		    p[5] != '\t'))
-			return ADMIN_AUTH_WRONG;
-		p += 6;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if ((n = admin_base64_decode(p, decoded, sizeof(decoded))) < 0 ||
-		    (colon = memchr(decoded, ':', (size_t)n)) == NULL)
-			return ADMIN_AUTH_WRONG;
-		colon++;
-		if (!admin_password_equal(colon,
-		    (size_t)(decoded + n - colon), conf->admin_password))
-			ok = 0;
-	}
-	return ok ? ADMIN_AUTH_OK : ADMIN_AUTH_WRONG;
-}
-
-int
-admin_ip_allowed(const struct conf *conf, const char *ip)
-{
-	return http_ip_listed(conf != NULL ? &conf->admin_allow_ip : NULL, ip);
-}
-
-double
-admin_failure_delay(unsigned n)
-{
-	double	 d = ADMIN_DELAY_FIRST;
-
-	while (n > 1 && d < ADMIN_DELAY_MAX) {
-		d *= 2;
-		n--;
-	}
-	return d < ADMIN_DELAY_MAX ? d : ADMIN_DELAY_MAX;
-}
-
 /* --- answering ----------------------------------------------------------- */
 
 /* Headers every admin answer carries: not cached, not framed, no
@@ -230,15 +92,7 @@ admin_failure_delay(unsigned n)
 static void
 admin_headers(struct evhttp_request *req, const char *type)
 {
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
-
-	evhttp_add_header(h, "Content-Type", type);
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "Content-Security-Policy",
-	    "default-src 'none'; style-src 'unsafe-inline'");
+	http_private_headers(req, type);
 }
 
 void
@@ -286,16 +140,6 @@ admin_reply_error(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void
-admin_reply_401(struct evhttp_request *req)
-{
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "WWW-Authenticate", "Basic realm=\"marketbox admin\", "
-	    "charset=\"UTF-8\"");
-	admin_reply_text(req, 401, "Unauthorized",
-	    "the admin password is needed (?password= or HTTP Basic)");
-}
-
-static void
 admin_waiting_free(struct admin_waiting *w)
 {
 	if (w == NULL)
@@ -312,19 +156,6 @@ admin_waiting_remove(struct admin_waiting *w)
 		w->admin->nwaiting--;
 		w->admin = NULL;
 	}
-}
-
-/* An address locked out for wait more seconds: come back later. */
-static void
-admin_reply_429(struct evhttp_request *req, double wait)
-{
-	char	 secs[16];
-
-	snprintf(secs, sizeof(secs), "%d", (int)wait + (wait > (int)wait));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", secs);
-	admin_reply_text(req, 429, "Too Many Requests", "too many wrong "
-	    "passwords from this address; try again later");
 }
 
 /* An action's commit: answer with the body prepared, or 500. */
@@ -402,85 +233,16 @@ admin_answer_after_commit(struct admin *a, struct evhttp_request *req,
 	}
 }
 
-/* --- wrong passwords ----------------------------------------------------- */
-
-static struct admin_failures *
-admin_failures_find(struct admin *a, const char *ip, int create)
-{
-	struct admin_failures	*f, *slot = NULL;
-	time_t			 now = time(NULL);
-	size_t			 i;
-
-	for (i = 0; i < ADMIN_FAIL_SLOTS; i++) {
-		f = &a->failures[i];
-		if (f->ip[0] != '\0' && now - f->last > ADMIN_FAIL_FORGET)
-			memset(f, 0, sizeof(*f));
-		if (f->ip[0] != '\0' && strcmp(f->ip, ip) == 0)
-			return f;
-		/* A free slot, else the one quiet for longest. */
-		if (slot == NULL || (slot->ip[0] != '\0' &&
-		    (f->ip[0] == '\0' || f->last < slot->last)))
-			slot = f;
-	}
-	if (!create)
-		return NULL;
-	memset(slot, 0, sizeof(*slot));
-	snprintf(slot->ip, sizeof(slot->ip), "%s", ip);
-	return slot;
-}
-
-/* A wrong password from peer: log, count, lock the address out for a
- * while, answer 401. */
-static void
-admin_wrong_password(struct admin *a, struct evhttp_request *req,
-    const char *peer, const char *path)
-{
-	struct admin_failures	*f;
-	double			 delay;
-
-	a->auth_failures++;
-	f = admin_failures_find(a, peer, 1);
-	f->count++;
-	f->last = time(NULL);
-	delay = admin_failure_delay(f->count);
-	f->until = admin_monotonic() + delay;
-	warning(0, "admin: wrong password from %s for %s (%u in a row); "
-	    "the address is refused for %.1f s", peer, path, f->count, delay);
-	admin_reply_401(req);
-}
-
-/* The seconds peer is still locked out for, or 0. */
-static double
-admin_locked_out(struct admin *a, const char *peer)
-{
-	struct admin_failures	*f;
-	double			 left;
-
-	if ((f = admin_failures_find(a, peer, 0)) == NULL)
-		return 0;
-	left = f->until - admin_monotonic();
-	return left > 0 ? left : 0;
-}
-
 /* --- routing ------------------------------------------------------------- */
 
-static const char *const admin_paths[] = {
-	"/status", "/status.json", "/metrics", "/admin/broadcast",
-	"/admin/retry", "/admin/user"
-};
-
-int
-admin_path_is_ours(const char *path)
-{
-	size_t	 i;
-
-	if (path == NULL)
-		return 0;
-	for (i = 0; i < sizeof(admin_paths) / sizeof(admin_paths[0]); i++)
-		if (strcmp(path, admin_paths[i]) == 0)
-			return 1;
-	return 0;
-}
+/*
+ * The pages and actions are entries of the HTTP server's table
+ * (admin_register): the server has applied their access
+ * (HTTP_ACCESS_ADMIN: allow-list, password, lock-out, methods, the
+ * X-Marketbox-Admin header of a POST) before one of these runs.  Each
+ * answers its request itself (now, or after a commit from admin's waiting
+ * list) and so ends the server's call by taking the request over.
+ */
 
 /* A page: render it into a buffer and answer. */
 static void
@@ -503,117 +265,121 @@ admin_page(struct admin *a, struct evhttp_request *req,
 	evbuffer_free(b);
 }
 
-void
-admin_handle(struct admin *a, struct evhttp_request *req, const char *peer)
+static void
+admin_status_cb(struct http_call *call, void *arg)
 {
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	struct evkeyvalq	 query, form;
-	const char		*path = uri != NULL ? evhttp_uri_get_path(uri) :
-				    NULL;
-	const char		*qs = uri != NULL ? evhttp_uri_get_query(uri) :
-				    NULL;
-	const char		*auth, *why;
-	enum evhttp_cmd_type	 method = evhttp_request_get_command(req);
-	int			 post = method == EVHTTP_REQ_POST;
-	double			 wait;
+	admin_page(arg, http_call_take(call), admin_status_html,
+	    "text/html; charset=utf-8");
+}
 
-	TAILQ_INIT(&query);
+static void
+admin_status_json_cb(struct http_call *call, void *arg)
+{
+	admin_page(arg, http_call_take(call), admin_status_json,
+	    "application/json");
+}
+
+static void
+admin_metrics_cb(struct http_call *call, void *arg)
+{
+	admin_page(arg, http_call_take(call), admin_metrics,
+	    "text/plain; version=0.0.4; charset=utf-8");
+}
+
+/* An action: its form parsed (else answered 400 or 415), then fn. */
+static void
+admin_action(struct admin *a, struct http_call *call,
+    void (*fn)(struct admin *, struct evhttp_request *, struct evkeyvalq *,
+    const char *))
+{
+	struct evhttp_request	*req = http_call_request(call);
+	struct evkeyvalq	 form;
+
 	TAILQ_INIT(&form);
-	if (peer == NULL)
-		peer = "";
-	if (path == NULL)
-		path = "/";
-	if (!admin_ip_allowed(a->conf, peer)) {
-		warning(0, "admin: %s from %s refused: not loopback and not in "
-		    "admin-allow-ip", path, *peer ? peer : "(unknown)");
-		admin_reply_text(req, 403, "Forbidden", "forbidden");
-		return;
-	}
-	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET, POST");
-		admin_reply_text(req, 405, "Method Not Allowed",
-		    "method not allowed: use GET or POST");
-		return;
-	}
-	if (qs != NULL && evhttp_parse_query_str(qs, &query) == -1) {
-		evhttp_clear_headers(&query);
-		admin_reply_text(req, 400, "Bad Request",
-		    "the query does not parse");
-		return;
-	}
-	if (post && (why = http_request_foreign(a->conf, req)) != NULL) {
-		warning(0, "admin: %s from %s refused: %s", path, peer, why);
-		admin_reply_error(req, 403, "Forbidden", why);
-		goto out;
-	}
-	/* Before the password is judged: a guess from a locked-out address
-	 * is not even looked at. */
-	if ((wait = admin_locked_out(a, peer)) > 0) {
-		debug("mb.admin", 0, "admin: %s from %s: 429 (locked out for "
-		    "%.1f s)", path, peer, wait);
-		admin_reply_429(req, wait);
-		goto out;
-	}
-	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
-	switch (admin_auth_check(a->conf, admin_param(&query, "password"),
-	    auth)) {
-	case ADMIN_AUTH_OFF:
-		admin_reply_text(req, 403, "Forbidden", "admin pages are off "
-		    "(no admin-password in the configuration)");
-		goto out;
-	case ADMIN_AUTH_MISSING:
-		admin_reply_401(req);
-		goto out;
-	case ADMIN_AUTH_WRONG:
-		admin_wrong_password(a, req, peer, path);
-		goto out;
-	case ADMIN_AUTH_OK:
-		break;
-	}
-	{
-		struct admin_failures	*f = admin_failures_find(a, peer, 0);
-
-		if (f != NULL)
-			memset(f, 0, sizeof(*f));
-	}
-
-	if (strcmp(path, "/status") == 0 && !post)
-		admin_page(a, req, admin_status_html, "text/html; charset=utf-8");
-	else if (strcmp(path, "/status.json") == 0 && !post)
-		admin_page(a, req, admin_status_json, "application/json");
-	else if (strcmp(path, "/metrics") == 0 && !post)
-		admin_page(a, req, admin_metrics,
-		    "text/plain; version=0.0.4; charset=utf-8");
-	else if (strcmp(path, "/admin/broadcast") == 0 && !post)
-		admin_broadcast_status(a, req, &query);
-	else if (strncmp(path, "/admin/", 7) == 0 && !post) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "POST");
-		admin_reply_error(req, 405, "Method Not Allowed", "use POST");
-	} else if (strncmp(path, "/admin/", 7) != 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "GET");
-		admin_reply_text(req, 405, "Method Not Allowed", "use GET");
-	} else if (evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "X-Marketbox-Admin") == NULL)
-		admin_reply_error(req, 403, "Forbidden", "an action needs the "
-		    "X-Marketbox-Admin header (marketctl sends it)");
-	else if (admin_form(req, &form) == 0) {
-		if (strcmp(path, "/admin/broadcast") == 0)
-			admin_broadcast_start(a, req, &form, peer);
-		else if (strcmp(path, "/admin/retry") == 0)
-			admin_retry(a, req, &form, peer);
-		else if (strcmp(path, "/admin/user") == 0)
-			admin_user(a, req, &form, peer);
-		else
-			admin_reply_error(req, 404, "Not Found",
-			    "no such action");
-	}
-out:
-	evhttp_clear_headers(&query);
+	if (admin_form(req, &form) == 0)
+		fn(a, req, &form, http_call_peer(call));
 	evhttp_clear_headers(&form);
+	/* Answered, or waiting for its commit in a->waiting. */
+	(void)http_call_take(call);
+}
+
+/* GET /admin/broadcast: a broadcast's progress; POST: a new one. */
+static void
+admin_broadcast_cb(struct http_call *call, void *arg)
+{
+	struct admin	*a = arg;
+
+	if (http_call_post(call)) {
+		admin_action(a, call, admin_broadcast_start);
+		return;
+	}
+	admin_broadcast_status(a, http_call_request(call),
+	    http_call_params(call));
+	(void)http_call_take(call);
+}
+
+static void
+admin_retry_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_retry);
+}
+
+static void
+admin_user_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_user);
+}
+
+/* The entries: pages answer GET, actions POST (their errors in JSON, for
+ * marketctl).  They read the store: each runs as a store task. */
+static const struct http_handler admin_handlers[] = {
+	{ .path = "/status", .methods = HTTP_GET,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1,
+	  .fn = admin_status_cb },
+	{ .path = "/status.json", .methods = HTTP_GET,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1,
+	  .fn = admin_status_json_cb },
+	{ .path = "/metrics", .methods = HTTP_GET,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1,
+	  .fn = admin_metrics_cb },
+	{ .path = "/admin/broadcast", .methods = HTTP_GET | HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_broadcast_cb },
+	{ .path = "/admin/retry", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_retry_cb },
+	{ .path = "/admin/user", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_user_cb }
+};
+
+#define ADMIN_NHANDLERS	(sizeof(admin_handlers) / sizeof(admin_handlers[0]))
+
+int
+admin_path_is_ours(const char *path)
+{
+	size_t	 i;
+
+	if (path == NULL)
+		return 0;
+	for (i = 0; i < ADMIN_NHANDLERS; i++)
+		if (strcmp(path, admin_handlers[i].path) == 0)
+			return 1;
+	return 0;
+}
+
+int
+admin_register(struct admin *a, struct http *h)
+{
+	size_t	 i;
+
+	if (a == NULL || h == NULL)
+		return -1;
+	for (i = 0; i < ADMIN_NHANDLERS; i++)
+		if (http_handle(h, &admin_handlers[i], a) == -1)
+			return -1;
+	a->http = h;
+	return 0;
 }
 
 /* --- life ---------------------------------------------------------------- */

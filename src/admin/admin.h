@@ -4,17 +4,19 @@
  * actions marketctl asks for (POST /admin/broadcast, /admin/retry,
  * /admin/user; GET /admin/broadcast for a broadcast's progress).
  *
- * http.c hands every request whose path admin_path_is_ours() claims to
- * admin_handle(), before its own allow-list: the admin pages have their
- * own, admin-allow-ip (loopback is always allowed), and need the conf's
- * admin-password, given as Kannel's admin interface takes it
- * (?password=...) or by HTTP Basic authentication (any user name).
- * Without an admin-password the pages answer 403 "admin pages are off".
- * A wrong password is logged, counted per address and answered 401; the
- * address is then refused 429 (Retry-After) for a time that doubles with
- * each failure, before any password it sends is looked at, while other
- * addresses go on as before.  POST actions made by a browser for another
- * site or host are refused 403 (http_request_foreign).
+ * admin_register() puts them in the HTTP server's table as
+ * HTTP_ACCESS_ADMIN entries (http.h), whose access the server applies
+ * before any of them runs: their own allow-list, admin-allow-ip (loopback
+ * is always allowed), and the conf's admin-password, given as Kannel's
+ * admin interface takes it (?password=...) or by HTTP Basic
+ * authentication (any user name).  Without an admin-password the pages
+ * answer 403 "admin pages are off".  A wrong password is logged, counted
+ * per address and answered 401; the address is then refused 429
+ * (Retry-After) for a time that doubles with each failure, before any
+ * password it sends is looked at, while other addresses go on as before.
+ * POST actions made by a browser for another site or host are refused
+ * 403 (http_request_foreign), as are those without the header
+ * X-Marketbox-Admin.
  *
  * The figures are read when a page is asked for: the in-memory counters
  * of the box link, inbox, router and store, and read-only queries of the
@@ -32,6 +34,7 @@ struct conf;
 struct event_base;
 struct evbuffer;
 struct evhttp_request;
+struct http;
 struct inbox;
 struct outbox;
 struct plugin_set;
@@ -58,55 +61,26 @@ struct admin_sources {
 /*
  * A new admin for the loop base.  conf must outlive it (or the next
  * admin_set_conf).  Returns NULL (logged) on failure.  Free with
- * admin_free(), before the HTTP server that hands it requests: actions
- * still waiting for their commit are answered 503.
+ * admin_free(), before the HTTP server it is registered with (and with
+ * no loop pass in between): actions still waiting for their commit are
+ * answered 503.
  */
 struct admin	*admin_new(struct event_base *, const struct conf *,
 		    const struct admin_sources *);
 void		 admin_free(struct admin *);
 void		 admin_set_conf(struct admin *, const struct conf *);
 
-/* 1 if path (without the query) is one of the admin pages or actions. */
-int		 admin_path_is_ours(const char *path);
-
 /*
- * Answer req (now or later, exactly once).  peer is the client's numeric
- * address.
+ * Register the pages and actions with the HTTP server, at start-up.  The
+ * wrong passwords the pages show are counted by that server.  0, or -1
+ * (logged).
  */
-void		 admin_handle(struct admin *, struct evhttp_request *,
-		    const char *peer);
+int		 admin_register(struct admin *, struct http *);
 
 /* --- exposed for tests --------------------------------------------------- */
 
-/*
- * 1 if the given bytes equal want, in a time that depends only on the
- * lengths (not on where they differ).  A NULL want matches nothing.
- */
-int		 admin_password_equal(const char *given, size_t given_len,
-		    const char *want);
-
-enum admin_auth {
-	ADMIN_AUTH_OK,		/* the right password */
-	ADMIN_AUTH_OFF,		/* no admin-password configured: 403 */
-	ADMIN_AUTH_MISSING,	/* no credentials given: 401 */
-	ADMIN_AUTH_WRONG	/* wrong credentials: logged, slowed, 401 */
-};
-
-/*
- * Check the credentials of a request: query_password is the decoded
- * ?password= value (NULL if absent), authorization the Authorization
- * header (NULL if absent; "Basic base64(user:password)").  When both are
- * given, both must be right.
- */
-enum admin_auth	 admin_auth_check(const struct conf *,
-		    const char *query_password, const char *authorization);
-
-/* 1 if a peer at ip may see the admin pages (loopback or admin-allow-ip). */
-int		 admin_ip_allowed(const struct conf *, const char *ip);
-
-/* The seconds an address is refused (429) after its n-th wrong password
- * in a row (n >= 1). */
-double		 admin_failure_delay(unsigned n);
+/* 1 if path (without the query) is one of the admin pages or actions. */
+int		 admin_path_is_ours(const char *path);
 
 /* Append s with &, <, >, " and ' escaped for HTML and SVG text. */
 int		 admin_escape_html(struct evbuffer *, const char *s);

@@ -36,11 +36,11 @@
 
 struct evbuffer;
 struct event;
+struct http;
 struct evhttp_request;
 struct evkeyvalq;
 
 #define ADMIN_INSTANCES		16	/* instances listed on /status */
-#define ADMIN_FAIL_SLOTS	64	/* addresses whose failures are counted */
 #define ADMIN_SAMPLES		32	/* counter samples for the rates */
 #define ADMIN_MAX_GROUPS	64	/* rows of one GROUP BY shown */
 #define ADMIN_LABEL		48	/* bytes of one label, with the NUL */
@@ -50,14 +50,6 @@ struct evkeyvalq;
 /* --- state --------------------------------------------------------------- */
 
 struct admin_waiting;
-
-/* Wrong passwords counted for one address, and its lock-out. */
-struct admin_failures {
-	char		 ip[64];
-	unsigned	 count;
-	time_t		 last;
-	double		 until;		/* monotonic: locked out until */
-};
 
 /* One broadcast: who it goes to, and how far it got. */
 struct admin_job {
@@ -94,8 +86,7 @@ struct admin {
 	time_t			 started;
 	TAILQ_HEAD(, admin_waiting) waiting;
 	size_t			 nwaiting;
-	struct admin_failures	 failures[ADMIN_FAIL_SLOTS];
-	unsigned long long	 auth_failures;
+	struct http		*http;		/* the server, once registered */
 	struct admin_sample	 samples[ADMIN_SAMPLES];
 	size_t			 nsamples, sample_next;
 	struct admin_sample	 baseline;

@@ -28,6 +28,7 @@
 #include "admin/admin.h"
 #include "admin/admin_int.h"
 #include "engine/router.h"
+#include "http/http.h"
 #include "link/box.h"
 #include "queue/inbox.h"
 #include "queue/outbox.h"
@@ -211,7 +212,7 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 		router_stats(a->src.router, &s->router);
 	}
 	store_stats(a->src.store, &s->commits, &s->units);
-	s->auth_failures = a->auth_failures;
+	s->auth_failures = http_auth_failures(a->http);
 
 	if ((s->mo_total = admin_count(a, "SELECT COUNT(*) FROM inbox")) < 0)
 		bad = -1;

@@ -1,8 +1,8 @@
 /*
  * fuzz_fields.c - libFuzzer target for the field parsers of /sms and
  * /ussd: the input is an urlencoded query or form body, read with
- * http_fields_parse() for the fields of /sms and of /ussd as http.c reads
- * them; the USSD fields then make the meta_data http.c gives the MO, read
+ * http_fields_parse() for the fields of /sms and of /ussd as waysin.c reads
+ * them; the USSD fields then make the meta_data waysin.c gives the MO, read
  * back by ussd_meta_get() as ussd.c reads it; and the text is fitted to a
  * USSD screen by ussd_screen_fit().  Built and run by tests/fuzz/run.sh.
  *
@@ -89,7 +89,7 @@ fuzz_fields_parse(const char *const *names, int nnames, const char *s,
 	free(twice);
 }
 
-/* The meta_data http.c makes of a USSD request gives its fields back. */
+/* The meta_data waysin.c makes of a USSD request gives its fields back. */
 static void
 fuzz_fields_meta(char **value)
 {

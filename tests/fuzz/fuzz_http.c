@@ -1,5 +1,5 @@
 /*
- * fuzz_http.c - libFuzzer target for the HTTP server (http.c, on
+ * fuzz_http.c - libFuzzer target for the HTTP server (src/http, on
  * libevent's evhttp): the input is what a client sends on one loopback
  * connection to the server, a request or several, with the daemon's parts
  * behind it (fuzz_stack.c: /sms and /ussd reach the inbox, the router,

@@ -159,11 +159,11 @@ fuzz_stack_new(struct fuzz_stack *st, int http)
 	if (http) {
 		for (i = 0; i < 10 && st->http == NULL; i++) {
 			st->conf->http_port = st->port = fuzz_stack_free_port();
-			st->http = http_new(st->base, st->conf, st->inbox,
-			    st->outbox);
+			st->http = http_new(st->base, st->conf, st->store);
 		}
 		fuzz_stack_check(st->http != NULL, "http_new");
-		http_set_ussd(st->http, st->ussd);
+		fuzz_stack_check(http_waysin_register(st->http, st->inbox,
+		    st->ussd) == 0, "http_waysin_register");
 	}
 	fuzz_stack_check(store_commit(st->store) == 0, "store_commit");
 }

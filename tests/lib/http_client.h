@@ -1,6 +1,6 @@
 /*
  * http_client.h - a raw HTTP/1.1 client for the unit tests of the servers
- * that run in the test's own process (http.c, admin.c).  One thread plays
+ * that run in the test's own process (src/http, src/admin).  One thread plays
  * both sides: every wait runs a pass of the server's event loop.  Every
  * wait is bounded by the context's deadline; a wait that runs out fails
  * the test.  Loopback only.

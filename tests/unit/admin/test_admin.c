@@ -232,7 +232,8 @@ t_start(const char *password)
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
 	cr_assert_not_null(plugins = plugin_load(conf));
 	cr_assert_not_null(inbox = inbox_new(store, router, outbox));
-	cr_assert_not_null(http = http_new(base, conf, inbox, outbox));
+	cr_assert_not_null(http = http_new(base, conf, store));
+	cr_assert_eq(http_waysin_register(http, inbox, NULL), 0);
 	t_fill();
 	memset(&src, 0, sizeof(src));
 	src.store = store;
@@ -242,7 +243,7 @@ t_start(const char *password)
 	src.plugins = plugins;
 	src.link_mode = "none";
 	cr_assert_not_null(admin = admin_new(base, conf, &src));
-	http_set_admin(http, admin);
+	cr_assert_eq(admin_register(admin, http), 0);
 }
 
 static void
@@ -250,7 +251,6 @@ t_stop(void)
 {
 	char	 cmd[512];
 
-	http_set_admin(http, NULL);
 	admin_free(admin);
 	http_free(http);
 	if (store != NULL)
@@ -362,29 +362,29 @@ t_render(int (*fn)(struct admin *, struct evbuffer *))
 
 Test(admin_helpers, password_compare_is_exact)
 {
-	cr_assert_eq(admin_password_equal("s3cret", 6, "s3cret"), 1);
-	cr_assert_eq(admin_password_equal("s3creT", 6, "s3cret"), 0);
-	cr_assert_eq(admin_password_equal("s3cre", 5, "s3cret"), 0);
-	cr_assert_eq(admin_password_equal("s3crets", 7, "s3cret"), 0);
-	cr_assert_eq(admin_password_equal("", 0, "s3cret"), 0);
-	cr_assert_eq(admin_password_equal("", 0, ""), 1);
-	cr_assert_eq(admin_password_equal("x", 1, ""), 0);
-	cr_assert_eq(admin_password_equal("s3cret", 6, NULL), 0);
+	cr_assert_eq(http_password_equal("s3cret", 6, "s3cret"), 1);
+	cr_assert_eq(http_password_equal("s3creT", 6, "s3cret"), 0);
+	cr_assert_eq(http_password_equal("s3cre", 5, "s3cret"), 0);
+	cr_assert_eq(http_password_equal("s3crets", 7, "s3cret"), 0);
+	cr_assert_eq(http_password_equal("", 0, "s3cret"), 0);
+	cr_assert_eq(http_password_equal("", 0, ""), 1);
+	cr_assert_eq(http_password_equal("x", 1, ""), 0);
+	cr_assert_eq(http_password_equal("s3cret", 6, NULL), 0);
 	/* The length given counts, not a NUL inside. */
-	cr_assert_eq(admin_password_equal("s3cret\0x", 8, "s3cret"), 0);
+	cr_assert_eq(http_password_equal("s3cret\0x", 8, "s3cret"), 0);
 	/* The same bytes repeated (the compare cycles over want) differ. */
-	cr_assert_eq(admin_password_equal("abab", 4, "ab"), 0);
+	cr_assert_eq(http_password_equal("abab", 4, "ab"), 0);
 }
 
 Test(admin_helpers, failure_delays_double_up_to_eight_seconds)
 {
-	cr_assert_float_eq(admin_failure_delay(1), 0.5, 1e-9);
-	cr_assert_float_eq(admin_failure_delay(2), 1.0, 1e-9);
-	cr_assert_float_eq(admin_failure_delay(3), 2.0, 1e-9);
-	cr_assert_float_eq(admin_failure_delay(4), 4.0, 1e-9);
-	cr_assert_float_eq(admin_failure_delay(5), 8.0, 1e-9);
-	cr_assert_float_eq(admin_failure_delay(6), 8.0, 1e-9);
-	cr_assert_float_eq(admin_failure_delay(1000000), 8.0, 1e-9);
+	cr_assert_float_eq(http_failure_delay(1), 0.5, 1e-9);
+	cr_assert_float_eq(http_failure_delay(2), 1.0, 1e-9);
+	cr_assert_float_eq(http_failure_delay(3), 2.0, 1e-9);
+	cr_assert_float_eq(http_failure_delay(4), 4.0, 1e-9);
+	cr_assert_float_eq(http_failure_delay(5), 8.0, 1e-9);
+	cr_assert_float_eq(http_failure_delay(6), 8.0, 1e-9);
+	cr_assert_float_eq(http_failure_delay(1000000), 8.0, 1e-9);
 }
 
 Test(admin_helpers, auth_by_query_basic_none_and_off)
@@ -392,44 +392,44 @@ Test(admin_helpers, auth_by_query_basic_none_and_off)
 	struct conf	 c;
 
 	memset(&c, 0, sizeof(c));
-	cr_assert_eq(admin_auth_check(&c, "x", NULL), ADMIN_AUTH_OFF);
+	cr_assert_eq(http_auth_check(&c, "x", NULL), HTTP_AUTH_OFF);
 	c.admin_password = (char *)"s3cret";
-	cr_assert_eq(admin_auth_check(&c, NULL, NULL), ADMIN_AUTH_MISSING);
-	cr_assert_eq(admin_auth_check(&c, "s3cret", NULL), ADMIN_AUTH_OK);
-	cr_assert_eq(admin_auth_check(&c, "s3cre", NULL), ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, "", NULL), ADMIN_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, NULL), HTTP_AUTH_MISSING);
+	cr_assert_eq(http_auth_check(&c, "s3cret", NULL), HTTP_AUTH_OK);
+	cr_assert_eq(http_auth_check(&c, "s3cre", NULL), HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, "", NULL), HTTP_AUTH_WRONG);
 	/* base64("admin:") and base64(":"): an empty password */
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46"),
-	    ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic Og=="),
-	    ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, "", "Basic YWRtaW46"),
-	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic YWRtaW46"),
+	    HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic Og=="),
+	    HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, "", "Basic YWRtaW46"),
+	    HTTP_AUTH_WRONG);
 	/* base64("admin:s3cret"), any user name */
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46czNjcmV0"),
-	    ADMIN_AUTH_OK);
-	cr_assert_eq(admin_auth_check(&c, NULL, "basic  YWRtaW46czNjcmV0"),
-	    ADMIN_AUTH_OK);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic YWRtaW46czNjcmV0"),
+	    HTTP_AUTH_OK);
+	cr_assert_eq(http_auth_check(&c, NULL, "basic  YWRtaW46czNjcmV0"),
+	    HTTP_AUTH_OK);
 	/* base64(":s3cret") */
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic OnMzY3JldA=="),
-	    ADMIN_AUTH_OK);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic OnMzY3JldA=="),
+	    HTTP_AUTH_OK);
 	/* base64("admin:wrong") */
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic YWRtaW46d3Jvbmc="),
-	    ADMIN_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic YWRtaW46d3Jvbmc="),
+	    HTTP_AUTH_WRONG);
 	/* base64("s3cret"): no colon */
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic czNjcmV0"),
-	    ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic !!!"), ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, NULL, "Bearer s3cret"),
-	    ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, NULL, "Basic"), ADMIN_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic czNjcmV0"),
+	    HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic !!!"), HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Bearer s3cret"),
+	    HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, NULL, "Basic"), HTTP_AUTH_WRONG);
 	/* Both given: both must be right. */
-	cr_assert_eq(admin_auth_check(&c, "s3cret", "Basic YWRtaW46d3Jvbmc="),
-	    ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, "nope", "Basic YWRtaW46czNjcmV0"),
-	    ADMIN_AUTH_WRONG);
-	cr_assert_eq(admin_auth_check(&c, "s3cret", "Basic YWRtaW46czNjcmV0"),
-	    ADMIN_AUTH_OK);
+	cr_assert_eq(http_auth_check(&c, "s3cret", "Basic YWRtaW46d3Jvbmc="),
+	    HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, "nope", "Basic YWRtaW46czNjcmV0"),
+	    HTTP_AUTH_WRONG);
+	cr_assert_eq(http_auth_check(&c, "s3cret", "Basic YWRtaW46czNjcmV0"),
+	    HTTP_AUTH_OK);
 }
 
 Test(admin_helpers, loopback_unless_admin_allow_ip)
@@ -438,20 +438,20 @@ Test(admin_helpers, loopback_unless_admin_allow_ip)
 	char		*names[] = { (char *)"10.0.0.*", (char *)"192.168.1.5" };
 
 	memset(&c, 0, sizeof(c));
-	cr_assert_eq(admin_ip_allowed(&c, "127.0.0.1"), 1);
-	cr_assert_eq(admin_ip_allowed(&c, "::1"), 1);
-	cr_assert_eq(admin_ip_allowed(&c, "10.0.0.7"), 0);
-	cr_assert_eq(admin_ip_allowed(&c, ""), 0);
-	cr_assert_eq(admin_ip_allowed(NULL, "127.0.0.1"), 1);
+	cr_assert_eq(http_admin_ip_allowed(&c, "127.0.0.1"), 1);
+	cr_assert_eq(http_admin_ip_allowed(&c, "::1"), 1);
+	cr_assert_eq(http_admin_ip_allowed(&c, "10.0.0.7"), 0);
+	cr_assert_eq(http_admin_ip_allowed(&c, ""), 0);
+	cr_assert_eq(http_admin_ip_allowed(NULL, "127.0.0.1"), 1);
 	/* http-allow-ip is not admin-allow-ip */
 	c.http_allow_ip.names = names;
 	c.http_allow_ip.count = 2;
-	cr_assert_eq(admin_ip_allowed(&c, "10.0.0.7"), 0);
+	cr_assert_eq(http_admin_ip_allowed(&c, "10.0.0.7"), 0);
 	c.admin_allow_ip.names = names;
 	c.admin_allow_ip.count = 2;
-	cr_assert_eq(admin_ip_allowed(&c, "10.0.0.7"), 1);
-	cr_assert_eq(admin_ip_allowed(&c, "192.168.1.5"), 1);
-	cr_assert_eq(admin_ip_allowed(&c, "192.168.1.6"), 0);
+	cr_assert_eq(http_admin_ip_allowed(&c, "10.0.0.7"), 1);
+	cr_assert_eq(http_admin_ip_allowed(&c, "192.168.1.5"), 1);
+	cr_assert_eq(http_admin_ip_allowed(&c, "192.168.1.6"), 0);
 }
 
 Test(admin_helpers, admin_paths)
@@ -1226,7 +1226,7 @@ Test(admin_conf, admin_allow_ip_user_and_run_as_root)
 	cr_assert_str_eq(c->admin_allow_ip.names[1], "192.168.*.*");
 	cr_assert_str_eq(c->user, "marketbox");
 	cr_assert_eq(c->run_as_root, 1);
-	cr_assert_eq(admin_ip_allowed(c, "192.168.4.4"), 1);
+	cr_assert_eq(http_admin_ip_allowed(c, "192.168.4.4"), 1);
 	cr_assert_eq(http_ip_allowed(c, "192.168.4.4"), 0);
 	conf_free(c);
 	c = t_conf_with("");

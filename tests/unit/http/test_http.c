@@ -1,6 +1,8 @@
 /*
- * test_http.c - http.c: the /sms and /health server on 127.0.0.1 in front
- * of a real store, outbox, router and inbox; the http-allow-ip matcher;
+ * test_http.c - src/http: the server and the ways in (/sms, /ussd,
+ * /health) on 127.0.0.1 in front of a real store, outbox, router and
+ * inbox; the table of handlers and the access the server applies from it;
+ * the http-allow-ip matcher;
  * requests answered only after the commit and clients that leave before
  * it; and the sendsms link against a fake smsbox on 127.0.0.1.
  *
@@ -118,7 +120,8 @@ t_start(int autocommit, const char *sendsms_url)
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
 	cr_assert_not_null(inbox = inbox_new(store, router, outbox));
-	cr_assert_not_null(http = http_new(base, conf, inbox, outbox));
+	cr_assert_not_null(http = http_new(base, conf, store));
+	cr_assert_eq(http_waysin_register(http, inbox, NULL), 0);
 }
 
 static void
@@ -583,7 +586,278 @@ Test(http, set_conf_keeps_the_new_conf)
 
 Test(http, a_second_server_on_the_same_port_is_refused)
 {
-	cr_assert_null(http_new(base, conf, inbox, outbox));
+	cr_assert_null(http_new(base, conf, store));
+}
+
+/* --- the table: entries and the access the server applies ---------------- */
+
+/* How often a test entry's function ran, and the call one of them kept. */
+static int			 t_ran;
+static struct http_call		*t_kept;
+
+static void
+t_hello_cb(struct http_call *call, void *arg)
+{
+	(void)arg;
+	t_ran++;
+	http_call_text(call, 200, "OK", "hello");
+}
+
+/* Answers later: the call waits in the server's hands. */
+static void
+t_later_cb(struct http_call *call, void *arg)
+{
+	(void)arg;
+	t_ran++;
+	t_kept = call;
+}
+
+static const char *
+t_secret(const struct conf *c)
+{
+	(void)c;
+	return "t0ps3cret";
+}
+
+/* Register an entry on where for t_hello_cb. */
+static void
+t_handle(const char *where, int prefix, unsigned methods,
+    enum http_access access)
+{
+	struct http_handler	 e = {
+		.path = where, .prefix = prefix, .methods = methods,
+		.access = access, .fn = t_hello_cb
+	};
+
+	cr_assert_eq(http_handle(http, &e, NULL), 0);
+}
+
+/* A request with extra header lines (each ending in CRLF). */
+static void
+t_req_with(const char *method, const char *target, const char *headers,
+    struct hc_resp *r)
+{
+	char	 req[4096];
+	int	 n;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\nContent-Length: 0\r\n%s\r\n", method,
+	    target, headers);
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	t_raw(req, (size_t)n, r);
+}
+
+static void
+t_table_setup(void)
+{
+	t_start(1, NULL);
+	t_ran = 0;
+	t_kept = NULL;
+}
+
+TestSuite(http_table, .init = t_table_setup, .fini = teardown,
+    .timeout = 30);
+
+Test(http_table, a_registered_path_answers_and_an_unknown_one_is_404)
+{
+	struct hc_resp	 r;
+
+	t_handle("/t/hello", 0, HTTP_GET, HTTP_ACCESS_PEER);
+	t_handle("/t/tree/", 1, HTTP_GET, HTTP_ACCESS_PEER);
+	t_get("/t/hello", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_str_eq(r.body, "hello");
+	cr_assert_eq(t_ran, 1);
+	t_get("/t/tree/any/thing?x=1", &r);
+	cr_assert_eq(r.code, 200, "a prefix entry: %s", r.raw);
+	cr_assert_eq(t_ran, 2);
+
+	t_get("/t/hello/", &r);
+	cr_assert_eq(r.code, 404, "not a prefix entry: %s", r.raw);
+	t_get("/t/nobody", &r);
+	cr_assert_eq(r.code, 404, "%s", r.raw);
+	cr_assert_eq(t_ran, 2);
+	/* A path is served once. */
+	{
+		struct http_handler	 again = { .path = "/t/hello",
+			.methods = HTTP_GET, .fn = t_hello_cb };
+
+		cr_assert_eq(http_handle(http, &again, NULL), -1);
+	}
+}
+
+Test(http_table, a_method_the_entry_does_not_take_is_405_with_allow)
+{
+	struct hc_resp	 r;
+	char		 allow[64];
+
+	t_handle("/t/get", 0, HTTP_GET, HTTP_ACCESS_PEER);
+	t_handle("/t/post", 0, HTTP_POST, HTTP_ACCESS_PEER);
+	t_req_with("POST", "/t/get", "", &r);
+	cr_assert_eq(r.code, 405, "%s", r.raw);
+	cr_assert_str_eq(hc_header(&r, "Allow", allow, sizeof(allow)), "GET");
+	t_get("/t/post", &r);
+	cr_assert_eq(r.code, 405, "%s", r.raw);
+	cr_assert_str_eq(hc_header(&r, "Allow", allow, sizeof(allow)),
+	    "POST");
+	/* Neither GET nor POST: 405 for every path. */
+	t_req_with("PUT", "/t/get", "", &r);
+	cr_assert_eq(r.code, 405, "%s", r.raw);
+	cr_assert_str_eq(hc_header(&r, "Allow", allow, sizeof(allow)),
+	    "GET, POST");
+	cr_assert_eq(t_ran, 0, "the handler ran for a method it does not "
+	    "take");
+	t_req_with("POST", "/t/post", "", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_eq(t_ran, 1);
+}
+
+Test(http_table, network_access_refuses_a_peer_not_allowed_before_the_handler)
+{
+	struct hc_resp	 r;
+	static const char req[] = "GET /t/net HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n";
+	int		 fd;
+
+	t_handle("/t/net", 0, HTTP_GET, HTTP_ACCESS_NETWORK);
+	/* An admin entry keeps loopback connections admitted (admin-allow-ip
+	 * always has loopback): the request itself must be judged. */
+	t_handle("/t/adm", 0, HTTP_GET, HTTP_ACCESS_ADMIN);
+	cr_assert_not_null(conf->http_allow_ip.names = calloc(2,
+	    sizeof(char *)));
+	cr_assert_not_null(conf->http_allow_ip.names[0] = strdup("127.0.0.2"));
+	conf->http_allow_ip.count = 1;
+	http_set_loopback_trusted(http, 0);
+
+	t_get("/t/net", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	cr_assert_eq(t_ran, 0, "the handler ran for a peer not allowed");
+
+	/* The listed address is served. */
+	fd = hc_connect_from(&hc, "127.0.0.2");
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_eq(t_ran, 1);
+}
+
+Test(http_table, network_access_refuses_requests_browsers_made_for_others)
+{
+	struct hc_resp	 r;
+
+	t_handle("/t/net", 0, HTTP_GET | HTTP_POST, HTTP_ACCESS_NETWORK);
+	t_handle("/t/peer", 0, HTTP_GET | HTTP_POST, HTTP_ACCESS_PEER);
+	t_req_with("POST", "/t/net", "Origin: http://evil.example\r\n", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	t_req_with("POST", "/t/net", "Sec-Fetch-Site: cross-site\r\n", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	cr_assert_eq(t_ran, 0, "the handler ran for a browser's request");
+	/* A PEER entry (as /health) does not judge browsers. */
+	t_req_with("POST", "/t/peer", "Sec-Fetch-Site: cross-site\r\n", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_eq(t_ran, 1);
+}
+
+Test(http_table, a_secret_entry_refuses_a_request_without_it_before_the_handler)
+{
+	struct hc_resp		 r;
+	struct http_handler	 e = {
+		.path = "/t/secret", .methods = HTTP_GET | HTTP_POST,
+		.access = HTTP_ACCESS_NETWORK, .secret = t_secret,
+		.secret_name = "t-secret", .secret_refusal = "no secret",
+		.form = 1, .fn = t_hello_cb
+	};
+
+	cr_assert_eq(http_handle(http, &e, NULL), 0);
+	t_get("/t/secret", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	cr_assert_str_eq(r.body, "no secret");
+	t_get("/t/secret?secret=t0ps3creT", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	t_req_with("GET", "/t/secret", "X-Marketbox-Secret: nope\r\n", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	cr_assert_eq(t_ran, 0, "the handler ran without the secret");
+
+	t_get("/t/secret?secret=t0ps3cret", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_req_with("GET", "/t/secret", "X-Marketbox-Secret: t0ps3cret\r\n",
+	    &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_post("/t/secret", "application/x-www-form-urlencoded",
+	    "a=1&secret=t0ps3cret", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	t_post("/t/secret?secret=t0ps3cret", "text/plain", "x", &r);
+	cr_assert_eq(r.code, 415, "a form entry takes forms only: %s", r.raw);
+	cr_assert_eq(t_ran, 3);
+}
+
+Test(http_table, an_admin_entry_needs_the_password_and_the_lock_out_applies)
+{
+	struct hc_resp	 r;
+	char		 v[64];
+
+	t_handle("/t/adm", 0, HTTP_GET | HTTP_POST, HTTP_ACCESS_ADMIN);
+	t_get("/t/adm", &r);
+	cr_assert_eq(r.code, 403, "no admin-password: off: %s", r.raw);
+	cr_assert_not_null(conf->admin_password = strdup("pw"));
+
+	t_get("/t/adm", &r);
+	cr_assert_eq(r.code, 401, "%s", r.raw);
+	cr_assert_not_null(hc_header(&r, "WWW-Authenticate", v, sizeof(v)));
+	cr_assert_str_eq(hc_header(&r, "Cache-Control", v, sizeof(v)),
+	    "no-store");
+	cr_assert_eq(t_ran, 0, "the handler ran without the password");
+
+	t_get("/t/adm?password=pw", &r);
+	cr_assert_eq(r.code, 200, "%s", r.raw);
+	cr_assert_eq(t_ran, 1);
+	/* A POST needs X-Marketbox-Admin. */
+	t_req_with("POST", "/t/adm?password=pw", "", &r);
+	cr_assert_eq(r.code, 403, "%s", r.raw);
+	cr_assert_eq(t_ran, 1, "the handler ran for a POST without the "
+	    "header");
+
+	/* A wrong password: 401, counted; the address is then locked out,
+	 * even with the right password. */
+	t_get("/t/adm?password=nope", &r);
+	cr_assert_eq(r.code, 401, "%s", r.raw);
+	cr_assert_eq(http_auth_failures(http), 1);
+	t_get("/t/adm?password=pw", &r);
+	cr_assert_eq(r.code, 429, "%s", r.raw);
+	cr_assert_not_null(hc_header(&r, "Retry-After", v, sizeof(v)));
+	cr_assert_eq(t_ran, 1, "the handler ran for a locked-out address");
+	cr_assert_eq(http_auth_failures(http), 1, "a 429 is no failure");
+}
+
+Test(http_table, http_free_answers_a_waiting_call_503)
+{
+	struct http_handler	 e = {
+		.path = "/t/later", .methods = HTTP_GET,
+		.access = HTTP_ACCESS_PEER, .store_task = 1, .fn = t_later_cb
+	};
+	static const char req[] = "GET /t/later HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n\r\n";
+	struct hc_resp		 r;
+	int			 fd, i;
+
+	cr_assert_eq(http_handle(http, &e, NULL), 0);
+	fd = hc_connect(&hc);
+	memset(&r, 0, sizeof(r));
+	cr_assert_eq(hc_send(&hc, fd, req, sizeof(req) - 1), 0);
+	for (i = 0; i < 200 && t_kept == NULL; i++)
+		hc_pass(&hc, fd);
+	cr_assert_not_null(t_kept, "the handler did not run");
+	http_free(http);
+	http = NULL;
+	/* Detached: answering it now only frees it. */
+	http_call_text(t_kept, 200, "OK", "too late");
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	/* evhttp_free() closes the connection, maybe before the 503 is
+	 * written: no answer at all is fine, success is not. */
+	cr_assert_neq(r.code, 200, "%s", r.raw);
 }
 
 /* --- answers that wait for a commit the test controls ---------------------- */
