@@ -139,7 +139,8 @@ inbox_insert(struct inbox *in, const struct mo *mo, long long *row)
 /*
  * A command that fails on the store is rolled back with its MO; the MO is
  * then recorded alone as failed so it is not offered to the command again
- * and again, and an operator can see it.
+ * and again, and an operator can see it.  The dispatch step queues the
+ * apology; *reply is its inline text (NULL when none is given inline).
  */
 static int
 inbox_record_failure(struct inbox *in, enum dispatch_kind kind,
