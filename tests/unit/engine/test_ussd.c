@@ -7,7 +7,7 @@
  * language with the shipped menu and catalogue and the market and prices
  * plugins (every screen of every path within 160 octets; every command of
  * the menu run through it), Kannel's meta_data, the conf's checks, and
- * the inbox's USSD branch.
+ * the USSD branch of the inbox's dispatch step (dispatch.c).
  */
 #include "config.h"
 
