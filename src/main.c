@@ -33,6 +33,7 @@
 #include "base/file.h"
 #include "http/http.h"
 #include "queue/inbox.h"
+#include "engine/dispatch.h"
 #include "store/instance.h"
 #include "text/lang.h"
 #include "base/log.h"
@@ -53,6 +54,7 @@ struct daemon {
 	struct outbox		*outbox;
 	struct router		*router;
 	struct inbox		*inbox;
+	struct dispatch		*dispatch;	/* SMS or USSD, once */
 	struct ussd		*ussd;		/* NULL: no USSD menus */
 	struct box		*box;
 	struct http		*http;
@@ -312,14 +314,13 @@ daemon_start(struct daemon *d)
 	if (d->plugins != NULL &&
 	    plugin_start(d->plugins, d->store, d->base, &env) == -1)
 		return -1;
-	if ((d->inbox = inbox_new(d->store, d->router, d->outbox)) == NULL)
+	if (c->nussd_menus > 0 && (d->ussd = ussd_new(d->base, c, d->store,
+	    d->outbox, d->router)) == NULL)
 		return -1;
-	if (c->nussd_menus > 0) {
-		if ((d->ussd = ussd_new(d->base, c, d->store, d->outbox,
-		    d->router)) == NULL)
-			return -1;
-		inbox_set_ussd(d->inbox, d->ussd);
-	}
+	if ((d->dispatch = dispatch_new(d->router, d->ussd,
+	    d->outbox)) == NULL ||
+	    (d->inbox = inbox_new(d->store, d->dispatch)) == NULL)
+		return -1;
 	/* The one thing root's rights are taken back for: a port below
 	 * 1024.  Nothing is opened by name meanwhile. */
 	if (c->http_port != 0) {
@@ -513,6 +514,7 @@ daemon_stop(struct daemon *d)
 	/* A clean stop: no other instance waits a lease for its rows. */
 	instance_free(d->instance);
 	inbox_free(d->inbox);
+	dispatch_free(d->dispatch);
 	ussd_free(d->ussd);
 	plugin_free(d->plugins);
 	router_free(d->router);

@@ -68,7 +68,9 @@
  * "Continue where you left? 1 Yes 2 No" (ussd-resume, ussd-yes, ussd-no).
  *
  * Two ways in, both through inbox_receive() (stored, deduplicated, one
- * unit of work):
+ * unit of work), whose dispatch step (dispatch.c) asks ussd_is_ussd()
+ * once per MO and hands a USSD MO here rather than to the router; nothing
+ * here calls back into the inbox:
  *
  *  - Kannel SMPP: an MO whose meta_data's smpp group carries
  *    ussd_service_op (bearerbox's smpp-tlv groups, conf/kannel.conf).  Ops

@@ -5,30 +5,28 @@
  * See inbox.h.  Deduplication is the UNIQUE constraint on inbox.kannel_id:
  * bearerbox redelivers an MO it holds unacked with the same id, HTTP
  * clients retry with the same id, and the second copy must change nothing.
+ * What the MO is and who answers it (the router, the USSD menus), and a
+ * duplicate's answer, are the dispatch step's (engine/dispatch.c): this
+ * file stores, deduplicates, runs the unit and its retries, and records
+ * what the dispatch step made of the MO.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "base/gw.h"
 
+#include "engine/dispatch.h"
 #include "queue/inbox.h"
-#include "text/lang.h"
 #include "queue/mo.h"
-#include "queue/outbox.h"
-#include "engine/router.h"
 #include "store/store.h"
-#include "engine/ussd.h"
 
 #define INBOX_TRIES	5	/* runs of a unit that met another instance */
 
 struct inbox {
 	struct store		*store;
-	struct router		*router;
-	struct outbox		*outbox;
-	struct ussd		*ussd;		/* may be NULL */
+	struct dispatch		*dispatch;
 	unsigned long long	 received, duplicates;
 };
 
@@ -46,17 +44,12 @@ static const char inbox_sql_insert[] =
     " smsc_id, meta_data, received, state)"
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'done')"
     " ON CONFLICT(kannel_id) DO NOTHING RETURNING id";
-static const char inbox_sql_find[] =
-    "SELECT id FROM inbox WHERE kannel_id = $1";
-static const char inbox_sql_replies[] =
-    "SELECT text FROM outbox WHERE inbox_id = $1 AND kind = 'reply'"
-    " AND state = 'inline' ORDER BY id";
 static const char inbox_sql_failed[] =
     "UPDATE inbox SET state = 'failed', error = $2 WHERE id = $1";
 static const char inbox_sql_state[] =
     "UPDATE inbox SET state = $2 WHERE id = $1";
 
-/* Record what the router made of an MO it did not process. */
+/* Record what the dispatch step made of an MO it did not process. */
 static int
 inbox_set_state(struct inbox *in, long long row, const char *state)
 {
@@ -73,7 +66,7 @@ inbox_set_state(struct inbox *in, long long row, const char *state)
 }
 
 struct inbox *
-inbox_new(struct store *store, struct router *router, struct outbox *outbox)
+inbox_new(struct store *store, struct dispatch *dispatch)
 {
 	struct inbox	*in;
 
@@ -82,8 +75,7 @@ inbox_new(struct store *store, struct router *router, struct outbox *outbox)
 		return NULL;
 	}
 	in->store = store;
-	in->router = router;
-	in->outbox = outbox;
+	in->dispatch = dispatch;
 	return in;
 }
 
@@ -91,12 +83,6 @@ void
 inbox_free(struct inbox *in)
 {
 	free(in);
-}
-
-void
-inbox_set_ussd(struct inbox *in, struct ussd *ussd)
-{
-	in->ussd = ussd;
 }
 
 void
@@ -115,54 +101,6 @@ inbox_commit_cb(void *arg, int ok)
 	p->done(p->arg, ok ? p->status : INBOX_FAILED, ok ? p->reply : NULL);
 	free(p->reply);
 	free(p);
-}
-
-/*
- * The inline reply stored the first time an MO was seen: a client that
- * retries an HTTP request gets the same answer.  Inline replies are stored
- * whole, one row each (outbox.c does not split them).
- */
-static char *
-inbox_stored_reply(struct inbox *in, long long inbox_id)
-{
-	struct store_stmt	*st;
-	char			*out = NULL;
-	size_t			 len = 0;
-
-	if ((st = store_query(in->store, inbox_sql_replies)) == NULL)
-		return NULL;
-	store_bind_int(st, 1, inbox_id);
-	while (store_step(st) == STORE_ROW) {
-		const char	*t = store_text(st, 0);
-		size_t		 tl = t ? strlen(t) : 0;
-		char		*n;
-
-		if ((n = realloc(out, len + tl + 2)) == NULL)
-			break;
-		out = n;
-		if (len > 0)
-			out[len++] = '\n';
-		memcpy(out + len, t ? t : "", tl);
-		len += tl;
-		out[len] = '\0';
-	}
-	store_done(st);
-	return out;
-}
-
-static long long
-inbox_find(struct inbox *in, const char *id)
-{
-	struct store_stmt	*st;
-	long long		 row = 0;
-
-	if ((st = store_query(in->store, inbox_sql_find)) == NULL)
-		return 0;
-	store_bind_text(st, 1, id);
-	if (store_step(st) == STORE_ROW)
-		row = store_int(st, 0);
-	store_done(st);
-	return row;
 }
 
 /*
@@ -200,32 +138,18 @@ inbox_insert(struct inbox *in, const struct mo *mo, long long *row)
 /*
  * A command that fails on the store is rolled back with its MO; the MO is
  * then recorded alone as failed so it is not offered to the command again
- * and again, and an operator can see it.
+ * and again, and an operator can see it.  The dispatch step queues the
+ * apology; *reply is its inline text (NULL when none is given inline).
  */
-/* The "error" template in the sender's language (else the default's). */
-static const char *
-inbox_failure_text(struct inbox *in, const char *sender)
-{
-	const struct lang_set	*ls = router_langs(in->router);
-	const char		*lang = NULL, *text = NULL;
-	char			 market[64];
-
-	if (router_user_info(in->router, sender, &lang, market,
-	    sizeof(market)) == -1 || lang == NULL)
-		lang = ls != NULL ? lang_default(ls) : NULL;
-	if (ls != NULL && lang != NULL)
-		text = lang_template(ls, lang, "error");
-	return text != NULL ? text :
-	    "Sorry, something went wrong. Please try again later.";
-}
-
 static int
-inbox_record_failure(struct inbox *in, const struct mo *mo)
+inbox_record_failure(struct inbox *in, enum dispatch_kind kind,
+    const struct mo *mo, char **reply)
 {
 	struct store_stmt	*st;
 	long long		 row;
 	int			 rc;
 
+	*reply = NULL;
 	if (store_work_begin(in->store) == -1)
 		return -1;
 	if (inbox_insert(in, mo, &row) != 1 ||
@@ -237,14 +161,18 @@ inbox_record_failure(struct inbox *in, const struct mo *mo)
 	store_bind_text(st, 2, "the command failed on the database");
 	rc = store_step(st);
 	store_done(st);
-	/* Never silence: the sender hears that it did not work, in the
-	 * sender's language when the store can still say which. */
-	if (rc != STORE_DONE || outbox_reply(in->outbox, mo, row,
-	    inbox_failure_text(in, mo->sender)) == -1) {
+	/* Never silence: the sender hears that it did not work. */
+	if (rc != STORE_DONE || dispatch_apology(in->dispatch, kind, mo, row,
+	    reply) == -1) {
 		store_work_end(in->store, 0);
 		return -1;
 	}
-	return store_work_end(in->store, 1);
+	if (store_work_end(in->store, 1) == -1) {
+		free(*reply);
+		*reply = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -273,10 +201,11 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
     void *arg)
 {
 	struct inbox_pending	*p;
-	enum router_outcome	 outcome;
+	enum dispatch_kind	 kind;
+	const char		*state;
 	long long		 row = 0;
-	char			*answer = NULL;
-	int			 rc, is_ussd, tries = 0;
+	char			*reply = NULL;
+	int			 rc, tries = 0;
 
 	if (mo->id == NULL || mo->id[0] == '\0' || mo->sender == NULL ||
 	    mo->sender[0] == '\0') {
@@ -292,22 +221,18 @@ inbox_receive(struct inbox *in, const struct mo *mo, inbox_done_cb *done,
 	p->arg = arg;
 	p->status = INBOX_FAILED;
 	in->received++;
-	is_ussd = in->ussd != NULL && ussd_is_ussd(mo);
+	kind = dispatch_kind(in->dispatch, mo);
 
 again:
 	if (store_work_begin(in->store) == -1)
 		goto queue;
-	router_unit_begin(in->router);
+	dispatch_unit_begin(in->dispatch);
 	rc = inbox_insert(in, mo, &row);
 	if (rc == 0) {
 		in->duplicates++;
 		debug("mb.inbox", 0, "inbox: MO %s seen before, no new effect",
 		    mo->id);
-		if (is_ussd)
-			p->reply = mo->reply_inline ?
-			    ussd_replay(in->ussd, mo) : NULL;
-		else if (mo->reply_inline)
-			p->reply = inbox_stored_reply(in, inbox_find(in, mo->id));
+		p->reply = dispatch_replay(in->dispatch, kind, mo);
 		p->status = INBOX_DUPLICATE;
 		store_work_end(in->store, 1);
 		goto queue;
@@ -316,57 +241,28 @@ again:
 		store_work_end(in->store, 0);
 		goto queue;
 	}
-	if (is_ussd) {
-		/* The menu engine answers, not the router. */
-		free(outbox_take_inline(in->outbox));
-		if (ussd_handle(in->ussd, mo, row, &answer) == -1) {
-			free(outbox_take_inline(in->outbox));
-			store_work_end(in->store, 0);
-			router_unit_undo(in->router);
-			if (inbox_retry(in, mo, &tries))
-				goto again;
-			error(0, "inbox: USSD MO %s from %s rolled back",
-			    mo->id, mo->sender);
-			if (inbox_record_failure(in, mo) == 0)
-				p->status = INBOX_STORED;
-			free(outbox_take_inline(in->outbox));
-			goto queue;
-		}
-		/* Replies captured from its actions are in the answer. */
-		free(outbox_take_inline(in->outbox));
-		if (store_work_end(in->store, 1) == -1) {
-			router_unit_undo(in->router);
-			free(answer);
-			goto queue;
-		}
-		p->reply = answer;
-		p->status = INBOX_STORED;
-		goto queue;
-	}
-	if (router_handle(in->router, mo, row, &outcome) == -1 ||
-	    (outcome != ROUTER_DONE && inbox_set_state(in, row,
-	    outcome == ROUTER_THROTTLED ? "throttled" :
-	    outcome == ROUTER_REPEAT ? "repeat" : "refused") == -1)) {
-		free(outbox_take_inline(in->outbox));
+	if (dispatch_handle(in->dispatch, kind, mo, row, &reply,
+	    &state) == -1 ||
+	    (state != NULL && inbox_set_state(in, row, state) == -1)) {
+		free(reply);
+		reply = NULL;
 		store_work_end(in->store, 0);
-		router_unit_undo(in->router);
+		dispatch_unit_undo(in->dispatch);
 		if (inbox_retry(in, mo, &tries))
 			goto again;
-		error(0, "inbox: MO %s from %s rolled back", mo->id, mo->sender);
-		if (inbox_record_failure(in, mo) == 0) {
+		error(0, "inbox: %sMO %s from %s rolled back",
+		    kind == DISPATCH_USSD ? "USSD " : "", mo->id, mo->sender);
+		/* the apology, for a caller that answers inline */
+		if (inbox_record_failure(in, kind, mo, &p->reply) == 0)
 			p->status = INBOX_STORED;
-			/* the apology, for a caller that answers inline */
-			p->reply = outbox_take_inline(in->outbox);
-		} else
-			free(outbox_take_inline(in->outbox));
 		goto queue;
 	}
 	if (store_work_end(in->store, 1) == -1) {
-		router_unit_undo(in->router);
-		free(outbox_take_inline(in->outbox));
+		dispatch_unit_undo(in->dispatch);
+		free(reply);
 		goto queue;
 	}
-	p->reply = outbox_take_inline(in->outbox);
+	p->reply = reply;
 	p->status = INBOX_STORED;
 queue:
 	if (store_on_commit(in->store, inbox_commit_cb, p) == -1) {

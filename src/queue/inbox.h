@@ -2,19 +2,21 @@
  * inbox.h - the durable, deduplicated log of messages from phones.
  *
  * inbox_receive() is the one door every way in (box link, HTTP, USSD)
- * uses: in one unit of work it records the MO (unique on its id), routes it
- * to a command, and lets the command's replies, notices and domain changes
- * join the same transaction.  The caller is told only after the commit, so
- * an ack to bearerbox (or an HTTP answer) never runs ahead of the data.  An
- * id seen before has no new effect; the caller is told it was a duplicate
- * (and, for inline replies, given the reply stored the first time).
+ * uses: in one unit of work it records the MO (unique on its id), hands it
+ * to the dispatch step (engine/dispatch.h: the router for an SMS, the menu
+ * engine for USSD), and lets the command's replies, notices and domain
+ * changes join the same transaction.  The caller is told only after the
+ * commit, so an ack to bearerbox (or an HTTP answer) never runs ahead of
+ * the data.  An id seen before has no new effect; the caller is told it
+ * was a duplicate (and, for inline replies, given the answer of the first
+ * time: the dispatch step's replay).  The inbox runs the unit and its
+ * retries; it never asks the engines anything itself.
  */
 #ifndef MARKETBOX_INBOX_H
 #define MARKETBOX_INBOX_H
 
+struct dispatch;
 struct mo;
-struct outbox;
-struct router;
 struct store;
 struct inbox;
 
@@ -31,7 +33,8 @@ enum inbox_status {
  */
 typedef void	inbox_done_cb(void *arg, enum inbox_status, const char *reply);
 
-struct inbox	*inbox_new(struct store *, struct router *, struct outbox *);
+/* dispatch (which must outlive the inbox) handles what is stored. */
+struct inbox	*inbox_new(struct store *, struct dispatch *);
 void		 inbox_free(struct inbox *);
 
 /*
@@ -40,15 +43,6 @@ void		 inbox_free(struct inbox *);
  */
 int		 inbox_receive(struct inbox *, const struct mo *,
 		    inbox_done_cb *done, void *arg);
-
-/*
- * USSD MOs (ussd_is_ussd) go to ussd instead of the router: stored and
- * deduplicated the same way, answered by the menu engine (the answer for
- * HTTP is the done callback's reply; a duplicate gets its session's last
- * screen again).  NULL (the default) routes them as SMS.
- */
-struct ussd;
-void		 inbox_set_ussd(struct inbox *, struct ussd *);
 
 /* MOs taken, and duplicates among them, since start. */
 void		 inbox_stats(struct inbox *, unsigned long long *received,

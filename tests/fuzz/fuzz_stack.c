@@ -20,6 +20,7 @@
 #include "base/gw.h"
 #include "base/conf.h"
 #include "engine/core.h"
+#include "engine/dispatch.h"
 #include "http/http.h"
 #include "queue/inbox.h"
 #include "text/lang.h"
@@ -151,11 +152,12 @@ fuzz_stack_new(struct fuzz_stack *st, int http)
 	env.arg = st->router;
 	fuzz_stack_check(plugin_start(fuzz_stack_plugins, st->store, NULL,
 	    &env) == 0, "plugin_start");
-	fuzz_stack_check((st->inbox = inbox_new(st->store, st->router,
-	    st->outbox)) != NULL, "inbox_new");
 	fuzz_stack_check((st->ussd = ussd_new(NULL, st->conf, st->store,
 	    st->outbox, st->router)) != NULL, "ussd_new");
-	inbox_set_ussd(st->inbox, st->ussd);
+	fuzz_stack_check((st->dispatch = dispatch_new(st->router, st->ussd,
+	    st->outbox)) != NULL, "dispatch_new");
+	fuzz_stack_check((st->inbox = inbox_new(st->store,
+	    st->dispatch)) != NULL, "inbox_new");
 	if (http) {
 		for (i = 0; i < 10 && st->http == NULL; i++) {
 			st->conf->http_port = st->port = fuzz_stack_free_port();

@@ -15,6 +15,7 @@ struct conf;
 struct store;
 struct outbox;
 struct router;
+struct dispatch;
 struct inbox;
 struct ussd;
 struct http;
@@ -25,6 +26,7 @@ struct fuzz_stack {
 	struct store		*store;
 	struct outbox		*outbox;
 	struct router		*router;
+	struct dispatch		*dispatch;
 	struct inbox		*inbox;
 	struct ussd		*ussd;
 	struct http		*http;		/* NULL: without_http */

@@ -11,12 +11,15 @@
 #include "base/gw.h"
 #include "base/conf.h"
 #include "engine/core.h"
+#include "engine/dispatch.h"
+#include "queue/inbox.h"
 #include "text/lang.h"
 #include "plugin/plugin.h"
 #include "engine/router.h"
 #include "router_fixture.h"
 
 static struct plugin_set	*fixture_plugins;
+static struct dispatch		*fixture_dispatch;
 
 static void
 fixture_set(char **field, const char *value)
@@ -63,4 +66,26 @@ fixture_router_free(struct router *r)
 	plugin_free(fixture_plugins);
 	fixture_plugins = NULL;
 	router_free(r);
+}
+
+struct inbox *
+fixture_inbox_new(struct store *store, struct router *router,
+    struct ussd *ussd, struct outbox *outbox)
+{
+	struct inbox	*in;
+
+	cr_assert_null(fixture_dispatch, "one fixture inbox at a time");
+	fixture_dispatch = dispatch_new(router, ussd, outbox);
+	cr_assert_not_null(fixture_dispatch);
+	in = inbox_new(store, fixture_dispatch);
+	cr_assert_not_null(in);
+	return in;
+}
+
+void
+fixture_inbox_free(struct inbox *in)
+{
+	inbox_free(in);
+	dispatch_free(fixture_dispatch);
+	fixture_dispatch = NULL;
 }

@@ -231,7 +231,8 @@ t_start(const char *password)
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
 	cr_assert_not_null(plugins = plugin_load(conf));
-	cr_assert_not_null(inbox = inbox_new(store, router, outbox));
+	cr_assert_not_null(inbox = fixture_inbox_new(store, router, NULL,
+	    outbox));
 	cr_assert_not_null(http = http_new(base, conf, store));
 	cr_assert_eq(http_waysin_register(http, inbox, NULL), 0);
 	t_fill();
@@ -255,7 +256,7 @@ t_stop(void)
 	http_free(http);
 	if (store != NULL)
 		store_commit(store);
-	inbox_free(inbox);
+	fixture_inbox_free(inbox);
 	plugin_free(plugins);
 	fixture_router_free(router);
 	outbox_free(outbox);

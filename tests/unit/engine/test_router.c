@@ -203,7 +203,7 @@ setup_with(enum variant v)
 	outbox = outbox_new(base, store, conf);
 	cr_assert_not_null(outbox);
 	router = fixture_router_new(conf, store, outbox);
-	inbox = inbox_new(store, router, outbox);
+	inbox = fixture_inbox_new(store, router, NULL, outbox);
 	cr_assert_not_null(inbox);
 	langs = lang_load(LANG_DIR, "en");
 	cr_assert_not_null(langs);
@@ -217,7 +217,7 @@ teardown(void)
 	char	 cmd[512];
 
 	lang_free(langs);
-	inbox_free(inbox);
+	fixture_inbox_free(inbox);
 	fixture_router_free(router);
 	outbox_free(outbox);
 	store_free(store);

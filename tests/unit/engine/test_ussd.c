@@ -7,7 +7,7 @@
  * language with the shipped menu and catalogue and the market and prices
  * plugins (every screen of every path within 160 octets; every command of
  * the menu run through it), Kannel's meta_data, the conf's checks, and
- * the inbox's USSD branch.
+ * the USSD branch of the inbox's dispatch step (dispatch.c).
  */
 #include "config.h"
 
@@ -1527,11 +1527,10 @@ done_cb(void *arg, enum inbox_status status, const char *reply)
 
 Test(ussd, the_inbox_stores_dedups_and_hands_ussd_to_the_engine)
 {
-	struct inbox	*in = inbox_new(store, router, outbox);
+	struct inbox	*in = fixture_inbox_new(store, router, ussd, outbox);
 	struct mo	 mo;
 
 	cr_assert_not_null(in);
-	inbox_set_ussd(in, ussd);
 	memset(&mo, 0, sizeof(mo));
 	mo.id = "ussd:i1:";
 	mo.channel = "ussd";
@@ -1568,5 +1567,5 @@ Test(ussd, the_inbox_stores_dedups_and_hands_ussd_to_the_engine)
 	cr_assert_eq(count("SELECT count(*) FROM outbox WHERE state = 'inline' "
 	    "AND text = 'You said: item 5' AND inbox_id = (SELECT id FROM "
 	    "inbox WHERE kannel_id = 'ussd:i1:3*5')"), 1);
-	inbox_free(in);
+	fixture_inbox_free(in);
 }

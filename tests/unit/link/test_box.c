@@ -2385,7 +2385,7 @@ link_start(int auto_commit)
 	cr_assert_not_null(outbox);
 	router = fixture_router_new(conf, store, outbox);
 	cr_assert_not_null(router);
-	inbox = inbox_new(store, router, outbox);
+	inbox = fixture_inbox_new(store, router, NULL, outbox);
 	cr_assert_not_null(inbox);
 	box = box_new(base, conf, inbox, outbox);
 	cr_assert_not_null(box);
@@ -2403,7 +2403,7 @@ link_fini(void)
 	box = NULL;
 	if (store != NULL)
 		store_commit(store);
-	inbox_free(inbox);
+	fixture_inbox_free(inbox);
 	fixture_router_free(router);
 	outbox_free(outbox);
 	store_free(store);
@@ -2427,7 +2427,7 @@ Test(link, refuses_a_conf_without_bearerbox)
 	store = store_open(path, base);
 	outbox = outbox_new(base, store, conf);
 	router = fixture_router_new(conf, store, outbox);
-	inbox = inbox_new(store, router, outbox);
+	inbox = fixture_inbox_new(store, router, NULL, outbox);
 	free(conf->bearerbox_host);
 	conf->bearerbox_host = NULL;
 	cr_assert_null(box_new(base, conf, inbox, outbox));

@@ -56,7 +56,7 @@ setup(void)
 	cr_assert_not_null(store);
 	outbox = outbox_new(base, store, conf);
 	router = fixture_router_new(conf, store, outbox);
-	inbox = inbox_new(store, router, outbox);
+	inbox = fixture_inbox_new(store, router, NULL, outbox);
 	cr_assert(outbox && router && inbox);
 	memset(&told, 0, sizeof(told));
 }
@@ -66,7 +66,7 @@ teardown(void)
 {
 	char	 cmd[512];
 
-	inbox_free(inbox);
+	fixture_inbox_free(inbox);
 	fixture_router_free(router);
 	outbox_free(outbox);
 	store_free(store);

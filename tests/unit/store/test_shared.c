@@ -23,6 +23,7 @@
 #include "base/gw.h"
 #include "base/conf.h"
 #include "engine/core.h"
+#include "engine/dispatch.h"
 #include "queue/inbox.h"
 #include "text/lang.h"
 #include "marketbox-plugin.h"
@@ -521,6 +522,7 @@ hold_phone(void)
 static void
 help_through_inbox(struct inst *a)
 {
+	struct dispatch	*dp;
 	struct inbox	*ib;
 	struct mo	 mo;
 	char		 id[32];
@@ -533,12 +535,14 @@ help_through_inbox(struct inst *a)
 	mo.receiver = "777";
 	mo.text = "HELP";
 	mo.time = T0;
-	cr_assert_not_null(ib = inbox_new(a->s, a->r, a->ob));
+	cr_assert_not_null(dp = dispatch_new(a->r, NULL, a->ob));
+	cr_assert_not_null(ib = inbox_new(a->s, dp));
 	got = 0;
 	cr_assert_eq(inbox_receive(ib, &mo, inbox_done, NULL), 0);
 	cr_assert_eq(store_commit(a->s), 0);
 	cr_assert_eq(got, 1);
 	inbox_free(ib);
+	dispatch_free(dp);
 }
 
 /*

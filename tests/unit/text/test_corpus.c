@@ -1053,7 +1053,7 @@ run_setup(void)
 	outbox = outbox_new(base, store, conf);
 	cr_assert_not_null(outbox);
 	router = fixture_router_new(conf, store, outbox);
-	inbox = inbox_new(store, router, outbox);
+	inbox = fixture_inbox_new(store, router, NULL, outbox);
 	cr_assert_not_null(inbox);
 	vocab = reply_vocab_new(conf, router_langs(router));
 	cr_assert_not_null(vocab);
@@ -1066,7 +1066,7 @@ run_teardown(void)
 	char	 cmd[128];
 
 	reply_vocab_free(vocab);
-	inbox_free(inbox);
+	fixture_inbox_free(inbox);
 	fixture_router_free(router);
 	outbox_free(outbox);
 	store_free(store);
