@@ -34,7 +34,7 @@
 #include "http/http.h"
 #include "queue/inbox.h"
 #include "engine/dispatch.h"
-#include "store/instance.h"
+#include "queue/instance.h"
 #include "text/lang.h"
 #include "base/log.h"
 #include "queue/outbox.h"
@@ -221,8 +221,9 @@ daemon_sighup_cb(evutil_socket_t sig, short what, void *arg)
 		warning(0, "reload: plugin changes need a restart; the plugins "
 		    "loaded stay");
 	/* A PostgreSQL database string may hold a password: not logged. */
-	if (strcmp(instance_name(fresh), instance_name(d->conf)) != 0 ||
-	    instance_lease(fresh) != instance_lease(d->conf))
+	if (strcmp(conf_instance_name(fresh),
+	    conf_instance_name(d->conf)) != 0 ||
+	    conf_outbox_lease(fresh) != conf_outbox_lease(d->conf))
 		warning(0, "reload: instance and outbox-lease changes need a "
 		    "restart");
 	if (strcmp(fresh->database, d->conf->database) != 0)
@@ -310,7 +311,7 @@ daemon_start(struct daemon *d)
 	env.arg = d->router;
 	/* Timer runs are claimed under this name (timer_runs.owner). */
 	if (d->plugins != NULL)
-		plugin_set_instance(d->plugins, instance_name(c));
+		plugin_set_instance(d->plugins, conf_instance_name(c));
 	if (d->plugins != NULL &&
 	    plugin_start(d->plugins, d->store, d->base, &env) == -1)
 		return -1;

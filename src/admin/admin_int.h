@@ -32,7 +32,7 @@
 #include "engine/router.h"
 #include "link/box.h"
 #include "queue/outbox.h"
-#include "store/instance.h"
+#include "queue/instance.h"
 
 struct evbuffer;
 struct event;

@@ -27,12 +27,13 @@
 
 #include "admin/admin.h"
 #include "admin/admin_int.h"
+#include "base/conf.h"
 #include "engine/router.h"
 #include "http/http.h"
 #include "link/box.h"
 #include "queue/inbox.h"
 #include "queue/outbox.h"
-#include "store/instance.h"
+#include "queue/instance.h"
 #include "store/store.h"
 
 #define ADMIN_SAMPLE_EVERY	5.0	/* seconds between kept samples */
@@ -269,8 +270,9 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 		    "prices_reports GROUP BY status ORDER BY status LIMIT 64", 1,
 		    &s->prices);
 	}
-	if (instance_list(a->src.store, instance_lease(a->conf), s->instances,
-	    ADMIN_INSTANCES, &s->ninstances, &s->instances_live) == -1)
+	if (instance_list(a->src.store, conf_outbox_lease(a->conf),
+	    s->instances, ADMIN_INSTANCES, &s->ninstances,
+	    &s->instances_live) == -1)
 		bad = -1;
 	admin_rates(a, s);
 	return bad ? -1 : 0;

@@ -32,7 +32,6 @@
 
 #include "base/conf.h"
 #include "base/conf_int.h"
-#include "store/store.h"
 
 #ifndef MARKETBOX_PLUGIN_DIR
 #define MARKETBOX_PLUGIN_DIR	"/usr/local/lib/marketbox/plugins"
@@ -40,6 +39,7 @@
 #ifndef MARKETBOX_LANGUAGE_DIR
 #define MARKETBOX_LANGUAGE_DIR	"/usr/local/etc/marketbox/lang"
 #endif
+#define CONF_OUTBOX_LEASE	60	/* seconds, without outbox-lease */
 
 struct conf_key {
 	const char	*group;
@@ -463,7 +463,7 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	}
 	/* A PostgreSQL database string is not a path to make absolute. */
 	c->database = conf_string(grp, "database", NULL);
-	if (c->database == NULL || !store_is_postgresql(c->database)) {
+	if (c->database == NULL || !conf_database_is_conninfo(c->database)) {
 		free(c->database);
 		c->database = conf_path(grp, "database", LOCALSTATEDIR
 		    "/lib/marketbox/marketbox.db");
@@ -1079,4 +1079,49 @@ conf_plugin_group_find(const struct conf *c, const char *plugin)
 		if (strcmp(c->plugin_groups[i].plugin, plugin) == 0)
 			return &c->plugin_groups[i];
 	return NULL;
+}
+
+int
+conf_database_is_conninfo(const char *db)
+{
+	const char	*p = db;
+
+	if (strncmp(db, "postgresql://", 13) == 0 ||
+	    strncmp(db, "postgres://", 11) == 0)
+		return 1;
+	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+		p++;
+	while (p > db && *p == ' ')
+		p++;
+	return p > db && *p == '=';
+}
+
+void
+conf_host_name(char *buf, size_t len)
+{
+	if (gethostname(buf, len) == -1 || buf[0] == '\0')
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+}
+
+const char *
+conf_instance_name(const struct conf *c)
+{
+	static char	 name[128];
+	char		 host[72];
+
+	if (c != NULL && c->instance != NULL && c->instance[0] != '\0')
+		return c->instance;
+	if (name[0] == '\0') {
+		conf_host_name(host, sizeof(host));
+		snprintf(name, sizeof(name), "%s-%ld", host, (long)getpid());
+	}
+	return name;
+}
+
+int
+conf_outbox_lease(const struct conf *c)
+{
+	return c != NULL && c->outbox_lease > 0 ? c->outbox_lease :
+	    CONF_OUTBOX_LEASE;
 }

@@ -218,6 +218,23 @@ const struct conf_ussd_menu	*conf_ussd_menu_find(const struct conf *,
 const struct conf_ussd_item	*conf_ussd_item_find(const struct conf *,
 				    const char *id);
 
+/*
+ * Whether a database value names a PostgreSQL database: a libpq URI
+ * (postgresql://, postgres://) or a keyword string ("host=... dbname=...":
+ * a keyword, then '=').  Anything else is a SQLite path (":memory:" and
+ * "file:" URIs too; a path begins with '/', '.' or a name with no '=').
+ */
+int				 conf_database_is_conninfo(const char *db);
+
+/* This instance's name: the conf's key instance, or "<hostname>-<pid>". */
+const char			*conf_instance_name(const struct conf *);
+
+/* outbox-lease in seconds (60 when the conf has none). */
+int				 conf_outbox_lease(const struct conf *);
+
+/* This host's name, cut to fit len (never empty: "localhost"). */
+void				 conf_host_name(char *buf, size_t len);
+
 /* The line of "key = ..." in file (0 if not found), for error messages. */
 long				 conf_line_of(const char *file, const char *key);
 

@@ -28,7 +28,6 @@
 
 #include "base/conf.h"
 #include "text/gsm.h"
-#include "store/instance.h"
 #include "queue/mo.h"
 #include "queue/outbox.h"
 #include "queue/outbox_int.h"
@@ -143,11 +142,11 @@ outbox_new(struct event_base *base, struct store *store,
 	ob->store = store;
 	ob->conf = conf;
 	/* Kept from the start: a reload does not rename a running instance. */
-	if ((ob->owner = strdup(instance_name(conf))) == NULL) {
+	if ((ob->owner = strdup(conf_instance_name(conf))) == NULL) {
 		error(errno, "outbox: out of memory");
 		goto fail;
 	}
-	ob->lease = instance_lease(conf);
+	ob->lease = conf_outbox_lease(conf);
 	ob->shared = store_shared(store);
 	outbox_bucket_init(&ob->bucket, conf->throughput, outbox_monotonic());
 	if ((ob->timer = evtimer_new(base, outbox_send_cb, ob)) == NULL) {

@@ -26,6 +26,7 @@
 
 #include "base/gw.h"
 
+#include "base/conf.h"
 #include "base/file.h"
 #include "store/task.h"
 
@@ -929,7 +930,7 @@ store_open_flags(const char *path, struct event_base *base, int flags)
 		free(s);
 		return NULL;
 	}
-	if (store_pg_conninfo(path)) {
+	if (conf_database_is_conninfo(path)) {
 #ifdef HAVE_POSTGRESQL
 		free(s->path);
 		s->path = NULL;
@@ -1026,13 +1027,13 @@ fail:
 int
 store_is_postgresql(const char *path)
 {
-	return store_pg_conninfo(path);
+	return conf_database_is_conninfo(path);
 }
 
 int
 store_check(const char *path)
 {
-	if (!store_pg_conninfo(path))
+	if (!conf_database_is_conninfo(path))
 		return 0;
 #ifdef HAVE_POSTGRESQL
 	return store_pg_check(path, store_schema_version());

@@ -17,27 +17,6 @@
 
 #include "store/store.h"
 
-/*
- * Whether a database string names a PostgreSQL database: a libpq URI
- * (postgresql://, postgres://) or a keyword string ("host=... dbname=...":
- * a keyword, then '=').  Anything else is a SQLite path (":memory:" and
- * "file:" URIs too; a path begins with '/', '.' or a name with no '=').
- */
-static inline int
-store_pg_conninfo(const char *db)
-{
-	const char	*p = db;
-
-	if (strncmp(db, "postgresql://", 13) == 0 ||
-	    strncmp(db, "postgres://", 11) == 0)
-		return 1;
-	while ((*p >= 'a' && *p <= 'z') || *p == '_')
-		p++;
-	while (p > db && *p == ' ')
-		p++;
-	return p > db && *p == '=';
-}
-
 struct store_pg;
 struct store_pg_stmt;
 

@@ -19,11 +19,9 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
-#include "store/instance.h"
+#include "queue/instance.h"
 #include "queue/outbox.h"
 #include "store/store.h"
-
-#define INSTANCE_LEASE_DEFAULT	60
 
 struct instance {
 	struct event_base	*base;
@@ -41,37 +39,6 @@ struct instance {
 
 /* This process's instance, for instance_list on SQLite (no table rows). */
 static const struct instance	*instance_self;
-
-/* This host's name, cut to fit (never empty). */
-static void
-instance_host(char *buf, size_t len)
-{
-	if (gethostname(buf, len) == -1 || buf[0] == '\0')
-		snprintf(buf, len, "localhost");
-	buf[len - 1] = '\0';
-}
-
-const char *
-instance_name(const struct conf *c)
-{
-	static char	 name[128];
-	char		 host[72];
-
-	if (c != NULL && c->instance != NULL && c->instance[0] != '\0')
-		return c->instance;
-	if (name[0] == '\0') {
-		instance_host(host, sizeof(host));
-		snprintf(name, sizeof(name), "%s-%ld", host, (long)getpid());
-	}
-	return name;
-}
-
-int
-instance_lease(const struct conf *c)
-{
-	return c != NULL && c->outbox_lease > 0 ? c->outbox_lease :
-	    INSTANCE_LEASE_DEFAULT;
-}
 
 int
 instance_heartbeat_interval(int lease)
@@ -299,17 +266,17 @@ instance_new(struct event_base *base, struct store *store,
 	int		 ok;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL ||
-	    (in->name = strdup(instance_name(conf))) == NULL) {
+	    (in->name = strdup(conf_instance_name(conf))) == NULL) {
 		error(errno, "instance: out of memory");
 		free(in);
 		return NULL;
 	}
 	in->base = base;
 	in->store = store;
-	in->lease = instance_lease(conf);
+	in->lease = conf_outbox_lease(conf);
 	in->shared = store_shared(store);
 	in->started = (long long)time(NULL);
-	instance_host(in->host, sizeof(in->host));
+	conf_host_name(in->host, sizeof(in->host));
 	/*
 	 * A SQLite file has one marketbox: no row, no heartbeat (nor the
 	 * fsync of their commits: a start writes nothing).

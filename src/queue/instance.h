@@ -22,12 +22,6 @@ struct outbox;
 struct store;
 struct instance;
 
-/* The name conf gives (key instance), or "<hostname>-<pid>". */
-const char	*instance_name(const struct conf *);
-
-/* The lease of conf, in seconds (60 when conf has none). */
-int		 instance_lease(const struct conf *);
-
 /* Seconds between heartbeats for a lease: lease/4, from 1 to 15. */
 int		 instance_heartbeat_interval(int lease);
 
