@@ -29,7 +29,7 @@
 #include "admin/admin.h"
 #include "link/box.h"
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "base/file.h"
 #include "http/http.h"
 #include "queue/inbox.h"

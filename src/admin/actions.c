@@ -44,7 +44,7 @@
 #include "admin/admin.h"
 #include "admin/admin_int.h"
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "queue/outbox.h"
 #include "store/store.h"
 #include "text/gsm.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "text/lang.h"
 #include "ctl/ctl.h"
 

@@ -20,8 +20,8 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
-#include "engine/core.h"
-#include "engine/question.h"
+#include "plugin/core.h"
+#include "plugin/question.h"
 #include "engine/router_int.h"
 #include "text/lang.h"
 #include "text/words.h"

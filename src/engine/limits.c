@@ -26,7 +26,7 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "engine/router_int.h"
 #include "queue/mo.h"
 #include "queue/outbox.h"

@@ -27,7 +27,7 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "text/lang.h"
 #include "queue/mo.h"
 #include "plugin/plugin.h"

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "engine/router.h"
 
 #define ROUTER_FLOOD_SLOTS	65536	/* senders tracked for flood limits */

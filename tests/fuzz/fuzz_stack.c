@@ -19,7 +19,7 @@
 
 #include "base/gw.h"
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "engine/dispatch.h"
 #include "http/http.h"
 #include "queue/inbox.h"

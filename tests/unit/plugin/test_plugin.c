@@ -22,7 +22,7 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "marketbox-plugin.h"
 #include "plugin/plugin.h"
 #include "store/store.h"

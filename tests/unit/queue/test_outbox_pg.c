@@ -26,7 +26,7 @@
 
 #include "base/gw.h"
 #include "base/conf.h"
-#include "store/instance.h"
+#include "queue/instance.h"
 #include "queue/outbox.h"
 #include "store/store.h"
 

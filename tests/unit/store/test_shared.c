@@ -22,7 +22,7 @@
 
 #include "base/gw.h"
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "engine/dispatch.h"
 #include "queue/inbox.h"
 #include "text/lang.h"

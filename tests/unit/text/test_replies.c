@@ -30,7 +30,7 @@
 
 #include "base/gw.h"
 #include "base/conf.h"
-#include "engine/core.h"
+#include "plugin/core.h"
 #include "text/gsm.h"
 #include "text/lang.h"
 #include "marketbox-plugin.h"

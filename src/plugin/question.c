@@ -9,7 +9,7 @@
 
 #include "base/gw.h"
 
-#include "engine/question.h"
+#include "plugin/question.h"
 #include "store/store.h"
 
 static const char question_sql_put[] =
