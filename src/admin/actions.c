@@ -1,8 +1,9 @@
 /*
  * actions.c - what marketctl asks the admin to do, and the form it
- * sends.  admin.c has already checked who asks (allow-list, password,
- * lock-out, the X-Marketbox-Admin header) and parsed the form
- * (admin_form, here) before a function here runs; each answers its
+ * sends.  The HTTP server has already checked who asks (allow-list,
+ * password, lock-out, the X-Marketbox-Admin header: src/http/access.c)
+ * and admin.c has parsed the form (admin_form, here) before a function
+ * here runs; each answers its
  * request exactly once, now or after the commit.
  *
  * Actions change the database in units of work, like a message, and

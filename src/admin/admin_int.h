@@ -6,8 +6,9 @@
  *
  * Who does what (admin.c's head comment has the way a request goes):
  *
- *	admin.c		the admin's life, the answers, passwords and lock-outs,
- *			the routing of a request to a page or an action
+ *	admin.c		the admin's life, the answers, the entries of the
+ *			HTTP server's table that lead to a page or an action
+ *			(passwords and lock-outs are the server's: access.c)
  *	snapshot.c	admin_snapshot_take: the one snapshot of figures every
  *			page reads, and the small database readers it uses
  *	status_json.c	/status.json		(admin_status_json)

@@ -3,8 +3,9 @@
  * Prometheus's text format (version 0.0.4), a # HELP and a # TYPE line
  * before each metric, label values escaped by admin_prom_label.  It
  * shows the figures of /status and /status.json, since all three render
- * one struct admin_snapshot.  The password, the headers (the format's
- * Content-Type) and the answer are admin.c's.
+ * one struct admin_snapshot.  The headers (the format's Content-Type)
+ * and the answer are admin.c's; the password is checked by the HTTP
+ * server before.
  */
 #include "config.h"
 

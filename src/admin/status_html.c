@@ -6,7 +6,8 @@
  * tagged data-k="key" for scripts and tests, and every text from the
  * database is escaped.  It shows the figures of /status.json and
  * /metrics, since all three render one struct admin_snapshot.  The
- * password, the headers and the answer are admin.c's.
+ * headers and the answer are admin.c's; the password is checked by the
+ * HTTP server before.
  */
 #include "config.h"
 

@@ -2,8 +2,8 @@
  * status_json.c - GET /status.json: the snapshot of figures (snapshot.c)
  * as one JSON object, for scripts.  It shows the figures of /status and
  * /metrics, since all three render one struct admin_snapshot; a figure
- * added to the snapshot is added here too.  The password, the headers
- * and the answer are admin.c's.
+ * added to the snapshot is added here too.  The headers and the answer
+ * are admin.c's; the password is checked by the HTTP server before.
  */
 #include "config.h"
 

@@ -84,12 +84,12 @@
  *    response), SS the MO's session number, EE the MO's second byte with
  *    the end bit set on the last screen (ussd-end-bit).  A group =
  *    ussd-smsc gives other values for one smsc-id.
- *  - HTTP: POST /ussd (http.c) with sessionId, serviceCode, phoneNumber,
- *    networkCode and text, every input so far joined by '*'; http.c makes
- *    an MO with channel "ussd", id "ussd:<phoneNumber>:<sessionId>:<text>"
- *    (a retried request is a duplicate: ussd_replay() answers it again),
- *    text the
- *    text, meta_data "?http?sessionId=...&serviceCode=...&networkCode=...&".
+ *  - HTTP: POST /ussd (src/http/waysin.c) with sessionId, serviceCode,
+ *    phoneNumber, networkCode and text, every input so far joined by '*';
+ *    waysin.c makes an MO with channel "ussd", id
+ *    "ussd:<phoneNumber>:<sessionId>:<text>" (a retried request is a
+ *    duplicate: ussd_replay() answers it again), text the text, meta_data
+ *    "?http?sessionId=...&serviceCode=...&networkCode=...&".
  *    The engine takes the inputs its stored session has not consumed yet;
  *    with no stored session it replays them all from the first screen.
  *    The answer, "CON screen" or "END screen", is the HTTP body.

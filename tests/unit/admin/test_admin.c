@@ -1,6 +1,7 @@
 /*
- * test_admin.c - admin.c: the password (constant-time compare, ?password=,
- * HTTP Basic, none, wrong and locked out, empty, pages off), the allow-list,
+ * test_admin.c - the admin pages, and the HTTP server's rules for them:
+ * the password (constant-time compare, ?password=, HTTP Basic, none,
+ * wrong and locked out, empty, pages off), the allow-list,
  * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
  * /metrics and /status against a database state built here, then the
  * actions (user role, retry, broadcast with STOP respected) through a
