@@ -17,8 +17,8 @@
  *			paging, the lists to choose from
  *	ussd_answer.c	what the user answered: validation, choices, back,
  *			the resume question, actions run through the router
- * The menus themselves are read by conf.c (group = ussd-menu, ussd-item)
- * and checked against the languages by ussd_check() here.
+ * The menus themselves are read by conf_ussd.c (group = ussd-menu,
+ * ussd-item) and checked against the languages by ussd_check() here.
  *
  * See ussd.h for the design.  Decisions the header leaves open:
  *  - A session's place is a stack of frames: 'm' a menu (id, page), 'i' an
