@@ -248,7 +248,7 @@ const struct store_migration store_core_migrations[] = {
 	 * Phones are keys in no order: each cost every MO a write to a
 	 * random page, together about half of what a commit wrote under
 	 * load.  The repeat window, their one reader on the path of a
-	 * message, is kept in memory (router.c); `marketctl outbox --to`
+	 * message, is kept in memory (limits.c); `marketctl outbox --to`
 	 * reads the table.
 	 */
 	"DROP INDEX inbox_sender;"
