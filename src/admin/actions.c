@@ -44,6 +44,7 @@
 
 #include "admin/admin.h"
 #include "admin/admin_int.h"
+#include "http/http.h"
 #include "base/conf.h"
 #include "plugin/core.h"
 #include "queue/outbox.h"
@@ -385,9 +386,9 @@ admin_job_json(struct admin *a, const struct admin_job *j,
 	int			 first = 1;
 
 	evbuffer_add_printf(b, "{\"id\": %lld, \"market\": ", j->id);
-	admin_json_string(b, j->market);
+	http_json_string(b, j->market);
 	evbuffer_add_printf(b, ", \"commodity\": ");
-	admin_json_string(b, j->commodity);
+	http_json_string(b, j->commodity);
 	evbuffer_add_printf(b, ", \"started\": %lld, \"recipients\": %lld, "
 	    "\"notices\": %lld, \"done\": %s, \"failed\": %s, \"rows\": {",
 	    (long long)j->started, j->recipients, j->notices,
@@ -398,7 +399,7 @@ admin_job_json(struct admin *a, const struct admin_job *j,
 		store_bind_int(st, 2, j->last_row);
 		while (store_step(st) == STORE_ROW) {
 			evbuffer_add_printf(b, "%s", first ? "" : ", ");
-			admin_json_string(b, store_text(st, 0));
+			http_json_string(b, store_text(st, 0));
 			evbuffer_add_printf(b, ": %lld", store_int(st, 1));
 			first = 0;
 		}
@@ -720,11 +721,11 @@ end:
 		return;
 	}
 	evbuffer_add_printf(b, "{\"msisdn\": ");
-	admin_json_string(b, msisdn);
+	http_json_string(b, msisdn);
 	evbuffer_add_printf(b, ", \"role\": ");
-	admin_json_string(b, role);
+	http_json_string(b, role);
 	evbuffer_add_printf(b, ", \"before\": ");
-	admin_json_string(b, known ? before : NULL);
+	http_json_string(b, known ? before : NULL);
 	evbuffer_add_printf(b, ", \"created\": %s}\n", known ? "false" : "true");
 	admin_answer_after_commit(a, req, b);
 	evbuffer_free(b);

@@ -133,7 +133,7 @@ admin_reply_error(struct evhttp_request *req, int code, const char *reason,
 		return;
 	}
 	evbuffer_add(b, "{\"error\": ", 10);
-	admin_json_string(b, text);
+	http_json_string(b, text);
 	evbuffer_add(b, "}\n", 2);
 	admin_reply(req, code, reason, "application/json", b);
 	evbuffer_free(b);

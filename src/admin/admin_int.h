@@ -206,6 +206,5 @@ void		 admin_user(struct admin *, struct evhttp_request *,
 /* --- format.c ----------------------------------------------------------- */
 
 /* Append s as a JSON string, quotes included (null if s is NULL). */
-void		 admin_json_string(struct evbuffer *, const char *s);
 
 #endif

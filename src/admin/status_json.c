@@ -17,6 +17,7 @@
 
 #include "admin/admin.h"
 #include "admin/admin_int.h"
+#include "http/http.h"
 #include "marketbox-plugin.h"
 #include "plugin/plugin.h"
 
@@ -28,7 +29,7 @@ admin_json_group(struct evbuffer *b, const struct admin_group *g)
 	evbuffer_add(b, "{", 1);
 	for (i = 0; i < g->n; i++) {
 		evbuffer_add_printf(b, "%s", i ? ", " : "");
-		admin_json_string(b, g->row[i].a);
+		http_json_string(b, g->row[i].a);
 		evbuffer_add_printf(b, ": %lld", g->row[i].n);
 	}
 	evbuffer_add(b, "}", 1);
@@ -44,9 +45,9 @@ admin_json_group2(struct evbuffer *b, const struct admin_group *g,
 	evbuffer_add(b, "[", 1);
 	for (i = 0; i < g->n; i++) {
 		evbuffer_add_printf(b, "%s{\"%s\": ", i ? ", " : "", ka);
-		admin_json_string(b, g->row[i].a);
+		http_json_string(b, g->row[i].a);
 		evbuffer_add_printf(b, ", \"%s\": ", kb);
-		admin_json_string(b, g->row[i].b);
+		http_json_string(b, g->row[i].b);
 		evbuffer_add_printf(b, ", \"count\": %lld}", g->row[i].n);
 	}
 	evbuffer_add(b, "]", 1);
@@ -66,12 +67,12 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 	}
 	rc = admin_snapshot_take(a, s);
 	evbuffer_add_printf(b, "{\n  \"version\": ");
-	admin_json_string(b, MARKETBOX_VERSION);
+	http_json_string(b, MARKETBOX_VERSION);
 	evbuffer_add_printf(b, ",\n  \"time\": %lld,\n  \"started\": %lld,\n"
 	    "  \"uptime_seconds\": %lld,\n", (long long)s->now,
 	    (long long)a->started, s->uptime);
 	evbuffer_add_printf(b, "  \"link\": {\"mode\": ");
-	admin_json_string(b, s->link_mode);
+	http_json_string(b, s->link_mode);
 	evbuffer_add_printf(b, ", \"up\": %s},\n", !s->has_box ? "null" :
 	    s->link_up ? "true" : "false");
 	evbuffer_add_printf(b, "  \"mo\": {\"total\": %lld, \"received\": %llu, "
@@ -113,9 +114,9 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 	    s->instances_live);
 	for (i = 0; i < s->ninstances; i++) {
 		evbuffer_add_printf(b, "%s{\"name\": ", i ? ", " : "");
-		admin_json_string(b, s->instances[i].name);
+		http_json_string(b, s->instances[i].name);
 		evbuffer_add_printf(b, ", \"host\": ");
-		admin_json_string(b, s->instances[i].host);
+		http_json_string(b, s->instances[i].host);
 		evbuffer_add_printf(b, ", \"pid\": %lld, \"started\": %lld, "
 		    "\"heartbeat_age_seconds\": %lld, \"live\": %s}",
 		    s->instances[i].pid, s->instances[i].started,
@@ -149,9 +150,9 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 	for (i = 0; i < n; i++) {
 		p = plugin_at(a->src.plugins, i);
 		evbuffer_add_printf(b, "%s{\"name\": ", i ? ", " : "");
-		admin_json_string(b, p->name);
+		http_json_string(b, p->name);
 		evbuffer_add_printf(b, ", \"version\": ");
-		admin_json_string(b, p->version);
+		http_json_string(b, p->version);
 		evbuffer_add(b, "}", 1);
 	}
 	evbuffer_add_printf(b, "],\n  \"admin\": {\"auth_failures\": %llu}\n}\n",

@@ -421,12 +421,15 @@ http_private_headers(struct evhttp_request *req, const char *type)
 	    "default-src 'none'; style-src 'unsafe-inline'");
 }
 
-/* Append s as a JSON string, quotes included. */
-static void
+void
 http_json_string(struct evbuffer *b, const char *s)
 {
 	const unsigned char	*p;
 
+	if (s == NULL) {
+		evbuffer_add(b, "null", 4);
+		return;
+	}
 	evbuffer_add(b, "\"", 1);
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
 		if (*p == '"' || *p == '\\')

@@ -219,6 +219,10 @@ unsigned long long http_auth_failures(const struct http *);
 void		 http_private_headers(struct evhttp_request *,
 		    const char *type);
 
+/* Append s as a JSON string, quotes included (NULL: null), for the JSON
+ * bodies of the entries and of the server's own refusals. */
+void		 http_json_string(struct evbuffer *, const char *s);
+
 /*
  * For tests: 0 makes loopback peers count as any other address for
  * http-allow-ip (allowed only if it lists them), so a test on 127.0.0.1
