@@ -81,7 +81,8 @@ enum http_access {
 };
 
 /*
- * One entry: a path (or, with prefix, every path that starts with it),
+ * One entry: a path (or, with prefix, every path under it: "/pay"
+ * takes "/pay/x" but not "/payment"),
  * the methods it takes, its access and its function.  fn answers the
  * call now or later with http_call_text/http_call_send, or takes the
  * request over with http_call_take; either ends the call.

@@ -500,8 +500,11 @@ http_entry_find(const struct http *h, const char *path)
 		e = &h->entries[i];
 		if (strcmp(e->h.path, path) == 0)
 			return e;
+		/* A prefix covers whole path segments: "/pay" takes
+		 * "/pay/x", not "/payment". */
 		n = strlen(e->h.path);
 		if (e->h.prefix && strncmp(e->h.path, path, n) == 0 &&
+		    (n > 0 && (e->h.path[n - 1] == '/' || path[n] == '/')) &&
 		    (best == NULL || n > strlen(best->h.path)))
 			best = e;
 	}

@@ -678,6 +678,16 @@ Test(http_table, a_registered_path_answers_and_an_unknown_one_is_404)
 	t_get("/t/nobody", &r);
 	cr_assert_eq(r.code, 404, "%s", r.raw);
 	cr_assert_eq(t_ran, 2);
+
+	/* A prefix covers whole segments. */
+	t_handle("/t/pay", 1, HTTP_GET, HTTP_ACCESS_PEER);
+	t_get("/t/pay/confirm", &r);
+	cr_assert_eq(r.code, 200, "under a prefix: %s", r.raw);
+	cr_assert_eq(t_ran, 3);
+	t_get("/t/payment", &r);
+	cr_assert_eq(r.code, 404, "a longer word is not under the prefix: %s",
+	    r.raw);
+	cr_assert_eq(t_ran, 3);
 	/* A path is served once. */
 	{
 		struct http_handler	 again = { .path = "/t/hello",
