@@ -575,6 +575,30 @@ Test(agents, a_persons_own_commands_are_refused_under_for)
 	    " msisdn = ?1", "m:M1"), "0en");
 }
 
+/*
+ * A question a command asks of the member acted for goes to the agent;
+ * the agent's plain YES runs it for her.
+ */
+Test(agents, a_question_under_for_is_the_agents_to_answer)
+{
+	int	 i;
+
+	enrol_mary();
+	for (i = 0; i < 5; i++)
+		say(BUYER, i % 2 ? "SELL maize 10 bags 3000" :
+		    "SELL maize 11 bags 3000");
+	cr_assert(starts(say(AGENT, "FOR M1 SELL maize 10 bags 90000"),
+	    prefix("Mary Wanjiku", "M1")), "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 0, "posted without the question");
+	cr_assert_str_eq(q_text("SELECT command FROM questions WHERE msisdn ="
+	    " ?1", AGENT), "FOR M1 SELL maize 10 bag 90000 nakuru");
+	cr_assert(starts(say(AGENT, "YES"), prefix("Mary Wanjiku", "M1")),
+	    "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+}
+
 /* --- notices, names, contact, commission ------------------------------------------ */
 
 Test(agents, notices_to_a_member_without_a_phone_go_to_her_agent)
