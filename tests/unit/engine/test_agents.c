@@ -35,6 +35,9 @@
 #include "engine/router.h"
 #include "router_fixture.h"
 #include "store/store.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
 
 #define LANG_DIR	TEST_SRCDIR "/../conf/lang"
 #define MARKET_SO	TEST_BUILDDIR "/plugins/market/.libs/market.so"
@@ -45,7 +48,7 @@
 #define BUYER		"+254744000333"
 #define POINT		"Kiambogo point"
 
-enum variant { V_PLAIN, V_LIMITS };
+enum variant { V_PLAIN, V_LIMITS, V_PG };
 
 static char			 dir[64], path[256];
 static struct event_base	*base;
@@ -144,10 +147,7 @@ conf_make(enum variant v)
 static void
 exec(const char *sql)
 {
-	char	*err = NULL;
-
-	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, &err),
-	    SQLITE_OK, "%s: %s", sql, err ? err : "");
+	cr_assert_eq(store_exec(store, sql), 0, "%s", sql);
 }
 
 static void
@@ -158,6 +158,10 @@ setup_with(enum variant v)
 	snprintf(dir, sizeof(dir), "/tmp/test_agents_XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/mb.db", dir);
+#ifdef HAVE_POSTGRESQL
+	if (v == V_PG)
+		snprintf(path, sizeof(path), "%s", pg_fixture_create("agents"));
+#endif
 	cr_assert_not_null(base = event_base_new());
 	conf = conf_make(v);
 	cr_assert_not_null(store = store_open(path, NULL));
@@ -189,6 +193,10 @@ teardown(void)
 	store_free(store);
 	conf_free(conf);
 	event_base_free(base);
+#ifdef HAVE_POSTGRESQL
+	if (strncmp(path, "/tmp/", 5) != 0)
+		pg_fixture_drop();
+#endif
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
@@ -200,6 +208,10 @@ static void setup_limits(void) { setup_with(V_LIMITS); }
 
 TestSuite(agents, .init = setup_plain, .fini = teardown);
 TestSuite(agent_limits, .init = setup_limits, .fini = teardown);
+#ifdef HAVE_POSTGRESQL
+static void setup_pg(void) { setup_with(V_PG); }
+TestSuite(agents_pg, .init = setup_pg, .fini = teardown);
+#endif
 
 /* --- sending and looking ----------------------------------------------------- */
 
@@ -730,3 +742,45 @@ Test(agent_limits, the_repeat_window_is_per_member)
 	    " ?1", told.id), "repeat");
 	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 2);
 }
+
+/* --- on PostgreSQL ------------------------------------------------------------------ */
+
+#ifdef HAVE_POSTGRESQL
+/* The same statements on the other engine: enrol, consent, FOR, OFF, trade. */
+Test(agents_pg, members_for_and_commissions_on_postgresql)
+{
+	struct core	 core;
+	struct mb_ctx	 ctx;
+
+	enrol_mary();
+	enrol_grace("M2");
+	cr_assert(starts(say(AGENT, "FOR M1 SELL maize 10 bags 3000"),
+	    prefix("Mary Wanjiku", "M1")), "%s", told.reply);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM market_posts"
+	    " WHERE msisdn = 'm:M1'"), 1);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM members WHERE"
+	    " state = 'active' AND identity = '" GRACE "'"), 1);
+	cr_assert_str_eq(say(AGENT, "MEMBERS"), R("en", "members-page",
+	    "list", "M1 Mary Wanjiku, M2 Grace Akinyi", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER M2 OFF"), R("en", "member-off",
+	    "name", "Grace Akinyi", "code", "M2", NULL));
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM agent_actions"),
+	    1);
+	memset(&core, 0, sizeof(core));
+	core.conf = conf;
+	core.store = store;
+	core.langs = langs;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	ctx.lang = "en";
+	cr_assert_eq(store_work_begin(store), 0);
+	cr_assert_eq(host_table.trade_done(&ctx, 41, "m:M1", GRACE, 19999), 0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	cr_assert_eq(store_commit(store), 0);
+	host_ctx_clear(&ctx);
+	/* Grace is no member any more: the seller's side only */
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM commissions"), 1);
+	cr_assert_eq(pg_fixture_query("SELECT amount FROM commissions WHERE"
+	    " ref = 41 AND side = 'seller'"), 500);
+}
+#endif
