@@ -454,6 +454,15 @@ Test(agents, no_and_an_expired_question_leave_her_pending)
 	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 1);
 }
 
+Test(agents, help_names_the_agents_commands)
+{
+	cr_assert_str_eq(say(BUYER, "HELP FOR"), R("en", "help-FOR", NULL));
+	cr_assert_str_eq(say(BUYER, "HELP MEMBER"), R("en", "help-MEMBER",
+	    NULL));
+	cr_assert_str_eq(say(BUYER, "MSAADA WANACHAMA"), R("sw",
+	    "help-MEMBERS", NULL));
+}
+
 /* --- MEMBERS and OFF ----------------------------------------------------------- */
 
 Test(agents, members_are_listed_a_page_an_sms)
