@@ -1,6 +1,10 @@
 /*
  * host.c - the core side of the plugin interface: the struct mb_host table
  * plugins call, the users table, phone numbers, and the catalogue's words.
+ * A service point's members are routed here too: under FOR a reply goes
+ * to the agent naming the member, a notice to a member reaches her agent
+ * (and her phone when she has one), and a trade through an agent records
+ * its commission (member.c reads the tables).
  *
  * Every function here runs inside the unit of work of the message (or
  * timer) being handled, through the struct mb_ctx the router made for it.
