@@ -310,6 +310,32 @@ struct mb_host {
 	long long	 (*last_id)(struct mb_ctx *);
 	/* "sqlite" or "postgresql" */
 	const char	*(*engine)(struct mb_ctx *);
+
+	/*
+	 * Village service points (appended: a plugin checks host->size
+	 * reaches a function before calling it, as with
+	 * offsetof(struct mb_host, contact) < host->size).
+	 *
+	 * A member of a service point is known by her identity: her phone,
+	 * or "m:<code>" for a member without one (never a phone: msisdn()
+	 * refuses it, notices to it go to her agent).  user_name() of an
+	 * active member reads "<name> via <point>".
+	 *
+	 * contact(): the number to reach msisdn's person on: an active
+	 * member's agent's phone, else msisdn itself (NULL on a store
+	 * failure).  Print it where a reply gives a number to call.
+	 */
+	const char	*(*contact)(struct mb_ctx *, const char *msisdn);
+	/*
+	 * trade_done(): a trade completed (order ref, the seller's and the
+	 * buyer's identities, its total in minor units): the core records
+	 * the commission of each side that is an active member, at her
+	 * point's rate.  Call it where user_trade() is called.  0, or -1 on
+	 * a store failure.
+	 */
+	int		 (*trade_done)(struct mb_ctx *, long long ref,
+			    const char *seller, const char *buyer,
+			    long long total);
 };
 
 #endif

@@ -409,7 +409,7 @@ conf_names_split(const char *s, struct conf_names *out)
 	}
 }
 
-static void
+void
 conf_names_free(struct conf_names *n)
 {
 	size_t	 i;
@@ -568,6 +568,13 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 	c->flood_rate = n;
 	bad |= conf_integer(grp, "flood-burst", 5, 1, 100000, &n);
 	c->flood_burst = n;
+	/* An agent under FOR: per member, the farmer's values by default. */
+	bad |= conf_integer(grp, "agent-flood-rate", c->flood_rate, 1, 100000,
+	    &n);
+	c->agent_flood_rate = n;
+	bad |= conf_integer(grp, "agent-flood-burst", c->flood_burst, 1,
+	    100000, &n);
+	c->agent_flood_burst = n;
 	bad |= conf_integer(grp, "repeat-window", 10, 0, 3600, &n);
 	c->repeat_window = n;
 	bad |= conf_integer(grp, "question-lifetime", 900, 60, 7 * 86400,
@@ -950,6 +957,7 @@ conf_load(const char *path)
 		bad |= conf_read_units(c, cfg);
 		bad |= conf_read_commodities(c, cfg);
 		bad |= conf_read_markets(c, cfg);
+		bad |= conf_read_service_points(c, cfg);
 		bad |= conf_read_plugins(c, cfg);
 		bad |= conf_read_plugin_groups(c, cfg);
 		bad |= conf_read_ussd(c, cfg);
@@ -1040,6 +1048,7 @@ conf_free(struct conf *c)
 		conf_names_free(&c->markets[i].aliases);
 	}
 	free(c->markets);
+	conf_service_points_free(c);
 	free(c->ussd_start);
 	for (i = 0; i < c->nussd_menus; i++) {
 		free(c->ussd_menus[i].id);

@@ -46,6 +46,20 @@ struct conf_market {
 	struct conf_names aliases;
 };
 
+/*
+ * A village service point: its agents trade for the members they serve.
+ * Commissions in basis points of a completed trade's total (2.5% = 250).
+ */
+struct conf_service_point {
+	char		 *code;
+	struct conf_names names;	/* "sw:Kituo cha Kiambogo" entries */
+	char		 *market;	/* a declared market code */
+	char		 *phone;	/* the point's phone, international */
+	int		  commission_seller_bp, commission_buyer_bp;
+	char		 *name;		/* shown where names has no entry
+					   for the reader's language */
+};
+
 struct conf_plugin {
 	char		 *name;
 	char		 *module;	/* file in plugin-dir, or a path */
@@ -150,6 +164,9 @@ struct conf {
 	struct conf_names admins;		/* msisdns, international form */
 	int		 flood_rate;		/* messages a minute per sender */
 	int		 flood_burst;		/* more at once, before limiting */
+	int		 agent_flood_rate;	/* the same per member, for an
+						   agent acting with FOR */
+	int		 agent_flood_burst;
 	int		 repeat_window;		/* seconds: the same text again
 						   from one phone has no effect */
 	int		 question_lifetime;	/* seconds a YES/NO question
@@ -166,6 +183,8 @@ struct conf {
 	size_t			 ncommodities;
 	struct conf_market	*markets;
 	size_t			 nmarkets;
+	struct conf_service_point *service_points;
+	size_t			 nservice_points;
 
 	/* USSD (ussd-* keys of group = marketbox, and the ussd groups) */
 	char			*ussd_start;		/* the first menu's id */
@@ -199,6 +218,12 @@ void		 conf_register_hooks(void);
 const struct conf_unit		*conf_unit_find(const struct conf *, const char *code);
 const struct conf_commodity	*conf_commodity_find(const struct conf *, const char *code);
 const struct conf_market	*conf_market_find(const struct conf *, const char *code);
+const struct conf_service_point	*conf_service_point_find(const struct conf *,
+				    const char *code);
+/* A service point's name in lang: its names entry, else name, else code. */
+const char			*conf_service_point_name(
+				    const struct conf_service_point *,
+				    const char *lang);
 const struct conf_plugin_group	*conf_plugin_group_find(const struct conf *,
 				    const char *plugin);
 

@@ -1,16 +1,19 @@
 /*
- * conf_catalogue.c - the catalogue groups of the conf: unit, commodity and
- * market (codes, names per language, plural forms, aliases), their checks
+ * conf_catalogue.c - the catalogue groups of the conf: unit, commodity,
+ * market (codes, names per language, plural forms, aliases) and the
+ * village service points (their market, phone and commission), their checks
  * (a code well formed and declared once, a commodity's unit declared), and
  * the look-ups by code the rest of marketbox uses.
  *
- * conf.c reads the file and calls conf_read_units, conf_read_commodities
- * and conf_read_markets in that order (a commodity names a unit); it
+ * conf.c reads the file and calls conf_read_units, conf_read_commodities,
+ * conf_read_markets and conf_read_service_points in that order (a
+ * commodity names a unit, a service point a market); it
  * frees the groups with the rest of struct conf.  The value readers are
  * conf.c's, shared through conf_int.h.
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +259,146 @@ conf_read_markets(struct conf *c, Cfg *cfg)
 	}
 	gwlist_destroy(l, NULL);
 	return bad;
+}
+
+/*
+ * A commission in percent with up to two decimals ("2.5", "10", "0.75")
+ * into basis points (250, 1000, 75), read without floating point so that
+ * what the operator wrote is what is charged.  -1 when it is not such a
+ * number from 0 to 100.
+ */
+static int
+conf_percent_bp(const char *s)
+{
+	long	 whole = 0, frac = 0;
+	int	 digits = 0, fdigits = 0;
+
+	for (; isdigit((unsigned char)*s) && digits < 4; s++, digits++)
+		whole = whole * 10 + (*s - '0');
+	if (*s == '.' || *s == ',')
+		for (s++; isdigit((unsigned char)*s) && fdigits < 3;
+		    s++, fdigits++)
+			frac = frac * 10 + (*s - '0');
+	if (digits == 0 || *s != '\0' || fdigits > 2)
+		return -1;
+	if (fdigits == 1)
+		frac *= 10;
+	if (whole * 100 + frac > 10000)
+		return -1;
+	return (int)(whole * 100 + frac);
+}
+
+static int
+conf_read_commission(CfgGroup *grp, const char *key, int def, int *bp)
+{
+	char	*v = conf_string(grp, key, NULL);
+	int	 n;
+
+	*bp = def;
+	if (v == NULL)
+		return 0;
+	if ((n = conf_percent_bp(v)) == -1) {
+		conf_bad(grp, key, NULL, "'%s' is not a percentage from 0 to "
+		    "100 with at most two decimals (such as 2.5)", v);
+		free(v);
+		return -1;
+	}
+	free(v);
+	*bp = n;
+	return 0;
+}
+
+int
+conf_read_service_points(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("service-point"));
+	long	 i;
+	int	 bad = 0, both;
+
+	c->nservice_points = l ? gwlist_len(l) : 0;
+	c->service_points = calloc(c->nservice_points ? c->nservice_points :
+	    1, sizeof(*c->service_points));
+	if (c->service_points == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup			*grp = gwlist_get(l, i);
+		struct conf_service_point	*p = &c->service_points[i];
+
+		p->code = conf_string(grp, "code", NULL);
+		p->name = conf_string(grp, "name", NULL);
+		p->market = conf_string(grp, "market", NULL);
+		p->phone = conf_string(grp, "phone", NULL);
+		bad |= conf_read_names(grp, &p->names);
+		bad |= conf_read_commission(grp, "commission", 0, &both);
+		bad |= conf_read_commission(grp, "commission-seller", both,
+		    &p->commission_seller_bp);
+		bad |= conf_read_commission(grp, "commission-buyer", both,
+		    &p->commission_buyer_bp);
+		if (!conf_code_ok(p->code)) {
+			conf_bad(grp, "code", NULL, "service-point code '%s' "
+			    "must be 1-32 lowercase letters, digits, '-' or "
+			    "'_'", p->code ? p->code : "");
+			bad = -1;
+			continue;
+		}
+		if (i > 0 && conf_service_point_find(c, p->code) != p) {
+			conf_bad(grp, "code", NULL, "service-point '%s' "
+			    "declared twice", p->code);
+			bad = -1;
+		}
+		if (p->market == NULL || conf_market_find(c, p->market) ==
+		    NULL) {
+			conf_bad(grp, "market", NULL, "service-point '%s': "
+			    "market '%s' is not declared in a 'group = "
+			    "market'", p->code, p->market ? p->market : "");
+			bad = -1;
+		}
+		if (p->name == NULL)
+			p->name = conf_strdup(p->code);
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+void
+conf_service_points_free(struct conf *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nservice_points; i++) {
+		free(c->service_points[i].code);
+		free(c->service_points[i].name);
+		free(c->service_points[i].market);
+		free(c->service_points[i].phone);
+		conf_names_free(&c->service_points[i].names);
+	}
+	free(c->service_points);
+	c->service_points = NULL;
+	c->nservice_points = 0;
+}
+
+const struct conf_service_point *
+conf_service_point_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nservice_points; i++)
+		if (c->service_points[i].code != NULL &&
+		    strcmp(c->service_points[i].code, code) == 0)
+			return &c->service_points[i];
+	return NULL;
+}
+
+const char *
+conf_service_point_name(const struct conf_service_point *p, const char *lang)
+{
+	const char	*n;
+
+	if (p == NULL)
+		return NULL;
+	if ((n = conf_name_for(&p->names, lang)) != NULL)
+		return n;
+	return p->name != NULL ? p->name : p->code;
 }
 
 const struct conf_unit *

@@ -23,6 +23,7 @@ int		 conf_integer(CfgGroup *, const char *key, long def, long min,
 		    long max, long *out);
 int		 conf_bool(CfgGroup *, const char *key, int def, int *out);
 void		 conf_names_split(const char *, struct conf_names *out);
+void		 conf_names_free(struct conf_names *);
 int		 conf_code_ok(const char *);
 char		*conf_include_target(char *line);
 
@@ -30,6 +31,8 @@ char		*conf_include_target(char *line);
 int		 conf_read_units(struct conf *, Cfg *);
 int		 conf_read_commodities(struct conf *, Cfg *);
 int		 conf_read_markets(struct conf *, Cfg *);
+int		 conf_read_service_points(struct conf *, Cfg *);
+void		 conf_service_points_free(struct conf *);
 
 /* --- conf_ussd.c: the USSD keys and groups, after the catalogue --- */
 int		 conf_read_ussd(struct conf *, Cfg *);

@@ -45,7 +45,7 @@ router_market_name(struct mb_ctx *ctx, const char *code)
  * character counts: 王芳 is a name) and fewer than 7 digits (more look
  * like a phone number: "REG 0722000111", "REG John 0722 000 111").
  */
-static int
+int
 router_name_ok(const char *name)
 {
 	size_t	 digits = 0, letters = 0;
@@ -66,7 +66,7 @@ router_name_ok(const char *name)
  * control character (ESC, BEL, C1 controls U+0080-U+009F) makes it
  * refused, as it could drive a terminal.  1 when refused.
  */
-static int
+int
 router_name_controls(char *name)
 {
 	unsigned char	*p;
@@ -85,7 +85,7 @@ router_name_controls(char *name)
  * Cut a name longer than ROUTER_NAME_MAX bytes at the last word that
  * fits; a first word longer than that is cut at a character boundary.
  */
-static void
+void
 router_name_cut(char *name)
 {
 	size_t	 k;
@@ -416,13 +416,6 @@ router_me(struct mb_ctx *ctx)
 
 /* --- questions: YES and NO ------------------------------------------------- */
 
-/* The router whose core ctx runs in (the core is the router's). */
-static struct router *
-router_of(struct mb_ctx *ctx)
-{
-	return (struct router *)(void *)((char *)ctx->core -
-	    offsetof(struct router, core));
-}
 
 /*
  * Take the sender's open question.  1 with q filled when there is one that

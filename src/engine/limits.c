@@ -7,6 +7,12 @@
  * when it does not commit; on a shared store the repeat window is a table
  * instead, so that it holds across instances.
  *
+ * An agent of a service point sending FOR <code> ... is served for each
+ * member as one phone is: its bucket and its window are keyed
+ * "<agent>/<code>" (a '/' is never in a phone's key) with the conf's
+ * agent-flood-rate and agent-flood-burst, so the same text for two
+ * members runs for each, and one busy member does not hold the others up.
+ *
  * router.c decides when to ask (router_handle, router_run_command) and
  * tells a throttled phone to slow down; this file keeps the buckets, the
  * charges and the window, and answers a repeat.  The functions keep the
@@ -70,9 +76,31 @@ router_flood_slot(struct router *r, const char *msisdn)
 	memset(oldest, 0, sizeof(*oldest));
 	oldest->gen = (unsigned)i;
 	snprintf(oldest->msisdn, sizeof(oldest->msisdn), "%s", msisdn);
-	oldest->tokens = r->core.conf->flood_burst;
+	oldest->agent = strchr(msisdn, '/') != NULL;
+	oldest->tokens = oldest->agent && r->core.conf->agent_flood_burst > 0 ?
+	    r->core.conf->agent_flood_burst : r->core.conf->flood_burst;
 	oldest->warned = -1000000;
 	return oldest;
+}
+
+/* The burst and the rate a minute of f: an agent's per member, else a
+   phone's (agent values of 0, in a conf made by hand, are a phone's). */
+static int
+router_flood_burst(const struct router *r, const struct router_flood *f)
+{
+	const struct conf	*c = r->core.conf;
+
+	return f->agent && c->agent_flood_burst > 0 ? c->agent_flood_burst :
+	    c->flood_burst;
+}
+
+static int
+router_flood_rate(const struct router *r, const struct router_flood *f)
+{
+	const struct conf	*c = r->core.conf;
+
+	return f->agent && c->agent_flood_rate > 0 ? c->agent_flood_rate :
+	    c->flood_rate;
 }
 
 static void	router_charge_commit_cb(void *, int);
@@ -115,7 +143,6 @@ router_charge_new(struct router *r, struct router_flood *f)
 static void
 router_charges_undo(struct router *r, size_t from)
 {
-	const struct conf	*conf = r->core.conf;
 	struct router_charge	*c;
 	struct router_flood	*f;
 
@@ -126,8 +153,8 @@ router_charges_undo(struct router *r, size_t from)
 		if (f->gen != c->gen)
 			continue;
 		f->tokens += c->tokens;
-		if (f->tokens > conf->flood_burst)
-			f->tokens = conf->flood_burst;
+		if (f->tokens > router_flood_burst(r, f))
+			f->tokens = router_flood_burst(r, f);
 		if (c->warned != -1)
 			f->warned = c->warned;
 		if (c->rep && f->rep_state == ROUTER_REP_PENDING)
@@ -179,8 +206,8 @@ int
 router_flood_take(struct router *r, struct router_flood *f, long long now,
     int *warn)
 {
-	const struct conf	*c = r->core.conf;
-	double			 rate = c->flood_rate / 60.0, full, mono;
+	double			 burst = router_flood_burst(r, f);
+	double			 rate = router_flood_rate(r, f) / 60.0, full, mono;
 	struct router_charge	*ch;
 	struct timespec		 ts;
 
@@ -193,7 +220,7 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
 	 * clock says really passed and refills from the new time on, and a
 	 * notice dated in the future does not keep the sender untold.
 	 */
-	full = rate > 0 ? c->flood_burst / rate : 0;
+	full = rate > 0 ? burst / rate : 0;
 	if (full < 60)
 		full = 60;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -202,8 +229,8 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
 		/* What really passed since, the monotonic clock says. */
 		if (mono > f->mono)
 			f->tokens += (mono - f->mono) * rate;
-		if (f->tokens > c->flood_burst)
-			f->tokens = c->flood_burst;
+		if (f->tokens > burst)
+			f->tokens = burst;
 		f->last = now;
 		f->mono = mono;
 		if (now < f->warned - (long long)full)
@@ -211,8 +238,8 @@ router_flood_take(struct router *r, struct router_flood *f, long long now,
 	}
 	if (now > f->last) {
 		f->tokens += (now - f->last) * rate;
-		if (f->tokens > c->flood_burst)
-			f->tokens = c->flood_burst;
+		if (f->tokens > burst)
+			f->tokens = burst;
 		f->last = now;
 		f->mono = mono;
 	}

@@ -11,7 +11,8 @@
  *	-> anything not understood gets a one-SMS hint, never silence.
  *
  * The flood limits and the repeat window are in limits.c, the core
- * commands (REG, HELP, LANG, STOP, START, ME, YES, NO) in core_cmds.c;
+ * commands (REG, HELP, LANG, STOP, START, ME, YES, NO) in core_cmds.c,
+ * those of service points' agents (MEMBER, MEMBERS, FOR) in agents.c;
  * what the three files share is in router_int.h.
  */
 #include "config.h"
@@ -33,6 +34,7 @@
 #include "plugin/plugin.h"
 #include "engine/router.h"
 #include "engine/router_int.h"
+#include "engine/agents.h"
 #include "store/store.h"
 #include "text/words.h"
 
@@ -51,6 +53,10 @@ static const struct router_command router_commands[] = {
 	{ "ME",		router_me },
 	{ "YES",	router_yes },
 	{ "NO",		router_no },
+	{ "MEMBER",	router_member },
+	{ "MEMBERS",	router_members },
+	{ "FOR",	router_for },
+	{ "CONSENT",	router_consent },
 };
 
 static void
@@ -523,7 +529,8 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
 	struct router_flood *f;
 	long long	 rep_inbox = 0, rep_since = 0;
-	int		 warn, repeat, taken, rc = -1;
+	char		 key[96];
+	int		 warn, repeat, taken, agent, rc = -1;
 
 	*outcome = ROUTER_DONE;
 	memset(&ctx, 0, sizeof(ctx));
@@ -549,7 +556,11 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 	 * flood-rate a minute (marketbox.conf(5) says so).  The repeat window
 	 * below holds across them there: it is in the database.
 	 */
-	f = router_flood_slot(r, msisdn);
+	/* An agent's FOR <code> is limited per member (limits.c). */
+	if ((agent = router_for_key(r, &user, mo->text, ctx.lang, key,
+	    sizeof(key))) == -1)
+		goto out;
+	f = router_flood_slot(r, agent ? key : msisdn);
 	if ((taken = router_flood_take(r, f, now, &warn)) != 1) {
 		if (taken == -1)
 			goto out;
@@ -559,7 +570,7 @@ router_handle(struct router *r, const struct mo *mo, long long inbox_id,
 		goto out;
 	}
 	if (store_shared(r->core.store))
-		repeat = router_is_repeat_shared(r, msisdn,
+		repeat = router_is_repeat_shared(r, agent ? key : msisdn,
 		    mo->text ? mo->text : "", now, inbox_id, &rep_inbox,
 		    &rep_since);
 	else if ((repeat = router_is_repeat(r, f, mo->text ? mo->text : "",

@@ -18,7 +18,9 @@
 
 /* One sender's token bucket, and the last text handled for them. */
 struct router_flood {
-	char		 msisdn[64];	/* as struct user's */
+	char		 msisdn[64];	/* as struct user's, or an agent's
+					   "<msisdn>/<member code>" */
+	int		 agent;		/* the second: the agent values */
 	unsigned	 gen;		/* bumped when another phone takes
 					   the slot over */
 	double		 tokens;
@@ -96,12 +98,25 @@ int		 router_me(struct mb_ctx *);
 int		 router_yes(struct mb_ctx *);
 int		 router_no(struct mb_ctx *);
 char		*router_role_names(struct mb_ctx *, unsigned have);
+/* a person's name as REG takes it: 1 fit to be one; 1 refused for
+   control characters (line breaks made spaces); cut to 40 bytes */
+int		 router_name_ok(const char *);
+int		 router_name_controls(char *);
+void		 router_name_cut(char *);
 
 /* --- router.c: finding and running a command --- */
 int		 router_runs(const struct plugin_set *, const char *id);
 int		 router_dispatch(struct router *, struct mb_ctx *,
 		    const char *id);
 int		 router_remember_language(struct mb_ctx *);
+
+/* The router whose core ctx runs in (the core is the router's). */
+static inline struct router *
+router_of(struct mb_ctx *ctx)
+{
+	return (struct router *)(void *)((char *)ctx->core -
+	    offsetof(struct router, core));
+}
 
 /*
  * --- helpers for replies ---

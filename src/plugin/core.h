@@ -20,6 +20,7 @@ struct plugin_set;
 struct store;
 struct catalogue;
 struct words_dict;
+struct member;
 
 /* One person, as the users table has them. */
 struct user {
@@ -67,6 +68,10 @@ struct mb_ctx {
 	int			 replied;	/* replies made so far */
 	int			 confirmed;	/* running because its phone
 						   answered YES (confirmed()) */
+	struct user		*agent;		/* FOR: the agent whose message
+						   this is (user is then the
+						   member acted for), else NULL */
+	const struct member	*member;	/* FOR: that member */
 	char			**scratch;	/* strings lent to the plugin */
 	size_t			 nscratch, scratchcap;
 };
@@ -102,6 +107,12 @@ int		 host_notify(struct mb_ctx *, const char *msisdn,
  * clock: questions are asked and answered on the same one.
  */
 long long	 host_time(const struct mb_ctx *);
+
+/*
+ * The commission on total (minor units) at rate_bp basis points, rounded
+ * half up, in integers (trade_done()).
+ */
+long long	 host_commission(long long total, int rate_bp);
 
 /* The roles bitmask (MB_ROLE_*) of a user. */
 unsigned	 host_roles(const struct core *, const struct user *);

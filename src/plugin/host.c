@@ -1,6 +1,10 @@
 /*
  * host.c - the core side of the plugin interface: the struct mb_host table
  * plugins call, the users table, phone numbers, and the catalogue's words.
+ * A service point's members are routed here too: under FOR a reply goes
+ * to the agent naming the member, a notice to a member reaches her agent
+ * (and her phone when she has one), and a trade through an agent records
+ * its commission (member.c reads the tables).
  *
  * Every function here runs inside the unit of work of the message (or
  * timer) being handled, through the struct mb_ctx the router made for it.
@@ -23,6 +27,7 @@
 #include "text/lang.h"
 #include "queue/mo.h"
 #include "queue/outbox.h"
+#include "plugin/member.h"
 #include "plugin/plugin.h"
 #include "plugin/question.h"
 #include "text/render.h"
@@ -574,6 +579,32 @@ host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
 	    nargs, NULL);
 }
 
+/*
+ * text, said to an agent about member m: "For Mary Wanjiku (M17): ..."
+ * in lang (template for-member).  Takes text (freed); a malloc'd string,
+ * or NULL.
+ */
+static char *
+host_for_member(struct mb_ctx *ctx, const char *lang, const struct member *m,
+    char *text)
+{
+	struct mb_arg	 a[3];
+	char		*s;
+
+	if (text == NULL)
+		return NULL;
+	a[0] = (struct mb_arg){ "name", m->name };
+	a[1] = (struct mb_arg){ "code", m->code };
+	a[2] = (struct mb_arg){ "text", text };
+	s = host_render(ctx, lang, "for-member", a, 3);
+	free(text);
+	return s;
+}
+
+/*
+ * A reply goes to the phone that sent the message: under FOR the agent's,
+ * in the agent's language (ctx->lang), naming the member.
+ */
 int
 host_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
     size_t nargs)
@@ -588,6 +619,9 @@ host_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
 	}
 	if ((text = host_render(ctx, ctx->lang, tmpl, args, nargs)) == NULL)
 		return -1;
+	if (ctx->member != NULL &&
+	    (text = host_for_member(ctx, ctx->lang, ctx->member, text)) == NULL)
+		return -1;
 	rc = outbox_reply(ctx->core->outbox, ctx->mo, ctx->inbox_id, text);
 	free(text);
 	if (rc == 0)
@@ -595,26 +629,64 @@ host_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
 	return rc;
 }
 
-int
-host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
-    const struct mb_arg *args, size_t nargs)
+/* A notice to one phone in its language; about m (not NULL) to its agent. */
+static int
+host_notify_one(struct mb_ctx *ctx, const char *msisdn,
+    const struct member *m, const char *tmpl, const struct mb_arg *args,
+    size_t nargs)
 {
 	char		*lang, *text;
+	const char	*l;
 	int		 rc;
 
-	if (msisdn == NULL || msisdn[0] == '\0')
-		return -1;
 	lang = host_user_language(ctx->core, msisdn, &rc);
 	if (rc == -1)
 		return -1;
-	text = host_render(ctx, lang ? lang : lang_default(ctx->core->langs),
-	    tmpl, args, nargs);
+	l = lang != NULL && lang_exists(ctx->core->langs, lang) ? lang :
+	    lang_default(ctx->core->langs);
+	text = host_render(ctx, l, tmpl, args, nargs);
+	if (m != NULL)
+		text = host_for_member(ctx, l, m, text);
 	free(lang);
 	if (text == NULL)
 		return -1;
 	rc = outbox_notify(ctx->core->outbox, ctx->inbox_id, msisdn, text);
 	free(text);
 	return rc;
+}
+
+/*
+ * A notice to a member goes to her agent, naming her (a member without a
+ * phone has no other way to hear it), and to her own phone when she has
+ * one; a member whose membership ended hears on her phone alone.  The
+ * identity "m:..." is never sent to: with no member row it is dropped,
+ * logged.
+ */
+int
+host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	struct member	 m;
+	int		 rc, phoneless;
+
+	if (msisdn == NULL || msisdn[0] == '\0')
+		return -1;
+	phoneless = member_phoneless(msisdn);
+	if ((rc = member_by_identity(ctx->core->store, msisdn, &m)) == -1)
+		return -1;
+	if (rc == 0 || (!phoneless && strcmp(m.state, "active") != 0))
+	{
+		if (!phoneless)
+			return host_notify_one(ctx, msisdn, NULL, tmpl, args,
+			    nargs);
+		warning(0, "router: a notice (%s) to %s, who is no member: "
+		    "nobody to send it to", tmpl, msisdn);
+		return 0;
+	}
+	if (!phoneless && host_notify_one(ctx, msisdn, NULL, tmpl, args,
+	    nargs) == -1)
+		return -1;
+	return host_notify_one(ctx, m.agent, &m, tmpl, args, nargs);
 }
 
 /* --- the table's functions ------------------------------------------------ */
@@ -859,11 +931,24 @@ h_plugin_state(struct mb_ctx *ctx)
 	return ctx->pctx ? plugin_state(ctx->pctx) : NULL;
 }
 
+/* The reader's language: the sender's, else the default (a timer). */
+static const char *
+host_reader_lang(struct mb_ctx *ctx)
+{
+	return ctx->lang != NULL ? ctx->lang : lang_default(ctx->core->langs);
+}
+
+/*
+ * An active member is shown as "<name> via <point>" (template
+ * member-label): who is dealt with, and through whom.
+ */
 static const char *
 h_user_name(struct mb_ctx *ctx, const char *msisdn)
 {
 	struct store_stmt	*st;
-	char			*name = NULL;
+	struct member		 m;
+	struct mb_arg		 a[2];
+	char			*name = NULL, *label;
 
 	if (msisdn == NULL ||
 	    (st = store_query(ctx->core->store, user_sql_name)) == NULL)
@@ -872,7 +957,103 @@ h_user_name(struct mb_ctx *ctx, const char *msisdn)
 	if (store_step(st) == STORE_ROW)
 		name = host_column_dup(st, 0);
 	store_done(st);
+	if (name != NULL && member_by_identity(ctx->core->store, msisdn,
+	    &m) == 1 && strcmp(m.state, "active") == 0) {
+		a[0] = (struct mb_arg){ "name", name };
+		a[1] = (struct mb_arg){ "point", conf_service_point_name(
+		    conf_service_point_find(ctx->core->conf, m.point),
+		    host_reader_lang(ctx)) };
+		if (a[1].value == NULL)
+			a[1].value = m.point;
+		label = host_render(ctx, host_reader_lang(ctx),
+		    "member-label", a, 2);
+		if (label != NULL) {
+			free(name);
+			name = label;
+		}
+	}
 	return host_keep(ctx, name);
+}
+
+/* See struct mb_host: an active member's agent's phone, else msisdn. */
+static const char *
+h_contact(struct mb_ctx *ctx, const char *msisdn)
+{
+	struct member	 m;
+	int		 rc;
+
+	if (msisdn == NULL)
+		return NULL;
+	if ((rc = member_by_identity(ctx->core->store, msisdn, &m)) == -1)
+		return NULL;
+	if (rc == 1 && (strcmp(m.state, "active") == 0 ||
+	    member_phoneless(msisdn)))
+		return host_keep(ctx, strdup(m.agent));
+	return msisdn;
+}
+
+/*
+ * The commission on total at rate_bp basis points, rounded half up, in
+ * integers: total = q * 10000 + r, so no product overflows for any total
+ * a long long holds and a rate up to 100%.
+ */
+long long
+host_commission(long long total, int rate_bp)
+{
+	long long	 q = total / 10000, r = total % 10000;
+
+	if (total < 0 || rate_bp <= 0)
+		return 0;
+	return q * rate_bp + (r * rate_bp + 5000) / 10000;
+}
+
+static const char host_sql_commission[] =
+    "INSERT INTO commissions(ref, point, agent, member, side, total,"
+    " rate_bp, amount, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/* A commissions row for one side of a trade, when it is an active member. */
+static int
+host_commission_side(struct mb_ctx *ctx, long long ref, const char *who,
+    const char *side, long long total)
+{
+	const struct conf_service_point	*p;
+	struct store_stmt		*st;
+	struct member			 m;
+	int				 rc, rate;
+
+	if (who == NULL)
+		return 0;
+	if ((rc = member_by_identity(ctx->core->store, who, &m)) != 1 ||
+	    strcmp(m.state, "active") != 0)
+		return rc == -1 ? -1 : 0;
+	p = conf_service_point_find(ctx->core->conf, m.point);
+	rate = p == NULL ? 0 : strcmp(side, "seller") == 0 ?
+	    p->commission_seller_bp : p->commission_buyer_bp;
+	if ((st = store_query(ctx->core->store, host_sql_commission)) == NULL)
+		return -1;
+	store_bind_int(st, 1, ref);
+	store_bind_text(st, 2, m.point);
+	store_bind_text(st, 3, m.agent);
+	store_bind_text(st, 4, m.code);
+	store_bind_text(st, 5, side);
+	store_bind_int(st, 6, total);
+	store_bind_int(st, 7, rate);
+	store_bind_int(st, 8, host_commission(total, rate));
+	store_bind_int(st, 9, host_time(ctx));
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+/* See struct mb_host. */
+static int
+h_trade_done(struct mb_ctx *ctx, long long ref, const char *seller,
+    const char *buyer, long long total)
+{
+	if (host_commission_side(ctx, ref, seller, "seller", total) == -1 ||
+	    host_commission_side(ctx, ref, buyer, "buyer", total) == -1)
+		return -1;
+	return 0;
 }
 
 static int
@@ -959,7 +1140,9 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 {
 	const struct conf	*c = ctx->core->conf;
 	const char		*to, *lang;
-	char			*known = NULL, *text;
+	char			*known = NULL, *text, *wrapped = NULL;
+	const struct member	*about = NULL;
+	struct member		 m;
 	long long		 now = host_time(ctx), life;
 	int			 self, rc;
 
@@ -976,17 +1159,44 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 		return -1;
 	}
 	self = ctx->user != NULL && strcmp(to, ctx->user->msisdn) == 0;
+	/*
+	 * A member acted for answers through her agent: under FOR the agent
+	 * is asked (its plain YES runs "FOR <code> <command>"); a member
+	 * without a phone is asked through hers, the question naming her.
+	 */
+	if (self && ctx->agent != NULL && ctx->member != NULL) {
+		if (asprintf(&wrapped, "FOR %s %s", ctx->member->code,
+		    command) == -1)
+			return -1;
+		to = ctx->agent->msisdn;
+		command = wrapped;
+	} else if (!self && member_phoneless(to)) {
+		if ((rc = member_by_identity(ctx->core->store, to, &m)) != 1) {
+			if (rc == 0)
+				error(0, "router: ask() of %s, who is no "
+				    "member (%s)", to, tmpl);
+			return -1;
+		}
+		if (asprintf(&wrapped, "FOR %s %s", m.code, command) == -1)
+			return -1;
+		to = m.agent;
+		command = wrapped;
+		about = &m;
+	}
 	if (self && ctx->mo == NULL) {
 		error(0, "router: ask() of the sender with no message (%s)",
 		    tmpl);
+		free(wrapped);
 		return -1;
 	}
 	if (self)
 		lang = ctx->lang;
 	else {
 		known = host_user_language(ctx->core, to, &rc);
-		if (rc == -1)
+		if (rc == -1) {
+			free(wrapped);
 			return -1;
+		}
 		lang = known != NULL && lang_exists(ctx->core->langs, known) ?
 		    known : lang_default(ctx->core->langs);
 	}
@@ -999,7 +1209,10 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	if (rc == 0 && self)
 		rc = host_reply(ctx, tmpl, args, nargs);
 	else if (rc == 0) {
-		if ((text = host_render(ctx, lang, tmpl, args, nargs)) == NULL)
+		text = host_render(ctx, lang, tmpl, args, nargs);
+		if (about != NULL)
+			text = host_for_member(ctx, lang, about, text);
+		if (text == NULL)
 			rc = -1;
 		else {
 			rc = outbox_notify(ctx->core->outbox, ctx->inbox_id, to,
@@ -1008,6 +1221,7 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 		}
 	}
 	free(known);
+	free(wrapped);
 	return rc;
 }
 
@@ -1186,7 +1400,9 @@ h_engine(struct mb_ctx *ctx)
 	.done = h_done, \
 	.changes = h_changes, \
 	.last_id = h_last_id, \
-	.engine = h_engine
+	.engine = h_engine, \
+	.contact = h_contact, \
+	.trade_done = h_trade_done
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -184,6 +184,40 @@ Test(conf, question_lifetime)
 	    "badquestion.conf:3: question-lifetime", "30");
 }
 
+/* A service point: its names, market, and commissions in basis points. */
+Test(conf, service_point)
+{
+	struct conf			*c = conf_load("service-point.conf");
+	const struct conf_service_point	*p;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->agent_flood_rate, 60);
+	cr_assert_eq(c->agent_flood_burst, 20);
+	cr_assert_not_null(p = conf_service_point_find(c, "kiambogo"));
+	cr_assert_str_eq(p->market, "nakuru");
+	cr_assert_str_eq(p->phone, "+254722000100");
+	cr_assert_eq(p->commission_seller_bp, 250);
+	cr_assert_eq(p->commission_buyer_bp, 75);
+	cr_assert_str_eq(conf_service_point_name(p, "sw"),
+	    "Kituo cha Kiambogo");
+	cr_assert_str_eq(conf_service_point_name(p, "fr"), "Kiambogo point");
+	conf_free(c);
+	/* three decimals, and a market nobody declared */
+	assert_refused("badpoint.conf", "badpoint.conf:7: commission",
+	    "market 'nakuru' is not declared");
+}
+
+/* Without agent keys an agent's bucket is a farmer's. */
+Test(conf, agent_flood_defaults)
+{
+	struct conf	*c = conf_load("question.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->agent_flood_rate, c->flood_rate);
+	cr_assert_eq(c->agent_flood_burst, c->flood_burst);
+	conf_free(c);
+}
+
 /* A PostgreSQL database string is kept as written, not made a path. */
 Test(conf, postgresql_database_is_not_a_path)
 {
@@ -355,6 +389,7 @@ Test(conf, shipped_sample_is_valid)
 	cr_assert(c->ncommodities >= 10);
 	cr_assert(c->nmarkets >= 5);
 	cr_assert_not_null(conf_commodity_find(c, "maize"));
+	cr_assert_not_null(conf_service_point_find(c, "kiambogo"));
 	conf_free(c);
 }
 

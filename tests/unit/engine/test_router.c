@@ -498,6 +498,9 @@ static struct kw kw_table[] = {
 	{ "en", "yes", "YES", "en" },
 	{ "en", "ok", "YES", "en" },
 	{ "en", "no", "NO", "en" },
+	{ "en", "for", "FOR", "en" },
+	{ "en", "member", "MEMBER", "en" },
+	{ "en", "members", "MEMBERS", "en" },
 	{ "fr", "accepter", "ACCEPT", "fr" },
 	{ "fr", "alerte", "ALERT", "fr" },
 	{ "fr", "acheter", "BUY", "fr" },
@@ -524,6 +527,9 @@ static struct kw kw_table[] = {
 	{ "fr", "chercher", "WANT", "fr" },
 	{ "fr", "oui", "YES", "fr" },
 	{ "fr", "non", "NO", "fr" },
+	{ "fr", "pour", "FOR", "fr" },
+	{ "fr", "membre", "MEMBER", "fr" },
+	{ "fr", "membres", "MEMBERS", "fr" },
 	{ "sw", "kubali", "ACCEPT", "sw" },
 	{ "sw", "tahadhari", "ALERT", "sw" },
 	{ "sw", "nunua", "BUY", "sw" },
@@ -554,6 +560,9 @@ static struct kw kw_table[] = {
 	{ "sw", "ndiyo", "YES", "sw" },
 	{ "sw", "sawa", "YES", "sw" },
 	{ "sw", "hapana", "NO", "sw" },
+	{ "sw", "niaba", "FOR", "sw" },
+	{ "sw", "mwanachama", "MEMBER", "sw" },
+	{ "sw", "wanachama", "MEMBERS", "sw" },
 	{ "zh", "接受", "ACCEPT", "zh" },
 	{ "zh", "提醒", "ALERT", "zh" },
 	{ "zh", "买", "BUY", "zh" },
@@ -580,6 +589,9 @@ static struct kw kw_table[] = {
 	{ "zh", "不", "NO", "zh" },
 	{ "zh", "否", "NO", "zh" },
 	{ "zh", "不是", "NO", "zh" },
+	{ "zh", "代办", "FOR", "zh" },
+	{ "zh", "会员", "MEMBER", "zh" },
+	{ "zh", "会员列表", "MEMBERS", "zh" },
 };
 #define KW_N	(sizeof(kw_table) / sizeof(kw_table[0]))
 
@@ -656,6 +668,9 @@ kw_expect_alone(const struct kw *k)
 		return R(l, "usage-ECHO", NULL);
 	if (strcmp(c, "YES") == 0 || strcmp(c, "NO") == 0)
 		return R(l, "question-none", NULL);
+	if (strcmp(c, "MEMBER") == 0 || strcmp(c, "MEMBERS") == 0 ||
+	    strcmp(c, "FOR") == 0)
+		return R(l, "agent-only", NULL);
 	return R(l, "unavailable", "command", cmdword(l, c), NULL);
 }
 
@@ -685,7 +700,8 @@ kw_with_args(const struct kw *k, char *text, size_t len)
 	snprintf(text, len, "%s maize 10 bags 3,000/=", k->word);
 	if (strcmp(c, "STOP") == 0 || strcmp(c, "START") == 0 ||
 	    strcmp(c, "ME") == 0 || strcmp(c, "YES") == 0 ||
-	    strcmp(c, "NO") == 0)
+	    strcmp(c, "NO") == 0 || strcmp(c, "MEMBER") == 0 ||
+	    strcmp(c, "MEMBERS") == 0 || strcmp(c, "FOR") == 0)
 		return kw_expect_alone(k);
 	return R(l, "unavailable", "command", cmdword(l, c), NULL);
 }

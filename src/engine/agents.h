@@ -1,0 +1,26 @@
+/*
+ * agents.h - the commands of the agents of village service points
+ * (agents.c): MEMBER, MEMBERS, FOR, and CONSENT, which a phone's YES to
+ * MEMBER's question runs.  Internal to the router (router.c runs them,
+ * limits are keyed with router_for_key()); see agents.c.
+ */
+#ifndef MARKETBOX_AGENTS_H
+#define MARKETBOX_AGENTS_H
+
+#include <stddef.h>
+
+struct mb_ctx;
+struct router;
+struct user;
+
+int		 router_member(struct mb_ctx *);
+int		 router_members(struct mb_ctx *);
+int		 router_consent(struct mb_ctx *);
+int		 router_for(struct mb_ctx *);
+/* The flood key of an MO sent with FOR by an agent ("<msisdn>/M17")
+   into key, 1; 0 when it is no such MO; -1 a store failure. */
+int		 router_for_key(struct router *, const struct user *,
+		    const char *text, const char *lang, char *key,
+		    size_t len);
+
+#endif

@@ -1,0 +1,795 @@
+/*
+ * test_agents.c - village service points (engine/agents.c, and host.c's
+ * side of them): an agent enrols members (without a phone at once; with
+ * one, on that phone's YES), lists them a page an SMS, ends them, and
+ * runs commands for them with FOR: refused for non-agents, for other
+ * agents' members, for members not active and for a person's own
+ * commands; replies go to the agent naming the member, notices to a
+ * member go to her agent (and her phone when she has one); commissions
+ * in integers; the flood limit and the repeat window per member.
+ *
+ * Messages go through the real inbox, router, echo and market plugins
+ * (the router fixture), on a SQLite store in a temporary directory.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "base/gw.h"
+#include "base/conf.h"
+#include "plugin/core.h"
+#include "queue/inbox.h"
+#include "text/gsm.h"
+#include "text/lang.h"
+#include "marketbox-plugin.h"
+#include "queue/mo.h"
+#include "queue/outbox.h"
+#include "engine/router.h"
+#include "router_fixture.h"
+#include "store/store.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
+
+#define LANG_DIR	TEST_SRCDIR "/../conf/lang"
+#define MARKET_SO	TEST_BUILDDIR "/plugins/market/.libs/market.so"
+#define T0		1700000000LL
+#define AGENT		"+254722000111"
+#define AGENT2		"+254722000999"
+#define GRACE		"+254733000222"	/* a member with a phone */
+#define BUYER		"+254744000333"
+#define POINT		"Kiambogo point"
+
+enum variant { V_PLAIN, V_LIMITS, V_PG };
+
+static char			 dir[64], path[256];
+static struct event_base	*base;
+static struct conf		*conf;
+static struct store		*store;
+static struct outbox		*outbox;
+static struct router		*router;
+static struct inbox		*inbox;
+static struct lang_set		*langs;
+static int			 nextid;
+static struct {
+	int			 calls;
+	char			 reply[8192];
+	char			 id[64];
+} told;
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p = strdup(s);
+
+	cr_assert_not_null(p);
+	return p;
+}
+
+static void
+names_set(struct conf_names *n, const char *list)
+{
+	char	*copy = xstrdup(list), *p, *save = NULL;
+
+	memset(n, 0, sizeof(*n));
+	for (p = strtok_r(copy, ";", &save); p != NULL;
+	    p = strtok_r(NULL, ";", &save)) {
+		n->names = realloc(n->names, (n->count + 1) *
+		    sizeof(*n->names));
+		cr_assert_not_null(n->names);
+		n->names[n->count++] = xstrdup(p);
+	}
+	free(copy);
+}
+
+static struct conf *
+conf_make(enum variant v)
+{
+	struct conf	*c = calloc(1, sizeof(*c));
+
+	cr_assert_not_null(c);
+	c->global_sender = xstrdup("777");
+	c->smsbox_id = xstrdup("marketbox");
+	c->max_parts = 3;
+	c->retry_limit = 3;
+	c->retry_delay = 1;
+	c->country_code = xstrdup("254");
+	c->currency = xstrdup("KES");
+	names_set(&c->currency_aliases, "KSh");
+	c->nunits = 1;
+	c->units = calloc(1, sizeof(*c->units));
+	c->units[0].code = xstrdup("bag");
+	names_set(&c->units[0].aliases, "bags");
+	c->ncommodities = 1;
+	c->commodities = calloc(1, sizeof(*c->commodities));
+	c->commodities[0].code = xstrdup("maize");
+	c->commodities[0].unit = xstrdup("bag");
+	c->nmarkets = 1;
+	c->markets = calloc(1, sizeof(*c->markets));
+	c->markets[0].code = xstrdup("nakuru");
+	c->markets[0].name = xstrdup("Nakuru");
+	c->nservice_points = 2;
+	c->service_points = calloc(2, sizeof(*c->service_points));
+	c->service_points[0].code = xstrdup("kiambogo");
+	c->service_points[0].name = xstrdup(POINT);
+	names_set(&c->service_points[0].names, "sw:Kituo cha Kiambogo");
+	c->service_points[0].market = xstrdup("nakuru");
+	c->service_points[0].commission_seller_bp = 250;
+	c->service_points[0].commission_buyer_bp = 75;
+	c->service_points[1].code = xstrdup("other");
+	c->service_points[1].name = xstrdup("Other point");
+	c->service_points[1].market = xstrdup("nakuru");
+	c->nplugins = 2;
+	c->plugins = calloc(2, sizeof(*c->plugins));
+	c->plugins[0].name = xstrdup("echo");
+	c->plugins[0].module = xstrdup("echo.so");
+	c->plugins[1].name = xstrdup("market");
+	c->plugins[1].module = xstrdup(MARKET_SO);
+	c->question_lifetime = 900;
+	if (v == V_LIMITS) {
+		c->flood_rate = 10;
+		c->flood_burst = 3;
+		c->agent_flood_rate = 10;
+		c->agent_flood_burst = 5;
+		c->repeat_window = 30;
+	}
+	return c;
+}
+
+static void
+exec(const char *sql)
+{
+	cr_assert_eq(store_exec(store, sql), 0, "%s", sql);
+}
+
+static void
+setup_with(enum variant v)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	snprintf(dir, sizeof(dir), "/tmp/test_agents_XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mb.db", dir);
+#ifdef HAVE_POSTGRESQL
+	if (v == V_PG)
+		snprintf(path, sizeof(path), "%s", pg_fixture_create("agents"));
+#endif
+	cr_assert_not_null(base = event_base_new());
+	conf = conf_make(v);
+	cr_assert_not_null(store = store_open(path, NULL));
+	cr_assert_not_null(outbox = outbox_new(base, store, conf));
+	router = fixture_router_new(conf, store, outbox);
+	inbox = fixture_inbox_new(store, router, NULL, outbox);
+	cr_assert_not_null(langs = lang_load(LANG_DIR, "en"));
+	memset(&told, 0, sizeof(told));
+	nextid = 0;
+	/* two agents of two points, registered */
+	exec("INSERT INTO agents(msisdn, point, added) VALUES"
+	    " ('" AGENT "', 'kiambogo', 1), ('" AGENT2 "', 'other', 1);"
+	    "INSERT INTO users(msisdn, name, market, language, role, created,"
+	    " updated) VALUES ('" AGENT "', 'Jane Agent', 'nakuru', 'en',"
+	    " 'agent', 1, 1), ('" AGENT2 "', 'Otis Agent', 'nakuru', 'en',"
+	    " 'agent', 1, 1), ('" BUYER "', 'Ben Buyer', 'nakuru', 'en',"
+	    " 'user', 1, 1)");
+}
+
+static void
+teardown(void)
+{
+	char	 cmd[512];
+
+	lang_free(langs);
+	fixture_inbox_free(inbox);
+	fixture_router_free(router);
+	outbox_free(outbox);
+	store_free(store);
+	conf_free(conf);
+	event_base_free(base);
+#ifdef HAVE_POSTGRESQL
+	if (strncmp(path, "/tmp/", 5) != 0)
+		pg_fixture_drop();
+#endif
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	gwlib_shutdown();
+}
+
+static void setup_plain(void) { setup_with(V_PLAIN); }
+static void setup_limits(void) { setup_with(V_LIMITS); }
+
+TestSuite(agents, .init = setup_plain, .fini = teardown);
+TestSuite(agent_limits, .init = setup_limits, .fini = teardown);
+#ifdef HAVE_POSTGRESQL
+static void setup_pg(void) { setup_with(V_PG); }
+TestSuite(agents_pg, .init = setup_pg, .fini = teardown);
+#endif
+
+/* --- sending and looking ----------------------------------------------------- */
+
+static void
+done_cb(void *arg, enum inbox_status status, const char *reply)
+{
+	(void)arg;
+	(void)status;
+	told.calls++;
+	snprintf(told.reply, sizeof(told.reply), "%s", reply ? reply : "(null)");
+}
+
+static const char *
+say_at(const char *sender, const char *text, long long t)
+{
+	struct mo	 mo;
+	int		 calls = told.calls;
+
+	memset(&mo, 0, sizeof(mo));
+	snprintf(told.id, sizeof(told.id), "mo-%d", ++nextid);
+	mo.id = told.id;
+	mo.channel = "http";
+	mo.sender = sender;
+	mo.receiver = "777";
+	mo.text = text;
+	mo.time = t;
+	mo.reply_inline = 1;
+	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
+	cr_assert_eq(store_commit(store), 0);
+	cr_assert_eq(told.calls, calls + 1);
+	return told.reply;
+}
+
+static const char *
+say(const char *sender, const char *text)
+{
+	return say_at(sender, text, T0 + nextid);
+}
+
+static sqlite3_stmt *
+query(const char *sql, const char *arg)
+{
+	sqlite3_stmt	*st;
+
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s", sql);
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	return st;
+}
+
+static long long
+q_int(const char *sql, const char *arg)
+{
+	sqlite3_stmt	*st = query(sql, arg);
+	long long	 v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static const char *
+q_text(const char *sql, const char *arg)
+{
+	static char	 buf[4][2048];
+	static int	 i;
+	sqlite3_stmt	*st = query(sql, arg);
+	char		*out = buf[i++ % 4];
+
+	snprintf(out, sizeof(buf[0]), "(none)");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		snprintf(out, sizeof(buf[0]), "%s", t ? (const char *)t :
+		    "(null)");
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* The text of the last notice of the last MO to receiver, "(none)". */
+static const char *
+notice_to(const char *receiver)
+{
+	static char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT text FROM outbox WHERE receiver ="
+	    " ?1 AND kind = 'notice' AND inbox_id = (SELECT id FROM inbox"
+	    " WHERE kannel_id = '%s') ORDER BY id DESC", told.id);
+	return q_text(sql, receiver);
+}
+
+static const char *
+R(const char *lang, const char *tmpl, ...)
+{
+	static char	 buf[8][4096];
+	static int	 i;
+	struct mb_arg	 args[8];
+	size_t		 n = 0;
+	const char	*t = lang_template(langs, lang, tmpl);
+	char		*s, *out = buf[i++ % 8];
+	va_list		 ap;
+
+	cr_assert_not_null(t, "no template %s in %s", tmpl, lang);
+	va_start(ap, tmpl);
+	while (n < 8 && (args[n].name = va_arg(ap, const char *)) != NULL) {
+		args[n].value = va_arg(ap, const char *);
+		n++;
+	}
+	va_end(ap);
+	cr_assert_not_null(s = lang_render(t, args, n));
+	snprintf(out, sizeof(buf[0]), "%s", s);
+	free(s);
+	return out;
+}
+
+/* "For <name> (<code>): " in English. */
+static const char *
+prefix(const char *name, const char *code)
+{
+	static char	 buf[256];
+	const char	*full = R("en", "for-member", "name", name, "code", code,
+			    "text", "", NULL);
+
+	snprintf(buf, sizeof(buf), "%s", full);
+	return buf;
+}
+
+static int
+starts(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Mary, a member without a phone: M1. */
+static void
+enrol_mary(void)
+{
+	cr_assert_str_eq(say(AGENT, "MEMBER Mary Wanjiku"), R("en",
+	    "member-ok", "code", "M1", "name", "Mary Wanjiku", "point", POINT,
+	    NULL));
+}
+
+/* Grace, a member with a phone who agreed: M<n>. */
+static void
+enrol_grace(const char *code)
+{
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
+	    R("en", "member-asked", "name", "Grace Akinyi", "phone", GRACE,
+	    "code", code, NULL));
+	cr_assert_str_eq(say(GRACE, "YES"), R("en", "member-joined", "code",
+	    code, "point", POINT, NULL));
+}
+
+/* --- enrolment ----------------------------------------------------------------- */
+
+Test(agents, phoneless_member_is_enrolled_at_once)
+{
+	enrol_mary();
+	cr_assert_str_eq(q_text("SELECT state || ' ' || identity || ' ' ||"
+	    " point || ' ' || agent FROM members WHERE code = ?1", "M1"),
+	    "active m:M1 kiambogo " AGENT);
+	/* an ordinary user row: her name, the point's market */
+	cr_assert_str_eq(q_text("SELECT name || ' ' || market FROM users"
+	    " WHERE msisdn = ?1", "m:M1"), "Mary Wanjiku nakuru");
+	/* codes never collide with references */
+	cr_assert_str_eq(say(AGENT, "MEMBER John Kamau"), R("en", "member-ok",
+	    "code", "M2", "name", "John Kamau", "point", POINT, NULL));
+}
+
+Test(agents, member_refused_to_non_agents_and_bad_names)
+{
+	cr_assert_str_eq(say(BUYER, "MEMBER Mary Wanjiku"),
+	    R("en", "agent-only", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER"), R("en", "usage-MEMBER", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER 0733000222"),
+	    R("en", "usage-MEMBER", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER M5"), R("en", "usage-MEMBER",
+	    NULL));
+	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 0);
+}
+
+Test(agents, member_with_a_phone_is_active_on_her_yes)
+{
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
+	    R("en", "member-asked", "name", "Grace Akinyi", "phone", GRACE,
+	    "code", "M1", NULL));
+	cr_assert_str_eq(notice_to(GRACE), R("en", "member-ask", "name",
+	    "Jane Agent", "point", POINT, "code", "M1", NULL));
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "pending");
+	/* not yet: FOR is refused, naming what to do */
+	cr_assert_str_eq(say(AGENT, "FOR M1 ECHO hi"), R("en",
+	    "member-pending", "name", "Grace Akinyi", "code", "M1", NULL));
+	cr_assert_str_eq(say(GRACE, "YES"), R("en", "member-joined", "code",
+	    "M1", "point", POINT, NULL));
+	cr_assert_str_eq(notice_to(AGENT), R("en", "member-active", "name",
+	    "Grace Akinyi", "code", "M1", NULL));
+	cr_assert_str_eq(q_text("SELECT state || ' ' || identity FROM members"
+	    " WHERE code = ?1", "M1"), "active " GRACE);
+	cr_assert_str_eq(q_text("SELECT name FROM users WHERE msisdn = ?1",
+	    GRACE), "Grace Akinyi");
+	/* asked again: she is a member already */
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
+	    R("en", "member-exists", "phone", GRACE, "code", "M1", NULL));
+}
+
+Test(agents, a_registered_phone_keeps_its_name_and_history)
+{
+	exec("INSERT INTO users(msisdn, name, market, language, role, trades,"
+	    " created, updated) VALUES ('" GRACE "', 'Grace Otieno', 'eldoret',"
+	    " 'sw', 'user', 4, 1, 1)");
+	say(AGENT, "MEMBER Grace Akinyi 0733000222");
+	/* asked in her own language */
+	cr_assert_str_eq(notice_to(GRACE), R("sw", "member-ask", "name",
+	    "Jane Agent", "point", "Kituo cha Kiambogo", "code", "M1", NULL));
+	say(GRACE, "NDIO");
+	cr_assert_str_eq(q_text("SELECT name || ' ' || market || ' ' || trades"
+	    " FROM users WHERE msisdn = ?1", GRACE), "Grace Otieno eldoret 4");
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "active");
+}
+
+Test(agents, no_and_an_expired_question_leave_her_pending)
+{
+	say(AGENT, "MEMBER Grace Akinyi 0733000222");
+	cr_assert_str_eq(say(GRACE, "NO"), R("en", "question-no", NULL));
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "pending");
+	/* asked again: the same code */
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
+	    R("en", "member-asked", "name", "Grace Akinyi", "phone", GRACE,
+	    "code", "M1", NULL));
+	cr_assert_str_eq(say_at(GRACE, "YES", T0 + 5000),
+	    R("en", "question-expired", NULL));
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "pending");
+	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 1);
+}
+
+Test(agents, help_names_the_agents_commands)
+{
+	cr_assert_str_eq(say(BUYER, "HELP FOR"), R("en", "help-FOR", NULL));
+	cr_assert_str_eq(say(BUYER, "HELP MEMBER"), R("en", "help-MEMBER",
+	    NULL));
+	cr_assert_str_eq(say(BUYER, "MSAADA WANACHAMA"), R("sw",
+	    "help-MEMBERS", NULL));
+}
+
+/* --- MEMBERS and OFF ----------------------------------------------------------- */
+
+Test(agents, members_are_listed_a_page_an_sms)
+{
+	char		 text[128], seen[64];
+	const char	*reply, *p;
+	int		 i, page, found;
+
+	cr_assert_str_eq(say(AGENT, "MEMBERS"), R("en", "members-none", NULL));
+	for (i = 1; i <= 14; i++) {
+		snprintf(text, sizeof(text), "MEMBER Wanjiku Muthoni Kamau%d",
+		    i);
+		say(AGENT, text);
+	}
+	say(AGENT2, "MEMBER Not Yours");
+	memset(seen, 0, sizeof(seen));
+	for (page = 1; page < 10; page++) {
+		snprintf(text, sizeof(text), "MEMBERS %d", page);
+		reply = say(AGENT, text);
+		cr_assert_eq(gsm_sent_parts(reply, strlen(reply)), 1, "%s",
+		    reply);
+		for (i = 1, found = 0; i <= 15; i++) {
+			char	 entry[64];
+
+			snprintf(entry, sizeof(entry), "M%d Wanjiku Muthoni "
+			    "Kamau%d", i, i);
+			if ((p = strstr(reply, entry)) != NULL &&
+			    !(p[strlen(entry)] >= '0' &&
+			    p[strlen(entry)] <= '9')) {
+				cr_assert_eq(seen[i], 0, "M%d twice", i);
+				seen[i] = 1;
+				found++;
+			}
+		}
+		cr_assert(found > 0, "page %d: %s", page, reply);
+		if (strstr(reply, "More:") == NULL)
+			break;
+	}
+	cr_assert(page > 1, "fourteen members fit one SMS?");
+	for (i = 1; i <= 14; i++)
+		cr_assert_eq(seen[i], 1, "M%d never listed", i);
+	cr_assert_eq(seen[15], 0, "another agent's member listed");
+	snprintf(text, sizeof(text), "MEMBERS %d", page + 1);
+	cr_assert_str_eq(say(AGENT, text), R("en", "members-end", NULL));
+}
+
+Test(agents, off_ends_a_membership)
+{
+	enrol_mary();
+	cr_assert_str_eq(say(AGENT2, "MEMBER M1 OFF"), R("en",
+	    "member-not-yours", "code", "M1", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER m1 off"), R("en", "member-off",
+	    "name", "Mary Wanjiku", "code", "M1", NULL));
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "off");
+	cr_assert_str_eq(say(AGENT, "FOR M1 ECHO hi"), R("en",
+	    "member-is-off", "name", "Mary Wanjiku", "code", "M1", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBERS"), R("en", "members-none", NULL));
+}
+
+/* --- FOR ------------------------------------------------------------------------- */
+
+Test(agents, for_runs_as_the_member_and_replies_to_the_agent)
+{
+	enrol_mary();
+	cr_assert_str_eq(say(AGENT, "FOR M1 ECHO hello"), R("en", "for-member",
+	    "name", "Mary Wanjiku", "code", "M1", "text", R("en", "echo",
+	    "text", "hello", NULL), NULL));
+	cr_assert_str_eq(q_text("SELECT agent || ' ' || member || ' ' ||"
+	    " command FROM agent_actions", NULL), AGENT " M1 ECHO hello");
+	/* ME is hers */
+	cr_assert(starts(say(AGENT, "for m1 me"), prefix("Mary Wanjiku", "M1")),
+	    "%s", told.reply);
+	cr_assert(strstr(told.reply, ": Mary Wanjiku,") != NULL, "%s",
+	    told.reply);
+	/* her offer is hers */
+	cr_assert(starts(say(AGENT, "FOR M1 SELL maize 10 bags 3000"),
+	    prefix("Mary Wanjiku", "M1")), "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", AGENT), 0);
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 3);
+	/* the agent's own language, with her name */
+	exec("UPDATE users SET language = 'sw' WHERE msisdn = '" AGENT "'");
+	cr_assert_str_eq(say(AGENT, "NIABA M1 MWANGWI habari"), R("sw",
+	    "for-member", "name", "Mary Wanjiku", "code", "M1", "text",
+	    R("sw", "echo", "text", "habari", NULL), NULL));
+}
+
+Test(agents, for_is_refused_with_the_next_step)
+{
+	enrol_mary();
+	say(AGENT, "MEMBER Grace Akinyi 0733000222");	/* M2, pending */
+	cr_assert_str_eq(say(BUYER, "FOR M1 ECHO hi"),
+	    R("en", "agent-only", NULL));
+	cr_assert_str_eq(say(AGENT2, "FOR M1 ECHO hi"),
+	    R("en", "member-not-yours", "code", "M1", NULL));
+	cr_assert_str_eq(say(AGENT, "FOR M9 ECHO hi"),
+	    R("en", "member-not-yours", "code", "M9", NULL));
+	cr_assert_str_eq(say(AGENT, "FOR M2 ECHO hi"), R("en",
+	    "member-pending", "name", "Grace Akinyi", "code", "M2", NULL));
+	cr_assert_str_eq(say(AGENT, "FOR M1"), R("en", "usage-FOR", NULL));
+	cr_assert_str_eq(say(AGENT, "FOR 41 ECHO hi"),
+	    R("en", "usage-FOR", NULL));
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 0);
+}
+
+Test(agents, a_persons_own_commands_are_refused_under_for)
+{
+	static const char *own[][2] = {
+		{ "FOR M1 REG Mary Nakuru", "REG" },
+		{ "FOR M1 LANG sw", "LANG" },
+		{ "FOR M1 STOP", "STOP" },
+		{ "FOR M1 START", "START" },
+		{ "FOR M1 MEMBER Ann", "MEMBER" },
+		{ "FOR M1 MEMBERS", "MEMBERS" },
+		{ "FOR M1 FOR M1 ECHO x", "FOR" },
+		{ "FOR M1 YES", "YES" },
+		{ "FOR M1 NO", "NO" },
+	};
+	size_t	 i;
+
+	enrol_mary();
+	for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		cr_assert_str_eq(say(AGENT, own[i][0]), R("en", "for-refused",
+		    "command", own[i][1], "code", "M1", NULL), "%s",
+		    own[i][0]);
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 0);
+	cr_assert_str_eq(q_text("SELECT opt_out || language FROM users WHERE"
+	    " msisdn = ?1", "m:M1"), "0en");
+}
+
+/*
+ * A question a command asks of the member acted for goes to the agent;
+ * the agent's plain YES runs it for her.
+ */
+Test(agents, a_question_under_for_is_the_agents_to_answer)
+{
+	int	 i;
+
+	enrol_mary();
+	for (i = 0; i < 5; i++)
+		say(BUYER, i % 2 ? "SELL maize 10 bags 3000" :
+		    "SELL maize 11 bags 3000");
+	cr_assert(starts(say(AGENT, "FOR M1 SELL maize 10 bags 90000"),
+	    prefix("Mary Wanjiku", "M1")), "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 0, "posted without the question");
+	cr_assert_str_eq(q_text("SELECT command FROM questions WHERE msisdn ="
+	    " ?1", AGENT), "FOR M1 SELL maize 10 bag 90000 nakuru");
+	cr_assert(starts(say(AGENT, "YES"), prefix("Mary Wanjiku", "M1")),
+	    "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+}
+
+/* --- notices, names, contact, commission ------------------------------------------ */
+
+Test(agents, notices_to_a_member_without_a_phone_go_to_her_agent)
+{
+	long long	 ref;
+	char		 text[64];
+	const char	*n;
+
+	enrol_mary();
+	say(AGENT, "FOR M1 SELL maize 10 bags 3000");
+	ref = q_int("SELECT ref FROM market_posts WHERE msisdn = ?1", "m:M1");
+	snprintf(text, sizeof(text), "BUY %lld 2", ref);
+	say(BUYER, text);
+	n = notice_to(AGENT);
+	cr_assert(starts(n, prefix("Mary Wanjiku", "M1")), "%s", n);
+	cr_assert_eq(q_int("SELECT count(*) FROM outbox WHERE receiver LIKE"
+	    " 'm:%'", NULL), 0);
+}
+
+Test(agents, notices_to_a_member_with_a_phone_go_to_both)
+{
+	long long	 ref;
+	char		 text[64];
+	const char	*mine, *agents;
+
+	enrol_grace("M1");
+	exec("UPDATE users SET language = 'sw' WHERE msisdn = '" GRACE "'");
+	say(AGENT, "FOR M1 SELL maize 10 bags 3000");
+	ref = q_int("SELECT ref FROM market_posts WHERE msisdn = ?1", GRACE);
+	cr_assert(ref > 0);
+	snprintf(text, sizeof(text), "BUY %lld 2", ref);
+	say(BUYER, text);
+	mine = notice_to(GRACE);
+	agents = notice_to(AGENT);
+	cr_assert_str_neq(mine, "(none)");
+	cr_assert(!starts(mine, "For "), "%s", mine);
+	cr_assert(starts(agents, prefix("Grace Akinyi", "M1")), "%s", agents);
+	/* each in its language: hers Swahili, the agent's English */
+	cr_assert_str_neq(mine, agents + strlen(prefix("Grace Akinyi", "M1")));
+}
+
+Test(agents, names_and_contact_and_trade_done_through_the_host)
+{
+	struct core	 core;
+	struct mb_ctx	 ctx;
+
+	enrol_mary();
+	enrol_grace("M2");
+	memset(&core, 0, sizeof(core));
+	core.conf = conf;
+	core.store = store;
+	core.langs = langs;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	ctx.lang = "en";
+	cr_assert_str_eq(host_table.user_name(&ctx, "m:M1"),
+	    "Mary Wanjiku via " POINT);
+	cr_assert_str_eq(host_table.user_name(&ctx, BUYER), "Ben Buyer");
+	cr_assert_str_eq(host_table.contact(&ctx, "m:M1"), AGENT);
+	cr_assert_str_eq(host_table.contact(&ctx, GRACE), AGENT);
+	cr_assert_str_eq(host_table.contact(&ctx, BUYER), BUYER);
+	exec("BEGIN");
+	/* a member sells to a non-member: the seller's side only */
+	cr_assert_eq(host_table.trade_done(&ctx, 41, "m:M1", BUYER, 19999), 0);
+	/* members on both sides: both rows, each at its side's rate */
+	cr_assert_eq(host_table.trade_done(&ctx, 42, GRACE, "m:M1", 300000),
+	    0);
+	cr_assert_eq(host_table.trade_done(&ctx, 43, BUYER, AGENT, 5000), 0);
+	exec("COMMIT");
+	host_ctx_clear(&ctx);
+	cr_assert_eq(q_int("SELECT count(*) FROM commissions", NULL), 3);
+	cr_assert_str_eq(q_text("SELECT member || side || rate_bp || ' ' ||"
+	    " amount FROM commissions WHERE ref = 41", NULL), "M1seller250 500");
+	cr_assert_str_eq(q_text("SELECT group_concat(member || side ||"
+	    " amount, ',') FROM (SELECT * FROM commissions WHERE ref = 42"
+	    " ORDER BY id)", NULL), "M2seller7500,M1buyer2250");
+}
+
+Test(agents, commission_is_integer_and_rounds_half_up)
+{
+	cr_assert_eq(host_commission(300000, 250), 7500);
+	cr_assert_eq(host_commission(19999, 250), 500);	/* 499.975 */
+	cr_assert_eq(host_commission(1, 5000), 1);		/* 0.5 */
+	cr_assert_eq(host_commission(1, 4999), 0);
+	cr_assert_eq(host_commission(200, 25), 1);		/* 0.5 */
+	cr_assert_eq(host_commission(0, 250), 0);
+	cr_assert_eq(host_commission(5000, 0), 0);
+	/* no overflow near the top of a long long */
+	cr_assert_eq(host_commission(9000000000000000000LL, 10000),
+	    9000000000000000000LL);
+	cr_assert_eq(host_commission(9000000000000000000LL, 250),
+	    225000000000000000LL);
+}
+
+/* --- limits per member ------------------------------------------------------------ */
+
+Test(agent_limits, the_flood_bucket_is_per_member_with_the_agent_values)
+{
+	char	 text[64];
+	int	 i;
+
+	enrol_mary();		/* one token of the agent's own bucket */
+	enrol_grace("M2");	/* another */
+	/* agent-flood-burst 5 for M1, though a phone's burst is 3 */
+	for (i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), "FOR M1 ECHO a%d", i);
+		cr_assert(starts(say_at(AGENT, text, T0), prefix(
+		    "Mary Wanjiku", "M1")), "%d: %s", i, told.reply);
+	}
+	cr_assert_str_eq(say_at(AGENT, "FOR M1 ECHO over", T0),
+	    R("en", "slow-down", NULL));
+	/* M2's bucket is its own, and the agent's own one too */
+	cr_assert(starts(say_at(AGENT, "FOR M2 ECHO b", T0), prefix(
+	    "Grace Akinyi", "M2")), "%s", told.reply);
+	cr_assert_str_eq(say_at(AGENT, "ECHO mine", T0), R("en", "echo",
+	    "text", "mine", NULL));
+}
+
+Test(agent_limits, the_repeat_window_is_per_member)
+{
+	enrol_mary();
+	enrol_grace("M2");
+	say_at(AGENT, "FOR M1 ECHO same", T0 + 100);
+	say_at(AGENT, "FOR M2 ECHO same", T0 + 101);
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 2);
+	/* M1's text again within the window: no second effect */
+	say_at(AGENT, "FOR M1 ECHO same", T0 + 102);
+	cr_assert_str_eq(q_text("SELECT state FROM inbox WHERE kannel_id ="
+	    " ?1", told.id), "repeat");
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 2);
+}
+
+/* --- on PostgreSQL ------------------------------------------------------------------ */
+
+#ifdef HAVE_POSTGRESQL
+/* The same statements on the other engine: enrol, consent, FOR, OFF, trade. */
+Test(agents_pg, members_for_and_commissions_on_postgresql)
+{
+	struct core	 core;
+	struct mb_ctx	 ctx;
+
+	enrol_mary();
+	enrol_grace("M2");
+	cr_assert(starts(say(AGENT, "FOR M1 SELL maize 10 bags 3000"),
+	    prefix("Mary Wanjiku", "M1")), "%s", told.reply);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM market_posts"
+	    " WHERE msisdn = 'm:M1'"), 1);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM members WHERE"
+	    " state = 'active' AND identity = '" GRACE "'"), 1);
+	cr_assert_str_eq(say(AGENT, "MEMBERS"), R("en", "members-page",
+	    "list", "M1 Mary Wanjiku, M2 Grace Akinyi", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER M2 OFF"), R("en", "member-off",
+	    "name", "Grace Akinyi", "code", "M2", NULL));
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM agent_actions"),
+	    1);
+	memset(&core, 0, sizeof(core));
+	core.conf = conf;
+	core.store = store;
+	core.langs = langs;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	ctx.lang = "en";
+	cr_assert_eq(store_work_begin(store), 0);
+	cr_assert_eq(host_table.trade_done(&ctx, 41, "m:M1", GRACE, 19999), 0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	cr_assert_eq(store_commit(store), 0);
+	host_ctx_clear(&ctx);
+	/* Grace is no member any more: the seller's side only */
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM commissions"), 1);
+	cr_assert_eq(pg_fixture_query("SELECT amount FROM commissions WHERE"
+	    " ref = 41 AND side = 'seller'"), 500);
+}
+#endif
