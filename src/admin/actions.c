@@ -21,6 +21,10 @@
  *				ADMIN_RETRY_BATCH at most per request
  *	POST /admin/user	msisdn=, role=: set a user's role (the user
  *				is created if marketbox does not know them)
+ *	POST /admin/agent	msisdn=, point=: make a phone an agent of a
+ *				service point (its users row made or given the
+ *				role agent); msisdn=, remove=1: no longer one
+ *				(agents.removed set, the role back to user)
  */
 #include "config.h"
 
@@ -727,6 +731,226 @@ end:
 	evbuffer_add_printf(b, ", \"before\": ");
 	http_json_string(b, known ? before : NULL);
 	evbuffer_add_printf(b, ", \"created\": %s}\n", known ? "false" : "true");
+	admin_answer_after_commit(a, req, b);
+	evbuffer_free(b);
+}
+
+/*
+ * TEMPORARY (issue 16): see admin_int.h.  The codes of the conf's markets
+ * stand for the service points until the conf group is merged.
+ */
+int
+admin_point_known(const struct admin *a, const char *code)
+{
+	return code != NULL && conf_market_find(a->conf, code) != NULL;
+}
+
+/* One text from sql with $1 = key into dst (ADMIN_LABEL bytes): 1 if a
+ * row, 0 if none, -1 on error.  *is_null says if the value was NULL. */
+static int
+admin_text_of(struct store *store, const char *sql, const char *key,
+    char *dst, int *is_null)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	dst[0] = '\0';
+	*is_null = 1;
+	if ((st = store_query(store, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, key);
+	if ((rc = store_step(st)) == STORE_ROW) {
+		*is_null = store_text(st, 0) == NULL;
+		admin_label(dst, store_text(st, 0), "");
+	}
+	store_done(st);
+	return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
+}
+
+/* Run sql binding $1 = msisdn, then $2 = point and $3 = now, or $2 = now
+ * if point is NULL.  0 or -1. */
+static int
+admin_agent_exec(struct store *store, const char *sql, const char *msisdn,
+    const char *point, long long now)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	if ((st = store_query(store, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	if (point != NULL) {
+		store_bind_text(st, 2, point);
+		store_bind_int(st, 3, now);
+	} else
+		store_bind_int(st, 2, now);
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+/* One count from sql binding $1 = msisdn, $2 = point (or NULL); -1. */
+static long long
+admin_agent_count(struct store *store, const char *sql, const char *msisdn,
+    const char *point)
+{
+	struct store_stmt	*st;
+	long long		 n = -1;
+
+	if ((st = store_query(store, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	store_bind_text(st, 2, point);
+	if (store_step(st) == STORE_ROW)
+		n = store_int(st, 0);
+	store_done(st);
+	return n;
+}
+
+/*
+ * POST /admin/agent: msisdn= and point= make the phone an agent of that
+ * service point, in one unit of work: its agents row added (or moved,
+ * or active again) and its users row made or given the role agent.  An
+ * agent who serves members at another point is refused: they are that
+ * point's.  msisdn= and remove=1: no longer an agent (agents.removed
+ * set, the role back to user); its members stay, but nobody acts for
+ * them until the admin names an agent.
+ */
+void
+admin_agent(struct admin *a, struct evhttp_request *req,
+    struct evkeyvalq *q, const char *peer)
+{
+	static const char role_sql[] =
+	    "SELECT role FROM users WHERE msisdn = $1";
+	static const char point_sql[] =
+	    "SELECT point FROM agents WHERE msisdn = $1 AND removed IS NULL";
+	static const char elsewhere_sql[] =
+	    "SELECT COUNT(*) FROM members WHERE agent = $1 AND "
+	    "state IN ('active', 'pending') AND point <> $2";
+	static const char members_sql[] =
+	    "SELECT COUNT(*) FROM members WHERE agent = $1 AND "
+	    "state = 'active' AND (CAST($2 AS TEXT) IS NULL OR point = $2)";
+	static const char user_sql[] =
+	    "INSERT INTO users (msisdn, role, created, updated) "
+	    "VALUES ($1, 'agent', $2, $2) ON CONFLICT (msisdn) DO UPDATE SET "
+	    "role = 'agent', updated = excluded.updated";
+	static const char agent_sql[] =
+	    "INSERT INTO agents (msisdn, point, added, removed) "
+	    "VALUES ($1, $2, $3, NULL) ON CONFLICT (msisdn) DO UPDATE SET "
+	    "point = excluded.point, added = CASE WHEN agents.removed IS NULL "
+	    "THEN agents.added ELSE excluded.added END, removed = NULL";
+	static const char remove_sql[] =
+	    "UPDATE agents SET removed = $2 WHERE msisdn = $1 AND "
+	    "removed IS NULL";
+	static const char unrole_sql[] =
+	    "UPDATE users SET role = 'user', updated = $2 WHERE msisdn = $1 "
+	    "AND role = 'agent'";
+	const char		*typed = admin_param(q, "msisdn");
+	const char		*point = admin_param(q, "point");
+	const char		*remove = admin_param(q, "remove");
+	struct store		*store = a->src.store;
+	struct evbuffer		*b;
+	char			 msisdn[32], role[ADMIN_LABEL], was[ADMIN_LABEL];
+	char			 why[200];
+	long long		 now = (long long)time(NULL), members = 0;
+	int			 removing, known, agent, null, ok = 0;
+
+	removing = remove != NULL && *remove != '\0';
+	if (removing && strcmp(remove, "1") != 0) {
+		admin_reply_error(req, 400, "Bad Request", "remove takes 1");
+		return;
+	}
+	if (typed == NULL || msisdn_normalise(a->conf->country_code, typed,
+	    msisdn, sizeof(msisdn)) == -1) {
+		admin_reply_error(req, 400, "Bad Request",
+		    "msisdn is not a phone number");
+		return;
+	}
+	if (!removing && (point == NULL || *point == '\0')) {
+		admin_reply_error(req, 400, "Bad Request", "point is missing: "
+		    "name the service point by its code");
+		return;
+	}
+	if (!removing && (!admin_code_ok(point) ||
+	    !admin_point_known(a, point))) {
+		admin_reply_error(req, 400, "Bad Request", "unknown service "
+		    "point: use the code of a service point of the conf");
+		return;
+	}
+	if (store_work_begin(store) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database is not available");
+		return;
+	}
+	if ((known = admin_text_of(store, role_sql, msisdn, role, &null)) ==
+	    -1 || (agent = admin_text_of(store, point_sql, msisdn, was,
+	    &null)) == -1)
+		goto end;
+	if (removing && !agent) {
+		store_work_end(store, 0);
+		snprintf(why, sizeof(why), "%s is not an agent (marketctl "
+		    "agents lists them)", msisdn);
+		admin_reply_error(req, 404, "Not Found", why);
+		return;
+	}
+	if (!removing && agent && strcmp(was, point) != 0) {
+		if ((members = admin_agent_count(store, elsewhere_sql, msisdn,
+		    point)) < 0)
+			goto end;
+		if (members > 0) {
+			store_work_end(store, 0);
+			snprintf(why, sizeof(why), "%s serves %lld member%s at "
+			    "point %s: end their membership first (MEMBER "
+			    "code OFF)", msisdn, members, members == 1 ? "" :
+			    "s", was);
+			admin_reply_error(req, 409, "Conflict", why);
+			return;
+		}
+	}
+	if (removing)
+		ok = admin_agent_exec(store, remove_sql, msisdn, NULL, now) ==
+		    0 && admin_agent_exec(store, unrole_sql, msisdn, NULL,
+		    now) == 0 && (members = admin_agent_count(store,
+		    members_sql, msisdn, NULL)) >= 0;
+	else
+		ok = admin_agent_exec(store, user_sql, msisdn, NULL, now) ==
+		    0 && admin_agent_exec(store, agent_sql, msisdn, point,
+		    now) == 0 && (members = admin_agent_count(store,
+		    members_sql, msisdn, point)) >= 0;
+end:
+	if (!ok)
+		error(0, "admin: agent: %s could not be %s", msisdn, removing ?
+		    "removed" : "added");
+	if (store_work_end(store, ok) == -1 || !ok) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database could not change the agent");
+		return;
+	}
+	if (removing)
+		info(0, "admin: %s is no longer an agent of %s (%lld members "
+		    "left without one), set by %s", msisdn, was, members, peer);
+	else
+		info(0, "admin: %s is an agent of %s (was %s), set by %s",
+		    msisdn, point, agent ? was : "none", peer);
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add_printf(b, "{\"msisdn\": ");
+	http_json_string(b, msisdn);
+	evbuffer_add_printf(b, ", \"point\": ");
+	http_json_string(b, removing ? was : point);
+	if (removing)
+		evbuffer_add_printf(b, ", \"removed\": true");
+	else {
+		evbuffer_add_printf(b, ", \"point_before\": ");
+		http_json_string(b, agent ? was : NULL);
+		evbuffer_add_printf(b, ", \"role_before\": ");
+		http_json_string(b, known ? role : NULL);
+		evbuffer_add_printf(b, ", \"created\": %s", known ? "false" :
+		    "true");
+	}
+	evbuffer_add_printf(b, ", \"members\": %lld}\n", members);
 	admin_answer_after_commit(a, req, b);
 	evbuffer_free(b);
 }

@@ -25,7 +25,7 @@
  *	chart.c		its SVG price charts
  *	actions.c	the actions: POST /admin/broadcast (and its batches),
  *			GET /admin/broadcast, POST /admin/retry, POST
- *			/admin/user
+ *			/admin/user, POST /admin/agent
  *	format.c	text escaped for HTML and JSON
  *
  * POSTs must carry the header X-Marketbox-Admin (any value): a browser
@@ -330,6 +330,12 @@ admin_user_cb(struct http_call *call, void *arg)
 	admin_action(arg, call, admin_user);
 }
 
+static void
+admin_agent_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_agent);
+}
+
 /* The entries: pages answer GET, actions POST (their errors in JSON, for
  * marketctl).  They read the store: each runs as a store task. */
 static const struct http_handler admin_handlers[] = {
@@ -350,7 +356,10 @@ static const struct http_handler admin_handlers[] = {
 	  .fn = admin_retry_cb },
 	{ .path = "/admin/user", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
-	  .fn = admin_user_cb }
+	  .fn = admin_user_cb },
+	{ .path = "/admin/agent", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_agent_cb }
 };
 
 #define ADMIN_NHANDLERS	(sizeof(admin_handlers) / sizeof(admin_handlers[0]))

@@ -2,7 +2,8 @@
  * admin.h - the operators' pages on the HTTP port: /status (HTML with
  * price charts), /status.json, /metrics (Prometheus text format), and the
  * actions marketctl asks for (POST /admin/broadcast, /admin/retry,
- * /admin/user; GET /admin/broadcast for a broadcast's progress).
+ * /admin/user, /admin/agent; GET /admin/broadcast for a broadcast's
+ * progress).
  *
  * admin_register() puts them in the HTTP server's table as
  * HTTP_ACCESS_ADMIN entries (http.h), whose access the server applies

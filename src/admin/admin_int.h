@@ -18,7 +18,7 @@
  *			admin_charts_read, admin_median)
  *	actions.c	POST /admin/broadcast and its batches, GET
  *			/admin/broadcast, POST /admin/retry, POST /admin/user,
- *			the form of a POST
+ *			POST /admin/agent, the form of a POST
  *	format.c	text escaped for HTML (admin_escape_html) and JSON
  */
 #ifndef MARKETBOX_ADMIN_INT_H
@@ -96,6 +96,14 @@ struct admin {
 	long long		 next_job;
 };
 
+/* One service point's figures (the agents and members tables). */
+struct admin_service_point {
+	char		 code[ADMIN_LABEL];
+	long long	 agents;	/* active (not removed) */
+	long long	 members;	/* state active */
+	long long	 commission;	/* recorded, all time, minor units */
+};
+
 /* One row of a GROUP BY: up to two labels and a count. */
 struct admin_count {
 	char		 a[ADMIN_LABEL], b[ADMIN_LABEL];
@@ -133,6 +141,11 @@ struct admin_snapshot {
 	struct admin_group	 orders;	/* state */
 	struct admin_group	 prices;	/* status */
 	long long		 open_offers, open_wants;
+	/* The service points: the codes named by the agents, members
+	 * and commissions tables (has_points: those tables exist). */
+	int			 has_points;
+	struct admin_service_point points[ADMIN_MAX_GROUPS];
+	size_t			 npoints;
 	unsigned long long	 auth_failures;
 	/* The instances sharing the database (one on SQLite). */
 	struct instance_info	 instances[ADMIN_INSTANCES];
@@ -178,6 +191,10 @@ long long	 admin_mt_handled(const struct outbox_counts *);
 
 /* --- chart.c ------------------------------------------------------------ */
 
+/* Minor units as the plugins show money: "3000" when whole, else "2.50"
+ * (also the commission of /status). */
+void		 admin_money(char *buf, size_t size, long long minor);
+
 /* The charts of the last ADMIN_CHART_DAYS days into *charts (malloc'd):
  * their count, 0 if none, or -1. */
 long		 admin_charts_read(struct admin *, struct admin_chart **charts,
@@ -202,6 +219,17 @@ void		 admin_retry(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
 void		 admin_user(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
+/* POST /admin/agent: msisdn=, point= (an agent of that service point),
+ * or msisdn=, remove=1. */
+void		 admin_agent(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+/*
+ * TEMPORARY (issue 16): 1 if code names a service point of the conf.  The
+ * one place the admin reads service points from the conf: until the conf
+ * group service-point is merged, the codes of the conf's markets stand for
+ * them; then its body is conf_service_point_find(a->conf, code) != NULL.
+ */
+int		 admin_point_known(const struct admin *, const char *code);
 
 /* --- format.c ----------------------------------------------------------- */
 

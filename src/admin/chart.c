@@ -51,7 +51,7 @@ admin_median(long long *v, size_t n)
  * Money as the plugins show it: minor units are hundredths, "3000" when
  * whole, "2.50" otherwise.
  */
-static void
+void
 admin_money(char *buf, size_t size, long long minor)
 {
 	if (minor % 100 == 0)

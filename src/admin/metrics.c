@@ -75,6 +75,24 @@ admin_prom_group(struct evbuffer *b, const char *name, const char *type,
 	}
 }
 
+/* One gauge per service point: which 0 agents, 1 members, 2 commission. */
+static void
+admin_prom_points(struct evbuffer *b, const char *name, const char *help,
+    const struct admin_snapshot *s, int which)
+{
+	const struct admin_service_point	*p;
+	size_t					 i;
+
+	admin_prom_head(b, name, "gauge", help);
+	for (i = 0; i < s->npoints; i++) {
+		p = &s->points[i];
+		evbuffer_add_printf(b, "%s{point=", name);
+		admin_prom_label(b, p->code);
+		evbuffer_add_printf(b, "} %lld\n", which == 0 ? p->agents :
+		    which == 1 ? p->members : p->commission);
+	}
+}
+
 int
 admin_metrics(struct admin *a, struct evbuffer *b)
 {
@@ -200,6 +218,15 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	if (s->has_prices)
 		admin_prom_group(b, "marketbox_price_reports", "gauge",
 		    "Price reports, by status.", "status", NULL, &s->prices);
+	if (s->has_points) {
+		admin_prom_points(b, "marketbox_service_point_agents",
+		    "Agents of a service point (not removed).", s, 0);
+		admin_prom_points(b, "marketbox_service_point_members",
+		    "Active members of a service point.", s, 1);
+		admin_prom_points(b, "marketbox_service_point_commission",
+		    "Commission recorded for a service point's trades, all "
+		    "time, in minor units (hundredths of the currency).", s, 2);
+	}
 	n = a->src.plugins != NULL ? plugin_count(a->src.plugins) : 0;
 	admin_prom_one(b, "marketbox_plugins_loaded", "gauge",
 	    "Plugins loaded.", (long long)n);

@@ -4,8 +4,9 @@
  * Pages take a snapshot (struct admin_snapshot) of the in-memory counters
  * and of read-only queries, and render it as HTML, JSON or Prometheus
  * text, so the three always show the same figures.  Queries of plugin
- * tables (market_posts, market_orders, prices_reports) run only when the
- * table and the columns they use exist.  Every GROUP BY is bounded by
+ * tables (market_posts, market_orders, prices_reports) and of the service
+ * points' (agents, members, commissions) run only when the table and the
+ * columns they use exist.  Every GROUP BY is bounded by
  * ADMIN_MAX_GROUPS rows and the price charts by ADMIN_CHART_ROWS reports.
  *
  * admin_snapshot_take fills struct admin_snapshot (admin_int.h) and
@@ -121,6 +122,44 @@ admin_group_read(struct admin *a, const char *sql, int labels,
 	return rc == STORE_ERROR ? -1 : 0;
 }
 
+/*
+ * The service points: every code the agents, members and commissions
+ * tables name (a point of the conf without an agent has nothing to
+ * show), with its active agents, active members and the commission
+ * recorded.  At most ADMIN_MAX_GROUPS points.  0 or -1 (logged).
+ */
+static int
+admin_points_read(struct admin *a, struct admin_snapshot *s)
+{
+	static const char sql[] =
+	    "SELECT p.point, "
+	    "(SELECT COUNT(*) FROM agents g WHERE g.point = p.point AND "
+	    "g.removed IS NULL), "
+	    "(SELECT COUNT(*) FROM members m WHERE m.point = p.point AND "
+	    "m.state = 'active'), "
+	    "(SELECT CAST(COALESCE(SUM(c.amount), 0) AS BIGINT) FROM "
+	    "commissions c WHERE c.point = p.point) "
+	    "FROM (SELECT point FROM agents UNION SELECT point FROM members "
+	    "UNION SELECT point FROM commissions) p ORDER BY p.point LIMIT 64";
+	struct store_stmt	*st;
+	int			 rc;
+
+	s->npoints = 0;
+	if ((st = store_query(a->src.store, sql)) == NULL)
+		return -1;
+	while ((rc = store_step(st)) == STORE_ROW &&
+	    s->npoints < ADMIN_MAX_GROUPS) {
+		struct admin_service_point	*p = &s->points[s->npoints++];
+
+		admin_label(p->code, store_text(st, 0), "none");
+		p->agents = store_int(st, 1);
+		p->members = store_int(st, 2);
+		p->commission = store_int(st, 3);
+	}
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
+}
+
 /* One integer from sql (a literal, no parameters); -1 on error. */
 long long
 admin_count(struct admin *a, const char *sql)
@@ -191,6 +230,10 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	static const char *const posts_cols[] = { "kind", "state", NULL };
 	static const char *const orders_cols[] = { "state", NULL };
 	static const char *const prices_cols[] = { "status", NULL };
+	static const char *const agents_cols[] = { "point", "removed", NULL };
+	static const char *const members_cols[] = { "point", "state", NULL };
+	static const char *const commissions_cols[] = { "point", "amount",
+	    NULL };
 	struct store_stmt	*st;
 	size_t			 i;
 	int			 bad = 0;
@@ -269,6 +312,12 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 		bad |= admin_group_read(a, "SELECT status, COUNT(*) FROM "
 		    "prices_reports GROUP BY status ORDER BY status LIMIT 64", 1,
 		    &s->prices);
+	}
+	if (admin_table_has(a, "agents", agents_cols) &&
+	    admin_table_has(a, "members", members_cols) &&
+	    admin_table_has(a, "commissions", commissions_cols)) {
+		s->has_points = 1;
+		bad |= admin_points_read(a, s);
 	}
 	if (instance_list(a->src.store, conf_outbox_lease(a->conf),
 	    s->instances, ADMIN_INSTANCES, &s->ninstances,

@@ -108,6 +108,51 @@ admin_html_group2(struct evbuffer *b, const char *ha, const char *hb,
 	evbuffer_add_printf(b, "</table>\n");
 }
 
+/*
+ * The service points: a row each, figures tagged data-k=points.CODE.agents,
+ * .members and .commission (money as the plugins show it).
+ */
+static void
+admin_html_points(struct evbuffer *b, const struct admin_snapshot *s,
+    const char *currency)
+{
+	const struct admin_service_point	*p;
+	size_t					 i;
+	char					 money[32];
+
+	evbuffer_add_printf(b, "<h2>Service points</h2>\n");
+	if (!s->has_points) {
+		evbuffer_add_printf(b, "<p class=\"muted\">This database has no "
+		    "service point tables.</p>\n");
+		return;
+	}
+	if (s->npoints == 0) {
+		evbuffer_add_printf(b, "<p class=\"muted\">No service point has "
+		    "an agent yet (marketctl agent add).</p>\n");
+		return;
+	}
+	evbuffer_add_printf(b, "<table><tr><th>point</th><th>agents</th>"
+	    "<th>active members</th><th>commission</th></tr>\n");
+	for (i = 0; i < s->npoints; i++) {
+		p = &s->points[i];
+		admin_money(money, sizeof(money), p->commission);
+		evbuffer_add_printf(b, "<tr><td data-k=\"point\">");
+		admin_escape_html(b, p->code);
+		evbuffer_add_printf(b, "</td><td class=\"n\" data-k=\"points.");
+		admin_escape_html(b, p->code);
+		evbuffer_add_printf(b, ".agents\">%lld</td><td class=\"n\" "
+		    "data-k=\"points.", p->agents);
+		admin_escape_html(b, p->code);
+		evbuffer_add_printf(b, ".members\">%lld</td><td class=\"n\" "
+		    "data-k=\"points.", p->members);
+		admin_escape_html(b, p->code);
+		evbuffer_add_printf(b, ".commission\">%s ", money);
+		admin_escape_html(b, currency);
+		evbuffer_add_printf(b, "</td></tr>\n");
+	}
+	evbuffer_add_printf(b, "</table>\n");
+}
+
 /* Seconds as "3d 4h 5m 6s". */
 static void
 admin_duration(char *buf, size_t size, long long s)
@@ -221,6 +266,8 @@ admin_status_html(struct admin *a, struct evbuffer *b)
 	evbuffer_add_printf(b, "</table>\n");
 	admin_html_group2(b, "language", "role", "users", &s->users);
 	evbuffer_add_printf(b, "</div>\n");
+
+	admin_html_points(b, s, currency);
 
 	evbuffer_add_printf(b, "<h2>Prices</h2>\n");
 	if (s->has_prices)

@@ -145,6 +145,18 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 		evbuffer_add(b, "}", 1);
 	} else
 		evbuffer_add_printf(b, ",\n  \"prices\": null");
+	if (s->has_points) {
+		evbuffer_add_printf(b, ",\n  \"service_points\": [");
+		for (i = 0; i < s->npoints; i++) {
+			evbuffer_add_printf(b, "%s{\"point\": ", i ? ", " : "");
+			http_json_string(b, s->points[i].code);
+			evbuffer_add_printf(b, ", \"agents\": %lld, \"members\": "
+			    "%lld, \"commission\": %lld}", s->points[i].agents,
+			    s->points[i].members, s->points[i].commission);
+		}
+		evbuffer_add(b, "]", 1);
+	} else
+		evbuffer_add_printf(b, ",\n  \"service_points\": null");
 	evbuffer_add_printf(b, ",\n  \"plugins\": [");
 	n = a->src.plugins != NULL ? plugin_count(a->src.plugins) : 0;
 	for (i = 0; i < n; i++) {

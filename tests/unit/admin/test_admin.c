@@ -4,7 +4,8 @@
  * wrong and locked out, empty, pages off), the allow-list,
  * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
  * /metrics and /status against a database state built here, then the
- * actions (user role, retry, broadcast with STOP respected) through a
+ * actions (user role, agents of service points, retry, broadcast with
+ * STOP respected) through a
  * real HTTP server on 127.0.0.1.
  *
  * Everything runs on one event_base in the test's own thread: the client
@@ -464,6 +465,7 @@ Test(admin_helpers, admin_paths)
 	cr_assert_eq(admin_path_is_ours("/admin/broadcast"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/retry"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/user"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/agent"), 1);
 	cr_assert_eq(admin_path_is_ours("/sms"), 0);
 	cr_assert_eq(admin_path_is_ours("/status/"), 0);
 	cr_assert_eq(admin_path_is_ours("/admin"), 0);
@@ -1019,6 +1021,209 @@ Test(admin_pages, retry_queues_failed_rows_again)
 	cr_assert_str_eq(r->body, "{\"requeued\": 1, \"failed_left\": 0}\n");
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE state = "
 	    "'failed'"), 0);
+}
+
+/*
+ * Service points.  The conf's market codes stand for its service points
+ * until the conf group service-point is merged (admin_point_known): the
+ * points here are nakuru and eldoret.
+ */
+Test(admin_pages, agent_add_makes_an_agent_after_the_commit)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/agent", "msisdn=0700000004&point=nakuru");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"msisdn\": \"+254700000004\", \"point\": "
+	    "\"nakuru\", \"point_before\": null, \"role_before\": \"user\", "
+	    "\"created\": false, \"members\": 0}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE msisdn = "
+	    "'+254700000004' AND point = 'nakuru' AND removed IS NULL AND "
+	    "added > 0"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000004' AND role = 'agent'"), 1);
+	/* A phone marketbox does not know: its users row is made. */
+	r = t_action("/admin/agent", "msisdn=%2B255711000222&point=eldoret");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"role_before\": null, \"created\": true");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+255711000222' AND role = 'agent' AND name IS NULL"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE msisdn = "
+	    "'+255711000222' AND point = 'eldoret'"), 1);
+	/* Moved to another point: one row, the point it had said. */
+	r = t_action("/admin/agent", "msisdn=0700000004&point=eldoret");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"point\": \"eldoret\", \"point_before\": "
+	    "\"nakuru\", \"role_before\": \"agent\"");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE point = "
+	    "'eldoret'"), 2);
+}
+
+Test(admin_pages, agent_remove_ends_the_agent_and_its_role)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/agent", "msisdn=0700000005&point=eldoret");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	t_exec("INSERT INTO members (code, point, agent, identity, name, "
+	    "state, created) VALUES ('M1', 'eldoret', '+254700000005', "
+	    "'m:M1', 'Grace', 'active', 1), ('M2', 'eldoret', '+254700000005', "
+	    "'m:M2', 'Ruth', 'off', 1)");
+	r = t_action("/admin/agent", "msisdn=0700000005&remove=1");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"msisdn\": \"+254700000005\", \"point\": "
+	    "\"eldoret\", \"removed\": true, \"members\": 1}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE msisdn = "
+	    "'+254700000005' AND removed IS NOT NULL"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000005' AND role = 'user'"), 1);
+	/* Her members stay hers, and the row stays for the reports. */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM members WHERE state = "
+	    "'active'"), 1);
+	/* Not an agent (any more, or ever): 404, said so. */
+	r = t_action("/admin/agent", "msisdn=0700000005&remove=1");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "\"error\": \"+254700000005 is not an agent");
+	r = t_action("/admin/agent", "msisdn=0700000001&remove=1");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000001' AND role = 'farmer'"), 1);
+	r = t_action("/admin/agent", "msisdn=0700000001&remove=yes");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	/* Added again: active, with a new date. */
+	r = t_action("/admin/agent", "msisdn=0700000005&point=eldoret");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE msisdn = "
+	    "'+254700000005' AND removed IS NULL"), 1);
+}
+
+Test(admin_pages, agent_refusals_unknown_point_and_bad_phone)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/agent", "msisdn=0700000004&point=kiambogo");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "\"error\": \"unknown service point: use the code "
+	    "of a service point of the conf\"");
+	r = t_action("/admin/agent", "msisdn=0700000004&point=Nakuru%3Cb%3E");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/agent", "msisdn=0700000004");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "point is missing");
+	r = t_action("/admin/agent", "msisdn=abc&point=nakuru");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "\"error\": \"msisdn is not a phone number\"");
+	r = t_action("/admin/agent", "point=nakuru");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE role = "
+	    "'agent'"), 1);		/* Peter, from the start */
+	/* An agent serving members at one point is not moved to another. */
+	r = t_action("/admin/agent", "msisdn=0700000004&point=nakuru");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	t_exec("INSERT INTO members (code, point, agent, identity, name, "
+	    "state, created) VALUES ('M3', 'nakuru', '+254700000004', "
+	    "'m:M3', 'Esther', 'active', 1)");
+	r = t_action("/admin/agent", "msisdn=0700000004&point=eldoret");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "serves 1 member at point nakuru");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE point = "
+	    "'nakuru'"), 1);
+}
+
+/* Two points: nakuru with two agents (one removed) and members, eldoret
+ * with only a commission recorded for a member whose agent left. */
+static void
+t_points(void)
+{
+	t_exec("INSERT INTO agents (msisdn, point, added, removed) VALUES "
+	    "('+254700000005', 'nakuru', 1, NULL), "
+	    "('+254700000004', 'nakuru', 1, NULL), "
+	    "('+254700000003', 'nakuru', 1, 5)");
+	t_exec("INSERT INTO members (code, point, agent, identity, phone, "
+	    "name, state, created) VALUES "
+	    "('M1', 'nakuru', '+254700000005', 'm:M1', NULL, 'Grace', "
+	    "'active', 1), "
+	    "('M2', 'nakuru', '+254700000005', '+254733000222', "
+	    "'+254733000222', 'Ruth', 'active', 1), "
+	    "('M3', 'nakuru', '+254700000004', 'm:M3', NULL, 'Esther', "
+	    "'off', 1), "
+	    "('M4', 'nakuru', '+254700000004', '+254733000333', "
+	    "'+254733000333', 'Joy', 'pending', 1)");
+	t_exec("INSERT INTO commissions (ref, point, agent, member, side, "
+	    "total, rate_bp, amount, at) VALUES "
+	    "(7, 'nakuru', '+254700000005', 'M1', 'seller', 3000000, 250, "
+	    "75000, 10), "
+	    "(8, 'nakuru', '+254700000005', 'M2', 'buyer', 2050, 250, 51, 11), "
+	    "(9, 'eldoret', '+254700000003', 'M9', 'seller', 10000, 100, 100, "
+	    "12)");
+}
+
+Test(admin_pages, service_points_on_the_three_pages)
+{
+	char	*s;
+
+	s = t_render(admin_status_json);
+	assert_has(s, "\"service_points\": []");
+	free(s);
+	t_points();
+	s = t_render(admin_status_json);
+	assert_has(s, "\"service_points\": [{\"point\": \"eldoret\", "
+	    "\"agents\": 0, \"members\": 0, \"commission\": 100}, "
+	    "{\"point\": \"nakuru\", \"agents\": 2, \"members\": 2, "
+	    "\"commission\": 75051}]");
+	free(s);
+	s = t_render(admin_metrics);
+	t_check_exposition(s);
+	assert_has(s, "# TYPE marketbox_service_point_members gauge\n");
+	assert_has(s, "\nmarketbox_service_point_agents{point=\"nakuru\"} 2\n");
+	assert_has(s, "\nmarketbox_service_point_agents{point=\"eldoret\"} 0\n");
+	assert_has(s, "\nmarketbox_service_point_members{point=\"nakuru\"} "
+	    "2\n");
+	assert_has(s, "\nmarketbox_service_point_commission{point=\"nakuru\"} "
+	    "75051\n");
+	assert_has(s, "\nmarketbox_service_point_commission{point=\"eldoret\"} "
+	    "100\n");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "<h2>Service points</h2>");
+	assert_has(s, "data-k=\"points.nakuru.agents\">2<");
+	assert_has(s, "data-k=\"points.nakuru.members\">2<");
+	assert_has(s, "data-k=\"points.nakuru.commission\">750.51 KES<");
+	assert_has(s, "data-k=\"points.eldoret.commission\">1 KES<");
+	free(s);
+}
+
+Test(admin_pages, service_points_escaped_and_absent)
+{
+	char	*s;
+
+	s = t_render(admin_status_html);
+	assert_has(s, "No service point has an agent yet");
+	free(s);
+	t_exec("INSERT INTO agents (msisdn, point, added) VALUES "
+	    "('+254700000005', 'a\"<b>\\c', 1)");
+	s = t_render(admin_metrics);
+	assert_has(s, "\nmarketbox_service_point_agents{point=\"a\\\"<b>\\\\c\"} "
+	    "1\n");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "data-k=\"points.a&quot;&lt;b&gt;\\c.agents\">1<");
+	assert_lacks(s, "<b>\\c");
+	free(s);
+	s = t_render(admin_status_json);
+	assert_has(s, "{\"point\": \"a\\\"<b>\\\\c\", \"agents\": 1");
+	free(s);
+	t_exec("DROP TABLE commissions");
+	s = t_render(admin_status_json);
+	assert_has(s, "\"service_points\": null");
+	free(s);
+	s = t_render(admin_metrics);
+	assert_lacks(s, "marketbox_service_point");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "This database has no service point tables.");
+	free(s);
 }
 
 /* Run the loop until the broadcast id is done (bounded). */
