@@ -2,7 +2,7 @@
  * actions.c - what marketctl changes, asked of the running marketbox
  * through its admin interface over HTTP (so the daemon stays the only
  * writer and its rules apply): broadcast (and its progress), retry, user
- * set.  A small blocking HTTP/1.1 client with Basic authentication and
+ * set, agent add and remove.  A small blocking HTTP/1.1 client with Basic authentication and
  * deadlines, to the conf's http-interface and http-port; the answers are
  * the admin pages' JSON (src/admin), read for the few keys used here.
  */
@@ -481,6 +481,74 @@ ctl_user(struct ctl *c, const struct ctl_args *a)
 		    m != NULL ? m + 11 : "", a->argv[1],
 		    ctl_json_true(ans.body, "created") ? " (new)" : "");
 	}
+	ctl_answer_free(&ans);
+	return 0;
+}
+
+/* The text after "key": " in a JSON text, into dst (size bytes). */
+static void
+ctl_json_text(const char *json, const char *key, char *dst, size_t size)
+{
+	char		 pat[64];
+	const char	*p, *e;
+
+	dst[0] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\": \"", key);
+	if (json == NULL || (p = strstr(json, pat)) == NULL)
+		return;
+	p += strlen(pat);
+	if ((e = strchr(p, '"')) != NULL)
+		snprintf(dst, size, "%.*s", (int)(e - p), p);
+}
+
+/*
+ * agent add PHONE --point CODE, agent remove PHONE: POST /admin/agent.
+ * The admin checks the phone and the point (a service point of the
+ * conf) and answers after the commit.
+ */
+int
+ctl_agent(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256], msisdn[64], point[64], was[64];
+	char			 moved[96] = "";
+	int			 rc, add;
+
+	add = a->argc == 2 && strcmp(a->argv[0], "add") == 0;
+	if (!(add && a->f.point != NULL) && !(a->argc == 2 &&
+	    strcmp(a->argv[0], "remove") == 0 && a->f.point == NULL)) {
+		ctl_err("usage: marketctl agent add PHONE --point CODE | "
+		    "agent remove PHONE");
+		return 2;
+	}
+	form[0] = '\0';
+	if (ctl_form_add(form, sizeof(form), "msisdn", a->argv[1]) == -1 ||
+	    ctl_form_add(form, sizeof(form), add ? "point" : "remove",
+	    add ? a->f.point : "1") == -1)
+		return 2;
+	if (ctl_http(c, "POST", "/admin/agent", form, &ans) == -1)
+		return 1;
+	if (ans.code != 200) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	ctl_json_text(ans.body, "msisdn", msisdn, sizeof(msisdn));
+	ctl_json_text(ans.body, "point", point, sizeof(point));
+	ctl_json_text(ans.body, "point_before", was, sizeof(was));
+	if (c->format == CTL_JSON)
+		fputs(ans.body, stdout);
+	else if (add) {
+		if (was[0] != '\0' && strcmp(was, point) != 0)
+			snprintf(moved, sizeof(moved), " (moved from %s)", was);
+		printf("%s is an agent of %s%s%s\n", msisdn, point,
+		    ctl_json_true(ans.body, "created") ? " (new)" : "", moved);
+	}
+	else
+		printf("%s is no longer an agent of %s (%lld active member%s "
+		    "left without one)\n", msisdn, point,
+		    ctl_json_int(ans.body, "members", 0),
+		    ctl_json_int(ans.body, "members", 0) == 1 ? "" : "s");
 	ctl_answer_free(&ans);
 	return 0;
 }

@@ -75,7 +75,7 @@ long		 ctl_limit(const struct ctl *);
  */
 struct ctl_filters {
 	const char	*market, *role, *language, *kind, *state, *commodity,
-			*to, *since, *until, *output;
+			*to, *since, *until, *output, *from, *point;
 	int		 opted_out, with_phones;
 };
 
@@ -91,6 +91,7 @@ struct ctl_args {
 
 /* lists.c */
 int	ctl_users(struct ctl *, const struct ctl_args *);
+int	ctl_agents(struct ctl *, const struct ctl_args *);
 int	ctl_offers(struct ctl *, const struct ctl_args *);
 int	ctl_orders(struct ctl *, const struct ctl_args *);
 int	ctl_outbox(struct ctl *, const struct ctl_args *);
@@ -98,10 +99,13 @@ int	ctl_outbox(struct ctl *, const struct ctl_args *);
 int	ctl_stats(struct ctl *, const struct ctl_args *);
 /* export.c */
 int	ctl_export(struct ctl *, const struct ctl_args *);
+/* A YYYY-MM-DD date (UTC midnight) into *t.  0 or -1. */
+int	ctl_date(const char *, long long *);
 /* actions.c */
 int	ctl_broadcast(struct ctl *, const struct ctl_args *);
 int	ctl_retry(struct ctl *, const struct ctl_args *);
 int	ctl_user(struct ctl *, const struct ctl_args *);
+int	ctl_agent(struct ctl *, const struct ctl_args *);
 /* template.c */
 int	ctl_template(struct ctl *, const struct ctl_args *);
 /* store_copy.c */

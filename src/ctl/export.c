@@ -1,9 +1,12 @@
 /*
- * export.c - marketctl export: the delivered trades (market plugin) and
- * the accepted price reports (prices plugin) between two days, as CSV or
- * JSON for a spreadsheet or another program, phones only when asked
- * (--with-phones); to stdout, a file, or trades.csv and prices.csv in a
- * directory.  rows.c streams the rows.
+ * export.c - marketctl export: the delivered trades (market plugin), the
+ * accepted price reports (prices plugin), what agents did for their
+ * members (agent_actions) and the commissions of the service points
+ * between two days, as CSV or JSON for a spreadsheet or another program,
+ * the phones of farmers only when asked (--with-phones; an agent's phone
+ * is always shown: it is the number counterparties are given); to
+ * stdout, a file, or trades.csv, prices.csv, agent_actions.csv and
+ * commissions.csv in a directory.  rows.c streams the rows.
  */
 #include "config.h"
 
@@ -18,8 +21,8 @@
 #include "store/store.h"
 #include "ctl/ctl.h"
 
-/* A YYYY-MM-DD date (UTC midnight) into *t.  0 or -1. */
-static int
+/* A YYYY-MM-DD date (UTC midnight) into *t.  0 or -1 (ctl.h). */
+int
 ctl_date(const char *s, long long *t)
 {
 	struct tm	 tm;
@@ -37,7 +40,47 @@ ctl_date(const char *s, long long *t)
 	return 0;
 }
 
-/* Write one export (trades or prices) to fp. */
+/*
+ * Write the agents' export (agent_actions or commissions) to fp: $1 and
+ * $2 the period, $3 1 for the members' phones.
+ */
+static int
+ctl_export_agents(struct ctl *c, const struct ctl_args *a, const char *what,
+    FILE *fp, long long since, long long until)
+{
+	static const char actions[] =
+	    "SELECT x.id AS action, x.at AS date, g.point, x.agent, "
+	    "x.member, CASE WHEN $3 = 1 THEN (SELECT m.phone FROM members m "
+	    "WHERE m.code = x.member) END AS member_phone, x.command, "
+	    "x.inbox_id AS message FROM agent_actions x "
+	    "LEFT JOIN agents g ON g.msisdn = x.agent "
+	    "WHERE x.at >= $1 AND x.at < $2 ORDER BY x.at, x.id";
+	static const char commissions[] =
+	    "SELECT c.ref AS order_ref, c.at AS date, c.point, c.agent, "
+	    "c.member, CASE WHEN $3 = 1 THEN (SELECT m.phone FROM members m "
+	    "WHERE m.code = c.member OR m.identity = c.member) END "
+	    "AS member_phone, c.side, c.total AS total, c.rate_bp, "
+	    "c.amount AS commission FROM commissions c "
+	    "WHERE c.at >= $1 AND c.at < $2 ORDER BY c.at, c.id";
+	struct store_stmt	*st;
+	int			 is_actions = strcmp(what, "agent_actions") == 0;
+
+	if (!ctl_has_table(c, is_actions ? "agent_actions" : "commissions")) {
+		ctl_err("this database has no service point tables (a "
+		    "marketbox older than its agents)");
+		return -1;
+	}
+	if ((st = ctl_prepare(c, is_actions ? actions : commissions)) == NULL)
+		return -1;
+	store_bind_int(st, 1, since);
+	store_bind_int(st, 2, until);
+	store_bind_int(st, 3, a->f.with_phones ? 1 : 0);
+	return ctl_print_stmt(c, fp, st, is_actions ? "nDttttttn" :
+	    "nDtttttmnm", 0, what);
+}
+
+/* Write one export (trades, prices, agent_actions or commissions) to
+ * fp. */
 static int
 ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
     FILE *fp, long long since, long long until)
@@ -64,6 +107,9 @@ ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
 				    c->conf->currency : "";
 	int			 is_trades = strcmp(what, "trades") == 0;
 
+	if (strcmp(what, "agent_actions") == 0 ||
+	    strcmp(what, "commissions") == 0)
+		return ctl_export_agents(c, a, what, fp, since, until);
 	if (is_trades ? ctl_need_market(c) == -1 :
 	    !ctl_has_table(c, "prices_reports")) {
 		if (!is_trades)
@@ -84,7 +130,8 @@ ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
 int
 ctl_export(struct ctl *c, const struct ctl_args *a)
 {
-	static const char *const all[] = { "trades", "prices" };
+	static const char *const all[] = { "trades", "prices",
+	    "agent_actions", "commissions" };
 	const char	*what = a->argc > 0 ? a->argv[0] : NULL;
 	long long	 since = 0, until = (long long)1 << 62;
 	struct stat	 sb;
@@ -93,9 +140,12 @@ ctl_export(struct ctl *c, const struct ctl_args *a)
 	size_t		 i;
 	int		 bad = 0;
 
-	if (a->argc > 1 || (what != NULL && strcmp(what, "trades") != 0 &&
-	    strcmp(what, "prices") != 0)) {
-		ctl_err("export takes trades, prices, or nothing for both");
+	for (i = 0; what != NULL && i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(what, all[i]) == 0)
+			break;
+	if (a->argc > 1 || (what != NULL && i == sizeof(all) / sizeof(all[0]))) {
+		ctl_err("export takes trades, prices, agent_actions, "
+		    "commissions, or nothing for all four");
 		return 2;
 	}
 	if ((a->f.since != NULL && ctl_date(a->f.since, &since) == -1) ||
@@ -123,11 +173,12 @@ ctl_export(struct ctl *c, const struct ctl_args *a)
 	/* Both, into a directory. */
 	if (a->f.output != NULL && (stat(a->f.output, &sb) == -1 ||
 	    !S_ISDIR(sb.st_mode))) {
-		ctl_err("%s: not a directory (export without trades or prices "
-		    "writes trades.csv and prices.csv there)", a->f.output);
+		ctl_err("%s: not a directory (export without a name writes "
+		    "trades.csv, prices.csv, agent_actions.csv and "
+		    "commissions.csv there)", a->f.output);
 		return 1;
 	}
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		snprintf(file, sizeof(file), "%s/%s.%s", a->f.output != NULL ?
 		    a->f.output : ".", all[i], c->format == CTL_JSON ? "json" :
 		    "csv");

@@ -1,7 +1,9 @@
 /*
  * lists.c - marketctl's lists of what the database holds now: users,
- * offers, orders (the market plugin's tables) and outbox.  Each is one
- * query with its filters bound; rows.c prints the rows.
+ * offers, orders (the market plugin's tables), outbox, and the agents of
+ * the service points with what they did for their members over a
+ * period.  Each is one query with its filters bound; rows.c prints the
+ * rows.
  */
 #include "config.h"
 
@@ -102,5 +104,72 @@ ctl_outbox(struct ctl *c, const struct ctl_args *a)
 	store_bind_text(st, 2, a->f.kind);
 	store_bind_text(st, 3, a->f.to);
 	return ctl_print_stmt(c, stdout, st, "nttttntDtt", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
+}
+
+/*
+ * agents [--from DATE] [--to DATE]: each agent (removed ones too, for
+ * their history), its point, its active members now, and over the
+ * period (--to's day included): the offers and wants posted and the
+ * orders made for members (agent_actions, whose command begins with the
+ * command's id: SELL, WANT, BUY), the trades completed through it, their
+ * value (each order counted once, whichever sides were its members) and
+ * the commission recorded (commissions).
+ */
+int
+ctl_agents(struct ctl *c, const struct ctl_args *a)
+{
+#define CTL_AGENT_ACTS(words) \
+	"(SELECT COUNT(*) FROM agent_actions x WHERE x.agent = a.msisdn " \
+	"AND x.at >= $1 AND x.at < $2 AND (" words "))"
+#define CTL_AGENT_TRADES \
+	"FROM commissions c WHERE c.agent = a.msisdn AND c.at >= $1 AND " \
+	"c.at < $2"
+	static const char sql[] =
+	    "SELECT a.msisdn AS agent, u.name, a.point, "
+	    "CASE WHEN a.removed IS NULL THEN 'active' ELSE 'removed' END "
+	    "AS state, "
+	    "(SELECT COUNT(*) FROM members m WHERE m.agent = a.msisdn AND "
+	    "m.state = 'active') AS members, "
+	    CTL_AGENT_ACTS("UPPER(x.command) IN ('SELL', 'WANT') OR "
+	    "UPPER(x.command) LIKE 'SELL %' OR UPPER(x.command) LIKE 'WANT %'")
+	    " AS posts, "
+	    CTL_AGENT_ACTS("UPPER(x.command) = 'BUY' OR "
+	    "UPPER(x.command) LIKE 'BUY %'") " AS orders, "
+	    "(SELECT COUNT(DISTINCT c.ref) " CTL_AGENT_TRADES ") AS trades, "
+	    "(SELECT CAST(COALESCE(SUM(c.total), 0) AS BIGINT) "
+	    CTL_AGENT_TRADES " AND c.id = (SELECT MIN(d.id) FROM commissions d "
+	    "WHERE d.ref = c.ref AND d.agent = c.agent)) AS value, "
+	    "(SELECT CAST(COALESCE(SUM(c.amount), 0) AS BIGINT) "
+	    CTL_AGENT_TRADES ") AS commission "
+	    "FROM agents a LEFT JOIN users u ON u.msisdn = a.msisdn "
+	    "ORDER BY a.point, a.msisdn";
+#undef CTL_AGENT_ACTS
+#undef CTL_AGENT_TRADES
+	struct store_stmt	*st;
+	long long		 from = 0, to = (long long)1 << 62;
+
+	if (a->argc > 0) {
+		ctl_err("agents takes --from DATE and --to DATE only");
+		return 2;
+	}
+	if ((a->f.from != NULL && ctl_date(a->f.from, &from) == -1) ||
+	    (a->f.to != NULL && ctl_date(a->f.to, &to) == -1)) {
+		ctl_err("dates are YYYY-MM-DD");
+		return 2;
+	}
+	if (a->f.to != NULL)
+		to += 86400;		/* the day itself is included */
+	if (!ctl_has_table(c, "agents") || !ctl_has_table(c, "commissions") ||
+	    !ctl_has_table(c, "agent_actions")) {
+		ctl_err("this database has no service point tables (a "
+		    "marketbox older than its agents)");
+		return 1;
+	}
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	store_bind_int(st, 1, from);
+	store_bind_int(st, 2, to);
+	return ctl_print_stmt(c, stdout, st, "ttttnnnnmm", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }

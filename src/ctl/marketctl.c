@@ -2,9 +2,9 @@
  * marketctl.c - the operators' command line for marketbox.
  *
  * It reads marketbox's database directly, opened read-only (users,
- * offers, orders, outbox, stats, export), and asks a running marketbox
- * for every change through its admin HTTP interface (broadcast, retry,
- * user set), so the daemon stays the only writer and its rules (STOP,
+ * offers, orders, outbox, agents, stats, export), and asks a running
+ * marketbox for every change through its admin HTTP interface (broadcast,
+ * retry, user set, agent add and remove), so the daemon stays the only writer and its rules (STOP,
  * throughput, units of work) apply.  The one exception, store copy,
  * writes a database no marketbox has open (it checks).  The conf (-c) gives the database,
  * http-interface, http-port and admin-password.
@@ -19,11 +19,11 @@
  *			options, usage, the command table, and main
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
- *	lists.c		users, offers, orders, outbox
+ *	lists.c		users, offers, orders, outbox, agents
  *	stats.c		stats: the figures of every table
  *	export.c	export: trades and prices for other programs
- *	actions.c	broadcast, retry, user set: through the admin
- *			interface over HTTP
+ *	actions.c	broadcast, retry, user set, agent add and remove:
+ *			through the admin interface over HTTP
  *	template.c	template: a language's template filled
  *	store_copy.c	store copy: one database into another
  *
@@ -75,12 +75,15 @@ ctl_usage(FILE *fp)
 	    "         [--market M]\n"
 	    "  orders [--state S]\n"
 	    "  outbox [--state S] [--kind K] [--to PHONE]\n"
+	    "  agents [--from DATE] [--to DATE]\n"
 	    "  stats\n"
-	    "  export [trades|prices] [--since DATE] [--until DATE]\n"
+	    "  export [trades|prices|agent_actions|commissions]\n"
+	    "         [--since DATE] [--until DATE]\n"
 	    "         [--with-phones] [-o FILE|DIR]\n"
 	    "  broadcast (--market M | --commodity C | --all) [--wait] TEXT\n"
 	    "  retry [--kind K]\n"
 	    "  user set ROLE PHONE\n"
+	    "  agent add PHONE --point CODE | agent remove PHONE\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
 	    "Lists take --limit N (0: all; tables show %d by default).\n"
@@ -94,7 +97,7 @@ enum {
 	CTL_OPT_ROLE, CTL_OPT_LANGUAGE, CTL_OPT_OPTED_OUT, CTL_OPT_KIND,
 	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
-	CTL_OPT_TIMEOUT, CTL_OPT_FORCE
+	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT
 };
 
 static const struct option ctl_longopts[] = {
@@ -116,6 +119,8 @@ static const struct option ctl_longopts[] = {
 	{ "wait",	 no_argument,	    NULL, CTL_OPT_WAIT },
 	{ "timeout",	 required_argument, NULL, CTL_OPT_TIMEOUT },
 	{ "force",	 no_argument,	    NULL, CTL_OPT_FORCE },
+	{ "from",	 required_argument, NULL, CTL_OPT_FROM },
+	{ "point",	 required_argument, NULL, CTL_OPT_POINT },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -158,6 +163,8 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_TO:	a->f.to = optarg; break;
 		case CTL_OPT_SINCE:	a->f.since = optarg; break;
 		case CTL_OPT_UNTIL:	a->f.until = optarg; break;
+		case CTL_OPT_FROM:	a->f.from = optarg; break;
+		case CTL_OPT_POINT:	a->f.point = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
@@ -196,11 +203,13 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "offers",	.needs_db = 1, .run = ctl_offers },
 	{ .name = "orders",	.needs_db = 1, .run = ctl_orders },
 	{ .name = "outbox",	.needs_db = 1, .run = ctl_outbox },
+	{ .name = "agents",	.needs_db = 1, .run = ctl_agents },
 	{ .name = "stats",	.needs_db = 1, .run = ctl_stats },
 	{ .name = "export",	.needs_db = 1, .run = ctl_export },
 	{ .name = "broadcast",	.needs_db = 0, .run = ctl_broadcast },
 	{ .name = "retry",	.needs_db = 0, .run = ctl_retry },
 	{ .name = "user",	.needs_db = 0, .run = ctl_user },
+	{ .name = "agent",	.needs_db = 0, .run = ctl_agent },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },
 };
