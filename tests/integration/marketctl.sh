@@ -262,8 +262,10 @@ ctl agent add 0722000111 --point nowhere > "$T/agent.out" 2>&1
 rc=$?
 tap_ok "agent add: an unknown point is refused, and said so (exit $rc)" \
     eval "[ $rc -eq 1 ] && grep -q 'unknown service point' '$T/agent.out'"
-ctl agent add 0722000111 > /dev/null 2>&1
-tap_is "$?" 2 "agent add without --point: usage (2)"
+ctl agent add 0722000111 > "$T/agent.out" 2>&1
+rc=$?
+tap_ok "agent add without --point: its usage (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -q 'agent add PHONE --point CODE' '$T/agent.out'"
 ctl agent add 0722000333 --point eldoret > /dev/null
 db "UPDATE users SET name = 'Wanjiru' WHERE msisdn = '$AGENT'"
 db "UPDATE users SET name = 'Kiprop' WHERE msisdn = '$AGENT2'"
