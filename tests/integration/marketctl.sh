@@ -21,7 +21,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 54
+tap_plan 56
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -321,6 +321,11 @@ tap_is "$(head -n 1 "$T/export-agents/agent_actions.csv" | tr -d '\r') $(
     head -n 1 "$T/export-agents/commissions.csv" | tr -d '\r')" \
     "action,date,point,agent,member,member_phone,command,message order_ref,date,point,agent,member,member_phone,side,total,rate_bp,commission" \
     "export -o DIR: agent_actions.csv and commissions.csv beside the others"
+tap_is "$(http_get "$HTTP_PORT" "/status.json?password=$ADMIN_PW" |
+    jq -c '.service_points')" '[{"point":"eldoret","agents":1,"members":1,"commission":0},{"point":"nakuru","agents":1,"members":2,"commission":35376}]' \
+    "/status.json: the service points, their agents, members and commission"
+tap_ok "/metrics: the members of a service point" eval "http_get '$HTTP_PORT' \
+    '/metrics?password=$ADMIN_PW' | grep -qx 'marketbox_service_point_members{point=\"nakuru\"} 2'"
 tap_is "$(ctl agent remove 0722000111)" \
     "$AGENT is no longer an agent of nakuru (2 active members left without one)" \
     "agent remove: says what it did"
