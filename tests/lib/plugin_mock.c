@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 #define MOCK_MAX_CONF		32
 #define MOCK_MAX_SCRATCH	256
 #define MOCK_MAX_OTHER		16	/* words arg_other can be set for */
+#define MOCK_MAX_MEMBERS	8	/* plugin_mock_member() per mock */
 
 struct mb_ctx {
 	struct mock		*m;
@@ -49,8 +51,22 @@ struct mb_plugin_ctx {
 	struct mock		*m;
 };
 
+/* A member of a service point the test declared (plugin_mock_member). */
+struct mock_member {
+	char			*identity, *label, *agent;
+};
+
 struct mock {
 	const struct mb_plugin	*p;
+	/* the table the plugin is handed: mock_table, its size as the test
+	   sets it (mock_host_size) */
+	struct mb_host		 table;
+	struct mock_member	 members[MOCK_MAX_MEMBERS];
+	size_t			 nmembers;
+	int			 fail_contact;	/* contact() returns NULL */
+	int			 fail_trade;	/* trade_done() returns -1 */
+	struct mock_trade	*trades;
+	size_t			 ntrades;
 	struct mb_ctx		 ctx;
 	struct mb_plugin_ctx	 pctx;
 	struct store		*store;
@@ -542,12 +558,28 @@ mock_h_plugin_state(struct mb_ctx *ctx)
 	return ctx->m->state;
 }
 
-static const char *
-mock_h_user_name(struct mb_ctx *ctx, const char *msisdn)
+/* The member the test declared with identity who, or NULL. */
+static const struct mock_member *
+mock_member_of(const struct mock *m, const char *who)
 {
 	size_t	 i;
 
-	(void)ctx;
+	for (i = 0; who != NULL && i < m->nmembers; i++)
+		if (strcmp(m->members[i].identity, who) == 0)
+			return &m->members[i];
+	return NULL;
+}
+
+static const char *
+mock_h_user_name(struct mb_ctx *ctx, const char *msisdn)
+{
+	const struct mock_member	*mb;
+	size_t				 i;
+
+	/* a member: "Mary Wanjiku via Kiambogo point", as the core's
+	   member-label */
+	if ((mb = mock_member_of(ctx->m, msisdn)) != NULL)
+		return mb->label;
 	for (i = 0; msisdn != NULL && i < MOCK_N(mock_users); i++)
 		if (strcmp(mock_users[i].msisdn, msisdn) == 0)
 			return mock_users[i].name;
@@ -559,6 +591,43 @@ mock_h_user_trade(struct mb_ctx *ctx, const char *msisdn)
 {
 	(void)ctx;
 	return msisdn != NULL ? 0 : -1;
+}
+
+/* A member's agent's phone, else msisdn itself, as the core's contact(). */
+static const char *
+mock_h_contact(struct mb_ctx *ctx, const char *msisdn)
+{
+	const struct mock_member	*mb;
+
+	cr_assert_not_null(msisdn, "plugin: contact() of NULL");
+	if (ctx->m->fail_contact)
+		return NULL;
+	if ((mb = mock_member_of(ctx->m, msisdn)) != NULL)
+		return mb->agent;
+	return msisdn;
+}
+
+/* Kept for the test to read (mock_trade); the core's commissions. */
+static int
+mock_h_trade_done(struct mb_ctx *ctx, long long ref, const char *seller,
+    const char *buyer, long long total)
+{
+	struct mock		*m = ctx->m;
+	struct mock_trade	*t;
+
+	cr_assert(seller != NULL && buyer != NULL,
+	    "plugin: trade_done() without a seller or a buyer");
+	if (m->fail_trade)
+		return -1;
+	t = realloc(m->trades, (m->ntrades + 1) * sizeof(*t));
+	cr_assert_not_null(t, "mock: out of memory");
+	m->trades = t;
+	t = &m->trades[m->ntrades++];
+	t->ref = ref;
+	t->seller = mock_strdup(seller);
+	t->buyer = mock_strdup(buyer);
+	t->total = total;
+	return 0;
 }
 
 /* Kenyan numbers, as the daemon with country-code = 254. */
@@ -722,7 +791,9 @@ static const struct mb_host mock_table = {
 	.sms_parts = mock_h_sms_parts,
 	.market_suggest = mock_h_market_suggest,
 	.country_code = mock_h_country_code,
-	HOST_STORE_FUNCTIONS
+	HOST_STORE_FUNCTIONS,
+	.contact = mock_h_contact,
+	.trade_done = mock_h_trade_done,
 };
 
 const struct mb_host *
@@ -759,6 +830,7 @@ mock_new(const struct mb_plugin *p)
 	m = calloc(1, sizeof(*m));
 	cr_assert_not_null(m);
 	m->p = p;
+	m->table = mock_table;
 	m->ctx.m = m;
 	m->pctx.m = m;
 	m->now = 1700000000;
@@ -841,7 +913,7 @@ mock_free(struct mock *m)
 		return;
 	mock_current = m;
 	if (m->inited && m->p->fini != NULL)
-		m->p->fini(&m->pctx, &mock_table);
+		m->p->fini(&m->pctx, &m->table);
 	mock_clear(m);
 	for (i = 0; i < m->nlogs; i++)
 		free(m->logs[i]);
@@ -860,6 +932,16 @@ mock_free(struct mock *m)
 	free(m->language);
 	for (i = 0; i < MOCK_MAX_OTHER; i++)
 		free(m->other[i]);
+	for (i = 0; i < m->ntrades; i++) {
+		free(m->trades[i].seller);
+		free(m->trades[i].buyer);
+	}
+	free(m->trades);
+	for (i = 0; i < m->nmembers; i++) {
+		free(m->members[i].identity);
+		free(m->members[i].label);
+		free(m->members[i].agent);
+	}
 	if (mock_current == m)
 		mock_current = NULL;
 	free(m);
@@ -888,7 +970,7 @@ mock_init(struct mock *m)
 
 	mock_current = m;
 	if (m->p->init != NULL)
-		rc = m->p->init(&m->pctx, &mock_table);
+		rc = m->p->init(&m->pctx, &m->table);
 	m->inited = rc == MB_OK;
 	return rc;
 }
@@ -906,6 +988,56 @@ mock_sender(struct mock *m, const char *msisdn, const char *name,
 	m->market = mock_strdup(market);
 	m->language = mock_strdup(language ? language : "en");
 	m->roles = roles;
+}
+
+void
+plugin_mock_member(struct mock *m, const char *identity, const char *label,
+    const char *agent_phone)
+{
+	struct mock_member	*mb;
+
+	cr_assert(identity != NULL && label != NULL && agent_phone != NULL,
+	    "mock: a member needs an identity, a label and an agent's phone");
+	cr_assert_lt(m->nmembers, MOCK_MAX_MEMBERS, "mock: too many members");
+	mb = &m->members[m->nmembers++];
+	mb->identity = mock_strdup(identity);
+	mb->label = mock_strdup(label);
+	mb->agent = mock_strdup(agent_phone);
+}
+
+void
+mock_host_size(struct mock *m, size_t size)
+{
+	cr_assert(size >= offsetof(struct mb_host, engine) +
+	    sizeof(m->table.engine) && size <= sizeof(struct mb_host),
+	    "mock: a host table of %zu bytes cannot be", size);
+	m->table.size = size;
+}
+
+void
+mock_fail_contact(struct mock *m, int on)
+{
+	m->fail_contact = on;
+}
+
+void
+mock_fail_trade_done(struct mock *m, int on)
+{
+	m->fail_trade = on;
+}
+
+size_t
+mock_ntrades(const struct mock *m)
+{
+	return m->ntrades;
+}
+
+const struct mock_trade *
+mock_trade(const struct mock *m, size_t i)
+{
+	cr_assert_lt(i, m->ntrades, "asked for trade %zu of %zu", i,
+	    m->ntrades);
+	return &m->trades[i];
 }
 
 void
@@ -1000,7 +1132,7 @@ mock_command(struct mock *m, const char *text)
 	m->in_handler = 1;
 	m->replies = 0;
 	mock_work_begin(m);
-	rc = cmd->handler(&m->ctx, &mock_table);
+	rc = cmd->handler(&m->ctx, &m->table);
 	mock_work_end(m, rc != MB_FAIL);
 	m->in_handler = 0;
 	mock_scratch_clear(m);
@@ -1048,7 +1180,7 @@ mock_timer(struct mock *m, const char *name)
 	cr_assert_not_null(t, "plugin %s has no timer %s", m->p->name, name);
 	m->in_timer = 1;
 	mock_work_begin(m);
-	rc = t->run(&m->pctx, &mock_table);
+	rc = t->run(&m->pctx, &m->table);
 	mock_work_end(m, rc == MB_OK);
 	m->in_timer = 0;
 	mock_scratch_clear(m);

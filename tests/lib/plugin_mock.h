@@ -21,6 +21,11 @@
  *    kilos); markets nakuru (Nakuru, Rift Valley) and mombasa (Mombasa,
  *    Coast); currency KES; users +254700000001 (Wanjiru) and
  *    +254700000002 (Otieno);
+ *  - members of service points the test declares (plugin_mock_member):
+ *    user_name() gives their label, contact() their agent's phone (any
+ *    other identity's contact is itself), and trade_done() calls are kept
+ *    (mock_trade);
+ *  - the table's size the test may cut to an older host's (mock_host_size);
  *  - a clock the test sets, and the plugin's log lines kept.
  *
  * Typical use:
@@ -58,7 +63,14 @@ struct mock_msg {
 	char		 *command;	/* what YES runs, for an ask() */
 };
 
-/* The host table every mock hands to plugins. */
+/* A completed trade the plugin reported (host->trade_done). */
+struct mock_trade {
+	long long	 ref;
+	char		*seller, *buyer;
+	long long	 total;		/* minor units */
+};
+
+/* The host table every mock hands to plugins (mock_host_size aside). */
 const struct mb_host	*mock_host(void);
 
 /*
@@ -84,6 +96,26 @@ int			 mock_init(struct mock *);
 void			 mock_sender(struct mock *, const char *msisdn,
 			    const char *name, const char *market,
 			    const char *language, unsigned roles);
+/*
+ * A member of a service point: identity (her phone, or "m:M17") is
+ * named label by user_name() ("Mary Wanjiku via Kiambogo point") and
+ * reached on agent_phone by contact().
+ */
+void			 plugin_mock_member(struct mock *, const char *identity,
+			    const char *label, const char *agent_phone);
+/*
+ * The size the table handed to the plugin says it has: an older host's
+ * (offsetof(struct mb_host, contact), say) hides what follows.
+ */
+void			 mock_host_size(struct mock *, size_t);
+/* With on, contact() returns NULL, as on a store failure. */
+void			 mock_fail_contact(struct mock *, int on);
+/* With on, trade_done() returns -1 (and keeps nothing). */
+void			 mock_fail_trade_done(struct mock *, int on);
+/* trade_done() calls since mock_new (mock_clear leaves them). */
+size_t			 mock_ntrades(const struct mock *);
+const struct mock_trade	*mock_trade(const struct mock *, size_t i);
+
 /*
  * With on, reply() and notify() fail (return -1) as they do in the daemon
  * when the store fails: the plugin should then return MB_FAIL.
