@@ -139,6 +139,7 @@ market_sweep_order(struct market_call *c, enum market_due due, long long ref)
 	struct market_order	 o;
 	struct market_args	 a = { .n = 0 };
 	char			 name[MARKET_NAME_LEN];
+	char			 phone[MARKET_MSISDN_LEN];
 	int			 rc;
 
 	if ((rc = market_store_order_get(c, ref, &o)) != 1)
@@ -147,14 +148,18 @@ market_sweep_order(struct market_call *c, enum market_due due, long long ref)
 		return market_order_move(c, &o, "expired", NULL, NULL);
 	market_order_args(c, &o, &a);
 	if (due == MARKET_DUE_REMIND) {
+		if (market_contact(c, o.buyer, phone, sizeof(phone)) == -1)
+			return MB_FAIL;
 		market_person(c, o.buyer, name, sizeof(name));
 		market_arg(&a, "name", name);
-		market_arg(&a, "phone", o.buyer);
+		market_arg(&a, "phone", phone);
 		rc = market_notify(c, o.seller, "market-reminder-seller", &a);
 	} else {
+		if (market_contact(c, o.seller, phone, sizeof(phone)) == -1)
+			return MB_FAIL;
 		market_person(c, o.seller, name, sizeof(name));
 		market_arg(&a, "name", name);
-		market_arg(&a, "phone", o.seller);
+		market_arg(&a, "phone", phone);
 		rc = market_notify(c, o.buyer, "market-reminder-buyer", &a);
 	}
 	if (rc != MB_OK || market_store_order_reminded(c, ref) == -1)

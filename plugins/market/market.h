@@ -15,9 +15,13 @@
 
 #include <marketbox/plugin.h>
 
-/* 1 if the host's table has the function f (an older host may not). */
+/*
+ * 1 if the host's table has the function f: an older host's table ends
+ * before it, and a host whose header has it may still leave it unset.
+ */
 #define MARKET_HOST_HAS(host, f) \
-	((host)->size >= offsetof(struct mb_host, f) + sizeof((host)->f))
+	((host)->size >= offsetof(struct mb_host, f) + sizeof((host)->f) && \
+	    (host)->f != NULL)
 
 /* --- limits ------------------------------------------------------------- */
 
@@ -195,6 +199,14 @@ int		 market_reply_ref(struct market_call *, const char *tmpl,
 		    long long ref);
 /* A person as shown to others: the registered name, else the number. */
 void		 market_person(struct market_call *, const char *msisdn,
+		    char *buf, size_t len);
+/*
+ * The number a person (a seller's or buyer's identity) is reached on, as
+ * shown to others: host->contact() where the host has it (a member of a
+ * service point is reached through her agent), else the identity itself.
+ * 0, or -1 on a store failure (logged).
+ */
+int		 market_contact(struct market_call *, const char *who,
 		    char *buf, size_t len);
 /* A market code as shown: its name, else the code, else "-". */
 void		 market_market_name(struct market_call *, const char *code,

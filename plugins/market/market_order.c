@@ -147,16 +147,22 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 	char			 seller[MARKET_NAME_LEN];
 	char			 buyer[MARKET_NAME_LEN];
 	char			 mname[MARKET_NAME_LEN];
+	char			 sphone[MARKET_MSISDN_LEN];
+	char			 bphone[MARKET_MSISDN_LEN];
 	const char		*other;
 	int			 by_transporter;
 
 	market_person(c, o->seller, seller, sizeof(seller));
 	market_person(c, o->buyer, buyer, sizeof(buyer));
+	/* the numbers shown for them: a member's is her agent's */
+	if (market_contact(c, o->seller, sphone, sizeof(sphone)) == -1 ||
+	    market_contact(c, o->buyer, bphone, sizeof(bphone)) == -1)
+		return MB_FAIL;
 	market_order_args(c, o, &a);
 
 	if (strcmp(o->state, "accepted") == 0) {
 		market_arg(&a, "name", seller);
-		market_arg(&a, "phone", o->seller);
+		market_arg(&a, "phone", sphone);
 		if (market_reply(c, "market-accept-ok", &a) != MB_OK)
 			return MB_FAIL;
 		return market_notify(c, o->buyer, "market-accepted", &a);
@@ -217,11 +223,11 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			market_arg(&t, "commodity", o->commodity);
 			if (named)
 				market_arg(&t, "name", seller);
-			market_arg(&t, "phone", o->seller);
+			market_arg(&t, "phone", sphone);
 			market_arg(&t, "market", mname);
 			if (named)
 				market_arg(&t, "buyer", buyer);
-			market_arg(&t, "buyer_phone", o->buyer);
+			market_arg(&t, "buyer_phone", bphone);
 			if (market_notify(c, o->transporter, named ?
 			    "market-sent-transporter" :
 			    "market-sent-transporter-unnamed", &t) != MB_OK)
@@ -235,6 +241,15 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 		    c->host->user_trade(c->ctx, o->seller) == -1) {
 			c->host->log(c->ctx, MB_LOG_ERROR,
 			    "market: cannot count the trade of order %lld",
+			    o->ref);
+			return MB_FAIL;
+		}
+		/* the service points' commissions are the core's */
+		if (MARKET_HOST_HAS(c->host, trade_done) &&
+		    c->host->trade_done(c->ctx, o->ref, o->seller, o->buyer,
+		    o->total) == -1) {
+			c->host->log(c->ctx, MB_LOG_ERROR,
+			    "market: cannot record the trade of order %lld",
 			    o->ref);
 			return MB_FAIL;
 		}
@@ -443,6 +458,8 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_args	 a = { .n = 0 };
 	char			 seller[MARKET_NAME_LEN];
 	char			 buyer[MARKET_NAME_LEN];
+	char			 sphone[MARKET_MSISDN_LEN];
+	char			 bphone[MARKET_MSISDN_LEN];
 	long long		 ref, qty, total, left;
 	int			 rc;
 
@@ -539,16 +556,19 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	   ordered */
 	market_person(&c, o.seller, seller, sizeof(seller));
 	market_person(&c, o.buyer, buyer, sizeof(buyer));
+	if (market_contact(&c, o.seller, sphone, sizeof(sphone)) == -1 ||
+	    market_contact(&c, o.buyer, bphone, sizeof(bphone)) == -1)
+		return MB_FAIL;
 	market_order_args(&c, &o, &a);
 	market_arg(&a, "name", seller);
-	market_arg(&a, "phone", o.seller);
+	market_arg(&a, "phone", sphone);
 	if (market_reply(&c, "market-order-ok", &a) != MB_OK)
 		return MB_FAIL;
 	memset(&a, 0, sizeof(a));
 	market_order_args(&c, &o, &a);
 	market_arg_num(&a, "left", left);
 	market_arg(&a, "name", buyer);
-	market_arg(&a, "phone", o.buyer);
+	market_arg(&a, "phone", bphone);
 	return market_notify(&c, o.seller, "market-order-seller", &a);
 }
 

@@ -95,6 +95,7 @@ market_match(struct market_call *c, const struct market_post *p)
 	struct market_args	 a;
 	char			 region[MARKET_CODE_LEN] = "";
 	char			 me[MARKET_NAME_LEN];
+	char			 phone[MARKET_MSISDN_LEN];
 	char			 them[MARKET_REASON_LEN + 8];
 	char			 mname[MARKET_NAME_LEN], sep[16];
 	const char		*r;
@@ -117,6 +118,8 @@ market_match(struct market_call *c, const struct market_post *p)
 	    (r = c->host->market_region(c->ctx, p->market)) != NULL)
 		market_copy(region, sizeof(region), r);
 	market_person(c, p->msisdn, me, sizeof(me));
+	if (market_contact(c, p->msisdn, phone, sizeof(phone)) == -1)
+		goto out;
 	market_market_name(c, p->market, mname, sizeof(mname));
 	for (i = 0; i < n && told < (size_t)c->conf->max_matches; i++) {
 		const struct market_post *q = &cand[i];
@@ -133,7 +136,7 @@ market_match(struct market_call *c, const struct market_post *p)
 		market_arg(&a, "commodity", p->commodity);
 		market_arg(&a, "currency", c->host->currency(c->ctx));
 		market_arg(&a, "name", me);
-		market_arg(&a, "phone", p->msisdn);
+		market_arg(&a, "phone", phone);
 		/* the new post's quantity, price and market; to a buyer
 		   also how much to send BUY for */
 		market_arg_num(&a, "qty", p->qty_left);

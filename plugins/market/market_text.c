@@ -146,6 +146,28 @@ market_person(struct market_call *c, const char *msisdn, char *buf,
 	market_copy(buf, len, name != NULL && name[0] != '\0' ? name : msisdn);
 }
 
+/*
+ * The number to reach who on, as shown to others.  Identities are not
+ * all phones: a member of a service point without one is "m:M17", and the
+ * host's contact() gives her agent's phone.  A host without contact()
+ * has no members, so every identity it gives is a phone.
+ */
+int
+market_contact(struct market_call *c, const char *who, char *buf,
+    size_t len)
+{
+	const char	*phone = who;
+
+	if (MARKET_HOST_HAS(c->host, contact) &&
+	    (phone = c->host->contact(c->ctx, who)) == NULL) {
+		c->host->log(c->ctx, MB_LOG_ERROR,
+		    "market: no number to reach %s on", who);
+		return -1;
+	}
+	market_copy(buf, len, phone);
+	return 0;
+}
+
 /* A market code as shown: its name, else the code, else "-". */
 void
 market_market_name(struct market_call *c, const char *code, char *buf,

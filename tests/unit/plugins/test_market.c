@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1745,6 +1746,312 @@ Test(market, a_failed_notice_fails_the_message)
 	mock_fail_sends(m, 1);
 	cr_assert_eq(mock_command(m, "buy 1 4"), MB_FAIL);
 	mock_fail_sends(m, 0);
+}
+
+/* --- service points: members their agents trade for --------------------------------------
+ *
+ * A member of a service point sells and buys as anyone does, under an
+ * identity that may be no phone at all ("m:M17").  The core (the mock
+ * here) names her to others ("Mary Wanjiku via Kiambogo point"), gives
+ * the number she is reached on (contact(): her agent's), routes her
+ * notices (the plugin addresses them to her identity; the core sends
+ * them on to the agent) and records the commission of a completed trade
+ * (trade_done()).
+ */
+
+#define AGENT		"+254722555000"		/* the Kiambogo point's agent */
+#define MARY		"m:M17"			/* a member without a phone */
+#define MARY_LABEL	"Mary Wanjiku via Kiambogo point"
+
+/* No message of the last run went to the agent itself: the core routes. */
+static void
+none_to_the_agent(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < mock_nsent(m); i++)
+		cr_assert(sent(i)->to == NULL || strcmp(sent(i)->to, AGENT) != 0,
+		    "message %zu (%s) addressed to the agent", i,
+		    sent(i)->tmpl);
+}
+
+/*
+ * {name} of message i is the member's label, or (the mock's texts are
+ * long: names are cut at a word to fit one SMS) its first words and "…".
+ */
+static void
+has_label(size_t i, const char *name, const char *label)
+{
+	const char	*v = mock_arg(sent(i), name);
+	size_t		 n;
+
+	cr_assert_not_null(v, "message %zu (%s) has no {%s}", i,
+	    sent(i)->tmpl, name);
+	if (strcmp(v, label) == 0)
+		return;
+	n = strlen(v);
+	cr_assert(n > strlen(MARKET_ELLIPSIS) &&
+	    strcmp(v + n - strlen(MARKET_ELLIPSIS), MARKET_ELLIPSIS) == 0,
+	    "message %zu (%s) {%s}: %s, not %s", i, sent(i)->tmpl, name, v,
+	    label);
+	n -= strlen(MARKET_ELLIPSIS);
+	cr_assert(n > 0 && strncmp(v, label, n) == 0 && label[n] == ' ',
+	    "message %zu (%s) {%s}: %s, not %s", i, sent(i)->tmpl, name, v,
+	    label);
+}
+
+/* No error was logged (an identity taken for a bad phone, say). */
+static void
+no_errors(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < mock_nlogs(m); i++)
+		cr_assert(strncmp(mock_log_at(m, i), "3 ", 2) != 0,
+		    "an error: %s", mock_log_at(m, i));
+}
+
+Test(market, a_members_offer_shows_her_label_and_her_agents_phone)
+{
+	plugin_mock_member(m, MARY, MARY_LABEL, AGENT);
+	run_reply(BUYER, "want maize 5 3100", "market-want-ok");	/* 1 */
+	run_reply(MARY, "sell maize 10 bags 3000", "market-offer-ok"); /* 2 */
+	is_notice(1, BUYER, "market-match-buyer");
+	has_label(1, "name", MARY_LABEL);
+	has(1, "phone", AGENT);
+	has(1, "ref", "2");
+
+	run_reply(BUYER, "buy 2 4", "market-order-ok");		/* 3 */
+	has_label(0, "name", MARY_LABEL);
+	has(0, "phone", AGENT);
+	is_notice(1, MARY, "market-order-seller");
+	has(1, "name", "Otieno");
+	has(1, "phone", BUYER);
+
+	run_reply(MARY, "accept 3", "market-accept-ok");
+	has(0, "phone", AGENT);
+	is_notice(1, BUYER, "market-accepted");
+	has_label(1, "name", MARY_LABEL);
+	has(1, "phone", AGENT);
+
+	/* the transporter collects from the agent, and is told her label */
+	run_reply(MARY, "sent 3 0711000333", "market-sent-ok-transporter");
+	has(0, "phone", HAULIER);
+	is_notice(1, BUYER, "market-sent-buyer-transporter");
+	has(1, "phone", HAULIER);
+	is_notice(2, HAULIER, "market-sent-transporter");
+	has_label(2, "name", MARY_LABEL);
+	has(2, "phone", AGENT);
+	has(2, "buyer", "Otieno");
+	has(2, "buyer_phone", BUYER);
+	no_errors();
+}
+
+/* The reminders name the member and give her agent's number too. */
+Test(market, reminders_give_a_members_agents_phone)
+{
+	plugin_mock_member(m, MARY, MARY_LABEL, AGENT);
+	run_reply(FARMER, "sell maize 10 bags 3000", "market-offer-ok");
+	run_reply(MARY, "buy 1 4", "market-order-ok");
+	cr_assert_eq(timer(T0 + 2 * HOUR + 60), MB_OK);
+	is_notice(0, FARMER, "market-reminder-seller");
+	has_label(0, "name", MARY_LABEL);
+	has(0, "phone", AGENT);
+
+	mock_free(m);
+	setup();
+	plugin_mock_member(m, MARY, MARY_LABEL, AGENT);
+	run_reply(MARY, "sell maize 10 bags 3000", "market-offer-ok");
+	run_reply(BUYER, "buy 1 4", "market-order-ok");
+	run_reply(MARY, "accept 2", "market-accept-ok");
+	run_reply(MARY, "sent 2", "market-sent-ok");
+	cr_assert_eq(timer(T0 + 2 * DAY + 60), MB_OK);
+	is_notice(0, BUYER, "market-reminder-buyer");
+	has_label(0, "name", MARY_LABEL);
+	has(0, "phone", AGENT);
+}
+
+/* A member without a phone sells: every step, every notice to her identity. */
+Test(market, a_phoneless_member_sells_end_to_end)
+{
+	const struct mock_trade	*t;
+
+	plugin_mock_member(m, MARY, MARY_LABEL, AGENT);
+	run_reply(MARY, "sell maize 10 bags 3000", "market-offer-ok");
+	none_to_the_agent();
+	cr_assert_str_eq(db_text("SELECT msisdn FROM market_posts WHERE"
+	    " ref = ?1", 1), MARY);
+	run_reply(BUYER, "buy 1 4", "market-order-ok");
+	cr_assert_eq(mock_nsent(m), 2);
+	is_notice(1, MARY, "market-order-seller");
+	run_reply(MARY, "accept 2", "market-accept-ok");
+	cr_assert_eq(mock_nsent(m), 2);
+	is_notice(1, BUYER, "market-accepted");
+	run_reply(MARY, "sent 2", "market-sent-ok");
+	cr_assert_eq(mock_nsent(m), 2);
+	is_notice(1, BUYER, "market-sent-buyer");
+	cr_assert_eq(mock_ntrades(m), 0, "no trade before delivery");
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_nsent(m), 2);
+	is_notice(1, MARY, "market-delivered-seller");
+	has(1, "name", "Otieno");
+	none_to_the_agent();
+	cr_assert_str_eq(order_state(2), "delivered");
+	cr_assert_str_eq(db_text("SELECT seller || '|' || buyer FROM"
+	    " market_orders WHERE ref = ?1", 2), MARY "|" BUYER);
+	cr_assert_eq(mock_ntrades(m), 1);
+	t = mock_trade(m, 0);
+	cr_assert_eq(t->ref, 2);
+	cr_assert_str_eq(t->seller, MARY);
+	cr_assert_str_eq(t->buyer, BUYER);
+	cr_assert_eq(t->total, 1200000LL, "4 bags at 3000.00: %lld", t->total);
+	/* her lists are hers */
+	run(MARY, "my");
+	cr_assert_str_neq(sent(0)->tmpl, "market-my-empty");
+	no_errors();
+}
+
+/* A member without a phone buys: the same, the other way round. */
+Test(market, a_phoneless_member_buys_end_to_end)
+{
+	const struct mock_trade	*t;
+
+	plugin_mock_member(m, MARY, MARY_LABEL, AGENT);
+	run_reply(FARMER, "sell maize 10 bags 3000", "market-offer-ok");
+	run_reply(MARY, "buy 1 4", "market-order-ok");
+	has(0, "name", "Wanjiru");
+	has(0, "phone", FARMER);
+	is_notice(1, FARMER, "market-order-seller");
+	has_label(1, "name", MARY_LABEL);
+	has(1, "phone", AGENT);
+	run_reply(FARMER, "accept 2", "market-accept-ok");
+	is_notice(1, MARY, "market-accepted");
+	run_reply(FARMER, "sent 2", "market-sent-ok");
+	is_notice(1, MARY, "market-sent-buyer");
+	cr_assert_not_null(mock_arg(sent(1), "code"));
+	run_reply(MARY, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_nsent(m), 2);
+	is_notice(1, FARMER, "market-delivered-seller");
+	has_label(1, "name", MARY_LABEL);
+	none_to_the_agent();
+	cr_assert_str_eq(order_state(2), "delivered");
+	cr_assert_eq(mock_ntrades(m), 1);
+	t = mock_trade(m, 0);
+	cr_assert_eq(t->ref, 2);
+	cr_assert_str_eq(t->seller, FARMER);
+	cr_assert_str_eq(t->buyer, MARY);
+	cr_assert_eq(t->total, 1200000LL);
+
+	/* and her cancel reaches the seller, her own order's notices her */
+	run_reply(MARY, "buy 1 1", "market-order-ok");		/* 3 */
+	run_reply(MARY, "cancel 3", "market-cancelled-order");
+	is_notice(1, FARMER, "market-order-cancelled");
+	has_label(1, "name", MARY_LABEL);
+	no_errors();
+}
+
+/* trade_done: once, on delivery, with the total in minor units. */
+Test(market, delivered_reports_the_trade_once_in_minor_units)
+{
+	const struct mock_trade	*t;
+
+	run_reply(FARMER, "sell maize 10 bags 2999.50", "market-offer-ok");
+	run_reply(BUYER, "buy 1 3", "market-order-ok");
+	run_reply(FARMER, "accept 2", "market-accept-ok");
+	run_reply(FARMER, "sent 2 0722000111", "market-sent-ok-transporter");
+	cr_assert_eq(mock_ntrades(m), 0);
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_ntrades(m), 1);
+	t = mock_trade(m, 0);
+	cr_assert_eq(t->ref, 2);
+	cr_assert_str_eq(t->seller, FARMER);
+	cr_assert_str_eq(t->buyer, BUYER);
+	cr_assert_eq(t->total, 899850LL, "3 x 2999.50 = 8998.50: %lld",
+	    t->total);
+	cr_assert_eq(t->total, db_int("SELECT total FROM market_orders WHERE"
+	    " ref = ?1", 2));
+	/* delivered again, or by the transporter after: refused, not again */
+	run(BUYER, "delivered 2");
+	run(CARRIER, "delivered 2 0000");
+	cr_assert_eq(mock_ntrades(m), 1, "one trade, reported once");
+}
+
+/* A failed trade record fails the delivery: it rolls back. */
+Test(market, a_failed_trade_record_fails_the_delivery)
+{
+	order_in("sent");
+	mock_clear(m);
+	as(BUYER);
+	mock_fail_trade_done(m, 1);
+	cr_assert_eq(mock_command(m, "delivered 2"), MB_FAIL);
+	mock_fail_trade_done(m, 0);
+	cr_assert_str_eq(order_state(2), "sent");
+	cr_assert_eq(mock_ntrades(m), 0);
+}
+
+/* contact() failing is a store failure: the order rolls back. */
+Test(market, a_failed_contact_fails_the_message)
+{
+	plugin_mock_member(m, MARY, MARY_LABEL, AGENT);
+	run_reply(MARY, "sell maize 10 bags 3000", "market-offer-ok");
+	mock_clear(m);
+	as(BUYER);
+	mock_fail_contact(m, 1);
+	cr_assert_eq(mock_command(m, "buy 1 4"), MB_FAIL);
+	mock_fail_contact(m, 0);
+	cr_assert_eq(left_of(1), 10);
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders", 0), 0);
+}
+
+/*
+ * A host older than contact() and trade_done() (its table's size ends
+ * before them): the numbers are the identities, as before, and no trade
+ * is reported.  The member is declared on Wanjiru's phone so that the
+ * newer host would show the agent's number.
+ */
+static void
+older_host_day(size_t size)
+{
+	mock_free(m);
+	setup();
+	plugin_mock_member(m, FARMER, "Wanjiru via Kiambogo point", AGENT);
+	mock_host_size(m, size);
+	run_reply(FARMER, "sell maize 10 bags 3000", "market-offer-ok");
+	run_reply(BUYER, "buy 1 4", "market-order-ok");
+}
+
+Test(market, an_older_host_gives_todays_texts)
+{
+	/* this host: the agent's number */
+	older_host_day(sizeof(struct mb_host));
+	has(0, "phone", AGENT);
+	run_reply(FARMER, "accept 2", "market-accept-ok");
+	run_reply(FARMER, "sent 2", "market-sent-ok");
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_ntrades(m), 1);
+
+	/* a host without contact(): the seller's own number, no trade */
+	older_host_day(offsetof(struct mb_host, contact));
+	has(0, "phone", FARMER);
+	has_label(0, "name", "Wanjiru via Kiambogo point");
+	is_notice(1, FARMER, "market-order-seller");
+	has(1, "phone", BUYER);
+	run_reply(FARMER, "accept 2", "market-accept-ok");
+	is_notice(1, BUYER, "market-accepted");
+	has(1, "phone", FARMER);
+	run_reply(FARMER, "sent 2 0711000333", "market-sent-ok-transporter");
+	has(2, "phone", FARMER);
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_str_eq(order_state(2), "delivered");
+	cr_assert_eq(mock_ntrades(m), 0, "trade_done is past its table");
+
+	/* contact() but not trade_done(): the agent's number, no trade */
+	older_host_day(offsetof(struct mb_host, trade_done));
+	has(0, "phone", AGENT);
+	run_reply(FARMER, "accept 2", "market-accept-ok");
+	run_reply(FARMER, "sent 2", "market-sent-ok");
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_ntrades(m), 0);
 }
 
 /* --- questions: a price far off the usual one, a number read two ways ------------------
