@@ -41,8 +41,13 @@
  * message when the median of that market crosses the price, and again
  * only after it has crossed back.  Thresholds need a market.  STOP (the
  * host's user_opt_out) silences both.  At most PRICES_ALERTS_MAX
- * subscriptions a phone; the same commodity, market and kind again
+ * subscriptions a sender; the same commodity, market and kind again
  * replaces the old one.  ALERT OFF ends all, ALERT OFF maize one.
+ *
+ * The sender is an identity, not always a phone: a service point's agent
+ * acting FOR a member reports and subscribes as her, and a member without
+ * a phone is "m:M17".  The plugin stores it and addresses notices to it
+ * as it is; the host sends them where that person is reached.
  *
  * The timer (every PRICES_TIMER_INTERVAL seconds, its own transaction)
  * does at most `batch` subscriptions a run: first threshold crossings of

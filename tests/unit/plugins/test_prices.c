@@ -1713,6 +1713,66 @@ Test(prices, bulletin_in_batches_with_a_cursor)
 	    MIDNIGHT / DAY + 1);
 }
 
+/*
+ * A member of a service point, under FOR: the host gives her identity as
+ * the sender, and it need not be a phone ("m:M17").  Her report is hers
+ * (a farmer's, not weighted as her agent's), her alerts and bulletins are
+ * addressed to her identity: the core sends them on to her agent.
+ */
+#define MEMBER		"m:M17"
+#define MEMBER_AGENT	"+254722555000"
+
+Test(prices, a_member_without_a_phone_reports_and_is_alerted)
+{
+	const struct mock_msg	*r;
+	size_t			 i;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	plugin_mock_member(m, MEMBER, "Mary Wanjiku via Kiambogo point",
+	    MEMBER_AGENT);
+	mock_sender(m, MEMBER, "Mary Wanjiku", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	r = run("REPORT maize 2900", MB_OK);
+	tmpl_is(r, "prices-report-ok");
+	arg_is(r, "market", "Nakuru");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_reports WHERE "
+	    "msisdn = '" MEMBER "' AND agent = 0 AND status = 'ok' AND "
+	    "price = 290000"), 1);
+
+	r = run("ALERT maize >3000", MB_OK);
+	tmpl_is(r, "prices-alert-above");
+	r = run("ALERT maize", MB_OK);
+	tmpl_is(r, "prices-alert-on");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts WHERE "
+	    "msisdn = '" MEMBER "'"), 2);
+
+	/* 2900 3300 -> 3100: above, told to her identity */
+	report_as_otieno("REPORT maize 3300");
+	timer_ok();
+	cr_assert_eq(notices(MEMBER, "prices-cross-above"), 1);
+	cr_assert_eq(notices(MEMBER_AGENT, NULL), 0, "the core routes");
+	arg_is(mock_sent(m, 0), "median", "3100");
+
+	/* the daily bulletin too, and STOP (hers) is kept */
+	mock_set_now(m, MIDNIGHT + DAY + 7 * HOUR);
+	timer_ok();
+	cr_assert_eq(notices(MEMBER, "prices-bulletin"), 1);
+	for (i = 0; i < mock_nsent(m); i++)
+		cr_assert_str_eq(mock_sent(m, i)->to, MEMBER);
+	user_row(MEMBER, "nakuru", 1);
+	mock_set_now(m, MIDNIGHT + 2 * DAY + 7 * HOUR);
+	timer_ok();
+	cr_assert_eq(notices(MEMBER, NULL), 0, "she sent STOP");
+
+	/* ALERT OFF under FOR ends hers */
+	mock_sender(m, MEMBER, "Mary Wanjiku", "nakuru", "en",
+	    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	r = run("ALERT OFF", MB_OK);
+	tmpl_is(r, "prices-alert-off");
+	arg_is(r, "n", "2");
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts"), 0);
+}
+
 Test(prices, bulletin_board_and_all_markets)
 {
 	const struct mock_msg	*s;
