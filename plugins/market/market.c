@@ -28,6 +28,17 @@
  * market_commands below; a command run for someone else changes who
  * market_call_init says acts, not the handlers.
  *
+ * Sellers and buyers are identities, not always phones: a service
+ * point's agent acts FOR a member as her (the host's sender()), and a
+ * member without a phone is "m:M17".  So an identity is stored, compared
+ * and addressed (notify: the host sends it where she is reached) as it
+ * is, never read as a phone number; the number shown to a counterparty
+ * is the host's contact() of it (her agent's), and her name its
+ * user_name() ("Mary Wanjiku via Kiambogo point").  A delivered order is
+ * reported to the host's trade_done() (the service points' commissions).
+ * A host older than these shows the identity (then always a phone) and
+ * reports nothing.
+ *
  * Commands (ids; the words people type are in the language files): SELL,
  * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
