@@ -154,13 +154,12 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 
 	market_person(c, o->seller, seller, sizeof(seller));
 	market_person(c, o->buyer, buyer, sizeof(buyer));
-	/* the numbers shown for them: a member's is her agent's */
-	if (market_contact(c, o->seller, sphone, sizeof(sphone)) == -1 ||
-	    market_contact(c, o->buyer, bphone, sizeof(bphone)) == -1)
-		return MB_FAIL;
 	market_order_args(c, o, &a);
 
+	/* the numbers shown below: a member's is her agent's */
 	if (strcmp(o->state, "accepted") == 0) {
+		if (market_contact(c, o->seller, sphone, sizeof(sphone)) == -1)
+			return MB_FAIL;
 		market_arg(&a, "name", seller);
 		market_arg(&a, "phone", sphone);
 		if (market_reply(c, "market-accept-ok", &a) != MB_OK)
@@ -211,6 +210,10 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 		if (carried) {
 			struct market_args	 t = { .n = 0 };
 
+			if (market_contact(c, o->seller, sphone,
+			    sizeof(sphone)) == -1 || market_contact(c,
+			    o->buyer, bphone, sizeof(bphone)) == -1)
+				return MB_FAIL;
 			/* names go to registered users only */
 			int	 named = c->host->user_name(c->ctx,
 				    o->transporter) != NULL;
