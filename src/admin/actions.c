@@ -735,14 +735,11 @@ end:
 	evbuffer_free(b);
 }
 
-/*
- * TEMPORARY (issue 16): see admin_int.h.  The codes of the conf's markets
- * stand for the service points until the conf group is merged.
- */
+/* 1 if code names a service point of the conf (group = service-point). */
 int
 admin_point_known(const struct admin *a, const char *code)
 {
-	return code != NULL && conf_market_find(a->conf, code) != NULL;
+	return code != NULL && conf_service_point_find(a->conf, code) != NULL;
 }
 
 /* One text from sql with $1 = key into dst (ADMIN_LABEL bytes): 1 if a

@@ -223,12 +223,7 @@ void		 admin_user(struct admin *, struct evhttp_request *,
  * or msisdn=, remove=1. */
 void		 admin_agent(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
-/*
- * TEMPORARY (issue 16): 1 if code names a service point of the conf.  The
- * one place the admin reads service points from the conf: until the conf
- * group service-point is merged, the codes of the conf's markets stand for
- * them; then its body is conf_service_point_find(a->conf, code) != NULL.
- */
+/* 1 if code names a service point of the conf (group = service-point). */
 int		 admin_point_known(const struct admin *, const char *code);
 
 /* --- format.c ----------------------------------------------------------- */

@@ -45,6 +45,16 @@ cat >> "$T/marketbox.conf" <<'EOF'
 group = market
 code = eldoret
 name = Eldoret
+
+group = service-point
+code = nakuru
+name = Nakuru point
+market = nakuru
+
+group = service-point
+code = eldoret
+name = Eldoret point
+market = eldoret
 EOF
 bearerbox_start || tap_bail "bearerbox does not start"
 marketbox_start || tap_bail "cannot run $MARKETBOX"
@@ -247,9 +257,8 @@ tap_is "$(db "SELECT COUNT(*) FROM outbox WHERE state = 'failed'")" 0 \
     "no failed row is left"
 
 # --- service points: agents through the admin, their report from the database -------------
-# The conf's market codes stand for its service points until the conf
-# group service-point is merged; members, actions and commissions are
-# rows made here as the core would record them.
+# The service points nakuru and eldoret (the conf above); members, actions
+# and commissions are rows made here as the core records them.
 
 AGENT=+254722000111
 AGENT2=+254722000333

@@ -124,6 +124,14 @@ t_catalogue(void)
 	conf->commodities[0].code = strdup("maize");
 	conf->commodities[1].code = strdup("beans");
 	conf->ncommodities = 2;
+	/* Two service points, one at each market. */
+	cr_assert_not_null(conf->service_points =
+	    calloc(2, sizeof(*conf->service_points)));
+	conf->service_points[0].code = strdup("nakuru");
+	conf->service_points[0].market = strdup("nakuru");
+	conf->service_points[1].code = strdup("eldoret");
+	conf->service_points[1].market = strdup("eldoret");
+	conf->nservice_points = 2;
 }
 
 /*
@@ -1024,9 +1032,7 @@ Test(admin_pages, retry_queues_failed_rows_again)
 }
 
 /*
- * Service points.  The conf's market codes stand for its service points
- * until the conf group service-point is merged (admin_point_known): the
- * points here are nakuru and eldoret.
+ * Service points: nakuru and eldoret (t_catalogue), one at each market.
  */
 Test(admin_pages, agent_add_makes_an_agent_after_the_commit)
 {
