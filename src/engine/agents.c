@@ -54,7 +54,8 @@ static const char agents_sql_next[] =
     "SELECT COALESCE(MAX(id), 0) + 1 FROM members";
 static const char agents_sql_insert[] =
     "INSERT INTO members(id, code, point, agent, identity, phone, name,"
-    " state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    " state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT DO NOTHING RETURNING id";
 static const char agents_sql_state[] =
     "UPDATE members SET state = $2, identity = $3, ended = $4"
     " WHERE id = $1";
@@ -154,7 +155,18 @@ agents_insert(struct mb_ctx *ctx, struct member *m)
 	store_bind_int(st, 9, host_time(ctx));
 	rc = store_step(st);
 	store_done(st);
-	return rc == STORE_DONE ? 0 : -1;
+	if (rc == STORE_DONE) {
+		/*
+		 * Another instance of a shared store took this id between
+		 * the MAX and the insert: the message runs again (inbox.c),
+		 * with the next id, rather than failing for the agent.
+		 */
+		info(0, "agents: member code %s taken meanwhile; the message "
+		    "runs again", m->code);
+		store_want_retry(s);
+		return -1;
+	}
+	return rc == STORE_ROW ? 0 : -1;
 }
 
 static int

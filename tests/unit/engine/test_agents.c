@@ -620,6 +620,36 @@ Test(agents, a_question_under_for_is_the_agents_to_answer)
 	    " ?1", "m:M1"), 1);
 }
 
+/* A SQL function true the first time it is called only. */
+static int	 taken_calls;
+
+static void
+taken_once(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int(c, taken_calls++ == 0);
+}
+
+/*
+ * Two instances on a shared store may both read the same MAX(id) for a
+ * new member: the one that inserts second runs its message again and
+ * gets the next code, the agent never sees a failure.  The other
+ * instance's row is made here by a trigger, once, in the same unit.
+ */
+Test(agents, a_member_code_taken_meanwhile_runs_the_message_again)
+{
+	cr_assert_eq(sqlite3_create_function(store_db(store), "taken_once",
+	    0, SQLITE_UTF8, NULL, taken_once, NULL, NULL), SQLITE_OK);
+	exec("CREATE TRIGGER other_instance BEFORE INSERT ON members"
+	    " WHEN taken_once() BEGIN INSERT INTO members(id, code, point,"
+	    " agent, identity, name, state, created) VALUES (NEW.id, NEW.code,"
+	    " 'other', '" AGENT2 "', NEW.identity, 'Olga', 'active', 1); END");
+	enrol_mary();
+	cr_assert_eq(taken_calls, 2, "ran %d times", taken_calls);
+	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 1);
+}
+
 /* --- notices, names, contact, commission ------------------------------------------ */
 
 Test(agents, notices_to_a_member_without_a_phone_go_to_her_agent)
