@@ -18,7 +18,8 @@
  * and the replies go to the agent in the agent's language, each naming
  * the member (host.c, template for-member).  Each FOR is written to
  * agent_actions.  The flood limit and the repeat window of a FOR are the
- * agent's per member (limits.c), keyed by router_for_key().
+ * agent's per member (limits.c), keyed by router_for_key(): its own
+ * members only.
  */
 #include "config.h"
 
@@ -640,6 +641,7 @@ router_for_key(struct router *r, const struct user *u, const char *text,
 {
 	char		 first[64], second[MEMBER_CODE_MAX + 8];
 	char		 code[MEMBER_CODE_MAX], point[64], *norm;
+	struct member	 m;
 	const char	*id;
 	int		 n;
 
@@ -655,6 +657,10 @@ router_for_key(struct router *r, const struct user *u, const char *text,
 	if ((n = member_agent_point(r->core.store, u->msisdn, point,
 	    sizeof(point))) != 1)
 		return n;
+	/* Its own members only: any other code would be a fresh bucket. */
+	if ((n = member_by_code(r->core.store, code, &m)) != 1 ||
+	    strcmp(m.agent, u->msisdn) != 0)
+		return n == -1 ? -1 : 0;
 	n = snprintf(key, len, "%s/%s", u->msisdn, code);
 	return n > 0 && (size_t)n < len;
 }

@@ -768,6 +768,31 @@ Test(agent_limits, the_flood_bucket_is_per_member_with_the_agent_values)
 	    "text", "mine", NULL));
 }
 
+/*
+ * Only the agent's own members have buckets of their own: FOR with
+ * another agent's member or a code of nobody is charged to the agent's
+ * phone, or any number of codes would be as many fresh buckets.
+ */
+Test(agent_limits, for_someone_elses_code_is_charged_to_the_agent)
+{
+	char	 text[64];
+	int	 i;
+
+	cr_assert_str_eq(say(AGENT2, "MEMBER Olga Otieno"), R("en",
+	    "member-ok", "code", "M1", "name", "Olga Otieno", "point",
+	    "Other point", NULL));
+	/* a phone's burst of 3: M1 (AGENT2's), M7, M8 (nobody's) */
+	for (i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "FOR M%d ECHO x", i == 0 ? 1 :
+		    6 + i);
+		cr_assert_str_eq(say_at(AGENT, text, T0), R("en",
+		    "member-not-yours", "code", i == 0 ? "M1" : i == 1 ?
+		    "M7" : "M8", NULL), "%d: %s", i, told.reply);
+	}
+	cr_assert_str_eq(say_at(AGENT, "FOR M9 ECHO x", T0),
+	    R("en", "slow-down", NULL));
+}
+
 Test(agent_limits, the_repeat_window_is_per_member)
 {
 	enrol_mary();
