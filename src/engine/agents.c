@@ -17,9 +17,11 @@
  * is hers (host sender(), name, market, roles), ctx->agent the agent's,
  * and the replies go to the agent in the agent's language, each naming
  * the member (host.c, template for-member).  Each FOR is written to
- * agent_actions.  The flood limit and the repeat window of a FOR are the
- * agent's per member (limits.c), keyed by router_for_key(): its own
- * members only.
+ * agent_actions, its command beginning with the command's id ("SELL
+ * maize ..." in every language; "YES SELL ..." when the agent's YES to
+ * a question runs it).  The flood limit and the repeat window of a FOR
+ * are the agent's per member (limits.c), keyed by router_for_key(): its
+ * own members only.
  */
 #include "config.h"
 
@@ -551,7 +553,10 @@ agents_action(struct mb_ctx *ctx, const struct member *m, const char *id)
 	const char		*rest = words_rest(ctx->words, ctx->first + 2);
 	int			 rc;
 
-	if (asprintf(&command, "%s%s%s", id, rest[0] ? " " : "", rest) == -1)
+	/* A question's YES runs FOR again: written as that answer, so the
+	   command is counted once (marketctl agents counts by its id). */
+	if (asprintf(&command, "%s%s%s%s", ctx->confirmed ? "YES " : "", id,
+	    rest[0] ? " " : "", rest) == -1)
 		return -1;
 	if ((st = store_query(ctx->core->store, agents_sql_action)) == NULL) {
 		free(command);

@@ -620,6 +620,33 @@ Test(agents, a_question_under_for_is_the_agents_to_answer)
 	    " ?1", "m:M1"), 1);
 }
 
+/*
+ * The YES that runs a question of FOR is written down as the agent's
+ * answer ("YES SELL ..."), not as a second SELL: marketctl agents counts
+ * the rows whose command begins with SELL, WANT or BUY as posts and orders.
+ */
+Test(agents, a_question_under_for_is_one_action_of_its_command)
+{
+	int	 i;
+
+	enrol_mary();
+	for (i = 0; i < 5; i++)
+		say(BUYER, "SELL maize 10 bags 3000");
+	say(AGENT, "FOR M1 SELL maize 10 bags 90000");
+	say(AGENT, "YES");
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions WHERE"
+	    " command LIKE 'SELL %'", NULL), 1);
+	cr_assert_str_eq(q_text("SELECT command FROM agent_actions ORDER BY"
+	    " id DESC", NULL), "YES SELL maize 10 bag 90000 nakuru");
+	/* a keyword of any language is written as the command's id */
+	say(AGENT, "FOR M1 uza maize 2 bags 3000");
+	say(AGENT, "FOR M1 \xe5\x8d\x96 maize 3 bags 3000");
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions WHERE"
+	    " command LIKE 'SELL %'", NULL), 3);
+}
+
 /* A SQL function true the first time it is called only. */
 static int	 taken_calls;
 
