@@ -821,6 +821,8 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 	    "SELECT role FROM users WHERE msisdn = $1";
 	static const char point_sql[] =
 	    "SELECT point FROM agents WHERE msisdn = $1 AND removed IS NULL";
+	static const char row_sql[] =
+	    "SELECT point FROM agents WHERE msisdn = $1";
 	static const char elsewhere_sql[] =
 	    "SELECT COUNT(*) FROM members WHERE agent = $1 AND "
 	    "state IN ('active', 'pending') AND point <> $2";
@@ -848,6 +850,7 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 	struct store		*store = a->src.store;
 	struct evbuffer		*b;
 	char			 msisdn[32], role[ADMIN_LABEL], was[ADMIN_LABEL];
+	char			 old[ADMIN_LABEL];
 	char			 why[200];
 	long long		 now = (long long)time(NULL), members = 0;
 	int			 removing, known, agent, null, ok = 0;
@@ -890,7 +893,12 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 		admin_reply_error(req, 404, "Not Found", why);
 		return;
 	}
-	if (!removing && agent && strcmp(was, point) != 0) {
+	/* A removed agent's members are still its: added again, it is
+	   refused at another point as an active one is. */
+	if (!removing && (!agent || strcmp(was, point) != 0)) {
+		if (!agent && admin_text_of(store, row_sql, msisdn, old,
+		    &null) == -1)
+			goto end;
 		if ((members = admin_agent_count(store, elsewhere_sql, msisdn,
 		    point)) < 0)
 			goto end;
@@ -899,7 +907,7 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 			snprintf(why, sizeof(why), "%s serves %lld member%s at "
 			    "point %s: end their membership first (MEMBER "
 			    "code OFF)", msisdn, members, members == 1 ? "" :
-			    "s", was);
+			    "s", agent ? was : old);
 			admin_reply_error(req, 409, "Conflict", why);
 			return;
 		}

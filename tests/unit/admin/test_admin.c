@@ -1096,6 +1096,12 @@ Test(admin_pages, agent_remove_ends_the_agent_and_its_role)
 	    "'+254700000001' AND role = 'farmer'"), 1);
 	r = t_action("/admin/agent", "msisdn=0700000001&remove=yes");
 	cr_assert_eq(r->code, 400, "%s", r->raw);
+	/* Her members are still hers: not added again at another point. */
+	r = t_action("/admin/agent", "msisdn=0700000005&point=nakuru");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "serves 1 member at point eldoret");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE msisdn = "
+	    "'+254700000005' AND removed IS NOT NULL"), 1);
 	/* Added again: active, with a new date. */
 	r = t_action("/admin/agent", "msisdn=0700000005&point=eldoret");
 	cr_assert_eq(r->code, 200, "%s", r->raw);
