@@ -874,4 +874,24 @@ Test(agents_pg, members_for_and_commissions_on_postgresql)
 	cr_assert_eq(pg_fixture_query("SELECT amount FROM commissions WHERE"
 	    " ref = 41 AND side = 'seller'"), 500);
 }
+/*
+ * Another instance's member takes the id this one read as MAX + 1: made
+ * here once by a trigger (a sequence, which no rollback undoes, says
+ * when).  The message runs again and the agent gets the next code.
+ */
+Test(agents_pg, a_member_code_taken_meanwhile_runs_the_message_again)
+{
+	exec("CREATE SEQUENCE taken_once");
+	exec("CREATE FUNCTION other_instance() RETURNS trigger AS $$ BEGIN"
+	    " IF pg_trigger_depth() = 1 AND nextval('taken_once') = 1 THEN"
+	    " INSERT INTO members(id, code, point, agent, identity, name,"
+	    " state, created) VALUES (NEW.id, NEW.code, 'other', '" AGENT2 "',"
+	    " NEW.identity, 'Olga', 'active', 1); END IF; RETURN NEW; END"
+	    " $$ LANGUAGE plpgsql");
+	exec("CREATE TRIGGER other_instance BEFORE INSERT ON members FOR EACH"
+	    " ROW EXECUTE FUNCTION other_instance()");
+	enrol_mary();
+	cr_assert_eq(pg_fixture_query("SELECT last_value FROM taken_once"), 2);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM members"), 1);
+}
 #endif
