@@ -65,6 +65,9 @@ static const char agents_sql_state[] =
 static const char agents_sql_again[] =
     "UPDATE members SET state = 'pending', agent = $2, point = $3,"
     " ended = NULL WHERE id = $1";
+static const char agents_sql_stale[] =
+    "UPDATE members SET state = 'off', ended = $3 WHERE phone = $1"
+    " AND state = 'pending' AND id <> $2";
 static const char agents_sql_list[] =
     "SELECT code, name, state FROM members WHERE agent = $1"
     " AND state <> 'off' ORDER BY id";
@@ -383,6 +386,26 @@ router_member(struct mb_ctx *ctx)
 }
 
 /*
+ * The other agents' requests for the phone m now has (the phone answers
+ * one question, the last asked): ended, not left waiting in their lists.
+ */
+static int
+agents_stale(struct mb_ctx *ctx, const struct member *m)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	if ((st = store_query(ctx->core->store, agents_sql_stale)) == NULL)
+		return -1;
+	store_bind_text(st, 1, m->phone);
+	store_bind_int(st, 2, m->id);
+	store_bind_int(st, 3, host_time(ctx));
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+/*
  * CONSENT <code>: run by a phone's YES to the question MEMBER asked it
  * (never typed: no language has a word for it).  The member becomes
  * active with the phone as her identity; a phone already registered
@@ -417,7 +440,8 @@ router_consent(struct mb_ctx *ctx)
 		return -1;
 	if (rc == 1 && other.id != m.id)
 		return router_reply0(ctx, "member-consent-gone");
-	if (agents_set_state(ctx, &m, "active", u->msisdn, 0) == -1)
+	if (agents_set_state(ctx, &m, "active", u->msisdn, 0) == -1 ||
+	    agents_stale(ctx, &m) == -1)
 		return -1;
 	p = conf_service_point_find(ctx->core->conf, m.point);
 	if (u->name == NULL) {

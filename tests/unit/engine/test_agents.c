@@ -454,6 +454,23 @@ Test(agents, no_and_an_expired_question_leave_her_pending)
 	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 1);
 }
 
+/*
+ * Two agents ask the same phone: it answers the last question, and the
+ * other agent's request ends rather than waiting in its list for ever.
+ */
+Test(agents, a_phone_asked_by_two_agents_joins_one)
+{
+	say(AGENT, "MEMBER Grace Akinyi 0733000222");
+	say(AGENT2, "MEMBER Grace Akinyi 0733000222");
+	cr_assert_str_eq(say(GRACE, "YES"), R("en", "member-joined", "code",
+	    "M2", "point", "Other point", NULL));
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "off");
+	cr_assert_str_eq(say(AGENT, "MEMBERS"), R("en", "members-none", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
+	    R("en", "member-exists", "phone", GRACE, "code", "M2", NULL));
+}
+
 Test(agents, help_names_the_agents_commands)
 {
 	cr_assert_str_eq(say(BUYER, "HELP FOR"), R("en", "help-FOR", NULL));
