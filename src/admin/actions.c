@@ -176,7 +176,8 @@ admin_job_bind(struct store_stmt *st, const struct admin_job *j)
 }
 
 /*
- * The recipients of a broadcast: registered, not opted out, of the market
+ * The recipients of a broadcast: registered, with a phone (a service
+ * point's member without one is "m:<code>"), not opted out, of the market
  * ($1, NULL: any), and, for a commodity ($2), who showed an interest in
  * it: posted an offer or a want of it (the market plugin's table) or
  * asked for its price alerts (the prices plugin's).  Ordered by users.id,
@@ -185,6 +186,7 @@ admin_job_bind(struct store_stmt *st, const struct admin_job *j)
  */
 #define ADMIN_WHO \
 	"FROM users WHERE name IS NOT NULL AND opt_out = 0 " \
+	"AND msisdn NOT LIKE 'm:%' " \
 	"AND (CAST($1 AS TEXT) IS NULL OR market = $1) AND "
 #define ADMIN_POSTS \
 	"msisdn IN (SELECT msisdn FROM market_posts WHERE commodity = $2)"
