@@ -21,7 +21,8 @@
  * maize ..." in every language; "YES SELL ..." when the agent's YES to
  * a question runs it).  The flood limit and the repeat window of a FOR
  * are the agent's per member (limits.c), keyed by router_for_key(): its
- * own members only.
+ * own members only, and its YES or NO to a question FOR asked is the
+ * member's too.
  */
 #include "config.h"
 
@@ -669,23 +670,37 @@ router_for_key(struct router *r, const struct user *u, const char *text,
     const char *lang, char *key, size_t len)
 {
 	char		 first[64], second[MEMBER_CODE_MAX + 8];
-	char		 code[MEMBER_CODE_MAX], point[64], *norm;
+	char		 code[MEMBER_CODE_MAX], point[64], asked[256], *norm;
 	struct member	 m;
 	const char	*id;
-	int		 n;
+	int		 n, answer;
 
-	if (text == NULL || sscanf(text, "%63s %31s", first, second) != 2 ||
-	    !member_code_parse(second, code, sizeof(code)))
+	if (text == NULL || sscanf(text, "%63s %31s", first, second) < 1)
 		return 0;
 	if ((norm = words_normal(first)) == NULL)
 		return 0;
 	id = lang_keyword(r->core.langs, norm, lang, NULL);
 	free(norm);
-	if (id == NULL || strcmp(id, "FOR") != 0)
+	answer = id != NULL && (strcmp(id, "YES") == 0 ||
+	    strcmp(id, "NO") == 0);
+	if (id == NULL || (!answer && strcmp(id, "FOR") != 0))
 		return 0;
 	if ((n = member_agent_point(r->core.store, u->msisdn, point,
 	    sizeof(point))) != 1)
 		return n;
+	/*
+	 * YES or NO answers the agent's open question: one that FOR asked
+	 * ("FOR M17 ...") is that member's, as the FOR was, or two members'
+	 * same answer would be one repeat.
+	 */
+	if (answer && ((n = question_command(r->core.store, u->msisdn, asked,
+	    sizeof(asked))) != 1 || sscanf(asked, "%63s %31s", first,
+	    second) != 2 || strcmp(first, "FOR") != 0))
+		return n == -1 ? -1 : 0;
+	if (!answer && sscanf(text, "%63s %31s", first, second) != 2)
+		return 0;
+	if (!member_code_parse(second, code, sizeof(code)))
+		return 0;
 	/* Its own members only: any other code would be a fresh bucket. */
 	if ((n = member_by_code(r->core.store, code, &m)) != 1 ||
 	    strcmp(m.agent, u->msisdn) != 0)

@@ -851,6 +851,31 @@ Test(agent_limits, the_repeat_window_is_per_member)
 	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 2);
 }
 
+/*
+ * The YES that answers a question of FOR is that member's: an agent
+ * answering the same YES for two members within the window runs both
+ * (its own last text was the first YES, the FORs being the members').
+ */
+Test(agent_limits, a_yes_to_a_question_of_for_is_the_members)
+{
+	int	 i;
+
+	for (i = 0; i < 5; i++)
+		say_at(BUYER, "SELL maize 10 bags 3000", T0 + 60 * i);
+	say_at(AGENT, "MEMBER Mary Wanjiku", T0 + 300);
+	say_at(AGENT, "MEMBER Grace Akinyi 0733000222", T0 + 310);
+	say_at(GRACE, "YES", T0 + 320);
+	say_at(AGENT, "FOR M1 SELL maize 10 bags 90000", T0 + 330);
+	say_at(AGENT, "YES", T0 + 335);
+	say_at(AGENT, "FOR M2 SELL maize 10 bags 90000", T0 + 340);
+	cr_assert(starts(say_at(AGENT, "YES", T0 + 345), prefix(
+	    "Grace Akinyi", "M2")), "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", GRACE), 1);
+}
+
 /* --- on PostgreSQL ------------------------------------------------------------------ */
 
 #ifdef HAVE_POSTGRESQL
