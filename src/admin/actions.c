@@ -176,7 +176,8 @@ admin_job_bind(struct store_stmt *st, const struct admin_job *j)
 }
 
 /*
- * The recipients of a broadcast: registered, not opted out, of the market
+ * The recipients of a broadcast: registered, with a phone (a service
+ * point's member without one is "m:<code>"), not opted out, of the market
  * ($1, NULL: any), and, for a commodity ($2), who showed an interest in
  * it: posted an offer or a want of it (the market plugin's table) or
  * asked for its price alerts (the prices plugin's).  Ordered by users.id,
@@ -185,6 +186,7 @@ admin_job_bind(struct store_stmt *st, const struct admin_job *j)
  */
 #define ADMIN_WHO \
 	"FROM users WHERE name IS NOT NULL AND opt_out = 0 " \
+	"AND msisdn NOT LIKE 'm:%' " \
 	"AND (CAST($1 AS TEXT) IS NULL OR market = $1) AND "
 #define ADMIN_POSTS \
 	"msisdn IN (SELECT msisdn FROM market_posts WHERE commodity = $2)"
@@ -821,6 +823,8 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 	    "SELECT role FROM users WHERE msisdn = $1";
 	static const char point_sql[] =
 	    "SELECT point FROM agents WHERE msisdn = $1 AND removed IS NULL";
+	static const char row_sql[] =
+	    "SELECT point FROM agents WHERE msisdn = $1";
 	static const char elsewhere_sql[] =
 	    "SELECT COUNT(*) FROM members WHERE agent = $1 AND "
 	    "state IN ('active', 'pending') AND point <> $2";
@@ -848,6 +852,7 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 	struct store		*store = a->src.store;
 	struct evbuffer		*b;
 	char			 msisdn[32], role[ADMIN_LABEL], was[ADMIN_LABEL];
+	char			 old[ADMIN_LABEL];
 	char			 why[200];
 	long long		 now = (long long)time(NULL), members = 0;
 	int			 removing, known, agent, null, ok = 0;
@@ -890,7 +895,12 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 		admin_reply_error(req, 404, "Not Found", why);
 		return;
 	}
-	if (!removing && agent && strcmp(was, point) != 0) {
+	/* A removed agent's members are still its: added again, it is
+	   refused at another point as an active one is. */
+	if (!removing && (!agent || strcmp(was, point) != 0)) {
+		if (!agent && admin_text_of(store, row_sql, msisdn, old,
+		    &null) == -1)
+			goto end;
 		if ((members = admin_agent_count(store, elsewhere_sql, msisdn,
 		    point)) < 0)
 			goto end;
@@ -899,7 +909,7 @@ admin_agent(struct admin *a, struct evhttp_request *req,
 			snprintf(why, sizeof(why), "%s serves %lld member%s at "
 			    "point %s: end their membership first (MEMBER "
 			    "code OFF)", msisdn, members, members == 1 ? "" :
-			    "s", was);
+			    "s", agent ? was : old);
 			admin_reply_error(req, 409, "Conflict", why);
 			return;
 		}

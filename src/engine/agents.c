@@ -17,8 +17,12 @@
  * is hers (host sender(), name, market, roles), ctx->agent the agent's,
  * and the replies go to the agent in the agent's language, each naming
  * the member (host.c, template for-member).  Each FOR is written to
- * agent_actions.  The flood limit and the repeat window of a FOR are the
- * agent's per member (limits.c), keyed by router_for_key().
+ * agent_actions, its command beginning with the command's id ("SELL
+ * maize ..." in every language; "YES SELL ..." when the agent's YES to
+ * a question runs it).  The flood limit and the repeat window of a FOR
+ * are the agent's per member (limits.c), keyed by router_for_key(): its
+ * own members only, and its YES or NO to a question FOR asked is the
+ * member's too.
  */
 #include "config.h"
 
@@ -54,13 +58,17 @@ static const char agents_sql_next[] =
     "SELECT COALESCE(MAX(id), 0) + 1 FROM members";
 static const char agents_sql_insert[] =
     "INSERT INTO members(id, code, point, agent, identity, phone, name,"
-    " state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    " state, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT DO NOTHING RETURNING id";
 static const char agents_sql_state[] =
     "UPDATE members SET state = $2, identity = $3, ended = $4"
     " WHERE id = $1";
 static const char agents_sql_again[] =
     "UPDATE members SET state = 'pending', agent = $2, point = $3,"
     " ended = NULL WHERE id = $1";
+static const char agents_sql_stale[] =
+    "UPDATE members SET state = 'off', ended = $3 WHERE phone = $1"
+    " AND state = 'pending' AND id <> $2";
 static const char agents_sql_list[] =
     "SELECT code, name, state FROM members WHERE agent = $1"
     " AND state <> 'off' ORDER BY id";
@@ -154,7 +162,18 @@ agents_insert(struct mb_ctx *ctx, struct member *m)
 	store_bind_int(st, 9, host_time(ctx));
 	rc = store_step(st);
 	store_done(st);
-	return rc == STORE_DONE ? 0 : -1;
+	if (rc == STORE_DONE) {
+		/*
+		 * Another instance of a shared store took this id between
+		 * the MAX and the insert: the message runs again (inbox.c),
+		 * with the next id, rather than failing for the agent.
+		 */
+		info(0, "agents: member code %s taken meanwhile; the message "
+		    "runs again", m->code);
+		store_want_retry(s);
+		return -1;
+	}
+	return rc == STORE_ROW ? 0 : -1;
 }
 
 static int
@@ -368,6 +387,26 @@ router_member(struct mb_ctx *ctx)
 }
 
 /*
+ * The other agents' requests for the phone m now has (the phone answers
+ * one question, the last asked): ended, not left waiting in their lists.
+ */
+static int
+agents_stale(struct mb_ctx *ctx, const struct member *m)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	if ((st = store_query(ctx->core->store, agents_sql_stale)) == NULL)
+		return -1;
+	store_bind_text(st, 1, m->phone);
+	store_bind_int(st, 2, m->id);
+	store_bind_int(st, 3, host_time(ctx));
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+/*
  * CONSENT <code>: run by a phone's YES to the question MEMBER asked it
  * (never typed: no language has a word for it).  The member becomes
  * active with the phone as her identity; a phone already registered
@@ -402,7 +441,8 @@ router_consent(struct mb_ctx *ctx)
 		return -1;
 	if (rc == 1 && other.id != m.id)
 		return router_reply0(ctx, "member-consent-gone");
-	if (agents_set_state(ctx, &m, "active", u->msisdn, 0) == -1)
+	if (agents_set_state(ctx, &m, "active", u->msisdn, 0) == -1 ||
+	    agents_stale(ctx, &m) == -1)
 		return -1;
 	p = conf_service_point_find(ctx->core->conf, m.point);
 	if (u->name == NULL) {
@@ -538,7 +578,10 @@ agents_action(struct mb_ctx *ctx, const struct member *m, const char *id)
 	const char		*rest = words_rest(ctx->words, ctx->first + 2);
 	int			 rc;
 
-	if (asprintf(&command, "%s%s%s", id, rest[0] ? " " : "", rest) == -1)
+	/* A question's YES runs FOR again: written as that answer, so the
+	   command is counted once (marketctl agents counts by its id). */
+	if (asprintf(&command, "%s%s%s%s", ctx->confirmed ? "YES " : "", id,
+	    rest[0] ? " " : "", rest) == -1)
 		return -1;
 	if ((st = store_query(ctx->core->store, agents_sql_action)) == NULL) {
 		free(command);
@@ -627,22 +670,41 @@ router_for_key(struct router *r, const struct user *u, const char *text,
     const char *lang, char *key, size_t len)
 {
 	char		 first[64], second[MEMBER_CODE_MAX + 8];
-	char		 code[MEMBER_CODE_MAX], point[64], *norm;
+	char		 code[MEMBER_CODE_MAX], point[64], asked[256], *norm;
+	struct member	 m;
 	const char	*id;
-	int		 n;
+	int		 n, answer;
 
-	if (text == NULL || sscanf(text, "%63s %31s", first, second) != 2 ||
-	    !member_code_parse(second, code, sizeof(code)))
+	if (text == NULL || sscanf(text, "%63s %31s", first, second) < 1)
 		return 0;
 	if ((norm = words_normal(first)) == NULL)
 		return 0;
 	id = lang_keyword(r->core.langs, norm, lang, NULL);
 	free(norm);
-	if (id == NULL || strcmp(id, "FOR") != 0)
+	answer = id != NULL && (strcmp(id, "YES") == 0 ||
+	    strcmp(id, "NO") == 0);
+	if (id == NULL || (!answer && strcmp(id, "FOR") != 0))
 		return 0;
 	if ((n = member_agent_point(r->core.store, u->msisdn, point,
 	    sizeof(point))) != 1)
 		return n;
+	/*
+	 * YES or NO answers the agent's open question: one that FOR asked
+	 * ("FOR M17 ...") is that member's, as the FOR was, or two members'
+	 * same answer would be one repeat.
+	 */
+	if (answer && ((n = question_command(r->core.store, u->msisdn, asked,
+	    sizeof(asked))) != 1 || sscanf(asked, "%63s %31s", first,
+	    second) != 2 || strcmp(first, "FOR") != 0))
+		return n == -1 ? -1 : 0;
+	if (!answer && sscanf(text, "%63s %31s", first, second) != 2)
+		return 0;
+	if (!member_code_parse(second, code, sizeof(code)))
+		return 0;
+	/* Its own members only: any other code would be a fresh bucket. */
+	if ((n = member_by_code(r->core.store, code, &m)) != 1 ||
+	    strcmp(m.agent, u->msisdn) != 0)
+		return n == -1 ? -1 : 0;
 	n = snprintf(key, len, "%s/%s", u->msisdn, code);
 	return n > 0 && (size_t)n < len;
 }

@@ -17,7 +17,8 @@ int		 router_member(struct mb_ctx *);
 int		 router_members(struct mb_ctx *);
 int		 router_consent(struct mb_ctx *);
 int		 router_for(struct mb_ctx *);
-/* The flood key of an MO sent with FOR by an agent ("<msisdn>/M17")
+/* The flood key of an MO sent with FOR by an agent for one of its
+   members ("<msisdn>/M17"), or of its YES or NO to a question FOR asked,
    into key, 1; 0 when it is no such MO; -1 a store failure. */
 int		 router_for_key(struct router *, const struct user *,
 		    const char *text, const char *lang, char *key,

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,29 @@ question_take(struct store *s, const char *msisdn, struct question *q)
 		return -1;
 	}
 	return 1;
+}
+
+int
+question_command(struct store *s, const char *msisdn, char *command,
+    size_t len)
+{
+	struct store_stmt	*st;
+	const char		*t;
+	int			 rc;
+
+	if ((st = store_query(s, question_sql_get)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	if ((rc = store_step(st)) == STORE_ROW) {
+		t = store_text(st, 0);
+		snprintf(command, len, "%s", t != NULL ? t : "");
+	}
+	store_done(st);
+	if (rc == STORE_ERROR) {
+		error(0, "questions: cannot read the question of %s", msisdn);
+		return -1;
+	}
+	return rc == STORE_ROW;
 }
 
 void

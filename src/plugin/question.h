@@ -13,6 +13,8 @@
 #ifndef MARKETBOX_QUESTION_H
 #define MARKETBOX_QUESTION_H
 
+#include <stddef.h>
+
 struct store;
 
 /* An open question, as question_take() reads it. */
@@ -42,5 +44,13 @@ int	 question_put(struct store *, const char *msisdn, const char *command,
  */
 int	 question_take(struct store *, const char *msisdn, struct question *q);
 void	 question_clear(struct question *);
+
+/*
+ * The command of msisdn's open question (expired or not) into command,
+ * leaving it open: 1, 0 when there is none, -1 (logged) on a store
+ * failure.  A command longer than len is cut.
+ */
+int	 question_command(struct store *, const char *msisdn, char *command,
+	    size_t len);
 
 #endif

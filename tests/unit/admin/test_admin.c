@@ -1096,6 +1096,12 @@ Test(admin_pages, agent_remove_ends_the_agent_and_its_role)
 	    "'+254700000001' AND role = 'farmer'"), 1);
 	r = t_action("/admin/agent", "msisdn=0700000001&remove=yes");
 	cr_assert_eq(r->code, 400, "%s", r->raw);
+	/* Her members are still hers: not added again at another point. */
+	r = t_action("/admin/agent", "msisdn=0700000005&point=nakuru");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "serves 1 member at point eldoret");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM agents WHERE msisdn = "
+	    "'+254700000005' AND removed IS NOT NULL"), 1);
 	/* Added again: active, with a new date. */
 	r = t_action("/admin/agent", "msisdn=0700000005&point=eldoret");
 	cr_assert_eq(r->code, 200, "%s", r->raw);
@@ -1272,6 +1278,29 @@ Test(admin_pages, broadcast_to_a_market_skips_who_sent_stop)
 	r = t_get("/admin/broadcast?password=" T_PASSWORD "&id=1");
 	assert_has(r->body, "\"notices\": 2, \"done\": true, \"failed\": "
 	    "false, \"rows\": {\"queued\": 2}}");
+}
+
+/*
+ * A member without a phone ("m:M1") is a users row with a name and a
+ * market, but no number: a broadcast never queues a message to her (her
+ * agent, a user of the market, gets it as itself).
+ */
+Test(admin_pages, broadcast_skips_members_without_a_phone)
+{
+	struct hc_resp	*r;
+
+	t_exec("INSERT INTO users (msisdn, name, market, language, role, "
+	    "opt_out, created, updated) VALUES "
+	    "('m:M1', 'Esther', 'nakuru', 'en', 'user', 0, 1, 1)");
+	r = t_action("/admin/broadcast", "market=nakuru&text=Maize+prices+"
+	    "are+up+at+Nakuru");
+	cr_assert_eq(r->code, 202, "%s", r->raw);
+	assert_has(r->body, "\"recipients\": 2, ");
+	t_broadcast_wait(1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE receiver "
+	    "LIKE 'm:%'"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 2);
 }
 
 Test(admin_pages, broadcast_by_commodity_reaches_who_posted_or_asked)

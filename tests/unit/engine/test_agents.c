@@ -454,6 +454,23 @@ Test(agents, no_and_an_expired_question_leave_her_pending)
 	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 1);
 }
 
+/*
+ * Two agents ask the same phone: it answers the last question, and the
+ * other agent's request ends rather than waiting in its list for ever.
+ */
+Test(agents, a_phone_asked_by_two_agents_joins_one)
+{
+	say(AGENT, "MEMBER Grace Akinyi 0733000222");
+	say(AGENT2, "MEMBER Grace Akinyi 0733000222");
+	cr_assert_str_eq(say(GRACE, "YES"), R("en", "member-joined", "code",
+	    "M2", "point", "Other point", NULL));
+	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
+	    "M1"), "off");
+	cr_assert_str_eq(say(AGENT, "MEMBERS"), R("en", "members-none", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
+	    R("en", "member-exists", "phone", GRACE, "code", "M2", NULL));
+}
+
 Test(agents, help_names_the_agents_commands)
 {
 	cr_assert_str_eq(say(BUYER, "HELP FOR"), R("en", "help-FOR", NULL));
@@ -620,6 +637,63 @@ Test(agents, a_question_under_for_is_the_agents_to_answer)
 	    " ?1", "m:M1"), 1);
 }
 
+/*
+ * The YES that runs a question of FOR is written down as the agent's
+ * answer ("YES SELL ..."), not as a second SELL: marketctl agents counts
+ * the rows whose command begins with SELL, WANT or BUY as posts and orders.
+ */
+Test(agents, a_question_under_for_is_one_action_of_its_command)
+{
+	int	 i;
+
+	enrol_mary();
+	for (i = 0; i < 5; i++)
+		say(BUYER, "SELL maize 10 bags 3000");
+	say(AGENT, "FOR M1 SELL maize 10 bags 90000");
+	say(AGENT, "YES");
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions WHERE"
+	    " command LIKE 'SELL %'", NULL), 1);
+	cr_assert_str_eq(q_text("SELECT command FROM agent_actions ORDER BY"
+	    " id DESC", NULL), "YES SELL maize 10 bag 90000 nakuru");
+	/* a keyword of any language is written as the command's id */
+	say(AGENT, "FOR M1 uza maize 2 bags 3000");
+	say(AGENT, "FOR M1 \xe5\x8d\x96 maize 3 bags 3000");
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions WHERE"
+	    " command LIKE 'SELL %'", NULL), 3);
+}
+
+/* A SQL function true the first time it is called only. */
+static int	 taken_calls;
+
+static void
+taken_once(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int(c, taken_calls++ == 0);
+}
+
+/*
+ * Two instances on a shared store may both read the same MAX(id) for a
+ * new member: the one that inserts second runs its message again and
+ * gets the next code, the agent never sees a failure.  The other
+ * instance's row is made here by a trigger, once, in the same unit.
+ */
+Test(agents, a_member_code_taken_meanwhile_runs_the_message_again)
+{
+	cr_assert_eq(sqlite3_create_function(store_db(store), "taken_once",
+	    0, SQLITE_UTF8, NULL, taken_once, NULL, NULL), SQLITE_OK);
+	exec("CREATE TRIGGER other_instance BEFORE INSERT ON members"
+	    " WHEN taken_once() BEGIN INSERT INTO members(id, code, point,"
+	    " agent, identity, name, state, created) VALUES (NEW.id, NEW.code,"
+	    " 'other', '" AGENT2 "', NEW.identity, 'Olga', 'active', 1); END");
+	enrol_mary();
+	cr_assert_eq(taken_calls, 2, "ran %d times", taken_calls);
+	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 1);
+}
+
 /* --- notices, names, contact, commission ------------------------------------------ */
 
 Test(agents, notices_to_a_member_without_a_phone_go_to_her_agent)
@@ -738,6 +812,31 @@ Test(agent_limits, the_flood_bucket_is_per_member_with_the_agent_values)
 	    "text", "mine", NULL));
 }
 
+/*
+ * Only the agent's own members have buckets of their own: FOR with
+ * another agent's member or a code of nobody is charged to the agent's
+ * phone, or any number of codes would be as many fresh buckets.
+ */
+Test(agent_limits, for_someone_elses_code_is_charged_to_the_agent)
+{
+	char	 text[64];
+	int	 i;
+
+	cr_assert_str_eq(say(AGENT2, "MEMBER Olga Otieno"), R("en",
+	    "member-ok", "code", "M1", "name", "Olga Otieno", "point",
+	    "Other point", NULL));
+	/* a phone's burst of 3: M1 (AGENT2's), M7, M8 (nobody's) */
+	for (i = 0; i < 3; i++) {
+		snprintf(text, sizeof(text), "FOR M%d ECHO x", i == 0 ? 1 :
+		    6 + i);
+		cr_assert_str_eq(say_at(AGENT, text, T0), R("en",
+		    "member-not-yours", "code", i == 0 ? "M1" : i == 1 ?
+		    "M7" : "M8", NULL), "%d: %s", i, told.reply);
+	}
+	cr_assert_str_eq(say_at(AGENT, "FOR M9 ECHO x", T0),
+	    R("en", "slow-down", NULL));
+}
+
 Test(agent_limits, the_repeat_window_is_per_member)
 {
 	enrol_mary();
@@ -750,6 +849,31 @@ Test(agent_limits, the_repeat_window_is_per_member)
 	cr_assert_str_eq(q_text("SELECT state FROM inbox WHERE kannel_id ="
 	    " ?1", told.id), "repeat");
 	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 2);
+}
+
+/*
+ * The YES that answers a question of FOR is that member's: an agent
+ * answering the same YES for two members within the window runs both
+ * (its own last text was the first YES, the FORs being the members').
+ */
+Test(agent_limits, a_yes_to_a_question_of_for_is_the_members)
+{
+	int	 i;
+
+	for (i = 0; i < 5; i++)
+		say_at(BUYER, "SELL maize 10 bags 3000", T0 + 60 * i);
+	say_at(AGENT, "MEMBER Mary Wanjiku", T0 + 300);
+	say_at(AGENT, "MEMBER Grace Akinyi 0733000222", T0 + 310);
+	say_at(GRACE, "YES", T0 + 320);
+	say_at(AGENT, "FOR M1 SELL maize 10 bags 90000", T0 + 330);
+	say_at(AGENT, "YES", T0 + 335);
+	say_at(AGENT, "FOR M2 SELL maize 10 bags 90000", T0 + 340);
+	cr_assert(starts(say_at(AGENT, "YES", T0 + 345), prefix(
+	    "Grace Akinyi", "M2")), "%s", told.reply);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", "m:M1"), 1);
+	cr_assert_eq(q_int("SELECT count(*) FROM market_posts WHERE msisdn ="
+	    " ?1", GRACE), 1);
 }
 
 /* --- on PostgreSQL ------------------------------------------------------------------ */
@@ -791,5 +915,25 @@ Test(agents_pg, members_for_and_commissions_on_postgresql)
 	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM commissions"), 1);
 	cr_assert_eq(pg_fixture_query("SELECT amount FROM commissions WHERE"
 	    " ref = 41 AND side = 'seller'"), 500);
+}
+/*
+ * Another instance's member takes the id this one read as MAX + 1: made
+ * here once by a trigger (a sequence, which no rollback undoes, says
+ * when).  The message runs again and the agent gets the next code.
+ */
+Test(agents_pg, a_member_code_taken_meanwhile_runs_the_message_again)
+{
+	exec("CREATE SEQUENCE taken_once");
+	exec("CREATE FUNCTION other_instance() RETURNS trigger AS $$ BEGIN"
+	    " IF pg_trigger_depth() = 1 AND nextval('taken_once') = 1 THEN"
+	    " INSERT INTO members(id, code, point, agent, identity, name,"
+	    " state, created) VALUES (NEW.id, NEW.code, 'other', '" AGENT2 "',"
+	    " NEW.identity, 'Olga', 'active', 1); END IF; RETURN NEW; END"
+	    " $$ LANGUAGE plpgsql");
+	exec("CREATE TRIGGER other_instance BEFORE INSERT ON members FOR EACH"
+	    " ROW EXECUTE FUNCTION other_instance()");
+	enrol_mary();
+	cr_assert_eq(pg_fixture_query("SELECT last_value FROM taken_once"), 2);
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM members"), 1);
 }
 #endif
