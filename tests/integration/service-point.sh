@@ -340,7 +340,12 @@ tap_is "$(db "SELECT agent || ':' || member || ':' || command FROM agent_actions
     "$AGENT_SW:M4:SELL mahindi 6 gunia 2800" "$AGENT_SW:M3:ACCEPT 7" \
     "$AGENT_SW:M3:SENT 7" "$AGENT_SW:M3:ME")" \
     "every command for a member is recorded with both identities"
-tap_is "$(ctl agents | tr -s ' ' | sed 's/ $//')" "?" \
+# Peter's trades are Mary's (through him) and Grace's (by herself): both
+# members'; the buyers are no members, so no orders of members.
+tap_is "$(ctl agents | tr -s ' ' | sed 's/ $//')" \
+    "agent name point state members posts orders trades value commission
+$AGENT Peter Kamau kiambogo active 2 2 0 2 27500 687.50
+$AGENT_SW Juma Mwangi kiambogo active 2 2 0 2 28400 710" \
     "marketctl agents: members, posts, orders, trades, value and commission"
 tap_is "$(db "SELECT msisdn || ':' || trades FROM users WHERE trades > 0" |
     sort)" "$(printf '%s\n' "$BUYER:2" "$BUYER_SW:2" "$GRACE:1" "$ROSE:1" \
