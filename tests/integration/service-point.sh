@@ -5,13 +5,20 @@
 # The admin makes a phone an agent (marketctl agent add, through the admin
 # interface); the agent enrols two members, Mary without a phone and Grace
 # with one, who is asked and answers YES; the agent sells for both (FOR M1
-# SELL, FOR M2 SELL); a buyer orders from both and sees who she deals with
+# SELL, FOR M2 SELL); a buyer orders from both and sees whom he deals with
 # (the member, her point and the agent's number); the agent accepts and
 # sends Mary's order, the buyer confirms it; Grace accepts and sends her
 # own order from her own phone and is told of the delivery herself, her
-# agent too.  Then the commissions, `marketctl agents`, and the same day
-# with an agent and a buyer who speak Swahili (the member with a phone
-# keeps her own language, English).
+# agent too (the market lets only the buyer, or the transporter with the
+# code, confirm a delivery).  Then the commissions, agent_actions,
+# `marketctl agents`, and the same day with an agent and a buyer who speak
+# Swahili (the member with a phone keeps her own language, English).
+#
+# A step that shows a known defect ends in "<TAB># TODO why": it is
+# reported as TODO (lib.sh's TAP_TODO) and the next steps are judged on
+# what they bring.  The one here: the label "<name> via <point>" a notice
+# gives of a member is written in the language of the one who acts, not
+# of the one who reads it.
 #
 # Every SMS each phone receives is checked, in order, against the text
 # written out below or rendered from the shipped language files
@@ -278,7 +285,7 @@ ctl() { "$MARKETCTL" -c "$MB_CONF" "$@"; }
 # play DAY: every step of DAY, in order.
 play()
 {
-	local from= text= lines= line
+	local from='' text='' lines='' line
 
 	while IFS= read -r line; do
 		case $line in
