@@ -1520,6 +1520,45 @@ Test(ussd, bad_menus_are_refused_at_load)
 	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badoptional.conf"));
 }
 
+/* The conf in text, loaded from a file of its own: NULL if refused. */
+static struct conf *
+conf_from(const char *text)
+{
+	char		 file[] = "/tmp/test_ussd_item_XXXXXX";
+	struct conf	*c;
+	int		 fd;
+
+	cr_assert_geq(fd = mkstemp(file), 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(close(fd), 0);
+	c = conf_load(file);
+	cr_assert_eq(unlink(file), 0);
+	return c;
+}
+
+#define MEMBER_CONF(after) "group = marketbox\nglobal-sender = 777\n\n"	\
+	"group = ussd-menu\nid = main\ntitle = ussd-main\nitems = act\n\n"	\
+	"group = ussd-menu\nid = member\ntitle = ussd-member-menu\n"	\
+	"items = act\n\n"							\
+	"group = ussd-item\nid = act\nlabel = ussd-act-for\n"		\
+	"input = choice\nchoices = members\nvar = member\n"		\
+	"prompt = ussd-ask-member\n" after "\n"
+
+/* A choice of members, then a menu: one of next, action or menu. */
+Test(ussd, a_menu_after_an_input_is_one_of_three)
+{
+	struct conf	*c;
+
+	cr_assert_not_null(c = conf_from(MEMBER_CONF("menu = member")));
+	cr_assert_str_eq(c->ussd_items[0].choices, "members");
+	cr_assert_str_eq(c->ussd_items[0].menu, "member");
+	conf_free(c);
+	cr_assert_null(conf_from(MEMBER_CONF("menu = member\n"
+	    "action = \"MY\"")));
+	cr_assert_null(conf_from(MEMBER_CONF("menu = nowhere")));
+	cr_assert_null(conf_from(MEMBER_CONF("")));
+}
+
 Test(ussd, menus_naming_missing_templates_are_refused)
 {
 	struct conf	*c = conf_load(TEST_SRCDIR "/data/ussd-notemplate.conf");
