@@ -94,14 +94,16 @@ struct conf_ussd_menu {
 struct conf_ussd_item {
 	char		*id;
 	char		*label;		/* template name of its menu line */
-	char		*menu;		/* a submenu id, or NULL */
+	char		*menu;		/* a submenu id (with input: the menu
+					   after the answer), or NULL */
 	char		*input;		/* "number", "text", "choice" or NULL */
 	char		*var;		/* the {name} the input fills: id */
 	char		*prompt;	/* template name of the input screen */
 	long long	 min, max;	/* validate = min:max (number: value,
 					   text: characters) */
 	int		 has_validate;
-	char		*choices;	/* commodities, markets, languages */
+	char		*choices;	/* commodities, markets, languages,
+					   members */
 	char		*default_;	/* "home-market" or NULL */
 	char		*next;		/* the next input item, or NULL */
 	char		*action;	/* command text with {var}s, or NULL */

@@ -178,12 +178,12 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 		    "name", it->label);
 		bad = -1;
 	}
-	if (it->menu != NULL) {
-		if (it->input != NULL || it->action != NULL ||
+	if (it->menu != NULL && it->input == NULL) {
+		if (it->action != NULL ||
 		    it->next != NULL || it->prompt != NULL) {
 			conf_ussd_bad(grp, "menu", it->menu, "ussd-item '%s' "
-			    "opens a menu: it has no input, prompt, next or "
-			    "action", it->id);
+			    "opens a menu: it has no prompt, next or action",
+			    it->id);
 			bad = -1;
 		}
 	} else if (it->input != NULL) {
@@ -200,9 +200,11 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 			    it->id);
 			bad = -1;
 		}
-		if ((it->next == NULL) == (it->action == NULL)) {
+		/* After the answer: another input, an action, or a menu. */
+		if ((it->next != NULL) + (it->action != NULL) +
+		    (it->menu != NULL) != 1) {
 			conf_ussd_bad(grp, "id", it->id, "ussd-item '%s' needs "
-			    "either next (another input) or action, not both",
+			    "one of next (another input), action or menu",
 			    it->id);
 			bad = -1;
 		}
@@ -210,10 +212,11 @@ conf_ussd_read_item(struct conf *c, size_t i, CfgGroup *grp)
 			if (it->choices == NULL ||
 			    (strcmp(it->choices, "commodities") != 0 &&
 			    strcmp(it->choices, "markets") != 0 &&
-			    strcmp(it->choices, "languages") != 0)) {
+			    strcmp(it->choices, "languages") != 0 &&
+			    strcmp(it->choices, "members") != 0)) {
 				conf_ussd_bad(grp, "choices", it->choices,
 				    "ussd-item '%s': choices must be "
-				    "commodities, markets or languages",
+				    "commodities, markets, languages or members",
 				    it->id);
 				bad = -1;
 			}

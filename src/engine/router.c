@@ -847,7 +847,8 @@ router_check_commands(const struct conf *conf, const struct lang_set *langs,
  * unlike router_handle(), a keyword of another language neither switches
  * the answer's language nor is remembered: the menu speaks the user's
  * language whatever words the conf's actions use.  The action is charged
- * to the phone's flood bucket, as an SMS command is (the menu's screens
+ * to the phone's flood bucket, as an SMS command is, or to the member's
+ * when an agent acts for her with FOR (limits.c; the menu's screens
  * are not: only the command a screen finally runs); the repeat window
  * does not apply (the action runs once).  Runs inside the caller's unit
  * of work.
@@ -859,11 +860,11 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	struct mb_ctx	 ctx;
 	struct user	 user;
 	struct words	 w;
-	char		 msisdn[64], id[32];
+	char		 msisdn[64], id[32], key[96];
 	const char	*cmd = NULL;
 	long long	 now = mo->time > 0 ? mo->time : (long long)time(NULL);
 	size_t		 i;
-	int		 warn, taken, rc = -1;
+	int		 warn, taken, agent, rc = -1;
 
 	memset(&ctx, 0, sizeof(ctx));
 	memset(&w, 0, sizeof(w));
@@ -878,9 +879,16 @@ router_run_command(struct router *r, const struct mo *mo, long long inbox_id,
 	ctx.lang = lang != NULL && lang_exists(r->core.langs, lang) ? lang :
 	    user.language && lang_exists(r->core.langs, user.language) ?
 	    user.language : lang_default(r->core.langs);
-	/* The same bucket as the phone's SMS: a menu is no way round it. */
-	if ((taken = router_flood_take(r, router_flood_slot(r, msisdn), now,
-	    &warn)) != 1) {
+	/*
+	 * The same bucket as the phone's SMS: a menu is no way round it.  An
+	 * agent's action for a member ("FOR M17 ...") is that member's, as
+	 * by SMS.
+	 */
+	if ((agent = router_for_key(r, &user, text, ctx.lang, key,
+	    sizeof(key))) == -1)
+		goto out;
+	if ((taken = router_flood_take(r, router_flood_slot(r, agent ? key :
+	    msisdn), now, &warn)) != 1) {
 		if (taken == 0) {
 			r->stats.throttled++;
 			rc = 1;

@@ -75,7 +75,7 @@
 static const char *const ussd_templates[] = {
 	"ussd-more", "ussd-back", "ussd-invalid", "ussd-invalid-number",
 	"ussd-resume", "ussd-yes", "ussd-no", "ussd-your-market", "ussd-done",
-	"ussd-error", "ussd-slow-down",
+	"ussd-error", "ussd-slow-down", "ussd-no-members",
 };
 
 static const char ussd_sql_unkey[] =

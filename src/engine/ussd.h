@@ -19,15 +19,29 @@
  *				  yes (number or text: the answer 0 leaves
  *				  {var} empty, for an optional word of the
  *				  command), choices =
- *				  commodities|markets|languages (a numbered
- *				  list; a name typed in any language is taken
- *				  too), default = home-market (the user's own
- *				  market first in the list), then next = ITEM
- *				  (the next input) or action
+ *				  commodities|markets|languages|members (a
+ *				  numbered list; a name typed in any language
+ *				  is taken too), default = home-market (the
+ *				  user's own market first in the list), then
+ *				  next = ITEM (the next input), action, or
+ *				  menu = ID (the menu after the answer)
  *				- action = "SELL {commodity} {qty} {unit}
  *				  {price}" alone: runs when the item is chosen
  *				and notify-sms = yes (the action's answer is
  *				also sent as an SMS)
+ *
+ * Agents.  choices = members lists the active members of the agent
+ * dialling ("Mary Wanjiku (M17)"; her code typed is taken too): a menu
+ * item asking it is shown to the agents of a service point only (a
+ * menu's numbers are those of the items the user sees), and an agent
+ * without members is told how to enrol one (ussd-no-members).  The
+ * answer sets {var} to her code and {var-name} to her line.  While that
+ * answer is among the session's screens (until "00" goes back past it),
+ * every action runs as "FOR <code> <action>": the router's FOR checks
+ * that she is the agent's active member, the command is hers, its
+ * replies name her, agent_actions records it, and it is charged to the
+ * agent's flood bucket for her (agent-flood-rate, agent-flood-burst), as
+ * the same FOR by SMS is.
  *
  * An action is a command text in the canonical command words, filled from
  * the session's answers ({unit} is also the chosen commodity's default

@@ -106,6 +106,30 @@ ussd_action_throttled(struct ussd_req *r)
 }
 
 /*
+ * The code of the member the session acts for: the answer to an item
+ * listing members among the frames below (so "00" back past it acts for
+ * nobody again), else NULL.
+ */
+static const char *
+ussd_member_chosen(struct ussd_req *r)
+{
+	const struct conf_ussd_item	*it;
+	const struct ussd_frame		*f;
+	const char			*v;
+	size_t				 i;
+
+	for (i = r->s->depth; i > 0; i--) {
+		f = &r->s->stack[i - 1];
+		if (f->kind == 'i' && (it = conf_ussd_item_find(r->u->conf,
+		    f->id)) != NULL && it->choices != NULL &&
+		    strcmp(it->choices, "members") == 0 &&
+		    (v = ussd_var(r->s, it->var)) != NULL && v[0] != '\0')
+			return v;
+	}
+	return NULL;
+}
+
+/*
  * Run an item's action: the command text filled with the answers, through
  * the router, its replies captured as the END screen.  0 or -1 (store).
  */
@@ -115,12 +139,26 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 	struct ussd		*u = r->u;
 	struct ussd_session	*s = r->s;
 	struct mo		 mo = *r->mo;
-	char			*text, *reply, *screen;
+	const char		*member;
+	char			*text, *reply, *screen, *forms;
 	int			 cut, rc;
 
 	/* Codes, not names: the command reads them in any language. */
 	if ((text = ussd_fill(r, it->action, NULL, 0, 0)) == NULL)
 		return -1;
+	/*
+	 * A member chosen on the way here (choices = members): the action is
+	 * hers, and runs as the agent's FOR does by SMS, with its checks,
+	 * its limits per member and its record.
+	 */
+	if ((member = ussd_member_chosen(r)) != NULL) {
+		if (asprintf(&forms, "FOR %s %s", member, text) == -1) {
+			free(text);
+			return -1;
+		}
+		free(text);
+		text = forms;
+	}
 	/* Nothing gathered before belongs to this answer. */
 	free(outbox_take_inline(u->outbox));
 	mo.reply_inline = 1;
@@ -165,13 +203,13 @@ ussd_action(struct ussd_req *r, const struct conf_ussd_item *it)
 static int
 ussd_choose(struct ussd_req *r, const struct conf_ussd_item *it)
 {
-	if (it->menu != NULL) {
-		if (ussd_push(r->s, 'm', it->menu) == -1)
+	if (it->input != NULL) {
+		if (ussd_push(r->s, 'i', it->id) == -1)
 			r->error = 1;
 		return 0;
 	}
-	if (it->input != NULL) {
-		if (ussd_push(r->s, 'i', it->id) == -1)
+	if (it->menu != NULL) {
+		if (ussd_push(r->s, 'm', it->menu) == -1)
 			r->error = 1;
 		return 0;
 	}
@@ -234,30 +272,30 @@ ussd_listed(const char *in, size_t n)
 /*
  * The value an answer to a choice stands for: a listed number, or a name
  * typed (a code, a label, or an alias of a commodity or market, in any
- * language).  NULL if none.
+ * language), copied into out, and its label into label.  1, 0 if none,
+ * -1 on a failure.
  */
-static const char *
+static int
 ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
-    const char *in, int *failed)
+    const char *in, char *out, size_t outsize, char *label, size_t lsize)
 {
 	const struct conf	*c = r->u->conf;
 	struct ussd_choice	*list;
 	const char		*value = NULL;
 	char			*want, *cand;
-	long			 n, i, k;
+	long			 n, i, k, at = -1;
 	size_t			 j;
+	int			 failed = 0;
 
-	*failed = 0;
-	if ((n = ussd_choices(r, it, &list)) < 0) {
-		*failed = 1;
-		return NULL;
-	}
+	if ((n = ussd_choices(r, it, &list)) < 0)
+		return -1;
 	if ((k = ussd_listed(in, (size_t)n)) > 0) {
 		value = list[k - 1].value;
+		at = k - 1;
 		goto out;
 	}
 	if ((want = ussd_normal(in)) == NULL) {
-		*failed = 1;
+		failed = 1;
 		goto out;
 	}
 	for (i = 0; i < n && value == NULL && want[0] != '\0'; i++) {
@@ -265,12 +303,14 @@ ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
 		const char		*colon;
 
 		if ((cand = ussd_normal(list[i].label)) == NULL) {
-			*failed = 1;
+			failed = 1;
 			break;
 		}
 		if (strcmp(cand, want) == 0 ||
 		    strcasecmp(list[i].value, want) == 0)
 			value = list[i].value;
+		if (value != NULL && at < 0)
+			at = i;
 		free(cand);
 		if (strcmp(it->choices, "commodities") == 0) {
 			aliases = &conf_commodity_find(c, list[i].value)->aliases;
@@ -283,7 +323,7 @@ ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
 			colon = strchr(names->names[j], ':');
 			if ((cand = ussd_normal(colon ? colon + 1 :
 			    names->names[j])) == NULL) {
-				*failed = 1;
+				failed = 1;
 				break;
 			}
 			if (strcmp(cand, want) == 0)
@@ -293,7 +333,7 @@ ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
 		for (j = 0; aliases != NULL && value == NULL &&
 		    j < aliases->count; j++) {
 			if ((cand = ussd_normal(aliases->names[j])) == NULL) {
-				*failed = 1;
+				failed = 1;
 				break;
 			}
 			if (strcmp(cand, want) == 0)
@@ -303,8 +343,14 @@ ussd_choice_value(struct ussd_req *r, const struct conf_ussd_item *it,
 	}
 	free(want);
 out:
+	if (value != NULL) {
+		snprintf(out, outsize, "%s", value);
+		snprintf(label, lsize, "%s", at >= 0 ? list[at].label : value);
+	}
 	ussd_choices_free(list, (size_t)n);
-	return value;
+	if (failed)
+		return -1;
+	return value != NULL;
 }
 
 /* An answer to an input item: checked, kept, then the next step. */
@@ -315,9 +361,9 @@ ussd_answer(struct ussd_req *r, const struct conf_ussd_item *it,
 	struct ussd_session	*s = r->s;
 	const struct conf_commodity *k;
 	const char		*value = NULL;
-	char			 num[USSD_INPUT_MAX];
+	char			 num[USSD_INPUT_MAX], label[USSD_INPUT_MAX];
 	long long		 v, min, max;
-	int			 failed = 0;
+	int			 found;
 
 	if (it->optional && strcmp(in, "0") == 0)
 		value = "";	/* none: {var} fills as nothing */
@@ -347,23 +393,35 @@ ussd_answer(struct ussd_req *r, const struct conf_ussd_item *it,
 		}
 		value = in;
 	} else {
-		value = ussd_choice_value(r, it, in, &failed);
-		if (failed)
+		if ((found = ussd_choice_value(r, it, in, num, sizeof(num),
+		    label, sizeof(label))) == -1)
 			return -1;
-		if (value == NULL) {
+		if (found == 0) {
 			r->error = 1;
 			return 0;
 		}
+		value = num;
 	}
 	if (ussd_var_set(s, it->var, value) == -1)
 		return -1;
+	/* A member chosen: {<var>-name} is her line, for later titles. */
+	if (strcmp(it->input, "choice") == 0 &&
+	    strcmp(it->choices, "members") == 0) {
+		char	 name[USSD_ID_MAX + 8];
+
+		snprintf(name, sizeof(name), "%s-name", it->var);
+		if (strlen(name) < USSD_ID_MAX &&
+		    ussd_var_set(s, name, label) == -1)
+			return -1;
+	}
 	if (strcmp(it->input, "choice") == 0 &&
 	    strcmp(it->choices, "commodities") == 0 &&
 	    (k = conf_commodity_find(r->u->conf, value)) != NULL &&
 	    ussd_var_set(s, "unit", k->unit) == -1)
 		return -1;
-	if (it->next != NULL) {
-		if (ussd_push(s, 'i', it->next) == -1)
+	if (it->next != NULL || it->menu != NULL) {
+		if (ussd_push(s, it->next ? 'i' : 'm', it->next ? it->next :
+		    it->menu) == -1)
 			r->error = 1;
 		return 0;
 	}
@@ -454,12 +512,17 @@ ussd_input(struct ussd_req *r, const char *raw)
 		goto out;
 	}
 	if (f->kind == 'm') {
+		const struct conf_ussd_item	*shown[USSD_LINES_MAX];
+		long				 nv;
+
 		m = conf_ussd_menu_find(r->u->conf, f->id);
-		if ((k = ussd_listed(in, m->items.count)) == 0)
+		/* The numbers are those of the items this user sees. */
+		if ((nv = ussd_menu_items(r, m, shown, USSD_LINES_MAX)) < 0)
+			rc = -1;
+		else if ((k = ussd_listed(in, (size_t)nv)) == 0)
 			r->error = 1;
 		else
-			rc = ussd_choose(r, conf_ussd_item_find(r->u->conf,
-			    m->items.names[k - 1]));
+			rc = ussd_choose(r, shown[k - 1]);
 		goto out;
 	}
 	it = conf_ussd_item_find(r->u->conf, f->id);

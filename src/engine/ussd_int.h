@@ -23,6 +23,7 @@
 
 struct conf;
 struct conf_ussd_item;
+struct conf_ussd_menu;
 struct event;
 struct event_base;
 struct lang_set;
@@ -110,12 +111,17 @@ struct ussd_req {
 	long long		 emin, emax;
 	int			 home_known;
 	char			 home[USSD_ID_MAX];	/* home market code */
+	int			 agent;		/* 0 not asked yet, 1 not an
+						   agent, 2 an active agent */
+	char			 msisdn[64];	/* the sender, international
+						   ("": no phone number) */
 };
 
 /* One entry of a list to choose from. */
 struct ussd_choice {
 	const char	*value;		/* a code */
 	char		*label;
+	char		*own;		/* value when it is the list's own */
 };
 
 /* --- ussd.c ------------------------------------------------------------- */
@@ -162,6 +168,10 @@ void		 ussd_choices_free(struct ussd_choice *c, size_t n);
 long		 ussd_choices(struct ussd_req *r,
 		    const struct conf_ussd_item *it, struct ussd_choice **out);
 char		*ussd_render(struct ussd_req *r, int *npages);
+int		 ussd_is_agent(struct ussd_req *r);
+long		 ussd_menu_items(struct ussd_req *r,
+		    const struct conf_ussd_menu *m,
+		    const struct conf_ussd_item **items, size_t max);
 
 /* --- ussd_answer.c ------------------------------------------------------ */
 

@@ -22,6 +22,9 @@
 #include "text/lang.h"
 #include "marketbox-plugin.h"
 #include "queue/mo.h"
+#include "plugin/core.h"
+#include "plugin/member.h"
+#include "store/store.h"
 #include "engine/router.h"
 #include "engine/ussd.h"
 #include "engine/ussd_int.h"
@@ -347,8 +350,10 @@ ussd_choices_free(struct ussd_choice *c, size_t n)
 {
 	size_t	 i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(c[i].label);
+		free(c[i].own);
+	}
 	free(c);
 }
 
@@ -368,6 +373,109 @@ ussd_home(struct ussd_req *r)
 }
 
 /*
+ * 1 if the sender is an active agent of a service point (asked of the
+ * store once per MO), 0 if not, -1 on a store failure.
+ */
+int
+ussd_is_agent(struct ussd_req *r)
+{
+	char	 point[64];
+	int	 rc;
+
+	if (r->agent != 0)
+		return r->agent == 2;
+	if (msisdn_normalise(r->u->conf->country_code, r->mo->sender,
+	    r->msisdn, sizeof(r->msisdn)) != 0) {
+		r->msisdn[0] = '\0';
+		r->agent = 1;
+		return 0;
+	}
+	if ((rc = member_agent_point(r->u->store, r->msisdn, point,
+	    sizeof(point))) == -1)
+		return -1;
+	r->agent = rc == 1 ? 2 : 1;
+	return rc == 1;
+}
+
+/* 1 if the item lists the user's members: it is for agents only. */
+static int
+ussd_for_agents(const struct conf_ussd_item *it)
+{
+	return it->choices != NULL && strcmp(it->choices, "members") == 0;
+}
+
+/*
+ * The items of m this user sees, in screen order, into items (at most
+ * max): an item that lists the user's members shows to agents only, and
+ * the numbers of the items are their places in this list.  The count, or
+ * -1 on a store failure.
+ */
+long
+ussd_menu_items(struct ussd_req *r, const struct conf_ussd_menu *m,
+    const struct conf_ussd_item **items, size_t max)
+{
+	const struct conf_ussd_item	*it;
+	size_t				 i, n = 0;
+	int				 agent;
+
+	for (i = 0; i < m->items.count && n < max; i++) {
+		if ((it = conf_ussd_item_find(r->u->conf,
+		    m->items.names[i])) == NULL)
+			continue;
+		if (ussd_for_agents(it)) {
+			if ((agent = ussd_is_agent(r)) == -1)
+				return -1;
+			if (!agent)
+				continue;
+		}
+		items[n++] = it;
+	}
+	return (long)n;
+}
+
+static const char ussd_sql_members[] =
+    "SELECT code, name FROM members WHERE agent = $1 AND state = 'active'"
+    " ORDER BY id";
+
+/*
+ * The agent's active members into list (at most cap), "Mary Wanjiku
+ * (M17)" each, their codes as values; *n counts those filled (the caller
+ * frees them).  0, or -1 on a store failure or when memory runs out.
+ */
+static int
+ussd_members(struct ussd_req *r, struct ussd_choice *list, size_t cap,
+    size_t *n)
+{
+	struct store_stmt	*st;
+	int			 rc = STORE_DONE, agent;
+
+	if ((agent = ussd_is_agent(r)) != 1)
+		return agent;
+	if ((st = store_query(r->u->store, ussd_sql_members)) == NULL)
+		return -1;
+	store_bind_text(st, 1, r->msisdn);
+	while (*n < cap && (rc = store_step(st)) == STORE_ROW) {
+		const char	*code = store_text(st, 0);
+		const char	*name = store_text(st, 1);
+
+		if (code == NULL)
+			continue;
+		if ((list[*n].own = strdup(code)) == NULL ||
+		    asprintf(&list[*n].label, "%s (%s)", name ? name : "",
+		    code) == -1) {
+			free(list[*n].own);
+			list[*n].own = list[*n].label = NULL;
+			rc = STORE_ERROR;
+			break;
+		}
+		list[*n].value = list[*n].own;
+		(*n)++;
+	}
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
+}
+
+/*
  * The list an input = choice item offers, in the session's language.
  * Returns the count (with *out malloc'd), or -1 if memory runs out.
  */
@@ -384,13 +492,18 @@ ussd_choices(struct ussd_req *r, const struct conf_ussd_item *it,
 		cap = c->ncommodities;
 	else if (strcmp(it->choices, "markets") == 0)
 		cap = c->nmarkets;
+	else if (strcmp(it->choices, "members") == 0)
+		cap = USSD_LINES_MAX;
 	else
 		(void)lang_codes(r->langs, &cap);	/* the languages */
 	if (cap > USSD_LINES_MAX)
 		cap = USSD_LINES_MAX;
 	if ((list = calloc(cap + 1, sizeof(*list))) == NULL)
 		return -1;
-	if (strcmp(it->choices, "commodities") == 0) {
+	if (strcmp(it->choices, "members") == 0) {
+		if (ussd_members(r, list, cap, &n) == -1)
+			goto oom;
+	} else if (strcmp(it->choices, "commodities") == 0) {
 		for (i = 0; i < cap; i++) {
 			list[n].value = c->commodities[i].code;
 			if ((list[n++].label = strdup(ussd_name(r, "commodity",
@@ -451,13 +564,13 @@ ussd_render(struct ussd_req *r, int *npages)
 	struct ussd_frame		*f = ussd_top(s);
 	const struct conf		*c = r->u->conf;
 	const struct conf_ussd_menu	*m = NULL;
-	const struct conf_ussd_item	*it = NULL;
+	const struct conf_ussd_item	*it = NULL, *shown[USSD_LINES_MAX];
 	struct ussd_choice		*choices = NULL;
 	char				*lines[USSD_LINES_MAX];
 	char				*err = NULL, *body = NULL, *header = NULL;
 	char				*screen = NULL, *label, *room = NULL;
 	size_t				 n = 0, i, size = ussd_size(c);
-	long				 nc = 0;
+	long				 nc = 0, nv;
 	int				 back, pages = 1;
 
 	if (r->error == 2) {
@@ -496,8 +609,10 @@ ussd_render(struct ussd_req *r, int *npages)
 			back = 1;
 		if ((body = ussd_text(r, m->title, NULL, 0)) == NULL)
 			goto out;
-		for (i = 0; i < m->items.count && n < USSD_LINES_MAX; i++) {
-			it = conf_ussd_item_find(c, m->items.names[i]);
+		if ((nv = ussd_menu_items(r, m, shown, USSD_LINES_MAX)) < 0)
+			goto out;
+		for (i = 0; i < (size_t)nv; i++) {
+			it = shown[i];
 			if ((label = ussd_text(r, it->label, NULL, 0)) == NULL)
 				goto out;
 			lines[n] = ussd_line((int)i + 1, label);
@@ -508,11 +623,14 @@ ussd_render(struct ussd_req *r, int *npages)
 		break;
 	default:
 		it = conf_ussd_item_find(c, f->id);
-		if ((body = ussd_text(r, it->prompt, NULL, 0)) == NULL)
+		if (strcmp(it->input, "choice") == 0 &&
+		    (nc = ussd_choices(r, it, &choices)) < 0)
+			goto out;
+		/* No member to act for: the screen says how to enrol one. */
+		if ((body = ussd_text(r, nc == 0 && ussd_for_agents(it) ?
+		    "ussd-no-members" : it->prompt, NULL, 0)) == NULL)
 			goto out;
 		if (strcmp(it->input, "choice") == 0) {
-			if ((nc = ussd_choices(r, it, &choices)) < 0)
-				goto out;
 			for (i = 0; i < (size_t)nc && n < USSD_LINES_MAX; i++)
 				if ((lines[n++] = ussd_line((int)i + 1,
 				    choices[i].label)) == NULL)

@@ -83,7 +83,7 @@ setup_shipped(void)
  * The conf is written where the build tree is known: here.
  */
 static void
-setup_market(void)
+setup_market_with(const char *extra)
 {
 	char	 tmp[] = "/tmp/test_ussd_conf_XXXXXX", file[256];
 	FILE	*f;
@@ -95,14 +95,14 @@ setup_market(void)
 	    "database = /nonexistent/not-used.db\ncountry-code = +254\n"
 	    "currency = KES\n"
 	    /* every action at T0: the flood limit is not under test here */
-	    "flood-rate = 100000\nflood-burst = 100000\n"
+	    "flood-rate = 100000\nflood-burst = 100000\n%s"
 	    "include = \"%s/../conf/catalogue.conf\"\n"
 	    "include = \"%s/../conf/ussd.conf\"\n\n"
 	    "group = plugin\nname = market\n"
 	    "module = \"%s/plugins/market/.libs/market.so\"\n\n"
 	    "group = plugin\nname = prices\n"
 	    "module = \"%s/plugins/prices/.libs/prices.so\"\n",
-	    TEST_SRCDIR, TEST_SRCDIR, TEST_BUILDDIR, TEST_BUILDDIR);
+	    extra, TEST_SRCDIR, TEST_SRCDIR, TEST_BUILDDIR, TEST_BUILDDIR);
 	cr_assert_eq(fclose(f), 0);
 	setup_with(file);
 	/* thousands of screens: no need to wait for the disk in a test */
@@ -110,6 +110,19 @@ setup_market(void)
 	    NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_eq(unlink(file), 0);
 	cr_assert_eq(rmdir(tmp), 0);
+}
+
+static void
+setup_market(void)
+{
+	setup_market_with("");
+}
+
+/* The same, with an agent's flood bucket of 2 per member. */
+static void
+setup_agent(void)
+{
+	setup_market_with("agent-flood-rate = 1\nagent-flood-burst = 2\n");
 }
 
 static void
@@ -132,6 +145,7 @@ teardown(void)
 TestSuite(ussd, .init = setup, .fini = teardown);
 TestSuite(ussd_shipped, .init = setup_shipped, .fini = teardown);
 TestSuite(ussd_market, .init = setup_market, .fini = teardown);
+TestSuite(ussd_agent, .init = setup_agent, .fini = teardown);
 
 /* --- helpers ----------------------------------------------------------------- */
 
@@ -1232,6 +1246,45 @@ walk_from(const char *inputs, int depth)
 	}
 }
 
+/* An SMS from phone through the router at time t: its outcome. */
+static enum router_outcome
+sms_at(const char *phone, const char *text, long long t)
+{
+	static unsigned		 n;
+	struct mo		 mo;
+	enum router_outcome	 outcome;
+	char			 id[32];
+
+	snprintf(id, sizeof(id), "sms-%u", ++n);
+	memset(&mo, 0, sizeof(mo));
+	mo.id = id;
+	mo.channel = "box";
+	mo.sender = phone;
+	mo.receiver = "777";
+	mo.text = text;
+	mo.time = t;
+	cr_assert_eq(store_work_begin(store), 0);
+	router_unit_begin(router);
+	cr_assert_eq(router_handle(router, &mo, 0, &outcome), 0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	cr_assert_eq(store_commit(store), 0);
+	return outcome;
+}
+
+/* phone becomes an agent of the Kiambogo point, reading lang. */
+static void
+set_agent(const char *phone, const char *lang)
+{
+	char	 sql[512];
+
+	set_user(phone, "Jane Agent", "nakuru", lang);
+	snprintf(sql, sizeof(sql), "INSERT INTO agents(msisdn, point, added) "
+	    "VALUES ('%s', 'kiambogo', 1); UPDATE users SET role = 'agent' "
+	    "WHERE msisdn = '%s'", phone, phone);
+	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
 /*
  * Every screen of the shipped menu in lang, for a user whose own market
  * has the longest name (its marker on the lists), with an offer and an
@@ -1247,6 +1300,12 @@ walk_shipped(const char *lang)
 	walk.lang = lang;
 	set_user(FARMER, "Mary", "kongowea", lang);
 	set_user("+254700000002", "John", "nakuru", "en");
+	/* an agent too: Act for a member, her list and her menu */
+	set_agent(FARMER, lang);
+	set_user(FARMER, "Mary", "kongowea", lang);
+	cr_assert_eq(sms_at(FARMER, "MEMBER Mary Wanjiku", T0), ROUTER_DONE);
+	cr_assert_eq(count("SELECT count(*) FROM members WHERE state = "
+	    "'active'"), 1);
 	/* offer 1 hers, order 2 on it; offer 3 another's */
 	http_at("o1", FARMER, "2*1*50*3000", T0);
 	http_at("o2", "+254700000002", "3*1*2", T0);
@@ -1461,6 +1520,45 @@ Test(ussd, bad_menus_are_refused_at_load)
 	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badoptional.conf"));
 }
 
+/* The conf in text, loaded from a file of its own: NULL if refused. */
+static struct conf *
+conf_from(const char *text)
+{
+	char		 file[] = "/tmp/test_ussd_item_XXXXXX";
+	struct conf	*c;
+	int		 fd;
+
+	cr_assert_geq(fd = mkstemp(file), 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	cr_assert_eq(close(fd), 0);
+	c = conf_load(file);
+	cr_assert_eq(unlink(file), 0);
+	return c;
+}
+
+#define MEMBER_CONF(after) "group = marketbox\nglobal-sender = 777\n\n"	\
+	"group = ussd-menu\nid = main\ntitle = ussd-main\nitems = act\n\n"	\
+	"group = ussd-menu\nid = member\ntitle = ussd-member-menu\n"	\
+	"items = act\n\n"							\
+	"group = ussd-item\nid = act\nlabel = ussd-act-for\n"		\
+	"input = choice\nchoices = members\nvar = member\n"		\
+	"prompt = ussd-ask-member\n" after "\n"
+
+/* A choice of members, then a menu: one of next, action or menu. */
+Test(ussd, a_menu_after_an_input_is_one_of_three)
+{
+	struct conf	*c;
+
+	cr_assert_not_null(c = conf_from(MEMBER_CONF("menu = member")));
+	cr_assert_str_eq(c->ussd_items[0].choices, "members");
+	cr_assert_str_eq(c->ussd_items[0].menu, "member");
+	conf_free(c);
+	cr_assert_null(conf_from(MEMBER_CONF("menu = member\n"
+	    "action = \"MY\"")));
+	cr_assert_null(conf_from(MEMBER_CONF("menu = nowhere")));
+	cr_assert_null(conf_from(MEMBER_CONF("")));
+}
+
 Test(ussd, menus_naming_missing_templates_are_refused)
 {
 	struct conf	*c = conf_load(TEST_SRCDIR "/data/ussd-notemplate.conf");
@@ -1568,4 +1666,132 @@ Test(ussd, the_inbox_stores_dedups_and_hands_ussd_to_the_engine)
 	    "AND text = 'You said: item 5' AND inbox_id = (SELECT id FROM "
 	    "inbox WHERE kannel_id = 'ussd:i1:3*5')"), 1);
 	fixture_inbox_free(in);
+}
+
+/* --- an agent acts for a member ---------------------------------------------------------- */
+
+#define AGENT	"+254700000009"
+
+/* The code of the member named name ("" if none). */
+static const char *
+code_of(const char *name)
+{
+	char	 sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT code FROM members WHERE name = "
+	    "'%s'", name);
+	return value(sql);
+}
+
+Test(ussd_agent, only_an_agent_sees_act_for_a_member)
+{
+	set_user(FARMER, "Mary", "nakuru", "en");
+	set_agent(AGENT, "en");
+	cr_assert_str_eq(http_at("a", AGENT, "", T0), "CON Marketbox\n"
+	    "1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n"
+	    "5 My orders\n6 Price alerts\n7 Register\n8 Language\n"
+	    "9 Act for a member");
+	cr_assert_str_eq(http_at("f", FARMER, "", T0), "CON Marketbox\n"
+	    "1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n"
+	    "5 My orders\n6 Price alerts\n7 Register\n8 Language");
+	/* nor can she reach it by its number */
+	cr_assert(starts(http_at("f", FARMER, "9", T0), "CON Not a valid "
+	    "answer. Try again.\nMarketbox\n"), "%s", answer);
+	/* an agent without members is told how to enrol one */
+	cr_assert_str_eq(http_at("a", AGENT, "9", T0), "CON You have no "
+	    "members yet. Enrol one by SMS: MEMBER and a name, with their "
+	    "phone if they have one.\n00 Back");
+	/* an agent removed sees it no more */
+	cr_assert_eq(sqlite3_exec(store_db(store), "UPDATE agents SET "
+	    "removed = 2", NULL, NULL, NULL), SQLITE_OK);
+	cr_assert_str_eq(http_at("r", AGENT, "", T0 + 1000), "CON Marketbox\n"
+	    "1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n"
+	    "5 My orders\n6 Price alerts\n7 Register\n8 Language");
+}
+
+Test(ussd_agent, a_sale_for_a_member_is_hers_and_names_her)
+{
+	char		 m1[32], m2[32], in[128], want[512];
+	long long	 offer;
+
+	set_agent(AGENT, "en");
+	cr_assert_eq(sms_at(AGENT, "MEMBER Mary Wanjiku", T0), ROUTER_DONE);
+	cr_assert_eq(sms_at(AGENT, "MEMBER Peter Kamau", T0), ROUTER_DONE);
+	/* one ended: no longer listed */
+	cr_assert_eq(sms_at(AGENT, "MEMBER Ann Off", T0), ROUTER_DONE);
+	snprintf(in, sizeof(in), "MEMBER %s OFF", code_of("Ann Off"));
+	cr_assert_eq(sms_at(AGENT, in, T0), ROUTER_DONE);
+	snprintf(m1, sizeof(m1), "%s", code_of("Mary Wanjiku"));
+	snprintf(m2, sizeof(m2), "%s", code_of("Peter Kamau"));
+	cr_assert(m1[0] != '\0' && m2[0] != '\0');
+
+	snprintf(want, sizeof(want), "CON Act for which member?\n"
+	    "1 Mary Wanjiku (%s)\n2 Peter Kamau (%s)\n00 Back", m1, m2);
+	cr_assert_str_eq(http_at("s", AGENT, "9", T0), want);
+	/* typed by its code too */
+	snprintf(in, sizeof(in), "9*%s", m1);
+	snprintf(want, sizeof(want), "CON For Mary Wanjiku (%s):\n"
+	    "1 Check prices\n2 Sell\n3 Buy from an offer\n4 Ask to buy\n"
+	    "5 My orders\n6 Price alerts\n00 Back", m1);
+	cr_assert_str_eq(http_at("t", AGENT, in, T0), want);
+	cr_assert_str_eq(http_at("s", AGENT, "9*1", T0), want);
+	http_at("s", AGENT, "9*1*2*1*10*3000", T0);
+	snprintf(want, sizeof(want), "END For Mary Wanjiku (%s): ", m1);
+	cr_assert(starts(answer, want), "%s", answer);
+	snprintf(want, sizeof(want), "SELECT max(ref) FROM market_posts WHERE "
+	    "kind = 'offer' AND msisdn = 'm:%s' AND qty = 10", m1);
+	offer = number(want);
+	cr_assert_gt(offer, 0, "no offer of hers");
+	assert_names(answer, offer);
+	cr_assert_eq(count("SELECT count(*) FROM market_posts WHERE msisdn = '"
+	    AGENT "'"), 0, "the agent's own");
+	snprintf(want, sizeof(want), "SELECT count(*) FROM agent_actions WHERE "
+	    "agent = '" AGENT "' AND member = '%s' AND command LIKE 'SELL%%'",
+	    m1);
+	cr_assert_eq(count(want), 1);
+	/* the SMS copy names her too */
+	snprintf(want, sizeof(want), "SELECT count(*) FROM outbox WHERE "
+	    "kind = 'reply' AND state = 'queued' AND receiver = '" AGENT "' "
+	    "AND text LIKE 'For Mary Wanjiku (%s): %%'", m1);
+	cr_assert_eq(count(want), 1);
+	/* back out of her menu: the agent's own again */
+	cr_assert_str_eq(http_at("b", AGENT, "9*1*00*00*2*1*5*2000", T0),
+	    answer);
+	cr_assert(!starts(answer, "END For "), "%s", answer);
+	cr_assert_eq(count("SELECT count(*) FROM market_posts WHERE msisdn = '"
+	    AGENT "' AND qty = 5"), 1);
+}
+
+Test(ussd_agent, limits_are_per_member)
+{
+	char			 m1[32], m2[32], in[256];
+	int			 i;
+
+	set_agent(AGENT, "en");
+	cr_assert_eq(sms_at(AGENT, "MEMBER Mary Wanjiku", T0), ROUTER_DONE);
+	cr_assert_eq(sms_at(AGENT, "MEMBER Peter Kamau", T0), ROUTER_DONE);
+	snprintf(m1, sizeof(m1), "%s", code_of("Mary Wanjiku"));
+	snprintf(m2, sizeof(m2), "%s", code_of("Peter Kamau"));
+	/* agent-flood-burst 2: two sales for Mary, the third waits */
+	for (i = 0; i < 2; i++)
+		cr_assert(starts(final(AGENT, "9*1*2*1*10*3000"), "END For "
+		    "Mary Wanjiku"), "%d: %s", i, answer);
+	cr_assert(starts(final(AGENT, "9*1*2*1*10*3000"), "END Too many "
+	    "requests just now"), "%s", answer);
+	/* Peter's bucket is his own, and so is the agent's */
+	cr_assert(starts(final(AGENT, "9*2*2*1*10*3000"), "END For Peter "
+	    "Kamau"), "%s", answer);
+	cr_assert(starts(final(AGENT, "2*1*10*3000"), "END Offer #"), "%s",
+	    answer);
+	snprintf(in, sizeof(in), "SELECT count(*) FROM market_posts WHERE "
+	    "msisdn = 'm:%s'", m1);
+	cr_assert_eq(count(in), 2);
+	snprintf(in, sizeof(in), "SELECT count(*) FROM market_posts WHERE "
+	    "msisdn = 'm:%s'", m2);
+	cr_assert_eq(count(in), 1);
+	/* the menu and FOR by SMS share Mary's bucket */
+	snprintf(in, sizeof(in), "FOR %s SELL beans 3 bags 7000", m1);
+	cr_assert_eq(sms_at(AGENT, in, T0 + 5), ROUTER_THROTTLED);
+	snprintf(in, sizeof(in), "FOR %s SELL beans 3 bags 7000", m2);
+	cr_assert_eq(sms_at(AGENT, in, T0 + 5), ROUTER_DONE);
 }
