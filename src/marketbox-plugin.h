@@ -48,7 +48,8 @@ struct mb_stmt;		/* a statement of the store (opaque) */
 #define MB_ROLE_TRANSPORTER	0x04
 #define MB_ROLE_AGENT		0x08
 #define MB_ROLE_ADMIN		0x10
-#define MB_ROLE_ANY		0x1f
+#define MB_ROLE_DEALER		0x20	/* an agro-dealer: may post TIER prices */
+#define MB_ROLE_ANY		0x3f
 
 /* Command flags. */
 #define MB_CMD_REGISTERED	0x01	/* the sender must have done REG */

@@ -293,7 +293,7 @@ int	market_delivered(struct mb_ctx *, const struct mb_host *); /* delivery.c */
  * returns MB_FAIL so that everything rolls back.
  */
 
-#define MARKET_NMIGRATIONS	2
+#define MARKET_NMIGRATIONS	4
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,

@@ -144,10 +144,112 @@ static const char market_schema_2[] =
     "CREATE INDEX market_posts_usual"
     " ON market_posts(commodity, market, created);";
 
+/*
+ * Pools: many small lots sold as one offer (kind 'sell'), or many small
+ * wants bought as one (kind 'want').  ref comes from host->ref_next like
+ * every other number; a sell pool that is listed is also the offer of the
+ * same ref in market_posts, so BUY 51 names both.  target and price are
+ * per the opener's POOL command (price in minor units per unit: the price
+ * asked, or for a want pool the most its members pay); rule is the
+ * allocation rule in force when the pool opened ('joined': in order of
+ * joining; 'prorata': in proportion, remainders by the rule in
+ * market(8)), so a conf change never re-divides an open pool.  told is
+ * 1 once the members have been told the deadline passed.
+ *
+ * A share is one member's lot in a pool: qty she put in (or wants), seq
+ * the order of joining (ref-like, never reused), sold the units of it
+ * already given to orders.  A member's share order is a market_orders row
+ * whose parent is the pool order it follows (the one the opener answers);
+ * parent is NULL for every other order.
+ */
+static const char market_schema_3[] =
+    "CREATE TABLE market_pools ("
+    " ref INTEGER PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind IN ('sell', 'want')),"
+    " opener TEXT NOT NULL,"
+    " commodity TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " market TEXT,"
+    " target INTEGER NOT NULL CHECK (target > 0),"
+    " price INTEGER NOT NULL CHECK (price > 0),"
+    " rule TEXT NOT NULL CHECK (rule IN ('joined', 'prorata')),"
+    " state TEXT NOT NULL CHECK (state IN ('open', 'listed', 'sold',"
+    "  'lapsed', 'cancelled')),"
+    " created INTEGER NOT NULL,"
+    " deadline INTEGER NOT NULL,"
+    " told INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX market_pools_due ON market_pools(state, deadline);"
+    "CREATE INDEX market_pools_open ON market_pools(kind, commodity, state);"
+    "CREATE TABLE market_pool_shares ("
+    " pool INTEGER NOT NULL REFERENCES market_pools(ref),"
+    " member TEXT NOT NULL,"
+    " qty INTEGER NOT NULL CHECK (qty > 0),"
+    " sold INTEGER NOT NULL DEFAULT 0 CHECK (sold >= 0 AND sold <= qty),"
+    " seq INTEGER NOT NULL,"
+    " joined INTEGER NOT NULL,"
+    " PRIMARY KEY (pool, member));"
+    "CREATE INDEX market_pool_shares_member ON market_pool_shares(member);"
+    "ALTER TABLE market_orders ADD COLUMN parent INTEGER;"
+    "CREATE INDEX market_orders_parent ON market_orders(parent);";
+
+static const char market_schema_3_pg[] =
+    "CREATE TABLE market_pools ("
+    " ref BIGINT PRIMARY KEY,"
+    " kind TEXT NOT NULL CHECK (kind IN ('sell', 'want')),"
+    " opener TEXT NOT NULL,"
+    " commodity TEXT NOT NULL,"
+    " unit TEXT NOT NULL,"
+    " market TEXT,"
+    " target BIGINT NOT NULL CHECK (target > 0),"
+    " price BIGINT NOT NULL CHECK (price > 0),"
+    " rule TEXT NOT NULL CHECK (rule IN ('joined', 'prorata')),"
+    " state TEXT NOT NULL CHECK (state IN ('open', 'listed', 'sold',"
+    "  'lapsed', 'cancelled')),"
+    " created BIGINT NOT NULL,"
+    " deadline BIGINT NOT NULL,"
+    " told INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX market_pools_due ON market_pools(state, deadline);"
+    "CREATE INDEX market_pools_open ON market_pools(kind, commodity, state);"
+    "CREATE TABLE market_pool_shares ("
+    " pool BIGINT NOT NULL REFERENCES market_pools(ref),"
+    " member TEXT NOT NULL,"
+    " qty BIGINT NOT NULL CHECK (qty > 0),"
+    " sold BIGINT NOT NULL DEFAULT 0 CHECK (sold >= 0 AND sold <= qty),"
+    " seq BIGINT NOT NULL,"
+    " joined BIGINT NOT NULL,"
+    " PRIMARY KEY (pool, member));"
+    "CREATE INDEX market_pool_shares_member ON market_pool_shares(member);"
+    "ALTER TABLE market_orders ADD COLUMN parent BIGINT;"
+    "CREATE INDEX market_orders_parent ON market_orders(parent);";
+
+/*
+ * Tiers of an offer: a lower price per unit for orders that together
+ * reach qty units while the offer is open (its window).  reached is the
+ * time the orders first reached it (NULL until then): the orderers are
+ * told once, when it is set.
+ */
+static const char market_schema_4[] =
+    "CREATE TABLE market_tiers ("
+    " offer INTEGER NOT NULL REFERENCES market_posts(ref),"
+    " qty INTEGER NOT NULL CHECK (qty > 0),"
+    " price INTEGER NOT NULL CHECK (price > 0),"
+    " reached INTEGER,"
+    " PRIMARY KEY (offer, qty));";
+
+static const char market_schema_4_pg[] =
+    "CREATE TABLE market_tiers ("
+    " offer BIGINT NOT NULL REFERENCES market_posts(ref),"
+    " qty BIGINT NOT NULL CHECK (qty > 0),"
+    " price BIGINT NOT NULL CHECK (price > 0),"
+    " reached BIGINT,"
+    " PRIMARY KEY (offer, qty));";
+
 /* Step 2 is the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
 	{ .version = 2, .sql = market_schema_2 },
+	{ .version = 3, .sql = market_schema_3, .sql_pg = market_schema_3_pg },
+	{ .version = 4, .sql = market_schema_4, .sql_pg = market_schema_4_pg },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
