@@ -122,9 +122,44 @@ struct market_order {
 	long long	 want, want_qty;	/* the buyer's want it counts
 						   toward (0: none), and how
 						   much of it */
+	long long	 parent;		/* a member's share order: the pool
+					   order it follows (0: none) */
 	char		 commodity[MARKET_CODE_LEN];
 	char		 unit[MARKET_CODE_LEN];
 	char		 market[MARKET_CODE_LEN];
+};
+
+/*
+ * A pool (market_pool.c): a row of market_pools with the sum of its
+ * shares.  kind "sell": members' lots sold as one offer of the same ref;
+ * "want": members' wants bought as one want of the same ref.
+ */
+#define MARKET_POOL_SHARES_MAX	200	/* members in one pool */
+
+struct market_pool {
+	long long	 ref;
+	char		 kind[8];		/* "sell" | "want" */
+	char		 opener[MARKET_MSISDN_LEN];
+	char		 commodity[MARKET_CODE_LEN];
+	char		 unit[MARKET_CODE_LEN];
+	char		 market[MARKET_CODE_LEN];	/* "" for none */
+	long long	 target;		/* units */
+	long long	 price;			/* minor units per unit */
+	char		 rule[12];		/* "joined" | "prorata" */
+	char		 state[16];		/* open listed sold lapsed
+						   cancelled */
+	long long	 created, deadline;
+	int		 told;
+	long long	 total;			/* units in its shares */
+	long long	 members;		/* its shares */
+};
+
+/* One member's lot in a pool: a row of market_pool_shares. */
+struct market_share {
+	long long	 pool;
+	char		 member[MARKET_MSISDN_LEN];
+	long long	 qty, sold;
+	long long	 seq, joined;
 };
 
 /* --- money (market_money.c) ------------------------------------------------------ */
@@ -286,6 +321,50 @@ int	market_reject(struct mb_ctx *, const struct mb_host *);	/* order.c */
 int	market_cancel(struct mb_ctx *, const struct mb_host *);	/* order.c */
 int	market_sent(struct mb_ctx *, const struct mb_host *);	/* delivery.c */
 int	market_delivered(struct mb_ctx *, const struct mb_host *); /* delivery.c */
+
+/* --- pools (market_pool.c: POOL, JOIN, LEAVE, CLOSE, the pool's states;
+ * market_pool_order.c: a pool order's shares, OFFER) --------------------------- */
+
+int	market_pool(struct mb_ctx *, const struct mb_host *);	/* pool.c */
+int	market_join(struct mb_ctx *, const struct mb_host *);	/* pool.c */
+int	market_leave(struct mb_ctx *, const struct mb_host *);	/* pool.c */
+int	market_close(struct mb_ctx *, const struct mb_host *);	/* pool.c */
+int	market_offer(struct mb_ctx *, const struct mb_host *);	/* pool_order.c */
+
+/* The pool ref into *p: 0, 1 when there is none, -1 when the store fails. */
+int	market_pool_find(struct market_call *, long long ref,
+	    struct market_pool *p);
+/* Its shares in order of joining, at most max: 0 or -1. */
+int	market_pool_shares(struct market_call *, long long pool,
+	    struct market_share *, size_t max, size_t *n);
+/*
+ * The one place a pool changes state: checks the step, writes it and
+ * tells the opener and members (0, 1 when the step is not allowed from
+ * its state, -1 when the store or a notice fails).
+ */
+int	market_pool_move(struct market_call *, struct market_pool *,
+	    const char *to);
+/*
+ * qty units shared among n shares (in order of joining): out[i] is
+ * share i's part, sum(out) == qty <= sum of the shares' unsold qty.
+ * prorata 0: in order of joining; 1: in proportion, by the rule of
+ * market(8).  0, or -1 when qty is more than the shares hold.
+ */
+int	market_pool_allocate(long long qty, const struct market_share *,
+	    size_t n, int prorata, long long *out);
+/*
+ * After the order o was made on a pool's offer (a sell pool) or counted
+ * toward a pool's want (a want pool): the members' share orders, each
+ * member told.  0 or -1.
+ */
+int	market_pool_order(struct market_call *, const struct market_pool *,
+	    struct market_order *o);
+/*
+ * After the pool order parent moved to state to (market_order_move):
+ * its share orders follow, each member told.  0 or -1.
+ */
+int	market_pool_follow(struct market_call *,
+	    const struct market_order *parent, const char *to);
 
 /* --- the store (market_store.c) -------------------------------------------------
  * Every function runs in the transaction of the call's message or timer
