@@ -2138,7 +2138,7 @@ Test(plugin, host_sees_the_sender)
 	    R("sw", "echo", "text", "+254722000111|Mary|nakuru|sw|3", NULL));
 	user_put(ADMIN, "Boss", NULL, "en", NULL, 0);
 	cr_assert_str_eq(say(ADMIN, "MY"),
-	    R("en", "echo", "text", "+254700000009|Boss|(null)|en|1f", NULL));
+	    R("en", "echo", "text", "+254700000009|Boss|(null)|en|3f", NULL));
 }
 
 /* A handler that says nothing, or MB_USAGE: the usage, never silence. */
