@@ -114,6 +114,27 @@ engine_fixture_open(const char *name, struct conf *conf, const char *path)
 }
 
 void
+engine_fixture_parts(struct conf **conf, struct store **store,
+    struct outbox **outbox, struct router **router, struct inbox **inbox,
+    struct lang_set **langs)
+{
+	struct engine_fixture	*f = &engine_fixture;
+
+	if (conf != NULL)
+		*conf = f->conf;
+	if (store != NULL)
+		*store = f->store;
+	if (outbox != NULL)
+		*outbox = f->outbox;
+	if (router != NULL)
+		*router = f->router;
+	if (inbox != NULL)
+		*inbox = f->inbox;
+	if (langs != NULL)
+		*langs = f->langs;
+}
+
+void
 engine_fixture_close(void)
 {
 	struct engine_fixture	*f = &engine_fixture;

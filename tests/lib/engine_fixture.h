@@ -73,6 +73,15 @@ void		 engine_fixture_plugin(struct conf *c, const char *name,
  */
 void		 engine_fixture_open(const char *name, struct conf *conf,
 		    const char *path);
+/*
+ * The open world's parts into the variables a test knows them by (NULL:
+ * not wanted).  The tests name them as their own set-up did; conf,
+ * store, outbox, router and inbox are struct tags too, which a macro
+ * cannot stand for.
+ */
+void		 engine_fixture_parts(struct conf **conf, struct store **store,
+		    struct outbox **outbox, struct router **router,
+		    struct inbox **inbox, struct lang_set **langs);
 /* Free it all and remove the directory. */
 void		 engine_fixture_close(void);
 

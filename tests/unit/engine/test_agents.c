@@ -124,12 +124,7 @@ setup_with(enum variant v)
 		pg = pg_fixture_create("agents");
 #endif
 	engine_fixture_open("agents", conf_make(v), pg);
-	conf = engine_fixture.conf;
-	store = engine_fixture.store;
-	outbox = engine_fixture.outbox;
-	router = engine_fixture.router;
-	inbox = engine_fixture.inbox;
-	langs = engine_fixture.langs;
+	engine_fixture_parts(&conf, &store, &outbox, &router, &inbox, &langs);
 	/* two agents of two points, registered */
 	exec("INSERT INTO agents(msisdn, point, added) VALUES"
 	    " ('" AGENT "', 'kiambogo', 1), ('" AGENT2 "', 'other', 1);"

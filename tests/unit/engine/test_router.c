@@ -147,12 +147,7 @@ setup_with(enum variant v)
 		engine_fixture_plugin(c, "router_cmds", CMDS_SO);
 	}
 	engine_fixture_open("router", c, NULL);
-	conf = engine_fixture.conf;
-	store = engine_fixture.store;
-	outbox = engine_fixture.outbox;
-	router = engine_fixture.router;
-	inbox = engine_fixture.inbox;
-	langs = engine_fixture.langs;
+	engine_fixture_parts(&conf, &store, &outbox, &router, &inbox, &langs);
 }
 
 static void
