@@ -93,13 +93,6 @@ ctl_rows_add(struct ctl_rows *r, const struct ctl_cell *cells)
 	r->nrows++;
 }
 
-/* Columns shown as money: JSON numbers although SQL gives text. */
-static int
-ctl_money_column(const char *name)
-{
-	return strcmp(name, "price") == 0 || strcmp(name, "total") == 0;
-}
-
 /* The display width of UTF-8 text (wide characters count 2). */
 static size_t
 ctl_width(const char *s, size_t max_chars, size_t *bytes)
@@ -245,32 +238,6 @@ ctl_json_value(FILE *fp, const char *s, int number)
 	fputc('"', fp);
 }
 
-/* 1 if s is a plain decimal number (as JSON takes it). */
-static int
-ctl_is_decimal(const char *s)
-{
-	const char	*p = s;
-
-	if (s == NULL || *s == '\0')
-		return 0;
-	if (*p == '-')
-		p++;
-	if (*p < '0' || *p > '9')
-		return 0;
-	if (*p == '0' && p[1] >= '0' && p[1] <= '9')
-		return 0;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return 0;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	return *p == '\0';
-}
-
 /* The streaming printers: header, each row, footer. */
 struct ctl_out {
 	FILE		*fp;
@@ -298,9 +265,7 @@ ctl_out_row(struct ctl_out *o, const struct ctl_cell *cells)
 			fputs(i ? ", " : "", o->fp);
 			ctl_json_value(o->fp, o->names[i], 0);
 			fputs(": ", o->fp);
-			ctl_json_value(o->fp, cells[i].text, cells[i].number ||
-			    (ctl_money_column(o->names[i]) &&
-			    ctl_is_decimal(cells[i].text)));
+			ctl_json_value(o->fp, cells[i].text, cells[i].number);
 		}
 		fputc('}', o->fp);
 	}
@@ -420,7 +385,9 @@ ctl_print_rows(struct ctl *c, FILE *fp, struct ctl_rows *r)
  *	D	a moment, from Unix seconds: 2026-03-01 14:05:09 (UTC)
  *	m	money in minor units, as the plugins show it: 3000, or 2.50
  * The database gives integers; what people read is made here, the same
- * whichever engine holds the data.
+ * whichever engine holds the data.  Money is a number like the counts,
+ * whatever its column is called: aligned right in a table, a number in
+ * JSON (CSV has no types).
  */
 #define CTL_CELL_BUF	48
 
@@ -483,6 +450,7 @@ ctl_stmt_cells(struct store_stmt *st, const char *kinds,
 		case 'm':
 			ctl_money(bufs[i], CTL_CELL_BUF, store_int(st, i));
 			cells[i].text = bufs[i];
+			cells[i].number = 1;
 			break;
 		default:
 			cells[i].text = (char *)store_text(st, i);

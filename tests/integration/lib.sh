@@ -48,6 +48,9 @@
 #	phone_send, phone_batch, phone_stop, phone_sent_count,
 #	phone_expect, phone_expect_text, phone_expect_count,
 #	phone_mts, phone_mt_raw, phone_texts, phone_mt_count
+#	day_begin, play DAY	a day of SMS checked step by step (its
+#				section at the end: run_step, render,
+#				phones_match, phones_have_all, last_code)
 #
 # Everything listens on 127.0.0.1 only.  Every wait is bounded.
 
@@ -929,4 +932,160 @@ phone_mt_count_ge()
 phone_expect_count()
 {
 	wait_until "${2:-20}" phone_mt_count_ge "$1"
+}
+
+# --- a day of SMS, step by step (market-day.sh, service-point.sh) ---------
+#
+# A day is text: "> PHONE text" is a step, PHONE sends text to 777; each
+# "< PHONE template-args" line after it is an SMS the step brings, either
+# "< PHONE = the text as it is" or "< PHONE lang template name=value|..."
+# rendered from the shipped language files.  %CODE% stands for the
+# delivery code of the order on its way.  A step that shows a known
+# defect ends in "<TAB># TODO why": its test is TAP_TODO and the next
+# steps are judged on what they bring.  The script sets PHONES (the names
+# of the variables that hold the phones, "FARMER BUYER"), writes
+# $T/marketbox.conf, starts marketbox, then calls day_begin and play DAY;
+# each step is one TAP test that every phone got exactly what it should
+# have, in order.
+
+# Unless the script that sources this set them first (scripts/demo does):
+: "${STEP_WAIT:=10}"	# seconds for the SMS of one message to arrive
+: "${SETTLE:=0.5}"	# then, for an SMS too many
+
+# render VAR CODE NAME ARGS: VAR is template NAME of language CODE with its
+# placeholders filled from ARGS ("name=value|name=value"), as marketbox
+# fills it (`marketctl template`: catalogue words, numbers, plural forms).
+# Bails out when the template is missing or a placeholder is left unfilled,
+# so that no expectation is ever empty or half-rendered.
+render()
+{
+	local var=$1 code=$2 name=$3 args=$4 text
+	local -a kvs
+
+	IFS='|' read -r -a kvs <<< "$args"
+	text=$("$top_builddir/src/marketctl" -c "$T/marketbox.conf" template \
+	    "$code" "$name" -- "${kvs[@]}") ||
+	    tap_bail "$code $name: marketctl template cannot fill it"
+	printf -v "$var" '%s' "$text"
+}
+
+# The delivery code of the order on its way (the day has one at a time).
+last_code()
+{
+	db "SELECT code FROM market_orders WHERE state = 'sent'
+	    ORDER BY ref DESC LIMIT 1"
+}
+
+# day_begin: no phone has got anything yet.  What each phone should have
+# got so far, one text a line (WANT_<PHONE>), and how many (NWANT_<PHONE>).
+day_begin()
+{
+	local p
+
+	for p in $PHONES; do
+		printf -v "WANT_$p" '%s' ""
+		printf -v "NWANT_$p" '%s' 0
+	done
+}
+
+# phones_have_all: every phone has got at least as many SMS as it should.
+phones_have_all()
+{
+	local p n
+
+	for p in $PHONES; do
+		n=NWANT_$p
+		[ "$(phone_mt_count "${!p}")" -ge "${!n}" ] || return 1
+	done
+}
+
+# The texts every phone got equal what it should have got: 0, else 1 with
+# the differences as TAP diagnostics.
+phones_match()
+{
+	local p w got rc=0
+
+	for p in $PHONES; do
+		w=WANT_$p
+		got=$(phone_texts "${!p}")
+		if [ "$got" != "${!w}" ]; then
+			tap_diag "$p got:"
+			tap_diag "$got"
+			tap_diag "$p should have got:"
+			tap_diag "${!w}"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+# run_step FROM TEXT EXPECT-LINES: send TEXT from phone FROM, add what it
+# should bring to each phone's list, wait for it, and test every phone.
+run_step()
+{
+	local from=$1 text=$2 lines=$3 code="" to lang name args want w n
+	local todo=
+
+	# "> PHONE text<TAB># TODO why": a step that shows a known defect
+	if [[ $text == *$'\t# TODO '* ]]; then
+		todo=${text#*$'\t# TODO '}
+		text=${text%%$'\t'*}
+	fi
+
+	if [[ $text == *%CODE%* ]]; then
+		code=$(last_code)
+		text=${text//%CODE%/$code}
+	fi
+	phone_send "${!from}" 777 "$text"
+	# the code of an order just sent: once it is sent
+	if [[ $lines == *%CODE%* ]]; then
+		wait_until "$STEP_WAIT" eval '[ -n "$(last_code)" ]'
+		code=$(last_code)
+	fi
+	while read -r to lang name args; do
+		[ -n "$to" ] || continue
+		if [ "$lang" = "=" ]; then
+			# the text as it is: the rest of the line
+			want="$name${args:+ $args}"
+			want=${want//%CODE%/$code}
+		else
+			render want "$lang" "$name" "${args//%CODE%/$code}"
+		fi
+		w=WANT_$to
+		n=NWANT_$to
+		printf -v "$w" '%s%s%s' "${!w}" "${!w:+$'\n'}" "$want"
+		printf -v "$n" '%s' $((${!n} + 1))
+	done <<< "$lines"
+	wait_until "$STEP_WAIT" phones_have_all
+	sleep "$SETTLE"
+	TAP_TODO=$todo
+	tap_ok "$from: $text" phones_match
+	# a known defect: the next steps are judged on what they bring
+	if [ -n "$todo" ]; then
+		for to in $PHONES; do
+			printf -v "WANT_$to" '%s' "$(phone_texts "${!to}")"
+		done
+	fi
+}
+
+# play DAY: every step of DAY, in order.
+play()
+{
+	local from='' text='' lines='' line
+
+	while IFS= read -r line; do
+		case $line in
+		'> '*)
+			[ -n "$from" ] && run_step "$from" "$text" "$lines"
+			line=${line#> }
+			from=${line%% *}
+			text=${line#* }
+			lines=
+			;;
+		'< '*)
+			lines+="${line#< }"$'\n'
+			;;
+		esac
+	done <<< "$1"
+	run_step "$from" "$text" "$lines"
 }

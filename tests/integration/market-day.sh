@@ -119,34 +119,6 @@ DAY='
 > FARMER MY 3
 < FARMER = There is no page 3: your list has 2 pages. Send MY to see the first.
 '
-STEP_WAIT=10		# seconds for the SMS of one message to arrive
-SETTLE=0.5		# then, for an SMS too many
-
-# --- rendering the expected texts ----------------------------------------------------
-
-# render VAR CODE NAME ARGS: VAR is template NAME of language CODE with its
-# placeholders filled from ARGS ("name=value|name=value"), as marketbox
-# fills it (`marketctl template`: catalogue words, numbers, plural forms).
-# Bails out when the template is missing or a placeholder is left unfilled,
-# so that no expectation is ever empty or half-rendered.
-render()
-{
-	local var=$1 code=$2 name=$3 args=$4 text
-	local -a kvs
-
-	IFS='|' read -r -a kvs <<< "$args"
-	text=$("$top_builddir/src/marketctl" -c "$T/marketbox.conf" template \
-	    "$code" "$name" -- "${kvs[@]}") ||
-	    tap_bail "$code $name: marketctl template cannot fill it"
-	printf -v "$var" '%s' "$text"
-}
-
-# The delivery code of the order on its way (the day has one at a time).
-last_code()
-{
-	db "SELECT code FROM market_orders WHERE state = 'sent'
-	    ORDER BY ref DESC LIMIT 1"
-}
 
 # --- the run ----------------------------------------------------------------------------
 
@@ -167,94 +139,9 @@ marketbox_start || tap_bail "cannot run $MARKETBOX"
 marketbox_wait_connected 15 || tap_bail "marketbox does not connect"
 start=$SECONDS
 
-# What each phone should have got so far, one text a line (WANT_<PHONE>),
-# and how many.
-for p in $PHONES; do
-	printf -v "WANT_$p" '%s' ""
-	printf -v "NWANT_$p" '%s' 0
-done
+day_begin
 
-phones_have_all()
-{
-	local p n
-
-	for p in $PHONES; do
-		n=NWANT_$p
-		[ "$(phone_mt_count "${!p}")" -ge "${!n}" ] || return 1
-	done
-}
-
-# The texts every phone got equal what it should have got: 0, else 1 with
-# the differences as TAP diagnostics.
-phones_match()
-{
-	local p w got rc=0
-
-	for p in $PHONES; do
-		w=WANT_$p
-		got=$(phone_texts "${!p}")
-		if [ "$got" != "${!w}" ]; then
-			tap_diag "$p got:"
-			tap_diag "$got"
-			tap_diag "$p should have got:"
-			tap_diag "${!w}"
-			rc=1
-		fi
-	done
-	return "$rc"
-}
-
-# run_step FROM TEXT EXPECT-LINES: send TEXT from phone FROM, add what it
-# should bring to each phone's list, wait for it, and test every phone.
-run_step()
-{
-	local from=$1 text=$2 lines=$3 code="" to lang name args want w n
-
-	if [[ $text == *%CODE%* ]]; then
-		code=$(last_code)
-		text=${text//%CODE%/$code}
-	fi
-	phone_send "${!from}" 777 "$text"
-	# the code of an order just sent: once it is sent
-	if [[ $lines == *%CODE%* ]]; then
-		wait_until "$STEP_WAIT" eval '[ -n "$(last_code)" ]'
-		code=$(last_code)
-	fi
-	while read -r to lang name args; do
-		[ -n "$to" ] || continue
-		if [ "$lang" = "=" ]; then
-			# the text as it is: the rest of the line
-			want="$name${args:+ $args}"
-			want=${want//%CODE%/$code}
-		else
-			render want "$lang" "$name" "${args//%CODE%/$code}"
-		fi
-		w=WANT_$to
-		n=NWANT_$to
-		printf -v "$w" '%s%s%s' "${!w}" "${!w:+$'\n'}" "$want"
-		printf -v "$n" '%s' $((${!n} + 1))
-	done <<< "$lines"
-	wait_until "$STEP_WAIT" phones_have_all
-	sleep "$SETTLE"
-	tap_ok "$from: $text" phones_match
-}
-
-from= text= lines=
-while IFS= read -r line; do
-	case $line in
-	'> '*)
-		[ -n "$from" ] && run_step "$from" "$text" "$lines"
-		line=${line#> }
-		from=${line%% *}
-		text=${line#* }
-		lines=
-		;;
-	'< '*)
-		lines+="${line#< }"$'\n'
-		;;
-	esac
-done <<< "$DAY"
-run_step "$from" "$text" "$lines"
+play "$DAY"
 
 # --- what the day left in the database ------------------------------------------------------
 

@@ -21,7 +21,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 56
+tap_plan 58
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -303,19 +303,25 @@ tap_is "$(ctl agents $MARCH | tr -s ' ' | sed 's/ $//')" \
 $AGENT2 Kiprop eldoret active 1 0 0 0 0 0
 $AGENT Wanjiru nakuru active 2 2 1 2 8050.50 351.26" \
     "agents: members now, posts, orders, trades, value and commission in the period"
+tap_is "$(ctl agents $MARCH | tail -n +2 | awk '{ print length($0) }' | sort -u |
+    wc -l)" 1 "agents: money aligned right like the counts (every row as wide)"
 tap_is "$(ctl --csv agents $MARCH | tr -d '\r')" \
     "agent,name,point,state,members,posts,orders,trades,value,commission
 $AGENT2,Kiprop,eldoret,active,1,0,0,0,0,0
 $AGENT,Wanjiru,nakuru,active,2,2,1,2,8050.50,351.26" "agents --csv"
 tap_is "$(ctl --json agents | jq -r '.[] | select(.agent == "'"$AGENT"'") |
     "\(.point) \(.members) \(.posts) \(.orders) \(.trades) \(.value) \(
-    .commission) \([.members, .posts, .orders, .trades] | map(type) | unique |
-    join(","))"')" "nakuru 2 3 1 3 8150.50 353.76 number" \
-    "agents --json: without a period, every day; counts as numbers, money as offers show it"
+    .commission) \([.members, .posts, .orders, .trades, .value, .commission] |
+    map(type) | unique | join(","))"')" "nakuru 2 3 1 3 8150.5 353.76 number" \
+    "agents --json: without a period, every day; counts and money as numbers, as offers give prices"
 tap_is "$(ctl --csv export commissions --since 2026-03-01 --until 2026-03-02 |
     tail -n +2 | cut -d, -f1,3,5-10 | tr -d '\r' | xargs)" \
     "50,nakuru,M1,,seller,6000,250,150 50,nakuru,M2,,buyer,6000,250,150" \
     "export commissions: the period's rows, without the members' phones"
+tap_is "$(ctl --json export commissions --since 2026-03-01 --until 2026-03-02 |
+    jq -r 'map([.total, .commission, .rate_bp] | map(tojson) | join(" ")) |
+    join(",")')" \
+    "6000 150 250,6000 150 250" "export commissions --json: money as numbers, as trades give it"
 tap_is "$(ctl export commissions --with-phones --since 2026-03-02 \
     --until 2026-03-02 | tail -n +2 | cut -d, -f4-6 | tr -d '\r' | xargs)" \
     "$AGENT,M1, $AGENT,M2,+254733000222" \

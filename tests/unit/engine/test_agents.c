@@ -9,7 +9,7 @@
  * in integers; the flood limit and the repeat window per member.
  *
  * Messages go through the real inbox, router, echo and market plugins
- * (the router fixture), on a SQLite store in a temporary directory.
+ * (engine_fixture.h), on a SQLite store in a temporary directory.
  */
 #include "config.h"
 
@@ -33,13 +33,12 @@
 #include "queue/mo.h"
 #include "queue/outbox.h"
 #include "engine/router.h"
-#include "router_fixture.h"
+#include "engine_fixture.h"
 #include "store/store.h"
 #ifdef HAVE_POSTGRESQL
 #include "pg_fixture.h"
 #endif
 
-#define LANG_DIR	TEST_SRCDIR "/../conf/lang"
 #define MARKET_SO	TEST_BUILDDIR "/plugins/market/.libs/market.so"
 #define T0		1700000000LL
 #define AGENT		"+254722000111"
@@ -50,59 +49,28 @@
 
 enum variant { V_PLAIN, V_LIMITS, V_PG };
 
-static char			 dir[64], path[256];
-static struct event_base	*base;
+/* The fixture's world (engine_fixture.h), under the names the tests use. */
 static struct conf		*conf;
 static struct store		*store;
 static struct outbox		*outbox;
 static struct router		*router;
 static struct inbox		*inbox;
 static struct lang_set		*langs;
-static int			 nextid;
-static struct {
-	int			 calls;
-	char			 reply[8192];
-	char			 id[64];
-} told;
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p = strdup(s);
-
-	cr_assert_not_null(p);
-	return p;
-}
-
-static void
-names_set(struct conf_names *n, const char *list)
-{
-	char	*copy = xstrdup(list), *p, *save = NULL;
-
-	memset(n, 0, sizeof(*n));
-	for (p = strtok_r(copy, ";", &save); p != NULL;
-	    p = strtok_r(NULL, ";", &save)) {
-		n->names = realloc(n->names, (n->count + 1) *
-		    sizeof(*n->names));
-		cr_assert_not_null(n->names);
-		n->names[n->count++] = xstrdup(p);
-	}
-	free(copy);
-}
+#define told			engine_fixture.told
+#define nextid			engine_fixture.nextid
+#define xstrdup			engine_fixture_strdup
+#define names_set		engine_fixture_names
+#define done_cb			engine_fixture_done_cb
+#define query			engine_fixture_query
+#define q_int			engine_fixture_int
+#define q_text			engine_fixture_text
+#define R			engine_fixture_reply
 
 static struct conf *
 conf_make(enum variant v)
 {
-	struct conf	*c = calloc(1, sizeof(*c));
+	struct conf	*c = engine_fixture_conf();
 
-	cr_assert_not_null(c);
-	c->global_sender = xstrdup("777");
-	c->smsbox_id = xstrdup("marketbox");
-	c->max_parts = 3;
-	c->retry_limit = 3;
-	c->retry_delay = 1;
-	c->country_code = xstrdup("254");
-	c->currency = xstrdup("KES");
 	names_set(&c->currency_aliases, "KSh");
 	c->nunits = 1;
 	c->units = calloc(1, sizeof(*c->units));
@@ -127,12 +95,8 @@ conf_make(enum variant v)
 	c->service_points[1].code = xstrdup("other");
 	c->service_points[1].name = xstrdup("Other point");
 	c->service_points[1].market = xstrdup("nakuru");
-	c->nplugins = 2;
-	c->plugins = calloc(2, sizeof(*c->plugins));
-	c->plugins[0].name = xstrdup("echo");
-	c->plugins[0].module = xstrdup("echo.so");
-	c->plugins[1].name = xstrdup("market");
-	c->plugins[1].module = xstrdup(MARKET_SO);
+	engine_fixture_plugin(c, "echo", "echo.so");
+	engine_fixture_plugin(c, "market", MARKET_SO);
 	c->question_lifetime = 900;
 	if (v == V_LIMITS) {
 		c->flood_rate = 10;
@@ -153,24 +117,14 @@ exec(const char *sql)
 static void
 setup_with(enum variant v)
 {
-	gwlib_init();
-	log_set_output_level(GW_PANIC);
-	snprintf(dir, sizeof(dir), "/tmp/test_agents_XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/mb.db", dir);
+	const char	*pg = NULL;
+
 #ifdef HAVE_POSTGRESQL
 	if (v == V_PG)
-		snprintf(path, sizeof(path), "%s", pg_fixture_create("agents"));
+		pg = pg_fixture_create("agents");
 #endif
-	cr_assert_not_null(base = event_base_new());
-	conf = conf_make(v);
-	cr_assert_not_null(store = store_open(path, NULL));
-	cr_assert_not_null(outbox = outbox_new(base, store, conf));
-	router = fixture_router_new(conf, store, outbox);
-	inbox = fixture_inbox_new(store, router, NULL, outbox);
-	cr_assert_not_null(langs = lang_load(LANG_DIR, "en"));
-	memset(&told, 0, sizeof(told));
-	nextid = 0;
+	engine_fixture_open("agents", conf_make(v), pg);
+	engine_fixture_parts(&conf, &store, &outbox, &router, &inbox, &langs);
 	/* two agents of two points, registered */
 	exec("INSERT INTO agents(msisdn, point, added) VALUES"
 	    " ('" AGENT "', 'kiambogo', 1), ('" AGENT2 "', 'other', 1);"
@@ -184,23 +138,15 @@ setup_with(enum variant v)
 static void
 teardown(void)
 {
-	char	 cmd[512];
-
-	lang_free(langs);
-	fixture_inbox_free(inbox);
-	fixture_router_free(router);
-	outbox_free(outbox);
-	store_free(store);
-	conf_free(conf);
-	event_base_free(base);
 #ifdef HAVE_POSTGRESQL
-	if (strncmp(path, "/tmp/", 5) != 0)
+	int	 pg = strncmp(engine_fixture.path, "/tmp/", 5) != 0;
+#endif
+
+	engine_fixture_close();
+#ifdef HAVE_POSTGRESQL
+	if (pg)
 		pg_fixture_drop();
 #endif
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-	gwlib_shutdown();
 }
 
 static void setup_plain(void) { setup_with(V_PLAIN); }
@@ -215,83 +161,16 @@ TestSuite(agents_pg, .init = setup_pg, .fini = teardown);
 
 /* --- sending and looking ----------------------------------------------------- */
 
-static void
-done_cb(void *arg, enum inbox_status status, const char *reply)
-{
-	(void)arg;
-	(void)status;
-	told.calls++;
-	snprintf(told.reply, sizeof(told.reply), "%s", reply ? reply : "(null)");
-}
-
 static const char *
 say_at(const char *sender, const char *text, long long t)
 {
-	struct mo	 mo;
-	int		 calls = told.calls;
-
-	memset(&mo, 0, sizeof(mo));
-	snprintf(told.id, sizeof(told.id), "mo-%d", ++nextid);
-	mo.id = told.id;
-	mo.channel = "http";
-	mo.sender = sender;
-	mo.receiver = "777";
-	mo.text = text;
-	mo.time = t;
-	mo.reply_inline = 1;
-	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
-	cr_assert_eq(store_commit(store), 0);
-	cr_assert_eq(told.calls, calls + 1);
-	return told.reply;
+	return engine_fixture_send(sender, text, t, 1);
 }
 
 static const char *
 say(const char *sender, const char *text)
 {
 	return say_at(sender, text, T0 + nextid);
-}
-
-static sqlite3_stmt *
-query(const char *sql, const char *arg)
-{
-	sqlite3_stmt	*st;
-
-	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
-	    SQLITE_OK, "%s", sql);
-	if (arg != NULL)
-		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
-	return st;
-}
-
-static long long
-q_int(const char *sql, const char *arg)
-{
-	sqlite3_stmt	*st = query(sql, arg);
-	long long	 v = -1;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static const char *
-q_text(const char *sql, const char *arg)
-{
-	static char	 buf[4][2048];
-	static int	 i;
-	sqlite3_stmt	*st = query(sql, arg);
-	char		*out = buf[i++ % 4];
-
-	snprintf(out, sizeof(buf[0]), "(none)");
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
-
-		snprintf(out, sizeof(buf[0]), "%s", t ? (const char *)t :
-		    "(null)");
-	}
-	sqlite3_finalize(st);
-	return out;
 }
 
 /* The text of the last notice of the last MO to receiver, "(none)". */
@@ -304,30 +183,6 @@ notice_to(const char *receiver)
 	    " ?1 AND kind = 'notice' AND inbox_id = (SELECT id FROM inbox"
 	    " WHERE kannel_id = '%s') ORDER BY id DESC", told.id);
 	return q_text(sql, receiver);
-}
-
-static const char *
-R(const char *lang, const char *tmpl, ...)
-{
-	static char	 buf[8][4096];
-	static int	 i;
-	struct mb_arg	 args[8];
-	size_t		 n = 0;
-	const char	*t = lang_template(langs, lang, tmpl);
-	char		*s, *out = buf[i++ % 8];
-	va_list		 ap;
-
-	cr_assert_not_null(t, "no template %s in %s", tmpl, lang);
-	va_start(ap, tmpl);
-	while (n < 8 && (args[n].name = va_arg(ap, const char *)) != NULL) {
-		args[n].value = va_arg(ap, const char *);
-		n++;
-	}
-	va_end(ap);
-	cr_assert_not_null(s = lang_render(t, args, n));
-	snprintf(out, sizeof(buf[0]), "%s", s);
-	free(s);
-	return out;
 }
 
 /* "For <name> (<code>): " in English. */

@@ -35,7 +35,7 @@
 #include "queue/outbox.h"
 #include "plugin/plugin.h"
 #include "engine/router.h"
-#include "router_fixture.h"
+#include "engine_fixture.h"
 #include "store/store.h"
 
 #define LANG_DIR	TEST_SRCDIR "/../conf/lang"
@@ -57,70 +57,34 @@ enum variant {
 	V_DURABLE	/* V_MARKET with V_FLOOD's limits */
 };
 
-static char			 dir[64];
-static char			 path[256];
-static struct event_base	*base;
-static struct conf		*conf, *conf2;
+/* The fixture's world (engine_fixture.h), under the names the tests use. */
+static struct conf		*conf;
+static struct conf		*conf2;		/* a test's second conf */
 static struct store		*store;
 static struct outbox		*outbox;
 static struct router		*router;
 static struct inbox		*inbox;
 static struct lang_set		*langs;		/* for expected replies */
-static int			 nextid;
-
-/* What the done callback was told about the last MO. */
-static struct {
-	int			 calls;
-	enum inbox_status	 status;
-	int			 null;		/* no inline reply */
-	char			 reply[8192];
-	char			 id[64];	/* of the last MO sent */
-} told;
+#define told			engine_fixture.told
+#define nextid			engine_fixture.nextid
+#define xstrdup			engine_fixture_strdup
+#define names_set		engine_fixture_names
+#define done_cb			engine_fixture_done_cb
+#define send_mo			engine_fixture_send
+#define query			engine_fixture_query
+#define q_int			engine_fixture_int
+#define q_text			engine_fixture_text
+#define R			engine_fixture_reply
 
 /* --- set-up ---------------------------------------------------------------- */
-
-static char *
-xstrdup(const char *s)
-{
-	char	*p = strdup(s);
-
-	cr_assert_not_null(p);
-	return p;
-}
-
-/* A conf_names from a ';'-separated list ("" for none). */
-static void
-names_set(struct conf_names *n, const char *list)
-{
-	char	*copy = xstrdup(list), *p, *save = NULL;
-
-	n->names = NULL;
-	n->count = 0;
-	for (p = strtok_r(copy, ";", &save); p != NULL;
-	    p = strtok_r(NULL, ";", &save)) {
-		n->names = realloc(n->names, (n->count + 1) *
-		    sizeof(*n->names));
-		cr_assert_not_null(n->names);
-		n->names[n->count++] = xstrdup(p);
-	}
-	free(copy);
-}
 
 /* The conf every suite starts from: a small catalogue, admins, 254. */
 static struct conf *
 conf_make(void)
 {
-	struct conf	*c = calloc(1, sizeof(*c));
+	struct conf	*c = engine_fixture_conf();
 
-	cr_assert_not_null(c);
-	c->global_sender = xstrdup("777");
-	c->smsbox_id = xstrdup("marketbox");
-	c->max_parts = 3;
-	c->retry_limit = 3;
-	c->retry_delay = 1;
 	c->dlr_mask = 31;
-	c->country_code = xstrdup("254");
-	c->currency = xstrdup("KES");
 	names_set(&c->currency_aliases, "KSh;Bob");
 	names_set(&c->admins, ADMIN);
 
@@ -166,69 +130,32 @@ conf_make(void)
 static void
 setup_with(enum variant v)
 {
-	gwlib_init();
-	log_set_output_level(GW_PANIC);
-	snprintf(dir, sizeof(dir), "/tmp/test_router_XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/mb.db", dir);
-	base = event_base_new();
-	cr_assert_not_null(base);
-	conf = conf_make();
+	struct conf	*c = conf_make();
+
 	if (v == V_FLOOD || v == V_DURABLE) {
-		conf->flood_rate = 10;
-		conf->flood_burst = 3;
+		c->flood_rate = 10;
+		c->flood_burst = 3;
 	}
 	if (v == V_REPEAT || v == V_MARKET || v == V_DURABLE)
-		conf->repeat_window = 30;
+		c->repeat_window = 30;
 	if (v == V_MARKET || v == V_DURABLE) {
-		conf->nplugins = 2;
-		conf->plugins = calloc(2, sizeof(*conf->plugins));
-		cr_assert_not_null(conf->plugins);
-		conf->plugins[0].name = xstrdup("echo");
-		conf->plugins[0].module = xstrdup("echo.so");
-		conf->plugins[1].name = xstrdup("market");
-		conf->plugins[1].module = xstrdup(MARKET_SO);
+		engine_fixture_plugin(c, "echo", "echo.so");
+		engine_fixture_plugin(c, "market", MARKET_SO);
 	}
 	if (v == V_PLUGIN) {
-		conf->nplugins = 2;
-		conf->plugins = calloc(2, sizeof(*conf->plugins));
-		cr_assert_not_null(conf->plugins);
-		conf->plugins[0].name = xstrdup("echo");
-		conf->plugins[0].module = xstrdup("echo.so");
-		conf->plugins[1].name = xstrdup("router_cmds");
-		conf->plugins[1].module = xstrdup(CMDS_SO);
+		engine_fixture_plugin(c, "echo", "echo.so");
+		engine_fixture_plugin(c, "router_cmds", CMDS_SO);
 	}
-	store = store_open(path, NULL);
-	cr_assert_not_null(store);
-	outbox = outbox_new(base, store, conf);
-	cr_assert_not_null(outbox);
-	router = fixture_router_new(conf, store, outbox);
-	inbox = fixture_inbox_new(store, router, NULL, outbox);
-	cr_assert_not_null(inbox);
-	langs = lang_load(LANG_DIR, "en");
-	cr_assert_not_null(langs);
-	memset(&told, 0, sizeof(told));
-	nextid = 0;
+	engine_fixture_open("router", c, NULL);
+	engine_fixture_parts(&conf, &store, &outbox, &router, &inbox, &langs);
 }
 
 static void
 teardown(void)
 {
-	char	 cmd[512];
-
-	lang_free(langs);
-	fixture_inbox_free(inbox);
-	fixture_router_free(router);
-	outbox_free(outbox);
-	store_free(store);
-	conf_free(conf);
+	engine_fixture_close();
 	conf_free(conf2);
 	conf2 = NULL;
-	event_base_free(base);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-	gwlib_shutdown();
 }
 
 static void setup_plain(void) { setup_with(V_PLAIN); }
@@ -251,42 +178,6 @@ TestSuite(durable, .init = setup_durable, .fini = teardown);
 
 /* --- sending and looking ------------------------------------------------------ */
 
-static void
-done_cb(void *arg, enum inbox_status status, const char *reply)
-{
-	(void)arg;
-	told.calls++;
-	told.status = status;
-	told.null = reply == NULL;
-	snprintf(told.reply, sizeof(told.reply), "%s", reply ? reply : "(null)");
-}
-
-/*
- * Send text from sender at time t (a new id each time), commit, and
- * return the inline reply ("(null)" for none).  The MO must be stored.
- */
-static const char *
-send_mo(const char *sender, const char *text, long long t, int inline_reply)
-{
-	struct mo	 mo;
-	int		 calls = told.calls;
-
-	memset(&mo, 0, sizeof(mo));
-	snprintf(told.id, sizeof(told.id), "mo-%d", ++nextid);
-	mo.id = told.id;
-	mo.channel = inline_reply ? "http" : "box";
-	mo.sender = sender;
-	mo.receiver = "777";
-	mo.text = text;
-	mo.time = t;
-	mo.reply_inline = inline_reply;
-	cr_assert_eq(inbox_receive(inbox, &mo, done_cb, NULL), 0);
-	cr_assert_eq(store_commit(store), 0);
-	cr_assert_eq(told.calls, calls + 1, "the caller was not told once");
-	cr_assert_eq(told.status, INBOX_STORED, "MO '%s' not stored", text);
-	return told.reply;
-}
-
 static const char *
 say_at(const char *sender, const char *text, long long t)
 {
@@ -297,53 +188,6 @@ static const char *
 say(const char *sender, const char *text)
 {
 	return say_at(sender, text, T0);
-}
-
-/* Run sql with ?1 bound to arg (if not NULL); the first column. */
-static sqlite3_stmt *
-query(const char *sql, const char *arg)
-{
-	sqlite3_stmt	*st;
-
-	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
-	    SQLITE_OK, "%s", sql);
-	if (arg != NULL)
-		cr_assert_eq(sqlite3_bind_text(st, 1, arg, -1,
-		    SQLITE_TRANSIENT), SQLITE_OK);
-	return st;
-}
-
-/* An integer; -1 when there is no row. */
-static long long
-q_int(const char *sql, const char *arg)
-{
-	sqlite3_stmt	*st = query(sql, arg);
-	long long	 v = -1;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-/* A text, "(null)" for NULL, "(none)" when there is no row. */
-static const char *
-q_text(const char *sql, const char *arg)
-{
-	static char	 buf[4][2048];
-	static int	 i;
-	sqlite3_stmt	*st = query(sql, arg);
-	char		*out = buf[i++ % 4];
-
-	snprintf(out, sizeof(buf[0]), "(none)");
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 0);
-
-		snprintf(out, sizeof(buf[0]), "%s", t ? (const char *)t :
-		    "(null)");
-	}
-	sqlite3_finalize(st);
-	return out;
 }
 
 static const char *
@@ -393,35 +237,6 @@ user_put(const char *msisdn, const char *name, const char *market,
 	sqlite3_bind_int(st, 6, trades);
 	cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
-}
-
-/*
- * The text template tmpl of language lang rendered with the (name, value)
- * pairs that follow, up to a NULL name.  Kept in a small ring of buffers.
- */
-static const char *
-R(const char *lang, const char *tmpl, ...)
-{
-	static char	 buf[8][4096];
-	static int	 i;
-	struct mb_arg	 args[8];
-	size_t		 n = 0;
-	const char	*t = lang_template(langs, lang, tmpl);
-	char		*s, *out = buf[i++ % 8];
-	va_list		 ap;
-
-	cr_assert_not_null(t, "no template %s in %s", tmpl, lang);
-	va_start(ap, tmpl);
-	while (n < 8 && (args[n].name = va_arg(ap, const char *)) != NULL) {
-		args[n].value = va_arg(ap, const char *);
-		n++;
-	}
-	va_end(ap);
-	s = lang_render(t, args, n);
-	cr_assert_not_null(s);
-	snprintf(out, sizeof(buf[0]), "%s", s);
-	free(s);
-	return out;
 }
 
 /* Uppercase as a keypad would type it: ASCII and Latin-1 letters. */

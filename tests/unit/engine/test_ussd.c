@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,12 @@
 #define FARMER		"+254700000001"
 #define SCREEN_MAX	160
 
-static char			 dir[] = "/tmp/test_ussd_XXXXXX";
+/*
+ * Each test's own directory, made afresh by every set-up and removed by
+ * the teardown: its database and any conf file it writes live there, so
+ * tests run in parallel (Criterion's --jobs) never share a file.
+ */
+static char			 dir[64];
 static char			 path[256];
 static struct event_base	*base;
 static struct conf		*conf;
@@ -45,13 +51,30 @@ static struct ussd		*ussd;
 static char			 answer[2048];
 static unsigned			 mo_seq;
 
+/* The test's directory: made once per test, before anything is written. */
+static void
+dir_make(void)
+{
+	if (dir[0] != '\0')
+		return;
+	snprintf(dir, sizeof(dir), "/tmp/test_ussd_XXXXXX");
+	cr_assert_not_null(mkdtemp(dir), "cannot make a directory in /tmp");
+}
+
+/* The name of file in the test's directory, into buf. */
+static void
+dir_file(char *buf, size_t size, const char *file)
+{
+	dir_make();
+	cr_assert_lt((size_t)snprintf(buf, size, "%s/%s", dir, file), size);
+}
+
 static void
 setup_with(const char *conf_file)
 {
 	gwlib_init();
 	log_set_output_level(GW_PANIC);
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/mb.db", dir);
+	dir_file(path, sizeof(path), "mb.db");
 	base = event_base_new();
 	conf = conf_load(conf_file);
 	cr_assert_not_null(conf, "%s does not load", conf_file);
@@ -80,16 +103,16 @@ setup_shipped(void)
 /*
  * The shipped menu, catalogue and languages with the market and prices
  * plugins of the build tree: the menu's commands answer as in production.
- * The conf is written where the build tree is known: here.
+ * The conf is written where the build tree is known: here, in the test's
+ * directory.
  */
 static void
 setup_market_with(const char *extra)
 {
-	char	 tmp[] = "/tmp/test_ussd_conf_XXXXXX", file[256];
+	char	 file[256];
 	FILE	*f;
 
-	cr_assert_not_null(mkdtemp(tmp));
-	snprintf(file, sizeof(file), "%s/marketbox.conf", tmp);
+	dir_file(file, sizeof(file), "marketbox.conf");
 	cr_assert_not_null(f = fopen(file, "w"));
 	fprintf(f, "group = marketbox\nglobal-sender = 777\n"
 	    "database = /nonexistent/not-used.db\ncountry-code = +254\n"
@@ -109,7 +132,6 @@ setup_market_with(const char *extra)
 	cr_assert_eq(sqlite3_exec(store_db(store), "PRAGMA synchronous = OFF",
 	    NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_eq(unlink(file), 0);
-	cr_assert_eq(rmdir(tmp), 0);
 }
 
 static void
@@ -139,6 +161,7 @@ teardown(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
+	dir[0] = '\0';
 	gwlib_shutdown();
 }
 
@@ -1520,15 +1543,17 @@ Test(ussd, bad_menus_are_refused_at_load)
 	cr_assert_null(conf_load(TEST_SRCDIR "/data/ussd-badoptional.conf"));
 }
 
-/* The conf in text, loaded from a file of its own: NULL if refused. */
+/* The conf in text, loaded from a file in the test's directory: NULL if
+ * refused. */
 static struct conf *
 conf_from(const char *text)
 {
-	char		 file[] = "/tmp/test_ussd_item_XXXXXX";
+	char		 file[256];
 	struct conf	*c;
 	int		 fd;
 
-	cr_assert_geq(fd = mkstemp(file), 0);
+	dir_file(file, sizeof(file), "item.conf");
+	cr_assert_geq(fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600), 0);
 	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	cr_assert_eq(close(fd), 0);
 	c = conf_load(file);
