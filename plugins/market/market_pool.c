@@ -57,9 +57,9 @@
  * States (market_pool_move, the one place a pool changes state):
  *
  *	open -> listed		target reached by a JOIN, or CLOSE
- *	open -> lapsed		pool-grace after the deadline, not listed
+ *	open -> lapsed		pool-grace after its deadline
  *	open -> cancelled	CANCEL by the opener
- *	listed -> sold		an order took all of its offer (pool orders)
+ *	listed -> sold		an order took all of its offer
  *	listed -> lapsed	its offer expired (offer-lifetime) unsold
  *	listed -> cancelled	CANCEL by the opener, nothing sold
  *	sold -> listed		an order gave its quantity back
@@ -687,8 +687,9 @@ market_pool_sweep(struct market_call *c, size_t *budget)
 			market_pool_args(c, &p, &a);
 			market_arg_num(&a, "grace",
 			    (c->conf->pool_grace + 86399) / 86400);
-			if (market_pool_tell(c, &p, "market-pool-deadline", &a) !=
-			    MB_OK || market_store_pool_told(c, p.ref) == -1)
+			if (market_pool_tell(c, &p, "market-pool-deadline",
+			    &a) != MB_OK ||
+			    market_store_pool_told(c, p.ref) == -1)
 				goto out;
 		}
 		*budget -= n;

@@ -1117,11 +1117,11 @@ market_store_share_put(struct market_call *c, long long pool,
 		if ((st = h->query(c->ctx, market_sql_share_seq)) == NULL)
 			return -1;
 		if (h->bind_int(st, 1, pool) != 0)
-			return market_store_fail(c, st, "cannot number a share");
+			return market_store_fail(c, st, "cannot number shares");
 		if ((rc = h->step(st)) == MB_ROW)
 			seq = h->column_int(st, 0);
 		else if (rc != MB_DONE)
-			return market_store_fail(c, st, "cannot number a share");
+			return market_store_fail(c, st, "cannot number shares");
 		h->done(st);
 	}
 	st = h->query(c->ctx, exists ? market_sql_share_qty :
