@@ -83,14 +83,17 @@ market_in_scope(struct market_call *c, const struct market_post *p,
 
 /*
  * Tell the counterparts of new post p (at most max-matches, best price
- * first) and list them to the poster in a second reply: the items
- * (market-item-buyer, market-item-offer-match) that fit one SMS, and how
- * many more were told.
+ * first) and, with list, list them to the poster in a second reply: the
+ * items (market-item-buyer, market-item-offer-match) that fit one SMS,
+ * and how many more were told.  A pool's offer (farmers > 0) is told to
+ * buyers as market-pool-match, with how many farmers are in it.
  */
-static int
-market_match(struct market_call *c, const struct market_post *p)
+int
+market_match_post(struct market_call *c, const struct market_post *p,
+    long long farmers, int list_it)
 {
 	struct market_post	*cand;
+	struct market_pool	 pool;
 	struct market_items	 list = { NULL, 0, 0 };
 	struct market_args	 a;
 	char			 region[MARKET_CODE_LEN] = "";
@@ -104,7 +107,7 @@ market_match(struct market_call *c, const struct market_post *p)
 	long			 fit;
 	long long		 first = 0, buy = 0;
 	int			 offer = strcmp(p->kind, "offer") == 0;
-	int			 rc = MB_FAIL;
+	int			 rc = MB_FAIL, in_pool;
 
 	if (c->conf->max_matches <= 0)
 		return MB_OK;
@@ -145,11 +148,17 @@ market_match(struct market_call *c, const struct market_post *p)
 		if (offer)
 			market_arg_num(&a, "buy", q->qty_left < p->qty_left ?
 			    q->qty_left : p->qty_left);
-		if (market_notify(c, q->msisdn, offer ? "market-match-buyer" :
-		    "market-match-seller", &a) != MB_OK)
+		if (farmers > 0)
+			market_arg_num(&a, "farmers", farmers);
+		if (market_notify(c, q->msisdn, !offer ? "market-match-seller" :
+		    farmers > 0 ? "market-pool-match" : "market-match-buyer",
+		    &a) != MB_OK)
 			goto out;
+		if (!list_it)
+			continue;
 		/* the poster's list: who wants it, or which offers */
 		memset(&a, 0, sizeof(a));
+		in_pool = 1;
 		market_arg_num(&a, "ref", q->ref);
 		market_arg_num(&a, "qty", q->qty_left);
 		market_arg(&a, "unit", q->unit);
@@ -162,19 +171,26 @@ market_match(struct market_call *c, const struct market_post *p)
 			    MARKET_ELLIPSIS))
 				;
 			market_arg(&a, "name", them);
-		} else if (first == 0) {
+		} else if ((in_pool = market_pool_find(c, q->ref, &pool)) ==
+		    -1)
+			goto out;
+		else if (in_pool == 0)
+			/* a pool's offer says how many farmers are in it */
+			market_arg_num(&a, "farmers", pool.members);
+		if (!offer && first == 0) {
 			/* the example BUY of the reply: the best offer */
 			first = q->ref;
 			buy = q->qty_left < p->qty_left ? q->qty_left :
 			    p->qty_left;
 		}
 		if (market_items_add(c, &list, NULL, offer ?
-		    "market-item-buyer" : "market-item-offer-match", &a) !=
+		    "market-item-buyer" : in_pool == 0 ?
+		    "market-pool-item-match" : "market-item-offer-match", &a) !=
 		    MB_OK)
 			goto out;
 	}
 	rc = MB_OK;
-	if (told == 0)
+	if (told == 0 || !list_it)
 		goto out;
 	rc = MB_FAIL;
 	market_copy(sep, sizeof(sep), market_render(c, NULL,
@@ -394,7 +410,7 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	if (market_reply(&c, offer ? "market-offer-ok" : "market-want-ok",
 	    &a) != MB_OK)
 		return MB_FAIL;
-	return market_match(&c, &p);
+	return market_match_post(&c, &p, 0, 1);
 }
 
 int
@@ -428,8 +444,9 @@ market_my_items(struct market_call *c, struct market_items *l)
 	struct market_order	*orders = NULL;
 	struct market_args	 a;
 	const char		*state;
+	struct market_pool	 pl;
 	size_t			 np, tp, no, to, i;
-	int			 kind, rc = MB_FAIL;
+	int			 kind, pool, rc = MB_FAIL;
 
 	posts = calloc(MARKET_MY_MAX, sizeof(*posts));
 	orders = calloc(MARKET_MY_MAX, sizeof(*orders));
@@ -442,12 +459,16 @@ market_my_items(struct market_call *c, struct market_items *l)
 	    market_store_my_orders(c, c->actor, orders, MARKET_MY_MAX, &no,
 	    &to) == -1)
 		goto out;
-	/* offers, then wants */
+	/* offers, then wants; a pool's post is its pool's line below */
 	for (kind = 0; kind < 2; kind++)
 		for (i = 0; i < np; i++) {
 			const struct market_post *p = &posts[i];
 
 			if ((strcmp(p->kind, "offer") == 0) != (kind == 0))
+				continue;
+			if ((pool = market_pool_find(c, p->ref, &pl)) == -1)
+				goto out;
+			if (pool == 0)
 				continue;
 			memset(&a, 0, sizeof(a));
 			market_arg_num(&a, "ref", p->ref);
@@ -461,6 +482,8 @@ market_my_items(struct market_call *c, struct market_items *l)
 			    MB_OK)
 				goto out;
 		}
+	if (market_pool_my_items(c, l) != MB_OK)
+		goto out;
 	for (i = 0; i < no; i++) {
 		const struct market_order *o = &orders[i];
 		char	 tmpl[32];

@@ -79,6 +79,9 @@ const struct mb_host	*mock_host(void);
  * conf values first).  Aborts the test if the descriptor is refused.
  */
 struct mock		*mock_new(const struct mb_plugin *);
+/* The same on the store database names (a PostgreSQL conninfo, say). */
+struct mock		*mock_new_at(const struct mb_plugin *,
+			    const char *database);
 /* Calls fini if init succeeded; accepts NULL. */
 void			 mock_free(struct mock *);
 
