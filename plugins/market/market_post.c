@@ -98,7 +98,8 @@ market_match(struct market_call *c, const struct market_post *p)
 	char			 phone[MARKET_MSISDN_LEN];
 	char			 them[MARKET_REASON_LEN + 8];
 	char			 mname[MARKET_NAME_LEN], sep[16];
-	const char		*r;
+	char			 tiers[MARKET_TIER_TEXT];
+	const char		*r, *tmpl;
 	char			*joined = NULL;
 	size_t			 n, i, told = 0;
 	long			 fit;
@@ -145,8 +146,10 @@ market_match(struct market_call *c, const struct market_post *p)
 		if (offer)
 			market_arg_num(&a, "buy", q->qty_left < p->qty_left ?
 			    q->qty_left : p->qty_left);
-		if (market_notify(c, q->msisdn, offer ? "market-match-buyer" :
-		    "market-match-seller", &a) != MB_OK)
+		if ((tmpl = offer ? market_tier_show(c, p->ref, q->msisdn, &a,
+		    "market-match-buyer", tiers, sizeof(tiers)) :
+		    "market-match-seller") == NULL ||
+		    market_notify(c, q->msisdn, tmpl, &a) != MB_OK)
 			goto out;
 		/* the poster's list: who wants it, or which offers */
 		memset(&a, 0, sizeof(a));
@@ -257,10 +260,11 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	struct market_call	 c;
 	struct market_post	 p;
 	struct market_args	 a = { .n = 0 };
+	struct market_tier	 tiers[MARKET_TIERS_MAX];
 	char			 word[128], mname[MARKET_NAME_LEN], price[64];
 	const char		*code, *w, *unit;
 	size_t			 argc = host->argc(ctx), k, i, first, last;
-	size_t			 qk, uk = SIZE_MAX, price_word;
+	size_t			 qk, uk = SIZE_MAX, price_word, ntiers;
 	long long		 ref;
 	int			 offer = strcmp(kind, "offer") == 0, rc;
 
@@ -339,6 +343,8 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 		return market_reply(&c, "market-bad-price", &a);
 	}
 	price_word = k;
+	if (market_tier_parse(&c, kind, p.price, &k, tiers, &ntiers, &rc))
+		return rc;
 	/* the market: named last, else the poster's */
 	if (++k < argc) {
 		word[0] = '\0';
@@ -394,6 +400,8 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	if (market_reply(&c, offer ? "market-offer-ok" : "market-want-ok",
 	    &a) != MB_OK)
 		return MB_FAIL;
+	if (market_tier_post(&c, &p, tiers, ntiers) == -1)
+		return MB_FAIL;
 	return market_match(&c, &p);
 }
 
@@ -427,7 +435,8 @@ market_my_items(struct market_call *c, struct market_items *l)
 	struct market_post	*posts = NULL;
 	struct market_order	*orders = NULL;
 	struct market_args	 a;
-	const char		*state;
+	char			 tiers[MARKET_TIER_TEXT];
+	const char		*state, *show;
 	size_t			 np, tp, no, to, i;
 	int			 kind, rc = MB_FAIL;
 
@@ -456,9 +465,10 @@ market_my_items(struct market_call *c, struct market_items *l)
 			market_arg(&a, "unit", p->unit);
 			market_arg(&a, "commodity", p->commodity);
 			market_arg_money(&a, "price", p->price);
-			if (market_items_add(c, l, NULL, kind == 0 ?
-			    "market-item-offer" : "market-item-want", &a) !=
-			    MB_OK)
+			if ((show = kind == 0 ? market_tier_show(c, p->ref,
+			    NULL, &a, "market-item-offer", tiers,
+			    sizeof(tiers)) : "market-item-want") == NULL ||
+			    market_items_add(c, l, NULL, show, &a) != MB_OK)
 				goto out;
 		}
 	for (i = 0; i < no; i++) {
