@@ -21,6 +21,8 @@
  *				price far off the usual one, read two ways)
  *	market_text.c		replies, notices and lists in one SMS
  *	market_money.c		money in minor units, durations
+ *	market_tier.c		a dealer's tier prices: TIER in SELL, a
+ *				tier reached, ACCEPT of a tiered offer
  *	market_store.c		the schema and every statement
  *	market.h		what these files share (internal)
  *

@@ -385,13 +385,14 @@ struct market_tier {
 
 /*
  * SELL: the TIER groups after the price word *k ("TIER 20 3200 TIER 50
- * 3000"), into t (at most MARKET_TIERS_MAX), *n set and *k moved to their
- * last word.  1 when the sender was answered instead (a refusal, or
- * *rc = MB_USAGE / MB_FAIL), 0 to go on.
+ * 3000") of post p (its price and unit read), into t (at most
+ * MARKET_TIERS_MAX), *n set and *k moved to their last word.  1 when the
+ * sender was answered instead (a refusal, or *rc = MB_USAGE / MB_FAIL),
+ * 0 to go on.
  */
 int	market_tier_parse(struct market_call *, const char *kind,
-	    long long price, size_t *k, struct market_tier *t, size_t *n,
-	    int *rc);
+	    const struct market_post *p, size_t *k, struct market_tier *t,
+	    size_t *n, int *rc);
 /* After offer p was inserted: its n tiers written, the seller told. 0, -1 */
 int	market_tier_post(struct market_call *, const struct market_post *p,
 	    const struct market_tier *t, size_t n);

@@ -343,7 +343,7 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 		return market_reply(&c, "market-bad-price", &a);
 	}
 	price_word = k;
-	if (market_tier_parse(&c, kind, p.price, &k, tiers, &ntiers, &rc))
+	if (market_tier_parse(&c, kind, &p, &k, tiers, &ntiers, &rc))
 		return rc;
 	/* the market: named last, else the poster's */
 	if (++k < argc) {

@@ -99,9 +99,12 @@ market_tier_refuse(struct market_call *c, const char *tmpl, long long qty,
 }
 
 int
-market_tier_parse(struct market_call *c, const char *kind, long long price,
-    size_t *k, struct market_tier *t, size_t *n, int *rc)
+market_tier_parse(struct market_call *c, const char *kind,
+    const struct market_post *p, size_t *k, struct market_tier *t, size_t *n,
+    int *rc)
 {
+	long long		 price = p->price;
+	const char		*unit;
 	const struct mb_host	*h = c->host;
 	size_t			 argc = h->argc(c->ctx), i = *k + 1;
 	char			 word[64];
@@ -129,8 +132,10 @@ market_tier_parse(struct market_call *c, const char *kind, long long price,
 			return market_tier_refuse(c, "market-tier-usage", 0,
 			    0, price, rc);
 		i += 2;
-		if (h->unit(c->ctx, h->arg(c->ctx, i)) != NULL &&
-		    !market_is_number(h->arg(c->ctx, i)) && ++i >= argc)
+		/* the offer's own unit may follow the quantity, no other */
+		if (!market_is_number(h->arg(c->ctx, i)) &&
+		    (unit = h->unit(c->ctx, h->arg(c->ctx, i))) != NULL &&
+		    (strcmp(unit, p->unit) != 0 || ++i >= argc))
 			return market_tier_refuse(c, "market-tier-usage", 0,
 			    0, price, rc);
 		market_copy(word, sizeof(word), h->arg(c->ctx, i));

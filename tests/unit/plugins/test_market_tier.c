@@ -240,6 +240,9 @@ Test(market_tier, refusals)
 	    "market-tier-usage");
 	refused(DEALER, "sell maize 200 bags 3400 tier 20 bags",
 	    "market-tier-usage");
+	/* only the offer's own unit */
+	refused(DEALER, "sell maize 200 bags 3400 tier 20 kg 3200",
+	    "market-tier-usage");
 	/* a want has no tiers: its usage */
 	cr_assert_eq(run(DEALER, "want maize 20 bags 3400 tier 20 3200"),
 	    MB_USAGE);
