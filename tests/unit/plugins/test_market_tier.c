@@ -28,6 +28,9 @@
 #include "marketbox-plugin.h"
 
 #include "plugin_mock.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -41,6 +44,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define TIERED		"sell maize 200 bags 3400 tier 20 3200 tier 50 3000"
 
 static struct mock	*m;
+static int		 on_pg;		/* the suite's store is PostgreSQL */
 
 static void
 setup(void)
@@ -55,6 +59,11 @@ teardown(void)
 {
 	mock_free(m);
 	m = NULL;
+#ifdef HAVE_POSTGRESQL
+	if (on_pg)
+		pg_fixture_drop();
+#endif
+	on_pg = 0;
 }
 
 static void
@@ -149,6 +158,17 @@ db_int(const char *sql, long long a)
 	v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* A query of literal SQL on the suite's engine: the first value. */
+static long long
+db_q(const char *sql)
+{
+#ifdef HAVE_POSTGRESQL
+	if (on_pg)
+		return pg_fixture_query(sql);
+#endif
+	return db_int(sql, 0);
 }
 
 static long long
@@ -451,6 +471,74 @@ Test(market_tier, a_match_notice_too_long_goes_without_tiers)
 	cr_assert_eq(count_to(BUYER, "market-match-buyer"), 1);
 	cr_assert_null(mock_arg(sent(find("market-match-buyer")), "tiers"));
 }
+
+/* --- a dealer's day, on each engine ------------------------------------------------ */
+
+/*
+ * Every statement of the tiers on the suite's engine: tiers written,
+ * orders counted (a cancelled one not), a tier reached once, the orders
+ * repriced, each orderer told once, the batch accepted.
+ */
+static void
+dealer_day(void)
+{
+	ok(DEALER, TIERED, "market-offer-ok");
+	is_reply(1, "market-tier-posted");
+	cr_assert_eq(db_q("SELECT count(*) FROM market_tiers WHERE offer = 1"),
+	    2);
+	ok(BUYER, "buy 1 6", "market-order-ok");		/* #2 */
+	ok(STRANGER, "buy 1 9", "market-order-ok");		/* #3 */
+	ok(STRANGER, "cancel 3", "market-cancelled-order");
+	ok(BUYER, "buy 1 6", "market-order-ok");		/* #4 */
+	has(find("market-tier-next"), "sofar", "12");
+	ok(TRADER, "buy 1 8", "market-order-ok");		/* #5 */
+	has(0, "total", "25600");
+	cr_assert_eq(count_to(BUYER, "market-tier-reached"), 1);
+	cr_assert_eq(count_to(STRANGER, "market-tier-reached"), 0);
+	has(find("market-tier-reached"), "qty", "12");
+	has(find("market-tier-reached"), "total", "38400");
+	has(find("market-tier-next"), "sofar", "20");
+	cr_assert_eq(db_q("SELECT count(*) FROM market_tiers WHERE offer = 1"
+	    " AND reached IS NOT NULL"), 1);
+	cr_assert_eq(db_q("SELECT total FROM market_orders WHERE ref = 2"),
+	    1920000);
+	cr_assert_eq(db_q("SELECT price FROM market_orders WHERE ref = 3"),
+	    340000);
+	ok(DEALER, "my", "market-my-page");
+	cr_assert_eq(run(DEALER, "accept 1"), MB_OK);
+	has(find("market-tier-accept"), "count", "3");
+	has(find("market-tier-accept"), "qty", "20");
+	has(find("market-tier-accept"), "total", "64000");
+	cr_assert_eq(db_q("SELECT count(*) FROM market_orders WHERE offer = 1"
+	    " AND state = 'accepted'"), 3);
+	ok(DEALER, "accept 1", "market-tier-accept-none");
+}
+
+Test(market_tier, a_dealers_day)
+{
+	dealer_day();
+}
+
+#ifdef HAVE_POSTGRESQL
+static void
+setup_pg(void)
+{
+	const char	*db = pg_fixture_create("market_tier");
+
+	on_pg = 1;
+	m = mock_new_on(&marketbox_plugin, db);
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_set_now(m, T0);
+}
+
+TestSuite(market_tier_pg, .init = setup_pg, .fini = teardown);
+
+/* The same on PostgreSQL (MB_TEST_PG; skipped without it). */
+Test(market_tier_pg, a_dealers_day_on_postgresql)
+{
+	dealer_day();
+}
+#endif
 
 /* --- the language files ---------------------------------------------------------- */
 
