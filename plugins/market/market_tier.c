@@ -8,9 +8,8 @@
  *	< Offer #61: 200 bags of DAP at 3,400 KES a bag, Nakuru. ...
  *	< Offer #61 tier prices: 3,200 from 20; 3,000 from 50 bags ordered
  *	  together. ACCEPT 61 accepts all its waiting orders at once.
- *	At most MARKET_TIERS_MAX tiers, quantities rising, prices falling,
- *	each below the offer's price (and a tier's quantity within the
- *	offer's).  Only a dealer (MB_ROLE_DEALER: the admin makes a user a
+ *	At most MARKET_TIERS_MAX tiers, quantities rising (none above the
+ *	offer's quantity), prices falling, each below the offer's price.  Only a dealer (MB_ROLE_DEALER: the admin makes a user a
  *	dealer) may post tiers; the refusal says so.  The word TIER is
  *	"tier" in every language, or a word of market-tier-word.
  *
@@ -82,16 +81,18 @@ market_tier_is_word(struct market_call *c, const char *w)
 	return 0;
 }
 
-/* A refusal of the tiers with its template; 1 (answered), *rc set. */
+/* A refusal of tier qty at price on post p: 1 (answered), *rc set. */
 static int
 market_tier_refuse(struct market_call *c, const char *tmpl, long long qty,
-    long long price, long long base, int *rc)
+    long long price, const struct market_post *p, int *rc)
 {
 	struct market_args	 a = { .n = 0 };
 
 	market_arg_num(&a, "qty", qty);
 	market_arg_money(&a, "price", price);
-	market_arg_money(&a, "base", base);
+	market_arg_money(&a, "base", p->price);
+	market_arg_num(&a, "offered", p->qty);
+	market_arg(&a, "unit", p->unit);
 	market_arg_num(&a, "max", MARKET_TIERS_MAX);
 	market_arg(&a, "currency", c->host->currency(c->ctx));
 	*rc = market_reply(c, tmpl, &a);
@@ -103,7 +104,6 @@ market_tier_parse(struct market_call *c, const char *kind,
     const struct market_post *p, size_t *k, struct market_tier *t, size_t *n,
     int *rc)
 {
-	long long		 price = p->price;
 	const char		*unit;
 	const struct mb_host	*h = c->host;
 	size_t			 argc = h->argc(c->ctx), i = *k + 1;
@@ -119,36 +119,39 @@ market_tier_parse(struct market_call *c, const char *kind,
 	}
 	if ((h->sender_roles(c->ctx) & MB_ROLE_DEALER) == 0)
 		return market_tier_refuse(c, "market-tier-not-dealer", 0, 0,
-		    price, rc);
+		    p, rc);
 	/* TIER qty [unit] price, up to MARKET_TIERS_MAX + 1 to refuse */
 	while (i < argc && market_tier_is_word(c, h->arg(c->ctx, i))) {
 		struct market_tier	 x = { 0, 0, 0 };
 
 		if (*n == MARKET_TIERS_MAX)
 			return market_tier_refuse(c, "market-tier-too-many",
-			    0, 0, price, rc);
+			    0, 0, p, rc);
 		if (i + 2 >= argc || !h->arg_number(c->ctx, i + 1, 1,
 		    MARKET_QTY_MAX, &x.qty))
 			return market_tier_refuse(c, "market-tier-usage", 0,
-			    0, price, rc);
+			    0, p, rc);
 		i += 2;
 		/* the offer's own unit may follow the quantity, no other */
 		if (!market_is_number(h->arg(c->ctx, i)) &&
 		    (unit = h->unit(c->ctx, h->arg(c->ctx, i))) != NULL &&
 		    (strcmp(unit, p->unit) != 0 || ++i >= argc))
 			return market_tier_refuse(c, "market-tier-usage", 0,
-			    0, price, rc);
+			    0, p, rc);
 		market_copy(word, sizeof(word), h->arg(c->ctx, i));
 		if (market_money_parse(word, &x.price) == -1)
 			return market_tier_refuse(c, "market-tier-usage", 0,
-			    0, price, rc);
+			    0, p, rc);
 		if (*n > 0 && x.qty <= t[*n - 1].qty)
 			return market_tier_refuse(c, "market-tier-qty-rising",
-			    x.qty, x.price, price, rc);
-		if (x.price >= (*n > 0 ? t[*n - 1].price : price))
+			    x.qty, x.price, p, rc);
+		/* a tier the offer cannot reach would only mislead */
+		if (x.qty > p->qty)
+			return market_tier_refuse(c, "market-tier-qty-over",
+			    x.qty, x.price, p, rc);
+		if (x.price >= (*n > 0 ? t[*n - 1].price : p->price))
 			return market_tier_refuse(c,
-			    "market-tier-price-falling", x.qty, x.price, price,
-			    rc);
+			    "market-tier-price-falling", x.qty, x.price, p, rc);
 		t[(*n)++] = x;
 		*k = i++;
 	}

@@ -244,6 +244,9 @@ Test(market_tier, refusals)
 	has(0, "qty", "20");
 	refused(DEALER, "sell maize 200 bags 3400 tier 20 3200 tier 20 3000",
 	    "market-tier-qty-rising");
+	refused(DEALER, "sell maize 40 bags 3400 tier 20 3200 tier 50 3000",
+	    "market-tier-qty-over");
+	has(0, "offered", "40");
 	refused(DEALER, "sell maize 200 bags 3400 tier 20 3200 tier 50 3300",
 	    "market-tier-price-falling");
 	refused(DEALER, "sell maize 200 bags 3400 tier 20 3400",
@@ -609,6 +612,7 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 		"market-tier-item", "market-tier-posted",
 		"market-tier-not-dealer", "market-tier-too-many",
 		"market-tier-usage", "market-tier-qty-rising",
+		"market-tier-qty-over",
 		"market-tier-price-falling", "market-tier-reached",
 		"market-tier-you-reached", "market-tier-seller",
 		"market-tier-next", "market-tier-accept",
@@ -664,6 +668,7 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 					{ "qty", counts[c] },
 					{ "tier", counts[c] },
 					{ "top", counts[c] },
+					{ "offered", counts[c] },
 					{ "count", counts[c] },
 					{ "sofar", "999" },
 					{ "buy", "100" },
