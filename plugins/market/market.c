@@ -23,6 +23,8 @@
  *	market_money.c		money in minor units, durations
  *	market_pool.c		POOL, JOIN, LEAVE, CLOSE: pools, their
  *				states (market_pool_move), deadlines
+ *	market_tier.c		a dealer's tier prices: TIER in SELL, a
+ *				tier reached, ACCEPT of a tiered offer
  *	market_store.c		the schema and every statement
  *	market.h		what these files share (internal)
  *

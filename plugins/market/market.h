@@ -91,6 +91,10 @@ struct market_call {
 	const struct market_conf *conf;
 	long long		 now;
 	char			 actor[MARKET_MSISDN_LEN];
+	/* one command moves many orders (ACCEPT of an offer, market_tier.c):
+	   market_order_move leaves out the sender's reply of each step,
+	   the caller sums them up in one */
+	int			 batch;
 };
 
 /* --- records ------------------------------------------------------------------ */
@@ -373,6 +377,61 @@ int	market_pool_order(struct market_call *, const struct market_pool *,
 int	market_pool_follow(struct market_call *,
 	    const struct market_order *parent, const char *to);
 
+/* --- tiers (market_tier.c): a dealer's lower prices for orders that
+ * together reach a quantity; the hooks of SELL, BUY, ACCEPT, MY and the
+ * match notices, one call each ---------------------------------------------- */
+
+#define MARKET_TIERS_MAX	3	/* tiers of one offer */
+
+/* A row of market_tiers. */
+struct market_tier {
+	long long	 qty;			/* units all orders reach */
+	long long	 price;			/* minor units per unit */
+	long long	 reached;		/* when (0: not yet) */
+};
+
+/*
+ * SELL: the TIER groups after the price word *k ("TIER 20 3200 TIER 50
+ * 3000") of post p (its price and unit read), into t (at most
+ * MARKET_TIERS_MAX), *n set and *k moved to their last word.  1 when the
+ * sender was answered instead (a refusal, or *rc = MB_USAGE / MB_FAIL),
+ * 0 to go on.
+ */
+int	market_tier_parse(struct market_call *, const char *kind,
+	    const struct market_post *p, size_t *k, struct market_tier *t,
+	    size_t *n, int *rc);
+/* After offer p was inserted: its n tiers written, the seller told. 0, -1 */
+int	market_tier_post(struct market_call *, const struct market_post *p,
+	    const struct market_tier *t, size_t n);
+/*
+ * BUY of qty from offer p, before its total: p->price becomes the price
+ * of the lowest tier the orders reach with qty.  0, or -1.
+ */
+int	market_tier_price(struct market_call *, struct market_post *p,
+	    long long qty);
+/*
+ * After order o on offer p was made: tiers it reached marked, the live
+ * orders repriced, every orderer told once; the buyer told the price now
+ * and the next tier.  0, or -1.
+ */
+int	market_tier_order(struct market_call *, const struct market_post *p,
+	    const struct market_order *o);
+/*
+ * ACCEPT with the sender's own tiered offer's ref: every pending order on
+ * it accepted.  1 when it was (*rc set), 0 when word 0 is not that.
+ */
+int	market_tier_accept(struct market_call *, int *rc);
+/*
+ * The template to show offer ref with: tmpl, or its "-tiers" variant
+ * with {tiers} (the tiers still ahead, written into buf) added to a when
+ * the offer has them and the text fits one SMS for to (NULL: the
+ * sender).  NULL on failure (logged).
+ */
+#define MARKET_TIER_TEXT	160	/* bytes of a list of tiers */
+const char *market_tier_show(struct market_call *, long long ref,
+	    const char *to, struct market_args *a, const char *tmpl,
+	    char *buf, size_t len);
+
 /* --- the store (market_store.c) -------------------------------------------------
  * Every function runs in the transaction of the call's message or timer
  * run and returns -1 (logged) when the store fails; the plugin then
@@ -453,6 +512,42 @@ int	market_store_my_posts(struct market_call *, const char *msisdn,
 /* A user's orders not final, as buyer or seller (newest first). */
 int	market_store_my_orders(struct market_call *, const char *msisdn,
 	    struct market_order *out, size_t max, size_t *n, size_t *total);
+
+/* --- tiers (market_tier.c) --- */
+
+int	market_store_tier_insert(struct market_call *, long long offer,
+	    const struct market_tier *);
+/* An offer's tiers, lowest quantity first: at most max, *n set. */
+int	market_store_tiers(struct market_call *, long long offer,
+	    struct market_tier *out, size_t max, size_t *n);
+/* reached = now for the tier (offer, qty) not yet reached: 1 done, 0 not */
+int	market_store_tier_reach(struct market_call *, long long offer,
+	    long long qty);
+/*
+ * Units of the orders on offer that count toward its tiers: not rejected,
+ * expired or cancelled, and no member's share order (parent).
+ */
+int	market_store_tier_ordered(struct market_call *, long long offer,
+	    long long *sum);
+/* Pending and accepted orders on offer above price: price, total. */
+int	market_store_tier_reprice(struct market_call *, long long offer,
+	    long long price);
+/*
+ * The buyers of pending and accepted orders on offer (no share orders),
+ * after the buyer after ("" first), in order: at most max, each with the
+ * sum of her orders' qty and total.  *n set.
+ */
+struct market_tier_buyer {
+	char		 buyer[MARKET_MSISDN_LEN];
+	long long	 qty, total;
+};
+int	market_store_tier_buyers(struct market_call *, long long offer,
+	    const char *after, struct market_tier_buyer *out, size_t max,
+	    size_t *n);
+/* Pending orders on offer whose seller is seller (no share orders),
+ * oldest first: at most max refs, *n set. */
+int	market_store_offer_pending(struct market_call *, long long offer,
+	    const char *seller, long long *refs, size_t max, size_t *n);
 
 /*
  * What is due at call->now, oldest due first, at most max refs:

@@ -162,7 +162,8 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			return MB_FAIL;
 		market_arg(&a, "name", seller);
 		market_arg(&a, "phone", sphone);
-		if (market_reply(c, "market-accept-ok", &a) != MB_OK)
+		if (!c->batch && market_reply(c, "market-accept-ok", &a) !=
+		    MB_OK)
 			return MB_FAIL;
 		return market_notify(c, o->buyer, "market-accepted", &a);
 	}
@@ -501,6 +502,9 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	if ((strcmp(p.state, "open") != 0 && strcmp(p.state, "closed") != 0) ||
 	    p.expires <= c.now)
 		return market_post_refuse(&c, &p);
+	/* a tier reached, or reached by this order: its price */
+	if (market_tier_price(&c, &p, qty) == -1)
+		return MB_FAIL;
 	if (market_money_mul(qty, p.price, &total) == -1 ||
 	    total > MARKET_TOTAL_MAX) {
 		market_arg_num(&a, "qty", qty);
@@ -565,7 +569,8 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	market_order_args(&c, &o, &a);
 	market_arg(&a, "name", seller);
 	market_arg(&a, "phone", sphone);
-	if (market_reply(&c, "market-order-ok", &a) != MB_OK)
+	if (market_reply(&c, "market-order-ok", &a) != MB_OK ||
+	    market_tier_order(&c, &p, &o) == -1)
 		return MB_FAIL;
 	memset(&a, 0, sizeof(a));
 	market_order_args(&c, &o, &a);
@@ -619,6 +624,9 @@ market_accept(struct mb_ctx *ctx, const struct mb_host *host)
 	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
 	if (host->argc(ctx) != 1)
 		return MB_USAGE;
+	/* ACCEPT with an own offer's ref: all its waiting orders */
+	if (market_tier_accept(&c, &rc))
+		return rc;
 	if ((rc = market_seller_step(&c, "accepted", &o)) != 1)
 		return market_step_result(rc);
 	return market_order_move(&c, &o, "accepted", NULL, NULL);

@@ -101,7 +101,8 @@ market_match_post(struct market_call *c, const struct market_post *p,
 	char			 phone[MARKET_MSISDN_LEN];
 	char			 them[MARKET_REASON_LEN + 8];
 	char			 mname[MARKET_NAME_LEN], sep[16];
-	const char		*r;
+	char			 tiers[MARKET_TIER_TEXT];
+	const char		*r, *tmpl;
 	char			*joined = NULL;
 	size_t			 n, i, told = 0;
 	long			 fit;
@@ -148,11 +149,17 @@ market_match_post(struct market_call *c, const struct market_post *p,
 		if (offer)
 			market_arg_num(&a, "buy", q->qty_left < p->qty_left ?
 			    q->qty_left : p->qty_left);
-		if (farmers > 0)
+		if (farmers > 0) {
+			/* a pool's offer: its farmers, never tiers */
 			market_arg_num(&a, "farmers", farmers);
-		if (market_notify(c, q->msisdn, !offer ? "market-match-seller" :
-		    farmers > 0 ? "market-pool-match" : "market-match-buyer",
-		    &a) != MB_OK)
+			tmpl = "market-pool-match";
+		} else if (offer)
+			tmpl = market_tier_show(c, p->ref, q->msisdn, &a,
+			    "market-match-buyer", tiers, sizeof(tiers));
+		else
+			tmpl = "market-match-seller";
+		if (tmpl == NULL || market_notify(c, q->msisdn, tmpl, &a) !=
+		    MB_OK)
 			goto out;
 		if (!list_it)
 			continue;
@@ -273,10 +280,11 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	struct market_call	 c;
 	struct market_post	 p;
 	struct market_args	 a = { .n = 0 };
+	struct market_tier	 tiers[MARKET_TIERS_MAX];
 	char			 word[128], mname[MARKET_NAME_LEN], price[64];
 	const char		*code, *w, *unit;
 	size_t			 argc = host->argc(ctx), k, i, first, last;
-	size_t			 qk, uk = SIZE_MAX, price_word;
+	size_t			 qk, uk = SIZE_MAX, price_word, ntiers;
 	long long		 ref;
 	int			 offer = strcmp(kind, "offer") == 0, rc;
 
@@ -355,6 +363,8 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 		return market_reply(&c, "market-bad-price", &a);
 	}
 	price_word = k;
+	if (market_tier_parse(&c, kind, &p, &k, tiers, &ntiers, &rc))
+		return rc;
 	/* the market: named last, else the poster's */
 	if (++k < argc) {
 		word[0] = '\0';
@@ -410,6 +420,8 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	if (market_reply(&c, offer ? "market-offer-ok" : "market-want-ok",
 	    &a) != MB_OK)
 		return MB_FAIL;
+	if (market_tier_post(&c, &p, tiers, ntiers) == -1)
+		return MB_FAIL;
 	return market_match_post(&c, &p, 0, 1);
 }
 
@@ -443,7 +455,8 @@ market_my_items(struct market_call *c, struct market_items *l)
 	struct market_post	*posts = NULL;
 	struct market_order	*orders = NULL;
 	struct market_args	 a;
-	const char		*state;
+	char			 tiers[MARKET_TIER_TEXT];
+	const char		*state, *show;
 	struct market_pool	 pl;
 	size_t			 np, tp, no, to, i;
 	int			 kind, pool, rc = MB_FAIL;
@@ -477,9 +490,10 @@ market_my_items(struct market_call *c, struct market_items *l)
 			market_arg(&a, "unit", p->unit);
 			market_arg(&a, "commodity", p->commodity);
 			market_arg_money(&a, "price", p->price);
-			if (market_items_add(c, l, NULL, kind == 0 ?
-			    "market-item-offer" : "market-item-want", &a) !=
-			    MB_OK)
+			if ((show = kind == 0 ? market_tier_show(c, p->ref,
+			    NULL, &a, "market-item-offer", tiers,
+			    sizeof(tiers)) : "market-item-want") == NULL ||
+			    market_items_add(c, l, NULL, show, &a) != MB_OK)
 				goto out;
 		}
 	if (market_pool_my_items(c, l) != MB_OK)

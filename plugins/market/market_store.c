@@ -837,6 +837,193 @@ market_store_my_orders(struct market_call *c, const char *msisdn,
 	return 0;
 }
 
+/* --- tiers (market_tier.c) ------------------------------------------------------------
+ *
+ * An offer's tiers and the orders that count toward them: every order on
+ * the offer that still stands (not rejected, expired or cancelled), but a
+ * member's share order, which a pool order already counts (parent).
+ */
+
+static const char market_sql_tier_insert[] =
+    "INSERT INTO market_tiers(offer, qty, price) VALUES ($1, $2, $3)";
+
+int
+market_store_tier_insert(struct market_call *c, long long offer,
+    const struct market_tier *t)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_tier_insert)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, offer);
+	b |= h->bind_int(st, 2, t->qty);
+	b |= h->bind_int(st, 3, t->price);
+	return market_store_run(c, st, b, "cannot insert a tier");
+}
+
+static const char market_sql_tiers[] =
+    "SELECT qty, price, reached FROM market_tiers WHERE offer = $1"
+    " ORDER BY qty";
+
+int
+market_store_tiers(struct market_call *c, long long offer,
+    struct market_tier *out, size_t max, size_t *n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 rc;
+
+	*n = 0;
+	if ((st = h->query(c->ctx, market_sql_tiers)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, offer) != 0)
+		return market_store_fail(c, st, "cannot read tiers");
+	while ((rc = h->step(st)) == MB_ROW) {
+		if (*n >= max)
+			continue;
+		out[*n].qty = h->column_int(st, 0);
+		out[*n].price = h->column_int(st, 1);
+		out[*n].reached = h->column_null(st, 2) ? 0 :
+		    h->column_int(st, 2);
+		(*n)++;
+	}
+	if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read tiers");
+	h->done(st);
+	return 0;
+}
+
+static const char market_sql_tier_reach[] =
+    "UPDATE market_tiers SET reached = $3"
+    " WHERE offer = $1 AND qty = $2 AND reached IS NULL";
+
+int
+market_store_tier_reach(struct market_call *c, long long offer,
+    long long qty)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_tier_reach)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, offer);
+	b |= h->bind_int(st, 2, qty);
+	b |= h->bind_int(st, 3, c->now);
+	if (market_store_run(c, st, b, "cannot mark a tier reached") == -1)
+		return -1;
+	return h->changes(c->ctx) == 1;
+}
+
+static const char market_sql_tier_ordered[] =
+    "SELECT COALESCE(SUM(qty), 0) FROM market_orders"
+    " WHERE offer = $1 AND parent IS NULL"
+    " AND state NOT IN ('rejected', 'expired', 'cancelled')";
+
+int
+market_store_tier_ordered(struct market_call *c, long long offer,
+    long long *sum)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+
+	*sum = 0;
+	if ((st = h->query(c->ctx, market_sql_tier_ordered)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, offer) != 0 || h->step(st) != MB_ROW)
+		return market_store_fail(c, st, "cannot count the orders");
+	*sum = h->column_int(st, 0);
+	h->done(st);
+	return 0;
+}
+
+/* qty * price: both at most 10^6 and 10^11, the total within int64 */
+static const char market_sql_tier_reprice[] =
+    "UPDATE market_orders SET price = $2, total = qty * $2, updated = $3"
+    " WHERE offer = $1 AND parent IS NULL AND price > $2"
+    " AND state IN ('pending', 'accepted')";
+
+int
+market_store_tier_reprice(struct market_call *c, long long offer,
+    long long price)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_tier_reprice)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, offer);
+	b |= h->bind_int(st, 2, price);
+	b |= h->bind_int(st, 3, c->now);
+	return market_store_run(c, st, b, "cannot reprice the orders");
+}
+
+static const char market_sql_tier_buyers[] =
+    "SELECT buyer, SUM(qty), SUM(total) FROM market_orders"
+    " WHERE offer = $1 AND parent IS NULL AND buyer > $2"
+    " AND state IN ('pending', 'accepted')"
+    " GROUP BY buyer ORDER BY buyer LIMIT $3";
+
+int
+market_store_tier_buyers(struct market_call *c, long long offer,
+    const char *after, struct market_tier_buyer *out, size_t max, size_t *n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
+
+	*n = 0;
+	if ((st = h->query(c->ctx, market_sql_tier_buyers)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, offer);
+	b |= h->bind_text(st, 2, after);
+	b |= h->bind_int(st, 3, (long long)max);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot list the orderers");
+	while ((rc = h->step(st)) == MB_ROW && *n < max) {
+		market_store_column(c, st, 0, out[*n].buyer,
+		    sizeof(out[*n].buyer));
+		out[*n].qty = h->column_int(st, 1);
+		out[*n].total = h->column_int(st, 2);
+		(*n)++;
+	}
+	if (rc != MB_DONE && rc != MB_ROW)
+		return market_store_fail(c, st, "cannot list the orderers");
+	h->done(st);
+	return 0;
+}
+
+static const char market_sql_offer_pending[] =
+    "SELECT ref FROM market_orders WHERE offer = $1 AND seller = $2"
+    " AND parent IS NULL AND state = 'pending' ORDER BY ref LIMIT $3";
+
+int
+market_store_offer_pending(struct market_call *c, long long offer,
+    const char *seller, long long *refs, size_t max, size_t *n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
+
+	*n = 0;
+	if ((st = h->query(c->ctx, market_sql_offer_pending)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, offer);
+	b |= market_store_bind_text(c, st, 2, seller);
+	b |= h->bind_int(st, 3, (long long)max);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot list pending orders");
+	while ((rc = h->step(st)) == MB_ROW && *n < max)
+		refs[(*n)++] = h->column_int(st, 0);
+	if (rc != MB_DONE && rc != MB_ROW)
+		return market_store_fail(c, st, "cannot list pending orders");
+	h->done(st);
+	return 0;
+}
+
 /* --- the timers ---------------------------------------------------------------------------- */
 
 static const char market_sql_due_posts[] =

@@ -2738,6 +2738,9 @@ Test(market_lang, every_template_in_every_language_fits,
 		found |= strcmp(names[i], "market-list-sep") == 0;
 		/* pools' are test_market_pool's tour */
 		found |= strncmp(names[i], "market-pool-", 12) == 0;
+		/* tier prices: test_market_tier's own tour */
+		found |= strncmp(names[i], "market-tier-", 12) == 0 ||
+		    strstr(names[i], "-tiers") != NULL;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(shipped, codes[l],

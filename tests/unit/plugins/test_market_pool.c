@@ -108,7 +108,7 @@ seen_free(void)
 static void
 start(const char *database)
 {
-	m = mock_new_at(&marketbox_plugin, database);
+	m = mock_new_on(&marketbox_plugin, database);
 	mock_set_now(m, T0);
 }
 
