@@ -365,6 +365,12 @@ int	market_pool_order(struct market_call *, const struct market_pool *,
  */
 int	market_pool_follow(struct market_call *,
 	    const struct market_order *parent, const char *to);
+/*
+ * market_buy's hook: after order o was made, if it is a pool order (an
+ * order on a sell pool's offer, or its opener's order counted toward a
+ * want pool), market_pool_order.  0 (also when it is not), or -1.
+ */
+int	market_pool_ordered(struct market_call *, struct market_order *o);
 
 /* --- the store (market_store.c) -------------------------------------------------
  * Every function runs in the transaction of the call's message or timer
@@ -446,6 +452,19 @@ int	market_store_my_posts(struct market_call *, const char *msisdn,
 /* A user's orders not final, as buyer or seller (newest first). */
 int	market_store_my_orders(struct market_call *, const char *msisdn,
 	    struct market_order *out, size_t max, size_t *n, size_t *total);
+
+/*
+ * A pool order's share orders (parent = its ref), oldest first, at most
+ * max into out.  market_store_share_sold: qty more of a member's share
+ * given to orders (qty < 0: given back): 1 done, 0 refused (more than
+ * the share, or less than sold).  market_store_is_parent: 1 when order
+ * ref has share orders, else 0.
+ */
+int	market_store_share_orders(struct market_call *, long long parent,
+	    struct market_order *out, size_t max, size_t *n);
+int	market_store_share_sold(struct market_call *, long long pool,
+	    const char *member, long long qty);
+int	market_store_is_parent(struct market_call *, long long ref);
 
 /*
  * What is due at call->now, oldest due first, at most max refs:

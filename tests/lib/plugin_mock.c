@@ -807,6 +807,12 @@ mock_host(void)
 struct mock *
 mock_new(const struct mb_plugin *p)
 {
+	return mock_new_on(p, NULL);
+}
+
+struct mock *
+mock_new_on(const struct mb_plugin *p, const char *database)
+{
 	struct store_migration	*steps;
 	struct mock		*m;
 	char			 path[128];
@@ -848,7 +854,7 @@ mock_new(const struct mb_plugin *p)
 	snprintf(m->dir, sizeof(m->dir), "%s", "/tmp/plugin_mock_XXXXXX");
 	cr_assert_not_null(mkdtemp(m->dir), "mock: no temporary directory");
 	snprintf(path, sizeof(path), "%s/mock.db", m->dir);
-	m->store = store_open(path, NULL);
+	m->store = store_open(database != NULL ? database : path, NULL);
 	cr_assert_not_null(m->store, "mock: the store does not open");
 	steps = calloc(p->nmigrations + 1, sizeof(*steps));
 	cr_assert_not_null(steps);
