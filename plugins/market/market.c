@@ -21,6 +21,8 @@
  *				price far off the usual one, read two ways)
  *	market_text.c		replies, notices and lists in one SMS
  *	market_money.c		money in minor units, durations
+ *	market_pool.c		POOL, JOIN, LEAVE, CLOSE: pools, their
+ *				states (market_pool_move), deadlines
  *	market_store.c		the schema and every statement
  *	market.h		what these files share (internal)
  *
@@ -55,7 +57,10 @@
  *    once; unanswered for order-expire: it expires, the quantity returns,
  *    both are told;
  *  - a sent order not confirmed after delivery-remind: the buyer is
- *    reminded, once.
+ *    reminded, once;
+ *  - an open pool past its deadline: opener and members told, once;
+ *    pool-grace later it lapses (market_pool.c); a listed pool whose
+ *    offer or want expires lapses.
  *
  * Configuration (group = plugin-market; durations take s, m, h or d):
  *	offer-lifetime = 7d	match-scope = market | region | all
@@ -65,6 +70,8 @@
  *	confirm-ratio = 10 (0: never ask)	confirm-posts = 5
  *	confirm-window = 30d
  *	transporter-prefixes = +254;+256 (default: the home country)
+ *	pool-allocation = joined | prorata	pool-min = 50 (percent)
+ *	pool-grace = 2d		pool-dropoff = 2d
  *
  * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
  * both engines of the store run, is in market_store.c.
@@ -111,6 +118,10 @@ static const struct market_conf market_defaults = {
 	.confirm_ratio = 10,
 	.confirm_posts = 5,
 	.confirm_window = 30 * 86400,
+	.pool_prorata = 0,
+	.pool_min = 50,
+	.pool_grace = 2 * 86400,
+	.pool_dropoff = 2 * 86400,
 };
 
 const struct market_conf *
@@ -128,6 +139,7 @@ static int
 market_sweep_post(struct market_call *c, long long ref)
 {
 	struct market_post	 p;
+	struct market_pool	 pool;
 	struct market_args	 a = { .n = 0 };
 	int			 rc;
 
@@ -135,6 +147,12 @@ market_sweep_post(struct market_call *c, long long ref)
 		return rc == 0 ? MB_OK : MB_FAIL;
 	if ((rc = market_store_post_end(c, ref, "expired")) != 1)
 		return rc == 0 ? MB_OK : MB_FAIL;
+	/* a pool's offer or want: the pool lapses, everyone told */
+	if ((rc = market_pool_find(c, ref, &pool)) == -1)
+		return MB_FAIL;
+	if (rc == 0)
+		return market_pool_move(c, &pool, "lapsed") == -1 ? MB_FAIL :
+		    MB_OK;
 	market_arg_num(&a, "ref", p.ref);
 	market_arg_num(&a, "qty", p.qty_left);
 	market_arg(&a, "unit", p.unit);
@@ -221,6 +239,8 @@ market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 		}
 		budget -= n;
 	}
+	if (market_pool_sweep(&c, &budget) != MB_OK)
+		return MB_FAIL;
 	if (budget > 0)
 		st->next_sweep = c.now + st->conf.sweep_interval;
 	else
@@ -308,7 +328,7 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	struct market_state	*st;
 	struct market_conf	*cf;
-	const char		*scope, *prefixes;
+	const char		*scope, *prefixes, *alloc;
 	long long		 year = 366LL * 86400;
 	int			 bad = 0;
 
@@ -349,6 +369,22 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    &cf->confirm_posts);
 	bad |= market_conf_duration(pctx, host, "confirm-window", 3600, year,
 	    &cf->confirm_window);
+	bad |= market_conf_int(pctx, host, "pool-min", 1, 100, &cf->pool_min);
+	bad |= market_conf_duration(pctx, host, "pool-grace", 0, year,
+	    &cf->pool_grace);
+	bad |= market_conf_duration(pctx, host, "pool-dropoff", 0, 30 * 86400,
+	    &cf->pool_dropoff);
+	if ((alloc = host->conf(pctx, "pool-allocation")) != NULL) {
+		if (strcmp(alloc, "joined") == 0)
+			cf->pool_prorata = 0;
+		else if (strcmp(alloc, "prorata") == 0)
+			cf->pool_prorata = 1;
+		else {
+			host->log(NULL, MB_LOG_ERROR, "market: pool-allocation"
+			    " = %s: not joined or prorata", alloc);
+			bad = 1;
+		}
+	}
 	if (cf->confirm_ratio == 1) {
 		host->log(NULL, MB_LOG_ERROR, "market: confirm-ratio = 1 would "
 		    "ask about every price: use 2 or more, or 0 for never");
@@ -413,6 +449,14 @@ static const struct mb_command market_commands[] = {
 	    .flags = MB_CMD_REGISTERED },
 	{ .id = "MY", .handler = market_my, .usage = "usage-MY",
 	    .flags = MB_CMD_REGISTERED },
+	{ .id = "POOL", .handler = market_pool, .usage = "usage-POOL",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "JOIN", .handler = market_join, .usage = "usage-JOIN",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "LEAVE", .handler = market_leave, .usage = "usage-LEAVE",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "CLOSE", .handler = market_close, .usage = "usage-CLOSE",
+	    .flags = MB_CMD_REGISTERED },
 };
 
 static const struct mb_timer market_timers[] = {
@@ -425,6 +469,7 @@ static const char * const market_conf_keys[] = {
 	"sweep-interval", "match-scope", "max-matches", "code-tries",
 	"confirm-ratio", "confirm-posts", "confirm-window",
 	"transporter-prefixes",
+	"pool-allocation", "pool-min", "pool-grace", "pool-dropoff",
 };
 
 const struct mb_plugin marketbox_plugin = {

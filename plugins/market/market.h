@@ -65,6 +65,13 @@ struct market_conf {
 	/* transporter-prefixes: ';'-separated "+<digits>" a transporter who
 	   is not a registered user must start with ("": the home country) */
 	char		 transporter_prefixes[128];
+	/* pools (market_pool.c) */
+	int		 pool_prorata;		/* pool-allocation = prorata */
+	int		 pool_min;		/* percent of the target that
+						   CLOSE may list */
+	long long	 pool_grace;		/* after the deadline: lapses */
+	long long	 pool_dropoff;		/* drop-off day after a pool
+						   order is accepted */
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */
@@ -481,5 +488,69 @@ enum market_due {
 };
 int	market_store_due(struct market_call *, enum market_due,
 	    long long *refs, size_t max, size_t *n);
+
+/*
+ * Pools (market_pool.c).  A pool with its shares' sum and count: 1 found,
+ * 0 none.  The state moves only from the state given (1 moved, 0 not).
+ */
+int	market_store_pool_insert(struct market_call *,
+	    const struct market_pool *);
+int	market_store_pool_get(struct market_call *, long long ref,
+	    struct market_pool *);
+int	market_store_pool_state(struct market_call *, long long ref,
+	    const char *from, const char *to);
+/* told = 1: the members were told the deadline passed */
+int	market_store_pool_told(struct market_call *, long long ref);
+/* Shares of pool in order of joining (seq), at most max. */
+int	market_store_shares(struct market_call *, long long pool,
+	    struct market_share *out, size_t max, size_t *n);
+/* member's share of pool: 1 found, 0 none */
+int	market_store_share_get(struct market_call *, long long pool,
+	    const char *member, struct market_share *);
+/*
+ * Set member's share to qty; a new share (!exists) joins after all
+ * others.  1 done, 0 not (an existing share already sold more than qty).
+ */
+int	market_store_share_put(struct market_call *, long long pool,
+	    const char *member, long long qty, int exists);
+/* Remove member's share if none of it is sold: 1 removed, 0 not. */
+int	market_store_share_delete(struct market_call *, long long pool,
+	    const char *member);
+/* Pools msisdn opened or has a share in, open, listed or sold. */
+int	market_store_my_pools(struct market_call *, const char *msisdn,
+	    struct market_pool *out, size_t max, size_t *n, size_t *total);
+/*
+ * Open pools past their deadline at call->now, oldest first: not yet
+ * told (lapse 0), or past the deadline and grace seconds (lapse 1).
+ */
+int	market_store_pools_due(struct market_call *, int lapse,
+	    long long grace, long long *refs, size_t max, size_t *n);
+
+/* --- matching (market_post.c) ---------------------------------------------------- */
+
+/*
+ * Tell the counterparts of the new post p (market-match-*, a pool's
+ * offer as market-match-pool with its farmers); with list, the sender
+ * also gets them listed in a reply.  farmers: the members of the pool p
+ * is (0: not a pool).  MB_OK or MB_FAIL.
+ */
+int	market_match_post(struct market_call *, const struct market_post *p,
+	    long long farmers, int list);
+
+/* --- pools, inside the plugin (market_pool.c) ---------------------------------------- */
+
+/* Pool p's members and opener told tmpl with a (each once). MB_OK/MB_FAIL */
+int	market_pool_tell(struct market_call *, const struct market_pool *p,
+	    const char *tmpl, const struct market_args *a);
+/* The placeholders every pool notice has: ref, commodity, unit, price,
+   currency, target, total, members, market. */
+void	market_pool_args(struct market_call *, const struct market_pool *,
+	    struct market_args *);
+/* CANCEL of pool p by the sender (market_cancel): MB_* */
+int	market_pool_cancel(struct market_call *, struct market_pool *p);
+/* MY's items of the sender's pools and shares, into l: MB_OK or MB_FAIL */
+int	market_pool_my_items(struct market_call *, struct market_items *l);
+/* The timer's pools: deadlines, grace; at most *budget rows. MB_* */
+int	market_pool_sweep(struct market_call *, size_t *budget);
 
 #endif

@@ -654,12 +654,18 @@ market_cancel(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_call	 c;
 	struct market_post	 p;
 	struct market_order	 o;
+	struct market_pool	 pool;
 	long long		 ref;
 	int			 rc;
 
 	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
 	if (host->argc(ctx) != 1 || !market_ref_arg(&c, 0, &ref))
 		return MB_USAGE;
+	/* a pool's reference (its offer's too): market_pool.c's */
+	if ((rc = market_pool_find(&c, ref, &pool)) == -1)
+		return MB_FAIL;
+	if (rc == 0)
+		return market_pool_cancel(&c, &pool);
 	if ((rc = market_store_post_get(&c, ref, &p)) == -1)
 		return MB_FAIL;
 	if (rc == 1) {

@@ -83,12 +83,14 @@ market_in_scope(struct market_call *c, const struct market_post *p,
 
 /*
  * Tell the counterparts of new post p (at most max-matches, best price
- * first) and list them to the poster in a second reply: the items
- * (market-item-buyer, market-item-offer-match) that fit one SMS, and how
- * many more were told.
+ * first) and, with list, list them to the poster in a second reply: the
+ * items (market-item-buyer, market-item-offer-match) that fit one SMS,
+ * and how many more were told.  A pool's offer (farmers > 0) is told to
+ * buyers as market-pool-match, with how many farmers are in it.
  */
-static int
-market_match(struct market_call *c, const struct market_post *p)
+int
+market_match_post(struct market_call *c, const struct market_post *p,
+    long long farmers, int list_it)
 {
 	struct market_post	*cand;
 	struct market_items	 list = { NULL, 0, 0 };
@@ -145,9 +147,14 @@ market_match(struct market_call *c, const struct market_post *p)
 		if (offer)
 			market_arg_num(&a, "buy", q->qty_left < p->qty_left ?
 			    q->qty_left : p->qty_left);
-		if (market_notify(c, q->msisdn, offer ? "market-match-buyer" :
-		    "market-match-seller", &a) != MB_OK)
+		if (farmers > 0)
+			market_arg_num(&a, "farmers", farmers);
+		if (market_notify(c, q->msisdn, !offer ? "market-match-seller" :
+		    farmers > 0 ? "market-pool-match" : "market-match-buyer",
+		    &a) != MB_OK)
 			goto out;
+		if (!list_it)
+			continue;
 		/* the poster's list: who wants it, or which offers */
 		memset(&a, 0, sizeof(a));
 		market_arg_num(&a, "ref", q->ref);
@@ -174,7 +181,7 @@ market_match(struct market_call *c, const struct market_post *p)
 			goto out;
 	}
 	rc = MB_OK;
-	if (told == 0)
+	if (told == 0 || !list_it)
 		goto out;
 	rc = MB_FAIL;
 	market_copy(sep, sizeof(sep), market_render(c, NULL,
@@ -394,7 +401,7 @@ market_post_command(struct mb_ctx *ctx, const struct mb_host *host,
 	if (market_reply(&c, offer ? "market-offer-ok" : "market-want-ok",
 	    &a) != MB_OK)
 		return MB_FAIL;
-	return market_match(&c, &p);
+	return market_match_post(&c, &p, 0, 1);
 }
 
 int

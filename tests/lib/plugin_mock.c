@@ -807,11 +807,11 @@ mock_host(void)
 struct mock *
 mock_new(const struct mb_plugin *p)
 {
-	return mock_new_on(p, NULL);
+	return mock_new_at(p, NULL);
 }
 
 struct mock *
-mock_new_on(const struct mb_plugin *p, const char *database)
+mock_new_at(const struct mb_plugin *p, const char *database)
 {
 	struct store_migration	*steps;
 	struct mock		*m;

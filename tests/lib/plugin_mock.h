@@ -79,12 +79,8 @@ const struct mb_host	*mock_host(void);
  * conf values first).  Aborts the test if the descriptor is refused.
  */
 struct mock		*mock_new(const struct mb_plugin *);
-/*
- * The same on the database named (a file, or a PostgreSQL conninfo such
- * as pg_fixture_create's: the plugin's SQL on that engine); NULL: a fresh
- * SQLite file, as mock_new.  mock_db() is NULL on PostgreSQL.
- */
-struct mock		*mock_new_on(const struct mb_plugin *,
+/* The same on the store database names (a PostgreSQL conninfo, say). */
+struct mock		*mock_new_at(const struct mb_plugin *,
 			    const char *database);
 /* Calls fini if init succeeded; accepts NULL. */
 void			 mock_free(struct mock *);

@@ -353,11 +353,12 @@ Test(market, descriptor)
 {
 	const struct mb_plugin	*p = &marketbox_plugin;
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
-	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY" };
+	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
+	    "LEAVE", "CLOSE" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 9);
+	cr_assert_eq(p->ncommands, 13);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
@@ -370,7 +371,7 @@ Test(market, descriptor)
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 12);
+	cr_assert_eq(p->nconf_keys, 16);
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -2735,6 +2736,8 @@ Test(market_lang, every_template_in_every_language_fits,
 		}
 		/* the separator joins items: none is captured alone */
 		found |= strcmp(names[i], "market-list-sep") == 0;
+		/* pools' are test_market_pool's tour */
+		found |= strncmp(names[i], "market-pool-", 12) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(shipped, codes[l],
