@@ -28,6 +28,11 @@
  *	market_store.c		the schema and every statement
  *	market.h		what these files share (internal)
  *
+ * Pools live in these tables, not in a plugin of their own: a pool's
+ * sale is an order on an offer (the listed pool is the offer, or the
+ * want, of the same reference), so BUY, matching, MY and the order state
+ * machine serve it unchanged; a plugin apart would duplicate them.
+ *
  * A new command goes into the file of what it changes and into
  * market_commands below; a command run for someone else changes who
  * market_call_init says acts, not the handlers.
@@ -44,7 +49,8 @@
  * reports nothing.
  *
  * Commands (ids; the words people type are in the language files): SELL,
- * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY; each file's head
+ * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY, POOL, JOIN,
+ * LEAVE, CLOSE; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
  * "< " what it gets; replies are templates market-* of the sender's
  * language).

@@ -704,3 +704,59 @@ out:
 	free(refs);
 	return rc;
 }
+
+/* --- MY ------------------------------------------------------------------------------------- */
+
+/*
+ * The sender's pools, newest first: one she opened as the pool
+ * (market-pool-item: what it holds of its target), one she is in as her
+ * share (market-pool-item-share); open, listed or sold ones.
+ */
+int
+market_pool_my_items(struct market_call *c, struct market_items *l)
+{
+	struct market_pool	*pools;
+	struct market_share	 s;
+	struct market_args	 a;
+	const char		*state;
+	char			 tmpl[40];
+	size_t			 n, total, i;
+	int			 rc = MB_FAIL, opener;
+
+	if ((pools = calloc(MARKET_POOL_MY_MAX, sizeof(*pools))) == NULL) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: out of memory");
+		return MB_FAIL;
+	}
+	if (market_store_my_pools(c, c->actor, pools, MARKET_POOL_MY_MAX, &n,
+	    &total) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct market_pool *p = &pools[i];
+
+		opener = strcmp(p->opener, c->actor) == 0;
+		memset(&s, 0, sizeof(s));
+		if (!opener && market_store_share_get(c, p->ref, c->actor,
+		    &s) != 1)
+			goto out;
+		memset(&a, 0, sizeof(a));
+		snprintf(tmpl, sizeof(tmpl), "market-pool-state-%s", p->state);
+		if ((state = market_render(c, NULL, tmpl, NULL)) == NULL)
+			goto out;
+		market_arg(&a, "state", state);
+		market_arg_num(&a, "ref", p->ref);
+		market_arg(&a, "unit", p->unit);
+		market_arg(&a, "commodity", p->commodity);
+		if (opener) {
+			market_arg_num(&a, "qty", p->total);
+			market_arg_num(&a, "target", p->target);
+		} else
+			market_arg_num(&a, "share", s.qty);
+		if (market_items_add(c, l, NULL, opener ? "market-pool-item" :
+		    "market-pool-item-share", &a) != MB_OK)
+			goto out;
+	}
+	rc = MB_OK;
+out:
+	free(pools);
+	return rc;
+}

@@ -93,6 +93,7 @@ market_match_post(struct market_call *c, const struct market_post *p,
     long long farmers, int list_it)
 {
 	struct market_post	*cand;
+	struct market_pool	 pool;
 	struct market_items	 list = { NULL, 0, 0 };
 	struct market_args	 a;
 	char			 region[MARKET_CODE_LEN] = "";
@@ -106,7 +107,7 @@ market_match_post(struct market_call *c, const struct market_post *p,
 	long			 fit;
 	long long		 first = 0, buy = 0;
 	int			 offer = strcmp(p->kind, "offer") == 0;
-	int			 rc = MB_FAIL;
+	int			 rc = MB_FAIL, in_pool;
 
 	if (c->conf->max_matches <= 0)
 		return MB_OK;
@@ -157,6 +158,7 @@ market_match_post(struct market_call *c, const struct market_post *p,
 			continue;
 		/* the poster's list: who wants it, or which offers */
 		memset(&a, 0, sizeof(a));
+		in_pool = 1;
 		market_arg_num(&a, "ref", q->ref);
 		market_arg_num(&a, "qty", q->qty_left);
 		market_arg(&a, "unit", q->unit);
@@ -169,14 +171,21 @@ market_match_post(struct market_call *c, const struct market_post *p,
 			    MARKET_ELLIPSIS))
 				;
 			market_arg(&a, "name", them);
-		} else if (first == 0) {
+		} else if ((in_pool = market_pool_find(c, q->ref, &pool)) ==
+		    -1)
+			goto out;
+		else if (in_pool == 0)
+			/* a pool's offer says how many farmers are in it */
+			market_arg_num(&a, "farmers", pool.members);
+		if (!offer && first == 0) {
 			/* the example BUY of the reply: the best offer */
 			first = q->ref;
 			buy = q->qty_left < p->qty_left ? q->qty_left :
 			    p->qty_left;
 		}
 		if (market_items_add(c, &list, NULL, offer ?
-		    "market-item-buyer" : "market-item-offer-match", &a) !=
+		    "market-item-buyer" : in_pool == 0 ?
+		    "market-pool-item-match" : "market-item-offer-match", &a) !=
 		    MB_OK)
 			goto out;
 	}
@@ -435,8 +444,9 @@ market_my_items(struct market_call *c, struct market_items *l)
 	struct market_order	*orders = NULL;
 	struct market_args	 a;
 	const char		*state;
+	struct market_pool	 pl;
 	size_t			 np, tp, no, to, i;
-	int			 kind, rc = MB_FAIL;
+	int			 kind, pool, rc = MB_FAIL;
 
 	posts = calloc(MARKET_MY_MAX, sizeof(*posts));
 	orders = calloc(MARKET_MY_MAX, sizeof(*orders));
@@ -449,12 +459,16 @@ market_my_items(struct market_call *c, struct market_items *l)
 	    market_store_my_orders(c, c->actor, orders, MARKET_MY_MAX, &no,
 	    &to) == -1)
 		goto out;
-	/* offers, then wants */
+	/* offers, then wants; a pool's post is its pool's line below */
 	for (kind = 0; kind < 2; kind++)
 		for (i = 0; i < np; i++) {
 			const struct market_post *p = &posts[i];
 
 			if ((strcmp(p->kind, "offer") == 0) != (kind == 0))
+				continue;
+			if ((pool = market_pool_find(c, p->ref, &pl)) == -1)
+				goto out;
+			if (pool == 0)
 				continue;
 			memset(&a, 0, sizeof(a));
 			market_arg_num(&a, "ref", p->ref);
@@ -468,6 +482,8 @@ market_my_items(struct market_call *c, struct market_items *l)
 			    MB_OK)
 				goto out;
 		}
+	if (market_pool_my_items(c, l) != MB_OK)
+		goto out;
 	for (i = 0; i < no; i++) {
 		const struct market_order *o = &orders[i];
 		char	 tmpl[32];

@@ -39,11 +39,69 @@ extern const struct mb_plugin marketbox_plugin;
 #define ANNA		"+254700000011"
 #define BETH		"+254700000012"
 #define CARO		"+254700000013"
+#define STRANGER_MY	"+254700000019"
 #define T0		1700000000LL
 #define DAY		86400LL
 
 static struct mock	*m;
 static int		 on_pg;
+
+#define MARKET_MAX_ARGS_TEST	16	/* market.h's MARKET_MAX_ARGS */
+
+/* --- collecting what the plugin sends, for the language checks -------------- */
+
+struct seen {
+	char		*tmpl;
+	struct mb_arg	*args;
+	size_t		 nargs;
+};
+
+static struct seen	*seen;
+static size_t		 nseen;
+static int		 collecting;
+
+static void
+collect(void)
+{
+	size_t	 i, j;
+
+	for (i = 0; collecting && i < mock_nsent(m); i++) {
+		const struct mock_msg	*s = mock_sent(m, i);
+		struct seen		*n;
+
+		n = realloc(seen, (nseen + 1) * sizeof(*seen));
+		cr_assert_not_null(n);
+		seen = n;
+		n = &seen[nseen++];
+		n->tmpl = strdup(s->tmpl);
+		n->nargs = s->nargs;
+		n->args = calloc(s->nargs + 1, sizeof(*n->args));
+		cr_assert(n->tmpl && n->args);
+		for (j = 0; j < s->nargs; j++) {
+			n->args[j].name = strdup(s->names[j]);
+			n->args[j].value = strdup(s->values[j]);
+		}
+	}
+}
+
+static void
+seen_free(void)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < nseen; i++) {
+		for (j = 0; j < seen[i].nargs; j++) {
+			free((char *)seen[i].args[j].name);
+			free((char *)seen[i].args[j].value);
+		}
+		free(seen[i].args);
+		free(seen[i].tmpl);
+	}
+	free(seen);
+	seen = NULL;
+	nseen = 0;
+}
+
 
 /* --- the host ---------------------------------------------------------------- */
 
@@ -102,9 +160,13 @@ as(const char *who)
 static int
 run(const char *who, const char *text)
 {
+	int	 rc;
+
 	mock_clear(m);
 	as(who);
-	return mock_command(m, text);
+	rc = mock_command(m, text);
+	collect();
+	return rc;
 }
 
 static const struct mock_msg *
@@ -129,9 +191,13 @@ run_reply(const char *who, const char *text, const char *tmpl)
 static int
 timer(long long now)
 {
+	int	 rc;
+
 	mock_clear(m);
 	mock_set_now(m, now);
-	return mock_timer(m, "market-sweep");
+	rc = mock_timer(m, "market-sweep");
+	collect();
+	return rc;
 }
 
 static void
@@ -546,4 +612,417 @@ BOTH(pool_move_checks_its_steps)
 	memcpy(p.state, "open", 5);
 	cr_assert_eq(market_pool_move(&c, &p, "cancelled"), 1);
 	cr_assert_str_eq(pool_state(1), "listed");
+}
+
+/* --- MY and what buyers see ------------------------------------------------------------------- */
+
+BOTH(my_shows_pools_and_shares)
+{
+	const char	*items;
+
+	open_pool();
+	run_reply(ANNA, "join 1 30", "market-pool-join-ok");
+	run_reply(OPENER, "my", "market-my-page");
+	items = mock_arg(sent(0), "items");
+	cr_assert_not_null(strstr(items, "market-pool-item(state="
+	    "market-pool-state-open(),ref=1,"), "%s", items);
+	cr_assert_not_null(strstr(items, "qty=30,target=100"), "%s", items);
+	run_reply(ANNA, "my", "market-my-page");
+	items = mock_arg(sent(0), "items");
+	cr_assert_not_null(strstr(items, "market-pool-item-share("), "%s",
+	    items);
+	cr_assert_not_null(strstr(items, "share=30"), "%s", items);
+	/* listed: the pool's line, not its offer's as well */
+	run_reply(BETH, "join 1 70", "market-pool-join-full");
+	run_reply(OPENER, "my", "market-my-page");
+	items = mock_arg(sent(0), "items");
+	cr_assert_null(strstr(items, "market-item-offer("), "%s", items);
+	cr_assert_not_null(strstr(items, "market-pool-state-listed"), "%s",
+	    items);
+	run_reply(STRANGER_MY, "my", "market-my-empty");
+}
+
+BOTH(a_want_lists_a_pools_offer_with_its_farmers)
+{
+	size_t		 i;
+
+	open_pool();
+	run_reply(ANNA, "join 1 60", "market-pool-join-ok");
+	run_reply(BETH, "join 1 40", "market-pool-join-full");
+	run_reply(BUYER, "want maize 20 bags 3100", "market-want-ok");
+	cr_assert_eq(count(NULL, "market-match-offers"), 1);
+	for (i = 0; strcmp(sent(i)->tmpl, "market-match-offers") != 0; i++)
+		;
+	cr_assert_not_null(strstr(mock_arg(sent(i), "matches"),
+	    "market-pool-item-match("), "%s", mock_arg(sent(i), "matches"));
+	cr_assert_not_null(strstr(mock_arg(sent(i), "matches"),
+	    "farmers=2"), "%s", mock_arg(sent(i), "matches"));
+	/* the opener hears of the want as any seller does */
+	cr_assert_eq(count(OPENER, "market-match-seller"), 1);
+}
+
+/* --- the words: every pool template in every shipped language ------------------------------------
+ *
+ * A tour of everything pools say, collected as sent; then each template
+ * must be in every shipped language, with every placeholder it uses among
+ * the arguments, within one SMS (as test_market checks the rest), and
+ * every market-pool-* template of en.conf must have been sent.
+ */
+
+static void
+tour(void)
+{
+	long long	 i;
+
+	collecting = 1;
+	run(BUYER, "want maize 80 bags 3200");			/* 1 */
+	run(OPENER, "pool sell maize 100 bags 3000 7");		/* 2 */
+	run(OPENER, "pool sell maize 100 bags 3000 900");
+	run(ANNA, "join 9 5");
+	run(ANNA, "join 2 30");
+	run(BETH, "join 2 20");
+	run(BETH, "leave 2");
+	run(BETH, "leave 2");
+	run(OPENER, "close 2");
+	run(ANNA, "close 2");
+	run(BETH, "join 2 80");
+	run(OPENER, "my");
+	run(ANNA, "my");
+	run(BUYER, "want maize 20 bags 3100");			/* 3 */
+	run(CARO, "join 2 5");
+	run(OPENER, "pool want maize 50 bags 3300 10");		/* 4 */
+	run(ANNA, "join 4 30");
+	run(OPENER, "close 4");
+	run(OPENER, "pool sell beans 10 kg 100 1");		/* 5 */
+	run(ANNA, "join 5 5");
+	timer(T0 + DAY);
+	timer(T0 + 4 * DAY);
+	mock_set_now(m, T0 + 4 * DAY);
+	run(ANNA, "join 5 1");
+	run(OPENER, "pool sell beans 10 kg 100 1");		/* 6 */
+	run(ANNA, "join 6 1");
+	run(ANNA, "cancel 6");
+	run(OPENER, "cancel 6");
+	run(ANNA, "join 6 1");
+	run(OPENER, "pool sell maize 10 bags 3000 7");		/* 7 */
+	run(ANNA, "join 7 10");
+	db_exec("UPDATE market_pool_shares SET sold = 10 WHERE pool = $1", 7);
+	run(ANNA, "leave 7");
+	run(OPENER, "cancel 7");
+	db_exec("UPDATE market_pools SET state = 'sold' WHERE ref = $1", 7);
+	run(ANNA, "join 7 1");
+	run(OPENER, "my");
+	/* a pool with as many members as one can have */
+	run(OPENER, "pool sell maize 1000 bags 3000 7");	/* 8 */
+	for (i = 1; i <= MARKET_POOL_SHARES_MAX; i++)
+		db_exec("INSERT INTO market_pool_shares(pool, member, qty, sold,"
+		    " seq, joined) VALUES (8, 'm:T' || $1, 1, 0, $1, 0)", i);
+	run(ANNA, "join 8 1");
+	run(OPENER, "my");
+	collecting = 0;
+}
+
+/* The market-pool-* template names of a language file, NULL-terminated. */
+static char **
+file_templates(const char *path, size_t *n)
+{
+	FILE	*fp = fopen(path, "r");
+	char	 line[1024], **names = NULL;
+
+	cr_assert_not_null(fp, "%s", path);
+	*n = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char	*p;
+
+		if (strncmp(line, "name = market-pool-", 19) != 0)
+			continue;
+		line[strcspn(line, "\r\n")] = '\0';
+		p = line + 7;
+		names = realloc(names, (*n + 2) * sizeof(*names));
+		cr_assert_not_null(names);
+		names[(*n)++] = strdup(p);
+		names[*n] = NULL;
+	}
+	fclose(fp);
+	return names;
+}
+
+static struct lang_set	*shipped;
+static struct conf	*catalogue;
+
+static void
+lang_setup(void)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	setup();
+	shipped = lang_load(TEST_SRCDIR "/../conf/lang", "en");
+	cr_assert_not_null(shipped);
+	catalogue = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+	cr_assert_not_null(catalogue, "the shipped conf does not load");
+}
+
+static void
+lang_teardown(void)
+{
+	teardown();
+	seen_free();
+	lang_free(shipped);
+	conf_free(catalogue);
+	gwlib_shutdown();
+}
+
+/* The shipped catalogue's words, as the host gives them to render(). */
+static const char *
+catalogue_word(void *arg, const char *lang, const char *name,
+    const char *value, const char *category)
+{
+	const struct conf_commodity	*k;
+	const struct conf_unit		*u;
+
+	(void)arg;
+	if (strcmp(name, "commodity") == 0 &&
+	    (k = conf_commodity_find(catalogue, value)) != NULL)
+		return conf_form_for(&k->names, &k->forms, lang, category);
+	if (strcmp(name, "unit") == 0 &&
+	    (u = conf_unit_find(catalogue, value)) != NULL)
+		return conf_form_for(&u->names, &u->forms, lang, category);
+	return NULL;
+}
+
+static char	*real_text(const char *lang, const char *value,
+		    size_t *missing);
+
+/*
+ * Template tmpl of lang filled with args, as the host renders it: the
+ * shipped files, the shipped catalogue.  Adds the placeholders left
+ * without a value to *missing.  Typical names of the reader's language
+ * stand for the mock's.
+ */
+static char *
+real_render(const char *lang, const char *tmpl, struct mb_arg *args,
+    size_t n, size_t *missing)
+{
+	struct render_env	 env;
+	const char		*t = lang_template(shipped, lang, tmpl);
+	char			*s;
+	size_t			 i;
+
+	cr_assert_not_null(t, "%s lacks %s", lang, tmpl);
+	/* names as people of the language have them */
+	for (i = 0; i < n; i++)
+		if (strcmp(args[i].name, "name") == 0 &&
+		    strcmp(args[i].value, "Wanjiru") == 0)
+			args[i].value = strcmp(lang, "zh") == 0 ? "王芳" :
+			    "Mary Wanjiku";
+		else if ((strcmp(args[i].name, "name") == 0 ||
+		    strcmp(args[i].name, "buyer") == 0) &&
+		    strcmp(args[i].value, "Otieno") == 0)
+			args[i].value = strcmp(lang, "zh") == 0 ? "李明" :
+			    "John Otieno";
+	memset(&env, 0, sizeof(env));
+	env.langs = shipped;
+	env.lang = lang;
+	env.word = catalogue_word;
+	s = render(&env, t, args, n);
+	cr_assert_not_null(s);
+	*missing += env.missing;
+	return s;
+}
+
+/* The end of a value that starts at p, in "name=value,..." of the mock. */
+static const char *
+value_end(const char *p)
+{
+	int	 depth = 0;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && depth-- == 0)
+			return p;
+		else if (*p == ',' && depth == 0)
+			return p;
+	}
+	return p;
+}
+
+/*
+ * value with every "market-x(name=value,...)" the mock's render() wrote
+ * into it (list items, states) rendered for real in lang.
+ */
+static char *
+real_text(const char *lang, const char *value, size_t *missing)
+{
+	char		*out, tmpl[64];
+	size_t		 len;
+	FILE		*f = open_memstream(&out, &len);
+	const char	*p = value, *q;
+
+	cr_assert_not_null(f);
+	while (*p != '\0') {
+		size_t	 n = strspn(p, "abcdefghijklmnopqrstuvwxyz-");
+
+		if (strncmp(p, "market-", 7) != 0 || p[n] != '(' ||
+		    n >= sizeof(tmpl)) {
+			fputc(*p++, f);
+			continue;
+		}
+		{
+			struct mb_arg	 args[MARKET_MAX_ARGS_TEST];
+			char		*vals[MARKET_MAX_ARGS_TEST];
+			char		*names[MARKET_MAX_ARGS_TEST], *s;
+			size_t		 k = 0, i;
+
+			memcpy(tmpl, p, n);
+			tmpl[n] = '\0';
+			p += n + 1;
+			while (*p != '\0' && *p != ')') {
+				const char	*eq = strchr(p, '=');
+				char		*raw;
+
+				cr_assert_not_null(eq);
+				cr_assert_lt(k, MARKET_MAX_ARGS_TEST);
+				q = value_end(eq + 1);
+				names[k] = strndup(p, (size_t)(eq - p));
+				raw = strndup(eq + 1, (size_t)(q - eq - 1));
+				vals[k] = real_text(lang, raw, missing);
+				free(raw);
+				args[k].name = names[k];
+				args[k].value = vals[k];
+				k++;
+				p = *q == ',' ? q + 1 : q;
+			}
+			if (*p == ')')
+				p++;
+			s = real_render(lang, tmpl, args, k, missing);
+			fputs(s, f);
+			free(s);
+			for (i = 0; i < k; i++) {
+				free(names[i]);
+				free(vals[i]);
+			}
+		}
+	}
+	fclose(f);
+	return out;
+}
+
+/*
+ * One message as a phone in lang reads it: one SMS (7-bit GSM in
+ * English and Kiswahili, which need no other characters; in French a
+ * commodity's name may make it UCS-2, then 70 characters, or folded to
+ * GSM as the outbox does when that saves an SMS), and every placeholder
+ * filled.
+ */
+static void
+assert_reads(const char *lang, const char *tmpl, const struct seen *s,
+    const char *number_name, const char *number)
+{
+	struct mb_arg		 args[MARKET_MAX_ARGS_TEST];
+	char			*vals[MARKET_MAX_ARGS_TEST], *r, *folded;
+	struct gsm_measure	 gm;
+	size_t			 k, missing = 0;
+
+	cr_assert_leq(s->nargs, MARKET_MAX_ARGS_TEST);
+	for (k = 0; k < s->nargs; k++) {
+		args[k].name = s->args[k].name;
+		vals[k] = number_name != NULL &&
+		    strcmp(args[k].name, number_name) == 0 ? strdup(number) :
+		    real_text(lang, s->args[k].value, &missing);
+		args[k].value = vals[k];
+	}
+	r = real_render(lang, tmpl, args, s->nargs, &missing);
+	cr_assert_eq(missing, 0, "%s %s: a placeholder without a value: %s",
+	    lang, tmpl, r);
+	/* as it leaves: accents GSM lacks folded when that saves an SMS */
+	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
+		free(r);
+		r = folded;
+	}
+	gsm_measure(r, strlen(r), &gm);
+	if (strcmp(lang, "en") == 0 || strcmp(lang, "sw") == 0)
+		cr_assert_eq(gm.coding, GSM_CODING_7BIT, "%s %s not GSM: %s",
+		    lang, tmpl, r);
+	cr_assert_eq(gm.parts, 1, "%s %s (%s=%s): %zu units: %s", lang, tmpl,
+	    number_name ? number_name : "-", number ? number : "-",
+	    gm.units, r);
+	cr_assert_null(strstr(r, "market-"), "%s %s: %s", lang, tmpl, r);
+	free(r);
+	for (k = 0; k < s->nargs; k++)
+		free(vals[k]);
+}
+
+/* The numbers each count is tried with, for plural forms and lengths. */
+static const char	*counts[] = { "0", "1", "2", "5", "21", "1000" };
+static const char	*count_names[] = { "qty", "left", "more", "pages",
+	"buy", "target", "share", "asked", "farmers", "days", "min", "grace" };
+
+Test(pool_lang, every_template_in_every_language_fits,
+    .init = lang_setup, .fini = lang_teardown)
+{
+	static const char	*codes[] = { "en", "sw", "fr", "zh" };
+	char			**names;
+	size_t			 n, i, l, k, c, checked = 0;
+
+	tour();
+	cr_assert_gt(nseen, 30);
+	for (i = 0; i < nseen; i++) {
+		const struct seen	*s = &seen[i];
+
+		if (strncmp(s->tmpl, "usage-", 6) == 0)
+			continue;
+		cr_assert(strncmp(s->tmpl, "market-", 7) == 0, "%s", s->tmpl);
+		checked++;
+		for (l = 0; l < 4; l++) {
+			const char	*t, *en;
+
+			t = lang_template(shipped, codes[l], s->tmpl);
+			en = lang_template(shipped, "en", s->tmpl);
+			cr_assert_not_null(t, "%s lacks %s", codes[l], s->tmpl);
+			if (l > 0)
+				cr_assert(t != en, "%s falls back for %s",
+				    codes[l], s->tmpl);
+			assert_reads(codes[l], s->tmpl, s, NULL, NULL);
+			for (k = 0; k < s->nargs; k++)
+				for (c = 0; c < sizeof(count_names) /
+				    sizeof(count_names[0]); c++) {
+					size_t	 j;
+
+					if (strcmp(s->args[k].name,
+					    count_names[c]) != 0)
+						continue;
+					for (j = 0; j < sizeof(counts) /
+					    sizeof(counts[0]); j++)
+						assert_reads(codes[l], s->tmpl,
+						    s, count_names[c],
+						    counts[j]);
+				}
+		}
+	}
+	cr_assert_gt(checked, 20);
+	/* every pool template of the files was sent or rendered */
+	names = file_templates(TEST_SRCDIR "/../conf/lang/en.conf", &n);
+	cr_assert_geq(n, 30);
+	for (i = 0; i < n; i++) {
+		char	 call[80];
+		int	 found = 0;
+		size_t	 j;
+
+		snprintf(call, sizeof(call), "%s(", names[i]);
+		for (k = 0; k < nseen && !found; k++) {
+			found = strcmp(seen[k].tmpl, names[i]) == 0;
+			for (j = 0; j < seen[k].nargs && !found; j++)
+				found = strstr(seen[k].args[j].value, call) !=
+				    NULL;
+		}
+		/* the words after POOL are read, not sent */
+		found |= strncmp(names[i], "market-pool-word-", 17) == 0;
+		cr_assert(found, "the tour never used %s", names[i]);
+		for (l = 1; l < 4; l++)
+			cr_assert_not_null(lang_template(shipped, codes[l],
+			    names[i]), "%s lacks %s", codes[l], names[i]);
+		free(names[i]);
+	}
+	free(names);
 }
