@@ -661,6 +661,32 @@ Test(pool_order, an_ordinary_order_has_no_shares)
 	cr_assert_eq(mock_ntrades(m), 1, "an ordinary order is its own trade");
 }
 
+/*
+ * Through POOL and JOIN (market_pool.c): the pool fills, is listed, a
+ * buyer takes it all; the pool is sold, each member has her share order,
+ * and LEAVE after the sale is refused.
+ */
+Test(pool_order, a_pool_made_by_pool_and_join_is_bought)
+{
+	run_reply(OPENER, "pool sell maize 30 bags 3000 7", "market-pool-ok");
+	run_reply(MEMBER_A, "join 1 10", "market-pool-join-ok");
+	run_reply(MEMBER_B, "join 1 5", "market-pool-join-ok");
+	run(MEMBER_C, "join 1 15");
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", 1), "listed");
+	run_reply(BUYER, "buy 1 30", "market-order-ok");	/* 2: 3, 4, 5 */
+	cr_assert_eq(share_orders(2), 3);
+	cr_assert_eq(share_qty(2, MEMBER_A), 10);
+	cr_assert_eq(share_qty(2, MEMBER_C), 15);
+	cr_assert_eq(notices(MEMBER_B, "market-share-sold"), 1);
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", 1), "sold");
+	cr_assert_eq(run(MEMBER_A, "leave 1"), MB_OK);
+	cr_assert_eq(sold_of(1, MEMBER_A), 10, "her share stays sold");
+	run_reply(OPENER, "accept 2", "market-accept-ok");
+	cr_assert_eq(states_of(2, "accepted"), 3);
+}
+
 /* --- a want pool: OFFER, then the opener's BUY ------------------------------------ */
 
 static void
