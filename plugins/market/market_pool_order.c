@@ -25,8 +25,9 @@
  * want as any order counts toward its buyer's oldest want of the
  * commodity (market_store_want_take), and what it counts (want_qty) is
  * shared among the members as buyer-side share orders: buyer = the
- * member, seller = the dealer.  What the opener orders beyond the pool's
- * want is his own.
+ * member, seller = the dealer, want = the pool (want_qty 0: the pool
+ * order alone counts toward it and gives it back).  What the opener
+ * orders beyond the pool's want is his own.
  *
  *   OFFER pool price		(anyone registered; a listed want pool)
  *	> OFFER 52 3100
@@ -233,10 +234,13 @@ market_pool_order(struct market_call *c, const struct market_pool *p,
 		if (market_money_mul(so.qty, so.price, &so.total) == -1)
 			goto out;
 		so.parent = o->ref;
-		/* it moves with its pool order: no timer, no want of its own */
+		/* it moves with its pool order: no timer; a buying pool's
+		   share order names the pool's want, counting nothing of it
+		   (the pool order counted and gives back) */
 		so.remind_at = so.expires_at = 0;
 		so.reminded = 0;
-		so.want = so.want_qty = 0;
+		so.want = sell ? 0 : p->ref;
+		so.want_qty = 0;
 		if (market_store_order_insert(c, &so) == -1)
 			goto out;
 		if (market_store_share_sold(c, p->ref, s[i].member,

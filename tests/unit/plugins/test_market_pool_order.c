@@ -681,7 +681,8 @@ Test(pool_order, a_pool_made_by_pool_and_join_is_bought)
 	cr_assert_eq(notices(MEMBER_B, "market-share-sold"), 1);
 	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
 	    " ref = $1", 1), "sold");
-	cr_assert_eq(run(MEMBER_A, "leave 1"), MB_OK);
+	run_reply(MEMBER_A, "leave 1", "market-pool-leave-sold");
+	cr_assert_str_eq(mock_arg(mock_sent(m, 0), "order"), "3");
 	cr_assert_eq(sold_of(1, MEMBER_A), 10, "her share stays sold");
 	run_reply(OPENER, "accept 2", "market-accept-ok");
 	cr_assert_eq(states_of(2, "accepted"), 3);
@@ -714,6 +715,9 @@ want_pool_story(void)
 	cr_assert_eq(sold_of(WANT_POOL, MEMBER_C), 10);
 	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-bought", "name"),
 	    DEALER);
+	/* her share order is what she answers to (market_pool.c's LEAVE) */
+	run_reply(MEMBER_B, "leave 52", "market-pool-leave-sold");
+	cr_assert_str_eq(mock_arg(mock_sent(m, 0), "order"), "4");
 	run_reply(DEALER, "accept 2", "market-accept-ok");
 	cr_assert_eq(notices(MEMBER_A, "market-share-accepted-want"), 1);
 	cr_assert_eq(states_of(2, "accepted"), 3);
