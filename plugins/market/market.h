@@ -543,7 +543,8 @@ int	market_match_post(struct market_call *, const struct market_post *p,
 int	market_pool_tell(struct market_call *, const struct market_pool *p,
 	    const char *tmpl, const struct market_args *a);
 /* The placeholders every pool notice has: ref, commodity, unit, price,
-   currency, target, total, members, market. */
+   currency, target, qty (what its shares hold), farmers.  Strings are
+   the pool's own and the host's: p must outlive a. */
 void	market_pool_args(struct market_call *, const struct market_pool *,
 	    struct market_args *);
 /* CANCEL of pool p by the sender (market_cancel): MB_* */

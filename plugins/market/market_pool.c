@@ -106,9 +106,6 @@ void
 market_pool_args(struct market_call *c, const struct market_pool *p,
     struct market_args *a)
 {
-	char	 mname[MARKET_NAME_LEN];
-
-	market_market_name(c, p->market, mname, sizeof(mname));
 	market_arg_num(a, "ref", p->ref);
 	market_arg(a, "commodity", p->commodity);
 	market_arg(a, "unit", p->unit);
@@ -117,7 +114,6 @@ market_pool_args(struct market_call *c, const struct market_pool *p,
 	market_arg_num(a, "target", p->target);
 	market_arg_num(a, "qty", p->total);
 	market_arg_num(a, "farmers", p->members);
-	market_arg(a, "market", mname);
 }
 
 /*

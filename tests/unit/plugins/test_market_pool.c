@@ -1028,3 +1028,90 @@ Test(pool_lang, every_template_in_every_language_fits,
 	}
 	free(names);
 }
+
+/* --- more states and the conf ------------------------------------------------------------------ */
+
+BOTH(a_listed_pool_whose_offer_expires_lapses)
+{
+	open_pool();
+	run_reply(ANNA, "join 1 100", "market-pool-join-full");
+	/* offer-lifetime (7d) after the listing */
+	cr_assert_eq(timer(T0 + 7 * DAY), MB_OK);
+	cr_assert_str_eq(pool_state(1), "lapsed");
+	cr_assert_str_eq(db_text("SELECT state FROM market_posts"
+	    " WHERE ref = $1", 1), "expired");
+	cr_assert_eq(count(OPENER, "market-pool-lapsed"), 1);
+	cr_assert_eq(count(ANNA, "market-pool-lapsed"), 1);
+	/* told as a pool, not as a lone offer too */
+	cr_assert_eq(count(OPENER, "market-expired-offer"), 0);
+}
+
+BOTH(a_member_joins_through_her_agent)
+{
+	open_pool();
+	plugin_mock_member(m, "m:M17", "Mary Wanjiku via Kiambogo point",
+	    "+254722555000");
+	mock_clear(m);
+	mock_sender(m, "m:M17", "Mary Wanjiku via Kiambogo point", "nakuru",
+	    "en", MB_ROLE_FARMER);
+	cr_assert_eq(mock_command(m, "join 1 100"), MB_OK);
+	cr_assert_str_eq(sent(0)->tmpl, "market-pool-join-full");
+	cr_assert_str_eq(db_text("SELECT member FROM market_pool_shares"
+	    " WHERE pool = $1", 1), "m:M17");
+	/* the opener hears of the listing */
+	cr_assert_eq(count(OPENER, "market-pool-listed"), 1);
+}
+
+Test(pool, conf_values)
+{
+	const struct market_conf	*cf;
+
+	mock_free(m);
+	start(NULL);
+	mock_conf(m, "pool-allocation", "prorata");
+	mock_conf(m, "pool-min", "80");
+	mock_conf(m, "pool-grace", "3d");
+	mock_conf(m, "pool-dropoff", "1d");
+	cr_assert_eq(mock_init(m), MB_OK);
+	cf = &((struct market_state *)mock_state(m))->conf;
+	cr_assert_eq(cf->pool_prorata, 1);
+	cr_assert_eq(cf->pool_min, 80);
+	cr_assert_eq(cf->pool_grace, 3 * DAY);
+	cr_assert_eq(cf->pool_dropoff, DAY);
+	/* the rule is the pool's from its opening */
+	open_pool();
+	cr_assert_str_eq(db_text("SELECT rule FROM market_pools WHERE ref = $1",
+	    1), "prorata");
+	run_reply(ANNA, "join 1 79", "market-pool-join-ok");
+	run_reply(OPENER, "close 1", "market-pool-close-low");
+	has(0, "min", "80");
+}
+
+Test(pool, conf_defaults)
+{
+	const struct market_conf	*cf;
+
+	cf = &((struct market_state *)mock_state(m))->conf;
+	cr_assert_eq(cf->pool_prorata, 0);
+	cr_assert_eq(cf->pool_min, 50);
+	cr_assert_eq(cf->pool_grace, 2 * DAY);
+	cr_assert_eq(cf->pool_dropoff, 2 * DAY);
+}
+
+Test(pool, conf_refusals)
+{
+	static const char	*bad[][2] = {
+		{ "pool-allocation", "random" }, { "pool-min", "0" },
+		{ "pool-min", "101" }, { "pool-grace", "soon" },
+		{ "pool-dropoff", "31d" },
+	};
+	size_t			 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mock_free(m);
+		start(NULL);
+		mock_conf(m, bad[i][0], bad[i][1]);
+		cr_assert_eq(mock_init(m), MB_FAIL, "%s = %s", bad[i][0],
+		    bad[i][1]);
+	}
+}
