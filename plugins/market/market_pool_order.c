@@ -64,7 +64,6 @@
  * largest remainders, a tie to the earlier joiner.  Integer units; the
  * parts always sum to the order's quantity.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
