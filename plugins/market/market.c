@@ -17,6 +17,8 @@
  *				a step) and the refusals naming the next step
  *	market_delivery.c	SENT and DELIVERED: the transporter, the
  *				delivery code and its lock
+ *	market_pool_order.c	a pool order's share orders (the allocation,
+ *				how they follow it) and OFFER
  *	market_ask.c		the questions before a post or an order (a
  *				price far off the usual one, read two ways)
  *	market_text.c		replies, notices and lists in one SMS
@@ -464,6 +466,9 @@ static const struct mb_command market_commands[] = {
 	{ .id = "LEAVE", .handler = market_leave, .usage = "usage-LEAVE",
 	    .flags = MB_CMD_REGISTERED },
 	{ .id = "CLOSE", .handler = market_close, .usage = "usage-CLOSE",
+	    .flags = MB_CMD_REGISTERED },
+	/* a seller's answer to a buying pool (market_pool_order.c) */
+	{ .id = "OFFER", .handler = market_offer, .usage = "usage-OFFER",
 	    .flags = MB_CMD_REGISTERED },
 };
 

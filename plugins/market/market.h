@@ -376,6 +376,12 @@ int	market_pool_order(struct market_call *, const struct market_pool *,
  */
 int	market_pool_follow(struct market_call *,
 	    const struct market_order *parent, const char *to);
+/*
+ * market_buy's hook: after order o was made, if it is a pool order (an
+ * order on a sell pool's offer, or its opener's order counted toward a
+ * want pool), market_pool_order.  0 (also when it is not), or -1.
+ */
+int	market_pool_ordered(struct market_call *, struct market_order *o);
 
 /* --- tiers (market_tier.c): a dealer's lower prices for orders that
  * together reach a quantity; the hooks of SELL, BUY, ACCEPT, MY and the
@@ -548,6 +554,19 @@ int	market_store_tier_buyers(struct market_call *, long long offer,
  * oldest first: at most max refs, *n set. */
 int	market_store_offer_pending(struct market_call *, long long offer,
 	    const char *seller, long long *refs, size_t max, size_t *n);
+
+/*
+ * A pool order's share orders (parent = its ref), oldest first, at most
+ * max into out.  market_store_share_sold: qty more of a member's share
+ * given to orders (qty < 0: given back): 1 done, 0 refused (more than
+ * the share, or less than sold).  market_store_is_parent: 1 when order
+ * ref has share orders, else 0.
+ */
+int	market_store_share_orders(struct market_call *, long long parent,
+	    struct market_order *out, size_t max, size_t *n);
+int	market_store_share_sold(struct market_call *, long long pool,
+	    const char *member, long long qty);
+int	market_store_is_parent(struct market_call *, long long ref);
 
 /*
  * What is due at call->now, oldest due first, at most max refs:

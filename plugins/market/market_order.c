@@ -150,7 +150,7 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 	char			 sphone[MARKET_MSISDN_LEN];
 	char			 bphone[MARKET_MSISDN_LEN];
 	const char		*other;
-	int			 by_transporter;
+	int			 by_transporter, pooled;
 
 	market_person(c, o->seller, seller, sizeof(seller));
 	market_person(c, o->buyer, buyer, sizeof(buyer));
@@ -248,8 +248,11 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			    o->ref);
 			return MB_FAIL;
 		}
-		/* the service points' commissions are the core's */
-		if (MARKET_HOST_HAS(c->host, trade_done) &&
+		/* the service points' commissions are the core's; a pool
+		   order's are its share orders' */
+		if ((pooled = market_store_is_parent(c, o->ref)) == -1)
+			return MB_FAIL;
+		if (!pooled && MARKET_HOST_HAS(c->host, trade_done) &&
 		    c->host->trade_done(c->ctx, o->ref, o->seller, o->buyer,
 		    o->total) == -1) {
 			c->host->log(c->ctx, MB_LOG_ERROR,
@@ -334,7 +337,11 @@ market_order_move(struct market_call *c, struct market_order *o,
 	}
 	c->host->log(c->ctx, MB_LOG_INFO, "market: order %lld %s -> %s",
 	    o->ref, from, to);
-	return market_order_tell(c, o);
+	/* a pool order's share orders follow it (market_pool_order.c) */
+	if (market_order_tell(c, o) != MB_OK ||
+	    market_pool_follow(c, o, to) == -1)
+		return MB_FAIL;
+	return MB_OK;
 }
 
 /* --- finding what a number names, and refusing with the next step ------------
@@ -392,9 +399,21 @@ market_post_refuse(struct market_call *c, const struct market_post *p)
 	return market_reply(c, tmpl, &a);
 }
 
+/* A share order moves only with its pool order: who answers that. */
+static int
+market_share_refuse(struct market_call *c, const struct market_order *o)
+{
+	struct market_args	 a = { .n = 0 };
+
+	market_arg_num(&a, "ref", o->ref);
+	market_arg_num(&a, "parent", o->parent);
+	return market_reply(c, "market-share-order", &a);
+}
+
 /*
  * The order ref names, into o: 1.  Otherwise the sender is told what the
- * number is (an offer, a want, nothing) and 0 is returned; -1 on failure.
+ * number is (an offer, a want, nothing, a share order that only its pool
+ * order moves) and 0 is returned; -1 on failure.
  */
 int
 market_order_find(struct market_call *c, long long ref,
@@ -403,7 +422,9 @@ market_order_find(struct market_call *c, long long ref,
 	struct market_post	 p;
 	int			 rc;
 
-	if ((rc = market_store_order_get(c, ref, o)) != 0)
+	if ((rc = market_store_order_get(c, ref, o)) == 1 && o->parent != 0)
+		return market_share_refuse(c, o) == MB_OK ? 0 : -1;
+	if (rc != 0)
 		return rc;
 	if ((rc = market_store_post_get(c, ref, &p)) == -1)
 		return -1;
@@ -570,7 +591,8 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	market_arg(&a, "name", seller);
 	market_arg(&a, "phone", sphone);
 	if (market_reply(&c, "market-order-ok", &a) != MB_OK ||
-	    market_tier_order(&c, &p, &o) == -1)
+	    market_tier_order(&c, &p, &o) == -1 ||
+	    market_pool_ordered(&c, &o) == -1)
 		return MB_FAIL;
 	memset(&a, 0, sizeof(a));
 	market_order_args(&c, &o, &a);
@@ -696,6 +718,8 @@ market_cancel(struct mb_ctx *ctx, const struct mb_host *host)
 		return market_reply_ref(&c, "market-unknown-ref", ref);
 	if (strcmp(o.buyer, c.actor) != 0 && strcmp(o.seller, c.actor) != 0)
 		return market_reply_ref(&c, "market-not-yours", ref);
+	if (o.parent != 0)
+		return market_share_refuse(&c, &o);
 	if (!market_order_can(o.state, "cancelled"))
 		return market_order_refuse(&c, &o);
 	return market_order_move(&c, &o, "cancelled", NULL, NULL);

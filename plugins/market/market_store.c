@@ -603,8 +603,9 @@ market_store_usual(struct market_call *c, const char *commodity,
 static const char market_sql_order_insert[] =
     "INSERT INTO market_orders(ref, offer, buyer, seller, qty, price, total,"
     " state, created, updated, remind_at, expires_at, reminded, want,"
-    " want_qty)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, 0, $12, $13)";
+    " want_qty, parent)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, 0, $12, $13,"
+    " $14)";
 
 int
 market_store_order_insert(struct market_call *c, const struct market_order *o)
@@ -631,6 +632,10 @@ market_store_order_insert(struct market_call *c, const struct market_order *o)
 	else
 		b |= h->bind_null(st, 12);
 	b |= h->bind_int(st, 13, o->want_qty);
+	if (o->parent != 0)
+		b |= h->bind_int(st, 14, o->parent);
+	else
+		b |= h->bind_null(st, 14);
 	return market_store_run(c, st, b, "cannot insert an order");
 }
 
@@ -638,7 +643,7 @@ market_store_order_insert(struct market_call *c, const struct market_order *o)
     "o.ref, o.offer, o.buyer, o.seller, o.qty, o.price, o.total, o.state," \
     " o.transporter, o.code, o.code_tries, o.reason, o.created, o.updated," \
     " o.remind_at, o.expires_at, o.reminded, o.want, o.want_qty," \
-    " p.commodity, p.unit, p.market"
+    " p.commodity, p.unit, p.market, o.parent"
 
 static void
 market_store_order_read(struct market_call *c, struct mb_stmt *st,
@@ -669,6 +674,7 @@ market_store_order_read(struct market_call *c, struct mb_stmt *st,
 	market_store_column(c, st, 19, o->commodity, sizeof(o->commodity));
 	market_store_column(c, st, 20, o->unit, sizeof(o->unit));
 	market_store_column(c, st, 21, o->market, sizeof(o->market));
+	o->parent = h->column_int(st, 22);
 }
 
 static const char market_sql_order_get[] =
@@ -775,6 +781,92 @@ market_store_order_reminded(struct market_call *c, long long ref)
 	b = h->bind_int(st, 1, ref);
 	b |= h->bind_int(st, 2, c->now);
 	return market_store_run(c, st, b, "cannot mark a reminder");
+}
+
+/* --- a pool order's share orders (market_pool_order.c) ------------------------------
+ *
+ * A share order is an order whose parent is the pool order it follows;
+ * its member's share counts what is given to orders in sold, which can
+ * never pass the share (one conditional UPDATE each way), so a member's
+ * lot is never given twice.
+ */
+
+static const char market_sql_share_orders[] =
+    "SELECT " MARKET_ORDER_COLUMNS " FROM market_orders o"
+    " JOIN market_posts p ON p.ref = o.offer"
+    " WHERE o.parent = $1 ORDER BY o.ref LIMIT $2";
+
+int
+market_store_share_orders(struct market_call *c, long long parent,
+    struct market_order *out, size_t max, size_t *n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc = MB_DONE;
+
+	*n = 0;
+	if ((st = h->query(c->ctx, market_sql_share_orders)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, parent);
+	b |= h->bind_int(st, 2, (long long)max);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot read share orders");
+	while (*n < max && (rc = h->step(st)) == MB_ROW)
+		market_store_order_read(c, st, &out[(*n)++]);
+	if (*n < max && rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read share orders");
+	h->done(st);
+	return 0;
+}
+
+static const char market_sql_share_sell[] =
+    "UPDATE market_pool_shares SET sold = sold + $3"
+    " WHERE pool = $1 AND member = $2 AND sold + $3 <= qty";
+static const char market_sql_share_give[] =
+    "UPDATE market_pool_shares SET sold = sold - $3"
+    " WHERE pool = $1 AND member = $2 AND sold >= $3";
+
+int
+market_store_share_sold(struct market_call *c, long long pool,
+    const char *member, long long qty)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	st = h->query(c->ctx, qty >= 0 ? market_sql_share_sell :
+	    market_sql_share_give);
+	if (st == NULL)
+		return -1;
+	b = h->bind_int(st, 1, pool);
+	b |= market_store_bind_text(c, st, 2, member);
+	b |= h->bind_int(st, 3, qty >= 0 ? qty : -qty);
+	if (market_store_run(c, st, b, "cannot count a share sold") == -1)
+		return -1;
+	return h->changes(c->ctx) == 1;
+}
+
+static const char market_sql_is_parent[] =
+    "SELECT count(*) FROM market_orders WHERE parent = $1";
+
+int
+market_store_is_parent(struct market_call *c, long long ref)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	long long		 n = 0;
+	int			 rc;
+
+	if ((st = h->query(c->ctx, market_sql_is_parent)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, ref) != 0)
+		return market_store_fail(c, st, "cannot read share orders");
+	if ((rc = h->step(st)) == MB_ROW)
+		n = h->column_int(st, 0);
+	else
+		return market_store_fail(c, st, "cannot read share orders");
+	h->done(st);
+	return n > 0;
 }
 
 /* --- MY ---------------------------------------------------------------------------------- */

@@ -354,11 +354,11 @@ Test(market, descriptor)
 	const struct mb_plugin	*p = &marketbox_plugin;
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
-	    "LEAVE", "CLOSE" };
+	    "LEAVE", "CLOSE", "OFFER" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 13);
+	cr_assert_eq(p->ncommands, 14);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
@@ -2736,8 +2736,10 @@ Test(market_lang, every_template_in_every_language_fits,
 		}
 		/* the separator joins items: none is captured alone */
 		found |= strcmp(names[i], "market-list-sep") == 0;
-		/* pools' are test_market_pool's tour */
-		found |= strncmp(names[i], "market-pool-", 12) == 0;
+		/* pools' are test_market_pool's tour, share orders' and
+		   OFFER's test_market_pool_order's */
+		found |= strncmp(names[i], "market-pool-", 12) == 0 ||
+		    strncmp(names[i], "market-share-", 13) == 0;
 		/* tier prices: test_market_tier's own tour */
 		found |= strncmp(names[i], "market-tier-", 12) == 0 ||
 		    strstr(names[i], "-tiers") != NULL;

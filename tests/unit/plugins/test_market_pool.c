@@ -1018,6 +1018,8 @@ Test(pool_lang, every_template_in_every_language_fits,
 		}
 		/* the words after POOL are read, not sent */
 		found |= strncmp(names[i], "market-pool-word-", 17) == 0;
+		/* OFFER's: test_market_pool_order.c's tour */
+		found |= strncmp(names[i], "market-pool-offer", 17) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(shipped, codes[l],

@@ -1,0 +1,944 @@
+/*
+ * test_market_pool_order.c - a pool's orders (plugins/market/
+ * market_pool_order.c), run through the mock host: the allocation in
+ * both rules (exact sums, the remainder rule and its ties, more than the
+ * shares hold); BUY on a listed sell pool making one share order per
+ * member, each told her part and the buyer's name; ACCEPT, SENT and
+ * DELIVERED of the pool order moving every share order, each member told
+ * once, trade_done per share order and not for the pool order; REJECT
+ * giving the parts back so that a second BUY allocates again; OFFER on a
+ * want pool and the opener's BUY making buyer-side share orders; and every
+ * template these send fitting one SMS in the four shipped languages.
+ *
+ * Pools are made as market_pool.c leaves them, rows written directly
+ * (market_pools, market_pool_shares and the listing's market_posts row of
+ * the same ref), so these tests do not depend on POOL and JOIN's replies.
+ * The same story runs on PostgreSQL (suite pool_order_pg, MB_TEST_PG).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "base/gw.h"
+#include "base/conf.h"
+#include "store/store.h"
+#include "text/gsm.h"
+#include "text/lang.h"
+#include "text/render.h"
+#include "marketbox-plugin.h"
+
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
+#include "plugin_mock.h"
+#include "plugins/market/market.h"
+
+extern const struct mb_plugin marketbox_plugin;
+
+#define OPENER		"+254700000001"		/* Wanjiru: opens the pools */
+#define BUYER		"+254700000002"		/* Otieno */
+#define DEALER		"+254700000003"		/* registered, no mock name */
+#define MEMBER_A	"+254700000011"
+#define MEMBER_B	"+254700000012"
+#define MEMBER_C	"+254700000013"
+#define T0		1700000000LL
+#define DAY		86400LL
+#define POOL		51
+#define WANT_POOL	52
+
+static struct mock	*m;
+
+/* --- the allocation (pure) ------------------------------------------------------ */
+
+static void
+shares_of(struct market_share *s, const long long *qty, const long long *sold,
+    size_t n)
+{
+	size_t	 i;
+
+	memset(s, 0, n * sizeof(*s));
+	for (i = 0; i < n; i++) {
+		snprintf(s[i].member, sizeof(s[i].member), "m%zu", i);
+		s[i].qty = qty[i];
+		s[i].sold = sold != NULL ? sold[i] : 0;
+		s[i].seq = (long long)i + 1;
+	}
+}
+
+static long long
+sum(const long long *v, size_t n)
+{
+	long long	 t = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		t += v[i];
+	return t;
+}
+
+Test(pool_allocate, joined_fills_in_order_of_joining)
+{
+	struct market_share	 s[3];
+	long long		 q[] = { 5, 20, 10 }, out[3];
+
+	shares_of(s, q, NULL, 3);
+	cr_assert_eq(market_pool_allocate(12, s, 3, 0, out), 0);
+	cr_assert(out[0] == 5 && out[1] == 7 && out[2] == 0,
+	    "%lld %lld %lld", out[0], out[1], out[2]);
+	cr_assert_eq(market_pool_allocate(35, s, 3, 0, out), 0);
+	cr_assert(out[0] == 5 && out[1] == 20 && out[2] == 10);
+}
+
+Test(pool_allocate, prorata_largest_remainder)
+{
+	struct market_share	 s[3];
+	long long		 q[] = { 5, 20, 10 }, out[3];
+
+	/* 12 of 35: 60/35 = 1 r25, 240/35 = 6 r30, 120/35 = 3 r15; 2 left:
+	   to remainders 30 then 25 */
+	shares_of(s, q, NULL, 3);
+	cr_assert_eq(market_pool_allocate(12, s, 3, 1, out), 0);
+	cr_assert(out[0] == 2 && out[1] == 7 && out[2] == 3,
+	    "%lld %lld %lld", out[0], out[1], out[2]);
+}
+
+Test(pool_allocate, prorata_ties_go_to_the_earlier_joiner)
+{
+	struct market_share	 s[3];
+	long long		 q[] = { 1, 1, 1 }, out[3];
+
+	shares_of(s, q, NULL, 3);
+	cr_assert_eq(market_pool_allocate(1, s, 3, 1, out), 0);
+	cr_assert(out[0] == 1 && out[1] == 0 && out[2] == 0);
+	cr_assert_eq(market_pool_allocate(2, s, 3, 1, out), 0);
+	cr_assert(out[0] == 1 && out[1] == 1 && out[2] == 0);
+	{
+		long long	 q2[] = { 3, 3, 3, 3 }, out2[4];
+		struct market_share	 s2[4];
+
+		/* 6 of 12: 1.5 each, remainders tie: the first two */
+		shares_of(s2, q2, NULL, 4);
+		cr_assert_eq(market_pool_allocate(6, s2, 4, 1, out2), 0);
+		cr_assert(out2[0] == 2 && out2[1] == 2 && out2[2] == 1 &&
+		    out2[3] == 1, "%lld %lld %lld %lld", out2[0], out2[1],
+		    out2[2], out2[3]);
+	}
+}
+
+Test(pool_allocate, one_member_all_and_none)
+{
+	struct market_share	 s[3];
+	long long		 q[] = { 7, 4, 9 }, out[3];
+	int			 rule;
+
+	for (rule = 0; rule < 2; rule++) {
+		shares_of(s, q, NULL, 1);
+		cr_assert_eq(market_pool_allocate(7, s, 1, rule, out), 0);
+		cr_assert_eq(out[0], 7);
+		shares_of(s, q, NULL, 3);
+		cr_assert_eq(market_pool_allocate(20, s, 3, rule, out), 0);
+		cr_assert(out[0] == 7 && out[1] == 4 && out[2] == 9);
+		cr_assert_eq(market_pool_allocate(0, s, 3, rule, out), 0);
+		cr_assert_eq(sum(out, 3), 0);
+		cr_assert_eq(market_pool_allocate(0, s, 0, rule, out), 0);
+		cr_assert_eq(market_pool_allocate(1, s, 0, rule, out), -1);
+	}
+}
+
+Test(pool_allocate, more_than_the_shares_hold_is_refused)
+{
+	struct market_share	 s[3];
+	long long		 q[] = { 5, 20, 10 }, sold[] = { 5, 3, 0 };
+	long long		 out[3];
+	int			 rule;
+
+	for (rule = 0; rule < 2; rule++) {
+		shares_of(s, q, NULL, 3);
+		cr_assert_eq(market_pool_allocate(36, s, 3, rule, out), -1);
+		cr_assert_eq(market_pool_allocate(-1, s, 3, rule, out), -1);
+		/* what is sold is not held any more */
+		shares_of(s, q, sold, 3);
+		cr_assert_eq(market_pool_allocate(28, s, 3, rule, out), -1);
+		cr_assert_eq(market_pool_allocate(27, s, 3, rule, out), 0);
+		cr_assert(out[0] == 0 && out[1] == 17 && out[2] == 10);
+	}
+}
+
+Test(pool_allocate, sold_parts_are_not_given_again)
+{
+	struct market_share	 s[3];
+	long long		 q[] = { 10, 10, 10 }, sold[] = { 10, 0, 4 };
+	long long		 out[3];
+
+	shares_of(s, q, sold, 3);
+	cr_assert_eq(market_pool_allocate(8, s, 3, 1, out), 0);
+	/* unsold 0, 10, 6: 80/16 = 5, 48/16 = 3 */
+	cr_assert(out[0] == 0 && out[1] == 5 && out[2] == 3,
+	    "%lld %lld %lld", out[0], out[1], out[2]);
+}
+
+/* Many shapes: both rules sum exactly and never give more than held. */
+Test(pool_allocate, sums_are_exact_in_both_rules)
+{
+	struct market_share	 s[MARKET_POOL_SHARES_MAX];
+	long long		 q[MARKET_POOL_SHARES_MAX], out[MARKET_POOL_SHARES_MAX];
+	long long		 held, qty;
+	unsigned		 seed = 17;
+	size_t			 n, i, round;
+	int			 rule;
+
+	for (round = 0; round < 400; round++) {
+		n = 1 + round % MARKET_POOL_SHARES_MAX;
+		held = 0;
+		for (i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			q[i] = 1 + (long long)((seed >> 16) % (round % 3 == 0 ?
+			    3 : 1000));
+			held += q[i];
+		}
+		shares_of(s, q, NULL, n);
+		for (rule = 0; rule < 2; rule++) {
+			seed = seed * 1103515245u + 12345u;
+			qty = (long long)((seed >> 8) % (unsigned)(held + 1));
+			cr_assert_eq(market_pool_allocate(qty, s, n, rule, out),
+			    0);
+			cr_assert_eq(sum(out, n), qty, "rule %d n %zu", rule,
+			    n);
+			for (i = 0; i < n; i++)
+				cr_assert(out[i] >= 0 && out[i] <= q[i]);
+			cr_assert_eq(market_pool_allocate(held, s, n, rule,
+			    out), 0);
+			for (i = 0; i < n; i++)
+				cr_assert_eq(out[i], q[i]);
+			cr_assert_eq(market_pool_allocate(held + 1, s, n, rule,
+			    out), -1);
+		}
+	}
+}
+
+/* --- the mock, its store on either engine ------------------------------------- */
+
+static int	 on_pg;
+
+static void
+setup_on(const char *database)
+{
+	/* pool-dropoff: its default, 2d */
+	m = mock_new_on(&marketbox_plugin, database);
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_set_now(m, T0);
+}
+
+static void
+setup(void)
+{
+	on_pg = 0;
+	setup_on(NULL);
+}
+
+#ifdef HAVE_POSTGRESQL
+static void
+setup_pg(void)
+{
+	on_pg = 1;
+	setup_on(pg_fixture_create("pool_order"));
+}
+#endif
+
+static void
+teardown(void)
+{
+	mock_free(m);
+	m = NULL;
+#ifdef HAVE_POSTGRESQL
+	if (on_pg)
+		pg_fixture_drop();
+#endif
+}
+
+/* sql on the mock's store, either engine; 0 or the test fails */
+static void
+exec(const char *sql)
+{
+	cr_assert_eq(store_exec(mock_store(m), sql), 0, "%s", sql);
+}
+
+/* An integer from the plugin's tables: sql with $1 bound to a. */
+static long long
+db_int(const char *sql, long long a)
+{
+	struct store_stmt	*st = store_query(mock_store(m), sql);
+	long long		 v;
+
+	cr_assert_not_null(st, "%s", sql);
+	if (strstr(sql, "$1") != NULL)
+		cr_assert_eq(store_bind_int(st, 1, a), 0);
+	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
+	v = store_int(st, 0);
+	store_done(st);
+	return v;
+}
+
+static const char *
+db_text(const char *sql, long long a)
+{
+	static char		 buf[256];
+	struct store_stmt	*st = store_query(mock_store(m), sql);
+	const char		*t;
+
+	cr_assert_not_null(st, "%s", sql);
+	if (strstr(sql, "$1") != NULL)
+		cr_assert_eq(store_bind_int(st, 1, a), 0);
+	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
+	t = store_text(st, 0);
+	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
+	store_done(st);
+	return buf;
+}
+
+/* --- collecting what is sent, for the language checks --------------------------- */
+
+struct seen {
+	char		*tmpl;
+	struct mb_arg	*args;
+	size_t		 nargs;
+};
+
+static struct seen	*seen;
+static size_t		 nseen;
+
+static void
+collect(void)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < mock_nsent(m); i++) {
+		const struct mock_msg	*s = mock_sent(m, i);
+		struct seen		*n;
+
+		n = realloc(seen, (nseen + 1) * sizeof(*seen));
+		cr_assert_not_null(n);
+		seen = n;
+		n = &seen[nseen++];
+		n->tmpl = strdup(s->tmpl);
+		n->nargs = s->nargs;
+		n->args = calloc(s->nargs + 1, sizeof(*n->args));
+		cr_assert(n->tmpl && n->args);
+		for (j = 0; j < s->nargs; j++) {
+			n->args[j].name = strdup(s->names[j]);
+			n->args[j].value = strdup(s->values[j]);
+		}
+	}
+}
+
+static void
+seen_free(void)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < nseen; i++) {
+		for (j = 0; j < seen[i].nargs; j++) {
+			free((char *)seen[i].args[j].name);
+			free((char *)seen[i].args[j].value);
+		}
+		free(seen[i].args);
+		free(seen[i].tmpl);
+	}
+	free(seen);
+	seen = NULL;
+	nseen = 0;
+}
+
+/* --- helpers ------------------------------------------------------------------ */
+
+static int
+run(const char *who, const char *text)
+{
+	int	 rc;
+
+	mock_clear(m);
+	if (strcmp(who, OPENER) == 0)
+		mock_sender(m, OPENER, "Wanjiru", "nakuru", "en",
+		    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	else if (strcmp(who, BUYER) == 0)
+		mock_sender(m, BUYER, "Otieno", "nakuru", "en",
+		    MB_ROLE_FARMER | MB_ROLE_BUYER);
+	else
+		mock_sender(m, who, "Someone", "nakuru", "en",
+		    MB_ROLE_ANY);
+	rc = mock_command(m, text);
+	collect();
+	return rc;
+}
+
+static void
+run_reply(const char *who, const char *text, const char *tmpl)
+{
+	int	 rc = run(who, text);
+
+	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
+	cr_assert_geq(mock_nsent(m), 1, "%s: nothing sent", text);
+	cr_assert_null(mock_sent(m, 0)->to, "%s: a notice first", text);
+	cr_assert_str_eq(mock_sent(m, 0)->tmpl, tmpl, "%s", text);
+}
+
+/* The notices of tmpl sent to who in the last run. */
+static size_t
+notices(const char *who, const char *tmpl)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < mock_nsent(m); i++)
+		if (mock_sent(m, i)->to != NULL &&
+		    strcmp(mock_sent(m, i)->to, who) == 0 &&
+		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
+			n++;
+	return n;
+}
+
+/* The only notice of tmpl to who: its argument name. */
+static const char *
+notice_arg(const char *who, const char *tmpl, const char *name)
+{
+	size_t	 i;
+
+	cr_assert_eq(notices(who, tmpl), 1, "%s: %zu of %s", who,
+	    notices(who, tmpl), tmpl);
+	for (i = 0; i < mock_nsent(m); i++)
+		if (mock_sent(m, i)->to != NULL &&
+		    strcmp(mock_sent(m, i)->to, who) == 0 &&
+		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
+			break;
+	cr_assert_not_null(mock_arg(mock_sent(m, i), name), "%s has no {%s}",
+	    tmpl, name);
+	return mock_arg(mock_sent(m, i), name);
+}
+
+static const char	*members[] = { MEMBER_A, MEMBER_B, MEMBER_C };
+
+/*
+ * A listed pool as market_pool.c leaves it: kind sell (an offer of ref
+ * POOL) or want (a want of ref WANT_POOL), the opener Wanjiru, maize in
+ * bags at 3000 KES at nakuru, members A, B, C with 5, 20, 10 bags.
+ */
+static void
+pool_listed(const char *kind, const char *rule)
+{
+	long long	 ref = strcmp(kind, "sell") == 0 ? POOL : WANT_POOL;
+	char		 sql[512];
+	static const long long	 qty[] = { 5, 20, 10 };
+	size_t		 i;
+
+	snprintf(sql, sizeof(sql), "INSERT INTO market_pools(ref, kind,"
+	    " opener, commodity, unit, market, target, price, rule, state,"
+	    " created, deadline) VALUES (%lld, '%s', '%s', 'maize', 'bag',"
+	    " 'nakuru', 35, 300000, '%s', 'listed', %lld, %lld)", ref, kind,
+	    OPENER, rule, T0, T0 + 7 * DAY);
+	exec(sql);
+	for (i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO market_pool_shares("
+		    "pool, member, qty, sold, seq, joined) VALUES (%lld, '%s',"
+		    " %lld, 0, %zu, %lld)", ref, members[i], qty[i], i + 1,
+		    T0 + (long long)i);
+		exec(sql);
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO market_posts(ref, kind,"
+	    " msisdn, commodity, unit, market, qty, qty_left, price, state,"
+	    " created, expires) VALUES (%lld, '%s', '%s', 'maize', 'bag',"
+	    " 'nakuru', 35, 35, 300000, 'open', %lld, %lld)", ref,
+	    strcmp(kind, "sell") == 0 ? "offer" : "want", OPENER, T0,
+	    T0 + 7 * DAY);
+	exec(sql);
+}
+
+/* An integer of sql with $1 bound to a and $2 to the text b. */
+static long long
+db_int2(const char *sql, long long a, const char *b)
+{
+	struct store_stmt	*st = store_query(mock_store(m), sql);
+	long long		 v;
+
+	cr_assert_not_null(st, "%s", sql);
+	cr_assert_eq(store_bind_int(st, 1, a), 0);
+	cr_assert_eq(store_bind_text(st, 2, b), 0);
+	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
+	v = store_int(st, 0);
+	store_done(st);
+	return v;
+}
+
+static long long
+sold_of(long long pool, const char *member)
+{
+	return db_int2("SELECT sold FROM market_pool_shares WHERE pool = $1"
+	    " AND member = $2", pool, member);
+}
+
+static long long
+share_orders(long long parent)
+{
+	return db_int("SELECT count(*) FROM market_orders WHERE parent = $1",
+	    parent);
+}
+
+static long long
+share_qty(long long parent, const char *member)
+{
+	return db_int2("SELECT qty FROM market_orders WHERE parent = $1"
+	    " AND (seller = $2 OR buyer = $2)", parent, member);
+}
+
+static long long
+states_of(long long parent, const char *state)
+{
+	return db_int2("SELECT count(*) FROM market_orders WHERE parent = $1"
+	    " AND state = $2", parent, state);
+}
+
+/* --- a sell pool's order ---------------------------------------------------------- */
+
+/*
+ * The whole story on a sell pool: BUY makes the share orders, ACCEPT,
+ * SENT and DELIVERED move them, each member told once per step, a trade
+ * per share order.
+ */
+static void
+sell_pool_story(void)
+{
+	const char	*order;
+
+	pool_listed("sell", "joined");
+	/* BUY 51 12: order 1 (ref_next), share orders 2 (A: 5), 3 (B: 7) */
+	run_reply(BUYER, "buy 51 12", "market-order-ok");
+	cr_assert_eq(share_orders(1), 2);
+	cr_assert_eq(share_qty(1, MEMBER_A), 5);
+	cr_assert_eq(share_qty(1, MEMBER_B), 7);
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 5);
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 7);
+	cr_assert_eq(sold_of(POOL, MEMBER_C), 0);
+	cr_assert_eq(db_int("SELECT total FROM market_orders WHERE ref = $1",
+	    3), 7 * 300000LL);
+	cr_assert_eq(db_int("SELECT qty_left FROM market_posts WHERE"
+	    " ref = $1", POOL), 23, "the pool order reserved, once");
+	cr_assert_str_eq(notice_arg(MEMBER_A, "market-share-sold", "qty"),
+	    "5");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-sold", "qty"),
+	    "7");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-sold", "name"),
+	    "Otieno");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-sold", "pool"),
+	    "51");
+	cr_assert_eq(notices(MEMBER_C, "market-share-sold"), 0);
+	cr_assert_eq(notices(OPENER, "market-order-seller"), 1);
+
+	run_reply(OPENER, "accept 1", "market-accept-ok");
+	cr_assert_eq(states_of(1, "accepted"), 2);
+	cr_assert_str_eq(notice_arg(MEMBER_A, "market-share-accepted", "day"),
+	    "2023-11-16");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-accepted",
+	    "point"), "Nakuru");
+	cr_assert_eq(notices(MEMBER_C, "market-share-accepted"), 0);
+
+	run_reply(OPENER, "sent 1", "market-sent-ok");
+	cr_assert_eq(states_of(1, "sent"), 2);
+	cr_assert_eq(notices(MEMBER_A, "market-share-sent"), 1);
+	cr_assert_eq(notices(MEMBER_B, "market-share-sent"), 1);
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders WHERE"
+	    " parent = $1 AND remind_at IS NOT NULL", 1), 0,
+	    "share orders have no reminder of their own");
+
+	run_reply(BUYER, "delivered 1", "market-delivered-ok");
+	cr_assert_eq(states_of(1, "delivered"), 2);
+	order = notice_arg(MEMBER_B, "market-share-delivered", "total");
+	cr_assert_str_eq(order, "21000");
+	cr_assert_eq(notices(MEMBER_A, "market-share-delivered"), 1);
+	/* a trade per share order; none for the pool order */
+	cr_assert_eq(mock_ntrades(m), 2);
+	cr_assert_eq(mock_trade(m, 0)->ref, 2);
+	cr_assert_str_eq(mock_trade(m, 0)->seller, MEMBER_A);
+	cr_assert_str_eq(mock_trade(m, 0)->buyer, BUYER);
+	cr_assert_eq(mock_trade(m, 0)->total, 5 * 300000LL);
+	cr_assert_eq(mock_trade(m, 1)->ref, 3);
+	cr_assert_eq(mock_trade(m, 1)->total, 7 * 300000LL);
+}
+
+TestSuite(pool_order, .init = setup, .fini = teardown);
+
+Test(pool_order, buy_accept_send_deliver_a_sell_pool)
+{
+	sell_pool_story();
+}
+
+Test(pool_order, prorata_pool_shares_by_the_rule)
+{
+	pool_listed("sell", "prorata");
+	run_reply(BUYER, "buy 51 12", "market-order-ok");
+	cr_assert_eq(share_orders(1), 3);
+	cr_assert_eq(share_qty(1, MEMBER_A), 2);
+	cr_assert_eq(share_qty(1, MEMBER_B), 7);
+	cr_assert_eq(share_qty(1, MEMBER_C), 3);
+	cr_assert_eq(notices(MEMBER_C, "market-share-sold"), 1);
+}
+
+Test(pool_order, reject_gives_the_shares_back_for_the_next_buy)
+{
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 30", "market-order-ok");
+	cr_assert_eq(sold_of(POOL, MEMBER_C), 5);
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", POOL), "listed", "5 bags are still offered");
+	run_reply(BUYER, "buy 51 5", "market-order-ok");	/* 5: C 5 */
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", POOL), "sold");
+	run_reply(OPENER, "reject 5", "market-reject-ok");
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", POOL), "listed", "back on offer, listed again");
+	cr_assert_eq(sold_of(POOL, MEMBER_C), 5);
+	run_reply(OPENER, "reject 1 lorry broke", "market-reject-ok");
+	cr_assert_eq(states_of(1, "rejected"), 3);
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 0);
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 0);
+	cr_assert_eq(sold_of(POOL, MEMBER_C), 0);
+	cr_assert_eq(notices(MEMBER_A, "market-share-back"), 1);
+	cr_assert_eq(notices(MEMBER_C, "market-share-back"), 1);
+	/* all 35 again: a second buyer takes them all */
+	run_reply(DEALER, "buy 51 35", "market-order-ok");
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 5);
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 20);
+	cr_assert_eq(sold_of(POOL, MEMBER_C), 10);
+	/* the mock has no name for the dealer: his number */
+	cr_assert_str_eq(notice_arg(MEMBER_C, "market-share-sold", "name"),
+	    DEALER);
+}
+
+Test(pool_order, cancel_and_expiry_give_the_shares_back)
+{
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 6", "market-order-ok");
+	run_reply(BUYER, "cancel 1", "market-cancelled-order");
+	cr_assert_eq(states_of(1, "cancelled"), 2);
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 0);
+	run_reply(BUYER, "buy 51 6", "market-order-ok");	/* 4: 5, 6 */
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 1);
+	mock_clear(m);
+	mock_set_now(m, T0 + 2 * DAY);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+	collect();
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
+	    " ref = $1", 4), "expired");
+	cr_assert_eq(states_of(4, "expired"), 2);
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 0);
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 0);
+	cr_assert_eq(notices(MEMBER_A, "market-share-back"), 1);
+}
+
+Test(pool_order, a_share_order_moves_only_with_its_pool_order)
+{
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 6", "market-order-ok");
+	run_reply(MEMBER_A, "accept 2", "market-share-order");
+	run_reply(MEMBER_A, "reject 2", "market-share-order");
+	run_reply(MEMBER_A, "cancel 2", "market-share-order");
+	run_reply(BUYER, "cancel 3", "market-share-order");
+	cr_assert_eq(states_of(1, "pending"), 2);
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 5);
+}
+
+Test(pool_order, an_ordinary_order_has_no_shares)
+{
+	run_reply(OPENER, "sell maize 10 bags 3000", "market-offer-ok");
+	run_reply(BUYER, "buy 1 4", "market-order-ok");
+	cr_assert_eq(share_orders(2), 0);
+	cr_assert_str_eq(db_text("SELECT parent FROM market_orders WHERE"
+	    " ref = $1", 2), "NULL");
+	run_reply(OPENER, "accept 2", "market-accept-ok");
+	run_reply(OPENER, "sent 2", "market-sent-ok");
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_ntrades(m), 1, "an ordinary order is its own trade");
+}
+
+/*
+ * Through POOL and JOIN (market_pool.c): the pool fills, is listed, a
+ * buyer takes it all; the pool is sold, each member has her share order,
+ * and LEAVE after the sale is refused.
+ */
+Test(pool_order, a_pool_made_by_pool_and_join_is_bought)
+{
+	run_reply(OPENER, "pool sell maize 30 bags 3000 7", "market-pool-ok");
+	run_reply(MEMBER_A, "join 1 10", "market-pool-join-ok");
+	run_reply(MEMBER_B, "join 1 5", "market-pool-join-ok");
+	run(MEMBER_C, "join 1 15");
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", 1), "listed");
+	run_reply(BUYER, "buy 1 30", "market-order-ok");	/* 2: 3, 4, 5 */
+	cr_assert_eq(share_orders(2), 3);
+	cr_assert_eq(share_qty(2, MEMBER_A), 10);
+	cr_assert_eq(share_qty(2, MEMBER_C), 15);
+	cr_assert_eq(notices(MEMBER_B, "market-share-sold"), 1);
+	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
+	    " ref = $1", 1), "sold");
+	run_reply(MEMBER_A, "leave 1", "market-pool-leave-sold");
+	cr_assert_str_eq(mock_arg(mock_sent(m, 0), "order"), "3");
+	cr_assert_eq(sold_of(1, MEMBER_A), 10, "her share stays sold");
+	run_reply(OPENER, "accept 2", "market-accept-ok");
+	cr_assert_eq(states_of(2, "accepted"), 3);
+}
+
+/* --- a want pool: OFFER, then the opener's BUY ------------------------------------ */
+
+static void
+want_pool_story(void)
+{
+	pool_listed("want", "joined");
+	/* the dealer's offer: ref 1, all 35 at 2900 */
+	run_reply(DEALER, "offer 52 2900", "market-pool-offer-ok");
+	cr_assert_str_eq(notice_arg(OPENER, "market-pool-offered", "ref"),
+	    "1");
+	cr_assert_str_eq(notice_arg(OPENER, "market-pool-offered", "qty"),
+	    "35");
+	cr_assert_eq(db_int("SELECT price FROM market_posts WHERE ref = $1",
+	    1), 290000);
+	/* the opener buys it: order 2, counted to the pool's want */
+	run_reply(OPENER, "buy 1 35", "market-order-ok");
+	cr_assert_eq(db_int("SELECT want FROM market_orders WHERE ref = $1",
+	    2), WANT_POOL);
+	cr_assert_eq(share_orders(2), 3);
+	cr_assert_str_eq(db_text("SELECT seller FROM market_orders WHERE"
+	    " ref = $1", 3), DEALER);
+	cr_assert_str_eq(db_text("SELECT buyer FROM market_orders WHERE"
+	    " ref = $1", 3), MEMBER_A);
+	cr_assert_eq(share_qty(2, MEMBER_B), 20);
+	cr_assert_eq(sold_of(WANT_POOL, MEMBER_C), 10);
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-bought", "name"),
+	    DEALER);
+	/* her share order is what she answers to (market_pool.c's LEAVE) */
+	run_reply(MEMBER_B, "leave 52", "market-pool-leave-sold");
+	cr_assert_str_eq(mock_arg(mock_sent(m, 0), "order"), "4");
+	run_reply(DEALER, "accept 2", "market-accept-ok");
+	cr_assert_eq(notices(MEMBER_A, "market-share-accepted-want"), 1);
+	cr_assert_eq(states_of(2, "accepted"), 3);
+	run_reply(DEALER, "sent 2", "market-sent-ok");
+	run_reply(OPENER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(states_of(2, "delivered"), 3);
+	cr_assert_eq(mock_ntrades(m), 3);
+	cr_assert_str_eq(mock_trade(m, 0)->buyer, MEMBER_A);
+	cr_assert_str_eq(mock_trade(m, 0)->seller, DEALER);
+}
+
+Test(pool_order, want_pool_offer_then_buy_makes_buyer_shares)
+{
+	want_pool_story();
+}
+
+Test(pool_order, offer_refusals)
+{
+	pool_listed("want", "joined");
+	pool_listed("sell", "joined");
+	run_reply(DEALER, "offer 52 3001", "market-pool-offer-dear");
+	run_reply(DEALER, "offer 51 2900", "market-pool-offer-none");
+	run_reply(DEALER, "offer 99 2900", "market-pool-offer-none");
+	run_reply(OPENER, "offer 52 2900", "market-pool-offer-own");
+	run_reply(DEALER, "offer 52 abc", "market-bad-price");
+	exec("UPDATE market_pools SET state = 'open' WHERE ref = 52");
+	run_reply(DEALER, "offer 52 2900", "market-pool-offer-closed");
+	cr_assert_eq(db_int2("SELECT count(*) FROM market_posts WHERE"
+	    " ref > $1 AND msisdn = $2", 0, DEALER), 0, "nothing posted");
+	cr_assert_eq(run(DEALER, "offer 52"), MB_USAGE);
+	cr_assert_str_eq(mock_sent(m, 0)->tmpl, "usage-OFFER");
+}
+
+/* OFFER is a command of registered users; usage-OFFER its usage. */
+Test(pool_order, offer_is_in_the_command_table)
+{
+	const struct mb_plugin	*p = &marketbox_plugin;
+	size_t			 i;
+
+	for (i = 0; i < p->ncommands; i++)
+		if (strcmp(p->commands[i].id, "OFFER") == 0)
+			break;
+	cr_assert_lt(i, p->ncommands, "no OFFER");
+	cr_assert_str_eq(p->commands[i].usage, "usage-OFFER");
+	cr_assert_eq(p->commands[i].flags, (unsigned)MB_CMD_REGISTERED);
+	cr_assert_eq(p->commands[i].roles, 0);
+}
+
+/* --- the same on PostgreSQL ------------------------------------------------------------ */
+
+#ifdef HAVE_POSTGRESQL
+TestSuite(pool_order_pg, .init = setup_pg, .fini = teardown);
+
+Test(pool_order_pg, sell_pool_on_postgresql)
+{
+	sell_pool_story();
+	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM market_orders"
+	    " WHERE parent = 1"), 2);
+}
+
+Test(pool_order_pg, want_pool_on_postgresql)
+{
+	want_pool_story();
+}
+#endif
+
+/* --- every template in every language, one SMS ------------------------------------- */
+
+static struct lang_set	*shipped;
+static struct conf	*catalogue;
+
+static const char *
+catalogue_word(void *arg, const char *lang, const char *name,
+    const char *value, const char *category)
+{
+	const struct conf_commodity	*k;
+	const struct conf_unit		*u;
+
+	(void)arg;
+	if (strcmp(name, "commodity") == 0 &&
+	    (k = conf_commodity_find(catalogue, value)) != NULL)
+		return conf_form_for(&k->names, &k->forms, lang, category);
+	if (strcmp(name, "unit") == 0 &&
+	    (u = conf_unit_find(catalogue, value)) != NULL)
+		return conf_form_for(&u->names, &u->forms, lang, category);
+	return NULL;
+}
+
+/* s rendered in lang, long values for names and the point: one SMS */
+static void
+assert_fits(const char *lang, const struct seen *s, const char *qty)
+{
+	struct mb_arg		 args[MARKET_MAX_ARGS];
+	struct render_env	 env;
+	struct gsm_measure	 gm;
+	const char		*t = lang_template(shipped, lang, s->tmpl);
+	char			*r, *folded;
+	size_t			 k;
+
+	cr_assert_not_null(t, "%s lacks %s", lang, s->tmpl);
+	cr_assert_leq(s->nargs, MARKET_MAX_ARGS);
+	for (k = 0; k < s->nargs; k++) {
+		args[k].name = s->args[k].name;
+		args[k].value = s->args[k].value;
+		if (strcmp(args[k].name, "name") == 0)
+			args[k].value = strcmp(lang, "zh") == 0 ? "李明" :
+			    "John Otieno";
+		else if (strcmp(args[k].name, "point") == 0)
+			args[k].value = strcmp(lang, "zh") == 0 ? "纳库鲁" :
+			    "Kiambogo point";
+		else if (qty != NULL && strcmp(args[k].name, "qty") == 0)
+			args[k].value = qty;
+	}
+	memset(&env, 0, sizeof(env));
+	env.langs = shipped;
+	env.lang = lang;
+	env.word = catalogue_word;
+	r = render(&env, t, args, s->nargs);
+	cr_assert_not_null(r);
+	cr_assert_eq(env.missing, 0, "%s %s: a placeholder without a value: %s",
+	    lang, s->tmpl, r);
+	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
+		free(r);
+		r = folded;
+	}
+	gsm_measure(r, strlen(r), &gm);
+	if (strcmp(lang, "en") == 0 || strcmp(lang, "sw") == 0)
+		cr_assert_eq(gm.coding, GSM_CODING_7BIT, "%s %s not GSM: %s",
+		    lang, s->tmpl, r);
+	cr_assert_eq(gm.parts, 1, "%s %s: %zu units: %s", lang, s->tmpl,
+	    gm.units, r);
+	free(r);
+}
+
+static void
+lang_setup(void)
+{
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	setup();
+	shipped = lang_load(TEST_SRCDIR "/../conf/lang", "en");
+	cr_assert_not_null(shipped);
+	catalogue = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+	cr_assert_not_null(catalogue);
+}
+
+static void
+lang_teardown(void)
+{
+	teardown();
+	seen_free();
+	lang_free(shipped);
+	conf_free(catalogue);
+	gwlib_shutdown();
+}
+
+/* What the tour must have sent: this file's templates. */
+static int
+ours(const char *tmpl)
+{
+	return strncmp(tmpl, "market-share-", 13) == 0 ||
+	    strncmp(tmpl, "market-pool-offer", 17) == 0 ||
+	    strcmp(tmpl, "usage-OFFER") == 0;
+}
+
+Test(pool_order_lang, every_template_fits_one_sms_in_every_language,
+    .init = lang_setup, .fini = lang_teardown)
+{
+	static const char	*codes[] = { "en", "sw", "fr", "zh" };
+	static const char	*wanted[] = {
+		"market-share-sold", "market-share-bought",
+		"market-share-accepted", "market-share-accepted-want",
+		"market-share-sent", "market-share-delivered",
+		"market-share-back", "market-share-order",
+		"market-pool-offer-ok", "market-pool-offered",
+		"market-pool-offer-none", "market-pool-offer-own",
+		"market-pool-offer-closed", "market-pool-offer-dear",
+		"usage-OFFER",
+	};
+	size_t			 i, l, k, checked = 0;
+
+	/* the tour: every template of pool orders and OFFER */
+	sell_pool_story();
+	teardown();
+	setup();
+	want_pool_story();
+	teardown();
+	setup();
+	pool_listed("want", "joined");
+	run(DEALER, "offer 99 2900");
+	run(OPENER, "offer 52 2900");
+	run(DEALER, "offer 52 9999");
+	run(DEALER, "offer 52");
+	exec("UPDATE market_pools SET state = 'open' WHERE ref = 52");
+	run(DEALER, "offer 52 2900");
+	pool_listed("sell", "joined");
+	run(BUYER, "buy 51 6");
+	run(MEMBER_A, "accept 2");
+	run(OPENER, "reject 1 the lorry broke down on the road to Nakuru");
+
+	for (k = 0; k < sizeof(wanted) / sizeof(wanted[0]); k++) {
+		int	 found = 0;
+
+		for (i = 0; i < nseen && !found; i++)
+			found = strcmp(seen[i].tmpl, wanted[k]) == 0;
+		cr_assert(found, "the tour never sent %s", wanted[k]);
+	}
+	for (i = 0; i < nseen; i++) {
+		if (!ours(seen[i].tmpl))
+			continue;
+		for (l = 0; l < 4; l++) {
+			if (l > 0)
+				cr_assert(lang_template(shipped, codes[l],
+				    seen[i].tmpl) != lang_template(shipped,
+				    "en", seen[i].tmpl), "%s falls back for %s",
+				    codes[l], seen[i].tmpl);
+			assert_fits(codes[l], &seen[i], NULL);
+			assert_fits(codes[l], &seen[i], "1000000");
+			assert_fits(codes[l], &seen[i], "1");
+		}
+		checked++;
+	}
+	cr_assert_geq(checked, sizeof(wanted) / sizeof(wanted[0]));
+}
