@@ -1305,6 +1305,7 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	char			*known = NULL, *text, *wrapped = NULL;
 	const struct member	*about = NULL;
 	struct member		 m;
+	char			 point[64];
 	long long		 now = host_time(ctx), life;
 	int			 self, rc;
 
@@ -1338,6 +1339,14 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 				error(0, "router: ask() of %s, who is no "
 				    "member (%s)", to, tmpl);
 			return -1;
+		}
+		if ((rc = member_agent_point(ctx->core->store, m.agent,
+		    point, sizeof(point))) != 1) {
+			if (rc == 0)
+				warning(0, "router: a question (%s) for %s, "
+				    "whose agent %s was removed: nobody to ask",
+				    tmpl, to, m.agent);
+			return rc;
 		}
 		if (asprintf(&wrapped, "FOR %s %s", m.code, command) == -1)
 			return -1;
