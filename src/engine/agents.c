@@ -323,9 +323,62 @@ agents_enrol_phone(struct mb_ctx *ctx, struct member *m)
 	return host_reply(ctx, "member-asked", a, 3);
 }
 
+/* 1 if the word typed at s (up to white space) is digits, as in a phone
+   number typed in groups: "0733", "+254", "(0)733", "000-222". */
+static int
+agents_number_word(const char *s)
+{
+	size_t	 i, digits = 0;
+
+	for (i = 0; s[i] != '\0' && !isspace((unsigned char)s[i]); i++)
+		if (isdigit((unsigned char)s[i]))
+			digits++;
+		else if (strchr("+-.()", s[i]) == NULL)
+			return 0;
+	return digits > 0;
+}
+
 /*
- * MEMBER name [phone] | MEMBER <code> OFF.  The phone is the last word
- * when it reads as one; the name is the rest, as REG takes names.
+ * The words from the end that are the phone of MEMBER name phone, as
+ * msisdn_normalise() reads a number typed with spaces ("0733 000 222",
+ * "+254 733 000 222"): the longest run of number words (at most
+ * AGENTS_PHONE_WORDS) that starts with "0", "+" or the country code and
+ * reads as a phone, else the last word alone when it does.  So a number
+ * typed in groups is taken whole and a word of the name is never taken
+ * unless it is a number that begins the phone.  The count of words (0:
+ * none) and the phone into phone.
+ */
+#define AGENTS_PHONE_WORDS	6
+
+static size_t
+agents_phone_words(struct mb_ctx *ctx, size_t first, char *phone,
+    size_t len)
+{
+	const struct words	*w = ctx->words;
+	const char		*cc = ctx->core->conf->country_code, *s;
+	size_t			 run, k;
+
+	for (run = 0; run < AGENTS_PHONE_WORDS && w->n - run > first + 1 &&
+	    agents_number_word(words_rest(w, w->n - run - 1)); run++)
+		;
+	for (k = run; k > 1; k--) {
+		s = words_rest(w, w->n - k);
+		if ((s[0] == '0' || s[0] == '+' || (cc != NULL && cc[0] != '\0' &&
+		    strncmp(s, cc, strlen(cc)) == 0)) &&
+		    msisdn_normalise(cc, s, phone, len) == 0)
+			return k;
+	}
+	if (run >= 1 && msisdn_normalise(cc, words_rest(w, w->n - 1), phone,
+	    len) == 0)
+		return 1;
+	phone[0] = '\0';
+	return 0;
+}
+
+/*
+ * MEMBER name [phone] | MEMBER <code> OFF.  The phone is the last words
+ * when they read as one (agents_phone_words); the name is the rest, as
+ * REG takes names.
  */
 int
 router_member(struct mb_ctx *ctx)
@@ -351,11 +404,8 @@ router_member(struct mb_ctx *ctx)
 		    (stop != NULL && strcmp(stop, "STOP") == 0))
 			return agents_off(ctx, code);
 	}
-	if (nargs >= 2 && msisdn_normalise(ctx->core->conf->country_code,
-	    w->word[w->n - 1], m.phone, sizeof(m.phone)) == 0)
-		name_end = w->n - 1;
-	else
-		m.phone[0] = '\0';
+	name_end = w->n - agents_phone_words(ctx, ctx->first, m.phone,
+	    sizeof(m.phone));
 	name = strndup(words_rest(w, ctx->first), name_end < w->n ?
 	    (size_t)(words_rest(w, name_end) - words_rest(w, ctx->first)) :
 	    strlen(words_rest(w, ctx->first)));
@@ -463,6 +513,34 @@ router_consent(struct mb_ctx *ctx)
 	return host_notify(ctx, m.agent, "member-active", a, 2);
 }
 
+/*
+ * NO to MEMBER's question: she stays pending (MEMBERS shows her waiting)
+ * and her agent hears it, with the two next steps: ask again, or end the
+ * request with MEMBER <code> OFF.  Nothing for any other question, nor
+ * for a request that is no longer this phone's pending one.
+ */
+int
+router_consent_no(struct mb_ctx *ctx, const char *command)
+{
+	struct member	 m;
+	struct mb_arg	 a[3];
+	char		 code[MEMBER_CODE_MAX];
+	int		 rc;
+
+	if (command == NULL || strncmp(command, "CONSENT ", 8) != 0 ||
+	    !member_code_parse(command + 8, code, sizeof(code)))
+		return 0;
+	if ((rc = member_by_code(ctx->core->store, code, &m)) != 1)
+		return rc;
+	if (strcmp(m.state, "pending") != 0 ||
+	    strcmp(m.phone, ctx->user->msisdn) != 0)
+		return 0;
+	a[0] = (struct mb_arg){ "name", m.name };
+	a[1] = (struct mb_arg){ "phone", m.phone };
+	a[2] = (struct mb_arg){ "code", m.code };
+	return host_notify(ctx, m.agent, "member-declined", a, 3);
+}
+
 /* The list entry of one member: "M17 Mary Wanjiku", pending marked. */
 static void
 agents_entry(struct mb_ctx *ctx, const char *code, const char *name,
@@ -556,6 +634,34 @@ router_members(struct mb_ctx *ctx)
 
 /* --- FOR ------------------------------------------------------------------- */
 
+/*
+ * The member code at word i of w: "M17" as one word, or cut in two by
+ * the splitting of a text without spaces ("代办M17卖..." gives "m", "17"
+ * side by side): 1 with code filled and *next the word after it; else 0.
+ */
+static int
+agents_code_at(const struct words *w, size_t i, char *code, size_t len,
+    size_t *next)
+{
+	char	 glued[MEMBER_CODE_MAX];
+	int	 n;
+
+	if (i >= w->n)
+		return 0;
+	if (member_code_parse(w->word[i], code, len)) {
+		*next = i + 1;
+		return 1;
+	}
+	if (i + 1 < w->n && strcmp(w->word[i], "m") == 0 &&
+	    w->offset[i + 1] == w->offset[i] + 1 &&
+	    (n = snprintf(glued, sizeof(glued), "m%s", w->word[i + 1])) > 0 &&
+	    (size_t)n < sizeof(glued) && member_code_parse(glued, code, len)) {
+		*next = i + 2;
+		return 1;
+	}
+	return 0;
+}
+
 /* The command id of word: an id itself ("SELL"), else a keyword. */
 static const char *
 agents_command(struct mb_ctx *ctx, const char *word, char *upper, size_t len)
@@ -570,12 +676,13 @@ agents_command(struct mb_ctx *ctx, const char *word, char *upper, size_t len)
 	return lang_keyword(ctx->core->langs, word, ctx->lang, NULL);
 }
 
+/* The agent_actions row of a FOR that ran: id and the words after it. */
 static int
-agents_action(struct mb_ctx *ctx, const struct member *m, const char *id)
+agents_action(struct mb_ctx *ctx, const struct member *m, const char *id,
+    const char *rest)
 {
 	struct store_stmt	*st;
 	char			*command;
-	const char		*rest = words_rest(ctx->words, ctx->first + 2);
 	int			 rc;
 
 	/* A question's YES runs FOR again: written as that answer, so the
@@ -603,9 +710,11 @@ agents_action(struct mb_ctx *ctx, const struct member *m, const char *id)
 
 /*
  * FOR <code> command...: checks (an agent, its member, active; a command
- * one may send for another), the action written down, then the command
- * dispatched as the member's, with every check of a typed one (her
- * registration, her roles).
+ * one may send for another), then the command dispatched as the member's,
+ * with every check of a typed one (her registration, her roles), and
+ * written down in agent_actions when it ran (router_dispatch_ran: not a
+ * usage reply, not refused for her registration or roles), so that
+ * marketctl agents counts what was done, not what was tried.
  */
 int
 router_for(struct mb_ctx *ctx)
@@ -616,8 +725,8 @@ router_for(struct mb_ctx *ctx)
 	struct mb_arg		 a[2];
 	char			 point[64], code[MEMBER_CODE_MAX], upper[32];
 	const char		*id;
-	size_t			 first = ctx->first, i;
-	int			 rc;
+	size_t			 first = ctx->first, cmdw, i;
+	int			 rc, ran;
 
 	if (ctx->agent != NULL) {
 		/* FOR inside FOR: the member is not an agent */
@@ -627,34 +736,32 @@ router_for(struct mb_ctx *ctx)
 	}
 	if ((rc = agents_agent(ctx, point, sizeof(point))) != 1)
 		return rc;
-	if (w->n < first + 2 || !member_code_parse(w->word[first], code,
-	    sizeof(code)))
+	if (!agents_code_at(w, first, code, sizeof(code), &cmdw) ||
+	    cmdw >= w->n)
 		return router_usage(ctx, "FOR", NULL);
 	if ((rc = agents_own_member(ctx, code, &m, 1)) != 1)
 		return rc;
-	if ((id = agents_command(ctx, w->word[first + 1], upper,
+	if ((id = agents_command(ctx, w->word[cmdw], upper,
 	    sizeof(upper))) == NULL)
 		return router_usage(ctx, "FOR", NULL);
 	for (i = 0; i < sizeof(agents_own) / sizeof(agents_own[0]); i++)
 		if (strcmp(agents_own[i], id) == 0) {
-			for (i = 0; w->word[first + 1][i] != '\0' &&
+			for (i = 0; w->word[cmdw][i] != '\0' &&
 			    i < sizeof(upper) - 1; i++)
 				upper[i] = toupper((unsigned char)
-				    w->word[first + 1][i]);
+				    w->word[cmdw][i]);
 			upper[i] = '\0';
 			a[0] = (struct mb_arg){ "command", upper };
 			a[1] = (struct mb_arg){ "code", m.code };
 			return host_reply(ctx, "for-refused", a, 2);
 		}
-	if (agents_action(ctx, &m, id) == -1)
-		return -1;
 	if (user_load(ctx->core, m.identity, &mu) == -1)
 		return -1;
 	ctx->agent = agent;
 	ctx->user = &mu;
 	ctx->member = &m;
-	ctx->first = first + 2;
-	rc = router_dispatch(router_of(ctx), ctx, id);
+	ctx->first = cmdw + 1;
+	rc = router_dispatch_ran(router_of(ctx), ctx, id, &ran);
 	if (rc == 0 && mu.dirty && user_save(ctx->core, &mu) == -1)
 		rc = -1;
 	ctx->first = first;
@@ -662,6 +769,33 @@ router_for(struct mb_ctx *ctx)
 	ctx->user = agent;
 	ctx->agent = NULL;
 	user_clear(&mu);
+	if (rc == 0 && ran && agents_action(ctx, &m, id,
+	    words_rest(w, cmdw + 1)) == -1)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * The FOR of a text (split as the router splits it: Chinese typed without
+ * spaces is cut at the keywords, "代办M17卖..." into "代办", "m", "17",
+ * "卖", ...): 1 with its member's code, 0 when the text is no FOR, -1
+ * when memory runs out.
+ */
+static int
+agents_for_code(struct router *r, const char *text, const char *lang,
+    char *code, size_t len)
+{
+	struct words	 w;
+	const char	*id;
+	size_t		 next;
+	int		 rc;
+
+	if (words_split_with(text, r->core.money, r->core.dict, &w) == -1)
+		return -1;
+	rc = w.n >= 2 && (id = lang_keyword(r->core.langs, w.word[0], lang,
+	    NULL)) != NULL && strcmp(id, "FOR") == 0 &&
+	    agents_code_at(&w, 1, code, len, &next);
+	words_free(&w);
 	return rc;
 }
 
@@ -669,21 +803,23 @@ int
 router_for_key(struct router *r, const struct user *u, const char *text,
     const char *lang, char *key, size_t len)
 {
-	char		 first[64], second[MEMBER_CODE_MAX + 8];
-	char		 code[MEMBER_CODE_MAX], point[64], asked[256], *norm;
+	char		 code[MEMBER_CODE_MAX], point[64], asked[256];
 	struct member	 m;
-	const char	*id;
+	struct words	 w;
+	const char	*id = NULL;
 	int		 n, answer;
 
-	if (text == NULL || sscanf(text, "%63s %31s", first, second) < 1)
+	if (text == NULL)
 		return 0;
-	if ((norm = words_normal(first)) == NULL)
-		return 0;
-	id = lang_keyword(r->core.langs, norm, lang, NULL);
-	free(norm);
+	if (words_split_with(text, r->core.money, r->core.dict, &w) == -1)
+		return -1;
+	if (w.n > 0)
+		id = lang_keyword(r->core.langs, w.word[0], lang, NULL);
 	answer = id != NULL && (strcmp(id, "YES") == 0 ||
 	    strcmp(id, "NO") == 0);
-	if (id == NULL || (!answer && strcmp(id, "FOR") != 0))
+	n = id != NULL && strcmp(id, "FOR") == 0;
+	words_free(&w);
+	if (!answer && !n)
 		return 0;
 	if ((n = member_agent_point(r->core.store, u->msisdn, point,
 	    sizeof(point))) != 1)
@@ -693,14 +829,14 @@ router_for_key(struct router *r, const struct user *u, const char *text,
 	 * ("FOR M17 ...") is that member's, as the FOR was, or two members'
 	 * same answer would be one repeat.
 	 */
-	if (answer && ((n = question_command(r->core.store, u->msisdn, asked,
-	    sizeof(asked))) != 1 || sscanf(asked, "%63s %31s", first,
-	    second) != 2 || strcmp(first, "FOR") != 0))
-		return n == -1 ? -1 : 0;
-	if (!answer && sscanf(text, "%63s %31s", first, second) != 2)
-		return 0;
-	if (!member_code_parse(second, code, sizeof(code)))
-		return 0;
+	if (answer) {
+		if ((n = question_command(r->core.store, u->msisdn, asked,
+		    sizeof(asked))) != 1)
+			return n;
+		text = asked;		/* "FOR M17 ...": the id is a word */
+	}
+	if ((n = agents_for_code(r, text, lang, code, sizeof(code))) != 1)
+		return n;
 	/* Its own members only: any other code would be a fresh bucket. */
 	if ((n = member_by_code(r->core.store, code, &m)) != 1 ||
 	    strcmp(m.agent, u->msisdn) != 0)

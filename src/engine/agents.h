@@ -17,6 +17,9 @@ int		 router_member(struct mb_ctx *);
 int		 router_members(struct mb_ctx *);
 int		 router_consent(struct mb_ctx *);
 int		 router_for(struct mb_ctx *);
+/* A NO to a question: when it was MEMBER's ("CONSENT <code>"), her
+   agent is told.  0 (also for any other question), -1 a failure. */
+int		 router_consent_no(struct mb_ctx *, const char *command);
 /* The flood key of an MO sent with FOR by an agent for one of its
    members ("<msisdn>/M17"), or of its YES or NO to a question FOR asked,
    into key, 1; 0 when it is no such MO; -1 a store failure. */

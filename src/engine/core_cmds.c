@@ -23,6 +23,7 @@
 #include "plugin/core.h"
 #include "plugin/question.h"
 #include "engine/router_int.h"
+#include "engine/agents.h"
 #include "text/lang.h"
 #include "text/words.h"
 
@@ -513,7 +514,10 @@ router_yes(struct mb_ctx *ctx)
 	return rc;
 }
 
-/* NO: the open question is dropped; nothing runs. */
+/*
+ * NO: the open question is dropped; nothing runs.  A NO to a service
+ * point's membership is told to the agent who asked (agents.c).
+ */
 int
 router_no(struct mb_ctx *ctx)
 {
@@ -522,6 +526,9 @@ router_no(struct mb_ctx *ctx)
 
 	if ((rc = router_question(ctx, &q)) != 1)
 		return rc;
+	rc = router_reply0(ctx, "question-no");
+	if (rc == 0)
+		rc = router_consent_no(ctx, q.command);
 	question_clear(&q);
-	return router_reply0(ctx, "question-no");
+	return rc;
 }

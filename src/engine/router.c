@@ -429,6 +429,24 @@ router_not_allowed(struct mb_ctx *ctx, const char *id, unsigned roles)
 int
 router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 {
+	int	 ran;
+
+	return router_dispatch_ran(r, ctx, id, &ran);
+}
+
+/*
+ * *ran says whether the command ran: a core command's function was
+ * called and did not fail, or a plugin's handler was called (its
+ * registration and roles let it) and returned MB_OK having replied.
+ * Not run: a command nobody offers now, the sender's registration or
+ * roles missing, MB_USAGE or a silent handler (the usage is the reply),
+ * a failure.  A plugin's refusal that returns MB_OK (an order not the
+ * sender's) ran: the ABI has no result for it.
+ */
+int
+router_dispatch_ran(struct router *r, struct mb_ctx *ctx, const char *id,
+    int *ran)
+{
 	const struct router_command	*core;
 	const struct mb_command		*cmd;
 	const struct mb_host		*host;
@@ -436,8 +454,12 @@ router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 	char				*word;
 	int				 rc;
 
-	if ((core = router_core_command(id)) != NULL)
-		return core->run(ctx);
+	*ran = 0;
+	if ((core = router_core_command(id)) != NULL) {
+		rc = core->run(ctx);
+		*ran = rc == 0;
+		return rc;
+	}
 	cmd = r->core.plugins ? plugin_command(r->core.plugins, id, &pctx) :
 	    NULL;
 	if (cmd == NULL) {
@@ -465,6 +487,7 @@ router_dispatch(struct router *r, struct mb_ctx *ctx, const char *id)
 	/* Never silence: a handler that said nothing gets the usage. */
 	if (ctx->replied == 0)
 		return router_usage(ctx, id, cmd->usage);
+	*ran = 1;
 	return 0;
 }
 

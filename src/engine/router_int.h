@@ -108,6 +108,9 @@ void		 router_name_cut(char *);
 int		 router_runs(const struct plugin_set *, const char *id);
 int		 router_dispatch(struct router *, struct mb_ctx *,
 		    const char *id);
+/* router_dispatch, *ran 1 when the command ran: see router.c. */
+int		 router_dispatch_ran(struct router *, struct mb_ctx *,
+		    const char *id, int *ran);
 int		 router_remember_language(struct mb_ctx *);
 
 /* The router whose core ctx runs in (the core is the router's). */

@@ -20,6 +20,7 @@ struct plugin_set;
 struct store;
 struct catalogue;
 struct words_dict;
+struct host_label;
 struct member;
 
 /* One person, as the users table has them. */
@@ -74,6 +75,8 @@ struct mb_ctx {
 	const struct member	*member;	/* FOR: that member */
 	char			**scratch;	/* strings lent to the plugin */
 	size_t			 nscratch, scratchcap;
+	struct host_label	*labels;	/* members user_name() named */
+	size_t			 nlabels;
 };
 
 /* The host tables: for plugins of this ABI, and for ABI 1 plugins (with

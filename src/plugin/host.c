@@ -484,6 +484,15 @@ host_roles(const struct core *core, const struct user *u)
 	return r;
 }
 
+/* A member label user_name() gave out (host_label_note). */
+struct host_label {
+	char	*shown;
+	char	*name;
+	char	*point;		/* her point's code */
+};
+
+#define HOST_LABELS_MAX		16
+
 /* --- contexts ------------------------------------------------------------- */
 
 const char *
@@ -518,6 +527,14 @@ host_ctx_clear(struct mb_ctx *ctx)
 	free(ctx->scratch);
 	ctx->scratch = NULL;
 	ctx->nscratch = ctx->scratchcap = 0;
+	for (i = 0; i < ctx->nlabels; i++) {
+		free(ctx->labels[i].shown);
+		free(ctx->labels[i].name);
+		free(ctx->labels[i].point);
+	}
+	free(ctx->labels);
+	ctx->labels = NULL;
+	ctx->nlabels = 0;
 }
 
 /*
@@ -580,13 +597,143 @@ host_render(struct mb_ctx *ctx, const char *lang, const char *tmpl,
 }
 
 /*
+ * A member as user_name() showed her ("Mary Wanjiku via Kiambogo point",
+ * in the language of the one acting), and what makes that label again:
+ * a plugin puts it in a notice to someone else, who reads it in their
+ * own language (host_render_read).  At most HOST_LABELS_MAX a message
+ * (struct host_label above).  This one: the label of name at point in
+ * lang (template member-label), or NULL.
+ */
+static char *
+host_label_text(struct mb_ctx *ctx, const char *lang, const char *name,
+    const char *point)
+{
+	struct mb_arg	 a[2];
+
+	a[0] = (struct mb_arg){ "name", name };
+	a[1] = (struct mb_arg){ "point", conf_service_point_name(
+	    conf_service_point_find(ctx->core->conf, point), lang) };
+	if (a[1].value == NULL)
+		a[1].value = point;
+	return host_render(ctx, lang, "member-label", a, 2);
+}
+
+/*
+ * Remember a label given out.  Without memory it is only not remembered:
+ * its readers then see it in the language it was given in.
+ */
+static void
+host_label_note(struct mb_ctx *ctx, const char *shown, const char *name,
+    const char *point)
+{
+	struct host_label	*n, *l;
+	size_t			 i;
+
+	for (i = 0; i < ctx->nlabels; i++)
+		if (strcmp(ctx->labels[i].shown, shown) == 0)
+			return;
+	if (ctx->nlabels >= HOST_LABELS_MAX || (n = realloc(ctx->labels,
+	    (ctx->nlabels + 1) * sizeof(*n))) == NULL)
+		return;
+	ctx->labels = n;
+	l = &n[ctx->nlabels];
+	l->shown = strdup(shown);
+	l->name = strdup(name);
+	l->point = strdup(point);
+	if (l->shown == NULL || l->name == NULL || l->point == NULL) {
+		free(l->shown);
+		free(l->name);
+		free(l->point);
+		return;
+	}
+	ctx->nlabels++;
+}
+
+/*
+ * value with every occurrence of from replaced by to: malloc'd, or NULL
+ * when from is not in it (or memory ran out: the value stays as it was).
+ */
+static char *
+host_replace(const char *value, const char *from, const char *to)
+{
+	const char	*p, *q;
+	char		*out, *o;
+	size_t		 n = 0, lf = strlen(from), lt = strlen(to);
+
+	if (lf == 0)
+		return NULL;
+	for (p = value; (q = strstr(p, from)) != NULL; p = q + lf)
+		n++;
+	if (n == 0 || (out = malloc(strlen(value) + n * lt + 1)) == NULL)
+		return NULL;
+	for (o = out, p = value; (q = strstr(p, from)) != NULL; p = q + lf) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, lt);
+		o += lt;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+/*
+ * host_render for a reader of lang other than the one acting: the member
+ * labels user_name() gave in the args (whole or within a longer value,
+ * as a plugin's list) are written in lang.
+ */
+static char *
+host_render_read(struct mb_ctx *ctx, const char *lang, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	struct mb_arg	*a;
+	char		*mine[HOST_LABELS_MAX], **owned, *v, *s;
+	size_t		 i, k;
+
+	if (ctx->nlabels == 0 || nargs == 0)
+		return host_render(ctx, lang, tmpl, args, nargs);
+	a = calloc(nargs, sizeof(*a));
+	owned = calloc(nargs, sizeof(*owned));
+	if (a == NULL || owned == NULL) {
+		free(a);
+		free(owned);
+		return NULL;
+	}
+	for (k = 0; k < ctx->nlabels; k++)
+		mine[k] = host_label_text(ctx, lang, ctx->labels[k].name,
+		    ctx->labels[k].point);
+	for (i = 0; i < nargs; i++) {
+		a[i] = args[i];
+		for (k = 0; k < ctx->nlabels && a[i].value != NULL; k++) {
+			if (mine[k] == NULL ||
+			    strcmp(mine[k], ctx->labels[k].shown) == 0 ||
+			    (v = host_replace(a[i].value,
+			    ctx->labels[k].shown, mine[k])) == NULL)
+				continue;
+			free(owned[i]);
+			a[i].value = owned[i] = v;
+		}
+	}
+	s = host_render(ctx, lang, tmpl, a, nargs);
+	for (k = 0; k < ctx->nlabels; k++)
+		free(mine[k]);
+	for (i = 0; i < nargs; i++)
+		free(owned[i]);
+	free(owned);
+	free(a);
+	return s;
+}
+
+/*
  * text, said to an agent about member m: "For Mary Wanjiku (M17): ..."
- * in lang (template for-member).  Takes text (freed); a malloc'd string,
- * or NULL.
+ * in lang (template tmpl: for-member for a reply to its FOR and for a
+ * question its plain YES answers; for-member-notice for a notice, which
+ * names the FOR the agent must send before the command the notice
+ * suggests: "For Mary Wanjiku, start with FOR M17: ... Send ACCEPT 3").
+ * Takes text (freed); a malloc'd string, or NULL.
  */
 static char *
 host_for_member(struct mb_ctx *ctx, const char *lang, const struct member *m,
-    char *text)
+    char *text, const char *tmpl)
 {
 	struct mb_arg	 a[3];
 	char		*s;
@@ -596,7 +743,7 @@ host_for_member(struct mb_ctx *ctx, const char *lang, const struct member *m,
 	a[0] = (struct mb_arg){ "name", m->name };
 	a[1] = (struct mb_arg){ "code", m->code };
 	a[2] = (struct mb_arg){ "text", text };
-	s = host_render(ctx, lang, "for-member", a, 3);
+	s = host_render(ctx, lang, tmpl, a, 3);
 	free(text);
 	return s;
 }
@@ -620,7 +767,8 @@ host_reply(struct mb_ctx *ctx, const char *tmpl, const struct mb_arg *args,
 	if ((text = host_render(ctx, ctx->lang, tmpl, args, nargs)) == NULL)
 		return -1;
 	if (ctx->member != NULL &&
-	    (text = host_for_member(ctx, ctx->lang, ctx->member, text)) == NULL)
+	    (text = host_for_member(ctx, ctx->lang, ctx->member, text,
+	    "for-member")) == NULL)
 		return -1;
 	rc = outbox_reply(ctx->core->outbox, ctx->mo, ctx->inbox_id, text);
 	free(text);
@@ -644,9 +792,9 @@ host_notify_one(struct mb_ctx *ctx, const char *msisdn,
 		return -1;
 	l = lang != NULL && lang_exists(ctx->core->langs, lang) ? lang :
 	    lang_default(ctx->core->langs);
-	text = host_render(ctx, l, tmpl, args, nargs);
+	text = host_render_read(ctx, l, tmpl, args, nargs);
 	if (m != NULL)
-		text = host_for_member(ctx, l, m, text);
+		text = host_for_member(ctx, l, m, text, "for-member-notice");
 	free(lang);
 	if (text == NULL)
 		return -1;
@@ -658,16 +806,18 @@ host_notify_one(struct mb_ctx *ctx, const char *msisdn,
 /*
  * A notice to a member goes to her agent, naming her (a member without a
  * phone has no other way to hear it), and to her own phone when she has
- * one; a member whose membership ended hears on her phone alone.  The
- * identity "m:..." is never sent to: with no member row it is dropped,
- * logged.
+ * one; a member whose membership ended hears on her phone alone, and so
+ * does one whose agent the admin removed (marketctl agent remove): the
+ * phone is no agent any more.  The identity "m:..." is never sent to:
+ * with no member row, or an agent removed, it is dropped, logged.
  */
 int
 host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
 {
 	struct member	 m;
-	int		 rc, phoneless;
+	char		 point[64];
+	int		 rc, phoneless, agent;
 
 	if (msisdn == NULL || msisdn[0] == '\0')
 		return -1;
@@ -686,6 +836,16 @@ host_notify(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	if (!phoneless && host_notify_one(ctx, msisdn, NULL, tmpl, args,
 	    nargs) == -1)
 		return -1;
+	if ((agent = member_agent_point(ctx->core->store, m.agent, point,
+	    sizeof(point))) == -1)
+		return -1;
+	if (agent == 0) {
+		if (phoneless)
+			warning(0, "router: a notice (%s) to %s, whose agent %s "
+			    "was removed: nobody to send it to", tmpl, msisdn,
+			    m.agent);
+		return 0;
+	}
 	return host_notify_one(ctx, m.agent, &m, tmpl, args, nargs);
 }
 
@@ -940,14 +1100,15 @@ host_reader_lang(struct mb_ctx *ctx)
 
 /*
  * An active member is shown as "<name> via <point>" (template
- * member-label): who is dealt with, and through whom.
+ * member-label): who is dealt with, and through whom.  Given in the
+ * language of the one acting; a notice that carries it to someone else
+ * says it in the reader's (host_render_read).
  */
 static const char *
 h_user_name(struct mb_ctx *ctx, const char *msisdn)
 {
 	struct store_stmt	*st;
 	struct member		 m;
-	struct mb_arg		 a[2];
 	char			*name = NULL, *label;
 
 	if (msisdn == NULL ||
@@ -958,34 +1119,35 @@ h_user_name(struct mb_ctx *ctx, const char *msisdn)
 		name = host_column_dup(st, 0);
 	store_done(st);
 	if (name != NULL && member_by_identity(ctx->core->store, msisdn,
-	    &m) == 1 && strcmp(m.state, "active") == 0) {
-		a[0] = (struct mb_arg){ "name", name };
-		a[1] = (struct mb_arg){ "point", conf_service_point_name(
-		    conf_service_point_find(ctx->core->conf, m.point),
-		    host_reader_lang(ctx)) };
-		if (a[1].value == NULL)
-			a[1].value = m.point;
-		label = host_render(ctx, host_reader_lang(ctx),
-		    "member-label", a, 2);
-		if (label != NULL) {
-			free(name);
-			name = label;
-		}
+	    &m) == 1 && strcmp(m.state, "active") == 0 &&
+	    (label = host_label_text(ctx, host_reader_lang(ctx), name,
+	    m.point)) != NULL) {
+		host_label_note(ctx, label, name, m.point);
+		free(name);
+		name = label;
 	}
 	return host_keep(ctx, name);
 }
 
-/* See struct mb_host: an active member's agent's phone, else msisdn. */
+/*
+ * See struct mb_host: an active member's agent's phone, else msisdn.  A
+ * member with a phone whose agent was removed is reached on her own.
+ */
 static const char *
 h_contact(struct mb_ctx *ctx, const char *msisdn)
 {
 	struct member	 m;
+	char		 point[64];
 	int		 rc;
 
 	if (msisdn == NULL)
 		return NULL;
 	if ((rc = member_by_identity(ctx->core->store, msisdn, &m)) == -1)
 		return NULL;
+	if (rc == 1 && !member_phoneless(msisdn) &&
+	    strcmp(m.state, "active") == 0 && (rc = member_agent_point(
+	    ctx->core->store, m.agent, point, sizeof(point))) != 1)
+		return rc == -1 ? NULL : msisdn;
 	if (rc == 1 && (strcmp(m.state, "active") == 0 ||
 	    member_phoneless(msisdn)))
 		return host_keep(ctx, strdup(m.agent));
@@ -1113,7 +1275,7 @@ h_render(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 		if (rc == -1)
 			return NULL;
 	}
-	text = host_render(ctx, lang != NULL ? lang : ctx->lang != NULL ?
+	text = host_render_read(ctx, lang != NULL ? lang : ctx->lang != NULL ?
 	    ctx->lang : lang_default(ctx->core->langs), tmpl, args, nargs);
 	free(lang);
 	return host_keep(ctx, text);
@@ -1143,6 +1305,7 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	char			*known = NULL, *text, *wrapped = NULL;
 	const struct member	*about = NULL;
 	struct member		 m;
+	char			 point[64];
 	long long		 now = host_time(ctx), life;
 	int			 self, rc;
 
@@ -1177,6 +1340,14 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 				    "member (%s)", to, tmpl);
 			return -1;
 		}
+		if ((rc = member_agent_point(ctx->core->store, m.agent,
+		    point, sizeof(point))) != 1) {
+			if (rc == 0)
+				warning(0, "router: a question (%s) for %s, "
+				    "whose agent %s was removed: nobody to ask",
+				    tmpl, to, m.agent);
+			return rc;
+		}
 		if (asprintf(&wrapped, "FOR %s %s", m.code, command) == -1)
 			return -1;
 		to = m.agent;
@@ -1209,9 +1380,10 @@ h_ask(struct mb_ctx *ctx, const char *msisdn, const char *tmpl,
 	if (rc == 0 && self)
 		rc = host_reply(ctx, tmpl, args, nargs);
 	else if (rc == 0) {
-		text = host_render(ctx, lang, tmpl, args, nargs);
+		text = host_render_read(ctx, lang, tmpl, args, nargs);
 		if (about != NULL)
-			text = host_for_member(ctx, lang, about, text);
+			text = host_for_member(ctx, lang, about, text,
+			    "for-member");
 		if (text == NULL)
 			rc = -1;
 		else {

@@ -197,6 +197,18 @@ prefix(const char *name, const char *code)
 	return buf;
 }
 
+/* A notice's "For <name>, start with FOR <code>: " in English. */
+static const char *
+nprefix(const char *name, const char *code)
+{
+	static char	 buf[256];
+	const char	*full = R("en", "for-member-notice", "name", name,
+			    "code", code, "text", "", NULL);
+
+	snprintf(buf, sizeof(buf), "%s", full);
+	return buf;
+}
+
 static int
 starts(const char *s, const char *p)
 {
@@ -298,6 +310,11 @@ Test(agents, no_and_an_expired_question_leave_her_pending)
 	cr_assert_str_eq(say(GRACE, "NO"), R("en", "question-no", NULL));
 	cr_assert_str_eq(q_text("SELECT state FROM members WHERE code = ?1",
 	    "M1"), "pending");
+	/* her agent is told, with what to send next */
+	cr_assert_str_eq(notice_to(AGENT), R("en", "member-declined", "name",
+	    "Grace Akinyi", "phone", GRACE, "code", "M1", NULL));
+	cr_assert_eq(q_int("SELECT count(*) FROM outbox WHERE kind ="
+	    " 'notice' AND receiver = ?1", AGENT), 1);
 	/* asked again: the same code */
 	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733000222"),
 	    R("en", "member-asked", "name", "Grace Akinyi", "phone", GRACE,
@@ -563,7 +580,9 @@ Test(agents, notices_to_a_member_without_a_phone_go_to_her_agent)
 	snprintf(text, sizeof(text), "BUY %lld 2", ref);
 	say(BUYER, text);
 	n = notice_to(AGENT);
-	cr_assert(starts(n, prefix("Mary Wanjiku", "M1")), "%s", n);
+	/* naming the FOR the agent sends before the notice's command */
+	cr_assert(starts(n, nprefix("Mary Wanjiku", "M1")), "%s", n);
+	cr_assert(strstr(n, "start with FOR M1: ") != NULL, "%s", n);
 	cr_assert_eq(q_int("SELECT count(*) FROM outbox WHERE receiver LIKE"
 	    " 'm:%'", NULL), 0);
 }
@@ -585,9 +604,9 @@ Test(agents, notices_to_a_member_with_a_phone_go_to_both)
 	agents = notice_to(AGENT);
 	cr_assert_str_neq(mine, "(none)");
 	cr_assert(!starts(mine, "For "), "%s", mine);
-	cr_assert(starts(agents, prefix("Grace Akinyi", "M1")), "%s", agents);
+	cr_assert(starts(agents, nprefix("Grace Akinyi", "M1")), "%s", agents);
 	/* each in its language: hers Swahili, the agent's English */
-	cr_assert_str_neq(mine, agents + strlen(prefix("Grace Akinyi", "M1")));
+	cr_assert_str_neq(mine, agents + strlen(nprefix("Grace Akinyi", "M1")));
 }
 
 Test(agents, names_and_contact_and_trade_done_through_the_host)
@@ -643,6 +662,133 @@ Test(agents, commission_is_integer_and_rounds_half_up)
 	    225000000000000000LL);
 }
 
+/*
+ * A NO to any other question is no membership's: nobody else is told.
+ */
+Test(agents, a_no_to_another_question_tells_no_agent)
+{
+	int	 i;
+
+	for (i = 0; i < 5; i++)
+		say(BUYER, "SELL maize 10 bags 3000");
+	say(GRACE, "REG Grace Akinyi Nakuru");
+	say(GRACE, "SELL maize 10 bags 90000");		/* asks her */
+	cr_assert_str_eq(say(GRACE, "NO"), R("en", "question-no", NULL));
+	cr_assert_eq(q_int("SELECT count(*) FROM outbox WHERE kind ="
+	    " 'notice'", NULL), 0);
+}
+
+/* A phone typed in groups, as people write numbers. */
+Test(agents, a_phone_typed_with_spaces_is_read_whole)
+{
+	cr_assert_str_eq(say(AGENT, "MEMBER Grace Akinyi 0733 000 222"),
+	    R("en", "member-asked", "name", "Grace Akinyi", "phone", GRACE,
+	    "code", "M1", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER Rose Njeri +254 733 000 444"),
+	    R("en", "member-asked", "name", "Rose Njeri", "phone",
+	    "+254733000444", "code", "M2", NULL));
+	cr_assert_str_eq(say(AGENT, "MEMBER Ann Chebet 0733-000 555"),
+	    R("en", "member-asked", "name", "Ann Chebet", "phone",
+	    "+254733000555", "code", "M3", NULL));
+	/* a number word of the name stays in it when the phone is whole */
+	cr_assert_str_eq(say(AGENT, "MEMBER Wanjiku 2 0733000666"),
+	    R("en", "member-asked", "name", "Wanjiku 2", "phone",
+	    "+254733000666", "code", "M4", NULL));
+	cr_assert_str_eq(q_text("SELECT group_concat(name || '=' || phone,"
+	    " ',') FROM (SELECT * FROM members ORDER BY id)", NULL),
+	    "Grace Akinyi=" GRACE ",Rose Njeri=+254733000444,"
+	    "Ann Chebet=+254733000555,Wanjiku 2=+254733000666");
+	/* the name is never taken for a phone */
+	cr_assert_str_eq(say(AGENT, "MEMBER 0733 000 777"),
+	    R("en", "usage-MEMBER", NULL));
+	cr_assert_eq(q_int("SELECT count(*) FROM members", NULL), 4);
+}
+
+/*
+ * "Grace Akinyi via Kiambogo point" is said in the reader's language: a
+ * member who reads English accepts the order of a buyer who reads
+ * Swahili, who is told whom he deals with in Swahili.
+ */
+Test(agents, a_member_label_is_in_the_readers_language)
+{
+	long long	 ref, order;
+	char		 text[64];
+	const char	*n;
+
+	enrol_grace("M1");
+	exec("UPDATE users SET language = 'sw' WHERE msisdn = '" BUYER "'");
+	say(GRACE, "SELL maize 10 bags 3000");
+	ref = q_int("SELECT ref FROM market_posts WHERE msisdn = ?1", GRACE);
+	snprintf(text, sizeof(text), "NUNUA %lld 2", ref);
+	say(BUYER, text);
+	order = q_int("SELECT ref FROM market_orders WHERE buyer = ?1", BUYER);
+	cr_assert(order > 0);
+	snprintf(text, sizeof(text), "ACCEPT %lld", order);
+	say(GRACE, text);
+	n = notice_to(BUYER);
+	cr_assert(strstr(n, R("sw", "member-label", "name", "Grace Akinyi",
+	    "point", "Kituo cha Kiambogo", NULL)) != NULL, "%s", n);
+	cr_assert(strstr(n, " via ") == NULL, "%s", n);
+}
+
+/*
+ * An agent the admin removed hears no more of its members: the member
+ * with a phone hears her own notices and is reached on her phone; one
+ * without a phone has nobody (logged).  FOR is refused to it.
+ */
+Test(agents, a_removed_agent_is_told_nothing_of_its_members)
+{
+	struct core	 core;
+	struct mb_ctx	 ctx;
+	long long	 ref;
+	char		 text[64];
+
+	enrol_mary();
+	enrol_grace("M2");
+	say(GRACE, "SELL maize 10 bags 3000");
+	say(AGENT, "FOR M1 SELL maize 5 bags 3000");
+	exec("UPDATE agents SET removed = 2 WHERE msisdn = '" AGENT "'");
+	ref = q_int("SELECT ref FROM market_posts WHERE msisdn = ?1", GRACE);
+	snprintf(text, sizeof(text), "BUY %lld 2", ref);
+	say(BUYER, text);
+	cr_assert_str_neq(notice_to(GRACE), "(none)");
+	cr_assert_str_eq(notice_to(AGENT), "(none)");
+	ref = q_int("SELECT ref FROM market_posts WHERE msisdn = ?1", "m:M1");
+	snprintf(text, sizeof(text), "BUY %lld 2", ref);
+	say(BUYER, text);
+	cr_assert_str_eq(notice_to(AGENT), "(none)");
+	cr_assert_str_eq(say(AGENT, "FOR M1 ECHO hi"), R("en", "agent-only",
+	    NULL));
+	memset(&core, 0, sizeof(core));
+	core.conf = conf;
+	core.store = store;
+	core.langs = langs;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	ctx.lang = "en";
+	cr_assert_str_eq(host_table.contact(&ctx, GRACE), GRACE);
+	host_ctx_clear(&ctx);
+}
+
+/*
+ * agent_actions holds what ran: a usage reply, or a command the member's
+ * registration or roles refuse, is not an action (nor a post in
+ * marketctl agents).
+ */
+Test(agents, only_what_ran_is_an_action)
+{
+	enrol_mary();
+	cr_assert_str_eq(say(AGENT, "FOR M1 SELL"), R("en", "for-member",
+	    "name", "Mary Wanjiku", "code", "M1", "text", R("en",
+	    "usage-SELL", NULL), NULL));
+	say(AGENT, "FOR M1 ACCEPT");
+	say(AGENT, "FOR M1 SELL maize");
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions", NULL), 0);
+	say(AGENT, "FOR M1 SELL maize 10 bags 3000");
+	cr_assert_str_eq(q_text("SELECT group_concat(command, ',') FROM"
+	    " agent_actions", NULL), "SELL maize 10 bags 3000");
+}
+
 /* --- limits per member ------------------------------------------------------------ */
 
 Test(agent_limits, the_flood_bucket_is_per_member_with_the_agent_values)
@@ -663,6 +809,35 @@ Test(agent_limits, the_flood_bucket_is_per_member_with_the_agent_values)
 	/* M2's bucket is its own, and the agent's own one too */
 	cr_assert(starts(say_at(AGENT, "FOR M2 ECHO b", T0), prefix(
 	    "Grace Akinyi", "M2")), "%s", told.reply);
+	cr_assert_str_eq(say_at(AGENT, "ECHO mine", T0), R("en", "echo",
+	    "text", "mine", NULL));
+}
+
+/*
+ * Chinese typed without spaces ("代办M1回声 ...", "FOR M1回声 ...") is the
+ * member's FOR as the spaced text is: it runs, and in her bucket.
+ */
+Test(agent_limits, unspaced_chinese_for_is_charged_to_the_member)
+{
+	char		 text[64];
+	const char	*r;
+	int		 i;
+
+	enrol_mary();		/* one token of the agent's own bucket */
+	enrol_grace("M2");	/* another */
+	for (i = 0; i < 5; i++) {
+		snprintf(text, sizeof(text), i % 2 ? "FOR M1\xe5\x9b\x9e"
+		    "\xe5\xa3\xb0 a%d" : "\xe4\xbb\xa3\xe5\x8a\x9e"
+		    "M1\xe5\x9b\x9e\xe5\xa3\xb0 a%d", i);
+		r = say_at(AGENT, text, T0);
+		cr_assert(strstr(r, "Mary Wanjiku") != NULL, "%d: %s", i, r);
+	}
+	cr_assert_eq(q_int("SELECT count(*) FROM agent_actions WHERE member ="
+	    " 'M1' AND command LIKE 'ECHO a%'", NULL), 5);
+	/* M1's bucket is empty, the agent's own has its last token */
+	r = say_at(AGENT, "\xe4\xbb\xa3\xe5\x8a\x9eM1\xe5\x9b\x9e"
+	    "\xe5\xa3\xb0 over", T0);
+	cr_assert(strstr(r, "Mary Wanjiku") == NULL, "%s", r);
 	cr_assert_str_eq(say_at(AGENT, "ECHO mine", T0), R("en", "echo",
 	    "text", "mine", NULL));
 }
