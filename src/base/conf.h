@@ -67,6 +67,7 @@ struct conf_service_point {
  * remind[i] seconds before the start (month, day of each year, local).
  */
 #define CONF_SEASON_REMINDS	4
+#define CONF_SEASON_INPUTS	16	/* as the plugin interface's */
 struct conf_season {
 	char		 *code;
 	struct conf_names names;	/* "sw:Masika" entries */

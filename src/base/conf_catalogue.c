@@ -574,6 +574,11 @@ conf_season_inputs(const struct conf *c, CfgGroup *grp, struct conf_season *s)
 		    "(such as inputs = maize-seed;dap)", s->code);
 		return -1;
 	}
+	if (s->inputs.count > CONF_SEASON_INPUTS) {
+		conf_bad(grp, "inputs", NULL, "season '%s' names more than "
+		    "%d inputs", s->code, CONF_SEASON_INPUTS);
+		bad = -1;
+	}
 	for (i = 0; i < s->inputs.count; i++) {
 		if ((k = conf_commodity_find(c, s->inputs.names[i])) == NULL) {
 			conf_bad(grp, "inputs", NULL, "season '%s': '%s' is "
