@@ -57,6 +57,19 @@
  * the outbox sends it at the link's throughput.  A restart continues from
  * the last committed batch.
  *
+ * Seasonal reminders (prices_seasons, in the same timer, with a budget
+ * of its own of batch notices a run): for each planting season of the
+ * catalogue (host->season, of a host that has it) whose reminder time
+ * has come (start - remind, the nearest to the start when several have),
+ * every subscriber of one of its inputs at a market of its region (the
+ * alert's market, or for an alert of all markets her own) is told once,
+ * naming the first of its inputs she follows, the cheapest open offer of
+ * it in the region (market_posts) and the open buying pool there that
+ * closes first (market_pools, kind want), with its weekday.  Who was told
+ * is written with the notice (prices_season_sent), so a restart repeats
+ * and skips nobody; a round found complete is looked at again after
+ * PRICES_SEASON_RESCAN, for those who subscribe later.
+ *
  * Conf (group = plugin-prices): window (7d), agent-weight (2),
  * outlier-ratio (3), bulletin-hour (7), utc-offset (0), batch (500),
  * bulletin-now (no: yes makes today's bulletin due at once, whatever
