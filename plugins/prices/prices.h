@@ -102,6 +102,50 @@ struct prices_sub {
 	int		 opt_out;
 };
 
+/* Does this host's table reach function fn?  (marketbox-plugin(3)) */
+#define PRICES_HOST_HAS(host, fn) \
+	((host)->size >= offsetof(struct mb_host, fn) + sizeof((host)->fn) && \
+	    (host)->fn != NULL)
+
+#define PRICES_ARGS_MAX		20
+#define PRICES_RUN_MS		50	/* a timer run stops its batch after */
+
+/* Template arguments being gathered. */
+struct prices_args {
+	struct mb_arg	 a[PRICES_ARGS_MAX];
+	size_t		 n;
+};
+
+/* --- prices.c: what prices_season.c uses too --------------------------- */
+
+struct timespec;
+
+void		 prices_arg(struct prices_args *, const char *name,
+		    const char *value);
+/* A reply (to NULL) or a notice (to msisdn): MB_OK or MB_FAIL. */
+int		 prices_send(struct mb_ctx *, const struct mb_host *,
+		    const char *to, const char *tmpl,
+		    const struct prices_args *);
+/* tmpl rendered for to (NULL: the sender) without sending it, or NULL */
+const char	*prices_render(struct mb_ctx *, const struct mb_host *,
+		    const char *to, const char *tmpl,
+		    const struct prices_args *);
+/* A market's name, else its code. */
+const char	*prices_market_name(struct mb_ctx *, const struct mb_host *,
+		    const char *code);
+/* Milliseconds since started (CLOCK_MONOTONIC). */
+long long	 prices_elapsed_ms(const struct timespec *started);
+
+/* --- prices_season.c: seasonal reminders -------------------------------- */
+
+/*
+ * The planting seasons' reminders due at now, at most the conf's batch
+ * a run (see prices_season.c).  0 or -1 on a store failure.
+ */
+int		 prices_seasons(struct mb_ctx *, const struct mb_host *,
+		    struct prices_state *, long long now,
+		    const struct timespec *started);
+
 /* The offer and pool a seasonal reminder names (ref 0: none). */
 struct prices_season_deal {
 	long long	 offer_ref, offer_price;
