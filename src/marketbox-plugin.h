@@ -144,6 +144,31 @@ struct mb_plugin {
 };
 
 /*
+ * A planting season of the catalogue (host->season): size-first, so that
+ * a plugin built against an older header gets only the members it knows.
+ * The plugin sets size = sizeof(struct mb_season) before the call; the
+ * host fills what fits in size and sets size to what it filled.  Members
+ * are only ever appended.  Strings are the host's, valid until the
+ * handler or timer returns.
+ */
+#define MB_SEASON_REMINDS	4
+#define MB_SEASON_INPUTS	16	/* inputs given; more are not shown */
+struct mb_season {
+	size_t		 size;
+	const char	*code;		/* "long-rains" */
+	const char	*region;	/* a region of host->market_region */
+	const char	*inputs[MB_SEASON_INPUTS];	/* commodity codes,
+							   all of kind input */
+	size_t		 ninputs;
+	int		 start_month;	/* 1..12 */
+	int		 start_day;	/* 1..31 */
+	long long	 remind[MB_SEASON_REMINDS];	/* seconds before the
+							   start, longest
+							   first */
+	size_t		 nremind;
+};
+
+/*
  * What marketbox offers a plugin: passed to every plugin function with its
  * context, which these functions take back.  Plugins need no symbol of the
  * daemon, so they link against nothing of marketbox.
@@ -337,6 +362,18 @@ struct mb_host {
 	int		 (*trade_done)(struct mb_ctx *, long long ref,
 			    const char *seller, const char *buyer,
 			    long long total);
+
+	/*
+	 * Farm inputs and planting seasons (appended; check host->size).
+	 *
+	 * commodity_kind(): "produce" or "input" (seed, fertiliser: the
+	 * catalogue's kind = input), NULL for a code the catalogue lacks.
+	 * season(): the catalogue's i-th planting season (0, 1 ...) into
+	 * *out (its size set first): 0, or -1 when there is no i-th.
+	 */
+	const char	*(*commodity_kind)(struct mb_ctx *, const char *code);
+	int		 (*season)(struct mb_ctx *, size_t i,
+			    struct mb_season *out);
 };
 
 #endif

@@ -57,6 +57,19 @@
  * the outbox sends it at the link's throughput.  A restart continues from
  * the last committed batch.
  *
+ * Seasonal reminders (prices_seasons, in the same timer, with a budget
+ * of its own of batch notices a run): for each planting season of the
+ * catalogue (host->season, of a host that has it) whose reminder time
+ * has come (start - remind, the nearest to the start when several have),
+ * every subscriber of one of its inputs at a market of its region (the
+ * alert's market, or for an alert of all markets her own) is told once,
+ * naming the first of its inputs she follows, the cheapest open offer of
+ * it in the region (market_posts) and the open buying pool there that
+ * closes first (market_pools, kind want), with its weekday.  Who was told
+ * is written with the notice (prices_season_sent), so a restart repeats
+ * and skips nobody; a round found complete is looked at again after
+ * PRICES_SEASON_RESCAN, for those who subscribe later.
+ *
  * Conf (group = plugin-prices): window (7d), agent-weight (2),
  * outlier-ratio (3), bulletin-hour (7), utc-offset (0), batch (500),
  * bulletin-now (no: yes makes today's bulletin due at once, whatever
@@ -82,27 +95,16 @@
 
 #include "prices.h"
 
-/* Does this host's table reach function fn?  (marketbox-plugin(3)) */
-#define PRICES_HOST_HAS(host, fn) \
-	((host)->size >= offsetof(struct mb_host, fn) + sizeof((host)->fn) && \
-	    (host)->fn != NULL)
 
-#define PRICES_ARGS_MAX		20
 #define PRICES_WORDS_MAX	128	/* bytes of words joined */
 #define PRICES_WORD_SHOWN	24	/* bytes of an unknown word replied */
 #define PRICES_DIRTY_RUN	16	/* pairs looked at per timer run */
 #define PRICES_CACHE_SLOTS	4096	/* bulletin boards kept, a power of 2 */
 #define PRICES_CACHE_TTL	900	/* seconds a bulletin board is reused */
-#define PRICES_RUN_MS		50	/* a timer run stops its batch after */
 #define PRICES_LIST_MAX		512	/* bytes of the offers shown, joined */
 
-/* Template arguments being gathered. */
-struct prices_args {
-	struct mb_arg	 a[PRICES_ARGS_MAX];
-	size_t		 n;
-};
 
-static void
+void
 prices_arg(struct prices_args *args, const char *name, const char *value)
 {
 	if (args->n < PRICES_ARGS_MAX) {
@@ -113,7 +115,7 @@ prices_arg(struct prices_args *args, const char *name, const char *value)
 }
 
 /* A reply (to NULL) or a notice (to msisdn): MB_OK or MB_FAIL. */
-static int
+int
 prices_send(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
     const char *tmpl, const struct prices_args *args)
 {
@@ -127,7 +129,7 @@ prices_send(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
 }
 
 /* tmpl rendered for to (NULL: the sender) without sending it, or NULL */
-static const char *
+const char *
 prices_render(struct mb_ctx *ctx, const struct mb_host *host, const char *to,
     const char *tmpl, const struct prices_args *args)
 {
@@ -381,7 +383,7 @@ prices_home(struct mb_ctx *ctx, const struct mb_host *host, char *code)
 	    strlen(m) < PRICES_CODE_MAX ? m : "");
 }
 
-static const char *
+const char *
 prices_market_name(struct mb_ctx *ctx, const struct mb_host *host,
     const char *code)
 {
@@ -1004,7 +1006,7 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
  * PRICES_RUN_MS (boards of a cold cache over millions of reports), it
  * leaves the rest of its batch to the next run.
  */
-static long long
+long long
 prices_elapsed_ms(const struct timespec *started)
 {
 	struct timespec	 now;
@@ -1276,7 +1278,8 @@ prices_timer_cb(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	now = host->now(ctx);
 	budget = (size_t)ps->conf.batch;
 	if (prices_thresholds(ctx, host, ps, now, &budget, &started) == -1 ||
-	    prices_bulletin(ctx, host, ps, now, budget, &started) == -1)
+	    prices_bulletin(ctx, host, ps, now, budget, &started) == -1 ||
+	    prices_seasons(ctx, host, ps, now, &started) == -1)
 		return MB_FAIL;
 	return MB_OK;
 }

@@ -24,6 +24,12 @@
 #define PRICES_ALERTS_MAX	5	/* subscriptions per phone */
 #define PRICES_MONEY_MAX	100000000000LL	/* 1e9 whole units */
 #define PRICES_TIMER_INTERVAL	10	/* seconds between timer runs */
+#define PRICES_SEASONS_MAX	32	/* seasons looked at (more: logged) */
+#define PRICES_SEASON_MARKETS	64	/* markets of an input's subscribers
+					   looked at per run */
+#define PRICES_SEASON_RESCAN	3600	/* seconds before a season's round
+					   found complete is looked at again
+					   (for new subscribers) */
 
 /* The plugin's conf group, parsed and checked at init. */
 struct prices_conf {
@@ -42,6 +48,12 @@ struct prices_board;
 struct prices_state {
 	struct prices_conf conf;
 	int		 has_posts;	/* the market plugin's table exists */
+	int		 has_pools;	/* and its market_pools */
+	/* when each season's current reminder round was last found complete
+	   (0: not yet), and for which start and reminder */
+	long long	 season_done[PRICES_SEASONS_MAX];
+	long long	 season_start[PRICES_SEASONS_MAX];
+	long long	 season_remind[PRICES_SEASONS_MAX];
 	/* the bulletin's boards, one per commodity and market (prices.c) */
 	struct prices_board *boards;
 	size_t		 nboards;
@@ -90,6 +102,57 @@ struct prices_sub {
 	int		 opt_out;
 };
 
+/* Does this host's table reach function fn?  (marketbox-plugin(3)) */
+#define PRICES_HOST_HAS(host, fn) \
+	((host)->size >= offsetof(struct mb_host, fn) + sizeof((host)->fn) && \
+	    (host)->fn != NULL)
+
+#define PRICES_ARGS_MAX		20
+#define PRICES_RUN_MS		50	/* a timer run stops its batch after */
+
+/* Template arguments being gathered. */
+struct prices_args {
+	struct mb_arg	 a[PRICES_ARGS_MAX];
+	size_t		 n;
+};
+
+/* --- prices.c: what prices_season.c uses too --------------------------- */
+
+struct timespec;
+
+void		 prices_arg(struct prices_args *, const char *name,
+		    const char *value);
+/* A reply (to NULL) or a notice (to msisdn): MB_OK or MB_FAIL. */
+int		 prices_send(struct mb_ctx *, const struct mb_host *,
+		    const char *to, const char *tmpl,
+		    const struct prices_args *);
+/* tmpl rendered for to (NULL: the sender) without sending it, or NULL */
+const char	*prices_render(struct mb_ctx *, const struct mb_host *,
+		    const char *to, const char *tmpl,
+		    const struct prices_args *);
+/* A market's name, else its code. */
+const char	*prices_market_name(struct mb_ctx *, const struct mb_host *,
+		    const char *code);
+/* Milliseconds since started (CLOCK_MONOTONIC). */
+long long	 prices_elapsed_ms(const struct timespec *started);
+
+/* --- prices_season.c: seasonal reminders -------------------------------- */
+
+/*
+ * The planting seasons' reminders due at now, at most the conf's batch
+ * a run (see prices_season.c).  0 or -1 on a store failure.
+ */
+int		 prices_seasons(struct mb_ctx *, const struct mb_host *,
+		    struct prices_state *, long long now,
+		    const struct timespec *started);
+
+/* The offer and pool a seasonal reminder names (ref 0: none). */
+struct prices_season_deal {
+	long long	 offer_ref, offer_price;
+	char		 offer_market[PRICES_CODE_MAX];
+	long long	 pool_ref, pool_deadline;
+};
+
 /* --- prices_text.c: pure functions, no host ----------------------------- */
 
 /*
@@ -119,6 +182,11 @@ int		 prices_text_offset_parse(const char *, long long *out);
  * in integer arithmetic; prev must be > 0.
  */
 long long	 prices_text_trend(long long prev, long long cur);
+
+/* Days since 1970-01-01 of the date y-m-d (proleptic Gregorian). */
+long long	 prices_text_civil_days(long long y, int m, int d);
+/* The year of the date days since 1970-01-01. */
+long long	 prices_text_civil_year(long long days);
 
 /* --- prices_store.c: the plugin's SQL ----------------------------------- */
 
@@ -153,7 +221,7 @@ long long	 prices_text_trend(long long prev, long long cur);
 	" AND k.n <= CASE WHEN r.agent <> 0 THEN $6 ELSE 1 END" \
 	" ORDER BY r.price LIMIT 2 OFFSET $5"
 
-#define PRICES_STORE_NMIGRATIONS 1
+#define PRICES_STORE_NMIGRATIONS 2
 extern const struct mb_migration
 		 prices_store_migrations[PRICES_STORE_NMIGRATIONS];
 
@@ -250,5 +318,43 @@ int		 prices_store_cursor_set(struct mb_ctx *,
 int		 prices_store_bulletin_subs(struct mb_ctx *,
 		    const struct mb_host *, long long after,
 		    struct prices_sub *, size_t max, size_t *n);
+
+/*
+ * Seasonal reminders.  The markets (at most max, by code) where commodity
+ * has subscribers: an alert's market, or for an alert of all markets the
+ * subscriber's own (the core's users table).  0 or -1.
+ */
+int		 prices_store_season_markets(struct mb_ctx *,
+		    const struct mb_host *, const char *commodity,
+		    char out[][PRICES_CODE_MAX], size_t max, size_t *n);
+/*
+ * Subscribers of commodity at market (as above) not yet told reminder
+ * remind of season's start in year, at most max, first subscribed
+ * first.  0 or -1.
+ */
+int		 prices_store_season_subs(struct mb_ctx *,
+		    const struct mb_host *, const char *season,
+		    long long year, long long remind, const char *commodity,
+		    const char *market, char out[][32], size_t max, size_t *n);
+/* msisdn has had that reminder (told 0: looked at, had sent STOP). */
+int		 prices_store_season_told(struct mb_ctx *,
+		    const struct mb_host *, const char *season,
+		    long long year, long long remind, const char *msisdn,
+		    const char *commodity, int told, long long now);
+/*
+ * The cheapest open offer of commodity (its default unit) at a market of
+ * region, and the open buying pool (market_pools, kind want) of it there
+ * that closes first, into d; refs 0 when none or when the market plugin
+ * has no such table.  0 (a table the plugin cannot read is logged and
+ * taken as none).
+ */
+int		 prices_store_season_offer(struct mb_ctx *,
+		    const struct mb_host *, struct prices_state *,
+		    const char *commodity, const char *region, long long now,
+		    struct prices_season_deal *);
+int		 prices_store_season_pool(struct mb_ctx *,
+		    const struct mb_host *, struct prices_state *,
+		    const char *commodity, const char *region, long long now,
+		    struct prices_season_deal *);
 
 #endif

@@ -133,9 +133,39 @@ static const char prices_store_v1_pg[] =
     "  done INTEGER NOT NULL);"
     "INSERT INTO prices_bulletin (id, day, cursor, done) VALUES (1, -1, 0, 1);";
 
+/*
+ * Step 2: the seasonal reminders told, one row per subscriber, season,
+ * year of the season's start and reminder (seconds before the start):
+ * the timer sends to whoever has no row yet and writes the row in the
+ * same transaction as the notice, so a restart neither repeats nor skips
+ * anyone.  told is 0 for a subscriber who had sent STOP (looked at, not
+ * told).
+ */
+static const char prices_store_v2[] =
+    "CREATE TABLE prices_season_sent ("
+    "  season TEXT NOT NULL,"
+    "  year INTEGER NOT NULL,"
+    "  remind INTEGER NOT NULL,"
+    "  msisdn TEXT NOT NULL,"
+    "  commodity TEXT NOT NULL,"
+    "  told INTEGER NOT NULL,"
+    "  sent INTEGER NOT NULL,"
+    "  PRIMARY KEY (season, year, remind, msisdn));";
+static const char prices_store_v2_pg[] =
+    "CREATE TABLE prices_season_sent ("
+    "  season TEXT NOT NULL,"
+    "  year INTEGER NOT NULL,"
+    "  remind BIGINT NOT NULL,"
+    "  msisdn TEXT NOT NULL,"
+    "  commodity TEXT NOT NULL,"
+    "  told INTEGER NOT NULL,"
+    "  sent BIGINT NOT NULL,"
+    "  PRIMARY KEY (season, year, remind, msisdn));";
+
 /* Append only: a released step is never edited (marketbox-plugin(3)). */
 const struct mb_migration prices_store_migrations[PRICES_STORE_NMIGRATIONS] = {
 	{ .version = 1, .sql = prices_store_v1, .sql_pg = prices_store_v1_pg },
+	{ .version = 2, .sql = prices_store_v2, .sql_pg = prices_store_v2_pg },
 };
 
 static const char prices_store_sql_stats[] =
@@ -730,4 +760,220 @@ prices_store_bulletin_subs(struct mb_ctx *ctx, const struct mb_host *host,
 	if (*n < max && rc != MB_DONE)
 		return -1;
 	return prices_store_fill_opt_out(ctx, host, subs, *n);
+}
+
+/* --- seasonal reminders ---------------------------------------------------- */
+
+/*
+ * Does the market plugin's market_pools exist?  As prices_store_has_posts:
+ * looked up until it is yes, then kept.
+ */
+static int
+prices_store_has_pools(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps)
+{
+	static const char sql_sqlite[] =
+	    "SELECT 1 FROM sqlite_master WHERE type = 'table'"
+	    " AND name = 'market_pools'";
+	static const char sql_pg[] =
+	    "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'market_pools'"
+	    " AND schemaname = current_schema()";
+	struct mb_stmt	*st;
+	const char	*engine;
+
+	if (ps->has_pools)
+		return 1;
+	engine = host->engine(ctx);
+	if ((st = host->query(ctx, engine != NULL &&
+	    strcmp(engine, "postgresql") == 0 ? sql_pg : sql_sqlite)) == NULL)
+		return 0;
+	ps->has_pools = host->step(st) == MB_ROW;
+	host->done(st);
+	return ps->has_pools;
+}
+
+int
+prices_store_season_markets(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *commodity, char out[][PRICES_CODE_MAX], size_t max, size_t *n)
+{
+	/* an alert for all markets counts at the subscriber's own */
+	static const char sql[] =
+	    "SELECT DISTINCT coalesce(nullif(a.market, ''), u.market)"
+	    " FROM prices_alerts AS a LEFT JOIN users AS u"
+	    " ON u.msisdn = a.msisdn"
+	    " WHERE a.commodity = $1"
+	    " AND coalesce(nullif(a.market, ''), u.market) IS NOT NULL"
+	    " ORDER BY 1 LIMIT $2";
+	struct mb_stmt	*st;
+	const char	*code;
+	int		 rc;
+
+	*n = 0;
+	if ((st = host->query(ctx, sql)) == NULL)
+		return -1;
+	host->bind_text(st, 1, commodity);
+	host->bind_int(st, 2, (long long)max);
+	while (*n < max && (rc = host->step(st)) == MB_ROW) {
+		code = host->column_text(st, 0);
+		if (code != NULL && strlen(code) < PRICES_CODE_MAX)
+			snprintf(out[(*n)++], PRICES_CODE_MAX, "%s", code);
+	}
+	if (*n < max && rc != MB_DONE) {
+		host->done(st);
+		return -1;
+	}
+	host->done(st);
+	return 0;
+}
+
+int
+prices_store_season_subs(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *season, long long year, long long remind,
+    const char *commodity, const char *market, char out[][32], size_t max,
+    size_t *n)
+{
+	static const char sql[] =
+	    "SELECT a.msisdn FROM prices_alerts AS a LEFT JOIN users AS u"
+	    " ON u.msisdn = a.msisdn"
+	    " WHERE a.commodity = $1"
+	    " AND coalesce(nullif(a.market, ''), u.market) = $2"
+	    " AND NOT EXISTS (SELECT 1 FROM prices_season_sent AS s"
+	    "  WHERE s.season = $3 AND s.year = $4 AND s.remind = $5"
+	    "  AND s.msisdn = a.msisdn)"
+	    " GROUP BY a.msisdn ORDER BY min(a.id) LIMIT $6";
+	struct mb_stmt	*st;
+	const char	*who;
+	int		 rc;
+
+	*n = 0;
+	if ((st = host->query(ctx, sql)) == NULL)
+		return -1;
+	host->bind_text(st, 1, commodity);
+	host->bind_text(st, 2, market);
+	host->bind_text(st, 3, season);
+	host->bind_int(st, 4, year);
+	host->bind_int(st, 5, remind);
+	host->bind_int(st, 6, (long long)max);
+	while (*n < max && (rc = host->step(st)) == MB_ROW) {
+		who = host->column_text(st, 0);
+		if (who != NULL && strlen(who) < 32)
+			snprintf(out[(*n)++], 32, "%s", who);
+	}
+	if (*n < max && rc != MB_DONE) {
+		host->done(st);
+		return -1;
+	}
+	host->done(st);
+	return 0;
+}
+
+int
+prices_store_season_told(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *season, long long year, long long remind, const char *msisdn,
+    const char *commodity, int told, long long now)
+{
+	static const char sql[] =
+	    "INSERT INTO prices_season_sent (season, year, remind, msisdn,"
+	    " commodity, told, sent) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+	struct mb_stmt	*st;
+
+	if ((st = host->query(ctx, sql)) == NULL)
+		return -1;
+	host->bind_text(st, 1, season);
+	host->bind_int(st, 2, year);
+	host->bind_int(st, 3, remind);
+	host->bind_text(st, 4, msisdn);
+	host->bind_text(st, 5, commodity);
+	host->bind_int(st, 6, told != 0);
+	host->bind_int(st, 7, now);
+	return prices_store_run(host, st);
+}
+
+/* Is market in region? */
+static int
+prices_store_in_region(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *market, const char *region)
+{
+	const char	*r;
+
+	return market != NULL && region != NULL &&
+	    (r = host->market_region(ctx, market)) != NULL &&
+	    strcmp(r, region) == 0;
+}
+
+int
+prices_store_season_offer(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, const char *commodity, const char *region,
+    long long now, struct prices_season_deal *d)
+{
+	/* the cheapest first; a few more than one, for the region filter */
+	static const char sql[] =
+	    "SELECT ref, price, market FROM market_posts"
+	    " WHERE kind = 'offer' AND state = 'open' AND qty_left > 0"
+	    " AND commodity = $1 AND unit = $2"
+	    " AND (expires IS NULL OR expires > $3)"
+	    " ORDER BY price, ref LIMIT 50";
+	struct mb_stmt	*st;
+	const char	*unit, *m;
+
+	d->offer_ref = 0;
+	if (!prices_store_has_posts(ctx, host, ps) ||
+	    (unit = host->commodity_unit(ctx, commodity)) == NULL)
+		return 0;
+	if ((st = host->query(ctx, sql)) == NULL) {
+		host->log(ctx, MB_LOG_WARNING, "prices: market_posts cannot "
+		    "be read: reminders go without offers");
+		return 0;
+	}
+	host->bind_text(st, 1, commodity);
+	host->bind_text(st, 2, unit);
+	host->bind_int(st, 3, now);
+	/* a failed step (logged) leaves the reminder without an offer */
+	while (host->step(st) == MB_ROW) {
+		m = host->column_text(st, 2);
+		if (!prices_store_in_region(ctx, host, m, region) ||
+		    strlen(m) >= PRICES_CODE_MAX || host->column_int(st, 1) <= 0)
+			continue;
+		d->offer_ref = host->column_int(st, 0);
+		d->offer_price = host->column_int(st, 1);
+		snprintf(d->offer_market, sizeof(d->offer_market), "%s", m);
+		break;
+	}
+	host->done(st);
+	return 0;
+}
+
+int
+prices_store_season_pool(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, const char *commodity, const char *region,
+    long long now, struct prices_season_deal *d)
+{
+	/* the open buying pool that closes first */
+	static const char sql[] =
+	    "SELECT ref, deadline, market FROM market_pools"
+	    " WHERE kind = 'want' AND state = 'open' AND commodity = $1"
+	    " AND deadline > $2 ORDER BY deadline, ref LIMIT 50";
+	struct mb_stmt	*st;
+	const char	*m;
+
+	d->pool_ref = 0;
+	if (!prices_store_has_pools(ctx, host, ps))
+		return 0;
+	if ((st = host->query(ctx, sql)) == NULL) {
+		host->log(ctx, MB_LOG_WARNING, "prices: market_pools cannot "
+		    "be read: reminders go without pools");
+		return 0;
+	}
+	host->bind_text(st, 1, commodity);
+	host->bind_int(st, 2, now);
+	while (host->step(st) == MB_ROW) {
+		m = host->column_text(st, 2);
+		if (!prices_store_in_region(ctx, host, m, region))
+			continue;
+		d->pool_ref = host->column_int(st, 0);
+		d->pool_deadline = host->column_int(st, 1);
+		break;
+	}
+	host->done(st);
+	return 0;
 }

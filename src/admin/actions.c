@@ -660,7 +660,7 @@ admin_user(struct admin *a, struct evhttp_request *req,
     struct evkeyvalq *q, const char *peer)
 {
 	static const char *const roles[] = { "user", "farmer", "buyer",
-	    "transporter", "agent", "admin" };
+	    "transporter", "agent", "dealer", "admin" };
 	static const char find[] = "SELECT role FROM users WHERE msisdn = $1";
 	static const char upsert[] =
 	    "INSERT INTO users (msisdn, role, created, updated) "
@@ -680,7 +680,7 @@ admin_user(struct admin *a, struct evhttp_request *req,
 			break;
 	if (role == NULL || i == sizeof(roles) / sizeof(roles[0])) {
 		admin_reply_error(req, 400, "Bad Request", "role must be one of "
-		    "user, farmer, buyer, transporter, agent, admin");
+		    "user, farmer, buyer, transporter, agent, dealer, admin");
 		return;
 	}
 	if (typed == NULL || msisdn_normalise(a->conf->country_code, typed,

@@ -34,6 +34,8 @@ struct conf_unit {
 struct conf_commodity {
 	char		 *code;
 	char		 *unit;		/* default unit: a declared unit code */
+	int		  input;	/* kind = input: a farm input (seed,
+					   fertiliser), else produce */
 	struct conf_names aliases;
 	struct conf_names names;
 	struct conf_names forms;
@@ -58,6 +60,24 @@ struct conf_service_point {
 	int		  commission_seller_bp, commission_buyer_bp;
 	char		 *name;		/* shown where names has no entry
 					   for the reader's language */
+};
+
+/*
+ * A planting season of one region: its inputs' subscribers are reminded
+ * remind[i] seconds before the start (month, day of each year, local).
+ */
+#define CONF_SEASON_REMINDS	4
+#define CONF_SEASON_INPUTS	16	/* as the plugin interface's */
+struct conf_season {
+	char		 *code;
+	struct conf_names names;	/* "sw:Masika" entries */
+	char		 *region;	/* a region some market is in */
+	struct conf_names inputs;	/* codes of commodities of kind input */
+	int		  start_month;	/* 1..12 */
+	int		  start_day;	/* 1..31, a day of that month */
+	long long	  remind[CONF_SEASON_REMINDS];	/* seconds, longest
+							   first */
+	size_t		  nremind;
 };
 
 struct conf_plugin {
@@ -187,6 +207,8 @@ struct conf {
 	size_t			 nmarkets;
 	struct conf_service_point *service_points;
 	size_t			 nservice_points;
+	struct conf_season	*seasons;
+	size_t			 nseasons;
 
 	/* USSD (ussd-* keys of group = marketbox, and the ussd groups) */
 	char			*ussd_start;		/* the first menu's id */
@@ -220,6 +242,8 @@ void		 conf_register_hooks(void);
 const struct conf_unit		*conf_unit_find(const struct conf *, const char *code);
 const struct conf_commodity	*conf_commodity_find(const struct conf *, const char *code);
 const struct conf_market	*conf_market_find(const struct conf *, const char *code);
+const struct conf_season	*conf_season_find(const struct conf *,
+				    const char *code);
 const struct conf_service_point	*conf_service_point_find(const struct conf *,
 				    const char *code);
 /* A service point's name in lang: its names entry, else name, else code. */

@@ -1,13 +1,15 @@
 /*
  * conf_catalogue.c - the catalogue groups of the conf: unit, commodity,
- * market (codes, names per language, plural forms, aliases) and the
- * village service points (their market, phone and commission), their checks
+ * market (codes, names per language, plural forms, aliases), the
+ * village service points (their market, phone and commission) and the
+ * planting seasons (region, inputs, start, reminders), their checks
  * (a code well formed and declared once, a commodity's unit declared), and
  * the look-ups by code the rest of marketbox uses.
  *
  * conf.c reads the file and calls conf_read_units, conf_read_commodities,
- * conf_read_markets and conf_read_service_points in that order (a
- * commodity names a unit, a service point a market); it
+ * conf_read_markets, conf_read_service_points and conf_read_seasons in
+ * that order (a commodity names a unit, a service point a market, a
+ * season a region of the markets and input commodities); it
  * frees the groups with the rest of struct conf.  The value readers are
  * conf.c's, shared through conf_int.h.
  */
@@ -169,6 +171,27 @@ conf_read_units(struct conf *c, Cfg *cfg)
 	return bad;
 }
 
+/* "kind = produce | input" (produce when absent): *input 1 for input. */
+static int
+conf_read_kind(CfgGroup *grp, int *input)
+{
+	char	*v = conf_string(grp, "kind", NULL);
+	int	 bad = 0;
+
+	*input = 0;
+	if (v == NULL || strcmp(v, "produce") == 0)
+		;
+	else if (strcmp(v, "input") == 0)
+		*input = 1;
+	else {
+		conf_bad(grp, "kind", NULL, "'%s' is not produce or input "
+		    "(seed, fertiliser, feeds: input)", v);
+		bad = -1;
+	}
+	free(v);
+	return bad;
+}
+
 int
 conf_read_commodities(struct conf *c, Cfg *cfg)
 {
@@ -193,6 +216,7 @@ conf_read_commodities(struct conf *c, Cfg *cfg)
 		free(aliases);
 		bad |= conf_read_names(grp, &k->names);
 		bad |= conf_read_forms(grp, &k->forms);
+		bad |= conf_read_kind(grp, &k->input);
 		if (!conf_code_ok(k->code)) {
 			conf_bad(grp, "code", NULL, "commodity code '%s' must be "
 			    "1-32 lowercase letters, digits, '-' or '_'",
@@ -433,5 +457,225 @@ conf_market_find(const struct conf *c, const char *code)
 		if (c->markets[i].code != NULL &&
 		    strcmp(c->markets[i].code, code) == 0)
 			return &c->markets[i];
+	return NULL;
+}
+
+/* --- planting seasons ------------------------------------------------------ */
+
+/* Is region the region of a declared market? */
+static int
+conf_region_known(const struct conf *c, const char *region)
+{
+	size_t	 i;
+
+	for (i = 0; region != NULL && i < c->nmarkets; i++)
+		if (c->markets[i].region != NULL &&
+		    strcmp(c->markets[i].region, region) == 0)
+			return 1;
+	return 0;
+}
+
+/* "MM-DD" (a day every year has: 02-29 is refused): 0, or -1. */
+static int
+conf_month_day(const char *s, int *month, int *day)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	 i;
+
+	for (i = 0; i < 5; i++)
+		if (i == 2 ? s[i] != '-' : !isdigit((unsigned char)s[i]))
+			return -1;
+	if (s[5] != '\0')
+		return -1;
+	*month = (s[0] - '0') * 10 + (s[1] - '0');
+	*day = (s[3] - '0') * 10 + (s[4] - '0');
+	if (*month < 1 || *month > 12 || *day < 1 || *day > days[*month - 1])
+		return -1;
+	return 0;
+}
+
+/* "21d", "3w", "12h" as seconds, from 1 hour to 180 days; or -1. */
+static long long
+conf_season_span(const char *s)
+{
+	long long	 n = 0;
+	int		 digits = 0;
+
+	for (; isdigit((unsigned char)*s) && digits < 5; s++, digits++)
+		n = n * 10 + (*s - '0');
+	if (digits == 0 || s[0] == '\0' || s[1] != '\0')
+		return -1;
+	if (*s == 'h')
+		n *= 3600;
+	else if (*s == 'd')
+		n *= 86400;
+	else if (*s == 'w')
+		n *= 7 * 86400;
+	else
+		return -1;
+	return n >= 3600 && n <= 180 * 86400 ? n : -1;
+}
+
+/* "remind = 21d;7d" (default): at most CONF_SEASON_REMINDS, sorted
+   longest first so that reminders go out in their order. */
+static int
+conf_read_remind(CfgGroup *grp, struct conf_season *s)
+{
+	struct conf_names	 l;
+	char			*raw = conf_string(grp, "remind", "21d;7d");
+	long long		 v, t;
+	size_t			 i, j;
+	int			 bad = 0;
+
+	conf_names_split(raw, &l);
+	free(raw);
+	if (l.count == 0 || l.count > CONF_SEASON_REMINDS) {
+		conf_bad(grp, "remind", NULL, "season '%s': 1 to %d "
+		    "durations before the start (such as 21d;7d)",
+		    s->code ? s->code : "", CONF_SEASON_REMINDS);
+		conf_names_free(&l);
+		return -1;
+	}
+	for (i = 0; i < l.count; i++) {
+		if ((v = conf_season_span(l.names[i])) == -1) {
+			conf_bad(grp, "remind", NULL, "'%s' is not a duration "
+			    "from 1h to 180d (21d, 3w, 12h)", l.names[i]);
+			bad = -1;
+			continue;
+		}
+		for (j = 0; j < s->nremind; j++)
+			if (s->remind[j] == v)
+				break;
+		if (j < s->nremind)
+			continue;	/* the same reminder twice: once */
+		s->remind[s->nremind++] = v;
+		for (j = s->nremind - 1; j > 0 && s->remind[j - 1] <
+		    s->remind[j]; j--) {
+			t = s->remind[j];
+			s->remind[j] = s->remind[j - 1];
+			s->remind[j - 1] = t;
+		}
+	}
+	conf_names_free(&l);
+	return bad;
+}
+
+/* The season's inputs: each a declared commodity of kind input. */
+static int
+conf_season_inputs(const struct conf *c, CfgGroup *grp, struct conf_season *s)
+{
+	const struct conf_commodity	*k;
+	size_t				 i;
+	int				 bad = 0;
+
+	if (s->inputs.count == 0) {
+		conf_bad(grp, "inputs", NULL, "season '%s' names no inputs "
+		    "(such as inputs = maize-seed;dap)", s->code);
+		return -1;
+	}
+	if (s->inputs.count > CONF_SEASON_INPUTS) {
+		conf_bad(grp, "inputs", NULL, "season '%s' names more than "
+		    "%d inputs", s->code, CONF_SEASON_INPUTS);
+		bad = -1;
+	}
+	for (i = 0; i < s->inputs.count; i++) {
+		if ((k = conf_commodity_find(c, s->inputs.names[i])) == NULL) {
+			conf_bad(grp, "inputs", NULL, "season '%s': '%s' is "
+			    "not declared in a 'group = commodity'", s->code,
+			    s->inputs.names[i]);
+			bad = -1;
+		} else if (!k->input) {
+			conf_bad(grp, "inputs", NULL, "season '%s': '%s' is "
+			    "produce, not an input (kind = input)", s->code,
+			    s->inputs.names[i]);
+			bad = -1;
+		}
+	}
+	return bad;
+}
+
+int
+conf_read_seasons(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("season"));
+	long	 i;
+	int	 bad = 0;
+	char	*raw;
+
+	c->nseasons = l ? gwlist_len(l) : 0;
+	c->seasons = calloc(c->nseasons ? c->nseasons : 1,
+	    sizeof(*c->seasons));
+	if (c->seasons == NULL)
+		panic(errno, "out of memory");
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup		*grp = gwlist_get(l, i);
+		struct conf_season	*s = &c->seasons[i];
+
+		s->code = conf_string(grp, "code", NULL);
+		s->region = conf_string(grp, "region", NULL);
+		raw = conf_string(grp, "inputs", NULL);
+		conf_names_split(raw, &s->inputs);
+		free(raw);
+		bad |= conf_read_names(grp, &s->names);
+		if (!conf_code_ok(s->code)) {
+			conf_bad(grp, "code", NULL, "season code '%s' must be "
+			    "1-32 lowercase letters, digits, '-' or '_'",
+			    s->code ? s->code : "");
+			bad = -1;
+			continue;
+		}
+		if (i > 0 && conf_season_find(c, s->code) != s) {
+			conf_bad(grp, "code", NULL, "season '%s' declared "
+			    "twice", s->code);
+			bad = -1;
+		}
+		if (!conf_region_known(c, s->region)) {
+			conf_bad(grp, "region", NULL, "season '%s': region "
+			    "'%s' is no market's region", s->code,
+			    s->region ? s->region : "");
+			bad = -1;
+		}
+		bad |= conf_season_inputs(c, grp, s);
+		raw = conf_string(grp, "starts", NULL);
+		if (raw == NULL || conf_month_day(raw, &s->start_month,
+		    &s->start_day) == -1) {
+			conf_bad(grp, "starts", NULL, "season '%s': starts = "
+			    "'%s' is not a month and day MM-DD (such as "
+			    "03-15; not 02-29)", s->code, raw ? raw : "");
+			bad = -1;
+		}
+		free(raw);
+		bad |= conf_read_remind(grp, s);
+	}
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+void
+conf_seasons_free(struct conf *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nseasons; i++) {
+		free(c->seasons[i].code);
+		free(c->seasons[i].region);
+		conf_names_free(&c->seasons[i].names);
+		conf_names_free(&c->seasons[i].inputs);
+	}
+	free(c->seasons);
+	c->seasons = NULL;
+	c->nseasons = 0;
+}
+
+const struct conf_season *
+conf_season_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nseasons; i++)
+		if (c->seasons[i].code != NULL &&
+		    strcmp(c->seasons[i].code, code) == 0)
+			return &c->seasons[i];
 	return NULL;
 }

@@ -33,6 +33,8 @@ int		 conf_read_commodities(struct conf *, Cfg *);
 int		 conf_read_markets(struct conf *, Cfg *);
 int		 conf_read_service_points(struct conf *, Cfg *);
 void		 conf_service_points_free(struct conf *);
+int		 conf_read_seasons(struct conf *, Cfg *);
+void		 conf_seasons_free(struct conf *);
 
 /* --- conf_ussd.c: the USSD keys and groups, after the catalogue --- */
 int		 conf_read_ussd(struct conf *, Cfg *);

@@ -371,6 +371,7 @@ router_role_names(struct mb_ctx *ctx, unsigned have)
 		{ MB_ROLE_BUYER, "role-buyer" },
 		{ MB_ROLE_TRANSPORTER, "role-transporter" },
 		{ MB_ROLE_AGENT, "role-agent" },
+		{ MB_ROLE_DEALER, "role-dealer" },
 		{ MB_ROLE_ADMIN, "role-admin" },
 	};
 	char		 buf[256] = "";

@@ -504,7 +504,11 @@ ussd_choices(struct ussd_req *r, const struct conf_ussd_item *it,
 		if (ussd_members(r, list, cap, &n) == -1)
 			goto oom;
 	} else if (strcmp(it->choices, "commodities") == 0) {
-		for (i = 0; i < cap; i++) {
+		/* produce: farm inputs (kind = input) are bought from
+		   dealers by SMS, not listed on a farmer's menu */
+		for (i = 0; i < c->ncommodities && n < cap; i++) {
+			if (c->commodities[i].input)
+				continue;
 			list[n].value = c->commodities[i].code;
 			if ((list[n++].label = strdup(ussd_name(r, "commodity",
 			    c->commodities[i].code))) == NULL)

@@ -479,6 +479,8 @@ host_roles(const struct core *core, const struct user *u)
 		r |= MB_ROLE_TRANSPORTER;
 	else if (strcmp(u->role, "agent") == 0)
 		r |= MB_ROLE_AGENT;
+	else if (strcmp(u->role, "dealer") == 0)
+		r |= MB_ROLE_DEALER;
 	else if (strcmp(u->role, "admin") == 0)
 		r |= MB_ROLE_ANY;
 	return r;
@@ -1514,6 +1516,48 @@ h_engine(struct mb_ctx *ctx)
 	return store_engine(ctx->core->store);
 }
 
+static const char *
+h_commodity_kind(struct mb_ctx *ctx, const char *code)
+{
+	const struct conf_commodity *k = conf_commodity_find(ctx->core->conf,
+	    code);
+
+	if (k == NULL)
+		return NULL;
+	return k->input ? "input" : "produce";
+}
+
+/* The i-th season, copied as far as the plugin's struct reaches. */
+static int
+h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
+{
+	const struct conf	*c = ctx->core->conf;
+	const struct conf_season *cs;
+	struct mb_season	 s;
+	size_t			 k, n;
+
+	if (out == NULL || i >= c->nseasons)
+		return -1;
+	cs = &c->seasons[i];
+	memset(&s, 0, sizeof(s));
+	s.code = cs->code;
+	s.region = cs->region;
+	for (k = 0; k < cs->inputs.count && k < MB_SEASON_INPUTS; k++)
+		s.inputs[k] = cs->inputs.names[k];
+	s.ninputs = k;
+	s.start_month = cs->start_month;
+	s.start_day = cs->start_day;
+	for (k = 0; k < cs->nremind && k < MB_SEASON_REMINDS; k++)
+		s.remind[k] = cs->remind[k];
+	s.nremind = k;
+	n = out->size < sizeof(s) ? out->size : sizeof(s);
+	if (n < sizeof(s.size))
+		return -1;
+	s.size = n;
+	memcpy(out, &s, n);
+	return 0;
+}
+
 /*
  * The table plugins of this ABI get, and the one ABI 1 plugins get: the
  * same functions at the same places, with ABI 1's SQLite slots filled in
@@ -1574,7 +1618,9 @@ h_engine(struct mb_ctx *ctx)
 	.last_id = h_last_id, \
 	.engine = h_engine, \
 	.contact = h_contact, \
-	.trade_done = h_trade_done
+	.trade_done = h_trade_done, \
+	.commodity_kind = h_commodity_kind, \
+	.season = h_season
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -42,6 +42,7 @@
 #define MOCK_MAX_SCRATCH	256
 #define MOCK_MAX_OTHER		16	/* words arg_other can be set for */
 #define MOCK_MAX_MEMBERS	8	/* plugin_mock_member() per mock */
+#define MOCK_MAX_SEASONS	4	/* mock_season() per mock */
 
 struct mb_ctx {
 	struct mock		*m;
@@ -63,6 +64,8 @@ struct mock {
 	struct mb_host		 table;
 	struct mock_member	 members[MOCK_MAX_MEMBERS];
 	size_t			 nmembers;
+	struct mb_season	 seasons[MOCK_MAX_SEASONS];
+	size_t			 nseasons;
 	int			 fail_contact;	/* contact() returns NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
 	struct mock_trade	*trades;
@@ -107,12 +110,14 @@ struct mock_entry {
 	const char	*code;
 	const char	*words[4];	/* besides the code */
 	const char	*extra1;	/* commodity: unit; market: name */
-	const char	*extra2;	/* market: region */
+	const char	*extra2;	/* market: region; commodity: kind
+					   (NULL: produce) */
 };
 
 static const struct mock_entry mock_commodities[] = {
 	{ "maize", { "mahindi", "mais", NULL }, "bag", NULL },
 	{ "beans", { "maharagwe", NULL }, "kg", NULL },
+	{ "dap", { "mbolea", NULL }, "bag", "input" },	/* a farm input */
 };
 static const struct mock_entry mock_units[] = {
 	{ "bag", { "bags", "gunia", NULL }, NULL, NULL },
@@ -747,6 +752,37 @@ mock_h_arg_other(struct mb_ctx *ctx, size_t i)
 	return ctx->m->words.other[ctx->m->first + i];
 }
 
+static const char *
+mock_h_commodity_kind(struct mb_ctx *ctx, const char *code)
+{
+	size_t	 i;
+
+	(void)ctx;
+	for (i = 0; code != NULL && i < MOCK_N(mock_commodities); i++)
+		if (strcmp(mock_commodities[i].code, code) == 0)
+			return mock_commodities[i].extra2 != NULL ?
+			    mock_commodities[i].extra2 : "produce";
+	return NULL;
+}
+
+/* As the daemon: what fits in out->size, size set to what was filled. */
+static int
+mock_h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
+{
+	struct mb_season	 s;
+	size_t			 n;
+
+	if (out == NULL || i >= ctx->m->nseasons)
+		return -1;
+	s = ctx->m->seasons[i];
+	n = out->size < sizeof(s) ? out->size : sizeof(s);
+	if (n < sizeof(s.size))
+		return -1;
+	s.size = n;
+	memcpy(out, &s, n);
+	return 0;
+}
+
 static const struct mb_host mock_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -794,6 +830,8 @@ static const struct mb_host mock_table = {
 	HOST_STORE_FUNCTIONS,
 	.contact = mock_h_contact,
 	.trade_done = mock_h_trade_done,
+	.commodity_kind = mock_h_commodity_kind,
+	.season = mock_h_season,
 };
 
 const struct mb_host *
@@ -1009,6 +1047,15 @@ plugin_mock_member(struct mock *m, const char *identity, const char *label,
 	mb->identity = mock_strdup(identity);
 	mb->label = mock_strdup(label);
 	mb->agent = mock_strdup(agent_phone);
+}
+
+void
+mock_season(struct mock *m, const struct mb_season *s)
+{
+	cr_assert_lt(m->nseasons, MOCK_MAX_SEASONS, "mock: more than %d "
+	    "seasons", MOCK_MAX_SEASONS);
+	m->seasons[m->nseasons] = *s;
+	m->seasons[m->nseasons++].size = sizeof(*s);
 }
 
 void

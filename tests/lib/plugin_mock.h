@@ -16,8 +16,10 @@
  *    has moved to them, ABI 1's db() and stmt()); each command and timer
  *    run one unit of work, rolled back when it returns MB_FAIL;
  *  - ref_next() counting 1, 2, 3 ... (all kinds share it, as in the core);
- *  - a tiny catalogue: commodities maize (mahindi, mais; unit bag) and
- *    beans (maharagwe; unit kg); units bag (bags, gunia) and kg (kilo,
+ *  - a tiny catalogue: commodities maize (mahindi, mais; unit bag),
+ *    beans (maharagwe; unit kg) and the farm input dap (mbolea; unit bag;
+ *    commodity_kind() "input", the others "produce"); planting seasons
+ *    the test declares (mock_season), none by default; units bag (bags, gunia) and kg (kilo,
  *    kilos); markets nakuru (Nakuru, Rift Valley) and mombasa (Mombasa,
  *    Coast); currency KES; users +254700000001 (Wanjiru) and
  *    +254700000002 (Otieno);
@@ -115,6 +117,11 @@ void			 plugin_mock_member(struct mock *, const char *identity,
  * (offsetof(struct mb_host, contact), say) hides what follows.
  */
 void			 mock_host_size(struct mock *, size_t);
+/*
+ * A planting season season() gives (after those declared before); its
+ * strings must outlive the mock (literals).  At most 4.
+ */
+void			 mock_season(struct mock *, const struct mb_season *);
 /* With on, contact() returns NULL, as on a store failure. */
 void			 mock_fail_contact(struct mock *, int on);
 /* With on, trade_done() returns -1 (and keeps nothing). */

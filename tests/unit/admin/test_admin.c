@@ -1014,6 +1014,21 @@ Test(admin_pages, user_set_changes_a_role_after_the_commit)
 	cr_assert_eq(r->code, 400);
 }
 
+/* An agro-dealer (issue 17): the role TIER prices need. */
+Test(admin_pages, user_set_makes_a_dealer)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/user", "msisdn=0700000004&role=dealer");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"role\": \"dealer\"");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM users WHERE msisdn = "
+	    "'+254700000004' AND role = 'dealer'"), 1);
+	r = t_action("/admin/user", "msisdn=0700000004&role=dealers");
+	cr_assert_eq(r->code, 400);
+	assert_has(r->body, "agent, dealer, admin");
+}
+
 Test(admin_pages, retry_queues_failed_rows_again)
 {
 	struct hc_resp	*r;

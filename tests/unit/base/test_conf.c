@@ -486,3 +486,74 @@ Test(conf, bad_names_entry)
 {
 	assert_refused("badnames.conf", "badnames.conf:9: names", "mahindi");
 }
+
+/* --- farm inputs and planting seasons (issue 17) ------------------------- */
+
+Test(conf, commodity_kind_and_seasons)
+{
+	struct conf			*c = conf_load("season.conf");
+	const struct conf_season	*s;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(conf_commodity_find(c, "maize")->input, 0);
+	cr_assert_eq(conf_commodity_find(c, "dap")->input, 1);
+	cr_assert_eq(conf_commodity_find(c, "can")->input, 0);
+	cr_assert_eq(c->nseasons, 2);
+	cr_assert_not_null(s = conf_season_find(c, "long-rains"));
+	cr_assert_str_eq(s->region, "rift-valley");
+	cr_assert_eq(s->inputs.count, 1);
+	cr_assert_str_eq(s->inputs.names[0], "dap");
+	cr_assert_eq(s->start_month, 3);
+	cr_assert_eq(s->start_day, 15);
+	cr_assert_str_eq(conf_name_for(&s->names, "sw"), "masika");
+	/* longest first, the repeated 7d once */
+	cr_assert_eq(s->nremind, 2);
+	cr_assert_eq(s->remind[0], 21 * 86400LL);
+	cr_assert_eq(s->remind[1], 7 * 86400LL);
+	/* the default reminders: 21 and 7 days before */
+	cr_assert_not_null(s = conf_season_find(c, "short-rains"));
+	cr_assert_eq(s->nremind, 2);
+	cr_assert_eq(s->remind[0], 21 * 86400LL);
+	cr_assert_null(conf_season_find(c, "masika"));
+	conf_free(c);
+}
+
+Test(conf, bad_kind_and_seasons_refused)
+{
+	struct conf	*c = conf_load("badseason.conf");
+	char		*log;
+	static const char * const needles[] = {
+		"'inputs' is not produce or input",
+		"region 'coast' is no market's region",
+		"'maize' is produce, not an input",
+		"'urea' is not declared",
+		"starts = '02-29'",
+		"1 to 4 durations",
+		"'21x' is not a duration",
+	};
+	size_t		 i;
+
+	cr_assert_null(c);
+	log = logged();
+	for (i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		cr_assert(strstr(log, needles[i]) != NULL, "log lacks '%s':\n%s",
+		    needles[i], log);
+	free(log);
+}
+
+Test(conf, shipped_inputs_and_season)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+	const char	*codes[] = { "maize-seed", "dap", "can" };
+	size_t		 i;
+
+	cr_assert_not_null(c);
+	for (i = 0; i < 3; i++) {
+		cr_assert_not_null(conf_commodity_find(c, codes[i]));
+		cr_assert_eq(conf_commodity_find(c, codes[i])->input, 1);
+	}
+	cr_assert_str_eq(conf_commodity_find(c, "maize-seed")->unit, "packet");
+	cr_assert_eq(conf_commodity_find(c, "maize")->input, 0);
+	cr_assert_not_null(conf_season_find(c, "long-rains"));
+	conf_free(c);
+}

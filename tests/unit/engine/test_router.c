@@ -1111,8 +1111,19 @@ Test(router, me_roles_agent_transporter_admin)
 	cr_assert_str_eq(user_field("name", ADMIN), "Boss");
 	cr_assert_str_eq(say("0700000009", "ME"),
 	    R("en", "me", "name", "Boss", "market", "Eldoret Town", "language",
-	    "English", "roles", "farmer, buyer, transporter, agent, admin",
+	    "English", "roles",
+	    "farmer, buyer, transporter, agent, dealer, admin",
 	    "trades", "0", NULL));
+}
+
+/* users.role 'dealer': an agro-dealer (MB_ROLE_DEALER, issue 17) */
+Test(router, me_roles_dealer)
+{
+	user_put(ALICE, "Ann", "wakulima", "en", "dealer", 0);
+	cr_assert_str_eq(say(ALICE, "ME"),
+	    R("en", "me", "name", "Ann", "market", "Wakulima Market",
+	    "language", "English", "roles", "farmer, buyer, dealer", "trades",
+	    "0", NULL));
 }
 
 Test(router, me_in_swahili_with_unknown_market_code)
@@ -1979,6 +1990,7 @@ Test(plugin, host_sees_the_sender)
 	cr_assert_str_eq(say("0722000111", "YANGU"),
 	    R("sw", "echo", "text", "+254722000111|Mary|nakuru|sw|3", NULL));
 	user_put(ADMIN, "Boss", NULL, "en", NULL, 0);
+	/* an admin has every role, the dealer's (0x20) too */
 	cr_assert_str_eq(say(ADMIN, "MY"),
 	    R("en", "echo", "text", "+254700000009|Boss|(null)|en|3f", NULL));
 }

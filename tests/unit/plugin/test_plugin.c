@@ -945,3 +945,63 @@ Test(plugin, null_and_empty)
 	cr_assert_null(plugin_timer_ctx(NULL));
 	cr_assert_eq(plugin_start(NULL, NULL, NULL, &test_env), -1);
 }
+
+/* --- the host's farm inputs, seasons and dealer role (issue 17) ----------- */
+
+Test(plugin, host_commodity_kind_season_and_dealer_role)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/data/season.conf");
+	struct core	 core = { .conf = c };
+	struct mb_ctx	 ctx = { .core = &core };
+	struct mb_season s;
+	struct user	 u = { .msisdn = "+254700000004", .name = "Ann",
+			    .role = "dealer" };
+	size_t		 old;
+
+	cr_assert_not_null(c);
+	cr_assert_str_eq(host_table.commodity_kind(&ctx, "dap"), "input");
+	cr_assert_str_eq(host_table.commodity_kind(&ctx, "maize"), "produce");
+	cr_assert_str_eq(host_table.commodity_kind(&ctx, "can"), "produce");
+	cr_assert_null(host_table.commodity_kind(&ctx, "urea"));
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	cr_assert_eq(host_table.season(&ctx, 0, &s), 0);
+	cr_assert_eq(s.size, sizeof(s));
+	cr_assert_str_eq(s.code, "long-rains");
+	cr_assert_str_eq(s.region, "rift-valley");
+	cr_assert_eq(s.ninputs, 1);
+	cr_assert_str_eq(s.inputs[0], "dap");
+	cr_assert_eq(s.start_month, 3);
+	cr_assert_eq(s.start_day, 15);
+	cr_assert_eq(s.nremind, 2);
+	cr_assert_eq(s.remind[0], 21 * 86400LL);
+	cr_assert_eq(host_table.season(&ctx, 1, &s), 0);
+	cr_assert_str_eq(s.code, "short-rains");
+	cr_assert_eq(host_table.season(&ctx, 2, &s), -1, "two seasons only");
+
+	/* a plugin built when struct mb_season ended at region: the host
+	   writes nothing past it */
+	old = offsetof(struct mb_season, region) + sizeof(s.region);
+	memset(&s, 0xab, sizeof(s));
+	s.size = old;
+	cr_assert_eq(host_table.season(&ctx, 0, &s), 0);
+	cr_assert_eq(s.size, old);
+	cr_assert_str_eq(s.region, "rift-valley");
+	cr_assert_eq(s.ninputs, (size_t)0xabababababababab, "written past "
+	    "the plugin's struct");
+
+	/* the table is append-only: the new functions at its end */
+	cr_assert_eq(host_table.size, sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, season) + sizeof(host_table.season),
+	    sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, commodity_kind),
+	    offsetof(struct mb_host, trade_done));
+
+	/* users.role 'dealer' */
+	cr_assert_eq(host_roles(&core, &u), MB_ROLE_FARMER | MB_ROLE_BUYER |
+	    MB_ROLE_DEALER);
+	u.role = "agent";
+	cr_assert_eq(host_roles(&core, &u) & MB_ROLE_DEALER, 0);
+	conf_free(c);
+}

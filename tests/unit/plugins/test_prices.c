@@ -239,7 +239,7 @@ Test(prices, descriptor)
 	cr_assert_eq(p->commands[2].flags, MB_CMD_REGISTERED);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_eq(p->timers[0].interval, 10);
-	cr_assert_eq(p->nmigrations, 1);
+	cr_assert_eq(p->nmigrations, 2);
 	cr_assert_eq(p->nconf_keys, sizeof(keys) / sizeof(keys[0]));
 	for (i = 0; i < p->nconf_keys; i++)
 		cr_assert_str_eq(p->conf_keys[i], keys[i]);
@@ -2171,4 +2171,283 @@ Test(prices_text, every_template_fits_one_sms)
 			free(age);
 			free(offer);
 		}
+}
+
+/* --- seasonal reminders (issue 17) ---------------------------------------- */
+
+/* The market plugin's pools, as plugins/market keeps them (what is read). */
+static const char pools_sql[] =
+    "CREATE TABLE market_pools ("
+    "  ref INTEGER PRIMARY KEY, kind TEXT NOT NULL, opener TEXT NOT NULL,"
+    "  commodity TEXT NOT NULL, unit TEXT NOT NULL, market TEXT,"
+    "  target INTEGER NOT NULL, price INTEGER NOT NULL, rule TEXT NOT NULL,"
+    "  state TEXT NOT NULL, created INTEGER NOT NULL,"
+    "  deadline INTEGER NOT NULL, told INTEGER NOT NULL DEFAULT 0)";
+
+#define KAMAU		"+254711000333"
+#define OKELLO		"+256772000999"
+
+/* 2024-03-15, local midnight at utc-offset 0 */
+static long long
+season_start(void)
+{
+	return prices_text_civil_days(2024, 3, 15) * DAY;
+}
+
+static void
+season_declare(void)
+{
+	struct mb_season	 s;
+
+	memset(&s, 0, sizeof(s));
+	s.code = "long-rains";
+	s.region = "Rift Valley";
+	s.inputs[0] = "maize";		/* first: nobody subscribes to it */
+	s.inputs[1] = "dap";
+	s.ninputs = 2;
+	s.start_month = 3;
+	s.start_day = 15;
+	s.remind[0] = 21 * DAY;
+	s.remind[1] = 7 * DAY;
+	s.nremind = 2;
+	mock_season(m, &s);
+}
+
+/* subscribers: Wanjiru at Nakuru (Rift Valley), Otieno at Mombasa
+   (Coast), Kamau for all markets, living at Nakuru; Okello subscribes to
+   beans only */
+static void
+season_subscribers(void)
+{
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	cr_assert_eq(mock_command(m, "ALERT mbolea nakuru"), MB_OK);
+	mock_sender(m, OTIENO, "Otieno", "mombasa", "en", MB_ROLE_FARMER);
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	mock_sender(m, KAMAU, "Kamau", NULL, "en", MB_ROLE_FARMER);
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	user_row(KAMAU, "nakuru", 0);
+	mock_sender(m, OKELLO, "Okello", "nakuru", "en", MB_ROLE_FARMER);
+	cr_assert_eq(mock_command(m, "ALERT beans"), MB_OK);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_alerts WHERE "
+	    "commodity = 'dap'"), 3, "ALERT takes an input commodity");
+}
+
+/* The seasonal reminders captured, in order. */
+static size_t
+season_sent(const struct mock_msg **out, size_t max)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < mock_nsent(m); i++)
+		if (strncmp(mock_sent(m, i)->tmpl, "prices-season", 13) == 0 &&
+		    n < max)
+			out[n++] = mock_sent(m, i);
+	return n;
+}
+
+static size_t
+season_run(const struct mock_msg **out, size_t max)
+{
+	mock_clear(m);
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	return season_sent(out, max);
+}
+
+Test(prices, season_reminder_once_per_subscriber_in_the_region)
+{
+	const struct mock_msg	*s[8];
+	struct prices_state	*ps;
+
+	season_declare();
+	cr_assert_eq(mock_init(m), MB_OK);
+	season_subscribers();
+
+	/* a day before the first reminder: nothing */
+	mock_set_now(m, season_start() - 22 * DAY);
+	cr_assert_eq(season_run(s, 8), 0);
+
+	/* three weeks before: Wanjiru (once, for her two subscriptions) and
+	   Kamau; not Otieno at the coast, nor Okello */
+	mock_set_now(m, season_start() - 21 * DAY);
+	cr_assert_eq(season_run(s, 8), 2);
+	cr_assert_str_eq(s[0]->to, WANJIRU);
+	cr_assert_str_eq(s[1]->to, KAMAU);
+	cr_assert_str_eq(s[0]->tmpl, "prices-season");
+	arg_is(s[0], "commodity", "dap");
+	arg_is(s[0], "when", "prices-season-in-weeks(n=3)");
+	arg_is(s[0], "market", NULL);
+	arg_is(s[0], "pool", NULL);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_season_sent WHERE "
+	    "season = 'long-rains' AND year = 2024 AND told = 1"), 2);
+
+	/* the next run, and after a restart (the plugin's memory gone):
+	   nothing again */
+	mock_set_now(m, season_start() - 20 * DAY);
+	cr_assert_eq(season_run(s, 8), 0);
+	ps = mock_state(m);
+	memset(ps->season_done, 0, sizeof(ps->season_done));
+	cr_assert_eq(season_run(s, 8), 0, "a restart sends nothing again");
+
+	/* a subscriber who comes later gets it once the round is looked at
+	   again */
+	mock_sender(m, OKELLO, "Okello", "nakuru", "en", MB_ROLE_FARMER);
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	mock_set_now(m, season_start() - 20 * DAY + 2 * HOUR);
+	cr_assert_eq(season_run(s, 8), 1);
+	cr_assert_str_eq(s[0]->to, OKELLO);
+	arg_is(s[0], "when", "prices-season-in-days(n=20)");
+
+	/* the second reminder, a week before: each once more */
+	mock_set_now(m, season_start() - 7 * DAY + HOUR);
+	cr_assert_eq(season_run(s, 8), 3);
+	arg_is(s[0], "when", "prices-season-in-weeks(n=1)");
+	cr_assert_eq(season_run(s, 8), 0);
+
+	/* the season has started: the next reminder is next year's */
+	mock_set_now(m, season_start() + HOUR);
+	cr_assert_eq(season_run(s, 8), 0);
+}
+
+Test(prices, season_reminder_names_the_offer_and_the_pool)
+{
+	const struct mock_msg	*s[8];
+	long long		 now = season_start() - 21 * DAY;
+	long long		 friday;
+
+	sql(posts_sql);
+	sql(pools_sql);
+	season_declare();
+	cr_assert_eq(mock_init(m), MB_OK);
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	/* a cheaper offer at the coast and a closed one are not named; nor
+	   is an offer of another unit */
+	post(61, "offer", "dap", "bag", "nakuru", 200, 340000, "open", 0);
+	post(62, "offer", "dap", "bag", "mombasa", 200, 300000, "open", 0);
+	post(63, "offer", "dap", "bag", "nakuru", 200, 310000, "closed", 0);
+	post(64, "offer", "dap", "bag", "nakuru", 200, 320000, "open", 0);
+	post(65, "offer", "dap", "kg", "nakuru", 200, 1000, "open", 0);
+	/* 2024-02-23 is a Friday: the pool closes a week later, Friday */
+	friday = now + 7 * DAY + 10 * HOUR;
+	sql_bind("INSERT INTO market_pools VALUES (52, 'want', ?1, 'dap', "
+	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)", "tii",
+	    OTIENO, now - DAY, friday);
+	sql_bind("INSERT INTO market_pools VALUES (53, 'want', ?1, 'dap', "
+	    "'bag', 'mombasa', 50, 330000, 'joined', 'open', ?2, ?3, 0)",
+	    "tii", OTIENO, now - DAY, now + DAY);
+	sql_bind("INSERT INTO market_pools VALUES (54, 'sell', ?1, 'dap', "
+	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)",
+	    "tii", OTIENO, now - DAY, now + DAY);
+
+	mock_set_now(m, now);
+	cr_assert_eq(season_run(s, 8), 1);
+	cr_assert_str_eq(s[0]->tmpl, "prices-season-offer-pool");
+	arg_is(s[0], "ref", "64");
+	arg_is(s[0], "price", "3200");
+	arg_is(s[0], "market", "Nakuru");
+	arg_is(s[0], "unit", "bag");
+	arg_is(s[0], "currency", "KES");
+	arg_is(s[0], "pool", "52");
+	arg_is(s[0], "day", "prices-day-5()");
+
+	/* offer only, pool only (the next reminder's round) */
+	sql("UPDATE market_pools SET state = 'listed' WHERE ref = 52");
+	mock_set_now(m, season_start() - 7 * DAY);
+	cr_assert_eq(season_run(s, 8), 1);
+	cr_assert_str_eq(s[0]->tmpl, "prices-season-offer");
+	sql("DELETE FROM prices_season_sent");
+	sql("UPDATE market_posts SET state = 'closed'");
+	sql_bind("UPDATE market_pools SET state = 'open', deadline = ?1 WHERE "
+	    "ref = 52", "i", season_start() - 3 * DAY);
+	mock_set_now(m, season_start() - 7 * DAY + 2 * HOUR);
+	cr_assert_eq(season_run(s, 8), 1);
+	cr_assert_str_eq(s[0]->tmpl, "prices-season-pool");
+	arg_is(s[0], "ref", NULL);
+	arg_is(s[0], "pool", "52");
+}
+
+Test(prices, season_reminders_in_batches_and_after_stop)
+{
+	const struct mock_msg	*s[8];
+	char			 phone[32];
+	int			 i;
+
+	season_declare();
+	mock_conf(m, "batch", "3");
+	cr_assert_eq(mock_init(m), MB_OK);
+	for (i = 0; i < 7; i++) {
+		snprintf(phone, sizeof(phone), "+2547100000%02d", i);
+		mock_sender(m, phone, "Farmer", "nakuru", "en",
+		    MB_ROLE_FARMER);
+		cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	}
+	user_row("+254710000001", "nakuru", 1);		/* sent STOP */
+	mock_set_now(m, season_start() - 21 * DAY);
+	/* three looked at a run: the second of them had sent STOP */
+	cr_assert_eq(season_run(s, 8), 2, "one looked at, not told: STOP");
+	cr_assert_eq(season_run(s, 8), 3);
+	cr_assert_eq(season_run(s, 8), 1);
+	cr_assert_eq(season_run(s, 8), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_season_sent"), 7);
+	cr_assert_eq(sql_int("SELECT told FROM prices_season_sent WHERE "
+	    "msisdn = '+254710000001'"), 0);
+}
+
+/* A host from before seasons (its table ends at trade_done): none sent. */
+Test(prices, season_reminders_need_a_newer_host)
+{
+	const struct mock_msg	*s[8];
+
+	season_declare();
+	mock_host_size(m, offsetof(struct mb_host, commodity_kind));
+	cr_assert_eq(mock_init(m), MB_OK);
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	mock_set_now(m, season_start() - 21 * DAY);
+	cr_assert_eq(season_run(s, 8), 0);
+	cr_assert_eq(sql_int("SELECT count(*) FROM prices_season_sent"), 0);
+}
+
+Test(prices_text, season_templates_fit_one_sms)
+{
+	static const char * const langs[] = { "en", "sw", "fr", "zh" };
+	static const char * const tmpls[] = { "prices-season",
+	    "prices-season-offer", "prices-season-pool",
+	    "prices-season-offer-pool" };
+	static const char * const inputs[] = { "maize-seed", "dap", "can" };
+	static const char * const counts[] = { "1", "2", "3", "20", "180" };
+	struct mb_arg	 args[12], w = { "n", NULL };
+	char		*when, *day, *s, dt[24];
+	size_t		 i, j, k, c, d, n;
+
+	for (i = 0; i < 4; i++)
+		for (j = 0; j < 4; j++)
+			for (k = 0; k < 3; k++)
+				for (c = 0; c < 5; c++)
+					for (d = 0; d < 7; d++) {
+		w.value = counts[c];
+		when = text_render(langs[i], c < 3 ?
+		    "prices-season-in-weeks" : "prices-season-in-days", &w, 1);
+		snprintf(dt, sizeof(dt), "prices-day-%zu", d);
+		day = text_render(langs[i], dt, NULL, 0);
+		n = 0;
+		args[n++] = (struct mb_arg){ "when", when };
+		args[n++] = (struct mb_arg){ "commodity", inputs[k] };
+		args[n++] = (struct mb_arg){ "unit", k == 0 ? "packet" :
+		    "bag" };
+		args[n++] = (struct mb_arg){ "currency", "KES" };
+		args[n++] = (struct mb_arg){ "market", "Wakulima (Nairobi)" };
+		args[n++] = (struct mb_arg){ "price", "32000.50" };
+		args[n++] = (struct mb_arg){ "ref", "123456" };
+		args[n++] = (struct mb_arg){ "pool", "123457" };
+		args[n++] = (struct mb_arg){ "day", day };
+		s = text_render(langs[i], tmpls[j], args, n);
+		cr_expect(gsm_sent_parts(s, strlen(s)) == 1, "%s %s: more than "
+		    "one SMS: %s", langs[i], tmpls[j], s);
+		if (i > 0)
+			cr_assert(lang_template(text_langs, langs[i], tmpls[j]) !=
+			    lang_template(text_langs, "en", tmpls[j]),
+			    "%s falls back for %s", langs[i], tmpls[j]);
+		free(s);
+		free(when);
+		free(day);
+	}
 }
