@@ -96,6 +96,9 @@ struct store {
 	int			 serving;	/* past start-up */
 	int			 retry;		/* store_want_retry() since the
 						   unit began */
+	int			 lost;		/* SQLite rolled the open txn
+						   back by itself: its units
+						   never commit */
 };
 
 sqlite3 *
@@ -433,6 +436,8 @@ store_bind_null(struct store_stmt *st, int i)
 	return store_bind_rc(st, sqlite3_bind_null(st->lite, i), i);
 }
 
+static int	 store_txn_lost(struct store *);
+
 int
 store_step(struct store_stmt *st)
 {
@@ -445,6 +450,9 @@ store_step(struct store_stmt *st)
 		st->at = 2;
 		return STORE_DONE;
 	}
+	/* after the loss a statement would commit on its own: refused */
+	if (store_txn_lost(st->s))
+		return STORE_ERROR;
 	if (st->s->tasks == NULL)
 		rc = sqlite3_step(st->lite);
 	else {
@@ -761,6 +769,30 @@ store_tx(struct store *s, const char *sql)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * 1 if the transaction of the open group is gone.  An I/O error, a full
+ * disk or no memory may make SQLite roll the whole transaction back by
+ * itself (the connection is in autocommit mode again), taking with it the
+ * units already released into it.  A later SAVEPOINT would then open a
+ * new transaction, and the group's COMMIT could succeed with only the
+ * units after the loss: the earlier ones' MOs would be acked and lost.
+ * So the loss is noted once seen, the group's units all count as failed
+ * and no unit begins until the group has ended.
+ */
+static int
+store_txn_lost(struct store *s)
+{
+	if (STORE_PG(s->pg) || !s->in_txn)
+		return 0;
+	if (!s->lost && sqlite3_get_autocommit(s->db)) {
+		s->lost = 1;
+		error(0, "store: %s: the open transaction was rolled back "
+		    "(%s): its %zu unit(s) are not stored", s->path,
+		    sqlite3_errmsg(s->db), s->units);
+	}
+	return s->lost;
 }
 
 /*
@@ -1102,10 +1134,19 @@ store_work_begin(struct store *s)
 		if (store_tx(s, store_sql_begin) == -1)
 			return -1;
 		s->in_txn = 1;
+		s->lost = 0;
 		store_schedule_commit(s);
 	}
-	if (store_tx(s, store_sql_savepoint) == -1)
+	/* nothing begins in a group already lost: it ends first */
+	if (store_txn_lost(s)) {
+		if (s->commit_ev != NULL)
+			event_active(s->commit_ev, 0, 0);
 		return -1;
+	}
+	if (store_tx(s, store_sql_savepoint) == -1) {
+		store_txn_lost(s);
+		return -1;
+	}
 	s->in_work = 1;
 	return 0;
 }
@@ -1121,9 +1162,12 @@ store_work_end(struct store *s, int ok)
 		return -1;
 	s->in_work = 0;
 	if (!ok) {
+		if (store_txn_lost(s))
+			return 0;	/* nothing of the unit is left */
 		rc = store_tx(s, store_sql_rollback_to);
 		if (store_tx(s, store_sql_release) == -1)
 			rc = -1;
+		store_txn_lost(s);
 		return rc == 0 ? 0 : -1;
 	}
 	s->units++;
@@ -1131,7 +1175,10 @@ store_work_end(struct store *s, int ok)
 	if (s->batch > 0 && s->units >= (size_t)s->batch &&
 	    s->commit_ev != NULL)
 		event_active(s->commit_ev, 0, 0);
-	return store_tx(s, store_sql_release);
+	rc = store_tx(s, store_sql_release);
+	if (store_txn_lost(s))
+		rc = -1;
+	return rc;
 }
 
 int
@@ -1174,7 +1221,12 @@ store_commit(struct store *s)
 	if (s->commit_ev != NULL)
 		event_del(s->commit_ev);
 	if (s->in_txn) {
-		if (store_tx_step(s, store_sql_commit) != SQLITE_DONE) {
+		if (store_txn_lost(s)) {
+			/* a SAVEPOINT after the loss may have opened one */
+			ok = 0;
+			if (!sqlite3_get_autocommit(s->db))
+				store_exec(s, "ROLLBACK");
+		} else if (store_tx_step(s, store_sql_commit) != SQLITE_DONE) {
 			ok = 0;
 			/*
 			 * One line when commits start failing (a full disk
@@ -1204,6 +1256,7 @@ store_commit(struct store *s)
 			s->total_units += s->units;
 		}
 		s->in_txn = 0;
+		s->lost = 0;
 		s->units = 0;
 	}
 	if (s->ncbs > 0)

@@ -188,6 +188,7 @@ fault_check()
 	local orders qty_left held notdone
 
 	fault_drain 30
+	tap_diag "$(bearerbox_status | grep -i "sms\|box")"
 	sleep 1			# late redeliveries would show now
 	# (FAULT_OTHER: MOs of a case's own, from other phones)
 	received=$(($(bearerbox_received) - ${FAULT_OTHER:-0}))

@@ -765,6 +765,38 @@ Test(store, failed_commit_tells_every_waiter)
 	store_free(s);
 }
 
+/*
+ * An I/O error, a full disk or no memory may make SQLite roll the open
+ * transaction back by itself (the ROLLBACK here stands for it).  The units
+ * released into it are gone: none of the group may be reported stored,
+ * and nothing may begin until the group has ended (a SAVEPOINT would open
+ * a new transaction, which a later RELEASE or COMMIT would commit with
+ * the group's callbacks told "stored").  Then the store works again.
+ */
+Test(store, a_transaction_sqlite_rolled_back_is_never_reported_stored)
+{
+	struct store	*s = store_open(path, NULL);
+
+	cr_assert_not_null(s);
+	memset(&seen, 0, sizeof(seen));
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+1");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_on_commit(s, commit_cb, (void *)5L), 0);
+	cr_assert_eq(store_exec(s, "ROLLBACK"), 0);
+	cr_assert_eq(store_work_begin(s), -1);
+	cr_assert_eq(store_commit(s), -1);
+	cr_assert_eq(seen.calls, 1);
+	cr_assert_eq(seen.ok, 0);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 0);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+2");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	cr_assert_eq(peek("SELECT count(*) FROM users"), 1);
+	store_free(s);
+}
+
 Test(store, callback_with_nothing_open_still_runs)
 {
 	struct event_base	*base = event_base_new();
