@@ -27,7 +27,9 @@
  *				states (market_pool_move), deadlines
  *	market_tier.c		a dealer's tier prices: TIER in SELL, a
  *				tier reached, ACCEPT of a tiered offer
- *	market_store.c		the schema and every statement
+ *	market_store.c		the schema and the statements of posts and
+ *				orders (market_store_pool.c: of pools,
+ *				share orders and tiers)
  *	market.h		what these files share (internal)
  *
  * Pools live in these tables, not in a plugin of their own: a pool's

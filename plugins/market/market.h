@@ -444,6 +444,29 @@ const char *market_tier_show(struct market_call *, long long ref,
  * returns MB_FAIL so that everything rolls back.
  */
 
+/*
+ * What market_store.c shares with market_store_pool.c: the columns of an
+ * order as market_store_order_read reads them, and the helpers every
+ * statement uses (a failure logged and the statement done; a statement
+ * without rows run; "" bound as NULL; a column copied into a buffer).
+ */
+#define MARKET_ORDER_COLUMNS \
+    "o.ref, o.offer, o.buyer, o.seller, o.qty, o.price, o.total, o.state," \
+    " o.transporter, o.code, o.code_tries, o.reason, o.created, o.updated," \
+    " o.remind_at, o.expires_at, o.reminded, o.want, o.want_qty," \
+    " p.commodity, p.unit, p.market, o.parent"
+
+int	market_store_fail(struct market_call *, struct mb_stmt *,
+	    const char *what);
+int	market_store_run(struct market_call *, struct mb_stmt *, int binds,
+	    const char *what);
+int	market_store_bind_text(struct market_call *, struct mb_stmt *, int i,
+	    const char *s);
+void	market_store_column(struct market_call *, struct mb_stmt *, int col,
+	    char *buf, size_t len);
+void	market_store_order_read(struct market_call *, struct mb_stmt *,
+	    struct market_order *);
+
 #define MARKET_NMIGRATIONS	4
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
