@@ -4,23 +4,25 @@
 # (its point kiambogo, market Nakuru, its farm input DAP).
 # A cooperative leader opens a pool to sell maize (POOL SELL); a buyer
 # posts what he wants; five members join, three from their own phones and
-# two without phones through the agent of Kiambogo point (FOR M1 JOIN, FOR
-# M2 JOIN), one of them twice (a JOIN sets her share, it does not add);
-# the share that reaches the target lists the pool, its members are told
-# and the buyer is told of it as of a matching offer, with its farmers.
-# The buyer orders part of it (BUY pool qty): the order is shared among
-# the members in order of joining (pool-allocation = joined, the default)
-# and each is told her part; the leader accepts and sends the pool order,
-# the buyer confirms it, and each member (her agent for the phoneless
-# ones) is told at each step.  Then the admin makes a phone an
+# two without phones through the agent of Kiambogo point (FOR M1 JOIN,
+# FOR M2 JOIN), one of them twice (a JOIN sets her share, it does not
+# add); the share that reaches the target lists the pool, its members
+# are told, and the buyer is told of it as of a matching offer, with its
+# farmers.  The buyer orders part of it (BUY pool qty): the order is
+# shared among the members in order of joining (pool-allocation =
+# joined, the default) and each is told her part; one who would leave
+# now is told her share order.  The leader accepts and sends the pool
+# order, the buyer confirms it, and each member (her agent for the
+# phoneless ones) is told at each step.  Then the admin makes a phone an
 # agro-dealer (marketctl user set dealer), who offers DAP with a lower
-# price from 20 bags (TIER); three farmers order, the third order takes
-# the offer to 20 bags, and every orderer is told the new price once; the
+# price from 20 bags (TIER); three farmers order (one through the
+# agent), the third order takes the offer to 20 bags and every orderer
+# is told the new price once; a fourth order is made at that price; the
 # dealer accepts the whole batch with the offer's number.
 #
 # A step that shows a known defect ends in "<TAB># TODO why": it is
 # reported as TODO (lib.sh's TAP_TODO) and the next steps are judged on
-# what they bring.
+# what they bring (there is none now).
 #
 # Every SMS each phone receives is checked, in order, against the text
 # written out below or rendered from the shipped language files
@@ -103,6 +105,8 @@ DAY_POOL='
 < FAITH = Pool #1 sold: 10 bags of your maize to John Otieno, 30,000 KES (order #6). You will be told the drop-off day.
 < AGENT = For Ruth Chebet, start with FOR M2: Pool #1 sold: 5 bags of your maize to John Otieno, 15,000 KES (order #7). You will be told the drop-off day.
 < ESTHER = Pool #1 sold: 10 bags of your maize to John Otieno, 30,000 KES (order #8). You will be told the drop-off day.
+> FAITH LEAVE 1
+< FAITH = Your share of pool #1 is sold in order #6: you cannot leave. Deliver it, or ask the opener.
 > LEADER ACCEPT 3
 < LEADER = Order #3 accepted. When the goods leave, send SENT 3 and the transporter'"'"'s phone.
 < BUYER = Order #3 accepted by Wanjiru Kamau +254711000001: 50 bags of maize, total 150,000 KES. You get a code when it is sent.
