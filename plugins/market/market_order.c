@@ -480,6 +480,7 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_call	 c;
 	struct market_post	 p;
 	struct market_order	 o;
+	struct market_share	 share;
 	struct market_args	 a = { .n = 0 };
 	char			 seller[MARKET_NAME_LEN];
 	char			 buyer[MARKET_NAME_LEN];
@@ -519,6 +520,14 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	}
 	if (strcmp(p.msisdn, c.actor) == 0)
 		return market_reply_ref(&c, "market-own-offer", ref);
+	/* a pool's member would buy her own lot back */
+	if ((rc = market_store_share_get(&c, ref, c.actor, &share)) == -1)
+		return MB_FAIL;
+	if (rc == 1) {
+		market_arg_num(&a, "ref", ref);
+		market_arg(&a, "commodity", p.commodity);
+		return market_reply(&c, "market-share-own", &a);
+	}
 	/* withdrawn or expired: other offers, not this one */
 	if ((strcmp(p.state, "open") != 0 && strcmp(p.state, "closed") != 0) ||
 	    p.expires <= c.now)

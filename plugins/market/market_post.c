@@ -94,6 +94,7 @@ market_match_post(struct market_call *c, const struct market_post *p,
 {
 	struct market_post	*cand;
 	struct market_pool	 pool;
+	struct market_share	 share;
 	struct market_items	 list = { NULL, 0, 0 };
 	struct market_args	 a;
 	char			 region[MARKET_CODE_LEN] = "";
@@ -132,6 +133,13 @@ market_match_post(struct market_call *c, const struct market_post *p,
 
 		if (!market_in_scope(c, p, region, q))
 			continue;
+		/* a pool's member is never offered her own lot */
+		if ((farmers > 0 || !offer) && (in_pool =
+		    market_store_share_get(c, o->ref, w->msisdn, &share)) != 0) {
+			if (in_pool == -1)
+				goto out;
+			continue;
+		}
 		told++;
 		memset(&a, 0, sizeof(a));
 		market_arg_num(&a, "ref", o->ref);

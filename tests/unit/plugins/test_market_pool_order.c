@@ -615,6 +615,23 @@ Test(pool_order, reject_gives_the_shares_back_for_the_next_buy)
 	    DEALER);
 }
 
+/*
+ * A member never buys her own lot back: her BUY of the pool is refused,
+ * naming the way to other offers, and her want is not matched with it
+ * (nor the pool's opener told of it), while a buyer's is.
+ */
+Test(pool_order, a_member_is_not_sold_her_own_lot)
+{
+	pool_listed("sell", "joined");
+	run_reply(MEMBER_A, "buy 51 5", "market-share-own");
+	cr_assert_eq(share_orders(1), 0);
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 0);
+	run_reply(MEMBER_A, "want maize 5 bags 3200", "market-want-ok");
+	cr_assert_eq(notices(OPENER, "market-match-seller"), 0);
+	run_reply(BUYER, "want maize 5 bags 3200", "market-want-ok");
+	cr_assert_eq(notices(OPENER, "market-match-seller"), 1);
+}
+
 Test(pool_order, cancel_and_expiry_give_the_shares_back)
 {
 	pool_listed("sell", "joined");
