@@ -159,12 +159,11 @@ market_sweep_post(struct market_call *c, long long ref)
 		return rc == 0 ? MB_OK : MB_FAIL;
 	if ((rc = market_store_post_end(c, ref, "expired")) != 1)
 		return rc == 0 ? MB_OK : MB_FAIL;
-	/* a pool's offer or want: the pool lapses, everyone told */
+	/* a pool's offer or want: the pool ends, sold or lapsed */
 	if ((rc = market_pool_find(c, ref, &pool)) == -1)
 		return MB_FAIL;
 	if (rc == 0)
-		return market_pool_move(c, &pool, "lapsed") == -1 ? MB_FAIL :
-		    MB_OK;
+		return market_pool_ended(c, &pool) == -1 ? MB_FAIL : MB_OK;
 	market_arg_num(&a, "ref", p.ref);
 	market_arg_num(&a, "qty", p.qty_left);
 	market_arg(&a, "unit", p.unit);

@@ -634,7 +634,14 @@ int	market_store_share_put(struct market_call *, long long pool,
 /* Remove member's share if none of it is sold: 1 removed, 0 not. */
 int	market_store_share_delete(struct market_call *, long long pool,
 	    const char *member);
-/* Pools msisdn opened or has a share in, open, listed or sold. */
+/* All that pool's shares have sold (given to share orders): 0 or -1. */
+int	market_store_pool_sold(struct market_call *, long long pool,
+	    long long *sold);
+/*
+ * Pools msisdn opened or has a share in, open or listed, or sold while
+ * a share order of it is live or its post ended less than offer-lifetime
+ * ago; newest first, at most max (*total: how many were read).
+ */
 int	market_store_my_pools(struct market_call *, const char *msisdn,
 	    struct market_pool *out, size_t max, size_t *n, size_t *total);
 /*
@@ -669,6 +676,12 @@ void	market_pool_args(struct market_call *, const struct market_pool *,
 int	market_pool_cancel(struct market_call *, struct market_pool *p);
 /* MY's items of the sender's pools and shares, into l: MB_OK or MB_FAIL */
 int	market_pool_my_items(struct market_call *, struct market_items *l);
+/*
+ * A listed pool whose offer or want the timer ended: sold when any of it
+ * is sold (the members with units unsold told how many), else lapsed.
+ * 0 or -1.
+ */
+int	market_pool_ended(struct market_call *, struct market_pool *p);
 /* The timer's pools: deadlines, grace; at most *budget rows. MB_* */
 int	market_pool_sweep(struct market_call *, size_t *budget);
 

@@ -59,15 +59,26 @@
  *	open -> listed		target reached by a JOIN, or CLOSE
  *	open -> lapsed		pool-grace after its deadline
  *	open -> cancelled	CANCEL by the opener
- *	listed -> sold		an order took all of its offer
- *	listed -> lapsed	its offer expired (offer-lifetime) unsold
+ *	listed -> sold		an order took all of its offer, or its
+ *				offer expired (offer-lifetime) with some
+ *				of it sold: it sold what it sold
+ *	listed -> lapsed	its offer expired with nothing sold
  *	listed -> cancelled	CANCEL by the opener, nothing sold
- *	sold -> listed		an order gave its quantity back
+ *	sold -> listed		an order gave its quantity back to an
+ *				offer still open
+ *	sold -> lapsed		an order gave its quantity back after the
+ *				offer ended, and nothing of it is sold
  *
  * Timers (market-sweep, with the posts and orders, bounded alike): an
  * open pool past its deadline is told once (told = 1), opener and
  * members: the opener may CLOSE it to sell what is there; pool-grace
- * after the deadline it lapses, everyone told.
+ * after the deadline it lapses, everyone told.  A listed pool's offer
+ * (or want) expiring at offer-lifetime ends it (market_pool_ended):
+ * nothing sold, it lapses, everyone told; some sold, it is sold, and
+ * only the members with units unsold are told how many of theirs were
+ * not sold (or bought), free to trade elsewhere.  A share order given
+ * back once the offer has ended tells its member the same
+ * (market_pool_order.c).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -163,6 +174,7 @@ static const struct {
 	{ "listed", "lapsed" },
 	{ "listed", "cancelled" },
 	{ "sold", "listed" },
+	{ "sold", "lapsed" },
 };
 
 static int
@@ -237,6 +249,15 @@ market_pool_move(struct market_call *c, struct market_pool *p,
 		    market_store_post_end(c, p->ref, "expired") == -1)
 			return -1;
 		tmpl = "market-pool-lapsed";
+		/* from sold: the members were told by their share orders
+		   coming back; the opener, unless he sent the step */
+		if (strcmp(from, "sold") == 0) {
+			if (strcmp(p->opener, c->actor) == 0)
+				return 0;
+			market_pool_args(c, p, &a);
+			return market_notify(c, p->opener, tmpl, &a) ==
+			    MB_OK ? 0 : -1;
+		}
 	} else if (strcmp(to, "cancelled") == 0) {
 		if (strcmp(from, "listed") == 0 &&
 		    market_store_post_end(c, p->ref, "cancelled") == -1)
@@ -654,6 +675,61 @@ market_pool_cancel(struct market_call *c, struct market_pool *p)
 /* --- the timer ----------------------------------------------------------------------------- */
 
 /*
+ * A listed pool whose offer (or want) expired (market.c's sweep of
+ * posts): with nothing of it sold it lapses, everyone told; with some
+ * sold it is sold (what was sold stands, its share orders go on) and
+ * each member with units unsold is told how many of hers were not sold
+ * (a buying pool: not bought), the rest of her lot hers again.  Not
+ * "lapsed": that would tell those whose bags are being delivered that
+ * nothing was traded.
+ */
+int
+market_pool_ended(struct market_call *c, struct market_pool *p)
+{
+	struct market_share	*s;
+	struct market_args	 a;
+	size_t			 n, i;
+	long long		 sold = 0;
+	int			 rc = -1;
+
+	if (strcmp(p->state, "listed") != 0)
+		return 0;
+	if ((s = calloc(MARKET_POOL_SHARES_MAX, sizeof(*s))) == NULL) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: out of memory");
+		return -1;
+	}
+	if (market_store_shares(c, p->ref, s, MARKET_POOL_SHARES_MAX, &n) ==
+	    -1)
+		goto out;
+	for (i = 0; i < n; i++)
+		sold += s[i].sold;
+	if (sold == 0) {
+		rc = market_pool_move(c, p, "lapsed") == -1 ? -1 : 0;
+		goto out;
+	}
+	if ((rc = market_pool_move(c, p, "sold")) != 0) {
+		rc = rc == 1 ? 0 : -1;	/* moved by another: nothing to tell */
+		goto out;
+	}
+	rc = -1;
+	for (i = 0; i < n; i++) {
+		if (s[i].qty - s[i].sold <= 0)
+			continue;
+		memset(&a, 0, sizeof(a));
+		market_pool_args(c, p, &a);
+		market_arg_num(&a, "share", s[i].qty);
+		market_arg_num(&a, "unsold", s[i].qty - s[i].sold);
+		if (market_notify(c, s[i].member, strcmp(p->kind, "sell") == 0 ?
+		    "market-share-left" : "market-share-left-want", &a) != MB_OK)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(s);
+	return rc;
+}
+
+/*
  * Open pools past their deadline: told once (the opener may CLOSE), then
  * after pool-grace lapsed.  Lapses first, so a pool due for both (a sweep
  * that did not run for days) just lapses.  At most *budget rows.
@@ -707,7 +783,9 @@ out:
 /*
  * The sender's pools, newest first: one she opened as the pool
  * (market-pool-item: what it holds of its target), one she is in as her
- * share (market-pool-item-share); open, listed or sold ones.
+ * share (market-pool-item-share); open, listed or sold ones, a sold one
+ * while a share order of it is live or it ended within offer-lifetime
+ * (market_store_my_pools).
  */
 int
 market_pool_my_items(struct market_call *c, struct market_items *l)

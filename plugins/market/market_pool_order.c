@@ -55,7 +55,11 @@
  *			is counted twice
  *	rejected, expired, cancelled
  *			her part is given back to her share (sold less),
- *			so a later order allocates it again
+ *			so a later order allocates it again; once the
+ *			pool's offer (or want) has ended there is no
+ *			later order: she is told her part is free to
+ *			trade elsewhere, and a sold pool of which nothing
+ *			is sold any more lapses (its opener told)
  *
  * The allocation rule (the pool's rule, fixed when it opened; conf
  * pool-allocation): "joined", members in order of joining, each given
@@ -170,22 +174,40 @@ market_pool_sold(struct market_call *c, const struct market_pool *p)
 }
 
 /*
- * After a pool order gave its quantity back: a sold pool whose offer
- * (or want) is open again is listed again.  0 or -1.
+ * After a pool order gave its quantity back (ended: the pool's offer or
+ * want had ended, so nothing went back on offer): a sold pool whose post
+ * is open again is listed again; one whose post has ended lapses when
+ * nothing of it is sold any more, else stays sold with what it sold.
+ * Without the lapse a pool sold near the end of its offer's life would
+ * stay sold for ever once its order was rejected or expired.  0 or -1.
  */
 static int
-market_pool_unsold(struct market_call *c, struct market_pool *p)
+market_pool_unsold(struct market_call *c, struct market_pool *p, int ended)
+{
+	long long	 sold;
+
+	if (strcmp(p->state, "sold") != 0)
+		return 0;
+	if (!ended)
+		return market_pool_move(c, p, "listed") == -1 ? -1 : 0;
+	if (market_store_pool_sold(c, p->ref, &sold) == -1)
+		return -1;
+	if (sold > 0)
+		return 0;
+	return market_pool_move(c, p, "lapsed") == -1 ? -1 : 0;
+}
+
+/* 1 if pool p's post (its offer or want) is no longer open, 0 if it is,
+   -1 on failure. */
+static int
+market_pool_post_ended(struct market_call *c, const struct market_pool *p)
 {
 	struct market_post	 post;
 	int			 rc;
 
-	if (strcmp(p->state, "sold") != 0)
-		return 0;
-	if ((rc = market_store_post_get(c, p->ref, &post)) != 1)
-		return rc == 0 ? 0 : -1;
-	if (strcmp(post.state, "open") != 0)
-		return 0;
-	return market_pool_move(c, p, "listed") == -1 ? -1 : 0;
+	if ((rc = market_store_post_get(c, p->ref, &post)) == -1)
+		return -1;
+	return rc == 0 || strcmp(post.state, "open") != 0;
 }
 
 int
@@ -313,10 +335,11 @@ market_pool_day(long long t, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
-/* Member's notice of share order so, just moved to so->state. */
+/* Member's notice of share order so, just moved to so->state (ended:
+   given back after the pool's offer or want ended). */
 static int
 market_pool_share_tell(struct market_call *c, const struct market_pool *p,
-    const struct market_order *so)
+    const struct market_order *so, int ended)
 {
 	struct market_args	 a = { .n = 0 };
 	char			 point[MARKET_NAME_LEN], day[32];
@@ -340,6 +363,8 @@ market_pool_share_tell(struct market_call *c, const struct market_pool *p,
 		tmpl = "market-share-sent";
 	else if (strcmp(so->state, "delivered") == 0)
 		tmpl = "market-share-delivered";
+	else if (ended)
+		tmpl = "market-share-ended";	/* no pool to go back to */
 	else
 		tmpl = "market-share-back";
 	return market_notify(c, member, tmpl, &a);
@@ -349,7 +374,7 @@ market_pool_share_tell(struct market_call *c, const struct market_pool *p,
 static int
 market_pool_step(struct market_call *c, const struct market_pool *p,
     const struct market_order *parent, struct market_order *so,
-    const char *to)
+    const char *to, int ended)
 {
 	char		 from[sizeof(so->state)];
 	const char	*member = market_pool_member(p, so);
@@ -398,7 +423,7 @@ market_pool_step(struct market_call *c, const struct market_pool *p,
 	}
 	c->host->log(c->ctx, MB_LOG_INFO, "market: share order %lld %s -> %s",
 	    so->ref, from, to);
-	return market_pool_share_tell(c, p, so) == MB_OK ? 0 : -1;
+	return market_pool_share_tell(c, p, so, ended) == MB_OK ? 0 : -1;
 }
 
 int
@@ -408,8 +433,10 @@ market_pool_follow(struct market_call *c, const struct market_order *parent,
 	struct market_order	*so;
 	struct market_pool	 p;
 	size_t			 n, i;
-	int			 rc = -1;
+	int			 rc = -1, back, ended = 0;
 
+	back = strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
+	    strcmp(to, "cancelled") == 0;
 	if ((so = calloc(MARKET_POOL_SHARES_MAX, sizeof(*so))) == NULL) {
 		c->host->log(c->ctx, MB_LOG_ERROR, "market: out of memory");
 		return -1;
@@ -429,11 +456,14 @@ market_pool_follow(struct market_call *c, const struct market_order *parent,
 		goto out;
 	}
 	rc = -1;
+	/* the pool order gave back first (market_order_move): an ended
+	   post stayed ended */
+	if (back && (ended = market_pool_post_ended(c, &p)) == -1)
+		goto out;
 	for (i = 0; i < n; i++)
-		if (market_pool_step(c, &p, parent, &so[i], to) == -1)
+		if (market_pool_step(c, &p, parent, &so[i], to, ended) == -1)
 			goto out;
-	if ((strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
-	    strcmp(to, "cancelled") == 0) && market_pool_unsold(c, &p) == -1)
+	if (back && market_pool_unsold(c, &p, ended) == -1)
 		goto out;
 	rc = 0;
 out:

@@ -557,13 +557,45 @@ market_store_share_delete(struct market_call *c, long long pool,
 	return h->changes(c->ctx) == 1;
 }
 
-/* Pools someone opened or has a share in, not final, newest first. */
+static const char market_sql_pool_sold[] =
+    "SELECT COALESCE(SUM(sold), 0) FROM market_pool_shares WHERE pool = $1";
+
+int
+market_store_pool_sold(struct market_call *c, long long pool, long long *sold)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+
+	*sold = 0;
+	if ((st = h->query(c->ctx, market_sql_pool_sold)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, pool) != 0 || h->step(st) != MB_ROW)
+		return market_store_fail(c, st, "cannot count a pool sold");
+	*sold = h->column_int(st, 0);
+	h->done(st);
+	return 0;
+}
+
+/*
+ * Pools someone opened or has a share in, newest first: open and listed
+ * ones, and a sold one while it matters: a share order of it is still
+ * live (a sell pool's share orders are on its offer, a buying pool's on
+ * its want), or its post ended less than $2 (now - offer-lifetime) ago.
+ * A sold pool is otherwise done; without the limit MY would read every
+ * pool one ever sold.
+ */
 static const char market_sql_my_pools[] =
     "SELECT " MARKET_POOL_COLUMNS " FROM market_pools p"
-    " WHERE p.state IN ('open', 'listed', 'sold') AND (p.opener = $1"
-    "  OR EXISTS (SELECT 1 FROM market_pool_shares s"
+    " WHERE (p.opener = $1 OR EXISTS (SELECT 1 FROM market_pool_shares s"
     "  WHERE s.pool = p.ref AND s.member = $1))"
-    " ORDER BY p.ref DESC";
+    " AND (p.state IN ('open', 'listed') OR (p.state = 'sold' AND ("
+    "  EXISTS (SELECT 1 FROM market_orders o WHERE o.parent IS NOT NULL"
+    "   AND o.state IN ('pending', 'accepted', 'sent')"
+    "   AND ((p.kind = 'sell' AND o.offer = p.ref)"
+    "   OR (p.kind = 'want' AND o.want = p.ref)))"
+    "  OR EXISTS (SELECT 1 FROM market_posts q WHERE q.ref = p.ref"
+    "   AND q.expires > $2))))"
+    " ORDER BY p.ref DESC LIMIT $3";
 
 int
 market_store_my_pools(struct market_call *c, const char *msisdn,
@@ -571,19 +603,21 @@ market_store_my_pools(struct market_call *c, const char *msisdn,
 {
 	const struct mb_host	*h = c->host;
 	struct mb_stmt		*st;
-	int			 rc;
+	int			 b, rc = MB_DONE;
 
 	*n = *total = 0;
 	if ((st = h->query(c->ctx, market_sql_my_pools)) == NULL)
 		return -1;
-	if (market_store_bind_text(c, st, 1, msisdn) != 0)
+	b = market_store_bind_text(c, st, 1, msisdn);
+	b |= h->bind_int(st, 2, c->now - c->conf->offer_lifetime);
+	b |= h->bind_int(st, 3, (long long)max);
+	if (b != 0)
 		return market_store_fail(c, st, "cannot list pools");
-	while ((rc = h->step(st)) == MB_ROW) {
-		if (*n < max)
-			market_store_pool_read(c, st, &out[(*n)++]);
+	while (*n < max && (rc = h->step(st)) == MB_ROW) {
+		market_store_pool_read(c, st, &out[(*n)++]);
 		(*total)++;
 	}
-	if (rc != MB_DONE)
+	if (*n < max && rc != MB_DONE)
 		return market_store_fail(c, st, "cannot list pools");
 	h->done(st);
 	return 0;

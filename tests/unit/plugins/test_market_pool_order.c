@@ -705,6 +705,206 @@ Test(pool_order, a_pool_made_by_pool_and_join_is_bought)
 	cr_assert_eq(states_of(2, "accepted"), 3);
 }
 
+/* --- a pool whose offer ends ------------------------------------------------------ */
+
+static const char *
+pool_state(long long ref)
+{
+	return db_text("SELECT state FROM market_pools WHERE ref = $1", ref);
+}
+
+static void
+sweep_at(long long now)
+{
+	mock_clear(m);
+	mock_set_now(m, now);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+	collect();
+}
+
+/* 1 if who's MY lists a pool (the pool's line or her share's). */
+static int
+my_lists_a_pool(const char *who)
+{
+	const char	*items;
+
+	cr_assert_eq(run(who, "my"), MB_OK);
+	if (strcmp(mock_sent(m, 0)->tmpl, "market-my-empty") == 0)
+		return 0;
+	cr_assert_str_eq(mock_sent(m, 0)->tmpl, "market-my-page");
+	items = mock_arg(mock_sent(m, 0), "items");
+	cr_assert_not_null(items);
+	return strstr(items, "market-pool-item") != NULL;
+}
+
+/* No member nor the opener was told "nothing was traded". */
+static void
+none_lapsed(void)
+{
+	size_t	 i;
+
+	cr_assert_eq(notices(OPENER, "market-pool-lapsed"), 0);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(notices(members[i], "market-pool-lapsed"), 0,
+		    "%s", members[i]);
+}
+
+/*
+ * Sold on day 6 of its offer's 7, the pool order rejected on day 8: the
+ * parts are back with their members, and the pool, whose offer has
+ * ended, lapses instead of staying sold for ever; each member is told
+ * her lot is free (not that it is back in a pool no longer offered).
+ */
+static void
+rejected_after_the_offer_ended_lapses(void)
+{
+	size_t	 i;
+
+	pool_listed("sell", "joined");
+	mock_set_now(m, T0 + 6 * DAY);
+	run_reply(BUYER, "buy 51 35", "market-order-ok");	/* 1: 2, 3, 4 */
+	cr_assert_str_eq(pool_state(POOL), "sold");
+	mock_set_now(m, T0 + 8 * DAY);
+	run_reply(OPENER, "reject 1", "market-reject-ok");
+	cr_assert_str_eq(pool_state(POOL), "lapsed");
+	cr_assert_str_eq(db_text("SELECT state FROM market_posts WHERE"
+	    " ref = $1", POOL), "expired");
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(sold_of(POOL, members[i]), 0);
+		cr_assert_eq(notices(members[i], "market-share-ended"), 1,
+		    "%s", members[i]);
+		cr_assert_eq(notices(members[i], "market-share-back"), 0);
+	}
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-ended", "qty"),
+	    "20");
+	/* the opener sent the REJECT: his reply says it */
+	cr_assert_eq(notices(OPENER, "market-pool-lapsed"), 0);
+	cr_assert(!my_lists_a_pool(MEMBER_A), "MY shows a lapsed pool");
+	cr_assert(!my_lists_a_pool(OPENER));
+}
+
+Test(pool_order, a_sold_pool_rejected_after_its_offer_ended_lapses)
+{
+	rejected_after_the_offer_ended_lapses();
+}
+
+/* The same when the pool order expires unanswered after the offer. */
+Test(pool_order, a_sold_pool_whose_order_expires_after_its_offer_lapses)
+{
+	pool_listed("sell", "prorata");
+	mock_set_now(m, T0 + 6 * DAY);
+	run_reply(BUYER, "buy 51 35", "market-order-ok");
+	cr_assert_str_eq(pool_state(POOL), "sold");
+	sweep_at(T0 + 8 * DAY);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
+	    " ref = $1", 1), "expired");
+	cr_assert_str_eq(pool_state(POOL), "lapsed");
+	cr_assert_eq(sold_of(POOL, MEMBER_C), 0);
+	cr_assert_eq(notices(MEMBER_C, "market-share-ended"), 1);
+	cr_assert_eq(notices(OPENER, "market-pool-lapsed"), 1);
+}
+
+/*
+ * A full pool of 35 gets BUY 51 12 (accepted); its offer expires with 23
+ * left: the pool is sold (it sold what it sold), nobody is told "nothing
+ * was traded"; only the members with units unsold are told how many of
+ * theirs; MY keeps showing the pool while its share orders are live.
+ */
+static void
+partly_sold_pool_ends_sold(void)
+{
+	const char	*items;
+
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 12", "market-order-ok");	/* 1: A 5, B 7 */
+	run_reply(OPENER, "accept 1", "market-accept-ok");
+	sweep_at(T0 + 7 * DAY);
+	cr_assert_str_eq(db_text("SELECT state FROM market_posts WHERE"
+	    " ref = $1", POOL), "expired");
+	cr_assert_str_eq(pool_state(POOL), "sold");
+	none_lapsed();
+	cr_assert_eq(notices(MEMBER_A, "market-share-left"), 0,
+	    "all of hers is sold");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-left", "unsold"),
+	    "13");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-left", "share"),
+	    "20");
+	cr_assert_str_eq(notice_arg(MEMBER_C, "market-share-left", "unsold"),
+	    "10");
+	cr_assert_eq(notices(OPENER, "market-share-left"), 0);
+	cr_assert_eq(states_of(1, "accepted"), 2, "the sale goes on");
+	cr_assert(my_lists_a_pool(MEMBER_B));
+	items = mock_arg(mock_sent(m, 0), "items");
+	cr_assert_not_null(strstr(items, "market-pool-state-sold"), "%s",
+	    items);
+	cr_assert(my_lists_a_pool(OPENER));
+	/* a share order still live, long after: still shown */
+	mock_set_now(m, T0 + 30 * DAY);
+	cr_assert(my_lists_a_pool(MEMBER_A));
+	run_reply(OPENER, "sent 1", "market-sent-ok");
+	run_reply(BUYER, "delivered 1", "market-delivered-ok");
+	cr_assert_eq(states_of(1, "delivered"), 2);
+	/* done, and ended more than offer-lifetime ago: MY lets it go */
+	cr_assert(!my_lists_a_pool(MEMBER_A));
+	cr_assert(!my_lists_a_pool(OPENER));
+}
+
+Test(pool_order, a_partly_sold_pool_whose_offer_expires_is_sold)
+{
+	partly_sold_pool_ends_sold();
+}
+
+/* The same for a buying pool whose want expires partly counted. */
+static void
+partly_bought_want_pool_ends_sold(void)
+{
+	pool_listed("want", "joined");
+	run_reply(DEALER, "offer 52 2900", "market-pool-offer-ok");	/* 1 */
+	run_reply(OPENER, "buy 1 10", "market-order-ok");	/* 2: A 5, B 5 */
+	cr_assert_eq(share_orders(2), 2);
+	run_reply(DEALER, "accept 2", "market-accept-ok");
+	sweep_at(T0 + 7 * DAY);
+	cr_assert_str_eq(pool_state(WANT_POOL), "sold");
+	none_lapsed();
+	cr_assert_eq(notices(MEMBER_A, "market-share-left-want"), 0);
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-left-want",
+	    "unsold"), "15");
+	cr_assert_str_eq(notice_arg(MEMBER_C, "market-share-left-want",
+	    "unsold"), "10");
+	cr_assert(my_lists_a_pool(MEMBER_B));
+}
+
+Test(pool_order, a_partly_bought_want_pool_whose_want_expires_is_sold)
+{
+	partly_bought_want_pool_ends_sold();
+}
+
+/*
+ * MY reads a sold pool only while it matters: a share order of it live,
+ * or its offer ended less than offer-lifetime (7d) ago.
+ */
+static void
+my_lets_a_done_pool_go(void)
+{
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 35", "market-order-ok");
+	run_reply(OPENER, "accept 1", "market-accept-ok");
+	run_reply(OPENER, "sent 1", "market-sent-ok");
+	run_reply(BUYER, "delivered 1", "market-delivered-ok");
+	cr_assert_str_eq(pool_state(POOL), "sold");
+	mock_set_now(m, T0 + 13 * DAY);
+	cr_assert(my_lists_a_pool(MEMBER_C), "recent: shown");
+	cr_assert(my_lists_a_pool(OPENER));
+	mock_set_now(m, T0 + 15 * DAY);
+	cr_assert(!my_lists_a_pool(MEMBER_C), "sold and done: not for ever");
+	cr_assert(!my_lists_a_pool(OPENER));
+}
+
+Test(pool_order, my_lets_a_sold_pool_go_once_done)
+{
+	my_lets_a_done_pool_go();
+}
+
 /* --- a want pool: OFFER, then the opener's BUY ------------------------------------ */
 
 static void
@@ -798,6 +998,26 @@ Test(pool_order_pg, sell_pool_on_postgresql)
 Test(pool_order_pg, want_pool_on_postgresql)
 {
 	want_pool_story();
+}
+
+Test(pool_order_pg, ended_pools_on_postgresql)
+{
+	rejected_after_the_offer_ended_lapses();
+}
+
+Test(pool_order_pg, partly_sold_pool_on_postgresql)
+{
+	partly_sold_pool_ends_sold();
+}
+
+Test(pool_order_pg, partly_bought_want_pool_on_postgresql)
+{
+	partly_bought_want_pool_ends_sold();
+}
+
+Test(pool_order_pg, my_on_postgresql)
+{
+	my_lets_a_done_pool_go();
 }
 #endif
 
@@ -909,6 +1129,8 @@ Test(pool_order_lang, every_template_fits_one_sms_in_every_language,
 		"market-share-accepted", "market-share-accepted-want",
 		"market-share-sent", "market-share-delivered",
 		"market-share-back", "market-share-order",
+		"market-share-ended", "market-share-left",
+		"market-share-left-want",
 		"market-pool-offer-ok", "market-pool-offered",
 		"market-pool-offer-none", "market-pool-offer-own",
 		"market-pool-offer-closed", "market-pool-offer-dear",
@@ -934,6 +1156,15 @@ Test(pool_order_lang, every_template_fits_one_sms_in_every_language,
 	run(BUYER, "buy 51 6");
 	run(MEMBER_A, "accept 2");
 	run(OPENER, "reject 1 the lorry broke down on the road to Nakuru");
+	teardown();
+	setup();
+	rejected_after_the_offer_ended_lapses();
+	teardown();
+	setup();
+	partly_sold_pool_ends_sold();
+	teardown();
+	setup();
+	partly_bought_want_pool_ends_sold();
 
 	for (k = 0; k < sizeof(wanted) / sizeof(wanted[0]); k++) {
 		int	 found = 0;
