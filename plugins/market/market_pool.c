@@ -398,7 +398,7 @@ market_pool(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_pool	 p;
 	struct market_args	 a = { .n = 0 };
 	const char		*w;
-	long long		 days = 0, ref;
+	long long		 days = 0, ref, total;
 	int			 done, rc;
 
 	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
@@ -415,6 +415,13 @@ market_pool(struct mb_ctx *ctx, const struct mb_host *host)
 	rc = market_pool_parse(&c, &p, &days, &done);
 	if (done)
 		return rc;
+	/* the whole pool must fit one order, as a BUY of all of it */
+	if (market_money_mul(p.target, p.price, &total) == -1 ||
+	    total > MARKET_TOTAL_MAX) {
+		market_pool_args(&c, &p, &a);
+		market_arg_money(&a, "max", MARKET_TOTAL_MAX);
+		return market_reply(&c, "market-pool-bad-total", &a);
+	}
 	if ((ref = host->ref_next(ctx, strcmp(p.kind, "sell") == 0 ?
 	    "offer" : "want")) < 0) {
 		host->log(ctx, MB_LOG_ERROR, "market: no reference number");
@@ -466,6 +473,10 @@ market_pool_not_open(struct market_call *c, const struct market_pool *p)
 
 	market_pool_args(c, p, &a);
 	snprintf(tmpl, sizeof(tmpl), "market-pool-is-%s", p->state);
+	/* "ask its opener" is no answer to the opener himself */
+	if (strcmp(p->state, "listed") == 0 &&
+	    strcmp(p->opener, c->actor) == 0)
+		market_copy(tmpl, sizeof(tmpl), "market-pool-is-listed-own");
 	return market_reply(c, tmpl, &a);
 }
 
@@ -525,13 +536,16 @@ market_join(struct mb_ctx *ctx, const struct mb_host *host)
 
 /* --- LEAVE ----------------------------------------------------------------------------- */
 
-/* The newest share order of member's share in pool (0: none found). */
+/* The newest live share order of member's share in pool (0: none found):
+   a rejected, cancelled or expired one is nothing she answers to. */
 static const char market_sql_share_order[] =
     "SELECT ref FROM market_orders WHERE offer = $1 AND seller = $2"
-    " AND parent IS NOT NULL ORDER BY ref DESC LIMIT 1";
+    " AND parent IS NOT NULL AND state IN ('pending', 'accepted', 'sent',"
+    " 'delivered') ORDER BY ref DESC LIMIT 1";
 static const char market_sql_share_order_buyer[] =
     "SELECT ref FROM market_orders WHERE want = $1 AND buyer = $2"
-    " AND parent IS NOT NULL ORDER BY ref DESC LIMIT 1";
+    " AND parent IS NOT NULL AND state IN ('pending', 'accepted', 'sent',"
+    " 'delivered') ORDER BY ref DESC LIMIT 1";
 
 static int
 market_pool_share_order(struct market_call *c, const struct market_pool *p,

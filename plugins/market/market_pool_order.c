@@ -513,9 +513,15 @@ market_offer(struct mb_ctx *ctx, const struct mb_host *host)
 		market_arg(&a, "currency", host->currency(ctx));
 		return market_reply(&c, "market-pool-offer-dear", &a);
 	}
+	/* too much for one order: the limit named, as BUY does */
 	if (market_money_mul(want.qty_left, p.price, &total) == -1 ||
-	    total > MARKET_TOTAL_MAX)
-		return market_reply_ref(&c, "market-pool-offer-closed", ref);
+	    total > MARKET_TOTAL_MAX) {
+		market_arg_num(&a, "qty", want.qty_left);
+		market_arg(&a, "unit", pool.unit);
+		market_arg_money(&a, "price", p.price);
+		market_arg(&a, "currency", host->currency(ctx));
+		return market_reply(&c, "market-bad-total", &a);
+	}
 
 	if ((p.ref = host->ref_next(ctx, "offer")) < 0) {
 		host->log(ctx, MB_LOG_ERROR, "market: no reference number");

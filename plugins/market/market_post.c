@@ -86,7 +86,8 @@ market_in_scope(struct market_call *c, const struct market_post *p,
  * first) and, with list, list them to the poster in a second reply: the
  * items (market-item-buyer, market-item-offer-match) that fit one SMS,
  * and how many more were told.  A pool's offer (farmers > 0) is told to
- * buyers as market-pool-match, with how many farmers are in it.
+ * buyers as market-pool-match, with how many farmers are in it; a want
+ * pool to sellers as market-pool-match-seller, naming OFFER.
  */
 int
 market_match_post(struct market_call *c, const struct market_post *p,
@@ -157,11 +158,15 @@ market_match_post(struct market_call *c, const struct market_post *p,
 		if (offer)
 			market_arg_num(&a, "buy", q->qty_left < p->qty_left ?
 			    q->qty_left : p->qty_left);
-		if (farmers > 0) {
-			/* a pool's offer: its farmers, never tiers */
+		if (farmers > 0)
+			/* a pool: its farmers, never tiers */
 			market_arg_num(&a, "farmers", farmers);
+		if (farmers > 0 && offer)
 			tmpl = "market-pool-match";
-		} else if (offer)
+		else if (farmers > 0)
+			/* a want pool: the seller's step is OFFER */
+			tmpl = "market-pool-match-seller";
+		else if (offer)
 			tmpl = market_tier_show(c, p->ref, q->msisdn, &a,
 			    "market-match-buyer", tiers, sizeof(tiers));
 		else

@@ -811,7 +811,16 @@ static const char market_sql_my_orders[] =
     "SELECT " MARKET_ORDER_COLUMNS " FROM market_orders o"
     " JOIN market_posts p ON p.ref = o.offer"
     " WHERE (o.buyer = $1 OR o.seller = $1)"
-    " AND o.state IN ('pending', 'accepted', 'sent') ORDER BY o.ref DESC";
+    " AND o.state IN ('pending', 'accepted', 'sent')"
+    /* a share order only to its member: the seller of a sell pool's
+       lot, the buyer of a want pool's; the counterparty has the pool
+       order */
+    " AND (o.parent IS NULL"
+    " OR (o.seller = $1 AND EXISTS (SELECT 1 FROM market_pools l"
+    " WHERE l.ref = o.offer AND l.kind = 'sell'))"
+    " OR (o.buyer = $1 AND EXISTS (SELECT 1 FROM market_pools l"
+    " WHERE l.ref = o.want AND l.kind = 'want')))"
+    " ORDER BY o.ref DESC";
 
 int
 market_store_my_orders(struct market_call *c, const char *msisdn,

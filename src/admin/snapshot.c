@@ -229,6 +229,8 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 {
 	static const char *const posts_cols[] = { "kind", "state", NULL };
 	static const char *const orders_cols[] = { "state", NULL };
+	static const char *const pool_orders_cols[] = { "state", "parent",
+	    NULL };
 	static const char *const prices_cols[] = { "status", NULL };
 	static const char *const agents_cols[] = { "point", "removed", NULL };
 	static const char *const members_cols[] = { "point", "state", NULL };
@@ -301,7 +303,14 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 				s->open_wants += s->posts.row[i].n;
 		}
 	}
-	if (admin_table_has(a, "market_orders", orders_cols)) {
+	/* a pool's order once: its members' share orders (parent set) are
+	   parts of it */
+	if (admin_table_has(a, "market_orders", pool_orders_cols)) {
+		s->has_orders = 1;
+		bad |= admin_group_read(a, "SELECT state, COUNT(*) FROM "
+		    "market_orders WHERE parent IS NULL GROUP BY state "
+		    "ORDER BY state LIMIT 64", 1, &s->orders);
+	} else if (admin_table_has(a, "market_orders", orders_cols)) {
 		s->has_orders = 1;
 		bad |= admin_group_read(a, "SELECT state, COUNT(*) FROM "
 		    "market_orders GROUP BY state ORDER BY state LIMIT 64", 1,

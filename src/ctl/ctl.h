@@ -64,6 +64,7 @@ int		 ctl_print_stmt(struct ctl *, FILE *, struct store_stmt *,
 int		 ctl_db_open(struct ctl *);
 struct store_stmt *ctl_prepare(struct ctl *, const char *);
 int		 ctl_has_table(struct ctl *, const char *);
+int		 ctl_has_column(struct ctl *, const char *, const char *);
 int		 ctl_need_market(struct ctl *);
 long		 ctl_limit(const struct ctl *);
 

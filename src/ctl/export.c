@@ -85,15 +85,20 @@ static int
 ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
     FILE *fp, long long since, long long until)
 {
-	static const char trades[] =
-	    "SELECT o.ref AS order_ref, o.updated AS date, "
-	    "p.commodity, p.market, o.qty, p.unit, o.price AS price, "
-	    "o.total AS total, CAST($3 AS TEXT) AS currency, "
-	    "CASE WHEN $4 = 1 THEN o.seller END AS seller, "
-	    "CASE WHEN $4 = 1 THEN o.buyer END AS buyer "
-	    "FROM market_orders o JOIN market_posts p ON p.ref = o.offer "
-	    "WHERE o.state = 'delivered' AND o.updated >= $1 AND "
-	    "o.updated < $2 ORDER BY o.updated, o.ref";
+#define CTL_TRADES(pools) \
+	    "SELECT o.ref AS order_ref, o.updated AS date, " \
+	    "p.commodity, p.market, o.qty, p.unit, o.price AS price, " \
+	    "o.total AS total, CAST($3 AS TEXT) AS currency, " \
+	    "CASE WHEN $4 = 1 THEN o.seller END AS seller, " \
+	    "CASE WHEN $4 = 1 THEN o.buyer END AS buyer " \
+	    "FROM market_orders o JOIN market_posts p ON p.ref = o.offer " \
+	    "WHERE o.state = 'delivered' AND o.updated >= $1 AND " \
+	    "o.updated < $2 " pools "ORDER BY o.updated, o.ref"
+	static const char trades[] = CTL_TRADES("");
+	/* a pool's sale once: its pool order, not the members' share
+	   orders (parent: the market plugin's pools, step 3) */
+	static const char trades_pools[] = CTL_TRADES("AND o.parent IS NULL ");
+#undef CTL_TRADES
 	static const char prices[] =
 	    "SELECT id AS report, created AS date, commodity, market, "
 	    "price, CAST($3 AS TEXT) AS currency, "
@@ -117,7 +122,8 @@ ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
 			    "prices plugin loaded?)");
 		return -1;
 	}
-	if ((st = ctl_prepare(c, is_trades ? trades : prices)) == NULL)
+	if ((st = ctl_prepare(c, !is_trades ? prices : ctl_has_column(c,
+	    "market_orders", "parent") ? trades_pools : trades)) == NULL)
 		return -1;
 	store_bind_int(st, 1, since);
 	store_bind_int(st, 2, until);

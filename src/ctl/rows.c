@@ -593,6 +593,28 @@ ctl_has_table(struct ctl *c, const char *table)
 	return found;
 }
 
+/* 1 if table has column (a column a plugin's later step adds). */
+int
+ctl_has_column(struct ctl *c, const char *table, const char *column)
+{
+	static const char lite[] = "SELECT 1 FROM pragma_table_info($1) "
+	    "WHERE name = $2";
+	static const char pg[] = "SELECT 1 FROM information_schema.columns "
+	    "WHERE table_schema = current_schema() AND table_name = $1 AND "
+	    "column_name = $2";
+	struct store_stmt	*st;
+	int			 found;
+
+	if ((st = ctl_prepare(c, strcmp(store_engine(c->store), "sqlite") ==
+	    0 ? lite : pg)) == NULL)
+		return 0;
+	store_bind_text(st, 1, table);
+	store_bind_text(st, 2, column);
+	found = store_step(st) == STORE_ROW;
+	store_done(st);
+	return found;
+}
+
 /* The limit for a list: --limit, else CTL_TABLE_LIMIT for tables and all
  * for scripts. */
 long

@@ -72,7 +72,13 @@ ctl_stats(struct ctl *c, const struct ctl_args *a)
 		bad |= ctl_stats_group(c, &r, "posts", "SELECT kind || '.' || "
 		    "state, COUNT(*) FROM market_posts GROUP BY kind, state "
 		    "ORDER BY kind, state");
-	if (ctl_has_table(c, "market_orders"))
+	/* a pool's order once: its members' share orders (parent set) are
+	   parts of it */
+	if (ctl_has_column(c, "market_orders", "parent"))
+		bad |= ctl_stats_group(c, &r, "orders", "SELECT state, COUNT(*) "
+		    "FROM market_orders WHERE parent IS NULL GROUP BY state "
+		    "ORDER BY state");
+	else if (ctl_has_table(c, "market_orders"))
 		bad |= ctl_stats_group(c, &r, "orders", "SELECT state, COUNT(*) "
 		    "FROM market_orders GROUP BY state ORDER BY state");
 	if (ctl_has_table(c, "prices_reports"))

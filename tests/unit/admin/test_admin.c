@@ -691,6 +691,20 @@ Test(admin_pages, metrics_match_the_database)
 	free(s);
 }
 
+/* A pool's sale once: its members' share orders (parent set, the market
+   plugin's pools) are parts of the pool order, not orders of their own. */
+Test(admin_pages, metrics_count_a_pools_order_once)
+{
+	char	*s;
+
+	t_exec("ALTER TABLE market_orders ADD COLUMN parent INTEGER");
+	t_exec("INSERT INTO market_orders (state, parent) VALUES "
+	    "('delivered', 2), ('delivered', 2)");
+	s = t_render(admin_metrics);
+	assert_has(s, "\nmarketbox_market_orders{state=\"delivered\"} 2\n");
+	free(s);
+}
+
 Test(admin_pages, metrics_escape_label_values)
 {
 	char	*s;

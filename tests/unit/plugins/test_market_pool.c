@@ -331,6 +331,22 @@ BOTH(pool_opens)
 	    1), 0);
 }
 
+/* The whole pool bought at once must fit one order: refused at POOL. */
+BOTH(a_pool_too_big_for_one_order_is_refused)
+{
+	run_reply(OPENER, "pool sell maize 1000000 bags 200000 7",
+	    "market-pool-bad-total");
+	has(0, "target", "1000000");
+	has(0, "max", "100000000000");
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_pools WHERE"
+	    " ref > $1", 0), 0);
+	run_reply(OPENER, "pool want maize 1000000 bags 200000 7",
+	    "market-pool-bad-total");
+	/* at the limit it opens */
+	run_reply(OPENER, "pool sell maize 1000000 bags 100000 7",
+	    "market-pool-ok");
+}
+
 /* --- joining -------------------------------------------------------------------------- */
 
 BOTH(pool_fills_from_three_members)
@@ -460,7 +476,12 @@ BOTH(close_below_and_above_pool_min)
 	cr_assert_eq(count(ANNA, "market-pool-listed"), 1);
 	cr_assert_eq(count(CARO, "market-pool-listed"), 1);
 	cr_assert_eq(count(OPENER, "market-pool-listed"), 0);
-	run_reply(OPENER, "close 1", "market-pool-is-listed");
+	/* the opener is not told to ask himself */
+	run_reply(OPENER, "close 1", "market-pool-is-listed-own");
+	has(0, "ref", "1");
+	run_reply(ANNA, "close 1", "market-pool-not-opener");
+	run_reply(OPENER, "join 1 5", "market-pool-is-listed-own");
+	run_reply(BETH, "leave 1", "market-pool-is-listed");
 }
 
 /* --- the deadline ----------------------------------------------------------------------- */
@@ -545,6 +566,32 @@ BOTH(a_want_pool_lists_a_want)
 	/* a seller's SELL under its price tells the opener, as any want */
 	run_reply(BUYER, "sell maize 50 bags 3100", "market-offer-ok");
 	cr_assert_eq(count(OPENER, "market-match-buyer"), 1);
+}
+
+/*
+ * A listed want pool tells a seller with an open offer to send OFFER
+ * with his price: not the buyers' market-pool-match naming BUY.
+ */
+BOTH(a_want_pool_tells_sellers_to_offer)
+{
+	run_reply(BUYER, "sell maize 60 bags 3100", "market-offer-ok"); /* 1 */
+	run_reply(OPENER, "pool want maize 50 bags 3300 10",
+	    "market-pool-want-ok");					/* 2 */
+	run_reply(ANNA, "join 2 20", "market-pool-join-ok");
+	run_reply(BETH, "join 2 30", "market-pool-join-full");
+	cr_assert_eq(count(BUYER, "market-pool-match"), 0);
+	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 1);
+	{
+		size_t	 i;
+
+		for (i = 0; strcmp(sent(i)->tmpl, "market-pool-match-seller")
+		    != 0; i++)
+			;
+		has(i, "want", "2");
+		has(i, "farmers", "2");
+		has(i, "qty", "50");
+		has(i, "price", "3300");
+	}
 }
 
 /* --- CANCEL ------------------------------------------------------------------------------------ */
@@ -719,6 +766,12 @@ tour(void)
 		    " seq, joined) VALUES (8, 'm:T' || $1, 1, 0, $1, 0)", i);
 	run(ANNA, "join 8 1");
 	run(OPENER, "my");
+	/* a want pool told to a seller; the opener's refusal; too big */
+	run(CARO, "sell beans 10 kg 90");				/* 9 */
+	run(OPENER, "pool want beans 5 kg 100 7");		/* 10 */
+	run(ANNA, "join 10 5");
+	run(OPENER, "close 10");
+	run(OPENER, "pool sell maize 1000000 bags 200000 7");
 	collecting = 0;
 }
 

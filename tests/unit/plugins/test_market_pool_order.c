@@ -598,6 +598,9 @@ Test(pool_order, reject_gives_the_shares_back_for_the_next_buy)
 	cr_assert_str_eq(db_text("SELECT state FROM market_pools WHERE"
 	    " ref = $1", POOL), "listed", "back on offer, listed again");
 	cr_assert_eq(sold_of(POOL, MEMBER_C), 5);
+	/* LEAVE names her live share order (4), not the rejected one (6) */
+	run_reply(MEMBER_C, "leave 51", "market-pool-leave-sold");
+	cr_assert_str_eq(mock_arg(mock_sent(m, 0), "order"), "4");
 	run_reply(OPENER, "reject 1 lorry broke", "market-reject-ok");
 	cr_assert_eq(states_of(1, "rejected"), 3);
 	cr_assert_eq(sold_of(POOL, MEMBER_A), 0);
@@ -960,6 +963,12 @@ Test(pool_order, offer_refusals)
 	run_reply(DEALER, "offer 99 2900", "market-pool-offer-none");
 	run_reply(OPENER, "offer 52 2900", "market-pool-offer-own");
 	run_reply(DEALER, "offer 52 abc", "market-bad-price");
+	/* too much for one order: the limit, not a closed pool */
+	exec("UPDATE market_posts SET qty = 100000000000, qty_left ="
+	    " 100000000000 WHERE ref = 52");
+	run_reply(DEALER, "offer 52 2900", "market-bad-total");
+	exec("UPDATE market_posts SET qty = 35, qty_left = 35 WHERE"
+	    " ref = 52");
 	exec("UPDATE market_pools SET state = 'open' WHERE ref = 52");
 	run_reply(DEALER, "offer 52 2900", "market-pool-offer-closed");
 	cr_assert_eq(db_int2("SELECT count(*) FROM market_posts WHERE"
@@ -983,6 +992,74 @@ Test(pool_order, offer_is_in_the_command_table)
 	cr_assert_eq(p->commands[i].roles, 0);
 }
 
+/* --- MY: a share order only to its member ------------------------------------------- */
+
+/* The order lines of who's MY, every page of it (MY, MY next, ...),
+   joined into all (a buffer of len). */
+static size_t
+my_orders(const char *who, char *all, size_t len)
+{
+	const char	*s, *items, *next = NULL;
+	char		 cmd[32];
+	size_t		 n = 0, page;
+
+	all[0] = '\0';
+	for (page = 0; page < 10; page++) {
+		if (next == NULL)
+			snprintf(cmd, sizeof(cmd), "my");
+		else
+			snprintf(cmd, sizeof(cmd), "my %s", next);
+		run_reply(who, cmd, "market-my-page");
+		items = mock_arg(mock_sent(m, 0), "items");
+		cr_assert_not_null(items);
+		strncat(all, items, len - strlen(all) - 1);
+		for (s = items; (s = strstr(s, "market-item-order-")) != NULL;
+		    s++)
+			n++;
+		next = mock_arg(mock_sent(m, 0), "next");
+		s = mock_arg(mock_sent(m, 0), "more");
+		if (s == NULL || strcmp(s, "0") == 0 || next == NULL)
+			break;
+	}
+	return n;
+}
+
+/*
+ * The pool order's counterparty sees the pool order alone, each member
+ * her share order alone: a pool's sale is not listed (nor counted) twice.
+ */
+static void
+my_story(void)
+{
+	char	 items[4096];
+
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 12", "market-order-ok");	/* 1: 2, 3 */
+	cr_assert_eq(my_orders(BUYER, items, sizeof(items)), 1, "%s", items);
+	cr_assert_not_null(strstr(items, "market-item-order-buy(ref=1,"),
+	    "%s", items);
+	cr_assert_eq(my_orders(MEMBER_B, items, sizeof(items)), 1, "%s",
+	    items);
+	cr_assert_not_null(strstr(items, "market-item-order-sell(ref=3,"),
+	    "%s", items);
+
+	pool_listed("want", "joined");
+	run_reply(DEALER, "offer 52 2900", "market-pool-offer-ok");	/* 4 */
+	run_reply(OPENER, "buy 4 35", "market-order-ok");	/* 5: 6, 7, 8 */
+	cr_assert_eq(my_orders(DEALER, items, sizeof(items)), 1, "%s", items);
+	cr_assert_not_null(strstr(items, "market-item-order-sell(ref=5,"),
+	    "%s", items);
+	cr_assert_eq(my_orders(MEMBER_B, items, sizeof(items)), 2, "%s",
+	    items);
+	cr_assert_not_null(strstr(items, "market-item-order-buy(ref=7,"),
+	    "%s", items);
+}
+
+Test(pool_order, my_shows_a_share_order_only_to_its_member)
+{
+	my_story();
+}
+
 /* --- the same on PostgreSQL ------------------------------------------------------------ */
 
 #ifdef HAVE_POSTGRESQL
@@ -993,6 +1070,11 @@ Test(pool_order_pg, sell_pool_on_postgresql)
 	sell_pool_story();
 	cr_assert_eq(pg_fixture_query("SELECT count(*) FROM market_orders"
 	    " WHERE parent = 1"), 2);
+}
+
+Test(pool_order_pg, my_on_postgresql)
+{
+	my_story();
 }
 
 Test(pool_order_pg, want_pool_on_postgresql)
