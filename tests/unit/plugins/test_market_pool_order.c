@@ -1097,7 +1097,7 @@ Test(pool_order_pg, partly_bought_want_pool_on_postgresql)
 	partly_bought_want_pool_ends_sold();
 }
 
-Test(pool_order_pg, my_on_postgresql)
+Test(pool_order_pg, my_lets_a_done_pool_go_on_postgresql)
 {
 	my_lets_a_done_pool_go();
 }
