@@ -26,6 +26,7 @@
 #include "store/store.h"
 #include "marketbox-plugin.h"
 
+#include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
 #ifdef HAVE_POSTGRESQL
@@ -46,7 +47,6 @@ extern const struct mb_plugin marketbox_plugin;
 static struct mock	*m;
 static int		 on_pg;
 
-#define MARKET_MAX_ARGS_TEST	16	/* market.h's MARKET_MAX_ARGS */
 
 /* --- collecting what the plugin sends, for the language checks -------------- */
 
@@ -800,19 +800,11 @@ file_templates(const char *path, size_t *n)
 	return names;
 }
 
-static struct lang_set	*shipped;
-static struct conf	*catalogue;
-
 static void
 lang_setup(void)
 {
-	gwlib_init();
-	log_set_output_level(GW_PANIC);
+	market_lang_open();
 	setup();
-	shipped = lang_load(TEST_SRCDIR "/../conf/lang", "en");
-	cr_assert_not_null(shipped);
-	catalogue = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
-	cr_assert_not_null(catalogue, "the shipped conf does not load");
 }
 
 static void
@@ -820,190 +812,7 @@ lang_teardown(void)
 {
 	teardown();
 	seen_free();
-	lang_free(shipped);
-	conf_free(catalogue);
-	gwlib_shutdown();
-}
-
-/* The shipped catalogue's words, as the host gives them to render(). */
-static const char *
-catalogue_word(void *arg, const char *lang, const char *name,
-    const char *value, const char *category)
-{
-	const struct conf_commodity	*k;
-	const struct conf_unit		*u;
-
-	(void)arg;
-	if (strcmp(name, "commodity") == 0 &&
-	    (k = conf_commodity_find(catalogue, value)) != NULL)
-		return conf_form_for(&k->names, &k->forms, lang, category);
-	if (strcmp(name, "unit") == 0 &&
-	    (u = conf_unit_find(catalogue, value)) != NULL)
-		return conf_form_for(&u->names, &u->forms, lang, category);
-	return NULL;
-}
-
-static char	*real_text(const char *lang, const char *value,
-		    size_t *missing);
-
-/*
- * Template tmpl of lang filled with args, as the host renders it: the
- * shipped files, the shipped catalogue.  Adds the placeholders left
- * without a value to *missing.  Typical names of the reader's language
- * stand for the mock's.
- */
-static char *
-real_render(const char *lang, const char *tmpl, struct mb_arg *args,
-    size_t n, size_t *missing)
-{
-	struct render_env	 env;
-	const char		*t = lang_template(shipped, lang, tmpl);
-	char			*s;
-	size_t			 i;
-
-	cr_assert_not_null(t, "%s lacks %s", lang, tmpl);
-	/* names as people of the language have them */
-	for (i = 0; i < n; i++)
-		if (strcmp(args[i].name, "name") == 0 &&
-		    strcmp(args[i].value, "Wanjiru") == 0)
-			args[i].value = strcmp(lang, "zh") == 0 ? "王芳" :
-			    "Mary Wanjiku";
-		else if ((strcmp(args[i].name, "name") == 0 ||
-		    strcmp(args[i].name, "buyer") == 0) &&
-		    strcmp(args[i].value, "Otieno") == 0)
-			args[i].value = strcmp(lang, "zh") == 0 ? "李明" :
-			    "John Otieno";
-	memset(&env, 0, sizeof(env));
-	env.langs = shipped;
-	env.lang = lang;
-	env.word = catalogue_word;
-	s = render(&env, t, args, n);
-	cr_assert_not_null(s);
-	*missing += env.missing;
-	return s;
-}
-
-/* The end of a value that starts at p, in "name=value,..." of the mock. */
-static const char *
-value_end(const char *p)
-{
-	int	 depth = 0;
-
-	for (; *p != '\0'; p++) {
-		if (*p == '(')
-			depth++;
-		else if (*p == ')' && depth-- == 0)
-			return p;
-		else if (*p == ',' && depth == 0)
-			return p;
-	}
-	return p;
-}
-
-/*
- * value with every "market-x(name=value,...)" the mock's render() wrote
- * into it (list items, states) rendered for real in lang.
- */
-static char *
-real_text(const char *lang, const char *value, size_t *missing)
-{
-	char		*out, tmpl[64];
-	size_t		 len;
-	FILE		*f = open_memstream(&out, &len);
-	const char	*p = value, *q;
-
-	cr_assert_not_null(f);
-	while (*p != '\0') {
-		size_t	 n = strspn(p, "abcdefghijklmnopqrstuvwxyz-");
-
-		if (strncmp(p, "market-", 7) != 0 || p[n] != '(' ||
-		    n >= sizeof(tmpl)) {
-			fputc(*p++, f);
-			continue;
-		}
-		{
-			struct mb_arg	 args[MARKET_MAX_ARGS_TEST];
-			char		*vals[MARKET_MAX_ARGS_TEST];
-			char		*names[MARKET_MAX_ARGS_TEST], *s;
-			size_t		 k = 0, i;
-
-			memcpy(tmpl, p, n);
-			tmpl[n] = '\0';
-			p += n + 1;
-			while (*p != '\0' && *p != ')') {
-				const char	*eq = strchr(p, '=');
-				char		*raw;
-
-				cr_assert_not_null(eq);
-				cr_assert_lt(k, MARKET_MAX_ARGS_TEST);
-				q = value_end(eq + 1);
-				names[k] = strndup(p, (size_t)(eq - p));
-				raw = strndup(eq + 1, (size_t)(q - eq - 1));
-				vals[k] = real_text(lang, raw, missing);
-				free(raw);
-				args[k].name = names[k];
-				args[k].value = vals[k];
-				k++;
-				p = *q == ',' ? q + 1 : q;
-			}
-			if (*p == ')')
-				p++;
-			s = real_render(lang, tmpl, args, k, missing);
-			fputs(s, f);
-			free(s);
-			for (i = 0; i < k; i++) {
-				free(names[i]);
-				free(vals[i]);
-			}
-		}
-	}
-	fclose(f);
-	return out;
-}
-
-/*
- * One message as a phone in lang reads it: one SMS (7-bit GSM in
- * English and Kiswahili, which need no other characters; in French a
- * commodity's name may make it UCS-2, then 70 characters, or folded to
- * GSM as the outbox does when that saves an SMS), and every placeholder
- * filled.
- */
-static void
-assert_reads(const char *lang, const char *tmpl, const struct seen *s,
-    const char *number_name, const char *number)
-{
-	struct mb_arg		 args[MARKET_MAX_ARGS_TEST];
-	char			*vals[MARKET_MAX_ARGS_TEST], *r, *folded;
-	struct gsm_measure	 gm;
-	size_t			 k, missing = 0;
-
-	cr_assert_leq(s->nargs, MARKET_MAX_ARGS_TEST);
-	for (k = 0; k < s->nargs; k++) {
-		args[k].name = s->args[k].name;
-		vals[k] = number_name != NULL &&
-		    strcmp(args[k].name, number_name) == 0 ? strdup(number) :
-		    real_text(lang, s->args[k].value, &missing);
-		args[k].value = vals[k];
-	}
-	r = real_render(lang, tmpl, args, s->nargs, &missing);
-	cr_assert_eq(missing, 0, "%s %s: a placeholder without a value: %s",
-	    lang, tmpl, r);
-	/* as it leaves: accents GSM lacks folded when that saves an SMS */
-	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-		free(r);
-		r = folded;
-	}
-	gsm_measure(r, strlen(r), &gm);
-	if (strcmp(lang, "en") == 0 || strcmp(lang, "sw") == 0)
-		cr_assert_eq(gm.coding, GSM_CODING_7BIT, "%s %s not GSM: %s",
-		    lang, tmpl, r);
-	cr_assert_eq(gm.parts, 1, "%s %s (%s=%s): %zu units: %s", lang, tmpl,
-	    number_name ? number_name : "-", number ? number : "-",
-	    gm.units, r);
-	cr_assert_null(strstr(r, "market-"), "%s %s: %s", lang, tmpl, r);
-	free(r);
-	for (k = 0; k < s->nargs; k++)
-		free(vals[k]);
+	market_lang_close();
 }
 
 /* The numbers each count is tried with, for plural forms and lengths. */
@@ -1030,13 +839,14 @@ Test(pool_lang, every_template_in_every_language_fits,
 		for (l = 0; l < 4; l++) {
 			const char	*t, *en;
 
-			t = lang_template(shipped, codes[l], s->tmpl);
-			en = lang_template(shipped, "en", s->tmpl);
+			t = lang_template(market_lang_shipped, codes[l], s->tmpl);
+			en = lang_template(market_lang_shipped, "en", s->tmpl);
 			cr_assert_not_null(t, "%s lacks %s", codes[l], s->tmpl);
 			if (l > 0)
 				cr_assert(t != en, "%s falls back for %s",
 				    codes[l], s->tmpl);
-			assert_reads(codes[l], s->tmpl, s, NULL, NULL);
+			market_lang_assert_reads(codes[l], s->tmpl, s->args,
+			    s->nargs, NULL, NULL);
 			for (k = 0; k < s->nargs; k++)
 				for (c = 0; c < sizeof(count_names) /
 				    sizeof(count_names[0]); c++) {
@@ -1047,8 +857,8 @@ Test(pool_lang, every_template_in_every_language_fits,
 						continue;
 					for (j = 0; j < sizeof(counts) /
 					    sizeof(counts[0]); j++)
-						assert_reads(codes[l], s->tmpl,
-						    s, count_names[c],
+						market_lang_assert_reads(codes[l], s->tmpl,
+						    s->args, s->nargs, count_names[c],
 						    counts[j]);
 				}
 		}
@@ -1075,7 +885,7 @@ Test(pool_lang, every_template_in_every_language_fits,
 		found |= strncmp(names[i], "market-pool-offer", 17) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
-			cr_assert_not_null(lang_template(shipped, codes[l],
+			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
 			    names[i]), "%s lacks %s", codes[l], names[i]);
 		free(names[i]);
 	}
