@@ -467,7 +467,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	4
+#define MARKET_NMIGRATIONS	5
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,

@@ -244,12 +244,75 @@ static const char market_schema_4_pg[] =
     " reached BIGINT,"
     " PRIMARY KEY (offer, qty));";
 
+/*
+ * Disputes and ratings (step 5).  A dispute is opened by PROBLEM on a
+ * sent or delivered order by one of its parties (opener, side 'buyer'
+ * or 'seller'; 'other' for anyone else the order concerns, a carrier or
+ * an agent); ref is from the one ref sequence, so "dispute #80" never
+ * names anything else.  It is closed by an admin (marketctl dispute
+ * close) for one side: decision 'buyer' or 'seller', with a note.  The
+ * side a closed dispute went against has lost it (reputation).  An open
+ * dispute stops a sent order from completing by itself.
+ *
+ * A rating is one party's 1..5 for the other after delivery, once per
+ * order and rater (the primary key makes a second RATE a no-op the
+ * handler refuses).  Reputation is computed from market_orders,
+ * market_disputes and market_ratings when it is shown, never kept as a
+ * counter.
+ */
+static const char market_schema_5[] =
+    "CREATE TABLE market_disputes ("
+    " ref INTEGER PRIMARY KEY,"
+    " order_ref INTEGER NOT NULL REFERENCES market_orders(ref),"
+    " opener TEXT NOT NULL,"
+    " side TEXT NOT NULL CHECK (side IN ('buyer', 'seller', 'other')),"
+    " text TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('open', 'closed')),"
+    " created INTEGER NOT NULL,"
+    " closed INTEGER,"
+    " decision TEXT CHECK (decision IN ('buyer', 'seller')),"
+    " note TEXT);"
+    "CREATE INDEX market_disputes_order ON market_disputes(order_ref);"
+    "CREATE INDEX market_disputes_state ON market_disputes(state, created);"
+    "CREATE TABLE market_ratings ("
+    " order_ref INTEGER NOT NULL REFERENCES market_orders(ref),"
+    " rater TEXT NOT NULL,"
+    " rated TEXT NOT NULL,"
+    " stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY (order_ref, rater));"
+    "CREATE INDEX market_ratings_rated ON market_ratings(rated);";
+
+static const char market_schema_5_pg[] =
+    "CREATE TABLE market_disputes ("
+    " ref BIGINT PRIMARY KEY,"
+    " order_ref BIGINT NOT NULL REFERENCES market_orders(ref),"
+    " opener TEXT NOT NULL,"
+    " side TEXT NOT NULL CHECK (side IN ('buyer', 'seller', 'other')),"
+    " text TEXT NOT NULL,"
+    " state TEXT NOT NULL CHECK (state IN ('open', 'closed')),"
+    " created BIGINT NOT NULL,"
+    " closed BIGINT,"
+    " decision TEXT CHECK (decision IN ('buyer', 'seller')),"
+    " note TEXT);"
+    "CREATE INDEX market_disputes_order ON market_disputes(order_ref);"
+    "CREATE INDEX market_disputes_state ON market_disputes(state, created);"
+    "CREATE TABLE market_ratings ("
+    " order_ref BIGINT NOT NULL REFERENCES market_orders(ref),"
+    " rater TEXT NOT NULL,"
+    " rated TEXT NOT NULL,"
+    " stars INTEGER NOT NULL CHECK (stars BETWEEN 1 AND 5),"
+    " created BIGINT NOT NULL,"
+    " PRIMARY KEY (order_ref, rater));"
+    "CREATE INDEX market_ratings_rated ON market_ratings(rated);";
+
 /* Step 2 is the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
 	{ .version = 2, .sql = market_schema_2 },
 	{ .version = 3, .sql = market_schema_3, .sql_pg = market_schema_3_pg },
 	{ .version = 4, .sql = market_schema_4, .sql_pg = market_schema_4_pg },
+	{ .version = 5, .sql = market_schema_5, .sql_pg = market_schema_5_pg },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
