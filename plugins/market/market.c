@@ -68,8 +68,18 @@
  *  - a pending order unanswered for order-remind: the seller is reminded,
  *    once; unanswered for order-expire: it expires, the quantity returns,
  *    both are told;
+ *  - an accepted order not sent after accept-remind: the seller is
+ *    reminded to send it (or cancel it), once; not sent after
+ *    accept-expire (from ACCEPT): it is cancelled (reason "auto"), the
+ *    quantity returns as with CANCEL, both are told what to do next;
  *  - a sent order not confirmed after delivery-remind: the buyer is
- *    reminded, once;
+ *    asked, once, whether it arrived (DELIVERED, or PROBLEM and what is
+ *    wrong); not confirmed after delivery-complete (from SENT): it is
+ *    delivered by itself (reason "auto"), both told, the trade counted as
+ *    for DELIVERED; an open dispute on it (market_disputes, opened by
+ *    PROBLEM) holds both until it is closed;
+ *  - a pool order's share orders follow it through every timer's step as
+ *    through a command's (market_order_move, market_pool_follow);
  *  - an open pool past its deadline: opener and members told, once;
  *    pool-grace later it lapses (market_pool.c); a listed pool whose
  *    offer or want expires lapses.
@@ -78,7 +88,10 @@
  *	offer-lifetime = 7d	match-scope = market | region | all
  *	order-remind = 2h	max-matches = 3	(0: no match notices)
  *	order-expire = 24h	code-tries = 3
- *	delivery-remind = 48h	sweep-interval = 60s
+ *	accept-remind = 24h	accept-expire = 72h
+ *	delivery-remind = 48h	delivery-complete = 7d
+ *	sweep-interval = 60s
+ *	(each remind shorter than its expire or complete: checked)
  *	confirm-ratio = 10 (0: never ask)	confirm-posts = 5
  *	confirm-window = 30d
  *	transporter-prefixes = +254;+256 (default: the home country)
@@ -122,7 +135,10 @@ static const struct market_conf market_defaults = {
 	.offer_lifetime = 7 * 86400,
 	.order_remind = 2 * 3600,
 	.order_expire = 24 * 3600,
+	.accept_remind = 24 * 3600,
+	.accept_expire = 72 * 3600,
 	.delivery_remind = 48 * 3600,
+	.delivery_complete = 7 * 86400,
 	.sweep_interval = 60,
 	.scope = MARKET_SCOPE_MARKET,
 	.max_matches = 3,
@@ -172,52 +188,97 @@ market_sweep_post(struct market_call *c, long long ref)
 	    "market-expired-offer" : "market-expired-want", &a);
 }
 
-/* A due order: expire it, or send its one reminder. */
+/*
+ * A due order's reminder, once: a pending order's seller (answer it), an
+ * accepted order's seller (send it), a sent order's buyer (did it
+ * arrive?).  The reminder names the other party and her number.
+ */
 static int
-market_sweep_order(struct market_call *c, enum market_due due, long long ref)
+market_sweep_remind(struct market_call *c, struct market_order *o)
 {
-	struct market_order	 o;
 	struct market_args	 a = { .n = 0 };
 	char			 name[MARKET_NAME_LEN];
 	char			 phone[MARKET_MSISDN_LEN];
-	int			 rc;
+	const char		*to, *other, *tmpl;
 
-	if ((rc = market_store_order_get(c, ref, &o)) != 1)
-		return rc == 0 ? MB_OK : MB_FAIL;
-	if (due == MARKET_DUE_EXPIRE)
-		return market_order_move(c, &o, "expired", NULL, NULL);
-	market_order_args(c, &o, &a);
-	if (due == MARKET_DUE_REMIND) {
-		if (market_contact(c, o.buyer, phone, sizeof(phone)) == -1)
-			return MB_FAIL;
-		market_person(c, o.buyer, name, sizeof(name));
-		market_arg(&a, "name", name);
-		market_arg(&a, "phone", phone);
-		rc = market_notify(c, o.seller, "market-reminder-seller", &a);
+	if (strcmp(o->state, "sent") == 0) {
+		to = o->buyer;
+		other = o->seller;
+		tmpl = "market-reminder-buyer";
 	} else {
-		if (market_contact(c, o.seller, phone, sizeof(phone)) == -1)
-			return MB_FAIL;
-		market_person(c, o.seller, name, sizeof(name));
-		market_arg(&a, "name", name);
-		market_arg(&a, "phone", phone);
-		rc = market_notify(c, o.buyer, "market-reminder-buyer", &a);
+		to = o->seller;
+		other = o->buyer;
+		tmpl = strcmp(o->state, "accepted") == 0 ?
+		    "market-reminder-send" : "market-reminder-seller";
 	}
-	if (rc != MB_OK || market_store_order_reminded(c, ref) == -1)
+	market_order_args(c, o, &a);
+	if (market_contact(c, other, phone, sizeof(phone)) == -1)
+		return MB_FAIL;
+	market_person(c, other, name, sizeof(name));
+	market_arg(&a, "name", name);
+	market_arg(&a, "phone", phone);
+	if (market_notify(c, to, tmpl, &a) != MB_OK ||
+	    market_store_order_reminded(c, o->ref) == -1)
 		return MB_FAIL;
 	return MB_OK;
 }
 
 /*
+ * A due order: its timer's step (pending: expired; accepted: cancelled;
+ * sent: delivered; the last two marked MARKET_REASON_AUTO), or its one
+ * reminder.  The query chose the state; a row that is no longer in it
+ * is left alone.
+ */
+static int
+market_sweep_order(struct market_call *c, enum market_due due, long long ref)
+{
+	struct market_order	 o;
+	const char		*state;
+	int			 rc;
+
+	if ((rc = market_store_order_get(c, ref, &o)) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	switch (due) {
+	case MARKET_DUE_EXPIRE:
+	case MARKET_DUE_REMIND:
+		state = "pending";
+		break;
+	case MARKET_DUE_UNSENT:
+	case MARKET_DUE_SEND:
+		state = "accepted";
+		break;
+	default:
+		state = "sent";
+		break;
+	}
+	if (strcmp(o.state, state) != 0 || o.parent != 0)
+		return MB_OK;
+	switch (due) {
+	case MARKET_DUE_EXPIRE:
+		return market_order_move(c, &o, "expired", NULL, NULL);
+	case MARKET_DUE_UNSENT:
+		return market_order_move(c, &o, "cancelled", NULL,
+		    MARKET_REASON_AUTO);
+	case MARKET_DUE_COMPLETE:
+		return market_order_move(c, &o, "delivered", NULL,
+		    MARKET_REASON_AUTO);
+	default:
+		return market_sweep_remind(c, &o);
+	}
+}
+
+/*
  * The sweep: what is due now, oldest first, at most MARKET_SWEEP_MAX rows
  * a run (the rest the next run, at once rather than after the interval).
- * Expiry comes before reminders, so an order both unreminded and expired
- * just expires.
+ * A state's expiry comes before its reminder, so an order both
+ * unreminded and due just takes its timer's step.
  */
 static int
 market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	static const enum market_due	 order[] = {
 		MARKET_DUE_POSTS, MARKET_DUE_EXPIRE, MARKET_DUE_REMIND,
+		MARKET_DUE_UNSENT, MARKET_DUE_SEND, MARKET_DUE_COMPLETE,
 		MARKET_DUE_DELIVERY
 	};
 	struct market_state	*st = host->state(pctx);
@@ -366,8 +427,14 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    &cf->order_remind);
 	bad |= market_conf_duration(pctx, host, "order-expire", 60, year,
 	    &cf->order_expire);
+	bad |= market_conf_duration(pctx, host, "accept-remind", 60, year,
+	    &cf->accept_remind);
+	bad |= market_conf_duration(pctx, host, "accept-expire", 60, year,
+	    &cf->accept_expire);
 	bad |= market_conf_duration(pctx, host, "delivery-remind", 60, year,
 	    &cf->delivery_remind);
+	bad |= market_conf_duration(pctx, host, "delivery-complete", 60, year,
+	    &cf->delivery_complete);
 	bad |= market_conf_duration(pctx, host, "sweep-interval", 1, 86400,
 	    &cf->sweep_interval);
 	bad |= market_conf_int(pctx, host, "max-matches", 0, 10,
@@ -421,6 +488,17 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	if (!bad && cf->order_remind >= cf->order_expire) {
 		host->log(NULL, MB_LOG_ERROR, "market: order-remind must be "
 		    "shorter than order-expire, or no reminder would go out");
+		bad = 1;
+	}
+	if (!bad && cf->accept_remind >= cf->accept_expire) {
+		host->log(NULL, MB_LOG_ERROR, "market: accept-remind must be "
+		    "shorter than accept-expire, or no reminder would go out");
+		bad = 1;
+	}
+	if (!bad && cf->delivery_remind >= cf->delivery_complete) {
+		host->log(NULL, MB_LOG_ERROR, "market: delivery-remind must "
+		    "be shorter than delivery-complete, or the buyer would "
+		    "never be asked");
 		bad = 1;
 	}
 	if (bad) {
@@ -480,6 +558,7 @@ static const struct mb_timer market_timers[] = {
 
 static const char * const market_conf_keys[] = {
 	"offer-lifetime", "order-remind", "order-expire", "delivery-remind",
+	"accept-remind", "accept-expire", "delivery-complete",
 	"sweep-interval", "match-scope", "max-matches", "code-tries",
 	"confirm-ratio", "confirm-posts", "confirm-window",
 	"transporter-prefixes",

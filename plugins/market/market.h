@@ -52,7 +52,10 @@ struct market_conf {
 	long long	 offer_lifetime;	/* seconds a post stays open */
 	long long	 order_remind;		/* pending: remind the seller */
 	long long	 order_expire;		/* pending: the order lapses */
-	long long	 delivery_remind;	/* sent: remind the buyer */
+	long long	 accept_remind;		/* accepted: remind the seller */
+	long long	 accept_expire;		/* accepted: cancelled unsent */
+	long long	 delivery_remind;	/* sent: ask the buyer */
+	long long	 delivery_complete;	/* sent: completes by itself */
 	long long	 sweep_interval;	/* seconds between sweeps */
 	enum market_scope scope;
 	int		 max_matches;		/* per new post; 0: none */
@@ -301,9 +304,13 @@ void		 market_order_args(struct market_call *,
 		    const struct market_order *, struct market_args *);
 /*
  * Move order o to state to: checked, written, the quantity given back
- * when the order does not go through, every notice sent.  transporter and
- * reason are for sent and rejected (may be NULL).  MB_OK or MB_FAIL.
+ * when the order does not go through, every notice sent.  transporter is
+ * for sent, reason for rejected and for the timer's own steps
+ * (MARKET_REASON_AUTO: an accepted order cancelled unsent, a sent order
+ * completed unconfirmed); both may be NULL.  MB_OK or MB_FAIL.
  */
+#define MARKET_REASON_AUTO	"auto"
+
 int		 market_order_move(struct market_call *, struct market_order *o,
 		    const char *to, const char *transporter,
 		    const char *reason);
@@ -467,7 +474,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	5
+#define MARKET_NMIGRATIONS	6
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,
@@ -596,12 +603,21 @@ int	market_store_is_parent(struct market_call *, long long ref);
  *  MARKET_DUE_POSTS	open posts past their expiry
  *  MARKET_DUE_EXPIRE	pending orders past expires_at
  *  MARKET_DUE_REMIND	pending orders past remind_at, not reminded
- *  MARKET_DUE_DELIVERY	sent orders past remind_at, not reminded
+ *  MARKET_DUE_UNSENT	accepted orders past expires_at
+ *  MARKET_DUE_SEND	accepted orders past remind_at, not reminded
+ *  MARKET_DUE_COMPLETE	sent orders past expires_at without an open
+ *			dispute (market_disputes)
+ *  MARKET_DUE_DELIVERY	sent orders past remind_at, not reminded, without
+ *			an open dispute
+ * (share orders have no due times: they follow their pool order).
  */
 enum market_due {
 	MARKET_DUE_POSTS,
 	MARKET_DUE_EXPIRE,
 	MARKET_DUE_REMIND,
+	MARKET_DUE_UNSENT,
+	MARKET_DUE_SEND,
+	MARKET_DUE_COMPLETE,
 	MARKET_DUE_DELIVERY
 };
 int	market_store_due(struct market_call *, enum market_due,

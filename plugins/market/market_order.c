@@ -45,14 +45,29 @@
  * Orders: the state machine (see market_transitions, the one place an
  * order changes state: market_order_move checks the from-state, writes
  * the row and sends every notice of the step, in the transaction of the
- * message or timer run):
+ * message or timer run).  Every state that is not final has a way out
+ * by a timer, so no order waits for ever:
  *
  *	pending  -> accepted | rejected | expired | cancelled
  *	accepted -> sent | cancelled
  *	sent     -> delivered
  *
- * rejected, expired and cancelled give the reserved quantity back to the
- * offer (a sold-out offer reopens while it has not expired).
+ *	state	 timers (due times remind_at, expires_at: columns)
+ *	pending	 order-remind: the seller reminded, once;
+ *		 order-expire: expired (both told)
+ *	accepted accept-remind: the seller reminded to send, once;
+ *		 accept-expire: cancelled, reason "auto" (both told)
+ *	sent	 delivery-remind: the buyer asked whether it arrived, once;
+ *		 delivery-complete: delivered, reason "auto" (both told,
+ *		 the trade counted as for DELIVERED), unless a dispute on
+ *		 it is open (market_disputes): then it waits, and
+ *		 completes at the first sweep after the dispute is closed
+ *		 if it is still sent (the decision is the dispute's)
+ *
+ * ACCEPT and SENT set the next state's due times (from the conf then in
+ * force); a final state has none.  rejected, expired and cancelled give
+ * the reserved quantity back to the offer (a sold-out offer reopens while
+ * it has not expired).
  *
  * SENT and DELIVERED are market_delivery.c's (they move an order through
  * market_order_move too); the timer's reminders and expiries are
@@ -77,7 +92,10 @@
  *	accepted -> sent | cancelled
  *	sent     -> delivered
  *
- * rejected, expired, cancelled and delivered are final.
+ * rejected, expired, cancelled and delivered are final.  Each state that
+ * is not has a timer's step among its own (market.c's sweep): pending ->
+ * expired, accepted -> cancelled, sent -> delivered (the last two with
+ * reason MARKET_REASON_AUTO); the head comment lists the timers.
  */
 static const struct market_transition {
 	const char	*from;
@@ -139,6 +157,16 @@ market_order_code(struct market_call *c, char *buf, size_t len)
 	return 0;
 }
 
+/* 1 if o's last step was the timer's own (cancelled unsent, completed
+   unconfirmed), not a person's. */
+static int
+market_order_auto(const struct market_order *o)
+{
+	return strcmp(o->reason, MARKET_REASON_AUTO) == 0 &&
+	    (strcmp(o->state, "cancelled") == 0 ||
+	    strcmp(o->state, "delivered") == 0);
+}
+
 /* The notices of a step that has been written (o is the new row). */
 static int
 market_order_tell(struct market_call *c, const struct market_order *o)
@@ -186,6 +214,18 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 		market_arg(&b, "name", buyer);
 		return market_notify(c, o->seller,
 		    "market-expired-order-seller", &b);
+	}
+	if (strcmp(o->state, "cancelled") == 0 && market_order_auto(o)) {
+		struct market_args	 b = { .n = 0 };
+
+		/* accepted, never sent: both told what to do next */
+		market_arg(&a, "name", seller);
+		if (market_notify(c, o->buyer, "market-unsent-buyer", &a) !=
+		    MB_OK)
+			return MB_FAIL;
+		market_order_args(c, o, &b);
+		market_arg(&b, "name", buyer);
+		return market_notify(c, o->seller, "market-unsent-seller", &b);
 	}
 	if (strcmp(o->state, "cancelled") == 0) {
 		int	 by_buyer = strcmp(c->actor, o->buyer) == 0;
@@ -260,6 +300,19 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			    o->ref);
 			return MB_FAIL;
 		}
+		if (market_order_auto(o)) {
+			struct market_args	 b = { .n = 0 };
+
+			/* completed by the timer: nobody to reply to */
+			market_arg(&a, "name", seller);
+			if (market_notify(c, o->buyer,
+			    "market-auto-delivered-buyer", &a) != MB_OK)
+				return MB_FAIL;
+			market_order_args(c, o, &b);
+			market_arg(&b, "name", buyer);
+			return market_notify(c, o->seller,
+			    "market-auto-delivered-seller", &b);
+		}
 		market_arg(&a, "name", buyer);
 		if (market_reply(c, "market-delivered-ok", &a) != MB_OK ||
 		    market_notify(c, o->seller, "market-delivered-seller",
@@ -303,6 +356,9 @@ market_order_move(struct market_call *c, struct market_order *o,
 	market_copy(from, sizeof(from), o->state);
 	market_copy(o->state, sizeof(o->state), to);
 	o->updated = c->now;
+	/* the due times of the new state (market.c's sweep): an accepted
+	   order must be sent, a sent one confirmed; final states have none */
+	o->reminded = 0;
 	if (strcmp(to, "sent") == 0) {
 		market_copy(o->transporter, sizeof(o->transporter),
 		    transporter);
@@ -310,15 +366,15 @@ market_order_move(struct market_call *c, struct market_order *o,
 			return MB_FAIL;
 		o->code_tries = 0;
 		o->remind_at = c->now + c->conf->delivery_remind;
-		o->reminded = 0;
-		o->expires_at = 0;
+		o->expires_at = c->now + c->conf->delivery_complete;
+	} else if (strcmp(to, "accepted") == 0) {
+		o->remind_at = c->now + c->conf->accept_remind;
+		o->expires_at = c->now + c->conf->accept_expire;
 	} else {
-		/* no timer of a pending order runs for the others */
 		o->remind_at = 0;
 		o->expires_at = 0;
-		o->reminded = 0;
 	}
-	if (strcmp(to, "rejected") == 0)
+	if (strcmp(to, "rejected") == 0 || reason != NULL)
 		market_copy(o->reason, sizeof(o->reason), reason);
 	if ((rc = market_store_order_update(c, o, from)) == -1)
 		return MB_FAIL;

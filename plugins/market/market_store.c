@@ -306,6 +306,54 @@ static const char market_schema_5_pg[] =
     " PRIMARY KEY (order_ref, rater));"
     "CREATE INDEX market_ratings_rated ON market_ratings(rated);";
 
+/*
+ * Orders that always end (step 6): an accepted order now has due times
+ * (accept-remind, accept-expire: reminded, then cancelled unsent) and a
+ * sent one a completion (delivery-complete), set by ACCEPT and SENT.
+ * Rows accepted or sent before this step have none (remind_at and
+ * expires_at NULL, or a sent order's reminder only), so they would never
+ * end; giving them due times from updated alone would cancel or complete
+ * the old ones at the first sweep after the upgrade, before anyone was
+ * told.  So their due times are the defaults counted from updated, but
+ * never before the upgrade itself (the engine's clock) plus the default
+ * time between reminder and end:
+ *
+ *	accepted  reminded = 0
+ *		  remind_at  = max(updated + 24h, upgrade)
+ *		  expires_at = max(updated + 72h, upgrade + 48h)
+ *	sent	  expires_at = max(updated + 7d, upgrade + 5d)
+ *		  (its reminder, given or due, stays as it is)
+ *
+ * An old accepted order's seller is thus reminded at once at worst and
+ * has two days to send it; an old sent order's buyer five days to answer.
+ * Conf values other than the defaults apply to orders accepted or sent
+ * after the upgrade (as a changed conf does to any order).  The sweep's
+ * queries by state and due time use the indexes of step 1
+ * (market_orders_remind, market_orders_expires); the dispute a sent
+ * order's completion waits for is found by market_disputes_order.
+ */
+static const char market_schema_6[] =
+    "UPDATE market_orders SET reminded = 0,"
+    " remind_at = MAX(updated + 86400,"
+    "  CAST(strftime('%s', 'now') AS INTEGER)),"
+    " expires_at = MAX(updated + 259200,"
+    "  CAST(strftime('%s', 'now') AS INTEGER) + 172800)"
+    " WHERE state = 'accepted' AND parent IS NULL;"
+    "UPDATE market_orders SET expires_at = MAX(updated + 604800,"
+    "  CAST(strftime('%s', 'now') AS INTEGER) + 432000)"
+    " WHERE state = 'sent' AND parent IS NULL;";
+
+static const char market_schema_6_pg[] =
+    "UPDATE market_orders SET reminded = 0,"
+    " remind_at = GREATEST(updated + 86400,"
+    "  CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)),"
+    " expires_at = GREATEST(updated + 259200,"
+    "  CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) + 172800)"
+    " WHERE state = 'accepted' AND parent IS NULL;"
+    "UPDATE market_orders SET expires_at = GREATEST(updated + 604800,"
+    "  CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) + 432000)"
+    " WHERE state = 'sent' AND parent IS NULL;";
+
 /* Step 2 is the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
@@ -313,6 +361,7 @@ const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 3, .sql = market_schema_3, .sql_pg = market_schema_3_pg },
 	{ .version = 4, .sql = market_schema_4, .sql_pg = market_schema_4_pg },
 	{ .version = 5, .sql = market_schema_5, .sql_pg = market_schema_5_pg },
+	{ .version = 6, .sql = market_schema_6, .sql_pg = market_schema_6_pg },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
@@ -920,9 +969,23 @@ static const char market_sql_due_expire[] =
 static const char market_sql_due_remind[] =
     "SELECT ref FROM market_orders WHERE state = 'pending'"
     " AND remind_at <= $1 AND reminded = 0 ORDER BY remind_at, ref LIMIT $2";
-static const char market_sql_due_delivery[] =
-    "SELECT ref FROM market_orders WHERE state = 'sent'"
+static const char market_sql_due_unsent[] =
+    "SELECT ref FROM market_orders WHERE state = 'accepted'"
+    " AND expires_at <= $1 ORDER BY expires_at, ref LIMIT $2";
+static const char market_sql_due_send[] =
+    "SELECT ref FROM market_orders WHERE state = 'accepted'"
     " AND remind_at <= $1 AND reminded = 0 ORDER BY remind_at, ref LIMIT $2";
+/* an open dispute holds a sent order: neither asked nor completed */
+static const char market_sql_due_complete[] =
+    "SELECT o.ref FROM market_orders o WHERE o.state = 'sent'"
+    " AND o.expires_at <= $1 AND NOT EXISTS (SELECT 1 FROM market_disputes d"
+    " WHERE d.order_ref = o.ref AND d.state = 'open')"
+    " ORDER BY o.expires_at, o.ref LIMIT $2";
+static const char market_sql_due_delivery[] =
+    "SELECT o.ref FROM market_orders o WHERE o.state = 'sent'"
+    " AND o.remind_at <= $1 AND o.reminded = 0 AND NOT EXISTS (SELECT 1"
+    " FROM market_disputes d WHERE d.order_ref = o.ref AND d.state = 'open')"
+    " ORDER BY o.remind_at, o.ref LIMIT $2";
 
 int
 market_store_due(struct market_call *c, enum market_due due, long long *refs,
@@ -943,6 +1006,15 @@ market_store_due(struct market_call *c, enum market_due due, long long *refs,
 		break;
 	case MARKET_DUE_REMIND:
 		sql = market_sql_due_remind;
+		break;
+	case MARKET_DUE_UNSENT:
+		sql = market_sql_due_unsent;
+		break;
+	case MARKET_DUE_SEND:
+		sql = market_sql_due_send;
+		break;
+	case MARKET_DUE_COMPLETE:
+		sql = market_sql_due_complete;
 		break;
 	default:
 		sql = market_sql_due_delivery;

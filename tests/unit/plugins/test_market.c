@@ -367,11 +367,11 @@ Test(market, descriptor)
 		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
 		    "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 5);
+	cr_assert_eq(p->nmigrations, 6);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 16);
+	cr_assert_eq(p->nconf_keys, 19);
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -1107,9 +1107,10 @@ Test(market, accept_and_reject_tell_the_buyer)
 	has(1, "name", "Wanjiru");
 	has(1, "phone", FARMER);
 	has(1, "total", "12000");
-	cr_assert_str_eq(db_text("SELECT ifnull(remind_at, 'none') || '|' ||"
-	    " ifnull(expires_at, 'none') FROM market_orders", 0), "none|none",
-	    "no timer for an accepted order");
+	/* an accepted order's own timers: accept-remind, accept-expire */
+	cr_assert_str_eq(db_text("SELECT (remind_at - created) || '|' ||"
+	    " (expires_at - created) FROM market_orders", 0), "86400|259200",
+	    "the timers of an accepted order");
 
 	mock_free(m);
 	setup();
@@ -1621,6 +1622,8 @@ Test(market, posts_expire)
 	run_reply(BUYER, "want beans 5 100", "market-want-ok");		/* 2 */
 	run_reply(BUYER, "buy 1 10", "market-order-ok");		/* 3 */
 	run_reply(FARMER, "accept 3", "market-accept-ok");
+	run_reply(FARMER, "sent 3", "market-sent-ok");
+	run_reply(BUYER, "delivered 3", "market-delivered-ok");
 	run_reply(TRADER, "sell maize 4 3000", "market-offer-ok");	/* 4 */
 	run_reply(TRADER, "buy 1 1", "market-sold-out");
 	cr_assert_eq(timer(T0 + 7 * DAY - 100), MB_OK);
@@ -1633,7 +1636,7 @@ Test(market, posts_expire)
 	is_notice(1, TRADER, "market-expired-offer");
 	has(1, "ref", "4");
 	has(1, "qty", "4");
-	/* the sold-out offer 1 is closed, not expired; its accepted order
+	/* the sold-out offer 1 is closed, not expired; its delivered order
 	   has no timer */
 	cr_assert_str_eq(post_state(1), "closed");
 	cr_assert_str_eq(post_state(2), "expired");
@@ -2553,6 +2556,11 @@ Test(market_lang, every_template_in_every_language_fits,
 		/* tier prices: test_market_tier's own tour */
 		found |= strncmp(names[i], "market-tier-", 12) == 0 ||
 		    strstr(names[i], "-tiers") != NULL;
+		/* the timers' ends of accepted and sent orders:
+		   test_market_timers' own tour */
+		found |= strcmp(names[i], "market-reminder-send") == 0 ||
+		    strncmp(names[i], "market-unsent-", 14) == 0 ||
+		    strncmp(names[i], "market-auto-delivered-", 22) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
