@@ -205,9 +205,6 @@ teardown(void)
 #endif
 
 TestSuite(timers, .init = setup, .fini = teardown);
-#ifdef HAVE_POSTGRESQL
-TestSuite(timers_pg, .init = setup_pg, .fini = teardown);
-#endif
 
 /* --- helpers ---------------------------------------------------------------------- */
 
@@ -871,7 +868,8 @@ old_orders_end_in_time_not_at_once(void)
 	cr_assert_eq(notices(BUYER, "market-auto-delivered-buyer"), 1);
 }
 
-Test(timers, step_6_gives_old_orders_due_times, .init = sqlite_database,
+Test(timers_upgrade, step_6_gives_old_orders_due_times,
+    .init = sqlite_database,
     .fini = teardown)
 {
 	on_pg = 0;
@@ -887,7 +885,7 @@ pg_database(void)
 	    pg_fixture_create("timers_up"));
 }
 
-Test(timers_pg, step_6_gives_old_orders_due_times, .init = pg_database,
+Test(timers_upgrade, step_6_on_postgresql, .init = pg_database,
     .fini = teardown)
 {
 	old_orders_end_in_time_not_at_once();
