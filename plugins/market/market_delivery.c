@@ -32,6 +32,14 @@
  *	the order's code is locked and only the buyer can confirm (the buyer
  *	is told).  No registration needed: a transporter may not have one.
  *
+ * A sent order nobody confirms does not stay sent: after delivery-remind
+ * the buyer is asked whether it arrived (DELIVERED, or PROBLEM and what
+ * is wrong), and after delivery-complete (from SENT) market.c's sweep
+ * moves it to delivered itself, reason "auto", counted as a DELIVERED
+ * (both parties' trades, the host's trade_done) and both told; an open
+ * dispute on it holds that until it is closed.  SENT sets those due
+ * times, as ACCEPT sets an accepted order's (market_order_move).
+ *
  * The steps themselves (the state written, the code drawn, the notices to
  * the buyer, the seller and the transporter) are market_order_move's
  * (market_order.c).

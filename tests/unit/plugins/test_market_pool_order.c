@@ -819,6 +819,9 @@ partly_sold_pool_ends_sold(void)
 	const char	*items;
 
 	pool_listed("sell", "joined");
+	/* ordered and accepted the day before the offer ends: still live
+	   when it does (an accepted order is cancelled after 72h unsent) */
+	mock_set_now(m, T0 + 6 * DAY);
 	run_reply(BUYER, "buy 51 12", "market-order-ok");	/* 1: A 5, B 7 */
 	run_reply(OPENER, "accept 1", "market-accept-ok");
 	sweep_at(T0 + 7 * DAY);
@@ -862,6 +865,8 @@ static void
 partly_bought_want_pool_ends_sold(void)
 {
 	pool_listed("want", "joined");
+	/* the day before the want ends, as above */
+	mock_set_now(m, T0 + 6 * DAY);
 	run_reply(DEALER, "offer 52 2900", "market-pool-offer-ok");	/* 1 */
 	run_reply(OPENER, "buy 1 10", "market-order-ok");	/* 2: A 5, B 5 */
 	cr_assert_eq(share_orders(2), 2);
