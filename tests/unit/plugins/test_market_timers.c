@@ -952,6 +952,11 @@ Test(timers_lang, every_template_fits_one_sms_in_every_language,
 					market_lang_assert_reads(codes[l],
 					    wanted[k], seen[i].args,
 					    seen[i].nargs, "qty", counts[c]);
+				/* a longer name than the mock's */
+				market_lang_assert_reads(codes[l], wanted[k],
+				    seen[i].args, seen[i].nargs, "name",
+				    strcmp(codes[l], "zh") == 0 ? "李明华" :
+				    "Margaret Wanjiku");
 			}
 		}
 		cr_assert(found, "the tour never sent %s", wanted[k]);
