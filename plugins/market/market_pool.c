@@ -474,9 +474,11 @@ market_pool_not_open(struct market_call *c, const struct market_pool *p)
 	market_pool_args(c, p, &a);
 	snprintf(tmpl, sizeof(tmpl), "market-pool-is-%s", p->state);
 	/* "ask its opener" is no answer to the opener himself */
-	if (strcmp(p->state, "listed") == 0 &&
+	if ((strcmp(p->state, "listed") == 0 ||
+	    strcmp(p->state, "sold") == 0) &&
 	    strcmp(p->opener, c->actor) == 0)
-		market_copy(tmpl, sizeof(tmpl), "market-pool-is-listed-own");
+		snprintf(tmpl, sizeof(tmpl), "market-pool-is-%s-own",
+		    p->state);
 	return market_reply(c, tmpl, &a);
 }
 

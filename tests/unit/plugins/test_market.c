@@ -367,7 +367,7 @@ Test(market, descriptor)
 		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
 		    "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 5);
+	cr_assert_eq(p->nmigrations, 6);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
