@@ -512,14 +512,14 @@ int	market_store_post_return(struct market_call *, long long ref,
 int	market_store_post_end(struct market_call *, long long ref,
 	    const char *state);
 /*
- * Count an order of qty at price against the buyer's open want first (0:
- * none; an OFFER's pool), else his oldest open want of the same commodity
- * and unit; a buying pool's want only when price is at most the pool's:
- * *want and *taken (0 when there is none).
+ * Count an order of qty at price from offer against the buyer's open
+ * want: the pool the offer was made for by OFFER first, else his oldest
+ * open want of the same commodity and unit; a buying pool's want only
+ * when price is at most the pool's: *want and *taken (0 when none).
  */
 int	market_store_want_take(struct market_call *, const char *buyer,
-	    const char *commodity, const char *unit, long long qty,
-	    long long price, long long first, long long *want,
+	    long long offer, const char *commodity, const char *unit,
+	    long long qty, long long price, long long *want,
 	    long long *taken);
 /*
  * Open posts of the other kind than p that p could match (same commodity
@@ -599,18 +599,15 @@ struct market_tier_buyer {
 int	market_store_tier_buyers(struct market_call *, long long offer,
 	    int members, const char *after, struct market_tier_buyer *out,
 	    size_t max, size_t *n);
-/*
- * The pool an offer was made for by OFFER (market_posts.pool): set it;
- * read it (*pool 0: none).  market_store_pool_dear: opener's oldest
- * listed buying pool of commodity and unit, its want open, that pays less
- * than price: *pool and its price *max (0: none).  0 or -1.
- */
+/* Offer ref was made by OFFER for pool (market_posts.pool). */
 int	market_store_post_pool_set(struct market_call *, long long ref,
 	    long long pool);
-int	market_store_post_pool(struct market_call *, long long ref,
-	    long long *pool);
-int	market_store_pool_dear(struct market_call *, const char *opener,
-	    const char *commodity, const char *unit, long long price,
+/*
+ * The oldest listed buying pool, its want open, of order's buyer and
+ * commodity that pays less than the order's price: *pool and its price
+ * *max (0: none).
+ */
+int	market_store_pool_dear(struct market_call *, long long order,
 	    long long *pool, long long *max);
 /* Pending orders on offer whose seller is seller (no share orders),
  * oldest first: at most max refs, *n set. */

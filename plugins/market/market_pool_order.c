@@ -336,13 +336,9 @@ int
 market_pool_want_take(struct market_call *c, const struct market_post *p,
     long long qty, struct market_order *o)
 {
-	long long	 pool;
-
-	/* an OFFER's pool first (its opener's; the store checks) */
-	if (market_store_post_pool(c, p->ref, &pool) == -1)
-		return -1;
-	return market_store_want_take(c, c->actor, p->commodity, p->unit, qty,
-	    p->price, pool, &o->want, &o->want_qty);
+	/* an OFFER's pool first, when it is the buyer's (the store's) */
+	return market_store_want_take(c, c->actor, p->ref, p->commodity,
+	    p->unit, qty, p->price, &o->want, &o->want_qty);
 }
 
 /*
@@ -356,8 +352,7 @@ market_pool_dear(struct market_call *c, const struct market_order *o)
 	struct market_args	 a = { .n = 0 };
 	long long		 pool, max;
 
-	if (market_store_pool_dear(c, o->buyer, o->commodity, o->unit,
-	    o->price, &pool, &max) == -1)
+	if (market_store_pool_dear(c, o->ref, &pool, &max) == -1)
 		return -1;
 	if (pool == 0)
 		return 0;

@@ -555,8 +555,9 @@ static const char market_sql_want_find[] =
     /* a buying pool: only at most the price its members agreed to */
     " AND (price >= $5 OR NOT EXISTS (SELECT 1 FROM market_pools l"
     "  WHERE l.ref = market_posts.ref))"
-    /* the want named first (an OFFER's pool), then the oldest */
-    " ORDER BY CASE WHEN ref = $6 THEN 0 ELSE 1 END, ref LIMIT 1";
+    /* the pool the offer was made for by OFFER first, then the oldest */
+    " ORDER BY CASE WHEN ref = (SELECT pool FROM market_posts"
+    "  WHERE ref = $6) THEN 0 ELSE 1 END, ref LIMIT 1";
 static const char market_sql_want_take[] =
     "UPDATE market_posts SET qty_left = qty_left - $2,"
     " state = CASE WHEN qty_left - $2 = 0 THEN 'closed' ELSE state END"
@@ -564,8 +565,8 @@ static const char market_sql_want_take[] =
 
 int
 market_store_want_take(struct market_call *c, const char *buyer,
-    const char *commodity, const char *unit, long long qty, long long price,
-    long long first, long long *want, long long *taken)
+    long long offer, const char *commodity, const char *unit, long long qty,
+    long long price, long long *want, long long *taken)
 {
 	const struct mb_host	*h = c->host;
 	struct mb_stmt		*st;
@@ -580,7 +581,7 @@ market_store_want_take(struct market_call *c, const char *buyer,
 	b |= market_store_bind_text(c, st, 3, unit);
 	b |= h->bind_int(st, 4, c->now);
 	b |= h->bind_int(st, 5, price);
-	b |= h->bind_int(st, 6, first);
+	b |= h->bind_int(st, 6, offer);
 	if (b != 0)
 		return market_store_fail(c, st, "cannot find a want");
 	rc = h->step(st);

@@ -316,8 +316,6 @@ market_store_offer_pending(struct market_call *c, long long offer,
 
 static const char market_sql_post_pool_set[] =
     "UPDATE market_posts SET pool = $2 WHERE ref = $1";
-static const char market_sql_post_pool[] =
-    "SELECT pool FROM market_posts WHERE ref = $1 AND pool IS NOT NULL";
 
 int
 market_store_post_pool_set(struct market_call *c, long long ref,
@@ -333,59 +331,37 @@ market_store_post_pool_set(struct market_call *c, long long ref,
 	return market_store_run(c, st, b, "cannot name an offer's pool");
 }
 
-int
-market_store_post_pool(struct market_call *c, long long ref, long long *pool)
-{
-	const struct mb_host	*h = c->host;
-	struct mb_stmt		*st;
-	int			 rc;
-
-	*pool = 0;
-	if ((st = h->query(c->ctx, market_sql_post_pool)) == NULL)
-		return -1;
-	if (h->bind_int(st, 1, ref) != 0)
-		return market_store_fail(c, st, "cannot read an offer's pool");
-	if ((rc = h->step(st)) == MB_ROW)
-		*pool = h->column_int(st, 0);
-	else if (rc != MB_DONE)
-		return market_store_fail(c, st, "cannot read an offer's pool");
-	h->done(st);
-	return 0;
-}
-
+/* the order's buyer's pool of its offer's commodity that pays less */
 static const char market_sql_pool_dear[] =
-    "SELECT l.ref, l.price FROM market_pools l"
+    "SELECT l.ref, l.price FROM market_orders o"
+    " JOIN market_posts op ON op.ref = o.offer"
+    " JOIN market_pools l ON l.opener = o.buyer AND l.kind = 'want'"
+    "  AND l.state = 'listed' AND l.commodity = op.commodity"
+    "  AND l.unit = op.unit AND l.price < o.price"
     " JOIN market_posts p ON p.ref = l.ref"
-    " WHERE l.opener = $1 AND l.kind = 'want' AND l.state = 'listed'"
-    " AND l.commodity = $2 AND l.unit = $3 AND l.price < $4"
-    " AND p.state = 'open' AND p.qty_left > 0 AND p.expires > $5"
-    " ORDER BY l.ref LIMIT 1";
+    " WHERE o.ref = $1 AND p.state = 'open' AND p.qty_left > 0"
+    " AND p.expires > $2 ORDER BY l.ref LIMIT 1";
 
 int
-market_store_pool_dear(struct market_call *c, const char *opener,
-    const char *commodity, const char *unit, long long price,
+market_store_pool_dear(struct market_call *c, long long order,
     long long *pool, long long *max)
 {
-	const struct mb_host	*h = c->host;
-	struct mb_stmt		*st;
-	int			 b, rc;
+	struct mb_stmt	*st = c->host->query(c->ctx, market_sql_pool_dear);
+	int		 b, rc = MB_DONE;
 
 	*pool = *max = 0;
-	if ((st = h->query(c->ctx, market_sql_pool_dear)) == NULL)
+	if (st == NULL)
 		return -1;
-	b = market_store_bind_text(c, st, 1, opener);
-	b |= market_store_bind_text(c, st, 2, commodity);
-	b |= market_store_bind_text(c, st, 3, unit);
-	b |= h->bind_int(st, 4, price);
-	b |= h->bind_int(st, 5, c->now);
-	if (b != 0)
+	b = c->host->bind_int(st, 1, order);
+	b |= c->host->bind_int(st, 2, c->now);
+	/* one row at most (LIMIT 1) */
+	while (b == 0 && (rc = c->host->step(st)) == MB_ROW) {
+		*pool = c->host->column_int(st, 0);
+		*max = c->host->column_int(st, 1);
+	}
+	if (b != 0 || rc != MB_DONE)
 		return market_store_fail(c, st, "cannot read the buying pools");
-	if ((rc = h->step(st)) == MB_ROW) {
-		*pool = h->column_int(st, 0);
-		*max = h->column_int(st, 1);
-	} else if (rc != MB_DONE)
-		return market_store_fail(c, st, "cannot read the buying pools");
-	h->done(st);
+	c->host->done(st);
 	return 0;
 }
 

@@ -54,6 +54,18 @@ market_lang_collect(struct mock *m)
 	}
 }
 
+size_t
+market_lang_find(struct mock *m, const char *tmpl)
+{
+	size_t	 i;
+
+	for (i = 0; i < mock_nsent(m); i++)
+		if (strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
+			return i;
+	cr_assert_fail("no %s among %zu messages", tmpl, mock_nsent(m));
+	return 0;
+}
+
 void
 market_lang_seen_free(void)
 {

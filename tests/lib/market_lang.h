@@ -40,6 +40,9 @@ void	market_lang_close(void);
 /* Every message of mock m's last run kept in market_seen. */
 void	market_lang_collect(struct mock *m);
 void	market_lang_seen_free(void);
+/* The first message of mock m's last run of template tmpl: its index (it
+   must be there). */
+size_t	market_lang_find(struct mock *m, const char *tmpl);
 /*
  * Template tmpl of lang with its n values as the host renders it (the
  * shipped files and catalogue), every placeholder filled; to be freed.

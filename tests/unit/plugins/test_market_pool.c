@@ -512,12 +512,24 @@ BOTH(listing_tells_the_buyers_wanting_it)
 	    " WHERE ref = $1", 2), "open");
 }
 
-BOTH(a_want_pool_lists_a_want)
+/* Wanjiru's buying pool ref: 50 bags of maize at up to 3300, listed
+   when Anna and Beth join. */
+static void
+want_pool_listed(long long ref)
 {
+	char	 cmd[32];
+
 	run_reply(OPENER, "pool want maize 50 bags 3300 10",
 	    "market-pool-want-ok");
-	run_reply(ANNA, "join 1 20", "market-pool-join-ok");
-	run_reply(BETH, "join 1 30", "market-pool-join-full");
+	snprintf(cmd, sizeof(cmd), "join %lld 20", ref);
+	run_reply(ANNA, cmd, "market-pool-join-ok");
+	snprintf(cmd, sizeof(cmd), "join %lld 30", ref);
+	run_reply(BETH, cmd, "market-pool-join-full");
+}
+
+BOTH(a_want_pool_lists_a_want)
+{
+	want_pool_listed(1);
 	cr_assert_str_eq(db_text("SELECT kind FROM market_posts WHERE ref = $1",
 	    1), "want");
 	cr_assert_eq(count(ANNA, "market-pool-listed-want"), 1);
@@ -526,16 +538,8 @@ BOTH(a_want_pool_lists_a_want)
 	run_reply(BUYER, "sell maize 50 bags 3100", "market-offer-ok");
 	cr_assert_eq(count(OPENER, "market-match-buyer"), 1);
 	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 1);
-	{
-		size_t	 i;
-
-		for (i = 0; strcmp(sent(i)->tmpl, "market-pool-match-seller")
-		    != 0; i++)
-			;
-		has(i, "want", "1");
-		has(i, "farmers", "2");
-		has(i, "qty", "50");
-	}
+	has(market_lang_find(m, "market-pool-match-seller"), "want", "1");
+	has(market_lang_find(m, "market-pool-match-seller"), "farmers", "2");
 }
 
 /*
@@ -545,10 +549,7 @@ BOTH(a_want_pool_lists_a_want)
 BOTH(a_member_is_not_matched_with_her_own_want_pool)
 {
 	run_reply(ANNA, "sell maize 10 bags 3000", "market-offer-ok"); /* 1 */
-	run_reply(OPENER, "pool want maize 50 bags 3300 10",
-	    "market-pool-want-ok");					/* 2 */
-	run_reply(ANNA, "join 2 20", "market-pool-join-ok");
-	run_reply(BETH, "join 2 30", "market-pool-join-full");
+	want_pool_listed(2);
 	cr_assert_eq(count(ANNA, "market-pool-match-seller"), 0);
 	run_reply(ANNA, "sell maize 5 bags 3000", "market-offer-ok");	/* 3 */
 	cr_assert_eq(count(OPENER, "market-match-buyer"), 0);
@@ -563,15 +564,20 @@ BOTH(a_member_is_not_matched_with_her_own_want_pool)
 /* The opener of a sold pool is not told to ask its opener. */
 BOTH(the_opener_of_a_sold_pool_is_told_his_step)
 {
+	static const char	*cmds[] = { "close 1", "join 1 5" };
+	size_t			 i;
+
 	open_pool();
-	run_reply(ANNA, "join 1 60", "market-pool-join-ok");
-	run_reply(BETH, "join 1 40", "market-pool-join-full");
+	run_reply(ANNA, "join 1 100", "market-pool-join-full");
 	run_reply(BUYER, "buy 1 100", "market-order-ok");
 	cr_assert_str_eq(pool_state(1), "sold");
-	run_reply(OPENER, "close 1", "market-pool-is-sold-own");
-	has(0, "ref", "1");
-	run_reply(OPENER, "join 1 5", "market-pool-is-sold-own");
-	run_reply(CARO, "join 1 5", "market-pool-is-sold");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		run_reply(OPENER, cmds[i], "market-pool-is-sold-own");
+		has(0, "ref", "1");
+		/* anyone else: ask its opener */
+		run_reply(CARO, cmds[i], i == 0 ? "market-pool-not-opener" :
+		    "market-pool-is-sold");
+	}
 }
 
 /*
@@ -581,10 +587,7 @@ BOTH(the_opener_of_a_sold_pool_is_told_his_step)
 BOTH(a_want_pool_tells_sellers_to_offer)
 {
 	run_reply(BUYER, "sell maize 60 bags 3100", "market-offer-ok"); /* 1 */
-	run_reply(OPENER, "pool want maize 50 bags 3300 10",
-	    "market-pool-want-ok");					/* 2 */
-	run_reply(ANNA, "join 2 20", "market-pool-join-ok");
-	run_reply(BETH, "join 2 30", "market-pool-join-full");
+	want_pool_listed(2);
 	cr_assert_eq(count(BUYER, "market-pool-match"), 0);
 	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 1);
 	{

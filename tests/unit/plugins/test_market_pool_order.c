@@ -746,16 +746,26 @@ Test(pool_order, a_sold_pool_rejected_after_its_offer_ended_lapses)
 	rejected_after_the_offer_ended_lapses();
 }
 
+/*
+ * A sell pool of rule sold whole by an order made at bought, which
+ * expires unanswered when the sweep runs at swept.
+ */
+static void
+pool_order_expires(const char *rule, long long bought, long long swept)
+{
+	pool_listed("sell", rule);
+	mock_set_now(m, bought);
+	run_reply(BUYER, "buy 51 35", "market-order-ok");
+	cr_assert_str_eq(pool_state(POOL), "sold");
+	sweep_at(swept);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
+	    " ref = $1", 1), "expired");
+}
+
 /* The same when the pool order expires unanswered after the offer. */
 Test(pool_order, a_sold_pool_whose_order_expires_after_its_offer_lapses)
 {
-	pool_listed("sell", "prorata");
-	mock_set_now(m, T0 + 6 * DAY);
-	run_reply(BUYER, "buy 51 35", "market-order-ok");
-	cr_assert_str_eq(pool_state(POOL), "sold");
-	sweep_at(T0 + 8 * DAY);
-	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
-	    " ref = $1", 1), "expired");
+	pool_order_expires("prorata", T0 + 6 * DAY, T0 + 8 * DAY);
 	cr_assert_str_eq(pool_state(POOL), "lapsed");
 	cr_assert_eq(sold_of(POOL, MEMBER_C), 0);
 	cr_assert_eq(notices(MEMBER_C, "market-share-ended"), 1);
@@ -769,12 +779,7 @@ Test(pool_order, a_sold_pool_whose_order_expires_after_its_offer_lapses)
 /* An order that expires while the pool's offer is open: back on offer. */
 Test(pool_order, a_pool_order_expiring_in_its_offer_goes_back_on_it)
 {
-	pool_listed("sell", "joined");
-	run_reply(BUYER, "buy 51 35", "market-order-ok");
-	cr_assert_str_eq(pool_state(POOL), "sold");
-	sweep_at(T0 + 3 * DAY);
-	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
-	    " ref = $1", 1), "expired");
+	pool_order_expires("joined", T0, T0 + 3 * DAY);
 	cr_assert_str_eq(pool_state(POOL), "listed");
 	cr_assert_eq(notices(OPENER, "market-expired-order-seller"), 1);
 	cr_assert_eq(notices(OPENER, "market-pool-expired-ended"), 0);
@@ -1320,10 +1325,7 @@ Test(pool_order_lang, every_template_fits_one_sms_in_every_language,
 	dear_offer_is_the_openers_own();
 	teardown();
 	setup();
-	pool_listed("sell", "prorata");
-	mock_set_now(m, T0 + 6 * DAY);
-	run(BUYER, "buy 51 35");
-	sweep_at(T0 + 8 * DAY);
+	pool_order_expires("prorata", T0 + 6 * DAY, T0 + 8 * DAY);
 
 	for (k = 0; k < sizeof(wanted) / sizeof(wanted[0]); k++) {
 		int	 found = 0;

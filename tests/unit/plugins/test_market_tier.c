@@ -136,13 +136,7 @@ count_to(const char *to, const char *tmpl)
 static size_t
 find(const char *tmpl)
 {
-	size_t	 i;
-
-	for (i = 0; i < mock_nsent(m); i++)
-		if (strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			return i;
-	cr_assert_fail("no %s among %zu messages", tmpl, mock_nsent(m));
-	return 0;
+	return market_lang_find(m, tmpl);
 }
 
 static long long
