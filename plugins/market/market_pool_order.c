@@ -21,22 +21,24 @@
  *
  * A want pool is listed as a want of its own ref owned by its opener.  A
  * dealer answers it with OFFER (below), an offer of his at most the
- * pool's price, which names the pool (market_posts.pool, set only by
- * OFFER).  An order counts toward its buyer's wants in
- * market_pool_want_take (market_store_want_take): toward the offer's
- * pool first when the buyer is its opener, else toward his oldest open
- * want of the commodity, so an older personal WANT of his never takes
- * what a dealer offered the pool; and toward a want pool only at most
- * at the pool's price, the most its members agreed to pay (a plain
- * offer below it may count too: it is a dealer's SELL matching the
- * pool).  What it counts (want_qty) is shared among the members as
- * buyer-side share orders: buyer = the member, seller = the dealer, want
- * = the pool (want_qty 0: the pool order alone counts toward it and
- * gives it back).  What the opener orders beyond the pool's want is his
+ * pool's price, which names the pool (market_posts.pool, schema step 6,
+ * set only by OFFER in its own transaction: only the post itself can say
+ * which pool a dealer answered; guessing from commodity and price would
+ * let any offer pass for the pool's).  An order counts toward its
+ * buyer's wants in market_pool_want_take (market_store_want_take):
+ * toward the offer's pool first when the buyer is its opener, else
+ * toward his oldest open want of the commodity, so an older personal
+ * WANT of his never takes what a dealer offered the pool; and toward a
+ * want pool only at most at the pool's price, the most its members
+ * agreed to pay (a plain offer below it may count too: it is a dealer's
+ * SELL matching the pool).  What it counts (want_qty) is shared among
+ * the members as buyer-side share orders: buyer = the member, seller =
+ * the dealer, want = the pool (want_qty 0: the pool order alone counts
+ * toward it and gives it back).  What the opener orders beyond the pool's want is his
  * own.  An opener's BUY that cannot count because its price is above the
  * pool's is his own; his reply says so and names OFFER:
- *	< Order #70 is yours alone: 3,400 KES is above the 3,300 KES of
- *	  pool #52. Dealers answer the pool with OFFER 52 and a price.
+ *	< Order #70 is yours alone: 3,400 KES is above the 3,300 of pool
+ *	  #52. Dealers answer the pool with OFFER 52 and a price.
  *
  *   OFFER pool price		(anyone registered; a listed want pool)
  *	> OFFER 52 3100
