@@ -389,6 +389,26 @@ int	market_pool_follow(struct market_call *,
  * want pool), market_pool_order.  0 (also when it is not), or -1.
  */
 int	market_pool_ordered(struct market_call *, struct market_order *o);
+/*
+ * market_buy's hook: the order o of qty from offer p (at p's price)
+ * counted toward the buyer's wants: the pool p was offered to by OFFER
+ * first, a buying pool only at most at its price.  o->want and
+ * o->want_qty set.  0 or -1.
+ */
+int	market_pool_want_take(struct market_call *,
+	    const struct market_post *p, long long qty, struct market_order *o);
+/* The template of the seller's notice that pool order o expired; NULL on
+   failure. */
+const char *market_pool_expired_tmpl(struct market_call *,
+	    const struct market_order *o);
+/*
+ * market_match_post's hook for new post p and candidate q: 1 when one is
+ * a pool of which the other's owner is a member (not matched), else 0,
+ * a dealer's new offer p matching a buying pool q told to use OFFER;
+ * -1 on failure.
+ */
+int	market_pool_match(struct market_call *, const struct market_post *p,
+	    const struct market_post *q);
 
 /* --- tiers (market_tier.c): a dealer's lower prices for orders that
  * together reach a quantity; the hooks of SELL, BUY, ACCEPT, MY and the
@@ -474,7 +494,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	6
+#define MARKET_NMIGRATIONS	7
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,
@@ -499,12 +519,15 @@ int	market_store_post_return(struct market_call *, long long ref,
 int	market_store_post_end(struct market_call *, long long ref,
 	    const char *state);
 /*
- * Count an order of qty against the buyer's oldest open want of the same
- * commodity and unit: *want and *taken (0 when there is none).
+ * Count an order of qty at price from offer against the buyer's open
+ * want: the pool the offer was made for by OFFER first, else his oldest
+ * open want of the same commodity and unit; a buying pool's want only
+ * when price is at most the pool's: *want and *taken (0 when none).
  */
 int	market_store_want_take(struct market_call *, const char *buyer,
-	    const char *commodity, const char *unit, long long qty,
-	    long long *want, long long *taken);
+	    long long offer, const char *commodity, const char *unit,
+	    long long qty, long long price, long long *want,
+	    long long *taken);
 /*
  * Open posts of the other kind than p that p could match (same commodity
  * and unit, price compatible, not p's owner, not expired), best price for
@@ -565,21 +588,34 @@ int	market_store_tier_reach(struct market_call *, long long offer,
  */
 int	market_store_tier_ordered(struct market_call *, long long offer,
 	    long long *sum);
-/* Pending and accepted orders on offer above price: price, total. */
+/* Pending and accepted orders on offer above price, and their share
+   orders: price, total. */
 int	market_store_tier_reprice(struct market_call *, long long offer,
 	    long long price);
 /*
- * The buyers of pending and accepted orders on offer (no share orders),
- * after the buyer after ("" first), in order: at most max, each with the
- * sum of her orders' qty and total.  *n set.
+ * The buyers of pending and accepted orders on offer (no share orders;
+ * members: the members of buying pools with share orders on it, pool
+ * set), after the buyer after ("" first), in order: at most max, each
+ * with the sum of her orders' qty and total.  *n set.
  */
 struct market_tier_buyer {
 	char		 buyer[MARKET_MSISDN_LEN];
 	long long	 qty, total;
+	long long	 pool;			/* a member's pool, else 0 */
 };
 int	market_store_tier_buyers(struct market_call *, long long offer,
-	    const char *after, struct market_tier_buyer *out, size_t max,
-	    size_t *n);
+	    int members, const char *after, struct market_tier_buyer *out,
+	    size_t max, size_t *n);
+/* Offer ref was made by OFFER for pool (market_posts.pool). */
+int	market_store_post_pool_set(struct market_call *, long long ref,
+	    long long pool);
+/*
+ * The oldest listed buying pool, its want open, of order's buyer and
+ * commodity that pays less than the order's price: *pool and its price
+ * *max (0: none).
+ */
+int	market_store_pool_dear(struct market_call *, long long order,
+	    long long *pool, long long *max);
 /* Pending orders on offer whose seller is seller (no share orders),
  * oldest first: at most max refs, *n set. */
 int	market_store_offer_pending(struct market_call *, long long offer,

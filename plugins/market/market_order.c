@@ -205,6 +205,7 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 	}
 	if (strcmp(o->state, "expired") == 0) {
 		struct market_args	 b = { .n = 0 };
+		const char		*tmpl;
 
 		market_arg(&a, "name", seller);
 		if (market_notify(c, o->buyer, "market-expired-order-buyer",
@@ -212,8 +213,10 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			return MB_FAIL;
 		market_order_args(c, o, &b);
 		market_arg(&b, "name", buyer);
-		return market_notify(c, o->seller,
-		    "market-expired-order-seller", &b);
+		/* a pool's ended offer took nothing back */
+		if ((tmpl = market_pool_expired_tmpl(c, o)) == NULL)
+			return MB_FAIL;
+		return market_notify(c, o->seller, tmpl, &b);
 	}
 	if (strcmp(o->state, "cancelled") == 0 && market_order_auto(o)) {
 		struct market_args	 b = { .n = 0 };
@@ -620,8 +623,8 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	left = p.qty_left - qty;
 
 	memset(&o, 0, sizeof(o));
-	if (market_store_want_take(&c, c.actor, p.commodity, p.unit, qty,
-	    &o.want, &o.want_qty) == -1)
+	/* toward the buyer's want (a buying pool's: market_pool_order.c) */
+	if (market_pool_want_take(&c, &p, qty, &o) == -1)
 		return MB_FAIL;
 	if ((o.ref = host->ref_next(ctx, "order")) < 0) {
 		host->log(ctx, MB_LOG_ERROR, "market: no reference number");

@@ -50,6 +50,12 @@
  *	By the opener, while open, when the shares reach pool-min percent
  *	of the target: listed with what it has.
  *
+ *	A JOIN, LEAVE or CLOSE of a pool no longer open is refused with
+ *	where it stands (market-pool-is-<state>): a listed or sold pool's
+ *	members are told to ask its opener, the opener himself his own
+ *	step (listed: CANCEL while nothing is sold; sold: MY shows its
+ *	order).
+ *
  *   CANCEL ref (market_order.c's CANCEL, for a pool's reference)
  *	By the opener, while the pool is open, or listed with nothing sold:
  *	cancelled, its offer or want withdrawn, every member told.
@@ -474,9 +480,11 @@ market_pool_not_open(struct market_call *c, const struct market_pool *p)
 	market_pool_args(c, p, &a);
 	snprintf(tmpl, sizeof(tmpl), "market-pool-is-%s", p->state);
 	/* "ask its opener" is no answer to the opener himself */
-	if (strcmp(p->state, "listed") == 0 &&
+	if ((strcmp(p->state, "listed") == 0 ||
+	    strcmp(p->state, "sold") == 0) &&
 	    strcmp(p->opener, c->actor) == 0)
-		market_copy(tmpl, sizeof(tmpl), "market-pool-is-listed-own");
+		snprintf(tmpl, sizeof(tmpl), "market-pool-is-%s-own",
+		    p->state);
 	return market_reply(c, tmpl, &a);
 }
 

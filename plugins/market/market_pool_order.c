@@ -21,13 +21,24 @@
  *
  * A want pool is listed as a want of its own ref owned by its opener.  A
  * dealer answers it with OFFER (below), an offer of his at most the
- * pool's price; the opener's BUY of that offer counts toward the pool's
- * want as any order counts toward its buyer's oldest want of the
- * commodity (market_store_want_take), and what it counts (want_qty) is
- * shared among the members as buyer-side share orders: buyer = the
- * member, seller = the dealer, want = the pool (want_qty 0: the pool
- * order alone counts toward it and gives it back).  What the opener
- * orders beyond the pool's want is his own.
+ * pool's price, which names the pool (market_posts.pool, schema step 7,
+ * set only by OFFER in its own transaction: only the post itself can say
+ * which pool a dealer answered; guessing from commodity and price would
+ * let any offer pass for the pool's).  An order counts toward its
+ * buyer's wants in market_pool_want_take (market_store_want_take):
+ * toward the offer's pool first when the buyer is its opener, else
+ * toward his oldest open want of the commodity, so an older personal
+ * WANT of his never takes what a dealer offered the pool; and toward a
+ * want pool only at most at the pool's price, the most its members
+ * agreed to pay (a plain offer below it may count too: it is a dealer's
+ * SELL matching the pool).  What it counts (want_qty) is shared among
+ * the members as buyer-side share orders: buyer = the member, seller =
+ * the dealer, want = the pool (want_qty 0: the pool order alone counts
+ * toward it and gives it back).  What the opener orders beyond the pool's want is his
+ * own.  An opener's BUY that cannot count because its price is above the
+ * pool's is his own; his reply says so and names OFFER:
+ *	< Order #70 is yours alone: 3,400 KES is above the 3,300 of pool
+ *	  #52. Dealers answer the pool with OFFER 52 and a price.
  *
  *   OFFER pool price		(anyone registered; a listed want pool)
  *	> OFFER 52 3100
@@ -51,8 +62,11 @@
  *	sent		the goods are on their way
  *	delivered	her part of the total; the host's trade_done is
  *			called per share order (a member's agent earns on
- *			her share) and not for the pool order, so nothing
- *			is counted twice
+ *			her share) and, for a buying pool's opener who
+ *			ordered more than the pool wanted, once for his own
+ *			part (the pool order's total less its shares'),
+ *			never for the whole pool order, so nothing is
+ *			counted twice
  *	rejected, expired, cancelled
  *			her part is given back to her share (sold less),
  *			so a later order allocates it again; once the
@@ -60,6 +74,16 @@
  *			later order: she is told her part is free to
  *			trade elsewhere, and a sold pool of which nothing
  *			is sold any more lapses (its opener told)
+ *
+ * The pool order's opener is told of its steps as any order's party;
+ * when a sell pool's order expires after the pool's offer ended, his
+ * notice says the pool has ended instead of "back on offer"
+ * (market_pool_expired_tmpl).
+ *
+ * Matches (market_match_post's hook, market_pool_match): a pool's member
+ * is never matched with her own pool, whichever of the two posts is the
+ * pool's; a dealer whose new offer matches a buying pool is told to
+ * answer it with OFFER pool price (market-pool-match-seller).
  *
  * The allocation rule (the pool's rule, fixed when it opened; conf
  * pool-allocation): "joined", members in order of joining, each given
@@ -311,13 +335,48 @@ market_pool_of(struct market_call *c, const struct market_order *o,
 }
 
 int
+market_pool_want_take(struct market_call *c, const struct market_post *p,
+    long long qty, struct market_order *o)
+{
+	/* an OFFER's pool first, when it is the buyer's (the store's) */
+	return market_store_want_take(c, c->actor, p->ref, p->commodity,
+	    p->unit, qty, p->price, &o->want, &o->want_qty);
+}
+
+/*
+ * Order o counted toward no pool: when its buyer opened a buying pool of
+ * the commodity that pays less, say the order is his alone and how
+ * dealers answer the pool.  0 or -1.
+ */
+static int
+market_pool_dear(struct market_call *c, const struct market_order *o)
+{
+	struct market_args	 a = { .n = 0 };
+	long long		 pool, max;
+
+	if (market_store_pool_dear(c, o->ref, &pool, &max) == -1)
+		return -1;
+	if (pool == 0)
+		return 0;
+	market_arg_num(&a, "ref", o->ref);
+	market_arg_num(&a, "pool", pool);
+	market_arg_money(&a, "price", o->price);
+	market_arg_money(&a, "max", max);
+	market_arg(&a, "unit", o->unit);
+	market_arg(&a, "currency", c->host->currency(c->ctx));
+	return market_reply(c, "market-pool-buy-dear", &a) == MB_OK ? 0 : -1;
+}
+
+int
 market_pool_ordered(struct market_call *c, struct market_order *o)
 {
 	struct market_pool	 p;
 	int			 rc;
 
-	if ((rc = market_pool_of(c, o, &p)) != 1)
-		return rc;
+	if ((rc = market_pool_of(c, o, &p)) == -1)
+		return -1;
+	if (rc == 0)
+		return market_pool_dear(c, o);
 	return market_pool_order(c, &p, o);
 }
 
@@ -432,6 +491,7 @@ market_pool_follow(struct market_call *c, const struct market_order *parent,
 {
 	struct market_order	*so;
 	struct market_pool	 p;
+	long long		 shares = 0;
 	size_t			 n, i;
 	int			 rc = -1, back, ended = 0;
 
@@ -460,15 +520,78 @@ market_pool_follow(struct market_call *c, const struct market_order *parent,
 	   post stayed ended */
 	if (back && (ended = market_pool_post_ended(c, &p)) == -1)
 		goto out;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (market_pool_step(c, &p, parent, &so[i], to, ended) == -1)
 			goto out;
+		shares += so[i].total;
+	}
 	if (back && market_pool_unsold(c, &p, ended) == -1)
 		goto out;
+	/* the opener's own part beyond the pool's want: his trade, once
+	   (market_order_tell counts no trade of a pool order) */
+	if (strcmp(to, "delivered") == 0 && parent->total > shares &&
+	    MARKET_HOST_HAS(c->host, trade_done) &&
+	    c->host->trade_done(c->ctx, parent->ref, parent->seller,
+	    parent->buyer, parent->total - shares) == -1) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: cannot record the "
+		    "trade of order %lld's own part", parent->ref);
+		goto out;
+	}
 	rc = 0;
 out:
 	free(so);
 	return rc;
+}
+
+const char *
+market_pool_expired_tmpl(struct market_call *c, const struct market_order *o)
+{
+	struct market_pool	 p;
+	int			 rc;
+
+	if ((rc = market_pool_find(c, o->offer, &p)) == -1)
+		return NULL;
+	if (rc == 1 || strcmp(p.kind, "sell") != 0)
+		return "market-expired-order-seller";
+	/* the order gave its quantity back first: an ended offer took none */
+	if ((rc = market_pool_post_ended(c, &p)) == -1)
+		return NULL;
+	return rc ? "market-pool-expired-ended" : "market-expired-order-seller";
+}
+
+int
+market_pool_match(struct market_call *c, const struct market_post *p,
+    const struct market_post *q)
+{
+	const struct market_post	*o, *w;
+	struct market_pool		 pool;
+	struct market_share		 share;
+	struct market_args		 a = { .n = 0 };
+	int				 rc;
+
+	o = strcmp(p->kind, "offer") == 0 ? p : q;
+	w = o == p ? q : p;
+	/* a member and her own pool: the seller in a selling pool's offer,
+	   the buyer in a buying pool's want */
+	if ((rc = market_store_share_get(c, o->ref, w->msisdn, &share)) != 0 ||
+	    (rc = market_store_share_get(c, w->ref, o->msisdn, &share)) != 0)
+		return rc == -1 ? -1 : 1;
+	/* a dealer's new offer and a buying pool: his step is OFFER */
+	if (o != p || (rc = market_pool_find(c, w->ref, &pool)) == 1)
+		return 0;
+	if (rc == -1)
+		return -1;
+	if (strcmp(pool.kind, "want") != 0)
+		return 0;
+	market_arg_num(&a, "want", w->ref);
+	market_arg_num(&a, "farmers", pool.members);
+	market_arg_num(&a, "qty", w->qty_left);
+	market_arg(&a, "unit", w->unit);
+	market_arg(&a, "commodity", w->commodity);
+	market_arg_money(&a, "price", w->price);
+	market_arg(&a, "currency", c->host->currency(c->ctx));
+	return market_notify(c, o->msisdn, "market-pool-match-seller", &a) ==
+	    MB_OK ? 0 : -1;
 }
 
 /* --- OFFER ------------------------------------------------------------------------------ */
@@ -539,7 +662,8 @@ market_offer(struct mb_ctx *ctx, const struct mb_host *host)
 	market_copy(p.state, sizeof(p.state), "open");
 	p.created = c.now;
 	p.expires = c.now + c.conf->offer_lifetime;
-	if (market_store_post_insert(&c, &p) == -1)
+	if (market_store_post_insert(&c, &p) == -1 ||
+	    market_store_post_pool_set(&c, p.ref, ref) == -1)
 		return MB_FAIL;
 	host->log(ctx, MB_LOG_INFO, "market: offer %lld: %lld %s %s at %lld by "
 	    "%s for pool %lld", p.ref, p.qty, p.unit, p.commodity, p.price,

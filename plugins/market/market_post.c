@@ -87,7 +87,9 @@ market_in_scope(struct market_call *c, const struct market_post *p,
  * items (market-item-buyer, market-item-offer-match) that fit one SMS,
  * and how many more were told.  A pool's offer (farmers > 0) is told to
  * buyers as market-pool-match, with how many farmers are in it; a want
- * pool to sellers as market-pool-match-seller, naming OFFER.
+ * pool to sellers as market-pool-match-seller, naming OFFER, and a new
+ * offer matching a want pool tells its dealer the same; a pool's member
+ * is not matched with her own pool (market_pool_match).
  */
 int
 market_match_post(struct market_call *c, const struct market_post *p,
@@ -95,7 +97,6 @@ market_match_post(struct market_call *c, const struct market_post *p,
 {
 	struct market_post	*cand;
 	struct market_pool	 pool;
-	struct market_share	 share;
 	struct market_items	 list = { NULL, 0, 0 };
 	struct market_args	 a;
 	char			 region[MARKET_CODE_LEN] = "";
@@ -134,9 +135,9 @@ market_match_post(struct market_call *c, const struct market_post *p,
 
 		if (!market_in_scope(c, p, region, q))
 			continue;
-		/* a pool's member is never offered her own lot */
-		if ((farmers > 0 || !offer) && (in_pool =
-		    market_store_share_get(c, o->ref, w->msisdn, &share)) != 0) {
+		/* a pool's member is never matched with her own pool; a
+		   dealer is told OFFER for a buying pool (market_pool_order.c) */
+		if ((in_pool = market_pool_match(c, p, q)) != 0) {
 			if (in_pool == -1)
 				goto out;
 			continue;

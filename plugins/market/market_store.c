@@ -354,6 +354,19 @@ static const char market_schema_6_pg[] =
     "  CAST(EXTRACT(EPOCH FROM now()) AS BIGINT) + 432000)"
     " WHERE state = 'sent' AND parent IS NULL;";
 
+/*
+ * An offer made by OFFER for a buying pool (market_pool_order.c) names
+ * the pool (step 7): its opener's BUY of it counts toward that pool's
+ * want before any other want of his.  NULL for every other post.
+ */
+static const char market_schema_7[] =
+    "ALTER TABLE market_posts ADD COLUMN pool INTEGER"
+    " REFERENCES market_pools(ref);";
+
+static const char market_schema_7_pg[] =
+    "ALTER TABLE market_posts ADD COLUMN pool BIGINT"
+    " REFERENCES market_pools(ref);";
+
 /* Step 2 is the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
@@ -362,6 +375,7 @@ const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 4, .sql = market_schema_4, .sql_pg = market_schema_4_pg },
 	{ .version = 5, .sql = market_schema_5, .sql_pg = market_schema_5_pg },
 	{ .version = 6, .sql = market_schema_6, .sql_pg = market_schema_6_pg },
+	{ .version = 7, .sql = market_schema_7, .sql_pg = market_schema_7_pg },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
@@ -587,7 +601,12 @@ static const char market_sql_want_find[] =
     "SELECT ref, qty_left FROM market_posts"
     " WHERE msisdn = $1 AND state = 'open' AND kind = 'want'"
     " AND commodity = $2 AND unit = $3 AND qty_left > 0 AND expires > $4"
-    " ORDER BY ref LIMIT 1";
+    /* a buying pool: only at most the price its members agreed to */
+    " AND (price >= $5 OR NOT EXISTS (SELECT 1 FROM market_pools l"
+    "  WHERE l.ref = market_posts.ref))"
+    /* the pool the offer was made for by OFFER first, then the oldest */
+    " ORDER BY CASE WHEN ref = (SELECT pool FROM market_posts"
+    "  WHERE ref = $6) THEN 0 ELSE 1 END, ref LIMIT 1";
 static const char market_sql_want_take[] =
     "UPDATE market_posts SET qty_left = qty_left - $2,"
     " state = CASE WHEN qty_left - $2 = 0 THEN 'closed' ELSE state END"
@@ -595,8 +614,8 @@ static const char market_sql_want_take[] =
 
 int
 market_store_want_take(struct market_call *c, const char *buyer,
-    const char *commodity, const char *unit, long long qty, long long *want,
-    long long *taken)
+    long long offer, const char *commodity, const char *unit, long long qty,
+    long long price, long long *want, long long *taken)
 {
 	const struct mb_host	*h = c->host;
 	struct mb_stmt		*st;
@@ -610,6 +629,8 @@ market_store_want_take(struct market_call *c, const char *buyer,
 	b |= market_store_bind_text(c, st, 2, commodity);
 	b |= market_store_bind_text(c, st, 3, unit);
 	b |= h->bind_int(st, 4, c->now);
+	b |= h->bind_int(st, 5, price);
+	b |= h->bind_int(st, 6, offer);
 	if (b != 0)
 		return market_store_fail(c, st, "cannot find a want");
 	rc = h->step(st);

@@ -200,7 +200,17 @@ market_store_tier_ordered(struct market_call *c, long long offer,
 	return 0;
 }
 
-/* qty * price: both at most 10^6 and 10^11, the total within int64 */
+/*
+ * qty * price: both at most 10^6 and 10^11, the total within int64.  The
+ * share orders of a pool order repriced first (their parent still above
+ * the price), then the orders themselves: the shares sum to their pool
+ * order's want part at the same price.
+ */
+static const char market_sql_tier_reprice_shares[] =
+    "UPDATE market_orders SET price = $2, total = qty * $2, updated = $3"
+    " WHERE parent IN (SELECT ref FROM market_orders WHERE offer = $1"
+    "  AND parent IS NULL AND price > $2"
+    "  AND state IN ('pending', 'accepted'))";
 static const char market_sql_tier_reprice[] =
     "UPDATE market_orders SET price = $2, total = qty * $2, updated = $3"
     " WHERE offer = $1 AND parent IS NULL AND price > $2"
@@ -212,32 +222,48 @@ market_store_tier_reprice(struct market_call *c, long long offer,
 {
 	const struct mb_host	*h = c->host;
 	struct mb_stmt		*st;
+	const char		*sql[] = { market_sql_tier_reprice_shares,
+				    market_sql_tier_reprice };
+	size_t			 i;
 	int			 b;
 
-	if ((st = h->query(c->ctx, market_sql_tier_reprice)) == NULL)
-		return -1;
-	b = h->bind_int(st, 1, offer);
-	b |= h->bind_int(st, 2, price);
-	b |= h->bind_int(st, 3, c->now);
-	return market_store_run(c, st, b, "cannot reprice the orders");
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if ((st = h->query(c->ctx, sql[i])) == NULL)
+			return -1;
+		b = h->bind_int(st, 1, offer);
+		b |= h->bind_int(st, 2, price);
+		b |= h->bind_int(st, 3, c->now);
+		if (market_store_run(c, st, b, "cannot reprice the orders") ==
+		    -1)
+			return -1;
+	}
+	return 0;
 }
 
+/* the pool: 0 for an orderer; a member's (one per member and pool) */
 static const char market_sql_tier_buyers[] =
-    "SELECT buyer, SUM(qty), SUM(total) FROM market_orders"
+    "SELECT buyer, SUM(qty), SUM(total), 0 FROM market_orders"
     " WHERE offer = $1 AND parent IS NULL AND buyer > $2"
     " AND state IN ('pending', 'accepted')"
+    " GROUP BY buyer ORDER BY buyer LIMIT $3";
+static const char market_sql_tier_members[] =
+    "SELECT buyer, SUM(qty), SUM(total), MIN(want) FROM market_orders"
+    " WHERE offer = $1 AND parent IS NOT NULL AND want IS NOT NULL"
+    " AND buyer > $2 AND state IN ('pending', 'accepted')"
     " GROUP BY buyer ORDER BY buyer LIMIT $3";
 
 int
 market_store_tier_buyers(struct market_call *c, long long offer,
-    const char *after, struct market_tier_buyer *out, size_t max, size_t *n)
+    int members, const char *after, struct market_tier_buyer *out,
+    size_t max, size_t *n)
 {
 	const struct mb_host	*h = c->host;
 	struct mb_stmt		*st;
 	int			 b, rc;
 
 	*n = 0;
-	if ((st = h->query(c->ctx, market_sql_tier_buyers)) == NULL)
+	if ((st = h->query(c->ctx, members ? market_sql_tier_members :
+	    market_sql_tier_buyers)) == NULL)
 		return -1;
 	b = h->bind_int(st, 1, offer);
 	b |= h->bind_text(st, 2, after);
@@ -249,6 +275,7 @@ market_store_tier_buyers(struct market_call *c, long long offer,
 		    sizeof(out[*n].buyer));
 		out[*n].qty = h->column_int(st, 1);
 		out[*n].total = h->column_int(st, 2);
+		out[*n].pool = h->column_int(st, 3);
 		(*n)++;
 	}
 	if (rc != MB_DONE && rc != MB_ROW)
@@ -282,6 +309,59 @@ market_store_offer_pending(struct market_call *c, long long offer,
 	if (rc != MB_DONE && rc != MB_ROW)
 		return market_store_fail(c, st, "cannot list pending orders");
 	h->done(st);
+	return 0;
+}
+
+/* --- an OFFER's pool, and a buying pool its opener's order is too dear for --- */
+
+static const char market_sql_post_pool_set[] =
+    "UPDATE market_posts SET pool = $2 WHERE ref = $1";
+
+int
+market_store_post_pool_set(struct market_call *c, long long ref,
+    long long pool)
+{
+	struct mb_stmt	*st;
+	int		 b;
+
+	if ((st = c->host->query(c->ctx, market_sql_post_pool_set)) == NULL)
+		return -1;
+	b = c->host->bind_int(st, 1, ref);
+	b |= c->host->bind_int(st, 2, pool);
+	return market_store_run(c, st, b, "cannot name an offer's pool");
+}
+
+/* the order's buyer's pool of its offer's commodity that pays less */
+static const char market_sql_pool_dear[] =
+    "SELECT l.ref, l.price FROM market_orders o"
+    " JOIN market_posts op ON op.ref = o.offer"
+    " JOIN market_pools l ON l.opener = o.buyer AND l.kind = 'want'"
+    "  AND l.state = 'listed' AND l.commodity = op.commodity"
+    "  AND l.unit = op.unit AND l.price < o.price"
+    " JOIN market_posts p ON p.ref = l.ref"
+    " WHERE o.ref = $1 AND p.state = 'open' AND p.qty_left > 0"
+    " AND p.expires > $2 ORDER BY l.ref LIMIT 1";
+
+int
+market_store_pool_dear(struct market_call *c, long long order,
+    long long *pool, long long *max)
+{
+	struct mb_stmt	*st = c->host->query(c->ctx, market_sql_pool_dear);
+	int		 b, rc = MB_DONE;
+
+	*pool = *max = 0;
+	if (st == NULL)
+		return -1;
+	b = c->host->bind_int(st, 1, order);
+	b |= c->host->bind_int(st, 2, c->now);
+	/* one row at most (LIMIT 1) */
+	while (b == 0 && (rc = c->host->step(st)) == MB_ROW) {
+		*pool = c->host->column_int(st, 0);
+		*max = c->host->column_int(st, 1);
+	}
+	if (b != 0 || rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read the buying pools");
+	c->host->done(st);
 	return 0;
 }
 

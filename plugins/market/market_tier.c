@@ -27,7 +27,10 @@
  *	tier's price (price and total, exact in minor units: qty * price),
  *	and every other orderer is told once, with the sum of her orders,
  *	however many she has; the seller is told; the buyer who reached it
- *	is told in her reply.  Later orders are made at the tier's price.
+ *	is told in her reply.  A buying pool's order on the offer takes its
+ *	members' share orders with it (the same price, each total exact),
+ *	and each member is told once, with the sum of her shares
+ *	(market-share-repriced): what she pays is her share order's.  Later orders are made at the tier's price.
  *	A BUY that passes two tiers tells once, with the lower price.  An
  *	order cancelled, rejected or expired later does not un-reach a tier:
  *	the price was promised to everybody who ordered.
@@ -242,11 +245,14 @@ market_tier_price(struct market_call *c, struct market_post *p,
 
 /*
  * Tell every orderer on offer p but the sender, once, what tier was
- * reached and the sum of her orders at its price.  0 or -1.
+ * reached and the sum of her orders at its price; with members, every
+ * member of a buying pool whose share orders on p were repriced with
+ * their pool order (the sender too: her reply is about her own order),
+ * once, the sum of her shares.  0 or -1.
  */
 static int
 market_tier_tell(struct market_call *c, const struct market_post *p,
-    const struct market_tier *tier)
+    const struct market_tier *tier, int members)
 {
 	struct market_tier_buyer	*b;
 	struct market_args		 a;
@@ -260,11 +266,11 @@ market_tier_tell(struct market_call *c, const struct market_post *p,
 	}
 	/* every orderer has a unit at least: the pages are bounded */
 	for (page = 0; page <= MARKET_QTY_MAX / MARKET_TIER_PAGE; page++) {
-		if (market_store_tier_buyers(c, p->ref, after, b,
+		if (market_store_tier_buyers(c, p->ref, members, after, b,
 		    MARKET_TIER_PAGE, &n) == -1)
 			goto out;
 		for (i = 0; i < n; i++) {
-			if (strcmp(b[i].buyer, c->actor) == 0)
+			if (!members && strcmp(b[i].buyer, c->actor) == 0)
 				continue;
 			memset(&a, 0, sizeof(a));
 			market_arg_num(&a, "offer", p->ref);
@@ -275,7 +281,10 @@ market_tier_tell(struct market_call *c, const struct market_post *p,
 			market_arg_num(&a, "qty", b[i].qty);
 			market_arg_money(&a, "total", b[i].total);
 			market_arg(&a, "currency", c->host->currency(c->ctx));
-			if (market_notify(c, b[i].buyer, "market-tier-reached",
+			if (members)
+				market_arg_num(&a, "pool", b[i].pool);
+			if (market_notify(c, b[i].buyer, members ?
+			    "market-share-repriced" : "market-tier-reached",
 			    &a) != MB_OK)
 				goto out;
 		}
@@ -331,7 +340,8 @@ market_tier_order(struct market_call *c, const struct market_post *p,
 		    "its tier of %lld at %lld", p->ref, reached->qty,
 		    reached->price);
 		if (market_store_tier_reprice(c, p->ref, reached->price) == -1 ||
-		    market_tier_tell(c, p, reached) == -1)
+		    market_tier_tell(c, p, reached, 0) == -1 ||
+		    market_tier_tell(c, p, reached, 1) == -1)
 			return -1;
 		market_arg_num(&a, "tier", reached->qty);
 		if (market_reply(c, "market-tier-you-reached", &a) != MB_OK)

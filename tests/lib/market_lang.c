@@ -2,8 +2,9 @@
  * market_lang.c - the market plugin's tests' reading of the shipped
  * language files: a template rendered as a phone in a language reads it
  * (the catalogue's words in that language, every placeholder filled) and
- * checked to be one SMS.  Shared by test_market and test_market_pool,
- * whose tours collect what the plugin sends.
+ * checked to be one SMS; and what the plugin sent, collected for those
+ * checks.  Shared by test_market, test_market_pool, test_market_pool_order
+ * and test_market_tier, whose tours collect what the plugin sends.
  */
 #include "config.h"
 
@@ -21,9 +22,67 @@
 #include "marketbox-plugin.h"
 
 #include "market_lang.h"
+#include "plugin_mock.h"
 
-struct lang_set	*market_lang_shipped;
+struct lang_set		*market_lang_shipped;
+struct market_seen	*market_seen;
+size_t			 market_nseen;
 static struct conf	*catalogue;
+
+void
+market_lang_collect(struct mock *m)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < mock_nsent(m); i++) {
+		const struct mock_msg	*s = mock_sent(m, i);
+		struct market_seen	*n;
+
+		n = realloc(market_seen, (market_nseen + 1) *
+		    sizeof(*market_seen));
+		cr_assert_not_null(n);
+		market_seen = n;
+		n = &market_seen[market_nseen++];
+		n->tmpl = strdup(s->tmpl);
+		n->nargs = s->nargs;
+		n->args = calloc(s->nargs + 1, sizeof(*n->args));
+		cr_assert(n->tmpl && n->args);
+		for (j = 0; j < s->nargs; j++) {
+			n->args[j].name = strdup(s->names[j]);
+			n->args[j].value = strdup(s->values[j]);
+		}
+	}
+}
+
+size_t
+market_lang_find(struct mock *m, const char *tmpl)
+{
+	size_t	 i;
+
+	for (i = 0; i < mock_nsent(m); i++)
+		if (strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
+			return i;
+	cr_assert_fail("no %s among %zu messages", tmpl, mock_nsent(m));
+	return 0;
+}
+
+void
+market_lang_seen_free(void)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < market_nseen; i++) {
+		for (j = 0; j < market_seen[i].nargs; j++) {
+			free((char *)market_seen[i].args[j].name);
+			free((char *)market_seen[i].args[j].value);
+		}
+		free(market_seen[i].args);
+		free(market_seen[i].tmpl);
+	}
+	free(market_seen);
+	market_seen = NULL;
+	market_nseen = 0;
+}
 
 void
 market_lang_open(void)
@@ -92,6 +151,10 @@ real_render(const char *lang, const char *tmpl, struct mb_arg *args,
 		    strcmp(args[i].value, "Otieno") == 0)
 			args[i].value = strcmp(lang, "zh") == 0 ? "李明" :
 			    "John Otieno";
+		else if (strcmp(args[i].name, "point") == 0 &&
+		    strcmp(args[i].value, "Nakuru") == 0)
+			args[i].value = strcmp(lang, "zh") == 0 ? "纳库鲁" :
+			    "Kiambogo point";
 	memset(&env, 0, sizeof(env));
 	env.langs = market_lang_shipped;
 	env.lang = lang;
@@ -224,4 +287,20 @@ market_lang_assert_reads(const char *lang, const char *tmpl,
 	free(r);
 	for (k = 0; k < nargs; k++)
 		free(vals[k]);
+}
+
+char *
+market_lang_render(const char *lang, const char *tmpl,
+    const struct mb_arg *sargs, size_t n)
+{
+	struct mb_arg	 args[MARKET_MAX_ARGS_TEST];
+	char		*r;
+	size_t		 missing = 0;
+
+	cr_assert_leq(n, MARKET_MAX_ARGS_TEST);
+	memcpy(args, sargs, n * sizeof(*args));
+	r = real_render(lang, tmpl, args, n, &missing);
+	cr_assert_eq(missing, 0, "%s %s: a placeholder without a value: %s",
+	    lang, tmpl, r);
+	return r;
 }

@@ -53,57 +53,15 @@ static struct mock	*m;
 
 /* --- collecting what the plugin sends, for the language checks -------------- */
 
-struct seen {
-	char		*tmpl;
-	struct mb_arg	*args;
-	size_t		 nargs;
-};
-
-static struct seen	*seen;
-static size_t		 nseen;
 static int		 collecting;
 static const char	*sender_lang = "en";
 
+/* the last run's messages, while the tour collects (market_lang.c) */
 static void
 collect(void)
 {
-	size_t	 i, j;
-
-	for (i = 0; collecting && i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-		struct seen		*n;
-
-		n = realloc(seen, (nseen + 1) * sizeof(*seen));
-		cr_assert_not_null(n);
-		seen = n;
-		n = &seen[nseen++];
-		n->tmpl = strdup(s->tmpl);
-		n->nargs = s->nargs;
-		n->args = calloc(s->nargs + 1, sizeof(*n->args));
-		cr_assert(n->tmpl && n->args);
-		for (j = 0; j < s->nargs; j++) {
-			n->args[j].name = strdup(s->names[j]);
-			n->args[j].value = strdup(s->values[j]);
-		}
-	}
-}
-
-static void
-seen_free(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < nseen; i++) {
-		for (j = 0; j < seen[i].nargs; j++) {
-			free((char *)seen[i].args[j].name);
-			free((char *)seen[i].args[j].value);
-		}
-		free(seen[i].args);
-		free(seen[i].tmpl);
-	}
-	free(seen);
-	seen = NULL;
-	nseen = 0;
+	if (collecting)
+		market_lang_collect(m);
 }
 
 /* --- helpers ---------------------------------------------------------------- */
@@ -367,7 +325,7 @@ Test(market, descriptor)
 		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
 		    "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 6);
+	cr_assert_eq(p->nmigrations, 7);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
@@ -2480,7 +2438,7 @@ static void
 lang_teardown(void)
 {
 	teardown();
-	seen_free();
+	market_lang_seen_free();
 	market_lang_close();
 }
 
@@ -2497,9 +2455,9 @@ Test(market_lang, every_template_in_every_language_fits,
 	size_t			 n, i, l, k, c;
 
 	tour();
-	cr_assert_gt(nseen, 50);
-	for (i = 0; i < nseen; i++) {
-		const struct seen	*s = &seen[i];
+	cr_assert_gt(market_nseen, 50);
+	for (i = 0; i < market_nseen; i++) {
+		const struct market_seen	*s = &market_seen[i];
 
 		if (strncmp(s->tmpl, "usage-", 6) == 0)
 			continue;
@@ -2541,10 +2499,10 @@ Test(market_lang, every_template_in_every_language_fits,
 		size_t	 j;
 
 		snprintf(call, sizeof(call), "%s(", names[i]);
-		for (k = 0; k < nseen && !found; k++) {
-			found = strcmp(seen[k].tmpl, names[i]) == 0;
-			for (j = 0; j < seen[k].nargs && !found; j++)
-				found = strstr(seen[k].args[j].value, call) !=
+		for (k = 0; k < market_nseen && !found; k++) {
+			found = strcmp(market_seen[k].tmpl, names[i]) == 0;
+			for (j = 0; j < market_seen[k].nargs && !found; j++)
+				found = strstr(market_seen[k].args[j].value, call) !=
 				    NULL;
 		}
 		/* the separator joins items: none is captured alone */

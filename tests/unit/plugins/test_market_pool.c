@@ -50,56 +50,14 @@ static int		 on_pg;
 
 /* --- collecting what the plugin sends, for the language checks -------------- */
 
-struct seen {
-	char		*tmpl;
-	struct mb_arg	*args;
-	size_t		 nargs;
-};
-
-static struct seen	*seen;
-static size_t		 nseen;
 static int		 collecting;
 
+/* the last run's messages, while the tour collects (market_lang.c) */
 static void
 collect(void)
 {
-	size_t	 i, j;
-
-	for (i = 0; collecting && i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-		struct seen		*n;
-
-		n = realloc(seen, (nseen + 1) * sizeof(*seen));
-		cr_assert_not_null(n);
-		seen = n;
-		n = &seen[nseen++];
-		n->tmpl = strdup(s->tmpl);
-		n->nargs = s->nargs;
-		n->args = calloc(s->nargs + 1, sizeof(*n->args));
-		cr_assert(n->tmpl && n->args);
-		for (j = 0; j < s->nargs; j++) {
-			n->args[j].name = strdup(s->names[j]);
-			n->args[j].value = strdup(s->values[j]);
-		}
-	}
-}
-
-static void
-seen_free(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < nseen; i++) {
-		for (j = 0; j < seen[i].nargs; j++) {
-			free((char *)seen[i].args[j].name);
-			free((char *)seen[i].args[j].value);
-		}
-		free(seen[i].args);
-		free(seen[i].tmpl);
-	}
-	free(seen);
-	seen = NULL;
-	nseen = 0;
+	if (collecting)
+		market_lang_collect(m);
 }
 
 
@@ -554,18 +512,72 @@ BOTH(listing_tells_the_buyers_wanting_it)
 	    " WHERE ref = $1", 2), "open");
 }
 
-BOTH(a_want_pool_lists_a_want)
+/* Wanjiru's buying pool ref: 50 bags of maize at up to 3300, listed
+   when Anna and Beth join. */
+static void
+want_pool_listed(long long ref)
 {
+	char	 cmd[32];
+
 	run_reply(OPENER, "pool want maize 50 bags 3300 10",
 	    "market-pool-want-ok");
-	run_reply(ANNA, "join 1 20", "market-pool-join-ok");
-	run_reply(BETH, "join 1 30", "market-pool-join-full");
+	snprintf(cmd, sizeof(cmd), "join %lld 20", ref);
+	run_reply(ANNA, cmd, "market-pool-join-ok");
+	snprintf(cmd, sizeof(cmd), "join %lld 30", ref);
+	run_reply(BETH, cmd, "market-pool-join-full");
+}
+
+BOTH(a_want_pool_lists_a_want)
+{
+	want_pool_listed(1);
 	cr_assert_str_eq(db_text("SELECT kind FROM market_posts WHERE ref = $1",
 	    1), "want");
 	cr_assert_eq(count(ANNA, "market-pool-listed-want"), 1);
-	/* a seller's SELL under its price tells the opener, as any want */
+	/* a seller's SELL under its price tells the opener, as any want,
+	   and the seller how to answer the pool: OFFER */
 	run_reply(BUYER, "sell maize 50 bags 3100", "market-offer-ok");
 	cr_assert_eq(count(OPENER, "market-match-buyer"), 1);
+	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 1);
+	has(market_lang_find(m, "market-pool-match-seller"), "want", "1");
+	has(market_lang_find(m, "market-pool-match-seller"), "farmers", "2");
+}
+
+/*
+ * A member of a buying pool is never matched with it: not when her SELL
+ * comes after the listing, not when the listing comes after her SELL.
+ */
+BOTH(a_member_is_not_matched_with_her_own_want_pool)
+{
+	run_reply(ANNA, "sell maize 10 bags 3000", "market-offer-ok"); /* 1 */
+	want_pool_listed(2);
+	cr_assert_eq(count(ANNA, "market-pool-match-seller"), 0);
+	run_reply(ANNA, "sell maize 5 bags 3000", "market-offer-ok");	/* 3 */
+	cr_assert_eq(count(OPENER, "market-match-buyer"), 0);
+	cr_assert_eq(count(ANNA, "market-pool-match-seller"), 0);
+	cr_assert_eq(count(NULL, "market-match-wants"), 0);
+	/* a seller who is no member is matched */
+	run_reply(CARO, "sell maize 5 bags 3000", "market-offer-ok");
+	cr_assert_eq(count(OPENER, "market-match-buyer"), 1);
+	cr_assert_eq(count(CARO, "market-pool-match-seller"), 1);
+}
+
+/* The opener of a sold pool is not told to ask its opener. */
+BOTH(the_opener_of_a_sold_pool_is_told_his_step)
+{
+	static const char	*cmds[] = { "close 1", "join 1 5" };
+	size_t			 i;
+
+	open_pool();
+	run_reply(ANNA, "join 1 100", "market-pool-join-full");
+	run_reply(BUYER, "buy 1 100", "market-order-ok");
+	cr_assert_str_eq(pool_state(1), "sold");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		run_reply(OPENER, cmds[i], "market-pool-is-sold-own");
+		has(0, "ref", "1");
+		/* anyone else: ask its opener */
+		run_reply(CARO, cmds[i], i == 0 ? "market-pool-not-opener" :
+		    "market-pool-is-sold");
+	}
 }
 
 /*
@@ -575,10 +587,7 @@ BOTH(a_want_pool_lists_a_want)
 BOTH(a_want_pool_tells_sellers_to_offer)
 {
 	run_reply(BUYER, "sell maize 60 bags 3100", "market-offer-ok"); /* 1 */
-	run_reply(OPENER, "pool want maize 50 bags 3300 10",
-	    "market-pool-want-ok");					/* 2 */
-	run_reply(ANNA, "join 2 20", "market-pool-join-ok");
-	run_reply(BETH, "join 2 30", "market-pool-join-full");
+	want_pool_listed(2);
 	cr_assert_eq(count(BUYER, "market-pool-match"), 0);
 	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 1);
 	{
@@ -758,6 +767,7 @@ tour(void)
 	run(OPENER, "cancel 7");
 	db_exec("UPDATE market_pools SET state = 'sold' WHERE ref = $1", 7);
 	run(ANNA, "join 7 1");
+	run(OPENER, "join 7 1");
 	run(OPENER, "my");
 	/* a pool with as many members as one can have */
 	run(OPENER, "pool sell maize 1000 bags 3000 7");	/* 8 */
@@ -811,7 +821,7 @@ static void
 lang_teardown(void)
 {
 	teardown();
-	seen_free();
+	market_lang_seen_free();
 	market_lang_close();
 }
 
@@ -828,9 +838,9 @@ Test(pool_lang, every_template_in_every_language_fits,
 	size_t			 n, i, l, k, c, checked = 0;
 
 	tour();
-	cr_assert_gt(nseen, 30);
-	for (i = 0; i < nseen; i++) {
-		const struct seen	*s = &seen[i];
+	cr_assert_gt(market_nseen, 30);
+	for (i = 0; i < market_nseen; i++) {
+		const struct market_seen	*s = &market_seen[i];
 
 		if (strncmp(s->tmpl, "usage-", 6) == 0)
 			continue;
@@ -873,16 +883,19 @@ Test(pool_lang, every_template_in_every_language_fits,
 		size_t	 j;
 
 		snprintf(call, sizeof(call), "%s(", names[i]);
-		for (k = 0; k < nseen && !found; k++) {
-			found = strcmp(seen[k].tmpl, names[i]) == 0;
-			for (j = 0; j < seen[k].nargs && !found; j++)
-				found = strstr(seen[k].args[j].value, call) !=
+		for (k = 0; k < market_nseen && !found; k++) {
+			found = strcmp(market_seen[k].tmpl, names[i]) == 0;
+			for (j = 0; j < market_seen[k].nargs && !found; j++)
+				found = strstr(market_seen[k].args[j].value, call) !=
 				    NULL;
 		}
 		/* the words after POOL are read, not sent */
 		found |= strncmp(names[i], "market-pool-word-", 17) == 0;
-		/* OFFER's: test_market_pool_order.c's tour */
-		found |= strncmp(names[i], "market-pool-offer", 17) == 0;
+		/* OFFER's and a pool order's: test_market_pool_order.c's
+		   tour */
+		found |= strncmp(names[i], "market-pool-offer", 17) == 0 ||
+		    strcmp(names[i], "market-pool-buy-dear") == 0 ||
+		    strcmp(names[i], "market-pool-expired-ended") == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],

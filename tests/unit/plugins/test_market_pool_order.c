@@ -34,6 +34,7 @@
 #ifdef HAVE_POSTGRESQL
 #include "pg_fixture.h"
 #endif
+#include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
 
@@ -300,59 +301,6 @@ db_text(const char *sql, long long a)
 	return buf;
 }
 
-/* --- collecting what is sent, for the language checks --------------------------- */
-
-struct seen {
-	char		*tmpl;
-	struct mb_arg	*args;
-	size_t		 nargs;
-};
-
-static struct seen	*seen;
-static size_t		 nseen;
-
-static void
-collect(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-		struct seen		*n;
-
-		n = realloc(seen, (nseen + 1) * sizeof(*seen));
-		cr_assert_not_null(n);
-		seen = n;
-		n = &seen[nseen++];
-		n->tmpl = strdup(s->tmpl);
-		n->nargs = s->nargs;
-		n->args = calloc(s->nargs + 1, sizeof(*n->args));
-		cr_assert(n->tmpl && n->args);
-		for (j = 0; j < s->nargs; j++) {
-			n->args[j].name = strdup(s->names[j]);
-			n->args[j].value = strdup(s->values[j]);
-		}
-	}
-}
-
-static void
-seen_free(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < nseen; i++) {
-		for (j = 0; j < seen[i].nargs; j++) {
-			free((char *)seen[i].args[j].name);
-			free((char *)seen[i].args[j].value);
-		}
-		free(seen[i].args);
-		free(seen[i].tmpl);
-	}
-	free(seen);
-	seen = NULL;
-	nseen = 0;
-}
-
 /* --- helpers ------------------------------------------------------------------ */
 
 static int
@@ -371,7 +319,7 @@ run(const char *who, const char *text)
 		mock_sender(m, who, "Someone", "nakuru", "en",
 		    MB_ROLE_ANY);
 	rc = mock_command(m, text);
-	collect();
+	market_lang_collect(m);
 	return rc;
 }
 
@@ -386,15 +334,23 @@ run_reply(const char *who, const char *text, const char *tmpl)
 	cr_assert_str_eq(mock_sent(m, 0)->tmpl, tmpl, "%s", text);
 }
 
-/* The notices of tmpl sent to who in the last run. */
+/* Message i of the last run went to who (NULL: a reply). */
+static int
+sent_to(size_t i, const char *who)
+{
+	const char	*to = mock_sent(m, i)->to;
+
+	return who == NULL ? to == NULL : to != NULL && strcmp(to, who) == 0;
+}
+
+/* The notices of tmpl sent to who (NULL: replies) in the last run. */
 static size_t
 notices(const char *who, const char *tmpl)
 {
 	size_t	 i, n = 0;
 
 	for (i = 0; i < mock_nsent(m); i++)
-		if (mock_sent(m, i)->to != NULL &&
-		    strcmp(mock_sent(m, i)->to, who) == 0 &&
+		if (sent_to(i, who) &&
 		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
 			n++;
 	return n;
@@ -409,8 +365,7 @@ notice_arg(const char *who, const char *tmpl, const char *name)
 	cr_assert_eq(notices(who, tmpl), 1, "%s: %zu of %s", who,
 	    notices(who, tmpl), tmpl);
 	for (i = 0; i < mock_nsent(m); i++)
-		if (mock_sent(m, i)->to != NULL &&
-		    strcmp(mock_sent(m, i)->to, who) == 0 &&
+		if (sent_to(i, who) &&
 		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
 			break;
 	cr_assert_not_null(mock_arg(mock_sent(m, i), name), "%s has no {%s}",
@@ -647,7 +602,7 @@ Test(pool_order, cancel_and_expiry_give_the_shares_back)
 	mock_clear(m);
 	mock_set_now(m, T0 + 2 * DAY);
 	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
-	collect();
+	market_lang_collect(m);
 	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
 	    " ref = $1", 4), "expired");
 	cr_assert_eq(states_of(4, "expired"), 2);
@@ -722,7 +677,7 @@ sweep_at(long long now)
 	mock_clear(m);
 	mock_set_now(m, now);
 	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
-	collect();
+	market_lang_collect(m);
 }
 
 /* 1 if who's MY lists a pool (the pool's line or her share's). */
@@ -791,20 +746,43 @@ Test(pool_order, a_sold_pool_rejected_after_its_offer_ended_lapses)
 	rejected_after_the_offer_ended_lapses();
 }
 
+/*
+ * A sell pool of rule sold whole by an order made at bought, which
+ * expires unanswered when the sweep runs at swept.
+ */
+static void
+pool_order_expires(const char *rule, long long bought, long long swept)
+{
+	pool_listed("sell", rule);
+	mock_set_now(m, bought);
+	run_reply(BUYER, "buy 51 35", "market-order-ok");
+	cr_assert_str_eq(pool_state(POOL), "sold");
+	sweep_at(swept);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
+	    " ref = $1", 1), "expired");
+}
+
 /* The same when the pool order expires unanswered after the offer. */
 Test(pool_order, a_sold_pool_whose_order_expires_after_its_offer_lapses)
 {
-	pool_listed("sell", "prorata");
-	mock_set_now(m, T0 + 6 * DAY);
-	run_reply(BUYER, "buy 51 35", "market-order-ok");
-	cr_assert_str_eq(pool_state(POOL), "sold");
-	sweep_at(T0 + 8 * DAY);
-	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
-	    " ref = $1", 1), "expired");
+	pool_order_expires("prorata", T0 + 6 * DAY, T0 + 8 * DAY);
 	cr_assert_str_eq(pool_state(POOL), "lapsed");
 	cr_assert_eq(sold_of(POOL, MEMBER_C), 0);
 	cr_assert_eq(notices(MEMBER_C, "market-share-ended"), 1);
 	cr_assert_eq(notices(OPENER, "market-pool-lapsed"), 1);
+	/* nothing went back on an offer that has ended */
+	cr_assert_eq(notices(OPENER, "market-expired-order-seller"), 0);
+	cr_assert_str_eq(notice_arg(OPENER, "market-pool-expired-ended",
+	    "offer"), "51");
+}
+
+/* An order that expires while the pool's offer is open: back on offer. */
+Test(pool_order, a_pool_order_expiring_in_its_offer_goes_back_on_it)
+{
+	pool_order_expires("joined", T0, T0 + 3 * DAY);
+	cr_assert_str_eq(pool_state(POOL), "listed");
+	cr_assert_eq(notices(OPENER, "market-expired-order-seller"), 1);
+	cr_assert_eq(notices(OPENER, "market-pool-expired-ended"), 0);
 }
 
 /*
@@ -959,6 +937,148 @@ Test(pool_order, want_pool_offer_then_buy_makes_buyer_shares)
 	want_pool_story();
 }
 
+/*
+ * A dealer's plain offer above the pool's price: the opener's BUY of it
+ * is his own (no share order at a price the members never agreed to),
+ * and his reply says so and names OFFER; one at the pool's price or less
+ * still counts toward the pool.
+ */
+static void
+dear_offer_is_the_openers_own(void)
+{
+	pool_listed("want", "joined");			/* 3,000 a bag */
+	run_reply(DEALER, "sell maize 50 bags 3200", "market-offer-ok");	/* 1 */
+	run_reply(OPENER, "buy 1 10", "market-order-ok");
+	cr_assert_eq(db_int("SELECT COALESCE(want, 0) FROM market_orders"
+	    " WHERE ref = $1", 2), 0, "counted toward the pool");
+	cr_assert_eq(share_orders(2), 0);
+	cr_assert_eq(sold_of(WANT_POOL, MEMBER_A), 0);
+	cr_assert_eq(db_int("SELECT qty_left FROM market_posts WHERE"
+	    " ref = $1", WANT_POOL), 35);
+	cr_assert_str_eq(notice_arg(NULL, "market-pool-buy-dear", "pool"),
+	    "52");
+	cr_assert_str_eq(notice_arg(NULL, "market-pool-buy-dear", "max"),
+	    "3000");
+	/* at the pool's price it counts */
+	exec("UPDATE market_posts SET price = 300000 WHERE ref = 1");
+	run_reply(OPENER, "buy 1 5", "market-order-ok");
+	cr_assert_eq(db_int("SELECT want FROM market_orders WHERE ref = $1",
+	    3), WANT_POOL);
+	cr_assert_eq(share_qty(3, MEMBER_A), 5);
+	cr_assert_eq(notices(NULL, "market-pool-buy-dear"), 0);
+}
+
+Test(pool_order, a_dear_offer_is_the_openers_own)
+{
+	dear_offer_is_the_openers_own();
+}
+
+/*
+ * The opener's older WANT of his own does not take what a dealer
+ * offered the pool: OFFER's offer counts toward its pool first.
+ */
+static void
+offer_counts_toward_its_pool_first(void)
+{
+	run_reply(OPENER, "want maize 10 bags 3100", "market-want-ok");	/* 1 */
+	pool_listed("want", "joined");
+	run_reply(DEALER, "offer 52 2900", "market-pool-offer-ok");	/* 2 */
+	run_reply(OPENER, "buy 2 35", "market-order-ok");		/* 3 */
+	cr_assert_eq(db_int("SELECT want FROM market_orders WHERE ref = $1",
+	    3), WANT_POOL);
+	cr_assert_eq(db_int("SELECT want_qty FROM market_orders WHERE"
+	    " ref = $1", 3), 35);
+	cr_assert_eq(share_orders(3), 3);
+	cr_assert_eq(db_int("SELECT qty_left FROM market_posts WHERE"
+	    " ref = $1", 1), 10, "his own want took it");
+}
+
+Test(pool_order, an_offer_for_the_pool_counts_toward_it_first)
+{
+	offer_counts_toward_its_pool_first();
+}
+
+/*
+ * The opener orders 45 of a dealer's offer for a pool that wants 35: on
+ * delivery the members' shares are traded and so is his own part of 10,
+ * once, and nothing twice.
+ */
+static void
+openers_own_part_is_traded(void)
+{
+	long long	 sum = 0;
+	size_t		 i;
+
+	pool_listed("want", "joined");
+	run_reply(DEALER, "sell maize 50 bags 2900", "market-offer-ok");	/* 1 */
+	run_reply(OPENER, "buy 1 45", "market-order-ok");		/* 2 */
+	cr_assert_eq(db_int("SELECT want_qty FROM market_orders WHERE"
+	    " ref = $1", 2), 35);
+	cr_assert_eq(share_orders(2), 3);
+	run_reply(DEALER, "accept 2", "market-accept-ok");
+	run_reply(DEALER, "sent 2", "market-sent-ok");
+	run_reply(OPENER, "delivered 2", "market-delivered-ok");
+	cr_assert_eq(mock_ntrades(m), 4);
+	for (i = 0; i < 3; i++) {
+		cr_assert_neq(mock_trade(m, i)->ref, 2);
+		sum += mock_trade(m, i)->total;
+	}
+	cr_assert_eq(sum, 35 * 290000LL);
+	cr_assert_eq(mock_trade(m, 3)->ref, 2);
+	cr_assert_str_eq(mock_trade(m, 3)->buyer, OPENER);
+	cr_assert_str_eq(mock_trade(m, 3)->seller, DEALER);
+	cr_assert_eq(mock_trade(m, 3)->total, 10 * 290000LL);
+}
+
+Test(pool_order, the_openers_own_part_is_his_trade)
+{
+	openers_own_part_is_traded();
+}
+
+/*
+ * A dealer's tiered offer answers the pool; the opener's order counts
+ * toward it; another buyer's order reaches the tier: the pool order and
+ * its members' share orders take the tier's price, totals exact, each
+ * member told once.
+ */
+static void
+tier_reprices_the_shares(void)
+{
+	size_t	 i;
+
+	pool_listed("want", "joined");				/* 3,000 */
+	run_reply(DEALER, "sell maize 100 bags 3000 tier 50 2800",
+	    "market-offer-ok");					/* 1 */
+	run_reply(OPENER, "buy 1 35", "market-order-ok");	/* 2: 3, 4, 5 */
+	cr_assert_eq(share_orders(2), 3);
+	run_reply(BUYER, "buy 1 20", "market-order-ok");	/* 6 */
+	cr_assert_eq(db_int("SELECT price FROM market_orders WHERE ref = $1",
+	    2), 280000);
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders WHERE"
+	    " parent = $1 AND price = 280000", 2), 3);
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders WHERE"
+	    " parent = $1 AND total <> qty * 280000", 2), 0);
+	cr_assert_eq(db_int("SELECT SUM(total) FROM market_orders WHERE"
+	    " parent = $1", 2), 35 * 280000LL);
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(notices(members[i], "market-share-repriced"), 1,
+		    "%s", members[i]);
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-repriced",
+	    "total"), "56000");
+	cr_assert_str_eq(notice_arg(MEMBER_B, "market-share-repriced",
+	    "pool"), "52");
+	cr_assert_eq(notices(OPENER, "market-tier-reached"), 1);
+	/* what they answer to later is at the new price */
+	run_reply(DEALER, "accept 2", "market-accept-ok");
+	cr_assert_str_eq(notice_arg(MEMBER_C, "market-share-accepted-want",
+	    "total"), "28000");
+}
+
+Test(pool_order, a_tier_reached_reprices_the_members_shares)
+{
+	tier_reprices_the_shares();
+}
+
 Test(pool_order, offer_refusals)
 {
 	pool_listed("want", "joined");
@@ -1106,96 +1226,43 @@ Test(pool_order_pg, my_lets_a_done_pool_go_on_postgresql)
 {
 	my_lets_a_done_pool_go();
 }
+
+Test(pool_order_pg, a_dear_offer_on_postgresql)
+{
+	dear_offer_is_the_openers_own();
+}
+
+Test(pool_order_pg, an_offer_for_the_pool_on_postgresql)
+{
+	offer_counts_toward_its_pool_first();
+}
+
+Test(pool_order_pg, the_openers_own_part_on_postgresql)
+{
+	openers_own_part_is_traded();
+}
+
+Test(pool_order_pg, tier_reprices_the_shares_on_postgresql)
+{
+	tier_reprices_the_shares();
+}
 #endif
 
 /* --- every template in every language, one SMS ------------------------------------- */
 
-static struct lang_set	*shipped;
-static struct conf	*catalogue;
-
-static const char *
-catalogue_word(void *arg, const char *lang, const char *name,
-    const char *value, const char *category)
-{
-	const struct conf_commodity	*k;
-	const struct conf_unit		*u;
-
-	(void)arg;
-	if (strcmp(name, "commodity") == 0 &&
-	    (k = conf_commodity_find(catalogue, value)) != NULL)
-		return conf_form_for(&k->names, &k->forms, lang, category);
-	if (strcmp(name, "unit") == 0 &&
-	    (u = conf_unit_find(catalogue, value)) != NULL)
-		return conf_form_for(&u->names, &u->forms, lang, category);
-	return NULL;
-}
-
-/* s rendered in lang, long values for names and the point: one SMS */
-static void
-assert_fits(const char *lang, const struct seen *s, const char *qty)
-{
-	struct mb_arg		 args[MARKET_MAX_ARGS];
-	struct render_env	 env;
-	struct gsm_measure	 gm;
-	const char		*t = lang_template(shipped, lang, s->tmpl);
-	char			*r, *folded;
-	size_t			 k;
-
-	cr_assert_not_null(t, "%s lacks %s", lang, s->tmpl);
-	cr_assert_leq(s->nargs, MARKET_MAX_ARGS);
-	for (k = 0; k < s->nargs; k++) {
-		args[k].name = s->args[k].name;
-		args[k].value = s->args[k].value;
-		if (strcmp(args[k].name, "name") == 0)
-			args[k].value = strcmp(lang, "zh") == 0 ? "李明" :
-			    "John Otieno";
-		else if (strcmp(args[k].name, "point") == 0)
-			args[k].value = strcmp(lang, "zh") == 0 ? "纳库鲁" :
-			    "Kiambogo point";
-		else if (qty != NULL && strcmp(args[k].name, "qty") == 0)
-			args[k].value = qty;
-	}
-	memset(&env, 0, sizeof(env));
-	env.langs = shipped;
-	env.lang = lang;
-	env.word = catalogue_word;
-	r = render(&env, t, args, s->nargs);
-	cr_assert_not_null(r);
-	cr_assert_eq(env.missing, 0, "%s %s: a placeholder without a value: %s",
-	    lang, s->tmpl, r);
-	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-		free(r);
-		r = folded;
-	}
-	gsm_measure(r, strlen(r), &gm);
-	if (strcmp(lang, "en") == 0 || strcmp(lang, "sw") == 0)
-		cr_assert_eq(gm.coding, GSM_CODING_7BIT, "%s %s not GSM: %s",
-		    lang, s->tmpl, r);
-	cr_assert_eq(gm.parts, 1, "%s %s: %zu units: %s", lang, s->tmpl,
-	    gm.units, r);
-	free(r);
-}
-
 static void
 lang_setup(void)
 {
-	gwlib_init();
-	log_set_output_level(GW_PANIC);
+	market_lang_open();
 	setup();
-	shipped = lang_load(TEST_SRCDIR "/../conf/lang", "en");
-	cr_assert_not_null(shipped);
-	catalogue = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
-	cr_assert_not_null(catalogue);
 }
 
 static void
 lang_teardown(void)
 {
 	teardown();
-	seen_free();
-	lang_free(shipped);
-	conf_free(catalogue);
-	gwlib_shutdown();
+	market_lang_seen_free();
+	market_lang_close();
 }
 
 /* What the tour must have sent: this file's templates. */
@@ -1204,6 +1271,8 @@ ours(const char *tmpl)
 {
 	return strncmp(tmpl, "market-share-", 13) == 0 ||
 	    strncmp(tmpl, "market-pool-offer", 17) == 0 ||
+	    strcmp(tmpl, "market-pool-buy-dear") == 0 ||
+	    strcmp(tmpl, "market-pool-expired-ended") == 0 ||
 	    strcmp(tmpl, "usage-OFFER") == 0;
 }
 
@@ -1221,7 +1290,8 @@ Test(pool_order_lang, every_template_fits_one_sms_in_every_language,
 		"market-pool-offer-ok", "market-pool-offered",
 		"market-pool-offer-none", "market-pool-offer-own",
 		"market-pool-offer-closed", "market-pool-offer-dear",
-		"usage-OFFER",
+		"usage-OFFER", "market-share-repriced",
+		"market-pool-buy-dear", "market-pool-expired-ended",
 	};
 	size_t			 i, l, k, checked = 0;
 
@@ -1252,26 +1322,40 @@ Test(pool_order_lang, every_template_fits_one_sms_in_every_language,
 	teardown();
 	setup();
 	partly_bought_want_pool_ends_sold();
+	teardown();
+	setup();
+	tier_reprices_the_shares();
+	teardown();
+	setup();
+	dear_offer_is_the_openers_own();
+	teardown();
+	setup();
+	pool_order_expires("prorata", T0 + 6 * DAY, T0 + 8 * DAY);
 
 	for (k = 0; k < sizeof(wanted) / sizeof(wanted[0]); k++) {
 		int	 found = 0;
 
-		for (i = 0; i < nseen && !found; i++)
-			found = strcmp(seen[i].tmpl, wanted[k]) == 0;
+		for (i = 0; i < market_nseen && !found; i++)
+			found = strcmp(market_seen[i].tmpl, wanted[k]) == 0;
 		cr_assert(found, "the tour never sent %s", wanted[k]);
 	}
-	for (i = 0; i < nseen; i++) {
-		if (!ours(seen[i].tmpl))
+	for (i = 0; i < market_nseen; i++) {
+		const struct market_seen	*s = &market_seen[i];
+
+		if (!ours(s->tmpl))
 			continue;
 		for (l = 0; l < 4; l++) {
 			if (l > 0)
-				cr_assert(lang_template(shipped, codes[l],
-				    seen[i].tmpl) != lang_template(shipped,
-				    "en", seen[i].tmpl), "%s falls back for %s",
-				    codes[l], seen[i].tmpl);
-			assert_fits(codes[l], &seen[i], NULL);
-			assert_fits(codes[l], &seen[i], "1000000");
-			assert_fits(codes[l], &seen[i], "1");
+				cr_assert(lang_template(market_lang_shipped,
+				    codes[l], s->tmpl) != lang_template(
+				    market_lang_shipped, "en", s->tmpl),
+				    "%s falls back for %s", codes[l], s->tmpl);
+			market_lang_assert_reads(codes[l], s->tmpl, s->args,
+			    s->nargs, NULL, NULL);
+			market_lang_assert_reads(codes[l], s->tmpl, s->args,
+			    s->nargs, "qty", "1000000");
+			market_lang_assert_reads(codes[l], s->tmpl, s->args,
+			    s->nargs, "qty", "1");
 		}
 		checked++;
 	}

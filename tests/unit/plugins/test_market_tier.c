@@ -27,6 +27,7 @@
 #include "text/render.h"
 #include "marketbox-plugin.h"
 
+#include "market_lang.h"
 #include "plugin_mock.h"
 #ifdef HAVE_POSTGRESQL
 #include "pg_fixture.h"
@@ -135,13 +136,7 @@ count_to(const char *to, const char *tmpl)
 static size_t
 find(const char *tmpl)
 {
-	size_t	 i;
-
-	for (i = 0; i < mock_nsent(m); i++)
-		if (strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			return i;
-	cr_assert_fail("no %s among %zu messages", tmpl, mock_nsent(m));
-	return 0;
+	return market_lang_find(m, tmpl);
 }
 
 static long long
@@ -545,62 +540,16 @@ Test(market_tier_pg, a_dealers_day_on_postgresql)
 
 /* --- the language files ---------------------------------------------------------- */
 
-static struct lang_set	*shipped;
-static struct conf	*catalogue;
-
 static void
 lang_setup(void)
 {
-	gwlib_init();
-	log_set_output_level(GW_PANIC);
-	shipped = lang_load(TEST_SRCDIR "/../conf/lang", "en");
-	cr_assert_not_null(shipped);
-	catalogue = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
-	cr_assert_not_null(catalogue);
+	market_lang_open();
 }
 
 static void
 lang_teardown(void)
 {
-	lang_free(shipped);
-	conf_free(catalogue);
-	gwlib_shutdown();
-}
-
-static const char *
-catalogue_word(void *arg, const char *lang, const char *name,
-    const char *value, const char *category)
-{
-	const struct conf_commodity	*k;
-	const struct conf_unit		*u;
-
-	(void)arg;
-	if (strcmp(name, "commodity") == 0 &&
-	    (k = conf_commodity_find(catalogue, value)) != NULL)
-		return conf_form_for(&k->names, &k->forms, lang, category);
-	if (strcmp(name, "unit") == 0 &&
-	    (u = conf_unit_find(catalogue, value)) != NULL)
-		return conf_form_for(&u->names, &u->forms, lang, category);
-	return NULL;
-}
-
-static char *
-real_render(const char *lang, const char *tmpl, const struct mb_arg *args,
-    size_t n, size_t *missing)
-{
-	struct render_env	 env;
-	const char		*t = lang_template(shipped, lang, tmpl);
-	char			*s;
-
-	cr_assert_not_null(t, "%s lacks %s", lang, tmpl);
-	memset(&env, 0, sizeof(env));
-	env.langs = shipped;
-	env.lang = lang;
-	env.word = catalogue_word;
-	s = render(&env, t, args, n);
-	cr_assert_not_null(s);
-	*missing += env.missing;
-	return s;
+	market_lang_close();
 }
 
 /* Every tier template, with the largest values people will see. */
@@ -618,9 +567,10 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 		"market-tier-next", "market-tier-accept",
 		"market-tier-accept-more", "market-tier-accept-none",
 		"market-item-offer-tiers", "market-match-buyer-tiers",
+		"market-share-repriced",
 	};
 	static const char	*counts[] = { "0", "1", "2", "21", "1000" };
-	size_t			 l, i, c, k, missing;
+	size_t			 l, i, c, k;
 
 	for (l = 0; l < 4; l++) {
 		struct mb_arg	 item[2] = { { "qty", "1000" },
@@ -628,21 +578,19 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 		struct mb_arg	 usual[2] = { { "qty", "100" },
 		    { "price", "3000" } };
 		char		 tiers[256] = "", short_tiers[256] = "";
-		char		*one, *r, *folded;
-		const char	*sep = lang_template(shipped, codes[l],
-				    "market-list-sep");
-		const char	*word = lang_template(shipped, codes[l],
-				    "market-tier-word");
+		char		*one;
+		const char	*sep = lang_template(market_lang_shipped,
+				    codes[l], "market-list-sep");
+		const char	*word = lang_template(market_lang_shipped,
+				    codes[l], "market-tier-word");
 
 		cr_assert_not_null(word, "%s lacks market-tier-word",
 		    codes[l]);
-		cr_assert(l == 0 || word != lang_template(shipped, "en",
-		    "market-tier-word"), "%s falls back", codes[l]);
+		cr_assert(l == 0 || word != lang_template(market_lang_shipped,
+		    "en", "market-tier-word"), "%s falls back", codes[l]);
 		cr_assert_null(strchr(word, ' '), "%s: %s", codes[l], word);
 		/* three tiers, as long as they come */
-		missing = 0;
-		one = real_render(codes[l], "market-tier-item", item, 2,
-		    &missing);
+		one = market_lang_render(codes[l], "market-tier-item", item, 2);
 		for (k = 0; k < 3; k++)
 			snprintf(tiers + strlen(tiers), sizeof(tiers) -
 			    strlen(tiers), "%s%s", k ? sep : "", one);
@@ -650,8 +598,8 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 		/* where an offer is shown the tiers go only when they fit
 		   (market_tier_show), and in UCS-2 (70 characters): there,
 		   two as dealers write them (one in Chinese) */
-		one = real_render(codes[l], "market-tier-item", usual, 2,
-		    &missing);
+		one = market_lang_render(codes[l], "market-tier-item", usual,
+		    2);
 		for (k = 0; k < (l == 3 ? 1 : 2); k++)
 			snprintf(short_tiers + strlen(short_tiers),
 			    sizeof(short_tiers) - strlen(short_tiers), "%s%s",
@@ -660,11 +608,11 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 		for (i = 0; i < sizeof(tmpls) / sizeof(tmpls[0]); i++)
 			for (c = 0; c < sizeof(counts) / sizeof(counts[0]);
 			    c++) {
-				struct gsm_measure	 gm;
 				const struct mb_arg	 args[] = {
 					{ "ref", "43210" },
 					{ "offer", "43210" },
 					{ "want", "43211" },
+					{ "pool", "43212" },
 					{ "qty", counts[c] },
 					{ "tier", counts[c] },
 					{ "top", counts[c] },
@@ -688,28 +636,15 @@ Test(market_tier_lang, every_template_fits_one_sms, .init = lang_setup,
 				};
 
 				if (l > 0)
-					cr_assert(lang_template(shipped,
-					    codes[l], tmpls[i]) !=
-					    lang_template(shipped, "en",
-					    tmpls[i]), "%s falls back for %s",
-					    codes[l], tmpls[i]);
-				missing = 0;
-				r = real_render(codes[l], tmpls[i], args,
-				    sizeof(args) / sizeof(args[0]), &missing);
-				cr_assert_eq(missing, 0, "%s %s: %s", codes[l],
-				    tmpls[i], r);
-				if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-					free(r);
-					r = folded;
-				}
-				gsm_measure(r, strlen(r), &gm);
-				if (l < 2)
-					cr_assert_eq(gm.coding,
-					    GSM_CODING_7BIT, "%s %s: %s",
-					    codes[l], tmpls[i], r);
-				cr_assert_eq(gm.parts, 1, "%s %s: %zu units: "
-				    "%s", codes[l], tmpls[i], gm.units, r);
-				free(r);
+					cr_assert(lang_template(
+					    market_lang_shipped, codes[l],
+					    tmpls[i]) != lang_template(
+					    market_lang_shipped, "en", tmpls[i]),
+					    "%s falls back for %s", codes[l],
+					    tmpls[i]);
+				market_lang_assert_reads(codes[l], tmpls[i],
+				    args, sizeof(args) / sizeof(args[0]), NULL,
+				    NULL);
 			}
 	}
 }
