@@ -225,3 +225,16 @@ market_lang_assert_reads(const char *lang, const char *tmpl,
 	for (k = 0; k < nargs; k++)
 		free(vals[k]);
 }
+
+/*
+ * A text the mock's render() wrote ("market-x(name=value,...)", nested)
+ * as a phone in lang reads it, malloc'd: for a mock's sms_parts that
+ * measures what would really be sent (mock_sms_parts).
+ */
+char *
+market_lang_real(const char *lang, const char *text)
+{
+	size_t	 missing = 0;
+
+	return real_text(lang, text, &missing);
+}
