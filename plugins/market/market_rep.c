@@ -53,7 +53,10 @@
  * new order, about the buyer; a match notice, about the poster), the
  * short record (market-rep-short) goes in the notice's "-rep" variant
  * when that is one SMS in the reader's language with the names whole;
- * otherwise the notice goes as before, without it.
+ * otherwise the notice goes as before, without it.  A member of a
+ * service point is never sent it: her notices also reach her agent,
+ * prefixed "For <name> (<code>):" in the agent's language, a length the
+ * plugin cannot measure.
  */
 #include <stdio.h>
 #include <string.h>
@@ -155,6 +158,19 @@ market_rep_show(struct market_call *c, const char *who, const char *to,
 	if (i == sizeof(market_rep_notices) / sizeof(market_rep_notices[0]) ||
 	    a->n == MARKET_MAX_ARGS)
 		return tmpl;
+	/* a member's notices go to her agent too, under a prefix in the
+	   agent's language that cannot be measured here: as before */
+	if (MARKET_HOST_HAS(c->host, contact)) {
+		const char	*via = c->host->contact(c->ctx, to);
+
+		if (via == NULL) {
+			c->host->log(c->ctx, MB_LOG_ERROR,
+			    "market: no number to reach %s on", to);
+			return NULL;
+		}
+		if (strcmp(via, to) != 0)
+			return tmpl;
+	}
 	if (market_rep_text(c, who, to, "market-rep-short", buf, len) == -1)
 		return NULL;
 	snprintf(with, sizeof(with), "%s-rep", tmpl);
