@@ -875,3 +875,25 @@ Test(rep_lang, every_template_in_every_language_fits,
 			    sizeof(a) / sizeof(a[0]), NULL, NULL);
 		}
 }
+
+/*
+ * A member of a service point gets no record in her notices: they reach
+ * her agent too, prefixed in the agent's language (a length the plugin
+ * cannot measure).
+ */
+BOTH(a_members_notices_go_without_the_record)
+{
+	long	 i;
+
+	plugin_mock_member(m, ANNA, "Anna via Kiambogo point",
+	    "+254700000099");
+	ok(ANNA, "sell maize 10 bags 3000", "market-offer-ok");
+	ok(OTIENO, "buy 1 1", "market-order-ok");
+	cr_assert_eq(find(ANNA, "market-order-seller-rep"), -1);
+	cr_assert_geq(i = find(ANNA, "market-order-seller"), 0);
+	cr_assert_null(mock_arg(sent((size_t)i), "record"));
+	/* the same order to a seller who is no member carries it */
+	ok(WANJIRU, "sell maize 10 bags 3000", "market-offer-ok");
+	ok(OTIENO, "buy 3 1", "market-order-ok");
+	cr_assert_geq(find(WANJIRU, "market-order-seller-rep"), 0);
+}
