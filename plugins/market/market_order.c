@@ -13,9 +13,9 @@
  *	  15,000 KES. The seller is asked to accept.
  *	The seller gets the buyer's name and number, her record where it
  *	fits ("12 trades, 1 cancelled": market_rep.c), the quantity, the
- *	total and "ACCEPT 43 / REJECT 43".  The quantity is reserved at once, in
- *	one conditional UPDATE: of two buyers for the last bags one gets
- *	them, the other is told what is left.  An order also counts toward
+ *	total and "ACCEPT 43 / REJECT 43".  The quantity is reserved at
+ *	once, in one conditional UPDATE: of two buyers for the last bags one
+ *	gets them, the other is told what is left.  An order also counts toward
  *	the buyer's oldest open want of that commodity (a want fully ordered
  *	is closed; the quantity comes back if the order does not go
  *	through).  Refused: own offer, more than is left, a want or order

@@ -7,7 +7,7 @@
  * Commands, with an exchange each ("> " what a phone sends, "< " what it
  * gets; replies are templates market-* of the sender's language):
  *
- *   INFO ref				(an offer, a want, a pool or an order)
+ *   INFO ref			(an offer, a want, a pool or an order)
  *	> INFO 41
  *	< Offer #41 (maize, Nakuru) is from John Otieno +254722000111: 12
  *	  trades, 1 cancelled, 4.5 stars from 6, member since Mar
@@ -37,13 +37,14 @@
  *	cancelled	orders she cancelled (CANCEL by her, as buyer or
  *			seller: market_orders.cancelled_by, which CANCEL
  *			sets through market_rep_cancelled; an order
- *			cancelled before schema step 7 or by no party counts
- *			against no one)
+ *			cancelled before schema step 7 or by no party
+ *			counts against no one)
  *	rejected	orders she rejected as seller
- *	expired		orders she, the seller, left to expire unanswered
- *	late legs	(none yet: a place is kept for them, struct market_rep)
+ *	expired		orders she left to expire unanswered, as seller
+ *	late legs	(none yet: a place is kept, struct market_rep)
  *	disputes lost	closed disputes decided for the other side
- *	stars		the average of the ratings she was given, and how many
+ *	stars		the average of the ratings she was given, and
+ *			how many
  * A member's share order counts only for its member (the other side has
  * the pool order), so one delivery is one trade for each person.
  * "member since" is the month she registered (host->user_since), with the
