@@ -374,6 +374,15 @@ struct mb_host {
 	const char	*(*commodity_kind)(struct mb_ctx *, const char *code);
 	int		 (*season)(struct mb_ctx *, size_t i,
 			    struct mb_season *out);
+
+	/*
+	 * Reputation (appended; check host->size).
+	 *
+	 * user_since(): when msisdn registered (the users table's created,
+	 * Unix seconds: "member since Mar"), 0 when it is no user, -1 on a
+	 * store failure.
+	 */
+	long long	 (*user_since)(struct mb_ctx *, const char *msisdn);
 };
 
 #endif

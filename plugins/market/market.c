@@ -27,6 +27,8 @@
  *				states (market_pool_move), deadlines
  *	market_tier.c		a dealer's tier prices: TIER in SELL, a
  *				tier reached, ACCEPT of a tiered offer
+ *	market_rep.c		reputation: INFO, RATE, a person's record
+ *				in the notices where she is decided on
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -54,7 +56,7 @@
  *
  * Commands (ids; the words people type are in the language files): SELL,
  * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY, POOL, JOIN,
- * LEAVE, CLOSE; each file's head
+ * LEAVE, CLOSE, OFFER, INFO, RATE; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
  * "< " what it gets; replies are templates market-* of the sender's
  * language).
@@ -257,8 +259,12 @@ market_sweep_order(struct market_call *c, enum market_due due, long long ref)
 	case MARKET_DUE_EXPIRE:
 		return market_order_move(c, &o, "expired", NULL, NULL);
 	case MARKET_DUE_UNSENT:
-		return market_order_move(c, &o, "cancelled", NULL,
-		    MARKET_REASON_AUTO);
+		/* never sent: on the seller's record, as her own CANCEL */
+		if ((rc = market_order_move(c, &o, "cancelled", NULL,
+		    MARKET_REASON_AUTO)) != MB_OK)
+			return rc;
+		return market_store_rep_cancelled(c, o.ref, "seller") == -1 ?
+		    MB_FAIL : MB_OK;
 	case MARKET_DUE_COMPLETE:
 		return market_order_move(c, &o, "delivered", NULL,
 		    MARKET_REASON_AUTO);
@@ -548,6 +554,11 @@ static const struct mb_command market_commands[] = {
 	    .flags = MB_CMD_REGISTERED },
 	/* a seller's answer to a buying pool (market_pool_order.c) */
 	{ .id = "OFFER", .handler = market_offer, .usage = "usage-OFFER",
+	    .flags = MB_CMD_REGISTERED },
+	/* reputation (market_rep.c) */
+	{ .id = "INFO", .handler = market_info, .usage = "usage-INFO",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "RATE", .handler = market_rate, .usage = "usage-RATE",
 	    .flags = MB_CMD_REGISTERED },
 };
 

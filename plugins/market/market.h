@@ -494,7 +494,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	7
+#define MARKET_NMIGRATIONS	8
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,
@@ -713,6 +713,49 @@ int	market_store_pools_due(struct market_call *, int lapse,
  */
 int	market_match_post(struct market_call *, const struct market_post *p,
 	    long long farmers, int list);
+
+/* --- reputation (market_rep.c: INFO, RATE, a record where a decision is
+ * made; counted by market_store.c from the tables each time) ------------------ */
+
+int	market_info(struct mb_ctx *, const struct mb_host *);	/* rep.c */
+int	market_rate(struct mb_ctx *, const struct mb_host *);	/* rep.c */
+
+/* A person's record, as market_store_rep counts it. */
+struct market_rep {
+	long long	 trades;	/* orders delivered */
+	long long	 cancelled;	/* orders she cancelled */
+	long long	 rejected;	/* orders she rejected, as seller */
+	long long	 expired;	/* orders left to expire, as seller */
+	long long	 late;		/* legs late (none yet: no legs) */
+	long long	 lost;		/* disputes closed against her */
+	long long	 rated;		/* ratings she was given */
+	long long	 stars;		/* their sum */
+};
+
+/* who's record counted now into r: 0 or -1 */
+int	market_store_rep(struct market_call *, const char *who,
+	    struct market_rep *r);
+/* order ref was cancelled by side ("buyer" | "seller"): 0 or -1 */
+int	market_store_rep_cancelled(struct market_call *, long long ref,
+	    const char *side);
+/* rater's stars for rated on order ref: 1 recorded, 0 rated before, -1 */
+int	market_store_rate(struct market_call *, long long ref,
+	    const char *rater, const char *rated, int stars);
+
+#define MARKET_REP_TEXT		200	/* bytes of a record as shown */
+
+/*
+ * The template to send with who's record for to: tmpl, or its "-rep"
+ * variant with {record} (the short record, written into buf) added to a
+ * when tmpl has one and the text fits one SMS for to as it is (names not
+ * cut).  NULL on failure (logged).
+ */
+const char *market_rep_show(struct market_call *, const char *who,
+	    const char *to, struct market_args *a, const char *tmpl,
+	    char *buf, size_t len);
+/* CANCEL's hook: order o, just cancelled by the sender, says by whom */
+int	market_rep_cancelled(struct market_call *,
+	    const struct market_order *o);
 
 /* --- pools, inside the plugin (market_pool.c) ---------------------------------------- */
 

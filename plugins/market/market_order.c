@@ -11,10 +11,11 @@
  *	> BUY 41 5
  *	< Order #43: 5 bags of maize from Wanjiru (offer #41), total
  *	  15,000 KES. The seller is asked to accept.
- *	The seller gets the buyer's name and number, the quantity, the total
- *	and "ACCEPT 43 / REJECT 43".  The quantity is reserved at once, in
- *	one conditional UPDATE: of two buyers for the last bags one gets
- *	them, the other is told what is left.  An order also counts toward
+ *	The seller gets the buyer's name and number, her record where it
+ *	fits ("12 trades, 1 cancelled": market_rep.c), the quantity, the
+ *	total and "ACCEPT 43 / REJECT 43".  The quantity is reserved at
+ *	once, in one conditional UPDATE: of two buyers for the last bags one
+ *	gets them, the other is told what is left.  An order also counts toward
  *	the buyer's oldest open want of that commodity (a want fully ordered
  *	is closed; the quantity comes back if the order does not go
  *	through).  Refused: own offer, more than is left, a want or order
@@ -32,7 +33,8 @@
  *	> CANCEL 41
  *	< Offer #41 withdrawn. Orders already placed on it stand.
  *	An own open offer or want; or an order not yet sent, by its buyer or
- *	its seller (the reserved quantity returns, the other party is told).
+ *	its seller (the reserved quantity returns, the other party is told;
+ *	who cancelled is kept for the record, market_rep.c).
  *
  * Everything else gets a refusal that changes nothing and names the next
  * step, who must act and the exact command: market-unknown-ref; a number
@@ -545,6 +547,8 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	char			 buyer[MARKET_NAME_LEN];
 	char			 sphone[MARKET_MSISDN_LEN];
 	char			 bphone[MARKET_MSISDN_LEN];
+	char			 record[MARKET_REP_TEXT];
+	const char		*tmpl;
 	long long		 ref, qty, total, left;
 	int			 rc;
 
@@ -667,7 +671,11 @@ market_buy(struct mb_ctx *ctx, const struct mb_host *host)
 	market_arg_num(&a, "left", left);
 	market_arg(&a, "name", buyer);
 	market_arg(&a, "phone", bphone);
-	return market_notify(&c, o.seller, "market-order-seller", &a);
+	/* the buyer's record, where it fits (market_rep.c) */
+	if ((tmpl = market_rep_show(&c, o.buyer, o.seller, &a,
+	    "market-order-seller", record, sizeof(record))) == NULL)
+		return MB_FAIL;
+	return market_notify(&c, o.seller, tmpl, &a);
 }
 
 /* --- ACCEPT, REJECT ------------------------------------------------------------------------ */
@@ -790,5 +798,9 @@ market_cancel(struct mb_ctx *ctx, const struct mb_host *host)
 		return market_share_refuse(&c, &o);
 	if (!market_order_can(o.state, "cancelled"))
 		return market_order_refuse(&c, &o);
-	return market_order_move(&c, &o, "cancelled", NULL, NULL);
+	/* who cancelled, for the record (market_rep.c) */
+	if (market_order_move(&c, &o, "cancelled", NULL, NULL) != MB_OK ||
+	    market_rep_cancelled(&c, &o) == -1)
+		return MB_FAIL;
+	return MB_OK;
 }

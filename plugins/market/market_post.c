@@ -33,7 +33,8 @@
  *	poster gets them listed in a second reply (market-match-wants /
  *	market-match-offers); each counterpart gets a notice with the
  *	reference to act on (market-match-buyer: "send BUY 41 5";
- *	market-match-seller).
+ *	market-match-seller), and the poster's record where it fits
+ *	(market_rep.c).
  *
  *   MY [page]
  *	> MY
@@ -105,6 +106,7 @@ market_match_post(struct market_call *c, const struct market_post *p,
 	char			 them[MARKET_REASON_LEN + 8];
 	char			 mname[MARKET_NAME_LEN], sep[16];
 	char			 tiers[MARKET_TIER_TEXT];
+	char			 record[MARKET_REP_TEXT];
 	const char		*r, *tmpl;
 	char			*joined = NULL;
 	size_t			 n, i, told = 0;
@@ -172,6 +174,10 @@ market_match_post(struct market_call *c, const struct market_post *p,
 			    "market-match-buyer", tiers, sizeof(tiers));
 		else
 			tmpl = "market-match-seller";
+		/* the poster's record, where it fits (market_rep.c) */
+		if (tmpl != NULL)
+			tmpl = market_rep_show(c, p->msisdn, q->msisdn, &a,
+			    tmpl, record, sizeof(record));
 		if (tmpl == NULL || market_notify(c, q->msisdn, tmpl, &a) !=
 		    MB_OK)
 			goto out;

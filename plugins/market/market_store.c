@@ -367,7 +367,20 @@ static const char market_schema_7_pg[] =
     "ALTER TABLE market_posts ADD COLUMN pool BIGINT"
     " REFERENCES market_pools(ref);";
 
-/* Step 2 is the same DDL on both engines. */
+/*
+ * Who cancelled an order (step 8): 'buyer' or 'seller', set by CANCEL
+ * (market_rep_cancelled) when one of its parties cancels it, and by the
+ * timer that cancels an accepted order its seller never sent ('seller');
+ * NULL for an order cancelled otherwise (a share order following its pool
+ * order, whose opener's cancel is counted on the pool order) and for
+ * orders cancelled before this step, whose canceller is not known.
+ * Reputation counts a cancellation against the side named here only.
+ */
+static const char market_schema_8[] =
+    "ALTER TABLE market_orders ADD COLUMN cancelled_by TEXT"
+    " CHECK (cancelled_by IN ('buyer', 'seller'));";
+
+/* Steps 2 and 8 are the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
 	{ .version = 2, .sql = market_schema_2 },
@@ -376,6 +389,7 @@ const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 5, .sql = market_schema_5, .sql_pg = market_schema_5_pg },
 	{ .version = 6, .sql = market_schema_6, .sql_pg = market_schema_6_pg },
 	{ .version = 7, .sql = market_schema_7, .sql_pg = market_schema_7_pg },
+	{ .version = 8, .sql = market_schema_8 },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
@@ -1053,4 +1067,140 @@ market_store_due(struct market_call *c, enum market_due due, long long *refs,
 		return market_store_fail(c, st, "cannot find what is due");
 	h->done(st);
 	return 0;
+}
+
+/* --- reputation (market_rep.c) ---------------------------------------------------
+ *
+ * A record is counted from the tables each time it is shown, never kept:
+ * the orders a person is a party of, the disputes closed against her, the
+ * ratings she was given.  An order counts for its buyer and its seller,
+ * but a member's share order only for its member (the seller of a sell
+ * pool's lot, the buyer of a want pool's: the other side has the pool
+ * order, as MY shows), so one delivery is one trade for each person.
+ */
+#define MARKET_REP_PARTY \
+    " (o.parent IS NULL" \
+    " OR (o.seller = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
+    " WHERE l.ref = o.offer AND l.kind = 'sell'))" \
+    " OR (o.buyer = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
+    " WHERE l.ref = o.want AND l.kind = 'want')))"
+
+static const char market_sql_rep_orders[] =
+    "SELECT"
+    " COALESCE(SUM(CASE WHEN o.state = 'delivered' THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN o.state = 'cancelled' AND"
+    " ((o.cancelled_by = 'buyer' AND o.buyer = $1) OR"
+    " (o.cancelled_by = 'seller' AND o.seller = $1)) THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN o.state = 'rejected' AND o.seller = $1"
+    " THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN o.state = 'expired' AND o.seller = $1"
+    " THEN 1 ELSE 0 END), 0)"
+    " FROM market_orders o WHERE (o.buyer = $1 OR o.seller = $1) AND"
+    MARKET_REP_PARTY;
+/* a closed dispute is lost by the side it was not decided for */
+static const char market_sql_rep_disputes[] =
+    "SELECT count(*) FROM market_disputes d"
+    " JOIN market_orders o ON o.ref = d.order_ref"
+    " WHERE d.state = 'closed' AND ((d.decision = 'buyer' AND o.seller = $1)"
+    " OR (d.decision = 'seller' AND o.buyer = $1))";
+static const char market_sql_rep_ratings[] =
+    "SELECT count(*), COALESCE(SUM(stars), 0) FROM market_ratings"
+    " WHERE rated = $1";
+
+/* One row of integers from sql with msisdn as $1 into v[0 .. n). */
+static int
+market_store_rep_row(struct market_call *c, const char *sql,
+    const char *msisdn, long long *v, int n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 i, rc;
+
+	if ((st = h->query(c->ctx, sql)) == NULL)
+		return -1;
+	if (market_store_bind_text(c, st, 1, msisdn) != 0)
+		return market_store_fail(c, st, "cannot read a record");
+	if ((rc = h->step(st)) == MB_ROW)
+		for (i = 0; i < n; i++)
+			v[i] = h->column_int(st, i);
+	else
+		for (i = 0; i < n; i++)
+			v[i] = 0;
+	if (rc != MB_ROW && rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read a record");
+	h->done(st);
+	return 0;
+}
+
+int
+market_store_rep(struct market_call *c, const char *msisdn,
+    struct market_rep *r)
+{
+	long long	 v[4];
+
+	memset(r, 0, sizeof(*r));
+	if (market_store_rep_row(c, market_sql_rep_orders, msisdn, v, 4) ==
+	    -1)
+		return -1;
+	r->trades = v[0];
+	r->cancelled = v[1];
+	r->rejected = v[2];
+	r->expired = v[3];
+	/* late legs: counted here when orders have legs (issue 18's hubs);
+	   until then r->late stays 0 */
+	if (market_store_rep_row(c, market_sql_rep_disputes, msisdn, v, 1) ==
+	    -1)
+		return -1;
+	r->lost = v[0];
+	if (market_store_rep_row(c, market_sql_rep_ratings, msisdn, v, 2) ==
+	    -1)
+		return -1;
+	r->rated = v[0];
+	r->stars = v[1];
+	return 0;
+}
+
+static const char market_sql_rep_cancelled[] =
+    "UPDATE market_orders SET cancelled_by = $2"
+    " WHERE ref = $1 AND state = 'cancelled'";
+
+int
+market_store_rep_cancelled(struct market_call *c, long long ref,
+    const char *side)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_rep_cancelled)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_text(c, st, 2, side);
+	return market_store_run(c, st, b, "cannot record who cancelled");
+}
+
+/* A second rating of one order by one rater changes nothing. */
+static const char market_sql_rate[] =
+    "INSERT INTO market_ratings(order_ref, rater, rated, stars, created)"
+    " VALUES ($1, $2, $3, $4, $5)"
+    " ON CONFLICT (order_ref, rater) DO NOTHING";
+
+int
+market_store_rate(struct market_call *c, long long ref, const char *rater,
+    const char *rated, int stars)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_rate)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_text(c, st, 2, rater);
+	b |= market_store_bind_text(c, st, 3, rated);
+	b |= h->bind_int(st, 4, stars);
+	b |= h->bind_int(st, 5, c->now);
+	if (market_store_run(c, st, b, "cannot record a rating") == -1)
+		return -1;
+	return h->changes(c->ctx) == 1;
 }

@@ -71,6 +71,8 @@ static const char user_sql_opt_out[] =
     "SELECT opt_out FROM users WHERE msisdn = $1";
 static const char user_sql_language[] =
     "SELECT language FROM users WHERE msisdn = $1";
+static const char user_sql_since[] =
+    "SELECT created FROM users WHERE msisdn = $1";
 
 static char *
 host_column_dup(struct store_stmt *st, int col)
@@ -850,6 +852,28 @@ h_user_name(struct mb_ctx *ctx, const char *msisdn)
 }
 
 /*
+ * See struct mb_host: when msisdn registered, from the users table (a
+ * member of a service point has her row there too), 0 for no user.
+ */
+static long long
+h_user_since(struct mb_ctx *ctx, const char *msisdn)
+{
+	struct store_stmt	*st;
+	long long		 since = 0;
+	int			 rc;
+
+	if (msisdn == NULL)
+		return 0;
+	if ((st = store_query(ctx->core->store, user_sql_since)) == NULL)
+		return -1;
+	store_bind_text(st, 1, msisdn);
+	if ((rc = store_step(st)) == STORE_ROW)
+		since = store_int(st, 0);
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : since;
+}
+
+/*
  * See struct mb_host: an active member's agent's phone, else msisdn.  A
  * member with a phone whose agent was removed is reached on her own.
  */
@@ -1338,7 +1362,8 @@ h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
 	.contact = h_contact, \
 	.trade_done = h_trade_done, \
 	.commodity_kind = h_commodity_kind, \
-	.season = h_season
+	.season = h_season, \
+	.user_since = h_user_since
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -99,7 +99,7 @@ DAY_POOL='
 < BUYER = For your want #2: pool #1 of 5 farmers, 60 bags of maize at 3,000 KES, Nakuru. Send BUY 1 50
 > BUYER BUY 1 50
 < BUYER = Order #3: 50 bags of maize from Wanjiru Kamau (offer #1), total 150,000 KES. The seller is asked to accept.
-< LEADER = Order #3: John Otieno +254700000002 wants 50 bags of maize, total 150,000 KES (10 left). Send ACCEPT 3 or REJECT 3
+< LEADER = Order #3: John Otieno +254700000002 (no trades yet) wants 50 bags of maize, total 150,000 KES (10 left). Send ACCEPT 3 or REJECT 3
 < GRACE = Pool #1 sold: 10 bags of your maize to John Otieno, 30,000 KES (order #4). You will be told the drop-off day.
 < AGENT = For Mary Wanjiku, start with FOR M1: Pool #1 sold: 15 bags of your maize to John Otieno, 45,000 KES (order #5). You will be told the drop-off day.
 < FAITH = Pool #1 sold: 10 bags of your maize to John Otieno, 30,000 KES (order #6). You will be told the drop-off day.
@@ -141,21 +141,21 @@ DAY_TIER='
 > GRACE BUY 9 8
 < GRACE = Order #10: 8 bags of DAP from Agrovet Kiambogo (offer #9), total 27,200 KES. The seller is asked to accept.
 < GRACE = 3,400 KES a bag now; 3,200 when orders reach 20 bags (8 so far).
-< DEALER = Order #10: Grace Akinyi +254733000222 wants 8 bags of DAP, total 27,200 KES (52 left). Send ACCEPT 10 or REJECT 10
+< DEALER = Order #10: Grace Akinyi +254733000222 (1 trade) wants 8 bags of DAP, total 27,200 KES (52 left). Send ACCEPT 10 or REJECT 10
 > AGENT FOR M1 BUY 9 5
 < AGENT = For Mary Wanjiku (M1): Order #11: 5 bags of DAP from Agrovet Kiambogo (offer #9), total 17,000 KES. The seller is asked to accept.
 < AGENT = For Mary Wanjiku (M1): 3,400 KES a bag now; 3,200 when orders reach 20 bags (13 so far).
-< DEALER = Order #11: Mary Wanjiku via Kiambogo point +254722000111 wants 5 bags of DAP, total 17,000 KES (47 left). Send ACCEPT 11 or REJECT 11
+< DEALER = Order #11: Mary Wanjiku via Kiambogo point +254722000111 (1 trade) wants 5 bags of DAP, total 17,000 KES (47 left). Send ACCEPT 11 or REJECT 11
 > FAITH BUY 9 7
 < FAITH = Order #12: 7 bags of DAP from Agrovet Kiambogo (offer #9), total 22,400 KES. The seller is asked to accept.
 < FAITH = Your order #12 took offer #9 to 20 bags: every order on it is now 3,200 KES a bag.
 < GRACE = Offer #9 reached 20 bags: DAP now 3,200 KES a bag. Your 8 bags: total 25,600 KES.
 < AGENT = For Mary Wanjiku, start with FOR M1: Offer #9 reached 20 bags: DAP now 3,200 KES a bag. Your 5 bags: total 16,000 KES.
 < DEALER = Offer #9 reached 20 bags: its orders are now 3,200 KES a bag. ACCEPT 9 accepts all waiting.
-< DEALER = Order #12: Faith Njeri +254733000333 wants 7 bags of DAP, total 22,400 KES (40 left). Send ACCEPT 12 or REJECT 12
+< DEALER = Order #12: Faith Njeri +254733000333 (1 trade) wants 7 bags of DAP, total 22,400 KES (40 left). Send ACCEPT 12 or REJECT 12
 > ESTHER BUY 9 4
 < ESTHER = Order #13: 4 bags of DAP from Agrovet Kiambogo (offer #9), total 12,800 KES. The seller is asked to accept.
-< DEALER = Order #13: Esther Wambui +254733000444 wants 4 bags of DAP, total 12,800 KES (36 left). Send ACCEPT 13 or REJECT 13
+< DEALER = Order #13: Esther Wambui +254733000444 (1 trade) wants 4 bags of DAP, total 12,800 KES (36 left). Send ACCEPT 13 or REJECT 13
 > DEALER ACCEPT 9
 < DEALER = 4 orders on offer #9 accepted: 24 bags, 76,800 KES. When goods leave, send SENT and each order'"'"'s number.
 < GRACE = Order #10 accepted by Agrovet Kiambogo +254711000009: 8 bags of DAP, total 25,600 KES. You get a code when it is sent.

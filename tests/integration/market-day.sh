@@ -37,6 +37,8 @@ PHONES="FARMER BUYER CARRIER FARMER_SW BUYER_SW CARRIER_SW"
 # %CODE% is the delivery code of the last order sent (random: read from the
 # database once the order is sent).  References: offers, wants and orders
 # share one sequence, from 1.
+# "member since": the month the phones registered, today
+MONTH=$(LC_ALL=C date -u +%b)
 DAY='
 > FARMER REG Mary Wanjiku Nakuru
 < FARMER en reg-ok name=Mary Wanjiku|market=Nakuru
@@ -46,11 +48,11 @@ DAY='
 < BUYER en reg-ok name=John Otieno|market=Nakuru
 > BUYER WANT maize 5 bags 3200
 < BUYER = Want #2: 5 bags of maize at up to 3,200 KES a bag, Nakuru. Sellers will be told.
-< FARMER = John Otieno +254700000002 wants 5 bags of maize at up to 3,200 KES (want #2) and was told of your offer #1.
+< FARMER = John Otieno +254700000002 (no trades yet) wants 5 bags of maize at up to 3,200 KES (want #2); told of your offer #1.
 < BUYER = Offers for your want #2: #1 10 bags at 3,000. To order send e.g. BUY 1 5
 > BUYER BUY 1 5
 < BUYER = Order #3: 5 bags of maize from Mary Wanjiku (offer #1), total 15,000 KES. The seller is asked to accept.
-< FARMER = Order #3: John Otieno +254700000002 wants 5 bags of maize, total 15,000 KES (5 left). Send ACCEPT 3 or REJECT 3
+< FARMER = Order #3: John Otieno +254700000002 (no trades yet) wants 5 bags of maize, total 15,000 KES (5 left). Send ACCEPT 3 or REJECT 3
 > BUYER ACCEPT 3
 < BUYER = Order #3 waits for the seller: they must send ACCEPT 3 first. You will be told.
 > BUYER BUY 1 6
@@ -70,6 +72,12 @@ DAY='
 < FARMER en me name=Mary Wanjiku|market=Nakuru|language=English|roles=farmer, buyer|trades=1
 > BUYER ME
 < BUYER en me name=John Otieno|market=Nakuru|language=English|roles=farmer, buyer|trades=1
+> BUYER RATE 3 5
+< BUYER = You gave Mary Wanjiku 5 stars for order #3. Thank you.
+> BUYER RATE 3 4
+< BUYER = You rated order #3 already: each side rates an order once. Send INFO with a number to see a record.
+> BUYER INFO 1
+< BUYER = Offer #1 (maize, Nakuru) is from Mary Wanjiku +254700000001: 1 trade, 5 stars from 1, member since '"$MONTH"'
 > FARMER MY
 < FARMER = #1 selling 5 bags of maize at 3,000.
 
@@ -81,11 +89,11 @@ DAY='
 < BUYER_SW sw reg-ok name=Halima Said|market=Nakuru
 > BUYER_SW TAKA mahindi 4 2950
 < BUYER_SW = Hitaji #5: magunia 4 ya mahindi kwa hadi 2,950 KES kila gunia, Nakuru. Wauzaji wataarifiwa.
-< FARMER_SW = Halima Said +254700000012 anataka magunia 4 ya mahindi kwa hadi 2,950 KES (hitaji #5); ameambiwa kuhusu ofa yako #4.
+< FARMER_SW = Halima Said +254700000012 (hana biashara bado) anataka magunia 4 ya mahindi kwa hadi 2,950 KES (hitaji #5); ameambiwa kuhusu ofa yako #4.
 < BUYER_SW = Ofa za hitaji lako #5: #4 magunia 8 kwa 2,900. Kuagiza tuma mfano NUNUA 4 4
 > BUYER_SW NUNUA 4 4
 < BUYER_SW = Oda #6: magunia 4 ya mahindi kutoka kwa Wanjiru Kamau (ofa #4), jumla 11,600 KES. Muuzaji ameombwa kukubali.
-< FARMER_SW = Oda #6: Halima Said +254700000012 anataka magunia 4 ya mahindi, jumla 11,600 KES (zimebaki 4). Tuma KUBALI 6 au KATAA 6
+< FARMER_SW = Oda #6: Halima Said +254700000012 (hana biashara bado) anataka magunia 4 ya mahindi, jumla 11,600 KES (zimebaki 4). Tuma KUBALI 6 au KATAA 6
 > FARMER_SW KUBALI 6
 < FARMER_SW = Oda #6 imekubaliwa. Mzigo ukiondoka tuma TUMA 6 na simu ya msafirishaji.
 < BUYER_SW = Oda #6 imekubaliwa na Wanjiru Kamau +254700000011: magunia 4 ya mahindi, jumla 11,600 KES. Utapata msimbo ikitumwa.

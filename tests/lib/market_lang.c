@@ -304,3 +304,16 @@ market_lang_render(const char *lang, const char *tmpl,
 	    lang, tmpl, r);
 	return r;
 }
+
+/*
+ * A text the mock's render() wrote ("market-x(name=value,...)", nested)
+ * as a phone in lang reads it, malloc'd: for a mock's sms_parts that
+ * measures what would really be sent (mock_sms_parts).
+ */
+char *
+market_lang_real(const char *lang, const char *text)
+{
+	size_t	 missing = 0;
+
+	return real_text(lang, text, &missing);
+}

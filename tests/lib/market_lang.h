@@ -52,5 +52,7 @@ char	*market_lang_render(const char *lang, const char *tmpl,
 void	market_lang_assert_reads(const char *lang, const char *tmpl,
 	    const struct mb_arg *args, size_t nargs, const char *number_name,
 	    const char *number);
+/* A text of the mock's render() as it reads in lang (malloc'd). */
+char	*market_lang_real(const char *lang, const char *text);
 
 #endif

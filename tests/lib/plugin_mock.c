@@ -67,6 +67,7 @@ struct mock {
 	struct mb_season	 seasons[MOCK_MAX_SEASONS];
 	size_t			 nseasons;
 	int			 fail_contact;	/* contact() returns NULL */
+	size_t			(*sms_parts)(const char *);	/* or NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
 	struct mock_trade	*trades;
 	size_t			 ntrades;
@@ -483,7 +484,8 @@ mock_h_country_code(struct mb_ctx *ctx)
 static size_t
 mock_h_sms_parts(struct mb_ctx *ctx, const char *text)
 {
-	(void)ctx;
+	if (text != NULL && ctx->m->sms_parts != NULL)
+		return ctx->m->sms_parts(text);
 	return text != NULL ? gsm_sent_parts(text, strlen(text)) : 0;
 }
 
@@ -589,6 +591,23 @@ mock_h_user_name(struct mb_ctx *ctx, const char *msisdn)
 		if (strcmp(mock_users[i].msisdn, msisdn) == 0)
 			return mock_users[i].name;
 	return NULL;
+}
+
+/*
+ * The mock's registered users and members all joined on 1 March 2024
+ * (MOCK_USER_SINCE); anyone else is no user (0).
+ */
+static long long
+mock_h_user_since(struct mb_ctx *ctx, const char *msisdn)
+{
+	size_t	 i;
+
+	if (mock_member_of(ctx->m, msisdn) != NULL)
+		return MOCK_USER_SINCE;
+	for (i = 0; msisdn != NULL && i < MOCK_N(mock_users); i++)
+		if (strcmp(mock_users[i].msisdn, msisdn) == 0)
+			return MOCK_USER_SINCE;
+	return 0;
 }
 
 static int
@@ -832,6 +851,7 @@ static const struct mb_host mock_table = {
 	.trade_done = mock_h_trade_done,
 	.commodity_kind = mock_h_commodity_kind,
 	.season = mock_h_season,
+	.user_since = mock_h_user_since,
 };
 
 const struct mb_host *
@@ -1047,6 +1067,12 @@ plugin_mock_member(struct mock *m, const char *identity, const char *label,
 	mb->identity = mock_strdup(identity);
 	mb->label = mock_strdup(label);
 	mb->agent = mock_strdup(agent_phone);
+}
+
+void
+mock_sms_parts(struct mock *m, size_t (*fn)(const char *text))
+{
+	m->sms_parts = fn;
 }
 
 void

@@ -22,7 +22,7 @@
  *    the test declares (mock_season), none by default; units bag (bags, gunia) and kg (kilo,
  *    kilos); markets nakuru (Nakuru, Rift Valley) and mombasa (Mombasa,
  *    Coast); currency KES; users +254700000001 (Wanjiru) and
- *    +254700000002 (Otieno);
+ *    +254700000002 (Otieno), registered (user_since) on MOCK_USER_SINCE;
  *  - members of service points the test declares (plugin_mock_member):
  *    user_name() gives their label, contact() their agent's phone (any
  *    other identity's contact is itself), and trade_done() calls are kept
@@ -54,6 +54,9 @@
 
 struct mock;
 struct store;
+
+/* When the mock's users registered (user_since): 1 March 2024, UTC. */
+#define MOCK_USER_SINCE		1709251200LL
 
 /* One reply or notice the plugin made. */
 struct mock_msg {
@@ -123,6 +126,10 @@ void			 mock_host_size(struct mock *, size_t);
  */
 void			 mock_season(struct mock *, const struct mb_season *);
 /* With on, contact() returns NULL, as on a store failure. */
+/* sms_parts() measures with fn (a test's real rendering), NULL: the
+   mock's text as it is */
+void			 mock_sms_parts(struct mock *,
+			    size_t (*fn)(const char *text));
 void			 mock_fail_contact(struct mock *, int on);
 /* With on, trade_done() returns -1 (and keeps nothing). */
 void			 mock_fail_trade_done(struct mock *, int on);

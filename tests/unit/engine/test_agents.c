@@ -629,6 +629,11 @@ Test(agents, names_and_contact_and_trade_done_through_the_host)
 	cr_assert_str_eq(host_table.contact(&ctx, "m:M1"), AGENT);
 	cr_assert_str_eq(host_table.contact(&ctx, GRACE), AGENT);
 	cr_assert_str_eq(host_table.contact(&ctx, BUYER), BUYER);
+	/* when each registered (reputation's "member since"); 0: no user */
+	cr_assert_gt(host_table.user_since(&ctx, BUYER), 0);
+	cr_assert_eq(host_table.user_since(&ctx, BUYER), q_int("SELECT created"
+	    " FROM users WHERE msisdn = ?1", BUYER));
+	cr_assert_eq(host_table.user_since(&ctx, "+254799999999"), 0);
 	exec("BEGIN");
 	/* a member sells to a non-member: the seller's side only */
 	cr_assert_eq(host_table.trade_done(&ctx, 41, "m:M1", BUYER, 19999), 0);

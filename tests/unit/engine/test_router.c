@@ -434,6 +434,22 @@ static struct kw kw_table[] = {
 	{ "zh", "加入", "JOIN", "zh" },
 	{ "zh", "退出", "LEAVE", "zh" },
 	{ "zh", "截单", "CLOSE", "zh" },
+	/* reputation: INFO and RATE (the market plugin) */
+	{ "en", "info", "INFO", "en" },
+	{ "en", "who", "INFO", "en" },
+	{ "en", "rate", "RATE", "en" },
+	{ "sw", "taarifa", "INFO", "sw" },
+	{ "sw", "nani", "INFO", "sw" },
+	{ "sw", "kadiria", "RATE", "sw" },
+	{ "sw", "nyota", "RATE", "sw" },
+	{ "fr", "info", "INFO", "en" },
+	{ "fr", "qui", "INFO", "fr" },
+	{ "fr", "noter", "RATE", "fr" },
+	{ "fr", "note", "RATE", "fr" },
+	{ "zh", "信誉", "INFO", "zh" },
+	{ "zh", "查询", "INFO", "zh" },
+	{ "zh", "评分", "RATE", "zh" },
+	{ "zh", "评价", "RATE", "zh" },
 };
 #define KW_N	(sizeof(kw_table) / sizeof(kw_table[0]))
 

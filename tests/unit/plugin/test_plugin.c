@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, season) + sizeof(host_table.season),
-	    sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, user_since) +
+	    sizeof(host_table.user_since), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, user_since),
+	    offsetof(struct mb_host, season));
 	cr_assert_gt(offsetof(struct mb_host, commodity_kind),
 	    offsetof(struct mb_host, trade_done));
 

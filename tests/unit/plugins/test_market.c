@@ -312,11 +312,11 @@ Test(market, descriptor)
 	const struct mb_plugin	*p = &marketbox_plugin;
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
-	    "LEAVE", "CLOSE", "OFFER" };
+	    "LEAVE", "CLOSE", "OFFER", "INFO", "RATE" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 14);
+	cr_assert_eq(p->ncommands, 16);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
@@ -325,7 +325,7 @@ Test(market, descriptor)
 		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
 		    "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 7);
+	cr_assert_eq(p->nmigrations, 8);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
@@ -2519,6 +2519,11 @@ Test(market_lang, every_template_in_every_language_fits,
 		found |= strcmp(names[i], "market-reminder-send") == 0 ||
 		    strncmp(names[i], "market-unsent-", 14) == 0 ||
 		    strncmp(names[i], "market-auto-delivered-", 22) == 0;
+		/* reputation: test_market_rep's own tour */
+		found |= strncmp(names[i], "market-rep", 10) == 0 ||
+		    strncmp(names[i], "market-info-", 12) == 0 ||
+		    strncmp(names[i], "market-rate-", 12) == 0 ||
+		    strstr(names[i], "-rep") != NULL;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
