@@ -27,6 +27,8 @@
  *				states (market_pool_move), deadlines
  *	market_tier.c		a dealer's tier prices: TIER in SELL, a
  *				tier reached, ACCEPT of a tiered offer
+ *	market_dispute.c	PROBLEM: a dispute opened on an order sent
+ *				or delivered (an admin closes it)
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -54,7 +56,7 @@
  *
  * Commands (ids; the words people type are in the language files): SELL,
  * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY, POOL, JOIN,
- * LEAVE, CLOSE; each file's head
+ * LEAVE, CLOSE, OFFER, PROBLEM; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
  * "< " what it gets; replies are templates market-* of the sender's
  * language).
@@ -471,6 +473,9 @@ static const struct mb_command market_commands[] = {
 	/* a seller's answer to a buying pool (market_pool_order.c) */
 	{ .id = "OFFER", .handler = market_offer, .usage = "usage-OFFER",
 	    .flags = MB_CMD_REGISTERED },
+	/* a transporter may have no registration (market_dispute.c) */
+	{ .id = "PROBLEM", .handler = market_problem,
+	    .usage = "usage-PROBLEM", .flags = 0 },
 };
 
 static const struct mb_timer market_timers[] = {

@@ -122,6 +122,8 @@ void			 mock_host_size(struct mock *, size_t);
  * strings must outlive the mock (literals).  At most 4.
  */
 void			 mock_season(struct mock *, const struct mb_season *);
+/* An admin role_users(MB_ROLE_ADMIN) lists (at most 4; none by default). */
+void			 mock_admin(struct mock *, const char *msisdn);
 /* With on, contact() returns NULL, as on a store failure. */
 void			 mock_fail_contact(struct mock *, int on);
 /* With on, trade_done() returns -1 (and keeps nothing). */

@@ -354,18 +354,19 @@ Test(market, descriptor)
 	const struct mb_plugin	*p = &marketbox_plugin;
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
-	    "LEAVE", "CLOSE", "OFFER" };
+	    "LEAVE", "CLOSE", "OFFER", "PROBLEM" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 14);
+	cr_assert_eq(p->ncommands, 15);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
-		/* only DELIVERED runs for people who never registered */
+		/* only DELIVERED and PROBLEM run for people who never
+		   registered (a transporter) */
 		cr_assert_eq(p->commands[i].flags, strcmp(ids[i],
-		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
-		    "%s", ids[i]);
+		    "DELIVERED") == 0 || strcmp(ids[i], "PROBLEM") == 0 ? 0u :
+		    (unsigned)MB_CMD_REGISTERED, "%s", ids[i]);
 	}
 	cr_assert_eq(p->nmigrations, 5);
 	cr_assert_eq(p->ntimers, 1);
@@ -2553,6 +2554,9 @@ Test(market_lang, every_template_in_every_language_fits,
 		/* tier prices: test_market_tier's own tour */
 		found |= strncmp(names[i], "market-tier-", 12) == 0 ||
 		    strstr(names[i], "-tiers") != NULL;
+		/* disputes: test_market_dispute's own tour */
+		found |= strncmp(names[i], "market-problem-", 15) == 0 ||
+		    strncmp(names[i], "market-dispute-", 15) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
