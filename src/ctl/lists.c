@@ -215,6 +215,6 @@ ctl_dispute_list(struct ctl *c, const struct ctl_args *a)
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
 	store_bind_text(st, 1, strcmp(state, "all") == 0 ? NULL : state);
-	return ctl_print_stmt(c, stdout, st, "nntttttDtttDt", ctl_limit(c),
+	return ctl_print_stmt(c, stdout, st, "nnttttttDttDt", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }
