@@ -291,9 +291,6 @@ order_in(const char *state)
 #endif
 
 TestSuite(dispute, .init = setup, .fini = teardown);
-#ifdef HAVE_POSTGRESQL
-TestSuite(dispute_pg, .init = setup_pg, .fini = teardown);
-#endif
 
 /* --- who may, and who is told ----------------------------------------------------------- */
 
