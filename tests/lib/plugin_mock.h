@@ -27,6 +27,8 @@
  *    user_name() gives their label, contact() their agent's phone (any
  *    other identity's contact is itself), and trade_done() calls are kept
  *    (mock_trade);
+ *  - admins the test declares (mock_admin), whom role_users(MB_ROLE_ADMIN)
+ *    lists (no other role lists anyone);
  *  - the table's size the test may cut to an older host's (mock_host_size);
  *  - a clock the test sets, and the plugin's log lines kept.
  *

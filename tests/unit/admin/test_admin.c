@@ -474,6 +474,7 @@ Test(admin_helpers, admin_paths)
 	cr_assert_eq(admin_path_is_ours("/admin/retry"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/user"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/agent"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/dispute"), 1);
 	cr_assert_eq(admin_path_is_ours("/sms"), 0);
 	cr_assert_eq(admin_path_is_ours("/status/"), 0);
 	cr_assert_eq(admin_path_is_ours("/admin"), 0);
