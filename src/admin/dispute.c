@@ -123,7 +123,7 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
 	}
 	if (note == NULL)
 		note = "";
-	if (strlen(note) > ADMIN_DISPUTE_NOTE ||
+	if (strlen(note) > ADMIN_DISPUTE_NOTE || strchr(note, '\n') != NULL ||
 	    !admin_text_ok(note, strlen(note))) {
 		snprintf(why, sizeof(why), "the note must be text of at most "
 		    "%d bytes, on one line: it goes to both parties in an SMS",

@@ -1600,6 +1600,8 @@ Test(admin_pages, dispute_close_refuses_what_it_cannot_close)
 	r = t_action("/admin/dispute", body);
 	cr_assert_eq(r->code, 400, "%s", r->raw);
 	assert_has(r->body, "at most 120 bytes");
+	r = t_action("/admin/dispute", "ref=11&for=buyer&note=two%0Alines");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM market_disputes WHERE "
 	    "state = 'open'"), 1);
 }
