@@ -686,7 +686,7 @@ int	market_pool_ended(struct market_call *, struct market_pool *p);
 int	market_pool_sweep(struct market_call *, size_t *budget);
 
 /* --- disputes (market_dispute.c: PROBLEM; closed by the daemon's
- * POST /admin/dispute) ------------------------------------------------------ */
+ * POST /admin/dispute) ------------------------------------------------ */
 
 #define MARKET_PROBLEM_LEN	300	/* bytes of a PROBLEM text kept */
 
@@ -699,7 +699,8 @@ struct market_dispute {
 	long long	 created;
 };
 
-int	market_problem(struct mb_ctx *, const struct mb_host *);	/* dispute.c */
+/* PROBLEM (market_dispute.c) */
+int	market_problem(struct mb_ctx *, const struct mb_host *);
 
 /* The open dispute of order ref into *d: 1, 0 none, -1. */
 int	market_store_dispute_open_of(struct market_call *, long long ref,

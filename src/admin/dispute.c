@@ -92,8 +92,8 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
 {
 	static const char find[] =
 	    "SELECT d.state, d.order_ref, d.decision, o.buyer, o.seller "
-	    "FROM market_disputes d JOIN market_orders o ON o.ref = d.order_ref "
-	    "WHERE d.ref = $1";
+	    "FROM market_disputes d "
+	    "JOIN market_orders o ON o.ref = d.order_ref WHERE d.ref = $1";
 	static const char close_sql[] =
 	    "UPDATE market_disputes SET state = 'closed', closed = $2, "
 	    "decision = $3, note = $4 WHERE ref = $1 AND state = 'open'";

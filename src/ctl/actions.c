@@ -3,9 +3,10 @@
  * through its admin interface over HTTP (so the daemon stays the only
  * writer and its rules apply): broadcast (and its progress), retry, user
  * set, agent add and remove, dispute close (dispute list reads the
- * database: lists.c).  A small blocking HTTP/1.1 client with Basic authentication and
- * deadlines, to the conf's http-interface and http-port; the answers are
- * the admin pages' JSON (src/admin), read for the few keys used here.
+ * database: lists.c).  A small blocking HTTP/1.1 client with Basic
+ * authentication and deadlines, to the conf's http-interface and
+ * http-port; the answers are the admin pages' JSON (src/admin), read for
+ * the few keys used here.
  */
 #include "config.h"
 

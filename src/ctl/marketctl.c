@@ -4,9 +4,10 @@
  * It reads marketbox's database directly, opened read-only (users,
  * offers, orders, outbox, agents, stats, export, dispute list), and asks
  * a running marketbox for every change through its admin HTTP interface
- * (broadcast, retry, user set, agent add and remove, dispute close), so the daemon stays the only writer and its rules (STOP,
- * throughput, units of work) apply.  The one exception, store copy,
- * writes a database no marketbox has open (it checks).  The conf (-c) gives the database,
+ * (broadcast, retry, user set, agent add and remove, dispute close), so
+ * the daemon stays the only writer and its rules (STOP, throughput, units
+ * of work) apply.  The one exception, store copy, writes a database no
+ * marketbox has open (it checks).  The conf (-c) gives the database,
  * http-interface, http-port and admin-password.
  *
  * Output: aligned tables for people; --csv (RFC 4180) and --json (an
@@ -19,11 +20,13 @@
  *			options, usage, the command table, and main
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
- *	lists.c		users, offers, orders, outbox, agents
+ *	lists.c		users, offers, orders, outbox, agents, dispute
+ *			list
  *	stats.c		stats: the figures of every table
  *	export.c	export: trades and prices for other programs
- *	actions.c	broadcast, retry, user set, agent add and remove:
- *			through the admin interface over HTTP
+ *	actions.c	broadcast, retry, user set, agent add and remove,
+ *			dispute close: through the admin interface over
+ *			HTTP
  *	template.c	template: a language's template filled
  *	store_copy.c	store copy: one database into another
  *

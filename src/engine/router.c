@@ -670,7 +670,7 @@ router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 	return rc;
 }
 
-/* A notice for the admin's actions: host_notify from a context of no message. */
+/* A notice of an admin's action: host_notify, in a context of no message. */
 int
 router_notify(struct router *r, const char *msisdn, const char *tmpl,
     const struct mb_arg *args, size_t nargs)
