@@ -383,6 +383,21 @@ struct mb_host {
 	 * store failure.
 	 */
 	long long	 (*user_since)(struct mb_ctx *, const char *msisdn);
+
+	/*
+	 * People by role (appended; check host->size): for a notice every
+	 * holder of a role must get (a dispute opened goes to the admins).
+	 * role is one MB_ROLE_* bit of a role a user is given:
+	 * MB_ROLE_TRANSPORTER, MB_ROLE_AGENT, MB_ROLE_DEALER or MB_ROLE_ADMIN
+	 * (the conf's admins and the users of role admin); FARMER and BUYER,
+	 * which every registered user has, list nobody.  At most max
+	 * identities into out, in the order of their numbers, each once;
+	 * the strings are the host's, valid until the handler or timer
+	 * returns.  How many were written (0 .. max), or -1 on a store
+	 * failure.
+	 */
+	long		 (*role_users)(struct mb_ctx *, unsigned role,
+			    const char **out, size_t max);
 };
 
 #endif

@@ -29,6 +29,8 @@
  *				tier reached, ACCEPT of a tiered offer
  *	market_rep.c		reputation: INFO, RATE, a person's record
  *				in the notices where she is decided on
+ *	market_dispute.c	PROBLEM: a dispute opened on an order sent
+ *				or delivered (an admin closes it)
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -56,7 +58,7 @@
  *
  * Commands (ids; the words people type are in the language files): SELL,
  * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY, POOL, JOIN,
- * LEAVE, CLOSE, OFFER, INFO, RATE; each file's head
+ * LEAVE, CLOSE, OFFER, INFO, RATE, PROBLEM; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
  * "< " what it gets; replies are templates market-* of the sender's
  * language).
@@ -560,6 +562,9 @@ static const struct mb_command market_commands[] = {
 	    .flags = MB_CMD_REGISTERED },
 	{ .id = "RATE", .handler = market_rate, .usage = "usage-RATE",
 	    .flags = MB_CMD_REGISTERED },
+	/* a transporter may have no registration (market_dispute.c) */
+	{ .id = "PROBLEM", .handler = market_problem,
+	    .usage = "usage-PROBLEM", .flags = 0 },
 };
 
 static const struct mb_timer market_timers[] = {

@@ -780,4 +780,28 @@ int	market_pool_ended(struct market_call *, struct market_pool *p);
 /* The timer's pools: deadlines, grace; at most *budget rows. MB_* */
 int	market_pool_sweep(struct market_call *, size_t *budget);
 
+/* --- disputes (market_dispute.c: PROBLEM; closed by the daemon's
+ * POST /admin/dispute) ------------------------------------------------ */
+
+#define MARKET_PROBLEM_LEN	300	/* bytes of a PROBLEM text kept */
+
+/* A row of market_disputes (its text aside: written, never read back). */
+struct market_dispute {
+	long long	 ref, order_ref;
+	char		 opener[MARKET_MSISDN_LEN];
+	char		 side[8];		/* buyer | seller | other */
+	char		 state[8];		/* open | closed */
+	long long	 created;
+};
+
+/* PROBLEM (market_dispute.c) */
+int	market_problem(struct mb_ctx *, const struct mb_host *);
+
+/* The open dispute of order ref into *d: 1, 0 none, -1. */
+int	market_store_dispute_open_of(struct market_call *, long long ref,
+	    struct market_dispute *d);
+/* A new dispute d (state open) with text: 0 or -1. */
+int	market_store_dispute_insert(struct market_call *,
+	    const struct market_dispute *d, const char *text);
+
 #endif

@@ -1167,6 +1167,50 @@ static const char market_sql_rep_cancelled[] =
 int
 market_store_rep_cancelled(struct market_call *c, long long ref,
     const char *side)
+/* --- disputes (market_dispute.c) --------------------------------------------------
+ *
+ * PROBLEM's rows of market_disputes (schema step 5).  The daemon's admin
+ * action closes them (src/admin/dispute.c): nothing here changes a
+ * dispute's state.
+ */
+
+static const char market_sql_dispute_open_of[] =
+    "SELECT ref, order_ref, opener, side, state, created"
+    " FROM market_disputes WHERE order_ref = $1 AND state = 'open'"
+    " ORDER BY ref LIMIT 1";
+static const char market_sql_dispute_insert[] =
+    "INSERT INTO market_disputes (ref, order_ref, opener, side, text,"
+    " state, created) VALUES ($1, $2, $3, $4, $5, 'open', $6)";
+
+int
+market_store_dispute_open_of(struct market_call *c, long long ref,
+    struct market_dispute *d)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((st = h->query(c->ctx, market_sql_dispute_open_of)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, ref) != 0)
+		return market_store_fail(c, st, "cannot read a dispute");
+	if ((rc = h->step(st)) == MB_ROW) {
+		d->ref = h->column_int(st, 0);
+		d->order_ref = h->column_int(st, 1);
+		market_store_column(c, st, 2, d->opener, sizeof(d->opener));
+		market_store_column(c, st, 3, d->side, sizeof(d->side));
+		market_store_column(c, st, 4, d->state, sizeof(d->state));
+		d->created = h->column_int(st, 5);
+	} else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read a dispute");
+	h->done(st);
+	return rc == MB_ROW ? 1 : 0;
+}
+
+int
+market_store_dispute_insert(struct market_call *c,
+    const struct market_dispute *d, const char *text)
 {
 	const struct mb_host	*h = c->host;
 	struct mb_stmt		*st;
@@ -1203,4 +1247,13 @@ market_store_rate(struct market_call *c, long long ref, const char *rater,
 	if (market_store_run(c, st, b, "cannot record a rating") == -1)
 		return -1;
 	return h->changes(c->ctx) == 1;
+	if ((st = h->query(c->ctx, market_sql_dispute_insert)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, d->ref);
+	b |= h->bind_int(st, 2, d->order_ref);
+	b |= h->bind_text(st, 3, d->opener);
+	b |= h->bind_text(st, 4, d->side);
+	b |= h->bind_text(st, 5, text);
+	b |= h->bind_int(st, 6, d->created);
+	return market_store_run(c, st, b, "cannot open a dispute");
 }

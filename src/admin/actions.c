@@ -61,7 +61,7 @@
 
 /* 1 if the n bytes at s are valid UTF-8 with no control characters but
  * newline. */
-static int
+int
 admin_text_ok(const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;

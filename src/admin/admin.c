@@ -26,6 +26,8 @@
  *	actions.c	the actions: POST /admin/broadcast (and its batches),
  *			GET /admin/broadcast, POST /admin/retry, POST
  *			/admin/user, POST /admin/agent
+ *	dispute.c	POST /admin/dispute, and the open disputes of
+ *			/status
  *	format.c	text escaped for HTML and JSON
  *
  * POSTs must carry the header X-Marketbox-Admin (any value): a browser
@@ -336,6 +338,12 @@ admin_agent_cb(struct http_call *call, void *arg)
 	admin_action(arg, call, admin_agent);
 }
 
+static void
+admin_dispute_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_dispute_close);
+}
+
 /* The entries: pages answer GET, actions POST (their errors in JSON, for
  * marketctl).  They read the store: each runs as a store task. */
 static const struct http_handler admin_handlers[] = {
@@ -359,7 +367,10 @@ static const struct http_handler admin_handlers[] = {
 	  .fn = admin_user_cb },
 	{ .path = "/admin/agent", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
-	  .fn = admin_agent_cb }
+	  .fn = admin_agent_cb },
+	{ .path = "/admin/dispute", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_dispute_cb }
 };
 
 #define ADMIN_NHANDLERS	(sizeof(admin_handlers) / sizeof(admin_handlers[0]))

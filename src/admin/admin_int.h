@@ -19,6 +19,8 @@
  *	actions.c	POST /admin/broadcast and its batches, GET
  *			/admin/broadcast, POST /admin/retry, POST /admin/user,
  *			POST /admin/agent, the form of a POST
+ *	dispute.c	POST /admin/dispute (a dispute closed, both parties
+ *			told) and the open disputes of /status
  *	format.c	text escaped for HTML (admin_escape_html) and JSON
  */
 #ifndef MARKETBOX_ADMIN_INT_H
@@ -47,6 +49,7 @@ struct evkeyvalq;
 #define ADMIN_LABEL		48	/* bytes of one label, with the NUL */
 #define ADMIN_CHART_DAYS	56	/* days of price history charted */
 #define ADMIN_MAX_JOBS		16	/* broadcasts remembered */
+#define ADMIN_DISPUTES		10	/* open disputes listed on /status */
 
 /* --- state --------------------------------------------------------------- */
 
@@ -104,6 +107,14 @@ struct admin_service_point {
 	long long	 commission;	/* recorded, all time, minor units */
 };
 
+/* An open dispute of the market plugin (market_disputes), for /status. */
+struct admin_dispute {
+	long long	 ref, order;
+	char		 side[ADMIN_LABEL];	/* who opened it: buyer, seller,
+						   other */
+	long long	 created;
+};
+
 /* One row of a GROUP BY: up to two labels and a count. */
 struct admin_count {
 	char		 a[ADMIN_LABEL], b[ADMIN_LABEL];
@@ -146,6 +157,12 @@ struct admin_snapshot {
 	int			 has_points;
 	struct admin_service_point points[ADMIN_MAX_GROUPS];
 	size_t			 npoints;
+	/* The open disputes (dispute.c; has_disputes: the table exists):
+	 * how many, and the oldest ADMIN_DISPUTES. */
+	int			 has_disputes;
+	long long		 disputes_open;
+	struct admin_dispute	 disputes[ADMIN_DISPUTES];
+	size_t			 ndisputes;
 	unsigned long long	 auth_failures;
 	/* The instances sharing the database (one on SQLite). */
 	struct instance_info	 instances[ADMIN_INSTANCES];
@@ -225,6 +242,23 @@ void		 admin_agent(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
 /* 1 if code names a service point of the conf (group = service-point). */
 int		 admin_point_known(const struct admin *, const char *code);
+
+/* 1 if the n bytes at s are valid UTF-8 with no control characters but
+ * newline. */
+int		 admin_text_ok(const char *s, size_t n);
+
+/* --- dispute.c ---------------------------------------------------------- */
+
+/* POST /admin/dispute: ref=, for=buyer|seller, note=. */
+void		 admin_dispute_close(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+/* The open disputes into the snapshot: 0, or -1 (what was read kept). */
+int		 admin_disputes_read(struct admin *, struct admin_snapshot *);
+/* Their section of /status and of /status.json (",\n  \"disputes\": ..."). */
+void		 admin_disputes_html(struct evbuffer *,
+		    const struct admin_snapshot *);
+void		 admin_disputes_json(struct evbuffer *,
+		    const struct admin_snapshot *);
 
 /* --- format.c ----------------------------------------------------------- */
 

@@ -328,6 +328,8 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 		s->has_points = 1;
 		bad |= admin_points_read(a, s);
 	}
+	/* the market plugin's open disputes (dispute.c) */
+	bad |= admin_disputes_read(a, s);
 	if (instance_list(a->src.store, conf_outbox_lease(a->conf),
 	    s->instances, ADMIN_INSTANCES, &s->ninstances,
 	    &s->instances_live) == -1)

@@ -268,6 +268,7 @@ admin_status_html(struct admin *a, struct evbuffer *b)
 	evbuffer_add_printf(b, "</div>\n");
 
 	admin_html_points(b, s, currency);
+	admin_disputes_html(b, s);
 
 	evbuffer_add_printf(b, "<h2>Prices</h2>\n");
 	if (s->has_prices)

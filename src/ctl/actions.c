@@ -2,9 +2,11 @@
  * actions.c - what marketctl changes, asked of the running marketbox
  * through its admin interface over HTTP (so the daemon stays the only
  * writer and its rules apply): broadcast (and its progress), retry, user
- * set, agent add and remove.  A small blocking HTTP/1.1 client with Basic authentication and
- * deadlines, to the conf's http-interface and http-port; the answers are
- * the admin pages' JSON (src/admin), read for the few keys used here.
+ * set, agent add and remove, dispute close (dispute list reads the
+ * database: lists.c).  A small blocking HTTP/1.1 client with Basic
+ * authentication and deadlines, to the conf's http-interface and
+ * http-port; the answers are the admin pages' JSON (src/admin), read for
+ * the few keys used here.
  */
 #include "config.h"
 
@@ -549,6 +551,63 @@ ctl_agent(struct ctl *c, const struct ctl_args *a)
 		    "left without one)\n", msisdn, point,
 		    ctl_json_int(ans.body, "members", 0),
 		    ctl_json_int(ans.body, "members", 0) == 1 ? "" : "s");
+	ctl_answer_free(&ans);
+	return 0;
+}
+
+/*
+ * dispute list (lists.c), dispute close N --for buyer|seller "note": POST
+ * /admin/dispute.  The daemon closes it and tells both parties, in one
+ * unit of work, and answers after the commit; an unknown or closed
+ * dispute is refused with the reason.
+ */
+int
+ctl_dispute(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[1024], buyer[64], seller[64];
+	int			 rc;
+
+	if (a->argc >= 1 && strcmp(a->argv[0], "list") == 0) {
+		if (c->store == NULL && ctl_db_open(c) == -1)
+			return 1;
+		return ctl_dispute_list(c, a);
+	}
+	if (a->argc < 2 || a->argc > 3 || strcmp(a->argv[0], "close") != 0 ||
+	    a->f.side == NULL) {
+		ctl_err("usage: marketctl dispute list [--state S] | dispute "
+		    "close N --for buyer|seller [NOTE]");
+		return 2;
+	}
+	if (strcmp(a->f.side, "buyer") != 0 &&
+	    strcmp(a->f.side, "seller") != 0) {
+		ctl_err("--for is buyer or seller: the side it is decided for");
+		return 2;
+	}
+	form[0] = '\0';
+	if (ctl_form_add(form, sizeof(form), "ref", a->argv[1]) == -1 ||
+	    ctl_form_add(form, sizeof(form), "for", a->f.side) == -1 ||
+	    ctl_form_add(form, sizeof(form), "note", a->argc == 3 ?
+	    a->argv[2] : "") == -1) {
+		ctl_err("the note is too long");
+		return 2;
+	}
+	if (ctl_http(c, "POST", "/admin/dispute", form, &ans) == -1)
+		return 1;
+	if (ans.code != 200) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	ctl_json_text(ans.body, "buyer", buyer, sizeof(buyer));
+	ctl_json_text(ans.body, "seller", seller, sizeof(seller));
+	if (c->format == CTL_JSON)
+		fputs(ans.body, stdout);
+	else
+		printf("dispute %lld (order %lld) closed for the %s; told "
+		    "%s and %s\n", ctl_json_int(ans.body, "dispute", 0),
+		    ctl_json_int(ans.body, "order", 0), a->f.side, buyer,
+		    seller);
 	ctl_answer_free(&ans);
 	return 0;
 }

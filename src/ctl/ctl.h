@@ -77,6 +77,7 @@ long		 ctl_limit(const struct ctl *);
 struct ctl_filters {
 	const char	*market, *role, *language, *kind, *state, *commodity,
 			*to, *since, *until, *output, *from, *point;
+	const char	*side;		/* --for (dispute close) */
 	int		 opted_out, with_phones;
 };
 
@@ -96,6 +97,7 @@ int	ctl_agents(struct ctl *, const struct ctl_args *);
 int	ctl_offers(struct ctl *, const struct ctl_args *);
 int	ctl_orders(struct ctl *, const struct ctl_args *);
 int	ctl_outbox(struct ctl *, const struct ctl_args *);
+int	ctl_dispute_list(struct ctl *, const struct ctl_args *);
 /* stats.c */
 int	ctl_stats(struct ctl *, const struct ctl_args *);
 /* export.c */
@@ -107,6 +109,8 @@ int	ctl_broadcast(struct ctl *, const struct ctl_args *);
 int	ctl_retry(struct ctl *, const struct ctl_args *);
 int	ctl_user(struct ctl *, const struct ctl_args *);
 int	ctl_agent(struct ctl *, const struct ctl_args *);
+/* dispute list | dispute close (list: lists.c's, the database opened) */
+int	ctl_dispute(struct ctl *, const struct ctl_args *);
 /* template.c */
 int	ctl_template(struct ctl *, const struct ctl_args *);
 /* store_copy.c */

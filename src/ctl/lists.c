@@ -1,6 +1,7 @@
 /*
  * lists.c - marketctl's lists of what the database holds now: users,
- * offers, orders (the market plugin's tables), outbox, and the agents of
+ * offers, orders and disputes (the market plugin's tables), outbox, and
+ * the agents of
  * the service points with what they did for their members over a
  * period.  Each is one query with its filters bound; rows.c prints the
  * rows.
@@ -171,5 +172,49 @@ ctl_agents(struct ctl *c, const struct ctl_args *a)
 	store_bind_int(st, 1, from);
 	store_bind_int(st, 2, to);
 	return ctl_print_stmt(c, stdout, st, "ttttnnnnmm", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
+}
+
+/*
+ * dispute list [--state open|closed|all]: the market plugin's disputes
+ * (PROBLEM), open ones by default, oldest first: the order, its
+ * commodity, who opened it and on which side, the buyer and the seller,
+ * the text; closed ones with their decision and note.
+ */
+int
+ctl_dispute_list(struct ctl *c, const struct ctl_args *a)
+{
+	static const char sql[] =
+	    "SELECT d.ref AS dispute, d.order_ref AS \"order\", p.commodity, "
+	    "d.side, d.opener, o.buyer, o.seller, d.state, "
+	    "d.created AS opened, d.text, d.decision, d.closed, d.note "
+	    "FROM market_disputes d "
+	    "LEFT JOIN market_orders o ON o.ref = d.order_ref "
+	    "LEFT JOIN market_posts p ON p.ref = o.offer "
+	    "WHERE (CAST($1 AS TEXT) IS NULL OR d.state = $1) "
+	    "ORDER BY d.created, d.ref";
+	struct store_stmt	*st;
+	const char		*state = a->f.state != NULL ? a->f.state :
+				    "open";
+
+	if (a->argc != 1) {
+		ctl_err("usage: marketctl dispute list [--state "
+		    "open|closed|all]");
+		return 2;
+	}
+	if (strcmp(state, "open") != 0 && strcmp(state, "closed") != 0 &&
+	    strcmp(state, "all") != 0) {
+		ctl_err("--state is open, closed or all");
+		return 2;
+	}
+	if (!ctl_has_table(c, "market_disputes")) {
+		ctl_err("this database has no disputes (a market plugin "
+		    "older than PROBLEM, or none)");
+		return 1;
+	}
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	store_bind_text(st, 1, strcmp(state, "all") == 0 ? NULL : state);
+	return ctl_print_stmt(c, stdout, st, "nnttttttDttDt", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }

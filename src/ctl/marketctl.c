@@ -2,11 +2,12 @@
  * marketctl.c - the operators' command line for marketbox.
  *
  * It reads marketbox's database directly, opened read-only (users,
- * offers, orders, outbox, agents, stats, export), and asks a running
- * marketbox for every change through its admin HTTP interface (broadcast,
- * retry, user set, agent add and remove), so the daemon stays the only writer and its rules (STOP,
- * throughput, units of work) apply.  The one exception, store copy,
- * writes a database no marketbox has open (it checks).  The conf (-c) gives the database,
+ * offers, orders, outbox, agents, stats, export, dispute list), and asks
+ * a running marketbox for every change through its admin HTTP interface
+ * (broadcast, retry, user set, agent add and remove, dispute close), so
+ * the daemon stays the only writer and its rules (STOP, throughput, units
+ * of work) apply.  The one exception, store copy, writes a database no
+ * marketbox has open (it checks).  The conf (-c) gives the database,
  * http-interface, http-port and admin-password.
  *
  * Output: aligned tables for people; --csv (RFC 4180) and --json (an
@@ -19,11 +20,13 @@
  *			options, usage, the command table, and main
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
- *	lists.c		users, offers, orders, outbox, agents
+ *	lists.c		users, offers, orders, outbox, agents, dispute
+ *			list
  *	stats.c		stats: the figures of every table
  *	export.c	export: trades and prices for other programs
- *	actions.c	broadcast, retry, user set, agent add and remove:
- *			through the admin interface over HTTP
+ *	actions.c	broadcast, retry, user set, agent add and remove,
+ *			dispute close: through the admin interface over
+ *			HTTP
  *	template.c	template: a language's template filled
  *	store_copy.c	store copy: one database into another
  *
@@ -84,6 +87,8 @@ ctl_usage(FILE *fp)
 	    "  retry [--kind K]\n"
 	    "  user set ROLE PHONE\n"
 	    "  agent add PHONE --point CODE | agent remove PHONE\n"
+	    "  dispute list [--state open|closed|all]\n"
+	    "  dispute close N --for buyer|seller [NOTE]\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
 	    "Lists take --limit N (0: all; tables show %d by default).\n"
@@ -97,7 +102,8 @@ enum {
 	CTL_OPT_ROLE, CTL_OPT_LANGUAGE, CTL_OPT_OPTED_OUT, CTL_OPT_KIND,
 	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
-	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT
+	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
+	CTL_OPT_FOR
 };
 
 static const struct option ctl_longopts[] = {
@@ -121,6 +127,7 @@ static const struct option ctl_longopts[] = {
 	{ "force",	 no_argument,	    NULL, CTL_OPT_FORCE },
 	{ "from",	 required_argument, NULL, CTL_OPT_FROM },
 	{ "point",	 required_argument, NULL, CTL_OPT_POINT },
+	{ "for",	 required_argument, NULL, CTL_OPT_FOR },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -165,6 +172,7 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_UNTIL:	a->f.until = optarg; break;
 		case CTL_OPT_FROM:	a->f.from = optarg; break;
 		case CTL_OPT_POINT:	a->f.point = optarg; break;
+		case CTL_OPT_FOR:	a->f.side = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
@@ -210,6 +218,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "retry",	.needs_db = 0, .run = ctl_retry },
 	{ .name = "user",	.needs_db = 0, .run = ctl_user },
 	{ .name = "agent",	.needs_db = 0, .run = ctl_agent },
+	/* list reads the database, close asks marketbox: ctl_dispute */
+	{ .name = "dispute",	.needs_db = 0, .run = ctl_dispute },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },
 };

@@ -670,6 +670,22 @@ router_run_timer(void *arg, struct mb_plugin_ctx *pctx,
 	return rc;
 }
 
+/* A notice of an admin's action: host_notify, in a context of no message. */
+int
+router_notify(struct router *r, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	struct mb_ctx	 ctx;
+	int		 rc;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &r->core;
+	ctx.lang = lang_default(r->core.langs);
+	rc = host_notify(&ctx, msisdn, tmpl, args, nargs);
+	host_ctx_clear(&ctx);
+	return rc;
+}
+
 /* --- the commands users are told of ------------------------------------------ */
 
 /* 1 if a core command or a plugin's runs command id. */

@@ -15,6 +15,7 @@
 
 struct conf;
 struct lang_set;
+struct mb_arg;
 struct mb_host;
 struct mb_plugin_ctx;
 struct mo;
@@ -105,6 +106,15 @@ int		 router_check_commands(const struct conf *,
  */
 int		 router_run_command(struct router *, const struct mo *,
 		    long long inbox_id, const char *lang, const char *text);
+
+/*
+ * A notice outside any message (an admin's action: a dispute closed):
+ * template tmpl with args to msisdn in its language, as a plugin's
+ * notify() sends it (a member's to her agent too), queued in the
+ * outbox inside the caller's unit of work.  0, or -1 (logged).
+ */
+int		 router_notify(struct router *, const char *msisdn,
+		    const char *tmpl, const struct mb_arg *, size_t nargs);
 
 /* The languages in use (replaced on a reload: do not keep the pointer). */
 const struct lang_set *router_langs(struct router *);

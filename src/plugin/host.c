@@ -1301,6 +1301,68 @@ h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
 }
 
 /*
+ * The holders of one role: for MB_ROLE_ADMIN the conf's admins first,
+ * then the users of role admin (each once); the other roles users are
+ * given by name.  FARMER and BUYER (every registered user) list nobody.
+ * At most max into out, kept until the context ends; -1 on a store
+ * failure.
+ */
+static const char user_sql_role[] =
+    "SELECT msisdn FROM users WHERE role = $1 ORDER BY msisdn LIMIT $2";
+
+static long
+h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
+{
+	const struct conf	*c = ctx->core->conf;
+	struct store_stmt	*st;
+	const char		*name, *m;
+	size_t			 n = 0, i, k;
+	int			 rc = STORE_DONE;
+
+	if (out == NULL)
+		return -1;
+	switch (role) {
+	case MB_ROLE_TRANSPORTER:
+		name = "transporter";
+		break;
+	case MB_ROLE_AGENT:
+		name = "agent";
+		break;
+	case MB_ROLE_DEALER:
+		name = "dealer";
+		break;
+	case MB_ROLE_ADMIN:
+		name = "admin";
+		for (i = 0; i < c->admins.count && n < max; i++)
+			if ((out[n] = host_keep(ctx,
+			    strdup(c->admins.names[i]))) != NULL)
+				n++;
+		break;
+	default:
+		return 0;
+	}
+	if (n >= max)
+		return (long)n;
+	if ((st = store_query(ctx->core->store, user_sql_role)) == NULL)
+		return -1;
+	store_bind_text(st, 1, name);
+	store_bind_int(st, 2, (long long)max);
+	while (n < max && (rc = store_step(st)) == STORE_ROW) {
+		if ((m = store_text(st, 0)) == NULL)
+			continue;
+		for (k = 0; k < n; k++)
+			if (strcmp(out[k], m) == 0)
+				break;
+		if (k == n && (out[n] = host_keep(ctx, strdup(m))) != NULL)
+			n++;
+	}
+	store_done(st);
+	if (n < max && rc == STORE_ERROR)
+		return -1;
+	return (long)n;
+}
+
+/*
  * The table plugins of this ABI get, and the one ABI 1 plugins get: the
  * same functions at the same places, with ABI 1's SQLite slots filled in
  * the second only (see plugin_host()).
@@ -1363,7 +1425,8 @@ h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
 	.trade_done = h_trade_done, \
 	.commodity_kind = h_commodity_kind, \
 	.season = h_season, \
-	.user_since = h_user_since
+	.user_since = h_user_since,
+	.role_users = h_role_users
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -5,8 +5,9 @@
 # read-only, then the actions through the admin interface: user set
 # changes a role, a broadcast reaches every phone of a market but the one
 # that sent STOP, retry sends failed notices again; the agents of the
-# service points (agent add and remove, their report, their exports); and
-# its refusals.
+# service points (agent add and remove, their report, their exports); a
+# dispute opened by SMS (PROBLEM) and closed with dispute close, both
+# parties and the admin told; and its refusals.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -16,12 +17,13 @@ BUYER=+254700000002
 QUIET=+254700000003			# sends STOP
 FAR=+254700000005			# registered at another market
 VISITOR=+254700000004			# never registers
+ADMIN=+254700000009			# the conf's admin: told of disputes
 BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 59
+tap_plan 73
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -39,7 +41,7 @@ fi
 kannel_conf_write || tap_bail "cannot pick ports"
 port_pick HTTP_PORT || tap_bail "cannot pick a port"
 marketbox_conf_write "$T/marketbox.conf" "country-code = 254" \
-    "http-port = $HTTP_PORT" "admin-password = $ADMIN_PW"
+    "http-port = $HTTP_PORT" "admin-password = $ADMIN_PW" "admins = $ADMIN"
 cat >> "$T/marketbox.conf" <<'EOF'
 
 group = market
@@ -364,6 +366,62 @@ ctl agent remove 0722000111 > "$T/agent.out" 2>&1
 rc=$?
 tap_ok "agent remove: not an agent any more, said so (exit $rc)" \
     eval "[ $rc -eq 1 ] && grep -q 'is not an agent' '$T/agent.out'"
+
+# --- disputes: PROBLEM by SMS, closed with marketctl ----------------------------------------
+
+if [ "$HAVE_MARKET" = 1 ]; then
+	ORDER=$(db "SELECT ref FROM market_orders WHERE parent IS NULL")
+	say "$BUYER" "PROBLEM $ORDER 2 bags wet"
+	DISPUTE=$(db "SELECT ref FROM market_disputes WHERE state = 'open'")
+	tap_ok "PROBLEM: the buyer is told the dispute's number" \
+	    phone_expect "$BUYER" "^Dispute #$DISPUTE on order #$ORDER is open"
+	tap_ok "PROBLEM: the seller is told, with the buyer's text" \
+	    phone_expect "$FARMER" "^Dispute #$DISPUTE: John, Otieno reports a problem with order #$ORDER .*2 bags wet"
+	tap_ok "PROBLEM: the admin is told, with the buyer's number" \
+	    phone_expect "$ADMIN" "^Dispute #$DISPUTE, order #$ORDER: John, Otieno \\$BUYER says: 2 bags wet"
+	say "$BUYER" "PROBLEM $ORDER still wet"
+	tap_is "$(db "SELECT COUNT(*) FROM market_disputes")" 1 \
+	    "a second PROBLEM opens nothing new"
+	tap_is "$(ctl --csv dispute list | tail -n +2 | cut -d, -f1-5,8 |
+	    tr -d '\r')" "$DISPUTE,$ORDER,maize,buyer,$BUYER,open" \
+	    "dispute list --csv: the open dispute, its order and opener"
+	tap_ok "dispute list: a table for people, with the text" \
+	    eval "ctl dispute list | grep -qE '^ *$DISPUTE +$ORDER +maize +buyer .*2 bags wet'"
+	tap_is "$(http_get "$HTTP_PORT" "/status.json?password=$ADMIN_PW" |
+	    jq -r '"\(.disputes.open) \(.disputes.oldest[0].ref)"')" \
+	    "1 $DISPUTE" "/status.json: the open dispute"
+	before_f=$(phone_mt_count "$FARMER")
+	tap_is "$(ctl dispute close "$DISPUTE" --for buyer "Seller refunds 2 bags")" \
+	    "dispute $DISPUTE (order $ORDER) closed for the buyer; told $BUYER and $FARMER" \
+	    "dispute close: says what it did"
+	closed="Dispute #$DISPUTE on order #$ORDER is closed: the admin decided for the buyer. Seller refunds 2 bags"
+	tap_ok "dispute close: the buyer is told the decision" \
+	    phone_expect_text "$BUYER" "$closed"
+	tap_ok "dispute close: the seller is told the decision" \
+	    phone_expect_text "$FARMER" "$closed"
+	tap_is "$(db "SELECT state || ' ' || decision || ' ' || note FROM
+	    market_disputes")" "closed buyer Seller refunds 2 bags" \
+	    "dispute close: closed with its decision and note"
+	ctl dispute close "$DISPUTE" --for seller x > "$T/dispute.out" 2>&1
+	rc=$?
+	tap_ok "dispute close: a closed dispute is refused, said so (exit $rc)" \
+	    eval "[ $rc -eq 1 ] && grep -q 'is closed already' '$T/dispute.out'"
+	ctl dispute close 99999 --for buyer x > "$T/dispute.out" 2>&1
+	rc=$?
+	tap_ok "dispute close: an unknown dispute is refused (exit $rc)" \
+	    eval "[ $rc -eq 1 ] && grep -q 'no dispute #99999' '$T/dispute.out'"
+else
+	for d in "PROBLEM: buyer told" "PROBLEM: seller told" \
+	    "PROBLEM: admin told" "a second PROBLEM" "dispute list --csv" \
+	    "dispute list" "/status.json disputes" "dispute close" \
+	    "dispute close: buyer told" "dispute close: seller told" \
+	    "dispute close: the row" "dispute close: closed refused" \
+	    "dispute close: unknown refused"; do
+		tap_skip "$d" "the market plugin is not built"
+	done
+fi
+ctl dispute close 1 > /dev/null 2>&1
+tap_is "$?" 2 "dispute close without --for: usage (2)"
 
 # --- refusals ------------------------------------------------------------------------------
 

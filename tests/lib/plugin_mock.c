@@ -43,6 +43,7 @@
 #define MOCK_MAX_OTHER		16	/* words arg_other can be set for */
 #define MOCK_MAX_MEMBERS	8	/* plugin_mock_member() per mock */
 #define MOCK_MAX_SEASONS	4	/* mock_season() per mock */
+#define MOCK_MAX_ADMINS		4	/* mock_admin() per mock */
 
 struct mb_ctx {
 	struct mock		*m;
@@ -66,6 +67,8 @@ struct mock {
 	size_t			 nmembers;
 	struct mb_season	 seasons[MOCK_MAX_SEASONS];
 	size_t			 nseasons;
+	char			*admins[MOCK_MAX_ADMINS];	/* role_users */
+	size_t			 nadmins;
 	int			 fail_contact;	/* contact() returns NULL */
 	size_t			(*sms_parts)(const char *);	/* or NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
@@ -802,6 +805,22 @@ mock_h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
 	return 0;
 }
 
+/* The admins the test declared (mock_admin); no other role lists anyone. */
+static long
+mock_h_role_users(struct mb_ctx *ctx, unsigned role, const char **out,
+    size_t max)
+{
+	struct mock	*m = ctx->m;
+	size_t		 i;
+
+	cr_assert_not_null(out, "plugin: role_users() without room");
+	if (role != MB_ROLE_ADMIN)
+		return 0;
+	for (i = 0; i < m->nadmins && i < max; i++)
+		out[i] = m->admins[i];
+	return (long)i;
+}
+
 static const struct mb_host mock_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -852,6 +871,7 @@ static const struct mb_host mock_table = {
 	.commodity_kind = mock_h_commodity_kind,
 	.season = mock_h_season,
 	.user_since = mock_h_user_since,
+	.role_users = mock_h_role_users,
 };
 
 const struct mb_host *
@@ -982,6 +1002,8 @@ mock_free(struct mock *m)
 	for (i = 0; i < m->nlogs; i++)
 		free(m->logs[i]);
 	free(m->logs);
+	for (i = 0; i < m->nadmins; i++)
+		free(m->admins[i]);
 	for (i = 0; i < m->nconf; i++) {
 		free(m->keys[i]);
 		free(m->values[i]);
@@ -1082,6 +1104,14 @@ mock_season(struct mock *m, const struct mb_season *s)
 	    "seasons", MOCK_MAX_SEASONS);
 	m->seasons[m->nseasons] = *s;
 	m->seasons[m->nseasons++].size = sizeof(*s);
+}
+
+void
+mock_admin(struct mock *m, const char *msisdn)
+{
+	cr_assert_lt(m->nadmins, MOCK_MAX_ADMINS, "mock: more than %d "
+	    "admins", MOCK_MAX_ADMINS);
+	m->admins[m->nadmins++] = mock_strdup(msisdn);
 }
 
 void

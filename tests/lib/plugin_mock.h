@@ -27,6 +27,8 @@
  *    user_name() gives their label, contact() their agent's phone (any
  *    other identity's contact is itself), and trade_done() calls are kept
  *    (mock_trade);
+ *  - admins the test declares (mock_admin), whom role_users(MB_ROLE_ADMIN)
+ *    lists (no other role lists anyone);
  *  - the table's size the test may cut to an older host's (mock_host_size);
  *  - a clock the test sets, and the plugin's log lines kept.
  *
@@ -125,6 +127,8 @@ void			 mock_host_size(struct mock *, size_t);
  * strings must outlive the mock (literals).  At most 4.
  */
 void			 mock_season(struct mock *, const struct mb_season *);
+/* An admin role_users(MB_ROLE_ADMIN) lists (at most 4; none by default). */
+void			 mock_admin(struct mock *, const char *msisdn);
 /* With on, contact() returns NULL, as on a store failure. */
 /* sms_parts() measures with fn (a test's real rendering), NULL: the
    mock's text as it is */

@@ -474,6 +474,7 @@ Test(admin_helpers, admin_paths)
 	cr_assert_eq(admin_path_is_ours("/admin/retry"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/user"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/agent"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/dispute"), 1);
 	cr_assert_eq(admin_path_is_ours("/sms"), 0);
 	cr_assert_eq(admin_path_is_ours("/status/"), 0);
 	cr_assert_eq(admin_path_is_ours("/admin"), 0);
@@ -1513,4 +1514,114 @@ Test(admin_conf, admin_allow_ip_user_and_run_as_root)
 	conf_free(c);
 	cr_assert_null(t_conf_with("run-as-root = maybe"));
 	gwlib_shutdown();
+}
+
+/* --- disputes (dispute.c) -------------------------------------------------- */
+
+/* The market plugin's disputes (schema step 5's columns), on order 10 of
+ * Mary (seller, English) and John (buyer, Kiswahili): 11 open, an hour
+ * old, by the buyer; 12 closed already. */
+static void
+t_disputes(void)
+{
+	char	 sql[512];
+
+	t_exec("CREATE TABLE market_disputes (ref INTEGER PRIMARY KEY, "
+	    "order_ref INTEGER NOT NULL, opener TEXT NOT NULL, side TEXT NOT "
+	    "NULL, text TEXT NOT NULL, state TEXT NOT NULL, created INTEGER "
+	    "NOT NULL, closed INTEGER, decision TEXT, note TEXT)");
+	t_exec("INSERT INTO market_orders (ref, buyer, seller, state) VALUES "
+	    "(10, '+254700000002', '+254700000001', 'sent')");
+	snprintf(sql, sizeof(sql), "INSERT INTO market_disputes (ref, "
+	    "order_ref, opener, side, text, state, created, closed, decision) "
+	    "VALUES (11, 10, '+254700000002', 'buyer', 'wet', 'open', %lld, "
+	    "NULL, NULL), (12, 10, '+254700000001', 'seller', 'late', "
+	    "'closed', 1, 2, 'seller')", (long long)time(NULL) - 7200);
+	t_exec(sql);
+}
+
+Test(admin_pages, dispute_close_decides_and_tells_both_parties)
+{
+	struct hc_resp	*r;
+	long long	 before;
+
+	t_disputes();
+	before = t_count("SELECT COUNT(*) FROM outbox");
+	r = t_action("/admin/dispute", "ref=11&for=buyer&note=Seller+refunds"
+	    "+2+bags");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"dispute\": 11, \"order\": 10, "
+	    "\"decision\": \"buyer\", \"buyer\": \"+254700000002\", "
+	    "\"seller\": \"+254700000001\"}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM market_disputes WHERE ref "
+	    "= 11 AND state = 'closed' AND decision = 'buyer' AND note = "
+	    "'Seller refunds 2 bags' AND closed > 0"), 1);
+	/* one notice each, in their language, through the outbox */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), before + 2);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE receiver = "
+	    "'+254700000001' AND kind = 'notice' AND text = 'Dispute #11 on "
+	    "order #10 is closed: the admin decided for the buyer. Seller "
+	    "refunds 2 bags'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE receiver = "
+	    "'+254700000002' AND text LIKE 'Mzozo #11 wa oda #10 umefungwa%'"),
+	    1);
+	/* closed: refused, nothing more sent */
+	r = t_action("/admin/dispute", "ref=11&for=seller&note=x");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "dispute #11 is closed already (decided for the "
+	    "buyer)");
+	r = t_action("/admin/dispute", "ref=12&for=buyer");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM market_disputes WHERE ref "
+	    "= 12 AND decision = 'seller'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), before + 2);
+}
+
+Test(admin_pages, dispute_close_refuses_what_it_cannot_close)
+{
+	struct hc_resp	*r;
+	char		 body[512];
+
+	/* no disputes table yet: the market plugin is not there */
+	r = t_action("/admin/dispute", "ref=11&for=buyer&note=x");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "no disputes");
+	t_disputes();
+	r = t_action("/admin/dispute", "ref=99&for=buyer&note=x");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "there is no dispute #99");
+	r = t_action("/admin/dispute", "ref=abc&for=buyer");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/dispute", "ref=11&for=both");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/dispute", "ref=11");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	snprintf(body, sizeof(body), "ref=11&for=buyer&note=%0121d", 0);
+	r = t_action("/admin/dispute", body);
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "at most 120 bytes");
+	r = t_action("/admin/dispute", "ref=11&for=buyer&note=two%0Alines");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM market_disputes WHERE "
+	    "state = 'open'"), 1);
+}
+
+Test(admin_pages, status_shows_the_open_disputes)
+{
+	char	*s;
+
+	s = t_render(admin_status_json);
+	assert_has(s, "\"disputes\": null");
+	free(s);
+	t_disputes();
+	s = t_render(admin_status_json);
+	assert_has(s, "\"disputes\": {\"open\": 1, \"oldest\": [{\"ref\": 11, "
+	    "\"order\": 10, \"side\": \"buyer\", \"age\": 72");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "<h2>Disputes</h2>");
+	assert_has(s, "data-k=\"disputes.open\">1</span> open");
+	assert_has(s, "data-k=\"dispute.11\">#11</td><td class=\"n\">#10</td>"
+	    "<td>buyer</td><td>2h 0m</td>");
+	free(s);
 }

@@ -450,6 +450,16 @@ static struct kw kw_table[] = {
 	{ "zh", "查询", "INFO", "zh" },
 	{ "zh", "评分", "RATE", "zh" },
 	{ "zh", "评价", "RATE", "zh" },
+	/* disputes (the market plugin) */
+	{ "en", "problem", "PROBLEM", "en" },
+	{ "en", "complaint", "PROBLEM", "en" },
+	{ "sw", "tatizo", "PROBLEM", "sw" },
+	{ "sw", "shida", "PROBLEM", "sw" },
+	{ "fr", "probleme", "PROBLEM", "fr" },
+	{ "fr", "problème", "PROBLEM", "fr" },
+	{ "fr", "plainte", "PROBLEM", "fr" },
+	{ "zh", "问题", "PROBLEM", "zh" },
+	{ "zh", "投诉", "PROBLEM", "zh" },
 };
 #define KW_N	(sizeof(kw_table) / sizeof(kw_table[0]))
 

@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, user_since) +
-	    sizeof(host_table.user_since), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, role_users) +
+	    sizeof(host_table.role_users), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, role_users),
+	    offsetof(struct mb_host, user_since));
 	cr_assert_gt(offsetof(struct mb_host, user_since),
 	    offsetof(struct mb_host, season));
 	cr_assert_gt(offsetof(struct mb_host, commodity_kind),
@@ -1005,5 +1007,66 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 	    MB_ROLE_DEALER);
 	u.role = "agent";
 	cr_assert_eq(host_roles(&core, &u) & MB_ROLE_DEALER, 0);
+	conf_free(c);
+}
+
+/* role_users(): the conf's admins, then users of the role, each once. */
+Test(plugin, host_role_users)
+{
+	char		 path[600];
+	FILE		*fp;
+	struct conf	*c;
+	struct store	*st;
+	struct core	 core;
+	struct mb_ctx	 ctx;
+	const char	*out[8];
+	struct {
+		const char	*msisdn, *role;
+	} users[] = {
+		{ "+254799000002", "admin" },	/* in the conf too */
+		{ "+254799000003", "admin" },
+		{ "+254711000333", "transporter" },
+		{ "+254700000001", "farmer" },
+	};
+	size_t		 i;
+
+	snprintf(path, sizeof(path), "%s/admins.conf", dir);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fprintf(fp, "group = marketbox\nglobal-sender = 777\n"
+	    "admins = +254799000001;+254799000002\n");
+	fclose(fp);
+	cr_assert_not_null(c = conf_load(path));
+	st = open_store();
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+		struct store_stmt *q = store_query(st, "INSERT INTO users"
+		    "(msisdn, name, role, created, updated)"
+		    " VALUES ($1, 'x', $2, 0, 0)");
+
+		cr_assert_not_null(q);
+		store_bind_text(q, 1, users[i].msisdn);
+		store_bind_text(q, 2, users[i].role);
+		cr_assert_eq(store_step(q), STORE_DONE);
+		store_done(q);
+	}
+	memset(&core, 0, sizeof(core));
+	core.conf = c;
+	core.store = st;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	cr_assert_eq(host_table.role_users(&ctx, MB_ROLE_ADMIN, out, 8), 3);
+	cr_assert_str_eq(out[0], "+254799000001");
+	cr_assert_str_eq(out[1], "+254799000002");
+	cr_assert_str_eq(out[2], "+254799000003");
+	/* bounded */
+	cr_assert_eq(host_table.role_users(&ctx, MB_ROLE_ADMIN, out, 2), 2);
+	cr_assert_eq(host_table.role_users(&ctx, MB_ROLE_ADMIN, out, 0), 0);
+	cr_assert_eq(host_table.role_users(&ctx, MB_ROLE_TRANSPORTER, out, 8),
+	    1);
+	cr_assert_str_eq(out[0], "+254711000333");
+	/* roles every registered user has list nobody */
+	cr_assert_eq(host_table.role_users(&ctx, MB_ROLE_FARMER, out, 8), 0);
+	cr_assert_eq(host_table.role_users(&ctx, MB_ROLE_DEALER, out, 8), 0);
+	host_ctx_clear(&ctx);
+	store_free(st);
 	conf_free(c);
 }

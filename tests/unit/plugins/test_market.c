@@ -312,18 +312,20 @@ Test(market, descriptor)
 	const struct mb_plugin	*p = &marketbox_plugin;
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
-	    "LEAVE", "CLOSE", "OFFER", "INFO", "RATE" };
+	    "LEAVE", "CLOSE", "OFFER", "INFO", "RATE",
+	    "PROBLEM" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 16);
+	cr_assert_eq(p->ncommands, 17);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
-		/* only DELIVERED runs for people who never registered */
+		/* only DELIVERED and PROBLEM run for people who never
+		   registered (a transporter) */
 		cr_assert_eq(p->commands[i].flags, strcmp(ids[i],
-		    "DELIVERED") == 0 ? 0u : (unsigned)MB_CMD_REGISTERED,
-		    "%s", ids[i]);
+		    "DELIVERED") == 0 || strcmp(ids[i], "PROBLEM") == 0 ? 0u :
+		    (unsigned)MB_CMD_REGISTERED, "%s", ids[i]);
 	}
 	cr_assert_eq(p->nmigrations, 8);
 	cr_assert_eq(p->ntimers, 1);
@@ -2524,6 +2526,9 @@ Test(market_lang, every_template_in_every_language_fits,
 		    strncmp(names[i], "market-info-", 12) == 0 ||
 		    strncmp(names[i], "market-rate-", 12) == 0 ||
 		    strstr(names[i], "-rep") != NULL;
+		/* disputes: test_market_dispute's own tour */
+		found |= strncmp(names[i], "market-problem-", 15) == 0 ||
+		    strncmp(names[i], "market-dispute-", 15) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],

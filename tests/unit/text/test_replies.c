@@ -13,7 +13,8 @@
  * values: a three-word name, "Wakulima (Nairobi)", a 40-character reason
  * (a Chinese reader's: a three-character name, an eight-character
  * market, an 11-character reason);
- * people's words ({word}, {text}, {reason}) may be of any language; lists
+ * people's words ({word}, {text}, {reason}, an admin's {note}) may be of
+ * any language; lists
  * ({offers}, {matches}) are item numbers and prices, as long as the
  * plugins let them be (shorter in a language that needs UCS-2).
  *
@@ -60,12 +61,14 @@ static const char *rc_numeric[] = {
 	"ref", "qty", "price", "total", "left", "n", "trades", "median",
 	"low", "high", "max", "min", "offer", "want", "buy", "count", "page",
 	"pages", "tries", "reports", "number", "amount", "usual", "other",
+	"dispute",
 };
 
 /* Words people type, echoed back: theirs, in any language. */
 #define TYPED_WORD	"mahindimanjano"
 #define TYPED_TEXT	"Habari ya leo, test 123"
 #define TYPED_REASON	"the maize got wet in the store last week"
+#define TYPED_NOTE	"Seller refunds 2 bags"	/* an admin's, marketctl */
 #define TYPED_CODE	"ru"
 #define ZH_NAME		"王小明"
 #define ZH_MARKET	"寿光蔬菜批发市场"
@@ -250,6 +253,9 @@ value_of(const char *lang, const char *tmpl, const char *name, size_t good,
 		snprintf(out, len, "07:00");
 	else if (strcmp(name, "currency") == 0)
 		snprintf(out, len, "%s", conf->currency);
+	else if (strcmp(name, "note") == 0)
+		/* an admin's note on a dispute closed (marketctl) */
+		snprintf(out, len, TYPED_NOTE);
 	else
 		snprintf(out, len, "Nakuru");
 }
@@ -356,7 +362,7 @@ template_cb(void *arg, const char *tmpl, const char *text)
 			case CHECK_FOREIGN:
 				if (reply_foreign(vocab, w->lang, s,
 				    TYPED_WORD " " TYPED_TEXT " "
-				    TYPED_REASON " " TYPED_CODE, why,
+				    TYPED_REASON " " TYPED_CODE " " TYPED_NOTE, why,
 				    sizeof(why)) == 0)
 					why[0] = '\0';
 				break;
