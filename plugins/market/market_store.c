@@ -1167,6 +1167,44 @@ static const char market_sql_rep_cancelled[] =
 int
 market_store_rep_cancelled(struct market_call *c, long long ref,
     const char *side)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_rep_cancelled)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_text(c, st, 2, side);
+	return market_store_run(c, st, b, "cannot record who cancelled");
+}
+
+/* A second rating of one order by one rater changes nothing. */
+static const char market_sql_rate[] =
+    "INSERT INTO market_ratings(order_ref, rater, rated, stars, created)"
+    " VALUES ($1, $2, $3, $4, $5)"
+    " ON CONFLICT (order_ref, rater) DO NOTHING";
+
+int
+market_store_rate(struct market_call *c, long long ref, const char *rater,
+    const char *rated, int stars)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_rate)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_text(c, st, 2, rater);
+	b |= market_store_bind_text(c, st, 3, rated);
+	b |= h->bind_int(st, 4, stars);
+	b |= h->bind_int(st, 5, c->now);
+	if (market_store_run(c, st, b, "cannot record a rating") == -1)
+		return -1;
+	return h->changes(c->ctx) == 1;
+}
+
 /* --- disputes (market_dispute.c) --------------------------------------------------
  *
  * PROBLEM's rows of market_disputes (schema step 5).  The daemon's admin
@@ -1216,37 +1254,6 @@ market_store_dispute_insert(struct market_call *c,
 	struct mb_stmt		*st;
 	int			 b;
 
-	if ((st = h->query(c->ctx, market_sql_rep_cancelled)) == NULL)
-		return -1;
-	b = h->bind_int(st, 1, ref);
-	b |= market_store_bind_text(c, st, 2, side);
-	return market_store_run(c, st, b, "cannot record who cancelled");
-}
-
-/* A second rating of one order by one rater changes nothing. */
-static const char market_sql_rate[] =
-    "INSERT INTO market_ratings(order_ref, rater, rated, stars, created)"
-    " VALUES ($1, $2, $3, $4, $5)"
-    " ON CONFLICT (order_ref, rater) DO NOTHING";
-
-int
-market_store_rate(struct market_call *c, long long ref, const char *rater,
-    const char *rated, int stars)
-{
-	const struct mb_host	*h = c->host;
-	struct mb_stmt		*st;
-	int			 b;
-
-	if ((st = h->query(c->ctx, market_sql_rate)) == NULL)
-		return -1;
-	b = h->bind_int(st, 1, ref);
-	b |= market_store_bind_text(c, st, 2, rater);
-	b |= market_store_bind_text(c, st, 3, rated);
-	b |= h->bind_int(st, 4, stars);
-	b |= h->bind_int(st, 5, c->now);
-	if (market_store_run(c, st, b, "cannot record a rating") == -1)
-		return -1;
-	return h->changes(c->ctx) == 1;
 	if ((st = h->query(c->ctx, market_sql_dispute_insert)) == NULL)
 		return -1;
 	b = h->bind_int(st, 1, d->ref);

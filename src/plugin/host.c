@@ -1425,7 +1425,7 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	.trade_done = h_trade_done, \
 	.commodity_kind = h_commodity_kind, \
 	.season = h_season, \
-	.user_since = h_user_since,
+	.user_since = h_user_since, \
 	.role_users = h_role_users
 
 const struct mb_host host_table = {
