@@ -28,7 +28,10 @@
  * reports, how old the newest is, the change of the median against the
  * window before (in percent, rounded half away from zero, in integers),
  * and the cheapest open offers of the market plugin in the same market or
- * region, when its table exists, with what each has left.  The board is
+ * region, when its table exists, with what each has left; a listed sell
+ * pool among them (market_pools, issue 17) says so and how many farmers
+ * are in it, else, when that does not fit, shows as the plain offer it
+ * also is.  The board is
  * the fullest that fits one SMS, measured on the text rendered in the
  * reader's language: offers are dropped from the end (the trend first)
  * until it fits.  With no reports the open offers still show.  A market

@@ -254,10 +254,13 @@ int		 prices_store_markets(struct mb_ctx *, const struct mb_host *,
 /*
  * The cheapest open offers of the market plugin for commodity in its
  * default unit, at market or a market of the same region (market NULL:
- * anywhere): their reference, price and quantity left.  The market
- * plugin's contract is its table market_posts, read here and nowhere
- * else, when it exists (market_store.c keeps its columns for this); no
- * other table of that plugin is read.  0 or -1.
+ * anywhere; the region's markets with an offer are listed first and
+ * bound, so the region is chosen in SQL): their reference, price and
+ * quantity left, and for a listed sell pool the number of its members.
+ * The market plugin's contract is its tables market_posts, market_pools
+ * and market_pool_shares, read here and nowhere else, when they exist
+ * (market_store.c keeps their columns for this).  0, or -1 when a bind
+ * fails (a table of another shape is logged and taken as none).
  */
 int		 prices_store_offers(struct mb_ctx *, const struct mb_host *,
 		    struct prices_state *, const char *commodity,
