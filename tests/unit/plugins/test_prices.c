@@ -32,6 +32,10 @@
 
 #include "plugin_mock.h"
 #include "plugins/prices/prices.h"
+#include "store/store.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
 
 #define SHIPPED		TEST_SRCDIR "/../conf/lang"
 #define NOW		1700000000LL
@@ -2806,3 +2810,120 @@ Test(prices, every_bind_is_checked)
 			cr_assert_lt(calls, 64);
 		}
 }
+
+/* --- the same SQL on PostgreSQL (MB_TEST_PG) ------------------------------- */
+
+#ifdef HAVE_POSTGRESQL
+/*
+ * The statements that bind a region's markets (NULL for the unused
+ * ones), page through markets by code and count a pool's farmers, on
+ * PostgreSQL, where every parameter must be typed from its use: the
+ * market plugin's tables in its PostgreSQL shape, rows written as
+ * literals through the store.
+ */
+static void
+pg_exec(const char *q)
+{
+	cr_assert_eq(store_exec(mock_store(m), q), 0, "%s", q);
+}
+
+static void
+setup_pg(void)
+{
+	m = mock_new_on(&marketbox_plugin, pg_fixture_create("prices"));
+	mock_set_now(m, NOW);
+}
+
+static void
+teardown_pg(void)
+{
+	mock_free(m);
+	m = NULL;
+	pg_fixture_drop();
+}
+
+TestSuite(prices_pg, .init = setup_pg, .fini = teardown_pg,
+    .timeout = 60);
+
+Test(prices_pg, a_region_and_its_pools_in_a_big_market)
+{
+	struct prices_board		 b;
+	struct prices_season_deal	 d;
+	struct prices_state		*ps;
+	char				 markets[8][PRICES_CODE_MAX];
+	char				 q[512];
+	size_t				 n;
+	long long			 ref;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	ps = mock_state(m);
+	pg_exec("CREATE TABLE market_posts (ref BIGINT PRIMARY KEY, kind TEXT "
+	    "NOT NULL, msisdn TEXT NOT NULL, commodity TEXT NOT NULL, unit TEXT "
+	    "NOT NULL, market TEXT, qty BIGINT NOT NULL, qty_left BIGINT NOT "
+	    "NULL, price BIGINT NOT NULL, state TEXT NOT NULL, created BIGINT "
+	    "NOT NULL, expires BIGINT NOT NULL)");
+	pg_exec("CREATE TABLE market_pools (ref BIGINT PRIMARY KEY, kind TEXT "
+	    "NOT NULL, opener TEXT NOT NULL, commodity TEXT NOT NULL, unit TEXT "
+	    "NOT NULL, market TEXT, target BIGINT NOT NULL, price BIGINT NOT "
+	    "NULL, rule TEXT NOT NULL, state TEXT NOT NULL, created BIGINT NOT "
+	    "NULL, deadline BIGINT NOT NULL, told INTEGER NOT NULL DEFAULT 0)");
+	pg_exec("CREATE TABLE market_pool_shares (pool BIGINT NOT NULL, member "
+	    "TEXT NOT NULL, qty BIGINT NOT NULL, sold BIGINT NOT NULL DEFAULT 0,"
+	    " seq BIGINT NOT NULL, joined BIGINT NOT NULL, PRIMARY KEY (pool, "
+	    "member))");
+	/* sixty cheaper offers and sooner pools at the coast */
+	for (ref = 100; ref < 160; ref++) {
+		snprintf(q, sizeof(q), "INSERT INTO market_posts VALUES (%lld, "
+		    "'offer', 'x', 'dap', 'bag', 'mombasa', 10, 10, %lld, "
+		    "'open', 1, 1800000000)", ref, 300000 + ref);
+		pg_exec(q);
+		snprintf(q, sizeof(q), "INSERT INTO market_pools VALUES (%lld, "
+		    "'want', 'x', 'dap', 'bag', 'mombasa', 50, 330000, 'joined', "
+		    "'open', 1, %lld, 0)", ref + 100, NOW + HOUR + ref);
+		pg_exec(q);
+	}
+	pg_exec("INSERT INTO market_posts VALUES (300, 'offer', 'x', 'dap', "
+	    "'bag', 'nakuru', 10, 10, 340000, 'open', 1, 1800000000)");
+	pg_exec("INSERT INTO market_pools VALUES (303, 'want', 'x', 'dap', "
+	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', 1, 1700200000, 0)");
+	/* a listed sell pool of maize at Nakuru, and its offer */
+	pg_exec("INSERT INTO market_pools VALUES (51, 'sell', 'x', 'maize', "
+	    "'bag', 'nakuru', 100, 300000, 'joined', 'listed', 1, 1700200000, "
+	    "0)");
+	pg_exec("INSERT INTO market_pool_shares VALUES (51, 'a', 50, 0, 1, 1),"
+	    " (51, 'b', 30, 0, 2, 1), (51, 'c', 20, 0, 3, 1)");
+	pg_exec("INSERT INTO market_posts VALUES (51, 'offer', 'x', 'maize', "
+	    "'bag', 'nakuru', 100, 100, 300000, 'open', 1, 1800000000)");
+	pg_exec("INSERT INTO market_posts VALUES (41, 'offer', 'x', 'maize', "
+	    "'bag', 'nakuru', 10, 10, 310000, 'open', 1, 1800000000)");
+
+	cr_assert_eq(prices_store_region_markets(mock_ctx(m), mock_host(), ps,
+	    "dap", "Rift Valley", NOW, markets, 8, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(markets[0], "nakuru");
+	cr_assert_eq(prices_store_season_offer(mock_ctx(m), mock_host(), ps,
+	    "dap", (const char (*)[PRICES_CODE_MAX])markets, n, NOW, &d), 0);
+	cr_assert_eq(d.offer_ref, 300);
+	cr_assert_eq(d.offer_price, 340000);
+	cr_assert_eq(prices_store_season_pool(mock_ctx(m), mock_host(), ps,
+	    "dap", (const char (*)[PRICES_CODE_MAX])markets, n, NOW, &d), 0);
+	cr_assert_eq(d.pool_ref, 303);
+
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "dap",
+	    "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 1);
+	cr_assert_eq(b.offer_ref[0], 300);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "maize",
+	    "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 2);
+	cr_assert_eq(b.offer_ref[0], 51);
+	cr_assert_eq(b.offer_farmers[0], 3);
+	cr_assert_eq(b.offer_farmers[1], 0);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "dap",
+	    NULL, &b), 0);
+	cr_assert_eq(b.noffers, 3);
+	cr_assert_eq(b.offer_ref[0], 100);
+}
+#endif
