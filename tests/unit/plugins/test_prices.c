@@ -2190,6 +2190,16 @@ static const char pools_sql[] =
     "  state TEXT NOT NULL, created INTEGER NOT NULL,"
     "  deadline INTEGER NOT NULL, told INTEGER NOT NULL DEFAULT 0)";
 
+/* A pool of dap (target 50 bags at 3,300) Otieno opened at market. */
+static void
+dap_pool(long long ref, const char *kind, const char *market,
+    long long created, long long deadline)
+{
+	sql_bind("INSERT INTO market_pools VALUES (?1, ?2, ?3, 'dap', 'bag', "
+	    "?4, 50, 330000, 'joined', 'open', ?5, ?6, 0)", "itttii", ref, kind,
+	    OTIENO, market, created, deadline);
+}
+
 #define KAMAU		"+254711000333"
 #define OKELLO		"+256772000999"
 
@@ -2334,15 +2344,9 @@ Test(prices, season_reminder_names_the_offer_and_the_pool)
 	post(65, "offer", "dap", "kg", "nakuru", 200, 1000, "open", 0);
 	/* 2024-02-23 is a Friday: the pool closes a week later, Friday */
 	friday = now + 7 * DAY + 10 * HOUR;
-	sql_bind("INSERT INTO market_pools VALUES (52, 'want', ?1, 'dap', "
-	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)", "tii",
-	    OTIENO, now - DAY, friday);
-	sql_bind("INSERT INTO market_pools VALUES (53, 'want', ?1, 'dap', "
-	    "'bag', 'mombasa', 50, 330000, 'joined', 'open', ?2, ?3, 0)",
-	    "tii", OTIENO, now - DAY, now + DAY);
-	sql_bind("INSERT INTO market_pools VALUES (54, 'sell', ?1, 'dap', "
-	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)",
-	    "tii", OTIENO, now - DAY, now + DAY);
+	dap_pool(52, "want", "nakuru", now - DAY, friday);
+	dap_pool(53, "want", "mombasa", now - DAY, now + DAY);
+	dap_pool(54, "sell", "nakuru", now - DAY, now + DAY);
 
 	mock_set_now(m, now);
 	cr_assert_eq(season_run(s, 8), 1);
@@ -2479,19 +2483,13 @@ Test(prices, season_reminder_finds_the_region_in_a_big_market)
 	for (ref = 100; ref < 160; ref++) {
 		post(ref, "offer", "dap", "bag", "mombasa", 200, 300000 + ref,
 		    "open", 0);
-		sql_bind("INSERT INTO market_pools VALUES (?1, 'want', ?2, "
-		    "'dap', 'bag', 'mombasa', 50, 330000, 'joined', 'open', "
-		    "?3, ?4, 0)", "itii", ref + 100, OTIENO, now - DAY,
+		dap_pool(ref + 100, "want", "mombasa", now - DAY,
 		    now + HOUR + ref);
 	}
 	post(300, "offer", "dap", "bag", "nakuru", 200, 340000, "open", 0);
 	post(301, "offer", "dap", "bag", "nakuru", 200, 345000, "open", 0);
-	sql_bind("INSERT INTO market_pools VALUES (302, 'want', ?1, 'dap', "
-	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)", "tii",
-	    OTIENO, now - DAY, now + 3 * DAY);
-	sql_bind("INSERT INTO market_pools VALUES (303, 'want', ?1, 'dap', "
-	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)", "tii",
-	    OTIENO, now - DAY, now + 2 * DAY);
+	dap_pool(302, "want", "nakuru", now - DAY, now + 3 * DAY);
+	dap_pool(303, "want", "nakuru", now - DAY, now + 2 * DAY);
 
 	mock_set_now(m, now);
 	cr_assert_eq(season_run(s, 8), 1);
