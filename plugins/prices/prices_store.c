@@ -5,9 +5,19 @@
  * caches it by address) and let go with host->done after its last step.
  * The SQL is the same on SQLite and PostgreSQL (ABI 2: $N parameters,
  * integer times, ON CONFLICT); the schema has a PostgreSQL variant of its
- * DDL only, and one statement, whether the market plugin's table exists,
- * asks each engine's catalogue.  A failed statement is logged by the host
- * with its SQL: the functions here only return -1.
+ * DDL only, and one statement, whether a table of the market plugin
+ * exists (its name bound), asks each engine's catalogue.  A failed
+ * statement is logged by the host with its SQL, and so is a failed bind:
+ * the functions here only return -1, and every bind is checked (a
+ * statement is never run with a parameter missing).
+ *
+ * The market plugin's tables read (when they exist): market_posts (the
+ * board's offers, a reminder's offer), market_pools (a reminder's buying
+ * pool; whether an offer is a listed sell pool) and market_pool_shares
+ * (its farmers).  A region is chosen in SQL: its markets (those of the
+ * rows, looked up with host->market_region as distinct codes, page by
+ * page) are bound, PRICES_IN_MAX to a statement, never filtered out of
+ * a first page of every market's rows.
  *
  * The tables (migration 1; prefixed with the plugin's name; on PostgreSQL
  * the same columns, with BIGINT where a price, a time or an id may pass
