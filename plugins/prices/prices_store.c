@@ -458,7 +458,9 @@ prices_store_region_add(struct mb_ctx *ctx, const struct mb_host *host,
  * last.  Its parameters: $1 commodity, then unit when not NULL, then now
  * when with_now, then the code after, then the page (no parameter a
  * source has no use for: PostgreSQL must type each).  Run page after
- * page until a page is short.  0, 1 when out is full, or -1.
+ * page until a page is short.  0, 1 when out is full, -2 when the
+ * statement cannot be prepared (a table of another shape than this
+ * plugin knows: the host has logged why), or -1.
  */
 static int
 prices_store_region_source(struct mb_ctx *ctx, const struct mb_host *host,
@@ -475,7 +477,7 @@ prices_store_region_source(struct mb_ctx *ctx, const struct mb_host *host,
 
 	do {
 		if ((st = host->query(ctx, sql)) == NULL)
-			return -1;
+			return -2;
 		i = 1;
 		b = host->bind_text(st, i++, commodity);
 		if (unit != NULL)
@@ -615,10 +617,15 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 		/* the market and the others of its region, chosen in SQL:
 		   their codes are bound */
 		if ((region = host->market_region(ctx, market)) != NULL &&
-		    prices_store_region_source(ctx, host, sql_markets,
+		    (rc = prices_store_region_source(ctx, host, sql_markets,
 		    commodity, unit, 1, b->now, region, markets,
-		    PRICES_SEASON_MARKETS, &nm) == -1)
-			return -1;
+		    PRICES_SEASON_MARKETS, &nm)) < 0) {
+			if (rc == -1)
+				return -1;
+			host->log(ctx, MB_LOG_WARNING, "prices: market_posts "
+			    "cannot be read: the board goes without offers");
+			return 0;
+		}
 		if (region == NULL && strlen(market) < PRICES_CODE_MAX)
 			snprintf(markets[nm++], PRICES_CODE_MAX, "%s", market);
 		if (nm == 0)
@@ -1037,17 +1044,27 @@ prices_store_region_markets(struct mb_ctx *ctx, const struct mb_host *host,
 	if ((rc = prices_store_region_source(ctx, host, sql_subs, commodity,
 	    NULL, 0, now, region, out, max, n)) == 0 &&
 	    prices_store_has_posts(ctx, host, ps) &&
-	    (unit = host->commodity_unit(ctx, commodity)) != NULL)
-		rc = prices_store_region_source(ctx, host, sql_offers,
-		    commodity, unit, 1, now, region, out, max, n);
-	if (rc == 0 && prices_store_has_pools(ctx, host, ps))
-		rc = prices_store_region_source(ctx, host, sql_pools,
-		    commodity, NULL, 1, now, region, out, max, n);
+	    (unit = host->commodity_unit(ctx, commodity)) != NULL &&
+	    (rc = prices_store_region_source(ctx, host, sql_offers,
+	    commodity, unit, 1, now, region, out, max, n)) == -2) {
+		/* the market plugin's tables of another shape: the reminders
+		   go without what they cannot read, not without reminders */
+		host->log(ctx, MB_LOG_WARNING, "prices: market_posts cannot "
+		    "be read: reminders go without offers");
+		rc = 0;
+	}
+	if (rc == 0 && prices_store_has_pools(ctx, host, ps) &&
+	    (rc = prices_store_region_source(ctx, host, sql_pools,
+	    commodity, NULL, 1, now, region, out, max, n)) == -2) {
+		host->log(ctx, MB_LOG_WARNING, "prices: market_pools cannot "
+		    "be read: reminders go without pools");
+		rc = 0;
+	}
 	if (rc == 1)
 		host->log(ctx, MB_LOG_WARNING, "prices: region %s has more "
 		    "than %zu markets with %s: reminders look at the first "
 		    "%zu by code", region, max, commodity, max);
-	return rc == -1 ? -1 : 0;
+	return rc < 0 ? -1 : 0;
 }
 
 int
