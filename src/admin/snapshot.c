@@ -137,8 +137,9 @@ admin_pools_read(struct admin *a, struct admin_snapshot *s)
 	    "(SELECT CAST(COALESCE(SUM(h.qty), 0) AS BIGINT) FROM "
 	    "market_pool_shares h WHERE h.pool = p.ref), p.target, "
 	    "(SELECT COUNT(*) FROM market_pool_shares h WHERE h.pool = p.ref), "
-	    "p.deadline FROM market_pools p WHERE p.state IN ('open', 'listed') "
-	    "ORDER BY p.deadline, p.ref LIMIT 32";
+	    "p.deadline FROM market_pools p "
+	    "WHERE p.state IN ('open', 'listed') "
+	    "ORDER BY p.deadline, p.ref LIMIT 32";	/* ADMIN_POOLS */
 	struct store_stmt	*st;
 	struct admin_pool	*p;
 	size_t			 i;

@@ -198,15 +198,16 @@ admin_html_pools(struct evbuffer *b, const struct admin_snapshot *s)
 		admin_escape_html(b, p->state);
 		evbuffer_add_printf(b, "</td><td>");
 		admin_escape_html(b, p->commodity);
-		evbuffer_add_printf(b, "</td><td class=\"n\" data-k=\"pool.%lld."
-		    "filled\">%lld ", p->ref, p->filled);
+		evbuffer_add_printf(b, "</td><td class=\"n\" "
+		    "data-k=\"pool.%lld.filled\">%lld ", p->ref, p->filled);
 		admin_escape_html(b, p->unit);
-		evbuffer_add_printf(b, "</td><td class=\"n\" data-k=\"pool.%lld."
-		    "target\">%lld ", p->ref, p->target);
+		evbuffer_add_printf(b, "</td><td class=\"n\" "
+		    "data-k=\"pool.%lld.target\">%lld ", p->ref, p->target);
 		admin_escape_html(b, p->unit);
-		evbuffer_add_printf(b, "</td><td class=\"n\" data-k=\"pool.%lld."
-		    "members\">%lld</td><td data-k=\"pool.%lld.deadline\">%s"
-		    "</td></tr>\n", p->ref, p->members, p->ref, when);
+		evbuffer_add_printf(b, "</td><td class=\"n\" "
+		    "data-k=\"pool.%lld.members\">%lld</td>"
+		    "<td data-k=\"pool.%lld.deadline\">%s</td></tr>\n", p->ref,
+		    p->members, p->ref, when);
 	}
 	if (s->pools_live > (long long)s->nlive_pools)
 		evbuffer_add_printf(b, "<tr><td colspan=\"8\" class=\"muted\">"
