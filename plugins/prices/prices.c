@@ -28,7 +28,10 @@
  * reports, how old the newest is, the change of the median against the
  * window before (in percent, rounded half away from zero, in integers),
  * and the cheapest open offers of the market plugin in the same market or
- * region, when its table exists, with what each has left.  The board is
+ * region, when its table exists, with what each has left; a listed sell
+ * pool among them (market_pools, issue 17) says so and how many farmers
+ * are in it, else, when that does not fit, shows as the plain offer it
+ * also is.  The board is
  * the fullest that fits one SMS, measured on the text rendered in the
  * reader's language: offers are dropped from the end (the trend first)
  * until it fits.  With no reports the open offers still show.  A market
@@ -561,18 +564,19 @@ prices_board_trend(struct mb_ctx *ctx, const struct mb_host *host,
  * The first k offers of b as one list in to's words, into lists[k] for
  * each k from 1: the first from prices-offer, the others from
  * prices-offer-more (which begins with the language's separator), each
- * with {ref}, {price}, {qty} and {unit}.  Returns how many lists were
- * made (an offer that does not fit the buffer ends them), or -1 if one
- * cannot be rendered.
+ * with {ref}, {price}, {qty} and {unit}; with pools, a listed sell pool
+ * from prices-offer-pool and prices-offer-pool-more, with {farmers} too.
+ * Returns how many lists were made (an offer that does not fit the
+ * buffer ends them), or -1 if one cannot be rendered.
  */
 static int
 prices_board_offers(struct mb_ctx *ctx, const struct mb_host *host,
     const struct prices_board *b, const char *unit, const char *to,
-    char lists[][PRICES_LIST_MAX])
+    int pools, char lists[][PRICES_LIST_MAX])
 {
 	struct prices_args	 args;
-	const char		*item;
-	char			 ref[24], price[24], qty[24];
+	const char		*item, *tmpl;
+	char			 ref[24], price[24], qty[24], farmers[24];
 	size_t			 i, used = 0, len;
 
 	lists[0][0] = '\0';
@@ -581,12 +585,21 @@ prices_board_offers(struct mb_ctx *ctx, const struct mb_host *host,
 		snprintf(ref, sizeof(ref), "%lld", b->offer_ref[i]);
 		prices_text_money(b->offer_price[i], price, sizeof(price));
 		snprintf(qty, sizeof(qty), "%lld", b->offer_qty[i]);
+		snprintf(farmers, sizeof(farmers), "%lld",
+		    b->offer_farmers[i]);
 		prices_arg(&args, "ref", ref);
 		prices_arg(&args, "price", price);
 		prices_arg(&args, "qty", qty);
 		prices_arg(&args, "unit", unit);
-		if ((item = prices_render(ctx, host, to, i == 0 ?
-		    "prices-offer" : "prices-offer-more", &args)) == NULL)
+		/* a listed sell pool says so, and how many farmers are in
+		   it: many small lots sold as one */
+		if (pools && b->offer_farmers[i] > 0) {
+			prices_arg(&args, "farmers", farmers);
+			tmpl = i == 0 ? "prices-offer-pool" :
+			    "prices-offer-pool-more";
+		} else
+			tmpl = i == 0 ? "prices-offer" : "prices-offer-more";
+		if ((item = prices_render(ctx, host, to, tmpl, &args)) == NULL)
 			return -1;
 		if (used + (len = strlen(item)) >= PRICES_LIST_MAX)
 			break;
@@ -615,10 +628,13 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 	struct prices_args	 base = { .n = 0 }, args, boxed = { .n = 0 };
 	char			 median[24], low[24], high[24], n[24];
 	char			 lists[PRICES_OFFERS + 1][PRICES_LIST_MAX];
+	char			 plain[PRICES_OFFERS + 1][PRICES_LIST_MAX];
+	char			 (*list)[PRICES_LIST_MAX];
 	char			 markets[256];
 	const char		*unit, *window, *age, *trend = "", *tmpl;
 	const char		*text = NULL;
-	int			 noffers, k, t;
+	int			 noffers, nplain, k, t, p, pool = 0;
+	size_t			 i;
 
 	if ((unit = host->commodity_unit(ctx, b->commodity)) == NULL)
 		unit = "";
@@ -652,31 +668,44 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 		    markets, sizeof(markets));
 		prices_arg(&base, "markets", markets);
 	}
-	if ((noffers = prices_board_offers(ctx, host, b, unit, to,
-	    lists)) == -1)
+	for (i = 0; i < b->noffers; i++)
+		pool |= b->offer_farmers[i] > 0;
+	if ((noffers = prices_board_offers(ctx, host, b, unit, to, 1,
+	    lists)) == -1 || (nplain = pool ? prices_board_offers(ctx, host, b,
+	    unit, to, 0, plain) : 0) == -1)
 		return MB_FAIL;
 
-	/* the fullest that fits: k offers, with the trend t, then without */
+	/*
+	 * The fullest that fits: k offers, with the trend t, then without;
+	 * a pool among them said as a pool (p 1), else as the plain offer
+	 * it also is (p 0), before an offer is dropped.
+	 */
 	tmpl = prices_board_tmpl(b, 0);
-	for (k = noffers; k >= 0; k--)
-		for (t = trend[0] != '\0'; t >= 0; t--) {
-			args = base;
-			if (b->cur.n > 0)
-				prices_arg(&args, "trend", t ? trend : "");
-			if (k > 0)
-				prices_arg(&args, "offers", lists[k]);
-			tmpl = prices_board_tmpl(b, k > 0);
-			if ((text = prices_render(ctx, host, to, tmpl,
-			    &args)) == NULL)
-				return MB_FAIL;
-			boxed.n = 0;
-			prices_arg(&boxed, "board", text);
-			if (wrap != NULL && (text = prices_render(ctx, host, to,
-			    wrap, &boxed)) == NULL)
-				return MB_FAIL;
-			if (host->sms_parts(ctx, text) == 1)
-				goto send;
-		}
+	for (k = noffers > nplain ? noffers : nplain; k >= 0; k--)
+		for (p = 1; p >= 0; p--)
+			for (t = trend[0] != '\0'; t >= 0; t--) {
+				list = p ? lists : plain;
+				if ((p == 0 && (!pool || k == 0)) ||
+				    k > (p ? noffers : nplain))
+					continue;
+				args = base;
+				if (b->cur.n > 0)
+					prices_arg(&args, "trend", t ? trend :
+					    "");
+				if (k > 0)
+					prices_arg(&args, "offers", list[k]);
+				tmpl = prices_board_tmpl(b, k > 0);
+				if ((text = prices_render(ctx, host, to, tmpl,
+				    &args)) == NULL)
+					return MB_FAIL;
+				boxed.n = 0;
+				prices_arg(&boxed, "board", text);
+				if (wrap != NULL && (text = prices_render(ctx,
+				    host, to, wrap, &boxed)) == NULL)
+					return MB_FAIL;
+				if (host->sms_parts(ctx, text) == 1)
+					goto send;
+			}
 	/* nothing fits: the last, the board alone */
 send:
 	if (wrap != NULL)

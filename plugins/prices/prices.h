@@ -25,8 +25,8 @@
 #define PRICES_MONEY_MAX	100000000000LL	/* 1e9 whole units */
 #define PRICES_TIMER_INTERVAL	10	/* seconds between timer runs */
 #define PRICES_SEASONS_MAX	32	/* seasons looked at (more: logged) */
-#define PRICES_SEASON_MARKETS	64	/* markets of an input's subscribers
-					   looked at per run */
+#define PRICES_SEASON_MARKETS	128	/* markets of a region looked at
+					   for an input (more: logged) */
 #define PRICES_SEASON_RESCAN	3600	/* seconds before a season's round
 					   found complete is looked at again
 					   (for new subscribers) */
@@ -49,6 +49,7 @@ struct prices_state {
 	struct prices_conf conf;
 	int		 has_posts;	/* the market plugin's table exists */
 	int		 has_pools;	/* and its market_pools */
+	int		 has_shares;	/* and its market_pool_shares */
 	/* when each season's current reminder round was last found complete
 	   (0: not yet), and for which start and reminder */
 	long long	 season_done[PRICES_SEASONS_MAX];
@@ -85,6 +86,9 @@ struct prices_board {
 	long long	 offer_ref[PRICES_OFFERS];
 	long long	 offer_price[PRICES_OFFERS];
 	long long	 offer_qty[PRICES_OFFERS];	/* what is left */
+	long long	 offer_farmers[PRICES_OFFERS];	/* a listed sell
+							   pool's members,
+							   0: a plain offer */
 	/* with no data: the markets that have some, most reports first */
 	size_t		 nmarkets;
 	char		 markets[PRICES_MARKETS][PRICES_CODE_MAX];
@@ -250,10 +254,13 @@ int		 prices_store_markets(struct mb_ctx *, const struct mb_host *,
 /*
  * The cheapest open offers of the market plugin for commodity in its
  * default unit, at market or a market of the same region (market NULL:
- * anywhere): their reference, price and quantity left.  The market
- * plugin's contract is its table market_posts, read here and nowhere
- * else, when it exists (market_store.c keeps its columns for this); no
- * other table of that plugin is read.  0 or -1.
+ * anywhere; the region's markets with an offer are listed first and
+ * bound, so the region is chosen in SQL): their reference, price and
+ * quantity left, and for a listed sell pool the number of its members.
+ * The market plugin's contract is its tables market_posts, market_pools
+ * and market_pool_shares, read here and nowhere else, when they exist
+ * (market_store.c keeps their columns for this).  0, or -1 when a bind
+ * fails (a table of another shape is logged and taken as none).
  */
 int		 prices_store_offers(struct mb_ctx *, const struct mb_host *,
 		    struct prices_state *, const char *commodity,
@@ -320,12 +327,18 @@ int		 prices_store_bulletin_subs(struct mb_ctx *,
 		    struct prices_sub *, size_t max, size_t *n);
 
 /*
- * Seasonal reminders.  The markets (at most max, by code) where commodity
- * has subscribers: an alert's market, or for an alert of all markets the
- * subscriber's own (the core's users table).  0 or -1.
+ * Seasonal reminders.  The markets of region (host->market_region) where
+ * commodity is followed or can be bought: the markets of its subscribers
+ * (an alert's market, or for an alert of all markets the subscriber's own,
+ * from the core's users table), of its open offers in its default unit
+ * (market_posts) and of its open buying pools (market_pools), when those
+ * tables exist.  Each source is read page by page as distinct codes, so
+ * none is missed however many markets the others have; at most max (by
+ * code, logged when more), sorted, into out.  0 or -1.
  */
-int		 prices_store_season_markets(struct mb_ctx *,
-		    const struct mb_host *, const char *commodity,
+int		 prices_store_region_markets(struct mb_ctx *,
+		    const struct mb_host *, struct prices_state *,
+		    const char *commodity, const char *region, long long now,
 		    char out[][PRICES_CODE_MAX], size_t max, size_t *n);
 /*
  * Subscribers of commodity at market (as above) not yet told reminder
@@ -342,19 +355,23 @@ int		 prices_store_season_told(struct mb_ctx *,
 		    long long year, long long remind, const char *msisdn,
 		    const char *commodity, int told, long long now);
 /*
- * The cheapest open offer of commodity (its default unit) at a market of
- * region, and the open buying pool (market_pools, kind want) of it there
- * that closes first, into d; refs 0 when none or when the market plugin
- * has no such table.  0 (a table the plugin cannot read is logged and
- * taken as none).
+ * The cheapest open offer of commodity (its default unit) at one of
+ * markets (a region's, from prices_store_region_markets: the codes are
+ * bound, so the region is chosen in SQL), and the open buying pool
+ * (market_pools, kind want) of it there that closes first, into d; refs
+ * 0 when none or when the market plugin has no such table.  0, or -1 on
+ * a store failure (a table the plugin cannot read is logged and taken as
+ * none).
  */
 int		 prices_store_season_offer(struct mb_ctx *,
 		    const struct mb_host *, struct prices_state *,
-		    const char *commodity, const char *region, long long now,
-		    struct prices_season_deal *);
+		    const char *commodity,
+		    const char markets[][PRICES_CODE_MAX], size_t nmarkets,
+		    long long now, struct prices_season_deal *);
 int		 prices_store_season_pool(struct mb_ctx *,
 		    const struct mb_host *, struct prices_state *,
-		    const char *commodity, const char *region, long long now,
-		    struct prices_season_deal *);
+		    const char *commodity,
+		    const char markets[][PRICES_CODE_MAX], size_t nmarkets,
+		    long long now, struct prices_season_deal *);
 
 #endif

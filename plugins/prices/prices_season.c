@@ -119,23 +119,25 @@ prices_season_round(struct mb_ctx *ctx, const struct mb_host *host,
 					    [PRICES_CODE_MAX];
 	char				 subs[16][32];
 	struct prices_season_deal	 d;
-	const char			*r;
 	size_t				 i, k, j, nm, ns, rounds;
 	size_t				 batch = (size_t)ps->conf.batch;
 	int				 out;
 
 	for (i = 0; i < s->ninputs && i < MB_SEASON_INPUTS; i++) {
-		if (prices_store_season_offer(ctx, host, ps, s->inputs[i],
-		    s->region, now, &d) == -1 ||
+		/* the region's markets first, then the offer, the pool and
+		   the subscribers of those markets only: the region is
+		   chosen in SQL, never by filtering a first page of rows */
+		if (prices_store_region_markets(ctx, host, ps, s->inputs[i],
+		    s->region, now, markets, PRICES_SEASON_MARKETS,
+		    &nm) == -1 ||
+		    prices_store_season_offer(ctx, host, ps, s->inputs[i],
+		    (const char (*)[PRICES_CODE_MAX])markets, nm, now,
+		    &d) == -1 ||
 		    prices_store_season_pool(ctx, host, ps, s->inputs[i],
-		    s->region, now, &d) == -1 ||
-		    prices_store_season_markets(ctx, host, s->inputs[i],
-		    markets, PRICES_SEASON_MARKETS, &nm) == -1)
+		    (const char (*)[PRICES_CODE_MAX])markets, nm, now,
+		    &d) == -1)
 			return -1;
 		for (k = 0; k < nm; k++) {
-			if ((r = host->market_region(ctx, markets[k])) ==
-			    NULL || strcmp(r, s->region) != 0)
-				continue;
 			/* pages of 16 until none is left; bounded by the
 			   budget, each page taking at least one */
 			for (rounds = 0, ns = 1; ns > 0 && rounds <= *budget;

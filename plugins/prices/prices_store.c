@@ -5,9 +5,19 @@
  * caches it by address) and let go with host->done after its last step.
  * The SQL is the same on SQLite and PostgreSQL (ABI 2: $N parameters,
  * integer times, ON CONFLICT); the schema has a PostgreSQL variant of its
- * DDL only, and one statement, whether the market plugin's table exists,
- * asks each engine's catalogue.  A failed statement is logged by the host
- * with its SQL: the functions here only return -1.
+ * DDL only, and one statement, whether a table of the market plugin
+ * exists (its name bound), asks each engine's catalogue.  A failed
+ * statement is logged by the host with its SQL, and so is a failed bind:
+ * the functions here only return -1, and every bind is checked (a
+ * statement is never run with a parameter missing).
+ *
+ * The market plugin's tables read (when they exist): market_posts (the
+ * board's offers, a reminder's offer), market_pools (a reminder's buying
+ * pool; whether an offer is a listed sell pool) and market_pool_shares
+ * (its farmers).  A region is chosen in SQL: its markets (those of the
+ * rows, looked up with host->market_region as distinct codes, page by
+ * page) are bound, PRICES_IN_MAX to a statement, never filtered out of
+ * a first page of every market's rows.
  *
  * The tables (migration 1; prefixed with the plugin's name; on PostgreSQL
  * the same columns, with BIGINT where a price, a time or an id may pass
@@ -209,6 +219,14 @@ prices_store_run(const struct mb_host *host, struct mb_stmt *st)
 	return rc == MB_DONE ? 0 : -1;
 }
 
+/* A bind failed (the host has logged why): let the statement go; -1. */
+static int
+prices_store_unbound(const struct mb_host *host, struct mb_stmt *st)
+{
+	host->done(st);
+	return -1;
+}
+
 /* Copy column col (text) into buf; "" for NULL. */
 static void
 prices_store_text(const struct mb_host *host, struct mb_stmt *st, int col,
@@ -222,19 +240,21 @@ prices_store_text(const struct mb_host *host, struct mb_stmt *st, int col,
 /*
  * Bind the parameters the board's statements share: commodity, market
  * (when not NULL: the statements over every market go without it, and
- * the numbers after it are one less) and the window (from, to].
+ * the numbers after it are one less) and the window (from, to].  0, or
+ * -1 when a bind failed.
  */
-static void
+static int
 prices_store_bind_board(const struct mb_host *host, struct mb_stmt *st,
     const char *commodity, const char *market, long long from, long long to)
 {
-	int	 k = market != NULL;
+	int	 k = market != NULL, b;
 
-	host->bind_text(st, 1, commodity);
+	b = host->bind_text(st, 1, commodity);
 	if (market != NULL)
-		host->bind_text(st, 2, market);
-	host->bind_int(st, 2 + k, from);
-	host->bind_int(st, 3 + k, to);
+		b |= host->bind_text(st, 2, market);
+	b |= host->bind_int(st, 2 + k, from);
+	b |= host->bind_int(st, 3 + k, to);
+	return b != 0 ? -1 : 0;
 }
 
 int
@@ -251,7 +271,9 @@ prices_store_stats(struct mb_ctx *ctx, const struct mb_host *host,
 	    prices_store_sql_stats_all);
 	if (st == NULL)
 		return -1;
-	prices_store_bind_board(host, st, commodity, market, from, to);
+	if (prices_store_bind_board(host, st, commodity, market, from,
+	    to) == -1)
+		return prices_store_unbound(host, st);
 	if ((rc = host->step(st)) == MB_ROW) {
 		s->n = host->column_int(st, 0);
 		s->low = host->column_int(st, 1);
@@ -282,10 +304,10 @@ prices_store_stats(struct mb_ctx *ctx, const struct mb_host *host,
 		    prices_store_sql_median_all);
 	if (st == NULL)
 		return -1;
-	prices_store_bind_board(host, st, commodity, market, from, to);
-	host->bind_int(st, 4 + k, lower);
-	if (weighted)
-		host->bind_int(st, 5 + k, weight);
+	if (prices_store_bind_board(host, st, commodity, market, from,
+	    to) == -1 || host->bind_int(st, 4 + k, lower) != 0 ||
+	    (weighted && host->bind_int(st, 5 + k, weight) != 0))
+		return prices_store_unbound(host, st);
 	while (got < 2 && (rc = host->step(st)) == MB_ROW)
 		v[got++] = host->column_int(st, 0);
 	host->done(st);
@@ -322,9 +344,9 @@ prices_store_markets(struct mb_ctx *ctx, const struct mb_host *host,
 	*n = 0;
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_text(st, 1, commodity);
-	host->bind_int(st, 2, from);
-	host->bind_int(st, 3, to);
+	if ((host->bind_text(st, 1, commodity) | host->bind_int(st, 2, from) |
+	    host->bind_int(st, 3, to)) != 0)
+		return prices_store_unbound(host, st);
 	while (*n < max && (rc = host->step(st)) == MB_ROW) {
 		code = host->column_text(st, 0);
 		if (code == NULL || strlen(code) >= PRICES_CODE_MAX)
@@ -341,33 +363,222 @@ prices_store_markets(struct mb_ctx *ctx, const struct mb_host *host,
 }
 
 /*
- * Does the market plugin's table exist?  Plugins load in any order and
- * the market plugin may be added later, so the answer is looked up until
- * it is yes, then kept (a table does not go away under a running daemon).
- * Each engine has its own catalogue: the one statement written twice.
+ * Does the market plugin's table (market_posts, market_pools,
+ * market_pool_shares) exist?  Plugins load in any order and the market
+ * plugin may be added later, so the answer is looked up until it is yes,
+ * then kept in *known (a table does not go away under a running daemon).
+ * Each engine has its own catalogue: the one statement written twice,
+ * the table's name bound.  1 or 0 (a failure to ask is taken as no: the
+ * caller goes without the table).
  */
 static int
-prices_store_has_posts(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps)
+prices_store_has_table(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *table, int *known)
 {
 	static const char sql_sqlite[] =
-	    "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-	    " AND name = 'market_posts'";
+	    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1";
 	static const char sql_pg[] =
-	    "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'market_posts'"
+	    "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = $1"
 	    " AND schemaname = current_schema()";
 	struct mb_stmt	*st;
 	const char	*engine;
 
-	if (ps->has_posts)
+	if (*known)
 		return 1;
 	engine = host->engine(ctx);
 	if ((st = host->query(ctx, engine != NULL &&
 	    strcmp(engine, "postgresql") == 0 ? sql_pg : sql_sqlite)) == NULL)
 		return 0;
-	ps->has_posts = host->step(st) == MB_ROW;
+	if (host->bind_text(st, 1, table) != 0) {
+		prices_store_unbound(host, st);
+		return 0;
+	}
+	*known = host->step(st) == MB_ROW;
 	host->done(st);
-	return ps->has_posts;
+	return *known;
+}
+
+static int
+prices_store_has_posts(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps)
+{
+	return prices_store_has_table(ctx, host, "market_posts",
+	    &ps->has_posts);
+}
+
+static int
+prices_store_has_pools(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps)
+{
+	return prices_store_has_table(ctx, host, "market_pools",
+	    &ps->has_pools);
+}
+
+static int
+prices_store_has_shares(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps)
+{
+	return prices_store_has_table(ctx, host, "market_pool_shares",
+	    &ps->has_shares);
+}
+
+/*
+ * Add code to the sorted list out (n of max) when it is a market of
+ * region and not there yet: 0, or 1 when the list is full.
+ */
+static int
+prices_store_region_add(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *region, const char *code, char out[][PRICES_CODE_MAX],
+    size_t max, size_t *n)
+{
+	const char	*r;
+	size_t		 i;
+	int		 c = 1;
+
+	if (code == NULL || code[0] == '\0' ||
+	    strlen(code) >= PRICES_CODE_MAX ||
+	    (r = host->market_region(ctx, code)) == NULL ||
+	    strcmp(r, region) != 0)
+		return 0;
+	for (i = 0; i < *n && (c = strcmp(out[i], code)) < 0; i++)
+		;
+	if (i < *n && c == 0)
+		return 0;
+	if (*n == max)
+		return 1;
+	memmove(out[i + 1], out[i], (*n - i) * sizeof(out[0]));
+	snprintf(out[i], PRICES_CODE_MAX, "%s", code);
+	(*n)++;
+	return 0;
+}
+
+/*
+ * The region's markets in one source: sql gives distinct market codes in
+ * order, after the one bound after the others, at most the number bound
+ * last.  Its parameters: $1 commodity, then unit when not NULL, then now
+ * when with_now, then the code after, then the page (no parameter a
+ * source has no use for: PostgreSQL must type each).  Run page after
+ * page until a page is short.  0, 1 when out is full, -2 when the
+ * statement cannot be prepared (a table of another shape than this
+ * plugin knows: the host has logged why), or -1.
+ */
+static int
+prices_store_region_source(struct mb_ctx *ctx, const struct mb_host *host,
+    const char *sql, const char *commodity, const char *unit, int with_now,
+    long long now, const char *region, char out[][PRICES_CODE_MAX],
+    size_t max, size_t *n)
+{
+	enum { PAGE = 32 };
+	struct mb_stmt	*st;
+	char		 last[PRICES_CODE_MAX] = "";
+	const char	*code;
+	int		 rc, b, i, full = 0;
+	size_t		 got;
+
+	do {
+		if ((st = host->query(ctx, sql)) == NULL)
+			return -2;
+		i = 1;
+		b = host->bind_text(st, i++, commodity);
+		if (unit != NULL)
+			b |= host->bind_text(st, i++, unit);
+		if (with_now)
+			b |= host->bind_int(st, i++, now);
+		b |= host->bind_text(st, i++, last);
+		b |= host->bind_int(st, i, PAGE);
+		if (b != 0)
+			return prices_store_unbound(host, st);
+		got = 0;
+		while ((rc = host->step(st)) == MB_ROW) {
+			got++;
+			if ((code = host->column_text(st, 0)) == NULL)
+				continue;
+			/* a code too long for last is no catalogue market;
+			   paging after its first bytes would meet it again:
+			   the source ends there (logged) */
+			if (strlen(code) >= sizeof(last)) {
+				host->log(ctx, MB_LOG_WARNING, "prices: a "
+				    "market code of %zu bytes ends the list of "
+				    "%s's markets", strlen(code), commodity);
+				got = 0;
+				break;
+			}
+			snprintf(last, sizeof(last), "%s", code);
+			if (!full)
+				full = prices_store_region_add(ctx, host,
+				    region, code, out, max, n);
+		}
+		host->done(st);
+		if (rc == MB_ERROR)
+			return -1;
+	} while (got == PAGE && !full);
+	return full;
+}
+
+/*
+ * Bind the market codes markets[from .. from + PRICES_IN_MAX) to the
+ * parameters first, first + 1 ...: NULL for those past n (market IN
+ * (..., NULL) never matches them).  0 or -1.
+ */
+#define PRICES_IN_MAX	8
+static int
+prices_store_bind_in(const struct mb_host *host, struct mb_stmt *st,
+    int first, const char markets[][PRICES_CODE_MAX], size_t from, size_t n)
+{
+	size_t	 i;
+	int	 b = 0;
+
+	for (i = 0; i < PRICES_IN_MAX; i++)
+		b |= from + i < n ? host->bind_text(st, first + (int)i,
+		    markets[from + i]) : host->bind_null(st, first + (int)i);
+	return b;
+}
+
+/*
+ * The board's offers: the cheapest open ones of commodity in its unit,
+ * $4 of them, with the number of farmers in each that is a listed sell
+ * pool (a pool's offer has the pool's ref: market_pools,
+ * market_pool_shares), 0 for a plain offer; over every market, or at
+ * PRICES_IN_MAX markets bound from $5.  Without the pool tables the
+ * count is 0.
+ */
+#define PRICES_SQL_OFFERS(FARMERS, WHERE) \
+	"SELECT p.ref, p.price, p.qty_left, " FARMERS \
+	" FROM market_posts AS p" \
+	" WHERE p.kind = 'offer' AND p.state = 'open' AND p.qty_left > 0" \
+	" AND p.commodity = $1 AND p.unit = $2" \
+	" AND (p.expires IS NULL OR p.expires > $3) AND p.price > 0" \
+	WHERE " ORDER BY p.price, p.ref LIMIT $4"
+#define PRICES_SQL_FARMERS \
+	"(SELECT count(*) FROM market_pools AS l" \
+	" JOIN market_pool_shares AS s ON s.pool = l.ref" \
+	" WHERE l.ref = p.ref AND l.kind = 'sell')"
+#define PRICES_SQL_IN \
+	" AND p.market IN ($5, $6, $7, $8, $9, $10, $11, $12)"
+
+/* Add offer (ref, price, qty, farmers) to b's cheapest PRICES_OFFERS. */
+static void
+prices_store_offer_add(struct prices_board *b, long long ref, long long price,
+    long long qty, long long farmers)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < b->noffers && (b->offer_price[i] < price ||
+	    (b->offer_price[i] == price && b->offer_ref[i] < ref)); i++)
+		;
+	if (i == PRICES_OFFERS || (i < b->noffers && b->offer_ref[i] == ref))
+		return;
+	j = b->noffers < PRICES_OFFERS ? b->noffers++ : PRICES_OFFERS - 1;
+	for (; j > i; j--) {
+		b->offer_ref[j] = b->offer_ref[j - 1];
+		b->offer_price[j] = b->offer_price[j - 1];
+		b->offer_qty[j] = b->offer_qty[j - 1];
+		b->offer_farmers[j] = b->offer_farmers[j - 1];
+	}
+	b->offer_ref[i] = ref;
+	b->offer_price[i] = price;
+	b->offer_qty[i] = qty;
+	b->offer_farmers[i] = farmers;
 }
 
 int
@@ -375,48 +586,82 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
     struct prices_state *ps, const char *commodity, const char *market,
     struct prices_board *b)
 {
-	/* the cheapest first; a few more than shown, for the region filter */
-	static const char sql[] =
-	    "SELECT ref, price, market, qty_left FROM market_posts"
+	static const char sql_all[] = PRICES_SQL_OFFERS("0", "");
+	static const char sql_in[] = PRICES_SQL_OFFERS("0", PRICES_SQL_IN);
+	static const char sql_pools_all[] =
+	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, "");
+	static const char sql_pools_in[] =
+	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, PRICES_SQL_IN);
+	/* the markets with an offer, as prices_store_region_markets reads
+	   them */
+	static const char sql_markets[] =
+	    "SELECT DISTINCT market FROM market_posts"
 	    " WHERE kind = 'offer' AND state = 'open' AND qty_left > 0"
 	    " AND commodity = $1 AND unit = $2"
 	    " AND (expires IS NULL OR expires > $3)"
-	    " ORDER BY price, ref LIMIT 50";
+	    " AND market > $4 ORDER BY market LIMIT $5";
+	char		 markets[PRICES_SEASON_MARKETS][PRICES_CODE_MAX];
 	struct mb_stmt	*st;
-	const char	*unit, *region = NULL, *m, *r;
+	const char	*unit, *region = NULL, *sql;
+	size_t		 nm = 0, k = 0;
+	int		 pools, rc, bound;
 
 	b->noffers = 0;
 	if (!prices_store_has_posts(ctx, host, ps))
 		return 0;
 	if ((unit = host->commodity_unit(ctx, commodity)) == NULL)
 		return 0;
-	if ((st = host->query(ctx, sql)) == NULL) {
-		/* another shape of market_posts than this plugin knows (the
-		   host has logged the cause): the board goes without offers
-		   rather than not at all */
-		host->log(ctx, MB_LOG_WARNING, "prices: market_posts cannot "
-		    "be read: the board goes without offers");
-		return 0;
+	pools = prices_store_has_pools(ctx, host, ps) &&
+	    prices_store_has_shares(ctx, host, ps);
+	if (market != NULL) {
+		/* the market and the others of its region, chosen in SQL:
+		   their codes are bound */
+		if ((region = host->market_region(ctx, market)) != NULL &&
+		    (rc = prices_store_region_source(ctx, host, sql_markets,
+		    commodity, unit, 1, b->now, region, markets,
+		    PRICES_SEASON_MARKETS, &nm)) < 0) {
+			if (rc == -1)
+				return -1;
+			host->log(ctx, MB_LOG_WARNING, "prices: market_posts "
+			    "cannot be read: the board goes without offers");
+			return 0;
+		}
+		if (region == NULL && strlen(market) < PRICES_CODE_MAX)
+			snprintf(markets[nm++], PRICES_CODE_MAX, "%s", market);
+		if (nm == 0)
+			return 0;
 	}
-	if (market != NULL)
-		region = host->market_region(ctx, market);
-	host->bind_text(st, 1, commodity);
-	host->bind_text(st, 2, unit);
-	host->bind_int(st, 3, b->now);
-	/* a failed step (logged) leaves the offers found before it */
-	while (b->noffers < PRICES_OFFERS && host->step(st) == MB_ROW) {
-		m = host->column_text(st, 2);
-		if (market != NULL && (m == NULL || (strcmp(m, market) != 0 &&
-		    (region == NULL || (r = host->market_region(ctx, m)) ==
-		    NULL || strcmp(r, region) != 0))))
-			continue;
-		b->offer_ref[b->noffers] = host->column_int(st, 0);
-		b->offer_price[b->noffers] = host->column_int(st, 1);
-		b->offer_qty[b->noffers] = host->column_int(st, 3);
-		if (b->offer_price[b->noffers] > 0)
-			b->noffers++;
-	}
-	host->done(st);
+	sql = market == NULL ? (pools ? sql_pools_all : sql_all) :
+	    (pools ? sql_pools_in : sql_in);
+	do {
+		if ((st = host->query(ctx, sql)) == NULL) {
+			/* another shape of market_posts than this plugin
+			   knows (the host has logged the cause): the board
+			   goes without offers rather than not at all */
+			host->log(ctx, MB_LOG_WARNING, "prices: market_posts "
+			    "cannot be read: the board goes without offers");
+			b->noffers = 0;
+			return 0;
+		}
+		bound = host->bind_text(st, 1, commodity) |
+		    host->bind_text(st, 2, unit) |
+		    host->bind_int(st, 3, b->now) |
+		    host->bind_int(st, 4, PRICES_OFFERS);
+		if (market != NULL)
+			bound |= prices_store_bind_in(host, st, 5,
+			    (const char (*)[PRICES_CODE_MAX])markets, k, nm);
+		if (bound != 0)
+			return prices_store_unbound(host, st);
+		while ((rc = host->step(st)) == MB_ROW)
+			prices_store_offer_add(b, host->column_int(st, 0),
+			    host->column_int(st, 1), host->column_int(st, 2),
+			    host->column_int(st, 3));
+		host->done(st);
+		/* a failed step (logged) leaves the offers found before it */
+		if (rc == MB_ERROR)
+			break;
+		k += PRICES_IN_MAX;
+	} while (market != NULL && k < nm);
 	return 0;
 }
 
@@ -432,13 +677,11 @@ prices_store_report(struct mb_ctx *ctx, const struct mb_host *host,
 
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_text(st, 1, commodity);
-	host->bind_text(st, 2, market);
-	host->bind_int(st, 3, price);
-	host->bind_text(st, 4, msisdn);
-	host->bind_int(st, 5, agent != 0);
-	host->bind_text(st, 6, status);
-	host->bind_int(st, 7, now);
+	if ((host->bind_text(st, 1, commodity) |
+	    host->bind_text(st, 2, market) | host->bind_int(st, 3, price) |
+	    host->bind_text(st, 4, msisdn) | host->bind_int(st, 5, agent != 0) |
+	    host->bind_text(st, 6, status) | host->bind_int(st, 7, now)) != 0)
+		return prices_store_unbound(host, st);
 	return prices_store_run(host, st);
 }
 
@@ -451,8 +694,8 @@ prices_store_exec2(struct mb_ctx *ctx, const struct mb_host *host,
 
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_text(st, 1, a);
-	host->bind_text(st, 2, b);
+	if ((host->bind_text(st, 1, a) | host->bind_text(st, 2, b)) != 0)
+		return prices_store_unbound(host, st);
 	return prices_store_run(host, st);
 }
 
@@ -480,7 +723,8 @@ prices_store_dirty_take(struct mb_ctx *ctx, const struct mb_host *host,
 	*n = 0;
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_int(st, 1, (long long)max);
+	if (host->bind_int(st, 1, (long long)max) != 0)
+		return prices_store_unbound(host, st);
 	while (*n < max && (rc = host->step(st)) == MB_ROW) {
 		prices_store_text(host, st, 0, commodity[*n], PRICES_CODE_MAX);
 		prices_store_text(host, st, 1, market[*n], PRICES_CODE_MAX);
@@ -546,10 +790,10 @@ prices_store_crossed(struct mb_ctx *ctx, const struct mb_host *host,
 	*n = 0;
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_text(st, 1, commodity);
-	host->bind_text(st, 2, market);
-	host->bind_int(st, 3, median);
-	host->bind_int(st, 4, (long long)max);
+	if ((host->bind_text(st, 1, commodity) |
+	    host->bind_text(st, 2, market) | host->bind_int(st, 3, median) |
+	    host->bind_int(st, 4, (long long)max)) != 0)
+		return prices_store_unbound(host, st);
 	while (*n < max && (rc = host->step(st)) == MB_ROW) {
 		s = &subs[(*n)++];
 		memset(s, 0, sizeof(*s));
@@ -578,8 +822,9 @@ prices_store_set_fired(struct mb_ctx *ctx, const struct mb_host *host,
 
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_int(st, 1, id);
-	host->bind_int(st, 2, fired != 0);
+	if ((host->bind_int(st, 1, id) | host->bind_int(st, 2,
+	    fired != 0)) != 0)
+		return prices_store_unbound(host, st);
 	return prices_store_run(host, st);
 }
 
@@ -601,14 +846,14 @@ prices_store_alert_set(struct mb_ctx *ctx, const struct mb_host *host,
 	struct mb_stmt	*st;
 	char		 ops[2] = { op, '\0' };
 	long long	 id = 0, n = 0;
-	int		 rc;
+	int		 rc, b;
 
 	if ((st = host->query(ctx, sql_find)) == NULL)
 		return -1;
-	host->bind_text(st, 1, msisdn);
-	host->bind_text(st, 2, commodity);
-	host->bind_text(st, 3, market);
-	host->bind_text(st, 4, ops);
+	if ((host->bind_text(st, 1, msisdn) |
+	    host->bind_text(st, 2, commodity) |
+	    host->bind_text(st, 3, market) | host->bind_text(st, 4, ops)) != 0)
+		return prices_store_unbound(host, st);
 	if ((rc = host->step(st)) == MB_ROW)
 		id = host->column_int(st, 0);
 	host->done(st);
@@ -618,7 +863,8 @@ prices_store_alert_set(struct mb_ctx *ctx, const struct mb_host *host,
 		/* a new one: within the phone's allowance? */
 		if ((st = host->query(ctx, sql_count)) == NULL)
 			return -1;
-		host->bind_text(st, 1, msisdn);
+		if (host->bind_text(st, 1, msisdn) != 0)
+			return prices_store_unbound(host, st);
 		if ((rc = host->step(st)) == MB_ROW)
 			n = host->column_int(st, 0);
 		host->done(st);
@@ -630,23 +876,25 @@ prices_store_alert_set(struct mb_ctx *ctx, const struct mb_host *host,
 	if (id != 0) {
 		if ((st = host->query(ctx, sql_update)) == NULL)
 			return -1;
-		host->bind_int(st, 1, id);
+		b = host->bind_int(st, 1, id);
 	} else {
 		if ((st = host->query(ctx, sql_insert)) == NULL)
 			return -1;
-		host->bind_text(st, 1, msisdn);
-		host->bind_text(st, 2, commodity);
-		host->bind_text(st, 3, market);
-		host->bind_text(st, 4, ops);
-		host->bind_int(st, 7, now);
+		b = host->bind_text(st, 1, msisdn);
+		b |= host->bind_text(st, 2, commodity);
+		b |= host->bind_text(st, 3, market);
+		b |= host->bind_text(st, 4, ops);
+		b |= host->bind_int(st, 7, now);
 	}
 	if (op != 0) {
-		host->bind_int(st, id != 0 ? 2 : 5, threshold);
-		host->bind_int(st, id != 0 ? 3 : 6, fired != 0);
+		b |= host->bind_int(st, id != 0 ? 2 : 5, threshold);
+		b |= host->bind_int(st, id != 0 ? 3 : 6, fired != 0);
 	} else {
-		host->bind_null(st, id != 0 ? 2 : 5);
-		host->bind_int(st, id != 0 ? 3 : 6, 0);
+		b |= host->bind_null(st, id != 0 ? 2 : 5);
+		b |= host->bind_int(st, id != 0 ? 3 : 6, 0);
 	}
+	if (b != 0)
+		return prices_store_unbound(host, st);
 	return prices_store_run(host, st);
 }
 
@@ -663,9 +911,9 @@ prices_store_alert_off(struct mb_ctx *ctx, const struct mb_host *host,
 	if ((st = host->query(ctx, commodity != NULL ? sql_one : sql_all)) ==
 	    NULL)
 		return -1;
-	host->bind_text(st, 1, msisdn);
-	if (commodity != NULL)
-		host->bind_text(st, 2, commodity);
+	if (host->bind_text(st, 1, msisdn) != 0 || (commodity != NULL &&
+	    host->bind_text(st, 2, commodity) != 0))
+		return prices_store_unbound(host, st);
 	if (prices_store_run(host, st) == -1)
 		return -1;
 	return (int)host->changes(ctx);
@@ -722,9 +970,9 @@ prices_store_cursor_set(struct mb_ctx *ctx, const struct mb_host *host,
 
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_int(st, 1, day);
-	host->bind_int(st, 2, cursor);
-	host->bind_int(st, 3, done != 0);
+	if ((host->bind_int(st, 1, day) | host->bind_int(st, 2, cursor) |
+	    host->bind_int(st, 3, done != 0)) != 0)
+		return prices_store_unbound(host, st);
 	return prices_store_run(host, st);
 }
 
@@ -745,8 +993,9 @@ prices_store_bulletin_subs(struct mb_ctx *ctx, const struct mb_host *host,
 	*n = 0;
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_int(st, 1, after);
-	host->bind_int(st, 2, (long long)max);
+	if ((host->bind_int(st, 1, after) |
+	    host->bind_int(st, 2, (long long)max)) != 0)
+		return prices_store_unbound(host, st);
 	while (*n < max && (rc = host->step(st)) == MB_ROW) {
 		s = &subs[(*n)++];
 		memset(s, 0, sizeof(*s));
@@ -764,66 +1013,58 @@ prices_store_bulletin_subs(struct mb_ctx *ctx, const struct mb_host *host,
 
 /* --- seasonal reminders ---------------------------------------------------- */
 
-/*
- * Does the market plugin's market_pools exist?  As prices_store_has_posts:
- * looked up until it is yes, then kept.
- */
-static int
-prices_store_has_pools(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps)
-{
-	static const char sql_sqlite[] =
-	    "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-	    " AND name = 'market_pools'";
-	static const char sql_pg[] =
-	    "SELECT 1 FROM pg_catalog.pg_tables WHERE tablename = 'market_pools'"
-	    " AND schemaname = current_schema()";
-	struct mb_stmt	*st;
-	const char	*engine;
-
-	if (ps->has_pools)
-		return 1;
-	engine = host->engine(ctx);
-	if ((st = host->query(ctx, engine != NULL &&
-	    strcmp(engine, "postgresql") == 0 ? sql_pg : sql_sqlite)) == NULL)
-		return 0;
-	ps->has_pools = host->step(st) == MB_ROW;
-	host->done(st);
-	return ps->has_pools;
-}
-
 int
-prices_store_season_markets(struct mb_ctx *ctx, const struct mb_host *host,
-    const char *commodity, char out[][PRICES_CODE_MAX], size_t max, size_t *n)
+prices_store_region_markets(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps, const char *commodity, const char *region,
+    long long now, char out[][PRICES_CODE_MAX], size_t max, size_t *n)
 {
 	/* an alert for all markets counts at the subscriber's own */
-	static const char sql[] =
+	static const char sql_subs[] =
 	    "SELECT DISTINCT coalesce(nullif(a.market, ''), u.market)"
 	    " FROM prices_alerts AS a LEFT JOIN users AS u"
 	    " ON u.msisdn = a.msisdn"
 	    " WHERE a.commodity = $1"
-	    " AND coalesce(nullif(a.market, ''), u.market) IS NOT NULL"
-	    " ORDER BY 1 LIMIT $2";
-	struct mb_stmt	*st;
-	const char	*code;
+	    " AND coalesce(nullif(a.market, ''), u.market) > $2"
+	    " ORDER BY 1 LIMIT $3";
+	static const char sql_offers[] =
+	    "SELECT DISTINCT market FROM market_posts"
+	    " WHERE kind = 'offer' AND state = 'open' AND qty_left > 0"
+	    " AND commodity = $1 AND unit = $2"
+	    " AND (expires IS NULL OR expires > $3)"
+	    " AND market > $4 ORDER BY market LIMIT $5";
+	static const char sql_pools[] =
+	    "SELECT DISTINCT market FROM market_pools"
+	    " WHERE kind = 'want' AND state = 'open' AND commodity = $1"
+	    " AND deadline > $2"
+	    " AND market > $3 ORDER BY market LIMIT $4";
+	const char	*unit;
 	int		 rc;
 
 	*n = 0;
-	if ((st = host->query(ctx, sql)) == NULL)
-		return -1;
-	host->bind_text(st, 1, commodity);
-	host->bind_int(st, 2, (long long)max);
-	while (*n < max && (rc = host->step(st)) == MB_ROW) {
-		code = host->column_text(st, 0);
-		if (code != NULL && strlen(code) < PRICES_CODE_MAX)
-			snprintf(out[(*n)++], PRICES_CODE_MAX, "%s", code);
+	if ((rc = prices_store_region_source(ctx, host, sql_subs, commodity,
+	    NULL, 0, now, region, out, max, n)) == 0 &&
+	    prices_store_has_posts(ctx, host, ps) &&
+	    (unit = host->commodity_unit(ctx, commodity)) != NULL &&
+	    (rc = prices_store_region_source(ctx, host, sql_offers,
+	    commodity, unit, 1, now, region, out, max, n)) == -2) {
+		/* the market plugin's tables of another shape: the reminders
+		   go without what they cannot read, not without reminders */
+		host->log(ctx, MB_LOG_WARNING, "prices: market_posts cannot "
+		    "be read: reminders go without offers");
+		rc = 0;
 	}
-	if (*n < max && rc != MB_DONE) {
-		host->done(st);
-		return -1;
+	if (rc == 0 && prices_store_has_pools(ctx, host, ps) &&
+	    (rc = prices_store_region_source(ctx, host, sql_pools,
+	    commodity, NULL, 1, now, region, out, max, n)) == -2) {
+		host->log(ctx, MB_LOG_WARNING, "prices: market_pools cannot "
+		    "be read: reminders go without pools");
+		rc = 0;
 	}
-	host->done(st);
-	return 0;
+	if (rc == 1)
+		host->log(ctx, MB_LOG_WARNING, "prices: region %s has more "
+		    "than %zu markets with %s: reminders look at the first "
+		    "%zu by code", region, max, commodity, max);
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -848,12 +1089,11 @@ prices_store_season_subs(struct mb_ctx *ctx, const struct mb_host *host,
 	*n = 0;
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_text(st, 1, commodity);
-	host->bind_text(st, 2, market);
-	host->bind_text(st, 3, season);
-	host->bind_int(st, 4, year);
-	host->bind_int(st, 5, remind);
-	host->bind_int(st, 6, (long long)max);
+	if ((host->bind_text(st, 1, commodity) |
+	    host->bind_text(st, 2, market) | host->bind_text(st, 3, season) |
+	    host->bind_int(st, 4, year) | host->bind_int(st, 5, remind) |
+	    host->bind_int(st, 6, (long long)max)) != 0)
+		return prices_store_unbound(host, st);
 	while (*n < max && (rc = host->step(st)) == MB_ROW) {
 		who = host->column_text(st, 0);
 		if (who != NULL && strlen(who) < 32)
@@ -879,101 +1119,115 @@ prices_store_season_told(struct mb_ctx *ctx, const struct mb_host *host,
 
 	if ((st = host->query(ctx, sql)) == NULL)
 		return -1;
-	host->bind_text(st, 1, season);
-	host->bind_int(st, 2, year);
-	host->bind_int(st, 3, remind);
-	host->bind_text(st, 4, msisdn);
-	host->bind_text(st, 5, commodity);
-	host->bind_int(st, 6, told != 0);
-	host->bind_int(st, 7, now);
+	if ((host->bind_text(st, 1, season) | host->bind_int(st, 2, year) |
+	    host->bind_int(st, 3, remind) | host->bind_text(st, 4, msisdn) |
+	    host->bind_text(st, 5, commodity) |
+	    host->bind_int(st, 6, told != 0) | host->bind_int(st, 7, now)) != 0)
+		return prices_store_unbound(host, st);
 	return prices_store_run(host, st);
-}
-
-/* Is market in region? */
-static int
-prices_store_in_region(struct mb_ctx *ctx, const struct mb_host *host,
-    const char *market, const char *region)
-{
-	const char	*r;
-
-	return market != NULL && region != NULL &&
-	    (r = host->market_region(ctx, market)) != NULL &&
-	    strcmp(r, region) == 0;
 }
 
 int
 prices_store_season_offer(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps, const char *commodity, const char *region,
-    long long now, struct prices_season_deal *d)
+    struct prices_state *ps, const char *commodity,
+    const char markets[][PRICES_CODE_MAX], size_t nmarkets, long long now,
+    struct prices_season_deal *d)
 {
-	/* the cheapest first; a few more than one, for the region filter */
+	/* the cheapest at PRICES_IN_MAX of the region's markets */
 	static const char sql[] =
 	    "SELECT ref, price, market FROM market_posts"
 	    " WHERE kind = 'offer' AND state = 'open' AND qty_left > 0"
 	    " AND commodity = $1 AND unit = $2"
-	    " AND (expires IS NULL OR expires > $3)"
-	    " ORDER BY price, ref LIMIT 50";
+	    " AND (expires IS NULL OR expires > $3) AND price > 0"
+	    " AND market IN ($4, $5, $6, $7, $8, $9, $10, $11)"
+	    " ORDER BY price, ref LIMIT 1";
 	struct mb_stmt	*st;
 	const char	*unit, *m;
+	long long	 ref, price;
+	size_t		 k;
+	int		 rc;
 
 	d->offer_ref = 0;
 	if (!prices_store_has_posts(ctx, host, ps) ||
 	    (unit = host->commodity_unit(ctx, commodity)) == NULL)
 		return 0;
-	if ((st = host->query(ctx, sql)) == NULL) {
-		host->log(ctx, MB_LOG_WARNING, "prices: market_posts cannot "
-		    "be read: reminders go without offers");
-		return 0;
+	for (k = 0; k < nmarkets; k += PRICES_IN_MAX) {
+		if ((st = host->query(ctx, sql)) == NULL) {
+			host->log(ctx, MB_LOG_WARNING, "prices: market_posts "
+			    "cannot be read: reminders go without offers");
+			return 0;
+		}
+		if ((host->bind_text(st, 1, commodity) |
+		    host->bind_text(st, 2, unit) | host->bind_int(st, 3, now) |
+		    prices_store_bind_in(host, st, 4, markets, k,
+		    nmarkets)) != 0)
+			return prices_store_unbound(host, st);
+		if ((rc = host->step(st)) == MB_ROW) {
+			ref = host->column_int(st, 0);
+			price = host->column_int(st, 1);
+			m = host->column_text(st, 2);
+			if (m != NULL && strlen(m) < PRICES_CODE_MAX &&
+			    (d->offer_ref == 0 || price < d->offer_price ||
+			    (price == d->offer_price && ref < d->offer_ref))) {
+				d->offer_ref = ref;
+				d->offer_price = price;
+				snprintf(d->offer_market,
+				    sizeof(d->offer_market), "%s", m);
+			}
+		}
+		host->done(st);
+		if (rc == MB_ERROR)
+			return -1;
 	}
-	host->bind_text(st, 1, commodity);
-	host->bind_text(st, 2, unit);
-	host->bind_int(st, 3, now);
-	/* a failed step (logged) leaves the reminder without an offer */
-	while (host->step(st) == MB_ROW) {
-		m = host->column_text(st, 2);
-		if (!prices_store_in_region(ctx, host, m, region) ||
-		    strlen(m) >= PRICES_CODE_MAX || host->column_int(st, 1) <= 0)
-			continue;
-		d->offer_ref = host->column_int(st, 0);
-		d->offer_price = host->column_int(st, 1);
-		snprintf(d->offer_market, sizeof(d->offer_market), "%s", m);
-		break;
-	}
-	host->done(st);
 	return 0;
 }
 
 int
 prices_store_season_pool(struct mb_ctx *ctx, const struct mb_host *host,
-    struct prices_state *ps, const char *commodity, const char *region,
-    long long now, struct prices_season_deal *d)
+    struct prices_state *ps, const char *commodity,
+    const char markets[][PRICES_CODE_MAX], size_t nmarkets, long long now,
+    struct prices_season_deal *d)
 {
-	/* the open buying pool that closes first */
+	/* the open buying pool that closes first, at PRICES_IN_MAX of the
+	   region's markets */
 	static const char sql[] =
-	    "SELECT ref, deadline, market FROM market_pools"
+	    "SELECT ref, deadline FROM market_pools"
 	    " WHERE kind = 'want' AND state = 'open' AND commodity = $1"
-	    " AND deadline > $2 ORDER BY deadline, ref LIMIT 50";
+	    " AND deadline > $2"
+	    " AND market IN ($3, $4, $5, $6, $7, $8, $9, $10)"
+	    " ORDER BY deadline, ref LIMIT 1";
 	struct mb_stmt	*st;
-	const char	*m;
+	long long	 ref, deadline;
+	size_t		 k;
+	int		 rc;
 
 	d->pool_ref = 0;
 	if (!prices_store_has_pools(ctx, host, ps))
 		return 0;
-	if ((st = host->query(ctx, sql)) == NULL) {
-		host->log(ctx, MB_LOG_WARNING, "prices: market_pools cannot "
-		    "be read: reminders go without pools");
-		return 0;
+	for (k = 0; k < nmarkets; k += PRICES_IN_MAX) {
+		if ((st = host->query(ctx, sql)) == NULL) {
+			host->log(ctx, MB_LOG_WARNING, "prices: market_pools "
+			    "cannot be read: reminders go without pools");
+			return 0;
+		}
+		if ((host->bind_text(st, 1, commodity) |
+		    host->bind_int(st, 2, now) |
+		    prices_store_bind_in(host, st, 3, markets, k,
+		    nmarkets)) != 0)
+			return prices_store_unbound(host, st);
+		if ((rc = host->step(st)) == MB_ROW) {
+			ref = host->column_int(st, 0);
+			deadline = host->column_int(st, 1);
+			if (d->pool_ref == 0 || deadline < d->pool_deadline ||
+			    (deadline == d->pool_deadline &&
+			    ref < d->pool_ref)) {
+				d->pool_ref = ref;
+				d->pool_deadline = deadline;
+			}
+		}
+		host->done(st);
+		if (rc == MB_ERROR)
+			return -1;
 	}
-	host->bind_text(st, 1, commodity);
-	host->bind_int(st, 2, now);
-	while (host->step(st) == MB_ROW) {
-		m = host->column_text(st, 2);
-		if (!prices_store_in_region(ctx, host, m, region))
-			continue;
-		d->pool_ref = host->column_int(st, 0);
-		d->pool_deadline = host->column_int(st, 1);
-		break;
-	}
-	host->done(st);
 	return 0;
 }

@@ -50,6 +50,7 @@ struct evkeyvalq;
 #define ADMIN_CHART_DAYS	56	/* days of price history charted */
 #define ADMIN_MAX_JOBS		16	/* broadcasts remembered */
 #define ADMIN_DISPUTES		10	/* open disputes listed on /status */
+#define ADMIN_POOLS		32	/* open and listed pools listed */
 
 /* --- state --------------------------------------------------------------- */
 
@@ -115,6 +116,20 @@ struct admin_dispute {
 	long long	 created;
 };
 
+/*
+ * One open or listed pool of the market plugin (market_pools): what is
+ * in it (the sum of its shares, market_pool_shares) of its target, from
+ * how many members, until when.
+ */
+struct admin_pool {
+	long long	 ref;
+	char		 kind[ADMIN_LABEL];	/* sell, want */
+	char		 state[ADMIN_LABEL];	/* open, listed */
+	char		 commodity[ADMIN_LABEL], unit[ADMIN_LABEL];
+	long long	 filled, target, members;
+	long long	 deadline;		/* Unix seconds */
+};
+
 /* One row of a GROUP BY: up to two labels and a count. */
 struct admin_count {
 	char		 a[ADMIN_LABEL], b[ADMIN_LABEL];
@@ -163,6 +178,15 @@ struct admin_snapshot {
 	long long		 disputes_open;
 	struct admin_dispute	 disputes[ADMIN_DISPUTES];
 	size_t			 ndisputes;
+	/* The market plugin's pools (has_pools: market_pools and
+	 * market_pool_shares exist): counts by kind and state, and the
+	 * open and listed ones, the first ADMIN_POOLS by deadline of
+	 * pools_live. */
+	int			 has_pools;
+	struct admin_group	 pools;		/* kind, state */
+	struct admin_pool	 live_pools[ADMIN_POOLS];
+	size_t			 nlive_pools;
+	long long		 pools_live;
 	unsigned long long	 auth_failures;
 	/* The instances sharing the database (one on SQLite). */
 	struct instance_info	 instances[ADMIN_INSTANCES];

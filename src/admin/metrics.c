@@ -215,6 +215,11 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	if (s->has_orders)
 		admin_prom_group(b, "marketbox_market_orders", "gauge",
 		    "Orders, by state.", "state", NULL, &s->orders);
+	/* the market plugin's pools */
+	if (s->has_pools)
+		admin_prom_group(b, "marketbox_market_pools", "gauge",
+		    "Pools, by kind (sell, want) and state.", "kind", "state",
+		    &s->pools);
 	if (s->has_prices)
 		admin_prom_group(b, "marketbox_price_reports", "gauge",
 		    "Price reports, by status.", "status", NULL, &s->prices);

@@ -4,7 +4,8 @@
  * Pages take a snapshot (struct admin_snapshot) of the in-memory counters
  * and of read-only queries, and render it as HTML, JSON or Prometheus
  * text, so the three always show the same figures.  Queries of plugin
- * tables (market_posts, market_orders, prices_reports) and of the service
+ * tables (market_posts, market_orders, market_pools and
+ * market_pool_shares, prices_reports) and of the service
  * points' (agents, members, commissions) run only when the table and the
  * columns they use exist.  Every GROUP BY is bounded by
  * ADMIN_MAX_GROUPS rows and the price charts by ADMIN_CHART_ROWS reports.
@@ -117,6 +118,57 @@ admin_group_read(struct admin *a, const char *sql, int labels,
 		else
 			c->b[0] = '\0';
 		c->n = store_int(st, labels);
+	}
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
+}
+
+/*
+ * The market plugin's pools: the counts by kind and state, and the open
+ * and listed ones (the first ADMIN_POOLS by deadline) with what their
+ * members have put in of the target and how many they are.  0 or -1
+ * (logged).
+ */
+static int
+admin_pools_read(struct admin *a, struct admin_snapshot *s)
+{
+	static const char sql[] =
+	    "SELECT p.ref, p.kind, p.state, p.commodity, p.unit, "
+	    "(SELECT CAST(COALESCE(SUM(h.qty), 0) AS BIGINT) FROM "
+	    "market_pool_shares h WHERE h.pool = p.ref), p.target, "
+	    "(SELECT COUNT(*) FROM market_pool_shares h WHERE h.pool = p.ref), "
+	    "p.deadline FROM market_pools p "
+	    "WHERE p.state IN ('open', 'listed') "
+	    "ORDER BY p.deadline, p.ref LIMIT 32";	/* ADMIN_POOLS */
+	struct store_stmt	*st;
+	struct admin_pool	*p;
+	size_t			 i;
+	int			 rc;
+
+	s->nlive_pools = 0;
+	s->pools_live = 0;
+	if (admin_group_read(a, "SELECT kind, state, COUNT(*) FROM "
+	    "market_pools GROUP BY kind, state ORDER BY kind, state LIMIT 64",
+	    2, &s->pools) == -1)
+		return -1;
+	for (i = 0; i < s->pools.n; i++)
+		if (strcmp(s->pools.row[i].b, "open") == 0 ||
+		    strcmp(s->pools.row[i].b, "listed") == 0)
+			s->pools_live += s->pools.row[i].n;
+	if ((st = store_query(a->src.store, sql)) == NULL)
+		return -1;
+	while ((rc = store_step(st)) == STORE_ROW &&
+	    s->nlive_pools < ADMIN_POOLS) {
+		p = &s->live_pools[s->nlive_pools++];
+		p->ref = store_int(st, 0);
+		admin_label(p->kind, store_text(st, 1), "none");
+		admin_label(p->state, store_text(st, 2), "none");
+		admin_label(p->commodity, store_text(st, 3), "none");
+		admin_label(p->unit, store_text(st, 4), "");
+		p->filled = store_int(st, 5);
+		p->target = store_int(st, 6);
+		p->members = store_int(st, 7);
+		p->deadline = store_int(st, 8);
 	}
 	store_done(st);
 	return rc == STORE_ERROR ? -1 : 0;
@@ -236,6 +288,9 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	static const char *const members_cols[] = { "point", "state", NULL };
 	static const char *const commissions_cols[] = { "point", "amount",
 	    NULL };
+	static const char *const pools_cols[] = { "ref", "kind", "state",
+	    "commodity", "unit", "target", "deadline", NULL };
+	static const char *const shares_cols[] = { "pool", "qty", NULL };
 	struct store_stmt	*st;
 	size_t			 i;
 	int			 bad = 0;
@@ -330,6 +385,12 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	}
 	/* the market plugin's open disputes (dispute.c) */
 	bad |= admin_disputes_read(a, s);
+	/* the pools: only with both of the market plugin's tables */
+	if (admin_table_has(a, "market_pools", pools_cols) &&
+	    admin_table_has(a, "market_pool_shares", shares_cols)) {
+		s->has_pools = 1;
+		bad |= admin_pools_read(a, s);
+	}
 	if (instance_list(a->src.store, conf_outbox_lease(a->conf),
 	    s->instances, ADMIN_INSTANCES, &s->ninstances,
 	    &s->instances_live) == -1)

@@ -153,6 +153,70 @@ admin_html_points(struct evbuffer *b, const struct admin_snapshot *s,
 	evbuffer_add_printf(b, "</table>\n");
 }
 
+/*
+ * The market plugin's pools: counts by kind and state (data-k=
+ * pools.KIND.STATE), then the open and listed ones, a row each (data-k=
+ * pool.REF.filled, .target, .members; the deadline in UTC), the first
+ * ADMIN_POOLS by deadline.
+ */
+static void
+admin_html_pools(struct evbuffer *b, const struct admin_snapshot *s)
+{
+	const struct admin_pool	*p;
+	size_t			 i;
+	struct tm		 tm;
+	time_t			 t;
+	char			 when[40];
+
+	evbuffer_add_printf(b, "<h2>Pools</h2>\n");
+	if (!s->has_pools) {
+		evbuffer_add_printf(b, "<p class=\"muted\">The market plugin "
+		    "has no pool tables in this database.</p>\n");
+		return;
+	}
+	evbuffer_add_printf(b, "<div class=\"grid\">");
+	admin_html_group2(b, "kind", "state", "pools", &s->pools);
+	evbuffer_add_printf(b, "<table><tr><th>pool</th><th>kind</th>"
+	    "<th>state</th><th>commodity</th><th>filled</th><th>target</th>"
+	    "<th>members</th><th>deadline</th></tr>\n");
+	if (s->nlive_pools == 0)
+		evbuffer_add_printf(b, "<tr><td colspan=\"8\" class=\"muted\">"
+		    "no pool is open or listed</td></tr>\n");
+	for (i = 0; i < s->nlive_pools; i++) {
+		p = &s->live_pools[i];
+		t = (time_t)p->deadline;
+		if (gmtime_r(&t, &tm) != NULL)
+			snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d "
+			    "UTC", tm.tm_year + 1900, tm.tm_mon + 1,
+			    tm.tm_mday, tm.tm_hour, tm.tm_min);
+		else
+			snprintf(when, sizeof(when), "%lld", p->deadline);
+		evbuffer_add_printf(b, "<tr><td data-k=\"pool\">#%lld</td>"
+		    "<td>", p->ref);
+		admin_escape_html(b, p->kind);
+		evbuffer_add_printf(b, "</td><td>");
+		admin_escape_html(b, p->state);
+		evbuffer_add_printf(b, "</td><td>");
+		admin_escape_html(b, p->commodity);
+		evbuffer_add_printf(b, "</td><td class=\"n\" "
+		    "data-k=\"pool.%lld.filled\">%lld ", p->ref, p->filled);
+		admin_escape_html(b, p->unit);
+		evbuffer_add_printf(b, "</td><td class=\"n\" "
+		    "data-k=\"pool.%lld.target\">%lld ", p->ref, p->target);
+		admin_escape_html(b, p->unit);
+		evbuffer_add_printf(b, "</td><td class=\"n\" "
+		    "data-k=\"pool.%lld.members\">%lld</td>"
+		    "<td data-k=\"pool.%lld.deadline\">%s</td></tr>\n", p->ref,
+		    p->members, p->ref, when);
+	}
+	if (s->pools_live > (long long)s->nlive_pools)
+		evbuffer_add_printf(b, "<tr><td colspan=\"8\" class=\"muted\">"
+		    "%zu of <span data-k=\"pools_live\">%lld</span> shown, "
+		    "the first to close</td></tr>\n", s->nlive_pools,
+		    s->pools_live);
+	evbuffer_add_printf(b, "</table></div>\n");
+}
+
 /* Seconds as "3d 4h 5m 6s". */
 static void
 admin_duration(char *buf, size_t size, long long s)
@@ -257,6 +321,7 @@ admin_status_html(struct admin *a, struct evbuffer *b)
 	} else
 		evbuffer_add_printf(b, "<p class=\"muted\">The market plugin "
 		    "has no tables in this database.</p>\n");
+	admin_html_pools(b, s);
 
 	evbuffer_add_printf(b, "<h2>People</h2>\n<div class=\"grid\"><table>\n");
 	admin_html_row(b, "known", "users.total", s->users_total);

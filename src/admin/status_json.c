@@ -53,6 +53,42 @@ admin_json_group2(struct evbuffer *b, const struct admin_group *g,
 	evbuffer_add(b, "]", 1);
 }
 
+/*
+ * "pools": the market plugin's pools, counts by kind and state and the
+ * open and listed ones (the first ADMIN_POOLS by deadline of "live"),
+ * or null without its tables.
+ */
+static void
+admin_json_pools(struct evbuffer *b, const struct admin_snapshot *s)
+{
+	const struct admin_pool	*p;
+	size_t			 i;
+
+	if (!s->has_pools) {
+		evbuffer_add_printf(b, ",\n  \"pools\": null");
+		return;
+	}
+	evbuffer_add_printf(b, ",\n  \"pools\": {\"by_kind_state\": ");
+	admin_json_group2(b, &s->pools, "kind", "state");
+	evbuffer_add_printf(b, ", \"live\": %lld, \"list\": [", s->pools_live);
+	for (i = 0; i < s->nlive_pools; i++) {
+		p = &s->live_pools[i];
+		evbuffer_add_printf(b, "%s{\"ref\": %lld, \"kind\": ",
+		    i ? ", " : "", p->ref);
+		http_json_string(b, p->kind);
+		evbuffer_add_printf(b, ", \"state\": ");
+		http_json_string(b, p->state);
+		evbuffer_add_printf(b, ", \"commodity\": ");
+		http_json_string(b, p->commodity);
+		evbuffer_add_printf(b, ", \"unit\": ");
+		http_json_string(b, p->unit);
+		evbuffer_add_printf(b, ", \"filled\": %lld, \"target\": %lld, "
+		    "\"members\": %lld, \"deadline\": %lld}", p->filled,
+		    p->target, p->members, p->deadline);
+	}
+	evbuffer_add(b, "]}", 2);
+}
+
 int
 admin_status_json(struct admin *a, struct evbuffer *b)
 {
@@ -139,6 +175,7 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 		evbuffer_add(b, "}", 1);
 	} else
 		evbuffer_add_printf(b, ",\n  \"market\": null");
+	admin_json_pools(b, s);
 	if (s->has_prices) {
 		evbuffer_add_printf(b, ",\n  \"prices\": {\"reports\": ");
 		admin_json_group(b, &s->prices);

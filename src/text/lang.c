@@ -22,6 +22,9 @@
  *    one word, so that the router, which looks words up after the same
  *    normalisation, can find it ("?" or "a b" cannot be keywords).  The
  *    same word twice for one command is harmless and kept once.
+ *  - A key repeated in one group (a template's text twice) is refused
+ *    with the file and the line of the repeat: libgw would keep the last
+ *    one silently.
  *  - Template names are ASCII letters, digits, '-' and '_' and are matched
  *    without regard to ASCII case ("usage-sell" finds "usage-SELL"); a
  *    name twice in one language is refused.  Texts must be valid UTF-8.
@@ -127,7 +130,9 @@ struct lang_scan {
 	const char		*file;
 	struct lang_scan_group	*groups;
 	size_t			 ngroups;
-	int			 bad;		/* an include line was found */
+	int			 bad;		/* an include line or a key
+						   repeated in a group was
+						   found */
 };
 
 static void *
@@ -209,7 +214,7 @@ lang_scan_line(struct lang_scan *sc, const char *s, size_t len, long lineno,
 {
 	struct lang_scan_group	*g;
 	const char		*eq, *key, *val;
-	size_t			 klen, vlen;
+	size_t			 klen, vlen, i;
 
 	s = lang_trim(s, &len);
 	if (len == 0) {
@@ -244,6 +249,19 @@ lang_scan_line(struct lang_scan *sc, const char *s, size_t len, long lineno,
 		val++;
 		vlen -= 2;
 	}
+	/* libgw keeps the last of a key repeated in a group, silently: a
+	   template's second text, a keyword group's second words (an edit
+	   pasted below the old one) would win unseen */
+	for (i = 0; i < g->nkeys; i++)
+		if (strlen(g->keys[i].key) == klen &&
+		    memcmp(g->keys[i].key, key, klen) == 0) {
+			error(0, "%s:%ld: '%.*s' is repeated in this group "
+			    "(first at line %ld): libgw would keep the last "
+			    "silently; remove one", sc->file,
+			    lineno, (int)klen, key, g->keys[i].line);
+			sc->bad = 1;
+			break;
+		}
 	g->keys = lang_grow(g->keys, g->nkeys + 1, sizeof(*g->keys));
 	g->keys[g->nkeys].key = lang_strndup(key, klen);
 	g->keys[g->nkeys].line = lineno;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # tests/integration/admin.sh - the admin pages of a marketbox connected to
 # a real bearerbox, after a scripted conversation (REG, ECHO, HELP, STOP,
-# and market and price commands when those plugins are built): the figures
-# of /status.json and /metrics are checked against the database with
+# and market commands, a pool among them, and price commands when those
+# plugins are built): the figures of /status.json and /metrics (the open
+# pools too) are checked against the database with
 # sqlite3; the password (none, wrong and slowed down, ?password=, Basic);
 # then /status is loaded in headless Chromium, the figures it shows are
 # checked against the database, and a screenshot is kept in the build
@@ -20,7 +21,7 @@ VISITOR=+254700000004			# never registers
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init admin
-tap_plan 29
+tap_plan 31
 
 MB_PLUGINS=echo
 HAVE_MARKET=0
@@ -65,6 +66,9 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	say "$FARMER" "SELL maize 10 bags 3000"
 	say "$BUYER" "WANT maize 5 bags 3200"
 	say "$BUYER" "BUY 1 2"
+	# a pool, and a member's share in it (the pools of /status)
+	say "$FARMER" "POOL SELL maize 20 bags 3000 7"
+	say "$QUIET" "JOIN $(db "SELECT MAX(ref) FROM market_pools") 5"
 fi
 if [ "$HAVE_PRICES" = 1 ]; then
 	say "$FARMER" "REPORT maize 3000 Nakuru"
@@ -137,9 +141,19 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	    map("\(.key)=\(.value)") | join(" ")')" \
 	    "$(db "SELECT state || '=' || COUNT(*) FROM market_orders
 	    GROUP BY state ORDER BY state" | xargs)" "orders by state match"
+	tap_is "$(j '.pools.list | map("\(.ref):\(.kind):\(.state):\(.commodity):\(.filled)/\(.target):\(.members):\(.deadline)") | join(" ")')" \
+	    "$(db "SELECT p.ref || ':' || p.kind || ':' || p.state || ':' ||
+	    p.commodity || ':' || (SELECT SUM(s.qty) FROM market_pool_shares s
+	    WHERE s.pool = p.ref) || '/' || p.target || ':' || (SELECT
+	    COUNT(*) FROM market_pool_shares s WHERE s.pool = p.ref) || ':' ||
+	    p.deadline FROM market_pools p WHERE p.state IN ('open',
+	    'listed') ORDER BY p.deadline, p.ref" | xargs)" \
+	    "the open pool: filled of target, members, deadline"
 else
 	tap_skip "open offers and wants match" "the market plugin is not built"
 	tap_skip "orders by state match" "the market plugin is not built"
+	tap_skip "the open pool: filled of target, members, deadline" \
+	    "the market plugin is not built"
 fi
 
 # --- /metrics against the database -----------------------------------------------------
@@ -161,6 +175,14 @@ tap_is "$(m 'marketbox_users{language="sw",role="user"}')" \
     role = 'user'")" "marketbox_users by language and role"
 tap_is "$(m 'marketbox_bearerbox_up{mode="box"}') $(m marketbox_plugins_loaded)" \
     "1 $(echo $MB_PLUGINS | wc -w)" "bearerbox up, plugins loaded"
+if [ "$HAVE_MARKET" = 1 ]; then
+	tap_is "$(m 'marketbox_market_pools{kind="sell",state="open"}')" \
+	    "$(db "SELECT COUNT(*) FROM market_pools WHERE kind = 'sell' AND
+	    state = 'open'")" "marketbox_market_pools{kind=sell,state=open}"
+else
+	tap_skip "marketbox_market_pools{kind=sell,state=open}" \
+	    "the market plugin is not built"
+fi
 if [ "$HAVE_PRICES" = 1 ]; then
 	tap_is "$(m 'marketbox_price_reports{status="ok"}')" \
 	    "$(db "SELECT COUNT(*) FROM prices_reports WHERE status = 'ok'")" \

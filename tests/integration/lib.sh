@@ -49,8 +49,13 @@
 #	phone_expect, phone_expect_text, phone_expect_count,
 #	phone_mts, phone_mt_raw, phone_texts, phone_mt_count
 #	day_begin, play DAY	a day of SMS checked step by step (its
-#				section at the end: run_step, render,
-#				phones_match, phones_have_all, last_code)
+#				section: run_step, render, phones_match,
+#				phones_have_all, last_code)
+#	point_day_start PW	marketbox with the market plugins and the
+#				shipped catalogue, its admin interface, on
+#				a bearerbox, and the day begun (the start of
+#				service-point.sh and cooperative-day.sh)
+#	ctl, point_agent_add	marketctl, and an agent of Kiambogo point
 #
 # Everything listens on 127.0.0.1 only.  Every wait is bounded.
 
@@ -1088,4 +1093,52 @@ play()
 		esac
 	done <<< "$1"
 	run_step "$from" "$text" "$lines"
+}
+
+# --- a day at the service point -----------------------------------------------
+
+# point_day_start PASSWORD: the start service-point.sh and
+# cooperative-day.sh share.  A bearerbox, and marketbox on it with the
+# echo, market and prices plugins and the shipped catalogue (its service
+# point kiambogo, market Nakuru, and its farm inputs), country code 254
+# and the admin interface on $HTTP_PORT with PASSWORD ($ADMIN_PW), which
+# marketctl ($MARKETCTL, through ctl) reaches; connected, and the day
+# begun (day_begin; $start is the second it began).  Bails out (TAP) when
+# a step fails.  Call it after integ_init and tap_plan.
+point_day_start()
+{
+	MB_PLUGINS="echo market prices"
+	# the shipped catalogue: its words in each language and their plural
+	# forms
+	MB_CATALOGUE=$top_srcdir/conf/catalogue.conf
+	kannel_conf_write || tap_bail "cannot pick ports"
+	MARKETCTL=$top_builddir/src/marketctl
+	[ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
+	port_pick HTTP_PORT || tap_bail "cannot pick a port"
+	ADMIN_PW=$1
+	marketbox_conf_write "$T/marketbox.conf" "country-code = 254" \
+	    "http-port = $HTTP_PORT" "admin-password = $ADMIN_PW"
+	[ -f "$top_builddir/plugins/market/.libs/market.so" ] ||
+	    tap_bail "the market plugin is not built"
+	bearerbox_start || tap_bail "bearerbox does not start"
+	marketbox_start || tap_bail "cannot run $MARKETBOX"
+	marketbox_wait_connected 15 || tap_bail "marketbox does not connect"
+	start=$SECONDS
+	day_begin
+}
+
+# ctl ARGS...: marketctl on the running marketbox's conf.
+ctl()
+{
+	"$MARKETCTL" -c "$MB_CONF" "$@"
+}
+
+# point_agent_add TYPED PHONE: one TAP test: `marketctl agent add TYPED
+# --point kiambogo` makes PHONE (TYPED in international form) an agent of
+# Kiambogo point, a new one.
+point_agent_add()
+{
+	tap_is "$(ctl agent add "$1" --point kiambogo 2>&1)" \
+	    "$2 is an agent of kiambogo (new)" \
+	    "marketctl agent add: the agent of Kiambogo point"
 }

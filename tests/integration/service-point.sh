@@ -158,31 +158,11 @@ STEPS=$(grep -c '^>' <<< "$DAY_EN$DAY_SW")
 integ_init service-point
 tap_plan $((STEPS + 13))
 
-MB_PLUGINS="echo market prices"
-# the shipped catalogue: its words in each language and their plural forms
-MB_CATALOGUE=$top_srcdir/conf/catalogue.conf
-kannel_conf_write || tap_bail "cannot pick ports"
-MARKETCTL=$top_builddir/src/marketctl
-[ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
-port_pick HTTP_PORT || tap_bail "cannot pick a port"
-ADMIN_PW=point-secret
-marketbox_conf_write "$T/marketbox.conf" "country-code = 254" \
-    "http-port = $HTTP_PORT" "admin-password = $ADMIN_PW"
-[ -f "$top_builddir/plugins/market/.libs/market.so" ] ||
-    tap_bail "the market plugin is not built"
-bearerbox_start || tap_bail "bearerbox does not start"
-marketbox_start || tap_bail "cannot run $MARKETBOX"
-marketbox_wait_connected 15 || tap_bail "marketbox does not connect"
-start=$SECONDS
-
-day_begin
-
-ctl() { "$MARKETCTL" -c "$MB_CONF" "$@"; }
+point_day_start point-secret
 
 # --- the English day: the admin makes the agent, who enrols and trades ------------------
 
-tap_is "$(ctl agent add 0722000111 --point kiambogo 2>&1)" \
-    "$AGENT is an agent of kiambogo (new)" "marketctl agent add: the agent of Kiambogo point"
+point_agent_add 0722000111 "$AGENT"
 play "$DAY_EN"
 
 # --- the Swahili day ----------------------------------------------------------------------

@@ -620,6 +620,112 @@ Test(admin_pages, status_json_without_plugin_tables)
 	free(s);
 }
 
+/*
+ * The market plugin's pools (market_pools, market_pool_shares, as its
+ * schema step 3 makes them): counts by kind and state, and the open and
+ * listed ones with what their members put in of the target, how many
+ * they are and the deadline, on /status.json, /status and /metrics.
+ */
+static void	t_check_exposition(const char *);
+
+static void
+t_pools(void)
+{
+	t_exec("CREATE TABLE market_pools (ref INTEGER PRIMARY KEY, kind TEXT, "
+	    "opener TEXT, commodity TEXT, unit TEXT, market TEXT, target "
+	    "INTEGER, price INTEGER, rule TEXT, state TEXT, created INTEGER, "
+	    "deadline INTEGER, told INTEGER DEFAULT 0)");
+	t_exec("CREATE TABLE market_pool_shares (pool INTEGER, member TEXT, "
+	    "qty INTEGER, sold INTEGER DEFAULT 0, seq INTEGER, joined INTEGER, "
+	    "PRIMARY KEY (pool, member))");
+	/* 2026-01-01 00:00 UTC and a day later */
+	t_exec("INSERT INTO market_pools (ref, kind, opener, commodity, unit, "
+	    "market, target, price, rule, state, created, deadline) VALUES "
+	    "(51, 'sell', '+254700000001', 'maize', 'bag', 'nakuru', 100, "
+	    "300000, 'joined', 'open', 1, 1767312000),"
+	    "(52, 'sell', '+254700000003', 'maize', 'bag', 'nakuru', 40, "
+	    "300000, 'joined', 'listed', 1, 1767225600),"
+	    "(53, 'want', '+254700000002', 'dap', 'bag', 'nakuru', 50, "
+	    "340000, 'joined', 'open', 1, 1767398400),"
+	    "(54, 'sell', '+254700000001', '<b>x</b>', 'bag', 'nakuru', 10, "
+	    "300000, 'joined', 'sold', 1, 1),"
+	    "(55, 'sell', '+254700000001', 'beans', 'kg', 'nakuru', 10, "
+	    "300000, 'joined', 'lapsed', 1, 1)");
+	t_exec("INSERT INTO market_pool_shares (pool, member, qty, seq, joined) "
+	    "VALUES (51, '+254700000001', 10, 1, 1),"
+	    "(51, '+254700000002', 20, 2, 1), (51, 'm:M17', 5, 3, 1),"
+	    "(52, '+254700000003', 30, 4, 1), (52, '+254700000004', 10, 5, 1),"
+	    "(54, '+254700000001', 10, 6, 1)");
+}
+
+Test(admin_pages, pools_on_every_page)
+{
+	char	*s;
+
+	t_pools();
+	s = t_render(admin_status_json);
+	assert_has(s, "\"pools\": {\"by_kind_state\": ["
+	    "{\"kind\": \"sell\", \"state\": \"lapsed\", \"count\": 1}, "
+	    "{\"kind\": \"sell\", \"state\": \"listed\", \"count\": 1}, "
+	    "{\"kind\": \"sell\", \"state\": \"open\", \"count\": 1}, "
+	    "{\"kind\": \"sell\", \"state\": \"sold\", \"count\": 1}, "
+	    "{\"kind\": \"want\", \"state\": \"open\", \"count\": 1}], "
+	    "\"live\": 3, \"list\": ["
+	    "{\"ref\": 52, \"kind\": \"sell\", \"state\": \"listed\", "
+	    "\"commodity\": \"maize\", \"unit\": \"bag\", \"filled\": 40, "
+	    "\"target\": 40, \"members\": 2, \"deadline\": 1767225600}, "
+	    "{\"ref\": 51, \"kind\": \"sell\", \"state\": \"open\", "
+	    "\"commodity\": \"maize\", \"unit\": \"bag\", \"filled\": 35, "
+	    "\"target\": 100, \"members\": 3, \"deadline\": 1767312000}, "
+	    "{\"ref\": 53, \"kind\": \"want\", \"state\": \"open\", "
+	    "\"commodity\": \"dap\", \"unit\": \"bag\", \"filled\": 0, "
+	    "\"target\": 50, \"members\": 0, \"deadline\": 1767398400}]}");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "<h2>Pools</h2>");
+	assert_has(s, "data-k=\"pools.sell.open\">1<");
+	assert_has(s, "data-k=\"pools.sell.sold\">1<");
+	assert_has(s, "data-k=\"pool.51.filled\">35 bag<");
+	assert_has(s, "data-k=\"pool.51.target\">100 bag<");
+	assert_has(s, "data-k=\"pool.51.members\">3<");
+	assert_has(s, "data-k=\"pool.52.deadline\">2026-01-01 00:00 UTC<");
+	assert_has(s, "data-k=\"pool.53.members\">0<");
+	/* a sold pool is counted, not listed; its commodity is escaped */
+	assert_lacks(s, "pool.54.");
+	assert_lacks(s, "<b>x</b>");
+	free(s);
+	s = t_render(admin_metrics);
+	t_check_exposition(s);
+	assert_has(s, "\nmarketbox_market_pools{kind=\"sell\",state=\"open\"} "
+	    "1\n");
+	assert_has(s, "\nmarketbox_market_pools{kind=\"want\",state=\"open\"} "
+	    "1\n");
+	free(s);
+}
+
+/* Without the market plugin's pool tables: null, and said so. */
+Test(admin_pages, pools_without_their_tables)
+{
+	char	*s;
+
+	s = t_render(admin_status_json);
+	assert_has(s, "\"pools\": null");
+	free(s);
+	s = t_render(admin_status_html);
+	assert_has(s, "The market plugin has no pool tables in this database.");
+	free(s);
+	s = t_render(admin_metrics);
+	assert_lacks(s, "marketbox_market_pools");
+	free(s);
+	/* market_pools alone (a schema cut short) is not read */
+	t_exec("CREATE TABLE market_pools (ref INTEGER PRIMARY KEY, kind TEXT, "
+	    "state TEXT, commodity TEXT, unit TEXT, target INTEGER, "
+	    "deadline INTEGER)");
+	s = t_render(admin_status_json);
+	assert_has(s, "\"pools\": null");
+	free(s);
+}
+
 /* Every line of a Prometheus body: a comment or "name{labels} value". */
 static void
 t_check_exposition(const char *s)

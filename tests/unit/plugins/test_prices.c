@@ -32,6 +32,10 @@
 
 #include "plugin_mock.h"
 #include "plugins/prices/prices.h"
+#include "store/store.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
 
 #define SHIPPED		TEST_SRCDIR "/../conf/lang"
 #define NOW		1700000000LL
@@ -2050,6 +2054,7 @@ Test(prices, board_queries_use_the_covering_index)
 static const char * const prices_templates[] = {
 	"prices-board", "prices-board-offers", "prices-board-all",
 	"prices-board-all-offers", "prices-offer", "prices-offer-more",
+	"prices-offer-pool", "prices-offer-pool-more",
 	"prices-last-days", "prices-last-hours", "prices-last-minutes",
 	"prices-ago-days", "prices-ago-hours", "prices-ago-minutes",
 	"prices-before-days", "prices-before-hours", "prices-before-minutes",
@@ -2135,6 +2140,7 @@ Test(prices_text, every_template_fits_one_sms)
 			args[n++] = (struct mb_arg){ "before", before };
 			args[n++] = (struct mb_arg){ "board",
 			    "Sorghum, bag, Nakuru: 3,050 KES" };
+			args[n++] = (struct mb_arg){ "farmers", c };
 			for (k = 0; k < NTEMPLATES; k++) {
 				t = lang_template(text_langs, l[i].lang,
 				    prices_templates[k]);
@@ -2183,6 +2189,16 @@ static const char pools_sql[] =
     "  target INTEGER NOT NULL, price INTEGER NOT NULL, rule TEXT NOT NULL,"
     "  state TEXT NOT NULL, created INTEGER NOT NULL,"
     "  deadline INTEGER NOT NULL, told INTEGER NOT NULL DEFAULT 0)";
+
+/* A pool of dap (target 50 bags at 3,300) Otieno opened at market. */
+static void
+dap_pool(long long ref, const char *kind, const char *market,
+    long long created, long long deadline)
+{
+	sql_bind("INSERT INTO market_pools VALUES (?1, ?2, ?3, 'dap', 'bag', "
+	    "?4, 50, 330000, 'joined', 'open', ?5, ?6, 0)", "itttii", ref, kind,
+	    OTIENO, market, created, deadline);
+}
 
 #define KAMAU		"+254711000333"
 #define OKELLO		"+256772000999"
@@ -2328,15 +2344,9 @@ Test(prices, season_reminder_names_the_offer_and_the_pool)
 	post(65, "offer", "dap", "kg", "nakuru", 200, 1000, "open", 0);
 	/* 2024-02-23 is a Friday: the pool closes a week later, Friday */
 	friday = now + 7 * DAY + 10 * HOUR;
-	sql_bind("INSERT INTO market_pools VALUES (52, 'want', ?1, 'dap', "
-	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)", "tii",
-	    OTIENO, now - DAY, friday);
-	sql_bind("INSERT INTO market_pools VALUES (53, 'want', ?1, 'dap', "
-	    "'bag', 'mombasa', 50, 330000, 'joined', 'open', ?2, ?3, 0)",
-	    "tii", OTIENO, now - DAY, now + DAY);
-	sql_bind("INSERT INTO market_pools VALUES (54, 'sell', ?1, 'dap', "
-	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', ?2, ?3, 0)",
-	    "tii", OTIENO, now - DAY, now + DAY);
+	dap_pool(52, "want", "nakuru", now - DAY, friday);
+	dap_pool(53, "want", "mombasa", now - DAY, now + DAY);
+	dap_pool(54, "sell", "nakuru", now - DAY, now + DAY);
 
 	mock_set_now(m, now);
 	cr_assert_eq(season_run(s, 8), 1);
@@ -2451,3 +2461,467 @@ Test(prices_text, season_templates_fit_one_sms)
 		free(day);
 	}
 }
+
+/* --- a region's deal in a big market (the region chosen in SQL) ----------- */
+
+/*
+ * Sixty cheaper offers and sixty pools closing sooner at the coast do not
+ * hide the Rift Valley's own: the region's markets are bound into the
+ * queries, not picked from a first page of every market's rows.
+ */
+Test(prices, season_reminder_finds_the_region_in_a_big_market)
+{
+	const struct mock_msg	*s[8];
+	long long		 now = season_start() - 21 * DAY;
+	long long		 ref;
+
+	sql(posts_sql);
+	sql(pools_sql);
+	season_declare();
+	cr_assert_eq(mock_init(m), MB_OK);
+	cr_assert_eq(mock_command(m, "ALERT dap"), MB_OK);
+	for (ref = 100; ref < 160; ref++) {
+		post(ref, "offer", "dap", "bag", "mombasa", 200, 300000 + ref,
+		    "open", 0);
+		dap_pool(ref + 100, "want", "mombasa", now - DAY,
+		    now + HOUR + ref);
+	}
+	post(300, "offer", "dap", "bag", "nakuru", 200, 340000, "open", 0);
+	post(301, "offer", "dap", "bag", "nakuru", 200, 345000, "open", 0);
+	dap_pool(302, "want", "nakuru", now - DAY, now + 3 * DAY);
+	dap_pool(303, "want", "nakuru", now - DAY, now + 2 * DAY);
+
+	mock_set_now(m, now);
+	cr_assert_eq(season_run(s, 8), 1);
+	cr_assert_str_eq(s[0]->tmpl, "prices-season-offer-pool");
+	arg_is(s[0], "ref", "300");
+	arg_is(s[0], "price", "3400");
+	arg_is(s[0], "market", "Nakuru");
+	arg_is(s[0], "pool", "303");
+}
+
+/* The board's offers of a region, however many other markets have. */
+Test(prices, board_offers_of_the_region_in_a_big_market)
+{
+	struct prices_board	 b;
+	long long		 ref;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	for (ref = 100; ref < 160; ref++)
+		post(ref, "offer", "maize", "bag", "mombasa", 5, 200000 + ref,
+		    "open", 0LL);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 1);
+	cr_assert_eq(b.offer_ref[0], 41);
+	/* and every market's for all markets: the cheapest three */
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", NULL, &b), 0);
+	cr_assert_eq(b.noffers, 3);
+	cr_assert_eq(b.offer_ref[0], 100);
+	cr_assert_eq(b.offer_ref[2], 102);
+}
+
+/* --- a listed sell pool on the board (issue 17) --------------------------- */
+
+/* The market plugin's shares, as plugins/market keeps them (what is read). */
+static const char shares_sql[] =
+    "CREATE TABLE market_pool_shares ("
+    "  pool INTEGER NOT NULL, member TEXT NOT NULL, qty INTEGER NOT NULL,"
+    "  sold INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL,"
+    "  joined INTEGER NOT NULL, PRIMARY KEY (pool, member))";
+
+/*
+ * Pool ref of kind with n members at market, and (for a listed sell
+ * pool) its offer of qty at cents.
+ */
+static void
+pool_with(long long ref, const char *kind, const char *state,
+    const char *market, int n, long long qty, long long cents)
+{
+	char	 member[32];
+	int	 i;
+
+	sql_bind("INSERT INTO market_pools VALUES (?1, ?2, ?3, 'maize', "
+	    "'bag', ?4, 100, ?5, 'joined', ?6, ?7, ?8, 0)", "itttitii", ref,
+	    kind, OTIENO, market, cents, state, NOW - DAY, NOW + DAY);
+	for (i = 0; i < n; i++) {
+		snprintf(member, sizeof(member), "+2547200000%02d", i);
+		sql_bind("INSERT INTO market_pool_shares VALUES (?1, ?2, ?3, 0,"
+		    " ?4, ?5)", "itiii", ref, member, qty / n, (long long)i + 1,
+		    NOW - DAY);
+	}
+	if (strcmp(kind, "sell") == 0 && strcmp(state, "listed") == 0)
+		post(ref, "offer", "maize", "bag", market, qty, cents, "open",
+		    0LL);
+}
+
+Test(prices, board_shows_a_pool_and_its_farmers)
+{
+	struct prices_board	 b;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 310000, "open", 0LL);
+	/* without the pool tables, a pool's offer is an offer */
+	post(51, "offer", "maize", "bag", "nakuru", 100, 300000, "open", 0LL);
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 2);
+	cr_assert_eq(b.offer_farmers[0], 0);
+	sql("DELETE FROM market_posts WHERE ref = 51");
+
+	sql(pools_sql);
+	sql(shares_sql);
+	pool_with(51, "sell", "listed", "nakuru", 5, 100, 300000);
+	/* an open pool is not for sale yet; a buying pool is no offer */
+	pool_with(52, "sell", "open", "nakuru", 2, 20, 290000);
+	pool_with(53, "want", "open", "nakuru", 3, 30, 280000);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 2);
+	cr_assert_eq(b.offer_ref[0], 51);
+	cr_assert_eq(b.offer_farmers[0], 5);
+	cr_assert_eq(b.offer_qty[0], 100);
+	cr_assert_eq(b.offer_ref[1], 41);
+	cr_assert_eq(b.offer_farmers[1], 0);
+
+	/* how it reads is for the texts (a_pool_on_the_board_...): the
+	   mock's "tmpl(...)" rendering of it does not fit one SMS */
+}
+
+/* A pool on the board in each language: said, counted, in one SMS. */
+Test(prices_text, a_pool_on_the_board_in_every_language)
+{
+	static const struct { const char *lang, *word, *want; } l[] = {
+		{ "en", "maize", "No prices reported for maize at Nakuru in "
+		    "the last 7 days. For sale: #51 3,000 (100 bags, pool of 5 "
+		    "farmers), #41 3,100 (10 bags)" },
+		{ "sw", "mahindi", "Hakuna bei ya mahindi iliyoripotiwa Nakuru "
+		    "katika siku 7 zilizopita. Ofa: #51 3,000 (magunia 100, "
+		    "kikundi cha wakulima 5), #41 3,100 (magunia 10)" },
+		{ "fr", "mais", "Maïs: aucun prix signalé à Nakuru depuis 7 "
+		    "jours. En vente: #51 3 000 (100 sacs, groupe de 5 "
+		    "producteurs), #41 3 100 (10 sacs)" },
+		{ "zh", "maize", "Nakuru近7天无玉米价格。在售：#51 3,000（100袋，"
+		    "5位农户拼单），#41 3,100（10袋）" },
+	};
+	const char	*t;
+	size_t		 i;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	sql(shares_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 310000, "open", 0LL);
+	pool_with(51, "sell", "listed", "nakuru", 5, 100, 300000);
+	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		char	 cmd[64];
+
+		text_sender(l[i].lang);
+		snprintf(cmd, sizeof(cmd), "PRICE %s", l[i].word);
+		t = said(cmd);
+		/* text_is: and in one SMS */
+		text_is(t, l[i].want);
+	}
+	/* a full board has no room for it: the pool shows as the offer it
+	   also is rather than not at all */
+	nakuru_table();
+	text_sender("en");
+	text_is(said("PRICE maize"), "Maize, bag, Nakuru, last 7 days: middle "
+	    "price 3,050 KES, lowest 2,900, highest 3,200, 5 reports, newest 2 "
+	    "hours ago. For sale: #51 3,000 (100 bags)");
+}
+
+/* --- every bind checked ---------------------------------------------------- */
+
+/*
+ * A host whose binds fail after bind_left more (as the daemon's fail on
+ * a statement the store lost): the plugin's store functions must say so
+ * (-1) rather than run a statement with a parameter missing.
+ */
+static const struct mb_host	*bind_real;
+static int			 bind_left, bind_failed;
+
+static int
+bind_check(void)
+{
+	if (bind_left-- > 0)
+		return 0;
+	bind_failed = 1;
+	return -1;
+}
+
+static int
+failing_bind_int(struct mb_stmt *st, int i, long long v)
+{
+	return bind_check() == 0 ? bind_real->bind_int(st, i, v) : -1;
+}
+
+static int
+failing_bind_text(struct mb_stmt *st, int i, const char *v)
+{
+	return bind_check() == 0 ? bind_real->bind_text(st, i, v) : -1;
+}
+
+static int
+failing_bind_null(struct mb_stmt *st, int i)
+{
+	return bind_check() == 0 ? bind_real->bind_null(st, i) : -1;
+}
+
+Test(prices, every_bind_is_checked)
+{
+	struct mb_host		 h;
+	struct mb_ctx		*ctx;
+	struct prices_state	*ps;
+	struct prices_stats	 st;
+	struct prices_board	 b;
+	struct prices_season_deal d;
+	struct prices_sub	 subs[4];
+	char			 codes[4][PRICES_CODE_MAX], c2[4][PRICES_CODE_MAX];
+	char			 who[4][32];
+	const char		 nakuru[1][PRICES_CODE_MAX] = { "nakuru" };
+	long long		 day, cur;
+	size_t			 n, calls;
+	int			 fn, rc, done;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	sql(shares_sql);
+	nakuru_table();
+	post(41, "offer", "maize", "bag", "nakuru", 10, 310000, "open", 0LL);
+	cr_assert_eq(mock_command(m, "ALERT maize"), MB_OK);
+	ctx = mock_ctx(m);
+	ps = mock_state(m);
+	/* the market plugin's tables found, with the real binds */
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(ctx, mock_host(), ps, "maize",
+	    "nakuru", &b), 0);
+	cr_assert_eq(prices_store_season_pool(ctx, mock_host(), ps, "dap",
+	    nakuru, 1, NOW, &d), 0);
+
+	bind_real = mock_host();
+	h = *bind_real;
+	h.bind_int = failing_bind_int;
+	h.bind_text = failing_bind_text;
+	h.bind_null = failing_bind_null;
+	for (fn = 0; fn < 20; fn++)
+		for (calls = 0;; calls++) {
+			bind_left = (int)calls;
+			bind_failed = 0;
+			switch (fn) {
+			case 0:
+				rc = prices_store_stats(ctx, &h, "maize",
+				    "nakuru", NOW - 7 * DAY, NOW, 2, &st);
+				break;
+			case 1:
+				rc = prices_store_stats(ctx, &h, "maize", NULL,
+				    NOW - 7 * DAY, NOW, 2, &st);
+				break;
+			case 2:
+				rc = prices_store_markets(ctx, &h, "maize",
+				    NOW - 7 * DAY, NOW, NULL, codes, 4, &n);
+				break;
+			case 3:
+				rc = prices_store_offers(ctx, &h, ps, "maize",
+				    "nakuru", &b);
+				break;
+			case 4:
+				rc = prices_store_report(ctx, &h, "maize",
+				    "nakuru", 300000, WANJIRU, 0, "ok", NOW);
+				break;
+			case 5:
+				rc = prices_store_dirty(ctx, &h, "maize",
+				    "nakuru");
+				break;
+			case 6:
+				rc = prices_store_dirty_take(ctx, &h, codes,
+				    c2, 4, &n);
+				break;
+			case 7:
+				rc = prices_store_dirty_done(ctx, &h, "maize",
+				    "nakuru");
+				break;
+			case 8:
+				rc = prices_store_crossed(ctx, &h, "maize",
+				    "nakuru", 300000, subs, 4, &n);
+				break;
+			case 9:
+				rc = prices_store_set_fired(ctx, &h, 1, 1);
+				break;
+			case 10:
+				rc = prices_store_alert_set(ctx, &h, OTIENO,
+				    "maize", "nakuru", '>', 300000, 0, NOW, 5);
+				break;
+			case 11:
+				rc = prices_store_alert_off(ctx, &h, OTIENO,
+				    "beans");
+				break;
+			case 12:
+				rc = prices_store_cursor_set(ctx, &h, 1, 0, 0);
+				break;
+			case 13:
+				rc = prices_store_bulletin_subs(ctx, &h, 0,
+				    subs, 4, &n);
+				break;
+			case 14:
+				rc = prices_store_region_markets(ctx, &h, ps,
+				    "maize", "Rift Valley", NOW, codes, 4, &n);
+				break;
+			case 15:
+				rc = prices_store_season_subs(ctx, &h, "s", 2024,
+				    DAY, "maize", "nakuru", who, 4, &n);
+				break;
+			case 16:
+				rc = prices_store_season_told(ctx, &h, "s",
+				    2024, DAY, OTIENO, "maize", 1,
+				    NOW + (long long)calls);
+				break;
+			case 17:
+				rc = prices_store_season_offer(ctx, &h, ps,
+				    "maize", nakuru, 1, NOW, &d);
+				break;
+			case 18:
+				rc = prices_store_season_pool(ctx, &h, ps,
+				    "maize", nakuru, 1, NOW, &d);
+				break;
+			default:
+				rc = prices_store_cursor(ctx, &h, &day, &cur,
+				    &done);
+				break;
+			}
+			if (!bind_failed) {
+				cr_assert_geq(rc, 0, "function %d: %d", fn, rc);
+				break;
+			}
+			cr_assert_eq(rc, -1, "function %d: bind %zu failed, "
+			    "returned %d", fn, calls + 1, rc);
+			cr_assert_lt(calls, 64);
+		}
+}
+
+/* --- the same SQL on PostgreSQL (MB_TEST_PG) ------------------------------- */
+
+#ifdef HAVE_POSTGRESQL
+/*
+ * The statements that bind a region's markets (NULL for the unused
+ * ones), page through markets by code and count a pool's farmers, on
+ * PostgreSQL, where every parameter must be typed from its use: the
+ * market plugin's tables in its PostgreSQL shape, rows written as
+ * literals through the store.
+ */
+static void
+pg_exec(const char *q)
+{
+	cr_assert_eq(store_exec(mock_store(m), q), 0, "%s", q);
+}
+
+static void
+setup_pg(void)
+{
+	m = mock_new_on(&marketbox_plugin, pg_fixture_create("prices"));
+	mock_set_now(m, NOW);
+}
+
+static void
+teardown_pg(void)
+{
+	mock_free(m);
+	m = NULL;
+	pg_fixture_drop();
+}
+
+TestSuite(prices_pg, .init = setup_pg, .fini = teardown_pg,
+    .timeout = 60);
+
+Test(prices_pg, a_region_and_its_pools_in_a_big_market)
+{
+	struct prices_board		 b;
+	struct prices_season_deal	 d;
+	struct prices_state		*ps;
+	char				 markets[8][PRICES_CODE_MAX];
+	char				 q[512];
+	size_t				 n;
+	long long			 ref;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	ps = mock_state(m);
+	pg_exec("CREATE TABLE market_posts (ref BIGINT PRIMARY KEY, kind TEXT "
+	    "NOT NULL, msisdn TEXT NOT NULL, commodity TEXT NOT NULL, unit TEXT "
+	    "NOT NULL, market TEXT, qty BIGINT NOT NULL, qty_left BIGINT NOT "
+	    "NULL, price BIGINT NOT NULL, state TEXT NOT NULL, created BIGINT "
+	    "NOT NULL, expires BIGINT NOT NULL)");
+	pg_exec("CREATE TABLE market_pools (ref BIGINT PRIMARY KEY, kind TEXT "
+	    "NOT NULL, opener TEXT NOT NULL, commodity TEXT NOT NULL, unit TEXT "
+	    "NOT NULL, market TEXT, target BIGINT NOT NULL, price BIGINT NOT "
+	    "NULL, rule TEXT NOT NULL, state TEXT NOT NULL, created BIGINT NOT "
+	    "NULL, deadline BIGINT NOT NULL, told INTEGER NOT NULL DEFAULT 0)");
+	pg_exec("CREATE TABLE market_pool_shares (pool BIGINT NOT NULL, member "
+	    "TEXT NOT NULL, qty BIGINT NOT NULL, sold BIGINT NOT NULL DEFAULT 0,"
+	    " seq BIGINT NOT NULL, joined BIGINT NOT NULL, PRIMARY KEY (pool, "
+	    "member))");
+	/* sixty cheaper offers and sooner pools at the coast */
+	for (ref = 100; ref < 160; ref++) {
+		snprintf(q, sizeof(q), "INSERT INTO market_posts VALUES (%lld, "
+		    "'offer', 'x', 'dap', 'bag', 'mombasa', 10, 10, %lld, "
+		    "'open', 1, 1800000000)", ref, 300000 + ref);
+		pg_exec(q);
+		snprintf(q, sizeof(q), "INSERT INTO market_pools VALUES (%lld, "
+		    "'want', 'x', 'dap', 'bag', 'mombasa', 50, 330000, 'joined', "
+		    "'open', 1, %lld, 0)", ref + 100, NOW + HOUR + ref);
+		pg_exec(q);
+	}
+	pg_exec("INSERT INTO market_posts VALUES (300, 'offer', 'x', 'dap', "
+	    "'bag', 'nakuru', 10, 10, 340000, 'open', 1, 1800000000)");
+	pg_exec("INSERT INTO market_pools VALUES (303, 'want', 'x', 'dap', "
+	    "'bag', 'nakuru', 50, 330000, 'joined', 'open', 1, 1700200000, 0)");
+	/* a listed sell pool of maize at Nakuru, and its offer */
+	pg_exec("INSERT INTO market_pools VALUES (51, 'sell', 'x', 'maize', "
+	    "'bag', 'nakuru', 100, 300000, 'joined', 'listed', 1, 1700200000, "
+	    "0)");
+	pg_exec("INSERT INTO market_pool_shares VALUES (51, 'a', 50, 0, 1, 1),"
+	    " (51, 'b', 30, 0, 2, 1), (51, 'c', 20, 0, 3, 1)");
+	pg_exec("INSERT INTO market_posts VALUES (51, 'offer', 'x', 'maize', "
+	    "'bag', 'nakuru', 100, 100, 300000, 'open', 1, 1800000000)");
+	pg_exec("INSERT INTO market_posts VALUES (41, 'offer', 'x', 'maize', "
+	    "'bag', 'nakuru', 10, 10, 310000, 'open', 1, 1800000000)");
+
+	cr_assert_eq(prices_store_region_markets(mock_ctx(m), mock_host(), ps,
+	    "dap", "Rift Valley", NOW, markets, 8, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(markets[0], "nakuru");
+	cr_assert_eq(prices_store_season_offer(mock_ctx(m), mock_host(), ps,
+	    "dap", (const char (*)[PRICES_CODE_MAX])markets, n, NOW, &d), 0);
+	cr_assert_eq(d.offer_ref, 300);
+	cr_assert_eq(d.offer_price, 340000);
+	cr_assert_eq(prices_store_season_pool(mock_ctx(m), mock_host(), ps,
+	    "dap", (const char (*)[PRICES_CODE_MAX])markets, n, NOW, &d), 0);
+	cr_assert_eq(d.pool_ref, 303);
+
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "dap",
+	    "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 1);
+	cr_assert_eq(b.offer_ref[0], 300);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "maize",
+	    "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 2);
+	cr_assert_eq(b.offer_ref[0], 51);
+	cr_assert_eq(b.offer_farmers[0], 3);
+	cr_assert_eq(b.offer_farmers[1], 0);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(), ps, "dap",
+	    NULL, &b), 0);
+	cr_assert_eq(b.noffers, 3);
+	cr_assert_eq(b.offer_ref[0], 100);
+}
+#endif

@@ -514,6 +514,17 @@ Test(lang, duplicate_word_for_two_commands)
 	    "of SELL (line 7)");
 }
 
+/*
+ * A key given twice in one group (libgw would keep the second, silently):
+ * refused with the file and the line of the repeat.
+ */
+Test(lang, repeated_key_in_a_group)
+{
+	assert_refused(DATA "/lang-dupkey", "en", DATA
+	    "/lang-dupkey/en.conf:15: 'text' is repeated in this group (first "
+	    "at line 14)");
+}
+
 Test(lang, duplicate_code)
 {
 	assert_refused(DATA "/lang-dupcode", "en", DATA
