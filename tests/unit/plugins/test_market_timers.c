@@ -461,6 +461,9 @@ BOTH(accepted_unsent_is_reminded_once_then_cancelled)
 	    "4");
 	cr_assert_str_eq(order_state(2), "cancelled");
 	cr_assert_str_eq(order_reason(2), "auto");
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders WHERE"
+	    " ref = $1 AND cancelled_by = 'seller'", 2), 1,
+	    "an order accepted and never sent is on its seller's record");
 	cr_assert_eq(left_of(1), 10, "the reservation returns");
 	cr_assert_eq(mock_ntrades(m), 0);
 	cr_assert_eq(sweep(T0 + 4 * DAY), MB_OK);

@@ -342,12 +342,19 @@ template_cb(void *arg, const char *tmpl, const char *text)
 				 * plugin itself: it drops offers that do not
 				 * fit, then falls back to the board without
 				 * them (checked on its own); test_prices
-				 * proves the fitting.
+				 * proves the fitting.  So is a market notice
+				 * with the other party's record (market-*-rep):
+				 * the plugin sends it only when it fits, else
+				 * the notice without the record (checked on its
+				 * own); test_market_rep proves the choice.
 				 */
 				if (reply_fits_sms(s, why, sizeof(why)) == -1 &&
-				    strlen(tmpl) > 7 && strcmp(tmpl +
+				    ((strlen(tmpl) > 7 && strcmp(tmpl +
 				    strlen(tmpl) - 7, "-offers") == 0 &&
-				    strncmp(tmpl, "prices-", 7) == 0)
+				    strncmp(tmpl, "prices-", 7) == 0) ||
+				    (strlen(tmpl) > 4 && strcmp(tmpl +
+				    strlen(tmpl) - 4, "-rep") == 0 &&
+				    strncmp(tmpl, "market-", 7) == 0)))
 					why[0] = '\0';
 				break;
 			case CHECK_FILLED:
