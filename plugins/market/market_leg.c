@@ -414,8 +414,10 @@ market_leg_refuse(struct market_call *c, const struct market_order *o,
 	char			 hub[MARKET_NAME_LEN];
 	const struct market_leg	*k = &l[cur < n ? cur : n - 1];
 
+	/* a waiting leg's parcel is at the hub it leaves */
 	market_arg_num(&a, "ref", o->ref);
-	market_leg_hub_name(c, NULL, market_leg_where(k), hub, sizeof(hub));
+	market_leg_hub_name(c, NULL, strcmp(k->state, "waiting") == 0 ?
+	    k->from_hub : market_leg_where(k), hub, sizeof(hub));
 	market_arg(&a, "hub", hub);
 	if (!market_leg_any_operator(c, l, n))
 		return market_reply(c, "market-leg-not-operator", &a);
