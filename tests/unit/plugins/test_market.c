@@ -2534,6 +2534,8 @@ Test(market_lang, every_template_in_every_language_fits,
 		/* disputes: test_market_dispute's own tour */
 		found |= strncmp(names[i], "market-problem-", 15) == 0 ||
 		    strncmp(names[i], "market-dispute-", 15) == 0;
+		/* hubs and legs: test_market_leg's own tour */
+		found |= strncmp(names[i], "market-leg-", 11) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
