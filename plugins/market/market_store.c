@@ -14,6 +14,12 @@
  * changes, this file says how.  The one exception is atomicity that only
  * SQL can give: the reservation of an offer's quantity is a single
  * conditional UPDATE.
+ *
+ * One file: the schema's steps and the statements of the tables they
+ * make (posts, orders, ratings, disputes, legs) are read together when a
+ * step changes a table, so they stay side by side, one section per
+ * table, the newest at the end; only the pools' and tiers' statements,
+ * whose tables no other section touches, are market_store_pool.c's.
  */
 #include <stdio.h>
 #include <string.h>
