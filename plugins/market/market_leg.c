@@ -131,14 +131,20 @@ market_leg_is_operator(struct market_call *c, const char *code,
 	return 0;
 }
 
-/* Hub code's operators told tmpl with a, but skip: MB_OK or MB_FAIL. */
+/*
+ * Hub code's operators told tmpl with a, but skip: MB_OK or MB_FAIL.
+ * With named, each reads the hub's name in her language as {hub}.
+ */
 static int
 market_leg_tell_hub(struct market_call *c, const char *code,
-    const char *skip, const char *tmpl, const struct market_args *a)
+    const char *skip, const char *tmpl, const struct market_args *a,
+    int named)
 {
-	struct mb_hub	 h;
-	char		 ops[MB_HUB_OPERATORS][MARKET_MSISDN_LEN];
-	size_t		 i, n = 0;
+	struct market_args	 b;
+	struct mb_hub		 h;
+	char			 ops[MB_HUB_OPERATORS][MARKET_MSISDN_LEN];
+	char			 name[MARKET_NAME_LEN];
+	size_t			 i, n = 0;
 
 	memset(&h, 0, sizeof(h));
 	h.size = sizeof(h);
@@ -152,10 +158,20 @@ market_leg_tell_hub(struct market_call *c, const char *code,
 	if (n == 0)
 		c->host->log(c->ctx, MB_LOG_WARNING, "market: hub %s has no "
 		    "operator to tell %s", code, tmpl);
-	for (i = 0; i < n; i++)
-		if ((skip == NULL || strcmp(ops[i], skip) != 0) &&
-		    market_notify(c, ops[i], tmpl, a) != MB_OK)
+	for (i = 0; i < n; i++) {
+		if (skip != NULL && strcmp(ops[i], skip) == 0)
+			continue;
+		/* a's values are its own numbers or the caller's strings:
+		   the copy's pointers stay good while a lives */
+		b = *a;
+		if (named) {
+			market_leg_hub_name(c, ops[i], code, name,
+			    sizeof(name));
+			market_arg(&b, "hub", name);
+		}
+		if (market_notify(c, ops[i], tmpl, &b) != MB_OK)
 			return MB_FAIL;
+	}
 	return MB_OK;
 }
 
@@ -273,11 +289,8 @@ market_leg_start(struct market_call *c, const struct market_order *o,
 		market_arg(&a, "hub", from);
 		return market_notify(c, o->buyer, "market-leg-out-buyer", &a);
 	}
-	/* each operator reads the hub's name in the language of the
-	   first: the hub is theirs, its name the same in most */
-	market_arg(&a, "hub", to);
 	return market_leg_tell_hub(c, l->to_hub, NULL, "market-leg-coming",
-	    &a);
+	    &a, 1);
 }
 
 /* --- SENT's hook ----------------------------------------------------------- */
@@ -689,5 +702,5 @@ market_leg_problem(struct market_call *c, const struct market_order *o,
 	/* a moving leg's hub is where it goes; a waiting one's where it is */
 	return market_leg_tell_hub(c, strcmp(l[cur].state, "moving") == 0 ?
 	    market_leg_where(&l[cur]) : l[cur].from_hub, c->actor,
-	    "market-leg-problem-hub", &a) == MB_OK ? 0 : -1;
+	    "market-leg-problem-hub", &a, 0) == MB_OK ? 0 : -1;
 }
