@@ -4,8 +4,8 @@
  * end (SENT, IN, OUT ... DELIVERED at the door), collected at the village
  * point (PICKUP, by the hub's operator or the buyer's agent), each leg's
  * handover code and its lock, the refusals with their next step, PROBLEM
- * by a hub's operator written on the leg, an order without hubs exactly
- * as before, legs that survive a restart (the plugin and the store
+ * by a hub's operator written on the leg, an order without hubs (no
+ * route, no transporter, no place known for the buyer) exactly as before, legs that survive a restart (the plugin and the store
  * closed and opened again on the same database), and every leg template
  * in the four shipped languages within one SMS.  Each test runs on
  * SQLite (suite leg) and on PostgreSQL (suite leg_pg, with MB_TEST_PG;
@@ -586,6 +586,17 @@ BOTH(an_order_without_hubs_is_sent_as_before)
 	run_reply(OP_NDEIYA, "in 3 1234", "market-leg-no-hubs");
 	run_reply(BUYER, "delivered 3", "market-delivered-ok");
 	cr_assert_str_eq(order_state(), "delivered");
+}
+
+BOTH(a_buyer_who_never_posted_gets_it_door_to_door)
+{
+	/* no want, no post of his: his place is not known */
+	run_reply(SELLER, "sell maize 10 bags 3000", "market-offer-ok");
+	cr_assert_eq(run(BUYER, "buy 1 2"), MB_OK);
+	cr_assert_eq(run(SELLER, "accept 2"), MB_OK);
+	run_reply(SELLER, "sent 2 0711000333", "market-sent-ok-transporter");
+	cr_assert_eq(count(CARRIER, "market-sent-transporter"), 1);
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 0);
 }
 
 BOTH(sent_without_a_transporter_goes_door_to_door)
