@@ -5,9 +5,10 @@
  * point (PICKUP, by the hub's operator or the buyer's agent), each leg's
  * handover code and its lock, the refusals with their next step, PROBLEM
  * by a hub's operator written on the leg, an order without hubs (no
- * route, no transporter, no place known for the buyer) exactly as before, legs that survive a restart (the plugin and the store
- * closed and opened again on the same database), and every leg template
- * in the four shipped languages within one SMS.  Each test runs on
+ * route, no transporter, no place known for the buyer) exactly as
+ * before, legs that survive a restart (the plugin and the store closed
+ * and opened again on the same database), and every leg template in the
+ * four shipped languages within one SMS.  Each test runs on
  * SQLite (suite leg) and on PostgreSQL (suite leg_pg, with MB_TEST_PG;
  * skipped without it).
  *
