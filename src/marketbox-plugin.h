@@ -169,6 +169,28 @@ struct mb_season {
 };
 
 /*
+ * A hub of the county -> township -> village delivery chain (catalogue
+ * group = hub): where goods change vehicles, run by its operators.  Each
+ * market and service point is served by at most one hub (its village
+ * hub, or a township's where there is no village hub); a hub's parent is
+ * one level up (a village's is a township, a township's a county; a
+ * county has none).  Size-first like struct mb_season: the plugin sets
+ * size = sizeof(struct mb_hub), the host fills what fits and sets size
+ * to what it filled; members are only ever appended.  Strings are the
+ * host's, valid until the handler or timer returns.
+ */
+#define MB_HUB_OPERATORS	4	/* operators given; more are not */
+struct mb_hub {
+	size_t		 size;
+	const char	*code;		/* "kiambu-town" */
+	const char	*level;		/* "county", "township", "village" */
+	const char	*parent;	/* its parent's code; NULL: a county */
+	const char	*operators[MB_HUB_OPERATORS];	/* phones, +254... */
+	size_t		 noperators;
+};
+#define MB_ROUTE_MAX		8	/* hubs on one route, at most */
+
+/*
  * What marketbox offers a plugin: passed to every plugin function with its
  * context, which these functions take back.  Plugins need no symbol of the
  * daemon, so they link against nothing of marketbox.
@@ -398,6 +420,30 @@ struct mb_host {
 	 */
 	long		 (*role_users)(struct mb_ctx *, unsigned role,
 			    const char **out, size_t max);
+
+	/*
+	 * The delivery chain (appended; check host->size).
+	 *
+	 * hub(): the hub of that code into out (size-first): 1, or 0 when
+	 * there is none.  hub_name(): its name in the language of msisdn
+	 * (NULL: the reply's language), as market_name().  market_hub():
+	 * the code of the hub serving a market or service point code, NULL
+	 * when none does.  route(): the hubs goods go through from the
+	 * place from (a market or service point code, the seller's side) to
+	 * the place to (the buyer's): up the chain from from's hub to the
+	 * first hub the two chains share, then down to to's hub, each hub
+	 * once, in travel order, at most max codes into out.  How many were
+	 * written: 0 when both places are served by one hub, when either
+	 * has no hub, or when their chains never meet (then the order goes
+	 * door to door as without hubs); -1 when max is too small.
+	 */
+	int		 (*hub)(struct mb_ctx *, const char *code,
+			    struct mb_hub *out);
+	const char	*(*hub_name)(struct mb_ctx *, const char *msisdn,
+			    const char *code);
+	const char	*(*market_hub)(struct mb_ctx *, const char *place);
+	long		 (*route)(struct mb_ctx *, const char *from,
+			    const char *to, const char **out, size_t max);
 };
 
 #endif

@@ -31,6 +31,9 @@
  *				in the notices where she is decided on
  *	market_dispute.c	PROBLEM: a dispute opened on an order sent
  *				or delivered (an admin closes it)
+ *	market_leg.c		IN, OUT, PICKUP: an order through the
+ *				chain of hubs, leg by leg (SENT's and
+ *				PROBLEM's hooks)
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -58,7 +61,7 @@
  *
  * Commands (ids; the words people type are in the language files): SELL,
  * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY, POOL, JOIN,
- * LEAVE, CLOSE, OFFER, INFO, RATE, PROBLEM; each file's head
+ * LEAVE, CLOSE, OFFER, INFO, RATE, PROBLEM, IN, OUT, PICKUP; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
  * "< " what it gets; replies are templates market-* of the sender's
  * language).
@@ -101,6 +104,8 @@
  *	transporter-prefixes = +254;+256 (default: the home country)
  *	pool-allocation = joined | prorata	pool-min = 50 (percent)
  *	pool-grace = 2d		pool-dropoff = 2d
+ *	leg-due-county = 2d	leg-due-township = 1d	leg-due-village = 12h
+ *	(a leg's handover due, by its hub's level: market_leg.c)
  *
  * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
  * both engines of the store run, is in market_store.c.
@@ -154,6 +159,9 @@ static const struct market_conf market_defaults = {
 	.pool_min = 50,
 	.pool_grace = 2 * 86400,
 	.pool_dropoff = 2 * 86400,
+	.leg_due_county = 2 * 86400,
+	.leg_due_township = 86400,
+	.leg_due_village = 12 * 3600,
 };
 
 const struct market_conf *
@@ -460,6 +468,12 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    &cf->pool_grace);
 	bad |= market_conf_duration(pctx, host, "pool-dropoff", 0, 30 * 86400,
 	    &cf->pool_dropoff);
+	bad |= market_conf_duration(pctx, host, "leg-due-county", 60, year,
+	    &cf->leg_due_county);
+	bad |= market_conf_duration(pctx, host, "leg-due-township", 60, year,
+	    &cf->leg_due_township);
+	bad |= market_conf_duration(pctx, host, "leg-due-village", 60, year,
+	    &cf->leg_due_village);
 	if ((alloc = host->conf(pctx, "pool-allocation")) != NULL) {
 		if (strcmp(alloc, "joined") == 0)
 			cf->pool_prorata = 0;
@@ -565,6 +579,15 @@ static const struct mb_command market_commands[] = {
 	/* a transporter may have no registration (market_dispute.c) */
 	{ .id = "PROBLEM", .handler = market_problem,
 	    .usage = "usage-PROBLEM", .flags = 0 },
+	/* hubs and legs (market_leg.c): a carrier or a hub's operator may
+	   have no registration: checked in the handlers against the hubs
+	   of the route */
+	{ .id = "IN", .handler = market_in, .usage = "usage-IN",
+	    .flags = 0 },
+	{ .id = "OUT", .handler = market_out, .usage = "usage-OUT",
+	    .flags = 0 },
+	{ .id = "PICKUP", .handler = market_pickup, .usage = "usage-PICKUP",
+	    .flags = 0 },
 };
 
 static const struct mb_timer market_timers[] = {
@@ -579,6 +602,7 @@ static const char * const market_conf_keys[] = {
 	"confirm-ratio", "confirm-posts", "confirm-window",
 	"transporter-prefixes",
 	"pool-allocation", "pool-min", "pool-grace", "pool-dropoff",
+	"leg-due-county", "leg-due-township", "leg-due-village",
 };
 
 const struct mb_plugin marketbox_plugin = {

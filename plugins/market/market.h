@@ -75,6 +75,11 @@ struct market_conf {
 	long long	 pool_grace;		/* after the deadline: lapses */
 	long long	 pool_dropoff;		/* drop-off day after a pool
 						   order is accepted */
+	/* a leg's handover is due this long after it starts, by the level
+	   of its hub (market_leg.c) */
+	long long	 leg_due_county;
+	long long	 leg_due_township;
+	long long	 leg_due_village;
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */
@@ -494,7 +499,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	8
+#define MARKET_NMIGRATIONS	9
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,
@@ -803,5 +808,70 @@ int	market_store_dispute_open_of(struct market_call *, long long ref,
 /* A new dispute d (state open) with text: 0 or -1. */
 int	market_store_dispute_insert(struct market_call *,
 	    const struct market_dispute *d, const char *text);
+
+/* --- hubs and legs (market_leg.c: IN, OUT, PICKUP; the hooks of SENT
+ * and PROBLEM) ------------------------------------------------------------- */
+
+#define MARKET_LEGS_MAX		(MB_ROUTE_MAX + 1)	/* legs of one order */
+
+/* A row of market_legs (its problem aside: written, never read back). */
+struct market_leg {
+	long long	 order_ref;
+	int		 seq;			/* 1, 2 ... in travel order */
+	char		 from_hub[MARKET_CODE_LEN];	/* "": the seller */
+	char		 to_hub[MARKET_CODE_LEN];	/* "": the buyer */
+	char		 carrier[MARKET_MSISDN_LEN];	/* "": none yet */
+	char		 code[8];		/* the carrier's handover code */
+	int		 code_tries;
+	char		 state[12];		/* waiting | moving | done */
+	long long	 due_at;		/* 0: none */
+	long long	 created, updated;
+};
+
+int	market_in(struct mb_ctx *, const struct mb_host *);	/* leg.c */
+int	market_out(struct mb_ctx *, const struct mb_host *);	/* leg.c */
+int	market_pickup(struct mb_ctx *, const struct mb_host *);	/* leg.c */
+
+/*
+ * SENT's hook: order o (accepted) sent with carrier phone ("" none)
+ * through hubs when the host has them and the route has any: the order
+ * moved to sent, its legs made, the carrier and the first hub told.
+ * 1 when done so (*rc the handler's result), 0 to send it as without
+ * hubs.
+ */
+int	market_leg_sent(struct market_call *, struct market_order *o,
+	    const char *phone, int *rc);
+/* PROBLEM's hooks: 1 when the sender is an operator of a hub of order
+   o's current leg (0 not, -1 failure); after dispute d was opened on o
+   with text, the current leg's problem written and its hub's operators
+   told (0 or -1). */
+int	market_leg_operator(struct market_call *,
+	    const struct market_order *o);
+int	market_leg_problem(struct market_call *, const struct market_order *o,
+	    long long d, const char *text);
+/* SENT's rule for a carrier's number (market_delivery.c): 1 if allowed */
+int	market_transporter_ok(struct market_call *, const char *phone);
+
+int	market_store_leg_insert(struct market_call *,
+	    const struct market_leg *);
+/* Order ref's legs by seq, at most max: 0 or -1. */
+int	market_store_legs(struct market_call *, long long ref,
+	    struct market_leg *out, size_t max, size_t *n);
+/* Leg l's carrier, code, tries, state and due_at written where it is
+   still in state from: 1 done, 0 not. */
+int	market_store_leg_update(struct market_call *,
+	    const struct market_leg *l, const char *from);
+/* one more wrong handover code on leg seq: the new count in *tries */
+int	market_store_leg_code_try(struct market_call *, long long ref,
+	    int seq, int *tries);
+int	market_store_leg_problem(struct market_call *, long long ref,
+	    int seq, const char *text);
+/* A sent order's transporter is its current carrier: 0 or -1. */
+int	market_store_order_carrier(struct market_call *, long long ref,
+	    const char *carrier);
+/* The buyer's place (a market code, "" none): the market of the want
+   want (0: none), else of his newest post naming one.  0 or -1. */
+int	market_store_buyer_place(struct market_call *, const char *buyer,
+	    long long want, char *buf, size_t len);
 
 #endif

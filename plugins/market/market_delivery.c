@@ -40,6 +40,11 @@
  * dispute on it holds that until it is closed.  SENT sets those due
  * times, as ACCEPT sets an accepted order's (market_order_move).
  *
+ * An order whose route goes through hubs (a transporter named, the
+ * host's route() from the seller's place to the buyer's has hubs) is
+ * sent leg by leg: market_leg.c makes its legs (IN, OUT, PICKUP there);
+ * its last leg still ends with DELIVERED and the buyer's code.
+ *
  * The steps themselves (the state written, the code drawn, the notices to
  * the buyer, the seller and the transporter) are market_order_move's
  * (market_order.c).
@@ -77,7 +82,7 @@ market_prefix_match(const char *list, const char *phone)
  * neither, registered users only).  Anything else would let a seller
  * have marketbox text any number in the world.
  */
-static int
+int
 market_transporter_ok(struct market_call *c, const char *phone)
 {
 	const char	*home = NULL;
@@ -127,6 +132,9 @@ market_sent(struct mb_ctx *ctx, const struct mb_host *host)
 			    &a);
 		}
 	}
+	/* through hubs, leg by leg, when there are (market_leg.c) */
+	if (market_leg_sent(&c, &o, phone, &rc))
+		return rc;
 	return market_order_move(&c, &o, "sent", phone, NULL);
 }
 

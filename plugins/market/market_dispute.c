@@ -8,8 +8,10 @@
  * gets; replies are templates market-* of the sender's language):
  *
  *   PROBLEM order text	(the buyer, the seller or the transporter of a
- *			 sent or delivered order; an agent for a member
- *			 with FOR, as any command)
+ *			 sent or delivered order -- through hubs, its
+ *			 current carrier or an operator of its current
+ *			 leg's hubs; an agent for a member with FOR, as
+ *			 any command)
  *	> PROBLEM 43 2 bags wet and torn
  *	< Dispute #80 on order #43 is open. The other party and the
  *	  admins are told; an admin decides and tells you both.
@@ -40,6 +42,10 @@
  *	(market_order_refuse).  Anyone but its parties: market-not-yours.
  *	No text, or a text above MARKET_PROBLEM_LEN bytes: the usage, or
  *	market-problem-long.
+ *
+ * An order sent through hubs (market_leg.c): the text is also written on
+ * its current leg (market_legs.problem) and that leg's hub's operators
+ * are told (market-leg-problem-hub).
  *
  * Closing is the daemon's (src/admin/dispute.c): it writes state closed,
  * closed, decision and note, and tells the buyer and the seller
@@ -154,8 +160,11 @@ market_problem(struct mb_ctx *ctx, const struct mb_host *host)
 	else if (o.transporter[0] != '\0' &&
 	    strcmp(o.transporter, c.actor) == 0)
 		side = "other";
+	else if ((rc = market_leg_operator(&c, &o)) == 1)
+		side = "other";		/* a hub's operator (market_leg.c) */
 	else
-		return market_reply_ref(&c, "market-not-yours", ref);
+		return rc == -1 ? MB_FAIL :
+		    market_reply_ref(&c, "market-not-yours", ref);
 
 	/* before it leaves there is nothing to dispute: its next step */
 	market_arg_num(&a, "ref", ref);
@@ -200,5 +209,8 @@ market_problem(struct mb_ctx *ctx, const struct mb_host *host)
 		if (market_notify(&c, to[i], "market-problem-party", &a) !=
 		    MB_OK)
 			return MB_FAIL;
+	/* on its current leg too, its hub told (market_leg.c) */
+	if (market_leg_problem(&c, &o, d.ref, text) == -1)
+		return MB_FAIL;
 	return market_dispute_admins(&c, &o, d.ref, text);
 }

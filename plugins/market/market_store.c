@@ -14,6 +14,12 @@
  * changes, this file says how.  The one exception is atomicity that only
  * SQL can give: the reservation of an offer's quantity is a single
  * conditional UPDATE.
+ *
+ * One file: the schema's steps and the statements of the tables they
+ * make (posts, orders, ratings, disputes, legs) are read together when a
+ * step changes a table, so they stay side by side, one section per
+ * table, the newest at the end; only the pools' and tiers' statements,
+ * whose tables no other section touches, are market_store_pool.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -380,6 +386,54 @@ static const char market_schema_8[] =
     "ALTER TABLE market_orders ADD COLUMN cancelled_by TEXT"
     " CHECK (cancelled_by IN ('buyer', 'seller'));";
 
+/*
+ * The legs of an order sent through hubs (step 9, market_leg.c): one row
+ * per leg, seq 1, 2 ... in travel order; from_hub NULL is the seller's
+ * place (the first leg), to_hub NULL the buyer's (the last).  A leg is
+ * waiting (made, its parcel not yet handed to a carrier), moving (its
+ * carrier has it, with the handover code code, wrong tries code_tries)
+ * or done (received at to_hub with IN, or by the buyer).  due_at is when
+ * its next handover is due (see market_leg.c: per level, leg-due-*), a
+ * column so that the reminders that read it survive restarts; NULL for
+ * legs not yet reached and legs done.  problem is the last PROBLEM text
+ * sent while the leg was the current one.
+ */
+static const char market_schema_9[] =
+    "CREATE TABLE market_legs ("
+    " order_ref INTEGER NOT NULL REFERENCES market_orders(ref),"
+    " seq INTEGER NOT NULL,"
+    " from_hub TEXT,"
+    " to_hub TEXT,"
+    " carrier TEXT,"
+    " code TEXT,"
+    " code_tries INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL CHECK (state IN ('waiting', 'moving', 'done')),"
+    " due_at INTEGER,"
+    " created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL,"
+    " problem TEXT,"
+    " PRIMARY KEY (order_ref, seq));"
+    "CREATE INDEX market_legs_due ON market_legs(state, due_at);"
+    "CREATE INDEX market_legs_carrier ON market_legs(carrier);";
+
+static const char market_schema_9_pg[] =
+    "CREATE TABLE market_legs ("
+    " order_ref BIGINT NOT NULL REFERENCES market_orders(ref),"
+    " seq INTEGER NOT NULL,"
+    " from_hub TEXT,"
+    " to_hub TEXT,"
+    " carrier TEXT,"
+    " code TEXT,"
+    " code_tries INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL CHECK (state IN ('waiting', 'moving', 'done')),"
+    " due_at BIGINT,"
+    " created BIGINT NOT NULL,"
+    " updated BIGINT NOT NULL,"
+    " problem TEXT,"
+    " PRIMARY KEY (order_ref, seq));"
+    "CREATE INDEX market_legs_due ON market_legs(state, due_at);"
+    "CREATE INDEX market_legs_carrier ON market_legs(carrier);";
+
 /* Steps 2 and 8 are the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
@@ -390,6 +444,7 @@ const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 6, .sql = market_schema_6, .sql_pg = market_schema_6_pg },
 	{ .version = 7, .sql = market_schema_7, .sql_pg = market_schema_7_pg },
 	{ .version = 8, .sql = market_schema_8 },
+	{ .version = 9, .sql = market_schema_9, .sql_pg = market_schema_9_pg },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
@@ -1263,4 +1318,213 @@ market_store_dispute_insert(struct market_call *c,
 	b |= h->bind_text(st, 5, text);
 	b |= h->bind_int(st, 6, d->created);
 	return market_store_run(c, st, b, "cannot open a dispute");
+}
+
+/* --- legs (market_leg.c) --------------------------------------------------------
+ *
+ * The rows of market_legs (schema step 9): made all at once by SENT
+ * through hubs, each moved by one handover (IN, OUT, PICKUP) from the
+ * state it was read in.
+ */
+
+#define MARKET_LEG_COLUMNS \
+    "order_ref, seq, from_hub, to_hub, carrier, code, code_tries, state," \
+    " due_at, created, updated"
+
+static const char market_sql_leg_insert[] =
+    "INSERT INTO market_legs (order_ref, seq, from_hub, to_hub, carrier,"
+    " code, code_tries, state, due_at, created, updated)"
+    " VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9)";
+static const char market_sql_legs[] =
+    "SELECT " MARKET_LEG_COLUMNS " FROM market_legs WHERE order_ref = $1"
+    " ORDER BY seq";
+static const char market_sql_leg_update[] =
+    "UPDATE market_legs SET carrier = $4, code = $5, code_tries = $6,"
+    " state = $7, due_at = $8, updated = $9"
+    " WHERE order_ref = $1 AND seq = $2 AND state = $3";
+static const char market_sql_leg_code_try[] =
+    "UPDATE market_legs SET code_tries = code_tries + 1, updated = $3"
+    " WHERE order_ref = $1 AND seq = $2";
+static const char market_sql_leg_code_tries[] =
+    "SELECT code_tries FROM market_legs WHERE order_ref = $1 AND seq = $2";
+static const char market_sql_leg_problem[] =
+    "UPDATE market_legs SET problem = $3, updated = $4"
+    " WHERE order_ref = $1 AND seq = $2";
+static const char market_sql_order_carrier[] =
+    "UPDATE market_orders SET transporter = $2, updated = $3"
+    " WHERE ref = $1 AND state = 'sent'";
+/* the buyer's place: the want the order counts toward, else the market
+   of his newest post that names one */
+static const char market_sql_buyer_place[] =
+    "SELECT market FROM market_posts"
+    " WHERE market IS NOT NULL AND (ref = $2 OR msisdn = $1)"
+    " ORDER BY CASE WHEN ref = $2 THEN 0 ELSE 1 END, ref DESC LIMIT 1";
+
+int
+market_store_leg_insert(struct market_call *c, const struct market_leg *l)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_leg_insert)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, l->order_ref);
+	b |= h->bind_int(st, 2, l->seq);
+	b |= market_store_bind_text(c, st, 3, l->from_hub);
+	b |= market_store_bind_text(c, st, 4, l->to_hub);
+	b |= market_store_bind_text(c, st, 5, l->carrier);
+	b |= market_store_bind_text(c, st, 6, l->code);
+	b |= market_store_bind_text(c, st, 7, l->state);
+	b |= market_store_bind_time(c, st, 8, l->due_at);
+	b |= h->bind_int(st, 9, c->now);
+	return market_store_run(c, st, b, "cannot write a leg");
+}
+
+int
+market_store_legs(struct market_call *c, long long ref,
+    struct market_leg *out, size_t max, size_t *n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	struct market_leg	*l;
+	int			 rc;
+
+	*n = 0;
+	if ((st = h->query(c->ctx, market_sql_legs)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, ref) != 0)
+		return market_store_fail(c, st, "cannot read legs");
+	while ((rc = h->step(st)) == MB_ROW) {
+		if (*n >= max)
+			continue;
+		l = &out[(*n)++];
+		memset(l, 0, sizeof(*l));
+		l->order_ref = h->column_int(st, 0);
+		l->seq = (int)h->column_int(st, 1);
+		market_store_column(c, st, 2, l->from_hub,
+		    sizeof(l->from_hub));
+		market_store_column(c, st, 3, l->to_hub, sizeof(l->to_hub));
+		market_store_column(c, st, 4, l->carrier, sizeof(l->carrier));
+		market_store_column(c, st, 5, l->code, sizeof(l->code));
+		l->code_tries = (int)h->column_int(st, 6);
+		market_store_column(c, st, 7, l->state, sizeof(l->state));
+		l->due_at = h->column_int(st, 8);
+		l->created = h->column_int(st, 9);
+		l->updated = h->column_int(st, 10);
+	}
+	if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read legs");
+	h->done(st);
+	return 0;
+}
+
+int
+market_store_leg_update(struct market_call *c, const struct market_leg *l,
+    const char *from)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_leg_update)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, l->order_ref);
+	b |= h->bind_int(st, 2, l->seq);
+	b |= market_store_bind_text(c, st, 3, from);
+	b |= market_store_bind_text(c, st, 4, l->carrier);
+	b |= market_store_bind_text(c, st, 5, l->code);
+	b |= h->bind_int(st, 6, l->code_tries);
+	b |= market_store_bind_text(c, st, 7, l->state);
+	b |= market_store_bind_time(c, st, 8, l->due_at);
+	b |= h->bind_int(st, 9, c->now);
+	if (market_store_run(c, st, b, "cannot update a leg") == -1)
+		return -1;
+	return h->changes(c->ctx) == 1;
+}
+
+int
+market_store_leg_code_try(struct market_call *c, long long ref, int seq,
+    int *tries)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
+
+	*tries = 0;
+	if ((st = h->query(c->ctx, market_sql_leg_code_try)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, seq);
+	b |= h->bind_int(st, 3, c->now);
+	if (market_store_run(c, st, b, "cannot count a wrong leg code") == -1)
+		return -1;
+	if ((st = h->query(c->ctx, market_sql_leg_code_tries)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, seq);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot read wrong leg codes");
+	if ((rc = h->step(st)) == MB_ROW)
+		*tries = (int)h->column_int(st, 0);
+	else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read wrong leg codes");
+	h->done(st);
+	return 0;
+}
+
+int
+market_store_leg_problem(struct market_call *c, long long ref, int seq,
+    const char *text)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_leg_problem)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, seq);
+	b |= market_store_bind_text(c, st, 3, text);
+	b |= h->bind_int(st, 4, c->now);
+	return market_store_run(c, st, b, "cannot record a leg's problem");
+}
+
+int
+market_store_order_carrier(struct market_call *c, long long ref,
+    const char *carrier)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_order_carrier)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_text(c, st, 2, carrier);
+	b |= h->bind_int(st, 3, c->now);
+	return market_store_run(c, st, b, "cannot name an order's carrier");
+}
+
+int
+market_store_buyer_place(struct market_call *c, const char *buyer,
+    long long want, char *buf, size_t len)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
+
+	buf[0] = '\0';
+	if ((st = h->query(c->ctx, market_sql_buyer_place)) == NULL)
+		return -1;
+	b = market_store_bind_text(c, st, 1, buyer);
+	b |= h->bind_int(st, 2, want);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot read the buyer's place");
+	if ((rc = h->step(st)) == MB_ROW)
+		market_store_column(c, st, 0, buf, len);
+	else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read the buyer's place");
+	h->done(st);
+	return 0;
 }

@@ -44,6 +44,7 @@
 #define MOCK_MAX_MEMBERS	8	/* plugin_mock_member() per mock */
 #define MOCK_MAX_SEASONS	4	/* mock_season() per mock */
 #define MOCK_MAX_ADMINS		4	/* mock_admin() per mock */
+#define MOCK_MAX_HUBS		8	/* mock_hub() per mock */
 
 struct mb_ctx {
 	struct mock		*m;
@@ -58,6 +59,15 @@ struct mock_member {
 	char			*identity, *label, *agent;
 };
 
+/*
+ * A hub of the delivery chain the test declared (mock_hub): places and
+ * operators are ';'-separated lists, as the test gave them.
+ */
+struct mock_hub {
+	char			*code, *name, *level, *parent;
+	char			*places, *operators;
+};
+
 struct mock {
 	const struct mb_plugin	*p;
 	/* the table the plugin is handed: mock_table, its size as the test
@@ -69,6 +79,8 @@ struct mock {
 	size_t			 nseasons;
 	char			*admins[MOCK_MAX_ADMINS];	/* role_users */
 	size_t			 nadmins;
+	struct mock_hub		 hubs[MOCK_MAX_HUBS];	/* mock_hub */
+	size_t			 nhubs;
 	int			 fail_contact;	/* contact() returns NULL */
 	size_t			(*sms_parts)(const char *);	/* or NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
@@ -155,6 +167,15 @@ mock_strdup(const char *s)
 	if (s == NULL)
 		return NULL;
 	d = strdup(s);
+	cr_assert_not_null(d, "mock: out of memory");
+	return d;
+}
+
+static char *
+mock_strdup_n(const char *s, size_t n)
+{
+	char	*d = strndup(s, n);
+
 	cr_assert_not_null(d, "mock: out of memory");
 	return d;
 }
@@ -821,6 +842,122 @@ mock_h_role_users(struct mb_ctx *ctx, unsigned role, const char **out,
 	return (long)i;
 }
 
+/* --- the delivery chain: the hubs the test declared (mock_hub) --- */
+
+static const struct mock_hub *
+mock_hub_of(const struct mock *m, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < m->nhubs; i++)
+		if (strcmp(m->hubs[i].code, code) == 0)
+			return &m->hubs[i];
+	return NULL;
+}
+
+/* 1 if the ';'-separated list has word. */
+static int
+mock_list_has(const char *list, const char *word)
+{
+	size_t		 n = strlen(word);
+	const char	*p = list;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, word, n) == 0 && (p[n] == ';' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, ';')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/* As the daemon: what fits in out->size, size set to what was filled. */
+static int
+mock_h_hub(struct mb_ctx *ctx, const char *code, struct mb_hub *out)
+{
+	const struct mock_hub	*h = mock_hub_of(ctx->m, code);
+	struct mb_hub		 b;
+	const char		*p;
+	size_t			 n, len;
+
+	cr_assert_not_null(out, "plugin: hub() without room");
+	if (h == NULL)
+		return 0;
+	memset(&b, 0, sizeof(b));
+	b.code = h->code;
+	b.level = h->level;
+	b.parent = h->parent;
+	for (p = h->operators; p != NULL && *p != '\0' &&
+	    b.noperators < MB_HUB_OPERATORS; p += len + (p[len] == ';')) {
+		len = strcspn(p, ";");
+		b.operators[b.noperators++] = mock_keep(ctx->m,
+		    mock_strdup_n(p, len));
+	}
+	n = out->size < sizeof(b) ? out->size : sizeof(b);
+	cr_assert_geq(n, sizeof(b.size), "plugin: hub() without a size");
+	b.size = n;
+	memcpy(out, &b, n);
+	return 1;
+}
+
+static const char *
+mock_h_hub_name(struct mb_ctx *ctx, const char *msisdn, const char *code)
+{
+	const struct mock_hub	*h = mock_hub_of(ctx->m, code);
+
+	(void)msisdn;
+	return h != NULL ? h->name : NULL;
+}
+
+static const char *
+mock_h_market_hub(struct mb_ctx *ctx, const char *place)
+{
+	size_t	 i;
+
+	for (i = 0; place != NULL && i < ctx->m->nhubs; i++)
+		if (mock_list_has(ctx->m->hubs[i].places, place))
+			return ctx->m->hubs[i].code;
+	return NULL;
+}
+
+/*
+ * As plugin.h says: up from from's hub to the first hub both chains
+ * share, then down to to's hub; 0 when one hub serves both, when either
+ * has none, or when the chains never meet.
+ */
+static long
+mock_h_route(struct mb_ctx *ctx, const char *from, const char *to,
+    const char **out, size_t max)
+{
+	const struct mock_hub	*up[MOCK_MAX_HUBS], *down[MOCK_MAX_HUBS], *h;
+	const char		*a, *b;
+	size_t			 nu = 0, nd = 0, i, j, n = 0;
+
+	cr_assert_not_null(out, "plugin: route() without room");
+	if ((a = mock_h_market_hub(ctx, from)) == NULL ||
+	    (b = mock_h_market_hub(ctx, to)) == NULL || strcmp(a, b) == 0)
+		return 0;
+	for (h = mock_hub_of(ctx->m, a); h != NULL && nu < MOCK_MAX_HUBS;
+	    h = mock_hub_of(ctx->m, h->parent))
+		up[nu++] = h;
+	for (h = mock_hub_of(ctx->m, b); h != NULL && nd < MOCK_MAX_HUBS;
+	    h = mock_hub_of(ctx->m, h->parent))
+		down[nd++] = h;
+	for (i = 0; i < nu; i++)
+		for (j = 0; j < nd; j++)
+			if (up[i] == down[j])
+				goto met;
+	return 0;
+met:
+	if (i + j + 1 > max)
+		return -1;
+	for (n = 0; n <= i; n++)
+		out[n] = up[n]->code;
+	while (j-- > 0)
+		out[n++] = down[j]->code;
+	return (long)n;
+}
+
 static const struct mb_host mock_table = {
 	.abi = MB_PLUGIN_ABI,
 	.size = sizeof(struct mb_host),
@@ -872,6 +1009,10 @@ static const struct mb_host mock_table = {
 	.season = mock_h_season,
 	.user_since = mock_h_user_since,
 	.role_users = mock_h_role_users,
+	.hub = mock_h_hub,
+	.hub_name = mock_h_hub_name,
+	.market_hub = mock_h_market_hub,
+	.route = mock_h_route,
 };
 
 const struct mb_host *
@@ -1004,6 +1145,14 @@ mock_free(struct mock *m)
 	free(m->logs);
 	for (i = 0; i < m->nadmins; i++)
 		free(m->admins[i]);
+	for (i = 0; i < m->nhubs; i++) {
+		free(m->hubs[i].code);
+		free(m->hubs[i].name);
+		free(m->hubs[i].level);
+		free(m->hubs[i].parent);
+		free(m->hubs[i].places);
+		free(m->hubs[i].operators);
+	}
 	for (i = 0; i < m->nconf; i++) {
 		free(m->keys[i]);
 		free(m->values[i]);
@@ -1112,6 +1261,24 @@ mock_admin(struct mock *m, const char *msisdn)
 	cr_assert_lt(m->nadmins, MOCK_MAX_ADMINS, "mock: more than %d "
 	    "admins", MOCK_MAX_ADMINS);
 	m->admins[m->nadmins++] = mock_strdup(msisdn);
+}
+
+void
+mock_hub(struct mock *m, const char *code, const char *name,
+    const char *level, const char *parent, const char *places,
+    const char *operators)
+{
+	struct mock_hub	*h;
+
+	cr_assert_lt(m->nhubs, MOCK_MAX_HUBS, "mock: more than %d hubs",
+	    MOCK_MAX_HUBS);
+	h = &m->hubs[m->nhubs++];
+	h->code = mock_strdup(code);
+	h->name = mock_strdup(name);
+	h->level = mock_strdup(level);
+	h->parent = mock_strdup(parent);
+	h->places = mock_strdup(places);
+	h->operators = mock_strdup(operators);
 }
 
 void

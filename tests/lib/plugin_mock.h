@@ -29,6 +29,8 @@
  *    (mock_trade);
  *  - admins the test declares (mock_admin), whom role_users(MB_ROLE_ADMIN)
  *    lists (no other role lists anyone);
+ *  - hubs of the delivery chain the test declares (mock_hub), none by
+ *    default (route() is then 0: orders go door to door);
  *  - the table's size the test may cut to an older host's (mock_host_size);
  *  - a clock the test sets, and the plugin's log lines kept.
  *
@@ -129,6 +131,20 @@ void			 mock_host_size(struct mock *, size_t);
 void			 mock_season(struct mock *, const struct mb_season *);
 /* An admin role_users(MB_ROLE_ADMIN) lists (at most 4; none by default). */
 void			 mock_admin(struct mock *, const char *msisdn);
+/*
+ * A hub of the delivery chain (hub(), hub_name(), market_hub(), route()):
+ * code, its name (hub_name() gives it in every language), level
+ * ("county", "township", "village"), its parent's code (NULL: none),
+ * the market and service point codes it serves and its operators'
+ * phones, each a ';'-separated list (NULL: none).  route() goes up from
+ * the seller's place's hub to the first hub both chains share and down
+ * to the buyer's, as the daemon's.  None by default: every route is 0.
+ * At most 8.
+ */
+void			 mock_hub(struct mock *, const char *code,
+			    const char *name, const char *level,
+			    const char *parent, const char *places,
+			    const char *operators);
 /* With on, contact() returns NULL, as on a store failure. */
 /* sms_parts() measures with fn (a test's real rendering), NULL: the
    mock's text as it is */

@@ -460,6 +460,25 @@ static struct kw kw_table[] = {
 	{ "fr", "plainte", "PROBLEM", "fr" },
 	{ "zh", "问题", "PROBLEM", "zh" },
 	{ "zh", "投诉", "PROBLEM", "zh" },
+	/* hubs and legs: IN, OUT, PICKUP (the market plugin) */
+	{ "en", "in", "IN", "en" },
+	{ "en", "out", "OUT", "en" },
+	{ "en", "pickup", "PICKUP", "en" },
+	{ "en", "collected", "PICKUP", "en" },
+	{ "sw", "ingiza", "IN", "sw" },
+	{ "sw", "pokelewa", "IN", "sw" },
+	{ "sw", "safirisha", "OUT", "sw" },
+	{ "sw", "chukua", "PICKUP", "sw" },
+	{ "sw", "chukuliwa", "PICKUP", "sw" },
+	{ "fr", "entree", "IN", "fr" },
+	{ "fr", "entrée", "IN", "fr" },
+	{ "fr", "sortie", "OUT", "fr" },
+	{ "fr", "retrait", "PICKUP", "fr" },
+	{ "fr", "retire", "PICKUP", "fr" },
+	{ "fr", "retiré", "PICKUP", "fr" },
+	{ "zh", "入站", "IN", "zh" },
+	{ "zh", "出站", "OUT", "zh" },
+	{ "zh", "取货", "PICKUP", "zh" },
 };
 #define KW_N	(sizeof(kw_table) / sizeof(kw_table[0]))
 

@@ -319,25 +319,28 @@ Test(market, descriptor)
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
 	    "LEAVE", "CLOSE", "OFFER", "INFO", "RATE",
-	    "PROBLEM" };
+	    "PROBLEM", "IN", "OUT", "PICKUP" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 17);
+	cr_assert_eq(p->ncommands, 20);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
-		/* only DELIVERED and PROBLEM run for people who never
-		   registered (a transporter) */
+		/* only DELIVERED, PROBLEM and the hubs' IN, OUT, PICKUP
+		   run for people who never registered (a transporter, a
+		   hub's operator) */
 		cr_assert_eq(p->commands[i].flags, strcmp(ids[i],
-		    "DELIVERED") == 0 || strcmp(ids[i], "PROBLEM") == 0 ? 0u :
+		    "DELIVERED") == 0 || strcmp(ids[i], "PROBLEM") == 0 ||
+		    strcmp(ids[i], "IN") == 0 || strcmp(ids[i], "OUT") == 0 ||
+		    strcmp(ids[i], "PICKUP") == 0 ? 0u :
 		    (unsigned)MB_CMD_REGISTERED, "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 8);
+	cr_assert_eq(p->nmigrations, 9);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 19);
+	cr_assert_eq(p->nconf_keys, 22);
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -2531,6 +2534,8 @@ Test(market_lang, every_template_in_every_language_fits,
 		/* disputes: test_market_dispute's own tour */
 		found |= strncmp(names[i], "market-problem-", 15) == 0 ||
 		    strncmp(names[i], "market-dispute-", 15) == 0;
+		/* hubs and legs: test_market_leg's own tour */
+		found |= strncmp(names[i], "market-leg-", 11) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],

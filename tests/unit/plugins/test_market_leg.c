@@ -1,0 +1,808 @@
+/*
+ * test_market_leg.c - hubs and legs (market_leg.c) through the mock host
+ * and its hub tree (mock_hub): an order sent through three hubs end to
+ * end (SENT, IN, OUT ... DELIVERED at the door), collected at the village
+ * point (PICKUP, by the hub's operator or the buyer's agent), each leg's
+ * handover code and its lock, the refusals with their next step, PROBLEM
+ * by a hub's operator written on the leg, an order without hubs (no
+ * route, no transporter, no place known for the buyer) exactly as
+ * before, legs that survive a restart (the plugin and the store closed
+ * and opened again on the same database), and every leg template in the
+ * four shipped languages within one SMS.  Each test runs on
+ * SQLite (suite leg) and on PostgreSQL (suite leg_pg, with MB_TEST_PG;
+ * skipped without it).
+ *
+ * The tree: county kiambu; township limuru under it; villages ndeiya
+ * (serving market nakuru, the seller's) and tigoni (serving mombasa, the
+ * buyer's) under limuru; township thika under kiambu with no village.
+ * nakuru -> mombasa goes ndeiya, limuru, tigoni: three hubs, four legs.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "base/gw.h"
+#include "base/conf.h"
+#include "text/gsm.h"
+#include "text/lang.h"
+#include "store/store.h"
+#include "marketbox-plugin.h"
+
+#include "market_lang.h"
+#include "plugin_mock.h"
+#include "plugins/market/market.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
+
+extern const struct mb_plugin marketbox_plugin;
+
+#define SELLER		"+254700000001"		/* Wanjiru, nakuru */
+#define BUYER		"+254700000002"		/* Otieno, mombasa */
+#define CARRIER		"+254711000333"		/* Kamau, registered */
+#define CARRIER2	"+254722000444"
+#define CARRIER3	"+254722000555"
+#define OP_NDEIYA	"+254733000101"
+#define OP_LIMURU	"+254733000102"
+#define OP_TIGONI	"+254733000103"
+#define AGENT		"+254733000200"		/* Otieno's point agent */
+#define STRANGER	"+254700000019"
+#define ADMIN1		"+254799000001"
+#define T0		1700000000LL
+#define HOUR		3600LL
+
+static struct mock	*m;
+static int		 on_pg;
+static char		 dir[64], database[256];
+static int		 hubs = 1;	/* declare the tree at each open */
+
+/* --- the mock on a database that outlives it (restarts) ------------------- */
+
+static void
+tree(void)
+{
+	mock_hub(m, "kiambu", "Kiambu", "county", NULL, NULL, NULL);
+	mock_hub(m, "limuru", "Limuru", "township", "kiambu", NULL,
+	    OP_LIMURU);
+	mock_hub(m, "thika", "Thika", "township", "kiambu", NULL, NULL);
+	mock_hub(m, "ndeiya", "Ndeiya", "village", "limuru", "nakuru",
+	    OP_NDEIYA);
+	mock_hub(m, "tigoni", "Tigoni", "village", "limuru", "mombasa",
+	    OP_TIGONI);
+}
+
+static void
+open_mock(long long now)
+{
+	m = mock_new_on(&marketbox_plugin, database);
+	mock_admin(m, ADMIN1);
+	if (hubs)
+		tree();
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_set_now(m, now);
+}
+
+static void
+restart(long long now)
+{
+	mock_free(m);
+	open_mock(now);
+}
+
+static void
+setup(void)
+{
+	on_pg = 0;
+	hubs = 1;
+	snprintf(dir, sizeof(dir), "%s", "/tmp/market_leg_XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(database, sizeof(database), "%s/leg.db", dir);
+	open_mock(T0);
+}
+
+#ifdef HAVE_POSTGRESQL
+static void
+setup_pg(void)
+{
+	on_pg = 1;
+	hubs = 1;
+	snprintf(database, sizeof(database), "%s", pg_fixture_create("leg"));
+	open_mock(T0);
+}
+#endif
+
+static void
+teardown(void)
+{
+	static const char * const files[] = {
+		"leg.db", "leg.db-wal", "leg.db-shm", "leg.db-journal"
+	};
+	char	 path[128];
+	size_t	 i;
+
+	mock_free(m);
+	m = NULL;
+#ifdef HAVE_POSTGRESQL
+	if (on_pg) {
+		pg_fixture_drop();
+		return;
+	}
+#endif
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(dir);
+}
+
+/* --- running commands -------------------------------------------------------- */
+
+static void
+as(const char *who)
+{
+	const unsigned	 roles = MB_ROLE_FARMER | MB_ROLE_BUYER;
+
+	if (strcmp(who, SELLER) == 0)
+		mock_sender(m, who, "Wanjiru", "nakuru", "en", roles);
+	else if (strcmp(who, BUYER) == 0)
+		mock_sender(m, who, "Otieno", "mombasa", "en", roles);
+	else if (strcmp(who, CARRIER) == 0)
+		mock_sender(m, who, "Kamau", "nakuru", "en",
+		    MB_ROLE_TRANSPORTER);
+	else
+		/* operators, carriers, agents: not registered */
+		mock_sender(m, who, NULL, NULL, "en", 0);
+}
+
+static int
+run(const char *who, const char *text)
+{
+	int	 rc;
+
+	mock_clear(m);
+	as(who);
+	rc = mock_command(m, text);
+	market_lang_collect(m);
+	return rc;
+}
+
+static const struct mock_msg *
+sent(size_t i)
+{
+	cr_assert_lt(i, mock_nsent(m), "no message %zu (%zu sent)", i,
+	    mock_nsent(m));
+	return mock_sent(m, i);
+}
+
+/* who sends text: handled, its first message the reply tmpl */
+static void
+run_reply(const char *who, const char *text, const char *tmpl)
+{
+	int	 rc = run(who, text);
+
+	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
+	cr_assert_null(sent(0)->to, "%s: a notice first", text);
+	cr_assert_str_eq(sent(0)->tmpl, tmpl, "%s", text);
+}
+
+/* The message to who (NULL: the reply) of tmpl: it must be there. */
+static const struct mock_msg *
+msg(const char *who, const char *tmpl)
+{
+	size_t	 i;
+
+	for (i = 0; i < mock_nsent(m); i++) {
+		const struct mock_msg	*s = mock_sent(m, i);
+
+		if ((who == NULL) != (s->to == NULL) ||
+		    (who != NULL && strcmp(who, s->to) != 0))
+			continue;
+		if (strcmp(s->tmpl, tmpl) == 0)
+			return s;
+	}
+	cr_assert_fail("no %s to %s", tmpl, who != NULL ? who : "the sender");
+	return NULL;
+}
+
+static size_t
+count(const char *who, const char *tmpl)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < mock_nsent(m); i++) {
+		const struct mock_msg	*s = mock_sent(m, i);
+
+		if ((who == NULL) != (s->to == NULL))
+			continue;
+		if (who != NULL && strcmp(who, s->to) != 0)
+			continue;
+		n += strcmp(s->tmpl, tmpl) == 0;
+	}
+	return n;
+}
+
+static void
+arg_is(const struct mock_msg *s, const char *name, const char *value)
+{
+	const char	*v = mock_arg(s, name);
+
+	cr_assert_not_null(v, "%s has no {%s}", s->tmpl, name);
+	cr_assert_str_eq(v, value, "%s {%s}", s->tmpl, name);
+}
+
+static long long
+db_int(const char *sql, long long a, long long b)
+{
+	struct store_stmt	*st = store_query(mock_store(m), sql);
+	long long		 v;
+
+	cr_assert_not_null(st, "%s", sql);
+	if (strstr(sql, "$1") != NULL)
+		store_bind_int(st, 1, a);
+	if (strstr(sql, "$2") != NULL)
+		store_bind_int(st, 2, b);
+	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
+	v = store_int(st, 0);
+	store_done(st);
+	return v;
+}
+
+static const char *
+db_text(const char *sql, long long a, long long b)
+{
+	static char		 buf[400];
+	struct store_stmt	*st = store_query(mock_store(m), sql);
+	const char		*t;
+
+	cr_assert_not_null(st, "%s", sql);
+	if (strstr(sql, "$1") != NULL)
+		store_bind_int(st, 1, a);
+	if (strstr(sql, "$2") != NULL)
+		store_bind_int(st, 2, b);
+	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
+	t = store_text(st, 0);
+	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
+	store_done(st);
+	return buf;
+}
+
+static const char *
+leg_state(int seq)
+{
+	return db_text("SELECT state FROM market_legs WHERE order_ref = 3"
+	    " AND seq = $1", seq, 0);
+}
+
+static const char *
+order_state(void)
+{
+	return db_text("SELECT state FROM market_orders WHERE ref = 3", 0, 0);
+}
+
+/*
+ * Otieno's want (ref 1, his place: mombasa), Wanjiru's offer (ref 2, at
+ * nakuru), his order of 2 bags (ref 3), accepted.
+ */
+static void
+accepted(void)
+{
+	cr_assert_eq(run(BUYER, "want maize 5 bags 3500"), MB_OK);
+	run_reply(SELLER, "sell maize 10 bags 3000", "market-offer-ok");
+	cr_assert_eq(run(BUYER, "buy 2 2"), MB_OK);
+	cr_assert_str_eq(order_state(), "pending");
+	cr_assert_eq(run(SELLER, "accept 3"), MB_OK);
+}
+
+static char	 buyer_code[8];
+
+/* accepted, then SENT with Kamau: the first leg's code into code */
+static void
+sent_with_kamau(char *code, size_t len)
+{
+	accepted();
+	run_reply(SELLER, "sent 3 0711000333", "market-sent-ok");
+	snprintf(buyer_code, sizeof(buyer_code), "%s",
+	    mock_arg(msg(BUYER, "market-sent-buyer"), "code"));
+	snprintf(code, len, "%s",
+	    mock_arg(msg(CARRIER, "market-leg-first"), "code"));
+}
+
+/* operator op receives order 3 with code: the reply tmpl */
+static void
+in(const char *op, const char *code, const char *tmpl)
+{
+	char	 text[64];
+
+	snprintf(text, sizeof(text), "in 3 %s", code);
+	run_reply(op, text, tmpl);
+}
+
+/* operator op sends order 3 on with phone (typed): the carrier's code */
+static void
+out(const char *op, const char *typed, const char *carrier,
+    const char *tmpl, char *code, size_t len)
+{
+	char	 text[64];
+
+	snprintf(text, sizeof(text), "out 3 %s", typed);
+	run_reply(op, text, "market-leg-out-ok");
+	snprintf(code, len, "%s", mock_arg(msg(carrier, tmpl), "code"));
+}
+
+#ifdef HAVE_POSTGRESQL
+#define BOTH(name) \
+	static void name(void); \
+	Test(leg, name) { name(); } \
+	Test(leg_pg, name, .init = setup_pg, .fini = teardown) { name(); } \
+	static void name(void)
+#else
+#define BOTH(name) \
+	static void name(void); \
+	Test(leg, name) { name(); } \
+	static void name(void)
+#endif
+
+TestSuite(leg, .init = setup, .fini = teardown);
+
+/* --- through three hubs ---------------------------------------------------- */
+
+BOTH(an_order_goes_through_three_hubs_to_the_door)
+{
+	const struct mock_msg	*s;
+	char			 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	cr_assert_str_eq(order_state(), "sent");
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs WHERE"
+	    " order_ref = 3", 0, 0), 4);
+	/* Kamau: the pickup and the first hub; Ndeiya's operator told */
+	s = msg(CARRIER, "market-leg-first");
+	arg_is(s, "hub", "Ndeiya");
+	arg_is(s, "phone", SELLER);
+	arg_is(s, "market", "Nakuru");
+	cr_assert_eq(strlen(code), 4);
+	s = msg(OP_NDEIYA, "market-leg-coming");
+	arg_is(s, "phone", CARRIER);
+	arg_is(s, "hub", "Ndeiya");
+	cr_assert_eq(count(OP_LIMURU, "market-leg-coming"), 0);
+	cr_assert_eq(count(CARRIER, "market-sent-transporter"), 0);
+	cr_assert_str_eq(leg_state(1), "moving");
+	cr_assert_str_eq(leg_state(2), "waiting");
+	cr_assert_str_eq(db_text("SELECT to_hub FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 1", 0, 0), "ndeiya");
+	cr_assert_str_eq(db_text("SELECT from_hub FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 1", 0, 0), "NULL");
+	cr_assert_str_eq(db_text("SELECT to_hub FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 4", 0, 0), "NULL");
+	/* leg-due-village: 12 h to reach Ndeiya */
+	cr_assert_eq(db_int("SELECT due_at FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 1", 0, 0), T0 + 12 * HOUR);
+
+	/* Ndeiya receives with Kamau's code; the buyer is told where */
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	arg_is(sent(0), "hub", "Ndeiya");
+	s = msg(BUYER, "market-leg-arrived");
+	arg_is(s, "hub", "Ndeiya");
+	arg_is(s, "ref", "3");
+	cr_assert_str_eq(leg_state(1), "done");
+	cr_assert_eq(db_int("SELECT due_at FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 2", 0, 0), T0 + 12 * HOUR);
+
+	/* on to Limuru with a new carrier and code; leg-due-township */
+	out(OP_NDEIYA, "0722 000 444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	arg_is(sent(0), "phone", CARRIER2);
+	s = msg(CARRIER2, "market-leg-carrier");
+	arg_is(s, "from", "Ndeiya");
+	arg_is(s, "hub", "Limuru");
+	arg_is(msg(OP_LIMURU, "market-leg-coming"), "phone", CARRIER2);
+	cr_assert_str_eq(leg_state(2), "moving");
+	cr_assert_eq(db_int("SELECT due_at FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 2", 0, 0), T0 + 24 * HOUR);
+	cr_assert_str_eq(db_text("SELECT transporter FROM market_orders"
+	    " WHERE ref = 3", 0, 0), CARRIER2);
+
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	arg_is(msg(BUYER, "market-leg-arrived"), "hub", "Limuru");
+	out(OP_LIMURU, "0722000555", CARRIER3, "market-leg-carrier", code,
+	    sizeof(code));
+	arg_is(msg(CARRIER3, "market-leg-carrier"), "hub", "Tigoni");
+
+	/* the last hub: to the door, or collected */
+	in(OP_TIGONI, code, "market-leg-in-last");
+	arg_is(msg(BUYER, "market-leg-arrived-last"), "hub", "Tigoni");
+	out(OP_TIGONI, "0711000333", CARRIER, "market-leg-carrier-last", code,
+	    sizeof(code));
+	s = msg(CARRIER, "market-leg-carrier-last");
+	arg_is(s, "from", "Tigoni");
+	arg_is(s, "buyer_phone", BUYER);
+	arg_is(msg(BUYER, "market-leg-out-buyer"), "phone", CARRIER);
+	cr_assert_str_eq(leg_state(4), "moving");
+
+	/* the door: the buyer's code, as without hubs */
+	{
+		char	 text[64];
+
+		snprintf(text, sizeof(text), "delivered 3 %s", buyer_code);
+		run_reply(CARRIER, text, "market-delivered-ok");
+	}
+	cr_assert_str_eq(order_state(), "delivered");
+	cr_assert_eq(count(SELLER, "market-delivered-seller"), 1);
+	cr_assert_eq(count(BUYER, "market-delivered-buyer"), 1);
+}
+
+BOTH(the_buyer_collects_at_the_village_point)
+{
+	char	 code[8], text[64];
+
+	sent_with_kamau(code, sizeof(code));
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	out(OP_LIMURU, "0722000555", CARRIER3, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_TIGONI, code, "market-leg-in-last");
+
+	/* the carrier's code is not the buyer's */
+	snprintf(text, sizeof(text), "pickup 3 %s", code);
+	if (strcmp(code, buyer_code) != 0) {
+		run_reply(OP_TIGONI, text, "market-wrong-code");
+		arg_is(sent(0), "left", "2");
+	}
+	snprintf(text, sizeof(text), "pickup 3 %s", buyer_code);
+	run_reply(OP_TIGONI, text, "market-delivered-ok");
+	cr_assert_str_eq(order_state(), "delivered");
+	cr_assert_str_eq(leg_state(4), "done");
+	cr_assert_eq(count(SELLER, "market-delivered-seller"), 1);
+	cr_assert_eq(mock_ntrades(m), 1);
+	/* delivered: no more handovers */
+	run_reply(OP_TIGONI, text, "market-order-ended-delivered");
+}
+
+BOTH(the_buyers_agent_collects_for_her)
+{
+	char	 code[8], text[64];
+
+	plugin_mock_member(m, BUYER, "Otieno via Tigoni point", AGENT);
+	sent_with_kamau(code, sizeof(code));
+	/* not there yet: the agent is told to wait */
+	snprintf(text, sizeof(text), "pickup 3 %s", buyer_code);
+	run_reply(AGENT, text, "market-leg-not-yet");
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	out(OP_LIMURU, "0722000555", CARRIER3, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_TIGONI, code, "market-leg-in-last");
+	/* a stranger may not */
+	run_reply(STRANGER, text, "market-leg-not-operator");
+	run_reply(AGENT, text, "market-delivered-ok");
+	cr_assert_str_eq(order_state(), "delivered");
+}
+
+/* --- codes ------------------------------------------------------------------------- */
+
+/* A wrong code different from code. */
+static const char *
+wrong(const char *code)
+{
+	return strcmp(code, "0000") == 0 ? "1111" : "0000";
+}
+
+BOTH(each_leg_has_its_own_code_and_lock)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	/* two wrong codes on leg 1, then the right one */
+	in(OP_NDEIYA, wrong(code), "market-leg-wrong-code");
+	arg_is(sent(0), "left", "2");
+	arg_is(sent(0), "phone", CARRIER);
+	in(OP_NDEIYA, wrong(code), "market-leg-wrong-code");
+	arg_is(sent(0), "left", "1");
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	cr_assert_eq(db_int("SELECT code_tries FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 1", 0, 0), 2);
+
+	/* leg 2 counts from 0: two wrong codes do not lock it */
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_LIMURU, wrong(code), "market-leg-wrong-code");
+	arg_is(sent(0), "left", "2");
+	in(OP_LIMURU, wrong(code), "market-leg-wrong-code");
+	/* the third locks it: the carrier told too */
+	in(OP_LIMURU, wrong(code), "market-leg-code-locked");
+	arg_is(sent(0), "hub", "Limuru");
+	cr_assert_eq(count(CARRIER2, "market-leg-code-locked-carrier"), 1);
+	/* locked: the right code does not open it */
+	in(OP_LIMURU, code, "market-leg-code-locked");
+	cr_assert_str_eq(leg_state(2), "moving");
+	cr_assert_eq(db_int("SELECT code_tries FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 2", 0, 0), 3);
+	/* the delivery code is not touched by a leg's */
+	cr_assert_eq(db_int("SELECT code_tries FROM market_orders WHERE"
+	    " ref = 3", 0, 0), 0);
+}
+
+/* --- refusals ----------------------------------------------------------------------- */
+
+BOTH(refusals_name_the_next_step)
+{
+	char	 code[8], text[64];
+
+	sent_with_kamau(code, sizeof(code));
+	snprintf(text, sizeof(text), "in 3 %s", code);
+	/* nobody's hub */
+	run_reply(STRANGER, text, "market-leg-not-operator");
+	arg_is(sent(0), "hub", "Ndeiya");
+	/* the wrong hub: where it is and who acts */
+	run_reply(OP_LIMURU, text, "market-leg-moving");
+	arg_is(sent(0), "hub", "Ndeiya");
+	arg_is(sent(0), "phone", CARRIER);
+	run_reply(OP_NDEIYA, "out 3 0722000444", "market-leg-moving");
+	run_reply(OP_NDEIYA, "pickup 3 1234", "market-leg-moving");
+	cr_assert_str_eq(leg_state(1), "moving");
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	/* received already: it is at Ndeiya now */
+	run_reply(OP_NDEIYA, text, "market-leg-at");
+	arg_is(sent(0), "hub", "Ndeiya");
+	run_reply(OP_LIMURU, "out 3 0722000444", "market-leg-at");
+	/* a carrier's number that is none, or abroad */
+	run_reply(OP_NDEIYA, "out 3 hello", "market-leg-bad-phone");
+	arg_is(sent(0), "word", "hello");
+	run_reply(OP_NDEIYA, "out 3 +33612345678",
+	    "market-leg-carrier-refused");
+	cr_assert_str_eq(leg_state(2), "waiting");
+	/* words missing, an unknown number */
+	cr_assert_eq(run(OP_NDEIYA, "in 3"), MB_USAGE);
+	cr_assert_eq(run(OP_NDEIYA, "out 3"), MB_USAGE);
+	cr_assert_eq(run(OP_NDEIYA, "pickup 3"), MB_USAGE);
+	run_reply(OP_NDEIYA, "in 99 1234", "market-unknown-ref");
+	/* an offer's number */
+	run_reply(OP_NDEIYA, "in 2 1234", "market-ref-offer");
+}
+
+BOTH(an_order_without_hubs_is_sent_as_before)
+{
+	/* one hub serves both places: no route, door to door */
+	mock_free(m);
+	hubs = 0;
+	open_mock(T0);
+	mock_hub(m, "coast", "Coast", "county", NULL, "nakuru;mombasa",
+	    "+254733000999");
+	accepted();
+	run_reply(SELLER, "sent 3 0711000333", "market-sent-ok-transporter");
+	cr_assert_eq(count(CARRIER, "market-sent-transporter"), 1);
+	cr_assert_eq(count(BUYER, "market-sent-buyer-transporter"), 1);
+	cr_assert_eq(mock_nsent(m), 3);
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 0);
+	run_reply(OP_NDEIYA, "in 3 1234", "market-leg-no-hubs");
+	run_reply(BUYER, "delivered 3", "market-delivered-ok");
+	cr_assert_str_eq(order_state(), "delivered");
+}
+
+BOTH(a_buyer_who_never_posted_gets_it_door_to_door)
+{
+	/* no want, no post of his: his place is not known */
+	run_reply(SELLER, "sell maize 10 bags 3000", "market-offer-ok");
+	cr_assert_eq(run(BUYER, "buy 1 2"), MB_OK);
+	cr_assert_eq(run(SELLER, "accept 2"), MB_OK);
+	run_reply(SELLER, "sent 2 0711000333", "market-sent-ok-transporter");
+	cr_assert_eq(count(CARRIER, "market-sent-transporter"), 1);
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 0);
+}
+
+BOTH(sent_without_a_transporter_goes_door_to_door)
+{
+	accepted();
+	run_reply(SELLER, "sent 3", "market-sent-ok");
+	cr_assert_eq(count(BUYER, "market-sent-buyer"), 1);
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 0);
+}
+
+BOTH(a_host_without_hubs_sends_as_before)
+{
+	mock_host_size(m, offsetof(struct mb_host, hub));
+	accepted();
+	run_reply(SELLER, "sent 3 0711000333", "market-sent-ok-transporter");
+	cr_assert_eq(count(CARRIER, "market-sent-transporter"), 1);
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 0);
+}
+
+/* --- PROBLEM on a leg ----------------------------------------------------------- */
+
+BOTH(a_hub_operator_reports_a_problem_on_the_leg)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	/* at Ndeiya: its operator may report */
+	run_reply(OP_NDEIYA, "problem 3 2 bags torn", "market-problem-opened");
+	cr_assert_str_eq(db_text("SELECT side FROM market_disputes", 0, 0),
+	    "other");
+	cr_assert_str_eq(db_text("SELECT problem FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 2", 0, 0), "2 bags torn");
+	cr_assert_eq(count(BUYER, "market-problem-party"), 1);
+	cr_assert_eq(count(SELLER, "market-problem-party"), 1);
+	cr_assert_eq(count(OP_NDEIYA, "market-leg-problem-hub"), 0);
+	cr_assert_eq(count(ADMIN1, "market-problem-admin"), 1);
+	/* another hub's operator may not */
+	run_reply(OP_TIGONI, "problem 3 where is it", "market-not-yours");
+}
+
+BOTH(the_current_carrier_reports_and_the_hub_hears)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	run_reply(CARRIER2, "problem 3 lorry broke down, late",
+	    "market-problem-opened");
+	arg_is(msg(OP_LIMURU, "market-leg-problem-hub"), "reason",
+	    "lorry broke down, late");
+	cr_assert_str_eq(db_text("SELECT problem FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 2", 0, 0), "lorry broke down, late");
+	/* the first carrier is no longer the order's */
+	run_reply(CARRIER, "problem 3 me too", "market-not-yours");
+}
+
+/* --- restarts ------------------------------------------------------------------------ */
+
+BOTH(legs_survive_a_restart)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	restart(T0 + 5 * HOUR);
+	cr_assert_str_eq(leg_state(1), "done");
+	cr_assert_str_eq(leg_state(2), "moving");
+	cr_assert_eq(db_int("SELECT due_at FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 2", 0, 0), T0 + 24 * HOUR);
+	/* the code given before the restart still opens the handover */
+	in(OP_LIMURU, wrong(code), "market-leg-wrong-code");
+	restart(T0 + 6 * HOUR);
+	in(OP_LIMURU, wrong(code), "market-leg-wrong-code");
+	arg_is(sent(0), "left", "1");
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	cr_assert_str_eq(leg_state(2), "done");
+	cr_assert_eq(db_int("SELECT due_at FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 3", 0, 0), T0 + 6 * HOUR + 24 * HOUR);
+}
+
+/* --- every template in every language ------------------------------------------------- */
+
+static void
+lang_setup(void)
+{
+	market_lang_open();
+	setup();
+}
+
+static void
+lang_teardown(void)
+{
+	teardown();
+	market_lang_seen_free();
+	market_lang_close();
+}
+
+/* Every reply and notice of the legs, with typical values. */
+static void
+tour(void)
+{
+	char	 code[8], text[64];
+
+	plugin_mock_member(m, BUYER, "Otieno via Tigoni point", AGENT);
+	sent_with_kamau(code, sizeof(code));
+	snprintf(text, sizeof(text), "pickup 3 %s", buyer_code);
+	run(AGENT, text);
+	run(STRANGER, "in 3 1234");
+	run(OP_LIMURU, "in 3 1234");
+	in(OP_NDEIYA, wrong(code), "market-leg-wrong-code");
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	run(OP_NDEIYA, "in 3 1234");
+	run(OP_NDEIYA, "out 3 hello");
+	run(OP_NDEIYA, "out 3 +33612345678");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	run(CARRIER2, "problem 3 lorry broke down, two days late");
+	in(OP_LIMURU, wrong(code), "market-leg-wrong-code");
+	in(OP_LIMURU, wrong(code), "market-leg-wrong-code");
+	in(OP_LIMURU, wrong(code), "market-leg-code-locked");
+	/* the rest on a second order (4 is the dispute) */
+	run(BUYER, "buy 2 2");
+	run(SELLER, "accept 5");
+	run(SELLER, "sent 5 0711000333");
+	snprintf(code, sizeof(code), "%s",
+	    mock_arg(msg(CARRIER, "market-leg-first"), "code"));
+	snprintf(text, sizeof(text), "in 5 %s", code);
+	run(OP_NDEIYA, text);
+	run(OP_NDEIYA, "out 5 0722000444");
+	snprintf(code, sizeof(code), "%s",
+	    mock_arg(msg(CARRIER2, "market-leg-carrier"), "code"));
+	snprintf(text, sizeof(text), "in 5 %s", code);
+	run(OP_LIMURU, text);
+	run(OP_LIMURU, "out 5 0722000555");
+	snprintf(code, sizeof(code), "%s",
+	    mock_arg(msg(CARRIER3, "market-leg-carrier"), "code"));
+	snprintf(text, sizeof(text), "in 5 %s", code);
+	run(OP_TIGONI, text);
+	run(OP_TIGONI, "in 5 1234");
+	run(OP_TIGONI, "out 5 0711000333");
+	run(OP_TIGONI, "in 5 1234");
+}
+
+Test(leg_lang, every_template_in_every_language_fits,
+    .init = lang_setup, .fini = lang_teardown)
+{
+	static const char	*codes[] = { "en", "sw", "fr", "zh" };
+	static const char	*used[] = { "market-leg-first",
+	    "market-leg-carrier", "market-leg-carrier-last",
+	    "market-leg-coming", "market-leg-out-buyer",
+	    "market-leg-not-operator", "market-leg-at", "market-leg-moving",
+	    "market-leg-last", "market-leg-wrong-code",
+	    "market-leg-code-locked", "market-leg-code-locked-carrier",
+	    "market-leg-in-ok", "market-leg-in-last", "market-leg-arrived",
+	    "market-leg-arrived-last", "market-leg-bad-phone",
+	    "market-leg-carrier-refused", "market-leg-out-ok",
+	    "market-leg-not-yet", "market-leg-problem-hub" };
+	static const struct mb_arg nohubs[] = { { "ref", "43" } };
+	static const char	*cmds[] = { "IN", "OUT", "PICKUP" };
+	size_t			 i, l, k, found;
+	char			 name[32];
+
+	tour();
+	for (k = 0; k < sizeof(used) / sizeof(used[0]); k++) {
+		for (i = 0, found = 0; i < market_nseen; i++)
+			found += strcmp(market_seen[i].tmpl, used[k]) == 0;
+		cr_assert_gt(found, 0, "the tour never sent %s", used[k]);
+	}
+	for (i = 0; i < market_nseen; i++) {
+		const struct market_seen	*s = &market_seen[i];
+
+		if (strncmp(s->tmpl, "market-leg-", 11) != 0)
+			continue;
+		for (l = 0; l < 4; l++) {
+			const char	*t, *en;
+
+			t = lang_template(market_lang_shipped, codes[l], s->tmpl);
+			en = lang_template(market_lang_shipped, "en", s->tmpl);
+			cr_assert_not_null(t, "%s lacks %s", codes[l], s->tmpl);
+			if (l > 0)
+				cr_assert(t != en, "%s falls back for %s",
+				    codes[l], s->tmpl);
+			market_lang_assert_reads(codes[l], s->tmpl, s->args,
+			    s->nargs, NULL, NULL);
+		}
+	}
+	for (l = 0; l < 4; l++) {
+		const struct mb_arg	 none[1] = { { "x", "" } };
+
+		market_lang_assert_reads(codes[l], "market-leg-no-hubs",
+		    nohubs, 1, NULL, NULL);
+		for (k = 0; k < 3; k++) {
+			snprintf(name, sizeof(name), "usage-%s", cmds[k]);
+			cr_assert_not_null(lang_template(market_lang_shipped,
+			    codes[l], name), "%s lacks %s", codes[l], name);
+			market_lang_assert_reads(codes[l], name, none, 0,
+			    NULL, NULL);
+			snprintf(name, sizeof(name), "help-%s", cmds[k]);
+			market_lang_assert_reads(codes[l], name, none, 0,
+			    NULL, NULL);
+		}
+	}
+}
