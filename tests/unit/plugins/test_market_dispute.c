@@ -706,6 +706,16 @@ Test(dispute_lang, every_template_in_every_language_fits,
 			    "market-problem-long") == 0 ? "max" : NULL, "300");
 		}
 	}
+	/* the admins' notice names the command that works (--for is
+	   required), or no form of it where that cannot fit */
+	for (l = 0; l < 4; l++) {
+		const char	*t = lang_template(market_lang_shipped, codes[l],
+				    "market-problem-admin");
+
+		cr_assert(strstr(t, "dispute close {dispute} --for "
+		    "buyer|seller") != NULL || strstr(t, "dispute close") ==
+		    NULL, "%s: market-problem-admin: %s", codes[l], t);
+	}
 	/* the daemon's notices of a dispute closed, the timer's of an order
 	   ended by one */
 	for (k = 0; k < 4; k++)
