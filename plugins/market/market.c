@@ -84,7 +84,14 @@
  *    wrong); not confirmed after delivery-complete (from SENT): it is
  *    delivered by itself (reason "auto"), both told, the trade counted as
  *    for DELIVERED; an open dispute on it (market_disputes, opened by
- *    PROBLEM) holds both until it is closed;
+ *    PROBLEM) holds both until it is closed (read again just before the
+ *    step, so a PROBLEM that commits meanwhile still holds it); when
+ *    the latest closed dispute was decided for the buyer it is
+ *    cancelled instead (reason "dispute"): nothing goes back on offer
+ *    (the goods left), no trade is counted, nobody's record gets a
+ *    cancellation (the lost dispute is on the seller's), both are told
+ *    (market-dispute-ended-buyer, -seller); decided for the seller, it
+ *    completes as delivered.  The buyer's DELIVERED works while sent;
  *  - a pool order's share orders follow it through every timer's step as
  *    through a command's (market_order_move, market_pool_follow);
  *  - an open pool past its deadline: opener and members told, once;
@@ -237,8 +244,9 @@ market_sweep_remind(struct market_call *c, struct market_order *o)
 
 /*
  * A due order: its timer's step (pending: expired; accepted: cancelled;
- * sent: delivered; the last two marked MARKET_REASON_AUTO), or its one
- * reminder.  The query chose the state; a row that is no longer in it
+ * sent: delivered; the last two marked MARKET_REASON_AUTO; a sent order
+ * whose dispute was decided for the buyer: cancelled, reason
+ * MARKET_REASON_DISPUTE), or its one reminder.  The query chose the state; a row that is no longer in it
  * is left alone.
  */
 static int
@@ -246,6 +254,7 @@ market_sweep_order(struct market_call *c, enum market_due due, long long ref)
 {
 	struct market_order	 o;
 	const char		*state;
+	long long		 dispute;
 	int			 rc;
 
 	if ((rc = market_store_order_get(c, ref, &o)) != 1)
@@ -276,6 +285,15 @@ market_sweep_order(struct market_call *c, enum market_due due, long long ref)
 		return market_store_rep_cancelled(c, o.ref, "seller") == -1 ?
 		    MB_FAIL : MB_OK;
 	case MARKET_DUE_COMPLETE:
+		/* its disputes read again: one opened since the query
+		   holds it; one decided for the buyer ends it undelivered */
+		if ((rc = market_store_dispute_hold(c, o.ref, &dispute)) == -1)
+			return MB_FAIL;
+		if (rc == 1)
+			return MB_OK;
+		if (rc == 2)
+			return market_order_move(c, &o, "cancelled", NULL,
+			    MARKET_REASON_DISPUTE);
 		return market_order_move(c, &o, "delivered", NULL,
 		    MARKET_REASON_AUTO);
 	default:

@@ -304,6 +304,10 @@ int		 market_buy_ask(struct market_call *,
 
 /* 1 if the state machine has the step from -> to */
 int		 market_order_can(const char *from, const char *to);
+/* 1 if it has the step from -> to for reason (a step only some reason
+   takes: sent -> cancelled, MARKET_REASON_DISPUTE) */
+int		 market_order_can_for(const char *from, const char *to,
+		    const char *reason);
 /* The placeholders every order notice has. */
 void		 market_order_args(struct market_call *,
 		    const struct market_order *, struct market_args *);
@@ -315,6 +319,9 @@ void		 market_order_args(struct market_call *,
  * completed unconfirmed); both may be NULL.  MB_OK or MB_FAIL.
  */
 #define MARKET_REASON_AUTO	"auto"
+/* a sent order whose dispute was decided for the buyer, ended by the
+   timer: cancelled, nothing given back (the goods left), no trade */
+#define MARKET_REASON_DISPUTE	"dispute"
 
 int		 market_order_move(struct market_call *, struct market_order *o,
 		    const char *to, const char *transporter,
@@ -647,7 +654,8 @@ int	market_store_is_parent(struct market_call *, long long ref);
  *  MARKET_DUE_UNSENT	accepted orders past expires_at
  *  MARKET_DUE_SEND	accepted orders past remind_at, not reminded
  *  MARKET_DUE_COMPLETE	sent orders past expires_at without an open
- *			dispute (market_disputes)
+ *			dispute (market_disputes; the sweep reads them
+ *			again: market_store_dispute_hold)
  *  MARKET_DUE_DELIVERY	sent orders past remind_at, not reminded, without
  *			an open dispute
  * (share orders have no due times: they follow their pool order).
@@ -663,6 +671,14 @@ enum market_due {
 };
 int	market_store_due(struct market_call *, enum market_due,
 	    long long *refs, size_t max, size_t *n);
+/*
+ * What order ref's disputes say of its completion: 1 an open one (it
+ * waits), 2 the latest closed one was decided for the buyer (*dispute
+ * its ref: the order ends cancelled, MARKET_REASON_DISPUTE), 0 none or
+ * decided for the seller (it completes); -1.
+ */
+int	market_store_dispute_hold(struct market_call *, long long ref,
+	    long long *dispute);
 
 /*
  * Pools (market_pool.c).  A pool with its shares' sum and count: 1 found,

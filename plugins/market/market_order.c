@@ -52,7 +52,7 @@
  *
  *	pending  -> accepted | rejected | expired | cancelled
  *	accepted -> sent | cancelled
- *	sent     -> delivered
+ *	sent     -> delivered | cancelled (reason "dispute": the timer's only)
  *
  *	state	 timers (due times remind_at, expires_at: columns)
  *	pending	 order-remind: the seller reminded, once;
@@ -62,9 +62,12 @@
  *	sent	 delivery-remind: the buyer asked whether it arrived, once;
  *		 delivery-complete: delivered, reason "auto" (both told,
  *		 the trade counted as for DELIVERED), unless a dispute on
- *		 it is open (market_disputes): then it waits, and
- *		 completes at the first sweep after the dispute is closed
- *		 if it is still sent (the decision is the dispute's)
+ *		 it is open (market_disputes): then it waits, and at the
+ *		 first sweep after the dispute is closed, if it is still
+ *		 sent, completes (decided for the seller) or is cancelled,
+ *		 reason "dispute" (decided for the buyer: nothing given
+ *		 back, the goods left; no trade, no cancellation on anyone's
+ *		 record; both told, market-dispute-ended-*)
  *
  * ACCEPT and SENT set the next state's due times (from the conf then in
  * force); a final state has none.  rejected, expired and cancelled give
@@ -92,37 +95,51 @@
  *
  *	pending  -> accepted | rejected | expired | cancelled
  *	accepted -> sent | cancelled
- *	sent     -> delivered
+ *	sent     -> delivered | cancelled (MARKET_REASON_DISPUTE only)
  *
  * rejected, expired, cancelled and delivered are final.  Each state that
  * is not has a timer's step among its own (market.c's sweep): pending ->
  * expired, accepted -> cancelled, sent -> delivered (the last two with
- * reason MARKET_REASON_AUTO); the head comment lists the timers.
+ * reason MARKET_REASON_AUTO); the head comment lists the timers.  A row
+ * with a reason is taken only with that reason: sent -> cancelled is the
+ * timer's end of an order whose dispute was decided for the buyer, never
+ * a CANCEL (market_order_can, which commands ask, does not have it).
  */
 static const struct market_transition {
 	const char	*from;
 	const char	*to;
+	const char	*reason;	/* NULL: any */
 } market_transitions[] = {
-	{ "pending",	"accepted" },
-	{ "pending",	"rejected" },
-	{ "pending",	"expired" },
-	{ "pending",	"cancelled" },
-	{ "accepted",	"sent" },
-	{ "accepted",	"cancelled" },
-	{ "sent",	"delivered" },
+	{ "pending",	"accepted",	NULL },
+	{ "pending",	"rejected",	NULL },
+	{ "pending",	"expired",	NULL },
+	{ "pending",	"cancelled",	NULL },
+	{ "accepted",	"sent",		NULL },
+	{ "accepted",	"cancelled",	NULL },
+	{ "sent",	"delivered",	NULL },
+	{ "sent",	"cancelled",	MARKET_REASON_DISPUTE },
 };
 
 int
-market_order_can(const char *from, const char *to)
+market_order_can_for(const char *from, const char *to, const char *reason)
 {
 	size_t	 i;
 
 	for (i = 0; i < sizeof(market_transitions) /
 	    sizeof(market_transitions[0]); i++)
 		if (strcmp(market_transitions[i].from, from) == 0 &&
-		    strcmp(market_transitions[i].to, to) == 0)
+		    strcmp(market_transitions[i].to, to) == 0 &&
+		    (market_transitions[i].reason == NULL ||
+		    (reason != NULL && strcmp(market_transitions[i].reason,
+		    reason) == 0)))
 			return 1;
 	return 0;
+}
+
+int
+market_order_can(const char *from, const char *to)
+{
+	return market_order_can_for(from, to, NULL);
 }
 
 /* The placeholders every order notice has. */
@@ -219,6 +236,20 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 		if ((tmpl = market_pool_expired_tmpl(c, o)) == NULL)
 			return MB_FAIL;
 		return market_notify(c, o->seller, tmpl, &b);
+	}
+	if (strcmp(o->state, "cancelled") == 0 &&
+	    strcmp(o->reason, MARKET_REASON_DISPUTE) == 0) {
+		long long	 dispute;
+
+		/* sent, the dispute decided for the buyer: no trade */
+		if (market_store_dispute_hold(c, o->ref, &dispute) == -1)
+			return MB_FAIL;
+		market_arg_num(&a, "dispute", dispute);
+		if (market_notify(c, o->buyer, "market-dispute-ended-buyer",
+		    &a) != MB_OK)
+			return MB_FAIL;
+		return market_notify(c, o->seller,
+		    "market-dispute-ended-seller", &a);
 	}
 	if (strcmp(o->state, "cancelled") == 0 && market_order_auto(o)) {
 		struct market_args	 b = { .n = 0 };
@@ -352,7 +383,7 @@ market_order_move(struct market_call *c, struct market_order *o,
 	char	 from[sizeof(o->state)];
 	int	 rc;
 
-	if (!market_order_can(o->state, to)) {
+	if (!market_order_can_for(o->state, to, reason)) {
 		c->host->log(c->ctx, MB_LOG_ERROR,
 		    "market: order %lld: no transition %s -> %s", o->ref,
 		    o->state, to);
@@ -388,8 +419,9 @@ market_order_move(struct market_call *c, struct market_order *o,
 		    "market: order %lld was not %s", o->ref, from);
 		return MB_FAIL;
 	}
-	if (strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
-	    strcmp(to, "cancelled") == 0) {
+	/* a sent order's goods left the seller: nothing goes back */
+	if ((strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
+	    strcmp(to, "cancelled") == 0) && strcmp(from, "sent") != 0) {
 		if (market_store_post_return(c, o->offer, o->qty) == -1)
 			return MB_FAIL;
 		if (o->want != 0 && o->want_qty > 0 &&

@@ -67,6 +67,10 @@
  *			part (the pool order's total less its shares'),
  *			never for the whole pool order, so nothing is
  *			counted twice
+ *	cancelled (reason "dispute": the sent pool order's dispute was
+ *			decided for its buyer) nothing given back (the goods
+ *			left), no trade; she is told as a party
+ *			(market-dispute-ended-seller, -buyer)
  *	rejected, expired, cancelled
  *			her part is given back to her share (sold less),
  *			so a later order allocates it again; once the
@@ -83,7 +87,9 @@
  * Matches (market_match_post's hook, market_pool_match): a pool's member
  * is never matched with her own pool, whichever of the two posts is the
  * pool's; a dealer whose new offer matches a buying pool is told to
- * answer it with OFFER pool price (market-pool-match-seller).
+ * answer it with OFFER pool price (market-pool-match-seller), unless the
+ * new offer is a listed selling pool's own (its opener would offer the
+ * same lots twice; the want's owner is told of it as of any offer).
  *
  * The allocation rule (the pool's rule, fixed when it opened; conf
  * pool-allocation): "joined", members in order of joining, each given
@@ -422,7 +428,16 @@ market_pool_share_tell(struct market_call *c, const struct market_pool *p,
 		tmpl = "market-share-sent";
 	else if (strcmp(so->state, "delivered") == 0)
 		tmpl = "market-share-delivered";
-	else if (ended)
+	else if (strcmp(so->reason, MARKET_REASON_DISPUTE) == 0) {
+		long long	 dispute;
+
+		/* the pool order's dispute was decided for its buyer */
+		if (market_store_dispute_hold(c, so->parent, &dispute) == -1)
+			return MB_FAIL;
+		market_arg_num(&a, "dispute", dispute);
+		tmpl = sell ? "market-dispute-ended-seller" :
+		    "market-dispute-ended-buyer";
+	} else if (ended)
 		tmpl = "market-share-ended";	/* no pool to go back to */
 	else
 		tmpl = "market-share-back";
@@ -439,7 +454,7 @@ market_pool_step(struct market_call *c, const struct market_pool *p,
 	const char	*member = market_pool_member(p, so);
 	int		 rc;
 
-	if (!market_order_can(so->state, to)) {
+	if (!market_order_can_for(so->state, to, parent->reason)) {
 		/* only the pool order moves them: a broken rule */
 		c->host->log(c->ctx, MB_LOG_ERROR, "market: share order %lld "
 		    "of %lld: no transition %s -> %s", so->ref, parent->ref,
@@ -460,8 +475,9 @@ market_pool_step(struct market_call *c, const struct market_pool *p,
 			    "order %lld was not %s", so->ref, from);
 		return -1;
 	}
-	if (strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
-	    strcmp(to, "cancelled") == 0) {
+	/* a sent share's goods left her: nothing goes back */
+	if ((strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
+	    strcmp(to, "cancelled") == 0) && strcmp(from, "sent") != 0) {
 		if (market_store_share_sold(c, p->ref, member, -so->qty) != 1) {
 			c->host->log(c->ctx, MB_LOG_ERROR, "market: pool %lld: "
 			    "cannot give %lld back to %s", p->ref, so->qty,
@@ -495,8 +511,10 @@ market_pool_follow(struct market_call *c, const struct market_order *parent,
 	size_t			 n, i;
 	int			 rc = -1, back, ended = 0;
 
-	back = strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
-	    strcmp(to, "cancelled") == 0;
+	/* given back unless it had been sent (MARKET_REASON_DISPUTE) */
+	back = (strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
+	    strcmp(to, "cancelled") == 0) &&
+	    strcmp(parent->reason, MARKET_REASON_DISPUTE) != 0;
 	if ((so = calloc(MARKET_POOL_SHARES_MAX, sizeof(*so))) == NULL) {
 		c->host->log(c->ctx, MB_LOG_ERROR, "market: out of memory");
 		return -1;
@@ -576,8 +594,14 @@ market_pool_match(struct market_call *c, const struct market_post *p,
 	if ((rc = market_store_share_get(c, o->ref, w->msisdn, &share)) != 0 ||
 	    (rc = market_store_share_get(c, w->ref, o->msisdn, &share)) != 0)
 		return rc == -1 ? -1 : 1;
-	/* a dealer's new offer and a buying pool: his step is OFFER */
-	if (o != p || (rc = market_pool_find(c, w->ref, &pool)) == 1)
+	/* a dealer's new offer and a buying pool: his step is OFFER; not
+	   when the new offer is a selling pool's own (its opener would
+	   offer the same lots twice) */
+	if (o != p || (rc = market_pool_find(c, o->ref, &pool)) == 0)
+		return 0;
+	if (rc == -1)
+		return -1;
+	if ((rc = market_pool_find(c, w->ref, &pool)) == 1)
 		return 0;
 	if (rc == -1)
 		return -1;

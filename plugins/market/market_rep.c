@@ -48,7 +48,10 @@
  *	stars		the average of the ratings she was given, and
  *			how many
  * A member's share order counts only for its member (the other side has
- * the pool order), so one delivery is one trade for each person.
+ * the pool order), so one delivery is one trade for each person; not
+ * for an opener who joined his own pool (his pool order counts), and
+ * never as rejected or expired (the opener's decision, counted on the
+ * pool order).
  * "member since" is the month she registered (host->user_since), with the
  * year when it is not within the last year.
  *

@@ -1124,6 +1124,40 @@ market_store_due(struct market_call *c, enum market_due due, long long *refs,
 	return 0;
 }
 
+/* an open dispute first, else the latest closed one */
+static const char market_sql_dispute_hold[] =
+    "SELECT ref, state, decision FROM market_disputes WHERE order_ref = $1"
+    " ORDER BY CASE WHEN state = 'open' THEN 0 ELSE 1 END,"
+    " closed DESC, ref DESC LIMIT 1";
+
+int
+market_store_dispute_hold(struct market_call *c, long long ref,
+    long long *dispute)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	char			 state[8], decision[8];
+	int			 rc, hold = 0;
+
+	*dispute = 0;
+	if ((st = h->query(c->ctx, market_sql_dispute_hold)) == NULL)
+		return -1;
+	if (h->bind_int(st, 1, ref) != 0)
+		return market_store_fail(c, st, "cannot read a dispute");
+	if ((rc = h->step(st)) == MB_ROW) {
+		*dispute = h->column_int(st, 0);
+		market_store_column(c, st, 1, state, sizeof(state));
+		market_store_column(c, st, 2, decision, sizeof(decision));
+		if (strcmp(state, "open") == 0)
+			hold = 1;
+		else if (strcmp(decision, "buyer") == 0)
+			hold = 2;
+	} else if (rc != MB_DONE)
+		return market_store_fail(c, st, "cannot read a dispute");
+	h->done(st);
+	return hold;
+}
+
 /* --- reputation (market_rep.c) ---------------------------------------------------
  *
  * A record is counted from the tables each time it is shown, never kept:
@@ -1131,14 +1165,20 @@ market_store_due(struct market_call *c, enum market_due due, long long *refs,
  * ratings she was given.  An order counts for its buyer and its seller,
  * but a member's share order only for its member (the seller of a sell
  * pool's lot, the buyer of a want pool's: the other side has the pool
- * order, as MY shows), so one delivery is one trade for each person.
+ * order, as MY shows), so one delivery is one trade for each person;
+ * and not when she is a party of the pool order too (an opener who
+ * joined his own pool: the pool order counts for him).  Rejected and
+ * expired count only on an order of its own (parent NULL): a share
+ * order follows the opener's decision, it is not its member's.
  */
 #define MARKET_REP_PARTY \
     " (o.parent IS NULL" \
-    " OR (o.seller = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
+    " OR (NOT EXISTS (SELECT 1 FROM market_orders p WHERE p.ref = o.parent" \
+    " AND (p.buyer = $1 OR p.seller = $1))" \
+    " AND ((o.seller = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
     " WHERE l.ref = o.offer AND l.kind = 'sell'))" \
     " OR (o.buyer = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
-    " WHERE l.ref = o.want AND l.kind = 'want')))"
+    " WHERE l.ref = o.want AND l.kind = 'want')))))"
 
 static const char market_sql_rep_orders[] =
     "SELECT"
@@ -1147,9 +1187,9 @@ static const char market_sql_rep_orders[] =
     " ((o.cancelled_by = 'buyer' AND o.buyer = $1) OR"
     " (o.cancelled_by = 'seller' AND o.seller = $1)) THEN 1 ELSE 0 END), 0),"
     " COALESCE(SUM(CASE WHEN o.state = 'rejected' AND o.seller = $1"
-    " THEN 1 ELSE 0 END), 0),"
+    " AND o.parent IS NULL THEN 1 ELSE 0 END), 0),"
     " COALESCE(SUM(CASE WHEN o.state = 'expired' AND o.seller = $1"
-    " THEN 1 ELSE 0 END), 0)"
+    " AND o.parent IS NULL THEN 1 ELSE 0 END), 0)"
     " FROM market_orders o WHERE (o.buyer = $1 OR o.seller = $1) AND"
     MARKET_REP_PARTY;
 /* a closed dispute is lost by the side it was not decided for */

@@ -9,12 +9,15 @@
  *				with the notices to the order's buyer and
  *				seller (market-dispute-closed-buyer or
  *				-seller, each in their language, a member's
- *				through her agent: router_notify), queued in
+ *				through her agent: router_notify) and to
+ *				its opener when he is neither (side other:
+ *				a transporter), each person once, queued in
  *				the outbox like every notice; answered after
  *				the commit with {"dispute", "order",
  *				"decision", "buyer", "seller"}.  An unknown
  *				dispute is 404, a closed one 409 (with its
- *				decision), a database without the market
+ *				decision; also when a concurrent close
+ *				took it first), a database without the market
  *				plugin's disputes 404.
  *
  * marketctl dispute close sends the form (src/ctl/dispute.c); marketctl
@@ -91,8 +94,8 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
     struct evkeyvalq *q, const char *peer)
 {
 	static const char find[] =
-	    "SELECT d.state, d.order_ref, d.decision, o.buyer, o.seller "
-	    "FROM market_disputes d "
+	    "SELECT d.state, d.order_ref, d.decision, o.buyer, o.seller, "
+	    "d.opener, d.side FROM market_disputes d "
 	    "JOIN market_orders o ON o.ref = d.order_ref WHERE d.ref = $1";
 	static const char close_sql[] =
 	    "UPDATE market_disputes SET state = 'closed', closed = $2, "
@@ -104,7 +107,8 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
 	struct evbuffer		*b;
 	struct mb_arg		 args[3];
 	char			 state[ADMIN_LABEL], decided[ADMIN_LABEL];
-	char			 buyer[64], seller[64], why[200];
+	char			 buyer[64], seller[64], opener[64], why[200];
+	char			 opened_by[ADMIN_LABEL];
 	char			 num[2][24];
 	const char		*tmpl;
 	long long		 ref, order = 0;
@@ -159,6 +163,9 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
 		    store_text(st, 3) : "");
 		snprintf(seller, sizeof(seller), "%s", store_text(st, 4) !=
 		    NULL ? store_text(st, 4) : "");
+		snprintf(opener, sizeof(opener), "%s", store_text(st, 5) !=
+		    NULL ? store_text(st, 5) : "");
+		admin_label(opened_by, store_text(st, 6), "");
 	}
 	store_done(st);
 	if (rc == STORE_ERROR)
@@ -186,8 +193,16 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
 	store_bind_text(st, 4, note[0] != '\0' ? note : NULL);
 	rc = store_step(st);
 	store_done(st);
-	if (rc != STORE_DONE || store_changes(store) != 1)
+	if (rc != STORE_DONE)
 		goto end;
+	if (store_changes(store) != 1) {
+		/* another close took it between the read and the write */
+		store_work_end(store, 0);
+		snprintf(why, sizeof(why), "dispute #%lld is closed already "
+		    "(by another close just now): nothing done", ref);
+		admin_reply_error(req, 409, "Conflict", why);
+		return;
+	}
 	snprintf(num[0], sizeof(num[0]), "%lld", ref);
 	snprintf(num[1], sizeof(num[1]), "%lld", order);
 	args[0] = (struct mb_arg){ "dispute", num[0] };
@@ -195,6 +210,11 @@ admin_dispute_close(struct admin *a, struct evhttp_request *req,
 	args[2] = (struct mb_arg){ "note", note };
 	if (router_notify(a->src.router, buyer, tmpl, args, 3) == -1 ||
 	    router_notify(a->src.router, seller, tmpl, args, 3) == -1)
+		goto end;
+	/* a transporter who opened it hears the decision too, once */
+	if (strcmp(opened_by, "other") == 0 && opener[0] != '\0' &&
+	    strcmp(opener, buyer) != 0 && strcmp(opener, seller) != 0 &&
+	    router_notify(a->src.router, opener, tmpl, args, 3) == -1)
 		goto end;
 	ok = 1;
 end:

@@ -1683,6 +1683,52 @@ Test(admin_pages, dispute_close_decides_and_tells_both_parties)
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), before + 2);
 }
 
+/* A transporter (side other) who opened a dispute hears the decision
+ * too, once; the parties once each. */
+Test(admin_pages, dispute_close_tells_a_transporter_who_opened_it)
+{
+	struct hc_resp	*r;
+	long long	 before;
+
+	t_disputes();
+	t_exec("INSERT INTO market_disputes (ref, order_ref, opener, side, "
+	    "text, state, created) VALUES (13, 10, '+254711000333', 'other', "
+	    "'road closed', 'open', 1)");
+	before = t_count("SELECT COUNT(*) FROM outbox");
+	r = t_action("/admin/dispute", "ref=13&for=seller");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), before + 3);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE receiver = "
+	    "'+254711000333' AND kind = 'notice' AND text LIKE 'Dispute #13 "
+	    "on order #10 is closed: the admin decided for the seller%'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE receiver = "
+	    "'+254700000001' AND text LIKE 'Dispute #13 %'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE receiver = "
+	    "'+254700000002' AND text LIKE 'Mzozo #13 %'"), 1);
+	/* the buyer's own dispute: no third notice */
+	r = t_action("/admin/dispute", "ref=11&for=seller");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), before + 5);
+}
+
+/* A close that finds the dispute closed at its write (another close took
+ * it after the read: simulated by a trigger that skips the update) is a
+ * conflict, not a failure; nothing is sent. */
+Test(admin_pages, dispute_close_that_loses_a_race_is_a_conflict)
+{
+	struct hc_resp	*r;
+	long long	 before;
+
+	t_disputes();
+	t_exec("CREATE TRIGGER t_race BEFORE UPDATE ON market_disputes "
+	    "BEGIN SELECT RAISE(IGNORE); END");
+	before = t_count("SELECT COUNT(*) FROM outbox");
+	r = t_action("/admin/dispute", "ref=11&for=buyer");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "dispute #11 is closed already");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), before);
+}
+
 Test(admin_pages, dispute_close_refuses_what_it_cannot_close)
 {
 	struct hc_resp	*r;

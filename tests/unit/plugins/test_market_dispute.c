@@ -466,6 +466,101 @@ BOTH(a_second_problem_names_the_open_dispute)
 	cr_assert_eq(disputes(), 2);
 }
 
+/* --- the completion after a dispute ------------------------------------------------------ */
+
+/* Dispute ref closed as the daemon closes it, for side. */
+static void
+close_dispute(long long ref, const char *side)
+{
+	struct store_stmt *st = store_query(mock_store(m),
+	    "UPDATE market_disputes SET state = 'closed', closed = $1,"
+	    " decision = $2 WHERE ref = $3");
+
+	cr_assert_not_null(st);
+	store_bind_int(st, 1, T0 + 86400);
+	store_bind_text(st, 2, side);
+	store_bind_int(st, 3, ref);
+	cr_assert_eq(store_step(st), STORE_DONE);
+	store_done(st);
+}
+
+/* The sweep at now (a week and a day after SENT: delivery-complete). */
+static void
+sweep(long long now)
+{
+	mock_clear(m);
+	mock_set_now(m, now);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+}
+
+/*
+ * A sent order whose dispute was decided for the buyer does not complete
+ * as delivered: cancelled (reason dispute), nothing back on offer (the
+ * goods left), no trade, nobody's cancellation, both told.
+ */
+BOTH(decided_for_the_buyer_a_sent_order_ends_cancelled)
+{
+	order_in("sent");
+	run_reply(BUYER, "problem 2 never came", "market-problem-opened");
+	/* while open it waits */
+	sweep(T0 + 8 * 86400);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE ref"
+	    " = $1", 2), "sent");
+	close_dispute(3, "buyer");
+	sweep(T0 + 9 * 86400);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE ref"
+	    " = $1", 2), "cancelled");
+	cr_assert_str_eq(db_text("SELECT reason FROM market_orders WHERE ref"
+	    " = $1", 2), "dispute");
+	cr_assert_str_eq(db_text("SELECT cancelled_by FROM market_orders"
+	    " WHERE ref = $1", 2), "NULL");
+	cr_assert_eq(db_int("SELECT qty_left FROM market_posts WHERE ref"
+	    " = $1", 1), 8);
+	cr_assert_eq(mock_ntrades(m), 0);
+	cr_assert_eq(count(BUYER, "market-dispute-ended-buyer"), 1);
+	cr_assert_eq(count(SELLER, "market-dispute-ended-seller"), 1);
+	cr_assert_eq(count(BUYER, "market-auto-delivered-buyer"), 0);
+	cr_assert_eq(mock_nsent(m), 2);
+	has(0, "ref", "2");
+	has(0, "dispute", "3");
+	has(1, "dispute", "3");
+	/* nothing more the next time */
+	sweep(T0 + 10 * 86400);
+	cr_assert_eq(mock_nsent(m), 0);
+	run_reply(SELLER, "cancel 2", "market-order-ended-cancelled");
+}
+
+/* The latest closed dispute decides: for the seller, it completes. */
+BOTH(decided_for_the_seller_a_sent_order_completes)
+{
+	order_in("sent");
+	run_reply(BUYER, "problem 2 wet", "market-problem-opened");
+	close_dispute(3, "buyer");
+	run_reply(SELLER, "problem 2 he took them", "market-problem-opened");
+	close_dispute(4, "seller");
+	sweep(T0 + 9 * 86400);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE ref"
+	    " = $1", 2), "delivered");
+	cr_assert_eq(count(BUYER, "market-auto-delivered-buyer"), 1);
+	cr_assert_eq(mock_ntrades(m), 1);
+}
+
+/* The buyer's own DELIVERED still works while it is sent; a sent order
+   is never cancelled by a person. */
+BOTH(decided_for_the_buyer_delivered_still_works)
+{
+	order_in("sent");
+	run_reply(BUYER, "problem 2 late", "market-problem-opened");
+	close_dispute(3, "buyer");
+	cr_assert_eq(run(SELLER, "cancel 2"), MB_OK);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE ref"
+	    " = $1", 2), "sent");
+	cr_assert_eq(run(BUYER, "delivered 2"), MB_OK);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE ref"
+	    " = $1", 2), "delivered");
+	cr_assert_eq(mock_ntrades(m), 1);
+}
+
 BOTH(anyone_else_is_refused)
 {
 	order_in("sent");
@@ -574,7 +669,8 @@ Test(dispute_lang, every_template_in_every_language_fits,
 {
 	static const char	*codes[] = { "en", "sw", "fr", "zh" };
 	static const char	*closed[] = { "market-dispute-closed-buyer",
-	    "market-dispute-closed-seller" };
+	    "market-dispute-closed-seller", "market-dispute-ended-buyer",
+	    "market-dispute-ended-seller" };
 	static const struct mb_arg close_args[] = {
 		{ "dispute", "80" }, { "ref", "43" },
 		{ "note", "Seller refunds 2 bags" }
@@ -610,8 +706,19 @@ Test(dispute_lang, every_template_in_every_language_fits,
 			    "market-problem-long") == 0 ? "max" : NULL, "300");
 		}
 	}
-	/* the daemon's notices of a dispute closed */
-	for (k = 0; k < 2; k++)
+	/* the admins' notice names the command that works (--for is
+	   required), or no form of it where that cannot fit */
+	for (l = 0; l < 4; l++) {
+		const char	*t = lang_template(market_lang_shipped, codes[l],
+				    "market-problem-admin");
+
+		cr_assert(strstr(t, "dispute close {dispute} --for "
+		    "buyer|seller") != NULL || strstr(t, "dispute close") ==
+		    NULL, "%s: market-problem-admin: %s", codes[l], t);
+	}
+	/* the daemon's notices of a dispute closed, the timer's of an order
+	   ended by one */
+	for (k = 0; k < 4; k++)
 		for (l = 0; l < 4; l++) {
 			cr_assert_not_null(lang_template(market_lang_shipped,
 			    codes[l], closed[k]), "%s lacks %s", codes[l],

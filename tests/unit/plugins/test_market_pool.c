@@ -603,6 +603,24 @@ BOTH(a_want_pool_tells_sellers_to_offer)
 	}
 }
 
+/*
+ * A selling pool listed under a buying pool's price is an offer the want
+ * pool's opener hears of; its own opener is not told to OFFER the same
+ * lots again personally.
+ */
+BOTH(a_listed_sell_pool_is_not_told_to_offer)
+{
+	want_pool_listed(1);
+	run_reply(CARO, "pool sell maize 40 bags 3000 7", "market-pool-ok");
+	run_reply(BUYER, "join 2 40", "market-pool-join-full");
+	cr_assert_str_eq(pool_state(2), "listed");
+	cr_assert_eq(count(CARO, "market-pool-match-seller"), 0);
+	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 0);
+	/* a dealer's own SELL still is */
+	run_reply(BUYER, "sell maize 5 bags 3000", "market-offer-ok");
+	cr_assert_eq(count(BUYER, "market-pool-match-seller"), 1);
+}
+
 /* --- CANCEL ------------------------------------------------------------------------------------ */
 
 BOTH(cancel_by_the_opener)

@@ -747,6 +747,47 @@ Test(pool_order, a_sold_pool_rejected_after_its_offer_ended_lapses)
 }
 
 /*
+ * A sent pool order whose dispute was decided for its buyer: at its
+ * completion time it and its share orders end cancelled (reason
+ * dispute), the members' parts stay sold (the goods left), no trade, each
+ * member told as a party.
+ */
+static void
+dispute_for_the_buyer_cancels_the_shares(void)
+{
+	pool_listed("sell", "joined");
+	run_reply(BUYER, "buy 51 6", "market-order-ok");	/* 1: 2, 3 */
+	run_reply(OPENER, "accept 1", "market-accept-ok");
+	run_reply(OPENER, "sent 1", "market-sent-ok");
+	run_reply(BUYER, "problem 1 wet", "market-problem-opened");
+	exec("UPDATE market_disputes SET state = 'closed', closed = 1,"
+	    " decision = 'buyer'");
+	sweep_at(T0 + 8 * DAY);
+	cr_assert_str_eq(db_text("SELECT state FROM market_orders WHERE"
+	    " ref = $1", 1), "cancelled");
+	cr_assert_eq(states_of(1, "cancelled"), 2);
+	cr_assert_str_eq(db_text("SELECT reason FROM market_orders WHERE"
+	    " ref = $1", 2), "dispute");
+	cr_assert_eq(sold_of(POOL, MEMBER_A), 5);
+	cr_assert_eq(sold_of(POOL, MEMBER_B), 1);
+	cr_assert_eq(db_int("SELECT qty_left FROM market_posts WHERE"
+	    " ref = $1", POOL), 29);
+	cr_assert_eq(notices(MEMBER_A, "market-dispute-ended-seller"), 1);
+	cr_assert_eq(notices(MEMBER_B, "market-dispute-ended-seller"), 1);
+	cr_assert_eq(notices(OPENER, "market-dispute-ended-seller"), 1);
+	cr_assert_eq(notices(BUYER, "market-dispute-ended-buyer"), 1);
+	cr_assert_str_eq(notice_arg(MEMBER_A, "market-dispute-ended-seller",
+	    "dispute"), notice_arg(BUYER, "market-dispute-ended-buyer",
+	    "dispute"));
+	cr_assert_eq(mock_ntrades(m), 0);
+}
+
+Test(pool_order, a_dispute_for_the_buyer_cancels_the_shares)
+{
+	dispute_for_the_buyer_cancels_the_shares();
+}
+
+/*
  * A sell pool of rule sold whole by an order made at bought, which
  * expires unanswered when the sweep runs at swept.
  */
@@ -1205,6 +1246,11 @@ Test(pool_order_pg, my_on_postgresql)
 Test(pool_order_pg, want_pool_on_postgresql)
 {
 	want_pool_story();
+}
+
+Test(pool_order_pg, a_dispute_for_the_buyer_on_postgresql)
+{
+	dispute_for_the_buyer_cancels_the_shares();
 }
 
 Test(pool_order_pg, ended_pools_on_postgresql)

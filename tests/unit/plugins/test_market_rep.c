@@ -574,6 +574,69 @@ BOTH(record_equals_a_recount)
 	cr_assert_gt(e[1].rated + e[3].rated, 0);
 }
 
+/*
+ * A sell pool that its opener Wanjiru joined after Anna (joined
+ * allocation: Anna's 50 bags first): an order rejected, one expired, one
+ * delivered, each of 60 bags (Anna 50, Wanjiru 10).  The pool order
+ * counts for its parties; a share order only for a member who is not a
+ * party of it (Anna's trade), and never as rejected or expired (the
+ * opener's decision, not hers).
+ */
+BOTH(a_pool_order_counts_once_for_each)
+{
+	struct model	 e[NPEOPLE];
+	long long	 post[NPEOPLE], pool, o;
+	char		 cmd[64];
+	int		 k;
+
+	memset(e, 0, sizeof(e));
+	ok(WANJIRU, "sell beans 5 kg 100", "market-offer-ok");
+	post[0] = ref_of(0);
+	ok(ANNA, "sell beans 5 kg 100", "market-offer-ok");
+	post[2] = ref_of(0);
+	ok(OTIENO, "want beans 5 kg 100", "market-want-ok");
+	post[1] = ref_of(0);
+	ok(BETH, "want beans 5 kg 100", "market-want-ok");
+	post[3] = ref_of(0);
+	ok(WANJIRU, "pool sell maize 100 bags 3000 7", "market-pool-ok");
+	pool = ref_of(0);
+	snprintf(cmd, sizeof(cmd), "join %lld 50", pool);
+	ok(ANNA, cmd, "market-pool-join-ok");
+	ok(WANJIRU, cmd, "market-pool-join-full");
+	snprintf(cmd, sizeof(cmd), "buy %lld 60", pool);
+	ok(OTIENO, cmd, "market-order-ok");
+	o = ref_of(0);
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders"
+	    " WHERE parent = $1", o), 2);
+	snprintf(cmd, sizeof(cmd), "reject %lld sold", o);
+	ok(WANJIRU, cmd, "market-reject-ok");
+	e[0].rejected++;
+	snprintf(cmd, sizeof(cmd), "buy %lld 60", pool);
+	ok(OTIENO, cmd, "market-order-ok");
+	e[0].expired++;
+	mock_clear(m);
+	mock_set_now(m, T0 + 2 * DAY);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders"
+	    " WHERE state = 'expired' AND parent IS NULL", 0), 1);
+	snprintf(cmd, sizeof(cmd), "buy %lld 60", pool);
+	ok(BETH, cmd, "market-order-ok");
+	o = ref_of(0);
+	snprintf(cmd, sizeof(cmd), "accept %lld", o);
+	ok(WANJIRU, cmd, "market-accept-ok");
+	snprintf(cmd, sizeof(cmd), "sent %lld", o);
+	ok(WANJIRU, cmd, "market-sent-ok");
+	snprintf(cmd, sizeof(cmd), "delivered %lld", o);
+	ok(BETH, cmd, "market-delivered-ok");
+	cr_assert_eq(db_int("SELECT count(*) FROM market_orders"
+	    " WHERE parent = $1 AND state = 'delivered'", o), 2);
+	e[0].trades++;		/* the pool order; not his share too */
+	e[2].trades++;		/* her share */
+	e[3].trades++;
+	for (k = 0; k < NPEOPLE; k++)
+		check_record(k, post[k], &e[k]);
+}
+
 /* --- RATE -------------------------------------------------------------------------- */
 
 /* Wanjiru's offer #1; Otieno's order #2 on it, delivered. */
