@@ -91,7 +91,9 @@
  *    (the goods left), no trade is counted, nobody's record gets a
  *    cancellation (the lost dispute is on the seller's), both are told
  *    (market-dispute-ended-buyer, -seller); decided for the seller, it
- *    completes as delivered.  The buyer's DELIVERED works while sent;
+ *    completes as delivered.  The buyer's DELIVERED works while sent.
+ *    An order still between hubs (a leg to a hub not received,
+ *    market_leg.c) is neither asked nor completed: its legs move it;
  *  - a pool order's share orders follow it through every timer's step as
  *    through a command's (market_order_move, market_pool_follow);
  *  - an open pool past its deadline: opener and members told, once;

@@ -1066,15 +1066,24 @@ static const char market_sql_due_send[] =
     "SELECT ref FROM market_orders WHERE state = 'accepted'"
     " AND remind_at <= $1 AND reminded = 0 ORDER BY remind_at, ref LIMIT $2";
 /* an open dispute holds a sent order: neither asked nor completed */
+/*
+ * A sent order still between hubs (a leg to a hub not yet received) is
+ * not asked about nor completed: it has not reached the buyer's side.
+ * Its legs' due times are what moves it (market_legs.due_at).
+ */
+#define MARKET_SQL_NOT_AT_HUB \
+    " AND NOT EXISTS (SELECT 1 FROM market_legs l WHERE l.order_ref = o.ref" \
+    " AND l.to_hub IS NOT NULL AND l.state <> 'done')"
 static const char market_sql_due_complete[] =
     "SELECT o.ref FROM market_orders o WHERE o.state = 'sent'"
     " AND o.expires_at <= $1 AND NOT EXISTS (SELECT 1 FROM market_disputes d"
-    " WHERE d.order_ref = o.ref AND d.state = 'open')"
+    " WHERE d.order_ref = o.ref AND d.state = 'open')" MARKET_SQL_NOT_AT_HUB
     " ORDER BY o.expires_at, o.ref LIMIT $2";
 static const char market_sql_due_delivery[] =
     "SELECT o.ref FROM market_orders o WHERE o.state = 'sent'"
     " AND o.remind_at <= $1 AND o.reminded = 0 AND NOT EXISTS (SELECT 1"
     " FROM market_disputes d WHERE d.order_ref = o.ref AND d.state = 'open')"
+    MARKET_SQL_NOT_AT_HUB
     " ORDER BY o.remind_at, o.ref LIMIT $2";
 
 int

@@ -56,6 +56,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define ADMIN1		"+254799000001"
 #define T0		1700000000LL
 #define HOUR		3600LL
+#define DAY		(24 * HOUR)
 
 static struct mock	*m;
 static int		 on_pg;
@@ -435,6 +436,37 @@ BOTH(an_order_goes_through_three_hubs_to_the_door)
 	cr_assert_str_eq(order_state(), "delivered");
 	cr_assert_eq(count(SELLER, "market-delivered-seller"), 1);
 	cr_assert_eq(count(BUYER, "market-delivered-buyer"), 1);
+}
+
+/*
+ * Between hubs the order is not asked about nor completed by itself
+ * (delivery-remind, delivery-complete): only once its last hub has it.
+ */
+BOTH(an_order_between_hubs_does_not_complete_by_itself)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	mock_clear(m);
+	mock_set_now(m, T0 + 30 * DAY);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+	cr_assert_str_eq(order_state(), "sent", "still on its way to Ndeiya");
+	cr_assert_eq(db_int("SELECT reminded FROM market_orders WHERE"
+	    " ref = 3", 0, 0), 0, "the buyer is not asked yet");
+	mock_set_now(m, T0);
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722 000 444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	out(OP_LIMURU, "0722000555", CARRIER3, "market-leg-carrier", code,
+	    sizeof(code));
+	in(OP_TIGONI, code, "market-leg-in-last");
+	/* at the last hub: the buyer's side, the timers as without hubs
+	   (a day later: one sweep per sweep-interval) */
+	mock_clear(m);
+	mock_set_now(m, T0 + 31 * DAY);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+	cr_assert_str_eq(order_state(), "delivered");
 }
 
 BOTH(the_buyer_collects_at_the_village_point)
