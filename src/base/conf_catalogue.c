@@ -30,7 +30,7 @@
 
 #include "base/conf.h"
 #include "base/conf_int.h"
-#include "plugin/core.h"	/* msisdn_normalise */
+#include "base/phone.h"
 
 
 /* "names = en:maize;sw:mahindi": every entry a language code and a name. */

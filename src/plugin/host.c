@@ -1,7 +1,7 @@
 /*
  * host.c - the core side of the plugin interface: the struct mb_host table
- * plugins call and the users table (the catalogue's words and phone
- * numbers are catalogue.c's).
+ * plugins call and the users table (the catalogue's words and the
+ * delivery chain's hubs are catalogue.c's, phone numbers base/phone.c's).
  * A service point's members are routed here too: under FOR a reply goes
  * to the agent naming the member, a notice to a member reaches her agent
  * (and her phone when she has one), and a trade through an agent records
@@ -86,7 +86,7 @@ host_column_dup(struct store_stmt *st, int col)
  * The language msisdn chose or was given (a copy to free), NULL when it
  * has none or is not known; -1 in *rc on a store failure.
  */
-static char *
+char *
 host_user_language(struct core *core, const char *msisdn, int *rc)
 {
 	struct store_stmt	*st;
@@ -1362,83 +1362,6 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	return (long)n;
 }
 
-/* --- the delivery chain: hubs and routes ------------------------------------ */
-
-/* The conf's limit is the interface's: a hub's operators all fit. */
-typedef char host_hub_operators_fit[CONF_HUB_OPERATORS ==
-    MB_HUB_OPERATORS ? 1 : -1];
-
-/* The hub of that code, copied as far as the plugin's struct reaches. */
-static int
-h_hub(struct mb_ctx *ctx, const char *code, struct mb_hub *out)
-{
-	const struct conf_hub	*ch;
-	struct mb_hub		 h;
-	size_t			 k, n;
-
-	if (out == NULL || out->size < sizeof(out->size) ||
-	    (ch = conf_hub_find(ctx->core->conf, code)) == NULL)
-		return 0;
-	memset(&h, 0, sizeof(h));
-	h.code = ch->code;
-	h.level = ch->level;
-	h.parent = ch->parent;
-	for (k = 0; k < ch->operators.count && k < MB_HUB_OPERATORS; k++)
-		h.operators[k] = ch->operators.names[k];
-	h.noperators = k;
-	n = out->size < sizeof(h) ? out->size : sizeof(h);
-	h.size = n;
-	memcpy(out, &h, n);
-	return 1;
-}
-
-/*
- * A hub's name in msisdn's language (NULL: the reply's), as render()
- * picks it; its names entry, else its name.  NULL for no such hub.
- */
-static const char *
-h_hub_name(struct mb_ctx *ctx, const char *msisdn, const char *code)
-{
-	const struct conf_hub	*ch;
-	const char		*name;
-	char			*lang = NULL;
-	int			 rc;
-
-	if ((ch = conf_hub_find(ctx->core->conf, code)) == NULL)
-		return NULL;
-	if (msisdn != NULL)
-		lang = host_user_language(ctx->core, msisdn, &rc);
-	name = conf_hub_name(ch, lang != NULL ? lang : ctx->lang != NULL ?
-	    ctx->lang : lang_default(ctx->core->langs));
-	free(lang);
-	return name;
-}
-
-static const char *
-h_market_hub(struct mb_ctx *ctx, const char *place)
-{
-	const struct conf_hub *ch = conf_hub_serving(ctx->core->conf, place);
-
-	return ch != NULL ? ch->code : NULL;
-}
-
-/* conf_hub_route's hubs as their codes: pointers into the conf. */
-static long
-h_route(struct mb_ctx *ctx, const char *from, const char *to,
-    const char **out, size_t max)
-{
-	const struct conf_hub	*hubs[MB_ROUTE_MAX];
-	long			 n, i;
-
-	if (out == NULL)
-		max = 0;
-	n = conf_hub_route(ctx->core->conf, from, to, hubs,
-	    max < MB_ROUTE_MAX ? max : MB_ROUTE_MAX);
-	for (i = 0; i < n; i++)
-		out[i] = hubs[i]->code;
-	return n;
-}
-
 /*
  * The table plugins of this ABI get, and the one ABI 1 plugins get: the
  * same functions at the same places, with ABI 1's SQLite slots filled in
@@ -1504,10 +1427,10 @@ h_route(struct mb_ctx *ctx, const char *from, const char *to,
 	.season = h_season, \
 	.user_since = h_user_since, \
 	.role_users = h_role_users, \
-	.hub = h_hub, \
-	.hub_name = h_hub_name, \
-	.market_hub = h_market_hub, \
-	.route = h_route
+	.hub = host_hub, \
+	.hub_name = host_hub_name, \
+	.market_hub = host_market_hub, \
+	.route = host_route
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS
