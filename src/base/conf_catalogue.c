@@ -893,9 +893,9 @@ conf_hub_places(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 }
 
 /*
- * The parent of the hub at index: declared, one level up; and no cycle
- * (which the levels already forbid, but a hub that is its own ancestor
- * is named as such).  Sets h->up when the parent is right.
+ * The parent of hub h: declared, one level up; and no cycle (which the
+ * levels already forbid, but parents that go round are named as such).
+ * Sets h->up when the parent is right.
  */
 static int
 conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
@@ -931,8 +931,8 @@ conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 		q = q->parent != NULL ? conf_hub_find(c, q->parent) : NULL;
 	if (q != NULL) {
 		conf_hub_bad(grp, h, nth, "parent", "hub '%s': its parents "
-		    "lead back to it (a cycle through '%s')", h->code,
-		    h->parent);
+		    "go round in a cycle (through '%s') and never reach a "
+		    "county", h->code, h->parent);
 		return -1;
 	}
 	if ((pl = conf_hub_level(p->level)) != level - 1) {

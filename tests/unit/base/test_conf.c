@@ -686,10 +686,10 @@ Test(conf, bad_hubs_refused_with_their_lines)
 		    "not declared",
 		"badhub.conf:34: parent: hub 'v-low' is a village: its parent "
 		    "'k1' must be a township hub, not a county",
-		"badhub.conf:39: parent: hub 't-loop-a': its parents lead back "
-		    "to it",
-		"badhub.conf:44: parent: hub 't-loop-b': its parents lead back "
-		    "to it",
+		"badhub.conf:39: parent: hub 't-loop-a': its parents go round "
+		    "in a cycle (through 't-loop-b')",
+		"badhub.conf:44: parent: hub 't-loop-b': its parents go round "
+		    "in a cycle (through 't-loop-a')",
 		"badhub.conf:50: markets: hub 'v-places': 'm-x' is not "
 		    "declared in a 'group = market'",
 		"badhub.conf:51: points: hub 'v-places': 'p9' is not declared "
