@@ -737,22 +737,25 @@ conf_hub_line_is(const char *p, const char *key, const char *value)
 }
 
 /*
- * The line of key in the nth (0, 1 ...) "group = hub" of file whose code
- * is code: conf_bad's search by key alone finds the first hub's, when
- * every hub has the key.  A group runs from its "group =" line to the
- * next blank line (the conf's syntax).  0 when not found.
+ * The line of key in the nth (0, 1 ...) "group = hub" whose code is code,
+ * in file or the files it includes (libgw names the top file for a group
+ * of an included one, and conf_bad's search by key alone finds the first
+ * hub's line when every hub has the key); its file into where.  A group
+ * runs from its "group =" line to the next blank line (the conf's
+ * syntax), an include ending it.  0 when not found (a directory include
+ * is not looked into).  *nth counts down the groups of that code seen.
  */
 static long
-conf_hub_key_line(const char *file, const char *code, size_t nth,
-    const char *key)
+conf_hub_key_line(const char *file, const char *code, size_t *nth,
+    const char *key, char *where, size_t wlen, int depth)
 {
 	FILE	*fp;
-	char	 line[4096];
+	char	 line[4096], target[4096];
+	const char *t;
 	long	 n = 0, keyline = 0, found = 0;
-	int	 in = 0, match = 0;
-	size_t	 seen = 0;
+	int	 in = 0, match = 0, include;
 
-	if (file == NULL || (fp = fopen(file, "r")) == NULL)
+	if (file == NULL || depth > 8 || (fp = fopen(file, "r")) == NULL)
 		return 0;
 	while (found == 0 && fgets(line, sizeof(line), fp) != NULL) {
 		const char	*p = line;
@@ -760,14 +763,26 @@ conf_hub_key_line(const char *file, const char *code, size_t nth,
 		n++;
 		while (isspace((unsigned char)*p))
 			p++;
-		if (*p == '\0' || conf_hub_line_is(line, "group", NULL)) {
+		include = *p != '#' && conf_hub_line_is(line, "include",
+		    NULL) != NULL;
+		if (*p == '\0' || include ||
+		    conf_hub_line_is(line, "group", NULL)) {
 			/* the group before ends */
-			if (in && match && seen++ == nth)
+			if (in && match && (*nth)-- == 0)
 				found = keyline;
-			in = *p != '\0' && conf_hub_line_is(line, "group",
-			    "hub") != NULL;
+			in = *p != '\0' && !include && conf_hub_line_is(line,
+			    "group", "hub") != NULL;
 			match = 0;
 			keyline = 0;
+			if (found == 0 && include) {
+				memcpy(target, line, sizeof(target));
+				if ((t = conf_include_target(target)) != NULL &&
+				    (found = conf_hub_key_line(t, code, nth,
+				    key, where, wlen, depth + 1)) > 0) {
+					fclose(fp);
+					return found;
+				}
+			}
 			continue;
 		}
 		if (!in || *p == '#')
@@ -777,9 +792,11 @@ conf_hub_key_line(const char *file, const char *code, size_t nth,
 		if (keyline == 0 && conf_hub_line_is(line, key, NULL) != NULL)
 			keyline = n;
 	}
-	if (found == 0 && in && match && seen == nth)
+	if (found == 0 && in && match && (*nth)-- == 0)
 		found = keyline;
 	fclose(fp);
+	if (found > 0)
+		snprintf(where, wlen, "%s", file);
 	return found;
 }
 
@@ -796,7 +813,7 @@ conf_hub_bad(CfgGroup *grp, const struct conf_hub *h, size_t nth,
     const char *key, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 why[512];
+	char	 why[512], where[1024];
 	Octstr	*file = cfg_get_configfile(grp);
 	long	 line;
 
@@ -804,10 +821,9 @@ conf_hub_bad(CfgGroup *grp, const struct conf_hub *h, size_t nth,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	line = file != NULL ? conf_hub_key_line(octstr_get_cstr(file),
-	    h->code, nth, key) : 0;
+	    h->code, &nth, key, where, sizeof(where), 0) : 0;
 	if (line > 0)
-		error(0, "%s:%ld: %s: %s", octstr_get_cstr(file), line, key,
-		    why);
+		error(0, "%s:%ld: %s: %s", where, line, key, why);
 	else
 		conf_bad(grp, key, NULL, "%s", why);
 	octstr_destroy(file);

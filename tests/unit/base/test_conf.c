@@ -774,3 +774,34 @@ Test(conf, shipped_hubs)
 	cr_assert_eq(conf_hub_route(c, "eldoret", "nakuru", hubs, 8), 0);
 	conf_free(c);
 }
+
+/* A hub in an included file: that file and its line are named. */
+Test(conf, bad_hub_in_an_included_file)
+{
+	char		 d[] = "/tmp/test_conf_hubinc_XXXXXX", path[600];
+	char		 inc[600], cmd[700];
+	FILE		*fp;
+	struct conf	*c;
+	char		*log;
+
+	cr_assert_not_null(mkdtemp(d));
+	snprintf(inc, sizeof(inc), "%s/hubs.conf", d);
+	cr_assert_not_null(fp = fopen(inc, "w"));
+	fprintf(fp, "group = hub\ncode = k\nlevel = county\n\n"
+	    "group = hub\ncode = v\nlevel = village\nparent = k\n");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/main.conf", d);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fprintf(fp, "group = marketbox\nglobal-sender = 777\n\n"
+	    "include = \"hubs.conf\"\n");
+	fclose(fp);
+	c = conf_load(path);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_null(c);
+	log = logged();
+	cr_assert(strstr(log, "hubs.conf:8: parent: hub 'v' is a village: its "
+	    "parent 'k' must be a township hub, not a county") != NULL, "%s",
+	    log);
+	free(log);
+}
