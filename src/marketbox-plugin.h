@@ -427,15 +427,18 @@ struct mb_host {
 	 * hub(): the hub of that code into out (size-first): 1, or 0 when
 	 * there is none.  hub_name(): its name in the language of msisdn
 	 * (NULL: the reply's language), as market_name().  market_hub():
-	 * the code of the hub serving a market or service point code, NULL
-	 * when none does.  route(): the hubs goods go through from the
-	 * place from (a market or service point code, the seller's side) to
-	 * the place to (the buyer's): up the chain from from's hub to the
-	 * first hub the two chains share, then down to to's hub, each hub
-	 * once, in travel order, at most max codes into out.  How many were
-	 * written: 0 when both places are served by one hub, when either
-	 * has no hub, or when their chains never meet (then the order goes
-	 * door to door as without hubs); -1 when max is too small.
+	 * the code of the hub serving a market or service point code (a
+	 * point no hub lists: its market's hub), NULL when none does.
+	 * route(): the hubs goods go through from the place from (a
+	 * market or service point code, the seller's side) to the place to
+	 * (the buyer's): up the chain from from's hub to the first hub the
+	 * two chains share, then down to to's hub, each hub once, in travel
+	 * order, at most max codes into out.  How many were written: 0
+	 * when both places are served by one hub, when either has no hub,
+	 * or when their chains never meet (a county has no parent: two
+	 * counties' places never do; then the order goes door to door as
+	 * without hubs); -1 when max is too small.  No allocation; a route
+	 * has at most 5 hubs.
 	 */
 	int		 (*hub)(struct mb_ctx *, const char *code,
 			    struct mb_hub *out);

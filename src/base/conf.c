@@ -959,6 +959,7 @@ conf_load(const char *path)
 		bad |= conf_read_markets(c, cfg);
 		bad |= conf_read_service_points(c, cfg);
 		bad |= conf_read_seasons(c, cfg);
+		bad |= conf_read_hubs(c, cfg);
 		bad |= conf_read_plugins(c, cfg);
 		bad |= conf_read_plugin_groups(c, cfg);
 		bad |= conf_read_ussd(c, cfg);
@@ -1051,6 +1052,7 @@ conf_free(struct conf *c)
 	free(c->markets);
 	conf_service_points_free(c);
 	conf_seasons_free(c);
+	conf_hubs_free(c);
 	free(c->ussd_start);
 	for (i = 0; i < c->nussd_menus; i++) {
 		free(c->ussd_menus[i].id);

@@ -80,6 +80,28 @@ struct conf_season {
 	size_t		  nremind;
 };
 
+/*
+ * A hub of the county -> township -> village delivery chain: where goods
+ * change vehicles, run by its operators.  Each market and service point
+ * is served by at most one hub; a hub's parent is one level up (a
+ * village's a township, a township's a county; a county has none), so
+ * the parents of any hub end at a county within CONF_HUB_LEVELS steps.
+ */
+#define CONF_HUB_OPERATORS	4	/* as the plugin interface's */
+#define CONF_HUB_LEVELS		3	/* county, township, village */
+struct conf_hub {
+	char		 *code;
+	char		 *name;		/* shown where names has no entry
+					   for the reader's language */
+	struct conf_names names;	/* "sw:Kituo cha Kiambu" entries */
+	char		 *level;	/* "county", "township", "village" */
+	char		 *parent;	/* a hub code; NULL: a county */
+	const struct conf_hub *up;	/* the parent hub; NULL: a county */
+	struct conf_names markets;	/* market codes it serves */
+	struct conf_names points;	/* service point codes it serves */
+	struct conf_names operators;	/* phones, international form */
+};
+
 struct conf_plugin {
 	char		 *name;
 	char		 *module;	/* file in plugin-dir, or a path */
@@ -209,6 +231,8 @@ struct conf {
 	size_t			 nservice_points;
 	struct conf_season	*seasons;
 	size_t			 nseasons;
+	struct conf_hub		*hubs;
+	size_t			 nhubs;
 
 	/* USSD (ussd-* keys of group = marketbox, and the ussd groups) */
 	char			*ussd_start;		/* the first menu's id */
@@ -250,6 +274,29 @@ const struct conf_service_point	*conf_service_point_find(const struct conf *,
 const char			*conf_service_point_name(
 				    const struct conf_service_point *,
 				    const char *lang);
+const struct conf_hub		*conf_hub_find(const struct conf *,
+				    const char *code);
+/* A hub's name in lang: its names entry, else name, else code. */
+const char			*conf_hub_name(const struct conf_hub *,
+				    const char *lang);
+/*
+ * The hub serving place, a market or service point code: the hub that
+ * lists it (a market first), else for a service point its market's hub;
+ * NULL when none does.
+ */
+const struct conf_hub		*conf_hub_serving(const struct conf *,
+				    const char *place);
+/*
+ * The hubs goods go through from place from to place to: from's hub up
+ * to the first hub both chains share, then down to to's hub, each once,
+ * in travel order, at most max into out (pointers into the conf).  How
+ * many: 0 when one hub serves both, when either has none or when the
+ * chains never meet (two counties: no hub above them); -1 when max is
+ * too small.  No allocation.
+ */
+long				 conf_hub_route(const struct conf *,
+				    const char *from, const char *to,
+				    const struct conf_hub **out, size_t max);
 const struct conf_plugin_group	*conf_plugin_group_find(const struct conf *,
 				    const char *plugin);
 

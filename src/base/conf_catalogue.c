@@ -1,22 +1,28 @@
 /*
  * conf_catalogue.c - the catalogue groups of the conf: unit, commodity,
  * market (codes, names per language, plural forms, aliases), the
- * village service points (their market, phone and commission) and the
- * planting seasons (region, inputs, start, reminders), their checks
- * (a code well formed and declared once, a commodity's unit declared), and
- * the look-ups by code the rest of marketbox uses.
+ * village service points (their market, phone and commission), the
+ * planting seasons (region, inputs, start, reminders) and the delivery
+ * chain's hubs (county, township, village: parent, the markets and points
+ * each serves, operators), their checks (a code well formed and declared
+ * once, a commodity's unit declared, a hub's parent one level up, a place
+ * served by one hub), the look-ups by code the rest of marketbox uses,
+ * and the route of goods over the hubs (conf_hub_route).
  *
  * conf.c reads the file and calls conf_read_units, conf_read_commodities,
- * conf_read_markets, conf_read_service_points and conf_read_seasons in
- * that order (a commodity names a unit, a service point a market, a
- * season a region of the markets and input commodities); it
- * frees the groups with the rest of struct conf.  The value readers are
- * conf.c's, shared through conf_int.h.
+ * conf_read_markets, conf_read_service_points, conf_read_seasons and
+ * conf_read_hubs in that order (a commodity names a unit, a service point
+ * a market, a season a region of the markets and input commodities, a hub
+ * markets and service points); it frees the groups with the rest of
+ * struct conf.  The value readers are conf.c's, shared through
+ * conf_int.h.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +30,7 @@
 
 #include "base/conf.h"
 #include "base/conf_int.h"
+#include "base/phone.h"
 
 
 /* "names = en:maize;sw:mahindi": every entry a language code and a name. */
@@ -678,4 +685,486 @@ conf_season_find(const struct conf *c, const char *code)
 		    strcmp(c->seasons[i].code, code) == 0)
 			return &c->seasons[i];
 	return NULL;
+}
+
+/* --- the delivery chain's hubs --------------------------------------------- */
+
+static const char * const conf_hub_levels[CONF_HUB_LEVELS] = {
+	"county", "township", "village"
+};
+
+/* 0 for a county, 1 a township, 2 a village; -1 for anything else. */
+static int
+conf_hub_level(const char *level)
+{
+	int	 i;
+
+	for (i = 0; level != NULL && i < CONF_HUB_LEVELS; i++)
+		if (strcmp(level, conf_hub_levels[i]) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Does the line (blanks skipped) set key, and (value not NULL) to value
+ * exactly, quoted or not?  Returns a pointer past the '=', or NULL.
+ */
+static const char *
+conf_hub_line_is(const char *p, const char *key, const char *value)
+{
+	size_t	 n = strlen(key);
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (strncmp(p, key, n) != 0)
+		return NULL;
+	for (p += n; *p == ' ' || *p == '\t'; p++)
+		;
+	if (*p++ != '=')
+		return NULL;
+	if (value == NULL)
+		return p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '"')
+		p++;
+	n = strlen(value);
+	if (strncmp(p, value, n) != 0)
+		return NULL;
+	for (p += n; *p == '"' || isspace((unsigned char)*p); p++)
+		;
+	return *p == '\0' ? p : NULL;
+}
+
+/*
+ * The line of key in the nth (0, 1 ...) "group = hub" whose code is code,
+ * in file or the files it includes (libgw names the top file for a group
+ * of an included one, and conf_bad's search by key alone finds the first
+ * hub's line when every hub has the key); its file into where.  A group
+ * runs from its "group =" line to the next blank line (the conf's
+ * syntax), an include ending it.  0 when not found (a directory include
+ * is not looked into).  *nth counts down the groups of that code seen.
+ */
+static long
+conf_hub_key_line(const char *file, const char *code, size_t *nth,
+    const char *key, char *where, size_t wlen, int depth)
+{
+	FILE	*fp;
+	char	 line[4096], target[4096];
+	const char *t;
+	long	 n = 0, keyline = 0, found = 0;
+	int	 in = 0, match = 0, include;
+
+	if (file == NULL || depth > 8 || (fp = fopen(file, "r")) == NULL)
+		return 0;
+	while (found == 0 && fgets(line, sizeof(line), fp) != NULL) {
+		const char	*p = line;
+
+		n++;
+		while (isspace((unsigned char)*p))
+			p++;
+		include = *p != '#' && conf_hub_line_is(line, "include",
+		    NULL) != NULL;
+		if (*p == '\0' || include ||
+		    conf_hub_line_is(line, "group", NULL)) {
+			/* the group before ends */
+			if (in && match && (*nth)-- == 0)
+				found = keyline;
+			in = *p != '\0' && !include && conf_hub_line_is(line,
+			    "group", "hub") != NULL;
+			match = 0;
+			keyline = 0;
+			if (found == 0 && include) {
+				memcpy(target, line, sizeof(target));
+				if ((t = conf_include_target(target)) != NULL &&
+				    (found = conf_hub_key_line(t, code, nth,
+				    key, where, wlen, depth + 1)) > 0) {
+					fclose(fp);
+					return found;
+				}
+			}
+			continue;
+		}
+		if (!in || *p == '#')
+			continue;
+		if (conf_hub_line_is(line, "code", code) != NULL)
+			match = 1;
+		if (keyline == 0 && conf_hub_line_is(line, key, NULL) != NULL)
+			keyline = n;
+	}
+	if (found == 0 && in && match && (*nth)-- == 0)
+		found = keyline;
+	fclose(fp);
+	if (found > 0)
+		snprintf(where, wlen, "%s", file);
+	return found;
+}
+
+/*
+ * A bad value of the hub h (the nth declared with its code): the file
+ * and line of its key when they are found, else as conf_bad.
+ */
+static void conf_hub_bad(CfgGroup *, const struct conf_hub *, size_t nth,
+    const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void
+conf_hub_bad(CfgGroup *grp, const struct conf_hub *h, size_t nth,
+    const char *key, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 why[512], where[1024];
+	Octstr	*file = cfg_get_configfile(grp);
+	long	 line;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	line = file != NULL ? conf_hub_key_line(octstr_get_cstr(file),
+	    h->code, &nth, key, where, sizeof(where), 0) : 0;
+	if (line > 0)
+		error(0, "%s:%ld: %s: %s", where, line, key, why);
+	else
+		conf_bad(grp, key, NULL, "%s", why);
+	octstr_destroy(file);
+}
+
+/* "operators = 0722 000 111;+254733000222": each made international. */
+static int
+conf_hub_operators(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
+    size_t nth)
+{
+	char	 phone[32], *n;
+	size_t	 i;
+	int	 bad = 0;
+
+	if (h->operators.count > CONF_HUB_OPERATORS) {
+		conf_hub_bad(grp, h, nth, "operators", "hub '%s' names more "
+		    "than %d operators", h->code, CONF_HUB_OPERATORS);
+		bad = -1;
+	}
+	for (i = 0; i < h->operators.count; i++) {
+		/* no country code starts with 0: a local number without
+		   country-code would become "+0722..." */
+		if (msisdn_normalise(c->country_code, h->operators.names[i],
+		    phone, sizeof(phone)) == -1 || phone[1] == '0') {
+			conf_hub_bad(grp, h, nth, "operators", "hub '%s': "
+			    "'%s' is not a phone number (such as "
+			    "+254722000111%s)", h->code, h->operators.names[i],
+			    c->country_code != NULL ? " or 0722000111" :
+			    "; local numbers need country-code");
+			bad = -1;
+			continue;
+		}
+		if ((n = conf_strdup(phone)) == NULL)
+			panic(errno, "out of memory");
+		free(h->operators.names[i]);
+		h->operators.names[i] = n;
+	}
+	return bad;
+}
+
+/*
+ * The markets (what "markets" names) or service points ("points") of h:
+ * each declared, and served by no hub before it.
+ */
+static int
+conf_hub_places(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
+    size_t nth, size_t index, int points)
+{
+	const struct conf_names	*l = points ? &h->points : &h->markets;
+	const struct conf_names	*o;
+	const char		*key = points ? "points" : "markets";
+	const char		*p;
+	size_t			 i, j, k;
+	int			 bad = 0;
+
+	for (i = 0; i < l->count; i++) {
+		p = l->names[i];
+		if (points ? conf_service_point_find(c, p) == NULL :
+		    conf_market_find(c, p) == NULL) {
+			conf_hub_bad(grp, h, nth, key, "hub '%s': '%s' is not "
+			    "declared in a 'group = %s'", h->code, p,
+			    points ? "service-point" : "market");
+			bad = -1;
+			continue;
+		}
+		for (j = 0; j <= index; j++) {
+			o = points ? &c->hubs[j].points : &c->hubs[j].markets;
+			for (k = 0; k < (j == index ? i : o->count); k++)
+				if (strcmp(o->names[k], p) == 0)
+					break;
+			if (k < (j == index ? i : o->count))
+				break;
+		}
+		if (j <= index) {
+			conf_hub_bad(grp, h, nth, key, "hub '%s': %s '%s' is "
+			    "served by hub '%s' already (one hub a place)",
+			    h->code, points ? "service point" : "market", p,
+			    c->hubs[j].code);
+			bad = -1;
+		}
+	}
+	return bad;
+}
+
+/*
+ * The parent of hub h: declared, one level up; and no cycle (which the
+ * levels already forbid, but parents that go round are named as such).
+ * Sets h->up when the parent is right.
+ */
+static int
+conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
+    size_t nth)
+{
+	const struct conf_hub	*p, *q;
+	int			 level = conf_hub_level(h->level), pl;
+	size_t			 steps;
+
+	if (level == -1)
+		return 0;	/* already refused */
+	if (level == 0) {
+		if (h->parent == NULL)
+			return 0;
+		conf_hub_bad(grp, h, nth, "parent", "hub '%s' is a county: "
+		    "it has no parent (remove parent = %s)", h->code,
+		    h->parent);
+		return -1;
+	}
+	if (h->parent == NULL) {
+		conf_hub_bad(grp, h, nth, "level", "hub '%s' is a %s: it needs "
+		    "a parent, a %s hub (parent = CODE)", h->code, h->level,
+		    conf_hub_levels[level - 1]);
+		return -1;
+	}
+	if ((p = conf_hub_find(c, h->parent)) == NULL) {
+		conf_hub_bad(grp, h, nth, "parent", "hub '%s': parent '%s' is "
+		    "not declared in a 'group = hub'", h->code, h->parent);
+		return -1;
+	}
+	for (q = p, steps = 0; q != NULL && q != h && steps <= c->nhubs;
+	    steps++)
+		q = q->parent != NULL ? conf_hub_find(c, q->parent) : NULL;
+	if (q != NULL) {
+		conf_hub_bad(grp, h, nth, "parent", "hub '%s': its parents "
+		    "go round in a cycle (through '%s') and never reach a "
+		    "county", h->code, h->parent);
+		return -1;
+	}
+	if ((pl = conf_hub_level(p->level)) != level - 1) {
+		conf_hub_bad(grp, h, nth, "parent", "hub '%s' is a %s: its "
+		    "parent '%s' must be a %s hub, not %s%s", h->code,
+		    h->level, p->code, conf_hub_levels[level - 1],
+		    pl == -1 ? "of no level" : "a ",
+		    pl == -1 ? "" : conf_hub_levels[pl]);
+		return -1;
+	}
+	h->up = p;
+	return 0;
+}
+
+int
+conf_read_hubs(struct conf *c, Cfg *cfg)
+{
+	List	*l = cfg_get_multi_group(cfg, octstr_imm("hub"));
+	long	 i;
+	size_t	 j, nth;
+	int	 bad = 0, *ok;
+	char	*raw;
+
+	c->nhubs = l ? gwlist_len(l) : 0;
+	c->hubs = calloc(c->nhubs ? c->nhubs : 1, sizeof(*c->hubs));
+	ok = calloc(c->nhubs ? c->nhubs : 1, sizeof(*ok));
+	if (c->hubs == NULL || ok == NULL)
+		panic(errno, "out of memory");
+	/* Parents may come after their children: read all, then check. */
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup	*grp = gwlist_get(l, i);
+		struct conf_hub	*h = &c->hubs[i];
+
+		h->code = conf_string(grp, "code", NULL);
+		h->name = conf_string(grp, "name", NULL);
+		h->level = conf_string(grp, "level", NULL);
+		h->parent = conf_string(grp, "parent", NULL);
+		if (h->parent != NULL && h->parent[0] == '\0') {
+			free(h->parent);
+			h->parent = NULL;
+		}
+		raw = conf_string(grp, "markets", NULL);
+		conf_names_split(raw, &h->markets);
+		free(raw);
+		raw = conf_string(grp, "points", NULL);
+		conf_names_split(raw, &h->points);
+		free(raw);
+		raw = conf_string(grp, "operators", NULL);
+		conf_names_split(raw, &h->operators);
+		free(raw);
+		bad |= conf_read_names(grp, &h->names);
+		if (!conf_code_ok(h->code)) {
+			/* its value finds its line, not the first hub's */
+			Octstr	*v = h->code ? octstr_create(h->code) : NULL;
+
+			conf_bad(grp, "code", v, "hub code '%s' must be "
+			    "1-32 lowercase letters, digits, '-' or '_'",
+			    h->code ? h->code : "");
+			octstr_destroy(v);
+			bad = -1;
+			continue;
+		}
+		ok[i] = 1;
+		if (h->name == NULL)
+			h->name = conf_strdup(h->code);
+	}
+	for (i = 0; l != NULL && i < gwlist_len(l); i++) {
+		CfgGroup	*grp = gwlist_get(l, i);
+		struct conf_hub	*h = &c->hubs[i];
+
+		if (!ok[i])
+			continue;
+		for (j = 0, nth = 0; j < (size_t)i; j++)
+			if (ok[j] && strcmp(c->hubs[j].code, h->code) == 0)
+				nth++;
+		if (nth > 0) {
+			conf_hub_bad(grp, h, nth, "code", "hub '%s' declared "
+			    "twice", h->code);
+			bad = -1;
+			continue;
+		}
+		if (conf_hub_level(h->level) == -1) {
+			conf_hub_bad(grp, h, nth, "level", "hub '%s': level "
+			    "'%s' is not county, township or village",
+			    h->code, h->level ? h->level : "");
+			bad = -1;
+		} else
+			bad |= conf_hub_parent(c, grp, h, nth);
+		bad |= conf_hub_places(c, grp, h, nth, (size_t)i, 0);
+		bad |= conf_hub_places(c, grp, h, nth, (size_t)i, 1);
+		bad |= conf_hub_operators(c, grp, h, nth);
+	}
+	free(ok);
+	gwlist_destroy(l, NULL);
+	return bad;
+}
+
+void
+conf_hubs_free(struct conf *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nhubs; i++) {
+		free(c->hubs[i].code);
+		free(c->hubs[i].name);
+		free(c->hubs[i].level);
+		free(c->hubs[i].parent);
+		conf_names_free(&c->hubs[i].names);
+		conf_names_free(&c->hubs[i].markets);
+		conf_names_free(&c->hubs[i].points);
+		conf_names_free(&c->hubs[i].operators);
+	}
+	free(c->hubs);
+	c->hubs = NULL;
+	c->nhubs = 0;
+}
+
+const struct conf_hub *
+conf_hub_find(const struct conf *c, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; code != NULL && i < c->nhubs; i++)
+		if (c->hubs[i].code != NULL &&
+		    strcmp(c->hubs[i].code, code) == 0)
+			return &c->hubs[i];
+	return NULL;
+}
+
+const char *
+conf_hub_name(const struct conf_hub *h, const char *lang)
+{
+	const char	*n;
+
+	if (h == NULL)
+		return NULL;
+	if ((n = conf_name_for(&h->names, lang)) != NULL)
+		return n;
+	return h->name != NULL ? h->name : h->code;
+}
+
+/* The hub whose markets (or points) list place, or NULL. */
+static const struct conf_hub *
+conf_hub_listing(const struct conf *c, const char *place, int points)
+{
+	const struct conf_names	*l;
+	size_t			 i, k;
+
+	for (i = 0; i < c->nhubs; i++) {
+		l = points ? &c->hubs[i].points : &c->hubs[i].markets;
+		for (k = 0; k < l->count; k++)
+			if (strcmp(l->names[k], place) == 0)
+				return &c->hubs[i];
+	}
+	return NULL;
+}
+
+const struct conf_hub *
+conf_hub_serving(const struct conf *c, const char *place)
+{
+	const struct conf_hub		*h;
+	const struct conf_service_point	*p;
+
+	if (c == NULL || place == NULL)
+		return NULL;
+	if ((h = conf_hub_listing(c, place, 0)) != NULL ||
+	    (h = conf_hub_listing(c, place, 1)) != NULL)
+		return h;
+	if ((p = conf_service_point_find(c, place)) != NULL &&
+	    p->market != NULL)
+		return conf_hub_listing(c, p->market, 0);
+	return NULL;
+}
+
+/*
+ * h and its parents, h first: at most CONF_HUB_LEVELS (a loaded conf's
+ * parents are one level up each, so that is all of them).
+ */
+static size_t
+conf_hub_chain(const struct conf_hub *h, const struct conf_hub **chain)
+{
+	size_t	 n = 0;
+
+	for (; h != NULL && n < CONF_HUB_LEVELS; h = h->up)
+		chain[n++] = h;
+	return n;
+}
+
+long
+conf_hub_route(const struct conf *c, const char *from, const char *to,
+    const struct conf_hub **out, size_t max)
+{
+	const struct conf_hub	*a[CONF_HUB_LEVELS], *b[CONF_HUB_LEVELS];
+	size_t			 na, nb, i, j, n;
+
+	if (c == NULL)
+		return 0;
+	na = conf_hub_chain(conf_hub_serving(c, from), a);
+	nb = conf_hub_chain(conf_hub_serving(c, to), b);
+	if (na == 0 || nb == 0 || a[0] == b[0])
+		return 0;
+	/* the first of from's chain that is in to's: up to i, down from j */
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb && b[j] != a[i]; j++)
+			;
+		if (j < nb)
+			break;
+	}
+	if (i == na)
+		return 0;	/* two counties: no hub above both */
+	n = i + 1 + j;
+	if (out == NULL || n > max)
+		return -1;
+	for (n = 0; n <= i; n++)
+		out[n] = a[n];
+	while (j > 0)
+		out[n++] = b[--j];
+	return (long)n;
 }

@@ -1,7 +1,8 @@
 /*
  * conf_int.h - what the pieces of the conf reader share: conf.c (the
  * file, the marketbox group, the plugin groups), conf_catalogue.c (unit,
- * commodity, market) and conf_ussd.c (the USSD menus).  The value readers
+ * commodity, market, service point, season, hub) and conf_ussd.c (the
+ * USSD menus).  The value readers
  * are conf.c's; each reports a bad value with its file and line.
  * Internal to those three files; the rest of marketbox sees conf.h only.
  */
@@ -35,6 +36,8 @@ int		 conf_read_service_points(struct conf *, Cfg *);
 void		 conf_service_points_free(struct conf *);
 int		 conf_read_seasons(struct conf *, Cfg *);
 void		 conf_seasons_free(struct conf *);
+int		 conf_read_hubs(struct conf *, Cfg *);
+void		 conf_hubs_free(struct conf *);
 
 /* --- conf_ussd.c: the USSD keys and groups, after the catalogue --- */
 int		 conf_read_ussd(struct conf *, Cfg *);

@@ -1,10 +1,12 @@
 /*
- * catalogue.c - the catalogue's words and phone numbers as people type
- * them: a commodity, unit or market named in any language or by an alias
- * (normalised by words.c, so "Mahindi" and "mahindi" are one), the
- * nearest known word for a typo, and a local or international number
- * made the one form the tables keep.  The host's table (host.c) answers
- * plugins from here; the conf is read once, at load and on reload.
+ * catalogue.c - the catalogue's words as people type them: a commodity,
+ * unit or market named in any language or by an alias (normalised by
+ * words.c, so "Mahindi" and "mahindi" are one) and the nearest known word
+ * for a typo; and the delivery chain's hubs and routes as plugins see
+ * them (host->hub, hub_name, market_hub, route: conf_catalogue.c reads
+ * and checks the tree).  Phone numbers are base/phone.c's.  The host's
+ * table (host.c) answers plugins from here; the conf is read once, at
+ * load and on reload.
  */
 #include "config.h"
 
@@ -17,6 +19,7 @@
 
 #include "base/conf.h"
 #include "plugin/core.h"
+#include "text/lang.h"
 #include "text/words.h"
 
 /* --- the catalogue ------------------------------------------------------- */
@@ -251,53 +254,79 @@ catalogue_each_word(const struct catalogue *cat,
 				return;
 }
 
-/* --- phone numbers --------------------------------------------------------- */
+/* --- the delivery chain: host->hub, hub_name, market_hub, route ---------- */
 
+/* The conf's limit is the interface's: a hub's operators all fit. */
+typedef char host_hub_operators_fit[CONF_HUB_OPERATORS ==
+    MB_HUB_OPERATORS ? 1 : -1];
+
+/* The hub of that code, copied as far as the plugin's struct reaches. */
 int
-msisdn_normalise(const char *country_code, const char *typed, char *out,
-    size_t outlen)
+host_hub(struct mb_ctx *ctx, const char *code, struct mb_hub *out)
 {
-	char		 digits[24];
-	size_t		 n = 0;
-	int		 plus = 0;
-	const char	*p;
+	const struct conf_hub	*ch;
+	struct mb_hub		 h;
+	size_t			 k, n;
 
-	if (typed == NULL)
-		return -1;
-	for (p = typed; *p != '\0'; p++) {
-		if (*p == '+' && n == 0 && !plus)
-			plus = 1;
-		else if (isdigit((unsigned char)*p)) {
-			if (n + 1 >= sizeof(digits))
-				return -1;
-			digits[n++] = *p;
-		} else if (*p != ' ' && *p != '-' && *p != '.' && *p != '(' &&
-		    *p != ')')
-			return -1;
-	}
-	digits[n] = '\0';
-	if (!plus && n > 2 && digits[0] == '0' && digits[1] == '0') {
-		/* 00 international prefix */
-		memmove(digits, digits + 2, n - 1);
-		n -= 2;
-		plus = 1;
-	}
-	if (plus) {
-		if (n < 7 || n > 15)
-			return -1;
-		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
-	}
-	if (country_code != NULL && n >= 9 && digits[0] == '0' &&
-	    n - 1 + strlen(country_code) <= 15)
-		return snprintf(out, outlen, "+%s%s", country_code, digits + 1) <
-		    (int)outlen ? 0 : -1;
-	if (country_code != NULL && n > strlen(country_code) + 6 && n <= 15 &&
-	    strncmp(digits, country_code, strlen(country_code)) == 0)
-		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
-	if (country_code != NULL && n == 9 && digits[0] != '0')
-		return snprintf(out, outlen, "+%s%s", country_code, digits) <
-		    (int)outlen ? 0 : -1;
-	if (n >= 10 && n <= 15)
-		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
-	return -1;
+	if (out == NULL || out->size < sizeof(out->size) ||
+	    (ch = conf_hub_find(ctx->core->conf, code)) == NULL)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.code = ch->code;
+	h.level = ch->level;
+	h.parent = ch->parent;
+	for (k = 0; k < ch->operators.count && k < MB_HUB_OPERATORS; k++)
+		h.operators[k] = ch->operators.names[k];
+	h.noperators = k;
+	n = out->size < sizeof(h) ? out->size : sizeof(h);
+	h.size = n;
+	memcpy(out, &h, n);
+	return 1;
+}
+
+/*
+ * A hub's name in msisdn's language (NULL: the reply's), as render()
+ * picks it; its names entry, else its name.  NULL for no such hub.
+ */
+const char *
+host_hub_name(struct mb_ctx *ctx, const char *msisdn, const char *code)
+{
+	const struct conf_hub	*ch;
+	const char		*name;
+	char			*lang = NULL;
+	int			 rc;
+
+	if ((ch = conf_hub_find(ctx->core->conf, code)) == NULL)
+		return NULL;
+	if (msisdn != NULL)
+		lang = host_user_language(ctx->core, msisdn, &rc);
+	name = conf_hub_name(ch, lang != NULL ? lang : ctx->lang != NULL ?
+	    ctx->lang : lang_default(ctx->core->langs));
+	free(lang);
+	return name;
+}
+
+const char *
+host_market_hub(struct mb_ctx *ctx, const char *place)
+{
+	const struct conf_hub *ch = conf_hub_serving(ctx->core->conf, place);
+
+	return ch != NULL ? ch->code : NULL;
+}
+
+/* conf_hub_route's hubs as their codes: pointers into the conf. */
+long
+host_route(struct mb_ctx *ctx, const char *from, const char *to,
+    const char **out, size_t max)
+{
+	const struct conf_hub	*hubs[MB_ROUTE_MAX];
+	long			 n, i;
+
+	if (out == NULL)
+		max = 0;
+	n = conf_hub_route(ctx->core->conf, from, to, hubs,
+	    max < MB_ROUTE_MAX ? max : MB_ROUTE_MAX);
+	for (i = 0; i < n; i++)
+		out[i] = hubs[i]->code;
+	return n;
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "base/phone.h"
 #include "marketbox-plugin.h"
 #include "text/words.h"
 
@@ -87,6 +88,12 @@ extern const struct mb_host host_table_abi1;
 /* Lend a malloc'd string to the plugin until the context ends. */
 const char	*host_keep(struct mb_ctx *, char *);
 void		 host_ctx_clear(struct mb_ctx *);
+/*
+ * The language msisdn chose or was given (a copy to free), NULL when it
+ * has none or is not known; -1 in *rc on a store failure.
+ */
+char		*host_user_language(struct core *, const char *msisdn,
+		    int *rc);
 
 /*
  * Template tmpl of language lang (else the default language's) filled
@@ -125,12 +132,7 @@ int		 user_load(struct core *, const char *msisdn, struct user *);
 int		 user_save(struct core *, struct user *);
 void		 user_clear(struct user *);
 
-/*
- * A phone number as typed, in international form (+254722000111) into
- * out; -1 if it is not a phone number.
- */
-int		 msisdn_normalise(const char *country_code, const char *typed,
-		    char *out, size_t outlen);
+/* msisdn_normalise(): base/phone.h, included above. */
 
 /* --- the catalogue (host.c): words in any language to codes --- */
 struct catalogue *catalogue_new(const struct conf *);
@@ -149,5 +151,16 @@ const char	*catalogue_market_suggest(const struct catalogue *,
  * non-zero. */
 void		 catalogue_each_word(const struct catalogue *,
 		    int (*fn)(void *, const char *word), void *arg);
+
+/*
+ * The delivery chain's host calls (catalogue.c), in host.c's table: see
+ * struct mb_host's hub, hub_name, market_hub and route.
+ */
+int		 host_hub(struct mb_ctx *, const char *code, struct mb_hub *);
+const char	*host_hub_name(struct mb_ctx *, const char *msisdn,
+		    const char *code);
+const char	*host_market_hub(struct mb_ctx *, const char *place);
+long		 host_route(struct mb_ctx *, const char *from, const char *to,
+		    const char **out, size_t max);
 
 #endif

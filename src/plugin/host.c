@@ -1,7 +1,7 @@
 /*
  * host.c - the core side of the plugin interface: the struct mb_host table
- * plugins call and the users table (the catalogue's words and phone
- * numbers are catalogue.c's).
+ * plugins call and the users table (the catalogue's words and the
+ * delivery chain's hubs are catalogue.c's, phone numbers base/phone.c's).
  * A service point's members are routed here too: under FOR a reply goes
  * to the agent naming the member, a notice to a member reaches her agent
  * (and her phone when she has one), and a trade through an agent records
@@ -86,7 +86,7 @@ host_column_dup(struct store_stmt *st, int col)
  * The language msisdn chose or was given (a copy to free), NULL when it
  * has none or is not known; -1 in *rc on a store failure.
  */
-static char *
+char *
 host_user_language(struct core *core, const char *msisdn, int *rc)
 {
 	struct store_stmt	*st;
@@ -1426,7 +1426,11 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	.commodity_kind = h_commodity_kind, \
 	.season = h_season, \
 	.user_since = h_user_since, \
-	.role_users = h_role_users
+	.role_users = h_role_users, \
+	.hub = host_hub, \
+	.hub_name = host_hub_name, \
+	.market_hub = host_market_hub, \
+	.route = host_route
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -1,15 +1,16 @@
 #!/bin/bash
 # tests/integration/start-stop.sh - marketbox's life cycle beside a real
 # bearerbox: conf check (-n, including commands HELP names that no plugin
-# runs), connecting, SIGHUP reload (good and broken conf, and HELP naming a
-# command nothing runs), SIGUSR1 log reopening, SIGTERM shutdown, and a
+# runs), connecting, SIGHUP reload (good and broken conf, HELP naming a
+# command nothing runs, a broken and a good hub tree), SIGUSR1 log
+# reopening, SIGTERM shutdown, and a
 # sound database after.
 
 . "$(dirname "$0")/lib.sh"
 
 integ_require_kannel
 integ_init start-stop
-tap_plan 24
+tap_plan 26
 
 kannel_conf_write || tap_bail "cannot pick ports"
 marketbox_conf_write
@@ -118,6 +119,29 @@ tap_ok "the new log file gets the lines that follow" \
     wait_until 5 grep -q 'reload done' "$T/marketbox.log"
 tap_is "$(grep -c 'reload done' "$T/marketbox.log.1")" 1 \
     "the renamed file gets no more lines"
+
+# --- the catalogue's hubs on SIGHUP --------------------------------------------
+
+# A village hub without its township: refused with its file and line, the
+# old tree kept; then a whole tree: reloaded.
+cp "$MB_CONF" "$T/good.conf"
+printf '\ngroup = hub\ncode = lanet\nlevel = village\nmarkets = nakuru\n' \
+    >> "$MB_CONF"
+line=$(grep -n '^level = village$' "$MB_CONF" | cut -d: -f1)
+kill -HUP "$MB_PID"
+tap_ok "SIGHUP with a village hub without a parent: refused at line $line" \
+    wait_until 5 grep -q "marketbox.conf:$line: level: hub 'lanet' is a village: it needs a parent" \
+	"$T/marketbox.log"
+cp "$T/good.conf" "$MB_CONF"
+printf '\ngroup = hub\ncode = nakuru-county\nlevel = county\n' >> "$MB_CONF"
+printf '\ngroup = hub\ncode = nakuru-town\nlevel = township\nparent = nakuru-county\n' \
+    >> "$MB_CONF"
+printf '\ngroup = hub\ncode = lanet\nlevel = village\nparent = nakuru-town\nmarkets = nakuru\noperators = +254701100300\n' \
+    >> "$MB_CONF"
+kill -HUP "$MB_PID"
+tap_ok "SIGHUP with a county, township and village hub: reloaded" \
+    wait_until 5 eval "[ \$(grep -c 'reload done' '$T/marketbox.log') -ge 2 ]"
+cp "$T/good.conf" "$MB_CONF"
 
 # --- SIGTERM -------------------------------------------------------------------
 

@@ -557,3 +557,251 @@ Test(conf, shipped_inputs_and_season)
 	cr_assert_not_null(conf_season_find(c, "long-rains"));
 	conf_free(c);
 }
+
+/* --- the delivery chain's hubs (issue 18) -------------------------------- */
+
+Test(conf, hubs_read_with_their_tree)
+{
+	struct conf		*c = conf_load("hubs.conf");
+	const struct conf_hub	*h;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->nhubs, 9);
+	cr_assert_not_null(h = conf_hub_find(c, "v1"));
+	cr_assert_str_eq(h->level, "village");
+	cr_assert_str_eq(h->parent, "t1");
+	cr_assert_eq(h->up, conf_hub_find(c, "t1"));
+	cr_assert_eq(h->up->up, conf_hub_find(c, "k1"));
+	cr_assert_null(h->up->up->up, "a county has no parent");
+	cr_assert_null(conf_hub_find(c, "k1")->parent);
+	cr_assert_eq(h->markets.count, 1);
+	cr_assert_str_eq(h->markets.names[0], "m-a");
+	cr_assert_eq(h->points.count, 1);
+	cr_assert_str_eq(h->points.names[0], "p1");
+	/* operators made international, as typed or not */
+	cr_assert_eq(h->operators.count, 2);
+	cr_assert_str_eq(h->operators.names[0], "+254722000111");
+	cr_assert_str_eq(h->operators.names[1], "+254733000222");
+	/* names: per language, else name, else the code */
+	cr_assert_str_eq(conf_hub_name(h, "sw"), "Kituo cha kijiji kimoja");
+	cr_assert_str_eq(conf_hub_name(h, "fr"), "Centre du village un");
+	cr_assert_str_eq(conf_hub_name(h, "zh"), "Village one hub");
+	cr_assert_str_eq(conf_hub_name(conf_hub_find(c, "v2"), "sw"), "v2");
+	cr_assert_eq(conf_hub_find(c, "k2")->operators.count, 4);
+	cr_assert_null(conf_hub_find(c, "m-a"), "a market is no hub");
+	conf_free(c);
+}
+
+Test(conf, hub_serving_a_place)
+{
+	struct conf	*c = conf_load("hubs.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(conf_hub_serving(c, "m-a"), conf_hub_find(c, "v1"));
+	cr_assert_eq(conf_hub_serving(c, "p1"), conf_hub_find(c, "v1"));
+	cr_assert_eq(conf_hub_serving(c, "m-d"), conf_hub_find(c, "t1"),
+	    "a township serves a market itself");
+	/* a point no hub lists: its market's hub */
+	cr_assert_eq(conf_hub_serving(c, "p2"), conf_hub_find(c, "v2"));
+	cr_assert_null(conf_hub_serving(c, "m-lone"));
+	cr_assert_null(conf_hub_serving(c, "nowhere"));
+	cr_assert_null(conf_hub_serving(c, NULL));
+	conf_free(c);
+}
+
+/* The route from to, as codes joined by ' ' ("" when none), or "-1". */
+static const char *
+route(const struct conf *c, const char *from, const char *to, size_t max)
+{
+	static char		 buf[256];
+	const struct conf_hub	*out[8];
+	long			 n, i;
+
+	cr_assert(max <= 8);
+	n = conf_hub_route(c, from, to, out, max);
+	if (n == -1)
+		return "-1";
+	cr_assert(n >= 0 && (size_t)n <= max);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(buf, " ");
+		strcat(buf, out[i]->code);
+	}
+	return buf;
+}
+
+Test(conf, hub_routes)
+{
+	struct conf	*c = conf_load("hubs.conf");
+
+	cr_assert_not_null(c);
+	/* one hub serves both: door to door through it, no route */
+	cr_assert_str_eq(route(c, "m-a", "p1", 8), "");
+	cr_assert_str_eq(route(c, "m-a", "m-a", 8), "");
+	/* one township: up to it and down */
+	cr_assert_str_eq(route(c, "m-a", "m-b", 8), "v1 t1 v2");
+	cr_assert_str_eq(route(c, "m-b", "m-a", 8), "v2 t1 v1");
+	/* a point no hub lists goes through its market's */
+	cr_assert_str_eq(route(c, "p2", "p1", 8), "v2 t1 v1");
+	/* a township serving a market: the chain ends there */
+	cr_assert_str_eq(route(c, "m-a", "m-d", 8), "v1 t1");
+	cr_assert_str_eq(route(c, "m-d", "m-b", 8), "t1 v2");
+	/* one county, two townships: up to the county and down */
+	cr_assert_str_eq(route(c, "m-a", "m-c", 8), "v1 t1 k1 t2 v3");
+	cr_assert_str_eq(route(c, "m-c", "m-d", 8), "v3 t2 k1 t1");
+	/* two counties: no hub above both, door to door */
+	cr_assert_str_eq(route(c, "m-a", "m-e", 8), "");
+	cr_assert_str_eq(route(c, "m-e", "m-c", 8), "");
+	/* a place without a hub, or unknown */
+	cr_assert_str_eq(route(c, "m-a", "m-lone", 8), "");
+	cr_assert_str_eq(route(c, "m-lone", "m-a", 8), "");
+	cr_assert_str_eq(route(c, "nowhere", "m-a", 8), "");
+	/* max too small: -1, and exactly enough is enough */
+	cr_assert_str_eq(route(c, "m-a", "m-c", 4), "-1");
+	cr_assert_str_eq(route(c, "m-a", "m-c", 5), "v1 t1 k1 t2 v3");
+	cr_assert_str_eq(route(c, "m-a", "m-b", 0), "-1");
+	cr_assert_str_eq(route(c, "m-a", "p1", 0), "", "no route fits in 0");
+	cr_assert_eq(conf_hub_route(c, "m-a", "m-b", NULL, 8), -1);
+	conf_free(c);
+}
+
+Test(conf, no_hubs_no_routes)
+{
+	struct conf	*c = conf_load("service-point.conf");
+
+	cr_assert_not_null(c);
+	cr_assert_eq(c->nhubs, 0);
+	cr_assert_null(conf_hub_serving(c, "nakuru"));
+	cr_assert_str_eq(route(c, "nakuru", "kiambogo", 8), "");
+	conf_free(c);
+}
+
+Test(conf, bad_hubs_refused_with_their_lines)
+{
+	struct conf	*c = conf_load("badhub.conf");
+	char		*log;
+	static const char * const needles[] = {
+		"badhub.conf:29: parent: hub 'v-orphan': parent 'nowhere' is "
+		    "not declared",
+		"badhub.conf:34: parent: hub 'v-low' is a village: its parent "
+		    "'k1' must be a township hub, not a county",
+		"badhub.conf:39: parent: hub 't-loop-a': its parents go round "
+		    "in a cycle (through 't-loop-b')",
+		"badhub.conf:44: parent: hub 't-loop-b': its parents go round "
+		    "in a cycle (through 't-loop-a')",
+		"badhub.conf:50: markets: hub 'v-places': 'm-x' is not "
+		    "declared in a 'group = market'",
+		"badhub.conf:51: points: hub 'v-places': 'p9' is not declared "
+		    "in a 'group = service-point'",
+		"badhub.conf:57: markets: hub 'v-again': market 'm-a' is "
+		    "served by hub 't1' already",
+		"badhub.conf:58: points: hub 'v-again': service point 'p1' is "
+		    "served by hub 't1' already",
+		"badhub.conf:61: code: hub 'k1' declared twice",
+		"badhub.conf:68: operators: hub 'v-phone': '07-not-a-phone' is "
+		    "not a phone number",
+		"badhub.conf:73: operators: hub 'k-many' names more than 4 "
+		    "operators",
+		"badhub.conf:78: parent: hub 'k-parent' is a county: it has no "
+		    "parent",
+		"badhub.conf:82: level: hub 't-none' is a township: it needs a "
+		    "parent, a county hub",
+		"badhub.conf:86: level: hub 'x-level': level 'district' is not "
+		    "county, township or village",
+		"badhub.conf:89: code: hub code 'Bad Hub' must be",
+	};
+	size_t		 i;
+
+	cr_assert_null(c);
+	log = logged();
+	for (i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		cr_assert(strstr(log, needles[i]) != NULL, "log lacks '%s':\n%s",
+		    needles[i], log);
+	/* the good ones are not blamed */
+	cr_assert_null(strstr(log, "hub 't1':"), "%s", log);
+	cr_assert_null(strstr(log, "hub 't1' is"), "%s", log);
+	free(log);
+}
+
+Test(conf, a_local_operator_needs_a_country_code)
+{
+	char		 path[] = "/tmp/test_conf_hub_XXXXXX";
+	int		 fd = mkstemp(path);
+	FILE		*fp;
+	struct conf	*c;
+	char		*log;
+
+	cr_assert(fd != -1);
+	cr_assert_not_null(fp = fdopen(fd, "w"));
+	fprintf(fp, "group = marketbox\nglobal-sender = 777\n\n"
+	    "group = hub\ncode = k\nlevel = county\n"
+	    "operators = +254722000111;0722000222\n");
+	fclose(fp);
+	c = conf_load(path);
+	unlink(path);
+	cr_assert_null(c);
+	log = logged();
+	cr_assert(strstr(log, ":7: operators: hub 'k': '0722000222' is not a "
+	    "phone number (such as +254722000111; local numbers need "
+	    "country-code)") != NULL, "%s", log);
+	free(log);
+}
+
+Test(conf, shipped_hubs)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/../conf/marketbox.conf");
+	const char	*out[8];
+	const struct conf_hub *hubs[8];
+	long		 n, i;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(conf_hub_find(c, "kiambu-county")->up, NULL);
+	cr_assert_str_eq(conf_hub_name(conf_hub_find(c, "kiambu-town"), "en"),
+	    "Kiambu township hub");
+	cr_assert_eq(conf_hub_serving(c, "kiambogo"),
+	    conf_hub_find(c, "kiambogo"));
+	/* Nakuru to the Kiambogo point, as the sample's comment says */
+	n = conf_hub_route(c, "nakuru", "kiambogo", hubs, 8);
+	cr_assert_eq(n, 3);
+	for (i = 0; i < n; i++)
+		out[i] = hubs[i]->code;
+	cr_assert_str_eq(out[0], "lanet");
+	cr_assert_str_eq(out[1], "nakuru-town");
+	cr_assert_str_eq(out[2], "kiambogo");
+	/* two counties, and markets no hub serves: door to door */
+	cr_assert_eq(conf_hub_route(c, "nakuru", "wakulima", hubs, 8), 0);
+	cr_assert_eq(conf_hub_route(c, "eldoret", "nakuru", hubs, 8), 0);
+	conf_free(c);
+}
+
+/* A hub in an included file: that file and its line are named. */
+Test(conf, bad_hub_in_an_included_file)
+{
+	char		 d[] = "/tmp/test_conf_hubinc_XXXXXX", path[600];
+	char		 inc[600], cmd[700];
+	FILE		*fp;
+	struct conf	*c;
+	char		*log;
+
+	cr_assert_not_null(mkdtemp(d));
+	snprintf(inc, sizeof(inc), "%s/hubs.conf", d);
+	cr_assert_not_null(fp = fopen(inc, "w"));
+	fprintf(fp, "group = hub\ncode = k\nlevel = county\n\n"
+	    "group = hub\ncode = v\nlevel = village\nparent = k\n");
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/main.conf", d);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fprintf(fp, "group = marketbox\nglobal-sender = 777\n\n"
+	    "include = \"hubs.conf\"\n");
+	fclose(fp);
+	c = conf_load(path);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_null(c);
+	log = logged();
+	cr_assert(strstr(log, "hubs.conf:8: parent: hub 'v' is a village: its "
+	    "parent 'k' must be a township hub, not a county") != NULL, "%s",
+	    log);
+	free(log);
+}

@@ -993,8 +993,16 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, role_users) +
-	    sizeof(host_table.role_users), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, route) +
+	    sizeof(host_table.route), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, route),
+	    offsetof(struct mb_host, market_hub));
+	cr_assert_gt(offsetof(struct mb_host, market_hub),
+	    offsetof(struct mb_host, hub_name));
+	cr_assert_gt(offsetof(struct mb_host, hub_name),
+	    offsetof(struct mb_host, hub));
+	cr_assert_gt(offsetof(struct mb_host, hub),
+	    offsetof(struct mb_host, role_users));
 	cr_assert_gt(offsetof(struct mb_host, role_users),
 	    offsetof(struct mb_host, user_since));
 	cr_assert_gt(offsetof(struct mb_host, user_since),
