@@ -304,6 +304,7 @@ int		 market_buy_ask(struct market_call *,
 
 /* 1 if the state machine has the step from -> to */
 int		 market_order_can(const char *from, const char *to);
+int		 market_order_code(struct market_call *, char *buf, size_t len);
 /* 1 if it has the step from -> to for reason (a step only some reason
    takes: sent -> cancelled, MARKET_REASON_DISPUTE) */
 int		 market_order_can_for(const char *from, const char *to,

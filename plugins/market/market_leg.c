@@ -85,7 +85,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <marketbox/plugin.h>
 
@@ -197,24 +196,6 @@ static const char *
 market_leg_where(const struct market_leg *l)
 {
 	return l->to_hub[0] != '\0' ? l->to_hub : l->from_hub;
-}
-
-/*
- * A 4-digit handover code from the kernel's random source, as the
- * delivery code (market_order.c): -1 when there is none to have.
- */
-static int
-market_leg_code(struct market_call *c, char *buf, size_t len)
-{
-	unsigned int	 r;
-
-	if (getentropy(&r, sizeof(r)) == -1) {
-		c->host->log(c->ctx, MB_LOG_ERROR,
-		    "market: no random handover code: getentropy failed");
-		return -1;
-	}
-	snprintf(buf, len, "%04u", r % 10000);
-	return 0;
 }
 
 /* The current leg of n: the first not done (n when all are). */
@@ -351,7 +332,7 @@ market_leg_sent(struct market_call *c, struct market_order *o,
 		if (i == 0) {
 			market_copy(l.state, sizeof(l.state), "moving");
 			market_copy(l.carrier, sizeof(l.carrier), phone);
-			if (market_leg_code(c, l.code, sizeof(l.code)) == -1)
+			if (market_order_code(c, l.code, sizeof(l.code)) == -1)
 				return 1;
 			l.due_at = c->now + market_leg_due(c, hubs[0]);
 		} else
@@ -568,7 +549,7 @@ market_out(struct mb_ctx *ctx, const struct mb_host *host)
 		return market_reply(&c, "market-leg-carrier-refused", &a);
 	}
 	market_copy(k->carrier, sizeof(k->carrier), phone);
-	if (market_leg_code(&c, k->code, sizeof(k->code)) == -1)
+	if (market_order_code(&c, k->code, sizeof(k->code)) == -1)
 		return MB_FAIL;
 	k->code_tries = 0;
 	market_copy(k->state, sizeof(k->state), "moving");

@@ -158,18 +158,19 @@ market_order_args(struct market_call *c, const struct market_order *o,
 }
 
 /*
- * A 4-digit delivery code from the kernel's random source (getentropy:
- * a guess must not be easier than 1 in 10,000).  0, or -1 when there is
- * no randomness to have: the step is refused, not sent with a weak code.
+ * A 4-digit code from the kernel's random source (getentropy: a guess
+ * must not be easier than 1 in 10,000): an order's delivery code, and a
+ * leg's handover code (market_leg.c).  0, or -1 when there is no
+ * randomness to have: the step is refused, not sent with a weak code.
  */
-static int
+int
 market_order_code(struct market_call *c, char *buf, size_t len)
 {
 	unsigned int	 r;
 
 	if (getentropy(&r, sizeof(r)) == -1) {
 		c->host->log(c->ctx, MB_LOG_ERROR,
-		    "market: no random delivery code: getentropy failed");
+		    "market: no random code: getentropy failed");
 		return -1;
 	}
 	snprintf(buf, len, "%04u", r % 10000);
