@@ -447,6 +447,16 @@ struct mb_host {
 	const char	*(*market_hub)(struct mb_ctx *, const char *place);
 	long		 (*route)(struct mb_ctx *, const char *from,
 			    const char *to, const char **out, size_t max);
+
+	/*
+	 * Another person's place (appended; check host->size): the market
+	 * or service point goods for msisdn go to, for route(): an active
+	 * member's service point, else the market the user registered with
+	 * (users.market); NULL when msisdn has neither (no user, or one
+	 * who gave no market) or on a store failure (logged).  The string
+	 * is the host's, valid until the handler or timer returns.
+	 */
+	const char	*(*user_place)(struct mb_ctx *, const char *msisdn);
 };
 
 #endif

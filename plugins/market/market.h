@@ -507,7 +507,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	9
+#define MARKET_NMIGRATIONS	10
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,
@@ -843,6 +843,9 @@ struct market_leg {
 	char		 state[12];		/* waiting | moving | done */
 	long long	 due_at;		/* 0: none */
 	long long	 created, updated;
+	long long	 started, ended;	/* 0: not yet (the store sets
+						   them as state moves) */
+	int		 reminded;		/* 0 .. 3 (schema step 10) */
 };
 
 int	market_in(struct mb_ctx *, const struct mb_host *);	/* leg.c */

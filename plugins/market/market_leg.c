@@ -76,8 +76,10 @@
  * -township, -village (the level of the hub it goes to; the last leg:
  * of the hub it leaves): set for a moving leg when it starts (its
  * arrival) and for the leg after a hub that received the parcel (its
- * departure); NULL for legs not reached and done.  Nothing here reads it
- * yet: the leg reminders and escalation and the hubs' manifests will.
+ * departure); NULL for legs not reached; a done leg keeps its last one
+ * (schema step 10: a late leg is one that ended after it).  The store
+ * sets started and ended as a leg's state moves, and puts reminded back
+ * to 0 when its due time changes.
  * The legs of an order no longer sent (DELIVERED at the door, the
  * timer's completion) are history: the last leg keeps the state the
  * last handover left, so what is open is what is not done of an order
@@ -488,7 +490,6 @@ market_in(struct mb_ctx *ctx, const struct mb_host *host)
 
 	/* received: this leg done, the next one due to leave */
 	market_copy(k->state, sizeof(k->state), "done");
-	k->due_at = 0;
 	if (market_leg_write(&c, k, "moving") != MB_OK)
 		return MB_FAIL;
 	if (cur + 1 < n) {
@@ -623,7 +624,6 @@ market_pickup(struct mb_ctx *ctx, const struct mb_host *host)
 	market_copy(k->state, sizeof(k->state), "done");
 	k->carrier[0] = '\0';
 	k->code[0] = '\0';
-	k->due_at = 0;
 	if (market_leg_write(&c, k, "waiting") != MB_OK)
 		return MB_FAIL;
 	host->log(ctx, MB_LOG_INFO, "market: order %lld collected at %s",

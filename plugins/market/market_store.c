@@ -434,6 +434,43 @@ static const char market_schema_9_pg[] =
     "CREATE INDEX market_legs_due ON market_legs(state, due_at);"
     "CREATE INDEX market_legs_carrier ON market_legs(carrier);";
 
+/*
+ * Step 10: when a leg began moving (started: SENT or OUT) and ended
+ * (ended: IN, PICKUP or the delivery at the door), and how far its
+ * current due time has been pressed (reminded: 0 not yet, then 1 its
+ * holder reminded, 2 the hub's operators told, 3 the admins told; back
+ * to 0 when its due time moves).  A done leg keeps its last due time,
+ * so a late leg is one that ended after it (or is still moving past it):
+ * counted from the rows, as the rest of the record.  market_manifests:
+ * the morning list each hub's operators were sent, one row per hub and
+ * day (YYYY-MM-DD in the host's local time), so a restart sends none
+ * twice.  Legs made before this step: started and ended from their
+ * times as far as the rows tell.
+ */
+static const char market_schema_10[] =
+    "ALTER TABLE market_legs ADD COLUMN started INTEGER;"
+    "ALTER TABLE market_legs ADD COLUMN ended INTEGER;"
+    "ALTER TABLE market_legs ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE market_legs SET started = created WHERE state <> 'waiting';"
+    "UPDATE market_legs SET ended = updated WHERE state = 'done';"
+    "CREATE TABLE market_manifests ("
+    " hub TEXT NOT NULL,"
+    " day TEXT NOT NULL,"
+    " sent INTEGER NOT NULL,"
+    " PRIMARY KEY (hub, day));";
+
+static const char market_schema_10_pg[] =
+    "ALTER TABLE market_legs ADD COLUMN started BIGINT;"
+    "ALTER TABLE market_legs ADD COLUMN ended BIGINT;"
+    "ALTER TABLE market_legs ADD COLUMN reminded INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE market_legs SET started = created WHERE state <> 'waiting';"
+    "UPDATE market_legs SET ended = updated WHERE state = 'done';"
+    "CREATE TABLE market_manifests ("
+    " hub TEXT NOT NULL,"
+    " day TEXT NOT NULL,"
+    " sent BIGINT NOT NULL,"
+    " PRIMARY KEY (hub, day));";
+
 /* Steps 2 and 8 are the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
@@ -445,6 +482,7 @@ const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 7, .sql = market_schema_7, .sql_pg = market_schema_7_pg },
 	{ .version = 8, .sql = market_schema_8 },
 	{ .version = 9, .sql = market_schema_9, .sql_pg = market_schema_9_pg },
+	{ .version = 10, .sql = market_schema_10, .sql_pg = market_schema_10_pg },
 };
 
 /* --- helpers -------------------------------------------------------------------- */
@@ -1378,18 +1416,24 @@ market_store_dispute_insert(struct market_call *c,
 
 #define MARKET_LEG_COLUMNS \
     "order_ref, seq, from_hub, to_hub, carrier, code, code_tries, state," \
-    " due_at, created, updated"
+    " due_at, created, updated, started, ended, reminded"
 
 static const char market_sql_leg_insert[] =
     "INSERT INTO market_legs (order_ref, seq, from_hub, to_hub, carrier,"
-    " code, code_tries, state, due_at, created, updated)"
-    " VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9)";
+    " code, code_tries, state, due_at, created, updated, started)"
+    " VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $9,"
+    " CASE WHEN $7 = 'moving' THEN CAST($9 AS BIGINT) END)";
 static const char market_sql_legs[] =
     "SELECT " MARKET_LEG_COLUMNS " FROM market_legs WHERE order_ref = $1"
     " ORDER BY seq";
 static const char market_sql_leg_update[] =
     "UPDATE market_legs SET carrier = $4, code = $5, code_tries = $6,"
-    " state = $7, due_at = $8, updated = $9"
+    " state = $7, due_at = $8, updated = $9,"
+    " started = CASE WHEN $7 = 'moving' AND state <> 'moving' THEN $9"
+    " ELSE started END,"
+    " ended = CASE WHEN $7 = 'done' THEN $9 ELSE ended END,"
+    " reminded = CASE WHEN COALESCE(due_at, 0) ="
+    " COALESCE(CAST($8 AS BIGINT), 0) THEN reminded ELSE 0 END"
     " WHERE order_ref = $1 AND seq = $2 AND state = $3";
 static const char market_sql_leg_code_try[] =
     "UPDATE market_legs SET code_tries = code_tries + 1, updated = $3"
@@ -1461,6 +1505,9 @@ market_store_legs(struct market_call *c, long long ref,
 		l->due_at = h->column_int(st, 8);
 		l->created = h->column_int(st, 9);
 		l->updated = h->column_int(st, 10);
+		l->started = h->column_int(st, 11);
+		l->ended = h->column_int(st, 12);
+		l->reminded = (int)h->column_int(st, 13);
 	}
 	if (rc != MB_DONE)
 		return market_store_fail(c, st, "cannot read legs");

@@ -73,6 +73,8 @@ static const char user_sql_language[] =
     "SELECT language FROM users WHERE msisdn = $1";
 static const char user_sql_since[] =
     "SELECT created FROM users WHERE msisdn = $1";
+static const char user_sql_market[] =
+    "SELECT market FROM users WHERE msisdn = $1";
 
 static char *
 host_column_dup(struct store_stmt *st, int col)
@@ -874,6 +876,37 @@ h_user_since(struct mb_ctx *ctx, const char *msisdn)
 }
 
 /*
+ * See struct mb_host: an active member's service point, else the market
+ * in the user's row, else NULL.
+ */
+static const char *
+h_user_place(struct mb_ctx *ctx, const char *msisdn)
+{
+	struct store_stmt	*st;
+	struct member		 m;
+	char			*place = NULL;
+	int			 rc;
+
+	if (msisdn == NULL)
+		return NULL;
+	if ((rc = member_by_identity(ctx->core->store, msisdn, &m)) == -1)
+		return NULL;
+	if (rc == 1 && strcmp(m.state, "active") == 0)
+		return host_keep(ctx, strdup(m.point));
+	if ((st = store_query(ctx->core->store, user_sql_market)) == NULL)
+		return NULL;
+	store_bind_text(st, 1, msisdn);
+	if (store_step(st) == STORE_ROW)
+		place = host_column_dup(st, 0);
+	store_done(st);
+	if (place != NULL && place[0] == '\0') {
+		free(place);
+		place = NULL;
+	}
+	return host_keep(ctx, place);
+}
+
+/*
  * See struct mb_host: an active member's agent's phone, else msisdn.  A
  * member with a phone whose agent was removed is reached on her own.
  */
@@ -1430,7 +1463,8 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	.hub = host_hub, \
 	.hub_name = host_hub_name, \
 	.market_hub = host_market_hub, \
-	.route = host_route
+	.route = host_route, \
+	.user_place = h_user_place
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -45,6 +45,7 @@
 #define MOCK_MAX_SEASONS	4	/* mock_season() per mock */
 #define MOCK_MAX_ADMINS		4	/* mock_admin() per mock */
 #define MOCK_MAX_HUBS		8	/* mock_hub() per mock */
+#define MOCK_MAX_PLACES		8	/* mock_place() per mock */
 
 struct mb_ctx {
 	struct mock		*m;
@@ -81,6 +82,8 @@ struct mock {
 	size_t			 nadmins;
 	struct mock_hub		 hubs[MOCK_MAX_HUBS];	/* mock_hub */
 	size_t			 nhubs;
+	char			*place_who[MOCK_MAX_PLACES];	/* mock_place */
+	char			*place_of[MOCK_MAX_PLACES];
 	int			 fail_contact;	/* contact() returns NULL */
 	size_t			(*sms_parts)(const char *);	/* or NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
@@ -808,6 +811,19 @@ mock_h_commodity_kind(struct mb_ctx *ctx, const char *code)
 	return NULL;
 }
 
+/* As the daemon's: the place the test gave msisdn (mock_place), or NULL. */
+static const char *
+mock_h_user_place(struct mb_ctx *ctx, const char *msisdn)
+{
+	size_t	 i;
+
+	for (i = 0; msisdn != NULL && i < MOCK_MAX_PLACES; i++)
+		if (ctx->m->place_who[i] != NULL &&
+		    strcmp(ctx->m->place_who[i], msisdn) == 0)
+			return ctx->m->place_of[i];
+	return NULL;
+}
+
 /* As the daemon: what fits in out->size, size set to what was filled. */
 static int
 mock_h_season(struct mb_ctx *ctx, size_t i, struct mb_season *out)
@@ -1013,6 +1029,7 @@ static const struct mb_host mock_table = {
 	.hub_name = mock_h_hub_name,
 	.market_hub = mock_h_market_hub,
 	.route = mock_h_route,
+	.user_place = mock_h_user_place,
 };
 
 const struct mb_host *
@@ -1153,6 +1170,10 @@ mock_free(struct mock *m)
 		free(m->hubs[i].places);
 		free(m->hubs[i].operators);
 	}
+	for (i = 0; i < MOCK_MAX_PLACES; i++) {
+		free(m->place_who[i]);
+		free(m->place_of[i]);
+	}
 	for (i = 0; i < m->nconf; i++) {
 		free(m->keys[i]);
 		free(m->values[i]);
@@ -1279,6 +1300,30 @@ mock_hub(struct mock *m, const char *code, const char *name,
 	h->parent = mock_strdup(parent);
 	h->places = mock_strdup(places);
 	h->operators = mock_strdup(operators);
+}
+
+void
+mock_place(struct mock *m, const char *msisdn, const char *place)
+{
+	size_t	 i, free_at = MOCK_MAX_PLACES;
+
+	for (i = 0; i < MOCK_MAX_PLACES; i++) {
+		if (m->place_who[i] == NULL) {
+			if (free_at == MOCK_MAX_PLACES)
+				free_at = i;
+			continue;
+		}
+		if (strcmp(m->place_who[i], msisdn) == 0)
+			break;
+	}
+	if (i == MOCK_MAX_PLACES)
+		i = free_at;
+	cr_assert_lt(i, MOCK_MAX_PLACES, "mock: more than %d places",
+	    MOCK_MAX_PLACES);
+	free(m->place_who[i]);
+	free(m->place_of[i]);
+	m->place_who[i] = place != NULL ? mock_strdup(msisdn) : NULL;
+	m->place_of[i] = mock_strdup(place);
 }
 
 void

@@ -145,6 +145,12 @@ void			 mock_hub(struct mock *, const char *code,
 			    const char *name, const char *level,
 			    const char *parent, const char *places,
 			    const char *operators);
+/*
+ * user_place(msisdn) gives place (a market or service point code; NULL:
+ * forget it).  Nobody has one by default.  At most 8 people.
+ */
+void			 mock_place(struct mock *, const char *msisdn,
+			    const char *place);
 /* With on, contact() returns NULL, as on a store failure. */
 /* sms_parts() measures with fn (a test's real rendering), NULL: the
    mock's text as it is */

@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, route) +
-	    sizeof(host_table.route), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, user_place) +
+	    sizeof(host_table.user_place), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, user_place),
+	    offsetof(struct mb_host, route));
 	cr_assert_gt(offsetof(struct mb_host, route),
 	    offsetof(struct mb_host, market_hub));
 	cr_assert_gt(offsetof(struct mb_host, market_hub),
@@ -1016,6 +1018,51 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 	u.role = "agent";
 	cr_assert_eq(host_roles(&core, &u) & MB_ROLE_DEALER, 0);
 	conf_free(c);
+}
+
+/*
+ * user_place(): an active member's service point, else the market of the
+ * user's row; nobody else (and an empty market) has none.
+ */
+Test(plugin, host_user_place)
+{
+	struct store	*st;
+	struct core	 core;
+	struct mb_ctx	 ctx;
+	struct store_stmt *q;
+
+	st = open_store();
+	cr_assert_not_null(q = store_query(st, "INSERT INTO users"
+	    "(msisdn, name, market, created, updated) VALUES"
+	    " ('+254700000001', 'Wanjiru', 'lanet', 0, 0),"
+	    " ('+254700000002', 'Otieno', '', 0, 0),"
+	    " ('+254700000003', 'Kamau', NULL, 0, 0),"
+	    " ('M-1', 'Mary', 'nakuru', 0, 0),"
+	    " ('M-2', 'Ann', 'nakuru', 0, 0)"));
+	cr_assert_eq(store_step(q), STORE_DONE);
+	store_done(q);
+	cr_assert_not_null(q = store_query(st, "INSERT INTO members"
+	    "(code, point, agent, identity, name, state, created) VALUES"
+	    " ('M1', 'kiambogo', '+254700000009', 'M-1', 'Mary', 'active', 0),"
+	    " ('M2', 'kiambogo', '+254700000009', 'M-2', 'Ann', 'off', 0)"));
+	cr_assert_eq(store_step(q), STORE_DONE);
+	store_done(q);
+	memset(&core, 0, sizeof(core));
+	core.store = st;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	cr_assert_str_eq(host_table.user_place(&ctx, "+254700000001"),
+	    "lanet");
+	cr_assert_null(host_table.user_place(&ctx, "+254700000002"));
+	cr_assert_null(host_table.user_place(&ctx, "+254700000003"));
+	cr_assert_null(host_table.user_place(&ctx, "+254700000077"));
+	cr_assert_null(host_table.user_place(&ctx, NULL));
+	/* the member trades at her point; one whose membership ended, at
+	   her own market */
+	cr_assert_str_eq(host_table.user_place(&ctx, "M-1"), "kiambogo");
+	cr_assert_str_eq(host_table.user_place(&ctx, "M-2"), "nakuru");
+	host_ctx_clear(&ctx);
+	store_free(st);
 }
 
 /* role_users(): the conf's admins, then users of the role, each once. */
