@@ -94,6 +94,12 @@
  *    completes as delivered.  The buyer's DELIVERED works while sent.
  *    An order still between hubs (a leg to a hub not received,
  *    market_leg.c) is neither asked nor completed: its legs move it;
+ *    completed, its last leg is closed with it;
+ *  - a leg of a sent order past its due time (market_leg.c): its
+ *    holder reminded at once (a moving leg's carrier, a waiting leg's
+ *    hub), leg-escalate later the hub it goes to, waits at or (last
+ *    leg) left, and the buyer; leg-escalate-admins later the admins;
+ *    each step once (market_legs.reminded);
  *  - a pool order's share orders follow it through every timer's step as
  *    through a command's (market_order_move, market_pool_follow);
  *  - an open pool past its deadline: opener and members told, once;
@@ -115,6 +121,8 @@
  *	pool-grace = 2d		pool-dropoff = 2d
  *	leg-due-county = 2d	leg-due-township = 1d	leg-due-village = 12h
  *	(a leg's handover due, by its hub's level: market_leg.c)
+ *	leg-escalate = 6h	leg-escalate-admins = 24h
+ *	(after a leg's due time; escalate shorter than escalate-admins)
  *
  * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
  * both engines of the store run, is in market_store.c.
@@ -171,6 +179,8 @@ static const struct market_conf market_defaults = {
 	.leg_due_county = 2 * 86400,
 	.leg_due_township = 86400,
 	.leg_due_village = 12 * 3600,
+	.leg_escalate = 6 * 3600,
+	.leg_escalate_admins = 24 * 3600,
 };
 
 const struct market_conf *
@@ -296,6 +306,9 @@ market_sweep_order(struct market_call *c, enum market_due due, long long ref)
 		if (rc == 2)
 			return market_order_move(c, &o, "cancelled", NULL,
 			    MARKET_REASON_DISPUTE);
+		/* its last leg, if any, ends with it (market_leg.c) */
+		if ((rc = market_leg_delivered(c, &o, 0, 1)) != 0)
+			return rc == 1 ? MB_OK : MB_FAIL;
 		return market_order_move(c, &o, "delivered", NULL,
 		    MARKET_REASON_AUTO);
 	default:
@@ -321,6 +334,7 @@ market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	struct market_call	 c;
 	struct mb_ctx		*ctx = host->timer_ctx(pctx);
 	long long		 refs[MARKET_SWEEP_MAX];
+	struct market_leg_due	 legs[MARKET_SWEEP_MAX];
 	size_t			 budget = MARKET_SWEEP_MAX, n, i, j;
 
 	if (st == NULL || ctx == NULL)
@@ -345,6 +359,16 @@ market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 			if (rc != MB_OK)
 				return MB_FAIL;
 		}
+		budget -= n;
+	}
+	/* open legs past their due time: one step each (market_leg.c) */
+	if (budget > 0) {
+		if (market_store_legs_due(&c, legs, budget, &n) == -1)
+			return MB_FAIL;
+		for (i = 0; i < n; i++)
+			if (market_leg_press(&c, legs[i].ref, legs[i].seq,
+			    legs[i].reminded) != MB_OK)
+				return MB_FAIL;
 		budget -= n;
 	}
 	if (market_pool_sweep(&c, &budget) != MB_OK)
@@ -494,6 +518,10 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    &cf->leg_due_township);
 	bad |= market_conf_duration(pctx, host, "leg-due-village", 60, year,
 	    &cf->leg_due_village);
+	bad |= market_conf_duration(pctx, host, "leg-escalate", 60, year,
+	    &cf->leg_escalate);
+	bad |= market_conf_duration(pctx, host, "leg-escalate-admins", 60,
+	    year, &cf->leg_escalate_admins);
 	if ((alloc = host->conf(pctx, "pool-allocation")) != NULL) {
 		if (strcmp(alloc, "joined") == 0)
 			cf->pool_prorata = 0;
@@ -541,6 +569,12 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 		host->log(NULL, MB_LOG_ERROR, "market: delivery-remind must "
 		    "be shorter than delivery-complete, or the buyer would "
 		    "never be asked");
+		bad = 1;
+	}
+	if (!bad && cf->leg_escalate >= cf->leg_escalate_admins) {
+		host->log(NULL, MB_LOG_ERROR, "market: leg-escalate must be "
+		    "shorter than leg-escalate-admins, or the admins would "
+		    "hear of a late leg before its hub");
 		bad = 1;
 	}
 	if (bad) {
@@ -623,6 +657,7 @@ static const char * const market_conf_keys[] = {
 	"transporter-prefixes",
 	"pool-allocation", "pool-min", "pool-grace", "pool-dropoff",
 	"leg-due-county", "leg-due-township", "leg-due-village",
+	"leg-escalate", "leg-escalate-admins",
 };
 
 const struct mb_plugin marketbox_plugin = {

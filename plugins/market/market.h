@@ -80,6 +80,11 @@ struct market_conf {
 	long long	 leg_due_county;
 	long long	 leg_due_township;
 	long long	 leg_due_village;
+	/* a leg past its due time: its holder reminded at once, the hub's
+	   operators (and the buyer) told leg_escalate later, the admins
+	   leg_escalate_admins later (market.c's sweep) */
+	long long	 leg_escalate;
+	long long	 leg_escalate_admins;
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */
@@ -869,6 +874,23 @@ int	market_leg_operator(struct market_call *,
 	    const struct market_order *o);
 int	market_leg_problem(struct market_call *, const struct market_order *o,
 	    long long d, const char *text);
+/*
+ * The sweep's leg steps (market.c): leg seq of order ref, read with
+ * reminded: its next step (reminded + 1: the holder, the hub, the
+ * admins) taken and marked: MB_OK (also when the leg moved since the
+ * query: skipped), MB_FAIL.
+ */
+int	market_leg_press(struct market_call *, long long ref, int seq,
+	    int reminded);
+/*
+ * DELIVERED's and the timer's completion hook: order o (sent) is about
+ * to be delivered.  With legs still between hubs (a leg to a hub not
+ * done) 1: refused (with reply, the sender told where it is and the
+ * next step; without, nothing sent); else, with close, its last leg
+ * closed (done, ended now) when open, and 0; -1 failure.
+ */
+int	market_leg_delivered(struct market_call *, const struct market_order *o,
+	    int reply, int close);
 /* SENT's rule for a carrier's number (market_delivery.c): 1 if allowed */
 int	market_transporter_ok(struct market_call *, const char *phone);
 
@@ -893,5 +915,19 @@ int	market_store_order_carrier(struct market_call *, long long ref,
    want (0: none), else of his newest post naming one.  0 or -1. */
 int	market_store_buyer_place(struct market_call *, const char *buyer,
 	    long long want, char *buf, size_t len);
+/* Open legs (waiting or moving) of sent orders whose next step is due
+   at call->now (reminded 0: due_at; 1: + leg-escalate; 2: +
+   leg-escalate-admins), oldest due first, at most max: 0 or -1. */
+struct market_leg_due {
+	long long	 ref;
+	int		 seq;
+	int		 reminded;
+};
+int	market_store_legs_due(struct market_call *,
+	    struct market_leg_due *out, size_t max, size_t *n);
+/* Leg seq of ref pressed to step reminded + 1 where it is still in state
+   with due_at and reminded: 1 done, 0 it moved, -1. */
+int	market_store_leg_pressed(struct market_call *, long long ref, int seq,
+	    const char *state, long long due_at, int reminded);
 
 #endif

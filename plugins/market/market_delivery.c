@@ -43,7 +43,11 @@
  * An order whose route goes through hubs (a transporter named, the
  * host's route() from the seller's place to the buyer's has hubs) is
  * sent leg by leg: market_leg.c makes its legs (IN, OUT, PICKUP there);
- * its last leg still ends with DELIVERED and the buyer's code.
+ * its last leg still ends with DELIVERED and the buyer's code, which
+ * closes it (done, ended) in the same step.  While the parcel is between
+ * hubs (a leg to a hub not received) DELIVERED is refused, to the buyer
+ * as to a carrier (no wrong try counted), with where it is and what
+ * comes next (market-leg-not-arrived-moving, -at).
  *
  * The steps themselves (the state written, the code drawn, the notices to
  * the buyer, the seller and the transporter) are market_order_move's
@@ -138,6 +142,16 @@ market_sent(struct mb_ctx *ctx, const struct mb_host *host)
 	return market_order_move(&c, &o, "sent", phone, NULL);
 }
 
+/* Order o delivered: its last leg, if it went through hubs, closed with
+   it (done, ended now: market_leg.c). */
+static int
+market_delivered_move(struct market_call *c, struct market_order *o)
+{
+	if (market_leg_delivered(c, o, 0, 1) != 0)
+		return MB_FAIL;
+	return market_order_move(c, o, "delivered", NULL, NULL);
+}
+
 /*
  * DELIVERED order [code]: the buyer confirms with or without the code;
  * the order's transporter only with the right code.  Wrong codes are
@@ -171,8 +185,12 @@ market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 	if (strcmp(o.seller, c.actor) == 0 ||
 	    !market_order_can(o.state, "delivered"))
 		return market_order_refuse(&c, &o);
+	/* through hubs: not before its last hub has it (where it is and
+	   the next step); the last leg ends with the order */
+	if ((rc = market_leg_delivered(&c, &o, 1, 0)) != 0)
+		return rc == 1 ? MB_OK : MB_FAIL;
 	if (strcmp(o.buyer, c.actor) == 0)
-		return market_order_move(&c, &o, "delivered", NULL, NULL);
+		return market_delivered_move(&c, &o);
 
 	/* the transporter */
 	if (o.code_tries >= c.conf->code_tries)
@@ -180,7 +198,7 @@ market_delivered(struct mb_ctx *ctx, const struct mb_host *host)
 	if ((code = host->arg(ctx, codek)) == NULL)
 		return market_reply_ref(&c, "market-code-needed", ref);
 	if (strcmp(code, o.code) == 0)
-		return market_order_move(&c, &o, "delivered", NULL, NULL);
+		return market_delivered_move(&c, &o);
 	if (market_store_order_code_try(&c, ref, &tries) == -1)
 		return MB_FAIL;
 	host->log(ctx, MB_LOG_WARNING, "market: order %lld: wrong code %d "

@@ -22,8 +22,10 @@
  *	(one hub serves both places, a place without a hub, chains that
  *	never meet) or a host without hubs: SENT as without hubs.
  *	The buyer's place is the market of the want the order counts
- *	toward, else of his newest post (the host gives no other user's
- *	market): a buyer who never posted gets the order door to door.
+ *	toward, else the host's user_place() of him (an active member's
+ *	service point, else the market he registered with), else the
+ *	market of his newest post; a buyer with none of these gets the
+ *	order door to door.
  *
  *   IN order code			(an operator of the hub the parcel
  *					 is on its way to)
@@ -49,6 +51,15 @@
  *	buyer (the buyer told who brings it, market-leg-out-buyer; the
  *	carrier ends it with DELIVERED 43 and the buyer's code).  The
  *	order's transporter is its current carrier throughout.
+ *	> OUT 43 0700000002		(the buyer's own phone: he fetches it)
+ *	< Order #43 handed to its buyer at Tigoni hub. The buyer confirms
+ *	  it with DELIVERED 43.
+ *	Not refused, at any hub: the chain ends there (this leg done with
+ *	the buyer as its carrier, the legs after it done unreached), the
+ *	buyer told to check it and confirm (market-leg-out-self); the
+ *	order stays sent for his DELIVERED, asked after delivery-remind
+ *	and completed after delivery-complete as without hubs.  No
+ *	handover code: nobody hands it on.
  *
  *   PICKUP order code			(at the last hub, the village point:
  *					 an operator of it, or the buyer's
@@ -58,7 +69,23 @@
  *	The buyer collects: the buyer's delivery code, its wrong tries and
  *	lock as DELIVERED's (market-wrong-code, market-code-locked); the
  *	last leg done and the order delivered through market_order_move,
- *	as DELIVERED does (both records, the host's trade_done).
+ *	as DELIVERED does (both records, the host's trade_done).  The
+ *	buyer is told who confirmed it and where: the hub's operator
+ *	(market-leg-pickup-buyer) or his service point's agent
+ *	(market-leg-pickup-agent), not DELIVERED's "by the transporter".
+ *
+ *   DELIVERED order [code]		(market_delivery.c)
+ *	> DELIVERED 43			(the parcel still on its way to
+ *					 Ndeiya hub)
+ *	< Order #43 has not reached its last hub yet: it is on its way to
+ *	  Ndeiya hub with +254711000333. It can be confirmed once it
+ *	  leaves the last hub; the buyer is told.
+ *	While a leg to a hub is not done DELIVERED is refused, by the
+ *	buyer as by a carrier (no code try counted), with where it is
+ *	(market-leg-not-arrived-moving, -at).  From the last hub on
+ *	(waiting there or on the last leg) it works as without hubs and
+ *	the last leg is closed with the order (done, ended now), as the
+ *	timer's completion (delivery-complete) closes it.
  *
  * Refusals name the next step: an order without legs (market-leg-no-
  * hubs: DELIVERED), a sender who is no operator of the hub
@@ -80,10 +107,30 @@
  * (schema step 10: a late leg is one that ended after it).  The store
  * sets started and ended as a leg's state moves, and puts reminded back
  * to 0 when its due time changes.
- * The legs of an order no longer sent (DELIVERED at the door, the
- * timer's completion) are history: the last leg keeps the state the
- * last handover left, so what is open is what is not done of an order
- * still sent.
+ * The legs of an order no longer sent are history: DELIVERED, PICKUP
+ * and the timer's completion close the last leg; an order cancelled by
+ * a dispute keeps the state the last handover left, so what is open is
+ * what is not done of an order still sent.
+ *
+ * Late legs (market.c's sweep, market_leg_press): an open leg (waiting
+ * at a hub with its departure due, or moving) of an order still sent is
+ * pressed step by step from its due_at, reminded counting the steps
+ * taken (a restart loses none; a new due time starts again from 0):
+ *   1 at due_at: its holder.  A moving leg's carrier
+ *	(market-leg-late-carrier: hand it over at the hub or PROBLEM;
+ *	the last leg: market-leg-late-carrier-last, deliver and
+ *	DELIVERED); a waiting leg's hub's operators (market-leg-late-hub:
+ *	OUT, at the last hub or PICKUP).
+ *   2 at due_at + leg-escalate: the operators of the hub it goes to
+ *	(market-leg-overdue-moving), waits at (-overdue-at) or, on the
+ *	last leg, left (-overdue-last), with the carrier to call; and the
+ *	buyer, once per late handover, kindly: late, where it was last
+ *	(market-leg-late-buyer).
+ *   3 at due_at + leg-escalate-admins: every admin (role_users), with
+ *	where it was last and whom to call (market-leg-late-admin).
+ * One step per leg per sweep, oldest due first, within the sweep's
+ * budget; a leg handed over since the query is left alone.  An open
+ * dispute does not stop them: the parcel is still somewhere.
  */
 #include <stdio.h>
 #include <string.h>
@@ -278,6 +325,33 @@ market_leg_start(struct market_call *c, const struct market_order *o,
 
 /* --- SENT's hook ----------------------------------------------------------- */
 
+/*
+ * The buyer's place, a market code ("" none: door to door): the market
+ * of the want the order counts toward, else the host's user_place (a
+ * member's service point, else the market he gave), else the market of
+ * his newest post.  0 or -1.
+ */
+static int
+market_leg_place(struct market_call *c, const struct market_order *o,
+    char *buf, size_t len)
+{
+	const char	*p;
+
+	/* "" matches no post's msisdn: the want alone */
+	if (o->want != 0 && market_store_buyer_place(c, "", o->want, buf,
+	    len) == -1)
+		return -1;
+	if (o->want != 0 && buf[0] != '\0')
+		return 0;
+	if (MARKET_HOST_HAS(c->host, user_place) &&
+	    (p = c->host->user_place(c->ctx, o->buyer)) != NULL &&
+	    p[0] != '\0') {
+		market_copy(buf, len, p);
+		return 0;
+	}
+	return market_store_buyer_place(c, o->buyer, 0, buf, len);
+}
+
 int
 market_leg_sent(struct market_call *c, struct market_order *o,
     const char *phone, int *rc)
@@ -296,8 +370,7 @@ market_leg_sent(struct market_call *c, struct market_order *o,
 	from = o->market[0] != '\0' ? o->market : h->sender_market(c->ctx);
 	if (from == NULL || from[0] == '\0')
 		return 0;
-	if (market_store_buyer_place(c, o->buyer, o->want, to,
-	    sizeof(to)) == -1) {
+	if (market_leg_place(c, o, to, sizeof(to)) == -1) {
 		*rc = MB_FAIL;
 		return 1;
 	}
@@ -513,6 +586,44 @@ market_in(struct mb_ctx *ctx, const struct mb_host *host)
 	    "market-leg-arrived", &a);
 }
 
+/*
+ * OUT with the buyer's own phone: the buyer fetched it from the hub.  The
+ * chain ends there: the leg from this hub is done with the buyer as its
+ * carrier, the legs after it (never reached) done too; the order stays
+ * sent for the buyer's DELIVERED (asked after delivery-remind, completed
+ * after delivery-complete, as without hubs).
+ */
+static int
+market_leg_out_buyer(struct market_call *c, const struct market_order *o,
+    struct market_leg *l, size_t n, size_t cur)
+{
+	struct market_args	 a = { .n = 0 };
+	char			 hub[MARKET_NAME_LEN];
+	size_t			 i;
+
+	for (i = cur; i < n; i++) {
+		if (i == cur)
+			market_copy(l[i].carrier, sizeof(l[i].carrier),
+			    o->buyer);
+		l[i].code[0] = '\0';
+		market_copy(l[i].state, sizeof(l[i].state), "done");
+		if (market_leg_write(c, &l[i], "waiting") != MB_OK)
+			return MB_FAIL;
+	}
+	if (market_store_order_carrier(c, o->ref, o->buyer) == -1)
+		return MB_FAIL;
+	c->host->log(c->ctx, MB_LOG_INFO, "market: order %lld fetched by its "
+	    "buyer at %s", o->ref, l[cur].from_hub);
+	market_arg_num(&a, "ref", o->ref);
+	market_leg_hub_name(c, NULL, l[cur].from_hub, hub, sizeof(hub));
+	market_arg(&a, "hub", hub);
+	if (market_reply(c, "market-leg-out-self-ok", &a) != MB_OK)
+		return MB_FAIL;
+	market_leg_hub_name(c, o->buyer, l[cur].from_hub, hub, sizeof(hub));
+	market_arg(&a, "hub", hub);
+	return market_notify(c, o->buyer, "market-leg-out-self", &a);
+}
+
 int
 market_out(struct mb_ctx *ctx, const struct mb_host *host)
 {
@@ -521,6 +632,7 @@ market_out(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_leg	 l[MARKET_LEGS_MAX], *k;
 	struct market_args	 a = { .n = 0 };
 	char			 phone[MARKET_MSISDN_LEN];
+	char			 bphone[MARKET_MSISDN_LEN];
 	char			 hub[MARKET_NAME_LEN];
 	const char		*typed, *m;
 	size_t			 n, cur;
@@ -544,6 +656,10 @@ market_out(struct mb_ctx *ctx, const struct mb_host *host)
 		return market_reply(&c, "market-leg-bad-phone", &a);
 	}
 	market_copy(phone, sizeof(phone), m);
+	if (market_contact(&c, o.buyer, bphone, sizeof(bphone)) == -1)
+		return MB_FAIL;
+	if (strcmp(phone, o.buyer) == 0 || strcmp(phone, bphone) == 0)
+		return market_leg_out_buyer(&c, &o, l, n, cur);
 	if (!market_transporter_ok(&c, phone)) {
 		market_arg(&a, "phone", phone);
 		market_arg_num(&a, "ref", o.ref);
@@ -577,6 +693,8 @@ market_pickup(struct mb_ctx *ctx, const struct mb_host *host)
 	struct market_leg	 l[MARKET_LEGS_MAX], *k;
 	struct market_args	 a = { .n = 0 };
 	char			 agent[MARKET_MSISDN_LEN];
+	char			 who[MARKET_MSISDN_LEN];
+	char			 hub[MARKET_NAME_LEN];
 	const char		*code;
 	size_t			 n, cur;
 	int			 rc, tries, ok;
@@ -628,7 +746,23 @@ market_pickup(struct mb_ctx *ctx, const struct mb_host *host)
 		return MB_FAIL;
 	host->log(ctx, MB_LOG_INFO, "market: order %lld collected at %s",
 	    o.ref, k->from_hub);
-	return market_order_move(&c, &o, "delivered", NULL, NULL);
+	/* the buyer hears who handed it over (market-leg-pickup-buyer, or
+	   -agent), not the transporter's notice market_order_move sends
+	   when anyone but the buyer confirms: it moves as the buyer's */
+	market_copy(who, sizeof(who), c.actor);
+	market_copy(c.actor, sizeof(c.actor), o.buyer);
+	rc = market_order_move(&c, &o, "delivered", NULL, NULL);
+	market_copy(c.actor, sizeof(c.actor), who);
+	if (rc != MB_OK)
+		return rc;
+	a.n = 0;
+	market_arg_num(&a, "ref", o.ref);
+	market_leg_hub_name(&c, o.buyer, k->from_hub, hub, sizeof(hub));
+	market_arg(&a, "hub", hub);
+	market_arg(&a, "phone", who);
+	return market_notify(&c, o.buyer,
+	    market_leg_is_operator(&c, k->from_hub, who) ?
+	    "market-leg-pickup-buyer" : "market-leg-pickup-agent", &a);
 }
 
 /* --- PROBLEM's hooks ------------------------------------------------------- */
@@ -684,4 +818,225 @@ market_leg_problem(struct market_call *c, const struct market_order *o,
 	return market_leg_tell_hub(c, strcmp(l[cur].state, "moving") == 0 ?
 	    market_leg_where(&l[cur]) : l[cur].from_hub, c->actor,
 	    "market-leg-problem-hub", &a, 0) == MB_OK ? 0 : -1;
+}
+
+/* --- the sweep: legs past their due time -------------------------------- */
+
+#define MARKET_LEG_ADMINS	32	/* admins told of a late leg */
+
+/*
+ * Where the parcel of leg l (open) was last, as shown to to: the hub it
+ * waits at, else the hub it left, else (the first leg) the seller's
+ * market.
+ */
+static void
+market_leg_last_seen(struct market_call *c, const struct market_order *o,
+    const struct market_leg *l, const char *to, char *buf, size_t len)
+{
+	if (l->from_hub[0] != '\0')
+		market_leg_hub_name(c, to, l->from_hub, buf, len);
+	else
+		market_market_name(c, o->market, buf, len);
+}
+
+/* Step 1: the holder reminded (a moving leg's carrier, a waiting leg's
+   hub's operators). */
+static int
+market_leg_remind(struct market_call *c, const struct market_order *o,
+    const struct market_leg *l, struct market_args *a)
+{
+	char	 hub[MARKET_NAME_LEN], phone[MARKET_MSISDN_LEN];
+
+	if (strcmp(l->state, "waiting") == 0)
+		return market_leg_tell_hub(c, l->from_hub, NULL,
+		    "market-leg-late-hub", a, 1);
+	if (l->to_hub[0] != '\0') {
+		market_leg_hub_name(c, l->carrier, l->to_hub, hub,
+		    sizeof(hub));
+		market_arg(a, "hub", hub);
+		return market_notify(c, l->carrier, "market-leg-late-carrier",
+		    a);
+	}
+	if (market_contact(c, o->buyer, phone, sizeof(phone)) == -1)
+		return MB_FAIL;
+	market_arg(a, "buyer_phone", phone);
+	return market_notify(c, l->carrier, "market-leg-late-carrier-last", a);
+}
+
+/*
+ * Step 2: the operators of the hub it is going to (a moving leg), sits
+ * at (a waiting one) or, on the last leg to the buyer, left; then the
+ * buyer, once, kindly: it is late, where it was last.
+ */
+static int
+market_leg_escalate(struct market_call *c, const struct market_order *o,
+    const struct market_leg *l, struct market_args *a)
+{
+	struct market_args	 b = { .n = 0 };
+	char			 where[MARKET_NAME_LEN];
+	char			 phone[MARKET_MSISDN_LEN];
+	int			 rc;
+
+	if (strcmp(l->state, "waiting") == 0)
+		rc = market_leg_tell_hub(c, l->from_hub, NULL,
+		    "market-leg-overdue-at", a, 1);
+	else if (l->to_hub[0] != '\0') {
+		market_arg(a, "phone", l->carrier);
+		rc = market_leg_tell_hub(c, l->to_hub, NULL,
+		    "market-leg-overdue-moving", a, 1);
+	} else {
+		if (market_contact(c, o->buyer, phone, sizeof(phone)) == -1)
+			return MB_FAIL;
+		market_arg(a, "phone", l->carrier);
+		market_arg(a, "buyer_phone", phone);
+		rc = market_leg_tell_hub(c, l->from_hub, NULL,
+		    "market-leg-overdue-last", a, 1);
+	}
+	if (rc != MB_OK)
+		return MB_FAIL;
+	market_leg_args(o, &b);
+	market_leg_last_seen(c, o, l, o->buyer, where, sizeof(where));
+	market_arg(&b, "hub", where);
+	return market_notify(c, o->buyer, "market-leg-late-buyer", &b);
+}
+
+/* Step 3: the admins, with who to call (the carrier, else the hub's
+   first operator, else the seller). */
+static int
+market_leg_admins(struct market_call *c, const struct market_order *o,
+    const struct market_leg *l, struct market_args *a)
+{
+	const struct mb_host	*h = c->host;
+	const char		*admin[MARKET_LEG_ADMINS];
+	char			 to[MARKET_LEG_ADMINS][MARKET_MSISDN_LEN];
+	char			 where[MARKET_NAME_LEN];
+	char			 phone[MARKET_MSISDN_LEN];
+	struct mb_hub		 hub;
+	long			 n, i;
+
+	if (!MARKET_HOST_HAS(h, role_users)) {
+		h->log(c->ctx, MB_LOG_WARNING, "market: order %lld leg %d "
+		    "late: this marketbox cannot list its admins: none told",
+		    o->ref, l->seq);
+		return MB_OK;
+	}
+	if ((n = h->role_users(c->ctx, MB_ROLE_ADMIN, admin,
+	    MARKET_LEG_ADMINS)) < 0)
+		return MB_FAIL;
+	for (i = 0; i < n; i++)
+		market_copy(to[i], sizeof(to[i]), admin[i]);
+	if (n == 0)
+		h->log(c->ctx, MB_LOG_WARNING, "market: order %lld leg %d "
+		    "late: no admin to tell", o->ref, l->seq);
+	phone[0] = '\0';
+	if (l->carrier[0] != '\0' && strcmp(l->state, "moving") == 0)
+		market_copy(phone, sizeof(phone), l->carrier);
+	else {
+		memset(&hub, 0, sizeof(hub));
+		hub.size = sizeof(hub);
+		if (l->from_hub[0] != '\0' &&
+		    h->hub(c->ctx, l->from_hub, &hub) == 1 &&
+		    hub.noperators > 0 && hub.operators[0] != NULL)
+			market_copy(phone, sizeof(phone), hub.operators[0]);
+		else if (market_contact(c, o->seller, phone,
+		    sizeof(phone)) == -1)
+			return MB_FAIL;
+	}
+	market_arg(a, "phone", phone);
+	for (i = 0; i < n; i++) {
+		market_leg_last_seen(c, o, l, to[i], where, sizeof(where));
+		market_arg(a, "hub", where);
+		if (market_notify(c, to[i], "market-leg-late-admin", a) !=
+		    MB_OK)
+			return MB_FAIL;
+	}
+	return MB_OK;
+}
+
+int
+market_leg_press(struct market_call *c, long long ref, int seq,
+    int reminded)
+{
+	struct market_order	 o;
+	struct market_leg	 l[MARKET_LEGS_MAX], *k = NULL;
+	struct market_args	 a = { .n = 0 };
+	size_t			 n, i;
+	int			 rc;
+
+	if ((rc = market_store_order_get(c, ref, &o)) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	if (strcmp(o.state, "sent") != 0)
+		return MB_OK;
+	if (market_store_legs(c, ref, l, MARKET_LEGS_MAX, &n) == -1)
+		return MB_FAIL;
+	for (i = 0; i < n; i++)
+		if (l[i].seq == seq)
+			k = &l[i];
+	/* moved since the query (handed over, its due time new): its
+	   turn comes again from its own due time */
+	if (k == NULL || k->reminded != reminded || k->due_at == 0 ||
+	    k->due_at > c->now || (strcmp(k->state, "moving") != 0 &&
+	    strcmp(k->state, "waiting") != 0))
+		return MB_OK;
+	if ((rc = market_store_leg_pressed(c, ref, seq, k->state, k->due_at,
+	    reminded)) != 1)
+		return rc == 0 ? MB_OK : MB_FAIL;
+	c->host->log(c->ctx, MB_LOG_INFO, "market: order %lld leg %d (%s) "
+	    "late: step %d", ref, seq, k->state, reminded + 1);
+	market_leg_args(&o, &a);
+	market_arg_num(&a, "hours", (c->now - k->due_at) / 3600);
+	switch (reminded) {
+	case 0:
+		return market_leg_remind(c, &o, k, &a);
+	case 1:
+		return market_leg_escalate(c, &o, k, &a);
+	default:
+		return market_leg_admins(c, &o, k, &a);
+	}
+}
+
+/* --- DELIVERED's and the timer's completion ----------------------------- */
+
+int
+market_leg_delivered(struct market_call *c, const struct market_order *o,
+    int reply, int close)
+{
+	struct market_leg	 l[MARKET_LEGS_MAX], *k;
+	struct market_args	 a = { .n = 0 };
+	char			 where[MARKET_NAME_LEN];
+	char			 from[sizeof(k->state)];
+	size_t			 n, i;
+
+	if (market_store_legs(c, o->ref, l, MARKET_LEGS_MAX, &n) == -1)
+		return -1;
+	if (n == 0)
+		return 0;
+	/* between hubs: a leg to a hub not received yet */
+	for (i = 0; i + 1 < n; i++) {
+		if (strcmp(l[i].state, "done") == 0)
+			continue;
+		if (!reply)
+			return 1;
+		market_arg_num(&a, "ref", o->ref);
+		if (strcmp(l[i].state, "moving") == 0) {
+			market_leg_hub_name(c, NULL, l[i].to_hub, where,
+			    sizeof(where));
+			market_arg(&a, "hub", where);
+			market_arg(&a, "phone", l[i].carrier);
+			return market_reply(c, "market-leg-not-arrived-moving",
+			    &a) == MB_OK ? 1 : -1;
+		}
+		market_leg_last_seen(c, o, &l[i], NULL, where, sizeof(where));
+		market_arg(&a, "hub", where);
+		return market_reply(c, "market-leg-not-arrived-at", &a) ==
+		    MB_OK ? 1 : -1;
+	}
+	/* the last leg, moving to the door or waiting at the village
+	   point, ends with the order */
+	k = &l[n - 1];
+	if (!close || strcmp(k->state, "done") == 0)
+		return 0;
+	market_copy(from, sizeof(from), k->state);
+	market_copy(k->state, sizeof(k->state), "done");
+	return market_leg_write(c, k, from) == MB_OK ? 0 : -1;
 }

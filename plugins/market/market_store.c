@@ -1453,6 +1453,24 @@ static const char market_sql_buyer_place[] =
     " WHERE market IS NOT NULL AND (ref = $2 OR msisdn = $1)"
     " ORDER BY CASE WHEN ref = $2 THEN 0 ELSE 1 END, ref DESC LIMIT 1";
 
+/*
+ * The sweep's open legs (an order still sent; a leg not reached has no
+ * due_at): each step due from due_at, the next one only once the last
+ * is marked (reminded), so each happens once, in order, across restarts.
+ */
+static const char market_sql_legs_due[] =
+    "SELECT l.order_ref, l.seq, l.reminded FROM market_legs l"
+    " JOIN market_orders o ON o.ref = l.order_ref"
+    " WHERE o.state = 'sent' AND l.state IN ('waiting', 'moving')"
+    " AND l.due_at IS NOT NULL AND ((l.reminded = 0 AND l.due_at <= $1)"
+    " OR (l.reminded = 1 AND l.due_at <= $1 - CAST($2 AS BIGINT))"
+    " OR (l.reminded = 2 AND l.due_at <= $1 - CAST($3 AS BIGINT)))"
+    " ORDER BY l.due_at, l.order_ref, l.seq LIMIT $4";
+static const char market_sql_leg_pressed[] =
+    "UPDATE market_legs SET reminded = reminded + 1, updated = $6"
+    " WHERE order_ref = $1 AND seq = $2 AND state = $3 AND due_at = $4"
+    " AND reminded = $5";
+
 int
 market_store_leg_insert(struct market_call *c, const struct market_leg *l)
 {
@@ -1623,4 +1641,54 @@ market_store_buyer_place(struct market_call *c, const char *buyer,
 		return market_store_fail(c, st, "cannot read the buyer's place");
 	h->done(st);
 	return 0;
+}
+
+int
+market_store_legs_due(struct market_call *c, struct market_leg_due *out,
+    size_t max, size_t *n)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b, rc;
+
+	*n = 0;
+	if ((st = h->query(c->ctx, market_sql_legs_due)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, c->now);
+	b |= h->bind_int(st, 2, c->conf->leg_escalate);
+	b |= h->bind_int(st, 3, c->conf->leg_escalate_admins);
+	b |= h->bind_int(st, 4, (long long)max);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot find late legs");
+	while ((rc = h->step(st)) == MB_ROW && *n < max) {
+		out[*n].ref = h->column_int(st, 0);
+		out[*n].seq = (int)h->column_int(st, 1);
+		out[*n].reminded = (int)h->column_int(st, 2);
+		(*n)++;
+	}
+	if (rc != MB_DONE && rc != MB_ROW)
+		return market_store_fail(c, st, "cannot find late legs");
+	h->done(st);
+	return 0;
+}
+
+int
+market_store_leg_pressed(struct market_call *c, long long ref, int seq,
+    const char *state, long long due_at, int reminded)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_leg_pressed)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= h->bind_int(st, 2, seq);
+	b |= market_store_bind_text(c, st, 3, state);
+	b |= h->bind_int(st, 4, due_at);
+	b |= h->bind_int(st, 5, reminded);
+	b |= h->bind_int(st, 6, c->now);
+	if (market_store_run(c, st, b, "cannot mark a late leg") == -1)
+		return -1;
+	return h->changes(c->ctx) == 1;
 }

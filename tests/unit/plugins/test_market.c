@@ -340,7 +340,7 @@ Test(market, descriptor)
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 22);
+	cr_assert_eq(p->nconf_keys, 24);
 }
 
 Test(market, schema_has_the_shared_columns)

@@ -336,6 +336,41 @@ out(const char *op, const char *typed, const char *carrier,
 	snprintf(code, len, "%s", mock_arg(msg(carrier, tmpl), "code"));
 }
 
+/* the sweep at now: its notices collected for the language tour */
+static void
+sweep(long long now)
+{
+	mock_clear(m);
+	mock_set_now(m, now);
+	cr_assert_eq(mock_timer(m, "market-sweep"), MB_OK);
+	market_lang_collect(m);
+}
+
+/* how many leg notices the last sweep sent (posts expire meanwhile) */
+static size_t
+leg_notices(void)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < mock_nsent(m); i++)
+		n += strncmp(mock_sent(m, i)->tmpl, "market-leg-", 11) == 0;
+	return n;
+}
+
+/* sent with Kamau, then on to Tigoni, the last hub: its IN done */
+static void
+at_last_hub(char *code, size_t len)
+{
+	sent_with_kamau(code, len);
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    len);
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	out(OP_LIMURU, "0722000555", CARRIER3, "market-leg-carrier", code,
+	    len);
+	in(OP_TIGONI, code, "market-leg-in-last");
+}
+
 #ifdef HAVE_POSTGRESQL
 #define BOTH(name) \
 	static void name(void); \
@@ -715,6 +750,358 @@ BOTH(legs_survive_a_restart)
 	    " = 3 AND seq = 3", 0, 0), T0 + 6 * HOUR + 24 * HOUR);
 }
 
+
+/* --- late legs (market.c's sweep) -------------------------------------------------- */
+
+static long long
+reminded(int seq)
+{
+	return db_int("SELECT reminded FROM market_legs WHERE order_ref = 3"
+	    " AND seq = $1", seq, 0);
+}
+
+/*
+ * A moving leg past its due time: its carrier at once, the hub it goes
+ * to (and the buyer, once) leg-escalate later, the admins
+ * leg-escalate-admins later; each step once, in order, across restarts.
+ */
+BOTH(a_late_leg_is_pressed_step_by_step_across_restarts)
+{
+	const struct mock_msg	*s;
+	char			 code[8];
+
+	sent_with_kamau(code, sizeof(code));	/* due at Ndeiya T0 + 12 h */
+	sweep(T0 + 12 * HOUR - 60);
+	cr_assert_eq(leg_notices(), 0, "not due yet");
+
+	restart(T0 + 12 * HOUR);
+	sweep(T0 + 12 * HOUR);
+	cr_assert_eq(leg_notices(), 1);
+	s = msg(CARRIER, "market-leg-late-carrier");
+	arg_is(s, "hub", "Ndeiya");
+	arg_is(s, "ref", "3");
+	cr_assert_eq(reminded(1), 1);
+	sweep(T0 + 12 * HOUR + 120);
+	cr_assert_eq(leg_notices(), 0, "step 1 once; step 2 not yet");
+
+	/* leg-escalate (6 h): Ndeiya's operators and the buyer */
+	restart(T0 + 18 * HOUR);
+	sweep(T0 + 18 * HOUR);
+	cr_assert_eq(leg_notices(), 2);
+	s = msg(OP_NDEIYA, "market-leg-overdue-moving");
+	arg_is(s, "phone", CARRIER);
+	arg_is(s, "hub", "Ndeiya");
+	arg_is(s, "hours", "6");
+	arg_is(msg(BUYER, "market-leg-late-buyer"), "hub", "Nakuru");
+	cr_assert_eq(count(ADMIN1, "market-leg-late-admin"), 0);
+	restart(T0 + 18 * HOUR + 120);
+	sweep(T0 + 18 * HOUR + 120);
+	cr_assert_eq(leg_notices(), 0, "step 2 once");
+
+	/* leg-escalate-admins (24 h): the admins, with whom to call */
+	restart(T0 + 36 * HOUR);
+	sweep(T0 + 36 * HOUR);
+	cr_assert_eq(leg_notices(), 1);
+	s = msg(ADMIN1, "market-leg-late-admin");
+	arg_is(s, "phone", CARRIER);
+	arg_is(s, "hours", "24");
+	cr_assert_eq(reminded(1), 3);
+	/* nothing more, ever; the order stays sent between hubs */
+	sweep(T0 + 40 * DAY);
+	cr_assert_eq(leg_notices(), 0);
+	cr_assert_str_eq(order_state(), "sent");
+}
+
+/* A sweep after a long stop takes one step per sweep, in order. */
+BOTH(a_long_stop_still_takes_each_step_in_order)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	sweep(T0 + 5 * DAY);
+	cr_assert_eq(leg_notices(), 1);
+	cr_assert_eq(count(CARRIER, "market-leg-late-carrier"), 1);
+	sweep(T0 + 5 * DAY + 120);
+	cr_assert_eq(count(OP_NDEIYA, "market-leg-overdue-moving"), 1);
+	cr_assert_eq(count(BUYER, "market-leg-late-buyer"), 1);
+	cr_assert_eq(count(ADMIN1, "market-leg-late-admin"), 0);
+	sweep(T0 + 5 * DAY + 240);
+	cr_assert_eq(count(ADMIN1, "market-leg-late-admin"), 1);
+	cr_assert_eq(leg_notices(), 1);
+}
+
+/*
+ * A parcel sitting at a hub past its departure: the hub's operators are
+ * pressed; sent on, the next due time starts the steps again.
+ */
+BOTH(a_parcel_waiting_at_a_hub_presses_its_operators)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	in(OP_NDEIYA, code, "market-leg-in-ok");	/* leave by T0 + 12 h */
+	sweep(T0 + 12 * HOUR);
+	cr_assert_eq(leg_notices(), 1);
+	arg_is(msg(OP_NDEIYA, "market-leg-late-hub"), "hub", "Ndeiya");
+	cr_assert_eq(reminded(2), 1);
+	sweep(T0 + 18 * HOUR);
+	arg_is(msg(OP_NDEIYA, "market-leg-overdue-at"), "hours", "6");
+	arg_is(msg(BUYER, "market-leg-late-buyer"), "hub", "Ndeiya");
+	cr_assert_eq(leg_notices(), 2);
+	sweep(T0 + 36 * HOUR);
+	arg_is(msg(ADMIN1, "market-leg-late-admin"), "phone", OP_NDEIYA);
+	/* sent on: a new due time (Limuru, township: 1 d), pressed anew */
+	mock_set_now(m, T0 + 37 * HOUR);
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	cr_assert_eq(reminded(2), 0);
+	sweep(T0 + 61 * HOUR - 60);
+	cr_assert_eq(leg_notices(), 0);
+	sweep(T0 + 61 * HOUR);
+	arg_is(msg(CARRIER2, "market-leg-late-carrier"), "hub", "Limuru");
+	cr_assert_eq(leg_notices(), 1);
+	sweep(T0 + 67 * HOUR);
+	cr_assert_eq(count(OP_LIMURU, "market-leg-overdue-moving"), 1);
+	/* a new delay: the buyer hears of it, once, where it was last */
+	arg_is(msg(BUYER, "market-leg-late-buyer"), "hub", "Ndeiya");
+	cr_assert_eq(leg_notices(), 2);
+	sweep(T0 + 67 * HOUR + 120);
+	cr_assert_eq(leg_notices(), 0);
+}
+
+/* The last leg, to the buyer: its carrier, then the hub it left. */
+BOTH(a_late_last_leg_goes_to_the_hub_it_left)
+{
+	char	 code[8];
+
+	at_last_hub(code, sizeof(code));
+	out(OP_TIGONI, "0711000333", CARRIER, "market-leg-carrier-last", code,
+	    sizeof(code));				/* due T0 + 12 h */
+	sweep(T0 + 12 * HOUR);
+	arg_is(msg(CARRIER, "market-leg-late-carrier-last"), "buyer_phone",
+	    BUYER);
+	sweep(T0 + 18 * HOUR);
+	arg_is(msg(OP_TIGONI, "market-leg-overdue-last"), "phone", CARRIER);
+	arg_is(msg(OP_TIGONI, "market-leg-overdue-last"), "buyer_phone",
+	    BUYER);
+	arg_is(msg(BUYER, "market-leg-late-buyer"), "hub", "Tigoni");
+	cr_assert_eq(leg_notices(), 2);
+}
+
+/* Done legs and delivered orders are never pressed. */
+BOTH(nothing_for_done_legs_or_delivered_orders)
+{
+	char	 code[8], text[64];
+
+	at_last_hub(code, sizeof(code));
+	snprintf(text, sizeof(text), "pickup 3 %s", buyer_code);
+	run_reply(OP_TIGONI, text, "market-delivered-ok");
+	sweep(T0 + 40 * DAY);
+	cr_assert_eq(leg_notices(), 0);
+	cr_assert_eq(db_int("SELECT SUM(reminded) FROM market_legs", 0, 0),
+	    0);
+}
+
+/* leg-escalate before leg-escalate-admins, both durations; shorter ones
+   press sooner. */
+BOTH(the_leg_keys_are_checked)
+{
+	static const char *const bad[][2] = {
+		{ "leg-escalate", "2d" }, { "leg-escalate-admins", "1h" },
+		{ "leg-escalate", "soon" }, { "leg-escalate-admins", "10s" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		mock_free(m);
+		m = mock_new_on(&marketbox_plugin, database);
+		mock_conf(m, bad[i][0], bad[i][1]);
+		cr_assert_eq(mock_init(m), MB_FAIL, "%s = %s", bad[i][0],
+		    bad[i][1]);
+	}
+	mock_free(m);
+	m = mock_new_on(&marketbox_plugin, database);
+	tree();
+	mock_conf(m, "leg-escalate", "1h");
+	mock_conf(m, "leg-escalate-admins", "2h");
+	cr_assert_eq(mock_init(m), MB_OK);
+	mock_set_now(m, T0);
+	{
+		char	 code[8];
+
+		sent_with_kamau(code, sizeof(code));
+	}
+	sweep(T0 + 12 * HOUR);
+	sweep(T0 + 13 * HOUR);
+	cr_assert_eq(count(OP_NDEIYA, "market-leg-overdue-moving"), 1);
+	sweep(T0 + 14 * HOUR);
+	cr_assert_eq(count(ADMIN1, "market-leg-late-admin"), 0,
+	    "no admin declared on this mock");
+	cr_assert_eq(reminded(1), 3);
+}
+
+/* --- the last leg ends with the order --------------------------------------------- */
+
+BOTH(delivered_at_the_door_closes_the_last_leg)
+{
+	char	 code[8], text[64];
+
+	at_last_hub(code, sizeof(code));
+	out(OP_TIGONI, "0711000333", CARRIER, "market-leg-carrier-last", code,
+	    sizeof(code));
+	mock_set_now(m, T0 + 2 * HOUR);
+	snprintf(text, sizeof(text), "delivered 3 %s", buyer_code);
+	run_reply(CARRIER, text, "market-delivered-ok");
+	cr_assert_str_eq(order_state(), "delivered");
+	cr_assert_str_eq(leg_state(4), "done");
+	cr_assert_eq(db_int("SELECT ended FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 4", 0, 0), T0 + 2 * HOUR);
+	/* on time: not late (ended before its kept due time) */
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs WHERE"
+	    " order_ref = 3 AND ended > due_at", 0, 0), 0);
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs WHERE"
+	    " order_ref = 3 AND state <> 'done'", 0, 0), 0);
+}
+
+BOTH(delivered_between_hubs_is_refused_with_where_it_is)
+{
+	char	 code[8], text[64];
+
+	sent_with_kamau(code, sizeof(code));
+	run_reply(BUYER, "delivered 3", "market-leg-not-arrived-moving");
+	arg_is(sent(0), "hub", "Ndeiya");
+	arg_is(sent(0), "phone", CARRIER);
+	/* the carrier with the buyer's code: refused, no try counted */
+	snprintf(text, sizeof(text), "delivered 3 %s", buyer_code);
+	run_reply(CARRIER, text, "market-leg-not-arrived-moving");
+	cr_assert_eq(db_int("SELECT code_tries FROM market_orders WHERE"
+	    " ref = 3", 0, 0), 0);
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	run_reply(BUYER, "delivered 3", "market-leg-not-arrived-at");
+	arg_is(sent(0), "hub", "Ndeiya");
+	cr_assert_str_eq(order_state(), "sent");
+	cr_assert_str_eq(leg_state(2), "waiting");
+}
+
+/* At the village point the buyer may confirm it himself: it ends there. */
+BOTH(the_buyers_delivered_at_the_last_hub_closes_it)
+{
+	char	 code[8];
+
+	at_last_hub(code, sizeof(code));
+	run_reply(BUYER, "delivered 3", "market-delivered-ok");
+	cr_assert_str_eq(order_state(), "delivered");
+	cr_assert_str_eq(leg_state(4), "done");
+	cr_assert_eq(db_int("SELECT ended FROM market_legs WHERE order_ref"
+	    " = 3 AND seq = 4", 0, 0), T0);
+}
+
+/* --- the buyer's place ----------------------------------------------------------- */
+
+/* No want, no post: the host's place for him routes it. */
+BOTH(the_hosts_place_routes_a_buyer_who_never_posted)
+{
+	mock_place(m, BUYER, "mombasa");
+	run_reply(SELLER, "sell maize 10 bags 3000", "market-offer-ok");
+	cr_assert_eq(run(BUYER, "buy 1 2"), MB_OK);
+	cr_assert_eq(run(SELLER, "accept 2"), MB_OK);
+	run_reply(SELLER, "sent 2 0711000333", "market-sent-ok");
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 4);
+	arg_is(msg(CARRIER, "market-leg-first"), "hub", "Ndeiya");
+}
+
+/* The host's place comes before his newest post's market. */
+BOTH(the_hosts_place_comes_before_the_newest_post)
+{
+	/* his offer is at mombasa; his place nakuru: same place, no route */
+	mock_place(m, BUYER, "nakuru");
+	cr_assert_eq(run(BUYER, "sell maize 5 bags 3000"), MB_OK);
+	cr_assert_str_eq(db_text("SELECT market FROM market_posts WHERE"
+	    " ref = 1", 0, 0), "mombasa");
+	run_reply(SELLER, "sell maize 10 bags 3000", "market-offer-ok");
+	cr_assert_eq(run(BUYER, "buy 2 2"), MB_OK);
+	cr_assert_eq(run(SELLER, "accept 3"), MB_OK);
+	run_reply(SELLER, "sent 3 0711000333", "market-sent-ok-transporter");
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 0);
+}
+
+/* The want the order counts toward comes before the host's place. */
+BOTH(the_want_comes_before_the_hosts_place)
+{
+	char	 code[8];
+
+	mock_place(m, BUYER, "nakuru");
+	sent_with_kamau(code, sizeof(code));
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs", 0, 0), 4);
+}
+
+/* --- PICKUP's notice, OUT to the buyer ------------------------------------------- */
+
+BOTH(pickup_tells_the_buyer_who_confirmed_it)
+{
+	const struct mock_msg	*s;
+	char			 code[8], text[64];
+
+	at_last_hub(code, sizeof(code));
+	snprintf(text, sizeof(text), "pickup 3 %s", buyer_code);
+	run_reply(OP_TIGONI, text, "market-delivered-ok");
+	s = msg(BUYER, "market-leg-pickup-buyer");
+	arg_is(s, "phone", OP_TIGONI);
+	arg_is(s, "hub", "Tigoni");
+	cr_assert_eq(count(BUYER, "market-delivered-buyer"), 0,
+	    "not by the transporter");
+	cr_assert_eq(count(SELLER, "market-delivered-seller"), 1);
+	cr_assert_eq(mock_ntrades(m), 1);
+}
+
+BOTH(pickup_by_the_agent_names_the_agent)
+{
+	char	 code[8], text[64];
+
+	plugin_mock_member(m, BUYER, "Otieno via Tigoni point", AGENT);
+	at_last_hub(code, sizeof(code));
+	snprintf(text, sizeof(text), "pickup 3 %s", buyer_code);
+	run_reply(AGENT, text, "market-delivered-ok");
+	arg_is(msg(BUYER, "market-leg-pickup-agent"), "phone", AGENT);
+	cr_assert_eq(count(BUYER, "market-delivered-buyer"), 0);
+}
+
+/* The buyer fetches it from the last hub: not refused; he confirms. */
+BOTH(out_to_the_buyer_at_the_last_hub)
+{
+	char	 code[8];
+
+	at_last_hub(code, sizeof(code));
+	run_reply(OP_TIGONI, "out 3 0700000002", "market-leg-out-self-ok");
+	arg_is(sent(0), "hub", "Tigoni");
+	arg_is(msg(BUYER, "market-leg-out-self"), "hub", "Tigoni");
+	cr_assert_eq(count(BUYER, "market-leg-carrier-last"), 0,
+	    "no handover code to himself");
+	cr_assert_str_eq(leg_state(4), "done");
+	cr_assert_str_eq(db_text("SELECT carrier FROM market_legs WHERE"
+	    " order_ref = 3 AND seq = 4", 0, 0), BUYER);
+	cr_assert_str_eq(order_state(), "sent");
+	run_reply(BUYER, "delivered 3", "market-delivered-ok");
+	cr_assert_str_eq(order_state(), "delivered");
+}
+
+/* Fetched at a hub on the way: the chain ends there; the order's own
+   timers ask him, as without hubs. */
+BOTH(out_to_the_buyer_on_the_way)
+{
+	char	 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	run_reply(OP_NDEIYA, "out 3 +254700000002", "market-leg-out-self-ok");
+	cr_assert_eq(db_int("SELECT COUNT(*) FROM market_legs WHERE"
+	    " order_ref = 3 AND state <> 'done'", 0, 0), 0);
+	sweep(T0 + 3 * DAY);
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 1);
+	cr_assert_eq(count(BUYER, "market-leg-late-buyer"), 0);
+	run_reply(BUYER, "delivered 3", "market-delivered-ok");
+}
+
 /* --- every template in every language ------------------------------------------------- */
 
 static void
@@ -730,6 +1117,74 @@ lang_teardown(void)
 	teardown();
 	market_lang_seen_free();
 	market_lang_close();
+}
+
+/*
+ * Order ref: Otieno buys one bag of offer 2, accepted, sent with Kamau,
+ * received at ins hubs (sent on between them); the buyer's code into
+ * bcode.
+ */
+static void
+tour_order(long long ref, int ins, char *bcode, size_t len)
+{
+	static const char *const ops[] = { OP_NDEIYA, OP_LIMURU, OP_TIGONI };
+	static const char *const typed[] = { "0722000444", "0722000555" };
+	static const char *const carriers[] = { CARRIER2, CARRIER3 };
+	char			 text[64], code[8];
+	int			 i;
+
+	cr_assert_eq(run(BUYER, "buy 2 1"), MB_OK);
+	snprintf(text, sizeof(text), "accept %lld", ref);
+	cr_assert_eq(run(SELLER, text), MB_OK);
+	snprintf(text, sizeof(text), "sent %lld 0711000333", ref);
+	cr_assert_eq(run(SELLER, text), MB_OK);
+	snprintf(bcode, len, "%s", mock_arg(msg(BUYER, "market-sent-buyer"),
+	    "code"));
+	snprintf(code, sizeof(code), "%s",
+	    mock_arg(msg(CARRIER, "market-leg-first"), "code"));
+	for (i = 0; i < ins; i++) {
+		snprintf(text, sizeof(text), "in %lld %s", ref, code);
+		cr_assert_eq(run(ops[i], text), MB_OK);
+		if (i + 1 == ins)
+			break;
+		snprintf(text, sizeof(text), "out %lld %s", ref, typed[i]);
+		cr_assert_eq(run(ops[i], text), MB_OK);
+		snprintf(code, sizeof(code), "%s",
+		    mock_arg(msg(carriers[i], "market-leg-carrier"), "code"));
+	}
+}
+
+/* The late legs, DELIVERED before the last hub, PICKUP's notices and
+   OUT to the buyer, on orders 6 .. 9 (after tour's 3 and 5). */
+static void
+tour_late(void)
+{
+	char	 bcode[8], text[64];
+
+	/* 6: moving to Ndeiya; 7: waiting there, fetched by the buyer */
+	tour_order(6, 0, bcode, sizeof(bcode));
+	run(BUYER, "delivered 6");
+	tour_order(7, 1, bcode, sizeof(bcode));
+	run(BUYER, "delivered 7");
+	run(OP_NDEIYA, "out 7 0700000002");
+	/* 8, 9: collected at Tigoni by its operator, by the buyer's agent */
+	tour_order(8, 3, bcode, sizeof(bcode));
+	snprintf(text, sizeof(text), "pickup 8 %s", bcode);
+	run(OP_TIGONI, text);
+	tour_order(9, 3, bcode, sizeof(bcode));
+	snprintf(text, sizeof(text), "pickup 9 %s", bcode);
+	run(AGENT, text);
+	/* 3 (moving to Limuru, due T0 + 24 h), 5 (to the buyer, due T0 +
+	   12 h), 6 (moving to Ndeiya, due T0 + 12 h) pressed */
+	sweep(T0 + 12 * HOUR);
+	sweep(T0 + 24 * HOUR);
+	sweep(T0 + 48 * HOUR);
+	sweep(T0 + 72 * HOUR);
+	/* 10: waiting at Ndeiya past its departure */
+	mock_set_now(m, T0 + 72 * HOUR);
+	tour_order(10, 1, bcode, sizeof(bcode));
+	sweep(T0 + 84 * HOUR);
+	sweep(T0 + 90 * HOUR);
 }
 
 /* Every reply and notice of the legs, with typical values. */
@@ -776,6 +1231,7 @@ tour(void)
 	run(OP_TIGONI, "in 5 1234");
 	run(OP_TIGONI, "out 5 0711000333");
 	run(OP_TIGONI, "in 5 1234");
+	tour_late();
 }
 
 Test(leg_lang, every_template_in_every_language_fits,
@@ -791,7 +1247,14 @@ Test(leg_lang, every_template_in_every_language_fits,
 	    "market-leg-in-ok", "market-leg-in-last", "market-leg-arrived",
 	    "market-leg-arrived-last", "market-leg-bad-phone",
 	    "market-leg-carrier-refused", "market-leg-out-ok",
-	    "market-leg-not-yet", "market-leg-problem-hub" };
+	    "market-leg-not-yet", "market-leg-problem-hub",
+	    "market-leg-late-carrier", "market-leg-late-carrier-last",
+	    "market-leg-late-hub", "market-leg-overdue-moving",
+	    "market-leg-overdue-at", "market-leg-overdue-last",
+	    "market-leg-late-buyer", "market-leg-late-admin",
+	    "market-leg-pickup-buyer", "market-leg-pickup-agent",
+	    "market-leg-not-arrived-moving", "market-leg-not-arrived-at",
+	    "market-leg-out-self-ok", "market-leg-out-self" };
 	static const struct mb_arg nohubs[] = { { "ref", "43" } };
 	static const char	*cmds[] = { "IN", "OUT", "PICKUP" };
 	size_t			 i, l, k, found;
