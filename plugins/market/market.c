@@ -34,6 +34,8 @@
  *	market_leg.c		IN, OUT, PICKUP: an order through the
  *				chain of hubs, leg by leg (SENT's and
  *				PROBLEM's hooks)
+ *	market_manifest.c	the hubs' morning manifest (its SQL in
+ *				market_store_manifest.c)
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -98,7 +100,10 @@
  *    through a command's (market_order_move, market_pool_follow);
  *  - an open pool past its deadline: opener and members told, once;
  *    pool-grace later it lapses (market_pool.c); a listed pool whose
- *    offer or want expires lapses.
+ *    offer or want expires lapses;
+ *  - from manifest-time (local) on, each hub with parcels coming or
+ *    waiting: its operators' morning manifest, once a day
+ *    (market_manifest.c).
  *
  * Configuration (group = plugin-market; durations take s, m, h or d):
  *	offer-lifetime = 7d	match-scope = market | region | all
@@ -115,6 +120,7 @@
  *	pool-grace = 2d		pool-dropoff = 2d
  *	leg-due-county = 2d	leg-due-township = 1d	leg-due-village = 12h
  *	(a leg's handover due, by its hub's level: market_leg.c)
+ *	manifest-time = 06:00 | off	(the hubs' morning SMS, local time)
  *
  * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
  * both engines of the store run, is in market_store.c.
@@ -171,6 +177,7 @@ static const struct market_conf market_defaults = {
 	.leg_due_county = 2 * 86400,
 	.leg_due_township = 86400,
 	.leg_due_village = 12 * 3600,
+	.manifest_time = MARKET_MANIFEST_DEFAULT,
 };
 
 const struct market_conf *
@@ -349,6 +356,8 @@ market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	}
 	if (market_pool_sweep(&c, &budget) != MB_OK)
 		return MB_FAIL;
+	if (market_manifest_sweep(&c, &budget) != MB_OK)
+		return MB_FAIL;
 	if (budget > 0)
 		st->next_sweep = c.now + st->conf.sweep_interval;
 	else
@@ -436,7 +445,7 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	struct market_state	*st;
 	struct market_conf	*cf;
-	const char		*scope, *prefixes, *alloc;
+	const char		*scope, *prefixes, *alloc, *v;
 	long long		 year = 366LL * 86400;
 	int			 bad = 0;
 
@@ -494,6 +503,9 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    &cf->leg_due_township);
 	bad |= market_conf_duration(pctx, host, "leg-due-village", 60, year,
 	    &cf->leg_due_village);
+	if ((v = host->conf(pctx, "manifest-time")) != NULL &&
+	    market_manifest_conf(host, v, &cf->manifest_time) == -1)
+		bad = 1;
 	if ((alloc = host->conf(pctx, "pool-allocation")) != NULL) {
 		if (strcmp(alloc, "joined") == 0)
 			cf->pool_prorata = 0;
@@ -623,6 +635,7 @@ static const char * const market_conf_keys[] = {
 	"transporter-prefixes",
 	"pool-allocation", "pool-min", "pool-grace", "pool-dropoff",
 	"leg-due-county", "leg-due-township", "leg-due-village",
+	"manifest-time",
 };
 
 const struct mb_plugin marketbox_plugin = {
