@@ -510,6 +510,15 @@ Test(manifest_lang, many_late_orders_fit_one_sms_in_every_language,
 	for (l = 0; l < 4; l++) {
 		const struct mb_arg	 on_time[] = { { "hub", "Ndeiya" },
 		    { "in", "12" }, { "out", "3" } };
+		const char		*names[] = { "market-manifest",
+		    "market-manifest-on-time" };
+
+		/* each language's own, not English's */
+		for (k = 0; k < 2 && l > 0; k++)
+			cr_assert(lang_template(market_lang_shipped, codes[l],
+			    names[k]) != lang_template(market_lang_shipped, "en",
+			    names[k]), "%s falls back for %s", codes[l],
+			    names[k]);
 
 		market_lang_assert_reads(codes[l], "market-manifest-on-time",
 		    on_time, 3, NULL, NULL);
