@@ -124,7 +124,7 @@ ctl_manifest(struct ctl *c, const struct ctl_args *a)
 	long long		 from, to;
 	int			 rc;
 
-	if (a->argc != 2) {
+	if (a->argc != 1) {
 		ctl_err("usage: marketctl manifest HUB [--date YYYY-MM-DD] "
 		    "[--csv]");
 		return 2;
@@ -139,16 +139,16 @@ ctl_manifest(struct ctl *c, const struct ctl_args *a)
 		    "older than the delivery chain, or none)");
 		return 1;
 	}
-	if ((rc = ctl_hub_known(c, a->argv[1])) != 1) {
+	if ((rc = ctl_hub_known(c, a->argv[0])) != 1) {
 		if (rc == 0)
 			ctl_err("no order has ever gone through hub '%s' (the "
 			    "code of a group = hub of the catalogue)",
-			    a->argv[1]);
+			    a->argv[0]);
 		return 1;
 	}
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
-	store_bind_text(st, 1, a->argv[1]);
+	store_bind_text(st, 1, a->argv[0]);
 	store_bind_int(st, 2, from);
 	store_bind_int(st, 3, to);
 	store_bind_int(st, 4, (long long)time(NULL));
