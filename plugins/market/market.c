@@ -34,6 +34,8 @@
  *	market_leg.c		IN, OUT, PICKUP: an order through the
  *				chain of hubs, leg by leg (SENT's and
  *				PROBLEM's hooks)
+ *	market_manifest.c	the hubs' morning manifest (its SQL in
+ *				market_store_manifest.c)
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -104,7 +106,10 @@
  *    through a command's (market_order_move, market_pool_follow);
  *  - an open pool past its deadline: opener and members told, once;
  *    pool-grace later it lapses (market_pool.c); a listed pool whose
- *    offer or want expires lapses.
+ *    offer or want expires lapses;
+ *  - from manifest-time (local) on, each hub with parcels coming or
+ *    waiting: its operators' morning manifest, once a day
+ *    (market_manifest.c).
  *
  * Configuration (group = plugin-market; durations take s, m, h or d):
  *	offer-lifetime = 7d	match-scope = market | region | all
@@ -123,6 +128,7 @@
  *	(a leg's handover due, by its hub's level: market_leg.c)
  *	leg-escalate = 6h	leg-escalate-admins = 24h
  *	(after a leg's due time; escalate shorter than escalate-admins)
+ *	manifest-time = 06:00 | off	(the hubs' morning SMS, local time)
  *
  * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
  * both engines of the store run, is in market_store.c.
@@ -181,6 +187,7 @@ static const struct market_conf market_defaults = {
 	.leg_due_village = 12 * 3600,
 	.leg_escalate = 6 * 3600,
 	.leg_escalate_admins = 24 * 3600,
+	.manifest_time = MARKET_MANIFEST_DEFAULT,
 };
 
 const struct market_conf *
@@ -373,6 +380,8 @@ market_sweep_run(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	}
 	if (market_pool_sweep(&c, &budget) != MB_OK)
 		return MB_FAIL;
+	if (market_manifest_sweep(&c, &budget) != MB_OK)
+		return MB_FAIL;
 	if (budget > 0)
 		st->next_sweep = c.now + st->conf.sweep_interval;
 	else
@@ -460,7 +469,7 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 {
 	struct market_state	*st;
 	struct market_conf	*cf;
-	const char		*scope, *prefixes, *alloc;
+	const char		*scope, *prefixes, *alloc, *v;
 	long long		 year = 366LL * 86400;
 	int			 bad = 0;
 
@@ -522,6 +531,9 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	    &cf->leg_escalate);
 	bad |= market_conf_duration(pctx, host, "leg-escalate-admins", 60,
 	    year, &cf->leg_escalate_admins);
+	if ((v = host->conf(pctx, "manifest-time")) != NULL &&
+	    market_manifest_conf(host, v, &cf->manifest_time) == -1)
+		bad = 1;
 	if ((alloc = host->conf(pctx, "pool-allocation")) != NULL) {
 		if (strcmp(alloc, "joined") == 0)
 			cf->pool_prorata = 0;
@@ -658,6 +670,7 @@ static const char * const market_conf_keys[] = {
 	"pool-allocation", "pool-min", "pool-grace", "pool-dropoff",
 	"leg-due-county", "leg-due-township", "leg-due-village",
 	"leg-escalate", "leg-escalate-admins",
+	"manifest-time",
 };
 
 const struct mb_plugin marketbox_plugin = {

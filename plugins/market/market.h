@@ -85,6 +85,9 @@ struct market_conf {
 	   leg_escalate_admins later (market.c's sweep) */
 	long long	 leg_escalate;
 	long long	 leg_escalate_admins;
+	/* the hubs' morning manifest: minutes after local midnight, or
+	   MARKET_MANIFEST_OFF (market_manifest.c) */
+	int		 manifest_time;
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */
@@ -929,5 +932,43 @@ int	market_store_legs_due(struct market_call *,
    with due_at and reminded: 1 done, 0 it moved, -1. */
 int	market_store_leg_pressed(struct market_call *, long long ref, int seq,
 	    const char *state, long long due_at, int reminded);
+
+/* --- the hubs' morning manifest (market_manifest.c; its SQL in
+ * market_store_manifest.c) ------------------------------------------------- */
+
+#define MARKET_MANIFEST_OFF	(-1)		/* manifest-time = off */
+#define MARKET_MANIFEST_DEFAULT	(6 * 60)	/* 06:00 local */
+#define MARKET_MANIFEST_LATE_MAX 64		/* late refs read per hub */
+
+/* manifest-time "HH:MM" or "off" into *minutes: 0, or -1 (logged). */
+int	market_manifest_conf(const struct mb_host *, const char *value,
+	    int *minutes);
+/* The timer's manifests: each hub's, once a day, at most *budget hubs.
+   MB_OK or MB_FAIL. */
+int	market_manifest_sweep(struct market_call *, size_t *budget);
+
+/* What a hub has today (market_store_manifest_hub). */
+struct market_manifest {
+	long long	 in;		/* moving towards it */
+	long long	 out;		/* received, waiting to leave */
+	long long	 late;		/* of those, past their due time */
+	long long	 refs[MARKET_MANIFEST_LATE_MAX];	/* late orders,
+							   most late first */
+	size_t		 nrefs;
+};
+
+/*
+ * Hubs with open legs of sent orders (from_hub or to_hub of a waiting or
+ * moving leg) that have no manifest for day yet, by code, at most max
+ * into out.  0 or -1.
+ */
+int	market_store_manifest_hubs(struct market_call *, const char *day,
+	    char (*out)[MARKET_CODE_LEN], size_t max, size_t *n);
+/* Hub's counts at call->now into *m: 0 or -1. */
+int	market_store_manifest_hub(struct market_call *, const char *hub,
+	    struct market_manifest *m);
+/* Hub's manifest of day done at call->now: 0 or -1. */
+int	market_store_manifest_done(struct market_call *, const char *hub,
+	    const char *day);
 
 #endif

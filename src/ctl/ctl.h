@@ -78,6 +78,7 @@ struct ctl_filters {
 	const char	*market, *role, *language, *kind, *state, *commodity,
 			*to, *since, *until, *output, *from, *point;
 	const char	*side;		/* --for (dispute close) */
+	const char	*date;		/* --date (manifest) */
 	int		 opted_out, with_phones;
 };
 
@@ -111,6 +112,8 @@ int	ctl_user(struct ctl *, const struct ctl_args *);
 int	ctl_agent(struct ctl *, const struct ctl_args *);
 /* dispute list | dispute close (list: lists.c's, the database opened) */
 int	ctl_dispute(struct ctl *, const struct ctl_args *);
+/* manifest.c */
+int	ctl_manifest(struct ctl *, const struct ctl_args *);
 /* template.c */
 int	ctl_template(struct ctl *, const struct ctl_args *);
 /* store_copy.c */

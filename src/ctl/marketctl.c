@@ -2,7 +2,8 @@
  * marketctl.c - the operators' command line for marketbox.
  *
  * It reads marketbox's database directly, opened read-only (users,
- * offers, orders, outbox, agents, stats, export, dispute list), and asks
+ * offers, orders, outbox, agents, stats, export, dispute list,
+ * manifest), and asks
  * a running marketbox for every change through its admin HTTP interface
  * (broadcast, retry, user set, agent add and remove, dispute close), so
  * the daemon stays the only writer and its rules (STOP, throughput, units
@@ -27,6 +28,8 @@
  *	actions.c	broadcast, retry, user set, agent add and remove,
  *			dispute close: through the admin interface over
  *			HTTP
+ *	manifest.c	manifest: a hub's orders of a day (the list
+ *			behind its morning SMS)
  *	template.c	template: a language's template filled
  *	store_copy.c	store copy: one database into another
  *
@@ -89,6 +92,7 @@ ctl_usage(FILE *fp)
 	    "  agent add PHONE --point CODE | agent remove PHONE\n"
 	    "  dispute list [--state open|closed|all]\n"
 	    "  dispute close N --for buyer|seller [NOTE]\n"
+	    "  manifest HUB [--date YYYY-MM-DD]\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
 	    "Lists take --limit N (0: all; tables show %d by default).\n"
@@ -103,7 +107,7 @@ enum {
 	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
 	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
-	CTL_OPT_FOR
+	CTL_OPT_FOR, CTL_OPT_DATE
 };
 
 static const struct option ctl_longopts[] = {
@@ -128,6 +132,7 @@ static const struct option ctl_longopts[] = {
 	{ "from",	 required_argument, NULL, CTL_OPT_FROM },
 	{ "point",	 required_argument, NULL, CTL_OPT_POINT },
 	{ "for",	 required_argument, NULL, CTL_OPT_FOR },
+	{ "date",	 required_argument, NULL, CTL_OPT_DATE },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -173,6 +178,7 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_FROM:	a->f.from = optarg; break;
 		case CTL_OPT_POINT:	a->f.point = optarg; break;
 		case CTL_OPT_FOR:	a->f.side = optarg; break;
+		case CTL_OPT_DATE:	a->f.date = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
@@ -220,6 +226,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "agent",	.needs_db = 0, .run = ctl_agent },
 	/* list reads the database, close asks marketbox: ctl_dispute */
 	{ .name = "dispute",	.needs_db = 0, .run = ctl_dispute },
+	{ .name = "manifest",	.needs_db = 1, .run = ctl_manifest },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },
 };

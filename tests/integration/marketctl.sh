@@ -7,7 +7,9 @@
 # that sent STOP, retry sends failed notices again; the agents of the
 # service points (agent add and remove, their report, their exports); a
 # dispute opened by SMS (PROBLEM) and closed with dispute close, both
-# parties and the admin told; and its refusals.
+# parties and the admin told; a hub's manifest (legs of the delivery
+# chain written into the database, as marketbox's IN and OUT leave
+# them); and its refusals.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -23,7 +25,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 73
+tap_plan 80
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -422,6 +424,49 @@ else
 fi
 ctl dispute close 1 > /dev/null 2>&1
 tap_is "$?" 2 "dispute close without --for: usage (2)"
+
+# --- a hub's manifest: the orders through it on a day ------------------------------------
+
+if [ "$HAVE_MARKET" = 1 ]; then
+	# the order came to hub limuru (late: due 2 h ago, in 1 h ago) and
+	# waits there to go on to the buyer
+	NOW=$(date +%s)
+	db "INSERT INTO market_legs (order_ref, seq, from_hub, to_hub, carrier,
+	    code, state, due_at, created, updated, started, ended) VALUES
+	    ($ORDER, 1, NULL, 'limuru', '+254711000333', '5821', 'done',
+	    $((NOW - 7200)), $((NOW - 9000)), $((NOW - 3600)), $((NOW - 9000)),
+	    $((NOW - 3600))),
+	    ($ORDER, 2, 'limuru', NULL, NULL, NULL, 'waiting', $((NOW + 3600)),
+	    $((NOW - 9000)), $((NOW - 3600)), NULL, NULL)"
+	ctl manifest limuru > "$T/manifest.txt" 2>&1
+	tap_is "$(head -n 1 "$T/manifest.txt" | tr -s ' ' | sed 's/ $//')" \
+	    "order way late commodity qty unit from to carrier due state" \
+	    "manifest: a table with a header"
+	tap_ok "manifest: the order waiting at the hub to go out" \
+	    eval "grep -qE '^ *$ORDER +out +maize +2 +bags? +seller +buyer ' '$T/manifest.txt'"
+	tap_is "$(ctl --csv manifest limuru --date "$(date +%F)" | tail -n +2 |
+	    cut -d, -f1-8 | tr -d '\r')" "$ORDER,out,,maize,2,bag,seller,buyer" \
+	    "manifest --csv --date today: the same row"
+	tap_is "$(ctl --csv manifest limuru --date 2020-01-01 | tr -d '\r')" \
+	    "order,way,late,commodity,qty,unit,from,to,carrier,due,state" \
+	    "manifest --date: a day before it, the header alone"
+	ctl manifest limuru --date 2026-02-31 > "$T/manifest.out" 2>&1
+	rc=$?
+	tap_ok "manifest: a bad date is usage, said so (exit $rc)" \
+	    eval "[ $rc -eq 2 ] && grep -q 'not a day' '$T/manifest.out'"
+	ctl manifest nowhere > "$T/manifest.out" 2>&1
+	rc=$?
+	tap_ok "manifest: an unknown hub is refused, said so (exit $rc)" \
+	    eval "[ $rc -eq 1 ] && grep -q \"no order has ever gone through hub 'nowhere'\" '$T/manifest.out'"
+else
+	for d in "manifest: header" "manifest: the row" "manifest --csv" \
+	    "manifest --date before" "manifest: bad date" \
+	    "manifest: unknown hub"; do
+		tap_skip "$d" "the market plugin is not built"
+	done
+fi
+ctl manifest > /dev/null 2>&1
+tap_is "$?" 2 "manifest without a hub: usage (2)"
 
 # --- refusals ------------------------------------------------------------------------------
 

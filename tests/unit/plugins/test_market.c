@@ -340,7 +340,7 @@ Test(market, descriptor)
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 24);
+	cr_assert_eq(p->nconf_keys, 25);
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -2536,6 +2536,8 @@ Test(market_lang, every_template_in_every_language_fits,
 		    strncmp(names[i], "market-dispute-", 15) == 0;
 		/* hubs and legs: test_market_leg's own tour */
 		found |= strncmp(names[i], "market-leg-", 11) == 0;
+		/* the hubs' manifest: test_market_manifest's own tour */
+		found |= strncmp(names[i], "market-manifest", 15) == 0;
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
