@@ -17,7 +17,8 @@
  * (its farmers); and for each offer on the board its seller's record,
  * counted from market_orders, market_legs, market_disputes and
  * market_ratings by the market plugin's own SQL (market_rep_sql.h,
- * included: one definition of a trade for both plugins).  A region is chosen in SQL: its markets (those of the
+ * included: one definition of a trade for both plugins).  A region is
+ * chosen in SQL: its markets (those of the
  * rows, looked up with host->market_region as distinct codes, page by
  * page) are bound, PRICES_IN_MAX to a statement, never filtered out of
  * a first page of every market's rows.

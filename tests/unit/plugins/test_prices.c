@@ -2784,6 +2784,33 @@ Test(prices, board_offers_carry_their_sellers_record)
 }
 
 /*
+ * Tables of a record of another shape (a market plugin before schema
+ * step 10: legs without ended): the offers show, without records.
+ */
+Test(prices, board_offers_without_records_of_another_shape)
+{
+	struct prices_board	 b;
+	size_t			 i;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	for (i = 0; i < sizeof(rep_sql) / sizeof(rep_sql[0]); i++)
+		if (strstr(rep_sql[i], "market_legs") == NULL)
+			sql(rep_sql[i]);
+	sql("CREATE TABLE market_legs (order_ref INTEGER NOT NULL, seq INTEGER"
+	    " NOT NULL, carrier TEXT, state TEXT NOT NULL, due_at INTEGER)");
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 1);
+	cr_assert_eq(b.offer_ref[0], 41);
+	cr_assert(!b.offer_rep[0].known);
+}
+
+/*
  * The record on the board's offers in each language, in one SMS; where
  * it does not fit, it goes from the last offer up (the trend before it),
  * before an offer does.
