@@ -756,7 +756,7 @@ struct market_rep {
 	long long	 cancelled;	/* orders she cancelled */
 	long long	 rejected;	/* orders she rejected, as seller */
 	long long	 expired;	/* orders left to expire, as seller */
-	long long	 late;		/* legs late (none yet: no legs) */
+	long long	 late;		/* legs she carried late */
 	long long	 lost;		/* disputes closed against her */
 	long long	 rated;		/* ratings she was given */
 	long long	 stars;		/* their sum */

@@ -32,7 +32,8 @@
  *	(market-rate-again).
  *
  * The record (market_store_rep, counted from the tables each time it is
- * shown, never kept as a counter that could drift):
+ * shown, never kept as a counter that could drift; the SQL is
+ * market_rep_sql.h's, which the prices plugin's board reads too):
  *	trades		her orders delivered, as buyer or seller
  *	cancelled	orders she cancelled (CANCEL by her, as buyer or
  *			seller: market_orders.cancelled_by, which CANCEL
@@ -43,7 +44,10 @@
  *			party counts against no one)
  *	rejected	orders she rejected as seller
  *	expired		orders she left to expire unanswered, as seller
- *	late legs	(none yet: a place is kept, struct market_rep)
+ *	late		legs she carried (market_legs.carrier) that
+			ended after their due time, or are still moving
+			past it now: a hold-up on the road is on its
+			carrier, whoever the parties are
  *	disputes lost	closed disputes decided for the other side
  *	stars		the average of the ratings she was given, and
  *			how many
@@ -129,12 +133,12 @@ market_rep_text(struct market_call *c, const char *who, const char *to,
 	market_arg_num(&a, "cancelled", r.cancelled);
 	market_arg_num(&a, "rejected", r.rejected);
 	market_arg_num(&a, "expired", r.expired);
+	market_arg_num(&a, "late", r.late);
 	market_arg_num(&a, "lost", r.lost);
 	market_arg_num(&a, "rated", r.rated);
 	market_arg(&a, "stars", stars);
 	market_arg_num(&a, "month", since[0] != '\0' ? tm.tm_mon + 1 : 0);
 	market_arg(&a, "since", since);
-	/* late legs join the record here when orders have legs */
 	if (full && r.trades == 0 && r.cancelled == 0 && r.rejected == 0 &&
 	    r.expired == 0 && r.late == 0 && r.lost == 0 && r.rated == 0)
 		tmpl = "market-rep-new";

@@ -27,6 +27,7 @@
 #include <marketbox/plugin.h>
 
 #include "market.h"
+#include "market_rep_sql.h"
 
 /* --- the schema ------------------------------------------------------------
  *
@@ -1208,97 +1209,44 @@ market_store_dispute_hold(struct market_call *c, long long ref,
 /* --- reputation (market_rep.c) ---------------------------------------------------
  *
  * A record is counted from the tables each time it is shown, never kept:
- * the orders a person is a party of, the disputes closed against her, the
- * ratings she was given.  An order counts for its buyer and its seller,
- * but a member's share order only for its member (the seller of a sell
- * pool's lot, the buyer of a want pool's: the other side has the pool
- * order, as MY shows), so one delivery is one trade for each person;
- * and not when she is a party of the pool order too (an opener who
- * joined his own pool: the pool order counts for him).  Rejected and
- * expired count only on an order of its own (parent NULL): a share
- * order follows the opener's decision, it is not its member's.
+ * the orders a person is a party of, the legs she carried, the disputes
+ * closed against her, the ratings she was given.  What counts is
+ * market_rep_sql.h's, the one definition the prices plugin's board reads
+ * too: one statement, the person bound as $1 and the time now as $2 (a
+ * leg still moving past its due time is late now).
  */
-#define MARKET_REP_PARTY \
-    " (o.parent IS NULL" \
-    " OR (NOT EXISTS (SELECT 1 FROM market_orders p WHERE p.ref = o.parent" \
-    " AND (p.buyer = $1 OR p.seller = $1))" \
-    " AND ((o.seller = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
-    " WHERE l.ref = o.offer AND l.kind = 'sell'))" \
-    " OR (o.buyer = $1 AND EXISTS (SELECT 1 FROM market_pools l" \
-    " WHERE l.ref = o.want AND l.kind = 'want')))))"
-
-static const char market_sql_rep_orders[] =
-    "SELECT"
-    " COALESCE(SUM(CASE WHEN o.state = 'delivered' THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN o.state = 'cancelled' AND"
-    " ((o.cancelled_by = 'buyer' AND o.buyer = $1) OR"
-    " (o.cancelled_by = 'seller' AND o.seller = $1)) THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN o.state = 'rejected' AND o.seller = $1"
-    " AND o.parent IS NULL THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN o.state = 'expired' AND o.seller = $1"
-    " AND o.parent IS NULL THEN 1 ELSE 0 END), 0)"
-    " FROM market_orders o WHERE (o.buyer = $1 OR o.seller = $1) AND"
-    MARKET_REP_PARTY;
-/* a closed dispute is lost by the side it was not decided for */
-static const char market_sql_rep_disputes[] =
-    "SELECT count(*) FROM market_disputes d"
-    " JOIN market_orders o ON o.ref = d.order_ref"
-    " WHERE d.state = 'closed' AND ((d.decision = 'buyer' AND o.seller = $1)"
-    " OR (d.decision = 'seller' AND o.buyer = $1))";
-static const char market_sql_rep_ratings[] =
-    "SELECT count(*), COALESCE(SUM(stars), 0) FROM market_ratings"
-    " WHERE rated = $1";
-
-/* One row of integers from sql with msisdn as $1 into v[0 .. n). */
-static int
-market_store_rep_row(struct market_call *c, const char *sql,
-    const char *msisdn, long long *v, int n)
-{
-	const struct mb_host	*h = c->host;
-	struct mb_stmt		*st;
-	int			 i, rc;
-
-	if ((st = h->query(c->ctx, sql)) == NULL)
-		return -1;
-	if (market_store_bind_text(c, st, 1, msisdn) != 0)
-		return market_store_fail(c, st, "cannot read a record");
-	if ((rc = h->step(st)) == MB_ROW)
-		for (i = 0; i < n; i++)
-			v[i] = h->column_int(st, i);
-	else
-		for (i = 0; i < n; i++)
-			v[i] = 0;
-	if (rc != MB_ROW && rc != MB_DONE)
-		return market_store_fail(c, st, "cannot read a record");
-	h->done(st);
-	return 0;
-}
+static const char market_sql_rep[] =
+    "SELECT " MARKET_REP_SQL_COLUMNS("$1", "$2");
 
 int
 market_store_rep(struct market_call *c, const char *msisdn,
     struct market_rep *r)
 {
-	long long	 v[4];
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	long long		 v[MARKET_REP_SQL_NCOLUMNS];
+	int			 i, rc, b;
 
 	memset(r, 0, sizeof(*r));
-	if (market_store_rep_row(c, market_sql_rep_orders, msisdn, v, 4) ==
-	    -1)
+	if ((st = h->query(c->ctx, market_sql_rep)) == NULL)
 		return -1;
+	b = market_store_bind_text(c, st, 1, msisdn);
+	b |= h->bind_int(st, 2, c->now);
+	if (b != 0)
+		return market_store_fail(c, st, "cannot read a record");
+	if ((rc = h->step(st)) != MB_ROW)
+		return market_store_fail(c, st, "cannot read a record");
+	for (i = 0; i < MARKET_REP_SQL_NCOLUMNS; i++)
+		v[i] = h->column_int(st, i);
+	h->done(st);
 	r->trades = v[0];
 	r->cancelled = v[1];
 	r->rejected = v[2];
 	r->expired = v[3];
-	/* late legs: counted here when orders have legs (issue 18's hubs);
-	   until then r->late stays 0 */
-	if (market_store_rep_row(c, market_sql_rep_disputes, msisdn, v, 1) ==
-	    -1)
-		return -1;
-	r->lost = v[0];
-	if (market_store_rep_row(c, market_sql_rep_ratings, msisdn, v, 2) ==
-	    -1)
-		return -1;
-	r->rated = v[0];
-	r->stars = v[1];
+	r->late = v[4];
+	r->lost = v[5];
+	r->rated = v[6];
+	r->stars = v[7];
 	return 0;
 }
 

@@ -31,10 +31,14 @@
  * region, when its table exists, with what each has left; a listed sell
  * pool among them (market_pools, issue 17) says so and how many farmers
  * are in it, else, when that does not fit, shows as the plain offer it
- * also is.  The board is
+ * also is.  Each offer carries its seller's record (issue 18: "#41 3,000
+ * (10 bags, 12 trades, 1 failed, 4.5*)", prices-rep), counted by the
+ * market plugin's own SQL (plugins/market/market_rep_sql.h) in the
+ * statement that reads the offers.  The board is
  * the fullest that fits one SMS, measured on the text rendered in the
- * reader's language: offers are dropped from the end (the trend first)
- * until it fits.  With no reports the open offers still show.  A market
+ * reader's language: the trend goes first, then the records from the
+ * last offer up, then a pool's words, then offers from the end, until it
+ * fits.  With no reports the open offers still show.  A market
  * word that names no market gets the markets with data in the asker's
  * region (or anywhere); a market with no data gets the markets that have
  * some, most reports first.
@@ -561,64 +565,112 @@ prices_board_trend(struct mb_ctx *ctx, const struct mb_host *host,
 }
 
 /*
- * The first k offers of b as one list in to's words, into lists[k] for
- * each k from 1: the first from prices-offer, the others from
- * prices-offer-more (which begins with the language's separator), each
- * with {ref}, {price}, {qty} and {unit}; with pools, a listed sell pool
- * from prices-offer-pool and prices-offer-pool-more, with {farmers} too.
- * Returns how many lists were made (an offer that does not fit the
- * buffer ends them), or -1 if one cannot be rendered.
+ * Offer i of b in to's words, into item: the first from prices-offer, the
+ * others from prices-offer-more (which begins with the language's
+ * separator), each with {ref}, {price}, {qty} and {unit}; a listed sell
+ * pool, when pool, from prices-offer-pool and prices-offer-pool-more,
+ * with {farmers} too; and, when rep and the seller's record is known,
+ * each template's "-rep" variant with {record} (prices-rep: her trades,
+ * what failed by her, her stars).  0, or -1 if it cannot be rendered.
  */
 static int
-prices_board_offers(struct mb_ctx *ctx, const struct mb_host *host,
-    const struct prices_board *b, const char *unit, const char *to,
-    int pools, char lists[][PRICES_LIST_MAX])
+prices_board_item(struct mb_ctx *ctx, const struct mb_host *host,
+    const struct prices_board *b, size_t i, const char *unit, const char *to,
+    int pool, int rep, char *item, size_t len)
 {
-	struct prices_args	 args;
-	const char		*item, *tmpl;
+	const struct prices_rep	*r = &b->offer_rep[i];
+	struct prices_args	 args = { .n = 0 }, ra = { .n = 0 };
+	const char		*text, *record;
 	char			 ref[24], price[24], qty[24], farmers[24];
-	size_t			 i, used = 0, len;
+	char			 trades[24], failed[24], rated[24], stars[24];
+	char			 tmpl[48];
+	long long		 tenths;
 
-	lists[0][0] = '\0';
-	for (i = 0; i < b->noffers; i++) {
-		args.n = 0;
-		snprintf(ref, sizeof(ref), "%lld", b->offer_ref[i]);
-		prices_text_money(b->offer_price[i], price, sizeof(price));
-		snprintf(qty, sizeof(qty), "%lld", b->offer_qty[i]);
-		snprintf(farmers, sizeof(farmers), "%lld",
-		    b->offer_farmers[i]);
-		prices_arg(&args, "ref", ref);
-		prices_arg(&args, "price", price);
-		prices_arg(&args, "qty", qty);
-		prices_arg(&args, "unit", unit);
-		/* a listed sell pool says so, and how many farmers are in
-		   it: many small lots sold as one */
-		if (pools && b->offer_farmers[i] > 0) {
-			prices_arg(&args, "farmers", farmers);
-			tmpl = i == 0 ? "prices-offer-pool" :
-			    "prices-offer-pool-more";
-		} else
-			tmpl = i == 0 ? "prices-offer" : "prices-offer-more";
-		if ((item = prices_render(ctx, host, to, tmpl, &args)) == NULL)
+	snprintf(ref, sizeof(ref), "%lld", b->offer_ref[i]);
+	prices_text_money(b->offer_price[i], price, sizeof(price));
+	snprintf(qty, sizeof(qty), "%lld", b->offer_qty[i]);
+	snprintf(farmers, sizeof(farmers), "%lld", b->offer_farmers[i]);
+	prices_arg(&args, "ref", ref);
+	prices_arg(&args, "price", price);
+	prices_arg(&args, "qty", qty);
+	prices_arg(&args, "unit", unit);
+	/* a listed sell pool says so, and how many farmers are in it: many
+	   small lots sold as one */
+	pool = pool && b->offer_farmers[i] > 0;
+	if (pool)
+		prices_arg(&args, "farmers", farmers);
+	snprintf(tmpl, sizeof(tmpl), "prices-offer%s%s%s", pool ? "-pool" : "",
+	    i > 0 ? "-more" : "", rep && r->known ? "-rep" : "");
+	if (rep && r->known) {
+		/* the average of her stars to one decimal, rounded, as
+		   INFO shows it: "4.5", or "4" */
+		stars[0] = '\0';
+		if (r->rated > 0) {
+			tenths = (r->stars * 10 + r->rated / 2) / r->rated;
+			if (tenths % 10 == 0)
+				snprintf(stars, sizeof(stars), "%lld",
+				    tenths / 10);
+			else
+				snprintf(stars, sizeof(stars), "%lld.%lld",
+				    tenths / 10, tenths % 10);
+		}
+		snprintf(trades, sizeof(trades), "%lld", r->trades);
+		snprintf(failed, sizeof(failed), "%lld", r->failed);
+		snprintf(rated, sizeof(rated), "%lld", r->rated);
+		prices_arg(&ra, "trades", trades);
+		prices_arg(&ra, "failed", failed);
+		prices_arg(&ra, "rated", rated);
+		prices_arg(&ra, "stars", stars);
+		if ((record = prices_render(ctx, host, to, "prices-rep",
+		    &ra)) == NULL)
 			return -1;
-		if (used + (len = strlen(item)) >= PRICES_LIST_MAX)
-			break;
-		memcpy(lists[i + 1], lists[i], used);
-		memcpy(lists[i + 1] + used, item, len + 1);
-		used += len;
+		prices_arg(&args, "record", record);
 	}
-	return (int)i;
+	if ((text = prices_render(ctx, host, to, tmpl, &args)) == NULL)
+		return -1;
+	snprintf(item, len, "%s", text);
+	return 0;
+}
+
+#define PRICES_ITEM_MAX		(PRICES_LIST_MAX / 2)
+
+/* The offers of a board in every form: [offer][pool][rep]. */
+struct prices_items {
+	char	 text[PRICES_OFFERS][2][2][PRICES_ITEM_MAX];
+};
+
+/*
+ * The first k items of it as one list into list: the pool's form when
+ * pool, the record on the first nrep.  0, or -1 when it is too long.
+ */
+static int
+prices_board_list(const struct prices_items *it, int k, int pool, int nrep,
+    char *list, size_t len)
+{
+	size_t	 used = 0, n;
+	int	 i;
+
+	list[0] = '\0';
+	for (i = 0; i < k; i++) {
+		n = strlen(it->text[i][pool][i < nrep]);
+		if (used + n >= len)
+			return -1;
+		memcpy(list + used, it->text[i][pool][i < nrep], n + 1);
+		used += n;
+	}
+	return 0;
 }
 
 /*
  * Send board b as a reply (to NULL) or a notice to msisdn to, inside the
  * template wrap when not NULL (wrap's {board} is the board's text: the
  * bulletin).  The board is the fullest that fits one SMS in the reader's
- * language, measured on its rendered text: all the offers and the trend,
- * then offers dropped from the end (the trend goes before an offer
- * does), down to the board alone.  When even that needs more than one
- * SMS (a long market name, a script that needs UCS-2), it is sent as it
- * is.  MB_OK or MB_FAIL.
+ * language, measured on its rendered text: all the offers, each with its
+ * seller's record, and the trend; then the trend goes, then the records
+ * from the last offer up, then a pool is said as the plain offer it also
+ * is, then offers are dropped from the end, down to the board alone.
+ * When even that needs more than one SMS (a long market name, a script
+ * that needs UCS-2), it is sent as it is.  MB_OK or MB_FAIL.
  */
 static int
 prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
@@ -626,14 +678,13 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
     const char *to, const char *wrap)
 {
 	struct prices_args	 base = { .n = 0 }, args, boxed = { .n = 0 };
+	struct prices_items	 items;
 	char			 median[24], low[24], high[24], n[24];
-	char			 lists[PRICES_OFFERS + 1][PRICES_LIST_MAX];
-	char			 plain[PRICES_OFFERS + 1][PRICES_LIST_MAX];
-	char			 (*list)[PRICES_LIST_MAX];
+	char			 list[PRICES_LIST_MAX];
 	char			 markets[256];
 	const char		*unit, *window, *age, *trend = "", *tmpl;
 	const char		*text = NULL;
-	int			 noffers, nplain, k, t, p, pool = 0;
+	int			 k, t, p, r, pool = 0;
 	size_t			 i;
 
 	if ((unit = host->commodity_unit(ctx, b->commodity)) == NULL)
@@ -668,44 +719,55 @@ prices_board_send(struct mb_ctx *ctx, const struct mb_host *host,
 		    markets, sizeof(markets));
 		prices_arg(&base, "markets", markets);
 	}
-	for (i = 0; i < b->noffers; i++)
+	for (i = 0; i < b->noffers; i++) {
 		pool |= b->offer_farmers[i] > 0;
-	if ((noffers = prices_board_offers(ctx, host, b, unit, to, 1,
-	    lists)) == -1 || (nplain = pool ? prices_board_offers(ctx, host, b,
-	    unit, to, 0, plain) : 0) == -1)
-		return MB_FAIL;
+		for (p = 0; p < 2; p++)
+			for (r = 0; r < 2; r++)
+				if (prices_board_item(ctx, host, b, i, unit,
+				    to, p, r, items.text[i][p][r],
+				    sizeof(items.text[i][p][r])) == -1)
+					return MB_FAIL;
+	}
 
 	/*
-	 * The fullest that fits: k offers, with the trend t, then without;
-	 * a pool among them said as a pool (p 1), else as the plain offer
-	 * it also is (p 0), before an offer is dropped.
+	 * The fullest that fits: k offers, a pool said as a pool (p 1)
+	 * before as the plain offer it also is (p 0), the records on the
+	 * first r of them (a record not known is none: no r for it), with
+	 * the trend t, then without.
 	 */
 	tmpl = prices_board_tmpl(b, 0);
-	for (k = noffers > nplain ? noffers : nplain; k >= 0; k--)
+	args = base;
+	for (k = (int)b->noffers; k >= 0; k--)
 		for (p = 1; p >= 0; p--)
-			for (t = trend[0] != '\0'; t >= 0; t--) {
-				list = p ? lists : plain;
-				if ((p == 0 && (!pool || k == 0)) ||
-				    k > (p ? noffers : nplain))
-					continue;
-				args = base;
-				if (b->cur.n > 0)
-					prices_arg(&args, "trend", t ? trend :
-					    "");
-				if (k > 0)
-					prices_arg(&args, "offers", list[k]);
-				tmpl = prices_board_tmpl(b, k > 0);
-				if ((text = prices_render(ctx, host, to, tmpl,
-				    &args)) == NULL)
-					return MB_FAIL;
-				boxed.n = 0;
-				prices_arg(&boxed, "board", text);
-				if (wrap != NULL && (text = prices_render(ctx,
-				    host, to, wrap, &boxed)) == NULL)
-					return MB_FAIL;
-				if (host->sms_parts(ctx, text) == 1)
-					goto send;
-			}
+			for (r = k; r >= 0; r--)
+				for (t = trend[0] != '\0'; t >= 0; t--) {
+					if ((p == 0 && (!pool || k == 0)) ||
+					    (r > 0 &&
+					    !b->offer_rep[r - 1].known))
+						continue;
+					if (prices_board_list(&items, k, p, r,
+					    list, sizeof(list)) == -1)
+						continue;
+					args = base;
+					if (b->cur.n > 0)
+						prices_arg(&args, "trend", t ?
+						    trend : "");
+					if (k > 0)
+						prices_arg(&args, "offers",
+						    list);
+					tmpl = prices_board_tmpl(b, k > 0);
+					if ((text = prices_render(ctx, host,
+					    to, tmpl, &args)) == NULL)
+						return MB_FAIL;
+					boxed.n = 0;
+					prices_arg(&boxed, "board", text);
+					if (wrap != NULL && (text =
+					    prices_render(ctx, host, to, wrap,
+					    &boxed)) == NULL)
+						return MB_FAIL;
+					if (host->sms_parts(ctx, text) == 1)
+						goto send;
+				}
 	/* nothing fits: the last, the board alone */
 send:
 	if (wrap != NULL)

@@ -50,6 +50,10 @@ struct prices_state {
 	int		 has_posts;	/* the market plugin's table exists */
 	int		 has_pools;	/* and its market_pools */
 	int		 has_shares;	/* and its market_pool_shares */
+	int		 has_legs;	/* and the tables of a record */
+	int		 has_disputes;
+	int		 has_ratings;
+	int		 rep_broken;	/* of a shape not known: none */
 	/* when each season's current reminder round was last found complete
 	   (0: not yet), and for which start and reminder */
 	long long	 season_done[PRICES_SEASONS_MAX];
@@ -74,6 +78,17 @@ struct prices_stats {
 };
 
 /*
+ * An offer's seller's record as the board shows it (market_rep_sql.h
+ * counts it): known 0 when the market plugin's tables of it are not
+ * there.  failed: her orders cancelled, rejected or left to expire, her
+ * late legs and her disputes lost, together.
+ */
+struct prices_rep {
+	int		 known;
+	long long	 trades, failed, rated, stars;	/* stars: their sum */
+};
+
+/*
  * Everything a board message needs, computed once (a bulletin sends the
  * same board to many subscribers).  market is "" for all markets.
  */
@@ -89,6 +104,7 @@ struct prices_board {
 	long long	 offer_farmers[PRICES_OFFERS];	/* a listed sell
 							   pool's members,
 							   0: a plain offer */
+	struct prices_rep offer_rep[PRICES_OFFERS];	/* its seller's */
 	/* with no data: the markets that have some, most reports first */
 	size_t		 nmarkets;
 	char		 markets[PRICES_MARKETS][PRICES_CODE_MAX];

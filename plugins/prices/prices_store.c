@@ -14,7 +14,11 @@
  * The market plugin's tables read (when they exist): market_posts (the
  * board's offers, a reminder's offer), market_pools (a reminder's buying
  * pool; whether an offer is a listed sell pool) and market_pool_shares
- * (its farmers).  A region is chosen in SQL: its markets (those of the
+ * (its farmers); and for each offer on the board its seller's record,
+ * counted from market_orders, market_legs, market_disputes and
+ * market_ratings by the market plugin's own SQL (market_rep_sql.h,
+ * included: one definition of a trade for both plugins).  A region is
+ * chosen in SQL: its markets (those of the
  * rows, looked up with host->market_region as distinct codes, page by
  * page) are bound, PRICES_IN_MAX to a statement, never filtered out of
  * a first page of every market's rows.
@@ -61,6 +65,7 @@
 #include <string.h>
 
 #include "prices.h"
+#include "../market/market_rep_sql.h"
 
 static const char prices_store_v1[] =
     "CREATE TABLE prices_reports ("
@@ -538,28 +543,40 @@ prices_store_bind_in(const struct mb_host *host, struct mb_stmt *st,
  * The board's offers: the cheapest open ones of commodity in its unit,
  * $4 of them, with the number of farmers in each that is a listed sell
  * pool (a pool's offer has the pool's ref: market_pools,
- * market_pool_shares), 0 for a plain offer; over every market, or at
- * PRICES_IN_MAX markets bound from $5.  Without the pool tables the
- * count is 0.
+ * market_pool_shares), 0 for a plain offer, and its seller's record
+ * (the market plugin's own definition of it, market_rep_sql.h, at $3,
+ * now); over every market, or at PRICES_IN_MAX markets bound from $5.
+ * Without the pool tables the count is 0; without the tables of the
+ * record, no record.  The cheapest are chosen first (the inner SELECT,
+ * a co-routine on SQLite), so the counts are read for those $4 rows
+ * only, however many offers there are: one statement for a board (for
+ * each PRICES_IN_MAX markets of a region).
  */
-#define PRICES_SQL_OFFERS(FARMERS, WHERE) \
-	"SELECT p.ref, p.price, p.qty_left, " FARMERS \
+#define PRICES_SQL_OFFERS(FARMERS, REP, WHERE) \
+	"SELECT board.ref, board.price, board.qty_left, " FARMERS REP \
+	" FROM (SELECT p.ref, p.price, p.qty_left, p.msisdn" \
 	" FROM market_posts AS p" \
 	" WHERE p.kind = 'offer' AND p.state = 'open' AND p.qty_left > 0" \
 	" AND p.commodity = $1 AND p.unit = $2" \
 	" AND (p.expires IS NULL OR p.expires > $3) AND p.price > 0" \
-	WHERE " ORDER BY p.price, p.ref LIMIT $4"
+	WHERE " ORDER BY p.price, p.ref LIMIT $4) AS board" \
+	" ORDER BY board.price, board.ref"
 #define PRICES_SQL_FARMERS \
 	"(SELECT count(*) FROM market_pools AS l" \
 	" JOIN market_pool_shares AS s ON s.pool = l.ref" \
-	" WHERE l.ref = p.ref AND l.kind = 'sell')"
+	" WHERE l.ref = board.ref AND l.kind = 'sell')"
+#define PRICES_SQL_REP \
+	", " MARKET_REP_SQL_COLUMNS("board.msisdn", "$3")
 #define PRICES_SQL_IN \
 	" AND p.market IN ($5, $6, $7, $8, $9, $10, $11, $12)"
 
-/* Add offer (ref, price, qty, farmers) to b's cheapest PRICES_OFFERS. */
+/*
+ * Add offer (ref, price, qty, farmers, rep: its seller's record, NULL
+ * for none) to b's cheapest PRICES_OFFERS.
+ */
 static void
 prices_store_offer_add(struct prices_board *b, long long ref, long long price,
-    long long qty, long long farmers)
+    long long qty, long long farmers, const struct prices_rep *rep)
 {
 	size_t	 i, j;
 
@@ -574,11 +591,33 @@ prices_store_offer_add(struct prices_board *b, long long ref, long long price,
 		b->offer_price[j] = b->offer_price[j - 1];
 		b->offer_qty[j] = b->offer_qty[j - 1];
 		b->offer_farmers[j] = b->offer_farmers[j - 1];
+		b->offer_rep[j] = b->offer_rep[j - 1];
 	}
 	b->offer_ref[i] = ref;
 	b->offer_price[i] = price;
 	b->offer_qty[i] = qty;
 	b->offer_farmers[i] = farmers;
+	if (rep != NULL)
+		b->offer_rep[i] = *rep;
+	else
+		memset(&b->offer_rep[i], 0, sizeof(b->offer_rep[i]));
+}
+
+/*
+ * The tables of the market plugin a record is counted from (besides
+ * market_orders and market_pools, which they refer to): all there, or
+ * the board goes without records.
+ */
+static int
+prices_store_has_rep(struct mb_ctx *ctx, const struct mb_host *host,
+    struct prices_state *ps)
+{
+	return !ps->rep_broken &&
+	    prices_store_has_table(ctx, host, "market_legs", &ps->has_legs) &&
+	    prices_store_has_table(ctx, host, "market_disputes",
+	    &ps->has_disputes) &&
+	    prices_store_has_table(ctx, host, "market_ratings",
+	    &ps->has_ratings);
 }
 
 int
@@ -586,12 +625,27 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
     struct prices_state *ps, const char *commodity, const char *market,
     struct prices_board *b)
 {
-	static const char sql_all[] = PRICES_SQL_OFFERS("0", "");
-	static const char sql_in[] = PRICES_SQL_OFFERS("0", PRICES_SQL_IN);
+	/* [pools][rep][one region] */
+	static const char sql_all[] = PRICES_SQL_OFFERS("0", "", "");
+	static const char sql_in[] = PRICES_SQL_OFFERS("0", "", PRICES_SQL_IN);
 	static const char sql_pools_all[] =
-	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, "");
+	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, "", "");
 	static const char sql_pools_in[] =
-	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, PRICES_SQL_IN);
+	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, "", PRICES_SQL_IN);
+	static const char sql_rep_all[] =
+	    PRICES_SQL_OFFERS("0", PRICES_SQL_REP, "");
+	static const char sql_rep_in[] =
+	    PRICES_SQL_OFFERS("0", PRICES_SQL_REP, PRICES_SQL_IN);
+	static const char sql_pools_rep_all[] =
+	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, PRICES_SQL_REP, "");
+	static const char sql_pools_rep_in[] =
+	    PRICES_SQL_OFFERS(PRICES_SQL_FARMERS, PRICES_SQL_REP,
+	    PRICES_SQL_IN);
+	static const char * const sqls[2][2][2] = {
+		{ { sql_all, sql_in }, { sql_rep_all, sql_rep_in } },
+		{ { sql_pools_all, sql_pools_in },
+		    { sql_pools_rep_all, sql_pools_rep_in } },
+	};
 	/* the markets with an offer, as prices_store_region_markets reads
 	   them */
 	static const char sql_markets[] =
@@ -602,9 +656,10 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 	    " AND market > $4 ORDER BY market LIMIT $5";
 	char		 markets[PRICES_SEASON_MARKETS][PRICES_CODE_MAX];
 	struct mb_stmt	*st;
+	struct prices_rep r;
 	const char	*unit, *region = NULL, *sql;
 	size_t		 nm = 0, k = 0;
-	int		 pools, rc, bound;
+	int		 pools, rep, rc, bound, i;
 
 	b->noffers = 0;
 	if (!prices_store_has_posts(ctx, host, ps))
@@ -631,10 +686,22 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 		if (nm == 0)
 			return 0;
 	}
-	sql = market == NULL ? (pools ? sql_pools_all : sql_all) :
-	    (pools ? sql_pools_in : sql_in);
+	rep = prices_store_has_rep(ctx, host, ps);
 	do {
-		if ((st = host->query(ctx, sql)) == NULL) {
+		sql = sqls[pools][rep][market != NULL];
+		if ((st = host->query(ctx, sql)) == NULL && rep) {
+			/* tables of the record of another shape than this
+			   plugin knows (an older market plugin; the host has
+			   logged the cause): the offers without records */
+			host->log(ctx, MB_LOG_WARNING, "prices: the market "
+			    "plugin's records cannot be read: the board's "
+			    "offers go without them");
+			ps->rep_broken = 1;
+			rep = 0;
+			sql = sqls[pools][rep][market != NULL];
+			st = host->query(ctx, sql);
+		}
+		if (st == NULL) {
 			/* another shape of market_posts than this plugin
 			   knows (the host has logged the cause): the board
 			   goes without offers rather than not at all */
@@ -652,10 +719,26 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 			    (const char (*)[PRICES_CODE_MAX])markets, k, nm);
 		if (bound != 0)
 			return prices_store_unbound(host, st);
-		while ((rc = host->step(st)) == MB_ROW)
+		while ((rc = host->step(st)) == MB_ROW) {
+			long long	 v[MARKET_REP_SQL_NCOLUMNS];
+
+			for (i = 0; rep && i < MARKET_REP_SQL_NCOLUMNS; i++)
+				v[i] = host->column_int(st, 4 + i);
+			if (rep) {
+				/* what the board says of a seller: her
+				   trades, what went wrong by her (cancelled,
+				   rejected, expired, late legs, disputes
+				   lost), her stars */
+				r.known = 1;
+				r.trades = v[0];
+				r.failed = v[1] + v[2] + v[3] + v[4] + v[5];
+				r.rated = v[6];
+				r.stars = v[7];
+			}
 			prices_store_offer_add(b, host->column_int(st, 0),
 			    host->column_int(st, 1), host->column_int(st, 2),
-			    host->column_int(st, 3));
+			    host->column_int(st, 3), rep ? &r : NULL);
+		}
 		host->done(st);
 		/* a failed step (logged) leaves the offers found before it */
 		if (rc == MB_ERROR)

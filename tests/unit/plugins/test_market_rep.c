@@ -3,7 +3,8 @@
  * through the mock host: a person's record counted from the tables
  * equals a model kept by the test over a long pseudo-random series of
  * orders (delivered, cancelled by either side, rejected, expired,
- * disputes lost either way, ratings); INFO of offers, wants, pools and
+ * disputes lost either way, ratings, legs carried late or in time by
+ * anyone); INFO of offers, wants, pools and
  * orders (an order only to its parties); RATE once per side, and its
  * refusals; the record in the seller's notice of an order and in match
  * notices where it fits one SMS, and left out where it does not; every
@@ -362,7 +363,7 @@ static const char *const people[NPEOPLE] = { WANJIRU, OTIENO, ANNA, BETH };
 
 /* What the test expects of each person, kept as it acts. */
 struct model {
-	long long	 trades, cancelled, rejected, expired, lost;
+	long long	 trades, cancelled, rejected, expired, late, lost;
 	long long	 rated, stars;
 };
 
@@ -388,12 +389,15 @@ check_record(int who, long long post, const struct model *e)
 	has(0, "phone", people[who]);
 	rec = mock_arg(sent(0), "record");
 	cr_assert_not_null(rec);
-	if (e->trades + e->cancelled + e->rejected + e->expired + e->lost +
-	    e->rated == 0) {
+	if (e->trades + e->cancelled + e->rejected + e->expired + e->late +
+	    e->lost + e->rated == 0) {
 		cr_assert(strncmp(rec, "market-rep-new(", 15) == 0, "%s", rec);
 		return;
 	}
-	cr_assert(strncmp(rec, "market-rep(", 11) == 0, "%s", rec);
+	/* the full record, or the short one when that does not fit one
+	   SMS: the same counts */
+	cr_assert(strncmp(rec, "market-rep(", 11) == 0 ||
+	    strncmp(rec, "market-rep-short(", 17) == 0, "%s", rec);
 #define EQ(f) \
 	snprintf(want, sizeof(want), "%lld", e->f); \
 	cr_assert_str_eq(rec_arg(rec, #f), want, "%s " #f ": %s", \
@@ -402,6 +406,7 @@ check_record(int who, long long post, const struct model *e)
 	EQ(cancelled);
 	EQ(rejected);
 	EQ(expired);
+	EQ(late);
 	EQ(lost);
 	EQ(rated);
 #undef EQ
@@ -428,6 +433,45 @@ check_record(int who, long long post, const struct model *e)
 }
 
 /*
+ * A leg of order o as SENT, IN and OUT leave it (market_leg.c): carried
+ * by who (NULL: none yet), due at due (0: NULL), ended at ended (0: not
+ * yet).  Written directly: what counts is the rows, however they came.
+ */
+static void
+leg_row(long long o, int seq, const char *who, const char *state,
+    long long due, long long ended)
+{
+	static const char	 q[] = "INSERT INTO market_legs (order_ref,"
+	    " seq, from_hub, to_hub, carrier, code, state, due_at, created,"
+	    " updated, started, ended) VALUES ($1, $2, 'h', 'h', $3, '1234',"
+	    " $4, $5, $6, $6, $6, $7)";
+	struct store_stmt	*st = store_query(mock_store(m), q);
+
+	cr_assert_not_null(st);
+	store_bind_int(st, 1, o);
+	store_bind_int(st, 2, seq);
+	if (who != NULL)
+		store_bind_text(st, 3, who);
+	else
+		store_bind_null(st, 3);
+	store_bind_text(st, 4, state);
+	if (due != 0)
+		store_bind_int(st, 5, due);
+	else
+		store_bind_null(st, 5);
+	store_bind_int(st, 6, T0);
+	if (ended != 0)
+		store_bind_int(st, 7, ended);
+	else
+		store_bind_null(st, 7);
+	cr_assert_eq(store_step(st), STORE_DONE, "leg %lld/%d", o, seq);
+	store_done(st);
+}
+
+/* A carrier who is none of the people. */
+#define CARRIER		"+254700000077"
+
+/*
  * Sixty orders between four people, each ending one way, with disputes
  * and ratings on the delivered ones; then each record, as INFO shows it,
  * equals the model.  Orders left pending expire on the seller.
@@ -438,10 +482,10 @@ BOTH(record_equals_a_recount)
 	long long	 offer[NPEOPLE] = { 0 }, post[NPEOPLE];
 	long long	 dispute = 100000;
 	char		 cmd[64];
-	int		 i, k;
+	int		 i, k, legs;
 
 	memset(e, 0, sizeof(e));
-	seed = 18;
+	seed = 19;
 	/* Wanjiru and Anna sell; Otieno and Beth want (so INFO shows them) */
 	ok(WANJIRU, "sell maize 1000 bags 3000", "market-offer-ok");
 	offer[0] = post[0] = ref_of(0);
@@ -475,6 +519,45 @@ BOTH(record_equals_a_recount)
 			DO(b, "delivered %lld", "market-delivered-ok");
 			e[s].trades++;
 			e[b].trades++;
+			/* its legs, carried by anyone (a party, one of the
+			   others, an outsider): done in time or late, still
+			   moving with its due time past or to come when the
+			   records are read (T0 + 2 days), the next waiting */
+			for (k = 1, legs = (int)rnd(4); k <= legs; k++) {
+				int		 c = (int)rnd(NPEOPLE + 1);
+				const char	*who = c < NPEOPLE ? people[c] :
+						    CARRIER;
+				int		 late = 0;
+
+				switch (rnd(5)) {
+				case 0:
+					leg_row(o, k, who, "done", T0 + DAY,
+					    T0 + DAY);
+					break;
+				case 1:
+					leg_row(o, k, who, "done", T0 + DAY,
+					    T0 + DAY + 1);
+					late = 1;
+					break;
+				case 2:
+					leg_row(o, k, who, "moving", T0 + DAY,
+					    0);
+					late = 1;
+					break;
+				case 3:
+					leg_row(o, k, who, "moving",
+					    T0 + 3 * DAY, 0);
+					break;
+				default:
+					/* waiting for its carrier at a hub,
+					   past its departure: the hub's */
+					leg_row(o, k, rnd(2) ? who : NULL,
+					    "waiting", T0 + DAY, 0);
+					break;
+				}
+				if (late && c < NPEOPLE)
+					e[c].late++;
+			}
 			/* a dispute lost by either side, or none */
 			switch (rnd(4)) {
 			case 0:
@@ -572,6 +655,10 @@ BOTH(record_equals_a_recount)
 	cr_assert_gt(e[0].cancelled + e[2].cancelled, 0);
 	cr_assert_gt(e[1].cancelled + e[3].cancelled, 0);
 	cr_assert_gt(e[1].rated + e[3].rated, 0);
+	cr_assert_gt(e[0].late + e[1].late + e[2].late + e[3].late, 3);
+	cr_assert_gt(db_int("SELECT count(*) FROM market_legs WHERE carrier"
+	    " = '" CARRIER "' AND state = 'moving' AND due_at < $1", T0 +
+	    2 * DAY), 0);
 }
 
 /*
@@ -635,6 +722,50 @@ BOTH(a_pool_order_counts_once_for_each)
 	e[3].trades++;
 	for (k = 0; k < NPEOPLE; k++)
 		check_record(k, post[k], &e[k]);
+}
+
+/*
+ * A late leg is on its carrier: one she carried that ended after its due
+ * time (not at it), or is still moving past it (not at it); a leg waiting
+ * at a hub is the hub's, a leg with no due time none's, another
+ * carrier's leg hers.
+ */
+static char	cmd_buf[64];
+static void	delivered_order(void);
+
+BOTH(late_legs_are_their_carriers)
+{
+	const char	*rec;
+
+	delivered_order();
+	/* in time, to the second */
+	leg_row(2, 1, WANJIRU, "done", T0 - DAY, T0 - DAY);
+	leg_row(2, 2, WANJIRU, "done", T0 - DAY, T0 - DAY + 1);
+	leg_row(2, 3, WANJIRU, "moving", T0, 0);
+	leg_row(2, 4, WANJIRU, "waiting", T0 - DAY, 0);
+	leg_row(2, 5, WANJIRU, "done", 0, T0);
+	leg_row(2, 6, OTIENO, "moving", T0 - 1, 0);
+	ok(STRANGER, "info 1", "market-info-offer");
+	rec = mock_arg(sent(0), "record");
+	cr_assert_str_eq(rec_arg(rec, "late"), "1", "%s", rec);
+	cr_assert_str_eq(rec_arg(rec, "trades"), "1", "%s", rec);
+	/* a second later the moving leg is past its due time */
+	mock_set_now(m, T0 + 1);
+	ok(STRANGER, "info 1", "market-info-offer");
+	rec = mock_arg(sent(0), "record");
+	cr_assert_str_eq(rec_arg(rec, "late"), "2", "%s", rec);
+	/* and it is on a record with nothing else: not "new" */
+	ok(OTIENO, "want beans 5 kg 100", "market-want-ok");
+	snprintf(cmd_buf, sizeof(cmd_buf), "info %lld", ref_of(0));
+	db_exec("DELETE FROM market_ratings WHERE rated = '" OTIENO "' AND"
+	    " order_ref = $1", 2);
+	db_exec("UPDATE market_orders SET state = 'cancelled' WHERE ref = $1",
+	    2);
+	ok(STRANGER, cmd_buf, "market-info-want");
+	rec = mock_arg(sent(0), "record");
+	cr_assert(strncmp(rec, "market-rep(", 11) == 0, "%s", rec);
+	cr_assert_str_eq(rec_arg(rec, "late"), "1", "%s", rec);
+	cr_assert_str_eq(rec_arg(rec, "trades"), "0", "%s", rec);
 }
 
 /* --- RATE -------------------------------------------------------------------------- */
@@ -815,7 +946,7 @@ static void
 long_record(char *buf, size_t len, const char *tmpl)
 {
 	snprintf(buf, len, "%s(trades=1000,cancelled=21,rejected=21,"
-	    "expired=21,lost=21,rated=1000,stars=4.5,month=12,"
+	    "expired=21,late=21,lost=21,rated=1000,stars=4.5,month=12,"
 	    "since=market-rep-since(month=12,old=1,year=2024))", tmpl);
 }
 
@@ -929,7 +1060,7 @@ Test(rep_lang, every_template_in_every_language_fits,
 				{ "name", "Otieno" },
 				{ "phone", "+254700000002" },
 				{ "record", "market-rep(trades=12,cancelled=1,"
-				    "rejected=0,expired=0,lost=0,rated=6,"
+				    "rejected=0,expired=0,late=1,lost=0,rated=6,"
 				    "stars=4.5,month=3,since=market-rep-since("
 				    "month=3,old=0,year=2025))" },
 			};

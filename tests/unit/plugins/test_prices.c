@@ -2054,7 +2054,9 @@ Test(prices, board_queries_use_the_covering_index)
 static const char * const prices_templates[] = {
 	"prices-board", "prices-board-offers", "prices-board-all",
 	"prices-board-all-offers", "prices-offer", "prices-offer-more",
-	"prices-offer-pool", "prices-offer-pool-more",
+	"prices-offer-pool", "prices-offer-pool-more", "prices-rep",
+	"prices-offer-rep", "prices-offer-more-rep", "prices-offer-pool-rep",
+	"prices-offer-pool-more-rep",
 	"prices-last-days", "prices-last-hours", "prices-last-minutes",
 	"prices-ago-days", "prices-ago-hours", "prices-ago-minutes",
 	"prices-before-days", "prices-before-hours", "prices-before-minutes",
@@ -2141,6 +2143,11 @@ Test(prices_text, every_template_fits_one_sms)
 			args[n++] = (struct mb_arg){ "board",
 			    "Sorghum, bag, Nakuru: 3,050 KES" };
 			args[n++] = (struct mb_arg){ "farmers", c };
+			args[n++] = (struct mb_arg){ "trades", c };
+			args[n++] = (struct mb_arg){ "failed", c };
+			args[n++] = (struct mb_arg){ "rated", c };
+			args[n++] = (struct mb_arg){ "stars", "4.5" };
+			args[n++] = (struct mb_arg){ "record", "12 trades, 4.5*" };
 			for (k = 0; k < NTEMPLATES; k++) {
 				t = lang_template(text_langs, l[i].lang,
 				    prices_templates[k]);
@@ -2639,6 +2646,218 @@ Test(prices_text, a_pool_on_the_board_in_every_language)
 	    "hours ago. For sale: #51 3,000 (100 bags)");
 }
 
+/* --- the seller's record on the board (issue 18) --------------------------- */
+
+/*
+ * The market plugin's tables a record is counted from, as plugins/market
+ * keeps them (the columns market_rep_sql.h reads).
+ */
+static const char *const rep_sql[] = {
+	"CREATE TABLE market_orders (ref INTEGER PRIMARY KEY, buyer TEXT NOT"
+	" NULL, seller TEXT NOT NULL, state TEXT NOT NULL, parent INTEGER,"
+	" offer INTEGER, want INTEGER, cancelled_by TEXT)",
+	"CREATE TABLE market_legs (order_ref INTEGER NOT NULL, seq INTEGER NOT"
+	" NULL, carrier TEXT, state TEXT NOT NULL, due_at INTEGER, ended"
+	" INTEGER, PRIMARY KEY (order_ref, seq))",
+	"CREATE TABLE market_disputes (ref INTEGER PRIMARY KEY, order_ref"
+	" INTEGER NOT NULL, state TEXT NOT NULL, decision TEXT)",
+	"CREATE TABLE market_ratings (order_ref INTEGER NOT NULL, rater TEXT"
+	" NOT NULL, rated TEXT NOT NULL, stars INTEGER NOT NULL)",
+};
+
+#define SELLER		"+254700000009"		/* post()'s */
+#define SELLER2		"+254700000008"
+
+/*
+ * The record of SELLER: 3 trades (orders 1-3), one of them as a buyer;
+ * against her an order she cancelled (4), one she rejected (5), one left
+ * to expire (6), a late leg (the one carried in time is not), a dispute
+ * lost (on 1); 2 ratings, 4 and 5 stars.  What is not hers: an order
+ * cancelled by its buyer (7), another's late leg, a dispute won (on 2).
+ * SELLER2 has an order pending only: no trades.
+ */
+static void
+rep_rows(void (*exec)(const char *))
+{
+	static const char *const rows[] = {
+		"INSERT INTO market_orders VALUES (1, 'b', '" SELLER "',"
+		" 'delivered', NULL, 41, NULL, NULL)",
+		"INSERT INTO market_orders VALUES (2, 'b', '" SELLER "',"
+		" 'delivered', NULL, 41, NULL, NULL)",
+		"INSERT INTO market_orders VALUES (3, '" SELLER "', 'c',"
+		" 'delivered', NULL, 99, NULL, NULL)",
+		"INSERT INTO market_orders VALUES (4, 'b', '" SELLER "',"
+		" 'cancelled', NULL, 41, NULL, 'seller')",
+		"INSERT INTO market_orders VALUES (5, 'b', '" SELLER "',"
+		" 'rejected', NULL, 41, NULL, NULL)",
+		"INSERT INTO market_orders VALUES (6, 'b', '" SELLER "',"
+		" 'expired', NULL, 41, NULL, NULL)",
+		"INSERT INTO market_orders VALUES (7, 'b', '" SELLER "',"
+		" 'cancelled', NULL, 41, NULL, 'buyer')",
+		"INSERT INTO market_orders VALUES (8, 'b', '" SELLER2 "',"
+		" 'pending', NULL, 52, NULL, NULL)",
+		"INSERT INTO market_legs VALUES (3, 1, '" SELLER "', 'done',"
+		" 1699990000, 1699990001)",
+		"INSERT INTO market_legs VALUES (3, 2, '" SELLER "', 'done',"
+		" 1699990000, 1699990000)",
+		"INSERT INTO market_legs VALUES (3, 3, 'c', 'moving',"
+		" 1699990000, NULL)",
+		"INSERT INTO market_disputes VALUES (1, 1, 'closed', 'buyer')",
+		"INSERT INTO market_disputes VALUES (2, 2, 'closed', 'seller')",
+		"INSERT INTO market_ratings VALUES (1, 'b', '" SELLER "', 4)",
+		"INSERT INTO market_ratings VALUES (3, 'c', '" SELLER "', 5)",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		exec(rows[i]);
+}
+
+static void
+rep_tables(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(rep_sql) / sizeof(rep_sql[0]); i++)
+		sql(rep_sql[i]);
+	rep_rows(sql);
+}
+
+/* SELLER's record as rep_rows makes it, and SELLER2's (none). */
+static void
+rep_is(const struct prices_board *b)
+{
+	cr_assert_eq(b->noffers, 2);
+	cr_assert_eq(b->offer_ref[0], 41);
+	cr_assert(b->offer_rep[0].known);
+	cr_assert_eq(b->offer_rep[0].trades, 3);
+	cr_assert_eq(b->offer_rep[0].failed, 5, "%lld",
+	    b->offer_rep[0].failed);
+	cr_assert_eq(b->offer_rep[0].rated, 2);
+	cr_assert_eq(b->offer_rep[0].stars, 9);
+	cr_assert_eq(b->offer_ref[1], 52);
+	cr_assert(b->offer_rep[1].known);
+	cr_assert_eq(b->offer_rep[1].trades, 0);
+	cr_assert_eq(b->offer_rep[1].failed, 0);
+	cr_assert_eq(b->offer_rep[1].rated, 0);
+}
+
+/*
+ * Each offer's seller's record is read with the offers (one statement),
+ * as the market plugin counts it; without the market plugin's tables of
+ * it, the offers go without.
+ */
+Test(prices, board_offers_carry_their_sellers_record)
+{
+	struct prices_board	 b;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", 0LL);
+	sql("UPDATE market_posts SET msisdn = '" SELLER2 "' WHERE ref = 52");
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 2);
+	cr_assert(!b.offer_rep[0].known);
+	rep_tables();
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	rep_is(&b);
+	/* every market's, the same */
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", NULL, &b), 0);
+	rep_is(&b);
+	/* a leg still moving past its due time is late now */
+	sql("INSERT INTO market_legs VALUES (3, 4, '" SELLER "', 'moving', "
+	    "1700000000, NULL)");
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.offer_rep[0].failed, 5);
+	b.now = NOW + 1;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.offer_rep[0].failed, 6);
+}
+
+/*
+ * Tables of a record of another shape (a market plugin before schema
+ * step 10: legs without ended): the offers show, without records.
+ */
+Test(prices, board_offers_without_records_of_another_shape)
+{
+	struct prices_board	 b;
+	size_t			 i;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	for (i = 0; i < sizeof(rep_sql) / sizeof(rep_sql[0]); i++)
+		if (strstr(rep_sql[i], "market_legs") == NULL)
+			sql(rep_sql[i]);
+	sql("CREATE TABLE market_legs (order_ref INTEGER NOT NULL, seq INTEGER"
+	    " NOT NULL, carrier TEXT, state TEXT NOT NULL, due_at INTEGER)");
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	cr_assert_eq(b.noffers, 1);
+	cr_assert_eq(b.offer_ref[0], 41);
+	cr_assert(!b.offer_rep[0].known);
+}
+
+/*
+ * The record on the board's offers in each language, in one SMS; where
+ * it does not fit, it goes from the last offer up (the trend before it),
+ * before an offer does.
+ */
+Test(prices_text, the_sellers_record_on_the_board)
+{
+	static const struct { const char *lang, *word, *want; } l[] = {
+		{ "en", "maize", "No prices reported for maize at Nakuru in "
+		    "the last 7 days. For sale: #41 3,000 (10 bags, 3 trades, "
+		    "5 failed, 4.5*), #52 3,100 (5 bags, no trades)" },
+		{ "sw", "mahindi", "Hakuna bei ya mahindi iliyoripotiwa Nakuru "
+		    "katika siku 7 zilizopita. Ofa: #41 3,000 (magunia 10, "
+		    "biashara 3, kasoro 5, nyota 4.5), #52 3,100 (magunia 5)" },
+		    /* (the second seller's record does not fit beside) */
+		{ "fr", "mais", "Maïs: aucun prix signalé à Nakuru depuis 7 "
+		    "jours. En vente: #41 3 000 (10 sacs, 3 échanges, 5 échecs, "
+		    "4,5*), #52 3 100 (5 sacs, aucun échange)" },
+		{ "zh", "maize", "Nakuru近7天无玉米价格。在售：#41 3,000（10袋，"
+		    "成交3笔，失约5次，4.5星），#52 3,100（5袋，暂无成交）" },
+	};
+	const char	*t;
+	size_t		 i;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", 0LL);
+	sql("UPDATE market_posts SET msisdn = '" SELLER2 "' WHERE ref = 52");
+	rep_tables();
+	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		char	 cmd[64];
+
+		text_sender(l[i].lang);
+		snprintf(cmd, sizeof(cmd), "PRICE %s", l[i].word);
+		t = said(cmd);
+		text_is(t, l[i].want);
+	}
+	/* a full board: the trend goes, then the records, then the
+	   second offer; the first stays, without its record */
+	nakuru_table();
+	text_sender("en");
+	text_is(said("PRICE maize"), "Maize, bag, Nakuru, last 7 days: middle "
+	    "price 3,050 KES, lowest 2,900, highest 3,200, 5 reports, newest 2 "
+	    "hours ago. For sale: #41 3,000 (10 bags)");
+}
+
 /* --- every bind checked ---------------------------------------------------- */
 
 /*
@@ -2923,5 +3142,45 @@ Test(prices_pg, a_region_and_its_pools_in_a_big_market)
 	    NULL, &b), 0);
 	cr_assert_eq(b.noffers, 3);
 	cr_assert_eq(b.offer_ref[0], 100);
+}
+
+/* The sellers' records with the offers, the market plugin's PostgreSQL
+   shape (BIGINT refs and times). */
+Test(prices_pg, board_offers_carry_their_sellers_record)
+{
+	struct prices_board	 b;
+	size_t			 i;
+	char			 q[512], *p;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	pg_exec("CREATE TABLE market_posts (ref BIGINT PRIMARY KEY, kind TEXT "
+	    "NOT NULL, msisdn TEXT NOT NULL, commodity TEXT NOT NULL, unit TEXT "
+	    "NOT NULL, market TEXT, qty BIGINT NOT NULL, qty_left BIGINT NOT "
+	    "NULL, price BIGINT NOT NULL, state TEXT NOT NULL, created BIGINT "
+	    "NOT NULL, expires BIGINT)");
+	pg_exec("CREATE TABLE market_pools (ref BIGINT PRIMARY KEY, kind TEXT "
+	    "NOT NULL)");
+	for (i = 0; i < sizeof(rep_sql) / sizeof(rep_sql[0]); i++) {
+		/* INTEGER -> BIGINT, as market_store.c's _pg steps */
+		snprintf(q, sizeof(q), "%s", rep_sql[i]);
+		while ((p = strstr(q, "INTEGER")) != NULL) {
+			memmove(p + 6, p + 7, strlen(p + 7) + 1);
+			memcpy(p, "BIGINT", 6);
+		}
+		pg_exec(q);
+	}
+	rep_rows(pg_exec);
+	pg_exec("INSERT INTO market_posts VALUES (41, 'offer', '" SELLER "', "
+	    "'maize', 'bag', 'nakuru', 10, 10, 300000, 'open', 1, NULL)");
+	pg_exec("INSERT INTO market_posts VALUES (52, 'offer', '" SELLER2 "', "
+	    "'maize', 'bag', 'nakuru', 5, 5, 310000, 'open', 1, NULL)");
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", "nakuru", &b), 0);
+	rep_is(&b);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
+	    mock_state(m), "maize", NULL, &b), 0);
+	rep_is(&b);
 }
 #endif
