@@ -105,7 +105,9 @@ long long	 pay_account_ref(const struct conf *, const char *account);
  * suspense list).  orders is 1 when the database has the market
  * plugin's orders (market_orders); else every payment is suspense.
  * The outcome into *out.  0, or -1 on a store failure (the caller rolls
- * back and the provider retries).
+ * back and the provider retries).  On PAY_OUT_DUPLICATE the caller rolls
+ * the unit back: nothing of it is to be kept (another instance may have
+ * taken the TransID after this one raised the order's sum).
  */
 int		 pay_confirm(struct store *, struct router *,
 		    const struct conf *, int orders,

@@ -2,7 +2,8 @@
  * test_pay_state.c - an order's money state (src/pay/pay_state.c):
  * pay_next() from every state for every event, in direct and escrow
  * mode, against the table written out here (not computed the way the
- * function computes it); the names both ways.
+ * function computes it); the names both ways; the account references
+ * of account-format.
  */
 #include "config.h"
 
@@ -121,4 +122,28 @@ Test(pay_state, names_both_ways)
 	cr_expect_null(pay_state_name(PAY_NSTATES));
 	cr_expect_eq(pay_state_parse("Paid"), -1);
 	cr_expect_eq(pay_state_parse(NULL), -1);
+}
+
+Test(pay_state, account_references)
+{
+	struct conf	 c;
+
+	memset(&c, 0, sizeof(c));
+	c.payments.account_prefix = "";
+	c.payments.account_suffix = "";
+	cr_expect_eq(pay_account_ref(&c, "43"), 43);
+	cr_expect_eq(pay_account_ref(&c, " 43 "), 43);
+	cr_expect_eq(pay_account_ref(&c, "4 3"), -1);
+	cr_expect_eq(pay_account_ref(&c, "0"), -1);
+	cr_expect_eq(pay_account_ref(&c, ""), -1);
+	cr_expect_eq(pay_account_ref(&c, NULL), -1);
+	cr_expect_eq(pay_account_ref(&c, "1234567890123456"), -1);
+	c.payments.account_prefix = "MB";
+	cr_expect_eq(pay_account_ref(&c, "MB43"), 43);
+	cr_expect_eq(pay_account_ref(&c, "mb43"), 43);
+	cr_expect_eq(pay_account_ref(&c, "43"), -1);
+	cr_expect_eq(pay_account_ref(&c, "MB"), -1);
+	c.payments.account_suffix = "-K";
+	cr_expect_eq(pay_account_ref(&c, "MB7-k"), 7);
+	cr_expect_eq(pay_account_ref(&c, "MB7"), -1);
 }
