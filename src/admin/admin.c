@@ -359,6 +359,16 @@ admin_payment_cb(struct http_call *call, void *arg)
 	(void)http_call_take(call);
 }
 
+/* A provider's validation, before the buyer pays: read only. */
+static void
+admin_payment_validate_cb(struct http_call *call, void *arg)
+{
+	const char	*peer = http_call_peer(call);
+
+	admin_payment_validate(arg, http_call_request(call), peer);
+	(void)http_call_take(call);
+}
+
 /* The entries: pages answer GET, actions POST (their errors in JSON, for
  * marketctl).  They read the store: each runs as a store task. */
 static const struct http_handler admin_handlers[] = {
@@ -388,7 +398,10 @@ static const struct http_handler admin_handlers[] = {
 	  .fn = admin_dispute_cb },
 	{ .path = "/payments/confirm", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_PEER, .store_task = 1, .json_errors = 1,
-	  .max_body = 8192, .fn = admin_payment_cb }
+	  .max_body = 8192, .fn = admin_payment_cb },
+	{ .path = "/payments/validate", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_PEER, .store_task = 1, .json_errors = 1,
+	  .max_body = 8192, .fn = admin_payment_validate_cb }
 };
 
 #define ADMIN_NHANDLERS	(sizeof(admin_handlers) / sizeof(admin_handlers[0]))

@@ -280,6 +280,8 @@ int		 admin_text_ok(const char *s, size_t n);
    the group = payments checks are its own) */
 void		 admin_payment_confirm(struct admin *, struct evhttp_request *,
 		    const char *peer);
+void		 admin_payment_validate(struct admin *, struct evhttp_request *,
+		    const char *peer);
 void		 admin_dispute_close(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
 /* The open disputes into the snapshot: 0, or -1 (what was read kept). */

@@ -1,7 +1,8 @@
 /*
  * payments.c - POST /payments/confirm: a mobile-money provider's
  * confirmation that a buyer paid (group = payments; src/pay/pay.c takes
- * it, and says why payments are the core's).
+ * it, and says why payments are the core's); POST /payments/validate:
+ * its question before the payment goes through.
  *
  * The body is Daraja's C2B JSON (other providers' callbacks map onto its
  * fields; Currency is ours, optional):
@@ -27,7 +28,18 @@
  *		TransID or TransAmount, or a bad one; a BusinessShortCode
  *		not the business-number; a Currency not the conf's
  *
- * The entry is the HTTP server's (HTTP_ACCESS_PEER: loopback or
+ * POST /payments/validate takes the same body, passes the same checks
+ * (refused as above), reads and changes nothing:
+ *
+ *	< 200 {"ResultCode": 0, "ResultDesc": "Accepted"}
+ *		the open order (pending, accepted) BillRefNumber names,
+ *		unpaid or part paid, and at most what is still due
+ *	< 200 {"ResultCode": "C2B00012", "ResultDesc": "Rejected"}
+ *		no such order, or one closed, paid or refunded
+ *	< 200 {"ResultCode": "C2B00013", "ResultDesc": "Rejected"}
+ *		more than is still due
+ *
+ * The entries are the HTTP server's (HTTP_ACCESS_PEER: loopback or
  * http-allow-ip, where the provider's addresses must be listed too; the
  * server listens on http-interface, loopback by default).
  */
@@ -350,84 +362,119 @@ pay_kick_cb(void *arg, int ok)
 		outbox_kick(arg);
 }
 
+/* One request's parts, freed by pay_request_free. */
+struct pay_request {
+	struct pay_json		 j;
+	struct pay_callback	 cb;
+	char			*body;
+	char			 names[200];
+};
+
+static void
+pay_request_free(struct pay_request *r)
+{
+	pay_json_free(&r->j);
+	free(r->body);
+	r->body = NULL;
+}
+
+/*
+ * The checks of both paths, in order: payments on, the peer, the secret,
+ * the body, its fields, the shortcode and currency.  0 with r filled; -1
+ * when the request was refused (answered and logged).
+ */
+static int
+pay_request(struct admin *a, struct evhttp_request *req, const char *peer,
+    struct pay_request *r)
+{
+	const struct conf	*c = a->conf;
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct pay_callback	*cb = &r->cb;
+	size_t			 len;
+
+	memset(r, 0, sizeof(*r));
+	if (!c->payments.on) {
+		pay_refuse(req, peer, 404, "Not Found", "payments are not "
+		    "configured here (no group = payments)");
+		return -1;
+	}
+	if (c->payments.allow_ip.count > 0 &&
+	    !http_ip_matched(&c->payments.allow_ip, peer)) {
+		pay_refuse(req, peer, 403, "Forbidden", "the address is not "
+		    "in the allow-ip of group = payments");
+		return -1;
+	}
+	if (!pay_secret_ok(c, req)) {
+		pay_refuse(req, peer, 403, "Forbidden", "missing or wrong "
+		    "shared-secret");
+		return -1;
+	}
+	len = evbuffer_get_length(in);
+	if (len == 0 || len > PAY_BODY_MAX ||
+	    (r->body = malloc(len + 1)) == NULL) {
+		pay_refuse(req, peer, 400, "Bad Request", len == 0 ?
+		    "no body" : "the body is too long or memory ran out");
+		return -1;
+	}
+	evbuffer_copyout(in, r->body, len);
+	r->body[len] = '\0';
+	if (strlen(r->body) != len ||
+	    pay_json_parse(r->body, len, &r->j) == -1) {
+		pay_refuse(req, peer, 400, "Bad Request", "the body is not a "
+		    "JSON object of C2B fields");
+		goto bad;
+	}
+	cb->trans_id = pay_json_get(&r->j, "TransID");
+	cb->amount = pay_amount(pay_json_get(&r->j, "TransAmount"));
+	cb->currency = pay_json_get(&r->j, "Currency");
+	cb->bill_ref = pay_json_get(&r->j, "BillRefNumber");
+	cb->msisdn = pay_json_get(&r->j, "MSISDN");
+	cb->trans_time = pay_json_get(&r->j, "TransTime");
+	cb->shortcode = pay_json_get(&r->j, "BusinessShortCode");
+	cb->raw = r->body;
+	pay_names(&r->j, r->names, sizeof(r->names));
+	cb->names = r->names[0] != '\0' ? r->names : NULL;
+	if (!pay_trans_ok(cb->trans_id)) {
+		pay_refuse(req, peer, 400, "Bad Request", "no TransID, or not "
+		    "1 to 32 letters and digits");
+		goto bad;
+	}
+	if (cb->amount <= 0) {
+		pay_refuse(req, peer, 400, "Bad Request", "no TransAmount, or "
+		    "not a positive amount with at most 2 decimals");
+		goto bad;
+	}
+	if (cb->shortcode == NULL ||
+	    strcmp(cb->shortcode, c->payments.business_number) != 0) {
+		pay_refuse(req, peer, 400, "Bad Request", "BusinessShortCode "
+		    "is not this marketbox's business-number");
+		goto bad;
+	}
+	if (cb->currency != NULL && strcmp(cb->currency, c->currency) != 0) {
+		pay_refuse(req, peer, 400, "Bad Request", "Currency is not "
+		    "this marketbox's currency");
+		goto bad;
+	}
+	return 0;
+bad:
+	pay_request_free(r);
+	return -1;
+}
+
 void
 admin_payment_confirm(struct admin *a, struct evhttp_request *req,
     const char *peer)
 {
 	const struct conf	*c = a->conf;
 	struct store		*s = a->src.store;
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
-	struct pay_json		 j;
-	struct pay_callback	 cb;
+	struct pay_request	 r;
+	struct pay_callback	*cb = &r.cb;
 	enum pay_outcome	 out = PAY_OUT_SUSPENSE;
 	struct evbuffer		*b;
-	char			*body = NULL, names[200];
-	size_t			 len;
 	int			 ok;
 
-	memset(&j, 0, sizeof(j));
-	memset(&cb, 0, sizeof(cb));
-	if (!c->payments.on) {
-		pay_refuse(req, peer, 404, "Not Found", "payments are not "
-		    "configured here (no group = payments)");
+	if (pay_request(a, req, peer, &r) == -1)
 		return;
-	}
-	if (c->payments.allow_ip.count > 0 &&
-	    !http_ip_matched(&c->payments.allow_ip, peer)) {
-		pay_refuse(req, peer, 403, "Forbidden", "the address is not "
-		    "in the allow-ip of group = payments");
-		return;
-	}
-	if (!pay_secret_ok(c, req)) {
-		pay_refuse(req, peer, 403, "Forbidden", "missing or wrong "
-		    "shared-secret");
-		return;
-	}
-	len = evbuffer_get_length(in);
-	if (len == 0 || len > PAY_BODY_MAX ||
-	    (body = malloc(len + 1)) == NULL) {
-		pay_refuse(req, peer, 400, "Bad Request", len == 0 ?
-		    "no body" : "the body is too long or memory ran out");
-		return;
-	}
-	evbuffer_copyout(in, body, len);
-	body[len] = '\0';
-	if (strlen(body) != len || pay_json_parse(body, len, &j) == -1) {
-		pay_refuse(req, peer, 400, "Bad Request", "the body is not a "
-		    "JSON object of C2B fields");
-		goto end;
-	}
-	cb.trans_id = pay_json_get(&j, "TransID");
-	cb.amount = pay_amount(pay_json_get(&j, "TransAmount"));
-	cb.currency = pay_json_get(&j, "Currency");
-	cb.bill_ref = pay_json_get(&j, "BillRefNumber");
-	cb.msisdn = pay_json_get(&j, "MSISDN");
-	cb.trans_time = pay_json_get(&j, "TransTime");
-	cb.shortcode = pay_json_get(&j, "BusinessShortCode");
-	cb.raw = body;
-	pay_names(&j, names, sizeof(names));
-	cb.names = names[0] != '\0' ? names : NULL;
-	if (!pay_trans_ok(cb.trans_id)) {
-		pay_refuse(req, peer, 400, "Bad Request", "no TransID, or not "
-		    "1 to 32 letters and digits");
-		goto end;
-	}
-	if (cb.amount <= 0) {
-		pay_refuse(req, peer, 400, "Bad Request", "no TransAmount, or "
-		    "not a positive amount with at most 2 decimals");
-		goto end;
-	}
-	if (cb.shortcode == NULL ||
-	    strcmp(cb.shortcode, c->payments.business_number) != 0) {
-		pay_refuse(req, peer, 400, "Bad Request", "BusinessShortCode "
-		    "is not this marketbox's business-number");
-		goto end;
-	}
-	if (cb.currency != NULL && strcmp(cb.currency, c->currency) != 0) {
-		pay_refuse(req, peer, 400, "Bad Request", "Currency is not "
-		    "this marketbox's currency");
-		goto end;
-	}
 	if (a->src.router == NULL) {
 		pay_refuse(req, peer, 503, "Service Unavailable", "this "
 		    "marketbox has no router to tell the parties");
@@ -436,7 +483,7 @@ admin_payment_confirm(struct admin *a, struct evhttp_request *req,
 
 	if (store_work_begin(s) == -1)
 		goto fail;
-	ok = pay_confirm(s, a->src.router, c, pay_orders_exist(a), &cb,
+	ok = pay_confirm(s, a->src.router, c, pay_orders_exist(a), cb,
 	    &out) == 0;
 	if (ok && out == PAY_OUT_DUPLICATE) {
 		/* nothing of it is kept (another instance may have raised
@@ -449,11 +496,11 @@ admin_payment_confirm(struct admin *a, struct evhttp_request *req,
 		goto fail;
 	if (out == PAY_OUT_DUPLICATE)
 		info(0, "payments: %s from %s seen before: no effect",
-		    cb.trans_id, peer);
+		    cb->trans_id, peer);
 	else {
 		info(0, "payments: %s from %s: %lld minor units, account %s",
-		    cb.trans_id, peer, cb.amount, cb.bill_ref ? cb.bill_ref :
-		    "(none)");
+		    cb->trans_id, peer, cb->amount, cb->bill_ref ?
+		    cb->bill_ref : "(none)");
 		if (store_on_commit(s, pay_kick_cb, a->src.outbox) == -1)
 			warning(0, "payments: the sender wakes at its next "
 			    "timer");
@@ -467,7 +514,7 @@ admin_payment_confirm(struct admin *a, struct evhttp_request *req,
 	goto end;
 fail:
 	error(0, "payments: %s from %s could not be taken: the provider "
-	    "is asked to retry", cb.trans_id, peer);
+	    "is asked to retry", cb->trans_id, peer);
 	if ((b = pay_answer(1, "Rejected: the database could not take it; "
 	    "retry")) == NULL)
 		evhttp_send_error(req, 500, NULL);
@@ -477,6 +524,47 @@ fail:
 		evbuffer_free(b);
 	}
 end:
-	pay_json_free(&j);
-	free(body);
+	pay_request_free(&r);
+}
+
+void
+admin_payment_validate(struct admin *a, struct evhttp_request *req,
+    const char *peer)
+{
+	struct pay_request	 r;
+	struct evbuffer		*b;
+	const char		*code = NULL;
+	int			 rc;
+
+	if (pay_request(a, req, peer, &r) == -1)
+		return;
+	rc = pay_validate(a->src.store, a->conf, pay_orders_exist(a), &r.cb,
+	    &code);
+	if (rc == -1) {
+		error(0, "payments: validation of %s from %s: the database "
+		    "could not be read", r.cb.trans_id, peer);
+		b = pay_answer(1, "Rejected: the database could not be read");
+		if (b != NULL)
+			admin_reply(req, 500, "Internal Server Error",
+			    "application/json", b);
+	} else if (rc == 1) {
+		b = pay_answer(0, "Accepted");
+		if (b != NULL)
+			admin_reply(req, 200, "OK", "application/json", b);
+	} else {
+		info(0, "payments: validation of %s from %s refused: %s",
+		    r.cb.trans_id, peer, code);
+		if ((b = evbuffer_new()) != NULL) {
+			evbuffer_add_printf(b, "{\"ResultCode\": ");
+			http_json_string(b, code);
+			evbuffer_add_printf(b, ", \"ResultDesc\": \"Rejected\"}"
+			    "\n");
+			admin_reply(req, 200, "OK", "application/json", b);
+		}
+	}
+	if (b != NULL)
+		evbuffer_free(b);
+	else
+		evhttp_send_error(req, 500, NULL);
+	pay_request_free(&r);
 }

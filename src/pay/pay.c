@@ -286,6 +286,40 @@ refused:
 	return rc == STORE_DONE ? 0 : -1;
 }
 
+int
+pay_validate(struct store *s, const struct conf *c, int orders,
+    const struct pay_callback *cb, const char **code)
+{
+	static const char sql[] =
+	    "SELECT paid, state FROM order_payments WHERE order_ref = $1";
+	struct store_stmt	*st;
+	struct pay_order	 o;
+	long long		 ref, paid = 0;
+	int			 rc, state = PAY_UNPAID;
+
+	*code = "C2B00012";
+	if (!orders || (ref = pay_account_ref(c, cb->bill_ref)) <= 0)
+		return 0;
+	if ((rc = pay_order_read(s, ref, &o)) != 1)
+		return rc;
+	if (strcmp(o.state, "pending") != 0 && strcmp(o.state, "accepted") != 0)
+		return 0;
+	if ((st = store_query(s, sql)) == NULL)
+		return -1;
+	store_bind_int(st, 1, ref);
+	if ((rc = store_step(st)) == STORE_ROW) {
+		paid = store_int(st, 0);
+		state = pay_state_parse(store_text(st, 1));
+	}
+	store_done(st);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (state != PAY_UNPAID && state != PAY_PART)
+		return 0;
+	*code = "C2B00013";
+	return cb->amount <= o.total - paid;
+}
+
 /* tmpl to every admin of the conf.  0, or -1. */
 static int
 pay_tell_admins(struct router *r, const struct conf *c, const char *tmpl,

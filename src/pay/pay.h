@@ -113,4 +113,14 @@ int		 pay_confirm(struct store *, struct router *,
 		    const struct conf *, int orders,
 		    const struct pay_callback *, enum pay_outcome *out);
 
+/*
+ * Whether to take cb before it is paid (a provider's validation): only
+ * for the open order (pending or accepted) its account reference names,
+ * whose money state is unpaid or part, and at most what is still due.
+ * Reads only.  1 take it; 0 refuse it, with *code the provider's reason
+ * (C2B00012 the account, C2B00013 the amount); -1 on a store failure.
+ */
+int		 pay_validate(struct store *, const struct conf *, int orders,
+		    const struct pay_callback *, const char **code);
+
 #endif

@@ -418,6 +418,49 @@ t_refusals(void)
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 0);
 }
 
+#define T_VALIDATE	"/payments/validate?secret=" T_SECRET
+#define T_OK		"{\"ResultCode\": 0, \"ResultDesc\": \"Accepted\"}\n"
+#define T_NO_ACCOUNT	"{\"ResultCode\": \"C2B00012\", \"ResultDesc\": " \
+			"\"Rejected\"}\n"
+#define T_NO_AMOUNT	"{\"ResultCode\": \"C2B00013\", \"ResultDesc\": " \
+			"\"Rejected\"}\n"
+
+/* Validation: open unpaid or part-paid orders, up to what is due. */
+static void
+t_validate(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL001", "15000", "43", ""));
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, T_OK);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL002", "15000.01", "43", ""));
+	cr_assert_str_eq(r->body, T_NO_AMOUNT);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL003", "100", "99", ""));
+	cr_assert_str_eq(r->body, T_NO_ACCOUNT);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL004", "100", "45", ""));
+	cr_assert_str_eq(r->body, T_NO_ACCOUNT, "a rejected order");
+	/* nothing was kept of them */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments"), 0);
+	/* part paid: the rest, not more; paid: nothing more */
+	r = t_post(T_URL, t_c2b("QBC1VAL005", "10000", "43", ""));
+	assert_accepted(r);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL006", "5000", "43", ""));
+	cr_assert_str_eq(r->body, T_OK);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL007", "5001", "43", ""));
+	cr_assert_str_eq(r->body, T_NO_AMOUNT);
+	r = t_post(T_URL, t_c2b("QBC1VAL008", "5000", "43", ""));
+	assert_accepted(r);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL009", "1", "43", ""));
+	cr_assert_str_eq(r->body, T_NO_ACCOUNT, "a paid order");
+	/* its checks are confirm's */
+	r = t_post("/payments/validate?secret=nope", t_c2b("QBC1VAL010", "1",
+	    "44", ""));
+	assert_refused(r, 403, "shared-secret");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 2);
+}
+
 /* --- SQLite ------------------------------------------------------------------ */
 
 TestSuite(payments, .init = setup, .fini = teardown, .timeout = 60);
@@ -440,6 +483,11 @@ Test(payments, over_payment_closed_order_and_unknown_reference)
 Test(payments, refused_callbacks_change_nothing)
 {
 	t_refusals();
+}
+
+Test(payments, validation_takes_open_orders_up_to_what_is_due)
+{
+	t_validate();
 }
 
 /* The allow-list: a peer it does not list is refused, the secret
@@ -495,5 +543,10 @@ Test(payments_pg, over_payment_closed_order_and_unknown_reference)
 Test(payments_pg, refused_callbacks_change_nothing)
 {
 	t_refusals();
+}
+
+Test(payments_pg, validation_takes_open_orders_up_to_what_is_due)
+{
+	t_validate();
 }
 #endif
