@@ -208,9 +208,10 @@ static void setup(void) { t_start(NULL, 1); }
 static void setup_off(void) { t_start(NULL, 0); }
 static void teardown(void) { t_stop(); }
 
-/* POST target with a JSON body, from 127.0.0.1. */
+/* POST target with extra header lines (each ending \r\n) and a JSON
+ * body, from 127.0.0.1. */
 static struct hc_resp *
-t_post(const char *target, const char *body)
+t_post_h(const char *target, const char *headers, const char *body)
 {
 	static struct hc_resp	 r;
 	char			 req[16384];
@@ -219,7 +220,8 @@ t_post(const char *target, const char *body)
 	memset(&r, 0, sizeof(r));
 	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: 127.0.0.1"
 	    "\r\nConnection: close\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", target, strlen(body), body);
+	    "%sContent-Length: %zu\r\n\r\n%s", target, headers, strlen(body),
+	    body);
 	cr_assert(n > 0 && (size_t)n < sizeof(req));
 	fd = hc_connect(&hc);
 	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0, "send: %s",
@@ -227,6 +229,12 @@ t_post(const char *target, const char *body)
 	hc_receive(&hc, fd, &r);
 	close(fd);
 	return &r;
+}
+
+static struct hc_resp *
+t_post(const char *target, const char *body)
+{
+	return t_post_h(target, "", body);
 }
 
 #define T_URL	"/payments/confirm?secret=" T_SECRET
@@ -416,6 +424,15 @@ t_refusals(void)
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments"), 0);
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 0);
+	/* the secret in the header X-Marketbox-Secret: a wrong one refused,
+	   the right one taken */
+	r = t_post_h("/payments/confirm", "X-Marketbox-Secret: nope\r\n",
+	    t_c2b("QBC1HDR001", "15000", "43", ""));
+	assert_refused(r, 403, "shared-secret");
+	r = t_post_h("/payments/confirm", "X-Marketbox-Secret: " T_SECRET
+	    "\r\n", t_c2b("QBC1HDR002", "15000", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
 }
 
 #define T_VALIDATE	"/payments/validate?secret=" T_SECRET
