@@ -457,6 +457,17 @@ struct mb_host {
 	 * is the host's, valid until the handler or timer returns.
 	 */
 	const char	*(*user_place)(struct mb_ctx *, const char *msisdn);
+
+	/*
+	 * Payments (appended; check host->size): where the buyer of order
+	 * ref pays, when marketbox takes mobile-money confirmations (group
+	 * = payments): the paybill or till number into *number and what
+	 * the buyer types as the account ("43", "MB43") into *account, the
+	 * host's strings, valid until the handler returns; 1.  0 when
+	 * marketbox takes no payments (then nothing is set).
+	 */
+	int		 (*pay_to)(struct mb_ctx *, long long ref,
+			    const char **number, const char **account);
 };
 
 #endif

@@ -26,6 +26,10 @@
  *	> ACCEPT 43
  *	< Order #43 accepted. When the goods leave, send SENT 43 and the
  *	  transporter's phone.
+ *	The buyer is told (market-accepted); when marketbox takes payments
+ *	(host pay_to: group = payments), with where to pay
+ *	(market-accepted-pay: "Pay 15,000 KES to paybill 512345, account
+ *	43").
  *   REJECT order [reason]		(the seller; a pending order)
  *	> REJECT 43 sold at the farm
  *	< Order #43 rejected. 5 bags are back on offer #41.
@@ -197,7 +201,7 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 	char			 mname[MARKET_NAME_LEN];
 	char			 sphone[MARKET_MSISDN_LEN];
 	char			 bphone[MARKET_MSISDN_LEN];
-	const char		*other;
+	const char		*other, *paybill, *account;
 	int			 by_transporter, pooled;
 
 	market_person(c, o->seller, seller, sizeof(seller));
@@ -213,6 +217,15 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 		if (!c->batch && market_reply(c, "market-accept-ok", &a) !=
 		    MB_OK)
 			return MB_FAIL;
+		/* with payments taken, the buyer is told where to pay */
+		if (c->host->size >= offsetof(struct mb_host, pay_to) +
+		    sizeof(c->host->pay_to) && c->host->pay_to != NULL &&
+		    c->host->pay_to(c->ctx, o->ref, &paybill, &account) == 1) {
+			market_arg(&a, "paybill", paybill);
+			market_arg(&a, "account", account);
+			return market_notify(c, o->buyer, "market-accepted-pay",
+			    &a);
+		}
 		return market_notify(c, o->buyer, "market-accepted", &a);
 	}
 	if (strcmp(o->state, "rejected") == 0) {

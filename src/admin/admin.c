@@ -28,6 +28,10 @@
  *			/admin/user, POST /admin/agent
  *	dispute.c	POST /admin/dispute, and the open disputes of
  *			/status
+ *	payments.c	POST /payments/confirm, a mobile-money provider's
+ *			confirmation (HTTP_ACCESS_PEER, not ADMIN: the
+ *			provider has no admin password; group = payments
+ *			has its own secret and allow-list)
  *	format.c	text escaped for HTML and JSON
  *
  * POSTs must carry the header X-Marketbox-Admin (any value): a browser
@@ -344,6 +348,27 @@ admin_dispute_cb(struct http_call *call, void *arg)
 	admin_action(arg, call, admin_dispute_close);
 }
 
+/* A provider's payment confirmation: the server checked the peer (PEER);
+ * payments.c checks the rest and answers as the provider expects. */
+static void
+admin_payment_cb(struct http_call *call, void *arg)
+{
+	const char	*peer = http_call_peer(call);
+
+	admin_payment_confirm(arg, http_call_request(call), peer);
+	(void)http_call_take(call);
+}
+
+/* A provider's validation, before the buyer pays: read only. */
+static void
+admin_payment_validate_cb(struct http_call *call, void *arg)
+{
+	const char	*peer = http_call_peer(call);
+
+	admin_payment_validate(arg, http_call_request(call), peer);
+	(void)http_call_take(call);
+}
+
 /* The entries: pages answer GET, actions POST (their errors in JSON, for
  * marketctl).  They read the store: each runs as a store task. */
 static const struct http_handler admin_handlers[] = {
@@ -370,7 +395,13 @@ static const struct http_handler admin_handlers[] = {
 	  .fn = admin_agent_cb },
 	{ .path = "/admin/dispute", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
-	  .fn = admin_dispute_cb }
+	  .fn = admin_dispute_cb },
+	{ .path = "/payments/confirm", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_PEER, .store_task = 1, .json_errors = 1,
+	  .max_body = 8192, .fn = admin_payment_cb },
+	{ .path = "/payments/validate", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_PEER, .store_task = 1, .json_errors = 1,
+	  .max_body = 8192, .fn = admin_payment_validate_cb }
 };
 
 #define ADMIN_NHANDLERS	(sizeof(admin_handlers) / sizeof(admin_handlers[0]))

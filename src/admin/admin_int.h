@@ -21,6 +21,8 @@
  *			POST /admin/agent, the form of a POST
  *	dispute.c	POST /admin/dispute (a dispute closed, both parties
  *			told) and the open disputes of /status
+ *	payments.c	POST /payments/confirm, a provider's confirmation
+ *			(src/pay/ takes it)
  *	format.c	text escaped for HTML (admin_escape_html) and JSON
  */
 #ifndef MARKETBOX_ADMIN_INT_H
@@ -274,6 +276,12 @@ int		 admin_text_ok(const char *s, size_t n);
 /* --- dispute.c ---------------------------------------------------------- */
 
 /* POST /admin/dispute: ref=, for=buyer|seller, note=. */
+/* payments.c: POST /payments/confirm (its access is the server's PEER:
+   the group = payments checks are its own) */
+void		 admin_payment_confirm(struct admin *, struct evhttp_request *,
+		    const char *peer);
+void		 admin_payment_validate(struct admin *, struct evhttp_request *,
+		    const char *peer);
 void		 admin_dispute_close(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
 /* The open disputes into the snapshot: 0, or -1 (what was read kept). */

@@ -963,6 +963,7 @@ conf_load(const char *path)
 		bad |= conf_read_plugins(c, cfg);
 		bad |= conf_read_plugin_groups(c, cfg);
 		bad |= conf_read_ussd(c, cfg);
+		bad |= conf_read_payments(c, cfg);
 	}
 	conf_seen_clear();
 	cfg_destroy(cfg);
@@ -1080,6 +1081,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nussd_smscs; i++)
 		free(c->ussd_smscs[i].smsc_id);
 	free(c->ussd_smscs);
+	conf_payments_free(c);
 	free(c);
 }
 

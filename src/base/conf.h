@@ -161,6 +161,21 @@ struct conf_ussd_smsc {
 	int		 op_continue, op_end, end_bit;
 };
 
+/*
+ * group = payments (conf_payments.c): on is 0 when the conf has no such
+ * group (no payment is taken; POST /payments/confirm answers 404).
+ */
+struct conf_payments {
+	int		  on;
+	char		 *provider;	/* "daraja-c2b" */
+	char		 *business_number;	/* paybill or till: digits */
+	char		 *account_prefix;	/* account-format around {ref}: */
+	char		 *account_suffix;	/* "MB{ref}" -> "MB", "" */
+	char		 *secret;	/* NULL: none asked */
+	struct conf_names allow_ip;	/* empty: any peer the server takes */
+	int		  escrow;	/* mode escrow, else direct */
+};
+
 struct conf {
 	char		*path;		/* the file it was read from */
 
@@ -249,6 +264,8 @@ struct conf {
 	size_t			 nussd_items;
 	struct conf_ussd_smsc	*ussd_smscs;
 	size_t			 nussd_smscs;
+
+	struct conf_payments	 payments;	/* group = payments */
 };
 
 /*

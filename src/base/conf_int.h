@@ -42,4 +42,8 @@ void		 conf_hubs_free(struct conf *);
 /* --- conf_ussd.c: the USSD keys and groups, after the catalogue --- */
 int		 conf_read_ussd(struct conf *, Cfg *);
 
+/* --- conf_payments.c: group = payments, after the marketbox group --- */
+int		 conf_read_payments(struct conf *, Cfg *);
+void		 conf_payments_free(struct conf *);
+
 #endif

@@ -143,6 +143,12 @@ http_list_has(const struct conf_names *list, const char *ip)
 }
 
 int
+http_ip_matched(const struct conf_names *list, const char *ip)
+{
+	return ip != NULL && http_list_has(list, ip);
+}
+
+int
 http_ip_listed(const struct conf_names *list, const char *ip)
 {
 	struct in_addr	 a4;

@@ -166,6 +166,9 @@ int		 http_ip_allowed(const struct conf *, const char *ip);
 
 /* The same test against another list (NULL: loopback only). */
 int		 http_ip_listed(const struct conf_names *, const char *ip);
+/* The same with loopback not special: only what list names (group =
+ * payments' allow-ip, where a local proxy is listed as 127.0.0.1). */
+int		 http_ip_matched(const struct conf_names *, const char *ip);
 
 /* 1 if a peer at ip may see the admin pages (loopback or admin-allow-ip). */
 int		 http_admin_ip_allowed(const struct conf *, const char *ip);

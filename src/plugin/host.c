@@ -748,6 +748,24 @@ h_currency(struct mb_ctx *ctx)
 	return ctx->core->conf->currency;
 }
 
+/* group = payments: the business number, the account for ref. */
+static int
+h_pay_to(struct mb_ctx *ctx, long long ref, const char **number,
+    const char **account)
+{
+	const struct conf_payments	*p = &ctx->core->conf->payments;
+	char				*s;
+
+	if (!p->on || ref <= 0)
+		return 0;
+	if (asprintf(&s, "%s%lld%s", p->account_prefix ? p->account_prefix :
+	    "", ref, p->account_suffix ? p->account_suffix : "") == -1)
+		return 0;
+	*number = p->business_number;
+	*account = host_keep(ctx, s);
+	return 1;
+}
+
 static long long
 h_now(struct mb_ctx *ctx)
 {
@@ -1464,7 +1482,8 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	.hub_name = host_hub_name, \
 	.market_hub = host_market_hub, \
 	.route = host_route, \
-	.user_place = h_user_place
+	.user_place = h_user_place, \
+	.pay_to = h_pay_to
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

@@ -85,6 +85,7 @@ struct mock {
 	char			*place_who[MOCK_MAX_PLACES];	/* mock_place */
 	char			*place_of[MOCK_MAX_PLACES];
 	int			 fail_contact;	/* contact() returns NULL */
+	char			*pay_number;	/* pay_to(); NULL: none */
 	size_t			(*sms_parts)(const char *);	/* or NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
 	struct mock_trade	*trades;
@@ -811,6 +812,28 @@ mock_h_commodity_kind(struct mb_ctx *ctx, const char *code)
 	return NULL;
 }
 
+/* As the daemon's: the paybill mock_pay_to gave (none by default). */
+static int
+mock_h_pay_to(struct mb_ctx *ctx, long long ref, const char **number,
+    const char **account)
+{
+	char	 buf[32];
+
+	if (ctx->m->pay_number == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%lld", ref);
+	*number = ctx->m->pay_number;
+	*account = mock_keep(ctx->m, mock_strdup(buf));
+	return 1;
+}
+
+void
+mock_pay_to(struct mock *m, const char *number)
+{
+	free(m->pay_number);
+	m->pay_number = number != NULL ? mock_strdup(number) : NULL;
+}
+
 /* As the daemon's: the place the test gave msisdn (mock_place), or NULL. */
 static const char *
 mock_h_user_place(struct mb_ctx *ctx, const char *msisdn)
@@ -1030,6 +1053,7 @@ static const struct mb_host mock_table = {
 	.market_hub = mock_h_market_hub,
 	.route = mock_h_route,
 	.user_place = mock_h_user_place,
+	.pay_to = mock_h_pay_to,
 };
 
 const struct mb_host *
@@ -1174,6 +1198,7 @@ mock_free(struct mock *m)
 		free(m->place_who[i]);
 		free(m->place_of[i]);
 	}
+	free(m->pay_number);
 	for (i = 0; i < m->nconf; i++) {
 		free(m->keys[i]);
 		free(m->values[i]);

@@ -151,6 +151,9 @@ void			 mock_hub(struct mock *, const char *code,
  */
 void			 mock_place(struct mock *, const char *msisdn,
 			    const char *place);
+/* pay_to() gives number as the paybill and the order's number as the
+   account (NULL, the default: marketbox takes no payments). */
+void			 mock_pay_to(struct mock *, const char *number);
 /* With on, contact() returns NULL, as on a store failure. */
 /* sms_parts() measures with fn (a test's real rendering), NULL: the
    mock's text as it is */

@@ -184,6 +184,36 @@ Test(conf, question_lifetime)
 	    "badquestion.conf:3: question-lifetime", "30");
 }
 
+/* group = payments: its values, and each bad one with its file and line. */
+Test(conf, payments)
+{
+	struct conf	*c = conf_load("payments.conf");
+
+	cr_assert_not_null(c);
+	cr_assert(c->payments.on);
+	cr_assert_str_eq(c->payments.provider, "daraja-c2b");
+	cr_assert_str_eq(c->payments.business_number, "512345");
+	cr_assert_str_eq(c->payments.account_prefix, "MB");
+	cr_assert_str_eq(c->payments.account_suffix, "");
+	cr_assert_str_eq(c->payments.secret, "0123456789abcdef");
+	cr_assert_eq(c->payments.allow_ip.count, 2);
+	cr_assert_eq(c->payments.escrow, 1);
+	conf_free(c);
+	c = conf_load("good.conf");
+	cr_assert_not_null(c);
+	cr_assert_eq(c->payments.on, 0, "no group: no payments");
+	conf_free(c);
+	assert_refused("badpayments.conf", "badpayments.conf:6: provider",
+	    "badpayments.conf:7: business-number");
+	assert_refused("badpayments.conf", "badpayments.conf:8: "
+	    "account-format", "badpayments.conf:9: currency: is not the "
+	    "currency of group = marketbox");
+	assert_refused("badpayments.conf", "badpayments.conf:10: "
+	    "shared-secret: too short", "badpayments.conf:11: mode");
+	assert_refused("badpayments2.conf", "badpayments2.conf", "set "
+	    "shared-secret or allow-ip");
+}
+
 /* A service point: its names, market, and commissions in basis points. */
 Test(conf, service_point)
 {

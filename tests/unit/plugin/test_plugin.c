@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, user_place) +
-	    sizeof(host_table.user_place), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, pay_to) +
+	    sizeof(host_table.pay_to), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, pay_to),
+	    offsetof(struct mb_host, user_place));
 	cr_assert_gt(offsetof(struct mb_host, user_place),
 	    offsetof(struct mb_host, route));
 	cr_assert_gt(offsetof(struct mb_host, route),
@@ -1018,6 +1020,35 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 	u.role = "agent";
 	cr_assert_eq(host_roles(&core, &u) & MB_ROLE_DEALER, 0);
 	conf_free(c);
+}
+
+/*
+ * pay_to(): group = payments' number and the account for an order under
+ * account-format; nothing without the group.
+ */
+Test(plugin, host_pay_to)
+{
+	struct conf	 c;
+	struct core	 core;
+	struct mb_ctx	 ctx;
+	const char	*number = NULL, *account = NULL;
+
+	memset(&c, 0, sizeof(c));
+	memset(&core, 0, sizeof(core));
+	core.conf = &c;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	cr_assert_eq(host_table.pay_to(&ctx, 43, &number, &account), 0);
+	cr_assert_null(number);
+	c.payments.on = 1;
+	c.payments.business_number = "512345";
+	c.payments.account_prefix = "MB";
+	c.payments.account_suffix = "";
+	cr_assert_eq(host_table.pay_to(&ctx, 43, &number, &account), 1);
+	cr_assert_str_eq(number, "512345");
+	cr_assert_str_eq(account, "MB43");
+	cr_assert_eq(host_table.pay_to(&ctx, 0, &number, &account), 0);
+	host_ctx_clear(&ctx);
 }
 
 /*

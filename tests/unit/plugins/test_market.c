@@ -1066,6 +1066,22 @@ Test(market, parties)
 	is_reply(0, "usage-DELIVERED");
 }
 
+/* With payments taken (host pay_to), the buyer's notice says where to
+ * pay: the paybill and the order's number as the account. */
+Test(market, accept_tells_the_buyer_where_to_pay)
+{
+	mock_pay_to(m, "512345");
+	order_in("pending");
+	run_reply(FARMER, "accept 2", "market-accept-ok");
+	cr_assert_eq(mock_nsent(m), 2);
+	is_notice(1, BUYER, "market-accepted-pay");
+	has(1, "ref", "2");
+	has(1, "total", "12000");
+	has(1, "currency", "KES");
+	has(1, "paybill", "512345");
+	has(1, "account", "2");
+}
+
 Test(market, accept_and_reject_tell_the_buyer)
 {
 	order_in("pending");
@@ -2369,7 +2385,10 @@ tour(void)
 	run(FARMER, "accept 14");
 	run(BUYER, "buy 15 2");					/* 17 */
 	run(FARMER, "sent 17");
+	/* with payments taken: the buyer told where to pay */
+	mock_pay_to(m, "512345");
 	run(FARMER, "accept 17");
+	mock_pay_to(m, NULL);
 	run(BUYER, "sent 17");
 	run(FARMER, "my");
 	run(FARMER, "my 2");

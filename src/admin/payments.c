@@ -1,0 +1,570 @@
+/*
+ * payments.c - POST /payments/confirm: a mobile-money provider's
+ * confirmation that a buyer paid (group = payments; src/pay/pay.c takes
+ * it, and says why payments are the core's); POST /payments/validate:
+ * its question before the payment goes through.
+ *
+ * The body is Daraja's C2B JSON (other providers' callbacks map onto its
+ * fields; Currency is ours, optional):
+ *
+ *	> {"TransactionType": "Pay Bill", "TransID": "QBC1X2Y3Z4",
+ *	>  "TransTime": "20261205143000", "TransAmount": "15000.00",
+ *	>  "BusinessShortCode": "512345", "BillRefNumber": "43",
+ *	>  "MSISDN": "254700000001", "FirstName": "Wanjiru", ...}
+ *	< 200 {"ResultCode": 0, "ResultDesc": "Accepted"}
+ *
+ * answered only once the payment's ledger row, its order's money state
+ * and the notices are committed (a store failure: 500 and ResultCode 1,
+ * so the provider retries).  A TransID seen before gets the same answer
+ * and has no effect.  Refused, each logged once (a warning with the
+ * peer) and nothing changed, with the provider's error answer
+ * {"ResultCode": 1, "ResultDesc": "Rejected: ..."}:
+ *
+ *	404	no group = payments in the conf
+ *	403	a peer not in the group's allow-ip (loopback is not
+ *		implied: a local proxy is listed as 127.0.0.1); a missing or wrong
+ *		shared-secret (?secret= or header X-Marketbox-Secret)
+ *	400	a body that is not a JSON object of strings and numbers; no
+ *		TransID or TransAmount, or a bad one; a BusinessShortCode
+ *		not the business-number; a Currency not the conf's
+ *
+ * POST /payments/validate takes the same body, passes the same checks
+ * (refused as above), reads and changes nothing:
+ *
+ *	< 200 {"ResultCode": 0, "ResultDesc": "Accepted"}
+ *		the open order (pending, accepted) BillRefNumber names,
+ *		unpaid or part paid, and at most what is still due
+ *	< 200 {"ResultCode": "C2B00012", "ResultDesc": "Rejected"}
+ *		no such order, or one closed, paid or refunded
+ *	< 200 {"ResultCode": "C2B00013", "ResultDesc": "Rejected"}
+ *		more than is still due
+ *
+ * The entries are the HTTP server's (HTTP_ACCESS_PEER: loopback or
+ * http-allow-ip, where the provider's addresses must be listed too; the
+ * server listens on http-interface, loopback by default).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/gw.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "admin/admin.h"
+#include "admin/admin_int.h"
+#include "base/conf.h"
+#include "http/http.h"
+#include "pay/pay.h"
+#include "store/store.h"
+
+#define PAY_BODY_MAX	8192	/* bytes of a callback's body */
+#define PAY_FIELDS	16	/* fields of a callback kept */
+#define PAY_TRANS_MAX	32	/* characters of a TransID */
+
+/* The fields of a callback, each a malloc'd string. */
+struct pay_json {
+	char	*name[PAY_FIELDS];
+	char	*value[PAY_FIELDS];
+	size_t	 n;
+};
+
+static void
+pay_json_free(struct pay_json *j)
+{
+	size_t	 i;
+
+	for (i = 0; i < j->n; i++) {
+		free(j->name[i]);
+		free(j->value[i]);
+	}
+	j->n = 0;
+}
+
+static const char *
+pay_json_get(const struct pay_json *j, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < j->n; i++)
+		if (strcmp(j->name[i], name) == 0)
+			return j->value[i];
+	return NULL;
+}
+
+static const char *
+pay_json_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+/* A JSON string at *pp (past its opening quote) into a new string:
+   escapes \" \\ \/ \b \f \n \r \t (\u: refused, no field needs it). */
+static char *
+pay_json_string(const char **pp, const char *end)
+{
+	const char	*p = *pp;
+	char		*s, *o;
+
+	if ((s = malloc(end - p + 1)) == NULL)
+		return NULL;
+	for (o = s; p < end && *p != '"'; p++) {
+		if ((unsigned char)*p < 0x20)
+			goto bad;
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		if (++p == end)
+			goto bad;
+		switch (*p) {
+		case '"': case '\\': case '/':
+			*o++ = *p;
+			break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		default:
+			goto bad;
+		}
+	}
+	if (p == end)
+		goto bad;
+	*o = '\0';
+	*pp = p + 1;
+	return s;
+bad:
+	free(s);
+	return NULL;
+}
+
+/*
+ * A flat JSON object of strings, numbers, true, false and null (kept as
+ * their text; null as no field) into j.  0, or -1 when it is not one,
+ * has more than PAY_FIELDS fields, or a name twice.
+ */
+static int
+pay_json_parse(const char *p, size_t len, struct pay_json *j)
+{
+	const char	*end = p + len, *v;
+	char		*name, *value;
+
+	j->n = 0;
+	p = pay_json_ws(p, end);
+	if (p == end || *p++ != '{')
+		return -1;
+	p = pay_json_ws(p, end);
+	if (p < end && *p == '}')
+		return pay_json_ws(p + 1, end) == end ? 0 : -1;
+	for (;;) {
+		p = pay_json_ws(p, end);
+		if (p == end || *p++ != '"' ||
+		    (name = pay_json_string(&p, end)) == NULL)
+			goto bad;
+		p = pay_json_ws(p, end);
+		if (p == end || *p++ != ':') {
+			free(name);
+			goto bad;
+		}
+		p = pay_json_ws(p, end);
+		if (p < end && *p == '"') {
+			p++;
+			value = pay_json_string(&p, end);
+		} else {
+			for (v = p; p < end && (isalnum((unsigned char)*p) ||
+			    *p == '.' || *p == '-' || *p == '+'); p++)
+				continue;
+			value = p > v ? strndup(v, p - v) : NULL;
+			if (value != NULL && !isdigit((unsigned char)*v) &&
+			    *v != '-' && strcmp(value, "true") != 0 &&
+			    strcmp(value, "false") != 0 &&
+			    strcmp(value, "null") != 0) {
+				free(value);
+				value = NULL;
+			}
+		}
+		if (value == NULL || j->n == PAY_FIELDS ||
+		    pay_json_get(j, name) != NULL) {
+			free(name);
+			free(value);
+			goto bad;
+		}
+		if (strcmp(value, "null") == 0) {
+			free(name);
+			free(value);
+		} else {
+			j->name[j->n] = name;
+			j->value[j->n++] = value;
+		}
+		p = pay_json_ws(p, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '}' && pay_json_ws(p + 1, end) == end)
+			return 0;
+		goto bad;
+	}
+bad:
+	pay_json_free(j);
+	return -1;
+}
+
+/* TransAmount ("15000", "15000.5", "15000.00") in minor units; -1 when
+   it is no positive amount. */
+static long long
+pay_amount(const char *s)
+{
+	long long	 v = 0;
+	int		 digits = 0, frac = 0;
+
+	if (s == NULL)
+		return -1;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (++digits > 13)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (digits == 0)
+		return -1;
+	v *= 100;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		frac = (*s++ - '0') * 10;
+		if (isdigit((unsigned char)*s))
+			frac += *s++ - '0';
+		/* 15000.000 is the same money; 15000.001 is not money */
+		while (*s == '0')
+			s++;
+	}
+	if (*s != '\0')
+		return -1;
+	v += frac;
+	return v > 0 ? v : -1;
+}
+
+/* 1 if s is a TransID: 1 to PAY_TRANS_MAX letters and digits. */
+static int
+pay_trans_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++, n++)
+		if (!isalnum((unsigned char)*s))
+			return 0;
+	return n > 0 && n <= PAY_TRANS_MAX;
+}
+
+/* FirstName MiddleName LastName, the empty ones left out. */
+static void
+pay_names(const struct pay_json *j, char *buf, size_t size)
+{
+	static const char *const parts[] = { "FirstName", "MiddleName",
+	    "LastName" };
+	const char	*v;
+	size_t		 i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		if ((v = pay_json_get(j, parts[i])) == NULL || *v == '\0')
+			continue;
+		snprintf(buf + n, size - n, "%s%s", n ? " " : "", v);
+		n = strlen(buf);
+	}
+}
+
+/* The provider's answer: {"ResultCode": 0|1, "ResultDesc": desc}. */
+static struct evbuffer *
+pay_answer(int code, const char *desc)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL)
+		return NULL;
+	evbuffer_add_printf(b, "{\"ResultCode\": %d, \"ResultDesc\": ", code);
+	http_json_string(b, desc);
+	evbuffer_add(b, "}\n", 2);
+	return b;
+}
+
+/* A refusal, logged once. */
+static void
+pay_refuse(struct evhttp_request *req, const char *peer, int status,
+    const char *reason, const char *why)
+{
+	struct evbuffer	*b;
+	char		 desc[200];
+
+	warning(0, "payments: confirmation from %s refused: %s", peer, why);
+	snprintf(desc, sizeof(desc), "Rejected: %s", why);
+	if ((b = pay_answer(1, desc)) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	admin_reply(req, status, reason, "application/json", b);
+	evbuffer_free(b);
+}
+
+/* The secret the request carries: ?secret= or X-Marketbox-Secret. */
+static int
+pay_secret_ok(const struct conf *c, struct evhttp_request *req)
+{
+	const char		*want = c->payments.secret, *given;
+	struct evkeyvalq	 q;
+	const char		*query;
+	int			 ok = 0;
+
+	if (want == NULL)
+		return 1;
+	given = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Marketbox-Secret");
+	if (given != NULL)
+		return http_password_equal(given, strlen(given), want);
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) == 0 &&
+	    (given = evhttp_find_header(&q, "secret")) != NULL)
+		ok = http_password_equal(given, strlen(given), want);
+	evhttp_clear_headers(&q);
+	return ok;
+}
+
+/* Every table pay_confirm reads of the market plugin's. */
+static int
+pay_orders_exist(struct admin *a)
+{
+	static const char *const cols[] = { "ref", "total", "buyer", "seller",
+	    "state", NULL };
+
+	return admin_table_has(a, "market_orders", cols);
+}
+
+static void
+pay_kick_cb(void *arg, int ok)
+{
+	if (ok)
+		outbox_kick(arg);
+}
+
+/* One request's parts, freed by pay_request_free. */
+struct pay_request {
+	struct pay_json		 j;
+	struct pay_callback	 cb;
+	char			*body;
+	char			 names[200];
+};
+
+static void
+pay_request_free(struct pay_request *r)
+{
+	pay_json_free(&r->j);
+	free(r->body);
+	r->body = NULL;
+}
+
+/*
+ * The checks of both paths, in order: payments on, the peer, the secret,
+ * the body, its fields, the shortcode and currency.  0 with r filled; -1
+ * when the request was refused (answered and logged).
+ */
+static int
+pay_request(struct admin *a, struct evhttp_request *req, const char *peer,
+    struct pay_request *r)
+{
+	const struct conf	*c = a->conf;
+	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	struct pay_callback	*cb = &r->cb;
+	size_t			 len;
+
+	memset(r, 0, sizeof(*r));
+	if (!c->payments.on) {
+		pay_refuse(req, peer, 404, "Not Found", "payments are not "
+		    "configured here (no group = payments)");
+		return -1;
+	}
+	if (c->payments.allow_ip.count > 0 &&
+	    !http_ip_matched(&c->payments.allow_ip, peer)) {
+		pay_refuse(req, peer, 403, "Forbidden", "the address is not "
+		    "in the allow-ip of group = payments");
+		return -1;
+	}
+	if (!pay_secret_ok(c, req)) {
+		pay_refuse(req, peer, 403, "Forbidden", "missing or wrong "
+		    "shared-secret");
+		return -1;
+	}
+	len = evbuffer_get_length(in);
+	if (len == 0 || len > PAY_BODY_MAX ||
+	    (r->body = malloc(len + 1)) == NULL) {
+		pay_refuse(req, peer, 400, "Bad Request", len == 0 ?
+		    "no body" : "the body is too long or memory ran out");
+		return -1;
+	}
+	evbuffer_copyout(in, r->body, len);
+	r->body[len] = '\0';
+	if (strlen(r->body) != len ||
+	    pay_json_parse(r->body, len, &r->j) == -1) {
+		pay_refuse(req, peer, 400, "Bad Request", "the body is not a "
+		    "JSON object of C2B fields");
+		goto bad;
+	}
+	cb->trans_id = pay_json_get(&r->j, "TransID");
+	cb->amount = pay_amount(pay_json_get(&r->j, "TransAmount"));
+	cb->currency = pay_json_get(&r->j, "Currency");
+	cb->bill_ref = pay_json_get(&r->j, "BillRefNumber");
+	cb->msisdn = pay_json_get(&r->j, "MSISDN");
+	cb->trans_time = pay_json_get(&r->j, "TransTime");
+	cb->shortcode = pay_json_get(&r->j, "BusinessShortCode");
+	cb->raw = r->body;
+	pay_names(&r->j, r->names, sizeof(r->names));
+	cb->names = r->names[0] != '\0' ? r->names : NULL;
+	if (!pay_trans_ok(cb->trans_id)) {
+		pay_refuse(req, peer, 400, "Bad Request", "no TransID, or not "
+		    "1 to 32 letters and digits");
+		goto bad;
+	}
+	if (cb->amount <= 0) {
+		pay_refuse(req, peer, 400, "Bad Request", "no TransAmount, or "
+		    "not a positive amount with at most 2 decimals");
+		goto bad;
+	}
+	if (cb->shortcode == NULL ||
+	    strcmp(cb->shortcode, c->payments.business_number) != 0) {
+		pay_refuse(req, peer, 400, "Bad Request", "BusinessShortCode "
+		    "is not this marketbox's business-number");
+		goto bad;
+	}
+	if (cb->currency != NULL && strcmp(cb->currency, c->currency) != 0) {
+		pay_refuse(req, peer, 400, "Bad Request", "Currency is not "
+		    "this marketbox's currency");
+		goto bad;
+	}
+	return 0;
+bad:
+	pay_request_free(r);
+	return -1;
+}
+
+void
+admin_payment_confirm(struct admin *a, struct evhttp_request *req,
+    const char *peer)
+{
+	const struct conf	*c = a->conf;
+	struct store		*s = a->src.store;
+	struct pay_request	 r;
+	struct pay_callback	*cb = &r.cb;
+	enum pay_outcome	 out = PAY_OUT_SUSPENSE;
+	struct evbuffer		*b;
+	int			 ok;
+
+	if (pay_request(a, req, peer, &r) == -1)
+		return;
+	if (a->src.router == NULL) {
+		pay_refuse(req, peer, 503, "Service Unavailable", "this "
+		    "marketbox has no router to tell the parties");
+		goto end;
+	}
+
+	if (store_work_begin(s) == -1)
+		goto fail;
+	ok = pay_confirm(s, a->src.router, c, pay_orders_exist(a), cb,
+	    &out) == 0;
+	if (ok && out == PAY_OUT_DUPLICATE) {
+		/* nothing of it is kept (another instance may have raised
+		   the order's sum before finding the TransID taken); an
+		   empty unit, so the answer waits on a commit as any */
+		if (store_work_end(s, 0) == -1 || store_work_begin(s) == -1)
+			goto fail;
+	}
+	if (store_work_end(s, ok) == -1 || !ok)
+		goto fail;
+	if (out == PAY_OUT_DUPLICATE)
+		info(0, "payments: %s from %s seen before: no effect",
+		    cb->trans_id, peer);
+	else {
+		info(0, "payments: %s from %s: %lld minor units, account %s",
+		    cb->trans_id, peer, cb->amount, cb->bill_ref ?
+		    cb->bill_ref : "(none)");
+		if (store_on_commit(s, pay_kick_cb, a->src.outbox) == -1)
+			warning(0, "payments: the sender wakes at its next "
+			    "timer");
+	}
+	if ((b = pay_answer(0, "Accepted")) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		goto end;
+	}
+	admin_answer_after_commit(a, req, b);
+	evbuffer_free(b);
+	goto end;
+fail:
+	error(0, "payments: %s from %s could not be taken: the provider "
+	    "is asked to retry", cb->trans_id, peer);
+	if ((b = pay_answer(1, "Rejected: the database could not take it; "
+	    "retry")) == NULL)
+		evhttp_send_error(req, 500, NULL);
+	else {
+		admin_reply(req, 500, "Internal Server Error",
+		    "application/json", b);
+		evbuffer_free(b);
+	}
+end:
+	pay_request_free(&r);
+}
+
+void
+admin_payment_validate(struct admin *a, struct evhttp_request *req,
+    const char *peer)
+{
+	struct pay_request	 r;
+	struct evbuffer		*b;
+	const char		*code = NULL;
+	int			 rc;
+
+	if (pay_request(a, req, peer, &r) == -1)
+		return;
+	rc = pay_validate(a->src.store, a->conf, pay_orders_exist(a), &r.cb,
+	    &code);
+	if (rc == -1) {
+		error(0, "payments: validation of %s from %s: the database "
+		    "could not be read", r.cb.trans_id, peer);
+		b = pay_answer(1, "Rejected: the database could not be read");
+		if (b != NULL)
+			admin_reply(req, 500, "Internal Server Error",
+			    "application/json", b);
+	} else if (rc == 1) {
+		b = pay_answer(0, "Accepted");
+		if (b != NULL)
+			admin_reply(req, 200, "OK", "application/json", b);
+	} else {
+		info(0, "payments: validation of %s from %s refused: %s",
+		    r.cb.trans_id, peer, code);
+		if ((b = evbuffer_new()) != NULL) {
+			evbuffer_add_printf(b, "{\"ResultCode\": ");
+			http_json_string(b, code);
+			evbuffer_add_printf(b, ", \"ResultDesc\": \"Rejected\"}"
+			    "\n");
+			admin_reply(req, 200, "OK", "application/json", b);
+		}
+	}
+	if (b != NULL)
+		evbuffer_free(b);
+	else
+		evhttp_send_error(req, 500, NULL);
+	pay_request_free(&r);
+}

@@ -1,0 +1,434 @@
+/*
+ * pay.c - a provider's payment confirmation taken: its ledger row, its
+ * order's money state, the notices of the change.
+ *
+ * Where payments live, and why.  The confirmation arrives on the core's
+ * HTTP port (POST /payments/confirm, src/admin/payments.c), and the
+ * rules are the core's: it is answered only after its effect commits (as
+ * an MO is acked), and a TransID seen twice has its effect once.  So the
+ * core takes it whole, in one unit of work it opens and commits itself:
+ * the ledger (payments) and each order's money state (order_payments)
+ * are core tables (schema step 11, both engines), keyed by the order's
+ * reference, which the core issues (ref_next), as the commissions of
+ * trade_done() are.  Of the market plugin's tables the core only reads
+ * market_orders (total, buyer, seller, state), as /admin/dispute and
+ * /status do; it writes nothing of the plugin's.  The order's own state
+ * stays the plugin's; the money state is pay_next()'s, the one
+ * transition function (pay_state.c).
+ *
+ * Not chosen: a hook in the plugin's descriptor, called by the handler
+ * in the unit of work.  struct mb_plugin is sized exactly per ABI, so a
+ * hook means ABI 3 for every plugin, and the plugin's handler would need
+ * a context with no message and the callback's fields through new host
+ * functions.  Nor the callback stored first and handed to the plugin
+ * like an MO: two units of work, and the answer would wait on the
+ * second.  The plugin's own events that move money (REJECT or CANCEL of
+ * a paid order: refund due; DELIVERED in escrow: payout due) are to
+ * reach pay_next() through a function appended to struct mb_host (its
+ * extension path: no ABI change).
+ *
+ * A confirmation, in the caller's unit of work:
+ *
+ *	seen before (payments.trans_id)		nothing (PAY_OUT_DUPLICATE)
+ *	no order of its account reference	ledger row with no order:
+ *						the suspense list; admins
+ *						told (pay-suspense-admin)
+ *	an order				ledger row; order_payments
+ *						paid += amount, state by
+ *						pay_next (received, then
+ *						closed for an order
+ *						rejected, cancelled or
+ *						expired)
+ *
+ * and the notices by the new state, each in its reader's language:
+ *
+ *	paid	seller: pay-paid-seller ("15,000 KES received for order #43
+ *		(QBC1X...). Send the goods: SENT 43"); buyer: pay-paid-buyer
+ *	part	seller: pay-part-seller, buyer: pay-part-buyer (what is
+ *		still due, and where to pay it)
+ *	over	seller: pay-paid-seller; buyer: pay-over-buyer (the credit);
+ *		admins: pay-over-admin
+ *	refund	buyer: pay-refund-buyer; admins: pay-refund-admin
+ *
+ * A payment pay_next() refuses (the order's seller is paid out or to be)
+ * goes to the suspense list too, with its order noted in the admins'
+ * notice.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/gw.h"
+
+#include "base/conf.h"
+#include "engine/router.h"
+#include "marketbox-plugin.h"
+#include "pay/pay.h"
+#include "store/store.h"
+
+#define PAY_PARTY	64	/* bytes of a phone or identity */
+
+/* What pay_confirm found of an order. */
+struct pay_order {
+	long long	 ref, total;
+	char		 buyer[PAY_PARTY], seller[PAY_PARTY];
+	char		 state[24];
+};
+
+long long
+pay_account_ref(const struct conf *c, const char *account)
+{
+	const char	*pre = c->payments.account_prefix ?
+			    c->payments.account_prefix : "";
+	const char	*suf = c->payments.account_suffix ?
+			    c->payments.account_suffix : "";
+	size_t		 n, np = strlen(pre), ns = strlen(suf), i;
+	long long	 ref = 0;
+
+	if (account == NULL)
+		return -1;
+	while (isspace((unsigned char)*account))
+		account++;
+	n = strlen(account);
+	while (n > 0 && isspace((unsigned char)account[n - 1]))
+		n--;
+	if (n <= np + ns || strncasecmp(account, pre, np) != 0 ||
+	    strncasecmp(account + n - ns, suf, ns) != 0)
+		return -1;
+	/* at most 15 digits: a reference, not an overflow */
+	if (n - np - ns > 15)
+		return -1;
+	for (i = np; i < n - ns; i++) {
+		if (!isdigit((unsigned char)account[i]))
+			return -1;
+		ref = ref * 10 + (account[i] - '0');
+	}
+	return ref > 0 ? ref : -1;
+}
+
+/* Minor units as the templates take money: "15000", "15000.50". */
+static void
+pay_money(char *buf, size_t len, long long minor)
+{
+	if (minor % 100 == 0)
+		snprintf(buf, len, "%lld", minor / 100);
+	else
+		snprintf(buf, len, "%lld.%02lld", minor / 100, minor % 100);
+}
+
+/* 1 if the database has the order; 0 not; -1 on a store failure. */
+static int
+pay_order_read(struct store *s, long long ref, struct pay_order *o)
+{
+	static const char sql[] =
+	    "SELECT total, buyer, seller, state FROM market_orders "
+	    "WHERE ref = $1";
+	struct store_stmt	*st;
+	int			 rc;
+
+	if ((st = store_query(s, sql)) == NULL)
+		return -1;
+	store_bind_int(st, 1, ref);
+	if ((rc = store_step(st)) == STORE_ROW) {
+		o->ref = ref;
+		o->total = store_int(st, 0);
+		snprintf(o->buyer, sizeof(o->buyer), "%s", store_text(st, 1) ?
+		    store_text(st, 1) : "");
+		snprintf(o->seller, sizeof(o->seller), "%s", store_text(st, 2) ?
+		    store_text(st, 2) : "");
+		snprintf(o->state, sizeof(o->state), "%s", store_text(st, 3) ?
+		    store_text(st, 3) : "");
+	}
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : rc == STORE_ROW;
+}
+
+/* 1 if cb's TransID is in the ledger; 0 not; -1 on a store failure. */
+static int
+pay_seen(struct store *s, const char *trans_id)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM payments WHERE trans_id = $1";
+	struct store_stmt	*st;
+	int			 rc;
+
+	if ((st = store_query(s, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, trans_id);
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : rc == STORE_ROW;
+}
+
+/* The ledger row: 1 written; 0 when the TransID was there (a concurrent
+   instance took it first); -1 on a store failure. */
+static int
+pay_ledger_add(struct store *s, const struct conf *c,
+    const struct pay_callback *cb, long long order, const char *outcome)
+{
+	static const char sql[] =
+	    "INSERT INTO payments (trans_id, kind, order_ref, amount, "
+	    "currency, msisdn, names, trans_time, shortcode, bill_ref, "
+	    "outcome, raw, created) VALUES ($1, 'payment', $2, $3, $4, $5, "
+	    "$6, $7, $8, $9, $10, $11, $12) "
+	    "ON CONFLICT (trans_id) DO NOTHING";
+	struct store_stmt	*st;
+	int			 rc;
+
+	if ((st = store_query(s, sql)) == NULL)
+		return -1;
+	store_bind_text(st, 1, cb->trans_id);
+	if (order > 0)
+		store_bind_int(st, 2, order);
+	else
+		store_bind_null(st, 2);
+	store_bind_int(st, 3, cb->amount);
+	store_bind_text(st, 4, cb->currency ? cb->currency : c->currency);
+	store_bind_text(st, 5, cb->msisdn);
+	store_bind_text(st, 6, cb->names);
+	store_bind_text(st, 7, cb->trans_time);
+	store_bind_text(st, 8, cb->shortcode);
+	store_bind_text(st, 9, cb->bill_ref);
+	store_bind_text(st, 10, outcome);
+	store_bind_text(st, 11, cb->raw ? cb->raw : "");
+	store_bind_int(st, 12, (long long)time(NULL));
+	rc = store_step(st);
+	store_done(st);
+	if (rc != STORE_DONE)
+		return -1;
+	return store_changes(s) == 1;
+}
+
+/*
+ * The order's money state with amount added: its row made (unpaid) if
+ * new, paid raised (which holds the row on PostgreSQL until the commit:
+ * two payments for one order take turns), the state moved by pay_next.
+ * 1 done (*from, *to, *paid set); 0 when pay_next refuses the payment
+ * (nothing changed: the caller rolls its unit back or takes another
+ * way); -1 on a store failure.
+ */
+static int
+pay_order_take(struct store *s, const struct conf *c,
+    const struct pay_order *o, long long amount, enum pay_state *from,
+    enum pay_state *to, long long *paid)
+{
+	static const char make[] =
+	    "INSERT INTO order_payments (order_ref, due, paid, state, "
+	    "updated) VALUES ($1, $2, 0, 'unpaid', $3) "
+	    "ON CONFLICT (order_ref) DO NOTHING";
+	static const char read[] =
+	    "UPDATE order_payments SET paid = paid + $2, updated = $3 "
+	    "WHERE order_ref = $1 RETURNING paid, state, due";
+	static const char set[] =
+	    "UPDATE order_payments SET state = $2 WHERE order_ref = $1";
+	static const char undo[] =
+	    "UPDATE order_payments SET paid = paid - $2 WHERE order_ref = $1";
+	struct store_stmt	*st;
+	enum pay_state		 s1;
+	long long		 now = (long long)time(NULL), due = o->total;
+	int			 rc, st0 = -1;
+
+	if ((st = store_query(s, make)) == NULL)
+		return -1;
+	store_bind_int(st, 1, o->ref);
+	store_bind_int(st, 2, o->total);
+	store_bind_int(st, 3, now);
+	rc = store_step(st);
+	store_done(st);
+	if (rc != STORE_DONE || (st = store_query(s, read)) == NULL)
+		return -1;
+	store_bind_int(st, 1, o->ref);
+	store_bind_int(st, 2, amount);
+	store_bind_int(st, 3, now);
+	if ((rc = store_step(st)) == STORE_ROW) {
+		*paid = store_int(st, 0);
+		st0 = pay_state_parse(store_text(st, 1));
+		due = store_int(st, 2);
+	}
+	store_done(st);
+	if (rc != STORE_ROW || st0 < 0) {
+		if (rc == STORE_ROW)
+			error(0, "pay: order %lld has an unknown money state",
+			    o->ref);
+		return -1;
+	}
+	*from = st0;
+	if (pay_next(*from, PAY_EV_RECEIVED, due, *paid,
+	    c->payments.escrow, &s1) == -1)
+		goto refused;
+	/* a payment for an order no longer open is to be returned */
+	if ((strcmp(o->state, "rejected") == 0 ||
+	    strcmp(o->state, "cancelled") == 0 ||
+	    strcmp(o->state, "expired") == 0) &&
+	    pay_next(s1, PAY_EV_CLOSED, due, *paid, c->payments.escrow,
+	    &s1) == -1)
+		goto refused;
+	*to = s1;
+	if ((st = store_query(s, set)) == NULL)
+		return -1;
+	store_bind_int(st, 1, o->ref);
+	store_bind_text(st, 2, pay_state_name(s1));
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 1 : -1;
+refused:
+	if ((st = store_query(s, undo)) == NULL)
+		return -1;
+	store_bind_int(st, 1, o->ref);
+	store_bind_int(st, 2, amount);
+	rc = store_step(st);
+	store_done(st);
+	return rc == STORE_DONE ? 0 : -1;
+}
+
+int
+pay_validate(struct store *s, const struct conf *c, int orders,
+    const struct pay_callback *cb, const char **code)
+{
+	static const char sql[] =
+	    "SELECT paid, state FROM order_payments WHERE order_ref = $1";
+	struct store_stmt	*st;
+	struct pay_order	 o;
+	long long		 ref, paid = 0;
+	int			 rc, state = PAY_UNPAID;
+
+	*code = "C2B00012";
+	if (!orders || (ref = pay_account_ref(c, cb->bill_ref)) <= 0)
+		return 0;
+	if ((rc = pay_order_read(s, ref, &o)) != 1)
+		return rc;
+	if (strcmp(o.state, "pending") != 0 && strcmp(o.state, "accepted") != 0)
+		return 0;
+	if ((st = store_query(s, sql)) == NULL)
+		return -1;
+	store_bind_int(st, 1, ref);
+	if ((rc = store_step(st)) == STORE_ROW) {
+		paid = store_int(st, 0);
+		state = pay_state_parse(store_text(st, 1));
+	}
+	store_done(st);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (state != PAY_UNPAID && state != PAY_PART)
+		return 0;
+	*code = "C2B00013";
+	return cb->amount <= o.total - paid;
+}
+
+/* tmpl to every admin of the conf.  0, or -1. */
+static int
+pay_tell_admins(struct router *r, const struct conf *c, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->admins.count; i++)
+		if (router_notify(r, c->admins.names[i], tmpl, args,
+		    nargs) == -1)
+			return -1;
+	return 0;
+}
+
+int
+pay_confirm(struct store *s, struct router *r, const struct conf *c,
+    int orders, const struct pay_callback *cb, enum pay_outcome *out)
+{
+	struct pay_order	 o;
+	struct mb_arg		 args[9];
+	enum pay_state		 from = PAY_UNPAID, to = PAY_UNPAID;
+	char			 amount[32], due[32], credit[32], ref[24];
+	const char		*outcome = "suspense";
+	long long		 order = -1, paid = 0;
+	int			 rc, found = 0, taken = 0;
+
+	if ((rc = pay_seen(s, cb->trans_id)) != 0) {
+		*out = PAY_OUT_DUPLICATE;
+		return rc == 1 ? 0 : -1;
+	}
+	memset(&o, 0, sizeof(o));
+	if (orders && (order = pay_account_ref(c, cb->bill_ref)) > 0 &&
+	    (found = pay_order_read(s, order, &o)) == -1)
+		return -1;
+	if (found) {
+		if ((taken = pay_order_take(s, c, &o, cb->amount, &from, &to,
+		    &paid)) == -1)
+			return -1;
+		if (taken)
+			outcome = pay_state_name(to);
+	}
+	if ((rc = pay_ledger_add(s, c, cb, taken ? o.ref : 0,
+	    outcome)) != 1) {
+		if (rc == 0) {
+			/* another instance took it between our look and
+			   our write: the caller rolls this unit back (the
+			   money state was raised) */
+			*out = PAY_OUT_DUPLICATE;
+			return 0;
+		}
+		return -1;
+	}
+
+	pay_money(amount, sizeof(amount), cb->amount);
+	snprintf(ref, sizeof(ref), "%lld", found ? o.ref : 0);
+	pay_money(due, sizeof(due), o.total > paid ? o.total - paid : 0);
+	pay_money(credit, sizeof(credit), paid > o.total ? paid - o.total : 0);
+	args[0] = (struct mb_arg){ "amount", amount };
+	args[1] = (struct mb_arg){ "currency", cb->currency ? cb->currency :
+	    c->currency };
+	args[2] = (struct mb_arg){ "ref", ref };
+	args[3] = (struct mb_arg){ "trans", cb->trans_id };
+	args[4] = (struct mb_arg){ "due", due };
+	args[5] = (struct mb_arg){ "credit", credit };
+	args[6] = (struct mb_arg){ "paybill", c->payments.business_number };
+	args[7] = (struct mb_arg){ "account", cb->bill_ref ? cb->bill_ref :
+	    "" };
+	args[8] = (struct mb_arg){ "msisdn", cb->msisdn ? cb->msisdn : "" };
+
+	if (!taken) {
+		*out = PAY_OUT_SUSPENSE;
+		return pay_tell_admins(r, c, "pay-suspense-admin", args, 9);
+	}
+	switch (to) {
+	case PAY_PAID:
+	case PAY_PAYOUT_DUE:		/* not from a payment; for -Wswitch */
+	case PAY_PAID_OUT:
+		*out = PAY_OUT_PAID;
+		if (router_notify(r, o.seller, "pay-paid-seller", args, 9) ==
+		    -1 || router_notify(r, o.buyer, "pay-paid-buyer", args, 9) ==
+		    -1)
+			return -1;
+		break;
+	case PAY_PART:
+	case PAY_UNPAID:
+		*out = PAY_OUT_PART;
+		if (router_notify(r, o.seller, "pay-part-seller", args, 9) ==
+		    -1 || router_notify(r, o.buyer, "pay-part-buyer", args, 9) ==
+		    -1)
+			return -1;
+		break;
+	case PAY_OVER:
+		*out = PAY_OUT_OVER;
+		/* the seller hears of the price only, once: not again for
+		   more money after the order was paid */
+		if ((from != PAY_PAID && from != PAY_OVER &&
+		    router_notify(r, o.seller, "pay-paid-seller", args, 9) ==
+		    -1) ||
+		    router_notify(r, o.buyer, "pay-over-buyer", args, 9) ==
+		    -1 || pay_tell_admins(r, c, "pay-over-admin", args, 9) == -1)
+			return -1;
+		break;
+	default:
+		*out = PAY_OUT_REFUND;
+		if (router_notify(r, o.buyer, "pay-refund-buyer", args, 9) ==
+		    -1 || pay_tell_admins(r, c, "pay-refund-admin", args, 9) ==
+		    -1)
+			return -1;
+		break;
+	}
+	return 0;
+}

@@ -1,0 +1,126 @@
+/*
+ * pay.h - payments for orders: an order's money state and its one
+ * transition function (pay_state.c), and a provider's confirmation taken
+ * into the ledger with its effect and notices (pay.c).  The HTTP side,
+ * POST /payments/confirm, is src/admin/payments.c.  pay.c's head comment
+ * says why payments are the core's.
+ */
+#ifndef MARKETBOX_PAY_H
+#define MARKETBOX_PAY_H
+
+#include <stddef.h>
+
+struct conf;
+struct router;
+struct store;
+
+/* --- an order's money state (order_payments.state) ------------------------ */
+
+enum pay_state {
+	PAY_UNPAID,		/* nothing received */
+	PAY_PART,		/* less than the total received */
+	PAY_PAID,		/* the total, exactly */
+	PAY_OVER,		/* more than the total: a credit to return */
+	PAY_REFUND_DUE,		/* the order closed with money received */
+	PAY_PAYOUT_DUE,		/* escrow: delivered, the seller to be paid */
+	PAY_REFUNDED,		/* the operator returned it */
+	PAY_PAID_OUT,		/* the operator paid the seller */
+	PAY_NSTATES
+};
+
+enum pay_event {
+	PAY_EV_RECEIVED,	/* a payment came in; paid is the new sum */
+	PAY_EV_CLOSED,		/* the order was rejected, cancelled or
+				   expired */
+	PAY_EV_DELIVERED,	/* the order was delivered */
+	PAY_EV_REFUNDED,	/* the operator says the refund was sent */
+	PAY_EV_PAID_OUT,	/* the operator says the seller was paid */
+	PAY_NEVENTS
+};
+
+/*
+ * The one transition function of the money state: from state from, event
+ * ev, for an order of total due of which paid has been received in all
+ * (for PAY_EV_RECEIVED, with the new payment), in escrow mode or not,
+ * the new state into *to.  0; -1 when the event cannot happen in that
+ * state (*to untouched): a payment for an order paid out or whose payout
+ * is due, a delivery of an order whose money is to be refunded, a refund
+ * or payout that is not due.
+ *
+ *	received: unpaid, part, paid, over -> part, paid or over by paid
+ *		  against due; refund-due, refunded -> refund-due
+ *	closed:   unpaid -> unpaid; part, paid, over, refund-due ->
+ *		  refund-due; refunded -> refunded
+ *	delivered (escrow): paid, over -> payout-due; payout-due, paid-out,
+ *		  unpaid, part stay (direct: every state but the refund ones
+ *		  stays)
+ *	refunded: refund-due -> refunded; paid out: payout-due -> paid-out
+ */
+int		 pay_next(enum pay_state from, enum pay_event ev,
+		    long long due, long long paid, int escrow,
+		    enum pay_state *to);
+/* "unpaid", "part", "paid", "over", "refund-due", "payout-due",
+   "refunded", "paid-out"; NULL out of range. */
+const char	*pay_state_name(enum pay_state);
+/* The state of a name; -1 when it is none. */
+int		 pay_state_parse(const char *);
+
+/* --- a confirmation --------------------------------------------------------- */
+
+/* One provider callback, as pay_confirm() takes it (strings may be
+   NULL but trans_id). */
+struct pay_callback {
+	const char	*trans_id;	/* TransID */
+	long long	 amount;	/* TransAmount, minor units, > 0 */
+	const char	*currency;	/* NULL: the conf's */
+	const char	*bill_ref;	/* BillRefNumber */
+	const char	*msisdn;	/* MSISDN */
+	const char	*names;		/* FirstName MiddleName LastName */
+	const char	*trans_time;	/* TransTime, as sent */
+	const char	*shortcode;	/* BusinessShortCode */
+	const char	*raw;		/* the body as it came */
+};
+
+enum pay_outcome {
+	PAY_OUT_PAID,		/* the order is paid (exactly) */
+	PAY_OUT_PART,		/* something is still due */
+	PAY_OUT_OVER,		/* more than the total: credit */
+	PAY_OUT_REFUND,		/* the order is closed: refund due */
+	PAY_OUT_SUSPENSE,	/* no order to take it: kept for the
+				   operator */
+	PAY_OUT_DUPLICATE	/* that TransID was taken before: nothing */
+};
+
+/*
+ * The order number an account reference names under the conf's
+ * account-format ("MB43" under MB{ref}: 43, letters in any case, blanks
+ * around taken off); -1 when it names none.
+ */
+long long	 pay_account_ref(const struct conf *, const char *account);
+
+/*
+ * Take cb, inside the caller's unit of work: its ledger row, its order's
+ * money state (pay_next) and the notices of the change (router_notify:
+ * seller and buyer, the conf's admins for a credit, a refund or the
+ * suspense list).  orders is 1 when the database has the market
+ * plugin's orders (market_orders); else every payment is suspense.
+ * The outcome into *out.  0, or -1 on a store failure (the caller rolls
+ * back and the provider retries).  On PAY_OUT_DUPLICATE the caller rolls
+ * the unit back: nothing of it is to be kept (another instance may have
+ * taken the TransID after this one raised the order's sum).
+ */
+int		 pay_confirm(struct store *, struct router *,
+		    const struct conf *, int orders,
+		    const struct pay_callback *, enum pay_outcome *out);
+
+/*
+ * Whether to take cb before it is paid (a provider's validation): only
+ * for the open order (pending or accepted) its account reference names,
+ * whose money state is unpaid or part, and at most what is still due.
+ * Reads only.  1 take it; 0 refuse it, with *code the provider's reason
+ * (C2B00012 the account, C2B00013 the amount); -1 on a store failure.
+ */
+int		 pay_validate(struct store *, const struct conf *, int orders,
+		    const struct pay_callback *, const char **code);
+
+#endif

@@ -1,0 +1,569 @@
+/*
+ * test_payments.c - POST /payments/confirm through a real HTTP server on
+ * 127.0.0.1 (src/admin/payments.c, src/pay/pay.c): Daraja C2B callback
+ * fixtures for an exact payment, a part payment and the rest, an
+ * over-payment, a payment for a closed order, an unknown reference, the
+ * same TransID twice, a bad secret, a peer not allowed, a wrong currency
+ * and shortcode, malformed bodies, and no group = payments.  Each checks
+ * the answer, the ledger, the order's money state and the notices in the
+ * outbox, read after the answer (it comes after the commit).
+ *
+ * On SQLite (payments) and, with MB_TEST_PG, on PostgreSQL (payments_pg):
+ * the same fixtures, read through a connection of the test's own there.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "base/gw.h"
+
+#include <event2/event.h>
+
+#include "admin/admin.h"
+#include "base/conf.h"
+#include "base/conf_int.h"
+#include "http/http.h"
+#include "queue/inbox.h"
+#include "queue/outbox.h"
+#include "plugin/plugin.h"
+#include "engine/router.h"
+#include "http_client.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
+#include "router_fixture.h"
+#include "store/store.h"
+
+#define T_DEADLINE_MS	12000
+#define T_SECRET	"0123456789abcdef"
+#define T_SELLER	"+254700000001"
+#define T_BUYER		"+254700000002"
+#define T_ADMIN		"+254700000009"
+
+static char			 dir[] = "/tmp/test_payments_XXXXXX";
+static char			 path[256];
+static int			 pg;
+static struct event_base	*base;
+static struct conf		*conf;
+static struct store		*store;
+static struct outbox		*outbox;
+static struct router		*router;
+static struct inbox		*inbox;
+static struct plugin_set	*plugins;
+static struct http		*http;
+static struct admin		*admin;
+static struct hc		 hc;
+
+static int
+t_free_port(void)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd, p;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	p = ntohs(sin.sin_port);
+	close(fd);
+	return p;
+}
+
+/* The first value of sql's first row, committed (-1: no row). */
+static long long
+t_count(const char *sql)
+{
+	sqlite3_stmt	*st;
+	long long	 v = -1;
+
+#ifdef HAVE_POSTGRESQL
+	if (pg)
+		return pg_fixture_query(sql);
+#endif
+	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(store_db(store)));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The market plugin's orders, the columns pay.c reads: 43 and 44 of
+ * 15,000 KES (accepted, pending), 45 rejected. */
+static void
+t_orders(void)
+{
+	cr_assert_eq(store_exec(store, "CREATE TABLE market_orders (ref "
+	    "BIGINT PRIMARY KEY, total BIGINT NOT NULL, buyer TEXT NOT NULL, "
+	    "seller TEXT NOT NULL, state TEXT NOT NULL);"
+	    "INSERT INTO market_orders VALUES "
+	    "(43, 1500000, '" T_BUYER "', '" T_SELLER "', 'accepted'), "
+	    "(44, 1500000, '" T_BUYER "', '" T_SELLER "', 'pending'), "
+	    "(45, 1500000, '" T_BUYER "', '" T_SELLER "', 'rejected')"), 0);
+}
+
+static void
+t_start(const char *db, int payments)
+{
+	struct admin_sources	 src;
+
+	gwlib_init();
+	log_set_output_level(GW_PANIC);
+	signal(SIGPIPE, SIG_IGN);
+	pg = db != NULL;
+	if (db == NULL) {
+		cr_assert_not_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/mb.db", dir);
+		db = path;
+	}
+	cr_assert_not_null(base = event_base_new());
+	cr_assert_not_null(conf = calloc(1, sizeof(*conf)));
+	conf->global_sender = strdup("777");
+	conf->smsbox_id = strdup("marketbox");
+	conf->http_interface = strdup("127.0.0.1");
+	conf->country_code = strdup("254");
+	conf->currency = strdup("KES");
+	conf->max_parts = 3;
+	conf->retry_limit = 3;
+	conf->retry_delay = 600;
+	conf->dlr_mask = 31;
+	conf_names_split(T_ADMIN, &conf->admins);
+	if (payments) {
+		conf->payments.on = 1;
+		conf->payments.provider = strdup("daraja-c2b");
+		conf->payments.business_number = strdup("512345");
+		conf->payments.account_prefix = strdup("");
+		conf->payments.account_suffix = strdup("");
+		conf->payments.secret = strdup(T_SECRET);
+	}
+	conf->http_port = t_free_port();
+	hc.base = base;
+	hc.port = conf->http_port;
+	hc.deadline_ms = T_DEADLINE_MS;
+	cr_assert_not_null(store = store_open(db, base));
+	cr_assert_not_null(outbox = outbox_new(base, store, conf));
+	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
+	cr_assert_not_null(plugins = plugin_load(conf));
+	cr_assert_not_null(inbox = fixture_inbox_new(store, router, NULL,
+	    outbox));
+	cr_assert_not_null(http = http_new(base, conf, store));
+	t_orders();
+	memset(&src, 0, sizeof(src));
+	src.store = store;
+	src.outbox = outbox;
+	src.inbox = inbox;
+	src.router = router;
+	src.plugins = plugins;
+	src.link_mode = "none";
+	cr_assert_not_null(admin = admin_new(base, conf, &src));
+	cr_assert_eq(admin_register(admin, http), 0);
+}
+
+static void
+t_stop(void)
+{
+	char	 cmd[512];
+
+	admin_free(admin);
+	http_free(http);
+	if (store != NULL)
+		store_commit(store);
+	fixture_inbox_free(inbox);
+	plugin_free(plugins);
+	fixture_router_free(router);
+	outbox_free(outbox);
+	store_free(store);
+	conf_free(conf);
+	event_base_free(base);
+#ifdef HAVE_POSTGRESQL
+	if (pg)
+		pg_fixture_drop();
+	else
+#endif
+	{
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", dir);
+	}
+	gwlib_shutdown();
+}
+
+static void setup(void) { t_start(NULL, 1); }
+static void setup_off(void) { t_start(NULL, 0); }
+static void teardown(void) { t_stop(); }
+
+/* POST target with extra header lines (each ending \r\n) and a JSON
+ * body, from 127.0.0.1. */
+static struct hc_resp *
+t_post_h(const char *target, const char *headers, const char *body)
+{
+	static struct hc_resp	 r;
+	char			 req[16384];
+	int			 n, fd;
+
+	memset(&r, 0, sizeof(r));
+	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: 127.0.0.1"
+	    "\r\nConnection: close\r\nContent-Type: application/json\r\n"
+	    "%sContent-Length: %zu\r\n\r\n%s", target, headers, strlen(body),
+	    body);
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0, "send: %s",
+	    strerror(errno));
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	return &r;
+}
+
+static struct hc_resp *
+t_post(const char *target, const char *body)
+{
+	return t_post_h(target, "", body);
+}
+
+#define T_URL	"/payments/confirm?secret=" T_SECRET
+
+/* A Daraja C2B confirmation: TransID, TransAmount, BillRefNumber, and
+ * extra fields (each starting with a comma) or "". */
+static const char *
+t_c2b(const char *trans, const char *amount, const char *ref,
+    const char *extra)
+{
+	static char	 b[2048];
+
+	snprintf(b, sizeof(b), "{\"TransactionType\": \"Pay Bill\", "
+	    "\"TransID\": \"%s\", \"TransTime\": \"20261205143000\", "
+	    "\"TransAmount\": \"%s\", \"BusinessShortCode\": \"512345\", "
+	    "\"BillRefNumber\": \"%s\", \"InvoiceNumber\": \"\", "
+	    "\"OrgAccountBalance\": \"49197.00\", \"ThirdPartyTransID\": "
+	    "\"\", \"MSISDN\": \"254700000002\", \"FirstName\": \"Wanjiru\", "
+	    "\"MiddleName\": \"\", \"LastName\": \"Kamau\"%s}", trans, amount,
+	    ref, extra);
+	return b;
+}
+
+#define assert_accepted(r) do { \
+	cr_assert_eq((r)->code, 200, "%s", (r)->raw); \
+	cr_assert_str_eq((r)->body, \
+	    "{\"ResultCode\": 0, \"ResultDesc\": \"Accepted\"}\n"); \
+} while (0)
+
+#define assert_refused(r, status, why) do { \
+	cr_assert_eq((r)->code, (status), "%s", (r)->raw); \
+	cr_assert_not_null(strstr((r)->body, "\"ResultCode\": 1"), "%s", \
+	    (r)->body); \
+	cr_assert_not_null(strstr((r)->body, (why)), "%s", (r)->body); \
+} while (0)
+
+static long long
+t_notices(const char *to, const char *like)
+{
+	char	 sql[1024];
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM outbox WHERE "
+	    "receiver = '%s' AND kind = 'notice' AND text LIKE '%s'", to,
+	    like);
+	return t_count(sql);
+}
+
+/* --- the fixtures, for both engines ---------------------------------------- */
+
+static void
+t_exact(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1X2Y3Z4", "15000.00", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1X2Y3Z4' AND kind = 'payment' AND order_ref = 43 AND amount "
+	    "= 1500000 AND currency = 'KES' AND msisdn = '254700000002' AND "
+	    "names = 'Wanjiru Kamau' AND trans_time = '20261205143000' AND "
+	    "outcome = 'paid' AND raw LIKE '{\"TransactionType\"%'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND due = 1500000 AND paid = 1500000 AND state = "
+	    "'paid'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "15,000 KES received for order #43 "
+	    "(QBC1X2Y3Z4). Send the goods: SENT 43"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Receipt: 15,000 KES paid for order "
+	    "#43 (QBC1X2Y3Z4)%"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 2);
+
+	/* the provider retries: the same answer, no second effect */
+	r = t_post(T_URL, t_c2b("QBC1X2Y3Z4", "15000.00", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
+	cr_assert_eq(t_count("SELECT paid FROM order_payments WHERE "
+	    "order_ref = 43"), 1500000);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 2);
+	/* ... even with another amount or order: a TransID is one payment */
+	r = t_post(T_URL, t_c2b("QBC1X2Y3Z4", "500", "44", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 2);
+}
+
+static void
+t_part_then_over(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1PART01", "10000", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1000000 AND state = 'part'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "10,000 KES received for order #43 "
+	    "(QBC1PART01); 5,000 KES is still due.%"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "10,000 KES received for order #43 "
+	    "(QBC1PART01). Still due: 5,000 KES to paybill 512345, account "
+	    "43."), 1);
+	/* 7,000 more: 2,000 over the price */
+	r = t_post(T_URL, t_c2b("QBC1PART02", "7000.00", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1700000 AND state = 'over'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE order_ref "
+	    "= 43 AND outcome = 'over' AND amount = 700000"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "7,000 KES received for order #43 "
+	    "(QBC1PART02). Send the goods: SENT 43"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "7,000 KES received for order #43 "
+	    "(QBC1PART02): 2,000 KES more than the price, kept as your "
+	    "credit.%"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Payment QBC1PART02 from "
+	    "254700000002: 2,000 KES over the price of order #43.%"), 1);
+}
+
+static void
+t_over_closed_unknown(void)
+{
+	struct hc_resp	*r;
+
+	/* over at once: the seller told to send, the credit to the admin */
+	r = t_post(T_URL, t_c2b("QBC1OVER01", "15000.50", "44", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 44 AND paid = 1500050 AND state = 'over'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "15,000.50 KES received for order "
+	    "#44%SENT 44"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "%0.50 KES over the price of order "
+	    "#44%"), 1);
+	/* a rejected order: the money is to be refunded */
+	r = t_post(T_URL, t_c2b("QBC1CLOSED", "15000", "45", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 45 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "%order #45 (QBC1CLOSED), but the "
+	    "order is closed%"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "%order #45, which is closed: a "
+	    "refund is due."), 1);
+	cr_assert_eq(t_notices(T_SELLER, "%#45%"), 0);
+	/* no such order, and no number: suspense, the admin told */
+	r = t_post(T_URL, t_c2b("QBC1UNKN01", "300", "99", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1UNKN02", "300", "maize", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE order_ref "
+	    "IS NULL AND outcome = 'suspense'"), 2);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 99"), 0);
+	cr_assert_eq(t_notices(T_ADMIN, "Payment QBC1UNKN02 from 254700000002: "
+	    "300 KES, account ''maize'', matches no order: kept in suspense."),
+	    1);
+}
+
+/* Each refusal: its answer, and nothing in the ledger or the outbox. */
+static void
+t_refusals(void)
+{
+	struct hc_resp	*r;
+	char		 body[4096];
+
+	r = t_post("/payments/confirm?secret=wrong", t_c2b("QBC1BAD001",
+	    "15000", "43", ""));
+	assert_refused(r, 403, "shared-secret");
+	r = t_post("/payments/confirm", t_c2b("QBC1BAD002", "15000", "43",
+	    ""));
+	assert_refused(r, 403, "shared-secret");
+	r = t_post(T_URL, t_c2b("QBC1BAD003", "15000", "43",
+	    ", \"Currency\": \"UGX\""));
+	assert_refused(r, 400, "Currency");
+	snprintf(body, sizeof(body), "%s", t_c2b("QBC1BAD004", "15000", "43",
+	    ""));
+	memcpy(strstr(body, "512345"), "999999", 6);
+	r = t_post(T_URL, body);
+	assert_refused(r, 400, "BusinessShortCode");
+	r = t_post(T_URL, "{\"TransID\": \"QBC1BAD005\", \"TransAmount\": ");
+	assert_refused(r, 400, "not a JSON object");
+	r = t_post(T_URL, "TransID=QBC1BAD006&TransAmount=15000");
+	assert_refused(r, 400, "not a JSON object");
+	r = t_post(T_URL, "[1, 2]");
+	assert_refused(r, 400, "not a JSON object");
+	r = t_post(T_URL, t_c2b("QBC1BAD007", "-5", "43", ""));
+	assert_refused(r, 400, "TransAmount");
+	r = t_post(T_URL, t_c2b("QBC1BAD008", "15000.001", "43", ""));
+	assert_refused(r, 400, "TransAmount");
+	r = t_post(T_URL, t_c2b("QBC1 BAD", "15000", "43", ""));
+	assert_refused(r, 400, "TransID");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 0);
+	/* the secret in the header X-Marketbox-Secret: a wrong one refused,
+	   the right one taken */
+	r = t_post_h("/payments/confirm", "X-Marketbox-Secret: nope\r\n",
+	    t_c2b("QBC1HDR001", "15000", "43", ""));
+	assert_refused(r, 403, "shared-secret");
+	r = t_post_h("/payments/confirm", "X-Marketbox-Secret: " T_SECRET
+	    "\r\n", t_c2b("QBC1HDR002", "15000", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
+}
+
+#define T_VALIDATE	"/payments/validate?secret=" T_SECRET
+#define T_OK		"{\"ResultCode\": 0, \"ResultDesc\": \"Accepted\"}\n"
+#define T_NO_ACCOUNT	"{\"ResultCode\": \"C2B00012\", \"ResultDesc\": " \
+			"\"Rejected\"}\n"
+#define T_NO_AMOUNT	"{\"ResultCode\": \"C2B00013\", \"ResultDesc\": " \
+			"\"Rejected\"}\n"
+
+/* Validation: open unpaid or part-paid orders, up to what is due. */
+static void
+t_validate(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL001", "15000", "43", ""));
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, T_OK);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL002", "15000.01", "43", ""));
+	cr_assert_str_eq(r->body, T_NO_AMOUNT);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL003", "100", "99", ""));
+	cr_assert_str_eq(r->body, T_NO_ACCOUNT);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL004", "100", "45", ""));
+	cr_assert_str_eq(r->body, T_NO_ACCOUNT, "a rejected order");
+	/* nothing was kept of them */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments"), 0);
+	/* part paid: the rest, not more; paid: nothing more */
+	r = t_post(T_URL, t_c2b("QBC1VAL005", "10000", "43", ""));
+	assert_accepted(r);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL006", "5000", "43", ""));
+	cr_assert_str_eq(r->body, T_OK);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL007", "5001", "43", ""));
+	cr_assert_str_eq(r->body, T_NO_AMOUNT);
+	r = t_post(T_URL, t_c2b("QBC1VAL008", "5000", "43", ""));
+	assert_accepted(r);
+	r = t_post(T_VALIDATE, t_c2b("QBC1VAL009", "1", "43", ""));
+	cr_assert_str_eq(r->body, T_NO_ACCOUNT, "a paid order");
+	/* its checks are confirm's */
+	r = t_post("/payments/validate?secret=nope", t_c2b("QBC1VAL010", "1",
+	    "44", ""));
+	assert_refused(r, 403, "shared-secret");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 2);
+}
+
+/* --- SQLite ------------------------------------------------------------------ */
+
+TestSuite(payments, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(payments, exact_payment_and_the_same_transid_again)
+{
+	t_exact();
+}
+
+Test(payments, part_payment_then_the_rest_and_more)
+{
+	t_part_then_over();
+}
+
+Test(payments, over_payment_closed_order_and_unknown_reference)
+{
+	t_over_closed_unknown();
+}
+
+Test(payments, refused_callbacks_change_nothing)
+{
+	t_refusals();
+}
+
+Test(payments, validation_takes_open_orders_up_to_what_is_due)
+{
+	t_validate();
+}
+
+/* The allow-list: a peer it does not list is refused, the secret
+ * notwithstanding, loopback too; one it lists is taken. */
+Test(payments, a_peer_not_allowed_is_refused)
+{
+	struct hc_resp	*r;
+
+	conf_names_split("10.1.2.3", &conf->payments.allow_ip);
+	r = t_post(T_URL, t_c2b("QBC1PEER01", "15000", "43", ""));
+	assert_refused(r, 403, "allow-ip");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+	conf_names_free(&conf->payments.allow_ip);
+	conf_names_split("127.0.0.1", &conf->payments.allow_ip);
+	r = t_post(T_URL, t_c2b("QBC1PEER02", "15000", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
+}
+
+TestSuite(payments_off, .init = setup_off, .fini = teardown, .timeout = 60);
+
+Test(payments_off, no_group_payments_takes_nothing)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1OFF001", "15000", "43", ""));
+	assert_refused(r, 404, "not configured");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+}
+
+/* --- PostgreSQL ---------------------------------------------------------------- */
+
+#ifdef HAVE_POSTGRESQL
+static void setup_pg(void) { t_start(pg_fixture_create("payments"), 1); }
+
+TestSuite(payments_pg, .init = setup_pg, .fini = teardown, .timeout = 60);
+
+Test(payments_pg, exact_payment_and_the_same_transid_again)
+{
+	t_exact();
+}
+
+Test(payments_pg, part_payment_then_the_rest_and_more)
+{
+	t_part_then_over();
+}
+
+Test(payments_pg, over_payment_closed_order_and_unknown_reference)
+{
+	t_over_closed_unknown();
+}
+
+Test(payments_pg, refused_callbacks_change_nothing)
+{
+	t_refusals();
+}
+
+Test(payments_pg, validation_takes_open_orders_up_to_what_is_due)
+{
+	t_validate();
+}
+#endif
