@@ -169,12 +169,14 @@ struct mb_season {
 };
 
 /*
- * A hub of the county -> township -> village delivery chain (catalogue
- * group = hub): where goods change vehicles, run by its operators.  Each
- * market and service point is served by at most one hub (its village
- * hub, or a township's where there is no village hub); a hub's parent is
- * one level up (a village's is a township, a township's a county; a
- * county has none).  Size-first like struct mb_season: the plugin sets
+ * A hub of the (national ->) county -> township -> village delivery
+ * chain (catalogue group = hub): where goods change vehicles, run by its
+ * operators.  Each market and service point is served by at most one hub
+ * (its village hub, or a township's where there is no village hub; never
+ * the national hub, which only passes goods between counties); a hub's
+ * parent is one level up (a village's is a township, a township's a
+ * county, a county's the national hub when the conf has one; the
+ * national hub, and a county without it, have none).  Size-first like struct mb_season: the plugin sets
  * size = sizeof(struct mb_hub), the host fills what fits and sets size
  * to what it filled; members are only ever appended.  Strings are the
  * host's, valid until the handler or timer returns.
@@ -183,8 +185,9 @@ struct mb_season {
 struct mb_hub {
 	size_t		 size;
 	const char	*code;		/* "kiambu-town" */
-	const char	*level;		/* "county", "township", "village" */
-	const char	*parent;	/* its parent's code; NULL: a county */
+	const char	*level;		/* "national", "county", "township",
+					   "village" */
+	const char	*parent;	/* its parent's code; NULL: the top */
 	const char	*operators[MB_HUB_OPERATORS];	/* phones, +254... */
 	size_t		 noperators;
 };
@@ -435,10 +438,12 @@ struct mb_host {
 	 * two chains share, then down to to's hub, each hub once, in travel
 	 * order, at most max codes into out.  How many were written: 0
 	 * when both places are served by one hub, when either has no hub,
-	 * or when their chains never meet (a county has no parent: two
-	 * counties' places never do; then the order goes door to door as
-	 * without hubs); -1 when max is too small.  No allocation; a route
-	 * has at most 5 hubs.
+	 * or when their chains never meet (two counties' places meet at the
+	 * national hub, when the conf has one above both; else they never
+	 * do, and the order goes door to door as without hubs); -1 when max
+	 * is too small.  No allocation; a route has at most 7 hubs (village,
+	 * township, county, national, county, township, village), within
+	 * MB_ROUTE_MAX.
 	 */
 	int		 (*hub)(struct mb_ctx *, const char *code,
 			    struct mb_hub *out);

@@ -81,22 +81,26 @@ struct conf_season {
 };
 
 /*
- * A hub of the county -> township -> village delivery chain: where goods
- * change vehicles, run by its operators.  Each market and service point
- * is served by at most one hub; a hub's parent is one level up (a
- * village's a township, a township's a county; a county has none), so
- * the parents of any hub end at a county within CONF_HUB_LEVELS steps.
+ * A hub of the (national ->) county -> township -> village delivery
+ * chain: where goods change vehicles, run by its operators.  Each market
+ * and service point is served by at most one hub (never the national
+ * one); a hub's parent is one level up (a village's a township, a
+ * township's a county, a county's the national hub or none; the national
+ * hub, one at most, has none), so the parents of any hub end within
+ * CONF_HUB_LEVELS steps.
  */
 #define CONF_HUB_OPERATORS	4	/* as the plugin interface's */
-#define CONF_HUB_LEVELS		3	/* county, township, village */
+#define CONF_HUB_LEVELS		4	/* national, county, township,
+					   village */
 struct conf_hub {
 	char		 *code;
 	char		 *name;		/* shown where names has no entry
 					   for the reader's language */
 	struct conf_names names;	/* "sw:Kituo cha Kiambu" entries */
-	char		 *level;	/* "county", "township", "village" */
-	char		 *parent;	/* a hub code; NULL: a county */
-	const struct conf_hub *up;	/* the parent hub; NULL: a county */
+	char		 *level;	/* "national", "county", "township",
+					   "village" */
+	char		 *parent;	/* a hub code; NULL: the top */
+	const struct conf_hub *up;	/* the parent hub; NULL: the top */
 	struct conf_names markets;	/* market codes it serves */
 	struct conf_names points;	/* service point codes it serves */
 	struct conf_names operators;	/* phones, international form */
@@ -307,9 +311,9 @@ const struct conf_hub		*conf_hub_serving(const struct conf *,
  * The hubs goods go through from place from to place to: from's hub up
  * to the first hub both chains share, then down to to's hub, each once,
  * in travel order, at most max into out (pointers into the conf).  How
- * many: 0 when one hub serves both, when either has none or when the
- * chains never meet (two counties: no hub above them); -1 when max is
- * too small.  No allocation.
+ * many (at most 2 * CONF_HUB_LEVELS - 1): 0 when one hub serves both,
+ * when either has none or when the chains never meet (two counties with
+ * no national hub above both); -1 when max is too small.  No allocation.
  */
 long				 conf_hub_route(const struct conf *,
 				    const char *from, const char *to,

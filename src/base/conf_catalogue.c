@@ -3,11 +3,12 @@
  * market (codes, names per language, plural forms, aliases), the
  * village service points (their market, phone and commission), the
  * planting seasons (region, inputs, start, reminders) and the delivery
- * chain's hubs (county, township, village: parent, the markets and points
- * each serves, operators), their checks (a code well formed and declared
- * once, a commodity's unit declared, a hub's parent one level up, a place
- * served by one hub), the look-ups by code the rest of marketbox uses,
- * and the route of goods over the hubs (conf_hub_route).
+ * chain's hubs (national, county, township, village: parent, the markets
+ * and points each serves, operators), their checks (a code well formed
+ * and declared once, a commodity's unit declared, a hub's parent one
+ * level up, one national hub at most and serving no place itself, a
+ * place served by one hub), the look-ups by code the rest of marketbox
+ * uses, and the route of goods over the hubs (conf_hub_route).
  *
  * conf.c reads the file and calls conf_read_units, conf_read_commodities,
  * conf_read_markets, conf_read_service_points, conf_read_seasons and
@@ -689,11 +690,20 @@ conf_season_find(const struct conf *c, const char *code)
 
 /* --- the delivery chain's hubs --------------------------------------------- */
 
+/*
+ * The levels, top first: a hub's parent is of the level before its own.
+ * The national hub is optional (a county without a parent is the top of
+ * its own chain, as before there was a national level): with it, the
+ * counties under it meet there.
+ */
 static const char * const conf_hub_levels[CONF_HUB_LEVELS] = {
-	"county", "township", "village"
+	"national", "county", "township", "village"
 };
+#define CONF_HUB_NATIONAL	0
+#define CONF_HUB_COUNTY		1
 
-/* 0 for a county, 1 a township, 2 a village; -1 for anything else. */
+/* 0 for the national hub, 1 a county, 2 a township, 3 a village; -1 for
+   anything else. */
 static int
 conf_hub_level(const char *level)
 {
@@ -881,6 +891,16 @@ conf_hub_places(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 
 	for (i = 0; i < l->count; i++) {
 		p = l->names[i];
+		/* goods are handed out at a county or below: the national
+		   hub only passes them between counties */
+		if (conf_hub_level(h->level) == CONF_HUB_NATIONAL) {
+			conf_hub_bad(grp, h, nth, key, "hub '%s' is a national "
+			    "hub: it serves no %s itself ('%s' goes to a "
+			    "county, township or village hub)", h->code,
+			    points ? "service point" : "market", p);
+			bad = -1;
+			continue;
+		}
 		if (points ? conf_service_point_find(c, p) == NULL :
 		    conf_market_find(c, p) == NULL) {
 			conf_hub_bad(grp, h, nth, key, "hub '%s': '%s' is not "
@@ -909,9 +929,10 @@ conf_hub_places(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 }
 
 /*
- * The parent of hub h: declared, one level up; and no cycle (which the
- * levels already forbid, but parents that go round are named as such).
- * Sets h->up when the parent is right.
+ * The parent of hub h: declared, one level up (a county's, when it has
+ * one: the national hub; the national hub has none); and no cycle (which
+ * the levels already forbid, but parents that go round are named as
+ * such).  Sets h->up when the parent is right.
  */
 static int
 conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
@@ -923,11 +944,12 @@ conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 
 	if (level == -1)
 		return 0;	/* already refused */
-	if (level == 0) {
+	if (level == CONF_HUB_NATIONAL || (level == CONF_HUB_COUNTY &&
+	    h->parent == NULL)) {
 		if (h->parent == NULL)
 			return 0;
-		conf_hub_bad(grp, h, nth, "parent", "hub '%s' is a county: "
-		    "it has no parent (remove parent = %s)", h->code,
+		conf_hub_bad(grp, h, nth, "parent", "hub '%s' is the national "
+		    "hub: it has no parent (remove parent = %s)", h->code,
 		    h->parent);
 		return -1;
 	}
@@ -948,7 +970,7 @@ conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 	if (q != NULL) {
 		conf_hub_bad(grp, h, nth, "parent", "hub '%s': its parents "
 		    "go round in a cycle (through '%s') and never reach a "
-		    "county", h->code, h->parent);
+		    "county or the national hub", h->code, h->parent);
 		return -1;
 	}
 	if ((pl = conf_hub_level(p->level)) != level - 1) {
@@ -966,11 +988,12 @@ conf_hub_parent(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 int
 conf_read_hubs(struct conf *c, Cfg *cfg)
 {
-	List	*l = cfg_get_multi_group(cfg, octstr_imm("hub"));
-	long	 i;
-	size_t	 j, nth;
-	int	 bad = 0, *ok;
-	char	*raw;
+	List		*l = cfg_get_multi_group(cfg, octstr_imm("hub"));
+	const struct conf_hub *top = NULL;	/* the national hub */
+	long		 i;
+	size_t		 j, nth;
+	int		 bad = 0, *ok;
+	char		*raw;
 
 	c->nhubs = l ? gwlist_len(l) : 0;
 	c->hubs = calloc(c->nhubs ? c->nhubs : 1, sizeof(*c->hubs));
@@ -1032,11 +1055,21 @@ conf_read_hubs(struct conf *c, Cfg *cfg)
 		}
 		if (conf_hub_level(h->level) == -1) {
 			conf_hub_bad(grp, h, nth, "level", "hub '%s': level "
-			    "'%s' is not county, township or village",
-			    h->code, h->level ? h->level : "");
+			    "'%s' is not national, county, township or "
+			    "village", h->code, h->level ? h->level : "");
 			bad = -1;
 		} else
 			bad |= conf_hub_parent(c, grp, h, nth);
+		/* one top: two national hubs would leave their counties
+		   in two trees that never meet */
+		if (conf_hub_level(h->level) == CONF_HUB_NATIONAL &&
+		    top != NULL) {
+			conf_hub_bad(grp, h, nth, "level", "hub '%s' is a "
+			    "second national hub: '%s' is the top of the "
+			    "chain already", h->code, top->code);
+			bad = -1;
+		} else if (conf_hub_level(h->level) == CONF_HUB_NATIONAL)
+			top = h;
 		bad |= conf_hub_places(c, grp, h, nth, (size_t)i, 0);
 		bad |= conf_hub_places(c, grp, h, nth, (size_t)i, 1);
 		bad |= conf_hub_operators(c, grp, h, nth);
@@ -1125,7 +1158,8 @@ conf_hub_serving(const struct conf *c, const char *place)
 
 /*
  * h and its parents, h first: at most CONF_HUB_LEVELS (a loaded conf's
- * parents are one level up each, so that is all of them).
+ * parents are one level up each, so that is all of them: village,
+ * township, county, national).
  */
 static size_t
 conf_hub_chain(const struct conf_hub *h, const struct conf_hub **chain)
@@ -1158,7 +1192,7 @@ conf_hub_route(const struct conf *c, const char *from, const char *to,
 			break;
 	}
 	if (i == na)
-		return 0;	/* two counties: no hub above both */
+		return 0;	/* two counties, no national hub above both */
 	n = i + 1 + j;
 	if (out == NULL || n > max)
 		return -1;

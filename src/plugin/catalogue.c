@@ -259,6 +259,9 @@ catalogue_each_word(const struct catalogue *cat,
 /* The conf's limit is the interface's: a hub's operators all fit. */
 typedef char host_hub_operators_fit[CONF_HUB_OPERATORS ==
     MB_HUB_OPERATORS ? 1 : -1];
+/* The longest route, up every level and down again, fits MB_ROUTE_MAX. */
+typedef char host_route_fits[2 * CONF_HUB_LEVELS - 1 <= MB_ROUTE_MAX ?
+    1 : -1];
 
 /* The hub of that code, copied as far as the plugin's struct reaches. */
 int

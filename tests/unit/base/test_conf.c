@@ -696,6 +696,84 @@ Test(conf, hub_routes)
 	conf_free(c);
 }
 
+/*
+ * A national hub above two counties (national.conf): their places meet
+ * there, up the one chain and down the other; a county under no national
+ * hub still meets no other county.
+ */
+Test(conf, hub_routes_through_the_national_hub)
+{
+	struct conf		*c = conf_load("national.conf");
+	const struct conf_hub	*h;
+
+	cr_assert_not_null(c);
+	cr_assert_not_null(h = conf_hub_find(c, "v4"));
+	cr_assert_eq(h->up->up->up, conf_hub_find(c, "n"));
+	cr_assert_null(h->up->up->up->up, "the national hub has no parent");
+	cr_assert_str_eq(conf_hub_find(c, "n")->level, "national");
+	cr_assert_null(conf_hub_find(c, "k3")->up,
+	    "a county may have no national hub");
+	/* below a county nothing changes */
+	cr_assert_str_eq(route(c, "m-a", "p1", 8), "");
+	cr_assert_str_eq(route(c, "m-a", "m-b", 8), "v1 t1 v2");
+	cr_assert_str_eq(route(c, "m-a", "m-c", 8), "v1 t1 k1 t2 v3",
+	    "one county: not up to the national hub");
+	/* two counties: up to the national hub and down, 7 hubs */
+	cr_assert_str_eq(route(c, "m-a", "m-e", 8),
+	    "v1 t1 k1 n k2 t3 v4");
+	cr_assert_str_eq(route(c, "m-e", "p1", 8), "v4 t3 k2 n k1 t1 v1");
+	cr_assert_str_eq(route(c, "m-c", "m-e", 8), "v3 t2 k1 n k2 t3 v4");
+	/* a county serving a market itself: the chain ends there */
+	cr_assert_str_eq(route(c, "m-a", "m-g", 8), "v1 t1 k1 n k2");
+	cr_assert_str_eq(route(c, "m-g", "m-e", 8), "k2 t3 v4");
+	/* a county under no national hub: door to door, either way */
+	cr_assert_str_eq(route(c, "m-a", "m-f", 8), "");
+	cr_assert_str_eq(route(c, "m-f", "m-e", 8), "");
+	/* places without a hub */
+	cr_assert_str_eq(route(c, "m-lone", "m-e", 8), "");
+	cr_assert_str_eq(route(c, "m-e", "nowhere", 8), "");
+	/* the longest route fits in 7, not 6 */
+	cr_assert_str_eq(route(c, "m-a", "m-e", 6), "-1");
+	cr_assert_str_eq(route(c, "m-a", "m-e", 7), "v1 t1 k1 n k2 t3 v4");
+	conf_free(c);
+}
+
+/* The national level's checks, each with its file and line. */
+Test(conf, bad_national_hubs_refused_with_their_lines)
+{
+	struct conf	*c = conf_load("badnational.conf");
+	char		*log;
+	static const char * const needles[] = {
+		"badnational.conf:23: level: hub 'n2' is a second national "
+		    "hub: 'n1' is the top of the chain already",
+		"badnational.conf:28: parent: hub 'n-up' is the national hub: "
+		    "it has no parent (remove parent = n1)",
+		"badnational.conf:33: markets: hub 'n-places' is a national "
+		    "hub: it serves no market itself ('m-a' goes to a county, "
+		    "township or village hub)",
+		"badnational.conf:34: points: hub 'n-places' is a national "
+		    "hub: it serves no service point itself ('p1' goes to a "
+		    "county, township or village hub)",
+		"badnational.conf:39: parent: hub 't-high' is a township: its "
+		    "parent 'n1' must be a county hub, not a national",
+		"badnational.conf:44: parent: hub 'k-k' is a county: its "
+		    "parent 'k1' must be a national hub, not a county",
+		"badnational.conf:49: parent: hub 'v-n' is a village: its "
+		    "parent 'n1' must be a township hub, not a national",
+	};
+	size_t		 i;
+
+	cr_assert_null(c);
+	log = logged();
+	for (i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+		cr_assert(strstr(log, needles[i]) != NULL, "log lacks '%s':\n%s",
+		    needles[i], log);
+	/* the good ones are not blamed: n1 and the county under it */
+	cr_assert_null(strstr(log, "hub 'n1'"), "%s", log);
+	cr_assert_null(strstr(log, "hub 'k1'"), "%s", log);
+	free(log);
+}
+
 Test(conf, no_hubs_no_routes)
 {
 	struct conf	*c = conf_load("service-point.conf");
@@ -733,12 +811,12 @@ Test(conf, bad_hubs_refused_with_their_lines)
 		    "not a phone number",
 		"badhub.conf:73: operators: hub 'k-many' names more than 4 "
 		    "operators",
-		"badhub.conf:78: parent: hub 'k-parent' is a county: it has no "
-		    "parent",
+		"badhub.conf:78: parent: hub 'k-parent' is a county: its "
+		    "parent 'k1' must be a national hub, not a county",
 		"badhub.conf:82: level: hub 't-none' is a township: it needs a "
 		    "parent, a county hub",
 		"badhub.conf:86: level: hub 'x-level': level 'district' is not "
-		    "county, township or village",
+		    "national, county, township or village",
 		"badhub.conf:89: code: hub code 'Bad Hub' must be",
 	};
 	size_t		 i;
@@ -786,9 +864,12 @@ Test(conf, shipped_hubs)
 	long		 n, i;
 
 	cr_assert_not_null(c);
-	cr_assert_eq(conf_hub_find(c, "kiambu-county")->up, NULL);
+	cr_assert_eq(conf_hub_find(c, "kiambu-county")->up,
+	    conf_hub_find(c, "kenya"));
+	cr_assert_null(conf_hub_find(c, "kenya")->up);
+	/* the templates add the word for hub: "{hub} hub" */
 	cr_assert_str_eq(conf_hub_name(conf_hub_find(c, "kiambu-town"), "en"),
-	    "Kiambu township hub");
+	    "Kiambu township");
 	cr_assert_eq(conf_hub_serving(c, "kiambogo"),
 	    conf_hub_find(c, "kiambogo"));
 	/* Nakuru to the Kiambogo point, as the sample's comment says */
@@ -799,9 +880,22 @@ Test(conf, shipped_hubs)
 	cr_assert_str_eq(out[0], "lanet");
 	cr_assert_str_eq(out[1], "nakuru-town");
 	cr_assert_str_eq(out[2], "kiambogo");
-	/* two counties, and markets no hub serves: door to door */
-	cr_assert_eq(conf_hub_route(c, "nakuru", "wakulima", hubs, 8), 0);
+	/* two counties meet at the national hub: up and down, 7 hubs */
+	n = conf_hub_route(c, "nakuru", "wakulima", hubs, 8);
+	cr_assert_eq(n, 7);
+	for (i = 0; i < n; i++)
+		out[i] = hubs[i]->code;
+	cr_assert_str_eq(out[0], "lanet");
+	cr_assert_str_eq(out[1], "nakuru-town");
+	cr_assert_str_eq(out[2], "nakuru-county");
+	cr_assert_str_eq(out[3], "kenya");
+	cr_assert_str_eq(out[4], "kiambu-county");
+	cr_assert_str_eq(out[5], "kiambu-town");
+	cr_assert_str_eq(out[6], "githunguri");
+	cr_assert_str_eq(conf_hub_find(c, "kenya")->level, "national");
+	/* markets no hub serves: door to door */
 	cr_assert_eq(conf_hub_route(c, "eldoret", "nakuru", hubs, 8), 0);
+	cr_assert_eq(conf_hub_route(c, "wakulima", "kisumu", hubs, 8), 0);
 	conf_free(c);
 }
 

@@ -240,6 +240,95 @@ Test(hubs, route_max_too_small)
 	cr_assert_eq(host_table.route(&ctx, "m-a", "p1", NULL, 0), 0);
 }
 
+/*
+ * With a national hub (tests/data/national.conf: k1 and k2 under n, k3
+ * under none) two counties' places meet there: 7 hubs, within
+ * MB_ROUTE_MAX; below a county nothing changes.
+ */
+static struct conf *
+national(void)
+{
+	struct conf	*c = conf_load(TEST_SRCDIR "/data/national.conf");
+
+	cr_assert_not_null(c);
+	core.conf = c;
+	return c;
+}
+
+Test(hubs, national_route_same_village)
+{
+	struct conf	*c = national();
+
+	cr_assert_str_eq(route("m-a", "p1", MB_ROUTE_MAX), "");
+	cr_assert_str_eq(route("m-e", "m-e", MB_ROUTE_MAX), "");
+	core.conf = conf;
+	conf_free(c);
+}
+
+Test(hubs, national_route_same_township)
+{
+	struct conf	*c = national();
+
+	cr_assert_str_eq(route("p1", "m-b", MB_ROUTE_MAX), "v1 t1 v2");
+	cr_assert_str_eq(route("m-a", "m-c", MB_ROUTE_MAX), "v1 t1 k1 t2 v3",
+	    "one county: not through the national hub");
+	core.conf = conf;
+	conf_free(c);
+}
+
+Test(hubs, national_route_across_counties)
+{
+	struct conf	*c = national();
+	struct mb_hub	 h;
+
+	cr_assert_str_eq(route("m-a", "m-e", MB_ROUTE_MAX),
+	    "v1 t1 k1 n k2 t3 v4");
+	cr_assert_str_eq(route("m-e", "p1", MB_ROUTE_MAX),
+	    "v4 t3 k2 n k1 t1 v1");
+	/* k2 serves m-g itself: down to it, no further */
+	cr_assert_str_eq(route("p1", "m-g", MB_ROUTE_MAX), "v1 t1 k1 n k2");
+	/* exactly 7 is room enough, 6 is not */
+	cr_assert_str_eq(route("m-a", "m-e", 7), "v1 t1 k1 n k2 t3 v4");
+	cr_assert_str_eq(route("m-a", "m-e", 6), "-1");
+	/* the national hub as a plugin sees it */
+	memset(&h, 0, sizeof(h));
+	h.size = sizeof(h);
+	cr_assert_eq(host_table.hub(&ctx, "n", &h), 1);
+	cr_assert_str_eq(h.level, "national");
+	cr_assert_null(h.parent, "the national hub has no parent");
+	cr_assert_str_eq(h.operators[0], "+254722000500");
+	cr_assert_eq(host_table.hub(&ctx, "k1", &h), 1);
+	cr_assert_str_eq(h.parent, "n");
+	cr_assert_str_eq(host_table.hub_name(&ctx, "+254722000900", "n"),
+	    "Kituo cha kitaifa");
+	cr_assert_null(host_table.market_hub(&ctx, "n"), "a hub is no place");
+	core.conf = conf;
+	conf_free(c);
+}
+
+Test(hubs, national_route_missing_hubs)
+{
+	struct conf	*c = national();
+
+	cr_assert_str_eq(route("m-lone", "m-e", MB_ROUTE_MAX), "");
+	cr_assert_str_eq(route("m-e", "m-lone", MB_ROUTE_MAX), "");
+	cr_assert_str_eq(route("m-a", "nowhere", MB_ROUTE_MAX), "");
+	cr_assert_str_eq(route(NULL, "m-e", MB_ROUTE_MAX), "");
+	core.conf = conf;
+	conf_free(c);
+}
+
+/* A county under no national hub (k3): its places meet no other county's. */
+Test(hubs, national_route_county_outside)
+{
+	struct conf	*c = national();
+
+	cr_assert_str_eq(route("m-f", "m-a", MB_ROUTE_MAX), "");
+	cr_assert_str_eq(route("m-e", "m-f", MB_ROUTE_MAX), "");
+	core.conf = conf;
+	conf_free(c);
+}
+
 /* Without hubs in the conf every place goes door to door. */
 Test(hubs, no_hubs)
 {
