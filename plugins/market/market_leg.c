@@ -232,7 +232,9 @@ market_leg_due(struct market_call *c, const char *code)
 	memset(&h, 0, sizeof(h));
 	h.size = sizeof(h);
 	if (c->host->hub(c->ctx, code, &h) == 1 && h.level != NULL) {
-		if (strcmp(h.level, "county") == 0)
+		/* the national hub is a long haul as a county's is */
+		if (strcmp(h.level, "county") == 0 ||
+		    strcmp(h.level, "national") == 0)
 			return c->conf->leg_due_county;
 		if (strcmp(h.level, "township") == 0)
 			return c->conf->leg_due_township;
