@@ -19,7 +19,9 @@
 # carrier's phone; the next hub's operators are told it is coming, Grace
 # where her parcel is.  Halfway, at the national hub, marketbox is
 # SIGKILLed and started again: the next IN works and no SMS is lost or
-# sent twice.  At Githunguri Grace collects it: the operator sends PICKUP
+# sent twice.  Then the parcel's leg to Kiambu county runs a day late
+# (its due time moved back): its carrier is reminded, the county hub's
+# operator and Grace told, then the admin.  At Githunguri Grace collects it: the operator sends PICKUP
 # with her delivery code, and the trade completes.
 #
 # Every SMS each phone receives is checked, in order, word for word (as
@@ -48,8 +50,9 @@ OP_KENYA=+254701000100		# the national hub
 OP_KCOUNTY=+254701200100
 OP_KTOWN=+254701200200
 OP_GITH=+254701200300
+ADMIN=+254799000001		# the conf's admin: hears of a leg a day late
 PHONES="FARMER BUYER T1 T2 T3 T4 T5 T6 T7 OP_LANET OP_NTOWN OP_NTOWN2
-    OP_NCOUNTY OP_KENYA OP_KCOUNTY OP_KTOWN OP_GITH"
+    OP_NCOUNTY OP_KENYA OP_KCOUNTY OP_KTOWN OP_GITH ADMIN"
 
 # --- the road ---------------------------------------------------------------------
 # As market-day.sh's DAY ("> PHONE text" a step, "< PHONE = text" each SMS
@@ -132,19 +135,23 @@ ROAD_DOWN='
 < OP_GITH = Order #3 received at Githunguri village hub. Send it to the buyer with OUT 3 and a carrier'"'"'s phone, or PICKUP 3 and the buyer'"'"'s code.
 < BUYER = Your order #3 is at Githunguri village hub: collect it there with your delivery code, or wait: it will be brought to you.
 '
-# Collected at the hub, Grace is told as at her door: the operator who
-# took her code is named "the transporter" (the market's
-# market-delivered-buyer; PICKUP has no notice of its own yet).
-# late leg: a leg past its due time (leg-due-*) reminded to its carrier,
-# then escalated to the hub's operators and the admins, goes here once the
-# market's leg reminders land: a step that lets one leg run late (the due
-# times in the conf below are the least the market takes, 60 s: shorter
-# ones, or a clock the test moves, will be needed) and the SMS it brings.
+# After the crash leg 5, with T5 on its way to Kiambu county, runs a day
+# late (the test moves its due time back 25 h: the conf's least due time
+# is a minute): each sweep presses it one step further, T5 first, then
+# the county hub's operator and Grace, then the admin (leg-escalate 6h,
+# leg-escalate-admins 24h, the defaults).  "> CLOCK" sends nothing.
+ROAD_LATE='
+> CLOCK leg 5 due 25 h ago
+< T5 = Order #3 was due at Kiambu county hub by now. Hand it over there with your code, or send PROBLEM 3 and what is wrong.
+< OP_KCOUNTY = Order #3 is 25 h late to Kiambu county hub with carrier +254722000555. Please call them; if it is lost or damaged send PROBLEM 3 and what happened.
+< BUYER = Your order #3 (5 bags of maize) is running late; it was last at Kenya national hub. We are following it up and will tell you when it moves.
+< ADMIN = Order #3 (maize) is 25 h late, last at Kenya national hub; its hub and carrier were told. Call +254722000555 to find it.
+'
 ROAD_END='
 > OP_GITH PICKUP 3 %CODE%
 < OP_GITH = Order #3 delivered. Thank you!
 < FARMER = Order #3 delivered to Grace Wambui: 5 bags of maize, total 15,000 KES. Trade completed.
-< BUYER = Order #3 was confirmed delivered by the transporter +254701200300 with your code.
+< BUYER = Order #3 was collected at Githunguri village hub: the hub'"'"'s operator +254701200300 confirmed it with your delivery code. Thank you!
 > BUYER ME
 < BUYER = Grace Wambui, Wakulima (Nairobi), English, farmer, buyer. 1 trade completed.
 '
@@ -200,14 +207,26 @@ road_step()
 		text=${text//%FROM:$p%/$(handover_code "${!p}")}
 	done
 	[[ $text == *%CODE%* ]] && text=${text//%CODE%/$(last_code)}
-	phone_send "${!from}" 777 "$text"
+	if [ "$from" = CLOCK ]; then
+		# the clock: the moving leg's due time 25 h back (a change the
+		# store's own writes would press again from the start)
+		db "UPDATE market_legs SET due_at = $(($(date +%s) - 25 * 3600))
+		    WHERE order_ref = 3 AND state = 'moving'" >/dev/null
+	else
+		phone_send "${!from}" 777 "$text"
+	fi
 	# the counts first: the codes are known once the step is done
 	while read -r to lang name args; do
 		[ -n "$to" ] || continue
 		n=NWANT_$to
 		printf -v "$n" '%s' $((${!n} + 1))
 	done <<< "$lines"
-	wait_until "$STEP_WAIT" road_have_all
+	# the market's timer ticks every 15 s, one step of a late leg a tick
+	if [ "$from" = CLOCK ]; then
+		wait_until 60 road_have_all
+	else
+		wait_until "$STEP_WAIT" road_have_all
+	fi
 	sleep "$SETTLE"
 	code=$(last_code)
 	leg=$(db "SELECT code FROM market_legs WHERE state = 'moving'
@@ -259,7 +278,7 @@ handover_code()
 # --- the run ----------------------------------------------------------------------------
 
 integ_require_kannel
-STEPS=$(grep -c '^>' <<< "$ROAD_DEAL$ROAD_UP$ROAD_DOWN$ROAD_END")
+STEPS=$(grep -c '^>' <<< "$ROAD_DEAL$ROAD_UP$ROAD_LATE$ROAD_DOWN$ROAD_END")
 integ_init long-road
 tap_plan $((STEPS + 10))
 
@@ -267,9 +286,11 @@ MB_PLUGINS="echo market prices"
 # the shipped catalogue: its hubs, two counties under the national hub
 MB_CATALOGUE=$top_srcdir/conf/catalogue.conf
 kannel_conf_write || tap_bail "cannot pick ports"
-marketbox_conf_write "$T/marketbox.conf" "country-code = 254"
-# the market's settings: the shortest leg due times it takes (late leg)
-printf '\ngroup = plugin-market\nleg-due-county = 60s\nleg-due-township = 60s\nleg-due-village = 60s\n' \
+marketbox_conf_write "$T/marketbox.conf" "country-code = 254" \
+    "admins = $ADMIN"
+# the market sweeps at every tick (the late leg's steps); no morning
+# manifest, which would come at whatever time of day the test runs
+printf '\ngroup = plugin-market\nsweep-interval = 1\nmanifest-time = off\n' \
     >> "$T/marketbox.conf"
 [ -f "$top_builddir/plugins/market/.libs/market.so" ] ||
     tap_bail "the market plugin is not built"
@@ -302,6 +323,7 @@ tap_is "$(db "SELECT seq || ':' || state || ':' || COALESCE(carrier, '')
     WHERE order_ref = 3 AND state <> 'done' ORDER BY seq")" \
     "$(printf '%s\n' "5:moving:$T5" 6:waiting: 7:waiting: 8:waiting:)" \
     "after the crash the legs are where they were: leg 5 moving with its carrier"
+road "$ROAD_LATE"
 road "$ROAD_DOWN"
 road "$ROAD_END"
 
