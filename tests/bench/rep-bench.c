@@ -190,7 +190,7 @@ static const char load[] =
     " WHERE i < 5000)"
     " INSERT INTO market_disputes (ref, order_ref, opener, side, text,"
     " state, created, decision)"
-    " SELECT 2000000 + i, i * 40 + 1, 'x', 'buyer', 'late',"
+    " SELECT 2000000 + i, i * 40 - 39, 'x', 'buyer', 'late',"
     " CASE WHEN i % 5 = 0 THEN 'open' ELSE 'closed' END, 1690000000,"
     " CASE WHEN i % 5 = 0 THEN NULL WHEN i % 2 = 0 THEN 'buyer'"
     " ELSE 'seller' END FROM n;"
