@@ -515,7 +515,7 @@ void	market_store_column(struct market_call *, struct mb_stmt *, int col,
 void	market_store_order_read(struct market_call *, struct mb_stmt *,
 	    struct market_order *);
 
-#define MARKET_NMIGRATIONS	10
+#define MARKET_NMIGRATIONS	11
 extern const struct mb_migration market_migrations[MARKET_NMIGRATIONS];
 
 int	market_store_post_insert(struct market_call *,

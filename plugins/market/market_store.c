@@ -472,7 +472,35 @@ static const char market_schema_10_pg[] =
     " sent BIGINT NOT NULL,"
     " PRIMARY KEY (hub, day));";
 
-/* Steps 2 and 8 are the same DDL on both engines. */
+/*
+ * The record's indexes (step 11): a person's record (market_rep_sql.h) is
+ * counted for every offer on the price board and every INFO, so each of
+ * its counts is one range of an index that holds every column its rule
+ * reads, without the table: the orders by seller and by buyer, then
+ * state (a count reads the orders of its state only), then what the
+ * rules read of them; the legs by carrier with their state and times;
+ * the disputes of an order with their state and decision; the ratings
+ * of a person with their stars.  Each replaces the index of its table
+ * that was its first column alone (the new one serves every lookup the
+ * old one did).  Same DDL on both engines.
+ */
+static const char market_schema_11[] =
+    "DROP INDEX market_orders_seller;"
+    "CREATE INDEX market_orders_seller ON market_orders(seller, state,"
+    " parent, cancelled_by, buyer, offer, want);"
+    "DROP INDEX market_orders_buyer;"
+    "CREATE INDEX market_orders_buyer ON market_orders(buyer, state,"
+    " parent, cancelled_by, seller, offer, want);"
+    "DROP INDEX market_legs_carrier;"
+    "CREATE INDEX market_legs_carrier"
+    " ON market_legs(carrier, state, due_at, ended);"
+    "DROP INDEX market_disputes_order;"
+    "CREATE INDEX market_disputes_order"
+    " ON market_disputes(order_ref, state, decision);"
+    "DROP INDEX market_ratings_rated;"
+    "CREATE INDEX market_ratings_rated ON market_ratings(rated, stars);";
+
+/* Steps 2, 8 and 11 are the same DDL on both engines. */
 const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 1, .sql = market_schema_1, .sql_pg = market_schema_1_pg },
 	{ .version = 2, .sql = market_schema_2 },
@@ -484,6 +512,7 @@ const struct mb_migration market_migrations[MARKET_NMIGRATIONS] = {
 	{ .version = 8, .sql = market_schema_8 },
 	{ .version = 9, .sql = market_schema_9, .sql_pg = market_schema_9_pg },
 	{ .version = 10, .sql = market_schema_10, .sql_pg = market_schema_10_pg },
+	{ .version = 11, .sql = market_schema_11 },
 };
 
 /* --- helpers -------------------------------------------------------------------- */

@@ -336,7 +336,7 @@ Test(market, descriptor)
 		    strcmp(ids[i], "PICKUP") == 0 ? 0u :
 		    (unsigned)MB_CMD_REGISTERED, "%s", ids[i]);
 	}
-	cr_assert_eq(p->nmigrations, 10);
+	cr_assert_eq(p->nmigrations, 11);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
