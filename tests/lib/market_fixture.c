@@ -196,3 +196,16 @@ mtest_msg(struct mock *m, const char *who, const char *tmpl)
 	cr_assert_fail("no %s to %s", tmpl, who != NULL ? who : "the sender");
 	return NULL;
 }
+
+const char *
+mtest_only_arg(struct mock *m, const char *who, const char *tmpl,
+    const char *name)
+{
+	const char	*v;
+
+	cr_assert_eq(mtest_count(m, who, tmpl), 1, "%s: %zu of %s",
+	    who != NULL ? who : "the sender", mtest_count(m, who, tmpl), tmpl);
+	v = mock_arg(mtest_msg(m, who, tmpl), name);
+	cr_assert_not_null(v, "%s has no {%s}", tmpl, name);
+	return v;
+}

@@ -58,6 +58,10 @@ size_t		 mtest_count(struct mock *m, const char *who,
 /* The first message to who (NULL: the reply) of tmpl: it must be there. */
 const struct mock_msg	*mtest_msg(struct mock *m, const char *who,
 		    const char *tmpl);
+/* The only message to who (NULL: the reply) of tmpl in m's last run:
+   its {name} (it must have it). */
+const char	*mtest_only_arg(struct mock *m, const char *who,
+		    const char *tmpl, const char *name);
 
 /*
  * A test run in suite on SQLite (the suite's own init and fini) and, with
