@@ -187,22 +187,8 @@ sweep(long long now)
 #define notices(who, tmpl)	mtest_count(m, (who), (tmpl))
 
 /* The only notice of tmpl to who in the last run: its argument name. */
-static const char *
-notice_arg(const char *who, const char *tmpl, const char *name)
-{
-	size_t	 i;
-
-	cr_assert_eq(notices(who, tmpl), 1, "%s: %zu of %s", who,
-	    notices(who, tmpl), tmpl);
-	for (i = 0; i < mock_nsent(m); i++)
-		if (mock_sent(m, i)->to != NULL &&
-		    strcmp(mock_sent(m, i)->to, who) == 0 &&
-		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			break;
-	cr_assert_not_null(mock_arg(mock_sent(m, i), name), "%s has no {%s}",
-	    tmpl, name);
-	return mock_arg(mock_sent(m, i), name);
-}
+#define notice_arg(who, tmpl, name) \
+	mtest_only_arg(m, (who), (tmpl), (name))
 
 /* Offer 1: Wanjiru's 10 bags of maize at 3000; order 2: Otieno's 4. */
 static void
