@@ -92,23 +92,27 @@ local_time(void)
 	tzset();
 }
 
+/* A test's start on db (a file or a conninfo): the day before T0. */
 static void
-setup(void)
+setup_on(const char *db)
 {
 	manifest_time = NULL;
 	local_time();
-	database = market_fixture_sqlite("manifest");
+	database = db;
 	open_mock(T0 - DAY);
+}
+
+static void
+setup(void)
+{
+	setup_on(market_fixture_sqlite("manifest"));
 }
 
 #ifdef HAVE_POSTGRESQL
 static void
 setup_pg(void)
 {
-	manifest_time = NULL;
-	local_time();
-	database = market_fixture_pg("manifest");
-	open_mock(T0 - DAY);
+	setup_on(market_fixture_pg("manifest"));
 }
 #endif
 
@@ -362,18 +366,7 @@ static const char	*measure = "en";	/* the reader's language */
 static size_t
 real_parts(const char *text)
 {
-	char	*r, *folded;
-	size_t	 n;
-
-	r = market_lang_real(measure, text);
-	cr_assert_not_null(r);
-	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-		free(r);
-		r = folded;
-	}
-	n = gsm_sent_parts(r, strlen(r));
-	free(r);
-	return n;
+	return market_lang_real_parts(measure, text);
 }
 
 static void
