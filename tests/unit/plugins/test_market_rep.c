@@ -103,7 +103,7 @@ setup_pg(void)
 static size_t
 real_parts(const char *text)
 {
-	char	*r, *folded, *fixed;
+	char	*fixed;
 	size_t	 n;
 	FILE	*f = open_memstream(&fixed, &n);
 	const char *p;
@@ -117,15 +117,8 @@ real_parts(const char *text)
 			fputc(*p++, f);
 	}
 	fclose(f);
-	r = market_lang_real("en", fixed);
+	n = market_lang_real_parts("en", fixed);
 	free(fixed);
-	cr_assert_not_null(r);
-	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-		free(r);
-		r = folded;
-	}
-	n = gsm_sent_parts(r, strlen(r));
-	free(r);
 	return n;
 }
 
