@@ -82,4 +82,24 @@ const char	*mtest_only_arg(struct mock *m, const char *who,
 	static void name(void)
 #endif
 
+/*
+ * lang_setup and lang_teardown, for a suite's language tour: the file's
+ * setup and teardown with the shipped language files open around them
+ * (market_lang.h), and what the tour collected freed after.
+ */
+#define MARKET_LANG_FIXTURE(setup, teardown) \
+	static void \
+	lang_setup(void) \
+	{ \
+		market_lang_open(); \
+		setup(); \
+	} \
+	static void \
+	lang_teardown(void) \
+	{ \
+		teardown(); \
+		market_lang_seen_free(); \
+		market_lang_close(); \
+	}
+
 #endif

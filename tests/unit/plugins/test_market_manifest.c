@@ -369,19 +369,7 @@ real_parts(const char *text)
 	return market_lang_real_parts(measure, text);
 }
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /*
  * Thirty orders sent two days ago, all late: each language's manifest
