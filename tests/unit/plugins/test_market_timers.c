@@ -742,20 +742,7 @@ Test(timers_upgrade, step_6_on_postgresql, .init = pg_database,
 
 /* --- every template of the timers, four languages, one SMS ------------------------------ */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 Test(timers_lang, every_template_fits_one_sms_in_every_language,
     .init = lang_setup, .fini = lang_teardown)
