@@ -487,20 +487,7 @@ Test(dispute, a_host_without_role_users_tells_no_admin)
 
 /* --- every template in every language ------------------------------------------------------ */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /* PROBLEM's every reply and notice, sent with typical values. */
 static void
