@@ -724,20 +724,7 @@ file_templates(const char *path, size_t *n)
 	return names;
 }
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /* The numbers each count is tried with, for plural forms and lengths. */
 static const char	*counts[] = { "0", "1", "2", "5", "21", "1000" };
