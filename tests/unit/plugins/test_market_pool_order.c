@@ -1220,20 +1220,7 @@ Test(pool_order_pg, tier_reprices_the_shares_on_postgresql)
 
 /* --- every template in every language, one SMS ------------------------------------- */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /* What the tour must have sent: this file's templates. */
 static int
