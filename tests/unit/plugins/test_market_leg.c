@@ -981,20 +981,7 @@ BOTH(out_to_the_buyer_on_the_way)
 
 /* --- every template in every language ------------------------------------------------- */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /*
  * Order ref: Otieno buys one bag of offer 2, accepted, sent with Kamau,
