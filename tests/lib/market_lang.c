@@ -317,3 +317,21 @@ market_lang_real(const char *lang, const char *text)
 
 	return real_text(lang, text, &missing);
 }
+
+size_t
+market_lang_real_parts(const char *lang, const char *text)
+{
+	char	*r, *folded;
+	size_t	 n;
+
+	r = market_lang_real(lang, text);
+	cr_assert_not_null(r);
+	/* what the SMSC sends: GSM 03.38 where the text folds into it */
+	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
+		free(r);
+		r = folded;
+	}
+	n = gsm_sent_parts(r, strlen(r));
+	free(r);
+	return n;
+}

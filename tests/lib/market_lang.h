@@ -54,5 +54,8 @@ void	market_lang_assert_reads(const char *lang, const char *tmpl,
 	    const char *number);
 /* A text of the mock's render() as it reads in lang (malloc'd). */
 char	*market_lang_real(const char *lang, const char *text);
+/* How many SMS that text is on a phone reading lang (a sms_parts() for
+   mock_sms_parts that measures the shipped templates). */
+size_t	market_lang_real_parts(const char *lang, const char *text);
 
 #endif

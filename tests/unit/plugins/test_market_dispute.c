@@ -24,12 +24,10 @@
 #include "store/store.h"
 #include "marketbox-plugin.h"
 
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
-#ifdef HAVE_POSTGRESQL
-#include "pg_fixture.h"
-#endif
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -42,61 +40,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define T0		1700000000LL
 
 static struct mock	*m;
-static int		 on_pg;
-
-/* --- collecting what the plugin sends, for the language checks -------------- */
-
-struct seen {
-	char		*tmpl;
-	struct mb_arg	*args;
-	size_t		 nargs;
-};
-
-static struct seen	*seen;
-static size_t		 nseen;
-static int		 collecting;
-
-static void
-collect(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; collecting && i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-		struct seen		*n;
-
-		n = realloc(seen, (nseen + 1) * sizeof(*seen));
-		cr_assert_not_null(n);
-		seen = n;
-		n = &seen[nseen++];
-		n->tmpl = strdup(s->tmpl);
-		n->nargs = s->nargs;
-		n->args = calloc(s->nargs + 1, sizeof(*n->args));
-		cr_assert(n->tmpl && n->args);
-		for (j = 0; j < s->nargs; j++) {
-			n->args[j].name = strdup(s->names[j]);
-			n->args[j].value = strdup(s->values[j]);
-		}
-	}
-}
-
-static void
-seen_free(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < nseen; i++) {
-		for (j = 0; j < seen[i].nargs; j++) {
-			free((char *)seen[i].args[j].name);
-			free((char *)seen[i].args[j].value);
-		}
-		free(seen[i].args);
-		free(seen[i].tmpl);
-	}
-	free(seen);
-	seen = NULL;
-	nseen = 0;
-}
+static int		 collecting;	/* keep what is sent in market_seen */
 
 /* --- the host ---------------------------------------------------------------- */
 
@@ -113,7 +57,6 @@ start(const char *database)
 static void
 setup(void)
 {
-	on_pg = 0;
 	start(NULL);
 }
 
@@ -122,18 +65,14 @@ teardown(void)
 {
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg)
-		pg_fixture_drop();
-#endif
+	market_fixture_drop();
 }
 
 #ifdef HAVE_POSTGRESQL
 static void
 setup_pg(void)
 {
-	on_pg = 1;
-	start(pg_fixture_create("dispute"));
+	start(market_fixture_pg("dispute"));
 }
 #endif
 
@@ -161,89 +100,20 @@ run(const char *who, const char *text)
 	mock_clear(m);
 	as(who);
 	rc = mock_command(m, text);
-	collect();
+	if (collecting)
+		market_lang_collect(m);
 	return rc;
 }
 
-static const struct mock_msg *
-sent(size_t i)
-{
-	cr_assert_lt(i, mock_nsent(m), "no message %zu (%zu sent)", i,
-	    mock_nsent(m));
-	return mock_sent(m, i);
-}
-
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define sent(i)			mtest_sent(m, (i))
+#define has(i, name, value)	mtest_has(m, (i), (name), (value))
+#define count(who, tmpl)	mtest_count(m, (who), (tmpl))
+#define db_int(sql, a)		mtest_db_int(m, (sql), (a), 0)
+#define db_text(sql, a)		mtest_db_text(m, (sql), (a), 0)
 /* who sends text: handled, its first message the reply tmpl */
-static void
-run_reply(const char *who, const char *text, const char *tmpl)
-{
-	int	 rc = run(who, text);
-
-	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
-	cr_assert_null(sent(0)->to, "%s: a notice first", text);
-	cr_assert_str_eq(sent(0)->tmpl, tmpl, "%s", text);
-}
-
-static void
-has(size_t i, const char *name, const char *value)
-{
-	const char	*v = mock_arg(sent(i), name);
-
-	cr_assert_not_null(v, "message %zu (%s) has no {%s}", i,
-	    sent(i)->tmpl, name);
-	cr_assert_str_eq(v, value, "message %zu (%s) {%s}", i, sent(i)->tmpl,
-	    name);
-}
-
-/* How many messages went to who with tmpl (who NULL: replies). */
-static size_t
-count(const char *who, const char *tmpl)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-
-		if ((who == NULL) != (s->to == NULL))
-			continue;
-		if (who != NULL && strcmp(who, s->to) != 0)
-			continue;
-		n += strcmp(s->tmpl, tmpl) == 0;
-	}
-	return n;
-}
-
-static long long
-db_int(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
-}
-
-static const char *
-db_text(const char *sql, long long a)
-{
-	static char		 buf[400];
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	const char		*t;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	t = store_text(st, 0);
-	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
-	store_done(st);
-	return buf;
-}
+#define run_reply(who, text, tmpl) \
+	mtest_replied(m, run((who), (text)), (text), (tmpl))
 
 static long long
 disputes(void)
@@ -277,18 +147,7 @@ order_in(const char *state)
 	    " = $1", 2), "delivered");
 }
 
-#ifdef HAVE_POSTGRESQL
-#define BOTH(name) \
-	static void name(void); \
-	Test(dispute, name) { name(); } \
-	Test(dispute_pg, name, .init = setup_pg, .fini = teardown) { name(); } \
-	static void name(void)
-#else
-#define BOTH(name) \
-	static void name(void); \
-	Test(dispute, name) { name(); } \
-	static void name(void)
-#endif
+#define BOTH(name)	MARKET_BOTH(dispute, setup_pg, teardown, name)
 
 TestSuite(dispute, .init = setup, .fini = teardown);
 
@@ -628,20 +487,7 @@ Test(dispute, a_host_without_role_users_tells_no_admin)
 
 /* --- every template in every language ------------------------------------------------------ */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /* PROBLEM's every reply and notice, sent with typical values. */
 static void
@@ -683,12 +529,12 @@ Test(dispute_lang, every_template_in_every_language_fits,
 
 	tour();
 	for (k = 0; k < sizeof(used) / sizeof(used[0]); k++) {
-		for (i = 0, found = 0; i < nseen; i++)
-			found += strcmp(seen[i].tmpl, used[k]) == 0;
+		for (i = 0, found = 0; i < market_nseen; i++)
+			found += strcmp(market_seen[i].tmpl, used[k]) == 0;
 		cr_assert_gt(found, 0, "the tour never sent %s", used[k]);
 	}
-	for (i = 0; i < nseen; i++) {
-		const struct seen	*s = &seen[i];
+	for (i = 0; i < market_nseen; i++) {
+		const struct market_seen	*s = &market_seen[i];
 
 		if (strncmp(s->tmpl, "market-problem", 14) != 0)
 			continue;

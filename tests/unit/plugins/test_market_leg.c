@@ -34,12 +34,10 @@
 #include "store/store.h"
 #include "marketbox-plugin.h"
 
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
-#ifdef HAVE_POSTGRESQL
-#include "pg_fixture.h"
-#endif
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -59,8 +57,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define DAY		(24 * HOUR)
 
 static struct mock	*m;
-static int		 on_pg;
-static char		 dir[64], database[256];
+static const char	*database;	/* the file, or the conninfo */
 static int		 hubs = 1;	/* declare the tree at each open */
 
 /* --- the mock on a database that outlives it (restarts) ------------------- */
@@ -99,11 +96,8 @@ restart(long long now)
 static void
 setup(void)
 {
-	on_pg = 0;
 	hubs = 1;
-	snprintf(dir, sizeof(dir), "%s", "/tmp/market_leg_XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(database, sizeof(database), "%s/leg.db", dir);
+	database = market_fixture_sqlite("leg");
 	open_mock(T0);
 }
 
@@ -111,9 +105,8 @@ setup(void)
 static void
 setup_pg(void)
 {
-	on_pg = 1;
 	hubs = 1;
-	snprintf(database, sizeof(database), "%s", pg_fixture_create("leg"));
+	database = market_fixture_pg("leg");
 	open_mock(T0);
 }
 #endif
@@ -121,25 +114,9 @@ setup_pg(void)
 static void
 teardown(void)
 {
-	static const char * const files[] = {
-		"leg.db", "leg.db-wal", "leg.db-shm", "leg.db-journal"
-	};
-	char	 path[128];
-	size_t	 i;
-
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg) {
-		pg_fixture_drop();
-		return;
-	}
-#endif
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		(void)unlink(path);
-	}
-	(void)rmdir(dir);
+	market_fixture_drop();
 }
 
 /* --- running commands -------------------------------------------------------- */
@@ -173,105 +150,16 @@ run(const char *who, const char *text)
 	return rc;
 }
 
-static const struct mock_msg *
-sent(size_t i)
-{
-	cr_assert_lt(i, mock_nsent(m), "no message %zu (%zu sent)", i,
-	    mock_nsent(m));
-	return mock_sent(m, i);
-}
-
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define sent(i)			mtest_sent(m, (i))
+#define msg(who, tmpl)		mtest_msg(m, (who), (tmpl))
+#define count(who, tmpl)	mtest_count(m, (who), (tmpl))
+#define arg_is			mtest_arg_is
+#define db_int(sql, a, b)	mtest_db_int(m, (sql), (a), (b))
+#define db_text(sql, a, b)	mtest_db_text(m, (sql), (a), (b))
 /* who sends text: handled, its first message the reply tmpl */
-static void
-run_reply(const char *who, const char *text, const char *tmpl)
-{
-	int	 rc = run(who, text);
-
-	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
-	cr_assert_null(sent(0)->to, "%s: a notice first", text);
-	cr_assert_str_eq(sent(0)->tmpl, tmpl, "%s", text);
-}
-
-/* The message to who (NULL: the reply) of tmpl: it must be there. */
-static const struct mock_msg *
-msg(const char *who, const char *tmpl)
-{
-	size_t	 i;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-
-		if ((who == NULL) != (s->to == NULL) ||
-		    (who != NULL && strcmp(who, s->to) != 0))
-			continue;
-		if (strcmp(s->tmpl, tmpl) == 0)
-			return s;
-	}
-	cr_assert_fail("no %s to %s", tmpl, who != NULL ? who : "the sender");
-	return NULL;
-}
-
-static size_t
-count(const char *who, const char *tmpl)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-
-		if ((who == NULL) != (s->to == NULL))
-			continue;
-		if (who != NULL && strcmp(who, s->to) != 0)
-			continue;
-		n += strcmp(s->tmpl, tmpl) == 0;
-	}
-	return n;
-}
-
-static void
-arg_is(const struct mock_msg *s, const char *name, const char *value)
-{
-	const char	*v = mock_arg(s, name);
-
-	cr_assert_not_null(v, "%s has no {%s}", s->tmpl, name);
-	cr_assert_str_eq(v, value, "%s {%s}", s->tmpl, name);
-}
-
-static long long
-db_int(const char *sql, long long a, long long b)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	if (strstr(sql, "$2") != NULL)
-		store_bind_int(st, 2, b);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
-}
-
-static const char *
-db_text(const char *sql, long long a, long long b)
-{
-	static char		 buf[400];
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	const char		*t;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	if (strstr(sql, "$2") != NULL)
-		store_bind_int(st, 2, b);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	t = store_text(st, 0);
-	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
-	store_done(st);
-	return buf;
-}
+#define run_reply(who, text, tmpl) \
+	mtest_replied(m, run((who), (text)), (text), (tmpl))
 
 static const char *
 leg_state(int seq)
@@ -371,18 +259,7 @@ at_last_hub(char *code, size_t len)
 	in(OP_TIGONI, code, "market-leg-in-last");
 }
 
-#ifdef HAVE_POSTGRESQL
-#define BOTH(name) \
-	static void name(void); \
-	Test(leg, name) { name(); } \
-	Test(leg_pg, name, .init = setup_pg, .fini = teardown) { name(); } \
-	static void name(void)
-#else
-#define BOTH(name) \
-	static void name(void); \
-	Test(leg, name) { name(); } \
-	static void name(void)
-#endif
+#define BOTH(name)	MARKET_BOTH(leg, setup_pg, teardown, name)
 
 TestSuite(leg, .init = setup, .fini = teardown);
 
@@ -1104,20 +981,7 @@ BOTH(out_to_the_buyer_on_the_way)
 
 /* --- every template in every language ------------------------------------------------- */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /*
  * Order ref: Otieno buys one bag of offer 2, accepted, sent with Kamau,

@@ -35,12 +35,10 @@
 #include "store/store.h"
 #include "marketbox-plugin.h"
 
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
-#ifdef HAVE_POSTGRESQL
-#include "pg_fixture.h"
-#endif
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -58,8 +56,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define MORNING		(MIDNIGHT + 6 * HOUR)
 
 static struct mock	*m;
-static int		 on_pg;
-static char		 dir[64], database[256];
+static const char	*database;	/* the file, or the conninfo */
 static const char	*manifest_time;		/* conf, NULL: default */
 
 /* --- the mock on a database that outlives it (restarts) ------------------- */
@@ -95,54 +92,36 @@ local_time(void)
 	tzset();
 }
 
+/* A test's start on db (a file or a conninfo): the day before T0. */
+static void
+setup_on(const char *db)
+{
+	manifest_time = NULL;
+	local_time();
+	database = db;
+	open_mock(T0 - DAY);
+}
+
 static void
 setup(void)
 {
-	on_pg = 0;
-	manifest_time = NULL;
-	local_time();
-	snprintf(dir, sizeof(dir), "%s", "/tmp/market_manifest_XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(database, sizeof(database), "%s/manifest.db", dir);
-	open_mock(T0 - DAY);
+	setup_on(market_fixture_sqlite("manifest"));
 }
 
 #ifdef HAVE_POSTGRESQL
 static void
 setup_pg(void)
 {
-	on_pg = 1;
-	manifest_time = NULL;
-	local_time();
-	snprintf(database, sizeof(database), "%s",
-	    pg_fixture_create("manifest"));
-	open_mock(T0 - DAY);
+	setup_on(market_fixture_pg("manifest"));
 }
 #endif
 
 static void
 teardown(void)
 {
-	static const char * const files[] = {
-		"manifest.db", "manifest.db-wal", "manifest.db-shm",
-		"manifest.db-journal"
-	};
-	char	 path[160];
-	size_t	 i;
-
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg) {
-		pg_fixture_drop();
-		return;
-	}
-#endif
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		(void)unlink(path);
-	}
-	(void)rmdir(dir);
+	market_fixture_drop();
 }
 
 /* --- running commands -------------------------------------------------------- */
@@ -162,21 +141,11 @@ run(const char *who, const char *text)
 	return mock_command(m, text);
 }
 
-static const struct mock_msg *
-msg(const char *who, const char *tmpl)
-{
-	size_t	 i;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-
-		if (s->to != NULL && strcmp(who, s->to) == 0 &&
-		    strcmp(s->tmpl, tmpl) == 0)
-			return s;
-	}
-	cr_assert_fail("no %s to %s", tmpl, who);
-	return NULL;
-}
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define msg(who, tmpl)	mtest_msg(m, (who), (tmpl))
+#define arg_is		mtest_arg_is
+#define db_int(sql)	mtest_db_int(m, (sql), 0, 0)
+#define db_run(sql)	mtest_db_exec(m, (sql), 0, 0)
 
 /* Manifests (either template) sent to who since the last clear. */
 static size_t
@@ -191,38 +160,6 @@ manifests(const char *who)
 			n += strncmp(s->tmpl, "market-manifest", 15) == 0;
 	}
 	return n;
-}
-
-static void
-arg_is(const struct mock_msg *s, const char *name, const char *value)
-{
-	const char	*v = mock_arg(s, name);
-
-	cr_assert_not_null(v, "%s has no {%s}", s->tmpl, name);
-	cr_assert_str_eq(v, value, "%s {%s}", s->tmpl, name);
-}
-
-static long long
-db_int(const char *sql)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
-}
-
-static void
-db_run(const char *sql)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-
-	cr_assert_not_null(st, "%s", sql);
-	cr_assert_eq(store_step(st), STORE_DONE, "%s", sql);
-	store_done(st);
 }
 
 /* The timer at now; what it sent stays to be read. */
@@ -278,19 +215,7 @@ order_at_ndeiya(long long at)
 	return ref;
 }
 
-#ifdef HAVE_POSTGRESQL
-#define BOTH(name) \
-	static void name(void); \
-	Test(manifest, name) { name(); } \
-	Test(manifest_pg, name, .init = setup_pg, .fini = teardown) { \
-		name(); } \
-	static void name(void)
-#else
-#define BOTH(name) \
-	static void name(void); \
-	Test(manifest, name) { name(); } \
-	static void name(void)
-#endif
+#define BOTH(name)	MARKET_BOTH(manifest, setup_pg, teardown, name)
 
 TestSuite(manifest, .init = setup, .fini = teardown);
 
@@ -441,33 +366,10 @@ static const char	*measure = "en";	/* the reader's language */
 static size_t
 real_parts(const char *text)
 {
-	char	*r, *folded;
-	size_t	 n;
-
-	r = market_lang_real(measure, text);
-	cr_assert_not_null(r);
-	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-		free(r);
-		r = folded;
-	}
-	n = gsm_sent_parts(r, strlen(r));
-	free(r);
-	return n;
+	return market_lang_real_parts(measure, text);
 }
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /*
  * Thirty orders sent two days ago, all late: each language's manifest

@@ -26,12 +26,10 @@
 #include "store/store.h"
 #include "marketbox-plugin.h"
 
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
-#ifdef HAVE_POSTGRESQL
-#include "pg_fixture.h"
-#endif
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -45,7 +43,6 @@ extern const struct mb_plugin marketbox_plugin;
 #define DAY		86400LL
 
 static struct mock	*m;
-static int		 on_pg;
 
 
 /* --- collecting what the plugin sends, for the language checks -------------- */
@@ -73,7 +70,6 @@ start(const char *database)
 static void
 setup(void)
 {
-	on_pg = 0;
 	start(NULL);
 	cr_assert_eq(mock_init(m), MB_OK);
 }
@@ -83,21 +79,14 @@ teardown(void)
 {
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg)
-		pg_fixture_drop();
-#endif
+	market_fixture_drop();
 }
 
 #ifdef HAVE_POSTGRESQL
 static void
 setup_pg(void)
 {
-	const char	*db;
-
-	on_pg = 1;
-	db = pg_fixture_create("pool");
-	start(db);
+	start(market_fixture_pg("pool"));
 	cr_assert_eq(mock_init(m), MB_OK);
 }
 #endif
@@ -127,24 +116,16 @@ run(const char *who, const char *text)
 	return rc;
 }
 
-static const struct mock_msg *
-sent(size_t i)
-{
-	cr_assert_lt(i, mock_nsent(m), "no message %zu (%zu sent)", i,
-	    mock_nsent(m));
-	return mock_sent(m, i);
-}
-
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define sent(i)			mtest_sent(m, (i))
+#define has(i, name, value)	mtest_has(m, (i), (name), (value))
+#define count(who, tmpl)	mtest_count(m, (who), (tmpl))
+#define db_int(sql, a)		mtest_db_int(m, (sql), (a), 0)
+#define db_text(sql, a)		mtest_db_text(m, (sql), (a), 0)
+#define db_exec(sql, a)		mtest_db_exec(m, (sql), (a), 0)
 /* who sends text: handled, its first message the reply tmpl */
-static void
-run_reply(const char *who, const char *text, const char *tmpl)
-{
-	int	 rc = run(who, text);
-
-	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
-	cr_assert_null(sent(0)->to, "%s: a notice first", text);
-	cr_assert_str_eq(sent(0)->tmpl, tmpl, "%s", text);
-}
+#define run_reply(who, text, tmpl) \
+	mtest_replied(m, run((who), (text)), (text), (tmpl))
 
 static int
 timer(long long now)
@@ -156,80 +137,6 @@ timer(long long now)
 	rc = mock_timer(m, "market-sweep");
 	collect();
 	return rc;
-}
-
-static void
-has(size_t i, const char *name, const char *value)
-{
-	const char	*v = mock_arg(sent(i), name);
-
-	cr_assert_not_null(v, "message %zu (%s) has no {%s}", i,
-	    sent(i)->tmpl, name);
-	cr_assert_str_eq(v, value, "message %zu (%s) {%s}", i, sent(i)->tmpl,
-	    name);
-}
-
-/* How many messages went to who with tmpl (who NULL: replies). */
-static size_t
-count(const char *who, const char *tmpl)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-
-		if ((who == NULL) != (s->to == NULL))
-			continue;
-		if (who != NULL && strcmp(who, s->to) != 0)
-			continue;
-		n += strcmp(s->tmpl, tmpl) == 0;
-	}
-	return n;
-}
-
-/* An integer from the store, on either engine: sql with $1 bound to a. */
-static long long
-db_int(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
-}
-
-static const char *
-db_text(const char *sql, long long a)
-{
-	static char		 buf[64];
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	const char		*t;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	t = store_text(st, 0);
-	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
-	store_done(st);
-	return buf;
-}
-
-static void
-db_exec(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_DONE, "%s", sql);
-	store_done(st);
 }
 
 static const char *
@@ -247,18 +154,7 @@ pool_total(long long ref)
 
 /* Both suites run every test: the SQLite one and, with PostgreSQL, the
    same body on a database of its own. */
-#ifdef HAVE_POSTGRESQL
-#define BOTH(name) \
-	static void name(void); \
-	Test(pool, name) { name(); } \
-	Test(pool_pg, name, .init = setup_pg, .fini = teardown) { name(); } \
-	static void name(void)
-#else
-#define BOTH(name) \
-	static void name(void); \
-	Test(pool, name) { name(); } \
-	static void name(void)
-#endif
+#define BOTH(name)	MARKET_BOTH(pool, setup_pg, teardown, name)
 
 TestSuite(pool, .init = setup, .fini = teardown);
 
@@ -828,20 +724,7 @@ file_templates(const char *path, size_t *n)
 	return names;
 }
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /* The numbers each count is tried with, for plural forms and lengths. */
 static const char	*counts[] = { "0", "1", "2", "5", "21", "1000" };

@@ -34,6 +34,7 @@
 #ifdef HAVE_POSTGRESQL
 #include "pg_fixture.h"
 #endif
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
@@ -223,8 +224,6 @@ Test(pool_allocate, sums_are_exact_in_both_rules)
 
 /* --- the mock, its store on either engine ------------------------------------- */
 
-static int	 on_pg;
-
 static void
 setup_on(const char *database)
 {
@@ -237,7 +236,6 @@ setup_on(const char *database)
 static void
 setup(void)
 {
-	on_pg = 0;
 	setup_on(NULL);
 }
 
@@ -245,8 +243,7 @@ setup(void)
 static void
 setup_pg(void)
 {
-	on_pg = 1;
-	setup_on(pg_fixture_create("pool_order"));
+	setup_on(market_fixture_pg("pool_order"));
 }
 #endif
 
@@ -255,10 +252,7 @@ teardown(void)
 {
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg)
-		pg_fixture_drop();
-#endif
+	market_fixture_drop();
 }
 
 /* sql on the mock's store, either engine; 0 or the test fails */
@@ -268,38 +262,9 @@ exec(const char *sql)
 	cr_assert_eq(store_exec(mock_store(m), sql), 0, "%s", sql);
 }
 
-/* An integer from the plugin's tables: sql with $1 bound to a. */
-static long long
-db_int(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		cr_assert_eq(store_bind_int(st, 1, a), 0);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
-}
-
-static const char *
-db_text(const char *sql, long long a)
-{
-	static char		 buf[256];
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	const char		*t;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		cr_assert_eq(store_bind_int(st, 1, a), 0);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	t = store_text(st, 0);
-	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
-	store_done(st);
-	return buf;
-}
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define db_int(sql, a)		mtest_db_int(m, (sql), (a), 0)
+#define db_text(sql, a)		mtest_db_text(m, (sql), (a), 0)
 
 /* --- helpers ------------------------------------------------------------------ */
 
@@ -323,55 +288,14 @@ run(const char *who, const char *text)
 	return rc;
 }
 
-static void
-run_reply(const char *who, const char *text, const char *tmpl)
-{
-	int	 rc = run(who, text);
-
-	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
-	cr_assert_geq(mock_nsent(m), 1, "%s: nothing sent", text);
-	cr_assert_null(mock_sent(m, 0)->to, "%s: a notice first", text);
-	cr_assert_str_eq(mock_sent(m, 0)->tmpl, tmpl, "%s", text);
-}
-
-/* Message i of the last run went to who (NULL: a reply). */
-static int
-sent_to(size_t i, const char *who)
-{
-	const char	*to = mock_sent(m, i)->to;
-
-	return who == NULL ? to == NULL : to != NULL && strcmp(to, who) == 0;
-}
-
+/* who sends text: handled, its first message the reply tmpl */
+#define run_reply(who, text, tmpl) \
+	mtest_replied(m, run((who), (text)), (text), (tmpl))
 /* The notices of tmpl sent to who (NULL: replies) in the last run. */
-static size_t
-notices(const char *who, const char *tmpl)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < mock_nsent(m); i++)
-		if (sent_to(i, who) &&
-		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			n++;
-	return n;
-}
-
+#define notices(who, tmpl)	mtest_count(m, (who), (tmpl))
 /* The only notice of tmpl to who: its argument name. */
-static const char *
-notice_arg(const char *who, const char *tmpl, const char *name)
-{
-	size_t	 i;
-
-	cr_assert_eq(notices(who, tmpl), 1, "%s: %zu of %s", who,
-	    notices(who, tmpl), tmpl);
-	for (i = 0; i < mock_nsent(m); i++)
-		if (sent_to(i, who) &&
-		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			break;
-	cr_assert_not_null(mock_arg(mock_sent(m, i), name), "%s has no {%s}",
-	    tmpl, name);
-	return mock_arg(mock_sent(m, i), name);
-}
+#define notice_arg(who, tmpl, name) \
+	mtest_only_arg(m, (who), (tmpl), (name))
 
 static const char	*members[] = { MEMBER_A, MEMBER_B, MEMBER_C };
 
@@ -1296,20 +1220,7 @@ Test(pool_order_pg, tier_reprices_the_shares_on_postgresql)
 
 /* --- every template in every language, one SMS ------------------------------------- */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	market_lang_seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 /* What the tour must have sent: this file's templates. */
 static int

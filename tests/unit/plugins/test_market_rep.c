@@ -32,12 +32,10 @@
 #include "store/store.h"
 #include "marketbox-plugin.h"
 
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
-#ifdef HAVE_POSTGRESQL
-#include "pg_fixture.h"
-#endif
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -50,7 +48,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define DAY		86400LL
 
 static struct mock	*m;
-static int		 on_pg;
+static int		 collecting;	/* keep what is sent in market_seen */
 
 /* --- the host ---------------------------------------------------------------- */
 
@@ -71,7 +69,6 @@ static size_t	real_parts(const char *);
 static void
 setup(void)
 {
-	on_pg = 0;
 	market_lang_open();
 	start(NULL);
 	cr_assert_eq(mock_init(m), MB_OK);
@@ -83,10 +80,7 @@ teardown(void)
 {
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg)
-		pg_fixture_drop();
-#endif
+	market_fixture_drop();
 	market_lang_close();
 }
 
@@ -94,67 +88,12 @@ teardown(void)
 static void
 setup_pg(void)
 {
-	on_pg = 1;
 	market_lang_open();
-	start(pg_fixture_create("rep"));
+	start(market_fixture_pg("rep"));
 	cr_assert_eq(mock_init(m), MB_OK);
 	mock_sms_parts(m, real_parts);
 }
 #endif
-
-/* --- collecting what the plugin sends, for the language checks -------------- */
-
-struct seen {
-	char		*tmpl;
-	struct mb_arg	*args;
-	size_t		 nargs;
-};
-
-static struct seen	*seen;
-static size_t		 nseen;
-static int		 collecting;
-
-static void
-collect(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; collecting && i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-		struct seen		*n;
-
-		n = realloc(seen, (nseen + 1) * sizeof(*seen));
-		cr_assert_not_null(n);
-		seen = n;
-		n = &seen[nseen++];
-		n->tmpl = strdup(s->tmpl);
-		n->nargs = s->nargs;
-		n->args = calloc(s->nargs + 1, sizeof(*n->args));
-		cr_assert(n->tmpl && n->args);
-		for (j = 0; j < s->nargs; j++) {
-			n->args[j].name = strdup(s->names[j]);
-			n->args[j].value = strdup(s->values[j]);
-		}
-	}
-}
-
-static void
-seen_free(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < nseen; i++) {
-		for (j = 0; j < seen[i].nargs; j++) {
-			free((char *)seen[i].args[j].name);
-			free((char *)seen[i].args[j].value);
-		}
-		free(seen[i].args);
-		free(seen[i].tmpl);
-	}
-	free(seen);
-	seen = NULL;
-	nseen = 0;
-}
 
 /*
  * sms_parts() of what a phone reading English really gets.  The plugin
@@ -164,7 +103,7 @@ seen_free(void)
 static size_t
 real_parts(const char *text)
 {
-	char	*r, *folded, *fixed;
+	char	*fixed;
 	size_t	 n;
 	FILE	*f = open_memstream(&fixed, &n);
 	const char *p;
@@ -178,15 +117,8 @@ real_parts(const char *text)
 			fputc(*p++, f);
 	}
 	fclose(f);
-	r = market_lang_real("en", fixed);
+	n = market_lang_real_parts("en", fixed);
 	free(fixed);
-	cr_assert_not_null(r);
-	if ((folded = gsm_fold(r, strlen(r))) != NULL) {
-		free(r);
-		r = folded;
-	}
-	n = gsm_sent_parts(r, strlen(r));
-	free(r);
 	return n;
 }
 
@@ -211,28 +143,19 @@ run(const char *who, const char *text)
 	mock_clear(m);
 	as(who);
 	rc = mock_command(m, text);
-	collect();
+	if (collecting)
+		market_lang_collect(m);
 	return rc;
 }
 
-static const struct mock_msg *
-sent(size_t i)
-{
-	cr_assert_lt(i, mock_nsent(m), "no message %zu (%zu sent)", i,
-	    mock_nsent(m));
-	return mock_sent(m, i);
-}
-
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define sent(i)			mtest_sent(m, (i))
+#define has(i, name, value)	mtest_has(m, (i), (name), (value))
+#define db_int(sql, a)		mtest_db_int(m, (sql), (a), 0)
+#define db_exec(sql, a)		mtest_db_exec(m, (sql), (a), 0)
 /* who sends text: handled, its first message the reply tmpl */
-static void
-ok(const char *who, const char *text, const char *tmpl)
-{
-	int	 rc = run(who, text);
-
-	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
-	cr_assert_null(sent(0)->to, "%s: a notice first", text);
-	cr_assert_str_eq(sent(0)->tmpl, tmpl, "%s", text);
-}
+#define ok(who, text, tmpl) \
+	mtest_replied(m, run((who), (text)), (text), (tmpl))
 
 static long long
 ref_of(size_t i)
@@ -241,17 +164,6 @@ ref_of(size_t i)
 
 	cr_assert_not_null(v);
 	return atoll(v);
-}
-
-static void
-has(size_t i, const char *name, const char *value)
-{
-	const char	*v = mock_arg(sent(i), name);
-
-	cr_assert_not_null(v, "message %zu (%s) has no {%s}", i,
-	    sent(i)->tmpl, name);
-	cr_assert_str_eq(v, value, "message %zu (%s) {%s}", i, sent(i)->tmpl,
-	    name);
 }
 
 /* The first message to who (NULL: a reply) with tmpl, or -1. */
@@ -271,33 +183,6 @@ find(const char *who, const char *tmpl)
 			return (long)i;
 	}
 	return -1;
-}
-
-static void
-db_exec(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_DONE, "%s", sql);
-	store_done(st);
-}
-
-static long long
-db_int(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		store_bind_int(st, 1, a);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
 }
 
 /*
@@ -340,18 +225,7 @@ rec_arg(const char *rec, const char *name)
 
 /* Both suites run every store test: SQLite, and PostgreSQL with
    MB_TEST_PG. */
-#ifdef HAVE_POSTGRESQL
-#define BOTH(name) \
-	static void name(void); \
-	Test(rep, name) { name(); } \
-	Test(rep_pg, name, .init = setup_pg, .fini = teardown) { name(); } \
-	static void name(void)
-#else
-#define BOTH(name) \
-	static void name(void); \
-	Test(rep, name) { name(); } \
-	static void name(void)
-#endif
+#define BOTH(name)	MARKET_BOTH(rep, setup_pg, teardown, name)
 
 TestSuite(rep, .init = setup, .fini = teardown);
 
@@ -938,7 +812,7 @@ static void
 lang_teardown(void)
 {
 	teardown();
-	seen_free();
+	market_lang_seen_free();
 }
 
 /* A record with every count at its longest plausible value. */
@@ -993,18 +867,19 @@ Test(rep_lang, every_template_in_every_language_fits,
 		int	 found = 0;
 
 		snprintf(call, sizeof(call), "%s(", names[i]);
-		for (k = 0; k < nseen && !found; k++) {
-			found = strcmp(seen[k].tmpl, names[i]) == 0;
-			for (j = 0; j < seen[k].nargs && !found; j++)
-				found = strstr(seen[k].args[j].value, call) !=
+		for (k = 0; k < market_nseen && !found; k++) {
+			found = strcmp(market_seen[k].tmpl, names[i]) == 0;
+			for (j = 0; j < market_seen[k].nargs && !found; j++)
+				found = strstr(market_seen[k].args[j].value,
+				    call) !=
 				    NULL;
 		}
 		cr_assert(found, "the tour never used %s", names[i]);
 	}
 	/* as sent, in every language (the notices' "-rep" variants only
 	   go where they fit: they are measured before they are sent) */
-	for (i = 0; i < nseen; i++) {
-		const struct seen	*s = &seen[i];
+	for (i = 0; i < market_nseen; i++) {
+		const struct market_seen	*s = &market_seen[i];
 
 		int			 mine = 0;
 

@@ -27,6 +27,7 @@
 #include "text/render.h"
 #include "marketbox-plugin.h"
 
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 #ifdef HAVE_POSTGRESQL
@@ -60,10 +61,7 @@ teardown(void)
 {
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg)
-		pg_fixture_drop();
-#endif
+	market_fixture_drop();
 	on_pg = 0;
 }
 
@@ -87,13 +85,11 @@ run(const char *who, const char *text)
 	return mock_command(m, text);
 }
 
-static const struct mock_msg *
-sent(size_t i)
-{
-	cr_assert_lt(i, mock_nsent(m), "no message %zu (%zu sent)", i,
-	    mock_nsent(m));
-	return mock_sent(m, i);
-}
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define sent(i)			mtest_sent(m, (i))
+#define has(i, name, value)	mtest_has(m, (i), (name), (value))
+/* Messages of template tmpl sent to to (NULL: replies). */
+#define count_to(to, tmpl)	mtest_count(m, (to), (tmpl))
 
 static void
 is_reply(size_t i, const char *tmpl)
@@ -101,35 +97,6 @@ is_reply(size_t i, const char *tmpl)
 	cr_assert_null(sent(i)->to, "message %zu (%s) is a notice", i,
 	    sent(i)->tmpl);
 	cr_assert_str_eq(sent(i)->tmpl, tmpl, "message %zu", i);
-}
-
-static void
-has(size_t i, const char *name, const char *value)
-{
-	const char	*v = mock_arg(sent(i), name);
-
-	cr_assert_not_null(v, "message %zu (%s) has no {%s}", i,
-	    sent(i)->tmpl, name);
-	cr_assert_str_eq(v, value, "message %zu (%s) {%s}", i, sent(i)->tmpl,
-	    name);
-}
-
-/* Messages of template tmpl sent to to (NULL: replies). */
-static size_t
-count_to(const char *to, const char *tmpl)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-
-		if (strcmp(s->tmpl, tmpl) != 0)
-			continue;
-		if ((to == NULL && s->to == NULL) || (to != NULL &&
-		    s->to != NULL && strcmp(s->to, to) == 0))
-			n++;
-	}
-	return n;
 }
 
 /* The message of template tmpl: its index (it must be there). */
@@ -521,7 +488,7 @@ Test(market_tier, a_dealers_day)
 static void
 setup_pg(void)
 {
-	const char	*db = pg_fixture_create("market_tier");
+	const char	*db = market_fixture_pg("market_tier");
 
 	on_pg = 1;
 	m = mock_new_on(&marketbox_plugin, db);

@@ -37,9 +37,7 @@
 #include "text/lang.h"
 #include "marketbox-plugin.h"
 
-#ifdef HAVE_POSTGRESQL
-#include "pg_fixture.h"
-#endif
+#include "market_fixture.h"
 #include "market_lang.h"
 #include "plugin_mock.h"
 
@@ -55,62 +53,7 @@ extern const struct mb_plugin marketbox_plugin;
 #define POOL		51
 
 static struct mock	*m;
-static int		 on_pg;
-static char		 dir[64];
-static char		 database[512];	/* the file, or the conninfo */
-
-/* --- what is sent, kept for the language check ------------------------------------- */
-
-struct seen {
-	char		*tmpl;
-	struct mb_arg	*args;
-	size_t		 nargs;
-};
-
-static struct seen	*seen;
-static size_t		 nseen;
-
-static void
-collect(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < mock_nsent(m); i++) {
-		const struct mock_msg	*s = mock_sent(m, i);
-		struct seen		*n;
-
-		n = realloc(seen, (nseen + 1) * sizeof(*seen));
-		cr_assert_not_null(n);
-		seen = n;
-		n = &seen[nseen++];
-		n->tmpl = strdup(s->tmpl);
-		n->nargs = s->nargs;
-		n->args = calloc(s->nargs + 1, sizeof(*n->args));
-		cr_assert(n->tmpl && n->args);
-		for (j = 0; j < s->nargs; j++) {
-			n->args[j].name = strdup(s->names[j]);
-			n->args[j].value = strdup(s->values[j]);
-		}
-	}
-}
-
-static void
-seen_free(void)
-{
-	size_t	 i, j;
-
-	for (i = 0; i < nseen; i++) {
-		for (j = 0; j < seen[i].nargs; j++) {
-			free((char *)seen[i].args[j].name);
-			free((char *)seen[i].args[j].value);
-		}
-		free(seen[i].args);
-		free(seen[i].tmpl);
-	}
-	free(seen);
-	seen = NULL;
-	nseen = 0;
-}
+static const char	*database;	/* the file, or the conninfo */
 
 /* --- the mock on a database that outlives it (restarts) ---------------------------- */
 
@@ -142,15 +85,12 @@ restart(long long now)
 static void
 sqlite_database(void)
 {
-	snprintf(dir, sizeof(dir), "%s", "/tmp/market_timers_XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	snprintf(database, sizeof(database), "%s/timers.db", dir);
+	database = market_fixture_sqlite("timers");
 }
 
 static void
 setup(void)
 {
-	on_pg = 0;
 	sqlite_database();
 	open_mock(T0, long_offers);
 }
@@ -159,9 +99,7 @@ setup(void)
 static void
 setup_pg(void)
 {
-	on_pg = 1;
-	snprintf(database, sizeof(database), "%s",
-	    pg_fixture_create("timers"));
+	database = market_fixture_pg("timers");
 	open_mock(T0, long_offers);
 }
 #endif
@@ -169,40 +107,12 @@ setup_pg(void)
 static void
 teardown(void)
 {
-	static const char * const files[] = {
-		"timers.db", "timers.db-wal", "timers.db-shm",
-		"timers.db-journal"
-	};
-	char	 path[128];
-	size_t	 i;
-
 	mock_free(m);
 	m = NULL;
-#ifdef HAVE_POSTGRESQL
-	if (on_pg) {
-		pg_fixture_drop();
-		return;
-	}
-#endif
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		(void)unlink(path);
-	}
-	(void)rmdir(dir);
+	market_fixture_drop();
 }
 
-#ifdef HAVE_POSTGRESQL
-#define BOTH(name) \
-	static void name(void); \
-	Test(timers, name) { name(); } \
-	Test(timers_pg, name, .init = setup_pg, .fini = teardown) { name(); } \
-	static void name(void)
-#else
-#define BOTH(name) \
-	static void name(void); \
-	Test(timers, name) { name(); } \
-	static void name(void)
-#endif
+#define BOTH(name)	MARKET_BOTH(timers, setup_pg, teardown, name)
 
 TestSuite(timers, .init = setup, .fini = teardown);
 
@@ -214,37 +124,9 @@ exec(const char *sql)
 	cr_assert_eq(store_exec(mock_store(m), sql), 0, "%s", sql);
 }
 
-static long long
-db_int(const char *sql, long long a)
-{
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	long long		 v;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		cr_assert_eq(store_bind_int(st, 1, a), 0);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	v = store_int(st, 0);
-	store_done(st);
-	return v;
-}
-
-static const char *
-db_text(const char *sql, long long a)
-{
-	static char		 buf[256];
-	struct store_stmt	*st = store_query(mock_store(m), sql);
-	const char		*t;
-
-	cr_assert_not_null(st, "%s", sql);
-	if (strstr(sql, "$1") != NULL)
-		cr_assert_eq(store_bind_int(st, 1, a), 0);
-	cr_assert_eq(store_step(st), STORE_ROW, "%s: no row", sql);
-	t = store_text(st, 0);
-	snprintf(buf, sizeof(buf), "%s", t != NULL ? t : "NULL");
-	store_done(st);
-	return buf;
-}
+/* the fixture's helpers on this file's mock (market_fixture.h) */
+#define db_int(sql, a)		mtest_db_int(m, (sql), (a), 0)
+#define db_text(sql, a)		mtest_db_text(m, (sql), (a), 0)
 
 static const char *
 order_state(long long ref)
@@ -280,20 +162,13 @@ run(const char *who, const char *text)
 	else
 		mock_sender(m, who, "Someone", "nakuru", "en", MB_ROLE_ANY);
 	rc = mock_command(m, text);
-	collect();
+	market_lang_collect(m);
 	return rc;
 }
 
-static void
-run_reply(const char *who, const char *text, const char *tmpl)
-{
-	int	 rc = run(who, text);
-
-	cr_assert_eq(rc, MB_OK, "%s: rc %d", text, rc);
-	cr_assert_geq(mock_nsent(m), 1, "%s: nothing sent", text);
-	cr_assert_null(mock_sent(m, 0)->to, "%s: a notice first", text);
-	cr_assert_str_eq(mock_sent(m, 0)->tmpl, tmpl, "%s", text);
-}
+/* who sends text: handled, its first message the reply tmpl */
+#define run_reply(who, text, tmpl) \
+	mtest_replied(m, run((who), (text)), (text), (tmpl))
 
 /* One sweep at now (the mock's clock moves there): its result. */
 static int
@@ -304,41 +179,16 @@ sweep(long long now)
 	mock_clear(m);
 	mock_set_now(m, now);
 	rc = mock_timer(m, "market-sweep");
-	collect();
+	market_lang_collect(m);
 	return rc;
 }
 
 /* The notices of tmpl to who in the last run. */
-static size_t
-notices(const char *who, const char *tmpl)
-{
-	size_t	 i, n = 0;
-
-	for (i = 0; i < mock_nsent(m); i++)
-		if (mock_sent(m, i)->to != NULL &&
-		    strcmp(mock_sent(m, i)->to, who) == 0 &&
-		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			n++;
-	return n;
-}
+#define notices(who, tmpl)	mtest_count(m, (who), (tmpl))
 
 /* The only notice of tmpl to who in the last run: its argument name. */
-static const char *
-notice_arg(const char *who, const char *tmpl, const char *name)
-{
-	size_t	 i;
-
-	cr_assert_eq(notices(who, tmpl), 1, "%s: %zu of %s", who,
-	    notices(who, tmpl), tmpl);
-	for (i = 0; i < mock_nsent(m); i++)
-		if (mock_sent(m, i)->to != NULL &&
-		    strcmp(mock_sent(m, i)->to, who) == 0 &&
-		    strcmp(mock_sent(m, i)->tmpl, tmpl) == 0)
-			break;
-	cr_assert_not_null(mock_arg(mock_sent(m, i), name), "%s has no {%s}",
-	    tmpl, name);
-	return mock_arg(mock_sent(m, i), name);
-}
+#define notice_arg(who, tmpl, name) \
+	mtest_only_arg(m, (who), (tmpl), (name))
 
 /* Offer 1: Wanjiru's 10 bags of maize at 3000; order 2: Otieno's 4. */
 static void
@@ -739,7 +589,6 @@ Test(timers_conf, custom_times_are_used, .fini = teardown)
 		"delivery-remind", "3h", "delivery-complete", "1d", NULL
 	};
 
-	on_pg = 0;
 	sqlite_database();
 	open_mock(T0, conf);
 	order_on_offer();
@@ -767,7 +616,6 @@ Test(timers_conf, remind_must_be_shorter_than_the_end, .fini = teardown)
 	};
 	size_t	 i;
 
-	on_pg = 0;
 	sqlite_database();
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		m = mock_new_on(&marketbox_plugin, database);
@@ -875,7 +723,6 @@ Test(timers_upgrade, step_6_gives_old_orders_due_times,
     .init = sqlite_database,
     .fini = teardown)
 {
-	on_pg = 0;
 	old_orders_end_in_time_not_at_once();
 }
 
@@ -883,9 +730,7 @@ Test(timers_upgrade, step_6_gives_old_orders_due_times,
 static void
 pg_database(void)
 {
-	on_pg = 1;
-	snprintf(database, sizeof(database), "%s",
-	    pg_fixture_create("timers_up"));
+	database = market_fixture_pg("timers_up");
 }
 
 Test(timers_upgrade, step_6_on_postgresql, .init = pg_database,
@@ -897,20 +742,7 @@ Test(timers_upgrade, step_6_on_postgresql, .init = pg_database,
 
 /* --- every template of the timers, four languages, one SMS ------------------------------ */
 
-static void
-lang_setup(void)
-{
-	market_lang_open();
-	setup();
-}
-
-static void
-lang_teardown(void)
-{
-	teardown();
-	seen_free();
-	market_lang_close();
-}
+MARKET_LANG_FIXTURE(setup, teardown)
 
 Test(timers_lang, every_template_fits_one_sms_in_every_language,
     .init = lang_setup, .fini = lang_teardown)
@@ -924,7 +756,7 @@ Test(timers_lang, every_template_fits_one_sms_in_every_language,
 	static const char	*counts[] = { "1", "2", "1000000" };
 	size_t			 i, k, l, c;
 
-	seen_free();
+	market_lang_seen_free();
 	accepted_at_t0();
 	sweep(T0 + DAY);
 	sweep(T0 + 3 * DAY);
@@ -936,8 +768,8 @@ Test(timers_lang, every_template_fits_one_sms_in_every_language,
 	for (k = 0; k < sizeof(wanted) / sizeof(wanted[0]); k++) {
 		int	 found = 0;
 
-		for (i = 0; i < nseen; i++) {
-			if (strcmp(seen[i].tmpl, wanted[k]) != 0)
+		for (i = 0; i < market_nseen; i++) {
+			if (strcmp(market_seen[i].tmpl, wanted[k]) != 0)
 				continue;
 			found = 1;
 			for (l = 0; l < 4; l++) {
@@ -949,15 +781,18 @@ Test(timers_lang, every_template_fits_one_sms_in_every_language,
 					    wanted[k]), "%s falls back for %s",
 					    codes[l], wanted[k]);
 				market_lang_assert_reads(codes[l], wanted[k],
-				    seen[i].args, seen[i].nargs, NULL, NULL);
+				    market_seen[i].args, market_seen[i].nargs,
+				    NULL, NULL);
 				for (c = 0; c < sizeof(counts) /
 				    sizeof(counts[0]); c++)
 					market_lang_assert_reads(codes[l],
-					    wanted[k], seen[i].args,
-					    seen[i].nargs, "qty", counts[c]);
+					    wanted[k], market_seen[i].args,
+					    market_seen[i].nargs, "qty",
+					    counts[c]);
 				/* a longer name than the mock's */
 				market_lang_assert_reads(codes[l], wanted[k],
-				    seen[i].args, seen[i].nargs, "name",
+				    market_seen[i].args, market_seen[i].nargs,
+				    "name",
 				    strcmp(codes[l], "zh") == 0 ? "李明华" :
 				    "Margaret Wanjiku");
 			}
