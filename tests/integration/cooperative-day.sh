@@ -99,7 +99,7 @@ DAY_POOL='
 < AGENT = For Ruth Chebet, start with FOR M2: Pool #1 is offered to buyers: 60 bags of maize at 3,000 KES from 5 farmers. You will be told of sales.
 < BUYER = For your want #2: pool #1 of 5 farmers, 60 bags of maize at 3,000 KES, Nakuru. Send BUY 1 50
 > BUYER PRICE maize
-< BUYER = No prices reported for maize at Nakuru in the last 7 days. For sale: #1 3,000 (60 bags, pool of 5 farmers)
+< BUYER = No prices reported for maize at Nakuru in the last 7 days. For sale: #1 3,000 (60 bags, pool of 5 farmers, no trades)
 > BUYER BUY 1 50
 < BUYER = Order #3: 50 bags of maize from Wanjiru Kamau (offer #1), total 150,000 KES. The seller is asked to accept.
 < LEADER = Order #3: John Otieno +254700000002 (no trades yet) wants 50 bags of maize, total 150,000 KES (10 left). Send ACCEPT 3 or REJECT 3

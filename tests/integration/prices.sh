@@ -291,14 +291,14 @@ offers_ok()
 {
 	local a b
 
-	a="$BOARD_1M For sale: #$1 3,000 (10 bags)"
-	b="$BOARD_2M For sale: #$1 3,000 (10 bags)"
+	a="$BOARD_1M For sale: #$1 3,000 (10 bags, no trades)"
+	b="$BOARD_2M For sale: #$1 3,000 (10 bags, no trades)"
 	phone_has_text "$UNREG" "$a" || phone_has_text "$UNREG" "$b"
 }
 # no report at Kitale, an offer in its region
 kitale_ok()
 {
-	phone_has_text "$UNREG" "No prices reported for maize at Kitale in the last 7 days. For sale: #$1 3,000 (10 bags)"
+	phone_has_text "$UNREG" "No prices reported for maize at Kitale in the last 7 days. For sale: #$1 3,000 (10 bags, no trades)"
 }
 if [ -n "$MARKET" ]; then
 	send_wait "$AMINA" "SELL maize 10 bags 3000"
