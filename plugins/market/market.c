@@ -95,8 +95,11 @@
  *    (market-dispute-ended-buyer, -seller); decided for the seller, it
  *    completes as delivered.  The buyer's DELIVERED works while sent.
  *    An order still between hubs (a leg to a hub not received,
- *    market_leg.c) is neither asked nor completed: its legs move it;
- *    completed, its last leg is closed with it;
+ *    market_leg.c) is neither asked nor completed: its legs move it,
+ *    and both its timers start again (delivery-remind, -complete from
+ *    then) when it reaches the buyer's side (IN at the last hub, OUT on
+ *    the last leg or to the buyer himself); completed, its last leg is
+ *    closed with it;
  *  - a leg of a sent order past its due time (market_leg.c): its
  *    holder reminded at once (a moving leg's carrier, a waiting leg's
  *    hub), leg-escalate later the hub it goes to, waits at or (last

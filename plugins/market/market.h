@@ -914,6 +914,9 @@ int	market_store_leg_problem(struct market_call *, long long ref,
 /* A sent order's transporter is its current carrier: 0 or -1. */
 int	market_store_order_carrier(struct market_call *, long long ref,
 	    const char *carrier);
+/* The parcel reached the buyer's side: sent order ref's remind_at and
+   expires_at from now (delivery-remind, -complete), reminded 0: 0 or -1. */
+int	market_store_order_rearm(struct market_call *, long long ref);
 /* The buyer's place (a market code, "" none): the market of the want
    want (0: none), else of his newest post naming one.  0 or -1. */
 int	market_store_buyer_place(struct market_call *, const char *buyer,

@@ -54,12 +54,13 @@
  *	> OUT 43 0700000002		(the buyer's own phone: he fetches it)
  *	< Order #43 handed to its buyer at Tigoni hub. The buyer confirms
  *	  it with DELIVERED 43.
- *	Not refused, at any hub: the chain ends there (this leg done with
- *	the buyer as its carrier, the legs after it done unreached), the
- *	buyer told to check it and confirm (market-leg-out-self); the
- *	order stays sent for his DELIVERED, asked after delivery-remind
- *	and completed after delivery-complete as without hubs.  No
- *	handover code: nobody hands it on.
+ *	Not refused, at any hub: the chain ends there (this leg done
+ *	without a carrier, as PICKUP's, so no late leg is counted on the
+ *	buyer; the legs after it done unreached; the order's transporter
+ *	is the buyer), the buyer told to check it and confirm
+ *	(market-leg-out-self); the order stays sent for his DELIVERED,
+ *	asked delivery-remind and completed delivery-complete after this,
+ *	as without hubs.  No handover code: nobody hands it on.
  *
  *   PICKUP order code			(at the last hub, the village point:
  *					 an operator of it, or the buyer's
@@ -107,6 +108,12 @@
  * (schema step 10: a late leg is one that ended after it).  The store
  * sets started and ended as a leg's state moves, and puts reminded back
  * to 0 when its due time changes.
+ * The order's own delivery timers (remind_at, expires_at, set by SENT)
+ * are held while a leg to a hub is open (market_store.c's sweep query)
+ * and start again from the moment the parcel reaches the buyer's side
+ * (market_store_order_rearm): IN at the last hub, OUT on the last leg,
+ * OUT to the buyer himself; the buyer is asked delivery-remind and the
+ * order completed delivery-complete after that, however long the road.
  * The legs of an order no longer sent are history: DELIVERED, PICKUP
  * and the timer's completion close the last leg; an order cancelled by
  * a dispute keeps the state the last handover left, so what is open is
@@ -492,7 +499,10 @@ market_leg_refuse(struct market_call *c, const struct market_order *o,
 	market_arg(&a, "hub", hub);
 	if (!market_leg_any_operator(c, l, n))
 		return market_reply(c, "market-leg-not-operator", &a);
-	market_arg(&a, "phone", k->carrier);
+	/* a leg the buyer fetched has no carrier: the order's transporter
+	   (the buyer) holds it */
+	market_arg(&a, "phone", k->carrier[0] != '\0' ? k->carrier :
+	    o->transporter);
 	if (strcmp(k->state, "waiting") == 0)
 		return market_reply(c, "market-leg-at", &a);
 	return market_reply(c, k->to_hub[0] != '\0' ? "market-leg-moving" :
@@ -574,8 +584,12 @@ market_in(struct mb_ctx *ctx, const struct mb_host *host)
 	}
 	host->log(ctx, MB_LOG_INFO, "market: order %lld in at %s from %s",
 	    o.ref, k->to_hub, k->carrier);
-	/* the last hub: sent on to the door, or collected */
+	/* the last hub: sent on to the door, or collected; the buyer's
+	   side from now, so the order's delivery timers start again here
+	   (SENT's would be long past after a long road) */
 	last = cur + 2 == n;
+	if (last && market_store_order_rearm(&c, o.ref) == -1)
+		return MB_FAIL;
 
 	if (market_reply(&c, last ? "market-leg-in-last" : "market-leg-in-ok",
 	    &a) != MB_OK)
@@ -603,16 +617,18 @@ market_leg_out_buyer(struct market_call *c, const struct market_order *o,
 	char			 hub[MARKET_NAME_LEN];
 	size_t			 i;
 
+	/* no carrier on the leg, as PICKUP's: the buyer carried nothing
+	   for anyone, and a late leg is counted on its carrier's record
+	   (the hub's departure due time is not his) */
 	for (i = cur; i < n; i++) {
-		if (i == cur)
-			market_copy(l[i].carrier, sizeof(l[i].carrier),
-			    o->buyer);
+		l[i].carrier[0] = '\0';
 		l[i].code[0] = '\0';
 		market_copy(l[i].state, sizeof(l[i].state), "done");
 		if (market_leg_write(c, &l[i], "waiting") != MB_OK)
 			return MB_FAIL;
 	}
-	if (market_store_order_carrier(c, o->ref, o->buyer) == -1)
+	if (market_store_order_carrier(c, o->ref, o->buyer) == -1 ||
+	    market_store_order_rearm(c, o->ref) == -1)
 		return MB_FAIL;
 	c->host->log(c->ctx, MB_LOG_INFO, "market: order %lld fetched by its "
 	    "buyer at %s", o->ref, l[cur].from_hub);
@@ -675,6 +691,10 @@ market_out(struct mb_ctx *ctx, const struct mb_host *host)
 	k->due_at = c.now + market_leg_due(&c, market_leg_where(k));
 	if (market_leg_write(&c, k, "waiting") != MB_OK ||
 	    market_store_order_carrier(&c, o.ref, phone) == -1)
+		return MB_FAIL;
+	/* the last leg, to the buyer's door: his timers from now */
+	if (k->to_hub[0] == '\0' &&
+	    market_store_order_rearm(&c, o.ref) == -1)
 		return MB_FAIL;
 	host->log(ctx, MB_LOG_INFO, "market: order %lld out of %s with %s",
 	    o.ref, k->from_hub, phone);

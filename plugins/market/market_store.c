@@ -1137,7 +1137,9 @@ static const char market_sql_due_send[] =
 /*
  * A sent order still between hubs (a leg to a hub not yet received) is
  * not asked about nor completed: it has not reached the buyer's side.
- * Its legs' due times are what moves it (market_legs.due_at).
+ * Its legs' due times are what moves it (market_legs.due_at); its own
+ * timers start again when it reaches the buyer's side
+ * (market_store_order_rearm).
  */
 #define MARKET_SQL_NOT_AT_HUB \
     " AND NOT EXISTS (SELECT 1 FROM market_legs l WHERE l.order_ref = o.ref" \
@@ -1423,6 +1425,15 @@ static const char market_sql_leg_problem[] =
 static const char market_sql_order_carrier[] =
     "UPDATE market_orders SET transporter = $2, updated = $3"
     " WHERE ref = $1 AND state = 'sent'";
+/*
+ * The parcel reached the buyer's side (IN at the last hub, OUT on the
+ * last leg or to the buyer himself): the order's delivery timers start
+ * again from now, as SENT set them, so a long road in the chain does not
+ * leave it due (asked, completed) the moment it arrives.
+ */
+static const char market_sql_order_rearm[] =
+    "UPDATE market_orders SET remind_at = $2, expires_at = $3, reminded = 0,"
+    " updated = $4 WHERE ref = $1 AND state = 'sent'";
 /* the buyer's place: the want the order counts toward, else the market
    of his newest post that names one */
 static const char market_sql_buyer_place[] =
@@ -1579,6 +1590,25 @@ market_store_leg_problem(struct market_call *c, long long ref, int seq,
 	b |= market_store_bind_text(c, st, 3, text);
 	b |= h->bind_int(st, 4, c->now);
 	return market_store_run(c, st, b, "cannot record a leg's problem");
+}
+
+int
+market_store_order_rearm(struct market_call *c, long long ref)
+{
+	const struct mb_host	*h = c->host;
+	struct mb_stmt		*st;
+	int			 b;
+
+	if ((st = h->query(c->ctx, market_sql_order_rearm)) == NULL)
+		return -1;
+	b = h->bind_int(st, 1, ref);
+	b |= market_store_bind_time(c, st, 2,
+	    c->now + c->conf->delivery_remind);
+	b |= market_store_bind_time(c, st, 3,
+	    c->now + c->conf->delivery_complete);
+	b |= h->bind_int(st, 4, c->now);
+	return market_store_run(c, st, b, "cannot restart an order's "
+	    "delivery timers");
 }
 
 int

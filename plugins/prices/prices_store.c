@@ -591,6 +591,66 @@ prices_store_has_rep(struct mb_ctx *ctx, const struct mb_host *host,
 	    &ps->has_ratings);
 }
 
+/*
+ * Are the tables of a record of the shape this plugin reads
+ * (market_rep_sql.h's columns)?  Asked of the catalogue, column by
+ * column, only when the board's statement with the records cannot be
+ * made: 1 all there (the failure was something else, a passing one:
+ * tried again next time), 0 a column missing (another shape, an older
+ * market plugin: the records are given up until a restart), -1 the
+ * catalogue cannot be asked either (taken as passing).
+ */
+static int
+prices_store_rep_shape(struct mb_ctx *ctx, const struct mb_host *host)
+{
+	static const char sql_sqlite[] =
+	    "SELECT 1 FROM pragma_table_info($1) WHERE name = $2";
+	static const char sql_pg[] =
+	    "SELECT 1 FROM information_schema.columns WHERE table_name = $1"
+	    " AND column_name = $2 AND table_schema = current_schema()";
+	static const char *const cols[][2] = {
+		{ "market_orders", "buyer" }, { "market_orders", "seller" },
+		{ "market_orders", "state" }, { "market_orders", "parent" },
+		{ "market_orders", "offer" }, { "market_orders", "want" },
+		{ "market_orders", "cancelled_by" },
+		{ "market_pools", "kind" },
+		{ "market_legs", "carrier" }, { "market_legs", "state" },
+		{ "market_legs", "due_at" }, { "market_legs", "ended" },
+		{ "market_disputes", "order_ref" },
+		{ "market_disputes", "state" },
+		{ "market_disputes", "decision" },
+		{ "market_ratings", "rated" }, { "market_ratings", "stars" },
+	};
+	struct mb_stmt	*st;
+	const char	*engine;
+	size_t		 i;
+	int		 rc;
+
+	engine = host->engine(ctx);
+	for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+		if ((st = host->query(ctx, engine != NULL &&
+		    strcmp(engine, "postgresql") == 0 ? sql_pg :
+		    sql_sqlite)) == NULL)
+			return -1;
+		if ((host->bind_text(st, 1, cols[i][0]) |
+		    host->bind_text(st, 2, cols[i][1])) != 0) {
+			prices_store_unbound(host, st);
+			return -1;
+		}
+		rc = host->step(st);
+		host->done(st);
+		if (rc == MB_DONE) {
+			host->log(ctx, MB_LOG_WARNING, "prices: %s has no "
+			    "column %s: the market plugin's records are of "
+			    "another shape", cols[i][0], cols[i][1]);
+			return 0;
+		}
+		if (rc != MB_ROW)
+			return -1;
+	}
+	return 1;
+}
+
 int
 prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
     struct prices_state *ps, const char *commodity, const char *market,
@@ -661,13 +721,16 @@ prices_store_offers(struct mb_ctx *ctx, const struct mb_host *host,
 	do {
 		sql = sqls[pools][rep][market != NULL];
 		if ((st = host->query(ctx, sql)) == NULL && rep) {
-			/* tables of the record of another shape than this
-			   plugin knows (an older market plugin; the host has
-			   logged the cause): the offers without records */
+			/* the host has logged the cause: the offers without
+			   records this time; given up for good only when the
+			   tables are of another shape than this plugin knows
+			   (an older market plugin), else tried again on the
+			   next board (a passing failure) */
 			host->log(ctx, MB_LOG_WARNING, "prices: the market "
 			    "plugin's records cannot be read: the board's "
 			    "offers go without them");
-			ps->rep_broken = 1;
+			if (prices_store_rep_shape(ctx, host) == 0)
+				ps->rep_broken = 1;
 			rep = 0;
 			sql = sqls[pools][rep][market != NULL];
 			st = host->query(ctx, sql);

@@ -17,8 +17,11 @@
  *
  * The day is local (the TZ marketbox runs with), today by default, and
  * holds the orders at or on their way to the hub at any moment of it:
- * made before it ended, not gone on before it began.  Times are shown
- * in UTC, as every marketctl time.
+ * made before it ended, not gone on before it began.  It went on when
+ * the leg from the hub started, or, for a leg closed without moving
+ * (the buyer fetched it there with OUT to his own phone, PICKUP at the
+ * last hub, the timer's completion), when that leg ended.  Times are
+ * shown in UTC, as every marketctl time.
  */
 #include "config.h"
 
@@ -117,7 +120,8 @@ ctl_manifest(struct ctl *c, const struct ctl_args *a)
 	    "JOIN market_orders o ON o.ref = i.order_ref "
 	    "JOIN market_posts p ON p.ref = o.offer "
 	    "WHERE i.to_hub = $1 AND i.created < $3 "
-	    "AND (x.started >= $2 OR (x.started IS NULL "
+	    "AND (COALESCE(x.started, x.ended) >= $2 "
+	    " OR (x.started IS NULL AND x.ended IS NULL "
 	    " AND (o.state = 'sent' OR o.updated >= $2))) "
 	    "ORDER BY i.order_ref";
 	struct store_stmt	*st;

@@ -25,7 +25,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 80
+tap_plan 81
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -458,10 +458,18 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	rc=$?
 	tap_ok "manifest: an unknown hub is refused, said so (exit $rc)" \
 	    eval "[ $rc -eq 1 ] && grep -q \"no order has ever gone through hub 'nowhere'\" '$T/manifest.out'"
+	# the buyer fetched it there three days ago (OUT to his own phone:
+	# the leg from the hub done, never started) and has not confirmed:
+	# gone from the hub since, not on today's list
+	db "UPDATE market_legs SET state = 'done', ended = $((NOW - 259200)),
+	    updated = $((NOW - 259200)) WHERE order_ref = $ORDER AND seq = 2"
+	tap_is "$(ctl --csv manifest limuru --date "$(date +%F)" | tail -n +2 |
+	    tr -d '\r')" "" \
+	    "manifest: fetched by the buyer days ago, not listed today"
 else
 	for d in "manifest: header" "manifest: the row" "manifest --csv" \
 	    "manifest --date before" "manifest: bad date" \
-	    "manifest: unknown hub"; do
+	    "manifest: unknown hub" "manifest: fetched days ago"; do
 		tap_skip "$d" "the market plugin is not built"
 	done
 fi

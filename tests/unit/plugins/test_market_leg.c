@@ -38,6 +38,7 @@
 #include "market_lang.h"
 #include "plugin_mock.h"
 #include "plugins/market/market.h"
+#include "plugins/market/market_rep_sql.h"
 
 extern const struct mb_plugin marketbox_plugin;
 
@@ -956,7 +957,8 @@ BOTH(out_to_the_buyer_at_the_last_hub)
 	    "no handover code to himself");
 	cr_assert_str_eq(leg_state(4), "done");
 	cr_assert_str_eq(db_text("SELECT carrier FROM market_legs WHERE"
-	    " order_ref = 3 AND seq = 4", 0, 0), BUYER);
+	    " order_ref = 3 AND seq = 4", 0, 0), "NULL", "no carrier, as "
+	    "PICKUP's");
 	cr_assert_str_eq(order_state(), "sent");
 	run_reply(BUYER, "delivered 3", "market-delivered-ok");
 	cr_assert_str_eq(order_state(), "delivered");
@@ -977,6 +979,107 @@ BOTH(out_to_the_buyer_on_the_way)
 	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 1);
 	cr_assert_eq(count(BUYER, "market-leg-late-buyer"), 0);
 	run_reply(BUYER, "delivered 3", "market-delivered-ok");
+}
+
+/*
+ * A long road: the parcel reaches the last hub eight days after SENT,
+ * past delivery-complete (7 days) from it.  Not completed on arrival:
+ * the buyer is asked delivery-remind (48 h) after the last hub's IN,
+ * and it completes by itself delivery-complete after it.
+ */
+BOTH(a_long_road_starts_the_delivery_timers_at_the_last_hub)
+{
+	const long long	 in_at = T0 + 8 * DAY;
+	char		 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	mock_set_now(m, T0 + 2 * DAY);
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	out(OP_NDEIYA, "0722000444", CARRIER2, "market-leg-carrier", code,
+	    sizeof(code));
+	mock_set_now(m, T0 + 5 * DAY);
+	in(OP_LIMURU, code, "market-leg-in-ok");
+	out(OP_LIMURU, "0722000555", CARRIER3, "market-leg-carrier", code,
+	    sizeof(code));
+	mock_set_now(m, in_at);
+	in(OP_TIGONI, code, "market-leg-in-last");
+	sweep(in_at + HOUR);
+	cr_assert_str_eq(order_state(), "sent", "not auto-delivered on "
+	    "arrival at the last hub");
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 0);
+	sweep(in_at + 2 * DAY - HOUR);
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 0);
+	sweep(in_at + 2 * DAY);
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 1,
+	    "asked delivery-remind after the last hub's IN");
+	sweep(in_at + 7 * DAY - HOUR);
+	cr_assert_str_eq(order_state(), "sent");
+	sweep(in_at + 7 * DAY);
+	cr_assert_str_eq(order_state(), "delivered",
+	    "completed delivery-complete after it");
+	cr_assert_str_eq(leg_state(4), "done");
+}
+
+/* The same road, the parcel sent on from the last hub a day later: its
+   timers from then (the last leg, to the buyer's door). */
+BOTH(a_long_road_starts_the_timers_again_on_the_last_leg)
+{
+	const long long	 out_at = T0 + 9 * DAY;
+	char		 code[8];
+
+	at_last_hub(code, sizeof(code));
+	mock_set_now(m, out_at);
+	out(OP_TIGONI, "0722000444", CARRIER2, "market-leg-carrier-last",
+	    code, sizeof(code));
+	sweep(out_at + 2 * DAY - HOUR);
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 0);
+	cr_assert_str_eq(order_state(), "sent");
+	sweep(out_at + 2 * DAY);
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 1);
+	sweep(out_at + 7 * DAY - HOUR);
+	cr_assert_str_eq(order_state(), "sent");
+	sweep(out_at + 7 * DAY);
+	cr_assert_str_eq(order_state(), "delivered");
+}
+
+/* Fetched by the buyer at the first hub after eight days on the road:
+   asked delivery-remind after that, not completed at once. */
+BOTH(a_long_road_fetched_by_the_buyer_starts_the_timers)
+{
+	const long long	 at = T0 + 8 * DAY;
+	char		 code[8];
+
+	sent_with_kamau(code, sizeof(code));
+	mock_set_now(m, at);
+	in(OP_NDEIYA, code, "market-leg-in-ok");
+	run_reply(OP_NDEIYA, "out 3 0700000002", "market-leg-out-self-ok");
+	sweep(at + HOUR);
+	cr_assert_str_eq(order_state(), "sent");
+	sweep(at + 2 * DAY);
+	cr_assert_eq(count(BUYER, "market-reminder-buyer"), 1);
+	sweep(at + 7 * DAY);
+	cr_assert_str_eq(order_state(), "delivered");
+}
+
+/*
+ * The buyer fetches it at the last hub a day after it was due to leave:
+ * the hub's lateness, not his.  No late leg on his record (the legs
+ * the market plugin's record counts, market_rep_sql.h); he is still
+ * the one the order is with.
+ */
+BOTH(a_buyer_fetching_it_late_has_no_late_leg)
+{
+	char	 code[8];
+
+	at_last_hub(code, sizeof(code));
+	mock_set_now(m, T0 + 2 * DAY);
+	run_reply(OP_TIGONI, "out 3 0700000002", "market-leg-out-self-ok");
+	run_reply(BUYER, "delivered 3", "market-delivered-ok");
+	cr_assert_eq(db_int("SELECT " MARKET_REP_SQL_LATE("'" BUYER "'",
+	    "CAST($1 AS BIGINT)"), T0 + 3 * DAY, 0), 0,
+	    "no late leg on the buyer");
+	cr_assert_str_eq(db_text("SELECT transporter FROM market_orders"
+	    " WHERE ref = 3", 0, 0), BUYER);
 }
 
 /* --- every template in every language ------------------------------------------------- */

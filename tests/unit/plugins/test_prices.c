@@ -2811,6 +2811,60 @@ Test(prices, board_offers_without_records_of_another_shape)
 }
 
 /*
+ * A host whose query() fails the next fail_rep statements that read the
+ * records (market_legs), as a passing failure of the store would.
+ */
+static int		 fail_rep;
+
+static struct mb_stmt *
+query_failing(struct mb_ctx *ctx, const char *q)
+{
+	if (fail_rep > 0 && strstr(q, "market_legs") != NULL) {
+		fail_rep--;
+		return NULL;
+	}
+	return mock_host()->query(ctx, q);
+}
+
+/*
+ * The board's statement with the records failing once, the tables of
+ * the shape known: this board goes without records, the next has them
+ * again (not given up until a restart).  b.now: the caller's.
+ */
+static void
+records_come_back(struct prices_board *b)
+{
+	struct mb_host	 h = *mock_host();
+
+	h.query = query_failing;
+	fail_rep = 1;
+	cr_assert_eq(prices_store_offers(mock_ctx(m), &h, mock_state(m),
+	    "maize", "nakuru", b), 0);
+	cr_assert_eq(fail_rep, 0, "the records' statement was not tried");
+	cr_assert_eq(b->noffers, 2, "the offers show without records");
+	cr_assert(!b->offer_rep[0].known);
+	cr_assert_eq(prices_store_offers(mock_ctx(m), &h, mock_state(m),
+	    "maize", "nakuru", b), 0);
+	rep_is(b);
+}
+
+Test(prices, board_records_come_back_after_a_passing_failure)
+{
+	struct prices_board	 b;
+
+	cr_assert_eq(mock_init(m), MB_OK);
+	sql(posts_sql);
+	sql(pools_sql);
+	post(41, "offer", "maize", "bag", "nakuru", 10, 300000, "open", 0LL);
+	post(52, "offer", "maize", "bag", "nakuru", 5, 310000, "open", 0LL);
+	sql("UPDATE market_posts SET msisdn = '" SELLER2 "' WHERE ref = 52");
+	rep_tables();
+	memset(&b, 0, sizeof(b));
+	b.now = NOW;
+	records_come_back(&b);
+}
+
+/*
  * The record on the board's offers in each language, in one SMS; where
  * it does not fit, it goes from the last offer up (the trend before it),
  * before an offer does.
@@ -3182,5 +3236,8 @@ Test(prices_pg, board_offers_carry_their_sellers_record)
 	cr_assert_eq(prices_store_offers(mock_ctx(m), mock_host(),
 	    mock_state(m), "maize", NULL, &b), 0);
 	rep_is(&b);
+	/* a passing failure of the records' statement: back next time
+	   (the catalogue asked on this engine) */
+	records_come_back(&b);
 }
 #endif
