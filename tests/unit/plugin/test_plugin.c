@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, pay_to) +
-	    sizeof(host_table.pay_to), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, pay_event) +
+	    sizeof(host_table.pay_event), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, pay_event),
+	    offsetof(struct mb_host, pay_to));
 	cr_assert_gt(offsetof(struct mb_host, pay_to),
 	    offsetof(struct mb_host, user_place));
 	cr_assert_gt(offsetof(struct mb_host, user_place),
