@@ -599,6 +599,8 @@ t_order_step(long long ref, const char *state, enum pay_event ev)
 	cr_assert_eq(pay_order_event(store, conf, ref, ev, t_notify, router),
 	    0);
 	cr_assert_eq(store_work_end(store, 1), 0);
+	/* group commit: now, for the reads of the test's own connection */
+	cr_assert_eq(store_commit(store), 0);
 }
 
 /*
