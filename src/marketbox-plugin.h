@@ -469,7 +469,8 @@ struct mb_host {
 	 * = payments): the paybill or till number into *number and what
 	 * the buyer types as the account ("43", "MB43") into *account, the
 	 * host's strings, valid until the handler returns; 1.  0 when
-	 * marketbox takes no payments (then nothing is set).
+	 * marketbox takes no payments, or memory ran out (then nothing is
+	 * set).
 	 */
 	int		 (*pay_to)(struct mb_ctx *, long long ref,
 			    const char **number, const char **account);

@@ -4,7 +4,11 @@
  * fixtures for an exact payment, a part payment and the rest, an
  * over-payment, a payment for a closed order, an unknown reference, the
  * same TransID twice, a bad secret, a peer not allowed, a wrong currency
- * and shortcode, malformed bodies, and no group = payments.  Each checks
+ * and shortcode, malformed bodies, no group = payments, the seller's
+ * notice by the order's state, names with \u escapes, bad escapes and
+ * Latin-1 bytes (taken, cleaned), and the order's own steps after a
+ * payment (pay_order_event: closed, refund due; delivered in escrow,
+ * payout due; an unpaid order, nothing).  Each checks
  * the answer, the ledger, the order's money state and the notices in the
  * outbox, read after the answer (it comes after the commit).
  *
