@@ -469,10 +469,29 @@ struct mb_host {
 	 * = payments): the paybill or till number into *number and what
 	 * the buyer types as the account ("43", "MB43") into *account, the
 	 * host's strings, valid until the handler returns; 1.  0 when
-	 * marketbox takes no payments (then nothing is set).
+	 * marketbox takes no payments, or memory ran out (then nothing is
+	 * set).
 	 */
 	int		 (*pay_to)(struct mb_ctx *, long long ref,
 			    const char **number, const char **account);
+
+	/*
+	 * An order's step that moves its money (appended; check
+	 * host->size): call it where order ref becomes rejected, cancelled
+	 * or expired (event MB_PAY_CLOSED) or delivered (MB_PAY_DELIVERED),
+	 * inside the same handler or timer.  In that unit of work the
+	 * core moves the order's money state (a paid order closed: refund
+	 * due, the buyer and the admins told; delivered when the operator
+	 * holds the money, escrow: payout due, the admins told).  0, also
+	 * for an order no payment came for (nothing to move); -1 on a store
+	 * failure or an unknown event.
+	 */
+	int		 (*pay_event)(struct mb_ctx *, long long ref,
+			    int event);
 };
+
+/* pay_event()'s events. */
+#define MB_PAY_CLOSED		1	/* rejected, cancelled or expired */
+#define MB_PAY_DELIVERED	2	/* delivered */
 
 #endif

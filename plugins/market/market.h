@@ -335,6 +335,13 @@ void		 market_order_args(struct market_call *,
 int		 market_order_move(struct market_call *, struct market_order *o,
 		    const char *to, const char *transporter,
 		    const char *reason);
+/*
+ * Order ref's money follows its step to state to (host pay_event, when
+ * the host has it): rejected, expired, cancelled (MB_PAY_CLOSED) or
+ * delivered (MB_PAY_DELIVERED); other states nothing.  0, or -1 (logged).
+ */
+int		 market_order_pay(struct market_call *, long long ref,
+		    const char *to);
 /* The reference in word i: 1 and *ref, else 0. */
 int		 market_ref_arg(struct market_call *, size_t i, long long *ref);
 /* The order ref names into o: 1; else the sender told what it is, 0; -1 */

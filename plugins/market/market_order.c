@@ -73,6 +73,12 @@
  *		 back, the goods left; no trade, no cancellation on anyone's
  *		 record; both told, market-dispute-ended-*)
  *
+ * An order that closes (rejected, expired, cancelled) or is delivered
+ * tells the core (host pay_event, market_order_pay), whose money state
+ * follows: with money received, a refund due; delivered in escrow, a
+ * payout due (src/pay/pay.c).  A pool's share orders, moved with their
+ * pool order, tell it too.
+ *
  * ACCEPT and SENT set the next state's due times (from the conf then in
  * force); a final state has none.  rejected, expired and cancelled give
  * the reserved quantity back to the offer (a sold-out offer reopens while
@@ -382,11 +388,35 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 	return MB_OK;
 }
 
+int
+market_order_pay(struct market_call *c, long long ref, const char *to)
+{
+	int	 ev;
+
+	if (strcmp(to, "delivered") == 0)
+		ev = MB_PAY_DELIVERED;
+	else if (strcmp(to, "rejected") == 0 || strcmp(to, "expired") == 0 ||
+	    strcmp(to, "cancelled") == 0)
+		ev = MB_PAY_CLOSED;
+	else
+		return 0;
+	if (!MARKET_HOST_HAS(c->host, pay_event))
+		return 0;
+	if (c->host->pay_event(c->ctx, ref, ev) == -1) {
+		c->host->log(c->ctx, MB_LOG_ERROR, "market: order %lld: its "
+		    "money state cannot follow it to %s", ref, to);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Move order o to state to: the from-state checked against the table,
  * the row written (only if it is still in the from-state), the quantity
- * given back when the order does not go through, and every notice of the
- * step sent.  transporter and reason are for sent and rejected (may be
+ * given back when the order does not go through, the money state moved
+ * (market_order_pay: a paid order closed is a refund due, the core tells
+ * the buyer and the admins), and every notice of the step sent.
+ * transporter and reason are for sent and rejected (may be
  * NULL).  MB_OK, or MB_FAIL (a broken rule is logged: callers check
  * market_order_can first and refuse with a reply).
  */
@@ -442,6 +472,8 @@ market_order_move(struct market_call *c, struct market_order *o,
 		    market_store_post_return(c, o->want, o->want_qty) == -1)
 			return MB_FAIL;
 	}
+	if (market_order_pay(c, o->ref, to) == -1)
+		return MB_FAIL;
 	c->host->log(c->ctx, MB_LOG_INFO, "market: order %lld %s -> %s",
 	    o->ref, from, to);
 	/* a pool order's share orders follow it (market_pool_order.c) */

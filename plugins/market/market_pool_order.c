@@ -485,6 +485,9 @@ market_pool_step(struct market_call *c, const struct market_pool *p,
 			return -1;
 		}
 	}
+	/* money paid against a share order follows it too */
+	if (market_order_pay(c, so->ref, to) == -1)
+		return -1;
 	if (strcmp(to, "delivered") == 0) {
 		/* the member traded; the buyer was counted by the pool order */
 		if (c->host->user_trade(c->ctx, member) == -1 ||

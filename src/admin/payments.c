@@ -28,6 +28,16 @@
  *		TransID or TransAmount, or a bad one; a BusinessShortCode
  *		not the business-number; a Currency not the conf's
  *
+ * Strings are taken as JSON has them, \uXXXX escapes and surrogate pairs
+ * too ("FirstName": "Wanjir\u0169"), into UTF-8.  What in a string is
+ * not a character (a byte of no UTF-8 sequence: a Latin-1 letter; a bad
+ * escape, a lone surrogate) becomes U+FFFD, logged: a field the
+ * confirmation needs is then refused by its own check (TransID,
+ * TransAmount, BusinessShortCode), a BillRefNumber matches no order (the
+ * suspense list), and the names are kept with it: a payment is never
+ * refused for its payer's names.  The ledger's raw keeps the body with
+ * each such byte written \xNN, so both engines store it alike.
+ *
  * POST /payments/validate takes the same body, passes the same checks
  * (refused as above), reads and changes nothing:
  *
@@ -74,6 +84,8 @@ struct pay_json {
 	char	*name[PAY_FIELDS];
 	char	*value[PAY_FIELDS];
 	size_t	 n;
+	int	 bad;		/* some string had what is not a
+				   character (pay_json_string) */
 };
 
 static void
@@ -108,46 +120,177 @@ pay_json_ws(const char *p, const char *end)
 	return p;
 }
 
-/* A JSON string at *pp (past its opening quote) into a new string:
-   escapes \" \\ \/ \b \f \n \r \t (\u: refused, no field needs it). */
+/*
+ * The length of the well-formed UTF-8 sequence at p (before end): 1 to
+ * 4; 0 when the bytes there are none (a stray continuation byte, a
+ * Latin-1 letter, an overlong form, a surrogate, past U+10FFFF).
+ */
+static size_t
+pay_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned	 c = p[0], v;
+	size_t		 n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, v = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, v = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, v = c & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 ||
+	    v > 0x10ffff)) || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Code point v as UTF-8 at o; the bytes written (1 to 4). */
+static size_t
+pay_utf8_put(char *o, unsigned v)
+{
+	if (v < 0x80) {
+		o[0] = v;
+		return 1;
+	}
+	if (v < 0x800) {
+		o[0] = 0xc0 | v >> 6;
+		o[1] = 0x80 | (v & 0x3f);
+		return 2;
+	}
+	if (v < 0x10000) {
+		o[0] = 0xe0 | v >> 12;
+		o[1] = 0x80 | (v >> 6 & 0x3f);
+		o[2] = 0x80 | (v & 0x3f);
+		return 3;
+	}
+	o[0] = 0xf0 | v >> 18;
+	o[1] = 0x80 | (v >> 12 & 0x3f);
+	o[2] = 0x80 | (v >> 6 & 0x3f);
+	o[3] = 0x80 | (v & 0x3f);
+	return 4;
+}
+
+/* The 4 hex digits at p (before end) as a number; -1 when they are not. */
+static long
+pay_hex4(const char *p, const char *end)
+{
+	long	 v = 0;
+	int	 i;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (p[i] >= '0' && p[i] <= '9')
+			v |= p[i] - '0';
+		else if (p[i] >= 'a' && p[i] <= 'f')
+			v |= p[i] - 'a' + 10;
+		else if (p[i] >= 'A' && p[i] <= 'F')
+			v |= p[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+#define PAY_REPLACEMENT	0xfffd	/* U+FFFD, for what is not a character */
+
+/*
+ * A JSON string at *pp (past its opening quote) into a new string, valid
+ * UTF-8 always: escapes \" \\ \/ \b \f \n \r \t and \uXXXX (a
+ * surrogate pair as its one character: "Wanjir\u0169" is Wanjirũ).  What
+ * is not a character (a bad escape, a lone surrogate, a control byte, a
+ * byte of no UTF-8 sequence: a Latin-1 letter) becomes U+FFFD and *bad is
+ * set: the caller refuses only a field it needs (a TransID is checked
+ * anyway), never one it could do without (names).  NULL only when the
+ * string has no closing quote, or memory ran out.
+ */
 static char *
-pay_json_string(const char **pp, const char *end)
+pay_json_string(const char **pp, const char *end, int *bad)
 {
 	const char	*p = *pp;
 	char		*s, *o;
+	long		 u, lo;
+	size_t		 n;
 
-	if ((s = malloc(end - p + 1)) == NULL)
+	*bad = 0;
+	/* at most 3 bytes out for each in (a byte: U+FFFD) */
+	if ((s = malloc(3 * (end - p) + 1)) == NULL)
 		return NULL;
-	for (o = s; p < end && *p != '"'; p++) {
-		if ((unsigned char)*p < 0x20)
-			goto bad;
+	for (o = s; p < end && *p != '"'; ) {
+		if ((unsigned char)*p < 0x20) {
+			o += pay_utf8_put(o, PAY_REPLACEMENT);
+			*bad = 1;
+			p++;
+			continue;
+		}
 		if (*p != '\\') {
-			*o++ = *p;
+			if ((n = pay_utf8_len((const unsigned char *)p,
+			    (const unsigned char *)end)) == 0) {
+				o += pay_utf8_put(o, PAY_REPLACEMENT);
+				*bad = 1;
+				p++;
+				continue;
+			}
+			memcpy(o, p, n);
+			o += n;
+			p += n;
 			continue;
 		}
 		if (++p == end)
-			goto bad;
-		switch (*p) {
-		case '"': case '\\': case '/':
-			*o++ = *p;
 			break;
+		switch (*p++) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
 		case 'b': *o++ = '\b'; break;
 		case 'f': *o++ = '\f'; break;
 		case 'n': *o++ = '\n'; break;
 		case 'r': *o++ = '\r'; break;
 		case 't': *o++ = '\t'; break;
+		case 'u':
+			if ((u = pay_hex4(p, end)) != -1)
+				p += 4;
+			if (u >= 0xd800 && u <= 0xdbff && end - p >= 6 &&
+			    p[0] == '\\' && p[1] == 'u' &&
+			    (lo = pay_hex4(p + 2, end)) >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				u = 0x10000 + ((u - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			} else if (u == -1 || u == 0 ||
+			    (u >= 0xd800 && u <= 0xdfff)) {
+				/* no hex, a lone surrogate; a NUL would cut
+				   the string short */
+				u = PAY_REPLACEMENT;
+				*bad = 1;
+			}
+			o += pay_utf8_put(o, u);
+			break;
 		default:
-			goto bad;
+			/* an escape JSON has not: the letter lost */
+			o += pay_utf8_put(o, PAY_REPLACEMENT);
+			*bad = 1;
+			break;
 		}
 	}
-	if (p == end)
-		goto bad;
+	if (p >= end) {
+		free(s);
+		return NULL;
+	}
 	*o = '\0';
 	*pp = p + 1;
 	return s;
-bad:
-	free(s);
-	return NULL;
 }
 
 /*
@@ -160,8 +303,10 @@ pay_json_parse(const char *p, size_t len, struct pay_json *j)
 {
 	const char	*end = p + len, *v;
 	char		*name, *value;
+	int		 bad;
 
 	j->n = 0;
+	j->bad = 0;
 	p = pay_json_ws(p, end);
 	if (p == end || *p++ != '{')
 		return -1;
@@ -171,8 +316,9 @@ pay_json_parse(const char *p, size_t len, struct pay_json *j)
 	for (;;) {
 		p = pay_json_ws(p, end);
 		if (p == end || *p++ != '"' ||
-		    (name = pay_json_string(&p, end)) == NULL)
+		    (name = pay_json_string(&p, end, &bad)) == NULL)
 			goto bad;
+		j->bad |= bad;
 		p = pay_json_ws(p, end);
 		if (p == end || *p++ != ':') {
 			free(name);
@@ -181,7 +327,8 @@ pay_json_parse(const char *p, size_t len, struct pay_json *j)
 		p = pay_json_ws(p, end);
 		if (p < end && *p == '"') {
 			p++;
-			value = pay_json_string(&p, end);
+			value = pay_json_string(&p, end, &bad);
+			j->bad |= bad;
 		} else {
 			for (v = p; p < end && (isalnum((unsigned char)*p) ||
 			    *p == '.' || *p == '-' || *p == '+'); p++)
@@ -220,6 +367,35 @@ pay_json_parse(const char *p, size_t len, struct pay_json *j)
 bad:
 	pay_json_free(j);
 	return -1;
+}
+
+/*
+ * The body as the ledger keeps it (payments.raw): as it came, but each
+ * byte of no UTF-8 sequence written as \xNN (PostgreSQL takes only
+ * UTF-8 text; SQLite would take the byte, and the two must keep the
+ * same).  A malloc'd string, or NULL when memory ran out.
+ */
+static char *
+pay_raw(const char *body, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)body;
+	const unsigned char	*end = p + len;
+	char			*s, *o;
+	size_t			 n;
+
+	if ((s = malloc(4 * len + 1)) == NULL)
+		return NULL;
+	for (o = s; p < end; ) {
+		if ((n = pay_utf8_len(p, end)) == 0) {
+			o += sprintf(o, "\\x%02X", *p++);
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return s;
 }
 
 /* TransAmount ("15000", "15000.5", "15000.00") in minor units; -1 when
@@ -278,7 +454,7 @@ pay_names(const struct pay_json *j, char *buf, size_t size)
 	static const char *const parts[] = { "FirstName", "MiddleName",
 	    "LastName" };
 	const char	*v;
-	size_t		 i, n = 0;
+	size_t		 i, k, n = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < 3; i++) {
@@ -287,6 +463,13 @@ pay_names(const struct pay_json *j, char *buf, size_t size)
 		snprintf(buf + n, size - n, "%s%s", n ? " " : "", v);
 		n = strlen(buf);
 	}
+	/* a name cut at size keeps no half of a character */
+	for (i = 0; i < n; i += k)
+		if ((k = pay_utf8_len((const unsigned char *)buf + i,
+		    (const unsigned char *)buf + n)) == 0) {
+			buf[i] = '\0';
+			break;
+		}
 }
 
 /* The provider's answer: {"ResultCode": 0|1, "ResultDesc": desc}. */
@@ -367,6 +550,7 @@ struct pay_request {
 	struct pay_json		 j;
 	struct pay_callback	 cb;
 	char			*body;
+	char			*raw;		/* pay_raw(body) */
 	char			 names[200];
 };
 
@@ -375,7 +559,8 @@ pay_request_free(struct pay_request *r)
 {
 	pay_json_free(&r->j);
 	free(r->body);
-	r->body = NULL;
+	free(r->raw);
+	r->body = r->raw = NULL;
 }
 
 /*
@@ -431,7 +616,16 @@ pay_request(struct admin *a, struct evhttp_request *req, const char *peer,
 	cb->msisdn = pay_json_get(&r->j, "MSISDN");
 	cb->trans_time = pay_json_get(&r->j, "TransTime");
 	cb->shortcode = pay_json_get(&r->j, "BusinessShortCode");
-	cb->raw = r->body;
+	if ((r->raw = pay_raw(r->body, len)) == NULL) {
+		pay_refuse(req, peer, 500, "Internal Server Error", "memory "
+		    "ran out");
+		goto bad;
+	}
+	cb->raw = r->raw;
+	if (r->j.bad)
+		warning(0, "payments: a confirmation from %s has what is "
+		    "not UTF-8 text or a bad escape in a field: taken, "
+		    "with U+FFFD for it", peer);
 	pay_names(&r->j, r->names, sizeof(r->names));
 	cb->names = r->names[0] != '\0' ? r->names : NULL;
 	if (!pay_trans_ok(cb->trans_id)) {

@@ -22,10 +22,12 @@
  * a context with no message and the callback's fields through new host
  * functions.  Nor the callback stored first and handed to the plugin
  * like an MO: two units of work, and the answer would wait on the
- * second.  The plugin's own events that move money (REJECT or CANCEL of
- * a paid order: refund due; DELIVERED in escrow: payout due) are to
- * reach pay_next() through a function appended to struct mb_host (its
- * extension path: no ABI change).
+ * second.  The plugin's own events that move money (an order of money
+ * received rejected, cancelled or expired: refund due; delivered in
+ * escrow: payout due) reach pay_next() through pay_order_event(), which
+ * the host's pay_event (appended to struct mb_host: its extension path,
+ * no ABI change) runs in the plugin's unit of work: market_order_move
+ * and a pool's share orders call it at each such step.
  *
  * A confirmation, in the caller's unit of work:
  *
@@ -43,7 +45,10 @@
  * and the notices by the new state, each in its reader's language:
  *
  *	paid	seller: pay-paid-seller ("15,000 KES received for order #43
- *		(QBC1X...). Send the goods: SENT 43"); buyer: pay-paid-buyer
+ *		(QBC1X...). Send the goods: SENT 43") for an accepted
+ *		order, pay-paid-seller-accept ("... ACCEPT 43, then send
+ *		the goods") for a pending one, pay-paid-seller-sent (no
+ *		step) for one sent or delivered; buyer: pay-paid-buyer
  *	part	seller: pay-part-seller, buyer: pay-part-buyer (what is
  *		still due, and where to pay it)
  *	over	seller: pay-paid-seller; buyer: pay-over-buyer (the credit);
@@ -53,6 +58,16 @@
  * A payment pay_next() refuses (the order's seller is paid out or to be)
  * goes to the suspense list too, with its order noted in the admins'
  * notice.
+ *
+ * An order's own event (pay_order_event), in the plugin's unit of work:
+ *
+ *	closed (rejected, cancelled, expired) with money received
+ *		refund-due; buyer: pay-closed-buyer, admins:
+ *		pay-closed-admin
+ *	delivered, paid or over, escrow
+ *		payout-due; admins: pay-payout-admin
+ *	no money state (nothing paid), or one that stays
+ *		nothing
  */
 #include "config.h"
 
@@ -320,6 +335,22 @@ pay_validate(struct store *s, const struct conf *c, int orders,
 	return cb->amount <= o.total - paid;
 }
 
+/*
+ * The seller's notice of a payment, by where the order is: accepted, send
+ * the goods (pay-paid-seller: "SENT 43"); pending, accept it first
+ * (pay-paid-seller-accept: SENT is refused before ACCEPT); sent or
+ * delivered, the goods already left (pay-paid-seller-sent: no step).
+ */
+static const char *
+pay_seller_tmpl(const struct pay_order *o)
+{
+	if (strcmp(o->state, "pending") == 0)
+		return "pay-paid-seller-accept";
+	if (strcmp(o->state, "sent") == 0 || strcmp(o->state, "delivered") == 0)
+		return "pay-paid-seller-sent";
+	return "pay-paid-seller";
+}
+
 /* tmpl to every admin of the conf.  0, or -1. */
 static int
 pay_tell_admins(struct router *r, const struct conf *c, const char *tmpl,
@@ -398,7 +429,7 @@ pay_confirm(struct store *s, struct router *r, const struct conf *c,
 	case PAY_PAYOUT_DUE:		/* not from a payment; for -Wswitch */
 	case PAY_PAID_OUT:
 		*out = PAY_OUT_PAID;
-		if (router_notify(r, o.seller, "pay-paid-seller", args, 9) ==
+		if (router_notify(r, o.seller, pay_seller_tmpl(&o), args, 9) ==
 		    -1 || router_notify(r, o.buyer, "pay-paid-buyer", args, 9) ==
 		    -1)
 			return -1;
@@ -416,7 +447,7 @@ pay_confirm(struct store *s, struct router *r, const struct conf *c,
 		/* the seller hears of the price only, once: not again for
 		   more money after the order was paid */
 		if ((from != PAY_PAID && from != PAY_OVER &&
-		    router_notify(r, o.seller, "pay-paid-seller", args, 9) ==
+		    router_notify(r, o.seller, pay_seller_tmpl(&o), args, 9) ==
 		    -1) ||
 		    router_notify(r, o.buyer, "pay-over-buyer", args, 9) ==
 		    -1 || pay_tell_admins(r, c, "pay-over-admin", args, 9) == -1)
@@ -430,5 +461,89 @@ pay_confirm(struct store *s, struct router *r, const struct conf *c,
 			return -1;
 		break;
 	}
+	return 0;
+}
+
+int
+pay_order_event(struct store *s, const struct conf *c, long long ref,
+    enum pay_event ev, pay_notify_fn notify, void *arg)
+{
+	/* a no-op write that holds the row, as pay_order_take's does */
+	static const char hold[] =
+	    "UPDATE order_payments SET updated = $2 WHERE order_ref = $1 "
+	    "RETURNING due, paid, state";
+	static const char set[] =
+	    "UPDATE order_payments SET state = $2 WHERE order_ref = $1";
+	struct store_stmt	*st;
+	struct pay_order	 o;
+	struct mb_arg		 args[6];
+	enum pay_state		 to;
+	char			 paid_s[32], due_s[32], ref_s[24];
+	long long		 due = 0, paid = 0;
+	size_t			 i;
+	int			 rc, from = -1;
+
+	if (ev != PAY_EV_CLOSED && ev != PAY_EV_DELIVERED) {
+		error(0, "pay: order %lld: event %d is not the order's",
+		    ref, (int)ev);
+		return -1;
+	}
+	if ((st = store_query(s, hold)) == NULL)
+		return -1;
+	store_bind_int(st, 1, ref);
+	store_bind_int(st, 2, (long long)time(NULL));
+	if ((rc = store_step(st)) == STORE_ROW) {
+		due = store_int(st, 0);
+		paid = store_int(st, 1);
+		from = pay_state_parse(store_text(st, 2));
+	}
+	store_done(st);
+	if (rc == STORE_ERROR)
+		return -1;
+	if (rc != STORE_ROW)
+		return 0;	/* no money came for it */
+	if (from < 0) {
+		error(0, "pay: order %lld has an unknown money state", ref);
+		return -1;
+	}
+	if (pay_next(from, ev, due, paid, c->payments.escrow, &to) == -1) {
+		warning(0, "pay: order %lld %s with money state %s: left "
+		    "for the operator", ref, ev == PAY_EV_CLOSED ? "closed" :
+		    "delivered", pay_state_name(from));
+		return 0;
+	}
+	if (to == (enum pay_state)from)
+		return 0;
+	if ((st = store_query(s, set)) == NULL)
+		return -1;
+	store_bind_int(st, 1, ref);
+	store_bind_text(st, 2, pay_state_name(to));
+	rc = store_step(st);
+	store_done(st);
+	if (rc != STORE_DONE)
+		return -1;
+	info(0, "pay: order %lld %s: money state %s -> %s", ref,
+	    ev == PAY_EV_CLOSED ? "closed" : "delivered",
+	    pay_state_name(from), pay_state_name(to));
+
+	memset(&o, 0, sizeof(o));
+	if (pay_order_read(s, ref, &o) == -1)
+		return -1;
+	pay_money(paid_s, sizeof(paid_s), paid);
+	pay_money(due_s, sizeof(due_s), due);
+	snprintf(ref_s, sizeof(ref_s), "%lld", ref);
+	args[0] = (struct mb_arg){ "ref", ref_s };
+	args[1] = (struct mb_arg){ "amount", paid_s };
+	args[2] = (struct mb_arg){ "total", due_s };
+	args[3] = (struct mb_arg){ "currency", c->currency };
+	args[4] = (struct mb_arg){ "buyer", o.buyer };
+	args[5] = (struct mb_arg){ "seller", o.seller };
+	if (to == PAY_REFUND_DUE && o.buyer[0] != '\0' &&
+	    notify(arg, o.buyer, "pay-closed-buyer", args, 6) == -1)
+		return -1;
+	for (i = 0; i < c->admins.count; i++)
+		if (notify(arg, c->admins.names[i], to == PAY_REFUND_DUE ?
+		    "pay-closed-admin" : "pay-payout-admin", args, 6) == -1)
+			return -1;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 struct conf;
+struct mb_arg;
 struct router;
 struct store;
 
@@ -112,6 +113,28 @@ long long	 pay_account_ref(const struct conf *, const char *account);
 int		 pay_confirm(struct store *, struct router *,
 		    const struct conf *, int orders,
 		    const struct pay_callback *, enum pay_outcome *out);
+
+/* How pay_order_event sends a notice: as router_notify, or a plugin's
+   notify() (host.c).  0, or -1. */
+typedef int	(*pay_notify_fn)(void *arg, const char *msisdn,
+		    const char *tmpl, const struct mb_arg *, size_t nargs);
+
+/*
+ * An event of order ref's own state that moves its money, ev
+ * PAY_EV_CLOSED (rejected, cancelled or expired) or PAY_EV_DELIVERED,
+ * inside the caller's unit of work (the market plugin's handler or
+ * timer, through the host's pay_event): the order's money state moved
+ * by pay_next (its row held first, as a payment holds it: the two take
+ * turns) and the notices of the change sent through notify: refund due,
+ * the buyer (pay-closed-buyer) and the conf's admins (pay-closed-admin);
+ * payout due, the admins (pay-payout-admin).  Nothing for an order of
+ * no money state (no payment came for it) nor for one pay_next keeps;
+ * one pay_next refuses is logged and left.  0; -1 on a store or notice
+ * failure (the caller's unit rolls back).
+ */
+int		 pay_order_event(struct store *, const struct conf *,
+		    long long ref, enum pay_event ev, pay_notify_fn notify,
+		    void *arg);
 
 /*
  * Whether to take cb before it is paid (a provider's validation): only

@@ -31,6 +31,7 @@
 #include "plugin/member.h"
 #include "plugin/plugin.h"
 #include "plugin/question.h"
+#include "pay/pay.h"
 #include "text/render.h"
 #include "store/store.h"
 #include "text/words.h"
@@ -761,9 +762,40 @@ h_pay_to(struct mb_ctx *ctx, long long ref, const char **number,
 	if (asprintf(&s, "%s%lld%s", p->account_prefix ? p->account_prefix :
 	    "", ref, p->account_suffix ? p->account_suffix : "") == -1)
 		return 0;
+	/* out of memory: no account to show, so none at all */
+	if ((*account = host_keep(ctx, s)) == NULL)
+		return 0;
 	*number = p->business_number;
-	*account = host_keep(ctx, s);
 	return 1;
+}
+
+static int
+host_pay_notify(void *arg, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return host_notify(arg, msisdn, tmpl, args, nargs);
+}
+
+/* An order's own event that moves its money (pay_order_event). */
+static int
+h_pay_event(struct mb_ctx *ctx, long long ref, int event)
+{
+	enum pay_event	 ev;
+
+	switch (event) {
+	case MB_PAY_CLOSED:
+		ev = PAY_EV_CLOSED;
+		break;
+	case MB_PAY_DELIVERED:
+		ev = PAY_EV_DELIVERED;
+		break;
+	default:
+		error(0, "host: pay_event of order %lld: no event %d", ref,
+		    event);
+		return -1;
+	}
+	return pay_order_event(ctx->core->store, ctx->core->conf, ref, ev,
+	    host_pay_notify, ctx);
 }
 
 static long long
@@ -1483,7 +1515,8 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	.market_hub = host_market_hub, \
 	.route = host_route, \
 	.user_place = h_user_place, \
-	.pay_to = h_pay_to
+	.pay_to = h_pay_to, \
+	.pay_event = h_pay_event
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

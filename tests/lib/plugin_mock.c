@@ -86,6 +86,7 @@ struct mock {
 	char			*place_of[MOCK_MAX_PLACES];
 	int			 fail_contact;	/* contact() returns NULL */
 	char			*pay_number;	/* pay_to(); NULL: none */
+	char			 pay_events[512];	/* pay_event() */
 	size_t			(*sms_parts)(const char *);	/* or NULL */
 	int			 fail_trade;	/* trade_done() returns -1 */
 	struct mock_trade	*trades;
@@ -827,6 +828,33 @@ mock_h_pay_to(struct mb_ctx *ctx, long long ref, const char **number,
 	return 1;
 }
 
+/* As the daemon's, without money: each call noted ("43 closed"). */
+static int
+mock_h_pay_event(struct mb_ctx *ctx, long long ref, int event)
+{
+	char	*e = ctx->m->pay_events;
+	size_t	 n = strlen(e);
+
+	if (event != MB_PAY_CLOSED && event != MB_PAY_DELIVERED)
+		return -1;
+	snprintf(e + n, sizeof(ctx->m->pay_events) - n, "%s%lld %s",
+	    n > 0 ? "; " : "", ref, event == MB_PAY_CLOSED ? "closed" :
+	    "delivered");
+	return 0;
+}
+
+const char *
+mock_pay_events(struct mock *m)
+{
+	return m->pay_events;
+}
+
+void
+mock_pay_events_clear(struct mock *m)
+{
+	m->pay_events[0] = '\0';
+}
+
 void
 mock_pay_to(struct mock *m, const char *number)
 {
@@ -1054,6 +1082,7 @@ static const struct mb_host mock_table = {
 	.route = mock_h_route,
 	.user_place = mock_h_user_place,
 	.pay_to = mock_h_pay_to,
+	.pay_event = mock_h_pay_event,
 };
 
 const struct mb_host *

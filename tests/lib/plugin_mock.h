@@ -154,6 +154,10 @@ void			 mock_place(struct mock *, const char *msisdn,
 /* pay_to() gives number as the paybill and the order's number as the
    account (NULL, the default: marketbox takes no payments). */
 void			 mock_pay_to(struct mock *, const char *number);
+/* The pay_event() calls so far, "43 closed; 44 delivered" ("" none),
+   and forgetting them. */
+const char		*mock_pay_events(struct mock *);
+void			 mock_pay_events_clear(struct mock *);
 /* With on, contact() returns NULL, as on a store failure. */
 /* sms_parts() measures with fn (a test's real rendering), NULL: the
    mock's text as it is */

@@ -4,7 +4,11 @@
  * fixtures for an exact payment, a part payment and the rest, an
  * over-payment, a payment for a closed order, an unknown reference, the
  * same TransID twice, a bad secret, a peer not allowed, a wrong currency
- * and shortcode, malformed bodies, and no group = payments.  Each checks
+ * and shortcode, malformed bodies, no group = payments, the seller's
+ * notice by the order's state, names with \u escapes, bad escapes and
+ * Latin-1 bytes (taken, cleaned), and the order's own steps after a
+ * payment (pay_order_event: closed, refund due; delivered in escrow,
+ * payout due; an unpaid order, nothing).  Each checks
  * the answer, the ledger, the order's money state and the notices in the
  * outbox, read after the answer (it comes after the commit).
  *
@@ -40,6 +44,7 @@
 #include "plugin/plugin.h"
 #include "engine/router.h"
 #include "http_client.h"
+#include "pay/pay.h"
 #ifdef HAVE_POSTGRESQL
 #include "pg_fixture.h"
 #endif
@@ -239,6 +244,23 @@ t_post(const char *target, const char *body)
 
 #define T_URL	"/payments/confirm?secret=" T_SECRET
 
+/* The same with the payer's names as the body has them (JSON escapes
+ * and all). */
+static const char *
+t_c2b_names(const char *trans, const char *amount, const char *ref,
+    const char *first, const char *middle, const char *last)
+{
+	static char	 b[2048];
+
+	snprintf(b, sizeof(b), "{\"TransactionType\": \"Pay Bill\", "
+	    "\"TransID\": \"%s\", \"TransTime\": \"20261205143000\", "
+	    "\"TransAmount\": \"%s\", \"BusinessShortCode\": \"512345\", "
+	    "\"BillRefNumber\": \"%s\", \"MSISDN\": \"254700000002\", "
+	    "\"FirstName\": \"%s\", \"MiddleName\": \"%s\", "
+	    "\"LastName\": \"%s\"}", trans, amount, ref, first, middle, last);
+	return b;
+}
+
 /* A Daraja C2B confirmation: TransID, TransAmount, BillRefNumber, and
  * extra fields (each starting with a comma) or "". */
 static const char *
@@ -360,8 +382,11 @@ t_over_closed_unknown(void)
 	assert_accepted(r);
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
 	    "order_ref = 44 AND paid = 1500050 AND state = 'over'"), 1);
+	/* 44 is pending: the seller accepts before SENT is taken */
 	cr_assert_eq(t_notices(T_SELLER, "15,000.50 KES received for order "
-	    "#44%SENT 44"), 1);
+	    "#44 (QBC1OVER01). Accept it: ACCEPT 44, then send the goods."),
+	    1);
+	cr_assert_eq(t_notices(T_SELLER, "%SENT 44%"), 0);
 	cr_assert_eq(t_notices(T_ADMIN, "%0.50 KES over the price of order "
 	    "#44%"), 1);
 	/* a rejected order: the money is to be refunded */
@@ -478,6 +503,163 @@ t_validate(void)
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 2);
 }
 
+/*
+ * The seller's notice by the order's state: accepted, SENT; pending,
+ * ACCEPT first; sent or delivered, no step at all.
+ */
+static void
+t_seller_by_state(void)
+{
+	struct hc_resp	*r;
+
+	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
+	    "(46, 1500000, '" T_BUYER "', '" T_SELLER "', 'sent'), "
+	    "(47, 1500000, '" T_BUYER "', '" T_SELLER "', 'delivered')"), 0);
+	r = t_post(T_URL, t_c2b("QBC1STATE1", "15000", "44", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_notices(T_SELLER, "15,000 KES received for order #44 "
+	    "(QBC1STATE1). Accept it: ACCEPT 44, then send the goods."), 1);
+	r = t_post(T_URL, t_c2b("QBC1STATE2", "15000", "46", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1STATE3", "15000", "47", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_notices(T_SELLER, "15,000 KES received for order #46 "
+	    "(QBC1STATE2). The order is paid."), 1);
+	cr_assert_eq(t_notices(T_SELLER, "15,000 KES received for order #47 "
+	    "(QBC1STATE3). The order is paid."), 1);
+	cr_assert_eq(t_notices(T_SELLER, "%SENT%"), 0);
+	cr_assert_eq(t_notices(T_SELLER, "%ACCEPT 46%"), 0);
+}
+
+/*
+ * Names as JSON writes them: \uXXXX and a surrogate pair decoded into
+ * UTF-8; a bad escape, a lone surrogate or a Latin-1 byte (no UTF-8)
+ * never refuse the payment: the names keep U+FFFD for it, the raw body
+ * the byte as \xNN, on both engines.
+ */
+static void
+t_names(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b_names("QBC1NAME01", "15000", "43",
+	    "Wanjir\\u0169", "", "Kamau"));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1NAME01' AND names = 'Wanjir\xc5\xa9 Kamau' AND outcome = "
+	    "'paid'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND state = 'paid'"), 1);
+
+	/* a surrogate pair (U+1F33D), a lone one, an escape JSON lacks */
+	r = t_post(T_URL, t_c2b_names("QBC1NAME02", "100", "44",
+	    "\\ud83c\\udf3dMaize", "\\ud800x", "Ka\\qmau"));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1NAME02' AND names = '\xf0\x9f\x8c\xbdMaize \xef\xbf\xbdx "
+	    "Ka\xef\xbf\xbdmau' AND order_ref = 44 AND outcome = 'part'"), 1);
+
+	/* Latin-1: a byte of no UTF-8 sequence (and a control byte) */
+	r = t_post(T_URL, t_c2b_names("QBC1NAME03", "100", "44", "Ren\xe9",
+	    "", "Kamau\x01"));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1NAME03' AND names = 'Ren\xef\xbf\xbd Kamau\xef\xbf\xbd' AND "
+	    "raw LIKE '%\"Ren\\xE9\"%' ESCAPE '!' AND outcome = 'part'"), 1);
+	cr_assert_eq(t_count("SELECT paid FROM order_payments WHERE "
+	    "order_ref = 44"), 20000);
+	/* the retry of it: seen, no second effect */
+	r = t_post(T_URL, t_c2b_names("QBC1NAME03", "100", "44", "Ren\xe9",
+	    "", "Kamau\x01"));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 3);
+	cr_assert_eq(t_count("SELECT paid FROM order_payments WHERE "
+	    "order_ref = 44"), 20000);
+	/* a TransID that is no TransID once decoded is still refused */
+	r = t_post(T_URL, t_c2b("QBC1\\u00e9", "100", "44", ""));
+	assert_refused(r, 400, "TransID");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 3);
+}
+
+/* The order's own steps (pay_order_event, as the host's pay_event runs
+   it): notices sent as a plugin's are. */
+static int
+t_notify(void *arg, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return router_notify(arg, msisdn, tmpl, args, nargs);
+}
+
+/* Order ref moved to state by its plugin, with its money event. */
+static void
+t_order_step(long long ref, const char *state, enum pay_event ev)
+{
+	char	 sql[256];
+
+	cr_assert_eq(store_work_begin(store), 0);
+	snprintf(sql, sizeof(sql), "UPDATE market_orders SET state = '%s' "
+	    "WHERE ref = %lld", state, ref);
+	cr_assert_eq(store_exec(store, sql), 0);
+	cr_assert_eq(pay_order_event(store, conf, ref, ev, t_notify, router),
+	    0);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	/* group commit: now, for the reads of the test's own connection */
+	cr_assert_eq(store_commit(store), 0);
+}
+
+/*
+ * A paid order then rejected: refund due, the buyer and the admins told;
+ * an unpaid one closing: nothing; delivered, direct: the money stays
+ * paid; in escrow: payout due, the admins told.
+ */
+static void
+t_order_events(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1EVT001", "15000", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 2);
+	t_order_step(43, "rejected", PAY_EV_CLOSED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1500000 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Order #43 is closed: the 15,000 KES "
+	    "you paid is to be refunded. The operator is told."), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Order #43 closed with 15,000 KES "
+	    "paid by " T_BUYER ": a refund is due."), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 4);
+	/* the ledger is the payments', unchanged */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
+
+	/* an unpaid order closing: no money state, nobody told */
+	t_order_step(44, "expired", PAY_EV_CLOSED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 44"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 4);
+
+	/* delivered in direct mode: the seller was paid by the buyer */
+	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
+	    "(48, 1500000, '" T_BUYER "', '" T_SELLER "', 'sent'), "
+	    "(49, 1500000, '" T_BUYER "', '" T_SELLER "', 'sent')"), 0);
+	r = t_post(T_URL, t_c2b("QBC1EVT002", "15000", "48", ""));
+	assert_accepted(r);
+	t_order_step(48, "delivered", PAY_EV_DELIVERED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 48 AND state = 'paid'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "%payout%"), 0);
+
+	/* escrow: the operator holds it, and pays the seller out */
+	conf->payments.escrow = 1;
+	r = t_post(T_URL, t_c2b("QBC1EVT003", "15000", "49", ""));
+	assert_accepted(r);
+	t_order_step(49, "delivered", PAY_EV_DELIVERED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 49 AND state = 'payout-due'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Order #49 delivered: pay the seller "
+	    T_SELLER " 15,000 KES (payout due)."), 1);
+	cr_assert_eq(t_notices(T_BUYER, "%#49%refunded%"), 0);
+}
+
 /* --- SQLite ------------------------------------------------------------------ */
 
 TestSuite(payments, .init = setup, .fini = teardown, .timeout = 60);
@@ -505,6 +687,21 @@ Test(payments, refused_callbacks_change_nothing)
 Test(payments, validation_takes_open_orders_up_to_what_is_due)
 {
 	t_validate();
+}
+
+Test(payments, the_sellers_notice_follows_the_order_state)
+{
+	t_seller_by_state();
+}
+
+Test(payments, names_with_escapes_and_bad_bytes_are_taken)
+{
+	t_names();
+}
+
+Test(payments, an_order_closed_or_delivered_moves_its_money)
+{
+	t_order_events();
 }
 
 /* The allow-list: a peer it does not list is refused, the secret
@@ -565,5 +762,20 @@ Test(payments_pg, refused_callbacks_change_nothing)
 Test(payments_pg, validation_takes_open_orders_up_to_what_is_due)
 {
 	t_validate();
+}
+
+Test(payments_pg, the_sellers_notice_follows_the_order_state)
+{
+	t_seller_by_state();
+}
+
+Test(payments_pg, names_with_escapes_and_bad_bytes_are_taken)
+{
+	t_names();
+}
+
+Test(payments_pg, an_order_closed_or_delivered_moves_its_money)
+{
+	t_order_events();
 }
 #endif

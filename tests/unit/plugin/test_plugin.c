@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, pay_to) +
-	    sizeof(host_table.pay_to), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, pay_event) +
+	    sizeof(host_table.pay_event), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, pay_event),
+	    offsetof(struct mb_host, pay_to));
 	cr_assert_gt(offsetof(struct mb_host, pay_to),
 	    offsetof(struct mb_host, user_place));
 	cr_assert_gt(offsetof(struct mb_host, user_place),
@@ -1092,6 +1094,42 @@ Test(plugin, host_user_place)
 	   her own market */
 	cr_assert_str_eq(host_table.user_place(&ctx, "M-1"), "kiambogo");
 	cr_assert_str_eq(host_table.user_place(&ctx, "M-2"), "nakuru");
+	host_ctx_clear(&ctx);
+	store_free(st);
+}
+
+/*
+ * pay_event(): the core's money state of the order (pay_order_event;
+ * its notices are test_payments's): nothing for an order no payment
+ * came for, nor for a state the event keeps; an unknown event refused.
+ */
+Test(plugin, host_pay_event)
+{
+	struct conf	 c;
+	struct store	*st;
+	struct core	 core;
+	struct mb_ctx	 ctx;
+
+	st = open_store();
+	cr_assert_eq(store_exec(st, "INSERT INTO order_payments (order_ref, "
+	    "due, paid, state, updated) VALUES (7, 100, 0, 'unpaid', 0), "
+	    "(8, 100, 100, 'paid', 0)"), 0);
+	memset(&c, 0, sizeof(c));
+	memset(&core, 0, sizeof(core));
+	core.conf = &c;
+	core.store = st;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	cr_assert_eq(host_table.pay_event(&ctx, 6, MB_PAY_CLOSED), 0);
+	cr_assert_eq(host_table.pay_event(&ctx, 7, MB_PAY_CLOSED), 0);
+	cr_assert_eq(host_table.pay_event(&ctx, 8, MB_PAY_DELIVERED), 0,
+	    "direct: the buyer paid the seller");
+	cr_assert_eq(host_table.pay_event(&ctx, 8, 0), -1);
+	cr_assert_eq(host_table.pay_event(&ctx, 8, 3), -1);
+	cr_assert_eq(store_exec(st, "UPDATE order_payments SET updated = 1 "
+	    "WHERE (order_ref = 7 AND state = 'unpaid') OR (order_ref = 8 "
+	    "AND state = 'paid')"), 0);
+	cr_assert_eq(store_changes(st), 2, "the states stayed");
 	host_ctx_clear(&ctx);
 	store_free(st);
 }

@@ -1082,6 +1082,33 @@ Test(market, accept_tells_the_buyer_where_to_pay)
 	has(1, "account", "2");
 }
 
+/*
+ * Each step that closes an order or delivers it tells the core (host
+ * pay_event), whose money state follows (a paid order closed: refund
+ * due); the other steps do not.
+ */
+Test(market, closing_and_delivering_tell_the_money)
+{
+	order_in("accepted");
+	cr_assert_str_eq(mock_pay_events(m), "", "accepting moves no money");
+	run_reply(FARMER, "sent 2", "market-sent-ok");
+	cr_assert_str_eq(mock_pay_events(m), "");
+	run_reply(BUYER, "delivered 2", "market-delivered-ok");
+	cr_assert_str_eq(mock_pay_events(m), "2 delivered");
+	mock_free(m);
+	setup();
+	order_in("rejected");
+	cr_assert_str_eq(mock_pay_events(m), "2 closed");
+	mock_free(m);
+	setup();
+	order_in("cancelled");
+	cr_assert_str_eq(mock_pay_events(m), "2 closed");
+	mock_free(m);
+	setup();
+	order_in("expired");
+	cr_assert_str_eq(mock_pay_events(m), "2 closed");
+}
+
 Test(market, accept_and_reject_tell_the_buyer)
 {
 	order_in("pending");

@@ -376,6 +376,8 @@ BOTH(decided_for_the_buyer_a_sent_order_ends_cancelled)
 	cr_assert_eq(db_int("SELECT qty_left FROM market_posts WHERE ref"
 	    " = $1", 1), 8);
 	cr_assert_eq(mock_ntrades(m), 0);
+	/* money the buyer paid is to be refunded: the core is told */
+	cr_assert_str_eq(mock_pay_events(m), "2 closed");
 	cr_assert_eq(count(BUYER, "market-dispute-ended-buyer"), 1);
 	cr_assert_eq(count(SELLER, "market-dispute-ended-seller"), 1);
 	cr_assert_eq(count(BUYER, "market-auto-delivered-buyer"), 0);

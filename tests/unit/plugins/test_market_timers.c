@@ -249,6 +249,8 @@ BOTH(pending_ends_by_accept_reject_cancel_or_expiry)
 	cr_assert_str_eq(order_state(4), "cancelled");
 	cr_assert_str_eq(order_state(5), "expired");
 	cr_assert_eq(left_of(1), 9);
+	/* each end told to the core, whose money state follows */
+	cr_assert_str_eq(mock_pay_events(m), "3 closed; 4 closed; 5 closed");
 }
 
 /* --- accepted: sent, cancelled, or cancelled by the timer -------------------------------- */
@@ -316,6 +318,7 @@ BOTH(accepted_unsent_is_reminded_once_then_cancelled)
 	    "an order accepted and never sent is on its seller's record");
 	cr_assert_eq(left_of(1), 10, "the reservation returns");
 	cr_assert_eq(mock_ntrades(m), 0);
+	cr_assert_str_eq(mock_pay_events(m), "2 closed");
 	cr_assert_eq(sweep(T0 + 4 * DAY), MB_OK);
 	cr_assert_eq(mock_nsent(m), 0, "ended once");
 	/* too late to send */
@@ -389,6 +392,7 @@ BOTH(sent_unconfirmed_is_asked_once_then_completes)
 	cr_assert_str_eq(t->buyer, BUYER);
 	cr_assert_eq(t->total, 1200000);
 	cr_assert_eq(left_of(1), 6, "a delivered order keeps its quantity");
+	cr_assert_str_eq(mock_pay_events(m), "2 delivered");
 	cr_assert_eq(sweep(SENT_AT + 8 * DAY), MB_OK);
 	cr_assert_eq(mock_nsent(m), 0);
 	cr_assert_eq(mock_ntrades(m), 1);
@@ -553,6 +557,8 @@ BOTH(an_unsent_pool_order_cancels_its_share_orders)
 	cr_assert_eq(sold_of(MEMBER_A), 0, "her part is hers again");
 	cr_assert_eq(sold_of(MEMBER_B), 0);
 	cr_assert_eq(left_of(POOL), 25);
+	/* the pool order's money follows it, and each share order's */
+	cr_assert_str_eq(mock_pay_events(m), "1 closed; 2 closed; 3 closed");
 }
 
 BOTH(an_unconfirmed_pool_order_completes_with_its_share_orders)
@@ -576,6 +582,8 @@ BOTH(an_unconfirmed_pool_order_completes_with_its_share_orders)
 	cr_assert_eq(mock_ntrades(m), 2);
 	for (i = 0; i < 2; i++)
 		cr_assert_neq(mock_trade(m, i)->ref, 1);
+	cr_assert_str_eq(mock_pay_events(m), "1 delivered; 2 delivered; "
+	    "3 delivered");
 	cr_assert_eq(sold_of(MEMBER_A), 5);
 	cr_assert_eq(sold_of(MEMBER_B), 7);
 }
