@@ -28,6 +28,7 @@ LAYERS='
 3 queue/outbox
 3 queue/mo.h
 4 plugin/
+4 pay/
 5 engine/
 6 queue/inbox
 6 queue/instance

@@ -528,6 +528,14 @@ pay_secret_ok(const struct conf *c, struct evhttp_request *req)
 	return ok;
 }
 
+/* pay_confirm's notices go out through the router (pay_notify_fn). */
+static int
+payments_notify(void *arg, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return router_notify(arg, msisdn, tmpl, args, nargs);
+}
+
 /* Every table pay_confirm reads of the market plugin's. */
 static int
 pay_orders_exist(struct admin *a)
@@ -677,7 +685,8 @@ admin_payment_confirm(struct admin *a, struct evhttp_request *req,
 
 	if (store_work_begin(s) == -1)
 		goto fail;
-	ok = pay_confirm(s, a->src.router, c, pay_orders_exist(a), cb,
+	ok = pay_confirm(s, payments_notify, a->src.router, c,
+	    pay_orders_exist(a), cb,
 	    &out) == 0;
 	if (ok && out == PAY_OUT_DUPLICATE) {
 		/* nothing of it is kept (another instance may have raised

@@ -81,7 +81,6 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
-#include "engine/router.h"
 #include "marketbox-plugin.h"
 #include "pay/pay.h"
 #include "store/store.h"
@@ -353,21 +352,21 @@ pay_seller_tmpl(const struct pay_order *o)
 
 /* tmpl to every admin of the conf.  0, or -1. */
 static int
-pay_tell_admins(struct router *r, const struct conf *c, const char *tmpl,
-    const struct mb_arg *args, size_t nargs)
+pay_tell_admins(pay_notify_fn notify, void *arg, const struct conf *c,
+    const char *tmpl, const struct mb_arg *args, size_t nargs)
 {
 	size_t	 i;
 
 	for (i = 0; i < c->admins.count; i++)
-		if (router_notify(r, c->admins.names[i], tmpl, args,
-		    nargs) == -1)
+		if (notify(arg, c->admins.names[i], tmpl, args, nargs) == -1)
 			return -1;
 	return 0;
 }
 
 int
-pay_confirm(struct store *s, struct router *r, const struct conf *c,
-    int orders, const struct pay_callback *cb, enum pay_outcome *out)
+pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
+    const struct conf *c, int orders, const struct pay_callback *cb,
+    enum pay_outcome *out)
 {
 	struct pay_order	 o;
 	struct mb_arg		 args[9];
@@ -422,23 +421,23 @@ pay_confirm(struct store *s, struct router *r, const struct conf *c,
 
 	if (!taken) {
 		*out = PAY_OUT_SUSPENSE;
-		return pay_tell_admins(r, c, "pay-suspense-admin", args, 9);
+		return pay_tell_admins(notify, arg, c, "pay-suspense-admin", args, 9);
 	}
 	switch (to) {
 	case PAY_PAID:
 	case PAY_PAYOUT_DUE:		/* not from a payment; for -Wswitch */
 	case PAY_PAID_OUT:
 		*out = PAY_OUT_PAID;
-		if (router_notify(r, o.seller, pay_seller_tmpl(&o), args, 9) ==
-		    -1 || router_notify(r, o.buyer, "pay-paid-buyer", args, 9) ==
+		if (notify(arg, o.seller, pay_seller_tmpl(&o), args, 9) ==
+		    -1 || notify(arg, o.buyer, "pay-paid-buyer", args, 9) ==
 		    -1)
 			return -1;
 		break;
 	case PAY_PART:
 	case PAY_UNPAID:
 		*out = PAY_OUT_PART;
-		if (router_notify(r, o.seller, "pay-part-seller", args, 9) ==
-		    -1 || router_notify(r, o.buyer, "pay-part-buyer", args, 9) ==
+		if (notify(arg, o.seller, "pay-part-seller", args, 9) ==
+		    -1 || notify(arg, o.buyer, "pay-part-buyer", args, 9) ==
 		    -1)
 			return -1;
 		break;
@@ -447,16 +446,16 @@ pay_confirm(struct store *s, struct router *r, const struct conf *c,
 		/* the seller hears of the price only, once: not again for
 		   more money after the order was paid */
 		if ((from != PAY_PAID && from != PAY_OVER &&
-		    router_notify(r, o.seller, pay_seller_tmpl(&o), args, 9) ==
+		    notify(arg, o.seller, pay_seller_tmpl(&o), args, 9) ==
 		    -1) ||
-		    router_notify(r, o.buyer, "pay-over-buyer", args, 9) ==
-		    -1 || pay_tell_admins(r, c, "pay-over-admin", args, 9) == -1)
+		    notify(arg, o.buyer, "pay-over-buyer", args, 9) ==
+		    -1 || pay_tell_admins(notify, arg, c, "pay-over-admin", args, 9) == -1)
 			return -1;
 		break;
 	default:
 		*out = PAY_OUT_REFUND;
-		if (router_notify(r, o.buyer, "pay-refund-buyer", args, 9) ==
-		    -1 || pay_tell_admins(r, c, "pay-refund-admin", args, 9) ==
+		if (notify(arg, o.buyer, "pay-refund-buyer", args, 9) ==
+		    -1 || pay_tell_admins(notify, arg, c, "pay-refund-admin", args, 9) ==
 		    -1)
 			return -1;
 		break;

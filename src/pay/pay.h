@@ -12,7 +12,6 @@
 
 struct conf;
 struct mb_arg;
-struct router;
 struct store;
 
 /* --- an order's money state (order_payments.state) ------------------------ */
@@ -68,6 +67,12 @@ int		 pay_state_parse(const char *);
 
 /* --- a confirmation --------------------------------------------------------- */
 
+/* How pay_confirm and pay_order_event send a notice: router_notify (the
+   payments endpoint, src/admin/payments.c) or a plugin's notify()
+   (host.c), so that payments sit below the engine.  0, or -1. */
+typedef int	(*pay_notify_fn)(void *arg, const char *msisdn,
+		    const char *tmpl, const struct mb_arg *, size_t nargs);
+
 /* One provider callback, as pay_confirm() takes it (strings may be
    NULL but trans_id). */
 struct pay_callback {
@@ -110,14 +115,9 @@ long long	 pay_account_ref(const struct conf *, const char *account);
  * the unit back: nothing of it is to be kept (another instance may have
  * taken the TransID after this one raised the order's sum).
  */
-int		 pay_confirm(struct store *, struct router *,
+int		 pay_confirm(struct store *, pay_notify_fn notify, void *arg,
 		    const struct conf *, int orders,
 		    const struct pay_callback *, enum pay_outcome *out);
-
-/* How pay_order_event sends a notice: as router_notify, or a plugin's
-   notify() (host.c).  0, or -1. */
-typedef int	(*pay_notify_fn)(void *arg, const char *msisdn,
-		    const char *tmpl, const struct mb_arg *, size_t nargs);
 
 /*
  * An event of order ref's own state that moves its money, ev

@@ -9,6 +9,11 @@
  *
  * Every function here runs inside the unit of work of the message (or
  * timer) being handled, through the struct mb_ctx the router made for it.
+ *
+ * One file: the table's functions share the scratch strings a handler's
+ * answers live in (host_keep) and the users and members lookups; the
+ * subjects already apart (catalogue.c, member.c, base/phone.c, pay/)
+ * are; what is left is one table, read top to bottom in its order.
  */
 #include "config.h"
 
