@@ -31,6 +31,9 @@ struct hc_resp {
 /* Milliseconds on the monotonic clock. */
 long long	hc_now_ms(void);
 
+/* A loopback port nothing listens on now: bind port 0, read it, close. */
+int		hc_free_port(void);
+
 /* One non-blocking pass of the loop, then a short sleep on fd (if >= 0). */
 void		hc_pass(const struct hc *, int fd);
 

@@ -67,25 +67,6 @@ static long long		 today;
 
 /* --- set-up --------------------------------------------------------------- */
 
-static int
-t_free_port(void)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd, p;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
-}
-
 static void
 t_exec(const char *sql)
 {
@@ -232,7 +213,7 @@ t_start(const char *password)
 	if (password != NULL)
 		conf->admin_password = strdup(password);
 	t_catalogue();
-	port = t_free_port();
+	port = hc_free_port();
 	conf->http_port = port;
 	hc.base = base;
 	hc.port = port;

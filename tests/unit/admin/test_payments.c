@@ -71,25 +71,6 @@ static struct http		*http;
 static struct admin		*admin;
 static struct hc		 hc;
 
-static int
-t_free_port(void)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd, p;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
-}
-
 /* The first value of sql's first row, committed (-1: no row). */
 static long long
 t_count(const char *sql)
@@ -157,7 +138,7 @@ t_start(const char *db, int payments)
 		conf->payments.account_suffix = strdup("");
 		conf->payments.secret = strdup(T_SECRET);
 	}
-	conf->http_port = t_free_port();
+	conf->http_port = hc_free_port();
 	hc.base = base;
 	hc.port = conf->http_port;
 	hc.deadline_ms = T_DEADLINE_MS;

@@ -67,26 +67,6 @@ static struct hc		 hc;		/* the raw client */
 
 /* --- set-up --------------------------------------------------------------- */
 
-/* A port nothing listens on now: bind port 0, read it, close. */
-static int
-t_free_port(void)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
-	int			 fd, p;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert_geq(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	p = ntohs(sin.sin_port);
-	close(fd);
-	return p;
-}
-
 /*
  * The daemon's parts over a fresh database.  autocommit: the store commits
  * once per loop pass as in the daemon; otherwise the test commits with
@@ -111,7 +91,7 @@ t_start(int autocommit, const char *sendsms_url)
 	conf->dlr_mask = 31;
 	if (sendsms_url != NULL)
 		conf->sendsms_url = strdup(sendsms_url);
-	port = t_free_port();
+	port = hc_free_port();
 	conf->http_port = port;
 	hc.base = base;
 	hc.port = port;
@@ -1584,7 +1564,7 @@ fake_start(int code, const char *body, int listening)
 	char	 url[256];
 
 	memset(&fake, 0, sizeof(fake));
-	fake.port = t_free_port();
+	fake.port = hc_free_port();
 	fake.code = code;
 	fake.body = body;
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/cgi-bin/sendsms?"
