@@ -85,14 +85,7 @@
 #include "pay/pay.h"
 #include "store/store.h"
 
-#define PAY_PARTY	64	/* bytes of a phone or identity */
-
-/* What pay_confirm found of an order. */
-struct pay_order {
-	long long	 ref, total;
-	char		 buyer[PAY_PARTY], seller[PAY_PARTY];
-	char		 state[24];
-};
+#include "pay/pay_int.h"
 
 long long
 pay_account_ref(const struct conf *c, const char *account)
@@ -125,8 +118,7 @@ pay_account_ref(const struct conf *c, const char *account)
 	return ref > 0 ? ref : -1;
 }
 
-/* Minor units as the templates take money: "15000", "15000.50". */
-static void
+void
 pay_money(char *buf, size_t len, long long minor)
 {
 	if (minor % 100 == 0)
@@ -135,8 +127,7 @@ pay_money(char *buf, size_t len, long long minor)
 		snprintf(buf, len, "%lld.%02lld", minor / 100, minor % 100);
 }
 
-/* 1 if the database has the order; 0 not; -1 on a store failure. */
-static int
+int
 pay_order_read(struct store *s, long long ref, struct pay_order *o)
 {
 	static const char sql[] =
@@ -218,15 +209,7 @@ pay_ledger_add(struct store *s, const struct conf *c,
 	return store_changes(s) == 1;
 }
 
-/*
- * The order's money state with amount added: its row made (unpaid) if
- * new, paid raised (which holds the row on PostgreSQL until the commit:
- * two payments for one order take turns), the state moved by pay_next.
- * 1 done (*from, *to, *paid set); 0 when pay_next refuses the payment
- * (nothing changed: the caller rolls its unit back or takes another
- * way); -1 on a store failure.
- */
-static int
+int
 pay_order_take(struct store *s, const struct conf *c,
     const struct pay_order *o, long long amount, enum pay_state *from,
     enum pay_state *to, long long *paid)
@@ -340,7 +323,7 @@ pay_validate(struct store *s, const struct conf *c, int orders,
  * (pay-paid-seller-accept: SENT is refused before ACCEPT); sent or
  * delivered, the goods already left (pay-paid-seller-sent: no step).
  */
-static const char *
+const char *
 pay_seller_tmpl(const struct pay_order *o)
 {
 	if (strcmp(o->state, "pending") == 0)
@@ -350,8 +333,7 @@ pay_seller_tmpl(const struct pay_order *o)
 	return "pay-paid-seller";
 }
 
-/* tmpl to every admin of the conf.  0, or -1. */
-static int
+int
 pay_tell_admins(pay_notify_fn notify, void *arg, const struct conf *c,
     const char *tmpl, const struct mb_arg *args, size_t nargs)
 {
