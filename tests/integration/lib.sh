@@ -841,13 +841,14 @@ url_decode()
 # phone_mt_raw: every MT line of every session, "sender receiver type ...".
 phone_mt_raw()
 {
-	local f
+	local -a logs
 
 	# Sessions in the order they ran (phone.2.log before phone.10.log),
-	# so that the MTs come out in the order they arrived.
-	printf '%s\n' "$T"/phone.*.log | sort -V | while IFS= read -r f; do
-		cat "$f" 2>/dev/null
-	done | sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p'
+	# so that the MTs come out in the order they arrived.  One cat for
+	# them all: the day scripts read them many times a step.
+	mapfile -t logs < <(printf '%s\n' "$T"/phone.*.log | sort -V)
+	cat -- "${logs[@]}" 2>/dev/null |
+	    sed -n 's/.*Got message [0-9]*: <\(.*\)>$/\1/p'
 }
 
 # phone_mts: every MT received, one per line, decoded to UTF-8:
@@ -897,10 +898,15 @@ phone_mt_count()
 	fi
 }
 
-# phone_texts RECEIVER: the decoded texts RECEIVER got, one per line.
+# phone_texts RECEIVER [MTS]: the decoded texts RECEIVER got, one per
+# line (of MTS, phone_mts's output, when the caller has it already).
 phone_texts()
 {
-	phone_mts | awk -v r="$1" '$2 == r { sub(/^[^ ]* [^ ]* [^ ]* /, ""); print }'
+	if [ $# -gt 1 ]; then
+		printf '%s\n' "$2"
+	else
+		phone_mts
+	fi | awk -v r="$1" '$2 == r { sub(/^[^ ]* [^ ]* [^ ]* /, ""); print }'
 }
 
 # phone_has RECEIVER REGEX: RECEIVER got a text matching REGEX (ERE).
@@ -996,11 +1002,14 @@ day_begin()
 # phones_have_all: every phone has got at least as many SMS as it should.
 phones_have_all()
 {
-	local p n
+	local p n raw
 
+	# the logs read once for every phone
+	raw=$(phone_mt_raw)
 	for p in $PHONES; do
 		n=NWANT_$p
-		[ "$(phone_mt_count "${!p}")" -ge "${!n}" ] || return 1
+		[ "$(awk -v r="${!p}" '$2 == r' <<< "$raw" | wc -l)" -ge \
+		    "${!n}" ] || return 1
 	done
 }
 
@@ -1008,11 +1017,12 @@ phones_have_all()
 # the differences as TAP diagnostics.
 phones_match()
 {
-	local p w got rc=0
+	local p w got mts rc=0
 
+	mts=$(phone_mts)
 	for p in $PHONES; do
 		w=WANT_$p
-		got=$(phone_texts "${!p}")
+		got=$(phone_texts "${!p}" "$mts")
 		if [ "$got" != "${!w}" ]; then
 			tap_diag "$p got:"
 			tap_diag "$got"
