@@ -335,7 +335,7 @@ tap_is "$(db_join ' ' "SELECT trans_id FROM payments ORDER BY trans_id")" \
     "the ledger: one row per TransID"
 tap_is "$(db "SELECT count(*) FROM outbox WHERE state IN ('queued',
     'sending', 'failed')")" 0 "every SMS left the outbox"
-tap_diag "the day took $((SECONDS - start)) s"
+tap_diag "the day took $((SECONDS - start)) s, on $MB_TEST_STORE"
 
 # --- clean stop ---------------------------------------------------------------------------------
 
