@@ -127,16 +127,33 @@ pay_money(char *buf, size_t len, long long minor)
 		snprintf(buf, len, "%lld.%02lld", minor / 100, minor % 100);
 }
 
-int
-pay_order_read(struct store *s, long long ref, struct pay_order *o)
+/*
+ * Order ref into *o; with lock, on PostgreSQL, the row held until the
+ * unit commits (FOR UPDATE).  A payment reads its order so: a closing
+ * unit of another instance (REJECT, CANCEL, an expiry) updates
+ * market_orders, then asks pay_order_event for the money state, which
+ * has no row yet for an order never paid.  Read unlocked, the payment
+ * would see the order still open, and both would commit: the order
+ * closed, its money "paid".  Locked, the payment waits for that commit
+ * and reads the order closed (pay_order_take: refund-due); or it holds
+ * the row first, and the closing unit waits, then finds the money
+ * state.  SQLite has one writer at a time: nothing to add.
+ */
+static int
+pay_order_get(struct store *s, long long ref, struct pay_order *o, int lock)
 {
 	static const char sql[] =
 	    "SELECT total, buyer, seller, state FROM market_orders "
 	    "WHERE ref = $1";
+	static const char sql_lock[] =
+	    "SELECT total, buyer, seller, state FROM market_orders "
+	    "WHERE ref = $1 FOR UPDATE";
 	struct store_stmt	*st;
 	int			 rc;
 
-	if ((st = store_query(s, sql)) == NULL)
+	if (lock && strcmp(store_engine(s), "postgresql") != 0)
+		lock = 0;
+	if ((st = store_query(s, lock ? sql_lock : sql)) == NULL)
 		return -1;
 	store_bind_int(st, 1, ref);
 	if ((rc = store_step(st)) == STORE_ROW) {
@@ -151,6 +168,12 @@ pay_order_read(struct store *s, long long ref, struct pay_order *o)
 	}
 	store_done(st);
 	return rc == STORE_ERROR ? -1 : rc == STORE_ROW;
+}
+
+int
+pay_order_read(struct store *s, long long ref, struct pay_order *o)
+{
+	return pay_order_get(s, ref, o, 0);
 }
 
 /* 1 if cb's TransID is in the ledger; 0 not; -1 on a store failure. */
@@ -364,7 +387,7 @@ pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
 	}
 	memset(&o, 0, sizeof(o));
 	if (orders && (order = pay_account_ref(c, cb->bill_ref)) > 0 &&
-	    (found = pay_order_read(s, order, &o)) == -1)
+	    (found = pay_order_get(s, order, &o, 1)) == -1)
 		return -1;
 	if (found) {
 		if ((taken = pay_order_take(s, c, &o, cb->amount, &from, &to,

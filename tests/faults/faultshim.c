@@ -31,6 +31,15 @@
  *			decimal, overwritten in place); re-read at most every
  *			10 ms
  *	FAULT_LOG=FILE	one line appended for each fault injected
+ *	FAULT_KILL_ON_WRITE=TEXT
+ *			the process raises SIGKILL when it writes or sends
+ *			a buffer holding TEXT (write, writev, send, sendto,
+ *			sendmsg; each buffer of a vector on its own), before
+ *			a byte of it leaves: a crash at that very point, e.g.
+ *			after a commit and before the answer that follows it
+ *			(tests/integration/paid-order.sh: the answer to a
+ *			payment's callback); counted only while FAULT_ARM's
+ *			file exists, if set
  *
  * A failed xWrite answers SQLITE_IOERR_WRITE, xSync SQLITE_IOERR_FSYNC,
  * xRead SQLITE_IOERR_READ, an allocation NULL: what SQLite gets from a
@@ -43,8 +52,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -444,6 +456,94 @@ fv_current_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
 }
 
 /* -------------------------------------------------------------------------
+ * A crash as the process writes a given text.
+ */
+
+static const char	*kill_text;
+static size_t		 kill_len;
+
+static ssize_t	(*real_write)(int, const void *, size_t);
+static ssize_t	(*real_writev)(int, const struct iovec *, int);
+static ssize_t	(*real_send)(int, const void *, size_t, int);
+static ssize_t	(*real_sendto)(int, const void *, size_t, int,
+		    const struct sockaddr *, socklen_t);
+static ssize_t	(*real_sendmsg)(int, const struct msghdr *, int);
+
+/* SIGKILL, noted first, when buf holds FAULT_KILL_ON_WRITE's text. */
+static void
+kill_on(const void *buf, size_t n)
+{
+	if (kill_len == 0 || in_fault || buf == NULL || n < kill_len ||
+	    memmem(buf, n, kill_text, kill_len) == NULL || !armed())
+		return;
+	in_fault = 1;
+	fault_note("kill-on-write");
+	raise(SIGKILL);
+}
+
+static void
+kill_on_iov(const struct iovec *iov, int n)
+{
+	int	 i;
+
+	for (i = 0; iov != NULL && i < n; i++)
+		kill_on(iov[i].iov_base, iov[i].iov_len);
+}
+
+ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	if (real_write == NULL)
+		real_write = (ssize_t (*)(int, const void *, size_t))
+		    dlsym(RTLD_NEXT, "write");
+	kill_on(buf, n);
+	return real_write(fd, buf, n);
+}
+
+ssize_t
+writev(int fd, const struct iovec *iov, int n)
+{
+	if (real_writev == NULL)
+		real_writev = (ssize_t (*)(int, const struct iovec *, int))
+		    dlsym(RTLD_NEXT, "writev");
+	kill_on_iov(iov, n);
+	return real_writev(fd, iov, n);
+}
+
+ssize_t
+send(int fd, const void *buf, size_t n, int flags)
+{
+	if (real_send == NULL)
+		real_send = (ssize_t (*)(int, const void *, size_t, int))
+		    dlsym(RTLD_NEXT, "send");
+	kill_on(buf, n);
+	return real_send(fd, buf, n, flags);
+}
+
+ssize_t
+sendto(int fd, const void *buf, size_t n, int flags,
+    const struct sockaddr *to, socklen_t tolen)
+{
+	if (real_sendto == NULL)
+		real_sendto = (ssize_t (*)(int, const void *, size_t, int,
+		    const struct sockaddr *, socklen_t))
+		    dlsym(RTLD_NEXT, "sendto");
+	kill_on(buf, n);
+	return real_sendto(fd, buf, n, flags, to, tolen);
+}
+
+ssize_t
+sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	if (real_sendmsg == NULL)
+		real_sendmsg = (ssize_t (*)(int, const struct msghdr *, int))
+		    dlsym(RTLD_NEXT, "sendmsg");
+	if (m != NULL)
+		kill_on_iov(m->msg_iov, (int)m->msg_iovlen);
+	return real_sendmsg(fd, m, flags);
+}
+
+/* -------------------------------------------------------------------------
  * The wall clock.
  */
 
@@ -545,6 +645,8 @@ fault_init(void)
 	pause_file = getenv("FAULT_SYNC_PAUSE");
 	clock_file = getenv("FAULT_CLOCK");
 	log_file = getenv("FAULT_LOG");
+	if ((kill_text = getenv("FAULT_KILL_ON_WRITE")) != NULL)
+		kill_len = strlen(kill_text);
 	fault_n = env_long("FAULT_N", 0);
 	fault_every = env_long("FAULT_EVERY", 0);
 	fault_persist = env_long("FAULT_PERSIST", 1);

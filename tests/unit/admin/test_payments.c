@@ -13,7 +13,10 @@
  * outbox, read after the answer (it comes after the commit).
  *
  * On SQLite (payments) and, with MB_TEST_PG, on PostgreSQL (payments_pg):
- * the same fixtures, read through a connection of the test's own there.
+ * the same fixtures, read through a connection of the test's own there;
+ * and there a payment that meets another instance's unit closing its
+ * order (the order row held, set rejected): it waits for that commit
+ * and the money is refund-due, not "paid" for a closed order.
  */
 #include "config.h"
 
@@ -46,6 +49,9 @@
 #include "http_client.h"
 #include "pay/pay.h"
 #ifdef HAVE_POSTGRESQL
+#include <pthread.h>
+#include <libpq-fe.h>
+
 #include "pg_fixture.h"
 #endif
 #include "router_fixture.h"
@@ -716,7 +722,13 @@ Test(payments_off, no_group_payments_takes_nothing)
 /* --- PostgreSQL ---------------------------------------------------------------- */
 
 #ifdef HAVE_POSTGRESQL
-static void setup_pg(void) { t_start(pg_fixture_create("payments"), 1); }
+static const char	*pg_db;
+
+static void
+setup_pg(void)
+{
+	t_start(pg_db = pg_fixture_create("payments"), 1);
+}
 
 TestSuite(payments_pg, .init = setup_pg, .fini = teardown, .timeout = 60);
 
@@ -758,5 +770,55 @@ Test(payments_pg, names_with_escapes_and_bad_bytes_are_taken)
 Test(payments_pg, an_order_closed_or_delivered_moves_its_money)
 {
 	t_order_events();
+}
+
+/*
+ * The race of a payment and an order closing: another instance's unit
+ * has set order 43 rejected and not committed (it would then ask
+ * pay_order_event for the money state, and find none: nothing was
+ * paid yet).  The payment must wait for that commit and read the order
+ * closed: refund-due, the buyer and the admin told, the seller not
+ * asked to send the goods.
+ */
+Test(payments_pg, a_payment_as_its_order_closes_is_refund_due)
+{
+	struct pg_fixture_hold	 hold;
+	struct hc_resp		*r;
+	PGconn			*other;
+	PGresult		*res;
+	pthread_t		 t;
+
+	/* the store's wait is bounded (lock_timeout, then the provider's
+	   retry); this one is not about it */
+	cr_assert_eq(store_exec(store, "SET lock_timeout = 10000"), 0);
+	other = PQconnectdb(pg_db);
+	cr_assert_eq(PQstatus(other), CONNECTION_OK);
+	res = PQexec(other, "BEGIN; UPDATE market_orders SET state = "
+	    "'rejected' WHERE ref = 43");
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	hold.holder = other;
+	hold.ms = 100;
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
+	r = t_post(T_URL, t_c2b("QBC1RACE01", "15000", "43", ""));
+	pthread_join(t, NULL);
+	PQfinish(other);
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1500000 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1RACE01' AND order_ref = 43 AND outcome = 'refund-due'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "%"), 0);
+	cr_assert_eq(t_notices(T_BUYER, "15,000 KES received for order #43 "
+	    "(QBC1RACE01), but the order is closed: it is to be refunded. "
+	    "The operator is told."), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Payment QBC1RACE01 from "
+	    "254700000002: 15,000 KES for order #43, which is closed: a "
+	    "refund is due."), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 2);
+	cr_assert(hold.seen, "the payment never waited for the closing "
+	    "unit's order row");
 }
 #endif
