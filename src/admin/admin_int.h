@@ -282,6 +282,12 @@ void		 admin_payment_confirm(struct admin *, struct evhttp_request *,
 		    const char *peer);
 void		 admin_payment_validate(struct admin *, struct evhttp_request *,
 		    const char *peer);
+/* POST /admin/payments/match (trans=, order=) and /admin/payouts/done
+   (trans=, ref=): the operator's steps, ADMIN access. */
+void		 admin_payment_match(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+void		 admin_payout_done(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
 void		 admin_dispute_close(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
 /* The open disputes into the snapshot: 0, or -1 (what was read kept). */

@@ -771,3 +771,242 @@ admin_payment_validate(struct admin *a, struct evhttp_request *req,
 		evhttp_send_error(req, 500, NULL);
 	pay_request_free(&r);
 }
+
+/* --- the operator's steps: POST /admin/payments/match, /admin/payouts/done */
+
+/* 1 if s is an operator's reference: 1 to 40 letters, digits, - and _. */
+static int
+pay_opref_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return 0;
+	return n > 0 && n <= 40;
+}
+
+/* The refusal of a pay_admin_result, answered; 0 when it is none. */
+static int
+pay_admin_refuse(struct evhttp_request *req, enum pay_admin_result res,
+    const char *trans, const struct pay_admin_done *d, const char *opref)
+{
+	char	 why[300];
+	int	 code = 409;
+
+	switch (res) {
+	case PAY_ADMIN_DONE:
+		return 0;
+	case PAY_ADMIN_UNKNOWN:
+		snprintf(why, sizeof(why), "no payment %s in the ledger "
+		    "(marketctl payments lists them)", trans);
+		code = 404;
+		break;
+	case PAY_ADMIN_MATCHED:
+		snprintf(why, sizeof(why), "payment %s was matched before, "
+		    "to order #%lld: nothing done", trans, d->order);
+		break;
+	case PAY_ADMIN_NOT_SUSPENSE:
+		snprintf(why, sizeof(why), "%s is not a payment in suspense "
+		    "(it has its order, or is a refund or payout; marketctl "
+		    "payments --unmatched lists the suspense ones)", trans);
+		break;
+	case PAY_ADMIN_NO_ORDER:
+		if (opref == NULL)
+			snprintf(why, sizeof(why), "there is no order #%lld "
+			    "(marketctl orders --state all lists them)",
+			    d->order);
+		else
+			snprintf(why, sizeof(why), "payment %s is in "
+			    "suspense, with no order: match it first "
+			    "(marketctl payments match %s ORDER)", trans,
+			    trans);
+		code = 404;
+		break;
+	case PAY_ADMIN_REFUSED:
+		snprintf(why, sizeof(why), "order #%lld's money is %s: it "
+		    "takes no payment; refund %s to its payer outside "
+		    "marketbox", d->order, pay_state_name(d->state), trans);
+		break;
+	case PAY_ADMIN_NOT_DUE:
+		snprintf(why, sizeof(why), "order #%lld of payment %s owes no "
+		    "refund nor payout (its money is %s; marketctl payouts "
+		    "lists what is due)", d->order, trans,
+		    pay_state_name(d->state));
+		break;
+	case PAY_ADMIN_REF_TAKEN:
+		snprintf(why, sizeof(why), "the reference %s is in the ledger "
+		    "already: give the transfer's own reference with --ref",
+		    d->ref);
+		break;
+	}
+	admin_reply_error(req, code, code == 404 ? "Not Found" : "Conflict",
+	    why);
+	return -1;
+}
+
+/* The checks of both steps: payments on, a router, the orders. */
+static int
+pay_admin_ready(struct admin *a, struct evhttp_request *req)
+{
+	if (!a->conf->payments.on) {
+		admin_reply_error(req, 404, "Not Found", "payments are not "
+		    "configured here (no group = payments)");
+		return -1;
+	}
+	if (a->src.router == NULL) {
+		admin_reply_error(req, 503, "Service Unavailable", "this "
+		    "marketbox has no router to tell the parties");
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer a step done: {"trans", "order", "amount", "state", ...}. */
+static void
+pay_admin_answer(struct admin *a, struct evhttp_request *req,
+    const char *trans, const struct pay_admin_done *d, int payout)
+{
+	struct evbuffer	*b;
+	char		 money[32];
+
+	if (store_on_commit(a->src.store, pay_kick_cb, a->src.outbox) == -1)
+		warning(0, "admin: the sender wakes at its next timer");
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	admin_money(money, sizeof(money), d->amount);
+	evbuffer_add_printf(b, "{\"trans\": ");
+	http_json_string(b, trans);
+	evbuffer_add_printf(b, ", \"order\": %lld, \"amount\": ", d->order);
+	http_json_string(b, money);
+	evbuffer_add_printf(b, ", \"currency\": ");
+	http_json_string(b, a->conf->currency);
+	evbuffer_add_printf(b, ", \"state\": ");
+	http_json_string(b, pay_state_name(d->state));
+	if (payout) {
+		evbuffer_add_printf(b, ", \"kind\": ");
+		http_json_string(b, d->kind);
+		evbuffer_add_printf(b, ", \"to\": ");
+		http_json_string(b, d->to);
+		evbuffer_add_printf(b, ", \"ref\": ");
+		http_json_string(b, d->ref);
+	}
+	evbuffer_add_printf(b, "}\n");
+	admin_answer_after_commit(a, req, b);
+	evbuffer_free(b);
+}
+
+/* POST /admin/payments/match: trans=, order=. */
+void
+admin_payment_match(struct admin *a, struct evhttp_request *req,
+    struct evkeyvalq *q, const char *peer)
+{
+	const char		*trans = admin_param(q, "trans");
+	const char		*order_s = admin_param(q, "order");
+	struct store		*s = a->src.store;
+	struct pay_admin_done	 d;
+	enum pay_admin_result	 res = PAY_ADMIN_DONE;
+	char			*end;
+	char			 who[80];
+	long long		 order = -1;
+	int			 ok;
+
+	if (order_s != NULL && *order_s >= '0' && *order_s <= '9')
+		order = strtoll(order_s, &end, 10);
+	if (!pay_trans_ok(trans)) {
+		admin_reply_error(req, 400, "Bad Request", "trans must be a "
+		    "payment's TransID (marketctl payments --unmatched)");
+		return;
+	}
+	if (order <= 0 || *end != '\0') {
+		admin_reply_error(req, 400, "Bad Request", "order must be an "
+		    "order's number");
+		return;
+	}
+	if (pay_admin_ready(a, req) == -1)
+		return;
+	snprintf(who, sizeof(who), "operator at %s", peer);
+	if (store_work_begin(s) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database is not available");
+		return;
+	}
+	ok = pay_match(s, payments_notify, a->src.router, a->conf,
+	    pay_orders_exist(a), trans, order, who, &res, &d) == 0;
+	if (!ok || res != PAY_ADMIN_DONE) {
+		if (store_work_end(s, 0) == -1 || !ok) {
+			error(0, "admin: payment %s could not be matched",
+			    trans);
+			admin_reply_error(req, 500, "Internal Server Error",
+			    "the database could not match the payment");
+			return;
+		}
+		info(0, "admin: match of %s to order %lld by %s refused",
+		    trans, order, peer);
+		pay_admin_refuse(req, res, trans, &d, NULL);
+		return;
+	}
+	if (store_work_end(s, 1) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database could not match the payment");
+		return;
+	}
+	pay_admin_answer(a, req, trans, &d, 0);
+}
+
+/* POST /admin/payouts/done: trans=, ref= (optional). */
+void
+admin_payout_done(struct admin *a, struct evhttp_request *req,
+    struct evkeyvalq *q, const char *peer)
+{
+	const char		*trans = admin_param(q, "trans");
+	const char		*opref = admin_param(q, "ref");
+	struct store		*s = a->src.store;
+	struct pay_admin_done	 d;
+	enum pay_admin_result	 res = PAY_ADMIN_DONE;
+	char			 who[80];
+	int			 ok;
+
+	if (!pay_trans_ok(trans)) {
+		admin_reply_error(req, 400, "Bad Request", "trans must be a "
+		    "payment's TransID (marketctl payouts lists them)");
+		return;
+	}
+	if (opref != NULL && opref[0] == '\0')
+		opref = NULL;
+	if (opref != NULL && !pay_opref_ok(opref)) {
+		admin_reply_error(req, 400, "Bad Request", "ref must be 1 to "
+		    "40 letters, digits, - and _: the transfer's reference");
+		return;
+	}
+	if (pay_admin_ready(a, req) == -1)
+		return;
+	snprintf(who, sizeof(who), "operator at %s", peer);
+	if (store_work_begin(s) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database is not available");
+		return;
+	}
+	ok = pay_payout_done(s, payments_notify, a->src.router, a->conf,
+	    pay_orders_exist(a), trans, opref, who, &res, &d) == 0;
+	if (!ok || res != PAY_ADMIN_DONE) {
+		if (store_work_end(s, 0) == -1 || !ok) {
+			error(0, "admin: the payout of %s could not be "
+			    "recorded", trans);
+			admin_reply_error(req, 500, "Internal Server Error",
+			    "the database could not record it");
+			return;
+		}
+		info(0, "admin: payouts done %s by %s refused", trans, peer);
+		pay_admin_refuse(req, res, trans, &d, "");
+		return;
+	}
+	if (store_work_end(s, 1) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database could not record it");
+		return;
+	}
+	pay_admin_answer(a, req, trans, &d, 1);
+}
