@@ -2,7 +2,8 @@
  * payments.c - POST /payments/confirm: a mobile-money provider's
  * confirmation that a buyer paid (group = payments; src/pay/pay.c takes
  * it, and says why payments are the core's); POST /payments/validate:
- * its question before the payment goes through.
+ * its question before the payment goes through; the operator's POST
+ * /admin/payments/match and /admin/payouts/done; the money of /status.
  *
  * The body is Daraja's C2B JSON (other providers' callbacks map onto its
  * fields; Currency is ours, optional):
@@ -48,6 +49,33 @@
  *		no such order, or one closed, paid or refunded
  *	< 200 {"ResultCode": "C2B00013", "ResultDesc": "Rejected"}
  *		more than is still due
+ *
+ * The operator's steps (admin.c's table: HTTP_ACCESS_ADMIN, as POST
+ * /admin/dispute: the admin password and X-Marketbox-Admin), each in one
+ * unit of work (src/pay/pay_admin.c), answered after its commit; 404
+ * without group = payments, 503 without a router:
+ *
+ *	POST /admin/payments/match	trans=, order= (marketctl payments
+ *		match): a suspense payment put on its order (payment_matches;
+ *		the ledger row stays), the money state moved and the parties
+ *		told as a confirmation naming the order would have.
+ *		< 200 {"trans", "order", "amount", "currency", "state"}
+ *		400 a bad TransID or order; 404 no such payment or order;
+ *		409 matched before, not in suspense, or an order whose
+ *		money takes no payment
+ *	POST /admin/payouts/done	trans=, ref= (marketctl payouts
+ *		done): the refund or payout due for the order of payment
+ *		trans was sent, the transfer's reference ref (1 to 40
+ *		letters, digits, - _; default refund-TRANS, payout-TRANS):
+ *		a ledger row said_by operator, the state refunded or
+ *		paid-out, the recipient told.
+ *		< 200 {..., "kind", "to", "ref"}
+ *		400 a bad TransID or ref; 404 no such payment, or one in
+ *		suspense; 409 nothing due, or ref in the ledger already
+ *
+ * /status, /status.json and /metrics show the money with group =
+ * payments (admin_money_read): payments received (count, sum), those in
+ * suspense, refunds due and payouts due.
  *
  * The entries are the HTTP server's (HTTP_ACCESS_PEER: loopback or
  * http-allow-ip, where the provider's addresses must be listed too; the
@@ -1009,4 +1037,120 @@ admin_payout_done(struct admin *a, struct evhttp_request *req,
 		return;
 	}
 	pay_admin_answer(a, req, trans, &d, 1);
+}
+
+/* --- /status, /status.json, /metrics: money received and due ------------ */
+
+/* One count and sum of sql into *m.  0, or -1. */
+static int
+admin_money_one(struct admin *a, const char *sql, struct admin_money *m)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	m->n = m->sum = 0;
+	if ((st = store_query(a->src.store, sql)) == NULL)
+		return -1;
+	if ((rc = store_step(st)) == STORE_ROW) {
+		m->n = store_int(st, 0);
+		m->sum = store_int(st, 1);
+	}
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
+}
+
+int
+admin_money_read(struct admin *a, struct admin_snapshot *s)
+{
+	static const char *const pay_cols[] = { "kind", "order_ref",
+	    "amount", "trans_id", NULL };
+	static const char *const op_cols[] = { "state", "due", "paid",
+	    NULL };
+	static const char received[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
+	    "FROM payments WHERE kind = 'payment'";
+	static const char suspense[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) "
+	    "FROM payments p WHERE p.kind = 'payment' AND p.order_ref IS "
+	    "NULL AND NOT EXISTS (SELECT 1 FROM payment_matches m WHERE "
+	    "m.trans_id = p.trans_id)";
+	static const char refunds[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(paid), 0) AS BIGINT) "
+	    "FROM order_payments WHERE state = 'refund-due'";
+	static const char payouts[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(due), 0) AS BIGINT) "
+	    "FROM order_payments WHERE state = 'payout-due'";
+	int	 bad = 0;
+
+	s->has_money = 0;
+	if (!a->conf->payments.on ||
+	    !admin_table_has(a, "payments", pay_cols) ||
+	    !admin_table_has(a, "order_payments", op_cols))
+		return 0;
+	s->has_money = 1;
+	bad |= admin_money_one(a, received, &s->received);
+	bad |= admin_money_one(a, suspense, &s->suspense);
+	bad |= admin_money_one(a, refunds, &s->refunds_due);
+	bad |= admin_money_one(a, payouts, &s->payouts_due);
+	return bad ? -1 : 0;
+}
+
+/* A row of the money table: what, how many, how much. */
+static void
+admin_money_row(struct evbuffer *b, const char *label, const char *key,
+    const struct admin_money *m, const char *currency)
+{
+	char	 money[32];
+
+	admin_money(money, sizeof(money), m->sum);
+	evbuffer_add_printf(b, "<tr><th>%s</th><td class=\"n\" data-k=\""
+	    "money.%s.count\">%lld</td><td class=\"n\" data-k=\"money.%s."
+	    "amount\">%s</td><td>", label, key, m->n, key, money);
+	admin_escape_html(b, currency);
+	evbuffer_add_printf(b, "</td></tr>\n");
+}
+
+/*
+ * /status: money received (all payments; of them the suspense list)
+ * and due (refunds to buyers, payouts to sellers), counts and sums,
+ * tagged data-k=money.KEY.count and money.KEY.amount.
+ */
+void
+admin_money_html(struct evbuffer *b, const struct admin_snapshot *s,
+    const char *currency)
+{
+	if (!s->has_money)
+		return;
+	evbuffer_add_printf(b, "<h2>Money</h2>\n<table><tr><th></th>"
+	    "<th>count</th><th>amount</th><th></th></tr>\n");
+	admin_money_row(b, "received", "received", &s->received, currency);
+	admin_money_row(b, "in suspense", "suspense", &s->suspense, currency);
+	admin_money_row(b, "refunds due", "refunds_due", &s->refunds_due,
+	    currency);
+	admin_money_row(b, "payouts due", "payouts_due", &s->payouts_due,
+	    currency);
+	evbuffer_add_printf(b, "</table>\n");
+	if (s->suspense.n > 0 || s->refunds_due.n > 0 || s->payouts_due.n > 0)
+		evbuffer_add_printf(b, "<p>Match the suspense ones with "
+		    "marketctl payments match TRANSID ORDER; send what is due "
+		    "(marketctl payouts), then record it with marketctl payouts "
+		    "done TRANSID.</p>\n");
+}
+
+/* /status.json: ,"money": {"received": {"count", "amount"}, ...} or
+   null; amounts in minor units. */
+void
+admin_money_json(struct evbuffer *b, const struct admin_snapshot *s)
+{
+	if (!s->has_money) {
+		evbuffer_add_printf(b, ",\n  \"money\": null");
+		return;
+	}
+	evbuffer_add_printf(b, ",\n  \"money\": {\"received\": {\"count\": "
+	    "%lld, \"amount\": %lld}, \"suspense\": {\"count\": %lld, "
+	    "\"amount\": %lld}, \"refunds_due\": {\"count\": %lld, "
+	    "\"amount\": %lld}, \"payouts_due\": {\"count\": %lld, "
+	    "\"amount\": %lld}}", s->received.n, s->received.sum,
+	    s->suspense.n, s->suspense.sum, s->refunds_due.n,
+	    s->refunds_due.sum, s->payouts_due.n, s->payouts_due.sum);
 }
