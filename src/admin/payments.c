@@ -65,7 +65,7 @@
  *		money takes no payment
  *	POST /admin/payouts/done	trans=, ref= (marketctl payouts
  *		done): the refund or payout due for the order of payment
- *		trans was sent, the transfer's reference ref (1 to 40
+ *		trans was sent, the transfer's reference ref (1 to 32
  *		letters, digits, - _; default refund-TRANS, payout-TRANS):
  *		a ledger row said_by operator, the state refunded or
  *		paid-out, the recipient told.
@@ -802,7 +802,7 @@ admin_payment_validate(struct admin *a, struct evhttp_request *req,
 
 /* --- the operator's steps: POST /admin/payments/match, /admin/payouts/done */
 
-/* 1 if s is an operator's reference: 1 to 40 letters, digits, - and _. */
+/* 1 if s is an operator's reference: 1 to 32 letters, digits, - and _. */
 static int
 pay_opref_ok(const char *s)
 {
@@ -811,7 +811,7 @@ pay_opref_ok(const char *s)
 	for (; *s != '\0'; s++, n++)
 		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
 			return 0;
-	return n > 0 && n <= 40;
+	return n > 0 && n <= PAY_TRANS_MAX;
 }
 
 /* The refusal of a pay_admin_result, answered; 0 when it is none. */
@@ -1006,7 +1006,7 @@ admin_payout_done(struct admin *a, struct evhttp_request *req,
 		opref = NULL;
 	if (opref != NULL && !pay_opref_ok(opref)) {
 		admin_reply_error(req, 400, "Bad Request", "ref must be 1 to "
-		    "40 letters, digits, - and _: the transfer's reference");
+		    "32 letters, digits, - and _: the transfer's reference");
 		return;
 	}
 	if (pay_admin_ready(a, req) == -1)

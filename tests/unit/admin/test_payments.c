@@ -857,6 +857,9 @@ t_payouts(void)
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
 	    "ref=a%20b", 1);
 	assert_admin_refused(r, 400, "ref must be");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
+	    "ref=B2C012345678901234567890123456789", 1);	/* 33: too long */
+	assert_admin_refused(r, 400, "ref must be 1 to 32");
 	/* a refund's row is not a payment */
 	r = t_admin("POST", "/admin/payouts/done", "trans=B2C-0001", 1);
 	assert_admin_refused(r, 400, "trans must be");
