@@ -22,7 +22,9 @@
  *	dispute.c	POST /admin/dispute (a dispute closed, both parties
  *			told) and the open disputes of /status
  *	payments.c	POST /payments/confirm, a provider's confirmation
- *			(src/pay/ takes it)
+ *			(src/pay/ takes it); POST /admin/payments/match and
+ *			/admin/payouts/done (src/pay/pay_admin.c); the
+ *			money of /status (admin_money_read)
  *	format.c	text escaped for HTML (admin_escape_html) and JSON
  */
 #ifndef MARKETBOX_ADMIN_INT_H

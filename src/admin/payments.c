@@ -814,10 +814,11 @@ pay_opref_ok(const char *s)
 	return n > 0 && n <= PAY_TRANS_MAX;
 }
 
-/* The refusal of a pay_admin_result, answered; 0 when it is none. */
+/* The refusal of a pay_admin_result of a match (payout 0) or a payout
+   done (1), answered; 0 when it is none. */
 static int
 pay_admin_refuse(struct evhttp_request *req, enum pay_admin_result res,
-    const char *trans, const struct pay_admin_done *d, const char *opref)
+    const char *trans, const struct pay_admin_done *d, int payout)
 {
 	char	 why[300];
 	int	 code = 409;
@@ -840,7 +841,7 @@ pay_admin_refuse(struct evhttp_request *req, enum pay_admin_result res,
 		    "payments --unmatched lists the suspense ones)", trans);
 		break;
 	case PAY_ADMIN_NO_ORDER:
-		if (opref == NULL)
+		if (!payout)
 			snprintf(why, sizeof(why), "there is no order #%lld "
 			    "(marketctl orders --state all lists them)",
 			    d->order);
@@ -973,7 +974,7 @@ admin_payment_match(struct admin *a, struct evhttp_request *req,
 		}
 		info(0, "admin: match of %s to order %lld by %s refused",
 		    trans, order, peer);
-		pay_admin_refuse(req, res, trans, &d, NULL);
+		pay_admin_refuse(req, res, trans, &d, 0);
 		return;
 	}
 	if (store_work_end(s, 1) == -1) {
@@ -1028,7 +1029,7 @@ admin_payout_done(struct admin *a, struct evhttp_request *req,
 			return;
 		}
 		info(0, "admin: payouts done %s by %s refused", trans, peer);
-		pay_admin_refuse(req, res, trans, &d, "");
+		pay_admin_refuse(req, res, trans, &d, 1);
 		return;
 	}
 	if (store_work_end(s, 1) == -1) {

@@ -1,8 +1,11 @@
 /*
  * pay.h - payments for orders: an order's money state and its one
- * transition function (pay_state.c), and a provider's confirmation taken
- * into the ledger with its effect and notices (pay.c).  The HTTP side,
- * POST /payments/confirm, is src/admin/payments.c.  pay.c's head comment
+ * transition function (pay_state.c), a provider's confirmation taken
+ * into the ledger with its effect and notices (pay.c), and the
+ * operator's steps: a suspense payment matched, a refund or payout
+ * recorded (pay_admin.c, with the provider payout hook).  The HTTP side,
+ * POST /payments/confirm and the operator's POST /admin/payments/match
+ * and /admin/payouts/done, is src/admin/payments.c.  pay.c's head comment
  * says why payments are the core's.
  */
 #ifndef MARKETBOX_PAY_H
