@@ -29,7 +29,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 108
+tap_plan 111
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -579,6 +579,19 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	ctl export -o "$T/export-pay" > /dev/null 2>&1
 	tap_is "$(grep -c . "$T/export-pay/payments.csv")" 4 \
 	    "export -o DIR: payments.csv beside the others"
+	# a payout due, as an escrow delivery leaves one (this marketbox is
+	# direct: the state written as pay_order_event would); named by
+	# the matched payment's TransID
+	db "UPDATE order_payments SET state = 'payout-due' WHERE order_ref =
+	    $ORDER"
+	tap_is "$(ctl --csv payouts | tail -n +2 | cut -d, -f1-6 | tr -d '\r')" \
+	    "payout,$ORDER,$FARMER,6000,KES,QBC1INT001" \
+	    "payouts: a payout to the seller, by the matched payment"
+	tap_is "$(ctl payouts done QBC1INT001)" \
+	    "payout of 6000 KES for order $ORDER to $FARMER recorded as payout-QBC1INT001; $FARMER told" \
+	    "payouts done: the payout, with the default reference"
+	tap_ok "payouts done: the seller is told" \
+	    phone_expect_text "$FARMER" "Payout sent: 6,000 KES for order #$ORDER. Reference payout-QBC1INT001."
 else
 	for d in "suspense payment" "payments --unmatched" "payments match" \
 	    "match: seller told" "match: buyer told" "--unmatched empty" \
@@ -586,7 +599,9 @@ else
 	    "match: unknown" "refund due payment" "payouts" "/status.json money" \
 	    "payouts done" "payouts done: buyer told" "payouts done: rows" \
 	    "payouts: empty" "payouts done: nothing due" "export payments" \
-	    "export payments --with-phones" "export -o DIR payments.csv"; do
+	    "export payments --with-phones" "export -o DIR payments.csv" \
+	    "payouts: a payout" "payouts done: payout" \
+	    "payouts done: seller told"; do
 		tap_skip "$d" "the market plugin is not built"
 	done
 fi
