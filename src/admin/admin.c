@@ -31,7 +31,9 @@
  *	payments.c	POST /payments/confirm, a mobile-money provider's
  *			confirmation (HTTP_ACCESS_PEER, not ADMIN: the
  *			provider has no admin password; group = payments
- *			has its own secret and allow-list)
+ *			has its own secret and allow-list); and the
+ *			operator's POST /admin/payments/match and
+ *			/admin/payouts/done (ADMIN, as the other actions)
  *	format.c	text escaped for HTML and JSON
  *
  * POSTs must carry the header X-Marketbox-Admin (any value): a browser
@@ -348,6 +350,18 @@ admin_dispute_cb(struct http_call *call, void *arg)
 	admin_action(arg, call, admin_dispute_close);
 }
 
+static void
+admin_payment_match_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_payment_match);
+}
+
+static void
+admin_payout_done_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_payout_done);
+}
+
 /* A provider's payment confirmation: the server checked the peer (PEER);
  * payments.c checks the rest and answers as the provider expects. */
 static void
@@ -396,6 +410,12 @@ static const struct http_handler admin_handlers[] = {
 	{ .path = "/admin/dispute", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
 	  .fn = admin_dispute_cb },
+	{ .path = "/admin/payments/match", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_payment_match_cb },
+	{ .path = "/admin/payouts/done", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .fn = admin_payout_done_cb },
 	{ .path = "/payments/confirm", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_PEER, .store_task = 1, .json_errors = 1,
 	  .max_body = 8192, .fn = admin_payment_cb },

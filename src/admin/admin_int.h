@@ -22,7 +22,9 @@
  *	dispute.c	POST /admin/dispute (a dispute closed, both parties
  *			told) and the open disputes of /status
  *	payments.c	POST /payments/confirm, a provider's confirmation
- *			(src/pay/ takes it)
+ *			(src/pay/ takes it); POST /admin/payments/match and
+ *			/admin/payouts/done (src/pay/pay_admin.c); the
+ *			money of /status (admin_money_read)
  *	format.c	text escaped for HTML (admin_escape_html) and JSON
  */
 #ifndef MARKETBOX_ADMIN_INT_H
@@ -176,6 +178,14 @@ struct admin_snapshot {
 	size_t			 npoints;
 	/* The open disputes (dispute.c; has_disputes: the table exists):
 	 * how many, and the oldest ADMIN_DISPUTES. */
+	/* Money (payments.c; has_money: group = payments is on): the
+	 * payments received (all, suspense ones too) and, of the orders'
+	 * money states, the refunds and payouts due: counts and sums in
+	 * minor units. */
+	int			 has_money;
+	struct admin_money {
+		long long	 n, sum;
+	}			 received, suspense, refunds_due, payouts_due;
 	int			 has_disputes;
 	long long		 disputes_open;
 	struct admin_dispute	 disputes[ADMIN_DISPUTES];
@@ -282,6 +292,19 @@ void		 admin_payment_confirm(struct admin *, struct evhttp_request *,
 		    const char *peer);
 void		 admin_payment_validate(struct admin *, struct evhttp_request *,
 		    const char *peer);
+/* Money into the snapshot (only with group = payments): 0, or -1. */
+int		 admin_money_read(struct admin *, struct admin_snapshot *);
+/* Its section of /status and /status.json (",\n  \"money\": ..."). */
+void		 admin_money_html(struct evbuffer *,
+		    const struct admin_snapshot *, const char *currency);
+void		 admin_money_json(struct evbuffer *,
+		    const struct admin_snapshot *);
+/* POST /admin/payments/match (trans=, order=) and /admin/payouts/done
+   (trans=, ref=): the operator's steps, ADMIN access. */
+void		 admin_payment_match(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+void		 admin_payout_done(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
 void		 admin_dispute_close(struct admin *, struct evhttp_request *,
 		    struct evkeyvalq *form, const char *peer);
 /* The open disputes into the snapshot: 0, or -1 (what was read kept). */

@@ -232,6 +232,32 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 		    "Commission recorded for a service point's trades, all "
 		    "time, in minor units (hundredths of the currency).", s, 2);
 	}
+	/* money, with group = payments (payments.c reads it) */
+	if (s->has_money) {
+		admin_prom_one(b, "marketbox_payments_received", "gauge",
+		    "Payments received, all time (suspense ones too).",
+		    s->received.n);
+		admin_prom_one(b, "marketbox_payments_received_amount",
+		    "gauge", "Money received, all time, in minor units.",
+		    s->received.sum);
+		admin_prom_one(b, "marketbox_payments_suspense", "gauge",
+		    "Payments matched to no order (marketctl payments "
+		    "--unmatched).", s->suspense.n);
+		admin_prom_one(b, "marketbox_payments_suspense_amount",
+		    "gauge", "Money of the suspense list, in minor units.",
+		    s->suspense.sum);
+		admin_prom_one(b, "marketbox_refunds_due", "gauge",
+		    "Orders whose money is to be refunded to the buyer.",
+		    s->refunds_due.n);
+		admin_prom_one(b, "marketbox_refunds_due_amount", "gauge",
+		    "Money to refund, in minor units.", s->refunds_due.sum);
+		admin_prom_one(b, "marketbox_payouts_due", "gauge",
+		    "Escrow orders whose seller is to be paid out.",
+		    s->payouts_due.n);
+		admin_prom_one(b, "marketbox_payouts_due_amount", "gauge",
+		    "Money to pay sellers out, in minor units.",
+		    s->payouts_due.sum);
+	}
 	n = a->src.plugins != NULL ? plugin_count(a->src.plugins) : 0;
 	admin_prom_one(b, "marketbox_plugins_loaded", "gauge",
 	    "Plugins loaded.", (long long)n);

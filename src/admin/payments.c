@@ -2,7 +2,8 @@
  * payments.c - POST /payments/confirm: a mobile-money provider's
  * confirmation that a buyer paid (group = payments; src/pay/pay.c takes
  * it, and says why payments are the core's); POST /payments/validate:
- * its question before the payment goes through.
+ * its question before the payment goes through; the operator's POST
+ * /admin/payments/match and /admin/payouts/done; the money of /status.
  *
  * The body is Daraja's C2B JSON (other providers' callbacks map onto its
  * fields; Currency is ours, optional):
@@ -48,6 +49,33 @@
  *		no such order, or one closed, paid or refunded
  *	< 200 {"ResultCode": "C2B00013", "ResultDesc": "Rejected"}
  *		more than is still due
+ *
+ * The operator's steps (admin.c's table: HTTP_ACCESS_ADMIN, as POST
+ * /admin/dispute: the admin password and X-Marketbox-Admin), each in one
+ * unit of work (src/pay/pay_admin.c), answered after its commit; 404
+ * without group = payments, 503 without a router:
+ *
+ *	POST /admin/payments/match	trans=, order= (marketctl payments
+ *		match): a suspense payment put on its order (payment_matches;
+ *		the ledger row stays), the money state moved and the parties
+ *		told as a confirmation naming the order would have.
+ *		< 200 {"trans", "order", "amount", "currency", "state"}
+ *		400 a bad TransID or order; 404 no such payment or order;
+ *		409 matched before, not in suspense, or an order whose
+ *		money takes no payment
+ *	POST /admin/payouts/done	trans=, ref= (marketctl payouts
+ *		done): the refund or payout due for the order of payment
+ *		trans was sent, the transfer's reference ref (1 to 32
+ *		letters, digits, - _; default refund-TRANS, payout-TRANS):
+ *		a ledger row said_by operator, the state refunded or
+ *		paid-out, the recipient told.
+ *		< 200 {..., "kind", "to", "ref"}
+ *		400 a bad TransID or ref; 404 no such payment, or one in
+ *		suspense; 409 nothing due, or ref in the ledger already
+ *
+ * /status, /status.json and /metrics show the money with group =
+ * payments (admin_money_read): payments received (count, sum), those in
+ * suspense, refunds due and payouts due.
  *
  * The entries are the HTTP server's (HTTP_ACCESS_PEER: loopback or
  * http-allow-ip, where the provider's addresses must be listed too; the
@@ -770,4 +798,360 @@ admin_payment_validate(struct admin *a, struct evhttp_request *req,
 	else
 		evhttp_send_error(req, 500, NULL);
 	pay_request_free(&r);
+}
+
+/* --- the operator's steps: POST /admin/payments/match, /admin/payouts/done */
+
+/* 1 if s is an operator's reference: 1 to 32 letters, digits, - and _. */
+static int
+pay_opref_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
+			return 0;
+	return n > 0 && n <= PAY_TRANS_MAX;
+}
+
+/* The refusal of a pay_admin_result of a match (payout 0) or a payout
+   done (1), answered; 0 when it is none. */
+static int
+pay_admin_refuse(struct evhttp_request *req, enum pay_admin_result res,
+    const char *trans, const struct pay_admin_done *d, int payout)
+{
+	char	 why[300];
+	int	 code = 409;
+
+	switch (res) {
+	case PAY_ADMIN_DONE:
+		return 0;
+	case PAY_ADMIN_UNKNOWN:
+		snprintf(why, sizeof(why), "no payment %s in the ledger "
+		    "(marketctl payments lists them)", trans);
+		code = 404;
+		break;
+	case PAY_ADMIN_MATCHED:
+		snprintf(why, sizeof(why), "payment %s was matched before, "
+		    "to order #%lld: nothing done", trans, d->order);
+		break;
+	case PAY_ADMIN_NOT_SUSPENSE:
+		snprintf(why, sizeof(why), "%s is not a payment in suspense "
+		    "(it has its order, or is a refund or payout; marketctl "
+		    "payments --unmatched lists the suspense ones)", trans);
+		break;
+	case PAY_ADMIN_NO_ORDER:
+		if (!payout)
+			snprintf(why, sizeof(why), "there is no order #%lld "
+			    "(marketctl orders --state all lists them)",
+			    d->order);
+		else
+			snprintf(why, sizeof(why), "payment %s is in "
+			    "suspense, with no order: match it first "
+			    "(marketctl payments match %s ORDER)", trans,
+			    trans);
+		code = 404;
+		break;
+	case PAY_ADMIN_REFUSED:
+		snprintf(why, sizeof(why), "order #%lld's money is %s: it "
+		    "takes no payment; refund %s to its payer outside "
+		    "marketbox", d->order, pay_state_name(d->state), trans);
+		break;
+	case PAY_ADMIN_NOT_DUE:
+		snprintf(why, sizeof(why), "order #%lld of payment %s owes no "
+		    "refund nor payout (its money is %s; marketctl payouts "
+		    "lists what is due)", d->order, trans,
+		    pay_state_name(d->state));
+		break;
+	case PAY_ADMIN_REF_TAKEN:
+		snprintf(why, sizeof(why), "the reference %s is in the ledger "
+		    "already: give the transfer's own reference with --ref",
+		    d->ref);
+		break;
+	}
+	admin_reply_error(req, code, code == 404 ? "Not Found" : "Conflict",
+	    why);
+	return -1;
+}
+
+/* The checks of both steps: payments on, a router, the orders. */
+static int
+pay_admin_ready(struct admin *a, struct evhttp_request *req)
+{
+	if (!a->conf->payments.on) {
+		admin_reply_error(req, 404, "Not Found", "payments are not "
+		    "configured here (no group = payments)");
+		return -1;
+	}
+	if (a->src.router == NULL) {
+		admin_reply_error(req, 503, "Service Unavailable", "this "
+		    "marketbox has no router to tell the parties");
+		return -1;
+	}
+	return 0;
+}
+
+/* Answer a step done: {"trans", "order", "amount", "state", ...}. */
+static void
+pay_admin_answer(struct admin *a, struct evhttp_request *req,
+    const char *trans, const struct pay_admin_done *d, int payout)
+{
+	struct evbuffer	*b;
+	char		 money[32];
+
+	if (store_on_commit(a->src.store, pay_kick_cb, a->src.outbox) == -1)
+		warning(0, "admin: the sender wakes at its next timer");
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	admin_money(money, sizeof(money), d->amount);
+	evbuffer_add_printf(b, "{\"trans\": ");
+	http_json_string(b, trans);
+	evbuffer_add_printf(b, ", \"order\": %lld, \"amount\": ", d->order);
+	http_json_string(b, money);
+	evbuffer_add_printf(b, ", \"currency\": ");
+	http_json_string(b, a->conf->currency);
+	evbuffer_add_printf(b, ", \"state\": ");
+	http_json_string(b, pay_state_name(d->state));
+	if (payout) {
+		evbuffer_add_printf(b, ", \"kind\": ");
+		http_json_string(b, d->kind);
+		evbuffer_add_printf(b, ", \"to\": ");
+		http_json_string(b, d->to);
+		evbuffer_add_printf(b, ", \"ref\": ");
+		http_json_string(b, d->ref);
+	}
+	evbuffer_add_printf(b, "}\n");
+	admin_answer_after_commit(a, req, b);
+	evbuffer_free(b);
+}
+
+/* POST /admin/payments/match: trans=, order=. */
+void
+admin_payment_match(struct admin *a, struct evhttp_request *req,
+    struct evkeyvalq *q, const char *peer)
+{
+	const char		*trans = admin_param(q, "trans");
+	const char		*order_s = admin_param(q, "order");
+	struct store		*s = a->src.store;
+	struct pay_admin_done	 d;
+	enum pay_admin_result	 res = PAY_ADMIN_DONE;
+	char			*end;
+	char			 who[80];
+	long long		 order = -1;
+	int			 ok;
+
+	if (order_s != NULL && *order_s >= '0' && *order_s <= '9')
+		order = strtoll(order_s, &end, 10);
+	if (!pay_trans_ok(trans)) {
+		admin_reply_error(req, 400, "Bad Request", "trans must be a "
+		    "payment's TransID (marketctl payments --unmatched)");
+		return;
+	}
+	if (order <= 0 || *end != '\0') {
+		admin_reply_error(req, 400, "Bad Request", "order must be an "
+		    "order's number");
+		return;
+	}
+	if (pay_admin_ready(a, req) == -1)
+		return;
+	snprintf(who, sizeof(who), "operator at %s", peer);
+	if (store_work_begin(s) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database is not available");
+		return;
+	}
+	ok = pay_match(s, payments_notify, a->src.router, a->conf,
+	    pay_orders_exist(a), trans, order, who, &res, &d) == 0;
+	if (!ok || res != PAY_ADMIN_DONE) {
+		if (store_work_end(s, 0) == -1 || !ok) {
+			error(0, "admin: payment %s could not be matched",
+			    trans);
+			admin_reply_error(req, 500, "Internal Server Error",
+			    "the database could not match the payment");
+			return;
+		}
+		info(0, "admin: match of %s to order %lld by %s refused",
+		    trans, order, peer);
+		pay_admin_refuse(req, res, trans, &d, 0);
+		return;
+	}
+	if (store_work_end(s, 1) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database could not match the payment");
+		return;
+	}
+	pay_admin_answer(a, req, trans, &d, 0);
+}
+
+/* POST /admin/payouts/done: trans=, ref= (optional). */
+void
+admin_payout_done(struct admin *a, struct evhttp_request *req,
+    struct evkeyvalq *q, const char *peer)
+{
+	const char		*trans = admin_param(q, "trans");
+	const char		*opref = admin_param(q, "ref");
+	struct store		*s = a->src.store;
+	struct pay_admin_done	 d;
+	enum pay_admin_result	 res = PAY_ADMIN_DONE;
+	char			 who[80];
+	int			 ok;
+
+	if (!pay_trans_ok(trans)) {
+		admin_reply_error(req, 400, "Bad Request", "trans must be a "
+		    "payment's TransID (marketctl payouts lists them)");
+		return;
+	}
+	if (opref != NULL && opref[0] == '\0')
+		opref = NULL;
+	if (opref != NULL && !pay_opref_ok(opref)) {
+		admin_reply_error(req, 400, "Bad Request", "ref must be 1 to "
+		    "32 letters, digits, - and _: the transfer's reference");
+		return;
+	}
+	if (pay_admin_ready(a, req) == -1)
+		return;
+	snprintf(who, sizeof(who), "operator at %s", peer);
+	if (store_work_begin(s) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database is not available");
+		return;
+	}
+	ok = pay_payout_done(s, payments_notify, a->src.router, a->conf,
+	    pay_orders_exist(a), trans, opref, who, &res, &d) == 0;
+	if (!ok || res != PAY_ADMIN_DONE) {
+		if (store_work_end(s, 0) == -1 || !ok) {
+			error(0, "admin: the payout of %s could not be "
+			    "recorded", trans);
+			admin_reply_error(req, 500, "Internal Server Error",
+			    "the database could not record it");
+			return;
+		}
+		info(0, "admin: payouts done %s by %s refused", trans, peer);
+		pay_admin_refuse(req, res, trans, &d, 1);
+		return;
+	}
+	if (store_work_end(s, 1) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database could not record it");
+		return;
+	}
+	pay_admin_answer(a, req, trans, &d, 1);
+}
+
+/* --- /status, /status.json, /metrics: money received and due ------------ */
+
+/* One count and sum of sql into *m.  0, or -1. */
+static int
+admin_money_one(struct admin *a, const char *sql, struct admin_money *m)
+{
+	struct store_stmt	*st;
+	int			 rc;
+
+	m->n = m->sum = 0;
+	if ((st = store_query(a->src.store, sql)) == NULL)
+		return -1;
+	if ((rc = store_step(st)) == STORE_ROW) {
+		m->n = store_int(st, 0);
+		m->sum = store_int(st, 1);
+	}
+	store_done(st);
+	return rc == STORE_ERROR ? -1 : 0;
+}
+
+int
+admin_money_read(struct admin *a, struct admin_snapshot *s)
+{
+	static const char *const pay_cols[] = { "kind", "order_ref",
+	    "amount", "trans_id", NULL };
+	static const char *const op_cols[] = { "state", "due", "paid",
+	    NULL };
+	static const char received[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
+	    "FROM payments WHERE kind = 'payment'";
+	static const char suspense[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) "
+	    "FROM payments p WHERE p.kind = 'payment' AND p.order_ref IS "
+	    "NULL AND NOT EXISTS (SELECT 1 FROM payment_matches m WHERE "
+	    "m.trans_id = p.trans_id)";
+	static const char refunds[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(paid), 0) AS BIGINT) "
+	    "FROM order_payments WHERE state = 'refund-due'";
+	static const char payouts[] =
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(due), 0) AS BIGINT) "
+	    "FROM order_payments WHERE state = 'payout-due'";
+	int	 bad = 0;
+
+	s->has_money = 0;
+	if (!a->conf->payments.on ||
+	    !admin_table_has(a, "payments", pay_cols) ||
+	    !admin_table_has(a, "order_payments", op_cols))
+		return 0;
+	s->has_money = 1;
+	bad |= admin_money_one(a, received, &s->received);
+	bad |= admin_money_one(a, suspense, &s->suspense);
+	bad |= admin_money_one(a, refunds, &s->refunds_due);
+	bad |= admin_money_one(a, payouts, &s->payouts_due);
+	return bad ? -1 : 0;
+}
+
+/* A row of the money table: what, how many, how much. */
+static void
+admin_money_row(struct evbuffer *b, const char *label, const char *key,
+    const struct admin_money *m, const char *currency)
+{
+	char	 money[32];
+
+	admin_money(money, sizeof(money), m->sum);
+	evbuffer_add_printf(b, "<tr><th>%s</th><td class=\"n\" data-k=\""
+	    "money.%s.count\">%lld</td><td class=\"n\" data-k=\"money.%s."
+	    "amount\">%s</td><td>", label, key, m->n, key, money);
+	admin_escape_html(b, currency);
+	evbuffer_add_printf(b, "</td></tr>\n");
+}
+
+/*
+ * /status: money received (all payments; of them the suspense list)
+ * and due (refunds to buyers, payouts to sellers), counts and sums,
+ * tagged data-k=money.KEY.count and money.KEY.amount.
+ */
+void
+admin_money_html(struct evbuffer *b, const struct admin_snapshot *s,
+    const char *currency)
+{
+	if (!s->has_money)
+		return;
+	evbuffer_add_printf(b, "<h2>Money</h2>\n<table><tr><th></th>"
+	    "<th>count</th><th>amount</th><th></th></tr>\n");
+	admin_money_row(b, "received", "received", &s->received, currency);
+	admin_money_row(b, "in suspense", "suspense", &s->suspense, currency);
+	admin_money_row(b, "refunds due", "refunds_due", &s->refunds_due,
+	    currency);
+	admin_money_row(b, "payouts due", "payouts_due", &s->payouts_due,
+	    currency);
+	evbuffer_add_printf(b, "</table>\n");
+	if (s->suspense.n > 0 || s->refunds_due.n > 0 || s->payouts_due.n > 0)
+		evbuffer_add_printf(b, "<p>Match the suspense ones with "
+		    "marketctl payments match TRANSID ORDER; send what is due "
+		    "(marketctl payouts), then record it with marketctl payouts "
+		    "done TRANSID.</p>\n");
+}
+
+/* /status.json: ,"money": {"received": {"count", "amount"}, ...} or
+   null; amounts in minor units. */
+void
+admin_money_json(struct evbuffer *b, const struct admin_snapshot *s)
+{
+	if (!s->has_money) {
+		evbuffer_add_printf(b, ",\n  \"money\": null");
+		return;
+	}
+	evbuffer_add_printf(b, ",\n  \"money\": {\"received\": {\"count\": "
+	    "%lld, \"amount\": %lld}, \"suspense\": {\"count\": %lld, "
+	    "\"amount\": %lld}, \"refunds_due\": {\"count\": %lld, "
+	    "\"amount\": %lld}, \"payouts_due\": {\"count\": %lld, "
+	    "\"amount\": %lld}}", s->received.n, s->received.sum,
+	    s->suspense.n, s->suspense.sum, s->refunds_due.n,
+	    s->refunds_due.sum, s->payouts_due.n, s->payouts_due.sum);
 }

@@ -385,6 +385,8 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	}
 	/* the market plugin's open disputes (dispute.c) */
 	bad |= admin_disputes_read(a, s);
+	/* money received and due (payments.c), with group = payments */
+	bad |= admin_money_read(a, s);
 	/* the pools: only with both of the market plugin's tables */
 	if (admin_table_has(a, "market_pools", pools_cols) &&
 	    admin_table_has(a, "market_pool_shares", shares_cols)) {

@@ -334,6 +334,7 @@ admin_status_html(struct admin *a, struct evbuffer *b)
 
 	admin_html_points(b, s, currency);
 	admin_disputes_html(b, s);
+	admin_money_html(b, s, currency);
 
 	evbuffer_add_printf(b, "<h2>Prices</h2>\n");
 	if (s->has_prices)

@@ -195,6 +195,7 @@ admin_status_json(struct admin *a, struct evbuffer *b)
 	} else
 		evbuffer_add_printf(b, ",\n  \"service_points\": null");
 	admin_disputes_json(b, s);
+	admin_money_json(b, s);
 	evbuffer_add_printf(b, ",\n  \"plugins\": [");
 	n = a->src.plugins != NULL ? plugin_count(a->src.plugins) : 0;
 	for (i = 0; i < n; i++) {

@@ -611,3 +611,118 @@ ctl_dispute(struct ctl *c, const struct ctl_args *a)
 	ctl_answer_free(&ans);
 	return 0;
 }
+
+/*
+ * payments [--unmatched] [--since D] [--until D]: the ledger (lists.c,
+ * the database opened); payments match TRANSID ORDER: POST
+ * /admin/payments/match, a suspense payment put on its order, whose
+ * money state moves and whose parties are told as the provider's
+ * confirmation would have done.
+ */
+int
+ctl_payments(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256], amount[32], currency[16], state[24];
+	int			 rc;
+
+	if (a->argc == 0) {
+		if (c->store == NULL && ctl_db_open(c) == -1)
+			return 1;
+		return ctl_payments_list(c, a);
+	}
+	if (a->argc != 3 || strcmp(a->argv[0], "match") != 0) {
+		ctl_err("usage: marketctl payments [--unmatched] [--since "
+		    "DATE] [--until DATE] | payments match TRANSID ORDER");
+		return 2;
+	}
+	form[0] = '\0';
+	if (ctl_form_add(form, sizeof(form), "trans", a->argv[1]) == -1 ||
+	    ctl_form_add(form, sizeof(form), "order", a->argv[2]) == -1) {
+		ctl_err("the TransID or the order is too long");
+		return 2;
+	}
+	if (ctl_http(c, "POST", "/admin/payments/match", form, &ans) == -1)
+		return 1;
+	if (ans.code != 200) {
+		rc = ctl_refused(&ans);
+		ctl_answer_free(&ans);
+		return rc;
+	}
+	ctl_json_text(ans.body, "amount", amount, sizeof(amount));
+	ctl_json_text(ans.body, "currency", currency, sizeof(currency));
+	ctl_json_text(ans.body, "state", state, sizeof(state));
+	if (c->format == CTL_JSON)
+		fputs(ans.body, stdout);
+	else
+		printf("payment %s (%s %s) matched to order %lld: its money "
+		    "is %s; the parties are told\n", a->argv[1], amount,
+		    currency, ctl_json_int(ans.body, "order", 0), state);
+	ctl_answer_free(&ans);
+	return 0;
+}
+
+/*
+ * payouts: what the operator must send (lists.c); payouts done TRANSID...
+ * [--ref REF]: POST /admin/payouts/done for each, in its own unit of
+ * work: the refund or payout of that payment's order recorded, its
+ * recipient told.  --ref, the transfer's own reference, names one
+ * TransID only.  Each refused one is said, the others done: exit 1 if
+ * any was refused.
+ */
+int
+ctl_payouts(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256], amount[32], currency[16];
+	char			 kind[16], to[64], ref[64];
+	int			 i, rc = 0;
+
+	if (a->argc == 0) {
+		if (c->store == NULL && ctl_db_open(c) == -1)
+			return 1;
+		return ctl_payouts_list(c, a);
+	}
+	if (a->argc < 2 || strcmp(a->argv[0], "done") != 0) {
+		ctl_err("usage: marketctl payouts | payouts done TRANSID... "
+		    "[--ref REF]");
+		return 2;
+	}
+	if (a->f.ref != NULL && a->argc != 2) {
+		ctl_err("--ref is the reference of one transfer: name one "
+		    "TransID with it");
+		return 2;
+	}
+	for (i = 1; i < a->argc; i++) {
+		form[0] = '\0';
+		if (ctl_form_add(form, sizeof(form), "trans", a->argv[i]) ==
+		    -1 || ctl_form_add(form, sizeof(form), "ref",
+		    a->f.ref != NULL ? a->f.ref : "") == -1) {
+			ctl_err("%s: too long", a->argv[i]);
+			rc = 1;
+			continue;
+		}
+		if (ctl_http(c, "POST", "/admin/payouts/done", form, &ans) ==
+		    -1)
+			return 1;
+		if (ans.code != 200) {
+			rc = ctl_refused(&ans);
+			ctl_answer_free(&ans);
+			continue;
+		}
+		ctl_json_text(ans.body, "amount", amount, sizeof(amount));
+		ctl_json_text(ans.body, "currency", currency,
+		    sizeof(currency));
+		ctl_json_text(ans.body, "kind", kind, sizeof(kind));
+		ctl_json_text(ans.body, "to", to, sizeof(to));
+		ctl_json_text(ans.body, "ref", ref, sizeof(ref));
+		if (c->format == CTL_JSON)
+			fputs(ans.body, stdout);
+		else
+			printf("%s of %s %s for order %lld to %s recorded as "
+			    "%s; %s told\n", kind, amount, currency,
+			    ctl_json_int(ans.body, "order", 0), to, ref, to);
+		ctl_answer_free(&ans);
+	}
+	return rc;
+}

@@ -79,7 +79,9 @@ struct ctl_filters {
 			*to, *since, *until, *output, *from, *point;
 	const char	*side;		/* --for (dispute close) */
 	const char	*date;		/* --date (manifest) */
+	const char	*ref;		/* --ref (payouts done) */
 	int		 opted_out, with_phones;
+	int		 unmatched;	/* --unmatched (payments) */
 };
 
 struct ctl_args {
@@ -99,6 +101,11 @@ int	ctl_offers(struct ctl *, const struct ctl_args *);
 int	ctl_orders(struct ctl *, const struct ctl_args *);
 int	ctl_outbox(struct ctl *, const struct ctl_args *);
 int	ctl_dispute_list(struct ctl *, const struct ctl_args *);
+int	ctl_payments_list(struct ctl *, const struct ctl_args *);
+int	ctl_payouts_list(struct ctl *, const struct ctl_args *);
+/* The ledger's query (lists.c; export.c's payments.csv): $1, $2 the
+   period, $3 1 for the suspense list, $4 1 for phones and names. */
+extern const char ctl_ledger_sql[];
 /* stats.c */
 int	ctl_stats(struct ctl *, const struct ctl_args *);
 /* export.c */
@@ -112,6 +119,10 @@ int	ctl_user(struct ctl *, const struct ctl_args *);
 int	ctl_agent(struct ctl *, const struct ctl_args *);
 /* dispute list | dispute close (list: lists.c's, the database opened) */
 int	ctl_dispute(struct ctl *, const struct ctl_args *);
+/* payments [--unmatched] | payments match TRANSID ORDER; payouts |
+   payouts done TRANSID... (the lists: lists.c's) */
+int	ctl_payments(struct ctl *, const struct ctl_args *);
+int	ctl_payouts(struct ctl *, const struct ctl_args *);
 /* manifest.c */
 int	ctl_manifest(struct ctl *, const struct ctl_args *);
 /* template.c */

@@ -1,12 +1,13 @@
 /*
  * export.c - marketctl export: the delivered trades (market plugin), the
  * accepted price reports (prices plugin), what agents did for their
- * members (agent_actions) and the commissions of the service points
- * between two days, as CSV or JSON for a spreadsheet or another program,
+ * members (agent_actions), the commissions of the service points and
+ * the payments ledger (payments: every payment, refund and payout, with
+ * its effective order) between two days, as CSV or JSON for a spreadsheet or another program,
  * the phones of farmers only when asked (--with-phones; an agent's phone
  * is always shown: it is the number counterparties are given); to
- * stdout, a file, or trades.csv, prices.csv, agent_actions.csv and
- * commissions.csv in a directory.  rows.c streams the rows.
+ * stdout, a file, or trades.csv, prices.csv, agent_actions.csv,
+ * commissions.csv and payments.csv in a directory.  rows.c streams the rows.
  */
 #include "config.h"
 
@@ -79,8 +80,34 @@ ctl_export_agents(struct ctl *c, const struct ctl_args *a, const char *what,
 	    "nDtttttmnm", 0, what);
 }
 
-/* Write one export (trades, prices, agent_actions or commissions) to
- * fp. */
+/*
+ * payments.csv: the ledger (lists.c's query), every payment, refund and
+ * payout of the period with its effective order (a match's when the
+ * operator made one); phones and payers' names only with --with-phones.
+ */
+static int
+ctl_export_payments(struct ctl *c, const struct ctl_args *a, FILE *fp,
+    long long since, long long until)
+{
+	struct store_stmt	*st;
+
+	if (!ctl_has_table(c, "payments") ||
+	    !ctl_has_table(c, "payment_matches")) {
+		ctl_err("this database has no payments ledger (a marketbox "
+		    "older than payments)");
+		return -1;
+	}
+	if ((st = ctl_prepare(c, ctl_ledger_sql)) == NULL)
+		return -1;
+	store_bind_int(st, 1, since);
+	store_bind_int(st, 2, until);
+	store_bind_int(st, 3, 0);
+	store_bind_int(st, 4, a->f.with_phones ? 1 : 0);
+	return ctl_print_stmt(c, fp, st, "nDttnmttttttt", 0, "payments");
+}
+
+/* Write one export (trades, prices, agent_actions, commissions or
+ * payments) to fp. */
 static int
 ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
     FILE *fp, long long since, long long until)
@@ -115,6 +142,8 @@ ctl_export_one(struct ctl *c, const struct ctl_args *a, const char *what,
 	if (strcmp(what, "agent_actions") == 0 ||
 	    strcmp(what, "commissions") == 0)
 		return ctl_export_agents(c, a, what, fp, since, until);
+	if (strcmp(what, "payments") == 0)
+		return ctl_export_payments(c, a, fp, since, until);
 	if (is_trades ? ctl_need_market(c) == -1 :
 	    !ctl_has_table(c, "prices_reports")) {
 		if (!is_trades)
@@ -137,7 +166,7 @@ int
 ctl_export(struct ctl *c, const struct ctl_args *a)
 {
 	static const char *const all[] = { "trades", "prices",
-	    "agent_actions", "commissions" };
+	    "agent_actions", "commissions", "payments" };
 	const char	*what = a->argc > 0 ? a->argv[0] : NULL;
 	long long	 since = 0, until = (long long)1 << 62;
 	struct stat	 sb;
@@ -151,7 +180,7 @@ ctl_export(struct ctl *c, const struct ctl_args *a)
 			break;
 	if (a->argc > 1 || (what != NULL && i == sizeof(all) / sizeof(all[0]))) {
 		ctl_err("export takes trades, prices, agent_actions, "
-		    "commissions, or nothing for all four");
+		    "commissions, payments, or nothing for all five");
 		return 2;
 	}
 	if ((a->f.since != NULL && ctl_date(a->f.since, &since) == -1) ||
@@ -180,8 +209,8 @@ ctl_export(struct ctl *c, const struct ctl_args *a)
 	if (a->f.output != NULL && (stat(a->f.output, &sb) == -1 ||
 	    !S_ISDIR(sb.st_mode))) {
 		ctl_err("%s: not a directory (export without a name writes "
-		    "trades.csv, prices.csv, agent_actions.csv and "
-		    "commissions.csv there)", a->f.output);
+		    "trades.csv, prices.csv, agent_actions.csv, "
+		    "commissions.csv and payments.csv there)", a->f.output);
 		return 1;
 	}
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {

@@ -1,15 +1,16 @@
 /*
  * lists.c - marketctl's lists of what the database holds now: users,
- * offers, orders and disputes (the market plugin's tables), outbox, and
- * the agents of
- * the service points with what they did for their members over a
- * period.  Each is one query with its filters bound; rows.c prints the
+ * offers, orders and disputes (the market plugin's tables), outbox, the
+ * agents of the service points with what they did for their members
+ * over a period, the payments ledger (its suspense list too) and the
+ * refunds and payouts the operator must send.  Each is one query with its filters bound; rows.c prints the
  * rows.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "base/conf.h"
 #include "store/store.h"
 #include "ctl/ctl.h"
 
@@ -216,5 +217,120 @@ ctl_dispute_list(struct ctl *c, const struct ctl_args *a)
 		return 1;
 	store_bind_text(st, 1, strcmp(state, "all") == 0 ? NULL : state);
 	return ctl_print_stmt(c, stdout, st, "nnttttttDttDt", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
+}
+
+/*
+ * The ledger's query, shared with export (payments.csv): every payment,
+ * refund and payout over [$1, $2), oldest first, with its effective
+ * order (its payment_matches row's when the operator matched it: the
+ * ledger row is never updated), who said it (the provider, or the
+ * operator) and who matched it; $3 1 for the suspense list only
+ * (payments with no order and no match), $4 1 for the phones and names.
+ */
+const char ctl_ledger_sql[] =
+    "SELECT p.id, p.created AS date, p.kind, p.trans_id AS trans, "
+    "COALESCE(m.order_ref, p.order_ref) AS order_ref, p.amount, "
+    "p.currency, CASE WHEN $4 = 1 THEN p.msisdn END AS phone, "
+    "CASE WHEN $4 = 1 THEN p.names END AS names, p.bill_ref AS account, "
+    "p.outcome, COALESCE(p.said_by, 'provider') AS said_by, "
+    "m.matched_by FROM payments p "
+    "LEFT JOIN payment_matches m ON m.trans_id = p.trans_id "
+    "WHERE p.created >= $1 AND p.created < $2 AND ($3 = 0 OR "
+    "(p.kind = 'payment' AND p.order_ref IS NULL AND m.trans_id IS NULL)) "
+    "ORDER BY p.created, p.id";
+
+/* The period of --since and --until into *since, *until.  0, or 2. */
+static int
+ctl_period(const struct ctl_args *a, long long *since, long long *until)
+{
+	*since = 0;
+	*until = (long long)1 << 62;
+	if ((a->f.since != NULL && ctl_date(a->f.since, since) == -1) ||
+	    (a->f.until != NULL && ctl_date(a->f.until, until) == -1)) {
+		ctl_err("dates are YYYY-MM-DD");
+		return 2;
+	}
+	if (a->f.until != NULL)
+		*until += 86400;	/* the day itself is included */
+	return 0;
+}
+
+/*
+ * payments [--unmatched] [--since D] [--until D]: the ledger (phones
+ * shown: the operator reads it to match and to pay back); --unmatched,
+ * the suspense list: payments that named no order and were not matched
+ * since (marketctl payments match TRANSID ORDER).
+ */
+int
+ctl_payments_list(struct ctl *c, const struct ctl_args *a)
+{
+	struct store_stmt	*st;
+	long long		 since, until;
+
+	if (ctl_period(a, &since, &until) != 0)
+		return 2;
+	if (!ctl_has_table(c, "payments") ||
+	    !ctl_has_table(c, "payment_matches")) {
+		ctl_err("this database has no payments ledger (a marketbox "
+		    "older than payments)");
+		return 1;
+	}
+	if ((st = ctl_prepare(c, ctl_ledger_sql)) == NULL)
+		return 1;
+	store_bind_int(st, 1, since);
+	store_bind_int(st, 2, until);
+	store_bind_int(st, 3, a->f.unmatched ? 1 : 0);
+	store_bind_int(st, 4, 1);
+	return ctl_print_stmt(c, stdout, st, "nDttnmttttttt", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
+}
+
+/*
+ * payouts: what the operator must send, oldest first: each order whose
+ * money is refund-due (to its buyer: what was paid) or payout-due (to
+ * its seller, escrow: what is due), the phone, the amount and the
+ * TransIDs of its payments (any one names the order to payouts done).
+ */
+int
+ctl_payouts_list(struct ctl *c, const struct ctl_args *a)
+{
+#define CTL_PAYOUTS(agg) \
+	"SELECT CASE op.state WHEN 'refund-due' THEN 'refund' " \
+	"ELSE 'payout' END AS kind, op.order_ref, " \
+	"CASE op.state WHEN 'refund-due' THEN o.buyer ELSE o.seller END " \
+	"AS phone, CASE op.state WHEN 'refund-due' THEN op.paid " \
+	"ELSE op.due END AS amount, CAST($1 AS TEXT) AS currency, " \
+	"(SELECT " agg " FROM payments p LEFT JOIN payment_matches m " \
+	"ON m.trans_id = p.trans_id WHERE p.kind = 'payment' AND " \
+	"COALESCE(m.order_ref, p.order_ref) = op.order_ref) AS trans, " \
+	"op.updated AS since FROM order_payments op " \
+	"LEFT JOIN market_orders o ON o.ref = op.order_ref " \
+	"WHERE op.state IN ('refund-due', 'payout-due') " \
+	"ORDER BY op.updated, op.order_ref"
+	static const char lite[] = CTL_PAYOUTS("group_concat(p.trans_id, ' ')");
+	static const char pg[] =
+	    CTL_PAYOUTS("string_agg(p.trans_id, ' ' ORDER BY p.id)");
+#undef CTL_PAYOUTS
+	struct store_stmt	*st;
+
+	if (a->argc > 0) {
+		ctl_err("usage: marketctl payouts | payouts done TRANSID...");
+		return 2;
+	}
+	if (!ctl_has_table(c, "order_payments") ||
+	    !ctl_has_table(c, "payment_matches")) {
+		ctl_err("this database has no payments ledger (a marketbox "
+		    "older than payments)");
+		return 1;
+	}
+	if (ctl_need_market(c) == -1)
+		return 1;
+	if ((st = ctl_prepare(c, strcmp(store_engine(c->store), "sqlite") ==
+	    0 ? lite : pg)) == NULL)
+		return 1;
+	store_bind_text(st, 1, c->conf != NULL && c->conf->currency != NULL ?
+	    c->conf->currency : "");
+	return ctl_print_stmt(c, stdout, st, "tntmttD", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }

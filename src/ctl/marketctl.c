@@ -3,9 +3,10 @@
  *
  * It reads marketbox's database directly, opened read-only (users,
  * offers, orders, outbox, agents, stats, export, dispute list,
- * manifest), and asks
+ * payments, payouts, manifest), and asks
  * a running marketbox for every change through its admin HTTP interface
- * (broadcast, retry, user set, agent add and remove, dispute close), so
+ * (broadcast, retry, user set, agent add and remove, dispute close,
+ * payments match, payouts done), so
  * the daemon stays the only writer and its rules (STOP, throughput, units
  * of work) apply.  The one exception, store copy, writes a database no
  * marketbox has open (it checks).  The conf (-c) gives the database,
@@ -22,11 +23,13 @@
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
  *	lists.c		users, offers, orders, outbox, agents, dispute
- *			list
+ *			list, payments (the ledger), payouts (what is due)
  *	stats.c		stats: the figures of every table
- *	export.c	export: trades and prices for other programs
+ *	export.c	export: trades, prices, agents' work, commissions
+ *			and the payments ledger for other programs
  *	actions.c	broadcast, retry, user set, agent add and remove,
- *			dispute close: through the admin interface over
+ *			dispute close, payments match, payouts done:
+ *			through the admin interface over
  *			HTTP
  *	manifest.c	manifest: a hub's orders of a day (the list
  *			behind its morning SMS)
@@ -83,7 +86,7 @@ ctl_usage(FILE *fp)
 	    "  outbox [--state S] [--kind K] [--to PHONE]\n"
 	    "  agents [--from DATE] [--to DATE]\n"
 	    "  stats\n"
-	    "  export [trades|prices|agent_actions|commissions]\n"
+	    "  export [trades|prices|agent_actions|commissions|payments]\n"
 	    "         [--since DATE] [--until DATE]\n"
 	    "         [--with-phones] [-o FILE|DIR]\n"
 	    "  broadcast (--market M | --commodity C | --all) [--wait] TEXT\n"
@@ -92,6 +95,9 @@ ctl_usage(FILE *fp)
 	    "  agent add PHONE --point CODE | agent remove PHONE\n"
 	    "  dispute list [--state open|closed|all]\n"
 	    "  dispute close N --for buyer|seller [NOTE]\n"
+	    "  payments [--unmatched] [--since DATE] [--until DATE]\n"
+	    "  payments match TRANSID ORDER\n"
+	    "  payouts | payouts done TRANSID... [--ref REF]\n"
 	    "  manifest HUB [--date YYYY-MM-DD]\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
@@ -107,7 +113,7 @@ enum {
 	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
 	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
-	CTL_OPT_FOR, CTL_OPT_DATE
+	CTL_OPT_FOR, CTL_OPT_DATE, CTL_OPT_UNMATCHED, CTL_OPT_REF
 };
 
 static const struct option ctl_longopts[] = {
@@ -133,6 +139,8 @@ static const struct option ctl_longopts[] = {
 	{ "point",	 required_argument, NULL, CTL_OPT_POINT },
 	{ "for",	 required_argument, NULL, CTL_OPT_FOR },
 	{ "date",	 required_argument, NULL, CTL_OPT_DATE },
+	{ "unmatched",	 no_argument,	    NULL, CTL_OPT_UNMATCHED },
+	{ "ref",	 required_argument, NULL, CTL_OPT_REF },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -179,6 +187,8 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_POINT:	a->f.point = optarg; break;
 		case CTL_OPT_FOR:	a->f.side = optarg; break;
 		case CTL_OPT_DATE:	a->f.date = optarg; break;
+		case CTL_OPT_UNMATCHED:	a->f.unmatched = 1; break;
+		case CTL_OPT_REF:	a->f.ref = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
@@ -226,6 +236,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "agent",	.needs_db = 0, .run = ctl_agent },
 	/* list reads the database, close asks marketbox: ctl_dispute */
 	{ .name = "dispute",	.needs_db = 0, .run = ctl_dispute },
+	/* the lists read the database, match and done ask marketbox */
+	{ .name = "payments",	.needs_db = 0, .run = ctl_payments },
+	{ .name = "payouts",	.needs_db = 0, .run = ctl_payouts },
 	{ .name = "manifest",	.needs_db = 1, .run = ctl_manifest },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },

@@ -57,7 +57,10 @@
  *
  * A payment pay_next() refuses (the order's seller is paid out or to be)
  * goes to the suspense list too, with its order noted in the admins'
- * notice.
+ * notice.  The notices of a payment taken are pay_tell_taken's, which
+ * the operator's match (pay_admin.c: marketctl payments match) sends too.
+ * Each order that becomes refund-due or payout-due goes through
+ * pay_due_hook (pay_admin.c), the place of a provider's payout API.
  *
  * An order's own event (pay_order_event), in the plugin's unit of work:
  *
@@ -408,10 +411,46 @@ pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
 		return -1;
 	}
 
+	if (!taken) {
+		pay_money(amount, sizeof(amount), cb->amount);
+		snprintf(ref, sizeof(ref), "%lld", found ? o.ref : 0);
+		pay_money(due, sizeof(due), o.total > paid ? o.total - paid :
+		    0);
+		pay_money(credit, sizeof(credit), paid > o.total ?
+		    paid - o.total : 0);
+		args[0] = (struct mb_arg){ "amount", amount };
+		args[1] = (struct mb_arg){ "currency", cb->currency ?
+		    cb->currency : c->currency };
+		args[2] = (struct mb_arg){ "ref", ref };
+		args[3] = (struct mb_arg){ "trans", cb->trans_id };
+		args[4] = (struct mb_arg){ "due", due };
+		args[5] = (struct mb_arg){ "credit", credit };
+		args[6] = (struct mb_arg){ "paybill",
+		    c->payments.business_number };
+		args[7] = (struct mb_arg){ "account", cb->bill_ref ?
+		    cb->bill_ref : "" };
+		args[8] = (struct mb_arg){ "msisdn", cb->msisdn ? cb->msisdn :
+		    "" };
+		*out = PAY_OUT_SUSPENSE;
+		return pay_tell_admins(notify, arg, c, "pay-suspense-admin",
+		    args, 9);
+	}
+	return pay_tell_taken(notify, arg, c, &o, from, to, paid, cb, out);
+}
+
+int
+pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
+    const struct pay_order *o, enum pay_state from, enum pay_state to,
+    long long paid, const struct pay_callback *cb, enum pay_outcome *out)
+{
+	struct mb_arg		 args[9];
+	char			 amount[32], due[32], credit[32], ref[24];
+
 	pay_money(amount, sizeof(amount), cb->amount);
-	snprintf(ref, sizeof(ref), "%lld", found ? o.ref : 0);
-	pay_money(due, sizeof(due), o.total > paid ? o.total - paid : 0);
-	pay_money(credit, sizeof(credit), paid > o.total ? paid - o.total : 0);
+	snprintf(ref, sizeof(ref), "%lld", o->ref);
+	pay_money(due, sizeof(due), o->total > paid ? o->total - paid : 0);
+	pay_money(credit, sizeof(credit), paid > o->total ? paid - o->total :
+	    0);
 	args[0] = (struct mb_arg){ "amount", amount };
 	args[1] = (struct mb_arg){ "currency", cb->currency ? cb->currency :
 	    c->currency };
@@ -424,25 +463,21 @@ pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
 	    "" };
 	args[8] = (struct mb_arg){ "msisdn", cb->msisdn ? cb->msisdn : "" };
 
-	if (!taken) {
-		*out = PAY_OUT_SUSPENSE;
-		return pay_tell_admins(notify, arg, c, "pay-suspense-admin", args, 9);
-	}
 	switch (to) {
 	case PAY_PAID:
 	case PAY_PAYOUT_DUE:		/* not from a payment; for -Wswitch */
 	case PAY_PAID_OUT:
 		*out = PAY_OUT_PAID;
-		if (notify(arg, o.seller, pay_seller_tmpl(&o), args, 9) ==
-		    -1 || notify(arg, o.buyer, "pay-paid-buyer", args, 9) ==
+		if (notify(arg, o->seller, pay_seller_tmpl(o), args, 9) ==
+		    -1 || notify(arg, o->buyer, "pay-paid-buyer", args, 9) ==
 		    -1)
 			return -1;
 		break;
 	case PAY_PART:
 	case PAY_UNPAID:
 		*out = PAY_OUT_PART;
-		if (notify(arg, o.seller, "pay-part-seller", args, 9) ==
-		    -1 || notify(arg, o.buyer, "pay-part-buyer", args, 9) ==
+		if (notify(arg, o->seller, "pay-part-seller", args, 9) ==
+		    -1 || notify(arg, o->buyer, "pay-part-buyer", args, 9) ==
 		    -1)
 			return -1;
 		break;
@@ -451,17 +486,20 @@ pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
 		/* the seller hears of the price only, once: not again for
 		   more money after the order was paid */
 		if ((from != PAY_PAID && from != PAY_OVER &&
-		    notify(arg, o.seller, pay_seller_tmpl(&o), args, 9) ==
+		    notify(arg, o->seller, pay_seller_tmpl(o), args, 9) ==
 		    -1) ||
-		    notify(arg, o.buyer, "pay-over-buyer", args, 9) ==
+		    notify(arg, o->buyer, "pay-over-buyer", args, 9) ==
 		    -1 || pay_tell_admins(notify, arg, c, "pay-over-admin", args, 9) == -1)
 			return -1;
 		break;
 	default:
 		*out = PAY_OUT_REFUND;
-		if (notify(arg, o.buyer, "pay-refund-buyer", args, 9) ==
+		if (notify(arg, o->buyer, "pay-refund-buyer", args, 9) ==
 		    -1 || pay_tell_admins(notify, arg, c, "pay-refund-admin", args, 9) ==
 		    -1)
+			return -1;
+		/* the operator's refund to send: the provider's hook */
+		if (pay_due_hook(c, o, PAY_REFUND_DUE, paid) == -1)
 			return -1;
 		break;
 	}
@@ -549,5 +587,9 @@ pay_order_event(struct store *s, const struct conf *c, long long ref,
 		if (notify(arg, c->admins.names[i], to == PAY_REFUND_DUE ?
 		    "pay-closed-admin" : "pay-payout-admin", args, 6) == -1)
 			return -1;
+	/* money the operator must send: the provider's hook (pay_admin.c) */
+	if ((to == PAY_REFUND_DUE || to == PAY_PAYOUT_DUE) &&
+	    pay_due_hook(c, &o, to, to == PAY_REFUND_DUE ? paid : due) == -1)
+		return -1;
 	return 0;
 }

@@ -1,8 +1,11 @@
 /*
  * pay.h - payments for orders: an order's money state and its one
- * transition function (pay_state.c), and a provider's confirmation taken
- * into the ledger with its effect and notices (pay.c).  The HTTP side,
- * POST /payments/confirm, is src/admin/payments.c.  pay.c's head comment
+ * transition function (pay_state.c), a provider's confirmation taken
+ * into the ledger with its effect and notices (pay.c), and the
+ * operator's steps: a suspense payment matched, a refund or payout
+ * recorded (pay_admin.c, with the provider payout hook).  The HTTP side,
+ * POST /payments/confirm and the operator's POST /admin/payments/match
+ * and /admin/payouts/done, is src/admin/payments.c.  pay.c's head comment
  * says why payments are the core's.
  */
 #ifndef MARKETBOX_PAY_H
@@ -145,5 +148,67 @@ int		 pay_order_event(struct store *, const struct conf *,
  */
 int		 pay_validate(struct store *, const struct conf *, int orders,
 		    const struct pay_callback *, const char **code);
+
+/* --- the operator's steps (pay_admin.c) ------------------------------------ */
+
+enum pay_admin_result {
+	PAY_ADMIN_DONE,		/* done */
+	PAY_ADMIN_UNKNOWN,	/* no such TransID in the ledger */
+	PAY_ADMIN_MATCHED,	/* match: the payment was matched before */
+	PAY_ADMIN_NOT_SUSPENSE,	/* match: not a payment in suspense (it
+				   has its order, or is a refund or payout) */
+	PAY_ADMIN_NO_ORDER,	/* match: no such order; done: the payment
+				   has no order (suspense: match it first) */
+	PAY_ADMIN_REFUSED,	/* match: the order's money state takes no
+				   payment (payout due or paid out) */
+	PAY_ADMIN_NOT_DUE,	/* done: the order owes no refund nor
+				   payout (*state says what it is) */
+	PAY_ADMIN_REF_TAKEN	/* done: the operator's reference is in the
+				   ledger already */
+};
+
+/* What pay_match and pay_payout_done did, for the answer. */
+struct pay_admin_done {
+	long long	 order;		/* the order, when known */
+	long long	 amount;	/* minor units: the payment matched,
+					   the refund or payout recorded */
+	char		 kind[8];	/* done: "refund" or "payout" */
+	char		 to[64];	/* done: the phone paid */
+	char		 ref[64];	/* done: the ledger row's trans_id */
+	enum pay_state	 state;		/* the order's money state now (or
+					   the one that refused) */
+};
+
+/*
+ * The operator's match: suspense payment trans_id put on order ref, by
+ * who (logged in payment_matches.matched_by), inside the caller's unit
+ * of work: a payment_matches row (the ledger row stays as it came), the
+ * order's money state moved by pay_order_take as the provider's
+ * confirmation naming that order would have, and the same notices
+ * (seller, buyer; admins for a credit or a refund).  orders: the
+ * database has market_orders.  *res what happened (*d filled as far as
+ * known); on anything but PAY_ADMIN_DONE the caller rolls back.  0, or
+ * -1 on a store or notice failure.
+ */
+int		 pay_match(struct store *, pay_notify_fn notify, void *arg,
+		    const struct conf *, int orders, const char *trans_id,
+		    long long ref, const char *who,
+		    enum pay_admin_result *res, struct pay_admin_done *d);
+
+/*
+ * The operator says the money due for the order of payment trans_id was
+ * sent (marketctl payouts done): inside the caller's unit of work, a
+ * ledger row (kind refund, what was paid, to the buyer; or kind payout,
+ * what is due, to the seller; said_by "operator"; trans_id the
+ * operator's reference opref, or "refund-TRANSID" / "payout-TRANSID"
+ * when NULL), the money state moved by pay_next (PAY_EV_REFUNDED,
+ * PAY_EV_PAID_OUT) and the recipient told (pay-refunded-buyer,
+ * pay-paid-out-seller).  *res and *d as pay_match's; the caller rolls
+ * back on anything but PAY_ADMIN_DONE.  0, or -1.
+ */
+int		 pay_payout_done(struct store *, pay_notify_fn notify,
+		    void *arg, const struct conf *, int orders,
+		    const char *trans_id, const char *opref, const char *who,
+		    enum pay_admin_result *res, struct pay_admin_done *d);
 
 #endif

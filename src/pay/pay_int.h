@@ -51,4 +51,25 @@ int		 pay_tell_admins(pay_notify_fn notify, void *arg,
 		    const struct conf *, const char *tmpl,
 		    const struct mb_arg *args, size_t nargs);
 
+/*
+ * The notices of a payment cb taken by order o (its money state moved
+ * from, to, paid the new sum): seller, buyer and admins by the new state,
+ * as pay.c's head comment lists them; the outcome into *out.  For a
+ * provider's confirmation (pay_confirm) and an operator's match
+ * (pay_match): the same words for the same money.  0, or -1.
+ */
+int		 pay_tell_taken(pay_notify_fn notify, void *arg,
+		    const struct conf *, const struct pay_order *o,
+		    enum pay_state from, enum pay_state to, long long paid,
+		    const struct pay_callback *cb, enum pay_outcome *out);
+
+/*
+ * Order o's money became due (state PAY_REFUND_DUE: amount to its buyer;
+ * PAY_PAYOUT_DUE: amount to its seller), inside the unit of work that
+ * moved it (pay_admin.c's head comment: the provider's B2C call goes
+ * here).  Today it logs.  0, or -1 (the unit rolls back).
+ */
+int		 pay_due_hook(const struct conf *, const struct pay_order *o,
+		    enum pay_state due, long long amount);
+
 #endif

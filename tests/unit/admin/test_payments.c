@@ -8,7 +8,10 @@
  * notice by the order's state, names with \u escapes, bad escapes and
  * Latin-1 bytes (taken, cleaned), and the order's own steps after a
  * payment (pay_order_event: closed, refund due; delivered in escrow,
- * payout due; an unpaid order, nothing).  Each checks
+ * payout due; an unpaid order, nothing); the operator's steps (POST
+ * /admin/payments/match of a suspense payment, POST /admin/payouts/done
+ * of a refund or payout, each refusal) and the money of /status,
+ * /status.json and /metrics.  Each checks
  * the answer, the ledger, the order's money state and the notices in the
  * outbox, read after the answer (it comes after the commit).
  *
@@ -136,6 +139,7 @@ t_start(const char *db, int payments)
 	conf->retry_delay = 600;
 	conf->dlr_mask = 31;
 	conf_names_split(T_ADMIN, &conf->admins);
+	conf->admin_password = strdup("s3cret");
 	if (payments) {
 		conf->payments.on = 1;
 		conf->payments.provider = strdup("daraja-c2b");
@@ -647,6 +651,248 @@ t_order_events(void)
 	cr_assert_eq(t_notices(T_BUYER, "%#49%refunded%"), 0);
 }
 
+/* --- the operator's steps: match, payouts done; /status's money ------------- */
+
+/* A request as marketctl sends it: Basic auth (marketctl:s3cret, or
+ * none when auth is 0), the admin header, a form or no body. */
+static struct hc_resp *
+t_admin(const char *method, const char *target, const char *form,
+    int auth)
+{
+	static struct hc_resp	 r;
+	char			 req[4096];
+	int			 n, fd;
+
+	memset(&r, 0, sizeof(r));
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%sX-Marketbox-Admin: 1\r\n%s"
+	    "Content-Length: %zu\r\n\r\n%s", method, target, auth ?
+	    "Authorization: Basic bWFya2V0Y3RsOnMzY3JldA==\r\n" : "",
+	    form != NULL ? "Content-Type: application/x-www-form-urlencoded"
+	    "\r\n" : "", form != NULL ? strlen(form) : 0, form != NULL ?
+	    form : "");
+	cr_assert(n > 0 && (size_t)n < sizeof(req));
+	fd = hc_connect(&hc);
+	cr_assert_eq(hc_send(&hc, fd, req, (size_t)n), 0, "send: %s",
+	    strerror(errno));
+	hc_receive(&hc, fd, &r);
+	close(fd);
+	return &r;
+}
+
+#define assert_admin_refused(r, status, why) do { \
+	cr_assert_eq((r)->code, (status), "%s", (r)->raw); \
+	cr_assert_not_null(strstr((r)->body, (why)), "%s", (r)->body); \
+} while (0)
+
+/*
+ * A payment in suspense matched to its order: the match row, the order's
+ * money and the parties' notices as a confirmation naming it would have
+ * made; the ledger row unchanged.  Every refusal changes nothing.
+ */
+static void
+t_match(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1SUS001", "15000", "999", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1SUS002", "500", "nothing", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1DIR001", "200", "44", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 4);
+
+	/* no password: the server's refusal, nothing done */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS001&"
+	    "order=43", 0);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_matches"), 0);
+
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS001&"
+	    "order=43", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"order\": 43"), "%s", r->body);
+	cr_assert_not_null(strstr(r->body, "\"state\": \"paid\""), "%s",
+	    r->body);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_matches WHERE "
+	    "trans_id = 'QBC1SUS001' AND order_ref = 43 AND matched_by LIKE "
+	    "'operator%'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1500000 AND state = 'paid'"), 1);
+	/* append-only: the ledger row is as it came */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1SUS001' AND order_ref IS NULL AND outcome = 'suspense'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "15,000 KES received for order #43 "
+	    "(QBC1SUS001). Send the goods: SENT 43"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Receipt: 15,000 KES paid for order "
+	    "#43 (QBC1SUS001)%"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 6);
+
+	/* matched before */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS001&"
+	    "order=44", 1);
+	assert_admin_refused(r, 409, "matched before, to order #43");
+	/* unknown TransID */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1NONE01&"
+	    "order=43", 1);
+	assert_admin_refused(r, 404, "no payment QBC1NONE01");
+	/* unknown order */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS002&"
+	    "order=77", 1);
+	assert_admin_refused(r, 404, "no order #77");
+	/* not in suspense: it found its order */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1DIR001&"
+	    "order=43", 1);
+	assert_admin_refused(r, 409, "not a payment in suspense");
+	/* bad words */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS002&"
+	    "order=4x", 1);
+	assert_admin_refused(r, 400, "order must be");
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC+1&order=43",
+	    1);
+	assert_admin_refused(r, 400, "trans must be");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_matches"), 1);
+	cr_assert_eq(t_count("SELECT paid FROM order_payments WHERE "
+	    "order_ref = 44"), 20000);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 77"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 6);
+
+	/* a match to a closed order: refund due, as a payment would */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS002&"
+	    "order=45", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 45 AND paid = 50000 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Payment QBC1SUS002 from "
+	    "254700000002: 500 KES for order #45, which is closed: a refund "
+	    "is due."), 1);
+}
+
+/*
+ * What the operator sends: a refund of a closed order, a payout of an
+ * escrow order delivered; each recorded once in the ledger, the state
+ * moved, the recipient told; every refusal changes nothing.
+ */
+static void
+t_payouts(void)
+{
+	struct hc_resp	*r;
+
+	conf->payments.escrow = 1;
+	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
+	    "(49, 1500000, '" T_BUYER "', '" T_SELLER "', 'sent'), "
+	    "(50, 700000, '" T_BUYER "', '" T_SELLER "', 'rejected')"), 0);
+	r = t_post(T_URL, t_c2b("QBC1REF001", "15000", "45", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1REF002", "7000", "50", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1PAY001", "15000", "49", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1OPEN01", "100", "43", ""));
+	assert_accepted(r);
+	r = t_post(T_URL, t_c2b("QBC1SUS009", "100", "none", ""));
+	assert_accepted(r);
+	t_order_step(49, "delivered", PAY_EV_DELIVERED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "state IN ('refund-due', 'payout-due')"), 3);
+
+	/* /status's money, before */
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"money\": {\"received\": "
+	    "{\"count\": 5, \"amount\": 3720000}, \"suspense\": {\"count\": 1, "
+	    "\"amount\": 10000}, \"refunds_due\": {\"count\": 2, \"amount\": "
+	    "2200000}, \"payouts_due\": {\"count\": 1, \"amount\": 1500000}}"),
+	    "%s", r->body);
+	r = t_admin("GET", "/metrics", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\nmarketbox_refunds_due 2\n"),
+	    "%s", r->body);
+	cr_assert_not_null(strstr(r->body, "\nmarketbox_payouts_due_amount "
+	    "1500000\n"), "%s", r->body);
+	r = t_admin("GET", "/status", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "data-k=\"money.refunds_due.count"
+	    "\">2<"), "%s", r->body);
+	cr_assert_not_null(strstr(r->body, "data-k=\"money.received.amount"
+	    "\">37200<"), "%s", r->body);
+
+	/* the refund, by its payment's TransID */
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF001", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"kind\": \"refund\""), "%s",
+	    r->body);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'refund-QBC1REF001' AND kind = 'refund' AND order_ref = 45 AND "
+	    "amount = 1500000 AND msisdn = '" T_BUYER "' AND said_by = "
+	    "'operator' AND outcome = 'refunded'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 45 AND state = 'refunded'"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Refund sent: 15,000 KES for order "
+	    "#45, your payment QBC1REF001. Reference refund-QBC1REF001."), 1);
+	/* the same again: nothing is due any more */
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF001", 1);
+	assert_admin_refused(r, 409, "owes no refund nor payout (its money "
+	    "is refunded");
+
+	/* the payout, with the transfer's own reference */
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1PAY001&"
+	    "ref=B2C-0001", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'B2C-0001' AND kind = 'payout' AND order_ref = 49 AND amount = "
+	    "1500000 AND msisdn = '" T_SELLER "' AND said_by = 'operator'"),
+	    1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 49 AND state = 'paid-out'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "Payout sent: 15,000 KES for order "
+	    "#49. Reference B2C-0001."), 1);
+
+	/* refusals: a reference used, no such payment, one in suspense,
+	   an order that owes nothing, a bad reference */
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
+	    "ref=B2C-0001", 1);
+	assert_admin_refused(r, 409, "in the ledger already");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1NONE02", 1);
+	assert_admin_refused(r, 404, "no payment QBC1NONE02");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1SUS009", 1);
+	assert_admin_refused(r, 404, "match it first");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1OPEN01", 1);
+	assert_admin_refused(r, 409, "owes no refund nor payout (its money "
+	    "is part");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
+	    "ref=a%20b", 1);
+	assert_admin_refused(r, 400, "ref must be");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
+	    "ref=B2C012345678901234567890123456789", 1);	/* 33: too long */
+	assert_admin_refused(r, 400, "ref must be 1 to 32");
+	/* a refund's row is not a payment */
+	r = t_admin("POST", "/admin/payouts/done", "trans=B2C-0001", 1);
+	assert_admin_refused(r, 400, "trans must be");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 50 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE kind <> "
+	    "'payment'"), 2);
+
+	/* a suspense payment for an order paid out is refused by its
+	   money state: nothing kept */
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUS009&"
+	    "order=49", 1);
+	assert_admin_refused(r, 409, "money is paid-out: it takes no "
+	    "payment");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_matches"), 0);
+	cr_assert_eq(t_count("SELECT paid FROM order_payments WHERE "
+	    "order_ref = 49"), 1500000);
+
+	/* the rest by its default reference; /status after */
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\"refunds_due\": {\"count\": 0, "
+	    "\"amount\": 0}, \"payouts_due\": {\"count\": 0, \"amount\": 0}"),
+	    "%s", r->body);
+}
+
 /* --- SQLite ------------------------------------------------------------------ */
 
 TestSuite(payments, .init = setup, .fini = teardown, .timeout = 60);
@@ -691,6 +937,16 @@ Test(payments, an_order_closed_or_delivered_moves_its_money)
 	t_order_events();
 }
 
+Test(payments, a_suspense_payment_matched_and_every_refusal)
+{
+	t_match();
+}
+
+Test(payments, refunds_and_payouts_recorded_and_status_money)
+{
+	t_payouts();
+}
+
 /* The allow-list: a peer it does not list is refused, the secret
  * notwithstanding, loopback too; one it lists is taken. */
 Test(payments, a_peer_not_allowed_is_refused)
@@ -717,6 +973,15 @@ Test(payments_off, no_group_payments_takes_nothing)
 	r = t_post(T_URL, t_c2b("QBC1OFF001", "15000", "43", ""));
 	assert_refused(r, 404, "not configured");
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1OFF001&"
+	    "order=43", 1);
+	assert_admin_refused(r, 404, "not configured");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1OFF001", 1);
+	assert_admin_refused(r, 404, "not configured");
+	/* no money on /status without payments */
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\"money\": null"), "%s",
+	    r->body);
 }
 
 /* --- PostgreSQL ---------------------------------------------------------------- */
@@ -820,5 +1085,15 @@ Test(payments_pg, a_payment_as_its_order_closes_is_refund_due)
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 2);
 	cr_assert(hold.seen, "the payment never waited for the closing "
 	    "unit's order row");
+}
+
+Test(payments_pg, a_suspense_payment_matched_and_every_refusal)
+{
+	t_match();
+}
+
+Test(payments_pg, refunds_and_payouts_recorded_and_status_money)
+{
+	t_payouts();
 }
 #endif
