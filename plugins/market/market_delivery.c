@@ -149,6 +149,8 @@ market_delivered_move(struct market_call *c, struct market_order *o)
 {
 	if (market_leg_delivered(c, o, 0, 1) != 0)
 		return MB_FAIL;
+	/* this order's cash, with cash-at-delivery (market_pay.c) */
+	c->cash_ref = o->ref;
 	return market_order_move(c, o, "delivered", NULL, NULL);
 }
 

@@ -319,11 +319,11 @@ Test(market, descriptor)
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
 	    "LEAVE", "CLOSE", "OFFER", "INFO", "RATE",
-	    "PROBLEM", "IN", "OUT", "PICKUP" };
+	    "PROBLEM", "IN", "OUT", "PICKUP", "PAID", "RECEIVED" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 20);
+	cr_assert_eq(p->ncommands, 22);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
@@ -340,7 +340,8 @@ Test(market, descriptor)
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 25);
+	cr_assert_eq(p->nconf_keys, 26);
+	cr_assert_str_eq(p->conf_keys[25], "cash-at-delivery");
 }
 
 Test(market, schema_has_the_shared_columns)
