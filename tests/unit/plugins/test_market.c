@@ -2585,6 +2585,13 @@ Test(market_lang, every_template_in_every_language_fits,
 		found |= strncmp(names[i], "market-leg-", 11) == 0;
 		/* the hubs' manifest: test_market_manifest's own tour */
 		found |= strncmp(names[i], "market-manifest", 15) == 0;
+		/* money paid outside the provider (PAID, RECEIVED, cash at
+		   DELIVERED): test_market_pay's own tour */
+		found |= strncmp(names[i], "market-paid-", 12) == 0 ||
+		    strncmp(names[i], "market-received-", 16) == 0 ||
+		    strcmp(names[i], "market-pay-unavailable") == 0 ||
+		    (strncmp(names[i], "market-delivered-", 17) == 0 &&
+		    strstr(names[i], "-cash") != NULL);
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
