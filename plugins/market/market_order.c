@@ -77,7 +77,11 @@
  * tells the core (host pay_event, market_order_pay), whose money state
  * follows: with money received, a refund due; delivered in escrow, a
  * payout due (src/pay/pay.c).  A pool's share orders, moved with their
- * pool order, tell it too.
+ * pool order, tell it too.  Delivered by a DELIVERED with
+ * cash-at-delivery = yes, the rest of its price is then recorded as cash
+ * the seller took (market_pay_cash, after the delivery's own money event:
+ * cash is the seller's, never an escrow payout), which the delivered
+ * texts say (market-delivered-ok-cash, -seller-cash).
  *
  * ACCEPT and SENT set the next state's due times (from the conf then in
  * force); a final state has none.  rejected, expired and cancelled give
