@@ -67,12 +67,19 @@ static const char *const pay_said_kinds[] = {
  * The order's money: what is due and paid, its state (an order no
  * payment came for: unpaid, nothing paid, its total due).  The row is
  * held on PostgreSQL, as pay_order_take's write holds it, so that a
- * provider's payment and a person's word take turns.  0, or -1.
+ * provider's payment and a person's word take turns; for money that
+ * moves (make 1) it is made first, unpaid, so that there is a row to
+ * hold: two RECEIVED at once then take turns too, the second finding
+ * the order paid.  0, or -1.
  */
 static int
-pay_said_money(struct store *s, const struct pay_order *o, long long *due,
-    long long *paid, enum pay_state *state)
+pay_said_money(struct store *s, const struct pay_order *o, int make,
+    long long *due, long long *paid, enum pay_state *state)
 {
+	static const char add[] =
+	    "INSERT INTO order_payments (order_ref, due, paid, state, "
+	    "updated) VALUES ($1, $2, 0, 'unpaid', $3) "
+	    "ON CONFLICT (order_ref) DO NOTHING";
 	static const char hold[] =
 	    "UPDATE order_payments SET updated = $2 WHERE order_ref = $1 "
 	    "RETURNING due, paid, state";
@@ -81,6 +88,17 @@ pay_said_money(struct store *s, const struct pay_order *o, long long *due,
 
 	*due = o->total;
 	*paid = 0;
+	if (make) {
+		if ((st = store_query(s, add)) == NULL)
+			return -1;
+		store_bind_int(st, 1, o->ref);
+		store_bind_int(st, 2, o->total);
+		store_bind_int(st, 3, (long long)time(NULL));
+		rc = store_step(st);
+		store_done(st);
+		if (rc != STORE_DONE)
+			return -1;
+	}
 	if ((st = store_query(s, hold)) == NULL)
 		return -1;
 	store_bind_int(st, 1, o->ref);
@@ -211,7 +229,8 @@ pay_said(struct store *s, const struct conf *c, long long ref,
 	    (what == PAY_SAID_PAID && strcmp(by, o.buyer) != 0) ||
 	    (what == PAY_SAID_RECEIVED && strcmp(by, o.seller) != 0))
 		return PAY_SAID_REFUSED;
-	if (pay_said_money(s, &o, &due, &paid, state) == -1)
+	if (pay_said_money(s, &o, what != PAY_SAID_PAID, &due, &paid,
+	    state) == -1)
 		return -1;
 	rest = due > paid ? due - paid : 0;
 
