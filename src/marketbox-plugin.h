@@ -488,10 +488,40 @@ struct mb_host {
 	 */
 	int		 (*pay_event)(struct mb_ctx *, long long ref,
 			    int event);
+
+	/*
+	 * Money a person says moved outside the provider (appended; check
+	 * host->size), inside the same handler: what MB_PAY_SAID_PAID (the
+	 * sender, order ref's buyer: "PAID 43 QBC1X", reference as typed or
+	 * NULL), MB_PAY_SAID_RECEIVED (the sender, its seller: "RECEIVED
+	 * 43") or MB_PAY_SAID_CASH (cash taken with the goods: the sender
+	 * confirmed DELIVERED).  In that unit of work the core keeps the
+	 * claim with who said it; RECEIVED and cash enter the rest of what
+	 * is due in the ledger as the seller's and move the money state
+	 * (RECEIVED tells the buyer); PAID asks the seller to confirm with
+	 * RECEIVED.  *amount the money in minor units (entered, claimed,
+	 * or the provider's payment for MB_PAY_KNOWN), *state the money
+	 * state's name after ("paid", "part": the host's string).  An
+	 * MB_PAY_* outcome, or -1 on a store failure.
+	 */
+	int		 (*pay_said)(struct mb_ctx *, long long ref, int what,
+			    const char *reference, long long *amount,
+			    const char **state);
 };
 
 /* pay_event()'s events. */
 #define MB_PAY_CLOSED		1	/* rejected, cancelled or expired */
 #define MB_PAY_DELIVERED	2	/* delivered */
+
+/* pay_said()'s words, and its outcomes. */
+#define MB_PAY_SAID_PAID	1	/* the buyer: PAID */
+#define MB_PAY_SAID_RECEIVED	2	/* the seller: RECEIVED */
+#define MB_PAY_SAID_CASH	3	/* cash at DELIVERED */
+#define MB_PAY_TAKEN		0	/* entered; PAID: the seller asked */
+#define MB_PAY_ALREADY		1	/* paid in full: only the claim kept */
+#define MB_PAY_KNOWN		2	/* PAID of a TransID the provider
+					   confirmed for it: the claim only */
+#define MB_PAY_REFUSED		3	/* not found, closed, not the
+					   sender's: nothing kept */
 
 #endif

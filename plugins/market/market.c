@@ -36,6 +36,10 @@
  *				PROBLEM's hooks)
  *	market_manifest.c	the hubs' morning manifest (its SQL in
  *				market_store_manifest.c)
+ *	market_pay.c		PAID, RECEIVED: money paid outside the
+ *				provider, and cash at DELIVERED
+ *				(cash-at-delivery), kept by the host's
+ *				pay_said (src/pay/pay_said.c)
  *	market_store.c		the schema and the statements of posts and
  *				orders (market_store_pool.c: of pools,
  *				share orders and tiers)
@@ -63,7 +67,8 @@
  *
  * Commands (ids; the words people type are in the language files): SELL,
  * WANT, BUY, ACCEPT, REJECT, SENT, DELIVERED, CANCEL, MY, POOL, JOIN,
- * LEAVE, CLOSE, OFFER, INFO, RATE, PROBLEM, IN, OUT, PICKUP; each file's head
+ * LEAVE, CLOSE, OFFER, INFO, RATE, PROBLEM, IN, OUT, PICKUP, PAID,
+ * RECEIVED; each file's head
  * comment has their forms with an exchange each ("> " what a phone sends,
  * "< " what it gets; replies are templates market-* of the sender's
  * language).
@@ -132,6 +137,8 @@
  *	leg-escalate = 6h	leg-escalate-admins = 24h
  *	(after a leg's due time; escalate shorter than escalate-admins)
  *	manifest-time = 06:00 | off	(the hubs' morning SMS, local time)
+ *	cash-at-delivery = no | yes	(yes: DELIVERED records the rest of
+ *	the price as cash the seller took with the goods: market_pay.c)
  *
  * The plugin includes only <marketbox/plugin.h> and libc; its SQL, which
  * both engines of the store run, is in market_store.c.
@@ -537,6 +544,17 @@ market_init(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 	if ((v = host->conf(pctx, "manifest-time")) != NULL &&
 	    market_manifest_conf(host, v, &cf->manifest_time) == -1)
 		bad = 1;
+	if ((v = host->conf(pctx, "cash-at-delivery")) != NULL) {
+		if (strcmp(v, "yes") == 0)
+			cf->cash_at_delivery = 1;
+		else if (strcmp(v, "no") == 0)
+			cf->cash_at_delivery = 0;
+		else {
+			host->log(NULL, MB_LOG_ERROR, "market: "
+			    "cash-at-delivery = %s: not yes or no", v);
+			bad = 1;
+		}
+	}
 	if ((alloc = host->conf(pctx, "pool-allocation")) != NULL) {
 		if (strcmp(alloc, "joined") == 0)
 			cf->pool_prorata = 0;
@@ -657,6 +675,11 @@ static const struct mb_command market_commands[] = {
 	    .flags = 0 },
 	{ .id = "PICKUP", .handler = market_pickup, .usage = "usage-PICKUP",
 	    .flags = 0 },
+	/* money paid outside the provider (market_pay.c) */
+	{ .id = "PAID", .handler = market_paid, .usage = "usage-PAID",
+	    .flags = MB_CMD_REGISTERED },
+	{ .id = "RECEIVED", .handler = market_received,
+	    .usage = "usage-RECEIVED", .flags = MB_CMD_REGISTERED },
 };
 
 static const struct mb_timer market_timers[] = {
@@ -673,7 +696,7 @@ static const char * const market_conf_keys[] = {
 	"pool-allocation", "pool-min", "pool-grace", "pool-dropoff",
 	"leg-due-county", "leg-due-township", "leg-due-village",
 	"leg-escalate", "leg-escalate-admins",
-	"manifest-time",
+	"manifest-time", "cash-at-delivery",
 };
 
 const struct mb_plugin marketbox_plugin = {

@@ -88,6 +88,9 @@ struct market_conf {
 	/* the hubs' morning manifest: minutes after local midnight, or
 	   MARKET_MANIFEST_OFF (market_manifest.c) */
 	int		 manifest_time;
+	/* cash-at-delivery = yes: DELIVERED records the rest as received
+	   by the seller (market_pay.c) */
+	int		 cash_at_delivery;
 };
 
 /* The plugin's state (set_state): the conf and the sweep's clock. */
@@ -111,6 +114,11 @@ struct market_call {
 	   market_order_move leaves out the sender's reply of each step,
 	   the caller sums them up in one */
 	int			 batch;
+	/* DELIVERED of order cash_ref (0: none) may record cash taken with
+	   the goods (cash-at-delivery); cash the amount it entered, for
+	   the delivered texts (market_pay.c) */
+	long long		 cash_ref;
+	long long		 cash;
 };
 
 /* --- records ------------------------------------------------------------------ */
@@ -367,6 +375,16 @@ int	market_reject(struct mb_ctx *, const struct mb_host *);	/* order.c */
 int	market_cancel(struct mb_ctx *, const struct mb_host *);	/* order.c */
 int	market_sent(struct mb_ctx *, const struct mb_host *);	/* delivery.c */
 int	market_delivered(struct mb_ctx *, const struct mb_host *); /* delivery.c */
+int	market_paid(struct mb_ctx *, const struct mb_host *);	/* pay.c */
+int	market_received(struct mb_ctx *, const struct mb_host *); /* pay.c */
+
+/*
+ * Order ref delivered by the DELIVERED that named it (c->cash_ref), with
+ * cash-at-delivery = yes: the cash the seller took recorded through the
+ * host's pay_said (the rest of what is due; c->cash set, 0 when nothing
+ * was due).  0, or -1 (logged).  market_pay.c.
+ */
+int	market_pay_cash(struct market_call *, long long ref);
 
 /* --- pools (market_pool.c: POOL, JOIN, LEAVE, CLOSE, the pool's states;
  * market_pool_order.c: a pool order's shares, OFFER) --------------------------- */

@@ -77,7 +77,11 @@
  * tells the core (host pay_event, market_order_pay), whose money state
  * follows: with money received, a refund due; delivered in escrow, a
  * payout due (src/pay/pay.c).  A pool's share orders, moved with their
- * pool order, tell it too.
+ * pool order, tell it too.  Delivered by a DELIVERED with
+ * cash-at-delivery = yes, the rest of its price is then recorded as cash
+ * the seller took (market_pay_cash, after the delivery's own money event:
+ * cash is the seller's, never an escrow payout), which the delivered
+ * texts say (market-delivered-ok-cash, -seller-cash).
  *
  * ACCEPT and SENT set the next state's due times (from the conf then in
  * force); a final state has none.  rejected, expired and cancelled give
@@ -370,8 +374,14 @@ market_order_tell(struct market_call *c, const struct market_order *o)
 			    "market-auto-delivered-seller", &b);
 		}
 		market_arg(&a, "name", buyer);
-		if (market_reply(c, "market-delivered-ok", &a) != MB_OK ||
-		    market_notify(c, o->seller, "market-delivered-seller",
+		/* cash taken with the goods (cash-at-delivery): both told
+		   it is recorded */
+		if (c->cash > 0)
+			market_arg_money(&a, "amount", c->cash);
+		if (market_reply(c, c->cash > 0 ? "market-delivered-ok-cash" :
+		    "market-delivered-ok", &a) != MB_OK ||
+		    market_notify(c, o->seller, c->cash > 0 ?
+		    "market-delivered-seller-cash" : "market-delivered-seller",
 		    &a) != MB_OK)
 			return MB_FAIL;
 		if (by_transporter) {
@@ -407,6 +417,10 @@ market_order_pay(struct market_call *c, long long ref, const char *to)
 		    "money state cannot follow it to %s", ref, to);
 		return -1;
 	}
+	/* after the delivery's own event: cash the seller took is hers,
+	   never a payout the operator owes (market_pay.c) */
+	if (ev == MB_PAY_DELIVERED)
+		return market_pay_cash(c, ref);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * pay.h - payments for orders: an order's money state and its one
- * transition function (pay_state.c), a provider's confirmation taken
- * into the ledger with its effect and notices (pay.c), and the
+ * transition function (pay_state.c); a provider's confirmation taken
+ * into the ledger with its effect and notices (pay.c); what a buyer or
+ * seller says was paid outside the provider (pay_said.c); and the
  * operator's steps: a suspense payment matched, a refund or payout
  * recorded (pay_admin.c, with the provider payout hook).  The HTTP side,
  * POST /payments/confirm and the operator's POST /admin/payments/match
@@ -210,5 +211,42 @@ int		 pay_payout_done(struct store *, pay_notify_fn notify,
 		    void *arg, const struct conf *, int orders,
 		    const char *trans_id, const char *opref, const char *who,
 		    enum pay_admin_result *res, struct pay_admin_done *d);
+
+/* --- money people say moved (pay_said.c) ------------------------------------ */
+
+enum pay_said {
+	PAY_SAID_PAID,		/* the buyer: PAID 43 [REFERENCE] */
+	PAY_SAID_RECEIVED,	/* the seller: RECEIVED 43 */
+	PAY_SAID_CASH		/* cash taken with the goods at DELIVERED */
+};
+
+enum pay_said_outcome {
+	PAY_SAID_TAKEN,		/* received, cash: *amount entered; paid:
+				   the seller asked to confirm it */
+	PAY_SAID_ALREADY,	/* paid in full before: the claim only */
+	PAY_SAID_KNOWN,		/* PAID of a TransID the provider confirmed
+				   for the order: the claim only */
+	PAY_SAID_REFUSED	/* no such order, closed, or not the
+				   sayer's: nothing kept */
+};
+
+/*
+ * What a person says of order ref's money, inside the caller's unit of
+ * work: what (PAID: by its buyer; RECEIVED: by its seller; cash at
+ * DELIVERED: by whoever confirmed it), by the sayer's identity, the
+ * reference as typed (NULL or "" for none).  The claim is kept
+ * (payment_claims); RECEIVED and cash enter the rest of what is due in
+ * the ledger (said_by the seller) and move the money state by pay_next
+ * (pay_order_take), RECEIVED telling the buyer (pay-said-received-buyer);
+ * PAID asks the seller to confirm (pay-said-paid-seller).  *amount the
+ * money of the claim (entered, claimed or, for PAY_SAID_KNOWN, the
+ * provider's), *state the money state after.  pay_said.c's head comment
+ * has the table.  An enum pay_said_outcome, or -1 on a store or notice
+ * failure (the caller's unit rolls back).
+ */
+int		 pay_said(struct store *, const struct conf *, long long ref,
+		    enum pay_said what, const char *by, const char *reference,
+		    pay_notify_fn notify, void *arg, long long *amount,
+		    enum pay_state *state);
 
 #endif

@@ -803,6 +803,27 @@ h_pay_event(struct mb_ctx *ctx, long long ref, int event)
 	    host_pay_notify, ctx);
 }
 
+/* What the sender says of order ref's money (pay_said; the outcomes
+   are the same numbers). */
+static int
+h_pay_said(struct mb_ctx *ctx, long long ref, int what,
+    const char *reference, long long *amount, const char **state)
+{
+	enum pay_state	 st = PAY_UNPAID;
+	int		 rc;
+
+	*amount = 0;
+	*state = pay_state_name(st);
+	if (what < MB_PAY_SAID_PAID || what > MB_PAY_SAID_CASH ||
+	    h_sender(ctx) == NULL)
+		return MB_PAY_REFUSED;
+	rc = pay_said(ctx->core->store, ctx->core->conf, ref,
+	    (enum pay_said)(what - MB_PAY_SAID_PAID), h_sender(ctx),
+	    reference, host_pay_notify, ctx, amount, &st);
+	*state = pay_state_name(st);
+	return rc;
+}
+
 static long long
 h_now(struct mb_ctx *ctx)
 {
@@ -1521,7 +1542,8 @@ h_role_users(struct mb_ctx *ctx, unsigned role, const char **out, size_t max)
 	.route = host_route, \
 	.user_place = h_user_place, \
 	.pay_to = h_pay_to, \
-	.pay_event = h_pay_event
+	.pay_event = h_pay_event, \
+	.pay_said = h_pay_said
 
 const struct mb_host host_table = {
 	HOST_TABLE_FUNCTIONS

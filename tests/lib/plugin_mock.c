@@ -30,8 +30,10 @@
 
 #include "base/gw.h"
 
+#include "base/conf.h"
 #include "text/gsm.h"
 #include "marketbox-plugin.h"
+#include "pay/pay.h"
 #include "store/store.h"
 #include "text/words.h"
 
@@ -843,6 +845,41 @@ mock_h_pay_event(struct mb_ctx *ctx, long long ref, int event)
 	return 0;
 }
 
+static int
+mock_pay_notify(void *arg, const char *msisdn, const char *tmpl,
+    const struct mb_arg *args, size_t nargs)
+{
+	return mock_h_notify(arg, msisdn, tmpl, args, nargs);
+}
+
+/*
+ * As the daemon's: the core's own pay_said() on the mock's store (the
+ * ledger, the claims and the money state are real, both engines), with a
+ * conf of the mock's currency, direct mode and no admins; its notices
+ * captured as the plugin's.
+ */
+static int
+mock_h_pay_said(struct mb_ctx *ctx, long long ref, int what,
+    const char *reference, long long *amount, const char **state)
+{
+	struct conf	 c;
+	enum pay_state	 st = PAY_UNPAID;
+	int		 rc;
+
+	*amount = 0;
+	*state = pay_state_name(st);
+	if (what < MB_PAY_SAID_PAID || what > MB_PAY_SAID_CASH ||
+	    !ctx->m->in_handler)
+		return MB_PAY_REFUSED;
+	memset(&c, 0, sizeof(c));
+	c.currency = (char *)mock_h_currency(ctx);
+	rc = pay_said(ctx->m->store, &c, ref,
+	    (enum pay_said)(what - MB_PAY_SAID_PAID), ctx->m->msisdn,
+	    reference, mock_pay_notify, ctx, amount, &st);
+	*state = pay_state_name(st);
+	return rc;
+}
+
 const char *
 mock_pay_events(struct mock *m)
 {
@@ -1083,6 +1120,7 @@ static const struct mb_host mock_table = {
 	.user_place = mock_h_user_place,
 	.pay_to = mock_h_pay_to,
 	.pay_event = mock_h_pay_event,
+	.pay_said = mock_h_pay_said,
 };
 
 const struct mb_host *

@@ -155,7 +155,9 @@ void			 mock_place(struct mock *, const char *msisdn,
    account (NULL, the default: marketbox takes no payments). */
 void			 mock_pay_to(struct mock *, const char *number);
 /* The pay_event() calls so far, "43 closed; 44 delivered" ("" none),
-   and forgetting them. */
+   and forgetting them.  pay_said() is not faked: it is the core's own
+   (src/pay/pay_said.c) on the mock's store, its claims and ledger rows
+   real, its notices captured as the plugin's. */
 const char		*mock_pay_events(struct mock *);
 void			 mock_pay_events_clear(struct mock *);
 /* With on, contact() returns NULL, as on a store failure. */

@@ -289,7 +289,7 @@ static struct kw kw_table[] = {
 	{ "en", "order", "BUY", "en" },
 	{ "en", "cancel", "CANCEL", "en" },
 	{ "en", "delivered", "DELIVERED", "en" },
-	{ "en", "received", "DELIVERED", "en" },
+	{ "en", "arrived", "DELIVERED", "en" },
 	{ "en", "echo", "ECHO", "en" },
 	{ "en", "help", "HELP", "en" },
 	{ "en", "lang", "LANG", "en" },
@@ -479,6 +479,18 @@ static struct kw kw_table[] = {
 	{ "zh", "入站", "IN", "zh" },
 	{ "zh", "出站", "OUT", "zh" },
 	{ "zh", "取货", "PICKUP", "zh" },
+	/* money paid outside the provider: PAID, RECEIVED (the market
+	   plugin; "received" was DELIVERED's, now "arrived") */
+	{ "en", "paid", "PAID", "en" },
+	{ "en", "received", "RECEIVED", "en" },
+	{ "sw", "nimelipa", "PAID", "sw" },
+	{ "sw", "nimepokea", "RECEIVED", "sw" },
+	{ "fr", "paye", "PAID", "fr" },
+	{ "fr", "payé", "PAID", "fr" },
+	{ "fr", "recu", "RECEIVED", "fr" },
+	{ "fr", "reçu", "RECEIVED", "fr" },
+	{ "zh", "已付款", "PAID", "zh" },
+	{ "zh", "已收款", "RECEIVED", "zh" },
 };
 #define KW_N	(sizeof(kw_table) / sizeof(kw_table[0]))
 

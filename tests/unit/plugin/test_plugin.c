@@ -993,8 +993,10 @@ Test(plugin, host_commodity_kind_season_and_dealer_role)
 
 	/* the table is append-only: the new functions at its end */
 	cr_assert_eq(host_table.size, sizeof(struct mb_host));
-	cr_assert_eq(offsetof(struct mb_host, pay_event) +
-	    sizeof(host_table.pay_event), sizeof(struct mb_host));
+	cr_assert_eq(offsetof(struct mb_host, pay_said) +
+	    sizeof(host_table.pay_said), sizeof(struct mb_host));
+	cr_assert_gt(offsetof(struct mb_host, pay_said),
+	    offsetof(struct mb_host, pay_event));
 	cr_assert_gt(offsetof(struct mb_host, pay_event),
 	    offsetof(struct mb_host, pay_to));
 	cr_assert_gt(offsetof(struct mb_host, pay_to),
@@ -1130,6 +1132,59 @@ Test(plugin, host_pay_event)
 	    "WHERE (order_ref = 7 AND state = 'unpaid') OR (order_ref = 8 "
 	    "AND state = 'paid')"), 0);
 	cr_assert_eq(store_changes(st), 2, "the states stayed");
+	host_ctx_clear(&ctx);
+	store_free(st);
+}
+
+/*
+ * pay_said(): the core's pay_said for the sender (its ledger and claims
+ * are test_market_pay's): cash at delivery, said by the sender (here the
+ * buyer), enters the rest as the seller's; no sender, an unknown word or
+ * a RECEIVED not by the seller keeps nothing.
+ */
+Test(plugin, host_pay_said)
+{
+	struct conf	 c;
+	struct store	*st;
+	struct core	 core;
+	struct mb_ctx	 ctx;
+	struct user	 u;
+	const char	*state;
+	long long	 amount;
+
+	st = open_store();
+	cr_assert_eq(store_exec(st, "CREATE TABLE market_orders (ref "
+	    "INTEGER PRIMARY KEY, total INTEGER, buyer TEXT, seller TEXT, "
+	    "state TEXT); INSERT INTO market_orders VALUES (7, 1500000, "
+	    "'+254700000002', '+254700000001', 'accepted')"), 0);
+	memset(&c, 0, sizeof(c));
+	c.currency = "KES";
+	memset(&core, 0, sizeof(core));
+	core.conf = &c;
+	core.store = st;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.core = &core;
+	cr_assert_eq(host_table.pay_said(&ctx, 7, MB_PAY_SAID_RECEIVED, NULL,
+	    &amount, &state), MB_PAY_REFUSED, "no sender");
+	memset(&u, 0, sizeof(u));
+	snprintf(u.msisdn, sizeof(u.msisdn), "+254700000002");
+	ctx.user = &u;
+	cr_assert_eq(host_table.pay_said(&ctx, 7, 9, NULL, &amount, &state),
+	    MB_PAY_REFUSED);
+	cr_assert_eq(host_table.pay_said(&ctx, 7, MB_PAY_SAID_RECEIVED, NULL,
+	    &amount, &state), MB_PAY_REFUSED, "the buyer is not the seller");
+	cr_assert_eq(query(st, "SELECT count(*) FROM payment_claims"), 0);
+	cr_assert_eq(host_table.pay_said(&ctx, 7, MB_PAY_SAID_CASH, NULL,
+	    &amount, &state), MB_PAY_TAKEN);
+	cr_assert_eq(amount, 1500000);
+	cr_assert_str_eq(state, "paid");
+	cr_assert_eq(query(st, "SELECT count(*) FROM payments WHERE "
+	    "order_ref = 7 AND said_by = '+254700000001' AND amount = "
+	    "1500000"), 1);
+	cr_assert_eq(query(st, "SELECT count(*) FROM payment_claims WHERE "
+	    "order_ref = 7 AND kind = 'cash-at-delivery' AND said_by = "
+	    "'+254700000002'"), 1);
+	ctx.user = NULL;
 	host_ctx_clear(&ctx);
 	store_free(st);
 }

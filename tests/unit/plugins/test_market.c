@@ -319,11 +319,11 @@ Test(market, descriptor)
 	static const char	*ids[] = { "SELL", "WANT", "BUY", "ACCEPT",
 	    "REJECT", "SENT", "DELIVERED", "CANCEL", "MY", "POOL", "JOIN",
 	    "LEAVE", "CLOSE", "OFFER", "INFO", "RATE",
-	    "PROBLEM", "IN", "OUT", "PICKUP" };
+	    "PROBLEM", "IN", "OUT", "PICKUP", "PAID", "RECEIVED" };
 	size_t			 i;
 
 	cr_assert_str_eq(p->name, "market");
-	cr_assert_eq(p->ncommands, 20);
+	cr_assert_eq(p->ncommands, 22);
 	for (i = 0; i < p->ncommands; i++) {
 		cr_assert_str_eq(p->commands[i].id, ids[i]);
 		cr_assert_eq(p->commands[i].roles, 0);
@@ -340,7 +340,8 @@ Test(market, descriptor)
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_str_eq(p->timers[0].name, "market-sweep");
 	cr_assert_eq(p->timers[0].interval, 15);
-	cr_assert_eq(p->nconf_keys, 25);
+	cr_assert_eq(p->nconf_keys, 26);
+	cr_assert_str_eq(p->conf_keys[25], "cash-at-delivery");
 }
 
 Test(market, schema_has_the_shared_columns)
@@ -2584,6 +2585,13 @@ Test(market_lang, every_template_in_every_language_fits,
 		found |= strncmp(names[i], "market-leg-", 11) == 0;
 		/* the hubs' manifest: test_market_manifest's own tour */
 		found |= strncmp(names[i], "market-manifest", 15) == 0;
+		/* money paid outside the provider (PAID, RECEIVED, cash at
+		   DELIVERED): test_market_pay's own tour */
+		found |= strncmp(names[i], "market-paid-", 12) == 0 ||
+		    strncmp(names[i], "market-received-", 16) == 0 ||
+		    strcmp(names[i], "market-pay-unavailable") == 0 ||
+		    (strncmp(names[i], "market-delivered-", 17) == 0 &&
+		    strstr(names[i], "-cash") != NULL);
 		cr_assert(found, "the tour never used %s", names[i]);
 		for (l = 1; l < 4; l++)
 			cr_assert_not_null(lang_template(market_lang_shipped, codes[l],
