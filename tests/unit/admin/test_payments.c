@@ -22,7 +22,8 @@
  * and there a payment that meets another instance's unit closing its
  * order (the order row held, set rejected): it waits for that commit
  * and the money is refund-due, not "paid" for a closed order; a
- * seller's RECEIVED (pay_said) that meets a CANCEL so is refused; two
+ * seller's RECEIVED (pay_said) that meets a CANCEL so is refused, an
+ * operator's match that meets a REJECT is refund-due; two
  * RECEIVED of one order at once take turns.
  */
 #include "config.h"
@@ -1160,6 +1161,49 @@ Test(payments_pg, a_suspense_payment_matched_and_every_refusal)
 Test(payments_pg, escrow_money_after_the_delivery_is_payout_due)
 {
 	t_delivered_then_paid();
+}
+
+/*
+ * The operator's match of a suspense payment as another instance's unit
+ * rejects its order (the row held, set rejected, its pay_order_event
+ * having found no money): the match waits for that commit and reads
+ * the order closed, refund-due, as the provider's payment would.
+ */
+Test(payments_pg, a_match_as_its_order_closes_is_refund_due)
+{
+	struct pg_fixture_hold	 hold;
+	struct hc_resp		*r;
+	PGconn			*other;
+	PGresult		*res;
+	pthread_t		 t;
+
+	cr_assert_eq(store_exec(store, "SET lock_timeout = 10000"), 0);
+	r = t_post(T_URL, t_c2b("QBC1SUSR01", "15000", "none", ""));
+	assert_accepted(r);
+	other = PQconnectdb(pg_db);
+	cr_assert_eq(PQstatus(other), CONNECTION_OK);
+	res = PQexec(other, "BEGIN; UPDATE market_orders SET state = "
+	    "'rejected' WHERE ref = 43");
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	hold.holder = other;
+	hold.ms = 100;
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUSR01&"
+	    "order=43", 1);
+	pthread_join(t, NULL);
+	PQfinish(other);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1500000 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "%"), 0);
+	cr_assert_eq(t_notices(T_ADMIN, "Payment QBC1SUSR01 from "
+	    "254700000002: 15,000 KES for order #43, which is closed: a "
+	    "refund is due."), 1);
+	cr_assert(hold.seen, "the match never waited for the closing "
+	    "unit's order row");
 }
 
 /* A word said (pay_said) in a unit of work of the store's, committed. */
