@@ -11,7 +11,9 @@
  * gets; replies are templates market-* of the sender's language):
  *
  *   PAID order [reference]		(the buyer; an open or delivered
- *					 order)
+ *					 order; the reference one word
+ *					 of 1 to 16 letters and digits,
+ *					 kept as typed)
  *	> PAID 43 QBC1X2Y3Z
  *	< Order #43: your payment of 15,000 KES (QBC1X2Y3Z) is noted. The
  *	  seller is asked to confirm it with RECEIVED 43.
@@ -52,7 +54,35 @@
 
 #include "market.h"
 
-#define MARKET_PAY_REF_MAX	40	/* bytes of a reference kept */
+/* characters of a reference: M-Pesa's are 10, a bank's or Airtel's
+   longer; 16 leave the texts that quote it one SMS in every language */
+#define MARKET_PAY_REF_MAX	16
+
+/*
+ * PAID's reference into ref (MARKET_PAY_REF_MAX + 1 bytes): word 1 as
+ * typed (arg() folds case, M-Pesa's codes are upper case), 1 to
+ * MARKET_PAY_REF_MAX ASCII letters and digits.  0 when it is not one
+ * (the caller answers with the usage).
+ */
+static int
+market_pay_ref(const char *typed, char *ref)
+{
+	size_t	 n;
+
+	/* the word ends at a separator (a dropped '#' or the like after
+	   it) */
+	for (n = 0; (unsigned char)typed[n] > ' ' && typed[n] != 0x7f;
+	    n++) {
+		if (n == MARKET_PAY_REF_MAX ||
+		    !((typed[n] >= '0' && typed[n] <= '9') ||
+		    (typed[n] >= 'A' && typed[n] <= 'Z') ||
+		    (typed[n] >= 'a' && typed[n] <= 'z')))
+			return 0;
+		ref[n] = typed[n];
+	}
+	ref[n] = '\0';
+	return n > 0;
+}
 
 /*
  * The order of word 0 for a PAID (buyer 1) or RECEIVED (buyer 0): 1 and
@@ -99,11 +129,12 @@ market_paid(struct mb_ctx *ctx, const struct mb_host *host)
 	market_call_init(&c, ctx, host, market_conf_of(ctx, host));
 	if (host->argc(ctx) < 1 || host->argc(ctx) > 2)
 		return MB_USAGE;
+	/* as typed: arg() is lowercased, M-Pesa's codes are not */
+	if (host->argc(ctx) == 2 && !market_pay_ref(host->rest(ctx, 1),
+	    trans))
+		return MB_USAGE;
 	if ((rc = market_pay_order(&c, 1, &o)) != 1)
 		return market_step_result(rc);
-	/* as typed: arg() is lowercased, M-Pesa's codes are not */
-	if (host->argc(ctx) == 2)
-		market_copy(trans, sizeof(trans), host->rest(ctx, 1));
 	rc = host->pay_said(ctx, o.ref, MB_PAY_SAID_PAID, trans[0] != '\0' ?
 	    trans : NULL, &amount, &state);
 	switch (rc) {

@@ -40,7 +40,9 @@
  *						pay_next (received, then
  *						closed for an order
  *						rejected, cancelled or
- *						expired)
+ *						expired, delivered for
+ *						one delivered: in escrow
+ *						payout-due)
  *
  * and the notices by the new state, each in its reader's language:
  *
@@ -54,6 +56,9 @@
  *	over	seller: pay-paid-seller; buyer: pay-over-buyer (the credit);
  *		admins: pay-over-admin
  *	refund	buyer: pay-refund-buyer; admins: pay-refund-admin
+ *	payout-due (an escrow order delivered before its money came)
+ *		seller and buyer as for paid (or over); admins:
+ *		pay-payout-admin, as for a delivery (pay_order_event)
  *
  * A payment pay_next() refuses (the order's seller is paid out or to be)
  * goes to the suspense list too, with its order noted in the admins'
@@ -179,6 +184,12 @@ pay_order_read(struct store *s, long long ref, struct pay_order *o)
 	return pay_order_get(s, ref, o, 0);
 }
 
+int
+pay_order_lock(struct store *s, long long ref, struct pay_order *o)
+{
+	return pay_order_get(s, ref, o, 1);
+}
+
 /* 1 if cb's TransID is in the ledger; 0 not; -1 on a store failure. */
 static int
 pay_seen(struct store *s, const char *trans_id)
@@ -289,6 +300,13 @@ pay_order_take(struct store *s, const struct conf *c,
 	    strcmp(o->state, "cancelled") == 0 ||
 	    strcmp(o->state, "expired") == 0) &&
 	    pay_next(s1, PAY_EV_CLOSED, due, *paid, c->payments.escrow,
+	    &s1) == -1)
+		goto refused;
+	/* a payment for an order delivered meets its delivery as the
+	   money of an order paid before it did: in escrow, the seller is
+	   owed (payout-due) */
+	if (strcmp(o->state, "delivered") == 0 &&
+	    pay_next(s1, PAY_EV_DELIVERED, due, *paid, c->payments.escrow,
 	    &s1) == -1)
 		goto refused;
 	*to = s1;
@@ -438,6 +456,27 @@ pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
 	return pay_tell_taken(notify, arg, c, &o, from, to, paid, cb, out);
 }
 
+/* The admins' pay-payout-admin of order o (paid so far), with the
+   arguments pay_order_event gives it.  0, or -1. */
+static int
+pay_tell_payout(pay_notify_fn notify, void *arg, const struct conf *c,
+    const struct pay_order *o, long long paid)
+{
+	struct mb_arg	 args[6];
+	char		 paid_s[32], due_s[32], ref_s[24];
+
+	pay_money(paid_s, sizeof(paid_s), paid);
+	pay_money(due_s, sizeof(due_s), o->total);
+	snprintf(ref_s, sizeof(ref_s), "%lld", o->ref);
+	args[0] = (struct mb_arg){ "ref", ref_s };
+	args[1] = (struct mb_arg){ "amount", paid_s };
+	args[2] = (struct mb_arg){ "total", due_s };
+	args[3] = (struct mb_arg){ "currency", c->currency };
+	args[4] = (struct mb_arg){ "buyer", o->buyer };
+	args[5] = (struct mb_arg){ "seller", o->seller };
+	return pay_tell_admins(notify, arg, c, "pay-payout-admin", args, 6);
+}
+
 int
 pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
     const struct pay_order *o, enum pay_state from, enum pay_state to,
@@ -464,9 +503,24 @@ pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
 	args[8] = (struct mb_arg){ "msisdn", cb->msisdn ? cb->msisdn : "" };
 
 	switch (to) {
+	case PAY_PAYOUT_DUE:
+		/* paid in full for an order delivered, in escrow: the
+		   parties' notices of a payment, and the operator's payout
+		   as pay_order_event's of a delivery */
+		*out = paid > o->total ? PAY_OUT_OVER : PAY_OUT_PAID;
+		if ((from != PAY_PAID && from != PAY_OVER &&
+		    notify(arg, o->seller, pay_seller_tmpl(o), args, 9) ==
+		    -1) || notify(arg, o->buyer, paid > o->total ?
+		    "pay-over-buyer" : "pay-paid-buyer", args, 9) == -1 ||
+		    (paid > o->total && pay_tell_admins(notify, arg, c,
+		    "pay-over-admin", args, 9) == -1))
+			return -1;
+		if (pay_tell_payout(notify, arg, c, o, paid) == -1 ||
+		    pay_due_hook(c, o, PAY_PAYOUT_DUE, o->total) == -1)
+			return -1;
+		break;
 	case PAY_PAID:
-	case PAY_PAYOUT_DUE:		/* not from a payment; for -Wswitch */
-	case PAY_PAID_OUT:
+	case PAY_PAID_OUT:		/* not from a payment; for -Wswitch */
 		*out = PAY_OUT_PAID;
 		if (notify(arg, o->seller, pay_seller_tmpl(o), args, 9) ==
 		    -1 || notify(arg, o->buyer, "pay-paid-buyer", args, 9) ==

@@ -161,7 +161,7 @@ pay_match(struct store *s, pay_notify_fn notify, void *arg,
 		return 0;
 	}
 	memset(&o, 0, sizeof(o));
-	if (!orders || (rc = pay_order_read(s, ref, &o)) == 0) {
+	if (!orders || (rc = pay_order_lock(s, ref, &o)) == 0) {
 		*res = PAY_ADMIN_NO_ORDER;
 		return 0;
 	}

@@ -27,12 +27,23 @@ void		 pay_money(char *buf, size_t len, long long minor);
    failure. */
 int		 pay_order_read(struct store *, long long ref,
 		    struct pay_order *o);
+/*
+ * The same, the order's row held on PostgreSQL until the unit commits
+ * (FOR UPDATE; SQLite has one writer: a plain read).  For whatever moves
+ * an order's money from what the order's state says (a payment, a
+ * match, a person's word): a unit closing the order at the same time
+ * either commits first, and this reads it closed, or waits for this one
+ * and then finds the money state (pay_order_event).  Same results.
+ */
+int		 pay_order_lock(struct store *, long long ref,
+		    struct pay_order *o);
 
 /*
  * The order's money state with amount added: its row made (unpaid) if
  * new, paid raised (which holds the row on PostgreSQL until the commit:
  * two payments for one order take turns), the state moved by pay_next
- * (received, then closed for an order rejected, cancelled or expired).
+ * (received, then closed for an order rejected, cancelled or expired,
+ * delivered for one delivered: payout-due in escrow).
  * 1 done (*from, *to, *paid set); 0 when pay_next refuses the payment
  * (nothing changed: the caller rolls its unit back or takes another
  * way); -1 on a store failure.

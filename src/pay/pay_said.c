@@ -37,6 +37,12 @@
  *		sayer's (PAID: its buyer; RECEIVED: its seller)
  *		nothing at all (PAY_SAID_REFUSED): the caller refused first.
  *
+ * The order is read held (pay_order_lock: FOR UPDATE on PostgreSQL), as
+ * a provider's payment reads it: a REJECT, CANCEL or expiry of another
+ * instance that has set the order closed and not committed is waited
+ * for, and the word then meets a closed order (refused, nothing kept),
+ * never money "paid" on an order closed.
+ *
  * Escrow: money the seller says she received is hers already, but
  * pay_next() does not tell it apart from the operator's; a delivered
  * escrow order paid this way becomes payout-due like any, and the
@@ -221,7 +227,7 @@ pay_said(struct store *s, const struct conf *c, long long ref,
 	if ((unsigned)what > PAY_SAID_CASH || by == NULL || by[0] == '\0')
 		return PAY_SAID_REFUSED;
 	memset(&o, 0, sizeof(o));
-	if ((rc = pay_order_read(s, ref, &o)) != 1)
+	if ((rc = pay_order_lock(s, ref, &o)) != 1)
 		return rc == 0 ? PAY_SAID_REFUSED : -1;
 	if (strcmp(o.state, "rejected") == 0 ||
 	    strcmp(o.state, "cancelled") == 0 ||

@@ -10,7 +10,9 @@
  * payment (pay_order_event: closed, refund due; delivered in escrow,
  * payout due; an unpaid order, nothing); the operator's steps (POST
  * /admin/payments/match of a suspense payment, POST /admin/payouts/done
- * of a refund or payout, each refusal) and the money of /status,
+ * of a refund or payout, each refusal), escrow money that comes after
+ * its order's delivery (payout due, by a payment or a match) and the
+ * money of /status,
  * /status.json and /metrics.  Each checks
  * the answer, the ledger, the order's money state and the notices in the
  * outbox, read after the answer (it comes after the commit).
@@ -19,7 +21,10 @@
  * the same fixtures, read through a connection of the test's own there;
  * and there a payment that meets another instance's unit closing its
  * order (the order row held, set rejected): it waits for that commit
- * and the money is refund-due, not "paid" for a closed order.
+ * and the money is refund-due, not "paid" for a closed order; a
+ * seller's RECEIVED (pay_said) that meets a CANCEL so is refused, an
+ * operator's match that meets a REJECT is refund-due; two
+ * RECEIVED of one order at once take turns.
  */
 #include "config.h"
 
@@ -771,6 +776,62 @@ t_match(void)
 }
 
 /*
+ * Escrow, an order delivered before its money came (cash promised, paid
+ * late; or a payment in suspense matched after the delivery): the
+ * money meets the delivery as if it had come first.  Payout-due, the
+ * admins told to pay the seller, the seller told the order is paid (no
+ * step: the goods left), the buyer a receipt; and the operator's match
+ * of a suspense payment to such an order the same.
+ */
+static void
+t_delivered_then_paid(void)
+{
+	struct hc_resp	*r;
+
+	conf->payments.escrow = 1;
+	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
+	    "(51, 1500000, '" T_BUYER "', '" T_SELLER "', 'delivered'), "
+	    "(52, 700000, '" T_BUYER "', '" T_SELLER "', 'delivered')"), 0);
+	r = t_post(T_URL, t_c2b("QBC1LATE01", "15000", "51", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 51 AND paid = 1500000 AND state = 'payout-due'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'QBC1LATE01' AND order_ref = 51 AND outcome = 'payout-due'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Order #51 delivered: pay the seller "
+	    T_SELLER " 15,000 KES (payout due)."), 1);
+	cr_assert_eq(t_notices(T_SELLER, "15,000 KES received for order #51 "
+	    "(QBC1LATE01). The order is paid."), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Receipt: 15,000 KES paid for order "
+	    "#51 (QBC1LATE01)%"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "%refund%"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 3);
+
+	/* the operator's match of a suspense payment to one: the same */
+	r = t_post(T_URL, t_c2b("QBC1LATE02", "7000", "none", ""));
+	assert_accepted(r);
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1LATE02&"
+	    "order=52", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"state\": \"payout-due\""),
+	    "%s", r->body);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 52 AND paid = 700000 AND state = 'payout-due'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Order #52 delivered: pay the seller "
+	    T_SELLER " 7,000 KES (payout due)."), 1);
+
+	/* direct: the buyer paid the seller, nothing is owed by anyone */
+	conf->payments.escrow = 0;
+	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
+	    "(53, 1500000, '" T_BUYER "', '" T_SELLER "', 'delivered')"), 0);
+	r = t_post(T_URL, t_c2b("QBC1LATE03", "15000", "53", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 53 AND state = 'paid'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "%#53%"), 0);
+}
+
+/*
  * What the operator sends: a refund of a closed order, a payout of an
  * escrow order delivered; each recorded once in the ledger, the state
  * moved, the recipient told; every refusal changes nothing.
@@ -942,6 +1003,11 @@ Test(payments, a_suspense_payment_matched_and_every_refusal)
 	t_match();
 }
 
+Test(payments, escrow_money_after_the_delivery_is_payout_due)
+{
+	t_delivered_then_paid();
+}
+
 Test(payments, refunds_and_payouts_recorded_and_status_money)
 {
 	t_payouts();
@@ -1090,6 +1156,172 @@ Test(payments_pg, a_payment_as_its_order_closes_is_refund_due)
 Test(payments_pg, a_suspense_payment_matched_and_every_refusal)
 {
 	t_match();
+}
+
+Test(payments_pg, escrow_money_after_the_delivery_is_payout_due)
+{
+	t_delivered_then_paid();
+}
+
+/*
+ * The operator's match of a suspense payment as another instance's unit
+ * rejects its order (the row held, set rejected, its pay_order_event
+ * having found no money): the match waits for that commit and reads
+ * the order closed, refund-due, as the provider's payment would.
+ */
+Test(payments_pg, a_match_as_its_order_closes_is_refund_due)
+{
+	struct pg_fixture_hold	 hold;
+	struct hc_resp		*r;
+	PGconn			*other;
+	PGresult		*res;
+	pthread_t		 t;
+
+	cr_assert_eq(store_exec(store, "SET lock_timeout = 10000"), 0);
+	r = t_post(T_URL, t_c2b("QBC1SUSR01", "15000", "none", ""));
+	assert_accepted(r);
+	other = PQconnectdb(pg_db);
+	cr_assert_eq(PQstatus(other), CONNECTION_OK);
+	res = PQexec(other, "BEGIN; UPDATE market_orders SET state = "
+	    "'rejected' WHERE ref = 43");
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	hold.holder = other;
+	hold.ms = 100;
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1SUSR01&"
+	    "order=43", 1);
+	pthread_join(t, NULL);
+	PQfinish(other);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1500000 AND state = 'refund-due'"), 1);
+	cr_assert_eq(t_notices(T_SELLER, "%"), 0);
+	cr_assert_eq(t_notices(T_ADMIN, "Payment QBC1SUSR01 from "
+	    "254700000002: 15,000 KES for order #43, which is closed: a "
+	    "refund is due."), 1);
+	cr_assert(hold.seen, "the match never waited for the closing "
+	    "unit's order row");
+}
+
+/* A word said (pay_said) in a unit of work of the store's, committed. */
+static int
+t_said(long long ref, enum pay_said what, const char *by,
+    long long *amount, enum pay_state *state)
+{
+	int	 rc;
+
+	cr_assert_eq(store_work_begin(store), 0);
+	rc = pay_said(store, conf, ref, what, by, NULL, t_notify, router,
+	    amount, state);
+	cr_assert_eq(store_work_end(store, rc >= 0), 0);
+	cr_assert_eq(store_commit(store), 0);
+	return rc;
+}
+
+/*
+ * The seller's RECEIVED as another instance's unit cancels the order
+ * (the order row held, set cancelled; its pay_order_event found no money
+ * state: nothing was paid yet).  RECEIVED must wait for that commit and
+ * meet a closed order: refused, nothing kept (pay_said.c), never money
+ * "paid" on an order cancelled.
+ */
+Test(payments_pg, received_as_its_order_is_cancelled_is_refused)
+{
+	struct pg_fixture_hold	 hold;
+	PGconn			*other;
+	PGresult		*res;
+	pthread_t		 t;
+	enum pay_state		 state = PAY_UNPAID;
+	long long		 amount = -1;
+	int			 rc;
+
+	cr_assert_eq(store_exec(store, "SET lock_timeout = 10000"), 0);
+	other = PQconnectdb(pg_db);
+	cr_assert_eq(PQstatus(other), CONNECTION_OK);
+	res = PQexec(other, "BEGIN; UPDATE market_orders SET state = "
+	    "'cancelled' WHERE ref = 43");
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	hold.holder = other;
+	hold.ms = 100;
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
+	rc = t_said(43, PAY_SAID_RECEIVED, T_SELLER, &amount, &state);
+	pthread_join(t, NULL);
+	PQfinish(other);
+	cr_assert_eq(rc, PAY_SAID_REFUSED, "RECEIVED of a cancelled order: "
+	    "%d, money state %s", rc, pay_state_name(state));
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND state <> 'unpaid'"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_claims"), 0);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 0);
+	cr_assert(hold.seen, "RECEIVED never waited for the closing unit's "
+	    "order row");
+}
+
+/*
+ * Two RECEIVED of one order at once (a retry of the seller's phone, two
+ * instances): the other's unit has entered the rest (its claim, its
+ * ledger row, the money state paid, as pay_said writes them) and not
+ * committed.  Ours waits for it on the money row (pay_said_money makes
+ * it first, then holds it) and finds the order paid: "already", its
+ * claim kept, nothing entered twice.
+ */
+Test(payments_pg, two_received_at_once_take_turns)
+{
+	struct pg_fixture_hold	 hold;
+	PGconn			*other;
+	PGresult		*res;
+	pthread_t		 t;
+	enum pay_state		 state = PAY_UNPAID;
+	long long		 amount = -1;
+	int			 rc;
+
+	cr_assert_eq(store_exec(store, "SET lock_timeout = 10000"), 0);
+	other = PQconnectdb(pg_db);
+	cr_assert_eq(PQstatus(other), CONNECTION_OK);
+	res = PQexec(other, "BEGIN; "
+	    "INSERT INTO order_payments (order_ref, due, paid, state, "
+	    "updated) VALUES (43, 1500000, 0, 'unpaid', 1) "
+	    "ON CONFLICT (order_ref) DO NOTHING; "
+	    "UPDATE order_payments SET updated = 2 WHERE order_ref = 43; "
+	    "INSERT INTO payment_claims (order_ref, kind, said_by, amount, "
+	    "created) VALUES (43, 'received', '" T_SELLER "', 1500000, 2); "
+	    "UPDATE order_payments SET paid = paid + 1500000, state = 'paid' "
+	    "WHERE order_ref = 43; "
+	    "INSERT INTO payments (trans_id, kind, order_ref, amount, "
+	    "currency, msisdn, outcome, raw, said_by, created) VALUES "
+	    "('RECEIVED-43-1', 'payment', 43, 1500000, 'KES', '" T_BUYER
+	    "', 'paid', 'RECEIVED: 15000 KES for order 43, said by " T_SELLER
+	    "', '" T_SELLER "', 2)");
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s",
+	    PQresultErrorMessage(res));
+	PQclear(res);
+	hold.holder = other;
+	hold.ms = 100;
+	cr_assert_eq(pthread_create(&t, NULL, pg_fixture_commit_under_wait,
+	    &hold), 0);
+	rc = t_said(43, PAY_SAID_RECEIVED, T_SELLER, &amount, &state);
+	pthread_join(t, NULL);
+	PQfinish(other);
+	cr_assert_eq(rc, PAY_SAID_ALREADY, "the second RECEIVED: %d", rc);
+	cr_assert_eq(amount, 0);
+	cr_assert_eq(state, PAY_PAID);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND paid = 1500000 AND state = 'paid'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_claims WHERE "
+	    "kind = 'received'"), 2);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_claims WHERE "
+	    "amount = 0"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox"), 0);
+	cr_assert(hold.seen, "the second RECEIVED never waited for the "
+	    "first's money row");
 }
 
 Test(payments_pg, refunds_and_payouts_recorded_and_status_money)

@@ -9,7 +9,8 @@
  * of a TransID the provider already confirmed is "already recorded";
  * cash-at-delivery = yes makes DELIVERED enter the rest as the seller's;
  * every refusal changes nothing; every new template in the four shipped
- * languages within one SMS.  Each test runs on SQLite (suite market_pay)
+ * languages within one SMS, with the longest values too (a 16-character
+ * reference, a 6-digit order, 1,234,567.50).  Each test runs on SQLite (suite market_pay)
  * and on PostgreSQL (suite market_pay_pg, with MB_TEST_PG).
  */
 #include "config.h"
@@ -238,6 +239,16 @@ BOTH(paid_asks_the_seller_and_moves_no_money)
 	cr_assert_eq(db_int("SELECT COUNT(*) FROM order_payments", 0), 0);
 }
 
+/* A reference of 16 characters, the longest, as typed. */
+BOTH(paid_with_the_longest_reference)
+{
+	order_in("accepted");
+	run_reply(BUYER, "paid 2 QBC1X2Y3Z4abcdef", "market-paid-ok");
+	has("trans", "QBC1X2Y3Z4abcdef");
+	cr_assert_str_eq(db_text("SELECT reference FROM payment_claims", 0),
+	    "QBC1X2Y3Z4abcdef");
+}
+
 BOTH(paid_without_a_reference)
 {
 	order_in("pending");
@@ -266,17 +277,29 @@ BOTH(paid_of_a_confirmed_transid_is_already_recorded)
 	cr_assert_eq(db_int("SELECT paid FROM order_payments", 0), 600000);
 }
 
-/* Part paid by the provider, the buyer names that TransID: known too;
-   another reference on a paid order: already paid. */
+/* Part paid by the provider, the buyer names that TransID: known too
+   (that payment's amount, the seller not asked); another reference on
+   a paid order: already paid. */
 BOTH(paid_of_a_paid_order_says_so)
 {
 	order_in("accepted");
-	provider_paid("QBC1X", 600000, "paid");
+	provider_paid("QBC1X", 200000, "part");
+	run_reply(BUYER, "paid 2 QBC1X", "market-paid-known");
+	has("amount", "2000");
+	has("trans", "QBC1X");
+	cr_assert_eq(mock_nsent(m), 1, "the seller is not asked");
+	cr_assert_eq(db_int("SELECT amount FROM payment_claims", 0), 200000);
+	cr_assert_str_eq(db_text("SELECT state FROM order_payments", 0),
+	    "part", "the buyer's word moves nothing");
+	/* the rest came (the provider's): paid in full */
+	db_exec("UPDATE order_payments SET paid = 600000, state = 'paid' "
+	    "WHERE order_ref = $1", 2, 0);
 	run_reply(BUYER, "paid 2 OTHER1", "market-paid-already");
 	has("ref", "2");
 	cr_assert_eq(mock_nsent(m), 1);
-	cr_assert_eq(claims(), 1, "the claim is kept");
-	cr_assert_eq(db_int("SELECT amount FROM payment_claims", 0), 0);
+	cr_assert_eq(claims(), 2, "the claim is kept");
+	cr_assert_eq(db_int("SELECT amount FROM payment_claims WHERE "
+	    "reference = 'OTHER1'", 0), 0);
 	cr_assert_eq(ledger(), 1);
 }
 
@@ -368,6 +391,11 @@ BOTH(each_refusal_names_the_next_step_and_keeps_nothing)
 	cr_assert_eq(run(BUYER, "paid"), MB_USAGE);
 	cr_assert_str_eq(mtest_sent(m, 0)->tmpl, "usage-PAID");
 	cr_assert_eq(run(BUYER, "paid 2 A B"), MB_USAGE);
+	/* a reference of at most 16 letters and digits */
+	cr_assert_eq(run(BUYER, "paid 2 QBC1X2Y3Z4ABCDEFG"), MB_USAGE);
+	cr_assert_str_eq(mtest_sent(m, 0)->tmpl, "usage-PAID");
+	cr_assert_eq(run(BUYER, "paid 2 QBC1-X2Y3"), MB_USAGE);
+	cr_assert_eq(run(BUYER, "paid 2 \"QBC1X\""), MB_USAGE);
 	cr_assert_eq(run(SELLER, "received 2 now"), MB_USAGE);
 	cr_assert_str_eq(mtest_sent(m, 0)->tmpl, "usage-RECEIVED");
 	cr_assert_eq(run(SELLER, "received"), MB_USAGE);
@@ -528,7 +556,7 @@ tour(void)
 	order_in("accepted");
 	run(SELLER, "paid 2 X");
 	run(BUYER, "received 2");
-	run(BUYER, "paid 2 QBC1X2Y3Z4");
+	run(BUYER, "paid 2 QBC1X2Y3Z4ABCDEF");
 	run(BUYER, "paid 2");
 	provider_paid("QBC1X", 100050, "part");
 	run(BUYER, "paid 2 QBC1X");
@@ -543,6 +571,34 @@ tour(void)
 	mock_host_size(m, offsetof(struct mb_host, pay_said));
 	run(BUYER, "paid 3 X");
 	collecting = 0;
+}
+
+/*
+ * Message s with the longest values it can carry: a reference of
+ * MARKET_PAY_REF_MAX characters (PAID takes no longer one), a 6-digit
+ * order number, an amount of 1,234,567.50; it still fits one SMS in
+ * lang.
+ */
+static void
+t_assert_longest(const char *lang, const struct market_seen *s)
+{
+	struct mb_arg	 args[MARKET_MAX_ARGS_TEST];
+	size_t		 k;
+
+	cr_assert_leq(s->nargs, MARKET_MAX_ARGS_TEST);
+	for (k = 0; k < s->nargs; k++) {
+		args[k] = s->args[k];
+		if (strcmp(args[k].name, "ref") == 0)
+			args[k].value = "123456";
+		else if (strcmp(args[k].name, "trans") == 0)
+			args[k].value = "QBC1X2Y3Z4ABCDEF";
+		else if (strcmp(args[k].name, "amount") == 0 ||
+		    strcmp(args[k].name, "due") == 0 ||
+		    strcmp(args[k].name, "total") == 0 ||
+		    strcmp(args[k].name, "credit") == 0)
+			args[k].value = "1234567.50";
+	}
+	market_lang_assert_reads(lang, s->tmpl, args, s->nargs, NULL, NULL);
 }
 
 Test(market_pay_lang, every_template_in_every_language_fits,
@@ -587,6 +643,7 @@ Test(market_pay_lang, every_template_in_every_language_fits,
 				    codes[l], s->tmpl);
 			market_lang_assert_reads(codes[l], s->tmpl, s->args,
 			    s->nargs, NULL, NULL);
+			t_assert_longest(codes[l], s);
 		}
 	}
 	for (l = 0; l < 4; l++) {
