@@ -80,6 +80,7 @@ struct ctl_filters {
 	const char	*side;		/* --for (dispute close) */
 	const char	*date;		/* --date (manifest) */
 	int		 opted_out, with_phones;
+	int		 held;		/* --held (reports) */
 };
 
 struct ctl_args {
@@ -99,6 +100,7 @@ int	ctl_offers(struct ctl *, const struct ctl_args *);
 int	ctl_orders(struct ctl *, const struct ctl_args *);
 int	ctl_outbox(struct ctl *, const struct ctl_args *);
 int	ctl_dispute_list(struct ctl *, const struct ctl_args *);
+int	ctl_reports_list(struct ctl *, const struct ctl_args *);
 /* stats.c */
 int	ctl_stats(struct ctl *, const struct ctl_args *);
 /* export.c */
@@ -112,6 +114,8 @@ int	ctl_user(struct ctl *, const struct ctl_args *);
 int	ctl_agent(struct ctl *, const struct ctl_args *);
 /* dispute list | dispute close (list: lists.c's, the database opened) */
 int	ctl_dispute(struct ctl *, const struct ctl_args *);
+/* reports [--held] | reports approve|reject ID... (list: lists.c's) */
+int	ctl_reports(struct ctl *, const struct ctl_args *);
 /* manifest.c */
 int	ctl_manifest(struct ctl *, const struct ctl_args *);
 /* template.c */

@@ -2,10 +2,11 @@
  * marketctl.c - the operators' command line for marketbox.
  *
  * It reads marketbox's database directly, opened read-only (users,
- * offers, orders, outbox, agents, stats, export, dispute list,
+ * offers, orders, outbox, agents, stats, export, dispute list, reports,
  * manifest), and asks
  * a running marketbox for every change through its admin HTTP interface
- * (broadcast, retry, user set, agent add and remove, dispute close), so
+ * (broadcast, retry, user set, agent add and remove, dispute close,
+ * reports approve and reject), so
  * the daemon stays the only writer and its rules (STOP, throughput, units
  * of work) apply.  The one exception, store copy, writes a database no
  * marketbox has open (it checks).  The conf (-c) gives the database,
@@ -22,12 +23,12 @@
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
  *	lists.c		users, offers, orders, outbox, agents, dispute
- *			list
+ *			list, reports (the prices plugin's)
  *	stats.c		stats: the figures of every table
  *	export.c	export: trades and prices for other programs
  *	actions.c	broadcast, retry, user set, agent add and remove,
- *			dispute close: through the admin interface over
- *			HTTP
+ *			dispute close, reports approve and reject: through
+ *			the admin interface over HTTP
  *	manifest.c	manifest: a hub's orders of a day (the list
  *			behind its morning SMS)
  *	template.c	template: a language's template filled
@@ -92,6 +93,8 @@ ctl_usage(FILE *fp)
 	    "  agent add PHONE --point CODE | agent remove PHONE\n"
 	    "  dispute list [--state open|closed|all]\n"
 	    "  dispute close N --for buyer|seller [NOTE]\n"
+	    "  reports [--held] [--commodity C] [--market M]\n"
+	    "  reports approve|reject ID...\n"
 	    "  manifest HUB [--date YYYY-MM-DD]\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
@@ -107,7 +110,7 @@ enum {
 	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
 	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
-	CTL_OPT_FOR, CTL_OPT_DATE
+	CTL_OPT_FOR, CTL_OPT_DATE, CTL_OPT_HELD
 };
 
 static const struct option ctl_longopts[] = {
@@ -133,6 +136,7 @@ static const struct option ctl_longopts[] = {
 	{ "point",	 required_argument, NULL, CTL_OPT_POINT },
 	{ "for",	 required_argument, NULL, CTL_OPT_FOR },
 	{ "date",	 required_argument, NULL, CTL_OPT_DATE },
+	{ "held",	 no_argument,	    NULL, CTL_OPT_HELD },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -180,6 +184,7 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_FOR:	a->f.side = optarg; break;
 		case CTL_OPT_DATE:	a->f.date = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
+		case CTL_OPT_HELD:	a->f.held = 1; break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
 		case CTL_OPT_FORCE:	a->force = 1; break;
@@ -226,6 +231,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "agent",	.needs_db = 0, .run = ctl_agent },
 	/* list reads the database, close asks marketbox: ctl_dispute */
 	{ .name = "dispute",	.needs_db = 0, .run = ctl_dispute },
+	/* the same: the list reads, approve and reject ask marketbox */
+	{ .name = "reports",	.needs_db = 0, .run = ctl_reports },
 	{ .name = "manifest",	.needs_db = 1, .run = ctl_manifest },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },
