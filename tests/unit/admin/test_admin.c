@@ -5,7 +5,8 @@
  * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
  * /metrics and /status against a database state built here, then the
  * actions (user role, agents of service points, retry, broadcast with
- * STOP respected) through a
+ * STOP respected, disputes closed, held price reports approved and
+ * rejected, also by the token-carrying form of /status) through a
  * real HTTP server on 127.0.0.1.
  *
  * Everything runs on one event_base in the test's own thread: the client
@@ -456,6 +457,7 @@ Test(admin_helpers, admin_paths)
 	cr_assert_eq(admin_path_is_ours("/admin/user"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/agent"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/dispute"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/reports"), 1);
 	cr_assert_eq(admin_path_is_ours("/sms"), 0);
 	cr_assert_eq(admin_path_is_ours("/status/"), 0);
 	cr_assert_eq(admin_path_is_ours("/admin"), 0);
@@ -1757,4 +1759,151 @@ Test(admin_pages, status_shows_the_open_disputes)
 	assert_has(s, "data-k=\"dispute.11\">#11</td><td class=\"n\">#10</td>"
 	    "<td>buyer</td><td>2h 0m</td>");
 	free(s);
+}
+
+/* --- held price reports (reports.c) ---------------------------------------- */
+
+/* The prices plugin's step 3 on setup's table (report 6, maize at nakuru,
+ * held), prices_dirty, and report 20 held too, beans at eldoret. */
+static void
+t_held(void)
+{
+	t_exec("ALTER TABLE prices_reports ADD COLUMN decided INTEGER");
+	t_exec("CREATE TABLE prices_dirty (commodity TEXT NOT NULL, market "
+	    "TEXT NOT NULL, PRIMARY KEY (commodity, market))");
+	t_exec("INSERT INTO prices_reports (id, commodity, market, price, "
+	    "msisdn, status, created) VALUES (20, 'beans', 'eldoret', 5, "
+	    "'+254700000002', 'held', 1700000000)");
+}
+
+/* POST a form as a browser does from /status: Basic auth, no header. */
+static struct hc_resp *
+t_form(const char *body)
+{
+	return t_request("POST", "/admin/reports", "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\n", body);
+}
+
+Test(admin_pages, reports_approve_counts_at_once_and_reject_keeps)
+{
+	struct hc_resp	*r;
+
+	t_held();
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE "
+	    "status = 'held'"), 2);
+	r = t_action("/admin/reports", "id=6&decision=approve");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"report\": 6, \"decision\": "
+	    "\"approved\", \"commodity\": \"maize\", \"market\": "
+	    "\"nakuru\"}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = 6 "
+	    "AND status = 'ok' AND decided > 0"), 1);
+	/* as REPORT does for a published report: the alerts look again */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_dirty WHERE "
+	    "commodity = 'maize' AND market = 'nakuru'"), 1);
+	r = t_action("/admin/reports", "id=20&decision=reject");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"decision\": \"rejected\"");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "20 AND status = 'rejected' AND decided > 0"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_dirty WHERE "
+	    "commodity = 'beans'"), 0);
+	/* decided: refused, nothing changed */
+	r = t_action("/admin/reports", "id=20&decision=approve");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "price report #20 is not held (it is rejected)");
+	r = t_action("/admin/reports", "id=1&decision=reject");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "#1 is not held (it is ok)");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "20 AND status = 'rejected'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "1 AND status = 'ok' AND decided IS NULL"), 1);
+}
+
+Test(admin_pages, reports_refuses_what_it_cannot_decide)
+{
+	struct hc_resp	*r;
+
+	/* the plugin without step 3: nothing to decide with */
+	r = t_action("/admin/reports", "id=6&decision=approve");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "no held price reports");
+	t_held();
+	r = t_action("/admin/reports", "id=99&decision=approve");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "there is no price report #99");
+	r = t_action("/admin/reports", "id=abc&decision=approve");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/reports", "id=6&decision=maybe");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/reports", "id=6");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE "
+	    "status = 'held'"), 2);
+}
+
+Test(admin_pages, status_lists_held_reports_with_a_form_that_works)
+{
+	struct hc_resp	*r;
+	const char	*token = http_form_token(http);
+	char		*s, want[256], body[256];
+
+	cr_assert_eq(strlen(token), 32);
+	s = t_render(admin_status_html);
+	cr_assert_null(strstr(s, "Held reports"));	/* no step 3 yet */
+	free(s);
+	t_held();
+	s = t_render(admin_status_html);
+	assert_has(s, "<h3>Held reports</h3>");
+	assert_has(s, "data-k=\"held.count\">2</span>");
+	/* oldest first: 20 (2023) before 6 */
+	cr_assert(strstr(s, "data-k=\"held.20\"") != NULL &&
+	    strstr(s, "data-k=\"held.20\"") < strstr(s, "data-k=\"held.6\""));
+	assert_has(s, "data-k=\"held.6\">#6</td>");
+	assert_has(s, "<td>x</td><td>maize</td><td>nakuru</td><td class=\"n\">"
+	    "99999</td><td><form method=\"post\" action=\"/admin/reports\">"
+	    "<input type=\"hidden\" name=\"id\" value=\"6\">"
+	    "<input type=\"hidden\" name=\"from\" value=\"status\">");
+	snprintf(want, sizeof(want), "<input type=\"hidden\" name=\"token\" "
+	    "value=\"%s\"><button name=\"decision\" value=\"approve\">"
+	    "Approve</button> <button name=\"decision\" value=\"reject\">"
+	    "Reject</button></form>", token);
+	assert_has(s, want);
+	cr_assert_null(strstr(s, "<script"));
+	free(s);
+
+	/* the browser's form: no header, the token */
+	r = t_form("id=6&decision=reject&from=status&token=wrong");
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	r = t_form("id=6&decision=reject&from=status");
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = 6 "
+	    "AND status = 'held'"), 1);
+	snprintf(body, sizeof(body), "id=6&decision=reject&from=status&"
+	    "token=%s", token);
+	r = t_form(body);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->raw, "text/html");
+	assert_has(r->body, "Price report #6 (maize at nakuru) rejected");
+	assert_has(r->body, "<a href=\"/status\">Back to /status</a>");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = 6 "
+	    "AND status = 'rejected'"), 1);
+	/* a refusal is a page too */
+	r = t_form(body);
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "is not held (it is rejected)");
+	assert_has(r->body, "href=\"/status\"");
+	/* the token opens /admin/reports only */
+	snprintf(body, sizeof(body), "msisdn=%%2B254700000004&role=agent&"
+	    "token=%s", token);
+	r = t_request("POST", "/admin/user", "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\n", body);
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	/* and never without the password */
+	snprintf(body, sizeof(body), "id=20&decision=approve&token=%s", token);
+	r = t_request("POST", "/admin/reports", NULL, body);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "20 AND status = 'held'"), 1);
 }
