@@ -7,7 +7,8 @@
  * actions (user role, agents of service points, retry, broadcast with
  * STOP respected, disputes closed, held price reports approved and
  * rejected, also by the token-carrying form of /status) through a
- * real HTTP server on 127.0.0.1.
+ * real HTTP server on 127.0.0.1.  The held reports' tests run on SQLite
+ * (admin_pages) and, with MB_TEST_PG, on PostgreSQL too (admin_pg).
  *
  * Everything runs on one event_base in the test's own thread: the client
  * is a non-blocking socket polled between non-blocking passes of the
@@ -45,6 +46,9 @@
 #include "plugin/plugin.h"
 #include "engine/router.h"
 #include "http_client.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
 #include "router_fixture.h"
 #include "store/store.h"
 
@@ -65,6 +69,7 @@ static struct admin		*admin;
 static int			 port;
 static struct hc		 hc;		/* the raw client */
 static long long		 today;
+static int			 pg;		/* the store on PostgreSQL */
 
 /* --- set-up --------------------------------------------------------------- */
 
@@ -73,6 +78,12 @@ t_exec(const char *sql)
 {
 	char	*err = NULL;
 
+#ifdef HAVE_POSTGRESQL
+	if (pg) {
+		(void)pg_fixture_query(sql);
+		return;
+	}
+#endif
 	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, &err),
 	    SQLITE_OK, "%s: %s", sql, err ? err : "");
 }
@@ -83,6 +94,10 @@ t_count(const char *sql)
 	sqlite3_stmt	*st;
 	long long	 v = -1;
 
+#ifdef HAVE_POSTGRESQL
+	if (pg)
+		return pg_fixture_query(sql);
+#endif
 	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
 	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(store_db(store)));
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -190,8 +205,27 @@ t_fill(void)
 	    "('+254700000002', 'maize', '')");
 }
 
+/* On PostgreSQL, the prices_reports of t_fill only (its other tables
+ * are SQLite's DDL): report 1 published, 6 held, as t_fill has them. */
 static void
-t_start(const char *password)
+t_fill_pg(void)
+{
+	char	 sql[512];
+
+	t_exec("CREATE TABLE prices_reports (id BIGINT PRIMARY KEY, "
+	    "commodity TEXT, market TEXT, price BIGINT, msisdn TEXT, agent "
+	    "INTEGER DEFAULT 0, status TEXT, created BIGINT)");
+	snprintf(sql, sizeof(sql), "INSERT INTO prices_reports (id, "
+	    "commodity, market, price, msisdn, status, created) VALUES "
+	    "(1, 'maize', 'nakuru', 300000, 'x', 'ok', %lld), "
+	    "(6, 'maize', 'nakuru', 9999900, 'x', 'held', %lld)",
+	    (today - 1) * 86400, (today - 1) * 86400 + 3600);
+	t_exec(sql);
+}
+
+/* db: a PostgreSQL conninfo, or NULL for a SQLite file of its own. */
+static void
+t_start_on(const char *password, const char *db)
 {
 	struct admin_sources	 src;
 
@@ -199,6 +233,7 @@ t_start(const char *password)
 	log_set_output_level(GW_PANIC);
 	signal(SIGPIPE, SIG_IGN);
 	today = (long long)time(NULL) / 86400;
+	pg = db != NULL;
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/mb.db", dir);
 	cr_assert_not_null(base = event_base_new());
@@ -219,7 +254,7 @@ t_start(const char *password)
 	hc.base = base;
 	hc.port = port;
 	hc.deadline_ms = T_DEADLINE_MS;
-	cr_assert_not_null(store = store_open(path, base));
+	cr_assert_not_null(store = store_open(db != NULL ? db : path, base));
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
 	cr_assert_not_null(plugins = plugin_load(conf));
@@ -227,7 +262,10 @@ t_start(const char *password)
 	    outbox));
 	cr_assert_not_null(http = http_new(base, conf, store));
 	cr_assert_eq(http_waysin_register(http, inbox, NULL), 0);
-	t_fill();
+	if (pg)
+		t_fill_pg();
+	else
+		t_fill();
 	memset(&src, 0, sizeof(src));
 	src.store = store;
 	src.outbox = outbox;
@@ -255,10 +293,20 @@ t_stop(void)
 	store_free(store);
 	conf_free(conf);
 	event_base_free(base);
+#ifdef HAVE_POSTGRESQL
+	if (pg)
+		pg_fixture_drop();
+#endif
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	gwlib_shutdown();
+}
+
+static void
+t_start(const char *password)
+{
+	t_start_on(password, NULL);
 }
 
 static void
@@ -1784,7 +1832,8 @@ t_form(const char *body)
 	    "bWFya2V0Y3RsOnMzY3JldA==\r\n", body);
 }
 
-Test(admin_pages, reports_approve_counts_at_once_and_reject_keeps)
+static void
+t_reports_decide(void)
 {
 	struct hc_resp	*r;
 
@@ -1821,7 +1870,8 @@ Test(admin_pages, reports_approve_counts_at_once_and_reject_keeps)
 	    "1 AND status = 'ok' AND decided IS NULL"), 1);
 }
 
-Test(admin_pages, reports_refuses_what_it_cannot_decide)
+static void
+t_reports_refuse(void)
 {
 	struct hc_resp	*r;
 
@@ -1843,7 +1893,8 @@ Test(admin_pages, reports_refuses_what_it_cannot_decide)
 	    "status = 'held'"), 2);
 }
 
-Test(admin_pages, status_lists_held_reports_with_a_form_that_works)
+static void
+t_reports_form(void)
 {
 	struct hc_resp	*r;
 	const char	*token = http_form_token(http);
@@ -1907,3 +1958,44 @@ Test(admin_pages, status_lists_held_reports_with_a_form_that_works)
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
 	    "20 AND status = 'held'"), 1);
 }
+
+Test(admin_pages, reports_approve_counts_at_once_and_reject_keeps)
+{
+	t_reports_decide();
+}
+
+Test(admin_pages, reports_refuses_what_it_cannot_decide)
+{
+	t_reports_refuse();
+}
+
+Test(admin_pages, status_lists_held_reports_with_a_form_that_works)
+{
+	t_reports_form();
+}
+
+/* The same on PostgreSQL (MB_TEST_PG): the SQL of reports.c on both. */
+#ifdef HAVE_POSTGRESQL
+static void
+setup_pg(void)
+{
+	t_start_on(T_PASSWORD, pg_fixture_create("admin"));
+}
+
+TestSuite(admin_pg, .init = setup_pg, .fini = teardown, .timeout = 60);
+
+Test(admin_pg, reports_approve_counts_at_once_and_reject_keeps)
+{
+	t_reports_decide();
+}
+
+Test(admin_pg, reports_refuses_what_it_cannot_decide)
+{
+	t_reports_refuse();
+}
+
+Test(admin_pg, status_lists_held_reports_with_a_form_that_works)
+{
+	t_reports_form();
+}
+#endif
