@@ -13,8 +13,10 @@
  * (MB_ROLE_AGENT) is marked and counts agent-weight times in the median.
  * When the window already has 5 or more published reports for that
  * commodity and market, a price outside [median / outlier-ratio, median
- * x outlier-ratio] is stored as 'held' (not published; an admin reviews
- * prices_reports) and the reporter is told so.  The reply thanks and
+ * x outlier-ratio] is stored as 'held' (not published; an admin approves
+ * it, and it counts at once, or rejects it, and it is kept as 'rejected':
+ * marketctl reports, /status, src/admin/reports.c) and the reporter is
+ * told so.  The reply thanks and
  * gives the median with the new report.
  *
  * PRICE (anyone, registered or not): the board for the market named, or

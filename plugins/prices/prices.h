@@ -241,7 +241,7 @@ long long	 prices_text_civil_year(long long days);
 	" AND k.n <= CASE WHEN r.agent <> 0 THEN $6 ELSE 1 END" \
 	" ORDER BY r.price LIMIT 2 OFFSET $5"
 
-#define PRICES_STORE_NMIGRATIONS 2
+#define PRICES_STORE_NMIGRATIONS 3
 extern const struct mb_migration
 		 prices_store_migrations[PRICES_STORE_NMIGRATIONS];
 

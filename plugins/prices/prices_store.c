@@ -23,7 +23,8 @@
  * page) are bound, PRICES_IN_MAX to a statement, never filtered out of
  * a first page of every market's rows.
  *
- * The tables (migration 1; prefixed with the plugin's name; on PostgreSQL
+ * The tables (migration 1, prices_reports changed by 3; prefixed with the
+ * plugin's name; on PostgreSQL
  * the same columns, with BIGINT where a price, a time or an id may pass
  * 2^31, and the code columns of prices_reports in the "C" collation so
  * that markets sort by their bytes as SQLite sorts them):
@@ -32,7 +33,12 @@
  *			price in minor units, who, agent (1 when an agent
  *			reported it: weighted), status 'ok' (published) or
  *			'held' (an outlier, kept for an admin's review),
- *			created.
+ *			'rejected' (held, then refused by an admin: kept,
+ *			never counted), created, decided (when an admin
+ *			approved or rejected it: step 3).  The daemon's
+ *			admin (src/admin/reports.c) writes only what a
+ *			decision sets: status, decided, and the pair in
+ *			prices_dirty an approval makes, as REPORT does.
  *  prices_alerts	ALERT subscriptions: op '' for the daily bulletin,
  *			'>' or '<' with threshold for a crossing alert, and
  *			fired, the side of the threshold the median was on
@@ -177,10 +183,46 @@ static const char prices_store_v2_pg[] =
     "  sent BIGINT NOT NULL,"
     "  PRIMARY KEY (season, year, remind, msisdn));";
 
+/*
+ * Step 3: a held report is decided by an admin (marketctl reports approve
+ * or reject, POST /admin/reports, src/admin/reports.c): approved, it
+ * becomes 'ok' and counts on the board; rejected, it is kept as
+ * 'rejected' (never counted, never deleted).  decided is when.  SQLite
+ * cannot change a CHECK: the table is built again, its rows and ids
+ * kept; PostgreSQL changes the constraint in place.
+ */
+static const char prices_store_v3[] =
+    "CREATE TABLE prices_reports_v3 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  commodity TEXT NOT NULL,"
+    "  market TEXT NOT NULL,"
+    "  price INTEGER NOT NULL CHECK (price > 0),"
+    "  msisdn TEXT NOT NULL,"
+    "  agent INTEGER NOT NULL DEFAULT 0,"
+    "  status TEXT NOT NULL DEFAULT 'ok'"
+    "   CHECK (status IN ('ok', 'held', 'rejected')),"
+    "  created INTEGER NOT NULL,"
+    "  decided INTEGER);"
+    "INSERT INTO prices_reports_v3 (id, commodity, market, price, msisdn,"
+    "  agent, status, created) SELECT id, commodity, market, price, msisdn,"
+    "  agent, status, created FROM prices_reports;"
+    "DROP TABLE prices_reports;"
+    "ALTER TABLE prices_reports_v3 RENAME TO prices_reports;"
+    "CREATE INDEX prices_reports_board ON prices_reports"
+    "  (commodity, market, status, created, price, agent);"
+    "CREATE INDEX prices_reports_all ON prices_reports"
+    "  (commodity, status, created, market, price, agent);";
+static const char prices_store_v3_pg[] =
+    "ALTER TABLE prices_reports DROP CONSTRAINT prices_reports_status_check;"
+    "ALTER TABLE prices_reports ADD CONSTRAINT prices_reports_status_check"
+    "  CHECK (status IN ('ok', 'held', 'rejected'));"
+    "ALTER TABLE prices_reports ADD COLUMN decided BIGINT;";
+
 /* Append only: a released step is never edited (marketbox-plugin(3)). */
 const struct mb_migration prices_store_migrations[PRICES_STORE_NMIGRATIONS] = {
 	{ .version = 1, .sql = prices_store_v1, .sql_pg = prices_store_v1_pg },
 	{ .version = 2, .sql = prices_store_v2, .sql_pg = prices_store_v2_pg },
+	{ .version = 3, .sql = prices_store_v3, .sql_pg = prices_store_v3_pg },
 };
 
 static const char prices_store_sql_stats[] =

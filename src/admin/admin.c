@@ -28,6 +28,9 @@
  *			/admin/user, POST /admin/agent
  *	dispute.c	POST /admin/dispute, and the open disputes of
  *			/status
+ *	reports.c	POST /admin/reports (a held price report approved
+ *			or rejected), and the held ones of /status with a
+ *			form each (its token in place of the header below)
  *	payments.c	POST /payments/confirm, a mobile-money provider's
  *			confirmation (HTTP_ACCESS_PEER, not ADMIN: the
  *			provider has no admin password; group = payments
@@ -40,7 +43,11 @@
  * holding Basic credentials for the pages cannot be made by another site
  * to send it (a cross-site request with a custom header needs a CORS
  * preflight, which is never granted), so the actions are safe from
- * cross-site request forgery.
+ * cross-site request forgery.  The one exception, /admin/reports, also
+ * takes the forms of /status, which a browser sends without JavaScript
+ * and so without headers: they carry the server's form token
+ * (http_form_token, random at start, shown only on the admin pages)
+ * instead, which another site cannot know.
  */
 #include "config.h"
 
@@ -79,7 +86,8 @@ struct admin_waiting {
 	TAILQ_ENTRY(admin_waiting) entry;
 	struct admin		*admin;		/* NULL once detached */
 	struct evhttp_request	*req;		/* NULL once answered */
-	char			*body;		/* JSON answered after commit */
+	char			*body;		/* answered after commit */
+	const char		*type;		/* body's: JSON, or a page */
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -183,7 +191,7 @@ admin_commit_cb(void *arg, int ok)
 		    "the database could not commit the change");
 	} else if ((b = evbuffer_new()) != NULL) {
 		evbuffer_add(b, w->body, strlen(w->body));
-		admin_reply(w->req, 200, "OK", "application/json", b);
+		admin_reply(w->req, 200, "OK", w->type, b);
 		evbuffer_free(b);
 	} else
 		evhttp_send_error(w->req, 500, NULL);
@@ -219,11 +227,19 @@ void
 admin_answer_after_commit(struct admin *a, struct evhttp_request *req,
     struct evbuffer *body)
 {
+	admin_answer_after_commit_as(a, req, body, "application/json");
+}
+
+void
+admin_answer_after_commit_as(struct admin *a, struct evhttp_request *req,
+    struct evbuffer *body, const char *type)
+{
 	struct admin_waiting	*w;
 	size_t			 len = evbuffer_get_length(body);
 
 	if ((w = admin_wait(a, req)) == NULL)
 		return;
+	w->type = type;
 	if ((w->body = malloc(len + 1)) == NULL) {
 		admin_waiting_remove(w);
 		admin_waiting_free(w);
@@ -362,6 +378,12 @@ admin_payout_done_cb(struct http_call *call, void *arg)
 	admin_action(arg, call, admin_payout_done);
 }
 
+static void
+admin_reports_cb(struct http_call *call, void *arg)
+{
+	admin_action(arg, call, admin_reports_decide);
+}
+
 /* A provider's payment confirmation: the server checked the peer (PEER);
  * payments.c checks the rest and answers as the provider expects. */
 static void
@@ -416,6 +438,10 @@ static const struct http_handler admin_handlers[] = {
 	{ .path = "/admin/payouts/done", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
 	  .fn = admin_payout_done_cb },
+	/* also the forms of /status: their token in place of the header */
+	{ .path = "/admin/reports", .methods = HTTP_POST,
+	  .access = HTTP_ACCESS_ADMIN, .store_task = 1, .json_errors = 1,
+	  .form_token = 1, .fn = admin_reports_cb },
 	{ .path = "/payments/confirm", .methods = HTTP_POST,
 	  .access = HTTP_ACCESS_PEER, .store_task = 1, .json_errors = 1,
 	  .max_body = 8192, .fn = admin_payment_cb },

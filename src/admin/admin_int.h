@@ -21,6 +21,8 @@
  *			POST /admin/agent, the form of a POST
  *	dispute.c	POST /admin/dispute (a dispute closed, both parties
  *			told) and the open disputes of /status
+ *	reports.c	POST /admin/reports (a held price report approved or
+ *			rejected) and the held ones of /status, with forms
  *	payments.c	POST /payments/confirm, a provider's confirmation
  *			(src/pay/ takes it); POST /admin/payments/match and
  *			/admin/payouts/done (src/pay/pay_admin.c); the
@@ -226,6 +228,10 @@ void		 admin_reply_error(struct evhttp_request *, int code,
 /* Answer req with body once the open transaction commits (or 500). */
 void		 admin_answer_after_commit(struct admin *,
 		    struct evhttp_request *, struct evbuffer *body);
+/* The same with body of that type (a static string), not JSON. */
+void		 admin_answer_after_commit_as(struct admin *,
+		    struct evhttp_request *, struct evbuffer *body,
+		    const char *type);
 
 /* --- snapshot.c --------------------------------------------------------- */
 
@@ -314,6 +320,14 @@ void		 admin_disputes_html(struct evbuffer *,
 		    const struct admin_snapshot *);
 void		 admin_disputes_json(struct evbuffer *,
 		    const struct admin_snapshot *);
+
+/* --- reports.c ---------------------------------------------------------- */
+
+/* POST /admin/reports: id=, decision=approve|reject[, from=status]. */
+void		 admin_reports_decide(struct admin *, struct evhttp_request *,
+		    struct evkeyvalq *form, const char *peer);
+/* The held reports of /status with their forms: 0, or -1. */
+int		 admin_reports_html(struct admin *, struct evbuffer *);
 
 /* --- format.c ----------------------------------------------------------- */
 

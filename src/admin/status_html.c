@@ -339,6 +339,8 @@ admin_status_html(struct admin *a, struct evbuffer *b)
 	evbuffer_add_printf(b, "<h2>Prices</h2>\n");
 	if (s->has_prices)
 		admin_html_group(b, "report status", "prices", &s->prices);
+	if (admin_reports_html(a, b) == -1)
+		rc = -1;
 	nc = admin_charts_read(a, &charts, &first_day, &last_day);
 	if (nc < 0)
 		rc = -1;

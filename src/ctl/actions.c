@@ -726,3 +726,70 @@ ctl_payouts(struct ctl *c, const struct ctl_args *a)
 	}
 	return rc;
 }
+
+/*
+ * reports [--held] (lists.c), reports approve|reject ID...: POST
+ * /admin/reports once per report.  The daemon decides each in its own
+ * unit of work and answers after the commit: approved, it counts on the
+ * board at once; rejected, it is kept, never counted.  An unknown or
+ * already decided report is refused with the reason and the others are
+ * still done; exit 1 if any was refused.
+ */
+int
+ctl_reports(struct ctl *c, const struct ctl_args *a)
+{
+	struct ctl_answer	 ans;
+	char			 form[256], commodity[64], market[64];
+	const char		*p;
+	int			 i, rc = 0, approve;
+
+	if (a->argc == 0 || (a->argc >= 1 && strcmp(a->argv[0], "list") ==
+	    0)) {
+		if (c->store == NULL && ctl_db_open(c) == -1)
+			return 1;
+		return ctl_reports_list(c, a);
+	}
+	if ((strcmp(a->argv[0], "approve") != 0 &&
+	    strcmp(a->argv[0], "reject") != 0) || a->argc < 2)
+		goto usage;
+	for (i = 1; i < a->argc; i++) {
+		for (p = a->argv[i]; *p >= '0' && *p <= '9'; p++)
+			;
+		if (*p != '\0' || p == a->argv[i] || p - a->argv[i] > 18) {
+			ctl_err("'%s' is not a report's number (marketctl "
+			    "reports --held lists them)", a->argv[i]);
+			goto usage;
+		}
+	}
+	approve = strcmp(a->argv[0], "approve") == 0;
+	for (i = 1; i < a->argc; i++) {
+		form[0] = '\0';
+		if (ctl_form_add(form, sizeof(form), "id", a->argv[i]) == -1 ||
+		    ctl_form_add(form, sizeof(form), "decision", approve ?
+		    "approve" : "reject") == -1)
+			goto usage;
+		if (ctl_http(c, "POST", "/admin/reports", form, &ans) == -1)
+			return 1;
+		if (ans.code != 200) {
+			rc = ctl_refused(&ans);
+			ctl_answer_free(&ans);
+			continue;
+		}
+		ctl_json_text(ans.body, "commodity", commodity,
+		    sizeof(commodity));
+		ctl_json_text(ans.body, "market", market, sizeof(market));
+		if (c->format == CTL_JSON)
+			fputs(ans.body, stdout);
+		else
+			printf("report %s (%s at %s) %s%s\n", a->argv[i],
+			    commodity, market, approve ? "approved" :
+			    "rejected", approve ? ": it counts on the board" :
+			    ": kept, never counted");
+		ctl_answer_free(&ans);
+	}
+	return rc;
+usage:
+	ctl_err("usage: marketctl reports [--held] [--commodity C] "
+	    "[--market M] | reports approve|reject ID...");
+	return 2;
+}

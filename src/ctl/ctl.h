@@ -82,6 +82,7 @@ struct ctl_filters {
 	const char	*ref;		/* --ref (payouts done) */
 	int		 opted_out, with_phones;
 	int		 unmatched;	/* --unmatched (payments) */
+	int		 held;		/* --held (reports) */
 };
 
 struct ctl_args {
@@ -106,6 +107,7 @@ int	ctl_payouts_list(struct ctl *, const struct ctl_args *);
 /* The ledger's query (lists.c; export.c's payments.csv): $1, $2 the
    period, $3 1 for the suspense list, $4 1 for phones and names. */
 extern const char ctl_ledger_sql[];
+int	ctl_reports_list(struct ctl *, const struct ctl_args *);
 /* stats.c */
 int	ctl_stats(struct ctl *, const struct ctl_args *);
 /* export.c */
@@ -123,6 +125,8 @@ int	ctl_dispute(struct ctl *, const struct ctl_args *);
    payouts done TRANSID... (the lists: lists.c's) */
 int	ctl_payments(struct ctl *, const struct ctl_args *);
 int	ctl_payouts(struct ctl *, const struct ctl_args *);
+/* reports [--held] | reports approve|reject ID... (list: lists.c's) */
+int	ctl_reports(struct ctl *, const struct ctl_args *);
 /* manifest.c */
 int	ctl_manifest(struct ctl *, const struct ctl_args *);
 /* template.c */

@@ -1,9 +1,10 @@
 /*
  * lists.c - marketctl's lists of what the database holds now: users,
- * offers, orders and disputes (the market plugin's tables), outbox, the
- * agents of the service points with what they did for their members
- * over a period, the payments ledger (its suspense list too) and the
- * refunds and payouts the operator must send.  Each is one query with its filters bound; rows.c prints the
+ * offers, orders and disputes (the market plugin's tables), price reports
+ * (the prices plugin's), outbox, the agents of the service points with
+ * what they did for their members over a period, the payments ledger
+ * (its suspense list too) and the refunds and payouts the operator must
+ * send.  Each is one query with its filters bound; rows.c prints the
  * rows.
  */
 #include "config.h"
@@ -332,5 +333,45 @@ ctl_payouts_list(struct ctl *c, const struct ctl_args *a)
 	store_bind_text(st, 1, c->conf != NULL && c->conf->currency != NULL ?
 	    c->conf->currency : "");
 	return ctl_print_stmt(c, stdout, st, "tntmttD", ctl_limit(c),
+	    NULL) == 0 ? 0 : 1;
+}
+
+/*
+ * reports [--held] [--commodity C] [--market M]: the prices plugin's
+ * reports, newest first; with --held only those held for review (a
+ * price far from its window's median), oldest first, the order an admin
+ * decides them in: the id (for reports approve|reject), when, the
+ * reporter, commodity, market, price, status and why it is held.
+ */
+int
+ctl_reports_list(struct ctl *c, const struct ctl_args *a)
+{
+	static const char sql[] =
+	    "SELECT id AS report, created AS \"when\", msisdn AS reporter, "
+	    "commodity, market, price, status, "
+	    "CASE status WHEN 'held' THEN 'far from the median of its window'"
+	    " ELSE '' END AS why FROM prices_reports "
+	    "WHERE ($1 = 0 OR status = 'held') "
+	    "AND (CAST($2 AS TEXT) IS NULL OR commodity = $2) "
+	    "AND (CAST($3 AS TEXT) IS NULL OR market = $3) "
+	    "ORDER BY CASE WHEN $1 = 0 THEN -created ELSE created END, id";
+	struct store_stmt	*st;
+
+	if (a->argc > 1) {
+		ctl_err("usage: marketctl reports [--held] [--commodity C] "
+		    "[--market M] | reports approve|reject ID...");
+		return 2;
+	}
+	if (!ctl_has_table(c, "prices_reports")) {
+		ctl_err("this database has no price reports (the prices "
+		    "plugin is not loaded)");
+		return 1;
+	}
+	if ((st = ctl_prepare(c, sql)) == NULL)
+		return 1;
+	store_bind_int(st, 1, a->f.held);
+	store_bind_text(st, 2, a->f.commodity);
+	store_bind_text(st, 3, a->f.market);
+	return ctl_print_stmt(c, stdout, st, "nDtttmtt", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }

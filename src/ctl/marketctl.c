@@ -3,10 +3,10 @@
  *
  * It reads marketbox's database directly, opened read-only (users,
  * offers, orders, outbox, agents, stats, export, dispute list,
- * payments, payouts, manifest), and asks
- * a running marketbox for every change through its admin HTTP interface
- * (broadcast, retry, user set, agent add and remove, dispute close,
- * payments match, payouts done), so
+ * payments, payouts, reports, manifest), and asks a running marketbox
+ * for every change through its admin HTTP interface (broadcast, retry,
+ * user set, agent add and remove, dispute close, payments match,
+ * payouts done, reports approve and reject), so
  * the daemon stays the only writer and its rules (STOP, throughput, units
  * of work) apply.  The one exception, store copy, writes a database no
  * marketbox has open (it checks).  The conf (-c) gives the database,
@@ -23,13 +23,14 @@
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
  *	lists.c		users, offers, orders, outbox, agents, dispute
- *			list, payments (the ledger), payouts (what is due)
+ *			list, payments (the ledger), payouts (what is due),
+ *			reports (the prices plugin's)
  *	stats.c		stats: the figures of every table
  *	export.c	export: trades, prices, agents' work, commissions
  *			and the payments ledger for other programs
  *	actions.c	broadcast, retry, user set, agent add and remove,
- *			dispute close, payments match, payouts done:
- *			through the admin interface over
+ *			dispute close, payments match, payouts done, reports
+ *			approve and reject: through the admin interface over
  *			HTTP
  *	manifest.c	manifest: a hub's orders of a day (the list
  *			behind its morning SMS)
@@ -98,6 +99,8 @@ ctl_usage(FILE *fp)
 	    "  payments [--unmatched] [--since DATE] [--until DATE]\n"
 	    "  payments match TRANSID ORDER\n"
 	    "  payouts | payouts done TRANSID... [--ref REF]\n"
+	    "  reports [--held] [--commodity C] [--market M]\n"
+	    "  reports approve|reject ID...\n"
 	    "  manifest HUB [--date YYYY-MM-DD]\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
@@ -113,7 +116,8 @@ enum {
 	CTL_OPT_STATE, CTL_OPT_COMMODITY, CTL_OPT_TO, CTL_OPT_SINCE,
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
 	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
-	CTL_OPT_FOR, CTL_OPT_DATE, CTL_OPT_UNMATCHED, CTL_OPT_REF
+	CTL_OPT_FOR, CTL_OPT_DATE, CTL_OPT_UNMATCHED, CTL_OPT_REF,
+	CTL_OPT_HELD
 };
 
 static const struct option ctl_longopts[] = {
@@ -141,6 +145,7 @@ static const struct option ctl_longopts[] = {
 	{ "date",	 required_argument, NULL, CTL_OPT_DATE },
 	{ "unmatched",	 no_argument,	    NULL, CTL_OPT_UNMATCHED },
 	{ "ref",	 required_argument, NULL, CTL_OPT_REF },
+	{ "held",	 no_argument,	    NULL, CTL_OPT_HELD },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -190,6 +195,7 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_UNMATCHED:	a->f.unmatched = 1; break;
 		case CTL_OPT_REF:	a->f.ref = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
+		case CTL_OPT_HELD:	a->f.held = 1; break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
 		case CTL_OPT_FORCE:	a->force = 1; break;
@@ -239,6 +245,8 @@ static const struct ctl_command ctl_commands[] = {
 	/* the lists read the database, match and done ask marketbox */
 	{ .name = "payments",	.needs_db = 0, .run = ctl_payments },
 	{ .name = "payouts",	.needs_db = 0, .run = ctl_payouts },
+	/* the same: the list reads, approve and reject ask marketbox */
+	{ .name = "reports",	.needs_db = 0, .run = ctl_reports },
 	{ .name = "manifest",	.needs_db = 1, .run = ctl_manifest },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },

@@ -23,7 +23,10 @@
  *	  holding Basic credentials for the pages cannot be made by another
  *	  site to send it (a cross-site request with a custom header needs a
  *	  CORS preflight, which is never granted), so the actions are safe
- *	  from cross-site request forgery.
+ *	  from cross-site request forgery; or, for an entry with form_token
+ *	  (the forms of /status, sent by a browser without JavaScript), the
+ *	  form field token= equal to the server's form token (random, read
+ *	  from /dev/urandom at start, only ever shown on the admin pages);
  *
  * The answers are the ones the pages and the ways in gave when each
  * applied its own rules: plain text for PEER and NETWORK entries; for
@@ -670,6 +673,59 @@ http_methods_text(unsigned methods, const char *sep)
 	return methods & HTTP_POST ? "POST" : "GET";
 }
 
+const char *
+http_form_token(const struct http *h)
+{
+	return h->form_token;
+}
+
+/* Make h's form token: 16 bytes of /dev/urandom in hex, else "". */
+void
+http_form_token_make(struct http *h)
+{
+	unsigned char	 r[16];
+	FILE		*fp;
+	size_t		 i;
+
+	h->form_token[0] = '\0';
+	if ((fp = fopen("/dev/urandom", "rb")) == NULL ||
+	    fread(r, 1, sizeof(r), fp) != sizeof(r)) {
+		warning(0, "http: no /dev/urandom: the forms of /status "
+		    "are refused (marketctl still works)");
+		if (fp != NULL)
+			fclose(fp);
+		return;
+	}
+	fclose(fp);
+	for (i = 0; i < sizeof(r); i++)
+		snprintf(h->form_token + 2 * i, 3, "%02x", r[i]);
+}
+
+/* 1 if req's form body has token= equal to h's form token (the buffer is
+ * read in place: the entry parses the form again). */
+static int
+http_access_form_token(struct http *h, struct evhttp_request *req)
+{
+	static const char *const name[1] = { "token" };
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	size_t		 n = in != NULL ? evbuffer_get_length(in) : 0;
+	const char	*body;
+	char		*given = NULL;
+	size_t		 len = 0;
+	int		 ok;
+
+	if (h->form_token[0] == '\0' || n == 0 ||
+	    (body = (const char *)evbuffer_pullup(in, -1)) == NULL)
+		return 0;
+	if (http_fields_parse(name, 1, &given, &len, body, n) == -1) {
+		free(given);
+		return 0;
+	}
+	ok = given != NULL && http_password_equal(given, len, h->form_token);
+	free(given);
+	return ok;
+}
+
 int
 http_access_entry(struct http *h, struct http_call *call)
 {
@@ -700,10 +756,11 @@ http_access_entry(struct http *h, struct http_call *call)
 	}
 	if (e->access == HTTP_ACCESS_ADMIN && method == HTTP_POST &&
 	    evhttp_find_header(evhttp_request_get_input_headers(req),
-	    HTTP_ADMIN_HEADER) == NULL) {
+	    HTTP_ADMIN_HEADER) == NULL &&
+	    !(e->form_token && http_access_form_token(h, req))) {
 		http_access_answer(req, HTTP_ACCESS_ADMIN, 1, 403, "Forbidden",
 		    "an action needs the X-Marketbox-Admin header (marketctl "
-		    "sends it)");
+		    "sends it), or its form the token of a fresh /status");
 		return 0;
 	}
 	return 1;

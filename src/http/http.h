@@ -107,6 +107,10 @@ struct http_handler {
 					   more is answered 413 */
 	int		  store_task;	/* fn runs as a store task */
 	int		  json_errors;	/* the entry's 405 as {"error": ...} */
+	/* ADMIN: a POST may carry, instead of X-Marketbox-Admin, the form
+	 * field token= with http_form_token's value (the forms of /status,
+	 * which a browser sends without JavaScript, so without headers). */
+	int		  form_token;
 	void		(*fn)(struct http_call *, void *arg);
 };
 
@@ -191,6 +195,15 @@ const char	*http_request_foreign(const struct conf *,
  */
 int		 http_password_equal(const char *given, size_t given_len,
 		    const char *want);
+
+/*
+ * The token the admin pages put in their forms (a hidden field token=):
+ * 32 hex digits read from /dev/urandom when the server was made, so a
+ * page of another site cannot know it; "" (matching nothing) if it could
+ * not be read.  An entry with form_token accepts it in place of the
+ * header X-Marketbox-Admin.
+ */
+const char	*http_form_token(const struct http *);
 
 enum http_auth {
 	HTTP_AUTH_OK,		/* the right password */

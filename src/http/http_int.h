@@ -102,6 +102,7 @@ struct http {
 	/* The admin pages' wrong passwords (access.c). */
 	struct http_failures		 failures[HTTP_FAIL_SLOTS];
 	unsigned long long		 auth_failures;
+	char				 form_token[33];	/* access.c */
 };
 
 /* --- server.c -------------------------------------------------------------- */
@@ -111,6 +112,9 @@ void	 http_reply_text(struct evhttp_request *, int code,
 	    const char *reason, const char *body);
 
 /* --- access.c -------------------------------------------------------------- */
+
+/* Make h's form token (http_form_token), at http_new. */
+void	 http_form_token_make(struct http *);
 
 /* 1 if a peer at ip may use an entry of this access at all. */
 int	 http_access_admits(const struct http *, enum http_access,

@@ -798,6 +798,7 @@ http_new(struct event_base *base, const struct conf *conf,
 	h->conf = conf;
 	h->store = store;
 	h->port = conf->http_port;
+	http_form_token_make(h);
 	h->loopback_trusted = 1;
 	TAILQ_INIT(&h->pending);
 	TAILQ_INIT(&h->fresh);

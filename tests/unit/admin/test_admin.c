@@ -5,8 +5,10 @@
  * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
  * /metrics and /status against a database state built here, then the
  * actions (user role, agents of service points, retry, broadcast with
- * STOP respected) through a
- * real HTTP server on 127.0.0.1.
+ * STOP respected, disputes closed, held price reports approved and
+ * rejected, also by the token-carrying form of /status) through a
+ * real HTTP server on 127.0.0.1.  The held reports' tests run on SQLite
+ * (admin_pages) and, with MB_TEST_PG, on PostgreSQL too (admin_pg).
  *
  * Everything runs on one event_base in the test's own thread: the client
  * is a non-blocking socket polled between non-blocking passes of the
@@ -44,6 +46,9 @@
 #include "plugin/plugin.h"
 #include "engine/router.h"
 #include "http_client.h"
+#ifdef HAVE_POSTGRESQL
+#include "pg_fixture.h"
+#endif
 #include "router_fixture.h"
 #include "store/store.h"
 
@@ -64,6 +69,7 @@ static struct admin		*admin;
 static int			 port;
 static struct hc		 hc;		/* the raw client */
 static long long		 today;
+static int			 pg;		/* the store on PostgreSQL */
 
 /* --- set-up --------------------------------------------------------------- */
 
@@ -72,6 +78,12 @@ t_exec(const char *sql)
 {
 	char	*err = NULL;
 
+#ifdef HAVE_POSTGRESQL
+	if (pg) {
+		(void)pg_fixture_query(sql);
+		return;
+	}
+#endif
 	cr_assert_eq(sqlite3_exec(store_db(store), sql, NULL, NULL, &err),
 	    SQLITE_OK, "%s: %s", sql, err ? err : "");
 }
@@ -82,6 +94,10 @@ t_count(const char *sql)
 	sqlite3_stmt	*st;
 	long long	 v = -1;
 
+#ifdef HAVE_POSTGRESQL
+	if (pg)
+		return pg_fixture_query(sql);
+#endif
 	cr_assert_eq(sqlite3_prepare_v2(store_db(store), sql, -1, &st, NULL),
 	    SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(store_db(store)));
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -189,8 +205,27 @@ t_fill(void)
 	    "('+254700000002', 'maize', '')");
 }
 
+/* On PostgreSQL, the prices_reports of t_fill only (its other tables
+ * are SQLite's DDL): report 1 published, 6 held, as t_fill has them. */
 static void
-t_start(const char *password)
+t_fill_pg(void)
+{
+	char	 sql[512];
+
+	t_exec("CREATE TABLE prices_reports (id BIGINT PRIMARY KEY, "
+	    "commodity TEXT, market TEXT, price BIGINT, msisdn TEXT, agent "
+	    "INTEGER DEFAULT 0, status TEXT, created BIGINT)");
+	snprintf(sql, sizeof(sql), "INSERT INTO prices_reports (id, "
+	    "commodity, market, price, msisdn, status, created) VALUES "
+	    "(1, 'maize', 'nakuru', 300000, 'x', 'ok', %lld), "
+	    "(6, 'maize', 'nakuru', 9999900, 'x', 'held', %lld)",
+	    (today - 1) * 86400, (today - 1) * 86400 + 3600);
+	t_exec(sql);
+}
+
+/* db: a PostgreSQL conninfo, or NULL for a SQLite file of its own. */
+static void
+t_start_on(const char *password, const char *db)
 {
 	struct admin_sources	 src;
 
@@ -198,6 +233,7 @@ t_start(const char *password)
 	log_set_output_level(GW_PANIC);
 	signal(SIGPIPE, SIG_IGN);
 	today = (long long)time(NULL) / 86400;
+	pg = db != NULL;
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/mb.db", dir);
 	cr_assert_not_null(base = event_base_new());
@@ -218,7 +254,7 @@ t_start(const char *password)
 	hc.base = base;
 	hc.port = port;
 	hc.deadline_ms = T_DEADLINE_MS;
-	cr_assert_not_null(store = store_open(path, base));
+	cr_assert_not_null(store = store_open(db != NULL ? db : path, base));
 	cr_assert_not_null(outbox = outbox_new(base, store, conf));
 	cr_assert_not_null(router = fixture_router_new(conf, store, outbox));
 	cr_assert_not_null(plugins = plugin_load(conf));
@@ -226,7 +262,10 @@ t_start(const char *password)
 	    outbox));
 	cr_assert_not_null(http = http_new(base, conf, store));
 	cr_assert_eq(http_waysin_register(http, inbox, NULL), 0);
-	t_fill();
+	if (pg)
+		t_fill_pg();
+	else
+		t_fill();
 	memset(&src, 0, sizeof(src));
 	src.store = store;
 	src.outbox = outbox;
@@ -254,10 +293,20 @@ t_stop(void)
 	store_free(store);
 	conf_free(conf);
 	event_base_free(base);
+#ifdef HAVE_POSTGRESQL
+	if (pg)
+		pg_fixture_drop();
+#endif
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	gwlib_shutdown();
+}
+
+static void
+t_start(const char *password)
+{
+	t_start_on(password, NULL);
 }
 
 static void
@@ -456,6 +505,7 @@ Test(admin_helpers, admin_paths)
 	cr_assert_eq(admin_path_is_ours("/admin/user"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/agent"), 1);
 	cr_assert_eq(admin_path_is_ours("/admin/dispute"), 1);
+	cr_assert_eq(admin_path_is_ours("/admin/reports"), 1);
 	cr_assert_eq(admin_path_is_ours("/sms"), 0);
 	cr_assert_eq(admin_path_is_ours("/status/"), 0);
 	cr_assert_eq(admin_path_is_ours("/admin"), 0);
@@ -1758,3 +1808,194 @@ Test(admin_pages, status_shows_the_open_disputes)
 	    "<td>buyer</td><td>2h 0m</td>");
 	free(s);
 }
+
+/* --- held price reports (reports.c) ---------------------------------------- */
+
+/* The prices plugin's step 3 on setup's table (report 6, maize at nakuru,
+ * held), prices_dirty, and report 20 held too, beans at eldoret. */
+static void
+t_held(void)
+{
+	t_exec("ALTER TABLE prices_reports ADD COLUMN decided INTEGER");
+	t_exec("CREATE TABLE prices_dirty (commodity TEXT NOT NULL, market "
+	    "TEXT NOT NULL, PRIMARY KEY (commodity, market))");
+	t_exec("INSERT INTO prices_reports (id, commodity, market, price, "
+	    "msisdn, status, created) VALUES (20, 'beans', 'eldoret', 5, "
+	    "'+254700000002', 'held', 1700000000)");
+}
+
+/* POST a form as a browser does from /status: Basic auth, no header. */
+static struct hc_resp *
+t_form(const char *body)
+{
+	return t_request("POST", "/admin/reports", "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\n", body);
+}
+
+static void
+t_reports_decide(void)
+{
+	struct hc_resp	*r;
+
+	t_held();
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE "
+	    "status = 'held'"), 2);
+	r = t_action("/admin/reports", "id=6&decision=approve");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_str_eq(r->body, "{\"report\": 6, \"decision\": "
+	    "\"approved\", \"commodity\": \"maize\", \"market\": "
+	    "\"nakuru\"}\n");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = 6 "
+	    "AND status = 'ok' AND decided > 0"), 1);
+	/* as REPORT does for a published report: the alerts look again */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_dirty WHERE "
+	    "commodity = 'maize' AND market = 'nakuru'"), 1);
+	r = t_action("/admin/reports", "id=20&decision=reject");
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->body, "\"decision\": \"rejected\"");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "20 AND status = 'rejected' AND decided > 0"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_dirty WHERE "
+	    "commodity = 'beans'"), 0);
+	/* decided: refused, nothing changed */
+	r = t_action("/admin/reports", "id=20&decision=approve");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "price report #20 is not held (it is rejected)");
+	r = t_action("/admin/reports", "id=1&decision=reject");
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "#1 is not held (it is ok)");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "20 AND status = 'rejected'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "1 AND status = 'ok' AND decided IS NULL"), 1);
+}
+
+static void
+t_reports_refuse(void)
+{
+	struct hc_resp	*r;
+
+	/* the plugin without step 3: nothing to decide with */
+	r = t_action("/admin/reports", "id=6&decision=approve");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "no held price reports");
+	t_held();
+	r = t_action("/admin/reports", "id=99&decision=approve");
+	cr_assert_eq(r->code, 404, "%s", r->raw);
+	assert_has(r->body, "there is no price report #99");
+	r = t_action("/admin/reports", "id=abc&decision=approve");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/reports", "id=6&decision=maybe");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	r = t_action("/admin/reports", "id=6");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE "
+	    "status = 'held'"), 2);
+}
+
+static void
+t_reports_form(void)
+{
+	struct hc_resp	*r;
+	const char	*token = http_form_token(http);
+	char		*s, want[256], body[256];
+
+	cr_assert_eq(strlen(token), 32);
+	s = t_render(admin_status_html);
+	cr_assert_null(strstr(s, "Held reports"));	/* no step 3 yet */
+	free(s);
+	t_held();
+	s = t_render(admin_status_html);
+	assert_has(s, "<h3>Held reports</h3>");
+	assert_has(s, "data-k=\"held.count\">2</span>");
+	/* oldest first: 20 (2023) before 6 */
+	cr_assert(strstr(s, "data-k=\"held.20\"") != NULL &&
+	    strstr(s, "data-k=\"held.20\"") < strstr(s, "data-k=\"held.6\""));
+	assert_has(s, "data-k=\"held.6\">#6</td>");
+	assert_has(s, "<td>x</td><td>maize</td><td>nakuru</td><td class=\"n\">"
+	    "99999</td><td><form method=\"post\" action=\"/admin/reports\">"
+	    "<input type=\"hidden\" name=\"id\" value=\"6\">"
+	    "<input type=\"hidden\" name=\"from\" value=\"status\">");
+	snprintf(want, sizeof(want), "<input type=\"hidden\" name=\"token\" "
+	    "value=\"%s\"><button name=\"decision\" value=\"approve\">"
+	    "Approve</button> <button name=\"decision\" value=\"reject\">"
+	    "Reject</button></form>", token);
+	assert_has(s, want);
+	cr_assert_null(strstr(s, "<script"));
+	free(s);
+
+	/* the browser's form: no header, the token */
+	r = t_form("id=6&decision=reject&from=status&token=wrong");
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	r = t_form("id=6&decision=reject&from=status");
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = 6 "
+	    "AND status = 'held'"), 1);
+	snprintf(body, sizeof(body), "id=6&decision=reject&from=status&"
+	    "token=%s", token);
+	r = t_form(body);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	assert_has(r->raw, "text/html");
+	assert_has(r->body, "Price report #6 (maize at nakuru) rejected");
+	assert_has(r->body, "<a href=\"/status\">Back to /status</a>");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = 6 "
+	    "AND status = 'rejected'"), 1);
+	/* a refusal is a page too */
+	r = t_form(body);
+	cr_assert_eq(r->code, 409, "%s", r->raw);
+	assert_has(r->body, "is not held (it is rejected)");
+	assert_has(r->body, "href=\"/status\"");
+	/* the token opens /admin/reports only */
+	snprintf(body, sizeof(body), "msisdn=%%2B254700000004&role=agent&"
+	    "token=%s", token);
+	r = t_request("POST", "/admin/user", "Authorization: Basic "
+	    "bWFya2V0Y3RsOnMzY3JldA==\r\n", body);
+	cr_assert_eq(r->code, 403, "%s", r->raw);
+	/* and never without the password */
+	snprintf(body, sizeof(body), "id=20&decision=approve&token=%s", token);
+	r = t_request("POST", "/admin/reports", NULL, body);
+	cr_assert_eq(r->code, 401, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM prices_reports WHERE id = "
+	    "20 AND status = 'held'"), 1);
+}
+
+Test(admin_pages, reports_approve_counts_at_once_and_reject_keeps)
+{
+	t_reports_decide();
+}
+
+Test(admin_pages, reports_refuses_what_it_cannot_decide)
+{
+	t_reports_refuse();
+}
+
+Test(admin_pages, status_lists_held_reports_with_a_form_that_works)
+{
+	t_reports_form();
+}
+
+/* The same on PostgreSQL (MB_TEST_PG): the SQL of reports.c on both. */
+#ifdef HAVE_POSTGRESQL
+static void
+setup_pg(void)
+{
+	t_start_on(T_PASSWORD, pg_fixture_create("admin"));
+}
+
+TestSuite(admin_pg, .init = setup_pg, .fini = teardown, .timeout = 60);
+
+Test(admin_pg, reports_approve_counts_at_once_and_reject_keeps)
+{
+	t_reports_decide();
+}
+
+Test(admin_pg, reports_refuses_what_it_cannot_decide)
+{
+	t_reports_refuse();
+}
+
+Test(admin_pg, status_lists_held_reports_with_a_form_that_works)
+{
+	t_reports_form();
+}
+#endif

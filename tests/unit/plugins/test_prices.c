@@ -243,7 +243,7 @@ Test(prices, descriptor)
 	cr_assert_eq(p->commands[2].flags, MB_CMD_REGISTERED);
 	cr_assert_eq(p->ntimers, 1);
 	cr_assert_eq(p->timers[0].interval, 10);
-	cr_assert_eq(p->nmigrations, 2);
+	cr_assert_eq(p->nmigrations, 3);
 	cr_assert_eq(p->nconf_keys, sizeof(keys) / sizeof(keys[0]));
 	for (i = 0; i < p->nconf_keys; i++)
 		cr_assert_str_eq(p->conf_keys[i], keys[i]);
