@@ -64,18 +64,25 @@
  *		409 matched before, not in suspense, or an order whose
  *		money takes no payment
  *	POST /admin/payouts/done	trans=, ref= (marketctl payouts
- *		done): the refund or payout due for the order of payment
- *		trans was sent, the transfer's reference ref (1 to 32
- *		letters, digits, - _; default refund-TRANS, payout-TRANS):
- *		a ledger row said_by operator, the state refunded or
- *		paid-out, the recipient told.
+ *		done): the refund, payout or credit still owed (pay.h's
+ *		PAY_SQL_OWED) for the order of payment trans (any of the
+ *		ledger: 1 to 64 letters, digits and '-', RECEIVED-43-7 too)
+ *		was sent, the transfer's reference ref (1 to 32 letters,
+ *		digits, - _; default refund-TRANS, payout-TRANS,
+ *		credit-TRANS): a ledger row said_by operator, the state
+ *		refunded, paid-out or paid (a credit), the recipient told;
+ *		a suspense payment with ref: returned to its payer (kind
+ *		"return").
  *		< 200 {..., "kind", "to", "ref"}
  *		400 a bad TransID or ref; 404 no such payment, or one in
- *		suspense; 409 nothing due, or ref in the ledger already
+ *		suspense without ref; 409 nothing owed, returned before,
+ *		or ref in the ledger already
  *
  * /status, /status.json and /metrics show the money with group =
- * payments (admin_money_read): payments received (count, sum), those in
- * suspense, refunds due and payouts due.
+ * payments (admin_money_read): the provider's payments received (count,
+ * sum; not what sellers say they took), those in suspense (not matched
+ * nor returned), refunds due and payouts due (orders still owed
+ * something, and what: PAY_SQL_OWED, as marketctl payouts lists them).
  *
  * The entries are the HTTP server's (HTTP_ACCESS_PEER: loopback or
  * http-allow-ip, where the provider's addresses must be listed too; the

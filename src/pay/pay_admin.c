@@ -19,19 +19,32 @@
  *
  *	pay_payout_done	marketctl payouts done TRANSID [--ref REF] (POST
  *			/admin/payouts/done): the operator sent what the
- *			order of payment TRANSID was owed.  refund-due:
- *			a ledger row kind refund, what was paid, to the
- *			buyer; payout-due: kind payout, what is due, to
- *			the seller; said_by "operator", trans_id the
+ *			order of payment TRANSID (any payment of the
+ *			ledger: RECEIVED-43-7 names its order too) was
+ *			owed, pay_owed's amount (pay.h's PAY_SQL_OWED:
+ *			what she holds of the provider's money, never
+ *			what was ever paid).  refund-due: a ledger row
+ *			kind refund, to the buyer; payout-due: kind
+ *			payout, the seller's share, to the seller; over
+ *			or paid-out with a credit held: kind refund, the
+ *			credit, to the buyer (PAY_EV_CREDITED: over ->
+ *			paid); said_by "operator", trans_id the
  *			operator's own reference (the provider's id of
  *			the transfer) or "refund-TRANSID" /
- *			"payout-TRANSID" without one (unique either way:
+ *			"payout-TRANSID" / "credit-TRANSID" without one
+ *			(unique either way:
  *			the same step twice is refused by the ledger and
  *			by the money state), the state moved by pay_next
  *			(refunded, paid-out) and the recipient told
  *			(pay-refunded-buyer, pay-paid-out-seller).
- *			Refused: no such payment, one in suspense (match
- *			it first), an order that owes nothing, a
+ *			A payment in suspense with --ref is returned to
+ *			its payer (pay_suspense_return: a refund row of
+ *			no order, and a payment_matches row of order 0,
+ *			which takes it off the suspense list and refuses
+ *			a match after).  Refused: no such payment (a
+ *			refund's or payout's own row is none), one in
+ *			suspense without --ref (match it first), one
+ *			returned before, an order that owes nothing, a
  *			reference in the ledger already.
  *
  *	pay_due_hook	where money becomes due (below).
@@ -56,8 +69,10 @@
 
 /*
  * The provider's payout hook: order o's money became due, to its buyer
- * (PAY_REFUND_DUE: a refund of amount, what was paid) or to its seller
- * (PAY_PAYOUT_DUE: a payout of amount, what is due), in the unit of work
+ * (PAY_REFUND_DUE: a refund of amount) or to its seller (PAY_PAYOUT_DUE:
+ * a payout of amount), amount what pay_owed says the operator owes (but
+ * for pay_tell_taken's call, which passes the order's sum paid), in the
+ * unit of work
  * that moved it (an order's own step, pay_order_event; a payment for an
  * order closed, pay_tell_taken; a match of one).  marketbox does not
  * send money itself: the operator sends it and says so (marketctl

@@ -29,7 +29,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 114
+tap_plan 115
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -610,6 +610,16 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	    jq -c 'map([.kind, .order, .amount])')" \
 	    '[["refund",9001,"100"],["refund",9002,"100"]]' \
 	    "payouts done --json: one array of the answers"
+	# a seller's word in the ledger, as RECEIVED writes it: her phone
+	# only with --with-phones
+	db "INSERT INTO payments (trans_id, kind, order_ref, amount, currency,
+	    outcome, raw, created, said_by) VALUES ('RECEIVED-9002-1',
+	    'payment', 9002, 100, 'KES', 'paid', 'RECEIVED 9002', 1,
+	    '$FARMER')"
+	tap_is "$(ctl export payments | grep RECEIVED-9002-1 | cut -d, -f12 |
+	    tr -d '\r') $(ctl export payments --with-phones |
+	    grep RECEIVED-9002-1 | cut -d, -f12 | tr -d '\r')" "seller $FARMER" \
+	    "export payments: the seller's phone only with --with-phones"
 else
 	for d in "suspense payment" "payments --unmatched" "payments match" \
 	    "match: seller told" "match: buyer told" "--unmatched empty" \
@@ -620,7 +630,8 @@ else
 	    "export payments --with-phones" "export -o DIR payments.csv" \
 	    "payouts: a payout" "payouts done: payout" \
 	    "payouts done: seller told" "export payments: roles" \
-	    "payouts: second refund" "payouts done --json"; do
+	    "payouts: second refund" "payouts done --json" \
+	    "export payments: seller"; do
 		tap_skip "$d" "the market plugin is not built"
 	done
 fi
