@@ -29,7 +29,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 115
+tap_plan 116
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -620,6 +620,14 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	    tr -d '\r') $(ctl export payments --with-phones |
 	    grep RECEIVED-9002-1 | cut -d, -f12 | tr -d '\r')" "seller $FARMER" \
 	    "export payments: the seller's phone only with --with-phones"
+	# an over-payment: the buyer's credit is listed
+	db "INSERT INTO market_orders(ref, offer, buyer, seller, qty, price,
+	    total, state, created, updated) SELECT 9003, offer, buyer, seller,
+	    qty, price, total, 'accepted', created, updated FROM market_orders
+	    WHERE ref = $ORDER"
+	pay_confirm QBC1INT005 6500 9003 > /dev/null
+	tap_is "$(ctl --csv payouts | tail -n +2 | cut -d, -f1-4 | tr -d '\r')" \
+	    "credit,9003,$BUYER,500" "payouts: an over-payment's credit to the buyer"
 else
 	for d in "suspense payment" "payments --unmatched" "payments match" \
 	    "match: seller told" "match: buyer told" "--unmatched empty" \
@@ -631,7 +639,7 @@ else
 	    "payouts: a payout" "payouts done: payout" \
 	    "payouts done: seller told" "export payments: roles" \
 	    "payouts: second refund" "payouts done --json" \
-	    "export payments: seller"; do
+	    "export payments: seller" "payouts: credit"; do
 		tap_skip "$d" "the market plugin is not built"
 	done
 fi
