@@ -235,7 +235,8 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	/* money, with group = payments (payments.c reads it) */
 	if (s->has_money) {
 		admin_prom_one(b, "marketbox_payments_received", "gauge",
-		    "Payments received, all time (suspense ones too).",
+		    "Provider payments received, all time (suspense ones "
+		    "too; not what sellers say they took).",
 		    s->received.n);
 		admin_prom_one(b, "marketbox_payments_received_amount",
 		    "gauge", "Money received, all time, in minor units.",
@@ -250,7 +251,7 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 		    "Orders whose money is to be refunded to the buyer.",
 		    s->refunds_due.n);
 		admin_prom_one(b, "marketbox_refunds_due_amount", "gauge",
-		    "Money to refund, in minor units.", s->refunds_due.sum);
+		    "Money still to refund, in minor units.", s->refunds_due.sum);
 		admin_prom_one(b, "marketbox_payouts_due", "gauge",
 		    "Escrow orders whose seller is to be paid out.",
 		    s->payouts_due.n);

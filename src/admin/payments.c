@@ -64,18 +64,25 @@
  *		409 matched before, not in suspense, or an order whose
  *		money takes no payment
  *	POST /admin/payouts/done	trans=, ref= (marketctl payouts
- *		done): the refund or payout due for the order of payment
- *		trans was sent, the transfer's reference ref (1 to 32
- *		letters, digits, - _; default refund-TRANS, payout-TRANS):
- *		a ledger row said_by operator, the state refunded or
- *		paid-out, the recipient told.
+ *		done): the refund, payout or credit still owed (pay.h's
+ *		PAY_SQL_OWED) for the order of payment trans (any of the
+ *		ledger: 1 to 64 letters, digits and '-', RECEIVED-43-7 too)
+ *		was sent, the transfer's reference ref (1 to 32 letters,
+ *		digits, - _; default refund-TRANS, payout-TRANS,
+ *		credit-TRANS): a ledger row said_by operator, the state
+ *		refunded, paid-out or paid (a credit), the recipient told;
+ *		a suspense payment with ref: returned to its payer (kind
+ *		"return").
  *		< 200 {..., "kind", "to", "ref"}
  *		400 a bad TransID or ref; 404 no such payment, or one in
- *		suspense; 409 nothing due, or ref in the ledger already
+ *		suspense without ref; 409 nothing owed, returned before,
+ *		or ref in the ledger already
  *
  * /status, /status.json and /metrics show the money with group =
- * payments (admin_money_read): payments received (count, sum), those in
- * suspense, refunds due and payouts due.
+ * payments (admin_money_read): the provider's payments received (count,
+ * sum; not what sellers say they took), those in suspense (not matched
+ * nor returned), refunds due and payouts due (orders still owed
+ * something, and what: PAY_SQL_OWED, as marketctl payouts lists them).
  *
  * The entries are the HTTP server's (HTTP_ACCESS_PEER: loopback or
  * http-allow-ip, where the provider's addresses must be listed too; the
@@ -475,6 +482,25 @@ pay_trans_ok(const char *s)
 	return n > 0 && n <= PAY_TRANS_MAX;
 }
 
+/*
+ * 1 if s may be a TransID of the ledger (payouts done): a provider's, or
+ * one marketbox wrote itself (RECEIVED-43-7, CASH-43-8: a seller's word;
+ * refund-QBC1X...): 1 to PAY_LEDGER_MAX letters, digits and '-'.
+ */
+#define PAY_LEDGER_MAX	64
+static int
+pay_ledger_trans_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	if (s == NULL)
+		return 0;
+	for (; *s != '\0'; s++, n++)
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return 0;
+	return n > 0 && n <= PAY_LEDGER_MAX;
+}
+
 /* FirstName MiddleName LastName, the empty ones left out. */
 static void
 pay_names(const struct pay_json *j, char *buf, size_t size)
@@ -848,9 +874,16 @@ pay_admin_refuse(struct evhttp_request *req, enum pay_admin_result res,
 		else
 			snprintf(why, sizeof(why), "payment %s is in "
 			    "suspense, with no order: match it first "
-			    "(marketctl payments match %s ORDER)", trans,
-			    trans);
+			    "(marketctl payments match %s ORDER), or send it "
+			    "back to its payer and record that with "
+			    "marketctl payouts done %s --ref REF", trans,
+			    trans, trans);
 		code = 404;
+		break;
+	case PAY_ADMIN_RETURNED:
+		snprintf(why, sizeof(why), "payment %s was returned to its "
+		    "payer before (marketctl payments lists the refund): "
+		    "nothing done", trans);
 		break;
 	case PAY_ADMIN_REFUSED:
 		snprintf(why, sizeof(why), "order #%lld's money is %s: it "
@@ -859,8 +892,9 @@ pay_admin_refuse(struct evhttp_request *req, enum pay_admin_result res,
 		break;
 	case PAY_ADMIN_NOT_DUE:
 		snprintf(why, sizeof(why), "order #%lld of payment %s owes no "
-		    "refund nor payout (its money is %s; marketctl payouts "
-		    "lists what is due)", d->order, trans,
+		    "refund, payout nor credit (its money is %s, of which the "
+		    "operator holds nothing to send; marketctl payouts lists "
+		    "what is due)", d->order, trans,
 		    pay_state_name(d->state));
 		break;
 	case PAY_ADMIN_REF_TAKEN:
@@ -998,7 +1032,7 @@ admin_payout_done(struct admin *a, struct evhttp_request *req,
 	char			 who[80];
 	int			 ok;
 
-	if (!pay_trans_ok(trans)) {
+	if (!pay_ledger_trans_ok(trans)) {
 		admin_reply_error(req, 400, "Bad Request", "trans must be a "
 		    "payment's TransID (marketctl payouts lists them)");
 		return;
@@ -1064,23 +1098,31 @@ int
 admin_money_read(struct admin *a, struct admin_snapshot *s)
 {
 	static const char *const pay_cols[] = { "kind", "order_ref",
-	    "amount", "trans_id", NULL };
+	    "amount", "trans_id", "said_by", NULL };
 	static const char *const op_cols[] = { "state", "due", "paid",
 	    NULL };
+	/* the provider's payments only: what a seller says she took
+	   (RECEIVED, cash) is hers, not money received here */
 	static const char received[] =
 	    "SELECT COUNT(*), CAST(COALESCE(SUM(amount), 0) AS BIGINT) "
-	    "FROM payments WHERE kind = 'payment'";
+	    "FROM payments WHERE kind = 'payment' AND said_by IS NULL";
 	static const char suspense[] =
 	    "SELECT COUNT(*), CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) "
 	    "FROM payments p WHERE p.kind = 'payment' AND p.order_ref IS "
 	    "NULL AND NOT EXISTS (SELECT 1 FROM payment_matches m WHERE "
 	    "m.trans_id = p.trans_id)";
+	/* what is still owed (pay.h's PAY_SQL_OWED), as marketctl
+	   payouts lists it: orders owed nothing are not counted */
 	static const char refunds[] =
-	    "SELECT COUNT(*), CAST(COALESCE(SUM(paid), 0) AS BIGINT) "
-	    "FROM order_payments WHERE state = 'refund-due'";
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(w.owed), 0) AS BIGINT) "
+	    "FROM (SELECT " PAY_SQL_OWED("h.state") " AS owed FROM "
+	    PAY_SQL_HELD " h WHERE h.state = 'refund-due') w "
+	    "WHERE w.owed > 0";
 	static const char payouts[] =
-	    "SELECT COUNT(*), CAST(COALESCE(SUM(due), 0) AS BIGINT) "
-	    "FROM order_payments WHERE state = 'payout-due'";
+	    "SELECT COUNT(*), CAST(COALESCE(SUM(w.owed), 0) AS BIGINT) "
+	    "FROM (SELECT " PAY_SQL_OWED("h.state") " AS owed FROM "
+	    PAY_SQL_HELD " h WHERE h.state = 'payout-due') w "
+	    "WHERE w.owed > 0";
 	int	 bad = 0;
 
 	s->has_money = 0;

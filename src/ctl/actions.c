@@ -662,13 +662,26 @@ ctl_payments(struct ctl *c, const struct ctl_args *a)
 	return 0;
 }
 
+/* An answer's JSON object without its trailing blanks, to stdout. */
+static void
+ctl_json_trim(const char *body)
+{
+	size_t	 n = strlen(body);
+
+	while (n > 0 && (body[n - 1] == '\n' || body[n - 1] == ' '))
+		n--;
+	fwrite(body, 1, n, stdout);
+}
+
 /*
  * payouts: what the operator must send (lists.c); payouts done TRANSID...
  * [--ref REF]: POST /admin/payouts/done for each, in its own unit of
- * work: the refund or payout of that payment's order recorded, its
- * recipient told.  --ref, the transfer's own reference, names one
- * TransID only.  Each refused one is said, the others done: exit 1 if
- * any was refused.
+ * work: the refund, payout or credit of that payment's order recorded,
+ * its recipient told; a payment in suspense, with --ref, returned to its
+ * payer.  --ref, the transfer's own reference, names one TransID only.
+ * Each refused one is said, the others done: exit 1 if any was refused.
+ * With --json, one JSON array of the answers done (the refusals on
+ * stderr), [] when none was.
  */
 int
 ctl_payouts(struct ctl *c, const struct ctl_args *a)
@@ -676,7 +689,7 @@ ctl_payouts(struct ctl *c, const struct ctl_args *a)
 	struct ctl_answer	 ans;
 	char			 form[256], amount[32], currency[16];
 	char			 kind[16], to[64], ref[64];
-	int			 i, rc = 0;
+	int			 i, rc = 0, shown = 0;
 
 	if (a->argc == 0) {
 		if (c->store == NULL && ctl_db_open(c) == -1)
@@ -716,14 +729,23 @@ ctl_payouts(struct ctl *c, const struct ctl_args *a)
 		ctl_json_text(ans.body, "kind", kind, sizeof(kind));
 		ctl_json_text(ans.body, "to", to, sizeof(to));
 		ctl_json_text(ans.body, "ref", ref, sizeof(ref));
-		if (c->format == CTL_JSON)
-			fputs(ans.body, stdout);
+		if (c->format == CTL_JSON) {
+			/* one array of the answers, not objects one after
+			   the other */
+			fputs(shown++ == 0 ? "[" : ",\n", stdout);
+			ctl_json_trim(ans.body);
+		} else if (strcmp(kind, "return") == 0)
+			printf("payment %s (%s %s, in suspense) returned to "
+			    "its payer %s, recorded as %s\n", a->argv[i],
+			    amount, currency, to, ref);
 		else
 			printf("%s of %s %s for order %lld to %s recorded as "
 			    "%s; %s told\n", kind, amount, currency,
 			    ctl_json_int(ans.body, "order", 0), to, ref, to);
 		ctl_answer_free(&ans);
 	}
+	if (c->format == CTL_JSON)
+		fputs(shown > 0 ? "]\n" : "[]\n", stdout);
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/conf.h"
+#include "pay/pay.h"
 #include "store/store.h"
 #include "ctl/ctl.h"
 
@@ -228,13 +229,22 @@ ctl_dispute_list(struct ctl *c, const struct ctl_args *a)
  * ledger row is never updated), who said it (the provider, or the
  * operator) and who matched it; $3 1 for the suspense list only
  * (payments with no order and no match), $4 1 for the phones and names.
+ * Without them ($4 0), said_by is provider, operator or seller (never the
+ * seller's phone a RECEIVED or cash row keeps) and the account is left
+ * out (payers type their phone there as often as the order).  A suspense
+ * payment returned to its payer (payouts done --ref) has the order 0 of
+ * its payment_matches row, and is off the suspense list.
  */
 const char ctl_ledger_sql[] =
     "SELECT p.id, p.created AS date, p.kind, p.trans_id AS trans, "
     "COALESCE(m.order_ref, p.order_ref) AS order_ref, p.amount, "
     "p.currency, CASE WHEN $4 = 1 THEN p.msisdn END AS phone, "
-    "CASE WHEN $4 = 1 THEN p.names END AS names, p.bill_ref AS account, "
-    "p.outcome, COALESCE(p.said_by, 'provider') AS said_by, "
+    "CASE WHEN $4 = 1 THEN p.names END AS names, "
+    "CASE WHEN $4 = 1 THEN p.bill_ref END AS account, p.outcome, "
+    "CASE WHEN $4 = 1 THEN COALESCE(p.said_by, 'provider') "
+    "WHEN p.said_by IS NULL THEN 'provider' "
+    "WHEN p.said_by = 'operator' THEN 'operator' ELSE 'seller' END "
+    "AS said_by, "
     "m.matched_by FROM payments p "
     "LEFT JOIN payment_matches m ON m.trans_id = p.trans_id "
     "WHERE p.created >= $1 AND p.created < $2 AND ($3 = 0 OR "
@@ -289,26 +299,31 @@ ctl_payments_list(struct ctl *c, const struct ctl_args *a)
 
 /*
  * payouts: what the operator must send, oldest first: each order whose
- * money is refund-due (to its buyer: what was paid) or payout-due (to
- * its seller, escrow: what is due), the phone, the amount and the
- * TransIDs of its payments (any one names the order to payouts done).
+ * operator still owes money (pay.h's PAY_SQL_OWED: what she holds of the
+ * provider's payments, less refunds and payouts recorded; never money a
+ * seller says she took): refund (refund-due, to its buyer), payout
+ * (payout-due, escrow: the seller's share), credit (over, or paid-out
+ * with more than the total paid: the buyer's over-payment), the phone,
+ * the amount and the TransIDs of its payments (any one names the order
+ * to payouts done).  An order owed nothing is not listed.
  */
 int
 ctl_payouts_list(struct ctl *c, const struct ctl_args *a)
 {
 #define CTL_PAYOUTS(agg) \
-	"SELECT CASE op.state WHEN 'refund-due' THEN 'refund' " \
-	"ELSE 'payout' END AS kind, op.order_ref, " \
-	"CASE op.state WHEN 'refund-due' THEN o.buyer ELSE o.seller END " \
-	"AS phone, CASE op.state WHEN 'refund-due' THEN op.paid " \
-	"ELSE op.due END AS amount, CAST($1 AS TEXT) AS currency, " \
+	"SELECT CASE w.state WHEN 'refund-due' THEN 'refund' " \
+	"WHEN 'payout-due' THEN 'payout' ELSE 'credit' END AS kind, " \
+	"w.order_ref, CASE w.state WHEN 'payout-due' THEN o.seller " \
+	"ELSE o.buyer END AS phone, w.owed AS amount, " \
+	"CAST($1 AS TEXT) AS currency, " \
 	"(SELECT " agg " FROM payments p LEFT JOIN payment_matches m " \
 	"ON m.trans_id = p.trans_id WHERE p.kind = 'payment' AND " \
-	"COALESCE(m.order_ref, p.order_ref) = op.order_ref) AS trans, " \
-	"op.updated AS since FROM order_payments op " \
-	"LEFT JOIN market_orders o ON o.ref = op.order_ref " \
-	"WHERE op.state IN ('refund-due', 'payout-due') " \
-	"ORDER BY op.updated, op.order_ref"
+	"COALESCE(m.order_ref, p.order_ref) = w.order_ref) AS trans, " \
+	"w.updated AS since FROM (SELECT h.order_ref, h.state, h.updated, " \
+	PAY_SQL_OWED("h.state") " AS owed FROM " PAY_SQL_HELD " h " \
+	"WHERE h.state IN ('refund-due', 'payout-due', 'over', " \
+	"'paid-out')) w LEFT JOIN market_orders o ON o.ref = w.order_ref " \
+	"WHERE w.owed > 0 ORDER BY w.updated, w.order_ref"
 	static const char lite[] = CTL_PAYOUTS("group_concat(p.trans_id, ' ')");
 	static const char pg[] =
 	    CTL_PAYOUTS("string_agg(p.trans_id, ' ' ORDER BY p.id)");

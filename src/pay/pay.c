@@ -71,11 +71,26 @@
  *
  *	closed (rejected, cancelled, expired) with money received
  *		refund-due; buyer: pay-closed-buyer, admins:
- *		pay-closed-admin
+ *		pay-closed-admin (the amount: what the operator holds)
  *	delivered, paid or over, escrow
- *		payout-due; admins: pay-payout-admin
+ *		payout-due; admins: pay-payout-admin (the amount: the
+ *		seller's share of what the operator holds)
+ *	either, when the operator holds none of the order's money (pay.h's
+ *		PAY_SQL_HELD: only the provider's payments count; what the
+ *		seller says she took, RECEIVED or cash, is hers)
+ *		the state stays (paid, part, over): buyer and seller settle
+ *		between themselves, nothing is listed by marketctl payouts;
+ *		closed with money paid, admins: pay-closed-seller-admin
+ *		(the seller holds it)
  *	no money state (nothing paid), or one that stays
  *		nothing
+ *
+ * What is owed is never what was paid: a second refund of an order
+ * refunded before is what came since, and money a seller says she took
+ * is not the operator's to send.  Every reader takes it from pay.h's
+ * PAY_SQL_OWED (pay_owed here; marketctl payouts; /status).  The one
+ * exception is pay_tell_taken's call of pay_due_hook for a payment into
+ * a closed order, which still logs the order's whole sum paid.
  */
 #include "config.h"
 
@@ -560,6 +575,43 @@ pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
 	return 0;
 }
 
+/*
+ * Order ref's event would make its money due, but the operator holds
+ * none of it: what was paid is what its seller says she took (RECEIVED,
+ * cash at delivery).  The state stays (paid, part, over): buyer and
+ * seller settle between themselves.  Closed with money paid, the admins
+ * are told the seller holds it (pay-closed-seller-admin); delivered,
+ * nobody: the seller has her money.  0, or -1.
+ */
+static int
+pay_event_seller_holds(struct store *s, const struct conf *c, long long ref,
+    enum pay_event ev, int from, long long paid, pay_notify_fn notify,
+    void *arg)
+{
+	struct pay_order	 o;
+	struct mb_arg		 args[5];
+	char			 paid_s[32], ref_s[24];
+
+	info(0, "pay: order %lld %s with money state %s: the operator holds "
+	    "none of it (the seller says she took it); the state stays", ref,
+	    ev == PAY_EV_CLOSED ? "closed" : "delivered",
+	    pay_state_name(from));
+	if (ev != PAY_EV_CLOSED || paid <= 0)
+		return 0;
+	memset(&o, 0, sizeof(o));
+	if (pay_order_read(s, ref, &o) == -1)
+		return -1;
+	pay_money(paid_s, sizeof(paid_s), paid);
+	snprintf(ref_s, sizeof(ref_s), "%lld", ref);
+	args[0] = (struct mb_arg){ "ref", ref_s };
+	args[1] = (struct mb_arg){ "amount", paid_s };
+	args[2] = (struct mb_arg){ "currency", c->currency };
+	args[3] = (struct mb_arg){ "buyer", o.buyer };
+	args[4] = (struct mb_arg){ "seller", o.seller };
+	return pay_tell_admins(notify, arg, c, "pay-closed-seller-admin", args,
+	    5);
+}
+
 int
 pay_order_event(struct store *s, const struct conf *c, long long ref,
     enum pay_event ev, pay_notify_fn notify, void *arg)
@@ -575,7 +627,7 @@ pay_order_event(struct store *s, const struct conf *c, long long ref,
 	struct mb_arg		 args[6];
 	enum pay_state		 to;
 	char			 paid_s[32], due_s[32], ref_s[24];
-	long long		 due = 0, paid = 0;
+	long long		 due = 0, paid = 0, owed = 0;
 	size_t			 i;
 	int			 rc, from = -1;
 
@@ -610,6 +662,14 @@ pay_order_event(struct store *s, const struct conf *c, long long ref,
 	}
 	if (to == (enum pay_state)from)
 		return 0;
+	/* money due only of what the operator holds: none (the seller
+	   says she took it all, RECEIVED or cash), and the state stays */
+	if ((to == PAY_REFUND_DUE || to == PAY_PAYOUT_DUE) &&
+	    pay_owed(s, ref, to, &owed) == -1)
+		return -1;
+	if ((to == PAY_REFUND_DUE || to == PAY_PAYOUT_DUE) && owed <= 0)
+		return pay_event_seller_holds(s, c, ref, ev, from, paid,
+		    notify, arg);
 	if ((st = store_query(s, set)) == NULL)
 		return -1;
 	store_bind_int(st, 1, ref);
@@ -625,8 +685,10 @@ pay_order_event(struct store *s, const struct conf *c, long long ref,
 	memset(&o, 0, sizeof(o));
 	if (pay_order_read(s, ref, &o) == -1)
 		return -1;
-	pay_money(paid_s, sizeof(paid_s), paid);
-	pay_money(due_s, sizeof(due_s), due);
+	/* the notices say what is owed: a refund of what the operator
+	   holds, a payout of the seller's share of it */
+	pay_money(paid_s, sizeof(paid_s), to == PAY_REFUND_DUE ? owed : paid);
+	pay_money(due_s, sizeof(due_s), to == PAY_PAYOUT_DUE ? owed : due);
 	snprintf(ref_s, sizeof(ref_s), "%lld", ref);
 	args[0] = (struct mb_arg){ "ref", ref_s };
 	args[1] = (struct mb_arg){ "amount", paid_s };
@@ -643,7 +705,7 @@ pay_order_event(struct store *s, const struct conf *c, long long ref,
 			return -1;
 	/* money the operator must send: the provider's hook (pay_admin.c) */
 	if ((to == PAY_REFUND_DUE || to == PAY_PAYOUT_DUE) &&
-	    pay_due_hook(c, &o, to, to == PAY_REFUND_DUE ? paid : due) == -1)
+	    pay_due_hook(c, &o, to, owed) == -1)
 		return -1;
 	return 0;
 }

@@ -39,6 +39,8 @@ enum pay_event {
 	PAY_EV_DELIVERED,	/* the order was delivered */
 	PAY_EV_REFUNDED,	/* the operator says the refund was sent */
 	PAY_EV_PAID_OUT,	/* the operator says the seller was paid */
+	PAY_EV_CREDITED,	/* the operator says the buyer's credit (of
+				   an over-payment) was returned */
 	PAY_NEVENTS
 };
 
@@ -59,10 +61,55 @@ enum pay_event {
  *		  unpaid, part stay (direct: every state but the refund ones
  *		  stays)
  *	refunded: refund-due -> refunded; paid out: payout-due -> paid-out
+ *	credited: over -> paid (the credit returned, the total stays);
+ *		  paid-out stays (the credit of an order paid out)
  */
 int		 pay_next(enum pay_state from, enum pay_event ev,
 		    long long due, long long paid, int escrow,
 		    enum pay_state *to);
+/*
+ * What the operator owes for each order, one SQL derived table for every
+ * reader (marketctl payouts, /status and /metrics, pay_owed for the hook,
+ * pay_order_event and payouts done): columns order_ref, state, due,
+ * updated, and
+ *
+ *	held	the money the operator holds for the order: the provider's
+ *		payments for it (said_by NULL: not what a seller says she
+ *		took, RECEIVED-..., CASH-...; a suspense payment matched to
+ *		it counts, its ledger row having no order) less the refunds
+ *		and payouts recorded for it (refunds of a suspense payment
+ *		itself have no order: not counted)
+ *	share	the part of the total the operator is to pay the seller:
+ *		the total less what the seller says she took, 0 at least
+ *
+ * and PAY_SQL_OWED(state), of a state expression (h.state, or a bound
+ * one: CAST($2 AS TEXT)), what is owed in that state: refund-due, held
+ * (to the buyer: what is still to return, not what was ever paid);
+ * payout-due, held up to share (to the seller); over, held beyond share
+ * (the buyer's credit); paid-out, held (a credit left after the payout);
+ * else 0.  Amounts in minor units; 0 or less is nothing owed.
+ */
+#define PAY_SQL_SAID(r) \
+	"COALESCE((SELECT SUM(y.amount) FROM payments y WHERE y.kind = " \
+	"'payment' AND y.said_by IS NOT NULL AND y.order_ref = " r "), 0)"
+#define PAY_SQL_HELD \
+	"(SELECT op.order_ref, op.state, op.due, op.updated, " \
+	"CAST(COALESCE((SELECT SUM(hp.amount) FROM payments hp " \
+	"LEFT JOIN payment_matches hm ON hm.trans_id = hp.trans_id " \
+	"WHERE hp.kind = 'payment' AND hp.said_by IS NULL AND " \
+	"COALESCE(hm.order_ref, hp.order_ref) = op.order_ref), 0) - " \
+	"COALESCE((SELECT SUM(x.amount) FROM payments x WHERE x.kind IN " \
+	"('refund', 'payout') AND x.order_ref = op.order_ref), 0) " \
+	"AS BIGINT) AS held, " \
+	"CAST(CASE WHEN op.due > " PAY_SQL_SAID("op.order_ref") " THEN " \
+	"op.due - " PAY_SQL_SAID("op.order_ref") " ELSE 0 END AS BIGINT) " \
+	"AS share FROM order_payments op)"
+#define PAY_SQL_OWED(state) \
+	"CASE " state " WHEN 'refund-due' THEN h.held " \
+	"WHEN 'payout-due' THEN CASE WHEN h.held < h.share THEN h.held " \
+	"ELSE h.share END WHEN 'over' THEN h.held - h.share " \
+	"WHEN 'paid-out' THEN h.held ELSE 0 END"
+
 /* "unpaid", "part", "paid", "over", "refund-due", "payout-due",
    "refunded", "paid-out"; NULL out of range. */
 const char	*pay_state_name(enum pay_state);
@@ -164,6 +211,8 @@ enum pay_admin_result {
 				   payment (payout due or paid out) */
 	PAY_ADMIN_NOT_DUE,	/* done: the order owes no refund nor
 				   payout (*state says what it is) */
+	PAY_ADMIN_RETURNED,	/* done, match: the suspense payment was
+				   returned to its payer before */
 	PAY_ADMIN_REF_TAKEN	/* done: the operator's reference is in the
 				   ledger already */
 };
@@ -173,7 +222,9 @@ struct pay_admin_done {
 	long long	 order;		/* the order, when known */
 	long long	 amount;	/* minor units: the payment matched,
 					   the refund or payout recorded */
-	char		 kind[8];	/* done: "refund" or "payout" */
+	char		 kind[8];	/* done: "refund", "payout", "credit"
+					   or "return" (a suspense payment
+					   returned to its payer) */
 	char		 to[64];	/* done: the phone paid */
 	char		 ref[64];	/* done: the ledger row's trans_id */
 	enum pay_state	 state;		/* the order's money state now (or

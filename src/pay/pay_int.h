@@ -75,8 +75,17 @@ int		 pay_tell_taken(pay_notify_fn notify, void *arg,
 		    const struct pay_callback *cb, enum pay_outcome *out);
 
 /*
+ * What the operator owes for order ref if its money state were state
+ * (pay.h's PAY_SQL_OWED: refund-due, what she still holds; payout-due,
+ * that up to the seller's share; over and paid-out, the buyer's credit)
+ * into *owed, 0 when the order has no money state.  0, or -1.
+ */
+int		 pay_owed(struct store *, long long ref, enum pay_state state,
+		    long long *owed);
+
+/*
  * Order o's money became due (state PAY_REFUND_DUE: amount to its buyer;
- * PAY_PAYOUT_DUE: amount to its seller), inside the unit of work that
+ * PAY_PAYOUT_DUE: amount to its seller; amount what pay_owed says), inside the unit of work that
  * moved it (pay_admin.c's head comment: the provider's B2C call goes
  * here).  Today it logs.  0, or -1 (the unit rolls back).
  */

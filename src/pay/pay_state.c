@@ -120,6 +120,15 @@ pay_next(enum pay_state from, enum pay_event ev, long long due,
 			return -1;
 		s = PAY_PAID_OUT;
 		break;
+	case PAY_EV_CREDITED:
+		/* the credit went back: the order is paid its total */
+		if (from == PAY_OVER)
+			s = PAY_PAID;
+		else if (from == PAY_PAID_OUT)
+			s = PAY_PAID_OUT;
+		else
+			return -1;
+		break;
 	default:
 		return -1;
 	}

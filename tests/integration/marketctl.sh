@@ -32,7 +32,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 124
+tap_plan 129
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -646,11 +646,14 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	ctl payouts done QBC1INT002 > "$T/pay.out" 2>&1
 	rc=$?
 	tap_ok "payouts done: nothing due is refused (exit $rc)" \
-	    eval "[ $rc -eq 1 ] && grep -q 'owes no refund nor payout' '$T/pay.out'"
+	    eval "[ $rc -eq 1 ] && grep -q 'owes no refund, payout nor credit' '$T/pay.out'"
 	tap_is "$(ctl export payments | tail -n +2 | cut -d, -f3-8 | tr -d '\r' |
 	    paste -sd '|')" \
 	    "payment,QBC1INT001,$ORDER,6000,KES,|payment,QBC1INT002,9001,6000,KES,|refund,B2CINT01,9001,6000,KES," \
 	    "export payments: the ledger with each effective order, no phones"
+	tap_is "$(ctl export payments | tail -n +2 | cut -d, -f10,12 | tr -d '\r' |
+	    paste -sd '|')" ",provider|,provider|,operator" \
+	    "export payments: no account, said_by a role, without --with-phones"
 	tap_is "$(ctl export payments --with-phones | tail -n +2 | cut -d, -f8 |
 	    tr -d '\r' | paste -sd ' ')" "254700000002 254700000002 $BUYER" \
 	    "export payments --with-phones: the phones"
@@ -671,6 +674,39 @@ if [ "$HAVE_MARKET" = 1 ]; then
 	    "payouts done: the payout, with the default reference"
 	tap_ok "payouts done: the seller is told" \
 	    phone_expect_text "$FARMER" "Payout sent: 6,000 KES for order #$ORDER. Reference payout-QBC1INT001."
+	# more money for the refunded order, and another rejected one: two
+	# refunds of what came since, one JSON array
+	db "INSERT INTO market_orders(ref, offer, buyer, seller, qty, price,
+	    total, state, created, updated) SELECT 9002, offer, buyer, seller,
+	    qty, price, total, 'rejected', created, updated FROM market_orders
+	    WHERE ref = $ORDER"
+	pay_confirm QBC1INT003 100 9001 > /dev/null
+	pay_confirm QBC1INT004 100 9002 > /dev/null
+	tap_is "$(ctl --csv payouts | tail -n +2 | cut -d, -f1-4 | tr -d '\r' |
+	    paste -sd '|')" "refund,9001,$BUYER,100|refund,9002,$BUYER,100" \
+	    "payouts: a second refund is what came since the first"
+	tap_is "$(ctl --json payouts done QBC1INT003 QBC1INT004 |
+	    jq -c 'map([.kind, .order, .amount])')" \
+	    '[["refund",9001,"100"],["refund",9002,"100"]]' \
+	    "payouts done --json: one array of the answers"
+	# a seller's word in the ledger, as RECEIVED writes it: her phone
+	# only with --with-phones
+	db "INSERT INTO payments (trans_id, kind, order_ref, amount, currency,
+	    outcome, raw, created, said_by) VALUES ('RECEIVED-9002-1',
+	    'payment', 9002, 100, 'KES', 'paid', 'RECEIVED 9002', 1,
+	    '$FARMER')"
+	tap_is "$(ctl export payments | grep RECEIVED-9002-1 | cut -d, -f12 |
+	    tr -d '\r') $(ctl export payments --with-phones |
+	    grep RECEIVED-9002-1 | cut -d, -f12 | tr -d '\r')" "seller $FARMER" \
+	    "export payments: the seller's phone only with --with-phones"
+	# an over-payment: the buyer's credit is listed
+	db "INSERT INTO market_orders(ref, offer, buyer, seller, qty, price,
+	    total, state, created, updated) SELECT 9003, offer, buyer, seller,
+	    qty, price, total, 'accepted', created, updated FROM market_orders
+	    WHERE ref = $ORDER"
+	pay_confirm QBC1INT005 6500 9003 > /dev/null
+	tap_is "$(ctl --csv payouts | tail -n +2 | cut -d, -f1-4 | tr -d '\r')" \
+	    "credit,9003,$BUYER,500" "payouts: an over-payment's credit to the buyer"
 else
 	for d in "suspense payment" "payments --unmatched" "payments match" \
 	    "match: seller told" "match: buyer told" "--unmatched empty" \
@@ -680,7 +716,9 @@ else
 	    "payouts: empty" "payouts done: nothing due" "export payments" \
 	    "export payments --with-phones" "export -o DIR payments.csv" \
 	    "payouts: a payout" "payouts done: payout" \
-	    "payouts done: seller told"; do
+	    "payouts done: seller told" "export payments: roles" \
+	    "payouts: second refund" "payouts done --json" \
+	    "export payments: seller" "payouts: credit"; do
 		tap_skip "$d" "the market plugin is not built"
 	done
 fi

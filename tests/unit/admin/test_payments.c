@@ -893,8 +893,8 @@ t_payouts(void)
 	    "#45, your payment QBC1REF001. Reference refund-QBC1REF001."), 1);
 	/* the same again: nothing is due any more */
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF001", 1);
-	assert_admin_refused(r, 409, "owes no refund nor payout (its money "
-	    "is refunded");
+	assert_admin_refused(r, 409, "owes no refund, payout nor credit "
+	    "(its money is refunded");
 
 	/* the payout, with the transfer's own reference */
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1PAY001&"
@@ -919,16 +919,23 @@ t_payouts(void)
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1SUS009", 1);
 	assert_admin_refused(r, 404, "match it first");
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1OPEN01", 1);
-	assert_admin_refused(r, 409, "owes no refund nor payout (its money "
-	    "is part");
+	assert_admin_refused(r, 409, "owes no refund, payout nor credit "
+	    "(its money is part");
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
 	    "ref=a%20b", 1);
 	assert_admin_refused(r, 400, "ref must be");
 	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1REF002&"
 	    "ref=B2C012345678901234567890123456789", 1);	/* 33: too long */
 	assert_admin_refused(r, 400, "ref must be 1 to 32");
-	/* a refund's row is not a payment */
+	/* a refund's row is not a payment: its TransID passes the word
+	   check (a ledger's TransID may have '-') and meets the ledger's
+	   kind = 'payment' */
 	r = t_admin("POST", "/admin/payouts/done", "trans=B2C-0001", 1);
+	assert_admin_refused(r, 404, "no payment B2C-0001");
+	r = t_admin("POST", "/admin/payouts/done", "trans=refund-QBC1REF001",
+	    1);
+	assert_admin_refused(r, 404, "no payment refund-QBC1REF001");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1%2B1", 1);
 	assert_admin_refused(r, 400, "trans must be");
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
 	    "order_ref = 50 AND state = 'refund-due'"), 1);
@@ -952,6 +959,178 @@ t_payouts(void)
 	cr_assert_not_null(strstr(r->body, "\"refunds_due\": {\"count\": 0, "
 	    "\"amount\": 0}, \"payouts_due\": {\"count\": 0, \"amount\": 0}"),
 	    "%s", r->body);
+}
+
+/* What a seller says of order ref (pay_said, as the market plugin's
+   RECEIVED runs it), in its own unit. */
+static void
+t_said(long long ref)
+{
+	enum pay_state	 state;
+	long long	 amount = 0;
+
+	cr_assert_eq(store_work_begin(store), 0);
+	cr_assert_eq(pay_said(store, conf, ref, PAY_SAID_RECEIVED, T_SELLER,
+	    NULL, t_notify, router, &amount, &state), PAY_SAID_TAKEN);
+	cr_assert_eq(store_work_end(store, 1), 0);
+	cr_assert_eq(store_commit(store), 0);
+}
+
+/*
+ * A second refund is what came since the first, not all that was ever
+ * paid: in the ledger, /status and the hook's amount.
+ */
+static void
+t_second_refund(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1AGN001", "15000", "45", ""));
+	assert_accepted(r);
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1AGN001", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 45 AND state = 'refunded'"), 1);
+	r = t_post(T_URL, t_c2b("QBC1AGN002", "5000", "45", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 45 AND paid = 2000000 AND state = 'refund-due'"), 1);
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\"refunds_due\": {\"count\": 1, "
+	    "\"amount\": 500000}"), "%s", r->body);
+	r = t_admin("GET", "/metrics", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\nmarketbox_refunds_due_amount "
+	    "500000\n"), "%s", r->body);
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1AGN002", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"amount\": \"5000\""), "%s",
+	    r->body);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'refund-QBC1AGN002' AND kind = 'refund' AND amount = 500000"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Refund sent: 5,000 KES for order "
+	    "#45%"), 1);
+	/* the operator holds nothing more: nothing to do again */
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1AGN001", 1);
+	assert_admin_refused(r, 409, "owes no refund");
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\"refunds_due\": {\"count\": 0, "
+	    "\"amount\": 0}"), "%s", r->body);
+}
+
+/*
+ * Money the seller says she took is not the operator's: escrow,
+ * RECEIVED then DELIVERED stays paid (no payout); RECEIVED then CANCEL
+ * stays paid, the admins told the seller holds it; part by the provider
+ * and the rest by the seller: the payout is the provider's part, and a
+ * RECEIVED-... TransID names it to payouts done.  /status's received
+ * counts the provider's money only.
+ */
+static void
+t_seller_said(void)
+{
+	struct hc_resp	*r;
+
+	conf->payments.escrow = 1;
+	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
+	    "(48, 1500000, '" T_BUYER "', '" T_SELLER "', 'accepted')"), 0);
+	t_said(43);				/* claim 1 */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'RECEIVED-43-1' AND said_by = '" T_SELLER "'"), 1);
+	t_order_step(43, "delivered", PAY_EV_DELIVERED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND state = 'paid'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "%payout%"), 0);
+
+	t_said(44);				/* claim 2 */
+	t_order_step(44, "cancelled", PAY_EV_CLOSED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 44 AND state = 'paid'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Order #44 closed: the 15,000 KES "
+	    "paid is with the seller " T_SELLER "%"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Order #44 is closed%refunded%"), 0);
+	/* nothing owed: the RECEIVED TransID is taken, and refused for
+	   what it is */
+	r = t_admin("POST", "/admin/payouts/done", "trans=RECEIVED-44-2", 1);
+	assert_admin_refused(r, 409, "owes no refund, payout nor credit");
+
+	r = t_post(T_URL, t_c2b("QBC1MIX001", "5000", "48", ""));
+	assert_accepted(r);
+	t_said(48);				/* claim 3: the rest */
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'RECEIVED-48-3' AND amount = 1000000"), 1);
+	t_order_step(48, "delivered", PAY_EV_DELIVERED);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 48 AND state = 'payout-due'"), 1);
+	cr_assert_eq(t_notices(T_ADMIN, "Order #48 delivered: pay the seller "
+	    T_SELLER " 5,000 KES (payout due)."), 1);
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\"money\": {\"received\": "
+	    "{\"count\": 1, \"amount\": 500000}"), "%s", r->body);
+	cr_assert_not_null(strstr(r->body, "\"refunds_due\": {\"count\": 0, "
+	    "\"amount\": 0}, \"payouts_due\": {\"count\": 1, \"amount\": "
+	    "500000}"), "%s", r->body);
+	r = t_admin("POST", "/admin/payouts/done", "trans=RECEIVED-48-3", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'payout-RECEIVED-48-3' AND kind = 'payout' AND order_ref = 48 "
+	    "AND amount = 500000"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 48 AND state = 'paid-out'"), 1);
+}
+
+/*
+ * An over-payment's credit returned with payouts done (kind refund in
+ * the ledger, the order paid); a suspense payment returned to its payer
+ * with --ref: off the suspense list, never matched after.
+ */
+static void
+t_credit_and_return(void)
+{
+	struct hc_resp	*r;
+
+	r = t_post(T_URL, t_c2b("QBC1OVR001", "17000", "43", ""));
+	assert_accepted(r);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND state = 'over'"), 1);
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1OVR001", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"kind\": \"credit\""), "%s",
+	    r->body);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'credit-QBC1OVR001' AND kind = 'refund' AND order_ref = 43 AND "
+	    "amount = 200000 AND msisdn = '" T_BUYER "'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 43 AND state = 'paid'"), 1);
+	cr_assert_eq(t_notices(T_BUYER, "Refund sent: 2,000 KES for order "
+	    "#43%"), 1);
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1OVR001", 1);
+	assert_admin_refused(r, 409, "its money is paid");
+
+	r = t_post(T_URL, t_c2b("QBC1RET001", "300", "nobody", ""));
+	assert_accepted(r);
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1RET001", 1);
+	assert_admin_refused(r, 404, "--ref REF");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1RET001&"
+	    "ref=B2C-RET1", 1);
+	cr_assert_eq(r->code, 200, "%s", r->raw);
+	cr_assert_not_null(strstr(r->body, "\"kind\": \"return\""), "%s",
+	    r->body);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
+	    "'B2C-RET1' AND kind = 'refund' AND order_ref IS NULL AND "
+	    "amount = 30000 AND msisdn = '254700000002'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM payment_matches WHERE "
+	    "trans_id = 'QBC1RET001' AND order_ref = 0"), 1);
+	r = t_admin("GET", "/status.json", NULL, 1);
+	cr_assert_not_null(strstr(r->body, "\"suspense\": {\"count\": 0, "
+	    "\"amount\": 0}"), "%s", r->body);
+	r = t_admin("POST", "/admin/payments/match", "trans=QBC1RET001&"
+	    "order=44", 1);
+	assert_admin_refused(r, 409, "returned to its payer");
+	r = t_admin("POST", "/admin/payouts/done", "trans=QBC1RET001&"
+	    "ref=B2C-RET2", 1);
+	assert_admin_refused(r, 409, "returned to its payer");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
+	    "order_ref = 44"), 0);
 }
 
 /* --- SQLite ------------------------------------------------------------------ */
@@ -1011,6 +1190,21 @@ Test(payments, escrow_money_after_the_delivery_is_payout_due)
 Test(payments, refunds_and_payouts_recorded_and_status_money)
 {
 	t_payouts();
+}
+
+Test(payments, a_second_refund_is_what_came_since)
+{
+	t_second_refund();
+}
+
+Test(payments, money_the_seller_took_is_not_the_operators)
+{
+	t_seller_said();
+}
+
+Test(payments, a_credit_and_a_suspense_payment_returned)
+{
+	t_credit_and_return();
 }
 
 /* The allow-list: a peer it does not list is refused, the secret
@@ -1327,5 +1521,20 @@ Test(payments_pg, two_received_at_once_take_turns)
 Test(payments_pg, refunds_and_payouts_recorded_and_status_money)
 {
 	t_payouts();
+}
+
+Test(payments_pg, a_second_refund_is_what_came_since)
+{
+	t_second_refund();
+}
+
+Test(payments_pg, money_the_seller_took_is_not_the_operators)
+{
+	t_seller_said();
+}
+
+Test(payments_pg, a_credit_and_a_suspense_payment_returned)
+{
+	t_credit_and_return();
 }
 #endif

@@ -33,17 +33,21 @@ static const int received[PAY_NSTATES][3] = {
 };
 
 /* The order's other events from each state: closed, delivered (direct),
-   delivered (escrow), refunded, paid out. */
-static const int other[PAY_NSTATES][5] = {
-	[PAY_UNPAID] =	   { PAY_UNPAID, PAY_UNPAID, PAY_UNPAID, X, X },
-	[PAY_PART] =	   { PAY_REFUND_DUE, PAY_PART, PAY_PART, X, X },
-	[PAY_PAID] =	   { PAY_REFUND_DUE, PAY_PAID, PAY_PAYOUT_DUE, X, X },
-	[PAY_OVER] =	   { PAY_REFUND_DUE, PAY_OVER, PAY_PAYOUT_DUE, X, X },
-	[PAY_REFUND_DUE] = { PAY_REFUND_DUE, X, X, PAY_REFUNDED, X },
+   delivered (escrow), refunded, paid out, credited (an over-payment's
+   credit returned). */
+static const int other[PAY_NSTATES][6] = {
+	[PAY_UNPAID] =	   { PAY_UNPAID, PAY_UNPAID, PAY_UNPAID, X, X, X },
+	[PAY_PART] =	   { PAY_REFUND_DUE, PAY_PART, PAY_PART, X, X, X },
+	[PAY_PAID] =	   { PAY_REFUND_DUE, PAY_PAID, PAY_PAYOUT_DUE, X, X,
+			     X },
+	[PAY_OVER] =	   { PAY_REFUND_DUE, PAY_OVER, PAY_PAYOUT_DUE, X, X,
+			     PAY_PAID },
+	[PAY_REFUND_DUE] = { PAY_REFUND_DUE, X, X, PAY_REFUNDED, X, X },
 	[PAY_PAYOUT_DUE] = { X, PAY_PAYOUT_DUE, PAY_PAYOUT_DUE, X,
+			     PAY_PAID_OUT, X },
+	[PAY_REFUNDED] =   { PAY_REFUNDED, X, X, X, X, X },
+	[PAY_PAID_OUT] =   { X, PAY_PAID_OUT, PAY_PAID_OUT, X, X,
 			     PAY_PAID_OUT },
-	[PAY_REFUNDED] =   { PAY_REFUNDED, X, X, X, X },
-	[PAY_PAID_OUT] =   { X, PAY_PAID_OUT, PAY_PAID_OUT, X, X },
 };
 
 static int
@@ -97,6 +101,10 @@ Test(pay_state, the_orders_events_from_every_state)
 		    "%s refunded", pay_state_name(s));
 		cr_expect_eq(next(s, PAY_EV_PAID_OUT, 100, 1), other[s][4],
 		    "%s paid out", pay_state_name(s));
+		cr_expect_eq(next(s, PAY_EV_CREDITED, 130, 0), other[s][5],
+		    "%s credited, direct", pay_state_name(s));
+		cr_expect_eq(next(s, PAY_EV_CREDITED, 130, 1), other[s][5],
+		    "%s credited, escrow", pay_state_name(s));
 	}
 }
 
