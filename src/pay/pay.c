@@ -88,9 +88,8 @@
  * What is owed is never what was paid: a second refund of an order
  * refunded before is what came since, and money a seller says she took
  * is not the operator's to send.  Every reader takes it from pay.h's
- * PAY_SQL_OWED (pay_owed here; marketctl payouts; /status).  The one
- * exception is pay_tell_taken's call of pay_due_hook for a payment into
- * a closed order, which still logs the order's whole sum paid.
+ * PAY_SQL_OWED (pay_owed here and for the hook; marketctl payouts;
+ * /status).
  */
 #include "config.h"
 
@@ -468,7 +467,7 @@ pay_confirm(struct store *s, pay_notify_fn notify, void *arg,
 		return pay_tell_admins(notify, arg, c, "pay-suspense-admin",
 		    args, 9);
 	}
-	return pay_tell_taken(notify, arg, c, &o, from, to, paid, cb, out);
+	return pay_tell_taken(s, notify, arg, c, &o, from, to, paid, cb, out);
 }
 
 /* The admins' pay-payout-admin of order o (paid so far), with the
@@ -493,12 +492,14 @@ pay_tell_payout(pay_notify_fn notify, void *arg, const struct conf *c,
 }
 
 int
-pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
-    const struct pay_order *o, enum pay_state from, enum pay_state to,
-    long long paid, const struct pay_callback *cb, enum pay_outcome *out)
+pay_tell_taken(struct store *s, pay_notify_fn notify, void *arg,
+    const struct conf *c, const struct pay_order *o, enum pay_state from,
+    enum pay_state to, long long paid, const struct pay_callback *cb,
+    enum pay_outcome *out)
 {
 	struct mb_arg		 args[9];
 	char			 amount[32], due[32], credit[32], ref[24];
+	long long		 owed;
 
 	pay_money(amount, sizeof(amount), cb->amount);
 	snprintf(ref, sizeof(ref), "%lld", o->ref);
@@ -531,7 +532,8 @@ pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
 		    "pay-over-admin", args, 9) == -1))
 			return -1;
 		if (pay_tell_payout(notify, arg, c, o, paid) == -1 ||
-		    pay_due_hook(c, o, PAY_PAYOUT_DUE, o->total) == -1)
+		    pay_owed(s, o->ref, PAY_PAYOUT_DUE, &owed) == -1 ||
+		    pay_due_hook(c, o, PAY_PAYOUT_DUE, owed) == -1)
 			return -1;
 		break;
 	case PAY_PAID:
@@ -568,7 +570,8 @@ pay_tell_taken(pay_notify_fn notify, void *arg, const struct conf *c,
 		    -1)
 			return -1;
 		/* the operator's refund to send: the provider's hook */
-		if (pay_due_hook(c, o, PAY_REFUND_DUE, paid) == -1)
+		if (pay_owed(s, o->ref, PAY_REFUND_DUE, &owed) == -1 ||
+		    pay_due_hook(c, o, PAY_REFUND_DUE, owed) == -1)
 			return -1;
 		break;
 	}

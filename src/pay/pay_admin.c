@@ -70,10 +70,8 @@
 /*
  * The provider's payout hook: order o's money became due, to its buyer
  * (PAY_REFUND_DUE: a refund of amount) or to its seller (PAY_PAYOUT_DUE:
- * a payout of amount), amount what pay_owed says the operator owes (but
- * for pay_tell_taken's call, which passes the order's sum paid), in the
- * unit of work
- * that moved it (an order's own step, pay_order_event; a payment for an
+ * a payout of amount), amount what pay_owed says the operator owes, in
+ * the unit of work that moved it (an order's own step, pay_order_event; a payment for an
  * order closed, pay_tell_taken; a match of one).  marketbox does not
  * send money itself: the operator sends it and says so (marketctl
  * payouts, payouts done), and this only logs.
@@ -243,7 +241,7 @@ pay_match(struct store *s, pay_notify_fn notify, void *arg,
 	cb.currency = currency;
 	cb.bill_ref = account;
 	cb.msisdn = msisdn;
-	if (pay_tell_taken(notify, arg, c, &o, from, to, paid, &cb, &out) ==
+	if (pay_tell_taken(s, notify, arg, c, &o, from, to, paid, &cb, &out) ==
 	    -1)
 		return -1;
 	info(0, "pay: %s matched to order %lld by %s: money state %s -> %s",

@@ -69,8 +69,8 @@ int		 pay_tell_admins(pay_notify_fn notify, void *arg,
  * provider's confirmation (pay_confirm) and an operator's match
  * (pay_match): the same words for the same money.  0, or -1.
  */
-int		 pay_tell_taken(pay_notify_fn notify, void *arg,
-		    const struct conf *, const struct pay_order *o,
+int		 pay_tell_taken(struct store *, pay_notify_fn notify,
+		    void *arg, const struct conf *, const struct pay_order *o,
 		    enum pay_state from, enum pay_state to, long long paid,
 		    const struct pay_callback *cb, enum pay_outcome *out);
 

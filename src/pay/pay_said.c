@@ -43,10 +43,11 @@
  * for, and the word then meets a closed order (refused, nothing kept),
  * never money "paid" on an order closed.
  *
- * Escrow: money the seller says she received is hers already, but
- * pay_next() does not tell it apart from the operator's; a delivered
- * escrow order paid this way becomes payout-due like any, and the
- * operator sees said_by on its ledger rows.
+ * Money the seller says she received is hers already: the operator
+ * holds only the provider's payments (pay.h's PAY_SQL_HELD counts rows
+ * with no said_by).  So a delivered escrow order paid this way owes no
+ * payout and stays paid, and one closed after it owes no refund: the
+ * admins are told the seller holds the money (pay_order_event).
  */
 #include "config.h"
 

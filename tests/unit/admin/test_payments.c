@@ -964,7 +964,7 @@ t_payouts(void)
 /* What a seller says of order ref (pay_said, as the market plugin's
    RECEIVED runs it), in its own unit. */
 static void
-t_said(long long ref)
+t_received(long long ref)
 {
 	enum pay_state	 state;
 	long long	 amount = 0;
@@ -1033,7 +1033,7 @@ t_seller_said(void)
 	conf->payments.escrow = 1;
 	cr_assert_eq(store_exec(store, "INSERT INTO market_orders VALUES "
 	    "(48, 1500000, '" T_BUYER "', '" T_SELLER "', 'accepted')"), 0);
-	t_said(43);				/* claim 1 */
+	t_received(43);				/* claim 1 */
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
 	    "'RECEIVED-43-1' AND said_by = '" T_SELLER "'"), 1);
 	t_order_step(43, "delivered", PAY_EV_DELIVERED);
@@ -1041,7 +1041,7 @@ t_seller_said(void)
 	    "order_ref = 43 AND state = 'paid'"), 1);
 	cr_assert_eq(t_notices(T_ADMIN, "%payout%"), 0);
 
-	t_said(44);				/* claim 2 */
+	t_received(44);				/* claim 2 */
 	t_order_step(44, "cancelled", PAY_EV_CLOSED);
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM order_payments WHERE "
 	    "order_ref = 44 AND state = 'paid'"), 1);
@@ -1055,7 +1055,7 @@ t_seller_said(void)
 
 	r = t_post(T_URL, t_c2b("QBC1MIX001", "5000", "48", ""));
 	assert_accepted(r);
-	t_said(48);				/* claim 3: the rest */
+	t_received(48);				/* claim 3: the rest */
 	cr_assert_eq(t_count("SELECT COUNT(*) FROM payments WHERE trans_id = "
 	    "'RECEIVED-48-3' AND amount = 1000000"), 1);
 	t_order_step(48, "delivered", PAY_EV_DELIVERED);
