@@ -13,6 +13,7 @@
 
 #include "base/gw.h"
 #include "base/conf.h"
+#include "base/phone.h"
 
 static char	logpath[] = "/tmp/test_conf_log_XXXXXX";
 
@@ -987,3 +988,31 @@ Test(conf, a_misspelt_key_of_a_later_group)
 	free(log);
 }
 
+/* A local number needs country-code: without it, it is no number (never
+   "+0722000111"); with it, it is made international. */
+Test(phone, a_local_number_needs_a_country_code)
+{
+	char	 out[32];
+
+	cr_assert_eq(msisdn_normalise(NULL, "0722000111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise("", "0722 000 111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise(NULL, "+0722000111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise(NULL, "000722000111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise("254", "0722000111", out, sizeof(out)),
+	    0);
+	cr_assert_str_eq(out, "+254722000111");
+	/* international forms need none */
+	cr_assert_eq(msisdn_normalise(NULL, "254722000111", out, sizeof(out)),
+	    0);
+	cr_assert_str_eq(out, "+254722000111");
+	cr_assert_eq(msisdn_normalise(NULL, "00254722000111", out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "+254722000111");
+	/* a long local number with a country code is no "+0..." either */
+	cr_assert_eq(msisdn_normalise("254", "072200011122233", out,
+	    sizeof(out)), -1);
+}
