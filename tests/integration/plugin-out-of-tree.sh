@@ -25,7 +25,7 @@ for tool in make cc pkg-config; do
 done
 [ -x "$MARKETBOX" ] || tap_bail "$MARKETBOX not built"
 
-tap_plan 21
+tap_plan 23
 
 ROOT=$T/root
 
@@ -44,6 +44,21 @@ tap_is "$rc" 0 "make install DESTDIR=\$T/root"
 [ "$rc" -eq 0 ] || { tap_diag "$(tail -n 20 "$T/install.log")"; tap_bail "install failed"; }
 
 prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+
+# The installed sample conf names this install's paths (distcheck's
+# scratch prefix too), as the compiled-in defaults do: not /var/lib/...
+# of another install.
+dirs=$(printf 'mb-print-dirs:\n\t@echo $(localstatedir) $(plugindir) $(pkgsysconfdir)\n' |
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" \
+	-f Makefile -f - mb-print-dirs)
+read -r localstatedir plugindir_conf pkgsysconfdir <<< "$dirs"
+sample=$ROOT$pkgsysconfdir/marketbox.conf
+tap_ok "the installed marketbox.conf keeps the database under $localstatedir" \
+    grep -qxF "database = $localstatedir/lib/marketbox/marketbox.db" "$sample"
+tap_ok "... its log under $localstatedir, its plugin-dir $plugindir_conf" \
+    eval "grep -qxF 'log-file = $localstatedir/log/marketbox/marketbox.log' \
+	'$sample' && grep -qxF '#plugin-dir = $plugindir_conf' '$sample'"
+[ "$TAP_FAILED" -eq 0 ] || tap_diag "$(grep -E '^#?(database|log-file|plugin-dir) =' "$sample")"
 pc=$(find "$ROOT" -name marketbox.pc -print -quit)
 header=$(find "$ROOT" -path '*/include/marketbox/plugin.h' -print -quit)
 tap_ok "the header is installed as <marketbox/plugin.h>, unchanged" \
