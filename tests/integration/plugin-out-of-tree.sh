@@ -48,17 +48,33 @@ prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
 # The installed sample conf names this install's paths (distcheck's
 # scratch prefix too), as the compiled-in defaults do: not /var/lib/...
 # of another install.
-dirs=$(printf 'mb-print-dirs:\n\t@echo $(localstatedir) $(plugindir) $(pkgsysconfdir)\n' |
-    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" \
-	-f Makefile -f - mb-print-dirs)
-read -r localstatedir plugindir_conf pkgsysconfdir <<< "$dirs"
-sample=$ROOT$pkgsysconfdir/marketbox.conf
-tap_ok "the installed marketbox.conf keeps the database under $localstatedir" \
-    grep -qxF "database = $localstatedir/lib/marketbox/marketbox.db" "$sample"
-tap_ok "... its log under $localstatedir, its plugin-dir $plugindir_conf" \
-    eval "grep -qxF 'log-file = $localstatedir/log/marketbox/marketbox.log' \
-	'$sample' && grep -qxF '#plugin-dir = $plugindir_conf' '$sample'"
-[ "$TAP_FAILED" -eq 0 ] || tap_diag "$(grep -E '^#?(database|log-file|plugin-dir) =' "$sample")"
+# A prefix of another install's (/opt/mbx) goes through the same edit.
+install_dirs()
+{
+	printf 'mb-print-dirs:\n\t@echo $(localstatedir) $(plugindir) $(pkgsysconfdir)\n' |
+	    submake -s --no-print-directory -f Makefile -f - mb-print-dirs "$@"
+}
+sample_ok()
+{
+	local sample=$1/marketbox.conf
+
+	grep -qxF "database = $2/lib/marketbox/marketbox.db" "$sample" &&
+	    grep -qxF "log-file = $2/log/marketbox/marketbox.log" "$sample" &&
+	    grep -qxF "#plugin-dir = $3" "$sample" ||
+	    { tap_diag "$(grep -E '^#?(database|log-file|plugin-dir) =' "$sample")"; return 1; }
+}
+read -r localstatedir plugindir_conf pkgsysconfdir <<< "$(install_dirs)"
+tap_ok "the installed marketbox.conf keeps the database and log under $localstatedir, plugin-dir $plugindir_conf" \
+    sample_ok "$ROOT$pkgsysconfdir" "$localstatedir" "$plugindir_conf"
+read -r localstatedir plugindir_conf pkgsysconfdir <<< \
+    "$(install_dirs prefix=/opt/mbx)"
+mkdir -p "$T/root2$pkgsysconfdir"
+cp "$top_srcdir"/conf/{marketbox,catalogue,kannel,ussd}.conf \
+    "$T/root2$pkgsysconfdir/"
+submake install-data-hook DESTDIR="$T/root2" prefix=/opt/mbx \
+    > "$T/install2.log" 2>&1
+tap_ok "... and with --prefix=/opt/mbx under $localstatedir, plugin-dir $plugindir_conf" \
+    sample_ok "$T/root2$pkgsysconfdir" "$localstatedir" "$plugindir_conf"
 pc=$(find "$ROOT" -name marketbox.pc -print -quit)
 header=$(find "$ROOT" -path '*/include/marketbox/plugin.h' -print -quit)
 tap_ok "the header is installed as <marketbox/plugin.h>, unchanged" \
