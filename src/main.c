@@ -81,10 +81,11 @@ usage(FILE *fp)
 	    "usage: marketbox [-v LEVEL] [-d|--daemonize] [-p|--pid-file FILE]\n"
 	    "                 [-n|--check] [-V|--version] [-h] marketbox.conf\n"
 	    "  -v LEVEL      log level on stderr: 0 debug, 1 info, 2 warning,\n"
-	    "                3 error, 4 panic (default 0)\n"
+	    "                3 error, 4 panic (default 0; with -n, 2)\n"
 	    "  -d            run in the background\n"
 	    "  -p FILE       write the process id to FILE\n"
-	    "  -n            check the configuration and exit\n"
+	    "  -n            check the configuration and exit: prints the\n"
+	    "                problems (file:line: what) and the verdict\n"
 	    "  -V            print the version and exit\n");
 }
 
@@ -548,6 +549,7 @@ main(int argc, char **argv)
 	};
 	struct daemon	 d;
 	int		 ch, check = 0, detach = 0, rc = 1, pid_written = 0;
+	int		 level_given = 0;
 	char		*end;
 
 	/* Nothing marketbox makes is for others: the database and its
@@ -564,6 +566,7 @@ main(int argc, char **argv)
 				fprintf(stderr, "marketbox: -v takes 0 to 4\n");
 				return 2;
 			}
+			level_given = 1;
 			break;
 		case 'd':
 			detach = 1;
@@ -590,6 +593,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	/* A check prints its verdict and the problems, not libgw's and the
+	   loaders' progress: warnings and errors, unless -v says more. */
+	if (check && !level_given)
+		d.stderr_level = GW_WARNING;
 	gwlib_init();
 	log_setup(d.stderr_level, NULL, 0);
 	if ((d.conf = conf_load(argv[optind])) == NULL) {
@@ -605,6 +612,13 @@ main(int argc, char **argv)
 		error(0, "%s: cannot use this configuration", argv[optind]);
 		goto out;
 	}
+	/* No country code starts with 0: without one, "0722000111" can be
+	   made no international number, and is refused wherever typed. */
+	if (d.conf->country_code == NULL)
+		warning(0, "%s: no country-code: phone numbers typed in local "
+		    "form (0722000111) are refused; set country-code to the "
+		    "country's calling code (254) to accept them",
+		    argv[optind]);
 	if (d.conf->user != NULL && daemon_user(d.conf->user) == NULL) {
 		error(0, "%s: cannot use this configuration", argv[optind]);
 		goto out;

@@ -2,10 +2,12 @@
  * conf.c - read marketbox's conf with libgw's cfg parser and validate it
  * into a plain struct conf.
  *
- * The groups and keys come from conf.def.  libgw reports syntax errors and
- * undeclared keys itself, with file and line; conf.c reports bad values,
- * and finds the line of the offending key in the file so the admin can go
- * straight to it.  Defaults live in the conf*.c files and nowhere else.
+ * The groups and keys come from conf.def.  libgw reports syntax errors
+ * itself, with file and line; conf.c reports undeclared keys before libgw
+ * reads the file (libgw would name the group's line, conf.c names the
+ * key's, with the declared key nearest to it) and bad values, finding the
+ * line of the offending key in the file so the admin can go straight to
+ * it.  Defaults live in the conf*.c files and nowhere else.
  *
  * Here: parsing the file (its includes checked first, libgw's hooks for
  * the keys of conf.def), the marketbox group, the plugin groups, and
@@ -115,33 +117,187 @@ conf_is_plugin_group(Octstr *group)
 	    octstr_ncompare(group, octstr_imm("plugin-"), 7) == 0;
 }
 
+/* As the hook below, on C strings; plugin-NAME groups take any key. */
 static int
-conf_allowed_hook(Octstr *group, Octstr *key)
+conf_key_allowed(const char *group, const char *key)
 {
 	size_t	 i;
 	int	 ours = 0;
 
+	if (strncmp(group, "plugin-", 7) == 0 && group[7] != '\0')
+		return 1;
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+		if (conf_keys[i].group != NULL) {
+			ours = strcmp(group, conf_keys[i].group) == 0;
+			if (ours && strcmp(key, "group") == 0)
+				return 1;
+			continue;
+		}
+		if (ours && strcmp(key, conf_keys[i].key) == 0)
+			return 1;
+	}
+	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+		if (conf_keys[i].group != NULL &&
+		    strcmp(group, conf_keys[i].group) == 0)
+			return 0;
+	return -1;
+}
+
+static int
+conf_allowed_hook(Octstr *group, Octstr *key)
+{
 	if (conf_is_plugin_group(group)) {
 		if (octstr_str_compare(key, "group") != 0)
 			conf_seen_add(group, key);
 		return 1;
 	}
+	return conf_key_allowed(octstr_get_cstr(group), octstr_get_cstr(key));
+}
+
+/* Levenshtein distance of two short strings (keys); longer ones: far. */
+static size_t
+conf_edit_distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, row[65], diag, up;
+
+	if (la > 64 || lb > 64)
+		return (size_t)-1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * The declared key of group nearest to key, when it is near enough to be
+ * a slip of the fingers (2 edits at most, fewer than a third of the key);
+ * NULL otherwise.
+ */
+static const char *
+conf_key_suggest(const char *group, const char *key)
+{
+	const char	*best = NULL;
+	size_t		 i, d, bestd = 3;
+	int		 ours = 0;
 
 	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
 		if (conf_keys[i].group != NULL) {
-			ours = octstr_str_compare(group, conf_keys[i].group) == 0;
-			if (ours && octstr_str_compare(key, "group") == 0)
-				return 1;
+			ours = strcmp(group, conf_keys[i].group) == 0;
 			continue;
 		}
-		if (ours && octstr_str_compare(key, conf_keys[i].key) == 0)
-			return 1;
+		if (!ours)
+			continue;
+		d = conf_edit_distance(key, conf_keys[i].key);
+		if (d < bestd && d * 3 < strlen(key)) {
+			bestd = d;
+			best = conf_keys[i].key;
+		}
 	}
-	for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
-		if (conf_keys[i].group != NULL &&
-		    octstr_str_compare(group, conf_keys[i].group) == 0)
-			return 0;
-	return -1;
+	return best;
+}
+
+/* A key the parser met in a block of file, kept until its group is known. */
+struct conf_block_key {
+	long	 line;
+	char	*key;
+};
+
+/* The keys of one block checked against its group, then forgotten. */
+static int
+conf_check_block(const char *file, const char *group,
+    struct conf_block_key *keys, size_t n)
+{
+	const char	*near;
+	size_t		 i;
+	int		 bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (group[0] != '\0' &&
+		    conf_key_allowed(group, keys[i].key) == 0) {
+			if ((near = conf_key_suggest(group, keys[i].key)) != NULL)
+				error(0, "%s:%ld: unknown key '%s' in group %s "
+				    "(did you mean %s?)", file, keys[i].line,
+				    keys[i].key, group, near);
+			else
+				error(0, "%s:%ld: unknown key '%s' in group %s "
+				    "(marketbox.conf(5) lists its keys)", file,
+				    keys[i].line, keys[i].key, group);
+			bad = -1;
+		}
+		free(keys[i].key);
+	}
+	return bad;
+}
+
+/*
+ * libgw refuses a key its group does not declare, but names the line of
+ * the group (or of the blank line after it), not the key's.  So each file
+ * is read here first as libgw reads it: blocks of lines between blank
+ * lines, '#' lines skipped, each block a group with its "group = NAME"
+ * line anywhere in it.  A key of one of marketbox's groups that the group
+ * does not declare is reported at its own line, with the declared key
+ * nearest to it.  A block without a group line, or a group that is not
+ * ours, is left to libgw (it says what is wrong).  -1 when one is found.
+ */
+static int
+conf_check_keys(const char *file)
+{
+	FILE			*fp;
+	struct conf_block_key	*keys = NULL, *k;
+	char			*line = NULL, *p, *eq, *end, group[128] = "";
+	size_t			 size = 0, n = 0;
+	long			 lineno = 0;
+	int			 bad = 0;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		return 0;	/* reported by the caller or by libgw */
+	while (getline(&line, &size, fp) != -1) {
+		lineno++;
+		p = line + strspn(line, " \t\r\n\f\v");
+		if (*p == '\0') {
+			if (conf_check_block(file, group, keys, n) == -1)
+				bad = -1;
+			n = 0;
+			group[0] = '\0';
+			continue;
+		}
+		if (*p == '#' || conf_include_target(p) != NULL ||
+		    (eq = strchr(p, '=')) == NULL)
+			continue;
+		for (end = eq; end > p && isspace((unsigned char)end[-1]);
+		    end--)
+			;
+		*end = '\0';
+		if (strcmp(p, "group") == 0) {
+			p = eq + 1 + strspn(eq + 1, " \t\"");
+			snprintf(group, sizeof(group), "%.*s",
+			    (int)strcspn(p, " \t\"\r\n"), p);
+			continue;
+		}
+		if ((k = realloc(keys, (n + 1) * sizeof(*k))) == NULL)
+			panic(errno, "out of memory");
+		keys = k;
+		keys[n].line = lineno;
+		keys[n++].key = conf_strdup(p);
+	}
+	if (conf_check_block(file, group, keys, n) == -1)
+		bad = -1;
+	free(keys);
+	free(line);
+	fclose(fp);
+	return bad;
 }
 
 static int
@@ -784,6 +940,8 @@ conf_check_includes(const char *file, int depth, struct conf_includes *inc)
 	}
 	if ((fp = fopen(file, "r")) == NULL)
 		return 0;	/* reported by the caller or by libgw */
+	if (conf_check_keys(file) == -1)
+		bad = -1;
 	/* Whole lines, however long: libgw reads them whole, NULs and all. */
 	while ((len = getline(&line, &size, fp)) != -1) {
 		char	*p;

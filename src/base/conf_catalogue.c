@@ -854,8 +854,8 @@ conf_hub_operators(const struct conf *c, CfgGroup *grp, struct conf_hub *h,
 		bad = -1;
 	}
 	for (i = 0; i < h->operators.count; i++) {
-		/* no country code starts with 0: a local number without
-		   country-code would become "+0722..." */
+		/* a local number needs country-code (msisdn_normalise
+		   refuses it without); "+0..." is never a number */
 		if (msisdn_normalise(c->country_code, h->operators.names[i],
 		    phone, sizeof(phone)) == -1 || phone[1] == '0') {
 			conf_hub_bad(grp, h, nth, "operators", "hub '%s': "

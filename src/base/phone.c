@@ -3,7 +3,9 @@
  * "+254-722-000111", "00254722000111") made the one international form
  * the tables and the conf keep (+254722000111).  Down here, with no
  * state, so that the conf reader (hub operators) and the engine read
- * numbers alike.
+ * numbers alike.  A local number (a leading 0) is one only with the
+ * conf's country-code: without it, it is refused (-1), as is anything
+ * that would read "+0...".
  */
 #include "config.h"
 
@@ -42,6 +44,12 @@ msisdn_normalise(const char *country_code, const char *typed, char *out,
 		n -= 2;
 		plus = 1;
 	}
+	/* No country calling code starts with 0: "+0..." is never a number.
+	   A local number ("0722000111") needs country-code to be one; without
+	   it, it is refused here, never stored as "+0722000111". */
+	if (n > 0 && digits[0] == '0' && (plus || country_code == NULL ||
+	    country_code[0] == '\0'))
+		return -1;
 	if (plus) {
 		if (n < 7 || n > 15)
 			return -1;
@@ -57,7 +65,7 @@ msisdn_normalise(const char *country_code, const char *typed, char *out,
 	if (country_code != NULL && n == 9 && digits[0] != '0')
 		return snprintf(out, outlen, "+%s%s", country_code, digits) <
 		    (int)outlen ? 0 : -1;
-	if (n >= 10 && n <= 15)
+	if (n >= 10 && n <= 15 && digits[0] != '0')
 		return snprintf(out, outlen, "+%s", digits) < (int)outlen ? 0 : -1;
 	return -1;
 }

@@ -493,7 +493,9 @@ router_dispatch_ran(struct router *r, struct mb_ctx *ctx, const char *id,
 
 /*
  * The users-table key of a sender: its international form, or the sender
- * as given when it is a number of another form (a short code).  -1, logged,
+ * as given when it is a number of another form (a short code, or a local
+ * number such as 0722000111 when the conf has no country-code: the SMSC's
+ * own address for it, never made "+0722000111").  -1, logged,
  * for a sender that is no number: an alphanumeric sender id ("MPESA", or
  * "=HYPERLINK(...)" from an aggregator that passes any text) cannot be
  * answered by SMS, and as a user it would put text of its own choosing in

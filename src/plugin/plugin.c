@@ -55,6 +55,10 @@
 #include "plugin/plugin.h"
 #include "store/store.h"
 
+#ifndef MARKETBOX_PLUGIN_DIR
+#define MARKETBOX_PLUGIN_DIR	"/usr/local/lib/marketbox/plugins"
+#endif
+
 #define PLUGIN_NAME_MAX	64
 #define PLUGIN_ID_MAX	32
 
@@ -608,9 +612,33 @@ plugin_dirent_cmp(const struct dirent **a, const struct dirent **b)
 	return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/*
+ * A plugin-dir with no plugin in it: marketbox would run with none of the
+ * commands of the plugins (a wrong --prefix, a plugin-dir left from
+ * another install), so say so, at the conf line that names the directory
+ * (-n prints it; the daemon logs it).  It is no error: a box may run on
+ * its own commands alone.
+ */
+static void
+plugin_dir_empty(const struct conf *c, const char *dir, const char *what)
+{
+	long	 line = c->path != NULL ? conf_line_of(c->path, "plugin-dir") :
+		    0;
+
+	if (line > 0)
+		warning(0, "%s:%ld: plugin-dir %s %s: no plugins are loaded "
+		    "(make install puts them in %s)", c->path, line, dir, what,
+		    MARKETBOX_PLUGIN_DIR);
+	else
+		warning(0, "%s: plugin-dir %s %s: no plugins are loaded "
+		    "(set plugin-dir to where they are installed)",
+		    c->path != NULL ? c->path : "conf", dir, what);
+}
+
 /* Every *.so in plugin-dir, in name order.  0 or -1 (logged). */
 static int
-plugin_load_dir(struct plugin_set *set, const char *dir)
+plugin_load_dir(struct plugin_set *set, const struct conf *c,
+    const char *dir)
 {
 	struct dirent	**list = NULL;
 	char		 *path;
@@ -619,8 +647,7 @@ plugin_load_dir(struct plugin_set *set, const char *dir)
 	if ((n = scandir(dir, &list, plugin_dirent_so,
 	    plugin_dirent_cmp)) == -1) {
 		if (errno == ENOENT) {
-			info(0, "plugin: no plugin directory %s: no plugins",
-			    dir);
+			plugin_dir_empty(c, dir, "does not exist");
 			return 0;
 		}
 		error(errno, "plugin: cannot read the plugin directory %s",
@@ -628,7 +655,7 @@ plugin_load_dir(struct plugin_set *set, const char *dir)
 		return -1;
 	}
 	if (n == 0)
-		info(0, "plugin: no *.so in %s: no plugins", dir);
+		plugin_dir_empty(c, dir, "holds no plugin (*.so)");
 	for (i = 0; i < n; i++) {
 		if (bad != -2) {
 			if (asprintf(&path, "%s/%s", dir, list[i]->d_name) == -1) {
@@ -725,7 +752,7 @@ plugin_load(const struct conf *c)
 		return NULL;
 	}
 	if (c->nplugins == 0 && c->plugin_dir != NULL)
-		bad = plugin_load_dir(set, c->plugin_dir);
+		bad = plugin_load_dir(set, c, c->plugin_dir);
 	for (i = 0; i < c->nplugins && bad != -2; i++) {
 		const struct conf_plugin *cp = &c->plugins[i];
 

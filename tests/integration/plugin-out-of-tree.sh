@@ -25,7 +25,7 @@ for tool in make cc pkg-config; do
 done
 [ -x "$MARKETBOX" ] || tap_bail "$MARKETBOX not built"
 
-tap_plan 21
+tap_plan 23
 
 ROOT=$T/root
 
@@ -44,6 +44,37 @@ tap_is "$rc" 0 "make install DESTDIR=\$T/root"
 [ "$rc" -eq 0 ] || { tap_diag "$(tail -n 20 "$T/install.log")"; tap_bail "install failed"; }
 
 prefix=$(sed -n 's/^prefix = //p' "$top_builddir/Makefile")
+
+# The installed sample conf names this install's paths (distcheck's
+# scratch prefix too), as the compiled-in defaults do: not /var/lib/...
+# of another install.
+# A prefix of another install's (/opt/mbx) goes through the same edit.
+install_dirs()
+{
+	printf 'mb-print-dirs:\n\t@echo $(localstatedir) $(plugindir) $(pkgsysconfdir)\n' |
+	    submake -s --no-print-directory -f Makefile -f - mb-print-dirs "$@"
+}
+sample_ok()
+{
+	local sample=$1/marketbox.conf
+
+	grep -qxF "database = $2/lib/marketbox/marketbox.db" "$sample" &&
+	    grep -qxF "log-file = $2/log/marketbox/marketbox.log" "$sample" &&
+	    grep -qxF "#plugin-dir = $3" "$sample" ||
+	    { tap_diag "$(grep -E '^#?(database|log-file|plugin-dir) =' "$sample")"; return 1; }
+}
+read -r localstatedir plugindir_conf pkgsysconfdir <<< "$(install_dirs)"
+tap_ok "the installed marketbox.conf keeps the database and log under $localstatedir, plugin-dir $plugindir_conf" \
+    sample_ok "$ROOT$pkgsysconfdir" "$localstatedir" "$plugindir_conf"
+read -r localstatedir plugindir_conf pkgsysconfdir <<< \
+    "$(install_dirs prefix=/opt/mbx)"
+mkdir -p "$T/root2$pkgsysconfdir"
+cp "$top_srcdir"/conf/{marketbox,catalogue,kannel,ussd}.conf \
+    "$T/root2$pkgsysconfdir/"
+submake install-data-hook DESTDIR="$T/root2" prefix=/opt/mbx \
+    > "$T/install2.log" 2>&1
+tap_ok "... and with --prefix=/opt/mbx under $localstatedir, plugin-dir $plugindir_conf" \
+    sample_ok "$T/root2$pkgsysconfdir" "$localstatedir" "$plugindir_conf"
 pc=$(find "$ROOT" -name marketbox.pc -print -quit)
 header=$(find "$ROOT" -path '*/include/marketbox/plugin.h' -print -quit)
 tap_ok "the header is installed as <marketbox/plugin.h>, unchanged" \

@@ -10,7 +10,7 @@
 
 integ_require_kannel
 integ_init start-stop
-tap_plan 26
+tap_plan 30
 
 kannel_conf_write || tap_bail "cannot pick ports"
 marketbox_conf_write
@@ -19,15 +19,31 @@ marketbox_conf_write
 
 "$MARKETBOX" -n "$MB_CONF" > "$T/check-good.out" 2>&1
 tap_is "$?" 0 "marketbox -n accepts a good conf"
+# At the default level: the verdict and the problems, not libgw's DEBUG
+# lines nor the loaders' progress.
+tap_ok "-n prints no DEBUG or INFO lines at the default level" \
+    eval "grep -q 'configuration OK' '$T/check-good.out' &&
+	! grep -qE 'DEBUG:|INFO:' '$T/check-good.out'"
+# Without country-code a local number (0722...) is no number: -n says so.
+tap_ok "-n warns that without country-code local numbers are refused" \
+    grep -q "no country-code: phone numbers typed in local form" \
+	"$T/check-good.out"
+[ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/check-good.out")"
+sed 's/^global-sender = 777$/&\ncountry-code = 254/' "$MB_CONF" > "$T/cc.conf"
+"$MARKETBOX" -n "$T/cc.conf" > "$T/check-cc.out" 2>&1
+tap_ok "with country-code, -n says only: configuration OK" \
+    eval "[ \"\$(cat '$T/check-cc.out')\" = '$T/cc.conf: configuration OK' ]"
+[ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/check-cc.out")"
 
 sed 's/^log-level = /log-levle = /' "$MB_CONF" > "$T/typo.conf"
 "$MARKETBOX" -n "$T/typo.conf" > "$T/check-typo.out" 2>&1
 rc=$?
 tap_ok "marketbox -n refuses a conf with a typo'd key (exit $rc)" \
     test "$rc" -ne 0
-tap_ok "the complaint names the file and the line" \
-    eval "grep -qF '$T/typo.conf' '$T/check-typo.out' &&
-	grep -qi 'line' '$T/check-typo.out'"
+line=$(grep -n '^log-levle = ' "$T/typo.conf" | cut -d: -f1)
+tap_ok "the complaint names the file, the key's own line and the key meant" \
+    grep -qF "$T/typo.conf:$line: unknown key 'log-levle' in group marketbox (did you mean log-level?)" \
+	"$T/check-typo.out"
 [ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/check-typo.out")"
 
 # No plugins (an empty plugin-dir, no plugin groups): HELP and the USSD
@@ -43,6 +59,10 @@ tap_ok "marketbox -n refuses a conf with no plugins (exit $rc)" \
 	'$T/check-noplugins.out'"
 tap_ok "the complaint names the language file, the line and the command" \
     grep -qE "conf/lang/en.conf:[0-9]+: template help names SELL" \
+	"$T/check-noplugins.out"
+line=$(grep -n '^plugin-dir = ' "$T/noplugins.conf" | cut -d: -f1)
+tap_ok "-n warns at plugin-dir's line that it holds no plugin" \
+    grep -qF "$T/noplugins.conf:$line: plugin-dir $T/noplugins holds no plugin (*.so)" \
 	"$T/check-noplugins.out"
 [ "$rc" -ne 0 ] || tap_diag "$(cat "$T/check-noplugins.out")"
 

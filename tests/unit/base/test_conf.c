@@ -13,6 +13,7 @@
 
 #include "base/gw.h"
 #include "base/conf.h"
+#include "base/phone.h"
 
 static char	logpath[] = "/tmp/test_conf_log_XXXXXX";
 
@@ -162,8 +163,8 @@ Test(conf, include_reads_the_other_file)
 
 Test(conf, typo_in_key_names_file_and_line)
 {
-	assert_refused("typo.conf", "databse", "line 4 of file `");
-	assert_refused("typo.conf", "/data/typo.conf'", NULL);
+	assert_refused("typo.conf", "/data/typo.conf:4: unknown key 'databse' "
+	    "in group marketbox (did you mean database?)", NULL);
 }
 
 Test(conf, bad_value_names_file_and_line)
@@ -928,4 +929,90 @@ Test(conf, bad_hub_in_an_included_file)
 	    "parent 'k' must be a township hub, not a county") != NULL, "%s",
 	    log);
 	free(log);
+}
+
+/* A conf written to a temporary file; its path in path (caller unlinks). */
+static void
+write_conf(char *path, const char *text)
+{
+	int	 fd = mkstemp(path);
+	FILE	*fp;
+
+	cr_assert(fd != -1);
+	cr_assert_not_null(fp = fdopen(fd, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* libgw names the group's line; the admin needs the key's, and the key
+   meant. */
+Test(conf, a_misspelt_key_is_named_at_its_own_line)
+{
+	char		 path[] = "/tmp/test_conf_typo_XXXXXX", want[128];
+	struct conf	*c;
+	char		*log;
+
+	write_conf(path, "# a comment\ngroup = marketbox\nglobal-sender = 777\n"
+	    "commit-batch = 10\ncomit-delay = 3\nfrobnicate = yes\n");
+	c = conf_load(path);
+	cr_assert_null(c);
+	log = logged();
+	snprintf(want, sizeof(want), "%s:5: unknown key 'comit-delay' in group "
+	    "marketbox (did you mean commit-delay?)", path);
+	cr_assert(strstr(log, want) != NULL, "log lacks '%s':\n%s", want, log);
+	snprintf(want, sizeof(want), "%s:6: unknown key 'frobnicate' in group "
+	    "marketbox (marketbox.conf(5) lists its keys)", path);
+	cr_assert(strstr(log, want) != NULL, "log lacks '%s':\n%s", want, log);
+	/* libgw's own report (the group's line) is not printed: one place */
+	cr_assert_null(strstr(log, "may not contain field"), "%s", log);
+	free(log);
+	unlink(path);
+}
+
+/* In a later group too, and in a group whose block has comments. */
+Test(conf, a_misspelt_key_of_a_later_group)
+{
+	char		 path[] = "/tmp/test_conf_typo_XXXXXX", want[128];
+	struct conf	*c;
+	char		*log;
+
+	write_conf(path, "group = marketbox\nglobal-sender = 777\n\n"
+	    "group = unit\n# kg\ncode = kg\nalaises = kilo\n");
+	c = conf_load(path);
+	unlink(path);
+	cr_assert_null(c);
+	log = logged();
+	snprintf(want, sizeof(want), "%s:7: unknown key 'alaises' in group "
+	    "unit (did you mean aliases?)", path);
+	cr_assert(strstr(log, want) != NULL, "log lacks '%s':\n%s", want, log);
+	free(log);
+}
+
+/* A local number needs country-code: without it, it is no number (never
+   "+0722000111"); with it, it is made international. */
+Test(phone, a_local_number_needs_a_country_code)
+{
+	char	 out[32];
+
+	cr_assert_eq(msisdn_normalise(NULL, "0722000111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise("", "0722 000 111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise(NULL, "+0722000111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise(NULL, "000722000111", out, sizeof(out)),
+	    -1);
+	cr_assert_eq(msisdn_normalise("254", "0722000111", out, sizeof(out)),
+	    0);
+	cr_assert_str_eq(out, "+254722000111");
+	/* international forms need none */
+	cr_assert_eq(msisdn_normalise(NULL, "254722000111", out, sizeof(out)),
+	    0);
+	cr_assert_str_eq(out, "+254722000111");
+	cr_assert_eq(msisdn_normalise(NULL, "00254722000111", out,
+	    sizeof(out)), 0);
+	cr_assert_str_eq(out, "+254722000111");
+	/* a long local number with a country code is no "+0..." either */
+	cr_assert_eq(msisdn_normalise("254", "072200011122233", out,
+	    sizeof(out)), -1);
 }

@@ -1213,6 +1213,18 @@ Test(router, sender_forms_are_one_user)
 	cr_assert_str_eq(user_field("language", "12345"), "en");
 }
 
+/* Without country-code a local sender is kept as the SMSC gave it, never
+   made "+0722000111", which is no number. */
+Test(router, a_local_sender_without_country_code_is_never_plus_0)
+{
+	free(conf->country_code);
+	conf->country_code = NULL;
+	say("0722000111", "REG Mary Nakuru");
+	cr_assert_eq(q_int("SELECT count(*) FROM users WHERE msisdn LIKE "
+	    "'+0%'", NULL), 0);
+	cr_assert_str_eq(user_field("name", "0722000111"), "Mary");
+}
+
 /*
  * A sender that is no number (an alphanumeric sender id) cannot be
  * answered by SMS and must not become a user whose "number" is text of
