@@ -961,6 +961,66 @@ pay_admin_answer(struct admin *a, struct evhttp_request *req,
 	evbuffer_free(b);
 }
 
+/*
+ * The operator's step on trans, in its own unit of work: done 0, the
+ * match of a suspense payment to order (pay_match); done 1, its refund or
+ * payout recorded under opref (pay_payout_done).  Answered after the
+ * commit; a refusal rolls the unit back and says why.
+ */
+static void
+pay_admin_step(struct admin *a, struct evhttp_request *req,
+    const char *peer, const char *trans, long long order, const char *opref,
+    int done)
+{
+	struct store		*s = a->src.store;
+	struct pay_admin_done	 d;
+	enum pay_admin_result	 res = PAY_ADMIN_DONE;
+	const char		*failed = done ? "the database could not "
+				    "record it" : "the database could not "
+				    "match the payment";
+	char			 who[80];
+	int			 ok;
+
+	if (pay_admin_ready(a, req) == -1)
+		return;
+	snprintf(who, sizeof(who), "operator at %s", peer);
+	if (store_work_begin(s) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error",
+		    "the database is not available");
+		return;
+	}
+	if (done)
+		ok = pay_payout_done(s, payments_notify, a->src.router,
+		    a->conf, pay_orders_exist(a), trans, opref, who, &res,
+		    &d) == 0;
+	else
+		ok = pay_match(s, payments_notify, a->src.router, a->conf,
+		    pay_orders_exist(a), trans, order, who, &res, &d) == 0;
+	if (!ok || res != PAY_ADMIN_DONE) {
+		if (store_work_end(s, 0) == -1 || !ok) {
+			error(0, "admin: %s %s could not be %s", done ?
+			    "the payout of" : "payment", trans, done ?
+			    "recorded" : "matched");
+			admin_reply_error(req, 500, "Internal Server Error",
+			    failed);
+			return;
+		}
+		if (done)
+			info(0, "admin: payouts done %s by %s refused", trans,
+			    peer);
+		else
+			info(0, "admin: match of %s to order %lld by %s "
+			    "refused", trans, order, peer);
+		pay_admin_refuse(req, res, trans, &d, done);
+		return;
+	}
+	if (store_work_end(s, 1) == -1) {
+		admin_reply_error(req, 500, "Internal Server Error", failed);
+		return;
+	}
+	pay_admin_answer(a, req, trans, &d, done);
+}
+
 /* POST /admin/payments/match: trans=, order=. */
 void
 admin_payment_match(struct admin *a, struct evhttp_request *req,
@@ -968,13 +1028,8 @@ admin_payment_match(struct admin *a, struct evhttp_request *req,
 {
 	const char		*trans = admin_param(q, "trans");
 	const char		*order_s = admin_param(q, "order");
-	struct store		*s = a->src.store;
-	struct pay_admin_done	 d;
-	enum pay_admin_result	 res = PAY_ADMIN_DONE;
 	char			*end;
-	char			 who[80];
 	long long		 order = -1;
-	int			 ok;
 
 	if (order_s != NULL && *order_s >= '0' && *order_s <= '9')
 		order = strtoll(order_s, &end, 10);
@@ -988,35 +1043,7 @@ admin_payment_match(struct admin *a, struct evhttp_request *req,
 		    "order's number");
 		return;
 	}
-	if (pay_admin_ready(a, req) == -1)
-		return;
-	snprintf(who, sizeof(who), "operator at %s", peer);
-	if (store_work_begin(s) == -1) {
-		admin_reply_error(req, 500, "Internal Server Error",
-		    "the database is not available");
-		return;
-	}
-	ok = pay_match(s, payments_notify, a->src.router, a->conf,
-	    pay_orders_exist(a), trans, order, who, &res, &d) == 0;
-	if (!ok || res != PAY_ADMIN_DONE) {
-		if (store_work_end(s, 0) == -1 || !ok) {
-			error(0, "admin: payment %s could not be matched",
-			    trans);
-			admin_reply_error(req, 500, "Internal Server Error",
-			    "the database could not match the payment");
-			return;
-		}
-		info(0, "admin: match of %s to order %lld by %s refused",
-		    trans, order, peer);
-		pay_admin_refuse(req, res, trans, &d, 0);
-		return;
-	}
-	if (store_work_end(s, 1) == -1) {
-		admin_reply_error(req, 500, "Internal Server Error",
-		    "the database could not match the payment");
-		return;
-	}
-	pay_admin_answer(a, req, trans, &d, 0);
+	pay_admin_step(a, req, peer, trans, order, NULL, 0);
 }
 
 /* POST /admin/payouts/done: trans=, ref= (optional). */
@@ -1026,11 +1053,6 @@ admin_payout_done(struct admin *a, struct evhttp_request *req,
 {
 	const char		*trans = admin_param(q, "trans");
 	const char		*opref = admin_param(q, "ref");
-	struct store		*s = a->src.store;
-	struct pay_admin_done	 d;
-	enum pay_admin_result	 res = PAY_ADMIN_DONE;
-	char			 who[80];
-	int			 ok;
 
 	if (!pay_ledger_trans_ok(trans)) {
 		admin_reply_error(req, 400, "Bad Request", "trans must be a "
@@ -1044,34 +1066,7 @@ admin_payout_done(struct admin *a, struct evhttp_request *req,
 		    "32 letters, digits, - and _: the transfer's reference");
 		return;
 	}
-	if (pay_admin_ready(a, req) == -1)
-		return;
-	snprintf(who, sizeof(who), "operator at %s", peer);
-	if (store_work_begin(s) == -1) {
-		admin_reply_error(req, 500, "Internal Server Error",
-		    "the database is not available");
-		return;
-	}
-	ok = pay_payout_done(s, payments_notify, a->src.router, a->conf,
-	    pay_orders_exist(a), trans, opref, who, &res, &d) == 0;
-	if (!ok || res != PAY_ADMIN_DONE) {
-		if (store_work_end(s, 0) == -1 || !ok) {
-			error(0, "admin: the payout of %s could not be "
-			    "recorded", trans);
-			admin_reply_error(req, 500, "Internal Server Error",
-			    "the database could not record it");
-			return;
-		}
-		info(0, "admin: payouts done %s by %s refused", trans, peer);
-		pay_admin_refuse(req, res, trans, &d, 1);
-		return;
-	}
-	if (store_work_end(s, 1) == -1) {
-		admin_reply_error(req, 500, "Internal Server Error",
-		    "the database could not record it");
-		return;
-	}
-	pay_admin_answer(a, req, trans, &d, 1);
+	pay_admin_step(a, req, peer, trans, -1, opref, 1);
 }
 
 /* --- /status, /status.json, /metrics: money received and due ------------ */

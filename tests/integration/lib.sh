@@ -1083,15 +1083,16 @@ run_step()
 	fi
 }
 
-# play DAY: every step of DAY, in order.
+# play DAY [STEP]: every step of DAY, in order, each run by STEP (default
+# run_step; called as STEP FROM TEXT EXPECT-LINES).
 play()
 {
-	local from='' text='' lines='' line
+	local from='' text='' lines='' line step=${2:-run_step}
 
 	while IFS= read -r line; do
 		case $line in
 		'> '*)
-			[ -n "$from" ] && run_step "$from" "$text" "$lines"
+			[ -n "$from" ] && "$step" "$from" "$text" "$lines"
 			line=${line#> }
 			from=${line%% *}
 			text=${line#* }
@@ -1102,7 +1103,7 @@ play()
 			;;
 		esac
 	done <<< "$1"
-	run_step "$from" "$text" "$lines"
+	"$step" "$from" "$text" "$lines"
 }
 
 # --- a day at the service point -----------------------------------------------
