@@ -1096,7 +1096,7 @@ prices_alert_cb(struct mb_ctx *ctx, const struct mb_host *host)
 
 /*
  * Milliseconds since started.  A timer run holds the event loop: past
- * PRICES_RUN_MS (boards of a cold cache over millions of reports), it
+ * prices_run_ms (boards of a cold cache over millions of reports), it
  * leaves the rest of its batch to the next run.
  */
 long long
@@ -1107,6 +1107,14 @@ prices_elapsed_ms(const struct timespec *started)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (now.tv_sec - started->tv_sec) * 1000LL +
 	    (now.tv_nsec - started->tv_nsec) / 1000000;
+}
+
+long long prices_run_ms = PRICES_RUN_MS;
+
+int
+prices_run_over(const struct timespec *started)
+{
+	return prices_run_ms < 0 || prices_elapsed_ms(started) > prices_run_ms;
 }
 
 /* A threshold met: tell the subscriber.  MB_OK or MB_FAIL. */
@@ -1167,7 +1175,7 @@ prices_thresholds(struct mb_ctx *ctx, const struct mb_host *host,
 		return -1;
 	}
 	for (i = 0; i < npairs && *budget > 0; i++) {
-		if (i > 0 && prices_elapsed_ms(started) > PRICES_RUN_MS) {
+		if (i > 0 && prices_run_over(started)) {
 			*budget = 0;	/* the bulletin waits too */
 			break;
 		}
@@ -1332,7 +1340,7 @@ prices_bulletin(struct mb_ctx *ctx, const struct mb_host *host,
 	for (i = 0; i < n; i++) {
 		/* a run that has taken its time ends here: the rest of the
 		   batch is the next run's */
-		if (i > 0 && prices_elapsed_ms(started) > PRICES_RUN_MS)
+		if (i > 0 && prices_run_over(started))
 			break;
 		cursor = subs[i].id;
 		if (subs[i].opt_out)

@@ -155,6 +155,14 @@ const char	*prices_market_name(struct mb_ctx *, const struct mb_host *,
 		    const char *code);
 /* Milliseconds since started (CLOCK_MONOTONIC). */
 long long	 prices_elapsed_ms(const struct timespec *started);
+/*
+ * Whether a timer run that started then has had its time: more than
+ * prices_run_ms (PRICES_RUN_MS; the unit tests, which check what a run
+ * sends and not how long it takes, widen it; -1 ends every run after
+ * its first notice).
+ */
+extern long long prices_run_ms;
+int		 prices_run_over(const struct timespec *started);
 
 /* --- prices_season.c: seasonal reminders -------------------------------- */
 

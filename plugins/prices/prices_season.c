@@ -146,8 +146,7 @@ prices_season_round(struct mb_ctx *ctx, const struct mb_host *host,
 				   its first notice: the rest is the next
 				   run's */
 				if (*budget == 0 || (*budget < batch &&
-				    prices_elapsed_ms(started) >
-				    PRICES_RUN_MS))
+				    prices_run_over(started)))
 					return 0;
 				if (prices_store_season_subs(ctx, host, s->code,
 				    year, remind, s->inputs[i], markets[k], subs,

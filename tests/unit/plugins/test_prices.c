@@ -38,6 +38,12 @@
 #endif
 
 #define SHIPPED		TEST_SRCDIR "/../conf/lang"
+/*
+ * A timer run ends its batch after PRICES_RUN_MS of wall time; these tests
+ * check what a run sends, on machines of any speed, so every set-up gives
+ * it a minute (a_slow_run_leaves_the_rest_to_the_next sets -1).
+ */
+#define TEST_RUN_MS	60000
 #define NOW		1700000000LL
 #define HOUR		3600LL
 #define DAY		86400LL
@@ -133,6 +139,7 @@ user_row(const char *msisdn, const char *market, int opt_out)
 static void
 setup(void)
 {
+	prices_run_ms = TEST_RUN_MS;
 	m = mock_new(&marketbox_plugin);
 	mock_set_now(m, NOW);
 }
@@ -952,6 +959,7 @@ text_timer(struct mb_plugin_ctx *pctx, const struct mb_host *host)
 static void
 text_setup(void)
 {
+	prices_run_ms = TEST_RUN_MS;
 	gwlib_init();
 	log_set_output_level(GW_PANIC);
 	text_langs = lang_load(SHIPPED, "en");
@@ -1146,6 +1154,33 @@ Test(prices_text, bulletin_says_what_it_is)
 	text_is(text_sent[1], "Bei za leo (TAHADHARI OFF kuacha): Mahindi, "
 	    "gunia, Nakuru, siku 7 zilizopita: bei ya kati 3,050 KES (2,900 "
 	    "hadi 3,200), ripoti 5, ya mwisho saa 2 zilizopita.");
+}
+
+/*
+ * A run that has had its time (prices_run_ms -1: always) sends its first
+ * notice and leaves the rest to the next run: everyone once, in order.
+ */
+Test(prices_text, a_slow_run_leaves_the_rest_to_the_next)
+{
+	mock_conf(m, "bulletin-now", "yes");
+	cr_assert_eq(mock_init(m), MB_OK);
+	nakuru_table();
+	sql("INSERT INTO prices_alerts (msisdn, commodity, market, op, created)"
+	    " VALUES ('+254720000001', 'maize', 'nakuru', '', 0),"
+	    " ('+254720000002', 'maize', 'nakuru', '', 0),"
+	    " ('+254720000003', 'maize', 'nakuru', '', 0)");
+	prices_run_ms = -1;
+	text_clear();
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	cr_assert_eq(text_n, 1);
+	cr_assert_str_eq(text_to[0], "+254720000001");
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	cr_assert_eq(text_n, 2);
+	cr_assert_str_eq(text_to[1], "+254720000002");
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	cr_assert_eq(mock_timer(m, "prices"), MB_OK);
+	cr_assert_eq(text_n, 3, "%zu notices", text_n);
+	cr_assert_str_eq(text_to[2], "+254720000003");
 }
 
 /* A threshold alert in the same plain words, and how to stop it. */
@@ -3101,6 +3136,7 @@ pg_exec(const char *q)
 static void
 setup_pg(void)
 {
+	prices_run_ms = TEST_RUN_MS;
 	m = mock_new_on(&marketbox_plugin, pg_fixture_create("prices"));
 	mock_set_now(m, NOW);
 }
