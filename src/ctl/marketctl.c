@@ -8,8 +8,9 @@
  * user set, agent add and remove, dispute close, payments match,
  * payouts done, reports approve and reject), so
  * the daemon stays the only writer and its rules (STOP, throughput, units
- * of work) apply.  The one exception, store copy, writes a database no
- * marketbox has open (it checks).  The conf (-c) gives the database,
+ * of work) apply.  The exceptions, store copy and restore, write a
+ * database no marketbox has open (they check); backup copies one while
+ * marketbox runs (SQLite's online backup API).  The conf (-c) gives the database,
  * http-interface, http-port and admin-password.
  *
  * Output: aligned tables for people; --csv (RFC 4180) and --json (an
