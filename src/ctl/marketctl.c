@@ -10,8 +10,8 @@
  * the daemon stays the only writer and its rules (STOP, throughput, units
  * of work) apply.  The exceptions, store copy and restore, write a
  * database no marketbox has open (they check); backup copies one while
- * marketbox runs (SQLite's online backup API).  The conf (-c) gives the database,
- * http-interface, http-port and admin-password.
+ * marketbox runs (SQLite's online backup API).  The conf (-c) gives the
+ * database, http-interface, http-port, admin-password and backup-dir.
  *
  * Output: aligned tables for people; --csv (RFC 4180) and --json (an
  * array of objects) for scripts.  Long operations (export, broadcast,
