@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ADMIN_PW=backup-secret
-N=200					# MOs of the stream
+N=300					# MOs of the stream (15 s)
 BACKUPS=4				# backups taken during it
 
 integ_require_kannel
