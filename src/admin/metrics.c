@@ -9,14 +9,21 @@
  */
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/gw.h"
 
 #include <event2/buffer.h>
 
+#include "base/conf.h"
 #include "admin/admin.h"
 #include "admin/admin_int.h"
 #include "marketbox-plugin.h"
@@ -91,6 +98,71 @@ admin_prom_points(struct evbuffer *b, const char *name, const char *help,
 		evbuffer_add_printf(b, "} %lld\n", which == 0 ? p->agents :
 		    which == 1 ? p->members : p->commission);
 	}
+}
+
+/*
+ * The operator's backups (marketctl backup): the mtime of the newest
+ * marketbox-YYYYMMDDTHHMMSSZ.db in backup-dir (names sort as their
+ * times: one readdir and one stat), 0 when there is none; and the room
+ * left beside a SQLite database (for unprivileged users: marketbox is
+ * one).  Alert rules watch both.
+ */
+static int
+admin_backup_name(const char *name)
+{
+	static const char form[] = "marketbox-########T######Z.db";
+	size_t		  i;
+
+	if (strlen(name) != sizeof(form) - 1)
+		return 0;
+	for (i = 0; form[i] != '\0'; i++)
+		if (form[i] == '#' ? name[i] < '0' || name[i] > '9' :
+		    name[i] != form[i])
+			return 0;
+	return 1;
+}
+
+static void
+admin_prom_backups(struct admin *a, struct evbuffer *b)
+{
+	const char	*db = a->conf->database;
+	char		 newest[64] = "", path[PATH_MAX], *slash;
+	struct dirent	*e;
+	struct statvfs	 vfs;
+	struct stat	 sb;
+	long long	 t = 0;
+	DIR		*d;
+
+	if (a->conf->backup_dir != NULL) {
+		if ((d = opendir(a->conf->backup_dir)) != NULL) {
+			while ((e = readdir(d)) != NULL)
+				if (admin_backup_name(e->d_name) &&
+				    strcmp(e->d_name, newest) > 0)
+					strcpy(newest, e->d_name);
+			closedir(d);
+		}
+		if (newest[0] != '\0' && snprintf(path, sizeof(path), "%s/%s",
+		    a->conf->backup_dir, newest) < (int)sizeof(path) &&
+		    stat(path, &sb) == 0)
+			t = (long long)sb.st_mtime;
+		admin_prom_one(b, "marketbox_backup_last_success_timestamp_"
+		    "seconds", "gauge", "When the newest backup in backup-dir "
+		    "was written (its mtime), Unix seconds; 0: none.", t);
+	}
+	if (db == NULL || conf_database_is_conninfo(db) ||
+	    snprintf(path, sizeof(path), "%s", db) >= (int)sizeof(path))
+		return;
+	if ((slash = strrchr(path, '/')) == NULL)
+		strcpy(path, ".");
+	else if (slash == path)
+		path[1] = '\0';
+	else
+		*slash = '\0';
+	if (statvfs(path, &vfs) == -1)
+		return;
+	admin_prom_one(b, "marketbox_store_disk_free_bytes", "gauge",
+	    "Bytes free for unprivileged users in the database's directory.",
+	    (long long)vfs.f_bavail * (long long)vfs.f_frsize);
 }
 
 int
@@ -274,6 +346,8 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	}
 	admin_prom_one(b, "marketbox_admin_auth_failures_total", "counter",
 	    "Wrong admin passwords since start.", (long long)s->auth_failures);
+	if (a->conf != NULL)
+		admin_prom_backups(a, b);
 	free(s);
 	return rc;
 }

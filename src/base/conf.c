@@ -624,6 +624,11 @@ conf_read_marketbox(struct conf *c, CfgGroup *grp)
 		c->database = conf_path(grp, "database", LOCALSTATEDIR
 		    "/lib/marketbox/marketbox.db");
 	}
+	c->backup_dir = conf_path(grp, "backup-dir", NULL);
+	if (c->backup_dir != NULL && c->backup_dir[0] == '\0') {
+		free(c->backup_dir);
+		c->backup_dir = NULL;
+	}
 	c->log_file = conf_path(grp, "log-file", NULL);
 	bad |= conf_integer(grp, "log-level", 1, 0, 4, &n);
 	c->log_level = n;
@@ -1153,6 +1158,7 @@ conf_free(struct conf *c)
 	free(c->instance);
 	free(c->log_file);
 	free(c->pid_file);
+	free(c->backup_dir);
 	free(c->http_interface);
 	conf_names_free(&c->http_allow_ip);
 	conf_names_free(&c->http_host_names);

@@ -189,6 +189,9 @@ struct conf {
 	int		 bearerbox_port;
 	char		*global_sender;
 	char		*database;
+	char		*backup_dir;		/* marketctl backup's DIR; NULL:
+						   none (metrics.c looks at
+						   it too) */
 	char		*log_file;		/* NULL: stderr only */
 	int		 log_level;		/* Kannel levels: 0 debug .. 4 panic */
 	char		*pid_file;

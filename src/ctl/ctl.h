@@ -89,6 +89,8 @@ struct ctl_args {
 	struct ctl_filters	 f;
 	int			 all, wait, force;
 	long			 timeout;
+	int			 keep;		/* --keep N (backup); 0: not
+						   given */
 	int			 argc;		/* what is left */
 	char			**argv;
 };
@@ -133,5 +135,19 @@ int	ctl_manifest(struct ctl *, const struct ctl_args *);
 int	ctl_template(struct ctl *, const struct ctl_args *);
 /* store_copy.c */
 int	ctl_store(struct ctl *, const struct ctl_args *);
+/* Whether a SQLite database is open by a marketbox (a lock on the file or
+   its -shm): 1, 0, or -1 (said). */
+int	ctl_copy_live_lite(const char *);
+/* backup.c: backup [--keep N] [FILE|DIR], restore FILE */
+int	ctl_backup(struct ctl *, const struct ctl_args *);
+int	ctl_restore(struct ctl *, const struct ctl_args *);
+/* 1 if a name is marketbox-YYYYMMDDTHHMMSSZ.db (what a DIR rotates). */
+int	ctl_backup_name_ok(const char *);
+/* Keep the N newest of those in DIR.  0 or -1 (said). */
+int	ctl_backup_rotate(const char *, int);
+/* The database (a SQLite file) backed up to FILE: 0 or -1 (said). */
+int	ctl_backup_file(struct ctl *, const char *, const char *);
+/* FILE put in place of the database: 0, -1 failed, -2 refused (said). */
+int	ctl_restore_file(const char *, const char *);
 
 #endif

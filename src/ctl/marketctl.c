@@ -8,9 +8,10 @@
  * user set, agent add and remove, dispute close, payments match,
  * payouts done, reports approve and reject), so
  * the daemon stays the only writer and its rules (STOP, throughput, units
- * of work) apply.  The one exception, store copy, writes a database no
- * marketbox has open (it checks).  The conf (-c) gives the database,
- * http-interface, http-port and admin-password.
+ * of work) apply.  The exceptions, store copy and restore, write a
+ * database no marketbox has open (they check); backup copies one while
+ * marketbox runs (SQLite's online backup API).  The conf (-c) gives the
+ * database, http-interface, http-port, admin-password and backup-dir.
  *
  * Output: aligned tables for people; --csv (RFC 4180) and --json (an
  * array of objects) for scripts.  Long operations (export, broadcast,
@@ -36,6 +37,8 @@
  *			behind its morning SMS)
  *	template.c	template: a language's template filled
  *	store_copy.c	store copy: one database into another
+ *	backup.c	backup and restore: a SQLite database copied
+ *			online, and put back
  *
  * See marketctl(1).
  */
@@ -104,6 +107,7 @@ ctl_usage(FILE *fp)
 	    "  manifest HUB [--date YYYY-MM-DD]\n"
 	    "  template LANG NAME [name=value ...]\n"
 	    "  store copy [--force] FROM TO\n"
+	    "  backup [--keep N] [FILE|DIR] | restore FILE\n"
 	    "Lists take --limit N (0: all; tables show %d by default).\n"
 	    "See marketctl(1).\n", CTL_TABLE_LIMIT);
 }
@@ -117,7 +121,8 @@ enum {
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
 	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
 	CTL_OPT_FOR, CTL_OPT_DATE, CTL_OPT_UNMATCHED, CTL_OPT_REF,
-	CTL_OPT_HELD
+	CTL_OPT_HELD,
+	CTL_OPT_KEEP
 };
 
 static const struct option ctl_longopts[] = {
@@ -146,6 +151,7 @@ static const struct option ctl_longopts[] = {
 	{ "unmatched",	 no_argument,	    NULL, CTL_OPT_UNMATCHED },
 	{ "ref",	 required_argument, NULL, CTL_OPT_REF },
 	{ "held",	 no_argument,	    NULL, CTL_OPT_HELD },
+	{ "keep",	 required_argument, NULL, CTL_OPT_KEEP },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -206,6 +212,14 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 				return 2;
 			}
 			break;
+		case CTL_OPT_KEEP:
+			a->keep = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || a->keep < 1) {
+				ctl_err("--keep takes a number of backups (1 "
+				    "or more)");
+				return 2;
+			}
+			break;
 		case 'o':		a->f.output = optarg; break;
 		case 'h':
 			ctl_usage(stdout);
@@ -250,6 +264,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ .name = "manifest",	.needs_db = 1, .run = ctl_manifest },
 	{ .name = "template",	.needs_db = 0, .run = ctl_template },
 	{ .name = "store",	.needs_db = 0, .run = ctl_store },
+	/* 2: they find the database themselves (-d alone will do) */
+	{ .name = "backup",	.needs_db = 2, .run = ctl_backup },
+	{ .name = "restore",	.needs_db = 2, .run = ctl_restore },
 };
 
 int
@@ -332,7 +349,7 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (cmd->needs_db && ctl_db_open(&c) == -1)
+	if (cmd->needs_db == 1 && ctl_db_open(&c) == -1)
 		goto out;
 	rc = cmd->run(&c, &args);
 out:

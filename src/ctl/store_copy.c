@@ -345,7 +345,7 @@ ctl_file_locked(const char *path)
 	return locked;
 }
 
-static int
+int
 ctl_copy_live_lite(const char *path)
 {
 	char	 shm[PATH_MAX];

@@ -1016,3 +1016,23 @@ Test(phone, a_local_number_needs_a_country_code)
 	cr_assert_eq(msisdn_normalise("254", "072200011122233", out,
 	    sizeof(out)), -1);
 }
+
+/* backup-dir (marketctl backup, /metrics): none by default; relative to
+   the conf file's directory, as the other paths. */
+Test(conf, backup_dir)
+{
+	char		 path[] = "/tmp/test_conf_backup_XXXXXX";
+	struct conf	*c;
+
+	c = conf_load("question.conf");
+	cr_assert_not_null(c);
+	cr_assert_null(c->backup_dir);
+	conf_free(c);
+	write_conf(path, "group = marketbox\nglobal-sender = 777\n"
+	    "database = /tmp/x.db\nbackup-dir = backups\n");
+	c = conf_load(path);
+	cr_assert_not_null(c);
+	cr_assert_str_eq(c->backup_dir, "/tmp/backups");
+	conf_free(c);
+	unlink(path);
+}
