@@ -42,6 +42,7 @@
 #include "link/box.h"
 #include "queue/outbox.h"
 #include "queue/instance.h"
+#include "store/store.h"
 
 struct evbuffer;
 struct event;
@@ -159,9 +160,11 @@ struct admin_snapshot {
 	int			 has_router;
 	struct router_stats	 router;
 	unsigned long long	 commits, units;
+	struct store_commit_times commit_times;
 	long long		 mo_total;
 	double			 mo_per_minute, mt_per_minute, rate_window;
 	struct outbox_counts	 outbox;
+	long long		 outbox_oldest_age; /* s, of a row to send */
 	long long		 mt_total;
 	struct admin_group	 dlr;		/* dlr_state */
 	struct admin_group	 failed;	/* kind */

@@ -28,6 +28,7 @@
 #include "admin/admin_int.h"
 #include "marketbox-plugin.h"
 #include "plugin/plugin.h"
+#include "store/store.h"
 
 /* Append s as a Prometheus label value, quotes included. */
 static void
@@ -80,6 +81,32 @@ admin_prom_group(struct evbuffer *b, const char *name, const char *type,
 		}
 		evbuffer_add_printf(b, "} %lld\n", g->row[i].n);
 	}
+}
+
+/*
+ * The store's COMMIT times, a histogram: cumulative buckets, the last one
+ * le="+Inf" (its count is _count), _sum in seconds.
+ */
+static void
+admin_prom_commit_times(struct evbuffer *b,
+    const struct store_commit_times *t)
+{
+	static const char	 name[] = "marketbox_store_commit_seconds";
+	size_t			 i;
+
+	admin_prom_head(b, name, "histogram",
+	    "Time the database's COMMITs took, since start (a unit of work "
+	    "waits for its commit before its MO is acked).");
+	for (i = 0; i < STORE_COMMIT_BUCKETS; i++) {
+		if (i == STORE_COMMIT_BUCKETS - 1)
+			evbuffer_add_printf(b, "%s_bucket{le=\"+Inf\"}", name);
+		else
+			evbuffer_add_printf(b, "%s_bucket{le=\"%g\"}", name,
+			    store_commit_bounds[i]);
+		evbuffer_add_printf(b, " %llu\n", t->le[i]);
+	}
+	evbuffer_add_printf(b, "%s_sum %llu.%06llu\n%s_count %llu\n", name,
+	    t->sum_us / 1000000, t->sum_us % 1000000, name, t->count);
 }
 
 /* One gauge per service point: which 0 agents, 1 members, 2 commission. */
@@ -228,6 +255,9 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	for (i = 0; i < 7; i++)
 		evbuffer_add_printf(b, "marketbox_outbox_messages{state=\"%s\"} "
 		    "%lld\n", states[i], counts[i]);
+	admin_prom_one(b, "marketbox_outbox_oldest_age_seconds", "gauge",
+	    "Age of the oldest outbox row not yet taken by bearerbox (queued "
+	    "or sending), 0 when none.", s->outbox_oldest_age);
 	admin_prom_group(b, "marketbox_dlr_total", "counter",
 	    "Delivery reports recorded, by their last outcome.", "outcome",
 	    NULL, &s->dlr);
@@ -268,6 +298,7 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	admin_prom_one(b, "marketbox_store_units_total", "counter",
 	    "Units of work (a message and its effects) committed since start.",
 	    (long long)s->units);
+	admin_prom_commit_times(b, &s->commit_times);
 	admin_prom_group(b, "marketbox_users", "gauge",
 	    "People known, by language and role (language \"none\": the "
 	    "default).", "language", "role", &s->users);

@@ -313,6 +313,7 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 		router_stats(a->src.router, &s->router);
 	}
 	store_stats(a->src.store, &s->commits, &s->units);
+	store_commit_times(a->src.store, &s->commit_times);
 	s->auth_failures = http_auth_failures(a->http);
 
 	if ((s->mo_total = admin_count(a, "SELECT COUNT(*) FROM inbox")) < 0)
@@ -320,6 +321,11 @@ admin_snapshot_take(struct admin *a, struct admin_snapshot *s)
 	if (outbox_counts(a->src.outbox, &s->outbox) == -1)
 		bad = -1;
 	s->mt_total = s->outbox.queued + admin_mt_handled(&s->outbox);
+	if ((s->outbox_oldest_age = outbox_oldest_age(a->src.outbox,
+	    (long long)s->now)) < 0) {
+		s->outbox_oldest_age = 0;
+		bad = -1;
+	}
 	bad |= admin_group_read(a, "SELECT dlr_state, COUNT(*) FROM outbox "
 	    "WHERE dlr_state IS NOT NULL GROUP BY dlr_state ORDER BY dlr_state "
 	    "LIMIT 64", 1, &s->dlr);

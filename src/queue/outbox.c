@@ -2,7 +2,8 @@
  * outbox.c - the queue of messages to phones, its queue side: rows
  * written inside the caller's unit of work (one per SMS part, split as
  * gsm.c decides), the inline replies an HTTP answer carries, the replies
- * of an MO found again for a repeat, the counts by state; and the
+ * of an MO found again for a repeat, the counts by state and the age of
+ * the oldest row still to send (outbox_oldest_age, for /metrics); and the
  * outbox's life (made, rows left in sending queued again at start, a
  * reload, freed).
  *
@@ -510,4 +511,25 @@ outbox_counts(struct outbox *ob, struct outbox_counts *c)
 	}
 	store_done(st);
 	return rc == STORE_DONE ? 0 : -1;
+}
+
+long long
+outbox_oldest_age(struct outbox *ob, long long now)
+{
+	static const char sql[] =
+	    "SELECT MIN(created) FROM outbox WHERE state IN ('queued', "
+	    "'sending')";
+	struct store_stmt	*st;
+	long long		 age = 0;
+	int			 rc;
+
+	if ((st = store_query(ob->store, sql)) == NULL)
+		return -1;
+	if ((rc = store_step(st)) == STORE_ROW && !store_is_null(st, 0))
+		age = now - store_int(st, 0);
+	store_done(st);
+	if (rc != STORE_ROW)
+		return -1;
+	/* a clock set back: not a negative age */
+	return age > 0 ? age : 0;
 }

@@ -183,6 +183,13 @@ struct outbox_counts {
 			 failed, inline_;
 };
 int		 outbox_counts(struct outbox *, struct outbox_counts *);
+/*
+ * The age in seconds at now of the oldest row still to send (queued, or
+ * sending: not yet taken by bearerbox), 0 when there is none; -1 when
+ * the query fails.  One query, through the index outbox_due (state,
+ * next_attempt): it reads the unsent rows only, not the sent history.
+ */
+long long	 outbox_oldest_age(struct outbox *, long long now);
 
 /*
  * The sender's throttle, a token bucket, exposed so tests can drive it with

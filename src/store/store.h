@@ -246,4 +246,23 @@ size_t		 store_pending(struct store *);
 void		 store_stats(struct store *, unsigned long long *commits,
 		    unsigned long long *units);
 
+/*
+ * The times the successful COMMITs took (their statement only, on the
+ * monotonic clock), since open, as a histogram: le[i] counts the commits
+ * that took at most store_commit_bounds[i] seconds (cumulative, as
+ * Prometheus has its buckets; the last bound is +Inf, so le of it is
+ * count), sum_us their total in microseconds.  store_commit_note adds
+ * one commit of us microseconds (store_commit's own; tests give it
+ * made-up times).
+ */
+#define STORE_COMMIT_BUCKETS	12	/* the +Inf one included */
+extern const double store_commit_bounds[STORE_COMMIT_BUCKETS];
+struct store_commit_times {
+	unsigned long long	 le[STORE_COMMIT_BUCKETS];
+	unsigned long long	 count, sum_us;
+};
+void		 store_commit_times(struct store *,
+		    struct store_commit_times *);
+void		 store_commit_note(struct store *, long long us);
+
 #endif

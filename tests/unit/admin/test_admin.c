@@ -3,12 +3,14 @@
  * the password (constant-time compare, ?password=, HTTP Basic, none,
  * wrong and locked out, empty, pages off), the allow-list,
  * HTML/SVG escaping, medians and charts, and the bodies of /status.json,
- * /metrics and /status against a database state built here, then the
+ * /metrics and /status against a database state built here (the
+ * outbox's oldest unsent age and the commit times' histogram too), then the
  * actions (user role, agents of service points, retry, broadcast with
  * STOP respected, disputes closed, held price reports approved and
  * rejected, also by the token-carrying form of /status) through a
- * real HTTP server on 127.0.0.1.  The held reports' tests run on SQLite
- * (admin_pages) and, with MB_TEST_PG, on PostgreSQL too (admin_pg).
+ * real HTTP server on 127.0.0.1.  The held reports' and the oldest
+ * age's tests run on SQLite (admin_pages) and, with MB_TEST_PG, on
+ * PostgreSQL too (admin_pg).
  *
  * Everything runs on one event_base in the test's own thread: the client
  * is a non-blocking socket polled between non-blocking passes of the
@@ -778,7 +780,8 @@ t_check_exposition(const char *s)
 			cr_assert_lt(ntype, 128);
 			snprintf(seen_type[ntype++], 64, "%s", name);
 			cr_assert(strstr(line, " counter\n") == nl - 8 ||
-			    strstr(line, " gauge\n") == nl - 6,
+			    strstr(line, " gauge\n") == nl - 6 ||
+			    strstr(line, " histogram\n") == nl - 10,
 			    "bad TYPE line %.*s", (int)(nl - line), line);
 		} else if (line[0] != '#') {
 			cr_assert_eq(strncmp(line, "marketbox_", 10), 0,
@@ -827,6 +830,111 @@ Test(admin_pages, metrics_match_the_database)
 	assert_has(s, "\nmarketbox_bearerbox_up{mode=\"none\"} 0\n");
 	assert_has(s, "\nmarketbox_info{version=\"" MARKETBOX_VERSION "\"} 1\n");
 	free(s);
+}
+
+/* The value of the sample "name{labels}" in a Prometheus body; -1 when
+ * it has none. */
+static double
+t_sample(const char *s, const char *sample)
+{
+	char		 key[160];
+	const char	*p;
+
+	snprintf(key, sizeof(key), "\n%s ", sample);
+	if ((p = strstr(s, key)) == NULL)
+		return -1;
+	return strtod(p + strlen(key), NULL);
+}
+
+/*
+ * The age of the oldest row still to send: queued and sending rows
+ * count (the oldest of them), sent and failed ones do not, and an
+ * outbox with nothing to send is 0.  Run on both engines.
+ */
+static void
+t_outbox_oldest(void)
+{
+	char		 sql[512];
+	char		*s;
+	long long	 now = (long long)time(NULL);
+	double		 v;
+
+	t_exec("UPDATE outbox SET state = 'failed' WHERE state = 'queued'");
+	s = t_render(admin_metrics);
+	assert_has(s, "# TYPE marketbox_outbox_oldest_age_seconds gauge\n");
+	cr_assert_eq(t_sample(s, "marketbox_outbox_oldest_age_seconds"), 0);
+	free(s);
+	/* a delivered row an hour old, a queued one 2 min old, a sending
+	 * one 5 min old: 300 s */
+	snprintf(sql, sizeof(sql), "INSERT INTO outbox (kind, sender, "
+	    "receiver, text, coding, state, next_attempt, created) VALUES "
+	    "('notice', '777', '+254700000001', 't', 0, 'delivered', 1, %lld),"
+	    "('notice', '777', '+254700000002', 't', 0, 'queued', 1, %lld),"
+	    "('notice', '777', '+254700000003', 't', 0, 'sending', 1, %lld)",
+	    now - 3600, now - 120, now - 300);
+	t_exec(sql);
+	s = t_render(admin_metrics);
+	v = t_sample(s, "marketbox_outbox_oldest_age_seconds");
+	cr_assert(v >= 300 && v <= 305, "oldest age %g, not 300", v);
+	free(s);
+	t_exec("UPDATE outbox SET state = 'accepted' WHERE state = 'sending'");
+	s = t_render(admin_metrics);
+	v = t_sample(s, "marketbox_outbox_oldest_age_seconds");
+	cr_assert(v >= 120 && v <= 125, "oldest age %g, not 120", v);
+	free(s);
+}
+
+Test(admin_pages, metrics_outbox_oldest_age)
+{
+	t_outbox_oldest();
+}
+
+/*
+ * The commit times: the buckets are cumulative (each counts the commits
+ * at most its bound), +Inf is _count, _sum adds the seconds.  Three
+ * made-up commits on top of whatever the store did: 0.3 ms, 0.7 ms, 2 s.
+ */
+Test(admin_pages, metrics_commit_times_histogram)
+{
+	static const char *const le[] = { "0.0005", "0.001", "0.0025",
+	    "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1",
+	    "+Inf" };
+	static const double add[] = { 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3 };
+	char	*s0, *s1, sample[128];
+	double	 before[12], after, prev = 0;
+	size_t	 i;
+
+	s0 = t_render(admin_metrics);
+	t_check_exposition(s0);
+	assert_has(s0, "# TYPE marketbox_store_commit_seconds histogram\n");
+	for (i = 0; i < 12; i++) {
+		snprintf(sample, sizeof(sample),
+		    "marketbox_store_commit_seconds_bucket{le=\"%s\"}", le[i]);
+		cr_assert_geq(before[i] = t_sample(s0, sample), 0, "%s", sample);
+	}
+	cr_assert_eq(t_sample(s0, "marketbox_store_commit_seconds_count"),
+	    before[11]);
+	store_commit_note(store, 300);
+	store_commit_note(store, 700);
+	store_commit_note(store, 2000000);
+	s1 = t_render(admin_metrics);
+	t_check_exposition(s1);
+	for (i = 0; i < 12; i++) {
+		snprintf(sample, sizeof(sample),
+		    "marketbox_store_commit_seconds_bucket{le=\"%s\"}", le[i]);
+		after = t_sample(s1, sample);
+		cr_assert_eq(after - before[i], add[i], "%s: %g then %g", sample,
+		    before[i], after);
+		cr_assert_geq(after, prev, "%s below the bucket before", sample);
+		prev = after;
+	}
+	cr_assert_eq(t_sample(s1, "marketbox_store_commit_seconds_count"),
+	    before[11] + 3);
+	after = t_sample(s1, "marketbox_store_commit_seconds_sum") -
+	    t_sample(s0, "marketbox_store_commit_seconds_sum");
+	cr_assert(after > 2.000999 && after < 2.001001, "sum grew by %g", after);
+	free(s0);
+	free(s1);
 }
 
 /* A pool's sale once: its members' share orders (parent set, the market
@@ -1997,5 +2105,10 @@ Test(admin_pg, reports_refuses_what_it_cannot_decide)
 Test(admin_pg, status_lists_held_reports_with_a_form_that_works)
 {
 	t_reports_form();
+}
+
+Test(admin_pg, metrics_outbox_oldest_age)
+{
+	t_outbox_oldest();
 }
 #endif

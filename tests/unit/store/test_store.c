@@ -1,13 +1,15 @@
 /*
  * test_store.c - store.c: pragmas, migrations (fresh, upgrade, refusal of a
  * newer schema, plugin steps), the statement cache, and group commit with
- * its callbacks, isolation, rollback of one unit and durability.
+ * its callbacks, isolation, rollback of one unit, durability and the
+ * commit times (the histogram of /metrics).
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -765,6 +767,50 @@ Test(store, failed_commit_tells_every_waiter)
 	cr_assert_eq(store_work_end(s, 1), 0);
 	cr_assert_eq(store_commit(s), 0);
 	cr_assert_eq(peek("SELECT count(*) FROM users"), 1);
+	store_free(s);
+}
+
+/*
+ * The commit times (/metrics' marketbox_store_commit_seconds): each
+ * successful COMMIT of a group is one more, a failed one is none; the
+ * buckets are cumulative up to +Inf, which is the count.
+ */
+Test(store, commit_times_count_the_commits_that_succeed)
+{
+	struct store			*s = store_open(path, NULL);
+	struct store_commit_times	 t0, t;
+	size_t				 i;
+
+	cr_assert_not_null(s);
+	store_commit_times(s, &t0);
+	cr_assert_eq(store_work_begin(s), 0);
+	add_user(s, "+1");
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), 0);
+	store_commit_times(s, &t);
+	cr_assert_eq(t.count, t0.count + 1);
+	cr_assert_eq(t.le[STORE_COMMIT_BUCKETS - 1], t.count);
+	for (i = 1; i < STORE_COMMIT_BUCKETS; i++)
+		cr_assert_geq(t.le[i], t.le[i - 1]);
+	cr_assert(isinf(store_commit_bounds[STORE_COMMIT_BUCKETS - 1]));
+	/* a COMMIT that fails (a deferred foreign key) is not timed */
+	cr_assert_eq(store_exec(s, "CREATE TABLE parent(id INTEGER PRIMARY "
+	    "KEY); CREATE TABLE child(pid INTEGER REFERENCES parent(id) "
+	    "DEFERRABLE INITIALLY DEFERRED)"), 0);
+	t0 = t;
+	cr_assert_eq(store_work_begin(s), 0);
+	cr_assert_eq(store_exec(s, "INSERT INTO child VALUES (42)"), 0);
+	cr_assert_eq(store_work_end(s, 1), 0);
+	cr_assert_eq(store_commit(s), -1);
+	store_commit_times(s, &t);
+	cr_assert_eq(t.count, t0.count);
+	/* 0.7 ms: over the 0.5 ms bucket, in the 1 ms one and all above */
+	store_commit_note(s, 700);
+	store_commit_times(s, &t);
+	cr_assert_eq(t.le[0], t0.le[0]);
+	for (i = 1; i < STORE_COMMIT_BUCKETS; i++)
+		cr_assert_eq(t.le[i], t0.le[i] + 1, "bucket %zu", i);
+	cr_assert_eq(t.sum_us, t0.sum_us + 700);
 	store_free(s);
 }
 
