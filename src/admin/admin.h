@@ -30,6 +30,11 @@
 
 #include <stddef.h>
 
+/* The roles a user may have (users.role), as POST /admin/user takes them
+ * and marketctl's --role filters them. */
+#define ADMIN_ROLES	"user", "farmer", "buyer", "transporter", "agent", \
+			"dealer", "admin"
+
 struct box;
 struct conf;
 struct event_base;

@@ -11,6 +11,7 @@
 #ifndef MARKETBOX_CTL_H
 #define MARKETBOX_CTL_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct conf;
@@ -34,6 +35,21 @@ struct ctl {
 
 /* "marketctl: " and the message on stderr (marketctl.c). */
 void	ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Values checked as the daemon checks them (marketctl.c): each 0, or 2
+ * (a usage error, said on stderr).  ctl_phone: a phone into the form
+ * the tables keep (the daemon's msisdn_normalise and the conf's
+ * country-code); ctl_choice: one of n values; ctl_language: one of the
+ * conf's languages; ctl_db_choice: one of the values the CHECK
+ * constraint of table.column allows, or extra.
+ */
+int	ctl_phone(const struct ctl *, const char *, const char *, char *,
+	    size_t);
+int	ctl_choice(const char *, const char *, const char *const *, size_t);
+int	ctl_language(const struct ctl *, const char *, const char *);
+int	ctl_db_choice(struct ctl *, const char *, const char *, const char *,
+	    const char *, const char *);
 
 /* --- rows and their printing (rows.c) ------------------------------------- */
 
@@ -85,8 +101,12 @@ struct ctl_filters {
 	int		 held;		/* --held (reports) */
 };
 
+#define CTL_MAX_TEXTS		16	/* --text LANG=TEXT of a broadcast */
+
 struct ctl_args {
 	struct ctl_filters	 f;
+	const char		*texts[CTL_MAX_TEXTS];	/* --text, in order */
+	int			 ntexts;
 	int			 all, wait, force;
 	long			 timeout;
 	int			 argc;		/* what is left */

@@ -1308,6 +1308,16 @@ Test(market, sent_forms)
 	run_reply(FARMER, "sent 2 not-a-phone", "market-bad-phone");
 	has(0, "word", "not-a-phone");
 	cr_assert_str_eq(order_state(2), "accepted");
+	/* without country-code, a local number is refused with its own
+	   reply: send it with the country code (the bad-phone one's
+	   example is a local number); anything else is still no phone */
+	mock_no_country_code(m, 1);
+	run_reply(FARMER, "sent 2 0722 000 111", "market-phone-local");
+	has(0, "word", "0722 000 111");
+	cr_assert_str_eq(order_state(2), "accepted");
+	run_reply(FARMER, "sent 2 not-a-phone", "market-bad-phone");
+	run_reply(FARMER, "sent 2 00722000111", "market-bad-phone");
+	mock_no_country_code(m, 0);
 	/* international numbers of the home country, and the seller
 	   carrying it alone */
 	run_reply(FARMER, "sent 2 +254733000111", "market-sent-ok-transporter");
