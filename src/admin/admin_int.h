@@ -64,12 +64,6 @@ struct admin_waiting;
 
 #define ADMIN_BROADCAST_LANGS	16	/* texts of one broadcast */
 
-/* A broadcast's text for the readers of lang (NULL: every language). */
-struct admin_text {
-	char		*lang;
-	char		*text;
-};
-
 /* One broadcast: who it goes to, and how far it got. */
 struct admin_job {
 	struct admin	*admin;		/* NULL once admin_free detached it */
@@ -275,13 +269,6 @@ long		 admin_charts_read(struct admin *, struct admin_chart **charts,
 const char	*admin_param(struct evkeyvalq *, const char *key);
 /* Parse a POST form body into q.  0, or -1 (answered 400 / 415). */
 int		 admin_form(struct evhttp_request *, struct evkeyvalq *q);
-/*
- * The text a reader of lang gets (lang NULL or "": she chose none, so
- * deflang): the text of every language if there is one, else the text
- * of her language, else the default language's; NULL when none fits.
- */
-const char	*admin_broadcast_pick(const struct admin_text *, size_t n,
-		    const char *lang, const char *deflang);
 /* Free a broadcast's job (NULL is fine). */
 void		 admin_job_free(struct admin_job *);
 /* GET /admin/broadcast?id=: a broadcast's progress (the last if no id). */

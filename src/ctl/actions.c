@@ -6,7 +6,12 @@
  * database: lists.c).  A small blocking HTTP/1.1 client with Basic
  * authentication and deadlines, to the conf's http-interface and
  * http-port; the answers are the admin pages' JSON (src/admin), read for
- * the few keys used here.
+ * the few keys used here.  A broadcast's texts go as text= (one for
+ * every language) or text-LANG= (one a language, --text LANG=TEXT); the
+ * daemon picks each reader's and refuses, before queuing, a broadcast
+ * some readers would get no text of.  Phones given as arguments are
+ * normalised here first (ctl_phone), so a local number without
+ * country-code is a usage error, not the daemon's refusal.
  */
 #include "config.h"
 

@@ -5,7 +5,9 @@
  * what they did for their members over a period, the payments ledger
  * (its suspense list too) and the refunds and payouts the operator must
  * send.  Each is one query with its filters bound; rows.c prints the
- * rows.
+ * rows.  A filter's value is checked first (marketctl.c's ctl_phone,
+ * ctl_choice, ctl_db_choice): an unknown state or a local phone without
+ * country-code is a usage error, never a silent empty list.
  */
 #include "config.h"
 

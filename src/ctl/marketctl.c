@@ -16,10 +16,18 @@
  * array of objects) for scripts.  Long operations (export, broadcast,
  * retry) show their progress on standard error when it is a terminal.
  * Exit status: 0 done, 1 failed (the reason on standard error), 2 usage.
+ * Values are checked here as the daemon checks them, so that a typo is a
+ * usage error rather than a filter that matches nothing: phones made
+ * international by the daemon's msisdn_normalise and the conf's
+ * country-code (a local number without one is a usage error), and the
+ * values of --kind, --state, --role, --language taken from where the
+ * daemon defines them (outbox.h, admin.h, the language files, the
+ * plugins' CHECK constraints in the database).
  *
  * The files, one reason to change each (ctl.h holds what they share):
  *	marketctl.c	the command line: global options, each command's
- *			options, usage, the command table, and main
+ *			options, the checks of phones and of values from
+ *			a set, usage, the command table, and main
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
  *	lists.c		users, offers, orders, outbox, agents, dispute

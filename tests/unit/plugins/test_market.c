@@ -2364,6 +2364,10 @@ tour(void)
 	run(FARMER, "accept 4");
 	run(FARMER, "accept 4");
 	run(FARMER, "sent 4 xyz");
+	/* a local number where marketbox has no country-code */
+	mock_no_country_code(m, 1);
+	run(FARMER, "sent 4 0722000111");
+	mock_no_country_code(m, 0);
 	run(FARMER, "delivered 4");
 	run(FARMER, "sent 4 +1900555000111");
 	run(FARMER, "sent 4 0722000111");
