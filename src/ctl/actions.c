@@ -336,7 +336,7 @@ ctl_refused(const struct ctl_answer *ans)
  * whether every reader gets one, the daemon decides (it knows their
  * languages): src/admin/actions.c.
  */
-static int
+int
 ctl_broadcast_texts(const struct ctl *c, const struct ctl_args *a,
     char *form, size_t size)
 {

@@ -33,6 +33,10 @@ struct ctl {
 	int		 tty;		/* stderr is a terminal: progress */
 };
 
+/* marketctl.c's main (declared so that the unit test's build, which
+   renames it -Dmain=marketctl_main, has its prototype) */
+int	main(int, char **);
+
 /* "marketctl: " and the message on stderr (marketctl.c). */
 void	ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
 
@@ -136,6 +140,10 @@ int	ctl_export(struct ctl *, const struct ctl_args *);
 int	ctl_date(const char *, long long *);
 /* actions.c */
 int	ctl_broadcast(struct ctl *, const struct ctl_args *);
+/* A broadcast's texts (TEXT, or --text LANG=TEXT...) appended to a form
+   of size bytes as text= or text-LANG=.  0, or 2 (said). */
+int	ctl_broadcast_texts(const struct ctl *, const struct ctl_args *,
+	    char *, size_t);
 int	ctl_retry(struct ctl *, const struct ctl_args *);
 int	ctl_user(struct ctl *, const struct ctl_args *);
 int	ctl_agent(struct ctl *, const struct ctl_args *);
