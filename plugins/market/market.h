@@ -921,6 +921,9 @@ int	market_leg_delivered(struct market_call *, const struct market_order *o,
 	    int reply, int close);
 /* SENT's rule for a carrier's number (market_delivery.c): 1 if allowed */
 int	market_transporter_ok(struct market_call *, const char *phone);
+/* 1 if typed is a local number (0722000111) and the host has no country
+   code to make it international: SENT and OUT answer market-phone-local */
+int	market_phone_local(struct market_call *, const char *typed);
 
 int	market_store_leg_insert(struct market_call *,
 	    const struct market_leg *);

@@ -86,6 +86,32 @@ market_prefix_match(const char *list, const char *phone)
 }
 
 /*
+ * 1 if typed is a local number ("0722 000 111": a leading 0, not the 00
+ * of an international prefix) and the host has no country code to make
+ * it international: the host refuses it (as the daemon refuses to store
+ * "+0722000111"), and the reply must say to send it with its country
+ * code rather than show a local number as the example.
+ */
+int
+market_phone_local(struct market_call *c, const char *typed)
+{
+	const char	*p = typed;
+
+	if (c->host->size >= offsetof(struct mb_host, country_code) +
+	    sizeof(c->host->country_code) && c->host->country_code != NULL &&
+	    c->host->country_code(c->ctx) != NULL)
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (p[0] != '0' || p[1] == '0')
+		return 0;
+	for (; *p != '\0'; p++)
+		if (!(*p >= '0' && *p <= '9') && *p != ' ' && *p != '-')
+			return 0;
+	return 1;
+}
+
+/*
  * A transporter SENT may name: a registered user, or a number of the
  * countries of transporter-prefixes (by default the home country; with
  * neither, registered users only).  Anything else would let a seller
@@ -126,7 +152,8 @@ market_sent(struct mb_ctx *ctx, const struct mb_host *host)
 		typed = host->rest(ctx, 1);
 		if ((m = host->msisdn(ctx, typed)) == NULL) {
 			market_arg(&a, "word", typed);
-			return market_reply(&c, "market-bad-phone", &a);
+			return market_reply(&c, market_phone_local(&c, typed) ?
+			    "market-phone-local" : "market-bad-phone", &a);
 		}
 		market_copy(phone, sizeof(phone), m);
 		/* the seller carrying it, or the buyer fetching it: nobody

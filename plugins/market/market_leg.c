@@ -671,7 +671,8 @@ market_out(struct mb_ctx *ctx, const struct mb_host *host)
 	if ((m = host->msisdn(ctx, typed)) == NULL) {
 		market_arg(&a, "word", typed);
 		market_arg_num(&a, "ref", o.ref);
-		return market_reply(&c, "market-leg-bad-phone", &a);
+		return market_reply(&c, market_phone_local(&c, typed) ?
+		    "market-phone-local" : "market-leg-bad-phone", &a);
 	}
 	market_copy(phone, sizeof(phone), m);
 	if (market_contact(&c, o.buyer, bphone, sizeof(bphone)) == -1)

@@ -11,7 +11,13 @@
  *
  *	POST /admin/broadcast	market=, commodity=, all=1, text=: a notice
  *				to every registered user who matches and has
- *				not sent STOP, queued in batches of
+ *				not sent STOP; or text-LANG= (text-en=,
+ *				text-sw=...) instead of text=: each reader
+ *				gets her language's text, else the default
+ *				language's; refused 400 before anything is
+ *				queued when some readers would get neither
+ *				(their languages and counts named).  Each
+ *				text fits max-parts SMS.  Queued in batches of
  *				ADMIN_BROADCAST_BATCH per loop pass (opt_out
  *				is read as each batch is queued); answers 202
  *				with the broadcast's id at once.  The outbox's
@@ -157,14 +163,38 @@ admin_job_find(struct admin *a, long long id)
 void
 admin_job_free(struct admin_job *j)
 {
+	size_t	 i;
+
 	if (j == NULL)
 		return;
 	if (j->next != NULL)
 		event_free(j->next);
 	free(j->market);
 	free(j->commodity);
-	free(j->text);
+	for (i = 0; i < j->ntexts; i++) {
+		free(j->texts[i].lang);
+		free(j->texts[i].text);
+	}
+	free(j->default_lang);
 	free(j);
+}
+
+const char *
+admin_broadcast_pick(const struct admin_text *t, size_t n, const char *lang,
+    const char *deflang)
+{
+	size_t	 i;
+
+	if (lang == NULL || *lang == '\0')
+		lang = deflang;
+	for (i = 0; i < n; i++)
+		if (t[i].lang == NULL || (lang != NULL &&
+		    strcmp(t[i].lang, lang) == 0))
+			return t[i].text;
+	for (i = 0; i < n && deflang != NULL; i++)
+		if (strcmp(t[i].lang, deflang) == 0)
+			return t[i].text;
+	return NULL;
 }
 
 /* Bind the job's filters (NULL: any) to the recipients query. */
@@ -203,14 +233,27 @@ static const char *const admin_sql_count[4] = {
 	"SELECT COUNT(*) " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
 	    ADMIN_POSTS " OR " ADMIN_ALERTS ")"
 };
+/* The recipients counted by language ("" for none chosen). */
+#define ADMIN_LANG	"SELECT COALESCE(language, ''), COUNT(*) "
+#define ADMIN_BY_LANG	" GROUP BY COALESCE(language, '') ORDER BY 1"
+static const char *const admin_sql_langs[4] = {
+	ADMIN_LANG ADMIN_WHO "CAST($2 AS TEXT) IS NULL" ADMIN_BY_LANG,
+	ADMIN_LANG ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR " ADMIN_POSTS ")"
+	    ADMIN_BY_LANG,
+	ADMIN_LANG ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR " ADMIN_ALERTS ")"
+	    ADMIN_BY_LANG,
+	ADMIN_LANG ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR " ADMIN_POSTS
+	    " OR " ADMIN_ALERTS ")" ADMIN_BY_LANG
+};
 static const char *const admin_sql_batch[4] = {
-	"SELECT id, msisdn " ADMIN_WHO "CAST($2 AS TEXT) IS NULL" ADMIN_BATCH,
-	"SELECT id, msisdn " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
-	    ADMIN_POSTS ")" ADMIN_BATCH,
-	"SELECT id, msisdn " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
-	    ADMIN_ALERTS ")" ADMIN_BATCH,
-	"SELECT id, msisdn " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL OR "
-	    ADMIN_POSTS " OR " ADMIN_ALERTS ")" ADMIN_BATCH
+	"SELECT id, msisdn, language " ADMIN_WHO "CAST($2 AS TEXT) IS NULL"
+	    ADMIN_BATCH,
+	"SELECT id, msisdn, language " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL "
+	    "OR " ADMIN_POSTS ")" ADMIN_BATCH,
+	"SELECT id, msisdn, language " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL "
+	    "OR " ADMIN_ALERTS ")" ADMIN_BATCH,
+	"SELECT id, msisdn, language " ADMIN_WHO "(CAST($2 AS TEXT) IS NULL "
+	    "OR " ADMIN_POSTS " OR " ADMIN_ALERTS ")" ADMIN_BATCH
 };
 
 /* Which interest tables exist: 1 market_posts, 2 prices_alerts. */
@@ -274,7 +317,11 @@ admin_job_commit_cb(void *arg, int ok)
 /*
  * One batch of a broadcast, in one unit of work: the next recipients by
  * users.id, read now (so a STOP sent meanwhile is respected), each given
- * the notice through the outbox.  The next batch runs after the commit.
+ * the notice through the outbox, in the text of her language
+ * (admin_broadcast_pick).  A reader no text fits (her language changed,
+ * or she registered, after the start checked every language had one)
+ * gets the first text given, logged: never left out.  The next batch
+ * runs after the commit.
  */
 static void
 admin_job_batch(struct admin_job *j)
@@ -283,13 +330,16 @@ admin_job_batch(struct admin_job *j)
 	struct store		*store = a->src.store;
 	struct store_stmt	*st;
 	char			(*to)[32] = NULL;
+	const char		**text = NULL, *lang;
 	long long		 last_id = j->cursor, row = 0;
 	size_t			 n = 0, seen = 0, i;
 	int			 rc, ok = 0;
 
 	if (j->done || j->commit_pending)
 		return;
-	if ((to = calloc(ADMIN_BROADCAST_BATCH, sizeof(*to))) == NULL) {
+	if ((to = calloc(ADMIN_BROADCAST_BATCH, sizeof(*to))) == NULL ||
+	    (text = calloc(ADMIN_BROADCAST_BATCH, sizeof(*text))) == NULL) {
+		free(to);
 		error(errno, "admin: broadcast %lld: out of memory", j->id);
 		j->failed = j->done = 1;
 		return;
@@ -309,6 +359,14 @@ admin_job_batch(struct admin_job *j)
 		last_id = store_int(st, 0);
 		if (m == NULL || strlen(m) >= sizeof(to[0]))
 			continue;
+		lang = store_is_null(st, 2) ? NULL : store_text(st, 2);
+		if ((text[n] = admin_broadcast_pick(j->texts, j->ntexts, lang,
+		    j->default_lang)) == NULL) {
+			warning(0, "admin: broadcast %lld: no text for %s's "
+			    "language %s; sent the first text", j->id, m,
+			    lang != NULL ? lang : j->default_lang);
+			text[n] = j->texts[0].text;
+		}
 		snprintf(to[n++], sizeof(to[0]), "%s", m);
 	}
 	store_done(st);
@@ -321,7 +379,7 @@ admin_job_batch(struct admin_job *j)
 	j->batch_final = seen < ADMIN_BROADCAST_BATCH;
 	for (i = 0; i < n; i++)
 		if (outbox_queue(a->src.outbox, 0, "broadcast",
-		    a->conf->global_sender, to[i], j->text, NULL, NULL) == -1)
+		    a->conf->global_sender, to[i], text[i], NULL, NULL) == -1)
 			goto end;
 	/*
 	 * The highest outbox row now, inside this unit of work: the last
@@ -337,6 +395,7 @@ end:
 		ok = 0;
 out:
 	free(to);
+	free(text);
 	if (!ok) {
 		error(0, "admin: broadcast %lld stopped after %lld notices",
 		    j->id, j->notices);
@@ -457,6 +516,163 @@ admin_code_ok(const char *s)
 	return n > 0 && n <= 32;
 }
 
+/*
+ * A text of a broadcast, checked: UTF-8 without control characters, at
+ * most ADMIN_MAX_TEXT bytes, within max-parts SMS.  name is its form
+ * field, for the reason.  0, or -1 with the reason in why.
+ */
+static int
+admin_broadcast_text_ok(struct admin *a, const char *name, const char *text,
+    char *why, size_t whylen)
+{
+	struct gsm_measure	 m;
+	int			 max = a->conf->max_parts > 0 ?
+				    a->conf->max_parts : 1;
+
+	if (*text == '\0') {
+		snprintf(why, whylen, "%s is empty", name);
+		return -1;
+	}
+	if (strlen(text) > ADMIN_MAX_TEXT || !admin_text_ok(text,
+	    strlen(text))) {
+		snprintf(why, whylen, "%s must be UTF-8 without control "
+		    "characters, at most 1600 bytes", name);
+		return -1;
+	}
+	gsm_measure(text, strlen(text), &m);
+	if (m.parts > (size_t)max) {
+		snprintf(why, whylen, "%s needs %zu SMS parts; max-parts is %d",
+		    name, m.parts, max);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 if s is a language code: 2-8 lowercase letters. */
+static int
+admin_lang_ok(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!islower((unsigned char)*s))
+			return 0;
+	return n >= 2 && n <= 8;
+}
+
+/*
+ * The broadcast's texts from the form into j: text= (one for every
+ * language), or text-LANG= for each language that has one.  0, or -1
+ * with the reason in why (400).
+ */
+static int
+admin_broadcast_texts(struct admin *a, struct evkeyvalq *q,
+    struct admin_job *j, char *why, size_t whylen)
+{
+	const char	*text = admin_param(q, "text");
+	struct evkeyval	*kv;
+	size_t		 i;
+
+	if (text != NULL) {
+		if (admin_broadcast_text_ok(a, "text", text, why, whylen) == -1)
+			return -1;
+		if ((j->texts[0].text = strdup(text)) == NULL)
+			goto oom;
+		j->ntexts = 1;
+	}
+	TAILQ_FOREACH(kv, q, next) {
+		if (strncmp(kv->key, "text-", 5) != 0)
+			continue;
+		if (text != NULL) {
+			snprintf(why, whylen, "give text (every language's) "
+			    "or text-LANG (each language's), not both");
+			return -1;
+		}
+		if (!admin_lang_ok(kv->key + 5)) {
+			snprintf(why, whylen, "%.32s: not a language code "
+			    "like text-en", kv->key);
+			return -1;
+		}
+		for (i = 0; i < j->ntexts; i++)
+			if (strcmp(j->texts[i].lang, kv->key + 5) == 0)
+				break;
+		if (i < j->ntexts) {
+			snprintf(why, whylen, "%.32s is given twice", kv->key);
+			return -1;
+		}
+		if (j->ntexts == ADMIN_BROADCAST_LANGS) {
+			snprintf(why, whylen, "more than %d texts",
+			    ADMIN_BROADCAST_LANGS);
+			return -1;
+		}
+		if (admin_broadcast_text_ok(a, kv->key, kv->value, why,
+		    whylen) == -1)
+			return -1;
+		if ((j->texts[j->ntexts].lang = strdup(kv->key + 5)) == NULL ||
+		    (j->texts[j->ntexts].text = strdup(kv->value)) == NULL) {
+			j->ntexts++;
+			goto oom;
+		}
+		j->ntexts++;
+	}
+	if (j->ntexts == 0) {
+		snprintf(why, whylen, "text is missing");
+		return -1;
+	}
+	return 0;
+oom:
+	snprintf(why, whylen, "out of memory");
+	return -1;
+}
+
+/*
+ * Every recipient must get a text: those of each language (counted now)
+ * that has no text of its own and no default-language text to fall back
+ * to are refused here, before anything is queued, naming the languages
+ * and how many read them.  0 all have one, 1 refused (why), -1 the
+ * database could not be read.
+ */
+static int
+admin_broadcast_covered(struct admin *a, struct admin_job *j, char *why,
+    size_t whylen)
+{
+	struct store_stmt	*st;
+	const char		*lang;
+	size_t			 len = 0;
+	long long		 n;
+	int			 rc, missing = 0;
+
+	if ((st = store_query(a->src.store, admin_sql_langs[j->tables])) ==
+	    NULL)
+		return -1;
+	admin_job_bind(st, j);
+	while ((rc = store_step(st)) == STORE_ROW) {
+		lang = store_text(st, 0);
+		n = store_int(st, 1);
+		if (lang == NULL || *lang == '\0')
+			lang = j->default_lang;
+		if (admin_broadcast_pick(j->texts, j->ntexts, lang,
+		    j->default_lang) != NULL)
+			continue;
+		if (missing++ == 0)
+			len = (size_t)snprintf(why, whylen, "no text for %s's "
+			    "readers and none for the default language %s: ",
+			    lang, j->default_lang);
+		else if (len < whylen)
+			len += (size_t)snprintf(why + len, whylen - len, ", ");
+		if (len < whylen)
+			len += (size_t)snprintf(why + len, whylen - len,
+			    "%s %lld recipient%s", lang, n, n == 1 ? "" : "s");
+	}
+	store_done(st);
+	if (rc != STORE_DONE)
+		return -1;
+	if (missing > 0 && len < whylen)
+		snprintf(why + len, whylen - len, "; give them a text, or "
+		    "one for %s; nothing was queued", j->default_lang);
+	return missing > 0;
+}
+
 void
 admin_broadcast_start(struct admin *a, struct evhttp_request *req,
     struct evkeyvalq *q, const char *peer)
@@ -464,37 +680,28 @@ admin_broadcast_start(struct admin *a, struct evhttp_request *req,
 	const char		*market = admin_param(q, "market");
 	const char		*commodity = admin_param(q, "commodity");
 	const char		*all = admin_param(q, "all");
-	const char		*text = admin_param(q, "text");
 	struct admin_job	*j = NULL;
-	struct gsm_measure	 m;
 	struct evbuffer		*b = NULL;
 	struct store_stmt	*st;
-	char			 why[160];
+	char			 why[512];
+	int			 rc;
 
 	if (market != NULL && *market == '\0')
 		market = NULL;
 	if (commodity != NULL && *commodity == '\0')
 		commodity = NULL;
-	if (text == NULL || *text == '\0') {
-		admin_reply_error(req, 400, "Bad Request", "text is missing");
-		return;
-	}
-	if (strlen(text) > ADMIN_MAX_TEXT || !admin_text_ok(text,
-	    strlen(text))) {
-		admin_reply_error(req, 400, "Bad Request", "text must be UTF-8 "
-		    "without control characters, at most 1600 bytes");
-		return;
-	}
-	gsm_measure(text, strlen(text), &m);
-	if (m.parts > (size_t)(a->conf->max_parts > 0 ? a->conf->max_parts :
-	    1)) {
-		snprintf(why, sizeof(why), "text needs %zu SMS parts; "
-		    "max-parts is %d", m.parts, a->conf->max_parts);
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->default_lang = strdup(a->conf->default_language != NULL ?
+	    a->conf->default_language : "en")) == NULL)
+		goto oom;
+	if (admin_broadcast_texts(a, q, j, why, sizeof(why)) == -1) {
+		admin_job_free(j);
 		admin_reply_error(req, 400, "Bad Request", why);
 		return;
 	}
 	if (market == NULL && commodity == NULL &&
 	    (all == NULL || strcmp(all, "1") != 0)) {
+		admin_job_free(j);
 		admin_reply_error(req, 400, "Bad Request", "name a market or "
 		    "a commodity, or all=1 to reach everyone");
 		return;
@@ -503,31 +710,38 @@ admin_broadcast_start(struct admin *a, struct evhttp_request *req,
 	    conf_market_find(a->conf, market) == NULL)) ||
 	    (commodity != NULL && (!admin_code_ok(commodity) ||
 	    conf_commodity_find(a->conf, commodity) == NULL))) {
+		admin_job_free(j);
 		admin_reply_error(req, 400, "Bad Request", "unknown market or "
 		    "commodity: use the codes of the catalogue");
 		return;
 	}
 	if (a->njobs > 0 && !a->jobs[a->njobs - 1]->done) {
+		admin_job_free(j);
 		admin_reply_error(req, 409, "Conflict", "a broadcast is being "
 		    "queued; try again when it is done");
 		return;
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL ||
-	    (market != NULL && (j->market = strdup(market)) == NULL) ||
+	if ((market != NULL && (j->market = strdup(market)) == NULL) ||
 	    (commodity != NULL && (j->commodity = strdup(commodity)) == NULL) ||
-	    (j->text = strdup(text)) == NULL ||
 	    (j->next = event_new(a->base, -1, 0, admin_job_batch_cb, j)) ==
 	    NULL || (b = evbuffer_new()) == NULL)
 		goto oom;
 	j->admin = a;
-	j->id = ++a->next_job;
-	j->started = time(NULL);
 	/* Without the plugins' tables, nobody showed an interest in any
 	 * commodity. */
 	j->tables = commodity != NULL ? admin_interest_tables(a) : 0;
 	if (commodity != NULL && j->tables == 0) {
 		j->done = 1;
 	} else {
+		if ((rc = admin_broadcast_covered(a, j, why, sizeof(why))) ==
+		    -1)
+			goto dberr;
+		if (rc == 1) {
+			admin_job_free(j);
+			evbuffer_free(b);
+			admin_reply_error(req, 400, "Bad Request", why);
+			return;
+		}
 		if ((st = store_query(a->src.store,
 		    admin_sql_count[j->tables])) == NULL)
 			goto dberr;
@@ -543,6 +757,8 @@ admin_broadcast_start(struct admin *a, struct evhttp_request *req,
 		if (j->row_floor < 0)
 			goto dberr;
 	}
+	j->id = ++a->next_job;
+	j->started = time(NULL);
 	if (a->njobs == ADMIN_MAX_JOBS) {
 		admin_job_free(a->jobs[0]);
 		memmove(a->jobs, a->jobs + 1, (ADMIN_MAX_JOBS - 1) *
@@ -551,9 +767,10 @@ admin_broadcast_start(struct admin *a, struct evhttp_request *req,
 	}
 	a->jobs[a->njobs++] = j;
 	info(0, "admin: broadcast %lld from %s to %lld people (market %s, "
-	    "commodity %s)", j->id, peer, j->recipients,
+	    "commodity %s, %zu text%s)", j->id, peer, j->recipients,
 	    market != NULL ? market : "any",
-	    commodity != NULL ? commodity : "any");
+	    commodity != NULL ? commodity : "any", j->ntexts,
+	    j->ntexts == 1 ? "" : "s");
 	if (!j->done)
 		admin_job_schedule(j);
 	admin_job_json(a, j, b);
@@ -659,8 +876,7 @@ void
 admin_user(struct admin *a, struct evhttp_request *req,
     struct evkeyvalq *q, const char *peer)
 {
-	static const char *const roles[] = { "user", "farmer", "buyer",
-	    "transporter", "agent", "dealer", "admin" };
+	static const char *const roles[] = { ADMIN_ROLES };
 	static const char find[] = "SELECT role FROM users WHERE msisdn = $1";
 	static const char upsert[] =
 	    "INSERT INTO users (msisdn, role, created, updated) "

@@ -30,6 +30,11 @@
 
 #include <stddef.h>
 
+/* The roles a user may have (users.role), as POST /admin/user takes them
+ * and marketctl's --role filters them. */
+#define ADMIN_ROLES	"user", "farmer", "buyer", "transporter", "agent", \
+			"dealer", "admin"
+
 struct box;
 struct conf;
 struct event_base;
@@ -79,6 +84,20 @@ void		 admin_set_conf(struct admin *, const struct conf *);
 int		 admin_register(struct admin *, struct http *);
 
 /* --- exposed for tests --------------------------------------------------- */
+
+/* A broadcast's text for the readers of lang (NULL: every language). */
+struct admin_text {
+	char		*lang;
+	char		*text;
+};
+
+/*
+ * The text a reader of lang gets (lang NULL or "": she chose none, so
+ * deflang): the text of every language if there is one, else the text
+ * of her language, else the default language's; NULL when none fits.
+ */
+const char	*admin_broadcast_pick(const struct admin_text *, size_t n,
+		    const char *lang, const char *deflang);
 
 /* 1 if path (without the query) is one of the admin pages or actions. */
 int		 admin_path_is_ours(const char *path);

@@ -63,13 +63,17 @@ struct evkeyvalq;
 
 struct admin_waiting;
 
+#define ADMIN_BROADCAST_LANGS	16	/* texts of one broadcast */
+
 /* One broadcast: who it goes to, and how far it got. */
 struct admin_job {
 	struct admin	*admin;		/* NULL once admin_free detached it */
 	long long	 id;
 	char		*market;	/* NULL: any */
 	char		*commodity;	/* NULL: any */
-	char		*text;
+	struct admin_text texts[ADMIN_BROADCAST_LANGS];
+	size_t		 ntexts;
+	char		*default_lang;	/* the conf's, when it started */
 	long long	 recipients;	/* matching when it started */
 	long long	 cursor;	/* users.id done up to */
 	long long	 notices;	/* queued and committed */

@@ -28,6 +28,7 @@
 #include "admin/admin_int.h"
 #include "marketbox-plugin.h"
 #include "plugin/plugin.h"
+#include "queue/outbox.h"
 #include "store/store.h"
 
 /* Append s as a Prometheus label value, quotes included. */
@@ -199,10 +200,8 @@ admin_metrics(struct admin *a, struct evbuffer *b)
 	const struct mb_plugin	*p;
 	size_t			 i, n;
 	int			 rc;
-	static const char	*const states[] = { "queued", "sending",
-				    "accepted", "buffered", "delivered",
-				    "failed", "inline" };
-	long long		 counts[7];
+	static const char	*const states[] = { OUTBOX_STATES };
+	long long		 counts[OUTBOX_NSTATES];
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		error(errno, "admin: out of memory");

@@ -6,7 +6,12 @@
  * database: lists.c).  A small blocking HTTP/1.1 client with Basic
  * authentication and deadlines, to the conf's http-interface and
  * http-port; the answers are the admin pages' JSON (src/admin), read for
- * the few keys used here.
+ * the few keys used here.  A broadcast's texts go as text= (one for
+ * every language) or text-LANG= (one a language, --text LANG=TEXT); the
+ * daemon picks each reader's and refuses, before queuing, a broadcast
+ * some readers would get no text of.  Phones given as arguments are
+ * normalised here first (ctl_phone), so a local number without
+ * country-code is a usage error, not the daemon's refusal.
  */
 #include "config.h"
 
@@ -24,7 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin/admin.h"
 #include "base/conf.h"
+#include "queue/outbox.h"
 #include "ctl/ctl.h"
 
 #define CTL_CONNECT_MS		5000
@@ -322,18 +329,72 @@ ctl_refused(const struct ctl_answer *ans)
 	return 1;
 }
 
+/*
+ * The texts of a broadcast into form: TEXT (every language's) as text=,
+ * or each --text LANG=TEXT as text-LANG= (LANG one of the conf's
+ * languages, once).  0, or 2 (said).  Which reader gets which text, and
+ * whether every reader gets one, the daemon decides (it knows their
+ * languages): src/admin/actions.c.
+ */
+int
+ctl_broadcast_texts(const struct ctl *c, const struct ctl_args *a,
+    char *form, size_t size)
+{
+	char		 key[32];
+	const char	*eq;
+	int		 i, k;
+
+	if (a->ntexts == 0) {
+		if (a->argc != 1 || a->argv[0][0] == '\0') {
+			ctl_err("broadcast takes one text (quote it), or "
+			    "--text LANG=TEXT for each language");
+			return 2;
+		}
+		if (ctl_form_add(form, size, "text", a->argv[0]) == -1) {
+			ctl_err("the text is too long");
+			return 2;
+		}
+		return 0;
+	}
+	if (a->argc != 0) {
+		ctl_err("broadcast takes one TEXT for every language or "
+		    "--text LANG=TEXT for each, not both");
+		return 2;
+	}
+	for (i = 0; i < a->ntexts; i++) {
+		if ((eq = strchr(a->texts[i], '=')) == NULL ||
+		    eq == a->texts[i] || eq - a->texts[i] > 8 ||
+		    eq[1] == '\0') {
+			ctl_err("--text is LANG=TEXT (en=\"Market closed\"), "
+			    "not '%s'", a->texts[i]);
+			return 2;
+		}
+		snprintf(key, sizeof(key), "text-%.*s",
+		    (int)(eq - a->texts[i]), a->texts[i]);
+		for (k = 0; k < i; k++)
+			if (strncmp(a->texts[k], a->texts[i],
+			    (size_t)(eq - a->texts[i]) + 1) == 0) {
+				ctl_err("--text: two texts for %s", key + 5);
+				return 2;
+			}
+		if (ctl_language(c, "--text", key + 5) != 0)
+			return 2;
+		if (ctl_form_add(form, size, key, eq + 1) == -1) {
+			ctl_err("the texts are too long");
+			return 2;
+		}
+	}
+	return 0;
+}
+
 int
 ctl_broadcast(struct ctl *c, const struct ctl_args *a)
 {
 	struct ctl_answer	 ans;
-	char			 form[8192], target[64];
+	char			 form[32768], target[64];
 	long long		 id, people, deadline, queued_rows, waiting;
 	int			 rc = 1, done = 0, shown = 0;
 
-	if (a->argc != 1 || a->argv[0][0] == '\0') {
-		ctl_err("broadcast takes one text (quote it)");
-		return 2;
-	}
 	if (a->f.market == NULL && a->f.commodity == NULL && !a->all) {
 		ctl_err("broadcast needs --market, --commodity or --all");
 		return 2;
@@ -343,10 +404,13 @@ ctl_broadcast(struct ctl *c, const struct ctl_args *a)
 	    a->f.market) == -1) || (a->f.commodity != NULL &&
 	    ctl_form_add(form, sizeof(form), "commodity", a->f.commodity) ==
 	    -1) || (a->all && ctl_form_add(form, sizeof(form), "all", "1") ==
-	    -1) || ctl_form_add(form, sizeof(form), "text", a->argv[0]) == -1) {
-		ctl_err("the text is too long");
+	    -1)) {
+		ctl_err("the market or commodity is too long");
 		return 2;
 	}
+	if ((rc = ctl_broadcast_texts(c, a, form, sizeof(form))) != 0)
+		return rc;
+	rc = 1;
 	if (ctl_http(c, "POST", "/admin/broadcast", form, &ans) == -1)
 		return 1;
 	if (ans.code != 202) {
@@ -415,7 +479,11 @@ ctl_retry(struct ctl *c, const struct ctl_args *a)
 	long long		 total = 0, n, left = 0;
 	long			 rounds;
 	int			 rc;
+	static const char *const kinds[] = { OUTBOX_KINDS };
 
+	if (a->f.kind != NULL && ctl_choice("--kind", a->f.kind, kinds,
+	    sizeof(kinds) / sizeof(kinds[0])) != 0)
+		return 2;
 	form[0] = '\0';
 	if (a->f.kind != NULL && ctl_form_add(form, sizeof(form), "kind",
 	    a->f.kind) == -1)
@@ -455,16 +523,21 @@ int
 ctl_user(struct ctl *c, const struct ctl_args *a)
 {
 	struct ctl_answer	 ans;
-	char			 form[256];
+	char			 form[256], phone[32];
 	int			 rc;
+	static const char *const roles[] = { ADMIN_ROLES };
 
 	if (a->argc != 3 || strcmp(a->argv[0], "set") != 0) {
 		ctl_err("usage: marketctl user set ROLE PHONE");
 		return 2;
 	}
+	if (ctl_choice("ROLE", a->argv[1], roles, sizeof(roles) /
+	    sizeof(roles[0])) != 0 || ctl_phone(c, "PHONE", a->argv[2], phone,
+	    sizeof(phone)) != 0)
+		return 2;
 	form[0] = '\0';
 	if (ctl_form_add(form, sizeof(form), "role", a->argv[1]) == -1 ||
-	    ctl_form_add(form, sizeof(form), "msisdn", a->argv[2]) == -1)
+	    ctl_form_add(form, sizeof(form), "msisdn", phone) == -1)
 		return 2;
 	if (ctl_http(c, "POST", "/admin/user", form, &ans) == -1)
 		return 1;
@@ -513,7 +586,7 @@ ctl_agent(struct ctl *c, const struct ctl_args *a)
 {
 	struct ctl_answer	 ans;
 	char			 form[256], msisdn[64], point[64], was[64];
-	char			 moved[96] = "";
+	char			 moved[96] = "", phone[32];
 	int			 rc, add;
 
 	add = a->argc == 2 && strcmp(a->argv[0], "add") == 0;
@@ -523,8 +596,10 @@ ctl_agent(struct ctl *c, const struct ctl_args *a)
 		    "agent remove PHONE");
 		return 2;
 	}
+	if (ctl_phone(c, "PHONE", a->argv[1], phone, sizeof(phone)) != 0)
+		return 2;
 	form[0] = '\0';
-	if (ctl_form_add(form, sizeof(form), "msisdn", a->argv[1]) == -1 ||
+	if (ctl_form_add(form, sizeof(form), "msisdn", phone) == -1 ||
 	    ctl_form_add(form, sizeof(form), add ? "point" : "remove",
 	    add ? a->f.point : "1") == -1)
 		return 2;

@@ -11,6 +11,7 @@
 #ifndef MARKETBOX_CTL_H
 #define MARKETBOX_CTL_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct conf;
@@ -32,8 +33,27 @@ struct ctl {
 	int		 tty;		/* stderr is a terminal: progress */
 };
 
+/* marketctl.c's main (declared so that the unit test's build, which
+   renames it -Dmain=marketctl_main, has its prototype) */
+int	main(int, char **);
+
 /* "marketctl: " and the message on stderr (marketctl.c). */
 void	ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Values checked as the daemon checks them (marketctl.c): each 0, or 2
+ * (a usage error, said on stderr).  ctl_phone: a phone into the form
+ * the tables keep (the daemon's msisdn_normalise and the conf's
+ * country-code); ctl_choice: one of n values; ctl_language: one of the
+ * conf's languages; ctl_db_choice: one of the values the CHECK
+ * constraint of table.column allows, or extra.
+ */
+int	ctl_phone(const struct ctl *, const char *, const char *, char *,
+	    size_t);
+int	ctl_choice(const char *, const char *, const char *const *, size_t);
+int	ctl_language(const struct ctl *, const char *, const char *);
+int	ctl_db_choice(struct ctl *, const char *, const char *, const char *,
+	    const char *, const char *);
 
 /* --- rows and their printing (rows.c) ------------------------------------- */
 
@@ -85,8 +105,12 @@ struct ctl_filters {
 	int		 held;		/* --held (reports) */
 };
 
+#define CTL_MAX_TEXTS		16	/* --text LANG=TEXT of a broadcast */
+
 struct ctl_args {
 	struct ctl_filters	 f;
+	const char		*texts[CTL_MAX_TEXTS];	/* --text, in order */
+	int			 ntexts;
 	int			 all, wait, force;
 	long			 timeout;
 	int			 keep;		/* --keep N (backup); 0: not
@@ -118,6 +142,10 @@ int	ctl_export(struct ctl *, const struct ctl_args *);
 int	ctl_date(const char *, long long *);
 /* actions.c */
 int	ctl_broadcast(struct ctl *, const struct ctl_args *);
+/* A broadcast's texts (TEXT, or --text LANG=TEXT...) appended to a form
+   of size bytes as text= or text-LANG=.  0, or 2 (said). */
+int	ctl_broadcast_texts(const struct ctl *, const struct ctl_args *,
+	    char *, size_t);
 int	ctl_retry(struct ctl *, const struct ctl_args *);
 int	ctl_user(struct ctl *, const struct ctl_args *);
 int	ctl_agent(struct ctl *, const struct ctl_args *);

@@ -5,16 +5,27 @@
  * what they did for their members over a period, the payments ledger
  * (its suspense list too) and the refunds and payouts the operator must
  * send.  Each is one query with its filters bound; rows.c prints the
- * rows.
+ * rows.  A filter's value is checked first (marketctl.c's ctl_phone,
+ * ctl_choice, ctl_db_choice): an unknown state or a local phone without
+ * country-code is a usage error, never a silent empty list.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "admin/admin.h"
 #include "base/conf.h"
 #include "pay/pay.h"
+#include "queue/outbox.h"
 #include "store/store.h"
 #include "ctl/ctl.h"
+
+#define CTL_N(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The roles and the outbox's states and kinds, as the daemon names them. */
+static const char *const ctl_roles[] = { ADMIN_ROLES };
+static const char *const ctl_outbox_states[] = { OUTBOX_STATES };
+static const char *const ctl_outbox_kinds[] = { OUTBOX_KINDS };
 
 int
 ctl_users(struct ctl *c, const struct ctl_args *a)
@@ -29,6 +40,10 @@ ctl_users(struct ctl *c, const struct ctl_args *a)
 	    "AND ($4 = 0 OR opt_out <> 0) ORDER BY id";
 	struct store_stmt	*st;
 
+	if ((a->f.role != NULL && ctl_choice("--role", a->f.role, ctl_roles,
+	    CTL_N(ctl_roles)) != 0) || (a->f.language != NULL &&
+	    ctl_language(c, "--language", a->f.language) != 0))
+		return 2;
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
 	store_bind_text(st, 1, a->f.market);
@@ -57,6 +72,10 @@ ctl_offers(struct ctl *c, const struct ctl_args *a)
 
 	if (ctl_need_market(c) == -1)
 		return 1;
+	if ((a->f.kind != NULL && ctl_db_choice(c, "--kind", a->f.kind,
+	    "market_posts", "kind", NULL) != 0) || ctl_db_choice(c,
+	    "--state", state, "market_posts", "state", "all") != 0)
+		return 2;
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
 	store_bind_text(st, 1, a->f.kind);
@@ -81,6 +100,9 @@ ctl_orders(struct ctl *c, const struct ctl_args *a)
 
 	if (ctl_need_market(c) == -1)
 		return 1;
+	if (a->f.state != NULL && ctl_db_choice(c, "--state", a->f.state,
+	    "market_orders", "state", "all") != 0)
+		return 2;
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
 	store_bind_text(st, 1, a->f.state != NULL &&
@@ -101,12 +123,20 @@ ctl_outbox(struct ctl *c, const struct ctl_args *a)
 	    "AND (CAST($3 AS TEXT) IS NULL OR receiver = $3) "
 	    "ORDER BY id DESC";
 	struct store_stmt	*st;
+	char			 to[32];
 
+	if ((a->f.state != NULL && ctl_choice("--state", a->f.state,
+	    ctl_outbox_states, CTL_N(ctl_outbox_states)) != 0) ||
+	    (a->f.kind != NULL && ctl_choice("--kind", a->f.kind,
+	    ctl_outbox_kinds, CTL_N(ctl_outbox_kinds)) != 0) ||
+	    (a->f.to != NULL && ctl_phone(c, "--to", a->f.to, to,
+	    sizeof(to)) != 0))
+		return 2;
 	if ((st = ctl_prepare(c, sql)) == NULL)
 		return 1;
 	store_bind_text(st, 1, a->f.state);
 	store_bind_text(st, 2, a->f.kind);
-	store_bind_text(st, 3, a->f.to);
+	store_bind_text(st, 3, a->f.to != NULL ? to : NULL);
 	return ctl_print_stmt(c, stdout, st, "nttttntDtt", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }

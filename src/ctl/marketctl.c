@@ -17,10 +17,18 @@
  * array of objects) for scripts.  Long operations (export, broadcast,
  * retry) show their progress on standard error when it is a terminal.
  * Exit status: 0 done, 1 failed (the reason on standard error), 2 usage.
+ * Values are checked here as the daemon checks them, so that a typo is a
+ * usage error rather than a filter that matches nothing: phones made
+ * international by the daemon's msisdn_normalise and the conf's
+ * country-code (a local number without one is a usage error), and the
+ * values of --kind, --state, --role, --language taken from where the
+ * daemon defines them (outbox.h, admin.h, the language files, the
+ * plugins' CHECK constraints in the database).
  *
  * The files, one reason to change each (ctl.h holds what they share):
  *	marketctl.c	the command line: global options, each command's
- *			options, usage, the command table, and main
+ *			options, the checks of phones and of values from
+ *			a set, usage, the command table, and main
  *	rows.c		the database opened read-only; rows printed as a
  *			table, CSV or JSON
  *	lists.c		users, offers, orders, outbox, agents, dispute
@@ -57,7 +65,9 @@
 #include "base/gw.h"
 
 #include "base/conf.h"
+#include "base/phone.h"
 #include "store/store.h"
+#include "text/lang.h"
 #include "ctl/ctl.h"
 
 #ifndef MARKETBOX_CONF_FILE
@@ -78,6 +88,158 @@ ctl_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* --- values checked as the daemon checks them ------------------------------ */
+
+/*
+ * A phone typed in an option or argument (what names it: "--to") into
+ * out, in the international form the tables keep, made by the daemon's
+ * own msisdn_normalise with the conf's country-code: 0722000111 finds
+ * +254722000111 where marketbox would have stored it so.  0, or 2 (a
+ * usage error, said): a local number without country-code (marketbox
+ * refuses to store one, so it can match nothing), or no phone number.
+ */
+int
+ctl_phone(const struct ctl *c, const char *what, const char *typed,
+    char *out, size_t outlen)
+{
+	const char	*cc = c->conf != NULL ? c->conf->country_code : NULL;
+	const char	*p = typed;
+
+	if (msisdn_normalise(cc, typed, out, outlen) == 0)
+		return 0;
+	while (*p == ' ')
+		p++;
+	if ((cc == NULL || *cc == '\0') && p[0] == '0' && p[1] != '0' &&
+	    msisdn_normalise("1", typed, out, outlen) == 0)
+		ctl_err("%s: %s is a local number and %s: give it with + and "
+		    "its country code (like +254722000111)", what, typed,
+		    c->conf != NULL ? "the conf has no country-code" :
+		    "no conf (-c) gives a country-code");
+	else
+		ctl_err("%s: '%s' is not a phone number", what, typed);
+	return 2;
+}
+
+/*
+ * 0 if value is one of the n allowed; else 2, a usage error that lists
+ * them (a filter with a value nothing can hold would match nothing, and
+ * say nothing of the typo).
+ */
+int
+ctl_choice(const char *opt, const char *value, const char *const *allowed,
+    size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(value, allowed[i]) == 0)
+			return 0;
+	fprintf(stderr, "marketctl: %s: '%s' is not one of:", opt, value);
+	for (i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", allowed[i]);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/*
+ * value of --language: one of the conf's language files (lang_load, as
+ * the daemon reads them), or "" (users who chose none).  Without a conf
+ * the languages are unknown and any value is taken.  0 or 2.
+ */
+int
+ctl_language(const struct ctl *c, const char *opt, const char *value)
+{
+	struct lang_set		 *langs;
+	const char *const	 *codes;
+	size_t			  n;
+	int			  rc;
+
+	if (c->conf == NULL || *value == '\0')
+		return 0;
+	if ((langs = lang_load(c->conf->language_dir,
+	    c->conf->default_language)) == NULL)
+		return 0;	/* lang_load said why; the filter stays */
+	codes = lang_codes(langs, &n);
+	rc = ctl_choice(opt, value, codes, n);
+	lang_free(langs);
+	return rc;
+}
+
+/*
+ * Append the quoted values of the list that follows p ('a', 'b'::text,
+ * ...) to vals (at most max).  The number of values.
+ */
+static size_t
+ctl_quoted_list(const char *p, char vals[][24], size_t max)
+{
+	size_t	 n = 0, k;
+
+	while ((p = strchr(p, '\'')) != NULL && n < max) {
+		for (p++, k = 0; *p != '\0' && *p != '\''; p++)
+			if (k + 1 < sizeof(vals[0]))
+				vals[n][k++] = *p;
+		vals[n++][k] = '\0';
+		if (*p == '\0')
+			break;
+		for (p++; *p != '\0' && *p != '\'' && *p != ')' && *p != ']';
+		    p++)
+			;
+		if (*p != '\'')
+			break;
+	}
+	return n;
+}
+
+/*
+ * value of an option naming a state or kind of a plugin's table: one of
+ * the values of its CHECK (column IN (...)) constraint, read from the
+ * database itself (the schema the daemon made is the definition: a
+ * later migration that adds a state adds it there), or extra ("all",
+ * or NULL).  When the constraint cannot be read any value is taken.
+ * 0, or 2 (said).
+ */
+int
+ctl_db_choice(struct ctl *c, const char *opt, const char *value,
+    const char *table, const char *column, const char *extra)
+{
+	static const char lite[] = "SELECT sql FROM sqlite_master WHERE "
+	    "type = 'table' AND name = $1";
+	static const char pg[] = "SELECT pg_get_constraintdef(k.oid) FROM "
+	    "pg_constraint k JOIN pg_class t ON t.oid = k.conrelid JOIN "
+	    "pg_namespace s ON s.oid = t.relnamespace WHERE t.relname = $1 "
+	    "AND s.nspname = current_schema() AND k.contype = 'c'";
+	struct store_stmt	*st;
+	const char		*allowed[33], *def, *p;
+	char			 vals[32][24], pat[3][64];
+	size_t			 n = 0, i;
+
+	if (c->store == NULL || (extra != NULL && strcmp(value, extra) == 0))
+		return 0;
+	snprintf(pat[0], sizeof(pat[0]), "(%s IN (", column);
+	snprintf(pat[1], sizeof(pat[1]), "(%s = ANY (", column);
+	snprintf(pat[2], sizeof(pat[2]), "((%s)::text = ANY (", column);
+	if ((st = store_query(c->store, strcmp(store_engine(c->store),
+	    "sqlite") == 0 ? lite : pg)) == NULL)
+		return 0;
+	store_bind_text(st, 1, table);
+	while (n == 0 && store_step(st) == STORE_ROW) {
+		if ((def = store_text(st, 0)) == NULL)
+			continue;
+		for (i = 0, p = NULL; i < 3 && p == NULL; i++)
+			p = strstr(def, pat[i]);
+		if (p != NULL)
+			n = ctl_quoted_list(p, vals, 32);
+	}
+	store_done(st);
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		allowed[i] = vals[i];
+	if (extra != NULL)
+		allowed[n++] = extra;
+	return ctl_choice(opt, value, allowed, n);
+}
+
 static void
 ctl_usage(FILE *fp)
 {
@@ -93,7 +255,8 @@ ctl_usage(FILE *fp)
 	    "  export [trades|prices|agent_actions|commissions|payments]\n"
 	    "         [--since DATE] [--until DATE]\n"
 	    "         [--with-phones] [-o FILE|DIR]\n"
-	    "  broadcast (--market M | --commodity C | --all) [--wait] TEXT\n"
+	    "  broadcast (--market M | --commodity C | --all) [--wait]\n"
+	    "            (TEXT | --text LANG=TEXT...)\n"
 	    "  retry [--kind K]\n"
 	    "  user set ROLE PHONE\n"
 	    "  agent add PHONE --point CODE | agent remove PHONE\n"
@@ -121,8 +284,7 @@ enum {
 	CTL_OPT_UNTIL, CTL_OPT_WITH_PHONES, CTL_OPT_ALL, CTL_OPT_WAIT,
 	CTL_OPT_TIMEOUT, CTL_OPT_FORCE, CTL_OPT_FROM, CTL_OPT_POINT,
 	CTL_OPT_FOR, CTL_OPT_DATE, CTL_OPT_UNMATCHED, CTL_OPT_REF,
-	CTL_OPT_HELD,
-	CTL_OPT_KEEP
+	CTL_OPT_HELD, CTL_OPT_KEEP, CTL_OPT_TEXT
 };
 
 static const struct option ctl_longopts[] = {
@@ -151,7 +313,7 @@ static const struct option ctl_longopts[] = {
 	{ "unmatched",	 no_argument,	    NULL, CTL_OPT_UNMATCHED },
 	{ "ref",	 required_argument, NULL, CTL_OPT_REF },
 	{ "held",	 no_argument,	    NULL, CTL_OPT_HELD },
-	{ "keep",	 required_argument, NULL, CTL_OPT_KEEP },
+	CTL_OPT_HELD, CTL_OPT_KEEP, CTL_OPT_TEXT
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };
@@ -202,6 +364,14 @@ ctl_parse(struct ctl *c, int argc, char **argv, struct ctl_args *a)
 		case CTL_OPT_REF:	a->f.ref = optarg; break;
 		case CTL_OPT_WITH_PHONES: a->f.with_phones = 1; break;
 		case CTL_OPT_HELD:	a->f.held = 1; break;
+		case CTL_OPT_TEXT:
+			if (a->ntexts == CTL_MAX_TEXTS) {
+				ctl_err("--text: at most %d (one a language)",
+				    CTL_MAX_TEXTS);
+				return 2;
+			}
+			a->texts[a->ntexts++] = optarg;
+			break;
 		case CTL_OPT_ALL:	a->all = 1; break;
 		case CTL_OPT_WAIT:	a->wait = 1; break;
 		case CTL_OPT_FORCE:	a->force = 1; break;

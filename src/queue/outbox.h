@@ -32,6 +32,17 @@
 
 #include <stddef.h>
 
+/*
+ * The values of the outbox's state and kind columns, as the lists that
+ * read them (metrics, marketctl's filters) name them: every state above,
+ * and every kind a row is queued with (outbox_queue, outbox_reply,
+ * outbox_notice, the admin's broadcast).
+ */
+#define OUTBOX_STATES	"queued", "sending", "accepted", "buffered", \
+			"delivered", "failed", "inline"
+#define OUTBOX_NSTATES	7
+#define OUTBOX_KINDS	"reply", "notice", "ussd", "broadcast"
+
 struct conf;
 struct event_base;
 struct mo;

@@ -32,7 +32,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 129
+tap_plan 147
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -192,6 +192,54 @@ tap_is "$(ctl --json outbox --limit 0 | jq length)" \
     "$(db "SELECT COUNT(*) FROM outbox")" "outbox --json --limit 0: every row"
 tap_is "$(ctl --csv outbox --to "$VISITOR" | tail -n +2 | cut -d, -f3 |
     sort -u)" "$VISITOR" "outbox --to filters"
+# A number as people type it, made international as the daemon makes it
+# (country-code 254): the same rows.
+tap_is "$(ctl --csv outbox --to "0700 000 004" | tail -n +2 | cut -d, -f3 |
+    sort -u)" "$VISITOR" "outbox --to 0700 000 004 finds $VISITOR"
+# Without country-code a local number matches nothing marketbox keeps:
+# a usage error that says to give it with its country code.
+sed '/^country-code/d' "$MB_CONF" > "$T/nocc.conf"
+"$MARKETCTL" -c "$T/nocc.conf" outbox --to 0700000004 > "$T/nocc.out" 2>&1
+rc=$?
+tap_ok "outbox --to: a local number without country-code is a usage error (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -q 'with + and its country code' '$T/nocc.out'"
+tap_is "$("$MARKETCTL" -c "$T/nocc.conf" --csv outbox --to "$VISITOR" |
+    tail -n +2 | cut -d, -f3 | sort -u)" "$VISITOR" \
+    "outbox --to: an international number needs no country-code"
+# Values nothing can hold are usage errors that list the allowed ones.
+ctl outbox --state sent > "$T/choice.out" 2>&1
+rc=$?
+tap_ok "outbox --state sent: usage error listing the states (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -qF \"'sent' is not one of: queued, sending, accepted, buffered, delivered, failed, inline\" '$T/choice.out'"
+ctl outbox --kind sms > "$T/choice.out" 2>&1
+rc=$?
+tap_ok "outbox --kind sms: usage error (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -qF 'reply, notice, ussd, broadcast' '$T/choice.out'"
+ctl users --role farmers > "$T/choice.out" 2>&1
+rc=$?
+tap_ok "users --role farmers: usage error (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -qF 'user, farmer, buyer' '$T/choice.out'"
+ctl users --language xx > "$T/choice.out" 2>&1
+rc=$?
+tap_ok "users --language xx: usage error naming the languages (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -q 'en' '$T/choice.out'"
+if [ "$HAVE_MARKET" = 1 ]; then
+	ctl offers --state opened > "$T/choice.out" 2>&1
+	rc=$?
+	tap_ok "offers --state opened: usage error, the states from the database (exit $rc)" \
+	    eval "[ $rc -eq 2 ] && grep -qF 'open, closed, cancelled, expired, all' '$T/choice.out'"
+	ctl orders --state done > "$T/choice.out" 2>&1
+	rc=$?
+	tap_ok "orders --state done: usage error (exit $rc)" \
+	    eval "[ $rc -eq 2 ] && grep -qF 'pending, accepted' '$T/choice.out'"
+	tap_is "$(ctl --csv offers --kind want --state all | tail -n +2 | wc -l)" \
+	    "$(db "SELECT COUNT(*) FROM market_posts WHERE kind = 'want'")" \
+	    "offers --kind want --state all: allowed values still filter"
+else
+	tap_skip "offers --state opened" "the market plugin is not built"
+	tap_skip "orders --state done" "the market plugin is not built"
+	tap_skip "offers --kind want" "the market plugin is not built"
+fi
 ctl --json stats > "$T/stats.json"
 tap_is "$(jq -r '[.users, .["users.registered"], .["users.opted_out"], .mo,
     .["outbox.delivered"]] | map(tostring) | join(" ")' "$T/stats.json")" \
@@ -282,6 +330,43 @@ tap_is "$(ctl retry --kind broadcast)" "2 failed messages queued again" \
 tap_ok "retried notices leave again" eval "wait_until 10 eval \"[ \\\$(phone_texts '$FARMER' | grep -cxF '$BROADCAST') -eq 2 ]\""
 tap_is "$(db "SELECT COUNT(*) FROM outbox WHERE state = 'failed'")" 0 \
     "no failed row is left"
+
+# One text a language: the buyer reads Swahili for this, the farmer
+# English; each phone gets its own text, word for word.
+lang_b=$(db "SELECT COALESCE(language, 'NULL') FROM users WHERE msisdn = '$BUYER'")
+db "UPDATE users SET language = 'sw' WHERE msisdn = '$BUYER'"
+EN_TEXT="Market closed Monday"
+SW_TEXT="Soko limefungwa Jumatatu"
+out=$(ctl broadcast --market nakuru --wait --text en="$EN_TEXT" \
+    --text sw="$SW_TEXT")
+tap_is "$out" "broadcast 2: 2 people matched, 2 notices queued" \
+    "broadcast --text en=... --text sw=...: two people match"
+tap_ok "the farmer (en) gets the English text" \
+    phone_expect_text "$FARMER" "$EN_TEXT" 10
+tap_ok "the buyer (sw) gets the Swahili text" \
+    phone_expect_text "$BUYER" "$SW_TEXT" 10
+sleep 1
+tap_is "$(phone_texts "$BUYER" | grep -cxF "$EN_TEXT") $(phone_texts \
+    "$FARMER" | grep -cxF "$SW_TEXT")" "0 0" \
+    "neither gets the other's text"
+rows=$(db "SELECT COUNT(*) FROM outbox WHERE kind = 'broadcast'")
+ctl broadcast --market nakuru --text fr="Marché fermé" > "$T/bc.out" 2>&1
+rc=$?
+tap_ok "no text for en (the default) nor sw: refused, the readers counted (exit $rc)" \
+    eval "[ $rc -eq 1 ] && grep -qF 'en 1 recipient, sw 1 recipient' '$T/bc.out'"
+tap_is "$(db "SELECT COUNT(*) FROM outbox WHERE kind = 'broadcast'")" \
+    "$rows" "the refused broadcast queued nothing"
+ctl broadcast --market nakuru --text xx=hello > "$T/bc.out" 2>&1
+rc=$?
+tap_ok "broadcast --text xx=...: an unknown language is a usage error (exit $rc)" \
+    eval "[ $rc -eq 2 ] && grep -q \"'xx' is not one of\" '$T/bc.out'"
+ctl broadcast --market nakuru --text en=a "and one more" > "$T/bc.out" 2>&1
+tap_is "$?" 2 "broadcast: TEXT and --text together is a usage error"
+if [ "$lang_b" = NULL ]; then
+	db "UPDATE users SET language = NULL WHERE msisdn = '$BUYER'"
+else
+	db "UPDATE users SET language = '$lang_b' WHERE msisdn = '$BUYER'"
+fi
 
 # --- service points: agents through the admin, their report from the database -------------
 # The service points nakuru and eldoret (the conf above); members, actions

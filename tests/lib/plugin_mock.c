@@ -90,6 +90,7 @@ struct mock {
 	char			*pay_number;	/* pay_to(); NULL: none */
 	char			 pay_events[512];	/* pay_event() */
 	size_t			(*sms_parts)(const char *);	/* or NULL */
+	int			 no_country_code;	/* mock_no_country_code */
 	int			 fail_trade;	/* trade_done() returns -1 */
 	struct mock_trade	*trades;
 	size_t			 ntrades;
@@ -503,12 +504,11 @@ mock_h_market_suggest(struct mb_ctx *ctx, const char *word)
 	return mock_suggest(mock_markets, MOCK_N(mock_markets), word);
 }
 
-/* Kenya, as mock_h_msisdn. */
+/* Kenya, as mock_h_msisdn; none after mock_no_country_code. */
 static const char *
 mock_h_country_code(struct mb_ctx *ctx)
 {
-	(void)ctx;
-	return "+254";
+	return ctx->m->no_country_code ? NULL : "+254";
 }
 
 /* As the host: the outbox's measure, accents folded when that saves one. */
@@ -707,9 +707,11 @@ mock_h_msisdn(struct mb_ctx *ctx, const char *typed)
 	digits[n] = '\0';
 	if (plus && n >= 7 && n <= 15)
 		snprintf(out, sizeof(out), "+%s", digits);
-	else if (!plus && n == 10 && digits[0] == '0')
+	else if (!plus && n == 10 && digits[0] == '0' &&
+	    !ctx->m->no_country_code)
 		snprintf(out, sizeof(out), "+254%s", digits + 1);
-	else if (!plus && n == 12 && strncmp(digits, "254", 3) == 0)
+	else if (!plus && n == 12 && strncmp(digits, "254", 3) == 0 &&
+	    !ctx->m->no_country_code)
 		snprintf(out, sizeof(out), "+%s", digits);
 	else
 		return NULL;
@@ -1357,6 +1359,12 @@ void
 mock_sms_parts(struct mock *m, size_t (*fn)(const char *text))
 {
 	m->sms_parts = fn;
+}
+
+void
+mock_no_country_code(struct mock *m, int on)
+{
+	m->no_country_code = on;
 }
 
 void

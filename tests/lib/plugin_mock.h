@@ -166,6 +166,9 @@ void			 mock_pay_events_clear(struct mock *);
 void			 mock_sms_parts(struct mock *,
 			    size_t (*fn)(const char *text));
 void			 mock_fail_contact(struct mock *, int on);
+/* With on, as marketbox without country-code: country_code() NULL, msisdn()
+   refuses local numbers (0722000111). */
+void			 mock_no_country_code(struct mock *, int on);
 /* With on, trade_done() returns -1 (and keeps nothing). */
 void			 mock_fail_trade_done(struct mock *, int on);
 /* trade_done() calls since mock_new (mock_clear leaves them). */

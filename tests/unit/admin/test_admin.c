@@ -1600,6 +1600,102 @@ Test(admin_pages, broadcast_by_commodity_reaches_who_posted_or_asked)
 	t_broadcast_wait(2);
 }
 
+/*
+ * Which text a reader gets: the one text of every language; else her
+ * language's, else the default language's (also hers when she chose
+ * none); else none, which the start refuses before queuing.
+ */
+Test(admin_broadcast, each_reader_gets_her_language_or_the_default)
+{
+	struct admin_text	 one[] = { { NULL, "All" } };
+	struct admin_text	 two[] = { { "en", "Closed" }, { "sw", "Imefungwa" } };
+	struct admin_text	 sw[] = { { "sw", "Imefungwa" } };
+
+	cr_assert_str_eq(admin_broadcast_pick(one, 1, "fr", "en"), "All");
+	cr_assert_str_eq(admin_broadcast_pick(one, 1, NULL, "en"), "All");
+	cr_assert_str_eq(admin_broadcast_pick(two, 2, "sw", "en"), "Imefungwa");
+	cr_assert_str_eq(admin_broadcast_pick(two, 2, "en", "en"), "Closed");
+	/* no French text: the default language's */
+	cr_assert_str_eq(admin_broadcast_pick(two, 2, "fr", "en"), "Closed");
+	/* no language chosen: the default's */
+	cr_assert_str_eq(admin_broadcast_pick(two, 2, NULL, "en"), "Closed");
+	cr_assert_str_eq(admin_broadcast_pick(two, 2, "", "sw"), "Imefungwa");
+	/* neither hers nor the default's */
+	cr_assert_null(admin_broadcast_pick(sw, 1, "fr", "en"));
+	cr_assert_null(admin_broadcast_pick(sw, 1, NULL, "en"));
+	cr_assert_str_eq(admin_broadcast_pick(sw, 1, "fr", "sw"), "Imefungwa");
+	cr_assert_null(admin_broadcast_pick(two, 0, "en", "en"));
+}
+
+/* Mary reads English, John Swahili: each gets the text of her language. */
+Test(admin_pages, broadcast_per_language)
+{
+	struct hc_resp	*r;
+
+	r = t_action("/admin/broadcast", "market=nakuru&text-en=Market+"
+	    "closed+Monday&text-sw=Soko+limefungwa+Jumatatu");
+	cr_assert_eq(r->code, 202, "%s", r->raw);
+	assert_has(r->body, "\"recipients\": 2, ");
+	t_broadcast_wait(1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND receiver = '+254700000001' AND text = 'Market "
+	    "closed Monday'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND receiver = '+254700000002' AND text = 'Soko "
+	    "limefungwa Jumatatu'"), 1);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 2);
+	/* no Swahili text: John gets the default language's (en) */
+	r = t_action("/admin/broadcast", "market=nakuru&text-en=Rain+"
+	    "tomorrow");
+	cr_assert_eq(r->code, 202, "%s", r->raw);
+	t_broadcast_wait(2);
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast' AND text = 'Rain tomorrow' AND receiver IN "
+	    "('+254700000001', '+254700000002')"), 2);
+}
+
+/*
+ * Readers whose language has no text, with no default-language text to
+ * fall back to: refused before anything is queued, their languages and
+ * counts named.
+ */
+Test(admin_pages, broadcast_per_language_refusals)
+{
+	struct hc_resp	*r;
+	char		 body[1024];
+
+	r = t_action("/admin/broadcast", "market=nakuru&text-sw=Soko");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "none for the default language en: en 1 "
+	    "recipient; give them a text, or one for en; nothing was queued");
+	r = t_action("/admin/broadcast", "all=1&text-fr=Bonjour");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	/* Mary and Peter read en, John sw (Ann sent STOP, +...4 has no
+	   name) */
+	assert_has(r->body, "en 2 recipients, sw 1 recipient;");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 0);
+	r = t_action("/admin/broadcast", "market=nakuru&text=x&text-en=y");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "not both");
+	r = t_action("/admin/broadcast", "market=nakuru&text-EN=y");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "not a language code");
+	r = t_action("/admin/broadcast", "market=nakuru&text-en=");
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "text-en is empty");
+	/* each text fits max-parts (3) */
+	memset(body, 0, sizeof(body));
+	strcpy(body, "market=nakuru&text-en=ok&text-sw=");
+	memset(body + strlen(body), 'a', 153 * 3 + 1);
+	r = t_action("/admin/broadcast", body);
+	cr_assert_eq(r->code, 400, "%s", r->raw);
+	assert_has(r->body, "text-sw needs 4 SMS parts");
+	cr_assert_eq(t_count("SELECT COUNT(*) FROM outbox WHERE kind = "
+	    "'broadcast'"), 0);
+}
+
 Test(admin_pages, broadcast_refusals)
 {
 	struct hc_resp	*r;

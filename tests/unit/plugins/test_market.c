@@ -1308,6 +1308,16 @@ Test(market, sent_forms)
 	run_reply(FARMER, "sent 2 not-a-phone", "market-bad-phone");
 	has(0, "word", "not-a-phone");
 	cr_assert_str_eq(order_state(2), "accepted");
+	/* without country-code, a local number is refused with its own
+	   reply: send it with the country code (the bad-phone one's
+	   example is a local number); anything else is still no phone */
+	mock_no_country_code(m, 1);
+	run_reply(FARMER, "sent 2 0722 000 111", "market-phone-local");
+	has(0, "word", "0722 000 111");
+	cr_assert_str_eq(order_state(2), "accepted");
+	run_reply(FARMER, "sent 2 not-a-phone", "market-bad-phone");
+	run_reply(FARMER, "sent 2 00722000111", "market-bad-phone");
+	mock_no_country_code(m, 0);
 	/* international numbers of the home country, and the seller
 	   carrying it alone */
 	run_reply(FARMER, "sent 2 +254733000111", "market-sent-ok-transporter");
@@ -2354,6 +2364,10 @@ tour(void)
 	run(FARMER, "accept 4");
 	run(FARMER, "accept 4");
 	run(FARMER, "sent 4 xyz");
+	/* a local number where marketbox has no country-code */
+	mock_no_country_code(m, 1);
+	run(FARMER, "sent 4 0722000111");
+	mock_no_country_code(m, 0);
 	run(FARMER, "delivered 4");
 	run(FARMER, "sent 4 +1900555000111");
 	run(FARMER, "sent 4 0722000111");

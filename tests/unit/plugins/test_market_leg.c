@@ -503,6 +503,11 @@ BOTH(refusals_name_the_next_step)
 	/* a carrier's number that is none, or abroad */
 	run_reply(OP_NDEIYA, "out 3 hello", "market-leg-bad-phone");
 	arg_is(sent(0), "word", "hello");
+	/* a local number without country-code: its own reply */
+	mock_no_country_code(m, 1);
+	run_reply(OP_NDEIYA, "out 3 0722000444", "market-phone-local");
+	arg_is(sent(0), "word", "0722000444");
+	mock_no_country_code(m, 0);
 	run_reply(OP_NDEIYA, "out 3 +33612345678",
 	    "market-leg-carrier-refused");
 	cr_assert_str_eq(leg_state(2), "waiting");
