@@ -313,7 +313,8 @@ static const struct option ctl_longopts[] = {
 	{ "unmatched",	 no_argument,	    NULL, CTL_OPT_UNMATCHED },
 	{ "ref",	 required_argument, NULL, CTL_OPT_REF },
 	{ "held",	 no_argument,	    NULL, CTL_OPT_HELD },
-	CTL_OPT_HELD, CTL_OPT_KEEP, CTL_OPT_TEXT
+	{ "keep",	 required_argument, NULL, CTL_OPT_KEEP },
+	{ "text",	 required_argument, NULL, CTL_OPT_TEXT },
 	{ "help",	 no_argument,	    NULL, 'h' },
 	{ NULL,		 0,		    NULL, 0 }
 };

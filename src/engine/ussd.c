@@ -427,20 +427,25 @@ ussd_handle_smpp(struct ussd_req *r, const struct ussd_in *in)
 {
 	struct ussd_session	*s;
 	const char		*text = r->mo->text ? r->mo->text : "";
-	int			 failed, dial;
+	int			 failed, dial, rc;
 
 	s = ussd_load(r->u, in->key, &failed);
 	if (failed)
 		return -1;
 	/* The network ended the dialogue (the user cancelled): no answer. */
 	if (in->has_its && (in->its[1] & 1)) {
+		rc = 1;
 		if (s != NULL && strcmp(s->state, "open") == 0) {
 			snprintf(s->state, sizeof(s->state), "left");
 			s->updated = r->now;
 			info(0, "ussd: %s released by the network", in->key);
-			return ussd_save(r->u, s) == -1 ? -1 : 1;
+			if (ussd_save(r->u, s) == -1)
+				rc = -1;
 		}
-		return 1;
+		/* a session of a shared store is the caller's alone */
+		if (s != NULL && !s->cached)
+			ussd_session_free(s);
+		return rc;
 	}
 	dial = !ussd_live(r, s) || ((in->op == 0 || in->op == 1) &&
 	    ussd_is_dial_string(text));

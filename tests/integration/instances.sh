@@ -138,9 +138,9 @@ instance_up()
 bearerbox_start || tap_bail "bearerbox does not start"
 instance_start a
 # (b after a has made the tables: both would wait on the migration lock)
-wait_until 15 instance_up a 1 || tap_bail "instance a does not connect"
+wait_until "${MB_START_WAIT:-60}" instance_up a 1 || tap_bail "instance a does not connect"
 instance_start b
-wait_until 15 instance_up b 1 || tap_bail "instance b does not connect"
+wait_until "${MB_START_WAIT:-60}" instance_up b 1 || tap_bail "instance b does not connect"
 
 # --- the phones and the seed offers ---------------------------------------------------
 
@@ -246,7 +246,7 @@ else
 	tap_is "$left" 0 "b sends a's $n_inflight MTs in flight within the lease ($LEASE s), before a comes back"
 fi
 instance_start a
-tap_ok "instance a starts again and connects" wait_until 15 instance_up a 2
+tap_ok "instance a starts again and connects" wait_until "${MB_START_WAIT:-60}" instance_up a 2
 
 # MTs per receiver and text: the phones' against the outbox rows': LOST
 # rows that never arrived, EXTRA MTs beyond the rows, EXTRA_OUT of them of

@@ -620,10 +620,16 @@ marketbox_connected()
 }
 
 # marketbox_wait_connected [SECONDS]: until bearerbox's status page lists
-# the box marketbox (default 10 s); 1 if it does not, or marketbox died.
+# the box marketbox; 1 if it does not, or marketbox died.  It waits at
+# least MB_START_WAIT seconds (default 60): a sanitized marketbox that
+# migrates a new PostgreSQL database on a loaded machine can take more
+# than 15 to connect, and the wait ends as soon as it does.
 marketbox_wait_connected()
 {
-	wait_until "${1:-10}" marketbox_connected
+	local s=${1:-10}
+
+	[ "$s" -ge "${MB_START_WAIT:-60}" ] || s=${MB_START_WAIT:-60}
+	wait_until "$s" marketbox_connected
 }
 
 # marketbox_stop: SIGTERM; MB_EXIT is its exit status.  0 when it exited
