@@ -34,7 +34,8 @@ MB_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MB_BUILDDIR=${MB_BUILDDIR:-$MB_SRCDIR/_build}
 MB_PACKAGES="kannel kannel-dev kannel-extras libevent-dev libsqlite3-dev
 	libicu-dev libcriterion-dev autoconf automake libtool pkg-config make gcc sqlite3
-	chromium jq clang postgresql libpq-dev prometheus"
+	chromium jq clang postgresql libpq-dev prometheus
+	debhelper dpkg-dev fakeroot lintian"
 
 mb_say()
 {
