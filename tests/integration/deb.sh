@@ -52,7 +52,7 @@ for d in /var/lib/marketbox /var/log/marketbox /etc/marketbox; do
 done
 
 integ_init deb
-tap_plan 27
+tap_plan 28
 
 # deb_purge: take the packages away (the EXIT trap does too, whatever
 # failed before).  0 when dpkg did.
@@ -139,9 +139,9 @@ tap_is "$rc" 0 "dpkg -i installs both packages"
 tap_ok "postinst made the system user and group marketbox" \
     eval "getent passwd marketbox | grep -q ':/var/lib/marketbox:' &&
 	getent group marketbox >/dev/null"
-tap_is "$(stat -c '%U:%G %a' /var/lib/marketbox /var/log/marketbox | sort -u)" \
-    "marketbox:marketbox 750" \
-    "/var/lib/marketbox and /var/log/marketbox: marketbox's, 0750"
+tap_is "$(stat -c '%U:%G %a' /var/lib/marketbox /var/lib/marketbox/backups \
+    /var/log/marketbox | sort -u)" "marketbox:marketbox 750" \
+    "/var/lib/marketbox, its backups and /var/log/marketbox: marketbox's, 0750"
 tap_is "$(stat -c '%U:%G %a' /etc/marketbox/*.conf | sort -u)" \
     "root:marketbox 640" \
     "the conf files are 0640, group marketbox"
@@ -238,6 +238,13 @@ tap_is "$(stat -c '%U' /var/lib/marketbox/marketbox.db \
 as_marketbox marketctl stats > "$T/stats.out" 2>&1
 tap_is "$?" 0 "marketctl (its default conf) reads the database as marketbox"
 [ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/stats.out")"
+# the backup timer's service, as it would run: into the conf's backup-dir
+bk=$(sed -n 's/^ExecStart=//p' "$(unit_file marketbox-backup.service)")
+# shellcheck disable=SC2086 # the unit's command line, as systemd splits it
+as_marketbox $bk > "$T/backup.out" 2>&1
+tap_is "$?:$(find /var/lib/marketbox/backups -name 'marketbox-*.db' | wc -l)" \
+    "0:1" "the backup service's command ($bk) writes one backup as marketbox"
+[ "$TAP_FAILED" -eq 0 ] || tap_diag "$(cat "$T/backup.out")"
 marketbox_stop
 tap_is "$MB_EXIT" 0 "SIGTERM stops it, exit status 0"
 phone_stop
