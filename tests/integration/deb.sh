@@ -52,7 +52,7 @@ for d in /var/lib/marketbox /var/log/marketbox /etc/marketbox; do
 done
 
 integ_init deb
-tap_plan 28
+tap_plan 29
 
 # deb_purge: take the packages away (the EXIT trap does too, whatever
 # failed before).  0 when dpkg did.
@@ -175,6 +175,9 @@ tap_ok "marketbox.service, marketbox-backup.service and .timer installed" \
     eval "[ -f \"\$(unit_file marketbox.service)\" ] &&
 	[ -f \"\$(unit_file marketbox-backup.service)\" ] &&
 	[ -f \"\$(unit_file marketbox-backup.timer)\" ]"
+tap_ok "the alert rules and the dashboard are in /usr/share/doc/marketbox/contrib" \
+    eval "[ -f /usr/share/doc/marketbox/contrib/prometheus/marketbox-rules.yml ] &&
+	[ -f /usr/share/doc/marketbox/contrib/grafana/marketbox-dashboard.json ]"
 tap_ok "the backup service runs 'marketctl backup' as marketbox" \
     eval "grep -qx 'ExecStart=/usr/bin/marketctl backup' \"\$(unit_file marketbox-backup.service)\" &&
 	grep -qx 'User=marketbox' \"\$(unit_file marketbox-backup.service)\""
