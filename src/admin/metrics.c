@@ -135,21 +135,6 @@ admin_prom_points(struct evbuffer *b, const char *name, const char *help,
  * left beside a SQLite database (for unprivileged users: marketbox is
  * one).  Alert rules watch both.
  */
-static int
-admin_backup_name(const char *name)
-{
-	static const char form[] = "marketbox-########T######Z.db";
-	size_t		  i;
-
-	if (strlen(name) != sizeof(form) - 1)
-		return 0;
-	for (i = 0; form[i] != '\0'; i++)
-		if (form[i] == '#' ? name[i] < '0' || name[i] > '9' :
-		    name[i] != form[i])
-			return 0;
-	return 1;
-}
-
 static void
 admin_prom_backups(struct admin *a, struct evbuffer *b)
 {
@@ -164,7 +149,7 @@ admin_prom_backups(struct admin *a, struct evbuffer *b)
 	if (a->conf->backup_dir != NULL) {
 		if ((d = opendir(a->conf->backup_dir)) != NULL) {
 			while ((e = readdir(d)) != NULL)
-				if (admin_backup_name(e->d_name) &&
+				if (store_backup_name(e->d_name) &&
 				    strcmp(e->d_name, newest) > 0)
 					strcpy(newest, e->d_name);
 			closedir(d);

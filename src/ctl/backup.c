@@ -74,22 +74,6 @@ ctl_bk_db(struct ctl *c)
 	return NULL;
 }
 
-/* 1 if name is marketbox-YYYYMMDDTHHMMSSZ.db, the files a DIR rotates. */
-int
-ctl_backup_name_ok(const char *name)
-{
-	static const char form[] = "marketbox-########T######Z.db";
-	size_t		  i;
-
-	if (strlen(name) != sizeof(form) - 1)
-		return 0;
-	for (i = 0; form[i] != '\0'; i++)
-		if (form[i] == '#' ? name[i] < '0' || name[i] > '9' :
-		    name[i] != form[i])
-			return 0;
-	return 1;
-}
-
 /* Flush a directory's entries (a rename in it) to the disk.  0 or -1. */
 static int
 ctl_fsync_dir(const char *file)
@@ -350,7 +334,7 @@ ctl_backup_rotate(const char *dir, int keep)
 		return -1;
 	}
 	while ((e = readdir(d)) != NULL && n < CTL_BACKUP_MAX_FILES) {
-		if (!ctl_backup_name_ok(e->d_name))
+		if (!store_backup_name(e->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;

@@ -169,9 +169,7 @@ int	ctl_copy_live_lite(const char *);
 /* backup.c: backup [--keep N] [FILE|DIR], restore FILE */
 int	ctl_backup(struct ctl *, const struct ctl_args *);
 int	ctl_restore(struct ctl *, const struct ctl_args *);
-/* 1 if a name is marketbox-YYYYMMDDTHHMMSSZ.db (what a DIR rotates). */
-int	ctl_backup_name_ok(const char *);
-/* Keep the N newest of those in DIR.  0 or -1 (said). */
+/* Keep the N newest backups in DIR (store_backup_name): 0 or -1 (said). */
 int	ctl_backup_rotate(const char *, int);
 /* The database (a SQLite file) backed up to FILE: 0 or -1 (said). */
 int	ctl_backup_file(struct ctl *, const char *, const char *);

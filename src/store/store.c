@@ -1069,6 +1069,21 @@ store_is_postgresql(const char *path)
 }
 
 int
+store_backup_name(const char *name)
+{
+	static const char form[] = "marketbox-########T######Z.db";
+	size_t		  i;
+
+	if (strlen(name) != sizeof(form) - 1)
+		return 0;
+	for (i = 0; form[i] != '\0'; i++)
+		if (form[i] == '#' ? name[i] < '0' || name[i] > '9' :
+		    name[i] != form[i])
+			return 0;
+	return 1;
+}
+
+int
 store_check(const char *path)
 {
 	if (!conf_database_is_conninfo(path))

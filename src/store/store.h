@@ -81,6 +81,13 @@ int		 store_check(const char *path);
 /* Whether a database string names a PostgreSQL database (see store_open). */
 int		 store_is_postgresql(const char *path);
 
+/*
+ * Whether name is a backup's, marketbox-YYYYMMDDTHHMMSSZ.db: the files
+ * marketctl backup writes into a directory and rotates, and whose newest
+ * /metrics reports.
+ */
+int		 store_backup_name(const char *name);
+
 /* The SQLite handle, for SQLite's own tools (marketctl's copy, tests);
  * NULL on PostgreSQL. */
 sqlite3		*store_db(struct store *);

@@ -233,9 +233,9 @@ Test(backup, rotation_keeps_the_newest_and_nothing_else)
 			cr_assert_eq(access(p, F_OK), -1, "%s removed",
 			    files[i]);
 	}
-	cr_assert(ctl_backup_name_ok("marketbox-20261206T021500Z.db"));
-	cr_assert(!ctl_backup_name_ok("marketbox-20261206T021500Z.db-wal"));
-	cr_assert(!ctl_backup_name_ok("marketbox-2026120xT021500Z.db"));
+	cr_assert(store_backup_name("marketbox-20261206T021500Z.db"));
+	cr_assert(!store_backup_name("marketbox-20261206T021500Z.db-wal"));
+	cr_assert(!store_backup_name("marketbox-2026120xT021500Z.db"));
 }
 
 Test(backup, restore_refuses_what_is_not_a_marketbox_backup)
