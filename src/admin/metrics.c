@@ -135,6 +135,8 @@ admin_prom_points(struct evbuffer *b, const char *name, const char *help,
  * left beside a SQLite database (for unprivileged users: marketbox is
  * one).  Alert rules watch both.
  */
+static int backup_dir_unreadable;	/* said in the log already */
+
 static void
 admin_prom_backups(struct admin *a, struct evbuffer *b)
 {
@@ -147,13 +149,28 @@ admin_prom_backups(struct admin *a, struct evbuffer *b)
 	DIR		*d;
 
 	if (a->conf->backup_dir != NULL) {
-		if ((d = opendir(a->conf->backup_dir)) != NULL) {
-			while ((e = readdir(d)) != NULL)
-				if (store_backup_name(e->d_name) &&
-				    strcmp(e->d_name, newest) > 0)
-					strcpy(newest, e->d_name);
-			closedir(d);
+		/*
+		 * A backup-dir marketbox cannot read says nothing of the
+		 * backups in it: no sample (not 0, "none"), and a warning
+		 * when it starts and when it ends, not at every scrape.
+		 */
+		if ((d = opendir(a->conf->backup_dir)) == NULL) {
+			if (!backup_dir_unreadable)
+				warning(errno, "admin: backup-dir %s cannot be "
+				    "read: /metrics leaves out the time of "
+				    "the last backup", a->conf->backup_dir);
+			backup_dir_unreadable = 1;
+			goto disk;
 		}
+		if (backup_dir_unreadable)
+			info(0, "admin: backup-dir %s can be read again",
+			    a->conf->backup_dir);
+		backup_dir_unreadable = 0;
+		while ((e = readdir(d)) != NULL)
+			if (store_backup_name(e->d_name) &&
+			    strcmp(e->d_name, newest) > 0)
+				strcpy(newest, e->d_name);
+		closedir(d);
 		if (newest[0] != '\0' && snprintf(path, sizeof(path), "%s/%s",
 		    a->conf->backup_dir, newest) < (int)sizeof(path) &&
 		    stat(path, &sb) == 0)
@@ -162,6 +179,7 @@ admin_prom_backups(struct admin *a, struct evbuffer *b)
 		    "seconds", "gauge", "When the newest backup in backup-dir "
 		    "was written (its mtime), Unix seconds; 0: none.", t);
 	}
+disk:
 	if (db == NULL || conf_database_is_conninfo(db) ||
 	    snprintf(path, sizeof(path), "%s", db) >= (int)sizeof(path))
 		return;

@@ -321,7 +321,7 @@ out:
  * times); other files are never touched.  0 or -1 (said).
  */
 int
-ctl_backup_rotate(const char *dir, int keep)
+ctl_backup_rotate(const char *dir, int keep, const char *written)
 {
 	DIR		*d;
 	struct dirent	*e;
@@ -361,7 +361,16 @@ ctl_backup_rotate(const char *dir, int keep)
 			names[j] = names[j - 1];
 			names[j - 1] = t;
 		}
+	/* Names later than the one just written: a clock set back (a box
+	   without a clock before NTP).  That one stays whatever its rank. */
+	for (i = 0; written != NULL && i < n &&
+	    strcmp(names[i], written) > 0; i++)
+		fprintf(stderr, "marketctl: %s/%s is named later than the "
+		    "backup just written (%s): is the clock right?\n", dir,
+		    names[i], written);
 	for (i = keep; i < n && rc == 0; i++) {
+		if (written != NULL && strcmp(names[i], written) == 0)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (unlink(path) == -1) {
 			ctl_err("%s: cannot remove it: %s", path,
@@ -375,6 +384,38 @@ ctl_backup_rotate(const char *dir, int keep)
 		free(names[i]);
 	free(names);
 	return rc;
+}
+
+/*
+ * Whether target is the database db or one of its side files (-wal,
+ * -shm, -journal), by name or by the file itself: a backup renamed over
+ * them would replace the live database.  1 (said) or 0.
+ */
+static int
+ctl_bk_is_db(const char *db, const char *target)
+{
+	static const char *const sides[] = { "", "-wal", "-shm", "-journal" };
+	char		 side[PATH_MAX];
+	struct stat	 tb, sb;
+	size_t		 i;
+	int		 have_t;
+
+	have_t = stat(target, &tb) == 0;
+	for (i = 0; i < sizeof(sides) / sizeof(*sides); i++) {
+		if (snprintf(side, sizeof(side), "%s%s", db, sides[i]) >=
+		    (int)sizeof(side))
+			continue;
+		if (strcmp(side, target) == 0 || (have_t &&
+		    stat(side, &sb) == 0 && sb.st_dev == tb.st_dev &&
+		    sb.st_ino == tb.st_ino)) {
+			ctl_err("%s is the live database's own file %s: a "
+			    "backup goes to another FILE or to a DIR "
+			    "(marketctl backup FILE|DIR names where it goes)",
+			    target, side);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -400,6 +441,8 @@ ctl_backup_file(struct ctl *c, const char *db, const char *target)
 		ctl_err("%s: %s", db, strerror(errno));
 		goto out;
 	}
+	if (ctl_bk_is_db(db, target))
+		goto out;
 	if (ctl_bk_temp(target, tmp, sizeof(tmp)) == -1)
 		goto out;
 	if (ctl_bk_copy(db, tmp) == -1)
@@ -485,7 +528,8 @@ ctl_backup(struct ctl *c, const struct ctl_args *a)
 	}
 	if (ctl_backup_file(c, db, path) == -1)
 		return 1;
-	return ctl_backup_rotate(dest, keep) == 0 ? 0 : 1;
+	return ctl_backup_rotate(dest, keep, strrchr(path, '/') + 1) == 0 ?
+	    0 : 1;
 }
 
 /* path with a suffix in buf.  0, or -1 when too long (said). */
@@ -497,6 +541,26 @@ ctl_bk_name(char *buf, size_t size, const char *path, const char *suffix)
 		return -1;
 	}
 	return 0;
+}
+
+/* file given the owner and group of the directory of db.  0 or -1. */
+static int
+ctl_bk_dir_owner(const char *db, const char *file)
+{
+	char		 dir[PATH_MAX], *slash;
+	struct stat	 db_dir;
+
+	if (snprintf(dir, sizeof(dir), "%s", db) >= (int)sizeof(dir))
+		return -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &db_dir) == -1)
+		return -1;
+	return chown(file, db_dir.st_uid, db_dir.st_gid);
 }
 
 /*
@@ -540,18 +604,30 @@ ctl_restore_file(const char *db, const char *file)
 	}
 	if (ctl_bk_name(kept, sizeof(kept), db, ".before-restore") == -1)
 		return -2;
-	if (had && access(kept, F_OK) == 0) {
-		ctl_err("%s is there from an earlier restore: move it away "
-		    "first (it may be the only copy of that database)", kept);
-		return -2;
+	for (i = 0; had && i < 4; i++) {
+		static const char *const ksides[] = { "", "-wal", "-journal",
+		    "-shm" };
+
+		if (ctl_bk_name(aside, sizeof(aside), kept, ksides[i]) == -1)
+			return -2;
+		if (access(aside, F_OK) == 0) {
+			ctl_err("%s is there from an earlier restore: move "
+			    "it away first (it may be the only copy of that "
+			    "database)", aside);
+			return -2;
+		}
 	}
 	if (ctl_bk_temp(db, tmp, sizeof(tmp)) == -1)
 		return -2;
 	if (ctl_bk_copy(file, tmp) == -1)
 		goto fail;
-	/* A new database: the owner's and its group's, as marketbox
-	 * makes one (the runner's: chown it to marketbox's user). */
-	if (!had && chmod(tmp, 0640) == -1) {
+	/*
+	 * A new database: 0640, as marketbox makes one, and, restored by
+	 * root, its directory's owner and group (marketbox's, in a package
+	 * install: marketbox refuses a database it does not own).
+	 */
+	if (!had && (chmod(tmp, 0640) == -1 || (geteuid() == 0 &&
+	    ctl_bk_dir_owner(db, tmp) == -1))) {
 		ctl_err("%s: %s", tmp, strerror(errno));
 		goto fail;
 	}

@@ -169,8 +169,9 @@ int	ctl_copy_live_lite(const char *);
 /* backup.c: backup [--keep N] [FILE|DIR], restore FILE */
 int	ctl_backup(struct ctl *, const struct ctl_args *);
 int	ctl_restore(struct ctl *, const struct ctl_args *);
-/* Keep the N newest backups in DIR (store_backup_name): 0 or -1 (said). */
-int	ctl_backup_rotate(const char *, int);
+/* Keep the N newest backups in DIR (store_backup_name), and the one just
+   written (its name; NULL: none) whatever its rank: 0 or -1 (said). */
+int	ctl_backup_rotate(const char *, int, const char *);
 /* The database (a SQLite file) backed up to FILE: 0 or -1 (said). */
 int	ctl_backup_file(struct ctl *, const char *, const char *);
 /* FILE put in place of the database: 0, -1 failed, -2 refused (said). */

@@ -120,7 +120,7 @@ ctl_outbox(struct ctl *c, const struct ctl_args *a)
 	    "AS part, created, text, error "
 	    "FROM outbox WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) "
 	    "AND (CAST($2 AS TEXT) IS NULL OR kind = $2) "
-	    "AND (CAST($3 AS TEXT) IS NULL OR receiver = $3) "
+	    "AND (CAST($3 AS TEXT) IS NULL OR receiver = $3 OR receiver = $4) "
 	    "ORDER BY id DESC";
 	struct store_stmt	*st;
 	char			 to[32];
@@ -137,6 +137,9 @@ ctl_outbox(struct ctl *c, const struct ctl_args *a)
 	store_bind_text(st, 1, a->f.state);
 	store_bind_text(st, 2, a->f.kind);
 	store_bind_text(st, 3, a->f.to != NULL ? to : NULL);
+	/* a reply goes to the sender as the SMSC gave it (254722..., or
+	   0722...): the number as typed finds those too */
+	store_bind_text(st, 4, a->f.to);
 	return ctl_print_stmt(c, stdout, st, "nttttntDtt", ctl_limit(c),
 	    NULL) == 0 ? 0 : 1;
 }

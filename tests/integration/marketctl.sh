@@ -32,7 +32,7 @@ BROADCAST="Maize prices are up at Nakuru: sell before Friday"
 integ_require_kannel
 command -v jq >/dev/null 2>&1 || { echo "1..0 # SKIP jq not found"; exit 0; }
 integ_init marketctl
-tap_plan 147
+tap_plan 148
 
 MARKETCTL=$top_builddir/src/marketctl
 [ -x "$MARKETCTL" ] || tap_bail "$MARKETCTL not built"
@@ -196,6 +196,11 @@ tap_is "$(ctl --csv outbox --to "$VISITOR" | tail -n +2 | cut -d, -f3 |
 # (country-code 254): the same rows.
 tap_is "$(ctl --csv outbox --to "0700 000 004" | tail -n +2 | cut -d, -f3 |
     sort -u)" "$VISITOR" "outbox --to 0700 000 004 finds $VISITOR"
+# A reply goes to the sender as the SMSC gave it (here 254..., no +):
+# the number as typed finds it too.
+say 254700000099 "HELP"
+tap_is "$(ctl --csv outbox --to 254700000099 | tail -n +2 | cut -d, -f3 |
+    sort -u)" "254700000099" "outbox --to 254700000099 finds the replies to that sender"
 # Without country-code a local number matches nothing marketbox keeps:
 # a usage error that says to give it with its country code.
 sed '/^country-code/d' "$MB_CONF" > "$T/nocc.conf"

@@ -175,6 +175,53 @@ Test(backup, copies_rows_checked_without_what_is_uncommitted)
 	cr_assert_str_eq(mode, "delete");
 }
 
+/*
+ * Rows committed by a writer that stays open are in the -wal only (no
+ * checkpoint): a file copy of the database would miss them, the backup
+ * has them.
+ */
+Test(backup, copies_what_is_committed_in_the_wal_only)
+{
+	char		 db[PATH_MAX], out[PATH_MAX], wal[PATH_MAX + 8];
+	struct ctl	 c = quiet_ctl();
+	struct stat	 sb;
+	sqlite3		*w;
+
+	path(db, "marketbox.db");
+	path(out, "copy.db");
+	make_db(db, 10);
+	cr_assert_eq(sqlite3_open(db, &w), SQLITE_OK);
+	exec_sql(w, "PRAGMA journal_mode = WAL");
+	exec_sql(w, "PRAGMA wal_autocheckpoint = 0");
+	exec_sql(w, "INSERT INTO extra (v) VALUES ('in the wal')");
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	cr_assert_eq(stat(wal, &sb), 0);
+	cr_assert_gt(sb.st_size, 0, "the row is in the -wal");
+	cr_assert_eq(ctl_backup_file(&c, db, out), 0);
+	cr_assert_eq(one_int(out, "SELECT COUNT(*) FROM extra"), 11);
+	cr_assert_eq(one_int(out, "SELECT COUNT(*) FROM extra WHERE v = "
+	    "'in the wal'"), 1);
+	sqlite3_close(w);
+}
+
+/* FILE is where the backup goes: never the database or its -wal. */
+Test(backup, refuses_to_write_over_the_database)
+{
+	char		 db[PATH_MAX], side[PATH_MAX + 8], link2[PATH_MAX];
+	struct ctl	 c = quiet_ctl();
+
+	path(db, "marketbox.db");
+	make_db(db, 3);
+	cr_assert_eq(ctl_backup_file(&c, db, db), -1);
+	snprintf(side, sizeof(side), "%s-wal", db);
+	cr_assert_eq(ctl_backup_file(&c, db, side), -1);
+	cr_assert_eq(access(side, F_OK), -1, "no -wal was made");
+	path(link2, "same.db");
+	cr_assert_eq(link(db, link2), 0);
+	cr_assert_eq(ctl_backup_file(&c, db, link2), -1);
+	cr_assert_eq(one_int(db, "SELECT COUNT(*) FROM extra"), 3);
+}
+
 Test(backup, a_failed_backup_leaves_no_file)
 {
 	char		 db[PATH_MAX], out[PATH_MAX];
@@ -224,7 +271,7 @@ Test(backup, rotation_keeps_the_newest_and_nothing_else)
 		cr_assert_neq(fd = open(p, O_CREAT | O_WRONLY, 0600), -1);
 		close(fd);
 	}
-	cr_assert_eq(ctl_backup_rotate(dir, 2), 0);
+	cr_assert_eq(ctl_backup_rotate(dir, 2, NULL), 0);
 	for (i = 0; i < sizeof(files) / sizeof(*files); i++) {
 		path(p, files[i]);
 		if (i == 2 || i == 3 || i >= 5)
@@ -233,6 +280,17 @@ Test(backup, rotation_keeps_the_newest_and_nothing_else)
 			cr_assert_eq(access(p, F_OK), -1, "%s removed",
 			    files[i]);
 	}
+	/* a clock set back: the backup just written ranks last, and stays */
+	path(p, "marketbox-20200101T000000Z.db");
+	cr_assert_neq(fd = open(p, O_CREAT | O_WRONLY, 0600), -1);
+	close(fd);
+	cr_assert_eq(ctl_backup_rotate(dir, 1,
+	    "marketbox-20200101T000000Z.db"), 0);
+	cr_assert_eq(access(p, F_OK), 0, "the backup just written stays");
+	path(p, files[3]);
+	cr_assert_eq(access(p, F_OK), 0, "the newest stays");
+	path(p, files[2]);
+	cr_assert_eq(access(p, F_OK), -1, "the second newest is removed");
 	cr_assert(store_backup_name("marketbox-20261206T021500Z.db"));
 	cr_assert(!store_backup_name("marketbox-20261206T021500Z.db-wal"));
 	cr_assert(!store_backup_name("marketbox-2026120xT021500Z.db"));
