@@ -30,7 +30,10 @@ BATCH=300		# MOs in each phase
 INTERVAL=0.005		# seconds between MOs: the batch lasts about 1.5 s
 KILL_AT=100		# kill once this many MOs of the batch are stored
 MO_TEXT="echo PRICE maize"	# fakesmsc -z 5 appends digits to the sender and a
-			# random number to the text, so MOs are told apart
+			# random number to the text, so MOs are told apart;
+			# it seeds its random numbers with the time in
+			# seconds, so each session of a phase has its own
+			# word (a, b, c) too
 P1=+2547200		# senders of phase 1
 P2=+2547300		# senders of phase 2
 
@@ -72,20 +75,25 @@ replies_not_one()
 
 # --- 1. bearerbox killed mid-traffic -------------------------------------------
 
-phone_batch "$BATCH" "$INTERVAL" 5 "$P1 777 text $MO_TEXT"
+# The first KILL_AT MOs, with both boxes running; all of them are stored.
+phone_batch "$KILL_AT" "$INTERVAL" 5 "$P1 777 text $MO_TEXT a"
 wait_until 20 inbox_at_least "$P1" "$KILL_AT"
-# Freeze marketbox for a moment so that bearerbox surely holds MOs it has
-# not acked (in its store, and in marketbox's socket) when it dies: after
-# the restart they come again, some of them already stored by then.
+# Then marketbox is frozen and the phone goes on, so that bearerbox surely
+# holds MOs it has not had acked (in its store, and in marketbox's socket)
+# when it dies: after the restart they come again, some of them already
+# stored by then.  Freezing before the rest is sent, not in the middle of
+# one batch, keeps this true on a machine too loaded to poll in time.
 kill -STOP "$MB_PID"
-frozen_at=$(inbox_count "$P1")
-wait_until 5 eval '[ "$(bearerbox_received)" -ge $((frozen_at + 20)) ]'
+received_at_freeze=$(bearerbox_received)
+phone_batch $((BATCH - KILL_AT)) "$INTERVAL" 5 "$P1 777 text $MO_TEXT b"
+wait_until 10 eval \
+    '[ "$(bearerbox_received)" -ge $((received_at_freeze + 20)) ]'
 bearerbox_kill
 stored_at_kill=$(inbox_count "$P1")
 received_at_kill=$(bearerbox_received)
 kill -CONT "$MB_PID"
 wait_until 5 eval '! proc_alive "$PHONE_PID"'	# it sees the EOF and ends
-sent_before=$(phone_sent_count)
+sent_before=$((KILL_AT + $(phone_sent_count)))
 phone_stop
 tap_diag "phase 1: fakesmsc sent $sent_before, bearerbox logged" \
     "$received_at_kill, the inbox had $stored_at_kill when bearerbox was killed"
@@ -100,7 +108,7 @@ tap_ok "it is the same marketbox process" proc_alive "$MB_PID"
 # The rest of the batch, so the phase has its traffic after the restart too.
 rest=$((BATCH - sent_before))
 if [ "$rest" -gt 0 ]; then
-	phone_batch "$rest" 0 5 "$P1 777 text $MO_TEXT"
+	phone_batch "$rest" 0 5 "$P1 777 text $MO_TEXT c"
 	wait_until 10 eval '[ "$(phone_sent_count)" -ge "$rest" ]'
 fi
 sent_total=$((sent_before + rest))
