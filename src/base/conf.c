@@ -208,6 +208,15 @@ conf_key_suggest(const char *group, const char *key)
 	return best;
 }
 
+int
+conf_key_declared(const char *group, const char *key, const char **near)
+{
+	int	 r = conf_key_allowed(group, key);
+
+	*near = r == 0 ? conf_key_suggest(group, key) : NULL;
+	return r;
+}
+
 /* A key the parser met in a block of file, kept until its group is known. */
 struct conf_block_key {
 	long	 line;

@@ -284,6 +284,15 @@ struct conf {
 struct conf	*conf_load(const char *path);
 void		 conf_free(struct conf *);
 
+/*
+ * Whether conf.def declares key in group: 1; 0 if group is one of
+ * marketbox's and does not (*near is then the declared key nearest to a
+ * misspelt one, or NULL); -1 if group is not one of marketbox's.  For the
+ * files read outside libgw (the language files).
+ */
+int		 conf_key_declared(const char *group, const char *key,
+		    const char **near);
+
 /* Register marketbox's groups with libgw's cfg; idempotent. */
 void		 conf_register_hooks(void);
 

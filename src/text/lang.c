@@ -1,9 +1,8 @@
 /*
  * lang.c - the languages marketbox speaks: load every language file of
- * language-dir (Kannel conf syntax, read with libgw's cfg parser and the
- * groups of conf.def), check them, and answer the router's two hot
- * questions fast: which command does this word name, and what is the text
- * of this template.
+ * language-dir (Kannel conf syntax, with the groups of conf.def), check
+ * them, and answer the router's two hot questions fast: which command does
+ * this word name, and what is the text of this template.
  *
  * Decisions the header leaves open:
  *  - Files are the *.conf entries of the directory not starting with '.',
@@ -12,10 +11,18 @@
  *    ASCII letters, digits or '-'; name: optional, defaults to the code;
  *    names: optional, ';'-separated, the language's names in any
  *    language, each normalised as a message is, for LANG).
- *  - A file may not include another: libgw takes any line containing the
- *    word "include" for an include directive and exits when the file it
- *    names is missing, so such a line is refused (with file and line)
- *    before libgw sees the file.  Language files stand alone anyway.
+ *  - The files are read here, as libgw's cfg_read() reads a conf (lines
+ *    joined at a trailing backslash, '#' comments, blocks of lines between
+ *    blank lines, "key = value" with blanks trimmed and one pair of
+ *    quotes taken off), not by libgw: it does not tell the line of a key,
+ *    and it grows its list of a file's lines one line at a time, which
+ *    costs a second per file under the sanitizers.  A line that is not
+ *    "key = value", a block without "group =", a group other than
+ *    language, keyword and template, and a key its group does not declare
+ *    are refused, with the file and the line.
+ *  - A file may not include another ("include = ..." is refused, with the
+ *    file and the line): language files stand alone.  The word "include"
+ *    in a text is only a word.
  *  - Keyword commands are uppercase ASCII ([A-Z0-9_-]); one keyword group
  *    per command per language.  Each word of "words" (';'-separated) is
  *    normalised with words.c's words_split() and must come out as exactly
@@ -23,8 +30,8 @@
  *    normalisation, can find it ("?" or "a b" cannot be keywords).  The
  *    same word twice for one command is harmless and kept once.
  *  - A key repeated in one group (a template's text twice) is refused
- *    with the file and the line of the repeat: libgw would keep the last
- *    one silently.
+ *    with the file and the line of the repeat: one of the two would win
+ *    unseen.
  *  - Template names are ASCII letters, digits, '-' and '_' and are matched
  *    without regard to ASCII case ("usage-sell" finds "usage-SELL"); a
  *    name twice in one language is refused.  Texts must be valid UTF-8.
@@ -107,15 +114,10 @@ struct lang_set {
 	const struct lang	*def;
 };
 
-/*
- * Where the groups and keys of a file are, for messages: libgw does not
- * tell, so the file is scanned the way libgw's cfg_read() reads it (lines
- * joined at a trailing backslash, '#' comments, a blank line ending a
- * group).  After a successful cfg_read() the n-th group of a name here is
- * the n-th group of that name in libgw's lists.
- */
+/* A file as read: its groups in file order, each key with its line. */
 struct lang_scan_key {
 	char		*key;
+	char		*value;		/* trimmed, one pair of quotes off */
 	long		 line;
 };
 
@@ -130,9 +132,8 @@ struct lang_scan {
 	const char		*file;
 	struct lang_scan_group	*groups;
 	size_t			 ngroups;
-	int			 bad;		/* an include line or a key
-						   repeated in a group was
-						   found */
+	size_t			 cap;		/* groups allocated */
+	int			 bad;		/* a line was refused */
 };
 
 static void *
@@ -198,13 +199,15 @@ lang_scan_free(struct lang_scan *sc)
 
 	for (i = 0; i < sc->ngroups; i++) {
 		free(sc->groups[i].name);
-		for (j = 0; j < sc->groups[i].nkeys; j++)
+		for (j = 0; j < sc->groups[i].nkeys; j++) {
 			free(sc->groups[i].keys[j].key);
+			free(sc->groups[i].keys[j].value);
+		}
 		free(sc->groups[i].keys);
 	}
 	free(sc->groups);
 	sc->groups = NULL;
-	sc->ngroups = 0;
+	sc->ngroups = sc->cap = 0;
 }
 
 /* One logical line (numbered lineno) of the file, trimmed. */
@@ -223,47 +226,52 @@ lang_scan_line(struct lang_scan *sc, const char *s, size_t len, long lineno,
 	}
 	if (s[0] == '#')
 		return;
-	if ((eq = memchr(s, '=', len)) == NULL)
-		return;		/* libgw reports it */
-	if (memmem(s, len, "include", 7) != NULL) {
-		error(0, "%s:%ld: language files cannot include other files "
-		    "(and libgw takes any line with the word 'include' for an "
-		    "include)", sc->file, lineno);
+	if ((eq = memchr(s, '=', len)) == NULL) {
+		error(0, "%s:%ld: not a 'key = value' line (nor a '#' comment "
+		    "or a blank line)", sc->file, lineno);
+		sc->bad = 1;
+		return;
+	}
+	klen = eq - s;
+	key = lang_trim(s, &klen);
+	if (klen == 7 && memcmp(key, "include", 7) == 0) {
+		error(0, "%s:%ld: language files cannot include other files",
+		    sc->file, lineno);
 		sc->bad = 1;
 		return;
 	}
 	if (!*ingroup) {
-		sc->groups = lang_grow(sc->groups, sc->ngroups + 1,
-		    sizeof(*sc->groups));
+		if (sc->ngroups == sc->cap) {
+			sc->cap = sc->cap ? 2 * sc->cap : 64;
+			sc->groups = lang_grow(sc->groups, sc->cap,
+			    sizeof(*sc->groups));
+		}
 		g = &sc->groups[sc->ngroups++];
 		memset(g, 0, sizeof(*g));
 		g->line = lineno;
 		*ingroup = 1;
 	}
 	g = &sc->groups[sc->ngroups - 1];
-	klen = eq - s;
-	key = lang_trim(s, &klen);
 	vlen = len - (eq + 1 - s);
 	val = lang_trim(eq + 1, &vlen);
 	if (vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"') {
 		val++;
 		vlen -= 2;
 	}
-	/* libgw keeps the last of a key repeated in a group, silently: a
-	   template's second text, a keyword group's second words (an edit
-	   pasted below the old one) would win unseen */
+	/* a template's second text, a keyword group's second words (an
+	   edit pasted below the old one): one would win unseen */
 	for (i = 0; i < g->nkeys; i++)
 		if (strlen(g->keys[i].key) == klen &&
 		    memcmp(g->keys[i].key, key, klen) == 0) {
 			error(0, "%s:%ld: '%.*s' is repeated in this group "
-			    "(first at line %ld): libgw would keep the last "
-			    "silently; remove one", sc->file,
+			    "(first at line %ld): remove one", sc->file,
 			    lineno, (int)klen, key, g->keys[i].line);
 			sc->bad = 1;
 			break;
 		}
 	g->keys = lang_grow(g->keys, g->nkeys + 1, sizeof(*g->keys));
 	g->keys[g->nkeys].key = lang_strndup(key, klen);
+	g->keys[g->nkeys].value = lang_strndup(val, vlen);
 	g->keys[g->nkeys].line = lineno;
 	g->nkeys++;
 	if (klen == 5 && memcmp(key, "group", 5) == 0) {
@@ -278,7 +286,7 @@ lang_scan_text(struct lang_scan *sc, const char *text, size_t len)
 {
 	const char	*p = text, *end = text + len, *nl;
 	char		*logical = NULL;
-	size_t		 llen = 0;
+	size_t		 llen = 0, lcap = 0;
 	long		 lineno = 0, start = 0;
 	int		 ingroup = 0, joining = 0;
 
@@ -293,7 +301,10 @@ lang_scan_text(struct lang_scan *sc, const char *text, size_t len)
 			start = lineno;
 			llen = 0;
 		}
-		logical = lang_grow(logical, llen + n + 1, 1);
+		if (llen + n + 1 > lcap) {
+			lcap = 2 * (llen + n + 1) + 128;
+			logical = lang_grow(logical, lcap, 1);
+		}
 		if (n > 0 && p[n - 1] == '\\') {
 			memcpy(logical + llen, p, n - 1);
 			llen += n - 1;
@@ -314,40 +325,85 @@ lang_scan_text(struct lang_scan *sc, const char *text, size_t len)
 }
 
 /*
- * The line of key in the index-th group named group (or of the group if the
- * key is not there); 0 if unknown.
+ * Every group of the file is one conf.def declares for language files,
+ * with keys it declares: 0, or -1 with each problem logged at its line.
  */
-static long
-lang_scan_find(const struct lang_scan *sc, const char *group, size_t index,
-    const char *key)
+static int
+lang_scan_check(const struct lang_scan *sc)
 {
-	size_t	 i, j, seen = 0;
+	static const char *const groups[] = { "language", "keyword",
+	    "template" };
+	const char	*near;
+	size_t		 i, j, k;
+	int		 bad = 0;
 
 	for (i = 0; i < sc->ngroups; i++) {
 		const struct lang_scan_group	*g = &sc->groups[i];
 
-		if (g->name == NULL || strcmp(g->name, group) != 0)
+		if (g->name == NULL) {
+			error(0, "%s:%ld: these lines have no 'group = ' line "
+			    "(groups are separated by blank lines)", sc->file,
+			    g->line);
+			bad = -1;
 			continue;
-		if (seen++ != index)
+		}
+		for (k = 0; k < sizeof(groups) / sizeof(groups[0]); k++)
+			if (strcmp(g->name, groups[k]) == 0)
+				break;
+		if (k == sizeof(groups) / sizeof(groups[0])) {
+			error(0, "%s:%ld: group '%s' has no place in a "
+			    "language file (its groups are language, keyword "
+			    "and template)", sc->file, g->line, g->name);
+			bad = -1;
 			continue;
-		for (j = 0; key != NULL && j < g->nkeys; j++)
-			if (strcmp(g->keys[j].key, key) == 0)
-				return g->keys[j].line;
-		return g->line;
+		}
+		for (j = 0; j < g->nkeys; j++) {
+			if (conf_key_declared(g->name, g->keys[j].key,
+			    &near) == 1)
+				continue;
+			if (near != NULL)
+				error(0, "%s:%ld: unknown key '%s' in group %s "
+				    "(did you mean %s?)", sc->file,
+				    g->keys[j].line, g->keys[j].key, g->name,
+				    near);
+			else
+				error(0, "%s:%ld: unknown key '%s' in group %s "
+				    "(marketbox.conf(5), LANGUAGE FILES, "
+				    "lists its keys)",
+				    sc->file, g->keys[j].line, g->keys[j].key,
+				    g->name);
+			bad = -1;
+		}
 	}
-	return 0;
+	return bad;
 }
 
-static size_t
-lang_scan_count(const struct lang_scan *sc, const char *group)
+/* The groups named name, in file order, and how many (*n). */
+static const struct lang_scan_group **
+lang_scan_groups(const struct lang_scan *sc, const char *name, size_t *n)
 {
-	size_t	 i, n = 0;
+	const struct lang_scan_group	**v;
+	size_t				  i;
 
+	v = lang_alloc(sc->ngroups * sizeof(*v));
+	*n = 0;
 	for (i = 0; i < sc->ngroups; i++)
 		if (sc->groups[i].name != NULL &&
-		    strcmp(sc->groups[i].name, group) == 0)
-			n++;
-	return n;
+		    strcmp(sc->groups[i].name, name) == 0)
+			v[(*n)++] = &sc->groups[i];
+	return v;
+}
+
+/* The line of key in g, or of g if the key is not there. */
+static long
+lang_key_line(const struct lang_scan_group *g, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->nkeys; i++)
+		if (strcmp(g->keys[i].key, key) == 0)
+			return g->keys[i].line;
+	return g->line;
 }
 
 /*
@@ -455,18 +511,16 @@ lang_utf8_ok(const char *str)
 	return 1;
 }
 
-/* The value of key in grp, blanks trimmed, malloc'd; NULL if absent. */
+/* The value of key in g, malloc'd; NULL if absent. */
 static char *
-lang_get(CfgGroup *grp, const char *key)
+lang_get(const struct lang_scan_group *g, const char *key)
 {
-	Octstr	*v = cfg_get(grp, octstr_imm(key));
-	char	*s;
+	size_t	 i;
 
-	if (v == NULL)
-		return NULL;
-	s = lang_strdup(octstr_get_cstr(v));
-	octstr_destroy(v);
-	return s;
+	for (i = 0; i < g->nkeys; i++)
+		if (strcmp(g->keys[i].key, key) == 0)
+			return lang_strdup(g->keys[i].value);
+	return NULL;
 }
 
 /* --- one language ---------------------------------------------------------- */
@@ -550,7 +604,7 @@ lang_template_sort_cmp(const void *a, const void *b)
  * reply in the GSM alphabet.
  */
 static int
-lang_read_numbers(struct lang *l, CfgGroup *grp, const struct lang_scan *sc)
+lang_read_numbers(struct lang *l, const struct lang_scan_group *grp)
 {
 	UErrorCode	 status = U_ZERO_ERROR;
 
@@ -569,15 +623,14 @@ lang_read_numbers(struct lang *l, CfgGroup *grp, const struct lang_scan *sc)
 	if (!lang_utf8_ok(l->digit_group) || !lang_utf8_ok(l->decimal_mark) ||
 	    strlen(l->digit_group) > 4 || strlen(l->decimal_mark) > 4) {
 		error(0, "%s:%ld: digit-group and decimal-mark are at most one "
-		    "character each", l->file, lang_scan_find(sc, "language",
-		    0, "code"));
+		    "character each", l->file, lang_key_line(grp, "code"));
 		return -1;
 	}
 	l->plural = uplrules_open(l->locale, &status);
 	if (U_FAILURE(status) || l->plural == NULL) {
 		error(0, "%s:%ld: no plural rules for locale '%s': %s",
-		    l->file, lang_scan_find(sc, "language", 0, "code"),
-		    l->locale, u_errorName(status));
+		    l->file, lang_key_line(grp, "code"), l->locale,
+		    u_errorName(status));
 		l->plural = NULL;
 		return -1;
 	}
@@ -609,7 +662,7 @@ lang_name_normal(const char *typed)
  * what LANG accepts.  0, or -1 (logged with the line).
  */
 static int
-lang_read_names(struct lang *l, CfgGroup *grp, long line)
+lang_read_names(struct lang *l, const struct lang_scan_group *grp, long line)
 {
 	char		*list = lang_get(grp, "names");
 	const char	*p;
@@ -640,25 +693,26 @@ lang_read_names(struct lang *l, CfgGroup *grp, long line)
 }
 
 static int
-lang_read_language(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
+lang_read_language(struct lang *l, const struct lang_scan *sc)
 {
-	CfgGroup	*grp;
-	size_t		 n = lang_scan_count(sc, "language");
+	const struct lang_scan_group	**v, *grp;
+	size_t				  n;
 
-	/* libgw keeps only the last of a single group: count them here. */
-	if (n != 1 ||
-	    (grp = cfg_get_single_group(cfg, octstr_imm("language"))) == NULL) {
+	v = lang_scan_groups(sc, "language", &n);
+	grp = n > 0 ? v[0] : NULL;
+	if (n != 1) {
 		if (n == 0)
 			error(0, "%s: no 'group = language'", l->file);
 		else
 			error(0, "%s:%ld: a second 'group = language' (one "
-			    "file is one language)", l->file,
-			    lang_scan_find(sc, "language", 1, NULL));
+			    "file is one language)", l->file, v[1]->line);
+		free(v);
 		return -1;
 	}
+	free(v);
 	l->code = lang_get(grp, "code");
 	l->name = lang_get(grp, "name");
-	l->line = lang_scan_find(sc, "language", 0, "code");
+	l->line = lang_key_line(grp, "code");
 	if (l->code == NULL || !lang_code_ok(l->code)) {
 		error(0, "%s:%ld: code '%s' must be 2 to 8 lowercase letters, "
 		    "digits or '-'", l->file, l->line,
@@ -670,13 +724,12 @@ lang_read_language(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 		l->name = lang_strdup(l->code);
 	} else if (!lang_utf8_ok(l->name)) {
 		error(0, "%s:%ld: name is not valid UTF-8", l->file,
-		    lang_scan_find(sc, "language", 0, "name"));
+		    lang_key_line(grp, "name"));
 		return -1;
 	}
-	if (lang_read_numbers(l, grp, sc) == -1)
+	if (lang_read_numbers(l, grp) == -1)
 		return -1;
-	return lang_read_names(l, grp, lang_scan_find(sc, "language", 0,
-	    "names"));
+	return lang_read_names(l, grp, lang_key_line(grp, "names"));
 }
 
 /* Add the ';'-separated words of one keyword group to c. */
@@ -732,24 +785,23 @@ lang_add_words(struct lang *l, struct lang_command *c, const char *list,
 }
 
 static int
-lang_read_keywords(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
+lang_read_keywords(struct lang *l, const struct lang_scan *sc)
 {
-	List	*list = cfg_get_multi_group(cfg, octstr_imm("keyword"));
-	long	 i;
-	size_t	 j, k, nw = 0;
-	int	 bad = 0;
+	const struct lang_scan_group	**list;
+	size_t				  i, j, k, n, nw = 0;
+	int				  bad = 0;
 
+	list = lang_scan_groups(sc, "keyword", &n);
 	l->ncommands = 0;
-	l->commands = lang_alloc((list ? gwlist_len(list) : 0) *
-	    sizeof(*l->commands));
-	for (i = 0; list != NULL && i < gwlist_len(list); i++) {
-		CfgGroup		*grp = gwlist_get(list, i);
-		struct lang_command	*c = &l->commands[l->ncommands];
-		char			*words;
-		long			 line;
+	l->commands = lang_alloc(n * sizeof(*l->commands));
+	for (i = 0; i < n; i++) {
+		const struct lang_scan_group	*grp = list[i];
+		struct lang_command		*c = &l->commands[l->ncommands];
+		char				*words;
+		long				 line;
 
 		c->id = lang_get(grp, "command");
-		c->line = lang_scan_find(sc, "keyword", i, "command");
+		c->line = lang_key_line(grp, "command");
 		if (c->id == NULL || !lang_command_ok(c->id)) {
 			error(0, "%s:%ld: command '%s' must be an uppercase "
 			    "command id like SELL", l->file, c->line,
@@ -760,8 +812,7 @@ lang_read_keywords(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 			continue;
 		}
 		l->ncommands++;
-		line = c->words_line = lang_scan_find(sc, "keyword", i,
-		    "words");
+		line = c->words_line = lang_key_line(grp, "words");
 		if ((words = lang_get(grp, "words")) == NULL) {
 			error(0, "%s:%ld: %s has no words", l->file, line,
 			    c->id);
@@ -772,7 +823,7 @@ lang_read_keywords(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 			bad = -1;
 		free(words);
 	}
-	gwlist_destroy(list, NULL);
+	free(list);
 
 	qsort(l->commands, l->ncommands, sizeof(*l->commands),
 	    lang_command_cmp);
@@ -821,23 +872,22 @@ lang_read_keywords(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 }
 
 static int
-lang_read_templates(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
+lang_read_templates(struct lang *l, const struct lang_scan *sc)
 {
-	List		*list = cfg_get_multi_group(cfg, octstr_imm("template"));
-	const char	*why;
-	long		 i;
-	size_t		 j, off;
-	int		 bad = 0;
+	const struct lang_scan_group	**list;
+	const char			 *why;
+	size_t				  i, j, n, off;
+	int				  bad = 0;
 
+	list = lang_scan_groups(sc, "template", &n);
 	l->ntemplates = 0;
-	l->templates = lang_alloc((list ? gwlist_len(list) : 0) *
-	    sizeof(*l->templates));
-	for (i = 0; list != NULL && i < gwlist_len(list); i++) {
-		CfgGroup		*grp = gwlist_get(list, i);
-		struct lang_template	*t = &l->templates[l->ntemplates];
+	l->templates = lang_alloc(n * sizeof(*l->templates));
+	for (i = 0; i < n; i++) {
+		const struct lang_scan_group	*grp = list[i];
+		struct lang_template		*t = &l->templates[l->ntemplates];
 
 		t->name = lang_get(grp, "name");
-		t->line = lang_scan_find(sc, "template", i, "name");
+		t->line = lang_key_line(grp, "name");
 		if (t->name == NULL || !lang_template_name_ok(t->name)) {
 			error(0, "%s:%ld: template name '%s' must be letters, "
 			    "digits, '-' or '_'", l->file, t->line,
@@ -859,17 +909,16 @@ lang_read_templates(struct lang *l, Cfg *cfg, const struct lang_scan *sc)
 		l->ntemplates++;
 		if (!lang_utf8_ok(t->text)) {
 			error(0, "%s:%ld: template %s: text is not valid UTF-8",
-			    l->file, lang_scan_find(sc, "template", i, "text"),
-			    t->name);
+			    l->file, lang_key_line(grp, "text"), t->name);
 			bad = -1;
 		} else if (render_check(t->text, &why, &off) == -1) {
 			error(0, "%s:%ld: template %s: %s, at \"%.20s\"",
-			    l->file, lang_scan_find(sc, "template", i, "text"),
-			    t->name, why, t->text + off);
+			    l->file, lang_key_line(grp, "text"), t->name, why,
+			    t->text + off);
 			bad = -1;
 		}
 	}
-	gwlist_destroy(list, NULL);
+	free(list);
 
 	qsort(l->templates, l->ntemplates, sizeof(*l->templates),
 	    lang_template_sort_cmp);
@@ -891,8 +940,6 @@ static int
 lang_load_file(struct lang *l, const char *path)
 {
 	struct lang_scan	 sc;
-	Cfg			*cfg;
-	Octstr			*name;
 	char			*text;
 	size_t			 len;
 	int			 bad = 0;
@@ -904,27 +951,19 @@ lang_load_file(struct lang *l, const char *path)
 		return -1;
 	lang_scan_text(&sc, text, len);
 	free(text);
+	if (lang_scan_check(&sc) == -1)
+		sc.bad = 1;
 	if (sc.bad) {
-		lang_scan_free(&sc);
-		return -1;
-	}
-	/* libgw exits on a file it cannot read: it was just read above. */
-	name = octstr_create(path);
-	cfg = cfg_create(name);		/* keeps a copy */
-	octstr_destroy(name);
-	if (cfg_read(cfg) == -1) {
 		error(0, "%s: cannot use this language file", path);
-		cfg_destroy(cfg);
 		lang_scan_free(&sc);
 		return -1;
 	}
-	if (lang_read_language(l, cfg, &sc) == -1)
+	if (lang_read_language(l, &sc) == -1)
 		bad = -1;
-	if (lang_read_keywords(l, cfg, &sc) == -1)
+	if (lang_read_keywords(l, &sc) == -1)
 		bad = -1;
-	if (lang_read_templates(l, cfg, &sc) == -1)
+	if (lang_read_templates(l, &sc) == -1)
 		bad = -1;
-	cfg_destroy(cfg);
 	lang_scan_free(&sc);
 	return bad;
 }
@@ -1086,7 +1125,6 @@ lang_load(const char *dir, const char *default_code)
 	size_t		 n, i;
 	int		 bad = 0;
 
-	conf_register_hooks();
 	if (dir == NULL) {
 		error(0, "no language directory given");
 		return NULL;

@@ -25,8 +25,6 @@
 #include "router_fixture.h"
 #include "engine_fixture.h"
 
-#define ENGINE_FIXTURE_LANG_DIR	TEST_SRCDIR "/../conf/lang"
-
 struct engine_fixture	 engine_fixture;
 
 /* --- the conf ---------------------------------------------------------------- */
@@ -109,14 +107,13 @@ engine_fixture_open(const char *name, struct conf *conf, const char *path)
 	cr_assert_not_null(f->outbox = outbox_new(f->base, f->store, conf));
 	f->router = fixture_router_new(conf, f->store, f->outbox);
 	f->inbox = fixture_inbox_new(f->store, f->router, NULL, f->outbox);
-	f->langs = lang_load(ENGINE_FIXTURE_LANG_DIR, "en");
-	cr_assert_not_null(f->langs, "the shipped languages do not load");
+	f->langs = router_langs(f->router);
 }
 
 void
 engine_fixture_parts(struct conf **conf, struct store **store,
     struct outbox **outbox, struct router **router, struct inbox **inbox,
-    struct lang_set **langs)
+    const struct lang_set **langs)
 {
 	struct engine_fixture	*f = &engine_fixture;
 
@@ -140,7 +137,6 @@ engine_fixture_close(void)
 	struct engine_fixture	*f = &engine_fixture;
 	char			 cmd[512];
 
-	lang_free(f->langs);
 	fixture_inbox_free(f->inbox);
 	fixture_router_free(f->router);
 	outbox_free(f->outbox);
@@ -246,7 +242,8 @@ engine_fixture_reply(const char *lang, const char *tmpl, ...)
 	static int	 i;
 	struct mb_arg	 args[8];
 	size_t		 n = 0;
-	const char	*t = lang_template(engine_fixture.langs, lang, tmpl);
+	const char	*t = lang_template(router_langs(engine_fixture.router),
+		    lang, tmpl);
 	char		*s, *out = buf[i++ % 8];
 	va_list		 ap;
 

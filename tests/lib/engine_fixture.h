@@ -2,8 +2,8 @@
  * engine_fixture.h - the world the engine's tests (test_router,
  * test_agents) run in: a conf built in C, a store in a temporary directory
  * of the test's own (or a database the test names), the outbox, the real
- * router and inbox of router_fixture.h, and the shipped languages to
- * render the replies a test expects.  MOs go the way production sends
+ * router and inbox of router_fixture.h, and the router's languages (the
+ * shipped ones, loaded once) to render the replies a test expects.  MOs go the way production sends
  * them (struct mo -> inbox_receive(), committed by hand, the reply inline
  * in the done callback); the store is looked at with SQL.
  *
@@ -37,7 +37,7 @@ struct engine_fixture {
 	struct outbox		*outbox;
 	struct router		*router;
 	struct inbox		*inbox;
-	struct lang_set		*langs;		/* for expected replies */
+	const struct lang_set	*langs;		/* the router's: for expected replies */
 	int			 nextid;	/* of the last MO sent */
 	/* What the done callback was told about the last MO. */
 	struct {
@@ -81,7 +81,7 @@ void		 engine_fixture_open(const char *name, struct conf *conf,
  */
 void		 engine_fixture_parts(struct conf **conf, struct store **store,
 		    struct outbox **outbox, struct router **router,
-		    struct inbox **inbox, struct lang_set **langs);
+		    struct inbox **inbox, const struct lang_set **langs);
 /* Free it all and remove the directory. */
 void		 engine_fixture_close(void);
 

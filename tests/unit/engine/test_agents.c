@@ -55,7 +55,7 @@ static struct store		*store;
 static struct outbox		*outbox;
 static struct router		*router;
 static struct inbox		*inbox;
-static struct lang_set		*langs;
+static const struct lang_set	*langs;
 #define told			engine_fixture.told
 #define nextid			engine_fixture.nextid
 #define xstrdup			engine_fixture_strdup
@@ -619,7 +619,7 @@ Test(agents, names_and_contact_and_trade_done_through_the_host)
 	memset(&core, 0, sizeof(core));
 	core.conf = conf;
 	core.store = store;
-	core.langs = langs;
+	core.langs = (struct lang_set *)langs;	/* only read */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.core = &core;
 	ctx.lang = "en";
@@ -767,7 +767,7 @@ Test(agents, a_removed_agent_is_told_nothing_of_its_members)
 	memset(&core, 0, sizeof(core));
 	core.conf = conf;
 	core.store = store;
-	core.langs = langs;
+	core.langs = (struct lang_set *)langs;	/* only read */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.core = &core;
 	ctx.lang = "en";
@@ -937,7 +937,7 @@ Test(agents_pg, members_for_and_commissions_on_postgresql)
 	memset(&core, 0, sizeof(core));
 	core.conf = conf;
 	core.store = store;
-	core.langs = langs;
+	core.langs = (struct lang_set *)langs;	/* only read */
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.core = &core;
 	ctx.lang = "en";

@@ -64,7 +64,7 @@ static struct store		*store;
 static struct outbox		*outbox;
 static struct router		*router;
 static struct inbox		*inbox;
-static struct lang_set		*langs;		/* for expected replies */
+static const struct lang_set	*langs;		/* for expected replies */
 #define told			engine_fixture.told
 #define nextid			engine_fixture.nextid
 #define xstrdup			engine_fixture_strdup
@@ -2260,6 +2260,7 @@ Test(plugin, set_conf_with_fresh_languages)
 	l2 = lang_load(LANG_DIR, "sw");
 	cr_assert_not_null(l2);
 	cr_assert_eq(router_set_conf(router, conf2, l2), 0);
+	langs = router_langs(router);	/* the old ones are freed */
 
 	/* a new user: the new default language */
 	cr_assert_str_eq(say(BOB, "xyzzy"), R("sw", "unknown", NULL));

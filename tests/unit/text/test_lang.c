@@ -610,11 +610,49 @@ Test(lang, a_directory_named_conf_is_refused_not_fatal)
 	rmdir(dir);
 }
 
-Test(lang, include_lines_are_refused_before_libgw_sees_them)
+/* "include = FILE" is refused; the word in a text is only a word. */
+Test(lang, include_lines_are_refused)
 {
-	/* libgw would exit on "include" naming a file that does not exist */
+	char	*log;
+
 	assert_refused(DATA "/lang-include", "en", DATA
-	    "/lang-include/en.conf:7: language files cannot include");
+	    "/lang-include/en.conf:9: language files cannot include");
+	log = logged();
+	cr_assert_null(strstr(log, "en.conf:7"), "%s", log);
+	free(log);
+}
+
+/*
+ * What the reader refuses, each at its own line, all in one load: a line
+ * that is not "key = value", lines with no group line, a group of
+ * marketbox.conf, a misspelt key (with the key it is near).
+ */
+Test(lang, lines_that_are_not_a_language_file)
+{
+	const char	*f = DATA "/lang-badlines/en.conf";
+	char		 want[512];
+	static const char *why[] = {
+		":7: not a 'key = value' line",
+		":9: these lines have no 'group = ' line",
+		":12: group 'marketbox' has no place in a language file",
+		":17: unknown key 'word' in group keyword (did you mean "
+		    "words?)",
+		": cannot use this language file",
+	};
+	size_t		 i;
+	char		*log;
+
+	assert_refused(DATA "/lang-badlines", "en", "cannot use these "
+	    "language files");
+	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
+		snprintf(want, sizeof(want), "%s%s", f, why[i]);
+		assert_logged(want);
+	}
+	/* the template's text, with the word "include", is not refused */
+	log = logged();
+	cr_assert_null(strstr(log, "en.conf:6"), "%s", log);
+	cr_assert_null(strstr(log, "en.conf:13"), "%s", log);
+	free(log);
 }
 
 Test(lang, two_language_groups_in_one_file)
