@@ -1,7 +1,7 @@
 /*
  * fuzz_conf.c - libFuzzer target for the conf reader (conf.c on libgw's
- * cfg) and the language files' reader (lang.c): the input is turned into
- * a conf file of the groups and keys conf.def declares, written to a
+ * cfg) and the language files' own reader (lang.c): the input is turned
+ * into a conf file of the groups and keys conf.def declares, written to a
  * temporary directory and read with conf_load() (and, for a language
  * file, lang_load() of that directory).  Built and run by
  * tests/fuzz/run.sh.
