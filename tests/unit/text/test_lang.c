@@ -91,6 +91,20 @@ assert_refused(const char *dir, const char *def, const char *needle)
 	assert_logged(needle);
 }
 
+/* dir/en.conf is refused, and the log has it at each of why's n lines. */
+static void
+assert_refused_at(const char *dir, const char *const *why, size_t n)
+{
+	char	 want[512];
+	size_t	 i;
+
+	assert_refused(dir, "en", "cannot use these language files");
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "%s/en.conf%s", dir, why[i]);
+		assert_logged(want);
+	}
+}
+
 TestSuite(lang, .init = setup, .fini = teardown);
 
 /* --- the shipped files ---------------------------------------------------- */
@@ -629,8 +643,6 @@ Test(lang, include_lines_are_refused)
  */
 Test(lang, lines_that_are_not_a_language_file)
 {
-	const char	*f = DATA "/lang-badlines/en.conf";
-	char		 want[512];
 	static const char *why[] = {
 		":7: not a 'key = value' line",
 		":9: these lines have no 'group = ' line",
@@ -639,15 +651,10 @@ Test(lang, lines_that_are_not_a_language_file)
 		    "words?)",
 		": cannot use this language file",
 	};
-	size_t		 i;
 	char		*log;
 
-	assert_refused(DATA "/lang-badlines", "en", "cannot use these "
-	    "language files");
-	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
-		snprintf(want, sizeof(want), "%s%s", f, why[i]);
-		assert_logged(want);
-	}
+	assert_refused_at(DATA "/lang-badlines", why,
+	    sizeof(why) / sizeof(why[0]));
 	/* the template's text, with the word "include", is not refused */
 	log = logged();
 	cr_assert_null(strstr(log, "en.conf:6"), "%s", log);
@@ -663,14 +670,12 @@ Test(lang, two_language_groups_in_one_file)
 
 Test(lang, undeclared_key_names_file_and_line)
 {
-	assert_refused(DATA "/lang-typo", "en", "wrods");
-	assert_logged("lang-typo/en.conf");
+	assert_refused(DATA "/lang-typo", "en", DATA "/lang-typo/en.conf:6: "
+	    "unknown key 'wrods' in group keyword");
 }
 
 Test(lang, bad_values_name_file_and_line)
 {
-	const char	*f = DATA "/lang-badvalues/en.conf";
-	char		 want[512];
 	static const char *why[] = {
 		":2: code 'English' must be 2 to 8 lowercase",
 		":5: command 'sell' must be an uppercase command id",
@@ -682,14 +687,9 @@ Test(lang, bad_values_name_file_and_line)
 		":33: template broken: a plural needs an 'other' branch, at "
 		    "\"{n, plural, one {# b\"",
 	};
-	size_t		 i;
 
-	assert_refused(DATA "/lang-badvalues", "en", "cannot use these "
-	    "language files");
-	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
-		snprintf(want, sizeof(want), "%s%s", f, why[i]);
-		assert_logged(want);
-	}
+	assert_refused_at(DATA "/lang-badvalues", why,
+	    sizeof(why) / sizeof(why[0]));
 }
 
 Test(lang, reload_builds_an_independent_set)
