@@ -394,16 +394,24 @@ lang_scan_groups(const struct lang_scan *sc, const char *name, size_t *n)
 	return v;
 }
 
-/* The line of key in g, or of g if the key is not there. */
-static long
-lang_key_line(const struct lang_scan_group *g, const char *key)
+static const struct lang_scan_key *
+lang_key(const struct lang_scan_group *g, const char *key)
 {
 	size_t	 i;
 
 	for (i = 0; i < g->nkeys; i++)
 		if (strcmp(g->keys[i].key, key) == 0)
-			return g->keys[i].line;
-	return g->line;
+			return &g->keys[i];
+	return NULL;
+}
+
+/* The line of key in g, or of g if the key is not there. */
+static long
+lang_key_line(const struct lang_scan_group *g, const char *key)
+{
+	const struct lang_scan_key	*k = lang_key(g, key);
+
+	return k != NULL ? k->line : g->line;
 }
 
 /*
@@ -515,12 +523,9 @@ lang_utf8_ok(const char *str)
 static char *
 lang_get(const struct lang_scan_group *g, const char *key)
 {
-	size_t	 i;
+	const struct lang_scan_key	*k = lang_key(g, key);
 
-	for (i = 0; i < g->nkeys; i++)
-		if (strcmp(g->keys[i].key, key) == 0)
-			return lang_strdup(g->keys[i].value);
-	return NULL;
+	return k != NULL ? lang_strdup(k->value) : NULL;
 }
 
 /* --- one language ---------------------------------------------------------- */
@@ -699,7 +704,6 @@ lang_read_language(struct lang *l, const struct lang_scan *sc)
 	size_t				  n;
 
 	v = lang_scan_groups(sc, "language", &n);
-	grp = n > 0 ? v[0] : NULL;
 	if (n != 1) {
 		if (n == 0)
 			error(0, "%s: no 'group = language'", l->file);
@@ -709,6 +713,7 @@ lang_read_language(struct lang *l, const struct lang_scan *sc)
 		free(v);
 		return -1;
 	}
+	grp = v[0];
 	free(v);
 	l->code = lang_get(grp, "code");
 	l->name = lang_get(grp, "name");

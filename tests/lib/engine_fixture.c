@@ -107,7 +107,6 @@ engine_fixture_open(const char *name, struct conf *conf, const char *path)
 	cr_assert_not_null(f->outbox = outbox_new(f->base, f->store, conf));
 	f->router = fixture_router_new(conf, f->store, f->outbox);
 	f->inbox = fixture_inbox_new(f->store, f->router, NULL, f->outbox);
-	f->langs = router_langs(f->router);
 }
 
 void
@@ -128,7 +127,7 @@ engine_fixture_parts(struct conf **conf, struct store **store,
 	if (inbox != NULL)
 		*inbox = f->inbox;
 	if (langs != NULL)
-		*langs = f->langs;
+		*langs = router_langs(f->router);
 }
 
 void

@@ -3,9 +3,10 @@
  * test_agents) run in: a conf built in C, a store in a temporary directory
  * of the test's own (or a database the test names), the outbox, the real
  * router and inbox of router_fixture.h, and the router's languages (the
- * shipped ones, loaded once) to render the replies a test expects.  MOs go the way production sends
- * them (struct mo -> inbox_receive(), committed by hand, the reply inline
- * in the done callback); the store is looked at with SQL.
+ * shipped ones, loaded once) to render the replies a test expects.  MOs
+ * go the way production sends them (struct mo -> inbox_receive(),
+ * committed by hand, the reply inline in the done callback); the store is
+ * looked at with SQL.
  *
  * One world at a time, in engine_fixture, between engine_fixture_open()
  * (a suite's .init) and engine_fixture_close() (its .fini).  Every
@@ -37,7 +38,6 @@ struct engine_fixture {
 	struct outbox		*outbox;
 	struct router		*router;
 	struct inbox		*inbox;
-	const struct lang_set	*langs;		/* the router's: for expected replies */
 	int			 nextid;	/* of the last MO sent */
 	/* What the done callback was told about the last MO. */
 	struct {
